@@ -1,0 +1,51 @@
+# Bürgerassistent: `make run` starts the assistant, `make test` runs the whole suite.
+# Both set up everything they need on a fresh machine (Python 3.10 venv, packages, spaCy pipeline,
+# trained model).
+
+PYTHON_BOOTSTRAP ?= python3.10
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+SPACY := build/spacy_de/meta.json
+
+.PHONY: run test venv spacy train generate check-generated bench bench-discovery clean
+
+$(STAMP): requirements.lock
+	@command -v $(PYTHON_BOOTSTRAP) >/dev/null || { echo "Python 3.10 fehlt ($(PYTHON_BOOTSTRAP)); siehe README"; exit 1; }
+	test -x $(PY) || $(PYTHON_BOOTSTRAP) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade "pip>=24" wheel
+	$(PY) -m pip install --quiet -r requirements.lock
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+$(SPACY): $(STAMP) nlu/spacy_pipeline.py
+	$(PY) -m nlu.spacy_pipeline
+
+spacy: $(SPACY)
+
+generate: $(STAMP)
+	$(PY) -m bot generate
+
+check-generated: $(STAMP)
+	$(PY) -m bot generate --check
+
+train: $(SPACY)
+	$(PY) -m bot train
+
+run: $(SPACY)
+	$(PY) -m bot run
+
+# pytest exits with 5 when no test ran: that is a failure here, never a silent pass.
+test: $(SPACY)
+	$(PY) -m pytest; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "FEHLER: pytest hat keinen Test ausgeführt"; fi; exit $$rc
+
+bench: $(SPACY)
+	$(PY) -m benchmarks.bench_rest
+
+bench-discovery: $(SPACY)
+	$(PY) -m benchmarks.bench_discovery
+
+clean:
+	rm -rf build var

@@ -1,0 +1,627 @@
+"""Discovery: find the catalogue procedures that fit what a citizen writes.
+
+Citizens describe situations ("bin umgezogen", "Auto verkauft, was jetzt?", "brauch nen neuen
+perso"), misspell words ("Meldebeschenigung") and glue or split German compounds
+("Hundesteueranmeldung", "Bewohnerpark ausweis"). This module ranks all catalogue entries
+(curated and imported) for such a text:
+
+* **Analysis.** Lower-case, tokenise, drop stop words, lemmatise with the German lookup table of
+  ``spacy-lookups-data`` (the table the spaCy pipeline uses; irregular forms such as
+  "umgezogen" → "umziehen"), stem with the Snowball German stemmer (umlauts kept, so
+  "persönlich" stays apart from "Person"). A word typed without umlauts ("Fuehrerschein") is
+  also tried with them ("Führerschein"). Separable verbs are rejoined ("melde mich ab" → "abmelden").
+* **Compounds.** Words are split against the catalogue's own vocabulary
+  ("hundesteueranmeldung" → hunde|steuer|anmeldung); the parts are indexed and searched too.
+  Neighbouring query words are glued when the catalogue knows the result ("kinder geld").
+* **Misspellings.** A query word the catalogue does not know is matched to a catalogue word
+  of the names, synonyms and keywords within a small Damerau-Levenshtein distance.
+* **Ranking.** BM25F over the fields name, synonyms, keywords and description, times a
+  coverage factor (how much of the query the entry explains), curated entries weighted up.
+  The result is mapped to a score in [0, 1) that is comparable between queries, so one
+  threshold separates "nothing fits" from real requests.
+
+API::
+
+    d = Discovery.from_catalogue(catalogue)
+    d.rank(text, top=3)  -> list[Candidate]     # best first; [] when nothing fits
+    d.decide(text)       -> Decision            # kind: confident | choose | unknown
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import math
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable, Optional
+
+# --------------------------------------------------------------------------- parameters
+# Tuned on the dev split of tests/data/discovery/testset.yml (benchmarks/bench_discovery.py).
+FIELD_WEIGHTS = {"name": 3.0, "synonyms": 3.0, "keywords": 2.0, "description": 0.25}
+FIELD_B = {"name": 0.0, "synonyms": 0.0, "keywords": 0.0, "description": 0.75}
+K1 = 1.2
+DOC_PART_WEIGHT = 0.5  # a compound's parts, as indexed terms of the entry
+QUERY_PART_WEIGHT = 0.7  # parts of an unknown query compound
+FUZZY_WEIGHT = 0.8  # a misspelt query word matched to a catalogue word
+GLUE_WEIGHT = 1.0  # two query words glued to a known compound
+CURATED_BOOST = 1.5
+COVERAGE_EXPONENT = 1.0
+UNKNOWN_WORD_WEIGHT = 4.0  # weight of a query word the catalogue does not know (coverage)
+DESCRIPTION_ONLY = 0.5  # factor for an entry whose name/synonyms/keywords match no query word
+NON_NOUN_WEIGHT = 0.8  # query words the catalogue writes in lower case (verbs, adjectives)
+SCORE_SCALE = 4.0  # score = x / (x + SCORE_SCALE)
+MIN_SCORE = 0.50  # best candidate below this: nothing fits, rank() returns []
+RUNNER_UP_SCORE = 0.30  # further candidates (after a best one above MIN_SCORE) need this
+CONFIDENT_SCORE = 0.60  # top candidate at least this …
+CONFIDENT_RATIO = 0.8  # … and the second's evidence at most this fraction of the best's
+MIN_PART = 4  # shortest compound part (3 for words from names, synonyms, keywords)
+MIN_SPLIT = 7  # shortest word that is tried as a compound
+
+KEY_FIELDS = ("name", "synonyms", "keywords")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    id: str
+    score: float
+    curated: bool = True
+
+
+@dataclass(frozen=True)
+class Decision:
+    kind: str  # "confident" | "choose" | "unknown"
+    candidates: list[Candidate] = field(default_factory=list)
+
+    @property
+    def best(self) -> Optional[Candidate]:
+        return self.candidates[0] if self.candidates else None
+
+
+# --------------------------------------------------------------------------- text basics
+STOPWORDS = frozenset(
+    """
+    a ab aber alle allem allen aller alles als also am an ander andere anderen anderer anderes
+    auch auf aus bei beim bin bis bist bitte brauch brauche brauchen brauchst braucht
+    da dabei dafür dafuer damit dann dar darf darum das dass dem den denen denn der des dessen
+    deshalb dich die dies diese diesem diesen dieser dieses dir doch dort du durch eben ein eine
+    einem einen einer eines einfach einmal er es etwas euch euer eure fuer für gab gibt ganz gar
+    gehen geht gerade gern gerne gewesen gibts grad habe haben habt hab hallo hast hat hatte
+    hätte haette hei hey hi hier hin ich ihm ihn ihnen ihr ihre ihrem ihren ihrer im immer in
+    ins irgendwie irgendwo ist ja jemand jetzt kann kannst kein keine keinem keinen keiner
+    können koennen könnte koennte kriege krieg kriegt man mal mein meine meinem meinen meiner
+    meines mich mir mit muss musst müssen muessen möchte moechte möchten moechten nach nachdem
+    ne nem nen nicht nichts noch nun nur ob oder ohne sehr sei sein seine seinem seinen seiner
+    selbst sich sie sind so soll sollen sollte sonst statt tun tue uns unser unsere unserem
+    unseren unserer unter viel vom von vor wann war waren warum was weil welche welchem welchen
+    welcher welches wenn wer werde werden weshalb wie wieso will willst wir wird wo wollen
+    wollte worden wurde würde wuerde zu zum zur zwar zwischen über ueber um und okay ok danke
+    genau eigentlich vielleicht wohl bzw usw etc
+    sein haben werden können müssen sollen wollen mögen dürfen
+    """.split()
+)
+# Separable-verb particles: "melde mich … ab" → "abmelden".
+PARTICLES = ("ab", "an", "auf", "um", "aus", "ein", "zu", "weg", "nach", "mit", "vor", "zurück")
+
+_WORD = re.compile(r"[a-zäöüßéèáàç0-9]+(?:-[a-zäöüßéèáàç0-9]+)*")
+_CLAUSE_END = re.compile(r"[.,;:!?()\n–]")
+_SENTENCE_END = re.compile(r"[.;:!?\n•]")
+_SPELLED_UMLAUT = re.compile(r"ae|oe|ue")
+_UMLAUT_OF = {"ae": "ä", "oe": "ö", "ue": "ü"}
+
+
+def normalise(word: str) -> str:
+    """Lower case, ß → ss, accents other than the umlauts ä ö ü dropped."""
+    word = word.lower().replace("ß", "ss")
+    if not word.isascii():
+        word = "".join(
+            c if c in "äöü" else unicodedata.normalize("NFKD", c)[0] for c in word
+        )
+        word = "".join(c for c in word if c.isascii() or c in "äöü")
+    return word
+
+
+def with_umlauts(word: str) -> Optional[str]:
+    """"fuehrerschein" → "führerschein"; None when the word has no ae/oe/ue."""
+    if not _SPELLED_UMLAUT.search(word):
+        return None
+    return _SPELLED_UMLAUT.sub(lambda m: _UMLAUT_OF[m.group()], word)
+
+
+_VOWELS = frozenset("aeiouyäöü")
+_S_ENDING = frozenset("bdfghklmnrt")
+_ST_ENDING = frozenset("bdfghklmnt")
+
+
+def _region(w: str, start: int = 0) -> int:
+    """Start of the Snowball region after the first non-vowel that follows a vowel."""
+    for i in range(start + 1, len(w)):
+        if w[i] not in _VOWELS and w[i - 1] in _VOWELS:
+            return i + 1
+    return len(w)
+
+
+@lru_cache(maxsize=200_000)
+def stem(word: str) -> str:
+    """The Snowball (Porter) German stemmer, on a normalised (lower-case, umlaut-free) word."""
+    if len(word) <= 3:
+        return word
+    w = word.replace("ß", "ss")
+    # u and y between vowels are consonants
+    chars = list(w)
+    for i in range(1, len(chars) - 1):
+        if chars[i] in "uy" and chars[i - 1] in _VOWELS and chars[i + 1] in _VOWELS:
+            chars[i] = chars[i].upper()
+    w = "".join(chars)
+    r1 = max(_region(w), 3)
+    r2 = _region(w, _region(w) - 1) if _region(w) < len(w) else len(w)
+    # (umlauts are kept: unlike the reference algorithm, "persön" must stay apart from "person")
+
+    # step 1
+    for suf in ("ern", "em", "er"):
+        if w.endswith(suf):
+            if len(w) - len(suf) >= r1:
+                w = w[: -len(suf)]
+            break
+    else:
+        for suf in ("en", "es", "e"):
+            if w.endswith(suf):
+                if len(w) - len(suf) >= r1:
+                    w = w[: -len(suf)]
+                    if w.endswith("niss"):
+                        w = w[:-1]
+                break
+        else:
+            if w.endswith("s") and len(w) - 1 >= r1 and len(w) > 1 and w[-2] in _S_ENDING:
+                w = w[:-1]
+    # step 2
+    for suf in ("est", "en", "er"):
+        if w.endswith(suf):
+            if len(w) - len(suf) >= r1:
+                w = w[: -len(suf)]
+            break
+    else:
+        if w.endswith("st") and len(w) - 2 >= r1 and len(w) >= 6 and w[-3] in _ST_ENDING:
+            w = w[:-2]
+    # step 3 (derivational suffixes)
+    for suf in ("isch", "lich", "heit", "keit", "end", "ung", "ig", "ik"):
+        if not w.endswith(suf):
+            continue
+        pos = len(w) - len(suf)
+        if pos < r2:
+            break
+        if suf in ("end", "ung"):
+            w = w[:pos]
+            if w.endswith("ig") and len(w) - 2 >= r2 and not w[:-2].endswith("e"):
+                w = w[:-2]
+        elif suf in ("ig", "ik", "isch"):
+            if not w[:pos].endswith("e"):
+                w = w[:pos]
+        elif suf in ("lich", "heit"):
+            w = w[:pos]
+            for pre in ("er", "en"):
+                if w.endswith(pre) and len(w) - 2 >= r1:
+                    w = w[:-2]
+                    break
+        elif suf == "keit":
+            w = w[:pos]
+            for pre in ("lich", "ig"):
+                if w.endswith(pre) and len(w) - len(pre) >= r2:
+                    w = w[: -len(pre)]
+                    break
+        break
+    return w.lower()
+
+
+@lru_cache(maxsize=1)
+def lemma_table() -> dict[str, str]:
+    """German lookup lemmas (spacy-lookups-data, as used by the spaCy pipeline); {} if absent."""
+    try:
+        import spacy_lookups_data
+
+        path = Path(spacy_lookups_data.__file__).parent / "data" / "de_lemma_lookup.json.gz"
+        with gzip.open(path, "rt", encoding="utf-8") as fh:
+            return json.load(fh)
+    except Exception:  # pragma: no cover - the package is a pinned dependency
+        return {}
+
+
+def damerau_levenshtein(a: str, b: str, limit: int) -> int:
+    """Optimal-string-alignment distance; returns limit + 1 as soon as it exceeds limit."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        cur = [i] + [0] * len(b)
+        best = cur[0]
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            v = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                v = min(v, prev2[j - 2] + 1)
+            cur[j] = v
+            best = min(best, v)
+        if best > limit:
+            return limit + 1
+        prev2, prev = prev, cur
+    return prev[-1]
+
+
+@dataclass
+class _Token:
+    surface: str  # lower case, as typed
+    norm: str  # normalised lemma
+    clause: int
+    capital: Optional[bool] = None  # capitalised inside a sentence (a noun); None at its start
+
+
+class _Lexicon:
+    """Lemmas, stems, compound splitting and spelling correction against a vocabulary."""
+
+    def __init__(self) -> None:
+        self.lemmas = lemma_table()
+        self.split_vocab: set[str] = set()  # normalised words usable as compound parts
+        self.key_words: set[str] = set()  # normalised words of names, synonyms, keywords
+        self.terms: set[str] = set()  # indexed stems
+        self._by_initial: dict[str, list[str]] = {}
+        self._split_cache: dict[str, tuple[str, ...]] = {}
+        self._fuzzy_cache: dict[str, Optional[str]] = {}
+        self._norm_cache: dict[str, str] = {}
+
+    # ---- words
+    def lemma_norm(self, surface: str) -> str:
+        cached = self._norm_cache.get(surface)
+        if cached is None:
+            lemma = self.lemmas.get(surface) or self.lemmas.get(surface.capitalize()) or surface
+            cached = normalise(lemma)
+            self._norm_cache[surface] = cached
+        return cached
+
+    def tokens(self, text: str) -> list[_Token]:
+        out: list[_Token] = []
+        clause = 0
+        pos = 0
+        lower = text.lower()
+        for m in _WORD.finditer(lower):
+            if _CLAUSE_END.search(lower, pos, m.start()):
+                clause += 1
+            initial = pos == 0 or bool(_SENTENCE_END.search(lower, pos, m.start()))
+            capital = None if initial else text[m.start()].isupper()
+            pos = m.end()
+            word = m.group()
+            pieces = word.split("-") if "-" in word else [word]
+            if len(pieces) > 1:
+                pieces = [p for p in pieces if p] + ["".join(pieces)]
+            for piece in pieces:
+                out.append(_Token(piece, self.lemma_norm(piece), clause, capital))
+        return out
+
+    @staticmethod
+    def is_stop(tok: _Token) -> bool:
+        return tok.surface in STOPWORDS or tok.norm in STOPWORDS or len(tok.norm) < 2
+
+    # ---- vocabulary
+    def add_vocab(self, word: str, key: bool) -> None:
+        if len(word) >= (3 if key else MIN_PART) and word not in STOPWORDS and word.isalpha():
+            self.split_vocab.add(word)
+        if key and len(word) >= 4:
+            self.key_words.add(word)
+
+    def freeze(self) -> None:
+        by_initial: dict[str, list[str]] = {}
+        for w in sorted(self.key_words):
+            by_initial.setdefault(w[0], []).append(w)
+        self._by_initial = by_initial
+
+    # ---- compounds
+    def split(self, word: str) -> tuple[str, ...]:
+        """Parts of a compound made of vocabulary words (with linking s/es/n/en/e), or ()."""
+        if len(word) < MIN_SPLIT or not word.isalpha():
+            return ()
+        cached = self._split_cache.get(word)
+        if cached is not None:
+            return cached
+        vocab = self.split_vocab
+        n = len(word)
+        # best[i]: fewest parts covering word[i:], as (count, parts)
+        best: list[Optional[tuple[int, tuple[str, ...]]]] = [None] * (n + 1)
+        best[n] = (0, ())
+        for i in range(n - 3, -1, -1):
+            choice = None
+            for j in range(n, i + 2, -1):
+                part = word[i:j]
+                if part not in vocab or (i == 0 and j == n):
+                    continue
+                for link in ("", "s", "es", "n", "en", "e"):
+                    k = j + len(link)
+                    if k > n or word[j:k] != link:
+                        continue
+                    rest = best[k]
+                    if rest is None or (k == n and link):
+                        continue
+                    cand = (rest[0] + 1, (part,) + rest[1])
+                    if choice is None or cand[0] < choice[0]:
+                        choice = cand
+                if choice is not None and choice[0] == 1:
+                    break
+            best[i] = choice
+        result = best[0][1] if best[0] is not None and best[0][0] >= 2 else ()
+        self._split_cache[word] = result
+        return result
+
+    # ---- spelling
+    def correct(self, word: str) -> Optional[str]:
+        """The closest key word within 1 (5-7 letters) or 2 (8+ letters) edits, same initial."""
+        if len(word) < 5 or not word.isalpha():
+            return None
+        if word in self._fuzzy_cache:
+            return self._fuzzy_cache[word]
+        limit = 1 if len(word) < 8 else 2
+        best, best_d = None, limit + 1
+        for cand in self._by_initial.get(word[0], ()):  # sorted: ties go to the first
+            if abs(len(cand) - len(word)) >= best_d:
+                continue
+            d = damerau_levenshtein(word, cand, best_d - 1)
+            if d < best_d:
+                best, best_d = cand, d
+                if d == 1:
+                    break
+        result = best if best is not None and best_d <= limit else None
+        self._fuzzy_cache[word] = result
+        return result
+
+    def word_terms(self, word: str, part_weight: float) -> list[tuple[str, float]]:
+        """Index terms of one normalised word: its stem, plus its compound parts."""
+        terms = [(stem(word), 1.0)]
+        for part in self.split(word):
+            terms.append((stem(part), part_weight))
+        return terms
+
+
+def _evidence(score: float) -> float:
+    """Undo the squashing score = x / (x + SCORE_SCALE): the raw evidence x (ratios compare)."""
+    return SCORE_SCALE * score / (1.0 - score) if score < 1.0 else math.inf
+
+
+@dataclass
+class _Entry:
+    id: str
+    curated: bool
+
+
+class Discovery:
+    """BM25F ranking of catalogue entries for a free-text request."""
+
+    def __init__(
+        self,
+        lexicon: _Lexicon,
+        entries: list[_Entry],
+        postings,
+        key_postings,
+        whole_postings,
+        idf,
+        non_nouns,
+    ):
+        self._lex = lexicon
+        self._entries = entries
+        self._postings: dict[str, dict[int, float]] = postings
+        self._key_postings: dict[str, set[int]] = key_postings  # in name/synonyms/keywords
+        self._whole_postings: dict[str, set[int]] = whole_postings  # as a word, not a part
+        self._idf: dict[str, float] = idf
+        self._non_nouns: frozenset[str] = non_nouns
+
+    # ------------------------------------------------------------------ building
+    @classmethod
+    def from_catalogue(cls, catalogue: Iterable) -> "Discovery":
+        lex = _Lexicon()
+        docs: list[tuple[_Entry, dict[str, list[_Token]]]] = []
+        for proc in catalogue:
+            fields = {
+                "name": lex.tokens(proc.name),
+                "synonyms": lex.tokens("\n".join(proc.synonyms)),
+                "keywords": lex.tokens("\n".join(proc.keywords)),
+                "description": lex.tokens(proc.description),
+            }
+            docs.append((_Entry(proc.id, bool(getattr(proc, "curated", True))), fields))
+            for fname, toks in fields.items():
+                key = fname in KEY_FIELDS
+                for tok in toks:
+                    if lex.is_stop(tok):
+                        continue
+                    lex.add_vocab(tok.norm, key)
+                    if key:
+                        lex.add_vocab(normalise(tok.surface), key)
+        lex.freeze()
+
+        # term frequencies per field, then BM25F-normalised weights per (term, entry)
+        field_tf: list[dict[str, dict[str, float]]] = []
+        field_len: dict[str, list[float]] = {f: [] for f in FIELD_WEIGHTS}
+        capital_votes: dict[str, int] = {}
+        whole_postings: dict[str, set[int]] = {}
+        for _entry, fields in docs:
+            per_field: dict[str, dict[str, float]] = {}
+            for fname, toks in fields.items():
+                key = fname in KEY_FIELDS
+                tf: dict[str, float] = {}
+                length = 0
+                for tok in toks:
+                    if lex.is_stop(tok):
+                        continue
+                    length += 1
+                    for term, w in lex.word_terms(tok.norm, DOC_PART_WEIGHT):
+                        # in names, synonyms and keywords a term counts once: twenty synonyms
+                        # with "Ausweis" must not outweigh one "Perso"
+                        tf[term] = max(tf.get(term, 0.0), w) if key else tf.get(term, 0.0) + w
+                        if w == 1.0:
+                            whole_postings.setdefault(term, set()).add(len(field_tf))
+                        if tok.capital is not None:
+                            vote = 1 if tok.capital else -1
+                            capital_votes[term] = capital_votes.get(term, 0) + vote
+                per_field[fname] = tf
+                field_len[fname].append(length)
+            field_tf.append(per_field)
+        # average length over the entries that have the field (imported ones have no synonyms)
+        avg = {}
+        for f, lengths in field_len.items():
+            present = [x for x in lengths if x]
+            avg[f] = sum(present) / len(present) if present else 1.0
+
+        postings: dict[str, dict[int, float]] = {}
+        key_postings: dict[str, set[int]] = {}
+        df: dict[str, int] = {}
+        for i, per_field in enumerate(field_tf):
+            combined: dict[str, float] = {}
+            for fname, tf in per_field.items():
+                norm = 1 - FIELD_B[fname] + FIELD_B[fname] * field_len[fname][i] / avg[fname]
+                for term, f in tf.items():
+                    combined[term] = combined.get(term, 0.0) + FIELD_WEIGHTS[fname] * f / norm
+                    if fname in KEY_FIELDS:
+                        key_postings.setdefault(term, set()).add(i)
+            for term, x in combined.items():
+                postings.setdefault(term, {})[i] = x
+                df[term] = df.get(term, 0) + 1
+        n = len(docs)
+        idf = {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
+        lex.terms = set(postings)
+        non_nouns = frozenset(t for t, v in capital_votes.items() if v < 0)
+        return cls(
+            lex, [e for e, _ in docs], postings, key_postings, whole_postings, idf, non_nouns
+        )
+
+    # ------------------------------------------------------------------ querying
+    def _query_groups(self, text: str) -> list[list[tuple[str, float]]]:
+        """One group per query word: the (term, weight) alternatives that stand for it."""
+        lex = self._lex
+        toks = lex.tokens(text)
+        content = [t for t in toks if not lex.is_stop(t)]
+        groups: list[list[tuple[str, float]]] = []
+        known = lex.terms
+        for tok in content:
+            forms = [tok.norm, normalise(tok.surface)]
+            umlauted = with_umlauts(tok.surface)
+            if umlauted:
+                forms[:0] = [lex.lemma_norm(umlauted), normalise(umlauted)]
+            forms = list(dict.fromkeys(forms))
+            group: list[tuple[str, float]] = []
+            for word in forms:
+                s = stem(word)
+                if s in known and all(s != t for t, _ in group):
+                    group.append((s, 1.0))
+            if not group:
+                for word in forms:
+                    parts = lex.split(word)
+                    group = [(stem(p), QUERY_PART_WEIGHT) for p in parts if stem(p) in known]
+                    if group:
+                        break
+            if not group:
+                fixed = next(filter(None, (lex.correct(w) for w in forms)), None)
+                if fixed is not None:
+                    group = [
+                        (t, w * FUZZY_WEIGHT)
+                        for t, w in lex.word_terms(fixed, QUERY_PART_WEIGHT)
+                        if t in known
+                    ]
+            groups.append(group)
+        # neighbouring words glued to a known compound ("kinder geld", "personal ausweis")
+        for a, b in zip(toks, toks[1:]):
+            if a.clause != b.clause or lex.is_stop(a) or lex.is_stop(b):
+                continue
+            glued = normalise(a.surface) + normalise(b.surface)
+            s = stem(glued)
+            if s in known:
+                groups.append([(s, GLUE_WEIGHT)])
+            elif len(glued) >= 10 and min(len(a.surface), len(b.surface)) >= 4:
+                fixed = lex.correct(glued)
+                if fixed is not None and stem(fixed) in known:
+                    groups.append([(stem(fixed), GLUE_WEIGHT * FUZZY_WEIGHT)])
+        # separable verbs: a particle closing its clause joins the verbs before it
+        for i, tok in enumerate(toks):
+            if tok.surface not in PARTICLES:
+                continue
+            if i + 1 < len(toks) and toks[i + 1].clause == tok.clause:
+                continue
+            for prev in toks[:i]:
+                if prev.clause != tok.clause or prev.surface in PARTICLES:
+                    continue
+                s = stem(normalise(tok.surface) + prev.norm)
+                if s in known:
+                    groups.append([(s, 1.0)])
+        return groups
+
+    def _scores(self, text: str) -> list[tuple[float, int]]:
+        groups = self._query_groups(text)
+        if not groups:
+            return []
+        acc: dict[int, float] = {}
+        matched: dict[int, float] = {}
+        key_hit: set[int] = set()
+        total = 0.0
+        for group in groups:
+            if not group:
+                total += UNKNOWN_WORD_WEIGHT
+                continue
+            if all(t in self._non_nouns for t, _ in group):
+                group = [(t, w * NON_NOUN_WEIGHT) for t, w in group]
+            gweight = max(self._idf[t] * w for t, w in group)
+            total += gweight
+            seen: dict[int, float] = {}
+            strength: dict[int, float] = {}
+            for term, w in group:
+                idf = self._idf[term]
+                key_hit.update(self._key_postings.get(term, ()))
+                whole = self._whole_postings.get(term, ())
+                for doc, x in self._postings[term].items():
+                    contrib = w * idf * x * (K1 + 1) / (x + K1)
+                    if contrib > seen.get(doc, 0.0):
+                        seen[doc] = contrib
+                    # coverage: a word found only as part of a compound explains it partly
+                    st = idf * w / gweight * (1.0 if doc in whole else DOC_PART_WEIGHT)
+                    if st > strength.get(doc, 0.0):
+                        strength[doc] = st
+            for doc, contrib in seen.items():
+                acc[doc] = acc.get(doc, 0.0) + contrib
+                matched[doc] = matched.get(doc, 0.0) + gweight * min(1.0, strength[doc])
+        if not acc or total <= 0:
+            return []
+        out = []
+        for doc, raw in acc.items():
+            coverage = min(1.0, matched[doc] / total)
+            x = raw * coverage**COVERAGE_EXPONENT
+            if doc not in key_hit:
+                x *= DESCRIPTION_ONLY
+            if self._entries[doc].curated:
+                x *= CURATED_BOOST
+            out.append((x / (x + SCORE_SCALE), doc))
+        out.sort(key=lambda sd: (-sd[0], self._entries[sd[1]].id))
+        return out
+
+    def rank(self, text: str, top: int = 3) -> list[Candidate]:
+        """The best ``top`` entries for ``text`` (score in [0, 1)), best first; [] if none fits."""
+        result = []
+        for score, doc in self._scores(text or "")[: max(0, top)]:
+            if score < (MIN_SCORE if not result else RUNNER_UP_SCORE):
+                break
+            entry = self._entries[doc]
+            result.append(Candidate(entry.id, round(score, 4), entry.curated))
+        return result
+
+    def decide(self, text: str, top: int = 3) -> Decision:
+        """confident: one clear best entry; choose: several plausible ones; unknown: none."""
+        cands = self.rank(text, top=top)
+        if not cands:
+            return Decision("unknown", [])
+        best = cands[0]
+        second = cands[1].score if len(cands) > 1 else 0.0
+        if best.score >= CONFIDENT_SCORE and _evidence(second) <= CONFIDENT_RATIO * _evidence(
+            best.score
+        ):
+            return Decision("confident", [best])
+        return Decision("choose", cands)
+
+    def explain(self, text: str) -> list[list[tuple[str, float]]]:
+        """The query terms the text was analysed into (for debugging and tests)."""
+        return self._query_groups(text)

@@ -1,0 +1,44 @@
+"""Counts (``count``): a positive whole number, as digits or as a German number word."""
+
+from __future__ import annotations
+
+import re
+
+from .base import Context, Result, clean
+
+MAX_COUNT = 9999
+
+# Small counts are often written out ("zwei Exemplare"); larger ones come as digits.
+NUMBER_WORDS = {
+    "ein": 1, "eins": 1, "eine": 1, "einen": 1, "einer": 1, "einem": 1,
+    "zwei": 2, "zwo": 2, "drei": 3, "vier": 4, "fünf": 5, "fuenf": 5, "sechs": 6,
+    "sieben": 7, "acht": 8, "neun": 9, "zehn": 10, "elf": 11, "zwölf": 12, "zwoelf": 12,
+}
+ZERO_WORDS = {"null", "kein", "keine", "keinen", "keins", "nichts"}
+# A count may be followed by what is counted ("2 Exemplare", "drei Stück", "zwei mal"), but not
+# by words that make it vague or a range.
+_VAGUE_WORDS = {"paar", "bis", "oder", "mehr", "mehrere", "weniger", "circa", "ca", "etwa"}
+
+
+def validate_count(text: str, ctx: Context) -> Result:
+    s = clean(text).lower().rstrip(".!")
+    if not s:
+        return ctx.fail("Ich habe keine Anzahl erhalten.", refer=False)
+    s = re.sub(r"^(\d+)\s*(?:x|mal|stück|stk)\b\.?", r"\1", s)  # "2x", "3 Stück"
+    tokens = s.split(" ")
+    first, rest = tokens[0], tokens[1:]
+    if len(rest) > 1 or any(t in _VAGUE_WORDS or not t.isalpha() for t in rest):
+        return ctx.fail("Ich brauche eine genaue Anzahl.", refer=False)
+    if first in ZERO_WORDS or re.fullmatch(r"[-−]\s*\d+|0+", first):
+        return ctx.fail("Die Anzahl muss mindestens 1 sein.")
+    if first in NUMBER_WORDS:
+        n = NUMBER_WORDS[first]
+    elif first.isdigit() and first.isascii():
+        n = int(first)
+    elif re.fullmatch(r"\d+[.,]\d+", first):
+        return ctx.fail("Die Anzahl ist eine ganze Zahl.")
+    else:
+        return ctx.fail("Das habe ich nicht als Anzahl erkannt.", refer=False)
+    if n > MAX_COUNT:
+        return ctx.fail(f"Die Anzahl ist größer als {MAX_COUNT}.", refer=False)
+    return Result.success(str(n))

@@ -1,0 +1,152 @@
+"""Command line of the assistant: ``python -m bot <command>``.
+
+    run        start portal backend, action server, Rasa and the demo page (Ctrl-C stops all)
+    train      train the model if its inputs changed (--force to retrain)
+    generate   write the domain fragments derived from the catalogue (--check: only compare)
+    discover   rank procedures for utterances read from stdin, one JSON object per line
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import signal
+import sys
+
+from bot import generate
+from bot.settings import REPO_ROOT, Settings
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    if args.check:
+        stale = generate.out_of_date()
+        for path in stale:
+            print(f"{path.relative_to(REPO_ROOT)}: veraltet; bitte `python -m bot generate` ausführen")
+        return 1 if stale else 0
+    for path in generate.write():
+        print(f"geschrieben: {path.relative_to(REPO_ROOT)}")
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from bot.training import ensure_model
+
+    ensure_model(force=args.force)
+    return 0
+
+
+def cmd_discover(args: argparse.Namespace) -> int:
+    from actions.dialogue import discovery
+
+    ranker = discovery()
+    for line in sys.stdin:
+        text = line.strip()
+        if not text:
+            continue
+        procedures = [{"id": c.id, "score": round(float(c.score), 4)} for c in ranker.rank(text, top=args.top)]
+        print(json.dumps({"text": text, "procedures": procedures}, ensure_ascii=False), flush=True)
+    return 0
+
+
+async def _serve_demo(settings: Settings):
+    from aiohttp import web
+
+    demo_dir = REPO_ROOT / "webchat" / "demo"
+
+    async def config_js(_request):
+        body = f"window.BA_CONFIG = {json.dumps({'restUrl': settings.rasa_url + '/webhooks/rest/webhook'})};"
+        return web.Response(text=body, content_type="application/javascript")
+
+    async def index(_request):
+        return web.FileResponse(demo_dir / "index.html")
+
+    app = web.Application()
+    app.router.add_get("/", index)
+    app.router.add_get("/config.js", config_js)
+    app.router.add_static("/static/", demo_dir)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, settings.host, settings.demo_port).start()
+    return runner
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from bot.stack import Stack, StackError
+    from bot.training import ensure_model
+
+    changed = generate.write()
+    for path in changed:
+        print(f"Aus dem Katalog neu erzeugt: {path.relative_to(REPO_ROOT)}")
+    model = ensure_model()
+    settings = Settings()
+    stack = Stack(settings, model, cors_origins=[settings.demo_url, f"http://localhost:{settings.demo_port}"])
+    print("Starte die Dienste …", flush=True)
+    try:
+        stack.start(progress=lambda msg: print(msg, flush=True))
+    except StackError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+
+    loop = asyncio.new_event_loop()
+    stop = asyncio.Event()
+
+    def request_stop(*_):
+        loop.call_soon_threadsafe(stop.set)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, request_stop)
+
+    async def main() -> int:
+        runner = await _serve_demo(settings)
+        print(
+            "\nDer Bürgerassistent läuft:\n"
+            f"  Demo-Seite:      {settings.demo_url}/\n"
+            f"  REST-Kanal:      {settings.rasa_url}/webhooks/rest/webhook\n"
+            f"  Portal-Backend:  {settings.portal_url}/api/v1/applications/<Aktenzeichen>"
+            f"  (API: {settings.portal_url}/openapi.yaml)\n"
+            f"  Action-Server:   http://{settings.host}:{settings.action_port}/health\n"
+            f"  Logs:            {settings.var_dir / 'logs'}\n"
+            "Beenden mit Strg-C.",
+            flush=True,
+        )
+        code = 0
+        while not stop.is_set():
+            dead = [s for s in stack.services if s.process.poll() is not None]
+            if dead:
+                for s in dead:
+                    print(f"{s.name} hat sich beendet. Log:\n{s.log_tail()}", file=sys.stderr)
+                code = 1
+                break
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=1)
+            except asyncio.TimeoutError:
+                pass
+        await runner.cleanup()
+        return code
+
+    try:
+        code = loop.run_until_complete(main())
+    finally:
+        print("\nStoppe die Dienste …", flush=True)
+        stack.stop()
+        loop.close()
+        print("Beendet.", flush=True)
+    return code
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="start the whole assistant locally").set_defaults(func=cmd_run)
+    p = sub.add_parser("train", help="train the model if needed")
+    p.add_argument("--force", action="store_true")
+    p.set_defaults(func=cmd_train)
+    p = sub.add_parser("generate", help="derive domain fragments from the catalogue")
+    p.add_argument("--check", action="store_true", help="only report files that are out of date")
+    p.set_defaults(func=cmd_generate)
+    p = sub.add_parser("discover", help="rank procedures for utterances on stdin")
+    p.add_argument("--top", type=int, default=3)
+    p.set_defaults(func=cmd_discover)
+    args = parser.parse_args(argv)
+    sys.exit(args.func(args))

@@ -1,0 +1,94 @@
+"""Settings from the environment, with safe local defaults (see DEVELOPERS.md)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+from sqlalchemy.engine import make_url
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+VAR_DIR = REPO_ROOT / "var"
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+@dataclass
+class Settings:
+    rasa_port: int = field(default_factory=lambda: _env_int("RASA_PORT", 5005))
+    action_port: int = field(default_factory=lambda: _env_int("ACTION_PORT", 5055))
+    portal_port: int = field(default_factory=lambda: _env_int("PORTAL_PORT", 8080))
+    demo_port: int = field(default_factory=lambda: _env_int("DEMO_PORT", 8000))
+    host: str = field(default_factory=lambda: os.environ.get("BA_HOST", "127.0.0.1"))
+    tracker_store_url: str = field(
+        default_factory=lambda: os.environ.get("TRACKER_STORE_URL", f"sqlite:///{VAR_DIR / 'tracker.db'}")
+    )
+    lock_store_url: Optional[str] = field(default_factory=lambda: os.environ.get("LOCK_STORE_URL") or None)
+    portal_database_url: str = field(
+        default_factory=lambda: os.environ.get("PORTAL_DATABASE_URL", f"sqlite:///{VAR_DIR / 'portal.db'}")
+    )
+    var_dir: Path = VAR_DIR
+    # Set where the action server does not run beside Rasa (e.g. docker-compose).
+    action_server_url: Optional[str] = field(default_factory=lambda: os.environ.get("ACTION_SERVER_URL") or None)
+
+    @property
+    def portal_url(self) -> str:
+        return f"http://{self.host}:{self.portal_port}"
+
+    @property
+    def action_url(self) -> str:
+        return self.action_server_url or f"http://{self.host}:{self.action_port}/webhook"
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://{self.host}:{self.rasa_port}"
+
+    @property
+    def demo_url(self) -> str:
+        return f"http://{self.host}:{self.demo_port}"
+
+
+def tracker_store_config(url: str) -> dict:
+    """Rasa's SQL tracker store takes the URL's parts as separate keys."""
+    parsed = make_url(url)
+    dialect = parsed.drivername.split("+")[0]
+    if dialect == "sqlite":
+        return {"type": "SQL", "dialect": "sqlite", "db": parsed.database}
+    config = {
+        "type": "SQL",
+        "dialect": parsed.drivername,
+        "url": parsed.host,
+        "port": parsed.port,
+        "db": parsed.database,
+        "username": parsed.username,
+        "password": parsed.password,
+    }
+    return {k: v for k, v in config.items() if v is not None}
+
+
+def lock_store_config(url: Optional[str]) -> dict:
+    if not url:
+        return {"type": "in_memory"}
+    parsed = make_url(url)
+    config = {
+        "type": "redis",
+        "url": parsed.host,
+        "port": parsed.port or 6379,
+        "db": int(parsed.database or 0),
+        "password": parsed.password,
+        "key_prefix": "buergerassistent",
+    }
+    return {k: v for k, v in config.items() if v is not None}
+
+
+def endpoints(settings: Settings) -> dict:
+    return {
+        "action_endpoint": {"url": settings.action_url},
+        "tracker_store": tracker_store_config(settings.tracker_store_url),
+        "lock_store": lock_store_config(settings.lock_store_url),
+    }

@@ -1,0 +1,175 @@
+"""Start and stop the local stack: portal backend, action server, Rasa server.
+
+Used by ``python -m bot run`` and by the end-to-end tests (on free ports). Each process logs
+to ``var/logs/<name>.log``; when one fails to come up, the tail of its log is shown.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+import yaml
+
+from bot.settings import REPO_ROOT, Settings, endpoints
+
+CREDENTIALS = REPO_ROOT / "bot" / "credentials.yml"
+
+
+class StackError(RuntimeError):
+    pass
+
+
+@dataclass
+class Service:
+    name: str
+    command: list[str]
+    health_url: str
+    env: dict[str, str]
+    log_path: Path
+    process: Optional[subprocess.Popen] = None
+
+    def start(self) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            self.command,
+            cwd=REPO_ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            # Own process group: Ctrl-C in the terminal reaches only the launcher, which then
+            # stops the services in order.
+            start_new_session=True,
+        )
+        log.close()
+
+    def healthy(self) -> bool:
+        try:
+            with urllib.request.urlopen(self.health_url, timeout=2) as resp:
+                return resp.status == 200
+        except (urllib.error.URLError, OSError):
+            return False
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def stop(self, timeout: float = 15) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        try:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+        except ProcessLookupError:
+            pass
+
+
+@dataclass
+class Stack:
+    settings: Settings
+    model: Path
+    cors_origins: list[str] = field(default_factory=list)
+    services: list[Service] = field(default_factory=list)
+
+    def _env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            {
+                "PORTAL_BACKEND_URL": self.settings.portal_url,
+                "PORTAL_DATABASE_URL": self.settings.portal_database_url,
+                "TF_CPP_MIN_LOG_LEVEL": "2",
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
+        return env
+
+    def _write_endpoints(self) -> Path:
+        path = self.settings.var_dir / f"endpoints-{self.settings.rasa_port}.yml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(yaml.safe_dump(endpoints(self.settings), sort_keys=False))
+        return path
+
+    def build(self) -> None:
+        s = self.settings
+        logs = s.var_dir / "logs"
+        env = self._env()
+        python = sys.executable
+        rasa_command = [
+            python, "-m", "rasa", "run",
+            "--model", str(self.model),
+            "--endpoints", str(self._write_endpoints()),
+            "--credentials", str(CREDENTIALS),
+            "--interface", s.host,
+            "--port", str(s.rasa_port),
+        ]
+        if self.cors_origins:
+            rasa_command += ["--cors", *self.cors_origins]
+        self.services = [
+            Service(
+                "portal-backend",
+                [python, "-m", "portal_backend", "--host", s.host, "--port", str(s.portal_port)],
+                f"{s.portal_url}/health",
+                env,
+                logs / f"portal-backend-{s.portal_port}.log",
+            ),
+            Service(
+                "action-server",
+                [python, "-m", "rasa_sdk", "--actions", "actions", "--port", str(s.action_port)],
+                f"http://{s.host}:{s.action_port}/health",
+                env,
+                logs / f"action-server-{s.action_port}.log",
+            ),
+            Service("rasa", rasa_command, f"{s.rasa_url}/", env, logs / f"rasa-{s.rasa_port}.log"),
+        ]
+
+    def start(self, timeout: float = 180, progress=print) -> None:
+        if not self.services:
+            self.build()
+        for service in self.services:
+            service.start()
+        deadline = time.monotonic() + timeout
+        pending = list(self.services)
+        while pending:
+            for service in list(pending):
+                if service.process.poll() is not None:
+                    self.stop()
+                    raise StackError(
+                        f"{service.name} hat sich beendet (Code {service.process.returncode}). "
+                        f"Log {service.log_path}:\n{service.log_tail()}"
+                    )
+                if service.healthy():
+                    progress(f"  {service.name} läuft")
+                    pending.remove(service)
+            if pending and time.monotonic() > deadline:
+                names = ", ".join(s.name for s in pending)
+                tails = "\n".join(f"--- {s.name}:\n{s.log_tail()}" for s in pending)
+                self.stop()
+                raise StackError(f"Nicht rechtzeitig gestartet: {names}\n{tails}")
+            time.sleep(0.5)
+
+    def stop(self) -> None:
+        # Rasa first, so no conversation reaches a stopped action server or backend.
+        for service in reversed(self.services):
+            service.stop()
+
+    def __enter__(self) -> "Stack":
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

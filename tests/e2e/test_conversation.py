@@ -1,0 +1,75 @@
+"""A whole German conversation over the REST channel against the real stack."""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.request
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+CASE_NUMBER = re.compile(r"Aktenzeichen lautet (\S+?)\.(?:\s|$)")
+
+
+def fetch_application(stack, case_number: str) -> dict:
+    url = f"{stack.settings.portal_url}/api/v1/applications/{case_number}"
+    with urllib.request.urlopen(url, timeout=10) as resp:
+        return json.loads(resp.read())
+
+
+def test_meldebescheinigung_from_greeting_to_case_number(chat, stack):
+    assert "Bürgerassistent" in chat.say_text("Hallo")
+
+    answer = chat.say_text("Ich brauche eine Meldebescheinigung")
+    assert "Meldebescheinigung" in answer
+    assert "jetzt hier im Chat beantragen" in answer
+
+    assert "Schritt 1 von 8" in chat.say_text("Ja")
+    assert "Familienname" in chat.say_text("Erika")
+    assert "geboren" in chat.say_text("Mustermann")
+    # An impossible birth date is refused with a German re-prompt, and nothing is lost.
+    refused = chat.say_text("31.02.1964")
+    assert "Geburtsdatum" in refused or "Datum" in refused
+    assert "Straße" in chat.say_text("12.08.1964")
+    assert "Postleitzahl" in chat.say_text("Marienplatz 8")
+    # A malformed postcode is refused too.
+    assert "Postleitzahl" in chat.say_text("8033")
+    assert "Ort" in chat.say_text("80331")
+    assert "einfache oder eine erweiterte" in chat.say_text("München")
+    assert "E-Mail" in chat.say_text("einfach")
+
+    summary = chat.say_text("erika.mustermann@example.org")
+    for shown in ("Erika", "Mustermann", "12.08.1964", "Marienplatz 8", "80331", "München"):
+        assert shown in summary
+    assert "sende ich den Antrag ab" in summary
+
+    final = chat.say_text("Ja, absenden")
+    match = CASE_NUMBER.search(final)
+    assert match, final
+    stored = fetch_application(stack, match.group(1))
+    assert stored["procedure"] == "meldebescheinigung"
+    assert stored["data"]["vorname"] == "Erika"
+    assert stored["data"]["nachname"] == "Mustermann"
+    assert stored["data"]["geburtsdatum"] == "1964-08-12"
+    assert stored["data"]["plz"] == "80331"
+    assert stored["data"]["email"] == "erika.mustermann@example.org"
+
+
+def test_empty_name_is_reprompted_and_cancel_deletes(chat):
+    chat.say_text("Ich brauche eine Meldebescheinigung")
+    chat.say_text("Ja")
+    reprompt = chat.say_text("!!!")
+    assert "Vorname" in reprompt
+    cancelled = chat.say_text("abbrechen")
+    assert "abgebrochen" in cancelled
+
+
+def test_question_in_the_middle_of_the_form_resumes_the_same_field(chat):
+    chat.say_text("Ich brauche eine Meldebescheinigung")
+    chat.say_text("Ja")
+    chat.say_text("Erika")
+    answer = chat.say_text("Was kostet das?")
+    assert "5 Euro" in answer
+    assert "Familienname" in answer
