@@ -534,10 +534,6 @@ class Discovery:
             s = stem(glued)
             if s in known:
                 groups.append([(s, GLUE_WEIGHT)])
-            elif len(glued) >= 10 and min(len(a.surface), len(b.surface)) >= 4:
-                fixed = lex.correct(glued)
-                if fixed is not None and stem(fixed) in known:
-                    groups.append([(stem(fixed), GLUE_WEIGHT * FUZZY_WEIGHT)])
         # separable verbs: a particle closing its clause joins the verbs before it
         for i, tok in enumerate(toks):
             if tok.surface not in PARTICLES:

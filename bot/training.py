@@ -6,6 +6,7 @@ pipeline or the Rasa version changed. Models live in ``$BA_CACHE_DIR/models/<has
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import shutil
@@ -78,6 +79,17 @@ def ensure_model(force: bool = False, quiet: bool = False) -> Path:
             print(f"Modell ist aktuell: {target}", flush=True)
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
+    # One training at a time on this machine (2 cores): a second caller waits, then finds the
+    # model the first one trained if the content is the same.
+    with (target.parent / ".train.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if target.exists() and not force:
+            return target
+        _train(target)
+    return target
+
+
+def _train(target: Path) -> None:
     print(f"Trainiere das Modell (Inhalt geändert) → {target}", flush=True)
     with tempfile.TemporaryDirectory(prefix="ba-train-") as tmp:
         env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
@@ -87,4 +99,3 @@ def ensure_model(force: bool = False, quiet: bool = False) -> Path:
         partial = target.with_suffix(".partial")
         shutil.move(str(produced), partial)
         os.replace(partial, target)
-    return target
