@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SPACY := build/spacy_de/meta.json
 
-.PHONY: run test venv spacy train generate check-generated bench bench-discovery clean
+.PHONY: run test venv spacy train generate check-generated bench bench-discovery clean system-packages
 
 $(STAMP): requirements.lock
 	@command -v $(PYTHON_BOOTSTRAP) >/dev/null || { echo "Python 3.10 fehlt ($(PYTHON_BOOTSTRAP)); siehe README"; exit 1; }
@@ -18,6 +18,14 @@ $(STAMP): requirements.lock
 	touch $(STAMP)
 
 venv: $(STAMP)
+
+# Debian packages listed in .ci/apt-packages.txt (installed only when missing; needs root).
+system-packages:
+	@missing=$$(sed -e 's/#.*//' .ci/apt-packages.txt | xargs -r -n1 sh -c 'dpkg -s "$$0" >/dev/null 2>&1 || echo "$$0"'); \
+	if [ -n "$$missing" ]; then \
+	  echo "Installiere Systempakete: $$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
 
 $(SPACY): $(STAMP) nlu/spacy_pipeline.py
 	$(PY) -m nlu.spacy_pipeline
@@ -37,7 +45,7 @@ run: $(SPACY)
 	$(PY) -m bot run
 
 # pytest exits with 5 when no test ran: that is a failure here, never a silent pass.
-test: $(SPACY)
+test: system-packages $(SPACY)
 	$(PY) -m pytest; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "FEHLER: pytest hat keinen Test ausgeführt"; fi; exit $$rc
 
