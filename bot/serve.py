@@ -28,6 +28,7 @@ def main() -> None:
     command = [
         sys.executable, "-m", "rasa", "run", "--model", str(model), "--endpoints", str(path),
         "--credentials", str(CREDENTIALS), "--interface", args.host, "--port", str(settings.rasa_port),
+        "--enable-api", "--auth-token", settings.rasa_api_token,
     ]
     os.execv(sys.executable, command)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
@@ -33,6 +34,9 @@ class Settings:
         default_factory=lambda: os.environ.get("PORTAL_DATABASE_URL", f"sqlite:///{VAR_DIR / 'portal.db'}")
     )
     var_dir: Path = VAR_DIR
+    # Token for Rasa's HTTP API (used by our own processes only, e.g. to inject a login result
+    # or a delivered receipt into a conversation). Random per start unless set.
+    rasa_api_token: str = field(default_factory=lambda: os.environ.get("RASA_API_TOKEN") or secrets.token_urlsafe(32))
     # Set where the action server does not run beside Rasa (e.g. docker-compose).
     action_server_url: Optional[str] = field(default_factory=lambda: os.environ.get("ACTION_SERVER_URL") or None)
 

@@ -92,6 +92,10 @@ class Stack:
             {
                 "PORTAL_BACKEND_URL": self.settings.portal_url,
                 "PORTAL_DATABASE_URL": self.settings.portal_database_url,
+                # Our processes reach Rasa's HTTP API with this URL and token.
+                "RASA_URL": self.settings.rasa_url,
+                "RASA_API_TOKEN": self.settings.rasa_api_token,
+                "BA_VAR_DIR": str(self.settings.var_dir),
                 "TF_CPP_MIN_LOG_LEVEL": "2",
                 "PYTHONUNBUFFERED": "1",
             }
@@ -116,6 +120,7 @@ class Stack:
             "--credentials", str(CREDENTIALS),
             "--interface", s.host,
             "--port", str(s.rasa_port),
+            "--enable-api", "--auth-token", s.rasa_api_token,
         ]
         if self.cors_origins:
             rasa_command += ["--cors", *self.cors_origins]

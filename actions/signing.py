@@ -1,0 +1,51 @@
+"""Signed, expiring tokens (JWT, HS256 via PyJWT) bound to a purpose.
+
+Used wherever a browser or another process hands us something we issued earlier: web chat
+session ids, login tickets, receipt links. The key comes from ``BA_SECRET_KEY``; without it, a
+random key is created once in ``var/secret.key`` (mode 0600) so that all local processes share it.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+import uuid
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Optional
+
+import jwt
+
+VAR_DIR = Path(os.environ.get("BA_VAR_DIR", Path(__file__).resolve().parent.parent / "var"))
+
+
+class InvalidToken(Exception):
+    """Forged, expired, or issued for another purpose."""
+
+
+@lru_cache(maxsize=1)
+def secret_key() -> bytes:
+    from_env = os.environ.get("BA_SECRET_KEY")
+    if from_env:
+        return from_env.encode()
+    path = VAR_DIR / "secret.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(48))
+    return path.read_text().strip().encode()
+
+
+def sign(claims: dict[str, Any], purpose: str, ttl_seconds: int, key: Optional[bytes] = None) -> str:
+    now = int(time.time())
+    payload = {**claims, "aud": purpose, "iat": now, "exp": now + ttl_seconds, "jti": uuid.uuid4().hex}
+    return jwt.encode(payload, key or secret_key(), algorithm="HS256")
+
+
+def verify(token: str, purpose: str, key: Optional[bytes] = None) -> dict[str, Any]:
+    try:
+        return jwt.decode(token, key or secret_key(), algorithms=["HS256"], audience=purpose)
+    except jwt.PyJWTError as exc:
+        raise InvalidToken(type(exc).__name__) from exc

@@ -1,0 +1,154 @@
+"""The shipped catalogue: curated + imported entries load, the required procedures exist, and
+curated facts that cite the Munich data match it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from actions.catalogue import (
+    IMPORTED_DIR,
+    PROCEDURES_DIR,
+    TRUST_LEVELS,
+    CatalogueError,
+    load_catalogue,
+    load_file,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+REQUIRED = """
+wohnsitz_anmelden wohnsitz_abmelden meldebescheinigung personalausweis_beantragen
+reisepass_beantragen ausweis_verlust_melden fuehrungszeugnis gewerbe_anmelden gewerbe_abmelden
+kfz_zulassen kfz_abmelden hundesteuer_anmelden bewohnerparkausweis wohngeld elterngeld kindergeld
+bafoeg geburtsurkunde eheschliessung_anmelden sterbeurkunde briefwahl baugenehmigung
+aufenthaltstitel einbuergerung halteverbot_umzug sperrmuell fuehrerschein_umtausch
+""".split()
+
+PUBLIC_KNOWLEDGE_NOTE = "nicht aus dem Münchner Katalog"
+ATTRIBUTION = ("EUPL-1.2", "BerlinOnline", "Landeshauptstadt München")
+
+
+@pytest.fixture(scope="module")
+def catalogue():
+    return load_catalogue()
+
+
+def curated_files():
+    return sorted(PROCEDURES_DIR.glob("*.yaml"))
+
+
+def test_there_is_no_python_package_named_catalogue():
+    # it would shadow the PyPI package "catalogue" that spaCy (and so Rasa) imports
+    assert not (ROOT / "catalogue" / "__init__.py").exists()
+
+
+@pytest.mark.parametrize("path", curated_files(), ids=lambda p: p.stem)
+def test_every_curated_file_loads(path):
+    proc = load_file(path)
+    assert proc.curated and proc.id == path.stem
+
+
+def test_every_imported_file_loads():
+    paths = sorted(IMPORTED_DIR.glob("*/*.yaml"))
+    assert len(paths) > 200
+    for path in paths:
+        proc = load_file(path, curated=False)
+        assert not proc.curated and not proc.has_form
+        assert proc.id.startswith("muenchen_"), path
+
+
+def test_default_catalogue_has_curated_and_imported_entries(catalogue):
+    curated = {p.id for p in catalogue.curated()}
+    imported = {p.id for p in catalogue.imported()}
+    assert curated and imported and not curated & imported
+    assert len(catalogue) == len(curated) + len(imported)
+    assert all(not pid.startswith("muenchen_") for pid in curated)
+
+
+def test_the_required_procedures_exist_and_are_curated(catalogue):
+    missing = [pid for pid in REQUIRED if pid not in catalogue]
+    assert not missing
+    assert all(catalogue[pid].curated for pid in REQUIRED)
+
+
+@pytest.mark.parametrize("pid", REQUIRED)
+def test_curated_entry_is_complete(catalogue, pid):
+    proc = catalogue[pid]
+    assert proc.name and proc.description
+    # sentence ends: . ! ? after a non-digit ("19. Januar" is no end), then a capital
+    sentences = [s for s in re.split(r"(?<=[^\d\s][.!?])\s+(?=[A-ZÄÖÜ])", proc.description) if s]
+    assert 1 <= len(sentences) <= 4, proc.description
+    assert "Sie" in proc.description or "Ihr" in proc.description
+    assert len(proc.synonyms) + len(proc.keywords) >= 8
+    assert proc.trust_level in (None, *TRUST_LEVELS)
+    if proc.trust_level is not None:
+        assert proc.online_available is True
+
+
+def test_meldebescheinigung_keeps_its_form(catalogue):
+    assert catalogue["meldebescheinigung"].has_form
+
+
+def test_entries_without_munich_service_are_marked_and_invent_nothing(catalogue):
+    for proc in catalogue.curated():
+        if proc.munich_service_ids:
+            continue
+        assert PUBLIC_KNOWLEDGE_NOTE in str(proc.source.get("note", "")), proc.id
+        assert proc.fees is None, f"{proc.id}: fees without a source"
+        assert proc.processing_time is None, proc.id
+        assert not proc.documents, f"{proc.id}: documents without a source"
+
+
+def test_curated_files_using_munich_data_carry_the_attribution():
+    for path in curated_files():
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        source = raw.get("source") or {}
+        if source.get("munich_service_id") or source.get("munich_related_ids"):
+            header = path.read_text(encoding="utf-8").split("\nid:")[0]
+            for needle in ATTRIBUTION:
+                assert needle in header, f"{path.name}: attribution comment lacks {needle!r}"
+
+
+def _euro_amounts(text: str) -> set[str]:
+    return set(re.findall(r"(\d+(?:,\d+)?) Euro", text or ""))
+
+
+def test_curated_munich_references_match_the_export(catalogue, munich_services, importer):
+    for proc in catalogue.curated():
+        ids = list(proc.munich_service_ids)
+        related = [str(i) for i in proc.source.get("munich_related_ids") or []]
+        for sid in ids + related:
+            assert sid in munich_services, f"{proc.id}: Munich service {sid} not in the export"
+        if not ids:
+            continue
+        primary = munich_services[ids[0]]
+        keys = re.findall(r"\d{14}", primary.get("leika") or "")
+        if keys:
+            assert proc.leika == keys[0], f"{proc.id}: LeiKa differs from service {ids[0]}"
+        # every amount in the fees must appear in the fees of the merged Munich services
+        export_fees = " ".join(
+            importer.html_to_text(munich_services[sid].get("fees")) for sid in ids
+        )
+        invented = _euro_amounts(proc.fees) - _euro_amounts(export_fees)
+        assert not invented, f"{proc.id}: fee amounts not in the Munich data: {invented}"
+        if proc.fees:
+            assert "Stadt München" in proc.fees, proc.id
+
+
+def test_a_munich_service_described_twice_is_refused(tmp_path):
+    cur, imp = tmp_path / "procedures", tmp_path / "imported" / "munich"
+    cur.mkdir()
+    imp.mkdir(parents=True)
+    entry = {"name": "X", "description": "Y.", "source": {"munich_service_id": "1"}}
+    (cur / "a.yaml").write_text(yaml.safe_dump({"id": "a", **entry}), encoding="utf-8")
+    (imp / "muenchen_a.yaml").write_text(
+        yaml.safe_dump({"id": "muenchen_a", **entry}), encoding="utf-8"
+    )
+    assert len(load_catalogue(cur)) == 1  # another folder: no imported entries by default
+    with pytest.raises(CatalogueError, match="described by both"):
+        load_catalogue(cur, imported_dir=tmp_path / "imported")
+    assert [p.id for p in load_catalogue(cur, imported_dir=None)] == ["a"]
