@@ -5,20 +5,32 @@ perso"), misspell words ("Meldebeschenigung") and glue or split German compounds
 ("Hundesteueranmeldung", "Bewohnerpark ausweis"). This module ranks all catalogue entries
 (curated and imported) for such a text:
 
-* **Analysis.** Lower-case, tokenise, drop stop words, lemmatise with the German lookup table of
+* **Analysis.** Lower-case, tokenise, drop stop words (function words, conversational filler
+  "was muss ich jetzt tun", and aspect words such as "Kosten", "Termin", "online" that say what
+  the question is about but not which procedure), lemmatise with the German lookup table of
   ``spacy-lookups-data`` (the table the spaCy pipeline uses; irregular forms such as
   "umgezogen" → "umziehen"), stem with the Snowball German stemmer (umlauts kept, so
   "persönlich" stays apart from "Person"). A word typed without umlauts ("Fuehrerschein") is
   also tried with them ("Führerschein"). Separable verbs are rejoined ("melde mich ab" → "abmelden").
 * **Compounds.** Words are split against the catalogue's own vocabulary
-  ("hundesteueranmeldung" → hunde|steuer|anmeldung); the parts are indexed and searched too.
-  Neighbouring query words are glued when the catalogue knows the result ("kinder geld").
+  ("hundesteueranmeldung" → hundesteuer|anmeldung, "persoausweis" → perso|ausweis); the parts
+  are indexed and searched too, with a lower weight. A compound that does not split fully is
+  matched by a known head or modifier ("Sperrmüllabfuhr" → Sperrmüll). Neighbouring query words
+  are glued when the catalogue knows the result ("kinder geld", "Bewohnerpark ausweis").
 * **Misspellings.** A query word the catalogue does not know is matched to a catalogue word
   of the names, synonyms and keywords within a small Damerau-Levenshtein distance.
-* **Ranking.** BM25F over the fields name, synonyms, keywords and description, times a
-  coverage factor (how much of the query the entry explains), curated entries weighted up.
-  The result is mapped to a score in [0, 1) that is comparable between queries, so one
-  threshold separates "nothing fits" from real requests.
+* **Ranking.** BM25F over the fields name, synonyms, keywords (binary: a word counts once)
+  and description, times a coverage factor (how much of the query the entry explains; words
+  the catalogue does not know count against it), halved when only the description matches,
+  curated entries weighted up (they win over an imported Munich entry with the same evidence).
+  Words the catalogue writes in lower case (verbs, adjectives) weigh less than nouns. The
+  result is squashed to a score in [0, 1) that is comparable between queries, so one threshold
+  (MIN_SCORE) separates "nothing fits" from real requests.
+* **Deciding.** ``confident`` when the best score is high and the runner-up has clearly less
+  evidence, ``choose`` (up to three candidates) otherwise, ``unknown`` when nothing passes.
+
+Figures (top-1/top-3 accuracy, rejection, latency): ``python -m benchmarks.bench_discovery``.
+Rasa integration: the NLU intent says *that* a procedure is wanted; this module says *which*.
 
 API::
 
@@ -48,11 +60,11 @@ DOC_PART_WEIGHT = 0.5  # a compound's parts, as indexed terms of the entry
 QUERY_PART_WEIGHT = 0.7  # parts of an unknown query compound
 FUZZY_WEIGHT = 0.8  # a misspelt query word matched to a catalogue word
 GLUE_WEIGHT = 1.0  # two query words glued to a known compound
-CURATED_BOOST = 1.5
-COVERAGE_EXPONENT = 1.0
-UNKNOWN_WORD_WEIGHT = 4.0  # weight of a query word the catalogue does not know (coverage)
+CURATED_BOOST = 2.0
+COVERAGE_EXPONENT = 0.5
+UNKNOWN_WORD_WEIGHT = 3.0  # weight of a query word the catalogue does not know (coverage)
 DESCRIPTION_ONLY = 0.5  # factor for an entry whose name/synonyms/keywords match no query word
-NON_NOUN_WEIGHT = 0.8  # query words the catalogue writes in lower case (verbs, adjectives)
+NON_NOUN_WEIGHT = 0.5  # query words the catalogue writes in lower case (verbs, adjectives)
 SCORE_SCALE = 4.0  # score = x / (x + SCORE_SCALE)
 MIN_SCORE = 0.50  # best candidate below this: nothing fits, rank() returns []
 RUNNER_UP_SCORE = 0.30  # further candidates (after a best one above MIN_SCORE) need this
@@ -60,6 +72,8 @@ CONFIDENT_SCORE = 0.60  # top candidate at least this …
 CONFIDENT_RATIO = 0.8  # … and the second's evidence at most this fraction of the best's
 MIN_PART = 4  # shortest compound part (3 for words from names, synonyms, keywords)
 MIN_SPLIT = 7  # shortest word that is tried as a compound
+MIN_AFFIX = 5  # an unknown compound may be matched by a known head or modifier this long
+AFFIX_WEIGHT = 0.5  # … with this weight ("Sperrmüllabfuhr" → "Sperrmüll")
 
 KEY_FIELDS = ("name", "synonyms", "keywords")
 
@@ -101,6 +115,26 @@ STOPWORDS = frozenset(
     wollte worden wurde würde wuerde zu zum zur zwar zwischen über ueber um und okay ok danke
     genau eigentlich vielleicht wohl bzw usw etc
     sein haben werden können müssen sollen wollen mögen dürfen
+    """.split()
+    # conversational filler: greetings, time, vague verbs ("was muss ich jetzt tun?")
+    + """
+    guten tag moin servus grüß gott hallöchen vielen dank lieben gruß immer nie zurück
+    kommen komme kommt kam tun tue erledigen gemacht mache machst macht dauern dauert gehen ging wissen weiß fragen
+    frage helfen hilft passieren passiert kümmern beachten klappen klappt funktionieren
+    funktioniert lassen lasse sagen sag sehen gibt geben bleiben
+    jetzt gerade gestern heute morgen übermorgen bald schnell sofort demnächst gleich schon
+    wieder später vorher nachher kurz kurzem lange lang letzte letzten letzter nächste nächsten
+    nächster nächstes woche wochen monat monate monaten tag tage tagen
+    irgendwas irgendwie irgendwann irgendwelche wirklich überhaupt trotzdem möglich nötig
+    notwendig infos info information informationen
+    """.split()
+    # what the question is about, not which procedure: fees, documents, dates, the channel
+    # (the NLU intents ask_fees, ask_documents, ask_online, … carry that)
+    + """
+    kosten kostet koste gebühr gebühren preis teuer termin termine terminvereinbarung online
+    internet formular formulare unterlagen dokumente papiere dauer bearbeitungszeit
+    öffnungszeiten zuständig zuständige beantragen beantrage beantragt antrag anträge stellen
+    bekommen bekomme bekommt kriegen erhalten
     """.split()
 )
 # Separable-verb particles: "melde mich … ab" → "abmelden".
@@ -273,6 +307,12 @@ class _Lexicon:
         self._norm_cache: dict[str, str] = {}
 
     # ---- words
+    def trim_caches(self) -> None:
+        """Query-time caches are bounded: a long-running action server sees endless new words."""
+        for cache in (self._norm_cache, self._split_cache, self._fuzzy_cache):
+            if len(cache) > 50_000:
+                cache.clear()
+
     def lemma_norm(self, surface: str) -> str:
         cached = self._norm_cache.get(surface)
         if cached is None:
@@ -374,6 +414,24 @@ class _Lexicon:
         self._fuzzy_cache[word] = result
         return result
 
+    def affixes(self, word: str) -> tuple[str, ...]:
+        """Known head (last part) and modifier (first part) of a compound that does not split
+        fully into known words: "sperrmüllabfuhr" → ("sperrmüll",), "kleiderschrank" →
+        ("schrank",). Each is at least MIN_AFFIX letters and leaves at least 3 letters."""
+        if len(word) < MIN_AFFIX + 3 or not word.isalpha():
+            return ()
+        vocab = self.split_vocab
+        found = []
+        for j in range(len(word) - 3, MIN_AFFIX - 1, -1):  # longest known modifier
+            if word[:j] in vocab:
+                found.append(word[:j])
+                break
+        for i in range(3, len(word) - MIN_AFFIX + 1):  # longest known head
+            if word[i:] in vocab:
+                found.append(word[i:])
+                break
+        return tuple(found)
+
     def word_terms(self, word: str, part_weight: float) -> list[tuple[str, float]]:
         """Index terms of one normalised word: its stem, plus its compound parts."""
         terms = [(stem(word), 1.0)]
@@ -458,9 +516,9 @@ class Discovery:
                         tf[term] = max(tf.get(term, 0.0), w) if key else tf.get(term, 0.0) + w
                         if w == 1.0:
                             whole_postings.setdefault(term, set()).add(len(field_tf))
-                        if tok.capital is not None:
-                            vote = 1 if tok.capital else -1
-                            capital_votes[term] = capital_votes.get(term, 0) + vote
+                    if tok.capital is not None:  # per word, not per stem: Anmeldung ≠ anmelden
+                        vote = 1 if tok.capital else -1
+                        capital_votes[tok.norm] = capital_votes.get(tok.norm, 0) + vote
                 per_field[fname] = tf
                 field_len[fname].append(length)
             field_tf.append(per_field)
@@ -494,8 +552,12 @@ class Discovery:
 
     # ------------------------------------------------------------------ querying
     def _query_groups(self, text: str) -> list[list[tuple[str, float]]]:
-        """One group per query word: the (term, weight) alternatives that stand for it."""
+        """One group per query word: the (term, weight) alternatives that stand for it.
+
+        Words the catalogue writes in lower case (verbs, adjectives: "kaufen", "neu") weigh
+        NON_NOUN_WEIGHT; nouns ("Anmeldung", "Hund") carry the topic and weigh fully."""
         lex = self._lex
+        lex.trim_caches()
         toks = lex.tokens(text)
         content = [t for t in toks if not lex.is_stop(t)]
         groups: list[list[tuple[str, float]]] = []
@@ -525,6 +587,15 @@ class Discovery:
                         for t, w in lex.word_terms(fixed, QUERY_PART_WEIGHT)
                         if t in known
                     ]
+            if not group:
+                for word in forms:
+                    group = [
+                        (stem(a), AFFIX_WEIGHT) for a in lex.affixes(word) if stem(a) in known
+                    ]
+                    if group:
+                        break
+            if group and tok.norm in self._non_nouns:
+                group = [(t, w * NON_NOUN_WEIGHT) for t, w in group]
             groups.append(group)
         # neighbouring words glued to a known compound ("kinder geld", "personal ausweis")
         for a, b in zip(toks, toks[1:]):
@@ -560,8 +631,6 @@ class Discovery:
             if not group:
                 total += UNKNOWN_WORD_WEIGHT
                 continue
-            if all(t in self._non_nouns for t, _ in group):
-                group = [(t, w * NON_NOUN_WEIGHT) for t, w in group]
             gweight = max(self._idf[t] * w for t, w in group)
             total += gweight
             seen: dict[int, float] = {}

@@ -88,3 +88,15 @@ def test_imported_facts_come_from_the_export(munich_services):
         assert proc.documents == () and proc.processing_time is None
         keys = (service.get("leika") or "").replace(",", " ").split()
         assert proc.leika == (keys[0] if keys else None)
+
+
+def test_the_sync_check_notices_edits(importer, munich_file, tmp_path):
+    files = importer.build(munich_file, PROCEDURES_DIR)
+    importer.write(files, tmp_path)
+    assert importer.diff(files, tmp_path) == []
+    victim = sorted(tmp_path.glob("*.yaml"))[0]
+    victim.write_text(victim.read_text(encoding="utf-8") + "# edited\n", encoding="utf-8")
+    (tmp_path / "muenchen_extra.yaml").write_text("id: muenchen_extra\n", encoding="utf-8")
+    problems = importer.diff(files, tmp_path)
+    assert f"changed {victim.name}" in problems and "stale muenchen_extra.yaml" in problems
+    assert importer.main(["--check", "--data", str(munich_file), "--out", str(tmp_path)]) == 1
