@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SPACY := build/spacy_de/meta.json
 
-.PHONY: run test venv spacy train generate check-generated bench bench-discovery clean system-packages
+.PHONY: run test venv spacy train generate check-generated bench bench-discovery bench-reliability bench-forms clean system-packages webchat test-login-deps check-content evaluate review reload bench-training
 
 $(STAMP): requirements.lock
 	@command -v $(PYTHON_BOOTSTRAP) >/dev/null || { echo "Python 3.10 fehlt ($(PYTHON_BOOTSTRAP)); siehe README"; exit 1; }
@@ -32,6 +32,28 @@ $(SPACY): $(STAMP) nlu/spacy_pipeline.py
 
 spacy: $(SPACY)
 
+# Web chat widget (webchat/widget, npm + esbuild) -> webchat/dist/, rebuilt when its sources change.
+# node_modules also holds what the browser tests inject (axe-core, rasa-webchat).
+WIDGET := webchat/dist/buergerassistent-chat.js
+WIDGET_NPM := webchat/widget/node_modules/.package-lock.json
+$(WIDGET_NPM): webchat/widget/package.json webchat/widget/package-lock.json
+	@command -v npm >/dev/null || { echo "npm fehlt (Node.js 20 oder neuer); siehe README"; exit 1; }
+	cd webchat/widget && npm ci --no-audit --no-fund --loglevel=error
+	touch $(WIDGET_NPM)
+$(WIDGET): $(WIDGET_NPM) webchat/widget/build.mjs $(wildcard webchat/widget/src/*.js)
+	cd webchat/widget && npm run --silent build
+
+webchat: $(WIDGET)
+
+# npm test dependency of the login tests (oidc-provider, started by tests/login), from its lock.
+LOGIN_NPM := tests/login/oidc_provider/node_modules/.package-lock.json
+$(LOGIN_NPM): tests/login/oidc_provider/package.json tests/login/oidc_provider/package-lock.json
+	@command -v npm >/dev/null || { echo "npm fehlt (Node.js 20 oder neuer); siehe README"; exit 1; }
+	cd tests/login/oidc_provider && npm ci --no-audit --no-fund --loglevel=error
+	touch $(LOGIN_NPM)
+
+test-login-deps: $(LOGIN_NPM)
+
 generate: $(STAMP)
 	$(PY) -m bot generate
 
@@ -41,11 +63,11 @@ check-generated: $(STAMP)
 train: $(SPACY)
 	$(PY) -m bot train
 
-run: $(SPACY)
+run: $(SPACY) $(WIDGET)
 	$(PY) -m bot run
 
 # pytest exits with 5 when no test ran: that is a failure here, never a silent pass.
-test: system-packages $(SPACY)
+test: system-packages $(SPACY) $(WIDGET) $(LOGIN_NPM)
 	$(PY) -m pytest; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "FEHLER: pytest hat keinen Test ausgeführt"; fi; exit $$rc
 
@@ -53,7 +75,31 @@ bench: $(SPACY)
 	$(PY) -m benchmarks.bench_rest
 
 bench-discovery: $(SPACY)
-	$(PY) -m benchmarks.bench_discovery
+	$(PY) -m benchmarks.bench_discovery --with-nlu
+
+# scripted citizens fill every form over REST: completion rate and turns per form
+bench-forms: $(SPACY)
+	$(PY) -m benchmarks.bench_forms
+
+# Submission under failure: 200 submissions, backend killed twice and 10 % HTTP 503.
+bench-reliability: $(STAMP) system-packages
+	$(PY) -m benchmarks.bench_reliability
+
+# Content workflow for editors (docs/redaktion.md).
+check-content: $(SPACY)
+	$(PY) -m content.lint
+
+evaluate: $(SPACY)
+	$(PY) -m content.evaluate
+
+review: $(STAMP)
+	$(PY) -m content.review
+
+reload: $(SPACY)
+	$(PY) -m bot reload
+
+bench-training: $(SPACY)
+	$(PY) -m benchmarks.bench_training
 
 clean:
-	rm -rf build var
+	rm -rf build var webchat/dist

@@ -51,6 +51,8 @@ class Field:
     prefill: Optional[str] = None
     example: Optional[str] = None
     choices: tuple[Choice, ...] = ()
+    # Other words citizens use for this field ("PLZ", "Nachname"): corrections name fields so.
+    synonyms: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,9 @@ class Procedure:
     fields: tuple[Field, ...] = ()
     # True for hand-written entries (catalogue/procedures/), False for generated imports.
     curated: bool = True
+    # Optional key `withdrawable: true`: the citizen may withdraw a submitted application in
+    # the chat. Default false: without it the assistant never claims withdrawal is possible.
+    withdrawable: bool = False
 
     @property
     def has_form(self) -> bool:
@@ -136,6 +141,7 @@ def _parse_field(raw: dict[str, Any], where: str) -> Field:
         prefill=raw.get("prefill"),
         example=None if raw.get("example") is None else str(raw["example"]),
         choices=choices,
+        synonyms=tuple(str(s) for s in _tuple(raw.get("synonyms"))),
     )
 
 
@@ -174,6 +180,7 @@ def parse_procedure(
         source=dict(raw.get("source") or {}),
         fields=fields,
         curated=curated,
+        withdrawable=raw.get("withdrawable") is True,
     )
 
 

@@ -6,29 +6,25 @@ from __future__ import annotations
 
 import logging
 import uuid
-from functools import lru_cache
 from typing import Optional
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
+from sqlalchemy.exc import SQLAlchemyError
 
-from actions import answers
+from actions import answers, login
 from actions.catalogue import Procedure, default_catalogue
-from actions.forms import form_data, summary_text
-from actions.portal_client import PortalClient, PortalRejected, PortalUnavailable
+from actions.forms import display_value, form_data, summary_text
+from actions.procedure_finder import find, intent_of
+from actions.submission import messages as submission_messages
+from actions.submission.backends import BackendNotAvailable
+from actions.submission.chat_actions import submit_confirmed
 
 logger = logging.getLogger(__name__)
 
 YES_NO_BUTTONS = [{"title": "Ja", "payload": "/affirm"}, {"title": "Nein", "payload": "/deny"}]
-
-
-@lru_cache(maxsize=1)
-def discovery():
-    from actions.discovery import Discovery
-
-    return Discovery.from_catalogue(default_catalogue())
 
 
 def procedure_in_focus(tracker: Tracker) -> Optional[Procedure]:
@@ -63,7 +59,8 @@ class ActionDiscoverProcedure(Action):
 
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         text = tracker.latest_message.get("text") or ""
-        decision = discovery().decide(text)
+        intent, confidence = intent_of(tracker.latest_message)
+        decision = find(text, intent, confidence)
         catalogue = default_catalogue()
         if decision.kind == "confident":
             return present_procedure(dispatcher, catalogue[decision.candidates[0].id])
@@ -80,7 +77,12 @@ class ActionDiscoverProcedure(Action):
                 buttons=buttons,
             )
             return [SlotSet("awaiting", None)]
-        dispatcher.utter_message(text=answers.no_procedure_found())
+        if intent == "out_of_scope":
+            dispatcher.utter_message(response="utter_out_of_scope")
+        elif intent == "nlu_fallback":
+            dispatcher.utter_message(response="utter_default")
+        else:
+            dispatcher.utter_message(text=answers.no_procedure_found())
         return [SlotSet("awaiting", None)]
 
 
@@ -111,7 +113,7 @@ class ActionAnswerInfo(Action):
         # Inside a form the question is about the form's procedure; outside, a procedure named
         # in the question itself ("Was kostet ein Reisepass?") takes the focus.
         if not tracker.active_loop_name:
-            decision = discovery().decide(text)
+            decision = find(text, *intent_of(tracker.latest_message))
             if decision.kind == "confident":
                 proc = default_catalogue()[decision.candidates[0].id]
                 if proc.id != tracker.get_slot("procedure"):
@@ -159,12 +161,17 @@ class ActionStartApplication(Action):
                 text="Welchen Antrag möchten Sie stellen? Beschreiben Sie bitte kurz Ihr Anliegen."
             )
             return [SlotSet("awaiting", None)]
+        # Procedures that need the service account: login (and prefill consent) come first.
+        gate = login.before_form(dispatcher, tracker, proc)
+        if gate is not None:
+            return gate
         dispatcher.utter_message(
             text=f"Gut, ich nehme Ihren Antrag „{proc.name}“ auf. Es sind {len(proc.fields)} "
             "Fragen. Mit „abbrechen“ können Sie jederzeit aufhören."
         )
         return [
             *_clear_form(proc),
+            *login.prefill_events(tracker, proc),
             SlotSet("awaiting", None),
             SlotSet("application_id", None),
             FollowupAction(proc.form_name),
@@ -194,6 +201,10 @@ class ActionShowSummary(Action):
 
 
 class ActionSubmitApplication(Action):
+    """Stores the confirmed application in the outbox first (actions/submission), then tries
+    to deliver it at once. Backend down: the citizen is told it is saved and will follow (the
+    delivery worker sends it and the case number arrives in this conversation)."""
+
     def name(self) -> str:
         return "action_submit_application"
 
@@ -203,51 +214,41 @@ class ActionSubmitApplication(Action):
         if proc is None or not application_id:
             dispatcher.utter_message(text="Es gibt keinen Antrag, den ich absenden könnte.")
             return [SlotSet("awaiting", None)]
+        # No login in conversations yet: the bPK2 goes here once it exists.
+        citizen = None
         try:
-            receipt = await PortalClient().submit(proc.id, form_data(proc, tracker), application_id)
-        except PortalUnavailable as exc:
-            logger.warning("portal backend unavailable for %s: %s", proc.id, exc)
+            outcome = await submit_confirmed(
+                proc, form_data(proc, tracker), application_id, tracker.sender_id, citizen
+            )
+        except (SQLAlchemyError, BackendNotAvailable) as exc:
+            # Not even saved: say so truthfully and keep the answers for another try.
+            logger.error("outbox unavailable for %s: %s", proc.id, type(exc).__name__)
             dispatcher.utter_message(
-                text="Entschuldigung, das Antragssystem ist gerade nicht erreichbar. Ihre Angaben "
-                "sind nicht verloren. Soll ich es noch einmal versuchen?",
+                text="Entschuldigung, ich kann Ihren Antrag gerade nicht speichern. Ihre Angaben "
+                "sind in diesem Gespräch nicht verloren. Soll ich es noch einmal versuchen?",
                 buttons=YES_NO_BUTTONS,
             )
             return [SlotSet("awaiting", "retry_submission")]
-        except PortalRejected as exc:
-            logger.info("portal backend rejected %s: %s", proc.id, exc)
-            return self._fix_rejected(dispatcher, proc, exc)
-        logger.info("application submitted for %s", proc.id)
-        dispatcher.utter_message(
-            text=f"Vielen Dank! Ihr Antrag „{proc.name}“ ist eingegangen. "
-            f"Ihr Aktenzeichen lautet {receipt.case_number}. Bitte notieren Sie es für Rückfragen."
-        )
+        entry = outcome.entry
+        if outcome.state == "rejected":
+            logger.info("portal backend rejected %s: fields %s", proc.id,
+                        sorted((entry.rejection or {}).get("fields") or {}))
+            return submission_messages.fix_rejected(
+                dispatcher, proc, (entry.rejection or {}).get("fields") or {}
+            )
+        if outcome.state == "delivered":
+            logger.info("application submitted for %s", proc.id)
+            submission_messages.tell_delivered(dispatcher, proc.name, entry.case_number, citizen)
+        else:
+            logger.info("application for %s saved in the outbox; delivery follows", proc.id)
+            submission_messages.tell_saved(dispatcher, proc.name, citizen)
         dispatcher.utter_message(response="utter_anything_else")
+        # The outbox holds the application now: the conversation forgets the answers.
         return [
             *_clear_form(proc),
-            SlotSet("case_number", receipt.case_number),
+            *([SlotSet("case_number", entry.case_number)] if entry.case_number else []),
             SlotSet("application_id", None),
             SlotSet("awaiting", None),
-        ]
-
-    @staticmethod
-    def _fix_rejected(dispatcher, proc: Procedure, exc: PortalRejected) -> list[EventType]:
-        known = [f for f in proc.fields if f.name in exc.fields]
-        if not known:
-            dispatcher.utter_message(
-                text="Das Antragssystem hat den Antrag leider nicht angenommen. "
-                f"{answers.UNKNOWN_HINT}"
-            )
-            return [SlotSet("awaiting", None), SlotSet("application_id", None)]
-        problems = "\n".join(f"- {f.label}: {exc.fields[f.name]}" for f in known)
-        dispatcher.utter_message(
-            text=f"Das Antragssystem hat diese Angaben nicht angenommen:\n{problems}\n"
-            "Bitte geben Sie sie noch einmal an."
-        )
-        return [
-            *[SlotSet(f.name, None) for f in known],
-            SlotSet("awaiting", None),
-            SlotSet("application_id", None),
-            FollowupAction(proc.form_name),
         ]
 
 
@@ -259,8 +260,17 @@ class ActionHandleAffirm(Action):
         awaiting = tracker.get_slot("awaiting")
         if awaiting == "start_form":
             return [FollowupAction("action_start_application")]
+        if awaiting in login.AFFIRM_ACTIONS:
+            return [FollowupAction(login.AFFIRM_ACTIONS[awaiting])]
         if awaiting in ("confirm_summary", "retry_submission"):
+            gate = login.before_submit(dispatcher, tracker, procedure_in_focus(tracker))
+            if gate is not None:
+                return gate
             return [FollowupAction("action_submit_application")]
+        if awaiting == "resume_draft":  # offered by actions/drafts.py at session start
+            return [FollowupAction("action_resume_draft")]
+        if awaiting == "confirm_withdrawal":  # asked by actions/submission/chat_actions.py
+            return [FollowupAction("action_confirm_withdrawal")]
         dispatcher.utter_message(response="utter_help")
         return []
 
@@ -272,7 +282,16 @@ class ActionHandleDeny(Action):
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         awaiting = tracker.get_slot("awaiting")
         proc = procedure_in_focus(tracker)
+        if awaiting in login.DENY_ACTIONS:
+            return [FollowupAction(login.DENY_ACTIONS[awaiting])]
         if awaiting == "confirm_summary" and proc is not None:
+            # "Nein, die Postleitzahl ist 80333": the change is in the same message.
+            from actions.repair import read_message
+
+            filled = {f.name: tracker.get_slot(f.name) for f in proc.fields}
+            reading = read_message(proc, None, tracker.latest_message.get("text") or "", filled)
+            if reading.corrected or reading.reopen:
+                return [FollowupAction("action_change_field")]
             dispatcher.utter_message(
                 text="Welche Angabe möchten Sie ändern?",
                 buttons=[
@@ -281,32 +300,67 @@ class ActionHandleDeny(Action):
                 ],
             )
             return []
+        if awaiting == "resume_draft":
+            dispatcher.utter_message(
+                text="In Ordnung. Der angefangene Antrag bleibt gespeichert; ich biete ihn Ihnen "
+                "beim nächsten Mal wieder an. Mit „abbrechen“ lösche ich ihn."
+            )
+            return [SlotSet("awaiting", "draft_declined")]
         if awaiting == "retry_submission":
             dispatcher.utter_message(
                 text="In Ordnung. Ihre Angaben bleiben in diesem Gespräch gespeichert. "
                 "Schreiben Sie „absenden“, wenn ich es noch einmal versuchen soll."
             )
             return [SlotSet("awaiting", "retry_submission")]
+        if awaiting == "confirm_withdrawal":
+            dispatcher.utter_message(text="In Ordnung. Ihr Antrag bleibt bestehen.")
+            return [SlotSet("awaiting", None)]
         dispatcher.utter_message(response="utter_anything_else")
         return [SlotSet("awaiting", None)]
 
 
 class ActionChangeField(Action):
-    """Clear one field and reopen the form, which then asks only for that field."""
+    """Change one answer after the summary: by button (entity ``field``) or in words ("ändere das
+    Geburtsdatum", "die Postleitzahl ist 80333"). With a valid new value the summary is shown
+    again; otherwise the form reopens and asks only for that field."""
 
     def name(self) -> str:
         return "action_change_field"
 
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        from actions.repair import read_message
+
         proc = procedure_in_focus(tracker)
         field_name = next(tracker.get_latest_entity_values("field"), None)
-        if proc is None or field_name not in {f.name for f in proc.fields}:
+        names = {f.name for f in proc.fields} if proc is not None else set()
+        if proc is not None and field_name is None and tracker.get_slot("awaiting") == "confirm_summary":
+            filled = {f.name: tracker.get_slot(f.name) for f in proc.fields}
+            reading = read_message(proc, None, tracker.latest_message.get("text") or "", filled)
+            changed = {n: v for n, v in reading.values.items() if n in reading.corrected}
+            if changed:
+                for name, value in changed.items():
+                    dispatcher.utter_message(
+                        text=f"Danke, ich habe „{proc.field(name).label}“ geändert: "
+                        f"{display_value(proc.field(name), value)}."
+                    )
+                return [
+                    *[SlotSet(n, v) for n, v in changed.items()],
+                    SlotSet("application_id", None),
+                    FollowupAction("action_show_summary"),
+                ]
+            for name, error in reading.errors.items():
+                dispatcher.utter_message(text=f"{proc.field(name).label}: {error}")
+            field_name = (reading.reopen or [None])[0]
+        if proc is None or field_name not in names:
+            if proc is not None and tracker.get_slot("awaiting") == "confirm_summary":
+                return [FollowupAction("action_handle_deny")]
             dispatcher.utter_message(text="Diese Angabe kann ich leider nicht ändern.")
             return []
         return [
             SlotSet(field_name, None),
             SlotSet("awaiting", None),
             SlotSet("application_id", None),
+            SlotSet("requested_slot", field_name),
             FollowupAction(proc.form_name),
         ]
 
@@ -324,6 +378,13 @@ class ActionCancelApplication(Action):
         ]
         if tracker.active_loop_name:
             events.insert(0, ActiveLoop(None))
+        if tracker.get_slot("awaiting") in ("resume_draft", "draft_declined"):
+            from actions.drafts import discard_draft
+
+            discard_draft(tracker.sender_id)
+            dispatcher.utter_message(text="Ich habe den gespeicherten Antrag gelöscht.")
+            dispatcher.utter_message(response="utter_anything_else")
+            return [*events, *(_clear_form(proc) if proc is not None else [])]
         if proc is not None and (tracker.active_loop_name or tracker.get_slot("awaiting")):
             events.extend(_clear_form(proc))
             dispatcher.utter_message(

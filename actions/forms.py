@@ -2,6 +2,9 @@
 
 Rasa runs ``validate_<procedure>_form`` after each answer. One generic class validates with the
 German field validators (``actions.validation``); a subclass per form only supplies the name.
+The text of the answer is read by ``actions.repair``: it may also correct an earlier field, fill
+several fields at once or skip an optional one. After ``FAILURES_BEFORE_HELP`` failed answers to
+one field the assistant explains the field and asks whether to go on.
 """
 
 from __future__ import annotations
@@ -14,7 +17,11 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.catalogue import Field, Procedure, default_catalogue
+from actions.repair import SKIPPED, read_message
 from actions.validation import validate
+
+FAILURES_BEFORE_HELP = 3
+FAILURES_SLOT = "form_failures"  # {field name: failed answers in a row}
 
 
 def check_field(field: Field, text: Any):
@@ -25,12 +32,18 @@ def display_value(field: Field, value: Any) -> str:
     """How a stored (normalised) value is shown to the citizen."""
     if value is None:
         return "—"
+    if value == SKIPPED:
+        return "keine Angabe"
     result = check_field(field, value)
     return result.display if result.ok and result.display else str(value)
 
 
 def form_data(proc: Procedure, tracker: Tracker) -> dict[str, str]:
-    return {f.name: tracker.get_slot(f.name) for f in proc.fields if tracker.get_slot(f.name)}
+    return {
+        f.name: tracker.get_slot(f.name)
+        for f in proc.fields
+        if tracker.get_slot(f.name) and tracker.get_slot(f.name) != SKIPPED
+    }
 
 
 def summary_text(proc: Procedure, tracker: Tracker) -> str:
@@ -50,21 +63,72 @@ class CatalogueFormValidation(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         proc = default_catalogue()[self.procedure_id]
-        events: list[EventType] = []
-        for slot_name, value in tracker.slots_to_validate().items():
-            try:
-                field = proc.field(slot_name)
-            except KeyError:
-                continue
-            if value is None:
-                continue
-            result = check_field(field, value)
-            if result.ok:
-                events.append(SlotSet(slot_name, result.value))
+        requested = tracker.get_slot("requested_slot")
+        candidates = tracker.slots_to_validate()
+        if requested not in candidates or candidates.get(requested) is None:
+            return []
+        # The slot holds the whole message (from_text); read it as a clerk would.
+        text = str(candidates[requested])
+        filled = {f.name: tracker.get_slot(f.name) for f in proc.fields if f.name != requested}
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        reading = read_message(proc, requested, text, filled, skip_intent=intent == "skip_field")
+        events: list[EventType] = [SlotSet(name, value) for name, value in reading.values.items()]
+        if requested not in reading.values:
+            events.append(SlotSet(requested, None))
+
+        for name in reading.corrected:
+            f = proc.field(name)
+            dispatcher.utter_message(
+                text=f"Danke, ich habe „{f.label}“ geändert: {display_value(f, reading.values[name])}."
+            )
+        for name in reading.reopen:
+            events.append(SlotSet(name, None))
+            dispatcher.utter_message(text=f"Gut, dann fragen wir „{proc.field(name).label}“ noch einmal.")
+        if reading.reopen:
+            # Ask the reopened field next, then continue where we were.
+            events.append(SlotSet("requested_slot", reading.reopen[0]))
+
+        failures = dict(tracker.get_slot(FAILURES_SLOT) or {})
+        field = proc.field(requested)
+        answered = requested in reading.values or reading.corrected or reading.reopen
+        if reading.refused_skip:
+            dispatcher.utter_message(
+                text=f"„{field.label}“ brauche ich für den Antrag, das kann ich nicht überspringen."
+            )
+        elif requested in reading.errors and not answered:
+            count = failures.get(requested, 0) + 1
+            failures[requested] = count
+            if intent == "affirm" and field.type != "yes_no" and count > FAILURES_BEFORE_HELP:
+                # "ja" to "Möchten Sie weitermachen?": simply ask the question again.
+                failures[requested] = FAILURES_BEFORE_HELP
+            elif count % FAILURES_BEFORE_HELP == 0:
+                self._explain(dispatcher, proc, field, reading.errors[requested])
             else:
-                dispatcher.utter_message(text=result.error)
-                events.append(SlotSet(slot_name, None))
+                dispatcher.utter_message(text=reading.errors[requested])
+        for name, error in reading.errors.items():
+            if name != requested:
+                dispatcher.utter_message(text=f"{proc.field(name).label}: {error}")
+        for name in reading.values:
+            failures.pop(name, None)
+        events.append(SlotSet(FAILURES_SLOT, failures or None))
         return events
+
+    @staticmethod
+    def _explain(dispatcher: CollectingDispatcher, proc: Procedure, field: Field, error: str) -> None:
+        text = f"{error}\nKurz erklärt: „{field.label}“"
+        text += f" – {field.help}" if field.help else f" braucht die Behörde für „{proc.name}“."
+        if field.example:
+            text += f" Zum Beispiel: {field.example}."
+        if not field.required:
+            text += " Sie können die Frage auch mit „überspringen“ auslassen."
+        text += " Möchten Sie es noch einmal versuchen?"
+        dispatcher.utter_message(
+            text=text,
+            buttons=[
+                {"title": "Später weitermachen", "payload": "/save_draft"},
+                {"title": "Abbrechen", "payload": "/cancel"},
+            ],
+        )
 
 
 def _register_form_validators() -> None:

@@ -27,10 +27,20 @@ class PortalUnavailable(PortalError):
 
 @dataclass
 class PortalRejected(PortalError):
-    """The backend refused the application; ``fields`` maps field names to German messages."""
+    """The backend refused the request; ``fields`` maps field names to German messages.
+
+    For a submission the keys are the procedure's form fields (= Rasa slot names), so the chat
+    can ask again for exactly those; envelope errors use ``procedure``, ``data``,
+    ``idempotency_key`` or ``citizen`` (see openapi.yaml).
+    """
 
     message: str
     fields: dict[str, str] = field(default_factory=dict)
+    error: str = ""
+
+    def fields_of(self, names) -> dict[str, str]:
+        """The rejected fields among ``names`` (e.g. the form's fields), in that order."""
+        return {n: self.fields[n] for n in names if n in self.fields}
 
     def __str__(self) -> str:  # never includes submitted values
         return f"rejected: {sorted(self.fields)}"
@@ -51,7 +61,9 @@ class PortalClient:
     attempts: int = int(os.environ.get("PORTAL_ATTEMPTS", "3"))
     backoff_s: float = 0.2
 
-    async def _request(self, method: str, path: str, json: Any = None) -> tuple[int, Any]:
+    async def _request(
+        self, method: str, path: str, json: Any = None, citizen: Optional[str] = None
+    ) -> tuple[int, Any]:
         url = self.base_url.rstrip("/") + path
         timeout = aiohttp.ClientTimeout(total=self.timeout_s)
         last_error: Optional[BaseException] = None
@@ -60,7 +72,9 @@ class PortalClient:
                 await asyncio.sleep(self.backoff_s * 2 ** (attempt - 1))
             try:
                 async with aiohttp.ClientSession(timeout=timeout) as session:
-                    async with session.request(method, url, json=json) as resp:
+                    # The bPK2 goes in a header, never in the URL (access logs).
+                    headers = {"X-Citizen": citizen} if citizen else None
+                    async with session.request(method, url, json=json, headers=headers) as resp:
                         try:
                             body = await resp.json(content_type=None)
                         except ValueError:
@@ -91,12 +105,17 @@ class PortalClient:
                 received_at=body.get("received_at", ""),
                 procedure=body.get("procedure", procedure),
             )
-        if status in (400, 409, 422) and isinstance(body, dict):
-            raise PortalRejected(
+        raise self._rejected_or_unavailable(status, body)
+
+    @staticmethod
+    def _rejected_or_unavailable(status: int, body: Any) -> PortalError:
+        if status in (400, 403, 404, 409, 422) and isinstance(body, dict):
+            return PortalRejected(
                 message=str(body.get("message") or "Der Antrag wurde nicht angenommen."),
                 fields={str(k): str(v) for k, v in (body.get("fields") or {}).items()},
+                error=str(body.get("error") or ""),
             )
-        raise PortalUnavailable(f"unexpected answer HTTP {status}")
+        return PortalUnavailable(f"unexpected answer HTTP {status}")
 
     async def get_application(self, case_number: str) -> Optional[dict]:
         status, body = await self._request("GET", f"/api/v1/applications/{case_number}")
@@ -105,3 +124,42 @@ class PortalClient:
         if status == 200 and isinstance(body, dict):
             return body
         raise PortalUnavailable(f"unexpected answer HTTP {status}")
+
+    async def status_history(self, case_number: str) -> Optional[dict]:
+        """``{case_number, procedure, status, history: [{status, at, note}]}`` or ``None``."""
+        status, body = await self._request("GET", f"/api/v1/applications/{case_number}/history")
+        if status == 404:
+            return None
+        if status == 200 and isinstance(body, dict):
+            return body
+        raise self._rejected_or_unavailable(status, body)
+
+    async def list_applications(self, citizen: str) -> list[dict]:
+        """The citizen's applications (bPK2 from the login), newest first."""
+        status, body = await self._request("GET", "/api/v1/applications", citizen=citizen)
+        if status == 200 and isinstance(body, dict):
+            return list(body.get("applications") or [])
+        raise self._rejected_or_unavailable(status, body)
+
+    async def postbox(self, citizen: str) -> list[dict]:
+        status, body = await self._request("GET", "/api/v1/postbox", citizen=citizen)
+        if status == 200 and isinstance(body, dict):
+            return list(body.get("messages") or [])
+        raise self._rejected_or_unavailable(status, body)
+
+    async def withdraw(
+        self, case_number: str, idempotency_key: Optional[str] = None, citizen: Optional[str] = None
+    ) -> dict:
+        """Withdraws; proof is the bPK2 (after login) or the submission's idempotency key.
+
+        Raises ``PortalRejected`` (error ``not_withdrawable``, ``status_final``, ``forbidden``,
+        ``not_found``) or ``PortalUnavailable``. Retrying is safe: a second withdrawal of the
+        same application is ``status_final``.
+        """
+        payload = {"idempotency_key": idempotency_key} if idempotency_key else {}
+        status, body = await self._request(
+            "POST", f"/api/v1/applications/{case_number}/withdrawal", json=payload, citizen=citizen
+        )
+        if status == 200 and isinstance(body, dict):
+            return body
+        raise self._rejected_or_unavailable(status, body)

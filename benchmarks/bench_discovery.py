@@ -46,7 +46,28 @@ def items(testset: dict, split: str) -> tuple[list[tuple[str, str]], list[str]]:
     return labelled, list(testset["out_of_catalogue"].get(split) or [])
 
 
-def evaluate(d: Discovery, testset: dict, split: str, curated_ids: set[str], verbose: bool) -> dict:
+class WithNlu:
+    """What `python -m bot discover` answers: the trained NLU model's intent + retrieval."""
+
+    def __init__(self, d: Discovery) -> None:
+        from actions.procedure_finder import NluModel
+        from bot.training import ensure_model
+
+        self._d = d
+        self._nlu = NluModel(ensure_model(quiet=True))
+
+    def rank(self, text: str, top: int = 3):
+        from actions.procedure_finder import ranked
+
+        return ranked(text, *self._nlu.intent(text), top=top)
+
+    def decide(self, text: str):
+        from actions.procedure_finder import find
+
+        return find(text, *self._nlu.intent(text))
+
+
+def evaluate(d, testset: dict, split: str, curated_ids: set[str], verbose: bool) -> dict:
     labelled, ood = items(testset, split)
     top1 = top3 = 0
     misses: dict[str, list[str]] = defaultdict(list)
@@ -118,6 +139,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", choices=("test", "dev", "both"), default="both")
     parser.add_argument("--verbose", "-v", action="store_true", help="list every miss")
+    parser.add_argument("--with-nlu", action="store_true",
+                        help="also evaluate retrieval + the trained NLU model (= `bot discover`)")
     args = parser.parse_args(argv)
 
     t0 = time.perf_counter()
@@ -133,6 +156,11 @@ def main(argv: list[str] | None = None) -> None:
     splits = ("dev", "test") if args.split == "both" else (args.split,)
     for split in splits:
         evaluate(d, testset, split, curated, args.verbose)
+    if args.with_nlu:
+        print("\n######## with the trained NLU model (what `python -m bot discover` answers)")
+        assistant = WithNlu(d)
+        for split in splits:
+            evaluate(assistant, testset, split, curated, args.verbose)
 
     texts = []
     for split in ("dev", "test"):

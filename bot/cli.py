@@ -4,6 +4,7 @@
     train      train the model if its inputs changed (--force to retrain)
     generate   write the domain fragments derived from the catalogue (--check: only compare)
     discover   rank procedures for utterances read from stdin, one JSON object per line
+    reload     retrain after a content change and load the model into the running assistant
 """
 
 from __future__ import annotations
@@ -36,35 +37,49 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_discover(args: argparse.Namespace) -> int:
-    from actions.dialogue import discovery
+def cmd_reload(args: argparse.Namespace) -> int:
+    from content.reload import main as reload_main
 
-    ranker = discovery()
+    return reload_main(force=args.force)
+
+
+def cmd_discover(args: argparse.Namespace) -> int:
+    """The assistant's own decision: the trained NLU model + catalogue retrieval."""
+    import logging
+
+    from actions.procedure_finder import NluModel, discovery, ranked
+    from bot.training import ensure_model
+
+    logging.disable(logging.WARNING)
+    nlu = NluModel(ensure_model(quiet=True))
+    discovery()  # build the index before the first query
     for line in sys.stdin:
         text = line.strip()
         if not text:
             continue
-        procedures = [{"id": c.id, "score": round(float(c.score), 4)} for c in ranker.rank(text, top=args.top)]
+        candidates = ranked(text, *nlu.intent(text), top=args.top)
+        procedures = [{"id": c.id, "score": round(float(c.score), 4)} for c in candidates]
         print(json.dumps({"text": text, "procedures": procedures}, ensure_ascii=False), flush=True)
     return 0
 
 
 async def _serve_demo(settings: Settings):
+    import html
+
     from aiohttp import web
 
     demo_dir = REPO_ROOT / "webchat" / "demo"
-
-    async def config_js(_request):
-        body = f"window.BA_CONFIG = {json.dumps({'restUrl': settings.rasa_url + '/webhooks/rest/webhook'})};"
-        return web.Response(text=body, content_type="application/javascript")
+    # The widget built by `make webchat` (webchat/widget); the page embeds it with one script tag.
+    widget_dir = REPO_ROOT / "webchat" / "dist"
+    widget_dir.mkdir(parents=True, exist_ok=True)
 
     async def index(_request):
-        return web.FileResponse(demo_dir / "index.html")
+        page = (demo_dir / "index.html").read_text().replace("__RASA_URL__", html.escape(settings.rasa_url))
+        return web.Response(text=page, content_type="text/html")
 
     app = web.Application()
     app.router.add_get("/", index)
-    app.router.add_get("/config.js", config_js)
-    app.router.add_static("/static/", demo_dir)
+    app.router.add_static("/widget/", widget_dir)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, settings.host, settings.demo_port).start()
@@ -87,6 +102,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     except StackError as exc:
         print(exc, file=sys.stderr)
         return 1
+    from content.reload import remove_api_file, write_api_file
+
+    # `python -m bot reload` (content editors) finds this server and its API token here.
+    write_api_file(settings.rasa_url, settings.rasa_api_token)
 
     loop = asyncio.new_event_loop()
     stop = asyncio.Event()
@@ -103,6 +122,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             "\nDer Bürgerassistent läuft:\n"
             f"  Demo-Seite:      {settings.demo_url}/\n"
             f"  REST-Kanal:      {settings.rasa_url}/webhooks/rest/webhook\n"
+            f"  Web-Chat:        {settings.rasa_url}/socket.io (Widget auf der Demo-Seite)\n"
             f"  Portal-Backend:  {settings.portal_url}/api/v1/applications/<Aktenzeichen>"
             f"  (API: {settings.portal_url}/openapi.yaml)\n"
             f"  Action-Server:   http://{settings.host}:{settings.action_port}/health\n"
@@ -129,6 +149,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         code = loop.run_until_complete(main())
     finally:
         print("\nStoppe die Dienste …", flush=True)
+        remove_api_file()
         stack.stop()
         loop.close()
         print("Beendet.", flush=True)
@@ -145,6 +166,9 @@ def main(argv: list[str] | None = None) -> None:
     p = sub.add_parser("generate", help="derive domain fragments from the catalogue")
     p.add_argument("--check", action="store_true", help="only report files that are out of date")
     p.set_defaults(func=cmd_generate)
+    p = sub.add_parser("reload", help="retrain if needed and load the model into the running assistant")
+    p.add_argument("--force", action="store_true", help="retrain even if the content is unchanged")
+    p.set_defaults(func=cmd_reload)
     p = sub.add_parser("discover", help="rank procedures for utterances on stdin")
     p.add_argument("--top", type=int, default=3)
     p.set_defaults(func=cmd_discover)

@@ -17,6 +17,8 @@ from actions.catalogue import Catalogue, Procedure, default_catalogue
 BOT_DIR = Path(__file__).resolve().parent
 FORMS_DOMAIN = BOT_DIR / "domain" / "generated" / "forms.yml"
 FORM_RULES = BOT_DIR / "data" / "generated" / "form_rules.yml"
+# Rasa test stories (not training data): run by tests/forms/test_rasa_stories.py.
+FORM_TEST_STORIES = BOT_DIR / "tests" / "generated" / "form_test_stories.yml"
 
 HEADER = (
     "# GENERATED from catalogue/procedures/*.yaml by `python -m bot generate`. Do not edit:\n"
@@ -32,8 +34,12 @@ INTERRUPTIONS = {
     "ask_where": "action_answer_info",
     "ask_why_field": "action_explain_field",
     "help": "action_explain_field",
+    # Sent by the submission delivery worker (actions/submission/worker.py), never typed.
+    "EXTERNAL_submission_update": "action_announce_submissions",
 }
-NOT_AN_ANSWER = sorted([*INTERRUPTIONS, "cancel"])
+# Intents that end the form: each maps to the action that ends it.
+FORM_EXITS = {"cancel": "action_cancel_application", "save_draft": "action_save_draft"}
+NOT_AN_ANSWER = sorted([*INTERRUPTIONS, *FORM_EXITS])
 
 
 def _ask_response(proc: Procedure, index: int) -> dict:
@@ -100,14 +106,24 @@ def form_rules(catalogue: Catalogue) -> dict:
                 ],
             }
         )
+        for intent, action in FORM_EXITS.items():
+            rules.append(
+                {
+                    "rule": f"{form}: {intent}",
+                    "condition": [{"active_loop": form}],
+                    "steps": [{"intent": intent}, {"action": action}, {"active_loop": None}],
+                }
+            )
+        # An answer NLU is unsure about ("Hauptstr. 5a") is still an answer: the validators
+        # decide, not the "not understood" rule.
         rules.append(
             {
-                "rule": f"{form}: cancel",
+                "rule": f"{form}: unclear text is an answer",
                 "condition": [{"active_loop": form}],
                 "steps": [
-                    {"intent": "cancel"},
-                    {"action": "action_cancel_application"},
-                    {"active_loop": None},
+                    {"intent": "nlu_fallback"},
+                    {"action": form},
+                    {"active_loop": form},
                 ],
             }
         )
@@ -127,6 +143,89 @@ def form_rules(catalogue: Catalogue) -> dict:
     return {"version": "3.1", "rules": rules}
 
 
+def _answer_step(field) -> dict:
+    """A test-story user turn answering ``field`` with its example (yes/no → affirm)."""
+    from actions.validation import default_example
+
+    text = field.example or default_example(field.type, choices=field.choices or None)
+    intent = "inform"
+    if field.type == "yes_no":
+        intent = "affirm" if text.lower().startswith("ja") else "deny"
+    return {"user": text, "intent": intent}
+
+
+def _form_turns(proc: Procedure, upto: int, interrupt_at: int | None = None) -> list[dict]:
+    """Steps answering the first ``upto`` fields; an ask_fees question before ``interrupt_at``."""
+    form = proc.form_name
+    steps: list[dict] = [{"active_loop": form}, {"slot_was_set": [{"requested_slot": proc.fields[0].name}]}]
+    for i, field in enumerate(proc.fields[:upto]):
+        if i == interrupt_at:
+            steps += [
+                {"user": "Was kostet das?", "intent": "ask_fees"},
+                {"action": "action_answer_info"},
+                {"action": form},
+                {"active_loop": form},
+                {"user": "Wozu brauchen Sie das?", "intent": "ask_why_field"},
+                {"action": "action_explain_field"},
+                {"action": form},
+                {"active_loop": form},
+            ]
+        steps.append(_answer_step(field))
+        steps.append({"action": form})
+        nxt = proc.fields[i + 1].name if i + 1 < len(proc.fields) else None
+        if nxt:
+            steps.append({"slot_was_set": [{"requested_slot": nxt}]})
+    return steps
+
+
+def form_test_stories(catalogue: Catalogue) -> dict:
+    """Happy and unhappy paths of every form, checked with ``rasa test core``.
+
+    The conversation starts inside the form (the form is opened by a follow-up action, which
+    test stories cannot express); the start is covered by the end-to-end tests.
+    """
+    stories = []
+    for proc in catalogue.with_forms():
+        form = proc.form_name
+        n = len(proc.fields)
+        stories.append(
+            {
+                "story": f"{form}: answers with questions in the middle, summary, submit",
+                "steps": _form_turns(proc, n, interrupt_at=min(1, n - 1))
+                + [
+                    {"active_loop": None},
+                    {"slot_was_set": [{"requested_slot": None}]},
+                    {"action": "action_show_summary"},
+                    {"user": "Ja, absenden", "intent": "affirm"},
+                    {"action": "action_handle_affirm"},
+                ],
+            }
+        )
+        stories.append(
+            {
+                "story": f"{form}: cancel in the middle",
+                "steps": _form_turns(proc, min(1, n - 1))
+                + [
+                    {"user": "abbrechen", "intent": "cancel"},
+                    {"action": "action_cancel_application"},
+                    {"active_loop": None},
+                ],
+            }
+        )
+        stories.append(
+            {
+                "story": f"{form}: continue later",
+                "steps": _form_turns(proc, min(2, n - 1))
+                + [
+                    {"user": "Ich möchte später weitermachen", "intent": "save_draft"},
+                    {"action": "action_save_draft"},
+                    {"active_loop": None},
+                ],
+            }
+        )
+    return {"version": "3.1", "stories": stories}
+
+
 class _NoAliasDumper(yaml.SafeDumper):
     # Anchors and aliases would make the generated files hard to read for content editors.
     def ignore_aliases(self, data):
@@ -144,6 +243,7 @@ def rendered(catalogue: Catalogue | None = None) -> dict[Path, str]:
     return {
         FORMS_DOMAIN: _dump(forms_domain(catalogue)),
         FORM_RULES: _dump(form_rules(catalogue)),
+        FORM_TEST_STORIES: _dump(form_test_stories(catalogue)),
     }
 
 

@@ -28,6 +28,14 @@ class StackError(RuntimeError):
     pass
 
 
+def _free_port(host: str) -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
 @dataclass
 class Service:
     name: str
@@ -124,6 +132,11 @@ class Stack:
         ]
         if self.cors_origins:
             rasa_command += ["--cors", *self.cors_origins]
+        worker_port = int(os.environ.get("SUBMISSION_WORKER_PORT") or _free_port(s.host))
+        # Login service (connectors/login); the chat's login links point at LOGIN_PUBLIC_URL.
+        login_port = int(os.environ.get("LOGIN_PORT") or _free_port(s.host))
+        env["LOGIN_PORT"] = str(login_port)
+        env.setdefault("LOGIN_PUBLIC_URL", f"http://{s.host}:{login_port}")
         self.services = [
             Service(
                 "portal-backend",
@@ -138,6 +151,22 @@ class Stack:
                 f"http://{s.host}:{s.action_port}/health",
                 env,
                 logs / f"action-server-{s.action_port}.log",
+            ),
+            # Delivers the submission outbox (actions/submission/worker.py); health on a free
+            # port unless SUBMISSION_WORKER_PORT is set.
+            Service(
+                "submission-worker",
+                [python, "-m", "actions.submission", "--host", s.host, "--port", str(worker_port)],
+                f"http://{s.host}:{worker_port}/health",
+                env,
+                logs / f"submission-worker-{worker_port}.log",
+            ),
+            Service(
+                "login",
+                [python, "-m", "connectors.login", "--host", s.host, "--port", str(login_port)],
+                f"http://{s.host}:{login_port}/health",
+                env,
+                logs / f"login-{login_port}.log",
             ),
             Service("rasa", rasa_command, f"{s.rasa_url}/", env, logs / f"rasa-{s.rasa_port}.log"),
         ]

@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 from nlu.spacy_pipeline import PIPELINE_VERSION, ensure_pipeline
@@ -78,15 +79,28 @@ def ensure_model(force: bool = False, quiet: bool = False) -> Path:
         if not quiet:
             print(f"Modell ist aktuell: {target}", flush=True)
         return target
-    target.parent.mkdir(parents=True, exist_ok=True)
     # One training at a time on this machine (2 cores): a second caller waits, then finds the
     # model the first one trained if the content is the same.
-    with (target.parent / ".train.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with training_lock():
         if target.exists() and not force:
             return target
         _train(target)
     return target
+
+
+@contextmanager
+def training_lock():
+    """Hold the machine-wide training lock (``<cache>/models/.train.lock``) while training.
+
+    Everything that trains a model (also cross-validation in ``content.evaluate``) takes it.
+    """
+    cache_dir().mkdir(parents=True, exist_ok=True)
+    with (cache_dir() / ".train.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def _train(target: Path) -> None:

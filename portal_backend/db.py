@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -27,6 +28,7 @@ from sqlalchemy import (
     insert,
     select,
     text,
+    update,
 )
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import IntegrityError
@@ -40,6 +42,20 @@ logger = logging.getLogger(__name__)
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "sqlite:///var/portal.db"
 STATUS_RECEIVED = "eingegangen"
+STATUS_IN_PROGRESS = "in_bearbeitung"
+STATUS_DONE = "abgeschlossen"
+STATUS_REFUSED = "abgelehnt"
+STATUS_WITHDRAWN = "zurueckgezogen"
+STATUSES = (STATUS_RECEIVED, STATUS_IN_PROGRESS, STATUS_DONE, STATUS_REFUSED, STATUS_WITHDRAWN)
+# No change after these: a decided or withdrawn application stays so.
+FINAL_STATUSES = (STATUS_DONE, STATUS_REFUSED, STATUS_WITHDRAWN)
+STATUS_LABELS = {
+    STATUS_RECEIVED: "eingegangen",
+    STATUS_IN_PROGRESS: "in Bearbeitung",
+    STATUS_DONE: "abgeschlossen",
+    STATUS_REFUSED: "abgelehnt",
+    STATUS_WITHDRAWN: "zurückgezogen",
+}
 
 metadata = MetaData()
 
@@ -57,6 +73,31 @@ applications = Table(
     Column("received_at", DateTime(timezone=True), nullable=False),
     Column("citizen", String(500), nullable=True),
     Column("data", JSON, nullable=False),
+)
+
+# Every status an application went through, oldest first (the first is always "eingegangen").
+status_events = Table(
+    "status_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("case_number", String(32), nullable=False, index=True),
+    Column("status", String(32), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("note", String(500), nullable=True),
+)
+
+# The citizen's postbox: notices about their applications (receipt, status changes).
+# ``citizen`` is the bPK2; without login it is NULL and the message is reachable only through
+# the application (case number + idempotency key), until a login links it.
+postbox_messages = Table(
+    "postbox_messages",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("citizen", String(500), nullable=True, index=True),
+    Column("case_number", String(32), nullable=False, index=True),
+    Column("subject", String(200), nullable=False),
+    Column("body", String(2000), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
 
@@ -138,6 +179,47 @@ class Application:
         )
 
 
+def _iso(value: datetime) -> str:
+    return _utc(value).isoformat().replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class StatusEvent:
+    status: str
+    at: datetime
+    note: Optional[str]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"status": self.status, "at": _iso(self.at), "note": self.note}
+
+
+@dataclass(frozen=True)
+class PostboxMessage:
+    id: int
+    case_number: str
+    subject: str
+    body: str
+    created_at: datetime
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "case_number": self.case_number,
+            "subject": self.subject,
+            "body": self.body,
+            "created_at": _iso(self.created_at),
+        }
+
+
+class StatusConflict(Exception):
+    """The requested status change is not allowed (final status, or not withdrawable)."""
+
+    def __init__(self, error: str, message: str):
+        super().__init__(error)
+        self.error = error
+        self.message = message
+
+
 class IdempotencyConflict(Exception):
     """The idempotency key was already used for a different request."""
 
@@ -154,8 +236,10 @@ class ApplicationStore:
         engine: Engine,
         case_number_factory: Callable[[datetime], str] = new_case_number,
         max_attempts: int = 5,
+        procedure_name: Callable[[str], str] = lambda procedure_id: procedure_id,
     ):
         self.engine = engine
+        self._procedure_name = procedure_name
         self._new_case_number = case_number_factory
         self._max_attempts = max_attempts
 
@@ -230,6 +314,9 @@ class ApplicationStore:
                             data=application.data,
                         )
                     )
+                    # Same transaction: an application never exists without its first status
+                    # and its receipt notice.
+                    self._record_status(conn, application, STATUS_RECEIVED, now, None)
                 return application, True
             except IntegrityError:
                 existing = self.find_by_idempotency_key(submission)
@@ -238,3 +325,130 @@ class ApplicationStore:
                     return existing, False
                 logger.warning("case number collision (attempt %d), retrying", attempt)
         raise RuntimeError(f"no unique case number after {self._max_attempts} attempts")
+
+    # ----------------------------------------------------------------- status and postbox
+
+    def _record_status(
+        self, conn, application: Application, status: str, at: datetime, note: Optional[str]
+    ) -> None:
+        conn.execute(
+            insert(status_events).values(
+                case_number=application.case_number, status=status, at=at, note=note
+            )
+        )
+        if status == STATUS_RECEIVED:
+            subject = f"Eingangsbestätigung {application.case_number}"
+            body = (
+                f"Ihr Antrag „{self._procedure_name(application.procedure)}“ ist am "
+                f"{_utc(at).strftime('%d.%m.%Y um %H:%M')} Uhr (UTC) eingegangen. "
+                f"Aktenzeichen: {application.case_number}."
+            )
+        else:
+            subject = f"Neuer Stand zu {application.case_number}"
+            body = f"Ihr Antrag {application.case_number} ist jetzt {STATUS_LABELS[status]}."
+            if note:
+                body += f" Hinweis: {note}"
+        conn.execute(
+            insert(postbox_messages).values(
+                citizen=application.citizen,
+                case_number=application.case_number,
+                subject=subject,
+                body=body,
+                created_at=at,
+            )
+        )
+
+    def history(self, case_number: str) -> list[StatusEvent]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(status_events)
+                .where(status_events.c.case_number == case_number)
+                .order_by(status_events.c.id)
+            ).all()
+        return [StatusEvent(r.status, _utc(r.at), r.note) for r in rows]
+
+    def list_by_citizen(self, citizen: str) -> list[Application]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(applications)
+                .where(applications.c.citizen == citizen)
+                .order_by(applications.c.received_at.desc(), applications.c.id.desc())
+            ).all()
+        return [Application.from_row(r) for r in rows]
+
+    def messages_for_citizen(self, citizen: str) -> list[PostboxMessage]:
+        return self._messages(postbox_messages.c.citizen == citizen)
+
+    def messages_for_case(self, case_number: str) -> list[PostboxMessage]:
+        return self._messages(postbox_messages.c.case_number == case_number)
+
+    def _messages(self, where) -> list[PostboxMessage]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(postbox_messages).where(where).order_by(postbox_messages.c.id.desc())
+            ).all()
+        return [
+            PostboxMessage(r.id, r.case_number, r.subject, r.body, _utc(r.created_at))
+            for r in rows
+        ]
+
+    def idempotency_key_matches(self, case_number: str, key: str) -> bool:
+        with self.engine.connect() as conn:
+            stored = conn.execute(
+                select(applications.c.idempotency_key).where(
+                    applications.c.case_number == case_number
+                )
+            ).scalar_one_or_none()
+        return stored is not None and secrets.compare_digest(stored.encode(), key.encode())
+
+    def change_status(
+        self,
+        case_number: str,
+        status: str,
+        note: Optional[str] = None,
+        *,
+        require_withdrawable: Optional[bool] = None,
+    ) -> Optional[Application]:
+        """Moves the application to ``status``; ``None`` if there is no such application.
+
+        Raises :class:`StatusConflict` when the application's status is final, or for a
+        withdrawal (``require_withdrawable`` given) when the procedure does not allow it.
+        """
+        now = datetime.now(timezone.utc).replace(microsecond=0)
+        with self.engine.begin() as conn:
+            row = conn.execute(
+                select(applications).where(applications.c.case_number == case_number)
+            ).first()
+            if row is None:
+                return None
+            application = Application.from_row(row)
+            if require_withdrawable is False:
+                raise StatusConflict(
+                    "not_withdrawable",
+                    "Dieser Antrag kann nicht online zurückgezogen werden.",
+                )
+            if application.status in FINAL_STATUSES:
+                raise StatusConflict(
+                    "status_final",
+                    f"Der Antrag ist bereits {STATUS_LABELS[application.status]}.",
+                )
+            # Guarded update: of two concurrent changes only one passes the old status.
+            result = conn.execute(
+                update(applications)
+                .where(applications.c.case_number == case_number)
+                .where(applications.c.status == application.status)
+                .values(status=status)
+            )
+            if result.rowcount != 1:
+                raise StatusConflict(
+                    "concurrent_change", "Der Antrag wurde gerade geändert. Bitte erneut versuchen."
+                )
+            self._record_status(conn, application, status, now, note)
+        return Application(
+            case_number=application.case_number,
+            procedure=application.procedure,
+            status=status,
+            received_at=application.received_at,
+            data=application.data,
+            citizen=application.citizen,
+        )

@@ -1,0 +1,458 @@
+"""Server-side identity of a conversation: who logged in through the service account, at which
+trust level, until when.
+
+The identity never lives in a Rasa slot: a citizen could set a slot by typing a payload such as
+``/inform{"vorname": …}``. The login service (``connectors/login``) writes it here after it has
+checked the IdP's response; the action server reads it with ``current_identity(conversation_id)``.
+Both processes share one small SQLAlchemy database, by default SQLite in ``$BA_VAR_DIR/identity.db``
+(``BA_IDENTITY_DATABASE_URL`` overrides it).
+
+The same database holds what makes login links and IdP responses single-use (``login_used``),
+the logins in progress (``login_pending``) and the last login outcome per conversation
+(``login_outcome``, no personal data) so the assistant can explain a failed login.
+
+Session limits (BSI TR-03160-1, quoted in the BundID FAQ): substantiell 2 h / 30 min idle,
+hoch 30 min / 5 min idle. For the Basisregistrierung no limit is prescribed; we use the
+substantiell limits.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import time
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable, Optional
+from urllib.parse import quote
+
+import jwt
+from sqlalchemy import Column, Float, MetaData, String, Table, Text, create_engine, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from actions import signing
+
+LEVELS = ("basisregistriert", "substantiell", "hoch")
+STORK_LEVELS = {"basisregistriert": "STORK-QAA-Level-1", "substantiell": "STORK-QAA-Level-3", "hoch": "STORK-QAA-Level-4"}
+LEVEL_LABELS = {"basisregistriert": "Basisregistrierung", "substantiell": "substantiell", "hoch": "hoch"}
+# (maximum session, maximum idle time) in seconds
+SESSION_LIMITS = {"basisregistriert": (2 * 3600, 30 * 60), "substantiell": (2 * 3600, 30 * 60), "hoch": (30 * 60, 5 * 60)}
+
+# Account attributes a catalogue field may name in ``prefill:`` (see DEVELOPERS.md).
+PREFILL_ATTRIBUTES = ("given_name", "family_name", "birth_date", "street", "postcode", "city", "email")
+
+TICKET_PURPOSE = "login-ticket"
+LOGOUT_PURPOSE = "logout-ticket"
+TICKET_TTL = 300
+PORTAL_TOKEN_AUDIENCE = "buergerassistent-portal-identity"
+PORTAL_TOKEN_MAX_TTL = 300
+
+
+def level_rank(level: Optional[str]) -> int:
+    return LEVELS.index(level) + 1 if level in LEVELS else 0
+
+
+def parse_level(value: Any) -> Optional[str]:
+    """``STORK-QAA-Level-3``, ``level3``, ``substantiell``, ``3`` … → ``substantiell``."""
+    if value is None:
+        return None
+    text = str(value).strip().lower()
+    if text in LEVELS:
+        return text
+    digit = text[-1:] if text[-1:].isdigit() else ""
+    return {"1": "basisregistriert", "2": "basisregistriert", "3": "substantiell", "4": "hoch"}.get(digit)
+
+
+@dataclass
+class Identity:
+    """A logged-in citizen. ``subject`` is the bPK2 (None for a temporary login)."""
+
+    level: str
+    source: str  # saml | oidc | portal
+    subject: Optional[str] = None
+    attributes: dict[str, str] = field(default_factory=dict)
+    method: Optional[str] = None
+    logged_in_at: float = field(default_factory=time.time)
+    last_seen_at: float = field(default_factory=time.time)
+
+    @property
+    def temporary(self) -> bool:
+        return not self.subject
+
+    @property
+    def display_name(self) -> str:
+        parts = [self.attributes.get("given_name"), self.attributes.get("family_name")]
+        return " ".join(p for p in parts if p) or "(ohne Namen)"
+
+    @property
+    def level_label(self) -> str:
+        return LEVEL_LABELS.get(self.level, self.level)
+
+    def prefill_values(self) -> dict[str, str]:
+        return {k: v for k, v in self.attributes.items() if k in PREFILL_ATTRIBUTES and v}
+
+
+class LoginRejected(Exception):
+    """A login link, IdP response or portal token was refused. ``reason`` is a stable code
+    (never personal data); ``message`` is the German text shown to the citizen."""
+
+    def __init__(self, reason: str, message: str):
+        super().__init__(reason)
+        self.reason = reason
+        self.message = message
+
+
+MESSAGES = {
+    "ticket_invalid": "Dieser Anmeldelink ist ungültig. Bitte fordern Sie im Chat einen neuen an.",
+    "ticket_expired": "Dieser Anmeldelink ist abgelaufen. Bitte fordern Sie im Chat einen neuen an.",
+    "ticket_used": "Dieser Anmeldelink wurde schon benutzt. Bitte fordern Sie im Chat einen neuen an.",
+    "ticket_other_conversation": "Dieser Anmeldelink gehört zu einem anderen Gespräch. "
+    "Bitte nutzen Sie den Link aus Ihrem Chat.",
+    "response_invalid": "Die Antwort des Nutzerkontos konnte nicht geprüft werden. "
+    "Sie sind nicht angemeldet. Bitte versuchen Sie es im Chat noch einmal.",
+    "response_replayed": "Diese Anmeldung wurde schon verarbeitet. Sie wird nicht noch einmal angenommen.",
+    "response_unknown": "Zu dieser Antwort gibt es keine offene Anmeldung, oder sie ist abgelaufen. "
+    "Bitte starten Sie die Anmeldung im Chat neu.",
+    "cancelled": "Sie haben die Anmeldung abgebrochen. Sie können sich im Chat jederzeit neu anmelden.",
+    "level_too_low": "Ihre Anmeldung hat nicht das nötige Vertrauensniveau. "
+    "Im Chat können Sie sich mit dem nötigen Niveau neu anmelden.",
+    "idp_error": "Das Nutzerkonto hat die Anmeldung nicht bestätigt. Bitte versuchen Sie es im Chat noch einmal.",
+    "token_invalid": "Die Anmeldung aus dem Portal konnte nicht übernommen werden.",
+}
+
+
+def rejected(reason: str) -> LoginRejected:
+    return LoginRejected(reason, MESSAGES[reason])
+
+
+# --- storage ------------------------------------------------------------------------------
+
+metadata = MetaData()
+identities = Table(
+    "login_identity",
+    metadata,
+    Column("conversation_id", String(255), primary_key=True),
+    Column("level", String(32), nullable=False),
+    Column("source", String(16), nullable=False),
+    Column("subject", String(255)),
+    Column("method", String(64)),
+    Column("attributes", Text, nullable=False),
+    Column("logged_in_at", Float, nullable=False),
+    Column("last_seen_at", Float, nullable=False),
+)
+used_tokens = Table(
+    "login_used",
+    metadata,
+    Column("token_id", String(255), primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("expires_at", Float, nullable=False),
+)
+pending = Table(
+    "login_pending",
+    metadata,
+    Column("state", String(64), primary_key=True),
+    Column("conversation_id", String(255), nullable=False),
+    Column("level", String(32), nullable=False),
+    Column("protocol", String(8), nullable=False),
+    Column("request_id", String(128)),
+    Column("secrets", Text),  # OIDC nonce + PKCE verifier (JSON); no personal data
+    Column("expires_at", Float, nullable=False),
+)
+outcomes = Table(
+    "login_outcome",
+    metadata,
+    Column("conversation_id", String(255), primary_key=True),
+    Column("outcome", String(32), nullable=False),
+    Column("level_required", String(32)),
+    Column("level_achieved", String(32)),
+    Column("at", Float, nullable=False),
+)
+
+
+def database_url() -> str:
+    url = os.environ.get("BA_IDENTITY_DATABASE_URL")
+    if url:
+        return url
+    var = Path(os.environ.get("BA_VAR_DIR", Path(__file__).resolve().parent.parent / "var"))
+    var.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{var / 'identity.db'}"
+
+
+@lru_cache(maxsize=8)
+def _engine_for(url: str):
+    engine = create_engine(url, future=True)
+    metadata.create_all(engine)
+    return engine
+
+
+def engine():
+    return _engine_for(database_url())
+
+
+def _purge(conn, now: float) -> None:
+    conn.execute(delete(used_tokens).where(used_tokens.c.expires_at < now))
+    conn.execute(delete(pending).where(pending.c.expires_at < now))
+
+
+def mark_used(token_id: str, kind: str, expires_at: float) -> None:
+    """Record a single-use token; raises ``LoginRejected`` when it was used before."""
+    now = time.time()
+    try:
+        with engine().begin() as conn:
+            _purge(conn, now)
+            conn.execute(insert(used_tokens).values(token_id=f"{kind}:{token_id}", kind=kind,
+                                                    expires_at=max(expires_at, now) + 60))
+    except IntegrityError:
+        raise rejected("ticket_used" if kind == "ticket" else "response_replayed") from None
+
+
+def is_used(token_id: str, kind: str) -> bool:
+    with engine().connect() as conn:
+        row = conn.execute(select(used_tokens.c.token_id).where(used_tokens.c.token_id == f"{kind}:{token_id}")).first()
+    return row is not None
+
+
+# --- identities -----------------------------------------------------------------------------
+
+def store_identity(conversation_id: str, ident: Identity) -> None:
+    row = {
+        "level": ident.level,
+        "source": ident.source,
+        "subject": ident.subject,
+        "method": ident.method,
+        "attributes": json.dumps(ident.attributes, ensure_ascii=False),
+        "logged_in_at": ident.logged_in_at,
+        "last_seen_at": ident.last_seen_at,
+    }
+    with engine().begin() as conn:
+        conn.execute(delete(identities).where(identities.c.conversation_id == conversation_id))
+        conn.execute(insert(identities).values(conversation_id=conversation_id, **row))
+        conn.execute(delete(outcomes).where(outcomes.c.conversation_id == conversation_id))
+
+
+def logout(conversation_id: str) -> bool:
+    """End the local session (there is no SSO to end: BundID has none between services)."""
+    with engine().begin() as conn:
+        result = conn.execute(delete(identities).where(identities.c.conversation_id == conversation_id))
+    return result.rowcount > 0
+
+
+def session_expired(ident: Identity, now: float, activity: Iterable[float] = ()) -> bool:
+    max_age, max_idle = SESSION_LIMITS.get(ident.level, SESSION_LIMITS["hoch"])
+    if now - ident.logged_in_at > max_age:
+        return True
+    # Idle = the longest pause between the citizen's messages since the last check.
+    moments = sorted(t for t in activity if ident.last_seen_at < t <= now)
+    previous = ident.last_seen_at
+    for moment in [*moments, now]:
+        if moment - previous > max_idle:
+            return True
+        previous = moment
+    return False
+
+
+def identity_status(
+    conversation_id: str, now: Optional[float] = None, activity: Iterable[float] = ()
+) -> tuple[Optional[Identity], str]:
+    """(identity, status) with status ``active`` | ``none`` | ``expired``. An expired identity is
+    deleted; an active one counts as used now (idle timer restarts)."""
+    now = time.time() if now is None else now
+    with engine().begin() as conn:
+        row = conn.execute(select(identities).where(identities.c.conversation_id == conversation_id)).mappings().first()
+        if row is None:
+            return None, "none"
+        ident = Identity(
+            level=row["level"],
+            source=row["source"],
+            subject=row["subject"],
+            method=row["method"],
+            attributes=json.loads(row["attributes"]),
+            logged_in_at=row["logged_in_at"],
+            last_seen_at=row["last_seen_at"],
+        )
+        if session_expired(ident, now, activity):
+            conn.execute(delete(identities).where(identities.c.conversation_id == conversation_id))
+            return None, "expired"
+        conn.execute(
+            update(identities).where(identities.c.conversation_id == conversation_id).values(last_seen_at=now)
+        )
+        ident.last_seen_at = now
+        return ident, "active"
+
+
+def current_identity(
+    conversation_id: str, now: Optional[float] = None, activity: Iterable[float] = ()
+) -> Optional[Identity]:
+    """The identity of a conversation, or None (not logged in, or the session limit passed)."""
+    return identity_status(conversation_id, now, activity)[0]
+
+
+# --- outcomes of logins (for the assistant's explanation; no personal data) ----------------------
+
+def record_outcome(conversation_id: str, outcome: str, level_required: Optional[str] = None,
+                   level_achieved: Optional[str] = None) -> None:
+    with engine().begin() as conn:
+        conn.execute(delete(outcomes).where(outcomes.c.conversation_id == conversation_id))
+        conn.execute(insert(outcomes).values(conversation_id=conversation_id, outcome=outcome,
+                                             level_required=level_required, level_achieved=level_achieved,
+                                             at=time.time()))
+
+
+def pop_outcome(conversation_id: str) -> Optional[dict[str, Any]]:
+    with engine().begin() as conn:
+        row = conn.execute(select(outcomes).where(outcomes.c.conversation_id == conversation_id)).mappings().first()
+        conn.execute(delete(outcomes).where(outcomes.c.conversation_id == conversation_id))
+    return dict(row) if row else None
+
+
+# --- pending logins (between the redirect to the IdP and its answer) ------------------------------
+
+def start_pending(conversation_id: str, level: str, protocol: str, request_id: Optional[str] = None,
+                  secret_values: Optional[dict[str, str]] = None, ttl: int = 900) -> str:
+    state = secrets.token_urlsafe(24)
+    with engine().begin() as conn:
+        _purge(conn, time.time())
+        conn.execute(insert(pending).values(
+            state=state, conversation_id=conversation_id, level=level, protocol=protocol, request_id=request_id,
+            secrets=json.dumps(secret_values or {}), expires_at=time.time() + ttl,
+        ))
+    return state
+
+
+def set_pending_request_id(state: str, request_id: str) -> None:
+    with engine().begin() as conn:
+        conn.execute(update(pending).where(pending.c.state == state).values(request_id=request_id))
+
+
+def set_pending_secrets(state: str, secret_values: dict[str, str]) -> None:
+    with engine().begin() as conn:
+        conn.execute(update(pending).where(pending.c.state == state).values(secrets=json.dumps(secret_values)))
+
+
+def take_pending(state: str, protocol: str) -> dict[str, Any]:
+    """The pending login for ``state``, removed so that it completes only once."""
+    with engine().begin() as conn:
+        row = conn.execute(select(pending).where(pending.c.state == state)).mappings().first()
+        if row is None or row["protocol"] != protocol or row["expires_at"] < time.time():
+            raise rejected("response_unknown")
+        conn.execute(delete(pending).where(pending.c.state == state))
+    result = dict(row)
+    result["secrets"] = json.loads(result["secrets"] or "{}")
+    return result
+
+
+def peek_pending(state: str) -> Optional[dict[str, Any]]:
+    with engine().connect() as conn:
+        row = conn.execute(select(pending).where(pending.c.state == state)).mappings().first()
+    return dict(row) if row else None
+
+
+# --- login tickets: the link in the chat ------------------------------------------------------
+
+def login_public_url() -> str:
+    return os.environ.get("LOGIN_PUBLIC_URL", "http://127.0.0.1:8090").rstrip("/")
+
+
+def issue_ticket(conversation_id: str, level: str, ttl: int = TICKET_TTL) -> str:
+    return signing.sign({"sub": conversation_id, "lvl": level}, TICKET_PURPOSE, ttl)
+
+
+def login_url(conversation_id: str, level: str) -> str:
+    """The link for the login button: signed, single-use, expiring, bound to this conversation."""
+    ticket = issue_ticket(conversation_id, level)
+    return f"{login_public_url()}/login/start/{quote(conversation_id, safe='')}?ticket={ticket}"
+
+
+def logout_url(conversation_id: str) -> str:
+    ticket = signing.sign({"sub": conversation_id, "lvl": "basisregistriert"}, LOGOUT_PURPOSE, TICKET_TTL)
+    return f"{login_public_url()}/login/logout/{quote(conversation_id, safe='')}?ticket={ticket}"
+
+
+def consume_ticket(token: str, conversation_id: str, purpose: str = TICKET_PURPOSE) -> dict[str, Any]:
+    """Check a login ticket and use it up. Returns its claims (``sub``, ``lvl``)."""
+    try:
+        claims = jwt.decode(token, signing.secret_key(), algorithms=["HS256"], audience=purpose)
+    except jwt.ExpiredSignatureError:
+        raise rejected("ticket_expired") from None
+    except jwt.PyJWTError:
+        raise rejected("ticket_invalid") from None
+    if claims.get("sub") != conversation_id:
+        raise rejected("ticket_other_conversation")
+    if claims.get("lvl") not in LEVELS or not claims.get("jti"):
+        raise rejected("ticket_invalid")
+    mark_used(claims["jti"], "ticket", float(claims["exp"]))
+    return claims
+
+
+# --- portal hand-over: a page where the citizen is already logged in ---------------------------
+
+def _portal_keys() -> list[str]:
+    """PEM public keys of the portal (``BA_PORTAL_TOKEN_PUBLIC_KEY``: a file path or the PEM)."""
+    value = os.environ.get("BA_PORTAL_TOKEN_PUBLIC_KEY", "").strip()
+    if not value:
+        return []
+    if not value.startswith("-----BEGIN"):
+        value = Path(value).read_text()
+    return [value]
+
+
+PORTAL_CLAIMS = {
+    "given_name": "given_name",
+    "family_name": "family_name",
+    "birthdate": "birth_date",
+    "street_address": "street",
+    "postal_code": "postcode",
+    "locality": "city",
+    "email": "email",
+}
+
+
+def accept_portal_token(conversation_id: str, token: str, now: Optional[float] = None) -> Identity:
+    """Take over the portal's login for this conversation (called by the web chat channel).
+
+    Token: a JWT signed by the portal with its private key (RS256 or ES256; the public key is in
+    ``BA_PORTAL_TOKEN_PUBLIC_KEY``), with ``aud`` = ``buergerassistent-portal-identity``,
+    ``cid`` = the conversation id (the widget's session), ``jti`` (single use), ``iat``/``exp``
+    (at most 5 minutes apart), ``auth_time`` (when the citizen logged in to the portal, for the
+    session limit), ``acr`` (``STORK-QAA-Level-1/3/4``), ``sub`` (bPK2, absent for a temporary
+    login) and the OIDC claims ``given_name``, ``family_name``, ``birthdate`` (YYYY-MM-DD),
+    ``street_address``, ``postal_code``, ``locality``, ``email``. Raises ``LoginRejected``.
+    """
+    keys = _portal_keys()
+    if not keys:
+        raise rejected("token_invalid")
+    claims = None
+    for key in keys:
+        try:
+            claims = jwt.decode(token, key, algorithms=["RS256", "ES256"], audience=PORTAL_TOKEN_AUDIENCE,
+                                options={"require": ["exp", "iat", "jti", "acr", "auth_time", "cid"]})
+            break
+        except jwt.PyJWTError:
+            continue
+    if claims is None or claims.get("cid") != conversation_id:
+        raise rejected("token_invalid")
+    if claims["exp"] - claims["iat"] > PORTAL_TOKEN_MAX_TTL:
+        raise rejected("token_invalid")
+    level = parse_level(claims.get("acr"))
+    if level is None:
+        raise rejected("token_invalid")
+    mark_used(str(claims["jti"]), "portal", float(claims["exp"]))
+    now = time.time() if now is None else now
+    ident = Identity(
+        level=level,
+        source="portal",
+        subject=claims.get("sub") or None,
+        attributes={ours: str(claims[theirs]) for theirs, ours in PORTAL_CLAIMS.items() if claims.get(theirs)},
+        logged_in_at=float(claims["auth_time"]),
+        last_seen_at=now,
+    )
+    if session_expired(ident, now):
+        raise rejected("token_invalid")
+    store_identity(conversation_id, ident)
+    return ident
+
+
+def as_dict(ident: Identity) -> dict[str, Any]:
+    return asdict(ident)

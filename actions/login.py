@@ -1,0 +1,288 @@
+"""Login in the chat: the login button, what happens after the IdP returned, "Bin ich
+angemeldet?", "abmelden", and taking over account data into a form with consent.
+
+The identity itself is read from the server-side store (``actions.identity``), never from slots.
+Whether a procedure needs a login comes from the catalogue (``online.trust_level``). Login is
+enforced when a service account is configured (``SAML_IDP_METADATA`` or ``OIDC_ISSUER``), or
+when ``BA_LOGIN_REQUIRED=1``; ``BA_LOGIN_REQUIRED=0`` switches it off (local demo without IdP).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+from typing import Optional
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import identity as ids
+from actions.catalogue import Procedure, default_catalogue
+from actions.forms import check_field
+
+logger = logging.getLogger(__name__)
+
+YES_NO_BUTTONS = [{"title": "Ja", "payload": "/affirm"}, {"title": "Nein", "payload": "/deny"}]
+# What "ja"/"nein" mean while the slot ``awaiting`` has one of these values.
+AFFIRM_ACTIONS = {"prefill": "action_prefill_accept", "login": "action_login", "login_submit": "action_login"}
+DENY_ACTIONS = {"prefill": "action_prefill_decline", "login": "action_login_declined",
+                "login_submit": "action_login_declined"}
+PREFILL_QUESTION = "Soll ich Name, Geburtsdatum und Anschrift aus Ihrem Nutzerkonto übernehmen?"
+
+
+def login_enforced() -> bool:
+    setting = os.environ.get("BA_LOGIN_REQUIRED", "").strip().lower()
+    if setting in ("0", "false", "no", "off"):
+        return False
+    if setting in ("1", "true", "yes", "on"):
+        return True
+    return bool(os.environ.get("SAML_IDP_METADATA") or os.environ.get("OIDC_ISSUER"))
+
+
+def required_level(proc: Optional[Procedure]) -> Optional[str]:
+    if proc is None or not login_enforced():
+        return None
+    return proc.trust_level if proc.trust_level in ids.LEVELS else None
+
+
+def _activity(tracker: Tracker) -> list[float]:
+    """When the citizen wrote (Rasa's timestamps, not settable by the citizen)."""
+    return [float(e["timestamp"]) for e in tracker.events if e.get("event") == "user" and e.get("timestamp")]
+
+
+def identity_for(tracker: Tracker) -> tuple[Optional[ids.Identity], str]:
+    return ids.identity_status(tracker.sender_id, activity=_activity(tracker))
+
+
+def _label(level: str) -> str:
+    return ids.LEVEL_LABELS[level]
+
+
+def greeting(ident: ids.Identity) -> str:
+    text = f"Sie sind angemeldet als {ident.display_name} (Vertrauensniveau {ident.level_label})."
+    if ident.temporary:
+        text += (" Sie haben sich vorübergehend angemeldet, ohne dauerhaftes Nutzerkonto. "
+                 "Nachrichten an ein Postfach im Nutzerkonto sind dann nicht möglich.")
+    return text
+
+
+def offer_login(dispatcher: CollectingDispatcher, tracker: Tracker, level: str, text: str,
+                awaiting: str = "login") -> list[EventType]:
+    url = ids.login_url(tracker.sender_id, level)
+    hint = " zum Beispiel mit dem Online-Ausweis (eID)" if level == "hoch" else ""
+    dispatcher.utter_message(
+        text=f"{text} Bitte melden Sie sich über den Knopf{hint} an. Ihr Passwort geben Sie nur auf der "
+        "Seite des Nutzerkontos ein, nie hier im Chat. Der Link gilt 5 Minuten und nur einmal.",
+        buttons=[{"title": "Mit Nutzerkonto anmelden", "payload": url, "type": "web_url", "url": url}],
+    )
+    # Often reached through a FollowupAction that no rule covers: wait for the citizen explicitly,
+    # or the core fallback would answer (and rewind the slot just set).
+    return [SlotSet("awaiting", awaiting), FollowupAction("action_listen")]
+
+
+def _prefill_fields(proc: Procedure, ident: ids.Identity):
+    values = ident.prefill_values()
+    return [(f, values[f.prefill]) for f in proc.fields if f.prefill and values.get(f.prefill)]
+
+
+def before_form(dispatcher: CollectingDispatcher, tracker: Tracker, proc: Procedure) -> Optional[list[EventType]]:
+    """Called before a form starts. Returns events to stop there (login needed, or the consent
+    question for prefill), or None to start the form."""
+    level = required_level(proc)
+    if level is None:
+        return None
+    ident, status = identity_for(tracker)
+    if ident is None:
+        text = f"Für „{proc.name}“ müssen Sie sich mit Ihrem Nutzerkonto anmelden (Vertrauensniveau {_label(level)})."
+        if status == "expired":
+            text = "Ihre Anmeldung ist abgelaufen. " + text
+        return offer_login(dispatcher, tracker, level, text)
+    if ids.level_rank(ident.level) < ids.level_rank(level):
+        text = (f"Sie sind mit dem Vertrauensniveau {ident.level_label} angemeldet. Für „{proc.name}“ ist das "
+                f"Vertrauensniveau {_label(level)} nötig.")
+        return offer_login(dispatcher, tracker, level, text)
+    fields = _prefill_fields(proc, ident)
+    if tracker.get_slot("login_prefill") is None and fields:
+        labels = ", ".join(f.label for f, _ in fields)
+        dispatcher.utter_message(text=f"{PREFILL_QUESTION} Das wären: {labels}.", buttons=YES_NO_BUTTONS)
+        return [SlotSet("awaiting", "prefill"), FollowupAction("action_listen")]
+    return None
+
+
+def prefill_events(tracker: Tracker, proc: Procedure) -> list[EventType]:
+    """Slot values from the account, only after the citizen said yes; always resets the consent."""
+    events: list[EventType] = [SlotSet("login_prefill", None)]
+    if tracker.get_slot("login_prefill") != "accepted" or required_level(proc) is None:
+        return events
+    ident, _ = identity_for(tracker)
+    if ident is None:
+        return events
+    for field, value in _prefill_fields(proc, ident):
+        result = check_field(field, value)
+        if result.ok:  # a value the form would refuse is asked for instead
+            events.append(SlotSet(field.name, result.value))
+    return events
+
+
+def before_submit(dispatcher: CollectingDispatcher, tracker: Tracker, proc: Optional[Procedure]) -> Optional[list[EventType]]:
+    """The session limits also hold at the moment of submission."""
+    level = required_level(proc)
+    if level is None:
+        return None
+    ident, status = identity_for(tracker)
+    if ident is not None and ids.level_rank(ident.level) >= ids.level_rank(level):
+        return None
+    text = "Ihre Anmeldung ist abgelaufen." if status == "expired" else "Sie sind nicht mehr angemeldet."
+    text += f" Zum Absenden melden Sie sich bitte noch einmal an (Vertrauensniveau {_label(level)}). Ihre Angaben bleiben erhalten."
+    return offer_login(dispatcher, tracker, level, text, awaiting="login_submit")
+
+
+def _focus(tracker: Tracker) -> Optional[Procedure]:
+    return default_catalogue().get(tracker.get_slot("procedure"))
+
+
+class ActionLogin(Action):
+    """"anmelden": a login link at the level the procedure in focus needs (else the lowest)."""
+
+    def name(self) -> str:
+        return "action_login"
+
+    async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        awaiting = tracker.get_slot("awaiting")
+        level = required_level(_focus(tracker)) if awaiting in ("login", "login_submit") else None
+        ident, _ = identity_for(tracker)
+        if ident is not None and (level is None or ids.level_rank(ident.level) >= ids.level_rank(level)):
+            dispatcher.utter_message(text=greeting(ident))
+            return []
+        keep = awaiting if awaiting in ("login", "login_submit") else "login_only"
+        return offer_login(dispatcher, tracker, level or "basisregistriert",
+                           "Gern. Sie melden sich mit Ihrem Nutzerkonto (BundID oder BayernID) an.", awaiting=keep)
+
+
+class ActionLoginDeclined(Action):
+    def name(self) -> str:
+        return "action_login_declined"
+
+    async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        proc = _focus(tracker)
+        text = "In Ordnung. Ohne Anmeldung kann ich diesen Antrag hier im Chat nicht aufnehmen."
+        if proc is not None and proc.in_person:
+            text += f" Sie können „{proc.name}“ auch vor Ort beantragen."
+        dispatcher.utter_message(text=text)
+        dispatcher.utter_message(response="utter_anything_else")
+        return [SlotSet("awaiting", None), FollowupAction("action_listen")]
+
+
+class ActionLoginResult(Action):
+    """Runs when the login service reports back (intent ``EXTERNAL_login_result`` via Rasa's HTTP API)."""
+
+    def name(self) -> str:
+        return "action_login_result"
+
+    async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        conversation_id = tracker.sender_id
+        awaiting = tracker.get_slot("awaiting")
+        outcome = ids.pop_outcome(conversation_id)
+        ident = ids.current_identity(conversation_id)
+        proc = _focus(tracker)
+        if ident is not None:
+            dispatcher.utter_message(text=greeting(ident))
+            if awaiting == "login" and proc is not None:
+                return [SlotSet("awaiting", None), SlotSet("login_prefill", None),
+                        FollowupAction("action_start_application")]
+            if awaiting == "login_submit" and proc is not None:
+                return [SlotSet("awaiting", None), FollowupAction("action_show_summary")]
+            dispatcher.utter_message(response="utter_anything_else")
+            return [SlotSet("awaiting", None)]
+        if outcome is None:
+            dispatcher.utter_message(text="Ich habe für dieses Gespräch keine Anmeldung erhalten. "
+                                          "Schreiben Sie „anmelden“, wenn Sie sich anmelden möchten.")
+            return []
+        reason = outcome["outcome"]
+        needed = outcome.get("level_required") or "basisregistriert"
+        if reason == "level_too_low":
+            achieved = outcome.get("level_achieved")
+            text = (f"Ihre Anmeldung hatte das Vertrauensniveau {_label(achieved) if achieved else 'unbekannt'}. "
+                    f"Nötig ist das Vertrauensniveau {_label(needed)}, darum habe ich Sie nicht angemeldet.")
+            return offer_login(dispatcher, tracker, needed, text,
+                               awaiting=awaiting if awaiting in ("login", "login_submit") else "login_only")
+        if reason == "cancelled":
+            text = "Sie haben die Anmeldung abgebrochen."
+        else:
+            text = "Die Anmeldung hat nicht geklappt."
+        dispatcher.utter_message(
+            text=f"{text} Sie sind nicht angemeldet. Schreiben Sie „anmelden“, wenn Sie es noch einmal versuchen möchten."
+        )
+        return []
+
+
+class ActionLoginStatus(Action):
+    """"Bin ich angemeldet?\""""
+
+    def name(self) -> str:
+        return "action_login_status"
+
+    async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        ident, status = identity_for(tracker)
+        if ident is None:
+            text = "Nein, Sie sind nicht angemeldet."
+            if status == "expired":
+                text = "Nein. Ihre Anmeldung ist abgelaufen, darum habe ich Sie abgemeldet."
+            dispatcher.utter_message(text=text + " Mit „anmelden“ können Sie sich anmelden.")
+            return []
+        max_age, max_idle = ids.SESSION_LIMITS[ident.level]
+        until = dt.datetime.fromtimestamp(ident.logged_in_at + max_age, ids_timezone()).strftime("%H:%M")
+        dispatcher.utter_message(
+            text=f"Ja. {greeting(ident)} Die Anmeldung gilt bis längstens {until} Uhr und endet früher, "
+            f"wenn Sie {max_idle // 60} Minuten nichts schreiben. Mit „abmelden“ melden Sie sich ab."
+        )
+        return []
+
+
+def ids_timezone():
+    try:
+        from zoneinfo import ZoneInfo
+
+        return ZoneInfo("Europe/Berlin")
+    except Exception:  # pragma: no cover - tzdata missing
+        return None
+
+
+class ActionLogout(Action):
+    """"abmelden": end the local session and forget the account data taken over."""
+
+    def name(self) -> str:
+        return "action_logout"
+
+    async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        if ids.logout(tracker.sender_id):
+            dispatcher.utter_message(text="Sie sind abgemeldet. Für Anträge, die eine Anmeldung brauchen, "
+                                          "melden Sie sich bitte neu an.")
+        else:
+            dispatcher.utter_message(text="Sie sind nicht angemeldet.")
+        events: list[EventType] = [SlotSet("login_prefill", None)]
+        if tracker.get_slot("awaiting") in AFFIRM_ACTIONS:
+            events.append(SlotSet("awaiting", None))
+        return events
+
+
+class ActionPrefillAccept(Action):
+    def name(self) -> str:
+        return "action_prefill_accept"
+
+    async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        return [SlotSet("login_prefill", "accepted"), SlotSet("awaiting", None),
+                FollowupAction("action_start_application")]
+
+
+class ActionPrefillDecline(Action):
+    def name(self) -> str:
+        return "action_prefill_decline"
+
+    async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        dispatcher.utter_message(text="In Ordnung, ich übernehme nichts. Sie geben die Angaben selbst ein.")
+        return [SlotSet("login_prefill", "declined"), SlotSet("awaiting", None),
+                FollowupAction("action_start_application")]

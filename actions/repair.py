@@ -1,0 +1,347 @@
+"""Conversation repair inside a form: what did the citizen's message fill, fix or skip?
+
+A clerk does not insist on one answer per question. ``read_message`` takes the text of one
+message, the form's procedure, the field asked for and the fields already filled, and finds
+
+- a skip ("überspringen", "keine Angabe") of an optional field,
+- corrections that name a field ("nein, die Postleitzahl ist 80331", "ändere das Geburtsdatum"),
+- several values in one message ("Erika Mustermann, geboren 12.8.1964"),
+- else the plain answer to the question asked.
+
+Field names come from the catalogue (label, ``synonyms``, slot name) plus a few everyday words
+per validator type ("PLZ", "geboren"), used only when one field of that type is in the form.
+Values are checked with the German validators (``actions.validation``), so nothing is stored
+that a single answer would not have been allowed to store.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping, Optional
+
+from actions.catalogue import Field, Procedure
+from actions.validation import validate
+from actions.validation.base import clean
+
+# Stored for an optional field the citizen skipped: not None (the form must not ask again), and
+# left out of the submitted data.
+SKIPPED = "__keine_angabe__"
+
+_SKIP = re.compile(
+    r"^(?:bitte\s+)?(?:überspringen|ueberspringen|überspring(?:e)?|skip|keine angabe|keine angaben|"
+    r"ohne angabe|weiß ich nicht|weiss ich nicht|habe ich nicht|hab ich nicht|gibt es nicht|"
+    r"nicht vorhanden|keine|keiner|keins|nichts|-|—|weiter|nächste frage|"
+    r"(?:das )?(?:möchte|will) ich nicht angeben|(?:das )?lasse ich (?:weg|aus)|"
+    r"(?:das )?überspringe ich|kann ich das überspringen\??|(?:das )?brauche ich nicht)(?:\s+bitte)?[.!]*$",
+    re.IGNORECASE,
+)
+
+# Everyday words for a field, by validator type: used when exactly one field of the type exists.
+TYPE_WORDS: dict[str, tuple[str, ...]] = {
+    "birth_date": ("geburtsdatum", "geburtstag", "geboren am", "geboren"),
+    "postcode": ("postleitzahl", "plz"),
+    "street": ("straße und hausnummer", "straße", "strasse", "hausnummer", "adresse", "anschrift"),
+    "city": ("wohnort", "ort", "stadt"),
+    "email": ("e-mail-adresse", "e-mail adresse", "emailadresse", "e-mail", "email", "mail", "mailadresse"),
+    "phone": ("telefonnummer", "telefon", "handynummer", "handy", "rufnummer", "nummer"),
+    "iban": ("iban", "kontonummer", "bankverbindung", "konto"),
+    "steuer_id": ("steuer-id", "steuerid", "steuer-identifikationsnummer", "steueridentifikationsnummer"),
+    "kfz_kennzeichen": ("kennzeichen", "kfz-kennzeichen", "nummernschild"),
+    "fin": ("fahrzeug-identifizierungsnummer", "fahrgestellnummer", "fin"),
+}
+
+_CHANGE_VERBS = r"(?:ändere|ändern|änder|aendere|aendern|korrigiere|korrigieren|berichtige|berichtigen)"
+_FILLER = r"(?:nein|ne|nee|doch|also|moment|stopp|stop|halt|sorry|entschuldigung|pardon|oh|oops|ups|korrektur|falsch)"
+_ARTICLE = r"(?:mein|meine|meinen|meiner|die|der|das|den|dem|ihr|ihre|bei|beim|im|in der|unter)"
+_PARTICLES = {"von", "van", "de", "del", "della", "der", "den", "di", "da", "du", "zu", "vom", "zur", "ten", "ter", "le", "la", "al", "el", "bin", "ibn"}
+
+
+@dataclass
+class Reading:
+    """What one message did to the form."""
+
+    values: dict[str, str] = field(default_factory=dict)  # field name → normalised value
+    errors: dict[str, str] = field(default_factory=dict)  # field name → German re-prompt
+    reopen: list[str] = field(default_factory=list)  # fields to clear and ask again
+    corrected: list[str] = field(default_factory=list)  # filled fields given a new value
+    skipped: Optional[str] = None  # the optional field the citizen skipped
+    refused_skip: Optional[str] = None  # a required field the citizen tried to skip
+
+
+def is_skip(text: str) -> bool:
+    return bool(_SKIP.match(clean(text)))
+
+
+def _norm(text: str) -> str:
+    return clean(text).casefold()
+
+
+def field_names(proc: Procedure) -> list[tuple[str, Field]]:
+    """(casefolded name, field) pairs to look fields up by, longest first."""
+    by_type: dict[str, list[Field]] = {}
+    for f in proc.fields:
+        by_type.setdefault(f.type, []).append(f)
+    pairs: dict[str, Field] = {}
+    ambiguous: set[str] = set()
+
+    def add(term: str, f: Field) -> None:
+        term = _norm(term)
+        if len(term) < 2:
+            return
+        if term in pairs and pairs[term] is not f:
+            ambiguous.add(term)
+        pairs.setdefault(term, f)
+
+    for f in proc.fields:
+        for term in (f.label, *f.synonyms, f.name.replace("_", " ")):
+            add(term, f)
+    for ftype, fields in by_type.items():
+        if len(fields) == 1:
+            for term in TYPE_WORDS.get(ftype, ()):
+                if term not in pairs:
+                    add(term, fields[0])
+    return sorted(((t, f) for t, f in pairs.items() if t not in ambiguous), key=lambda p: -len(p[0]))
+
+
+def _find_field(proc: Procedure, text: str) -> Optional[tuple[Field, int, int]]:
+    """The first field named in ``text`` (leftmost, then longest), with the span of its name."""
+    low = _norm(text)
+    best = None
+    for term, f in field_names(proc):
+        # German inflection: "den Vornamen", "des Geburtsdatums"
+        m = re.search(rf"(?<![\w-]){re.escape(term)}(?:n|s|es|en)?(?![\w-])", low)
+        if m and (best is None or m.start() < best[1] or (m.start() == best[1] and m.end() > best[2])):
+            best = (f, m.start(), m.end())
+    return best
+
+
+def _check(f: Field, text: str):
+    return validate(f.type, text, choices=f.choices or None, example=f.example)
+
+
+def _strip_filler(text: str) -> tuple[str, bool]:
+    """Remove leading "nein," / "Moment," and say whether there was one (a correction cue)."""
+    cue = False
+    while True:
+        m = re.match(rf"^{_FILLER}\b[\s,.:;!-]*", text, re.IGNORECASE)
+        if not m or m.end() == 0:
+            return text, cue
+        text, cue = text[m.end():], True
+
+
+def _value_after_name(rest: str) -> str:
+    """"ist 80331" → "80331"; "lautet richtig: Erika" → "Erika"; "auf 80333" → "80333"."""
+    rest = rest.strip(" :,=-")
+    rest = re.sub(
+        r"^(?:ist|lautet|heißt|heisst|war|sollte|soll|muss|richtig|eigentlich|doch|bitte|korrekt|"
+        r"auf|in|zu|nicht\s+\S+\s+sondern|:)(?:\s+|$)",
+        "",
+        rest,
+        flags=re.IGNORECASE,
+    )
+    rest = re.sub(
+        r"^(?:ist|lautet|heißt|heisst|richtig|eigentlich|doch|bitte|korrekt|sein|lauten)(?:\s+|$)",
+        "",
+        rest,
+        flags=re.IGNORECASE,
+    ).strip(" :,=-")
+    rest = re.sub(r"\s+(?:sein|lauten|heißen|ändern|sein\.)$", "", rest, flags=re.IGNORECASE)
+    return rest.strip(" .!")
+
+
+def _named_segment(proc: Procedure, seg: str) -> Optional[tuple[Field, str, bool]]:
+    """A segment that names a field: (field, value text or "", whether it asks to change)."""
+    body, _ = _strip_filler(seg)
+    change = bool(re.search(
+        rf"\b{_CHANGE_VERBS}\b|\bfalsch\b|\bstimmt nicht\b|\bkorrigieren\b|\bvertippt\b|\bverschrieben\b",
+        body, re.IGNORECASE,
+    ))
+    body = re.sub(
+        r"^(?:(?:ich\s+(?:möchte|will|muss|würde\s+gerne?)|können\s+sie|kann\s+ich|bitte|noch)\s+)+",
+        "", body, flags=re.IGNORECASE,
+    )
+    body = re.sub(rf"^{_CHANGE_VERBS}\b\s*(?:bitte\s+)?", "", body, flags=re.IGNORECASE)
+    body = re.sub(r"^(?:bitte\s+)?(?:noch\s+)?(?:mal\s+)?", "", body, flags=re.IGNORECASE)
+    found = _find_field(proc, body)
+    if not found:
+        return None
+    f, start, end = found
+    before = _norm(body[:start]).strip()
+    # The name must lead the segment ("die PLZ ist …", "geboren 12.8."), perhaps after an article;
+    # otherwise "Ich wohne in der Hauptstraße 5" would name the street field by accident.
+    if before and not change and not re.fullmatch(rf"{_ARTICLE}(?:\s+{_ARTICLE})?", before):
+        return None
+    rest = body[end:]
+    rest = re.sub(r"^\s*(?:vertippt|verschrieben)\b.*$", "", rest, flags=re.IGNORECASE)
+    # "… ändern" / "… korrigieren" at the end is the request, not the value
+    rest = re.sub(rf"\s*\b{_CHANGE_VERBS}\b.*$|\s+(?:korrigiert|geändert)\b.*$", "", rest, flags=re.IGNORECASE)
+    explicit = bool(re.match(r"^\s*(?:ist|lautet|heißt|heisst|war|muss|soll|sollte|richtig|:|=|auf)\b|^\s*[:=]", rest, re.IGNORECASE))
+    rest = re.sub(r"\b(?:ist|war)\s+(?:falsch|nicht richtig|verkehrt)\b.*$", "", rest, flags=re.IGNORECASE)
+    return f, _value_after_name(rest), change or explicit or not rest.strip()
+
+
+def _segments(text: str) -> list[str]:
+    # Commas not inside numbers ("12,50 €"), semicolons, " und ", and before "geboren".
+    parts = re.split(r"\s*;\s*|,(?!\d)\s*|\s+und\s+|\s+(?=geboren\b)", text)
+    return [p.strip() for p in parts if p and p.strip(" .")]
+
+
+def _split_full_name(text: str) -> Optional[tuple[str, str]]:
+    words = text.split()
+    if len(words) < 2:
+        return None
+    for i in range(1, len(words)):
+        if words[i].casefold() in _PARTICLES:
+            return " ".join(words[:i]), " ".join(words[i:])
+    return " ".join(words[:-1]), words[-1]
+
+
+def _unfilled_after(proc: Procedure, start: str, filled: Mapping[str, object], taken: Iterable[str]) -> list[Field]:
+    names = [f.name for f in proc.fields]
+    taken = set(taken)
+    i = names.index(start) if start in names else 0
+    return [f for f in proc.fields[i:] if filled.get(f.name) in (None, "") and f.name not in taken]
+
+
+def read_message(
+    proc: Procedure,
+    requested: Optional[str],
+    text: str,
+    filled: Mapping[str, object],
+    skip_intent: bool = False,
+) -> Reading:
+    """Interpret one message in the form; see the module docstring.
+
+    ``skip_intent``: NLU read the message as "skip this question" (intent ``skip_field``).
+    """
+    reading = Reading()
+    text = clean(text)
+    current = None
+    if requested:
+        try:
+            current = proc.field(requested)
+        except KeyError:
+            current = None
+
+    if current is not None and (is_skip(text) or (skip_intent and not _find_field(proc, text))):
+        if current.required:
+            reading.refused_skip = current.name
+        else:
+            reading.skipped = current.name
+            reading.values[current.name] = SKIPPED
+        return reading
+
+    # "nein" is the answer to a yes/no question, not a correction cue
+    body = text if current is not None and current.type == "yes_no" else _strip_filler(text)[0]
+    # "nein, …" / "Moment: …" only introduce what follows.
+    if current is not None and current.type == "text":
+        # Free text may contain commas and "und" ("Sofa, Schrank und zwei Stühle"): one answer.
+        segments = [body or text]
+    else:
+        segments = [s for s in (_strip_filler(seg)[0] for seg in _segments(body or text)) if s.strip(" .!")]
+    if not segments:
+        segments = [text]
+    multi = len(segments) > 1
+    loose: list[str] = []
+    for seg in segments:
+        named = _named_segment(proc, seg)
+        if named is None:
+            loose.append(seg)
+            continue
+        f, value, change = named
+        if not value:
+            if f.name != requested:
+                reading.reopen.append(f.name)
+            continue
+        result = _check(f, value)
+        if not result.ok:
+            # "geboren" is a cue, not a label: "geboren in Köln" is no birth date
+            if f.name == requested or change:
+                reading.errors[f.name] = result.error
+            else:
+                loose.append(seg)
+            continue
+        reading.values[f.name] = result.value
+        if filled.get(f.name) not in (None, "") and f.name != requested:
+            reading.corrected.append(f.name)
+
+    if reading.reopen and loose:
+        # "Der Vorname ist falsch, richtig ist Anna": the next part is the new value.
+        f = proc.field(reading.reopen[0])
+        value = re.sub(r"^(?:richtig(?:\s+ist)?|sondern|eigentlich|korrekt(?:\s+ist)?|es ist|er ist|sie ist)\s*:?\s*",
+                       "", loose[0], flags=re.IGNORECASE)
+        result = _check(f, value)
+        if result.ok:
+            reading.reopen.pop(0)
+            reading.values[f.name] = result.value
+            if filled.get(f.name) not in (None, ""):
+                reading.corrected.append(f.name)
+            loose = loose[1:]
+    if not loose:
+        return reading
+
+    if not multi and current is not None and current.name not in reading.values:
+        seg = loose[0]
+        # "Mein Name ist Erika Mustermann" for the first name: split when the family name follows.
+        nxt = _unfilled_after(proc, current.name, filled, [current.name])
+        if (
+            current.type == "name"
+            and nxt
+            and nxt[0].type == "name"
+            and re.match(r"^(?:mein name ist|ich heiße|ich heisse|ich bin)\s", seg, re.IGNORECASE)
+        ):
+            full = re.sub(r"^(?:mein name ist|ich heiße|ich heisse|ich bin)\s+", "", seg, flags=re.IGNORECASE)
+            if _assign_full_name(reading, current, nxt[0], full):
+                return reading
+        result = _check(current, seg)
+        if result.ok:
+            reading.values[current.name] = result.value
+        else:
+            reading.errors[current.name] = result.error
+        return reading
+
+    # Several values: give each loose segment to the first open field (the one asked for, then
+    # the following ones) whose validator accepts it.
+    start = current.name if current is not None else (proc.fields[0].name if proc.fields else "")
+    for seg in loose:
+        open_fields = _unfilled_after(proc, start, filled, reading.values)
+        if not open_fields:
+            break
+        first = open_fields[0]
+        if first.type == "name" and len(open_fields) > 1 and open_fields[1].type == "name":
+            full = re.sub(r"^(?:mein name ist|ich heiße|ich heisse|ich bin)\s+", "", seg, flags=re.IGNORECASE)
+            if len(full.split()) >= 2 and _assign_full_name(reading, first, open_fields[1], full):
+                continue
+        m = re.fullmatch(r"(\d{5})\s+(\D.+)", seg)
+        pc_city = [f for f in open_fields if f.type in ("postcode", "city")]
+        if m and len(pc_city) == 2 and pc_city[0].type != pc_city[1].type:
+            pc = next(f for f in pc_city if f.type == "postcode")
+            city = next(f for f in pc_city if f.type == "city")
+            r1, r2 = _check(pc, m[1]), _check(city, m[2])
+            if r1.ok and r2.ok:
+                reading.values[pc.name], reading.values[city.name] = r1.value, r2.value
+                continue
+        for f in open_fields:
+            if f.type in ("text",):  # free text accepts anything; only when asked directly
+                if f is not first:
+                    continue
+            result = _check(f, seg)
+            if result.ok:
+                reading.values[f.name] = result.value
+                break
+        else:
+            if current is not None and current.name not in reading.values and current.name not in reading.errors:
+                reading.errors[current.name] = _check(current, seg).error
+    return reading
+
+
+def _assign_full_name(reading: Reading, first: Field, second: Field, full: str) -> bool:
+    parts = _split_full_name(full)
+    if not parts:
+        return False
+    r1, r2 = _check(first, parts[0]), _check(second, parts[1])
+    if not (r1.ok and r2.ok):
+        return False
+    reading.values[first.name], reading.values[second.name] = r1.value, r2.value
+    return True

@@ -1,0 +1,299 @@
+"""Chat side of submissions: hand a confirmed application to the outbox, announce results that
+arrive later, show the status of applications, withdraw one.
+
+Identity: the BundID/BayernID login is not wired into conversations yet. Until it is, the chat
+knows an application by the case numbers of this conversation (outbox + slot ``case_number``)
+or by an Aktenzeichen the citizen types. ``PortalClient.list_applications(bpk2)`` lists by
+citizen; the status action uses it once a login provides the bPK2.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Optional
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.catalogue import Procedure, default_catalogue
+from actions.portal_client import PortalClient, PortalRejected, PortalUnavailable
+from actions.submission import delivery, messages
+from actions.submission.backends import backend_from_env
+from actions.submission.outbox import DELIVERED, PENDING, REJECTED, Entry, Outbox, default_url
+
+logger = logging.getLogger(__name__)
+
+YES_NO_BUTTONS = [{"title": "Ja", "payload": "/affirm"}, {"title": "Nein", "payload": "/deny"}]
+
+
+@lru_cache(maxsize=4)
+def _outbox_for(url: str) -> Outbox:
+    return Outbox.from_url(url)
+
+
+def outbox() -> Outbox:
+    return _outbox_for(default_url())
+
+
+def inline_budget_s() -> float:
+    """How long the submit action waits for the backend before it tells the citizen that the
+    application is saved and will follow (the worker goes on)."""
+    return float(os.environ.get("SUBMISSION_INLINE_BUDGET_S") or 6)
+
+
+# --------------------------------------------------------------------------- submit
+
+
+@dataclass
+class SubmitOutcome:
+    state: str  # delivered | rejected | pending
+    entry: Entry
+
+
+async def submit_confirmed(
+    proc: Procedure,
+    data: dict[str, Any],
+    application_id: str,
+    conversation_id: Optional[str],
+    citizen: Optional[str] = None,
+) -> SubmitOutcome:
+    """Commits the application to the outbox FIRST, then tries one delivery right away.
+
+    Raises only when the outbox cannot store it (``SQLAlchemyError``) or the configured
+    backend does not exist (``BackendNotAvailable``); then nothing was promised.
+    """
+    backend = backend_from_env()  # a configuration error fails before anything is promised
+    store = outbox()
+    entry = await asyncio.to_thread(
+        store.enqueue, application_id, proc.id, data, conversation_id, citizen
+    )
+    if entry.state == PENDING:
+        tried = await delivery.attempt(
+            store, backend, entry.id, announce=True, budget_s=inline_budget_s()
+        )
+        if tried is None:
+            # The worker holds it right now; give it a moment before answering.
+            for _ in range(int(inline_budget_s() * 4)):
+                await asyncio.sleep(0.25)
+                tried = await asyncio.to_thread(store.get, entry.id)
+                if tried.state != PENDING:
+                    break
+        entry = tried or entry
+        if entry.state != PENDING:
+            # The reply about to be sent tells the outcome; the worker must not repeat it.
+            await asyncio.to_thread(store.mark_announced, entry.id)
+    return SubmitOutcome(entry.state, entry)
+
+
+# --------------------------------------------------------------------------- announce
+
+
+class ActionAnnounceSubmissions(Action):
+    """Run by Rasa on ``EXTERNAL_submission_update`` (sent by the delivery worker): tells the
+    outcome of every application of this conversation that has not been told yet."""
+
+    def name(self) -> str:
+        return "action_announce_submissions"
+
+    async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        store = outbox()
+        entries = await asyncio.to_thread(store.for_conversation, tracker.sender_id)
+        events: list[EventType] = []
+        catalogue = default_catalogue()
+        for entry in entries:
+            if entry.state == PENDING or entry.announced_at is not None:
+                continue
+            # Exactly one announcement per entry, even if Rasa ran this twice.
+            if not await asyncio.to_thread(store.mark_announced, entry.id):
+                continue
+            proc = catalogue.get(entry.procedure)
+            name = proc.name if proc else entry.procedure
+            if entry.state == DELIVERED:
+                dispatcher.utter_message(
+                    text=f"Ihr gespeicherter Antrag „{name}“ wurde jetzt übermittelt."
+                )
+                messages.tell_delivered(dispatcher, name, entry.case_number, entry.citizen)
+                events.append(SlotSet("case_number", entry.case_number))
+            elif entry.state == REJECTED and proc is not None:
+                fields = (entry.rejection or {}).get("fields") or {}
+                reopen = not tracker.active_loop_name and bool(fields)
+                if reopen:
+                    # Restore the other answers so that only the refused ones are asked again.
+                    events += [SlotSet("procedure", proc.id)]
+                    events += [
+                        SlotSet(f.name, entry.data.get(f.name))
+                        for f in proc.fields
+                        if f.name not in fields
+                    ]
+                events += messages.fix_rejected(dispatcher, proc, fields, reopen=reopen)
+        return events
+
+
+# --------------------------------------------------------------------------- status
+
+
+def _known_case_numbers(tracker: Tracker, entries: list[Entry]) -> list[str]:
+    numbers = [e.case_number for e in entries if e.case_number]
+    slot = tracker.get_slot("case_number")
+    if slot and slot not in numbers:
+        numbers.append(slot)
+    return numbers
+
+
+class ActionApplicationStatus(Action):
+    """"Wie ist der Stand meines Antrags?" — by a typed Aktenzeichen, else the applications of
+    this conversation."""
+
+    def name(self) -> str:
+        return "action_application_status"
+
+    async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        typed = messages.case_numbers_in(tracker.latest_message.get("text") or "")
+        entries = await asyncio.to_thread(outbox().for_conversation, tracker.sender_id)
+        lines: list[str] = []
+        if not typed:
+            for entry in entries:
+                if entry.state == PENDING:
+                    proc = default_catalogue().get(entry.procedure)
+                    lines.append(
+                        f"- „{proc.name if proc else entry.procedure}“: gespeichert, wird "
+                        "gerade an das Antragssystem übermittelt. Das Aktenzeichen folgt."
+                    )
+        numbers = typed or _known_case_numbers(tracker, entries)
+        if not numbers and not lines:
+            dispatcher.utter_message(
+                text="Zu welchem Antrag möchten Sie den Stand wissen? Bitte nennen Sie mir das "
+                "Aktenzeichen, zum Beispiel BA-2026-7F3K9Q2M."
+            )
+            return []
+        client = PortalClient()
+        found_any = False
+        for number in numbers:
+            try:
+                found = await client.status_history(number)
+            except PortalUnavailable:
+                dispatcher.utter_message(
+                    text="Das Antragssystem ist gerade nicht erreichbar. Bitte fragen Sie in "
+                    "ein paar Minuten noch einmal nach dem Stand."
+                )
+                return []
+            except PortalRejected:
+                found = None
+            if found is None:
+                lines.append(f"- {number}: Zu diesem Aktenzeichen finde ich keinen Antrag.")
+                continue
+            found_any = True
+            lines.append(_status_line(found))
+        dispatcher.utter_message(text="Der Stand Ihrer Anträge:\n" + "\n".join(lines))
+        return [SlotSet("case_number", numbers[-1])] if found_any else []
+
+
+def _status_line(found: dict) -> str:
+    proc = default_catalogue().get(found.get("procedure"))
+    name = proc.name if proc else found.get("procedure", "")
+    history = found.get("history") or []
+    received = next((h for h in history if h.get("status") == "eingegangen"), None)
+    current = history[-1] if history else {}
+    status = messages.STATUS_LABELS.get(found.get("status"), found.get("status"))
+    line = f"- „{name}“ ({found['case_number']})"
+    if received:
+        line += f", eingegangen am {messages.local_date(received.get('at'))}"
+    line += f": {status}"
+    if current and current is not received:
+        line += f" (seit {messages.local_date(current.get('at'))})"
+    if current.get("note"):
+        line += f". Hinweis der Behörde: {current['note']}"
+    return line + "."
+
+
+# --------------------------------------------------------------------------- withdraw
+
+
+class ActionWithdrawApplication(Action):
+    """"Antrag zurückziehen": only for applications of this conversation (the chat can prove
+    them with their idempotency key) and only where the catalogue allows it."""
+
+    def name(self) -> str:
+        return "action_withdraw_application"
+
+    async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        typed = messages.case_numbers_in(tracker.latest_message.get("text") or "")
+        entries = await asyncio.to_thread(outbox().for_conversation, tracker.sender_id)
+        delivered = [e for e in entries if e.state == DELIVERED]
+        if typed:
+            target = next((e for e in delivered if e.case_number == typed[0]), None)
+            if target is None:
+                dispatcher.utter_message(
+                    text="Hier im Chat kann ich nur Anträge zurückziehen, die Sie in diesem "
+                    "Gespräch gestellt haben. Für andere Anträge wenden Sie sich bitte an die "
+                    "zuständige Stelle und nennen Sie das Aktenzeichen."
+                )
+                return []
+        elif delivered:
+            target = delivered[-1]
+        else:
+            if any(e.state == PENDING for e in entries):
+                text = ("Ihr Antrag wird gerade noch übermittelt. Sobald er ein Aktenzeichen "
+                        "hat, können Sie ihn zurückziehen, wenn das Verfahren es erlaubt.")
+            else:
+                text = ("In diesem Gespräch haben Sie keinen Antrag gestellt, den ich "
+                        "zurückziehen könnte.")
+            dispatcher.utter_message(text=text)
+            return []
+        proc = default_catalogue().get(target.procedure)
+        name = proc.name if proc else target.procedure
+        if proc is None or not proc.withdrawable:
+            where = f" ({proc.authority})" if proc and proc.authority else ""
+            dispatcher.utter_message(
+                text=f"Für „{name}“ ist im Katalog kein Zurückziehen über den Chat vorgesehen. "
+                f"Bitte wenden Sie sich mit dem Aktenzeichen {target.case_number} an die "
+                f"zuständige Stelle{where}."
+            )
+            return []
+        dispatcher.utter_message(
+            text=f"Möchten Sie Ihren Antrag „{name}“ ({target.case_number}) wirklich "
+            "zurückziehen?",
+            buttons=YES_NO_BUTTONS,
+        )
+        return [SlotSet("case_number", target.case_number), SlotSet("awaiting", "confirm_withdrawal")]
+
+
+class ActionConfirmWithdrawal(Action):
+    def name(self) -> str:
+        return "action_confirm_withdrawal"
+
+    async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        case_number = tracker.get_slot("case_number")
+        entries = await asyncio.to_thread(outbox().for_conversation, tracker.sender_id)
+        target = next((e for e in entries if e.case_number and e.case_number == case_number), None)
+        if target is None:
+            dispatcher.utter_message(text="Ich finde den Antrag in diesem Gespräch nicht mehr.")
+            return [SlotSet("awaiting", None)]
+        client = PortalClient()
+        try:
+            await client.withdraw(case_number, idempotency_key=target.id, citizen=target.citizen)
+        except PortalUnavailable:
+            dispatcher.utter_message(
+                text="Das Antragssystem ist gerade nicht erreichbar. Ihr Antrag ist noch nicht "
+                "zurückgezogen. Bitte versuchen Sie es in ein paar Minuten noch einmal.",
+            )
+            return [SlotSet("awaiting", None)]
+        except PortalRejected as exc:
+            # A retried request may have withdrawn it already: check before saying no.
+            current = await client.status_history(case_number)
+            if not (exc.error == "status_final" and current and current["status"] == "zurueckgezogen"):
+                dispatcher.utter_message(
+                    text=f"Der Antrag {case_number} kann nicht zurückgezogen werden: {exc.message}"
+                )
+                return [SlotSet("awaiting", None)]
+        dispatcher.utter_message(
+            text=f"Ihr Antrag {case_number} ist jetzt als zurückgezogen vermerkt."
+        )
+        dispatcher.utter_message(response="utter_anything_else")
+        return [SlotSet("awaiting", None)]

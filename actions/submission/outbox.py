@@ -1,0 +1,354 @@
+"""The transactional outbox: confirmed applications wait here until the backend has them.
+
+One row per confirmed application, keyed by its idempotency key (the ``application_id`` slot).
+States: ``pending`` → ``delivered`` (case number recorded) or ``rejected`` (the backend refused
+it; the fields to fix are recorded). Several processes (action server, delivery worker) share
+the table; a sender first *claims* a row with a lease (a conditional UPDATE), so at most one
+sends it at a time, and a crashed sender's lease simply runs out. Even two concurrent sends
+could not create two applications: the backend deduplicates on the idempotency key.
+
+Blocking SQLAlchemy (1.4, 2.0 style); call from a thread (``asyncio.to_thread``).
+Database: ``OUTBOX_DATABASE_URL``, default SQLite ``$BA_VAR_DIR/outbox.db``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Optional
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    event,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.pool import StaticPool
+
+PENDING = "pending"
+DELIVERED = "delivered"
+REJECTED = "rejected"
+
+metadata = MetaData()
+
+outbox = Table(
+    "submission_outbox",
+    metadata,
+    # = idempotency key sent to the backend; chosen when the summary is shown.
+    Column("id", String(200), primary_key=True),
+    Column("conversation_id", String(255), nullable=True, index=True),
+    Column("citizen", String(500), nullable=True),
+    Column("procedure", String(100), nullable=False),
+    # The application; emptied once the backend holds it (data minimisation).
+    Column("data", JSON, nullable=False),
+    Column("state", String(16), nullable=False, index=True),
+    Column("confirmed_at", DateTime(timezone=True), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False),
+    Column("locked_until", DateTime(timezone=True), nullable=True),
+    # Kind of the last failure (e.g. "unavailable"): never a message with personal data.
+    Column("last_error", String(200), nullable=True),
+    Column("case_number", String(64), nullable=True),
+    Column("received_at", String(64), nullable=True),
+    Column("delivered_at", DateTime(timezone=True), nullable=True),
+    # {"message": ..., "fields": {name: message}} from the backend.
+    Column("rejection", JSON, nullable=True),
+    # The conversation was told (in the chat reply itself, or via Rasa's trigger_intent).
+    Column("announced_at", DateTime(timezone=True), nullable=True),
+    Column("notify_attempts", Integer, nullable=False, default=0),
+)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _utc(value: Optional[datetime]) -> Optional[datetime]:
+    if value is None:
+        return None
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
+
+
+def default_url() -> str:
+    from_env = os.environ.get("OUTBOX_DATABASE_URL")
+    if from_env:
+        return from_env
+    var_dir = Path(os.environ.get("BA_VAR_DIR") or Path(__file__).resolve().parents[2] / "var")
+    return f"sqlite:///{var_dir / 'outbox.db'}"
+
+
+def make_engine(url: str | URL) -> Engine:
+    u = make_url(url)
+    if u.drivername == "postgres":
+        u = u.set(drivername="postgresql")
+    kwargs: dict[str, Any] = {"future": True, "hide_parameters": True}
+    if u.get_backend_name() == "sqlite":
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        if not u.database or u.database == ":memory:":
+            kwargs["poolclass"] = StaticPool
+        else:
+            Path(u.database).parent.mkdir(parents=True, exist_ok=True)
+    else:
+        kwargs["pool_pre_ping"] = True
+    engine = create_engine(u, **kwargs)
+    if u.get_backend_name() == "sqlite":
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record):
+            # WAL: the action server and the worker read while the other writes.
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=FULL")
+            cursor.close()
+
+    return engine
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: str
+    conversation_id: Optional[str]
+    citizen: Optional[str]
+    procedure: str
+    data: dict[str, Any]
+    state: str
+    confirmed_at: datetime
+    attempts: int
+    case_number: Optional[str]
+    received_at: Optional[str]
+    delivered_at: Optional[datetime]
+    rejection: Optional[dict[str, Any]]
+    announced_at: Optional[datetime]
+    notify_attempts: int
+
+    @classmethod
+    def from_row(cls, row: Any) -> "Entry":
+        return cls(
+            id=row.id,
+            conversation_id=row.conversation_id,
+            citizen=row.citizen,
+            procedure=row.procedure,
+            data=row.data or {},
+            state=row.state,
+            confirmed_at=_utc(row.confirmed_at),
+            attempts=row.attempts,
+            case_number=row.case_number,
+            received_at=row.received_at,
+            delivered_at=_utc(row.delivered_at),
+            rejection=row.rejection,
+            announced_at=_utc(row.announced_at),
+            notify_attempts=row.notify_attempts,
+        )
+
+
+class Outbox:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    @classmethod
+    def from_url(cls, url: Optional[str | URL] = None) -> "Outbox":
+        store = cls(make_engine(url or default_url()))
+        store.create_tables()
+        return store
+
+    def create_tables(self) -> None:
+        metadata.create_all(self.engine)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    # ------------------------------------------------------------------ writing
+
+    def enqueue(
+        self,
+        application_id: str,
+        procedure: str,
+        data: dict[str, Any],
+        conversation_id: Optional[str] = None,
+        citizen: Optional[str] = None,
+    ) -> Entry:
+        """Commits the confirmed application; the same id again returns the first entry."""
+        now = _now()
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    insert(outbox).values(
+                        id=application_id,
+                        conversation_id=conversation_id,
+                        citizen=citizen,
+                        procedure=procedure,
+                        data=data,
+                        state=PENDING,
+                        confirmed_at=now,
+                        attempts=0,
+                        next_attempt_at=now,
+                        notify_attempts=0,
+                    )
+                )
+        except IntegrityError:
+            pass  # confirmed twice (e.g. a double click): the first entry stands
+        entry = self.get(application_id)
+        assert entry is not None
+        return entry
+
+    def claim(self, application_id: str, lease_s: float) -> Optional[Entry]:
+        """Takes the pending entry for ``lease_s`` seconds; ``None`` if it is not pending or
+        someone else holds it."""
+        now = _now()
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(outbox)
+                .where(outbox.c.id == application_id)
+                .where(outbox.c.state == PENDING)
+                .where(or_(outbox.c.locked_until.is_(None), outbox.c.locked_until < now))
+                .values(locked_until=now + timedelta(seconds=lease_s))
+            )
+            if result.rowcount != 1:
+                return None
+            row = conn.execute(select(outbox).where(outbox.c.id == application_id)).first()
+        return Entry.from_row(row)
+
+    def due(self, limit: int) -> list[str]:
+        """Ids of pending entries whose next attempt is due and that nobody holds."""
+        now = _now()
+        with self.engine.connect() as conn:
+            return list(
+                conn.execute(
+                    select(outbox.c.id)
+                    .where(outbox.c.state == PENDING)
+                    .where(outbox.c.next_attempt_at <= now)
+                    .where(or_(outbox.c.locked_until.is_(None), outbox.c.locked_until < now))
+                    .order_by(outbox.c.next_attempt_at)
+                    .limit(limit)
+                ).scalars()
+            )
+
+    def mark_delivered(
+        self, application_id: str, case_number: str, received_at: str, announced: bool = False
+    ) -> None:
+        now = _now()
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(outbox)
+                .where(outbox.c.id == application_id)
+                .where(outbox.c.state == PENDING)
+                .values(
+                    state=DELIVERED,
+                    case_number=case_number,
+                    received_at=received_at,
+                    delivered_at=now,
+                    data={},
+                    locked_until=None,
+                    last_error=None,
+                    attempts=outbox.c.attempts + 1,
+                    announced_at=now if announced else None,
+                )
+            )
+
+    def mark_rejected(
+        self, application_id: str, message: str, fields: dict[str, str], announced: bool = False
+    ) -> None:
+        now = _now()
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(outbox)
+                .where(outbox.c.id == application_id)
+                .where(outbox.c.state == PENDING)
+                .values(
+                    state=REJECTED,
+                    rejection={"message": message, "fields": fields},
+                    delivered_at=now,
+                    locked_until=None,
+                    attempts=outbox.c.attempts + 1,
+                    announced_at=now if announced else None,
+                )
+            )
+
+    def mark_retry(self, application_id: str, error_kind: str, delay_s: float) -> None:
+        now = _now()
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(outbox)
+                .where(outbox.c.id == application_id)
+                .where(outbox.c.state == PENDING)
+                .values(
+                    attempts=outbox.c.attempts + 1,
+                    next_attempt_at=now + timedelta(seconds=delay_s),
+                    locked_until=None,
+                    last_error=error_kind[:200],
+                )
+            )
+
+    def mark_announced(self, application_id: str) -> bool:
+        """True for the caller that announced first (so each result is told once)."""
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(outbox)
+                .where(outbox.c.id == application_id)
+                .where(outbox.c.announced_at.is_(None))
+                .values(announced_at=_now())
+            )
+        return result.rowcount == 1
+
+    def count_notify_attempt(self, application_id: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(outbox)
+                .where(outbox.c.id == application_id)
+                .values(notify_attempts=outbox.c.notify_attempts + 1)
+            )
+
+    # ------------------------------------------------------------------ reading
+
+    def get(self, application_id: str) -> Optional[Entry]:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(outbox).where(outbox.c.id == application_id)).first()
+        return None if row is None else Entry.from_row(row)
+
+    def for_conversation(self, conversation_id: str) -> list[Entry]:
+        """This conversation's applications, oldest first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(outbox)
+                .where(outbox.c.conversation_id == conversation_id)
+                .order_by(outbox.c.confirmed_at)
+            ).all()
+        return [Entry.from_row(r) for r in rows]
+
+    def unannounced(self, limit: int = 50) -> list[Entry]:
+        """Finished entries whose conversation has not been told yet."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(outbox)
+                .where(outbox.c.state.in_([DELIVERED, REJECTED]))
+                .where(outbox.c.announced_at.is_(None))
+                .where(outbox.c.conversation_id.is_not(None))
+                .order_by(outbox.c.delivered_at)
+                .limit(limit)
+            ).all()
+        return [Entry.from_row(r) for r in rows]
+
+    def counts(self) -> dict[str, int]:
+        from sqlalchemy import func
+
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(outbox.c.state, func.count()).group_by(outbox.c.state)).all()
+        return {state: n for state, n in rows}
+
+    def all(self) -> list[Entry]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(outbox).order_by(outbox.c.confirmed_at)).all()
+        return [Entry.from_row(r) for r in rows]

@@ -1,0 +1,52 @@
+"""Links to the PDF Eingangsbestätigung, served by the portal backend (``GET
+/api/v1/receipts/{token}``, see ``portal_backend/openapi.yaml``).
+
+The token is signed and expires (``actions/signing.py``, purpose ``receipt``); it names the case
+number and, after login, a hash of the citizen's bPK2. The link appears only in the citizen's own
+conversation (and, after login, their postbox), so only they can open it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from typing import Optional
+
+from actions import signing
+
+PURPOSE = "receipt"
+
+
+def ttl_seconds() -> int:
+    return int(os.environ.get("RECEIPT_LINK_TTL_S") or 7 * 24 * 3600)
+
+
+def public_base_url() -> str:
+    # Where the citizen's browser reaches the portal backend (may differ from the internal URL).
+    return (
+        os.environ.get("PORTAL_PUBLIC_URL")
+        or os.environ.get("PORTAL_BACKEND_URL")
+        or "http://localhost:8080"
+    ).rstrip("/")
+
+
+def citizen_digest(citizen: str) -> str:
+    """The bPK2 as it goes into a link: hashed, since a JWT's payload is readable and URLs end
+    up in access logs."""
+    return hashlib.sha256(citizen.encode("utf-8")).hexdigest()
+
+
+def receipt_url(case_number: str, citizen: Optional[str] = None) -> str:
+    claims = {"cn": case_number}
+    if citizen:
+        claims["cit"] = citizen_digest(citizen)
+    token = signing.sign(claims, PURPOSE, ttl_seconds())
+    return f"{public_base_url()}/api/v1/receipts/{token}"
+
+
+def ttl_text() -> str:
+    days = ttl_seconds() // 86400
+    if days >= 1:
+        return f"{days} Tag" if days == 1 else f"{days} Tage"
+    hours = max(1, ttl_seconds() // 3600)
+    return f"{hours} Stunde" if hours == 1 else f"{hours} Stunden"

@@ -1,0 +1,195 @@
+"""Form completion benchmark: scripted citizens fill every catalogue form over the REST channel.
+
+    .venv/bin/python -m benchmarks.bench_forms          (or: make bench-forms)
+
+Starts the whole stack on free ports (cached model, temporary databases) and lets three kinds of
+scripted citizens apply for every procedure with a form:
+
+- ``direct``: answers each question with the field's example;
+- ``bundled``: gives several values in one message where a clerk would ("Erika Mustermann,
+  geboren 12.8.1964", "Marienplatz 8, 80331 München"), skips optional questions;
+- ``repairing``: like ``bundled``, plus a question in the middle ("Was kostet das?"), a
+  correction of an earlier answer ("nein, die Postleitzahl ist 80335" or "ändere den Vornamen")
+  and one invalid answer.
+
+A citizen answers the question the assistant actually asks (recognised by the catalogue prompt),
+so a re-asked or skipped question shows up in the figures. A form is completed when the summary
+was confirmed and a case number came back. Turns = citizen messages from "Ja" (start of the form)
+to the summary, inclusive. Printed: completion rate and average turns per completed form, also
+relative to the number of fields (target: 100 % and at most 1.3 × fields). No timed assertions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import socket
+import sys
+import tempfile
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Optional
+
+from actions.catalogue import Field, Procedure, default_catalogue
+from actions.validation import default_example
+
+CASE_NUMBER = re.compile(r"Aktenzeichen lautet (\S+?)\.(?:\s|$)")
+SUMMARY = "sende ich den Antrag ab"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Chat:
+    url: str
+    sender: str
+
+    def say(self, text: str) -> str:
+        body = json.dumps({"sender": self.sender, "message": text}).encode()
+        req = urllib.request.Request(self.url, data=body, headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=120) as resp:
+            return "\n".join(m.get("text", "") for m in json.loads(resp.read()))
+
+
+def example(f: Field) -> str:
+    return f.example or default_example(f.type, choices=f.choices or None)
+
+
+def asked_field(proc: Procedure, reply: str) -> Optional[Field]:
+    """The field whose question ends the reply (the last "Schritt k von n: …")."""
+    last = reply.rsplit("Schritt ", 1)[-1] if "Schritt " in reply else ""
+    for f in proc.fields:
+        if f.prompt in last:
+            return f
+    return None
+
+
+def _bundle(proc: Procedure, f: Field) -> Optional[str]:
+    """A message with several values starting at field ``f``, as citizens write them."""
+    names = [x.name for x in proc.fields]
+    i = names.index(f.name)
+    nxt = proc.fields[i + 1] if i + 1 < len(proc.fields) else None
+    after = proc.fields[i + 2] if i + 2 < len(proc.fields) else None
+    if f.type == "name" and nxt is not None and nxt.type == "name":
+        text = f"{example(f)} {example(nxt)}"
+        if after is not None and after.type == "birth_date":
+            text += f", geboren {example(after)}"
+        return text
+    if f.type == "street" and nxt is not None and nxt.type == "postcode" and after is not None and after.type == "city":
+        return f"{example(f)}, {example(nxt)} {example(after)}"
+    return None
+
+
+def plan(kind: str, proc: Procedure) -> Callable[[Field, dict], list[str]]:
+    """What the citizen writes when asked ``field`` (a list: extra turns come first)."""
+
+    def answer(f: Field, state: dict) -> list[str]:
+        if kind == "direct":
+            return [example(f)]
+        msgs: list[str] = []
+        if kind == "repairing":
+            if not state.get("digressed") and f is not proc.fields[0]:
+                state["digressed"] = True
+                msgs.append("Was kostet das?")
+            elif not state.get("invalid") and f.type in ("postcode", "birth_date", "email", "kfz_kennzeichen"):
+                state["invalid"] = True
+                msgs.append({"postcode": "8033", "birth_date": "31.02.1964", "email": "erika(at)example",
+                             "kfz_kennzeichen": "123"}[f.type])
+            elif not state.get("corrected") and state.get("answered", 0) >= 3:
+                state["corrected"] = True
+                plz = next((x for x in proc.fields if x.type == "postcode" and state["filled"].get(x.name)), None)
+                if plz is not None:
+                    msgs.append(f"nein, die {plz.label} ist 80335")
+                else:
+                    msgs.append(f"ändere {proc.fields[0].label}")
+        if not f.required:
+            return msgs + ["überspringen"]
+        bundled = _bundle(proc, f)
+        return msgs + [bundled or example(f)]
+
+    return answer
+
+
+def run_citizen(chat: Chat, proc: Procedure, kind: str) -> tuple[bool, int]:
+    reply = chat.say(f'/choose_procedure{{"procedure": "{proc.id}"}}')
+    reply = chat.say("Ja")
+    turns = 1
+    answer = plan(kind, proc)
+    state: dict = {"filled": {}, "answered": 0}
+    pending: list[str] = []
+    limit = 3 * len(proc.fields) + 5
+    while SUMMARY not in reply and turns < limit:
+        if not pending:
+            f = asked_field(proc, reply)
+            if f is None:
+                return False, turns
+            pending = answer(f, state)
+            state["filled"][f.name] = True
+            state["answered"] += 1
+        reply = chat.say(pending.pop(0))
+        turns += 1
+    if SUMMARY not in reply:
+        return False, turns
+    final = chat.say("Ja, absenden")
+    return bool(CASE_NUMBER.search(final)), turns
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--kinds", default="direct,bundled,repairing")
+    parser.add_argument("--procedures", default="", help="comma-separated ids (default: all forms)")
+    args = parser.parse_args(argv)
+
+    from bot.settings import Settings
+    from bot.stack import Stack
+    from bot.training import ensure_model
+
+    procs = default_catalogue().with_forms()
+    if args.procedures:
+        wanted = set(args.procedures.split(","))
+        procs = [p for p in procs if p.id in wanted]
+    kinds = args.kinds.split(",")
+    model = ensure_model(quiet=True)
+    with tempfile.TemporaryDirectory(prefix="bench-forms-") as tmp:
+        var = Path(tmp)
+        settings = Settings(
+            rasa_port=_free_port(), action_port=_free_port(), portal_port=_free_port(),
+            demo_port=_free_port(), tracker_store_url=f"sqlite:///{var / 'tracker.db'}",
+            portal_database_url=f"sqlite:///{var / 'portal.db'}", lock_store_url=None, var_dir=var,
+        )
+        stack = Stack(settings, model)
+        print("Starte den Stack …", file=sys.stderr, flush=True)
+        stack.start(timeout=300, progress=lambda _m: None)
+        try:
+            rows = []
+            for proc in procs:
+                for kind in kinds:
+                    chat = Chat(f"{settings.rasa_url}/webhooks/rest/webhook", f"bench-{proc.id}-{kind}")
+                    done, turns = run_citizen(chat, proc, kind)
+                    rows.append((proc, kind, done, turns))
+                    print(f"{proc.id:26} {kind:10} fields={len(proc.fields):2} turns={turns:2} "
+                          f"{'completed' if done else 'NOT completed'}", flush=True)
+        finally:
+            stack.stop()
+    completed = [r for r in rows if r[2]]
+    rate = len(completed) / len(rows) if rows else 0.0
+    avg_turns = sum(r[3] for r in completed) / len(completed) if completed else float("nan")
+    avg_ratio = sum(r[3] / len(r[0].fields) for r in completed) / len(completed) if completed else float("nan")
+    print(f"\nForms completed: {len(completed)}/{len(rows)} = {rate:.0%}")
+    print(f"Average turns per completed form: {avg_turns:.2f} "
+          f"(= {avg_ratio:.2f} × number of fields; target ≤ 1.30)")
+    for kind in kinds:
+        ks = [r for r in completed if r[1] == kind]
+        if ks:
+            print(f"  {kind:10} {len(ks)} completed, {sum(r[3] / len(r[0].fields) for r in ks) / len(ks):.2f} × fields")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,323 @@
+"""Rasa input channel for the web chat: socket.io with Rasa's protocol, but safe sessions.
+
+Protocol (as Rasa's socket.io channel, so third-party Rasa widgets work):
+  client ``session_request`` {session_id}  ->  server ``session_confirm`` {session_id}
+  client ``user_uttered`` {message, metadata|customData}  ->  server ``bot_uttered`` {text, quick_replies, …}
+Differences that make it safe:
+  * the session id is a token the server signed; a missing, forged, expired or revoked one gets a
+    fresh conversation, never someone else's;
+  * the conversation a message belongs to is the one bound to the socket, not a field the client
+    sends with each message;
+  * every socket of a conversation (tabs, reconnects, other replicas via Redis) is in one room,
+    so output produced outside a request (``get_output_channel``) reaches the user.
+Extra events for our widget (others ignore them): ``history``, ``bot_typing``, ``user_echo``,
+``session_delete`` / ``session_deleted``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Text
+from urllib.parse import unquote
+
+import socketio
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from sanic import Blueprint, Sanic, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from connectors.webchat import conversations, uploads
+from connectors.webchat.limits import RateLimiter
+from connectors.webchat.sessions import Session, SessionIssuer
+from connectors.webchat.settings import WebChatSettings
+
+logger = logging.getLogger(__name__)
+
+TOO_LONG = "Ihre Nachricht ist zu lang. Bitte schreiben Sie höchstens {limit} Zeichen auf einmal."
+TOO_FAST = "Sie haben sehr viele Nachrichten kurz hintereinander geschickt. Bitte warten Sie einen Moment und versuchen Sie es dann noch einmal."
+FAILED = "Entschuldigung, da ist etwas schiefgelaufen. Bitte versuchen Sie es gleich noch einmal."
+UPLOAD_RECEIVED = "Ihr Dokument „{name}“ ({size}) ist angekommen und wird nur für Ihr Anliegen gespeichert."
+MAX_UPLOADS = "Sie haben schon {limit} Dokumente hochgeladen. Mehr kann ich in diesem Gespräch nicht annehmen."
+# Client metadata Rasa may see: only what the widget needs, never arbitrary keys.
+_METADATA_KEYS = {conversations.DISPLAY_KEY: 200, "lang": 8}
+
+
+def _size_text(size: int) -> str:
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):.1f} MB".replace(".", ",")
+    return f"{max(1, round(size / 1024))} KB"
+
+
+def _clean_metadata(data: dict) -> dict:
+    raw = data.get("metadata") or data.get("customData") or {}
+    if not isinstance(raw, dict):
+        return {}
+    return {k: v for k, v in raw.items() if k in _METADATA_KEYS and isinstance(v, str) and len(v) <= _METADATA_KEYS[k]}
+
+
+class SocketBlueprint(Blueprint):
+    """Attaches the socket.io server to the Sanic app Rasa registers the channel on."""
+
+    def __init__(self, channel: "WebChatInput", *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.ctx.channel = channel
+
+    def register(self, app: Sanic, options: Dict[Text, Any]) -> None:
+        channel = self.ctx.channel
+        channel.app = app
+        channel.sio.attach(app, channel.socketio_path)
+        super().register(app, options)
+
+
+class WebChatOutput(OutputChannel):
+    """Sends to the room of a conversation: every tab and every replica's socket of that user."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return WebChatInput.name()
+
+    def __init__(self, sio: socketio.AsyncServer, bot_message_evt: Text = "bot_uttered") -> None:
+        self.sio = sio
+        self.bot_message_evt = bot_message_evt
+
+    async def _send(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+        await self.sio.emit(self.bot_message_evt, message, room=recipient_id)
+
+    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+        await self._send(recipient_id, {"text": text})
+
+    async def send_text_with_buttons(
+        self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]], **kwargs: Any
+    ) -> None:
+        await self._send(recipient_id, conversations.bot_message(text, {"buttons": buttons}))
+
+    async def send_quick_replies(
+        self, recipient_id: Text, text: Text, quick_replies: List[Dict[Text, Any]], **kwargs: Any
+    ) -> None:
+        await self.send_text_with_buttons(recipient_id, text, quick_replies)
+
+    async def send_image_url(self, recipient_id: Text, image: Text, **kwargs: Any) -> None:
+        await self._send(recipient_id, {"attachment": {"type": "image", "payload": {"src": image}}})
+
+    async def send_attachment(self, recipient_id: Text, attachment: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        await self._send(recipient_id, {"attachment": attachment})
+
+    async def send_elements(self, recipient_id: Text, elements: Iterable[Dict[Text, Any]], **kwargs: Any) -> None:
+        for element in elements:
+            payload = {"template_type": "generic", "elements": element}
+            await self._send(recipient_id, {"attachment": {"type": "template", "payload": payload}})
+
+    async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
+        await self._send(recipient_id, {"custom": json_message})
+
+
+class WebChatInput(InputChannel):
+    @classmethod
+    def name(cls) -> Text:
+        return "webchat"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        credentials = credentials or {}
+        return cls(
+            user_message_evt=credentials.get("user_message_evt", "user_uttered"),
+            bot_message_evt=credentials.get("bot_message_evt", "bot_uttered"),
+            socketio_path=credentials.get("socketio_path", "/socket.io"),
+        )
+
+    def __init__(
+        self,
+        user_message_evt: Text = "user_uttered",
+        bot_message_evt: Text = "bot_uttered",
+        socketio_path: Text = "/socket.io",
+        settings: Optional[WebChatSettings] = None,
+    ) -> None:
+        self.user_message_evt = user_message_evt
+        self.bot_message_evt = bot_message_evt
+        self.socketio_path = socketio_path
+        self.settings = settings or WebChatSettings()
+        self.app: Optional[Sanic] = None
+        redis = None
+        manager = None
+        if self.settings.redis_url:
+            import redis.asyncio as aioredis
+
+            redis = aioredis.from_url(self.settings.redis_url)
+            manager = socketio.AsyncRedisManager(self.settings.redis_url, channel=self.settings.redis_channel)
+        self.sessions = SessionIssuer(self.settings.session_ttl, redis)
+        self.limiter = RateLimiter(*self.settings.rate_limit, redis=redis)
+        self.sio = socketio.AsyncServer(
+            async_mode="sanic",
+            client_manager=manager,
+            cors_allowed_origins=lambda origin, _environ=None: self.settings.origin_allowed(origin),
+            # Messages are small; uploads use HTTP. Bounds what one packet can make us parse.
+            max_http_buffer_size=64 * 1024,
+        )
+
+    def get_output_channel(self) -> Optional[OutputChannel]:
+        """Used by Rasa for messages produced outside a request (``output_channel=latest``)."""
+        return WebChatOutput(self.sio, self.bot_message_evt)
+
+    @property
+    def agent(self):
+        return self.app.ctx.agent if self.app is not None else None
+
+    # --- sessions -----------------------------------------------------------------------------
+    async def _bind(self, sid: str, session: Session) -> None:
+        old = (await self.sio.get_session(sid)).get("conversation_id")
+        if old and old != session.conversation_id:
+            await self.sio.leave_room(sid, old)
+        await self.sio.save_session(sid, {"conversation_id": session.conversation_id})
+        await self.sio.enter_room(sid, session.conversation_id)
+        await self.sio.emit("session_confirm", {"session_id": session.token}, to=sid)
+
+    async def _conversation_of(self, sid: str) -> str:
+        conversation_id = (await self.sio.get_session(sid)).get("conversation_id")
+        if conversation_id and not await self.sessions.is_revoked(conversation_id):
+            return conversation_id
+        # A client that never asked for a session (or whose chat was deleted) gets a fresh one.
+        session = self.sessions.new()
+        await self._bind(sid, session)
+        return session.conversation_id
+
+    async def _send_history(self, sid: str, conversation_id: str) -> None:
+        messages: list = []
+        if self.agent is not None:
+            try:
+                messages = await conversations.load_history(self.agent, conversation_id)
+            except Exception:  # history is a convenience; the chat must still work without it
+                logger.exception("Gesprächsverlauf konnte nicht geladen werden")
+        await self.sio.emit("history", {"messages": messages}, to=sid)
+
+    async def _say(self, conversation_id: str, text: str) -> None:
+        await self.sio.emit(self.bot_message_evt, {"text": text}, room=conversation_id)
+
+    async def _delete(self, conversation_id: str) -> None:
+        await self.sessions.revoke(conversation_id)
+        if self.agent is not None:
+            await conversations.delete_conversation(self.agent, conversation_id)
+        uploads.delete_all(self.settings.upload_dir, conversation_id)
+        await self.sio.emit("session_deleted", {}, room=conversation_id)
+        await self.sio.close_room(conversation_id)
+
+    # --- blueprint ----------------------------------------------------------------------------
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        sio = self.sio
+        bp = SocketBlueprint(self, "webchat_webhook", __name__)
+
+        @bp.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @sio.on("connect")
+        async def connect(sid: str, environ: dict, auth: Any = None) -> bool:
+            logger.debug("web chat socket %s connected", sid)
+            return True
+
+        @sio.on("session_request")
+        async def session_request(sid: str, data: Any = None) -> None:
+            token = data.get("session_id") if isinstance(data, dict) else data
+            session = await self.sessions.resume(token) if token else None
+            if session is None:
+                session = self.sessions.new()
+            await self._bind(sid, session)
+            await self._send_history(sid, session.conversation_id)
+
+        @sio.on(self.user_message_evt)
+        async def user_uttered(sid: str, data: Any = None) -> None:
+            if not isinstance(data, dict):
+                return
+            text = data.get("message")
+            if not isinstance(text, str) or not text.strip():
+                return
+            conversation_id = await self._conversation_of(sid)
+            if len(text) > self.settings.max_message_chars:
+                await self.sio.emit(
+                    self.bot_message_evt, {"text": TOO_LONG.format(limit=self.settings.max_message_chars)}, to=sid
+                )
+                return
+            if not await self.limiter.allow(conversation_id):
+                await self.sio.emit(self.bot_message_evt, {"text": TOO_FAST}, to=sid)
+                return
+            metadata = _clean_metadata(data)
+            # Other tabs of the same conversation show what was written here.
+            shown = metadata.get(conversations.DISPLAY_KEY, text)
+            await sio.emit("user_echo", {"text": shown}, room=conversation_id, skip_sid=sid)
+            await sio.emit("bot_typing", {"typing": True}, room=conversation_id)
+            try:
+                await on_new_message(
+                    UserMessage(
+                        text,
+                        WebChatOutput(sio, self.bot_message_evt),
+                        conversation_id,
+                        input_channel=self.name(),
+                        metadata=metadata,
+                    )
+                )
+            except Exception:
+                logger.exception("Nachricht im Web-Chat konnte nicht verarbeitet werden")
+                await self._say(conversation_id, FAILED)
+            finally:
+                await sio.emit("bot_typing", {"typing": False}, room=conversation_id)
+
+        @sio.on("session_delete")
+        async def session_delete(sid: str, _data: Any = None) -> None:
+            conversation_id = (await self.sio.get_session(sid)).get("conversation_id")
+            if conversation_id:
+                await self._delete(conversation_id)
+                logger.info("web chat conversation deleted on request")
+
+        @sio.on("disconnect")
+        async def disconnect(sid: str, *_args: Any) -> None:
+            logger.debug("web chat socket %s disconnected", sid)
+
+        @bp.route("/upload", methods=["POST"], stream=True)
+        async def upload(request: Request) -> HTTPResponse:
+            return await self._upload(request)
+
+        return bp
+
+    async def _upload(self, request: Request) -> HTTPResponse:
+        def refuse(status: int, message: str) -> HTTPResponse:
+            return response.json({"error": "upload_refused", "message": message}, status=status)
+
+        auth = request.headers.get("authorization", "")
+        session = await self.sessions.resume(auth[7:]) if auth.lower().startswith("bearer ") else None
+        if session is None:
+            return refuse(401, "Ihre Sitzung ist abgelaufen. Bitte laden Sie die Seite neu.")
+        conversation_id = session.conversation_id
+        limit = self.settings.max_upload_bytes
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > limit:
+            return refuse(413, f"Die Datei ist zu groß. Erlaubt sind höchstens {limit // (1024 * 1024)} MB.")
+        if not await self.limiter.allow(conversation_id):
+            return refuse(429, TOO_FAST)
+        if uploads.count_uploads(self.settings.upload_dir, conversation_id) >= self.settings.max_uploads_per_conversation:
+            return refuse(409, MAX_UPLOADS.format(limit=self.settings.max_uploads_per_conversation))
+        # Read at most limit + 1 bytes, whatever the client declared.
+        body = bytearray()
+        while True:
+            chunk = await request.stream.read()
+            if chunk is None:
+                break
+            body.extend(chunk)
+            if len(body) > limit:
+                return refuse(413, f"Die Datei ist zu groß. Erlaubt sind höchstens {limit // (1024 * 1024)} MB.")
+        try:
+            stored = await asyncio.get_running_loop().run_in_executor(
+                None,
+                uploads.store,
+                self.settings.upload_dir,
+                conversation_id,
+                bytes(body),
+                unquote(request.headers.get("x-file-name", "")),
+                limit,
+            )
+        except uploads.UploadRefused as exc:
+            return refuse(415, str(exc))
+        note = UPLOAD_RECEIVED.format(name=stored.name, size=_size_text(stored.size))
+        if self.agent is not None:
+            await conversations.append_bot_note(self.agent, conversation_id, note)
+        await self._say(conversation_id, note)
+        return response.json({"name": stored.name, "size": stored.size, "media_type": stored.media_type}, status=201)

@@ -1,0 +1,37 @@
+"""Per-conversation rate limit over a sliding window, in Redis when several processes share the
+load (a sorted set of timestamps per conversation), otherwise in this process."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections import deque
+
+
+class RateLimiter:
+    def __init__(self, limit: int, window_seconds: int, redis=None) -> None:
+        self.limit = limit
+        self.window = window_seconds
+        self._redis = redis
+        self._seen: dict[str, deque] = {}
+
+    async def allow(self, key: str) -> bool:
+        now = time.time()
+        start = now - self.window
+        if self._redis is not None:
+            name = f"webchat:rate:{key}"
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.zremrangebyscore(name, 0, start)
+                pipe.zadd(name, {uuid.uuid4().hex: now})
+                pipe.zcard(name)
+                pipe.expire(name, self.window + 1)
+                _, _, count, _ = await pipe.execute()
+            return count <= self.limit
+        # Drop conversations that have been quiet for a whole window, so the table stays small.
+        for quiet in [k for k, times in self._seen.items() if times[-1] < start]:
+            del self._seen[quiet]
+        times = self._seen.setdefault(key, deque())
+        while times and times[0] < start:
+            times.popleft()
+        times.append(now)
+        return len(times) <= self.limit

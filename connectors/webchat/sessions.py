@@ -1,0 +1,66 @@
+"""Server-issued chat sessions: the session id a browser holds is a signed token.
+
+The conversation id (Rasa's sender id) is random and only ever named inside a token we signed, so
+a client cannot pick, guess or borrow someone else's conversation. A deleted conversation is
+revoked until its tokens would have expired anyway.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Optional
+
+from actions.signing import InvalidToken, sign, verify
+
+PURPOSE = "webchat-session"
+# Renew a token when less than this share of its lifetime is left, so active users keep their chat.
+_RENEW_FRACTION = 0.5
+
+
+@dataclass(frozen=True)
+class Session:
+    conversation_id: str
+    token: str
+
+
+class SessionIssuer:
+    def __init__(self, ttl_seconds: int, redis=None) -> None:
+        self.ttl = ttl_seconds
+        self._redis = redis  # redis.asyncio client or None
+        self._revoked: dict[str, float] = {}
+
+    def new(self) -> Session:
+        conversation_id = f"wc-{uuid.uuid4().hex}"
+        return Session(conversation_id, sign({"sub": conversation_id}, PURPOSE, self.ttl))
+
+    async def resume(self, token: object) -> Optional[Session]:
+        """The session a token names, or None when it is forged, expired or revoked."""
+        if not isinstance(token, str) or len(token) > 2048:
+            return None
+        try:
+            claims = verify(token, PURPOSE)
+        except InvalidToken:
+            return None
+        conversation_id = claims.get("sub")
+        if not isinstance(conversation_id, str) or await self.is_revoked(conversation_id):
+            return None
+        if claims["exp"] - time.time() < self.ttl * _RENEW_FRACTION:
+            token = sign({"sub": conversation_id}, PURPOSE, self.ttl)
+        return Session(conversation_id, token)
+
+    async def revoke(self, conversation_id: str) -> None:
+        self._revoked[conversation_id] = time.time() + self.ttl
+        if self._redis is not None:
+            await self._redis.set(f"webchat:revoked:{conversation_id}", "1", ex=self.ttl)
+
+    async def is_revoked(self, conversation_id: str) -> bool:
+        now = time.time()
+        for cid in [c for c, until in self._revoked.items() if until < now]:
+            del self._revoked[cid]
+        if conversation_id in self._revoked:
+            return True
+        if self._redis is not None:
+            return bool(await self._redis.exists(f"webchat:revoked:{conversation_id}"))
+        return False

@@ -1,0 +1,131 @@
+"""The Eingangsbestätigung as PDF (fpdf2): procedure, date of receipt, submitted data, case number.
+
+The text font is DejaVu Sans (Debian package ``fonts-dejavu-core``) so that every name a citizen
+can type prints correctly; without it we fall back to Helvetica and replace characters outside
+Latin-1 with "?" rather than fail.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import timezone
+from pathlib import Path
+from typing import Optional
+
+from fpdf import FPDF
+
+from actions.catalogue import Procedure
+from portal_backend.db import STATUS_LABELS, Application
+
+FONT_DIR = Path(os.environ.get("RECEIPT_FONT_DIR", "/usr/share/fonts/truetype/dejavu"))
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+
+
+def _display(value: Optional[str], proc: Optional[Procedure], name: str) -> str:
+    if value is None or value == "":
+        return "—"
+    if proc is not None:
+        try:
+            field = proc.field(name)
+        except KeyError:
+            field = None
+        if field is not None and field.choices:
+            for choice in field.choices:
+                if choice.value == value:
+                    return choice.label
+    match = _ISO_DATE.match(value)
+    if match:
+        year, month, day = match.groups()
+        return f"{day}.{month}.{year}"
+    return value
+
+
+def _label(proc: Optional[Procedure], name: str) -> str:
+    if proc is not None:
+        try:
+            return proc.field(name).label
+        except KeyError:
+            pass
+    return name
+
+
+class _Receipt(FPDF):
+    def __init__(self) -> None:
+        super().__init__(format="A4")
+        regular, bold = FONT_DIR / "DejaVuSans.ttf", FONT_DIR / "DejaVuSans-Bold.ttf"
+        if regular.exists() and bold.exists():
+            self.add_font("Text", "", str(regular))
+            self.add_font("Text", "B", str(bold))
+            self.family = "Text"
+            self.unicode = True
+        else:
+            self.family = "Helvetica"
+            self.unicode = False
+        self.set_auto_page_break(auto=True, margin=20)
+
+    def clean(self, text: str) -> str:
+        if self.unicode:
+            return text
+        text = text.replace("„", '"').replace("“", '"').replace("—", "-")
+        return text.encode("latin-1", "replace").decode("latin-1")
+
+    def footer(self) -> None:
+        self.set_y(-15)
+        self.set_font(self.family, "", 8)
+        self.cell(0, 10, self.clean(f"Seite {self.page_no()}"), align="C")
+
+
+def render(application: Application, proc: Optional[Procedure]) -> bytes:
+    pdf = _Receipt()
+    pdf.set_title(f"Eingangsbestätigung {application.case_number}")
+    pdf.set_creator("Bürgerassistent – Referenz-Portal-Backend")
+    pdf.add_page()
+    width = pdf.epw
+
+    pdf.set_font(pdf.family, "B", 16)
+    pdf.multi_cell(width, 9, pdf.clean("Eingangsbestätigung"), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(3)
+
+    received = application.received_at.astimezone(timezone.utc)
+    facts = [
+        ("Aktenzeichen", application.case_number),
+        ("Leistung", proc.name if proc else application.procedure),
+        ("Eingegangen am", received.strftime("%d.%m.%Y, %H:%M Uhr (UTC)")),
+        ("Stand", STATUS_LABELS.get(application.status, application.status)),
+    ]
+    if proc is not None and proc.authority:
+        facts.append(("Zuständig", proc.authority))
+    for label, value in facts:
+        pdf.set_font(pdf.family, "B", 11)
+        pdf.cell(45, 7, pdf.clean(label + ":"))
+        pdf.set_font(pdf.family, "", 11)
+        pdf.multi_cell(width - 45, 7, pdf.clean(value), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(4)
+
+    pdf.set_font(pdf.family, "B", 12)
+    pdf.multi_cell(width, 8, pdf.clean("Ihre Angaben"), new_x="LMARGIN", new_y="NEXT")
+    names = [f.name for f in proc.fields] if proc is not None else []
+    names += [n for n in application.data if n not in names]
+    for name in names:
+        if name not in application.data:
+            continue
+        pdf.set_font(pdf.family, "B", 10)
+        pdf.cell(60, 6, pdf.clean(_label(proc, name) + ":"))
+        pdf.set_font(pdf.family, "", 10)
+        value = _display(application.data.get(name), proc, name)
+        pdf.multi_cell(width - 60, 6, pdf.clean(value), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(6)
+
+    pdf.set_font(pdf.family, "", 9)
+    pdf.multi_cell(
+        width,
+        5,
+        pdf.clean(
+            "Diese Bestätigung belegt nur den Eingang Ihres Antrags. Über den Antrag selbst "
+            "entscheidet die zuständige Stelle. Bitte geben Sie bei Rückfragen das Aktenzeichen an."
+        ),
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
+    return bytes(pdf.output())

@@ -1,0 +1,107 @@
+"""The generic validate_<form> action and the summary/change/cancel actions, on tracker fixtures."""
+
+from __future__ import annotations
+
+import asyncio
+
+from actions.dialogue import ActionChangeField, ActionHandleDeny
+from actions.forms import FAILURES_SLOT, ValidateBewohnerparkausweisForm, ValidateMeldebescheinigungForm, ValidateSperrmuellForm, form_data
+from actions.repair import SKIPPED
+from actions.catalogue import default_catalogue
+from tests.chat_actions.conftest import make_tracker, slot_events, texts
+
+FILLED = {"vorname": "Erika", "nachname": "Mustermann", "geburtsdatum": "1964-08-12",
+          "strasse": "Marienplatz 8", "plz": "80331"}
+
+
+def run(action, tracker, dispatcher):
+    return asyncio.run(action.run(dispatcher, tracker, {}))
+
+
+def followups(events):
+    return [e["name"] for e in events if e.get("event") == "followup"]
+
+
+def answer(form, slot, text, slots=None, intent="inform"):
+    return make_tracker(text=text, intent=intent, slots={**(slots or {}), slot: text, "requested_slot": slot},
+                        active_loop=form, events=[{"event": "slot", "name": slot, "value": text}])
+
+
+def test_correction_sets_the_named_field_and_asks_the_same_question_again(dispatcher):
+    tracker = answer("meldebescheinigung_form", "ort", "nein, die Postleitzahl ist 80335", FILLED)
+    events = slot_events(run(ValidateMeldebescheinigungForm(), tracker, dispatcher))
+    assert events["plz"] == "80335"
+    assert events["ort"] is None  # asked again
+    assert "Postleitzahl" in texts(dispatcher) and "80335" in texts(dispatcher)
+
+
+def test_change_request_reopens_the_field_first(dispatcher):
+    tracker = answer("meldebescheinigung_form", "ort", "ändere das Geburtsdatum", FILLED)
+    events = slot_events(run(ValidateMeldebescheinigungForm(), tracker, dispatcher))
+    assert events["geburtsdatum"] is None and events["requested_slot"] == "geburtsdatum"
+
+
+def test_several_values_at_once(dispatcher):
+    tracker = answer("meldebescheinigung_form", "vorname", "Erika Mustermann, geboren 12.8.1964")
+    events = slot_events(run(ValidateMeldebescheinigungForm(), tracker, dispatcher))
+    assert (events["vorname"], events["nachname"], events["geburtsdatum"]) == ("Erika", "Mustermann", "1964-08-12")
+    assert dispatcher.messages == []
+
+
+def test_optional_field_is_skipped_and_left_out_of_the_submission(dispatcher):
+    slots = {"vorname": "Erika", "nachname": "M", "strasse": "Marienplatz 8", "plz": "80331", "ort": "München",
+             "gegenstaende": "Sofa", "menge_kubikmeter": "2", "wunschtermin": "2030-01-01"}
+    tracker = answer("sperrmuell_form", "telefon", "überspringen", slots)
+    events = slot_events(run(ValidateSperrmuellForm(), tracker, dispatcher))
+    assert events["telefon"] == SKIPPED
+    done = make_tracker(slots={**slots, "telefon": SKIPPED, "email": "e@example.org"})
+    assert "telefon" not in form_data(default_catalogue()["sperrmuell"], done)
+
+
+def test_required_field_cannot_be_skipped(dispatcher):
+    tracker = answer("meldebescheinigung_form", "email", "keine Angabe", FILLED)
+    events = slot_events(run(ValidateMeldebescheinigungForm(), tracker, dispatcher))
+    assert events["email"] is None
+    assert "nicht überspringen" in texts(dispatcher)
+
+
+def test_third_failure_explains_the_field_and_offers_to_stop(dispatcher):
+    failures = None
+    for attempt in range(1, 4):
+        dispatcher.messages.clear()
+        tracker = answer("bewohnerparkausweis_form", "kennzeichen", "weiß nicht genau 12",
+                         {FAILURES_SLOT: failures})
+        events = slot_events(run(ValidateBewohnerparkausweisForm(), tracker, dispatcher))
+        failures = events[FAILURES_SLOT]
+        assert failures == {"kennzeichen": attempt}
+    message = dispatcher.messages[-1]
+    assert "Kurz erklärt" in message["text"] and "M-AB 1234" in message["text"]
+    assert "noch einmal versuchen" in message["text"]
+    assert {b["payload"] for b in message["buttons"]} == {"/save_draft", "/cancel"}
+    # a valid answer resets the count
+    dispatcher.messages.clear()
+    tracker = answer("bewohnerparkausweis_form", "kennzeichen", "M-AB 1234", {FAILURES_SLOT: failures})
+    assert slot_events(run(ValidateBewohnerparkausweisForm(), tracker, dispatcher))[FAILURES_SLOT] is None
+
+
+def test_change_at_the_summary_with_a_value_shows_the_summary_again(dispatcher):
+    slots = {**FILLED, "procedure": "meldebescheinigung", "ort": "München", "awaiting": "confirm_summary",
+             "art_meldebescheinigung": "einfach", "email": "e@example.org"}
+    tracker = make_tracker(text="die Postleitzahl ist 80335", intent="change_field", slots=slots)
+    events = run(ActionChangeField(), tracker, dispatcher)
+    assert slot_events(events)["plz"] == "80335"
+    assert followups(events) == ["action_show_summary"]
+
+
+def test_deny_at_the_summary_with_a_correction_goes_to_change_field(dispatcher):
+    slots = {**FILLED, "procedure": "meldebescheinigung", "awaiting": "confirm_summary"}
+    tracker = make_tracker(text="Nein, das Geburtsdatum ist falsch", intent="deny", slots=slots)
+    assert followups(run(ActionHandleDeny(), tracker, dispatcher)) == ["action_change_field"]
+
+
+def test_change_at_the_summary_by_name_reopens_the_form(dispatcher):
+    slots = {**FILLED, "procedure": "meldebescheinigung", "awaiting": "confirm_summary"}
+    tracker = make_tracker(text="ändere das Geburtsdatum", intent="change_field", slots=slots)
+    events = run(ActionChangeField(), tracker, dispatcher)
+    assert slot_events(events)["geburtsdatum"] is None
+    assert followups(events) == ["meldebescheinigung_form"]

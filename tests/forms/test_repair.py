@@ -1,0 +1,102 @@
+"""Reading one message inside a form: corrections, several values, skipping."""
+
+from __future__ import annotations
+
+import pytest
+
+from actions.catalogue import default_catalogue
+from actions.repair import SKIPPED, field_names, read_message
+
+FILLED = {"vorname": "Erika", "nachname": "Mustermann", "geburtsdatum": "1964-08-12",
+          "strasse": "Marienplatz 8", "plz": "80331"}
+
+
+@pytest.fixture
+def melde():
+    return default_catalogue()["meldebescheinigung"]
+
+
+def test_plain_answer_fills_only_the_requested_field(melde):
+    r = read_message(melde, "ort", "München", FILLED)
+    assert r.values == {"ort": "München"} and not r.corrected and not r.errors
+
+
+def test_correction_of_an_earlier_field_keeps_the_question(melde):
+    r = read_message(melde, "ort", "nein, die Postleitzahl ist 80335", FILLED)
+    assert r.values == {"plz": "80335"}
+    assert r.corrected == ["plz"]
+    assert "ort" not in r.values
+
+
+@pytest.mark.parametrize("text", ["ändere das Geburtsdatum", "Das Geburtsdatum ist falsch",
+                                  "Ich möchte das Geburtsdatum ändern"])
+def test_change_request_without_value_reopens_the_field(melde, text):
+    r = read_message(melde, "ort", text, FILLED)
+    assert r.reopen == ["geburtsdatum"] and not r.values
+
+
+def test_invalid_correction_is_refused_with_the_fields_message(melde):
+    r = read_message(melde, "ort", "die PLZ ist 8033", FILLED)
+    assert "plz" in r.errors and "Postleitzahl" in r.errors["plz"]
+    assert not r.values
+
+
+def test_several_values_in_one_message(melde):
+    r = read_message(melde, "vorname", "Erika Mustermann, geboren 12.8.1964", {})
+    assert r.values == {"vorname": "Erika", "nachname": "Mustermann", "geburtsdatum": "1964-08-12"}
+
+
+def test_a_whole_address_in_one_message(melde):
+    r = read_message(melde, "strasse", "Marienplatz 8, 80331 München", dict(list(FILLED.items())[:3]))
+    assert r.values == {"strasse": "Marienplatz 8", "plz": "80331", "ort": "München"}
+
+
+def test_name_with_particle_is_split_before_the_particle(melde):
+    r = read_message(melde, "vorname", "Ich heiße Ursula von der Leyen", {})
+    assert r.values == {"vorname": "Ursula", "nachname": "von der Leyen"}
+
+
+def test_a_double_first_name_alone_stays_the_first_name(melde):
+    r = read_message(melde, "vorname", "Anna Lena", {})
+    assert r.values == {"vorname": "Anna Lena"}
+
+
+def test_a_street_answer_does_not_count_as_naming_a_field(melde):
+    # "Straße" is a word for the street field, but here it is part of the answer.
+    r = read_message(melde, "strasse", "Hauptstraße 12a", FILLED)
+    assert r.values == {"strasse": "Hauptstraße 12a"} and not r.corrected
+
+
+def test_a_required_field_cannot_be_skipped(melde):
+    r = read_message(melde, "email", "keine Angabe", FILLED)
+    assert r.refused_skip == "email" and not r.values
+
+
+def test_an_optional_field_can_be_skipped():
+    from actions.catalogue import parse_procedure
+
+    proc = parse_procedure({"id": "x", "name": "X", "description": "x", "form": {"fields": [
+        {"name": "telefon", "label": "Telefonnummer", "type": "phone", "prompt": "?", "required": False},
+    ]}})
+    for text in ("überspringen", "keine Angabe", "Das möchte ich nicht angeben"):
+        assert read_message(proc, "telefon", text, {}).values == {"telefon": SKIPPED}
+    assert read_message(proc, "telefon", "Das will ich nicht sagen", {}, skip_intent=True).skipped == "telefon"
+
+
+def test_field_names_come_from_labels_synonyms_and_types(melde):
+    names = dict(field_names(melde))
+    assert names["postleitzahl"].name == "plz"
+    assert names["plz"].name == "plz"
+    assert names["geburtstag"].name == "geburtsdatum"
+    # two fields of type name: the type's words would be ambiguous, the labels are not
+    assert names["familienname"].name == "nachname"
+
+
+def test_change_request_with_the_new_value_after_it(melde):
+    r = read_message(melde, "ort", "Der Vorname ist falsch, richtig ist Anna", FILLED)
+    assert r.values == {"vorname": "Anna"} and r.corrected == ["vorname"] and not r.reopen
+
+
+def test_inflected_field_names_are_found(melde):
+    assert read_message(melde, "ort", "ändere den Vornamen", FILLED).reopen == ["vorname"]
+    assert read_message(melde, "ort", "Ich habe mich beim Nachnamen vertippt", FILLED).reopen == ["nachname"]

@@ -1,0 +1,133 @@
+"""Fixtures for the submission tests: outbox databases (SQLite; PostgreSQL too when
+DATABASE_URL is set), the real reference portal backend in-process, trackers."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import socket
+import uuid
+
+import pytest
+from aiohttp.test_utils import TestServer
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from actions.catalogue import PROCEDURES_DIR, Catalogue, load_file
+from actions.submission.outbox import Outbox
+from portal_backend.app import create_app
+
+FILLED = {
+    "vorname": "Erika",
+    "nachname": "Mustermann",
+    "geburtsdatum": "1964-08-12",
+    "strasse": "Marienplatz 8",
+    "plz": "80331",
+    "ort": "München",
+    "art_meldebescheinigung": "einfach",
+    "email": "erika@example.org",
+}
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def outbox_url(request, tmp_path):
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'outbox.db'}"
+        return
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        pytest.skip("PostgreSQL variant skipped: DATABASE_URL is not set")
+    base = make_url(url)
+    if base.drivername == "postgres":
+        base = base.set(drivername="postgresql")
+    schema = f"outbox_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base, future=True)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    options = base.query.get("options", "")
+    yield base.update_query_dict({"options": f"{options} -csearch_path={schema}".strip()})
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture
+def outbox(outbox_url) -> Outbox:
+    store = Outbox.from_url(outbox_url)
+    yield store
+    store.dispose()
+
+
+@pytest.fixture
+def chat_env(tmp_path, monkeypatch):
+    """The environment the action server reads: its own outbox file, secret key, short budget."""
+    monkeypatch.setenv("OUTBOX_DATABASE_URL", f"sqlite:///{tmp_path / 'chat-outbox.db'}")
+    monkeypatch.setenv("BA_SECRET_KEY", "test-secret-" + uuid.uuid4().hex)
+    monkeypatch.setenv("SUBMISSION_INLINE_BUDGET_S", "3")
+    monkeypatch.setenv("PORTAL_ATTEMPTS", "1")
+    from actions import signing
+
+    signing.secret_key.cache_clear()
+    yield
+    signing.secret_key.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def withdrawable_catalogue() -> Catalogue:
+    """The shipped Meldebescheinigung, once as shipped and once marked withdrawable (built
+    here: the catalogue files belong to the catalogue editors)."""
+    shipped = load_file(PROCEDURES_DIR / "meldebescheinigung.yaml")
+    copy = dataclasses.replace(shipped, id="meldebescheinigung_widerruflich", withdrawable=True)
+    return Catalogue([shipped, copy])
+
+
+@pytest.fixture
+async def backend(tmp_path, monkeypatch, withdrawable_catalogue):
+    """The real reference portal backend on a free port, as PORTAL_BACKEND_URL."""
+    server = TestServer(
+        create_app(f"sqlite:///{tmp_path / 'portal.db'}", catalogue=withdrawable_catalogue)
+    )
+    await server.start_server()
+    monkeypatch.setenv("PORTAL_BACKEND_URL", str(server.make_url("")).rstrip("/"))
+    yield server
+    await server.close()
+
+
+def closed_port_url() -> str:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+def make_tracker(text: str = "", intent: str = "inform", slots=None, sender_id: str = "test"):
+    """A tracker as the action server receives it (same shape as tests/chat_actions)."""
+    from rasa_sdk import Tracker
+
+    from actions.catalogue import default_catalogue
+
+    all_slots = {"procedure": None, "awaiting": None, "application_id": None,
+                 "case_number": None, "requested_slot": None}
+    for proc in default_catalogue().with_forms():
+        for f in proc.fields:
+            all_slots[f.name] = None
+    all_slots.update(slots or {})
+    return Tracker(
+        sender_id=sender_id,
+        slots=all_slots,
+        latest_message={"text": text, "intent": {"name": intent, "confidence": 0.9},
+                        "entities": []},
+        events=[],
+        paused=False,
+        followup_action=None,
+        active_loop={},
+        latest_action_name="action_listen",
+    )
+
+
+def texts(dispatcher) -> str:
+    return "\n".join(m.get("text") or m.get("response") or "" for m in dispatcher.messages)
+
+
+def slot_events(events: list) -> dict:
+    return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}

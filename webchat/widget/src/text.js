@@ -1,0 +1,60 @@
+// Message text to DOM without ever parsing HTML: text nodes, and anchors only for http(s) links
+// ("[title](https://…)" or a bare URL) and <strong> for "**bold**". Anything else, markup
+// included, stays visible as text.
+const BOLD = /\*\*([^*\n]{1,300})\*\*/g;
+const LINK = /\[([^\]\n]{1,200})\]\((https?:\/\/[^)\s]+)\)|(https?:\/\/[^\s<>"')\]]+)/g;
+
+export function safeUrl(value) {
+  if (typeof value !== "string") return null;
+  try {
+    const url = new URL(value);
+    return url.protocol === "https:" || url.protocol === "http:" ? url.href : null;
+  } catch (_e) {
+    return null;
+  }
+}
+
+export function externalLink(doc, href, label, newWindowText) {
+  const a = doc.createElement("a");
+  a.href = href;
+  a.target = "_blank";
+  a.rel = "noopener noreferrer";
+  a.textContent = label;
+  const hint = doc.createElement("span");
+  hint.className = "ba-sr";
+  hint.textContent = ` ${newWindowText}`;
+  a.appendChild(hint);
+  return a;
+}
+
+export function appendText(doc, parent, text, newWindowText) {
+  const value = String(text ?? "");
+  let last = 0;
+  BOLD.lastIndex = 0;
+  let b;
+  while ((b = BOLD.exec(value)) !== null) {
+    appendLinks(doc, parent, value.slice(last, b.index), newWindowText);
+    const strong = doc.createElement("strong");
+    appendLinks(doc, strong, b[1], newWindowText);
+    parent.appendChild(strong);
+    last = BOLD.lastIndex;
+  }
+  appendLinks(doc, parent, value.slice(last), newWindowText);
+}
+
+function appendLinks(doc, parent, value, newWindowText) {
+  let last = 0;
+  LINK.lastIndex = 0;
+  let m;
+  while ((m = LINK.exec(value)) !== null) {
+    const href = safeUrl(m[2] || m[3]);
+    parent.appendChild(doc.createTextNode(value.slice(last, m.index)));
+    if (href) {
+      parent.appendChild(externalLink(doc, href, m[1] || m[3], newWindowText));
+    } else {
+      parent.appendChild(doc.createTextNode(m[0]));
+    }
+    last = LINK.lastIndex;
+  }
+  parent.appendChild(doc.createTextNode(value.slice(last)));
+}

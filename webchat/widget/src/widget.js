@@ -1,0 +1,478 @@
+// The chat widget: launcher button + non-modal dialog, talking socket.io (Rasa's protocol) to
+// connectors/webchat. The browser keeps only the signed session token (localStorage, so reloads
+// and other tabs continue the same conversation); the messages come from the server's history.
+import { io } from "socket.io-client";
+import { TEXTS } from "./i18n.js";
+import { CSS } from "./styles.js";
+import { appendText, externalLink, safeUrl } from "./text.js";
+
+const TOKEN_KEY = "buergerassistent.session";
+const LANG_KEY = "buergerassistent.lang";
+const OPEN_KEY = "buergerassistent.open";
+const UPLOAD_TYPES = { "application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png" };
+const UPLOAD_EXT = /\.(pdf|jpe?g|png)$/i;
+
+function storage(kind) {
+  try {
+    const s = window[kind];
+    s.setItem("buergerassistent.probe", "1");
+    s.removeItem("buergerassistent.probe");
+    return s;
+  } catch (_e) {
+    return null; // private mode or blocked: the chat still works for this page view
+  }
+}
+
+function el(doc, tag, attrs = {}, text) {
+  const node = doc.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === false || v === null || v === undefined) continue;
+    node.setAttribute(k, v === true ? "" : String(v));
+  }
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+export class ChatWidget {
+  constructor(config) {
+    this.config = config;
+    this.local = storage("localStorage");
+    this.sessionStore = storage("sessionStorage");
+    this.lang = (this.local && this.local.getItem(LANG_KEY)) || config.lang;
+    this.token = this.local ? this.local.getItem(TOKEN_KEY) : null;
+    this.socket = null;
+    this.ready = false; // session confirmed and history received
+    this.outbox = []; // messages written while offline: {payload, display}
+    this.unread = 0;
+  }
+
+  get t() {
+    return TEXTS[this.lang] || TEXTS.de;
+  }
+
+  // --- DOM ----------------------------------------------------------------------------------
+  mount(parent) {
+    const doc = document;
+    this.doc = doc;
+    this.host = el(doc, "aside", { id: "buergerassistent-chat" });
+    const root = this.host.attachShadow({ mode: "open" });
+    if ("adoptedStyleSheets" in root && typeof CSSStyleSheet === "function" && "replaceSync" in CSSStyleSheet.prototype) {
+      const sheet = new CSSStyleSheet();
+      sheet.replaceSync(CSS); // not an inline <style>: works under a strict Content-Security-Policy
+      root.adoptedStyleSheets = [sheet];
+    } else {
+      root.appendChild(el(doc, "style", {}, CSS));
+    }
+    const wrap = el(doc, "div", { class: "ba" });
+    root.appendChild(wrap);
+
+    this.launcher = el(doc, "button", { type: "button", class: "ba-launcher", "aria-expanded": "false", "aria-controls": "ba-dialog" });
+    this.launcherText = el(doc, "span");
+    this.badge = el(doc, "span", { class: "ba-badge", hidden: true });
+    this.launcher.append(el(doc, "span", { "aria-hidden": "true" }, "💬"), this.launcherText, this.badge);
+
+    this.dialog = el(doc, "div", { id: "ba-dialog", class: "ba-dialog", role: "dialog", "aria-modal": "false", "aria-labelledby": "ba-title", hidden: true });
+    const head = el(doc, "div", { class: "ba-head" });
+    this.title = el(doc, "h2", { id: "ba-title" });
+    this.titleText = el(doc, "span");
+    this.subtitle = el(doc, "span", { class: "ba-sub" });
+    this.title.append(this.titleText, this.subtitle);
+    this.langButton = el(doc, "button", { type: "button", class: "ba-lang" });
+    this.deleteButton = el(doc, "button", { type: "button", class: "ba-delete" });
+    this.closeButton = el(doc, "button", { type: "button", class: "ba-close" });
+    head.append(this.title, this.langButton, this.deleteButton, this.closeButton);
+
+    this.confirm = el(doc, "div", { class: "ba-confirm", role: "group", "aria-labelledby": "ba-confirm-text", hidden: true });
+    this.confirmText = el(doc, "p", { id: "ba-confirm-text" });
+    this.confirmYes = el(doc, "button", { type: "button", class: "ba-option ba-confirm-yes" });
+    this.confirmNo = el(doc, "button", { type: "button", class: "ba-option ba-confirm-no" });
+    const confirmButtons = el(doc, "div", { class: "ba-options" });
+    confirmButtons.append(this.confirmYes, this.confirmNo);
+    this.confirm.append(this.confirmText, confirmButtons);
+
+    this.status = el(doc, "p", { class: "ba-status", role: "status" });
+    this.log = el(doc, "ol", { class: "ba-log", tabindex: "0" });
+    this.typing = el(doc, "p", { class: "ba-typing", hidden: true });
+    // Screen readers hear each new bot message once, not the whole history after a reload.
+    this.live = el(doc, "div", { class: "ba-sr", "aria-live": "polite", "aria-atomic": "false" });
+
+    this.form = el(doc, "form", { class: "ba-form" });
+    this.inputLabel = el(doc, "label", { for: "ba-input", class: "ba-sr" });
+    this.input = el(doc, "textarea", { id: "ba-input", rows: "1", autocomplete: "off", maxlength: String(this.config.maxChars) });
+    this.fileInput = el(doc, "input", { type: "file", hidden: true, tabindex: "-1", "aria-hidden": "true", accept: ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png" });
+    this.attachButton = el(doc, "button", { type: "button", class: "ba-attach", "aria-describedby": "ba-upload-hint" });
+    this.attachButton.append(el(doc, "span", { "aria-hidden": "true" }, "📎"), el(doc, "span", { class: "ba-sr ba-attach-label" }));
+    this.sendButton = el(doc, "button", { type: "submit", class: "ba-send" });
+    this.form.append(this.inputLabel, this.input, this.fileInput, this.attachButton, this.sendButton);
+    this.note = el(doc, "p", { class: "ba-note" });
+    this.uploadHint = el(doc, "span", { id: "ba-upload-hint" });
+    this.noteText = el(doc, "span");
+    this.note.append(this.noteText, doc.createTextNode(" "), this.uploadHint);
+
+    this.dialog.append(head, this.confirm, this.status, this.log, this.typing, this.live, this.form, this.note);
+    wrap.append(this.launcher, this.dialog);
+    parent.appendChild(this.host);
+
+    this.bind();
+    this.applyLanguage();
+    this.renderMessages([]);
+    if (this.sessionStore && this.sessionStore.getItem(OPEN_KEY) === "1") this.open(false);
+    // A returning visitor connects at once, so messages sent to them meanwhile show up.
+    if (this.token) this.connect();
+    return this;
+  }
+
+  bind() {
+    this.launcher.addEventListener("click", () => this.open(true));
+    this.closeButton.addEventListener("click", () => this.close());
+    this.dialog.addEventListener("keydown", (e) => {
+      if (e.key === "Escape") {
+        e.preventDefault();
+        if (!this.confirm.hidden) this.hideConfirm();
+        else this.close();
+      }
+    });
+    this.langButton.addEventListener("click", () => {
+      this.lang = this.lang === "de" ? "en" : "de";
+      if (this.local) this.local.setItem(LANG_KEY, this.lang);
+      this.applyLanguage();
+      this.langButton.focus();
+    });
+    this.deleteButton.addEventListener("click", () => this.showConfirm());
+    this.confirmNo.addEventListener("click", () => this.hideConfirm());
+    this.confirmYes.addEventListener("click", () => this.deleteConversation());
+    this.form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      this.submitInput();
+    });
+    this.input.addEventListener("keydown", (e) => {
+      // Enter sends, Shift+Enter makes a new line.
+      if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+        e.preventDefault();
+        this.submitInput();
+      }
+    });
+    this.attachButton.addEventListener("click", () => this.fileInput.click());
+    this.fileInput.addEventListener("change", () => {
+      const file = this.fileInput.files && this.fileInput.files[0];
+      this.fileInput.value = "";
+      if (file) this.upload(file);
+    });
+    // Another tab deleted the conversation or started a new one.
+    window.addEventListener("storage", (e) => {
+      if (e.key === TOKEN_KEY && e.newValue !== this.token) {
+        this.token = e.newValue;
+        if (this.socket && this.socket.connected) this.requestSession();
+      }
+    });
+  }
+
+  applyLanguage() {
+    const t = this.t;
+    this.host.setAttribute("lang", this.lang);
+    this.launcherText.textContent = t.launcher;
+    this.updateBadge();
+    this.titleText.textContent = t.title;
+    this.subtitle.textContent = t.subtitle;
+    this.langButton.textContent = t.switchLang;
+    this.langButton.setAttribute("lang", this.lang === "de" ? "en" : "de");
+    this.langButton.setAttribute("aria-label", t.switchLangLabel);
+    this.deleteButton.textContent = t.del;
+    this.closeButton.textContent = "✕";
+    this.closeButton.setAttribute("aria-label", t.close);
+    this.closeButton.setAttribute("title", t.close);
+    this.confirmText.textContent = t.confirmDelete;
+    this.confirmYes.textContent = t.confirmYes;
+    this.confirmNo.textContent = t.confirmNo;
+    this.log.setAttribute("aria-label", t.history);
+    this.inputLabel.textContent = t.inputLabel;
+    this.input.setAttribute("placeholder", t.placeholder);
+    this.sendButton.textContent = t.send;
+    this.attachButton.querySelector(".ba-attach-label").textContent = t.upload;
+    this.attachButton.setAttribute("title", t.upload);
+    this.uploadHint.textContent = t.uploadHint("PDF, JPG, PNG", this.config.maxUploadMb);
+    this.noteText.textContent = t.note;
+    this.typing.textContent = t.typing;
+    if (this.status.textContent) this.status.textContent = t.offline;
+    const intro = this.log.querySelector(".ba-intro");
+    if (intro) intro.textContent = t.intro;
+    this.log.querySelectorAll(".ba-who").forEach((w) => {
+      w.textContent = w.dataset.sender === "user" ? t.you : t.bot;
+    });
+  }
+
+  updateBadge() {
+    const t = this.t;
+    this.badge.hidden = this.unread === 0;
+    this.badge.textContent = this.unread ? String(this.unread) : "";
+    this.launcher.setAttribute("aria-label", this.unread ? `${t.launcher}, ${t.unread(this.unread)}` : t.launcher);
+  }
+
+  open(focus) {
+    this.dialog.hidden = false;
+    this.launcher.hidden = true;
+    this.launcher.setAttribute("aria-expanded", "true");
+    this.unread = 0;
+    this.updateBadge();
+    if (this.sessionStore) this.sessionStore.setItem(OPEN_KEY, "1");
+    this.connect();
+    this.scrollToEnd();
+    if (focus) this.input.focus();
+  }
+
+  close() {
+    this.dialog.hidden = true;
+    this.launcher.hidden = false;
+    this.launcher.setAttribute("aria-expanded", "false");
+    if (this.sessionStore) this.sessionStore.removeItem(OPEN_KEY);
+    this.launcher.focus();
+  }
+
+  showConfirm() {
+    this.confirm.hidden = false;
+    this.confirmNo.focus();
+  }
+
+  hideConfirm() {
+    this.confirm.hidden = true;
+    this.deleteButton.focus();
+  }
+
+  // --- messages -----------------------------------------------------------------------------
+  renderMessages(messages) {
+    this.log.replaceChildren();
+    this.log.appendChild(el(this.doc, "li", { class: "ba-msg info ba-intro" }, this.t.intro));
+    for (const m of messages) {
+      if (m.sender === "user") this.addUser(m.text);
+      else this.addBot(m, false);
+    }
+    // Only the answer options of the last message can still be used.
+    const last = this.log.lastElementChild;
+    if (!last || !last.classList.contains("bot")) this.disableOldOptions();
+  }
+
+  addItem(kind, sender) {
+    const li = el(this.doc, "li", { class: `ba-msg ${kind}` });
+    const who = el(this.doc, "span", { class: "ba-sr ba-who", "data-sender": sender }, sender === "user" ? this.t.you : this.t.bot);
+    li.appendChild(who);
+    li.appendChild(this.doc.createTextNode(" "));
+    this.log.appendChild(li);
+    return li;
+  }
+
+  addUser(text) {
+    const li = this.addItem("user", "user");
+    // Whatever the user typed is text, never markup.
+    li.appendChild(this.doc.createTextNode(String(text ?? "")));
+    this.scrollToEnd();
+    return li;
+  }
+
+  addBot(message, announce) {
+    const text = typeof message.text === "string" ? message.text : "";
+    const replies = Array.isArray(message.quick_replies) ? message.quick_replies : Array.isArray(message.buttons) ? message.buttons : [];
+    if (!text && !replies.length) return null;
+    const li = this.addItem("bot", "bot");
+    li.setAttribute("lang", "de"); // the assistant always answers in German
+    const body = el(this.doc, "span", { class: "ba-text" });
+    appendText(this.doc, body, text, this.t.newWindow);
+    li.appendChild(body);
+    if (replies.length) {
+      const group = el(this.doc, "div", { class: "ba-options", role: "group", "aria-label": this.t.options });
+      for (const r of replies) {
+        const title = String(r.title ?? "");
+        const url = /^https?:/i.test(String(r.payload ?? "")) ? safeUrl(r.payload) : null;
+        if (url) {
+          // A button whose payload is a web address (e.g. the login) opens that page.
+          const a = externalLink(this.doc, url, title, this.t.newWindow);
+          a.className = "ba-option";
+          group.appendChild(a);
+        } else {
+          const b = el(this.doc, "button", { type: "button", class: "ba-option" }, title);
+          b.addEventListener("click", () => {
+            this.send(String(r.payload ?? title), title);
+            this.input.focus();
+          });
+          group.appendChild(b);
+        }
+      }
+      li.appendChild(group);
+    }
+    if (announce) this.announce(`${this.t.bot} ${text} ${replies.map((r) => r.title).join(", ")}`);
+    this.scrollToEnd();
+    return li;
+  }
+
+  addNotice(text, kind = "error") {
+    const li = el(this.doc, "li", { class: `ba-msg ${kind}` }, text);
+    this.log.appendChild(li);
+    this.announce(text);
+    this.scrollToEnd();
+  }
+
+  announce(text) {
+    const p = el(this.doc, "p", {}, text);
+    this.live.appendChild(p);
+    while (this.live.childNodes.length > 3) this.live.removeChild(this.live.firstChild);
+  }
+
+  disableOldOptions() {
+    this.log.querySelectorAll("button.ba-option").forEach((b) => {
+      b.disabled = true;
+    });
+  }
+
+  scrollToEnd() {
+    this.log.scrollTop = this.log.scrollHeight;
+  }
+
+  submitInput() {
+    const text = this.input.value.trim();
+    if (!text) return;
+    if (text.length > this.config.maxChars) {
+      this.addNotice(this.t.tooLong(this.config.maxChars));
+      return;
+    }
+    this.input.value = "";
+    this.send(text, text);
+  }
+
+  send(payload, display) {
+    this.disableOldOptions();
+    this.addUser(display);
+    this.outbox.push({ payload, display });
+    this.flush();
+  }
+
+  flush() {
+    if (!this.socket || !this.socket.connected || !this.ready) {
+      this.connect();
+      return;
+    }
+    while (this.outbox.length) {
+      const { payload, display } = this.outbox.shift();
+      this.socket.emit("user_uttered", {
+        message: payload,
+        session_id: this.token,
+        metadata: { display_text: display.slice(0, 200), lang: this.lang },
+      });
+    }
+  }
+
+  // --- connection ---------------------------------------------------------------------------
+  connect() {
+    if (this.socket) return;
+    this.socket = io(this.config.server, { path: this.config.socketPath, transports: ["websocket", "polling"] });
+    const s = this.socket;
+    s.on("connect", () => {
+      this.status.textContent = "";
+      this.requestSession();
+    });
+    s.on("disconnect", () => {
+      this.ready = false;
+      this.typing.hidden = true;
+      this.status.textContent = this.t.offline;
+    });
+    s.on("session_confirm", (data) => {
+      const token = data && data.session_id ? data.session_id : data;
+      if (typeof token === "string") {
+        this.token = token;
+        if (this.local) this.local.setItem(TOKEN_KEY, token);
+      }
+    });
+    s.on("history", (data) => {
+      // The server's record is complete (also what arrived while we were offline); messages
+      // still waiting in the outbox are shown after it and sent now.
+      const messages = (data && Array.isArray(data.messages)) ? data.messages : [];
+      this.renderMessages(messages);
+      for (const m of this.outbox) this.addUser(m.display);
+      this.ready = true;
+      this.flush();
+    });
+    s.on("bot_uttered", (message) => {
+      this.typing.hidden = true;
+      if (message && typeof message === "object") {
+        this.addBot(message, true);
+        if (this.dialog.hidden) {
+          this.unread += 1;
+          this.updateBadge();
+        }
+      }
+    });
+    s.on("user_echo", (data) => {
+      if (data && typeof data.text === "string") {
+        this.disableOldOptions();
+        this.addUser(data.text);
+      }
+    });
+    s.on("bot_typing", (data) => {
+      this.typing.hidden = !(data && data.typing);
+      if (!this.typing.hidden) this.scrollToEnd();
+    });
+    s.on("session_deleted", () => this.resetLocal());
+  }
+
+  requestSession() {
+    this.ready = false;
+    this.socket.emit("session_request", { session_id: this.token });
+  }
+
+  resetLocal() {
+    this.token = null;
+    if (this.local) this.local.removeItem(TOKEN_KEY);
+    this.outbox = [];
+    this.renderMessages([]);
+    this.addNotice(this.t.deleted, "info");
+    if (this.socket && this.socket.connected) this.requestSession();
+  }
+
+  deleteConversation() {
+    this.confirm.hidden = true;
+    if (this.socket && this.socket.connected && this.ready) {
+      // The server deletes and answers with session_deleted (to every tab of this conversation).
+      this.socket.emit("session_delete", {});
+    } else {
+      this.resetLocal();
+    }
+    this.input.focus();
+  }
+
+  async upload(file) {
+    const t = this.t;
+    const mb = this.config.maxUploadMb;
+    if (file.size > mb * 1024 * 1024) {
+      this.addNotice(t.uploadTooBig(mb));
+      return;
+    }
+    if (!(file.type in UPLOAD_TYPES) && !UPLOAD_EXT.test(file.name)) {
+      this.addNotice(t.uploadBadType("PDF, JPG, PNG"));
+      return;
+    }
+    if (!this.token) {
+      this.addNotice(t.uploadFailed);
+      return;
+    }
+    this.addUser(t.uploadSent(file.name));
+    try {
+      const resp = await fetch(`${this.config.server.replace(/\/$/, "")}/webhooks/webchat/upload`, {
+        method: "POST",
+        headers: {
+          Authorization: `Bearer ${this.token}`,
+          "Content-Type": file.type || "application/octet-stream",
+          "X-File-Name": encodeURIComponent(file.name),
+        },
+        body: file,
+      });
+      if (!resp.ok) {
+        let message = t.uploadFailed;
+        try {
+          const body = await resp.json();
+          if (body && typeof body.message === "string") message = body.message;
+        } catch (_e) { /* keep the general message */ }
+        this.addNotice(message);
+      }
+    } catch (_e) {
+      this.addNotice(t.uploadFailed);
+    }
+  }
+}
