@@ -214,8 +214,9 @@ class ActionSubmitApplication(Action):
         if proc is None or not application_id:
             dispatcher.utter_message(text="Es gibt keinen Antrag, den ich absenden könnte.")
             return [SlotSet("awaiting", None)]
-        # No login in conversations yet: the bPK2 goes here once it exists.
-        citizen = None
+        # A logged-in citizen's bPK2 links the application to their account (list, postbox).
+        identity, _ = login.identity_for(tracker)
+        citizen = identity.subject if identity else None
         try:
             outcome = await submit_confirmed(
                 proc, form_data(proc, tracker), application_id, tracker.sender_id, citizen

@@ -9,6 +9,7 @@ one field the assistant explains the field and asks whether to go on.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -92,10 +93,10 @@ class CatalogueFormValidation(Action):
         field = proc.field(requested)
         answered = requested in reading.values or reading.corrected or reading.reopen
         if reading.refused_skip:
-            dispatcher.utter_message(
-                text=f"„{field.label}“ brauche ich für den Antrag, das kann ich nicht überspringen."
+            reading.errors[requested] = (
+                f"„{field.label}“ brauche ich für den Antrag, das kann ich nicht überspringen."
             )
-        elif requested in reading.errors and not answered:
+        if requested in reading.errors and not answered:
             count = failures.get(requested, 0) + 1
             failures[requested] = count
             if intent == "affirm" and field.type != "yes_no" and count > FAILURES_BEFORE_HELP:
@@ -129,6 +130,49 @@ class CatalogueFormValidation(Action):
                 {"title": "Abbrechen", "payload": "/cancel"},
             ],
         )
+
+
+_QUESTION_START = re.compile(
+    r"^(?:was|wie|wo|wohin|woher|wann|warum|wozu|wieso|weshalb|welche[rsnm]?|wer|wen|wem|kann|"
+    r"können|muss|müssen|darf|ist|sind|gibt|geht|brauche|brauchen|kostet|hilfe)\b",
+    re.IGNORECASE,
+)
+
+
+def looks_like_question(text: str) -> bool:
+    text = text.strip()
+    return "?" in text or bool(_QUESTION_START.match(text))
+
+
+class ActionFormInterruption(Action):
+    """A question in the middle of a form (fees, documents, "wozu brauchen Sie das?").
+
+    Free-text answers trip the intent classifier ("Onlinehandel mit Kinderkleidung" reads as
+    "geht das online?"): when the question asked is free text and the message is no question, it
+    is taken as the answer. Otherwise the question is answered; the form then asks again.
+    """
+
+    def name(self) -> str:
+        return "action_form_interruption"
+
+    async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        from actions.dialogue import ActionAnswerInfo, ActionExplainField
+
+        proc = default_catalogue().by_form_name(tracker.active_loop_name or "")
+        requested = tracker.get_slot("requested_slot")
+        text = tracker.latest_message.get("text") or ""
+        if proc is not None and requested:
+            try:
+                field = proc.field(requested)
+            except KeyError:
+                field = None
+            if field is not None and field.type == "text" and not looks_like_question(text):
+                result = check_field(field, text)
+                if result.ok:
+                    return [SlotSet(requested, result.value)]
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        action = ActionExplainField() if intent in ("ask_why_field", "help") else ActionAnswerInfo()
+        return await action.run(dispatcher, tracker, domain)
 
 
 def _register_form_validators() -> None:

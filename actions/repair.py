@@ -224,7 +224,10 @@ def read_message(
         except KeyError:
             current = None
 
-    if current is not None and (is_skip(text) or (skip_intent and not _find_field(proc, text))):
+    # NLU's "skip" intent alone is not trusted when the text is a valid answer ("nächsten Samstag").
+    if current is not None and (
+        is_skip(text) or (skip_intent and not _find_field(proc, text) and not _check(current, text).ok)
+    ):
         if current.required:
             reading.refused_skip = current.name
         else:

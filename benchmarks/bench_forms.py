@@ -49,12 +49,16 @@ def _free_port() -> int:
 class Chat:
     url: str
     sender: str
+    verbose: bool = False
 
     def say(self, text: str) -> str:
         body = json.dumps({"sender": self.sender, "message": text}).encode()
         req = urllib.request.Request(self.url, data=body, headers={"Content-Type": "application/json"})
         with urllib.request.urlopen(req, timeout=120) as resp:
-            return "\n".join(m.get("text", "") for m in json.loads(resp.read()))
+            reply = "\n".join(m.get("text", "") for m in json.loads(resp.read()))
+        if self.verbose:
+            print(f"  Bürger:    {text}\n  Assistent: {reply}", flush=True)
+        return reply
 
 
 def example(f: Field) -> str:
@@ -144,6 +148,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kinds", default="direct,bundled,repairing")
     parser.add_argument("--procedures", default="", help="comma-separated ids (default: all forms)")
+    parser.add_argument("--verbose", action="store_true", help="print the conversations")
     args = parser.parse_args(argv)
 
     from bot.settings import Settings
@@ -170,7 +175,7 @@ def main(argv: Optional[list[str]] = None) -> int:
             rows = []
             for proc in procs:
                 for kind in kinds:
-                    chat = Chat(f"{settings.rasa_url}/webhooks/rest/webhook", f"bench-{proc.id}-{kind}")
+                    chat = Chat(f"{settings.rasa_url}/webhooks/rest/webhook", f"bench-{proc.id}-{kind}", args.verbose)
                     done, turns = run_citizen(chat, proc, kind)
                     rows.append((proc, kind, done, turns))
                     print(f"{proc.id:26} {kind:10} fields={len(proc.fields):2} turns={turns:2} "

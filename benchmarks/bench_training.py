@@ -11,7 +11,8 @@ Prints, on this machine and with the whole catalogue:
   policies and retrains only the NLU components — what ``python -m bot reload`` does after an
   editor's change (target < 2 min). ``rasa train nlu`` is not used: its NLU-only model cannot
   replace the running full model;
-* **make evaluate** (``python -m content.evaluate`` into a temporary folder; target < 5 min).
+* **make evaluate** (``python -m content.evaluate --no-cv-cache`` into a temporary folder, so
+  the cross-validation really trains; target < 5 min).
 
 Every training holds the machine-wide training lock (one model at a time); lock waits are not
 counted. Models go to temporary folders: the model cache and the repository stay untouched.
@@ -76,7 +77,7 @@ def main(argv: list[str] | None = None) -> None:
 
         if not args.skip_evaluate:
             t0 = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "content.evaluate", "--out", str(tmp / "report")],
+            subprocess.run([sys.executable, "-m", "content.evaluate", "--no-cv-cache", "--out", str(tmp / "report")],
                            cwd=REPO_ROOT, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             evaluate = time.perf_counter() - t0
             print(f"make evaluate (inkl. Kreuzvalidierung): {_verdict(evaluate, TARGETS['evaluate'])}")

@@ -27,15 +27,20 @@ HEADER = (
 
 # Intents that interrupt a form instead of being taken as the answer to the current question.
 # Each maps to the action that answers it; the form then asks the same question again.
+# action_form_interruption (actions/forms.py) answers with action_answer_info or
+# action_explain_field, unless the message is really a free-text answer.
 INTERRUPTIONS = {
-    "ask_fees": "action_answer_info",
-    "ask_documents": "action_answer_info",
-    "ask_online": "action_answer_info",
-    "ask_where": "action_answer_info",
-    "ask_why_field": "action_explain_field",
-    "help": "action_explain_field",
+    "ask_fees": "action_form_interruption",
+    "ask_documents": "action_form_interruption",
+    "ask_online": "action_form_interruption",
+    "ask_where": "action_form_interruption",
+    "ask_why_field": "action_form_interruption",
+    "help": "action_form_interruption",
     # Sent by the submission delivery worker (actions/submission/worker.py), never typed.
     "EXTERNAL_submission_update": "action_announce_submissions",
+    # Questions about the login and earlier applications are answered, then the form goes on.
+    "login_status": "action_login_status",
+    "ask_status": "action_application_status",
 }
 # Intents that end the form: each maps to the action that ends it.
 FORM_EXITS = {"cancel": "action_cancel_application", "save_draft": "action_save_draft"}
@@ -162,11 +167,11 @@ def _form_turns(proc: Procedure, upto: int, interrupt_at: int | None = None) -> 
         if i == interrupt_at:
             steps += [
                 {"user": "Was kostet das?", "intent": "ask_fees"},
-                {"action": "action_answer_info"},
+                {"action": INTERRUPTIONS["ask_fees"]},
                 {"action": form},
                 {"active_loop": form},
                 {"user": "Wozu brauchen Sie das?", "intent": "ask_why_field"},
-                {"action": "action_explain_field"},
+                {"action": INTERRUPTIONS["ask_why_field"]},
                 {"action": form},
                 {"active_loop": form},
             ]

@@ -30,6 +30,7 @@ import shutil
 import sys
 import tempfile
 import time
+import warnings
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Callable, Optional
@@ -224,12 +225,12 @@ def _cv_key(folds: int, seed: int) -> str:
     return digest.hexdigest()[:20]
 
 
-def cached_cross_validate(folds: int = 3, seed: int = 42, progress=print) -> dict:
+def cached_cross_validate(folds: int = 3, seed: int = 42, progress=print, reuse: bool = True) -> dict:
     """Cross-validation, reused while NLU data and config are unchanged (it trains ``folds`` models)."""
     from bot.training import cache_dir
 
     path = cache_dir().parent / "cv" / f"{_cv_key(folds, seed)}.json"
-    if path.exists():
+    if reuse and path.exists():
         progress("  Kreuzvalidierung aus dem Zwischenspeicher (NLU-Daten und Konfiguration unverändert)")
         return json.loads(path.read_text(encoding="utf-8"))
     result = cross_validate(folds, seed, progress)
@@ -297,7 +298,8 @@ def summarise(intents: dict, discovery: dict, cv: Optional[dict], seconds: float
         "seconds": round(seconds, 1),
         "intents": strip(intents),
         "discovery": discovery,
-        "cross_validation": strip(cv) if cv else None,
+        # The fold errors stay out: hundreds of lines that nobody compares.
+        "cross_validation": {k: v for k, v in strip(cv).items() if k not in ("errors", "confusions")} if cv else None,
     }
 
 
@@ -313,6 +315,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--folds", type=int, default=int(os.environ.get("BA_CV_FOLDS", "3")),
                         help="folds of the cross-validation (0 = skip it)")
     parser.add_argument("--out", type=Path, default=REPORTS / "latest")
+    parser.add_argument("--no-cv-cache", action="store_true",
+                        help="run the cross-validation even if NLU data and config are unchanged")
     parser.add_argument("--update-baseline", action="store_true",
                         help="store this run as reports/baseline.json (when publishing)")
     args = parser.parse_args(argv)
@@ -321,6 +325,8 @@ def main(argv: list[str] | None = None) -> int:
     from bot.training import ensure_model
 
     t_start = time.perf_counter()
+    # Library deprecation chatter is for developers, not for the editors reading this output.
+    warnings.simplefilter("ignore")
     logging.disable(logging.WARNING)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     print("Modell prüfen (wird nur trainiert, wenn sich Daten geändert haben) …", flush=True)
@@ -332,8 +338,8 @@ def main(argv: list[str] | None = None) -> int:
     discovery = evaluate_discovery(nlu)
     cv = None
     if args.folds >= 2:
-        print(f"Kreuzvalidierung mit {args.folds} Teilen (trainiert {args.folds} Modelle) …", flush=True)
-        cv = cached_cross_validate(args.folds)
+        print(f"Kreuzvalidierung mit {args.folds} Teilen …", flush=True)
+        cv = cached_cross_validate(args.folds, reuse=not args.no_cv_cache)
     seconds = time.perf_counter() - t_start
     summary = summarise(intents, discovery, cv, seconds, model)
 

@@ -74,10 +74,18 @@ def default_state_dir() -> Path:
 def read_conversations(url: str) -> dict[str, list[dict]]:
     """Events per conversation from Rasa's SQL tracker store (table ``events``), in order."""
     from sqlalchemy import MetaData, Table, create_engine, select
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import NoSuchTableError
 
+    parsed = make_url(url)
+    if parsed.drivername.startswith("sqlite") and parsed.database and not Path(parsed.database).exists():
+        return {}  # no conversation yet (and connecting would create an empty file)
     engine = create_engine(url, future=True)
     try:
-        events = Table("events", MetaData(), autoload_with=engine)
+        try:
+            events = Table("events", MetaData(), autoload_with=engine)
+        except NoSuchTableError:
+            return {}
         conversations: dict[str, list[dict]] = defaultdict(list)
         with engine.connect() as conn:
             rows = conn.execute(select(events.c.sender_id, events.c.data).order_by(events.c.id))

@@ -21,6 +21,7 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions import login
 from actions.catalogue import Procedure, default_catalogue
 from actions.portal_client import PortalClient, PortalRejected, PortalUnavailable
 from actions.submission import delivery, messages
@@ -146,6 +147,18 @@ def _known_case_numbers(tracker: Tracker, entries: list[Entry]) -> list[str]:
     return numbers
 
 
+async def _account_case_numbers(tracker: Tracker) -> list[str]:
+    """A logged-in citizen's applications from the backend (by bPK2), also from other chats."""
+    identity, _ = login.identity_for(tracker)
+    if identity is None or not identity.subject:
+        return []
+    try:
+        applications = await PortalClient().list_applications(identity.subject)
+    except (PortalUnavailable, PortalRejected):
+        return []
+    return [a["case_number"] for a in applications if a.get("case_number")]
+
+
 class ActionApplicationStatus(Action):
     """"Wie ist der Stand meines Antrags?" — by a typed Aktenzeichen, else the applications of
     this conversation."""
@@ -166,6 +179,8 @@ class ActionApplicationStatus(Action):
                         "gerade an das Antragssystem übermittelt. Das Aktenzeichen folgt."
                     )
         numbers = typed or _known_case_numbers(tracker, entries)
+        if not typed:
+            numbers += [n for n in await _account_case_numbers(tracker) if n not in numbers]
         if not numbers and not lines:
             dispatcher.utter_message(
                 text="Zu welchem Antrag möchten Sie den Stand wissen? Bitte nennen Sie mir das "

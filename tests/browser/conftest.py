@@ -119,7 +119,8 @@ def _ensure_widget() -> None:
         subprocess.run(["make", "-s", "webchat"], cwd=REPO_ROOT, check=True)
 
 
-@pytest.fixture(scope="session")
+# One stack for all web chat tests, stopped before other packages (e.g. tests/e2e) start theirs.
+@pytest.fixture(scope="package")
 def web_stack(tmp_path_factory):
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} fehlt: `apt-get install chromium` (siehe .ci/apt-packages.txt)")
@@ -166,7 +167,9 @@ def web_stack(tmp_path_factory):
 expect.set_options(timeout=20_000)
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: while sync Playwright runs, its event loop counts as running in
+# this thread, and the asyncio tests of later modules could not start their own.
+@pytest.fixture(scope="module")
 def browser():
     from playwright.sync_api import sync_playwright
 

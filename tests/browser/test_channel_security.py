@@ -39,7 +39,13 @@ class Client:
         return self
 
     async def __aexit__(self, *exc) -> None:
-        await self.sio.disconnect()
+        # A graceful polling disconnect waits for the open long-poll (up to 30 s): close at once.
+        eio = self.sio.eio
+        tasks = [t for t in (eio.read_loop_task, eio.write_loop_task) if t is not None]
+        await eio.disconnect(abort=True)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def next(self, name: str, timeout: float = 20):
         deadline = time.monotonic() + timeout
@@ -142,11 +148,10 @@ async def test_rate_limit_per_session(web_stack):
     async with Client(web_stack.rasa_url) as tab:
         await tab.session()
         # The test stack allows web_stack.rate_limit messages a minute; one more is refused politely.
-        for _ in range(web_stack.rate_limit + 1):
-            await tab.sio.emit("user_uttered", {"message": "/greet"})
-        texts = []
-        while not any("warten Sie einen Moment" in t for t in texts):
-            texts.append((await tab.next("bot_uttered", timeout=60))["text"])
+        for _ in range(web_stack.rate_limit):
+            assert not any("warten Sie" in t for t in await tab.say("/greet"))
+        await tab.sio.emit("user_uttered", {"message": "/greet"})
+        assert "warten Sie einen Moment" in (await tab.next("bot_uttered"))["text"]
     # Another session is not affected.
     async with Client(web_stack.rasa_url) as other:
         await other.session()

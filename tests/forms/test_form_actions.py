@@ -105,3 +105,25 @@ def test_change_at_the_summary_by_name_reopens_the_form(dispatcher):
     events = run(ActionChangeField(), tracker, dispatcher)
     assert slot_events(events)["geburtsdatum"] is None
     assert followups(events) == ["meldebescheinigung_form"]
+
+
+def test_free_text_answer_misread_as_a_question_is_taken_as_the_answer(dispatcher):
+    from actions.forms import ActionFormInterruption
+
+    slots = {"requested_slot": "taetigkeit"}
+    tracker = make_tracker(text="Onlinehandel mit Kinderkleidung", intent="ask_online", slots=slots,
+                           active_loop="gewerbe_anmelden_form")
+    events = run(ActionFormInterruption(), tracker, dispatcher)
+    assert slot_events(events) == {"taetigkeit": "Onlinehandel mit Kinderkleidung"}
+    assert dispatcher.messages == []
+
+
+def test_a_real_question_in_a_free_text_field_is_answered(dispatcher):
+    from actions.forms import ActionFormInterruption
+
+    slots = {"requested_slot": "taetigkeit", "procedure": "gewerbe_anmelden"}
+    tracker = make_tracker(text="Geht das online?", intent="ask_online", slots=slots,
+                           active_loop="gewerbe_anmelden_form")
+    events = run(ActionFormInterruption(), tracker, dispatcher)
+    assert "taetigkeit" not in slot_events(events)
+    assert "online" in texts(dispatcher)

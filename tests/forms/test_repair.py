@@ -100,3 +100,9 @@ def test_change_request_with_the_new_value_after_it(melde):
 def test_inflected_field_names_are_found(melde):
     assert read_message(melde, "ort", "ändere den Vornamen", FILLED).reopen == ["vorname"]
     assert read_message(melde, "ort", "Ich habe mich beim Nachnamen vertippt", FILLED).reopen == ["nachname"]
+
+
+def test_a_valid_answer_is_not_skipped_even_if_nlu_says_skip():
+    proc = default_catalogue()["halteverbot_umzug"]
+    r = read_message(proc, "umzugstag", "nächsten Samstag", {}, skip_intent=True)
+    assert "umzugstag" in r.values and r.values["umzugstag"] != SKIPPED

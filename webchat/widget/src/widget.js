@@ -44,6 +44,8 @@ export class ChatWidget {
     this.ready = false; // session confirmed and history received
     this.outbox = []; // messages written while offline: {payload, display}
     this.unread = 0;
+    this.requesting = false; // a session_request is on its way
+    this.afterHistory = null; // notice to show once the next history has been drawn
   }
 
   get t() {
@@ -160,7 +162,7 @@ export class ChatWidget {
     });
     // Another tab deleted the conversation or started a new one.
     window.addEventListener("storage", (e) => {
-      if (e.key === TOKEN_KEY && e.newValue !== this.token) {
+      if (e.key === TOKEN_KEY && e.newValue && e.newValue !== this.token) {
         this.token = e.newValue;
         if (this.socket && this.socket.connected) this.requestSession();
       }
@@ -303,17 +305,18 @@ export class ChatWidget {
     return li;
   }
 
-  addNotice(text, kind = "error") {
+  addNotice(text, kind = "error", announce = true) {
     const li = el(this.doc, "li", { class: `ba-msg ${kind}` }, text);
     this.log.appendChild(li);
-    this.announce(text);
+    if (announce) this.announce(text);
     this.scrollToEnd();
   }
 
   announce(text) {
     const p = el(this.doc, "p", {}, text);
     this.live.appendChild(p);
-    while (this.live.childNodes.length > 3) this.live.removeChild(this.live.firstChild);
+    // Read once, then gone: the log already holds the message for reading again.
+    setTimeout(() => p.remove(), 10000);
   }
 
   disableOldOptions() {
@@ -345,8 +348,13 @@ export class ChatWidget {
   }
 
   flush() {
-    if (!this.socket || !this.socket.connected || !this.ready) {
+    if (!this.socket) {
       this.connect();
+      return;
+    }
+    if (!this.socket.connected) return; // sent after the reconnect
+    if (!this.ready) {
+      if (!this.requesting) this.requestSession();
       return;
     }
     while (this.outbox.length) {
@@ -362,7 +370,11 @@ export class ChatWidget {
   // --- connection ---------------------------------------------------------------------------
   connect() {
     if (this.socket) return;
-    this.socket = io(this.config.server, { path: this.config.socketPath, transports: ["websocket", "polling"] });
+    this.socket = io(this.config.server, {
+      path: this.config.socketPath,
+      transports: ["websocket", "polling"],
+      tryAllTransports: true, // networks that block WebSockets fall back to long-polling
+    });
     const s = this.socket;
     s.on("connect", () => {
       this.status.textContent = "";
@@ -385,7 +397,12 @@ export class ChatWidget {
       // still waiting in the outbox are shown after it and sent now.
       const messages = (data && Array.isArray(data.messages)) ? data.messages : [];
       this.renderMessages(messages);
+      if (this.afterHistory) {
+        this.addNotice(this.afterHistory, "info", false);
+        this.afterHistory = null;
+      }
       for (const m of this.outbox) this.addUser(m.display);
+      this.requesting = false;
       this.ready = true;
       this.flush();
     });
@@ -409,30 +426,39 @@ export class ChatWidget {
       this.typing.hidden = !(data && data.typing);
       if (!this.typing.hidden) this.scrollToEnd();
     });
-    s.on("session_deleted", () => this.resetLocal());
+    s.on("session_deleted", () => this.resetLocal(this.deleting));
   }
 
   requestSession() {
     this.ready = false;
+    this.requesting = true;
     this.socket.emit("session_request", { session_id: this.token });
   }
 
-  resetLocal() {
+  resetLocal(initiator) {
+    // Only the tab that deleted starts the next conversation; the others take its new token
+    // (storage event) or ask for one when the user writes again.
+    this.deleting = false;
+    this.ready = false;
+    this.requesting = false;
     this.token = null;
-    if (this.local) this.local.removeItem(TOKEN_KEY);
+    if (initiator && this.local) this.local.removeItem(TOKEN_KEY);
     this.outbox = [];
+    this.typing.hidden = true;
     this.renderMessages([]);
     this.addNotice(this.t.deleted, "info");
-    if (this.socket && this.socket.connected) this.requestSession();
+    this.afterHistory = this.t.deleted; // kept visible when the new (empty) history is drawn
+    if (initiator && this.socket && this.socket.connected) this.requestSession();
   }
 
   deleteConversation() {
     this.confirm.hidden = true;
     if (this.socket && this.socket.connected && this.ready) {
       // The server deletes and answers with session_deleted (to every tab of this conversation).
+      this.deleting = true;
       this.socket.emit("session_delete", {});
     } else {
-      this.resetLocal();
+      this.resetLocal(true);
     }
     this.input.focus();
   }
