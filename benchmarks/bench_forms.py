@@ -22,40 +22,27 @@ relative to the number of fields (target: 100 % and at most 1.3 × fields). No t
 from __future__ import annotations
 
 import argparse
-import json
 import re
-import socket
 import sys
 import tempfile
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
 
 from actions.catalogue import Field, Procedure, default_catalogue
 from actions.validation import default_example
+from bot.local_stack import RestChat, start_local_stack
 
 CASE_NUMBER = re.compile(r"Aktenzeichen lautet (\S+?)\.(?:\s|$)")
 SUMMARY = "sende ich den Antrag ab"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @dataclass
-class Chat:
-    url: str
-    sender: str
+class Chat(RestChat):
     verbose: bool = False
 
-    def say(self, text: str) -> str:
-        body = json.dumps({"sender": self.sender, "message": text}).encode()
-        req = urllib.request.Request(self.url, data=body, headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=120) as resp:
-            reply = "\n".join(m.get("text", "") for m in json.loads(resp.read()))
+    def say_text(self, text: str) -> str:
+        reply = super().say_text(text)
         if self.verbose:
             print(f"  Bürger:    {text}\n  Assistent: {reply}", flush=True)
         return reply
@@ -121,8 +108,8 @@ def plan(kind: str, proc: Procedure) -> Callable[[Field, dict], list[str]]:
 
 
 def run_citizen(chat: Chat, proc: Procedure, kind: str) -> tuple[bool, int]:
-    reply = chat.say(f'/choose_procedure{{"procedure": "{proc.id}"}}')
-    reply = chat.say("Ja")
+    reply = chat.say_text(f'/choose_procedure{{"procedure": "{proc.id}"}}')
+    reply = chat.say_text("Ja")
     turns = 1
     answer = plan(kind, proc)
     state: dict = {"filled": {}, "answered": 0}
@@ -136,11 +123,11 @@ def run_citizen(chat: Chat, proc: Procedure, kind: str) -> tuple[bool, int]:
             pending = answer(f, state)
             state["filled"][f.name] = True
             state["answered"] += 1
-        reply = chat.say(pending.pop(0))
+        reply = chat.say_text(pending.pop(0))
         turns += 1
     if SUMMARY not in reply:
         return False, turns
-    final = chat.say("Ja, absenden")
+    final = chat.say_text("Ja, absenden")
     return bool(CASE_NUMBER.search(final)), turns
 
 
@@ -151,8 +138,6 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--verbose", action="store_true", help="print the conversations")
     args = parser.parse_args(argv)
 
-    from bot.settings import Settings
-    from bot.stack import Stack
     from bot.training import ensure_model
 
     procs = default_catalogue().with_forms()
@@ -163,19 +148,14 @@ def main(argv: Optional[list[str]] = None) -> int:
     model = ensure_model(quiet=True)
     with tempfile.TemporaryDirectory(prefix="bench-forms-") as tmp:
         var = Path(tmp)
-        settings = Settings(
-            rasa_port=_free_port(), action_port=_free_port(), portal_port=_free_port(),
-            demo_port=_free_port(), tracker_store_url=f"sqlite:///{var / 'tracker.db'}",
-            portal_database_url=f"sqlite:///{var / 'portal.db'}", lock_store_url=None, var_dir=var,
-        )
-        stack = Stack(settings, model)
         print("Starte den Stack …", file=sys.stderr, flush=True)
-        stack.start(timeout=300, progress=lambda _m: None)
+        stack = start_local_stack(model, var, timeout=300)
+        settings = stack.settings
         try:
             rows = []
             for proc in procs:
                 for kind in kinds:
-                    chat = Chat(f"{settings.rasa_url}/webhooks/rest/webhook", f"bench-{proc.id}-{kind}", args.verbose)
+                    chat = Chat(settings, f"bench-{proc.id}-{kind}", verbose=args.verbose)
                     done, turns = run_citizen(chat, proc, kind)
                     rows.append((proc, kind, done, turns))
                     print(f"{proc.id:26} {kind:10} fields={len(proc.fields):2} turns={turns:2} "

@@ -15,8 +15,6 @@ import argparse
 import asyncio
 import os
 import shutil
-import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -27,7 +25,7 @@ from pathlib import Path
 
 import aiohttp
 
-from bot.settings import Settings
+from bot.local_stack import free_port, local_settings
 from bot.stack import Service, Stack
 from bot.training import ensure_model
 
@@ -48,12 +46,6 @@ OUR_SCRIPT = [
 ]
 # The moodbot of `rasa init`: greet, mood, answers.
 REFERENCE_SCRIPT = ["hi", "I am sad", "yes", "great", "bye", "hello", "very good", "goodbye"] * 2
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -187,12 +179,9 @@ def main() -> None:
     model = ensure_model(quiet=True)
     with tempfile.TemporaryDirectory(prefix="ba-bench-") as tmp:
         tmp_path = Path(tmp)
-        settings = Settings(
-            rasa_port=free_port(), action_port=free_port(), portal_port=free_port(), demo_port=free_port(),
-            tracker_store_url=os.environ.get("TRACKER_STORE_URL", f"sqlite:///{tmp_path / 'tracker.db'}"),
-            portal_database_url=f"sqlite:///{tmp_path / 'portal.db'}",
-            var_dir=tmp_path,
-        )
+        settings = local_settings(tmp_path)
+        if os.environ.get("TRACKER_STORE_URL"):
+            settings.tracker_store_url = os.environ["TRACKER_STORE_URL"]
         stack = Stack(settings, model)
         print(f"Bürgerassistent: Tracker-Store {settings.tracker_store_url.split(':')[0]} …", flush=True)
         stack.start(timeout=240, progress=lambda _m: None)

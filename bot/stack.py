@@ -68,6 +68,20 @@ class Service:
         except (urllib.error.URLError, OSError):
             return False
 
+    def wait_healthy(self, timeout: float = 180) -> None:
+        deadline = time.monotonic() + timeout
+        while not self.healthy():
+            if self.process is None or self.process.poll() is not None:
+                raise StackError(f"{self.name} hat sich beendet:\n{self.log_tail()}")
+            if time.monotonic() > deadline:
+                raise StackError(f"{self.name} nicht rechtzeitig bereit:\n{self.log_tail()}")
+            time.sleep(0.5)
+
+    def restart(self, timeout: float = 180) -> None:
+        self.stop()
+        self.start()
+        self.wait_healthy(timeout)
+
     def log_tail(self, lines: int = 30) -> str:
         try:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
@@ -195,6 +209,9 @@ class Stack:
                 self.stop()
                 raise StackError(f"Nicht rechtzeitig gestartet: {names}\n{tails}")
             time.sleep(0.5)
+
+    def service(self, name: str) -> Service:
+        return next(s for s in self.services if s.name == name)
 
     def stop(self) -> None:
         # Rasa first, so no conversation reaches a stopped action server or backend.

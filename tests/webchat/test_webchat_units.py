@@ -40,14 +40,14 @@ async def test_sessions_resume_only_what_we_issued():
 
 
 async def test_old_tokens_are_renewed_expired_ones_refused():
-    # Real time (PyJWT checks expiry with its own clock): a 2-second lifetime.
-    issuer = SessionIssuer(ttl_seconds=2)
+    # Real time (PyJWT checks expiry with its own clock): a 4-second lifetime, whole seconds.
+    issuer = SessionIssuer(ttl_seconds=4)
     session = issuer.new()
     assert (await issuer.resume(session.token)).token == session.token  # fresh: kept as is
-    await asyncio.sleep(1.2)
+    await asyncio.sleep(2.2)  # 0.8 to 1.8 s left: less than half, so renewed
     renewed = await issuer.resume(session.token)
     assert renewed.token != session.token and renewed.conversation_id == session.conversation_id
-    await asyncio.sleep(2)
+    await asyncio.sleep(2.5)
     assert await issuer.resume(session.token) is None
 
 

@@ -33,6 +33,31 @@ function el(doc, tag, attrs = {}, text) {
   return node;
 }
 
+// Inline SVG icons: emoji fonts are missing on many systems (boxes instead of symbols).
+const ICONS = {
+  chat: "M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z",
+  clip: "M16.5 6.5l-7.8 7.8a2 2 0 1 0 2.8 2.8l8-8a4 4 0 0 0-5.7-5.7l-8.3 8.3a6 6 0 0 0 8.5 8.5l7-7",
+};
+
+function icon(doc, name) {
+  const ns = "http://www.w3.org/2000/svg";
+  const svg = doc.createElementNS(ns, "svg");
+  svg.setAttribute("viewBox", "0 0 24 24");
+  svg.setAttribute("width", "1.2em");
+  svg.setAttribute("height", "1.2em");
+  svg.setAttribute("aria-hidden", "true");
+  svg.setAttribute("focusable", "false");
+  const path = doc.createElementNS(ns, "path");
+  path.setAttribute("d", ICONS[name]);
+  path.setAttribute("fill", "none");
+  path.setAttribute("stroke", "currentColor");
+  path.setAttribute("stroke-width", "2");
+  path.setAttribute("stroke-linecap", "round");
+  path.setAttribute("stroke-linejoin", "round");
+  svg.appendChild(path);
+  return svg;
+}
+
 export class ChatWidget {
   constructor(config) {
     this.config = config;
@@ -71,7 +96,7 @@ export class ChatWidget {
     this.launcher = el(doc, "button", { type: "button", class: "ba-launcher", "aria-expanded": "false", "aria-controls": "ba-dialog" });
     this.launcherText = el(doc, "span");
     this.badge = el(doc, "span", { class: "ba-badge", hidden: true });
-    this.launcher.append(el(doc, "span", { "aria-hidden": "true" }, "💬"), this.launcherText, this.badge);
+    this.launcher.append(icon(doc, "chat"), this.launcherText, this.badge);
 
     this.dialog = el(doc, "div", { id: "ba-dialog", class: "ba-dialog", role: "dialog", "aria-modal": "false", "aria-labelledby": "ba-title", hidden: true });
     const head = el(doc, "div", { class: "ba-head" });
@@ -103,7 +128,7 @@ export class ChatWidget {
     this.input = el(doc, "textarea", { id: "ba-input", rows: "1", autocomplete: "off", maxlength: String(this.config.maxChars) });
     this.fileInput = el(doc, "input", { type: "file", hidden: true, tabindex: "-1", "aria-hidden": "true", accept: ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png" });
     this.attachButton = el(doc, "button", { type: "button", class: "ba-attach", "aria-describedby": "ba-upload-hint" });
-    this.attachButton.append(el(doc, "span", { "aria-hidden": "true" }, "📎"), el(doc, "span", { class: "ba-sr ba-attach-label" }));
+    this.attachButton.append(icon(doc, "clip"), el(doc, "span", { class: "ba-sr ba-attach-label" }));
     this.sendButton = el(doc, "button", { type: "submit", class: "ba-send" });
     this.form.append(this.inputLabel, this.input, this.fileInput, this.attachButton, this.sendButton);
     this.note = el(doc, "p", { class: "ba-note" });
@@ -199,7 +224,7 @@ export class ChatWidget {
     const intro = this.log.querySelector(".ba-intro");
     if (intro) intro.textContent = t.intro;
     this.log.querySelectorAll(".ba-who").forEach((w) => {
-      w.textContent = w.dataset.sender === "user" ? t.you : t.bot;
+      w.textContent = `${w.dataset.sender === "user" ? t.you : t.bot} `;
     });
   }
 
@@ -255,9 +280,8 @@ export class ChatWidget {
 
   addItem(kind, sender) {
     const li = el(this.doc, "li", { class: `ba-msg ${kind}` });
-    const who = el(this.doc, "span", { class: "ba-sr ba-who", "data-sender": sender }, sender === "user" ? this.t.you : this.t.bot);
+    const who = el(this.doc, "span", { class: "ba-sr ba-who", "data-sender": sender }, `${sender === "user" ? this.t.you : this.t.bot} `);
     li.appendChild(who);
-    li.appendChild(this.doc.createTextNode(" "));
     this.log.appendChild(li);
     return li;
   }
