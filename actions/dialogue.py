@@ -21,6 +21,7 @@ from actions.procedure_finder import find, intent_of
 from actions.submission import messages as submission_messages
 from actions.submission.backends import BackendNotAvailable
 from actions.submission.chat_actions import submit_confirmed
+from actions.turns import ends_turn
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +54,18 @@ def present_procedure(dispatcher: CollectingDispatcher, proc: Procedure) -> list
     return [SlotSet("procedure", proc.id), SlotSet("awaiting", None)]
 
 
+def _offer_choice(dispatcher: CollectingDispatcher, decision) -> None:
+    catalogue = default_catalogue()
+    buttons = [
+        {"title": catalogue[c.id].name, "payload": f'/choose_procedure{{"procedure": "{c.id}"}}'}
+        for c in decision.candidates
+    ]
+    dispatcher.utter_message(
+        text="Ich bin nicht ganz sicher, was Sie meinen. Welche dieser Leistungen passt?",
+        buttons=buttons,
+    )
+
+
 class ActionDiscoverProcedure(Action):
     def name(self) -> str:
         return "action_discover_procedure"
@@ -65,17 +78,7 @@ class ActionDiscoverProcedure(Action):
         if decision.kind == "confident":
             return present_procedure(dispatcher, catalogue[decision.candidates[0].id])
         if decision.kind == "choose":
-            buttons = [
-                {
-                    "title": catalogue[c.id].name,
-                    "payload": f'/choose_procedure{{"procedure": "{c.id}"}}',
-                }
-                for c in decision.candidates
-            ]
-            dispatcher.utter_message(
-                text="Ich bin nicht ganz sicher, was Sie meinen. Welche dieser Leistungen passt?",
-                buttons=buttons,
-            )
+            _offer_choice(dispatcher, decision)
             return [SlotSet("awaiting", None)]
         if intent == "out_of_scope":
             dispatcher.utter_message(response="utter_out_of_scope")
@@ -114,10 +117,16 @@ class ActionAnswerInfo(Action):
         # in the question itself ("Was kostet ein Reisepass?") takes the focus.
         if not tracker.active_loop_name:
             decision = find(text, *intent_of(tracker.latest_message))
+            named = [c.id for c in decision.candidates]
             if decision.kind == "confident":
-                proc = default_catalogue()[decision.candidates[0].id]
+                proc = default_catalogue()[named[0]]
                 if proc.id != tracker.get_slot("procedure"):
                     events.append(SlotSet("procedure", proc.id))
+            elif decision.kind == "choose" and tracker.get_slot("procedure") not in named:
+                # The question names procedures other than the one in focus, but not clearly
+                # one of them: ask which, rather than answer for the wrong one.
+                _offer_choice(dispatcher, decision)
+                return events
         proc = proc or procedure_in_focus(tracker)
         if proc is None:
             dispatcher.utter_message(
@@ -154,6 +163,7 @@ class ActionStartApplication(Action):
     def name(self) -> str:
         return "action_start_application"
 
+    @ends_turn
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         proc = procedure_in_focus(tracker)
         if proc is None or not proc.has_form:
@@ -182,6 +192,7 @@ class ActionShowSummary(Action):
     def name(self) -> str:
         return "action_show_summary"
 
+    @ends_turn
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         proc = procedure_in_focus(tracker)
         if proc is None:
@@ -208,6 +219,7 @@ class ActionSubmitApplication(Action):
     def name(self) -> str:
         return "action_submit_application"
 
+    @ends_turn
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         proc = procedure_in_focus(tracker)
         application_id = tracker.get_slot("application_id")
@@ -280,6 +292,7 @@ class ActionHandleDeny(Action):
     def name(self) -> str:
         return "action_handle_deny"
 
+    @ends_turn
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         awaiting = tracker.get_slot("awaiting")
         proc = procedure_in_focus(tracker)
@@ -328,6 +341,7 @@ class ActionChangeField(Action):
     def name(self) -> str:
         return "action_change_field"
 
+    @ends_turn
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         from actions.repair import read_message
 

@@ -31,6 +31,7 @@ from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, cr
 from sqlalchemy.engine import Engine, make_url
 
 from actions.catalogue import Procedure, default_catalogue
+from actions.turns import ends_turn
 
 logger = logging.getLogger(__name__)
 
@@ -198,6 +199,7 @@ class ActionResumeDraft(Action):
     def name(self) -> str:
         return "action_resume_draft"
 
+    @ends_turn
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         account = account_of(tracker.sender_id)
         store = default_store()

@@ -7,20 +7,13 @@ SQLite files in ``var_dir``, so runs never see each other's conversations.
 from __future__ import annotations
 
 import json
-import socket
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 from bot.settings import Settings
-from bot.stack import Stack
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from bot.stack import Stack, free_port
 
 
 def local_settings(var_dir: Path, **overrides) -> Settings:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -28,9 +29,7 @@ class StackError(RuntimeError):
     pass
 
 
-def _free_port(host: str) -> int:
-    import socket
-
+def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as sock:
         sock.bind((host, 0))
         return sock.getsockname()[1]
@@ -146,9 +145,9 @@ class Stack:
         ]
         if self.cors_origins:
             rasa_command += ["--cors", *self.cors_origins]
-        worker_port = int(os.environ.get("SUBMISSION_WORKER_PORT") or _free_port(s.host))
+        worker_port = int(os.environ.get("SUBMISSION_WORKER_PORT") or free_port(s.host))
         # Login service (connectors/login); the chat's login links point at LOGIN_PUBLIC_URL.
-        login_port = int(os.environ.get("LOGIN_PORT") or _free_port(s.host))
+        login_port = int(os.environ.get("LOGIN_PORT") or free_port(s.host))
         env["LOGIN_PORT"] = str(login_port)
         env.setdefault("LOGIN_PUBLIC_URL", f"http://{s.host}:{login_port}")
         self.services = [

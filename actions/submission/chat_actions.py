@@ -27,6 +27,7 @@ from actions.portal_client import PortalClient, PortalRejected, PortalUnavailabl
 from actions.submission import delivery, messages
 from actions.submission.backends import backend_from_env
 from actions.submission.outbox import DELIVERED, PENDING, REJECTED, Entry, Outbox, default_url
+from actions.turns import ends_turn
 
 logger = logging.getLogger(__name__)
 
@@ -283,6 +284,7 @@ class ActionConfirmWithdrawal(Action):
     def name(self) -> str:
         return "action_confirm_withdrawal"
 
+    @ends_turn
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         case_number = tracker.get_slot("case_number")
         entries = await asyncio.to_thread(outbox().for_conversation, tracker.sender_id)

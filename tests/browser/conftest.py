@@ -19,7 +19,8 @@ import pytest
 from playwright.sync_api import expect
 
 from bot.settings import REPO_ROOT, Settings
-from bot.stack import Stack
+from bot.local_stack import local_settings
+from bot.stack import Stack, free_port
 from bot.training import ensure_model
 
 CHROMIUM = "/usr/bin/chromium"
@@ -33,12 +34,6 @@ ARTIFACTS = REPO_ROOT / "test-artifacts"
 # Lower than the default (30/60), so the rate limit test sends few messages; still above what any
 # single test sends in a minute.
 RATE_LIMIT = 20
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
@@ -126,17 +121,7 @@ def web_stack(tmp_path_factory):
         pytest.fail(f"{CHROMIUM} fehlt: `apt-get install chromium` (siehe .ci/apt-packages.txt)")
     _ensure_widget()
     model = ensure_model(quiet=True)
-    var = tmp_path_factory.mktemp("webchat-var")
-    settings = Settings(
-        rasa_port=free_port(),
-        action_port=free_port(),
-        portal_port=free_port(),
-        demo_port=free_port(),
-        tracker_store_url=f"sqlite:///{var / 'tracker.db'}",
-        portal_database_url=f"sqlite:///{var / 'portal.db'}",
-        lock_store_url=None,
-        var_dir=var,
-    )
+    settings = local_settings(tmp_path_factory.mktemp("webchat-var"))
     redis_port = free_port()
     redis = _start_redis(redis_port)
     redis_url = f"redis://127.0.0.1:{redis_port}/0" if redis else None

@@ -2,50 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
-
 import pytest
-from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
-
-from actions.catalogue import default_catalogue
-
-
-def make_tracker(
-    text: str = "",
-    intent: str = "inform",
-    slots: Optional[dict[str, Any]] = None,
-    active_loop: Optional[str] = None,
-    entities: Optional[list[dict]] = None,
-    events: Optional[list[dict]] = None,
-) -> Tracker:
-    all_slots = {"procedure": None, "awaiting": None, "application_id": None, "case_number": None,
-                 "requested_slot": None}
-    for proc in default_catalogue().with_forms():
-        for f in proc.fields:
-            all_slots[f.name] = None
-    all_slots.update(slots or {})
-    return Tracker(
-        sender_id="test",
-        slots=all_slots,
-        latest_message={"text": text, "intent": {"name": intent, "confidence": 0.9},
-                        "entities": entities or []},
-        events=events or [],
-        paused=False,
-        followup_action=None,
-        active_loop={"name": active_loop} if active_loop else {},
-        latest_action_name="action_listen",
-    )
+from tracker_fixtures import make_tracker, slot_events, texts  # noqa: F401 (shared helpers)
 
 
 @pytest.fixture
 def dispatcher() -> CollectingDispatcher:
     return CollectingDispatcher()
-
-
-def texts(dispatcher: CollectingDispatcher) -> str:
-    return "\n".join(m.get("text") or m.get("response") or "" for m in dispatcher.messages)
-
-
-def slot_events(events: list) -> dict:
-    return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}

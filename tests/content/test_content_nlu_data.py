@@ -81,3 +81,24 @@ def test_held_out_sentences_are_not_training_examples():
     leaked = [f"{text!r} ({training[nlu_data.normalise(text)]})" for text, _ in load_nlu_testset()
               if nlu_data.normalise(text) in training]
     assert leaked == []
+
+
+def test_discovery_test_sentences_are_not_training_examples():
+    """`bot discover` combines NLU with retrieval, so its test set must not be learnt by NLU either."""
+    from content.evaluate import load_discovery_testset
+
+    def sentences(node):
+        if isinstance(node, str):
+            yield node
+        elif isinstance(node, dict):
+            for value in node.values():
+                yield from sentences(value)
+        elif isinstance(node, list):
+            for value in node:
+                yield from sentences(value)
+
+    training = {nlu_data.normalise(e.text): e.where for e in nlu_data.read_all()[0]}
+    leaked = [f"{text!r} ({training[nlu_data.normalise(text)]})"
+              for text in sentences(load_discovery_testset())
+              if nlu_data.normalise(text) in training]
+    assert leaked == []

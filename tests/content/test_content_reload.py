@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import socket
 import stat
 
 import pytest
 
+from bot.stack import free_port
 from content import reload as model_reload
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_api_file_is_private_and_found(tmp_path, monkeypatch):

@@ -48,6 +48,7 @@ def test_meldebescheinigung_from_greeting_to_case_number(chat, stack):
     final = chat.say_text("Ja, absenden")
     match = CASE_NUMBER.search(final)
     assert match, final
+    assert "nicht verstanden" not in final, final
     stored = fetch_application(stack, match.group(1))
     assert stored["procedure"] == "meldebescheinigung"
     assert stored["data"]["vorname"] == "Erika"
@@ -64,6 +65,17 @@ def test_empty_name_is_reprompted_and_cancel_deletes(chat):
     assert "Vorname" in reprompt
     cancelled = chat.say_text("abbrechen")
     assert "abgebrochen" in cancelled
+
+
+def test_a_question_naming_another_procedure_is_not_answered_for_the_one_in_focus(chat):
+    chat.say_text("Ich brauche eine Meldebescheinigung")
+    messages = chat.say("Was kostet ein Reisepass?")
+    shown = "\n".join(
+        [m.get("text") or "" for m in messages]
+        + [b["title"] for m in messages for b in m.get("buttons") or []]
+    )
+    assert "Meldebescheinigung" not in shown
+    assert "Reisepass" in shown
 
 
 def test_question_in_the_middle_of_the_form_resumes_the_same_field(chat):

@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 from actions.catalogue import PROCEDURES_DIR, Catalogue, load_file
 from actions.submission.outbox import Outbox
 from portal_backend.app import create_app
+from tracker_fixtures import make_tracker, slot_events, texts  # noqa: F401 (shared helpers)
 
 FILLED = {
     "vorname": "Erika",
@@ -98,36 +99,3 @@ def closed_port_url() -> str:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     return f"http://127.0.0.1:{port}"
-
-
-def make_tracker(text: str = "", intent: str = "inform", slots=None, sender_id: str = "test"):
-    """A tracker as the action server receives it (same shape as tests/chat_actions)."""
-    from rasa_sdk import Tracker
-
-    from actions.catalogue import default_catalogue
-
-    all_slots = {"procedure": None, "awaiting": None, "application_id": None,
-                 "case_number": None, "requested_slot": None}
-    for proc in default_catalogue().with_forms():
-        for f in proc.fields:
-            all_slots[f.name] = None
-    all_slots.update(slots or {})
-    return Tracker(
-        sender_id=sender_id,
-        slots=all_slots,
-        latest_message={"text": text, "intent": {"name": intent, "confidence": 0.9},
-                        "entities": []},
-        events=[],
-        paused=False,
-        followup_action=None,
-        active_loop={},
-        latest_action_name="action_listen",
-    )
-
-
-def texts(dispatcher) -> str:
-    return "\n".join(m.get("text") or m.get("response") or "" for m in dispatcher.messages)
-
-
-def slot_events(events: list) -> dict:
-    return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
