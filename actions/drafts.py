@@ -20,17 +20,18 @@ import os
 import time
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from typing import Any, Optional
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, ActiveLoop, EventType, FollowupAction, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, create_engine, delete, insert, or_, select
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, delete, insert, or_, select
+from sqlalchemy.engine import Engine
 
+from actions import storage
 from actions.catalogue import Procedure, default_catalogue
+from actions.storage import make_engine
 from actions.turns import ends_turn
 
 logger = logging.getLogger(__name__)
@@ -49,10 +50,7 @@ drafts = Table(
 
 
 def database_url() -> str:
-    if os.environ.get("BA_DRAFTS_DATABASE_URL"):
-        return os.environ["BA_DRAFTS_DATABASE_URL"]
-    var = Path(os.environ.get("BA_VAR_DIR", Path(__file__).resolve().parent.parent / "var"))
-    return f"sqlite:///{var / 'drafts.db'}"
+    return storage.database_url("BA_DRAFTS_DATABASE_URL", "drafts.db")
 
 
 def max_age_seconds() -> float:
@@ -68,11 +66,7 @@ class Draft:
 
 class DraftStore:
     def __init__(self, url: Optional[str] = None):
-        url = url or database_url()
-        parsed = make_url(url)
-        if parsed.drivername.startswith("sqlite") and parsed.database:
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        self.engine: Engine = create_engine(url, future=True, pool_pre_ping=True)
+        self.engine: Engine = make_engine(url or database_url())
         metadata.create_all(self.engine)
 
     @staticmethod

@@ -29,10 +29,11 @@ from typing import Any, Iterable, Optional
 from urllib.parse import quote
 
 import jwt
-from sqlalchemy import Column, Float, MetaData, String, Table, Text, create_engine, delete, insert, select, update
+from sqlalchemy import Column, Float, MetaData, String, Table, Text, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from actions import signing
+from actions import signing, storage
+from actions.storage import make_engine
 
 LEVELS = ("basisregistriert", "substantiell", "hoch")
 STORK_LEVELS = {"basisregistriert": "STORK-QAA-Level-1", "substantiell": "STORK-QAA-Level-3", "hoch": "STORK-QAA-Level-4"}
@@ -172,17 +173,12 @@ outcomes = Table(
 
 
 def database_url() -> str:
-    url = os.environ.get("BA_IDENTITY_DATABASE_URL")
-    if url:
-        return url
-    var = Path(os.environ.get("BA_VAR_DIR", Path(__file__).resolve().parent.parent / "var"))
-    var.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{var / 'identity.db'}"
+    return storage.database_url("BA_IDENTITY_DATABASE_URL", "identity.db")
 
 
 @lru_cache(maxsize=8)
 def _engine_for(url: str):
-    engine = create_engine(url, future=True)
+    engine = make_engine(url)
     metadata.create_all(engine)
     return engine
 

@@ -12,7 +12,6 @@ import os
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any, Callable, Optional
 
 from sqlalchemy import (
@@ -23,23 +22,21 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
-    create_engine,
     func,
     insert,
     select,
     text,
     update,
 )
-from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.engine import URL, Engine
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.pool import StaticPool
 
+from actions.storage import make_engine, resolve_url  # noqa: F401 (make_engine: part of this module's API)
 from portal_backend.case_numbers import new_case_number
 from portal_backend.validation import Submission
 
 logger = logging.getLogger(__name__)
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "sqlite:///var/portal.db"
 STATUS_RECEIVED = "eingegangen"
 STATUS_IN_PROGRESS = "in_bearbeitung"
@@ -56,6 +53,7 @@ STATUS_LABELS = {
     STATUS_REFUSED: "abgelehnt",
     STATUS_WITHDRAWN: "zurückgezogen",
 }
+
 
 metadata = MetaData()
 
@@ -103,37 +101,6 @@ postbox_messages = Table(
 
 def database_url_from_env() -> str:
     return os.environ.get("PORTAL_DATABASE_URL") or DEFAULT_DATABASE_URL
-
-
-def resolve_url(url: str | URL) -> URL:
-    """Relative SQLite paths are relative to the repository root; their folder is created."""
-    u = make_url(url)
-    if u.drivername == "postgres":  # the spelling some platforms hand out
-        u = u.set(drivername="postgresql")
-    if u.get_backend_name() == "sqlite":
-        database = u.database
-        if database and database != ":memory:" and not database.startswith("file:"):
-            path = Path(database)
-            if not path.is_absolute():
-                path = REPO_ROOT / path
-            path.parent.mkdir(parents=True, exist_ok=True)
-            u = u.set(database=str(path))
-    return u
-
-
-def make_engine(url: str | URL) -> Engine:
-    u = resolve_url(url)
-    # hide_parameters: SQL errors and logs must never contain the applications' data.
-    kwargs: dict[str, Any] = {"future": True, "hide_parameters": True}
-    if u.get_backend_name() == "sqlite":
-        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
-        if not u.database or u.database == ":memory:":
-            kwargs["poolclass"] = StaticPool
-    elif u.get_backend_name() == "postgresql":
-        kwargs["pool_pre_ping"] = True
-        if u.get_driver_name() == "psycopg2" and "connect_timeout" not in u.query:
-            kwargs["connect_args"] = {"connect_timeout": 5}
-    return create_engine(u, **kwargs)
 
 
 def describe_url(url: str | URL) -> str:

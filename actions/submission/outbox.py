@@ -13,10 +13,8 @@ Database: ``OUTBOX_DATABASE_URL``, default SQLite ``$BA_VAR_DIR/outbox.db``.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any, Optional
 
 from sqlalchemy import (
@@ -27,16 +25,15 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
-    create_engine,
-    event,
     insert,
     or_,
     select,
     update,
 )
-from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.engine import URL, Engine
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.pool import StaticPool
+
+from actions.storage import database_url, make_engine
 
 PENDING = "pending"
 DELIVERED = "delivered"
@@ -83,38 +80,7 @@ def _utc(value: Optional[datetime]) -> Optional[datetime]:
 
 
 def default_url() -> str:
-    from_env = os.environ.get("OUTBOX_DATABASE_URL")
-    if from_env:
-        return from_env
-    var_dir = Path(os.environ.get("BA_VAR_DIR") or Path(__file__).resolve().parents[2] / "var")
-    return f"sqlite:///{var_dir / 'outbox.db'}"
-
-
-def make_engine(url: str | URL) -> Engine:
-    u = make_url(url)
-    if u.drivername == "postgres":
-        u = u.set(drivername="postgresql")
-    kwargs: dict[str, Any] = {"future": True, "hide_parameters": True}
-    if u.get_backend_name() == "sqlite":
-        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
-        if not u.database or u.database == ":memory:":
-            kwargs["poolclass"] = StaticPool
-        else:
-            Path(u.database).parent.mkdir(parents=True, exist_ok=True)
-    else:
-        kwargs["pool_pre_ping"] = True
-    engine = create_engine(u, **kwargs)
-    if u.get_backend_name() == "sqlite":
-
-        @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_connection, _record):
-            # WAL: the action server and the worker read while the other writes.
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=FULL")
-            cursor.close()
-
-    return engine
+    return database_url("OUTBOX_DATABASE_URL", "outbox.db")
 
 
 @dataclass(frozen=True)

@@ -122,7 +122,7 @@ def test_case_number_normalize(typed, expected):
 
 def test_default_database_url_is_relative_to_repo_root(monkeypatch, tmp_path):
     monkeypatch.delenv("PORTAL_DATABASE_URL", raising=False)
-    monkeypatch.setattr(db, "REPO_ROOT", tmp_path)
+    monkeypatch.setattr("actions.storage.REPO_ROOT", tmp_path)
     assert db.database_url_from_env() == "sqlite:///var/portal.db"
     resolved = db.resolve_url(db.database_url_from_env())
     assert resolved.database == str(tmp_path / "var" / "portal.db")
