@@ -49,6 +49,16 @@ def _size_text(size: int) -> str:
     return f"{max(1, round(size / 1024))} KB"
 
 
+def _accept_portal_login(conversation_id: str, token: str) -> str:
+    from actions import identity, login
+
+    try:
+        ident = identity.accept_portal_token(conversation_id, token)
+    except identity.LoginRejected as exc:
+        return exc.message
+    return login.greeting(ident)
+
+
 def _clean_metadata(data: dict) -> dict:
     raw = data.get("metadata") or data.get("customData") or {}
     if not isinstance(raw, dict):
@@ -170,7 +180,13 @@ class WebChatInput(InputChannel):
             await self.sio.leave_room(sid, old)
         await self.sio.save_session(sid, {"conversation_id": session.conversation_id})
         await self.sio.enter_room(sid, session.conversation_id)
-        await self.sio.emit("session_confirm", {"session_id": session.token}, to=sid)
+        # conversation_id lets a portal page sign a login hand-over for exactly this chat
+        # (``portal_identity``); it grants nothing by itself.
+        await self.sio.emit(
+            "session_confirm",
+            {"session_id": session.token, "conversation_id": session.conversation_id},
+            to=sid,
+        )
 
     async def _conversation_of(self, sid: str) -> str:
         conversation_id = (await self.sio.get_session(sid)).get("conversation_id")
@@ -223,6 +239,17 @@ class WebChatInput(InputChannel):
                 session = self.sessions.new()
             await self._bind(sid, session)
             await self._send_history(sid, session.conversation_id)
+
+        @sio.on("portal_identity")
+        async def portal_identity(sid: str, data: Any = None) -> None:
+            """A portal page where the citizen is logged in hands its login to the chat: a
+            token the portal signed for this conversation (actions.identity.accept_portal_token)."""
+            token = data.get("token") if isinstance(data, dict) else None
+            if not isinstance(token, str) or len(token) > 8192:
+                return
+            conversation_id = await self._conversation_of(sid)
+            text = await asyncio.to_thread(_accept_portal_login, conversation_id, token)
+            await self.sio.emit(self.bot_message_evt, {"text": text}, room=conversation_id)
 
         @sio.on(self.user_message_evt)
         async def user_uttered(sid: str, data: Any = None) -> None:

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import jwt
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from playwright.sync_api import expect
 
 from bot.settings import REPO_ROOT, Settings
@@ -42,6 +44,7 @@ class WebStack:
     demo_url: str
     redis_url: str | None
     rate_limit: int
+    portal_key: object = None  # the test portal's private key (ES256) for login hand-overs
 
     @property
     def settings(self) -> Settings:
@@ -127,9 +130,15 @@ def web_stack(tmp_path_factory):
     redis_url = f"redis://127.0.0.1:{redis_port}/0" if redis else None
     stack = Stack(settings, model, cors_origins=[settings.demo_url])
     stack.build()
+    portal_key = ec.generate_private_key(ec.SECP256R1())
+    portal_public = settings.var_dir / "portal-token.pub"
+    portal_public.write_bytes(portal_key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
     for service in stack.services:
         service.env = dict(service.env)
         service.env["WEBCHAT_RATE_LIMIT"] = f"{RATE_LIMIT}/60"
+        # The test plays the portal: it signs login hand-overs with this key.
+        service.env["BA_PORTAL_TOKEN_PUBLIC_KEY"] = str(portal_public)
         if redis_url:
             service.env["WEBCHAT_REDIS_URL"] = redis_url
     demo = _DemoServer(settings)
@@ -137,7 +146,7 @@ def web_stack(tmp_path_factory):
         stack.start(timeout=240, progress=lambda _msg: None)
         demo.start()
         assert demo.ready.wait(15), "Demo-Seite startet nicht"
-        yield WebStack(stack, settings.demo_url, redis_url, RATE_LIMIT)
+        yield WebStack(stack, settings.demo_url, redis_url, RATE_LIMIT, portal_key)
     finally:
         if demo.is_alive():
             demo.stop()

@@ -156,3 +156,44 @@ async def test_rate_limit_per_session(web_stack):
     async with Client(web_stack.rasa_url) as other:
         await other.session()
         assert any("Bürgerassistent" in t for t in await other.say("Hallo"))
+
+
+def _portal_token(key, conversation_id: str, **overrides) -> str:
+    now = int(time.time())
+    claims = {"aud": "buergerassistent-portal-identity", "cid": conversation_id, "jti": f"j-{time.time_ns()}",
+              "iat": now, "exp": now + 120, "auth_time": now - 60, "acr": "STORK-QAA-Level-3",
+              "sub": "bPK2-portal-test", "given_name": "Erika", "family_name": "Mustermann"}
+    claims.update(overrides)
+    return jwt.encode(claims, key, algorithm="ES256")
+
+
+async def test_a_portal_login_is_handed_over_once_and_only_for_its_own_conversation(web_stack):
+    async with Client(web_stack.rasa_url) as tab, Client(web_stack.rasa_url) as other:
+        await other.session()
+        # The server tells each tab its conversation id, so the portal can sign for exactly it.
+        await tab.sio.emit("session_request", {"session_id": None})
+        confirmed = await tab.next("session_confirm")
+        await tab.next("history")
+        conversation_id = confirmed["conversation_id"]
+        assert web_stack.conversation_id(confirmed["session_id"]) == conversation_id
+
+        token = _portal_token(web_stack.portal_key, conversation_id)
+        # Replayed into another conversation: refused.
+        await other.sio.emit("portal_identity", {"token": token})
+        refused = await other.next("bot_uttered")
+        assert "angemeldet als" not in refused["text"]
+
+        await tab.sio.emit("portal_identity", {"token": token})
+        greeted = await tab.next("bot_uttered")
+        assert "Sie sind angemeldet als Erika Mustermann" in greeted["text"]
+
+        # The same token again (replay) and a token signed by someone else: refused.
+        for bad in (token, _portal_token(ec_key(), conversation_id)):
+            await tab.sio.emit("portal_identity", {"token": bad})
+            assert "angemeldet als" not in (await tab.next("bot_uttered"))["text"]
+
+
+def ec_key():
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    return ec.generate_private_key(ec.SECP256R1())

@@ -1,5 +1,8 @@
 // Entry point: <script src=".../buergerassistent-chat.js" data-server="https://chat.example"></script>
-// Optional: data-socket-path (default /socket.io), data-lang (de|en), data-max-upload-mb (10).
+// Optional: data-socket-path (default /socket.io), data-lang (de|en), data-max-upload-mb (10),
+// data-portal-token-url: a URL of the portal (same site, the citizen's portal cookie) that
+// answers GET ?cid=<conversation id> with {"token": "<JWT>"} when the citizen is logged in to
+// the portal; the chat then takes over that login (no second login).
 import { ChatWidget } from "./widget.js";
 
 (function mount() {
@@ -12,6 +15,7 @@ import { ChatWidget } from "./widget.js";
     lang: data.lang === "en" ? "en" : "de",
     maxUploadMb: Number(data.maxUploadMb) || 10,
     maxChars: Number(data.maxChars) || 2000,
+    portalTokenUrl: data.portalTokenUrl || "",
   };
   const start = () => {
     if (document.getElementById("buergerassistent-chat")) return;

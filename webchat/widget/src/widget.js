@@ -59,6 +59,23 @@ function icon(doc, name) {
 }
 
 export class ChatWidget {
+  // The portal signs its login for this conversation; the server checks signature, audience,
+  // conversation and single use (actions/identity.py accept_portal_token).
+  async handOverPortalLogin(conversationId) {
+    const url = this.config.portalTokenUrl;
+    if (!url || this.portalHandedOver === conversationId) return;
+    this.portalHandedOver = conversationId;
+    try {
+      const sep = url.includes("?") ? "&" : "?";
+      const resp = await fetch(`${url}${sep}cid=${encodeURIComponent(conversationId)}`, { credentials: "include" });
+      if (!resp.ok) return; // not logged in to the portal: nothing to hand over
+      const body = await resp.json();
+      if (body && typeof body.token === "string") this.socket.emit("portal_identity", { token: body.token });
+    } catch (e) {
+      // The portal did not answer: the citizen can still log in from the chat.
+    }
+  }
+
   constructor(config) {
     this.config = config;
     this.local = storage("localStorage");
@@ -415,6 +432,7 @@ export class ChatWidget {
         this.token = token;
         if (this.local) this.local.setItem(TOKEN_KEY, token);
       }
+      if (data && data.conversation_id) this.handOverPortalLogin(data.conversation_id);
     });
     s.on("history", (data) => {
       // The server's record is complete (also what arrived while we were offline); messages
