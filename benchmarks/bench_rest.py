@@ -148,11 +148,11 @@ def start_reference(workdir: Path) -> Service:
         workdir / "rasa.log",
     )
     service.start()
-    deadline = time.monotonic() + 600
-    while not service.healthy():
-        if service.process.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"reference Rasa did not start:\n{service.log_tail()}")
-        time.sleep(0.5)
+    try:
+        service.wait_healthy(timeout=600)
+    except Exception:
+        service.stop()  # never leave a reference Rasa running behind us
+        raise
     return service
 
 

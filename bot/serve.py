@@ -26,7 +26,7 @@ def main() -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump(endpoints(settings), sort_keys=False))
     command = [
-        sys.executable, "-m", "rasa", "run", "--model", str(model), "--endpoints", str(path),
+        sys.executable, "-m", "bot.rasa_process", "run", "--model", str(model), "--endpoints", str(path),
         "--credentials", str(CREDENTIALS), "--interface", args.host, "--port", str(settings.rasa_port),
         "--enable-api", "--auth-token", settings.rasa_api_token,
     ]

@@ -134,8 +134,9 @@ class Stack:
         logs = s.var_dir / "logs"
         env = self._env()
         python = sys.executable
+        # bot.rasa_process = `rasa` with our run-time fixes (see there).
         rasa_command = [
-            python, "-m", "rasa", "run",
+            python, "-m", "bot.rasa_process", "run",
             "--model", str(self.model),
             "--endpoints", str(self._write_endpoints()),
             "--credentials", str(CREDENTIALS),
