@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import socket
 
 import pytest
 from aiohttp.test_utils import TestServer
 
 from actions.dialogue import ActionHandleAffirm, ActionShowSummary, ActionSubmitApplication
 from portal_backend.app import create_app
+
+from db_fixtures import closed_port_url
 
 from .conftest import make_tracker, slot_events, texts
 
@@ -39,13 +40,6 @@ async def backend(tmp_path, monkeypatch):
     monkeypatch.setenv("PORTAL_BACKEND_URL", str(server.make_url("")))
     yield server
     await server.close()
-
-
-def closed_port_url() -> str:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
 
 
 async def test_summary_sets_an_idempotency_key_and_asks_to_confirm(dispatcher):

@@ -19,10 +19,10 @@ from typing import Any, Optional
 
 import jsonschema
 import pytest
+from db_fixtures import postgres_schema
 import pytest_asyncio
 import yaml
 from aiohttp.test_utils import TestClient, TestServer
-from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from actions.catalogue import PROCEDURES_DIR, Catalogue, load_file, parse_procedure
@@ -58,17 +58,8 @@ def database_url(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'portal.db'}"
         return
-    base = _postgres_url_or_skip()
-    schema = f"portal_test_{uuid.uuid4().hex[:12]}"
-    # A DATABASE_URL that is set but unreachable is an error, not a reason to skip.
-    admin = create_engine(base, future=True)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    options = base.query.get("options", "")
-    yield base.update_query_dict({"options": f"{options} -csearch_path={schema}".strip()})
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    with postgres_schema(_postgres_url_or_skip(), "portal_test") as url:
+        yield url
 
 
 # --------------------------------------------------------------------------- catalogue

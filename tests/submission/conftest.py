@@ -5,17 +5,16 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import socket
 import uuid
 
 import pytest
 from aiohttp.test_utils import TestServer
-from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from actions.catalogue import PROCEDURES_DIR, Catalogue, load_file
 from actions.submission.outbox import Outbox
 from portal_backend.app import create_app
+from db_fixtures import closed_port_url, postgres_schema  # noqa: F401 (closed_port_url: used by tests)
 from tracker_fixtures import make_tracker, slot_events, texts  # noqa: F401 (shared helpers)
 
 FILLED = {
@@ -41,15 +40,8 @@ def outbox_url(request, tmp_path):
     base = make_url(url)
     if base.drivername == "postgres":
         base = base.set(drivername="postgresql")
-    schema = f"outbox_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base, future=True)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    options = base.query.get("options", "")
-    yield base.update_query_dict({"options": f"{options} -csearch_path={schema}".strip()})
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    with postgres_schema(base, "outbox_test") as schema_url:
+        yield schema_url
 
 
 @pytest.fixture
@@ -94,8 +86,3 @@ async def backend(tmp_path, monkeypatch, withdrawable_catalogue):
     await server.close()
 
 
-def closed_port_url() -> str:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}"

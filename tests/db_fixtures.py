@@ -1,0 +1,38 @@
+"""Helpers shared by the test packages (imported as ``db_fixtures``: pytest puts ``tests/`` on
+the path through ``tests/conftest.py``)."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import uuid
+from typing import Iterator
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import URL
+
+
+@contextlib.contextmanager
+def postgres_schema(base: URL, prefix: str) -> Iterator[URL]:
+    """A URL whose search path is a fresh schema, dropped afterwards: tests never share tables.
+
+    A PostgreSQL that is configured but unreachable fails here: that is an error, not a skip."""
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base, future=True)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    options = base.query.get("options", "")
+    try:
+        yield base.update_query_dict({"options": f"{options} -csearch_path={schema}".strip()})
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def closed_port_url() -> str:
+    """A local URL nobody listens on (a backend that is down)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
