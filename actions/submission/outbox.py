@@ -205,28 +205,19 @@ class Outbox:
     def mark_delivered(
         self, application_id: str, case_number: str, received_at: str, announced: bool = False
     ) -> None:
-        now = _now()
-        with self.engine.begin() as conn:
-            conn.execute(
-                update(outbox)
-                .where(outbox.c.id == application_id)
-                .where(outbox.c.state == PENDING)
-                .values(
-                    state=DELIVERED,
-                    case_number=case_number,
-                    received_at=received_at,
-                    delivered_at=now,
-                    data={},
-                    locked_until=None,
-                    last_error=None,
-                    attempts=outbox.c.attempts + 1,
-                    announced_at=now if announced else None,
-                )
-            )
+        # The data is dropped once the backend holds it: the outbox keeps no personal data longer
+        # than needed.
+        self._finish(application_id, announced, state=DELIVERED, case_number=case_number,
+                     received_at=received_at, data={}, last_error=None)
 
     def mark_rejected(
         self, application_id: str, message: str, fields: dict[str, str], announced: bool = False
     ) -> None:
+        self._finish(application_id, announced, state=REJECTED,
+                     rejection={"message": message, "fields": fields})
+
+    def _finish(self, application_id: str, announced: bool, **values: Any) -> None:
+        """End a pending entry's delivery (delivered or rejected); a finished entry stays as is."""
         now = _now()
         with self.engine.begin() as conn:
             conn.execute(
@@ -234,8 +225,7 @@ class Outbox:
                 .where(outbox.c.id == application_id)
                 .where(outbox.c.state == PENDING)
                 .values(
-                    state=REJECTED,
-                    rejection={"message": message, "fields": fields},
+                    **values,
                     delivered_at=now,
                     locked_until=None,
                     attempts=outbox.c.attempts + 1,
