@@ -57,14 +57,18 @@ class Settings:
         return f"http://{self.host}:{self.demo_port}"
 
 
+# Rasa's SQL store with reconnects and a per-conversation cache (bot/tracker_store.py).
+TRACKER_STORE_TYPE = "bot.tracker_store.CachingSQLTrackerStore"
+
+
 def tracker_store_config(url: str) -> dict:
-    """Rasa's SQL tracker store takes the URL's parts as separate keys."""
+    """The SQL tracker store takes the URL's parts as separate keys (as Rasa's own does)."""
     parsed = make_url(url)
     dialect = parsed.drivername.split("+")[0]
     if dialect == "sqlite":
-        return {"type": "SQL", "dialect": "sqlite", "db": parsed.database}
+        return {"type": TRACKER_STORE_TYPE, "dialect": "sqlite", "db": parsed.database}
     config = {
-        "type": "SQL",
+        "type": TRACKER_STORE_TYPE,
         "dialect": parsed.drivername,
         "url": parsed.host,
         "port": parsed.port,

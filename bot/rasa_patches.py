@@ -1,0 +1,168 @@
+"""Run-time fixes to Rasa 3.6 that our Rasa process applies before it starts (bot/rasa_process.py).
+
+Each replaces a Rasa function with one that gives the same results for less work; each is
+checked against Rasa's own in tests/test_rasa_patches.py. Found by profiling the Rasa process
+under `make bench` (py-spy).
+
+Rasa 3.6 validates every action server response with ``jsonschema.validate()``, which first
+checks the (large) response schema itself against the JSON Schema meta-schema — on every call.
+Profiling our stack (py-spy, one conversation) showed ~72 % of the Rasa process's time there.
+We validate with one compiled validator instead: same schema, same errors, no repeated
+meta-schema check. Even compiled, the ``oneOf`` over ~20 event schemas for each returned event
+cost 9 % of the process's time; a valid response is now checked against the one schema its
+``event`` name selects (the full schema still decides, and words the error, otherwise).
+
+Event deserialisation (``Event.resolve_by_type``) walks all ``Event`` subclasses, with an
+``inspect.isabstract`` check each, for every single event of a loaded tracker (8 % of the
+Rasa process's time). We look the name up in a table built from the same walk, and walk again
+only for a name the table does not know (a subclass imported later).
+
+Every prediction runs Rasa's graph through ``dask.get`` after recomputing the minimal schema
+for the targets (a recursive walk without memo); dask's scheduling was ~8 % of the process's
+time. We call the same nodes in dependency order, once each, with the schema walk cached.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+
+@lru_cache(maxsize=1)
+def _response_validator():
+    from jsonschema.validators import validator_for
+    from rasa.core.actions.action import RemoteAction
+
+    spec = RemoteAction.action_response_format_spec()
+    cls = validator_for(spec)
+    cls.check_schema(spec)  # once, not per response
+    return cls(spec)
+
+
+@lru_cache(maxsize=1)
+def _fast_response_check():
+    """Validators for one response without the ``oneOf`` over all event types per event.
+
+    Each event schema in the ``oneOf`` fixes ``event`` to its own constant and ``event`` is
+    required, so an event is valid exactly when the item checks and the one schema for its
+    ``event`` name accept it. Returns None if Rasa's schema ever stops having that shape.
+    """
+    from jsonschema.validators import validator_for
+    from rasa.core.actions.action import RemoteAction
+
+    spec = RemoteAction.action_response_format_spec()
+    items = spec["properties"]["events"]["items"]
+    branches = items.get("oneOf") or []
+    names = [branch.get("properties", {}).get("event", {}).get("const") for branch in branches]
+    if not names or None in names or len(set(names)) != len(names) or "event" not in items.get("required", []):
+        return None
+    cls = validator_for(spec)
+    outer = cls(dict(spec, properties=dict(spec["properties"], events={"type": "array"})))
+    item = cls({key: value for key, value in items.items() if key != "oneOf"})
+    return outer, item, {name: cls(branch) for name, branch in zip(names, branches)}
+
+
+def _is_valid_fast(result) -> bool:
+    check = _fast_response_check()
+    if check is None or not isinstance(result, dict):
+        return False
+    outer, item, by_event = check
+    if not outer.is_valid(result):
+        return False
+    for event in result.get("events") or []:
+        if not item.is_valid(event):
+            return False
+        branch = by_event.get(event.get("event"))
+        if branch is None or not branch.is_valid(event):
+            return False
+    return True
+
+
+def _validate_action_result(self, result) -> bool:
+    from jsonschema import ValidationError
+    from jsonschema.exceptions import best_match
+    from rasa.shared.constants import DOCS_BASE_URL
+
+    if _is_valid_fast(result):
+        return True
+    # Invalid (or unusual): the full schema decides, and gives Rasa's error message.
+    error = best_match(_response_validator().iter_errors(result))
+    if error is None:
+        return True
+    assert isinstance(error, ValidationError)
+    error.message += (
+        ". Failed to validate Action server response from API, make sure your response from "
+        f"the Action endpoint is valid. For more information about the format visit "
+        f"{DOCS_BASE_URL}/custom-actions"
+    )
+    raise error
+
+
+_EVENT_TYPES: dict = {}
+
+
+def _resolve_event_type(type_name, default=None):
+    from rasa.shared.core.events import Event
+    from rasa.shared.utils.common import all_subclasses
+
+    cls = _EVENT_TYPES.get(type_name)
+    if cls is None:
+        for subclass in all_subclasses(Event):  # same order as Rasa: the first match wins
+            _EVENT_TYPES.setdefault(subclass.type_name, subclass)
+        cls = _EVENT_TYPES.get(type_name)
+    if cls is not None:
+        return cls
+    if type_name == "topic":
+        return None  # Rasa keeps this for old TopicSet events
+    if default is not None:
+        return default
+    raise ValueError(f"Unknown event name '{type_name}'.")
+
+
+def _run_graph(self, inputs=None, targets=None):
+    """``DaskGraphRunner.run`` without dask: each needed node once, dependencies first."""
+    from rasa.engine.exceptions import GraphRunError
+
+    run_targets = list(targets) if targets else self._graph_schema.target_names
+    needs = _needs_of_targets(self, tuple(run_targets))
+    inputs = inputs or {}
+    for input_name, input_value in inputs.items():
+        if isinstance(input_value, str) and input_value in needs:
+            raise GraphRunError(
+                f"Input value '{input_value}' clashes with a node name. Make sure "
+                f"that none of the input names passed to the `run` method are the "
+                f"same as node names in the graph schema."
+            )
+    results: dict = {}
+
+    def value(name):
+        if name in results:
+            return results[name]
+        if name in inputs:
+            result = (name, inputs[name])
+        elif name in needs:
+            result = self._instantiated_nodes[name](*(value(dep) for dep in needs[name]))
+        else:
+            result = name  # dask passes an unknown key as its name; GraphNode warns about it
+        results[name] = result
+        return result
+
+    return dict(value(target) for target in run_targets)  # as Rasa: node name -> output
+
+
+def _needs_of_targets(runner, targets: tuple) -> dict:
+    """Node name -> names it needs, for the nodes the targets depend on (cached per runner)."""
+    cache = runner.__dict__.setdefault("_ba_needs", {})
+    if targets not in cache:
+        schema = runner._graph_schema.minimal_graph_schema(list(targets))
+        cache[targets] = {name: list(node.needs.values()) for name, node in schema.nodes.items()}
+    return cache[targets]
+
+
+def apply_patches() -> None:
+    from rasa.core.actions.action import RemoteAction
+    from rasa.engine.runner.dask import DaskGraphRunner
+    from rasa.shared.core.events import Event
+
+    RemoteAction._validate_action_result = _validate_action_result
+    Event.resolve_by_type = staticmethod(_resolve_event_type)
+    DaskGraphRunner.run = _run_graph

@@ -1,0 +1,156 @@
+"""The caching SQL tracker store (bot/tracker_store.py) on SQLite and, when DATABASE_URL is set as
+in CI, on PostgreSQL: it returns what is in the database, whoever wrote it; it hands out its own
+tracker again only while the database still holds exactly what it wrote; it reconnects after
+the database dropped its connections; and it gives up with a clear error when the database is
+down at start-up instead of retrying forever."""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+
+import pytest
+import sqlalchemy as sa
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+from sqlalchemy.engine import make_url
+
+from bot.tracker_store import CachingSQLTrackerStore
+from db_fixtures import postgres_schema
+
+DOMAIN = Domain.from_dict({"intents": ["greet"], "slots": {"plz": {"type": "text", "mappings": []}}})
+
+
+def _store_kwargs(url) -> dict:
+    url = make_url(url)
+    if url.get_backend_name() == "sqlite":
+        return {"dialect": "sqlite", "db": url.database}
+    return {"dialect": url.drivername, "host": url.host, "port": url.port, "db": url.database,
+            "username": url.username, "password": url.password, "query": dict(url.query)}
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_kwargs(request, tmp_path):
+    if request.param == "sqlite":
+        yield _store_kwargs(f"sqlite:///{tmp_path / 'tracker.db'}")
+        return
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        pytest.skip("PostgreSQL variant skipped: DATABASE_URL is not set")
+    with postgres_schema(make_url(url), "tracker") as schema_url:
+        yield _store_kwargs(schema_url)
+
+
+def turn(tracker: DialogueStateTracker, text: str, answer: str) -> None:
+    tracker.update(UserUttered(text, {"name": "greet", "confidence": 1.0}))
+    tracker.update(SlotSet("plz", text))
+    tracker.update(BotUttered(answer))
+    tracker.update(ActionExecuted("action_listen"))
+
+
+def texts(tracker) -> list[str]:
+    return [e.text for e in tracker.events if isinstance(e, (UserUttered, BotUttered))]
+
+
+async def test_saved_tracker_comes_back_and_rasa_reads_the_same_rows(store_kwargs):
+    store = CachingSQLTrackerStore(DOMAIN, **store_kwargs)
+    tracker = DialogueStateTracker("erika", DOMAIN.slots)
+    turn(tracker, "80331", "Danke.")
+    await store.save(tracker)
+
+    again = await store.retrieve("erika")
+    assert again is tracker  # served from the cache: the database still holds what we wrote
+    turn(again, "80333", "Geändert.")
+    await store.save(again)
+
+    # Rasa's own SQL store, reading the same table, sees every event once and in order.
+    rasa_store = SQLTrackerStore(DOMAIN, **store_kwargs)
+    from_rasa = await rasa_store.retrieve("erika")
+    assert texts(from_rasa) == ["80331", "Danke.", "80333", "Geändert."]
+    assert from_rasa.get_slot("plz") == "80333"
+    assert await store.retrieve("nobody") is None
+
+
+async def test_another_replica_writing_invalidates_the_cache(store_kwargs):
+    ours = CachingSQLTrackerStore(DOMAIN, **store_kwargs)
+    other = CachingSQLTrackerStore(DOMAIN, **store_kwargs)
+    tracker = DialogueStateTracker("max", DOMAIN.slots)
+    turn(tracker, "80331", "Danke.")
+    await ours.save(tracker)
+
+    theirs = await other.retrieve("max")
+    assert theirs is not tracker
+    turn(theirs, "80999", "Von der anderen Instanz.")
+    await other.save(theirs)
+
+    fresh = await ours.retrieve("max")
+    assert fresh is not tracker
+    assert texts(fresh) == ["80331", "Danke.", "80999", "Von der anderen Instanz."]
+    turn(fresh, "80335", "Weiter hier.")
+    await ours.save(fresh)
+    assert texts(await other.retrieve("max"))[-2:] == ["80335", "Weiter hier."]
+
+
+async def test_a_turn_that_failed_before_saving_is_not_served(store_kwargs):
+    store = CachingSQLTrackerStore(DOMAIN, **store_kwargs)
+    tracker = DialogueStateTracker("anna", DOMAIN.slots)
+    turn(tracker, "80331", "Danke.")
+    await store.save(tracker)
+    turn(tracker, "ungespeichert", "Nie gespeichert.")  # the turn crashed before save()
+
+    fresh = await store.retrieve("anna")
+    assert fresh is not tracker
+    assert texts(fresh) == ["80331", "Danke."]
+
+
+async def test_deleted_conversation_is_gone(store_kwargs):
+    store = CachingSQLTrackerStore(DOMAIN, **store_kwargs)
+    tracker = DialogueStateTracker("loeschen", DOMAIN.slots)
+    turn(tracker, "80331", "Danke.")
+    await store.save(tracker)
+    with store.engine.begin() as conn:  # e.g. a deletion request handled by another process
+        conn.execute(sa.text("DELETE FROM events WHERE sender_id = 'loeschen'"))
+    assert await store.retrieve("loeschen") is None
+
+
+async def test_cache_holds_at_most_its_size(store_kwargs):
+    store = CachingSQLTrackerStore(DOMAIN, cache_size=2, **store_kwargs)
+    for name in ("a", "b", "c"):
+        tracker = DialogueStateTracker(name, DOMAIN.slots)
+        turn(tracker, "80331", "Danke.")
+        await store.save(tracker)
+    assert len(store.cache) == 2
+    assert texts(await store.retrieve("a")) == ["80331", "Danke."]  # from the database
+
+
+async def test_reconnects_after_postgresql_dropped_its_connections():
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        pytest.skip("needs PostgreSQL: DATABASE_URL is not set")
+    with postgres_schema(make_url(url), "tracker") as schema_url:
+        name = f"ba-test-{uuid.uuid4().hex[:8]}"
+        store = CachingSQLTrackerStore(
+            DOMAIN, **_store_kwargs(schema_url.update_query_dict({"application_name": name}))
+        )
+        tracker = DialogueStateTracker("neustart", DOMAIN.slots)
+        turn(tracker, "80331", "Danke.")
+        await store.save(tracker)
+        # What a database restart does to the pool: every connection of ours is closed.
+        admin = sa.create_engine(make_url(url), future=True)
+        with admin.begin() as conn:
+            conn.execute(sa.text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = :name"
+            ), {"name": name})
+        admin.dispose()
+        assert texts(await store.retrieve("neustart")) == ["80331", "Danke."]
+
+
+def test_database_down_at_start_gives_up_with_a_clear_error():
+    started = time.monotonic()
+    with pytest.raises(RuntimeError, match="not reachable after 1 s"):
+        CachingSQLTrackerStore(DOMAIN, dialect="postgresql", host="127.0.0.1", port=1, db="x",
+                               username="x", connect_timeout=1)
+    assert time.monotonic() - started < 10
