@@ -174,26 +174,42 @@ class CachingSQLTrackerStore(SQLTrackerStore):
             else:
                 stored = self._event_query(session, sender_id, fetch_events_from_all_sessions=False).count()
             rows = [self._row(sender_id, event) for event in itertools.islice(tracker.events, stored, None)]
-            session.add_all(rows)
-            session.flush()  # assigns the ids; read them before commit expires the rows
+            last_id = self._insert(session, rows)
             if known is None:
                 fingerprint = self._fingerprint(session, sender_id)
             elif rows:
                 count, _, latest = known.fingerprint
-                timestamps = [t for t in (latest, *(r.timestamp for r in rows)) if t is not None]
-                fingerprint = (count + len(rows), rows[-1].id, max(timestamps, default=None))
+                timestamps = [t for t in (latest, *(r["timestamp"] for r in rows)) if t is not None]
+                fingerprint = (count + len(rows), last_id, max(timestamps, default=None))
             else:
                 fingerprint = known.fingerprint
             session.commit()
         self.cache.put(sender_id, _Entry(tracker, len(tracker.events), fingerprint))
 
-    def _row(self, sender_id: str, event: Any) -> Any:
+    def _insert(self, session: sa.orm.Session, rows: list[dict]) -> Optional[int]:
+        """Insert the rows in one statement (the ORM's unit of work cost more than the insert);
+        returns the id of the last one, which is the conversation's highest."""
+        if not rows:
+            return None
+        table = self.SQLEvent.__table__
+        dialect = self.engine.dialect.name
+        if dialect == "postgresql":
+            return max(session.execute(sa.insert(table).values(rows).returning(table.c.id)).scalars())
+        if dialect == "sqlite":  # rowids of one INSERT are ascending; lastrowid is the last one
+            return session.execute(sa.insert(table).values(rows)).lastrowid
+        objects = [self.SQLEvent(**row) for row in rows]
+        session.add_all(objects)
+        session.flush()
+        return objects[-1].id
+
+    @staticmethod
+    def _row(sender_id: str, event: Any) -> dict:
         data = event.as_dict()
-        return self.SQLEvent(
-            sender_id=sender_id,
-            type_name=event.type_name,
-            timestamp=data.get("timestamp"),
-            intent_name=data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
-            action_name=data.get("name"),
-            data=json.dumps(data),
-        )
+        return {
+            "sender_id": sender_id,
+            "type_name": event.type_name,
+            "timestamp": data.get("timestamp"),
+            "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+            "action_name": data.get("name"),
+            "data": json.dumps(data),
+        }

@@ -141,3 +141,123 @@ def test_missing_input_fails_as_with_dask(tmp_path):
     with pytest.raises(GraphRunError) as ours:
         _run_graph(graph, inputs={}, targets=["y"])
     assert str(ours.value) == str(with_dask.value)
+
+
+# ---------------------------------------------------------------- rule matching stops early
+
+def _random_state(rng, start=False):
+    state = {}
+    if not start:
+        state["prev_action"] = rng.choice([{"action_name": name} for name in
+                                           ("action_listen", "utter_greet", "a_form", "should_not_be_set")]
+                                          + [{"action_text": "Hallo"}])
+    if rng.random() < 0.7:
+        state["user"] = {"intent": rng.choice(["greet", "inform", "stop"])}
+    if rng.random() < 0.4:
+        state["active_loop"] = {"name": rng.choice(["a_form", "should_not_be_set"])}
+    if rng.random() < 0.3:
+        state["slots"] = {"plz": rng.choice([(1.0,), "should_not_be_set"])}
+    return state
+
+
+def test_rule_keys_match_as_in_rasa():
+    import json
+    import random
+
+    from rasa.core.policies.rule_policy import RulePolicy
+
+    from bot.rasa_patches import _possible_rule_keys
+
+    rng = random.Random(7)
+    policy = RulePolicy.__new__(RulePolicy)  # the two methods used need no trained policy
+    for _ in range(300):
+        lookup = {}
+        for _ in range(rng.randint(0, 30)):
+            length = rng.randint(1, 4)
+            rule = [_random_state(rng, start=(i == 0 and rng.random() < 0.2)) for i in range(length)]
+            lookup[json.dumps(rule)] = "utter_x"
+        states = [_random_state(rng, start=(i == 0)) for i in range(rng.randint(1, 12))]
+        assert _possible_rule_keys(policy, lookup, states) == RulePolicy._get_possible_keys(policy, lookup, states)
+
+
+# ---------------------------------------------------------------- conversation states remembered
+
+def test_past_states_as_in_rasa_while_the_conversation_grows(monkeypatch):
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import (ActionExecuted, ActiveLoop, SessionStarted, SlotSet,
+                                         UserUttered)
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    import bot.rasa_patches as patches
+    from bot.training import DOMAIN
+
+    original = DialogueStateTracker.past_states
+    monkeypatch.setattr(patches, "_ORIGINAL_PAST_STATES", original)
+    domain = Domain.load(str(DOMAIN))
+    tracker = DialogueStateTracker("states", domain.slots)
+    events = [
+        ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen"),
+        UserUttered("Hallo", {"name": "greet", "confidence": 1.0}), ActionExecuted("utter_greet"),
+        ActionExecuted("action_listen"),
+        UserUttered("Meldebescheinigung", {"name": "request_procedure", "confidence": 0.9}),
+        ActionExecuted("meldebescheinigung_form"), ActiveLoop("meldebescheinigung_form"),
+        SlotSet("requested_slot", "vorname"), ActionExecuted("action_listen"),
+        UserUttered("Erika", {"name": "inform", "confidence": 0.8}), SlotSet("vorname", "Erika"),
+        ActionExecuted("meldebescheinigung_form"), SlotSet("requested_slot", "nachname"),
+        ActiveLoop(None), ActionExecuted("action_listen"),
+    ]
+    rule_only = {"slots": ["requested_slot"], "loops": ["meldebescheinigung_form"]}
+    for event in events:
+        tracker.update(event, domain)
+        for kwargs in ({}, {"ignore_rule_only_turns": True, "rule_only_data": rule_only},
+                       {"omit_unset_slots": True}):
+            expected = original(tracker, domain, **kwargs)
+            first = patches._past_states(tracker, domain, **kwargs)
+            assert first == expected
+            for state in first:  # Rasa's featurizer edits the states it gets
+                state.pop("user", None)
+            assert patches._past_states(tracker, domain, **kwargs) == expected
+
+
+# ---------------------------------------------------------------- sparse features side by side
+
+@pytest.mark.parametrize("seed", range(20))
+def test_sparse_features_join_as_with_hstack(seed, monkeypatch):
+    import numpy as np
+    import scipy.sparse
+    from rasa.shared.nlu.training_data.features import Features
+
+    import bot.rasa_patches as patches
+
+    monkeypatch.setattr(patches, "_ORIGINAL_COMBINE_SPARSE", Features._combine_sparse_features)
+    rng = np.random.default_rng(seed)
+    rows = int(rng.integers(1, 6))
+    dtypes = [np.float64, np.int64, np.float32, np.int32]
+
+    def matrix():
+        dense = rng.integers(0, 3, size=(rows, int(rng.integers(1, 9)))) * (rng.random((rows, 1)) > 0.2)
+        return scipy.sparse.coo_matrix(dense.astype(dtypes[int(rng.integers(0, 4))]))
+
+    left, right = matrix(), matrix()
+    expected = Features(left, "sentence", "text", "a")
+    Features._combine_sparse_features(expected, Features(right, "sentence", "text", "b"))
+    ours = Features(left, "sentence", "text", "a")
+    patches._combine_sparse(ours, Features(right, "sentence", "text", "b"))
+    assert scipy.sparse.isspmatrix_coo(ours.features)
+    assert ours.features.shape == expected.features.shape
+    assert ours.features.dtype == expected.features.dtype
+    assert np.array_equal(ours.features.toarray(), expected.features.toarray())
+    assert np.array_equal(ours.features.row, expected.features.row)
+    assert np.array_equal(ours.features.col, expected.features.col)
+
+
+def test_sparse_features_of_different_length_are_refused_as_by_rasa(monkeypatch):
+    import scipy.sparse
+    from rasa.shared.nlu.training_data.features import Features
+
+    import bot.rasa_patches as patches
+
+    monkeypatch.setattr(patches, "_ORIGINAL_COMBINE_SPARSE", Features._combine_sparse_features)
+    one = Features(scipy.sparse.coo_matrix((2, 3)), "sequence", "text", "a")
+    with pytest.raises(ValueError, match="sequence dimensions do not match"):
+        patches._combine_sparse(one, Features(scipy.sparse.coo_matrix((3, 3)), "sequence", "text", "b"))
