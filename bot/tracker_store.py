@@ -35,6 +35,7 @@ from typing import Any, Optional
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore, TrackerStore, create_engine_kwargs, validate_port
+from rasa.shared.core.events import SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
@@ -184,7 +185,12 @@ class CachingSQLTrackerStore(SQLTrackerStore):
             else:
                 fingerprint = known.fingerprint
             session.commit()
-        self.cache.put(sender_id, _Entry(tracker, len(tracker.events), fingerprint))
+        if stored and any(row["type_name"] == SessionStarted.type_name for row in rows):
+            # A new session began in this object, which still holds the old one; read from the
+            # database, Rasa hands out the new session only. Keep it that way.
+            self.cache.discard(sender_id)
+        else:
+            self.cache.put(sender_id, _Entry(tracker, len(tracker.events), fingerprint))
 
     def _insert(self, session: sa.orm.Session, rows: list[dict]) -> Optional[int]:
         """Insert the rows in one statement (the ORM's unit of work cost more than the insert);

@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
+from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.engine import make_url
 
@@ -114,6 +114,23 @@ async def test_deleted_conversation_is_gone(store_kwargs):
     with store.engine.begin() as conn:  # e.g. a deletion request handled by another process
         conn.execute(sa.text("DELETE FROM events WHERE sender_id = 'loeschen'"))
     assert await store.retrieve("loeschen") is None
+
+
+async def test_a_new_session_is_read_as_rasa_reads_it(store_kwargs):
+    store = CachingSQLTrackerStore(DOMAIN, **store_kwargs)
+    tracker = DialogueStateTracker("sitzung", DOMAIN.slots)
+    turn(tracker, "80331", "Alte Sitzung.")
+    await store.save(tracker)
+    tracker.update(ActionExecuted("action_session_start"))
+    tracker.update(SessionStarted())
+    tracker.update(ActionExecuted("action_listen"))
+    turn(tracker, "80333", "Neue Sitzung.")
+    await store.save(tracker)
+
+    fresh = await store.retrieve("sitzung")
+    assert fresh is not tracker
+    assert texts(fresh) == ["80333", "Neue Sitzung."]
+    assert texts(fresh) == texts(await SQLTrackerStore(DOMAIN, **store_kwargs).retrieve("sitzung"))
 
 
 async def test_cache_holds_at_most_its_size(store_kwargs):
