@@ -192,6 +192,13 @@ class CachingSQLTrackerStore(SQLTrackerStore):
         else:
             self.cache.put(sender_id, _Entry(tracker, len(tracker.events), fingerprint))
 
+    def delete(self, sender_id: str) -> None:
+        """Remove the conversation: its rows and the tracker kept in memory (personal data)."""
+        self.cache.discard(sender_id)
+        with self.session_scope() as session:
+            session.execute(sa.delete(self.SQLEvent.__table__).where(self.SQLEvent.sender_id == sender_id))
+            session.commit()
+
     def _insert(self, session: sa.orm.Session, rows: list[dict]) -> Optional[int]:
         """Insert the rows in one statement (the ORM's unit of work cost more than the insert);
         returns the id of the last one, which is the conversation's highest."""

@@ -106,6 +106,16 @@ async def test_a_turn_that_failed_before_saving_is_not_served(store_kwargs):
     assert texts(fresh) == ["80331", "Danke."]
 
 
+async def test_delete_removes_rows_and_the_kept_tracker(store_kwargs):
+    store = CachingSQLTrackerStore(DOMAIN, **store_kwargs)
+    tracker = DialogueStateTracker("weg", DOMAIN.slots)
+    turn(tracker, "80331", "Danke.")
+    await store.save(tracker)
+    store.delete("weg")
+    assert len(store.cache) == 0
+    assert await store.retrieve("weg") is None
+
+
 async def test_deleted_conversation_is_gone(store_kwargs):
     store = CachingSQLTrackerStore(DOMAIN, **store_kwargs)
     tracker = DialogueStateTracker("loeschen", DOMAIN.slots)

@@ -12,6 +12,7 @@ import logging
 from typing import Any, Optional
 
 from rasa.shared.core.events import BotUttered, Restarted, SessionStarted, UserUttered
+from bot.tracker_store import CachingSQLTrackerStore
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +86,9 @@ async def delete_conversation(agent, conversation_id: str) -> None:
     async with agent.lock_store.lock(conversation_id):
         store = _innermost(agent.tracker_store)
         kind = type(store).__name__
-        if kind == "SQLTrackerStore":
+        if isinstance(store, CachingSQLTrackerStore):
+            store.delete(conversation_id)  # rows and the tracker kept in memory
+        elif kind == "SQLTrackerStore":
             from sqlalchemy import delete
 
             with store.session_scope() as session:
