@@ -21,9 +21,8 @@ Every prediction runs Rasa's graph through ``dask.get`` after recomputing the mi
 for the targets (a recursive walk without memo); dask's scheduling was ~8 % of the process's
 time. We call the same nodes in dependency order, once each, with the schema walk cached.
 
-RulePolicy matched every rule against every turn of the conversation on each prediction, and
-each policy recomputed the states of the whole conversation (see ``_possible_rule_keys`` and
-``_past_states``).
+RulePolicy matched every rule against every turn of the conversation on each prediction (see
+``_possible_rule_keys``).
 """
 
 from __future__ import annotations
@@ -106,7 +105,6 @@ _EVENT_TYPES: dict = {}
 
 def _resolve_event_type(type_name, default=None):
     from rasa.shared.core.events import Event
-    from rasa.shared.core.trackers import DialogueStateTracker
     from rasa.shared.utils.common import all_subclasses
 
     cls = _EVENT_TYPES.get(type_name)
@@ -204,33 +202,6 @@ def _possible_rule_keys(self, lookup, states):
     return possible_keys
 
 
-_ORIGINAL_PAST_STATES = None
-
-
-def _past_states(self, domain, omit_unset_slots=False, ignore_rule_only_turns=False, rule_only_data=None):
-    """``DialogueStateTracker.past_states``, remembered on the tracker until it changes.
-
-    Each prediction asks for the states of the whole conversation several times (RulePolicy
-    twice, MemoizationPolicy once), and each time Rasa replays every event (11 %). States depend
-    only on the events and the domain; the answer is reused while the tracker has the same
-    number of events and the same last event object, and callers get their own copy (Rasa's
-    featurizer edits states in place).
-    """
-    import json as _json
-
-    events = self.events
-    last = events[-1] if events else None
-    key = (omit_unset_slots, ignore_rule_only_turns, _json.dumps(rule_only_data, sort_keys=True, default=str))
-    memo = self.__dict__.setdefault("_ba_states", {})
-    hit = memo.get(key)
-    if hit is not None and hit[0] is domain and hit[1] == len(events) and hit[2] is last:
-        states = hit[3]
-    else:
-        states = _ORIGINAL_PAST_STATES(self, domain, omit_unset_slots, ignore_rule_only_turns, rule_only_data)
-        memo[key] = (domain, len(events), last, states)
-    return [{part: dict(values) for part, values in state.items()} for state in states]
-
-
 _ORIGINAL_COMBINE_SPARSE = None
 
 
@@ -257,21 +228,17 @@ def _combine_sparse(self, additional_features) -> None:
 
 
 def apply_patches() -> None:
-    global _ORIGINAL_PAST_STATES, _ORIGINAL_COMBINE_SPARSE
+    global _ORIGINAL_COMBINE_SPARSE
     from rasa.core.actions.action import RemoteAction
     from rasa.core.policies.rule_policy import RulePolicy
     from rasa.engine.runner.dask import DaskGraphRunner
     from rasa.shared.core.events import Event
-    from rasa.shared.core.trackers import DialogueStateTracker
     from rasa.shared.nlu.training_data.features import Features
 
     RemoteAction._validate_action_result = _validate_action_result
     Event.resolve_by_type = staticmethod(_resolve_event_type)
     DaskGraphRunner.run = _run_graph
     RulePolicy._get_possible_keys = _possible_rule_keys
-    if _ORIGINAL_PAST_STATES is None:
-        _ORIGINAL_PAST_STATES = DialogueStateTracker.past_states
-        DialogueStateTracker.past_states = _past_states
     if _ORIGINAL_COMBINE_SPARSE is None:
         _ORIGINAL_COMBINE_SPARSE = Features._combine_sparse_features
         Features._combine_sparse_features = _combine_sparse

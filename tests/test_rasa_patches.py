@@ -180,45 +180,6 @@ def test_rule_keys_match_as_in_rasa():
         assert _possible_rule_keys(policy, lookup, states) == RulePolicy._get_possible_keys(policy, lookup, states)
 
 
-# ---------------------------------------------------------------- conversation states remembered
-
-def test_past_states_as_in_rasa_while_the_conversation_grows(monkeypatch):
-    from rasa.shared.core.domain import Domain
-    from rasa.shared.core.events import (ActionExecuted, ActiveLoop, SessionStarted, SlotSet,
-                                         UserUttered)
-    from rasa.shared.core.trackers import DialogueStateTracker
-
-    import bot.rasa_patches as patches
-    from bot.training import DOMAIN
-
-    original = DialogueStateTracker.past_states
-    monkeypatch.setattr(patches, "_ORIGINAL_PAST_STATES", original)
-    domain = Domain.load(str(DOMAIN))
-    tracker = DialogueStateTracker("states", domain.slots)
-    events = [
-        ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen"),
-        UserUttered("Hallo", {"name": "greet", "confidence": 1.0}), ActionExecuted("utter_greet"),
-        ActionExecuted("action_listen"),
-        UserUttered("Meldebescheinigung", {"name": "request_procedure", "confidence": 0.9}),
-        ActionExecuted("meldebescheinigung_form"), ActiveLoop("meldebescheinigung_form"),
-        SlotSet("requested_slot", "vorname"), ActionExecuted("action_listen"),
-        UserUttered("Erika", {"name": "inform", "confidence": 0.8}), SlotSet("vorname", "Erika"),
-        ActionExecuted("meldebescheinigung_form"), SlotSet("requested_slot", "nachname"),
-        ActiveLoop(None), ActionExecuted("action_listen"),
-    ]
-    rule_only = {"slots": ["requested_slot"], "loops": ["meldebescheinigung_form"]}
-    for event in events:
-        tracker.update(event, domain)
-        for kwargs in ({}, {"ignore_rule_only_turns": True, "rule_only_data": rule_only},
-                       {"omit_unset_slots": True}):
-            expected = original(tracker, domain, **kwargs)
-            first = patches._past_states(tracker, domain, **kwargs)
-            assert first == expected
-            for state in first:  # Rasa's featurizer edits the states it gets
-                state.pop("user", None)
-            assert patches._past_states(tracker, domain, **kwargs) == expected
-
-
 # ---------------------------------------------------------------- sparse features side by side
 
 @pytest.mark.parametrize("seed", range(20))
