@@ -45,6 +45,7 @@ Fingerprint = tuple[int, Optional[int], Optional[float]]
 
 
 _FINGERPRINT = sa.text("SELECT count(id), max(id), max(timestamp) FROM events WHERE sender_id = :sender_id")
+_LAST_ID = sa.text("SELECT max(id) FROM events WHERE sender_id = :sender_id")
 
 
 @dataclass
@@ -127,6 +128,7 @@ class CachingSQLTrackerStore(SQLTrackerStore):
         self.sessionmaker = sa.orm.sessionmaker(bind=self.engine, future=True)
         size = cache_size if cache_size is not None else int(os.environ.get("BA_TRACKER_CACHE_SIZE", "500"))
         self.cache = TrackerCache(size)
+        self._insert_statement = sa.insert(self.SQLEvent.__table__)
         TrackerStore.__init__(self, domain, event_broker, **kwargs)
 
     def _connect(self, timeout: float, login_db: Optional[str], db: str, url: Any) -> None:
@@ -175,7 +177,7 @@ class CachingSQLTrackerStore(SQLTrackerStore):
             else:
                 stored = self._event_query(session, sender_id, fetch_events_from_all_sessions=False).count()
             rows = [self._row(sender_id, event) for event in itertools.islice(tracker.events, stored, None)]
-            last_id = self._insert(session, rows)
+            last_id = self._insert(session, sender_id, rows)
             if known is None:
                 fingerprint = self._fingerprint(session, sender_id)
             elif rows:
@@ -199,21 +201,16 @@ class CachingSQLTrackerStore(SQLTrackerStore):
             session.execute(sa.delete(self.SQLEvent.__table__).where(self.SQLEvent.sender_id == sender_id))
             session.commit()
 
-    def _insert(self, session: sa.orm.Session, rows: list[dict]) -> Optional[int]:
-        """Insert the rows in one statement (the ORM's unit of work cost more than the insert);
-        returns the id of the last one, which is the conversation's highest."""
+    def _insert(self, session: sa.orm.Session, sender_id: str, rows: list[dict]) -> Optional[int]:
+        """Insert the rows with one prepared statement (the ORM's unit of work, or a multi-row
+        INSERT compiled anew for each number of rows, cost more than the insert itself); returns
+        the conversation's highest id."""
         if not rows:
             return None
-        table = self.SQLEvent.__table__
-        dialect = self.engine.dialect.name
-        if dialect == "postgresql":
-            return max(session.execute(sa.insert(table).values(rows).returning(table.c.id)).scalars())
-        if dialect == "sqlite":  # rowids of one INSERT are ascending; lastrowid is the last one
-            return session.execute(sa.insert(table).values(rows)).lastrowid
-        objects = [self.SQLEvent(**row) for row in rows]
-        session.add_all(objects)
-        session.flush()
-        return objects[-1].id
+        session.execute(self._insert_statement, rows)
+        # Inside our transaction. Should another writer have added rows meanwhile (no shared
+        # lock store), the count in our fingerprint misses them and the cache is not used.
+        return session.execute(_LAST_ID, {"sender_id": sender_id}).scalar_one()
 
     @staticmethod
     def _row(sender_id: str, event: Any) -> dict:

@@ -222,3 +222,46 @@ def test_sparse_features_of_different_length_are_refused_as_by_rasa(monkeypatch)
     one = Features(scipy.sparse.coo_matrix((2, 3)), "sequence", "text", "a")
     with pytest.raises(ValueError, match="sequence dimensions do not match"):
         patches._combine_sparse(one, Features(scipy.sparse.coo_matrix((3, 3)), "sequence", "text", "b"))
+
+
+# ---------------------------------------------------------------- kept-alive action server session
+
+async def test_action_calls_share_one_connection_and_survive_a_server_restart(monkeypatch):
+    from aiohttp import web
+    from aiohttp.test_utils import TestServer
+    from rasa.utils.endpoints import EndpointConfig
+
+    from bot.rasa_patches import _kept_alive_session
+
+    monkeypatch.setattr(EndpointConfig, "session", _kept_alive_session)
+    peers, tokens = [], []
+
+    async def webhook(request):
+        peers.append(request.transport.get_extra_info("peername")[1])
+        tokens.append(request.query.get("token"))
+        return web.json_response({"events": [], "responses": []})
+
+    def app():
+        application = web.Application()
+        application.router.add_post("/webhook", webhook)
+        return application
+
+    server = TestServer(app(), host="127.0.0.1")
+    await server.start_server()
+    endpoint = EndpointConfig(url=f"http://127.0.0.1:{server.port}/webhook", token="geheim")
+    for _ in range(3):
+        assert await endpoint.request(json={"next_action": "x"}, method="post") == {"events": [], "responses": []}
+    assert len(set(peers)) == 1  # one TCP connection for three calls (Rasa opened three)
+    assert tokens == ["geheim"] * 3
+
+    port = server.port
+    await server.close()  # the action server restarts
+    server = TestServer(app(), host="127.0.0.1", port=port)
+    await server.start_server()
+    try:
+        assert await endpoint.request(json={"next_action": "x"}, method="post") == {"events": [], "responses": []}
+        assert len(set(peers)) == 2
+    finally:
+        await server.close()
+        session = endpoint.__dict__["_ba_session"][1]
+        await session.close()
