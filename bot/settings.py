@@ -96,7 +96,9 @@ def lock_store_config(url: Optional[str]) -> dict:
 
 def endpoints(settings: Settings) -> dict:
     return {
-        "action_endpoint": {"url": settings.action_url},
+        # Our actions never read the domain (forms come from the catalogue); without this Rasa
+        # sends the whole domain, serialised anew, with every action call.
+        "action_endpoint": {"url": settings.action_url, "enable_selective_domain": True},
         "tracker_store": tracker_store_config(settings.tracker_store_url),
         "lock_store": lock_store_config(settings.lock_store_url),
     }
