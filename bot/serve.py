@@ -28,7 +28,7 @@ def main() -> None:
     command = [
         sys.executable, "-m", "bot.rasa_process", "run", "--model", str(model), "--endpoints", str(path),
         "--credentials", str(CREDENTIALS), "--interface", args.host, "--port", str(settings.rasa_port),
-        "--enable-api", "--auth-token", settings.rasa_api_token,
+        "--enable-api", f"--auth-token={settings.rasa_api_token}",  # "=": a token may start with "-"
     ]
     os.execv(sys.executable, command)
 

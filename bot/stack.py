@@ -146,7 +146,8 @@ class Stack:
             "--credentials", str(CREDENTIALS),
             "--interface", s.host,
             "--port", str(s.rasa_port),
-            "--enable-api", "--auth-token", s.rasa_api_token,
+            # "=" form: a random token may start with "-", which argparse would take for an option.
+            "--enable-api", f"--auth-token={s.rasa_api_token}",
         ]
         if self.cors_origins:
             rasa_command += ["--cors", *self.cors_origins]
