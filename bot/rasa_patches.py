@@ -227,6 +227,27 @@ def _combine_sparse(self, additional_features) -> None:
     self._cached_fingerprint = None
 
 
+_ORIGINAL_APPLIED_EVENTS = None
+
+
+def _applied_events(self):
+    """``DialogueStateTracker.applied_events``, remembered until the tracker's events change.
+
+    Rasa filters the whole event list again on every call, and a message makes dozens of calls
+    (session check, every state computation, the policies; 7 % of the process's time). The
+    answer depends only on the events: it is reused while the tracker holds the same event list
+    with the same length and the same last event. Callers get their own list.
+    """
+    events = self.events
+    count = len(events)
+    last = events[-1] if count else None
+    memo = self.__dict__.get("_ba_applied")
+    if memo is None or memo[0] is not events or memo[1] != count or memo[2] is not last:
+        memo = (events, count, last, _ORIGINAL_APPLIED_EVENTS(self))
+        self.__dict__["_ba_applied"] = memo
+    return list(memo[3])
+
+
 # The action server (Sanic) closes a connection after 5 s idle; we stop reusing one after 2 s,
 # so a request never goes out on a connection the server is closing.
 ACTION_SERVER_KEEPALIVE_SECONDS = 2.0
@@ -273,11 +294,12 @@ class _LeaveOpen:
 
 
 def apply_patches() -> None:
-    global _ORIGINAL_COMBINE_SPARSE
+    global _ORIGINAL_COMBINE_SPARSE, _ORIGINAL_APPLIED_EVENTS
     from rasa.core.actions.action import RemoteAction
     from rasa.core.policies.rule_policy import RulePolicy
     from rasa.engine.runner.dask import DaskGraphRunner
     from rasa.shared.core.events import Event
+    from rasa.shared.core.trackers import DialogueStateTracker
     from rasa.shared.nlu.training_data.features import Features
     from rasa.utils.endpoints import EndpointConfig
 
@@ -289,3 +311,6 @@ def apply_patches() -> None:
         _ORIGINAL_COMBINE_SPARSE = Features._combine_sparse_features
         Features._combine_sparse_features = _combine_sparse
     EndpointConfig.session = _kept_alive_session
+    if _ORIGINAL_APPLIED_EVENTS is None:
+        _ORIGINAL_APPLIED_EVENTS = DialogueStateTracker.applied_events
+        DialogueStateTracker.applied_events = _applied_events

@@ -265,3 +265,39 @@ async def test_action_calls_share_one_connection_and_survive_a_server_restart(mo
         await server.close()
         session = endpoint.__dict__["_ba_session"][1]
         await session.close()
+
+
+# ---------------------------------------------------------------- applied events remembered
+
+def test_applied_events_as_in_rasa_through_reverts_loops_and_restarts(monkeypatch):
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import (ActionExecuted, ActionReverted, ActiveLoop, Restarted,
+                                         SessionStarted, SlotSet, UserUttered,
+                                         UserUtteranceReverted)
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    import bot.rasa_patches as patches
+    from bot.training import DOMAIN
+
+    original = DialogueStateTracker.applied_events
+    monkeypatch.setattr(patches, "_ORIGINAL_APPLIED_EVENTS", original)
+    domain = Domain.load(str(DOMAIN))
+    tracker = DialogueStateTracker("applied", domain.slots)
+    form = "meldebescheinigung_form"
+    events = [
+        ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen"),
+        UserUttered("Meldebescheinigung", {"name": "request_procedure", "confidence": 0.9}),
+        ActionExecuted(form), ActiveLoop(form), SlotSet("requested_slot", "vorname"),
+        ActionExecuted("action_listen"), UserUttered("Erika", {"name": "inform", "confidence": 0.8}),
+        ActionExecuted(form), SlotSet("vorname", "Erika"), ActionExecuted("action_listen"),
+        UserUttered("was?", {"name": "help", "confidence": 0.8}), UserUtteranceReverted(),
+        ActionExecuted("utter_help"), ActionReverted(), ActionExecuted(form),
+        ActionExecuted("action_listen"), Restarted(), ActionExecuted("action_listen"),
+    ]
+    for event in events:
+        tracker.update(event, domain)
+        expected = original(tracker)
+        first = patches._applied_events(tracker)
+        assert first == expected
+        first.clear()  # a caller editing its list changes nothing for the next one
+        assert patches._applied_events(tracker) == expected
