@@ -248,6 +248,48 @@ def _applied_events(self):
     return list(memo[3])
 
 
+def _copy_slot(self):
+    """``copy.copy`` of a slot, as Python's default does it for a plain object: a new instance of
+    the same class with the same attribute values. Every new tracker copies every slot (90 here),
+    and the generic protocol (``__reduce_ex__``, ``copyreg``) was most of that cost."""
+    new = type(self).__new__(type(self))
+    new.__dict__.update(self.__dict__)
+    return new
+
+
+# Rasa modules whose every ``copy.deepcopy`` is an argument of a structlog debug call
+# (tests/test_rasa_patches.py checks that in their source).
+DEBUG_LOG_COPY_MODULES = (
+    "rasa.core.processor",
+    "rasa.core.policies.rule_policy",
+    "rasa.core.policies.memoization",
+    "rasa.core.actions.forms",
+)
+
+
+class _CopyForDebugLogs:
+    """Stands in for the ``copy`` module in ``DEBUG_LOG_COPY_MODULES``.
+
+    Those modules deep-copy events, states and parse data for their debug log lines on every
+    message, also when debug logging is off and the line is dropped (5 % of the process's
+    time). The copy is made only when Rasa logs at debug level; everything else is ``copy``.
+    """
+
+    def __getattr__(self, name):
+        import copy
+
+        return getattr(copy, name)
+
+    @staticmethod
+    def deepcopy(value, memo=None):
+        import copy
+        import logging
+
+        if logging.getLogger("rasa").isEnabledFor(logging.DEBUG):
+            return copy.deepcopy(value, memo)
+        return value
+
+
 # The action server (Sanic) closes a connection after 5 s idle; we stop reusing one after 2 s,
 # so a request never goes out on a connection the server is closing.
 ACTION_SERVER_KEEPALIVE_SECONDS = 2.0
@@ -299,6 +341,7 @@ def apply_patches() -> None:
     from rasa.core.policies.rule_policy import RulePolicy
     from rasa.engine.runner.dask import DaskGraphRunner
     from rasa.shared.core.events import Event
+    from rasa.shared.core.slots import Slot
     from rasa.shared.core.trackers import DialogueStateTracker
     from rasa.shared.nlu.training_data.features import Features
     from rasa.utils.endpoints import EndpointConfig
@@ -314,3 +357,9 @@ def apply_patches() -> None:
     if _ORIGINAL_APPLIED_EVENTS is None:
         _ORIGINAL_APPLIED_EVENTS = DialogueStateTracker.applied_events
         DialogueStateTracker.applied_events = _applied_events
+    if "__copy__" not in Slot.__dict__:
+        Slot.__copy__ = _copy_slot
+    import importlib
+
+    for module_name in DEBUG_LOG_COPY_MODULES:
+        importlib.import_module(module_name).copy = _CopyForDebugLogs()

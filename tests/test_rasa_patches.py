@@ -301,3 +301,73 @@ def test_applied_events_as_in_rasa_through_reverts_loops_and_restarts(monkeypatc
         assert first == expected
         first.clear()  # a caller editing its list changes nothing for the next one
         assert patches._applied_events(tracker) == expected
+
+
+# ---------------------------------------------------------------- slot copies
+
+def test_slots_copy_as_with_the_default_protocol():
+    import copy
+
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.slots import Slot
+
+    from bot.rasa_patches import _copy_slot
+    from bot.training import DOMAIN
+
+    assert "__copy__" not in Slot.__dict__  # Rasa's own slots use Python's default
+    slots = Domain.load(str(DOMAIN)).slots
+    assert {type(s).__name__ for s in slots} >= {"TextSlot", "AnySlot"}
+    for slot in slots:
+        slot.value = "80331"
+        expected, ours = copy.copy(slot), _copy_slot(slot)
+        assert type(ours) is type(expected)
+        assert ours.__dict__ == expected.__dict__
+        assert ours is not slot
+        ours.value = "anders"
+        assert slot.value == "80331"
+
+
+# ---------------------------------------------------------------- deep copies for debug logs only
+
+@pytest.mark.parametrize("module_name", __import__("bot.rasa_patches").rasa_patches.DEBUG_LOG_COPY_MODULES)
+def test_every_deepcopy_in_these_modules_only_feeds_a_debug_log(module_name):
+    import ast
+    import importlib
+    import inspect
+
+    tree = ast.parse(inspect.getsource(importlib.import_module(module_name)))
+    parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+
+    def is_log_call(node):
+        return (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and isinstance(node.func.value, ast.Name) and node.func.value.id == "structlogger"
+                and node.func.attr == "debug")
+
+    copies = [node for node in ast.walk(tree) if isinstance(node, ast.Call)
+              and isinstance(node.func, ast.Attribute) and node.func.attr == "deepcopy"
+              and isinstance(node.func.value, ast.Name) and node.func.value.id == "copy"]
+    assert copies
+    for node in copies:
+        parent = parents.get(node)
+        while parent is not None and not is_log_call(parent):
+            parent = parents.get(parent)
+        assert parent is not None, f"{module_name}:{node.lineno} deep-copies for more than a debug log"
+
+
+def test_debug_log_copies_are_made_when_rasa_logs_at_debug_level():
+    import logging
+
+    from bot.rasa_patches import _CopyForDebugLogs
+
+    shim, value = _CopyForDebugLogs(), {"a": [1]}
+    rasa_logger = logging.getLogger("rasa")
+    old = rasa_logger.level
+    try:
+        rasa_logger.setLevel(logging.INFO)
+        assert shim.deepcopy(value) is value
+        rasa_logger.setLevel(logging.DEBUG)
+        copied = shim.deepcopy(value)
+        assert copied == value and copied is not value and copied["a"] is not value["a"]
+    finally:
+        rasa_logger.setLevel(old)
+    assert shim.copy([1]) == [1]  # the rest is the copy module
