@@ -2,7 +2,9 @@
 
     python -m benchmarks.bench_rest [--conversations 50] [--skip-reference]
 
-Starts our stack (SQL tracker store, real action server and portal backend) on free ports and,
+Starts our stack (SQL tracker store, real action server and portal backend) on free ports, as
+``make run`` does (one Rasa process) and, when Redis is reachable (``LOCK_STORE_URL``, default
+redis://127.0.0.1:6379/0), as docker-compose does (two Rasa workers sharing a Redis lock store);
 as the reference point, a default bot made by ``rasa init --no-prompt`` in a temporary folder.
 For each it prints, with the ratios:
 
@@ -14,7 +16,7 @@ For each it prints, with the ratios:
 - N conversations at once at a citizen's pace (a reply 1-5 s after the answer, 3 s on average,
   i.e. ~N/3 messages per second offered): p50/p95. This is what 50 citizens chatting at the
   same time see;
-- peak RSS of the Rasa process.
+- peak RSS of the largest Rasa process (with two workers: of one worker; the sum is printed too).
 
 Prints figures; asserts nothing.
 """
@@ -26,6 +28,7 @@ import asyncio
 import os
 import random
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -60,9 +63,10 @@ THINK_SECONDS = (1.0, 5.0)
 REFERENCE_SCRIPT = ["hi", "I am sad", "yes", "great", "bye", "hello", "very good", "goodbye"] * 2
 
 
-def peak_rss_mb(pid: int) -> float:
-    """Peak resident memory (VmHWM) of a process and its children, in MB."""
-    total = 0
+def peak_rss_mb(pid: int) -> tuple[float, float]:
+    """Peak resident memory (VmHWM) of a process and its child processes (Rasa's workers), in
+    MB: the largest single process (the target is per process) and the sum."""
+    sizes = []
     pids = [pid]
     try:
         children = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
@@ -73,10 +77,21 @@ def peak_rss_mb(pid: int) -> float:
         try:
             for line in Path(f"/proc/{p}/status").read_text().splitlines():
                 if line.startswith("VmHWM:"):
-                    total += int(line.split()[1])
+                    sizes.append(int(line.split()[1]) / 1024)
         except OSError:
             continue
-    return total / 1024
+    return (max(sizes, default=0.0), sum(sizes))
+
+
+def redis_reachable(url: str) -> bool:
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    try:
+        with socket.create_connection((parsed.host or "127.0.0.1", parsed.port or 6379), timeout=1):
+            return True
+    except OSError:
+        return False
 
 
 @dataclass
@@ -135,7 +150,7 @@ async def run_conversations(
 
 def measure(name: str, url: str, script: list[str], conversations: int, rasa_pid: int) -> dict:
     # Warm-up: the first messages load lazily initialised parts of Rasa.
-    asyncio.run(run_conversations(url, script, 1, 1))
+    asyncio.run(run_conversations(url, script, 4, 1))  # several at once: every worker warms up
     single = asyncio.run(run_conversations(url, script, 1, 3))
     many = asyncio.run(run_conversations(url, script, conversations, 2))
     paced = asyncio.run(run_conversations(url, script, conversations, 1, think=THINK_SECONDS))
@@ -149,7 +164,8 @@ def measure(name: str, url: str, script: list[str], conversations: int, rasa_pid
         "p50_paced": paced.pct(0.5),
         "p95_paced": paced.pct(0.95),
         "errors": single.errors + many.errors + paced.errors,
-        "rss_mb": peak_rss_mb(rasa_pid),
+        "rss_mb": peak_rss_mb(rasa_pid)[0],
+        "rss_total_mb": peak_rss_mb(rasa_pid)[1],
     }
 
 
@@ -194,6 +210,32 @@ def print_table(rows: list[dict], conversations: int) -> None:
         )
 
 
+def measure_ours(name: str, var_dir: Path, model: Path, conversations: int,
+                 lock_store_url: str | None = None, workers: int = 1) -> dict:
+    settings = local_settings(var_dir, **({"lock_store_url": lock_store_url} if lock_store_url else {}))
+    if os.environ.get("TRACKER_STORE_URL"):
+        settings.tracker_store_url = os.environ["TRACKER_STORE_URL"]
+    stack = Stack(settings, model)
+    # Rasa reads SANIC_WORKERS from its environment, which the stack takes from ours.
+    previous = os.environ.get("SANIC_WORKERS")
+    os.environ["SANIC_WORKERS"] = str(workers)
+    try:
+        stack.build()
+    finally:
+        if previous is None:
+            os.environ.pop("SANIC_WORKERS")
+        else:
+            os.environ["SANIC_WORKERS"] = previous
+    print(f"{name}: Tracker-Store {settings.tracker_store_url.split(':')[0]}, "
+          f"Lock-Store {'redis' if lock_store_url else 'in-memory'}, {workers} Rasa-Prozess(e) …", flush=True)
+    stack.start(timeout=240, progress=lambda _m: None)
+    try:
+        return measure(name, f"{settings.rasa_url}/webhooks/rest/webhook", OUR_SCRIPT, conversations,
+                       stack.service("rasa").process.pid)
+    finally:
+        stack.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--conversations", type=int, default=50)
@@ -202,20 +244,17 @@ def main() -> None:
 
     rows = []
     model = ensure_model(quiet=True)
+    lock_url = os.environ.get("LOCK_STORE_URL") or "redis://127.0.0.1:6379/0"
     with tempfile.TemporaryDirectory(prefix="ba-bench-") as tmp:
         tmp_path = Path(tmp)
-        settings = local_settings(tmp_path)
-        if os.environ.get("TRACKER_STORE_URL"):
-            settings.tracker_store_url = os.environ["TRACKER_STORE_URL"]
-        stack = Stack(settings, model)
-        print(f"Bürgerassistent: Tracker-Store {settings.tracker_store_url.split(':')[0]} …", flush=True)
-        stack.start(timeout=240, progress=lambda _m: None)
-        try:
-            rasa_pid = stack.services[-1].process.pid
-            rows.append(measure("buergerassistent", f"{settings.rasa_url}/webhooks/rest/webhook",
-                                OUR_SCRIPT, args.conversations, rasa_pid))
-        finally:
-            stack.stop()
+        # As `make run` starts it: one Rasa process, in-memory lock store.
+        rows.append(measure_ours("buergerassistent", tmp_path / "one", model, args.conversations))
+        # As docker-compose runs it: two Rasa workers, which need a shared (Redis) lock store.
+        if redis_reachable(lock_url):
+            rows.append(measure_ours("buergerassistent 2 wrk", tmp_path / "two", model, args.conversations,
+                                     lock_store_url=lock_url, workers=2))
+        else:
+            print(f"Redis ({lock_url}) not reachable: two-worker run skipped.")
         print_table(rows, args.conversations)
 
         if not args.skip_reference:
@@ -234,14 +273,14 @@ def main() -> None:
 
     print()
     print_table(rows, args.conversations)
-    if len(rows) == 2:
-        ours, ref = rows
+    reference = next((r for r in rows if r["name"] == "rasa-init-reference"), None)
+    for ours in (r for r in rows if r is not reference and reference is not None):
         print(
-            f"\nRatios (ours / reference): throughput {ours['msgs_per_s'] / ref['msgs_per_s']:.2f}x, "
-            f"p50 1 conv {ours['p50_1'] / ref['p50_1']:.2f}x, "
-            f"p95 {args.conversations} loop {ours['p95_n'] / ref['p95_n']:.2f}x, "
-            f"p95 {args.conversations} paced {ours['p95_paced'] / ref['p95_paced']:.2f}x, "
-            f"peak RSS {ours['rss_mb'] / ref['rss_mb']:.2f}x"
+            f"\nRatios ({ours['name']} / reference): throughput {ours['msgs_per_s'] / reference['msgs_per_s']:.2f}x, "
+            f"p50 1 conv {ours['p50_1'] / reference['p50_1']:.2f}x, "
+            f"p95 {args.conversations} loop {ours['p95_n'] / reference['p95_n']:.2f}x, "
+            f"p95 {args.conversations} paced {ours['p95_paced'] / reference['p95_paced']:.2f}x, "
+            f"peak RSS {ours['rss_mb'] / reference['rss_mb']:.2f}x (all processes: {ours['rss_total_mb']:.0f} MB)"
         )
     print("Targets: p50 <= 40 ms (1 conv), p95 <= 300 ms (50 conv), >= 3x reference throughput, "
           "<= 1.5 GB RSS per Rasa process.")
