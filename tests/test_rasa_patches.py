@@ -371,3 +371,48 @@ def test_debug_log_copies_are_made_when_rasa_logs_at_debug_level():
     finally:
         rasa_logger.setLevel(old)
     assert shim.copy([1]) == [1]  # the rest is the copy module
+
+
+# ---------------------------------------------------------------- intent features stacked directly
+
+@pytest.mark.parametrize("seed", range(10))
+def test_intent_features_as_rasa_builds_them(seed, monkeypatch):
+    import numpy as np
+    import scipy.sparse
+    from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
+    from rasa.shared.nlu.training_data.features import Features
+    from rasa.shared.nlu.training_data.message import Message
+
+    import bot.rasa_patches as patches
+
+    original = LogisticRegressionClassifier._create_X
+    monkeypatch.setattr(patches, "_ORIGINAL_CREATE_X", original)
+    rng = np.random.default_rng(seed)
+    width = int(rng.integers(3, 40))
+    dtype = [np.float64, np.int64, np.float32][seed % 3]
+    messages = []
+    for i in range(int(rng.integers(1, 5))):
+        message = Message(data={"text": f"Satz {i}"})
+        row = (rng.integers(0, 3, size=(1, width)) * (rng.random((1, width)) > 0.6)).astype(dtype)
+        message.add_features(Features(scipy.sparse.coo_matrix(row), "sentence", "text", "cv"))
+        message.add_features(Features(scipy.sparse.coo_matrix(np.ones((2, width), dtype=dtype)),
+                                      "sequence", "text", "cv"))
+        messages.append(message)
+    expected, ours = original(None, messages), patches._intent_features(None, messages)
+    assert ours.shape == expected.shape and ours.dtype == expected.dtype
+    assert np.array_equal(ours.toarray(), expected.toarray())
+
+
+def test_intent_features_with_dense_features_are_left_to_rasa(monkeypatch):
+    import numpy as np
+    import scipy.sparse
+    from rasa.shared.nlu.training_data.features import Features
+    from rasa.shared.nlu.training_data.message import Message
+
+    import bot.rasa_patches as patches
+
+    monkeypatch.setattr(patches, "_ORIGINAL_CREATE_X", lambda self, messages: "rasa")
+    message = Message(data={"text": "Satz"})
+    message.add_features(Features(scipy.sparse.coo_matrix(np.ones((1, 3))), "sentence", "text", "cv"))
+    message.add_features(Features(np.ones((1, 4)), "sentence", "text", "dense"))
+    assert patches._intent_features(None, [message]) == "rasa"
