@@ -126,6 +126,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             f"  Portal-Backend:  {settings.portal_url}/api/v1/applications/<Aktenzeichen>"
             f"  (API: {settings.portal_url}/openapi.yaml)\n"
             f"  Action-Server:   http://{settings.host}:{settings.action_port}/health\n"
+            f"  Anmeldedienst:   {stack.service('login').health_url.removesuffix('/health')}"
+            "  (BundID/BayernID, OIDC; der Chat schickt die Links)\n"
             f"  Logs:            {settings.var_dir / 'logs'}\n"
             "Beenden mit Strg-C.",
             flush=True,

@@ -1,28 +1,19 @@
 """Run-time fixes to Rasa 3.6 that our Rasa process applies before it starts (bot/rasa_process.py).
 
-Each replaces a Rasa function with one that gives the same results for less work; each is
-checked against Rasa's own in tests/test_rasa_patches.py. Found by profiling the Rasa process
-under `make bench` (py-spy).
+Each replaces a Rasa function with one that gives the same results for less work, and is checked
+against Rasa's own in tests/test_rasa_patches.py. All were found by profiling the Rasa process
+under `make bench` with py-spy; the share of the process's time each removed is in its docstring.
 
-Rasa 3.6 validates every action server response with ``jsonschema.validate()``, which first
-checks the (large) response schema itself against the JSON Schema meta-schema — on every call.
-Profiling our stack (py-spy, one conversation) showed ~72 % of the Rasa process's time there.
-We validate with one compiled validator instead: same schema, same errors, no repeated
-meta-schema check. Even compiled, the ``oneOf`` over ~20 event schemas for each returned event
-cost 9 % of the process's time; a valid response is now checked against the one schema its
-``event`` name selects (the full schema still decides, and words the error, otherwise).
-
-Event deserialisation (``Event.resolve_by_type``) walks all ``Event`` subclasses, with an
-``inspect.isabstract`` check each, for every single event of a loaded tracker (8 % of the
-Rasa process's time). We look the name up in a table built from the same walk, and walk again
-only for a name the table does not know (a subclass imported later).
-
-Every prediction runs Rasa's graph through ``dask.get`` after recomputing the minimal schema
-for the targets (a recursive walk without memo); dask's scheduling was ~8 % of the process's
-time. We call the same nodes in dependency order, once each, with the schema walk cached.
-
-RulePolicy matched every rule against every turn of the conversation on each prediction (see
-``_possible_rule_keys``).
+- action-server responses: one compiled validator, and for a valid response only the schema of
+  each event's type (Rasa re-checked the schema against the meta-schema on every call: 72 %);
+- event types looked up in a table instead of a walk over all ``Event`` subclasses per event;
+- the prediction graph run without dask, with the schema walk cached;
+- RulePolicy's rule matching indexed by the last action and stopped once no rule reaches back;
+- ``applied_events`` remembered per tracker until its events change;
+- sparse features joined, and stacked for the intent classifier, without ``scipy``'s ``bmat``;
+- slots copied without the generic copy protocol;
+- deep copies that only feed debug log lines made only when Rasa logs at debug level;
+- one kept-alive HTTP session to the action server instead of one per call.
 """
 
 from __future__ import annotations
