@@ -156,15 +156,17 @@ def _rules_by_last_action(self, lookup) -> dict:
     """Rule keys grouped by the action their last state requires (None: no such condition)."""
     from rasa.shared.core.constants import PREVIOUS_ACTION, SHOULD_NOT_BE_SET
 
-    cached = self.__dict__.get("_ba_rule_index")
-    if cached is None or cached[0] is not lookup:
+    # One index per lookup table (RulePolicy has several: rules, unhappy loop paths, …).
+    indexes = self.__dict__.setdefault("_ba_rule_indexes", {})
+    cached = indexes.get(id(lookup))
+    if cached is None or cached[0] is not lookup or cached[1] != len(lookup):
         index: dict = {}
         for key in lookup:
             name = (self._rule_key_to_state(key)[-1].get(PREVIOUS_ACTION) or {}).get("action_name")
             index.setdefault(name if name and name != SHOULD_NOT_BE_SET else None, set()).add(key)
-        cached = (lookup, index)
-        self.__dict__["_ba_rule_index"] = cached
-    return cached[1]
+        cached = (lookup, len(lookup), index)
+        indexes[id(lookup)] = cached
+    return cached[2]
 
 
 def _possible_rule_keys(self, lookup, states):
