@@ -235,6 +235,17 @@ class Widget:
         return self.page.evaluate("localStorage.getItem('buergerassistent.session')")
 
     def axe_violations(self) -> list[dict]:
+        # axe measures colours as rendered: mid fade-in (.15 s) the dialog's text is still
+        # translucent and fails the contrast check. Wait until every animation has finished.
+        self.page.wait_for_function(
+            """() => {
+                const root = document.getElementById("buergerassistent-chat")?.shadowRoot;
+                const dialog = root?.querySelector(".ba-dialog");
+                if (!dialog || dialog.hidden) return true;
+                return dialog.getAnimations({subtree: true}).every(a => a.playState === "finished")
+                    && getComputedStyle(dialog).opacity === "1";
+            }"""
+        )
         self.page.add_script_tag(path=str(WIDGET_DIR / "node_modules" / "axe-core" / "axe.min.js"))
         return self.page.evaluate(
             """async () => {
