@@ -10,7 +10,7 @@ under `make bench` with py-spy; the share of the process's time each removed is 
 - the prediction graph run without dask, with the schema walk cached;
 - RulePolicy's rule matching indexed by the last action and stopped once no rule reaches back;
 - ``applied_events`` remembered per tracker until its events change;
-- sparse features joined, and stacked for the intent classifier, without ``scipy``'s ``bmat``;
+- sparse features joined without ``scipy``'s ``bmat``;
 - slots copied without the generic copy protocol;
 - deep copies that only feed debug log lines made only when Rasa logs at debug level;
 - one kept-alive HTTP session to the action server instead of one per call.
@@ -250,30 +250,6 @@ def _copy_slot(self):
     return new
 
 
-_ORIGINAL_CREATE_X = None
-
-
-def _intent_features(self, messages):
-    """``LogisticRegressionClassifier._create_X`` when messages have sentence features that are
-    all sparse (our pipeline): Rasa joined each with an empty dense matrix and stacked the
-    results through ``bmat`` (10 % of the process's time); this stacks the sparse rows directly,
-    with the same values, shape and dtype."""
-    import numpy as np
-    import scipy.sparse
-    from rasa.shared.nlu.constants import TEXT
-
-    sentence = []
-    for message in messages:
-        sparse = message.get_sparse_features(attribute=TEXT)[1]
-        if sparse is None or message.get_dense_features(attribute=TEXT)[1] is not None:
-            return _ORIGINAL_CREATE_X(self, messages)
-        sentence.append(sparse.features)
-    if not sentence:
-        return _ORIGINAL_CREATE_X(self, messages)
-    dtype = np.result_type(np.float64, *(m.dtype for m in sentence))  # what Rasa's join gave
-    return scipy.sparse.vstack([scipy.sparse.csr_matrix(m, dtype=dtype) for m in sentence], format="csr")
-
-
 # Rasa modules whose every ``copy.deepcopy`` is an argument of a structlog debug call
 # (tests/test_rasa_patches.py checks that in their source).
 DEBUG_LOG_COPY_MODULES = (
@@ -353,10 +329,9 @@ class _LeaveOpen:
 
 
 def apply_patches() -> None:
-    global _ORIGINAL_COMBINE_SPARSE, _ORIGINAL_APPLIED_EVENTS, _ORIGINAL_CREATE_X
+    global _ORIGINAL_COMBINE_SPARSE, _ORIGINAL_APPLIED_EVENTS
     from rasa.core.actions.action import RemoteAction
     from rasa.core.policies.rule_policy import RulePolicy
-    from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
     from rasa.engine.runner.dask import DaskGraphRunner
     from rasa.shared.core.events import Event
     from rasa.shared.core.slots import Slot
@@ -381,6 +356,3 @@ def apply_patches() -> None:
 
     for module_name in DEBUG_LOG_COPY_MODULES:
         importlib.import_module(module_name).copy = _CopyForDebugLogs()
-    if _ORIGINAL_CREATE_X is None:
-        _ORIGINAL_CREATE_X = LogisticRegressionClassifier._create_X
-        LogisticRegressionClassifier._create_X = _intent_features
