@@ -154,6 +154,7 @@ def measure(name: str, url: str, script: list[str], conversations: int, rasa_pid
     single = asyncio.run(run_conversations(url, script, 1, 3))
     many = asyncio.run(run_conversations(url, script, conversations, 2))
     paced = asyncio.run(run_conversations(url, script, conversations, 1, think=THINK_SECONDS))
+    largest_rss, total_rss = peak_rss_mb(rasa_pid)
     return {
         "name": name,
         "p50_1": single.pct(0.5),
@@ -164,8 +165,8 @@ def measure(name: str, url: str, script: list[str], conversations: int, rasa_pid
         "p50_paced": paced.pct(0.5),
         "p95_paced": paced.pct(0.95),
         "errors": single.errors + many.errors + paced.errors,
-        "rss_mb": peak_rss_mb(rasa_pid)[0],
-        "rss_total_mb": peak_rss_mb(rasa_pid)[1],
+        "rss_mb": largest_rss,
+        "rss_total_mb": total_rss,
     }
 
 

@@ -194,13 +194,6 @@ class CachingSQLTrackerStore(SQLTrackerStore):
         else:
             self.cache.put(sender_id, _Entry(tracker, len(tracker.events), fingerprint))
 
-    def delete(self, sender_id: str) -> None:
-        """Remove the conversation: its rows and the tracker kept in memory (personal data)."""
-        self.cache.discard(sender_id)
-        with self.session_scope() as session:
-            session.execute(sa.delete(self.SQLEvent.__table__).where(self.SQLEvent.sender_id == sender_id))
-            session.commit()
-
     def _insert(self, session: sa.orm.Session, sender_id: str, rows: list[dict]) -> Optional[int]:
         """Insert the rows with one prepared statement (the ORM's unit of work, or a multi-row
         INSERT compiled anew for each number of rows, cost more than the insert itself); returns
@@ -223,3 +216,13 @@ class CachingSQLTrackerStore(SQLTrackerStore):
             "action_name": data.get("name"),
             "data": json.dumps(data),
         }
+
+
+def delete_events(store: SQLTrackerStore, sender_id: str) -> None:
+    """Remove a conversation from an SQL tracker store, ours or Rasa's: its rows and, in ours,
+    the tracker kept in memory (personal data must not outlive a deletion request)."""
+    if isinstance(store, CachingSQLTrackerStore):
+        store.cache.discard(sender_id)
+    with store.session_scope() as session:
+        session.execute(sa.delete(store.SQLEvent.__table__).where(store.SQLEvent.sender_id == sender_id))
+        session.commit()

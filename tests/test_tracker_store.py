@@ -18,7 +18,7 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, 
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.engine import make_url
 
-from bot.tracker_store import CachingSQLTrackerStore
+from bot.tracker_store import CachingSQLTrackerStore, delete_events
 from db_fixtures import postgres_schema
 
 DOMAIN = Domain.from_dict({"intents": ["greet"], "slots": {"plz": {"type": "text", "mappings": []}}})
@@ -51,15 +51,21 @@ def turn(tracker: DialogueStateTracker, text: str, answer: str) -> None:
     tracker.update(ActionExecuted("action_listen"))
 
 
+async def saved_conversation(store, sender_id: str) -> DialogueStateTracker:
+    """A conversation with one turn, saved through ``store``."""
+    tracker = DialogueStateTracker(sender_id, DOMAIN.slots)
+    turn(tracker, "80331", "Danke.")
+    await store.save(tracker)
+    return tracker
+
+
 def texts(tracker) -> list[str]:
     return [e.text for e in tracker.events if isinstance(e, (UserUttered, BotUttered))]
 
 
 async def test_saved_tracker_comes_back_and_rasa_reads_the_same_rows(store_kwargs):
     store = CachingSQLTrackerStore(DOMAIN, **store_kwargs)
-    tracker = DialogueStateTracker("erika", DOMAIN.slots)
-    turn(tracker, "80331", "Danke.")
-    await store.save(tracker)
+    tracker = await saved_conversation(store, "erika")
 
     again = await store.retrieve("erika")
     assert again is tracker  # served from the cache: the database still holds what we wrote
@@ -77,9 +83,7 @@ async def test_saved_tracker_comes_back_and_rasa_reads_the_same_rows(store_kwarg
 async def test_another_replica_writing_invalidates_the_cache(store_kwargs):
     ours = CachingSQLTrackerStore(DOMAIN, **store_kwargs)
     other = CachingSQLTrackerStore(DOMAIN, **store_kwargs)
-    tracker = DialogueStateTracker("max", DOMAIN.slots)
-    turn(tracker, "80331", "Danke.")
-    await ours.save(tracker)
+    tracker = await saved_conversation(ours, "max")
 
     theirs = await other.retrieve("max")
     assert theirs is not tracker
@@ -96,9 +100,7 @@ async def test_another_replica_writing_invalidates_the_cache(store_kwargs):
 
 async def test_a_turn_that_failed_before_saving_is_not_served(store_kwargs):
     store = CachingSQLTrackerStore(DOMAIN, **store_kwargs)
-    tracker = DialogueStateTracker("anna", DOMAIN.slots)
-    turn(tracker, "80331", "Danke.")
-    await store.save(tracker)
+    tracker = await saved_conversation(store, "anna")
     turn(tracker, "ungespeichert", "Nie gespeichert.")  # the turn crashed before save()
 
     fresh = await store.retrieve("anna")
@@ -108,19 +110,15 @@ async def test_a_turn_that_failed_before_saving_is_not_served(store_kwargs):
 
 async def test_delete_removes_rows_and_the_kept_tracker(store_kwargs):
     store = CachingSQLTrackerStore(DOMAIN, **store_kwargs)
-    tracker = DialogueStateTracker("weg", DOMAIN.slots)
-    turn(tracker, "80331", "Danke.")
-    await store.save(tracker)
-    store.delete("weg")
+    await saved_conversation(store, "weg")
+    delete_events(store, "weg")
     assert len(store.cache) == 0
     assert await store.retrieve("weg") is None
 
 
 async def test_deleted_conversation_is_gone(store_kwargs):
     store = CachingSQLTrackerStore(DOMAIN, **store_kwargs)
-    tracker = DialogueStateTracker("loeschen", DOMAIN.slots)
-    turn(tracker, "80331", "Danke.")
-    await store.save(tracker)
+    await saved_conversation(store, "loeschen")
     with store.engine.begin() as conn:  # e.g. a deletion request handled by another process
         conn.execute(sa.text("DELETE FROM events WHERE sender_id = 'loeschen'"))
     assert await store.retrieve("loeschen") is None
@@ -146,9 +144,7 @@ async def test_a_new_session_is_read_as_rasa_reads_it(store_kwargs):
 async def test_cache_holds_at_most_its_size(store_kwargs):
     store = CachingSQLTrackerStore(DOMAIN, cache_size=2, **store_kwargs)
     for name in ("a", "b", "c"):
-        tracker = DialogueStateTracker(name, DOMAIN.slots)
-        turn(tracker, "80331", "Danke.")
-        await store.save(tracker)
+        await saved_conversation(store, name)
     assert len(store.cache) == 2
     assert texts(await store.retrieve("a")) == ["80331", "Danke."]  # from the database
 

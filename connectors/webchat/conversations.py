@@ -11,8 +11,10 @@ from __future__ import annotations
 import logging
 from typing import Any, Optional
 
+from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import BotUttered, Restarted, SessionStarted, UserUttered
-from bot.tracker_store import CachingSQLTrackerStore
+
+from bot.tracker_store import delete_events
 
 logger = logging.getLogger(__name__)
 
@@ -86,14 +88,8 @@ async def delete_conversation(agent, conversation_id: str) -> None:
     async with agent.lock_store.lock(conversation_id):
         store = _innermost(agent.tracker_store)
         kind = type(store).__name__
-        if isinstance(store, CachingSQLTrackerStore):
-            store.delete(conversation_id)  # rows and the tracker kept in memory
-        elif kind == "SQLTrackerStore":
-            from sqlalchemy import delete
-
-            with store.session_scope() as session:
-                session.execute(delete(store.SQLEvent).where(store.SQLEvent.sender_id == conversation_id))
-                session.commit()
+        if isinstance(store, SQLTrackerStore):
+            delete_events(store, conversation_id)
         elif kind == "InMemoryTrackerStore":
             store.store.pop(conversation_id, None)
         elif kind == "RedisTrackerStore":
