@@ -121,10 +121,6 @@ class Stack:
                 "PYTHONUNBUFFERED": "1",
             }
         )
-        # One message at a time is a tiny input for TensorFlow: its thread pools only compete with
-        # the action server for the two cores (measured: less CPU per message with one thread).
-        env.setdefault("TF_INTER_OP_PARALLELISM_THREADS", "1")
-        env.setdefault("TF_INTRA_OP_PARALLELISM_THREADS", "1")
         return env
 
     def _write_endpoints(self) -> Path:

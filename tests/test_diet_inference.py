@@ -1,0 +1,115 @@
+"""The numpy path of our DIET (bot/diet_inference.py) against Rasa's TensorFlow path, on the
+trained model: every training and test sentence, plus odd input, must get the same scores."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+
+import numpy as np
+import pytest
+
+from bot.diet_inference import SentenceScorer
+from bot.training import REPO_ROOT, ensure_model
+
+ODD_INPUT = ["?", "xyzzy qqq", "Ä" * 300, "12.08.1964", "80331", "erika.mustermann@example.org",
+             "ICH BRAUCHE EINE MELDEBESCHEINIGUNG!!!", "Meldebescheinigung Meldebescheinigung " * 20]
+
+
+@pytest.fixture(scope="module")
+def agent():
+    from rasa.core.agent import Agent
+
+    return Agent.load(str(ensure_model(quiet=True)))
+
+
+def diet_of(agent):
+    from rasa.nlu.classifiers.diet_classifier import DIETClassifier
+
+    nodes = agent.processor.graph_runner._instantiated_nodes.values()
+    return next(node._component for node in nodes if isinstance(node._component, DIETClassifier))
+
+
+def sentences() -> list[str]:
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    texts = []
+    for path in (REPO_ROOT / "nlu" / "data", REPO_ROOT / "tests" / "data" / "nlu_testset.yml"):
+        texts += [example.get("text") for example in load_data(str(path)).intent_examples]
+    return texts + ODD_INPUT
+
+
+def test_scores_as_with_tensorflow(agent, monkeypatch):
+    """Runs Rasa's own path (ours is not applied here) and scores each message both ways."""
+    from rasa.nlu.classifiers.diet_classifier import DIETClassifier
+
+    diet = diet_of(agent)
+    scorer = SentenceScorer.for_component(diet)
+    assert scorer is not None, "our DIET configuration should be supported"
+    original = DIETClassifier._predict
+    compared = []
+
+    def both(self, message):
+        out = original(self, message)
+        compared.append((message.get("text"), out["i_scores"], scorer.scores(message)))
+        return out
+
+    monkeypatch.setattr(DIETClassifier, "_predict", both)
+    texts = sentences()
+    assert len(texts) > 500
+
+    async def parse_all():
+        for text in texts:
+            await agent.parse_message(text)
+
+    asyncio.run(parse_all())
+    assert len(compared) == len(texts)
+    for text, expected, ours in compared:
+        assert ours.shape == expected.shape and ours.dtype == expected.dtype, text
+        assert np.abs(ours - expected).max() < 1e-5, text
+        assert list(np.argsort(-ours[0])[:3]) == list(np.argsort(-expected[0])[:3]), text
+
+
+def test_empty_text_goes_to_rasa(agent):
+    from rasa.shared.nlu.training_data.message import Message
+
+    # no features at all: Rasa's path decides (it predicts nothing)
+    assert SentenceScorer.for_component(diet_of(agent)).scores(Message(data={"text": ""})) is None
+
+
+def test_other_diet_shapes_keep_rasas_path(agent):
+    diet = copy.copy(diet_of(agent))
+    layer = diet.model._tf_layers["sequence_layer.text"]
+    original = layer._has_transformer
+    try:
+        layer._has_transformer = True
+        assert SentenceScorer.for_component(diet) is None
+    finally:
+        layer._has_transformer = original
+    diet.component_config = dict(diet.component_config, entity_recognition=True)
+    assert SentenceScorer.for_component(diet) is None
+    diet.model = None
+    assert SentenceScorer.for_component(diet) is None
+
+
+def test_patched_parse_gives_rasas_intents(agent, monkeypatch):
+    """With the patch applied, whole parse results (intent and ranking) are unchanged."""
+    from rasa.nlu.classifiers.diet_classifier import DIETClassifier
+
+    from bot import diet_inference
+
+    texts = sentences()[::7]
+
+    async def parse_all():
+        return [await agent.parse_message(text) for text in texts]
+
+    expected = asyncio.run(parse_all())
+    monkeypatch.setattr(diet_inference, "_ORIGINAL_PREDICT", None)
+    monkeypatch.setattr(DIETClassifier, "_predict", DIETClassifier._predict)
+    diet_inference.apply_patch()
+    assert DIETClassifier._predict is diet_inference._predict
+    ours = asyncio.run(parse_all())
+    for before, after in zip(expected, ours):
+        assert after["intent"]["name"] == before["intent"]["name"], before["text"]
+        assert after["intent"]["confidence"] == pytest.approx(before["intent"]["confidence"], abs=1e-5)
+        assert [r["name"] for r in after["intent_ranking"][:3]] == [r["name"] for r in before["intent_ranking"][:3]]
