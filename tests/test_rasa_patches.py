@@ -267,6 +267,65 @@ async def test_action_calls_share_one_connection_and_survive_a_server_restart(mo
         await session.close()
 
 
+async def test_action_call_bodies_carry_the_same_json_values(monkeypatch):
+    """ujson encodes the request body: the action server must read the values json.dumps gave."""
+    import json
+
+    from aiohttp import web
+    from aiohttp.test_utils import TestServer
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+    from rasa.utils.endpoints import EndpointConfig
+
+    from bot.rasa_patches import _kept_alive_session
+    from bot.training import DOMAIN
+
+    monkeypatch.setattr(EndpointConfig, "session", _kept_alive_session)
+    received = []
+
+    async def webhook(request):
+        received.append(await request.json())
+        return web.json_response({"events": [], "responses": []})
+
+    application = web.Application()
+    application.router.add_post("/webhook", webhook)
+    server = TestServer(application, host="127.0.0.1")
+    await server.start_server()
+    domain = Domain.load(str(DOMAIN))
+    tracker = DialogueStateTracker.from_events("bürger/1", [
+        ActionExecuted("action_listen"),
+        UserUttered("Grüß Gott, ich bin nach München gezogen / 80331 € \"zitiert\"\n",
+                    {"name": "greet", "confidence": 0.123456789012345}, [{"entity": "plz", "value": 80331}]),
+        SlotSet("nachname", "Müller-Lüdenscheidt"), SlotSet("plz", None),
+    ], slots=domain.slots)
+    body = {"next_action": "action_x", "sender_id": tracker.sender_id,
+            "tracker": tracker.current_state(), "version": "3.6.21"}
+    endpoint = EndpointConfig(url=f"http://127.0.0.1:{server.port}/webhook")
+    try:
+        await endpoint.request(json=body, method="post")
+    finally:
+        await server.close()
+        await endpoint.__dict__["_ba_session"][1].close()
+    assert received == [json.loads(json.dumps(body))]
+
+
+# ---------------------------------------------------------------- empty domain built once
+
+def test_domain_is_empty_as_in_rasa():
+    from rasa.shared.core.domain import Domain
+
+    from bot.rasa_patches import _domain_is_empty
+    from bot.training import DOMAIN
+
+    original = Domain.__dict__["is_empty"]
+    assert original is not _domain_is_empty  # Rasa's own is compared here
+    for domain in (Domain.empty(), Domain.from_dict({}), Domain.from_dict({"intents": ["greet"]}),
+                   Domain.load(str(DOMAIN))):
+        assert _domain_is_empty(domain) == original(domain)
+    assert _domain_is_empty(Domain.empty()) and not _domain_is_empty(Domain.load(str(DOMAIN)))
+
+
 # ---------------------------------------------------------------- applied events remembered
 
 def test_applied_events_as_in_rasa_through_reverts_loops_and_restarts(monkeypatch):

@@ -1,0 +1,104 @@
+"""The dialogue states of a conversation, computed once per event instead of once per prediction.
+
+To predict the next action, RulePolicy asks ``Domain.states_for_tracker_history`` for the state
+at every turn of the conversation (two or three times per message). Rasa answers by replaying the
+whole conversation into a fresh tracker each time, so a message costs more the longer the
+conversation is (17 % of the Rasa process's time in `make bench`).
+
+The state at a turn depends only on the events before it. So we keep, on the tracker, the replay
+tracker, the states computed so far and the applied events they came from; the next call replays
+only the events added since. If the applied events are not an extension of the remembered ones
+(a revert, a restart, another domain or other arguments), it replays from the start as Rasa does.
+The tracker store hands out the same tracker object for the next message of a conversation
+(bot/tracker_store.py), so the replay carries over between messages too.
+
+tests/test_state_replay.py compares it with Rasa's own on training and test conversations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+_ORIGINAL = None
+
+
+@dataclass
+class _Replay:
+    domain: Any
+    rule_only_data: Optional[dict]
+    tracker: Any  # the replay tracker, after ``events``
+    events: list = field(default_factory=list)  # applied events replayed so far
+    states: list = field(default_factory=list)  # states at each ActionExecuted among them
+    last_ml_action_sub_state: Any = None
+    turn_was_hidden: bool = False
+
+
+def _copy_states(states: list) -> list:
+    # A state maps to sub-states, which map to strings and tuples: two levels to copy.
+    return [{key: dict(sub) for key, sub in state.items()} for state in states]
+
+
+def _extends(replay: _Replay, applied: list) -> bool:
+    done = replay.events
+    return len(applied) >= len(done) and all(a is b for a, b in zip(done, applied))
+
+
+def _state_at(domain, replay: _Replay, tr, hide_rule_turn: bool, omit_unset_slots: bool,
+              ignore_rule_only_turns: bool, rule_only_data) -> Optional[dict]:
+    """The loop body of Rasa's ``states_for_tracker_history`` for one turn (same order of steps)."""
+    import rasa.shared.core.constants
+
+    if ignore_rule_only_turns:
+        if not replay.turn_was_hidden:
+            replay.last_ml_action_sub_state = domain._get_prev_action_sub_state(tr)
+        if not tr.followup_action and not tr.latest_action_name == tr.active_loop_name:
+            replay.turn_was_hidden = hide_rule_turn
+        if replay.turn_was_hidden:
+            return None
+    state = domain.get_active_state(tr, omit_unset_slots=omit_unset_slots)
+    if ignore_rule_only_turns:
+        domain._remove_rule_only_features(state, rule_only_data)
+        if replay.states:
+            domain._substitute_rule_only_user_input(state, replay.states[-1])
+        if replay.last_ml_action_sub_state:
+            state[rasa.shared.core.constants.PREVIOUS_ACTION] = replay.last_ml_action_sub_state
+    return domain._clean_state(state)
+
+
+def states_for_tracker_history(self, tracker, omit_unset_slots: bool = False,
+                               ignore_rule_only_turns: bool = False, rule_only_data=None):
+    from rasa.shared.core.events import ActionExecuted
+
+    memos = tracker.__dict__.setdefault("_ba_state_replays", {})
+    key = (omit_unset_slots, ignore_rule_only_turns)
+    applied = tracker.applied_events()
+    replay = memos.get(key)
+    if (replay is None or replay.domain is not self or replay.rule_only_data != rule_only_data
+            or not _extends(replay, applied)):
+        replay = _Replay(self, rule_only_data, tracker.init_copy())
+        memos[key] = replay
+    args = (omit_unset_slots, ignore_rule_only_turns, rule_only_data)
+    for event in applied[len(replay.events):]:
+        if isinstance(event, ActionExecuted):
+            state = _state_at(self, replay, replay.tracker, event.hide_rule_turn, *args)
+            if state is not None:
+                replay.states.append(state)
+        replay.tracker.update(event)
+        replay.events.append(event)
+    # The state after the last event is not kept: the next event may still change it. Its turn
+    # bookkeeping goes to a scratch copy for the same reason.
+    scratch = _Replay(self, rule_only_data, replay.tracker, states=replay.states,
+                      last_ml_action_sub_state=replay.last_ml_action_sub_state,
+                      turn_was_hidden=replay.turn_was_hidden)
+    final = _state_at(self, scratch, replay.tracker, False, *args)
+    return _copy_states(replay.states + ([final] if final is not None else []))
+
+
+def apply_patch() -> None:
+    global _ORIGINAL
+    from rasa.shared.core.domain import Domain
+
+    if _ORIGINAL is None:
+        _ORIGINAL = Domain.states_for_tracker_history
+        Domain.states_for_tracker_history = states_for_tracker_history
