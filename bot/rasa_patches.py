@@ -18,7 +18,9 @@ under `make bench` with py-spy; the share of the process's time each removed is 
 - ``Domain.is_empty`` compared with an empty domain built once, not on every message;
 - DIET's intent scores computed with numpy instead of a TensorFlow call (bot/diet_inference.py);
 - the dialogue states of a conversation replayed once per event, not per prediction
-  (bot/state_replay.py).
+  (bot/state_replay.py);
+- the tracker copied before each action without replaying the conversation
+  (bot/tracker_copy.py).
 """
 
 from __future__ import annotations
@@ -384,9 +386,10 @@ def apply_patches() -> None:
         Slot.__copy__ = _copy_slot
     import importlib
 
-    from bot import diet_inference, state_replay
+    from bot import diet_inference, state_replay, tracker_copy
 
     diet_inference.apply_patch()
     state_replay.apply_patch()
+    tracker_copy.apply_patch()
     for module_name in DEBUG_LOG_COPY_MODULES:
         importlib.import_module(module_name).copy = _CopyForDebugLogs()

@@ -7,8 +7,11 @@ conversation is (17 % of the Rasa process's time in `make bench`).
 
 The state at a turn depends only on the events before it. So we keep, on the tracker, the replay
 tracker, the states computed so far and the applied events they came from; the next call replays
-only the events added since. If the applied events are not an extension of the remembered ones
-(a revert, a restart, another domain or other arguments), it replays from the start as Rasa does.
+only the events added since. Rasa's applied events are not always an extension of the earlier
+ones: when a form runs again on its happy path, the user turn since its previous run drops out.
+For that case we keep a copy of the replay as it was right after the form's latest run and go on
+from there. Any other change (a revert, a restart, another domain or other arguments) replays
+from the start as Rasa does.
 The tracker store hands out the same tracker object for the next message of a conversation
 (bot/tracker_store.py), so the replay carries over between messages too.
 
@@ -32,6 +35,14 @@ class _Replay:
     states: list = field(default_factory=list)  # states at each ActionExecuted among them
     last_ml_action_sub_state: Any = None
     turn_was_hidden: bool = False
+    checkpoint: Optional[_Replay] = None  # as it was right after the latest form action
+
+
+def _snapshot(replay: _Replay) -> _Replay:
+    from bot.tracker_copy import copy_tracker
+
+    return _Replay(replay.domain, replay.rule_only_data, copy_tracker(replay.tracker), list(replay.events),
+                   list(replay.states), replay.last_ml_action_sub_state, replay.turn_was_hidden)
 
 
 def _copy_states(states: list) -> list:
@@ -39,9 +50,27 @@ def _copy_states(states: list) -> list:
     return [{key: dict(sub) for key, sub in state.items()} for state in states]
 
 
-def _extends(replay: _Replay, applied: list) -> bool:
-    done = replay.events
-    return len(applied) >= len(done) and all(a is b for a, b in zip(done, applied))
+def _common_prefix(done: list, applied: list) -> int:
+    for index, (a, b) in enumerate(zip(done, applied)):
+        if a is not b:
+            return index
+    return min(len(done), len(applied))
+
+
+def _resume(replay: Optional[_Replay], domain, rule_only_data, applied: list) -> Optional[_Replay]:
+    """The remembered replay if ``applied`` extends what it replayed, else its checkpoint if
+    ``applied`` extends that; None if neither."""
+    if replay is None or replay.domain is not domain or replay.rule_only_data != rule_only_data:
+        return None
+    common = _common_prefix(replay.events, applied)
+    if common == len(replay.events):
+        return replay
+    checkpoint = replay.checkpoint
+    if checkpoint is not None and len(checkpoint.events) <= common:
+        resumed = _snapshot(checkpoint)  # the checkpoint stays as it is, for the next time
+        resumed.checkpoint = checkpoint
+        return resumed
+    return None
 
 
 def _state_at(domain, replay: _Replay, tr, hide_rule_turn: bool, omit_unset_slots: bool,
@@ -73,12 +102,12 @@ def states_for_tracker_history(self, tracker, omit_unset_slots: bool = False,
     memos = tracker.__dict__.setdefault("_ba_state_replays", {})
     key = (omit_unset_slots, ignore_rule_only_turns)
     applied = tracker.applied_events()
-    replay = memos.get(key)
-    if (replay is None or replay.domain is not self or replay.rule_only_data != rule_only_data
-            or not _extends(replay, applied)):
+    replay = _resume(memos.get(key), self, rule_only_data, applied)
+    if replay is None:
         replay = _Replay(self, rule_only_data, tracker.init_copy())
-        memos[key] = replay
+    memos[key] = replay
     args = (omit_unset_slots, ignore_rule_only_turns, rule_only_data)
+    forms = set(self.form_names)
     for event in applied[len(replay.events):]:
         if isinstance(event, ActionExecuted):
             state = _state_at(self, replay, replay.tracker, event.hide_rule_turn, *args)
@@ -86,6 +115,8 @@ def states_for_tracker_history(self, tracker, omit_unset_slots: bool = False,
                 replay.states.append(state)
         replay.tracker.update(event)
         replay.events.append(event)
+        if isinstance(event, ActionExecuted) and event.action_name in forms:
+            replay.checkpoint = _snapshot(replay)
     # The state after the last event is not kept: the next event may still change it. Its turn
     # bookkeeping goes to a scratch copy for the same reason.
     scratch = _Replay(self, rule_only_data, replay.tracker, states=replay.states,

@@ -121,3 +121,40 @@ def test_another_domain_replays_from_the_start(domain_and_trackers):
         tracker.update(event, domain)
     assert state_replay.states_for_tracker_history(domain, tracker) == ORIGINAL(domain, tracker)
     assert state_replay.states_for_tracker_history(other, tracker) == ORIGINAL(other, tracker)
+
+
+def test_a_form_turn_dropping_out_resumes_from_the_forms_last_run(domain_and_trackers, monkeypatch):
+    """Rasa drops the user turn between two happy-path runs of a form from the applied events;
+    the replay goes on from its copy after the form's previous run, not from the start."""
+    from rasa.shared.core.events import ActionExecuted, ActiveLoop, SlotSet, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    domain, _ = domain_and_trackers
+    fresh_replays = []
+    original_init_copy = DialogueStateTracker.init_copy
+
+    def counted_init_copy(self):
+        fresh_replays.append(1)
+        return original_init_copy(self)
+    tracker = DialogueStateTracker("form", domain.slots)
+    turns = [
+        [ActionExecuted("action_listen"), UserUttered("Meldebescheinigung", {"name": "request_procedure"}),
+         ActionExecuted(FORM), ActiveLoop(FORM), SlotSet("requested_slot", "vorname"),
+         ActionExecuted("action_listen")],
+        [UserUttered("Erika", {"name": "inform"}), SlotSet("vorname", "Erika"), ActionExecuted(FORM),
+         SlotSet("requested_slot", "nachname"), ActionExecuted("action_listen")],
+        [UserUttered("Mustermann", {"name": "inform"}), SlotSet("nachname", "Mustermann"),
+         ActionExecuted(FORM), SlotSet("requested_slot", "geburtsdatum"), ActionExecuted("action_listen")],
+    ]
+    rule_only = {"rule_only_slots": [], "rule_only_loops": []}
+    for turn in turns:
+        applied_before = tracker.applied_events()
+        for event in turn:
+            tracker.update(event, domain)
+        with monkeypatch.context() as patched:
+            patched.setattr(DialogueStateTracker, "init_copy", counted_init_copy)
+            ours = state_replay.states_for_tracker_history(domain, tracker, False, True, rule_only)
+        assert ours == ORIGINAL(domain, tracker, False, True, rule_only)
+    # the user turn before the last form run dropped out of the applied events …
+    assert not set(map(id, applied_before)) <= set(map(id, tracker.applied_events()))
+    assert len(fresh_replays) == 1  # … and yet ours replayed from the start only the first time

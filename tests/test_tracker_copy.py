@@ -1,0 +1,86 @@
+"""Our tracker copy (bot/tracker_copy.py) against Rasa's replayed copy, field by field, after
+every event of our rule and test conversations and of one with reverts, a loop and a restart."""
+
+from __future__ import annotations
+
+import pytest
+from rasa.shared.core.events import (ActionExecuted, ActionExecutionRejected, ActionReverted,
+                                     ActiveLoop, BotUttered, ConversationPaused,
+                                     ConversationResumed, FollowupAction, Restarted, SessionStarted,
+                                     SlotSet, UserUttered, UserUtteranceReverted)
+from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
+
+from bot.tracker_copy import copy_tracker
+from bot.training import CONFIG, DOMAIN, REPO_ROOT, STORY_DATA
+
+ORIGINAL = DialogueStateTracker.copy  # Rasa's own (the patch is not applied in tests)
+FORM = "meldebescheinigung_form"
+
+
+@pytest.fixture(scope="module")
+def domain_and_conversations():
+    from rasa.shared.core.generator import TrainingDataGenerator
+    from rasa.shared.importers.importer import TrainingDataImporter
+
+    importer = TrainingDataImporter.load_from_dict(
+        config_path=str(CONFIG), domain_path=str(DOMAIN),
+        training_data_paths=[str(STORY_DATA), str(REPO_ROOT / "bot" / "tests")],
+    )
+    domain = importer.get_domain()
+    trackers = TrainingDataGenerator(importer.get_stories(), domain, augmentation_factor=0).generate()
+    conversations = [list(t.events) for t in trackers]
+    conversations.append([
+        ActionExecuted("action_session_start"), SessionStarted(), SlotSet("vorname", "Alt"),
+        ActionExecuted("action_listen"),
+        UserUttered("Meldebescheinigung", {"name": "request_procedure", "confidence": 0.9}),
+        ActionExecuted(FORM), ActiveLoop(FORM), SlotSet("requested_slot", "vorname"),
+        BotUttered("Wie ist Ihr Vorname?"), ActionExecuted("action_listen"),
+        UserUttered("was?", {"name": "help", "confidence": 0.8}), ActionExecutionRejected(FORM),
+        ActionExecuted("utter_help"), ActionExecuted(FORM), ActionExecuted("action_listen"),
+        UserUttered("Erika", {"name": "inform", "confidence": 0.8}), UserUtteranceReverted(),
+        ActionReverted(), ConversationPaused(), ConversationResumed(), FollowupAction("utter_help"),
+        ActionExecuted("utter_help"), ActiveLoop(None), Restarted(), ActionExecuted("action_listen"),
+    ])
+    return domain, conversations
+
+
+def fields(tracker) -> dict:
+    values = {key: value for key, value in vars(tracker).items() if key not in ("slots", "events")}
+    values["events"] = list(tracker.events)
+    values["maxlen"] = tracker.events.maxlen
+    values["slots"] = {name: (type(slot), vars(slot)) for name, slot in tracker.slots.items()}
+    values["state"] = tracker.current_state(EventVerbosity.ALL)
+    return values
+
+
+def test_copies_as_rasa_does(domain_and_conversations):
+    domain, conversations = domain_and_conversations
+    assert len(conversations) > 100
+    compared = 0
+    for number, events in enumerate(conversations):
+        tracker = DialogueStateTracker(f"copy-{number}", domain.slots)
+        tracker.model_id, tracker.assistant_id, tracker.sender_source = "m1", "a1", "rest"
+        for event in events:
+            tracker.update(event, domain)
+            expected, ours = ORIGINAL(tracker), copy_tracker(tracker)
+            assert fields(ours) == fields(expected), (number, event)
+            compared += 1
+            # the copy is on its own: changing it leaves the original as it was
+            before = fields(tracker)
+            if ours.active_loop:
+                ours.active_loop.rejected = not ours.active_loop.rejected
+            ours.latest_action["action_name"] = "geändert"
+            ours.update(SlotSet("vorname", "Neu"), domain)
+            ours.update(ActiveLoop(FORM), domain)
+            ours.update(ActionExecuted("action_listen"), domain)
+            assert fields(tracker) == before
+    assert compared > 2000
+
+
+def test_a_cut_history_is_copied_by_replay(domain_and_conversations):
+    domain, _ = domain_and_conversations
+    tracker = DialogueStateTracker("kurz", domain.slots, max_event_history=2)
+    for event in (ActionExecuted("action_listen"), SlotSet("vorname", "Erika"),
+                  UserUttered("Hallo", {"name": "greet"}), ActionExecuted("utter_greet")):
+        tracker.update(event, domain)
+    assert fields(copy_tracker(tracker)) == fields(ORIGINAL(tracker))
