@@ -84,3 +84,43 @@ def test_a_cut_history_is_copied_by_replay(domain_and_conversations):
                   UserUttered("Hallo", {"name": "greet"}), ActionExecuted("utter_greet")):
         tracker.update(event, domain)
     assert fields(copy_tracker(tracker)) == fields(ORIGINAL(tracker))
+
+
+def test_form_temporary_tracker_as_rasa_builds_it(domain_and_conversations, monkeypatch):
+    from rasa.core.actions.forms import FormAction
+
+    from bot import tracker_copy
+
+    domain, conversations = domain_and_conversations
+    original = FormAction._temporary_tracker  # Rasa's own
+    monkeypatch.setattr(tracker_copy, "_ORIGINAL_TEMPORARY_TRACKER", original)
+    monkeypatch.setattr("time.time", lambda: 1_700_000_000.0)  # the form's new events get a timestamp
+    form = FormAction(FORM, None)
+    fast = 0
+    for number, events in enumerate(conversations[:60] + conversations[-1:]):
+        tracker = DialogueStateTracker(f"form-{number}", domain.slots)
+        tracker.model_id = "m1"
+        for event in events:
+            tracker.update(event, domain)
+            extra = [SlotSet("vorname", "Erika"), SlotSet("plz", "80331")]
+            expected = original(form, tracker, extra, domain)
+            ours = tracker_copy.temporary_form_tracker(form, tracker, extra, domain)
+            assert fields(ours) == fields(expected), (number, event)
+            fast += tracker.idx_after_latest_restart() == 0
+    assert fast > 500
+
+
+def test_form_temporary_tracker_with_other_slots_is_built_by_rasa(domain_and_conversations, monkeypatch):
+    from rasa.core.actions.forms import FormAction
+    from rasa.shared.core.domain import Domain
+
+    from bot import tracker_copy
+
+    domain, _ = domain_and_conversations
+    monkeypatch.setattr(tracker_copy, "_ORIGINAL_TEMPORARY_TRACKER", lambda *args: "Rasa's")
+    other = Domain.from_dict({"slots": {"vorname": {"type": "text", "mappings": [{"type": "custom"}]}}})
+    tracker = DialogueStateTracker("andere", other.slots)
+    assert tracker_copy.temporary_form_tracker(FormAction(FORM, None), tracker, [], domain) == "Rasa's"
+    tracker = DialogueStateTracker("neu", domain.slots)
+    tracker.update(Restarted())
+    assert tracker_copy.temporary_form_tracker(FormAction(FORM, None), tracker, [], domain) == "Rasa's"
