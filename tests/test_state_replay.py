@@ -14,7 +14,7 @@ import pytest
 from rasa.shared.core.domain import Domain
 
 from bot import state_replay
-from bot.training import CONFIG, DOMAIN, REPO_ROOT, STORY_DATA
+from tracker_fixtures import training_conversations
 
 ORIGINAL = Domain.states_for_tracker_history  # Rasa's own (the patch is not applied in tests)
 FORM = "meldebescheinigung_form"
@@ -22,16 +22,7 @@ FORM = "meldebescheinigung_form"
 
 @pytest.fixture(scope="module")
 def domain_and_trackers():
-    from rasa.shared.core.generator import TrainingDataGenerator
-    from rasa.shared.importers.importer import TrainingDataImporter
-
-    importer = TrainingDataImporter.load_from_dict(
-        config_path=str(CONFIG), domain_path=str(DOMAIN),
-        training_data_paths=[str(STORY_DATA), str(REPO_ROOT / "bot" / "tests")],
-    )
-    domain = importer.get_domain()
-    trackers = TrainingDataGenerator(importer.get_stories(), domain, augmentation_factor=0).generate()
-    return domain, trackers
+    return training_conversations()
 
 
 def argument_sets(domain):

@@ -11,7 +11,7 @@ from rasa.shared.core.events import (ActionExecuted, ActionExecutionRejected, Ac
 from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 
 from bot.tracker_copy import copy_tracker
-from bot.training import CONFIG, DOMAIN, REPO_ROOT, STORY_DATA
+from tracker_fixtures import training_conversations
 
 ORIGINAL = DialogueStateTracker.copy  # Rasa's own (the patch is not applied in tests)
 FORM = "meldebescheinigung_form"
@@ -19,15 +19,7 @@ FORM = "meldebescheinigung_form"
 
 @pytest.fixture(scope="module")
 def domain_and_conversations():
-    from rasa.shared.core.generator import TrainingDataGenerator
-    from rasa.shared.importers.importer import TrainingDataImporter
-
-    importer = TrainingDataImporter.load_from_dict(
-        config_path=str(CONFIG), domain_path=str(DOMAIN),
-        training_data_paths=[str(STORY_DATA), str(REPO_ROOT / "bot" / "tests")],
-    )
-    domain = importer.get_domain()
-    trackers = TrainingDataGenerator(importer.get_stories(), domain, augmentation_factor=0).generate()
+    domain, trackers = training_conversations()
     conversations = [list(t.events) for t in trackers]
     conversations.append([
         ActionExecuted("action_session_start"), SessionStarted(), SlotSet("vorname", "Alt"),

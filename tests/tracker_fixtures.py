@@ -47,3 +47,19 @@ def texts(dispatcher: CollectingDispatcher) -> str:
 
 def slot_events(events: list) -> dict:
     return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+def training_conversations():
+    """Our domain, and every rule and test story of the bot as the trackers Rasa's training
+    generator makes of them (for comparing our Rasa patches with Rasa's own code)."""
+    from rasa.shared.core.generator import TrainingDataGenerator
+    from rasa.shared.importers.importer import TrainingDataImporter
+
+    from bot.training import CONFIG, DOMAIN, REPO_ROOT, STORY_DATA
+
+    importer = TrainingDataImporter.load_from_dict(
+        config_path=str(CONFIG), domain_path=str(DOMAIN),
+        training_data_paths=[str(STORY_DATA), str(REPO_ROOT / "bot" / "tests")],
+    )
+    domain = importer.get_domain()
+    return domain, TrainingDataGenerator(importer.get_stories(), domain, augmentation_factor=0).generate()
