@@ -23,9 +23,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-_ORIGINAL = None
-
-
 @dataclass
 class _Replay:
     domain: Any
@@ -127,9 +124,6 @@ def states_for_tracker_history(self, tracker, omit_unset_slots: bool = False,
 
 
 def apply_patch() -> None:
-    global _ORIGINAL
     from rasa.shared.core.domain import Domain
 
-    if _ORIGINAL is None:
-        _ORIGINAL = Domain.states_for_tracker_history
-        Domain.states_for_tracker_history = states_for_tracker_history
+    Domain.states_for_tracker_history = states_for_tracker_history
