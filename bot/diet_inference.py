@@ -93,17 +93,15 @@ class SentenceScorer:
         _, sentence_features = message._filter_sparse_features(TEXT, list(self.featurizers))
         if not sentence_features:
             return None
+        matrices = [feature.features.tocoo() for feature in sentence_features]
+        if any(m.shape[0] != 1 for m in matrices) or sum(m.shape[1] for m in matrices) != len(self.sparse_kernel):
+            return None  # features of another shape than in training: let Rasa decide
         hidden = self.sparse_bias.copy()
         offset = 0
-        for feature in sentence_features:  # columns as in Rasa's hstack of these features
-            matrix = feature.features.tocoo()
-            if matrix.shape[0] != 1:
-                return None
+        for matrix in matrices:  # columns as in Rasa's hstack of these features
             if matrix.nnz:
                 hidden += matrix.data.astype(np.float32) @ self.sparse_kernel[offset + matrix.col]
             offset += matrix.shape[1]
-        if offset != self.sparse_kernel.shape[0]:
-            return None  # features of another shape than in training: let Rasa decide
         similarities = (hidden @ self.embed_kernel + self.embed_bias) @ self.label_embeddings.T
         exp = np.exp(similarities - similarities.max())
         return (exp / exp.sum())[np.newaxis, :].astype(np.float32)

@@ -113,3 +113,17 @@ def test_patched_parse_gives_rasas_intents(agent, monkeypatch):
         assert after["intent"]["name"] == before["intent"]["name"], before["text"]
         assert after["intent"]["confidence"] == pytest.approx(before["intent"]["confidence"], abs=1e-5)
         assert [r["name"] for r in after["intent_ranking"][:3]] == [r["name"] for r in before["intent_ranking"][:3]]
+
+
+def test_features_wider_than_in_training_go_to_rasa(agent):
+    """A featurizer that grew (say, a vocabulary from other training data) must not index past
+    the trained weights: Rasa's path decides."""
+    import scipy.sparse
+    from rasa.shared.nlu.training_data.features import Features
+    from rasa.shared.nlu.training_data.message import Message
+
+    scorer = SentenceScorer.for_component(diet_of(agent))
+    wide = scipy.sparse.coo_matrix(([1.0], ([0], [len(scorer.sparse_kernel) + 5])),
+                                   shape=(1, len(scorer.sparse_kernel) + 10))
+    message = Message(data={"text": "Hallo"}, features=[Features(wide, "sentence", "text", "X")])
+    assert scorer.scores(message) is None
