@@ -64,7 +64,9 @@ def _resume(replay: Optional[_Replay], domain, rule_only_data, applied: list) ->
         return replay
     checkpoint = replay.checkpoint
     if checkpoint is not None and len(checkpoint.events) <= common:
-        resumed = _snapshot(checkpoint)  # the checkpoint stays as it is, for the next time
+        # Kept as it is: Rasa drops the form's later happy-path runs from the applied events too,
+        # so every later turn of this form goes back to this same point.
+        resumed = _snapshot(checkpoint)
         resumed.checkpoint = checkpoint
         return resumed
     return None
