@@ -39,7 +39,7 @@ from pathlib import Path
 
 import aiohttp
 
-from bot.local_stack import free_port, local_settings
+from bot.local_stack import free_port, local_settings, rest_headers
 from bot.stack import Service, Stack
 from bot.training import ensure_model
 
@@ -113,9 +113,11 @@ class Result:
 
 
 async def run_conversations(
-    url: str, script: list[str], concurrent: int, rounds: int, think: tuple[float, float] | None = None
+    url: str, script: list[str], concurrent: int, rounds: int, think: tuple[float, float] | None = None,
+    headers: dict | None = None,
 ) -> Result:
-    """``think``: seconds a citizen waits after an answer before the next message (uniform)."""
+    """``think``: seconds a citizen waits after an answer before the next message (uniform);
+    ``headers``: with each request (our REST channel's token)."""
     latencies: list[float] = []
     errors = 0
     rng = random.Random(42)
@@ -130,7 +132,7 @@ async def run_conversations(
                 await asyncio.sleep(rng.uniform(*think))
             started = time.perf_counter()
             try:
-                async with session.post(url, json={"sender": sender, "message": text}) as resp:
+                async with session.post(url, json={"sender": sender, "message": text}, headers=headers) as resp:
                     await resp.read()
                     if resp.status != 200:
                         errors += 1
@@ -148,12 +150,13 @@ async def run_conversations(
     return Result(latencies, len(latencies), elapsed, errors)
 
 
-def measure(name: str, url: str, script: list[str], conversations: int, rasa_pid: int) -> dict:
+def measure(name: str, url: str, script: list[str], conversations: int, rasa_pid: int,
+            headers: dict | None = None) -> dict:
     # Warm-up: the first messages load lazily initialised parts of Rasa.
-    asyncio.run(run_conversations(url, script, 4, 1))  # several at once: every worker warms up
-    single = asyncio.run(run_conversations(url, script, 1, 3))
-    many = asyncio.run(run_conversations(url, script, conversations, 2))
-    paced = asyncio.run(run_conversations(url, script, conversations, 1, think=THINK_SECONDS))
+    asyncio.run(run_conversations(url, script, 4, 1, headers=headers))  # several at once: every worker warms up
+    single = asyncio.run(run_conversations(url, script, 1, 3, headers=headers))
+    many = asyncio.run(run_conversations(url, script, conversations, 2, headers=headers))
+    paced = asyncio.run(run_conversations(url, script, conversations, 1, think=THINK_SECONDS, headers=headers))
     largest_rss, total_rss = peak_rss_mb(rasa_pid)
     return {
         "name": name,
@@ -232,7 +235,7 @@ def measure_ours(name: str, var_dir: Path, model: Path, conversations: int,
     stack.start(timeout=240, progress=lambda _m: None)
     try:
         return measure(name, f"{settings.rasa_url}/webhooks/rest/webhook", OUR_SCRIPT, conversations,
-                       stack.service("rasa").process.pid)
+                       stack.service("rasa").process.pid, headers=rest_headers(settings))
     finally:
         stack.stop()
 

@@ -118,10 +118,15 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     async def main() -> int:
         runner = await _serve_demo(settings)
+        rest_line = (
+            f"{settings.rasa_url}/webhooks/rest/webhook (mit „Authorization: Bearer $REST_CHANNEL_TOKEN“)"
+            if settings.rest_channel_token
+            else "aus (einschalten: REST_CHANNEL_TOKEN=… make run)"
+        )
         print(
             "\nDer Bürgerassistent läuft:\n"
             f"  Demo-Seite:      {settings.demo_url}/\n"
-            f"  REST-Kanal:      {settings.rasa_url}/webhooks/rest/webhook\n"
+            f"  REST-Kanal:      {rest_line}\n"
             f"  Web-Chat:        {settings.rasa_url}/socket.io (Widget auf der Demo-Seite)\n"
             f"  Portal-Backend:  {settings.portal_url}/api/v1/applications/<Aktenzeichen>"
             f"  (API: {settings.portal_url}/openapi.yaml)\n"

@@ -7,6 +7,7 @@ SQLite files in ``var_dir``, so runs never see each other's conversations.
 from __future__ import annotations
 
 import json
+import secrets
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
@@ -26,6 +27,8 @@ def local_settings(var_dir: Path, **overrides) -> Settings:
         portal_database_url=f"sqlite:///{var_dir / 'portal.db'}",
         lock_store_url=None,
         var_dir=var_dir,
+        # The REST channel exists only with a token (connectors/rest); RestChat sends it.
+        rest_channel_token=secrets.token_urlsafe(32),
     )
     values.update(overrides)
     return Settings(**values)
@@ -37,9 +40,21 @@ def start_local_stack(model: Path, var_dir: Path, timeout: float = 240, **overri
     return stack
 
 
+def rest_headers(settings: Settings) -> dict[str, str]:
+    """Headers of a request to the REST channel (connectors/rest)."""
+    return {"Content-Type": "application/json", "Authorization": f"Bearer {settings.rest_channel_token}"}
+
+
+def rest_conversation_id(sender: str) -> str:
+    """The conversation Rasa keeps for a REST ``sender`` (the channel prefixes every sender)."""
+    from connectors.rest.channel import SENDER_PREFIX
+
+    return SENDER_PREFIX + sender
+
+
 @dataclass
 class RestChat:
-    """One citizen talking to Rasa's REST channel."""
+    """One citizen talking to our REST channel (connectors/rest)."""
 
     settings: Settings
     sender: str
@@ -49,11 +64,29 @@ class RestChat:
     def url(self) -> str:
         return f"{self.settings.rasa_url}/webhooks/rest/webhook"
 
+    @property
+    def conversation_id(self) -> str:
+        return rest_conversation_id(self.sender)
+
     def say(self, text: str) -> list[dict]:
         body = json.dumps({"sender": self.sender, "message": text}).encode()
-        request = urllib.request.Request(self.url, data=body, headers={"Content-Type": "application/json"})
+        request = urllib.request.Request(self.url, data=body, headers=rest_headers(self.settings))
         with urllib.request.urlopen(request, timeout=self.timeout) as resp:
             return json.loads(resp.read())
+
+    def trigger_intent(self, intent: str, entities: dict | None = None) -> list[dict]:
+        """What our own services do through Rasa's HTTP API (never a citizen: typed intent
+        payloads count only where the assistant offered them, connectors/payload_guard.py)."""
+        s = self.settings
+        body = json.dumps({"name": intent, "entities": entities or {}}).encode()
+        query = urllib.parse.urlencode({"token": s.rasa_api_token})
+        url = f"{s.rasa_url}/conversations/{urllib.parse.quote(self.conversation_id)}/trigger_intent?{query}"
+        request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=self.timeout) as resp:
+            return json.loads(resp.read()).get("messages") or []
+
+    def trigger_intent_text(self, intent: str, entities: dict | None = None) -> str:
+        return "\n".join(m.get("text", "") for m in self.trigger_intent(intent, entities))
 
     def say_text(self, text: str) -> str:
         return "\n".join(m.get("text", "") for m in self.say(text))
@@ -62,7 +95,7 @@ class RestChat:
         """Everything the bot said in this conversation, from Rasa's tracker (HTTP API)."""
         s = self.settings
         query = urllib.parse.urlencode({"token": s.rasa_api_token})
-        url = f"{s.rasa_url}/conversations/{urllib.parse.quote(self.sender)}/tracker?{query}"
+        url = f"{s.rasa_url}/conversations/{urllib.parse.quote(self.conversation_id)}/tracker?{query}"
         with urllib.request.urlopen(url, timeout=30) as resp:
             tracker = json.loads(resp.read())
         return [e.get("text") or "" for e in tracker["events"] if e.get("event") == "bot"]

@@ -1,11 +1,16 @@
 """Start the Rasa server with our run-time fixes applied (bot/rasa_patches.py).
 
     python -m bot.rasa_process run --model … (the same arguments as `rasa`)
+
+With ``--enable-api``, the API token comes from ``RASA_API_TOKEN`` in the environment and is
+added to Rasa's arguments inside this process: a token on the command line would be readable by
+every user of the machine (``ps``, ``/proc/<pid>/cmdline``).
 """
 
 from __future__ import annotations
 
 import os
+import sys
 
 # One message at a time is a tiny input: more threads only compete with the action server for the
 # two cores. Measured per message: less CPU with one TensorFlow thread per pool, and OpenBLAS's
@@ -17,8 +22,30 @@ for _name in ("TF_INTER_OP_PARALLELISM_THREADS", "TF_INTRA_OP_PARALLELISM_THREAD
 from bot.rasa_patches import apply_patches  # noqa: E402
 
 
+class MissingApiToken(SystemExit):
+    pass
+
+
+def rasa_arguments(argv: list[str], environ=os.environ) -> list[str]:
+    """Rasa's arguments: ``argv`` plus ``--auth-token`` from ``RASA_API_TOKEN`` for the API."""
+    if len(argv) < 2 or argv[1] != "run" or "--enable-api" not in argv:
+        return argv
+    if any(a == "--auth-token" or a.startswith("--auth-token=") for a in argv):
+        raise MissingApiToken("Das API-Token gehört nicht auf die Kommandozeile: bitte RASA_API_TOKEN setzen.")
+    token = environ.get("RASA_API_TOKEN")
+    if not token:
+        raise MissingApiToken("RASA_API_TOKEN fehlt: ohne Token wäre Rasas HTTP-API offen.")
+    # "=" form: a random token may start with "-", which argparse would take for an option.
+    return [*argv, f"--auth-token={token}"]
+
+
 def main() -> None:
+    # Changes only Python's copy of the arguments; /proc/<pid>/cmdline keeps what was started.
+    sys.argv = rasa_arguments(sys.argv)
     apply_patches()
+    from connectors import payload_guard
+
+    payload_guard.install()
     from rasa.__main__ import main as rasa_main
 
     rasa_main()

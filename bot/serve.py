@@ -1,6 +1,10 @@
 """Run only the Rasa server, configured from the environment (for containers).
 
     python -m bot.serve [--host 0.0.0.0]
+
+Secrets come from the environment and stay there: RASA_API_TOKEN (bot/rasa_process.py hands it
+to Rasa inside the process), ACTION_SERVER_TOKEN (read by Rasa from the endpoints file's
+``${ACTION_SERVER_TOKEN}``), REST_CHANNEL_TOKEN (only if the REST channel should exist).
 """
 
 from __future__ import annotations
@@ -11,24 +15,28 @@ import sys
 
 import yaml
 
-from bot.settings import Settings, endpoints
-from bot.stack import CREDENTIALS
+from bot.settings import Settings, credentials, endpoints
 from bot.training import ensure_model
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--host", default=os.environ.get("BA_HOST", "127.0.0.1"))
     args = parser.parse_args()
     settings = Settings()
+    for name in ("RASA_API_TOKEN", "ACTION_SERVER_TOKEN"):
+        if not os.environ.get(name):
+            sys.exit(f"{name} fehlt: bitte einen langen Zufallswert setzen (gleich für alle Dienste).")
     model = ensure_model(quiet=True)
-    path = settings.var_dir / "endpoints-serve.yml"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(yaml.safe_dump(endpoints(settings), sort_keys=False))
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    endpoints_path = settings.var_dir / "endpoints-serve.yml"
+    endpoints_path.write_text(yaml.safe_dump(endpoints(settings), sort_keys=False))
+    credentials_path = settings.var_dir / "credentials-serve.yml"
+    credentials_path.write_text(yaml.safe_dump(credentials(settings), sort_keys=False))
     command = [
-        sys.executable, "-m", "bot.rasa_process", "run", "--model", str(model), "--endpoints", str(path),
-        "--credentials", str(CREDENTIALS), "--interface", args.host, "--port", str(settings.rasa_port),
-        "--enable-api", f"--auth-token={settings.rasa_api_token}",  # "=": a token may start with "-"
+        sys.executable, "-m", "bot.rasa_process", "run", "--model", str(model),
+        "--endpoints", str(endpoints_path), "--credentials", str(credentials_path),
+        "--interface", args.host, "--port", str(settings.rasa_port), "--enable-api",
     ]
     os.execv(sys.executable, command)
 

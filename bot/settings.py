@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
+import yaml
 from sqlalchemy.engine import make_url
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -37,6 +38,13 @@ class Settings:
     # Token for Rasa's HTTP API (used by our own processes only, e.g. to inject a login result
     # or a delivered receipt into a conversation). Random per start unless set.
     rasa_api_token: str = field(default_factory=lambda: os.environ.get("RASA_API_TOKEN") or secrets.token_urlsafe(32))
+    # Shared secret Rasa sends to the action server (actions/server.py checks it). Random per
+    # start unless set; must be the same for Rasa and the action server.
+    action_server_token: str = field(
+        default_factory=lambda: os.environ.get("ACTION_SERVER_TOKEN") or secrets.token_urlsafe(32)
+    )
+    # The REST channel (connectors/rest) exists only when this is set: for development and tests.
+    rest_channel_token: Optional[str] = field(default_factory=lambda: os.environ.get("REST_CHANNEL_TOKEN") or None)
     # Set where the action server does not run beside Rasa (e.g. docker-compose).
     action_server_url: Optional[str] = field(default_factory=lambda: os.environ.get("ACTION_SERVER_URL") or None)
 
@@ -96,9 +104,32 @@ def lock_store_config(url: Optional[str]) -> dict:
 
 def endpoints(settings: Settings) -> dict:
     return {
-        # Our actions never read the domain (forms come from the catalogue); without this Rasa
-        # sends the whole domain, serialised anew, with every action call.
-        "action_endpoint": {"url": settings.action_url, "enable_selective_domain": True},
+        "action_endpoint": {
+            "url": settings.action_url,
+            # The action server answers only Rasa. Rasa fills in the secret from its environment
+            # when it reads the file (endpoints.yml supports ${VAR}), so it is in no file.
+            "headers": {"Authorization": "Bearer ${ACTION_SERVER_TOKEN}"},
+            # Our actions never read the domain (forms come from the catalogue); without this
+            # Rasa sends the whole domain, serialised anew, with every action call.
+            "enable_selective_domain": True,
+        },
         "tracker_store": tracker_store_config(settings.tracker_store_url),
         "lock_store": lock_store_config(settings.lock_store_url),
     }
+
+
+# Input channels Rasa is started with: bot/credentials.yml, plus the REST channel only when it
+# has a token. Rasa's own `rest:` channel has no authentication and must never be listed.
+CREDENTIALS = REPO_ROOT / "bot" / "credentials.yml"
+REST_CHANNEL = "connectors.rest.channel.RestChannel"
+
+
+def credentials(settings: Settings, path: Path = CREDENTIALS) -> dict:
+    channels = yaml.safe_load(path.read_text()) or {}
+    if "rest" in channels:
+        raise ValueError(f"{path}: Rasas REST-Kanal ohne Anmeldung (`rest:`) ist nicht erlaubt; "
+                         "REST_CHANNEL_TOKEN schaltet unseren REST-Kanal ein")
+    if settings.rest_channel_token:
+        # The channel reads its token from REST_CHANNEL_TOKEN in Rasa's environment.
+        channels[REST_CHANNEL] = None
+    return channels

@@ -20,9 +20,7 @@ from typing import Optional
 
 import yaml
 
-from bot.settings import REPO_ROOT, Settings, endpoints
-
-CREDENTIALS = REPO_ROOT / "bot" / "credentials.yml"
+from bot.settings import REPO_ROOT, Settings, credentials, endpoints
 
 
 class StackError(RuntimeError):
@@ -121,12 +119,24 @@ class Stack:
                 "PYTHONUNBUFFERED": "1",
             }
         )
+        # Rasa -> action server: shared secret (actions/server.py; endpoints send it as a header).
+        env["ACTION_SERVER_TOKEN"] = self.settings.action_server_token
+        # REST channel (connectors/rest): exists only with a token; `make run` has none.
+        env.pop("REST_CHANNEL_TOKEN", None)
+        if self.settings.rest_channel_token:
+            env["REST_CHANNEL_TOKEN"] = self.settings.rest_channel_token
         return env
 
     def _write_endpoints(self) -> Path:
         path = self.settings.var_dir / f"endpoints-{self.settings.rasa_port}.yml"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(yaml.safe_dump(endpoints(self.settings), sort_keys=False))
+        return path
+
+    def _write_credentials(self) -> Path:
+        path = self.settings.var_dir / f"credentials-{self.settings.rasa_port}.yml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(yaml.safe_dump(credentials(self.settings), sort_keys=False))
         return path
 
     def build(self) -> None:
@@ -139,11 +149,12 @@ class Stack:
             python, "-m", "bot.rasa_process", "run",
             "--model", str(self.model),
             "--endpoints", str(self._write_endpoints()),
-            "--credentials", str(CREDENTIALS),
+            "--credentials", str(self._write_credentials()),
             "--interface", s.host,
             "--port", str(s.rasa_port),
-            # "=" form: a random token may start with "-", which argparse would take for an option.
-            "--enable-api", f"--auth-token={s.rasa_api_token}",
+            # The API token reaches Rasa through RASA_API_TOKEN in its environment, never on the
+            # command line (bot/rasa_process.py adds it inside the process).
+            "--enable-api",
         ]
         if self.cors_origins:
             rasa_command += ["--cors", *self.cors_origins]
@@ -162,7 +173,8 @@ class Stack:
             ),
             Service(
                 "action-server",
-                [python, "-m", "rasa_sdk", "--actions", "actions", "--port", str(s.action_port)],
+                # rasa_sdk behind a check of ACTION_SERVER_TOKEN, on BA_HOST only.
+                [python, "-m", "actions.server", "--host", s.host, "--port", str(s.action_port)],
                 f"http://{s.host}:{s.action_port}/health",
                 env,
                 logs / f"action-server-{s.action_port}.log",

@@ -1,19 +1,92 @@
-"""The Rasa command line the launcher builds is read by Rasa as meant."""
+"""The commands and files the launcher builds: Rasa reads them as meant, and no secret is on a
+command line (readable by every user of the machine in `ps` and /proc/<pid>/cmdline)."""
 
 from pathlib import Path
 
+import pytest
+import yaml
 from rasa.__main__ import create_argument_parser
 
+from bot import rasa_process
 from bot.local_stack import local_settings
+from bot.settings import REST_CHANNEL, credentials
 from bot.stack import Stack
+
+
+def built(tmp_path, **overrides) -> Stack:
+    stack = Stack(local_settings(tmp_path, **overrides), Path("model.tar.gz"))
+    stack.build()
+    return stack
+
+
+def test_no_secret_on_any_command_line(tmp_path):
+    stack = built(tmp_path, rasa_api_token="api-Zr4nd0m", action_server_token="act-Zr4nd0m",
+                  rest_channel_token="rest-Zr4nd0m")
+    for service in stack.services:
+        line = " ".join(service.command)
+        for secret in ("api-Zr4nd0m", "act-Zr4nd0m", "rest-Zr4nd0m"):
+            assert secret not in line, service.name
+        # They reach the services through the environment.
+        assert service.env["RASA_API_TOKEN"] == "api-Zr4nd0m"
+        assert service.env["ACTION_SERVER_TOKEN"] == "act-Zr4nd0m"
+        assert service.env["REST_CHANNEL_TOKEN"] == "rest-Zr4nd0m"
 
 
 def test_an_api_token_starting_with_a_dash_reaches_rasa(tmp_path):
     # secrets.token_urlsafe() starts with "-" about once in 64 starts; argparse then took it
-    # for an option and Rasa did not start.
-    stack = Stack(local_settings(tmp_path, rasa_api_token="-Zr4nd0m"), Path("model.tar.gz"))
-    stack.build()
-    command = stack.service("rasa").command
-    args = create_argument_parser().parse_args(command[command.index("run"):])
+    # for an option and Rasa did not start. Rasa gets it inside its process from the environment.
+    stack = built(tmp_path, rasa_api_token="-Zr4nd0m")
+    service = stack.service("rasa")
+    assert not any("auth-token" in part for part in service.command)
+    argv = rasa_process.rasa_arguments(service.command[2:], service.env)
+    args = create_argument_parser().parse_args(argv[argv.index("run"):])
     assert args.auth_token == "-Zr4nd0m"
     assert args.enable_api
+
+
+def test_rasa_refuses_an_api_without_token_or_with_one_on_the_command_line():
+    argv = ["bot.rasa_process", "run", "--enable-api"]
+    with pytest.raises(SystemExit):
+        rasa_process.rasa_arguments(argv, {})
+    with pytest.raises(SystemExit):
+        rasa_process.rasa_arguments([*argv, "--auth-token=x"], {"RASA_API_TOKEN": "x"})
+    assert rasa_process.rasa_arguments(["bot.rasa_process", "train"], {}) == ["bot.rasa_process", "train"]
+
+
+def test_action_server_listens_on_the_configured_host_only(tmp_path):
+    command = built(tmp_path).service("action-server").command
+    assert command[1:3] == ["-m", "actions.server"]
+    assert command[command.index("--host") + 1] == "127.0.0.1"
+
+
+def test_rasa_sends_the_action_server_token_from_its_environment(tmp_path, monkeypatch):
+    from rasa.utils.endpoints import read_endpoint_config
+
+    stack = built(tmp_path, action_server_token="act-Zr4nd0m")
+    command = stack.service("rasa").command
+    path = command[command.index("--endpoints") + 1]
+    assert "act-Zr4nd0m" not in Path(path).read_text()
+    monkeypatch.setenv("ACTION_SERVER_TOKEN", "act-Zr4nd0m")
+    endpoint = read_endpoint_config(path, "action_endpoint")
+    assert endpoint.headers == {"Authorization": "Bearer act-Zr4nd0m"}
+
+
+def test_rest_channel_only_with_a_token(tmp_path):
+    def channels(**overrides):
+        stack = built(tmp_path, **overrides)
+        command = stack.service("rasa").command
+        return yaml.safe_load(Path(command[command.index("--credentials") + 1]).read_text())
+
+    without = channels(rest_channel_token=None)
+    assert REST_CHANNEL not in without and "rest" not in without
+    assert "connectors.webchat.channel.WebChatInput" in without
+    with_token = channels(rest_channel_token="rest-Zr4nd0m")
+    assert REST_CHANNEL in with_token and "rest" not in with_token
+    assert "rest-Zr4nd0m" not in yaml.safe_dump(with_token)
+
+
+def test_rasa_s_open_rest_channel_is_refused(tmp_path):
+    path = tmp_path / "credentials.yml"
+    path.write_text("rest:\n")
+    with pytest.raises(ValueError):
+        credentials(local_settings(tmp_path), path)

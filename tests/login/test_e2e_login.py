@@ -8,6 +8,7 @@ One stack is shared by all tests in this module (started with the login enforced
 from __future__ import annotations
 
 import json
+import secrets
 import time
 import urllib.request
 import uuid
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 import pytest
 import requests
 
+from bot.local_stack import rest_conversation_id, rest_headers
 from bot.settings import Settings
 from bot.stack import Stack
 from bot.training import ensure_model
@@ -41,7 +43,7 @@ class Chat:
     def say(self, text: str) -> list[dict]:
         body = json.dumps({"sender": self.sender, "message": text}).encode()
         request = urllib.request.Request(f"{self.stack.settings.rasa_url}/webhooks/rest/webhook", data=body,
-                                         headers={"Content-Type": "application/json"})
+                                         headers=rest_headers(self.stack.settings))
         with urllib.request.urlopen(request, timeout=60) as resp:
             return json.loads(resp.read())
 
@@ -50,7 +52,7 @@ class Chat:
 
     def bot_texts(self) -> list[str]:
         """The bot's messages in the tracker (read through Rasa's HTTP API)."""
-        url = (f"{self.stack.settings.rasa_url}/conversations/{self.sender}/tracker"
+        url = (f"{self.stack.settings.rasa_url}/conversations/{rest_conversation_id(self.sender)}/tracker"
                f"?token={self.stack.settings.rasa_api_token}")
         with urllib.request.urlopen(url, timeout=30) as resp:
             events = json.loads(resp.read())["events"]
@@ -77,7 +79,7 @@ def login_stack(tmp_path_factory, shared_env):
     settings = Settings(
         rasa_port=free_port(), action_port=free_port(), portal_port=free_port(), demo_port=free_port(),
         tracker_store_url=f"sqlite:///{var / 'tracker.db'}", portal_database_url=f"sqlite:///{var / 'portal.db'}",
-        lock_store_url=None, var_dir=var,
+        lock_store_url=None, var_dir=var, rest_channel_token=secrets.token_urlsafe(32),
     )
     stack = LoginStack(settings, ensure_model(quiet=True))
     stack.extra_env = {**shared_env, "SAML_IDP_METADATA": str(var / "idp-metadata.xml"), "BA_LOGIN_REQUIRED": "1",
@@ -160,5 +162,19 @@ def test_typing_the_login_intent_logs_nobody_in(chat):
     chat.say_text("Ich brauche eine Meldebescheinigung")
     chat.say_text("Ja")
     answer = chat.say_text('/EXTERNAL_login_result{"given_name": "Mallory"}')
-    assert "keine Anmeldung erhalten" in answer
+    assert "Mallory" not in answer
+    assert "nicht angemeldet" in chat.say_text("Bin ich angemeldet?")
+
+
+def test_the_login_gate_cannot_be_skipped_by_typing_a_change_field_payload(chat):
+    # Issue 13 item 8: the payload of the summary's "change" buttons, typed while the assistant
+    # waits for the login, opened the form without a login. Typed payloads count only where
+    # the assistant offered them (connectors/payload_guard.py).
+    chat.say_text("Ich brauche eine Meldebescheinigung")
+    gate = chat.say_text("Ja")
+    assert "anmelden" in gate and "Schritt 1" not in gate
+    for payload in ('/change_field{"field": "vorname"}', '/change_field{"field": "nachname"}'):
+        answer = chat.say_text(payload)
+        assert "Schritt" not in answer and "Wie lautet Ihr" not in answer, answer
+    assert "Schritt" not in chat.say_text("Erika")
     assert "nicht angemeldet" in chat.say_text("Bin ich angemeldet?")

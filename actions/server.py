@@ -1,0 +1,93 @@
+"""The action server: rasa-sdk's app, answering only Rasa.
+
+    python -m actions.server [--host 127.0.0.1] [--port 5055]
+
+rasa-sdk 3.6 has no authentication and listens on all interfaces (``SANIC_HOST`` defaults to
+0.0.0.0); anyone reaching it could send a forged tracker with a citizen's conversation id and get
+back their identity, prefill data and applications. Here every request except ``GET /health``
+must carry ``Authorization: Bearer $ACTION_SERVER_TOKEN`` (Rasa sends it: the action endpoint's
+``headers`` in bot/settings.py ``endpoints()``), and the server binds to ``BA_HOST``
+(127.0.0.1 unless set).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hmac
+import logging
+import os
+from typing import Callable, Optional
+
+from sanic import Sanic, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+logger = logging.getLogger(__name__)
+
+OPEN_PATHS = frozenset({"/health"})
+UNAUTHORIZED = "Zugriff verweigert: Der Aktionsserver beantwortet nur Anfragen des Assistenten."
+
+
+def token_matches(header: Optional[str], token: str) -> bool:
+    """``header`` is ``Bearer <token>``; compared in constant time."""
+    if not header or not token:
+        return False
+    scheme, _, given = header.partition(" ")
+    if scheme.lower() != "bearer":
+        return False
+    return hmac.compare_digest(given.strip().encode(), token.encode())
+
+
+def auth_middleware(token: str) -> Callable:
+    async def require_token(request: Request) -> Optional[HTTPResponse]:
+        if request.path in OPEN_PATHS and request.method in ("GET", "HEAD"):
+            return None
+        if token_matches(request.headers.get("authorization"), token):
+            return None
+        logger.warning("action server: request without valid token refused (%s %s)", request.method, request.path)
+        return response.json(
+            {"error": "unauthorized", "message": UNAUTHORIZED}, status=401, headers={"WWW-Authenticate": "Bearer"}
+        )
+
+    return require_token
+
+
+def create_app(token: Optional[str] = None, actions: str = "actions") -> Sanic:
+    """rasa-sdk's app for ``actions`` behind the token check (``ACTION_SERVER_TOKEN`` if None)."""
+    from rasa_sdk.endpoint import create_app as create_sdk_app
+
+    token = token if token is not None else os.environ.get("ACTION_SERVER_TOKEN", "")
+    if not token:
+        raise SystemExit("ACTION_SERVER_TOKEN fehlt: ohne Token wäre der Aktionsserver für jeden offen.")
+    # No CORS: browsers never talk to the action server.
+    app = create_sdk_app(actions, cors_origins=None)
+    app.register_middleware(auth_middleware(token), "request")
+    return app
+
+
+def main(argv: Optional[list[str]] = None) -> None:
+    from rasa_sdk import utils
+    from rasa_sdk.constants import APPLICATION_ROOT_LOGGER_NAME, DEFAULT_SERVER_PORT
+    from rasa_sdk.plugin import plugin_manager
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default=os.environ.get("BA_HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("ACTION_PORT") or DEFAULT_SERVER_PORT))
+    parser.add_argument("--actions", default="actions")
+    args = parser.parse_args(argv)
+
+    # As `python -m rasa_sdk` does.
+    logging.getLogger("matplotlib").setLevel(logging.WARN)
+    log_level = os.environ.get("LOG_LEVEL_ACTIONS") or os.environ.get("LOG_LEVEL") or "INFO"
+    utils.configure_colored_logging(log_level)
+    utils.configure_file_logging(logging.getLogger(APPLICATION_ROOT_LOGGER_NAME), None, log_level, None)
+    utils.update_sanic_log_level()
+
+    app = create_app(actions=args.actions)
+    plugin_manager().hook.attach_sanic_app_extensions(app=app)
+    logger.info("Action server on http://%s:%s (token required)", args.host, args.port)
+    app.run(args.host, args.port, workers=utils.number_of_sanic_workers())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,179 @@
+"""Rasa's REST channel, made safe for development and tests.
+
+    POST /webhooks/rest/webhook
+    Authorization: Bearer $REST_CHANNEL_TOKEN
+    {"sender": "erika", "message": "Hallo"}   ->   [{"recipient_id": "rest-erika", "text": "…"}, …]
+
+Differences from Rasa's ``rest`` channel (which has none of this):
+  * exists only when ``REST_CHANNEL_TOKEN`` is set (bot/settings.py ``credentials()``), and every
+    request must carry that token (compared in constant time);
+  * every sender is prefixed with ``rest-``, so a REST caller can never write into a web chat
+    conversation (``wc-…``) or any other channel's;
+  * the web chat's limits: message size (``WEBCHAT_MAX_MESSAGE_CHARS``), messages per sender and
+    time (``WEBCHAT_RATE_LIMIT``); the request body is read only up to a bound;
+  * bad input gets a JSON error with a German message: ``{"error": code, "message": text}``;
+  * a message that fails is logged with the exception type only, never with its text (Rasa's
+    channel logs the text, and in JSON logging the traceback with its local variables);
+  * ``input_channel`` and ``metadata`` are not taken from the caller (only the web chat's
+    ``display_text`` and ``lang``); no streaming.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+import os
+from typing import Any, Awaitable, Callable, Dict, Optional, Text
+
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from rasa.core.channels.rest import RestInput
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from connectors.webchat.limits import RateLimiter
+from connectors.webchat.settings import WebChatSettings
+
+logger = logging.getLogger(__name__)
+
+SENDER_PREFIX = "rest-"
+MAX_SENDER_CHARS = 128
+# Metadata a caller may pass (as the web chat widget does): key -> longest value.
+METADATA_KEYS = {"display_text": 200, "lang": 8}
+
+UNAUTHORIZED = "Bitte melden Sie sich mit dem Token des REST-Kanals an (Kopfzeile „Authorization: Bearer …“)."
+INVALID_JSON = "Die Anfrage ist kein gültiges JSON-Objekt."
+INVALID_SENDER = f"Bitte geben Sie unter „sender“ eine Kennung mit 1 bis {MAX_SENDER_CHARS} Zeichen an."
+INVALID_MESSAGE = "Bitte geben Sie unter „message“ einen Text an."
+TOO_LONG = "Ihre Nachricht ist zu lang. Bitte schreiben Sie höchstens {limit} Zeichen auf einmal."
+TOO_LARGE = "Die Anfrage ist zu groß."
+TOO_FAST = (
+    "Sie haben sehr viele Nachrichten kurz hintereinander geschickt. "
+    "Bitte warten Sie einen Moment und versuchen Sie es dann noch einmal."
+)
+FAILED = "Entschuldigung, da ist etwas schiefgelaufen. Bitte versuchen Sie es gleich noch einmal."
+
+
+def _error(status: int, code: str, message: str, headers: Optional[dict] = None) -> HTTPResponse:
+    return response.json({"error": code, "message": message}, status=status, headers=headers)
+
+
+def token_matches(header: Optional[str], token: str) -> bool:
+    if not header or not token:
+        return False
+    scheme, _, given = header.partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode())
+
+
+def _valid_sender(sender: Any) -> bool:
+    return (
+        isinstance(sender, str)
+        and 0 < len(sender) <= MAX_SENDER_CHARS
+        and sender.isprintable()
+        and not sender.isspace()
+    )
+
+
+def _clean_metadata(raw: Any) -> dict:
+    if not isinstance(raw, dict):
+        return {}
+    return {k: v for k, v in raw.items() if k in METADATA_KEYS and isinstance(v, str) and len(v) <= METADATA_KEYS[k]}
+
+
+class RestChannel(RestInput):
+    """Registered as ``connectors.rest.channel.RestChannel``; URL ``/webhooks/rest/webhook``."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "rest"
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        return cls()
+
+    def __init__(self, token: Optional[str] = None, settings: Optional[WebChatSettings] = None) -> None:
+        token = token if token is not None else os.environ.get("REST_CHANNEL_TOKEN", "")
+        if not token:
+            # Never an open channel: without a token it must not be registered at all.
+            raise ValueError("REST_CHANNEL_TOKEN fehlt: der REST-Kanal braucht ein Token")
+        self.token = token
+        self.settings = settings or WebChatSettings()
+        redis = None
+        if self.settings.redis_url:
+            import redis.asyncio as aioredis
+
+            redis = aioredis.from_url(self.settings.redis_url)
+        self.limiter = RateLimiter(*self.settings.rate_limit, redis=redis)
+
+    @property
+    def max_body_bytes(self) -> int:
+        # JSON may escape every character as \uXXXX (6 bytes); plus sender and metadata.
+        return self.settings.max_message_chars * 6 + 4096
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        bp = Blueprint("rest_webhook", __name__)
+
+        @bp.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @bp.route("/webhook", methods=["POST"], stream=True)
+        async def receive(request: Request) -> HTTPResponse:
+            return await self.receive(request, on_new_message)
+
+        return bp
+
+    async def _read_body(self, request: Request) -> Optional[bytes]:
+        """The body, or None when it is larger than allowed (read no further than that)."""
+        limit = self.max_body_bytes
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > limit:
+            return None
+        body = bytearray()
+        while True:
+            chunk = await request.stream.read()
+            if chunk is None:
+                return bytes(body)
+            body.extend(chunk)
+            if len(body) > limit:
+                return None
+
+    async def receive(self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> HTTPResponse:
+        if not token_matches(request.headers.get("authorization"), self.token):
+            return _error(401, "unauthorized", UNAUTHORIZED, {"WWW-Authenticate": "Bearer"})
+        body = await self._read_body(request)
+        if body is None:
+            return _error(413, "too_large", TOO_LARGE)
+        try:
+            data = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            return _error(400, "invalid_json", INVALID_JSON)
+        if not isinstance(data, dict):
+            return _error(400, "invalid_json", INVALID_JSON)
+        sender, text = data.get("sender"), data.get("message")
+        if not _valid_sender(sender):
+            return _error(400, "invalid_sender", INVALID_SENDER)
+        if not isinstance(text, str) or not text.strip():
+            return _error(400, "invalid_message", INVALID_MESSAGE)
+        limit = self.settings.max_message_chars
+        if len(text) > limit:
+            return _error(413, "message_too_long", TOO_LONG.format(limit=limit))
+        sender_id = SENDER_PREFIX + sender
+        if not await self.limiter.allow(sender_id):
+            return _error(429, "rate_limited", TOO_FAST, {"Retry-After": str(self.settings.rate_limit[1])})
+        collector = CollectingOutputChannel()
+        message = UserMessage(
+            text, collector, sender_id, input_channel=self.name(), metadata=_clean_metadata(data.get("metadata"))
+        )
+        try:
+            await on_new_message(message)
+        except asyncio.CancelledError:
+            # The caller went away or the server stops: no text, no locals in the log.
+            logger.warning("REST message not completed: cancelled")
+            raise
+        except Exception as exc:  # noqa: BLE001 - any failure: a reason code, never the message
+            logger.error("REST message failed: %s", type(exc).__name__)
+            return _error(500, "processing_failed", FAILED)
+        return response.json(collector.messages)
