@@ -80,7 +80,8 @@ def test_webchat_upload_survives_malformed_requests(stack, body, name, authorise
     if authorised:
         headers["Authorization"] = f"Bearer {webchat_session_token(stack)}"
     else:
-        headers["Authorization"] = f"Bearer {name[:60]}"
+        # Raw bytes: any UTF-8 a client may put in a header, not only Latin-1.
+        headers["Authorization"] = b"Bearer " + name[:60].encode()
     if declared_length is not None:
         headers["Content-Length"] = declared_length
     try:
