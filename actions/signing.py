@@ -56,5 +56,6 @@ def sign(claims: dict[str, Any], purpose: str, ttl_seconds: int, key: Optional[b
 def verify(token: str, purpose: str, key: Optional[bytes] = None) -> dict[str, Any]:
     try:
         return jwt.decode(token, key or secret_key(), algorithms=["HS256"], audience=purpose)
-    except jwt.PyJWTError as exc:
+    # UnicodeError: a header value with undecodable bytes reaches us as lone surrogates.
+    except (jwt.PyJWTError, UnicodeError) as exc:
         raise InvalidToken(type(exc).__name__) from exc

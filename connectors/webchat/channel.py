@@ -27,6 +27,7 @@ from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from connectors.http_errors import install_bad_request_handler
 from connectors.webchat import conversations, uploads
 from connectors.webchat.limits import RateLimiter
 from connectors.webchat.sessions import Session, SessionIssuer
@@ -76,6 +77,7 @@ class SocketBlueprint(Blueprint):
     def register(self, app: Sanic, options: Dict[Text, Any]) -> None:
         channel = self.ctx.channel
         channel.app = app
+        install_bad_request_handler(app)
         channel.sio.attach(app, channel.socketio_path)
         super().register(app, options)
 

@@ -29,3 +29,10 @@ def test_expired_and_forged_tokens_are_refused():
     head, body, sig = token.split(".")
     with pytest.raises(InvalidToken):
         verify(f"{head}.{body}.{sig[:-2]}xx", "p", key=KEY)
+
+
+def test_undecodable_token_is_refused_not_an_error():
+    # Found by tests/e2e/test_fuzz_http.py: a header with bytes that are not UTF-8 reaches us
+    # as lone surrogates; PyJWT raised UnicodeEncodeError and the upload route answered 500.
+    with pytest.raises(InvalidToken):
+        verify("\udc80abc", "p", key=KEY)
