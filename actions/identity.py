@@ -450,7 +450,9 @@ def redeem_code(conversation_id: str, code: Any, now: Optional[float] = None,
             # replicas share one budget.
             conn.execute(update(completed).where(completed.c.conversation_id == conversation_id)
                          .values(attempts=completed.c.attempts + 1))
-            attempts = row["attempts"] + 1
+            # Re-read after the (row-locking) update: concurrent wrong guesses all count.
+            attempts = conn.execute(select(completed.c.attempts)
+                                    .where(completed.c.conversation_id == conversation_id)).scalar() or max_attempts
             if attempts >= max_attempts:
                 conn.execute(delete(completed).where(completed.c.conversation_id == conversation_id))
                 return Redemption("exhausted")

@@ -269,3 +269,16 @@ def test_expired_code_event_is_explained():
     assert not asyncio.run(lc.redeem_and_continue(agent, conversation, code, out))
     assert out.texts == [(conversation, lc.EXPIRED)]
     assert ids.current_identity(conversation) is None
+
+
+def test_parallel_guesses_share_one_attempt_budget():
+    from concurrent.futures import ThreadPoolExecutor
+
+    conversation = conv()
+    code = _completed(conversation)
+    wrong = [f"{(int(code.replace('-', '')) + i) % 10**8:08d}" for i in range(1, 17)]
+    with ThreadPoolExecutor(8) as pool:
+        statuses = list(pool.map(lambda guess: ids.redeem_code(conversation, guess).status, wrong))
+    assert statuses.count("wrong") <= ids.CONFIRM_MAX_ATTEMPTS - 1
+    assert statuses.count("exhausted") >= 1 and "ok" not in statuses
+    assert ids.redeem_code(conversation, code).status == "none"
