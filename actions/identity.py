@@ -8,8 +8,16 @@ Both processes share one small SQLAlchemy database, by default SQLite in ``$BA_V
 (``BA_IDENTITY_DATABASE_URL`` overrides it).
 
 The same database holds what makes login links and IdP responses single-use (``login_used``),
-the logins in progress (``login_pending``) and the last login outcome per conversation
-(``login_outcome``, no personal data) so the assistant can explain a failed login.
+the logins in progress (``login_pending``), the last login outcome per conversation
+(``login_outcome``, no personal data) so the assistant can explain a failed login, and the
+completed but not yet confirmed logins (``login_completed``).
+
+A login completes only into the chat of the person who completed it: after the IdP answered, the
+identity waits in ``login_completed`` until the chat hands back the one-time code the login
+service showed to that browser (``complete_login`` / ``redeem_code``; the web chat widget receives
+it from its login window by ``postMessage``, elsewhere the citizen types it). Whoever merely
+opened a login link someone else sent them therefore logs in nobody but the chat they type the
+code into, and the code is bound to the conversation it was issued for.
 
 Session limits (BSI TR-03160-1, quoted in the BundID FAQ): substantiell 2 h / 30 min idle,
 hoch 30 min / 5 min idle. For the Basisregistrierung no limit is prescribed; we use the
@@ -18,8 +26,11 @@ substantiell limits.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
+import re
 import secrets
 import time
 from dataclasses import asdict, dataclass, field
@@ -29,7 +40,7 @@ from typing import Any, Iterable, Optional
 from urllib.parse import quote
 
 import jwt
-from sqlalchemy import Column, Float, MetaData, String, Table, Text, delete, insert, select, update
+from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from actions import signing, storage
@@ -170,6 +181,15 @@ outcomes = Table(
     Column("level_achieved", String(32)),
     Column("at", Float, nullable=False),
 )
+completed = Table(
+    "login_completed",
+    metadata,
+    Column("conversation_id", String(255), primary_key=True),
+    Column("identity", Text, nullable=False),  # JSON of the Identity (personal data, 5 minutes at most)
+    Column("code_hash", String(64), nullable=False),  # HMAC of conversation + code, never the code
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("expires_at", Float, nullable=False),
+)
 
 
 def database_url() -> str:
@@ -190,6 +210,7 @@ def engine():
 def _purge(conn, now: float) -> None:
     conn.execute(delete(used_tokens).where(used_tokens.c.expires_at < now))
     conn.execute(delete(pending).where(pending.c.expires_at < now))
+    conn.execute(delete(completed).where(completed.c.expires_at < now))
 
 
 def mark_used(token_id: str, kind: str, expires_at: float) -> None:
@@ -343,6 +364,142 @@ def peek_pending(state: str) -> Optional[dict[str, Any]]:
     with engine().connect() as conn:
         row = conn.execute(select(pending).where(pending.c.state == state)).mappings().first()
     return dict(row) if row else None
+
+
+# --- completed logins waiting for the chat's confirmation ------------------------------------------
+
+CONFIRM_TTL = 300
+CONFIRM_MAX_ATTEMPTS = 5
+# What a citizen types: 8 digits, shown as 4829-1736 (a space, a dash or nothing in between).
+CODE_PATTERN = re.compile(r"^\s*(\d{4})[\s\-–]?(\d{4})\s*$")
+
+
+@dataclass
+class Redemption:
+    """Result of ``redeem_code``. ``status``: ``ok`` | ``wrong`` (``attempts_left`` > 0) |
+    ``exhausted`` (the completed login was dropped) | ``expired`` | ``none`` (nothing to confirm)."""
+
+    status: str
+    identity: Optional[Identity] = None
+    attempts_left: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+def _code_hash(conversation_id: str, code: str) -> str:
+    message = f"login-code\0{conversation_id}\0{code}".encode()
+    return hmac.new(signing.secret_key(), message, hashlib.sha256).hexdigest()
+
+
+def normalize_code(text: Any) -> Optional[str]:
+    """``4829-1736``, ``4829 1736``, ``48291736`` → ``48291736``; anything else → None."""
+    if not isinstance(text, str) or len(text) > 32:
+        return None
+    match = CODE_PATTERN.match(text)
+    return match.group(1) + match.group(2) if match else None
+
+
+def format_code(code: str) -> str:
+    return f"{code[:4]}-{code[4:]}"
+
+
+def _identity_json(ident: Identity) -> str:
+    return json.dumps(asdict(ident), ensure_ascii=False)
+
+
+def complete_login(conversation_id: str, ident: Identity, ttl: int = CONFIRM_TTL) -> str:
+    """Keep a login the IdP confirmed until the chat hands back the returned code (formatted
+    ``4829-1736``). The identity is NOT attached to the conversation yet. A newer completed login
+    of the same conversation replaces an older one."""
+    code = "".join(secrets.choice("0123456789") for _ in range(8))
+    with engine().begin() as conn:
+        conn.execute(delete(completed).where(completed.c.conversation_id == conversation_id))
+        conn.execute(insert(completed).values(
+            conversation_id=conversation_id, identity=_identity_json(ident),
+            code_hash=_code_hash(conversation_id, code), attempts=0, expires_at=time.time() + ttl,
+        ))
+    return format_code(code)
+
+
+def has_unconfirmed_login(conversation_id: str, now: Optional[float] = None, include_expired: bool = False) -> bool:
+    now = time.time() if now is None else now
+    with engine().connect() as conn:
+        row = conn.execute(select(completed.c.expires_at).where(completed.c.conversation_id == conversation_id)).first()
+    return row is not None and (include_expired or row[0] >= now)
+
+
+def redeem_code(conversation_id: str, code: Any, now: Optional[float] = None,
+                max_attempts: int = CONFIRM_MAX_ATTEMPTS) -> Redemption:
+    """Attach the completed login of ``conversation_id`` to it if ``code`` is the code issued for
+    exactly this conversation: constant-time comparison, single use, expires after
+    ``CONFIRM_TTL``; after ``max_attempts`` wrong codes the completed login is dropped."""
+    now = time.time() if now is None else now
+    digits = normalize_code(code)
+    offered = _code_hash(conversation_id, digits) if digits else ""
+    with engine().begin() as conn:
+        row = conn.execute(select(completed).where(completed.c.conversation_id == conversation_id)).mappings().first()
+        if row is None:
+            return Redemption("none")
+        if row["expires_at"] < now:
+            conn.execute(delete(completed).where(completed.c.conversation_id == conversation_id))
+            return Redemption("expired")
+        if not hmac.compare_digest(offered.encode(), row["code_hash"].encode()):
+            # Counted in the database (not in this process): parallel guesses from several
+            # replicas share one budget.
+            conn.execute(update(completed).where(completed.c.conversation_id == conversation_id)
+                         .values(attempts=completed.c.attempts + 1))
+            # Re-read after the (row-locking) update: concurrent wrong guesses all count.
+            attempts = conn.execute(select(completed.c.attempts)
+                                    .where(completed.c.conversation_id == conversation_id)).scalar() or max_attempts
+            if attempts >= max_attempts:
+                conn.execute(delete(completed).where(completed.c.conversation_id == conversation_id))
+                return Redemption("exhausted")
+            return Redemption("wrong", attempts_left=max_attempts - attempts)
+        # Single use: the row goes in the same transaction that reads it.
+        result = conn.execute(delete(completed).where(completed.c.conversation_id == conversation_id)
+                              .where(completed.c.code_hash == row["code_hash"]))
+        if result.rowcount != 1:
+            return Redemption("none")
+    ident = Identity(**json.loads(row["identity"]))
+    ident.last_seen_at = now
+    store_identity(conversation_id, ident)
+    return Redemption("ok", identity=ident)
+
+
+# --- which chat a login is for (shown on the login page and in the chat) ---------------------------------
+
+_LABEL_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud and compared by eye
+CHANNEL_NAMES = {"wc-": "Web-Chat", "rest-": "Schnittstelle", "mx-": "Matrix", "tg-": "Telegram", "th-": "Threema"}
+
+
+def chat_label(conversation_id: str) -> str:
+    """A short name for a conversation, e.g. ``Chat 7F3K``: the same on the login page and in the
+    chat, so the citizen can see which chat a login is for. Keyed with the secret key so nobody
+    can pick a conversation id to match someone else's label; it grants nothing by itself."""
+    digest = hmac.new(signing.secret_key(), f"chat-label\0{conversation_id}".encode(), hashlib.sha256).digest()
+    return "Chat " + "".join(_LABEL_ALPHABET[b % len(_LABEL_ALPHABET)] for b in digest[:4])
+
+
+def channel_name(conversation_id: str) -> str:
+    for prefix, name in CHANNEL_NAMES.items():
+        if conversation_id.startswith(prefix):
+            return name
+    return "Chat"
+
+
+# --- deleting a conversation ---------------------------------------------------------------------
+
+def forget_conversation(conversation_id: str) -> int:
+    """Delete every ``login_*`` row of a conversation: identity, pending and completed logins,
+    outcome. (``login_used`` holds only ids of used tickets/responses, no conversation.) Returns
+    the number of rows deleted. Called by ``actions.privacy.forget_conversation``."""
+    deleted = 0
+    with engine().begin() as conn:
+        for table in (identities, pending, completed, outcomes):
+            deleted += conn.execute(delete(table).where(table.c.conversation_id == conversation_id)).rowcount
+    return deleted
 
 
 # --- login tickets: the link in the chat ------------------------------------------------------

@@ -75,7 +75,9 @@ def offer_login(dispatcher: CollectingDispatcher, tracker: Tracker, level: str, 
     hint = " zum Beispiel mit dem Online-Ausweis (eID)" if level == "hoch" else ""
     dispatcher.utter_message(
         text=f"{text} Bitte melden Sie sich über den Knopf{hint} an. Ihr Passwort geben Sie nur auf der "
-        "Seite des Nutzerkontos ein, nie hier im Chat. Der Link gilt 5 Minuten und nur einmal.",
+        "Seite des Nutzerkontos ein, nie hier im Chat. Der Link gilt 5 Minuten und nur einmal. "
+        f"Die Anmeldeseite nennt diesen Chat „{ids.chat_label(tracker.sender_id)}“. Danach bestätigen Sie die "
+        "Anmeldung hier mit einem Code; öffnen Sie den Knopf hier im Chat, geschieht das von selbst.",
         buttons=[{"title": "Mit Nutzerkonto anmelden", "payload": url, "type": "web_url", "url": url}],
     )
     # Often reached through a FollowupAction that no rule covers: wait for the citizen explicitly,

@@ -7,16 +7,28 @@
     GET  /login/logout/{conversation}?ticket=  end the local session (ticket purpose "logout-ticket")
     GET  /health
 
-After a login (or a failed one whose conversation is known) the conversation is told through
-Rasa's HTTP API (``rasa_api.notify_conversation``), and the assistant continues in the chat.
-The browser gets a short German page. Logs carry reason codes only, never personal data.
+    GET  /login/static/login-result.js        script of the result page (hands the code to the widget)
+
+A login completes only into the chat of the person who completed it. ``/login/start`` does not
+send the browser on by itself: it shows which chat the login is for (``Chat 7F3K · Web-Chat``,
+the same label the chat shows next to the login button) and warns not to log in through a link
+someone else sent. After the IdP answered successfully the identity is *not* attached to the
+conversation: it is kept as a completed login (``ids.complete_login``) and the browser gets a
+one-time code. The widget that opened the login window receives the code by ``postMessage``
+(origins of ``WEBCHAT_ALLOWED_ORIGINS`` only) and sends it through its own socket; otherwise the
+page shows the code for the citizen to type into the chat (``connectors/login_confirmation.py``).
+Failed or cancelled logins grant nothing and are reported to the conversation directly through
+Rasa's HTTP API (``rasa_api.notify_conversation``). Logs carry reason codes only, never personal
+data.
 """
 
 from __future__ import annotations
 
 import asyncio
 import html
+import json
 import logging
+from pathlib import Path
 from typing import Optional
 
 from aiohttp import web
@@ -36,6 +48,11 @@ SETTINGS = web.AppKey("settings", LoginSettings)
 SP = web.AppKey("sp", ServiceProvider)
 RP = web.AppKey("rp", RelyingParty)
 TASKS = web.AppKey("tasks", set)
+STATIC = Path(__file__).parent / "static"
+RESULT_SCRIPT = "/login/static/login-result.js"
+WARNING = ("Melden Sie sich nur an, wenn Sie diesen Link selbst in Ihrem Chat geöffnet haben. "
+           "Hat Ihnen jemand diesen Link geschickt, brechen Sie bitte hier ab: sonst könnte diese Person "
+           "in Ihrem Namen handeln.")
 
 
 def page(title: str, message: str, status: int = 200, body_extra: str = "") -> web.Response:
@@ -51,15 +68,59 @@ def rejected_page(exc: LoginRejected, status: int = 400) -> web.Response:
     return page("Anmeldung nicht möglich", exc.message, status)
 
 
-def post_form(url: str, fields: dict[str, str]) -> web.Response:
-    inputs = "".join(
-        f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">' for k, v in fields.items()
+def _chat_line(conversation_id: str) -> str:
+    label, channel = ids.chat_label(conversation_id), ids.channel_name(conversation_id)
+    return (f'<p>Diese Anmeldung ist für: <strong id="chat-label">{html.escape(label)}</strong> '
+            f'({html.escape(channel)}). Im Chat steht dieselbe Bezeichnung beim Anmeldeknopf.</p>')
+
+
+def start_page(conversation_id: str, url: str, fields: Optional[dict[str, str]] = None) -> web.Response:
+    """Which chat this login is for, the warning, and the way on to the IdP (a button; no script:
+    the citizen reads the page before going on). SAML: a POST form; OIDC: a link."""
+    if fields is None:
+        go_on = f'<p><a id="continue" href="{html.escape(url)}">Weiter zum Nutzerkonto</a></p>'
+    else:
+        inputs = "".join(
+            f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">' for k, v in fields.items()
+        )
+        go_on = (f'<form method="post" action="{html.escape(url)}" id="sso">{inputs}'
+                 '<button type="submit">Weiter zum Nutzerkonto</button></form>')
+    extra = f'{_chat_line(conversation_id)}<p><strong>{html.escape(WARNING)}</strong></p>{go_on}'
+    return page("Anmeldung mit Ihrem Nutzerkonto",
+                "Sie melden sich gleich auf der Seite Ihres Nutzerkontos an.", body_extra=extra)
+
+
+def handover_origins(settings: LoginSettings) -> tuple[list[str], bool]:
+    """(portal origins the result page may hand the code to, whether loopback pages may). A
+    wildcard hands it to nobody automatically: any page that opened the login window could read it."""
+    origins = settings.webchat_origins
+    if "*" in origins:
+        return [], False
+    return list(origins), not origins
+
+
+def result_page(settings: LoginSettings, conversation_id: str, code: str) -> web.Response:
+    origins, loopback = handover_origins(settings)
+    label, channel = ids.chat_label(conversation_id), ids.channel_name(conversation_id)
+    extra = (
+        f'<p>Es fehlt noch ein Schritt. Bitte geben Sie diesen Code in Ihrem Chat ein '
+        f'({html.escape(label)}, {html.escape(channel)}):</p>'
+        f'<p class="code"><strong id="login-code">{html.escape(code)}</strong></p>'
+        '<p>Der Code gilt 5 Minuten und nur einmal. <strong>Geben Sie ihn niemandem weiter; die Verwaltung '
+        'fragt nie danach.</strong> Erst mit dem Code sind Sie im Chat angemeldet.</p>'
+        '<p>Haben Sie die Anmeldung über den Knopf im Chat-Fenster geöffnet, überträgt dieses Fenster den Code '
+        'von selbst.</p>'
+        '<p id="login-done" hidden>Der Code wurde an Ihren Chat übertragen. Sie können dieses Fenster schließen.</p>'
+        f'<div id="login-handover" hidden data-code="{html.escape(code)}" '
+        f'data-origins="{html.escape(json.dumps(origins))}" data-loopback="{"1" if loopback else "0"}"></div>'
+        f'<script src="{RESULT_SCRIPT}"></script>'
     )
-    form = (f'<form method="post" action="{html.escape(url)}" id="sso">{inputs}'
-            '<button type="submit">Weiter zum Nutzerkonto</button></form>'
-            '<script>document.getElementById("sso").submit()</script>')
-    return page("Weiterleitung zum Nutzerkonto", "Sie werden zur Anmeldung mit Ihrem Nutzerkonto weitergeleitet.",
-                body_extra=form)
+    return page("Anmeldung im Chat bestätigen", "Sie haben sich bei Ihrem Nutzerkonto angemeldet.", body_extra=extra)
+
+
+async def result_script(_request: web.Request) -> web.Response:
+    return web.Response(body=(STATIC / "login-result.js").read_bytes(), content_type="application/javascript",
+                        charset="utf-8", headers={"Cache-Control": "no-cache"})
 
 
 def _notify_later(request: web.Request, conversation_id: str) -> None:
@@ -101,12 +162,12 @@ async def start(request: web.Request) -> web.Response:
         # The nonce and PKCE verifier stay on the server, keyed by the random state.
         ids.set_pending_secrets(state, secret_values)
         logger.info("login started (oidc, %s)", level)
-        raise web.HTTPFound(url, headers={"Cache-Control": "no-store"})
+        return start_page(conversation_id, url)
     state = ids.start_pending(conversation_id, level, "saml")
     request_id, url, fields = await asyncio.to_thread(request.app[SP].authn_request, level, state)
     ids.set_pending_request_id(state, request_id)
     logger.info("login started (saml, %s)", level)
-    return post_form(url, fields)
+    return start_page(conversation_id, url, fields)
 
 
 def _response_id(saml_response: str) -> Optional[str]:
@@ -127,11 +188,12 @@ async def _finish(request: web.Request, conversation_id: str, level_required: st
         logger.info("login failed (%s): %s", protocol, result.reason)
         _notify_later(request, conversation_id)
         return rejected_page(result, 403)
-    ids.store_identity(conversation_id, result)
-    logger.info("login succeeded (%s, %s%s)", protocol, result.level, ", temporary" if result.temporary else "")
-    _notify_later(request, conversation_id)
-    return page("Sie sind angemeldet",
-                "Sie sind jetzt angemeldet. Bitte kehren Sie zum Chat zurück; dort geht es weiter.")
+    # Not attached to the conversation yet: whoever completed this login may not be the person
+    # whose chat the link came from. The chat must hand back the code (login_confirmation).
+    code = ids.complete_login(conversation_id, result)
+    logger.info("login completed, awaiting confirmation in the chat (%s, %s%s)", protocol, result.level,
+                ", temporary" if result.temporary else "")
+    return result_page(request.app[SETTINGS], conversation_id, code)
 
 
 async def saml_acs(request: web.Request) -> web.Response:
@@ -221,5 +283,6 @@ def create_app(settings: Optional[LoginSettings] = None) -> web.Application:
         web.post("/login/saml/acs", saml_acs),
         web.get("/login/oidc/callback", oidc_callback),
         web.get("/login/logout/{conversation}", logout),
+        web.get(RESULT_SCRIPT, result_script),
     ])
     return app

@@ -14,6 +14,7 @@
 | `LOGIN_LANG` | `de` | Lang in the AKDB extension |
 | `OIDC_ISSUER`, `OIDC_CLIENT_ID`, `OIDC_CLIENT_SECRET` | – | OIDC broker (e.g. Keycloak with the BayernID plugin) |
 | `OIDC_LEVEL_SCOPES` | `level1,level3,level4` | scopes that request basisregistriert, substantiell, hoch |
+| `WEBCHAT_ALLOWED_ORIGINS` | – (pages on 127.0.0.1/localhost) | portal pages the result page hands the login code to (`postMessage`); `*` hands it to none |
 """
 
 from __future__ import annotations
@@ -58,6 +59,9 @@ class LoginSettings:
     )
     rasa_url: str = field(default_factory=lambda: os.environ.get("RASA_URL", "http://127.0.0.1:5005"))
     rasa_api_token: str = field(default_factory=lambda: os.environ.get("RASA_API_TOKEN", ""))
+    # The web chat's portal origins: where the login window may hand the one-time code back to.
+    webchat_origins: tuple[str, ...] = field(default_factory=lambda: tuple(
+        o.strip() for o in os.environ.get("WEBCHAT_ALLOWED_ORIGINS", "").split(",") if o.strip()))
 
     def __post_init__(self) -> None:
         self.public_url = (self.public_url or os.environ.get("LOGIN_PUBLIC_URL") or f"http://{self.host}:{self.port}").rstrip("/")

@@ -33,6 +33,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from connectors import login_confirmation
 from connectors.webchat.limits import RateLimiter
 from connectors.webchat.settings import WebChatSettings
 
@@ -164,6 +165,10 @@ class RestChannel(RestInput):
         if not await self.limiter.allow(sender_id):
             return _error(429, "rate_limited", TOO_FAST, {"Retry-After": str(self.settings.rate_limit[1])})
         collector = CollectingOutputChannel()
+        # A login code typed here confirms a login for this conversation only (as in the web chat).
+        agent = getattr(request.app.ctx, "agent", None)
+        if await login_confirmation.intercept_text(agent, sender_id, text, collector):
+            return response.json(collector.messages)
         message = UserMessage(
             text, collector, sender_id, input_channel=self.name(), metadata=_clean_metadata(data.get("metadata"))
         )

@@ -11,7 +11,8 @@ Differences that make it safe:
   * every socket of a conversation (tabs, reconnects, other replicas via Redis) is in one room,
     so output produced outside a request (``get_output_channel``) reaches the user.
 Extra events for our widget (others ignore them): ``history``, ``bot_typing``, ``user_echo``,
-``session_delete`` / ``session_deleted``.
+``session_delete`` / ``session_deleted``, ``login_code`` (the one-time code of a completed login,
+see ``connectors/login_confirmation.py``).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from connectors.http_errors import install_bad_request_handler
+from connectors import login_confirmation
 from connectors.webchat import conversations, uploads
 from connectors.webchat.limits import RateLimiter
 from connectors.webchat.sessions import Session, SessionIssuer
@@ -186,7 +188,8 @@ class WebChatInput(InputChannel):
         # (``portal_identity``); it grants nothing by itself.
         await self.sio.emit(
             "session_confirm",
-            {"session_id": session.token, "conversation_id": session.conversation_id},
+            {"session_id": session.token, "conversation_id": session.conversation_id,
+             **login_confirmation.widget_info()},
             to=sid,
         )
 
@@ -253,6 +256,19 @@ class WebChatInput(InputChannel):
             text = await asyncio.to_thread(_accept_portal_login, conversation_id, token)
             await self.sio.emit(self.bot_message_evt, {"text": text}, room=conversation_id)
 
+        @sio.on("login_code")
+        async def login_code(sid: str, data: Any = None) -> None:
+            """The widget's login window handed back the code of a completed login: redeem it for
+            this socket's conversation only."""
+            code = data.get("code") if isinstance(data, dict) else None
+            if not isinstance(code, str) or len(code) > 32:
+                return
+            conversation_id = await self._conversation_of(sid)
+            if not await self.limiter.allow(conversation_id):
+                return
+            await login_confirmation.redeem_and_continue(
+                self.agent, conversation_id, code, WebChatOutput(sio, self.bot_message_evt))
+
         @sio.on(self.user_message_evt)
         async def user_uttered(sid: str, data: Any = None) -> None:
             if not isinstance(data, dict):
@@ -269,6 +285,10 @@ class WebChatInput(InputChannel):
             if not await self.limiter.allow(conversation_id):
                 await self.sio.emit(self.bot_message_evt, {"text": TOO_FAST}, to=sid)
                 return
+            output = WebChatOutput(sio, self.bot_message_evt)
+            # A typed login code is answered here; it never reaches Rasa or the tracker.
+            if await login_confirmation.intercept_text(self.agent, conversation_id, text, output):
+                return
             metadata = _clean_metadata(data)
             # Other tabs of the same conversation show what was written here.
             shown = metadata.get(conversations.DISPLAY_KEY, text)
@@ -278,7 +298,7 @@ class WebChatInput(InputChannel):
                 await on_new_message(
                     UserMessage(
                         text,
-                        WebChatOutput(sio, self.bot_message_evt),
+                        output,
                         conversation_id,
                         input_channel=self.name(),
                         metadata=metadata,

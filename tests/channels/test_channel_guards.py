@@ -41,7 +41,8 @@ def request(body, token: str | None = TOKEN, path: str = "/webhook", method: str
     headers = {"content-type": "application/json"}
     if token is not None:
         headers["authorization"] = f"Bearer {token}"
-    return SimpleNamespace(headers=headers, stream=FakeStream(raw), path=path, method=method)
+    return SimpleNamespace(headers=headers, stream=FakeStream(raw), path=path, method=method,
+                           app=SimpleNamespace(ctx=SimpleNamespace(agent=None)))
 
 
 def channel(**settings) -> RestChannel:

@@ -256,3 +256,20 @@ def saml_login(world: LoginWorld, conversation: str, level: str, username: str, 
 
 def text_of(response: requests.Response) -> str:
     return re.sub(r"<[^>]+>", " ", response.text)
+
+
+def code_of(response: requests.Response) -> str:
+    """The one-time code the login service's result page shows (``4829-1736``)."""
+    match = re.search(r'id="login-code">(\d{4}-\d{4})<', response.text)
+    assert match, response.text[:1000]
+    return match.group(1)
+
+
+def confirm(conversation: str, response: requests.Response):
+    """What the chat does with the code from the result page (here: the store call the channel
+    makes, ``connectors/login_confirmation.py``). Returns the identity now attached."""
+    from actions import identity as ids
+
+    result = ids.redeem_code(conversation, code_of(response))
+    assert result.ok, result
+    return result.identity

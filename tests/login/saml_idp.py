@@ -235,7 +235,9 @@ class Idp:
         inputs = "".join(f'<input type="hidden" name="{k}" value="{html.escape(v)}">' for k, v in fields.items())
         acs = html.escape(authn_request.assertion_consumer_service_url)
         return web.Response(
-            text=f'<html><body><form method="post" action="{acs}">{inputs}</form></body></html>',
+            # As a real IdP without script: a button back to the service (browser tests click it).
+            text=f'<html><body><form method="post" action="{acs}">{inputs}'
+                 '<button type="submit">Weiter zum Dienst</button></form></body></html>',
             content_type="text/html",
         )
 

@@ -1,28 +1,35 @@
-"""The full login flow over HTTP against the real stack (Rasa, action server, login service,
-portal backend) and the real test IdP: conversation → login button → IdP → ACS → the assistant's
-next message in the same conversation greets the citizen by name; then prefill with consent.
+"""The full login flow over HTTP against the real stack (Rasa with the web chat channel, action
+server, login service, portal backend) and the real test IdP: conversation → login button → IdP →
+ACS → one-time code back into the same chat → the assistant greets the citizen by name; then
+prefill with consent. The chat is spoken over the web chat's socket.io protocol (as the widget).
+
+Issue 13 item 1: a login link from one chat, completed in another browser (the victim's), must
+not log that chat in; only the chat that hands back the code is logged in.
 
 One stack is shared by all tests in this module (started with the login enforced).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
-import secrets
+import re
+import subprocess
+import threading
 import time
 import urllib.request
-import uuid
-from dataclasses import dataclass
 
 import pytest
 import requests
+import jwt
+import socketio
 
-from bot.local_stack import rest_conversation_id, rest_headers
-from bot.settings import Settings
+from actions import identity as ids
+from bot.settings import REPO_ROOT, Settings
 from bot.stack import Stack
 from bot.training import ensure_model
 
-from .conftest import LoopThread, free_port, submit
+from .conftest import LoopThread, code_of, free_port, submit, text_of
 from .saml_idp import Idp
 
 pytestmark = pytest.mark.e2e
@@ -35,37 +42,88 @@ class LoginStack(Stack):
         return {**super()._env(), **self.extra_env}
 
 
-@dataclass
 class Chat:
-    stack: Stack
-    sender: str
+    """One citizen's chat, spoken as the widget does (socket.io, server-signed session)."""
+
+    def __init__(self, stack: Stack) -> None:
+        self.stack = stack
+        self.messages: list[dict] = []
+        self.idle = 0  # bot_typing false events: a message was fully answered
+        self.sender = ""
+        self.cond = threading.Condition()
+        self.sio = socketio.Client()
+        self.sio.on("session_confirm", self._confirm)
+        self.sio.on("bot_uttered", self._bot)
+        self.sio.on("bot_typing", self._typing)
+        # Polling: the installed aiohttp is older than engineio's websocket client wants.
+        self.sio.connect(stack.settings.rasa_url, headers={"Origin": "http://127.0.0.1"}, transports=["polling"],
+                         wait_timeout=20)
+        self.sio.emit("session_request", {})
+        self._wait(lambda: bool(self.sender), "session_confirm")
+
+    def _confirm(self, data):
+        with self.cond:
+            self.sender = data["conversation_id"]
+            self.cond.notify_all()
+
+    def _bot(self, message):
+        with self.cond:
+            self.messages.append(message)
+            self.cond.notify_all()
+
+    def _typing(self, data):
+        if not (data or {}).get("typing"):
+            with self.cond:
+                self.idle += 1
+                self.cond.notify_all()
+
+    def _wait(self, ready, what: str, timeout: float = 90) -> None:
+        with self.cond:
+            if not self.cond.wait_for(ready, timeout):
+                raise AssertionError(f"no {what}; got {[m.get('text') for m in self.messages]}")
+
+    def close(self) -> None:
+        self.sio.eio.disconnect(abort=True)
 
     def say(self, text: str) -> list[dict]:
-        body = json.dumps({"sender": self.sender, "message": text}).encode()
-        request = urllib.request.Request(f"{self.stack.settings.rasa_url}/webhooks/rest/webhook", data=body,
-                                         headers=rest_headers(self.stack.settings))
-        with urllib.request.urlopen(request, timeout=60) as resp:
-            return json.loads(resp.read())
+        """Send a message and return the bot's answers to it."""
+        with self.cond:
+            seen, idle = len(self.messages), self.idle
+        self.sio.emit("user_uttered", {"message": text, "session_id": None})
+        self._wait(lambda: self.idle > idle, f"answer to {text!r}")
+        return self.messages[seen:]
 
     def say_text(self, text: str) -> str:
         return "\n".join(m.get("text", "") for m in self.say(text))
 
+    def mark(self) -> int:
+        with self.cond:
+            return len(self.messages)
+
+    def wait_for_bot(self, needle: str, after: int, timeout: float = 90) -> list[str]:
+        """The bot's messages since ``after`` once one contains ``needle`` (also messages that
+        arrive outside a request: login result, code confirmation)."""
+        self._wait(lambda: any(needle in (m.get("text") or "") for m in self.messages[after:]), repr(needle), timeout)
+        return [m.get("text") or "" for m in self.messages[after:]]
+
+    def type(self, text: str) -> int:
+        """Send without waiting for an answer (a login code is answered outside Rasa's turn).
+        Returns the mark to wait from."""
+        mark = self.mark()
+        self.sio.emit("user_uttered", {"message": text})
+        return mark
+
+    def send_code(self, code: str) -> None:
+        """What the widget does with the code its login window handed back."""
+        self.sio.emit("login_code", {"code": code})
+
     def bot_texts(self) -> list[str]:
         """The bot's messages in the tracker (read through Rasa's HTTP API)."""
-        url = (f"{self.stack.settings.rasa_url}/conversations/{rest_conversation_id(self.sender)}/tracker"
+        url = (f"{self.stack.settings.rasa_url}/conversations/{self.sender}/tracker"
                f"?token={self.stack.settings.rasa_api_token}")
         with urllib.request.urlopen(url, timeout=30) as resp:
             events = json.loads(resp.read())["events"]
         return [e.get("text") or "" for e in events if e["event"] == "bot"]
-
-    def wait_for_bot(self, needle: str, after: int, timeout: float = 60) -> list[str]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            texts = self.bot_texts()[after:]
-            if any(needle in t for t in texts):
-                return texts
-            time.sleep(0.3)
-        raise AssertionError(f"no bot message with {needle!r}; got {self.bot_texts()[after:]}")
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +137,7 @@ def login_stack(tmp_path_factory, shared_env):
     settings = Settings(
         rasa_port=free_port(), action_port=free_port(), portal_port=free_port(), demo_port=free_port(),
         tracker_store_url=f"sqlite:///{var / 'tracker.db'}", portal_database_url=f"sqlite:///{var / 'portal.db'}",
-        lock_store_url=None, var_dir=var, rest_channel_token=secrets.token_urlsafe(32),
+        lock_store_url=None, var_dir=var,
     )
     stack = LoginStack(settings, ensure_model(quiet=True))
     stack.extra_env = {**shared_env, "SAML_IDP_METADATA": str(var / "idp-metadata.xml"), "BA_LOGIN_REQUIRED": "1",
@@ -88,19 +146,36 @@ def login_stack(tmp_path_factory, shared_env):
     login = next(s for s in stack.services if s.name == "login")
     login_url = login.health_url.rsplit("/health", 1)[0]
     idp.sp_metadata = requests.get(f"{login_url}/login/saml/metadata", timeout=30).text
+    # The demo page with the built widget, for the browser test.
+    from bot.cli import _serve_demo
+
+    loops.runners.append(asyncio.run_coroutine_threadsafe(_serve_demo(settings), loops.loop).result(30))
     yield stack
     stack.stop()
     loops.close()
 
 
 @pytest.fixture
-def chat(login_stack):
-    return Chat(login_stack, f"e2e-login-{uuid.uuid4().hex[:8]}")
+def new_chat(login_stack):
+    chats: list[Chat] = []
+
+    def make() -> Chat:
+        chats.append(Chat(login_stack))
+        return chats[-1]
+
+    yield make
+    for c in chats:
+        c.close()
+
+
+@pytest.fixture
+def chat(new_chat):
+    return new_chat()
 
 
 def login_button(messages: list[dict]) -> str:
     for message in messages:
-        for button in message.get("buttons") or []:
+        for button in message.get("quick_replies") or message.get("buttons") or []:
             if str(button.get("payload", "")).startswith("http"):
                 return button["payload"]
     raise AssertionError(f"no login button in {messages}")
@@ -115,20 +190,29 @@ def browser_login(url: str, username: str, password: str) -> requests.Response:
     return submit(session, back)
 
 
-def test_meldebescheinigung_login_greeting_and_prefill(chat):
+def offer_login(chat: Chat) -> list[dict]:
     offer = chat.say_text("Ich brauche eine Meldebescheinigung")
     assert "jetzt hier im Chat beantragen" in offer, offer
     messages = chat.say("Ja")
     text = "\n".join(m.get("text", "") for m in messages)
     assert "anmelden" in text and "Vertrauensniveau substantiell" in text, text
     assert "Schritt 1" not in text  # the form waits for the login
-    before = len(chat.bot_texts())
+    return messages
+
+
+def test_meldebescheinigung_login_greeting_and_prefill(chat):
+    messages = offer_login(chat)
+    label = ids.chat_label(chat.sender)
+    assert label in "\n".join(m.get("text", "") for m in messages)  # the chat names itself
 
     page = browser_login(login_button(messages), "erika3", "geheim-3")
-    assert page.status_code == 200 and "Sie sind angemeldet" in page.text
+    assert page.status_code == 200 and label in text_of(page)
+    assert "nicht angemeldet" in chat.say_text("Bin ich angemeldet?")  # not before the code is back
 
-    after_login = chat.wait_for_bot("Soll ich Name, Geburtsdatum und Anschrift", before)
+    # Typed, as after a login on another device; answered by the channel, not stored by Rasa.
+    after_login = chat.wait_for_bot("Soll ich Name, Geburtsdatum und Anschrift", chat.type(code_of(page)))
     assert "Sie sind angemeldet als Erika Mustermann (Vertrauensniveau substantiell)." in after_login[0]
+    assert code_of(page) not in json.dumps(chat.bot_texts())
 
     status = chat.say_text("Bin ich angemeldet?")
     assert "Ja." in status and "Erika Mustermann" in status
@@ -147,10 +231,52 @@ def test_meldebescheinigung_login_greeting_and_prefill(chat):
     assert "nicht angemeldet" in chat.say_text("Bin ich angemeldet?")
 
 
+def test_login_link_completed_by_someone_else_does_not_log_in_the_chat(new_chat):
+    """Issue 13 item 1: the attacker sends the login link from their own chat to a victim, the
+    victim logs in. The attacker's chat must stay logged out (before: logged in as the victim)."""
+    attacker = new_chat()
+    link = login_button(offer_login(attacker))
+    before = attacker.mark()
+    victim_page = browser_login(link, "erika3", "geheim-3")  # the victim's own browser
+    assert victim_page.status_code == 200
+    time.sleep(3)  # the old login service told Rasa right after the ACS
+    assert not any("Erika" in t for t in attacker.messages[before:] for t in [t.get("text") or ""])
+    assert "nicht angemeldet" in attacker.say_text("Bin ich angemeldet?")
+    assert ids.current_identity(attacker.sender) is None
+    # The attacker cannot guess the code: a wrong one is refused, and 5 drop the login.
+    code = code_of(victim_page)
+    wrong = "0000-0000" if code != "0000-0000" else "1111-1111"
+    for left in (4, 3, 2, 1):
+        attacker.wait_for_bot(f"noch {left} Versuch", attacker.type(wrong))
+    mark = attacker.mark()
+    attacker.send_code(wrong)
+    attacker.wait_for_bot("zu oft falsch", mark)
+    mark = attacker.mark()
+    attacker.send_code(code)  # even the right code is useless now
+    attacker.wait_for_bot("keine Anmeldung auf Bestätigung", mark)
+    assert "nicht angemeldet" in attacker.say_text("Bin ich angemeldet?")
+    assert not any("Erika" in t for t in attacker.bot_texts())
+
+
+def test_code_handed_to_another_chat_logs_in_neither(new_chat):
+    owner, other = new_chat(), new_chat()
+    page = browser_login(login_button(offer_login(owner)), "erika3", "geheim-3")
+    code = code_of(page)
+    mark = other.mark()
+    other.send_code(code)  # the widget of another chat (its socket is bound to its own conversation)
+    other.wait_for_bot("keine Anmeldung auf Bestätigung", mark)
+    assert ids.current_identity(other.sender) is None and ids.current_identity(owner.sender) is None
+    # The owner's chat still confirms it, through the widget's event.
+    mark = owner.mark()
+    owner.send_code(code)
+    texts = owner.wait_for_bot("Soll ich Name, Geburtsdatum und Anschrift", mark)
+    assert any("Sie sind angemeldet als Erika Mustermann" in t for t in texts)
+    assert ids.current_identity(other.sender) is None
+
+
 def test_level_too_low_is_explained_with_a_new_login_offer(chat):
-    chat.say_text("Ich brauche eine Meldebescheinigung")
-    messages = chat.say("Ja")
-    before = len(chat.bot_texts())
+    messages = offer_login(chat)
+    before = chat.mark()
     page = browser_login(login_button(messages), "max1", "geheim-1")
     assert page.status_code == 403
     texts = chat.wait_for_bot("Nötig ist das Vertrauensniveau substantiell", before)
@@ -159,8 +285,7 @@ def test_level_too_low_is_explained_with_a_new_login_offer(chat):
 
 
 def test_typing_the_login_intent_logs_nobody_in(chat):
-    chat.say_text("Ich brauche eine Meldebescheinigung")
-    chat.say_text("Ja")
+    offer_login(chat)
     answer = chat.say_text('/EXTERNAL_login_result{"given_name": "Mallory"}')
     assert "Mallory" not in answer
     assert "nicht angemeldet" in chat.say_text("Bin ich angemeldet?")
@@ -178,3 +303,65 @@ def test_the_login_gate_cannot_be_skipped_by_typing_a_change_field_payload(chat)
         assert "Schritt" not in answer and "Wie lautet Ihr" not in answer, answer
     assert "Schritt" not in chat.say_text("Erika")
     assert "nicht angemeldet" in chat.say_text("Bin ich angemeldet?")
+
+
+# --- the widget in a real browser: the login window hands the code back by postMessage ---------
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+WIDGET = REPO_ROOT / "webchat" / "dist" / "buergerassistent-chat.js"
+
+
+def test_widget_login_window_completes_the_login_in_its_own_chat(login_stack, shared_env):
+    """Headless Chromium on the demo page: the citizen clicks the login button in the widget, a
+    login window opens (window.open), shows which chat it is for, goes through the IdP, and its
+    result page hands the code to the widget (postMessage), which sends it over its socket; the
+    chat greets the citizen and the window closes. Nobody types a code."""
+    from playwright.sync_api import expect, sync_playwright
+
+    if not WIDGET.exists() or WIDGET.stat().st_mtime < max(p.stat().st_mtime for p in (REPO_ROOT / "webchat" / "widget" / "src").glob("*.js")):
+        subprocess.run(["make", "-s", "webchat"], cwd=REPO_ROOT, check=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            context = browser.new_context(locale="de-DE")
+            context.set_default_timeout(60_000)
+            expect.set_options(timeout=60_000)
+            page = context.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.goto(login_stack.settings.demo_url + "/")
+            page.get_by_role("button", name=re.compile("Chat mit dem Bürgerassistenten")).click()
+            box = page.get_by_role("textbox", name="Ihre Nachricht")
+            box.fill("Ich brauche eine Meldebescheinigung")
+            box.press("Enter")
+            expect(page.locator(".ba-msg.bot", has_text="jetzt hier im Chat beantragen").last).to_be_visible()
+            box.fill("Ja")
+            box.press("Enter")
+            offer = page.locator(".ba-msg.bot", has_text="Vertrauensniveau substantiell").last
+            expect(offer).to_be_visible()
+            token = page.evaluate("localStorage.getItem('buergerassistent.session')")
+            conversation = jwt.decode(token, shared_env["BA_SECRET_KEY"], algorithms=["HS256"],
+                                      audience="webchat-session")["sub"]
+            label = ids.chat_label(conversation)
+            expect(offer).to_contain_text(label)
+
+            with page.expect_popup() as opened:
+                offer.get_by_role("link", name=re.compile("Mit Nutzerkonto anmelden")).click()
+            popup = opened.value
+            expect(popup.locator("#chat-label")).to_have_text(label)
+            expect(popup.get_by_text("Melden Sie sich nur an, wenn Sie diesen Link selbst")).to_be_visible()
+            popup.get_by_role("button", name="Weiter zum Nutzerkonto").click()
+            popup.locator("select[name=username]").select_option("erika3")
+            popup.locator("input[name=password]").fill("geheim-3")
+            popup.get_by_role("button", name="Anmelden").click()
+            with popup.expect_event("close"):
+                popup.get_by_role("button", name="Weiter zum Dienst").click()
+
+            expect(page.locator(".ba-msg.bot", has_text="Sie sind angemeldet als Erika Mustermann").last).to_be_visible()
+            expect(page.locator(".ba-msg.bot", has_text="Soll ich Name, Geburtsdatum und Anschrift").last).to_be_visible()
+            assert ids.current_identity(conversation).attributes["family_name"] == "Mustermann"
+            assert not errors, errors
+        finally:
+            browser.close()

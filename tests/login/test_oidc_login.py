@@ -3,7 +3,9 @@ started by the tests, through the login service's HTTP routes (Rasa: the recorde
 
 from __future__ import annotations
 
+import html
 import logging
+import re
 import uuid
 from urllib.parse import parse_qs, urlparse
 
@@ -12,7 +14,7 @@ import requests
 
 from actions import identity as ids
 
-from .conftest import form_of, text_of
+from .conftest import confirm, form_of, text_of
 
 
 def conv() -> str:
@@ -30,8 +32,11 @@ def no_personal_data_in_logs(caplog):
 def to_provider(world, conversation: str, level: str):
     session = requests.Session()
     start = session.get(world.link(conversation, level) + "&protocol=oidc", allow_redirects=False, timeout=30)
-    assert start.status_code == 302, start.text
-    authorize = start.headers["Location"]
+    # A page first (which chat, the warning), then the citizen follows the link to the provider.
+    assert start.status_code == 200, start.text
+    assert ids.chat_label(conversation) in start.text
+    match = re.search(r'<a id="continue" href="([^"]+)"', start.text)
+    authorize = html.unescape(match.group(1))
     query = parse_qs(urlparse(authorize).query)
     assert query["code_challenge_method"] == ["S256"] and query["code_challenge"][0]
     assert query["nonce"][0] and query["state"][0]
@@ -53,12 +58,14 @@ def login(world, conversation: str, level: str, username: str, password: str, ac
 def test_login_substantiell_via_acr(world):
     conversation = conv()
     _, page, _ = login(world, conversation, "substantiell", "erika3", "geheim-3")
-    assert page.status_code == 200 and "Sie sind angemeldet" in page.text
+    assert page.status_code == 200 and "Code in Ihrem Chat ein" in page.text
+    assert ids.current_identity(conversation) is None
+    confirm(conversation, page)
     ident = ids.current_identity(conversation)
     assert (ident.level, ident.source, ident.subject) == ("substantiell", "oidc", "erika3")
     assert ident.attributes["given_name"] == "Erika" and ident.attributes["street"] == "Heidestraße 17"
     assert ident.attributes["birth_date"] == "1964-08-12"
-    world.recorder.wait_for(conversation)
+    assert not [c for c in world.recorder.calls if c["conversation"] == conversation]
 
 
 def test_level_lower_than_requested_is_refused(world):
@@ -87,7 +94,7 @@ def test_replayed_callback_and_unknown_state_are_refused(world):
     while redirect.is_redirect and not redirect.headers["Location"].startswith(world.login_url):
         redirect = session.get(redirect.headers["Location"], allow_redirects=False, timeout=30)
     callback = redirect.headers["Location"]
-    assert requests.get(callback, timeout=60).status_code == 200
+    confirm(conversation, requests.get(callback, timeout=60))
     ids.logout(conversation)
     replay = requests.get(callback, timeout=60)
     assert replay.status_code == 400 and ids.current_identity(conversation) is None

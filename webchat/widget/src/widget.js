@@ -4,6 +4,7 @@
 import { io } from "socket.io-client";
 import { TEXTS } from "./i18n.js";
 import { CSS } from "./styles.js";
+import { LoginHandover } from "./login.js";
 import { appendText, externalLink, safeUrl } from "./text.js";
 
 const TOKEN_KEY = "buergerassistent.session";
@@ -88,6 +89,11 @@ export class ChatWidget {
     this.unread = 0;
     this.requesting = false; // a session_request is on its way
     this.afterHistory = null; // notice to show once the next history has been drawn
+    this.loginCodes = []; // codes from the login window, sent once the session is ready
+    this.login = new LoginHandover(window, (code) => {
+      this.loginCodes.push(code);
+      this.flush();
+    });
   }
 
   get t() {
@@ -329,6 +335,12 @@ export class ChatWidget {
           // A button whose payload is a web address (e.g. the login) opens that page.
           const a = externalLink(this.doc, url, title, this.t.newWindow);
           a.className = "ba-option";
+          // Our login: a window that hands the login code back to this chat (login.js).
+          if (this.login.isLoginLink(url)) {
+            a.addEventListener("click", (event) => {
+              if (this.login.open(url)) event.preventDefault();
+            });
+          }
           group.appendChild(a);
         } else {
           const b = el(this.doc, "button", { type: "button", class: "ba-option" }, title);
@@ -398,6 +410,9 @@ export class ChatWidget {
       if (!this.requesting) this.requestSession();
       return;
     }
+    while (this.loginCodes.length) {
+      this.socket.emit("login_code", { code: this.loginCodes.shift() });
+    }
     while (this.outbox.length) {
       const { payload, display } = this.outbox.shift();
       this.socket.emit("user_uttered", {
@@ -432,6 +447,7 @@ export class ChatWidget {
         this.token = token;
         if (this.local) this.local.setItem(TOKEN_KEY, token);
       }
+      if (data && typeof data.login_url === "string") this.login.setService(data.login_url);
       if (data && data.conversation_id) this.handOverPortalLogin(data.conversation_id);
     });
     s.on("history", (data) => {
