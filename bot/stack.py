@@ -7,6 +7,7 @@ to ``var/logs/<name>.log``; when one fails to come up, the tail of its log is sh
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -23,6 +24,16 @@ import yaml
 from bot.settings import REPO_ROOT, Settings, endpoints
 
 CREDENTIALS = REPO_ROOT / "bot" / "credentials.yml"
+
+# Portal backend credentials (issue 13): the assistant's service token, the authority's token
+# for status changes, and the key of citizen assertions (actions/citizen_assertion.py).
+PORTAL_SECRETS = ("PORTAL_API_TOKEN", "PORTAL_AUTHORITY_TOKEN", "PORTAL_CITIZEN_KEY")
+# Which service needs which of them; every other service gets none (least privilege).
+PORTAL_SECRETS_FOR = {
+    "portal-backend": PORTAL_SECRETS,
+    "action-server": ("PORTAL_API_TOKEN", "PORTAL_CITIZEN_KEY"),
+    "submission-worker": ("PORTAL_API_TOKEN", "PORTAL_CITIZEN_KEY"),
+}
 
 
 class StackError(RuntimeError):
@@ -106,6 +117,19 @@ class Stack:
     model: Path
     cors_origins: list[str] = field(default_factory=list)
     services: list[Service] = field(default_factory=list)
+    _secrets: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def secret(self, name: str) -> str:
+        """A credential from the environment, or one generated at random for this stack (the
+        same value for every call, so that all services and tests of one start agree)."""
+        if name not in self._secrets:
+            self._secrets[name] = os.environ.get(name) or secrets.token_urlsafe(32)
+        return self._secrets[name]
+
+    def _env_for(self, env: dict[str, str], service: str) -> dict[str, str]:
+        """``env`` without the portal credentials ``service`` does not need."""
+        keep = PORTAL_SECRETS_FOR.get(service, ())
+        return {k: v for k, v in env.items() if k not in PORTAL_SECRETS or k in keep}
 
     def _env(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -121,6 +145,10 @@ class Stack:
                 "PYTHONUNBUFFERED": "1",
             }
         )
+        # Portal backend credentials: from the environment, else random per local start (the
+        # backend refuses to start without them). Passed in the environment only, and only to
+        # the services that need them (_env_for).
+        env.update({name: self.secret(name) for name in PORTAL_SECRETS})
         return env
 
     def _write_endpoints(self) -> Path:
@@ -157,14 +185,14 @@ class Stack:
                 "portal-backend",
                 [python, "-m", "portal_backend", "--host", s.host, "--port", str(s.portal_port)],
                 f"{s.portal_url}/health",
-                env,
+                self._env_for(env, "portal-backend"),
                 logs / f"portal-backend-{s.portal_port}.log",
             ),
             Service(
                 "action-server",
                 [python, "-m", "rasa_sdk", "--actions", "actions", "--port", str(s.action_port)],
                 f"http://{s.host}:{s.action_port}/health",
-                env,
+                self._env_for(env, "action-server"),
                 logs / f"action-server-{s.action_port}.log",
             ),
             # Delivers the submission outbox (actions/submission/worker.py); health on a free
@@ -173,17 +201,18 @@ class Stack:
                 "submission-worker",
                 [python, "-m", "actions.submission", "--host", s.host, "--port", str(worker_port)],
                 f"http://{s.host}:{worker_port}/health",
-                env,
+                self._env_for(env, "submission-worker"),
                 logs / f"submission-worker-{worker_port}.log",
             ),
             Service(
                 "login",
                 [python, "-m", "connectors.login", "--host", s.host, "--port", str(login_port)],
                 f"http://{s.host}:{login_port}/health",
-                env,
+                self._env_for(env, "login"),
                 logs / f"login-{login_port}.log",
             ),
-            Service("rasa", rasa_command, f"{s.rasa_url}/", env, logs / f"rasa-{s.rasa_port}.log"),
+            Service("rasa", rasa_command, f"{s.rasa_url}/", self._env_for(env, "rasa"),
+                    logs / f"rasa-{s.rasa_port}.log"),
         ]
 
     def start(self, timeout: float = 180, progress=print) -> None:
