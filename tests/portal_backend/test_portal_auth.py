@@ -14,7 +14,6 @@ from actions import citizen_assertion, signing
 from portal_auth import API_TOKEN, AUTHORITY, AUTHORITY_TOKEN, CITIZEN_KEY, bearer, citizen
 from portal_backend.app import AccessLogger, ConfigurationError, Credentials, create_app
 
-pytestmark = pytest.mark.asyncio
 
 APPLICATIONS = "/api/v1/applications"
 BPK = "bPK2:ZmFrZS1icGsy"
