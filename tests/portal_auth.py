@@ -38,3 +38,29 @@ def as_assistant(citizen_of: Optional[str] = None) -> dict[str, str]:
 def stack_headers(stack) -> dict[str, str]:
     """The assistant's credentials of a running ``bot.stack.Stack`` (generated per start)."""
     return bearer(stack.secret("PORTAL_API_TOKEN"))
+
+
+def fetch_application(stack, case_number: str) -> dict:
+    """The application as the backend of a running stack stores it (as the assistant)."""
+    import json
+    import urllib.request
+
+    request = urllib.request.Request(
+        f"{stack.settings.portal_url}/api/v1/applications/{case_number}", headers=stack_headers(stack)
+    )
+    with urllib.request.urlopen(request, timeout=10) as resp:
+        return json.loads(resp.read())
+
+
+def status_without_token(stack, case_number: str) -> int:
+    """The HTTP status an outsider gets for an application of a running stack."""
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(
+            f"{stack.settings.portal_url}/api/v1/applications/{case_number}", timeout=10
+        ) as resp:
+            return resp.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
