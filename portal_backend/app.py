@@ -132,22 +132,29 @@ def roles(*allowed: str):
     return mark
 
 
-def _public(path: str) -> bool:
-    return not path.startswith("/api/")
+def public(handler):
+    """Marks a route handler that needs no service token (it checks its own proof, if any)."""
+    handler.public = True
+    return handler
 
 
 @web.middleware
 async def auth_middleware(request: web.Request, handler) -> web.StreamResponse:
-    """Every ``/api/`` request needs a service token; the route decides which roles may call
-    it. Public: ``/health``, ``/openapi.yaml`` and the receipts (their own signed token)."""
-    if _public(request.path):
+    """Every route needs a service token unless its handler is marked ``@public`` (``/health``,
+    ``/openapi.yaml``, the receipts with their own signed token); the handler's ``@roles``
+    decide which roles may call it, and a handler without them is for no role. Decided by the
+    matched route, not by the path's spelling."""
+    match = request.match_info
+    if getattr(match.handler, "public", False):
         return await handler(request)
+    unmatched = match.http_exception is not None  # 404/405 from routing
+    if unmatched and not request.path.startswith("/api/"):
+        return await handler(request)  # plain 404 outside the API
     role = request.app[CREDENTIALS].role_of(request.headers.get("Authorization", ""))
     if role is None:
         return error_response(401, "unauthorized", MSG_UNAUTHORIZED,
                               headers={"WWW-Authenticate": 'Bearer realm="portal"'})
-    allowed = getattr(request.match_info.handler, "roles", None)
-    if allowed is not None and role not in allowed:
+    if not unmatched and role not in getattr(match.handler, "roles", frozenset()):
         logger.warning("%s %s refused for role %s", request.method, masked_path(request.path), role)
         return error_response(403, "forbidden", MSG_FORBIDDEN)
     request["role"] = role
@@ -444,6 +451,7 @@ def _digest(citizen: str) -> str:
     return hashlib.sha256(citizen.encode("utf-8")).hexdigest()
 
 
+@public
 async def get_receipt(request: web.Request) -> web.Response:
     """The PDF Eingangsbestätigung behind a signed, expiring link issued by the chat."""
     try:
@@ -470,6 +478,7 @@ async def get_receipt(request: web.Request) -> web.Response:
     )
 
 
+@public
 async def health(request: web.Request) -> web.Response:
     try:
         await asyncio.wait_for(
@@ -483,6 +492,7 @@ async def health(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
+@public
 async def openapi_document(request: web.Request) -> web.Response:
     return web.Response(
         body=OPENAPI_PATH.read_bytes(), content_type="application/yaml", charset="utf-8"

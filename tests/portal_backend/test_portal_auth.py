@@ -232,3 +232,34 @@ def test_roles_of_tokens():
     assert AUTHORITY == bearer(AUTHORITY_TOKEN)
     for header in ("", "Bearer", "Bearer ", f"Bearer {API_TOKEN}x", f"Token {API_TOKEN}"):
         assert creds.role_of(header) is None
+
+
+async def test_protection_follows_the_route_not_the_spelling_of_the_path(app_factory, payload):
+    from aiohttp import web
+
+    app = app_factory()
+
+    async def unmarked(request):  # a route someone adds later and forgets to mark
+        return web.json_response({"secret": True})
+
+    app.router.add_get("/api/v1/unmarked", unmarked)
+    app.router.add_get("/internal/unmarked", unmarked)
+    client = TestClient(TestServer(app))
+    await client.start_server()
+    try:
+        for path in ("/api/v1/unmarked", "/internal/unmarked"):
+            async with client.get(path) as resp:
+                assert resp.status == 401
+            async with client.get(path, headers=bearer(API_TOKEN)) as resp:
+                assert resp.status == 403  # no role was granted
+        async with client.post(APPLICATIONS, json=payload(), headers=bearer(API_TOKEN)) as resp:
+            case_number = (await resp.json())["case_number"]
+        from yarl import URL
+
+        for spelled in (f"/%61pi/v1/applications/{case_number}", f"/api/v1//applications/{case_number}",
+                        f"/api/v1/applications/{case_number}/", f"/API/v1/applications/{case_number}"):
+            async with client.get(URL(spelled, encoded=True)) as resp:
+                assert resp.status in (401, 404), spelled
+                assert "Erika" not in await resp.text()
+    finally:
+        await client.close()
