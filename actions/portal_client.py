@@ -3,18 +3,29 @@
 Contract: ``portal_backend/openapi.yaml``. Transient failures (connection errors, timeouts,
 HTTP 5xx/429) are retried with backoff; what is still failing becomes ``PortalUnavailable``.
 Validation errors become ``PortalRejected`` with the fields the citizen must fix.
+
+Authentication: every API request carries the assistant's service token
+(``Authorization: Bearer $PORTAL_API_TOKEN``). A request for a citizen (list, postbox, an
+application linked to the account, withdrawal of one) also carries a short-lived citizen
+assertion (``actions/citizen_assertion.py``, key ``PORTAL_CITIZEN_KEY``); callers pass the bPK2
+only of a citizen the login service established for their conversation.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
 import aiohttp
 
+from actions import citizen_assertion
+
 DEFAULT_URL = "http://localhost:8080"
+
+logger = logging.getLogger(__name__)
 
 
 class PortalError(Exception):
@@ -60,6 +71,21 @@ class PortalClient:
     timeout_s: float = float(os.environ.get("PORTAL_TIMEOUT_S", "5"))
     attempts: int = int(os.environ.get("PORTAL_ATTEMPTS", "3"))
     backoff_s: float = 0.2
+    api_token: str = field(
+        default_factory=lambda: (os.environ.get("PORTAL_API_TOKEN") or "").strip(), repr=False
+    )
+
+    def _headers(self, citizen: Optional[str]) -> dict[str, str]:
+        headers = {"Authorization": f"Bearer {self.api_token}"} if self.api_token else {}
+        # The bPK2 travels only inside a signed assertion, never in the URL (access logs).
+        try:
+            headers.update(citizen_assertion.headers_for(citizen))
+        except citizen_assertion.InvalidAssertion:
+            # PORTAL_CITIZEN_KEY missing: a configuration error; retried like an outage so
+            # that nothing is refused for good (the outbox keeps the application).
+            logger.error("cannot assert the citizen: %s is not set", citizen_assertion.KEY_ENV)
+            raise PortalUnavailable("citizen assertion key missing") from None
+        return headers
 
     async def _request(
         self, method: str, path: str, json: Any = None, citizen: Optional[str] = None
@@ -72,13 +98,16 @@ class PortalClient:
                 await asyncio.sleep(self.backoff_s * 2 ** (attempt - 1))
             try:
                 async with aiohttp.ClientSession(timeout=timeout) as session:
-                    # The bPK2 goes in a header, never in the URL (access logs).
-                    headers = {"X-Citizen": citizen} if citizen else None
+                    # A fresh assertion per attempt: a retry after a pause must not expire.
+                    headers = self._headers(citizen)
                     async with session.request(method, url, json=json, headers=headers) as resp:
                         try:
                             body = await resp.json(content_type=None)
                         except ValueError:
                             body = None
+                        if resp.status == 401:
+                            logger.error("portal backend refused the service token (HTTP 401): "
+                                         "check PORTAL_API_TOKEN")
                         if resp.status >= 500 or resp.status == 429:
                             last_error = PortalUnavailable(f"HTTP {resp.status}")
                             continue
@@ -97,7 +126,9 @@ class PortalClient:
         payload = {"procedure": procedure, "data": data, "idempotency_key": idempotency_key}
         if citizen:
             payload["citizen"] = citizen
-        status, body = await self._request("POST", "/api/v1/applications", json=payload)
+        status, body = await self._request(
+            "POST", "/api/v1/applications", json=payload, citizen=citizen
+        )
         if status in (200, 201) and isinstance(body, dict) and body.get("case_number"):
             return Receipt(
                 case_number=body["case_number"],
@@ -109,6 +140,8 @@ class PortalClient:
 
     @staticmethod
     def _rejected_or_unavailable(status: int, body: Any) -> PortalError:
+        # 401: our own service token is missing or wrong (a configuration error, not the
+        # citizen's): retried like an outage, so that a fixed configuration delivers it.
         if status in (400, 403, 404, 409, 422) and isinstance(body, dict):
             return PortalRejected(
                 message=str(body.get("message") or "Der Antrag wurde nicht angenommen."),
@@ -126,7 +159,10 @@ class PortalClient:
         raise PortalUnavailable(f"unexpected answer HTTP {status}")
 
     async def status_history(self, case_number: str) -> Optional[dict]:
-        """``{case_number, procedure, status, history: [{status, at, note}]}`` or ``None``."""
+        """``{case_number, procedure, status, history: [{status, at, note}]}`` or ``None``.
+
+        Reads any application by case number (the service may): callers decide whether the
+        conversation may see it (``actions/submission/chat_actions.py``)."""
         status, body = await self._request("GET", f"/api/v1/applications/{case_number}/history")
         if status == 404:
             return None

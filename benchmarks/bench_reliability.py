@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -178,12 +179,17 @@ def main(argv: list[str] | None = None) -> int:
         "PORTAL_BACKEND_URL": f"http://127.0.0.1:{portal_port}",
         "PORTAL_DATABASE_URL": portal_db,
         "PORTAL_FAULT_503_RATE": str(args.fault_rate),
+        # The backend's credentials (it refuses to start without them): random per run.
+        "PORTAL_API_TOKEN": secrets.token_urlsafe(32),
+        "PORTAL_AUTHORITY_TOKEN": secrets.token_urlsafe(32),
+        "PORTAL_CITIZEN_KEY": secrets.token_urlsafe(32),
         "PYTHONUNBUFFERED": "1",
         "TF_CPP_MIN_LOG_LEVEL": "2",
     })
     env.pop("RASA_URL", None)  # no Rasa here: results stay in the outbox and postbox
     os.environ.update({k: env[k] for k in ("BA_VAR_DIR", "BA_SECRET_KEY", "OUTBOX_DATABASE_URL",
-                                           "PORTAL_BACKEND_URL")})
+                                           "PORTAL_BACKEND_URL", "PORTAL_API_TOKEN",
+                                           "PORTAL_CITIZEN_KEY")})
     os.environ.pop("RASA_URL", None)
     python = sys.executable
     backend = Proc("portal-backend", [python, "-m", "portal_backend", "--port", str(portal_port)],

@@ -7,6 +7,7 @@ to ``var/logs/<name>.log``; when one fails to come up, the tail of its log is sh
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -21,6 +22,20 @@ from typing import Optional
 import yaml
 
 from bot.settings import REPO_ROOT, Settings, credentials, endpoints
+
+# Portal backend credentials (issue 13): the assistant's service token, the authority's token
+# for status changes, and the key of citizen assertions (actions/citizen_assertion.py).
+PORTAL_SECRETS = ("PORTAL_API_TOKEN", "PORTAL_AUTHORITY_TOKEN", "PORTAL_CITIZEN_KEY")
+# Which services receive which credential; a service not named never sees it (least privilege).
+SECRETS_FOR = {
+    "PORTAL_API_TOKEN": ("portal-backend", "action-server", "submission-worker"),
+    "PORTAL_AUTHORITY_TOKEN": ("portal-backend",),
+    "PORTAL_CITIZEN_KEY": ("portal-backend", "action-server", "submission-worker"),
+    "ACTION_SERVER_TOKEN": ("rasa", "action-server"),
+    "REST_CHANNEL_TOKEN": ("rasa",),
+    # Rasa's HTTP API: the worker announces deliveries, the login service reports failed logins.
+    "RASA_API_TOKEN": ("rasa", "submission-worker", "login"),
+}
 
 
 class StackError(RuntimeError):
@@ -104,6 +119,18 @@ class Stack:
     model: Path
     cors_origins: list[str] = field(default_factory=list)
     services: list[Service] = field(default_factory=list)
+    _secrets: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def secret(self, name: str) -> str:
+        """A credential from the environment, or one generated at random for this stack (the
+        same value for every call, so that all services and tests of one start agree)."""
+        if name not in self._secrets:
+            self._secrets[name] = os.environ.get(name) or secrets.token_urlsafe(32)
+        return self._secrets[name]
+
+    def _env_for(self, env: dict[str, str], service: str) -> dict[str, str]:
+        """``env`` without the credentials ``service`` does not need (``SECRETS_FOR``)."""
+        return {k: v for k, v in env.items() if k not in SECRETS_FOR or service in SECRETS_FOR[k]}
 
     def _env(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -125,6 +152,10 @@ class Stack:
         env.pop("REST_CHANNEL_TOKEN", None)
         if self.settings.rest_channel_token:
             env["REST_CHANNEL_TOKEN"] = self.settings.rest_channel_token
+        # Portal backend credentials: from the environment, else random per local start (the
+        # backend refuses to start without them). Passed in the environment only, and only to
+        # the services that need them (_env_for).
+        env.update({name: self.secret(name) for name in PORTAL_SECRETS})
         return env
 
     def _write_endpoints(self) -> Path:
@@ -168,7 +199,7 @@ class Stack:
                 "portal-backend",
                 [python, "-m", "portal_backend", "--host", s.host, "--port", str(s.portal_port)],
                 f"{s.portal_url}/health",
-                env,
+                self._env_for(env, "portal-backend"),
                 logs / f"portal-backend-{s.portal_port}.log",
             ),
             Service(
@@ -176,7 +207,7 @@ class Stack:
                 # rasa_sdk behind a check of ACTION_SERVER_TOKEN, on BA_HOST only.
                 [python, "-m", "actions.server", "--host", s.host, "--port", str(s.action_port)],
                 f"http://{s.host}:{s.action_port}/health",
-                env,
+                self._env_for(env, "action-server"),
                 logs / f"action-server-{s.action_port}.log",
             ),
             # Delivers the submission outbox (actions/submission/worker.py); health on a free
@@ -185,17 +216,18 @@ class Stack:
                 "submission-worker",
                 [python, "-m", "actions.submission", "--host", s.host, "--port", str(worker_port)],
                 f"http://{s.host}:{worker_port}/health",
-                env,
+                self._env_for(env, "submission-worker"),
                 logs / f"submission-worker-{worker_port}.log",
             ),
             Service(
                 "login",
                 [python, "-m", "connectors.login", "--host", s.host, "--port", str(login_port)],
                 f"http://{s.host}:{login_port}/health",
-                env,
+                self._env_for(env, "login"),
                 logs / f"login-{login_port}.log",
             ),
-            Service("rasa", rasa_command, f"{s.rasa_url}/", env, logs / f"rasa-{s.rasa_port}.log"),
+            Service("rasa", rasa_command, f"{s.rasa_url}/", self._env_for(env, "rasa"),
+                    logs / f"rasa-{s.rasa_port}.log"),
         ]
 
     def start(self, timeout: float = 180, progress=print) -> None:

@@ -1,8 +1,10 @@
 """``python -m portal_backend [--host HOST] [--port PORT]``
 
 Settings from the environment: ``PORTAL_DATABASE_URL`` (default ``sqlite:///var/portal.db``,
-relative to the repository root), ``PORTAL_HOST`` (default 127.0.0.1), ``PORTAL_PORT``
-(default 8080). The flags override the environment.
+relative to the repository root), ``PORTAL_HOST`` (default 127.0.0.1: only this machine),
+``PORTAL_PORT`` (default 8080). The flags override the environment. Required:
+``PORTAL_API_TOKEN`` (the assistant), ``PORTAL_AUTHORITY_TOKEN`` (status changes) and
+``PORTAL_CITIZEN_KEY`` (citizen assertions); without them the backend does not start.
 """
 
 from __future__ import annotations
@@ -14,13 +16,10 @@ import sys
 
 from aiohttp import web
 
-from portal_backend.app import create_app
+from portal_backend.app import AccessLogger, ConfigurationError, create_app
 from portal_backend.db import database_url_from_env, describe_url
 
 logger = logging.getLogger("portal_backend")
-
-# No client address, user agent or referrer: request logs carry no personal data.
-ACCESS_LOG_FORMAT = '"%r" %s %bB %Tfs'
 
 
 def _port(value: str) -> int:
@@ -50,15 +49,15 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     url = database_url_from_env()
+    try:
+        app = create_app(url)
+    except ConfigurationError as exc:
+        logger.error("%s", exc)
+        return 2
     logger.info("starting portal backend on http://%s:%d, database %s",
                 args.host, args.port, describe_url(url))
-    web.run_app(
-        create_app(url),
-        host=args.host,
-        port=args.port,
-        access_log_format=ACCESS_LOG_FORMAT,
-        print=None,
-    )
+    # The access log has no client addresses and masks receipt tokens (see AccessLogger).
+    web.run_app(app, host=args.host, port=args.port, access_log_class=AccessLogger, print=None)
     return 0
 
 

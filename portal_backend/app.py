@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import hmac
 import json
 import logging
 import os
@@ -12,10 +13,11 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from actions import signing
+from actions import citizen_assertion, signing
 from actions.catalogue import Catalogue, default_catalogue
 from portal_backend import case_numbers, receipt_pdf
 from portal_backend.db import (
@@ -44,11 +46,22 @@ STORE = web.AppKey("store", ApplicationStore)
 CATALOGUE = web.AppKey("catalogue", Catalogue)
 DATABASE_DESCRIPTION = web.AppKey("database_description", str)
 FAULT_503_RATE = web.AppKey("fault_503_rate", float)
+CREDENTIALS = web.AppKey("credentials", "Credentials")
 
-# The citizen (bPK2) travels in a header, never in the URL, so that it stays out of access logs.
-CITIZEN_HEADER = "X-Citizen"
+# The citizen (bPK2) is taken only from a signed, short-lived assertion in this header
+# (actions/citizen_assertion.py), never from a header or field a caller can simply set. It
+# travels in a header, never in the URL, so that it stays out of access logs.
+CITIZEN_HEADER = citizen_assertion.HEADER
 # Purpose of the signed receipt-link tokens (actions/signing.py); issued by the chat.
 RECEIPT_PURPOSE = "receipt"
+# Receipts have a route of their own, outside /api: it is the only part a browser needs, so a
+# reverse proxy can publish exactly this prefix and keep the API internal.
+RECEIPTS_PREFIX = "/receipts/"
+
+# Roles of the API's callers (service credentials, ``Authorization: Bearer <token>``).
+ROLE_ASSISTANT = "assistant"  # PORTAL_API_TOKEN: the action server and the delivery worker
+ROLE_AUTHORITY = "authority"  # PORTAL_AUTHORITY_TOKEN: the authority's status changes
+MIN_TOKEN_LENGTH = 16
 
 # German messages for errors raised by aiohttp itself (routing, body size).
 _HTTP_ERRORS = {
@@ -59,6 +72,119 @@ _HTTP_ERRORS = {
 }
 MSG_INTERNAL = "Ein interner Fehler ist aufgetreten. Bitte versuchen Sie es später erneut."
 MSG_UNAVAILABLE = "Der Dienst ist vorübergehend nicht erreichbar. Bitte versuchen Sie es später erneut."
+MSG_UNAUTHORIZED = "Bitte melden Sie den aufrufenden Dienst mit einem gültigen Zugangsschlüssel an."
+MSG_FORBIDDEN = "Dieser Zugang darf diese Aktion nicht ausführen."
+MSG_CITIZEN_UNVERIFIED = "Die Anmeldung der Bürgerin oder des Bürgers konnte nicht bestätigt werden."
+
+
+class ConfigurationError(RuntimeError):
+    """The backend cannot start safely (e.g. no service credentials configured)."""
+
+
+class Credentials:
+    """The secrets the API checks: one bearer token per role, and the key of the citizen
+    assertions. Read from the environment; the backend refuses to start without them
+    (``bot/stack.py`` generates random ones for a local start)."""
+
+    def __init__(self, api_token: str, authority_token: str, citizen_key: str):
+        problems = []
+        for name, value in (("PORTAL_API_TOKEN", api_token),
+                            ("PORTAL_AUTHORITY_TOKEN", authority_token)):
+            if len(value or "") < MIN_TOKEN_LENGTH:
+                problems.append(f"{name} must be set (at least {MIN_TOKEN_LENGTH} characters)")
+        if len(citizen_key or "") < citizen_assertion.MIN_KEY_LENGTH:
+            problems.append(f"{citizen_assertion.KEY_ENV} must be set "
+                            f"(at least {citizen_assertion.MIN_KEY_LENGTH} characters)")
+        if api_token and api_token == authority_token:
+            problems.append("PORTAL_API_TOKEN and PORTAL_AUTHORITY_TOKEN must differ")
+        if citizen_key and citizen_key in (api_token, authority_token):
+            problems.append(f"{citizen_assertion.KEY_ENV} must differ from the API tokens")
+        if problems:
+            raise ConfigurationError("portal backend not started: " + "; ".join(problems))
+        self._tokens = ((api_token.encode(), ROLE_ASSISTANT), (authority_token.encode(), ROLE_AUTHORITY))
+        self.citizen_key = citizen_key.encode()
+
+    @classmethod
+    def from_env(cls) -> "Credentials":
+        env = os.environ
+        return cls(env.get("PORTAL_API_TOKEN", "").strip(),
+                   env.get("PORTAL_AUTHORITY_TOKEN", "").strip(),
+                   env.get(citizen_assertion.KEY_ENV, "").strip())
+
+    def role_of(self, authorization: str) -> Optional[str]:
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return None
+        presented = token.strip().encode()
+        role = None
+        for expected, name in self._tokens:
+            # Constant time, and every token compared, so timing tells nothing about either.
+            if hmac.compare_digest(presented, expected):
+                role = name
+        return role
+
+
+def roles(*allowed: str):
+    """Marks a route handler with the roles that may call it."""
+    def mark(handler):
+        handler.roles = frozenset(allowed)
+        return handler
+    return mark
+
+
+def public(handler):
+    """Marks a route handler that needs no service token (it checks its own proof, if any)."""
+    handler.public = True
+    return handler
+
+
+@web.middleware
+async def auth_middleware(request: web.Request, handler) -> web.StreamResponse:
+    """Every route needs a service token unless its handler is marked ``@public`` (``/health``,
+    ``/openapi.yaml``, the receipts with their own signed token); the handler's ``@roles``
+    decide which roles may call it, and a handler without them is for no role. Decided by the
+    matched route, not by the path's spelling."""
+    match = request.match_info
+    if getattr(match.handler, "public", False):
+        return await handler(request)
+    unmatched = match.http_exception is not None  # 404/405 from routing
+    if unmatched and not request.path.startswith("/api/"):
+        return await handler(request)  # plain 404 outside the API
+    role = request.app[CREDENTIALS].role_of(request.headers.get("Authorization", ""))
+    if role is None:
+        return error_response(401, "unauthorized", MSG_UNAUTHORIZED,
+                              headers={"WWW-Authenticate": 'Bearer realm="portal"'})
+    if not unmatched and role not in getattr(match.handler, "roles", frozenset()):
+        logger.warning("%s %s refused for role %s", request.method, masked_path(request.path), role)
+        return error_response(403, "forbidden", MSG_FORBIDDEN)
+    request["role"] = role
+    return await handler(request)
+
+
+def masked_path(path: str) -> str:
+    """The path as it may be logged: receipt tokens (bearer links) never reach a log."""
+    if path.startswith(RECEIPTS_PREFIX):
+        return RECEIPTS_PREFIX + "***"
+    return path
+
+
+class AccessLogger(AbstractAccessLogger):
+    """The access log: method, path, status, size, duration. No client address, user agent,
+    referrer or query string (no personal data), and receipt tokens masked (a receipt link is
+    a bearer link to a PDF with all data of the application). Pass it to aiohttp as
+    ``access_log_class`` (``portal_backend/__main__.py`` does)."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        self.logger.info(
+            '"%s %s HTTP/%d.%d" %d %dB %.6fs',
+            request.method,
+            masked_path(request.path),
+            request.version.major,
+            request.version.minor,
+            response.status,
+            response.body_length,
+            time,
+        )
 
 
 class ApiError(Exception):
@@ -97,12 +223,12 @@ async def error_middleware(request: web.Request, handler) -> web.StreamResponse:
         return error_response(exc.status, error, message, headers=headers)
     except (OperationalError, InterfaceError) as exc:
         # Database down or unreachable: the client may retry with the same idempotency key.
-        logger.error("database unavailable during %s %s: %s", request.method, request.path,
-                     type(exc).__name__)
+        logger.error("database unavailable during %s %s: %s", request.method,
+                     masked_path(request.path), type(exc).__name__)
         return error_response(503, "database_unavailable", MSG_UNAVAILABLE)
     except Exception:
         # The engine hides SQL parameters, so the traceback holds no application data.
-        logger.exception("unhandled error during %s %s", request.method, request.path)
+        logger.exception("unhandled error during %s %s", request.method, masked_path(request.path))
         return error_response(500, "internal_error", MSG_INTERNAL)
 
 
@@ -147,9 +273,14 @@ async def read_json_object(request: web.Request) -> dict[str, Any]:
     return body
 
 
+@roles(ROLE_ASSISTANT)
 async def post_application(request: web.Request) -> web.Response:
     body = await read_json_object(request)
     submission = parse_submission(body)
+    # An application is linked to a citizen's account only with that citizen's assertion.
+    if submission.citizen is not None and _verified_citizen(request) != submission.citizen:
+        raise ApiError(403, "citizen_unverified", MSG_CITIZEN_UNVERIFIED,
+                       {"citizen": "Nicht durch eine Anmeldung bestätigt."})
     store = request.app[STORE]
     try:
         # A retry of an accepted request is answered from the database before the catalogue
@@ -177,6 +308,7 @@ async def post_application(request: web.Request) -> web.Response:
     return web.json_response(application.to_json(), status=201 if created else 200, headers=headers)
 
 
+@roles(ROLE_ASSISTANT, ROLE_AUTHORITY)
 async def get_application(request: web.Request) -> web.Response:
     case_number = case_numbers.normalize(request.match_info["case_number"])
     application = None
@@ -187,15 +319,30 @@ async def get_application(request: web.Request) -> web.Response:
     return web.json_response(application.to_json())
 
 
+def _verified_citizen(request: web.Request) -> Optional[str]:
+    """The bPK2 of a valid citizen assertion, or None (absent, forged, expired)."""
+    token = request.headers.get(CITIZEN_HEADER, "").strip()
+    if not token:
+        return None
+    try:
+        return citizen_assertion.verify(token, request.app[CREDENTIALS].citizen_key)
+    except citizen_assertion.InvalidAssertion:
+        logger.warning("invalid citizen assertion on %s %s", request.method, request.path)
+        return None
+
+
 def _citizen(request: web.Request) -> str:
-    citizen = request.headers.get(CITIZEN_HEADER, "").strip()
-    if not citizen:
+    if not request.headers.get(CITIZEN_HEADER, "").strip():
         raise ApiError(
             400,
             "citizen_required",
-            f"Bitte geben Sie die Bürgerkennung (bPK2) im Header {CITIZEN_HEADER} an.",
+            f"Bitte bestätigen Sie die Bürgerin oder den Bürger im Header {CITIZEN_HEADER}.",
             {CITIZEN_HEADER: "Erforderlich."},
         )
+    citizen = _verified_citizen(request)
+    if citizen is None:
+        raise ApiError(403, "citizen_unverified", MSG_CITIZEN_UNVERIFIED,
+                       {CITIZEN_HEADER: "Ungültig oder abgelaufen."})
     return citizen
 
 
@@ -206,12 +353,14 @@ def _case_number(request: web.Request) -> str:
     return case_number
 
 
+@roles(ROLE_ASSISTANT)
 async def list_applications(request: web.Request) -> web.Response:
     citizen = _citizen(request)
     found = await asyncio.to_thread(request.app[STORE].list_by_citizen, citizen)
     return web.json_response({"applications": [a.to_json() for a in found]})
 
 
+@roles(ROLE_ASSISTANT, ROLE_AUTHORITY)
 async def get_history(request: web.Request) -> web.Response:
     case_number = _case_number(request)
     store = request.app[STORE]
@@ -229,8 +378,9 @@ async def get_history(request: web.Request) -> web.Response:
     )
 
 
+@roles(ROLE_AUTHORITY)
 async def post_status(request: web.Request) -> web.Response:
-    """The authority's side: a new processing status (reference backend: no authentication)."""
+    """The authority's side: a new processing status (only with the authority's token)."""
     case_number = _case_number(request)
     body = await read_json_object(request)
     status, note = body.get("status"), body.get("note")
@@ -248,19 +398,19 @@ async def post_status(request: web.Request) -> web.Response:
     return await _change_status(request, case_number, status, note, None)
 
 
+@roles(ROLE_ASSISTANT)
 async def post_withdrawal(request: web.Request) -> web.Response:
-    """The citizen withdraws: proven by the bPK2 (header) of a logged-in submission, or by the
-    idempotency key that only the submitting client knows."""
+    """The citizen withdraws: proven by a citizen assertion for the bPK2 of a logged-in
+    submission, or by the idempotency key that only the submitting client knows."""
     case_number = _case_number(request)
     body = await read_json_object(request)
     store = request.app[STORE]
     application = await asyncio.to_thread(store.get, case_number)
     if application is None:
         raise ApiError(404, "not_found", "Es gibt keinen Antrag mit diesem Aktenzeichen.")
-    citizen = request.headers.get(CITIZEN_HEADER, "").strip()
     key = body.get("idempotency_key")
     if application.citizen:
-        allowed = citizen == application.citizen
+        allowed = _verified_citizen(request) == application.citizen
     else:
         allowed = isinstance(key, str) and await asyncio.to_thread(
             store.idempotency_key_matches, case_number, key
@@ -289,6 +439,7 @@ async def _change_status(request, case_number, status, note, withdrawable) -> we
     return web.json_response(application.to_json())
 
 
+@roles(ROLE_ASSISTANT)
 async def get_postbox(request: web.Request) -> web.Response:
     citizen = _citizen(request)
     messages = await asyncio.to_thread(request.app[STORE].messages_for_citizen, citizen)
@@ -300,6 +451,7 @@ def _digest(citizen: str) -> str:
     return hashlib.sha256(citizen.encode("utf-8")).hexdigest()
 
 
+@public
 async def get_receipt(request: web.Request) -> web.Response:
     """The PDF Eingangsbestätigung behind a signed, expiring link issued by the chat."""
     try:
@@ -326,6 +478,7 @@ async def get_receipt(request: web.Request) -> web.Response:
     )
 
 
+@public
 async def health(request: web.Request) -> web.Response:
     try:
         await asyncio.wait_for(
@@ -339,6 +492,7 @@ async def health(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
+@public
 async def openapi_document(request: web.Request) -> web.Response:
     return web.Response(
         body=OPENAPI_PATH.read_bytes(), content_type="application/yaml", charset="utf-8"
@@ -360,9 +514,13 @@ def create_app(
     catalogue: Optional[Catalogue] = None,
     case_number_factory: Optional[Callable] = None,
     fault_503_rate: Optional[float] = None,
+    credentials: Optional[Credentials] = None,
 ) -> web.Application:
     """The aiohttp application. ``database_url`` defaults to ``$PORTAL_DATABASE_URL``;
-    ``fault_503_rate`` to ``$PORTAL_FAULT_503_RATE`` (0 = no injected faults)."""
+    ``fault_503_rate`` to ``$PORTAL_FAULT_503_RATE`` (0 = no injected faults); ``credentials``
+    to ``PORTAL_API_TOKEN``, ``PORTAL_AUTHORITY_TOKEN`` and ``PORTAL_CITIZEN_KEY`` (raises
+    ``ConfigurationError`` when they are missing: the API is never open)."""
+    credentials = credentials if credentials is not None else Credentials.from_env()
     url = database_url or database_url_from_env()
     if fault_503_rate is None:
         fault_503_rate = float(os.environ.get("PORTAL_FAULT_503_RATE") or 0)
@@ -376,8 +534,10 @@ def create_app(
     if case_number_factory:
         store_kwargs["case_number_factory"] = case_number_factory
     app = web.Application(
-        middlewares=[error_middleware, fault_injection_middleware], client_max_size=MAX_BODY_BYTES
+        middlewares=[error_middleware, auth_middleware, fault_injection_middleware],
+        client_max_size=MAX_BODY_BYTES,
     )
+    app[CREDENTIALS] = credentials
     app[STORE] = ApplicationStore(make_engine(url), **store_kwargs)
     app[CATALOGUE] = catalogue
     app[DATABASE_DESCRIPTION] = describe_url(url)
@@ -391,7 +551,7 @@ def create_app(
     app.router.add_post("/api/v1/applications/{case_number}/status", post_status)
     app.router.add_post("/api/v1/applications/{case_number}/withdrawal", post_withdrawal)
     app.router.add_get("/api/v1/postbox", get_postbox)
-    app.router.add_get("/api/v1/receipts/{token}", get_receipt)
+    app.router.add_get(RECEIPTS_PREFIX + "{token}", get_receipt)
     app.router.add_get("/health", health)
     app.router.add_get("/openapi.yaml", openapi_document)
     app.on_startup.append(_on_startup)

@@ -1,2 +1,14 @@
 """Root of the test suite. Its presence puts ``tests/`` on the import path, so every test package
 can use the shared helper modules here (``tracker_fixtures``, ``db_fixtures``)."""
+
+import pytest
+from portal_auth import ENV as PORTAL_ENV
+
+
+@pytest.fixture(autouse=True)
+def portal_credentials(monkeypatch):
+    """Every test has the portal backend's credentials in its environment (the backend refuses
+    to start without them; the client and the delivery worker send them). Stacks started by
+    tests generate their own (``Stack.secret``)."""
+    for name, value in PORTAL_ENV.items():
+        monkeypatch.setenv(name, value)

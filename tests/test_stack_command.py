@@ -26,10 +26,11 @@ def test_no_secret_on_any_command_line(tmp_path):
         line = " ".join(service.command)
         for secret in ("api-Zr4nd0m", "act-Zr4nd0m", "rest-Zr4nd0m"):
             assert secret not in line, service.name
-        # They reach the services through the environment.
-        assert service.env["RASA_API_TOKEN"] == "api-Zr4nd0m"
-        assert service.env["ACTION_SERVER_TOKEN"] == "act-Zr4nd0m"
-        assert service.env["REST_CHANNEL_TOKEN"] == "rest-Zr4nd0m"
+    # They reach Rasa through its environment.
+    rasa = stack.service("rasa").env
+    assert rasa["RASA_API_TOKEN"] == "api-Zr4nd0m"
+    assert rasa["ACTION_SERVER_TOKEN"] == "act-Zr4nd0m"
+    assert rasa["REST_CHANNEL_TOKEN"] == "rest-Zr4nd0m"
 
 
 def test_an_api_token_starting_with_a_dash_reaches_rasa(tmp_path):
@@ -90,3 +91,39 @@ def test_rasa_s_open_rest_channel_is_refused(tmp_path):
     path.write_text("rest:\n")
     with pytest.raises(ValueError):
         credentials(local_settings(tmp_path), path)
+
+
+def test_portal_credentials_are_generated_and_reach_only_the_services_that_need_them(tmp_path, monkeypatch):
+    names = ("PORTAL_API_TOKEN", "PORTAL_AUTHORITY_TOKEN", "PORTAL_CITIZEN_KEY")
+    for name in names:
+        monkeypatch.delenv(name, raising=False)
+    stack = Stack(local_settings(tmp_path), Path("model.tar.gz"))
+    stack.build()
+    backend = stack.service("portal-backend").env
+    values = [backend[name] for name in names]
+    assert len(set(values)) == 3 and all(len(v) >= 32 for v in values)  # random, all different
+    assert [stack.secret(name) for name in names] == values  # the same for the whole start
+    for name in ("action-server", "submission-worker"):
+        env = stack.service(name).env
+        assert env["PORTAL_API_TOKEN"] == backend["PORTAL_API_TOKEN"]
+        assert env["PORTAL_CITIZEN_KEY"] == backend["PORTAL_CITIZEN_KEY"]
+        assert "PORTAL_AUTHORITY_TOKEN" not in env
+    for name in ("rasa", "login"):
+        assert not set(names) & set(stack.service(name).env)
+    for service in stack.services:  # never on a command line (visible in the process list)
+        assert not any(v in arg for v in values for arg in service.command)
+    # A second start generates new ones; set variables win.
+    assert Stack(local_settings(tmp_path), Path("m")).secret("PORTAL_API_TOKEN") != values[0]
+    monkeypatch.setenv("PORTAL_API_TOKEN", "from-the-environment-0123456789")
+    assert Stack(local_settings(tmp_path), Path("m")).secret("PORTAL_API_TOKEN") == "from-the-environment-0123456789"
+
+
+def test_rasa_and_channel_credentials_reach_only_the_services_that_need_them(tmp_path):
+    stack = built(tmp_path, action_server_token="act-Zr4nd0m", rest_channel_token="rest-Zr4nd0m")
+    holders = {
+        "ACTION_SERVER_TOKEN": {"rasa", "action-server"},
+        "REST_CHANNEL_TOKEN": {"rasa"},
+        "RASA_API_TOKEN": {"rasa", "submission-worker", "login"},
+    }
+    for name, services in holders.items():
+        assert {s.name for s in stack.services if name in s.env} == services, name

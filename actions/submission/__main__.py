@@ -1,7 +1,9 @@
 """``python -m actions.submission [--host H] [--port P]``: the delivery worker as a process.
 
 Serves ``GET /health`` (for bot/stack.py) and delivers the outbox in the background. Settings:
-``OUTBOX_DATABASE_URL``, ``SUBMISSION_BACKEND``, ``PORTAL_BACKEND_URL``, ``RASA_URL``,
+``OUTBOX_DATABASE_URL``, ``SUBMISSION_BACKEND``, ``PORTAL_BACKEND_URL``, ``PORTAL_API_TOKEN``
+(the assistant's service token for the portal backend), ``PORTAL_CITIZEN_KEY`` (signs the
+citizen assertion of an application a logged-in citizen confirmed), ``RASA_URL``,
 ``RASA_API_TOKEN``, ``SUBMISSION_WORKER_PORT`` (default 5056).
 """
 

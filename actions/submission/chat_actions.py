@@ -1,10 +1,12 @@
 """Chat side of submissions: hand a confirmed application to the outbox, announce results that
 arrive later, show the status of applications, withdraw one.
 
-Identity: the BundID/BayernID login is not wired into conversations yet. Until it is, the chat
-knows an application by the case numbers of this conversation (outbox + slot ``case_number``)
-or by an Aktenzeichen the citizen types. ``PortalClient.list_applications(bpk2)`` lists by
-citizen; the status action uses it once a login provides the bPK2.
+Whose applications a conversation may see: those it submitted itself (the outbox records the
+conversation of every application) and, after a login, the citizen's own (listed by the
+backend for the bPK2 the login service established, with a citizen assertion). A typed
+Aktenzeichen is only a way to pick one of these: knowing a case number is no proof of anything
+(they are printed on letters, said on the phone, guessable in bulk), so the status of any other
+application is not shown here, and the answer does not tell whether it exists.
 """
 
 from __future__ import annotations
@@ -139,11 +141,13 @@ class ActionAnnounceSubmissions(Action):
 # --------------------------------------------------------------------------- status
 
 
-def _known_case_numbers(tracker: Tracker, entries: list[Entry]) -> list[str]:
-    numbers = [e.case_number for e in entries if e.case_number]
-    slot = tracker.get_slot("case_number")
-    if slot and slot not in numbers:
-        numbers.append(slot)
+def _own_case_numbers(entries: list[Entry]) -> list[str]:
+    """Case numbers of the applications this conversation submitted (from the outbox; never
+    from a slot or the message)."""
+    numbers: list[str] = []
+    for entry in entries:
+        if entry.case_number and entry.case_number not in numbers:
+            numbers.append(entry.case_number)
     return numbers
 
 
@@ -159,9 +163,25 @@ async def _account_case_numbers(tracker: Tracker) -> list[str]:
     return [a["case_number"] for a in applications if a.get("case_number")]
 
 
+NOT_HERE = (
+    "Den Stand {which} kann ich Ihnen hier nicht zeigen. Im Chat nenne ich den "
+    "Stand nur für Anträge, die in diesem Gespräch gestellt wurden oder die nach einer "
+    "Anmeldung mit Ihrem Nutzerkonto zu Ihnen gehören. Bitte melden Sie sich mit Ihrem "
+    "Nutzerkonto an, sehen Sie in Ihrem Postfach im Portal nach, oder fragen Sie bei der "
+    "zuständigen Stelle nach und nennen Sie dort das Aktenzeichen."
+)
+
+
+def _not_here(numbers: list[str]) -> str:
+    which = (f"des Antrags {numbers[0]}" if len(numbers) == 1
+             else "der Anträge " + ", ".join(numbers))
+    return NOT_HERE.format(which=which)
+
+
 class ActionApplicationStatus(Action):
-    """"Wie ist der Stand meines Antrags?" — by a typed Aktenzeichen, else the applications of
-    this conversation."""
+    """"Wie ist der Stand meines Antrags?" — the applications of this conversation and of the
+    logged-in citizen; a typed Aktenzeichen picks one of them. Others are refused (see the
+    module docstring)."""
 
     def name(self) -> str:
         return "action_application_status"
@@ -178,9 +198,16 @@ class ActionApplicationStatus(Action):
                         f"- „{proc.name if proc else entry.procedure}“: gespeichert, wird "
                         "gerade an das Antragssystem übermittelt. Das Aktenzeichen folgt."
                     )
-        numbers = typed or _known_case_numbers(tracker, entries)
-        if not typed:
-            numbers += [n for n in await _account_case_numbers(tracker) if n not in numbers]
+        allowed = _own_case_numbers(entries)
+        if not typed or any(n not in allowed for n in typed):
+            allowed += [n for n in await _account_case_numbers(tracker) if n not in allowed]
+        refused = [n for n in typed if n not in allowed]
+        if refused:
+            logger.info("status refused for %d case number(s) not of this conversation", len(refused))
+        numbers = [n for n in typed if n in allowed] if typed else allowed
+        if not numbers and refused:
+            dispatcher.utter_message(text=_not_here(refused))
+            return []
         if not numbers and not lines:
             dispatcher.utter_message(
                 text="Zu welchem Antrag möchten Sie den Stand wissen? Bitte nennen Sie mir das "
@@ -206,6 +233,8 @@ class ActionApplicationStatus(Action):
             found_any = True
             lines.append(_status_line(found))
         dispatcher.utter_message(text="Der Stand Ihrer Anträge:\n" + "\n".join(lines))
+        if refused:
+            dispatcher.utter_message(text=_not_here(refused))
         return [SlotSet("case_number", numbers[-1])] if found_any else []
 
 

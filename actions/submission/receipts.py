@@ -1,5 +1,6 @@
 """Links to the PDF Eingangsbestätigung, served by the portal backend (``GET
-/api/v1/receipts/{token}``, see ``portal_backend/openapi.yaml``).
+/receipts/{token}``, see ``portal_backend/openapi.yaml``): a route of its own outside the
+service-authenticated ``/api``, the only part of the backend a browser needs.
 
 The token is signed and expires (``actions/signing.py``, purpose ``receipt``); it names the case
 number and, after login, a hash of the citizen's bPK2. The link appears only in the citizen's own
@@ -41,7 +42,7 @@ def receipt_url(case_number: str, citizen: Optional[str] = None) -> str:
     if citizen:
         claims["cit"] = citizen_digest(citizen)
     token = signing.sign(claims, PURPOSE, ttl_seconds())
-    return f"{public_base_url()}/api/v1/receipts/{token}"
+    return f"{public_base_url()}/receipts/{token}"
 
 
 def ttl_text() -> str:

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import json
 import re
-import urllib.request
 
 import pytest
 from playwright.sync_api import expect
+from portal_auth import fetch_application
 
 pytestmark = pytest.mark.e2e
 
@@ -57,8 +57,7 @@ def test_application_with_buttons_survives_reload_and_is_accessible(widget, web_
     final = widget.choose("Ja, absenden", "Aktenzeichen lautet")
     match = CASE_NUMBER.search(final.inner_text())
     assert match, final.inner_text()
-    with urllib.request.urlopen(f"{web_stack.settings.portal_url}/api/v1/applications/{match.group(1)}", timeout=10) as r:
-        stored = json.loads(r.read())
+    stored = fetch_application(web_stack.stack, match.group(1))
     assert stored["data"]["vorname"] == "Erika" and stored["data"]["plz"] == "80331"
 
     page.set_viewport_size({"width": 360, "height": 740})

@@ -10,6 +10,7 @@ from actions.dialogue import ActionHandleAffirm, ActionShowSummary, ActionSubmit
 from portal_backend.app import create_app
 
 from db_fixtures import closed_port_url
+from portal_auth import ASSISTANT
 
 from .conftest import make_tracker, slot_events, texts
 
@@ -101,4 +102,5 @@ async def test_backend_rejection_reopens_the_form_at_the_bad_field(backend, disp
 def backend_client(server: TestServer):
     import aiohttp
 
-    return aiohttp.ClientSession(base_url=str(server.make_url("")))
+    # As the assistant: the backend's API needs the service token.
+    return aiohttp.ClientSession(base_url=str(server.make_url("")), headers=ASSISTANT)

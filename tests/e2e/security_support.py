@@ -27,12 +27,9 @@ def rest_headers(stack) -> dict[str, str]:
 
 
 def portal_headers(stack, role: Optional[str]) -> dict[str, str]:
-    tokens = {
-        "assistant": getattr(stack.settings, "portal_api_token", None),
-        "authority": getattr(stack.settings, "portal_authority_token", None),
-    }
-    token = tokens.get(role) if role else None
-    return {"Authorization": f"Bearer {token}"} if token else {}
+    """The portal backend's credentials of ``role`` (assistant, authority) in this stack, or none."""
+    names = {"assistant": "PORTAL_API_TOKEN", "authority": "PORTAL_AUTHORITY_TOKEN"}
+    return {"Authorization": f"Bearer {stack.secret(names[role])}"} if role else {}
 
 
 def webchat_session_token(stack) -> str:

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import re
-import urllib.request
 
 import pytest
+from portal_auth import fetch_application
 
 pytestmark = pytest.mark.e2e
 
 CASE_NUMBER = re.compile(r"Aktenzeichen lautet (\S+?)\.(?:\s|$)")
 
 
-def fetch_application(stack, case_number: str) -> dict:
-    url = f"{stack.settings.portal_url}/api/v1/applications/{case_number}"
-    with urllib.request.urlopen(url, timeout=10) as resp:
-        return json.loads(resp.read())
 
 
 def test_meldebescheinigung_from_greeting_to_case_number(chat, stack):

@@ -26,6 +26,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy.engine import make_url
 
 from actions.catalogue import PROCEDURES_DIR, Catalogue, load_file, parse_procedure
+from portal_auth import ASSISTANT, AUTHORITY, citizen
 from portal_backend.app import OPENAPI_PATH, STORE, create_app
 
 POSTGRES_ENV = "DATABASE_URL"
@@ -182,18 +183,30 @@ class Reply:
 
 
 class Api:
-    """A test client whose every response is checked against openapi.yaml."""
+    """A test client whose every response is checked against openapi.yaml. It calls as the
+    assistant (``PORTAL_API_TOKEN``); ``api.authority`` as the authority, ``api.anonymous``
+    without credentials."""
 
-    def __init__(self, client: TestClient, spec: OpenApi):
+    def __init__(self, client: TestClient, spec: OpenApi, headers: Optional[dict] = None):
         self.client = client
         self.spec = spec
         self.app = client.server.app
+        self.headers = ASSISTANT if headers is None else headers
+
+    @property
+    def authority(self) -> "Api":
+        return Api(self.client, self.spec, AUTHORITY)
+
+    @property
+    def anonymous(self) -> "Api":
+        return Api(self.client, self.spec, {})
 
     @property
     def store(self):
         return self.app[STORE]
 
     async def request(self, method: str, path: str, *, check: bool = True, **kwargs) -> Reply:
+        kwargs["headers"] = {**self.headers, **(kwargs.get("headers") or {})}
         async with self.client.request(method, path, **kwargs) as resp:
             raw = await resp.read()
             content_type = resp.content_type
@@ -213,6 +226,10 @@ class Api:
         return await self.request("GET", path, **kwargs)
 
     async def submit(self, payload: Any, **kwargs) -> Reply:
+        """POST an application; like the assistant, with a citizen assertion for a body's
+        ``citizen`` (pass ``headers`` to send something else)."""
+        if "headers" not in kwargs and isinstance(payload, dict) and isinstance(payload.get("citizen"), str) and payload["citizen"]:
+            kwargs["headers"] = citizen(payload["citizen"])
         return await self.post("/api/v1/applications", json=payload, **kwargs)
 
     async def count(self) -> int:

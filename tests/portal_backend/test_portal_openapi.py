@@ -81,3 +81,23 @@ def test_request_schema_rejects_what_the_backend_rejects(openapi):
     assert not validator.is_valid(dict(good, data={"a": "x" * 501}))
     assert not validator.is_valid(dict(good, data={"a": 1}))
     assert not validator.is_valid(dict(good, idempotency_key=""))
+
+
+def test_security_is_documented_for_every_operation(openapi):
+    doc = openapi.document
+    schemes = doc["components"]["securitySchemes"]
+    assert {s["scheme"] for s in schemes.values()} == {"bearer"}
+    assert doc["security"] == [{"assistantToken": []}]
+    for path, item in doc["paths"].items():
+        for method, operation in item.items():
+            security = operation.get("security", doc["security"])
+            if path.startswith("/api/"):
+                assert security, f"{method} {path} must require a token"
+                assert "401" in operation["responses"], f"{method} {path}: 401 not documented"
+            else:
+                assert security == [], f"{method} {path} is public and must say so"
+    status = doc["paths"]["/api/v1/applications/{case_number}/status"]["post"]
+    assert status["security"] == [{"authorityToken": []}]
+    assert "/api/v1/receipts/{token}" not in doc["paths"] and "/receipts/{token}" in doc["paths"]
+    headers = {p["name"] for p in doc["components"]["parameters"].values() if p["in"] == "header"}
+    assert headers == {"X-Citizen-Assertion"}

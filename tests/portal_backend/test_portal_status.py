@@ -10,6 +10,7 @@ import pytest
 
 from actions import signing
 from actions.catalogue import PROCEDURES_DIR, Catalogue, load_file
+from portal_auth import citizen
 
 pytestmark = pytest.mark.asyncio
 
@@ -31,10 +32,10 @@ async def test_history_starts_with_received_and_grows(api, payload):
     assert first.status == 200
     assert [h["status"] for h in first.body["history"]] == ["eingegangen"]
 
-    changed = await api.post(f"{APPLICATIONS}/{case_number}/status",
+    changed = await api.authority.post(f"{APPLICATIONS}/{case_number}/status",
                              json={"status": "in_bearbeitung", "note": "Wird geprüft."})
     assert changed.status == 200 and changed.body["status"] == "in_bearbeitung"
-    done = await api.post(f"{APPLICATIONS}/{case_number}/status", json={"status": "abgeschlossen"})
+    done = await api.authority.post(f"{APPLICATIONS}/{case_number}/status", json={"status": "abgeschlossen"})
     assert done.status == 200
     history = (await api.get(f"{APPLICATIONS}/{case_number}/history")).body
     assert [h["status"] for h in history["history"]] == ["eingegangen", "in_bearbeitung", "abgeschlossen"]
@@ -42,15 +43,15 @@ async def test_history_starts_with_received_and_grows(api, payload):
     assert history["status"] == "abgeschlossen"
 
     # A decided application stays decided.
-    again = await api.post(f"{APPLICATIONS}/{case_number}/status", json={"status": "in_bearbeitung"})
+    again = await api.authority.post(f"{APPLICATIONS}/{case_number}/status", json={"status": "in_bearbeitung"})
     assert again.status == 409 and again.body["error"] == "status_final"
 
 
 async def test_status_change_is_validated(api, payload):
     case_number = (await api.submit(payload())).body["case_number"]
-    bad = await api.post(f"{APPLICATIONS}/{case_number}/status", json={"status": "zurueckgezogen"})
+    bad = await api.authority.post(f"{APPLICATIONS}/{case_number}/status", json={"status": "zurueckgezogen"})
     assert bad.status == 422 and "status" in bad.body["fields"]
-    missing = await api.post(f"{APPLICATIONS}/BA-2026-ZZZZZZZZ/status", json={"status": "abgelehnt"})
+    missing = await api.authority.post(f"{APPLICATIONS}/BA-2026-ZZZZZZZZ/status", json={"status": "abgelehnt"})
     assert missing.status == 404
     unknown = await api.get(f"{APPLICATIONS}/BA-2026-ZZZZZZZZ/history")
     assert unknown.status == 404
@@ -60,27 +61,27 @@ async def test_list_by_citizen_only_returns_theirs(api, payload):
     mine = [(await api.submit(payload(citizen=BPK))).body["case_number"] for _ in range(2)]
     await api.submit(payload(citizen="bPK2:other"))
     await api.submit(payload())
-    listed = await api.get(APPLICATIONS, headers={"X-Citizen": BPK})
+    listed = await api.get(APPLICATIONS, headers=citizen(BPK))
     assert listed.status == 200
     assert sorted(a["case_number"] for a in listed.body["applications"]) == sorted(mine)
-    assert (await api.get(APPLICATIONS, headers={"X-Citizen": "bPK2:nobody"})).body == {"applications": []}
+    assert (await api.get(APPLICATIONS, headers=citizen("bPK2:nobody"))).body == {"applications": []}
     missing = await api.get(APPLICATIONS)
     assert missing.status == 400 and missing.body["error"] == "citizen_required"
 
 
 async def test_postbox_holds_receipt_and_status_notices(api, payload):
     case_number = (await api.submit(payload(citizen=BPK))).body["case_number"]
-    await api.post(f"{APPLICATIONS}/{case_number}/status", json={"status": "in_bearbeitung"})
-    box = await api.get("/api/v1/postbox", headers={"X-Citizen": BPK})
+    await api.authority.post(f"{APPLICATIONS}/{case_number}/status", json={"status": "in_bearbeitung"})
+    box = await api.get("/api/v1/postbox", headers=citizen(BPK))
     assert box.status == 200
     subjects = [m["subject"] for m in box.body["messages"]]
     assert subjects == [f"Neuer Stand zu {case_number}", f"Eingangsbestätigung {case_number}"]
     assert "Meldebescheinigung" in box.body["messages"][1]["body"]
-    assert (await api.get("/api/v1/postbox", headers={"X-Citizen": "bPK2:other"})).body == {"messages": []}
+    assert (await api.get("/api/v1/postbox", headers=citizen("bPK2:other"))).body == {"messages": []}
     # A replayed submission writes no second receipt notice.
     await api.submit(payload(key="replay", citizen=BPK))
     await api.submit(payload(key="replay", citizen=BPK))
-    box = await api.get("/api/v1/postbox", headers={"X-Citizen": BPK})
+    box = await api.get("/api/v1/postbox", headers=citizen(BPK))
     assert len(box.body["messages"]) == 3
 
 
@@ -114,22 +115,22 @@ async def test_withdrawal_needs_a_withdrawable_procedure_and_proof(withdrawable_
     theirs = (await api.submit(payload(key="k-cit", procedure="widerruflich", citizen=BPK))).body["case_number"]
     # For a logged-in submission the key alone is not enough: the citizen must match.
     assert (await api.post(f"{APPLICATIONS}/{theirs}/withdrawal", json={"idempotency_key": "k-cit"},
-                           headers={"X-Citizen": "bPK2:other"})).status == 403
-    done = await api.post(f"{APPLICATIONS}/{theirs}/withdrawal", json={}, headers={"X-Citizen": BPK})
+                           headers=citizen("bPK2:other"))).status == 403
+    done = await api.post(f"{APPLICATIONS}/{theirs}/withdrawal", json={}, headers=citizen(BPK))
     assert done.status == 200
 
 
 async def test_receipt_pdf_behind_a_signed_link(api, payload, secret):
     case_number = (await api.submit(payload())).body["case_number"]
     token = signing.sign({"cn": case_number}, "receipt", 60)
-    async with api.client.get(f"/api/v1/receipts/{token}") as resp:
+    async with api.client.get(f"/receipts/{token}") as resp:
         assert resp.status == 200 and resp.content_type == "application/pdf"
         assert (await resp.read()).startswith(b"%PDF")
     expired = signing.sign({"cn": case_number}, "receipt", -10)
     other_purpose = signing.sign({"cn": case_number}, "login", 60)
     forged = signing.sign({"cn": case_number}, "receipt", 60, key=b"not-our-key-0123456789abcdefghijklmnopqr")
     for bad in (expired, other_purpose, forged):
-        reply = await api.get(f"/api/v1/receipts/{bad}")
+        reply = await api.get(f"/receipts/{bad}")
         assert reply.status == 403 and reply.body["error"] == "invalid_link"
 
 
@@ -140,9 +141,9 @@ async def test_receipt_link_for_a_citizen_opens_only_their_application(api, payl
     digest = hashlib.sha256(BPK.encode()).hexdigest()
     good = signing.sign({"cn": case_number, "cit": digest}, "receipt", 60)
     wrong = signing.sign({"cn": case_number, "cit": hashlib.sha256(b"x").hexdigest()}, "receipt", 60)
-    async with api.client.get(f"/api/v1/receipts/{good}") as resp:
+    async with api.client.get(f"/receipts/{good}") as resp:
         assert resp.status == 200
-    assert (await api.get(f"/api/v1/receipts/{wrong}")).status == 403
+    assert (await api.get(f"/receipts/{wrong}")).status == 403
 
 
 async def test_fault_injection_is_off_by_default_and_answers_503_when_on(make_api, payload):

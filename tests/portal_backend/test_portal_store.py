@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from actions import signing
+from portal_auth import ASSISTANT, citizen
 from portal_backend import case_numbers, db
 from portal_backend.__main__ import parse_args
 from portal_backend.validation import Submission
@@ -158,19 +160,35 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _request(url: str, payload=None):
+def _request(url: str, payload=None, headers=None, raw=False):
     data = None if payload is None else json.dumps(payload).encode()
-    req = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    req = urllib.request.Request(url, data=data,
+                                 headers={"Content-Type": "application/json", **(headers or {})})
     try:
         with urllib.request.urlopen(req, timeout=5) as resp:
-            return resp.status, json.loads(resp.read())
+            body = resp.read()
+            return resp.status, body if raw else json.loads(body)
     except urllib.error.HTTPError as exc:
         return exc.code, json.loads(exc.read())
 
 
+def test_python_m_portal_backend_refuses_to_start_without_credentials(tmp_path):
+    env = dict(os.environ, PORTAL_DATABASE_URL=f"sqlite:///{tmp_path}/portal.db")
+    for name in ("PORTAL_API_TOKEN", "PORTAL_AUTHORITY_TOKEN", "PORTAL_CITIZEN_KEY"):
+        env.pop(name, None)
+    done = subprocess.run(
+        [sys.executable, "-m", "portal_backend", "--port", str(_free_port())],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=60,
+    )
+    assert done.returncode != 0
+    assert "PORTAL_API_TOKEN must be set" in done.stderr
+
+
 def test_python_m_portal_backend_serves_and_logs_no_data(tmp_path, meldebescheinigung_data):
     port = _free_port()
+    secret_key = "portal-process-test-secret-0123456789abcdef"
     env = dict(os.environ, PORTAL_DATABASE_URL=f"sqlite:///{tmp_path}/nested/portal.db",
+               BA_SECRET_KEY=secret_key,
                PORTAL_PORT="1")  # the flag must win over the environment
     proc = subprocess.Popen(
         [sys.executable, "-m", "portal_backend", "--host", "127.0.0.1", "--port", str(port)],
@@ -190,16 +208,25 @@ def test_python_m_portal_backend_serves_and_logs_no_data(tmp_path, meldebeschein
         assert (status, body) == (200, {"status": "ok"})
         payload = {"procedure": "meldebescheinigung", "data": meldebescheinigung_data,
                    "idempotency_key": "smoke", "citizen": "bPK2:GEHEIM"}
-        status, created = _request(f"{base}/api/v1/applications", payload)
+        headers = {**ASSISTANT, **citizen("bPK2:GEHEIM")}
+        status, created = _request(f"{base}/api/v1/applications", payload, headers)
         assert status == 201
-        status, again = _request(f"{base}/api/v1/applications", payload)
+        status, again = _request(f"{base}/api/v1/applications", payload, headers)
         assert (status, again) == (200, created)
         assert (tmp_path / "nested" / "portal.db").is_file()
+        # The receipt link (a bearer link to the whole application) is served ...
+        receipt_token = signing.sign({"cn": created["case_number"]}, "receipt", 60,
+                                     key=secret_key.encode())
+        status, pdf = _request(f"{base}/receipts/{receipt_token}", raw=True)
+        assert status == 200 and pdf.startswith(b"%PDF")
     finally:
         proc.terminate()
         output, _ = proc.communicate(timeout=15)
     assert "starting portal backend" in output
     assert "POST /api/v1/applications" in output  # requests are logged ...
+    assert "GET /receipts/*** HTTP/1.1\" 200" in output
+    assert receipt_token not in output and receipt_token.split(".")[1] not in output
+    assert ASSISTANT["Authorization"].split()[1] not in output
     assert created["case_number"] in output
     for secret in ["Erika", "Mustermann", "80331", "example.org", "GEHEIM", "127.0.0.1 ["]:
         assert secret not in output  # ... without personal data or client addresses

@@ -27,7 +27,7 @@ from portal_backend.app import STORE
 from .conftest import FILLED, closed_port_url, make_tracker, slot_events, texts
 
 CASE = re.compile(r"Aktenzeichen lautet (\S+?)\.")
-LINK = re.compile(r"\((http[^)]+/api/v1/receipts/[^)]+)\)")
+LINK = re.compile(r"\((http[^)]+/receipts/[^)]+)\)")
 
 pytestmark = pytest.mark.usefixtures("chat_env")
 
@@ -155,12 +155,31 @@ async def test_status_by_typed_case_number_and_by_conversation(backend):
     assert case_number in reply and "in Bearbeitung" in reply and "eingegangen am" in reply
     assert "Unterlagen werden geprüft." in reply
 
+    # Typed (with look-alikes) in the conversation that submitted it.
     typed = case_number[:8] + case_number[8:].lower().replace("0", "o").replace("1", "l")
     dispatcher = CollectingDispatcher()
-    stranger = make_tracker(text=f"Stand {typed}?", intent="ask_status", sender_id="someone-else")
-    await ActionApplicationStatus().run(dispatcher, stranger, {})
+    mine = make_tracker(text=f"Stand {typed}?", intent="ask_status")
+    events = await ActionApplicationStatus().run(dispatcher, mine, {})
     assert case_number in texts(dispatcher) and "in Bearbeitung" in texts(dispatcher)
     assert "Mustermann" not in texts(dispatcher)  # status only, never personal data
+    assert slot_events(events) == {"case_number": case_number}
+
+
+async def test_status_of_another_conversations_application_is_refused(backend):
+    # Issue 13 item 7: any chat read any application's status by typing its case number.
+    dispatcher, _ = await submit(confirmed(key="app-victim"))
+    case_number = CASE.search(texts(dispatcher)).group(1)
+    backend.app[STORE].change_status(case_number, "abgelehnt", "Unterlagen fehlen.")
+
+    dispatcher = CollectingDispatcher()
+    stranger = make_tracker(text=f"Wie ist der Stand von {case_number}?", intent="ask_status",
+                            sender_id="someone-else")
+    events = await ActionApplicationStatus().run(dispatcher, stranger, {})
+    reply = texts(dispatcher)
+    assert "kann ich Ihnen hier nicht zeigen" in reply and "zuständigen Stelle" in reply
+    for leaked in ("abgelehnt", "Unterlagen fehlen", "Meldebescheinigung", "eingegangen am"):
+        assert leaked not in reply
+    assert events == []
 
 
 async def test_status_without_any_case_number_asks_for_it(backend):
@@ -169,10 +188,12 @@ async def test_status_without_any_case_number_asks_for_it(backend):
     assert "Aktenzeichen" in texts(dispatcher)
 
 
-async def test_status_of_an_unknown_case_number(backend):
+async def test_status_of_an_unknown_case_number_reveals_nothing(backend):
+    # Unknown and someone else's get the same answer: no oracle for valid case numbers.
     dispatcher = CollectingDispatcher()
     await ActionApplicationStatus().run(dispatcher, make_tracker(text="BA-2026-ZZZZZZZZ"), {})
-    assert "keinen Antrag" in texts(dispatcher)
+    assert "kann ich Ihnen hier nicht zeigen" in texts(dispatcher)
+    assert "keinen Antrag" not in texts(dispatcher)
 
 
 async def test_withdrawal_where_the_catalogue_does_not_allow_it(backend):
@@ -223,3 +244,45 @@ async def test_an_unavailable_backend_adapter_promises_nothing(backend, monkeypa
     assert "nicht speichern" in texts(dispatcher)
     assert slots == {"awaiting": "retry_submission"}  # the answers stay in the conversation
     assert outbox().get("app-fit") is None
+
+
+@pytest.fixture
+def identities(tmp_path, monkeypatch):
+    """The login store (written by the login service in production), one SQLite file per test."""
+    monkeypatch.setenv("BA_IDENTITY_DATABASE_URL", f"sqlite:///{tmp_path / 'identity.db'}")
+    from actions import identity
+
+    def login(conversation_id: str, subject: str) -> None:
+        identity.store_identity(conversation_id, identity.Identity(
+            level="substantiell", source="saml", subject=subject,
+            attributes={"given_name": "Erika", "family_name": "Mustermann"}))
+
+    return login
+
+
+async def test_a_logged_in_citizen_sees_the_status_of_her_applications_from_any_chat(backend, identities):
+    bpk = "bPK2:RXJpa2EtTXVzdGVybWFubg"
+    identities("test", bpk)
+    dispatcher, _ = await submit(confirmed(key="app-account"))
+    case_number = CASE.search(texts(dispatcher)).group(1)
+    # Linked to her account: the action server sent her citizen assertion with it.
+    assert backend.app[STORE].get(case_number).citizen == bpk
+
+    identities("her-other-chat", bpk)
+    dispatcher = CollectingDispatcher()
+    await ActionApplicationStatus().run(
+        dispatcher, make_tracker(text=f"Stand {case_number}", intent="ask_status", sender_id="her-other-chat"), {})
+    assert case_number in texts(dispatcher) and "eingegangen" in texts(dispatcher)
+    # Listed without typing, too.
+    dispatcher = CollectingDispatcher()
+    await ActionApplicationStatus().run(
+        dispatcher, make_tracker(text="Wie ist der Stand?", intent="ask_status", sender_id="her-other-chat"), {})
+    assert case_number in texts(dispatcher)
+
+    # Someone else, logged in with his own account, gets nothing about it.
+    identities("his-chat", "bPK2:SmVtYW5kLUFuZGVyZXM")
+    dispatcher = CollectingDispatcher()
+    await ActionApplicationStatus().run(
+        dispatcher, make_tracker(text=f"Stand {case_number}", intent="ask_status", sender_id="his-chat"), {})
+    assert "kann ich Ihnen hier nicht zeigen" in texts(dispatcher)
+    assert "eingegangen" not in texts(dispatcher)

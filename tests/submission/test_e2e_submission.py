@@ -11,12 +11,11 @@ Only the named service is stopped and started again; the others keep running.
 
 from __future__ import annotations
 
-import json
 import re
 import time
-import urllib.request
 
 import pytest
+from portal_auth import fetch_application, status_without_token
 
 from bot.local_stack import RestChat, start_local_stack
 from bot.training import ensure_model
@@ -93,10 +92,13 @@ def test_backend_down_saved_then_case_number_arrives_in_the_conversation(stack):
         time.sleep(1)
     assert announced, "the case number never reached the conversation"
     case_number = CASE_NUMBER.search(announced).group(1)
-    url = f"{stack.settings.portal_url}/api/v1/applications/{case_number}"
-    with urllib.request.urlopen(url, timeout=10) as resp:
-        stored = json.loads(resp.read())
+    stored = fetch_application(stack, case_number)  # the delivery worker authenticated
     assert stored["data"]["nachname"] == "Mustermann"
+    assert status_without_token(stack, case_number) == 401  # nobody else reads it
     # The receipt link came with it, and the status question now knows this application.
-    assert any("/api/v1/receipts/" in t for t in chat.bot_texts())
+    assert any("/receipts/" in t for t in chat.bot_texts())
     assert case_number in chat.say_text("Wie ist der Stand meines Antrags?")
+    # Another conversation that types the case number learns nothing about it (issue 13 item 7).
+    stranger = RestChat(stack.settings, sender=f"stranger-{time.time_ns()}")
+    refused = stranger.say_text(f"Wie ist der Stand von {case_number}?")
+    assert "kann ich Ihnen hier nicht zeigen" in refused and "eingegangen am" not in refused
