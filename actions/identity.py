@@ -235,6 +235,16 @@ def logout(conversation_id: str) -> bool:
     return result.rowcount > 0
 
 
+def forget_conversation(conversation_id: str) -> None:
+    """"Gespräch löschen": every ``login_*`` row of the conversation (identity, outcome, logins in
+    progress). ``login_used`` holds only token ids, no conversation.
+    (Minimal version; the login rework extends it to its own tables.)"""
+    with engine().begin() as conn:
+        conn.execute(delete(identities).where(identities.c.conversation_id == conversation_id))
+        conn.execute(delete(outcomes).where(outcomes.c.conversation_id == conversation_id))
+        conn.execute(delete(pending).where(pending.c.conversation_id == conversation_id))
+
+
 def session_expired(ident: Identity, now: float, activity: Iterable[float] = ()) -> bool:
     max_age, max_idle = SESSION_LIMITS.get(ident.level, SESSION_LIMITS["hoch"])
     if now - ident.logged_in_at > max_age:

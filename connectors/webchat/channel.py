@@ -27,6 +27,7 @@ from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from actions import privacy
 from connectors.webchat import conversations, uploads
 from connectors.webchat.limits import RateLimiter
 from connectors.webchat.sessions import Session, SessionIssuer
@@ -155,7 +156,7 @@ class WebChatInput(InputChannel):
 
             redis = aioredis.from_url(self.settings.redis_url)
             manager = socketio.AsyncRedisManager(self.settings.redis_url, channel=self.settings.redis_channel)
-        self.sessions = SessionIssuer(self.settings.session_ttl, redis)
+        self.sessions = SessionIssuer(self.settings.session_ttl, redis, privacy.default_revocations())
         self.limiter = RateLimiter(*self.settings.rate_limit, redis=redis)
         self.sio = socketio.AsyncServer(
             async_mode="sanic",
@@ -213,7 +214,8 @@ class WebChatInput(InputChannel):
         await self.sessions.revoke(conversation_id)
         if self.agent is not None:
             await conversations.delete_conversation(self.agent, conversation_id)
-        uploads.delete_all(self.settings.upload_dir, conversation_id)
+        # Everything else we hold of it (login, drafts, outbox, uploads): actions/privacy.py.
+        await asyncio.to_thread(privacy.forget_conversation, conversation_id, self.settings.upload_dir)
         await self.sio.emit("session_deleted", {}, room=conversation_id)
         await self.sio.close_room(conversation_id)
 
