@@ -28,6 +28,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from actions import privacy
+from connectors import outbound
 from connectors.webchat import conversations, uploads
 from connectors.webchat.limits import RateLimiter
 from connectors.webchat.sessions import Session, SessionIssuer
@@ -88,11 +89,16 @@ class WebChatOutput(OutputChannel):
     def name(cls) -> Text:
         return WebChatInput.name()
 
-    def __init__(self, sio: socketio.AsyncServer, bot_message_evt: Text = "bot_uttered") -> None:
+    def __init__(
+        self, sio: socketio.AsyncServer, bot_message_evt: Text = "bot_uttered", link_hosts: Optional[frozenset] = None
+    ) -> None:
         self.sio = sio
         self.bot_message_evt = bot_message_evt
+        self.link_hosts = outbound.allowed_hosts() if link_hosts is None else link_hosts
 
     async def _send(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+        # Links only to allowed hosts (connectors/outbound.py); others become plain text.
+        message = outbound.neutralise_message(message, self.link_hosts)
         await self.sio.emit(self.bot_message_evt, message, room=recipient_id)
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
@@ -149,6 +155,8 @@ class WebChatInput(InputChannel):
         self.socketio_path = socketio_path
         self.settings = settings or WebChatSettings()
         self.app: Optional[Sanic] = None
+        # Hosts bot messages may link to (connectors/outbound.py); told to the widget too.
+        self.link_hosts = outbound.allowed_hosts()
         redis = None
         manager = None
         if self.settings.redis_url:
@@ -168,7 +176,7 @@ class WebChatInput(InputChannel):
 
     def get_output_channel(self) -> Optional[OutputChannel]:
         """Used by Rasa for messages produced outside a request (``output_channel=latest``)."""
-        return WebChatOutput(self.sio, self.bot_message_evt)
+        return WebChatOutput(self.sio, self.bot_message_evt, self.link_hosts)
 
     @property
     def agent(self):
@@ -185,7 +193,9 @@ class WebChatInput(InputChannel):
         # (``portal_identity``); it grants nothing by itself.
         await self.sio.emit(
             "session_confirm",
-            {"session_id": session.token, "conversation_id": session.conversation_id},
+            {"session_id": session.token, "conversation_id": session.conversation_id,
+             # The widget draws links only to these hosts (a second check after ours).
+             "link_hosts": sorted(self.link_hosts)},
             to=sid,
         )
 
@@ -202,13 +212,13 @@ class WebChatInput(InputChannel):
         messages: list = []
         if self.agent is not None:
             try:
-                messages = await conversations.load_history(self.agent, conversation_id)
+                messages = await conversations.load_history(self.agent, conversation_id, self.link_hosts)
             except Exception:  # history is a convenience; the chat must still work without it
                 logger.exception("Gesprächsverlauf konnte nicht geladen werden")
         await self.sio.emit("history", {"messages": messages}, to=sid)
 
     async def _say(self, conversation_id: str, text: str) -> None:
-        await self.sio.emit(self.bot_message_evt, {"text": text}, room=conversation_id)
+        await WebChatOutput(self.sio, self.bot_message_evt, self.link_hosts)._send(conversation_id, {"text": text})
 
     async def _delete(self, conversation_id: str) -> None:
         await self.sessions.revoke(conversation_id)
@@ -251,7 +261,7 @@ class WebChatInput(InputChannel):
                 return
             conversation_id = await self._conversation_of(sid)
             text = await asyncio.to_thread(_accept_portal_login, conversation_id, token)
-            await self.sio.emit(self.bot_message_evt, {"text": text}, room=conversation_id)
+            await self._say(conversation_id, text)
 
         @sio.on(self.user_message_evt)
         async def user_uttered(sid: str, data: Any = None) -> None:
@@ -278,7 +288,7 @@ class WebChatInput(InputChannel):
                 await on_new_message(
                     UserMessage(
                         text,
-                        WebChatOutput(sio, self.bot_message_evt),
+                        WebChatOutput(sio, self.bot_message_evt, self.link_hosts),
                         conversation_id,
                         input_channel=self.name(),
                         metadata=metadata,
