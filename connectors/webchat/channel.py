@@ -41,8 +41,21 @@ TOO_FAST = "Sie haben sehr viele Nachrichten kurz hintereinander geschickt. Bitt
 FAILED = "Entschuldigung, da ist etwas schiefgelaufen. Bitte versuchen Sie es gleich noch einmal."
 UPLOAD_RECEIVED = "Ihr Dokument „{name}“ ({size}) ist angekommen und wird nur für Ihr Anliegen gespeichert."
 MAX_UPLOADS = "Sie haben schon {limit} Dokumente hochgeladen. Mehr kann ich in diesem Gespräch nicht annehmen."
+TOO_MANY_FROM_CLIENT = (
+    "Von Ihrem Anschluss kamen in kurzer Zeit sehr viele Dokumente. Bitte versuchen Sie es später noch einmal."
+)
 # Client metadata Rasa may see: only what the widget needs, never arbitrary keys.
 _METADATA_KEYS = {conversations.DISPLAY_KEY: 200, "lang": 8}
+
+
+def _refusal(status: int, message: str) -> HTTPResponse:
+    return response.json({"error": "upload_refused", "message": message}, status=status)
+
+
+def _client_address(request: Request) -> str:
+    """The client's address: from the proxy header only when Sanic is configured to trust it
+    (``remote_addr``, e.g. SANIC_PROXIES_COUNT), else the peer."""
+    return request.remote_addr or request.ip or "unknown"
 
 
 def _size_text(size: int) -> str:
@@ -317,10 +330,21 @@ class WebChatInput(InputChannel):
 
         return bp
 
-    async def _upload(self, request: Request) -> HTTPResponse:
-        def refuse(status: int, message: str) -> HTTPResponse:
-            return response.json({"error": "upload_refused", "message": message}, status=status)
+    def _reserve_slots(self, conversation_id: str, client: str):
+        """The conversation's and the client's upload slots, or the refusal."""
+        root = self.settings.upload_dir
+        own = uploads.reserve_conversation_slot(root, conversation_id, self.settings.max_uploads_per_conversation)
+        if own is None:
+            return _refusal(409, MAX_UPLOADS.format(limit=self.settings.max_uploads_per_conversation))
+        count, window = self.settings.client_upload_limit
+        theirs = uploads.reserve_client_slot(root, client, count, window)
+        if theirs is None:
+            uploads.release(own)
+            return _refusal(429, TOO_MANY_FROM_CLIENT)
+        return [own, theirs]
 
+    async def _upload(self, request: Request) -> HTTPResponse:
+        refuse = _refusal
         auth = request.headers.get("authorization", "")
         session = await self.sessions.resume(auth[7:]) if auth.lower().startswith("bearer ") else None
         if session is None:
@@ -332,18 +356,21 @@ class WebChatInput(InputChannel):
             return refuse(413, f"Die Datei ist zu groß. Erlaubt sind höchstens {limit // (1024 * 1024)} MB.")
         if not await self.limiter.allow(conversation_id):
             return refuse(429, TOO_FAST)
-        if uploads.count_uploads(self.settings.upload_dir, conversation_id) >= self.settings.max_uploads_per_conversation:
-            return refuse(409, MAX_UPLOADS.format(limit=self.settings.max_uploads_per_conversation))
-        # Read at most limit + 1 bytes, whatever the client declared.
-        body = bytearray()
-        while True:
-            chunk = await request.stream.read()
-            if chunk is None:
-                break
-            body.extend(chunk)
-            if len(body) > limit:
-                return refuse(413, f"Die Datei ist zu groß. Erlaubt sind höchstens {limit // (1024 * 1024)} MB.")
+        # Quotas are reserved before reading (atomic slot files): parallel uploads cannot pass a
+        # count together. A refused upload gives its slots back.
+        slots = await asyncio.to_thread(self._reserve_slots, conversation_id, _client_address(request))
+        if isinstance(slots, HTTPResponse):
+            return slots
         try:
+            # Read at most limit + 1 bytes, whatever the client declared.
+            body = bytearray()
+            while True:
+                chunk = await request.stream.read()
+                if chunk is None:
+                    break
+                body.extend(chunk)
+                if len(body) > limit:
+                    raise uploads.too_large(limit)
             stored = await asyncio.get_running_loop().run_in_executor(
                 None,
                 uploads.store,
@@ -354,7 +381,13 @@ class WebChatInput(InputChannel):
                 limit,
             )
         except uploads.UploadRefused as exc:
-            return refuse(415, str(exc))
+            for slot in slots:
+                uploads.release(slot)
+            return refuse(exc.status, str(exc))
+        except BaseException:
+            for slot in slots:
+                uploads.release(slot)
+            raise
         note = UPLOAD_RECEIVED.format(name=stored.name, size=_size_text(stored.size))
         if self.agent is not None:
             await conversations.append_bot_note(self.agent, conversation_id, note)
