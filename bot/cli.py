@@ -68,6 +68,8 @@ async def _serve_demo(settings: Settings):
 
     from aiohttp import web
 
+    from connectors.http_security import CSP, content_security_policy, security_headers_middleware
+
     demo_dir = REPO_ROOT / "webchat" / "demo"
     # The widget built by `make webchat` (webchat/widget); the page embeds it with one script tag.
     widget_dir = REPO_ROOT / "webchat" / "dist"
@@ -77,8 +79,14 @@ async def _serve_demo(settings: Settings):
         page = (demo_dir / "index.html").read_text().replace("__RASA_URL__", html.escape(settings.rasa_url))
         return web.Response(text=page, content_type="text/html")
 
-    app = web.Application()
+    async def stylesheet(_request):
+        return web.FileResponse(demo_dir / "demo.css")
+
+    app = web.Application(middlewares=[security_headers_middleware])
+    # The page's scripts and styles are files of its own origin; the widget talks to Rasa.
+    app[CSP] = content_security_policy(connect_src=[settings.rasa_url])
     app.router.add_get("/", index)
+    app.router.add_get("/demo.css", stylesheet)
     app.router.add_static("/widget/", widget_dir)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()

@@ -24,6 +24,7 @@ from saml2 import samlp
 
 from actions import identity as ids
 from actions.identity import LoginRejected, rejected
+from connectors.http_security import security_headers_middleware
 
 from .oidc_rp import RelyingParty
 from .rasa_api import notify_conversation
@@ -51,13 +52,24 @@ def rejected_page(exc: LoginRejected, status: int = 400) -> web.Response:
     return page("Anmeldung nicht möglich", exc.message, status)
 
 
+# Sends the form on to the IdP. A file, not an inline script: the Content-Security-Policy
+# (connectors/http_security.py) allows scripts from this origin only.
+AUTOSUBMIT_PATH = "/login/assets/autosubmit.js"
+AUTOSUBMIT_JS = 'document.getElementById("sso").submit();\n'
+
+
+async def autosubmit_script(_request: web.Request) -> web.Response:
+    return web.Response(text=AUTOSUBMIT_JS, content_type="text/javascript",
+                        headers={"Cache-Control": "public, max-age=3600"})
+
+
 def post_form(url: str, fields: dict[str, str]) -> web.Response:
     inputs = "".join(
         f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">' for k, v in fields.items()
     )
     form = (f'<form method="post" action="{html.escape(url)}" id="sso">{inputs}'
             '<button type="submit">Weiter zum Nutzerkonto</button></form>'
-            '<script>document.getElementById("sso").submit()</script>')
+            f'<script src="{AUTOSUBMIT_PATH}"></script>')
     return page("Weiterleitung zum Nutzerkonto", "Sie werden zur Anmeldung mit Ihrem Nutzerkonto weitergeleitet.",
                 body_extra=form)
 
@@ -208,7 +220,7 @@ async def _drain(app: web.Application) -> None:
 
 def create_app(settings: Optional[LoginSettings] = None) -> web.Application:
     settings = settings or LoginSettings()
-    app = web.Application()
+    app = web.Application(middlewares=[security_headers_middleware])
     app[SETTINGS] = settings
     app[SP] = ServiceProvider(settings)
     app[RP] = RelyingParty(settings)
@@ -221,5 +233,6 @@ def create_app(settings: Optional[LoginSettings] = None) -> web.Application:
         web.post("/login/saml/acs", saml_acs),
         web.get("/login/oidc/callback", oidc_callback),
         web.get("/login/logout/{conversation}", logout),
+        web.get(AUTOSUBMIT_PATH, autosubmit_script),
     ])
     return app

@@ -248,7 +248,10 @@ class Widget:
                     && getComputedStyle(dialog).opacity === "1";
             }"""
         )
-        self.page.add_script_tag(path=str(WIDGET_DIR / "node_modules" / "axe-core" / "axe.min.js"))
+        # Evaluated, not added as a <script> element: the page's Content-Security-Policy allows no
+        # inline script (connectors/http_security.py).
+        source = (WIDGET_DIR / "node_modules" / "axe-core" / "axe.min.js").read_text()
+        self.page.evaluate(f"() => {{\n{source}\n}}")
         return self.page.evaluate(
             """async () => {
                 const result = await axe.run(document, {runOnly: {type: "tag",
