@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
+from actions.storage import private_dir
+
 # Signatures of the accepted types; anything else is refused.
 _TYPES = (
     (b"%PDF-", "application/pdf", "pdf"),
@@ -76,7 +78,7 @@ def conversation_dir(root: Path, conversation_id: str) -> Path:
 
 def _claim(folder: Path, limit: int) -> Optional[Path]:
     """Create the first free slot file of ``folder`` (atomic); None when all ``limit`` are taken."""
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_dir(folder)
     for n in range(limit):
         path = folder / f".slot-{n}"
         try:
@@ -109,7 +111,7 @@ def reserve_client_slot(root: Path, client: str, limit: int, window_s: int, now:
         for old in quota_root.iterdir():
             if not old.name.endswith(f"-{bucket}"):
                 shutil.rmtree(old, ignore_errors=True)
-    quota_root.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_dir(quota_root)
     return _claim(quota_root / f"{key}-{bucket}", limit)
 
 
@@ -136,8 +138,7 @@ def store(root: Path, conversation_id: str, data: bytes, raw_name: str, max_byte
     if kind is None:
         raise UploadRefused(f"Diese Dateiart kann ich nicht annehmen. Erlaubt sind: {ACCEPTED}.")
     media_type, ext = kind
-    folder = conversation_dir(root, conversation_id)
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    folder = private_dir(conversation_dir(root, conversation_id))
     file_id = uuid.uuid4().hex
     path = folder / f"{file_id}.{ext}"
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
