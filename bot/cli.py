@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import signal
 import sys
 
@@ -94,6 +95,16 @@ async def _serve_demo(settings: Settings):
     return runner
 
 
+def local_demo_login_default(environ) -> str | None:
+    """`make run` is a local demo without an IdP: login is off there unless the user set
+    BA_LOGIN_REQUIRED (README). Everywhere else it is on by default (actions/login.py)."""
+    if "BA_LOGIN_REQUIRED" in environ:
+        return None
+    environ["BA_LOGIN_REQUIRED"] = "0"
+    return ("Hinweis: Die Anmeldung mit Nutzerkonto ist in dieser lokalen Demo aus "
+            "(einschalten mit BA_LOGIN_REQUIRED=1).")
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from bot.stack import Stack, StackError
     from bot.training import ensure_model
@@ -102,6 +113,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     for path in changed:
         print(f"Aus dem Katalog neu erzeugt: {path.relative_to(REPO_ROOT)}")
     model = ensure_model()
+    note = local_demo_login_default(os.environ)
+    if note:
+        print(note, flush=True)
     settings = Settings()
     stack = Stack(settings, model, cors_origins=[settings.demo_url, f"http://localhost:{settings.demo_port}"])
     print("Starte die Dienste …", flush=True)

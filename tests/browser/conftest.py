@@ -139,6 +139,8 @@ def web_stack(tmp_path_factory):
         service.env["WEBCHAT_RATE_LIMIT"] = f"{RATE_LIMIT}/60"
         # The test plays the portal: it signs login hand-overs with this key.
         service.env["BA_PORTAL_TOKEN_PUBLIC_KEY"] = str(portal_public)
+        # No IdP in this stack: the whole applications are written without login.
+        service.env["BA_LOGIN_REQUIRED"] = "0"
         # The test IdP's host, which the login button of a replica's message opens.
         service.env["BA_LINK_ALLOWED_HOSTS"] = "id.example.org"
         if redis_url:
