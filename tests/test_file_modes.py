@@ -26,24 +26,31 @@ def _open_umask():
 
 
 def test_our_databases_are_private(tmp_path, monkeypatch):
-    from actions import drafts, identity, privacy
+    from actions import drafts, identity
+    from actions.storage import make_engine
     from actions.submission.outbox import Outbox
     from portal_backend.db import ApplicationStore
-    from actions.storage import make_engine
 
     var = tmp_path / "var"
     monkeypatch.setenv("BA_VAR_DIR", str(var))
     drafts.DraftStore()
     identity._engine_for(identity.database_url()).connect().close()
-    privacy.RevocationStore()
     Outbox.from_url()
     store = ApplicationStore(make_engine(f"sqlite:///{var / 'portal.db'}"))
     store.create_tables()
     files = sorted(p.name for p in var.glob("*.db"))
-    assert files == ["drafts.db", "identity.db", "outbox.db", "portal.db", "privacy.db"]
+    assert files == ["drafts.db", "identity.db", "outbox.db", "portal.db"]
     for path in var.iterdir():  # also the -wal/-shm files SQLite made
         assert mode(path) == 0o600, path
     assert mode(var) == 0o700
+
+
+def test_the_revocation_table_is_private(tmp_path, monkeypatch):
+    from actions import privacy
+
+    monkeypatch.setenv("BA_VAR_DIR", str(tmp_path / "var"))
+    privacy.RevocationStore()
+    assert mode(tmp_path / "var" / "privacy.db") == 0o600
 
 
 async def test_the_tracker_store_is_private(tmp_path):
@@ -52,9 +59,9 @@ async def test_the_tracker_store_is_private(tmp_path):
 
     from bot.tracker_store import CachingSQLTrackerStore
 
-    store = CachingSQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tmp_path / "t" / "tracker.db"))
+    store = CachingSQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tmp_path / "tracker.db"))
     await store.save(DialogueStateTracker("wc-1", []))
-    assert mode(tmp_path / "t" / "tracker.db") == 0o600 and mode(tmp_path / "t") == 0o700
+    assert mode(tmp_path / "tracker.db") == 0o600
 
 
 def test_uploads_are_private_down_to_their_root(tmp_path):
