@@ -84,6 +84,10 @@ class Procedure:
     # Optional key `withdrawable: true`: the citizen may withdraw a submitted application in
     # the chat. Default false: without it the assistant never claims withdrawal is possible.
     withdrawable: bool = False
+    # `changes_register: true|false`: the application changes a register about the citizen
+    # (Melderegister, Fahrzeugregister, …); then it needs `online.trust_level` (content/lint.py).
+    # Every entry with a form must say so; None = not stated.
+    changes_register: Optional[bool] = None
 
     @property
     def has_form(self) -> bool:
@@ -157,6 +161,9 @@ def parse_procedure(
     trust = online.get("trust_level")
     if trust is not None and trust not in TRUST_LEVELS:
         raise CatalogueError(f"{where}: trust_level must be one of {TRUST_LEVELS}, not {trust!r}")
+    changes_register = raw.get("changes_register")
+    if changes_register is not None and not isinstance(changes_register, bool):
+        raise CatalogueError(f"{where}: changes_register must be true or false, not {changes_register!r}")
     form = raw.get("form") or {}
     fields = tuple(_parse_field(f, where) for f in _tuple(form.get("fields")))
     names = [f.name for f in fields]
@@ -181,6 +188,7 @@ def parse_procedure(
         fields=fields,
         curated=curated,
         withdrawable=raw.get("withdrawable") is True,
+        changes_register=changes_register,
     )
 
 

@@ -215,6 +215,13 @@ class ActionResumeDraft(Action):
         ]
 
 
+def forget_conversation(conversation_id: str) -> None:
+    """"Gespräch löschen": every draft saved through this conversation (also those stored for the
+    logged-in account from here). Drafts the account saved in other conversations stay."""
+    with default_store().engine.begin() as conn:
+        conn.execute(delete(drafts).where(drafts.c.conversation_id == conversation_id))
+
+
 def discard_draft(conversation_id: str) -> bool:
     """Delete the citizen's draft; True when there was one."""
     store = default_store()

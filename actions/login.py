@@ -3,8 +3,8 @@ angemeldet?", "abmelden", and taking over account data into a form with consent.
 
 The identity itself is read from the server-side store (``actions.identity``), never from slots.
 Whether a procedure needs a login comes from the catalogue (``online.trust_level``). Login is
-enforced when a service account is configured (``SAML_IDP_METADATA`` or ``OIDC_ISSUER``), or
-when ``BA_LOGIN_REQUIRED=1``; ``BA_LOGIN_REQUIRED=0`` switches it off (local demo without IdP).
+enforced unless ``BA_LOGIN_REQUIRED=0`` switches it off: ``make run``'s local demo without an
+IdP does that (``bot/cli.py``), and only where the operator has not set it.
 """
 
 from __future__ import annotations
@@ -34,12 +34,9 @@ PREFILL_QUESTION = "Soll ich Name, Geburtsdatum und Anschrift aus Ihrem Nutzerko
 
 
 def login_enforced() -> bool:
+    """On unless switched off explicitly: a deployment that forgets the setting is safe."""
     setting = os.environ.get("BA_LOGIN_REQUIRED", "").strip().lower()
-    if setting in ("0", "false", "no", "off"):
-        return False
-    if setting in ("1", "true", "yes", "on"):
-        return True
-    return bool(os.environ.get("SAML_IDP_METADATA") or os.environ.get("OIDC_ISSUER"))
+    return setting not in ("0", "false", "no", "off")
 
 
 def required_level(proc: Optional[Procedure]) -> Optional[str]:

@@ -3,7 +3,8 @@
 One place for what every store needs: SQLite by default in the var folder (``BA_VAR_DIR``),
 PostgreSQL by URL; parameters hidden from errors and logs (they carry personal data);
 pre-ping on server databases so a restarted database is noticed; WAL on SQLite files so that
-several local processes can read while one writes.
+several local processes can read while one writes. SQLite files are readable by the service user
+only (0600, folder 0700; SQLite gives its -wal/-shm files the database file's mode).
 """
 
 from __future__ import annotations
@@ -28,6 +29,35 @@ def database_url(env_var: str, sqlite_file: str) -> str:
     return os.environ.get(env_var) or f"sqlite:///{var_dir() / sqlite_file}"
 
 
+def private_dir(path: Path) -> Path:
+    """Create ``path`` (and missing parents) for the service user only (0700)."""
+    missing = []
+    for parent in [path, *path.parents]:
+        if parent.exists():
+            break
+        missing.append(parent)
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    for created in missing:
+        os.chmod(created, 0o700)
+    return path
+
+
+def private_file(path: Path) -> Path:
+    """Create ``path`` if missing, and make it readable by the service user only (0600)."""
+    private_dir(path.parent)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    os.chmod(path, 0o600)
+    return path
+
+
+def private_sqlite_file(url: str | URL) -> None:
+    """For an SQLite file URL: create the file 0600 before SQLite would create it 0644."""
+    u = make_url(url)
+    database = u.database
+    if u.get_backend_name() == "sqlite" and database and database != ":memory:" and not database.startswith("file:"):
+        private_file(Path(database))
+
+
 def resolve_url(url: str | URL) -> URL:
     """Relative SQLite paths are relative to the repository root; their folder is created."""
     u = make_url(url)
@@ -39,7 +69,7 @@ def resolve_url(url: str | URL) -> URL:
             path = Path(database)
             if not path.is_absolute():
                 path = REPO_ROOT / path
-            path.parent.mkdir(parents=True, exist_ok=True)
+            private_dir(path.parent)
             u = u.set(database=str(path))
     return u
 
@@ -54,6 +84,7 @@ def make_engine(url: str | URL) -> Engine:
             kwargs["poolclass"] = StaticPool
         else:
             sqlite_file = True
+            private_sqlite_file(u)
     else:
         kwargs["pool_pre_ping"] = True
         if u.get_driver_name() == "psycopg2" and "connect_timeout" not in u.query:

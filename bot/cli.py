@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import signal
 import sys
 
@@ -68,6 +69,8 @@ async def _serve_demo(settings: Settings):
 
     from aiohttp import web
 
+    from connectors.http_security import CSP, OPENER_POLICY, content_security_policy, security_headers_middleware
+
     demo_dir = REPO_ROOT / "webchat" / "demo"
     # The widget built by `make webchat` (webchat/widget); the page embeds it with one script tag.
     widget_dir = REPO_ROOT / "webchat" / "dist"
@@ -77,13 +80,31 @@ async def _serve_demo(settings: Settings):
         page = (demo_dir / "index.html").read_text().replace("__RASA_URL__", html.escape(settings.rasa_url))
         return web.Response(text=page, content_type="text/html")
 
-    app = web.Application()
+    async def stylesheet(_request):
+        return web.FileResponse(demo_dir / "demo.css")
+
+    app = web.Application(middlewares=[security_headers_middleware])
+    # The page's scripts and styles are files of its own origin; the widget talks to Rasa.
+    app[CSP] = content_security_policy(connect_src=[settings.rasa_url])
+    # The widget opens the login window and receives the login code from it (window.opener).
+    app[OPENER_POLICY] = "same-origin-allow-popups"
     app.router.add_get("/", index)
+    app.router.add_get("/demo.css", stylesheet)
     app.router.add_static("/widget/", widget_dir)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, settings.host, settings.demo_port).start()
     return runner
+
+
+def local_demo_login_default(environ) -> str | None:
+    """`make run` is a local demo without an IdP: login is off there unless the user set
+    BA_LOGIN_REQUIRED (README). Everywhere else it is on by default (actions/login.py)."""
+    if "BA_LOGIN_REQUIRED" in environ:
+        return None
+    environ["BA_LOGIN_REQUIRED"] = "0"
+    return ("Hinweis: Die Anmeldung mit Nutzerkonto ist in dieser lokalen Demo aus "
+            "(einschalten mit BA_LOGIN_REQUIRED=1).")
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -94,6 +115,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     for path in changed:
         print(f"Aus dem Katalog neu erzeugt: {path.relative_to(REPO_ROOT)}")
     model = ensure_model()
+    note = local_demo_login_default(os.environ)
+    if note:
+        print(note, flush=True)
     settings = Settings()
     stack = Stack(settings, model, cors_origins=[settings.demo_url, f"http://localhost:{settings.demo_port}"])
     print("Starte die Dienste …", flush=True)

@@ -34,8 +34,19 @@ def local_settings(var_dir: Path, **overrides) -> Settings:
     return Settings(**values)
 
 
-def start_local_stack(model: Path, var_dir: Path, timeout: float = 240, **overrides) -> Stack:
-    stack = Stack(local_settings(var_dir, **overrides), model)
+def set_login_required(stack: Stack, required: bool) -> Stack:
+    """Say explicitly whether this test or benchmark stack enforces the login (on by default in
+    every deployment; these stacks have no IdP unless a test configures one)."""
+    if not stack.services:
+        stack.build()
+    for service in stack.services:
+        service.env = {**service.env, "BA_LOGIN_REQUIRED": "1" if required else "0"}
+    return stack
+
+
+def start_local_stack(model: Path, var_dir: Path, timeout: float = 240, login_required: bool = False,
+                      **overrides) -> Stack:
+    stack = set_login_required(Stack(local_settings(var_dir, **overrides), model), login_required)
     stack.start(timeout=timeout, progress=lambda _msg: None)
     return stack
 

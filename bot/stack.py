@@ -21,6 +21,7 @@ from typing import Optional
 
 import yaml
 
+from actions.storage import private_dir, private_file
 from bot.settings import REPO_ROOT, Settings, credentials, endpoints
 
 # Portal backend credentials (issue 13): the assistant's service token, the authority's token
@@ -58,8 +59,11 @@ class Service:
     process: Optional[subprocess.Popen] = None
 
     def start(self) -> None:
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        log = self.log_path.open("ab")
+        # Logs and every file the services create (databases, uploads) are the service user's
+        # only: they may hold personal data.
+        private_dir(self.log_path.parent)
+        log = os.fdopen(os.open(self.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "ab")
+        os.chmod(self.log_path, 0o600)
         self.process = subprocess.Popen(
             self.command,
             cwd=REPO_ROOT,
@@ -70,6 +74,7 @@ class Service:
             # Own process group: Ctrl-C in the terminal reaches only the launcher, which then
             # stops the services in order.
             start_new_session=True,
+            umask=0o077,
         )
         log.close()
 
@@ -160,7 +165,8 @@ class Stack:
 
     def _write_endpoints(self) -> Path:
         path = self.settings.var_dir / f"endpoints-{self.settings.rasa_port}.yml"
-        path.parent.mkdir(parents=True, exist_ok=True)
+        # May name the tracker store's database password: 0600.
+        private_file(path)
         path.write_text(yaml.safe_dump(endpoints(self.settings), sort_keys=False))
         return path
 

@@ -39,6 +39,8 @@ from rasa.shared.core.events import SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
+from actions.storage import private_sqlite_file
+
 logger = logging.getLogger(__name__)
 
 Fingerprint = tuple[int, Optional[int], Optional[float]]
@@ -114,6 +116,8 @@ class CachingSQLTrackerStore(SQLTrackerStore):
     ) -> None:
         url = self.get_db_url(dialect, host, validate_port(port), db, username, password, login_db, query)
         if sa.engine.make_url(url).get_backend_name() == "sqlite":
+            # The conversations are personal data: the file is the service user's only.
+            private_sqlite_file(url)
             # SQLAlchemy 1.4 opens a new SQLite connection per session (NullPool); keep one per
             # thread instead (the store runs on the event loop's thread). A QueuePool's checkout
             # cost 6 % of the Rasa process's time.

@@ -204,6 +204,28 @@ def check_form_responses(domain: dict, catalogue=None) -> list[Issue]:
     return issues
 
 
+def check_trust_levels(catalogue=None) -> list[Issue]:
+    """A procedure that changes a register about the citizen (``changes_register: true``) must
+    name the trust level of the login it needs; every procedure with a form must say whether it
+    changes a register."""
+    from actions.catalogue import PROCEDURES_DIR, default_catalogue
+
+    catalogue = catalogue or default_catalogue()
+    issues = []
+    for proc in catalogue.curated():
+        path = PROCEDURES_DIR / f"{proc.id}.yaml"
+        if proc.changes_register and not proc.trust_level:
+            issues.append(error(f"{rel(path)}:{line_of(path, 'trust_level', 'trust_level')}",
+                                f"„{proc.name}“ ändert ein Register (changes_register: true), aber "
+                                "online.trust_level fehlt: ohne Anmeldung könnte jeder im Namen anderer "
+                                "Bürger handeln. Bitte das nötige Vertrauensniveau eintragen."))
+        elif proc.has_form and proc.changes_register is None:
+            issues.append(error(f"{rel(path)}:1",
+                                f"„{proc.name}“ hat ein Formular, sagt aber nicht, ob es ein Register ändert: "
+                                "bitte `changes_register: true` oder `false` eintragen."))
+    return issues
+
+
 def check_generated() -> list[Issue]:
     from bot import generate
 
@@ -334,6 +356,7 @@ def run_checks(with_rasa: bool = True) -> list[Issue]:
     issues += check_example_counts(examples, domain, cfg)
     issues += check_discovery()
     issues += check_form_responses(domain)
+    issues += check_trust_levels()
     issues += check_generated()
     issues += check_spelling(examples, synonyms, domain)
     return issues

@@ -19,6 +19,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from actions import citizen_assertion, signing
 from actions.catalogue import Catalogue, default_catalogue
+from connectors.http_security import security_headers_middleware
 from portal_backend import case_numbers, receipt_pdf
 from portal_backend.db import (
     STATUSES,
@@ -534,7 +535,7 @@ def create_app(
     if case_number_factory:
         store_kwargs["case_number_factory"] = case_number_factory
     app = web.Application(
-        middlewares=[error_middleware, auth_middleware, fault_injection_middleware],
+        middlewares=[security_headers_middleware, error_middleware, auth_middleware, fault_injection_middleware],
         client_max_size=MAX_BODY_BYTES,
     )
     app[CREDENTIALS] = credentials

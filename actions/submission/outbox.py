@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 from typing import Any, Optional
 
 from sqlalchemy import (
@@ -25,6 +26,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    delete,
     insert,
     or_,
     select,
@@ -129,6 +131,11 @@ class Outbox:
         store = cls(make_engine(url or default_url()))
         store.create_tables()
         return store
+
+    @classmethod
+    def default(cls) -> "Outbox":
+        """The outbox at ``OUTBOX_DATABASE_URL`` (one per URL and process)."""
+        return _default_for(default_url())
 
     def create_tables(self) -> None:
         metadata.create_all(self.engine)
@@ -267,6 +274,20 @@ class Outbox:
                 .values(notify_attempts=outbox.c.notify_attempts + 1)
             )
 
+    def forget_conversation(self, conversation_id: str) -> None:
+        """"Gespräch löschen": finished entries of the conversation are deleted; an entry still
+        waiting for delivery is delivered as the citizen confirmed it, but loses its link to the
+        conversation now (it is then never announced; its data is emptied on delivery)."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                delete(outbox)
+                .where(outbox.c.conversation_id == conversation_id)
+                .where(outbox.c.state != PENDING)
+            )
+            conn.execute(
+                update(outbox).where(outbox.c.conversation_id == conversation_id).values(conversation_id=None)
+            )
+
     # ------------------------------------------------------------------ reading
 
     def get(self, application_id: str) -> Optional[Entry]:
@@ -308,3 +329,8 @@ class Outbox:
         with self.engine.connect() as conn:
             rows = conn.execute(select(outbox).order_by(outbox.c.confirmed_at)).all()
         return [Entry.from_row(r) for r in rows]
+
+
+@lru_cache(maxsize=4)
+def _default_for(url: str) -> Outbox:
+    return Outbox.from_url(url)

@@ -36,6 +36,7 @@ from saml2 import samlp
 
 from actions import identity as ids
 from actions.identity import LoginRejected, rejected
+from connectors.http_security import OPENER_POLICY, security_headers_middleware
 
 from .oidc_rp import RelyingParty
 from .rasa_api import notify_conversation
@@ -270,7 +271,9 @@ async def _drain(app: web.Application) -> None:
 
 def create_app(settings: Optional[LoginSettings] = None) -> web.Application:
     settings = settings or LoginSettings()
-    app = web.Application()
+    app = web.Application(middlewares=[security_headers_middleware])
+    # No Cross-Origin-Opener-Policy: the result page hands the code to the chat's window.opener.
+    app[OPENER_POLICY] = ""
     app[SETTINGS] = settings
     app[SP] = ServiceProvider(settings)
     app[RP] = RelyingParty(settings)

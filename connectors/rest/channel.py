@@ -33,7 +33,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from connectors import login_confirmation
+from connectors import login_confirmation, outbound
 from connectors.webchat.limits import RateLimiter
 from connectors.webchat.settings import WebChatSettings
 
@@ -107,6 +107,11 @@ class RestChannel(RestInput):
 
             redis = aioredis.from_url(self.settings.redis_url)
         self.limiter = RateLimiter(*self.settings.rate_limit, redis=redis)
+        # Links in answers only to the portal's own and the catalogue's hosts (connectors/outbound.py).
+        self.link_hosts = outbound.allowed_hosts()
+
+    def _answer(self, collector: CollectingOutputChannel) -> HTTPResponse:
+        return response.json([outbound.neutralise_message(m, self.link_hosts) for m in collector.messages])
 
     @property
     def max_body_bytes(self) -> int:
@@ -168,7 +173,7 @@ class RestChannel(RestInput):
         # A login code typed here confirms a login for this conversation only (as in the web chat).
         agent = getattr(request.app.ctx, "agent", None)
         if await login_confirmation.intercept_text(agent, sender_id, text, collector):
-            return response.json(collector.messages)
+            return self._answer(collector)
         message = UserMessage(
             text, collector, sender_id, input_channel=self.name(), metadata=_clean_metadata(data.get("metadata"))
         )
@@ -181,4 +186,4 @@ class RestChannel(RestInput):
         except Exception as exc:  # noqa: BLE001 - any failure: a reason code, never the message
             logger.error("REST message failed: %s", type(exc).__name__)
             return _error(500, "processing_failed", FAILED)
-        return response.json(collector.messages)
+        return self._answer(collector)

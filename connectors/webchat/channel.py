@@ -30,6 +30,8 @@ from sanic.response import HTTPResponse
 
 from connectors.http_errors import install_bad_request_handler
 from connectors import login_confirmation
+from actions import privacy
+from connectors import outbound
 from connectors.webchat import conversations, uploads
 from connectors.webchat.limits import RateLimiter
 from connectors.webchat.sessions import Session, SessionIssuer
@@ -42,8 +44,21 @@ TOO_FAST = "Sie haben sehr viele Nachrichten kurz hintereinander geschickt. Bitt
 FAILED = "Entschuldigung, da ist etwas schiefgelaufen. Bitte versuchen Sie es gleich noch einmal."
 UPLOAD_RECEIVED = "Ihr Dokument „{name}“ ({size}) ist angekommen und wird nur für Ihr Anliegen gespeichert."
 MAX_UPLOADS = "Sie haben schon {limit} Dokumente hochgeladen. Mehr kann ich in diesem Gespräch nicht annehmen."
+TOO_MANY_FROM_CLIENT = (
+    "Von Ihrem Anschluss kamen in kurzer Zeit sehr viele Dokumente. Bitte versuchen Sie es später noch einmal."
+)
 # Client metadata Rasa may see: only what the widget needs, never arbitrary keys.
 _METADATA_KEYS = {conversations.DISPLAY_KEY: 200, "lang": 8}
+
+
+def _refusal(status: int, message: str) -> HTTPResponse:
+    return response.json({"error": "upload_refused", "message": message}, status=status)
+
+
+def _client_address(request: Request) -> str:
+    """The client's address: from the proxy header only when Sanic is configured to trust it
+    (``remote_addr``, e.g. SANIC_PROXIES_COUNT), else the peer."""
+    return request.remote_addr or request.ip or "unknown"
 
 
 def _size_text(size: int) -> str:
@@ -91,11 +106,16 @@ class WebChatOutput(OutputChannel):
     def name(cls) -> Text:
         return WebChatInput.name()
 
-    def __init__(self, sio: socketio.AsyncServer, bot_message_evt: Text = "bot_uttered") -> None:
+    def __init__(
+        self, sio: socketio.AsyncServer, bot_message_evt: Text = "bot_uttered", link_hosts: Optional[frozenset] = None
+    ) -> None:
         self.sio = sio
         self.bot_message_evt = bot_message_evt
+        self.link_hosts = outbound.allowed_hosts() if link_hosts is None else link_hosts
 
     async def _send(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+        # Links only to allowed hosts (connectors/outbound.py); others become plain text.
+        message = outbound.neutralise_message(message, self.link_hosts)
         await self.sio.emit(self.bot_message_evt, message, room=recipient_id)
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
@@ -152,6 +172,8 @@ class WebChatInput(InputChannel):
         self.socketio_path = socketio_path
         self.settings = settings or WebChatSettings()
         self.app: Optional[Sanic] = None
+        # Hosts bot messages may link to (connectors/outbound.py); told to the widget too.
+        self.link_hosts = outbound.allowed_hosts()
         redis = None
         manager = None
         if self.settings.redis_url:
@@ -159,7 +181,7 @@ class WebChatInput(InputChannel):
 
             redis = aioredis.from_url(self.settings.redis_url)
             manager = socketio.AsyncRedisManager(self.settings.redis_url, channel=self.settings.redis_channel)
-        self.sessions = SessionIssuer(self.settings.session_ttl, redis)
+        self.sessions = SessionIssuer(self.settings.session_ttl, redis, privacy.default_revocations())
         self.limiter = RateLimiter(*self.settings.rate_limit, redis=redis)
         self.sio = socketio.AsyncServer(
             async_mode="sanic",
@@ -171,7 +193,7 @@ class WebChatInput(InputChannel):
 
     def get_output_channel(self) -> Optional[OutputChannel]:
         """Used by Rasa for messages produced outside a request (``output_channel=latest``)."""
-        return WebChatOutput(self.sio, self.bot_message_evt)
+        return WebChatOutput(self.sio, self.bot_message_evt, self.link_hosts)
 
     @property
     def agent(self):
@@ -189,7 +211,9 @@ class WebChatInput(InputChannel):
         await self.sio.emit(
             "session_confirm",
             {"session_id": session.token, "conversation_id": session.conversation_id,
-             **login_confirmation.widget_info()},
+             **login_confirmation.widget_info(),
+             # The widget draws links only to these hosts (a second check after ours).
+             "link_hosts": sorted(self.link_hosts)},
             to=sid,
         )
 
@@ -206,19 +230,20 @@ class WebChatInput(InputChannel):
         messages: list = []
         if self.agent is not None:
             try:
-                messages = await conversations.load_history(self.agent, conversation_id)
+                messages = await conversations.load_history(self.agent, conversation_id, self.link_hosts)
             except Exception:  # history is a convenience; the chat must still work without it
                 logger.exception("Gesprächsverlauf konnte nicht geladen werden")
         await self.sio.emit("history", {"messages": messages}, to=sid)
 
     async def _say(self, conversation_id: str, text: str) -> None:
-        await self.sio.emit(self.bot_message_evt, {"text": text}, room=conversation_id)
+        await WebChatOutput(self.sio, self.bot_message_evt, self.link_hosts)._send(conversation_id, {"text": text})
 
     async def _delete(self, conversation_id: str) -> None:
         await self.sessions.revoke(conversation_id)
         if self.agent is not None:
             await conversations.delete_conversation(self.agent, conversation_id)
-        uploads.delete_all(self.settings.upload_dir, conversation_id)
+        # Everything else we hold of it (login, drafts, outbox, uploads): actions/privacy.py.
+        await asyncio.to_thread(privacy.forget_conversation, conversation_id, self.settings.upload_dir)
         await self.sio.emit("session_deleted", {}, room=conversation_id)
         await self.sio.close_room(conversation_id)
 
@@ -254,7 +279,7 @@ class WebChatInput(InputChannel):
                 return
             conversation_id = await self._conversation_of(sid)
             text = await asyncio.to_thread(_accept_portal_login, conversation_id, token)
-            await self.sio.emit(self.bot_message_evt, {"text": text}, room=conversation_id)
+            await self._say(conversation_id, text)
 
         @sio.on("login_code")
         async def login_code(sid: str, data: Any = None) -> None:
@@ -267,7 +292,7 @@ class WebChatInput(InputChannel):
             if not await self.limiter.allow(conversation_id):
                 return
             await login_confirmation.redeem_and_continue(
-                self.agent, conversation_id, code, WebChatOutput(sio, self.bot_message_evt))
+                self.agent, conversation_id, code, WebChatOutput(sio, self.bot_message_evt, self.link_hosts))
 
         @sio.on(self.user_message_evt)
         async def user_uttered(sid: str, data: Any = None) -> None:
@@ -285,7 +310,7 @@ class WebChatInput(InputChannel):
             if not await self.limiter.allow(conversation_id):
                 await self.sio.emit(self.bot_message_evt, {"text": TOO_FAST}, to=sid)
                 return
-            output = WebChatOutput(sio, self.bot_message_evt)
+            output = WebChatOutput(sio, self.bot_message_evt, self.link_hosts)
             # A typed login code is answered here; it never reaches Rasa or the tracker.
             if await login_confirmation.intercept_text(self.agent, conversation_id, text, output):
                 return
@@ -327,10 +352,21 @@ class WebChatInput(InputChannel):
 
         return bp
 
-    async def _upload(self, request: Request) -> HTTPResponse:
-        def refuse(status: int, message: str) -> HTTPResponse:
-            return response.json({"error": "upload_refused", "message": message}, status=status)
+    def _reserve_slots(self, conversation_id: str, client: str):
+        """The conversation's and the client's upload slots, or the refusal."""
+        root = self.settings.upload_dir
+        own = uploads.reserve_conversation_slot(root, conversation_id, self.settings.max_uploads_per_conversation)
+        if own is None:
+            return _refusal(409, MAX_UPLOADS.format(limit=self.settings.max_uploads_per_conversation))
+        count, window = self.settings.client_upload_limit
+        theirs = uploads.reserve_client_slot(root, client, count, window)
+        if theirs is None:
+            uploads.release(own)
+            return _refusal(429, TOO_MANY_FROM_CLIENT)
+        return [own, theirs]
 
+    async def _upload(self, request: Request) -> HTTPResponse:
+        refuse = _refusal
         auth = request.headers.get("authorization", "")
         session = await self.sessions.resume(auth[7:]) if auth.lower().startswith("bearer ") else None
         if session is None:
@@ -342,18 +378,21 @@ class WebChatInput(InputChannel):
             return refuse(413, f"Die Datei ist zu groß. Erlaubt sind höchstens {limit // (1024 * 1024)} MB.")
         if not await self.limiter.allow(conversation_id):
             return refuse(429, TOO_FAST)
-        if uploads.count_uploads(self.settings.upload_dir, conversation_id) >= self.settings.max_uploads_per_conversation:
-            return refuse(409, MAX_UPLOADS.format(limit=self.settings.max_uploads_per_conversation))
-        # Read at most limit + 1 bytes, whatever the client declared.
-        body = bytearray()
-        while True:
-            chunk = await request.stream.read()
-            if chunk is None:
-                break
-            body.extend(chunk)
-            if len(body) > limit:
-                return refuse(413, f"Die Datei ist zu groß. Erlaubt sind höchstens {limit // (1024 * 1024)} MB.")
+        # Quotas are reserved before reading (atomic slot files): parallel uploads cannot pass a
+        # count together. A refused upload gives its slots back.
+        slots = await asyncio.to_thread(self._reserve_slots, conversation_id, _client_address(request))
+        if isinstance(slots, HTTPResponse):
+            return slots
         try:
+            # Read at most limit + 1 bytes, whatever the client declared.
+            body = bytearray()
+            while True:
+                chunk = await request.stream.read()
+                if chunk is None:
+                    break
+                body.extend(chunk)
+                if len(body) > limit:
+                    raise uploads.too_large(limit)
             stored = await asyncio.get_running_loop().run_in_executor(
                 None,
                 uploads.store,
@@ -364,7 +403,13 @@ class WebChatInput(InputChannel):
                 limit,
             )
         except uploads.UploadRefused as exc:
-            return refuse(415, str(exc))
+            for slot in slots:
+                uploads.release(slot)
+            return refuse(exc.status, str(exc))
+        except BaseException:
+            for slot in slots:
+                uploads.release(slot)
+            raise
         note = UPLOAD_RECEIVED.format(name=stored.name, size=_size_text(stored.size))
         if self.agent is not None:
             await conversations.append_bot_note(self.agent, conversation_id, note)

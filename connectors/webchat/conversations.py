@@ -15,6 +15,7 @@ from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import BotUttered, Restarted, SessionStarted, UserUttered
 
 from bot.tracker_store import delete_events
+from connectors import outbound
 
 logger = logging.getLogger(__name__)
 
@@ -48,8 +49,10 @@ def bot_message(text: Optional[str], data: Optional[dict[str, Any]] = None) -> d
     return message
 
 
-def history(tracker) -> list[dict[str, Any]]:
-    """User and bot messages of the tracker's current session, oldest first."""
+def history(tracker, link_hosts: Optional[frozenset] = None) -> list[dict[str, Any]]:
+    """User and bot messages of the tracker's current session, oldest first; links in bot
+    messages only to allowed hosts (``connectors/outbound.py``), as when they were sent."""
+    link_hosts = outbound.allowed_hosts() if link_hosts is None else link_hosts
     items: list[dict[str, Any]] = []
     if tracker is None:
         return items
@@ -62,13 +65,13 @@ def history(tracker) -> list[dict[str, Any]]:
         elif isinstance(event, BotUttered):
             message = bot_message(event.text, event.data)
             if message:
-                items.append({"sender": "bot", **message})
+                items.append({"sender": "bot", **outbound.neutralise_message(message, link_hosts)})
     return items
 
 
-async def load_history(agent, conversation_id: str) -> list[dict[str, Any]]:
+async def load_history(agent, conversation_id: str, link_hosts: Optional[frozenset] = None) -> list[dict[str, Any]]:
     tracker = await agent.tracker_store.retrieve(conversation_id)
-    return history(tracker)
+    return history(tracker, link_hosts)
 
 
 async def append_bot_note(agent, conversation_id: str, text: str) -> None:

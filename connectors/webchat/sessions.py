@@ -2,16 +2,20 @@
 
 The conversation id (Rasa's sender id) is random and only ever named inside a token we signed, so
 a client cannot pick, guess or borrow someone else's conversation. A deleted conversation is
-revoked until its tokens would have expired anyway.
+revoked until its tokens would have expired anyway: in a SQL table that survives restarts
+(``actions.privacy.RevocationStore``, read once at start and written on each revocation), in this
+process's memory, and in Redis when several replicas share the load.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from dataclasses import dataclass
 from typing import Optional
 
+from actions.privacy import digest
 from actions.signing import InvalidToken, sign, verify
 
 PURPOSE = "webchat-session"
@@ -26,10 +30,13 @@ class Session:
 
 
 class SessionIssuer:
-    def __init__(self, ttl_seconds: int, redis=None) -> None:
+    def __init__(self, ttl_seconds: int, redis=None, store=None) -> None:
         self.ttl = ttl_seconds
         self._redis = redis  # redis.asyncio client or None
-        self._revoked: dict[str, float] = {}
+        # actions.privacy.RevocationStore or None (memory only: unit tests)
+        self._store = store
+        # digest of the conversation id → until; the persisted revocations are loaded at start.
+        self._revoked: dict[str, float] = store.active() if store is not None else {}
 
     def new(self) -> Session:
         conversation_id = f"wc-{uuid.uuid4().hex}"
@@ -46,21 +53,30 @@ class SessionIssuer:
         conversation_id = claims.get("sub")
         if not isinstance(conversation_id, str) or await self.is_revoked(conversation_id):
             return None
+        # A session is resumed once per connection: ask the table itself too (another replica or
+        # process may have revoked it since this one started).
+        if self._store is not None and await asyncio.to_thread(self._store.is_revoked, conversation_id):
+            return None
         if claims["exp"] - time.time() < self.ttl * _RENEW_FRACTION:
             token = sign({"sub": conversation_id}, PURPOSE, self.ttl)
         return Session(conversation_id, token)
 
     async def revoke(self, conversation_id: str) -> None:
-        self._revoked[conversation_id] = time.time() + self.ttl
+        until = time.time() + self.ttl
+        key = digest(conversation_id)
+        self._revoked[key] = until
+        if self._store is not None:
+            await asyncio.to_thread(self._store.revoke, conversation_id, until)
         if self._redis is not None:
-            await self._redis.set(f"webchat:revoked:{conversation_id}", "1", ex=self.ttl)
+            await self._redis.set(f"webchat:revoked:{key}", "1", ex=self.ttl)
 
     async def is_revoked(self, conversation_id: str) -> bool:
         now = time.time()
-        for cid in [c for c, until in self._revoked.items() if until < now]:
-            del self._revoked[cid]
-        if conversation_id in self._revoked:
+        for old in [c for c, until in self._revoked.items() if until < now]:
+            del self._revoked[old]
+        key = digest(conversation_id)
+        if key in self._revoked:
             return True
         if self._redis is not None:
-            return bool(await self._redis.exists(f"webchat:revoked:{conversation_id}"))
+            return bool(await self._redis.exists(f"webchat:revoked:{key}"))
         return False

@@ -40,6 +40,11 @@ class WebChatSettings:
     upload_dir: Path = field(default_factory=lambda: Path(os.environ.get("WEBCHAT_UPLOAD_DIR", _VAR_DIR / "uploads")))
     max_upload_bytes: int = field(default_factory=lambda: _int("WEBCHAT_MAX_UPLOAD_BYTES", 10 * 1024 * 1024))
     max_uploads_per_conversation: int = field(default_factory=lambda: _int("WEBCHAT_MAX_UPLOADS", 10))
+    # "<uploads>/<seconds>" per client address (request.remote_addr when Sanic is told to trust a
+    # proxy, e.g. SANIC_PROXIES_COUNT=1 / SANIC_REAL_IP_HEADER; else the peer address).
+    client_upload_limit: tuple[int, int] = field(
+        default_factory=lambda: _rate(os.environ.get("WEBCHAT_CLIENT_UPLOAD_LIMIT", "30/3600"))
+    )
 
     def origin_allowed(self, origin: Optional[str]) -> bool:
         if not origin:

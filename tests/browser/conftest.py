@@ -139,6 +139,10 @@ def web_stack(tmp_path_factory):
         service.env["WEBCHAT_RATE_LIMIT"] = f"{RATE_LIMIT}/60"
         # The test plays the portal: it signs login hand-overs with this key.
         service.env["BA_PORTAL_TOKEN_PUBLIC_KEY"] = str(portal_public)
+        # No IdP in this stack: the whole applications are written without login.
+        service.env["BA_LOGIN_REQUIRED"] = "0"
+        # The test IdP's host, which the login button of a replica's message opens.
+        service.env["BA_LINK_ALLOWED_HOSTS"] = "id.example.org"
         if redis_url:
             service.env["WEBCHAT_REDIS_URL"] = redis_url
     demo = _DemoServer(settings)
@@ -246,7 +250,10 @@ class Widget:
                     && getComputedStyle(dialog).opacity === "1";
             }"""
         )
-        self.page.add_script_tag(path=str(WIDGET_DIR / "node_modules" / "axe-core" / "axe.min.js"))
+        # Evaluated, not added as a <script> element: the page's Content-Security-Policy allows no
+        # inline script (connectors/http_security.py).
+        source = (WIDGET_DIR / "node_modules" / "axe-core" / "axe.min.js").read_text()
+        self.page.evaluate(f"() => {{\n{source}\n}}")
         return self.page.evaluate(
             """async () => {
                 const result = await axe.run(document, {runOnly: {type: "tag",

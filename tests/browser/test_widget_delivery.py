@@ -87,10 +87,12 @@ def test_message_from_another_replica_with_login_button(widget, web_stack):
         web_stack,
         web_stack.conversation_id(widget.token()),
         {
-            "text": "Bitte melden Sie sich an.",
+            # Straight into the room, past the server's link filter: the widget checks again.
+            "text": "Bitte melden Sie sich an. [Hier klicken](https://evil.example/a) oder https://evil.example/b",
             "quick_replies": [
                 {"content_type": "text", "title": "Mit Nutzerkonto anmelden", "payload": "https://id.example.org/login?ticket=abc"},
                 {"content_type": "text", "title": "Böser Knopf", "payload": "javascript:window.__xss=3"},
+                {"content_type": "text", "title": "Fremde Seite", "payload": "https://evil.example/c"},
             ],
         },
     )
@@ -103,6 +105,10 @@ def test_message_from_another_replica_with_login_button(widget, web_stack):
     expect(message.get_by_role("link", name="Böser Knopf")).to_have_count(0)
     expect(message.get_by_role("button", name="Böser Knopf")).to_be_visible()
     assert page.evaluate("window.__xss") is None
+    # Links to hosts outside the allow-list are plain text (the words, not the address).
+    expect(message.locator("a[href*='evil.example']")).to_have_count(0)
+    expect(message.get_by_text("Fremde Seite")).to_have_count(0)
+    assert "Hier klicken" in message.inner_text()
 
 
 def test_user_text_and_its_echo_are_shown_as_text(widget, web_stack):

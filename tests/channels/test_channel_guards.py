@@ -96,6 +96,39 @@ async def test_rest_sender_ids_are_prefixed_so_they_never_reach_a_web_chat_conve
     assert message.input_channel == "rest" and message.metadata == {"lang": "de"}
 
 
+async def test_rest_answers_link_only_to_allowed_hosts():
+    # Issue 13 item 6 on the REST channel: a link to a foreign host keeps only its words.
+    class LinkingRasa(Rasa):
+        async def __call__(self, message: UserMessage) -> None:
+            await message.output_channel.send_text_message(
+                message.sender_id, "Status: [Hier klicken](https://evil.example/login) oder "
+                "[Stadt München](https://stadt.muenchen.de/service/)")
+
+    resp = await channel().receive(request({"sender": "erika", "message": "Status?"}), LinkingRasa())
+    (answer,) = body_of(resp)
+    assert "evil.example" not in answer["text"] and "Hier klicken" in answer["text"]
+    assert "[Stadt München](https://stadt.muenchen.de/service/)" in answer["text"]
+
+
+async def test_a_typed_login_code_is_redeemed_for_the_rest_conversation_only(monkeypatch):
+    # The REST channel intercepts a login code like the web chat (connectors/login_confirmation.py),
+    # for its own prefixed sender; the text never reaches Rasa.
+    from connectors import login_confirmation
+
+    seen = []
+
+    async def intercept(agent, conversation_id, text, output):
+        seen.append((conversation_id, text))
+        await output.send_text_message(conversation_id, "Dieser Code stimmt nicht.")
+        return True
+
+    monkeypatch.setattr(login_confirmation, "intercept_text", intercept)
+    rasa = Rasa()
+    resp = await channel().receive(request({"sender": "wc-0123", "message": "4829-1736"}), rasa)
+    assert seen == [("rest-wc-0123", "4829-1736")] and rasa.messages == []
+    assert body_of(resp)[0]["text"] == "Dieser Code stimmt nicht."
+
+
 @pytest.mark.parametrize("body, status, code", [
     (b"{not json", 400, "invalid_json"),
     (b"\xff\xfe", 400, "invalid_json"),

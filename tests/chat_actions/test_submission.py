@@ -51,7 +51,8 @@ async def test_summary_sets_an_idempotency_key_and_asks_to_confirm(dispatcher):
     assert "Erika" in texts(dispatcher)
 
 
-async def test_affirm_after_summary_submits(dispatcher):
+async def test_affirm_after_summary_submits(dispatcher, monkeypatch):
+    monkeypatch.setenv("BA_LOGIN_REQUIRED", "0")  # the path without login (local demo)
     tracker = make_tracker(slots={**FILLED, "awaiting": "confirm_summary", "application_id": "k1"})
     events = await ActionHandleAffirm().run(dispatcher, tracker, {})
     assert events == [{"event": "followup", "name": "action_submit_application", "timestamp": None}]

@@ -81,3 +81,33 @@ def test_shipped_content_has_no_lint_errors():
     """`make check-content` must pass on the repository (rasa data validate runs there too)."""
     errors = [str(i) for i in lint.run_checks(with_rasa=False) if i.level == "error"]
     assert errors == []
+
+
+def test_a_procedure_that_changes_a_register_needs_a_trust_level():
+    # Attack (issue 13): Abmeldung and Kfz-Abmeldung changed registers without any login.
+    real = default_catalogue()["wohnsitz_abmelden"]
+    assert real.changes_register and real.trust_level
+    open_door = dataclasses.replace(real, trust_level=None)
+    issues = lint.check_trust_levels(Catalogue([open_door]))
+    assert [i.level for i in issues] == ["error"]
+    assert issues[0].where.startswith("catalogue/procedures/wohnsitz_abmelden.yaml:")
+    assert "trust_level" in issues[0].message
+    undecided = dataclasses.replace(default_catalogue()["sperrmuell"], changes_register=None)
+    assert [i.level for i in lint.check_trust_levels(Catalogue([undecided]))] == ["error"]
+
+
+def test_every_shipped_procedure_that_changes_a_register_carries_a_trust_level():
+    catalogue = default_catalogue()
+    assert not lint.check_trust_levels(catalogue)
+    changing = {p.id for p in catalogue.curated() if p.changes_register}
+    assert {"wohnsitz_anmelden", "wohnsitz_abmelden", "kfz_abmelden", "gewerbe_anmelden",
+            "ausweis_verlust_melden"} <= changing
+
+
+def test_changes_register_must_be_a_yes_or_no():
+    import pytest
+
+    from actions.catalogue import CatalogueError, parse_procedure
+
+    with pytest.raises(CatalogueError):
+        parse_procedure({"id": "x", "name": "X", "description": "d", "changes_register": "ja"})

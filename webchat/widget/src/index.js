@@ -3,6 +3,7 @@
 // data-portal-token-url: a URL of the portal (same site, the citizen's portal cookie) that
 // answers GET ?cid=<conversation id> with {"token": "<JWT>"} when the citizen is logged in to
 // the portal; the chat then takes over that login (no second login).
+// data-link-hosts: extra hosts (comma-separated) bot messages may link to, besides the server's list.
 import { ChatWidget } from "./widget.js";
 
 (function mount() {
@@ -16,6 +17,7 @@ import { ChatWidget } from "./widget.js";
     maxUploadMb: Number(data.maxUploadMb) || 10,
     maxChars: Number(data.maxChars) || 2000,
     portalTokenUrl: data.portalTokenUrl || "",
+    linkHosts: (data.linkHosts || "").split(",").map((h) => h.trim().toLowerCase()).filter(Boolean),
   };
   const start = () => {
     if (document.getElementById("buergerassistent-chat")) return;

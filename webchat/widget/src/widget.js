@@ -5,7 +5,7 @@ import { io } from "socket.io-client";
 import { TEXTS } from "./i18n.js";
 import { CSS } from "./styles.js";
 import { LoginHandover } from "./login.js";
-import { appendText, externalLink, safeUrl } from "./text.js";
+import { appendText, externalLink, hostAllowed, safeUrl } from "./text.js";
 
 const TOKEN_KEY = "buergerassistent.session";
 const LANG_KEY = "buergerassistent.lang";
@@ -59,6 +59,14 @@ function icon(doc, name) {
   return svg;
 }
 
+function hostOf(url) {
+  try {
+    return new URL(url).hostname;
+  } catch (_e) {
+    return null;
+  }
+}
+
 export class ChatWidget {
   // The portal signs its login for this conversation; the server checks signature, audience,
   // conversation and single use (actions/identity.py accept_portal_token).
@@ -94,6 +102,10 @@ export class ChatWidget {
       this.loginCodes.push(code);
       this.flush();
     });
+    // Hosts messages may link to: the page's data-link-hosts and the server's list
+    // (session_confirm); until the server answered, the chat server's own host.
+    this.configuredHosts = config.linkHosts || [];
+    this.linkHosts = new Set([...this.configuredHosts, hostOf(config.server)].filter(Boolean));
   }
 
   get t() {
@@ -324,13 +336,15 @@ export class ChatWidget {
     const li = this.addItem("bot", "bot");
     li.setAttribute("lang", "de"); // the assistant always answers in German
     const body = el(this.doc, "span", { class: "ba-text" });
-    appendText(this.doc, body, text, this.t.newWindow);
+    appendText(this.doc, body, text, this.t.newWindow, this.linkHosts);
     li.appendChild(body);
     if (replies.length) {
       const group = el(this.doc, "div", { class: "ba-options", role: "group", "aria-label": this.t.options });
       for (const r of replies) {
         const title = String(r.title ?? "");
-        const url = /^https?:/i.test(String(r.payload ?? "")) ? safeUrl(r.payload) : null;
+        const isUrl = /^https?:/i.test(String(r.payload ?? ""));
+        const url = isUrl ? safeUrl(r.payload) : null;
+        if (isUrl && !(url && hostAllowed(url, this.linkHosts))) continue; // a foreign site: no button
         if (url) {
           // A button whose payload is a web address (e.g. the login) opens that page.
           const a = externalLink(this.doc, url, title, this.t.newWindow);
@@ -448,6 +462,9 @@ export class ChatWidget {
         if (this.local) this.local.setItem(TOKEN_KEY, token);
       }
       if (data && typeof data.login_url === "string") this.login.setService(data.login_url);
+      if (data && Array.isArray(data.link_hosts)) {
+        this.linkHosts = new Set([...this.configuredHosts, ...data.link_hosts.filter((h) => typeof h === "string")]);
+      }
       if (data && data.conversation_id) this.handOverPortalLogin(data.conversation_id);
     });
     s.on("history", (data) => {
