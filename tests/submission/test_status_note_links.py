@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import aiohttp
+import portal_auth
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -31,7 +32,6 @@ class FakeSio:
 async def test_a_link_in_a_status_note_reaches_the_chat_as_plain_text(backend, monkeypatch):
     from connectors.webchat.channel import WebChatOutput
 
-    monkeypatch.setenv("PORTAL_AUTHORITY_TOKEN", "authority-test-token")
     tracker = make_tracker(slots={**FILLED, "procedure": "meldebescheinigung", "application_id": "app-link",
                                   "awaiting": "confirm_summary"})
     dispatcher = CollectingDispatcher()
@@ -42,13 +42,13 @@ async def test_a_link_in_a_status_note_reaches_the_chat_as_plain_text(backend, m
     # Our own receipt link (the portal's host) stays a link.
     for message in dispatcher.messages:
         await output.send_response("wc-1", message)
-    assert any("](http" in (m.get("text") or "") and "/api/v1/receipts/" in m["text"] for m in sio.sent)
+    assert any("](http" in (m.get("text") or "") and "/receipts/" in m["text"] for m in sio.sent)
 
     async with aiohttp.ClientSession() as session:
         async with session.post(
             str(backend.make_url(f"/api/v1/applications/{case_number}/status")),
             json={"status": "in_bearbeitung", "note": NOTE},
-            headers={"Authorization": "Bearer authority-test-token"},
+            headers=portal_auth.AUTHORITY,
         ) as resp:
             assert resp.status == 200, await resp.text()
 
