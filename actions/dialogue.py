@@ -14,13 +14,14 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions import answers, login
-from actions.catalogue import Procedure, default_catalogue
+from actions import login
+from buergerassistent import answers
+from buergerassistent.catalogue import Procedure, default_catalogue
 from actions.forms import display_value, form_data, summary_text
-from actions.procedure_finder import discovery, find, intent_of
-from actions.submission import messages as submission_messages
-from actions.submission.backends import BackendNotAvailable
-from actions.submission.chat_actions import submit_confirmed
+from buergerassistent.procedure_finder import discovery, find, intent_of
+from actions import submission_messages
+from buergerassistent.submission.backends import BackendNotAvailable
+from actions.submission_actions import submit_confirmed
 from actions.turns import ends_turn
 
 logger = logging.getLogger(__name__)
@@ -216,7 +217,7 @@ class ActionShowSummary(Action):
 
 
 class ActionSubmitApplication(Action):
-    """Stores the confirmed application in the outbox first (actions/submission), then tries
+    """Stores the confirmed application in the outbox first (buergerassistent/submission), then tries
     to deliver it at once. Backend down: the citizen is told it is saved and will follow (the
     delivery worker sends it and the case number arrives in this conversation)."""
 
@@ -286,7 +287,7 @@ class ActionHandleAffirm(Action):
             return [FollowupAction("action_submit_application")]
         if awaiting == "resume_draft":  # offered by actions/drafts.py at session start
             return [FollowupAction("action_resume_draft")]
-        if awaiting == "confirm_withdrawal":  # asked by actions/submission/chat_actions.py
+        if awaiting == "confirm_withdrawal":  # asked by actions/submission_actions.py
             return [FollowupAction("action_confirm_withdrawal")]
         dispatcher.utter_message(response="utter_help")
         return []
@@ -304,7 +305,7 @@ class ActionHandleDeny(Action):
             return [FollowupAction(login.DENY_ACTIONS[awaiting])]
         if awaiting == "confirm_summary" and proc is not None:
             # "Nein, die Postleitzahl ist 80333": the change is in the same message.
-            from actions.repair import read_message
+            from buergerassistent.repair import read_message
 
             filled = {f.name: tracker.get_slot(f.name) for f in proc.fields}
             reading = read_message(proc, None, tracker.latest_message.get("text") or "", filled)
@@ -347,7 +348,7 @@ class ActionChangeField(Action):
 
     @ends_turn
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        from actions.repair import read_message
+        from buergerassistent.repair import read_message
 
         proc = procedure_in_focus(tracker)
         field_name = next(tracker.get_latest_entity_values("field"), None)

@@ -1,8 +1,8 @@
 """Form validation for every transactional procedure, derived from the catalogue.
 
 Rasa runs ``validate_<procedure>_form`` after each answer. One generic class validates with the
-German field validators (``actions.validation``); a subclass per form only supplies the name.
-The text of the answer is read by ``actions.repair``: it may also correct an earlier field, fill
+German field validators (``buergerassistent.validation``); a subclass per form only supplies the name.
+The text of the answer is read by ``buergerassistent.repair``: it may also correct an earlier field, fill
 several fields at once or skip an optional one. After ``FAILURES_BEFORE_HELP`` failed answers to
 one field the assistant explains the field and asks whether to go on.
 """
@@ -17,9 +17,9 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.catalogue import Field, Procedure, default_catalogue
-from actions.repair import SKIPPED, read_message
-from actions.validation import validate
+from buergerassistent.catalogue import Field, Procedure, default_catalogue
+from buergerassistent.repair import SKIPPED, read_message
+from buergerassistent.validation import validate
 
 FAILURES_BEFORE_HELP = 3
 FAILURES_SLOT = "form_failures"  # {field name: failed answers in a row}

@@ -1,7 +1,7 @@
 """Login in the chat: the login button, what happens after the IdP returned, "Bin ich
 angemeldet?", "abmelden", and taking over account data into a form with consent.
 
-The identity itself is read from the server-side store (``actions.identity``), never from slots.
+The identity itself is read from the server-side store (``buergerassistent.identity``), never from slots.
 Whether a procedure needs a login comes from the catalogue (``online.trust_level``). Login is
 enforced unless ``BA_LOGIN_REQUIRED=0`` switches it off: ``make run``'s local demo without an
 IdP does that (``bot/cli.py``), and only where the operator has not set it.
@@ -19,8 +19,9 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import identity as ids
-from actions.catalogue import Procedure, default_catalogue
+from buergerassistent import identity as ids
+from buergerassistent.identity import greeting
+from buergerassistent.catalogue import Procedure, default_catalogue
 from actions.forms import check_field
 
 logger = logging.getLogger(__name__)
@@ -56,14 +57,6 @@ def identity_for(tracker: Tracker) -> tuple[Optional[ids.Identity], str]:
 
 def _label(level: str) -> str:
     return ids.LEVEL_LABELS[level]
-
-
-def greeting(ident: ids.Identity) -> str:
-    text = f"Sie sind angemeldet als {ident.display_name} (Vertrauensniveau {ident.level_label})."
-    if ident.temporary:
-        text += (" Sie haben sich vorübergehend angemeldet, ohne dauerhaftes Nutzerkonto. "
-                 "Nachrichten an ein Postfach im Nutzerkonto sind dann nicht möglich.")
-    return text
 
 
 def offer_login(dispatcher: CollectingDispatcher, tracker: Tracker, level: str, text: str,

@@ -23,11 +23,12 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.types import DomainDict
 
 from actions import login
-from actions.catalogue import Procedure, default_catalogue
-from actions.portal_client import PortalClient, PortalRejected, PortalUnavailable
-from actions.submission import delivery, messages
-from actions.submission.backends import backend_from_env
-from actions.submission.outbox import DELIVERED, PENDING, REJECTED, Entry, Outbox, default_url
+from buergerassistent.catalogue import Procedure, default_catalogue
+from buergerassistent.submission.portal_client import PortalClient, PortalRejected, PortalUnavailable
+from buergerassistent.submission import delivery
+from actions import submission_messages as messages
+from buergerassistent.submission.backends import backend_from_env
+from buergerassistent.submission.outbox import DELIVERED, PENDING, REJECTED, Entry, Outbox, default_url
 from actions.turns import ends_turn
 
 logger = logging.getLogger(__name__)

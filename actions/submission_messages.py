@@ -10,9 +10,9 @@ from typing import Optional
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import answers
-from actions.catalogue import Procedure
-from actions.submission import receipts
+from buergerassistent import answers
+from buergerassistent.catalogue import Procedure
+from buergerassistent.submission import receipts
 
 STATUS_LABELS = {
     "eingegangen": "eingegangen",

@@ -25,8 +25,8 @@ from pathlib import Path
 
 import yaml
 
-from actions.catalogue import load_catalogue
-from actions.discovery import Discovery
+from buergerassistent.catalogue import load_catalogue
+from buergerassistent.discovery import Discovery
 
 TESTSET = Path(__file__).resolve().parent.parent / "tests" / "data" / "discovery" / "testset.yml"
 TARGETS = {"top1": 0.90, "top3": 0.97, "rejection": 0.80}
@@ -50,19 +50,19 @@ class WithNlu:
     """What `python -m bot discover` answers: the trained NLU model's intent + retrieval."""
 
     def __init__(self, d: Discovery) -> None:
-        from actions.procedure_finder import NluModel
+        from buergerassistent.procedure_finder import NluModel
         from bot.training import ensure_model
 
         self._d = d
         self._nlu = NluModel(ensure_model(quiet=True))
 
     def rank(self, text: str, top: int = 3):
-        from actions.procedure_finder import ranked
+        from buergerassistent.procedure_finder import ranked
 
         return ranked(text, *self._nlu.intent(text), top=top)
 
     def decide(self, text: str):
-        from actions.procedure_finder import find
+        from buergerassistent.procedure_finder import find
 
         return find(text, *self._nlu.intent(text))
 

@@ -30,8 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
 
-from actions.catalogue import Field, Procedure, default_catalogue
-from actions.validation import default_example
+from buergerassistent.catalogue import Field, Procedure, default_catalogue
+from buergerassistent.validation import default_example
 from bot.local_stack import RestChat, start_local_stack
 
 CASE_NUMBER = re.compile(r"Aktenzeichen lautet (\S+?)\.(?:\s|$)")
@@ -110,7 +110,7 @@ def plan(kind: str, proc: Procedure) -> Callable[[Field, dict], list[str]]:
 
 def run_citizen(chat: Chat, proc: Procedure, kind: str) -> tuple[bool, int]:
     # The procedure as if chosen by button: a typed payload nobody offered is only text
-    # (connectors/payload_guard.py), so through Rasa's API.
+    # (rasa_runtime/channels/payload_guard.py), so through Rasa's API.
     reply = chat.trigger_intent_text("choose_procedure", {"procedure": proc.id})
     reply = chat.say_text("Ja")
     turns = 1

@@ -5,7 +5,7 @@
 What runs: the real reference portal backend as its own process, answering 10 % of API
 requests with 503 (``PORTAL_FAULT_503_RATE``; half of those after storing the application) and
 killed (SIGKILL) and restarted twice during the run; the real delivery worker as its own
-process (``python -m actions.submission``, as ``bot/stack.py`` starts it); and N scripted
+process (``python -m delivery_worker``, as ``bot/stack.py`` starts it); and N scripted
 conversations that reach the summary and confirm it.
 
 Which path: the chat actions themselves (``action_show_summary`` → ``action_submit_application``,
@@ -195,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     backend = Proc("portal-backend", [python, "-m", "portal_backend", "--port", str(portal_port)],
                    env, f"http://127.0.0.1:{portal_port}/health", work / "portal-backend.log")
     worker = Proc("submission-worker",
-                  [python, "-m", "actions.submission", "--port", str(worker_port)],
+                  [python, "-m", "delivery_worker", "--port", str(worker_port)],
                   env, f"http://127.0.0.1:{worker_port}/health", work / "worker.log")
     duration = args.n / args.rate
     kill_at = [duration * 0.15, duration * 0.55]
@@ -204,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     # Warm up: import the action code before the clock starts (Rasa's action server has it
     # loaded too), so that the first conversations do not block the event loop.
     import actions.dialogue  # noqa: F401
-    from actions.catalogue import default_catalogue
+    from buergerassistent.catalogue import default_catalogue
 
     default_catalogue()
     try:
@@ -213,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
         results = asyncio.run(drive(args.n, args.rate, backend, kill_at, down_s=2.0))
         chaos = results.pop("_chaos")
 
-        from actions.submission.outbox import PENDING, Outbox
+        from buergerassistent.submission.outbox import PENDING, Outbox
 
         outbox = Outbox.from_url(env["OUTBOX_DATABASE_URL"])
         deadline = time.monotonic() + 180

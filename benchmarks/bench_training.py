@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--skip-evaluate", action="store_true")
     args = parser.parse_args(argv)
 
-    from actions.catalogue import default_catalogue
+    from buergerassistent.catalogue import default_catalogue
 
     cat = default_catalogue()
     print(f"Katalog: {len(cat)} Einträge ({len(cat.curated())} kuratiert, {len(cat.with_forms())} mit Formular); "

@@ -48,7 +48,7 @@ def cmd_discover(args: argparse.Namespace) -> int:
     """The assistant's own decision: the trained NLU model + catalogue retrieval."""
     import logging
 
-    from actions.procedure_finder import NluModel, discovery, ranked
+    from buergerassistent.procedure_finder import NluModel, discovery, ranked
     from bot.training import ensure_model
 
     logging.disable(logging.WARNING)
@@ -69,7 +69,7 @@ async def _serve_demo(settings: Settings):
 
     from aiohttp import web
 
-    from connectors.http_security import CSP, OPENER_POLICY, content_security_policy, security_headers_middleware
+    from buergerassistent.http_security import CSP, OPENER_POLICY, content_security_policy, security_headers_middleware
 
     demo_dir = REPO_ROOT / "webchat" / "demo"
     # The widget built by `make webchat` (webchat/widget); the page embeds it with one script tag.

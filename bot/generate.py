@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from actions.catalogue import Catalogue, Procedure, default_catalogue
+from buergerassistent.catalogue import Catalogue, Procedure, default_catalogue
 
 BOT_DIR = Path(__file__).resolve().parent
 FORMS_DOMAIN = BOT_DIR / "domain" / "generated" / "forms.yml"
@@ -36,7 +36,7 @@ INTERRUPTIONS = {
     "ask_where": "action_form_interruption",
     "ask_why_field": "action_form_interruption",
     "help": "action_form_interruption",
-    # Sent by the submission delivery worker (actions/submission/worker.py), never typed.
+    # Sent by the submission delivery worker (delivery_worker/worker.py), never typed.
     "EXTERNAL_submission_update": "action_announce_submissions",
     # Questions about the login and earlier applications are answered, then the form goes on.
     "login_status": "action_login_status",
@@ -150,7 +150,7 @@ def form_rules(catalogue: Catalogue) -> dict:
 
 def _answer_step(field) -> dict:
     """A test-story user turn answering ``field`` with its example (yes/no → affirm)."""
-    from actions.validation import default_example
+    from buergerassistent.validation import default_example
 
     text = field.example or default_example(field.type, choices=field.choices or None)
     intent = "inform"

@@ -27,7 +27,7 @@ def local_settings(var_dir: Path, **overrides) -> Settings:
         portal_database_url=f"sqlite:///{var_dir / 'portal.db'}",
         lock_store_url=None,
         var_dir=var_dir,
-        # The REST channel exists only with a token (connectors/rest); RestChat sends it.
+        # The REST channel exists only with a token (rasa_runtime/channels/rest); RestChat sends it.
         rest_channel_token=secrets.token_urlsafe(32),
     )
     values.update(overrides)
@@ -52,20 +52,20 @@ def start_local_stack(model: Path, var_dir: Path, timeout: float = 240, login_re
 
 
 def rest_headers(settings: Settings) -> dict[str, str]:
-    """Headers of a request to the REST channel (connectors/rest)."""
+    """Headers of a request to the REST channel (rasa_runtime/channels/rest)."""
     return {"Content-Type": "application/json", "Authorization": f"Bearer {settings.rest_channel_token}"}
 
 
 def rest_conversation_id(sender: str) -> str:
     """The conversation Rasa keeps for a REST ``sender`` (the channel prefixes every sender)."""
-    from connectors.rest.channel import SENDER_PREFIX
+    from rasa_runtime.channels.rest.channel import SENDER_PREFIX
 
     return SENDER_PREFIX + sender
 
 
 @dataclass
 class RestChat:
-    """One citizen talking to our REST channel (connectors/rest)."""
+    """One citizen talking to our REST channel (rasa_runtime/channels/rest)."""
 
     settings: Settings
     sender: str
@@ -87,7 +87,7 @@ class RestChat:
 
     def trigger_intent(self, intent: str, entities: dict | None = None) -> list[dict]:
         """What our own services do through Rasa's HTTP API (never a citizen: typed intent
-        payloads count only where the assistant offered them, connectors/payload_guard.py)."""
+        payloads count only where the assistant offered them, rasa_runtime/channels/payload_guard.py)."""
         s = self.settings
         body = json.dumps({"name": intent, "entities": entities or {}}).encode()
         query = urllib.parse.urlencode({"token": s.rasa_api_token})

@@ -2,7 +2,7 @@
 
     python -m bot.serve [--host 0.0.0.0]
 
-Secrets come from the environment and stay there: RASA_API_TOKEN (bot/rasa_process.py hands it
+Secrets come from the environment and stay there: RASA_API_TOKEN (rasa_runtime/process.py hands it
 to Rasa inside the process), ACTION_SERVER_TOKEN (read by Rasa from the endpoints file's
 ``${ACTION_SERVER_TOKEN}``), REST_CHANNEL_TOKEN (only if the REST channel should exist).
 """
@@ -34,7 +34,7 @@ def main() -> None:
     credentials_path = settings.var_dir / "credentials-serve.yml"
     credentials_path.write_text(yaml.safe_dump(credentials(settings), sort_keys=False))
     command = [
-        sys.executable, "-m", "bot.rasa_process", "run", "--model", str(model),
+        sys.executable, "-m", "rasa_runtime.process", "run", "--model", str(model),
         "--endpoints", str(endpoints_path), "--credentials", str(credentials_path),
         "--interface", args.host, "--port", str(settings.rasa_port), "--enable-api",
     ]

@@ -43,7 +43,7 @@ class Settings:
     action_server_token: str = field(
         default_factory=lambda: os.environ.get("ACTION_SERVER_TOKEN") or secrets.token_urlsafe(32)
     )
-    # The REST channel (connectors/rest) exists only when this is set: for development and tests.
+    # The REST channel (rasa_runtime/channels/rest) exists only when this is set: for development and tests.
     rest_channel_token: Optional[str] = field(default_factory=lambda: os.environ.get("REST_CHANNEL_TOKEN") or None)
     # Set where the action server does not run beside Rasa (e.g. docker-compose).
     action_server_url: Optional[str] = field(default_factory=lambda: os.environ.get("ACTION_SERVER_URL") or None)
@@ -65,8 +65,8 @@ class Settings:
         return f"http://{self.host}:{self.demo_port}"
 
 
-# Rasa's SQL store with reconnects and a per-conversation cache (bot/tracker_store.py).
-TRACKER_STORE_TYPE = "bot.tracker_store.CachingSQLTrackerStore"
+# Rasa's SQL store with reconnects and a per-conversation cache (rasa_runtime/tracker_store.py).
+TRACKER_STORE_TYPE = "rasa_runtime.tracker_store.CachingSQLTrackerStore"
 
 
 def tracker_store_config(url: str) -> dict:
@@ -121,7 +121,7 @@ def endpoints(settings: Settings) -> dict:
 # Input channels Rasa is started with: bot/credentials.yml, plus the REST channel only when it
 # has a token. Rasa's own `rest:` channel has no authentication and must never be listed.
 CREDENTIALS = REPO_ROOT / "bot" / "credentials.yml"
-REST_CHANNEL = "connectors.rest.channel.RestChannel"
+REST_CHANNEL = "rasa_runtime.channels.rest.channel.RestChannel"
 
 
 def credentials(settings: Settings, path: Path = CREDENTIALS) -> dict:

@@ -21,11 +21,11 @@ from typing import Optional
 
 import yaml
 
-from actions.storage import private_dir, private_file
+from buergerassistent.storage import private_dir, private_file
 from bot.settings import REPO_ROOT, Settings, credentials, endpoints
 
 # Portal backend credentials (issue 13): the assistant's service token, the authority's token
-# for status changes, and the key of citizen assertions (actions/citizen_assertion.py).
+# for status changes, and the key of citizen assertions (buergerassistent/citizen_assertion.py).
 PORTAL_SECRETS = ("PORTAL_API_TOKEN", "PORTAL_AUTHORITY_TOKEN", "PORTAL_CITIZEN_KEY")
 # Which services receive which credential; a service not named never sees it (least privilege).
 SECRETS_FOR = {
@@ -153,7 +153,7 @@ class Stack:
         )
         # Rasa -> action server: shared secret (actions/server.py; endpoints send it as a header).
         env["ACTION_SERVER_TOKEN"] = self.settings.action_server_token
-        # REST channel (connectors/rest): exists only with a token; `make run` has none.
+        # REST channel (rasa_runtime/channels/rest): exists only with a token; `make run` has none.
         env.pop("REST_CHANNEL_TOKEN", None)
         if self.settings.rest_channel_token:
             env["REST_CHANNEL_TOKEN"] = self.settings.rest_channel_token
@@ -181,22 +181,22 @@ class Stack:
         logs = s.var_dir / "logs"
         env = self._env()
         python = sys.executable
-        # bot.rasa_process = `rasa` with our run-time fixes (see there).
+        # rasa_runtime.process = `rasa` with our run-time fixes (see there).
         rasa_command = [
-            python, "-m", "bot.rasa_process", "run",
+            python, "-m", "rasa_runtime.process", "run",
             "--model", str(self.model),
             "--endpoints", str(self._write_endpoints()),
             "--credentials", str(self._write_credentials()),
             "--interface", s.host,
             "--port", str(s.rasa_port),
             # The API token reaches Rasa through RASA_API_TOKEN in its environment, never on the
-            # command line (bot/rasa_process.py adds it inside the process).
+            # command line (rasa_runtime/process.py adds it inside the process).
             "--enable-api",
         ]
         if self.cors_origins:
             rasa_command += ["--cors", *self.cors_origins]
         worker_port = int(os.environ.get("SUBMISSION_WORKER_PORT") or free_port(s.host))
-        # Login service (connectors/login); the chat's login links point at LOGIN_PUBLIC_URL.
+        # Login service (login_service); the chat's login links point at LOGIN_PUBLIC_URL.
         login_port = int(os.environ.get("LOGIN_PORT") or free_port(s.host))
         env["LOGIN_PORT"] = str(login_port)
         env.setdefault("LOGIN_PUBLIC_URL", f"http://{s.host}:{login_port}")
@@ -216,18 +216,18 @@ class Stack:
                 self._env_for(env, "action-server"),
                 logs / f"action-server-{s.action_port}.log",
             ),
-            # Delivers the submission outbox (actions/submission/worker.py); health on a free
+            # Delivers the submission outbox (delivery_worker/worker.py); health on a free
             # port unless SUBMISSION_WORKER_PORT is set.
             Service(
                 "submission-worker",
-                [python, "-m", "actions.submission", "--host", s.host, "--port", str(worker_port)],
+                [python, "-m", "delivery_worker", "--host", s.host, "--port", str(worker_port)],
                 f"http://{s.host}:{worker_port}/health",
                 self._env_for(env, "submission-worker"),
                 logs / f"submission-worker-{worker_port}.log",
             ),
             Service(
                 "login",
-                [python, "-m", "connectors.login", "--host", s.host, "--port", str(login_port)],
+                [python, "-m", "login_service", "--host", s.host, "--port", str(login_port)],
                 f"http://{s.host}:{login_port}/health",
                 self._env_for(env, "login"),
                 logs / f"login-{login_port}.log",

@@ -6,7 +6,7 @@ the authority or the 115. Texts: polite "Sie", short sentences, plain language.
 
 from __future__ import annotations
 
-from actions.catalogue import Procedure
+from buergerassistent.catalogue import Procedure
 
 UNKNOWN_HINT = "Allgemeine Auskunft erhalten Sie auch unter der Behördennummer 115."
 

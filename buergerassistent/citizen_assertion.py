@@ -8,7 +8,7 @@ caller can set. The assistant sends a short-lived signed assertion instead (head
 Who issues one, and for whom:
 
 * the action server, only for the identity the login service stored for *this* conversation
-  (``actions.identity.current_identity``; the login service is the only writer of that store),
+  (``buergerassistent.identity.current_identity``; the login service is the only writer of that store),
   or for the citizen recorded with an application this conversation submitted (outbox);
 * the delivery worker, only for the citizen recorded in the outbox entry it delivers (recorded
   from the login identity when the citizen confirmed).
@@ -24,7 +24,7 @@ from __future__ import annotations
 import os
 from typing import Optional
 
-from actions import signing
+from buergerassistent import signing
 
 KEY_ENV = "PORTAL_CITIZEN_KEY"
 HEADER = "X-Citizen-Assertion"

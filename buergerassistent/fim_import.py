@@ -1,6 +1,6 @@
 """Import a FIM XDatenfelder 2.0 master data schema (Stammdatenschema) as a catalogue form.
 
-    .venv/bin/python -m actions.fim_import catalogue/fim/S00000121_BlaueKarte.xml [-o out.yaml]
+    .venv/bin/python -m buergerassistent.fim_import catalogue/fim/S00000121_BlaueKarte.xml [-o out.yaml]
 
 prints (or writes) ``form: fields: [...]`` in our catalogue format (see DEVELOPERS.md), so an
 official form definition can be reused for a procedure: paste the fields into
@@ -225,7 +225,7 @@ def import_file(path: Path) -> dict[str, Any]:
 def render(data: dict[str, Any], source: str) -> str:
     header = (
         f"# Imported from the FIM XDatenfelder schema {data['fim_schema']['id']} "
-        f"v{data['fim_schema']['version']} ({source}) by `python -m actions.fim_import`.\n"
+        f"v{data['fim_schema']['version']} ({source}) by `python -m buergerassistent.fim_import`.\n"
         "# Example schema source: GitHub LilithWittmann/ozg (tests/fixtures/BlaueKarte.xml), MIT licence;\n"
         "# see catalogue/fim/NOTICE.md. Review prompts and types before using the fields in a procedure.\n"
     )
@@ -233,7 +233,7 @@ def render(data: dict[str, Any], source: str) -> str:
 
 
 def main(argv: Optional[list[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m actions.fim_import", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m buergerassistent.fim_import", description=__doc__.splitlines()[0])
     parser.add_argument("schema", type=Path, help="XDatenfelder 2.0 XML file")
     parser.add_argument("-o", "--output", type=Path, help="write here instead of stdout")
     args = parser.parse_args(argv)

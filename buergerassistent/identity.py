@@ -2,7 +2,7 @@
 trust level, until when.
 
 The identity never lives in a Rasa slot: a citizen could set a slot by typing a payload such as
-``/inform{"vorname": …}``. The login service (``connectors/login``) writes it here after it has
+``/inform{"vorname": …}``. The login service (``login_service``) writes it here after it has
 checked the IdP's response; the action server reads it with ``current_identity(conversation_id)``.
 Both processes share one small SQLAlchemy database, by default SQLite in ``$BA_VAR_DIR/identity.db``
 (``BA_IDENTITY_DATABASE_URL`` overrides it).
@@ -43,8 +43,9 @@ import jwt
 from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from actions import signing, storage
-from actions.storage import make_engine
+from buergerassistent import signing
+from buergerassistent import storage
+from buergerassistent.storage import make_engine
 
 LEVELS = ("basisregistriert", "substantiell", "hoch")
 STORK_LEVELS = {"basisregistriert": "STORK-QAA-Level-1", "substantiell": "STORK-QAA-Level-3", "hoch": "STORK-QAA-Level-4"}
@@ -104,6 +105,15 @@ class Identity:
 
     def prefill_values(self) -> dict[str, str]:
         return {k: v for k, v in self.attributes.items() if k in PREFILL_ATTRIBUTES and v}
+
+
+def greeting(ident: Identity) -> str:
+    """What the chat says once a login counts (every channel, and the portal hand-over)."""
+    text = f"Sie sind angemeldet als {ident.display_name} (Vertrauensniveau {ident.level_label})."
+    if ident.temporary:
+        text += (" Sie haben sich vorübergehend angemeldet, ohne dauerhaftes Nutzerkonto. "
+                 "Nachrichten an ein Postfach im Nutzerkonto sind dann nicht möglich.")
+    return text
 
 
 class LoginRejected(Exception):
@@ -494,7 +504,7 @@ def channel_name(conversation_id: str) -> str:
 def forget_conversation(conversation_id: str) -> int:
     """Delete every ``login_*`` row of a conversation: identity, pending and completed logins,
     outcome. (``login_used`` holds only ids of used tickets/responses, no conversation.) Returns
-    the number of rows deleted. Called by ``actions.privacy.forget_conversation``."""
+    the number of rows deleted. Called by ``buergerassistent.privacy.forget_conversation``."""
     deleted = 0
     with engine().begin() as conn:
         for table in (identities, pending, completed, outcomes):

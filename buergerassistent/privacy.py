@@ -4,11 +4,11 @@
 
 | store | what it holds per conversation | what happens |
 |---|---|---|
-| Rasa's tracker store (``events``) | the messages and slots | deleted by the web chat channel in the Rasa process (``connectors/webchat/conversations.py``), which owns the store |
-| ``login_*`` (``actions/identity.py``) | who logged in, pending logins, the last outcome | deleted (``identity.forget_conversation``) |
+| Rasa's tracker store (``events``) | the messages and slots | deleted by the web chat channel in the Rasa process (``rasa_runtime/channels/webchat/conversations.py``), which owns the store |
+| ``login_*`` (``buergerassistent/identity.py``) | who logged in, pending logins, the last outcome | deleted (``identity.forget_conversation``) |
 | ``form_drafts`` (``actions/drafts.py``) | half-filled applications | deleted, also the draft stored for the logged-in account through this conversation |
-| ``submission_outbox`` (``actions/submission/outbox.py``) | confirmed applications | finished rows (delivered, rejected) are deleted; an application still waiting for delivery keeps its data until the backend has it (the citizen confirmed it; deleting the chat does not withdraw it), but loses its link to the conversation at once, so it is never announced and nothing points back to the chat. Its data is emptied on delivery as always |
-| uploads (``connectors/webchat/uploads.py``) | documents | the conversation's folder is removed |
+| ``submission_outbox`` (``buergerassistent/submission/outbox.py``) | confirmed applications | finished rows (delivered, rejected) are deleted; an application still waiting for delivery keeps its data until the backend has it (the citizen confirmed it; deleting the chat does not withdraw it), but loses its link to the conversation at once, so it is never announced and nothing points back to the chat. Its data is emptied on delivery as always |
+| uploads (``rasa_runtime/channels/webchat/uploads.py``) | documents | the conversation's folder is removed |
 | review inbox (``content/review.py``) | nothing of its own: it reads the tracker store; decisions are keyed by masked text | gone with the tracker events |
 | insights | none are kept | — |
 
@@ -36,7 +36,7 @@ from sqlalchemy import Column, Float, MetaData, String, Table, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
-from actions import storage
+from buergerassistent import storage
 
 logger = logging.getLogger(__name__)
 
@@ -110,9 +110,10 @@ def _upload_dir() -> Path:
 def forget_conversation(conversation_id: str, upload_dir: Optional[Path] = None) -> None:
     """Delete what the assistant's own stores hold of a conversation (see the module docstring).
     The tracker events are deleted by the channel, which owns Rasa's tracker store."""
-    from actions import drafts, identity
-    from actions.submission.outbox import Outbox
-    from connectors.webchat import uploads
+    from buergerassistent import drafts
+    from buergerassistent import identity
+    from buergerassistent.submission.outbox import Outbox
+    from rasa_runtime.channels.webchat import uploads
 
     identity.forget_conversation(conversation_id)
     drafts.forget_conversation(conversation_id)

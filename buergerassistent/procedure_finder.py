@@ -1,7 +1,7 @@
 """Which procedure does the citizen need? NLU intent + catalogue retrieval.
 
 One function for the chat (``action_discover_procedure``) and for ``python -m bot discover``, so
-the evaluation measures exactly what the assistant does. Retrieval (``actions.discovery``)
+the evaluation measures exactly what the assistant does. Retrieval (``buergerassistent.discovery``)
 ranks the catalogue; the NLU intent says whether the message asks for a procedure at all. When
 the two disagree, the assistant asks instead of answering confidently: a wrong procedure stated
 with confidence is worse than a question back.
@@ -12,8 +12,8 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Optional
 
-from actions.catalogue import default_catalogue
-from actions.discovery import Decision, Discovery
+from buergerassistent.catalogue import default_catalogue
+from buergerassistent.discovery import Decision, Discovery
 
 # Intents under which a message is about a procedure (named or described).
 PROCEDURE_INTENTS = frozenset(

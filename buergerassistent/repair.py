@@ -10,7 +10,7 @@ message, the form's procedure, the field asked for and the fields already filled
 
 Field names come from the catalogue (label, ``synonyms``, slot name) plus a few everyday words
 per validator type ("PLZ", "geboren"), used only when one field of that type is in the form.
-Values are checked with the German validators (``actions.validation``), so nothing is stored
+Values are checked with the German validators (``buergerassistent.validation``), so nothing is stored
 that a single answer would not have been allowed to store.
 """
 
@@ -20,9 +20,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Optional
 
-from actions.catalogue import Field, Procedure
-from actions.validation import validate
-from actions.validation.base import clean
+from buergerassistent.catalogue import Field, Procedure
+from buergerassistent.validation import validate
+from buergerassistent.validation.base import clean
 
 # Stored for an optional field the citizen skipped: not None (the form must not ask again), and
 # left out of the submitted data.

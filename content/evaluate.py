@@ -4,7 +4,7 @@ Measures, with the model the assistant runs (``bot.training.ensure_model``):
 
 * **held-out intents**: ``tests/data/nlu_testset.yml`` (own phrasings, never training data):
   accuracy, per-intent precision/recall/F1, confusion matrix;
-* **discovery**: ``tests/data/discovery/testset.yml`` through ``actions.procedure_finder.ranked``
+* **discovery**: ``tests/data/discovery/testset.yml`` through ``buergerassistent.procedure_finder.ranked``
   with the trained NLU model (what ``python -m bot discover`` answers): top-1/top-3 per
   procedure and the rejection of questions outside the catalogue;
 * **cross-validation** of the NLU training data (stratified, fixed seed so runs compare):
@@ -111,8 +111,8 @@ def evaluate_intents(parse: Callable[[str], tuple[Optional[str], float]], pairs=
 
 def evaluate_discovery(parse: Callable[[str], tuple[Optional[str], float]], testset: Optional[dict] = None) -> dict:
     """Top-1/top-3 per procedure (both splits) and per split; rejection outside the catalogue."""
-    from actions.catalogue import default_catalogue
-    from actions.procedure_finder import ranked
+    from buergerassistent.catalogue import default_catalogue
+    from buergerassistent.procedure_finder import ranked
 
     testset = testset or load_discovery_testset()
     curated = {p.id for p in default_catalogue().curated()}
@@ -261,7 +261,7 @@ class TrainedNlu:
     """Intent of a text from the trained model (the assistant's own NLU)."""
 
     def __init__(self, model_path: Path) -> None:
-        from actions.procedure_finder import NluModel
+        from buergerassistent.procedure_finder import NluModel
 
         quiet_rasa()
         self._model = NluModel(model_path)

@@ -149,8 +149,8 @@ def check_example_counts(examples: list[Example], domain: dict, cfg: dict) -> li
 
 def check_discovery(catalogue=None) -> list[Issue]:
     """Every curated procedure must be found by its own name, and should be by its synonyms."""
-    from actions.catalogue import PROCEDURES_DIR, default_catalogue
-    from actions.procedure_finder import ranked
+    from buergerassistent.catalogue import PROCEDURES_DIR, default_catalogue
+    from buergerassistent.procedure_finder import ranked
 
     catalogue = catalogue or default_catalogue()
     issues = []
@@ -175,8 +175,8 @@ def check_discovery(catalogue=None) -> list[Issue]:
 
 
 def check_form_responses(domain: dict, catalogue=None) -> list[Issue]:
-    from actions.catalogue import PROCEDURES_DIR, default_catalogue
-    from actions.validation import FIELD_TYPES
+    from buergerassistent.catalogue import PROCEDURES_DIR, default_catalogue
+    from buergerassistent.validation import FIELD_TYPES
 
     catalogue = catalogue or default_catalogue()
     issues = []
@@ -208,7 +208,7 @@ def check_trust_levels(catalogue=None) -> list[Issue]:
     """A procedure that changes a register about the citizen (``changes_register: true``) must
     name the trust level of the login it needs; every procedure with a form must say whether it
     changes a register."""
-    from actions.catalogue import PROCEDURES_DIR, default_catalogue
+    from buergerassistent.catalogue import PROCEDURES_DIR, default_catalogue
 
     catalogue = catalogue or default_catalogue()
     issues = []
@@ -240,7 +240,7 @@ def _spelling_key(term: str) -> str:
 
 
 def check_spelling(examples: list[Example], synonyms: list, domain: dict, catalogue=None) -> list[Issue]:
-    from actions.catalogue import PROCEDURES_DIR, default_catalogue
+    from buergerassistent.catalogue import PROCEDURES_DIR, default_catalogue
 
     catalogue = catalogue or default_catalogue()
     issues = []

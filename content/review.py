@@ -111,7 +111,7 @@ class Finding:
 
 
 def _field_types() -> dict[str, str]:
-    from actions.catalogue import default_catalogue
+    from buergerassistent.catalogue import default_catalogue
 
     return {f.name: f.type for p in default_catalogue().with_forms() for f in p.fields}
 
@@ -299,7 +299,7 @@ class ReviewError(ValueError):
 def assign(entry: Entry, state_dir: Path, intent: Optional[str] = None, procedure: Optional[str] = None,
            text: Optional[str] = None, nlu_dir: Path = NLU_DIR) -> dict:
     """Append the entry's sentence to the training data; returns what was done."""
-    from actions.catalogue import default_catalogue
+    from buergerassistent.catalogue import default_catalogue
     from content.lint import merged_domain, settings
     from content.nlu_data import append_example
 
@@ -326,7 +326,7 @@ def assign(entry: Entry, state_dir: Path, intent: Optional[str] = None, procedur
     save_decision(state_dir, decision)
     hint = None
     if procedure:
-        from actions.procedure_finder import ranked
+        from buergerassistent.procedure_finder import ranked
 
         got = [c.id for c in ranked(sentence, "request_procedure", 1.0)]
         if got[:1] != [procedure]:

@@ -1,4 +1,4 @@
-"""``python -m actions.submission [--host H] [--port P]``: the delivery worker as a process.
+"""``python -m delivery_worker [--host H] [--port P]``: the delivery worker as a process.
 
 Serves ``GET /health`` (for bot/stack.py) and delivers the outbox in the background. Settings:
 ``OUTBOX_DATABASE_URL``, ``SUBMISSION_BACKEND``, ``PORTAL_BACKEND_URL``, ``PORTAL_API_TOKEN``
@@ -18,9 +18,9 @@ import sys
 
 from aiohttp import web
 
-from actions.submission.backends import backend_from_env
-from actions.submission.outbox import Outbox
-from actions.submission.worker import DeliveryWorker
+from buergerassistent.submission.backends import backend_from_env
+from buergerassistent.submission.outbox import Outbox
+from delivery_worker.worker import DeliveryWorker
 
 WORKER = web.AppKey("worker", DeliveryWorker)
 
@@ -54,7 +54,7 @@ def create_app() -> web.Application:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m actions.submission", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m delivery_worker", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=int(os.environ.get("SUBMISSION_WORKER_PORT") or 5056))
     args = parser.parse_args(argv)

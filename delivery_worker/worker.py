@@ -1,7 +1,7 @@
 """The delivery worker: sends every pending outbox entry until the backend has it, then tells
 the conversation.
 
-Runs as its own process (``python -m actions.submission``, started by ``bot/stack.py``), so
+Runs as its own process (``python -m delivery_worker``, started by ``bot/stack.py``), so
 that it keeps delivering while no one chats and survives restarts of the action server. The
 action server also tries each new entry once right away, so the citizen usually gets the case
 number in the same reply; both coordinate through the outbox lease.
@@ -26,9 +26,9 @@ from urllib.parse import quote
 
 import aiohttp
 
-from actions.submission import delivery
-from actions.submission.backends import SubmissionBackend
-from actions.submission.outbox import Entry, Outbox
+from buergerassistent.submission import delivery
+from buergerassistent.submission.backends import SubmissionBackend
+from buergerassistent.submission.outbox import Entry, Outbox
 
 logger = logging.getLogger(__name__)
 

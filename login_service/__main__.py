@@ -1,4 +1,4 @@
-"""Run the login service: ``python -m connectors.login [--host H] [--port P]``."""
+"""Run the login service: ``python -m login_service [--host H] [--port P]``."""
 
 from __future__ import annotations
 

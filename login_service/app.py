@@ -16,7 +16,7 @@ someone else sent. After the IdP answered successfully the identity is *not* att
 conversation: it is kept as a completed login (``ids.complete_login``) and the browser gets a
 one-time code. The widget that opened the login window receives the code by ``postMessage``
 (origins of ``WEBCHAT_ALLOWED_ORIGINS`` only) and sends it through its own socket; otherwise the
-page shows the code for the citizen to type into the chat (``connectors/login_confirmation.py``).
+page shows the code for the citizen to type into the chat (``rasa_runtime/channels/login_confirmation.py``).
 Failed or cancelled logins grant nothing and are reported to the conversation directly through
 Rasa's HTTP API (``rasa_api.notify_conversation``). Logs carry reason codes only, never personal
 data.
@@ -34,9 +34,9 @@ from typing import Optional
 from aiohttp import web
 from saml2 import samlp
 
-from actions import identity as ids
-from actions.identity import LoginRejected, rejected
-from connectors.http_security import OPENER_POLICY, security_headers_middleware
+from buergerassistent import identity as ids
+from buergerassistent.identity import LoginRejected, rejected
+from buergerassistent.http_security import OPENER_POLICY, security_headers_middleware
 
 from .oidc_rp import RelyingParty
 from .rasa_api import notify_conversation

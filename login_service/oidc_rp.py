@@ -22,7 +22,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
-from actions.identity import STORK_LEVELS, Identity, level_rank, parse_level, rejected
+from buergerassistent.identity import STORK_LEVELS, Identity, level_rank, parse_level, rejected
 
 from .settings import LoginSettings
 

@@ -1,7 +1,7 @@
 """Tell the conversation that a login finished, through Rasa's HTTP API.
 
 Only an intent name travels (``EXTERNAL_login_result``); the assistant reads the identity or the
-failure reason from the server-side store (``actions.identity``), so nothing personal passes
+failure reason from the server-side store (``buergerassistent.identity``), so nothing personal passes
 through the tracker as user-settable data.
 """
 

@@ -31,7 +31,7 @@ from saml2.samlp import RequestedAuthnContext
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 from saml2.sigver import get_xmlsec_binary
 
-from actions.identity import STORK_LEVELS, Identity, LoginRejected, level_rank, parse_level, rejected
+from buergerassistent.identity import STORK_LEVELS, Identity, LoginRejected, level_rank, parse_level, rejected
 
 from .settings import LoginSettings
 

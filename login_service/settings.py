@@ -92,6 +92,6 @@ class LoginSettings:
         return f"{self.public_url}/login/oidc/callback"
 
     def oidc_scope_for(self, level: str) -> str:
-        from actions.identity import level_rank
+        from buergerassistent.identity import level_rank
 
         return self.oidc_level_scopes[level_rank(level) - 1]

@@ -17,9 +17,10 @@ from aiohttp.abc import AbstractAccessLogger
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from actions import citizen_assertion, signing
-from actions.catalogue import Catalogue, default_catalogue
-from connectors.http_security import security_headers_middleware
+from buergerassistent import citizen_assertion
+from buergerassistent import signing
+from buergerassistent.catalogue import Catalogue, default_catalogue
+from buergerassistent.http_security import security_headers_middleware
 from portal_backend import case_numbers, receipt_pdf
 from portal_backend.db import (
     STATUSES,
@@ -50,10 +51,10 @@ FAULT_503_RATE = web.AppKey("fault_503_rate", float)
 CREDENTIALS = web.AppKey("credentials", "Credentials")
 
 # The citizen (bPK2) is taken only from a signed, short-lived assertion in this header
-# (actions/citizen_assertion.py), never from a header or field a caller can simply set. It
+# (buergerassistent/citizen_assertion.py), never from a header or field a caller can simply set. It
 # travels in a header, never in the URL, so that it stays out of access logs.
 CITIZEN_HEADER = citizen_assertion.HEADER
-# Purpose of the signed receipt-link tokens (actions/signing.py); issued by the chat.
+# Purpose of the signed receipt-link tokens (buergerassistent/signing.py); issued by the chat.
 RECEIPT_PURPOSE = "receipt"
 # Receipts have a route of their own, outside /api: it is the only part a browser needs, so a
 # reverse proxy can publish exactly this prefix and keep the API internal.

@@ -31,7 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import URL, Engine
 from sqlalchemy.exc import IntegrityError
 
-from actions.storage import make_engine, resolve_url  # noqa: F401 (make_engine: part of this module's API)
+from buergerassistent.storage import make_engine, resolve_url  # noqa: F401 (make_engine: part of this module's API)
 from portal_backend.case_numbers import new_case_number
 from portal_backend.validation import Submission
 

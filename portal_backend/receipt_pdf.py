@@ -15,7 +15,7 @@ from typing import Optional
 
 from fpdf import FPDF
 
-from actions.catalogue import Procedure
+from buergerassistent.catalogue import Procedure
 from portal_backend.db import STATUS_LABELS, Application
 
 FONT_DIR = Path(os.environ.get("RECEIPT_FONT_DIR", "/usr/share/fonts/truetype/dejavu"))

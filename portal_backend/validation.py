@@ -16,7 +16,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from actions.catalogue import Catalogue
+from buergerassistent.catalogue import Catalogue
 
 MAX_LENGTH = 500
 IDEMPOTENCY_KEY_MAX_LENGTH = 200

@@ -1,4 +1,4 @@
-"""Run-time fixes to Rasa 3.6 that our Rasa process applies before it starts (bot/rasa_process.py).
+"""Run-time fixes to Rasa 3.6 that our Rasa process applies before it starts (rasa_runtime/process.py).
 
 Each replaces a Rasa function with one that gives the same results for less work, and is checked
 against Rasa's own in tests/test_rasa_patches.py. All were found by profiling the Rasa process
@@ -16,11 +16,11 @@ under `make bench` with py-spy; the share of the process's time each removed is 
 - one kept-alive HTTP session to the action server instead of one per call, whose request
   bodies (the whole tracker) are encoded with ujson;
 - ``Domain.is_empty`` compared with an empty domain built once, not on every message;
-- DIET's intent scores computed with numpy instead of a TensorFlow call (bot/diet_inference.py);
+- DIET's intent scores computed with numpy instead of a TensorFlow call (rasa_runtime/diet_inference.py);
 - the dialogue states of a conversation replayed once per event, not per prediction
-  (bot/state_replay.py);
+  (rasa_runtime/state_replay.py);
 - the tracker copied before each action without replaying the conversation
-  (bot/tracker_copy.py).
+  (rasa_runtime/tracker_copy.py).
 """
 
 from __future__ import annotations
@@ -386,7 +386,9 @@ def apply_patches() -> None:
         Slot.__copy__ = _copy_slot
     import importlib
 
-    from bot import diet_inference, state_replay, tracker_copy
+    from rasa_runtime import diet_inference
+    from rasa_runtime import state_replay
+    from rasa_runtime import tracker_copy
 
     diet_inference.apply_patch()
     state_replay.apply_patch()

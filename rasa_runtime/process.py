@@ -1,6 +1,6 @@
-"""Start the Rasa server with our run-time fixes applied (bot/rasa_patches.py).
+"""Start the Rasa server with our run-time fixes applied (rasa_runtime/patches.py).
 
-    python -m bot.rasa_process run --model … (the same arguments as `rasa`)
+    python -m rasa_runtime.process run --model … (the same arguments as `rasa`)
 
 With ``--enable-api``, the API token comes from ``RASA_API_TOKEN`` in the environment and is
 added to Rasa's arguments inside this process: a token on the command line would be readable by
@@ -19,7 +19,7 @@ for _name in ("TF_INTER_OP_PARALLELISM_THREADS", "TF_INTRA_OP_PARALLELISM_THREAD
               "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
     os.environ.setdefault(_name, "1")
 
-from bot.rasa_patches import apply_patches  # noqa: E402
+from rasa_runtime.patches import apply_patches  # noqa: E402
 
 
 class MissingApiToken(SystemExit):
@@ -43,7 +43,7 @@ def main() -> None:
     # Changes only Python's copy of the arguments; /proc/<pid>/cmdline keeps what was started.
     sys.argv = rasa_arguments(sys.argv)
     apply_patches()
-    from connectors import payload_guard
+    from rasa_runtime.channels import payload_guard
 
     payload_guard.install()
     from rasa.__main__ import main as rasa_main

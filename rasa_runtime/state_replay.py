@@ -13,7 +13,7 @@ For that case we keep a copy of the replay as it was right after the form's late
 from there. Any other change (a revert, a restart, another domain or other arguments) replays
 from the start as Rasa does.
 The tracker store hands out the same tracker object for the next message of a conversation
-(bot/tracker_store.py), so the replay carries over between messages too.
+(rasa_runtime/tracker_store.py), so the replay carries over between messages too.
 
 tests/test_state_replay.py compares it with Rasa's own on training and test conversations.
 """
@@ -36,7 +36,7 @@ class _Replay:
 
 
 def _snapshot(replay: _Replay) -> _Replay:
-    from bot.tracker_copy import copy_tracker
+    from rasa_runtime.tracker_copy import copy_tracker
 
     return _Replay(replay.domain, replay.rule_only_data, copy_tracker(replay.tracker), list(replay.events),
                    list(replay.states), replay.last_ml_action_sub_state, replay.turn_was_hidden)

@@ -1,6 +1,6 @@
 """Rasa's SQL tracker store, with three fixes we need in production.
 
-Configured in endpoints as ``type: bot.tracker_store.CachingSQLTrackerStore`` with the same keys
+Configured in endpoints as ``type: rasa_runtime.tracker_store.CachingSQLTrackerStore`` with the same keys
 as Rasa's ``SQL`` type, and the same ``events`` table (so ``make review`` and Rasa's own tools
 read it unchanged).
 
@@ -39,7 +39,7 @@ from rasa.shared.core.events import SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
-from actions.storage import private_sqlite_file
+from buergerassistent.storage import private_sqlite_file
 
 logger = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from actions import citizen_assertion
+from buergerassistent import citizen_assertion
 
 API_TOKEN = "test-assistant-token-0123456789abcdef"
 AUTHORITY_TOKEN = "test-authority-token-0123456789abcdef"

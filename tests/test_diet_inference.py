@@ -1,4 +1,4 @@
-"""The numpy path of our DIET (bot/diet_inference.py) against Rasa's TensorFlow path, on the
+"""The numpy path of our DIET (rasa_runtime/diet_inference.py) against Rasa's TensorFlow path, on the
 trained model: every training and test sentence, plus odd input, must get the same scores."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import copy
 import numpy as np
 import pytest
 
-from bot.diet_inference import SentenceScorer
+from rasa_runtime.diet_inference import SentenceScorer
 from bot.training import REPO_ROOT, ensure_model
 
 ODD_INPUT = ["?", "xyzzy qqq", "Ä" * 300, "12.08.1964", "80331", "erika.mustermann@example.org",
@@ -96,7 +96,7 @@ def test_patched_parse_gives_rasas_intents(agent, monkeypatch):
     """With the patch applied, whole parse results (intent and ranking) are unchanged."""
     from rasa.nlu.classifiers.diet_classifier import DIETClassifier
 
-    from bot import diet_inference
+    from rasa_runtime import diet_inference
 
     texts = sentences()[::7]
 

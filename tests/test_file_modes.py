@@ -26,9 +26,10 @@ def _open_umask():
 
 
 def test_our_databases_are_private(tmp_path, monkeypatch):
-    from actions import drafts, identity
-    from actions.storage import make_engine
-    from actions.submission.outbox import Outbox
+    from buergerassistent import drafts
+    from buergerassistent import identity
+    from buergerassistent.storage import make_engine
+    from buergerassistent.submission.outbox import Outbox
     from portal_backend.db import ApplicationStore
 
     var = tmp_path / "var"
@@ -46,7 +47,7 @@ def test_our_databases_are_private(tmp_path, monkeypatch):
 
 
 def test_the_revocation_table_is_private(tmp_path, monkeypatch):
-    from actions import privacy
+    from buergerassistent import privacy
 
     monkeypatch.setenv("BA_VAR_DIR", str(tmp_path / "var"))
     privacy.RevocationStore()
@@ -57,7 +58,7 @@ async def test_the_tracker_store_is_private(tmp_path):
     from rasa.shared.core.domain import Domain
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    from bot.tracker_store import CachingSQLTrackerStore
+    from rasa_runtime.tracker_store import CachingSQLTrackerStore
 
     store = CachingSQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tmp_path / "tracker.db"))
     await store.save(DialogueStateTracker("wc-1", []))
@@ -65,7 +66,7 @@ async def test_the_tracker_store_is_private(tmp_path):
 
 
 def test_uploads_are_private_down_to_their_root(tmp_path):
-    from connectors.webchat import uploads
+    from rasa_runtime.channels.webchat import uploads
 
     root = tmp_path / "var" / "uploads"
     stored = uploads.store(root, "wc-1", b"%PDF-1.7", "a.pdf", 1024)

@@ -9,7 +9,7 @@ def test_generated_files_match_the_catalogue():
 
 
 def test_every_form_field_has_its_question_and_validation_action():
-    from actions.catalogue import default_catalogue
+    from buergerassistent.catalogue import default_catalogue
 
     domain = generate.forms_domain(default_catalogue())
     for proc in default_catalogue().with_forms():
@@ -23,7 +23,7 @@ def test_every_form_field_has_its_question_and_validation_action():
 def test_a_slot_name_with_two_types_is_refused():
     import pytest
 
-    from actions.catalogue import Catalogue, parse_procedure
+    from buergerassistent.catalogue import Catalogue, parse_procedure
 
     def proc(pid, ftype):
         return parse_procedure({

@@ -1,4 +1,4 @@
-"""Security headers on every page and API we serve (connectors/http_security.py): the demo page
+"""Security headers on every page and API we serve (buergerassistent/http_security.py): the demo page
 and the widget's assets, the login service, the portal backend.
 
 Attack (issue 13): no Content-Security-Policy, X-Frame-Options/frame-ancestors or nosniff on any
@@ -64,8 +64,8 @@ def test_widget_source_uses_no_inline_handlers_or_eval():
 
 
 async def test_login_service_pages():
-    from connectors.login.app import RESULT_SCRIPT, create_app
-    from connectors.login.settings import LoginSettings
+    from login_service.app import RESULT_SCRIPT, create_app
+    from login_service.settings import LoginSettings
 
     app = create_app(LoginSettings(port=free_port(), rasa_url="http://127.0.0.1:1", rasa_api_token="t"))
     async with TestClient(TestServer(app)) as client:
@@ -91,7 +91,7 @@ async def test_portal_backend_api_and_receipts(tmp_path):
 def test_frame_ancestors_come_from_the_setting(monkeypatch):
     from aiohttp import web
 
-    from connectors.http_security import apply_headers, content_security_policy
+    from buergerassistent.http_security import apply_headers, content_security_policy
 
     monkeypatch.setenv("BA_FRAME_ANCESTORS", "'self' https://www.portal.example")
     response = web.Response(text="x", content_type="text/html")

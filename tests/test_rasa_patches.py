@@ -4,7 +4,7 @@ import pytest
 from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
 
-from bot.rasa_patches import _validate_action_result
+from rasa_runtime.patches import _validate_action_result
 
 ORIGINAL = RemoteAction._validate_action_result  # Rasa's own, before any patch
 ACTION = RemoteAction("validate_meldebescheinigung_form", None)
@@ -63,7 +63,7 @@ def test_event_types_resolve_as_in_rasa():
     from rasa.shared.core.events import Event
     from rasa.shared.utils.common import all_subclasses
 
-    from bot.rasa_patches import _resolve_event_type
+    from rasa_runtime.patches import _resolve_event_type
 
     original = Event.resolve_by_type  # Rasa's own: the tests never apply the patches
     names = {cls.type_name for cls in all_subclasses(Event)}
@@ -82,7 +82,7 @@ from rasa.engine.graph import ExecutionContext, GraphComponent, GraphSchema, Sch
 from rasa.engine.runner.dask import DaskGraphRunner  # noqa: E402
 from rasa.engine.storage.local_model_storage import LocalModelStorage  # noqa: E402
 
-from bot.rasa_patches import _run_graph  # noqa: E402
+from rasa_runtime.patches import _run_graph  # noqa: E402
 
 CALLS: list[str] = []
 
@@ -166,7 +166,7 @@ def test_rule_keys_match_as_in_rasa():
 
     from rasa.core.policies.rule_policy import RulePolicy
 
-    from bot.rasa_patches import _possible_rule_keys
+    from rasa_runtime.patches import _possible_rule_keys
 
     rng = random.Random(7)
     policy = RulePolicy.__new__(RulePolicy)  # the two methods used need no trained policy
@@ -188,7 +188,7 @@ def test_sparse_features_join_as_with_hstack(seed, monkeypatch):
     import scipy.sparse
     from rasa.shared.nlu.training_data.features import Features
 
-    import bot.rasa_patches as patches
+    import rasa_runtime.patches as patches
 
     monkeypatch.setattr(patches, "_ORIGINAL_COMBINE_SPARSE", Features._combine_sparse_features)
     rng = np.random.default_rng(seed)
@@ -216,7 +216,7 @@ def test_sparse_features_of_different_length_are_refused_as_by_rasa(monkeypatch)
     import scipy.sparse
     from rasa.shared.nlu.training_data.features import Features
 
-    import bot.rasa_patches as patches
+    import rasa_runtime.patches as patches
 
     monkeypatch.setattr(patches, "_ORIGINAL_COMBINE_SPARSE", Features._combine_sparse_features)
     one = Features(scipy.sparse.coo_matrix((2, 3)), "sequence", "text", "a")
@@ -231,7 +231,7 @@ async def test_action_calls_share_one_connection_and_survive_a_server_restart(mo
     from aiohttp.test_utils import TestServer
     from rasa.utils.endpoints import EndpointConfig
 
-    from bot.rasa_patches import _kept_alive_session
+    from rasa_runtime.patches import _kept_alive_session
 
     monkeypatch.setattr(EndpointConfig, "session", _kept_alive_session)
     peers, tokens = [], []
@@ -278,7 +278,7 @@ async def test_action_call_bodies_carry_the_same_json_values(monkeypatch):
     from rasa.shared.core.trackers import DialogueStateTracker
     from rasa.utils.endpoints import EndpointConfig
 
-    from bot.rasa_patches import _kept_alive_session
+    from rasa_runtime.patches import _kept_alive_session
     from bot.training import DOMAIN
 
     monkeypatch.setattr(EndpointConfig, "session", _kept_alive_session)
@@ -315,7 +315,7 @@ async def test_action_call_bodies_carry_the_same_json_values(monkeypatch):
 def test_domain_is_empty_as_in_rasa():
     from rasa.shared.core.domain import Domain
 
-    from bot.rasa_patches import _domain_is_empty
+    from rasa_runtime.patches import _domain_is_empty
     from bot.training import DOMAIN
 
     original = Domain.__dict__["is_empty"]
@@ -335,7 +335,7 @@ def test_applied_events_as_in_rasa_through_reverts_loops_and_restarts(monkeypatc
                                          UserUtteranceReverted)
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    import bot.rasa_patches as patches
+    import rasa_runtime.patches as patches
     from bot.training import DOMAIN
 
     original = DialogueStateTracker.applied_events
@@ -370,7 +370,7 @@ def test_slots_copy_as_with_the_default_protocol():
     from rasa.shared.core.domain import Domain
     from rasa.shared.core.slots import Slot
 
-    from bot.rasa_patches import _copy_slot
+    from rasa_runtime.patches import _copy_slot
     from bot.training import DOMAIN
 
     assert "__copy__" not in Slot.__dict__  # Rasa's own slots use Python's default
@@ -388,7 +388,7 @@ def test_slots_copy_as_with_the_default_protocol():
 
 # ---------------------------------------------------------------- deep copies for debug logs only
 
-@pytest.mark.parametrize("module_name", __import__("bot.rasa_patches").rasa_patches.DEBUG_LOG_COPY_MODULES)
+@pytest.mark.parametrize("module_name", __import__("rasa_runtime.patches").patches.DEBUG_LOG_COPY_MODULES)
 def test_every_deepcopy_in_these_modules_only_feeds_a_debug_log(module_name):
     import ast
     import importlib
@@ -416,7 +416,7 @@ def test_every_deepcopy_in_these_modules_only_feeds_a_debug_log(module_name):
 def test_debug_log_copies_are_made_when_rasa_logs_at_debug_level():
     import logging
 
-    from bot.rasa_patches import _CopyForDebugLogs
+    from rasa_runtime.patches import _CopyForDebugLogs
 
     shim, value = _CopyForDebugLogs(), {"a": [1]}
     rasa_logger = logging.getLogger("rasa")

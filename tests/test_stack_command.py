@@ -7,7 +7,7 @@ import pytest
 import yaml
 from rasa.__main__ import create_argument_parser
 
-from bot import rasa_process
+from rasa_runtime import process as rasa_process
 from bot.local_stack import local_settings
 from bot.settings import REST_CHANNEL, credentials
 from bot.stack import Stack
@@ -46,12 +46,12 @@ def test_an_api_token_starting_with_a_dash_reaches_rasa(tmp_path):
 
 
 def test_rasa_refuses_an_api_without_token_or_with_one_on_the_command_line():
-    argv = ["bot.rasa_process", "run", "--enable-api"]
+    argv = ["rasa_runtime.process", "run", "--enable-api"]
     with pytest.raises(SystemExit):
         rasa_process.rasa_arguments(argv, {})
     with pytest.raises(SystemExit):
         rasa_process.rasa_arguments([*argv, "--auth-token=x"], {"RASA_API_TOKEN": "x"})
-    assert rasa_process.rasa_arguments(["bot.rasa_process", "train"], {}) == ["bot.rasa_process", "train"]
+    assert rasa_process.rasa_arguments(["rasa_runtime.process", "train"], {}) == ["rasa_runtime.process", "train"]
 
 
 def test_action_server_listens_on_the_configured_host_only(tmp_path):
@@ -80,7 +80,7 @@ def test_rest_channel_only_with_a_token(tmp_path):
 
     without = channels(rest_channel_token=None)
     assert REST_CHANNEL not in without and "rest" not in without
-    assert "connectors.webchat.channel.WebChatInput" in without
+    assert "rasa_runtime.channels.webchat.channel.WebChatInput" in without
     with_token = channels(rest_channel_token="rest-Zr4nd0m")
     assert REST_CHANNEL in with_token and "rest" not in with_token
     assert "rest-Zr4nd0m" not in yaml.safe_dump(with_token)

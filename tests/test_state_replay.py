@@ -1,4 +1,4 @@
-"""Dialogue states from the remembered replay (bot/state_replay.py) against Rasa's full replay.
+"""Dialogue states from the remembered replay (rasa_runtime/state_replay.py) against Rasa's full replay.
 
 Conversations: every rule and test story of the bot as Rasa's training generator turns them into
 trackers, plus one with reverts and a restart. After every event both must give the same states,
@@ -13,7 +13,7 @@ import itertools
 import pytest
 from rasa.shared.core.domain import Domain
 
-from bot import state_replay
+from rasa_runtime import state_replay
 from tracker_fixtures import training_conversations
 
 ORIGINAL = Domain.states_for_tracker_history  # Rasa's own (the patch is not applied in tests)

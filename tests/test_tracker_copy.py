@@ -1,4 +1,4 @@
-"""Our tracker copy (bot/tracker_copy.py) against Rasa's replayed copy, field by field, after
+"""Our tracker copy (rasa_runtime/tracker_copy.py) against Rasa's replayed copy, field by field, after
 every event of our rule and test conversations and of one with reverts, a loop and a restart."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from rasa.shared.core.events import (ActionExecuted, ActionExecutionRejected, Ac
                                      SlotSet, UserUttered, UserUtteranceReverted)
 from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 
-from bot.tracker_copy import copy_tracker
+from rasa_runtime.tracker_copy import copy_tracker
 from tracker_fixtures import training_conversations
 
 ORIGINAL = DialogueStateTracker.copy  # Rasa's own (the patch is not applied in tests)
@@ -81,7 +81,7 @@ def test_a_cut_history_is_copied_by_replay(domain_and_conversations):
 def test_form_temporary_tracker_as_rasa_builds_it(domain_and_conversations, monkeypatch):
     from rasa.core.actions.forms import FormAction
 
-    from bot import tracker_copy
+    from rasa_runtime import tracker_copy
 
     domain, conversations = domain_and_conversations
     original = FormAction._temporary_tracker  # Rasa's own
@@ -106,7 +106,7 @@ def test_form_temporary_tracker_with_other_slots_is_built_by_rasa(domain_and_con
     from rasa.core.actions.forms import FormAction
     from rasa.shared.core.domain import Domain
 
-    from bot import tracker_copy
+    from rasa_runtime import tracker_copy
 
     domain, _ = domain_and_conversations
     monkeypatch.setattr(tracker_copy, "_ORIGINAL_TEMPORARY_TRACKER", lambda *args: "Rasa's")

@@ -1,4 +1,4 @@
-"""The caching SQL tracker store (bot/tracker_store.py) on SQLite and, when DATABASE_URL is set as
+"""The caching SQL tracker store (rasa_runtime/tracker_store.py) on SQLite and, when DATABASE_URL is set as
 in CI, on PostgreSQL: it returns what is in the database, whoever wrote it; it hands out its own
 tracker again only while the database still holds exactly what it wrote; it reconnects after
 the database dropped its connections; and it gives up with a clear error when the database is
@@ -18,7 +18,7 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, 
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.engine import make_url
 
-from bot.tracker_store import CachingSQLTrackerStore, delete_events
+from rasa_runtime.tracker_store import CachingSQLTrackerStore, delete_events
 from db_fixtures import postgres_schema
 
 DOMAIN = Domain.from_dict({"intents": ["greet"], "slots": {"plz": {"type": "text", "mappings": []}}})

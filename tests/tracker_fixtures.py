@@ -10,7 +10,7 @@ from typing import Any, Optional
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.catalogue import default_catalogue
+from buergerassistent.catalogue import default_catalogue
 
 
 def make_tracker(

@@ -21,7 +21,7 @@ import importlib
 import os
 from typing import Optional, Protocol, runtime_checkable
 
-from actions.portal_client import PortalClient, Receipt
+from buergerassistent.submission.portal_client import PortalClient, Receipt
 
 
 @runtime_checkable

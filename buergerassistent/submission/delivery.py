@@ -8,9 +8,9 @@ import os
 import random
 from typing import Optional
 
-from actions.portal_client import PortalRejected, PortalUnavailable
-from actions.submission.backends import SubmissionBackend
-from actions.submission.outbox import Entry, Outbox
+from buergerassistent.submission.portal_client import PortalRejected, PortalUnavailable
+from buergerassistent.submission.backends import SubmissionBackend
+from buergerassistent.submission.outbox import Entry, Outbox
 
 logger = logging.getLogger(__name__)
 

@@ -35,7 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import URL, Engine
 from sqlalchemy.exc import IntegrityError
 
-from actions.storage import database_url, make_engine
+from buergerassistent.storage import database_url, make_engine
 
 PENDING = "pending"
 DELIVERED = "delivered"

@@ -7,7 +7,7 @@ Validation errors become ``PortalRejected`` with the fields the citizen must fix
 Authentication: every API request carries the assistant's service token
 (``Authorization: Bearer $PORTAL_API_TOKEN``). A request for a citizen (list, postbox, an
 application linked to the account, withdrawal of one) also carries a short-lived citizen
-assertion (``actions/citizen_assertion.py``, key ``PORTAL_CITIZEN_KEY``); callers pass the bPK2
+assertion (``buergerassistent/citizen_assertion.py``, key ``PORTAL_CITIZEN_KEY``); callers pass the bPK2
 only of a citizen the login service established for their conversation.
 """
 
@@ -21,7 +21,7 @@ from typing import Any, Optional
 
 import aiohttp
 
-from actions import citizen_assertion
+from buergerassistent import citizen_assertion
 
 DEFAULT_URL = "http://localhost:8080"
 
@@ -162,7 +162,7 @@ class PortalClient:
         """``{case_number, procedure, status, history: [{status, at, note}]}`` or ``None``.
 
         Reads any application by case number (the service may): callers decide whether the
-        conversation may see it (``actions/submission/chat_actions.py``)."""
+        conversation may see it (``actions/submission_actions.py``)."""
         status, body = await self._request("GET", f"/api/v1/applications/{case_number}/history")
         if status == 404:
             return None

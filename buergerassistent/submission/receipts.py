@@ -2,7 +2,7 @@
 /receipts/{token}``, see ``portal_backend/openapi.yaml``): a route of its own outside the
 service-authenticated ``/api``, the only part of the backend a browser needs.
 
-The token is signed and expires (``actions/signing.py``, purpose ``receipt``); it names the case
+The token is signed and expires (``buergerassistent/signing.py``, purpose ``receipt``); it names the case
 number and, after login, a hash of the citizen's bPK2. The link appears only in the citizen's own
 conversation (and, after login, their postbox), so only they can open it.
 """
@@ -13,7 +13,7 @@ import hashlib
 import os
 from typing import Optional
 
-from actions import signing
+from buergerassistent import signing
 
 PURPOSE = "receipt"
 

@@ -2,7 +2,7 @@
 
 After the IdP answered, the login service keeps the identity as a *completed, unconfirmed* login
 of the conversation the login link was for and gives the browser a one-time code
-(``actions.identity.complete_login``). The login counts only once that code comes back through the
+(``buergerassistent.identity.complete_login``). The login counts only once that code comes back through the
 chat itself: the web chat widget receives it from its login window (``postMessage``) and sends
 the socket event ``login_code``; elsewhere (another device, messengers) the citizen types it.
 
@@ -28,7 +28,7 @@ import asyncio
 import logging
 from typing import Any, Optional
 
-from actions import identity as ids
+from buergerassistent import identity as ids
 
 logger = logging.getLogger(__name__)
 

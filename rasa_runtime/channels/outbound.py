@@ -11,7 +11,7 @@ the hosts of ``PORTAL_PUBLIC_URL`` (receipts; else ``PORTAL_BACKEND_URL``) and `
 (login links), every host the catalogue links to (``links:`` of the entries, reviewed content the
 assistant itself shows), and the extra hosts in ``BA_LINK_ALLOWED_HOSTS`` (comma-separated).
 
-Used by the web chat output and history (``connectors/webchat``); the widget checks the same list
+Used by the web chat output and history (``rasa_runtime/channels/webchat``); the widget checks the same list
 again when it draws a message (sent with ``session_confirm``).
 """
 
@@ -132,7 +132,7 @@ def _hosts_of_urls(*urls: Optional[str]) -> set[str]:
 @lru_cache(maxsize=1)
 def _catalogue_hosts() -> frozenset[str]:
     try:
-        from actions.catalogue import default_catalogue
+        from buergerassistent.catalogue import default_catalogue
 
         return frozenset(_hosts_of_urls(*(link.url for proc in default_catalogue() for link in proc.links)))
     except Exception:  # noqa: BLE001 - without a catalogue only the configured hosts are allowed

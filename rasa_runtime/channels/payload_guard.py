@@ -17,7 +17,7 @@ So a message starting with ``/`` stays a payload only when
 Everything else is turned into plain text by removing the leading slashes; Rasa's NLU then
 classifies it like any typed sentence, and no entity comes from the text.
 
-Applied once for every channel, in the Rasa process (``install``, called by bot/rasa_process.py):
+Applied once for every channel, in the Rasa process (``install``, called by rasa_runtime/process.py):
 at the point where Rasa has fetched the conversation's tracker under the conversation's lock and
 is about to parse the message. The login service's ``trigger_intent`` calls do not pass there.
 """

@@ -55,7 +55,7 @@ class WebStack:
         return self.settings.rasa_url
 
     def secret_key(self) -> bytes:
-        # The key Rasa signs session tokens with (actions/signing.py, in the stack's var dir).
+        # The key Rasa signs session tokens with (buergerassistent/signing.py, in the stack's var dir).
         return (self.settings.var_dir / "secret.key").read_text().strip().encode()
 
     def conversation_id(self, token: str) -> str:
@@ -251,7 +251,7 @@ class Widget:
             }"""
         )
         # Evaluated, not added as a <script> element: the page's Content-Security-Policy allows no
-        # inline script (connectors/http_security.py).
+        # inline script (buergerassistent/http_security.py).
         source = (WIDGET_DIR / "node_modules" / "axe-core" / "axe.min.js").read_text()
         self.page.evaluate(f"() => {{\n{source}\n}}")
         return self.page.evaluate(

@@ -10,7 +10,7 @@ import jwt
 import pytest
 import socketio
 
-from actions.signing import sign
+from buergerassistent.signing import sign
 
 pytestmark = pytest.mark.e2e
 

@@ -1,4 +1,4 @@
-"""The demo page runs under its Content-Security-Policy (connectors/http_security.py) in a real
+"""The demo page runs under its Content-Security-Policy (buergerassistent/http_security.py) in a real
 browser: the widget works without a single violation, and an injected inline script is blocked."""
 
 from __future__ import annotations

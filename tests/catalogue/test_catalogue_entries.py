@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from actions.catalogue import (
+from buergerassistent.catalogue import (
     IMPORTED_DIR,
     PROCEDURES_DIR,
     TRUST_LEVELS,

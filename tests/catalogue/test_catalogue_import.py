@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import yaml
 
-from actions.catalogue import IMPORTED_DIR, PROCEDURES_DIR, load_catalogue
+from buergerassistent.catalogue import IMPORTED_DIR, PROCEDURES_DIR, load_catalogue
 
 OUT_DIR = IMPORTED_DIR / "munich"
 

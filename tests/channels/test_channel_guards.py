@@ -15,9 +15,9 @@ from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLSt
 from rasa.shared.nlu.training_data.message import Message
 
 from actions import server as action_server
-from connectors import payload_guard
-from connectors.rest.channel import RestChannel
-from connectors.webchat.settings import WebChatSettings
+from rasa_runtime.channels import payload_guard
+from rasa_runtime.channels.rest.channel import RestChannel
+from rasa_runtime.channels.webchat.settings import WebChatSettings
 
 TOKEN = "rest-token-" + "x" * 20
 IBAN = "DE89370400440532013000"
@@ -111,9 +111,9 @@ async def test_rest_answers_link_only_to_allowed_hosts():
 
 
 async def test_a_typed_login_code_is_redeemed_for_the_rest_conversation_only(monkeypatch):
-    # The REST channel intercepts a login code like the web chat (connectors/login_confirmation.py),
+    # The REST channel intercepts a login code like the web chat (rasa_runtime/channels/login_confirmation.py),
     # for its own prefixed sender; the text never reaches Rasa.
-    from connectors import login_confirmation
+    from rasa_runtime.channels import login_confirmation
 
     seen = []
 

@@ -74,7 +74,7 @@ def test_summary_shows_german_formats():
                "ort": "München", "art_meldebescheinigung": "einfach",
                "email": "erika@example.org"},
     )
-    from actions.catalogue import default_catalogue
+    from buergerassistent.catalogue import default_catalogue
 
     text = summary_text(default_catalogue()["meldebescheinigung"], tracker)
     assert "Geburtsdatum: 12.08.1964" in text

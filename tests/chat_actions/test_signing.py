@@ -2,7 +2,7 @@ import time
 
 import pytest
 
-from actions.signing import InvalidToken, sign, verify
+from buergerassistent.signing import InvalidToken, sign, verify
 
 KEY = b"k" * 32
 

@@ -9,8 +9,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from actions.submission import chat_actions
-from actions.submission.outbox import DELIVERED
+from actions import submission_actions as chat_actions
+from buergerassistent.submission.outbox import DELIVERED
 
 from .conftest import make_tracker, slot_events, texts
 

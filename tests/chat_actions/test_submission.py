@@ -29,7 +29,7 @@ FILLED = {
 
 @pytest.fixture(autouse=True)
 def outbox_database(tmp_path, monkeypatch):
-    # Submissions go through the outbox (actions/submission): one SQLite file per test.
+    # Submissions go through the outbox (buergerassistent/submission): one SQLite file per test.
     monkeypatch.setenv("OUTBOX_DATABASE_URL", f"sqlite:///{tmp_path / 'outbox.db'}")
     monkeypatch.setenv("SUBMISSION_INLINE_BUDGET_S", "3")
 

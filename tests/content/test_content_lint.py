@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from actions.catalogue import Catalogue, default_catalogue
+from buergerassistent.catalogue import Catalogue, default_catalogue
 from content import lint
 from content.nlu_data import read_file
 
@@ -107,7 +107,7 @@ def test_every_shipped_procedure_that_changes_a_register_carries_a_trust_level()
 def test_changes_register_must_be_a_yes_or_no():
     import pytest
 
-    from actions.catalogue import CatalogueError, parse_procedure
+    from buergerassistent.catalogue import CatalogueError, parse_procedure
 
     with pytest.raises(CatalogueError):
         parse_procedure({"id": "x", "name": "X", "description": "d", "changes_register": "ja"})

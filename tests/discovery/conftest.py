@@ -14,7 +14,7 @@ if str(ROOT) not in sys.path:  # so that plain `pytest` finds `actions` too
 
 @pytest.fixture(scope="session")
 def discovery():
-    from actions.catalogue import default_catalogue
-    from actions.discovery import Discovery
+    from buergerassistent.catalogue import default_catalogue
+    from buergerassistent.discovery import Discovery
 
     return Discovery.from_catalogue(default_catalogue())

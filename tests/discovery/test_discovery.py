@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from actions.catalogue import Procedure, default_catalogue
-from actions.discovery import (
+from buergerassistent.catalogue import Procedure, default_catalogue
+from buergerassistent.discovery import (
     Candidate,
     Decision,
     Discovery,

@@ -1,6 +1,6 @@
 """NLU intent + retrieval: the decision the chat and `bot discover` share."""
 
-from actions.procedure_finder import find
+from buergerassistent.procedure_finder import find
 
 
 def test_a_procedure_request_keeps_the_retrieval_decision():

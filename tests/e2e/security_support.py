@@ -7,7 +7,7 @@ import uuid
 from pathlib import Path
 from typing import Optional
 
-from actions import signing
+from buergerassistent import signing
 
 # Invented, but shaped like real personal data; distinctive enough that a match in a log file can
 # only come from these tests.

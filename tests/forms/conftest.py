@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from actions import drafts
+from buergerassistent import drafts
 
 
 @pytest.fixture

@@ -6,7 +6,9 @@ from __future__ import annotations
 import asyncio
 import time
 
-from actions import drafts, identity
+from actions import drafts
+from buergerassistent.drafts import DraftStore
+from buergerassistent import identity
 from actions.dialogue import ActionCancelApplication
 from tests.chat_actions.conftest import make_tracker, slot_events, texts
 
@@ -22,7 +24,7 @@ def tracker_for(sender, **kwargs):
 
 
 def test_store_keeps_one_draft_per_citizen(draft_db, sender):
-    store = drafts.DraftStore(draft_db)
+    store = DraftStore(draft_db)
     store.save(sender, None, "meldebescheinigung", {"vorname": "Erika"})
     store.save(sender, None, "sperrmuell", {"vorname": "Erika", "plz": "80331"})
     found = store.find(sender)
@@ -32,7 +34,7 @@ def test_store_keeps_one_draft_per_citizen(draft_db, sender):
 
 
 def test_old_drafts_expire(draft_db, sender, monkeypatch):
-    store = drafts.DraftStore(draft_db)
+    store = DraftStore(draft_db)
     store.save(sender, None, "meldebescheinigung", {"vorname": "Erika"})
     monkeypatch.setattr(time, "time", lambda: 10**10)
     assert store.find(sender) is None
@@ -60,7 +62,7 @@ def test_save_then_offer_at_session_start_then_resume(draft_db, sender, dispatch
 
 
 def test_a_logged_in_citizen_finds_the_draft_from_another_conversation(draft_db, sender, dispatcher):
-    # Real identity module (actions/identity.py) with its own temporary database.
+    # Real identity module (buergerassistent/identity.py) with its own temporary database.
     ident = identity.Identity(level="substantiell", source="oidc", subject=f"bpk-{sender}")
     identity.store_identity(f"{sender}-laptop", ident)
     identity.store_identity(f"{sender}-phone", ident)

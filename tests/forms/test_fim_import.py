@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from actions import fim_import
-from actions.catalogue import parse_procedure
-from actions.validation import FIELD_TYPES, validate
+from buergerassistent import fim_import
+from buergerassistent.catalogue import parse_procedure
+from buergerassistent.validation import FIELD_TYPES, validate
 
 FIM_DIR = Path(__file__).resolve().parents[2] / "catalogue" / "fim"
 SCHEMA = FIM_DIR / "S00000121_BlaueKarte.xml"

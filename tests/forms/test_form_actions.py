@@ -6,8 +6,8 @@ import asyncio
 
 from actions.dialogue import ActionChangeField, ActionHandleDeny
 from actions.forms import FAILURES_SLOT, ValidateBewohnerparkausweisForm, ValidateMeldebescheinigungForm, ValidateSperrmuellForm, form_data
-from actions.repair import SKIPPED
-from actions.catalogue import default_catalogue
+from buergerassistent.repair import SKIPPED
+from buergerassistent.catalogue import default_catalogue
 from tests.chat_actions.conftest import make_tracker, slot_events, texts
 
 FILLED = {"vorname": "Erika", "nachname": "Mustermann", "geburtsdatum": "1964-08-12",

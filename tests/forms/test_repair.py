@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from actions.catalogue import default_catalogue
-from actions.repair import SKIPPED, field_names, read_message
+from buergerassistent.catalogue import default_catalogue
+from buergerassistent.repair import SKIPPED, field_names, read_message
 
 FILLED = {"vorname": "Erika", "nachname": "Mustermann", "geburtsdatum": "1964-08-12",
           "strasse": "Marienplatz 8", "plz": "80331"}
@@ -73,7 +73,7 @@ def test_a_required_field_cannot_be_skipped(melde):
 
 
 def test_an_optional_field_can_be_skipped():
-    from actions.catalogue import parse_procedure
+    from buergerassistent.catalogue import parse_procedure
 
     proc = parse_procedure({"id": "x", "name": "X", "description": "x", "form": {"fields": [
         {"name": "telefon", "label": "Telefonnummer", "type": "phone", "prompt": "?", "required": False},

@@ -113,7 +113,7 @@ def shared_env(login_var) -> dict[str, str]:
 
 @pytest.fixture(autouse=True)
 def _shared_env(shared_env, monkeypatch):
-    from actions import signing
+    from buergerassistent import signing
 
     for key, value in shared_env.items():
         monkeypatch.setenv(key, value)
@@ -161,7 +161,7 @@ class LoginWorld:
     oidc: Optional["OidcProvider"] = None
 
     def link(self, conversation: str, level: str) -> str:
-        from actions.identity import issue_ticket
+        from buergerassistent.identity import issue_ticket
 
         return f"{self.login_url}/login/start/{conversation}?ticket={issue_ticket(conversation, level)}"
 
@@ -201,9 +201,9 @@ def start_oidc_provider(redirect_uri: str, log: Path) -> OidcProvider:
 @pytest.fixture(scope="session")
 def world(login_var, shared_env):
     """IdP + OIDC provider + login service (in-process) + Rasa recorder."""
-    from connectors.login.app import SP, create_app
-    from connectors.login.keys import make_self_signed
-    from connectors.login.settings import LoginSettings
+    from login_service.app import SP, create_app
+    from login_service.keys import make_self_signed
+    from login_service.settings import LoginSettings
 
     loops = LoopThread()
     idp_port, login_port, rasa_port = free_port(), free_port(), free_port()
@@ -267,8 +267,8 @@ def code_of(response: requests.Response) -> str:
 
 def confirm(conversation: str, response: requests.Response):
     """What the chat does with the code from the result page (here: the store call the channel
-    makes, ``connectors/login_confirmation.py``). Returns the identity now attached."""
-    from actions import identity as ids
+    makes, ``rasa_runtime/channels/login_confirmation.py``). Returns the identity now attached."""
+    from buergerassistent import identity as ids
 
     result = ids.redeem_code(conversation, code_of(response))
     assert result.ok, result

@@ -30,8 +30,8 @@ from saml2.server import Server
 from saml2.sigver import get_xmlsec_binary
 from saml2.time_util import instant
 
-from connectors.login import saml_sp as oids
-from connectors.login.keys import make_self_signed
+from login_service import saml_sp as oids
+from login_service.keys import make_self_signed
 
 AKDB_NS = "https://www.akdb.de/request/2018/09"
 STORK = {1: "STORK-QAA-Level-1", 3: "STORK-QAA-Level-3", 4: "STORK-QAA-Level-4"}

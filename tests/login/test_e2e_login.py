@@ -24,7 +24,7 @@ import requests
 import jwt
 import socketio
 
-from actions import identity as ids
+from buergerassistent import identity as ids
 from bot.settings import REPO_ROOT, Settings
 from bot.stack import Stack
 from bot.training import ensure_model
@@ -294,7 +294,7 @@ def test_typing_the_login_intent_logs_nobody_in(chat):
 def test_the_login_gate_cannot_be_skipped_by_typing_a_change_field_payload(chat):
     # Issue 13 item 8: the payload of the summary's "change" buttons, typed while the assistant
     # waits for the login, opened the form without a login. Typed payloads count only where
-    # the assistant offered them (connectors/payload_guard.py).
+    # the assistant offered them (rasa_runtime/channels/payload_guard.py).
     chat.say_text("Ich brauche eine Meldebescheinigung")
     gate = chat.say_text("Ja")
     assert "anmelden" in gate and "Schritt 1" not in gate

@@ -13,9 +13,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import identity as ids
+from buergerassistent import identity as ids
 from actions import login
-from actions.catalogue import default_catalogue
+from buergerassistent.catalogue import default_catalogue
 
 ERIKA = {"given_name": "Erika", "family_name": "Mustermann", "birth_date": "1964-08-12",
          "street": "Heidestraße 17", "postcode": "51147", "city": "Köln", "email": "erika@example.org"}

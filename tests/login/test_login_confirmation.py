@@ -21,8 +21,8 @@ from contextlib import asynccontextmanager
 import pytest
 import requests
 
-from actions import identity as ids
-from connectors import login_confirmation as lc
+from buergerassistent import identity as ids
+from rasa_runtime.channels import login_confirmation as lc
 
 from .conftest import code_of, saml_login, submit, text_of
 from .test_oidc_login import login as oidc_login
@@ -88,8 +88,8 @@ def test_result_page_hands_the_code_over_by_a_script_file_only(world):
 
 
 def test_wildcard_origins_hand_the_code_to_no_page(world):
-    from connectors.login.app import handover_origins
-    from connectors.login.settings import LoginSettings
+    from login_service.app import handover_origins
+    from login_service.settings import LoginSettings
 
     settings = LoginSettings(saml_key=world.settings.saml_key, saml_cert=world.settings.saml_cert)
     settings.webchat_origins = ("*",)

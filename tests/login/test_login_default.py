@@ -5,7 +5,7 @@ configured or BA_LOGIN_REQUIRED=1), so anyone could change a citizen's registrat
 
 from __future__ import annotations
 
-from actions.catalogue import default_catalogue
+from buergerassistent.catalogue import default_catalogue
 from actions.login import login_enforced, required_level
 from bot.cli import local_demo_login_default
 from bot.settings import REPO_ROOT

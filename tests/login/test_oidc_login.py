@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 import requests
 
-from actions import identity as ids
+from buergerassistent import identity as ids
 
 from .conftest import confirm, form_of, text_of
 

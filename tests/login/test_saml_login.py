@@ -14,8 +14,8 @@ import uuid
 import pytest
 import requests
 
-from actions import identity as ids
-from actions import signing
+from buergerassistent import identity as ids
+from buergerassistent import signing
 
 from .conftest import confirm, form_of, saml_login, submit, text_of
 from .saml_idp import CITIZENS, Variant

@@ -69,7 +69,7 @@ def test_login_window_handshake_accepts_only_its_own_window_and_origin(tmp_path)
                            [{"type": "ba-login-received"}, "https://login.example"]]
 
 
-RESULT_JS = Path(__file__).resolve().parents[2] / "connectors" / "login" / "static" / "login-result.js"
+RESULT_JS = Path(__file__).resolve().parents[2] / "login_service" / "static" / "login-result.js"
 
 RESULT_SCRIPT = r"""
 import { readFileSync } from "node:fs";

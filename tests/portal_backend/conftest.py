@@ -25,7 +25,7 @@ import yaml
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy.engine import make_url
 
-from actions.catalogue import PROCEDURES_DIR, Catalogue, load_file, parse_procedure
+from buergerassistent.catalogue import PROCEDURES_DIR, Catalogue, load_file, parse_procedure
 from portal_auth import ASSISTANT, AUTHORITY, citizen
 from portal_backend.app import OPENAPI_PATH, STORE, create_app
 

@@ -10,7 +10,8 @@ import jwt
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from actions import citizen_assertion, signing
+from buergerassistent import citizen_assertion
+from buergerassistent import signing
 from portal_auth import API_TOKEN, AUTHORITY, AUTHORITY_TOKEN, CITIZEN_KEY, bearer, citizen
 from portal_backend.app import AccessLogger, ConfigurationError, Credentials, create_app
 
@@ -155,7 +156,7 @@ async def test_an_assertion_for_another_citizen_shows_only_that_citizens_data(
 ):
     import dataclasses
 
-    from actions.catalogue import Catalogue
+    from buergerassistent.catalogue import Catalogue
 
     proc = test_catalogue.get("meldebescheinigung")
     api = await make_api(catalogue=Catalogue([*test_catalogue, dataclasses.replace(

@@ -8,8 +8,8 @@ import dataclasses
 
 import pytest
 
-from actions import signing
-from actions.catalogue import PROCEDURES_DIR, Catalogue, load_file
+from buergerassistent import signing
+from buergerassistent.catalogue import PROCEDURES_DIR, Catalogue, load_file
 from portal_auth import citizen
 
 pytestmark = pytest.mark.asyncio

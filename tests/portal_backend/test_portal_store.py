@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from actions import signing
+from buergerassistent import signing
 from portal_auth import ASSISTANT, citizen
 from portal_backend import case_numbers, db
 from portal_backend.__main__ import parse_args
@@ -124,7 +124,7 @@ def test_case_number_normalize(typed, expected):
 
 def test_default_database_url_is_relative_to_repo_root(monkeypatch, tmp_path):
     monkeypatch.delenv("PORTAL_DATABASE_URL", raising=False)
-    monkeypatch.setattr("actions.storage.REPO_ROOT", tmp_path)
+    monkeypatch.setattr("buergerassistent.storage.REPO_ROOT", tmp_path)
     assert db.database_url_from_env() == "sqlite:///var/portal.db"
     resolved = db.resolve_url(db.database_url_from_env())
     assert resolved.database == str(tmp_path / "var" / "portal.db")

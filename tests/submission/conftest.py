@@ -11,8 +11,8 @@ import pytest
 from aiohttp.test_utils import TestServer
 from sqlalchemy.engine import make_url
 
-from actions.catalogue import PROCEDURES_DIR, Catalogue, load_file
-from actions.submission.outbox import Outbox
+from buergerassistent.catalogue import PROCEDURES_DIR, Catalogue, load_file
+from buergerassistent.submission.outbox import Outbox
 from portal_backend.app import create_app
 from db_fixtures import closed_port_url, postgres_schema  # noqa: F401 (closed_port_url: used by tests)
 from tracker_fixtures import make_tracker, slot_events, texts  # noqa: F401 (shared helpers)
@@ -58,7 +58,7 @@ def chat_env(tmp_path, monkeypatch):
     monkeypatch.setenv("BA_SECRET_KEY", "test-secret-" + uuid.uuid4().hex)
     monkeypatch.setenv("SUBMISSION_INLINE_BUDGET_S", "3")
     monkeypatch.setenv("PORTAL_ATTEMPTS", "1")
-    from actions import signing
+    from buergerassistent import signing
 
     signing.secret_key.cache_clear()
     yield

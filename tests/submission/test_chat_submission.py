@@ -11,16 +11,17 @@ import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.dialogue import ActionHandleAffirm, ActionHandleDeny, ActionSubmitApplication
-from actions.submission import chat_actions, delivery
-from actions.submission.backends import backend_from_env
-from actions.submission.chat_actions import (
+from actions import submission_actions as chat_actions
+from buergerassistent.submission import delivery
+from buergerassistent.submission.backends import backend_from_env
+from actions.submission_actions import (
     ActionAnnounceSubmissions,
     ActionApplicationStatus,
     ActionConfirmWithdrawal,
     ActionWithdrawApplication,
     outbox,
 )
-from actions.submission.outbox import DELIVERED, PENDING
+from buergerassistent.submission.outbox import DELIVERED, PENDING
 from portal_backend import receipt_pdf
 from portal_backend.app import STORE
 
@@ -250,7 +251,7 @@ async def test_an_unavailable_backend_adapter_promises_nothing(backend, monkeypa
 def identities(tmp_path, monkeypatch):
     """The login store (written by the login service in production), one SQLite file per test."""
     monkeypatch.setenv("BA_IDENTITY_DATABASE_URL", f"sqlite:///{tmp_path / 'identity.db'}")
-    from actions import identity
+    from buergerassistent import identity
 
     def login(conversation_id: str, subject: str) -> None:
         identity.store_identity(conversation_id, identity.Identity(

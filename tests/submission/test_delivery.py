@@ -10,16 +10,16 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from actions.portal_client import PortalClient
-from actions.submission import delivery
-from actions.submission.backends import (
+from buergerassistent.submission.portal_client import PortalClient
+from buergerassistent.submission import delivery
+from buergerassistent.submission.backends import (
     BackendNotAvailable,
     ReferencePortalBackend,
     SubmissionBackend,
     backend_from_env,
 )
-from actions.submission.outbox import DELIVERED, PENDING, REJECTED
-from actions.submission.worker import NOTIFY_INTENT, DeliveryWorker, RasaNotifier
+from buergerassistent.submission.outbox import DELIVERED, PENDING, REJECTED
+from delivery_worker.worker import NOTIFY_INTENT, DeliveryWorker, RasaNotifier
 from portal_backend.app import STORE, create_app
 
 from .conftest import FILLED, closed_port_url
@@ -128,7 +128,7 @@ def test_backend_is_chosen_by_configuration(monkeypatch):
     assert isinstance(backend_from_env("reference"), ReferencePortalBackend)
     with pytest.raises(BackendNotAvailable, match="docs/fit-connect.md"):
         backend_from_env("fit-connect")
-    custom = backend_from_env("actions.submission.backends:ReferencePortalBackend")
+    custom = backend_from_env("buergerassistent.submission.backends:ReferencePortalBackend")
     assert isinstance(custom, SubmissionBackend)
     with pytest.raises(BackendNotAvailable):
         backend_from_env("nonsense")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from actions.submission.outbox import DELIVERED, PENDING, REJECTED
+from buergerassistent.submission.outbox import DELIVERED, PENDING, REJECTED
 
 from .conftest import FILLED
 

@@ -11,7 +11,7 @@ import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.dialogue import ActionSubmitApplication
-from actions.submission.chat_actions import ActionApplicationStatus
+from actions.submission_actions import ActionApplicationStatus
 
 from .conftest import FILLED, make_tracker, texts
 
@@ -30,7 +30,7 @@ class FakeSio:
 
 
 async def test_a_link_in_a_status_note_reaches_the_chat_as_plain_text(backend, monkeypatch):
-    from connectors.webchat.channel import WebChatOutput
+    from rasa_runtime.channels.webchat.channel import WebChatOutput
 
     tracker = make_tracker(slots={**FILLED, "procedure": "meldebescheinigung", "application_id": "app-link",
                                   "awaiting": "confirm_summary"})

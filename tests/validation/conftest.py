@@ -45,7 +45,7 @@ def today():
 @pytest.fixture
 def check(today):
     """validate() with the fixed test date."""
-    from actions.validation import validate
+    from buergerassistent.validation import validate
 
     def _check(field_type, text, **kwargs):
         kwargs.setdefault("today", today)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from actions.validation import validate
+from buergerassistent.validation import validate
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from actions.validation import FIELD_TYPES, Result, default_example, validate
+from buergerassistent.validation import FIELD_TYPES, Result, default_example, validate
 
 TODAY = dt.date(2025, 6, 18)  # a Wednesday
 
@@ -150,7 +150,7 @@ def test_today_may_be_a_datetime():
 
 
 def test_default_today_is_used_without_today():
-    from actions.validation import today_in_germany
+    from buergerassistent.validation import today_in_germany
 
     assert validate("date", "heute").value == today_in_germany().isoformat()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from actions.validation import validate
+from buergerassistent.validation import validate
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from actions.validation import validate
+from buergerassistent.validation import validate
 
 TODAY = dt.date(2025, 6, 18)
 assert TODAY.weekday() == 2  # the relative expectations below assume a Wednesday

@@ -28,7 +28,7 @@ CONVERSATION_COLUMNS = ("conversation_id", "sender_id")
 KEPT: dict[str, str] = {}
 # (revoked_conversations has no conversation column: it keeps only a hash, and must survive.)
 
-OUR_PACKAGES = ("actions", "connectors", "content", "bot", "portal_backend")
+OUR_PACKAGES = ("buergerassistent", "actions", "rasa_runtime", "login_service", "delivery_worker", "content", "bot", "portal_backend")
 
 
 def _import_everything() -> None:
@@ -58,7 +58,8 @@ def var(tmp_path, monkeypatch):
     for name in ("BA_IDENTITY_DATABASE_URL", "BA_DRAFTS_DATABASE_URL", "OUTBOX_DATABASE_URL",
                  "BA_PRIVACY_DATABASE_URL", "WEBCHAT_UPLOAD_DIR", "WEBCHAT_REDIS_URL"):
         monkeypatch.delenv(name, raising=False)
-    from actions import drafts, signing
+    from buergerassistent import drafts
+    from buergerassistent import signing
 
     drafts.default_store.cache_clear()
     signing.secret_key.cache_clear()
@@ -68,9 +69,10 @@ def var(tmp_path, monkeypatch):
 
 
 def _fill(conversation_id: str, upload_dir) -> None:
-    from actions import drafts, identity
-    from actions.submission.outbox import Outbox
-    from connectors.webchat import uploads
+    from buergerassistent import drafts
+    from buergerassistent import identity
+    from buergerassistent.submission.outbox import Outbox
+    from rasa_runtime.channels.webchat import uploads
 
     identity.store_identity(conversation_id, identity.Identity(
         level="substantiell", source="saml", subject="bpk2-" + conversation_id,
@@ -96,12 +98,14 @@ def _rows(engine, table, conversation_id: str) -> int:
 
 
 async def test_deleting_a_conversation_leaves_nothing_of_it_in_any_store(var):
-    from actions import drafts, identity, privacy
-    from actions.submission.outbox import PENDING, Outbox
-    from bot.tracker_store import CachingSQLTrackerStore
-    from connectors.webchat import uploads
-    from connectors.webchat.channel import WebChatInput
-    from connectors.webchat.settings import WebChatSettings
+    from buergerassistent import drafts
+    from buergerassistent import identity
+    from buergerassistent import privacy
+    from buergerassistent.submission.outbox import PENDING, Outbox
+    from rasa_runtime.tracker_store import CachingSQLTrackerStore
+    from rasa_runtime.channels.webchat import uploads
+    from rasa_runtime.channels.webchat.channel import WebChatInput
+    from rasa_runtime.channels.webchat.settings import WebChatSettings
     from content import review
 
     domain = Domain.from_dict({"intents": ["greet", "nlu_fallback"], "slots": {}})
@@ -117,7 +121,7 @@ async def test_deleting_a_conversation_leaves_nothing_of_it_in_any_store(var):
 
     # Every store that holds something per conversation, found in the code, with its database
     # (by MetaData: a table added to one of these modules' MetaData is checked as well).
-    from actions.submission import outbox as outbox_module
+    from buergerassistent.submission import outbox as outbox_module
 
     databases = {
         id(identity.metadata): identity.engine(),
@@ -168,8 +172,8 @@ async def test_deleting_a_conversation_leaves_nothing_of_it_in_any_store(var):
 
 
 async def test_a_deleted_conversation_cannot_be_resumed_after_a_restart(var):
-    from actions.privacy import RevocationStore
-    from connectors.webchat.sessions import SessionIssuer
+    from buergerassistent.privacy import RevocationStore
+    from rasa_runtime.channels.webchat.sessions import SessionIssuer
 
     url = f"sqlite:///{var / 'privacy.db'}"
     before = SessionIssuer(3600, store=RevocationStore(url))
@@ -187,7 +191,7 @@ async def test_a_deleted_conversation_cannot_be_resumed_after_a_restart(var):
 
 
 def test_the_channel_persists_revocations_by_default(var):
-    from connectors.webchat.channel import WebChatInput
+    from rasa_runtime.channels.webchat.channel import WebChatInput
 
     channel = WebChatInput()
     assert channel.sessions._store is not None

@@ -1,4 +1,4 @@
-"""Links in bot messages only to allowed hosts (connectors/outbound.py), in the web chat's output
+"""Links in bot messages only to allowed hosts (rasa_runtime/channels/outbound.py), in the web chat's output
 and in the history a reload shows."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from connectors import outbound
-from connectors.outbound import neutralise_links
+from rasa_runtime.channels import outbound
+from rasa_runtime.channels.outbound import neutralise_links
 
 ALLOWED = {"stadt.muenchen.de", "portal.example.de", "*.bayern.de"}
 # What a widget (ours, or a markdown renderer) would turn into a link.
@@ -90,7 +90,7 @@ class FakeSio:
 
 
 async def test_web_chat_output_sends_no_foreign_link(monkeypatch):
-    from connectors.webchat.channel import WebChatOutput
+    from rasa_runtime.channels.webchat.channel import WebChatOutput
 
     monkeypatch.setenv("PORTAL_PUBLIC_URL", "https://portal.example.de")
     sio = FakeSio()
@@ -104,7 +104,7 @@ async def test_web_chat_output_sends_no_foreign_link(monkeypatch):
 
 
 def test_history_after_a_reload_shows_no_foreign_link():
-    from connectors.webchat import conversations
+    from rasa_runtime.channels.webchat import conversations
 
     domain = Domain.from_dict({"intents": ["greet"]})
     tracker = DialogueStateTracker("wc-1", domain.slots)

@@ -10,8 +10,8 @@ import json
 
 import pytest
 
-from connectors.webchat import uploads
-from connectors.webchat.settings import WebChatSettings
+from rasa_runtime.channels.webchat import uploads
+from rasa_runtime.channels.webchat.settings import WebChatSettings
 
 PDF = b"%PDF-1.7 " + b"x" * 2048
 
@@ -38,8 +38,8 @@ def channel(tmp_path, monkeypatch):
     monkeypatch.setenv("BA_VAR_DIR", str(tmp_path))
     monkeypatch.setenv("BA_SECRET_KEY", "unit-test-key-" + "x" * 32)
     monkeypatch.delenv("WEBCHAT_REDIS_URL", raising=False)
-    from actions import signing
-    from connectors.webchat.channel import WebChatInput
+    from buergerassistent import signing
+    from rasa_runtime.channels.webchat.channel import WebChatInput
 
     signing.secret_key.cache_clear()
     settings = WebChatSettings(upload_dir=tmp_path / "uploads", rate_limit=(1000, 60),
@@ -81,7 +81,7 @@ async def test_one_address_cannot_upload_without_limit_through_many_conversation
 
 def test_the_client_window_passes(tmp_path, monkeypatch):
     monkeypatch.setenv("BA_SECRET_KEY", "unit-test-key-" + "x" * 32)
-    from actions import signing
+    from buergerassistent import signing
 
     signing.secret_key.cache_clear()
     assert all(uploads.reserve_client_slot(tmp_path, "1.2.3.4", 2, 60, now=120.0 + i) for i in range(2))

@@ -10,16 +10,16 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from connectors.webchat import conversations, uploads
-from connectors.webchat.limits import RateLimiter
-from connectors.webchat.sessions import SessionIssuer
-from connectors.webchat.settings import WebChatSettings
+from rasa_runtime.channels.webchat import conversations, uploads
+from rasa_runtime.channels.webchat.limits import RateLimiter
+from rasa_runtime.channels.webchat.sessions import SessionIssuer
+from rasa_runtime.channels.webchat.settings import WebChatSettings
 
 
 @pytest.fixture(autouse=True)
 def secret(monkeypatch):
     monkeypatch.setenv("BA_SECRET_KEY", "unit-test-key-" + "x" * 32)
-    from actions import signing
+    from buergerassistent import signing
 
     signing.secret_key.cache_clear()
     yield

@@ -33,9 +33,10 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from connectors import login_confirmation, outbound
-from connectors.webchat.limits import RateLimiter
-from connectors.webchat.settings import WebChatSettings
+from rasa_runtime.channels import login_confirmation
+from rasa_runtime.channels import outbound
+from rasa_runtime.channels.webchat.limits import RateLimiter
+from rasa_runtime.channels.webchat.settings import WebChatSettings
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +85,7 @@ def _clean_metadata(raw: Any) -> dict:
 
 
 class RestChannel(RestInput):
-    """Registered as ``connectors.rest.channel.RestChannel``; URL ``/webhooks/rest/webhook``."""
+    """Registered as ``rasa_runtime.channels.rest.channel.RestChannel``; URL ``/webhooks/rest/webhook``."""
 
     @classmethod
     def name(cls) -> Text:
@@ -107,7 +108,7 @@ class RestChannel(RestInput):
 
             redis = aioredis.from_url(self.settings.redis_url)
         self.limiter = RateLimiter(*self.settings.rate_limit, redis=redis)
-        # Links in answers only to the portal's own and the catalogue's hosts (connectors/outbound.py).
+        # Links in answers only to the portal's own and the catalogue's hosts (rasa_runtime/channels/outbound.py).
         self.link_hosts = outbound.allowed_hosts()
 
     def _answer(self, collector: CollectingOutputChannel) -> HTTPResponse:

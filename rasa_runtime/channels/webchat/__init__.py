@@ -1,5 +1,5 @@
 """Web chat channel: socket.io with Rasa's protocol, server-issued signed sessions.
 
-Registered in ``bot/credentials.yml`` as ``connectors.webchat.channel.WebChatInput``; the widget
+Registered in ``bot/credentials.yml`` as ``rasa_runtime.channels.webchat.channel.WebChatInput``; the widget
 that talks to it lives in ``webchat/widget``.
 """

@@ -12,7 +12,7 @@ Differences that make it safe:
     so output produced outside a request (``get_output_channel``) reaches the user.
 Extra events for our widget (others ignore them): ``history``, ``bot_typing``, ``user_echo``,
 ``session_delete`` / ``session_deleted``, ``login_code`` (the one-time code of a completed login,
-see ``connectors/login_confirmation.py``).
+see ``rasa_runtime/channels/login_confirmation.py``).
 """
 
 from __future__ import annotations
@@ -28,14 +28,14 @@ from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from connectors.http_errors import install_bad_request_handler
-from connectors import login_confirmation
-from actions import privacy
-from connectors import outbound
-from connectors.webchat import conversations, uploads
-from connectors.webchat.limits import RateLimiter
-from connectors.webchat.sessions import Session, SessionIssuer
-from connectors.webchat.settings import WebChatSettings
+from rasa_runtime.channels.http_errors import install_bad_request_handler
+from rasa_runtime.channels import login_confirmation
+from buergerassistent import privacy
+from rasa_runtime.channels import outbound
+from rasa_runtime.channels.webchat import conversations, uploads
+from rasa_runtime.channels.webchat.limits import RateLimiter
+from rasa_runtime.channels.webchat.sessions import Session, SessionIssuer
+from rasa_runtime.channels.webchat.settings import WebChatSettings
 
 logger = logging.getLogger(__name__)
 
@@ -68,13 +68,13 @@ def _size_text(size: int) -> str:
 
 
 def _accept_portal_login(conversation_id: str, token: str) -> str:
-    from actions import identity, login
+    from buergerassistent import identity
 
     try:
         ident = identity.accept_portal_token(conversation_id, token)
     except identity.LoginRejected as exc:
         return exc.message
-    return login.greeting(ident)
+    return identity.greeting(ident)
 
 
 def _clean_metadata(data: dict) -> dict:
@@ -114,7 +114,7 @@ class WebChatOutput(OutputChannel):
         self.link_hosts = outbound.allowed_hosts() if link_hosts is None else link_hosts
 
     async def _send(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
-        # Links only to allowed hosts (connectors/outbound.py); others become plain text.
+        # Links only to allowed hosts (rasa_runtime/channels/outbound.py); others become plain text.
         message = outbound.neutralise_message(message, self.link_hosts)
         await self.sio.emit(self.bot_message_evt, message, room=recipient_id)
 
@@ -172,7 +172,7 @@ class WebChatInput(InputChannel):
         self.socketio_path = socketio_path
         self.settings = settings or WebChatSettings()
         self.app: Optional[Sanic] = None
-        # Hosts bot messages may link to (connectors/outbound.py); told to the widget too.
+        # Hosts bot messages may link to (rasa_runtime/channels/outbound.py); told to the widget too.
         self.link_hosts = outbound.allowed_hosts()
         redis = None
         manager = None
@@ -242,7 +242,7 @@ class WebChatInput(InputChannel):
         await self.sessions.revoke(conversation_id)
         if self.agent is not None:
             await conversations.delete_conversation(self.agent, conversation_id)
-        # Everything else we hold of it (login, drafts, outbox, uploads): actions/privacy.py.
+        # Everything else we hold of it (login, drafts, outbox, uploads): buergerassistent/privacy.py.
         await asyncio.to_thread(privacy.forget_conversation, conversation_id, self.settings.upload_dir)
         await self.sio.emit("session_deleted", {}, room=conversation_id)
         await self.sio.close_room(conversation_id)
@@ -273,7 +273,7 @@ class WebChatInput(InputChannel):
         @sio.on("portal_identity")
         async def portal_identity(sid: str, data: Any = None) -> None:
             """A portal page where the citizen is logged in hands its login to the chat: a
-            token the portal signed for this conversation (actions.identity.accept_portal_token)."""
+            token the portal signed for this conversation (buergerassistent.identity.accept_portal_token)."""
             token = data.get("token") if isinstance(data, dict) else None
             if not isinstance(token, str) or len(token) > 8192:
                 return

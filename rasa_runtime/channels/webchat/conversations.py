@@ -14,8 +14,8 @@ from typing import Any, Optional
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import BotUttered, Restarted, SessionStarted, UserUttered
 
-from bot.tracker_store import delete_events
-from connectors import outbound
+from rasa_runtime.tracker_store import delete_events
+from rasa_runtime.channels import outbound
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ def bot_message(text: Optional[str], data: Optional[dict[str, Any]] = None) -> d
 
 def history(tracker, link_hosts: Optional[frozenset] = None) -> list[dict[str, Any]]:
     """User and bot messages of the tracker's current session, oldest first; links in bot
-    messages only to allowed hosts (``connectors/outbound.py``), as when they were sent."""
+    messages only to allowed hosts (``rasa_runtime/channels/outbound.py``), as when they were sent."""
     link_hosts = outbound.allowed_hosts() if link_hosts is None else link_hosts
     items: list[dict[str, Any]] = []
     if tracker is None:

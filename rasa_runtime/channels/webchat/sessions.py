@@ -3,7 +3,7 @@
 The conversation id (Rasa's sender id) is random and only ever named inside a token we signed, so
 a client cannot pick, guess or borrow someone else's conversation. A deleted conversation is
 revoked until its tokens would have expired anyway: in a SQL table that survives restarts
-(``actions.privacy.RevocationStore``, read once at start and written on each revocation), in this
+(``buergerassistent.privacy.RevocationStore``, read once at start and written on each revocation), in this
 process's memory, and in Redis when several replicas share the load.
 """
 
@@ -15,8 +15,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Optional
 
-from actions.privacy import digest
-from actions.signing import InvalidToken, sign, verify
+from buergerassistent.privacy import digest
+from buergerassistent.signing import InvalidToken, sign, verify
 
 PURPOSE = "webchat-session"
 # Renew a token when less than this share of its lifetime is left, so active users keep their chat.
@@ -33,7 +33,7 @@ class SessionIssuer:
     def __init__(self, ttl_seconds: int, redis=None, store=None) -> None:
         self.ttl = ttl_seconds
         self._redis = redis  # redis.asyncio client or None
-        # actions.privacy.RevocationStore or None (memory only: unit tests)
+        # buergerassistent.privacy.RevocationStore or None (memory only: unit tests)
         self._store = store
         # digest of the conversation id → until; the persisted revocations are loaded at start.
         self._revoked: dict[str, float] = store.active() if store is not None else {}

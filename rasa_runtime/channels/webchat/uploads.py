@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from actions.storage import private_dir
+from buergerassistent.storage import private_dir
 
 # Signatures of the accepted types; anything else is refused.
 _TYPES = (
@@ -96,7 +96,7 @@ def reserve_conversation_slot(root: Path, conversation_id: str, limit: int) -> O
 
 def client_key(client: str) -> str:
     """A keyed hash of a client address (the address itself is personal data)."""
-    from actions.signing import secret_key
+    from buergerassistent.signing import secret_key
 
     return hmac.new(secret_key(), client.encode(), hashlib.sha256).hexdigest()[:32]
 

@@ -2,9 +2,9 @@
 // receives the one-time code of the completed login from it (postMessage), then sends the code
 // through its own socket (event "login_code"). The server attaches the login only to the
 // conversation the code was issued for, so a login link from someone else's chat logs in nobody
-// here (connectors/login_confirmation.py).
+// here (rasa_runtime/channels/login_confirmation.py).
 //
-// Handshake with connectors/login/static/login-result.js:
+// Handshake with login_service/static/login-result.js:
 //   login window -> widget  {type: "ba-login-ready"}
 //   widget -> login window  {type: "ba-login-hello"}          (to the login service's origin only)
 //   login window -> widget  {type: "ba-login-code", code}     (only to an allowed portal origin)

@@ -1,7 +1,7 @@
 // Message text to DOM without ever parsing HTML: text nodes, and anchors only for http(s) links
 // ("[title](https://…)" or a bare URL) to an allowed host, and <strong> for "**bold**". Anything
 // else, markup included, stays visible as text. The server removes links to other hosts already
-// (connectors/outbound.py); this is the second check, in the browser's own URL parser.
+// (rasa_runtime/channels/outbound.py); this is the second check, in the browser's own URL parser.
 const BOLD = /\*\*([^*\n]{1,300})\*\*/g;
 const LINK = /\[([^\]\n]{1,200})\]\((https?:\/\/[^)\s]+)\)|(https?:\/\/[^\s<>"')\]]+)/g;
 

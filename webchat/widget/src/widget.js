@@ -1,5 +1,5 @@
 // The chat widget: launcher button + non-modal dialog, talking socket.io (Rasa's protocol) to
-// connectors/webchat. The browser keeps only the signed session token (localStorage, so reloads
+// rasa_runtime/channels/webchat. The browser keeps only the signed session token (localStorage, so reloads
 // and other tabs continue the same conversation); the messages come from the server's history.
 import { io } from "socket.io-client";
 import { TEXTS } from "./i18n.js";
@@ -69,7 +69,7 @@ function hostOf(url) {
 
 export class ChatWidget {
   // The portal signs its login for this conversation; the server checks signature, audience,
-  // conversation and single use (actions/identity.py accept_portal_token).
+  // conversation and single use (buergerassistent/identity.py accept_portal_token).
   async handOverPortalLogin(conversationId) {
     const url = this.config.portalTokenUrl;
     if (!url || this.portalHandedOver === conversationId) return;
