@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SPACY := build/spacy_de/meta.json
 
-.PHONY: run test venv spacy train generate check-generated bench bench-discovery bench-reliability bench-forms clean system-packages webchat test-login-deps check-content evaluate review reload bench-training
+.PHONY: run test lint venv spacy train generate check-generated bench bench-discovery bench-reliability bench-forms clean system-packages webchat test-login-deps check-content evaluate review reload bench-training
 
 $(STAMP): requirements.lock
 	@command -v $(PYTHON_BOOTSTRAP) >/dev/null || { echo "Python 3.10 fehlt ($(PYTHON_BOOTSTRAP)); siehe README"; exit 1; }
@@ -70,6 +70,12 @@ run: $(SPACY) $(WIDGET)
 test: system-packages $(SPACY) $(WIDGET) $(LOGIN_NPM)
 	$(PY) -m pytest; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "FEHLER: pytest hat keinen Test ausgeführt"; fi; exit $$rc
+
+# Structure and style: import rules (import-linter), lint and format (ruff); also part of `make test`.
+lint: $(STAMP)
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 bench: $(SPACY)
 	$(PY) -m benchmarks.bench_rest

@@ -50,7 +50,7 @@ class WithNlu:
     """What `python -m bot discover` answers: the trained NLU model's intent + retrieval."""
 
     def __init__(self, d: Discovery) -> None:
-        from buergerassistent.procedure_finder import NluModel
+        from bot.nlu_model import NluModel
         from bot.training import ensure_model
 
         self._d = d

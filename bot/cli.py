@@ -48,7 +48,8 @@ def cmd_discover(args: argparse.Namespace) -> int:
     """The assistant's own decision: the trained NLU model + catalogue retrieval."""
     import logging
 
-    from buergerassistent.procedure_finder import NluModel, discovery, ranked
+    from bot.nlu_model import NluModel
+    from buergerassistent.procedure_finder import discovery, ranked
     from bot.training import ensure_model
 
     logging.disable(logging.WARNING)

@@ -8,7 +8,7 @@
 | ``login_*`` (``buergerassistent/identity.py``) | who logged in, pending logins, the last outcome | deleted (``identity.forget_conversation``) |
 | ``form_drafts`` (``actions/drafts.py``) | half-filled applications | deleted, also the draft stored for the logged-in account through this conversation |
 | ``submission_outbox`` (``buergerassistent/submission/outbox.py``) | confirmed applications | finished rows (delivered, rejected) are deleted; an application still waiting for delivery keeps its data until the backend has it (the citizen confirmed it; deleting the chat does not withdraw it), but loses its link to the conversation at once, so it is never announced and nothing points back to the chat. Its data is emptied on delivery as always |
-| uploads (``rasa_runtime/channels/webchat/uploads.py``) | documents | the conversation's folder is removed |
+| uploads (``buergerassistent/uploads.py``) | documents | the conversation's folder is removed |
 | review inbox (``content/review.py``) | nothing of its own: it reads the tracker store; decisions are keyed by masked text | gone with the tracker events |
 | insights | none are kept | — |
 
@@ -113,7 +113,7 @@ def forget_conversation(conversation_id: str, upload_dir: Optional[Path] = None)
     from buergerassistent import drafts
     from buergerassistent import identity
     from buergerassistent.submission.outbox import Outbox
-    from rasa_runtime.channels.webchat import uploads
+    from buergerassistent import uploads
 
     identity.forget_conversation(conversation_id)
     drafts.forget_conversation(conversation_id)

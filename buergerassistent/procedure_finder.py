@@ -49,18 +49,3 @@ def ranked(text: str, intent: Optional[str] = None, confidence: float = 0.0, top
     if find(text, intent, confidence, top=top).kind == "unknown":
         return []
     return discovery().rank(text, top=top)
-
-
-class NluModel:
-    """The trained Rasa model's NLU, for batch use outside the Rasa server."""
-
-    def __init__(self, model_path) -> None:
-        import asyncio
-
-        from rasa.core.agent import Agent
-
-        self._loop = asyncio.new_event_loop()
-        self._agent = Agent.load(str(model_path))
-
-    def intent(self, text: str) -> tuple[Optional[str], float]:
-        return intent_of(self._loop.run_until_complete(self._agent.parse_message(text)))

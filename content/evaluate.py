@@ -261,7 +261,7 @@ class TrainedNlu:
     """Intent of a text from the trained model (the assistant's own NLU)."""
 
     def __init__(self, model_path: Path) -> None:
-        from buergerassistent.procedure_finder import NluModel
+        from bot.nlu_model import NluModel
 
         quiet_rasa()
         self._model = NluModel(model_path)

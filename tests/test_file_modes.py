@@ -66,7 +66,7 @@ async def test_the_tracker_store_is_private(tmp_path):
 
 
 def test_uploads_are_private_down_to_their_root(tmp_path):
-    from rasa_runtime.channels.webchat import uploads
+    from buergerassistent import uploads
 
     root = tmp_path / "var" / "uploads"
     stored = uploads.store(root, "wc-1", b"%PDF-1.7", "a.pdf", 1024)

@@ -14,7 +14,7 @@ import pytest
 import socketio
 from playwright.sync_api import expect
 
-from rasa_runtime.channels.webchat import uploads
+from buergerassistent import uploads
 
 pytestmark = pytest.mark.e2e
 

@@ -72,7 +72,7 @@ def _fill(conversation_id: str, upload_dir) -> None:
     from buergerassistent import drafts
     from buergerassistent import identity
     from buergerassistent.submission.outbox import Outbox
-    from rasa_runtime.channels.webchat import uploads
+    from buergerassistent import uploads
 
     identity.store_identity(conversation_id, identity.Identity(
         level="substantiell", source="saml", subject="bpk2-" + conversation_id,
@@ -103,7 +103,7 @@ async def test_deleting_a_conversation_leaves_nothing_of_it_in_any_store(var):
     from buergerassistent import privacy
     from buergerassistent.submission.outbox import PENDING, Outbox
     from rasa_runtime.tracker_store import CachingSQLTrackerStore
-    from rasa_runtime.channels.webchat import uploads
+    from buergerassistent import uploads
     from rasa_runtime.channels.webchat.channel import WebChatInput
     from rasa_runtime.channels.webchat.settings import WebChatSettings
     from content import review

@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from rasa_runtime.channels.webchat import uploads
+from buergerassistent import uploads
 from rasa_runtime.channels.webchat.settings import WebChatSettings
 
 PDF = b"%PDF-1.7 " + b"x" * 2048

@@ -10,7 +10,8 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from rasa_runtime.channels.webchat import conversations, uploads
+from buergerassistent import uploads
+from rasa_runtime.channels.webchat import conversations
 from rasa_runtime.channels.webchat.limits import RateLimiter
 from rasa_runtime.channels.webchat.sessions import SessionIssuer
 from rasa_runtime.channels.webchat.settings import WebChatSettings

@@ -32,7 +32,8 @@ from rasa_runtime.channels.http_errors import install_bad_request_handler
 from rasa_runtime.channels import login_confirmation
 from buergerassistent import privacy
 from rasa_runtime.channels import outbound
-from rasa_runtime.channels.webchat import conversations, uploads
+from buergerassistent import uploads
+from rasa_runtime.channels.webchat import conversations
 from rasa_runtime.channels.webchat.limits import RateLimiter
 from rasa_runtime.channels.webchat.sessions import Session, SessionIssuer
 from rasa_runtime.channels.webchat.settings import WebChatSettings
