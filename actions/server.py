@@ -61,6 +61,11 @@ def create_app(token: Optional[str] = None, actions: str = "actions") -> Sanic:
         raise SystemExit("ACTION_SERVER_TOKEN fehlt: ohne Token wäre der Aktionsserver für jeden offen.")
     # No CORS: browsers never talk to the action server.
     app = create_sdk_app(actions, cors_origins=None)
+    # Build the catalogue's search index now (about a second: the German lemma table), not on
+    # the first citizen's message; importing the actions does not do it.
+    from buergerassistent.procedure_finder import discovery
+
+    discovery()
     app.register_middleware(auth_middleware(token), "request")
     return app
 
