@@ -1,5 +1,8 @@
-"""Custom actions of the conversation: find the procedure, answer questions about it,
-start the form, show the summary, submit, cancel.
+"""Custom actions of the conversation: find the procedure, start the form, show the summary,
+submit, cancel, and what "ja"/"nein" mean. The meaning of an answer depends on the dialogue
+state (slot ``awaiting``); the states and their transitions are in
+``buergerassistent/dialogue_state.py`` and the handlers here dispatch on :func:`next_step`.
+Questions about a procedure (fees, documents, …) are answered in ``actions/questions.py``.
 """
 
 from __future__ import annotations
@@ -14,21 +17,20 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions import login
+from actions import login, submission_messages
+from actions.drafts import discard_draft
+from actions.forms import display_value, form_data, summary_text
+from actions.questions import offer_choice
+from actions.submission_actions import submit_confirmed
+from actions.turns import current_state, ends_turn, set_awaiting, state_events
 from buergerassistent import answers
 from buergerassistent.catalogue import Procedure, default_catalogue
-from actions.forms import display_value, form_data, summary_text
-from buergerassistent.procedure_finder import discovery, find, intent_of
-from actions import submission_messages
+from buergerassistent.dialogue_state import Answer, Awaiting, Reply, next_step
+from buergerassistent.procedure_finder import find, intent_of
+from buergerassistent.repair import read_message
 from buergerassistent.submission.backends import BackendNotAvailable
-from actions.submission_actions import submit_confirmed
-from actions.turns import ends_turn
 
 logger = logging.getLogger(__name__)
-
-# Build the catalogue index when the action server loads this module, not on the first
-# citizen's message (it takes about a second: the German lemma table).
-discovery()
 
 YES_NO_BUTTONS = [{"title": "Ja", "payload": "/affirm"}, {"title": "Nein", "payload": "/deny"}]
 
@@ -45,7 +47,7 @@ def _offer_form(dispatcher: CollectingDispatcher, proc: Procedure) -> list[Event
     dispatcher.utter_message(
         text=f"Möchten Sie „{proc.name}“ jetzt hier im Chat beantragen?", buttons=YES_NO_BUTTONS
     )
-    return [SlotSet("procedure", proc.id), SlotSet("awaiting", "start_form")]
+    return [SlotSet("procedure", proc.id), set_awaiting(Awaiting.START_FORM)]
 
 
 def present_procedure(dispatcher: CollectingDispatcher, proc: Procedure) -> list[EventType]:
@@ -56,19 +58,7 @@ def present_procedure(dispatcher: CollectingDispatcher, proc: Procedure) -> list
         dispatcher.utter_message(
             text="Mehr dazu: " + ", ".join(f"[{l.title}]({l.url})" for l in proc.links)
         )
-    return [SlotSet("procedure", proc.id), SlotSet("awaiting", None)]
-
-
-def _offer_choice(dispatcher: CollectingDispatcher, decision) -> None:
-    catalogue = default_catalogue()
-    buttons = [
-        {"title": catalogue[c.id].name, "payload": f'/choose_procedure{{"procedure": "{c.id}"}}'}
-        for c in decision.candidates
-    ]
-    dispatcher.utter_message(
-        text="Ich bin nicht ganz sicher, was Sie meinen. Welche dieser Leistungen passt?",
-        buttons=buttons,
-    )
+    return [SlotSet("procedure", proc.id), set_awaiting(None)]
 
 
 class ActionDiscoverProcedure(Action):
@@ -83,15 +73,15 @@ class ActionDiscoverProcedure(Action):
         if decision.kind == "confident":
             return present_procedure(dispatcher, catalogue[decision.candidates[0].id])
         if decision.kind == "choose":
-            _offer_choice(dispatcher, decision)
-            return [SlotSet("awaiting", None)]
+            offer_choice(dispatcher, decision)
+            return [set_awaiting(None)]
         if intent == "out_of_scope":
             dispatcher.utter_message(response="utter_out_of_scope")
         elif intent == "nlu_fallback":
             dispatcher.utter_message(response="utter_default")
         else:
             dispatcher.utter_message(text=answers.no_procedure_found())
-        return [SlotSet("awaiting", None)]
+        return [set_awaiting(None)]
 
 
 class ActionChooseProcedure(Action):
@@ -107,63 +97,6 @@ class ActionChooseProcedure(Action):
         return present_procedure(dispatcher, proc)
 
 
-class ActionAnswerInfo(Action):
-    """Fees, documents, online, where: for the procedure named now, else the one in focus."""
-
-    def name(self) -> str:
-        return "action_answer_info"
-
-    async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
-        text = tracker.latest_message.get("text") or ""
-        events: list[EventType] = []
-        proc = None
-        # Inside a form the question is about the form's procedure; outside, a procedure named
-        # in the question itself ("Was kostet ein Reisepass?") takes the focus.
-        if not tracker.active_loop_name:
-            decision = find(text, *intent_of(tracker.latest_message))
-            named = [c.id for c in decision.candidates]
-            if decision.kind == "confident":
-                proc = default_catalogue()[named[0]]
-                if proc.id != tracker.get_slot("procedure"):
-                    events.append(SlotSet("procedure", proc.id))
-            elif decision.kind == "choose" and tracker.get_slot("procedure") not in named:
-                # The question names procedures other than the one in focus, but not clearly
-                # one of them: ask which, rather than answer for the wrong one.
-                _offer_choice(dispatcher, decision)
-                return events
-        proc = proc or procedure_in_focus(tracker)
-        if proc is None:
-            dispatcher.utter_message(
-                text="Zu welcher Leistung möchten Sie das wissen? Beschreiben Sie bitte kurz Ihr Anliegen."
-            )
-            return events
-        answer = answers.ANSWERS_BY_INTENT.get(intent, answers.where)
-        dispatcher.utter_message(text=answer(proc))
-        return events
-
-
-class ActionExplainField(Action):
-    """"Wozu brauchen Sie das?" inside a form: explain the field asked for; outside: help."""
-
-    def name(self) -> str:
-        return "action_explain_field"
-
-    async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        proc = default_catalogue().by_form_name(tracker.active_loop_name or "")
-        requested = tracker.get_slot("requested_slot")
-        if proc is None or not requested:
-            dispatcher.utter_message(response="utter_help")
-            return []
-        field = proc.field(requested)
-        text = field.help or f"Diese Angabe braucht die Behörde für „{proc.name}“."
-        if field.example:
-            text += f" Zum Beispiel: {field.example}."
-        text += " Mit „abbrechen“ können Sie den Antrag jederzeit beenden."
-        dispatcher.utter_message(text=text)
-        return []
-
-
 class ActionStartApplication(Action):
     def name(self) -> str:
         return "action_start_application"
@@ -175,7 +108,7 @@ class ActionStartApplication(Action):
             dispatcher.utter_message(
                 text="Welchen Antrag möchten Sie stellen? Beschreiben Sie bitte kurz Ihr Anliegen."
             )
-            return [SlotSet("awaiting", None)]
+            return [set_awaiting(None)]
         # Procedures that need the service account: login (and prefill consent) come first.
         gate = login.before_form(dispatcher, tracker, proc)
         if gate is not None:
@@ -187,7 +120,7 @@ class ActionStartApplication(Action):
         return [
             *_clear_form(proc),
             *login.prefill_events(tracker, proc),
-            SlotSet("awaiting", None),
+            set_awaiting(None),
             SlotSet("application_id", None),
             FollowupAction(proc.form_name),
         ]
@@ -213,7 +146,7 @@ class ActionShowSummary(Action):
         # A fresh idempotency key per confirmed application: retries reuse it, so the backend
         # never records the same application twice.
         application_id = tracker.get_slot("application_id") or str(uuid.uuid4())
-        return [SlotSet("awaiting", "confirm_summary"), SlotSet("application_id", application_id)]
+        return [set_awaiting(Awaiting.CONFIRM_SUMMARY), SlotSet("application_id", application_id)]
 
 
 class ActionSubmitApplication(Action):
@@ -230,7 +163,7 @@ class ActionSubmitApplication(Action):
         application_id = tracker.get_slot("application_id")
         if proc is None or not application_id:
             dispatcher.utter_message(text="Es gibt keinen Antrag, den ich absenden könnte.")
-            return [SlotSet("awaiting", None)]
+            return [set_awaiting(None)]
         # A logged-in citizen's bPK2 links the application to their account (list, postbox).
         identity, _ = login.identity_for(tracker)
         citizen = identity.subject if identity else None
@@ -246,7 +179,7 @@ class ActionSubmitApplication(Action):
                 "sind in diesem Gespräch nicht verloren. Soll ich es noch einmal versuchen?",
                 buttons=YES_NO_BUTTONS,
             )
-            return [SlotSet("awaiting", "retry_submission")]
+            return [set_awaiting(Awaiting.RETRY_SUBMISSION)]
         entry = outcome.entry
         if outcome.state == "rejected":
             logger.info("portal backend rejected %s: fields %s", proc.id,
@@ -266,47 +199,46 @@ class ActionSubmitApplication(Action):
             *_clear_form(proc),
             *([SlotSet("case_number", entry.case_number)] if entry.case_number else []),
             SlotSet("application_id", None),
-            SlotSet("awaiting", None),
+            set_awaiting(None),
         ]
 
 
 class ActionHandleAffirm(Action):
+    """"ja" outside a form: what it answers depends on the dialogue state (``next_step``)."""
+
     def name(self) -> str:
         return "action_handle_affirm"
 
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        awaiting = tracker.get_slot("awaiting")
-        if awaiting == "start_form":
-            return [FollowupAction("action_start_application")]
-        if awaiting in login.AFFIRM_ACTIONS:
-            return [FollowupAction(login.AFFIRM_ACTIONS[awaiting])]
-        if awaiting in ("confirm_summary", "retry_submission"):
+        state = current_state(tracker)
+        step = next_step(state, Answer.AFFIRM)
+        if step.check_login:
             gate = login.before_submit(dispatcher, tracker, procedure_in_focus(tracker))
             if gate is not None:
                 return gate
-            return [FollowupAction("action_submit_application")]
-        if awaiting == "resume_draft":  # offered by actions/drafts.py at session start
-            return [FollowupAction("action_resume_draft")]
-        if awaiting == "confirm_withdrawal":  # asked by actions/submission_actions.py
-            return [FollowupAction("action_confirm_withdrawal")]
-        dispatcher.utter_message(response="utter_help")
-        return []
+        if step.action is not None:
+            return [FollowupAction(step.action)]
+        dispatcher.utter_message(response="utter_help")  # Reply.HELP: nothing to say yes to
+        return state_events(step, state)
 
 
 class ActionHandleDeny(Action):
+    """"nein" outside a form: what it answers depends on the dialogue state (``next_step``)."""
+
     def name(self) -> str:
         return "action_handle_deny"
 
     @ends_turn
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        awaiting = tracker.get_slot("awaiting")
+        state = current_state(tracker)
+        step = next_step(state, Answer.DENY)
         proc = procedure_in_focus(tracker)
-        if awaiting in login.DENY_ACTIONS:
-            return [FollowupAction(login.DENY_ACTIONS[awaiting])]
-        if awaiting == "confirm_summary" and proc is not None:
+        if step.reply is Reply.WHICH_FIELD and proc is None:
+            step = next_step(None, Answer.DENY)
+        if step.action is not None:
+            return [FollowupAction(step.action)]
+        if step.reply is Reply.WHICH_FIELD:
             # "Nein, die Postleitzahl ist 80333": the change is in the same message.
-            from buergerassistent.repair import read_message
-
             filled = {f.name: tracker.get_slot(f.name) for f in proc.fields}
             reading = read_message(proc, None, tracker.latest_message.get("text") or "", filled)
             if reading.corrected or reading.reopen:
@@ -318,24 +250,21 @@ class ActionHandleDeny(Action):
                     for f in proc.fields
                 ],
             )
-            return []
-        if awaiting == "resume_draft":
+        elif step.reply is Reply.DRAFT_KEPT:
             dispatcher.utter_message(
                 text="In Ordnung. Der angefangene Antrag bleibt gespeichert; ich biete ihn Ihnen "
                 "beim nächsten Mal wieder an. Mit „abbrechen“ lösche ich ihn."
             )
-            return [SlotSet("awaiting", "draft_declined")]
-        if awaiting == "retry_submission":
+        elif step.reply is Reply.RETRY_LATER:
             dispatcher.utter_message(
                 text="In Ordnung. Ihre Angaben bleiben in diesem Gespräch gespeichert. "
                 "Schreiben Sie „absenden“, wenn ich es noch einmal versuchen soll."
             )
-            return [SlotSet("awaiting", "retry_submission")]
-        if awaiting == "confirm_withdrawal":
+        elif step.reply is Reply.WITHDRAWAL_KEPT:
             dispatcher.utter_message(text="In Ordnung. Ihr Antrag bleibt bestehen.")
-            return [SlotSet("awaiting", None)]
-        dispatcher.utter_message(response="utter_anything_else")
-        return [SlotSet("awaiting", None)]
+        else:  # Reply.ANYTHING_ELSE
+            dispatcher.utter_message(response="utter_anything_else")
+        return state_events(step, state)
 
 
 class ActionChangeField(Action):
@@ -348,12 +277,10 @@ class ActionChangeField(Action):
 
     @ends_turn
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        from buergerassistent.repair import read_message
-
         proc = procedure_in_focus(tracker)
         field_name = next(tracker.get_latest_entity_values("field"), None)
         names = {f.name for f in proc.fields} if proc is not None else set()
-        if proc is not None and field_name is None and tracker.get_slot("awaiting") == "confirm_summary":
+        if proc is not None and field_name is None and current_state(tracker) is Awaiting.CONFIRM_SUMMARY:
             filled = {f.name: tracker.get_slot(f.name) for f in proc.fields}
             reading = read_message(proc, None, tracker.latest_message.get("text") or "", filled)
             changed = {n: v for n, v in reading.values.items() if n in reading.corrected}
@@ -372,13 +299,13 @@ class ActionChangeField(Action):
                 dispatcher.utter_message(text=f"{proc.field(name).label}: {error}")
             field_name = (reading.reopen or [None])[0]
         if proc is None or field_name not in names:
-            if proc is not None and tracker.get_slot("awaiting") == "confirm_summary":
+            if proc is not None and current_state(tracker) is Awaiting.CONFIRM_SUMMARY:
                 return [FollowupAction("action_handle_deny")]
             dispatcher.utter_message(text="Diese Angabe kann ich leider nicht ändern.")
             return []
         return [
             SlotSet(field_name, None),
-            SlotSet("awaiting", None),
+            set_awaiting(None),
             SlotSet("application_id", None),
             SlotSet("requested_slot", field_name),
             FollowupAction(proc.form_name),
@@ -392,20 +319,19 @@ class ActionCancelApplication(Action):
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         proc = procedure_in_focus(tracker)
         events: list[EventType] = [
-            SlotSet("awaiting", None),
+            set_awaiting(None),
             SlotSet("application_id", None),
             SlotSet("requested_slot", None),
         ]
         if tracker.active_loop_name:
             events.insert(0, ActiveLoop(None))
-        if tracker.get_slot("awaiting") in ("resume_draft", "draft_declined"):
-            from actions.drafts import discard_draft
-
+        state = current_state(tracker)
+        if next_step(state, Answer.CANCEL).reply is Reply.DISCARD_DRAFT:
             discard_draft(tracker.sender_id)
             dispatcher.utter_message(text="Ich habe den gespeicherten Antrag gelöscht.")
             dispatcher.utter_message(response="utter_anything_else")
             return [*events, *(_clear_form(proc) if proc is not None else [])]
-        if proc is not None and (tracker.active_loop_name or tracker.get_slot("awaiting")):
+        if proc is not None and (tracker.active_loop_name or state is not None):
             events.extend(_clear_form(proc))
             dispatcher.utter_message(
                 text=f"Ich habe den Antrag „{proc.name}“ abgebrochen und Ihre Angaben gelöscht."

@@ -12,7 +12,8 @@ from rasa_sdk.events import ActionExecuted, ActiveLoop, EventType, FollowupActio
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.turns import ends_turn
+from actions.turns import current_state, ends_turn, set_awaiting
+from buergerassistent.dialogue_state import Awaiting
 from buergerassistent.catalogue import Procedure, default_catalogue
 from buergerassistent.drafts import Draft, account_of, default_store, max_age_seconds
 
@@ -41,7 +42,7 @@ def offer_draft(dispatcher: CollectingDispatcher, conversation_id: str) -> list[
         text=_draft_offer(proc, draft),
         buttons=[{"title": "Ja, weitermachen", "payload": "/affirm"}, {"title": "Nein", "payload": "/deny"}],
     )
-    return [SlotSet("procedure", proc.id), SlotSet("awaiting", "resume_draft")]
+    return [SlotSet("procedure", proc.id), set_awaiting(Awaiting.RESUME_DRAFT)]
 
 
 class ActionSaveDraft(Action):
@@ -52,7 +53,8 @@ class ActionSaveDraft(Action):
 
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         proc = default_catalogue().by_form_name(tracker.active_loop_name or "")
-        if proc is None and tracker.get_slot("awaiting") in ("confirm_summary", "retry_submission"):
+        state = current_state(tracker)
+        if proc is None and state is not None and state.has_application:
             proc = default_catalogue().get(tracker.get_slot("procedure"))
         if proc is None or not proc.has_form:
             dispatcher.utter_message(text="Es läuft gerade kein Antrag, den ich speichern könnte.")
@@ -71,7 +73,7 @@ class ActionSaveDraft(Action):
             events.append(ActiveLoop(None))
         return events + [
             SlotSet("requested_slot", None),
-            SlotSet("awaiting", None),
+            set_awaiting(None),
             SlotSet("application_id", None),
             *[SlotSet(f.name, None) for f in proc.fields],
         ]
@@ -91,14 +93,14 @@ class ActionResumeDraft(Action):
         proc = default_catalogue().get(draft.procedure) if draft else None
         if draft is None or proc is None:
             dispatcher.utter_message(text="Ich finde leider keinen gespeicherten Antrag mehr.")
-            return [SlotSet("awaiting", None)]
+            return [set_awaiting(None)]
         # The answers now live in the conversation again; "später weitermachen" saves anew.
         store.delete(tracker.sender_id, account)
         dispatcher.utter_message(text=f"Gut, wir machen mit „{proc.name}“ weiter.")
         values = {f.name: draft.data.get(f.name) for f in proc.fields}
         return [
             SlotSet("procedure", proc.id),
-            SlotSet("awaiting", None),
+            set_awaiting(None),
             SlotSet("application_id", None),
             *[SlotSet(name, value) for name, value in values.items()],
             FollowupAction(proc.form_name),

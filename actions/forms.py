@@ -17,6 +17,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.questions import ActionAnswerInfo, ActionExplainField
 from buergerassistent.catalogue import Field, Procedure, default_catalogue
 from buergerassistent.repair import SKIPPED, read_message
 from buergerassistent.validation import validate
@@ -156,8 +157,6 @@ class ActionFormInterruption(Action):
         return "action_form_interruption"
 
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        from actions.dialogue import ActionAnswerInfo, ActionExplainField
-
         proc = default_catalogue().by_form_name(tracker.active_loop_name or "")
         requested = tracker.get_slot("requested_slot")
         text = tracker.latest_message.get("text") or ""
@@ -175,11 +174,18 @@ class ActionFormInterruption(Action):
         return await action.run(dispatcher, tracker, domain)
 
 
-def _register_form_validators() -> None:
-    # One named subclass per form: rasa-sdk registers every Action subclass by its name().
+def register_form_validators() -> None:
+    """One named subclass of ``CatalogueFormValidation`` per form in the catalogue.
+
+    rasa-sdk finds actions by importing every module of the ``actions`` package once at start
+    and registering every ``Action`` subclass that exists then (by its ``name()``); a class
+    made later would never be found and Rasa's form would run without validation. So this runs
+    at import, below, and is the one import-time side effect of the package: it loads the
+    catalogue (which every action needs anyway). Calling it again changes nothing."""
     for proc in default_catalogue().with_forms():
         class_name = "Validate" + "".join(p.title() for p in proc.id.split("_")) + "Form"
-        globals()[class_name] = type(class_name, (CatalogueFormValidation,), {"procedure_id": proc.id})
+        if class_name not in globals():
+            globals()[class_name] = type(class_name, (CatalogueFormValidation,), {"procedure_id": proc.id})
 
 
-_register_form_validators()
+register_form_validators()

@@ -23,14 +23,13 @@ from buergerassistent import identity as ids
 from buergerassistent.identity import greeting
 from buergerassistent.catalogue import Procedure, default_catalogue
 from actions.forms import check_field
+from actions.turns import current_state, set_awaiting
+from buergerassistent.dialogue_state import KEEP, Answer, Awaiting, after_logout, login_state, next_step
 
 logger = logging.getLogger(__name__)
 
 YES_NO_BUTTONS = [{"title": "Ja", "payload": "/affirm"}, {"title": "Nein", "payload": "/deny"}]
-# What "ja"/"nein" mean while the slot ``awaiting`` has one of these values.
-AFFIRM_ACTIONS = {"prefill": "action_prefill_accept", "login": "action_login", "login_submit": "action_login"}
-DENY_ACTIONS = {"prefill": "action_prefill_decline", "login": "action_login_declined",
-                "login_submit": "action_login_declined"}
+# What "ja"/"nein" mean in the login states: buergerassistent/dialogue_state.py.
 PREFILL_QUESTION = "Soll ich Name, Geburtsdatum und Anschrift aus Ihrem Nutzerkonto übernehmen?"
 
 
@@ -60,7 +59,7 @@ def _label(level: str) -> str:
 
 
 def offer_login(dispatcher: CollectingDispatcher, tracker: Tracker, level: str, text: str,
-                awaiting: str = "login") -> list[EventType]:
+                awaiting: Awaiting = Awaiting.LOGIN) -> list[EventType]:
     url = ids.login_url(tracker.sender_id, level)
     hint = " zum Beispiel mit dem Online-Ausweis (eID)" if level == "hoch" else ""
     dispatcher.utter_message(
@@ -72,7 +71,7 @@ def offer_login(dispatcher: CollectingDispatcher, tracker: Tracker, level: str, 
     )
     # Often reached through a FollowupAction that no rule covers: wait for the citizen explicitly,
     # or the core fallback would answer (and rewind the slot just set).
-    return [SlotSet("awaiting", awaiting), FollowupAction("action_listen")]
+    return [set_awaiting(awaiting), FollowupAction("action_listen")]
 
 
 def _prefill_fields(proc: Procedure, ident: ids.Identity):
@@ -100,7 +99,7 @@ def before_form(dispatcher: CollectingDispatcher, tracker: Tracker, proc: Proced
     if tracker.get_slot("login_prefill") is None and fields:
         labels = ", ".join(f.label for f, _ in fields)
         dispatcher.utter_message(text=f"{PREFILL_QUESTION} Das wären: {labels}.", buttons=YES_NO_BUTTONS)
-        return [SlotSet("awaiting", "prefill"), FollowupAction("action_listen")]
+        return [set_awaiting(Awaiting.PREFILL), FollowupAction("action_listen")]
     return None
 
 
@@ -129,7 +128,7 @@ def before_submit(dispatcher: CollectingDispatcher, tracker: Tracker, proc: Opti
         return None
     text = "Ihre Anmeldung ist abgelaufen." if status == "expired" else "Sie sind nicht mehr angemeldet."
     text += f" Zum Absenden melden Sie sich bitte noch einmal an (Vertrauensniveau {_label(level)}). Ihre Angaben bleiben erhalten."
-    return offer_login(dispatcher, tracker, level, text, awaiting="login_submit")
+    return offer_login(dispatcher, tracker, level, text, awaiting=Awaiting.LOGIN_SUBMIT)
 
 
 def _focus(tracker: Tracker) -> Optional[Procedure]:
@@ -143,15 +142,15 @@ class ActionLogin(Action):
         return "action_login"
 
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        awaiting = tracker.get_slot("awaiting")
-        level = required_level(_focus(tracker)) if awaiting in ("login", "login_submit") else None
+        state = current_state(tracker)
+        level = required_level(_focus(tracker)) if state is not None and state.waits_for_login else None
         ident, _ = identity_for(tracker)
         if ident is not None and (level is None or ids.level_rank(ident.level) >= ids.level_rank(level)):
             dispatcher.utter_message(text=greeting(ident))
             return []
-        keep = awaiting if awaiting in ("login", "login_submit") else "login_only"
         return offer_login(dispatcher, tracker, level or "basisregistriert",
-                           "Gern. Sie melden sich mit Ihrem Nutzerkonto (BundID oder BayernID) an.", awaiting=keep)
+                           "Gern. Sie melden sich mit Ihrem Nutzerkonto (BundID oder BayernID) an.",
+                           awaiting=login_state(state))
 
 
 class ActionLoginDeclined(Action):
@@ -165,7 +164,7 @@ class ActionLoginDeclined(Action):
             text += f" Sie können „{proc.name}“ auch vor Ort beantragen."
         dispatcher.utter_message(text=text)
         dispatcher.utter_message(response="utter_anything_else")
-        return [SlotSet("awaiting", None), FollowupAction("action_listen")]
+        return [set_awaiting(None), FollowupAction("action_listen")]
 
 
 class ActionLoginResult(Action):
@@ -176,19 +175,19 @@ class ActionLoginResult(Action):
 
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         conversation_id = tracker.sender_id
-        awaiting = tracker.get_slot("awaiting")
+        state = current_state(tracker)
         outcome = ids.pop_outcome(conversation_id)
         ident = ids.current_identity(conversation_id)
         proc = _focus(tracker)
         if ident is not None:
             dispatcher.utter_message(text=greeting(ident))
-            if awaiting == "login" and proc is not None:
-                return [SlotSet("awaiting", None), SlotSet("login_prefill", None),
-                        FollowupAction("action_start_application")]
-            if awaiting == "login_submit" and proc is not None:
-                return [SlotSet("awaiting", None), FollowupAction("action_show_summary")]
-            dispatcher.utter_message(response="utter_anything_else")
-            return [SlotSet("awaiting", None)]
+            step = next_step(state, Answer.LOGGED_IN)
+            if step.action is not None and proc is not None:
+                # Before a form, the prefill question is asked anew for this login.
+                reset = [SlotSet("login_prefill", None)] if state is Awaiting.LOGIN else []
+                return [set_awaiting(None), *reset, FollowupAction(step.action)]
+            dispatcher.utter_message(response="utter_anything_else")  # the default step
+            return [set_awaiting(None)]
         if outcome is None:
             dispatcher.utter_message(text="Ich habe für dieses Gespräch keine Anmeldung erhalten. "
                                           "Schreiben Sie „anmelden“, wenn Sie sich anmelden möchten.")
@@ -200,7 +199,7 @@ class ActionLoginResult(Action):
             text = (f"Ihre Anmeldung hatte das Vertrauensniveau {_label(achieved) if achieved else 'unbekannt'}. "
                     f"Nötig ist das Vertrauensniveau {_label(needed)}, darum habe ich Sie nicht angemeldet.")
             return offer_login(dispatcher, tracker, needed, text,
-                               awaiting=awaiting if awaiting in ("login", "login_submit") else "login_only")
+                               awaiting=login_state(state))
         if reason == "cancelled":
             text = "Sie haben die Anmeldung abgebrochen."
         else:
@@ -256,8 +255,8 @@ class ActionLogout(Action):
         else:
             dispatcher.utter_message(text="Sie sind nicht angemeldet.")
         events: list[EventType] = [SlotSet("login_prefill", None)]
-        if tracker.get_slot("awaiting") in AFFIRM_ACTIONS:
-            events.append(SlotSet("awaiting", None))
+        if after_logout(current_state(tracker)) is not KEEP:
+            events.append(set_awaiting(None))
         return events
 
 
@@ -266,7 +265,7 @@ class ActionPrefillAccept(Action):
         return "action_prefill_accept"
 
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        return [SlotSet("login_prefill", "accepted"), SlotSet("awaiting", None),
+        return [SlotSet("login_prefill", "accepted"), set_awaiting(None),
                 FollowupAction("action_start_application")]
 
 
@@ -276,5 +275,5 @@ class ActionPrefillDecline(Action):
 
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         dispatcher.utter_message(text="In Ordnung, ich übernehme nichts. Sie geben die Angaben selbst ein.")
-        return [SlotSet("login_prefill", "declined"), SlotSet("awaiting", None),
+        return [SlotSet("login_prefill", "declined"), set_awaiting(None),
                 FollowupAction("action_start_application")]

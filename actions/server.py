@@ -22,6 +22,8 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from buergerassistent.procedure_finder import discovery
+
 logger = logging.getLogger(__name__)
 
 OPEN_PATHS = frozenset({"/health"})
@@ -61,6 +63,9 @@ def create_app(token: Optional[str] = None, actions: str = "actions") -> Sanic:
         raise SystemExit("ACTION_SERVER_TOKEN fehlt: ohne Token wäre der Aktionsserver für jeden offen.")
     # No CORS: browsers never talk to the action server.
     app = create_sdk_app(actions, cors_origins=None)
+    # Build the catalogue's search index now (about a second: the German lemma table), not on
+    # the first citizen's message; importing the actions does not do it.
+    discovery()
     app.register_middleware(auth_middleware(token), "request")
     return app
 

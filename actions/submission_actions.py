@@ -29,7 +29,8 @@ from buergerassistent.submission import delivery
 from actions import submission_messages as messages
 from buergerassistent.submission.backends import backend_from_env
 from buergerassistent.submission.outbox import DELIVERED, PENDING, REJECTED, Entry, Outbox, default_url
-from actions.turns import ends_turn
+from actions.turns import ends_turn, set_awaiting
+from buergerassistent.dialogue_state import Awaiting
 
 logger = logging.getLogger(__name__)
 
@@ -306,7 +307,7 @@ class ActionWithdrawApplication(Action):
             "zurückziehen?",
             buttons=YES_NO_BUTTONS,
         )
-        return [SlotSet("case_number", target.case_number), SlotSet("awaiting", "confirm_withdrawal")]
+        return [SlotSet("case_number", target.case_number), set_awaiting(Awaiting.CONFIRM_WITHDRAWAL)]
 
 
 class ActionConfirmWithdrawal(Action):
@@ -320,7 +321,7 @@ class ActionConfirmWithdrawal(Action):
         target = next((e for e in entries if e.case_number and e.case_number == case_number), None)
         if target is None:
             dispatcher.utter_message(text="Ich finde den Antrag in diesem Gespräch nicht mehr.")
-            return [SlotSet("awaiting", None)]
+            return [set_awaiting(None)]
         client = PortalClient()
         try:
             await client.withdraw(case_number, idempotency_key=target.id, citizen=target.citizen)
@@ -329,7 +330,7 @@ class ActionConfirmWithdrawal(Action):
                 text="Das Antragssystem ist gerade nicht erreichbar. Ihr Antrag ist noch nicht "
                 "zurückgezogen. Bitte versuchen Sie es in ein paar Minuten noch einmal.",
             )
-            return [SlotSet("awaiting", None)]
+            return [set_awaiting(None)]
         except PortalRejected as exc:
             # A retried request may have withdrawn it already: check before saying no.
             current = await client.status_history(case_number)
@@ -337,9 +338,9 @@ class ActionConfirmWithdrawal(Action):
                 dispatcher.utter_message(
                     text=f"Der Antrag {case_number} kann nicht zurückgezogen werden: {exc.message}"
                 )
-                return [SlotSet("awaiting", None)]
+                return [set_awaiting(None)]
         dispatcher.utter_message(
             text=f"Ihr Antrag {case_number} ist jetzt als zurückgezogen vermerkt."
         )
         dispatcher.utter_message(response="utter_anything_else")
-        return [SlotSet("awaiting", None)]
+        return [set_awaiting(None)]

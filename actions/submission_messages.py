@@ -10,6 +10,7 @@ from typing import Optional
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.turns import set_awaiting
 from buergerassistent import answers
 from buergerassistent.catalogue import Procedure
 from buergerassistent.submission import receipts
@@ -95,7 +96,7 @@ def fix_rejected(
             text=f"Das Antragssystem hat den Antrag „{proc.name}“ leider nicht angenommen. "
             f"{answers.UNKNOWN_HINT}"
         )
-        return [SlotSet("awaiting", None), SlotSet("application_id", None)]
+        return [set_awaiting(None), SlotSet("application_id", None)]
     problems = "\n".join(f"- {f.label}: {fields[f.name]}" for f in known)
     if not reopen:
         dispatcher.utter_message(
@@ -110,7 +111,7 @@ def fix_rejected(
     )
     return [
         *[SlotSet(f.name, None) for f in known],
-        SlotSet("awaiting", None),
+        set_awaiting(None),
         SlotSet("application_id", None),
         FollowupAction(proc.form_name),
     ]
