@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 from typing import Optional
 
 from rasa_sdk import Action, Tracker
@@ -22,6 +21,7 @@ from rasa_sdk.types import DomainDict
 from buergerassistent import identity as ids
 from buergerassistent.identity import greeting
 from buergerassistent.catalogue import Procedure, default_catalogue
+from buergerassistent.settings import get_settings
 from actions.forms import check_field
 from actions.turns import current_state, set_awaiting
 from buergerassistent.dialogue_state import KEEP, Answer, Awaiting, after_logout, login_state, next_step
@@ -35,8 +35,7 @@ PREFILL_QUESTION = "Soll ich Name, Geburtsdatum und Anschrift aus Ihrem Nutzerko
 
 def login_enforced() -> bool:
     """On unless switched off explicitly: a deployment that forgets the setting is safe."""
-    setting = os.environ.get("BA_LOGIN_REQUIRED", "").strip().lower()
-    return setting not in ("0", "false", "no", "off")
+    return get_settings().login_required
 
 
 def required_level(proc: Optional[Procedure]) -> Optional[str]:

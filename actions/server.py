@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import hmac
 import logging
-import os
 from typing import Callable, Optional
 
 from sanic import Sanic, response
@@ -23,6 +22,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from buergerassistent.procedure_finder import discovery
+from buergerassistent.settings import get_settings, startup_settings
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ def create_app(token: Optional[str] = None, actions: str = "actions") -> Sanic:
     """rasa-sdk's app for ``actions`` behind the token check (``ACTION_SERVER_TOKEN`` if None)."""
     from rasa_sdk.endpoint import create_app as create_sdk_app
 
-    token = token if token is not None else os.environ.get("ACTION_SERVER_TOKEN", "")
+    token = token if token is not None else (get_settings().action_server_token or "")
     if not token:
         raise SystemExit("ACTION_SERVER_TOKEN fehlt: ohne Token wäre der Aktionsserver für jeden offen.")
     # No CORS: browsers never talk to the action server.
@@ -76,14 +76,15 @@ def main(argv: Optional[list[str]] = None) -> None:
     from rasa_sdk.plugin import plugin_manager
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--host", default=os.environ.get("BA_HOST", "127.0.0.1"))
-    parser.add_argument("--port", type=int, default=int(os.environ.get("ACTION_PORT") or DEFAULT_SERVER_PORT))
+    settings = startup_settings()
+    parser.add_argument("--host", default=settings.ba_host)
+    parser.add_argument("--port", type=int, default=settings.action_port or DEFAULT_SERVER_PORT)
     parser.add_argument("--actions", default="actions")
     args = parser.parse_args(argv)
 
     # As `python -m rasa_sdk` does.
     logging.getLogger("matplotlib").setLevel(logging.WARN)
-    log_level = os.environ.get("LOG_LEVEL_ACTIONS") or os.environ.get("LOG_LEVEL") or "INFO"
+    log_level = settings.log_level_actions or settings.log_level or "INFO"
     utils.configure_colored_logging(log_level)
     utils.configure_file_logging(logging.getLogger(APPLICATION_ROOT_LOGGER_NAME), None, log_level, None)
     utils.update_sanic_log_level()

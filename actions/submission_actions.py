@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Optional
@@ -28,6 +27,7 @@ from buergerassistent.submission.portal_client import PortalClient, PortalReject
 from buergerassistent.submission import delivery
 from actions import submission_messages as messages
 from buergerassistent.submission.backends import backend_from_env
+from buergerassistent.settings import get_settings
 from buergerassistent.submission.outbox import DELIVERED, PENDING, REJECTED, Entry, Outbox, default_url
 from actions.turns import ends_turn, set_awaiting
 from buergerassistent.dialogue_state import Awaiting
@@ -49,7 +49,7 @@ def outbox() -> Outbox:
 def inline_budget_s() -> float:
     """How long the submit action waits for the backend before it tells the citizen that the
     application is saved and will follow (the worker goes on)."""
-    return float(os.environ.get("SUBMISSION_INLINE_BUDGET_S") or 6)
+    return float(get_settings().submission_inline_budget_s)
 
 
 # --------------------------------------------------------------------------- submit

@@ -191,6 +191,9 @@ def main(argv: list[str] | None = None) -> int:
                                            "PORTAL_BACKEND_URL", "PORTAL_API_TOKEN",
                                            "PORTAL_CITIZEN_KEY")})
     os.environ.pop("RASA_URL", None)
+    from buergerassistent.settings import reload_settings
+
+    reload_settings()  # this process delivers too: it reads what it just set
     python = sys.executable
     backend = Proc("portal-backend", [python, "-m", "portal_backend", "--port", str(portal_port)],
                    env, f"http://127.0.0.1:{portal_port}/health", work / "portal-backend.log")

@@ -42,6 +42,7 @@ import aiohttp
 from bot.local_stack import free_port, local_settings, rest_headers, set_login_required
 from bot.stack import Service, Stack
 from bot.training import ensure_model
+from buergerassistent.settings import get_settings
 
 OUR_SCRIPT = [
     "Hallo",
@@ -217,8 +218,8 @@ def print_table(rows: list[dict], conversations: int) -> None:
 def measure_ours(name: str, var_dir: Path, model: Path, conversations: int,
                  lock_store_url: str | None = None, workers: int = 1) -> dict:
     settings = local_settings(var_dir, **({"lock_store_url": lock_store_url} if lock_store_url else {}))
-    if os.environ.get("TRACKER_STORE_URL"):
-        settings.tracker_store_url = os.environ["TRACKER_STORE_URL"]
+    if get_settings().tracker_store_url:
+        settings.tracker_store_url = get_settings().tracker_store_url
     stack = Stack(settings, model)
     # Rasa reads SANIC_WORKERS from its environment, which the stack takes from ours.
     previous = os.environ.get("SANIC_WORKERS")
@@ -248,7 +249,7 @@ def main() -> None:
 
     rows = []
     model = ensure_model(quiet=True)
-    lock_url = os.environ.get("LOCK_STORE_URL") or "redis://127.0.0.1:6379/0"
+    lock_url = get_settings().lock_store_url or "redis://127.0.0.1:6379/0"
     with tempfile.TemporaryDirectory(prefix="ba-bench-") as tmp:
         tmp_path = Path(tmp)
         # As `make run` starts it: one Rasa process, in-memory lock store.

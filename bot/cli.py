@@ -18,6 +18,7 @@ import sys
 
 from bot import generate
 from bot.settings import REPO_ROOT, Settings
+from buergerassistent.settings import reload_settings
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
@@ -116,7 +117,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     for path in changed:
         print(f"Aus dem Katalog neu erzeugt: {path.relative_to(REPO_ROOT)}")
     model = ensure_model()
+    # The children inherit the demo default from our environment; our settings see it too.
     note = local_demo_login_default(os.environ)
+    reload_settings()
     if note:
         print(note, flush=True)
     settings = Settings()

@@ -16,16 +16,17 @@ import sys
 import yaml
 
 from bot.settings import Settings, credentials, endpoints
+from buergerassistent.settings import get_settings, startup_settings
 from bot.training import ensure_model
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--host", default=os.environ.get("BA_HOST", "127.0.0.1"))
+    parser.add_argument("--host", default=startup_settings().ba_host)
     args = parser.parse_args()
     settings = Settings()
     for name in ("RASA_API_TOKEN", "ACTION_SERVER_TOKEN"):
-        if not os.environ.get(name):
+        if not getattr(get_settings(), name.lower()):
             sys.exit(f"{name} fehlt: bitte einen langen Zufallswert setzen (gleich für alle Dienste).")
     model = ensure_model(quiet=True)
     settings.var_dir.mkdir(parents=True, exist_ok=True)

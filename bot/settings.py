@@ -1,8 +1,8 @@
-"""Settings from the environment, with safe local defaults (see DEVELOPERS.md)."""
+"""The launcher's view of the settings (``buergerassistent.settings``): ports, URLs, stores and
+secrets of the stack ``make run`` starts, plus the endpoints and credentials it renders for Rasa."""
 
 from __future__ import annotations
 
-import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,42 +11,36 @@ from typing import Optional
 import yaml
 from sqlalchemy.engine import make_url
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-VAR_DIR = REPO_ROOT / "var"
-
-
-def _env_int(name: str, default: int) -> int:
-    value = os.environ.get(name)
-    return int(value) if value else default
+from buergerassistent.settings import REPO_ROOT, get_settings
 
 
 @dataclass
 class Settings:
-    rasa_port: int = field(default_factory=lambda: _env_int("RASA_PORT", 5005))
-    action_port: int = field(default_factory=lambda: _env_int("ACTION_PORT", 5055))
-    portal_port: int = field(default_factory=lambda: _env_int("PORTAL_PORT", 8080))
-    demo_port: int = field(default_factory=lambda: _env_int("DEMO_PORT", 8000))
-    host: str = field(default_factory=lambda: os.environ.get("BA_HOST", "127.0.0.1"))
+    rasa_port: int = field(default_factory=lambda: get_settings().rasa_port)
+    action_port: int = field(default_factory=lambda: get_settings().action_port)
+    portal_port: int = field(default_factory=lambda: int(get_settings().portal_port or 8080))
+    demo_port: int = field(default_factory=lambda: get_settings().demo_port)
+    host: str = field(default_factory=lambda: get_settings().ba_host)
     tracker_store_url: str = field(
-        default_factory=lambda: os.environ.get("TRACKER_STORE_URL", f"sqlite:///{VAR_DIR / 'tracker.db'}")
+        default_factory=lambda: get_settings().tracker_store_url or f"sqlite:///{get_settings().var_dir / 'tracker.db'}"
     )
-    lock_store_url: Optional[str] = field(default_factory=lambda: os.environ.get("LOCK_STORE_URL") or None)
+    lock_store_url: Optional[str] = field(default_factory=lambda: get_settings().lock_store_url or None)
     portal_database_url: str = field(
-        default_factory=lambda: os.environ.get("PORTAL_DATABASE_URL", f"sqlite:///{VAR_DIR / 'portal.db'}")
+        default_factory=lambda: get_settings().portal_database_url or f"sqlite:///{get_settings().var_dir / 'portal.db'}"
     )
-    var_dir: Path = VAR_DIR
+    var_dir: Path = field(default_factory=lambda: get_settings().var_dir)
     # Token for Rasa's HTTP API (used by our own processes only, e.g. to inject a login result
     # or a delivered receipt into a conversation). Random per start unless set.
-    rasa_api_token: str = field(default_factory=lambda: os.environ.get("RASA_API_TOKEN") or secrets.token_urlsafe(32))
+    rasa_api_token: str = field(default_factory=lambda: get_settings().rasa_api_token or secrets.token_urlsafe(32))
     # Shared secret Rasa sends to the action server (actions/server.py checks it). Random per
     # start unless set; must be the same for Rasa and the action server.
     action_server_token: str = field(
-        default_factory=lambda: os.environ.get("ACTION_SERVER_TOKEN") or secrets.token_urlsafe(32)
+        default_factory=lambda: get_settings().action_server_token or secrets.token_urlsafe(32)
     )
     # The REST channel (rasa_runtime/channels/rest) exists only when this is set: for development and tests.
-    rest_channel_token: Optional[str] = field(default_factory=lambda: os.environ.get("REST_CHANNEL_TOKEN") or None)
+    rest_channel_token: Optional[str] = field(default_factory=lambda: get_settings().rest_channel_token or None)
     # Set where the action server does not run beside Rasa (e.g. docker-compose).
-    action_server_url: Optional[str] = field(default_factory=lambda: os.environ.get("ACTION_SERVER_URL") or None)
+    action_server_url: Optional[str] = field(default_factory=lambda: get_settings().action_server_url or None)
 
     @property
     def portal_url(self) -> str:

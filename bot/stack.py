@@ -21,6 +21,7 @@ from typing import Optional
 
 import yaml
 
+from buergerassistent.settings import get_settings
 from buergerassistent.storage import private_dir, private_file
 from bot.settings import REPO_ROOT, Settings, credentials, endpoints
 
@@ -130,7 +131,7 @@ class Stack:
         """A credential from the environment, or one generated at random for this stack (the
         same value for every call, so that all services and tests of one start agree)."""
         if name not in self._secrets:
-            self._secrets[name] = os.environ.get(name) or secrets.token_urlsafe(32)
+            self._secrets[name] = getattr(get_settings(), name.lower()) or secrets.token_urlsafe(32)
         return self._secrets[name]
 
     def _env_for(self, env: dict[str, str], service: str) -> dict[str, str]:
@@ -138,6 +139,7 @@ class Stack:
         return {k: v for k, v in env.items() if k not in SECRETS_FOR or service in SECRETS_FOR[k]}
 
     def _env(self) -> dict[str, str]:
+        # The children's environment: ours (they read their settings from it), plus the stack's.
         env = dict(os.environ)
         env.update(
             {
@@ -195,9 +197,9 @@ class Stack:
         ]
         if self.cors_origins:
             rasa_command += ["--cors", *self.cors_origins]
-        worker_port = int(os.environ.get("SUBMISSION_WORKER_PORT") or free_port(s.host))
+        worker_port = int(get_settings().submission_worker_port or free_port(s.host))
         # Login service (login_service); the chat's login links point at LOGIN_PUBLIC_URL.
-        login_port = int(os.environ.get("LOGIN_PORT") or free_port(s.host))
+        login_port = int(get_settings().login_port or free_port(s.host))
         env["LOGIN_PORT"] = str(login_port)
         env.setdefault("LOGIN_PUBLIC_URL", f"http://{s.host}:{login_port}")
         self.services = [

@@ -16,6 +16,7 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
+from buergerassistent.settings import get_settings
 from nlu.spacy_pipeline import PIPELINE_VERSION, ensure_pipeline
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -27,8 +28,7 @@ NLU_CODE = REPO_ROOT / "nlu"
 
 
 def cache_dir() -> Path:
-    default = Path.home() / ".cache" / "buergerassistent"
-    return Path(os.environ.get("BA_CACHE_DIR", default)) / "models"
+    return get_settings().cache_dir / "models"
 
 
 def training_inputs() -> list[Path]:

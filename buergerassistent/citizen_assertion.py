@@ -21,10 +21,10 @@ delivery worker and the portal backend hold the key.
 
 from __future__ import annotations
 
-import os
 from typing import Optional
 
 from buergerassistent import signing
+from buergerassistent.settings import get_settings
 
 KEY_ENV = "PORTAL_CITIZEN_KEY"
 HEADER = "X-Citizen-Assertion"
@@ -38,7 +38,7 @@ class InvalidAssertion(Exception):
 
 
 def key_from_env() -> Optional[bytes]:
-    value = (os.environ.get(KEY_ENV) or "").strip()
+    value = (get_settings().portal_citizen_key or "").strip()
     return value.encode() if value else None
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 from dataclasses import dataclass
 from functools import lru_cache
@@ -27,6 +26,7 @@ from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, de
 from sqlalchemy.engine import Engine
 
 from buergerassistent import storage
+from buergerassistent.settings import get_settings
 from buergerassistent.storage import make_engine
 
 logger = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ def database_url() -> str:
 
 
 def max_age_seconds() -> float:
-    return float(os.environ.get("BA_DRAFT_MAX_AGE_DAYS") or 30) * 86400
+    return float(get_settings().ba_draft_max_age_days) * 86400
 
 
 @dataclass

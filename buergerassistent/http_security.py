@@ -21,10 +21,11 @@ policy with ``app[CSP] = content_security_policy(connect_src=[...])``.
 
 from __future__ import annotations
 
-import os
 from typing import Iterable, Optional
 
 from aiohttp import web
+
+from buergerassistent.settings import get_settings
 
 CSP = web.AppKey("content_security_policy", str)
 # Cross-Origin-Opener-Policy of an app; "" = send none.
@@ -33,7 +34,7 @@ DEFAULT_OPENER_POLICY = "same-origin"
 
 
 def frame_ancestors() -> str:
-    return (os.environ.get("BA_FRAME_ANCESTORS") or "'self'").strip()
+    return (get_settings().ba_frame_ancestors or "'self'").strip()
 
 
 def _websocket_of(source: str) -> Optional[str]:

@@ -29,7 +29,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import os
 import re
 import secrets
 import time
@@ -45,6 +44,7 @@ from sqlalchemy.exc import IntegrityError
 
 from buergerassistent import signing
 from buergerassistent import storage
+from buergerassistent.settings import get_settings
 from buergerassistent.storage import make_engine
 
 LEVELS = ("basisregistriert", "substantiell", "hoch")
@@ -515,7 +515,7 @@ def forget_conversation(conversation_id: str) -> int:
 # --- login tickets: the link in the chat ------------------------------------------------------
 
 def login_public_url() -> str:
-    return os.environ.get("LOGIN_PUBLIC_URL", "http://127.0.0.1:8090").rstrip("/")
+    return (get_settings().login_public_url or "http://127.0.0.1:8090").rstrip("/")
 
 
 def issue_ticket(conversation_id: str, level: str, ttl: int = TICKET_TTL) -> str:
@@ -553,7 +553,7 @@ def consume_ticket(token: str, conversation_id: str, purpose: str = TICKET_PURPO
 
 def _portal_keys() -> list[str]:
     """PEM public keys of the portal (``BA_PORTAL_TOKEN_PUBLIC_KEY``: a file path or the PEM)."""
-    value = os.environ.get("BA_PORTAL_TOKEN_PUBLIC_KEY", "").strip()
+    value = get_settings().ba_portal_token_public_key.strip()
     if not value:
         return []
     if not value.startswith("-----BEGIN"):

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import time
 from functools import lru_cache
 from pathlib import Path
@@ -37,6 +36,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
 from buergerassistent import storage
+from buergerassistent.settings import get_settings
 
 logger = logging.getLogger(__name__)
 
@@ -103,8 +103,7 @@ def default_revocations() -> RevocationStore:
 
 
 def _upload_dir() -> Path:
-    value = os.environ.get("WEBCHAT_UPLOAD_DIR")
-    return Path(value) if value else storage.var_dir() / "uploads"
+    return get_settings().upload_dir
 
 
 def forget_conversation(conversation_id: str, upload_dir: Optional[Path] = None) -> None:

@@ -12,12 +12,12 @@ import secrets
 import time
 import uuid
 from functools import lru_cache
-from pathlib import Path
 from typing import Any, Optional
 
 import jwt
 
-VAR_DIR = Path(os.environ.get("BA_VAR_DIR", Path(__file__).resolve().parent.parent / "var"))
+from buergerassistent.settings import get_settings
+
 
 
 class InvalidToken(Exception):
@@ -26,10 +26,12 @@ class InvalidToken(Exception):
 
 @lru_cache(maxsize=1)
 def secret_key() -> bytes:
-    from_env = os.environ.get("BA_SECRET_KEY")
+    settings = get_settings()
+    from_env = (settings.ba_secret_key or "").strip()
     if from_env:
         return from_env.encode()
-    path = VAR_DIR / "secret.key"
+    settings.check()  # production: BA_SECRET_KEY is required, no key file
+    path = settings.var_dir / "secret.key"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         # Write to a private temp file, then link it into place: of several processes starting

@@ -17,16 +17,18 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.pool import StaticPool
 
+from buergerassistent.settings import get_settings
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 def var_dir() -> Path:
-    return Path(os.environ.get("BA_VAR_DIR") or REPO_ROOT / "var")
+    return get_settings().var_dir
 
 
 def database_url(env_var: str, sqlite_file: str) -> str:
-    """The URL from ``env_var``, else a SQLite file in the var folder."""
-    return os.environ.get(env_var) or f"sqlite:///{var_dir() / sqlite_file}"
+    """The URL from the setting ``env_var``, else a SQLite file in the var folder."""
+    return getattr(get_settings(), env_var.lower()) or f"sqlite:///{var_dir() / sqlite_file}"
 
 
 def private_dir(path: Path) -> Path:

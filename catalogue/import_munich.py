@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import sys
 import unicodedata
@@ -59,8 +58,12 @@ GENERATOR = "catalogue/import_munich.py"
 
 def shared_data_dir() -> Path:
     """``$BA_SHARED_DATA`` or ``<repo>/../shared/data`` (CI clones the repo next to shared/)."""
-    env = os.environ.get("BA_SHARED_DATA")
-    return Path(env) if env else REPO_ROOT.parent / "shared" / "data"
+    # Run as a script (`python catalogue/import_munich.py`): the repository is not on the path.
+    if str(REPO_ROOT) not in sys.path:
+        sys.path.insert(0, str(REPO_ROOT))
+    from buergerassistent.settings import get_settings
+
+    return get_settings().ba_shared_data or REPO_ROOT.parent / "shared" / "data"
 
 
 def default_data_file() -> Path:

@@ -37,6 +37,7 @@ from typing import Callable, Optional
 
 import yaml
 
+from buergerassistent.settings import get_settings
 from content.nlu_data import REPO_ROOT, normalise
 
 NLU_TESTSET = REPO_ROOT / "tests" / "data" / "nlu_testset.yml"
@@ -312,7 +313,7 @@ def previous_summary(latest: Path) -> tuple[Optional[dict], str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m content.evaluate", description=__doc__.splitlines()[0])
-    parser.add_argument("--folds", type=int, default=int(os.environ.get("BA_CV_FOLDS", "3")),
+    parser.add_argument("--folds", type=int, default=get_settings().ba_cv_folds,
                         help="folds of the cross-validation (0 = skip it)")
     parser.add_argument("--out", type=Path, default=REPORTS / "latest")
     parser.add_argument("--no-cv-cache", action="store_true",

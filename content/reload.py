@@ -9,7 +9,7 @@ model.) The model is then loaded with Rasa's HTTP API ``PUT /model``; conversati
 tracker store, so they go on with the new model.
 
 Where the running server is: ``RASA_URL`` and ``RASA_API_TOKEN`` from the environment, else
-the file ``var/rasa-api.json`` that ``python -m bot run`` writes (readable by its user only).
+the file ``$BA_VAR_DIR/rasa-api.json`` that ``python -m bot run`` writes (readable by its user only).
 """
 
 from __future__ import annotations
@@ -24,9 +24,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from bot.settings import VAR_DIR
+from buergerassistent.settings import get_settings
 
-API_FILE = VAR_DIR / "rasa-api.json"
+
+def api_file() -> Path:
+    return get_settings().var_dir / "rasa-api.json"
 
 
 class ReloadError(RuntimeError):
@@ -45,7 +47,8 @@ class Timing:
         return self.train_seconds + self.load_seconds
 
 
-def write_api_file(rasa_url: str, token: str, path: Path = API_FILE) -> None:
+def write_api_file(rasa_url: str, token: str, path: Optional[Path] = None) -> None:
+    path = path or api_file()
     """Written by ``python -m bot run`` so ``python -m bot reload`` finds the server."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -53,15 +56,17 @@ def write_api_file(rasa_url: str, token: str, path: Path = API_FILE) -> None:
         json.dump({"url": rasa_url, "token": token, "pid": os.getpid()}, fh)
 
 
-def remove_api_file(path: Path = API_FILE) -> None:
+def remove_api_file(path: Optional[Path] = None) -> None:
+    path = path or api_file()
     try:
         path.unlink()
     except FileNotFoundError:
         pass
 
 
-def server_address(path: Path = API_FILE) -> tuple[str, str]:
-    url, token = os.environ.get("RASA_URL"), os.environ.get("RASA_API_TOKEN")
+def server_address(path: Optional[Path] = None) -> tuple[str, str]:
+    path = path or api_file()
+    url, token = get_settings().rasa_url, get_settings().rasa_api_token
     if url and token:
         return url, token
     if path.exists():

@@ -32,7 +32,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import re
 import sys
 import time
@@ -41,6 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Optional
 
+from buergerassistent.settings import get_settings
 from content import masking
 from content.nlu_data import NLU_DIR, REPO_ROOT, normalise
 
@@ -63,11 +63,11 @@ _CHOOSE = re.compile(r'^/choose_procedure\{\s*"procedure"\s*:\s*"([\w-]+)"')
 
 
 def default_tracker_url() -> str:
-    return os.environ.get("TRACKER_STORE_URL") or f"sqlite:///{REPO_ROOT / 'var' / 'tracker.db'}"
+    return get_settings().tracker_store_url or f"sqlite:///{get_settings().var_dir / 'tracker.db'}"
 
 
 def default_state_dir() -> Path:
-    return Path(os.environ.get("BA_REVIEW_DIR") or REPO_ROOT / "var" / "review")
+    return get_settings().ba_review_dir or get_settings().var_dir / "review"
 
 
 # --------------------------------------------------------------------------- reading

@@ -13,10 +13,11 @@ import argparse
 import asyncio
 import contextlib
 import logging
-import os
 import sys
 
 from aiohttp import web
+
+from buergerassistent.settings import startup_settings
 
 from buergerassistent.submission.backends import backend_from_env
 from buergerassistent.submission.outbox import Outbox
@@ -56,7 +57,7 @@ def create_app() -> web.Application:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m delivery_worker", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("SUBMISSION_WORKER_PORT") or 5056))
+    parser.add_argument("--port", type=int, default=startup_settings().submission_worker_port or 5056)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     web.run_app(create_app(), host=args.host, port=args.port, print=None, access_log=None)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import time
 from datetime import datetime, timedelta, timezone
 from typing import Optional
@@ -27,6 +26,7 @@ from urllib.parse import quote
 import aiohttp
 
 from buergerassistent.submission import delivery
+from buergerassistent.settings import get_settings
 from buergerassistent.submission.backends import SubmissionBackend
 from buergerassistent.submission.outbox import Entry, Outbox
 
@@ -38,8 +38,8 @@ NOTIFY_MAX_ATTEMPTS = 6
 
 class RasaNotifier:
     def __init__(self, url: Optional[str] = None, token: Optional[str] = None, timeout_s: float = 10):
-        self.url = (url if url is not None else os.environ.get("RASA_URL", "")).rstrip("/")
-        self.token = token if token is not None else os.environ.get("RASA_API_TOKEN", "")
+        self.url = (url if url is not None else (get_settings().rasa_url or "")).rstrip("/")
+        self.token = token if token is not None else (get_settings().rasa_api_token or "")
         self.timeout_s = timeout_s
 
     @property
@@ -76,10 +76,14 @@ class DeliveryWorker:
         backend: SubmissionBackend,
         notifier: Optional[RasaNotifier] = None,
         *,
-        concurrency: int = int(os.environ.get("SUBMISSION_WORKER_CONCURRENCY", "8")),
-        poll_s: float = float(os.environ.get("SUBMISSION_WORKER_POLL_S", "0.5")),
-        notify_window_s: float = float(os.environ.get("SUBMISSION_NOTIFY_WINDOW_S", "3600")),
+        concurrency: Optional[int] = None,
+        poll_s: Optional[float] = None,
+        notify_window_s: Optional[float] = None,
     ):
+        settings = get_settings()
+        concurrency = concurrency if concurrency is not None else settings.submission_worker_concurrency
+        poll_s = poll_s if poll_s is not None else settings.submission_worker_poll_s
+        notify_window_s = notify_window_s if notify_window_s is not None else settings.submission_notify_window_s
         self.outbox = outbox
         self.backend = backend
         self.notifier = notifier if notifier is not None else RasaNotifier()

@@ -7,6 +7,8 @@ import logging
 
 from aiohttp import web
 
+from buergerassistent.settings import startup_settings
+
 from .app import create_app
 from .settings import LoginSettings
 
@@ -16,6 +18,7 @@ def main() -> None:
     parser.add_argument("--host")
     parser.add_argument("--port", type=int)
     args = parser.parse_args()
+    startup_settings()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # aiohttp's access log would write login tickets (query strings) into the log.
     settings = LoginSettings(**{k: v for k, v in (("host", args.host), ("port", args.port)) if v})

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 
 from aiohttp import web
+
+from buergerassistent.settings import startup_settings
 
 from portal_backend.app import AccessLogger, ConfigurationError, create_app
 from portal_backend.db import database_url_from_env, describe_url
@@ -32,14 +33,15 @@ def _port(value: str) -> int:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m portal_backend", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--host", default=os.environ.get("PORTAL_HOST") or "127.0.0.1")
+    settings = startup_settings()
+    parser.add_argument("--host", default=settings.portal_host or "127.0.0.1")
     parser.add_argument("--port", type=_port, default=None)
     args = parser.parse_args(argv)
     if args.port is None:
         try:
-            args.port = _port(os.environ.get("PORTAL_PORT") or "8080")
+            args.port = _port(settings.portal_port or "8080")
         except (ValueError, argparse.ArgumentTypeError):
-            parser.error(f"PORTAL_PORT is not a valid port: {os.environ.get('PORTAL_PORT')!r}")
+            parser.error(f"PORTAL_PORT is not a valid port: {settings.portal_port!r}")
     return args
 
 

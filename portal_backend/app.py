@@ -7,7 +7,6 @@ import hashlib
 import hmac
 import json
 import logging
-import os
 import random
 from pathlib import Path
 from typing import Any, Callable, Optional
@@ -21,6 +20,7 @@ from buergerassistent import citizen_assertion
 from buergerassistent import signing
 from buergerassistent.catalogue import Catalogue, default_catalogue
 from buergerassistent.http_security import security_headers_middleware
+from buergerassistent.settings import get_settings
 from portal_backend import case_numbers, receipt_pdf
 from portal_backend.db import (
     STATUSES,
@@ -108,10 +108,10 @@ class Credentials:
 
     @classmethod
     def from_env(cls) -> "Credentials":
-        env = os.environ
-        return cls(env.get("PORTAL_API_TOKEN", "").strip(),
-                   env.get("PORTAL_AUTHORITY_TOKEN", "").strip(),
-                   env.get(citizen_assertion.KEY_ENV, "").strip())
+        settings = get_settings()
+        return cls((settings.portal_api_token or "").strip(),
+                   (settings.portal_authority_token or "").strip(),
+                   (settings.portal_citizen_key or "").strip())
 
     def role_of(self, authorization: str) -> Optional[str]:
         scheme, _, token = authorization.partition(" ")
@@ -525,7 +525,7 @@ def create_app(
     credentials = credentials if credentials is not None else Credentials.from_env()
     url = database_url or database_url_from_env()
     if fault_503_rate is None:
-        fault_503_rate = float(os.environ.get("PORTAL_FAULT_503_RATE") or 0)
+        fault_503_rate = float(get_settings().portal_fault_503_rate or 0)
     catalogue = catalogue if catalogue is not None else default_catalogue()
 
     def procedure_name(procedure_id: str) -> str:

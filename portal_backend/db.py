@@ -8,7 +8,6 @@ framework yet). SQLite and PostgreSQL are supported.
 from __future__ import annotations
 
 import logging
-import os
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -32,6 +31,7 @@ from sqlalchemy.engine import URL, Engine
 from sqlalchemy.exc import IntegrityError
 
 from buergerassistent.storage import make_engine, resolve_url  # noqa: F401 (make_engine: part of this module's API)
+from buergerassistent.settings import get_settings
 from portal_backend.case_numbers import new_case_number
 from portal_backend.validation import Submission
 
@@ -100,7 +100,7 @@ postbox_messages = Table(
 
 
 def database_url_from_env() -> str:
-    return os.environ.get("PORTAL_DATABASE_URL") or DEFAULT_DATABASE_URL
+    return get_settings().portal_database_url or DEFAULT_DATABASE_URL
 
 
 def describe_url(url: str | URL) -> str:

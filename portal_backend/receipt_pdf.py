@@ -7,18 +7,16 @@ Latin-1 with "?" rather than fail.
 
 from __future__ import annotations
 
-import os
 import re
 from datetime import timezone
-from pathlib import Path
 from typing import Optional
 
 from fpdf import FPDF
 
 from buergerassistent.catalogue import Procedure
+from buergerassistent.settings import get_settings
 from portal_backend.db import STATUS_LABELS, Application
 
-FONT_DIR = Path(os.environ.get("RECEIPT_FONT_DIR", "/usr/share/fonts/truetype/dejavu"))
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 
 
@@ -53,7 +51,8 @@ def _label(proc: Optional[Procedure], name: str) -> str:
 class _Receipt(FPDF):
     def __init__(self) -> None:
         super().__init__(format="A4")
-        regular, bold = FONT_DIR / "DejaVuSans.ttf", FONT_DIR / "DejaVuSans-Bold.ttf"
+        font_dir = get_settings().receipt_font_dir
+        regular, bold = font_dir / "DejaVuSans.ttf", font_dir / "DejaVuSans-Bold.ttf"
         if regular.exists() and bold.exists():
             self.add_font("Text", "", str(regular))
             self.add_font("Text", "B", str(bold))

@@ -15,10 +15,13 @@ import sys
 # One message at a time is a tiny input: more threads only compete with the action server for the
 # two cores. Measured per message: less CPU with one TensorFlow thread per pool, and OpenBLAS's
 # extra thread spun for ~3 ms CPU. Set before numpy and TensorFlow load; the environment wins.
+# (These are read by TensorFlow and OpenBLAS themselves, not by us: the one place outside
+# buergerassistent/settings.py that touches os.environ in the Rasa process, see tests/test_settings.py.)
 for _name in ("TF_INTER_OP_PARALLELISM_THREADS", "TF_INTRA_OP_PARALLELISM_THREADS",
               "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
     os.environ.setdefault(_name, "1")
 
+from buergerassistent.settings import get_settings, startup_settings  # noqa: E402
 from rasa_runtime.patches import apply_patches  # noqa: E402
 
 
@@ -26,13 +29,14 @@ class MissingApiToken(SystemExit):
     pass
 
 
-def rasa_arguments(argv: list[str], environ=os.environ) -> list[str]:
-    """Rasa's arguments: ``argv`` plus ``--auth-token`` from ``RASA_API_TOKEN`` for the API."""
+def rasa_arguments(argv: list[str], environ=None) -> list[str]:
+    """Rasa's arguments: ``argv`` plus ``--auth-token`` from ``RASA_API_TOKEN`` for the API
+    (from ``environ`` when given, else from the settings)."""
     if len(argv) < 2 or argv[1] != "run" or "--enable-api" not in argv:
         return argv
     if any(a == "--auth-token" or a.startswith("--auth-token=") for a in argv):
         raise MissingApiToken("Das API-Token gehört nicht auf die Kommandozeile: bitte RASA_API_TOKEN setzen.")
-    token = environ.get("RASA_API_TOKEN")
+    token = environ.get("RASA_API_TOKEN") if environ is not None else get_settings().rasa_api_token
     if not token:
         raise MissingApiToken("RASA_API_TOKEN fehlt: ohne Token wäre Rasas HTTP-API offen.")
     # "=" form: a random token may start with "-", which argparse would take for an option.
@@ -40,6 +44,7 @@ def rasa_arguments(argv: list[str], environ=os.environ) -> list[str]:
 
 
 def main() -> None:
+    startup_settings()  # invalid settings (e.g. production without BA_SECRET_KEY): stop here
     # Changes only Python's copy of the arguments; /proc/<pid>/cmdline keeps what was started.
     sys.argv = rasa_arguments(sys.argv)
     apply_patches()

@@ -27,7 +27,6 @@ from __future__ import annotations
 import itertools
 import json
 import logging
-import os
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -40,6 +39,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
 from buergerassistent.storage import private_sqlite_file
+from buergerassistent.settings import get_settings
 
 logger = logging.getLogger(__name__)
 
@@ -129,11 +129,11 @@ class CachingSQLTrackerStore(SQLTrackerStore):
         else:
             self.engine = sa.create_engine(url, pool_pre_ping=True, future=True, **create_engine_kwargs(url))
         timeout = connect_timeout if connect_timeout is not None else float(
-            os.environ.get("BA_DB_CONNECT_TIMEOUT", "60")
+            get_settings().ba_db_connect_timeout
         )
         self._connect(timeout, login_db, db, url)
         self.sessionmaker = sa.orm.sessionmaker(bind=self.engine, future=True)
-        size = cache_size if cache_size is not None else int(os.environ.get("BA_TRACKER_CACHE_SIZE", "500"))
+        size = cache_size if cache_size is not None else int(get_settings().ba_tracker_cache_size)
         self.cache = TrackerCache(size)
         self._insert_statement = sa.insert(self.SQLEvent.__table__)
         TrackerStore.__init__(self, domain, event_broker, **kwargs)

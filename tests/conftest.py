@@ -4,6 +4,32 @@ can use the shared helper modules here (``tracker_fixtures``, ``db_fixtures``)."
 import pytest
 from portal_auth import ENV as PORTAL_ENV
 
+from buergerassistent.settings import get_settings
+
+
+# Settings are read from the environment once and cached (buergerassistent/settings.py). Tests
+# change the environment all the time: every monkeypatch.setenv/delenv forgets the cached
+# settings, and so does every test's start and end (for fixtures that write os.environ directly).
+def _forgetting(method):
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            get_settings.cache_clear()
+    wrapper.__wrapped__ = method
+    return wrapper
+
+
+for _name in ("setenv", "delenv", "undo"):
+    setattr(pytest.MonkeyPatch, _name, _forgetting(getattr(pytest.MonkeyPatch, _name)))
+
+
+@pytest.fixture(autouse=True)
+def fresh_settings():
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
 
 @pytest.fixture(autouse=True)
 def portal_credentials(monkeypatch):

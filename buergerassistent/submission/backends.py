@@ -18,8 +18,9 @@ retrying and ``PortalRejected`` (with form field names) for a final refusal.
 from __future__ import annotations
 
 import importlib
-import os
 from typing import Optional, Protocol, runtime_checkable
+
+from buergerassistent.settings import get_settings
 
 from buergerassistent.submission.portal_client import PortalClient, Receipt
 
@@ -54,7 +55,7 @@ class BackendNotAvailable(RuntimeError):
 
 
 def backend_from_env(setting: Optional[str] = None) -> SubmissionBackend:
-    choice = (setting or os.environ.get("SUBMISSION_BACKEND") or "reference").strip()
+    choice = (setting or get_settings().submission_backend or "reference").strip()
     if choice == "reference":
         return ReferencePortalBackend()
     if choice in ("fit-connect", "fitconnect"):

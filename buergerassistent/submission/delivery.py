@@ -4,26 +4,25 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import random
 from typing import Optional
 
+from buergerassistent.settings import get_settings
 from buergerassistent.submission.portal_client import PortalRejected, PortalUnavailable
 from buergerassistent.submission.backends import SubmissionBackend
 from buergerassistent.submission.outbox import Entry, Outbox
 
 logger = logging.getLogger(__name__)
 
-# Longer than one send with its client-side retries may take (PortalClient: 3 × 5 s + backoff).
-LEASE_S = float(os.environ.get("SUBMISSION_LEASE_S", "30"))
-RETRY_BASE_S = float(os.environ.get("SUBMISSION_RETRY_BASE_S", "1"))
-RETRY_MAX_S = float(os.environ.get("SUBMISSION_RETRY_MAX_S", "30"))
+# SUBMISSION_LEASE_S: longer than one send with its client-side retries may take (PortalClient:
+# 3 × 5 s + backoff). SUBMISSION_RETRY_BASE_S / SUBMISSION_RETRY_MAX_S: the backoff below.
 
 
 def retry_delay(attempts: int) -> float:
     """Exponential backoff with jitter, so that many waiting entries do not hit a recovering
     backend at the same moment."""
-    delay = min(RETRY_MAX_S, RETRY_BASE_S * 2 ** min(attempts, 16))
+    settings = get_settings()
+    delay = min(settings.submission_retry_max_s, settings.submission_retry_base_s * 2 ** min(attempts, 16))
     return delay * random.uniform(0.5, 1.0)
 
 
@@ -42,7 +41,7 @@ async def attempt(
     worker must not. ``budget_s``: give up this attempt after that long (the entry stays
     pending and the worker goes on with it).
     """
-    entry = await asyncio.to_thread(outbox.claim, application_id, LEASE_S)
+    entry = await asyncio.to_thread(outbox.claim, application_id, get_settings().submission_lease_s)
     if entry is None:
         return None
     try:

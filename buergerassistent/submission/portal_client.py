@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
 import aiohttp
 
 from buergerassistent import citizen_assertion
+from buergerassistent.settings import get_settings
 
 DEFAULT_URL = "http://localhost:8080"
 
@@ -67,12 +67,12 @@ class Receipt:
 
 @dataclass
 class PortalClient:
-    base_url: str = field(default_factory=lambda: os.environ.get("PORTAL_BACKEND_URL", DEFAULT_URL))
-    timeout_s: float = float(os.environ.get("PORTAL_TIMEOUT_S", "5"))
-    attempts: int = int(os.environ.get("PORTAL_ATTEMPTS", "3"))
+    base_url: str = field(default_factory=lambda: get_settings().portal_backend_url or DEFAULT_URL)
+    timeout_s: float = field(default_factory=lambda: float(get_settings().portal_timeout_s))
+    attempts: int = field(default_factory=lambda: int(get_settings().portal_attempts))
     backoff_s: float = 0.2
     api_token: str = field(
-        default_factory=lambda: (os.environ.get("PORTAL_API_TOKEN") or "").strip(), repr=False
+        default_factory=lambda: (get_settings().portal_api_token or "").strip(), repr=False
     )
 
     def _headers(self, citizen: Optional[str]) -> dict[str, str]:

@@ -10,23 +10,23 @@ conversation (and, after login, their postbox), so only they can open it.
 from __future__ import annotations
 
 import hashlib
-import os
 from typing import Optional
 
 from buergerassistent import signing
+from buergerassistent.settings import get_settings
 
 PURPOSE = "receipt"
 
 
 def ttl_seconds() -> int:
-    return int(os.environ.get("RECEIPT_LINK_TTL_S") or 7 * 24 * 3600)
+    return int(get_settings().receipt_link_ttl_s)
 
 
 def public_base_url() -> str:
     # Where the citizen's browser reaches the portal backend (may differ from the internal URL).
     return (
-        os.environ.get("PORTAL_PUBLIC_URL")
-        or os.environ.get("PORTAL_BACKEND_URL")
+        get_settings().portal_public_url
+        or get_settings().portal_backend_url
         or "http://localhost:8080"
     ).rstrip("/")
 

@@ -17,11 +17,12 @@ again when it draws a message (sent with ``session_confirm``).
 
 from __future__ import annotations
 
-import os
 import re
 from functools import lru_cache
 from typing import Any, Iterable, Optional
 from urllib.parse import urlsplit
+
+from buergerassistent.settings import get_settings
 
 REMOVED = "(Link entfernt)"
 
@@ -141,7 +142,8 @@ def _catalogue_hosts() -> frozenset[str]:
 
 def allowed_hosts() -> frozenset[str]:
     """The allow-list from the environment and the catalogue (see the module docstring)."""
-    portal = os.environ.get("PORTAL_PUBLIC_URL") or os.environ.get("PORTAL_BACKEND_URL") or "http://localhost:8080"
-    login = os.environ.get("LOGIN_PUBLIC_URL") or "http://127.0.0.1:8090"
-    extra = {h.strip().lower() for h in os.environ.get("BA_LINK_ALLOWED_HOSTS", "").split(",") if h.strip()}
+    settings = get_settings()
+    portal = settings.portal_public_url or settings.portal_backend_url or "http://localhost:8080"
+    login = settings.login_public_url or "http://127.0.0.1:8090"
+    extra = {h.strip().lower() for h in settings.ba_link_allowed_hosts.split(",") if h.strip()}
     return frozenset(_hosts_of_urls(portal, login) | extra | _catalogue_hosts())

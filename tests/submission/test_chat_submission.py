@@ -71,7 +71,7 @@ async def test_confirmed_application_gets_case_number_and_receipt_link(backend, 
 
     # The link opens the PDF receipt; a tampered link does not.
     link = LINK.search(reply).group(1)
-    monkeypatch.setattr(receipt_pdf, "FONT_DIR", receipt_pdf.Path("/nonexistent"))  # readable text
+    monkeypatch.setenv("RECEIPT_FONT_DIR", "/nonexistent")  # readable text
     status, content_type, body = await fetch(link)
     assert (status, content_type) == (200, "application/pdf")
     text = pdf_text(body)

@@ -31,8 +31,8 @@ def fast_backend(url: str) -> ReferencePortalBackend:
 
 @pytest.fixture(autouse=True)
 def fast_retries(monkeypatch):
-    monkeypatch.setattr(delivery, "RETRY_BASE_S", 0.01)
-    monkeypatch.setattr(delivery, "RETRY_MAX_S", 0.05)
+    monkeypatch.setenv("SUBMISSION_RETRY_BASE_S", "0.01")
+    monkeypatch.setenv("SUBMISSION_RETRY_MAX_S", "0.05")
 
 
 async def drain(worker: DeliveryWorker, rounds: int = 200) -> None:

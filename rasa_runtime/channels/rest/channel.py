@@ -24,7 +24,6 @@ import asyncio
 import hmac
 import json
 import logging
-import os
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
@@ -33,6 +32,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from buergerassistent.settings import get_settings
 from rasa_runtime.channels import login_confirmation
 from rasa_runtime.channels import outbound
 from rasa_runtime.channels.webchat.limits import RateLimiter
@@ -96,7 +96,7 @@ class RestChannel(RestInput):
         return cls()
 
     def __init__(self, token: Optional[str] = None, settings: Optional[WebChatSettings] = None) -> None:
-        token = token if token is not None else os.environ.get("REST_CHANNEL_TOKEN", "")
+        token = token if token is not None else (get_settings().rest_channel_token or "")
         if not token:
             # Never an open channel: without a token it must not be registered at all.
             raise ValueError("REST_CHANNEL_TOKEN fehlt: der REST-Kanal braucht ein Token")

@@ -1,22 +1,16 @@
-"""Web chat settings from the environment, with safe local defaults."""
+"""Web chat settings, from ``buergerassistent.settings`` (WEBCHAT_*), with safe local defaults."""
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-_VAR_DIR = Path(os.environ.get("BA_VAR_DIR", Path(__file__).resolve().parents[2] / "var"))
+from buergerassistent.settings import get_settings
 
 # Without WEBCHAT_ALLOWED_ORIGINS only pages served from this machine may open a chat socket.
 _LOOPBACK_ORIGIN = re.compile(r"^https?://(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$")
-
-
-def _int(name: str, default: int) -> int:
-    value = os.environ.get(name)
-    return int(value) if value else default
 
 
 def _rate(value: str) -> tuple[int, int]:
@@ -27,23 +21,23 @@ def _rate(value: str) -> tuple[int, int]:
 @dataclass
 class WebChatSettings:
     # redis://host:port/db: socket.io rooms shared by all Rasa processes (replicas), rate limits too.
-    redis_url: Optional[str] = field(default_factory=lambda: os.environ.get("WEBCHAT_REDIS_URL") or None)
-    redis_channel: str = field(default_factory=lambda: os.environ.get("WEBCHAT_REDIS_CHANNEL", "buergerassistent-webchat"))
+    redis_url: Optional[str] = field(default_factory=lambda: get_settings().webchat_redis_url or None)
+    redis_channel: str = field(default_factory=lambda: get_settings().webchat_redis_channel)
     allowed_origins: list[str] = field(
-        default_factory=lambda: [o.strip() for o in os.environ.get("WEBCHAT_ALLOWED_ORIGINS", "").split(",") if o.strip()]
+        default_factory=lambda: [o.strip() for o in get_settings().webchat_allowed_origins.split(",") if o.strip()]
     )
     # How long a browser may come back to its conversation (reload, other tab, reconnect).
-    session_ttl: int = field(default_factory=lambda: _int("WEBCHAT_SESSION_TTL", 24 * 3600))
-    max_message_chars: int = field(default_factory=lambda: _int("WEBCHAT_MAX_MESSAGE_CHARS", 2000))
+    session_ttl: int = field(default_factory=lambda: get_settings().webchat_session_ttl)
+    max_message_chars: int = field(default_factory=lambda: get_settings().webchat_max_message_chars)
     # "<messages>/<seconds>" per conversation.
-    rate_limit: tuple[int, int] = field(default_factory=lambda: _rate(os.environ.get("WEBCHAT_RATE_LIMIT", "30/60")))
-    upload_dir: Path = field(default_factory=lambda: Path(os.environ.get("WEBCHAT_UPLOAD_DIR", _VAR_DIR / "uploads")))
-    max_upload_bytes: int = field(default_factory=lambda: _int("WEBCHAT_MAX_UPLOAD_BYTES", 10 * 1024 * 1024))
-    max_uploads_per_conversation: int = field(default_factory=lambda: _int("WEBCHAT_MAX_UPLOADS", 10))
+    rate_limit: tuple[int, int] = field(default_factory=lambda: _rate(get_settings().webchat_rate_limit))
+    upload_dir: Path = field(default_factory=lambda: get_settings().upload_dir)
+    max_upload_bytes: int = field(default_factory=lambda: get_settings().webchat_max_upload_bytes)
+    max_uploads_per_conversation: int = field(default_factory=lambda: get_settings().webchat_max_uploads)
     # "<uploads>/<seconds>" per client address (request.remote_addr when Sanic is told to trust a
     # proxy, e.g. SANIC_PROXIES_COUNT=1 / SANIC_REAL_IP_HEADER; else the peer address).
     client_upload_limit: tuple[int, int] = field(
-        default_factory=lambda: _rate(os.environ.get("WEBCHAT_CLIENT_UPLOAD_LIMIT", "30/3600"))
+        default_factory=lambda: _rate(get_settings().webchat_client_upload_limit)
     )
 
     def origin_allowed(self, origin: Optional[str]) -> bool:

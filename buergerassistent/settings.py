@@ -1,0 +1,396 @@
+"""Every setting of the Bürgerassistent: one place, with its default and its meaning.
+
+All processes (Rasa with our channels, the action server, the login service, the delivery
+worker, the portal backend, the launcher and the content tools) read their settings here and
+nowhere else. Each field is one environment variable: the field name in capitals
+(``ba_var_dir`` is ``BA_VAR_DIR``). An empty value counts as unset.
+
+    from buergerassistent.settings import get_settings
+    get_settings().var_dir
+
+The environment is read on the first call of ``get_settings()``, never at import;
+``reload_settings()`` reads it again (tests, and the launcher after it changed its own
+environment). ``.env.example`` at the repository root is generated from this class:
+
+    python -m buergerassistent.settings --env-example > .env.example
+
+(``tests/test_settings.py`` fails when it is out of date). ``--markdown`` prints the table.
+
+``BA_ENV`` says where we run: ``development`` (the default: ``make run``, tests) or
+``production``. In production ``BA_SECRET_KEY`` is required (every replica must sign and check
+tokens with the same key); in development a random key is created once in
+``$BA_VAR_DIR/secret.key``.
+
+Not here, on purpose: variables that Rasa or other libraries read themselves (``TF_*``,
+``OPENBLAS_NUM_THREADS``, ``OMP_NUM_THREADS``, ``SANIC_*``, ``RASA_CACHE_DIRECTORY``);
+``rasa_runtime/process.py`` sets the thread counts before numpy loads. Test-only variables
+(``DATABASE_URL`` for the PostgreSQL runs) are read by the tests themselves.
+"""
+
+from __future__ import annotations
+
+import sys
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Optional
+
+from pydantic import BaseSettings, Field, ValidationError, validator
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+ENVIRONMENTS = ("development", "production")
+
+
+class SettingsError(ValueError):
+    """The settings are invalid or incomplete; the message is German, for the operator."""
+
+
+def _s(default: Any, meaning: str, section: str, secret: bool = False) -> Any:
+    return Field(default, description=meaning, section=section, secret=secret, repr=not secret)
+
+
+GENERAL = "Operation"
+SERVICES = "Services, addresses and ports"
+SECRETS = "Secrets between the services"
+DATABASES = "Databases"
+WEBCHAT = "Web chat"
+SECURITY = "Security and privacy"
+LOGIN = "Login (login_service)"
+SUBMISSION = "Submission and portal backend"
+TOOLS = "Content and development tools"
+
+
+class Settings(BaseSettings):
+    # --- Operation ----------------------------------------------------------------------------
+    ba_env: str = _s("development", "Where we run: development (make run, tests) or production. "
+                     "production requires BA_SECRET_KEY.", GENERAL)
+    ba_secret_key: Optional[str] = _s(
+        None, "Key that signs web chat sessions, login tickets and receipt links (HS256). Required in "
+        "production and the same for every process and replica; in development a random key is "
+        "created once in $BA_VAR_DIR/secret.key.", GENERAL, secret=True)
+    ba_var_dir: Optional[Path] = _s(
+        None, "Folder for local state: SQLite databases, secret.key, uploads, login keys, logs "
+        "(default: <repository>/var).", GENERAL)
+    ba_cache_dir: Optional[Path] = _s(
+        None, "Model cache; trained models go to <folder>/models (default: ~/.cache/buergerassistent).",
+        GENERAL)
+    log_level: str = _s("INFO", "Log level of the action server (and default for LOG_LEVEL_ACTIONS).", GENERAL)
+    log_level_actions: Optional[str] = _s(None, "Log level of the action server only (default: LOG_LEVEL).",
+                                          GENERAL)
+
+    # --- Services -----------------------------------------------------------------------------
+    ba_host: str = _s("127.0.0.1", "Address every service of `make run` (and actions.server, bot.serve, "
+                      "the login service) listens on: only this machine unless set.", SERVICES)
+    rasa_port: int = _s(5005, "Port of Rasa (bot/stack.py, bot.serve).", SERVICES)
+    action_port: int = _s(5055, "Port of the action server.", SERVICES)
+    portal_port: Optional[str] = _s(None, "Port of the portal backend (default 8080; the flag --port wins).",
+                                    SERVICES)
+    portal_host: str = _s("127.0.0.1", "Interface the portal backend listens on (python -m portal_backend).",
+                          SERVICES)
+    demo_port: int = _s(8000, "Port of the demo page of `make run`.", SERVICES)
+    login_port: Optional[int] = _s(None, "Port of the login service (default 8090; `make run`: a free port).",
+                                   SERVICES)
+    submission_worker_port: Optional[int] = _s(
+        None, "Health port of the delivery worker (default 5056; `make run`: a free port).", SERVICES)
+    rasa_url: Optional[str] = _s(
+        None, "Where our services reach Rasa's HTTP API (login result, receipts, reload). Default for "
+        "the login service http://127.0.0.1:5005; `make run` sets it for every service.", SERVICES)
+    action_server_url: Optional[str] = _s(
+        None, "Action server webhook, where it does not run beside Rasa (docker-compose); default "
+        "http://$BA_HOST:$ACTION_PORT/webhook.", SERVICES)
+    portal_backend_url: Optional[str] = _s(
+        None, "Where the action server and the delivery worker reach the portal backend's API "
+        "(default http://localhost:8080).", SERVICES)
+    portal_public_url: Optional[str] = _s(
+        None, "Base of receipt links the citizen's browser opens (<base>/receipts/<token>; in "
+        "docker-compose the receipts proxy). Default: PORTAL_BACKEND_URL.", SERVICES)
+    login_public_url: Optional[str] = _s(
+        None, "How browsers reach the login service (login links, SAML ACS, OIDC redirect). Default "
+        "http://$BA_HOST:$LOGIN_PORT (http://127.0.0.1:8090).", SERVICES)
+
+    # --- Secrets ---------------------------------------------------------------------------
+    rasa_api_token: Optional[str] = _s(
+        None, "Token of Rasa's HTTP API; our services call it. Random per `make run`; required by "
+        "bot.serve. Reaches Rasa through the environment (rasa_runtime/process.py), never on a "
+        "command line.", SECRETS, secret=True)
+    action_server_token: Optional[str] = _s(
+        None, "Shared secret Rasa -> action server (Authorization: Bearer, filled into the endpoints "
+        "by Rasa). Random per `make run`; required by bot.serve and actions.server.", SECRETS, secret=True)
+    rest_channel_token: Optional[str] = _s(
+        None, "Switches the REST channel (rasa_runtime/channels/rest, development and tests) on; every "
+        "request needs it as Bearer token. Unset: no REST channel.", SECRETS, secret=True)
+    portal_api_token: Optional[str] = _s(
+        None, "The assistant's service token for the portal backend (action server and delivery worker "
+        "send it, the backend checks it). Random per `make run`; required otherwise.", SECRETS, secret=True)
+    portal_authority_token: Optional[str] = _s(
+        None, "The authority's token for status changes (portal backend only). Random per `make run`; "
+        "required otherwise.", SECRETS, secret=True)
+    portal_citizen_key: Optional[str] = _s(
+        None, "HMAC key of citizen assertions (buergerassistent/citizen_assertion.py): action server "
+        "and delivery worker sign, the portal backend verifies. Random per `make run`; required "
+        "otherwise; differs from the tokens.", SECRETS, secret=True)
+
+    # --- Databases --------------------------------------------------------------------------
+    tracker_store_url: Optional[str] = _s(
+        None, "Rasa's tracker store, e.g. postgresql://user:pw@host/db (default "
+        "sqlite:///$BA_VAR_DIR/tracker.db).", DATABASES)
+    lock_store_url: Optional[str] = _s(
+        None, "Rasa's lock store, e.g. redis://localhost:6379/1 (default: in memory).", DATABASES)
+    portal_database_url: Optional[str] = _s(
+        None, "Database of the portal backend (default sqlite:///var/portal.db, relative to the "
+        "working directory; `make run`: $BA_VAR_DIR/portal.db).", DATABASES)
+    outbox_database_url: Optional[str] = _s(
+        None, "Submission outbox, action server + delivery worker (default sqlite:///$BA_VAR_DIR/outbox.db).",
+        DATABASES)
+    ba_identity_database_url: Optional[str] = _s(
+        None, "Login identities, login service + action server (default sqlite:///$BA_VAR_DIR/identity.db).",
+        DATABASES)
+    ba_drafts_database_url: Optional[str] = _s(
+        None, "Saved form drafts (default sqlite:///$BA_VAR_DIR/drafts.db).", DATABASES)
+    ba_privacy_database_url: Optional[str] = _s(
+        None, "Revoked web chat sessions of deleted conversations, hash only (default "
+        "sqlite:///$BA_VAR_DIR/privacy.db).", DATABASES)
+    ba_db_connect_timeout: float = _s(
+        60, "Seconds the tracker store waits for its database at start-up, then stops with an error.",
+        DATABASES)
+    ba_tracker_cache_size: int = _s(500, "Trackers kept in memory per Rasa process "
+                                    "(rasa_runtime/tracker_store.py).", DATABASES)
+
+    # --- Web chat -----------------------------------------------------------------------------
+    webchat_allowed_origins: str = _s(
+        "", "Origins that may open a chat socket, comma-separated (the portal's origin in production; "
+        "also give it to Rasa's --cors for uploads). The login service hands login codes only to "
+        "these pages (*: to none). Default: pages on 127.0.0.1/localhost only.", WEBCHAT)
+    webchat_redis_url: Optional[str] = _s(
+        None, "redis://... shares socket.io rooms, revocations and rate limits between Rasa replicas "
+        "(default: in process).", WEBCHAT)
+    webchat_redis_channel: str = _s("buergerassistent-webchat", "Redis channel of the socket.io manager.",
+                                    WEBCHAT)
+    webchat_session_ttl: int = _s(24 * 3600, "Seconds a browser may return to its conversation.", WEBCHAT)
+    webchat_max_message_chars: int = _s(2000, "Longest message accepted.", WEBCHAT)
+    webchat_rate_limit: str = _s("30/60", "Messages per seconds and conversation (<count>/<seconds>).", WEBCHAT)
+    webchat_upload_dir: Optional[Path] = _s(
+        None, "Where uploads (PDF, JPG, PNG) are kept; never served over HTTP (default $BA_VAR_DIR/uploads).",
+        WEBCHAT)
+    webchat_max_upload_bytes: int = _s(10 * 1024 * 1024, "Largest upload in bytes.", WEBCHAT)
+    webchat_max_uploads: int = _s(10, "Uploads per conversation (reserved atomically).", WEBCHAT)
+    webchat_client_upload_limit: str = _s(
+        "30/3600", "Uploads per client address and seconds (<count>/<seconds>; the address from a proxy "
+        "header only when Sanic trusts the proxy: SANIC_PROXIES_COUNT / SANIC_REAL_IP_HEADER).", WEBCHAT)
+
+    # --- Security ---------------------------------------------------------------------------
+    ba_login_required: str = _s(
+        "1", "Procedures with online.trust_level ask for the login; 0/false/no/off turns it off. Only "
+        "`make run`'s local demo does that, when unset.", SECURITY)
+    ba_link_allowed_hosts: str = _s(
+        "", "Extra hosts bot messages may link to, comma-separated (*.example.de for subdomains); always "
+        "allowed: the hosts of PORTAL_PUBLIC_URL, LOGIN_PUBLIC_URL and the catalogue's links.", SECURITY)
+    ba_frame_ancestors: str = _s(
+        "'self'", "CSP frame-ancestors of every page we serve (buergerassistent/http_security.py); "
+        "X-Frame-Options follows it.", SECURITY)
+    ba_portal_token_public_key: str = _s(
+        "", "Public key(s) of the portal's hand-over tokens (ES256/RS256): a PEM file path or the PEM "
+        "itself. Unset: no hand-over.", SECURITY)
+
+    # --- Login -------------------------------------------------------------------------------
+    login_protocol: str = _s("", "saml or oidc (default: saml if SAML_IDP_METADATA is set, else oidc if "
+                             "OIDC_ISSUER is set).", LOGIN)
+    saml_idp_metadata: Optional[Path] = _s(None, "IdP metadata file (BundID/BayernID).", LOGIN)
+    saml_sp_entity_id: str = _s("", "Our SAML entity id (default $LOGIN_PUBLIC_URL/login/saml/metadata).",
+                                LOGIN)
+    saml_sp_key: Optional[Path] = _s(None, "SAML signing key, PEM (default: generated in $BA_VAR_DIR/login/).",
+                                     LOGIN)
+    saml_sp_cert: Optional[Path] = _s(None, "SAML signing certificate, PEM (default: generated with the key).",
+                                      LOGIN)
+    saml_sp_enc_key: Optional[Path] = _s(None, "SAML encryption key, PEM (default: the signing key).", LOGIN)
+    saml_sp_enc_cert: Optional[Path] = _s(None, "SAML encryption certificate (default: the signing one).",
+                                          LOGIN)
+    login_organization_name: str = _s("Bürgerassistent", "OrganizationDisplayName shown by the IdP.", LOGIN)
+    login_online_service_id: str = _s("", "OnlineServiceId (mandatory for BundID since 2025-06-30).", LOGIN)
+    login_lang: str = _s("de", "Lang in the AKDB extension.", LOGIN)
+    oidc_issuer: str = _s("", "OIDC broker (e.g. Keycloak with the BayernID plugin).", LOGIN)
+    oidc_client_id: str = _s("", "OIDC client id.", LOGIN)
+    oidc_client_secret: str = _s("", "OIDC client secret.", LOGIN, secret=True)
+    oidc_level_scopes: str = _s("level1,level3,level4", "Scopes that request basisregistriert, substantiell, "
+                                "hoch (comma-separated).", LOGIN)
+
+    # --- Submission --------------------------------------------------------------------------
+    submission_backend: str = _s("reference", "Submission adapter: reference, fit-connect (not yet), or "
+                                 "module:Class.", SUBMISSION)
+    submission_inline_budget_s: float = _s(6, "How long \"Ja, absenden\" waits for the backend before "
+                                           "\"saved, will follow\".", SUBMISSION)
+    submission_lease_s: float = _s(30, "Seconds a process holds an outbox entry it is delivering.", SUBMISSION)
+    submission_retry_base_s: float = _s(1, "First retry delay of a failed delivery (doubles each attempt).",
+                                        SUBMISSION)
+    submission_retry_max_s: float = _s(30, "Longest retry delay of a failed delivery.", SUBMISSION)
+    submission_worker_concurrency: int = _s(8, "Deliveries the delivery worker runs at once.", SUBMISSION)
+    submission_worker_poll_s: float = _s(0.5, "How often the delivery worker looks into the outbox.",
+                                         SUBMISSION)
+    submission_notify_window_s: float = _s(3600, "Within this many seconds the delivery worker tells the "
+                                           "chat about a late delivery.", SUBMISSION)
+    portal_timeout_s: float = _s(5, "Timeout of one request to the portal backend.", SUBMISSION)
+    portal_attempts: int = _s(3, "Attempts per request to the portal backend.", SUBMISSION)
+    receipt_link_ttl_s: int = _s(7 * 24 * 3600, "Lifetime of a receipt link in seconds.", SUBMISSION)
+    receipt_font_dir: Path = _s(Path("/usr/share/fonts/truetype/dejavu"), "DejaVu fonts for receipt PDFs.",
+                                SUBMISSION)
+    portal_fault_503_rate: float = _s(0, "Test setting of the reference backend: share of API requests "
+                                      "answered 503.", SUBMISSION)
+    ba_draft_max_age_days: float = _s(30, "Days a saved form draft is kept.", SUBMISSION)
+
+    # --- Tools -------------------------------------------------------------------------------
+    ba_review_dir: Optional[Path] = _s(None, "Review inbox decisions of content.review (default "
+                                       "$BA_VAR_DIR/review).", TOOLS)
+    ba_cv_folds: int = _s(3, "Cross-validation folds of `make evaluate`.", TOOLS)
+    ba_shared_data: Optional[Path] = _s(None, "Shared data folder of catalogue/import_munich.py (default "
+                                        "<repository>/../shared/data).", TOOLS)
+
+    class Config:
+        case_sensitive = False
+        # Our own variables only: nothing is read from a .env file.
+        env_file = None
+
+    @validator("*", pre=True)
+    def _empty_is_unset(cls, value: Any, field: Any) -> Any:  # noqa: N805
+        if isinstance(value, str) and not value.strip():
+            return field.get_default()
+        return value
+
+    @validator("ba_env")
+    def _known_env(cls, value: str) -> str:  # noqa: N805
+        value = value.strip().lower()
+        if value not in ENVIRONMENTS:
+            raise ValueError(f"must be one of {', '.join(ENVIRONMENTS)}")
+        return value
+
+    # --- derived values ---------------------------------------------------------------------
+
+    @property
+    def production(self) -> bool:
+        return self.ba_env == "production"
+
+    @property
+    def var_dir(self) -> Path:
+        """``BA_VAR_DIR``: the one place where the var folder is resolved."""
+        return self.ba_var_dir or REPO_ROOT / "var"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.ba_cache_dir or Path.home() / ".cache" / "buergerassistent"
+
+    @property
+    def login_required(self) -> bool:
+        """On unless switched off explicitly: a deployment that forgets the setting is safe."""
+        return self.ba_login_required.strip().lower() not in ("0", "false", "no", "off")
+
+    @property
+    def upload_dir(self) -> Path:
+        return self.webchat_upload_dir or self.var_dir / "uploads"
+
+    def check(self) -> None:
+        """What must hold before any service starts (German: the operator reads it)."""
+        if self.production and not (self.ba_secret_key or "").strip():
+            raise SettingsError(
+                "BA_SECRET_KEY fehlt: Mit BA_ENV=production ist ein gemeinsamer geheimer Schlüssel "
+                "Pflicht (für alle Dienste und Repliken derselbe, z. B. `openssl rand -hex 32`). "
+                "Ohne ihn würde jeder Prozess seinen eigenen Schlüssel erzeugen.")
+
+
+def _german(exc: ValidationError) -> str:
+    parts = []
+    for error in exc.errors():
+        name = str(error["loc"][0]).upper() if error.get("loc") else "?"
+        parts.append(f"{name}: {error['msg']}")
+    return "Ungültige Einstellung " + "; ".join(parts)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The settings, read from the environment on the first call (raises ``SettingsError``)."""
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        raise SettingsError(_german(exc)) from None
+    settings.check()
+    return settings
+
+
+def reload_settings() -> Settings:
+    """Forget the cached settings and read the environment again."""
+    get_settings.cache_clear()
+    return get_settings()
+
+
+def startup_settings() -> Settings:
+    """For a service's ``main()``: the settings, or a German message and exit code 2."""
+    try:
+        return get_settings()
+    except SettingsError as exc:
+        print(f"Start abgebrochen: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+# --- generated documentation ------------------------------------------------------------------
+
+def variables() -> list[tuple[str, Any, str, str, bool]]:
+    """(environment variable, default, meaning, section, secret) for every setting, in order."""
+    rows = []
+    for name, field in Settings.__fields__.items():
+        extra = field.field_info.extra
+        rows.append((name.upper(), field.default, field.field_info.description or "", extra["section"],
+                     extra.get("secret", False)))
+    return rows
+
+
+def _default_text(default: Any) -> str:
+    return "" if default is None else str(default)
+
+
+def env_example() -> str:
+    """The text of ``.env.example``: every variable, commented out, with its default."""
+    lines = [
+        "# Settings of the Bürgerassistent: every environment variable, with its default.",
+        "# Generated from buergerassistent/settings.py; do not edit, regenerate with",
+        "#   .venv/bin/python -m buergerassistent.settings --env-example > .env.example",
+        "# An empty value counts as unset. Nothing reads this file by itself: copy what you need",
+        "# into your environment (or docker-compose's .env) and uncomment it.",
+    ]
+    section = None
+    for env, default, meaning, group, secret in variables():
+        if group != section:
+            section = group
+            lines += ["", f"# === {group} ==="]
+        lines.append("")
+        lines += [f"# {line}" for line in _wrap(meaning)]
+        value = "" if secret else _default_text(default)
+        lines.append(f"#{env}={value}")
+    return "\n".join(lines) + "\n"
+
+
+def markdown_table() -> str:
+    lines = ["| variable | default | meaning |", "|---|---|---|"]
+    for env, default, meaning, _, _ in variables():
+        shown = f"`{default}`" if default not in (None, "") else "–"
+        lines.append(f"| `{env}` | {shown} | {meaning.replace('|', '/')} |")
+    return "\n".join(lines) + "\n"
+
+
+def _wrap(text: str, width: int = 96) -> list[str]:
+    import textwrap
+
+    return textwrap.wrap(text, width=width) or [""]
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m buergerassistent.settings",
+                                     description="Print the settings' documentation.")
+    group = parser.add_mutually_exclusive_group(required=True)
+    group.add_argument("--env-example", action="store_true", help="the text of .env.example")
+    group.add_argument("--markdown", action="store_true", help="a Markdown table of every variable")
+    args = parser.parse_args(argv)
+    sys.stdout.write(env_example() if args.env_example else markdown_table())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
