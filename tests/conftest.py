@@ -1,8 +1,8 @@
 """Root of the test suite. Its presence puts ``tests/`` on the import path, so every test package
-can use the shared helper modules here (``tracker_fixtures``, ``db_fixtures``)."""
+can use the shared helper modules here (the package ``support``)."""
 
 import pytest
-from portal_auth import ENV as PORTAL_ENV
+from support.portal_auth import ENV as PORTAL_ENV
 
 
 @pytest.fixture(autouse=True)

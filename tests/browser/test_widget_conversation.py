@@ -8,7 +8,7 @@ import re
 
 import pytest
 from playwright.sync_api import expect
-from portal_auth import fetch_application
+from support.portal_auth import fetch_application
 
 pytestmark = pytest.mark.e2e
 

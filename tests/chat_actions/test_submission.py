@@ -9,8 +9,8 @@ from aiohttp.test_utils import TestServer
 from actions.dialogue import ActionHandleAffirm, ActionShowSummary, ActionSubmitApplication
 from portal_backend.app import create_app
 
-from db_fixtures import closed_port_url
-from portal_auth import ASSISTANT
+from support.databases import closed_port_url
+from support.portal_auth import ASSISTANT
 
 from .conftest import make_tracker, slot_events, texts
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from portal_auth import fetch_application
+from support.portal_auth import fetch_application
 
 pytestmark = pytest.mark.e2e
 

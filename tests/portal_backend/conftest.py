@@ -19,14 +19,14 @@ from typing import Any, Optional
 
 import jsonschema
 import pytest
-from db_fixtures import postgres_schema
+from support.databases import postgres_schema
 import pytest_asyncio
 import yaml
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy.engine import make_url
 
 from buergerassistent.catalogue import PROCEDURES_DIR, Catalogue, load_file, parse_procedure
-from portal_auth import ASSISTANT, AUTHORITY, citizen
+from support.portal_auth import ASSISTANT, AUTHORITY, citizen
 from portal_backend.app import OPENAPI_PATH, STORE, create_app
 
 POSTGRES_ENV = "DATABASE_URL"

@@ -12,7 +12,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from buergerassistent import citizen_assertion
 from buergerassistent import signing
-from portal_auth import API_TOKEN, AUTHORITY, AUTHORITY_TOKEN, CITIZEN_KEY, bearer, citizen
+from support.portal_auth import API_TOKEN, AUTHORITY, AUTHORITY_TOKEN, CITIZEN_KEY, bearer, citizen
 from portal_backend.app import AccessLogger, ConfigurationError, Credentials, create_app
 
 

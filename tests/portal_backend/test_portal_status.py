@@ -10,7 +10,7 @@ import pytest
 
 from buergerassistent import signing
 from buergerassistent.catalogue import PROCEDURES_DIR, Catalogue, load_file
-from portal_auth import citizen
+from support.portal_auth import citizen
 
 pytestmark = pytest.mark.asyncio
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from buergerassistent import signing
-from portal_auth import ASSISTANT, citizen
+from support.portal_auth import ASSISTANT, citizen
 from portal_backend import case_numbers, db
 from portal_backend.__main__ import parse_args
 from portal_backend.validation import Submission

@@ -14,8 +14,8 @@ from sqlalchemy.engine import make_url
 from buergerassistent.catalogue import PROCEDURES_DIR, Catalogue, load_file
 from buergerassistent.submission.outbox import Outbox
 from portal_backend.app import create_app
-from db_fixtures import closed_port_url, postgres_schema  # noqa: F401 (closed_port_url: used by tests)
-from tracker_fixtures import make_tracker, slot_events, texts  # noqa: F401 (shared helpers)
+from support.databases import closed_port_url, postgres_schema  # noqa: F401 (closed_port_url: used by tests)
+from support.trackers import make_tracker, slot_events, texts  # noqa: F401 (shared helpers)
 
 FILLED = {
     "vorname": "Erika",

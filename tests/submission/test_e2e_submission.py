@@ -15,7 +15,7 @@ import re
 import time
 
 import pytest
-from portal_auth import fetch_application, status_without_token
+from support.portal_auth import fetch_application, status_without_token
 
 from bot.local_stack import RestChat, start_local_stack
 from bot.training import ensure_model
