@@ -12,3 +12,11 @@ def portal_credentials(monkeypatch):
     tests generate their own (``Stack.secret``)."""
     for name, value in PORTAL_ENV.items():
         monkeypatch.setenv(name, value)
+
+
+@pytest.fixture(scope="session")
+def model_path():
+    """The trained model (trains only when the training data changed; else the cached one)."""
+    from bot.training import ensure_model
+
+    return ensure_model(quiet=True)

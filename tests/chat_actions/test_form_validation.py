@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import pytest
 
+from support.forms import MELDEBESCHEINIGUNG
+
 from actions.forms import ValidateMeldebescheinigungForm, summary_text
 
 from .conftest import make_tracker, slot_events, texts
@@ -69,10 +71,7 @@ def test_invalid_answers_are_refused_with_a_german_reprompt(slot, typed, expecte
 
 def test_summary_shows_german_formats():
     tracker = make_tracker(
-        slots={"procedure": "meldebescheinigung", "vorname": "Erika", "nachname": "Mustermann",
-               "geburtsdatum": "1964-08-12", "strasse": "Marienplatz 8", "plz": "80331",
-               "ort": "München", "art_meldebescheinigung": "einfach",
-               "email": "erika@example.org"},
+        slots={"procedure": "meldebescheinigung", **MELDEBESCHEINIGUNG},
     )
     from buergerassistent.catalogue import default_catalogue
 

@@ -10,21 +10,12 @@ from actions.dialogue import ActionHandleAffirm, ActionShowSummary, ActionSubmit
 from portal_backend.app import create_app
 
 from support.databases import closed_port_url
+from support.forms import MELDEBESCHEINIGUNG
 from support.portal_auth import ASSISTANT
 
 from .conftest import make_tracker, slot_events, texts
 
-FILLED = {
-    "procedure": "meldebescheinigung",
-    "vorname": "Erika",
-    "nachname": "Mustermann",
-    "geburtsdatum": "1964-08-12",
-    "strasse": "Marienplatz 8",
-    "plz": "80331",
-    "ort": "München",
-    "art_meldebescheinigung": "einfach",
-    "email": "erika@example.org",
-}
+FILLED = {"procedure": "meldebescheinigung", **MELDEBESCHEINIGUNG}
 
 
 @pytest.fixture(autouse=True)

@@ -8,11 +8,9 @@ one test, so other test folders' stacks are not affected.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import re
 import secrets
-import socket
 import subprocess
 import threading
 import time
@@ -26,15 +24,11 @@ import pytest
 import requests
 from aiohttp import web
 
+from support.stacks import free_port
+
 from .saml_idp import Idp
 
 OIDC_DIR = Path(__file__).parent / "oidc_provider"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class LoopThread:

@@ -21,14 +21,6 @@ BPK = "bPK2:ZmFrZS1icGsy"
 OTHER = "bPK2:b3RoZXItY2l0aXplbg"
 
 
-@pytest.fixture
-def secret(monkeypatch):
-    monkeypatch.setenv("BA_SECRET_KEY", "portal-test-secret-0123456789abcdefghijklmnop")
-    signing.secret_key.cache_clear()
-    yield
-    signing.secret_key.cache_clear()
-
-
 async def _case(api, payload, **overrides) -> str:
     reply = await api.submit(payload(**overrides))
     assert reply.status == 201, reply.body

@@ -18,14 +18,6 @@ APPLICATIONS = "/api/v1/applications"
 BPK = "bPK2:ZmFrZS1icGsy"
 
 
-@pytest.fixture
-def secret(monkeypatch):
-    monkeypatch.setenv("BA_SECRET_KEY", "portal-test-secret-0123456789abcdefghijklmnop")
-    signing.secret_key.cache_clear()
-    yield
-    signing.secret_key.cache_clear()
-
-
 async def test_history_starts_with_received_and_grows(api, payload):
     case_number = (await api.submit(payload())).body["case_number"]
     first = await api.get(f"{APPLICATIONS}/{case_number}/history")
