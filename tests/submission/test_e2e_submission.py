@@ -11,19 +11,16 @@ Only the named service is stopped and started again; the others keep running.
 
 from __future__ import annotations
 
-import re
 import time
 
 import pytest
 from support.portal_auth import fetch_application, status_without_token
 
 from support.chat import RestChat
-from support.forms import fill_in_chat, step
+from support.forms import CASE_NUMBER, fill_in_chat, step
 from support.stacks import running_stack
 
 pytestmark = pytest.mark.e2e
-
-CASE_NUMBER = re.compile(r"Aktenzeichen lautet (\S+?)\.(?:\s|$)")
 
 
 @pytest.fixture(scope="module")

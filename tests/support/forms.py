@@ -7,7 +7,11 @@ piece of the question that must follow it.
 
 from __future__ import annotations
 
+import re
 from typing import Callable
+
+from buergerassistent.catalogue import Procedure
+from buergerassistent.validation import default_example
 
 MELDEBESCHEINIGUNG = {
     "vorname": "Erika",
@@ -53,3 +57,19 @@ def fill_in_chat(say_text: Callable[[str], str], start: int = 0, stop: int | Non
 def step(text: str) -> int:
     """The index of ``text`` in ``MELDEBESCHEINIGUNG_DIALOGUE`` (for ``fill_in_chat``)."""
     return [t for t, _ in MELDEBESCHEINIGUNG_DIALOGUE].index(text)
+
+
+# The case number in the assistant's answer to "Ja, absenden".
+CASE_NUMBER = re.compile(r"Aktenzeichen lautet (\S+?)\.(?:\s|$)")
+SUMMARY = "sende ich den Antrag ab"
+
+
+def fill_from_examples(say_text: Callable[[str], str], procedure: Procedure) -> str:
+    """After the offer to apply in the chat: "Ja", then every field's example from the catalogue
+    (optional ones skipped), checking that each question is asked in turn. Returns the summary."""
+    reply = say_text("Ja")
+    for f in procedure.fields:
+        assert f.prompt in reply, f"{f.name} not asked: {reply!r}"
+        reply = say_text((f.example or default_example(f.type, choices=f.choices or None)) if f.required else "überspringen")
+    assert SUMMARY in reply, reply
+    return reply
