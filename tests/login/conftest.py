@@ -24,6 +24,7 @@ import pytest
 import requests
 from aiohttp import web
 
+from support.keys import secret_key
 from support.stacks import free_port
 
 from .saml_idp import Idp
@@ -107,13 +108,10 @@ def shared_env(login_var) -> dict[str, str]:
 
 @pytest.fixture(autouse=True)
 def _shared_env(shared_env, monkeypatch):
-    from buergerassistent import signing
-
     for key, value in shared_env.items():
         monkeypatch.setenv(key, value)
-    signing.secret_key.cache_clear()
-    yield
-    signing.secret_key.cache_clear()
+    with secret_key(monkeypatch, shared_env["BA_SECRET_KEY"]):
+        yield
 
 
 # --- the SAML IdP, the Rasa stand-in and the login service, in one background loop ---------------------
