@@ -8,12 +8,14 @@ one test, so other test folders' stacks are not affected.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import re
 import secrets
 import subprocess
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -244,6 +246,15 @@ def saml_login(world: LoginWorld, conversation: str, level: str, username: str, 
     back = submit(session, idp_page, username=username, password=password, action=action)
     assert back.status_code == 200, back.text
     return session, submit(session, back)
+
+
+@contextmanager
+def nothing_logged(caplog, personal: tuple[str, ...]):
+    """Around a test: every log record at DEBUG and above, none naming ``personal`` data."""
+    caplog.set_level(logging.DEBUG)
+    yield
+    for word in personal:
+        assert word not in caplog.text, f"personal data in the log: {word}"
 
 
 def text_of(response: requests.Response) -> str:
