@@ -31,7 +31,7 @@ TOP_LEVEL = {p.name for p in ROOT.iterdir()}
 TRACKED = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
 
 SPAN = re.compile(r"`([^`\n]+)`")
-FENCE = re.compile(r"^```[^\n]*\n(.*?)^```", re.M | re.S)
+FENCE = re.compile(r"^```[^\n]*\n(.*?)^```", re.MULTILINE | re.DOTALL)
 LINK = re.compile(r"\]\(([^)\s#]+)(?:#[^)]*)?\)")
 MAKE = re.compile(r"(?:^|[\s;&(`])make((?:\s+-\S+)*)\s+([a-z][a-z0-9_-]*)")
 PYTHON_M = re.compile(r"python(?:3(?:\.\d+)?)?\s+-m\s+([A-Za-z_][\w.]*)")

@@ -8,7 +8,7 @@ piece of the question that must follow it.
 from __future__ import annotations
 
 import re
-from typing import Callable
+from collections.abc import Callable
 
 from buergerassistent.catalogue import Procedure
 from buergerassistent.validation import default_example

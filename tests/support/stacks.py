@@ -5,16 +5,16 @@ it here; its fixtures only choose the options."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Optional
 
 from bot.local_stack import local_settings
 from bot.stack import Stack, free_port  # noqa: F401 (free_port: the one of the tests too)
 from bot.training import ensure_model
 
 
-def start_stack(var_dir: Path, *, login_required: bool = False, env: Optional[dict[str, str]] = None,
+def start_stack(var_dir: Path, *, login_required: bool = False, env: dict[str, str] | None = None,
                 cors_origins: tuple[str, ...] = (), timeout: float = 240, **settings) -> Stack:
     """Start a stack and wait until every service is healthy.
 
