@@ -125,6 +125,8 @@ class Stack:
     model: Path
     cors_origins: list[str] = field(default_factory=list)
     services: list[Service] = field(default_factory=list)
+    # Added to every service's environment last (tests: login on or off, a test IdP, limits).
+    extra_env: dict[str, str] = field(default_factory=dict)
     _secrets: dict[str, str] = field(default_factory=dict, repr=False)
 
     def secret(self, name: str) -> str:
@@ -163,6 +165,7 @@ class Stack:
         # backend refuses to start without them). Passed in the environment only, and only to
         # the services that need them (_env_for).
         env.update({name: self.secret(name) for name in PORTAL_SECRETS})
+        env.update(self.extra_env)
         return env
 
     def _write_endpoints(self) -> Path:

@@ -1,8 +1,8 @@
 """Root of the test suite. Its presence puts ``tests/`` on the import path, so every test package
-can use the shared helper modules here (``tracker_fixtures``, ``db_fixtures``)."""
+can use the shared helper modules here (the package ``support``)."""
 
 import pytest
-from portal_auth import ENV as PORTAL_ENV
+from support.portal_auth import ENV as PORTAL_ENV
 
 from buergerassistent.settings import get_settings
 
@@ -38,3 +38,11 @@ def portal_credentials(monkeypatch):
     tests generate their own (``Stack.secret``)."""
     for name, value in PORTAL_ENV.items():
         monkeypatch.setenv(name, value)
+
+
+@pytest.fixture(scope="session")
+def model_path():
+    """The trained model (trains only when the training data changed; else the cached one)."""
+    from bot.training import ensure_model
+
+    return ensure_model(quiet=True)

@@ -14,7 +14,7 @@ import pytest
 from rasa.shared.core.domain import Domain
 
 from rasa_runtime import state_replay
-from tracker_fixtures import training_conversations
+from support.trackers import training_conversations
 
 ORIGINAL = Domain.states_for_tracker_history  # Rasa's own (the patch is not applied in tests)
 FORM = "meldebescheinigung_form"

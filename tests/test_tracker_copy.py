@@ -11,7 +11,7 @@ from rasa.shared.core.events import (ActionExecuted, ActionExecutionRejected, Ac
 from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 
 from rasa_runtime.tracker_copy import copy_tracker
-from tracker_fixtures import training_conversations
+from support.trackers import training_conversations
 
 ORIGINAL = DialogueStateTracker.copy  # Rasa's own (the patch is not applied in tests)
 FORM = "meldebescheinigung_form"

@@ -19,7 +19,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.engine import make_url
 
 from rasa_runtime.tracker_store import CachingSQLTrackerStore, delete_events
-from db_fixtures import postgres_schema
+from support.databases import postgres_schema
 
 DOMAIN = Domain.from_dict({"intents": ["greet"], "slots": {"plz": {"type": "text", "mappings": []}}})
 

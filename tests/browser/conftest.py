@@ -20,10 +20,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from playwright.sync_api import expect
 
+from support.stacks import free_port, start_stack
+
 from bot.settings import REPO_ROOT, Settings
-from bot.local_stack import local_settings
-from bot.stack import Stack, free_port
-from bot.training import ensure_model
+from bot.stack import Stack
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -123,38 +123,40 @@ def web_stack(tmp_path_factory):
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} fehlt: `apt-get install chromium` (siehe .ci/apt-packages.txt)")
     _ensure_widget()
-    model = ensure_model(quiet=True)
-    settings = local_settings(tmp_path_factory.mktemp("webchat-var"))
+    var = tmp_path_factory.mktemp("webchat-var")
     redis_port = free_port()
     redis = _start_redis(redis_port)
     redis_url = f"redis://127.0.0.1:{redis_port}/0" if redis else None
-    stack = Stack(settings, model, cors_origins=[settings.demo_url])
-    stack.build()
     portal_key = ec.generate_private_key(ec.SECP256R1())
-    portal_public = settings.var_dir / "portal-token.pub"
+    portal_public = var / "portal-token.pub"
     portal_public.write_bytes(portal_key.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
-    for service in stack.services:
-        service.env = dict(service.env)
-        service.env["WEBCHAT_RATE_LIMIT"] = f"{RATE_LIMIT}/60"
+    env = {
+        "WEBCHAT_RATE_LIMIT": f"{RATE_LIMIT}/60",
         # The test plays the portal: it signs login hand-overs with this key.
-        service.env["BA_PORTAL_TOKEN_PUBLIC_KEY"] = str(portal_public)
-        # No IdP in this stack: the whole applications are written without login.
-        service.env["BA_LOGIN_REQUIRED"] = "0"
+        "BA_PORTAL_TOKEN_PUBLIC_KEY": str(portal_public),
         # The test IdP's host, which the login button of a replica's message opens.
-        service.env["BA_LINK_ALLOWED_HOSTS"] = "id.example.org"
-        if redis_url:
-            service.env["WEBCHAT_REDIS_URL"] = redis_url
-    demo = _DemoServer(settings)
+        "BA_LINK_ALLOWED_HOSTS": "id.example.org",
+        **({"WEBCHAT_REDIS_URL": redis_url} if redis_url else {}),
+    }
+    demo_port = free_port()
+    demo_url = f"http://127.0.0.1:{demo_port}"
+    stack = None
+    demo = None
     try:
-        stack.start(timeout=240, progress=lambda _msg: None)
+        # No IdP in this stack: the whole applications are written without login.
+        stack = start_stack(var, login_required=False, env=env, cors_origins=(demo_url,), demo_port=demo_port)
+        settings = stack.settings
+        assert settings.demo_url == demo_url, settings.demo_url
+        demo = _DemoServer(settings)
         demo.start()
         assert demo.ready.wait(15), "Demo-Seite startet nicht"
         yield WebStack(stack, settings.demo_url, redis_url, RATE_LIMIT, portal_key)
     finally:
-        if demo.is_alive():
+        if demo is not None and demo.is_alive():
             demo.stop()
-        stack.stop()
+        if stack is not None:
+            stack.stop()
         if redis is not None:
             redis.terminate()
             redis.wait(timeout=10)

@@ -7,12 +7,11 @@ import json
 import re
 
 import pytest
+from support.forms import CASE_NUMBER
 from playwright.sync_api import expect
-from portal_auth import fetch_application
+from support.portal_auth import fetch_application
 
 pytestmark = pytest.mark.e2e
-
-CASE_NUMBER = re.compile(r"Aktenzeichen lautet (\S+?)\.(?:\s|$)")
 
 
 def assert_no_violations(violations: list[dict], where: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
-from tracker_fixtures import make_tracker, slot_events, texts  # noqa: F401 (shared helpers)
+from support.trackers import make_tracker, slot_events, texts  # noqa: F401 (shared helpers)
 
 
 @pytest.fixture

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import pytest
 
+from support.forms import MELDEBESCHEINIGUNG
+
 from actions.forms import ValidateMeldebescheinigungForm, summary_text
 
 from .conftest import make_tracker, slot_events, texts
@@ -17,6 +19,17 @@ def slot_set_event(name, value):
     return {"event": "slot", "name": name, "value": value}
 
 
+def answer(slot: str, typed: str, dispatcher) -> list[dict]:
+    """The Meldebescheinigung form's validation of ``typed`` as the answer to ``slot``."""
+    tracker = make_tracker(
+        text=typed,
+        slots={slot: typed, "requested_slot": slot},
+        active_loop="meldebescheinigung_form",
+        events=[slot_set_event(slot, typed)],
+    )
+    return run(ValidateMeldebescheinigungForm(), tracker, dispatcher)
+
+
 @pytest.mark.parametrize(
     "slot, typed, stored",
     [
@@ -28,13 +41,7 @@ def slot_set_event(name, value):
     ],
 )
 def test_valid_answers_are_normalised(slot, typed, stored, dispatcher):
-    tracker = make_tracker(
-        text=typed,
-        slots={slot: typed, "requested_slot": slot},
-        active_loop="meldebescheinigung_form",
-        events=[slot_set_event(slot, typed)],
-    )
-    events = run(ValidateMeldebescheinigungForm(), tracker, dispatcher)
+    events = answer(slot, typed, dispatcher)
     value = slot_events(events)[slot]
     assert value is not None
     if stored is not None:
@@ -54,13 +61,7 @@ def test_valid_answers_are_normalised(slot, typed, stored, dispatcher):
     ],
 )
 def test_invalid_answers_are_refused_with_a_german_reprompt(slot, typed, expected_word, dispatcher):
-    tracker = make_tracker(
-        text=typed,
-        slots={slot: typed, "requested_slot": slot},
-        active_loop="meldebescheinigung_form",
-        events=[slot_set_event(slot, typed)],
-    )
-    events = run(ValidateMeldebescheinigungForm(), tracker, dispatcher)
+    events = answer(slot, typed, dispatcher)
     assert slot_events(events)[slot] is None
     message = texts(dispatcher)
     assert expected_word.lower() in message.lower()
@@ -69,10 +70,7 @@ def test_invalid_answers_are_refused_with_a_german_reprompt(slot, typed, expecte
 
 def test_summary_shows_german_formats():
     tracker = make_tracker(
-        slots={"procedure": "meldebescheinigung", "vorname": "Erika", "nachname": "Mustermann",
-               "geburtsdatum": "1964-08-12", "strasse": "Marienplatz 8", "plz": "80331",
-               "ort": "München", "art_meldebescheinigung": "einfach",
-               "email": "erika@example.org"},
+        slots={"procedure": "meldebescheinigung", **MELDEBESCHEINIGUNG},
     )
     from buergerassistent.catalogue import default_catalogue
 

@@ -9,22 +9,13 @@ from aiohttp.test_utils import TestServer
 from actions.dialogue import ActionHandleAffirm, ActionShowSummary, ActionSubmitApplication
 from portal_backend.app import create_app
 
-from db_fixtures import closed_port_url
-from portal_auth import ASSISTANT
+from support.databases import closed_port_url
+from support.forms import MELDEBESCHEINIGUNG
+from support.portal_auth import ASSISTANT
 
 from .conftest import make_tracker, slot_events, texts
 
-FILLED = {
-    "procedure": "meldebescheinigung",
-    "vorname": "Erika",
-    "nachname": "Mustermann",
-    "geburtsdatum": "1964-08-12",
-    "strasse": "Marienplatz 8",
-    "plz": "80331",
-    "ort": "München",
-    "art_meldebescheinigung": "einfach",
-    "email": "erika@example.org",
-}
+FILLED = {"procedure": "meldebescheinigung", **MELDEBESCHEINIGUNG}
 
 
 @pytest.fixture(autouse=True)

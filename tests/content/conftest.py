@@ -1,25 +1,17 @@
-"""The real stack (portal backend, action server, Rasa with the cached model) on free ports,
-with its own SQLite tracker store, for the review inbox and reload tests."""
+"""The whole stack on free ports (tests/support/stacks.py), with its own SQLite tracker store,
+for the review inbox and reload tests."""
 
 from __future__ import annotations
 
 import pytest
-
-from bot.local_stack import RestChat, start_local_stack
-from bot.training import ensure_model
-
-
-@pytest.fixture(scope="session")
-def model_path():
-    # Trains only when the training data changed; otherwise the cached model is reused.
-    return ensure_model(quiet=True)
+from support.chat import RestChat
+from support.stacks import running_stack
 
 
 @pytest.fixture(scope="module")
-def content_stack(model_path, tmp_path_factory):
-    stack = start_local_stack(model_path, tmp_path_factory.mktemp("content-stack"))
-    yield stack
-    stack.stop()
+def content_stack(tmp_path_factory):
+    with running_stack(tmp_path_factory.mktemp("content-stack")) as stack:
+        yield stack
 
 
 @pytest.fixture

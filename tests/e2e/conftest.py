@@ -1,24 +1,16 @@
-"""The whole stack on free ports: portal backend, action server, Rasa (real processes)."""
+"""The whole stack on free ports (tests/support/stacks.py), shared by the e2e tests."""
 
 from __future__ import annotations
 
 import pytest
-
-from bot.local_stack import RestChat, start_local_stack
-from bot.training import ensure_model
-
-
-@pytest.fixture(scope="session")
-def model_path():
-    # Trains only when the training data changed; otherwise the cached model is reused.
-    return ensure_model(quiet=True)
+from support.chat import RestChat
+from support.stacks import running_stack
 
 
 @pytest.fixture(scope="session")
-def stack(model_path, tmp_path_factory):
-    stack = start_local_stack(model_path, tmp_path_factory.mktemp("stack-var"))
-    yield stack
-    stack.stop()
+def stack(tmp_path_factory):
+    with running_stack(tmp_path_factory.mktemp("stack-var")) as stack:
+        yield stack
 
 
 @pytest.fixture

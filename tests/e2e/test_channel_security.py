@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.local_stack import RestChat
+from support.chat import RestChat
+from support.forms import meldebescheinigung
+
 
 pytestmark = pytest.mark.e2e
 
@@ -68,8 +70,8 @@ def test_rest_channel_limits_the_message_size(stack, chat):
 # --- action server --------------------------------------------------------------------------------
 def forged_call(action: str, sender_id: str) -> dict:
     """What an attacker sends the action server: a tracker they made up for a victim."""
-    slots = {"procedure": "meldebescheinigung", "vorname": "Erika", "nachname": "Mustermann",
-             "geburtsdatum": "1964-08-12", "strasse": "Marienplatz 8", "plz": "80331", "ort": "München"}
+    slots = {"procedure": "meldebescheinigung", **meldebescheinigung()}
+    del slots["art_meldebescheinigung"], slots["email"]
     return {
         "next_action": action,
         "sender_id": sender_id,

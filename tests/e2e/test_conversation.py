@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
-from portal_auth import fetch_application
+from support.forms import CASE_NUMBER
+from support.portal_auth import fetch_application
 
 pytestmark = pytest.mark.e2e
-
-CASE_NUMBER = re.compile(r"Aktenzeichen lautet (\S+?)\.(?:\s|$)")
-
-
 
 
 def test_meldebescheinigung_from_greeting_to_case_number(chat, stack):

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
+from support.forms import CASE_NUMBER
 
 pytestmark = pytest.mark.e2e
-
-CASE_NUMBER = re.compile(r"Aktenzeichen lautet (\S+?)\.(?:\s|$)")
 
 
 def start(chat, request="Ich brauche eine Meldebescheinigung"):

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from portal_backend.app import OPENAPI_PATH
 
-from .security_support import (
+from support.security import (
     PII,
     assert_no_pii_in_logs,
     portal_headers,

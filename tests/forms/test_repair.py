@@ -6,9 +6,9 @@ import pytest
 
 from buergerassistent.catalogue import default_catalogue
 from buergerassistent.repair import SKIPPED, field_names, read_message
+from support.forms import MELDEBESCHEINIGUNG
 
-FILLED = {"vorname": "Erika", "nachname": "Mustermann", "geburtsdatum": "1964-08-12",
-          "strasse": "Marienplatz 8", "plz": "80331"}
+FILLED = {k: MELDEBESCHEINIGUNG[k] for k in ("vorname", "nachname", "geburtsdatum", "strasse", "plz")}
 
 
 @pytest.fixture

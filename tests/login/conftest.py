@@ -8,14 +8,14 @@ one test, so other test folders' stacks are not affected.
 from __future__ import annotations
 
 import asyncio
-import json
+import logging
 import os
 import re
 import secrets
-import socket
 import subprocess
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -26,15 +26,12 @@ import pytest
 import requests
 from aiohttp import web
 
+from support.keys import secret_key
+from support.stacks import free_port
+
 from .saml_idp import Idp
 
 OIDC_DIR = Path(__file__).parent / "oidc_provider"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class LoopThread:
@@ -113,13 +110,10 @@ def shared_env(login_var) -> dict[str, str]:
 
 @pytest.fixture(autouse=True)
 def _shared_env(shared_env, monkeypatch):
-    from buergerassistent import signing
-
     for key, value in shared_env.items():
         monkeypatch.setenv(key, value)
-    signing.secret_key.cache_clear()
-    yield
-    signing.secret_key.cache_clear()
+    with secret_key(monkeypatch, shared_env["BA_SECRET_KEY"]):
+        yield
 
 
 # --- the SAML IdP, the Rasa stand-in and the login service, in one background loop ---------------------
@@ -252,6 +246,15 @@ def saml_login(world: LoginWorld, conversation: str, level: str, username: str, 
     back = submit(session, idp_page, username=username, password=password, action=action)
     assert back.status_code == 200, back.text
     return session, submit(session, back)
+
+
+@contextmanager
+def nothing_logged(caplog, personal: tuple[str, ...]):
+    """Around a test: every log record at DEBUG and above, none naming ``personal`` data."""
+    caplog.set_level(logging.DEBUG)
+    yield
+    for word in personal:
+        assert word not in caplog.text, f"personal data in the log: {word}"
 
 
 def text_of(response: requests.Response) -> str:

@@ -15,115 +15,22 @@ import asyncio
 import json
 import re
 import subprocess
-import threading
 import time
-import urllib.request
 
 import pytest
 import requests
 import jwt
-import socketio
+
+from support.chat import WebChat
+from support.stacks import free_port, start_stack
 
 from buergerassistent import identity as ids
-from bot.settings import REPO_ROOT, Settings
-from bot.stack import Stack
-from bot.training import ensure_model
+from bot.settings import REPO_ROOT
 
-from .conftest import LoopThread, code_of, free_port, submit, text_of
+from .conftest import LoopThread, code_of, submit, text_of
 from .saml_idp import Idp
 
 pytestmark = pytest.mark.e2e
-
-
-class LoginStack(Stack):
-    extra_env: dict = {}
-
-    def _env(self):
-        return {**super()._env(), **self.extra_env}
-
-
-class Chat:
-    """One citizen's chat, spoken as the widget does (socket.io, server-signed session)."""
-
-    def __init__(self, stack: Stack) -> None:
-        self.stack = stack
-        self.messages: list[dict] = []
-        self.idle = 0  # bot_typing false events: a message was fully answered
-        self.sender = ""
-        self.cond = threading.Condition()
-        self.sio = socketio.Client()
-        self.sio.on("session_confirm", self._confirm)
-        self.sio.on("bot_uttered", self._bot)
-        self.sio.on("bot_typing", self._typing)
-        # Polling: the installed aiohttp is older than engineio's websocket client wants.
-        self.sio.connect(stack.settings.rasa_url, headers={"Origin": "http://127.0.0.1"}, transports=["polling"],
-                         wait_timeout=20)
-        self.sio.emit("session_request", {})
-        self._wait(lambda: bool(self.sender), "session_confirm")
-
-    def _confirm(self, data):
-        with self.cond:
-            self.sender = data["conversation_id"]
-            self.cond.notify_all()
-
-    def _bot(self, message):
-        with self.cond:
-            self.messages.append(message)
-            self.cond.notify_all()
-
-    def _typing(self, data):
-        if not (data or {}).get("typing"):
-            with self.cond:
-                self.idle += 1
-                self.cond.notify_all()
-
-    def _wait(self, ready, what: str, timeout: float = 90) -> None:
-        with self.cond:
-            if not self.cond.wait_for(ready, timeout):
-                raise AssertionError(f"no {what}; got {[m.get('text') for m in self.messages]}")
-
-    def close(self) -> None:
-        self.sio.eio.disconnect(abort=True)
-
-    def say(self, text: str) -> list[dict]:
-        """Send a message and return the bot's answers to it."""
-        with self.cond:
-            seen, idle = len(self.messages), self.idle
-        self.sio.emit("user_uttered", {"message": text, "session_id": None})
-        self._wait(lambda: self.idle > idle, f"answer to {text!r}")
-        return self.messages[seen:]
-
-    def say_text(self, text: str) -> str:
-        return "\n".join(m.get("text", "") for m in self.say(text))
-
-    def mark(self) -> int:
-        with self.cond:
-            return len(self.messages)
-
-    def wait_for_bot(self, needle: str, after: int, timeout: float = 90) -> list[str]:
-        """The bot's messages since ``after`` once one contains ``needle`` (also messages that
-        arrive outside a request: login result, code confirmation)."""
-        self._wait(lambda: any(needle in (m.get("text") or "") for m in self.messages[after:]), repr(needle), timeout)
-        return [m.get("text") or "" for m in self.messages[after:]]
-
-    def type(self, text: str) -> int:
-        """Send without waiting for an answer (a login code is answered outside Rasa's turn).
-        Returns the mark to wait from."""
-        mark = self.mark()
-        self.sio.emit("user_uttered", {"message": text})
-        return mark
-
-    def send_code(self, code: str) -> None:
-        """What the widget does with the code its login window handed back."""
-        self.sio.emit("login_code", {"code": code})
-
-    def bot_texts(self) -> list[str]:
-        """The bot's messages in the tracker (read through Rasa's HTTP API)."""
-        url = (f"{self.stack.settings.rasa_url}/conversations/{self.sender}/tracker"
-               f"?token={self.stack.settings.rasa_api_token}")
-        with urllib.request.urlopen(url, timeout=30) as resp:
-            events = json.loads(resp.read())["events"]
-        return [e.get("text") or "" for e in events if e["event"] == "bot"]
 
 
 @pytest.fixture(scope="module")
@@ -134,15 +41,11 @@ def login_stack(tmp_path_factory, shared_env):
     idp = Idp(f"http://127.0.0.1:{idp_port}", var)
     (var / "idp-metadata.xml").write_text(idp.metadata_xml())
     loops.serve(idp.app(), idp_port)
-    settings = Settings(
-        rasa_port=free_port(), action_port=free_port(), portal_port=free_port(), demo_port=free_port(),
-        tracker_store_url=f"sqlite:///{var / 'tracker.db'}", portal_database_url=f"sqlite:///{var / 'portal.db'}",
-        lock_store_url=None, var_dir=var,
-    )
-    stack = LoginStack(settings, ensure_model(quiet=True))
-    stack.extra_env = {**shared_env, "SAML_IDP_METADATA": str(var / "idp-metadata.xml"), "BA_LOGIN_REQUIRED": "1",
-                       "LOGIN_ONLINE_SERVICE_ID": "test-online-service"}
-    stack.start(timeout=240, progress=lambda _msg: None)
+    # The login enforced, the test IdP; spoken to over the web chat only (no REST channel).
+    stack = start_stack(var, login_required=True, rest_channel_token=None, env={
+        **shared_env, "SAML_IDP_METADATA": str(var / "idp-metadata.xml"),
+        "LOGIN_ONLINE_SERVICE_ID": "test-online-service"})
+    settings = stack.settings
     login = next(s for s in stack.services if s.name == "login")
     login_url = login.health_url.rsplit("/health", 1)[0]
     idp.sp_metadata = requests.get(f"{login_url}/login/saml/metadata", timeout=30).text
@@ -157,10 +60,10 @@ def login_stack(tmp_path_factory, shared_env):
 
 @pytest.fixture
 def new_chat(login_stack):
-    chats: list[Chat] = []
+    chats: list[WebChat] = []
 
-    def make() -> Chat:
-        chats.append(Chat(login_stack))
+    def make() -> WebChat:
+        chats.append(WebChat(login_stack))
         return chats[-1]
 
     yield make
@@ -190,7 +93,7 @@ def browser_login(url: str, username: str, password: str) -> requests.Response:
     return submit(session, back)
 
 
-def offer_login(chat: Chat) -> list[dict]:
+def offer_login(chat: WebChat) -> list[dict]:
     offer = chat.say_text("Ich brauche eine Meldebescheinigung")
     assert "jetzt hier im Chat beantragen" in offer, offer
     messages = chat.say("Ja")

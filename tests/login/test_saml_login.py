@@ -7,7 +7,6 @@ the e2e tests (test_e2e_login.py) run the same flow against the real Rasa.
 from __future__ import annotations
 
 import base64
-import logging
 import re
 import uuid
 
@@ -17,7 +16,7 @@ import requests
 from buergerassistent import identity as ids
 from buergerassistent import signing
 
-from .conftest import confirm, form_of, saml_login, submit, text_of
+from .conftest import confirm, form_of, nothing_logged, saml_login, submit, text_of
 from .saml_idp import CITIZENS, Variant
 
 PERSONAL = ("Erika", "Mustermann", "Musterberg", "1964-08-12", "Heidestraße", "bPK2-", "erika.mustermann@")
@@ -29,10 +28,8 @@ def conv() -> str:
 
 @pytest.fixture(autouse=True)
 def no_personal_data_in_logs(caplog):
-    caplog.set_level(logging.DEBUG)
-    yield
-    for personal in PERSONAL:
-        assert personal not in caplog.text, f"personal data in the log: {personal}"
+    with nothing_logged(caplog, PERSONAL):
+        yield
 
 
 def pending_request(world, conversation: str, level: str):

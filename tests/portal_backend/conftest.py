@@ -19,14 +19,16 @@ from typing import Any, Optional
 
 import jsonschema
 import pytest
-from db_fixtures import postgres_schema
+from support.databases import postgres_schema
 import pytest_asyncio
 import yaml
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy.engine import make_url
 
 from buergerassistent.catalogue import PROCEDURES_DIR, Catalogue, load_file, parse_procedure
-from portal_auth import ASSISTANT, AUTHORITY, citizen
+from support.forms import meldebescheinigung
+from support.keys import secret_key
+from support.portal_auth import ASSISTANT, AUTHORITY, citizen
 from portal_backend.app import OPENAPI_PATH, STORE, create_app
 
 POSTGRES_ENV = "DATABASE_URL"
@@ -270,16 +272,14 @@ async def api(make_api) -> Api:
 
 @pytest.fixture
 def meldebescheinigung_data() -> dict[str, str]:
-    return {
-        "vorname": "Erika",
-        "nachname": "Mustermann",
-        "geburtsdatum": "12.08.1964",
-        "strasse": "Marienplatz 8",
-        "plz": "80331",
-        "ort": "München",
-        "art_meldebescheinigung": "einfach",
-        "email": "erika.mustermann@example.org",
-    }
+    return meldebescheinigung()
+
+
+@pytest.fixture
+def secret(monkeypatch):
+    """The signing key of receipt links."""
+    with secret_key(monkeypatch, "portal-test-secret-0123456789abcdefghijklmnop"):
+        yield
 
 
 @pytest.fixture

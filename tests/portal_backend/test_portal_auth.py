@@ -12,21 +12,13 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from buergerassistent import citizen_assertion
 from buergerassistent import signing
-from portal_auth import API_TOKEN, AUTHORITY, AUTHORITY_TOKEN, CITIZEN_KEY, bearer, citizen
+from support.portal_auth import API_TOKEN, AUTHORITY, AUTHORITY_TOKEN, CITIZEN_KEY, bearer, citizen
 from portal_backend.app import AccessLogger, ConfigurationError, Credentials, create_app
 
 
 APPLICATIONS = "/api/v1/applications"
 BPK = "bPK2:ZmFrZS1icGsy"
 OTHER = "bPK2:b3RoZXItY2l0aXplbg"
-
-
-@pytest.fixture
-def secret(monkeypatch):
-    monkeypatch.setenv("BA_SECRET_KEY", "portal-test-secret-0123456789abcdefghijklmnop")
-    signing.secret_key.cache_clear()
-    yield
-    signing.secret_key.cache_clear()
 
 
 async def _case(api, payload, **overrides) -> str:

@@ -10,20 +10,12 @@ import pytest
 
 from buergerassistent import signing
 from buergerassistent.catalogue import PROCEDURES_DIR, Catalogue, load_file
-from portal_auth import citizen
+from support.portal_auth import citizen
 
 pytestmark = pytest.mark.asyncio
 
 APPLICATIONS = "/api/v1/applications"
 BPK = "bPK2:ZmFrZS1icGsy"
-
-
-@pytest.fixture
-def secret(monkeypatch):
-    monkeypatch.setenv("BA_SECRET_KEY", "portal-test-secret-0123456789abcdefghijklmnop")
-    signing.secret_key.cache_clear()
-    yield
-    signing.secret_key.cache_clear()
 
 
 async def test_history_starts_with_received_and_grows(api, payload):

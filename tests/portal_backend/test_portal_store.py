@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -17,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from buergerassistent import signing
-from portal_auth import ASSISTANT, citizen
+from support.portal_auth import ASSISTANT, citizen
+from support.stacks import free_port
 from portal_backend import case_numbers, db
 from portal_backend.__main__ import parse_args
 from portal_backend.validation import Submission
@@ -154,12 +154,6 @@ def test_cli_flags_override_environment(monkeypatch):
 # --------------------------------------------------------------------------- the real process
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _request(url: str, payload=None, headers=None, raw=False):
     data = None if payload is None else json.dumps(payload).encode()
     req = urllib.request.Request(url, data=data,
@@ -177,7 +171,7 @@ def test_python_m_portal_backend_refuses_to_start_without_credentials(tmp_path):
     for name in ("PORTAL_API_TOKEN", "PORTAL_AUTHORITY_TOKEN", "PORTAL_CITIZEN_KEY"):
         env.pop(name, None)
     done = subprocess.run(
-        [sys.executable, "-m", "portal_backend", "--port", str(_free_port())],
+        [sys.executable, "-m", "portal_backend", "--port", str(free_port())],
         cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=60,
     )
     assert done.returncode != 0
@@ -185,7 +179,7 @@ def test_python_m_portal_backend_refuses_to_start_without_credentials(tmp_path):
 
 
 def test_python_m_portal_backend_serves_and_logs_no_data(tmp_path, meldebescheinigung_data):
-    port = _free_port()
+    port = free_port()
     secret_key = "portal-process-test-secret-0123456789abcdef"
     env = dict(os.environ, PORTAL_DATABASE_URL=f"sqlite:///{tmp_path}/nested/portal.db",
                BA_SECRET_KEY=secret_key,

@@ -14,19 +14,12 @@ from sqlalchemy.engine import make_url
 from buergerassistent.catalogue import PROCEDURES_DIR, Catalogue, load_file
 from buergerassistent.submission.outbox import Outbox
 from portal_backend.app import create_app
-from db_fixtures import closed_port_url, postgres_schema  # noqa: F401 (closed_port_url: used by tests)
-from tracker_fixtures import make_tracker, slot_events, texts  # noqa: F401 (shared helpers)
+from support.databases import closed_port_url, postgres_schema  # noqa: F401 (closed_port_url: used by tests)
+from support.forms import MELDEBESCHEINIGUNG
+from support.keys import secret_key
+from support.trackers import make_tracker, slot_events, texts  # noqa: F401 (shared helpers)
 
-FILLED = {
-    "vorname": "Erika",
-    "nachname": "Mustermann",
-    "geburtsdatum": "1964-08-12",
-    "strasse": "Marienplatz 8",
-    "plz": "80331",
-    "ort": "München",
-    "art_meldebescheinigung": "einfach",
-    "email": "erika@example.org",
-}
+FILLED = MELDEBESCHEINIGUNG  # the filled form (tests/support/forms.py)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -55,14 +48,10 @@ def outbox(outbox_url) -> Outbox:
 def chat_env(tmp_path, monkeypatch):
     """The environment the action server reads: its own outbox file, secret key, short budget."""
     monkeypatch.setenv("OUTBOX_DATABASE_URL", f"sqlite:///{tmp_path / 'chat-outbox.db'}")
-    monkeypatch.setenv("BA_SECRET_KEY", "test-secret-" + uuid.uuid4().hex)
     monkeypatch.setenv("SUBMISSION_INLINE_BUDGET_S", "3")
     monkeypatch.setenv("PORTAL_ATTEMPTS", "1")
-    from buergerassistent import signing
-
-    signing.secret_key.cache_clear()
-    yield
-    signing.secret_key.cache_clear()
+    with secret_key(monkeypatch, "test-secret-" + uuid.uuid4().hex):
+        yield
 
 
 @pytest.fixture(scope="session")

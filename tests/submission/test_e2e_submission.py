@@ -11,69 +11,39 @@ Only the named service is stopped and started again; the others keep running.
 
 from __future__ import annotations
 
-import re
 import time
 
 import pytest
-from portal_auth import fetch_application, status_without_token
+from support.portal_auth import fetch_application, status_without_token
 
-from bot.local_stack import RestChat, start_local_stack
-from bot.training import ensure_model
+from support.chat import RestChat
+from support.forms import CASE_NUMBER, fill_in_chat, step
+from support.stacks import running_stack
 
 pytestmark = pytest.mark.e2e
 
-CASE_NUMBER = re.compile(r"Aktenzeichen lautet (\S+?)\.(?:\s|$)")
-
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory, monkeypatch_module):
-    model = ensure_model(quiet=True)
-    var = tmp_path_factory.mktemp("submission-stack")
-    # Short retry backoff for the worker in this test; production defaults are longer.
-    monkeypatch_module.setenv("SUBMISSION_RETRY_MAX_S", "2")
-    monkeypatch_module.setenv("BA_LOGIN_REQUIRED", "0")
-    stack = start_local_stack(model, var)  # SQLite: the SQL tracker store
-    yield stack
-    stack.stop()
-
-
-@pytest.fixture(scope="module")
-def monkeypatch_module():
-    mp = pytest.MonkeyPatch()
-    yield mp
-    mp.undo()
-
-
-def fill_until_birth_date(chat: RestChat) -> None:
-    offer = chat.say_text("Ich brauche eine Meldebescheinigung")
-    assert "jetzt hier im Chat beantragen" in offer, offer
-    started = chat.say_text("Ja")
-    assert "Schritt 1 von 8" in started, started
-    assert "Familienname" in chat.say_text("Erika")
-    assert "geboren" in chat.say_text("Mustermann")
+def stack(tmp_path_factory):
+    # SQLite: the SQL tracker store. Short retry backoff for the worker in this test; production
+    # defaults are longer.
+    with running_stack(tmp_path_factory.mktemp("submission-stack"), env={"SUBMISSION_RETRY_MAX_S": "2"}) as stack:
+        yield stack
 
 
 def test_rasa_restart_in_a_form_resumes_at_the_same_field(stack):
     chat = RestChat(stack.settings, sender=f"restart-{time.time_ns()}")
-    fill_until_birth_date(chat)
+    fill_in_chat(chat.say_text, stop=step("12.08.1964"))
     stack.service("rasa").restart()
     # The answer is taken for the field that was asked before the restart; nothing is lost.
-    assert "Straße" in chat.say_text("12.08.1964")
-    assert "Postleitzahl" in chat.say_text("Marienplatz 8")
-    assert "Ort" in chat.say_text("80331")
-    assert "einfache oder eine erweiterte" in chat.say_text("München")
-    assert "E-Mail" in chat.say_text("einfach")
-    summary = chat.say_text("erika.mustermann@example.org")
+    summary = fill_in_chat(chat.say_text, start=step("12.08.1964"))
     for shown in ("Erika", "Mustermann", "12.08.1964", "Marienplatz 8"):
         assert shown in summary
 
 
 def test_backend_down_saved_then_case_number_arrives_in_the_conversation(stack):
     chat = RestChat(stack.settings, sender=f"outbox-{time.time_ns()}")
-    fill_until_birth_date(chat)
-    for answer in ("12.08.1964", "Marienplatz 8", "80331", "München", "einfach"):
-        chat.say_text(answer)
-    assert "sende ich den Antrag ab" in chat.say_text("erika.mustermann@example.org")
+    fill_in_chat(chat.say_text)  # up to the summary: "… sende ich den Antrag ab"
 
     backend = stack.service("portal-backend")
     backend.stop()

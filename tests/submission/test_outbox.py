@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-import time
+from datetime import datetime, timedelta, timezone
 
+import pytest
+
+from buergerassistent.submission import outbox as outbox_module
 from buergerassistent.submission.outbox import DELIVERED, PENDING, REJECTED
 
 from .conftest import FILLED
@@ -24,21 +27,33 @@ def test_only_one_sender_holds_an_entry(outbox):
     assert outbox.due(10) == []  # held: not due for the worker either
 
 
-def test_an_expired_lease_frees_the_entry(outbox):
+@pytest.fixture
+def clock(monkeypatch):
+    """The outbox's clock, moved by the test instead of waiting."""
+    now = [datetime(2026, 11, 29, 10, 0, tzinfo=timezone.utc)]
+    monkeypatch.setattr(outbox_module, "_now", lambda: now[0])
+
+    def advance(seconds: float) -> None:
+        now[0] += timedelta(seconds=seconds)
+
+    return advance
+
+
+def test_an_expired_lease_frees_the_entry(outbox, clock):
     # A sender that crashed while holding the entry must not block it for ever.
     outbox.enqueue("key-3", "meldebescheinigung", FILLED)
     assert outbox.claim("key-3", lease_s=0.2) is not None
-    time.sleep(0.4)
+    clock(0.4)
     assert outbox.due(10) == ["key-3"]
     assert outbox.claim("key-3", lease_s=30) is not None
 
 
-def test_retry_waits_then_is_due_again(outbox):
+def test_retry_waits_then_is_due_again(outbox, clock):
     outbox.enqueue("key-4", "meldebescheinigung", FILLED)
     outbox.claim("key-4", lease_s=30)
     outbox.mark_retry("key-4", "unavailable", delay_s=0.3)
     assert outbox.due(10) == []
-    time.sleep(0.5)
+    clock(0.5)
     assert outbox.due(10) == ["key-4"]
     assert outbox.get("key-4").attempts == 1
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import aiohttp
-import portal_auth
+from support import portal_auth
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 

@@ -12,6 +12,7 @@ import pytest
 
 from buergerassistent import uploads
 from rasa_runtime.channels.webchat.settings import WebChatSettings
+from support.keys import secret_key
 
 PDF = b"%PDF-1.7 " + b"x" * 2048
 
@@ -36,16 +37,13 @@ class FakeRequest:
 @pytest.fixture
 def channel(tmp_path, monkeypatch):
     monkeypatch.setenv("BA_VAR_DIR", str(tmp_path))
-    monkeypatch.setenv("BA_SECRET_KEY", "unit-test-key-" + "x" * 32)
     monkeypatch.delenv("WEBCHAT_REDIS_URL", raising=False)
-    from buergerassistent import signing
     from rasa_runtime.channels.webchat.channel import WebChatInput
 
-    signing.secret_key.cache_clear()
-    settings = WebChatSettings(upload_dir=tmp_path / "uploads", rate_limit=(1000, 60),
-                               max_uploads_per_conversation=10, client_upload_limit=(25, 3600))
-    yield WebChatInput(settings=settings)
-    signing.secret_key.cache_clear()
+    with secret_key(monkeypatch, "unit-test-key-" + "x" * 32):
+        settings = WebChatSettings(upload_dir=tmp_path / "uploads", rate_limit=(1000, 60),
+                                   max_uploads_per_conversation=10, client_upload_limit=(25, 3600))
+        yield WebChatInput(settings=settings)
 
 
 async def test_sixteen_parallel_uploads_store_exactly_ten(channel):
@@ -80,12 +78,8 @@ async def test_one_address_cannot_upload_without_limit_through_many_conversation
 
 
 def test_the_client_window_passes(tmp_path, monkeypatch):
-    monkeypatch.setenv("BA_SECRET_KEY", "unit-test-key-" + "x" * 32)
-    from buergerassistent import signing
-
-    signing.secret_key.cache_clear()
-    assert all(uploads.reserve_client_slot(tmp_path, "1.2.3.4", 2, 60, now=120.0 + i) for i in range(2))
-    assert uploads.reserve_client_slot(tmp_path, "1.2.3.4", 2, 60, now=150.0) is None
-    assert uploads.reserve_client_slot(tmp_path, "1.2.3.4", 2, 60, now=181.0) is not None
-    assert len(list((tmp_path / ".clients").iterdir())) == 1  # the old window is gone
-    signing.secret_key.cache_clear()
+    with secret_key(monkeypatch, "unit-test-key-" + "x" * 32):
+        assert all(uploads.reserve_client_slot(tmp_path, "1.2.3.4", 2, 60, now=120.0 + i) for i in range(2))
+        assert uploads.reserve_client_slot(tmp_path, "1.2.3.4", 2, 60, now=150.0) is None
+        assert uploads.reserve_client_slot(tmp_path, "1.2.3.4", 2, 60, now=181.0) is not None
+        assert len(list((tmp_path / ".clients").iterdir())) == 1  # the old window is gone

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 
 import pytest
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
+
+from support.keys import secret_key
 
 from buergerassistent import uploads
 from rasa_runtime.channels.webchat import conversations
@@ -19,12 +20,8 @@ from rasa_runtime.channels.webchat.settings import WebChatSettings
 
 @pytest.fixture(autouse=True)
 def secret(monkeypatch):
-    monkeypatch.setenv("BA_SECRET_KEY", "unit-test-key-" + "x" * 32)
-    from buergerassistent import signing
-
-    signing.secret_key.cache_clear()
-    yield
-    signing.secret_key.cache_clear()
+    with secret_key(monkeypatch, "unit-test-key-" + "x" * 32):
+        yield
 
 
 async def test_sessions_resume_only_what_we_issued():
@@ -41,15 +38,17 @@ async def test_sessions_resume_only_what_we_issued():
 
 
 async def test_old_tokens_are_renewed_expired_ones_refused():
-    # Real time (PyJWT checks expiry with its own clock): a 4-second lifetime, whole seconds.
-    issuer = SessionIssuer(ttl_seconds=4)
+    # The issuer's clock, not real time: a 4-second lifetime, whole seconds.
+    clock = [1_000_000.0]
+    issuer = SessionIssuer(ttl_seconds=4, clock=lambda: clock[0])
     session = issuer.new()
     assert (await issuer.resume(session.token)).token == session.token  # fresh: kept as is
-    await asyncio.sleep(2.2)  # 0.8 to 1.8 s left: less than half, so renewed
+    clock[0] += 2.2  # 1.8 s left: less than half, so renewed
     renewed = await issuer.resume(session.token)
     assert renewed.token != session.token and renewed.conversation_id == session.conversation_id
-    await asyncio.sleep(2.5)
+    clock[0] += 2.5
     assert await issuer.resume(session.token) is None
+    assert (await issuer.resume(renewed.token)).conversation_id == session.conversation_id  # still valid
 
 
 async def test_rate_limit_counts_per_conversation_over_a_sliding_window(monkeypatch):

@@ -13,7 +13,7 @@ import asyncio
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Optional
+from typing import Callable, Optional
 
 from buergerassistent.privacy import digest
 from buergerassistent.signing import InvalidToken, sign, verify
@@ -30,8 +30,9 @@ class Session:
 
 
 class SessionIssuer:
-    def __init__(self, ttl_seconds: int, redis=None, store=None) -> None:
+    def __init__(self, ttl_seconds: int, redis=None, store=None, clock: Callable[[], float] = time.time) -> None:
         self.ttl = ttl_seconds
+        self.clock = clock  # the time in seconds (tests pass their own instead of waiting)
         self._redis = redis  # redis.asyncio client or None
         # buergerassistent.privacy.RevocationStore or None (memory only: unit tests)
         self._store = store
@@ -40,14 +41,15 @@ class SessionIssuer:
 
     def new(self) -> Session:
         conversation_id = f"wc-{uuid.uuid4().hex}"
-        return Session(conversation_id, sign({"sub": conversation_id}, PURPOSE, self.ttl))
+        return Session(conversation_id, sign({"sub": conversation_id}, PURPOSE, self.ttl, now=self.clock()))
 
     async def resume(self, token: object) -> Optional[Session]:
         """The session a token names, or None when it is forged, expired or revoked."""
         if not isinstance(token, str) or len(token) > 2048:
             return None
         try:
-            claims = verify(token, PURPOSE)
+            now = self.clock()
+            claims = verify(token, PURPOSE, now=now)
         except InvalidToken:
             return None
         conversation_id = claims.get("sub")
@@ -57,12 +59,12 @@ class SessionIssuer:
         # process may have revoked it since this one started).
         if self._store is not None and await asyncio.to_thread(self._store.is_revoked, conversation_id):
             return None
-        if claims["exp"] - time.time() < self.ttl * _RENEW_FRACTION:
-            token = sign({"sub": conversation_id}, PURPOSE, self.ttl)
+        if claims["exp"] - now < self.ttl * _RENEW_FRACTION:
+            token = sign({"sub": conversation_id}, PURPOSE, self.ttl, now=now)
         return Session(conversation_id, token)
 
     async def revoke(self, conversation_id: str) -> None:
-        until = time.time() + self.ttl
+        until = self.clock() + self.ttl
         key = digest(conversation_id)
         self._revoked[key] = until
         if self._store is not None:
@@ -71,7 +73,7 @@ class SessionIssuer:
             await self._redis.set(f"webchat:revoked:{key}", "1", ex=self.ttl)
 
     async def is_revoked(self, conversation_id: str) -> bool:
-        now = time.time()
+        now = self.clock()
         for old in [c for c, until in self._revoked.items() if until < now]:
             del self._revoked[old]
         key = digest(conversation_id)

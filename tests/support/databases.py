@@ -1,4 +1,4 @@
-"""Helpers shared by the test packages (imported as ``db_fixtures``: pytest puts ``tests/`` on
+"""Helpers shared by the test packages (imported as ``support.databases``: pytest puts ``tests/`` on
 the path through ``tests/conftest.py``)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Credentials of the portal backend for tests (imported as ``portal_auth``; ``tests/conftest.py``
+"""Credentials of the portal backend for tests (imported as ``support.portal_auth``; ``tests/conftest.py``
 puts them into the environment of every test)."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Trackers as the action server receives them, for running custom actions without Rasa.
 
-Imported by the test packages as ``tracker_fixtures`` (pytest puts ``tests/`` on the path).
+Imported by the test packages as ``support.trackers`` (pytest puts ``tests/`` on the path).
 """
 
 from __future__ import annotations
