@@ -24,6 +24,7 @@ for _name in ("TF_INTER_OP_PARALLELISM_THREADS", "TF_INTRA_OP_PARALLELISM_THREAD
               "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
     os.environ.setdefault(_name, "1")
 
+from rasa_runtime.patches import SWITCH as PATCH_SWITCH  # noqa: E402
 from rasa_runtime.patches import apply_patches  # noqa: E402
 
 
@@ -62,7 +63,9 @@ def main() -> None:
     # Changes only Python's copy of the arguments; /proc/<pid>/cmdline keeps what was started.
     sys.argv = rasa_arguments(sys.argv)
     install_guard()
-    apply_patches()
+    groups = apply_patches()
+    # Before Rasa sets up its logging: on stderr, so the service log shows what runs.
+    print(f"Rasa-Optimierungen ({PATCH_SWITCH}): {', '.join(sorted(groups)) or 'keine'}", file=sys.stderr, flush=True)
     from rasa.__main__ import main as rasa_main
 
     rasa_main()
