@@ -1,14 +1,19 @@
-"""Run-time fixes to Rasa 3.6 that our Rasa process applies before it starts (rasa_runtime/process.py).
+"""Run-time fixes to Rasa 3.6.21 that our Rasa process applies before it starts (rasa_runtime/process.py).
 
-Each replaces a Rasa function with one that gives the same results for less work, and is checked
-against Rasa's own in tests/test_rasa_patches.py. All were found by profiling the Rasa process
-under `make bench` with py-spy; the share of the process's time each removed is in its docstring.
+Each replaces a private Rasa function with one that gives the same results for less work, and is
+checked against Rasa's own in tests/test_rasa_patches.py. All were found by profiling the Rasa
+process under `make bench` with py-spy; the share of the process's time each removed is in its
+docstring. They are applied only on the Rasa version they were written against (``RASA_VERSION``;
+any other: a warning, and plain Rasa), and only the groups ``BA_RASA_PATCHES`` turns on
+(``GROUPS``; ``0`` = none; ``-a,-b`` = all but a and b). Where Rasa has an extension point we use
+it instead of a patch: the rule index is our RulePolicy subclass (rasa_runtime/policies.py), the
+numpy DIET path our DIETClassifier subclass (rasa_runtime/components.py), both in bot/config.yml
+and switched by the same variable. ``make bench`` shows the gain (ours with and without).
 
 - action-server responses: one compiled validator, and for a valid response only the schema of
   each event's type (Rasa re-checked the schema against the meta-schema on every call: 72 %);
 - event types looked up in a table instead of a walk over all ``Event`` subclasses per event;
 - the prediction graph run without dask, with the schema walk cached;
-- RulePolicy's rule matching indexed by the last action and stopped once no rule reaches back;
 - ``applied_events`` remembered per tracker until its events change;
 - sparse features joined without ``scipy``'s ``bmat``;
 - slots copied without the generic copy protocol;
@@ -16,7 +21,6 @@ under `make bench` with py-spy; the share of the process's time each removed is 
 - one kept-alive HTTP session to the action server instead of one per call, whose request
   bodies (the whole tracker) are encoded with ujson;
 - ``Domain.is_empty`` compared with an empty domain built once, not on every message;
-- DIET's intent scores computed with numpy instead of a TensorFlow call (rasa_runtime/diet_inference.py);
 - the dialogue states of a conversation replayed once per event, not per prediction
   (rasa_runtime/state_replay.py);
 - the tracker copied before each action without replaying the conversation
