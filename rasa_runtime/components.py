@@ -13,7 +13,7 @@ tests/test_diet_inference.py compares both paths on every training and test sent
 
 from __future__ import annotations
 
-from typing import Any, List
+from typing import Any, List  # noqa: UP035 - Rasa validates these annotations (typing.List as in its own)
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.nlu.classifiers.diet_classifier import DIETClassifier
@@ -41,7 +41,7 @@ class FastDIETClassifier(DIETClassifier):
             self._ba_scorer = SentenceScorer.for_component(self) or _NOT_SUPPORTED
         return None if self._ba_scorer is _NOT_SUPPORTED else self._ba_scorer
 
-    def process(self, messages: List[Message]) -> List[Message]:
+    def process(self, messages: List[Message]) -> List[Message]:  # noqa: UP006
         if not self._ba_numpy or self._execution_context.should_add_diagnostic_data:
             return super().process(messages)
         scorer = self._scorer()

@@ -385,9 +385,15 @@ def enabled_groups(environ=None) -> frozenset[str]:
     any Rasa version other than RASA_VERSION (with a warning)."""
     import os
 
-    groups = parse_switch((os.environ if environ is None else environ).get(SWITCH))
-    if groups and rasa_version() != RASA_VERSION:
-        _warn_version()
+    return _groups_for((os.environ if environ is None else environ).get(SWITCH), rasa_version())
+
+
+@lru_cache(maxsize=16)
+def _groups_for(value: str | None, version: str) -> frozenset[str]:
+    # Cached: the tracker store asks on every retrieve.
+    groups = parse_switch(value)
+    if groups and version != RASA_VERSION:
+        _warn_version(version)
         return frozenset()
     return groups
 
@@ -400,7 +406,7 @@ def is_enabled(group: str, environ=None) -> bool:
 _WARNED = False
 
 
-def _warn_version() -> None:
+def _warn_version(version: str) -> None:
     import logging
 
     global _WARNED
@@ -409,7 +415,7 @@ def _warn_version() -> None:
             "Rasa %s installiert, die Laufzeit-Optimierungen sind für Rasa %s geschrieben und geprüft: "
             "sie bleiben aus, Rasa läuft unverändert (langsamer). Nach einem Rasa-Update: Tests in "
             "tests/test_rasa_patches.py u. a. laufen lassen und RASA_VERSION in rasa_runtime/patches.py "
-            "anpassen.", rasa_version(), RASA_VERSION,
+            "anpassen.", version, RASA_VERSION,
         )
         _WARNED = True
 

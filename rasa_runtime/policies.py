@@ -15,7 +15,7 @@ tests/test_rasa_patches.py compares the indexed matching with Rasa's on random r
 
 from __future__ import annotations
 
-from typing import Any, List
+from typing import Any, List  # noqa: UP035 - Rasa validates these annotations (typing.List as in its own)
 
 from rasa.core.policies.rule_policy import RulePolicy
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -32,12 +32,12 @@ class IndexedRulePolicy(RulePolicy):
         super().__init__(*args, **kwargs)
         self._ba_indexed = is_enabled("rule_index")
 
-    def train(self, training_trackers: List[TrackerWithCachedStates], domain: Domain, **kwargs: Any) -> Resource:
+    def train(self, training_trackers: List[TrackerWithCachedStates], domain: Domain, **kwargs: Any) -> Resource:  # noqa: UP006
         # Rasa's validator runs this check only for RulePolicy itself (``==``), not subclasses.
         self.raise_if_incompatible_with_domain(self.config, domain)
         return super().train(training_trackers, domain, **kwargs)
 
-    def _get_possible_keys(self, lookup, states):  # noqa: ANN001, ANN201 - Rasa's signature
+    def _get_possible_keys(self, lookup, states):  # Rasa's signature
         if not self._ba_indexed:
             return super()._get_possible_keys(lookup, states)
         return _possible_rule_keys(self, lookup, states)

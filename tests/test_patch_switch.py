@@ -43,6 +43,7 @@ def test_other_rasa_version_runs_unpatched_with_a_warning(monkeypatch, caplog):
 
     monkeypatch.setattr(rasa, "__version__", "3.6.22")
     monkeypatch.setattr(patches, "_WARNED", False)
+    patches._groups_for.cache_clear()
     with caplog.at_level(logging.WARNING, logger="rasa_runtime.patches"):
         assert enabled_groups({}) == frozenset()
         assert not patches.is_enabled("rule_index", {})
@@ -52,6 +53,7 @@ def test_other_rasa_version_runs_unpatched_with_a_warning(monkeypatch, caplog):
 
 
 def _rasa_functions() -> dict:
+    import rasa.core.processor
     from rasa.core.actions.action import RemoteAction
     from rasa.core.actions.forms import FormAction
     from rasa.engine.runner.dask import DaskGraphRunner
@@ -61,8 +63,6 @@ def _rasa_functions() -> dict:
     from rasa.shared.core.trackers import DialogueStateTracker
     from rasa.shared.nlu.training_data.features import Features
     from rasa.utils.endpoints import EndpointConfig
-
-    import rasa.core.processor
 
     return {
         "validate": RemoteAction.__dict__["_validate_action_result"], "resolve": Event.__dict__["resolve_by_type"],
@@ -150,11 +150,10 @@ def test_unindexed_policy_is_rasas(monkeypatch, tmp_path):
 
 
 def test_config_uses_our_components_by_module_path():
+    import yaml
     from rasa.core.policies.rule_policy import RulePolicy
     from rasa.engine.recipes.default_recipe import DefaultV1Recipe
     from rasa.nlu.classifiers.diet_classifier import DIETClassifier
-
-    import yaml
 
     from bot.training import CONFIG
 
