@@ -1,11 +1,15 @@
 """Speed and memory of the assistant over the REST channel, against plain Rasa in the same run.
 
-    python -m benchmarks.bench_rest [--conversations 50] [--skip-reference]
+    python -m benchmarks.bench_rest [--conversations 50] [--skip-reference] [--ablate GROUP,...]
 
 Starts our stack (SQL tracker store, real action server and portal backend) on free ports, as
 ``make run`` does (one Rasa process) and, when Redis is reachable (``LOCK_STORE_URL``, default
 redis://127.0.0.1:6379/0), as docker-compose does (two Rasa workers sharing a Redis lock store);
 as the reference point, a default bot made by ``rasa init --no-prompt`` in a temporary folder.
+Our single-process stack runs twice: with our Rasa speed fixes and without them
+(``BA_RASA_PATCHES=0``, plain Rasa 3.6 with our components deferring to Rasa's own code), so
+the fixes' gain is in the same run. ``--ablate state_replay,tracker_copy`` adds one run per
+named group with only that group switched off (``BA_RASA_PATCHES=-<group>``).
 For each it prints, with the ratios:
 
 - p50/p95 round trip of one conversation at a time;
@@ -216,23 +220,27 @@ def print_table(rows: list[dict], conversations: int) -> None:
 
 
 def measure_ours(name: str, var_dir: Path, model: Path, conversations: int,
-                 lock_store_url: str | None = None, workers: int = 1) -> dict:
+                 lock_store_url: str | None = None, workers: int = 1, patches: str = "1") -> dict:
     settings = local_settings(var_dir, **({"lock_store_url": lock_store_url} if lock_store_url else {}))
     if get_settings().tracker_store_url:
         settings.tracker_store_url = get_settings().tracker_store_url
     stack = Stack(settings, model)
-    # Rasa reads SANIC_WORKERS from its environment, which the stack takes from ours.
-    previous = os.environ.get("SANIC_WORKERS")
-    os.environ["SANIC_WORKERS"] = str(workers)
+    # Rasa reads SANIC_WORKERS and BA_RASA_PATCHES from its environment, which the stack takes
+    # from ours.
+    overrides = {"SANIC_WORKERS": str(workers), "BA_RASA_PATCHES": patches}
+    previous = {name: os.environ.get(name) for name in overrides}
+    os.environ.update(overrides)
     try:
         set_login_required(stack, False)  # as `make run`'s local demo: no IdP
     finally:
-        if previous is None:
-            os.environ.pop("SANIC_WORKERS")
-        else:
-            os.environ["SANIC_WORKERS"] = previous
+        for var, value in previous.items():
+            if value is None:
+                os.environ.pop(var)
+            else:
+                os.environ[var] = value
     print(f"{name}: Tracker-Store {settings.tracker_store_url.split(':')[0]}, "
-          f"Lock-Store {'redis' if lock_store_url else 'in-memory'}, {workers} Rasa-Prozess(e) …", flush=True)
+          f"Lock-Store {'redis' if lock_store_url else 'in-memory'}, {workers} Rasa-Prozess(e), "
+          f"BA_RASA_PATCHES={patches} …", flush=True)
     stack.start(timeout=240, progress=lambda _m: None)
     try:
         return measure(name, f"{settings.rasa_url}/webhooks/rest/webhook", OUR_SCRIPT, conversations,
@@ -245,7 +253,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--conversations", type=int, default=50)
     parser.add_argument("--skip-reference", action="store_true")
+    parser.add_argument("--ablate", default="", help="fix groups to switch off one at a time, comma-separated")
     args = parser.parse_args()
+    from rasa_runtime.patches import parse_switch
+
+    ablate = [group.strip() for group in args.ablate.split(",") if group.strip()]
+    parse_switch(",".join(ablate))  # unknown names stop here, not after an hour
 
     rows = []
     model = ensure_model(quiet=True)
@@ -254,6 +267,12 @@ def main() -> None:
         tmp_path = Path(tmp)
         # As `make run` starts it: one Rasa process, in-memory lock store.
         rows.append(measure_ours("buergerassistent", tmp_path / "one", model, args.conversations))
+        # The same without our Rasa speed fixes: what they gain.
+        rows.append(measure_ours("buergerassistent plain", tmp_path / "plain", model, args.conversations,
+                                 patches="0"))
+        for group in ablate:
+            rows.append(measure_ours(f"ba -{group}"[:21], tmp_path / f"ablate-{group}", model,
+                                     args.conversations, patches=f"-{group}"))
         # As docker-compose runs it: two Rasa workers, which need a shared (Redis) lock store.
         if redis_reachable(lock_url):
             rows.append(measure_ours("buergerassistent 2 wrk", tmp_path / "two", model, args.conversations,
@@ -279,6 +298,15 @@ def main() -> None:
     print()
     print_table(rows, args.conversations)
     reference = next((r for r in rows if r["name"] == "rasa-init-reference"), None)
+    plain = next((r for r in rows if r["name"] == "buergerassistent plain"), None)
+    patched = rows[0] if rows and rows[0]["name"] == "buergerassistent" else None
+    if plain and patched:
+        print(f"\nGain of the speed fixes (buergerassistent / plain, same run): throughput "
+              f"{patched['msgs_per_s'] / plain['msgs_per_s']:.2f}x, p50 1 conv {patched['p50_1'] / plain['p50_1']:.2f}x")
+        for row in rows:
+            if row["name"].startswith("ba -"):
+                print(f"  {row['name']}: throughput {row['msgs_per_s'] / patched['msgs_per_s']:.2f}x of all fixes, "
+                      f"{row['msgs_per_s'] / plain['msgs_per_s']:.2f}x of plain")
     for ours in (r for r in rows if r is not reference and reference is not None):
         print(
             f"\nRatios ({ours['name']} / reference): throughput {ours['msgs_per_s'] / reference['msgs_per_s']:.2f}x, "

@@ -70,6 +70,11 @@ class Settings(BaseSettings):
     ba_var_dir: Optional[Path] = _s(
         None, "Folder for local state: SQLite databases, secret.key, uploads, login keys, logs "
         "(default: <repository>/var).", GENERAL)
+    ba_rasa_patches: Optional[str] = _s(
+        None, "Rasa process: our speed fixes (rasa_runtime/patches.py, GROUPS). Unset or 1 = all; 0 = plain "
+        "Rasa; -state_replay,-tracker_copy = all but these groups; rule_index,diet_numpy = only these. "
+        "Applied only on the Rasa version they were written for. The payload guard is not affected.",
+        GENERAL)
     ba_cache_dir: Optional[Path] = _s(
         None, "Model cache; trained models go to <folder>/models (default: ~/.cache/buergerassistent).",
         GENERAL)

@@ -7,9 +7,10 @@ with the (fixed) label embeddings -> softmax. That is three small matrix product
 TensorFlow graph for it cost about 3 ms per message, mostly in checking and converting its ~20
 inputs against the graph's signature; this costs about 0.15 ms.
 
-``SentenceScorer.for_component`` returns None for every DIET it does not reproduce exactly
-(transformer layers, entities, hidden layers, dense features, other similarity or confidence
-types), and those keep Rasa's own path. tests/test_diet_inference.py compares both paths on all
+Used by our intent classifier ``FastDIETClassifier`` (rasa_runtime/components.py, in
+bot/config.yml). ``SentenceScorer.for_component`` returns None for every DIET it does not
+reproduce exactly (transformer layers, entities, hidden layers, dense features, other similarity
+or confidence types), and those keep Rasa's own path. tests/test_diet_inference.py compares both paths on all
 training and test sentences.
 """
 
@@ -105,28 +106,3 @@ class SentenceScorer:
         similarities = (hidden @ self.embed_kernel + self.embed_bias) @ self.label_embeddings.T
         exp = np.exp(similarities - similarities.max())
         return (exp / exp.sum())[np.newaxis, :].astype(np.float32)
-
-
-_ORIGINAL_PREDICT = None
-_NOT_SUPPORTED = object()
-
-
-def _predict(self, message):
-    scorer = self.__dict__.get("_numpy_scorer")
-    if scorer is None:
-        scorer = SentenceScorer.for_component(self) or _NOT_SUPPORTED
-        self.__dict__["_numpy_scorer"] = scorer
-    if scorer is not _NOT_SUPPORTED and not self._execution_context.should_add_diagnostic_data:
-        scores = scorer.scores(message)
-        if scores is not None:
-            return {"i_scores": scores}
-    return _ORIGINAL_PREDICT(self, message)
-
-
-def apply_patch() -> None:
-    global _ORIGINAL_PREDICT
-    from rasa.nlu.classifiers.diet_classifier import DIETClassifier
-
-    if _ORIGINAL_PREDICT is None:
-        _ORIGINAL_PREDICT = DIETClassifier._predict
-        DIETClassifier._predict = _predict

@@ -1,14 +1,19 @@
-"""Run-time fixes to Rasa 3.6 that our Rasa process applies before it starts (rasa_runtime/process.py).
+"""Run-time fixes to Rasa 3.6.21 that our Rasa process applies before it starts (rasa_runtime/process.py).
 
-Each replaces a Rasa function with one that gives the same results for less work, and is checked
-against Rasa's own in tests/test_rasa_patches.py. All were found by profiling the Rasa process
-under `make bench` with py-spy; the share of the process's time each removed is in its docstring.
+Each replaces a private Rasa function with one that gives the same results for less work, and is
+checked against Rasa's own in tests/test_rasa_patches.py. All were found by profiling the Rasa
+process under `make bench` with py-spy; the share of the process's time each removed is in its
+docstring. They are applied only on the Rasa version they were written against (``RASA_VERSION``;
+any other: a warning, and plain Rasa), and only the groups ``BA_RASA_PATCHES`` turns on
+(``GROUPS``; ``0`` = none; ``-a,-b`` = all but a and b). Where Rasa has an extension point we use
+it instead of a patch: the rule index is our RulePolicy subclass (rasa_runtime/policies.py), the
+numpy DIET path our DIETClassifier subclass (rasa_runtime/components.py), both in bot/config.yml
+and switched by the same variable. ``make bench`` shows the gain (ours with and without).
 
 - action-server responses: one compiled validator, and for a valid response only the schema of
   each event's type (Rasa re-checked the schema against the meta-schema on every call: 72 %);
 - event types looked up in a table instead of a walk over all ``Event`` subclasses per event;
 - the prediction graph run without dask, with the schema walk cached;
-- RulePolicy's rule matching indexed by the last action and stopped once no rule reaches back;
 - ``applied_events`` remembered per tracker until its events change;
 - sparse features joined without ``scipy``'s ``bmat``;
 - slots copied without the generic copy protocol;
@@ -16,7 +21,6 @@ under `make bench` with py-spy; the share of the process's time each removed is 
 - one kept-alive HTTP session to the action server instead of one per call, whose request
   bodies (the whole tracker) are encoded with ujson;
 - ``Domain.is_empty`` compared with an empty domain built once, not on every message;
-- DIET's intent scores computed with numpy instead of a TensorFlow call (rasa_runtime/diet_inference.py);
 - the dialogue states of a conversation replayed once per event, not per prediction
   (rasa_runtime/state_replay.py);
 - the tracker copied before each action without replaying the conversation
@@ -157,49 +161,6 @@ def _needs_of_targets(runner, targets: tuple) -> dict:
         schema = runner._graph_schema.minimal_graph_schema(list(targets))
         cache[targets] = {name: list(node.needs.values()) for name, node in schema.nodes.items()}
     return cache[targets]
-
-
-def _rules_by_last_action(self, lookup) -> dict:
-    """Rule keys grouped by the action their last state requires (None: no such condition)."""
-    from rasa.shared.core.constants import PREVIOUS_ACTION, SHOULD_NOT_BE_SET
-
-    # One index per lookup table (RulePolicy has several: rules, unhappy loop paths, …).
-    indexes = self.__dict__.setdefault("_ba_rule_indexes", {})
-    cached = indexes.get(id(lookup))
-    if cached is None or cached[0] is not lookup or cached[1] != len(lookup):
-        index: dict = {}
-        for key in lookup:
-            name = (self._rule_key_to_state(key)[-1].get(PREVIOUS_ACTION) or {}).get("action_name")
-            index.setdefault(name if name and name != SHOULD_NOT_BE_SET else None, set()).add(key)
-        cached = (lookup, len(lookup), index)
-        indexes[id(lookup)] = cached
-    return cached[2]
-
-
-def _possible_rule_keys(self, lookup, states):
-    """``RulePolicy._get_possible_keys`` with the same result for less work.
-
-    Rasa checked every rule against every turn of the conversation on each prediction (10 % of
-    the process's time). A rule whose last state requires a previous action can only match a
-    conversation whose last action is that one, so only those rules and the ones without such a
-    condition are checked for the last turn; and the walk stops once every remaining rule is
-    shorter than the history looked at (Rasa's check accepts a rule at any turn beyond its
-    length).
-    """
-    from rasa.shared.core.constants import PREVIOUS_ACTION
-
-    if not states:
-        return set(lookup.keys())
-    index = _rules_by_last_action(self, lookup)
-    last_action = (states[-1].get(PREVIOUS_ACTION) or {}).get("action_name")
-    possible_keys = set(index.get(None, ()))
-    if last_action is not None:
-        possible_keys |= index.get(last_action, set())
-    for i, state in enumerate(reversed(states)):
-        if not possible_keys or i >= max(len(self._rule_key_to_state(key)) for key in possible_keys):
-            break
-        possible_keys = {key for key in possible_keys if self._is_rule_applicable(key, i, state)}
-    return possible_keys
 
 
 _ORIGINAL_COMBINE_SPARSE = None
@@ -358,10 +319,123 @@ class _LeaveOpen:
         return None
 
 
-def apply_patches() -> None:
+
+# ----------------------------------------------------------------- which fixes run
+
+# The Rasa version every fix here (and in the components of rasa_runtime/policies.py and
+# rasa_runtime/components.py) was written against and compared with. Any other version runs
+# unpatched: the private functions replaced here may have changed meaning.
+RASA_VERSION = "3.6.21"
+
+# Fix groups, as named in BA_RASA_PATCHES. "rule_index" and "diet_numpy" are not patches but
+# switches of our own components (IndexedRulePolicy, FastDIETClassifier in bot/config.yml).
+GROUPS = (
+    "action_response",  # RemoteAction._validate_action_result
+    "event_types",  # Event.resolve_by_type
+    "graph_runner",  # DaskGraphRunner.run
+    "sparse_features",  # Features._combine_sparse_features
+    "applied_events",  # DialogueStateTracker.applied_events
+    "domain_empty",  # Domain.is_empty
+    "slot_copy",  # Slot.__copy__
+    "debug_copies",  # copy.deepcopy for debug log lines
+    "action_session",  # EndpointConfig.session (kept-alive, ujson)
+    "state_replay",  # Domain.states_for_tracker_history (rasa_runtime/state_replay.py)
+    "tracker_copy",  # DialogueStateTracker.copy, FormAction._temporary_tracker
+    "rule_index",  # IndexedRulePolicy (rasa_runtime/policies.py)
+    "diet_numpy",  # FastDIETClassifier (rasa_runtime/components.py)
+)
+
+SWITCH = "BA_RASA_PATCHES"
+
+
+class InvalidPatchSwitch(SystemExit):
+    pass
+
+
+def rasa_version() -> str:
+    import rasa
+
+    return rasa.__version__
+
+
+def parse_switch(value: str | None) -> frozenset[str]:
+    """The groups a value of BA_RASA_PATCHES turns on.
+
+    unset, "", "1", "all": every group; "0", "none", "off": none; "-a,-b": all but a and b;
+    "a,b": only a and b. An unknown group name is an error (a typo must not silently measure
+    or run something else)."""
+    value = (value or "").strip().lower()
+    if value in ("", "1", "all", "on"):
+        return frozenset(GROUPS)
+    if value in ("0", "none", "off"):
+        return frozenset()
+    names = [part.strip() for part in value.split(",") if part.strip()]
+    unknown = sorted({name.lstrip("-") for name in names} - set(GROUPS))
+    if unknown:
+        raise InvalidPatchSwitch(f"{SWITCH}: unbekannte Gruppe(n) {', '.join(unknown)}; bekannt: {', '.join(GROUPS)}")
+    removed = {name[1:] for name in names if name.startswith("-")}
+    added = {name for name in names if not name.startswith("-")}
+    if removed and added:
+        raise InvalidPatchSwitch(f"{SWITCH}: entweder Gruppen abschalten (-name) oder aufzählen, nicht beides")
+    return frozenset(set(GROUPS) - removed) if removed else frozenset(added)
+
+
+def enabled_groups(environ=None) -> frozenset[str]:
+    """The fix groups to use in this process: those BA_RASA_PATCHES turns on, and none at all on
+    any Rasa version other than RASA_VERSION (with a warning)."""
+    if environ is None:
+        from buergerassistent.settings import get_settings
+
+        value = get_settings().ba_rasa_patches
+    else:
+        value = environ.get(SWITCH)
+    return _groups_for(value, rasa_version())
+
+
+@lru_cache(maxsize=16)
+def _groups_for(value: str | None, version: str) -> frozenset[str]:
+    # Cached: the tracker store asks on every retrieve.
+    groups = parse_switch(value)
+    if groups and version != RASA_VERSION:
+        _warn_version(version)
+        return frozenset()
+    return groups
+
+
+def is_enabled(group: str, environ=None) -> bool:
+    assert group in GROUPS, group
+    return group in enabled_groups(environ)
+
+
+_WARNED = False
+
+
+def _warn_version(version: str) -> None:
+    import logging
+
+    global _WARNED
+    if not _WARNED:
+        logging.getLogger(__name__).warning(
+            "Rasa %s installiert, die Laufzeit-Optimierungen sind für Rasa %s geschrieben und geprüft: "
+            "sie bleiben aus, Rasa läuft unverändert (langsamer). Nach einem Rasa-Update: Tests in "
+            "tests/test_rasa_patches.py u. a. laufen lassen und RASA_VERSION in rasa_runtime/patches.py "
+            "anpassen.", version, RASA_VERSION,
+        )
+        _WARNED = True
+
+
+def apply_patches(environ=None) -> frozenset[str]:
+    """Replace Rasa's functions for the enabled groups (see ``enabled_groups``); returns the
+    groups in use. Idempotent per group; groups not enabled keep Rasa's own functions."""
+    import importlib
+    import logging
+
     global _ORIGINAL_COMBINE_SPARSE, _ORIGINAL_APPLIED_EVENTS
+    groups = enabled_groups(environ)
+    logging.getLogger(__name__).info("Rasa-Optimierungen: %s", ", ".join(sorted(groups)) or "keine")
+    if not groups:
+        return groups
     from rasa.core.actions.action import RemoteAction
-    from rasa.core.policies.rule_policy import RulePolicy
     from rasa.engine.runner.dask import DaskGraphRunner
     from rasa.shared.core.domain import Domain
     from rasa.shared.core.events import Event
@@ -370,28 +444,33 @@ def apply_patches() -> None:
     from rasa.shared.nlu.training_data.features import Features
     from rasa.utils.endpoints import EndpointConfig
 
-    RemoteAction._validate_action_result = _validate_action_result
-    Event.resolve_by_type = staticmethod(_resolve_event_type)
-    DaskGraphRunner.run = _run_graph
-    RulePolicy._get_possible_keys = _possible_rule_keys
-    if _ORIGINAL_COMBINE_SPARSE is None:
+    if "action_response" in groups:
+        RemoteAction._validate_action_result = _validate_action_result
+    if "event_types" in groups:
+        Event.resolve_by_type = staticmethod(_resolve_event_type)
+    if "graph_runner" in groups:
+        DaskGraphRunner.run = _run_graph
+    if "sparse_features" in groups and _ORIGINAL_COMBINE_SPARSE is None:
         _ORIGINAL_COMBINE_SPARSE = Features._combine_sparse_features
         Features._combine_sparse_features = _combine_sparse
-    EndpointConfig.session = _kept_alive_session
-    Domain.is_empty = _domain_is_empty
-    if _ORIGINAL_APPLIED_EVENTS is None:
+    if "action_session" in groups:
+        EndpointConfig.session = _kept_alive_session
+    if "domain_empty" in groups:
+        Domain.is_empty = _domain_is_empty
+    if "applied_events" in groups and _ORIGINAL_APPLIED_EVENTS is None:
         _ORIGINAL_APPLIED_EVENTS = DialogueStateTracker.applied_events
         DialogueStateTracker.applied_events = _applied_events
-    if "__copy__" not in Slot.__dict__:
+    if "slot_copy" in groups and "__copy__" not in Slot.__dict__:
         Slot.__copy__ = _copy_slot
-    import importlib
+    if "state_replay" in groups:
+        from rasa_runtime import state_replay
 
-    from rasa_runtime import diet_inference
-    from rasa_runtime import state_replay
-    from rasa_runtime import tracker_copy
+        state_replay.apply_patch()
+    if "tracker_copy" in groups:
+        from rasa_runtime import tracker_copy
 
-    diet_inference.apply_patch()
-    state_replay.apply_patch()
-    tracker_copy.apply_patch()
-    for module_name in DEBUG_LOG_COPY_MODULES:
-        importlib.import_module(module_name).copy = _CopyForDebugLogs()
+        tracker_copy.apply_patch()
+    if "debug_copies" in groups:
+        for module_name in DEBUG_LOG_COPY_MODULES:
+            importlib.import_module(module_name).copy = _CopyForDebugLogs()
+    return groups

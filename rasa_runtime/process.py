@@ -1,10 +1,15 @@
-"""Start the Rasa server with our run-time fixes applied (rasa_runtime/patches.py).
+"""Start the Rasa server with the payload guard and our run-time fixes (rasa_runtime/patches.py).
 
     python -m rasa_runtime.process run --model … (the same arguments as `rasa`)
 
 With ``--enable-api``, the API token comes from ``RASA_API_TOKEN`` in the environment and is
 added to Rasa's arguments inside this process: a token on the command line would be readable by
 every user of the machine (``ps``, ``/proc/<pid>/cmdline``).
+
+The payload guard (rasa_runtime/channels/payload_guard.py) is a security measure: installed
+always, whatever ``BA_RASA_PATCHES`` says and on any Rasa version; where it cannot be installed
+the process stops. The speed fixes follow ``BA_RASA_PATCHES`` and run only on the Rasa version
+they were written for (``rasa_runtime.patches.enabled_groups``).
 """
 
 from __future__ import annotations
@@ -22,10 +27,15 @@ for _name in ("TF_INTER_OP_PARALLELISM_THREADS", "TF_INTRA_OP_PARALLELISM_THREAD
     os.environ.setdefault(_name, "1")
 
 from buergerassistent.settings import get_settings, startup_settings  # noqa: E402
+from rasa_runtime.patches import SWITCH as PATCH_SWITCH  # noqa: E402
 from rasa_runtime.patches import apply_patches  # noqa: E402
 
 
 class MissingApiToken(SystemExit):
+    pass
+
+
+class GuardMissing(SystemExit):
     pass
 
 
@@ -43,14 +53,24 @@ def rasa_arguments(argv: list[str], environ=None) -> list[str]:
     return [*argv, f"--auth-token={token}"]
 
 
+def install_guard() -> None:
+    """The payload guard, or the process stops: never a Rasa process without it."""
+    from rasa_runtime.channels import payload_guard
+
+    try:
+        payload_guard.install()
+    except payload_guard.GuardNotApplicable as error:
+        raise GuardMissing(str(error)) from error
+
+
 def main() -> None:
     startup_settings()  # invalid settings (e.g. production without BA_SECRET_KEY): stop here
     # Changes only Python's copy of the arguments; /proc/<pid>/cmdline keeps what was started.
     sys.argv = rasa_arguments(sys.argv)
-    apply_patches()
-    from rasa_runtime.channels import payload_guard
-
-    payload_guard.install()
+    install_guard()
+    groups = apply_patches()
+    # Before Rasa sets up its logging: on stderr, so the service log shows what runs.
+    print(f"Rasa-Optimierungen ({PATCH_SWITCH}): {', '.join(sorted(groups)) or 'keine'}", file=sys.stderr, flush=True)
     from rasa.__main__ import main as rasa_main
 
     rasa_main()

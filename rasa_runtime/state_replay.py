@@ -12,8 +12,9 @@ ones: when a form runs again on its happy path, the user turn since its previous
 For that case we keep a copy of the replay as it was right after the form's latest run and go on
 from there. Any other change (a revert, a restart, another domain or other arguments) replays
 from the start as Rasa does.
-The tracker store hands out the same tracker object for the next message of a conversation
-(rasa_runtime/tracker_store.py), so the replay carries over between messages too.
+The tracker store hands each message a copy of the conversation's kept tracker and passes this
+replay on with it (rasa_runtime/tracker_store.py), so the replay carries over between messages
+too; it is checked against the events by identity, which copies share.
 
 tests/test_state_replay.py compares it with Rasa's own on training and test conversations.
 """

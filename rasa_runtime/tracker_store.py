@@ -14,9 +14,15 @@ read it unchanged).
    again when the database still holds exactly what we wrote: a fingerprint of the
    conversation's rows (count, highest id, latest timestamp) is compared on every retrieval.
    Another replica's write, a failed turn that changed the tracker without saving, or a
-   deletion all change the fingerprint or the event count, and the tracker is read from the
-   database as before. Messages of one conversation are processed one at a time (lock store),
-   so the object is never used by two turns at once.
+   deletion all change the fingerprint, and the tracker is read from the database as before.
+   The kept tracker is never handed out itself: every ``retrieve`` gets its own copy (the fast
+   copy of rasa_runtime/tracker_copy.py: the same event objects in a new list, copied slots), and
+   ``save`` keeps a copy of what it wrote. So a reader that takes no conversation lock (web chat
+   history, Rasa's ``GET /conversations/{id}/tracker``) sees the last saved turn, never a turn
+   half applied by the processor; and a failed turn leaves the kept tracker untouched.
+   The dialogue-state replay of rasa_runtime/state_replay.py goes with the copies (it checks
+   the events it replayed by identity, so it stays valid), else each message would replay the
+   conversation from its start.
 3. **SQLite for a single machine:** write-ahead log and ``synchronous=NORMAL`` — a crashed
    process loses nothing; only a power cut may lose the last turns. (PostgreSQL is the
    production choice; see README.)
@@ -52,9 +58,34 @@ _LAST_ID = sa.text("SELECT max(id) FROM events WHERE sender_id = :sender_id")
 
 @dataclass
 class _Entry:
-    tracker: DialogueStateTracker
+    tracker: DialogueStateTracker  # a private copy: never handed out, never changed
     stored_events: int  # len(tracker.events) right after our save
     fingerprint: Fingerprint  # the conversation's rows right after our save
+
+
+# Memos our Rasa fixes keep on a tracker that stay valid on a copy (they check the events).
+_CARRIED_MEMOS = ("_ba_state_replays",)
+
+
+def copy_for_caller(tracker: DialogueStateTracker) -> DialogueStateTracker:
+    """A copy of ``tracker`` nobody else holds: the fast copy while the "tracker_copy" fix is on,
+    else Rasa's own ``copy`` (which replays the events)."""
+    from rasa_runtime.patches import is_enabled
+    from rasa_runtime.tracker_copy import copy_tracker
+
+    new = copy_tracker(tracker) if is_enabled("tracker_copy") else tracker.copy()
+    for name in _CARRIED_MEMOS:
+        if name in tracker.__dict__:
+            new.__dict__[name] = tracker.__dict__[name]
+    return new
+
+
+def _extends(tracker: DialogueStateTracker, kept: DialogueStateTracker, count: int) -> bool:
+    """``tracker``'s first ``count`` events are the kept tracker's (the same objects): it is a
+    copy we handed out, with events added since."""
+    if len(tracker.events) < count or len(kept.events) != count:
+        return False
+    return all(a is b for a, b in zip(itertools.islice(tracker.events, count), kept.events))
 
 
 class TrackerCache:
@@ -167,7 +198,7 @@ class CachingSQLTrackerStore(SQLTrackerStore):
             with self.session_scope() as session:
                 fingerprint = self._fingerprint(session, sender_id)
             if fingerprint == entry.fingerprint and len(entry.tracker.events) == entry.stored_events:
-                return entry.tracker
+                return copy_for_caller(entry.tracker)
             self.cache.discard(sender_id)
         return await super().retrieve(sender_id)
 
@@ -175,9 +206,9 @@ class CachingSQLTrackerStore(SQLTrackerStore):
         await self.stream_events(tracker)
         sender_id = tracker.sender_id
         entry = self.cache.get(sender_id)
-        # The entry's fingerprint was checked when this tracker was handed out (or written by us
+        # The entry's fingerprint was checked when a copy of it was handed out (or written by us
         # since), and the lock store keeps other turns of this conversation out until we return.
-        known = entry if entry is not None and entry.tracker is tracker else None
+        known = entry if entry is not None and _extends(tracker, entry.tracker, entry.stored_events) else None
         with self.session_scope() as session:
             if known is not None:
                 stored = known.stored_events
@@ -199,7 +230,8 @@ class CachingSQLTrackerStore(SQLTrackerStore):
             # database, Rasa hands out the new session only. Keep it that way.
             self.cache.discard(sender_id)
         else:
-            self.cache.put(sender_id, _Entry(tracker, len(tracker.events), fingerprint))
+            kept = copy_for_caller(tracker)
+            self.cache.put(sender_id, _Entry(kept, len(kept.events), fingerprint))
 
     def _insert(self, session: sa.orm.Session, sender_id: str, rows: list[dict]) -> Optional[int]:
         """Insert the rows with one prepared statement (the ORM's unit of work, or a multi-row

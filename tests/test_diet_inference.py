@@ -1,4 +1,4 @@
-"""The numpy path of our DIET (rasa_runtime/diet_inference.py) against Rasa's TensorFlow path, on the
+"""The numpy path of our DIET (rasa_runtime/diet_inference.py, used by rasa_runtime/components.py) against Rasa's TensorFlow path, on the
 trained model: every training and test sentence, plus odd input, must get the same scores."""
 
 from __future__ import annotations
@@ -40,10 +40,11 @@ def sentences() -> list[str]:
 
 
 def test_scores_as_with_tensorflow(agent, monkeypatch):
-    """Runs Rasa's own path (ours is not applied here) and scores each message both ways."""
+    """Runs Rasa's own path (our classifier switched to it) and scores each message both ways."""
     from rasa.nlu.classifiers.diet_classifier import DIETClassifier
 
     diet = diet_of(agent)
+    monkeypatch.setattr(diet, "_ba_numpy", False)
     scorer = SentenceScorer.for_component(diet)
     assert scorer is not None, "our DIET configuration should be supported"
     original = DIETClassifier._predict
@@ -92,23 +93,30 @@ def test_other_diet_shapes_keep_rasas_path(agent):
     assert SentenceScorer.for_component(diet) is None
 
 
-def test_patched_parse_gives_rasas_intents(agent, monkeypatch):
-    """With the patch applied, whole parse results (intent and ranking) are unchanged."""
+def test_fast_classifier_gives_rasas_intents(agent, monkeypatch):
+    """Our classifier in config.yml (rasa_runtime/components.py) takes the numpy path, and whole
+    parse results (intent and ranking) are those of DIETClassifier's own process."""
     from rasa.nlu.classifiers.diet_classifier import DIETClassifier
 
-    from rasa_runtime import diet_inference
+    from rasa_runtime.components import FastDIETClassifier
 
+    diet = diet_of(agent)
+    assert isinstance(diet, FastDIETClassifier)
     texts = sentences()[::7]
 
     async def parse_all():
         return [await agent.parse_message(text) for text in texts]
 
+    monkeypatch.setattr(diet, "_ba_numpy", False)
     expected = asyncio.run(parse_all())
-    monkeypatch.setattr(diet_inference, "_ORIGINAL_PREDICT", None)
-    monkeypatch.setattr(DIETClassifier, "_predict", DIETClassifier._predict)
-    diet_inference.apply_patch()
-    assert DIETClassifier._predict is diet_inference._predict
-    ours = asyncio.run(parse_all())
+    monkeypatch.setattr(diet, "_ba_numpy", True)
+
+    def tensorflow_path(self, message):
+        raise AssertionError("numpy path not taken: " + str(message.get("text")))
+
+    with monkeypatch.context() as m:
+        m.setattr(DIETClassifier, "_predict", tensorflow_path)
+        ours = asyncio.run(parse_all())
     for before, after in zip(expected, ours):
         assert after["intent"]["name"] == before["intent"]["name"], before["text"]
         assert after["intent"]["confidence"] == pytest.approx(before["intent"]["confidence"], abs=1e-5)

@@ -166,7 +166,7 @@ def test_rule_keys_match_as_in_rasa():
 
     from rasa.core.policies.rule_policy import RulePolicy
 
-    from rasa_runtime.patches import _possible_rule_keys
+    from rasa_runtime.policies import _possible_rule_keys
 
     rng = random.Random(7)
     policy = RulePolicy.__new__(RulePolicy)  # the two methods used need no trained policy

@@ -1,6 +1,7 @@
 """The caching SQL tracker store (rasa_runtime/tracker_store.py) on SQLite and, when DATABASE_URL is set as
 in CI, on PostgreSQL: it returns what is in the database, whoever wrote it; it hands out its own
-tracker again only while the database still holds exactly what it wrote; it reconnects after
+tracker again (a copy of it for each caller) only while the database still holds exactly what it
+wrote; a reader never sees a turn half applied; it reconnects after
 the database dropped its connections; and it gives up with a clear error when the database is
 down at start-up instead of retrying forever."""
 
@@ -68,7 +69,11 @@ async def test_saved_tracker_comes_back_and_rasa_reads_the_same_rows(store_kwarg
     tracker = await saved_conversation(store, "erika")
 
     again = await store.retrieve("erika")
-    assert again is tracker  # served from the cache: the database still holds what we wrote
+    # served from the cache (the database still holds what we wrote): the same event objects,
+    # not parsed again; but in a tracker of its own, which no other caller holds
+    assert again is not tracker and list(again.events) == list(tracker.events)
+    assert all(a is b for a, b in zip(again.events, tracker.events))
+    assert again is not await store.retrieve("erika")
     turn(again, "80333", "Geändert.")
     await store.save(again)
 
@@ -96,6 +101,55 @@ async def test_another_replica_writing_invalidates_the_cache(store_kwargs):
     turn(fresh, "80335", "Weiter hier.")
     await ours.save(fresh)
     assert texts(await other.retrieve("max"))[-2:] == ["80335", "Weiter hier."]
+
+
+async def test_a_reader_never_sees_a_half_applied_turn(store_kwargs):
+    """The processor applies a turn event by event (yielding to the event loop in between, as
+    it does while it waits for the action server) to the tracker it retrieved; a reader without
+    the conversation lock (web chat history, GET /conversations/{id}/tracker) retrieves the
+    conversation over and over meanwhile, and reads what it got only after yielding too (as an
+    HTTP handler that serialises it later). It sees the turn before or after, never in between."""
+    import asyncio
+
+    store = CachingSQLTrackerStore(DOMAIN, **store_kwargs)
+    await saved_conversation(store, "parallel")
+    before = (["80331", "Danke."], "80331")
+    after = (["80331", "Danke.", "80333", "Erst halb.", "Ganz."], "80333")
+    seen: list = []
+    done = asyncio.Event()
+
+    async def processor() -> None:
+        tracker = await store.retrieve("parallel")
+        for event in (UserUttered("80333", {"name": "greet", "confidence": 1.0}), SlotSet("plz", "80333"),
+                      BotUttered("Erst halb."), ActionExecuted("utter_x"), BotUttered("Ganz."),
+                      ActionExecuted("action_listen")):
+            tracker.update(event)
+            await asyncio.sleep(0.001)
+        await store.save(tracker)
+        done.set()
+
+    async def reader() -> None:
+        while True:
+            finished = done.is_set()
+            tracker = await store.retrieve("parallel")
+            await asyncio.sleep(0)
+            seen.append((texts(tracker), tracker.get_slot("plz")))
+            if finished:
+                return
+
+    await asyncio.gather(reader(), processor())
+    assert len(seen) > 5 and seen[0] == before and seen[-1] == after
+    assert all(view in (before, after) for view in seen), [v for v in seen if v not in (before, after)]
+
+
+async def test_a_reader_changing_its_copy_changes_nothing_kept(store_kwargs):
+    store = CachingSQLTrackerStore(DOMAIN, **store_kwargs)
+    await saved_conversation(store, "kopie")
+    mine = await store.retrieve("kopie")
+    mine.update(SlotSet("plz", "99999"))
+    mine.update(BotUttered("Nur in meiner Kopie."))
+    again = await store.retrieve("kopie")
+    assert texts(again) == ["80331", "Danke."] and again.get_slot("plz") == "80331"
 
 
 async def test_a_turn_that_failed_before_saving_is_not_served(store_kwargs):

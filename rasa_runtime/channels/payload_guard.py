@@ -78,14 +78,48 @@ def _event_type(event: Any) -> Optional[str]:
 _INSTALLED = False
 
 
+class GuardNotApplicable(RuntimeError):
+    """The guard cannot be hooked into this Rasa version: the process must not start without it."""
+
+
+# The hook point and its parameters, as in Rasa 3.6 (rasa/core/processor.py).
+HOOK = "_handle_message_with_tracker"
+HOOK_PARAMETERS = ["self", "message", "tracker"]
+
+
+def check_hook(processor_class: Any) -> Any:
+    """Rasa's ``MessageProcessor._handle_message_with_tracker``, if it is the coroutine function
+    ``(self, message, tracker)`` this guard wraps; else ``GuardNotApplicable``.
+
+    This is a security measure, not a speed fix: it is installed on every Rasa version and with
+    ``BA_RASA_PATCHES=0``. Should a Rasa update move or change the hook, the Rasa process refuses
+    to start (rasa_runtime/process.py) rather than run without the guard."""
+    import inspect
+
+    original = processor_class.__dict__.get(HOOK)
+    if original is None or not inspect.iscoroutinefunction(original):
+        raise GuardNotApplicable(
+            f"Payload-Schutz: {processor_class.__name__}.{HOOK} fehlt in dieser Rasa-Version; "
+            "ohne den Schutz startet der Rasa-Prozess nicht (rasa_runtime/channels/payload_guard.py anpassen)."
+        )
+    parameters = list(inspect.signature(original).parameters)
+    if parameters != HOOK_PARAMETERS:
+        raise GuardNotApplicable(
+            f"Payload-Schutz: {processor_class.__name__}.{HOOK}{tuple(parameters)} statt {tuple(HOOK_PARAMETERS)}; "
+            "ohne den Schutz startet der Rasa-Prozess nicht (rasa_runtime/channels/payload_guard.py anpassen)."
+        )
+    return original
+
+
 def install() -> None:
-    """Guard every message Rasa handles (all input channels) in this process."""
+    """Guard every message Rasa handles (all input channels) in this process; raises
+    ``GuardNotApplicable`` if this Rasa has no hook point of the expected shape."""
     global _INSTALLED
     if _INSTALLED:
         return
     from rasa.core.processor import MessageProcessor
 
-    original = MessageProcessor._handle_message_with_tracker
+    original = check_hook(MessageProcessor)
 
     async def handle_message_with_tracker(self, message, tracker) -> None:
         if message.parse_data is None and message.text and message.text.lstrip().startswith("/"):

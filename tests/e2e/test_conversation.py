@@ -75,3 +75,14 @@ def test_question_in_the_middle_of_the_form_resumes_the_same_field(chat):
     answer = chat.say_text("Was kostet das?")
     assert "5 Euro" in answer
     assert "Familienname" in answer
+
+
+def test_rasa_runs_the_speed_fixes_the_switch_asks_for(stack):
+    """BA_RASA_PATCHES reaches the Rasa process (`make test-unpatched` runs these tests with 0)."""
+    import os
+
+    from rasa_runtime.patches import parse_switch
+
+    groups = sorted(parse_switch(os.environ.get("BA_RASA_PATCHES")))
+    expected = f"Rasa-Optimierungen (BA_RASA_PATCHES): {', '.join(groups) or 'keine'}"
+    assert expected in stack.service("rasa").log_path.read_text(errors="replace")
