@@ -44,9 +44,7 @@ def _clear_form(proc: Procedure) -> list[EventType]:
 
 
 def _offer_form(dispatcher: CollectingDispatcher, proc: Procedure) -> list[EventType]:
-    dispatcher.utter_message(
-        text=f"Möchten Sie „{proc.name}“ jetzt hier im Chat beantragen?", buttons=YES_NO_BUTTONS
-    )
+    dispatcher.utter_message(text=f"Möchten Sie „{proc.name}“ jetzt hier im Chat beantragen?", buttons=YES_NO_BUTTONS)
     return [SlotSet("procedure", proc.id), set_awaiting(Awaiting.START_FORM)]
 
 
@@ -55,9 +53,7 @@ def present_procedure(dispatcher: CollectingDispatcher, proc: Procedure) -> list
     if proc.has_form:
         return _offer_form(dispatcher, proc)
     if proc.links:
-        dispatcher.utter_message(
-            text="Mehr dazu: " + ", ".join(f"[{l.title}]({l.url})" for l in proc.links)
-        )
+        dispatcher.utter_message(text="Mehr dazu: " + ", ".join(f"[{link.title}]({link.url})" for link in proc.links))
     return [SlotSet("procedure", proc.id), set_awaiting(None)]
 
 
@@ -168,9 +164,7 @@ class ActionSubmitApplication(Action):
         identity, _ = login.identity_for(tracker)
         citizen = identity.subject if identity else None
         try:
-            outcome = await submit_confirmed(
-                proc, form_data(proc, tracker), application_id, tracker.sender_id, citizen
-            )
+            outcome = await submit_confirmed(proc, form_data(proc, tracker), application_id, tracker.sender_id, citizen)
         except (SQLAlchemyError, BackendNotAvailable) as exc:
             # Not even saved: say so truthfully and keep the answers for another try.
             logger.error("outbox unavailable for %s: %s", proc.id, type(exc).__name__)
@@ -182,11 +176,10 @@ class ActionSubmitApplication(Action):
             return [set_awaiting(Awaiting.RETRY_SUBMISSION)]
         entry = outcome.entry
         if outcome.state == "rejected":
-            logger.info("portal backend rejected %s: fields %s", proc.id,
-                        sorted((entry.rejection or {}).get("fields") or {}))
-            return submission_messages.fix_rejected(
-                dispatcher, proc, (entry.rejection or {}).get("fields") or {}
+            logger.info(
+                "portal backend rejected %s: fields %s", proc.id, sorted((entry.rejection or {}).get("fields") or {})
             )
+            return submission_messages.fix_rejected(dispatcher, proc, (entry.rejection or {}).get("fields") or {})
         if outcome.state == "delivered":
             logger.info("application submitted for %s", proc.id)
             submission_messages.tell_delivered(dispatcher, proc.name, entry.case_number, citizen)
@@ -204,7 +197,7 @@ class ActionSubmitApplication(Action):
 
 
 class ActionHandleAffirm(Action):
-    """"ja" outside a form: what it answers depends on the dialogue state (``next_step``)."""
+    """ "ja" outside a form: what it answers depends on the dialogue state (``next_step``)."""
 
     def name(self) -> str:
         return "action_handle_affirm"
@@ -223,7 +216,7 @@ class ActionHandleAffirm(Action):
 
 
 class ActionHandleDeny(Action):
-    """"nein" outside a form: what it answers depends on the dialogue state (``next_step``)."""
+    """ "nein" outside a form: what it answers depends on the dialogue state (``next_step``)."""
 
     def name(self) -> str:
         return "action_handle_deny"
@@ -245,10 +238,7 @@ class ActionHandleDeny(Action):
                 return [FollowupAction("action_change_field")]
             dispatcher.utter_message(
                 text="Welche Angabe möchten Sie ändern?",
-                buttons=[
-                    {"title": f.label, "payload": f'/change_field{{"field": "{f.name}"}}'}
-                    for f in proc.fields
-                ],
+                buttons=[{"title": f.label, "payload": f'/change_field{{"field": "{f.name}"}}'} for f in proc.fields],
             )
         elif step.reply is Reply.DRAFT_KEPT:
             dispatcher.utter_message(
@@ -333,11 +323,8 @@ class ActionCancelApplication(Action):
             return [*events, *(_clear_form(proc) if proc is not None else [])]
         if proc is not None and (tracker.active_loop_name or state is not None):
             events.extend(_clear_form(proc))
-            dispatcher.utter_message(
-                text=f"Ich habe den Antrag „{proc.name}“ abgebrochen und Ihre Angaben gelöscht."
-            )
+            dispatcher.utter_message(text=f"Ich habe den Antrag „{proc.name}“ abgebrochen und Ihre Angaben gelöscht.")
         else:
             dispatcher.utter_message(text="Es läuft gerade kein Antrag.")
         dispatcher.utter_message(response="utter_anything_else")
         return events
-

@@ -13,8 +13,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.turns import current_state, ends_turn, set_awaiting
-from buergerassistent.dialogue_state import Awaiting
 from buergerassistent.catalogue import Procedure, default_catalogue
+from buergerassistent.dialogue_state import Awaiting
 from buergerassistent.drafts import Draft, account_of, default_store, max_age_seconds
 
 logger = logging.getLogger(__name__)
@@ -46,7 +46,7 @@ def offer_draft(dispatcher: CollectingDispatcher, conversation_id: str) -> list[
 
 
 class ActionSaveDraft(Action):
-    """"später weitermachen": store the answers so far, end the form."""
+    """ "später weitermachen": store the answers so far, end the form."""
 
     def name(self) -> str:
         return "action_save_draft"

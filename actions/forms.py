@@ -61,9 +61,7 @@ class CatalogueFormValidation(Action):
     def name(self) -> str:
         return f"validate_{self.procedure_id}_form"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         proc = default_catalogue()[self.procedure_id]
         requested = tracker.get_slot("requested_slot")
         candidates = tracker.slots_to_validate()
@@ -94,9 +92,7 @@ class CatalogueFormValidation(Action):
         field = proc.field(requested)
         answered = requested in reading.values or reading.corrected or reading.reopen
         if reading.refused_skip:
-            reading.errors[requested] = (
-                f"„{field.label}“ brauche ich für den Antrag, das kann ich nicht überspringen."
-            )
+            reading.errors[requested] = f"„{field.label}“ brauche ich für den Antrag, das kann ich nicht überspringen."
         if requested in reading.errors and not answered:
             count = failures.get(requested, 0) + 1
             failures[requested] = count

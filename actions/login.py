@@ -18,13 +18,13 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from buergerassistent import identity as ids
-from buergerassistent.identity import greeting
-from buergerassistent.catalogue import Procedure, default_catalogue
-from buergerassistent.settings import get_settings
 from actions.forms import check_field
 from actions.turns import current_state, set_awaiting
+from buergerassistent import identity as ids
+from buergerassistent.catalogue import Procedure, default_catalogue
 from buergerassistent.dialogue_state import KEEP, Answer, Awaiting, after_logout, login_state, next_step
+from buergerassistent.identity import greeting
+from buergerassistent.settings import get_settings
 
 logger = logging.getLogger(__name__)
 
@@ -57,8 +57,9 @@ def _label(level: str) -> str:
     return ids.LEVEL_LABELS[level]
 
 
-def offer_login(dispatcher: CollectingDispatcher, tracker: Tracker, level: str, text: str,
-                awaiting: Awaiting = Awaiting.LOGIN) -> list[EventType]:
+def offer_login(
+    dispatcher: CollectingDispatcher, tracker: Tracker, level: str, text: str, awaiting: Awaiting = Awaiting.LOGIN
+) -> list[EventType]:
     url = ids.login_url(tracker.sender_id, level)
     hint = " zum Beispiel mit dem Online-Ausweis (eID)" if level == "hoch" else ""
     dispatcher.utter_message(
@@ -91,8 +92,10 @@ def before_form(dispatcher: CollectingDispatcher, tracker: Tracker, proc: Proced
             text = "Ihre Anmeldung ist abgelaufen. " + text
         return offer_login(dispatcher, tracker, level, text)
     if ids.level_rank(ident.level) < ids.level_rank(level):
-        text = (f"Sie sind mit dem Vertrauensniveau {ident.level_label} angemeldet. Für „{proc.name}“ ist das "
-                f"Vertrauensniveau {_label(level)} nötig.")
+        text = (
+            f"Sie sind mit dem Vertrauensniveau {ident.level_label} angemeldet. Für „{proc.name}“ ist das "
+            f"Vertrauensniveau {_label(level)} nötig."
+        )
         return offer_login(dispatcher, tracker, level, text)
     fields = _prefill_fields(proc, ident)
     if tracker.get_slot("login_prefill") is None and fields:
@@ -117,7 +120,9 @@ def prefill_events(tracker: Tracker, proc: Procedure) -> list[EventType]:
     return events
 
 
-def before_submit(dispatcher: CollectingDispatcher, tracker: Tracker, proc: Optional[Procedure]) -> Optional[list[EventType]]:
+def before_submit(
+    dispatcher: CollectingDispatcher, tracker: Tracker, proc: Optional[Procedure]
+) -> Optional[list[EventType]]:
     """The session limits also hold at the moment of submission."""
     level = required_level(proc)
     if level is None:
@@ -135,7 +140,7 @@ def _focus(tracker: Tracker) -> Optional[Procedure]:
 
 
 class ActionLogin(Action):
-    """"anmelden": a login link at the level the procedure in focus needs (else the lowest)."""
+    """ "anmelden": a login link at the level the procedure in focus needs (else the lowest)."""
 
     def name(self) -> str:
         return "action_login"
@@ -147,9 +152,13 @@ class ActionLogin(Action):
         if ident is not None and (level is None or ids.level_rank(ident.level) >= ids.level_rank(level)):
             dispatcher.utter_message(text=greeting(ident))
             return []
-        return offer_login(dispatcher, tracker, level or "basisregistriert",
-                           "Gern. Sie melden sich mit Ihrem Nutzerkonto (BundID oder BayernID) an.",
-                           awaiting=login_state(state))
+        return offer_login(
+            dispatcher,
+            tracker,
+            level or "basisregistriert",
+            "Gern. Sie melden sich mit Ihrem Nutzerkonto (BundID oder BayernID) an.",
+            awaiting=login_state(state),
+        )
 
 
 class ActionLoginDeclined(Action):
@@ -188,17 +197,20 @@ class ActionLoginResult(Action):
             dispatcher.utter_message(response="utter_anything_else")  # the default step
             return [set_awaiting(None)]
         if outcome is None:
-            dispatcher.utter_message(text="Ich habe für dieses Gespräch keine Anmeldung erhalten. "
-                                          "Schreiben Sie „anmelden“, wenn Sie sich anmelden möchten.")
+            dispatcher.utter_message(
+                text="Ich habe für dieses Gespräch keine Anmeldung erhalten. "
+                "Schreiben Sie „anmelden“, wenn Sie sich anmelden möchten."
+            )
             return []
         reason = outcome["outcome"]
         needed = outcome.get("level_required") or "basisregistriert"
         if reason == "level_too_low":
             achieved = outcome.get("level_achieved")
-            text = (f"Ihre Anmeldung hatte das Vertrauensniveau {_label(achieved) if achieved else 'unbekannt'}. "
-                    f"Nötig ist das Vertrauensniveau {_label(needed)}, darum habe ich Sie nicht angemeldet.")
-            return offer_login(dispatcher, tracker, needed, text,
-                               awaiting=login_state(state))
+            text = (
+                f"Ihre Anmeldung hatte das Vertrauensniveau {_label(achieved) if achieved else 'unbekannt'}. "
+                f"Nötig ist das Vertrauensniveau {_label(needed)}, darum habe ich Sie nicht angemeldet."
+            )
+            return offer_login(dispatcher, tracker, needed, text, awaiting=login_state(state))
         if reason == "cancelled":
             text = "Sie haben die Anmeldung abgebrochen."
         else:
@@ -210,7 +222,7 @@ class ActionLoginResult(Action):
 
 
 class ActionLoginStatus(Action):
-    """"Bin ich angemeldet?\""""
+    """ "Bin ich angemeldet?\""""
 
     def name(self) -> str:
         return "action_login_status"
@@ -242,15 +254,16 @@ def ids_timezone():
 
 
 class ActionLogout(Action):
-    """"abmelden": end the local session and forget the account data taken over."""
+    """ "abmelden": end the local session and forget the account data taken over."""
 
     def name(self) -> str:
         return "action_logout"
 
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         if ids.logout(tracker.sender_id):
-            dispatcher.utter_message(text="Sie sind abgemeldet. Für Anträge, die eine Anmeldung brauchen, "
-                                          "melden Sie sich bitte neu an.")
+            dispatcher.utter_message(
+                text="Sie sind abgemeldet. Für Anträge, die eine Anmeldung brauchen, melden Sie sich bitte neu an."
+            )
         else:
             dispatcher.utter_message(text="Sie sind nicht angemeldet.")
         events: list[EventType] = [SlotSet("login_prefill", None)]
@@ -264,8 +277,7 @@ class ActionPrefillAccept(Action):
         return "action_prefill_accept"
 
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        return [SlotSet("login_prefill", "accepted"), set_awaiting(None),
-                FollowupAction("action_start_application")]
+        return [SlotSet("login_prefill", "accepted"), set_awaiting(None), FollowupAction("action_start_application")]
 
 
 class ActionPrefillDecline(Action):
@@ -274,5 +286,4 @@ class ActionPrefillDecline(Action):
 
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         dispatcher.utter_message(text="In Ordnung, ich übernehme nichts. Sie geben die Angaben selbst ein.")
-        return [SlotSet("login_prefill", "declined"), set_awaiting(None),
-                FollowupAction("action_start_application")]
+        return [SlotSet("login_prefill", "declined"), set_awaiting(None), FollowupAction("action_start_application")]

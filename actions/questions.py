@@ -70,7 +70,7 @@ class ActionAnswerInfo(Action):
 
 
 class ActionExplainField(Action):
-    """"Wozu brauchen Sie das?" inside a form: explain the field asked for; outside: help."""
+    """ "Wozu brauchen Sie das?" inside a form: explain the field asked for; outside: help."""
 
     def name(self) -> str:
         return "action_explain_field"
@@ -88,4 +88,3 @@ class ActionExplainField(Action):
         text += " Mit „abbrechen“ können Sie den Antrag jederzeit beenden."
         dispatcher.utter_message(text=text)
         return []
-

@@ -15,7 +15,8 @@ from __future__ import annotations
 import argparse
 import hmac
 import logging
-from typing import Callable, Optional
+from collections.abc import Callable
+from typing import Optional
 
 from sanic import Sanic, response
 from sanic.request import Request
@@ -83,7 +84,7 @@ def main(argv: Optional[list[str]] = None) -> None:
     args = parser.parse_args(argv)
 
     # As `python -m rasa_sdk` does.
-    logging.getLogger("matplotlib").setLevel(logging.WARN)
+    logging.getLogger("matplotlib").setLevel(logging.WARNING)
     log_level = settings.log_level_actions or settings.log_level or "INFO"
     utils.configure_colored_logging(log_level)
     utils.configure_file_logging(logging.getLogger(APPLICATION_ROOT_LOGGER_NAME), None, log_level, None)

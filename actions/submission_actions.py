@@ -22,15 +22,15 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.types import DomainDict
 
 from actions import login
-from buergerassistent.catalogue import Procedure, default_catalogue
-from buergerassistent.submission.portal_client import PortalClient, PortalRejected, PortalUnavailable
-from buergerassistent.submission import delivery
 from actions import submission_messages as messages
-from buergerassistent.submission.backends import backend_from_env
-from buergerassistent.settings import get_settings
-from buergerassistent.submission.outbox import DELIVERED, PENDING, REJECTED, Entry, Outbox, default_url
 from actions.turns import ends_turn, set_awaiting
+from buergerassistent.catalogue import Procedure, default_catalogue
 from buergerassistent.dialogue_state import Awaiting
+from buergerassistent.settings import get_settings
+from buergerassistent.submission import delivery
+from buergerassistent.submission.backends import backend_from_env
+from buergerassistent.submission.outbox import DELIVERED, PENDING, REJECTED, Entry, Outbox, default_url
+from buergerassistent.submission.portal_client import PortalClient, PortalRejected, PortalUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -75,13 +75,9 @@ async def submit_confirmed(
     """
     backend = backend_from_env()  # a configuration error fails before anything is promised
     store = outbox()
-    entry = await asyncio.to_thread(
-        store.enqueue, application_id, proc.id, data, conversation_id, citizen
-    )
+    entry = await asyncio.to_thread(store.enqueue, application_id, proc.id, data, conversation_id, citizen)
     if entry.state == PENDING:
-        tried = await delivery.attempt(
-            store, backend, entry.id, announce=True, budget_s=inline_budget_s()
-        )
+        tried = await delivery.attempt(store, backend, entry.id, announce=True, budget_s=inline_budget_s())
         if tried is None:
             # The worker holds it right now; give it a moment before answering.
             for _ in range(int(inline_budget_s() * 4)):
@@ -120,9 +116,7 @@ class ActionAnnounceSubmissions(Action):
             proc = catalogue.get(entry.procedure)
             name = proc.name if proc else entry.procedure
             if entry.state == DELIVERED:
-                dispatcher.utter_message(
-                    text=f"Ihr gespeicherter Antrag „{name}“ wurde jetzt übermittelt."
-                )
+                dispatcher.utter_message(text=f"Ihr gespeicherter Antrag „{name}“ wurde jetzt übermittelt.")
                 messages.tell_delivered(dispatcher, name, entry.case_number, entry.citizen)
                 events.append(SlotSet("case_number", entry.case_number))
             elif entry.state == REJECTED and proc is not None:
@@ -131,11 +125,7 @@ class ActionAnnounceSubmissions(Action):
                 if reopen:
                     # Restore the other answers so that only the refused ones are asked again.
                     events += [SlotSet("procedure", proc.id)]
-                    events += [
-                        SlotSet(f.name, entry.data.get(f.name))
-                        for f in proc.fields
-                        if f.name not in fields
-                    ]
+                    events += [SlotSet(f.name, entry.data.get(f.name)) for f in proc.fields if f.name not in fields]
                 events += messages.fix_rejected(dispatcher, proc, fields, reopen=reopen)
         return events
 
@@ -175,13 +165,12 @@ NOT_HERE = (
 
 
 def _not_here(numbers: list[str]) -> str:
-    which = (f"des Antrags {numbers[0]}" if len(numbers) == 1
-             else "der Anträge " + ", ".join(numbers))
+    which = f"des Antrags {numbers[0]}" if len(numbers) == 1 else "der Anträge " + ", ".join(numbers)
     return NOT_HERE.format(which=which)
 
 
 class ActionApplicationStatus(Action):
-    """"Wie ist der Stand meines Antrags?" — the applications of this conversation and of the
+    """ "Wie ist der Stand meines Antrags?" — the applications of this conversation and of the
     logged-in citizen; a typed Aktenzeichen picks one of them. Others are refused (see the
     module docstring)."""
 
@@ -262,7 +251,7 @@ def _status_line(found: dict) -> str:
 
 
 class ActionWithdrawApplication(Action):
-    """"Antrag zurückziehen": only for applications of this conversation (the chat can prove
+    """ "Antrag zurückziehen": only for applications of this conversation (the chat can prove
     them with their idempotency key) and only where the catalogue allows it."""
 
     def name(self) -> str:
@@ -285,11 +274,12 @@ class ActionWithdrawApplication(Action):
             target = delivered[-1]
         else:
             if any(e.state == PENDING for e in entries):
-                text = ("Ihr Antrag wird gerade noch übermittelt. Sobald er ein Aktenzeichen "
-                        "hat, können Sie ihn zurückziehen, wenn das Verfahren es erlaubt.")
+                text = (
+                    "Ihr Antrag wird gerade noch übermittelt. Sobald er ein Aktenzeichen "
+                    "hat, können Sie ihn zurückziehen, wenn das Verfahren es erlaubt."
+                )
             else:
-                text = ("In diesem Gespräch haben Sie keinen Antrag gestellt, den ich "
-                        "zurückziehen könnte.")
+                text = "In diesem Gespräch haben Sie keinen Antrag gestellt, den ich zurückziehen könnte."
             dispatcher.utter_message(text=text)
             return []
         proc = default_catalogue().get(target.procedure)
@@ -303,8 +293,7 @@ class ActionWithdrawApplication(Action):
             )
             return []
         dispatcher.utter_message(
-            text=f"Möchten Sie Ihren Antrag „{name}“ ({target.case_number}) wirklich "
-            "zurückziehen?",
+            text=f"Möchten Sie Ihren Antrag „{name}“ ({target.case_number}) wirklich zurückziehen?",
             buttons=YES_NO_BUTTONS,
         )
         return [SlotSet("case_number", target.case_number), set_awaiting(Awaiting.CONFIRM_WITHDRAWAL)]
@@ -339,8 +328,6 @@ class ActionConfirmWithdrawal(Action):
                     text=f"Der Antrag {case_number} kann nicht zurückgezogen werden: {exc.message}"
                 )
                 return [set_awaiting(None)]
-        dispatcher.utter_message(
-            text=f"Ihr Antrag {case_number} ist jetzt als zurückgezogen vermerkt."
-        )
+        dispatcher.utter_message(text=f"Ihr Antrag {case_number} ist jetzt als zurückgezogen vermerkt.")
         dispatcher.utter_message(response="utter_anything_else")
         return [set_awaiting(None)]

@@ -93,8 +93,7 @@ def fix_rejected(
     known = [f for f in proc.fields if f.name in fields]
     if not known:
         dispatcher.utter_message(
-            text=f"Das Antragssystem hat den Antrag „{proc.name}“ leider nicht angenommen. "
-            f"{answers.UNKNOWN_HINT}"
+            text=f"Das Antragssystem hat den Antrag „{proc.name}“ leider nicht angenommen. {answers.UNKNOWN_HINT}"
         )
         return [set_awaiting(None), SlotSet("application_id", None)]
     problems = "\n".join(f"- {f.label}: {fields[f.name]}" for f in known)
@@ -106,8 +105,7 @@ def fix_rejected(
         )
         return []
     dispatcher.utter_message(
-        text=f"Das Antragssystem hat diese Angaben nicht angenommen:\n{problems}\n"
-        "Bitte geben Sie sie noch einmal an."
+        text=f"Das Antragssystem hat diese Angaben nicht angenommen:\n{problems}\nBitte geben Sie sie noch einmal an."
     )
     return [
         *[SlotSet(f.name, None) for f in known],

@@ -38,11 +38,7 @@ def load_testset(path: Path = TESTSET) -> dict:
 
 
 def items(testset: dict, split: str) -> tuple[list[tuple[str, str]], list[str]]:
-    labelled = [
-        (text, proc)
-        for proc, splits in testset["procedures"].items()
-        for text in splits.get(split) or []
-    ]
+    labelled = [(text, proc) for proc, splits in testset["procedures"].items() for text in splits.get(split) or []]
     return labelled, list(testset["out_of_catalogue"].get(split) or [])
 
 
@@ -102,15 +98,18 @@ def evaluate(d, testset: dict, split: str, curated_ids: set[str], verbose: bool)
         "rejection": rejected / m if m else 0.0,
         "strict_rejection": strict / m if m else 0.0,
     }
-    print(f"\n== split: {split} ({n} utterances for {len(testset['procedures'])} procedures, "
-          f"{m} out-of-catalogue questions)")
+    print(
+        f"\n== split: {split} ({n} utterances for {len(testset['procedures'])} procedures, "
+        f"{m} out-of-catalogue questions)"
+    )
     print(f"top-1 accuracy        {res['top1']:6.1%}   (target ≥ {TARGETS['top1']:.0%})")
     print(f"top-3 accuracy        {res['top3']:6.1%}   (target ≥ {TARGETS['top3']:.0%})")
-    print(f"rejection rate        {res['rejection']:6.1%}   (target ≥ {TARGETS['rejection']:.0%}; "
-          f"empty list or best candidate not curated)")
+    print(
+        f"rejection rate        {res['rejection']:6.1%}   (target ≥ {TARGETS['rejection']:.0%}; "
+        f"empty list or best candidate not curated)"
+    )
     print(f"  strict (empty list) {res['strict_rejection']:6.1%}")
-    print("decide() on the procedure utterances: "
-          + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())))
+    print("decide() on the procedure utterances: " + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())))
     print(f"misses (top-1 wrong): {sum(len(v) for v in misses.values())}")
     for proc in sorted(misses):
         print(f"  {proc}: {len(misses[proc])}")
@@ -139,8 +138,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", choices=("test", "dev", "both"), default="both")
     parser.add_argument("--verbose", "-v", action="store_true", help="list every miss")
-    parser.add_argument("--with-nlu", action="store_true",
-                        help="also evaluate retrieval + the trained NLU model (= `bot discover`)")
+    parser.add_argument(
+        "--with-nlu", action="store_true", help="also evaluate retrieval + the trained NLU model (= `bot discover`)"
+    )
     args = parser.parse_args(argv)
 
     t0 = time.perf_counter()
@@ -149,8 +149,10 @@ def main(argv: list[str] | None = None) -> None:
     d = Discovery.from_catalogue(catalogue)
     t2 = time.perf_counter()
     curated = {p.id for p in catalogue if p.curated}
-    print(f"catalogue: {len(catalogue)} entries ({len(curated)} curated), "
-          f"loaded in {t1 - t0:.2f} s; discovery index built in {t2 - t1:.2f} s")
+    print(
+        f"catalogue: {len(catalogue)} entries ({len(curated)} curated), "
+        f"loaded in {t1 - t0:.2f} s; discovery index built in {t2 - t1:.2f} s"
+    )
 
     testset = load_testset()
     splits = ("dev", "test") if args.split == "both" else (args.split,)
@@ -168,8 +170,9 @@ def main(argv: list[str] | None = None) -> None:
         texts += [t for t, _ in labelled] + ood
     # warm-up happens in the evaluation above; measure steady-state ranking
     p50, p95 = latency(d, texts)
-    print(f"\nranking latency over {len(texts)} utterances x 5: p50 {p50:.2f} ms, "
-          f"p95 {p95:.2f} ms (target p95 < 50 ms)")
+    print(
+        f"\nranking latency over {len(texts)} utterances x 5: p50 {p50:.2f} ms, p95 {p95:.2f} ms (target p95 < 50 ms)"
+    )
 
 
 if __name__ == "__main__":

@@ -26,13 +26,14 @@ import os
 import re
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Optional
 
+from bot.local_stack import RestChat, start_local_stack
 from buergerassistent.catalogue import Field, Procedure, default_catalogue
 from buergerassistent.validation import default_example
-from bot.local_stack import RestChat, start_local_stack
 
 CASE_NUMBER = re.compile(r"Aktenzeichen lautet (\S+?)\.(?:\s|$)")
 SUMMARY = "sende ich den Antrag ab"
@@ -91,8 +92,14 @@ def plan(kind: str, proc: Procedure) -> Callable[[Field, dict], list[str]]:
                 msgs.append("Was kostet das?")
             elif not state.get("invalid") and f.type in ("postcode", "birth_date", "email", "kfz_kennzeichen"):
                 state["invalid"] = True
-                msgs.append({"postcode": "8033", "birth_date": "31.02.1964", "email": "erika(at)example",
-                             "kfz_kennzeichen": "123"}[f.type])
+                msgs.append(
+                    {
+                        "postcode": "8033",
+                        "birth_date": "31.02.1964",
+                        "email": "erika(at)example",
+                        "kfz_kennzeichen": "123",
+                    }[f.type]
+                )
             elif not state.get("corrected") and state.get("answered", 0) >= 3:
                 state["corrected"] = True
                 plz = next((x for x in proc.fields if x.type == "postcode" and state["filled"].get(x.name)), None)
@@ -163,8 +170,11 @@ def main(argv: Optional[list[str]] = None) -> int:
                     chat = Chat(settings, f"bench-{proc.id}-{kind}", verbose=args.verbose)
                     done, turns = run_citizen(chat, proc, kind)
                     rows.append((proc, kind, done, turns))
-                    print(f"{proc.id:26} {kind:10} fields={len(proc.fields):2} turns={turns:2} "
-                          f"{'completed' if done else 'NOT completed'}", flush=True)
+                    print(
+                        f"{proc.id:26} {kind:10} fields={len(proc.fields):2} turns={turns:2} "
+                        f"{'completed' if done else 'NOT completed'}",
+                        flush=True,
+                    )
         finally:
             stack.stop()
     completed = [r for r in rows if r[2]]
@@ -172,8 +182,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     avg_turns = sum(r[3] for r in completed) / len(completed) if completed else float("nan")
     avg_ratio = sum(r[3] / len(r[0].fields) for r in completed) / len(completed) if completed else float("nan")
     print(f"\nForms completed: {len(completed)}/{len(rows)} = {rate:.0%}")
-    print(f"Average turns per completed form: {avg_turns:.2f} "
-          f"(= {avg_ratio:.2f} × number of fields; target ≤ 1.30)")
+    print(f"Average turns per completed form: {avg_turns:.2f} (= {avg_ratio:.2f} × number of fields; target ≤ 1.30)")
     for kind in kinds:
         ks = [r for r in completed if r[1] == kind]
         if ks:

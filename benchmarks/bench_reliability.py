@@ -65,8 +65,13 @@ class Proc:
     def start(self) -> None:
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
-                self.command, cwd=REPO_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, start_new_session=True,
+                self.command,
+                cwd=REPO_ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
             )
         wait_healthy(self.health)
 
@@ -114,8 +119,16 @@ async def conversation(i: int, results: dict) -> None:
     }
 
     def tracker() -> Tracker:
-        return Tracker(f"bench-{i}", dict(slots), {"text": "Ja, absenden", "intent": {"name": "affirm"}},
-                       [], False, None, {}, "action_listen")
+        return Tracker(
+            f"bench-{i}",
+            dict(slots),
+            {"text": "Ja, absenden", "intent": {"name": "affirm"}},
+            [],
+            False,
+            None,
+            {},
+            "action_listen",
+        )
 
     for event in await ActionShowSummary().run(CollectingDispatcher(), tracker(), {}):
         if event.get("event") == "slot":
@@ -172,38 +185,62 @@ def main(argv: list[str] | None = None) -> int:
     portal_port, worker_port = free_port(), free_port()
     portal_db = f"sqlite:///{work / 'portal.db'}"
     env = dict(os.environ)
-    env.update({
-        "BA_VAR_DIR": str(work),
-        "BA_SECRET_KEY": uuid.uuid4().hex * 2,
-        "OUTBOX_DATABASE_URL": f"sqlite:///{work / 'outbox.db'}",
-        "PORTAL_BACKEND_URL": f"http://127.0.0.1:{portal_port}",
-        "PORTAL_DATABASE_URL": portal_db,
-        "PORTAL_FAULT_503_RATE": str(args.fault_rate),
-        # The backend's credentials (it refuses to start without them): random per run.
-        "PORTAL_API_TOKEN": secrets.token_urlsafe(32),
-        "PORTAL_AUTHORITY_TOKEN": secrets.token_urlsafe(32),
-        "PORTAL_CITIZEN_KEY": secrets.token_urlsafe(32),
-        "PYTHONUNBUFFERED": "1",
-        "TF_CPP_MIN_LOG_LEVEL": "2",
-    })
+    env.update(
+        {
+            "BA_VAR_DIR": str(work),
+            "BA_SECRET_KEY": uuid.uuid4().hex * 2,
+            "OUTBOX_DATABASE_URL": f"sqlite:///{work / 'outbox.db'}",
+            "PORTAL_BACKEND_URL": f"http://127.0.0.1:{portal_port}",
+            "PORTAL_DATABASE_URL": portal_db,
+            "PORTAL_FAULT_503_RATE": str(args.fault_rate),
+            # The backend's credentials (it refuses to start without them): random per run.
+            "PORTAL_API_TOKEN": secrets.token_urlsafe(32),
+            "PORTAL_AUTHORITY_TOKEN": secrets.token_urlsafe(32),
+            "PORTAL_CITIZEN_KEY": secrets.token_urlsafe(32),
+            "PYTHONUNBUFFERED": "1",
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+        }
+    )
     env.pop("RASA_URL", None)  # no Rasa here: results stay in the outbox and postbox
-    os.environ.update({k: env[k] for k in ("BA_VAR_DIR", "BA_SECRET_KEY", "OUTBOX_DATABASE_URL",
-                                           "PORTAL_BACKEND_URL", "PORTAL_API_TOKEN",
-                                           "PORTAL_CITIZEN_KEY")})
+    os.environ.update(
+        {
+            k: env[k]
+            for k in (
+                "BA_VAR_DIR",
+                "BA_SECRET_KEY",
+                "OUTBOX_DATABASE_URL",
+                "PORTAL_BACKEND_URL",
+                "PORTAL_API_TOKEN",
+                "PORTAL_CITIZEN_KEY",
+            )
+        }
+    )
     os.environ.pop("RASA_URL", None)
     from buergerassistent.settings import reload_settings
 
     reload_settings()  # this process delivers too: it reads what it just set
     python = sys.executable
-    backend = Proc("portal-backend", [python, "-m", "portal_backend", "--port", str(portal_port)],
-                   env, f"http://127.0.0.1:{portal_port}/health", work / "portal-backend.log")
-    worker = Proc("submission-worker",
-                  [python, "-m", "delivery_worker", "--port", str(worker_port)],
-                  env, f"http://127.0.0.1:{worker_port}/health", work / "worker.log")
+    backend = Proc(
+        "portal-backend",
+        [python, "-m", "portal_backend", "--port", str(portal_port)],
+        env,
+        f"http://127.0.0.1:{portal_port}/health",
+        work / "portal-backend.log",
+    )
+    worker = Proc(
+        "submission-worker",
+        [python, "-m", "delivery_worker", "--port", str(worker_port)],
+        env,
+        f"http://127.0.0.1:{worker_port}/health",
+        work / "worker.log",
+    )
     duration = args.n / args.rate
     kill_at = [duration * 0.15, duration * 0.55]
-    print(f"Reliability benchmark: {args.n} conversations at {args.rate}/s, backend answers "
-          f"{args.fault_rate:.0%} with 503 and is killed twice (logs in {work})", flush=True)
+    print(
+        f"Reliability benchmark: {args.n} conversations at {args.rate}/s, backend answers "
+        f"{args.fault_rate:.0%} with 503 and is killed twice (logs in {work})",
+        flush=True,
+    )
     # Warm up: import the action code before the clock starts (Rasa's action server has it
     # loaded too), so that the first conversations do not block the event loop.
     import actions.dialogue  # noqa: F401
@@ -243,8 +280,7 @@ def main(argv: list[str] | None = None) -> int:
         duplicates = sum(c - 1 for c in per_marker.values() if c > 1)
         lost = submitted - landed
         latencies = [
-            (e.delivered_at - e.confirmed_at).total_seconds()
-            for e in entries.values() if e.delivered_at is not None
+            (e.delivered_at - e.confirmed_at).total_seconds() for e in entries.values() if e.delivered_at is not None
         ]
         inline = sum(1 for r in results.values() if r["inline"])
         saved = sum(1 for r in results.values() if r["saved"])
@@ -257,9 +293,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"still_pending={pending_left}")
         print(f"case number in the same reply: {inline}; told 'saved, will follow': {saved}")
         print(f"delivery attempts: {attempts} for {len(entries)} applications")
-        print("confirmation → receipt: "
-              f"p50={percentile(latencies, 50):.2f} s  p95={percentile(latencies, 95):.2f} s  "
-              f"max={max(latencies):.2f} s")
+        print(
+            "confirmation → receipt: "
+            f"p50={percentile(latencies, 50):.2f} s  p95={percentile(latencies, 95):.2f} s  "
+            f"max={max(latencies):.2f} s"
+        )
         ok = submitted == args.n and landed == submitted and duplicates == 0 and lost == 0
         return 0 if ok else 1
     finally:

@@ -118,7 +118,11 @@ class Result:
 
 
 async def run_conversations(
-    url: str, script: list[str], concurrent: int, rounds: int, think: tuple[float, float] | None = None,
+    url: str,
+    script: list[str],
+    concurrent: int,
+    rounds: int,
+    think: tuple[float, float] | None = None,
     headers: dict | None = None,
 ) -> Result:
     """``think``: seconds a citizen waits after an answer before the next message (uniform);
@@ -155,8 +159,9 @@ async def run_conversations(
     return Result(latencies, len(latencies), elapsed, errors)
 
 
-def measure(name: str, url: str, script: list[str], conversations: int, rasa_pid: int,
-            headers: dict | None = None) -> dict:
+def measure(
+    name: str, url: str, script: list[str], conversations: int, rasa_pid: int, headers: dict | None = None
+) -> dict:
     # Warm-up: the first messages load lazily initialised parts of Rasa.
     asyncio.run(run_conversations(url, script, 4, 1, headers=headers))  # several at once: every worker warms up
     single = asyncio.run(run_conversations(url, script, 1, 3, headers=headers))
@@ -184,13 +189,27 @@ def start_reference(workdir: Path) -> Service:
     print("Referenz: rasa init --no-prompt (trainiert das Standardmodell) …", flush=True)
     subprocess.run(
         [sys.executable, "-m", "rasa", "init", "--no-prompt", "--init-dir", str(workdir)],
-        cwd=workdir, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+        cwd=workdir,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
     )
     port = free_port()
     service = Service(
         "reference-rasa",
-        [sys.executable, "-m", "rasa", "run", "--port", str(port), "--interface", "127.0.0.1",
-         "--model", str(workdir / "models")],
+        [
+            sys.executable,
+            "-m",
+            "rasa",
+            "run",
+            "--port",
+            str(port),
+            "--interface",
+            "127.0.0.1",
+            "--model",
+            str(workdir / "models"),
+        ],
         f"http://127.0.0.1:{port}/",
         env,
         workdir / "rasa.log",
@@ -219,8 +238,15 @@ def print_table(rows: list[dict], conversations: int) -> None:
         )
 
 
-def measure_ours(name: str, var_dir: Path, model: Path, conversations: int,
-                 lock_store_url: str | None = None, workers: int = 1, patches: str = "1") -> dict:
+def measure_ours(
+    name: str,
+    var_dir: Path,
+    model: Path,
+    conversations: int,
+    lock_store_url: str | None = None,
+    workers: int = 1,
+    patches: str = "1",
+) -> dict:
     settings = local_settings(var_dir, **({"lock_store_url": lock_store_url} if lock_store_url else {}))
     if get_settings().tracker_store_url:
         settings.tracker_store_url = get_settings().tracker_store_url
@@ -238,13 +264,22 @@ def measure_ours(name: str, var_dir: Path, model: Path, conversations: int,
                 os.environ.pop(var)
             else:
                 os.environ[var] = value
-    print(f"{name}: Tracker-Store {settings.tracker_store_url.split(':')[0]}, "
-          f"Lock-Store {'redis' if lock_store_url else 'in-memory'}, {workers} Rasa-Prozess(e), "
-          f"BA_RASA_PATCHES={patches} …", flush=True)
+    print(
+        f"{name}: Tracker-Store {settings.tracker_store_url.split(':')[0]}, "
+        f"Lock-Store {'redis' if lock_store_url else 'in-memory'}, {workers} Rasa-Prozess(e), "
+        f"BA_RASA_PATCHES={patches} …",
+        flush=True,
+    )
     stack.start(timeout=240, progress=lambda _m: None)
     try:
-        return measure(name, f"{settings.rasa_url}/webhooks/rest/webhook", OUR_SCRIPT, conversations,
-                       stack.service("rasa").process.pid, headers=rest_headers(settings))
+        return measure(
+            name,
+            f"{settings.rasa_url}/webhooks/rest/webhook",
+            OUR_SCRIPT,
+            conversations,
+            stack.service("rasa").process.pid,
+            headers=rest_headers(settings),
+        )
     finally:
         stack.stop()
 
@@ -268,15 +303,25 @@ def main() -> None:
         # As `make run` starts it: one Rasa process, in-memory lock store.
         rows.append(measure_ours("buergerassistent", tmp_path / "one", model, args.conversations))
         # The same without our Rasa speed fixes: what they gain.
-        rows.append(measure_ours("buergerassistent plain", tmp_path / "plain", model, args.conversations,
-                                 patches="0"))
+        rows.append(measure_ours("buergerassistent plain", tmp_path / "plain", model, args.conversations, patches="0"))
         for group in ablate:
-            rows.append(measure_ours(f"ba -{group}"[:21], tmp_path / f"ablate-{group}", model,
-                                     args.conversations, patches=f"-{group}"))
+            rows.append(
+                measure_ours(
+                    f"ba -{group}"[:21], tmp_path / f"ablate-{group}", model, args.conversations, patches=f"-{group}"
+                )
+            )
         # As docker-compose runs it: two Rasa workers, which need a shared (Redis) lock store.
         if redis_reachable(lock_url):
-            rows.append(measure_ours("buergerassistent 2 wrk", tmp_path / "two", model, args.conversations,
-                                     lock_store_url=lock_url, workers=2))
+            rows.append(
+                measure_ours(
+                    "buergerassistent 2 wrk",
+                    tmp_path / "two",
+                    model,
+                    args.conversations,
+                    lock_store_url=lock_url,
+                    workers=2,
+                )
+            )
         else:
             print(f"Redis ({lock_url}) not reachable: two-worker run skipped.")
         print_table(rows, args.conversations)
@@ -287,8 +332,7 @@ def main() -> None:
             ref = start_reference(ref_dir)
             try:
                 url = ref.health_url.rstrip("/") + "/webhooks/rest/webhook"
-                rows.append(measure("rasa-init-reference", url, REFERENCE_SCRIPT, args.conversations,
-                                    ref.process.pid))
+                rows.append(measure("rasa-init-reference", url, REFERENCE_SCRIPT, args.conversations, ref.process.pid))
             except Exception as exc:  # keep our own figures even if the reference fails
                 print(f"reference failed: {exc}")
             finally:
@@ -301,12 +345,16 @@ def main() -> None:
     plain = next((r for r in rows if r["name"] == "buergerassistent plain"), None)
     patched = rows[0] if rows and rows[0]["name"] == "buergerassistent" else None
     if plain and patched:
-        print(f"\nGain of the speed fixes (buergerassistent / plain, same run): throughput "
-              f"{patched['msgs_per_s'] / plain['msgs_per_s']:.2f}x, p50 1 conv {patched['p50_1'] / plain['p50_1']:.2f}x")
+        print(
+            f"\nGain of the speed fixes (buergerassistent / plain, same run): throughput "
+            f"{patched['msgs_per_s'] / plain['msgs_per_s']:.2f}x, p50 1 conv {patched['p50_1'] / plain['p50_1']:.2f}x"
+        )
         for row in rows:
             if row["name"].startswith("ba -"):
-                print(f"  {row['name']}: throughput {row['msgs_per_s'] / patched['msgs_per_s']:.2f}x of all fixes, "
-                      f"{row['msgs_per_s'] / plain['msgs_per_s']:.2f}x of plain")
+                print(
+                    f"  {row['name']}: throughput {row['msgs_per_s'] / patched['msgs_per_s']:.2f}x of all fixes, "
+                    f"{row['msgs_per_s'] / plain['msgs_per_s']:.2f}x of plain"
+                )
     for ours in (r for r in rows if r is not reference and reference is not None):
         print(
             f"\nRatios ({ours['name']} / reference): throughput {ours['msgs_per_s'] / reference['msgs_per_s']:.2f}x, "
@@ -315,10 +363,14 @@ def main() -> None:
             f"p95 {args.conversations} paced {ours['p95_paced'] / reference['p95_paced']:.2f}x, "
             f"peak RSS {ours['rss_mb'] / reference['rss_mb']:.2f}x (all processes: {ours['rss_total_mb']:.0f} MB)"
         )
-    print("Targets: p50 <= 40 ms (1 conv), p95 <= 300 ms (50 conv), >= 3x reference throughput, "
-          "<= 1.5 GB RSS per Rasa process.")
-    print(f"loop: each conversation sends at once when answered; paced: a reply {THINK_SECONDS[0]:.0f}-"
-          f"{THINK_SECONDS[1]:.0f} s after each answer (see the docstring).")
+    print(
+        "Targets: p50 <= 40 ms (1 conv), p95 <= 300 ms (50 conv), >= 3x reference throughput, "
+        "<= 1.5 GB RSS per Rasa process."
+    )
+    print(
+        f"loop: each conversation sends at once when answered; paced: a reply {THINK_SECONDS[0]:.0f}-"
+        f"{THINK_SECONDS[1]:.0f} s after each answer (see the docstring)."
+    )
 
 
 if __name__ == "__main__":

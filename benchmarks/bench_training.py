@@ -42,8 +42,9 @@ def _train(nlu_dir: Path, out: Path, cache: Path) -> float:
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", RASA_CACHE_DIRECTORY=str(cache))
     with training_lock():
         t0 = time.perf_counter()
-        subprocess.run(command, cwd=REPO_ROOT, env=env, check=True, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL)
+        subprocess.run(
+            command, cwd=REPO_ROOT, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         return time.perf_counter() - t0
 
 
@@ -59,8 +60,10 @@ def main(argv: list[str] | None = None) -> None:
     from buergerassistent.catalogue import default_catalogue
 
     cat = default_catalogue()
-    print(f"Katalog: {len(cat)} Einträge ({len(cat.curated())} kuratiert, {len(cat.with_forms())} mit Formular); "
-          f"{os.cpu_count()} Kerne")
+    print(
+        f"Katalog: {len(cat)} Einträge ({len(cat.curated())} kuratiert, {len(cat.with_forms())} mit Formular); "
+        f"{os.cpu_count()} Kerne"
+    )
     with tempfile.TemporaryDirectory(prefix="ba-bench-train-") as tmp:
         tmp = Path(tmp)
         nlu = tmp / "nlu"
@@ -77,8 +80,13 @@ def main(argv: list[str] | None = None) -> None:
 
         if not args.skip_evaluate:
             t0 = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "content.evaluate", "--no-cv-cache", "--out", str(tmp / "report")],
-                           cwd=REPO_ROOT, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            subprocess.run(
+                [sys.executable, "-m", "content.evaluate", "--no-cv-cache", "--out", str(tmp / "report")],
+                cwd=REPO_ROOT,
+                check=False,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             evaluate = time.perf_counter() - t0
             print(f"make evaluate (inkl. Kreuzvalidierung): {_verdict(evaluate, TARGETS['evaluate'])}")
             print("  (mit Wartezeit auf die Trainingssperre, falls andere gerade trainieren)")

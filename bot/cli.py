@@ -1,10 +1,10 @@
 """Command line of the assistant: ``python -m bot <command>``.
 
-    run        start portal backend, action server, Rasa and the demo page (Ctrl-C stops all)
-    train      train the model if its inputs changed (--force to retrain)
-    generate   write the domain fragments derived from the catalogue (--check: only compare)
-    discover   rank procedures for utterances read from stdin, one JSON object per line
-    reload     retrain after a content change and load the model into the running assistant
+run        start portal backend, action server, Rasa and the demo page (Ctrl-C stops all)
+train      train the model if its inputs changed (--force to retrain)
+generate   write the domain fragments derived from the catalogue (--check: only compare)
+discover   rank procedures for utterances read from stdin, one JSON object per line
+reload     retrain after a content change and load the model into the running assistant
 """
 
 from __future__ import annotations
@@ -50,8 +50,8 @@ def cmd_discover(args: argparse.Namespace) -> int:
     import logging
 
     from bot.nlu_model import NluModel
-    from buergerassistent.procedure_finder import discovery, ranked
     from bot.training import ensure_model
+    from buergerassistent.procedure_finder import discovery, ranked
 
     logging.disable(logging.WARNING)
     nlu = NluModel(ensure_model(quiet=True))
@@ -105,8 +105,9 @@ def local_demo_login_default(environ) -> str | None:
     if "BA_LOGIN_REQUIRED" in environ:
         return None
     environ["BA_LOGIN_REQUIRED"] = "0"
-    return ("Hinweis: Die Anmeldung mit Nutzerkonto ist in dieser lokalen Demo aus "
-            "(einschalten mit BA_LOGIN_REQUIRED=1).")
+    return (
+        "Hinweis: Die Anmeldung mit Nutzerkonto ist in dieser lokalen Demo aus (einschalten mit BA_LOGIN_REQUIRED=1)."
+    )
 
 
 def cmd_run(args: argparse.Namespace) -> int:

@@ -77,14 +77,10 @@ def forms_domain(catalogue: Catalogue) -> dict:
                 {
                     "type": "text",
                     "influence_conversation": False,
-                    "mappings": [
-                        {"type": "from_text", "not_intent": list(NOT_AN_ANSWER), "conditions": []}
-                    ],
+                    "mappings": [{"type": "from_text", "not_intent": list(NOT_AN_ANSWER), "conditions": []}],
                 },
             )
-            slot["mappings"][0]["conditions"].append(
-                {"active_loop": proc.form_name, "requested_slot": field.name}
-            )
+            slot["mappings"][0]["conditions"].append({"active_loop": proc.form_name, "requested_slot": field.name})
             responses[f"utter_ask_{proc.form_name}_{field.name}"] = [_ask_response(proc, index)]
     return {
         "version": "3.1",
@@ -238,9 +234,7 @@ class _NoAliasDumper(yaml.SafeDumper):
 
 
 def _dump(data: dict) -> str:
-    return HEADER + yaml.dump(
-        data, Dumper=_NoAliasDumper, allow_unicode=True, sort_keys=False, width=100
-    )
+    return HEADER + yaml.dump(data, Dumper=_NoAliasDumper, allow_unicode=True, sort_keys=False, width=100)
 
 
 def rendered(catalogue: Catalogue | None = None) -> dict[Path, str]:

@@ -44,8 +44,9 @@ def set_login_required(stack: Stack, required: bool) -> Stack:
     return stack
 
 
-def start_local_stack(model: Path, var_dir: Path, timeout: float = 240, login_required: bool = False,
-                      **overrides) -> Stack:
+def start_local_stack(
+    model: Path, var_dir: Path, timeout: float = 240, login_required: bool = False, **overrides
+) -> Stack:
     stack = set_login_required(Stack(local_settings(var_dir, **overrides), model), login_required)
     stack.start(timeout=timeout, progress=lambda _msg: None)
     return stack

@@ -16,8 +16,8 @@ import sys
 import yaml
 
 from bot.settings import Settings, credentials, endpoints
-from buergerassistent.settings import get_settings, startup_settings
 from bot.training import ensure_model
+from buergerassistent.settings import get_settings, startup_settings
 
 
 def main() -> None:
@@ -35,9 +35,21 @@ def main() -> None:
     credentials_path = settings.var_dir / "credentials-serve.yml"
     credentials_path.write_text(yaml.safe_dump(credentials(settings), sort_keys=False))
     command = [
-        sys.executable, "-m", "rasa_runtime.process", "run", "--model", str(model),
-        "--endpoints", str(endpoints_path), "--credentials", str(credentials_path),
-        "--interface", args.host, "--port", str(settings.rasa_port), "--enable-api",
+        sys.executable,
+        "-m",
+        "rasa_runtime.process",
+        "run",
+        "--model",
+        str(model),
+        "--endpoints",
+        str(endpoints_path),
+        "--credentials",
+        str(credentials_path),
+        "--interface",
+        args.host,
+        "--port",
+        str(settings.rasa_port),
+        "--enable-api",
     ]
     os.execv(sys.executable, command)
 

@@ -26,7 +26,9 @@ class Settings:
     )
     lock_store_url: Optional[str] = field(default_factory=lambda: get_settings().lock_store_url or None)
     portal_database_url: str = field(
-        default_factory=lambda: get_settings().portal_database_url or f"sqlite:///{get_settings().var_dir / 'portal.db'}"
+        default_factory=lambda: (
+            get_settings().portal_database_url or f"sqlite:///{get_settings().var_dir / 'portal.db'}"
+        )
     )
     var_dir: Path = field(default_factory=lambda: get_settings().var_dir)
     # Token for Rasa's HTTP API (used by our own processes only, e.g. to inject a login result
@@ -121,8 +123,10 @@ REST_CHANNEL = "rasa_runtime.channels.rest.channel.RestChannel"
 def credentials(settings: Settings, path: Path = CREDENTIALS) -> dict:
     channels = yaml.safe_load(path.read_text()) or {}
     if "rest" in channels:
-        raise ValueError(f"{path}: Rasas REST-Kanal ohne Anmeldung (`rest:`) ist nicht erlaubt; "
-                         "REST_CHANNEL_TOKEN schaltet unseren REST-Kanal ein")
+        raise ValueError(
+            f"{path}: Rasas REST-Kanal ohne Anmeldung (`rest:`) ist nicht erlaubt; "
+            "REST_CHANNEL_TOKEN schaltet unseren REST-Kanal ein"
+        )
     if settings.rest_channel_token:
         # The channel reads its token from REST_CHANNEL_TOKEN in Rasa's environment.
         channels[REST_CHANNEL] = None

@@ -21,9 +21,9 @@ from typing import Optional
 
 import yaml
 
+from bot.settings import REPO_ROOT, Settings, credentials, endpoints
 from buergerassistent.settings import get_settings
 from buergerassistent.storage import private_dir, private_file
-from bot.settings import REPO_ROOT, Settings, credentials, endpoints
 
 # Portal backend credentials (issue 13): the assistant's service token, the authority's token
 # for status changes, and the key of citizen assertions (buergerassistent/citizen_assertion.py).
@@ -188,12 +188,20 @@ class Stack:
         python = sys.executable
         # rasa_runtime.process = `rasa` with our run-time fixes (see there).
         rasa_command = [
-            python, "-m", "rasa_runtime.process", "run",
-            "--model", str(self.model),
-            "--endpoints", str(self._write_endpoints()),
-            "--credentials", str(self._write_credentials()),
-            "--interface", s.host,
-            "--port", str(s.rasa_port),
+            python,
+            "-m",
+            "rasa_runtime.process",
+            "run",
+            "--model",
+            str(self.model),
+            "--endpoints",
+            str(self._write_endpoints()),
+            "--credentials",
+            str(self._write_credentials()),
+            "--interface",
+            s.host,
+            "--port",
+            str(s.rasa_port),
             # The API token reaches Rasa through RASA_API_TOKEN in its environment, never on the
             # command line (rasa_runtime/process.py adds it inside the process).
             "--enable-api",
@@ -237,8 +245,9 @@ class Stack:
                 self._env_for(env, "login"),
                 logs / f"login-{login_port}.log",
             ),
-            Service("rasa", rasa_command, f"{s.rasa_url}/", self._env_for(env, "rasa"),
-                    logs / f"rasa-{s.rasa_port}.log"),
+            Service(
+                "rasa", rasa_command, f"{s.rasa_url}/", self._env_for(env, "rasa"), logs / f"rasa-{s.rasa_port}.log"
+            ),
         ]
 
     def start(self, timeout: float = 180, progress=print) -> None:
@@ -274,7 +283,7 @@ class Stack:
         for service in reversed(self.services):
             service.stop()
 
-    def __enter__(self) -> "Stack":
+    def __enter__(self) -> Stack:
         self.start()
         return self
 

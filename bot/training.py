@@ -63,10 +63,14 @@ def train_command(out_dir: Path, name: str, nlu_only: bool = False) -> list[str]
     else:
         command += ["--data", str(NLU_DATA), str(STORY_DATA)]
     command += [
-        "--config", str(CONFIG),
-        "--domain", str(DOMAIN),
-        "--out", str(out_dir),
-        "--fixed-model-name", name,
+        "--config",
+        str(CONFIG),
+        "--domain",
+        str(DOMAIN),
+        "--out",
+        str(out_dir),
+        "--fixed-model-name",
+        name,
     ]
     return command
 

@@ -33,10 +33,7 @@ def documents(proc: Procedure) -> str:
     if proc.documents:
         items = "\n".join(f"- {d}" for d in proc.documents)
         return f"Für „{proc.name}“ brauchen Sie:\n{items}"
-    return (
-        f"Welche Unterlagen Sie für „{proc.name}“ brauchen, weiß ich leider nicht. "
-        f"{_where_to_ask(proc)}"
-    )
+    return f"Welche Unterlagen Sie für „{proc.name}“ brauchen, weiß ich leider nicht. {_where_to_ask(proc)}"
 
 
 def online(proc: Procedure) -> str:
@@ -65,7 +62,7 @@ def where(proc: Procedure) -> str:
     else:
         parts.append(f"Welche Stelle für „{proc.name}“ zuständig ist, weiß ich leider nicht.")
     if proc.links:
-        parts.append("Mehr dazu: " + ", ".join(f"[{l.title}]({l.url})" for l in proc.links))
+        parts.append("Mehr dazu: " + ", ".join(f"[{link.title}]({link.url})" for link in proc.links))
     if not proc.authority:
         parts.append(UNKNOWN_HINT)
     return " ".join(parts)

@@ -149,9 +149,7 @@ def _parse_field(raw: dict[str, Any], where: str) -> Field:
     )
 
 
-def parse_procedure(
-    raw: dict[str, Any], where: str = "<catalogue>", curated: bool = True
-) -> Procedure:
+def parse_procedure(raw: dict[str, Any], where: str = "<catalogue>", curated: bool = True) -> Procedure:
     if not isinstance(raw, dict):
         raise CatalogueError(f"{where}: expected a mapping")
     for key in ("id", "name", "description"):
@@ -183,7 +181,7 @@ def parse_procedure(
         online_available=online.get("available"),
         trust_level=trust,
         in_person=raw.get("in_person"),
-        links=tuple(Link(title=str(l["title"]), url=str(l["url"])) for l in _tuple(raw.get("links"))),
+        links=tuple(Link(title=str(link["title"]), url=str(link["url"])) for link in _tuple(raw.get("links"))),
         source=dict(raw.get("source") or {}),
         fields=fields,
         curated=curated,
@@ -275,9 +273,7 @@ def load_catalogue(directory: Path = PROCEDURES_DIR, imported_dir: Any = _DEFAUL
     if imported_dir is _DEFAULT:
         imported_dir = IMPORTED_DIR if Path(directory).resolve() == PROCEDURES_DIR else None
     if imported_dir is not None:
-        procedures += [
-            load_file(p, curated=False) for p in sorted(Path(imported_dir).glob("*/*.yaml"))
-        ]
+        procedures += [load_file(p, curated=False) for p in sorted(Path(imported_dir).glob("*/*.yaml"))]
     _check_merges(procedures)
     return Catalogue(procedures)
 

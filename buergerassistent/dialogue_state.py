@@ -66,7 +66,7 @@ class Awaiting(str, Enum):
         return self.value
 
     @classmethod
-    def of(cls, value: Any) -> Optional["Awaiting"]:
+    def of(cls, value: Any) -> Optional[Awaiting]:
         """The state held by a slot value; ``None`` for an empty slot or an unknown value (a
         tracker from an older version: treated as "nothing pending")."""
         if isinstance(value, cls):
@@ -106,7 +106,7 @@ def login_state(current: Optional[Awaiting]) -> Awaiting:
     return current if current is not None and current.waits_for_login else Awaiting.LOGIN_ONLY
 
 
-def after_logout(current: Optional[Awaiting]) -> Union[Optional[Awaiting], "_Keep"]:
+def after_logout(current: Optional[Awaiting]) -> Union[Optional[Awaiting], _Keep]:
     """The state after "abmelden": login-bound questions are dropped, others stay."""
     return None if current is not None and current.ends_with_logout else KEEP
 
@@ -140,9 +140,9 @@ class Reply(str, Enum):
 class _Keep:
     """Marker: the step leaves the state as it is."""
 
-    _instance: Optional["_Keep"] = None
+    _instance: Optional[_Keep] = None
 
-    def __new__(cls) -> "_Keep":
+    def __new__(cls) -> _Keep:
         if cls._instance is None:
             cls._instance = super().__new__(cls)
         return cls._instance
@@ -185,37 +185,49 @@ S = Awaiting
 
 # Steps for one answer in a state not listed for that answer.
 DEFAULTS: dict[Answer, Transition] = {
-    A: Transition(reply=Reply.HELP, then=KEEP, ends_turn=False,
-                  note="nothing to say yes to; the rule ends the turn"),
+    A: Transition(reply=Reply.HELP, then=KEEP, ends_turn=False, note="nothing to say yes to; the rule ends the turn"),
     D: Transition(reply=Reply.ANYTHING_ELSE, then=None),
-    C: Transition(reply=Reply.CANCEL_APPLICATION, then=None, ends_turn=False,
-                  note="also clears the form; the rule ends the turn"),
-    L: Transition(reply=Reply.ANYTHING_ELSE, then=None, ends_turn=False,
-                  note="greeting, then 'Kann ich noch etwas für Sie tun?'"),
+    C: Transition(
+        reply=Reply.CANCEL_APPLICATION, then=None, ends_turn=False, note="also clears the form; the rule ends the turn"
+    ),
+    L: Transition(
+        reply=Reply.ANYTHING_ELSE, then=None, ends_turn=False, note="greeting, then 'Kann ich noch etwas für Sie tun?'"
+    ),
 }
 
 TRANSITIONS: dict[tuple[State, Answer], Transition] = {
     # "ja"
-    (S.START_FORM, A): Transition(action="action_start_application", then=None,
-                                  note="→ login or prefill first where the procedure needs a login"),
-    (S.PREFILL, A): Transition(action="action_prefill_accept", then=None,
-                               note="then action_start_application with the account data"),
+    (S.START_FORM, A): Transition(
+        action="action_start_application", then=None, note="→ login or prefill first where the procedure needs a login"
+    ),
+    (S.PREFILL, A): Transition(
+        action="action_prefill_accept", then=None, note="then action_start_application with the account data"
+    ),
     (S.LOGIN, A): Transition(action="action_login", then=S.LOGIN, note="the login link again"),
-    (S.LOGIN_SUBMIT, A): Transition(action="action_login", then=S.LOGIN_SUBMIT,
-                                    note="the login link again"),
-    (S.CONFIRM_SUMMARY, A): Transition(action="action_submit_application", then=None, check_login=True,
-                                       note="→ retry_submission when the outbox cannot store it"),
-    (S.RETRY_SUBMISSION, A): Transition(action="action_submit_application", then=None, check_login=True,
-                                        note="→ retry_submission when the outbox cannot store it"),
+    (S.LOGIN_SUBMIT, A): Transition(action="action_login", then=S.LOGIN_SUBMIT, note="the login link again"),
+    (S.CONFIRM_SUMMARY, A): Transition(
+        action="action_submit_application",
+        then=None,
+        check_login=True,
+        note="→ retry_submission when the outbox cannot store it",
+    ),
+    (S.RETRY_SUBMISSION, A): Transition(
+        action="action_submit_application",
+        then=None,
+        check_login=True,
+        note="→ retry_submission when the outbox cannot store it",
+    ),
     (S.RESUME_DRAFT, A): Transition(action="action_resume_draft", then=None),
     (S.CONFIRM_WITHDRAWAL, A): Transition(action="action_confirm_withdrawal", then=None),
     # "nein"
-    (S.PREFILL, D): Transition(action="action_prefill_decline", then=None,
-                               note="then action_start_application without account data"),
+    (S.PREFILL, D): Transition(
+        action="action_prefill_decline", then=None, note="then action_start_application without account data"
+    ),
     (S.LOGIN, D): Transition(action="action_login_declined", then=None),
     (S.LOGIN_SUBMIT, D): Transition(action="action_login_declined", then=None),
-    (S.CONFIRM_SUMMARY, D): Transition(reply=Reply.WHICH_FIELD, then=KEEP,
-                                       note="no procedure in focus: the default step"),
+    (S.CONFIRM_SUMMARY, D): Transition(
+        reply=Reply.WHICH_FIELD, then=KEEP, note="no procedure in focus: the default step"
+    ),
     (S.RESUME_DRAFT, D): Transition(reply=Reply.DRAFT_KEPT, then=S.DRAFT_DECLINED),
     (S.RETRY_SUBMISSION, D): Transition(reply=Reply.RETRY_LATER, then=S.RETRY_SUBMISSION),
     (S.CONFIRM_WITHDRAWAL, D): Transition(reply=Reply.WITHDRAWAL_KEPT, then=None),
@@ -223,10 +235,14 @@ TRANSITIONS: dict[tuple[State, Answer], Transition] = {
     (S.RESUME_DRAFT, C): Transition(reply=Reply.DISCARD_DRAFT, then=None, ends_turn=False),
     (S.DRAFT_DECLINED, C): Transition(reply=Reply.DISCARD_DRAFT, then=None, ends_turn=False),
     # the login service reported a login
-    (S.LOGIN, L): Transition(action="action_start_application", then=None,
-                             note="only with a procedure in focus; else the default step"),
-    (S.LOGIN_SUBMIT, L): Transition(action="action_show_summary", then=S.CONFIRM_SUMMARY,
-                                    note="only with a procedure in focus; else the default step"),
+    (S.LOGIN, L): Transition(
+        action="action_start_application", then=None, note="only with a procedure in focus; else the default step"
+    ),
+    (S.LOGIN_SUBMIT, L): Transition(
+        action="action_show_summary",
+        then=S.CONFIRM_SUMMARY,
+        note="only with a procedure in focus; else the default step",
+    ),
 }
 
 
@@ -237,15 +253,17 @@ def next_step(state: Any, answer: Answer) -> Transition:
 
 # Actions that end the bot's turn themselves (``actions.turns.ends_turn``): they are reached
 # through FollowupAction chains that no rule covers (see the module docstring).
-ENDS_TURN = frozenset({
-    "action_start_application",
-    "action_show_summary",
-    "action_submit_application",
-    "action_handle_deny",
-    "action_change_field",
-    "action_resume_draft",
-    "action_confirm_withdrawal",
-})
+ENDS_TURN = frozenset(
+    {
+        "action_start_application",
+        "action_show_summary",
+        "action_submit_application",
+        "action_handle_deny",
+        "action_change_field",
+        "action_resume_draft",
+        "action_confirm_withdrawal",
+    }
+)
 # Steps that wait for the citizen by returning FollowupAction("action_listen") themselves:
 # the login offer (``actions.login.offer_login``, also from action_login), the prefill question
 # (``actions.login.before_form``) and action_login_declined.

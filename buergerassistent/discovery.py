@@ -46,10 +46,11 @@ import json
 import math
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Optional
 
 # --------------------------------------------------------------------------- parameters
 # Tuned on the dev split of tests/data/discovery/testset.yml (benchmarks/bench_discovery.py).
@@ -151,15 +152,13 @@ def normalise(word: str) -> str:
     """Lower case, ß → ss, accents other than the umlauts ä ö ü dropped."""
     word = word.lower().replace("ß", "ss")
     if not word.isascii():
-        word = "".join(
-            c if c in "äöü" else unicodedata.normalize("NFKD", c)[0] for c in word
-        )
+        word = "".join(c if c in "äöü" else unicodedata.normalize("NFKD", c)[0] for c in word)
         word = "".join(c for c in word if c.isascii() or c in "äöü")
     return word
 
 
 def with_umlauts(word: str) -> Optional[str]:
-    """"fuehrerschein" → "führerschein"; None when the word has no ae/oe/ue."""
+    """ "fuehrerschein" → "führerschein"; None when the word has no ae/oe/ue."""
     if not _SPELLED_UMLAUT.search(word):
         return None
     return _SPELLED_UMLAUT.sub(lambda m: _UMLAUT_OF[m.group()], word)
@@ -474,7 +473,7 @@ class Discovery:
 
     # ------------------------------------------------------------------ building
     @classmethod
-    def from_catalogue(cls, catalogue: Iterable) -> "Discovery":
+    def from_catalogue(cls, catalogue: Iterable) -> Discovery:
         lex = _Lexicon()
         docs: list[tuple[_Entry, dict[str, list[_Token]]]] = []
         for proc in catalogue:
@@ -546,9 +545,7 @@ class Discovery:
         idf = {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
         lex.terms = set(postings)
         non_nouns = frozenset(t for t, v in capital_votes.items() if v < 0)
-        return cls(
-            lex, [e for e, _ in docs], postings, key_postings, whole_postings, idf, non_nouns
-        )
+        return cls(lex, [e for e, _ in docs], postings, key_postings, whole_postings, idf, non_nouns)
 
     # ------------------------------------------------------------------ querying
     def _query_groups(self, text: str) -> list[list[tuple[str, float]]]:
@@ -582,23 +579,17 @@ class Discovery:
             if not group:
                 fixed = next(filter(None, (lex.correct(w) for w in forms)), None)
                 if fixed is not None:
-                    group = [
-                        (t, w * FUZZY_WEIGHT)
-                        for t, w in lex.word_terms(fixed, QUERY_PART_WEIGHT)
-                        if t in known
-                    ]
+                    group = [(t, w * FUZZY_WEIGHT) for t, w in lex.word_terms(fixed, QUERY_PART_WEIGHT) if t in known]
             if not group:
                 for word in forms:
-                    group = [
-                        (stem(a), AFFIX_WEIGHT) for a in lex.affixes(word) if stem(a) in known
-                    ]
+                    group = [(stem(a), AFFIX_WEIGHT) for a in lex.affixes(word) if stem(a) in known]
                     if group:
                         break
             if group and tok.norm in self._non_nouns:
                 group = [(t, w * NON_NOUN_WEIGHT) for t, w in group]
             groups.append(group)
         # neighbouring words glued to a known compound ("kinder geld", "personal ausweis")
-        for a, b in zip(toks, toks[1:]):
+        for a, b in zip(toks, toks[1:], strict=False):
             if a.clause != b.clause or lex.is_stop(a) or lex.is_stop(b):
                 continue
             glued = normalise(a.surface) + normalise(b.surface)
@@ -681,9 +672,7 @@ class Discovery:
             return Decision("unknown", [])
         best = cands[0]
         second = cands[1].score if len(cands) > 1 else 0.0
-        if best.score >= CONFIDENT_SCORE and _evidence(second) <= CONFIDENT_RATIO * _evidence(
-            best.score
-        ):
+        if best.score >= CONFIDENT_SCORE and _evidence(second) <= CONFIDENT_RATIO * _evidence(best.score):
             return Decision("confident", [best])
         return Decision("choose", cands)
 

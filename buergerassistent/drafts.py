@@ -89,9 +89,7 @@ class DraftStore:
             conn.execute(delete(drafts).where(drafts.c.updated_at < time.time() - max_age_seconds()))
             row = (
                 conn.execute(
-                    select(drafts)
-                    .where(self._owner(conversation_id, account))
-                    .order_by(drafts.c.updated_at.desc())
+                    select(drafts).where(self._owner(conversation_id, account)).order_by(drafts.c.updated_at.desc())
                 )
                 .mappings()
                 .first()
@@ -125,9 +123,7 @@ def account_of(conversation_id: str) -> Optional[str]:
 
 
 def forget_conversation(conversation_id: str) -> None:
-    """"Gespräch löschen": every draft saved through this conversation (also those stored for the
+    """ "Gespräch löschen": every draft saved through this conversation (also those stored for the
     logged-in account from here). Drafts the account saved in other conversations stay."""
     with default_store().engine.begin() as conn:
         conn.execute(delete(drafts).where(drafts.c.conversation_id == conversation_id))
-
-

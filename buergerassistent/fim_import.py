@@ -58,8 +58,15 @@ KNOWN_FIELDS: dict[str, tuple[str, Optional[str], Optional[str]]] = {
     "kennzeichen": ("kfz_kennzeichen", None, "M-AB 1234"),
     "fahrzeug-identifizierungsnummer": ("fin", None, "WVWZZZ1JZ3W386752"),
 }
-BY_DATATYPE = {"date": "date", "bool": "yes_no", "num": "count", "num_int": "count",
-               "num_currency": "amount", "text": "text", "string": "text"}
+BY_DATATYPE = {
+    "date": "date",
+    "bool": "yes_no",
+    "num": "count",
+    "num_int": "count",
+    "num_currency": "amount",
+    "text": "text",
+    "string": "text",
+}
 
 
 @dataclass
@@ -114,9 +121,10 @@ def _walk(container: ET.Element, group: str, required: bool, out: list[FimField]
                         required=req,
                         group=group,
                         extra={"path": path},
-                        codelist=None if codelist is None else _text(
-                            codelist, "x:genericodeIdentification/x:canonicalVersionUri"
-                        ) or _text(codelist, "x:identifikation/x:id"),
+                        codelist=None
+                        if codelist is None
+                        else _text(codelist, "x:genericodeIdentification/x:canonicalVersionUri")
+                        or _text(codelist, "x:identifikation/x:id"),
                     )
                 )
 
@@ -133,7 +141,12 @@ def _merge_streets(fields: list[FimField]) -> list[FimField]:
     for f in fields:
         low = f.name.lower()
         prev = merged[-1] if merged else None
-        if prev is not None and prev.extra.get("street") and prev.group == f.group and low in ("hausnummer", "hausnummerzusatz"):
+        if (
+            prev is not None
+            and prev.extra.get("street")
+            and prev.group == f.group
+            and low in ("hausnummer", "hausnummerzusatz")
+        ):
             prev.extra.setdefault("merged", []).append(f"{f.id} {f.name}")
             continue
         if low in ("straße", "strasse"):

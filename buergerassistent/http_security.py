@@ -21,7 +21,8 @@ policy with ``app[CSP] = content_security_policy(connect_src=[...])``.
 
 from __future__ import annotations
 
-from typing import Iterable, Optional
+from collections.abc import Iterable
+from typing import Optional
 
 from aiohttp import web
 
@@ -39,9 +40,9 @@ def frame_ancestors() -> str:
 
 def _websocket_of(source: str) -> Optional[str]:
     if source.startswith("https://"):
-        return "wss://" + source[len("https://"):]
+        return "wss://" + source[len("https://") :]
     if source.startswith("http://"):
-        return "ws://" + source[len("http://"):]
+        return "ws://" + source[len("http://") :]
     return None
 
 

@@ -32,26 +32,34 @@ import json
 import re
 import secrets
 import time
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable, Optional
+from typing import Any, Optional
 from urllib.parse import quote
 
 import jwt
 from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from buergerassistent import signing
-from buergerassistent import storage
+from buergerassistent import signing, storage
 from buergerassistent.settings import get_settings
 from buergerassistent.storage import make_engine
 
 LEVELS = ("basisregistriert", "substantiell", "hoch")
-STORK_LEVELS = {"basisregistriert": "STORK-QAA-Level-1", "substantiell": "STORK-QAA-Level-3", "hoch": "STORK-QAA-Level-4"}
+STORK_LEVELS = {
+    "basisregistriert": "STORK-QAA-Level-1",
+    "substantiell": "STORK-QAA-Level-3",
+    "hoch": "STORK-QAA-Level-4",
+}
 LEVEL_LABELS = {"basisregistriert": "Basisregistrierung", "substantiell": "substantiell", "hoch": "hoch"}
 # (maximum session, maximum idle time) in seconds
-SESSION_LIMITS = {"basisregistriert": (2 * 3600, 30 * 60), "substantiell": (2 * 3600, 30 * 60), "hoch": (30 * 60, 5 * 60)}
+SESSION_LIMITS = {
+    "basisregistriert": (2 * 3600, 30 * 60),
+    "substantiell": (2 * 3600, 30 * 60),
+    "hoch": (30 * 60, 5 * 60),
+}
 
 # Account attributes a catalogue field may name in ``prefill:`` (see DEVELOPERS.md).
 PREFILL_ATTRIBUTES = ("given_name", "family_name", "birth_date", "street", "postcode", "city", "email")
@@ -111,8 +119,10 @@ def greeting(ident: Identity) -> str:
     """What the chat says once a login counts (every channel, and the portal hand-over)."""
     text = f"Sie sind angemeldet als {ident.display_name} (Vertrauensniveau {ident.level_label})."
     if ident.temporary:
-        text += (" Sie haben sich vorübergehend angemeldet, ohne dauerhaftes Nutzerkonto. "
-                 "Nachrichten an ein Postfach im Nutzerkonto sind dann nicht möglich.")
+        text += (
+            " Sie haben sich vorübergehend angemeldet, ohne dauerhaftes Nutzerkonto. "
+            "Nachrichten an ein Postfach im Nutzerkonto sind dann nicht möglich."
+        )
     return text
 
 
@@ -229,8 +239,11 @@ def mark_used(token_id: str, kind: str, expires_at: float) -> None:
     try:
         with engine().begin() as conn:
             _purge(conn, now)
-            conn.execute(insert(used_tokens).values(token_id=f"{kind}:{token_id}", kind=kind,
-                                                    expires_at=max(expires_at, now) + 60))
+            conn.execute(
+                insert(used_tokens).values(
+                    token_id=f"{kind}:{token_id}", kind=kind, expires_at=max(expires_at, now) + 60
+                )
+            )
     except IntegrityError:
         raise rejected("ticket_used" if kind == "ticket" else "response_replayed") from None
 
@@ -242,6 +255,7 @@ def is_used(token_id: str, kind: str) -> bool:
 
 
 # --- identities -----------------------------------------------------------------------------
+
 
 def store_identity(conversation_id: str, ident: Identity) -> None:
     row = {
@@ -302,9 +316,7 @@ def identity_status(
         if session_expired(ident, now, activity):
             conn.execute(delete(identities).where(identities.c.conversation_id == conversation_id))
             return None, "expired"
-        conn.execute(
-            update(identities).where(identities.c.conversation_id == conversation_id).values(last_seen_at=now)
-        )
+        conn.execute(update(identities).where(identities.c.conversation_id == conversation_id).values(last_seen_at=now))
         ident.last_seen_at = now
         return ident, "active"
 
@@ -318,13 +330,21 @@ def current_identity(
 
 # --- outcomes of logins (for the assistant's explanation; no personal data) ----------------------
 
-def record_outcome(conversation_id: str, outcome: str, level_required: Optional[str] = None,
-                   level_achieved: Optional[str] = None) -> None:
+
+def record_outcome(
+    conversation_id: str, outcome: str, level_required: Optional[str] = None, level_achieved: Optional[str] = None
+) -> None:
     with engine().begin() as conn:
         conn.execute(delete(outcomes).where(outcomes.c.conversation_id == conversation_id))
-        conn.execute(insert(outcomes).values(conversation_id=conversation_id, outcome=outcome,
-                                             level_required=level_required, level_achieved=level_achieved,
-                                             at=time.time()))
+        conn.execute(
+            insert(outcomes).values(
+                conversation_id=conversation_id,
+                outcome=outcome,
+                level_required=level_required,
+                level_achieved=level_achieved,
+                at=time.time(),
+            )
+        )
 
 
 def pop_outcome(conversation_id: str) -> Optional[dict[str, Any]]:
@@ -336,15 +356,29 @@ def pop_outcome(conversation_id: str) -> Optional[dict[str, Any]]:
 
 # --- pending logins (between the redirect to the IdP and its answer) ------------------------------
 
-def start_pending(conversation_id: str, level: str, protocol: str, request_id: Optional[str] = None,
-                  secret_values: Optional[dict[str, str]] = None, ttl: int = 900) -> str:
+
+def start_pending(
+    conversation_id: str,
+    level: str,
+    protocol: str,
+    request_id: Optional[str] = None,
+    secret_values: Optional[dict[str, str]] = None,
+    ttl: int = 900,
+) -> str:
     state = secrets.token_urlsafe(24)
     with engine().begin() as conn:
         _purge(conn, time.time())
-        conn.execute(insert(pending).values(
-            state=state, conversation_id=conversation_id, level=level, protocol=protocol, request_id=request_id,
-            secrets=json.dumps(secret_values or {}), expires_at=time.time() + ttl,
-        ))
+        conn.execute(
+            insert(pending).values(
+                state=state,
+                conversation_id=conversation_id,
+                level=level,
+                protocol=protocol,
+                request_id=request_id,
+                secrets=json.dumps(secret_values or {}),
+                expires_at=time.time() + ttl,
+            )
+        )
     return state
 
 
@@ -426,10 +460,15 @@ def complete_login(conversation_id: str, ident: Identity, ttl: int = CONFIRM_TTL
     code = "".join(secrets.choice("0123456789") for _ in range(8))
     with engine().begin() as conn:
         conn.execute(delete(completed).where(completed.c.conversation_id == conversation_id))
-        conn.execute(insert(completed).values(
-            conversation_id=conversation_id, identity=_identity_json(ident),
-            code_hash=_code_hash(conversation_id, code), attempts=0, expires_at=time.time() + ttl,
-        ))
+        conn.execute(
+            insert(completed).values(
+                conversation_id=conversation_id,
+                identity=_identity_json(ident),
+                code_hash=_code_hash(conversation_id, code),
+                attempts=0,
+                expires_at=time.time() + ttl,
+            )
+        )
     return format_code(code)
 
 
@@ -440,8 +479,9 @@ def has_unconfirmed_login(conversation_id: str, now: Optional[float] = None, inc
     return row is not None and (include_expired or row[0] >= now)
 
 
-def redeem_code(conversation_id: str, code: Any, now: Optional[float] = None,
-                max_attempts: int = CONFIRM_MAX_ATTEMPTS) -> Redemption:
+def redeem_code(
+    conversation_id: str, code: Any, now: Optional[float] = None, max_attempts: int = CONFIRM_MAX_ATTEMPTS
+) -> Redemption:
     """Attach the completed login of ``conversation_id`` to it if ``code`` is the code issued for
     exactly this conversation: constant-time comparison, single use, expires after
     ``CONFIRM_TTL``; after ``max_attempts`` wrong codes the completed login is dropped."""
@@ -458,18 +498,28 @@ def redeem_code(conversation_id: str, code: Any, now: Optional[float] = None,
         if not hmac.compare_digest(offered.encode(), row["code_hash"].encode()):
             # Counted in the database (not in this process): parallel guesses from several
             # replicas share one budget.
-            conn.execute(update(completed).where(completed.c.conversation_id == conversation_id)
-                         .values(attempts=completed.c.attempts + 1))
+            conn.execute(
+                update(completed)
+                .where(completed.c.conversation_id == conversation_id)
+                .values(attempts=completed.c.attempts + 1)
+            )
             # Re-read after the (row-locking) update: concurrent wrong guesses all count.
-            attempts = conn.execute(select(completed.c.attempts)
-                                    .where(completed.c.conversation_id == conversation_id)).scalar() or max_attempts
+            attempts = (
+                conn.execute(
+                    select(completed.c.attempts).where(completed.c.conversation_id == conversation_id)
+                ).scalar()
+                or max_attempts
+            )
             if attempts >= max_attempts:
                 conn.execute(delete(completed).where(completed.c.conversation_id == conversation_id))
                 return Redemption("exhausted")
             return Redemption("wrong", attempts_left=max_attempts - attempts)
         # Single use: the row goes in the same transaction that reads it.
-        result = conn.execute(delete(completed).where(completed.c.conversation_id == conversation_id)
-                              .where(completed.c.code_hash == row["code_hash"]))
+        result = conn.execute(
+            delete(completed)
+            .where(completed.c.conversation_id == conversation_id)
+            .where(completed.c.code_hash == row["code_hash"])
+        )
         if result.rowcount != 1:
             return Redemption("none")
     ident = Identity(**json.loads(row["identity"]))
@@ -501,6 +551,7 @@ def channel_name(conversation_id: str) -> str:
 
 # --- deleting a conversation ---------------------------------------------------------------------
 
+
 def forget_conversation(conversation_id: str) -> int:
     """Delete every ``login_*`` row of a conversation: identity, pending and completed logins,
     outcome. (``login_used`` holds only ids of used tickets/responses, no conversation.) Returns
@@ -513,6 +564,7 @@ def forget_conversation(conversation_id: str) -> int:
 
 
 # --- login tickets: the link in the chat ------------------------------------------------------
+
 
 def login_public_url() -> str:
     return (get_settings().login_public_url or "http://127.0.0.1:8090").rstrip("/")
@@ -550,6 +602,7 @@ def consume_ticket(token: str, conversation_id: str, purpose: str = TICKET_PURPO
 
 
 # --- portal hand-over: a page where the citizen is already logged in ---------------------------
+
 
 def _portal_keys() -> list[str]:
     """PEM public keys of the portal (``BA_PORTAL_TOKEN_PUBLIC_KEY``: a file path or the PEM)."""
@@ -589,8 +642,13 @@ def accept_portal_token(conversation_id: str, token: str, now: Optional[float] =
     claims = None
     for key in keys:
         try:
-            claims = jwt.decode(token, key, algorithms=["RS256", "ES256"], audience=PORTAL_TOKEN_AUDIENCE,
-                                options={"require": ["exp", "iat", "jti", "acr", "auth_time", "cid"]})
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=["RS256", "ES256"],
+                audience=PORTAL_TOKEN_AUDIENCE,
+                options={"require": ["exp", "iat", "jti", "acr", "auth_time", "cid"]},
+            )
             break
         except jwt.PyJWTError:
             continue

@@ -73,17 +73,18 @@ class RevocationStore:
             conn.execute(delete(revoked).where(revoked.c.until < time.time()))
             if dialect in ("sqlite", "postgresql"):
                 insert = (sqlite.insert if dialect == "sqlite" else postgresql.insert)(revoked)
-                conn.execute(insert.values(digest=key, until=until).on_conflict_do_update(
-                    index_elements=[revoked.c.digest], set_={"until": until}))
+                conn.execute(
+                    insert.values(digest=key, until=until).on_conflict_do_update(
+                        index_elements=[revoked.c.digest], set_={"until": until}
+                    )
+                )
             else:
                 conn.execute(delete(revoked).where(revoked.c.digest == key))
                 conn.execute(revoked.insert().values(digest=key, until=until))
 
     def is_revoked(self, conversation_id: str) -> bool:
         with self.engine.connect() as conn:
-            row = conn.execute(
-                select(revoked.c.until).where(revoked.c.digest == digest(conversation_id))
-            ).first()
+            row = conn.execute(select(revoked.c.until).where(revoked.c.digest == digest(conversation_id))).first()
         return row is not None and row[0] >= time.time()
 
     def active(self) -> dict[str, float]:
@@ -109,10 +110,8 @@ def _upload_dir() -> Path:
 def forget_conversation(conversation_id: str, upload_dir: Optional[Path] = None) -> None:
     """Delete what the assistant's own stores hold of a conversation (see the module docstring).
     The tracker events are deleted by the channel, which owns Rasa's tracker store."""
-    from buergerassistent import drafts
-    from buergerassistent import identity
+    from buergerassistent import drafts, identity, uploads
     from buergerassistent.submission.outbox import Outbox
-    from buergerassistent import uploads
 
     identity.forget_conversation(conversation_id)
     drafts.forget_conversation(conversation_id)

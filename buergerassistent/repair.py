@@ -17,8 +17,9 @@ that a single answer would not have been allowed to store.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping, Optional
+from typing import Optional
 
 from buergerassistent.catalogue import Field, Procedure
 from buergerassistent.validation import validate
@@ -54,7 +55,29 @@ TYPE_WORDS: dict[str, tuple[str, ...]] = {
 _CHANGE_VERBS = r"(?:ändere|ändern|änder|aendere|aendern|korrigiere|korrigieren|berichtige|berichtigen)"
 _FILLER = r"(?:nein|ne|nee|doch|also|moment|stopp|stop|halt|sorry|entschuldigung|pardon|oh|oops|ups|korrektur|falsch)"
 _ARTICLE = r"(?:mein|meine|meinen|meiner|die|der|das|den|dem|ihr|ihre|bei|beim|im|in der|unter)"
-_PARTICLES = {"von", "van", "de", "del", "della", "der", "den", "di", "da", "du", "zu", "vom", "zur", "ten", "ter", "le", "la", "al", "el", "bin", "ibn"}
+_PARTICLES = {
+    "von",
+    "van",
+    "de",
+    "del",
+    "della",
+    "der",
+    "den",
+    "di",
+    "da",
+    "du",
+    "zu",
+    "vom",
+    "zur",
+    "ten",
+    "ter",
+    "le",
+    "la",
+    "al",
+    "el",
+    "bin",
+    "ibn",
+}
 
 
 @dataclass
@@ -127,11 +150,11 @@ def _strip_filler(text: str) -> tuple[str, bool]:
         m = re.match(rf"^{_FILLER}\b[\s,.:;!-]*", text, re.IGNORECASE)
         if not m or m.end() == 0:
             return text, cue
-        text, cue = text[m.end():], True
+        text, cue = text[m.end() :], True
 
 
 def _value_after_name(rest: str) -> str:
-    """"ist 80331" → "80331"; "lautet richtig: Erika" → "Erika"; "auf 80333" → "80333"."""
+    """ "ist 80331" → "80331"; "lautet richtig: Erika" → "Erika"; "auf 80333" → "80333"."""
     rest = rest.strip(" :,=-")
     rest = re.sub(
         r"^(?:ist|lautet|heißt|heisst|war|sollte|soll|muss|richtig|eigentlich|doch|bitte|korrekt|"
@@ -153,13 +176,18 @@ def _value_after_name(rest: str) -> str:
 def _named_segment(proc: Procedure, seg: str) -> Optional[tuple[Field, str, bool]]:
     """A segment that names a field: (field, value text or "", whether it asks to change)."""
     body, _ = _strip_filler(seg)
-    change = bool(re.search(
-        rf"\b{_CHANGE_VERBS}\b|\bfalsch\b|\bstimmt nicht\b|\bkorrigieren\b|\bvertippt\b|\bverschrieben\b",
-        body, re.IGNORECASE,
-    ))
+    change = bool(
+        re.search(
+            rf"\b{_CHANGE_VERBS}\b|\bfalsch\b|\bstimmt nicht\b|\bkorrigieren\b|\bvertippt\b|\bverschrieben\b",
+            body,
+            re.IGNORECASE,
+        )
+    )
     body = re.sub(
         r"^(?:(?:ich\s+(?:möchte|will|muss|würde\s+gerne?)|können\s+sie|kann\s+ich|bitte|noch)\s+)+",
-        "", body, flags=re.IGNORECASE,
+        "",
+        body,
+        flags=re.IGNORECASE,
     )
     body = re.sub(rf"^{_CHANGE_VERBS}\b\s*(?:bitte\s+)?", "", body, flags=re.IGNORECASE)
     body = re.sub(r"^(?:bitte\s+)?(?:noch\s+)?(?:mal\s+)?", "", body, flags=re.IGNORECASE)
@@ -176,7 +204,11 @@ def _named_segment(proc: Procedure, seg: str) -> Optional[tuple[Field, str, bool
     rest = re.sub(r"^\s*(?:vertippt|verschrieben)\b.*$", "", rest, flags=re.IGNORECASE)
     # "… ändern" / "… korrigieren" at the end is the request, not the value
     rest = re.sub(rf"\s*\b{_CHANGE_VERBS}\b.*$|\s+(?:korrigiert|geändert)\b.*$", "", rest, flags=re.IGNORECASE)
-    explicit = bool(re.match(r"^\s*(?:ist|lautet|heißt|heisst|war|muss|soll|sollte|richtig|:|=|auf)\b|^\s*[:=]", rest, re.IGNORECASE))
+    explicit = bool(
+        re.match(
+            r"^\s*(?:ist|lautet|heißt|heisst|war|muss|soll|sollte|richtig|:|=|auf)\b|^\s*[:=]", rest, re.IGNORECASE
+        )
+    )
     rest = re.sub(r"\b(?:ist|war)\s+(?:falsch|nicht richtig|verkehrt)\b.*$", "", rest, flags=re.IGNORECASE)
     return f, _value_after_name(rest), change or explicit or not rest.strip()
 
@@ -272,8 +304,12 @@ def read_message(
     if reading.reopen and loose:
         # "Der Vorname ist falsch, richtig ist Anna": the next part is the new value.
         f = proc.field(reading.reopen[0])
-        value = re.sub(r"^(?:richtig(?:\s+ist)?|sondern|eigentlich|korrekt(?:\s+ist)?|es ist|er ist|sie ist)\s*:?\s*",
-                       "", loose[0], flags=re.IGNORECASE)
+        value = re.sub(
+            r"^(?:richtig(?:\s+ist)?|sondern|eigentlich|korrekt(?:\s+ist)?|es ist|er ist|sie ist)\s*:?\s*",
+            "",
+            loose[0],
+            flags=re.IGNORECASE,
+        )
         result = _check(f, value)
         if result.ok:
             reading.reopen.pop(0)

@@ -61,192 +61,271 @@ TOOLS = "Content and development tools"
 
 class Settings(BaseSettings):
     # --- Operation ----------------------------------------------------------------------------
-    ba_env: str = _s("development", "Where we run: development (make run, tests) or production. "
-                     "production requires BA_SECRET_KEY.", GENERAL)
+    ba_env: str = _s(
+        "development",
+        "Where we run: development (make run, tests) or production. production requires BA_SECRET_KEY.",
+        GENERAL,
+    )
     ba_secret_key: Optional[str] = _s(
-        None, "Key that signs web chat sessions, login tickets and receipt links (HS256). Required in "
+        None,
+        "Key that signs web chat sessions, login tickets and receipt links (HS256). Required in "
         "production and the same for every process and replica; in development a random key is "
-        "created once in $BA_VAR_DIR/secret.key.", GENERAL, secret=True)
+        "created once in $BA_VAR_DIR/secret.key.",
+        GENERAL,
+        secret=True,
+    )
     ba_var_dir: Optional[Path] = _s(
-        None, "Folder for local state: SQLite databases, secret.key, uploads, login keys, logs "
-        "(default: <repository>/var).", GENERAL)
+        None,
+        "Folder for local state: SQLite databases, secret.key, uploads, login keys, logs (default: <repository>/var).",
+        GENERAL,
+    )
     ba_rasa_patches: Optional[str] = _s(
-        None, "Rasa process: our speed fixes (rasa_runtime/patches.py, GROUPS). Unset or 1 = all; 0 = plain "
+        None,
+        "Rasa process: our speed fixes (rasa_runtime/patches.py, GROUPS). Unset or 1 = all; 0 = plain "
         "Rasa; -state_replay,-tracker_copy = all but these groups; rule_index,diet_numpy = only these. "
         "Applied only on the Rasa version they were written for. The payload guard is not affected.",
-        GENERAL)
+        GENERAL,
+    )
     ba_cache_dir: Optional[Path] = _s(
-        None, "Model cache; trained models go to <folder>/models (default: ~/.cache/buergerassistent).",
-        GENERAL)
+        None, "Model cache; trained models go to <folder>/models (default: ~/.cache/buergerassistent).", GENERAL
+    )
     log_level: str = _s("INFO", "Log level of the action server (and default for LOG_LEVEL_ACTIONS).", GENERAL)
-    log_level_actions: Optional[str] = _s(None, "Log level of the action server only (default: LOG_LEVEL).",
-                                          GENERAL)
+    log_level_actions: Optional[str] = _s(None, "Log level of the action server only (default: LOG_LEVEL).", GENERAL)
 
     # --- Services -----------------------------------------------------------------------------
-    ba_host: str = _s("127.0.0.1", "Address every service of `make run` (and actions.server, bot.serve, "
-                      "the login service) listens on: only this machine unless set.", SERVICES)
+    ba_host: str = _s(
+        "127.0.0.1",
+        "Address every service of `make run` (and actions.server, bot.serve, "
+        "the login service) listens on: only this machine unless set.",
+        SERVICES,
+    )
     rasa_port: int = _s(5005, "Port of Rasa (bot/stack.py, bot.serve).", SERVICES)
     action_port: int = _s(5055, "Port of the action server.", SERVICES)
-    portal_port: Optional[str] = _s(None, "Port of the portal backend (default 8080; the flag --port wins).",
-                                    SERVICES)
-    portal_host: str = _s("127.0.0.1", "Interface the portal backend listens on (python -m portal_backend).",
-                          SERVICES)
+    portal_port: Optional[str] = _s(None, "Port of the portal backend (default 8080; the flag --port wins).", SERVICES)
+    portal_host: str = _s("127.0.0.1", "Interface the portal backend listens on (python -m portal_backend).", SERVICES)
     demo_port: int = _s(8000, "Port of the demo page of `make run`.", SERVICES)
-    login_port: Optional[int] = _s(None, "Port of the login service (default 8090; `make run`: a free port).",
-                                   SERVICES)
+    login_port: Optional[int] = _s(None, "Port of the login service (default 8090; `make run`: a free port).", SERVICES)
     submission_worker_port: Optional[int] = _s(
-        None, "Health port of the delivery worker (default 5056; `make run`: a free port).", SERVICES)
+        None, "Health port of the delivery worker (default 5056; `make run`: a free port).", SERVICES
+    )
     rasa_url: Optional[str] = _s(
-        None, "Where our services reach Rasa's HTTP API (login result, receipts, reload). Default for "
-        "the login service http://127.0.0.1:5005; `make run` sets it for every service.", SERVICES)
+        None,
+        "Where our services reach Rasa's HTTP API (login result, receipts, reload). Default for "
+        "the login service http://127.0.0.1:5005; `make run` sets it for every service.",
+        SERVICES,
+    )
     action_server_url: Optional[str] = _s(
-        None, "Action server webhook, where it does not run beside Rasa (docker-compose); default "
-        "http://$BA_HOST:$ACTION_PORT/webhook.", SERVICES)
+        None,
+        "Action server webhook, where it does not run beside Rasa (docker-compose); default "
+        "http://$BA_HOST:$ACTION_PORT/webhook.",
+        SERVICES,
+    )
     portal_backend_url: Optional[str] = _s(
-        None, "Where the action server and the delivery worker reach the portal backend's API "
-        "(default http://localhost:8080).", SERVICES)
+        None,
+        "Where the action server and the delivery worker reach the portal backend's API "
+        "(default http://localhost:8080).",
+        SERVICES,
+    )
     portal_public_url: Optional[str] = _s(
-        None, "Base of receipt links the citizen's browser opens (<base>/receipts/<token>; in "
-        "docker-compose the receipts proxy). Default: PORTAL_BACKEND_URL.", SERVICES)
+        None,
+        "Base of receipt links the citizen's browser opens (<base>/receipts/<token>; in "
+        "docker-compose the receipts proxy). Default: PORTAL_BACKEND_URL.",
+        SERVICES,
+    )
     login_public_url: Optional[str] = _s(
-        None, "How browsers reach the login service (login links, SAML ACS, OIDC redirect). Default "
-        "http://$BA_HOST:$LOGIN_PORT (http://127.0.0.1:8090).", SERVICES)
+        None,
+        "How browsers reach the login service (login links, SAML ACS, OIDC redirect). Default "
+        "http://$BA_HOST:$LOGIN_PORT (http://127.0.0.1:8090).",
+        SERVICES,
+    )
 
     # --- Secrets ---------------------------------------------------------------------------
     rasa_api_token: Optional[str] = _s(
-        None, "Token of Rasa's HTTP API; our services call it. Random per `make run`; required by "
+        None,
+        "Token of Rasa's HTTP API; our services call it. Random per `make run`; required by "
         "bot.serve. Reaches Rasa through the environment (rasa_runtime/process.py), never on a "
-        "command line.", SECRETS, secret=True)
+        "command line.",
+        SECRETS,
+        secret=True,
+    )
     action_server_token: Optional[str] = _s(
-        None, "Shared secret Rasa -> action server (Authorization: Bearer, filled into the endpoints "
-        "by Rasa). Random per `make run`; required by bot.serve and actions.server.", SECRETS, secret=True)
+        None,
+        "Shared secret Rasa -> action server (Authorization: Bearer, filled into the endpoints "
+        "by Rasa). Random per `make run`; required by bot.serve and actions.server.",
+        SECRETS,
+        secret=True,
+    )
     rest_channel_token: Optional[str] = _s(
-        None, "Switches the REST channel (rasa_runtime/channels/rest, development and tests) on; every "
-        "request needs it as Bearer token. Unset: no REST channel.", SECRETS, secret=True)
+        None,
+        "Switches the REST channel (rasa_runtime/channels/rest, development and tests) on; every "
+        "request needs it as Bearer token. Unset: no REST channel.",
+        SECRETS,
+        secret=True,
+    )
     portal_api_token: Optional[str] = _s(
-        None, "The assistant's service token for the portal backend (action server and delivery worker "
-        "send it, the backend checks it). Random per `make run`; required otherwise.", SECRETS, secret=True)
+        None,
+        "The assistant's service token for the portal backend (action server and delivery worker "
+        "send it, the backend checks it). Random per `make run`; required otherwise.",
+        SECRETS,
+        secret=True,
+    )
     portal_authority_token: Optional[str] = _s(
-        None, "The authority's token for status changes (portal backend only). Random per `make run`; "
-        "required otherwise.", SECRETS, secret=True)
+        None,
+        "The authority's token for status changes (portal backend only). Random per `make run`; required otherwise.",
+        SECRETS,
+        secret=True,
+    )
     portal_citizen_key: Optional[str] = _s(
-        None, "HMAC key of citizen assertions (buergerassistent/citizen_assertion.py): action server "
+        None,
+        "HMAC key of citizen assertions (buergerassistent/citizen_assertion.py): action server "
         "and delivery worker sign, the portal backend verifies. Random per `make run`; required "
-        "otherwise; differs from the tokens.", SECRETS, secret=True)
+        "otherwise; differs from the tokens.",
+        SECRETS,
+        secret=True,
+    )
 
     # --- Databases --------------------------------------------------------------------------
     tracker_store_url: Optional[str] = _s(
-        None, "Rasa's tracker store, e.g. postgresql://user:pw@host/db (default "
-        "sqlite:///$BA_VAR_DIR/tracker.db).", DATABASES)
+        None,
+        "Rasa's tracker store, e.g. postgresql://user:pw@host/db (default sqlite:///$BA_VAR_DIR/tracker.db).",
+        DATABASES,
+    )
     lock_store_url: Optional[str] = _s(
-        None, "Rasa's lock store, e.g. redis://localhost:6379/1 (default: in memory).", DATABASES)
+        None, "Rasa's lock store, e.g. redis://localhost:6379/1 (default: in memory).", DATABASES
+    )
     portal_database_url: Optional[str] = _s(
-        None, "Database of the portal backend (default sqlite:///var/portal.db, relative to the "
-        "working directory; `make run`: $BA_VAR_DIR/portal.db).", DATABASES)
+        None,
+        "Database of the portal backend (default sqlite:///var/portal.db, relative to the "
+        "working directory; `make run`: $BA_VAR_DIR/portal.db).",
+        DATABASES,
+    )
     outbox_database_url: Optional[str] = _s(
-        None, "Submission outbox, action server + delivery worker (default sqlite:///$BA_VAR_DIR/outbox.db).",
-        DATABASES)
+        None, "Submission outbox, action server + delivery worker (default sqlite:///$BA_VAR_DIR/outbox.db).", DATABASES
+    )
     ba_identity_database_url: Optional[str] = _s(
-        None, "Login identities, login service + action server (default sqlite:///$BA_VAR_DIR/identity.db).",
-        DATABASES)
+        None, "Login identities, login service + action server (default sqlite:///$BA_VAR_DIR/identity.db).", DATABASES
+    )
     ba_drafts_database_url: Optional[str] = _s(
-        None, "Saved form drafts (default sqlite:///$BA_VAR_DIR/drafts.db).", DATABASES)
+        None, "Saved form drafts (default sqlite:///$BA_VAR_DIR/drafts.db).", DATABASES
+    )
     ba_privacy_database_url: Optional[str] = _s(
-        None, "Revoked web chat sessions of deleted conversations, hash only (default "
-        "sqlite:///$BA_VAR_DIR/privacy.db).", DATABASES)
+        None,
+        "Revoked web chat sessions of deleted conversations, hash only (default sqlite:///$BA_VAR_DIR/privacy.db).",
+        DATABASES,
+    )
     ba_db_connect_timeout: float = _s(
-        60, "Seconds the tracker store waits for its database at start-up, then stops with an error.",
-        DATABASES)
-    ba_tracker_cache_size: int = _s(500, "Trackers kept in memory per Rasa process "
-                                    "(rasa_runtime/tracker_store.py).", DATABASES)
+        60, "Seconds the tracker store waits for its database at start-up, then stops with an error.", DATABASES
+    )
+    ba_tracker_cache_size: int = _s(
+        500, "Trackers kept in memory per Rasa process (rasa_runtime/tracker_store.py).", DATABASES
+    )
 
     # --- Web chat -----------------------------------------------------------------------------
     webchat_allowed_origins: str = _s(
-        "", "Origins that may open a chat socket, comma-separated (the portal's origin in production; "
+        "",
+        "Origins that may open a chat socket, comma-separated (the portal's origin in production; "
         "also give it to Rasa's --cors for uploads). The login service hands login codes only to "
-        "these pages (*: to none). Default: pages on 127.0.0.1/localhost only.", WEBCHAT)
+        "these pages (*: to none). Default: pages on 127.0.0.1/localhost only.",
+        WEBCHAT,
+    )
     webchat_redis_url: Optional[str] = _s(
-        None, "redis://... shares socket.io rooms, revocations and rate limits between Rasa replicas "
-        "(default: in process).", WEBCHAT)
-    webchat_redis_channel: str = _s("buergerassistent-webchat", "Redis channel of the socket.io manager.",
-                                    WEBCHAT)
+        None,
+        "redis://... shares socket.io rooms, revocations and rate limits between Rasa replicas (default: in process).",
+        WEBCHAT,
+    )
+    webchat_redis_channel: str = _s("buergerassistent-webchat", "Redis channel of the socket.io manager.", WEBCHAT)
     webchat_session_ttl: int = _s(24 * 3600, "Seconds a browser may return to its conversation.", WEBCHAT)
     webchat_max_message_chars: int = _s(2000, "Longest message accepted.", WEBCHAT)
     webchat_rate_limit: str = _s("30/60", "Messages per seconds and conversation (<count>/<seconds>).", WEBCHAT)
     webchat_upload_dir: Optional[Path] = _s(
-        None, "Where uploads (PDF, JPG, PNG) are kept; never served over HTTP (default $BA_VAR_DIR/uploads).",
-        WEBCHAT)
+        None, "Where uploads (PDF, JPG, PNG) are kept; never served over HTTP (default $BA_VAR_DIR/uploads).", WEBCHAT
+    )
     webchat_max_upload_bytes: int = _s(10 * 1024 * 1024, "Largest upload in bytes.", WEBCHAT)
     webchat_max_uploads: int = _s(10, "Uploads per conversation (reserved atomically).", WEBCHAT)
     webchat_client_upload_limit: str = _s(
-        "30/3600", "Uploads per client address and seconds (<count>/<seconds>; the address from a proxy "
-        "header only when Sanic trusts the proxy: SANIC_PROXIES_COUNT / SANIC_REAL_IP_HEADER).", WEBCHAT)
+        "30/3600",
+        "Uploads per client address and seconds (<count>/<seconds>; the address from a proxy "
+        "header only when Sanic trusts the proxy: SANIC_PROXIES_COUNT / SANIC_REAL_IP_HEADER).",
+        WEBCHAT,
+    )
 
     # --- Security ---------------------------------------------------------------------------
     ba_login_required: str = _s(
-        "1", "Procedures with online.trust_level ask for the login; 0/false/no/off turns it off. Only "
-        "`make run`'s local demo does that, when unset.", SECURITY)
+        "1",
+        "Procedures with online.trust_level ask for the login; 0/false/no/off turns it off. Only "
+        "`make run`'s local demo does that, when unset.",
+        SECURITY,
+    )
     ba_link_allowed_hosts: str = _s(
-        "", "Extra hosts bot messages may link to, comma-separated (*.example.de for subdomains); always "
-        "allowed: the hosts of PORTAL_PUBLIC_URL, LOGIN_PUBLIC_URL and the catalogue's links.", SECURITY)
+        "",
+        "Extra hosts bot messages may link to, comma-separated (*.example.de for subdomains); always "
+        "allowed: the hosts of PORTAL_PUBLIC_URL, LOGIN_PUBLIC_URL and the catalogue's links.",
+        SECURITY,
+    )
     ba_frame_ancestors: str = _s(
-        "'self'", "CSP frame-ancestors of every page we serve (buergerassistent/http_security.py); "
-        "X-Frame-Options follows it.", SECURITY)
+        "'self'",
+        "CSP frame-ancestors of every page we serve (buergerassistent/http_security.py); X-Frame-Options follows it.",
+        SECURITY,
+    )
     ba_portal_token_public_key: str = _s(
-        "", "Public key(s) of the portal's hand-over tokens (ES256/RS256): a PEM file path or the PEM "
-        "itself. Unset: no hand-over.", SECURITY)
+        "",
+        "Public key(s) of the portal's hand-over tokens (ES256/RS256): a PEM file path or the PEM "
+        "itself. Unset: no hand-over.",
+        SECURITY,
+    )
 
     # --- Login -------------------------------------------------------------------------------
-    login_protocol: str = _s("", "saml or oidc (default: saml if SAML_IDP_METADATA is set, else oidc if "
-                             "OIDC_ISSUER is set).", LOGIN)
+    login_protocol: str = _s(
+        "", "saml or oidc (default: saml if SAML_IDP_METADATA is set, else oidc if OIDC_ISSUER is set).", LOGIN
+    )
     saml_idp_metadata: Optional[Path] = _s(None, "IdP metadata file (BundID/BayernID).", LOGIN)
-    saml_sp_entity_id: str = _s("", "Our SAML entity id (default $LOGIN_PUBLIC_URL/login/saml/metadata).",
-                                LOGIN)
-    saml_sp_key: Optional[Path] = _s(None, "SAML signing key, PEM (default: generated in $BA_VAR_DIR/login/).",
-                                     LOGIN)
-    saml_sp_cert: Optional[Path] = _s(None, "SAML signing certificate, PEM (default: generated with the key).",
-                                      LOGIN)
+    saml_sp_entity_id: str = _s("", "Our SAML entity id (default $LOGIN_PUBLIC_URL/login/saml/metadata).", LOGIN)
+    saml_sp_key: Optional[Path] = _s(None, "SAML signing key, PEM (default: generated in $BA_VAR_DIR/login/).", LOGIN)
+    saml_sp_cert: Optional[Path] = _s(None, "SAML signing certificate, PEM (default: generated with the key).", LOGIN)
     saml_sp_enc_key: Optional[Path] = _s(None, "SAML encryption key, PEM (default: the signing key).", LOGIN)
-    saml_sp_enc_cert: Optional[Path] = _s(None, "SAML encryption certificate (default: the signing one).",
-                                          LOGIN)
+    saml_sp_enc_cert: Optional[Path] = _s(None, "SAML encryption certificate (default: the signing one).", LOGIN)
     login_organization_name: str = _s("Bürgerassistent", "OrganizationDisplayName shown by the IdP.", LOGIN)
     login_online_service_id: str = _s("", "OnlineServiceId (mandatory for BundID since 2025-06-30).", LOGIN)
     login_lang: str = _s("de", "Lang in the AKDB extension.", LOGIN)
     oidc_issuer: str = _s("", "OIDC broker (e.g. Keycloak with the BayernID plugin).", LOGIN)
     oidc_client_id: str = _s("", "OIDC client id.", LOGIN)
     oidc_client_secret: str = _s("", "OIDC client secret.", LOGIN, secret=True)
-    oidc_level_scopes: str = _s("level1,level3,level4", "Scopes that request basisregistriert, substantiell, "
-                                "hoch (comma-separated).", LOGIN)
+    oidc_level_scopes: str = _s(
+        "level1,level3,level4", "Scopes that request basisregistriert, substantiell, hoch (comma-separated).", LOGIN
+    )
 
     # --- Submission --------------------------------------------------------------------------
-    submission_backend: str = _s("reference", "Submission adapter: reference, fit-connect (not yet), or "
-                                 "module:Class.", SUBMISSION)
-    submission_inline_budget_s: float = _s(6, "How long \"Ja, absenden\" waits for the backend before "
-                                           "\"saved, will follow\".", SUBMISSION)
+    submission_backend: str = _s(
+        "reference", "Submission adapter: reference, fit-connect (not yet), or module:Class.", SUBMISSION
+    )
+    submission_inline_budget_s: float = _s(
+        6, "How long \"Ja, absenden\" waits for the backend before \"saved, will follow\".", SUBMISSION
+    )
     submission_lease_s: float = _s(30, "Seconds a process holds an outbox entry it is delivering.", SUBMISSION)
-    submission_retry_base_s: float = _s(1, "First retry delay of a failed delivery (doubles each attempt).",
-                                        SUBMISSION)
+    submission_retry_base_s: float = _s(1, "First retry delay of a failed delivery (doubles each attempt).", SUBMISSION)
     submission_retry_max_s: float = _s(30, "Longest retry delay of a failed delivery.", SUBMISSION)
     submission_worker_concurrency: int = _s(8, "Deliveries the delivery worker runs at once.", SUBMISSION)
-    submission_worker_poll_s: float = _s(0.5, "How often the delivery worker looks into the outbox.",
-                                         SUBMISSION)
-    submission_notify_window_s: float = _s(3600, "Within this many seconds the delivery worker tells the "
-                                           "chat about a late delivery.", SUBMISSION)
+    submission_worker_poll_s: float = _s(0.5, "How often the delivery worker looks into the outbox.", SUBMISSION)
+    submission_notify_window_s: float = _s(
+        3600, "Within this many seconds the delivery worker tells the chat about a late delivery.", SUBMISSION
+    )
     portal_timeout_s: float = _s(5, "Timeout of one request to the portal backend.", SUBMISSION)
     portal_attempts: int = _s(3, "Attempts per request to the portal backend.", SUBMISSION)
     receipt_link_ttl_s: int = _s(7 * 24 * 3600, "Lifetime of a receipt link in seconds.", SUBMISSION)
-    receipt_font_dir: Path = _s(Path("/usr/share/fonts/truetype/dejavu"), "DejaVu fonts for receipt PDFs.",
-                                SUBMISSION)
-    portal_fault_503_rate: float = _s(0, "Test setting of the reference backend: share of API requests "
-                                      "answered 503.", SUBMISSION)
+    receipt_font_dir: Path = _s(Path("/usr/share/fonts/truetype/dejavu"), "DejaVu fonts for receipt PDFs.", SUBMISSION)
+    portal_fault_503_rate: float = _s(
+        0, "Test setting of the reference backend: share of API requests answered 503.", SUBMISSION
+    )
     ba_draft_max_age_days: float = _s(30, "Days a saved form draft is kept.", SUBMISSION)
 
     # --- Tools -------------------------------------------------------------------------------
-    ba_review_dir: Optional[Path] = _s(None, "Review inbox decisions of content.review (default "
-                                       "$BA_VAR_DIR/review).", TOOLS)
+    ba_review_dir: Optional[Path] = _s(
+        None, "Review inbox decisions of content.review (default $BA_VAR_DIR/review).", TOOLS
+    )
     ba_cv_folds: int = _s(3, "Cross-validation folds of `make evaluate`.", TOOLS)
-    ba_shared_data: Optional[Path] = _s(None, "Shared data folder of catalogue/import_munich.py (default "
-                                        "<repository>/../shared/data).", TOOLS)
+    ba_shared_data: Optional[Path] = _s(
+        None, "Shared data folder of catalogue/import_munich.py (default <repository>/../shared/data).", TOOLS
+    )
 
     class Config:
         case_sensitive = False
@@ -296,7 +375,8 @@ class Settings(BaseSettings):
             raise SettingsError(
                 "BA_SECRET_KEY fehlt: Mit BA_ENV=production ist ein gemeinsamer geheimer Schlüssel "
                 "Pflicht (für alle Dienste und Repliken derselbe, z. B. `openssl rand -hex 32`). "
-                "Ohne ihn würde jeder Prozess seinen eigenen Schlüssel erzeugen.")
+                "Ohne ihn würde jeder Prozess seinen eigenen Schlüssel erzeugen."
+            )
 
 
 def _german(exc: ValidationError) -> str:
@@ -335,13 +415,21 @@ def startup_settings() -> Settings:
 
 # --- generated documentation ------------------------------------------------------------------
 
+
 def variables() -> list[tuple[str, Any, str, str, bool]]:
     """(environment variable, default, meaning, section, secret) for every setting, in order."""
     rows = []
     for name, field in Settings.__fields__.items():
         extra = field.field_info.extra
-        rows.append((name.upper(), field.default, field.field_info.description or "", extra["section"],
-                     extra.get("secret", False)))
+        rows.append(
+            (
+                name.upper(),
+                field.default,
+                field.field_info.description or "",
+                extra["section"],
+                extra.get("secret", False),
+            )
+        )
     return rows
 
 
@@ -387,8 +475,9 @@ def _wrap(text: str, width: int = 96) -> list[str]:
 def main(argv: Optional[list[str]] = None) -> int:
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m buergerassistent.settings",
-                                     description="Print the settings' documentation.")
+    parser = argparse.ArgumentParser(
+        prog="python -m buergerassistent.settings", description="Print the settings' documentation."
+    )
     group = parser.add_mutually_exclusive_group(required=True)
     group.add_argument("--env-example", action="store_true", help="the text of .env.example")
     group.add_argument("--markdown", action="store_true", help="a Markdown table of every variable")

@@ -19,7 +19,6 @@ import jwt
 from buergerassistent.settings import get_settings
 
 
-
 class InvalidToken(Exception):
     """Forged, expired, or issued for another purpose."""
 
@@ -49,8 +48,9 @@ def secret_key() -> bytes:
     return path.read_text().strip().encode()
 
 
-def sign(claims: dict[str, Any], purpose: str, ttl_seconds: int, key: Optional[bytes] = None,
-         now: Optional[float] = None) -> str:
+def sign(
+    claims: dict[str, Any], purpose: str, ttl_seconds: int, key: Optional[bytes] = None, now: Optional[float] = None
+) -> str:
     """A token for ``purpose`` that expires ``ttl_seconds`` after ``now`` (default: the clock)."""
     now = int(time.time() if now is None else now)
     payload = {**claims, "aud": purpose, "iat": now, "exp": now + ttl_seconds, "jti": uuid.uuid4().hex}
@@ -63,7 +63,10 @@ def verify(token: str, purpose: str, key: Optional[bytes] = None, now: Optional[
     and tests can pass the time instead of waiting for it."""
     try:
         claims = jwt.decode(
-            token, key or secret_key(), algorithms=["HS256"], audience=purpose,
+            token,
+            key or secret_key(),
+            algorithms=["HS256"],
+            audience=purpose,
             options={"verify_exp": False, "verify_iat": False},
         )
     # UnicodeError: a header value with undecodable bytes reaches us as lone surrogates.

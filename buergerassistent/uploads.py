@@ -101,7 +101,9 @@ def client_key(client: str) -> str:
     return hmac.new(secret_key(), client.encode(), hashlib.sha256).hexdigest()[:32]
 
 
-def reserve_client_slot(root: Path, client: str, limit: int, window_s: int, now: Optional[float] = None) -> Optional[Path]:
+def reserve_client_slot(
+    root: Path, client: str, limit: int, window_s: int, now: Optional[float] = None
+) -> Optional[Path]:
     """One of ``limit`` upload slots of a client address in the current time window, or None."""
     now = time.time() if now is None else now
     bucket = int(now // window_s)

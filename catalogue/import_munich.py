@@ -28,10 +28,10 @@ import json
 import re
 import sys
 import unicodedata
-from pathlib import Path
-from typing import Any, Iterable, Optional
-
+from collections.abc import Iterable
 from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any, Optional
 
 import yaml
 
@@ -48,9 +48,7 @@ ATTRIBUTION = (
     "Stadt München, Dienstleistungskatalog (munich_services_de.json), EUPL-1.2, "
     "© BerlinOnline Stadtportal GmbH & Co. KG und Landeshauptstadt München"
 )
-UPSTREAM = (
-    "GitHub it-at-m/eappointment, zmsautomation/src/main/resources/dldb/services_de.json"
-)
+UPSTREAM = "GitHub it-at-m/eappointment, zmsautomation/src/main/resources/dldb/services_de.json"
 AUTHORITY_FALLBACK = "Stadtverwaltung München"
 APPOINTMENT_TITLE = "Termin vereinbaren (Stadt München)"
 GENERATOR = "catalogue/import_munich.py"
@@ -203,9 +201,7 @@ def fees_text(html: Optional[str]) -> Optional[str]:
 
 def appointment_url(service: dict[str, Any]) -> Optional[str]:
     template = (service.get("appointment") or {}).get("link")
-    allowed = any(
-        (loc.get("appointment") or {}).get("allowed") for loc in service.get("locations") or []
-    )
+    allowed = any((loc.get("appointment") or {}).get("allowed") for loc in service.get("locations") or [])
     if not template or not allowed:
         return None
     return template.replace("{serviceId}", str(service["id"]))
@@ -248,9 +244,7 @@ def curated_munich_ids(procedures_dir: Path = PROCEDURES_DIR) -> dict[str, str]:
         ids += [str(i) for i in source.get("munich_merged_ids") or []]
         for sid in ids:
             if sid in merged and merged[sid] != raw.get("id"):
-                raise ValueError(
-                    f"Munich service {sid} is merged into both {merged[sid]} and {raw.get('id')}"
-                )
+                raise ValueError(f"Munich service {sid} is merged into both {merged[sid]} and {raw.get('id')}")
             merged[sid] = str(raw.get("id") or path.stem)
     return merged
 
@@ -332,9 +326,7 @@ def render(entry: dict[str, Any], generated: str) -> str:
         f"# ({DATA_FILE_NAME}, generated {generated}). Do not edit: re-run the import.\n"
         "# Licence EUPL-1.2, © BerlinOnline Stadtportal GmbH & Co. KG and Landeshauptstadt München.\n"
     )
-    body = yaml.dump(
-        entry, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100, indent=2
-    )
+    body = yaml.dump(entry, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100, indent=2)
     return header + body
 
 
@@ -356,9 +348,7 @@ def notice(generated: str, count: int, skipped: dict[str, str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def build(
-    data_file: Path, procedures_dir: Path = PROCEDURES_DIR
-) -> dict[str, str]:
+def build(data_file: Path, procedures_dir: Path = PROCEDURES_DIR) -> dict[str, str]:
     """File name -> content of every file the import writes (pure; nothing is written)."""
     export = load_export(data_file)
     generated = str((export.get("meta") or {}).get("generated") or "unknown")
@@ -403,9 +393,7 @@ def write(files: dict[str, str], out_dir: Path = OUT_DIR) -> tuple[int, int]:
 def diff(files: dict[str, str], out_dir: Path = OUT_DIR) -> list[str]:
     """Names of files that differ from what the import would write (missing, changed, stale)."""
     problems = []
-    present = {p.name for p in out_dir.glob("*.yaml")} | (
-        {"NOTICE.md"} if (out_dir / "NOTICE.md").exists() else set()
-    )
+    present = {p.name for p in out_dir.glob("*.yaml")} | ({"NOTICE.md"} if (out_dir / "NOTICE.md").exists() else set())
     for name, content in files.items():
         path = out_dir / name
         if not path.exists():
@@ -438,10 +426,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         print(f"{args.out}: {len(files) - 1} imported entries up to date")
         return 0
     changed, removed = write(files, args.out)
-    print(
-        f"{args.out}: {len(files) - 1} entries from {data_file.name} "
-        f"({changed} written/changed, {removed} removed)"
-    )
+    print(f"{args.out}: {len(files) - 1} entries from {data_file.name} ({changed} written/changed, {removed} removed)")
     return 0
 
 

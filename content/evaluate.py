@@ -32,13 +32,14 @@ import tempfile
 import time
 import warnings
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Optional
 
 import yaml
 
 from buergerassistent.settings import get_settings
-from content.nlu_data import REPO_ROOT, normalise
+from content.nlu_data import REPO_ROOT
 
 NLU_TESTSET = REPO_ROOT / "tests" / "data" / "nlu_testset.yml"
 DISCOVERY_TESTSET = REPO_ROOT / "tests" / "data" / "discovery" / "testset.yml"
@@ -84,8 +85,8 @@ def intent_metrics(gold: list[str], predicted: list[str]) -> dict:
         label: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]), "support": int(n[i])}
         for i, label in enumerate(labels)
     }
-    correct = sum(g == q for g, q in zip(gold, predicted))
-    confusions = Counter((g, q) for g, q in zip(gold, predicted) if g != q)
+    correct = sum(g == q for g, q in zip(gold, predicted, strict=False))
+    confusions = Counter((g, q) for g, q in zip(gold, predicted, strict=False) if g != q)
     return {
         "n": len(gold),
         "accuracy": correct / len(gold) if gold else 0.0,
@@ -143,9 +144,14 @@ def evaluate_discovery(parse: Callable[[str], tuple[Optional[str], float]], test
                 false_accepts.append({"text": text, "got": got[0].id, "split": split})
         rejection[split] = {"n": len(texts or []), "rate": ok / len(texts) if texts else 0.0}
     by_split = {
-        split: {"n": c["n"], "top1": c["top1"] / c["n"], "top3": c["top3"] / c["n"],
-                "rejection": rejection.get(split, {}).get("rate")}
-        for split, c in splits.items() if c["n"]
+        split: {
+            "n": c["n"],
+            "top1": c["top1"] / c["n"],
+            "top3": c["top3"] / c["n"],
+            "rejection": rejection.get(split, {}).get("rate"),
+        }
+        for split, c in splits.items()
+        if c["n"]
     }
     return {"per_procedure": per_proc, "by_split": by_split, "misses": misses, "false_accepts": false_accepts}
 
@@ -194,8 +200,9 @@ def cross_validate(folds: int = 3, seed: int = 42, progress=print) -> dict:
                 train_file = Path(tmp) / f"fold{fold}.yml"
                 RasaYAMLWriter().dump(train_file, train)
                 with training_lock(), _quiet():
-                    model = train_nlu(str(CONFIG), str(train_file), str(Path(tmp) / f"model{fold}"),
-                                      fixed_model_name=f"fold{fold}")
+                    model = train_nlu(
+                        str(CONFIG), str(train_file), str(Path(tmp) / f"model{fold}"), fixed_model_name=f"fold{fold}"
+                    )
                 agent = Agent.load(model)
                 for i in test_idx:
                     text = examples[i].get("text")
@@ -313,17 +320,20 @@ def previous_summary(latest: Path) -> tuple[Optional[dict], str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m content.evaluate", description=__doc__.splitlines()[0])
-    parser.add_argument("--folds", type=int, default=get_settings().ba_cv_folds,
-                        help="folds of the cross-validation (0 = skip it)")
+    parser.add_argument(
+        "--folds", type=int, default=get_settings().ba_cv_folds, help="folds of the cross-validation (0 = skip it)"
+    )
     parser.add_argument("--out", type=Path, default=REPORTS / "latest")
-    parser.add_argument("--no-cv-cache", action="store_true",
-                        help="run the cross-validation even if NLU data and config are unchanged")
-    parser.add_argument("--update-baseline", action="store_true",
-                        help="store this run as reports/baseline.json (when publishing)")
+    parser.add_argument(
+        "--no-cv-cache", action="store_true", help="run the cross-validation even if NLU data and config are unchanged"
+    )
+    parser.add_argument(
+        "--update-baseline", action="store_true", help="store this run as reports/baseline.json (when publishing)"
+    )
     args = parser.parse_args(argv)
 
-    from content import report
     from bot.training import ensure_model
+    from content import report
 
     t_start = time.perf_counter()
     # Library deprecation chatter is for developers, not for the editors reading this output.

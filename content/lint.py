@@ -22,9 +22,10 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Optional
 
 import yaml
 
@@ -73,7 +74,9 @@ def line_of(path: Path, needle: str, key: Optional[str] = None) -> int:
     except OSError:
         return 1
     for i, line in enumerate(lines, 1):
-        if needle in line and (key is None or re.search(rf"\b{re.escape(key)}\s*:", line) or line.strip().startswith("-")):
+        if needle in line and (
+            key is None or re.search(rf"\b{re.escape(key)}\s*:", line) or line.strip().startswith("-")
+        ):
             return i
     return 1
 
@@ -110,15 +113,22 @@ def check_duplicates(examples: list[Example]) -> list[Issue]:
             first = group[0]
             others = ", ".join(f"'{ex.intent}' ({ex.where})" for ex in group[1:] if ex.intent != first.intent)
             issues.append(
-                error(first.where, f"„{first.plain}“ steht unter '{first.intent}' und unter {others}. "
-                      "Ein Satz gehört zu genau einer Absicht: entfernen Sie ihn bei der falschen.")
+                error(
+                    first.where,
+                    f"„{first.plain}“ steht unter '{first.intent}' und unter {others}. "
+                    "Ein Satz gehört zu genau einer Absicht: entfernen Sie ihn bei der falschen.",
+                )
             )
         seen: dict[tuple[str, str], Example] = {}
         for ex in group:
             key = (ex.intent, ex.text.strip())
             if key in seen:
-                issues.append(warning(ex.where, f"„{ex.plain}“ steht zweimal unter '{ex.intent}' "
-                                                f"(auch {seen[key].where}); eine Zeile genügt."))
+                issues.append(
+                    warning(
+                        ex.where,
+                        f"„{ex.plain}“ steht zweimal unter '{ex.intent}' (auch {seen[key].where}); eine Zeile genügt.",
+                    )
+                )
             else:
                 seen[key] = ex
     return issues
@@ -139,11 +149,21 @@ def check_example_counts(examples: list[Example], domain: dict, cfg: dict) -> li
         n = counts.get(intent, 0)
         where = first_line.get(intent) or f"{rel(DOMAIN_DIR)}:1"
         if n < minimum:
-            issues.append(error(where, f"Absicht '{intent}' hat nur {n} Beispielsätze (mindestens "
-                                       f"{minimum}, besser {recommended}). Ergänzen Sie verschiedene Formulierungen."))
+            issues.append(
+                error(
+                    where,
+                    f"Absicht '{intent}' hat nur {n} Beispielsätze (mindestens "
+                    f"{minimum}, besser {recommended}). Ergänzen Sie verschiedene Formulierungen.",
+                )
+            )
         elif n < recommended:
-            issues.append(warning(where, f"Absicht '{intent}' hat {n} Beispielsätze; "
-                                         f"{recommended} oder mehr machen die Erkennung verlässlicher."))
+            issues.append(
+                warning(
+                    where,
+                    f"Absicht '{intent}' hat {n} Beispielsätze; "
+                    f"{recommended} oder mehr machen die Erkennung verlässlicher.",
+                )
+            )
     return issues
 
 
@@ -165,12 +185,18 @@ def check_discovery(catalogue=None) -> list[Issue]:
             where = f"{rel(path)}:{line_of(path, term, kind)}"
             found = ", ".join(f"{c.id} ({c.score:.2f})" for c in got) or "nichts"
             if kind == "name":
-                issues.append(error(where, f"Die Suche findet „{proc.name}“ mit ihrem eigenen Namen "
-                                           f"nicht an erster Stelle (gefunden: {found}). Bitte Name, "
-                                           "Synonyme oder Suchbegriffe schärfen."))
+                issues.append(
+                    error(
+                        where,
+                        f"Die Suche findet „{proc.name}“ mit ihrem eigenen Namen "
+                        f"nicht an erster Stelle (gefunden: {found}). Bitte Name, "
+                        "Synonyme oder Suchbegriffe schärfen.",
+                    )
+                )
             else:
-                issues.append(warning(where, f"Synonym „{term}“ führt nicht zuerst zu '{proc.id}' "
-                                             f"(gefunden: {found})."))
+                issues.append(
+                    warning(where, f"Synonym „{term}“ führt nicht zuerst zu '{proc.id}' (gefunden: {found}).")
+                )
     return issues
 
 
@@ -188,19 +214,29 @@ def check_form_responses(domain: dict, catalogue=None) -> list[Issue]:
             if not asks & responses and not {f"action_ask_{form}_{slot}", f"action_ask_{slot}"} & actions:
                 proc = catalogue.by_form_name(form)
                 path = PROCEDURES_DIR / f"{proc.id}.yaml" if proc else DOMAIN_DIR
-                issues.append(error(f"{rel(path)}:{line_of(path, slot, 'name') if proc else 1}",
-                                    f"Formular '{form}': keine Frage für das Feld '{slot}' "
-                                    f"(Antwort utter_ask_{form}_{slot} fehlt; `python -m bot generate`)."))
+                issues.append(
+                    error(
+                        f"{rel(path)}:{line_of(path, slot, 'name') if proc else 1}",
+                        f"Formular '{form}': keine Frage für das Feld '{slot}' "
+                        f"(Antwort utter_ask_{form}_{slot} fehlt; `python -m bot generate`).",
+                    )
+                )
     for proc in catalogue.with_forms():
         path = PROCEDURES_DIR / f"{proc.id}.yaml"
         for f in proc.fields:
             where = f"{rel(path)}:{line_of(path, f.name, 'name')}"
             if f.type not in FIELD_TYPES:
-                issues.append(error(where, f"Feld '{f.name}': unbekannter Typ '{f.type}' "
-                                           f"(erlaubt: {', '.join(FIELD_TYPES)})."))
+                issues.append(
+                    error(where, f"Feld '{f.name}': unbekannter Typ '{f.type}' (erlaubt: {', '.join(FIELD_TYPES)}).")
+                )
             if not f.help:
-                issues.append(warning(where, f"Feld '{f.name}': kein Hilfetext (help); auf "
-                                             "„Wozu brauchen Sie das?“ hat der Assistent dann keine Erklärung."))
+                issues.append(
+                    warning(
+                        where,
+                        f"Feld '{f.name}': kein Hilfetext (help); auf "
+                        "„Wozu brauchen Sie das?“ hat der Assistent dann keine Erklärung.",
+                    )
+                )
     return issues
 
 
@@ -215,14 +251,22 @@ def check_trust_levels(catalogue=None) -> list[Issue]:
     for proc in catalogue.curated():
         path = PROCEDURES_DIR / f"{proc.id}.yaml"
         if proc.changes_register and not proc.trust_level:
-            issues.append(error(f"{rel(path)}:{line_of(path, 'trust_level', 'trust_level')}",
-                                f"„{proc.name}“ ändert ein Register (changes_register: true), aber "
-                                "online.trust_level fehlt: ohne Anmeldung könnte jeder im Namen anderer "
-                                "Bürger handeln. Bitte das nötige Vertrauensniveau eintragen."))
+            issues.append(
+                error(
+                    f"{rel(path)}:{line_of(path, 'trust_level', 'trust_level')}",
+                    f"„{proc.name}“ ändert ein Register (changes_register: true), aber "
+                    "online.trust_level fehlt: ohne Anmeldung könnte jeder im Namen anderer "
+                    "Bürger handeln. Bitte das nötige Vertrauensniveau eintragen.",
+                )
+            )
         elif proc.has_form and proc.changes_register is None:
-            issues.append(error(f"{rel(path)}:1",
-                                f"„{proc.name}“ hat ein Formular, sagt aber nicht, ob es ein Register ändert: "
-                                "bitte `changes_register: true` oder `false` eintragen."))
+            issues.append(
+                error(
+                    f"{rel(path)}:1",
+                    f"„{proc.name}“ hat ein Formular, sagt aber nicht, ob es ein Register ändert: "
+                    "bitte `changes_register: true` oder `false` eintragen.",
+                )
+            )
     return issues
 
 
@@ -250,8 +294,11 @@ def check_spelling(examples: list[Example], synonyms: list, domain: dict, catalo
         key = syn.text.casefold()
         where = f"{rel(syn.path)}:{syn.line}"
         if key in mapped and mapped[key][0] != syn.value:
-            issues.append(error(where, f"„{syn.text}“ ist Synonym für '{syn.value}' und für "
-                                       f"'{mapped[key][0]}' ({mapped[key][1]})."))
+            issues.append(
+                error(
+                    where, f"„{syn.text}“ ist Synonym für '{syn.value}' und für '{mapped[key][0]}' ({mapped[key][1]})."
+                )
+            )
         mapped.setdefault(key, (syn.value, where))
     values_by_key: dict[str, set[str]] = defaultdict(set)
     for syn in synonyms:
@@ -265,8 +312,12 @@ def check_spelling(examples: list[Example], synonyms: list, domain: dict, catalo
             values_by_key[_spelling_key(ann.value)].add(ann.value)
     for spellings in values_by_key.values():
         if len(spellings) > 1:
-            issues.append(warning("nlu/data:1", "Synonym-Wert in verschiedenen Schreibweisen: "
-                                                + ", ".join(f"„{s}“" for s in sorted(spellings))))
+            issues.append(
+                warning(
+                    "nlu/data:1",
+                    "Synonym-Wert in verschiedenen Schreibweisen: " + ", ".join(f"„{s}“" for s in sorted(spellings)),
+                )
+            )
     # Catalogue terms: one spelling per term, one curated procedure per term.
     # Variants inside one entry ("ElterngeldPlus", "Elterngeld Plus") are deliberate search
     # terms; between entries they are inconsistent. Shared keywords are fine (search words),
@@ -285,11 +336,21 @@ def check_spelling(examples: list[Example], synonyms: list, domain: dict, catalo
                 if other == proc.id:
                     continue
                 if spelling != term and spelling.casefold() != term.casefold():
-                    issues.append(warning(where, f"„{term}“ ist anders geschrieben als „{spelling}“ "
-                                                 f"({other_where}); bitte eine Schreibweise wählen."))
+                    issues.append(
+                        warning(
+                            where,
+                            f"„{term}“ ist anders geschrieben als „{spelling}“ "
+                            f"({other_where}); bitte eine Schreibweise wählen.",
+                        )
+                    )
                 elif "keywords" not in (kind, other_kind):
-                    issues.append(warning(where, f"„{term}“ steht bei '{proc.id}' und bei '{other}' "
-                                                 f"({other_where}); die Suche kann die beiden dann nicht trennen."))
+                    issues.append(
+                        warning(
+                            where,
+                            f"„{term}“ steht bei '{proc.id}' und bei '{other}' "
+                            f"({other_where}); die Suche kann die beiden dann nicht trennen.",
+                        )
+                    )
     # Form fields: one slot name, one label (the summary shows it).
     labels: dict[str, tuple[str, str]] = {}
     for proc in catalogue.with_forms():
@@ -297,8 +358,11 @@ def check_spelling(examples: list[Example], synonyms: list, domain: dict, catalo
         for f in proc.fields:
             where = f"{rel(path)}:{line_of(path, f.name, 'name')}"
             if f.name in labels and labels[f.name][0] != f.label:
-                issues.append(warning(where, f"Feld '{f.name}' heißt hier „{f.label}“, in "
-                                             f"{labels[f.name][1]} „{labels[f.name][0]}“."))
+                issues.append(
+                    warning(
+                        where, f"Feld '{f.name}' heißt hier „{f.label}“, in {labels[f.name][1]} „{labels[f.name][0]}“."
+                    )
+                )
             labels.setdefault(f.name, (f.label, where))
     return issues
 
@@ -311,8 +375,18 @@ def rasa_validate(cfg: Optional[dict] = None) -> tuple[list[Issue], str]:
     cfg = cfg if cfg is not None else settings()
     payload_only = set(cfg.get("payload_only_intents") or [])
     command = [
-        sys.executable, "-m", "rasa", "data", "validate",
-        "--config", "bot/config.yml", "--domain", "bot/domain", "--data", "nlu/data", "bot/data",
+        sys.executable,
+        "-m",
+        "rasa",
+        "data",
+        "validate",
+        "--config",
+        "bot/config.yml",
+        "--domain",
+        "bot/domain",
+        "--data",
+        "nlu/data",
+        "bot/data",
     ]
     proc = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, env=_quiet_env())
     output = _ANSI.sub("", proc.stdout + proc.stderr)

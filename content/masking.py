@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import importlib
 import re
+from collections.abc import Iterable
 from functools import lru_cache
-from typing import Iterable
 
 import phonenumbers
 
@@ -30,8 +30,12 @@ _PATTERNS: list[tuple[str, re.Pattern]] = [
     ("Datum", re.compile(rf"\b\d{{1,2}}\.\s*(?:\d{{1,2}}\.|{MONTHS})\s*(?:\d{{2,4}})?", re.I)),
     ("Datum", re.compile(r"\b\d{4}-\d{2}-\d{2}\b")),
     ("Datum", re.compile(r"\b\d{1,2}[/-]\d{1,2}[/-](?:\d{4}|\d{2})\b")),
-    ("Adresse", re.compile(
-        r"\b[\wäöüß.-]*(?:straße|strasse|str\.|weg|platz|allee|gasse|ring|damm|ufer)\s+\d+(?:\s?[a-z](?!\w))?", re.I)),
+    (
+        "Adresse",
+        re.compile(
+            r"\b[\wäöüß.-]*(?:straße|strasse|str\.|weg|platz|allee|gasse|ring|damm|ufer)\s+\d+(?:\s?[a-z](?!\w))?", re.I
+        ),
+    ),
     ("PLZ", re.compile(r"\b\d{5}\b")),
 ]
 _LONG_NUMBER = re.compile(r"\d[\d\s/-]{5,}\d")
@@ -39,7 +43,9 @@ _LONG_NUMBER = re.compile(r"\d[\d\s/-]{5,}\d")
 # Y Z 0-9 (no vowels), the first a letter, at least one digit, optionally the check digit.
 _ID_NUMBER = re.compile(r"\b(?=[CFGHJKLMNPRTVWXYZ0-9]{0,8}\d)[CFGHJKLMNPRTVWXYZ][CFGHJKLMNPRTVWXYZ0-9]{8}\d?\b", re.I)
 # The year of birth: "geb. 1964", "geboren 1964", "Jahrgang 1964", "Geburtsjahr: 1964".
-_BIRTH_YEAR = re.compile(r"(?P<lead>\b(?i:geb\.|geboren(?:\s+(?:im\s+jahr|in))?|jahrgang|geburtsjahr)\s*:?\s*)(?:19|20)\d{2}\b")
+_BIRTH_YEAR = re.compile(
+    r"(?P<lead>\b(?i:geb\.|geboren(?:\s+(?:im\s+jahr|in))?|jahrgang|geburtsjahr)\s*:?\s*)(?:19|20)\d{2}\b"
+)
 # "Frau Mustermann", "Herrn Dr. Müller-Lüdenscheidt"
 _SALUTATION = re.compile(
     r"(?P<lead>\b(?:Frau|Herrn?|Fr\.|Hr\.)\s+(?:(?:Dr|Prof)\.\s+)*)"
@@ -141,14 +147,33 @@ def fill_placeholders(text: str) -> str:
 # Form answers of these validator types identify a person; the values are masked wherever
 # the citizen repeats them in the conversation. (Choices, yes/no, counts and the city are not.)
 PERSONAL_TYPES = frozenset(
-    {"name", "email", "phone", "iban", "birth_date", "date", "postcode", "street", "steuer_id",
-     "kfz_kennzeichen", "fin", "text"}
+    {
+        "name",
+        "email",
+        "phone",
+        "iban",
+        "birth_date",
+        "date",
+        "postcode",
+        "street",
+        "steuer_id",
+        "kfz_kennzeichen",
+        "fin",
+        "text",
+    }
 )
 
 
 def placeholder_for(field_type: str) -> str:
     """The placeholder for a form answer of a validator type."""
     return {
-        "name": "Name", "email": "E-Mail", "phone": "Telefon", "iban": "IBAN", "birth_date": "Datum",
-        "date": "Datum", "future_date": "Datum", "postcode": "PLZ", "street": "Adresse",
+        "name": "Name",
+        "email": "E-Mail",
+        "phone": "Telefon",
+        "iban": "IBAN",
+        "birth_date": "Datum",
+        "date": "Datum",
+        "future_date": "Datum",
+        "postcode": "PLZ",
+        "street": "Adresse",
     }.get(field_type, "Angabe")

@@ -12,9 +12,10 @@ from __future__ import annotations
 import io
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Optional
 
 from ruamel.yaml import YAML
 
@@ -217,7 +218,8 @@ def append_example(intent: str, text: str, path: Optional[Path] = None, director
     # Parse again: the file must stay valid YAML and hold the new example where we think.
     check = _yaml().load(io.StringIO(result)) or {}
     found = any(
-        hasattr(it, "get") and it.get("intent") == intent
+        hasattr(it, "get")
+        and it.get("intent") == intent
         and f"- {text}" in [ln.strip() for ln in str(it.get("examples", "")).splitlines()]
         for it in check.get("nlu") or []
     )

@@ -81,8 +81,9 @@ def server_address(path: Optional[Path] = None) -> tuple[str, str]:
 def _request(method: str, url: str, token: str, body: Optional[dict] = None, timeout: float = 300) -> dict:
     query = urllib.parse.urlencode({"token": token})
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(f"{url}?{query}", data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        f"{url}?{query}", data=data, method=method, headers={"Content-Type": "application/json"}
+    )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as resp:
             raw = resp.read()
@@ -128,7 +129,9 @@ def main(force: bool = False) -> int:
         print(exc)
         return 1
     what = "neu trainiert" if timing.trained else "war schon aktuell"
-    print(f"Modell {timing.model.name} ({what}): Training {timing.train_seconds:.0f} s, "
-          f"Laden {timing.load_seconds:.1f} s, zusammen {timing.total:.0f} s. "
-          "Laufende Gespräche gehen mit dem neuen Modell weiter.")
+    print(
+        f"Modell {timing.model.name} ({what}): Training {timing.train_seconds:.0f} s, "
+        f"Laden {timing.load_seconds:.1f} s, zusammen {timing.total:.0f} s. "
+        "Laufende Gespräche gehen mit dem neuen Modell weiter."
+    )
     return 0

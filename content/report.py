@@ -31,12 +31,21 @@ def chart_intent_f1(path: Path, held_out: dict, cv: Optional[dict]) -> None:
     fig, ax = plt.subplots(figsize=(8, 0.32 * len(intents) + 1.5))
     y = range(len(intents))
     h = 0.4 if cv else 0.8
-    ax.barh([i + (h / 2 if cv else 0) for i in y],
-            [held_out["per_intent"].get(k, {}).get("f1", 0) for k in intents], height=h,
-            label="eigene Testsätze", color="#2b6cb0")
+    ax.barh(
+        [i + (h / 2 if cv else 0) for i in y],
+        [held_out["per_intent"].get(k, {}).get("f1", 0) for k in intents],
+        height=h,
+        label="eigene Testsätze",
+        color="#2b6cb0",
+    )
     if cv:
-        ax.barh([i - h / 2 for i in y], [cv["per_intent"].get(k, {}).get("f1", 0) for k in intents],
-                height=h, label="Kreuzvalidierung", color="#9ac1e6")
+        ax.barh(
+            [i - h / 2 for i in y],
+            [cv["per_intent"].get(k, {}).get("f1", 0) for k in intents],
+            height=h,
+            label="Kreuzvalidierung",
+            color="#9ac1e6",
+        )
     ax.set_yticks(list(y), intents)
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
@@ -65,8 +74,15 @@ def chart_confusion(path: Path, gold: list[str], predicted: list[str], title: st
     for i in range(len(labels)):
         for j in range(len(labels)):
             if matrix[i, j]:
-                ax.text(j, i, str(matrix[i, j]), ha="center", va="center", fontsize=7,
-                        color="white" if matrix[i, j] > peak / 2 else "black")
+                ax.text(
+                    j,
+                    i,
+                    str(matrix[i, j]),
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color="white" if matrix[i, j] > peak / 2 else "black",
+                )
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
@@ -76,10 +92,20 @@ def chart_discovery(path: Path, discovery: dict) -> None:
     procs = sorted(discovery["per_procedure"])
     fig, ax = plt.subplots(figsize=(8, 0.3 * len(procs) + 1.5))
     y = list(range(len(procs)))
-    ax.barh([i + 0.2 for i in y], [discovery["per_procedure"][p]["top1"] for p in procs], height=0.4,
-            label="Top-1 (richtige Leistung zuerst)", color="#2f855a")
-    ax.barh([i - 0.2 for i in y], [discovery["per_procedure"][p]["top3"] for p in procs], height=0.4,
-            label="Top-3 (unter den ersten drei)", color="#9ae6b4")
+    ax.barh(
+        [i + 0.2 for i in y],
+        [discovery["per_procedure"][p]["top1"] for p in procs],
+        height=0.4,
+        label="Top-1 (richtige Leistung zuerst)",
+        color="#2f855a",
+    )
+    ax.barh(
+        [i - 0.2 for i in y],
+        [discovery["per_procedure"][p]["top3"] for p in procs],
+        height=0.4,
+        label="Top-3 (unter den ersten drei)",
+        color="#9ae6b4",
+    )
     ax.set_yticks(y, procs, fontsize=8)
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
@@ -139,15 +165,24 @@ def comparison(summary: dict, previous: Optional[dict], label: str) -> list[str]
     return lines
 
 
-def write(out: Path, summary: dict, intents: dict, cv: Optional[dict], previous: Optional[dict],
-          previous_label: str, failures: list[str]) -> str:
+def write(
+    out: Path,
+    summary: dict,
+    intents: dict,
+    cv: Optional[dict],
+    previous: Optional[dict],
+    previous_label: str,
+    failures: list[str],
+) -> str:
     """Write charts and report.md into ``out``; returns the report's short text for the terminal."""
     chart_intent_f1(out / "intent_f1.png", intents, cv)
-    chart_confusion(out / "confusion_matrix.png", intents["_gold"], intents["_predicted"],
-                    "Verwechslungen: eigene Testsätze")
+    chart_confusion(
+        out / "confusion_matrix.png", intents["_gold"], intents["_predicted"], "Verwechslungen: eigene Testsätze"
+    )
     if cv:
-        chart_confusion(out / "cv_confusion_matrix.png", cv["_gold"], cv["_predicted"],
-                        "Verwechslungen: Kreuzvalidierung")
+        chart_confusion(
+            out / "cv_confusion_matrix.png", cv["_gold"], cv["_predicted"], "Verwechslungen: Kreuzvalidierung"
+        )
     chart_discovery(out / "discovery.png", summary["discovery"])
 
     old = headline(previous) if previous else {}
@@ -164,22 +199,42 @@ def write(out: Path, summary: dict, intents: dict, cv: Optional[dict], previous:
     lines += ["", "## Schwellen (quality/thresholds.yml)", ""]
     lines += [f"- **unterschritten:** {f}" for f in failures] or ["Alle Schwellen eingehalten."]
     lines += ["", "## Was hat sich geändert?", ""] + comparison(summary, previous, previous_label)
-    lines += ["", "## Absichten (Intents)", "", "![F1 je Absicht](intent_f1.png)", "",
-              "![Verwechslungen](confusion_matrix.png)", ""]
+    lines += [
+        "",
+        "## Absichten (Intents)",
+        "",
+        "![F1 je Absicht](intent_f1.png)",
+        "",
+        "![Verwechslungen](confusion_matrix.png)",
+        "",
+    ]
     if cv:
-        lines += [f"Kreuzvalidierung: {cv['folds']} Teile, {cv['n']} Sätze.", "",
-                  "![Verwechslungen Kreuzvalidierung](cv_confusion_matrix.png)", ""]
+        lines += [
+            f"Kreuzvalidierung: {cv['folds']} Teile, {cv['n']} Sätze.",
+            "",
+            "![Verwechslungen Kreuzvalidierung](cv_confusion_matrix.png)",
+            "",
+        ]
     lines += ["| Absicht | F1 Testsätze | F1 Kreuzvalidierung | Sätze im Testset |", "|---|---|---|---|"]
     for intent in sorted(set(intents["per_intent"]) | set((cv or {}).get("per_intent", {}))):
         held = intents["per_intent"].get(intent, {})
-        lines.append(f"| {intent} | {_pct(held.get('f1'))} | "
-                     f"{_pct((cv or {}).get('per_intent', {}).get(intent, {}).get('f1'))} | {held.get('support', 0)} |")
+        lines.append(
+            f"| {intent} | {_pct(held.get('f1'))} | "
+            f"{_pct((cv or {}).get('per_intent', {}).get(intent, {}).get('f1'))} | {held.get('support', 0)} |"
+        )
     if intents["errors"]:
         lines += ["", "Falsch erkannte Testsätze:", ""]
         lines += [f"- „{e['text']}“: {e['gold']} → {e['predicted']}" for e in intents["errors"]]
     disc = summary["discovery"]
-    lines += ["", "## Leistungssuche", "", "![Top-1/Top-3 je Leistung](discovery.png)", "",
-              "| Teil | Sätze | Top-1 | Top-3 | Ablehnung fremder Fragen |", "|---|---|---|---|---|"]
+    lines += [
+        "",
+        "## Leistungssuche",
+        "",
+        "![Top-1/Top-3 je Leistung](discovery.png)",
+        "",
+        "| Teil | Sätze | Top-1 | Top-3 | Ablehnung fremder Fragen |",
+        "|---|---|---|---|---|",
+    ]
     for split, v in sorted(disc["by_split"].items()):
         lines.append(f"| {split} | {v['n']} | {_pct(v['top1'])} | {_pct(v['top3'])} | {_pct(v.get('rejection'))} |")
     lines += ["", "| Leistung | Sätze | Top-1 | Top-3 |", "|---|---|---|---|"]
@@ -187,8 +242,10 @@ def write(out: Path, summary: dict, intents: dict, cv: Optional[dict], previous:
         lines.append(f"| {proc} | {v['n']} | {_pct(v['top1'])} | {_pct(v['top3'])} |")
     if disc["misses"]:
         lines += ["", "Nicht zuerst gefunden:", ""]
-        lines += [f"- „{m['text']}“ → erwartet {m['procedure']}, gefunden {', '.join(m['got']) or 'nichts'}"
-                  for m in disc["misses"]]
+        lines += [
+            f"- „{m['text']}“ → erwartet {m['procedure']}, gefunden {', '.join(m['got']) or 'nichts'}"
+            for m in disc["misses"]
+        ]
     if disc["false_accepts"]:
         lines += ["", "Fremde Fragen, die für eine Leistung gehalten wurden:", ""]
         lines += [f"- „{m['text']}“ → {m['got']}" for m in disc["false_accepts"]]

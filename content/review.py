@@ -36,9 +36,10 @@ import re
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Optional
 
 from buergerassistent.settings import get_settings
 from content import masking
@@ -139,14 +140,20 @@ def _turns(events: list[dict]) -> list[tuple[dict, list[dict], dict]]:
     return turns
 
 
-def findings_of(sender: str, events: list[dict], low_confidence: float = LOW_CONFIDENCE,
-                field_types: Optional[dict[str, str]] = None) -> list[Finding]:
+def findings_of(
+    sender: str,
+    events: list[dict],
+    low_confidence: float = LOW_CONFIDENCE,
+    field_types: Optional[dict[str, str]] = None,
+) -> list[Finding]:
     field_types = field_types if field_types is not None else _field_types()
     # Everything the citizen gave in a form is masked wherever it appears again.
     known = {
         (str(ev["value"]), masking.placeholder_for(field_types[ev["name"]]))
         for ev in events
-        if ev.get("event") == "slot" and ev.get("name") in field_types and isinstance(ev.get("value"), str)
+        if ev.get("event") == "slot"
+        and ev.get("name") in field_types
+        and isinstance(ev.get("value"), str)
         and field_types[ev["name"]] in masking.PERSONAL_TYPES
     }
     conversation = hashlib.sha256(sender.encode()).hexdigest()[:10]
@@ -169,8 +176,7 @@ def findings_of(sender: str, events: list[dict], low_confidence: float = LOW_CON
         actions = [ev.get("name") for ev in after if ev.get("event") == "action"]
         requested = state.get("requested_slot")
         answered = bool(state.get("active_loop")) and any(
-            ev.get("event") == "slot" and ev.get("name") == requested and ev.get("value") is not None
-            for ev in after
+            ev.get("event") == "slot" and ev.get("name") == requested and ev.get("value") is not None for ev in after
         )
         reasons: set[str] = set()
         if not answered:
@@ -183,7 +189,8 @@ def findings_of(sender: str, events: list[dict], low_confidence: float = LOW_CON
                 reasons.add("low_confidence")
         offered = [
             m.group(1)
-            for ev in after if ev.get("event") == "bot"
+            for ev in after
+            if ev.get("event") == "bot"
             for b in ((ev.get("data") or {}).get("buttons") or [])
             if (m := _CHOOSE.match(str(b.get("payload") or "")))
         ]
@@ -241,8 +248,18 @@ def group(findings: Iterable[Finding], done: Iterable[str] = ()) -> list[Entry]:
             if f.chosen:
                 chosen[f.chosen] += 1
             offered += [o for o in f.offered if o not in offered]
-        entries.append(Entry(key, items[0].text, len(items), len({f.conversation for f in items}),
-                             dict(reasons), dict(intents), dict(chosen), offered))
+        entries.append(
+            Entry(
+                key,
+                items[0].text,
+                len(items),
+                len({f.conversation for f in items}),
+                dict(reasons),
+                dict(intents),
+                dict(chosen),
+                offered,
+            )
+        )
     return sorted(entries, key=lambda e: (-e.count, e.text.casefold()))
 
 
@@ -284,10 +301,16 @@ def render(entries: list[Entry]) -> str:
         if e.offered:
             lines.append(f"         angeboten: {', '.join(e.offered)}")
         if e.chosen:
-            lines.append("         gewählt vom Bürger: " + ", ".join(f"{p} {n}×" for p, n in e.chosen.items())
-                         + f"  → python -m content.review assign {e.id} --procedure {max(e.chosen, key=e.chosen.get)}")
-    lines += ["", "Zuordnen: python -m content.review assign ID --intent ABSICHT | --procedure LEISTUNG",
-              "Verwerfen: python -m content.review ignore ID"]
+            lines.append(
+                "         gewählt vom Bürger: "
+                + ", ".join(f"{p} {n}×" for p, n in e.chosen.items())
+                + f"  → python -m content.review assign {e.id} --procedure {max(e.chosen, key=e.chosen.get)}"
+            )
+    lines += [
+        "",
+        "Zuordnen: python -m content.review assign ID --intent ABSICHT | --procedure LEISTUNG",
+        "Verwerfen: python -m content.review ignore ID",
+    ]
     return "\n".join(lines)
 
 
@@ -296,8 +319,14 @@ class ReviewError(ValueError):
     pass
 
 
-def assign(entry: Entry, state_dir: Path, intent: Optional[str] = None, procedure: Optional[str] = None,
-           text: Optional[str] = None, nlu_dir: Path = NLU_DIR) -> dict:
+def assign(
+    entry: Entry,
+    state_dir: Path,
+    intent: Optional[str] = None,
+    procedure: Optional[str] = None,
+    text: Optional[str] = None,
+    nlu_dir: Path = NLU_DIR,
+) -> dict:
     """Append the entry's sentence to the training data; returns what was done."""
     from buergerassistent.catalogue import default_catalogue
     from content.lint import merged_domain, settings
@@ -312,17 +341,27 @@ def assign(entry: Entry, state_dir: Path, intent: Optional[str] = None, procedur
         raise ReviewError("Bitte --intent oder --procedure angeben.")
     intents = set(merged_domain()["intents"]) - set(settings().get("payload_only_intents") or [])
     if intent not in intents:
-        raise ReviewError(f"Absicht '{intent}' gibt es nicht. Vorhanden: {', '.join(sorted(intents))}. "
-                          "Eine neue Absicht legen Sie zuerst an (docs/redaktion.md).")
+        raise ReviewError(
+            f"Absicht '{intent}' gibt es nicht. Vorhanden: {', '.join(sorted(intents))}. "
+            "Eine neue Absicht legen Sie zuerst an (docs/redaktion.md)."
+        )
     sentence = masking.fill_placeholders(text or entry.text)
     from content.evaluate import load_nlu_testset
 
     if any(normalise(t) == normalise(sentence) for t, _ in load_nlu_testset()):
-        raise ReviewError("Dieser Satz steht im Testset (tests/data/nlu_testset.yml) und darf nicht gelernt "
-                          "werden; formulieren Sie ihn mit --text um.")
+        raise ReviewError(
+            "Dieser Satz steht im Testset (tests/data/nlu_testset.yml) und darf nicht gelernt "
+            "werden; formulieren Sie ihn mit --text um."
+        )
     path, line = append_example(intent, sentence, directory=nlu_dir)
-    decision = {"id": entry.id, "action": "assign", "intent": intent, "procedure": procedure,
-                "file": f"{_rel(path)}:{line}", "at": time.strftime("%Y-%m-%d %H:%M")}
+    decision = {
+        "id": entry.id,
+        "action": "assign",
+        "intent": intent,
+        "procedure": procedure,
+        "file": f"{_rel(path)}:{line}",
+        "at": time.strftime("%Y-%m-%d %H:%M"),
+    }
     save_decision(state_dir, decision)
     hint = None
     if procedure:
@@ -330,9 +369,11 @@ def assign(entry: Entry, state_dir: Path, intent: Optional[str] = None, procedur
 
         got = [c.id for c in ranked(sentence, "request_procedure", 1.0)]
         if got[:1] != [procedure]:
-            hint = (f"Die Suche findet für diesen Satz zuerst: {', '.join(got) or 'nichts'}. Ergänzen Sie in "
-                    f"catalogue/procedures/{procedure}.yaml unter keywords oder synonyms ein Wort, das "
-                    "Bürger so verwenden, und prüfen Sie mit `make check-content`.")
+            hint = (
+                f"Die Suche findet für diesen Satz zuerst: {', '.join(got) or 'nichts'}. Ergänzen Sie in "
+                f"catalogue/procedures/{procedure}.yaml unter keywords oder synonyms ein Wort, das "
+                "Bürger so verwenden, und prüfen Sie mit `make check-content`."
+            )
     decision["hint"] = hint
     return decision
 
@@ -369,8 +410,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         entries = inbox(args.tracker_store, args.state, args.low_confidence)
     except Exception as exc:  # noqa: BLE001 - an editor needs the reason, not a traceback
-        print(f"Der Gesprächsspeicher ({_safe_url(args.tracker_store)}) ist nicht lesbar: {exc.__class__.__name__}",
-              file=sys.stderr)
+        print(
+            f"Der Gesprächsspeicher ({_safe_url(args.tracker_store)}) ist nicht lesbar: {exc.__class__.__name__}",
+            file=sys.stderr,
+        )
         return 2
     if args.command in (None, "list"):
         if args.json:

@@ -18,7 +18,6 @@ import sys
 from aiohttp import web
 
 from buergerassistent.settings import startup_settings
-
 from buergerassistent.submission.backends import backend_from_env
 from buergerassistent.submission.outbox import Outbox
 from delivery_worker.worker import DeliveryWorker

@@ -25,8 +25,8 @@ from urllib.parse import quote
 
 import aiohttp
 
-from buergerassistent.submission import delivery
 from buergerassistent.settings import get_settings
+from buergerassistent.submission import delivery
 from buergerassistent.submission.backends import SubmissionBackend
 from buergerassistent.submission.outbox import Entry, Outbox
 
@@ -48,18 +48,11 @@ class RasaNotifier:
 
     async def notify(self, conversation_id: str) -> bool:
         """True when Rasa accepted the intent (it then ran the announcing action)."""
-        url = (
-            f"{self.url}/conversations/{quote(conversation_id, safe='')}/trigger_intent"
-            "?output_channel=latest"
-        )
+        url = f"{self.url}/conversations/{quote(conversation_id, safe='')}/trigger_intent?output_channel=latest"
         params = {"token": self.token} if self.token else None
         try:
-            async with aiohttp.ClientSession(
-                timeout=aiohttp.ClientTimeout(total=self.timeout_s)
-            ) as session:
-                async with session.post(
-                    url, params=params, json={"name": NOTIFY_INTENT, "entities": {}}
-                ) as resp:
+            async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout_s)) as session:
+                async with session.post(url, params=params, json={"name": NOTIFY_INTENT, "entities": {}}) as resp:
                     await resp.read()
                     if resp.status != 200:
                         logger.warning("Rasa trigger_intent answered HTTP %d", resp.status)
@@ -121,7 +114,7 @@ class DeliveryWorker:
             await asyncio.to_thread(self.outbox.count_notify_attempt, entry.id)
             # On success Rasa ran action_announce_submissions, which marks the entry announced.
             ok = await self.notifier.notify(entry.conversation_id)
-            backoff = 2 ** entry.notify_attempts if not ok else 5.0
+            backoff = 2**entry.notify_attempts if not ok else 5.0
             self._next_notify[entry.id] = time.monotonic() + backoff
 
     def _should_notify(self, entry: Entry) -> bool:
@@ -132,8 +125,11 @@ class DeliveryWorker:
         return datetime.now(timezone.utc) - entry.confirmed_at <= self.notify_window
 
     async def run_forever(self) -> None:
-        logger.info("delivery worker started (backend %s, notifications %s)",
-                    self.backend.name, "on" if self.notifier.enabled else "off")
+        logger.info(
+            "delivery worker started (backend %s, notifications %s)",
+            self.backend.name,
+            "on" if self.notifier.enabled else "off",
+        )
         while not self._stopping.is_set():
             try:
                 tried = await self.run_once()

@@ -35,8 +35,8 @@ from aiohttp import web
 from saml2 import samlp
 
 from buergerassistent import identity as ids
-from buergerassistent.identity import LoginRejected, rejected
 from buergerassistent.http_security import OPENER_POLICY, security_headers_middleware
+from buergerassistent.identity import LoginRejected, rejected
 
 from .oidc_rp import RelyingParty
 from .rasa_api import notify_conversation
@@ -51,9 +51,11 @@ RP = web.AppKey("rp", RelyingParty)
 TASKS = web.AppKey("tasks", set)
 STATIC = Path(__file__).parent / "static"
 RESULT_SCRIPT = "/login/static/login-result.js"
-WARNING = ("Melden Sie sich nur an, wenn Sie diesen Link selbst in Ihrem Chat geöffnet haben. "
-           "Hat Ihnen jemand diesen Link geschickt, brechen Sie bitte hier ab: sonst könnte diese Person "
-           "in Ihrem Namen handeln.")
+WARNING = (
+    "Melden Sie sich nur an, wenn Sie diesen Link selbst in Ihrem Chat geöffnet haben. "
+    "Hat Ihnen jemand diesen Link geschickt, brechen Sie bitte hier ab: sonst könnte diese Person "
+    "in Ihrem Namen handeln."
+)
 
 
 def page(title: str, message: str, status: int = 200, body_extra: str = "") -> web.Response:
@@ -61,8 +63,12 @@ def page(title: str, message: str, status: int = 200, body_extra: str = "") -> w
 <html lang="de"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
 <title>{html.escape(title)}</title></head>
 <body><main><h1>{html.escape(title)}</h1><p>{html.escape(message)}</p>{body_extra}</main></body></html>"""
-    return web.Response(text=text, status=status, content_type="text/html",
-                        headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
+    return web.Response(
+        text=text,
+        status=status,
+        content_type="text/html",
+        headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
+    )
 
 
 def rejected_page(exc: LoginRejected, status: int = 400) -> web.Response:
@@ -71,8 +77,10 @@ def rejected_page(exc: LoginRejected, status: int = 400) -> web.Response:
 
 def _chat_line(conversation_id: str) -> str:
     label, channel = ids.chat_label(conversation_id), ids.channel_name(conversation_id)
-    return (f'<p>Diese Anmeldung ist für: <strong id="chat-label">{html.escape(label)}</strong> '
-            f'({html.escape(channel)}). Im Chat steht dieselbe Bezeichnung beim Anmeldeknopf.</p>')
+    return (
+        f'<p>Diese Anmeldung ist für: <strong id="chat-label">{html.escape(label)}</strong> '
+        f'({html.escape(channel)}). Im Chat steht dieselbe Bezeichnung beim Anmeldeknopf.</p>'
+    )
 
 
 def start_page(conversation_id: str, url: str, fields: Optional[dict[str, str]] = None) -> web.Response:
@@ -84,11 +92,16 @@ def start_page(conversation_id: str, url: str, fields: Optional[dict[str, str]] 
         inputs = "".join(
             f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">' for k, v in fields.items()
         )
-        go_on = (f'<form method="post" action="{html.escape(url)}" id="sso">{inputs}'
-                 '<button type="submit">Weiter zum Nutzerkonto</button></form>')
+        go_on = (
+            f'<form method="post" action="{html.escape(url)}" id="sso">{inputs}'
+            '<button type="submit">Weiter zum Nutzerkonto</button></form>'
+        )
     extra = f'{_chat_line(conversation_id)}<p><strong>{html.escape(WARNING)}</strong></p>{go_on}'
-    return page("Anmeldung mit Ihrem Nutzerkonto",
-                "Sie melden sich gleich auf der Seite Ihres Nutzerkontos an.", body_extra=extra)
+    return page(
+        "Anmeldung mit Ihrem Nutzerkonto",
+        "Sie melden sich gleich auf der Seite Ihres Nutzerkontos an.",
+        body_extra=extra,
+    )
 
 
 def handover_origins(settings: LoginSettings) -> tuple[list[str], bool]:
@@ -120,8 +133,12 @@ def result_page(settings: LoginSettings, conversation_id: str, code: str) -> web
 
 
 async def result_script(_request: web.Request) -> web.Response:
-    return web.Response(body=(STATIC / "login-result.js").read_bytes(), content_type="application/javascript",
-                        charset="utf-8", headers={"Cache-Control": "no-cache"})
+    return web.Response(
+        body=(STATIC / "login-result.js").read_bytes(),
+        content_type="application/javascript",
+        charset="utf-8",
+        headers={"Cache-Control": "no-cache"},
+    )
 
 
 def _notify_later(request: web.Request, conversation_id: str) -> None:
@@ -154,9 +171,12 @@ async def start(request: web.Request) -> web.Response:
     protocol = request.query.get("protocol") or settings.protocol
     if protocol not in settings.available_protocols:
         logger.warning("login start: protocol %s is not configured", protocol)
-        return page("Anmeldung nicht eingerichtet",
-                    "Die Anmeldung mit dem Nutzerkonto ist hier nicht eingerichtet. Bitte wenden Sie sich an "
-                    "die Verwaltung oder stellen Sie den Antrag auf anderem Weg.", 503)
+        return page(
+            "Anmeldung nicht eingerichtet",
+            "Die Anmeldung mit dem Nutzerkonto ist hier nicht eingerichtet. Bitte wenden Sie sich an "
+            "die Verwaltung oder stellen Sie den Antrag auf anderem Weg.",
+            503,
+        )
     if protocol == "oidc":
         state = ids.start_pending(conversation_id, level, "oidc")
         url, secret_values = await request.app[RP].start(level, state)
@@ -181,8 +201,9 @@ def _response_id(saml_response: str) -> Optional[str]:
         return None
 
 
-async def _finish(request: web.Request, conversation_id: str, level_required: str, protocol: str,
-                  result: "ids.Identity | LoginRejected") -> web.Response:
+async def _finish(
+    request: web.Request, conversation_id: str, level_required: str, protocol: str, result: ids.Identity | LoginRejected
+) -> web.Response:
     if isinstance(result, LoginRejected):
         achieved = getattr(result, "level_achieved", None)
         ids.record_outcome(conversation_id, result.reason, level_required, achieved)
@@ -192,8 +213,12 @@ async def _finish(request: web.Request, conversation_id: str, level_required: st
     # Not attached to the conversation yet: whoever completed this login may not be the person
     # whose chat the link came from. The chat must hand back the code (login_confirmation).
     code = ids.complete_login(conversation_id, result)
-    logger.info("login completed, awaiting confirmation in the chat (%s, %s%s)", protocol, result.level,
-                ", temporary" if result.temporary else "")
+    logger.info(
+        "login completed, awaiting confirmation in the chat (%s, %s%s)",
+        protocol,
+        result.level,
+        ", temporary" if result.temporary else "",
+    )
     return result_page(request.app[SETTINGS], conversation_id, code)
 
 
@@ -215,8 +240,9 @@ async def saml_acs(request: web.Request) -> web.Response:
         logger.info("SAML response refused: response_unknown")
         return rejected_page(rejected("response_unknown"))
     try:
-        result = await asyncio.to_thread(request.app[SP].parse_response, saml_response, pend["request_id"],
-                                         pend["level"])
+        result = await asyncio.to_thread(
+            request.app[SP].parse_response, saml_response, pend["request_id"], pend["level"]
+        )
     except LoginRejected as exc:
         if exc.reason not in ("cancelled", "idp_error", "level_too_low"):
             # Forged, unsigned, wrong audience, expired, for another request: the pending login
@@ -279,13 +305,15 @@ def create_app(settings: Optional[LoginSettings] = None) -> web.Application:
     app[RP] = RelyingParty(settings)
     app[TASKS] = set()
     app.on_shutdown.append(_drain)
-    app.add_routes([
-        web.get("/health", health),
-        web.get("/login/saml/metadata", saml_metadata),
-        web.get("/login/start/{conversation}", start),
-        web.post("/login/saml/acs", saml_acs),
-        web.get("/login/oidc/callback", oidc_callback),
-        web.get("/login/logout/{conversation}", logout),
-        web.get(RESULT_SCRIPT, result_script),
-    ])
+    app.add_routes(
+        [
+            web.get("/health", health),
+            web.get("/login/saml/metadata", saml_metadata),
+            web.get("/login/start/{conversation}", start),
+            web.post("/login/saml/acs", saml_acs),
+            web.get("/login/oidc/callback", oidc_callback),
+            web.get("/login/logout/{conversation}", logout),
+            web.get(RESULT_SCRIPT, result_script),
+        ]
+    )
     return app

@@ -79,8 +79,12 @@ class RelyingParty:
         provider = self.provider
         session = self._session(self._scope(level_required))
         try:
-            token = session.fetch_token(provider["token_endpoint"], grant_type="authorization_code", code=code,
-                                        code_verifier=secrets["code_verifier"])
+            token = session.fetch_token(
+                provider["token_endpoint"],
+                grant_type="authorization_code",
+                code=code,
+                code_verifier=secrets["code_verifier"],
+            )
         except Exception:  # wrong code, wrong verifier, replayed code: the provider refuses
             raise rejected("response_invalid") from None
         if "id_token" not in token:
@@ -122,10 +126,17 @@ class RelyingParty:
             raise exc
         attributes = {ours: str(claims[theirs]) for theirs, ours in CLAIMS.items() if claims.get(theirs)}
         address = claims.get("address") or {}
-        attributes.update({ours: str(address[theirs]) for theirs, ours in ADDRESS_CLAIMS.items() if address.get(theirs)})
+        attributes.update(
+            {ours: str(address[theirs]) for theirs, ours in ADDRESS_CLAIMS.items() if address.get(theirs)}
+        )
         # The broker's stable subject (for BayernID it carries the bPK2).
-        return Identity(level=level, source="oidc", subject=str(claims["sub"]), method=claims.get("amr") and
-                        ",".join(claims["amr"]) or None, attributes=attributes)
+        return Identity(
+            level=level,
+            source="oidc",
+            subject=str(claims["sub"]),
+            method=claims.get("amr") and ",".join(claims["amr"]) or None,
+            attributes=attributes,
+        )
 
     async def complete(self, code: str, secrets: dict[str, str], level_required: str) -> Identity:
         return await asyncio.to_thread(self._complete, code, secrets, level_required)

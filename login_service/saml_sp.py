@@ -28,8 +28,8 @@ from saml2.metadata import create_metadata_string
 from saml2.response import StatusError, UnsolicitedResponse
 from saml2.saml import NAMEID_FORMAT_TRANSIENT, AuthnContextClassRef
 from saml2.samlp import RequestedAuthnContext
-from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 from saml2.sigver import get_xmlsec_binary
+from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
 from buergerassistent.identity import STORK_LEVELS, Identity, LoginRejected, level_rank, parse_level, rejected
 
@@ -137,9 +137,10 @@ class ServiceProvider:
             "AuthenticationRequest",
             Version="2",
             children=[
-                _el("RequestedAttributes", children=[
-                    _el("RequestedAttribute", Name=oid, RequiredAttribute="false") for oid in REQUESTED_OIDS
-                ]),
+                _el(
+                    "RequestedAttributes",
+                    children=[_el("RequestedAttribute", Name=oid, RequiredAttribute="false") for oid in REQUESTED_OIDS],
+                ),
                 _el("DisplayInformation", children=[_el("Version", AKDB_UI_NS, children=display)]),
             ],
         )
@@ -173,9 +174,12 @@ class ServiceProvider:
             )
         except StatusError as exc:
             # The citizen cancelled (AuthnFailed / RequestDenied …) or the IdP refused.
-            raise rejected("cancelled" if "cancel" in type(exc).__name__.lower() or
-                           type(exc).__name__ in ("StatusAuthnFailed", "StatusRequestDenied")
-                           else "idp_error") from None
+            raise rejected(
+                "cancelled"
+                if "cancel" in type(exc).__name__.lower()
+                or type(exc).__name__ in ("StatusAuthnFailed", "StatusRequestDenied")
+                else "idp_error"
+            ) from None
         except UnsolicitedResponse:
             raise rejected("response_unknown") from None
         except LoginRejected:
@@ -201,7 +205,7 @@ def identity_from_assertion(assertion, level_required: str) -> Identity:
         if ref is not None:
             context_level = parse_level(ref.text)
     # Both should agree; if they do not, the lower one counts.
-    found = [l for l in (level, context_level) if l]
+    found = [lvl for lvl in (level, context_level) if lvl]
     if not found:
         raise rejected("response_invalid")
     achieved = min(found, key=level_rank)

@@ -53,8 +53,9 @@ class LoginSettings:
     rasa_url: str = field(default_factory=lambda: _get("RASA_URL", "http://127.0.0.1:5005"))
     rasa_api_token: str = field(default_factory=lambda: _get("RASA_API_TOKEN", ""))
     # The web chat's portal origins: where the login window may hand the one-time code back to.
-    webchat_origins: tuple[str, ...] = field(default_factory=lambda: tuple(
-        o.strip() for o in _get("WEBCHAT_ALLOWED_ORIGINS", "").split(",") if o.strip()))
+    webchat_origins: tuple[str, ...] = field(
+        default_factory=lambda: tuple(o.strip() for o in _get("WEBCHAT_ALLOWED_ORIGINS", "").split(",") if o.strip())
+    )
 
     def __post_init__(self) -> None:
         self.public_url = (self.public_url or _get("LOGIN_PUBLIC_URL") or f"http://{self.host}:{self.port}").rstrip("/")

@@ -16,7 +16,6 @@ import sys
 from aiohttp import web
 
 from buergerassistent.settings import startup_settings
-
 from portal_backend.app import AccessLogger, ConfigurationError, create_app
 from portal_backend.db import database_url_from_env, describe_url
 
@@ -31,8 +30,9 @@ def _port(value: str) -> int:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m portal_backend", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m portal_backend", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     settings = startup_settings()
     parser.add_argument("--host", default=settings.portal_host or "127.0.0.1")
     parser.add_argument("--port", type=_port, default=None)
@@ -47,17 +47,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     url = database_url_from_env()
     try:
         app = create_app(url)
     except ConfigurationError as exc:
         logger.error("%s", exc)
         return 2
-    logger.info("starting portal backend on http://%s:%d, database %s",
-                args.host, args.port, describe_url(url))
+    logger.info("starting portal backend on http://%s:%d, database %s", args.host, args.port, describe_url(url))
     # The access log has no client addresses and masks receipt tokens (see AccessLogger).
     web.run_app(app, host=args.host, port=args.port, access_log_class=AccessLogger, print=None)
     return 0

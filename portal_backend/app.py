@@ -8,23 +8,23 @@ import hmac
 import json
 import logging
 import random
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from buergerassistent import citizen_assertion
-from buergerassistent import signing
+from buergerassistent import citizen_assertion, signing
 from buergerassistent.catalogue import Catalogue, default_catalogue
 from buergerassistent.http_security import security_headers_middleware
 from buergerassistent.settings import get_settings
 from portal_backend import case_numbers, receipt_pdf
 from portal_backend.db import (
-    STATUSES,
     STATUS_WITHDRAWN,
+    STATUSES,
     ApplicationStore,
     IdempotencyConflict,
     StatusConflict,
@@ -90,13 +90,13 @@ class Credentials:
 
     def __init__(self, api_token: str, authority_token: str, citizen_key: str):
         problems = []
-        for name, value in (("PORTAL_API_TOKEN", api_token),
-                            ("PORTAL_AUTHORITY_TOKEN", authority_token)):
+        for name, value in (("PORTAL_API_TOKEN", api_token), ("PORTAL_AUTHORITY_TOKEN", authority_token)):
             if len(value or "") < MIN_TOKEN_LENGTH:
                 problems.append(f"{name} must be set (at least {MIN_TOKEN_LENGTH} characters)")
         if len(citizen_key or "") < citizen_assertion.MIN_KEY_LENGTH:
-            problems.append(f"{citizen_assertion.KEY_ENV} must be set "
-                            f"(at least {citizen_assertion.MIN_KEY_LENGTH} characters)")
+            problems.append(
+                f"{citizen_assertion.KEY_ENV} must be set (at least {citizen_assertion.MIN_KEY_LENGTH} characters)"
+            )
         if api_token and api_token == authority_token:
             problems.append("PORTAL_API_TOKEN and PORTAL_AUTHORITY_TOKEN must differ")
         if citizen_key and citizen_key in (api_token, authority_token):
@@ -107,11 +107,13 @@ class Credentials:
         self.citizen_key = citizen_key.encode()
 
     @classmethod
-    def from_env(cls) -> "Credentials":
+    def from_env(cls) -> Credentials:
         settings = get_settings()
-        return cls((settings.portal_api_token or "").strip(),
-                   (settings.portal_authority_token or "").strip(),
-                   (settings.portal_citizen_key or "").strip())
+        return cls(
+            (settings.portal_api_token or "").strip(),
+            (settings.portal_authority_token or "").strip(),
+            (settings.portal_citizen_key or "").strip(),
+        )
 
     def role_of(self, authorization: str) -> Optional[str]:
         scheme, _, token = authorization.partition(" ")
@@ -128,9 +130,11 @@ class Credentials:
 
 def roles(*allowed: str):
     """Marks a route handler with the roles that may call it."""
+
     def mark(handler):
         handler.roles = frozenset(allowed)
         return handler
+
     return mark
 
 
@@ -154,8 +158,9 @@ async def auth_middleware(request: web.Request, handler) -> web.StreamResponse:
         return await handler(request)  # plain 404 outside the API
     role = request.app[CREDENTIALS].role_of(request.headers.get("Authorization", ""))
     if role is None:
-        return error_response(401, "unauthorized", MSG_UNAUTHORIZED,
-                              headers={"WWW-Authenticate": 'Bearer realm="portal"'})
+        return error_response(
+            401, "unauthorized", MSG_UNAUTHORIZED, headers={"WWW-Authenticate": 'Bearer realm="portal"'}
+        )
     if not unmatched and role not in getattr(match.handler, "roles", frozenset()):
         logger.warning("%s %s refused for role %s", request.method, masked_path(request.path), role)
         return error_response(403, "forbidden", MSG_FORBIDDEN)
@@ -198,9 +203,7 @@ class ApiError(Exception):
         self.fields = fields or {}
 
 
-def error_response(
-    status: int, error: str, message: str, fields: Optional[dict] = None, headers=None
-) -> web.Response:
+def error_response(status: int, error: str, message: str, fields: Optional[dict] = None, headers=None) -> web.Response:
     return web.json_response(
         {"error": error, "message": message, "fields": fields or {}},
         status=status,
@@ -225,8 +228,9 @@ async def error_middleware(request: web.Request, handler) -> web.StreamResponse:
         return error_response(exc.status, error, message, headers=headers)
     except (OperationalError, InterfaceError) as exc:
         # Database down or unreachable: the client may retry with the same idempotency key.
-        logger.error("database unavailable during %s %s: %s", request.method,
-                     masked_path(request.path), type(exc).__name__)
+        logger.error(
+            "database unavailable during %s %s: %s", request.method, masked_path(request.path), type(exc).__name__
+        )
         return error_response(503, "database_unavailable", MSG_UNAVAILABLE)
     except Exception:
         # The engine hides SQL parameters, so the traceback holds no application data.
@@ -281,8 +285,9 @@ async def post_application(request: web.Request) -> web.Response:
     submission = parse_submission(body)
     # An application is linked to a citizen's account only with that citizen's assertion.
     if submission.citizen is not None and _verified_citizen(request) != submission.citizen:
-        raise ApiError(403, "citizen_unverified", MSG_CITIZEN_UNVERIFIED,
-                       {"citizen": "Nicht durch eine Anmeldung bestätigt."})
+        raise ApiError(
+            403, "citizen_unverified", MSG_CITIZEN_UNVERIFIED, {"citizen": "Nicht durch eine Anmeldung bestätigt."}
+        )
     store = request.app[STORE]
     try:
         # A retry of an accepted request is answered from the database before the catalogue
@@ -343,8 +348,7 @@ def _citizen(request: web.Request) -> str:
         )
     citizen = _verified_citizen(request)
     if citizen is None:
-        raise ApiError(403, "citizen_unverified", MSG_CITIZEN_UNVERIFIED,
-                       {CITIZEN_HEADER: "Ungültig oder abgelaufen."})
+        raise ApiError(403, "citizen_unverified", MSG_CITIZEN_UNVERIFIED, {CITIZEN_HEADER: "Ungültig oder abgelaufen."})
     return citizen
 
 
@@ -414,9 +418,7 @@ async def post_withdrawal(request: web.Request) -> web.Response:
     if application.citizen:
         allowed = _verified_citizen(request) == application.citizen
     else:
-        allowed = isinstance(key, str) and await asyncio.to_thread(
-            store.idempotency_key_matches, case_number, key
-        )
+        allowed = isinstance(key, str) and await asyncio.to_thread(store.idempotency_key_matches, case_number, key)
     if not allowed:
         raise ApiError(403, "forbidden", "Sie dürfen diesen Antrag nicht zurückziehen.")
     proc = request.app[CATALOGUE].get(application.procedure)
@@ -459,14 +461,10 @@ async def get_receipt(request: web.Request) -> web.Response:
     try:
         claims = signing.verify(request.match_info["token"], RECEIPT_PURPOSE)
     except signing.InvalidToken:
-        raise ApiError(
-            403, "invalid_link", "Dieser Link ist ungültig oder abgelaufen."
-        ) from None
+        raise ApiError(403, "invalid_link", "Dieser Link ist ungültig oder abgelaufen.") from None
     application = await asyncio.to_thread(request.app[STORE].get, str(claims.get("cn")))
     # A link issued for a logged-in citizen opens only that citizen's application.
-    if application is None or (
-        claims.get("cit") and claims.get("cit") != _digest(application.citizen or "")
-    ):
+    if application is None or (claims.get("cit") and claims.get("cit") != _digest(application.citizen or "")):
         raise ApiError(403, "invalid_link", "Dieser Link ist ungültig oder abgelaufen.")
     proc = request.app[CATALOGUE].get(application.procedure)
     pdf = await asyncio.to_thread(receipt_pdf.render, application, proc)
@@ -483,22 +481,16 @@ async def get_receipt(request: web.Request) -> web.Response:
 @public
 async def health(request: web.Request) -> web.Response:
     try:
-        await asyncio.wait_for(
-            asyncio.to_thread(request.app[STORE].ping), timeout=HEALTH_TIMEOUT_SECONDS
-        )
+        await asyncio.wait_for(asyncio.to_thread(request.app[STORE].ping), timeout=HEALTH_TIMEOUT_SECONDS)
     except Exception as exc:  # noqa: BLE001 - any failure means "not healthy"
         logger.warning("health check failed: database unreachable (%s)", type(exc).__name__)
-        return error_response(
-            503, "database_unavailable", "Die Datenbank ist nicht erreichbar."
-        )
+        return error_response(503, "database_unavailable", "Die Datenbank ist nicht erreichbar.")
     return web.json_response({"status": "ok"})
 
 
 @public
 async def openapi_document(request: web.Request) -> web.Response:
-    return web.Response(
-        body=OPENAPI_PATH.read_bytes(), content_type="application/yaml", charset="utf-8"
-    )
+    return web.Response(body=OPENAPI_PATH.read_bytes(), content_type="application/yaml", charset="utf-8")
 
 
 async def _on_startup(app: web.Application) -> None:

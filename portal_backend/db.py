@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 from sqlalchemy import (
     JSON,
@@ -30,8 +31,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import URL, Engine
 from sqlalchemy.exc import IntegrityError
 
-from buergerassistent.storage import make_engine, resolve_url  # noqa: F401 (make_engine: part of this module's API)
 from buergerassistent.settings import get_settings
+from buergerassistent.storage import make_engine, resolve_url  # noqa: F401 (make_engine: part of this module's API)
 from portal_backend.case_numbers import new_case_number
 from portal_backend.validation import Submission
 
@@ -135,7 +136,7 @@ class Application:
         }
 
     @classmethod
-    def from_row(cls, row: Any) -> "Application":
+    def from_row(cls, row: Any) -> Application:
         return cls(
             case_number=row.case_number,
             procedure=row.procedure,
@@ -222,9 +223,7 @@ class ApplicationStore:
 
     def get(self, case_number: str) -> Optional[Application]:
         with self.engine.connect() as conn:
-            row = conn.execute(
-                select(applications).where(applications.c.case_number == case_number)
-            ).first()
+            row = conn.execute(select(applications).where(applications.c.case_number == case_number)).first()
         return None if row is None else Application.from_row(row)
 
     def count(self) -> int:
@@ -238,9 +237,7 @@ class ApplicationStore:
         """
         with self.engine.connect() as conn:
             row = conn.execute(
-                select(applications).where(
-                    applications.c.idempotency_key == submission.idempotency_key
-                )
+                select(applications).where(applications.c.idempotency_key == submission.idempotency_key)
             ).first()
         if row is None:
             return None
@@ -295,14 +292,8 @@ class ApplicationStore:
 
     # ----------------------------------------------------------------- status and postbox
 
-    def _record_status(
-        self, conn, application: Application, status: str, at: datetime, note: Optional[str]
-    ) -> None:
-        conn.execute(
-            insert(status_events).values(
-                case_number=application.case_number, status=status, at=at, note=note
-            )
-        )
+    def _record_status(self, conn, application: Application, status: str, at: datetime, note: Optional[str]) -> None:
+        conn.execute(insert(status_events).values(case_number=application.case_number, status=status, at=at, note=note))
         if status == STATUS_RECEIVED:
             subject = f"Eingangsbestätigung {application.case_number}"
             body = (
@@ -328,9 +319,7 @@ class ApplicationStore:
     def history(self, case_number: str) -> list[StatusEvent]:
         with self.engine.connect() as conn:
             rows = conn.execute(
-                select(status_events)
-                .where(status_events.c.case_number == case_number)
-                .order_by(status_events.c.id)
+                select(status_events).where(status_events.c.case_number == case_number).order_by(status_events.c.id)
             ).all()
         return [StatusEvent(r.status, _utc(r.at), r.note) for r in rows]
 
@@ -351,20 +340,13 @@ class ApplicationStore:
 
     def _messages(self, where) -> list[PostboxMessage]:
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(postbox_messages).where(where).order_by(postbox_messages.c.id.desc())
-            ).all()
-        return [
-            PostboxMessage(r.id, r.case_number, r.subject, r.body, _utc(r.created_at))
-            for r in rows
-        ]
+            rows = conn.execute(select(postbox_messages).where(where).order_by(postbox_messages.c.id.desc())).all()
+        return [PostboxMessage(r.id, r.case_number, r.subject, r.body, _utc(r.created_at)) for r in rows]
 
     def idempotency_key_matches(self, case_number: str, key: str) -> bool:
         with self.engine.connect() as conn:
             stored = conn.execute(
-                select(applications.c.idempotency_key).where(
-                    applications.c.case_number == case_number
-                )
+                select(applications.c.idempotency_key).where(applications.c.case_number == case_number)
             ).scalar_one_or_none()
         return stored is not None and secrets.compare_digest(stored.encode(), key.encode())
 
@@ -383,9 +365,7 @@ class ApplicationStore:
         """
         now = datetime.now(timezone.utc).replace(microsecond=0)
         with self.engine.begin() as conn:
-            row = conn.execute(
-                select(applications).where(applications.c.case_number == case_number)
-            ).first()
+            row = conn.execute(select(applications).where(applications.c.case_number == case_number)).first()
             if row is None:
                 return None
             application = Application.from_row(row)
@@ -407,9 +387,7 @@ class ApplicationStore:
                 .values(status=status)
             )
             if result.rowcount != 1:
-                raise StatusConflict(
-                    "concurrent_change", "Der Antrag wurde gerade geändert. Bitte erneut versuchen."
-                )
+                raise StatusConflict("concurrent_change", "Der Antrag wurde gerade geändert. Bitte erneut versuchen.")
             self._record_status(conn, application, status, now, note)
         return Application(
             case_number=application.case_number,

@@ -114,9 +114,7 @@ def parse_submission(body: dict[str, Any]) -> Submission:
                 errors["citizen"] = problem
 
     if errors:
-        raise ValidationFailed(
-            "validation_failed", "Die Anfrage ist unvollständig oder fehlerhaft.", errors
-        )
+        raise ValidationFailed("validation_failed", "Die Anfrage ist unvollständig oder fehlerhaft.", errors)
     return Submission(procedure=procedure, data=data, idempotency_key=key, citizen=citizen)
 
 
@@ -124,9 +122,7 @@ def validate_against_catalogue(submission: Submission, catalogue: Catalogue) -> 
     """Checks ``data`` against the procedure's form fields; raises :class:`ValidationFailed`."""
     proc = catalogue.get(submission.procedure)
     if proc is None:
-        raise ValidationFailed(
-            "unknown_procedure", MSG_UNKNOWN_PROCEDURE, {"procedure": MSG_UNKNOWN_PROCEDURE}
-        )
+        raise ValidationFailed("unknown_procedure", MSG_UNKNOWN_PROCEDURE, {"procedure": MSG_UNKNOWN_PROCEDURE})
     if not proc.has_form:
         raise ValidationFailed("procedure_without_form", MSG_NO_FORM, {"procedure": MSG_NO_FORM})
 
@@ -152,6 +148,4 @@ def validate_against_catalogue(submission: Submission, catalogue: Catalogue) -> 
                 errors[field.name] = MSG_BAD_CHOICE.format(allowed=", ".join(allowed))
 
     if errors:
-        raise ValidationFailed(
-            "validation_failed", "Einige Angaben fehlen oder sind ungültig.", errors
-        )
+        raise ValidationFailed("validation_failed", "Einige Angaben fehlen oder sind ungültig.", errors)

@@ -63,7 +63,7 @@ def _fast_response_check():
     cls = validator_for(spec)
     outer = cls(dict(spec, properties=dict(spec["properties"], events={"type": "array"})))
     item = cls({key: value for key, value in items.items() if key != "oneOf"})
-    return outer, item, {name: cls(branch) for name, branch in zip(names, branches)}
+    return outer, item, {name: cls(branch) for name, branch in zip(names, branches, strict=False)}
 
 
 def _is_valid_fast(result) -> bool:
@@ -130,7 +130,7 @@ def _run_graph(self, inputs=None, targets=None):
     run_targets = list(targets) if targets else self._graph_schema.target_names
     needs = _needs_of_targets(self, tuple(run_targets))
     inputs = inputs or {}
-    for input_name, input_value in inputs.items():
+    for _input_name, input_value in inputs.items():
         if isinstance(input_value, str) and input_value in needs:
             raise GraphRunError(
                 f"Input value '{input_value}' clashes with a node name. Make sure "
@@ -176,15 +176,16 @@ def _combine_sparse(self, additional_features) -> None:
     import scipy.sparse
 
     left, right = self.features, additional_features.features
-    if not (scipy.sparse.isspmatrix_coo(left) and scipy.sparse.isspmatrix_coo(right)) or left.shape[0] != right.shape[0]:
+    if (
+        not (scipy.sparse.isspmatrix_coo(left) and scipy.sparse.isspmatrix_coo(right))
+        or left.shape[0] != right.shape[0]
+    ):
         return _ORIGINAL_COMBINE_SPARSE(self, additional_features)  # Rasa's own path and errors
     dtype = scipy.sparse.sputils.upcast(left.dtype, right.dtype)
     data = np.concatenate([left.data.astype(dtype, copy=False), right.data.astype(dtype, copy=False)])
     row = np.concatenate([left.row, right.row])
     col = np.concatenate([left.col, right.col + left.shape[1]])
-    self.features = scipy.sparse.coo_matrix(
-        (data, (row, col)), shape=(left.shape[0], left.shape[1] + right.shape[1])
-    )
+    self.features = scipy.sparse.coo_matrix((data, (row, col)), shape=(left.shape[0], left.shape[1] + right.shape[1]))
     self._cached_fingerprint = None
 
 
@@ -319,7 +320,6 @@ class _LeaveOpen:
         return None
 
 
-
 # ----------------------------------------------------------------- which fixes run
 
 # The Rasa version every fix here (and in the components of rasa_runtime/policies.py and
@@ -419,7 +419,9 @@ def _warn_version(version: str) -> None:
             "Rasa %s installiert, die Laufzeit-Optimierungen sind für Rasa %s geschrieben und geprüft: "
             "sie bleiben aus, Rasa läuft unverändert (langsamer). Nach einem Rasa-Update: Tests in "
             "tests/test_rasa_patches.py u. a. laufen lassen und RASA_VERSION in rasa_runtime/patches.py "
-            "anpassen.", version, RASA_VERSION,
+            "anpassen.",
+            version,
+            RASA_VERSION,
         )
         _WARNED = True
 

@@ -84,5 +84,3 @@ def _possible_rule_keys(self, lookup, states):
             break
         possible_keys = {key for key in possible_keys if self._is_rule_applicable(key, i, state)}
     return possible_keys
-
-

@@ -22,8 +22,12 @@ import sys
 # extra thread spun for ~3 ms CPU. Set before numpy and TensorFlow load; the environment wins.
 # (These are read by TensorFlow and OpenBLAS themselves, not by us: the one place outside
 # buergerassistent/settings.py that touches os.environ in the Rasa process, see tests/test_settings.py.)
-for _name in ("TF_INTER_OP_PARALLELISM_THREADS", "TF_INTRA_OP_PARALLELISM_THREADS",
-              "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
+for _name in (
+    "TF_INTER_OP_PARALLELISM_THREADS",
+    "TF_INTRA_OP_PARALLELISM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "OMP_NUM_THREADS",
+):
     os.environ.setdefault(_name, "1")
 
 from buergerassistent.settings import get_settings, startup_settings  # noqa: E402

@@ -24,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
+
 @dataclass
 class _Replay:
     domain: Any
@@ -39,8 +40,15 @@ class _Replay:
 def _snapshot(replay: _Replay) -> _Replay:
     from rasa_runtime.tracker_copy import copy_tracker
 
-    return _Replay(replay.domain, replay.rule_only_data, copy_tracker(replay.tracker), list(replay.events),
-                   list(replay.states), replay.last_ml_action_sub_state, replay.turn_was_hidden)
+    return _Replay(
+        replay.domain,
+        replay.rule_only_data,
+        copy_tracker(replay.tracker),
+        list(replay.events),
+        list(replay.states),
+        replay.last_ml_action_sub_state,
+        replay.turn_was_hidden,
+    )
 
 
 def _copy_states(states: list) -> list:
@@ -49,7 +57,7 @@ def _copy_states(states: list) -> list:
 
 
 def _common_prefix(done: list, applied: list) -> int:
-    for index, (a, b) in enumerate(zip(done, applied)):
+    for index, (a, b) in enumerate(zip(done, applied, strict=False)):
         if a is not b:
             return index
     return min(len(done), len(applied))
@@ -73,8 +81,15 @@ def _resume(replay: Optional[_Replay], domain, rule_only_data, applied: list) ->
     return None
 
 
-def _state_at(domain, replay: _Replay, tr, hide_rule_turn: bool, omit_unset_slots: bool,
-              ignore_rule_only_turns: bool, rule_only_data) -> Optional[dict]:
+def _state_at(
+    domain,
+    replay: _Replay,
+    tr,
+    hide_rule_turn: bool,
+    omit_unset_slots: bool,
+    ignore_rule_only_turns: bool,
+    rule_only_data,
+) -> Optional[dict]:
     """The loop body of Rasa's ``states_for_tracker_history`` for one turn (same order of steps)."""
     import rasa.shared.core.constants
 
@@ -95,8 +110,9 @@ def _state_at(domain, replay: _Replay, tr, hide_rule_turn: bool, omit_unset_slot
     return domain._clean_state(state)
 
 
-def states_for_tracker_history(self, tracker, omit_unset_slots: bool = False,
-                               ignore_rule_only_turns: bool = False, rule_only_data=None):
+def states_for_tracker_history(
+    self, tracker, omit_unset_slots: bool = False, ignore_rule_only_turns: bool = False, rule_only_data=None
+):
     from rasa.shared.core.events import ActionExecuted
 
     memos = tracker.__dict__.setdefault("_ba_state_replays", {})
@@ -108,7 +124,7 @@ def states_for_tracker_history(self, tracker, omit_unset_slots: bool = False,
     memos[key] = replay
     args = (omit_unset_slots, ignore_rule_only_turns, rule_only_data)
     forms = set(self.form_names)
-    for event in applied[len(replay.events):]:
+    for event in applied[len(replay.events) :]:
         if isinstance(event, ActionExecuted):
             state = _state_at(self, replay, replay.tracker, event.hide_rule_turn, *args)
             if state is not None:
@@ -119,9 +135,14 @@ def states_for_tracker_history(self, tracker, omit_unset_slots: bool = False,
             replay.checkpoint = _snapshot(replay)
     # The state after the last event is not kept: the next event may still change it. Its turn
     # bookkeeping goes to a scratch copy for the same reason.
-    scratch = _Replay(self, rule_only_data, replay.tracker, states=replay.states,
-                      last_ml_action_sub_state=replay.last_ml_action_sub_state,
-                      turn_was_hidden=replay.turn_was_hidden)
+    scratch = _Replay(
+        self,
+        rule_only_data,
+        replay.tracker,
+        states=replay.states,
+        last_ml_action_sub_state=replay.last_ml_action_sub_state,
+        turn_was_hidden=replay.turn_was_hidden,
+    )
     final = _state_at(self, scratch, replay.tracker, False, *args)
     return _copy_states(replay.states + ([final] if final is not None else []))
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import copy
 from collections import deque
 
+
 def copy_tracker(self):
     from rasa.shared.constants import DEFAULT_SENDER_ID
     from rasa.shared.core.trackers import DialogueStateTracker
@@ -50,7 +51,7 @@ def _same_slots(tracker, domain) -> bool:
     slots = tracker.slots
     return len(slots) == len(domain.slots) and all(
         own.name == name and type(own) is type(slot) and own.initial_value == slot.initial_value
-        for (name, own), slot in zip(slots.items(), domain.slots)
+        for (name, own), slot in zip(slots.items(), domain.slots, strict=False)
     )
 
 
@@ -69,8 +70,11 @@ def temporary_form_tracker(self, current_tracker, additional_events, domain):
     ):
         return _ORIGINAL_TEMPORARY_TRACKER(self, current_tracker, additional_events, domain)
     tracker = copy_tracker(current_tracker)
-    for event in [SlotSet(REQUESTED_SLOT, self.get_slot_to_fill(current_tracker)),
-                  ActionExecuted(self.name()), *additional_events]:
+    for event in [
+        SlotSet(REQUESTED_SLOT, self.get_slot_to_fill(current_tracker)),
+        ActionExecuted(self.name()),
+        *additional_events,
+    ]:
         tracker.update(event)
     return tracker
 

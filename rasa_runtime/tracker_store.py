@@ -44,8 +44,8 @@ from rasa.shared.core.events import SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
-from buergerassistent.storage import private_sqlite_file
 from buergerassistent.settings import get_settings
+from buergerassistent.storage import private_sqlite_file
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ def _extends(tracker: DialogueStateTracker, kept: DialogueStateTracker, count: i
     copy we handed out, with events added since."""
     if len(tracker.events) < count or len(kept.events) != count:
         return False
-    return all(a is b for a, b in zip(itertools.islice(tracker.events, count), kept.events))
+    return all(a is b for a, b in zip(itertools.islice(tracker.events, count), kept.events, strict=False))
 
 
 class TrackerCache:
@@ -153,15 +153,16 @@ class CachingSQLTrackerStore(SQLTrackerStore):
             # thread instead (the store runs on the event loop's thread). A QueuePool's checkout
             # cost 6 % of the Rasa process's time.
             self.engine = sa.create_engine(
-                url, future=True, poolclass=sa.pool.SingletonThreadPool, pool_size=16,
+                url,
+                future=True,
+                poolclass=sa.pool.SingletonThreadPool,
+                pool_size=16,
                 connect_args={"check_same_thread": False},
             )
             _enable_sqlite_wal(self.engine)
         else:
             self.engine = sa.create_engine(url, pool_pre_ping=True, future=True, **create_engine_kwargs(url))
-        timeout = connect_timeout if connect_timeout is not None else float(
-            get_settings().ba_db_connect_timeout
-        )
+        timeout = connect_timeout if connect_timeout is not None else float(get_settings().ba_db_connect_timeout)
         self._connect(timeout, login_db, db, url)
         self.sessionmaker = sa.orm.sessionmaker(bind=self.engine, future=True)
         size = cache_size if cache_size is not None else int(get_settings().ba_tracker_cache_size)

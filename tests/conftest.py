@@ -16,6 +16,7 @@ def _forgetting(method):
             return method(self, *args, **kwargs)
         finally:
             get_settings.cache_clear()
+
     wrapper.__wrapped__ = method
     return wrapper
 

@@ -9,11 +9,19 @@ import copy
 import numpy as np
 import pytest
 
-from rasa_runtime.diet_inference import SentenceScorer
 from bot.training import REPO_ROOT, ensure_model
+from rasa_runtime.diet_inference import SentenceScorer
 
-ODD_INPUT = ["?", "xyzzy qqq", "Ä" * 300, "12.08.1964", "80331", "erika.mustermann@example.org",
-             "ICH BRAUCHE EINE MELDEBESCHEINIGUNG!!!", "Meldebescheinigung Meldebescheinigung " * 20]
+ODD_INPUT = [
+    "?",
+    "xyzzy qqq",
+    "Ä" * 300,
+    "12.08.1964",
+    "80331",
+    "erika.mustermann@example.org",
+    "ICH BRAUCHE EINE MELDEBESCHEINIGUNG!!!",
+    "Meldebescheinigung Meldebescheinigung " * 20,
+]
 
 
 @pytest.fixture(scope="module")
@@ -117,7 +125,7 @@ def test_fast_classifier_gives_rasas_intents(agent, monkeypatch):
     with monkeypatch.context() as m:
         m.setattr(DIETClassifier, "_predict", tensorflow_path)
         ours = asyncio.run(parse_all())
-    for before, after in zip(expected, ours):
+    for before, after in zip(expected, ours, strict=False):
         assert after["intent"]["name"] == before["intent"]["name"], before["text"]
         assert after["intent"]["confidence"] == pytest.approx(before["intent"]["confidence"], abs=1e-5)
         assert [r["name"] for r in after["intent_ranking"][:3]] == [r["name"] for r in before["intent_ranking"][:3]]
@@ -131,7 +139,8 @@ def test_features_wider_than_in_training_go_to_rasa(agent):
     from rasa.shared.nlu.training_data.message import Message
 
     scorer = SentenceScorer.for_component(diet_of(agent))
-    wide = scipy.sparse.coo_matrix(([1.0], ([0], [len(scorer.sparse_kernel) + 5])),
-                                   shape=(1, len(scorer.sparse_kernel) + 10))
+    wide = scipy.sparse.coo_matrix(
+        ([1.0], ([0], [len(scorer.sparse_kernel) + 5])), shape=(1, len(scorer.sparse_kernel) + 10)
+    )
     message = Message(data={"text": "Hallo"}, features=[Features(wide, "sentence", "text", "X")])
     assert scorer.scores(message) is None

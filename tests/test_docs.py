@@ -15,8 +15,15 @@ DOCS = [ROOT / "README.md", ROOT / "DEVELOPERS.md", *sorted((ROOT / "docs").glob
 
 # Paths that exist only at run time or after a build, never in a checkout.
 RUNTIME_PREFIXES = (
-    "var/", ".venv/", "build/", "test-artifacts/", "reports/latest/", "webchat/dist/", "node_modules/",
-    "~/", "$",
+    "var/",
+    ".venv/",
+    "build/",
+    "test-artifacts/",
+    "reports/latest/",
+    "webchat/dist/",
+    "node_modules/",
+    "~/",
+    "$",
 )
 # Named on purpose though they are not in the repository.
 NOT_PATHS = {
@@ -74,8 +81,11 @@ def mentions(doc: Path):
     text = doc.read_text(encoding="utf-8")
     code = code_of(text)
     paths = set().union(*(path_candidates(c) for c in code)) if code else set()
-    paths |= {link for link in LINK.findall(text)
-              if "://" not in link and not link.startswith("mailto:") and not PLACEHOLDER.search(link)}
+    paths |= {
+        link
+        for link in LINK.findall(text)
+        if "://" not in link and not link.startswith("mailto:") and not PLACEHOLDER.search(link)
+    }
     makes = {m.group(2) for c in code for m in MAKE.finditer(c)}
     modules = {m for c in code for m in PYTHON_M.findall(c)}
     return paths, makes, modules

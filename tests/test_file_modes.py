@@ -26,8 +26,7 @@ def _open_umask():
 
 
 def test_our_databases_are_private(tmp_path, monkeypatch):
-    from buergerassistent import drafts
-    from buergerassistent import identity
+    from buergerassistent import drafts, identity
     from buergerassistent.storage import make_engine
     from buergerassistent.submission.outbox import Outbox
     from portal_backend.db import ApplicationStore
@@ -80,8 +79,13 @@ def test_logs_endpoints_and_what_the_services_create(tmp_path):
 
     log = tmp_path / "var" / "logs" / "x.log"
     made = tmp_path / "made-by-service.txt"
-    service = Service("x", [sys.executable, "-c", f"open({str(made)!r}, 'w').write('data')"], "http://127.0.0.1:1/",
-                      dict(os.environ), log)
+    service = Service(
+        "x",
+        [sys.executable, "-c", f"open({str(made)!r}, 'w').write('data')"],
+        "http://127.0.0.1:1/",
+        dict(os.environ),
+        log,
+    )
     service.start()
     service.process.wait(30)
     assert mode(log) == 0o600 and mode(log.parent) == 0o700

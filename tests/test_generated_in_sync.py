@@ -26,10 +26,14 @@ def test_a_slot_name_with_two_types_is_refused():
     from buergerassistent.catalogue import Catalogue, parse_procedure
 
     def proc(pid, ftype):
-        return parse_procedure({
-            "id": pid, "name": pid, "description": "x",
-            "form": {"fields": [{"name": "datum", "label": "Datum", "type": ftype, "prompt": "?"}]},
-        })
+        return parse_procedure(
+            {
+                "id": pid,
+                "name": pid,
+                "description": "x",
+                "form": {"fields": [{"name": "datum", "label": "Datum", "type": ftype, "prompt": "?"}]},
+            }
+        )
 
     with pytest.raises(ValueError, match="datum"):
         generate.forms_domain(Catalogue([proc("a", "date"), proc("b", "postcode")]))

@@ -6,7 +6,6 @@ page: the login page could be framed (clickjacking), injected script would run."
 
 from __future__ import annotations
 
-import asyncio
 import re
 
 import aiohttp

@@ -22,12 +22,20 @@ def test_written_for_the_installed_rasa():
     assert rasa.__version__ == RASA_VERSION, "Rasa updated: check the fixes, then RASA_VERSION"
 
 
-@pytest.mark.parametrize("value, expected", [
-    (None, set(GROUPS)), ("", set(GROUPS)), ("1", set(GROUPS)), ("all", set(GROUPS)),
-    ("0", set()), ("off", set()), ("none", set()),
-    ("-state_replay,-tracker_copy", set(GROUPS) - {"state_replay", "tracker_copy"}),
-    ("rule_index, diet_numpy", {"rule_index", "diet_numpy"}),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        (None, set(GROUPS)),
+        ("", set(GROUPS)),
+        ("1", set(GROUPS)),
+        ("all", set(GROUPS)),
+        ("0", set()),
+        ("off", set()),
+        ("none", set()),
+        ("-state_replay,-tracker_copy", set(GROUPS) - {"state_replay", "tracker_copy"}),
+        ("rule_index, diet_numpy", {"rule_index", "diet_numpy"}),
+    ],
+)
 def test_switch_values(value, expected):
     assert parse_switch(value) == expected
 
@@ -65,11 +73,17 @@ def _rasa_functions() -> dict:
     from rasa.utils.endpoints import EndpointConfig
 
     return {
-        "validate": RemoteAction.__dict__["_validate_action_result"], "resolve": Event.__dict__["resolve_by_type"],
-        "run": DaskGraphRunner.run, "sparse": Features._combine_sparse_features, "session": EndpointConfig.session,
-        "is_empty": Domain.is_empty, "applied": DialogueStateTracker.applied_events,
-        "slot_copy": Slot.__dict__.get("__copy__"), "states": Domain.states_for_tracker_history,
-        "copy": DialogueStateTracker.copy, "temporary": FormAction._temporary_tracker,
+        "validate": RemoteAction.__dict__["_validate_action_result"],
+        "resolve": Event.__dict__["resolve_by_type"],
+        "run": DaskGraphRunner.run,
+        "sparse": Features._combine_sparse_features,
+        "session": EndpointConfig.session,
+        "is_empty": Domain.is_empty,
+        "applied": DialogueStateTracker.applied_events,
+        "slot_copy": Slot.__dict__.get("__copy__"),
+        "states": Domain.states_for_tracker_history,
+        "copy": DialogueStateTracker.copy,
+        "temporary": FormAction._temporary_tracker,
         "processor_copy": rasa.core.processor.copy,
     }
 
@@ -98,21 +112,30 @@ print(json.dumps({"groups": sorted(groups), "run": DaskGraphRunner.run is patche
 """
 
 
-@pytest.mark.parametrize("value, applied", [
-    ("-state_replay,-tracker_copy", {"run": True, "states": False, "copy": False}),
-])
+@pytest.mark.parametrize(
+    "value, applied",
+    [
+        ("-state_replay,-tracker_copy", {"run": True, "states": False, "copy": False}),
+    ],
+)
 def test_groups_switch_off_one_by_one(value, applied):
     """In a process of its own: the tests never patch Rasa in their own process."""
     import os
 
-    out = subprocess.run([sys.executable, "-c", CHILD], env=dict(os.environ, BA_RASA_PATCHES=value),
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD],
+        env=dict(os.environ, BA_RASA_PATCHES=value),
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     result = json.loads(out.strip().splitlines()[-1])
     assert set(result.pop("groups")) == parse_switch(value)
     assert result == applied
 
 
 # ------------------------------------------------------------------ our Rasa components
+
 
 def _graph_args(tmp_path):
     from rasa.engine.graph import ExecutionContext, GraphSchema
@@ -167,6 +190,7 @@ def test_config_uses_our_components_by_module_path():
 
 # ------------------------------------------------------------------ the payload guard
 
+
 def test_guard_refuses_a_rasa_without_its_hook():
     from rasa_runtime.channels import payload_guard
 
@@ -205,19 +229,24 @@ def test_process_does_not_start_without_the_guard(monkeypatch):
     assert started == []
 
 
-@pytest.mark.parametrize("environ, version", [({"BA_RASA_PATCHES": "0"}, RASA_VERSION), ({}, "3.7.0"), ({}, RASA_VERSION)])
+@pytest.mark.parametrize(
+    "environ, version", [({"BA_RASA_PATCHES": "0"}, RASA_VERSION), ({}, "3.7.0"), ({}, RASA_VERSION)]
+)
 def test_guard_is_installed_unpatched_and_on_other_versions(environ, version):
     """The Rasa process installs the guard whatever the switch and the version say."""
     import os
 
-    code = ("import rasa, sys; rasa.__version__ = sys.argv[1]\n"
-            "from rasa_runtime import process\nprocess.install_guard()\nprocess.apply_patches()\n"
-            "from rasa.core.processor import MessageProcessor\n"
-            "from rasa.engine.runner.dask import DaskGraphRunner\nfrom rasa_runtime import patches\n"
-            "print(MessageProcessor._handle_message_with_tracker.__qualname__.startswith('install'),"
-            " DaskGraphRunner.run is patches._run_graph)")
+    code = (
+        "import rasa, sys; rasa.__version__ = sys.argv[1]\n"
+        "from rasa_runtime import process\nprocess.install_guard()\nprocess.apply_patches()\n"
+        "from rasa.core.processor import MessageProcessor\n"
+        "from rasa.engine.runner.dask import DaskGraphRunner\nfrom rasa_runtime import patches\n"
+        "print(MessageProcessor._handle_message_with_tracker.__qualname__.startswith('install'),"
+        " DaskGraphRunner.run is patches._run_graph)"
+    )
     env = {k: v for k, v in os.environ.items() if k != "BA_RASA_PATCHES"}
-    out = subprocess.run([sys.executable, "-c", code, version], env={**env, **environ},
-                         capture_output=True, text=True, check=True).stdout.split()
+    out = subprocess.run(
+        [sys.executable, "-c", code, version], env={**env, **environ}, capture_output=True, text=True, check=True
+    ).stdout.split()
     patched = version == RASA_VERSION and not environ
     assert out[-2:] == ["True", str(patched)], (version, environ)

@@ -27,8 +27,10 @@ def policy_classes() -> list[type]:
     """The policy classes of config.yml, by Rasa's registry (names or module paths)."""
     from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 
-    return [DefaultV1Recipe._from_registry(policy["name"]).clazz
-            for policy in yaml.safe_load(CONFIG.read_text())["policies"]]
+    return [
+        DefaultV1Recipe._from_registry(policy["name"]).clazz
+        for policy in yaml.safe_load(CONFIG.read_text())["policies"]
+    ]
 
 
 def policy_kinds(classes: list[type]) -> set[str]:

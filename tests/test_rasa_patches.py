@@ -9,8 +9,7 @@ from rasa_runtime.patches import _validate_action_result
 ORIGINAL = RemoteAction._validate_action_result  # Rasa's own, before any patch
 ACTION = RemoteAction("validate_meldebescheinigung_form", None)
 
-GOOD = {"events": [{"event": "slot", "name": "plz", "value": "80331"}],
-        "responses": [{"text": "Danke"}]}
+GOOD = {"events": [{"event": "slot", "name": "plz", "value": "80331"}], "responses": [{"text": "Danke"}]}
 BAD = {"events": [{"event": "slot", "name": 5, "value": "x"}], "responses": []}
 
 
@@ -24,10 +23,14 @@ CASES = [
     BAD,
     {"events": [], "responses": []},
     {},
-    {"events": [{"event": "slot", "name": "plz", "value": None, "timestamp": None},
-                {"event": "active_loop", "name": None},
-                {"event": "followup", "name": "action_listen"},
-                {"event": "bot", "text": "Hallo", "data": {}, "metadata": {}}]},
+    {
+        "events": [
+            {"event": "slot", "name": "plz", "value": None, "timestamp": None},
+            {"event": "active_loop", "name": None},
+            {"event": "followup", "name": "action_listen"},
+            {"event": "bot", "text": "Hallo", "data": {}, "metadata": {}},
+        ]
+    },
     {"events": [{"event": "no_such_event"}]},
     {"events": [{"name": "plz", "value": "1"}]},  # no event name
     {"events": [{"event": "slot", "name": "plz", "value": "1", "timestamp": "gestern"}]},
@@ -58,6 +61,7 @@ def test_invalid_response_is_refused_by_both():
 
 
 # ---------------------------------------------------------------- event types by name
+
 
 def test_event_types_resolve_as_in_rasa():
     from rasa.shared.core.events import Event
@@ -103,17 +107,20 @@ class Add(GraphComponent):
 
 
 def node(name, needs, target=False, k=1):
-    return SchemaNode(needs=needs, uses=Add, fn="run", constructor_name="create",
-                      config={"name": name, "k": k}, is_target=target)
+    return SchemaNode(
+        needs=needs, uses=Add, fn="run", constructor_name="create", config={"name": name, "k": k}, is_target=target
+    )
 
 
 def runner(tmp_path):
-    schema = GraphSchema({
-        "x": node("x", {"a": "__input__"}),
-        "y": node("y", {"a": "x", "b": "__input__"}, target=True, k=10),
-        "z": node("z", {"a": "x", "b": "y"}, target=True, k=100),
-        "unused": node("unused", {"a": "__input__"}, k=1000),
-    })
+    schema = GraphSchema(
+        {
+            "x": node("x", {"a": "__input__"}),
+            "y": node("y", {"a": "x", "b": "__input__"}, target=True, k=10),
+            "z": node("z", {"a": "x", "b": "y"}, target=True, k=100),
+            "unused": node("unused", {"a": "__input__"}, k=1000),
+        }
+    )
     return DaskGraphRunner(schema, LocalModelStorage(tmp_path), ExecutionContext(schema, "test"))
 
 
@@ -145,12 +152,14 @@ def test_missing_input_fails_as_with_dask(tmp_path):
 
 # ---------------------------------------------------------------- rule matching stops early
 
+
 def _random_state(rng, start=False):
     state = {}
     if not start:
-        state["prev_action"] = rng.choice([{"action_name": name} for name in
-                                           ("action_listen", "utter_greet", "a_form", "should_not_be_set")]
-                                          + [{"action_text": "Hallo"}])
+        state["prev_action"] = rng.choice(
+            [{"action_name": name} for name in ("action_listen", "utter_greet", "a_form", "should_not_be_set")]
+            + [{"action_text": "Hallo"}]
+        )
     if rng.random() < 0.7:
         state["user"] = {"intent": rng.choice(["greet", "inform", "stop"])}
     if rng.random() < 0.4:
@@ -181,6 +190,7 @@ def test_rule_keys_match_as_in_rasa():
 
 
 # ---------------------------------------------------------------- sparse features side by side
+
 
 @pytest.mark.parametrize("seed", range(20))
 def test_sparse_features_join_as_with_hstack(seed, monkeypatch):
@@ -225,6 +235,7 @@ def test_sparse_features_of_different_length_are_refused_as_by_rasa(monkeypatch)
 
 
 # ---------------------------------------------------------------- kept-alive action server session
+
 
 async def test_action_calls_share_one_connection_and_survive_a_server_restart(monkeypatch):
     from aiohttp import web
@@ -278,8 +289,8 @@ async def test_action_call_bodies_carry_the_same_json_values(monkeypatch):
     from rasa.shared.core.trackers import DialogueStateTracker
     from rasa.utils.endpoints import EndpointConfig
 
-    from rasa_runtime.patches import _kept_alive_session
     from bot.training import DOMAIN
+    from rasa_runtime.patches import _kept_alive_session
 
     monkeypatch.setattr(EndpointConfig, "session", _kept_alive_session)
     received = []
@@ -293,14 +304,26 @@ async def test_action_call_bodies_carry_the_same_json_values(monkeypatch):
     server = TestServer(application, host="127.0.0.1")
     await server.start_server()
     domain = Domain.load(str(DOMAIN))
-    tracker = DialogueStateTracker.from_events("bürger/1", [
-        ActionExecuted("action_listen"),
-        UserUttered("Grüß Gott, ich bin nach München gezogen / 80331 € \"zitiert\"\n",
-                    {"name": "greet", "confidence": 0.123456789012345}, [{"entity": "plz", "value": 80331}]),
-        SlotSet("nachname", "Müller-Lüdenscheidt"), SlotSet("plz", None),
-    ], slots=domain.slots)
-    body = {"next_action": "action_x", "sender_id": tracker.sender_id,
-            "tracker": tracker.current_state(), "version": "3.6.21"}
+    tracker = DialogueStateTracker.from_events(
+        "bürger/1",
+        [
+            ActionExecuted("action_listen"),
+            UserUttered(
+                "Grüß Gott, ich bin nach München gezogen / 80331 € \"zitiert\"\n",
+                {"name": "greet", "confidence": 0.123456789012345},
+                [{"entity": "plz", "value": 80331}],
+            ),
+            SlotSet("nachname", "Müller-Lüdenscheidt"),
+            SlotSet("plz", None),
+        ],
+        slots=domain.slots,
+    )
+    body = {
+        "next_action": "action_x",
+        "sender_id": tracker.sender_id,
+        "tracker": tracker.current_state(),
+        "version": "3.6.21",
+    }
     endpoint = EndpointConfig(url=f"http://127.0.0.1:{server.port}/webhook")
     try:
         await endpoint.request(json=body, method="post")
@@ -312,27 +335,40 @@ async def test_action_call_bodies_carry_the_same_json_values(monkeypatch):
 
 # ---------------------------------------------------------------- empty domain built once
 
+
 def test_domain_is_empty_as_in_rasa():
     from rasa.shared.core.domain import Domain
 
-    from rasa_runtime.patches import _domain_is_empty
     from bot.training import DOMAIN
+    from rasa_runtime.patches import _domain_is_empty
 
     original = Domain.__dict__["is_empty"]
     assert original is not _domain_is_empty  # Rasa's own is compared here
-    for domain in (Domain.empty(), Domain.from_dict({}), Domain.from_dict({"intents": ["greet"]}),
-                   Domain.load(str(DOMAIN))):
+    for domain in (
+        Domain.empty(),
+        Domain.from_dict({}),
+        Domain.from_dict({"intents": ["greet"]}),
+        Domain.load(str(DOMAIN)),
+    ):
         assert _domain_is_empty(domain) == original(domain)
     assert _domain_is_empty(Domain.empty()) and not _domain_is_empty(Domain.load(str(DOMAIN)))
 
 
 # ---------------------------------------------------------------- applied events remembered
 
+
 def test_applied_events_as_in_rasa_through_reverts_loops_and_restarts(monkeypatch):
     from rasa.shared.core.domain import Domain
-    from rasa.shared.core.events import (ActionExecuted, ActionReverted, ActiveLoop, Restarted,
-                                         SessionStarted, SlotSet, UserUttered,
-                                         UserUtteranceReverted)
+    from rasa.shared.core.events import (
+        ActionExecuted,
+        ActionReverted,
+        ActiveLoop,
+        Restarted,
+        SessionStarted,
+        SlotSet,
+        UserUtteranceReverted,
+        UserUttered,
+    )
     from rasa.shared.core.trackers import DialogueStateTracker
 
     import rasa_runtime.patches as patches
@@ -344,14 +380,26 @@ def test_applied_events_as_in_rasa_through_reverts_loops_and_restarts(monkeypatc
     tracker = DialogueStateTracker("applied", domain.slots)
     form = "meldebescheinigung_form"
     events = [
-        ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen"),
+        ActionExecuted("action_session_start"),
+        SessionStarted(),
+        ActionExecuted("action_listen"),
         UserUttered("Meldebescheinigung", {"name": "request_procedure", "confidence": 0.9}),
-        ActionExecuted(form), ActiveLoop(form), SlotSet("requested_slot", "vorname"),
-        ActionExecuted("action_listen"), UserUttered("Erika", {"name": "inform", "confidence": 0.8}),
-        ActionExecuted(form), SlotSet("vorname", "Erika"), ActionExecuted("action_listen"),
-        UserUttered("was?", {"name": "help", "confidence": 0.8}), UserUtteranceReverted(),
-        ActionExecuted("utter_help"), ActionReverted(), ActionExecuted(form),
-        ActionExecuted("action_listen"), Restarted(), ActionExecuted("action_listen"),
+        ActionExecuted(form),
+        ActiveLoop(form),
+        SlotSet("requested_slot", "vorname"),
+        ActionExecuted("action_listen"),
+        UserUttered("Erika", {"name": "inform", "confidence": 0.8}),
+        ActionExecuted(form),
+        SlotSet("vorname", "Erika"),
+        ActionExecuted("action_listen"),
+        UserUttered("was?", {"name": "help", "confidence": 0.8}),
+        UserUtteranceReverted(),
+        ActionExecuted("utter_help"),
+        ActionReverted(),
+        ActionExecuted(form),
+        ActionExecuted("action_listen"),
+        Restarted(),
+        ActionExecuted("action_listen"),
     ]
     for event in events:
         tracker.update(event, domain)
@@ -364,14 +412,15 @@ def test_applied_events_as_in_rasa_through_reverts_loops_and_restarts(monkeypatc
 
 # ---------------------------------------------------------------- slot copies
 
+
 def test_slots_copy_as_with_the_default_protocol():
     import copy
 
     from rasa.shared.core.domain import Domain
     from rasa.shared.core.slots import Slot
 
-    from rasa_runtime.patches import _copy_slot
     from bot.training import DOMAIN
+    from rasa_runtime.patches import _copy_slot
 
     assert "__copy__" not in Slot.__dict__  # Rasa's own slots use Python's default
     slots = Domain.load(str(DOMAIN)).slots
@@ -388,6 +437,7 @@ def test_slots_copy_as_with_the_default_protocol():
 
 # ---------------------------------------------------------------- deep copies for debug logs only
 
+
 @pytest.mark.parametrize("module_name", __import__("rasa_runtime.patches").patches.DEBUG_LOG_COPY_MODULES)
 def test_every_deepcopy_in_these_modules_only_feeds_a_debug_log(module_name):
     import ast
@@ -398,13 +448,23 @@ def test_every_deepcopy_in_these_modules_only_feeds_a_debug_log(module_name):
     parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
 
     def is_log_call(node):
-        return (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                and isinstance(node.func.value, ast.Name) and node.func.value.id == "structlogger"
-                and node.func.attr == "debug")
+        return (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id == "structlogger"
+            and node.func.attr == "debug"
+        )
 
-    copies = [node for node in ast.walk(tree) if isinstance(node, ast.Call)
-              and isinstance(node.func, ast.Attribute) and node.func.attr == "deepcopy"
-              and isinstance(node.func.value, ast.Name) and node.func.value.id == "copy"]
+    copies = [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "deepcopy"
+        and isinstance(node.func.value, ast.Name)
+        and node.func.value.id == "copy"
+    ]
     assert copies
     for node in copies:
         parent = parents.get(node)

@@ -27,8 +27,19 @@ ENV_EXAMPLE = REPO_ROOT / ".env.example"
 REGENERATE = ".venv/bin/python -m buergerassistent.settings --env-example > .env.example"
 
 # Our code: nothing here reads the environment but the settings module.
-PACKAGES = ("buergerassistent", "actions", "rasa_runtime", "login_service", "delivery_worker",
-            "portal_backend", "bot", "content", "benchmarks", "nlu", "catalogue")
+PACKAGES = (
+    "buergerassistent",
+    "actions",
+    "rasa_runtime",
+    "login_service",
+    "delivery_worker",
+    "portal_backend",
+    "bot",
+    "content",
+    "benchmarks",
+    "nlu",
+    "catalogue",
+)
 SETTINGS_MODULE = "buergerassistent/settings.py"
 # The documented exceptions: each touches os.environ for someone else, never to read a setting.
 EXCEPTIONS = {
@@ -51,24 +62,33 @@ def env_accesses(path: Path) -> list[int]:
     tree = ast.parse(path.read_text(), str(path))
     lines = []
     for node in ast.walk(tree):
-        if (isinstance(node, ast.Attribute) and node.attr in ENV_NAMES
-                and isinstance(node.value, ast.Name) and node.value.id == "os"):
+        if (
+            isinstance(node, ast.Attribute)
+            and node.attr in ENV_NAMES
+            and isinstance(node.value, ast.Name)
+            and node.value.id == "os"
+        ):
             lines.append(node.lineno)
-        elif isinstance(node, ast.ImportFrom) and node.module == "os" and any(
-                alias.name in ENV_NAMES for alias in node.names):
+        elif (
+            isinstance(node, ast.ImportFrom)
+            and node.module == "os"
+            and any(alias.name in ENV_NAMES for alias in node.names)
+        ):
             lines.append(node.lineno)
     return lines
 
 
 def our_modules() -> list[Path]:
-    return sorted(p for package in PACKAGES for p in (REPO_ROOT / package).rglob("*.py")
-                  if "node_modules" not in p.parts)
+    return sorted(
+        p for package in PACKAGES for p in (REPO_ROOT / package).rglob("*.py") if "node_modules" not in p.parts
+    )
 
 
 def test_env_example_is_in_sync_with_the_settings():
     assert ENV_EXAMPLE.exists(), f".env.example fehlt: bitte erzeugen mit `{REGENERATE}`"
     assert ENV_EXAMPLE.read_text() == env_example(), (
-        f".env.example passt nicht zu buergerassistent/settings.py: bitte neu erzeugen mit `{REGENERATE}`")
+        f".env.example passt nicht zu buergerassistent/settings.py: bitte neu erzeugen mit `{REGENERATE}`"
+    )
 
 
 def test_env_example_lists_every_variable_with_meaning_and_default():
@@ -90,16 +110,17 @@ def test_no_module_reads_the_environment_outside_the_settings_module():
         if lines:
             found[rel] = lines
     unexpected = {rel: lines for rel, lines in found.items() if rel not in EXCEPTIONS}
-    assert not unexpected, (f"os.environ/os.getenv outside {SETTINGS_MODULE}: {unexpected}; "
-                            "read settings through buergerassistent.settings.get_settings()")
+    assert not unexpected, (
+        f"os.environ/os.getenv outside {SETTINGS_MODULE}: {unexpected}; "
+        "read settings through buergerassistent.settings.get_settings()"
+    )
     stale = sorted(set(EXCEPTIONS) - set(found))
     assert not stale, f"exceptions that no longer touch the environment (remove them): {stale}"
 
 
 def test_the_scan_finds_every_form_of_environment_access(tmp_path):
     sample = tmp_path / "sample.py"
-    sample.write_text("import os\nfrom os import getenv\nos.environ.get('A')\nos.getenv('B')\n"
-                      "x = os.environ['C']\n")
+    sample.write_text("import os\nfrom os import getenv\nos.environ.get('A')\nos.getenv('B')\nx = os.environ['C']\n")
     assert sorted(env_accesses(sample)) == [2, 3, 4, 5]
 
 
@@ -118,8 +139,9 @@ def test_importing_our_modules_reads_no_setting():
         "print(len(names))\n"
     )
     env = dict(os.environ, BA_ENV="not-an-environment", TF_CPP_MIN_LOG_LEVEL="3")
-    result = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, env=env,
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert int(result.stdout.split()[-1]) > 50
 
@@ -136,10 +158,10 @@ def test_settings_are_read_on_first_use_and_again_after_reload(monkeypatch):
 
 
 def test_var_dir_is_resolved_in_one_place(monkeypatch, tmp_path):
+    from bot.settings import Settings as StackSettings
     from buergerassistent import storage
     from login_service.settings import _var_dir
     from rasa_runtime.channels.webchat.settings import WebChatSettings
-    from bot.settings import Settings as StackSettings
 
     monkeypatch.delenv("BA_VAR_DIR", raising=False)
     assert get_settings().var_dir == REPO_ROOT / "var"
@@ -205,8 +227,9 @@ def test_unknown_environment_is_refused(monkeypatch):
 def test_a_service_in_production_without_key_stops_at_start_up_with_a_german_message(module, tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "BA_SECRET_KEY"}
     env.update(BA_ENV="production", BA_VAR_DIR=str(tmp_path), ACTION_SERVER_TOKEN="t" * 40)
-    result = subprocess.run([sys.executable, "-m", module], cwd=REPO_ROOT, env=env,
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", module], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 2, result.stderr[-2000:]
     assert "Start abgebrochen: BA_SECRET_KEY fehlt" in result.stderr
     assert "Traceback" not in result.stderr

@@ -7,10 +7,10 @@ import pytest
 import yaml
 from rasa.__main__ import create_argument_parser
 
-from rasa_runtime import process as rasa_process
 from bot.local_stack import local_settings
 from bot.settings import REST_CHANNEL, credentials
 from bot.stack import Stack
+from rasa_runtime import process as rasa_process
 
 
 def built(tmp_path, **overrides) -> Stack:
@@ -20,8 +20,9 @@ def built(tmp_path, **overrides) -> Stack:
 
 
 def test_no_secret_on_any_command_line(tmp_path):
-    stack = built(tmp_path, rasa_api_token="api-Zr4nd0m", action_server_token="act-Zr4nd0m",
-                  rest_channel_token="rest-Zr4nd0m")
+    stack = built(
+        tmp_path, rasa_api_token="api-Zr4nd0m", action_server_token="act-Zr4nd0m", rest_channel_token="rest-Zr4nd0m"
+    )
     for service in stack.services:
         line = " ".join(service.command)
         for secret in ("api-Zr4nd0m", "act-Zr4nd0m", "rest-Zr4nd0m"):
@@ -40,7 +41,7 @@ def test_an_api_token_starting_with_a_dash_reaches_rasa(tmp_path):
     service = stack.service("rasa")
     assert not any("auth-token" in part for part in service.command)
     argv = rasa_process.rasa_arguments(service.command[2:], service.env)
-    args = create_argument_parser().parse_args(argv[argv.index("run"):])
+    args = create_argument_parser().parse_args(argv[argv.index("run") :])
     assert args.auth_token == "-Zr4nd0m"
     assert args.enable_api
 

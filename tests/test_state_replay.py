@@ -12,9 +12,9 @@ import itertools
 
 import pytest
 from rasa.shared.core.domain import Domain
+from support.trackers import training_conversations
 
 from rasa_runtime import state_replay
-from support.trackers import training_conversations
 
 ORIGINAL = Domain.states_for_tracker_history  # Rasa's own (the patch is not applied in tests)
 FORM = "meldebescheinigung_form"
@@ -52,8 +52,9 @@ def test_same_states_as_rasa_on_our_rules_and_stories(domain_and_trackers):
     domain, trackers = domain_and_trackers
     assert len(trackers) > 100
     assert any(t.is_rule_tracker for t in trackers) and any(not t.is_rule_tracker for t in trackers)
-    compared = sum(replay_and_compare(domain, list(t.events), domain.slots, t.is_rule_tracker, t.sender_id)
-                   for t in trackers)
+    compared = sum(
+        replay_and_compare(domain, list(t.events), domain.slots, t.is_rule_tracker, t.sender_id) for t in trackers
+    )
     assert compared > 1000
 
 
@@ -77,25 +78,44 @@ def test_same_states_as_rasa_with_hidden_rule_turns(domain_and_trackers):
     domain, trackers = domain_and_trackers
     stories = [t for t in trackers if not t.is_rule_tracker][:40]
     for tracker in stories:
-        replay_and_compare(domain, with_hidden_rule_turns(list(tracker.events)), domain.slots,
-                           sender=tracker.sender_id)
+        replay_and_compare(domain, with_hidden_rule_turns(list(tracker.events)), domain.slots, sender=tracker.sender_id)
 
 
 def test_same_states_through_reverts_and_restarts(domain_and_trackers):
-    from rasa.shared.core.events import (ActionExecuted, ActionReverted, ActiveLoop, Restarted,
-                                         SessionStarted, SlotSet, UserUttered,
-                                         UserUtteranceReverted)
+    from rasa.shared.core.events import (
+        ActionExecuted,
+        ActionReverted,
+        ActiveLoop,
+        Restarted,
+        SessionStarted,
+        SlotSet,
+        UserUtteranceReverted,
+        UserUttered,
+    )
 
     domain, _ = domain_and_trackers
     events = [
-        ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen"),
+        ActionExecuted("action_session_start"),
+        SessionStarted(),
+        ActionExecuted("action_listen"),
         UserUttered("Meldebescheinigung", {"name": "request_procedure", "confidence": 0.9}),
-        ActionExecuted(FORM), ActiveLoop(FORM), SlotSet("requested_slot", "vorname"),
-        ActionExecuted("action_listen"), UserUttered("Erika", {"name": "inform", "confidence": 0.8}),
-        ActionExecuted(FORM), SlotSet("vorname", "Erika"), ActionExecuted("action_listen"),
-        UserUttered("was?", {"name": "help", "confidence": 0.8}), UserUtteranceReverted(),
-        ActionExecuted("utter_help", hide_rule_turn=True), ActionReverted(), ActionExecuted(FORM),
-        ActiveLoop(None), ActionExecuted("action_listen"), Restarted(), ActionExecuted("action_listen"),
+        ActionExecuted(FORM),
+        ActiveLoop(FORM),
+        SlotSet("requested_slot", "vorname"),
+        ActionExecuted("action_listen"),
+        UserUttered("Erika", {"name": "inform", "confidence": 0.8}),
+        ActionExecuted(FORM),
+        SlotSet("vorname", "Erika"),
+        ActionExecuted("action_listen"),
+        UserUttered("was?", {"name": "help", "confidence": 0.8}),
+        UserUtteranceReverted(),
+        ActionExecuted("utter_help", hide_rule_turn=True),
+        ActionReverted(),
+        ActionExecuted(FORM),
+        ActiveLoop(None),
+        ActionExecuted("action_listen"),
+        Restarted(),
+        ActionExecuted("action_listen"),
         UserUttered("Hallo", {"name": "greet", "confidence": 0.9}),
     ]
     assert replay_and_compare(domain, events, domain.slots) == 4 * len(events)
@@ -127,15 +147,31 @@ def test_a_form_turn_dropping_out_resumes_from_the_forms_last_run(domain_and_tra
     def counted_init_copy(self):
         fresh_replays.append(1)
         return original_init_copy(self)
+
     tracker = DialogueStateTracker("form", domain.slots)
     turns = [
-        [ActionExecuted("action_listen"), UserUttered("Meldebescheinigung", {"name": "request_procedure"}),
-         ActionExecuted(FORM), ActiveLoop(FORM), SlotSet("requested_slot", "vorname"),
-         ActionExecuted("action_listen")],
-        [UserUttered("Erika", {"name": "inform"}), SlotSet("vorname", "Erika"), ActionExecuted(FORM),
-         SlotSet("requested_slot", "nachname"), ActionExecuted("action_listen")],
-        [UserUttered("Mustermann", {"name": "inform"}), SlotSet("nachname", "Mustermann"),
-         ActionExecuted(FORM), SlotSet("requested_slot", "geburtsdatum"), ActionExecuted("action_listen")],
+        [
+            ActionExecuted("action_listen"),
+            UserUttered("Meldebescheinigung", {"name": "request_procedure"}),
+            ActionExecuted(FORM),
+            ActiveLoop(FORM),
+            SlotSet("requested_slot", "vorname"),
+            ActionExecuted("action_listen"),
+        ],
+        [
+            UserUttered("Erika", {"name": "inform"}),
+            SlotSet("vorname", "Erika"),
+            ActionExecuted(FORM),
+            SlotSet("requested_slot", "nachname"),
+            ActionExecuted("action_listen"),
+        ],
+        [
+            UserUttered("Mustermann", {"name": "inform"}),
+            SlotSet("nachname", "Mustermann"),
+            ActionExecuted(FORM),
+            SlotSet("requested_slot", "geburtsdatum"),
+            ActionExecuted("action_listen"),
+        ],
     ]
     rule_only = {"rule_only_slots": [], "rule_only_loops": []}
     for turn in turns:

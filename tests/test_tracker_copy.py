@@ -4,14 +4,25 @@ every event of our rule and test conversations and of one with reverts, a loop a
 from __future__ import annotations
 
 import pytest
-from rasa.shared.core.events import (ActionExecuted, ActionExecutionRejected, ActionReverted,
-                                     ActiveLoop, BotUttered, ConversationPaused,
-                                     ConversationResumed, FollowupAction, Restarted, SessionStarted,
-                                     SlotSet, UserUttered, UserUtteranceReverted)
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActionExecutionRejected,
+    ActionReverted,
+    ActiveLoop,
+    BotUttered,
+    ConversationPaused,
+    ConversationResumed,
+    FollowupAction,
+    Restarted,
+    SessionStarted,
+    SlotSet,
+    UserUtteranceReverted,
+    UserUttered,
+)
 from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
+from support.trackers import training_conversations
 
 from rasa_runtime.tracker_copy import copy_tracker
-from support.trackers import training_conversations
 
 ORIGINAL = DialogueStateTracker.copy  # Rasa's own (the patch is not applied in tests)
 FORM = "meldebescheinigung_form"
@@ -21,18 +32,35 @@ FORM = "meldebescheinigung_form"
 def domain_and_conversations():
     domain, trackers = training_conversations()
     conversations = [list(t.events) for t in trackers]
-    conversations.append([
-        ActionExecuted("action_session_start"), SessionStarted(), SlotSet("vorname", "Alt"),
-        ActionExecuted("action_listen"),
-        UserUttered("Meldebescheinigung", {"name": "request_procedure", "confidence": 0.9}),
-        ActionExecuted(FORM), ActiveLoop(FORM), SlotSet("requested_slot", "vorname"),
-        BotUttered("Wie ist Ihr Vorname?"), ActionExecuted("action_listen"),
-        UserUttered("was?", {"name": "help", "confidence": 0.8}), ActionExecutionRejected(FORM),
-        ActionExecuted("utter_help"), ActionExecuted(FORM), ActionExecuted("action_listen"),
-        UserUttered("Erika", {"name": "inform", "confidence": 0.8}), UserUtteranceReverted(),
-        ActionReverted(), ConversationPaused(), ConversationResumed(), FollowupAction("utter_help"),
-        ActionExecuted("utter_help"), ActiveLoop(None), Restarted(), ActionExecuted("action_listen"),
-    ])
+    conversations.append(
+        [
+            ActionExecuted("action_session_start"),
+            SessionStarted(),
+            SlotSet("vorname", "Alt"),
+            ActionExecuted("action_listen"),
+            UserUttered("Meldebescheinigung", {"name": "request_procedure", "confidence": 0.9}),
+            ActionExecuted(FORM),
+            ActiveLoop(FORM),
+            SlotSet("requested_slot", "vorname"),
+            BotUttered("Wie ist Ihr Vorname?"),
+            ActionExecuted("action_listen"),
+            UserUttered("was?", {"name": "help", "confidence": 0.8}),
+            ActionExecutionRejected(FORM),
+            ActionExecuted("utter_help"),
+            ActionExecuted(FORM),
+            ActionExecuted("action_listen"),
+            UserUttered("Erika", {"name": "inform", "confidence": 0.8}),
+            UserUtteranceReverted(),
+            ActionReverted(),
+            ConversationPaused(),
+            ConversationResumed(),
+            FollowupAction("utter_help"),
+            ActionExecuted("utter_help"),
+            ActiveLoop(None),
+            Restarted(),
+            ActionExecuted("action_listen"),
+        ]
+    )
     return domain, conversations
 
 
@@ -72,8 +100,12 @@ def test_copies_as_rasa_does(domain_and_conversations):
 def test_a_cut_history_is_copied_by_replay(domain_and_conversations):
     domain, _ = domain_and_conversations
     tracker = DialogueStateTracker("kurz", domain.slots, max_event_history=2)
-    for event in (ActionExecuted("action_listen"), SlotSet("vorname", "Erika"),
-                  UserUttered("Hallo", {"name": "greet"}), ActionExecuted("utter_greet")):
+    for event in (
+        ActionExecuted("action_listen"),
+        SlotSet("vorname", "Erika"),
+        UserUttered("Hallo", {"name": "greet"}),
+        ActionExecuted("utter_greet"),
+    ):
         tracker.update(event, domain)
     assert fields(copy_tracker(tracker)) == fields(ORIGINAL(tracker))
 

@@ -21,7 +21,6 @@ import importlib
 from typing import Optional, Protocol, runtime_checkable
 
 from buergerassistent.settings import get_settings
-
 from buergerassistent.submission.portal_client import PortalClient, Receipt
 
 

@@ -8,9 +8,9 @@ import random
 from typing import Optional
 
 from buergerassistent.settings import get_settings
-from buergerassistent.submission.portal_client import PortalRejected, PortalUnavailable
 from buergerassistent.submission.backends import SubmissionBackend
 from buergerassistent.submission.outbox import Entry, Outbox
+from buergerassistent.submission.portal_client import PortalRejected, PortalUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -50,14 +50,11 @@ async def attempt(
     except PortalRejected as exc:
         # Field names only: the messages may quote what the citizen typed.
         logger.info("outbox %s rejected by %s: %s", _short(entry.id), backend.name, exc)
-        await asyncio.to_thread(
-            outbox.mark_rejected, entry.id, exc.message, exc.fields, announce
-        )
+        await asyncio.to_thread(outbox.mark_rejected, entry.id, exc.message, exc.fields, announce)
     except (PortalUnavailable, asyncio.TimeoutError) as exc:
         kind = "timeout" if isinstance(exc, asyncio.TimeoutError) else "unavailable"
         delay = retry_delay(entry.attempts)
-        logger.info("outbox %s: backend %s (%s), next try in %.1f s",
-                    _short(entry.id), kind, backend.name, delay)
+        logger.info("outbox %s: backend %s (%s), next try in %.1f s", _short(entry.id), kind, backend.name, delay)
         await asyncio.to_thread(outbox.mark_retry, entry.id, kind, delay)
     except asyncio.CancelledError:
         # Release the lease so the worker can take over at once.
@@ -68,9 +65,7 @@ async def attempt(
         await asyncio.to_thread(outbox.mark_retry, entry.id, type(exc).__name__, retry_delay(entry.attempts))
     else:
         logger.info("outbox %s delivered: %s", _short(entry.id), receipt.case_number)
-        await asyncio.to_thread(
-            outbox.mark_delivered, entry.id, receipt.case_number, receipt.received_at, announce
-        )
+        await asyncio.to_thread(outbox.mark_delivered, entry.id, receipt.case_number, receipt.received_at, announce)
     return await asyncio.to_thread(outbox.get, entry.id)
 
 

@@ -103,7 +103,7 @@ class Entry:
     notify_attempts: int
 
     @classmethod
-    def from_row(cls, row: Any) -> "Entry":
+    def from_row(cls, row: Any) -> Entry:
         return cls(
             id=row.id,
             conversation_id=row.conversation_id,
@@ -127,13 +127,13 @@ class Outbox:
         self.engine = engine
 
     @classmethod
-    def from_url(cls, url: Optional[str | URL] = None) -> "Outbox":
+    def from_url(cls, url: Optional[str | URL] = None) -> Outbox:
         store = cls(make_engine(url or default_url()))
         store.create_tables()
         return store
 
     @classmethod
-    def default(cls) -> "Outbox":
+    def default(cls) -> Outbox:
         """The outbox at ``OUTBOX_DATABASE_URL`` (one per URL and process)."""
         return _default_for(default_url())
 
@@ -209,19 +209,21 @@ class Outbox:
                 ).scalars()
             )
 
-    def mark_delivered(
-        self, application_id: str, case_number: str, received_at: str, announced: bool = False
-    ) -> None:
+    def mark_delivered(self, application_id: str, case_number: str, received_at: str, announced: bool = False) -> None:
         # The data is dropped once the backend holds it: the outbox keeps no personal data longer
         # than needed.
-        self._finish(application_id, announced, state=DELIVERED, case_number=case_number,
-                     received_at=received_at, data={}, last_error=None)
+        self._finish(
+            application_id,
+            announced,
+            state=DELIVERED,
+            case_number=case_number,
+            received_at=received_at,
+            data={},
+            last_error=None,
+        )
 
-    def mark_rejected(
-        self, application_id: str, message: str, fields: dict[str, str], announced: bool = False
-    ) -> None:
-        self._finish(application_id, announced, state=REJECTED,
-                     rejection={"message": message, "fields": fields})
+    def mark_rejected(self, application_id: str, message: str, fields: dict[str, str], announced: bool = False) -> None:
+        self._finish(application_id, announced, state=REJECTED, rejection={"message": message, "fields": fields})
 
     def _finish(self, application_id: str, announced: bool, **values: Any) -> None:
         """End a pending entry's delivery (delivered or rejected); a finished entry stays as is."""
@@ -269,24 +271,18 @@ class Outbox:
     def count_notify_attempt(self, application_id: str) -> None:
         with self.engine.begin() as conn:
             conn.execute(
-                update(outbox)
-                .where(outbox.c.id == application_id)
-                .values(notify_attempts=outbox.c.notify_attempts + 1)
+                update(outbox).where(outbox.c.id == application_id).values(notify_attempts=outbox.c.notify_attempts + 1)
             )
 
     def forget_conversation(self, conversation_id: str) -> None:
-        """"Gespräch löschen": finished entries of the conversation are deleted; an entry still
+        """ "Gespräch löschen": finished entries of the conversation are deleted; an entry still
         waiting for delivery is delivered as the citizen confirmed it, but loses its link to the
         conversation now (it is then never announced; its data is emptied on delivery)."""
         with self.engine.begin() as conn:
             conn.execute(
-                delete(outbox)
-                .where(outbox.c.conversation_id == conversation_id)
-                .where(outbox.c.state != PENDING)
+                delete(outbox).where(outbox.c.conversation_id == conversation_id).where(outbox.c.state != PENDING)
             )
-            conn.execute(
-                update(outbox).where(outbox.c.conversation_id == conversation_id).values(conversation_id=None)
-            )
+            conn.execute(update(outbox).where(outbox.c.conversation_id == conversation_id).values(conversation_id=None))
 
     # ------------------------------------------------------------------ reading
 
@@ -299,9 +295,7 @@ class Outbox:
         """This conversation's applications, oldest first."""
         with self.engine.connect() as conn:
             rows = conn.execute(
-                select(outbox)
-                .where(outbox.c.conversation_id == conversation_id)
-                .order_by(outbox.c.confirmed_at)
+                select(outbox).where(outbox.c.conversation_id == conversation_id).order_by(outbox.c.confirmed_at)
             ).all()
         return [Entry.from_row(r) for r in rows]
 

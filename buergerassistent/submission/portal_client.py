@@ -71,9 +71,7 @@ class PortalClient:
     timeout_s: float = field(default_factory=lambda: float(get_settings().portal_timeout_s))
     attempts: int = field(default_factory=lambda: int(get_settings().portal_attempts))
     backoff_s: float = 0.2
-    api_token: str = field(
-        default_factory=lambda: (get_settings().portal_api_token or "").strip(), repr=False
-    )
+    api_token: str = field(default_factory=lambda: (get_settings().portal_api_token or "").strip(), repr=False)
 
     def _headers(self, citizen: Optional[str]) -> dict[str, str]:
         headers = {"Authorization": f"Bearer {self.api_token}"} if self.api_token else {}
@@ -106,8 +104,7 @@ class PortalClient:
                         except ValueError:
                             body = None
                         if resp.status == 401:
-                            logger.error("portal backend refused the service token (HTTP 401): "
-                                         "check PORTAL_API_TOKEN")
+                            logger.error("portal backend refused the service token (HTTP 401): check PORTAL_API_TOKEN")
                         if resp.status >= 500 or resp.status == 429:
                             last_error = PortalUnavailable(f"HTTP {resp.status}")
                             continue
@@ -126,9 +123,7 @@ class PortalClient:
         payload = {"procedure": procedure, "data": data, "idempotency_key": idempotency_key}
         if citizen:
             payload["citizen"] = citizen
-        status, body = await self._request(
-            "POST", "/api/v1/applications", json=payload, citizen=citizen
-        )
+        status, body = await self._request("POST", "/api/v1/applications", json=payload, citizen=citizen)
         if status in (200, 201) and isinstance(body, dict) and body.get("case_number"):
             return Receipt(
                 case_number=body["case_number"],

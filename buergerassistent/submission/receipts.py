@@ -24,11 +24,9 @@ def ttl_seconds() -> int:
 
 def public_base_url() -> str:
     # Where the citizen's browser reaches the portal backend (may differ from the internal URL).
-    return (
-        get_settings().portal_public_url
-        or get_settings().portal_backend_url
-        or "http://localhost:8080"
-    ).rstrip("/")
+    return (get_settings().portal_public_url or get_settings().portal_backend_url or "http://localhost:8080").rstrip(
+        "/"
+    )
 
 
 def citizen_digest(citizen: str) -> str:

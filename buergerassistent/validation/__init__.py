@@ -15,7 +15,8 @@ A stored value validates again to itself, so ``display`` can be recomputed from 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Callable, Optional, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any, Optional
 
 from .address import validate_city, validate_postcode, validate_street
 from .base import Context, Result
@@ -82,7 +83,9 @@ def today_in_germany() -> dt.date:
         return dt.date.today()
 
 
-def default_example(field_type: str, *, choices: Optional[Sequence[Any]] = None, today: Optional[dt.date] = None) -> str:
+def default_example(
+    field_type: str, *, choices: Optional[Sequence[Any]] = None, today: Optional[dt.date] = None
+) -> str:
     """The example shown in re-prompts when the field has none of its own."""
     if field_type in ("birth_date", "date", "future_date"):
         return _date_example(field_type, today or today_in_germany())

@@ -9,8 +9,7 @@ from .base import Context, Result, clean, count_letters, is_letter, smart_capita
 # Small words that stay lowercase inside street and place names ("Straße des 17. Juni",
 # "Frankfurt am Main", "An der Alster"); the first word is always capitalised.
 SMALL_WORDS = frozenset(
-    "am an auf bei d. da de den der des dem die im in ob of unter vom von vor zu zum zur "
-    "und über a. i. v.".split()
+    "am an auf bei d. da de den der des dem die im in ob of unter vom von vor zu zum zur und über a. i. v.".split()
 )
 
 # ------------------------------------------------------------------------------- postcode
@@ -28,8 +27,7 @@ def validate_postcode(text: str, ctx: Context) -> Result:
     if len(digits) != 5:
         n = len(digits)
         return ctx.fail(
-            f"Die Postleitzahl hat {n} {'Ziffer' if n == 1 else 'Ziffern'}. "
-            "Deutsche Postleitzahlen haben 5 Ziffern."
+            f"Die Postleitzahl hat {n} {'Ziffer' if n == 1 else 'Ziffern'}. Deutsche Postleitzahlen haben 5 Ziffern."
         )
     if digits.startswith("00"):  # the lowest German postcode is 01067 (Dresden)
         return ctx.fail("Diese Postleitzahl gibt es in Deutschland nicht.", refer=False)
@@ -73,9 +71,7 @@ def validate_street(text: str, ctx: Context) -> Result:
     if len(s) > MAX_STREET:
         return ctx.fail(f"Die Angabe ist länger als {MAX_STREET} Zeichen.", refer=False)
     if re.search(r"\b\d{5}\b", s):
-        return ctx.fail(
-            "Postleitzahl und Ort gehören nicht in dieses Feld.", refer=False
-        )
+        return ctx.fail("Postleitzahl und Ort gehören nicht in dieses Feld.", refer=False)
     m = _STREET.fullmatch(s)
     if not m or (count_letters(m["name"]) < 2 and not _QUADRAT.fullmatch(m["name"].strip(" ,"))):
         if count_letters(s) >= 2 and not any(ch.isdigit() for ch in s):
@@ -111,9 +107,7 @@ def validate_city(text: str, ctx: Context) -> Result:
     if len(s) > MAX_CITY:
         return ctx.fail(f"Der Ortsname ist länger als {MAX_CITY} Zeichen.")
     if any(ch.isdigit() for ch in s):
-        return ctx.fail(
-            "Der Ortsname enthält keine Ziffern, auch keine Postleitzahl.", refer=False
-        )
+        return ctx.fail("Der Ortsname enthält keine Ziffern, auch keine Postleitzahl.", refer=False)
     bad = sorted({ch for ch in s if not is_letter(ch) and ch not in _CITY_CHARS})
     if bad:
         return ctx.fail(f"Zeichen wie „{''.join(bad)}“ gehören nicht in einen Ortsnamen.", refer=False)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Optional, Sequence
+from typing import Any, Optional
 
 
 @dataclass(frozen=True)
@@ -17,11 +18,11 @@ class Result:
     error: Optional[str] = None  # German re-prompt: what was wrong + an example
 
     @classmethod
-    def success(cls, value: str, display: Optional[str] = None) -> "Result":
+    def success(cls, value: str, display: Optional[str] = None) -> Result:
         return cls(ok=True, value=value, display=value if display is None else display)
 
     @classmethod
-    def failure(cls, error: str) -> "Result":
+    def failure(cls, error: str) -> Result:
         return cls(ok=False, error=error)
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import difflib
 import re
-from typing import Any, Optional, Sequence
+from collections.abc import Sequence
+from typing import Any, Optional
 
 from .base import Context, Result, clean
 
@@ -12,9 +13,24 @@ FUZZY_CUTOFF = 0.8  # difflib ratio; lets "erweitret" or "einfahc" through, not 
 MIN_TERM_IN_TEXT = 3  # a one-letter value like "a" must not be found inside any sentence
 MAX_ANSWER = 200  # a choice is a short answer; longer texts are not searched
 ORDINALS = {
-    "erste": 1, "ersten": 1, "erstes": 1, "zweite": 2, "zweiten": 2, "zweites": 2,
-    "dritte": 3, "dritten": 3, "drittes": 3, "vierte": 4, "vierten": 4, "fünfte": 5, "fünften": 5,
-    "eins": 1, "zwei": 2, "drei": 3, "vier": 4, "fünf": 5,
+    "erste": 1,
+    "ersten": 1,
+    "erstes": 1,
+    "zweite": 2,
+    "zweiten": 2,
+    "zweites": 2,
+    "dritte": 3,
+    "dritten": 3,
+    "drittes": 3,
+    "vierte": 4,
+    "vierten": 4,
+    "fünfte": 5,
+    "fünften": 5,
+    "eins": 1,
+    "zwei": 2,
+    "drei": 3,
+    "vier": 4,
+    "fünf": 5,
 }
 _NEGATION = re.compile(r"\b(?:nicht|kein|keine|keinen)\b")
 
@@ -94,16 +110,73 @@ def validate_choice(text: str, ctx: Context) -> Result:
 # --------------------------------------------------------------------------------- yes/no
 
 YES = {
-    "ja", "jo", "jap", "jep", "jupp", "japp", "jawohl", "jaa", "j", "gerne", "gern", "klar", "sicher",
-    "natürlich", "selbstverständlich", "ok", "okay", "oki", "okey", "genau", "richtig", "stimmt",
-    "korrekt", "einverstanden", "passt", "yes", "y", "👍", "auf jeden fall", "na klar",
-    "ja bitte", "ja gerne", "ja klar", "ja genau", "ja das stimmt", "das stimmt", "ja richtig",
-    "sehr gerne", "bitte", "ja natürlich",
+    "ja",
+    "jo",
+    "jap",
+    "jep",
+    "jupp",
+    "japp",
+    "jawohl",
+    "jaa",
+    "j",
+    "gerne",
+    "gern",
+    "klar",
+    "sicher",
+    "natürlich",
+    "selbstverständlich",
+    "ok",
+    "okay",
+    "oki",
+    "okey",
+    "genau",
+    "richtig",
+    "stimmt",
+    "korrekt",
+    "einverstanden",
+    "passt",
+    "yes",
+    "y",
+    "👍",
+    "auf jeden fall",
+    "na klar",
+    "ja bitte",
+    "ja gerne",
+    "ja klar",
+    "ja genau",
+    "ja das stimmt",
+    "das stimmt",
+    "ja richtig",
+    "sehr gerne",
+    "bitte",
+    "ja natürlich",
 }
 NO = {
-    "nein", "nö", "noe", "ne", "nee", "nä", "nope", "n", "no", "nicht", "niemals", "keinesfalls",
-    "falsch", "auf keinen fall", "lieber nicht", "nein danke", "nein bitte nicht", "nicht nötig",
-    "bitte nicht", "stimmt nicht", "das stimmt nicht", "👎", "eher nicht", "danke nein", "nöö",
+    "nein",
+    "nö",
+    "noe",
+    "ne",
+    "nee",
+    "nä",
+    "nope",
+    "n",
+    "no",
+    "nicht",
+    "niemals",
+    "keinesfalls",
+    "falsch",
+    "auf keinen fall",
+    "lieber nicht",
+    "nein danke",
+    "nein bitte nicht",
+    "nicht nötig",
+    "bitte nicht",
+    "stimmt nicht",
+    "das stimmt nicht",
+    "👎",
+    "eher nicht",
+    "danke nein",
+    "nöö",
 }
 # Words that turn a leading "ja" around ("ja, aber bitte nicht", "bitte keine").
 _CONTRA_YES = {"nein", "nicht", "nö", "nee", "kein", "keine", "keinen", "nichts"}

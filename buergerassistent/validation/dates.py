@@ -30,17 +30,19 @@ FUTURE_YEARS_AHEAD = 2  # "future_date": e.g. a move-in or a parking ban
 MAX_INPUT = 80  # no date needs more; dateparser even overflows its recursion on long texts
 
 WEEKDAYS = {
-    "montag": 0, "dienstag": 1, "mittwoch": 2, "donnerstag": 3,
-    "freitag": 4, "samstag": 5, "sonnabend": 5, "sonntag": 6,
+    "montag": 0,
+    "dienstag": 1,
+    "mittwoch": 2,
+    "donnerstag": 3,
+    "freitag": 4,
+    "samstag": 5,
+    "sonnabend": 5,
+    "sonntag": 6,
 }
-MONTH_WORD = re.compile(
-    r"\b(jan|jän|feb|mär|mrz|apr|mai|jun|jul|aug|sep|okt|nov|dez)[a-zä]*\.?", re.IGNORECASE
-)
+MONTH_WORD = re.compile(r"\b(jan|jän|feb|mär|mrz|apr|mai|jun|jul|aug|sep|okt|nov|dez)[a-zä]*\.?", re.IGNORECASE)
 
 # Words citizens put around a date; removed before parsing.
-_FILLER = re.compile(
-    r"\b(?:ich|bin|wurde|geboren|ist|es|war|am|an|den|dem|der|ab|zum|bis|ca|circa|etwa|datum)\b\.?"
-)
+_FILLER = re.compile(r"\b(?:ich|bin|wurde|geboren|ist|es|war|am|an|den|dem|der|ab|zum|bis|ca|circa|etwa|datum)\b\.?")
 _ASCII = [  # ASCII spellings of the words we (or dateparser) know
     (re.compile(r"\buebermorgen\b"), "übermorgen"),
     (re.compile(r"\bueber"), "über"),
@@ -71,9 +73,7 @@ _WEEKDAY = re.compile(
     r"(?P<wd>" + "|".join(WEEKDAYS) + r")"
     r"(?:\s+(?:in\s+)?(?P<week>nächste[nr]?|kommende[nr]?|diese[nr]?)\s+woche)?"
 )
-_WEEK_THEN_DAY = re.compile(
-    r"(?P<week>nächste|kommende|diese)\s+woche\s+(?P<wd>" + "|".join(WEEKDAYS) + r")"
-)
+_WEEK_THEN_DAY = re.compile(r"(?P<week>nächste|kommende|diese)\s+woche\s+(?P<wd>" + "|".join(WEEKDAYS) + r")")
 
 
 class _Problem(Exception):

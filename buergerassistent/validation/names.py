@@ -14,9 +14,7 @@ from .base import Context, Result, clean, count_letters, is_letter, smart_capita
 MAX_LENGTH = 100
 
 # Name particles that stay lowercase inside a name (German, Dutch, French, Italian, Spanish, …).
-PARTICLES = frozenset(
-    "von vom zu zum zur van der den de del della dei di da das dos du la le ter ten y af av".split()
-)
+PARTICLES = frozenset("von vom zu zum zur van der den de del della dei di da das dos du la le ter ten y af av".split())
 # Chat users answer in sentences: "Ich heiße Erika", "Mein Nachname ist Mustermann".
 _LEAD_IN = re.compile(
     r"^(?:ich hei(?:ß|ss)e|mein (?:vor|nach|familien|geburts)?name (?:ist|lautet)|"

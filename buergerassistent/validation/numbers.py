@@ -10,9 +10,26 @@ MAX_COUNT = 9999
 
 # Small counts are often written out ("zwei Exemplare"); larger ones come as digits.
 NUMBER_WORDS = {
-    "ein": 1, "eins": 1, "eine": 1, "einen": 1, "einer": 1, "einem": 1,
-    "zwei": 2, "zwo": 2, "drei": 3, "vier": 4, "fünf": 5, "fuenf": 5, "sechs": 6,
-    "sieben": 7, "acht": 8, "neun": 9, "zehn": 10, "elf": 11, "zwölf": 12, "zwoelf": 12,
+    "ein": 1,
+    "eins": 1,
+    "eine": 1,
+    "einen": 1,
+    "einer": 1,
+    "einem": 1,
+    "zwei": 2,
+    "zwo": 2,
+    "drei": 3,
+    "vier": 4,
+    "fünf": 5,
+    "fuenf": 5,
+    "sechs": 6,
+    "sieben": 7,
+    "acht": 8,
+    "neun": 9,
+    "zehn": 10,
+    "elf": 11,
+    "zwölf": 12,
+    "zwoelf": 12,
 }
 ZERO_WORDS = {"null", "kein", "keine", "keinen", "keins", "nichts"}
 # A count may be followed by what is counted ("2 Exemplare", "drei Stück", "zwei mal"), but not

@@ -37,9 +37,7 @@ def validate_kfz(text: str, ctx: Context) -> Result:
         # Without a separator only 2 letters (1 + 1) or 5 letters (3 + 2) split one way:
         # "MAB 1234" could be M-AB or MA-B.
         if len(block) not in (2, 5):
-            return ctx.fail(
-                "Ich kann nicht erkennen, wo das Ortskürzel endet. Es fehlt der Bindestrich."
-            )
+            return ctx.fail("Ich kann nicht erkennen, wo das Ortskürzel endet. Es fehlt der Bindestrich.")
         cut = 1 if len(block) == 2 else 3
         area, letters, num, suffix = block[:cut], block[cut:], m["num"], m["suffix"] or ""
     if re.search(r"[ÄÖÜ]", letters):

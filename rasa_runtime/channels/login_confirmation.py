@@ -35,10 +35,14 @@ logger = logging.getLogger(__name__)
 LOGIN_RESULT_INTENT = "EXTERNAL_login_result"
 
 WRONG = "Dieser Code stimmt nicht. Bitte prüfen Sie ihn; Sie haben noch {left} Versuch{suffix}."
-EXHAUSTED = ("Der Code war zu oft falsch. Aus Sicherheitsgründen habe ich diese Anmeldung verworfen. "
-             "Schreiben Sie „anmelden“, wenn Sie sich neu anmelden möchten.")
-EXPIRED = ("Der Code ist abgelaufen (er gilt 5 Minuten). Sie sind nicht angemeldet. "
-           "Schreiben Sie „anmelden“, wenn Sie sich neu anmelden möchten.")
+EXHAUSTED = (
+    "Der Code war zu oft falsch. Aus Sicherheitsgründen habe ich diese Anmeldung verworfen. "
+    "Schreiben Sie „anmelden“, wenn Sie sich neu anmelden möchten."
+)
+EXPIRED = (
+    "Der Code ist abgelaufen (er gilt 5 Minuten). Sie sind nicht angemeldet. "
+    "Schreiben Sie „anmelden“, wenn Sie sich neu anmelden möchten."
+)
 NONE = "Für dieses Gespräch wartet keine Anmeldung auf Bestätigung. Schreiben Sie „anmelden“, um sich anzumelden."
 FAILED = "Die Anmeldung konnte ich gerade nicht abschließen. Bitte versuchen Sie es gleich noch einmal."
 

@@ -18,8 +18,9 @@ again when it draws a message (sent with ``session_confirm``).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import lru_cache
-from typing import Any, Iterable, Optional
+from typing import Any, Optional
 from urllib.parse import urlsplit
 
 from buergerassistent.settings import get_settings

@@ -25,7 +25,8 @@ is about to parse the message. The login service's ``trigger_intent`` calls do n
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable, Optional
+from collections.abc import Iterable
+from typing import Any, Optional
 
 # Harmless without an offer: the same as typing "hallo", "ja", "nein", "danke", "tschüss",
 # "Hilfe", "abbrechen". No entities, no default intents such as /restart or /session_start.

@@ -19,7 +19,6 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from playwright.sync_api import expect
-
 from support.stacks import free_port, start_stack
 
 from bot.settings import REPO_ROOT, Settings
@@ -27,8 +26,14 @@ from bot.stack import Stack
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 WIDGET_DIR = REPO_ROOT / "webchat" / "widget"
 WIDGET = REPO_ROOT / "webchat" / "dist" / "buergerassistent-chat.js"
@@ -129,8 +134,11 @@ def web_stack(tmp_path_factory):
     redis_url = f"redis://127.0.0.1:{redis_port}/0" if redis else None
     portal_key = ec.generate_private_key(ec.SECP256R1())
     portal_public = var / "portal-token.pub"
-    portal_public.write_bytes(portal_key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    portal_public.write_bytes(
+        portal_key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
     env = {
         "WEBCHAT_RATE_LIMIT": f"{RATE_LIMIT}/60",
         # The test plays the portal: it signs login hand-overs with this key.
@@ -216,7 +224,7 @@ class Widget:
         self.user = page.locator(".ba-msg.user")
         self.log = page.locator(".ba-log")
 
-    def open(self) -> "Widget":
+    def open(self) -> Widget:
         self.launcher.click()
         expect(self.dialog).to_be_visible()
         return self

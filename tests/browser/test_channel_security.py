@@ -33,7 +33,7 @@ class Client:
 
         return record
 
-    async def __aenter__(self) -> "Client":
+    async def __aenter__(self) -> Client:
         # Polling transport: the installed aiohttp is older than engineio's websocket client wants.
         await self.sio.connect(self.url, headers=ORIGIN, transports=["polling"], wait_timeout=20)
         return self
@@ -104,11 +104,19 @@ async def test_hijack_attempts_get_a_fresh_empty_session(web_stack):
             "token for another purpose": sign({"sub": victim_id}, "login", 3600, key=web_stack.secret_key()),
             "expired token": jwt.encode(
                 {"sub": victim_id, "aud": "webchat-session", "iat": now - 7200, "exp": now - 3600},
-                web_stack.secret_key(), algorithm="HS256",
+                web_stack.secret_key(),
+                algorithm="HS256",
             ),
-            "unsigned token": jwt.encode({"sub": victim_id, "aud": "webchat-session", "exp": now + 3600}, None, algorithm="none"),
-            "tampered payload": token.split(".")[0] + "." + jwt.utils.base64url_encode(
-                f'{{"sub":"{victim_id}","aud":"webchat-session","exp":{now + 3600}}}'.encode()).decode() + "." + token.split(".")[2],
+            "unsigned token": jwt.encode(
+                {"sub": victim_id, "aud": "webchat-session", "exp": now + 3600}, None, algorithm="none"
+            ),
+            "tampered payload": token.split(".")[0]
+            + "."
+            + jwt.utils.base64url_encode(
+                f'{{"sub":"{victim_id}","aud":"webchat-session","exp":{now + 3600}}}'.encode()
+            ).decode()
+            + "."
+            + token.split(".")[2],
         }
         for what, session_id in forged.items():
             async with Client(web_stack.rasa_url) as attacker:
@@ -160,9 +168,18 @@ async def test_rate_limit_per_session(web_stack):
 
 def _portal_token(key, conversation_id: str, **overrides) -> str:
     now = int(time.time())
-    claims = {"aud": "buergerassistent-portal-identity", "cid": conversation_id, "jti": f"j-{time.time_ns()}",
-              "iat": now, "exp": now + 120, "auth_time": now - 60, "acr": "STORK-QAA-Level-3",
-              "sub": "bPK2-portal-test", "given_name": "Erika", "family_name": "Mustermann"}
+    claims = {
+        "aud": "buergerassistent-portal-identity",
+        "cid": conversation_id,
+        "jti": f"j-{time.time_ns()}",
+        "iat": now,
+        "exp": now + 120,
+        "auth_time": now - 60,
+        "acr": "STORK-QAA-Level-3",
+        "sub": "bPK2-portal-test",
+        "given_name": "Erika",
+        "family_name": "Mustermann",
+    }
     claims.update(overrides)
     return jwt.encode(claims, key, algorithm="ES256")
 

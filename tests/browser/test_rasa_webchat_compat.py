@@ -22,8 +22,13 @@ BUNDLE = REPO_ROOT / "webchat" / "widget" / "node_modules" / "rasa-webchat" / "l
 def third_party_page(web_stack, tmp_path):
     """A page of another site embedding rasa-webchat, served by a plain local web server (a page
     made up inside the browser would not count as local and may not reach 127.0.0.1)."""
-    config = {"selector": "#webchat", "socketUrl": web_stack.rasa_url, "socketPath": "/socket.io/",
-              "title": "Bürgerassistent", "params": {"storage": "local"}}
+    config = {
+        "selector": "#webchat",
+        "socketUrl": web_stack.rasa_url,
+        "socketPath": "/socket.io/",
+        "title": "Bürgerassistent",
+        "params": {"storage": "local"},
+    }
     (tmp_path / "index.html").write_text(
         '<!doctype html><html lang="de"><head><meta charset="utf-8"><title>rasa-webchat</title></head>'
         '<body><div id="webchat"></div><script src="rasa-webchat.js"></script>'

@@ -7,8 +7,8 @@ import json
 import re
 
 import pytest
-from support.forms import CASE_NUMBER
 from playwright.sync_api import expect
+from support.forms import CASE_NUMBER
 from support.portal_auth import fetch_application
 
 pytestmark = pytest.mark.e2e
@@ -107,7 +107,9 @@ def test_keyboard_only(widget):
     assert "ba-launcher" in focused_class()
 
 
-@pytest.mark.parametrize("size", [{"width": 360, "height": 640}, {"width": 640, "height": 400}], ids=["phone-360px", "zoom-200pct"])
+@pytest.mark.parametrize(
+    "size", [{"width": 360, "height": 640}, {"width": 640, "height": 400}], ids=["phone-360px", "zoom-200pct"]
+)
 def test_fits_phone_width_and_200_percent_zoom(widget, size):
     # 640x400 CSS pixels is what a 1280x800 window shows at 200 % zoom.
     page = widget.page
@@ -115,8 +117,12 @@ def test_fits_phone_width_and_200_percent_zoom(widget, size):
     widget.open()
     widget.say("Hallo", "Bürgerassistent")
     assert page.evaluate("document.documentElement.scrollWidth") <= size["width"]
-    for part in (widget.dialog, widget.input, page.get_by_role("button", name="Senden"),
-                 page.get_by_role("button", name="Chat schließen")):
+    for part in (
+        widget.dialog,
+        widget.input,
+        page.get_by_role("button", name="Senden"),
+        page.get_by_role("button", name="Chat schließen"),
+    ):
         box = part.bounding_box()
         assert box and box["x"] >= 0 and box["x"] + box["width"] <= size["width"] + 0.5, part
         assert box["y"] >= 0 and box["y"] + box["height"] <= size["height"] + 0.5, part

@@ -29,7 +29,9 @@ def trigger_intent(web_stack, conversation_id: str, intent: str) -> None:
         f"{web_stack.rasa_url}/conversations/{conversation_id}/trigger_intent"
         f"?output_channel=latest&token={web_stack.settings.rasa_api_token}"
     )
-    request = urllib.request.Request(url, data=json.dumps({"name": intent}).encode(), headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        url, data=json.dumps({"name": intent}).encode(), headers={"Content-Type": "application/json"}
+    )
     with urllib.request.urlopen(request, timeout=30) as resp:
         assert resp.status == 200
 
@@ -90,7 +92,11 @@ def test_message_from_another_replica_with_login_button(widget, web_stack):
             # Straight into the room, past the server's link filter: the widget checks again.
             "text": "Bitte melden Sie sich an. [Hier klicken](https://evil.example/a) oder https://evil.example/b",
             "quick_replies": [
-                {"content_type": "text", "title": "Mit Nutzerkonto anmelden", "payload": "https://id.example.org/login?ticket=abc"},
+                {
+                    "content_type": "text",
+                    "title": "Mit Nutzerkonto anmelden",
+                    "payload": "https://id.example.org/login?ticket=abc",
+                },
                 {"content_type": "text", "title": "Böser Knopf", "payload": "javascript:window.__xss=3"},
                 {"content_type": "text", "title": "Fremde Seite", "payload": "https://evil.example/c"},
             ],
@@ -120,7 +126,9 @@ def test_user_text_and_its_echo_are_shown_as_text(widget, web_stack):
     widget.say(XSS)
     expect(widget.bot.filter(has_text="Schritt 1 von 8")).to_have_count(2)
     # The file name of an upload is echoed in full in the receipt.
-    page.locator("input[type=file]").set_input_files(files=[{"name": f"{FILE_XSS}.pdf", "mimeType": "application/pdf", "buffer": PDF}])
+    page.locator("input[type=file]").set_input_files(
+        files=[{"name": f"{FILE_XSS}.pdf", "mimeType": "application/pdf", "buffer": PDF}]
+    )
     receipt = widget.wait_for_bot("ist angekommen")
     assert f"„{FILE_XSS}.pdf“" in receipt.inner_text()
     expect(widget.user.filter(has_text=XSS)).to_have_count(1)
@@ -142,7 +150,9 @@ def test_upload_is_checked_and_stored_outside_the_web_root(widget, web_stack):
     file_input.set_input_files(files=[{"name": "Ausweis.pdf", "mimeType": "application/pdf", "buffer": PDF}])
     widget.wait_for_bot("Ihr Dokument „Ausweis.pdf“")
     # HTML dressed up as a PDF is refused: the server looks at the content, not the name.
-    file_input.set_input_files(files=[{"name": "rechnung.pdf", "mimeType": "application/pdf", "buffer": b"<html><script>alert(1)</script>"}])
+    file_input.set_input_files(
+        files=[{"name": "rechnung.pdf", "mimeType": "application/pdf", "buffer": b"<html><script>alert(1)</script>"}]
+    )
     expect(page.locator(".ba-msg.error", has_text="Dateiart")).to_be_visible()
 
     folder = uploads.conversation_dir(web_stack.settings.var_dir / "uploads", web_stack.conversation_id(widget.token()))
@@ -152,7 +162,11 @@ def test_upload_is_checked_and_stored_outside_the_web_root(widget, web_stack):
     assert "Ausweis" not in str(stored[0])  # random name on disk
 
     token = widget.token()
-    for headers, expected in (({}, 401), ({"Authorization": "Bearer forged"}, 401), ({"Authorization": f"Bearer {token}"}, 413)):
+    for headers, expected in (
+        ({}, 401),
+        ({"Authorization": "Bearer forged"}, 401),
+        ({"Authorization": f"Bearer {token}"}, 413),
+    ):
         request = urllib.request.Request(
             f"{web_stack.rasa_url}/webhooks/webchat/upload", data=b"%PDF-" + b"0" * (10 * 1024 * 1024), headers=headers
         )
@@ -167,7 +181,9 @@ def test_tabs_share_the_conversation_and_delete_removes_it_everywhere(widget, we
     widget.say("Ich brauche eine Meldebescheinigung", "jetzt hier im Chat beantragen")
     token = widget.token()
     conversation_id = web_stack.conversation_id(token)
-    page.locator("input[type=file]").set_input_files(files=[{"name": "a.pdf", "mimeType": "application/pdf", "buffer": PDF}])
+    page.locator("input[type=file]").set_input_files(
+        files=[{"name": "a.pdf", "mimeType": "application/pdf", "buffer": PDF}]
+    )
     widget.wait_for_bot("ist angekommen")
     upload_dir = uploads.conversation_dir(web_stack.settings.var_dir / "uploads", conversation_id)
     assert any(upload_dir.iterdir())

@@ -17,9 +17,7 @@ if str(ROOT) not in sys.path:  # so that plain `pytest` finds `actions` too
 def _load_importer():
     # catalogue/ is data, not a package (it would shadow the PyPI "catalogue" spaCy needs),
     # so the importer script is loaded by path.
-    spec = importlib.util.spec_from_file_location(
-        "ba_import_munich", ROOT / "catalogue" / "import_munich.py"
-    )
+    spec = importlib.util.spec_from_file_location("ba_import_munich", ROOT / "catalogue" / "import_munich.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)

@@ -130,9 +130,7 @@ def test_curated_munich_references_match_the_export(catalogue, munich_services, 
         if keys:
             assert proc.leika == keys[0], f"{proc.id}: LeiKa differs from service {ids[0]}"
         # every amount in the fees must appear in the fees of the merged Munich services
-        export_fees = " ".join(
-            importer.html_to_text(munich_services[sid].get("fees")) for sid in ids
-        )
+        export_fees = " ".join(importer.html_to_text(munich_services[sid].get("fees")) for sid in ids)
         invented = _euro_amounts(proc.fees) - _euro_amounts(export_fees)
         assert not invented, f"{proc.id}: fee amounts not in the Munich data: {invented}"
         if proc.fees:
@@ -145,9 +143,7 @@ def test_a_munich_service_described_twice_is_refused(tmp_path):
     imp.mkdir(parents=True)
     entry = {"name": "X", "description": "Y.", "source": {"munich_service_id": "1"}}
     (cur / "a.yaml").write_text(yaml.safe_dump({"id": "a", **entry}), encoding="utf-8")
-    (imp / "muenchen_a.yaml").write_text(
-        yaml.safe_dump({"id": "muenchen_a", **entry}), encoding="utf-8"
-    )
+    (imp / "muenchen_a.yaml").write_text(yaml.safe_dump({"id": "muenchen_a", **entry}), encoding="utf-8")
     assert len(load_catalogue(cur)) == 1  # another folder: no imported entries by default
     with pytest.raises(CatalogueError, match="described by both"):
         load_catalogue(cur, imported_dir=tmp_path / "imported")

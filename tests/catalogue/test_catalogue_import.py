@@ -16,8 +16,7 @@ def test_html_to_text(importer):
         "<p>Zeile<br>neue&nbsp;Zeile &amp; mehr</p>"
     )
     assert importer.html_to_text(html) == (
-        "Erster Absatz mit fett und Link.\n\n- eins\n- zwei\n\n1. a\n2. b\n\n"
-        "Zeile\nneue Zeile & mehr"
+        "Erster Absatz mit fett und Link.\n\n- eins\n- zwei\n\n1. a\n2. b\n\nZeile\nneue Zeile & mehr"
     )
     assert importer.html_to_text(None) == ""
 
@@ -49,8 +48,7 @@ def test_import_removes_files_of_vanished_services(importer, munich_file, tmp_pa
 def test_committed_import_is_in_sync_with_the_export(importer, munich_file):
     problems = importer.diff(importer.build(munich_file, PROCEDURES_DIR), OUT_DIR)
     assert not problems, (
-        "catalogue/imported/munich is out of date; run "
-        f"`python catalogue/import_munich.py`: {problems[:10]}"
+        f"catalogue/imported/munich is out of date; run `python catalogue/import_munich.py`: {problems[:10]}"
     )
 
 

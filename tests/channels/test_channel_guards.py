@@ -25,7 +25,7 @@ IBAN = "DE89370400440532013000"
 
 class FakeStream:
     def __init__(self, body: bytes, chunk: int = 1000) -> None:
-        self.chunks = [body[i:i + chunk] for i in range(0, len(body), chunk)]
+        self.chunks = [body[i : i + chunk] for i in range(0, len(body), chunk)]
         self.read_bytes = 0
 
     async def read(self):
@@ -41,8 +41,13 @@ def request(body, token: str | None = TOKEN, path: str = "/webhook", method: str
     headers = {"content-type": "application/json"}
     if token is not None:
         headers["authorization"] = f"Bearer {token}"
-    return SimpleNamespace(headers=headers, stream=FakeStream(raw), path=path, method=method,
-                           app=SimpleNamespace(ctx=SimpleNamespace(agent=None)))
+    return SimpleNamespace(
+        headers=headers,
+        stream=FakeStream(raw),
+        path=path,
+        method=method,
+        app=SimpleNamespace(ctx=SimpleNamespace(agent=None)),
+    )
 
 
 def channel(**settings) -> RestChannel:
@@ -87,8 +92,17 @@ async def test_rest_channel_refuses_requests_without_the_token(token):
 
 async def test_rest_sender_ids_are_prefixed_so_they_never_reach_a_web_chat_conversation():
     rasa = Rasa()
-    resp = await channel().receive(request({"sender": "wc-0123456789abcdef", "message": "Hallo",
-                                            "input_channel": "webchat", "metadata": {"x": 1, "lang": "de"}}), rasa)
+    resp = await channel().receive(
+        request(
+            {
+                "sender": "wc-0123456789abcdef",
+                "message": "Hallo",
+                "input_channel": "webchat",
+                "metadata": {"x": 1, "lang": "de"},
+            }
+        ),
+        rasa,
+    )
     assert resp.status == 200
     assert body_of(resp) == [{"recipient_id": "rest-wc-0123456789abcdef", "text": "Guten Tag!"}]
     (message,) = rasa.messages
@@ -101,8 +115,10 @@ async def test_rest_answers_link_only_to_allowed_hosts():
     class LinkingRasa(Rasa):
         async def __call__(self, message: UserMessage) -> None:
             await message.output_channel.send_text_message(
-                message.sender_id, "Status: [Hier klicken](https://evil.example/login) oder "
-                "[Stadt München](https://stadt.muenchen.de/service/)")
+                message.sender_id,
+                "Status: [Hier klicken](https://evil.example/login) oder "
+                "[Stadt München](https://stadt.muenchen.de/service/)",
+            )
 
     resp = await channel().receive(request({"sender": "erika", "message": "Status?"}), LinkingRasa())
     (answer,) = body_of(resp)
@@ -129,21 +145,24 @@ async def test_a_typed_login_code_is_redeemed_for_the_rest_conversation_only(mon
     assert body_of(resp)[0]["text"] == "Dieser Code stimmt nicht."
 
 
-@pytest.mark.parametrize("body, status, code", [
-    (b"{not json", 400, "invalid_json"),
-    (b"\xff\xfe", 400, "invalid_json"),
-    ([1, 2], 400, "invalid_json"),
-    ({"message": "Hallo"}, 400, "invalid_sender"),
-    ({"sender": "", "message": "Hallo"}, 400, "invalid_sender"),
-    ({"sender": 5, "message": "Hallo"}, 400, "invalid_sender"),
-    ({"sender": "x" * 129, "message": "Hallo"}, 400, "invalid_sender"),
-    ({"sender": "a\nb", "message": "Hallo"}, 400, "invalid_sender"),
-    ({"sender": "erika"}, 400, "invalid_message"),
-    ({"sender": "erika", "message": "   "}, 400, "invalid_message"),
-    ({"sender": "erika", "message": {"text": "x"}}, 400, "invalid_message"),
-    ({"sender": "erika", "message": "x" * 2001}, 413, "message_too_long"),
-    (b"x" * 20000, 413, "too_large"),
-])
+@pytest.mark.parametrize(
+    "body, status, code",
+    [
+        (b"{not json", 400, "invalid_json"),
+        (b"\xff\xfe", 400, "invalid_json"),
+        ([1, 2], 400, "invalid_json"),
+        ({"message": "Hallo"}, 400, "invalid_sender"),
+        ({"sender": "", "message": "Hallo"}, 400, "invalid_sender"),
+        ({"sender": 5, "message": "Hallo"}, 400, "invalid_sender"),
+        ({"sender": "x" * 129, "message": "Hallo"}, 400, "invalid_sender"),
+        ({"sender": "a\nb", "message": "Hallo"}, 400, "invalid_sender"),
+        ({"sender": "erika"}, 400, "invalid_message"),
+        ({"sender": "erika", "message": "   "}, 400, "invalid_message"),
+        ({"sender": "erika", "message": {"text": "x"}}, 400, "invalid_message"),
+        ({"sender": "erika", "message": "x" * 2001}, 413, "message_too_long"),
+        (b"x" * 20000, 413, "too_large"),
+    ],
+)
 async def test_rest_channel_answers_bad_input_with_a_german_json_message(body, status, code):
     rasa = Rasa()
     ch = channel(max_message_chars=2000)
@@ -181,13 +200,21 @@ async def test_a_failing_message_is_logged_without_its_text(caplog):
 # --- action server ------------------------------------------------------------------------------
 async def test_action_server_requires_the_shared_secret():
     check = action_server.auth_middleware("act-secret")
-    for headers in ({}, {"authorization": "Bearer wrong"}, {"authorization": "act-secret"},
-                    {"authorization": "Basic act-secret"}, {"authorization": "Bearer act-secre"}):
+    for headers in (
+        {},
+        {"authorization": "Bearer wrong"},
+        {"authorization": "act-secret"},
+        {"authorization": "Basic act-secret"},
+        {"authorization": "Bearer act-secre"},
+    ):
         refused = await check(SimpleNamespace(path="/webhook", method="POST", headers=headers))
         assert refused is not None and refused.status == 401, headers
         assert json.loads(refused.body)["error"] == "unauthorized"
     for path in ("/webhook", "/actions"):
-        assert await check(SimpleNamespace(path=path, method="POST", headers={"authorization": "Bearer act-secret"})) is None
+        assert (
+            await check(SimpleNamespace(path=path, method="POST", headers={"authorization": "Bearer act-secret"}))
+            is None
+        )
     refused = await check(SimpleNamespace(path="/actions", method="GET", headers={}))
     assert refused.status == 401
     assert await check(SimpleNamespace(path="/health", method="GET", headers={})) is None
@@ -208,8 +235,11 @@ def events(*turns):
     """Events of a conversation: each turn is (user text, [button payloads the bot offered])."""
     out = [ActionExecuted("action_listen")]
     for text, payloads in turns:
-        out += [UserUttered(text), BotUttered("…", {"buttons": [{"title": p, "payload": p} for p in payloads]}),
-                ActionExecuted("action_listen")]
+        out += [
+            UserUttered(text),
+            BotUttered("…", {"buttons": [{"title": p, "payload": p} for p in payloads]}),
+            ActionExecuted("action_listen"),
+        ]
     return out
 
 
@@ -240,6 +270,8 @@ def test_a_refused_payload_is_read_by_rasa_as_text():
         guarded = payload_guard.guard_text(text, set())
         unpacked = YAMLStoryReader.unpack_regex_message(Message({"text": guarded}), domain)
         assert (unpacked.get("intent") is not None) == is_intent, text
-    offered = YAMLStoryReader.unpack_regex_message(Message({"text": payload_guard.guard_text(CHANGE, {CHANGE})}), domain)
+    offered = YAMLStoryReader.unpack_regex_message(
+        Message({"text": payload_guard.guard_text(CHANGE, {CHANGE})}), domain
+    )
     assert offered.get("intent")["name"] == "change_field"
     assert offered.get("entities")[0]["value"] == "vorname"

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import pytest
-
 from support.forms import MELDEBESCHEINIGUNG
 
 from actions.forms import ValidateMeldebescheinigungForm, summary_text

@@ -1,5 +1,3 @@
-import time
-
 import pytest
 
 from buergerassistent.signing import InvalidToken, sign, verify

@@ -20,8 +20,12 @@ ACCOUNT = "BA-2026-ZZ99YY88"
 
 
 def _entry(case_number: str) -> SimpleNamespace:
-    return SimpleNamespace(state=DELIVERED, case_number=case_number, procedure="meldebescheinigung",
-                           confirmed_at=datetime.now(timezone.utc))
+    return SimpleNamespace(
+        state=DELIVERED,
+        case_number=case_number,
+        procedure="meldebescheinigung",
+        confirmed_at=datetime.now(timezone.utc),
+    )
 
 
 class FakeOutbox:
@@ -38,9 +42,15 @@ class FakeClient:
 
     async def status_history(self, case_number):
         FakeClient.looked_up.append(case_number)
-        return {"case_number": case_number, "procedure": "meldebescheinigung", "status": "abgelehnt",
-                "history": [{"status": "eingegangen", "at": "2026-03-01T09:30:00Z", "note": None},
-                            {"status": "abgelehnt", "at": "2026-03-02T09:30:00Z", "note": "Geheimer Hinweis"}]}
+        return {
+            "case_number": case_number,
+            "procedure": "meldebescheinigung",
+            "status": "abgelehnt",
+            "history": [
+                {"status": "eingegangen", "at": "2026-03-01T09:30:00Z", "note": None},
+                {"status": "abgelehnt", "at": "2026-03-02T09:30:00Z", "note": "Geheimer Hinweis"},
+            ],
+        }
 
     async def list_applications(self, citizen):
         FakeClient.listed_for.append(citizen)
@@ -54,9 +64,15 @@ def world(monkeypatch):
     monkeypatch.setattr(chat_actions, "outbox", lambda: outbox)
     monkeypatch.setattr(chat_actions, "PortalClient", FakeClient)
     logged_in = {}
-    monkeypatch.setattr(chat_actions.login, "identity_for", lambda tracker: (
-        (SimpleNamespace(subject=logged_in[tracker.sender_id]), "active")
-        if tracker.sender_id in logged_in else (None, "none")))
+    monkeypatch.setattr(
+        chat_actions.login,
+        "identity_for",
+        lambda tracker: (
+            (SimpleNamespace(subject=logged_in[tracker.sender_id]), "active")
+            if tracker.sender_id in logged_in
+            else (None, "none")
+        ),
+    )
     return logged_in
 
 
@@ -74,8 +90,9 @@ async def test_a_case_number_of_another_conversation_is_refused_and_never_looked
 
 
 async def test_a_case_number_in_the_case_number_slot_proves_nothing(world, dispatcher):
-    tracker = make_tracker(text="Wie ist der Stand?", intent="ask_status", sender_id="stranger",
-                           slots={"case_number": THEIRS})
+    tracker = make_tracker(
+        text="Wie ist der Stand?", intent="ask_status", sender_id="stranger", slots={"case_number": THEIRS}
+    )
     await chat_actions.ActionApplicationStatus().run(dispatcher, tracker, {})
     assert FakeClient.looked_up == [] and THEIRS not in texts(dispatcher)
 

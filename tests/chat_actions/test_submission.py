@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-
 import pytest
 from aiohttp.test_utils import TestServer
-
-from actions.dialogue import ActionHandleAffirm, ActionShowSummary, ActionSubmitApplication
-from portal_backend.app import create_app
-
 from support.databases import closed_port_url
 from support.forms import MELDEBESCHEINIGUNG
 from support.portal_auth import ASSISTANT
+
+from actions.dialogue import ActionHandleAffirm, ActionShowSummary, ActionSubmitApplication
+from portal_backend.app import create_app
 
 from .conftest import make_tracker, slot_events, texts
 
@@ -81,8 +79,7 @@ async def test_backend_down_saves_the_application_and_says_so(monkeypatch, dispa
 
 
 async def test_backend_rejection_reopens_the_form_at_the_bad_field(backend, dispatcher):
-    tracker = make_tracker(slots={**FILLED, "art_meldebescheinigung": "beglaubigt",
-                                  "application_id": "key-bad"})
+    tracker = make_tracker(slots={**FILLED, "art_meldebescheinigung": "beglaubigt", "application_id": "key-bad"})
     events = await ActionSubmitApplication().run(dispatcher, tracker, {})
     slots = slot_events(events)
     assert slots["art_meldebescheinigung"] is None

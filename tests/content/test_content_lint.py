@@ -16,8 +16,11 @@ def _examples(tmp_path, text):
 
 
 def test_example_under_two_intents_is_an_error_with_file_and_line(tmp_path):
-    examples, _ = _examples(tmp_path, 'version: "3.1"\nnlu:\n- intent: greet\n  examples: |\n    - Hallo!\n'
-                                      '- intent: thanks\n  examples: |\n    - danke\n    - hallo\n')
+    examples, _ = _examples(
+        tmp_path,
+        'version: "3.1"\nnlu:\n- intent: greet\n  examples: |\n    - Hallo!\n'
+        '- intent: thanks\n  examples: |\n    - danke\n    - hallo\n',
+    )
     issues = lint.check_duplicates(examples)
     assert [i.level for i in issues] == ["error"]
     assert issues[0].where.endswith("x.yml:5")
@@ -25,8 +28,10 @@ def test_example_under_two_intents_is_an_error_with_file_and_line(tmp_path):
 
 
 def test_too_few_examples_and_intents_without_examples(tmp_path):
-    examples, _ = _examples(tmp_path, 'version: "3.1"\nnlu:\n- intent: greet\n  examples: |\n'
-                            + "".join(f"    - Hallo {i}\n" for i in range(9)))
+    examples, _ = _examples(
+        tmp_path,
+        'version: "3.1"\nnlu:\n- intent: greet\n  examples: |\n' + "".join(f"    - Hallo {i}\n" for i in range(9)),
+    )
     domain = {"intents": ["greet", "thanks", "choose_procedure"]}
     cfg = {"min_examples": 3, "recommended_examples": 10, "payload_only_intents": ["choose_procedure"]}
     issues = {i.message.split("'")[1]: i for i in lint.check_example_counts(examples, domain, cfg)}
@@ -46,8 +51,11 @@ def test_a_procedure_whose_name_finds_another_is_unreachable():
 
 
 def test_missing_question_for_a_form_field():
-    domain = {"forms": {"meldebescheinigung_form": {"required_slots": ["vorname", "nachname"]}},
-              "responses": {"utter_ask_meldebescheinigung_form_vorname": [{"text": "?"}]}, "actions": []}
+    domain = {
+        "forms": {"meldebescheinigung_form": {"required_slots": ["vorname", "nachname"]}},
+        "responses": {"utter_ask_meldebescheinigung_form_vorname": [{"text": "?"}]},
+        "actions": [],
+    }
     issues = [i for i in lint.check_form_responses(domain) if i.level == "error"]
     assert len(issues) == 1
     assert "nachname" in issues[0].message
@@ -100,8 +108,13 @@ def test_every_shipped_procedure_that_changes_a_register_carries_a_trust_level()
     catalogue = default_catalogue()
     assert not lint.check_trust_levels(catalogue)
     changing = {p.id for p in catalogue.curated() if p.changes_register}
-    assert {"wohnsitz_anmelden", "wohnsitz_abmelden", "kfz_abmelden", "gewerbe_anmelden",
-            "ausweis_verlust_melden"} <= changing
+    assert {
+        "wohnsitz_anmelden",
+        "wohnsitz_abmelden",
+        "kfz_abmelden",
+        "gewerbe_anmelden",
+        "ausweis_verlust_melden",
+    } <= changing
 
 
 def test_changes_register_must_be_a_yes_or_no():

@@ -26,7 +26,10 @@ def test_plain_requests_stay_as_they_are():
 
 
 def test_placeholders_become_harmless_examples():
-    assert fill_placeholders("Mail an «E-Mail» wegen «Name»") == "Mail an erika.mustermann@example.org wegen Erika Mustermann"
+    assert (
+        fill_placeholders("Mail an «E-Mail» wegen «Name»")
+        == "Mail an erika.mustermann@example.org wegen Erika Mustermann"
+    )
 
 
 def test_full_names_without_an_introduction_are_masked():
@@ -57,7 +60,12 @@ def test_ibans_in_any_grouping_and_dates_of_birth_are_masked():
 
 
 def test_capitalised_words_that_are_not_names_stay():
-    for text in ("Im August Urlaub, dann Anmeldung", "Rosa Führerschein umtauschen",
-                 "Kann ich den Personalausweis in München beantragen?", "Ich brauche 2 Urkunden für 2025",
-                 "Mein Kind braucht einen Kinderreisepass", "Was kostet die Ummeldung?"):
+    for text in (
+        "Im August Urlaub, dann Anmeldung",
+        "Rosa Führerschein umtauschen",
+        "Kann ich den Personalausweis in München beantragen?",
+        "Ich brauche 2 Urkunden für 2025",
+        "Mein Kind braucht einen Kinderreisepass",
+        "Was kostet die Ummeldung?",
+    ):
         assert mask(text) == text

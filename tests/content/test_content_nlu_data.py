@@ -27,7 +27,9 @@ nlu:
 @pytest.fixture
 def nlu_dir(tmp_path):
     (tmp_path / "smalltalk.yml").write_text(SAMPLE, encoding="utf-8")
-    (tmp_path / "other.yml").write_text('version: "3.1"\nnlu:\n- intent: greet\n  examples: |\n    - Moin\n', encoding="utf-8")
+    (tmp_path / "other.yml").write_text(
+        'version: "3.1"\nnlu:\n- intent: greet\n  examples: |\n    - Moin\n', encoding="utf-8"
+    )
     return tmp_path
 
 
@@ -78,8 +80,11 @@ def test_held_out_sentences_are_not_training_examples():
     from content.evaluate import load_nlu_testset
 
     training = {nlu_data.normalise(e.text): e.where for e in nlu_data.read_all()[0]}
-    leaked = [f"{text!r} ({training[nlu_data.normalise(text)]})" for text, _ in load_nlu_testset()
-              if nlu_data.normalise(text) in training]
+    leaked = [
+        f"{text!r} ({training[nlu_data.normalise(text)]})"
+        for text, _ in load_nlu_testset()
+        if nlu_data.normalise(text) in training
+    ]
     assert leaked == []
 
 
@@ -98,7 +103,9 @@ def test_discovery_test_sentences_are_not_training_examples():
                 yield from sentences(value)
 
     training = {nlu_data.normalise(e.text): e.where for e in nlu_data.read_all()[0]}
-    leaked = [f"{text!r} ({training[nlu_data.normalise(text)]})"
-              for text in sentences(load_discovery_testset())
-              if nlu_data.normalise(text) in training]
+    leaked = [
+        f"{text!r} ({training[nlu_data.normalise(text)]})"
+        for text in sentences(load_discovery_testset())
+        if nlu_data.normalise(text) in training
+    ]
     assert leaked == []

@@ -38,7 +38,10 @@ def test_intents_and_discovery_meet_the_thresholds(nlu):
 
 
 def test_the_gate_fails_below_a_threshold():
-    summary = {"intents": {"accuracy": 0.80}, "discovery": {"by_split": {"test": {"top1": 0.9, "top3": 0.99, "rejection": 0.5}}}}
+    summary = {
+        "intents": {"accuracy": 0.80},
+        "discovery": {"by_split": {"test": {"top1": 0.9, "top3": 0.99, "rejection": 0.5}}},
+    }
     failures = gate(summary, {"intent_accuracy": 0.85, "discovery_top1": 0.85, "discovery_rejection": 0.75})
     assert len(failures) == 2
     assert any("intent_accuracy" in f for f in failures) and any("discovery_rejection" in f for f in failures)

@@ -10,14 +10,24 @@ def _summary(acc_pairs, top1):
     gold = [g for g, _ in acc_pairs]
     pred = [p for _, p in acc_pairs]
     intents = intent_metrics(gold, pred)
-    intents["errors"] = [{"text": f"satz {i}", "gold": g, "predicted": p} for i, (g, p) in enumerate(acc_pairs) if g != p]
+    intents["errors"] = [
+        {"text": f"satz {i}", "gold": g, "predicted": p} for i, (g, p) in enumerate(acc_pairs) if g != p
+    ]
     intents["_gold"], intents["_predicted"] = gold, pred
-    discovery = {"per_procedure": {"meldebescheinigung": {"n": 10, "top1": top1, "top3": 1.0}},
-                 "by_split": {"test": {"n": 10, "top1": top1, "top3": 1.0, "rejection": 0.8}},
-                 "misses": [], "false_accepts": []}
-    summary = {"created": "2026-01-01 10:00", "model": "m.tar.gz", "seconds": 1.0,
-               "intents": {k: v for k, v in intents.items() if not k.startswith("_")},
-               "discovery": discovery, "cross_validation": None}
+    discovery = {
+        "per_procedure": {"meldebescheinigung": {"n": 10, "top1": top1, "top3": 1.0}},
+        "by_split": {"test": {"n": 10, "top1": top1, "top3": 1.0, "rejection": 0.8}},
+        "misses": [],
+        "false_accepts": [],
+    }
+    summary = {
+        "created": "2026-01-01 10:00",
+        "model": "m.tar.gz",
+        "seconds": 1.0,
+        "intents": {k: v for k, v in intents.items() if not k.startswith("_")},
+        "discovery": discovery,
+        "cross_validation": None,
+    }
     return summary, intents
 
 
@@ -38,6 +48,8 @@ def test_report_with_charts_and_what_got_better_or_worse(tmp_path):
 
 def test_first_report_without_a_previous_one(tmp_path):
     new, intents = _summary([("greet", "greet")], 1.0)
-    report.write(tmp_path, new, intents, None, None, "", failures=["intent_accuracy = 80.0% liegt unter der Schwelle 85%"])
+    report.write(
+        tmp_path, new, intents, None, None, "", failures=["intent_accuracy = 80.0% liegt unter der Schwelle 85%"]
+    )
     md = (tmp_path / "report.md").read_text(encoding="utf-8")
     assert "nichts zu vergleichen" in md and "unterschritten" in md

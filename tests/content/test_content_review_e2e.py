@@ -21,8 +21,15 @@ PERSONAL = ["erika.mustermann@example.org", "0170 1234567", "Ozan", "Yilmaz"]
 
 
 def review(stack, state, *args, nlu_dir=None):
-    command = [sys.executable, "-m", "content.review", "--tracker-store", stack.settings.tracker_store_url,
-               "--state", str(state)]
+    command = [
+        sys.executable,
+        "-m",
+        "content.review",
+        "--tracker-store",
+        stack.settings.tracker_store_url,
+        "--state",
+        str(state),
+    ]
     if nlu_dir:
         command += ["--nlu-dir", str(nlu_dir)]
     return subprocess.run(command + list(args), cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
@@ -63,8 +70,9 @@ def test_inbox_lists_what_went_wrong_masked_and_assignments_reach_the_training_d
     # The editor assigns: copies of the NLU files, so the repository stays as it is.
     nlu = tmp_path / "nlu"
     shutil.copytree(REPO_ROOT / "nlu" / "data", nlu)
-    done = review(content_stack, state, "assign", entries["Ausweis"]["id"], "--procedure", "ausweis_verlust_melden",
-                  nlu_dir=nlu)
+    done = review(
+        content_stack, state, "assign", entries["Ausweis"]["id"], "--procedure", "ausweis_verlust_melden", nlu_dir=nlu
+    )
     assert done.returncode == 0, done.stderr
     assert "request_procedure" in done.stdout and "procedures.yml:" in done.stdout
     data = YAML(typ="safe").load((nlu / "procedures.yml").read_text(encoding="utf-8"))
@@ -76,8 +84,15 @@ def test_inbox_lists_what_went_wrong_masked_and_assignments_reach_the_training_d
     assert "Ausweis" not in again and GIBBERISH not in again
     # The placeholders became harmless examples, never the citizen's data.
     masked = next(t for t in entries if "«E-Mail»" in t)
-    pii = review(content_stack, state, "assign", next(e["id"] for e in entries.values() if e["text"] == masked),
-                 "--intent", "inform", nlu_dir=nlu)
+    pii = review(
+        content_stack,
+        state,
+        "assign",
+        next(e["id"] for e in entries.values() if e["text"] == masked),
+        "--intent",
+        "inform",
+        nlu_dir=nlu,
+    )
     assert pii.returncode in (0, 1)  # 1: the filled-in sentence is already an example
     all_nlu = "".join(p.read_text(encoding="utf-8") for p in nlu.glob("*.yml"))
     assert "0170 1234567" not in all_nlu

@@ -29,20 +29,34 @@ def choice(*ids):
 
 def test_fallback_low_confidence_clarification_and_correction():
     events = [
-        user("Hallo", "greet"), action("utter_greet"),
-        user("blubb quatsch", "nlu_fallback", 0.3), action("action_discover_procedure"), bot("Nicht verstanden"),
-        user("Ausweis", "request_procedure", 0.9), action("action_discover_procedure"),
+        user("Hallo", "greet"),
+        action("utter_greet"),
+        user("blubb quatsch", "nlu_fallback", 0.3),
+        action("action_discover_procedure"),
+        bot("Nicht verstanden"),
+        user("Ausweis", "request_procedure", 0.9),
+        action("action_discover_procedure"),
         bot("Welche?", choice("personalausweis_beantragen", "ausweis_verlust_melden")),
         user('/choose_procedure{"procedure": "ausweis_verlust_melden"}', "choose_procedure", 1.0),
         action("action_choose_procedure"),
-        user("Was kostet der Spaß", "ask_fees", 0.41), action("action_answer_info"),
-        user("Ich bin umgezogen", "request_procedure"), action("action_discover_procedure"), bot("Wohnsitz anmelden …"),
-        user("Nein, ich meinte die Abmeldung", "deny", 0.8), action("action_handle_deny"),
-        user("Nein", "deny"), action("action_handle_deny"),
+        user("Was kostet der Spaß", "ask_fees", 0.41),
+        action("action_answer_info"),
+        user("Ich bin umgezogen", "request_procedure"),
+        action("action_discover_procedure"),
+        bot("Wohnsitz anmelden …"),
+        user("Nein, ich meinte die Abmeldung", "deny", 0.8),
+        action("action_handle_deny"),
+        user("Nein", "deny"),
+        action("action_handle_deny"),
     ]
     found = {f.text: f for f in findings_of("citizen-1", events, field_types=FIELDS)}
-    assert set(found) == {"blubb quatsch", "Ausweis", "Was kostet der Spaß", "Ich bin umgezogen",
-                          "Nein, ich meinte die Abmeldung"}
+    assert set(found) == {
+        "blubb quatsch",
+        "Ausweis",
+        "Was kostet der Spaß",
+        "Ich bin umgezogen",
+        "Nein, ich meinte die Abmeldung",
+    }
     assert found["blubb quatsch"].reasons == {"fallback"}
     assert found["Ausweis"].reasons == {"clarification"}
     assert found["Ausweis"].chosen == "ausweis_verlust_melden"
@@ -54,12 +68,18 @@ def test_fallback_low_confidence_clarification_and_correction():
 
 def test_form_answers_are_not_listed_and_their_values_are_masked_elsewhere():
     events = [
-        user("Meldebescheinigung", "request_procedure"), action("action_discover_procedure"),
-        {"event": "active_loop", "name": "meldebescheinigung_form"}, slot("requested_slot", "vorname"),
-        user("Ozan", "nlu_fallback", 0.2), slot("vorname", "Ozan"), slot("requested_slot", "email"),
-        user("ozan.k@example.org", "inform", 0.5), slot("email", "ozan.k@example.org"),
+        user("Meldebescheinigung", "request_procedure"),
+        action("action_discover_procedure"),
+        {"event": "active_loop", "name": "meldebescheinigung_form"},
+        slot("requested_slot", "vorname"),
+        user("Ozan", "nlu_fallback", 0.2),
+        slot("vorname", "Ozan"),
+        slot("requested_slot", "email"),
+        user("ozan.k@example.org", "inform", 0.5),
+        slot("email", "ozan.k@example.org"),
         {"event": "active_loop", "name": None},
-        user("Ozan fragt: hilft mir wer bei 80331?", "nlu_fallback", 0.2), action("action_default_fallback"),
+        user("Ozan fragt: hilft mir wer bei 80331?", "nlu_fallback", 0.2),
+        action("action_default_fallback"),
     ]
     found = findings_of("citizen-2", events, field_types=FIELDS)
     assert [f.text for f in found] == ["«Name» fragt: hilft mir wer bei «PLZ»?"]
@@ -72,5 +92,5 @@ def test_grouping_counts_messages_and_conversations_and_skips_decided_entries():
     entries = group(a + b + c)
     assert [(e.text, e.count, e.conversations) for e in entries] == [("blubb", 3, 2), ("was anderes", 1, 1)]
     assert entries[0].reasons == {"fallback": 3}
-    assert "[%s]" % entries[0].id in render(entries)
+    assert f"[{entries[0].id}]" in render(entries)
     assert [e.text for e in group(a + b + c, done=[entries[0].id])] == ["was anderes"]

@@ -28,8 +28,16 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 # The slot values stories, rules, stored trackers and the other tests hold: never renamed.
 STATE_VALUES = [
-    "start_form", "prefill", "login", "login_submit", "login_only", "confirm_summary",
-    "retry_submission", "resume_draft", "draft_declined", "confirm_withdrawal",
+    "start_form",
+    "prefill",
+    "login",
+    "login_submit",
+    "login_only",
+    "confirm_summary",
+    "retry_submission",
+    "resume_draft",
+    "draft_declined",
+    "confirm_withdrawal",
 ]
 
 # (state, answer): (chained action, own reply, state afterwards, ends the turn, login check first)
@@ -138,18 +146,34 @@ def test_state_properties():
     assert {s.value for s in Awaiting if s.ends_with_logout} == {"prefill", "login", "login_submit"}
 
 
-@pytest.mark.parametrize("state,expected", [
-    (None, "login_only"), ("login", "login"), ("login_submit", "login_submit"),
-    ("login_only", "login_only"), ("confirm_summary", "login_only"), ("prefill", "login_only"),
-])
+@pytest.mark.parametrize(
+    "state,expected",
+    [
+        (None, "login_only"),
+        ("login", "login"),
+        ("login_submit", "login_submit"),
+        ("login_only", "login_only"),
+        ("confirm_summary", "login_only"),
+        ("prefill", "login_only"),
+    ],
+)
 def test_login_offer_keeps_the_purpose_of_a_login(state, expected):
     assert login_state(Awaiting.of(state)).value == expected
 
 
-@pytest.mark.parametrize("state,dropped", [
-    (None, False), ("prefill", True), ("login", True), ("login_submit", True), ("login_only", False),
-    ("confirm_summary", False), ("resume_draft", False), ("confirm_withdrawal", False),
-])
+@pytest.mark.parametrize(
+    "state,dropped",
+    [
+        (None, False),
+        ("prefill", True),
+        ("login", True),
+        ("login_submit", True),
+        ("login_only", False),
+        ("confirm_summary", False),
+        ("resume_draft", False),
+        ("confirm_withdrawal", False),
+    ],
+)
 def test_logout_drops_login_bound_questions(state, dropped):
     assert (after_logout(Awaiting.of(state)) is None) is dropped
     assert (after_logout(Awaiting.of(state)) is KEEP) is not dropped
@@ -174,8 +198,13 @@ def _registered_actions():
 def test_actions_that_end_their_turn_are_the_documented_ones():
     decorated = {name for name, cls in _registered_actions().items() if getattr(cls.run, "ends_turn", False)}
     assert decorated == {
-        "action_start_application", "action_show_summary", "action_submit_application",
-        "action_handle_deny", "action_change_field", "action_resume_draft", "action_confirm_withdrawal",
+        "action_start_application",
+        "action_show_summary",
+        "action_submit_application",
+        "action_handle_deny",
+        "action_change_field",
+        "action_resume_draft",
+        "action_confirm_withdrawal",
     }
     assert decorated == ENDS_TURN
 
@@ -194,14 +223,18 @@ def _state_literals(source: str) -> list[tuple[int, str]]:
         id(node.body[0].value)
         for node in ast.walk(tree)
         if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
-        and node.body and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
     }
     forbidden = set(STATE_VALUES) | {"awaiting"}
     return [
         (node.lineno, node.value)
         for node in ast.walk(tree)
-        if isinstance(node, ast.Constant) and isinstance(node.value, str)
-        and node.value in forbidden and id(node) not in docstrings
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and node.value in forbidden
+        and id(node) not in docstrings
     ]
 
 
@@ -214,7 +247,12 @@ def test_the_literal_check_finds_states_written_as_strings():
             return tracker.get_slot("x") in ("resume_draft", "draft_declined")
     ''')
     assert sorted(value for _, value in _state_literals(source)) == [
-        "awaiting", "awaiting", "confirm_summary", "draft_declined", "resume_draft", "retry_submission",
+        "awaiting",
+        "awaiting",
+        "confirm_summary",
+        "draft_declined",
+        "resume_draft",
+        "retry_submission",
     ]
 
 

@@ -11,10 +11,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 from support.chat import RestChat
 from support.forms import meldebescheinigung
-
 
 pytestmark = pytest.mark.e2e
 
@@ -60,8 +58,11 @@ def test_rest_sender_can_never_continue_a_web_chat_conversation(stack):
 
 def test_rest_channel_limits_the_message_size(stack, chat):
     url = chat.url
-    status, body = post(url, {"sender": chat.sender, "message": "x" * 2001},
-                        {"Authorization": f"Bearer {stack.settings.rest_channel_token}"})
+    status, body = post(
+        url,
+        {"sender": chat.sender, "message": "x" * 2001},
+        {"Authorization": f"Bearer {stack.settings.rest_channel_token}"},
+    )
     assert status == 413 and "höchstens 2000 Zeichen" in body["message"]
     status, body = post(url, b"{kaputt", {"Authorization": f"Bearer {stack.settings.rest_channel_token}"})
     assert status == 400 and body["error"] == "invalid_json"
@@ -78,9 +79,15 @@ def forged_call(action: str, sender_id: str) -> dict:
         "version": "3.6.21",
         "domain": {},
         "tracker": {
-            "sender_id": sender_id, "slots": slots, "latest_message": {"text": "x", "intent": {}, "entities": []},
-            "events": [], "paused": False, "followup_action": None, "active_loop": {},
-            "latest_action_name": "action_listen", "latest_event_time": 0,
+            "sender_id": sender_id,
+            "slots": slots,
+            "latest_message": {"text": "x", "intent": {}, "entities": []},
+            "events": [],
+            "paused": False,
+            "followup_action": None,
+            "active_loop": {},
+            "latest_action_name": "action_listen",
+            "latest_event_time": 0,
         },
     }
 
@@ -95,8 +102,9 @@ def test_action_server_answers_only_rasa(stack):
             assert status == 401 and set(body) == {"error", "message"}, (action, headers)
             assert "Erika" not in json.dumps(body)
     # Rasa's token works (and shows what the forged tracker would have revealed).
-    status, body = post(url, forged_call("action_show_summary", "wc-" + "1" * 32),
-                        {"Authorization": f"Bearer {s.action_server_token}"})
+    status, body = post(
+        url, forged_call("action_show_summary", "wc-" + "1" * 32), {"Authorization": f"Bearer {s.action_server_token}"}
+    )
     assert status == 200 and "Erika" in json.dumps(body, ensure_ascii=False)
     # The action list is closed too; only the health check is open.
     with pytest.raises(urllib.error.HTTPError) as refused:

@@ -61,8 +61,7 @@ def test_a_question_naming_another_procedure_is_not_answered_for_the_one_in_focu
     chat.say_text("Ich brauche eine Meldebescheinigung")
     messages = chat.say("Was kostet ein Reisepass?")
     shown = "\n".join(
-        [m.get("text") or "" for m in messages]
-        + [b["title"] for m in messages for b in m.get("buttons") or []]
+        [m.get("text") or "" for m in messages] + [b["title"] for m in messages for b in m.get("buttons") or []]
     )
     assert "Meldebescheinigung" not in shown
     assert "Reisepass" in shown

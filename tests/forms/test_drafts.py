@@ -7,9 +7,9 @@ import asyncio
 import time
 
 from actions import drafts
-from buergerassistent.drafts import DraftStore
-from buergerassistent import identity
 from actions.dialogue import ActionCancelApplication
+from buergerassistent import identity
+from buergerassistent.drafts import DraftStore
 from tests.chat_actions.conftest import make_tracker, slot_events, texts
 
 
@@ -42,7 +42,9 @@ def test_old_drafts_expire(draft_db, sender, monkeypatch):
 
 def test_save_then_offer_at_session_start_then_resume(draft_db, sender, dispatcher):
     slots = {"vorname": "Erika", "nachname": "Mustermann", "requested_slot": "geburtsdatum"}
-    events = run(drafts.ActionSaveDraft(), tracker_for(sender, slots=slots, active_loop="meldebescheinigung_form"), dispatcher)
+    events = run(
+        drafts.ActionSaveDraft(), tracker_for(sender, slots=slots, active_loop="meldebescheinigung_form"), dispatcher
+    )
     assert {"event": "active_loop", "name": None} in [{k: e.get(k) for k in ("event", "name")} for e in events]
     assert slot_events(events)["vorname"] is None  # the conversation forgets, the store keeps
     assert "gespeichert" in texts(dispatcher)
@@ -66,8 +68,11 @@ def test_a_logged_in_citizen_finds_the_draft_from_another_conversation(draft_db,
     ident = identity.Identity(level="substantiell", source="oidc", subject=f"bpk-{sender}")
     identity.store_identity(f"{sender}-laptop", ident)
     identity.store_identity(f"{sender}-phone", ident)
-    run(drafts.ActionSaveDraft(), tracker_for(f"{sender}-laptop", slots={"vorname": "Erika"},
-                                              active_loop="meldebescheinigung_form"), dispatcher)
+    run(
+        drafts.ActionSaveDraft(),
+        tracker_for(f"{sender}-laptop", slots={"vorname": "Erika"}, active_loop="meldebescheinigung_form"),
+        dispatcher,
+    )
     assert "Nutzerkonto" in texts(dispatcher)
     dispatcher.messages.clear()
     events = run(drafts.ActionSessionStart(), tracker_for(f"{sender}-phone"), dispatcher)

@@ -21,8 +21,9 @@ def imported():
 
 
 def test_fields_load_as_a_catalogue_form(imported):
-    proc = parse_procedure({"id": "blaue_karte", "name": "Blaue Karte EU", "description": "x",
-                            "form": imported["form"]})
+    proc = parse_procedure(
+        {"id": "blaue_karte", "name": "Blaue Karte EU", "description": "x", "form": imported["form"]}
+    )
     assert len(proc.fields) > 40
     assert {f.type for f in proc.fields} <= set(FIELD_TYPES)
     for f in proc.fields:

@@ -5,13 +5,24 @@ from __future__ import annotations
 import asyncio
 
 from actions.dialogue import ActionChangeField, ActionHandleDeny
-from actions.forms import FAILURES_SLOT, ValidateBewohnerparkausweisForm, ValidateMeldebescheinigungForm, ValidateSperrmuellForm, form_data
-from buergerassistent.repair import SKIPPED
+from actions.forms import (
+    FAILURES_SLOT,
+    ValidateBewohnerparkausweisForm,
+    ValidateMeldebescheinigungForm,
+    ValidateSperrmuellForm,
+    form_data,
+)
 from buergerassistent.catalogue import default_catalogue
+from buergerassistent.repair import SKIPPED
 from tests.chat_actions.conftest import make_tracker, slot_events, texts
 
-FILLED = {"vorname": "Erika", "nachname": "Mustermann", "geburtsdatum": "1964-08-12",
-          "strasse": "Marienplatz 8", "plz": "80331"}
+FILLED = {
+    "vorname": "Erika",
+    "nachname": "Mustermann",
+    "geburtsdatum": "1964-08-12",
+    "strasse": "Marienplatz 8",
+    "plz": "80331",
+}
 
 
 def run(action, tracker, dispatcher):
@@ -23,8 +34,13 @@ def followups(events):
 
 
 def answer(form, slot, text, slots=None, intent="inform"):
-    return make_tracker(text=text, intent=intent, slots={**(slots or {}), slot: text, "requested_slot": slot},
-                        active_loop=form, events=[{"event": "slot", "name": slot, "value": text}])
+    return make_tracker(
+        text=text,
+        intent=intent,
+        slots={**(slots or {}), slot: text, "requested_slot": slot},
+        active_loop=form,
+        events=[{"event": "slot", "name": slot, "value": text}],
+    )
 
 
 def test_correction_sets_the_named_field_and_asks_the_same_question_again(dispatcher):
@@ -49,8 +65,16 @@ def test_several_values_at_once(dispatcher):
 
 
 def test_optional_field_is_skipped_and_left_out_of_the_submission(dispatcher):
-    slots = {"vorname": "Erika", "nachname": "M", "strasse": "Marienplatz 8", "plz": "80331", "ort": "München",
-             "gegenstaende": "Sofa", "menge_kubikmeter": "2", "wunschtermin": "2030-01-01"}
+    slots = {
+        "vorname": "Erika",
+        "nachname": "M",
+        "strasse": "Marienplatz 8",
+        "plz": "80331",
+        "ort": "München",
+        "gegenstaende": "Sofa",
+        "menge_kubikmeter": "2",
+        "wunschtermin": "2030-01-01",
+    }
     tracker = answer("sperrmuell_form", "telefon", "überspringen", slots)
     events = slot_events(run(ValidateSperrmuellForm(), tracker, dispatcher))
     assert events["telefon"] == SKIPPED
@@ -69,8 +93,7 @@ def test_third_failure_explains_the_field_and_offers_to_stop(dispatcher):
     failures = None
     for attempt in range(1, 4):
         dispatcher.messages.clear()
-        tracker = answer("bewohnerparkausweis_form", "kennzeichen", "weiß nicht genau 12",
-                         {FAILURES_SLOT: failures})
+        tracker = answer("bewohnerparkausweis_form", "kennzeichen", "weiß nicht genau 12", {FAILURES_SLOT: failures})
         events = slot_events(run(ValidateBewohnerparkausweisForm(), tracker, dispatcher))
         failures = events[FAILURES_SLOT]
         assert failures == {"kennzeichen": attempt}
@@ -85,8 +108,14 @@ def test_third_failure_explains_the_field_and_offers_to_stop(dispatcher):
 
 
 def test_change_at_the_summary_with_a_value_shows_the_summary_again(dispatcher):
-    slots = {**FILLED, "procedure": "meldebescheinigung", "ort": "München", "awaiting": "confirm_summary",
-             "art_meldebescheinigung": "einfach", "email": "e@example.org"}
+    slots = {
+        **FILLED,
+        "procedure": "meldebescheinigung",
+        "ort": "München",
+        "awaiting": "confirm_summary",
+        "art_meldebescheinigung": "einfach",
+        "email": "e@example.org",
+    }
     tracker = make_tracker(text="die Postleitzahl ist 80335", intent="change_field", slots=slots)
     events = run(ActionChangeField(), tracker, dispatcher)
     assert slot_events(events)["plz"] == "80335"
@@ -111,8 +140,9 @@ def test_free_text_answer_misread_as_a_question_is_taken_as_the_answer(dispatche
     from actions.forms import ActionFormInterruption
 
     slots = {"requested_slot": "taetigkeit"}
-    tracker = make_tracker(text="Onlinehandel mit Kinderkleidung", intent="ask_online", slots=slots,
-                           active_loop="gewerbe_anmelden_form")
+    tracker = make_tracker(
+        text="Onlinehandel mit Kinderkleidung", intent="ask_online", slots=slots, active_loop="gewerbe_anmelden_form"
+    )
     events = run(ActionFormInterruption(), tracker, dispatcher)
     assert slot_events(events) == {"taetigkeit": "Onlinehandel mit Kinderkleidung"}
     assert dispatcher.messages == []
@@ -122,8 +152,9 @@ def test_a_real_question_in_a_free_text_field_is_answered(dispatcher):
     from actions.forms import ActionFormInterruption
 
     slots = {"requested_slot": "taetigkeit", "procedure": "gewerbe_anmelden"}
-    tracker = make_tracker(text="Geht das online?", intent="ask_online", slots=slots,
-                           active_loop="gewerbe_anmelden_form")
+    tracker = make_tracker(
+        text="Geht das online?", intent="ask_online", slots=slots, active_loop="gewerbe_anmelden_form"
+    )
     events = run(ActionFormInterruption(), tracker, dispatcher)
     assert "taetigkeit" not in slot_events(events)
     assert "online" in texts(dispatcher)

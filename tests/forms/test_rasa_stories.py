@@ -22,9 +22,27 @@ def test_form_stories_are_predicted_without_errors(tmp_path: Path):
     assert list(STORIES.rglob("*.yml")), "no test stories found"
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
     proc = subprocess.run(
-        [sys.executable, "-m", "rasa", "test", "core", "--model", str(model), "--stories", str(STORIES),
-         "--fail-on-prediction-errors", "--out", str(tmp_path), "--no-plot", "--quiet"],
-        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=900,
+        [
+            sys.executable,
+            "-m",
+            "rasa",
+            "test",
+            "core",
+            "--model",
+            str(model),
+            "--stories",
+            str(STORIES),
+            "--fail-on-prediction-errors",
+            "--out",
+            str(tmp_path),
+            "--no-plot",
+            "--quiet",
+        ],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, output[-6000:]

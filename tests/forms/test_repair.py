@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from support.forms import MELDEBESCHEINIGUNG
 
 from buergerassistent.catalogue import default_catalogue
 from buergerassistent.repair import SKIPPED, field_names, read_message
-from support.forms import MELDEBESCHEINIGUNG
 
 FILLED = {k: MELDEBESCHEINIGUNG[k] for k in ("vorname", "nachname", "geburtsdatum", "strasse", "plz")}
 
@@ -28,8 +28,9 @@ def test_correction_of_an_earlier_field_keeps_the_question(melde):
     assert "ort" not in r.values
 
 
-@pytest.mark.parametrize("text", ["ändere das Geburtsdatum", "Das Geburtsdatum ist falsch",
-                                  "Ich möchte das Geburtsdatum ändern"])
+@pytest.mark.parametrize(
+    "text", ["ändere das Geburtsdatum", "Das Geburtsdatum ist falsch", "Ich möchte das Geburtsdatum ändern"]
+)
 def test_change_request_without_value_reopens_the_field(melde, text):
     r = read_message(melde, "ort", text, FILLED)
     assert r.reopen == ["geburtsdatum"] and not r.values
@@ -75,9 +76,18 @@ def test_a_required_field_cannot_be_skipped(melde):
 def test_an_optional_field_can_be_skipped():
     from buergerassistent.catalogue import parse_procedure
 
-    proc = parse_procedure({"id": "x", "name": "X", "description": "x", "form": {"fields": [
-        {"name": "telefon", "label": "Telefonnummer", "type": "phone", "prompt": "?", "required": False},
-    ]}})
+    proc = parse_procedure(
+        {
+            "id": "x",
+            "name": "X",
+            "description": "x",
+            "form": {
+                "fields": [
+                    {"name": "telefon", "label": "Telefonnummer", "type": "phone", "prompt": "?", "required": False},
+                ]
+            },
+        }
+    )
     for text in ("überspringen", "keine Angabe", "Das möchte ich nicht angeben"):
         assert read_message(proc, "telefon", text, {}).values == {"telefon": SKIPPED}
     assert read_message(proc, "telefon", "Das will ich nicht sagen", {}, skip_intent=True).skipped == "telefon"

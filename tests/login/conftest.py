@@ -25,7 +25,6 @@ from urllib.parse import urljoin
 import pytest
 import requests
 from aiohttp import web
-
 from support.keys import secret_key
 from support.stacks import free_port
 
@@ -95,6 +94,7 @@ def submit(session: requests.Session, response: requests.Response, **extra) -> r
 
 # --- secrets and databases shared by in-process code and the stack ------------------------------
 
+
 @pytest.fixture(scope="session")
 def login_var(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("login-var")
@@ -118,6 +118,7 @@ def _shared_env(shared_env, monkeypatch):
 
 # --- the SAML IdP, the Rasa stand-in and the login service, in one background loop ---------------------
 
+
 @dataclass
 class RasaRecorder:
     """Stands in for Rasa's HTTP API in the in-process tests only (the e2e tests use real Rasa):
@@ -126,8 +127,9 @@ class RasaRecorder:
     calls: list[dict] = field(default_factory=list)
 
     async def trigger(self, request: web.Request) -> web.Response:
-        self.calls.append({"conversation": request.match_info["cid"], "body": await request.json(),
-                           "query": dict(request.query)})
+        self.calls.append(
+            {"conversation": request.match_info["cid"], "body": await request.json(), "query": dict(request.query)}
+        )
         return web.json_response({"messages": []})
 
     def app(self) -> web.Application:
@@ -152,7 +154,7 @@ class LoginWorld:
     login_url: str
     recorder: RasaRecorder
     settings: object
-    oidc: Optional["OidcProvider"] = None
+    oidc: Optional[OidcProvider] = None
 
     def link(self, conversation: str, level: str) -> str:
         from buergerassistent.identity import issue_ticket
@@ -173,8 +175,13 @@ def start_oidc_provider(redirect_uri: str, log: Path) -> OidcProvider:
         pytest.fail("oidc-provider fehlt: `make test-login-deps` (npm ci in tests/login/oidc_provider)")
     port = free_port()
     client_id, client_secret = "buergerassistent", secrets.token_urlsafe(24)
-    env = {**os.environ, "PORT": str(port), "CLIENT_ID": client_id, "CLIENT_SECRET": client_secret,
-           "REDIRECT_URI": redirect_uri}
+    env = {
+        **os.environ,
+        "PORT": str(port),
+        "CLIENT_ID": client_id,
+        "CLIENT_SECRET": client_secret,
+        "REDIRECT_URI": redirect_uri,
+    }
     out = log.open("wb")
     process = subprocess.Popen(["node", "provider.mjs"], cwd=OIDC_DIR, env=env, stdout=out, stderr=subprocess.STDOUT)
     issuer = f"http://127.0.0.1:{port}"
@@ -211,11 +218,17 @@ def world(login_var, shared_env):
     os.environ.update(shared_env)
     try:
         settings = LoginSettings(
-            port=login_port, saml_idp_metadata=metadata,
-            saml_key=login_var / "sp.key", saml_cert=login_var / "sp.crt",
-            saml_enc_key=login_var / "sp-enc.key", saml_enc_cert=login_var / "sp-enc.crt",
-            oidc_issuer=oidc.issuer, oidc_client_id=oidc.client_id, oidc_client_secret=oidc.client_secret,
-            rasa_url=f"http://127.0.0.1:{rasa_port}", rasa_api_token="test-token",
+            port=login_port,
+            saml_idp_metadata=metadata,
+            saml_key=login_var / "sp.key",
+            saml_cert=login_var / "sp.crt",
+            saml_enc_key=login_var / "sp-enc.key",
+            saml_enc_cert=login_var / "sp-enc.crt",
+            oidc_issuer=oidc.issuer,
+            oidc_client_id=oidc.client_id,
+            oidc_client_secret=oidc.client_secret,
+            rasa_url=f"http://127.0.0.1:{rasa_port}",
+            rasa_api_token="test-token",
         )
         app = create_app(settings)
         idp.sp_metadata = app[SP].metadata_xml()
@@ -235,8 +248,9 @@ def world(login_var, shared_env):
     oidc.process.wait(10)
 
 
-def saml_login(world: LoginWorld, conversation: str, level: str, username: str, password: str,
-               action: str = "login") -> tuple[requests.Session, requests.Response]:
+def saml_login(
+    world: LoginWorld, conversation: str, level: str, username: str, password: str, action: str = "login"
+) -> tuple[requests.Session, requests.Response]:
     """Browser: login link → our start page → IdP login page → IdP's auto-post → our ACS."""
     session = requests.Session()
     start = session.get(world.link(conversation, level), timeout=30)

@@ -74,14 +74,58 @@ class Citizen:
 CITIZENS = {
     c.username: c
     for c in (
-        Citizen("erika3", "geheim-3", 3, "Erika", "Mustermann", "1964-08-12", "Heidestraße 17", "51147", "Köln",
-                "erika.mustermann@example.org", "bPK2-erika-0001"),
-        Citizen("erika4", "geheim-4", 4, "Erika", "Mustermann", "1964-08-12", "Heidestraße 17", "51147", "Köln",
-                "erika.mustermann@example.org", "bPK2-erika-0001"),
-        Citizen("max1", "geheim-1", 1, "Max", "Musterberg", "1990-01-31", "Marienplatz 8", "80331", "München",
-                "max@example.org", "bPK2-max-0002"),
-        Citizen("temp3", "geheim-t", 3, "Tamara", "Temporär", "1975-05-05", "Lindwurmstraße 1", "80337", "München",
-                "tamara@example.org", None),
+        Citizen(
+            "erika3",
+            "geheim-3",
+            3,
+            "Erika",
+            "Mustermann",
+            "1964-08-12",
+            "Heidestraße 17",
+            "51147",
+            "Köln",
+            "erika.mustermann@example.org",
+            "bPK2-erika-0001",
+        ),
+        Citizen(
+            "erika4",
+            "geheim-4",
+            4,
+            "Erika",
+            "Mustermann",
+            "1964-08-12",
+            "Heidestraße 17",
+            "51147",
+            "Köln",
+            "erika.mustermann@example.org",
+            "bPK2-erika-0001",
+        ),
+        Citizen(
+            "max1",
+            "geheim-1",
+            1,
+            "Max",
+            "Musterberg",
+            "1990-01-31",
+            "Marienplatz 8",
+            "80331",
+            "München",
+            "max@example.org",
+            "bPK2-max-0002",
+        ),
+        Citizen(
+            "temp3",
+            "geheim-t",
+            3,
+            "Tamara",
+            "Temporär",
+            "1975-05-05",
+            "Lindwurmstraße 1",
+            "80337",
+            "München",
+            "tamara@example.org",
+            None,
+        ),
     )
 }
 
@@ -109,17 +153,21 @@ class BundIdLikeServer(Server):
         level = variant.level or citizen.level
         values = citizen.attributes()
         values[oids.OID_TRUST_LEVEL] = STORK[level]
-        assertion.attribute_statement = [AttributeStatement(attribute=[
-            Attribute(
-                name=name,
-                name_format=NAME_FORMAT_URI,
-                # A misleading FriendlyName: the SP must map by Name only.
-                friendly_name="surname" if name == oids.OID_GIVEN_NAME else None,
-                attribute_value=[AttributeValue(text=value)],
-                extension_attributes={f"{{{AKDB_NS}}}TrustLevel": ATTRIBUTE_TRUST[level]},
+        assertion.attribute_statement = [
+            AttributeStatement(
+                attribute=[
+                    Attribute(
+                        name=name,
+                        name_format=NAME_FORMAT_URI,
+                        # A misleading FriendlyName: the SP must map by Name only.
+                        friendly_name="surname" if name == oids.OID_GIVEN_NAME else None,
+                        attribute_value=[AttributeValue(text=value)],
+                        extension_attributes={f"{{{AKDB_NS}}}TrustLevel": ATTRIBUTE_TRUST[level]},
+                    )
+                    for name, value in values.items()
+                ]
             )
-            for name, value in values.items()
-        ])]
+        ]
         if variant.audience:
             assertion.conditions.audience_restriction[0].audience[0].text = variant.audience
         if variant.expired:
@@ -201,8 +249,10 @@ class Idp:
     def cancel_for(self, request) -> str:
         server = self.server()
         response = server.create_error_response(
-            request.id, request.assertion_consumer_service_url,
-            info=(samlp.STATUS_AUTHN_FAILED, "Der Nutzer hat die Anmeldung abgebrochen."), sign=True,
+            request.id,
+            request.assertion_consumer_service_url,
+            info=(samlp.STATUS_AUTHN_FAILED, "Der Nutzer hat die Anmeldung abgebrochen."),
+            sign=True,
         )
         return base64.b64encode(str(response).encode()).decode()
 
@@ -214,10 +264,12 @@ class Idp:
         key = secrets.token_urlsafe(12)
         self.requests[key] = {"request": authn_request, "relay_state": str(form.get("RelayState", ""))}
         options = "".join(f'<option value="{u}">{u}</option>' for u in CITIZENS)
-        body = (f'<form method="post" action="/sso/login"><input type="hidden" name="key" value="{key}">'
-                f'<select name="username">{options}</select><input type="password" name="password">'
-                '<button name="action" value="login">Anmelden</button>'
-                '<button name="action" value="cancel">Abbrechen</button></form>')
+        body = (
+            f'<form method="post" action="/sso/login"><input type="hidden" name="key" value="{key}">'
+            f'<select name="username">{options}</select><input type="password" name="password">'
+            '<button name="action" value="login">Anmelden</button>'
+            '<button name="action" value="cancel">Abbrechen</button></form>'
+        )
         return web.Response(text=f"<html><body><h1>Test-IdP</h1>{body}</body></html>", content_type="text/html")
 
     async def login(self, request: web.Request) -> web.Response:
@@ -237,7 +289,7 @@ class Idp:
         return web.Response(
             # As a real IdP without script: a button back to the service (browser tests click it).
             text=f'<html><body><form method="post" action="{acs}">{inputs}'
-                 '<button type="submit">Weiter zum Dienst</button></form></body></html>',
+            '<button type="submit">Weiter zum Dienst</button></form></body></html>',
             content_type="text/html",
         )
 

@@ -17,15 +17,14 @@ import re
 import subprocess
 import time
 
+import jwt
 import pytest
 import requests
-import jwt
-
 from support.chat import WebChat
 from support.stacks import free_port, start_stack
 
-from buergerassistent import identity as ids
 from bot.settings import REPO_ROOT
+from buergerassistent import identity as ids
 
 from .conftest import LoopThread, code_of, submit, text_of
 from .saml_idp import Idp
@@ -42,9 +41,16 @@ def login_stack(tmp_path_factory, shared_env):
     (var / "idp-metadata.xml").write_text(idp.metadata_xml())
     loops.serve(idp.app(), idp_port)
     # The login enforced, the test IdP; spoken to over the web chat only (no REST channel).
-    stack = start_stack(var, login_required=True, rest_channel_token=None, env={
-        **shared_env, "SAML_IDP_METADATA": str(var / "idp-metadata.xml"),
-        "LOGIN_ONLINE_SERVICE_ID": "test-online-service"})
+    stack = start_stack(
+        var,
+        login_required=True,
+        rest_channel_token=None,
+        env={
+            **shared_env,
+            "SAML_IDP_METADATA": str(var / "idp-metadata.xml"),
+            "LOGIN_ONLINE_SERVICE_ID": "test-online-service",
+        },
+    )
     settings = stack.settings
     login = next(s for s in stack.services if s.name == "login")
     login_url = login.health_url.rsplit("/health", 1)[0]
@@ -125,8 +131,15 @@ def test_meldebescheinigung_login_greeting_and_prefill(chat):
     asked = chat.say_text("Ja")
     assert "einfache oder eine erweiterte" in asked
     summary = chat.say_text("einfach")
-    for shown in ("Erika", "Mustermann", "12.08.1964", "Heidestraße 17", "51147", "Köln",
-                  "erika.mustermann@example.org"):
+    for shown in (
+        "Erika",
+        "Mustermann",
+        "12.08.1964",
+        "Heidestraße 17",
+        "51147",
+        "Köln",
+        "erika.mustermann@example.org",
+    ):
         assert shown in summary, summary
     assert "sende ich den Antrag ab" in summary
 
@@ -211,8 +224,16 @@ def test_the_login_gate_cannot_be_skipped_by_typing_a_change_field_payload(chat)
 # --- the widget in a real browser: the login window hands the code back by postMessage ---------
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 WIDGET = REPO_ROOT / "webchat" / "dist" / "buergerassistent-chat.js"
 
 
@@ -223,7 +244,9 @@ def test_widget_login_window_completes_the_login_in_its_own_chat(login_stack, sh
     chat greets the citizen and the window closes. Nobody types a code."""
     from playwright.sync_api import expect, sync_playwright
 
-    if not WIDGET.exists() or WIDGET.stat().st_mtime < max(p.stat().st_mtime for p in (REPO_ROOT / "webchat" / "widget" / "src").glob("*.js")):
+    if not WIDGET.exists() or WIDGET.stat().st_mtime < max(
+        p.stat().st_mtime for p in (REPO_ROOT / "webchat" / "widget" / "src").glob("*.js")
+    ):
         subprocess.run(["make", "-s", "webchat"], cwd=REPO_ROOT, check=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
@@ -245,8 +268,9 @@ def test_widget_login_window_completes_the_login_in_its_own_chat(login_stack, sh
             offer = page.locator(".ba-msg.bot", has_text="Vertrauensniveau substantiell").last
             expect(offer).to_be_visible()
             token = page.evaluate("localStorage.getItem('buergerassistent.session')")
-            conversation = jwt.decode(token, shared_env["BA_SECRET_KEY"], algorithms=["HS256"],
-                                      audience="webchat-session")["sub"]
+            conversation = jwt.decode(
+                token, shared_env["BA_SECRET_KEY"], algorithms=["HS256"], audience="webchat-session"
+            )["sub"]
             label = ids.chat_label(conversation)
             expect(offer).to_contain_text(label)
 
@@ -262,8 +286,12 @@ def test_widget_login_window_completes_the_login_in_its_own_chat(login_stack, sh
             with popup.expect_event("close"):
                 popup.get_by_role("button", name="Weiter zum Dienst").click()
 
-            expect(page.locator(".ba-msg.bot", has_text="Sie sind angemeldet als Erika Mustermann").last).to_be_visible()
-            expect(page.locator(".ba-msg.bot", has_text="Soll ich Name, Geburtsdatum und Anschrift").last).to_be_visible()
+            expect(
+                page.locator(".ba-msg.bot", has_text="Sie sind angemeldet als Erika Mustermann").last
+            ).to_be_visible()
+            expect(
+                page.locator(".ba-msg.bot", has_text="Soll ich Name, Geburtsdatum und Anschrift").last
+            ).to_be_visible()
             assert ids.current_identity(conversation).attributes["family_name"] == "Mustermann"
             assert not errors, errors
         finally:

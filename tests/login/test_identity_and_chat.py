@@ -13,12 +13,19 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from buergerassistent import identity as ids
 from actions import login
+from buergerassistent import identity as ids
 from buergerassistent.catalogue import default_catalogue
 
-ERIKA = {"given_name": "Erika", "family_name": "Mustermann", "birth_date": "1964-08-12",
-         "street": "Heidestraße 17", "postcode": "51147", "city": "Köln", "email": "erika@example.org"}
+ERIKA = {
+    "given_name": "Erika",
+    "family_name": "Mustermann",
+    "birth_date": "1964-08-12",
+    "street": "Heidestraße 17",
+    "postcode": "51147",
+    "city": "Köln",
+    "email": "erika@example.org",
+}
 
 
 def conv() -> str:
@@ -26,18 +33,30 @@ def conv() -> str:
 
 
 def store(conversation: str, level: str, logged_in_at: float, last_seen_at: float = None) -> None:
-    ids.store_identity(conversation, ids.Identity(level=level, source="saml", subject="bPK2-x", attributes=ERIKA,
-                                                  logged_in_at=logged_in_at, last_seen_at=last_seen_at or logged_in_at))
+    ids.store_identity(
+        conversation,
+        ids.Identity(
+            level=level,
+            source="saml",
+            subject="bPK2-x",
+            attributes=ERIKA,
+            logged_in_at=logged_in_at,
+            last_seen_at=last_seen_at or logged_in_at,
+        ),
+    )
 
 
-@pytest.mark.parametrize("level,age,idle,expired", [
-    ("substantiell", 100 * 60, 29 * 60, False),
-    ("substantiell", 100 * 60, 31 * 60, True),
-    ("substantiell", 121 * 60, 1 * 60, True),
-    ("hoch", 20 * 60, 4 * 60, False),
-    ("hoch", 20 * 60, 6 * 60, True),
-    ("hoch", 31 * 60, 1 * 60, True),
-])
+@pytest.mark.parametrize(
+    "level,age,idle,expired",
+    [
+        ("substantiell", 100 * 60, 29 * 60, False),
+        ("substantiell", 100 * 60, 31 * 60, True),
+        ("substantiell", 121 * 60, 1 * 60, True),
+        ("hoch", 20 * 60, 4 * 60, False),
+        ("hoch", 20 * 60, 6 * 60, True),
+        ("hoch", 31 * 60, 1 * 60, True),
+    ],
+)
 def test_session_limits_per_level(level, age, idle, expired):
     conversation, now = conv(), time.time()
     store(conversation, level, now - age, now - idle)
@@ -84,10 +103,22 @@ def portal_key(tmp_path, monkeypatch):
 
 def portal_token(key, conversation: str, **overrides) -> str:
     now = int(time.time())
-    claims = {"aud": ids.PORTAL_TOKEN_AUDIENCE, "cid": conversation, "jti": uuid.uuid4().hex, "iat": now,
-              "exp": now + 120, "auth_time": now - 300, "acr": "STORK-QAA-Level-3", "sub": "bPK2-portal",
-              "given_name": "Erika", "family_name": "Mustermann", "birthdate": "1964-08-12",
-              "street_address": "Heidestraße 17", "postal_code": "51147", "locality": "Köln"}
+    claims = {
+        "aud": ids.PORTAL_TOKEN_AUDIENCE,
+        "cid": conversation,
+        "jti": uuid.uuid4().hex,
+        "iat": now,
+        "exp": now + 120,
+        "auth_time": now - 300,
+        "acr": "STORK-QAA-Level-3",
+        "sub": "bPK2-portal",
+        "given_name": "Erika",
+        "family_name": "Mustermann",
+        "birthdate": "1964-08-12",
+        "street_address": "Heidestraße 17",
+        "postal_code": "51147",
+        "locality": "Köln",
+    }
     claims.update(overrides)
     return jwt.encode(claims, key, algorithm="ES256")
 
@@ -102,14 +133,17 @@ def test_portal_token_hands_over_the_login(portal_key):
         ids.accept_portal_token(conversation, token)
 
 
-@pytest.mark.parametrize("overrides", [
-    {"cid": "another-conversation"},
-    {"aud": "someone-else"},
-    {"exp": int(time.time()) - 1},
-    {"exp": int(time.time()) + 3600},            # too long-lived
-    {"acr": "unbekannt"},
-    {"auth_time": int(time.time()) - 3 * 3600},  # portal session older than the limit
-])
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"cid": "another-conversation"},
+        {"aud": "someone-else"},
+        {"exp": int(time.time()) - 1},
+        {"exp": int(time.time()) + 3600},  # too long-lived
+        {"acr": "unbekannt"},
+        {"auth_time": int(time.time()) - 3 * 3600},  # portal session older than the limit
+    ],
+)
 def test_portal_token_refused(portal_key, overrides):
     conversation = conv()
     with pytest.raises(ids.LoginRejected):
@@ -125,13 +159,22 @@ def test_portal_token_signed_by_another_key_is_refused(portal_key):
 
 # --- actions with tracker fixtures ------------------------------------------------------------
 
+
 def tracker(conversation: str, slots: dict) -> Tracker:
     all_slots = {"procedure": None, "awaiting": None, "login_prefill": None, "requested_slot": None}
     for f in default_catalogue()["meldebescheinigung"].fields:
         all_slots[f.name] = None
     all_slots.update(slots)
-    return Tracker(conversation, all_slots, {"text": "", "intent": {"name": "affirm"}, "entities": []},
-                   [{"event": "user", "timestamp": time.time(), "text": "ja"}], False, None, {}, "action_listen")
+    return Tracker(
+        conversation,
+        all_slots,
+        {"text": "", "intent": {"name": "affirm"}, "entities": []},
+        [{"event": "user", "timestamp": time.time(), "text": "ja"}],
+        False,
+        None,
+        {},
+        "action_listen",
+    )
 
 
 @pytest.fixture
@@ -159,8 +202,9 @@ def test_too_low_level_offers_login_at_the_needed_level(enforced):
     store(conversation, "basisregistriert", time.time())
     login.before_form(dispatcher, tracker(conversation, {"procedure": proc.id}), proc)
     assert "Basisregistrierung" in texts(dispatcher) and "substantiell nötig" in texts(dispatcher)
-    claims = jwt.decode(dispatcher.messages[0]["buttons"][0]["payload"].split("ticket=")[1],
-                        options={"verify_signature": False})
+    claims = jwt.decode(
+        dispatcher.messages[0]["buttons"][0]["payload"].split("ticket=")[1], options={"verify_signature": False}
+    )
     assert claims["lvl"] == "substantiell"
 
 
@@ -171,8 +215,11 @@ def test_prefill_only_after_consent(enforced):
     dispatcher = CollectingDispatcher()
     events = login.before_form(dispatcher, tracker(conversation, {"procedure": proc.id}), proc)
     assert login.PREFILL_QUESTION in texts(dispatcher)
-    assert events[0]["value"] == "prefill" and events[-1] == {"event": "followup", "name": "action_listen",
-                                                              "timestamp": None}
+    assert events[0]["value"] == "prefill" and events[-1] == {
+        "event": "followup",
+        "name": "action_listen",
+        "timestamp": None,
+    }
     # Without consent: nothing from the account.
     declined = login.prefill_events(tracker(conversation, {"login_prefill": "declined"}), proc)
     assert [e for e in declined if e["name"] != "login_prefill"] == []

@@ -24,7 +24,7 @@ import requests
 from buergerassistent import identity as ids
 from rasa_runtime.channels import login_confirmation as lc
 
-from .conftest import code_of, saml_login, submit, text_of
+from .conftest import code_of, saml_login, text_of
 from .test_oidc_login import login as oidc_login
 
 
@@ -110,9 +110,14 @@ def test_the_own_chat_redeems_the_code_once(world):
 
 # --- redemption rules, on the store directly --------------------------------------------------
 
+
 def _completed(conversation: str, ttl: int = ids.CONFIRM_TTL) -> str:
-    ident = ids.Identity(level="substantiell", source="saml", subject="bPK2-x",
-                         attributes={"given_name": "Erika", "family_name": "Mustermann"})
+    ident = ids.Identity(
+        level="substantiell",
+        source="saml",
+        subject="bPK2-x",
+        attributes={"given_name": "Erika", "family_name": "Mustermann"},
+    )
     return ids.complete_login(conversation, ident, ttl=ttl)
 
 
@@ -163,7 +168,11 @@ def test_code_is_stored_only_as_a_keyed_hash():
     conversation = conv()
     code = _completed(conversation)
     with ids.engine().connect() as conn:
-        row = conn.execute(ids.select(ids.completed).where(ids.completed.c.conversation_id == conversation)).mappings().first()
+        row = (
+            conn.execute(ids.select(ids.completed).where(ids.completed.c.conversation_id == conversation))
+            .mappings()
+            .first()
+        )
     assert code.replace("-", "") not in row["code_hash"] and code not in row["code_hash"]
 
 
@@ -182,6 +191,7 @@ def test_forget_conversation_deletes_every_login_row():
 
 
 # --- the channel-independent part the channels call -------------------------------------------
+
 
 class FakeOutput:
     def __init__(self):

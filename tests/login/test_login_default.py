@@ -5,10 +5,10 @@ configured or BA_LOGIN_REQUIRED=1), so anyone could change a citizen's registrat
 
 from __future__ import annotations
 
-from buergerassistent.catalogue import default_catalogue
 from actions.login import login_enforced, required_level
 from bot.cli import local_demo_login_default
 from bot.settings import REPO_ROOT
+from buergerassistent.catalogue import default_catalogue
 
 
 def test_login_is_enforced_without_any_setting(monkeypatch):

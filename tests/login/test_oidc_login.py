@@ -47,8 +47,7 @@ def login(world, conversation: str, level: str, username: str, password: str, ac
     session, login_page, state = to_provider(world, conversation, level)
     form = form_of(login_page)
     # The provider redirects back to our callback; requests follows through to our page.
-    back = session.post(form.action, data={"username": username, "password": password, "action": action},
-                        timeout=60)
+    back = session.post(form.action, data={"username": username, "password": password, "action": action}, timeout=60)
     return session, back, state
 
 
@@ -85,8 +84,12 @@ def test_replayed_callback_and_unknown_state_are_refused(world):
     conversation = conv()
     session, login_page, state = to_provider(world, conversation, "substantiell")
     form = form_of(login_page)
-    redirect = session.post(form.action, data={"username": "erika3", "password": "geheim-3", "action": "login"},
-                            allow_redirects=False, timeout=60)
+    redirect = session.post(
+        form.action,
+        data={"username": "erika3", "password": "geheim-3", "action": "login"},
+        allow_redirects=False,
+        timeout=60,
+    )
     # Follow the provider's redirects up to (not into) our callback.
     while redirect.is_redirect and not redirect.headers["Location"].startswith(world.login_url):
         redirect = session.get(redirect.headers["Location"], allow_redirects=False, timeout=30)
@@ -103,9 +106,12 @@ def test_code_from_another_login_is_refused(world):
     """A code issued to login A, presented with login B's state: PKCE and nonce do not match."""
     first, second = conv(), conv()
     session, page_a, _ = to_provider(world, first, "substantiell")
-    redirect = session.post(form_of(page_a).action,
-                            data={"username": "erika3", "password": "geheim-3", "action": "login"},
-                            allow_redirects=False, timeout=60)
+    redirect = session.post(
+        form_of(page_a).action,
+        data={"username": "erika3", "password": "geheim-3", "action": "login"},
+        allow_redirects=False,
+        timeout=60,
+    )
     while redirect.is_redirect and not redirect.headers["Location"].startswith(world.login_url):
         redirect = session.get(redirect.headers["Location"], allow_redirects=False, timeout=30)
     code = parse_qs(urlparse(redirect.headers["Location"]).query)["code"][0]

@@ -7,7 +7,6 @@ the e2e tests (test_e2e_login.py) run the same flow against the real Rasa.
 from __future__ import annotations
 
 import base64
-import re
 import uuid
 
 import pytest
@@ -16,7 +15,7 @@ import requests
 from buergerassistent import identity as ids
 from buergerassistent import signing
 
-from .conftest import confirm, form_of, nothing_logged, saml_login, submit, text_of
+from .conftest import confirm, form_of, nothing_logged, saml_login, text_of
 from .saml_idp import CITIZENS, Variant
 
 PERSONAL = ("Erika", "Mustermann", "Musterberg", "1964-08-12", "Heidestraße", "bPK2-", "erika.mustermann@")
@@ -43,8 +42,9 @@ def pending_request(world, conversation: str, level: str):
 
 
 def post_acs(world, saml_response: str, relay_state: str) -> requests.Response:
-    return requests.post(f"{world.login_url}/login/saml/acs",
-                         data={"SAMLResponse": saml_response, "RelayState": relay_state}, timeout=60)
+    return requests.post(
+        f"{world.login_url}/login/saml/acs", data={"SAMLResponse": saml_response, "RelayState": relay_state}, timeout=60
+    )
 
 
 def test_metadata_offers_signing_and_encryption_keys(world):
@@ -65,8 +65,9 @@ def test_authn_request_is_signed_with_level_and_akdb_extension(world):
         assert element in xml
 
 
-@pytest.mark.parametrize("username,level", [("max1", "basisregistriert"), ("erika3", "substantiell"),
-                                            ("erika4", "hoch")])
+@pytest.mark.parametrize(
+    "username,level", [("max1", "basisregistriert"), ("erika3", "substantiell"), ("erika4", "hoch")]
+)
 def test_login_at_each_level_is_attached_once_the_chat_confirms_it(world, username, level):
     conversation = conv()
     _, page = saml_login(world, conversation, level, username, CITIZENS[username].password)
@@ -131,12 +132,16 @@ def test_assertion_claiming_a_lower_level_than_requested_is_refused(world):
     assert ids.current_identity(conversation) is None
 
 
-@pytest.mark.parametrize("variant", [
-    Variant(sign=False),            # unsigned
-    Variant(foreign_key=True),      # forged: signed with a key the SP does not know
-    Variant(audience="https://andere-behoerde.example/sp"),  # wrong audience
-    Variant(expired=True),          # outside the validity window
-], ids=["unsigned", "forged", "wrong-audience", "expired"])
+@pytest.mark.parametrize(
+    "variant",
+    [
+        Variant(sign=False),  # unsigned
+        Variant(foreign_key=True),  # forged: signed with a key the SP does not know
+        Variant(audience="https://andere-behoerde.example/sp"),  # wrong audience
+        Variant(expired=True),  # outside the validity window
+    ],
+    ids=["unsigned", "forged", "wrong-audience", "expired"],
+)
 def test_untrustworthy_responses_are_refused(world, variant):
     conversation = conv()
     _, request, relay, _ = pending_request(world, conversation, "substantiell")
@@ -157,7 +162,7 @@ def test_tampered_response_is_refused(world):
     xml = base64.b64decode(world.idp.response_for(request, "erika3", Variant())).decode()
     # Flip one character inside the signed, encrypted content.
     at = xml.index("<xenc:CipherValue>") + 40 if "<xenc:CipherValue>" in xml else xml.index("CipherValue>") + 40
-    tampered = xml[:at] + ("A" if xml[at] != "A" else "B") + xml[at + 1:]
+    tampered = xml[:at] + ("A" if xml[at] != "A" else "B") + xml[at + 1 :]
     page = post_acs(world, base64.b64encode(tampered.encode()).decode(), relay)
     assert page.status_code == 400 and ids.current_identity(conversation) is None
 

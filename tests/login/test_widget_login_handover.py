@@ -65,8 +65,10 @@ def test_login_window_handshake_accepts_only_its_own_window_and_origin(tmp_path)
     assert r["strangerReady"] is False and r["wrongOrigin"] is False and r["malformed"] is False
     assert r["ready"] is True and r["code"] is True and r["again"] is False
     assert r["sent"] == ["1234-5678"]
-    assert r["posted"] == [[{"type": "ba-login-hello"}, "https://login.example"],
-                           [{"type": "ba-login-received"}, "https://login.example"]]
+    assert r["posted"] == [
+        [{"type": "ba-login-hello"}, "https://login.example"],
+        [{"type": "ba-login-received"}, "https://login.example"],
+    ]
 
 
 RESULT_JS = Path(__file__).resolve().parents[2] / "login_service" / "static" / "login-result.js"

@@ -19,16 +19,16 @@ from typing import Any, Optional
 
 import jsonschema
 import pytest
-from support.databases import postgres_schema
 import pytest_asyncio
 import yaml
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy.engine import make_url
-
-from buergerassistent.catalogue import PROCEDURES_DIR, Catalogue, load_file, parse_procedure
+from support.databases import postgres_schema
 from support.forms import meldebescheinigung
 from support.keys import secret_key
 from support.portal_auth import ASSISTANT, AUTHORITY, citizen
+
+from buergerassistent.catalogue import PROCEDURES_DIR, Catalogue, load_file, parse_procedure
 from portal_backend.app import OPENAPI_PATH, STORE, create_app
 
 POSTGRES_ENV = "DATABASE_URL"
@@ -48,10 +48,7 @@ def _postgres_url_or_skip():
     if u.drivername == "postgres":
         u = u.set(drivername="postgresql")
     if u.get_backend_name() != "postgresql":
-        pytest.skip(
-            f"PostgreSQL variant skipped: {POSTGRES_ENV} is not a PostgreSQL URL "
-            f"(driver {u.drivername!r})"
-        )
+        pytest.skip(f"PostgreSQL variant skipped: {POSTGRES_ENV} is not a PostgreSQL URL (driver {u.drivername!r})")
     return u
 
 
@@ -96,9 +93,7 @@ def test_catalogue() -> Catalogue:
             },
         }
     )
-    info_only = parse_procedure(
-        {"id": "nur_info", "name": "Nur Information", "description": "Ohne Formular."}
-    )
+    info_only = parse_procedure({"id": "nur_info", "name": "Nur Information", "description": "Ohne Formular."})
     return Catalogue([load_file(PROCEDURES_DIR / "meldebescheinigung.yaml"), testantrag, info_only])
 
 
@@ -145,9 +140,7 @@ class OpenApi:
         root = dict(_openapi_to_json_schema(schema), components=self.components)
         return jsonschema.Draft4Validator(root, format_checker=jsonschema.FormatChecker())
 
-    def check_response(
-        self, method: str, path: str, status: int, content_type: str, body: Any
-    ) -> None:
+    def check_response(self, method: str, path: str, status: int, content_type: str, body: Any) -> None:
         template = self.template_for(path)
         assert template is not None, f"{path} is not documented in openapi.yaml"
         operation = self.document["paths"][template].get(method.lower())
@@ -156,12 +149,8 @@ class OpenApi:
         assert str(status) in responses, f"{method} {template} → {status} is not documented"
         response = self.resolve(responses[str(status)])
         content = response.get("content", {})
-        assert content_type in content, (
-            f"{method} {template} → {status}: content type {content_type} not documented"
-        )
-        errors = sorted(
-            self.validator(content[content_type]["schema"]).iter_errors(body), key=str
-        )
+        assert content_type in content, f"{method} {template} → {status}: content type {content_type} not documented"
+        errors = sorted(self.validator(content[content_type]["schema"]).iter_errors(body), key=str)
         assert not errors, f"{method} {template} → {status} violates openapi.yaml: " + "; ".join(
             f"{list(e.path)}: {e.message}" for e in errors
         )
@@ -196,11 +185,11 @@ class Api:
         self.headers = ASSISTANT if headers is None else headers
 
     @property
-    def authority(self) -> "Api":
+    def authority(self) -> Api:
         return Api(self.client, self.spec, AUTHORITY)
 
     @property
-    def anonymous(self) -> "Api":
+    def anonymous(self) -> Api:
         return Api(self.client, self.spec, {})
 
     @property
@@ -230,7 +219,12 @@ class Api:
     async def submit(self, payload: Any, **kwargs) -> Reply:
         """POST an application; like the assistant, with a citizen assertion for a body's
         ``citizen`` (pass ``headers`` to send something else)."""
-        if "headers" not in kwargs and isinstance(payload, dict) and isinstance(payload.get("citizen"), str) and payload["citizen"]:
+        if (
+            "headers" not in kwargs
+            and isinstance(payload, dict)
+            and isinstance(payload.get("citizen"), str)
+            and payload["citizen"]
+        ):
             kwargs["headers"] = citizen(payload["citizen"])
         return await self.post("/api/v1/applications", json=payload, **kwargs)
 

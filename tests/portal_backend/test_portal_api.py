@@ -69,9 +69,7 @@ async def test_citizen_is_stored(api, payload):
 
 
 async def test_optional_fields_may_be_omitted_or_null(api):
-    omitted = await api.submit(
-        {"procedure": "testantrag", "data": {"titel": "A"}, "idempotency_key": "k-omitted"}
-    )
+    omitted = await api.submit({"procedure": "testantrag", "data": {"titel": "A"}, "idempotency_key": "k-omitted"})
     assert omitted.status == 201
     assert omitted.body["data"] == {"titel": "A"}
     null = await api.submit(
@@ -149,9 +147,7 @@ async def test_concurrent_distinct_keys_all_stored(api, payload):
         pytest.param(lambda b: b["data"].update(vorname="Max"), id="other-data"),
         pytest.param(lambda b: b["data"].pop("email"), id="missing-field"),
         pytest.param(lambda b: b.update(citizen="bPK2:andere"), id="other-citizen"),
-        pytest.param(
-            lambda b: b.update(procedure="testantrag", data={"titel": "A"}), id="other-procedure"
-        ),
+        pytest.param(lambda b: b.update(procedure="testantrag", data={"titel": "A"}), id="other-procedure"),
     ],
 )
 async def test_same_key_different_body_is_conflict(api, payload, change):
@@ -326,22 +322,23 @@ async def test_default_catalogue_is_used(make_api, payload):
 @pytest.mark.parametrize(
     "data, headers, error",
     [
-        pytest.param(b'{"procedure": "meldebescheinigung",', {"Content-Type": "application/json"},
-                     "invalid_json", id="truncated"),
+        pytest.param(
+            b'{"procedure": "meldebescheinigung",', {"Content-Type": "application/json"}, "invalid_json", id="truncated"
+        ),
         pytest.param(b"", {"Content-Type": "application/json"}, "invalid_json", id="empty"),
         pytest.param(b"   ", {"Content-Type": "application/json"}, "invalid_json", id="blank"),
         pytest.param(b"[1, 2]", {"Content-Type": "application/json"}, "invalid_json", id="array"),
         pytest.param(b'"text"', {"Content-Type": "application/json"}, "invalid_json", id="string"),
         pytest.param(b"null", {"Content-Type": "application/json"}, "invalid_json", id="null"),
         pytest.param(b'{"a": NaN}', {"Content-Type": "application/json"}, "invalid_json", id="nan"),
-        pytest.param(b'{"a": "\xff"}', {"Content-Type": "application/json"}, "invalid_json",
-                     id="not-utf8"),
-        pytest.param(b"[" * 100000 + b"]" * 100000, {"Content-Type": "application/json"},
-                     "invalid_json", id="deeply-nested"),
-        pytest.param(b'{"procedure": "x"}', {"Content-Type": "text/plain"},
-                     "invalid_content_type", id="text-plain"),
-        pytest.param(b"procedure=x", {"Content-Type": "application/x-www-form-urlencoded"},
-                     "invalid_content_type", id="form"),
+        pytest.param(b'{"a": "\xff"}', {"Content-Type": "application/json"}, "invalid_json", id="not-utf8"),
+        pytest.param(
+            b"[" * 100000 + b"]" * 100000, {"Content-Type": "application/json"}, "invalid_json", id="deeply-nested"
+        ),
+        pytest.param(b'{"procedure": "x"}', {"Content-Type": "text/plain"}, "invalid_content_type", id="text-plain"),
+        pytest.param(
+            b"procedure=x", {"Content-Type": "application/x-www-form-urlencoded"}, "invalid_content_type", id="form"
+        ),
         pytest.param(b'{"procedure": "x"}', {}, "invalid_content_type", id="no-content-type"),
     ],
 )
@@ -376,9 +373,7 @@ async def test_too_large_body_is_413(api, payload):
 # --------------------------------------------------------------------------- not found
 
 
-@pytest.mark.parametrize(
-    "case_number", ["BA-2026-7F3K9Q2M", "BA-2026-UUUUUUUU", "nicht-vorhanden", "BA-20-1"]
-)
+@pytest.mark.parametrize("case_number", ["BA-2026-7F3K9Q2M", "BA-2026-UUUUUUUU", "nicht-vorhanden", "BA-20-1"])
 async def test_unknown_case_number_is_404(api, payload, case_number):
     await api.submit(payload())
     reply = await api.get(f"{APPLICATIONS}/{case_number}")

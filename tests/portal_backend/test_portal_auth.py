@@ -9,12 +9,10 @@ import logging
 import jwt
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-
-from buergerassistent import citizen_assertion
-from buergerassistent import signing
 from support.portal_auth import API_TOKEN, AUTHORITY, AUTHORITY_TOKEN, CITIZEN_KEY, bearer, citizen
-from portal_backend.app import AccessLogger, ConfigurationError, Credentials, create_app
 
+from buergerassistent import citizen_assertion, signing
+from portal_backend.app import AccessLogger, ConfigurationError, Credentials, create_app
 
 APPLICATIONS = "/api/v1/applications"
 BPK = "bPK2:ZmFrZS1icGsy"
@@ -72,8 +70,9 @@ async def test_public_routes_need_no_token(api):
 
 async def test_the_assistant_cannot_change_a_status(api, payload):
     case_number = await _case(api, payload)
-    reply = await api.post(f"{APPLICATIONS}/{case_number}/status",
-                           json={"status": "abgelehnt", "note": "Siehe https://example.org"})
+    reply = await api.post(
+        f"{APPLICATIONS}/{case_number}/status", json={"status": "abgelehnt", "note": "Siehe https://example.org"}
+    )
     assert reply.status == 403 and reply.body["error"] == "forbidden"
     history = (await api.get(f"{APPLICATIONS}/{case_number}/history")).body
     assert [h["status"] for h in history["history"]] == ["eingegangen"]
@@ -93,8 +92,7 @@ async def test_the_authority_changes_statuses_and_reads_but_acts_for_no_citizen(
     for path in (APPLICATIONS, "/api/v1/postbox"):
         reply = await authority.get(path, headers=citizen(BPK))
         assert reply.status == 403 and reply.body["error"] == "forbidden"
-    withdrawal = await authority.post(f"{APPLICATIONS}/{case_number}/withdrawal", json={},
-                                      headers=citizen(BPK))
+    withdrawal = await authority.post(f"{APPLICATIONS}/{case_number}/withdrawal", json={}, headers=citizen(BPK))
     assert withdrawal.status == 403
 
 
@@ -119,14 +117,17 @@ def _bad_assertions() -> dict[str, str]:
         "other-key": citizen_assertion.issue(BPK, b"x" * 40),
         # Whoever holds only the service token cannot make one.
         "service-token-as-key": citizen_assertion.issue(BPK, API_TOKEN.encode()),
-        "expired": jwt.encode({"sub": BPK, "aud": "portal-citizen", "iat": now - 100, "exp": now - 10},
-                              key, algorithm="HS256"),
-        "too-long-lived": jwt.encode({"sub": BPK, "aud": "portal-citizen", "iat": now,
-                                      "exp": now + 86400}, key, algorithm="HS256"),
+        "expired": jwt.encode(
+            {"sub": BPK, "aud": "portal-citizen", "iat": now - 100, "exp": now - 10}, key, algorithm="HS256"
+        ),
+        "too-long-lived": jwt.encode(
+            {"sub": BPK, "aud": "portal-citizen", "iat": now, "exp": now + 86400}, key, algorithm="HS256"
+        ),
         "no-expiry": jwt.encode({"sub": BPK, "aud": "portal-citizen", "iat": now}, key, algorithm="HS256"),
         "other-purpose": signing.sign({"sub": BPK}, "receipt", 60, key=key),
-        "unsigned": jwt.encode({"sub": BPK, "aud": "portal-citizen", "iat": now, "exp": now + 60},
-                               None, algorithm="none"),
+        "unsigned": jwt.encode(
+            {"sub": BPK, "aud": "portal-citizen", "iat": now, "exp": now + 60}, None, algorithm="none"
+        ),
         "plain-bpk2": BPK,
     }
 
@@ -143,16 +144,15 @@ async def test_invalid_citizen_assertions_yield_no_data(api, payload, kind):
     assert await api.count() == 1
 
 
-async def test_an_assertion_for_another_citizen_shows_only_that_citizens_data(
-    make_api, payload, test_catalogue
-):
+async def test_an_assertion_for_another_citizen_shows_only_that_citizens_data(make_api, payload, test_catalogue):
     import dataclasses
 
     from buergerassistent.catalogue import Catalogue
 
     proc = test_catalogue.get("meldebescheinigung")
-    api = await make_api(catalogue=Catalogue([*test_catalogue, dataclasses.replace(
-        proc, id="widerruflich", withdrawable=True)]))
+    api = await make_api(
+        catalogue=Catalogue([*test_catalogue, dataclasses.replace(proc, id="widerruflich", withdrawable=True)])
+    )
     case_number = await _case(api, payload, citizen=BPK, procedure="widerruflich")
     for path, key in ((APPLICATIONS, "applications"), ("/api/v1/postbox", "messages")):
         reply = await api.get(path, headers=citizen(OTHER))
@@ -160,11 +160,11 @@ async def test_an_assertion_for_another_citizen_shows_only_that_citizens_data(
     # Creating in her name with his assertion, or withdrawing hers with his, is refused.
     created = await api.submit(payload(key="his", citizen=BPK), headers=citizen(OTHER))
     assert created.status == 403 and created.body["error"] == "citizen_unverified"
-    withdrawal = await api.post(f"{APPLICATIONS}/{case_number}/withdrawal", json={},
-                                headers=citizen(OTHER))
+    withdrawal = await api.post(f"{APPLICATIONS}/{case_number}/withdrawal", json={}, headers=citizen(OTHER))
     assert withdrawal.status == 403
-    assert (await api.post(f"{APPLICATIONS}/{case_number}/withdrawal", json={},
-                           headers={"X-Citizen": BPK})).status == 403
+    assert (
+        await api.post(f"{APPLICATIONS}/{case_number}/withdrawal", json={}, headers={"X-Citizen": BPK})
+    ).status == 403
     assert (await api.get(f"{APPLICATIONS}/{case_number}")).body["status"] == "eingegangen"
 
 
@@ -249,8 +249,12 @@ async def test_protection_follows_the_route_not_the_spelling_of_the_path(app_fac
             case_number = (await resp.json())["case_number"]
         from yarl import URL
 
-        for spelled in (f"/%61pi/v1/applications/{case_number}", f"/api/v1//applications/{case_number}",
-                        f"/api/v1/applications/{case_number}/", f"/API/v1/applications/{case_number}"):
+        for spelled in (
+            f"/%61pi/v1/applications/{case_number}",
+            f"/api/v1//applications/{case_number}",
+            f"/api/v1/applications/{case_number}/",
+            f"/API/v1/applications/{case_number}",
+        ):
             async with client.get(URL(spelled, encoded=True)) as resp:
                 assert resp.status in (401, 404), spelled
                 assert "Erika" not in await resp.text()

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import jsonschema
 import pytest
@@ -44,9 +45,7 @@ def test_schemas_are_valid_json_schema(openapi, name):
 def test_routes_match_documented_operations(openapi, tmp_path):
     app = create_app(f"sqlite:///{tmp_path}/unused.db")
     implemented = {
-        (route.resource.canonical, route.method.lower())
-        for route in app.router.routes()
-        if route.method != "HEAD"
+        (route.resource.canonical, route.method.lower()) for route in app.router.routes() if route.method != "HEAD"
     }
     documented = {
         (path, method)
@@ -69,9 +68,9 @@ def test_request_example_is_valid(openapi, test_catalogue):
 
 def test_request_schema_rejects_what_the_backend_rejects(openapi):
     validator = openapi.validator(
-        openapi.document["paths"]["/api/v1/applications"]["post"]["requestBody"]["content"][
-            "application/json"
-        ]["schema"]
+        openapi.document["paths"]["/api/v1/applications"]["post"]["requestBody"]["content"]["application/json"][
+            "schema"
+        ]
     )
     good = {"procedure": "p", "data": {"a": "b", "c": None}, "idempotency_key": "k"}
     assert validator.is_valid(good)

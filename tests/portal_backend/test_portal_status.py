@@ -7,10 +7,10 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from support.portal_auth import citizen
 
 from buergerassistent import signing
 from buergerassistent.catalogue import PROCEDURES_DIR, Catalogue, load_file
-from support.portal_auth import citizen
 
 pytestmark = pytest.mark.asyncio
 
@@ -24,8 +24,9 @@ async def test_history_starts_with_received_and_grows(api, payload):
     assert first.status == 200
     assert [h["status"] for h in first.body["history"]] == ["eingegangen"]
 
-    changed = await api.authority.post(f"{APPLICATIONS}/{case_number}/status",
-                             json={"status": "in_bearbeitung", "note": "Wird geprüft."})
+    changed = await api.authority.post(
+        f"{APPLICATIONS}/{case_number}/status", json={"status": "in_bearbeitung", "note": "Wird geprüft."}
+    )
     assert changed.status == 200 and changed.body["status"] == "in_bearbeitung"
     done = await api.authority.post(f"{APPLICATIONS}/{case_number}/status", json={"status": "abgeschlossen"})
     assert done.status == 200
@@ -92,8 +93,9 @@ async def test_withdrawal_needs_a_withdrawable_procedure_and_proof(withdrawable_
     api = await withdrawable_api()
     # Not withdrawable (the shipped entry has no `withdrawable: true`).
     fixed = await api.submit(payload(key="k-fixed"))
-    refused = await api.post(f"{APPLICATIONS}/{fixed.body['case_number']}/withdrawal",
-                             json={"idempotency_key": "k-fixed"})
+    refused = await api.post(
+        f"{APPLICATIONS}/{fixed.body['case_number']}/withdrawal", json={"idempotency_key": "k-fixed"}
+    )
     assert refused.status == 409 and refused.body["error"] == "not_withdrawable"
 
     anonymous = (await api.submit(payload(key="k-anon", procedure="widerruflich"))).body["case_number"]
@@ -106,8 +108,11 @@ async def test_withdrawal_needs_a_withdrawable_procedure_and_proof(withdrawable_
 
     theirs = (await api.submit(payload(key="k-cit", procedure="widerruflich", citizen=BPK))).body["case_number"]
     # For a logged-in submission the key alone is not enough: the citizen must match.
-    assert (await api.post(f"{APPLICATIONS}/{theirs}/withdrawal", json={"idempotency_key": "k-cit"},
-                           headers=citizen("bPK2:other"))).status == 403
+    assert (
+        await api.post(
+            f"{APPLICATIONS}/{theirs}/withdrawal", json={"idempotency_key": "k-cit"}, headers=citizen("bPK2:other")
+        )
+    ).status == 403
     done = await api.post(f"{APPLICATIONS}/{theirs}/withdrawal", json={}, headers=citizen(BPK))
     assert done.status == 200
 

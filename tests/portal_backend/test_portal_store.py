@@ -14,10 +14,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-
-from buergerassistent import signing
 from support.portal_auth import ASSISTANT, citizen
 from support.stacks import free_port
+
+from buergerassistent import signing
 from portal_backend import case_numbers, db
 from portal_backend.__main__ import parse_args
 from portal_backend.validation import Submission
@@ -34,9 +34,7 @@ def store(database_url):
 
 
 def _submission(key="k1", vorname="Erika", citizen=None) -> Submission:
-    return Submission(
-        procedure="testantrag", data={"titel": vorname}, idempotency_key=key, citizen=citizen
-    )
+    return Submission(procedure="testantrag", data={"titel": vorname}, idempotency_key=key, citizen=citizen)
 
 
 # --------------------------------------------------------------------------- store
@@ -156,8 +154,7 @@ def test_cli_flags_override_environment(monkeypatch):
 
 def _request(url: str, payload=None, headers=None, raw=False):
     data = None if payload is None else json.dumps(payload).encode()
-    req = urllib.request.Request(url, data=data,
-                                 headers={"Content-Type": "application/json", **(headers or {})})
+    req = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json", **(headers or {})})
     try:
         with urllib.request.urlopen(req, timeout=5) as resp:
             body = resp.read()
@@ -172,7 +169,11 @@ def test_python_m_portal_backend_refuses_to_start_without_credentials(tmp_path):
         env.pop(name, None)
     done = subprocess.run(
         [sys.executable, "-m", "portal_backend", "--port", str(free_port())],
-        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=60,
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode != 0
     assert "PORTAL_API_TOKEN must be set" in done.stderr
@@ -181,12 +182,19 @@ def test_python_m_portal_backend_refuses_to_start_without_credentials(tmp_path):
 def test_python_m_portal_backend_serves_and_logs_no_data(tmp_path, meldebescheinigung_data):
     port = free_port()
     secret_key = "portal-process-test-secret-0123456789abcdef"
-    env = dict(os.environ, PORTAL_DATABASE_URL=f"sqlite:///{tmp_path}/nested/portal.db",
-               BA_SECRET_KEY=secret_key,
-               PORTAL_PORT="1")  # the flag must win over the environment
+    env = dict(
+        os.environ,
+        PORTAL_DATABASE_URL=f"sqlite:///{tmp_path}/nested/portal.db",
+        BA_SECRET_KEY=secret_key,
+        PORTAL_PORT="1",
+    )  # the flag must win over the environment
     proc = subprocess.Popen(
         [sys.executable, "-m", "portal_backend", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -200,8 +208,12 @@ def test_python_m_portal_backend_serves_and_logs_no_data(tmp_path, meldebeschein
                     pytest.fail(f"backend did not start:\n{proc.stdout.read() if proc.stdout else ''}")
                 time.sleep(0.2)
         assert (status, body) == (200, {"status": "ok"})
-        payload = {"procedure": "meldebescheinigung", "data": meldebescheinigung_data,
-                   "idempotency_key": "smoke", "citizen": "bPK2:GEHEIM"}
+        payload = {
+            "procedure": "meldebescheinigung",
+            "data": meldebescheinigung_data,
+            "idempotency_key": "smoke",
+            "citizen": "bPK2:GEHEIM",
+        }
         headers = {**ASSISTANT, **citizen("bPK2:GEHEIM")}
         status, created = _request(f"{base}/api/v1/applications", payload, headers)
         assert status == 201
@@ -209,8 +221,7 @@ def test_python_m_portal_backend_serves_and_logs_no_data(tmp_path, meldebeschein
         assert (status, again) == (200, created)
         assert (tmp_path / "nested" / "portal.db").is_file()
         # The receipt link (a bearer link to the whole application) is served ...
-        receipt_token = signing.sign({"cn": created["case_number"]}, "receipt", 60,
-                                     key=secret_key.encode())
+        receipt_token = signing.sign({"cn": created["case_number"]}, "receipt", 60, key=secret_key.encode())
         status, pdf = _request(f"{base}/receipts/{receipt_token}", raw=True)
         assert status == 200 and pdf.startswith(b"%PDF")
     finally:

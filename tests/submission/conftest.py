@@ -10,14 +10,14 @@ import uuid
 import pytest
 from aiohttp.test_utils import TestServer
 from sqlalchemy.engine import make_url
-
-from buergerassistent.catalogue import PROCEDURES_DIR, Catalogue, load_file
-from buergerassistent.submission.outbox import Outbox
-from portal_backend.app import create_app
 from support.databases import closed_port_url, postgres_schema  # noqa: F401 (closed_port_url: used by tests)
 from support.forms import MELDEBESCHEINIGUNG
 from support.keys import secret_key
 from support.trackers import make_tracker, slot_events, texts  # noqa: F401 (shared helpers)
+
+from buergerassistent.catalogue import PROCEDURES_DIR, Catalogue, load_file
+from buergerassistent.submission.outbox import Outbox
+from portal_backend.app import create_app
 
 FILLED = MELDEBESCHEINIGUNG  # the filled form (tests/support/forms.py)
 
@@ -66,12 +66,8 @@ def withdrawable_catalogue() -> Catalogue:
 @pytest.fixture
 async def backend(tmp_path, monkeypatch, withdrawable_catalogue):
     """The real reference portal backend on a free port, as PORTAL_BACKEND_URL."""
-    server = TestServer(
-        create_app(f"sqlite:///{tmp_path / 'portal.db'}", catalogue=withdrawable_catalogue)
-    )
+    server = TestServer(create_app(f"sqlite:///{tmp_path / 'portal.db'}", catalogue=withdrawable_catalogue))
     await server.start_server()
     monkeypatch.setenv("PORTAL_BACKEND_URL", str(server.make_url("")).rstrip("/"))
     yield server
     await server.close()
-
-

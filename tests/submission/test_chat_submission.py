@@ -10,10 +10,8 @@ import aiohttp
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.dialogue import ActionHandleAffirm, ActionHandleDeny, ActionSubmitApplication
 from actions import submission_actions as chat_actions
-from buergerassistent.submission import delivery
-from buergerassistent.submission.backends import backend_from_env
+from actions.dialogue import ActionHandleAffirm, ActionHandleDeny, ActionSubmitApplication
 from actions.submission_actions import (
     ActionAnnounceSubmissions,
     ActionApplicationStatus,
@@ -21,6 +19,8 @@ from actions.submission_actions import (
     ActionWithdrawApplication,
     outbox,
 )
+from buergerassistent.submission import delivery
+from buergerassistent.submission.backends import backend_from_env
 from buergerassistent.submission.outbox import DELIVERED, PENDING
 from portal_backend import receipt_pdf
 from portal_backend.app import STORE
@@ -34,8 +34,9 @@ pytestmark = pytest.mark.usefixtures("chat_env")
 
 
 def confirmed(procedure: str = "meldebescheinigung", key: str = "app-1", **extra):
-    return make_tracker(slots={**FILLED, "procedure": procedure, "application_id": key,
-                               "awaiting": "confirm_summary", **extra})
+    return make_tracker(
+        slots={**FILLED, "procedure": procedure, "application_id": key, "awaiting": "confirm_summary", **extra}
+    )
 
 
 async def submit(tracker) -> tuple[CollectingDispatcher, dict]:
@@ -133,8 +134,7 @@ async def test_rejection_reopens_the_form_at_the_refused_field(backend):
 
 async def test_rejection_found_later_restores_the_other_answers(backend):
     # Saved while the backend was down, refused when the worker sent it.
-    outbox().enqueue("late-bad", "meldebescheinigung",
-                     {**FILLED, "art_meldebescheinigung": "gold"}, "test")
+    outbox().enqueue("late-bad", "meldebescheinigung", {**FILLED, "art_meldebescheinigung": "gold"}, "test")
     await delivery.attempt(outbox(), backend_from_env(), "late-bad")
     dispatcher = CollectingDispatcher()
     events = await ActionAnnounceSubmissions().run(dispatcher, make_tracker(), {})
@@ -151,7 +151,8 @@ async def test_status_by_typed_case_number_and_by_conversation(backend):
 
     dispatcher = CollectingDispatcher()
     await ActionApplicationStatus().run(
-        dispatcher, make_tracker(text="Wie ist der Stand meines Antrags?", intent="ask_status"), {})
+        dispatcher, make_tracker(text="Wie ist der Stand meines Antrags?", intent="ask_status"), {}
+    )
     reply = texts(dispatcher)
     assert case_number in reply and "in Bearbeitung" in reply and "eingegangen am" in reply
     assert "Unterlagen werden geprüft." in reply
@@ -173,8 +174,7 @@ async def test_status_of_another_conversations_application_is_refused(backend):
     backend.app[STORE].change_status(case_number, "abgelehnt", "Unterlagen fehlen.")
 
     dispatcher = CollectingDispatcher()
-    stranger = make_tracker(text=f"Wie ist der Stand von {case_number}?", intent="ask_status",
-                            sender_id="someone-else")
+    stranger = make_tracker(text=f"Wie ist der Stand von {case_number}?", intent="ask_status", sender_id="someone-else")
     events = await ActionApplicationStatus().run(dispatcher, stranger, {})
     reply = texts(dispatcher)
     assert "kann ich Ihnen hier nicht zeigen" in reply and "zuständigen Stelle" in reply
@@ -228,14 +228,12 @@ async def test_withdrawal_where_allowed_after_confirmation(backend, withdrawable
     assert "zurückgezogen" in texts(dispatcher)
     assert backend.app[STORE].get(case_number).status == "zurueckgezogen"
     postbox = backend.app[STORE].messages_for_case(case_number)
-    assert [m.subject for m in postbox] == [f"Neuer Stand zu {case_number}",
-                                            f"Eingangsbestätigung {case_number}"]
+    assert [m.subject for m in postbox] == [f"Neuer Stand zu {case_number}", f"Eingangsbestätigung {case_number}"]
 
 
 async def test_withdrawal_of_someone_elses_case_number_is_refused(backend):
     dispatcher = CollectingDispatcher()
-    await ActionWithdrawApplication().run(
-        dispatcher, make_tracker(text="BA-2026-7F3K9Q2M zurückziehen"), {})
+    await ActionWithdrawApplication().run(dispatcher, make_tracker(text="BA-2026-7F3K9Q2M zurückziehen"), {})
     assert "in diesem Gespräch gestellt" in texts(dispatcher)
 
 
@@ -254,9 +252,15 @@ def identities(tmp_path, monkeypatch):
     from buergerassistent import identity
 
     def login(conversation_id: str, subject: str) -> None:
-        identity.store_identity(conversation_id, identity.Identity(
-            level="substantiell", source="saml", subject=subject,
-            attributes={"given_name": "Erika", "family_name": "Mustermann"}))
+        identity.store_identity(
+            conversation_id,
+            identity.Identity(
+                level="substantiell",
+                source="saml",
+                subject=subject,
+                attributes={"given_name": "Erika", "family_name": "Mustermann"},
+            ),
+        )
 
     return login
 
@@ -272,18 +276,21 @@ async def test_a_logged_in_citizen_sees_the_status_of_her_applications_from_any_
     identities("her-other-chat", bpk)
     dispatcher = CollectingDispatcher()
     await ActionApplicationStatus().run(
-        dispatcher, make_tracker(text=f"Stand {case_number}", intent="ask_status", sender_id="her-other-chat"), {})
+        dispatcher, make_tracker(text=f"Stand {case_number}", intent="ask_status", sender_id="her-other-chat"), {}
+    )
     assert case_number in texts(dispatcher) and "eingegangen" in texts(dispatcher)
     # Listed without typing, too.
     dispatcher = CollectingDispatcher()
     await ActionApplicationStatus().run(
-        dispatcher, make_tracker(text="Wie ist der Stand?", intent="ask_status", sender_id="her-other-chat"), {})
+        dispatcher, make_tracker(text="Wie ist der Stand?", intent="ask_status", sender_id="her-other-chat"), {}
+    )
     assert case_number in texts(dispatcher)
 
     # Someone else, logged in with his own account, gets nothing about it.
     identities("his-chat", "bPK2:SmVtYW5kLUFuZGVyZXM")
     dispatcher = CollectingDispatcher()
     await ActionApplicationStatus().run(
-        dispatcher, make_tracker(text=f"Stand {case_number}", intent="ask_status", sender_id="his-chat"), {})
+        dispatcher, make_tracker(text=f"Stand {case_number}", intent="ask_status", sender_id="his-chat"), {}
+    )
     assert "kann ich Ihnen hier nicht zeigen" in texts(dispatcher)
     assert "eingegangen" not in texts(dispatcher)

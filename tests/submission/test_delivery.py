@@ -10,7 +10,6 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from buergerassistent.submission.portal_client import PortalClient
 from buergerassistent.submission import delivery
 from buergerassistent.submission.backends import (
     BackendNotAvailable,
@@ -19,6 +18,7 @@ from buergerassistent.submission.backends import (
     backend_from_env,
 )
 from buergerassistent.submission.outbox import DELIVERED, PENDING, REJECTED
+from buergerassistent.submission.portal_client import PortalClient
 from delivery_worker.worker import NOTIFY_INTENT, DeliveryWorker, RasaNotifier
 from portal_backend.app import STORE, create_app
 
@@ -47,16 +47,14 @@ async def drain(worker: DeliveryWorker, rounds: int = 200) -> None:
 async def test_exactly_once_despite_injected_503s(outbox, tmp_path, withdrawable_catalogue):
     # Half of the injected 503s come after the backend stored the application: only the
     # idempotency key prevents a second one when the worker sends again.
-    app = create_app(f"sqlite:///{tmp_path / 'portal.db'}", catalogue=withdrawable_catalogue,
-                     fault_503_rate=0.5)
+    app = create_app(f"sqlite:///{tmp_path / 'portal.db'}", catalogue=withdrawable_catalogue, fault_503_rate=0.5)
     server = TestServer(app)
     await server.start_server()
     try:
         ids = [str(uuid.uuid4()) for _ in range(30)]
         for i in ids:
             outbox.enqueue(i, "meldebescheinigung", FILLED, None)
-        worker = DeliveryWorker(outbox, fast_backend(str(server.make_url("")).rstrip("/")),
-                                RasaNotifier(url=""))
+        worker = DeliveryWorker(outbox, fast_backend(str(server.make_url("")).rstrip("/")), RasaNotifier(url=""))
         await drain(worker)
         entries = outbox.all()
         assert {e.state for e in entries} == {DELIVERED}
@@ -74,12 +72,10 @@ async def test_backend_down_then_up_delivers_later(outbox, tmp_path, withdrawabl
     entry = outbox.get("down-1")
     assert entry.state == PENDING and entry.attempts == 1
 
-    server = TestServer(create_app(f"sqlite:///{tmp_path / 'portal.db'}",
-                                   catalogue=withdrawable_catalogue))
+    server = TestServer(create_app(f"sqlite:///{tmp_path / 'portal.db'}", catalogue=withdrawable_catalogue))
     await server.start_server()
     try:
-        up = DeliveryWorker(outbox, fast_backend(str(server.make_url("")).rstrip("/")),
-                            RasaNotifier(url=""))
+        up = DeliveryWorker(outbox, fast_backend(str(server.make_url("")).rstrip("/")), RasaNotifier(url=""))
         await drain(up)
         assert outbox.get("down-1").state == DELIVERED
         assert server.app[STORE].get(outbox.get("down-1").case_number) is not None
@@ -101,8 +97,14 @@ async def test_worker_tells_the_conversation_through_rasas_http_api(outbox, back
     calls = []
 
     async def trigger(request: web.Request) -> web.Response:
-        calls.append((request.match_info["conversation"], request.query.get("output_channel"),
-                      request.query.get("token"), await request.json()))
+        calls.append(
+            (
+                request.match_info["conversation"],
+                request.query.get("output_channel"),
+                request.query.get("token"),
+                await request.json(),
+            )
+        )
         for entry in outbox.for_conversation(request.match_info["conversation"]):
             outbox.mark_announced(entry.id)
         return web.json_response({})

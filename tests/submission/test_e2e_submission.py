@@ -14,10 +14,9 @@ from __future__ import annotations
 import time
 
 import pytest
-from support.portal_auth import fetch_application, status_without_token
-
 from support.chat import RestChat
 from support.forms import CASE_NUMBER, fill_in_chat, step
+from support.portal_auth import fetch_application, status_without_token
 from support.stacks import running_stack
 
 pytestmark = pytest.mark.e2e

@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 
 import aiohttp
-from support import portal_auth
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
+from support import portal_auth
 
 from actions.dialogue import ActionSubmitApplication
 from actions.submission_actions import ActionApplicationStatus
@@ -32,8 +32,9 @@ class FakeSio:
 async def test_a_link_in_a_status_note_reaches_the_chat_as_plain_text(backend, monkeypatch):
     from rasa_runtime.channels.webchat.channel import WebChatOutput
 
-    tracker = make_tracker(slots={**FILLED, "procedure": "meldebescheinigung", "application_id": "app-link",
-                                  "awaiting": "confirm_summary"})
+    tracker = make_tracker(
+        slots={**FILLED, "procedure": "meldebescheinigung", "application_id": "app-link", "awaiting": "confirm_summary"}
+    )
     dispatcher = CollectingDispatcher()
     await ActionSubmitApplication().run(dispatcher, tracker, {})
     case_number = CASE.search(texts(dispatcher)).group(1)

@@ -28,8 +28,9 @@ class WebChat:
         self.sio.on("bot_uttered", self._bot)
         self.sio.on("bot_typing", self._typing)
         # Polling: the installed aiohttp is older than engineio's websocket client wants.
-        self.sio.connect(stack.settings.rasa_url, headers={"Origin": "http://127.0.0.1"}, transports=["polling"],
-                         wait_timeout=20)
+        self.sio.connect(
+            stack.settings.rasa_url, headers={"Origin": "http://127.0.0.1"}, transports=["polling"], wait_timeout=20
+        )
         self.sio.emit("session_request", {})
         self._wait(lambda: bool(self.sender), "session_confirm")
 
@@ -91,8 +92,10 @@ class WebChat:
 
     def bot_texts(self) -> list[str]:
         """The bot's messages in the tracker (read through Rasa's HTTP API)."""
-        url = (f"{self.stack.settings.rasa_url}/conversations/{self.sender}/tracker"
-               f"?token={self.stack.settings.rasa_api_token}")
+        url = (
+            f"{self.stack.settings.rasa_url}/conversations/{self.sender}/tracker"
+            f"?token={self.stack.settings.rasa_api_token}"
+        )
         with urllib.request.urlopen(url, timeout=30) as resp:
             events = json.loads(resp.read())["events"]
         return [e.get("text") or "" for e in events if e["event"] == "bot"]

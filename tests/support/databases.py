@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import uuid
-from typing import Iterator
+from collections.abc import Iterator
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL

@@ -70,6 +70,8 @@ def fill_from_examples(say_text: Callable[[str], str], procedure: Procedure) -> 
     reply = say_text("Ja")
     for f in procedure.fields:
         assert f.prompt in reply, f"{f.name} not asked: {reply!r}"
-        reply = say_text((f.example or default_example(f.type, choices=f.choices or None)) if f.required else "überspringen")
+        reply = say_text(
+            (f.example or default_example(f.type, choices=f.choices or None)) if f.required else "überspringen"
+        )
     assert SUMMARY in reply, reply
     return reply

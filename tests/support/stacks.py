@@ -14,8 +14,15 @@ from bot.stack import Stack, free_port  # noqa: F401 (free_port: the one of the 
 from bot.training import ensure_model
 
 
-def start_stack(var_dir: Path, *, login_required: bool = False, env: dict[str, str] | None = None,
-                cors_origins: tuple[str, ...] = (), timeout: float = 240, **settings) -> Stack:
+def start_stack(
+    var_dir: Path,
+    *,
+    login_required: bool = False,
+    env: dict[str, str] | None = None,
+    cors_origins: tuple[str, ...] = (),
+    timeout: float = 240,
+    **settings,
+) -> Stack:
     """Start a stack and wait until every service is healthy.
 
     ``login_required``: whether applications need a login (these stacks have no IdP unless

@@ -22,8 +22,13 @@ def make_tracker(
     events: Optional[list[dict]] = None,
     sender_id: str = "test",
 ) -> Tracker:
-    all_slots = {"procedure": None, "awaiting": None, "application_id": None, "case_number": None,
-                 "requested_slot": None}
+    all_slots = {
+        "procedure": None,
+        "awaiting": None,
+        "application_id": None,
+        "case_number": None,
+        "requested_slot": None,
+    }
     for proc in default_catalogue().with_forms():
         for f in proc.fields:
             all_slots[f.name] = None
@@ -31,8 +36,7 @@ def make_tracker(
     return Tracker(
         sender_id=sender_id,
         slots=all_slots,
-        latest_message={"text": text, "intent": {"name": intent, "confidence": 0.9},
-                        "entities": entities or []},
+        latest_message={"text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": entities or []},
         events=events or [],
         paused=False,
         followup_action=None,
@@ -58,7 +62,8 @@ def training_conversations():
     from bot.training import CONFIG, DOMAIN, REPO_ROOT, STORY_DATA
 
     importer = TrainingDataImporter.load_from_dict(
-        config_path=str(CONFIG), domain_path=str(DOMAIN),
+        config_path=str(CONFIG),
+        domain_path=str(DOMAIN),
         training_data_paths=[str(STORY_DATA), str(REPO_ROOT / "bot" / "tests")],
     )
     domain = importer.get_domain()

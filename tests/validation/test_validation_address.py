@@ -6,8 +6,8 @@ import pytest
 
 from buergerassistent.validation import validate
 
-
 # -------------------------------------------------------------------------------- postcode
+
 
 @pytest.mark.parametrize(
     "text",
@@ -47,6 +47,7 @@ def test_four_digit_postcode_says_five_are_needed():
 
 
 # ---------------------------------------------------------------------------------- street
+
 
 @pytest.mark.parametrize(
     "text,expected",
@@ -111,6 +112,7 @@ def test_street_without_number_asks_for_it():
 
 
 # ------------------------------------------------------------------------------------ city
+
 
 @pytest.mark.parametrize(
     "text,expected",

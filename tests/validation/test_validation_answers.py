@@ -25,16 +25,40 @@ ART = (
 
 # ----------------------------------------------------------------------------------- count
 
+
 @pytest.mark.parametrize(
     "text,expected",
     [
-        ("1", "1"), ("2", "2"), (" 3 ", "3"), ("9999", "9999"), ("007", "7"),
-        ("eins", "1"), ("ein", "1"), ("eine", "1"), ("Eins", "1"),
-        ("zwei", "2"), ("zwo", "2"), ("drei", "3"), ("vier", "4"), ("fünf", "5"), ("sechs", "6"),
-        ("sieben", "7"), ("acht", "8"), ("neun", "9"), ("zehn", "10"), ("elf", "11"), ("zwölf", "12"),
-        ("Zwölf", "12"), ("zwoelf", "12"),
-        ("2 Exemplare", "2"), ("drei Stück", "3"), ("2x", "2"), ("3 Stück", "3"), ("zwei mal", "2"),
-        ("ein Exemplar", "1"), ("2.", "2"),
+        ("1", "1"),
+        ("2", "2"),
+        (" 3 ", "3"),
+        ("9999", "9999"),
+        ("007", "7"),
+        ("eins", "1"),
+        ("ein", "1"),
+        ("eine", "1"),
+        ("Eins", "1"),
+        ("zwei", "2"),
+        ("zwo", "2"),
+        ("drei", "3"),
+        ("vier", "4"),
+        ("fünf", "5"),
+        ("sechs", "6"),
+        ("sieben", "7"),
+        ("acht", "8"),
+        ("neun", "9"),
+        ("zehn", "10"),
+        ("elf", "11"),
+        ("zwölf", "12"),
+        ("Zwölf", "12"),
+        ("zwoelf", "12"),
+        ("2 Exemplare", "2"),
+        ("drei Stück", "3"),
+        ("2x", "2"),
+        ("3 Stück", "3"),
+        ("zwei mal", "2"),
+        ("ein Exemplar", "1"),
+        ("2.", "2"),
     ],
 )
 def test_count_valid(text, expected):
@@ -46,11 +70,19 @@ def test_count_valid(text, expected):
 @pytest.mark.parametrize(
     "text,reason",
     [
-        ("0", "mindestens 1"), ("null", "mindestens 1"), ("keine", "mindestens 1"), ("-1", "mindestens 1"),
-        ("2,5", "ganze Zahl"), ("1.5", "ganze Zahl"),
-        ("ein paar", "genaue Anzahl"), ("2 oder 3", "genaue Anzahl"), ("2 bis 3", "genaue Anzahl"),
+        ("0", "mindestens 1"),
+        ("null", "mindestens 1"),
+        ("keine", "mindestens 1"),
+        ("-1", "mindestens 1"),
+        ("2,5", "ganze Zahl"),
+        ("1.5", "ganze Zahl"),
+        ("ein paar", "genaue Anzahl"),
+        ("2 oder 3", "genaue Anzahl"),
+        ("2 bis 3", "genaue Anzahl"),
         ("10000", "größer als 9999"),
-        ("viele", "nicht als Anzahl"), ("zwanzig", "nicht als Anzahl"), ("", "keine Anzahl"),
+        ("viele", "nicht als Anzahl"),
+        ("zwanzig", "nicht als Anzahl"),
+        ("", "keine Anzahl"),
     ],
 )
 def test_count_invalid(text, reason, german_error):
@@ -61,21 +93,38 @@ def test_count_invalid(text, reason, german_error):
 
 # ---------------------------------------------------------------------------------- choice
 
+
 @pytest.mark.parametrize(
     "text,value",
     [
-        ("einfach", "einfach"), ("Einfach", "einfach"), ("EINFACH", "einfach"), ("  einfach! ", "einfach"),
-        ("erweitert", "erweitert"), ("Erweitert", "erweitert"),
+        ("einfach", "einfach"),
+        ("Einfach", "einfach"),
+        ("EINFACH", "einfach"),
+        ("  einfach! ", "einfach"),
+        ("erweitert", "erweitert"),
+        ("Erweitert", "erweitert"),
         # synonyms
-        ("normal", "einfach"), ("Standard", "einfach"), ("die einfache", "einfach"),
-        ("ausführlich", "erweitert"), ("die erweiterte", "erweitert"),
+        ("normal", "einfach"),
+        ("Standard", "einfach"),
+        ("die einfache", "einfach"),
+        ("ausführlich", "erweitert"),
+        ("die erweiterte", "erweitert"),
         # by position
-        ("1", "einfach"), ("2", "erweitert"), ("2.", "erweitert"), ("Nummer 1", "einfach"),
-        ("die erste", "einfach"), ("die zweite", "erweitert"), ("zwei", "erweitert"),
+        ("1", "einfach"),
+        ("2", "erweitert"),
+        ("2.", "erweitert"),
+        ("Nummer 1", "einfach"),
+        ("die erste", "einfach"),
+        ("die zweite", "erweitert"),
+        ("zwei", "erweitert"),
         # inside a longer answer
-        ("die einfache bitte", "einfach"), ("gerne erweitert", "erweitert"),
+        ("die einfache bitte", "einfach"),
+        ("gerne erweitert", "erweitert"),
         # small typos
-        ("einfahc", "einfach"), ("erweitret", "erweitert"), ("Erwietert", "erweitert"), ("ausfürlich", "erweitert"),
+        ("einfahc", "einfach"),
+        ("erweitret", "erweitert"),
+        ("Erwietert", "erweitert"),
+        ("ausfürlich", "erweitert"),
     ],
 )
 def test_choice_valid(text, value):
@@ -121,11 +170,34 @@ def test_choice_accepts_any_object_with_value_label_synonyms():
 
 # ---------------------------------------------------------------------------------- yes/no
 
+
 @pytest.mark.parametrize(
     "text",
-    ["ja", "Ja", "JA!", "jo", "jap", "jawohl", "gerne", "gern", "klar", "ok", "okay", "genau", "richtig",
-     "stimmt", "einverstanden", "ja, bitte", "ja gerne", "Ja, das stimmt", "jaaaa", "👍",
-     "ja, das passt so", "auf jeden Fall", "natürlich"],
+    [
+        "ja",
+        "Ja",
+        "JA!",
+        "jo",
+        "jap",
+        "jawohl",
+        "gerne",
+        "gern",
+        "klar",
+        "ok",
+        "okay",
+        "genau",
+        "richtig",
+        "stimmt",
+        "einverstanden",
+        "ja, bitte",
+        "ja gerne",
+        "Ja, das stimmt",
+        "jaaaa",
+        "👍",
+        "ja, das passt so",
+        "auf jeden Fall",
+        "natürlich",
+    ],
 )
 def test_yes(text):
     r = validate("yes_no", text)
@@ -135,8 +207,23 @@ def test_yes(text):
 
 @pytest.mark.parametrize(
     "text",
-    ["nein", "Nein.", "NEIN!", "nö", "nee", "ne", "nein danke", "auf keinen Fall", "lieber nicht",
-     "neeein", "nein, die alte Adresse", "falsch", "stimmt nicht", "👎", "noe"],
+    [
+        "nein",
+        "Nein.",
+        "NEIN!",
+        "nö",
+        "nee",
+        "ne",
+        "nein danke",
+        "auf keinen Fall",
+        "lieber nicht",
+        "neeein",
+        "nein, die alte Adresse",
+        "falsch",
+        "stimmt nicht",
+        "👎",
+        "noe",
+    ],
 )
 def test_no(text):
     r = validate("yes_no", text)
@@ -146,8 +233,20 @@ def test_no(text):
 
 @pytest.mark.parametrize(
     "text",
-    ["", "vielleicht", "weiß nicht", "ja nein", "ja, aber bitte nicht", "jein", "bitte keine", "nein doch",
-     "hallo", "j 2 x", "ja 123", "nicht sicher"],
+    [
+        "",
+        "vielleicht",
+        "weiß nicht",
+        "ja nein",
+        "ja, aber bitte nicht",
+        "jein",
+        "bitte keine",
+        "nein doch",
+        "hallo",
+        "j 2 x",
+        "ja 123",
+        "nicht sicher",
+    ],
 )
 def test_yes_no_unclear(text, german_error):
     r = validate("yes_no", text)
@@ -156,6 +255,7 @@ def test_yes_no_unclear(text, german_error):
 
 
 # ------------------------------------------------------------------------------------ text
+
 
 @pytest.mark.parametrize(
     "text,expected",
@@ -176,8 +276,16 @@ def test_text_valid(text, expected):
     assert r.value == expected == r.display
 
 
-@pytest.mark.parametrize("text,reason", [("", "keinen Text"), ("   ", "keinen Text"), ("?!", "keinen Text"),
-                                         ("x" * 501, "501 Zeichen"), (None, "keinen Text")])
+@pytest.mark.parametrize(
+    "text,reason",
+    [
+        ("", "keinen Text"),
+        ("   ", "keinen Text"),
+        ("?!", "keinen Text"),
+        ("x" * 501, "501 Zeichen"),
+        (None, "keinen Text"),
+    ],
+)
 def test_text_invalid(text, reason, german_error):
     r = validate("text", text)
     german_error(r, "Ich brauche die Bescheinigung für meinen Arbeitgeber.")

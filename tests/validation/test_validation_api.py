@@ -22,8 +22,24 @@ class FakeChoice:  # the validator only needs .value, .label, .synonyms
 CHOICES = (FakeChoice("einfach", "Einfach", ("normal",)), FakeChoice("erweitert", "Erweitert"))
 
 EXPECTED_TYPES = {
-    "name", "birth_date", "date", "future_date", "postcode", "street", "city", "email", "phone",
-    "iban", "steuer_id", "kfz_kennzeichen", "fin", "count", "amount", "choice", "yes_no", "text",
+    "name",
+    "birth_date",
+    "date",
+    "future_date",
+    "postcode",
+    "street",
+    "city",
+    "email",
+    "phone",
+    "iban",
+    "steuer_id",
+    "kfz_kennzeichen",
+    "fin",
+    "count",
+    "amount",
+    "choice",
+    "yes_no",
+    "text",
 }
 
 

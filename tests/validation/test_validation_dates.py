@@ -14,6 +14,7 @@ assert TODAY.weekday() == 2  # the relative expectations below assume a Wednesda
 
 # ----------------------------------------------------------------------------- birth_date
 
+
 @pytest.mark.parametrize(
     "text,iso",
     [
@@ -98,6 +99,7 @@ def test_field_example_is_used_in_date_messages():
 
 # ----------------------------------------------------------------------------- future_date
 
+
 @pytest.mark.parametrize(
     "text,iso",
     [
@@ -166,6 +168,7 @@ def test_future_date_invalid(text, reason, german_error):
 
 # ------------------------------------------------------------------------------------ date
 
+
 @pytest.mark.parametrize(
     "text,iso",
     [
@@ -192,7 +195,12 @@ def test_date_valid(text, iso):
 @pytest.mark.parametrize(
     "text",
     [
-        "01.01.1899", "01.01.2036", "2025/07/01", "hallo", "12", "nächstes Jahr",
+        "01.01.1899",
+        "01.01.2036",
+        "2025/07/01",
+        "hallo",
+        "12",
+        "nächstes Jahr",
         "4j -3",  # dateparser alone: four years ago
         "in 5 Minuten",  # not a day
         "3. März " * 40,  # long input: dateparser alone overflows its recursion

@@ -6,8 +6,8 @@ import pytest
 
 from buergerassistent.validation import validate
 
-
 # ------------------------------------------------------------------------------------ IBAN
+
 
 @pytest.mark.parametrize(
     "text,compact,grouped",
@@ -53,6 +53,7 @@ def test_iban_invalid(text, reason, german_error):
 
 
 # ------------------------------------------------------------------------------- Steuer-ID
+
 
 def reference_check_digit(first10: str) -> int:
     """ISO 7064 MOD 11,10, written out as the BZSt describes it, independent of python-stdnum."""
@@ -116,6 +117,7 @@ def test_steuer_id_counter_examples_are_real_format_cases():
 
 
 # ---------------------------------------------------------------------------------- amount
+
 
 @pytest.mark.parametrize(
     "text,value,display",

@@ -24,7 +24,8 @@ import asyncio
 import hmac
 import json
 import logging
-from typing import Any, Awaitable, Callable, Dict, Optional, Text
+from collections.abc import Awaitable, Callable
+from typing import Any, Optional
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
@@ -33,8 +34,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from buergerassistent.settings import get_settings
-from rasa_runtime.channels import login_confirmation
-from rasa_runtime.channels import outbound
+from rasa_runtime.channels import login_confirmation, outbound
 from rasa_runtime.channels.webchat.limits import RateLimiter
 from rasa_runtime.channels.webchat.settings import WebChatSettings
 
@@ -88,11 +88,11 @@ class RestChannel(RestInput):
     """Registered as ``rasa_runtime.channels.rest.channel.RestChannel``; URL ``/webhooks/rest/webhook``."""
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "rest"
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+    def from_credentials(cls, credentials: Optional[dict[str, Any]]) -> InputChannel:
         return cls()
 
     def __init__(self, token: Optional[str] = None, settings: Optional[WebChatSettings] = None) -> None:
