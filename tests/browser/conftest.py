@@ -19,24 +19,13 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from playwright.sync_api import expect
+from support.browser import CHROMIUM, CHROMIUM_ARGS, WIDGET
 from support.stacks import free_port, start_stack
 
 from bot.settings import REPO_ROOT, Settings
 from bot.stack import Stack
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 WIDGET_DIR = REPO_ROOT / "webchat" / "widget"
-WIDGET = REPO_ROOT / "webchat" / "dist" / "buergerassistent-chat.js"
 ARTIFACTS = REPO_ROOT / "test-artifacts"
 # Lower than the default (30/60), so the rate limit test sends few messages; still above what any
 # single test sends in a minute.

@@ -20,6 +20,7 @@ import time
 import jwt
 import pytest
 import requests
+from support.browser import CHROMIUM, CHROMIUM_ARGS, WIDGET
 from support.chat import WebChat
 from support.stacks import free_port, start_stack
 
@@ -222,19 +223,6 @@ def test_the_login_gate_cannot_be_skipped_by_typing_a_change_field_payload(chat)
 
 
 # --- the widget in a real browser: the login window hands the code back by postMessage ---------
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-WIDGET = REPO_ROOT / "webchat" / "dist" / "buergerassistent-chat.js"
 
 
 def test_widget_login_window_completes_the_login_in_its_own_chat(login_stack, shared_env):
