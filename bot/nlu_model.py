@@ -13,9 +13,14 @@ class NluModel:
 
     def __init__(self, model_path) -> None:
         import asyncio
+        import logging
 
         from rasa.core.agent import Agent
+        from rasa.utils.log_utils import configure_structlog
 
+        # Unconfigured, Rasa's structlog prints every parse at debug level, with the message
+        # text: batch runs over citizens' phrasings must not write them out.
+        configure_structlog(logging.WARNING)
         self._loop = asyncio.new_event_loop()
         self._agent = Agent.load(str(model_path))
 
