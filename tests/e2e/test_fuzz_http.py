@@ -116,25 +116,19 @@ def _login_url(stack) -> str:
     return service.health_url.rsplit("/health", 1)[0]
 
 
+def ticket_route(route: str):
+    """GET /login/<route>/<conversation>?ticket=… with any conversation and ticket."""
+    path = st.builds(
+        lambda c, t: f"/login/{route}/{urllib.parse.quote(c, safe='')}?ticket={urllib.parse.quote(t)}",
+        st.text(min_size=1, max_size=40),
+        any_text,
+    )
+    return st.tuples(st.just("GET"), path, st.none())
+
+
 login_requests = st.one_of(
-    st.tuples(
-        st.just("GET"),
-        st.builds(
-            lambda c, t: f"/login/start/{urllib.parse.quote(c, safe='')}?ticket={urllib.parse.quote(t)}",
-            st.text(min_size=1, max_size=40),
-            any_text,
-        ),
-        st.none(),
-    ),
-    st.tuples(
-        st.just("GET"),
-        st.builds(
-            lambda c, t: f"/login/logout/{urllib.parse.quote(c, safe='')}?ticket={urllib.parse.quote(t)}",
-            st.text(min_size=1, max_size=40),
-            any_text,
-        ),
-        st.none(),
-    ),
+    ticket_route("start"),
+    ticket_route("logout"),
     st.tuples(
         st.just("GET"),
         st.builds(
