@@ -6,6 +6,9 @@ the authority or the 115. Texts: polite "Sie", short sentences, plain language.
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Optional
+
 from buergerassistent.catalogue import Procedure
 
 UNKNOWN_HINT = "Allgemeine Auskunft erhalten Sie auch unter der Behördennummer 115."
@@ -23,20 +26,99 @@ def _where_to_ask(proc: Procedure) -> str:
     return UNKNOWN_HINT
 
 
+def _source(proc: Procedure, fact: str) -> str:
+    """ "(Quelle: Stadt München, Stand 06/2026)" for a fact with a source, else ""."""
+    src = proc.source_of(fact)
+    return f" ({src.label})" if src else ""
+
+
+def _unknown(proc: Procedure, fact: str, sentence: str) -> str:
+    """ "weiß ich nicht" for a fact: the catalogue's reason and where to ask, or the authority."""
+    marked = proc.unknown.get(fact)
+    if marked:
+        return f"{sentence} {marked.reason} Bitte fragen Sie dort nach: {marked.ask}. {UNKNOWN_HINT}"
+    return f"{sentence} {_where_to_ask(proc)}"
+
+
 def fees(proc: Procedure) -> str:
     if proc.fees:
-        return f"Gebühren für „{proc.name}“: {proc.fees}"
-    return f"Zu den Gebühren für „{proc.name}“ habe ich leider keine Angaben. {_where_to_ask(proc)}"
+        return f"Gebühren für „{proc.name}“: {proc.fees}{_source(proc, 'fees')}"
+    return _unknown(proc, "fees", f"Zu den Gebühren für „{proc.name}“ habe ich leider keine Angaben.")
 
 
 def documents(proc: Procedure) -> str:
     if proc.documents:
         items = "\n".join(f"- {d}" for d in proc.documents)
-        return f"Für „{proc.name}“ brauchen Sie:\n{items}"
-    return f"Welche Unterlagen Sie für „{proc.name}“ brauchen, weiß ich leider nicht. {_where_to_ask(proc)}"
+        return f"Für „{proc.name}“ brauchen Sie:\n{items}\n{_source(proc, 'documents').strip(' ()')}".rstrip()
+    return _unknown(proc, "documents", f"Welche Unterlagen Sie für „{proc.name}“ brauchen, weiß ich leider nicht.")
+
+
+def processing_time(proc: Procedure) -> str:
+    """ "wie lange dauert das?" """
+    if proc.processing_time:
+        return f"Dauer für „{proc.name}“: {proc.processing_time}{_source(proc, 'processing_time')}"
+    return _unknown(proc, "processing_time", f"Wie lange „{proc.name}“ dauert, weiß ich leider nicht.")
+
+
+def _date(day: dt.date) -> str:
+    return day.strftime("%d.%m.%Y")
+
+
+def deadlines(proc: Procedure, today: Optional[dt.date] = None) -> str:
+    """ "bis wann muss ich …?": every deadline; fixed days say whether they have passed."""
+    if not proc.deadlines:
+        return _unknown(proc, "deadlines", f"Welche Fristen für „{proc.name}“ gelten, weiß ich leider nicht.")
+    today = today or dt.date.today()
+    lines = []
+    for item in proc.deadlines:
+        if item.date is None:
+            lines.append(f"- {item.text}")
+        elif item.date < today:
+            lines.append(f"- {item.text}: bis {_date(item.date)} (diese Frist ist abgelaufen)")
+        else:
+            lines.append(f"- {item.text}: bis {_date(item.date)}")
+    text = f"Fristen für „{proc.name}“:\n" + "\n".join(lines)
+    if any(item.date is not None and item.date < today for item in proc.deadlines):
+        text += "\nIst Ihre Frist abgelaufen, holen Sie es bitte so bald wie möglich nach."
+    source = _source(proc, "deadlines").strip(" ()")
+    return f"{text}\n{source}" if source else text
+
+
+def contact(proc: Procedure) -> str:
+    """ "Telefonnummer?", "Öffnungszeiten?": what the catalogue knows about the office."""
+    c = proc.contact
+    if c is None:
+        who = f" ({proc.authority})" if proc.authority else ""
+        return f"Die Kontaktdaten der zuständigen Stelle für „{proc.name}“{who} kenne ich leider nicht. {UNKNOWN_HINT}"
+    lines = [f"Zuständig für „{proc.name}“: {c.name}."]
+    if c.phone:
+        lines.append(f"Telefon: {c.phone}")
+    if c.email:
+        lines.append(f"E-Mail: {c.email}")
+    if c.address:
+        lines.append(f"Adresse: {c.address}")
+    if c.opening_hours:
+        lines.append(f"Öffnungszeiten: {c.opening_hours}")
+    else:
+        lines.append("Die Öffnungszeiten kenne ich leider nicht.")
+    if c.appointment_url:
+        lines.append(f"Termin vereinbaren: {c.appointment_url}")
+    if c.url:
+        lines.append(f"Mehr dazu: {c.url}")
+    if not c.phone:
+        lines.append(UNKNOWN_HINT)
+    year_month = (c.as_of or c.checked or "").split("-")[:2]
+    stand = f", Stand {year_month[1]}/{year_month[0]}" if len(year_month) == 2 else ""
+    lines.append(f"Quelle: {c.source}{stand}")
+    return "\n".join(lines)
 
 
 def online(proc: Procedure) -> str:
+    text = _online(proc)
+    return text + _source(proc, "online") if proc.online_available is not None else text
+
+
+def _online(proc: Procedure) -> str:
     if proc.online_available is True:
         text = f"Ja, „{proc.name}“ können Sie online beantragen."
         if proc.trust_level:
@@ -73,6 +155,9 @@ ANSWERS_BY_INTENT = {
     "ask_documents": documents,
     "ask_online": online,
     "ask_where": where,
+    "ask_processing_time": processing_time,
+    "ask_deadline": deadlines,
+    "ask_contact": contact,
 }
 
 

@@ -15,6 +15,8 @@ separately. See ``catalogue/README.md``.
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -27,6 +29,12 @@ PROCEDURES_DIR = CATALOGUE_DIR / "procedures"
 IMPORTED_DIR = CATALOGUE_DIR / "imported"
 
 TRUST_LEVELS = ("basisregistriert", "substantiell", "hoch")
+
+# Facts of an entry that carry a source and the date it was checked (``fact_sources:``), and that
+# may be marked ``{unknown: <reason>, ask: <where to ask>}`` instead of a value.
+FACTS = ("documents", "fees", "processing_time", "deadlines", "authority", "online")
+UNKNOWABLE_FACTS = ("documents", "fees", "processing_time", "deadlines")  # and online: {unknown, ask}
+_DATE = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
 
 
 class CatalogueError(ValueError):
@@ -62,6 +70,62 @@ class Link:
 
 
 @dataclass(frozen=True)
+class FactSource:
+    """Where a fact comes from and when we checked it.
+
+    ``source`` names it ("Stadt München, Dienstleistungskatalog, Leistung 1063441"; "§ 17
+    Bundesmeldegesetz"), ``short`` is the name for answers (default: ``source`` up to the first
+    comma), ``as_of`` the date of the source data (YYYY-MM[-DD]), ``checked`` the day we checked.
+    """
+
+    source: str
+    checked: str
+    as_of: Optional[str] = None
+    short: Optional[str] = None
+    url: Optional[str] = None
+
+    @property
+    def label(self) -> str:
+        """ "Quelle: Stadt München, Stand 06/2026" (the month of ``as_of``, else of ``checked``)."""
+        name = self.short or self.source.split(",")[0].strip()
+        year, month = (self.as_of or self.checked).split("-")[:2]
+        return f"Quelle: {name}, Stand {month}/{year}"
+
+
+@dataclass(frozen=True)
+class Unknown:
+    """A fact the catalogue does not know, on purpose: why, and where the citizen can ask."""
+
+    reason: str
+    ask: str
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """A deadline as a short text; ``date`` when it is one fixed day (then answers can say
+    whether it has passed)."""
+
+    text: str
+    date: Optional[dt.date] = None
+
+
+@dataclass(frozen=True)
+class Contact:
+    """The responsible office's contact data (see /work/wt/CONTACT_SCHEMA.md); None = unknown."""
+
+    name: str
+    source: str
+    phone: Optional[str] = None
+    email: Optional[str] = None
+    opening_hours: Optional[str] = None
+    address: Optional[str] = None
+    url: Optional[str] = None
+    appointment_url: Optional[str] = None
+    as_of: Optional[str] = None
+    checked: Optional[str] = None
+
+
+@dataclass(frozen=True)
 class Procedure:
     id: str
     name: str
@@ -72,6 +136,7 @@ class Procedure:
     documents: tuple[str, ...] = ()
     fees: Optional[str] = None
     processing_time: Optional[str] = None
+    deadlines: tuple[Deadline, ...] = ()
     authority: Optional[str] = None
     online_available: Optional[bool] = None
     trust_level: Optional[str] = None
@@ -88,6 +153,15 @@ class Procedure:
     # (Melderegister, Fahrzeugregister, …); then it needs `online.trust_level` (content/lint.py).
     # Every entry with a form must say so; None = not stated.
     changes_register: Optional[bool] = None
+    # Per fact (FACTS, or "default" for all without their own): source and date checked.
+    fact_sources: dict[str, FactSource] = field(default_factory=dict)
+    # Facts marked unknown on purpose: {fact: Unknown(reason, ask)}.
+    unknown: dict[str, Unknown] = field(default_factory=dict)
+    contact: Optional[Contact] = None
+
+    def source_of(self, fact: str) -> Optional[FactSource]:
+        """The source of one fact: its own entry in ``fact_sources``, else the default."""
+        return self.fact_sources.get(fact) or self.fact_sources.get("default")
 
     @property
     def has_form(self) -> bool:
@@ -149,6 +223,86 @@ def _parse_field(raw: dict[str, Any], where: str) -> Field:
     )
 
 
+def _date_text(value: Any, where: str, what: str, required: bool = True) -> Optional[str]:
+    if value is None and not required:
+        return None
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.strftime("%Y-%m-%d")
+    if not isinstance(value, str) or not _DATE.match(value):
+        raise CatalogueError(f"{where}: {what} must be a date YYYY-MM-DD or YYYY-MM, not {value!r}")
+    return value
+
+
+def _parse_fact_sources(raw: Any, where: str) -> dict[str, FactSource]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise CatalogueError(f"{where}: fact_sources must be a mapping fact -> {{source, checked}}")
+    out = {}
+    for fact, spec in raw.items():
+        if fact not in (*FACTS, "default"):
+            raise CatalogueError(f"{where}: fact_sources: unknown fact {fact!r} (allowed: default, {', '.join(FACTS)})")
+        if not isinstance(spec, dict) or not spec.get("source"):
+            raise CatalogueError(f"{where}: fact_sources.{fact} needs 'source'")
+        out[fact] = FactSource(
+            source=str(spec["source"]).strip(),
+            checked=_date_text(spec.get("checked"), where, f"fact_sources.{fact}.checked"),
+            as_of=_date_text(spec.get("as_of"), where, f"fact_sources.{fact}.as_of", required=False),
+            short=None if spec.get("short") is None else str(spec["short"]).strip(),
+            url=None if spec.get("url") is None else str(spec["url"]),
+        )
+    return out
+
+
+def _is_unknown(value: Any) -> bool:
+    return isinstance(value, dict) and "unknown" in value
+
+
+def _parse_unknown(fact: str, value: dict, where: str) -> Unknown:
+    reason, ask = value.get("unknown"), value.get("ask")
+    if not isinstance(reason, str) or not reason.strip() or not isinstance(ask, str) or not ask.strip():
+        raise CatalogueError(f"{where}: {fact}: unknown needs a reason text and 'ask' (where to ask)")
+    return Unknown(reason=reason.strip(), ask=ask.strip())
+
+
+def _parse_deadline(item: Any, where: str) -> Deadline:
+    if isinstance(item, str):
+        return Deadline(text=item.strip())
+    if isinstance(item, dict) and item.get("text"):
+        day = item.get("date")
+        if day is not None and not isinstance(day, dt.date):
+            try:
+                day = dt.date.fromisoformat(str(day))
+            except ValueError:
+                raise CatalogueError(f"{where}: deadline date must be YYYY-MM-DD, not {day!r}") from None
+        return Deadline(text=str(item["text"]).strip(), date=day)
+    raise CatalogueError(f"{where}: a deadline is a text or {{text, date}}, not {item!r}")
+
+
+def _parse_contact(raw: Any, where: str) -> Optional[Contact]:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or not raw.get("name") or not raw.get("source"):
+        raise CatalogueError(f"{where}: contact needs at least 'name' and 'source'")
+
+    def text(key: str) -> Optional[str]:
+        value = raw.get(key)
+        return None if value is None else str(value).strip()
+
+    return Contact(
+        name=str(raw["name"]).strip(),
+        source=str(raw["source"]).strip(),
+        phone=text("phone"),
+        email=text("email"),
+        opening_hours=text("opening_hours"),
+        address=text("address"),
+        url=text("url"),
+        appointment_url=text("appointment_url"),
+        as_of=_date_text(raw.get("as_of"), where, "contact.as_of", required=False),
+        checked=_date_text(raw.get("checked"), where, "contact.checked", required=False),
+    )
+
+
 def parse_procedure(raw: dict[str, Any], where: str = "<catalogue>", curated: bool = True) -> Procedure:
     if not isinstance(raw, dict):
         raise CatalogueError(f"{where}: expected a mapping")
@@ -167,6 +321,19 @@ def parse_procedure(raw: dict[str, Any], where: str = "<catalogue>", curated: bo
     names = [f.name for f in fields]
     if len(names) != len(set(names)):
         raise CatalogueError(f"{where}: duplicate field names in form")
+    unknown = {}
+    facts = {key: raw.get(key) for key in UNKNOWABLE_FACTS}
+    for fact in UNKNOWABLE_FACTS:
+        if _is_unknown(facts[fact]):
+            unknown[fact] = _parse_unknown(fact, facts[fact], where)
+            facts[fact] = None
+    if _is_unknown(online):
+        if online.get("available") is not None:
+            raise CatalogueError(f"{where}: online: either 'available' or 'unknown', not both")
+        unknown["online"] = _parse_unknown("online", online, where)
+    for fact in ("fees", "processing_time"):
+        if facts[fact] is not None and not isinstance(facts[fact], str):
+            raise CatalogueError(f"{where}: {fact} must be a text or {{unknown, ask}}")
     return Procedure(
         id=str(raw["id"]),
         name=str(raw["name"]),
@@ -174,9 +341,10 @@ def parse_procedure(raw: dict[str, Any], where: str = "<catalogue>", curated: bo
         leika=None if raw.get("leika") is None else str(raw["leika"]),
         synonyms=tuple(str(s) for s in _tuple(raw.get("synonyms"))),
         keywords=tuple(str(s) for s in _tuple(raw.get("keywords"))),
-        documents=tuple(str(s) for s in _tuple(raw.get("documents"))),
-        fees=raw.get("fees"),
-        processing_time=raw.get("processing_time"),
+        documents=tuple(str(s) for s in _tuple(facts["documents"])),
+        fees=facts["fees"],
+        processing_time=None if facts["processing_time"] is None else facts["processing_time"].strip(),
+        deadlines=tuple(_parse_deadline(d, where) for d in _tuple(facts["deadlines"])),
         authority=raw.get("authority"),
         online_available=online.get("available"),
         trust_level=trust,
@@ -187,6 +355,9 @@ def parse_procedure(raw: dict[str, Any], where: str = "<catalogue>", curated: bo
         curated=curated,
         withdrawable=raw.get("withdrawable") is True,
         changes_register=changes_register,
+        fact_sources=_parse_fact_sources(raw.get("fact_sources"), where),
+        unknown=unknown,
+        contact=_parse_contact(raw.get("contact"), where),
     )
 
 

@@ -9,6 +9,10 @@ Checks:
 * catalogue procedures that discovery cannot reach: a procedure's own name must rank it first,
   its synonyms should,
 * form fields without a question (``utter_ask_…`` response) or with an unknown field type,
+* facts of the core (curated) procedures: documents, fees, processing time, deadlines, authority
+  and online must be stated, each with a source and the date it was checked; fees, processing
+  time, deadlines and online may instead be marked ``{unknown: <reason>, ask: <where to ask>}``
+  (an unknown documents list is an error),
 * generated domain files out of date (``python -m bot generate``),
 * inconsistent spelling: entity synonyms mapped to two values, entities not in the domain, the
   same term spelled differently in the catalogue, a field name with different labels.
@@ -270,6 +274,90 @@ def check_trust_levels(catalogue=None) -> list[Issue]:
     return issues
 
 
+FACT_LABELS = {
+    "documents": "Unterlagen (documents)",
+    "fees": "Gebühren (fees)",
+    "processing_time": "Bearbeitungsdauer (processing_time)",
+    "deadlines": "Fristen (deadlines)",
+    "authority": "zuständige Stelle (authority)",
+    "online": "online möglich (online.available)",
+}
+# Where a fact may be left unknown on purpose ({unknown, ask}); documents may not.
+MAY_BE_UNKNOWN = ("fees", "processing_time", "deadlines", "online")
+# A source checked longer ago than this gets a warning: facts change (fees, rules).
+MAX_SOURCE_AGE_DAYS = 365
+
+
+def _fact_value(proc, fact: str):
+    return {
+        "documents": proc.documents,
+        "fees": proc.fees,
+        "processing_time": proc.processing_time,
+        "deadlines": proc.deadlines,
+        "authority": proc.authority,
+        "online": proc.online_available,
+    }[fact]
+
+
+def check_core_facts(catalogue=None, today=None) -> list[Issue]:
+    """Every core (curated) procedure states its facts, each with source and date checked."""
+    import datetime as dt
+
+    from buergerassistent.catalogue import PROCEDURES_DIR, default_catalogue
+
+    catalogue = catalogue or default_catalogue()
+    today = today or dt.date.today()
+    issues = []
+    for proc in catalogue.curated():
+        path = PROCEDURES_DIR / f"{proc.id}.yaml"
+        for fact, label in FACT_LABELS.items():
+            key = "online" if fact == "online" else fact
+            where = f"{rel(path)}:{line_of(path, key + ':', key)}"
+            value = _fact_value(proc, fact)
+            known = value not in (None, (), "")
+            if not known and fact in proc.unknown and fact not in MAY_BE_UNKNOWN:
+                issues.append(
+                    error(
+                        where,
+                        f"„{proc.name}“: {label} als unbekannt markiert. Für ein Kernverfahren muss "
+                        "das bekannt sein: bitte aus dem Münchner Katalog oder sicherem Bundesrecht "
+                        "eintragen, mit Quelle.",
+                    )
+                )
+                continue
+            if not known and fact not in proc.unknown:
+                hint = (
+                    " oder ausdrücklich `{unknown: <Grund>, ask: <wo nachfragen>}` eintragen"
+                    if fact in MAY_BE_UNKNOWN
+                    else ""
+                )
+                issues.append(error(where, f"„{proc.name}“: {label} fehlt. Bitte mit Quelle eintragen{hint}."))
+                continue
+            if not known:
+                continue  # marked unknown with reason and where to ask (the loader checks both)
+            source = proc.source_of(fact)
+            if source is None:
+                issues.append(
+                    error(
+                        where,
+                        f"„{proc.name}“: {label} ohne Quelle. Bitte unter `fact_sources:` "
+                        f"`{fact}:` oder `default:` mit `source:` und `checked:` (Datum) eintragen.",
+                    )
+                )
+                continue
+            checked = dt.date.fromisoformat(source.checked if len(source.checked) == 10 else source.checked + "-01")
+            if checked > today:
+                issues.append(error(where, f"„{proc.name}“: {label}: Prüfdatum {source.checked} liegt in der Zukunft."))
+            elif (today - checked).days > MAX_SOURCE_AGE_DAYS:
+                issues.append(
+                    warning(
+                        where,
+                        f"„{proc.name}“: {label} zuletzt am {source.checked} geprüft; bitte neu prüfen.",
+                    )
+                )
+    return issues
+
+
 def check_generated() -> list[Issue]:
     from bot import generate
 
@@ -431,6 +519,7 @@ def run_checks(with_rasa: bool = True) -> list[Issue]:
     issues += check_discovery()
     issues += check_form_responses(domain)
     issues += check_trust_levels()
+    issues += check_core_facts()
     issues += check_generated()
     issues += check_spelling(examples, synonyms, domain)
     return issues
