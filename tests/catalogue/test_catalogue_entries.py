@@ -93,14 +93,66 @@ def test_meldebescheinigung_keeps_its_form(catalogue):
     assert catalogue["meldebescheinigung"].has_form
 
 
-def test_entries_without_munich_service_are_marked_and_invent_nothing(catalogue):
+def test_entries_without_munich_service_are_marked(catalogue):
     for proc in catalogue.curated():
-        if proc.munich_service_ids:
+        if not proc.munich_service_ids:
+            assert PUBLIC_KNOWLEDGE_NOTE in str(proc.source.get("note", "")), proc.id
+
+
+def _stated_facts(proc):
+    values = {
+        "documents": proc.documents,
+        "fees": proc.fees,
+        "processing_time": proc.processing_time,
+        "deadlines": proc.deadlines,
+        "authority": proc.authority,
+        "online": proc.online_available,
+    }
+    return {fact: value for fact, value in values.items() if value not in (None, (), "")}
+
+
+def test_every_stated_fact_names_a_source_and_cited_munich_services_exist(catalogue, munich_services):
+    for proc in catalogue.curated():
+        for fact in _stated_facts(proc):
+            src = proc.source_of(fact)
+            assert src is not None, f"{proc.id}: {fact} without a source"
+            assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", src.checked), f"{proc.id}: {fact}: checked {src.checked}"
+            if "Stadt München" in src.source:
+                cited = re.findall(r"\b\d{7,8}\b", src.source)
+                assert cited, f"{proc.id}: {fact} cites the Munich catalogue without a service number"
+                assert all(sid in munich_services for sid in cited), f"{proc.id}: {fact}: {cited}"
+        if proc.contact is not None:
+            for sid in re.findall(r"\b\d{7,8}\b", proc.contact.source):
+                assert sid in munich_services, f"{proc.id}: contact cites unknown service {sid}"
+
+
+def test_fee_amounts_come_from_the_cited_munich_services(catalogue, munich_services, importer):
+    """No invented amounts: a fee in Euro must appear in the fees of the Munich services its source cites."""
+    for proc in catalogue.curated():
+        if not proc.fees:
             continue
-        assert PUBLIC_KNOWLEDGE_NOTE in str(proc.source.get("note", "")), proc.id
-        assert proc.fees is None, f"{proc.id}: fees without a source"
-        assert proc.processing_time is None, proc.id
-        assert not proc.documents, f"{proc.id}: documents without a source"
+        src = proc.source_of("fees")
+        cited = re.findall(r"\b\d{7,8}\b", src.source) if "Stadt München" in src.source else []
+        export_fees = " ".join(importer.html_to_text(munich_services[sid].get("fees")) for sid in cited)
+        invented = _euro_amounts(proc.fees) - _euro_amounts(export_fees)
+        assert not invented, f"{proc.id}: fee amounts not in the cited Munich data: {invented}"
+
+
+def test_contact_data_comes_from_the_munich_export(catalogue, munich_services, importer):
+    """Phone numbers and addresses in `contact:` appear in the text of a cited Munich service."""
+    for proc in catalogue.curated():
+        c = proc.contact
+        if c is None:
+            continue
+        cited = re.findall(r"\b\d{7,8}\b", c.source)
+        text = " ".join(importer.html_to_text(munich_services[sid].get("description")) for sid in cited)
+        digits = re.sub(r"\D", "", text)
+        if c.phone:
+            number = re.sub(r"\D", "", c.phone.split("(")[0])
+            assert number in digits, f"{proc.id}: phone {c.phone} not in services {cited}"
+        if c.address:
+            street = c.address.split(":")[-1].split(",")[0].strip()
+            assert street in text, f"{proc.id}: address {c.address} not in services {cited}"
 
 
 def test_curated_files_using_munich_data_carry_the_attribution():
@@ -133,7 +185,8 @@ def test_curated_munich_references_match_the_export(catalogue, munich_services, 
         export_fees = " ".join(importer.html_to_text(munich_services[sid].get("fees")) for sid in ids)
         invented = _euro_amounts(proc.fees) - _euro_amounts(export_fees)
         assert not invented, f"{proc.id}: fee amounts not in the Munich data: {invented}"
-        if proc.fees:
+        if proc.fees and "Stadt München" in proc.source_of("fees").source:
+            # fees from the Munich data say so in the text the citizen reads
             assert "Stadt München" in proc.fees, proc.id
 
 
