@@ -140,7 +140,7 @@ def _online(proc: Procedure) -> str:
 def where(proc: Procedure) -> str:
     parts = []
     if proc.authority:
-        parts.append(f"Zuständig für „{proc.name}“ ist: {proc.authority}.")
+        parts.append(f"Zuständig für „{proc.name}“ ist: {proc.authority}{_source(proc, 'authority')}.")
     else:
         parts.append(f"Welche Stelle für „{proc.name}“ zuständig ist, weiß ich leider nicht.")
     if proc.links:

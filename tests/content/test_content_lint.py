@@ -124,3 +124,93 @@ def test_changes_register_must_be_a_yes_or_no():
 
     with pytest.raises(CatalogueError):
         parse_procedure({"id": "x", "name": "X", "description": "d", "changes_register": "ja"})
+
+
+# --------------------------------------------------------------------------- core facts (issue 15)
+def _core_issues(proc, today=None):
+    return [i for i in lint.check_core_facts(Catalogue([proc]), today=today) if i.level == "error"]
+
+
+def test_every_shipped_core_procedure_states_its_facts_with_source_and_date():
+    catalogue = default_catalogue()
+    assert len(catalogue.curated()) >= 27
+    assert [str(i) for i in lint.check_core_facts(catalogue) if i.level == "error"] == []
+
+
+def test_a_core_procedure_without_documents_fails_the_check():
+    real = default_catalogue()["personalausweis_beantragen"]
+    broken = dataclasses.replace(real, documents=())
+    issues = _core_issues(broken)
+    assert len(issues) == 1
+    assert issues[0].where.startswith("catalogue/procedures/personalausweis_beantragen.yaml:")
+    assert "Unterlagen" in issues[0].message and "fehlt" in issues[0].message
+
+
+def test_documents_may_not_be_marked_unknown():
+    from buergerassistent.catalogue import Unknown
+
+    real = default_catalogue()["wohngeld"]
+    shrugged = dataclasses.replace(real, documents=(), unknown={**real.unknown, "documents": Unknown("?", "115")})
+    issues = _core_issues(shrugged)
+    assert len(issues) == 1 and "als unbekannt markiert" in issues[0].message
+
+
+def test_missing_fees_processing_time_deadlines_or_online_fail_unless_marked_unknown():
+    from buergerassistent.catalogue import Unknown
+
+    real = default_catalogue()["kfz_zulassen"]
+    silent = dataclasses.replace(real, fees=None, processing_time=None, deadlines=(), online_available=None)
+    messages = " ".join(i.message for i in _core_issues(silent))
+    for label in ("Gebühren", "Bearbeitungsdauer", "Fristen", "online"):
+        assert label in messages
+    marked = dataclasses.replace(
+        silent,
+        unknown={
+            fact: Unknown("Der Katalog kennt es nicht.", "Kfz-Zulassungsbehörde")
+            for fact in ("fees", "processing_time", "deadlines", "online")
+        },
+    )
+    assert _core_issues(marked) == []
+
+
+def test_a_fact_without_source_or_with_a_future_date_fails():
+    from buergerassistent.catalogue import FactSource
+
+    real = default_catalogue()["wohnsitz_anmelden"]
+    unsourced = dataclasses.replace(real, fact_sources={})
+    issues = _core_issues(unsourced)
+    assert len(issues) == 6 and all("ohne Quelle" in i.message for i in issues)
+    future = dataclasses.replace(real, fact_sources={"default": FactSource("§ 17 BMG", checked="2099-01-01")})
+    assert all("Zukunft" in i.message for i in _core_issues(future)) and _core_issues(future)
+    import datetime as dt
+
+    stale = lint.check_core_facts(Catalogue([real]), today=dt.date(2030, 1, 1))
+    assert stale and all(i.level == "warning" and "neu prüfen" in i.message for i in stale)
+
+
+def test_a_broken_catalogue_file_fails_the_check(tmp_path):
+    """From YAML: `documents: null` and a plain `processing_time: null` are errors; an explicit
+    unknown with reason and where to ask is fine."""
+    from buergerassistent.catalogue import load_catalogue
+
+    (tmp_path / "testverfahren.yaml").write_text(
+        """id: testverfahren
+name: Testverfahren
+description: Sie testen etwas.
+documents: null
+fees: "10 Euro"
+processing_time: null
+deadlines:
+  unknown: Die Frist legt die Gemeinde fest.
+  ask: Gemeinde
+authority: Gemeinde
+online:
+  available: false
+fact_sources:
+  default: {source: "Testquelle", checked: "2026-12-01"}
+""",
+        encoding="utf-8",
+    )
+    issues = _core_issues(load_catalogue(tmp_path)["testverfahren"])
+    messages = sorted(i.message.split(":")[1].split(" fehlt")[0].strip() for i in issues)
+    assert messages == ["Bearbeitungsdauer (processing_time)", "Unterlagen (documents)"]
