@@ -165,13 +165,30 @@ def overview(proc: Procedure) -> str:
     """The first answer when a procedure was found: what it is and the key facts."""
     lines = [f"**{proc.name}**: {proc.description}"]
     if proc.documents:
-        lines.append("Unterlagen: " + "; ".join(proc.documents) + ".")
+        lines.append("Unterlagen:\n" + "\n".join(f"- {d}" for d in proc.documents))
     if proc.fees:
         lines.append(f"Gebühren: {proc.fees}")
+    if proc.deadlines:
+        first = proc.deadlines[0]
+        if first.date is None:
+            lines.append(f"Frist: {first.text}")
+        else:
+            lines.append("Frist: Sie hängt von Ihrem Fall ab. Fragen Sie mich: „Bis wann muss ich das erledigen?“")
     if proc.online_available is True:
         lines.append("Das geht auch online.")
     elif proc.online_available is False:
         lines.append("Dafür müssen Sie persönlich vorsprechen.")
+    shown = [f for f in ("documents", "fees") if getattr(proc, f)]
+    if proc.deadlines and proc.deadlines[0].date is None:
+        shown.append("deadlines")
+    labels = []
+    for fact in shown:
+        src = proc.source_of(fact)
+        label = src.label.removeprefix("Quelle: ") if src else None
+        if label and label not in labels:
+            labels.append(label)
+    if labels:
+        lines.append(("Quellen: " if len(labels) > 1 else "Quelle: ") + "; ".join(labels))
     return "\n".join(lines)
 
 

@@ -146,3 +146,12 @@ def test_every_core_procedure_answers_every_fact_question(catalogue):
                 or "kenne ich leider nicht" in text
                 or ("keine Angaben" in text)
             ), (proc.id, intent, text)
+
+
+def test_overview_lists_documents_and_the_deadline_with_sources(catalogue):
+    text = answers.overview(catalogue["wohnsitz_anmelden"])
+    assert "Unterlagen:\n- " in text and "Wohnungsgeberbestätigung" in text
+    assert "Frist: Melden Sie sich innerhalb von zwei Wochen" in text
+    assert text.splitlines()[-1].startswith("Quelle") and "Stadt München" in text.splitlines()[-1]
+    # dated deadlines depend on the case: the overview sends the citizen to the deadline question
+    assert "hängt von Ihrem Fall ab" in answers.overview(catalogue["fuehrerschein_umtausch"])
