@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Optional
 
-from buergerassistent.catalogue import Procedure
+from buergerassistent.catalogue import FactSource, Procedure
 
 UNKNOWN_HINT = "Allgemeine Auskunft erhalten Sie auch unter der Behördennummer 115."
 
@@ -161,6 +161,20 @@ ANSWERS_BY_INTENT = {
 }
 
 
+def _source_names(sources: list[Optional[FactSource]]) -> list[str]:
+    """ "Stadt München (Stand 06/2026)", "Bundesmeldegesetz (Stand 12/2026)": each source once;
+    a combined name ("Bundesmeldegesetz und Stadt München") counts for both; the oldest date."""
+    stands: dict[str, str] = {}
+    for src in sources:
+        if src is None:
+            continue
+        day = src.as_of or src.checked
+        for name in (src.short or src.source.split(",")[0]).split(" und "):
+            name = name.strip()
+            stands[name] = min(stands.get(name, day), day)
+    return [f"{name} (Stand {day[5:7]}/{day[:4]})" for name, day in stands.items()]
+
+
 def overview(proc: Procedure) -> str:
     """The first answer when a procedure was found: what it is and the key facts."""
     lines = [f"**{proc.name}**: {proc.description}"]
@@ -181,14 +195,9 @@ def overview(proc: Procedure) -> str:
     shown = [f for f in ("documents", "fees") if getattr(proc, f)]
     if proc.deadlines and proc.deadlines[0].date is None:
         shown.append("deadlines")
-    labels = []
-    for fact in shown:
-        src = proc.source_of(fact)
-        label = src.label.removeprefix("Quelle: ") if src else None
-        if label and label not in labels:
-            labels.append(label)
-    if labels:
-        lines.append(("Quellen: " if len(labels) > 1 else "Quelle: ") + "; ".join(labels))
+    sources = _source_names([proc.source_of(f) for f in shown])
+    if sources:
+        lines.append(("Quellen: " if len(sources) > 1 else "Quelle: ") + ", ".join(sources))
     return "\n".join(lines)
 
 
