@@ -26,7 +26,7 @@ from actions.turns import current_state, ends_turn, set_awaiting, state_events
 from buergerassistent import answers
 from buergerassistent.catalogue import Procedure, default_catalogue
 from buergerassistent.dialogue_state import Answer, Awaiting, Reply, next_step
-from buergerassistent.procedure_finder import find, intent_of
+from buergerassistent.procedure_finder import ANSWER, CHOICE, decide, intent_of
 from buergerassistent.repair import read_message
 from buergerassistent.submission.backends import BackendNotAvailable
 
@@ -57,30 +57,46 @@ def present_procedure(dispatcher: CollectingDispatcher, proc: Procedure) -> list
     return [SlotSet("procedure", proc.id), set_awaiting(None)]
 
 
+# Intents whose rule sends a message here although NLU read it as something else: when nothing
+# fits, the citizen hears what that intent's rule said before ("nicht verstanden", out of scope).
+_NOT_FOUND_RESPONSE = {
+    "out_of_scope": "utter_out_of_scope",
+    "nlu_fallback": "utter_default",
+    "inform": "utter_default",
+    "skip_field": "utter_default",
+}
+
+
+def discover(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+    """Answer, offer a choice or say honestly that nothing fits (procedure_finder.decide: the
+    same decision that `python -m bot discover` prints)."""
+    text = tracker.latest_message.get("text") or ""
+    intent, confidence = intent_of(tracker.latest_message)
+    decision = decide(text, intent, confidence)
+    if decision.decision == ANSWER:
+        return present_procedure(dispatcher, default_catalogue()[decision.candidates[0].id])
+    if decision.decision == CHOICE:
+        offer_choice(dispatcher, decision)
+        return [set_awaiting(None)]
+    if intent in _NOT_FOUND_RESPONSE:
+        dispatcher.utter_message(response=_NOT_FOUND_RESPONSE[intent])
+    else:
+        dispatcher.utter_message(text=answers.no_procedure_found())
+    return [set_awaiting(None)]
+
+
 class ActionDiscoverProcedure(Action):
     def name(self) -> str:
         return "action_discover_procedure"
 
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        text = tracker.latest_message.get("text") or ""
-        intent, confidence = intent_of(tracker.latest_message)
-        decision = find(text, intent, confidence)
-        catalogue = default_catalogue()
-        if decision.kind == "confident":
-            return present_procedure(dispatcher, catalogue[decision.candidates[0].id])
-        if decision.kind == "choose":
-            offer_choice(dispatcher, decision)
-            return [set_awaiting(None)]
-        if intent == "out_of_scope":
-            dispatcher.utter_message(response="utter_out_of_scope")
-        elif intent == "nlu_fallback":
-            dispatcher.utter_message(response="utter_default")
-        else:
-            dispatcher.utter_message(text=answers.no_procedure_found())
-        return [set_awaiting(None)]
+        return discover(dispatcher, tracker)
 
 
 class ActionChooseProcedure(Action):
+    """A button of the offered choice carries the procedure; typed text without one is a
+    description of the need like any other."""
+
     def name(self) -> str:
         return "action_choose_procedure"
 
@@ -88,8 +104,7 @@ class ActionChooseProcedure(Action):
         chosen = next(tracker.get_latest_entity_values("procedure"), None)
         proc = default_catalogue().get(chosen)
         if proc is None:
-            dispatcher.utter_message(text=answers.no_procedure_found())
-            return []
+            return discover(dispatcher, tracker)
         return present_procedure(dispatcher, proc)
 
 
