@@ -82,7 +82,9 @@ def decide(
     kind = _DECISION_OF_KIND[found.kind]
     if kind == NONE:
         return ChatDecision(NONE)
-    return ChatDecision(kind, list(found.candidates), discovery().rank(text, top=top))
+    # answer: the ranking (its first is presented); choice: exactly the offered candidates
+    shown = discovery().rank(text, top=top) if kind == ANSWER else list(found.candidates)
+    return ChatDecision(kind, list(found.candidates), shown)
 
 
 def intent_of(latest_message: dict) -> tuple[Optional[str], float]:
