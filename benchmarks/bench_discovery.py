@@ -20,8 +20,8 @@ Figures per set:
 * confident wrong over ALL questions: decision ``answer`` and the answered id is not expected /
   also_ok (for an out-of-catalogue question: a core procedure answered),
 * decisions (answer/choice/none), per class, ranking latency p50/p95,
-* a threshold sweep: how MIN_SCORE and CONFIDENT_SCORE trade right answers against confident
-  wrong ones (chosen on the dev questions; docs/discovery.md).
+* a threshold sweep: how MIN_SCORE, CONFIDENT_SCORE, CONFIDENT_COVERAGE and CHOICE_RATIO trade
+  right answers against confident wrong ones (chosen on the dev questions; docs/discovery.md).
 
 ``--with-nlu`` (``make bench-discovery``) decides as ``python -m bot discover`` does: the trained
 NLU model's intent, the dialogue rules' routing (bot/routes.py) and retrieval. Without it,
@@ -49,8 +49,12 @@ TESTSET = DATA / "testset.yml"
 DEV_CITIZEN = DATA / "dev_citizen.yml"
 FROZEN = DATA / "citizen_frozen.yml"
 TARGETS = {"top1": 0.93, "top3": 0.98, "ood_handled": 0.85, "confident_wrong": 0.03}
-SWEEP_MIN = (0.40, 0.45, 0.50, 0.55, 0.60, 0.65)
-SWEEP_CONFIDENT = (0.55, 0.60, 0.65, 0.70, 0.75, 0.80, 0.85)
+SWEEP_VALUES = {
+    "MIN_SCORE": (0.40, 0.45, 0.50, 0.55, 0.60),
+    "CONFIDENT_SCORE": (0.55, 0.60, 0.65, 0.70, 0.75, 0.80),
+    "CONFIDENT_COVERAGE": (0.0, 0.3, 0.4, 0.5, 0.6),
+    "CHOICE_RATIO": (0.0, 0.5, 0.6, 0.7, 0.8),
+}
 
 
 @dataclass
@@ -187,27 +191,31 @@ def report(title: str, r: Result, show_classes: bool = True, verbose: bool = Fal
             print(f"      {line}")
 
 
+SWEPT = ("MIN_SCORE", "CONFIDENT_SCORE", "CONFIDENT_COVERAGE", "CHOICE_RATIO")
+
+
 def sweep(title: str, questions: list[Question], core: set[str]) -> None:
-    """The trade-off table: answered right vs confident wrong vs outside handled."""
-    saved = disc.MIN_SCORE, disc.CONFIDENT_SCORE
-    print(f"\n-- threshold sweep on {title} (current: MIN_SCORE {saved[0]:.2f}, CONFIDENT_SCORE {saved[1]:.2f})")
-    print(
-        f"  {'min':>5} {'conf':>5} {'answered right':>15} {'top-1':>6} {'top-3':>6} {'handled':>8} {'conf.wrong':>11}"
-    )
+    """The trade-off table: answered right vs confident wrong vs outside handled, one threshold
+    varied at a time around the current setting (buergerassistent/discovery.py)."""
+    saved = {name: getattr(disc, name) for name in SWEPT}
+    print(f"\n-- threshold sweep on {title}; current: " + ", ".join(f"{k} {v:.2f}" for k, v in saved.items()))
+    header = f"  {'threshold':<20} {'value':>5} {'answered right':>15} {'top-1':>6} {'top-3':>6} {'handled':>8} {'conf.wrong':>11}"
+    print(header)
     try:
-        for m in SWEEP_MIN:
-            for c in SWEEP_CONFIDENT:
-                if c < m:
-                    continue
-                disc.MIN_SCORE, disc.CONFIDENT_SCORE = m, c
+        for name, values in SWEEP_VALUES.items():
+            for value in values:
+                for k, v in saved.items():
+                    setattr(disc, k, v)
+                setattr(disc, name, value)
                 r = evaluate(questions, core)
-                current = " <" if (m, c) == saved else ""
+                current = " <" if value == saved[name] else ""
                 print(
-                    f"  {m:>5.2f} {c:>5.2f} {r.rate('answered_right'):>15.1%} {r.rate('top1'):>6.1%} "
+                    f"  {name:<20} {value:>5.2f} {r.rate('answered_right'):>15.1%} {r.rate('top1'):>6.1%} "
                     f"{r.rate('top3'):>6.1%} {r.rate('ood_handled'):>8.1%} {r.rate('confident_wrong'):>11.1%}{current}"
                 )
     finally:
-        disc.MIN_SCORE, disc.CONFIDENT_SCORE = saved
+        for k, v in saved.items():
+            setattr(disc, k, v)
 
 
 def latency(d: Discovery, texts: list[str], rounds: int = 5) -> tuple[float, float]:

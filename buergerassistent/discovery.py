@@ -70,10 +70,10 @@ NON_NOUN_WEIGHT = 0.5  # query words the catalogue writes in lower case (verbs, 
 SCORE_SCALE = 4.0  # score = x / (x + SCORE_SCALE)
 MIN_SCORE = 0.50  # best candidate below this: nothing fits, rank() returns []
 RUNNER_UP_SCORE = 0.30  # further candidates (after a best one above MIN_SCORE) need this
-CONFIDENT_SCORE = 0.60  # top candidate at least this …
+CONFIDENT_SCORE = 0.65  # top candidate at least this …
 CONFIDENT_RATIO = 0.8  # … and the second's evidence at most this fraction of the best's
-CONFIDENT_COVERAGE = 0.0  # … and the entry explains at least this much of the request
-CHOICE_RATIO = 0.0  # a choice offers the candidates with at least this fraction of the best's evidence
+CONFIDENT_COVERAGE = 0.4  # … and the entry explains at least this much of the request
+CHOICE_RATIO = 0.7  # a choice offers the candidates with at least this fraction of the best's evidence
 MIN_PART = 4  # shortest compound part (3 for words from names, synonyms, keywords)
 MIN_SPLIT = 7  # shortest word that is tried as a compound
 MIN_AFFIX = 5  # an unknown compound may be matched by a known head or modifier this long
@@ -128,7 +128,8 @@ STOPWORDS = frozenset(
     funktioniert lassen lasse sagen sag sehen gibt geben bleiben
     jetzt gerade gestern heute morgen übermorgen bald schnell sofort demnächst gleich schon
     wieder später vorher nachher kurz kurzem lange lang letzte letzten letzter nächste nächsten
-    nächster nächstes woche wochen monat monate monaten tag tage tagen
+    nächster nächstes woche wochen monat monate monaten tag tage tagen januar februar märz april mai
+    juni juli august september oktober november dezember frühjahr sommer herbst winter
     irgendwas irgendwie irgendwann irgendwelche wirklich überhaupt trotzdem möglich nötig
     notwendig infos info information informationen
     """.split()
@@ -514,6 +515,7 @@ class Discovery:
     # ------------------------------------------------------------------ building
     @classmethod
     def from_catalogue(cls, catalogue: Iterable) -> Discovery:
+        catalogue = list(catalogue)  # iterated twice
         lex = _Lexicon()
         docs: list[tuple[_Entry, dict[str, list[_Token]]]] = []
         for proc in catalogue:
@@ -584,7 +586,15 @@ class Discovery:
         n = len(docs)
         idf = {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
         lex.terms = set(postings)
-        non_nouns = frozenset(t for t, v in capital_votes.items() if v < 0)
+        # a verb or adjective that an editor lists alone as a synonym or keyword ("studieren",
+        # "geboren", "umgezogen") decides on its own: it keeps its full weight
+        solo = set()
+        for proc in catalogue:
+            for phrase in (*proc.synonyms, *proc.keywords):
+                words = [t for t in lex.tokens(phrase) if not lex.is_stop(t)]
+                if len(words) == 1:
+                    solo.add(words[0].norm)
+        non_nouns = frozenset(t for t, v in capital_votes.items() if v < 0 and t not in solo)
         return cls(lex, [e for e, _ in docs], postings, key_postings, whole_postings, idf, non_nouns)
 
     # ------------------------------------------------------------------ querying
@@ -625,7 +635,7 @@ class Discovery:
                     group = [(stem(a), AFFIX_WEIGHT) for a in lex.affixes(word) if stem(a) in known]
                     if group:
                         break
-            if group and tok.norm in self._non_nouns:
+            if group and tok.norm in self._non_nouns and not tok.capital:  # "Deutscher" is a noun here
                 group = [(t, w * NON_NOUN_WEIGHT) for t, w in group]
             groups.append(group)
         # neighbouring words glued to a known compound ("kinder geld", "personal ausweis")
