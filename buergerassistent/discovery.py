@@ -61,7 +61,7 @@ DOC_PART_WEIGHT = 0.5  # a compound's parts, as indexed terms of the entry
 QUERY_PART_WEIGHT = 0.7  # parts of an unknown query compound
 FUZZY_WEIGHT = 0.8  # a misspelt query word matched to a catalogue word
 GLUE_WEIGHT = 1.0  # two query words glued to a known compound
-CURATED_BOOST = 2.0
+CURATED_BOOST = 2.0  # hand-written entries (curated procedures and information entries)
 COVERAGE_EXPONENT = 0.5
 UNKNOWN_WORD_WEIGHT = 3.0  # weight of a query word the catalogue does not know (coverage)
 DIRECTION_PENALTY = 0.5  # evidence factor for an entry of the opposite direction (END_WORDS)
@@ -489,6 +489,7 @@ class _Entry:
     id: str
     curated: bool
     direction: int = 0  # -1: ends something (abmelden), +1: starts something (anmelden), 0: neither
+    hand_written: bool = True  # curated or an information entry: CURATED_BOOST
 
 
 class Discovery:
@@ -525,7 +526,9 @@ class Discovery:
                 "keywords": lex.tokens("\n".join(proc.keywords)),
                 "description": lex.tokens(proc.description),
             }
-            docs.append((_Entry(proc.id, bool(getattr(proc, "curated", True)), lex.direction(fields["name"])), fields))
+            curated = bool(getattr(proc, "curated", True))
+            hand_written = curated or bool(getattr(proc, "information", False))
+            docs.append((_Entry(proc.id, curated, lex.direction(fields["name"]), hand_written), fields))
             for fname, toks in fields.items():
                 key = fname in KEY_FIELDS
                 for tok in toks:
@@ -714,7 +717,7 @@ class Discovery:
                 x *= DESCRIPTION_ONLY
             if direction and self._entries[doc].direction == -direction:
                 x *= DIRECTION_PENALTY
-            if self._entries[doc].curated:
+            if self._entries[doc].hand_written:
                 x *= CURATED_BOOST
             out.append(_Scored(x / (x + SCORE_SCALE), doc, coverage, min(1.0, firm.get(doc, 0.0) / total)))
         out.sort(key=lambda sc: (-sc.score, self._entries[sc.doc].id))
