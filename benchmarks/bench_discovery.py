@@ -229,15 +229,35 @@ def latency(d: Discovery, texts: list[str], rounds: int = 5) -> tuple[float, flo
     return statistics.median(times), times[int(0.95 * (len(times) - 1))]
 
 
-def attach_nlu(questions: list[Question]) -> None:
-    """The trained NLU model's intent and the rules' routing, as `python -m bot discover` uses them."""
-    from bot.nlu_model import NluModel
-    from bot.routes import runs_discovery
-    from bot.training import ensure_model
+def attach_nlu(questions: list[Question], cache: Optional[Path] = None) -> None:
+    """The trained NLU model's intent and the rules' routing, as `python -m bot discover` uses them.
 
-    nlu = NluModel(ensure_model(quiet=True))
+    ``cache``: a JSON file of the intents per text for the current model (fingerprint of the NLU
+    data, rules and config); reused when the model is the same, so that a re-run after a catalogue
+    change (which does not change the model) needs no NLU model at all."""
+    import json
+
+    from bot.routes import runs_discovery
+    from bot.training import model_path
+
+    model = model_path().name
+    known: dict = {}
+    if cache and cache.exists():
+        data = json.loads(cache.read_text(encoding="utf-8"))
+        known = data.get("intents", {}) if data.get("model") == model else {}
+    missing = sorted({q.text for q in questions} - set(known))
+    if missing:
+        from bot.nlu_model import NluModel
+        from bot.training import ensure_model
+
+        nlu = NluModel(ensure_model(quiet=True))
+        known.update({text: list(nlu.intent(text)) for text in missing})
+        if cache:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            cache.write_text(json.dumps({"model": model, "intents": known}, ensure_ascii=False), encoding="utf-8")
+    print(f"NLU intents: {len(missing)} parsed with model {model}, {len(questions) - len(missing)} from the cache")
     for q in questions:
-        q.intent, q.confidence = nlu.intent(q.text)
+        q.intent, q.confidence = known[q.text]
         q.routed = runs_discovery(q.intent)
 
 
@@ -247,6 +267,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--verbose", "-v", action="store_true", help="list the misses of our own split")
     parser.add_argument("--with-nlu", action="store_true", help="decide as `python -m bot discover` does")
     parser.add_argument("--no-sweep", action="store_true", help="skip the threshold sweep")
+    parser.add_argument(
+        "--nlu-cache",
+        type=Path,
+        default=None,
+        help="JSON file of NLU intents per text for the current model (reused while the model is the same)",
+    )
     args = parser.parse_args(argv)
 
     import logging
@@ -270,7 +296,7 @@ def main(argv: list[str] | None = None) -> None:
     sets = {f"own split: {s}": own_split(s) for s in splits}
     frozen = citizen_file(FROZEN) if FROZEN.exists() else []
     if args.with_nlu:
-        attach_nlu([q for qs in sets.values() for q in qs] + frozen)
+        attach_nlu([q for qs in sets.values() for q in qs] + frozen, args.nlu_cache)
     for title, qs in sets.items():
         report(title, evaluate(qs, core, keep_misses=args.verbose), verbose=args.verbose)
     if frozen:
