@@ -61,7 +61,8 @@ DOC_PART_WEIGHT = 0.5  # a compound's parts, as indexed terms of the entry
 QUERY_PART_WEIGHT = 0.7  # parts of an unknown query compound
 FUZZY_WEIGHT = 0.8  # a misspelt query word matched to a catalogue word
 GLUE_WEIGHT = 1.0  # two query words glued to a known compound
-CURATED_BOOST = 2.0  # hand-written entries (curated procedures and information entries)
+CURATED_BOOST = 2.0  # curated procedures
+INFORMATION_BOOST = 1.6  # hand-written information entries: above imports, below a core procedure
 COVERAGE_EXPONENT = 0.5
 UNKNOWN_WORD_WEIGHT = 3.0  # weight of a query word the catalogue does not know (coverage)
 DIRECTION_PENALTY = 0.5  # evidence factor for an entry of the opposite direction (END_WORDS)
@@ -373,7 +374,13 @@ class _Lexicon:
 
     @staticmethod
     def is_stop(tok: _Token) -> bool:
-        return tok.surface in STOPWORDS or tok.norm in STOPWORDS or len(tok.norm) < 2
+        # numbers ("16-jährige", "2025") say nothing about the procedure
+        return (
+            tok.surface in STOPWORDS
+            or tok.norm in STOPWORDS
+            or len(tok.norm) < 2
+            or any(c.isdigit() for c in tok.surface)
+        )
 
     # ---- vocabulary
     def add_vocab(self, word: str, key: bool) -> None:
@@ -489,7 +496,7 @@ class _Entry:
     id: str
     curated: bool
     direction: int = 0  # -1: ends something (abmelden), +1: starts something (anmelden), 0: neither
-    hand_written: bool = True  # curated or an information entry: CURATED_BOOST
+    hand_written: bool = True  # curated or an information entry (CURATED_BOOST, INFORMATION_BOOST)
 
 
 class Discovery:
@@ -717,8 +724,11 @@ class Discovery:
                 x *= DESCRIPTION_ONLY
             if direction and self._entries[doc].direction == -direction:
                 x *= DIRECTION_PENALTY
-            if self._entries[doc].hand_written:
+            entry = self._entries[doc]
+            if entry.curated:
                 x *= CURATED_BOOST
+            elif entry.hand_written:
+                x *= INFORMATION_BOOST
             out.append(_Scored(x / (x + SCORE_SCALE), doc, coverage, min(1.0, firm.get(doc, 0.0) / total)))
         out.sort(key=lambda sc: (-sc.score, self._entries[sc.doc].id))
         return out
