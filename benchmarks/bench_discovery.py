@@ -53,6 +53,7 @@ SWEEP_VALUES = {
     "MIN_SCORE": (0.40, 0.45, 0.50, 0.55, 0.60),
     "CONFIDENT_SCORE": (0.55, 0.60, 0.65, 0.70, 0.75, 0.80),
     "CONFIDENT_COVERAGE": (0.0, 0.3, 0.4, 0.5, 0.6),
+    "CONFIDENT_RATIO": (0.6, 0.7, 0.8, 0.9),
     "CHOICE_RATIO": (0.0, 0.5, 0.6, 0.7, 0.8),
 }
 
@@ -191,7 +192,7 @@ def report(title: str, r: Result, show_classes: bool = True, verbose: bool = Fal
             print(f"      {line}")
 
 
-SWEPT = ("MIN_SCORE", "CONFIDENT_SCORE", "CONFIDENT_COVERAGE", "CHOICE_RATIO")
+SWEPT = ("MIN_SCORE", "CONFIDENT_SCORE", "CONFIDENT_COVERAGE", "CONFIDENT_RATIO", "CHOICE_RATIO")
 
 
 def sweep(title: str, questions: list[Question], core: set[str]) -> None:
