@@ -67,6 +67,16 @@ _NOT_FOUND_RESPONSE = {
 }
 
 
+# Intents whose own action means nothing at the start of a conversation (nobody logged in,
+# no application running): their action hands the message to discovery and says its own
+# sentence only when no procedure fits ("PKW abmelden" read as logout, "Ausweis nicht mehr
+# finden" read as cancel). bot/routes.py counts these actions as discovery at the start.
+NOTHING_TO_DO = {
+    "logout": "Sie sind nicht angemeldet.",
+    "cancel": "Es läuft gerade kein Antrag.",
+}
+
+
 def discover(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
     """Answer, offer a choice or say honestly that nothing fits (procedure_finder.decide: the
     same decision that `python -m bot discover` prints)."""
@@ -78,7 +88,11 @@ def discover(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventTy
     if decision.decision == CHOICE:
         offer_choice(dispatcher, decision)
         return [set_awaiting(None)]
-    if intent in _NOT_FOUND_RESPONSE:
+    if intent in NOTHING_TO_DO:
+        dispatcher.utter_message(text=NOTHING_TO_DO[intent])
+        if intent == "cancel":
+            dispatcher.utter_message(response="utter_anything_else")
+    elif intent in _NOT_FOUND_RESPONSE:
         dispatcher.utter_message(response=_NOT_FOUND_RESPONSE[intent])
     else:
         dispatcher.utter_message(text=answers.no_procedure_found())
@@ -339,6 +353,9 @@ class ActionCancelApplication(Action):
         if proc is not None and (tracker.active_loop_name or state is not None):
             events.extend(_clear_form(proc))
             dispatcher.utter_message(text=f"Ich habe den Antrag „{proc.name}“ abgebrochen und Ihre Angaben gelöscht.")
+        elif proc is None and state is None and not tracker.active_loop_name:
+            # nothing to cancel: the message is probably a need NLU misread (NOTHING_TO_DO)
+            return [*events, *discover(dispatcher, tracker)]
         else:
             dispatcher.utter_message(text="Es läuft gerade kein Antrag.")
         dispatcher.utter_message(response="utter_anything_else")

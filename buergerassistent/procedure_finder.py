@@ -40,8 +40,17 @@ PROCEDURE_INTENTS = frozenset(
 # NLU must be at least this sure that a message is NOT about a procedure to overrule retrieval.
 OVERRULE_CONFIDENCE = 0.6
 
-# The chat actions that run discovery on the citizen's message (see bot/routes.py).
-DISCOVERY_ACTIONS = frozenset({"action_discover_procedure", "action_answer_info", "action_choose_procedure"})
+# The chat actions that run discovery on the citizen's first message (see bot/routes.py); logout
+# and cancel do when there is nothing to log out or cancel, as at the start of a conversation.
+DISCOVERY_ACTIONS = frozenset(
+    {
+        "action_discover_procedure",
+        "action_answer_info",
+        "action_choose_procedure",
+        "action_logout",
+        "action_cancel_application",
+    }
+)
 
 ANSWER, CHOICE, NONE = "answer", "choice", "none"
 _DECISION_OF_KIND = {"confident": ANSWER, "choose": CHOICE, "unknown": NONE}

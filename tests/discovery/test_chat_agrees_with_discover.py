@@ -29,6 +29,8 @@ MESSAGES = [
     "Ausweis",  # vague: several procedures
     "Ich möchte aus der Kirche austreten",  # outside the core procedures
     "Matratze entsorgen",
+    "Motorrad abmelden",  # NLU may read "abmelden" as logout: nobody is logged in, so discovery
+    "Ich finde meinen Personalausweis nicht mehr",  # … or "nicht mehr" as cancel: nothing runs
 ]
 _CHOICE = re.compile(r'^/choose_procedure\{"procedure": "([a-z0-9_]+)"\}$')
 
