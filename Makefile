@@ -89,7 +89,7 @@ bench: $(SPACY)
 	$(PY) -m benchmarks.bench_rest
 
 bench-discovery: $(SPACY)
-	$(PY) -m benchmarks.bench_discovery --with-nlu
+	$(PY) -m benchmarks.bench_discovery --with-nlu --nlu-cache build/discovery_intents.json
 
 # scripted citizens fill every form over REST: completion rate and turns per form
 bench-forms: $(SPACY)

@@ -26,7 +26,7 @@ from actions.turns import current_state, ends_turn, set_awaiting, state_events
 from buergerassistent import answers
 from buergerassistent.catalogue import Procedure, default_catalogue
 from buergerassistent.dialogue_state import Answer, Awaiting, Reply, next_step
-from buergerassistent.procedure_finder import find, intent_of
+from buergerassistent.procedure_finder import ANSWER, CHOICE, decide, intent_of
 from buergerassistent.repair import read_message
 from buergerassistent.submission.backends import BackendNotAvailable
 
@@ -57,30 +57,60 @@ def present_procedure(dispatcher: CollectingDispatcher, proc: Procedure) -> list
     return [SlotSet("procedure", proc.id), set_awaiting(None)]
 
 
+# Intents whose rule sends a message here although NLU read it as something else: when nothing
+# fits, the citizen hears what that intent's rule said before ("nicht verstanden", out of scope).
+_NOT_FOUND_RESPONSE = {
+    "out_of_scope": "utter_out_of_scope",
+    "nlu_fallback": "utter_default",
+    "inform": "utter_default",
+    "skip_field": "utter_default",
+}
+
+
+# Intents whose own action means nothing at the start of a conversation (nobody logged in,
+# no application running): their action hands the message to discovery and says its own
+# sentence only when no procedure fits ("PKW abmelden" read as logout, "Ausweis nicht mehr
+# finden" read as cancel). bot/routes.py counts these actions as discovery at the start.
+NOTHING_TO_DO = {
+    "logout": "Sie sind nicht angemeldet.",
+    "cancel": "Es läuft gerade kein Antrag.",
+}
+
+
+def discover(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+    """Answer, offer a choice or say honestly that nothing fits (procedure_finder.decide: the
+    same decision that `python -m bot discover` prints)."""
+    text = tracker.latest_message.get("text") or ""
+    intent, confidence = intent_of(tracker.latest_message)
+    decision = decide(text, intent, confidence)
+    if decision.decision == ANSWER:
+        return present_procedure(dispatcher, default_catalogue()[decision.candidates[0].id])
+    if decision.decision == CHOICE:
+        offer_choice(dispatcher, decision)
+        return [set_awaiting(None)]
+    if intent in NOTHING_TO_DO:
+        dispatcher.utter_message(text=NOTHING_TO_DO[intent])
+        if intent == "cancel":
+            dispatcher.utter_message(response="utter_anything_else")
+    elif intent in _NOT_FOUND_RESPONSE:
+        dispatcher.utter_message(response=_NOT_FOUND_RESPONSE[intent])
+    else:
+        dispatcher.utter_message(text=answers.no_procedure_found())
+    return [set_awaiting(None)]
+
+
 class ActionDiscoverProcedure(Action):
     def name(self) -> str:
         return "action_discover_procedure"
 
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        text = tracker.latest_message.get("text") or ""
-        intent, confidence = intent_of(tracker.latest_message)
-        decision = find(text, intent, confidence)
-        catalogue = default_catalogue()
-        if decision.kind == "confident":
-            return present_procedure(dispatcher, catalogue[decision.candidates[0].id])
-        if decision.kind == "choose":
-            offer_choice(dispatcher, decision)
-            return [set_awaiting(None)]
-        if intent == "out_of_scope":
-            dispatcher.utter_message(response="utter_out_of_scope")
-        elif intent == "nlu_fallback":
-            dispatcher.utter_message(response="utter_default")
-        else:
-            dispatcher.utter_message(text=answers.no_procedure_found())
-        return [set_awaiting(None)]
+        return discover(dispatcher, tracker)
 
 
 class ActionChooseProcedure(Action):
+    """A button of the offered choice carries the procedure; typed text without one is a
+    description of the need like any other."""
+
     def name(self) -> str:
         return "action_choose_procedure"
 
@@ -88,8 +118,7 @@ class ActionChooseProcedure(Action):
         chosen = next(tracker.get_latest_entity_values("procedure"), None)
         proc = default_catalogue().get(chosen)
         if proc is None:
-            dispatcher.utter_message(text=answers.no_procedure_found())
-            return []
+            return discover(dispatcher, tracker)
         return present_procedure(dispatcher, proc)
 
 
@@ -324,6 +353,9 @@ class ActionCancelApplication(Action):
         if proc is not None and (tracker.active_loop_name or state is not None):
             events.extend(_clear_form(proc))
             dispatcher.utter_message(text=f"Ich habe den Antrag „{proc.name}“ abgebrochen und Ihre Angaben gelöscht.")
+        elif proc is None and state is None and not tracker.active_loop_name:
+            # nothing to cancel: the message is probably a need NLU misread (NOTHING_TO_DO)
+            return [*events, *discover(dispatcher, tracker)]
         else:
             dispatcher.utter_message(text="Es läuft gerade kein Antrag.")
         dispatcher.utter_message(response="utter_anything_else")

@@ -260,13 +260,15 @@ class ActionLogout(Action):
         return "action_logout"
 
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        events: list[EventType] = [SlotSet("login_prefill", None)]
         if ids.logout(tracker.sender_id):
             dispatcher.utter_message(
                 text="Sie sind abgemeldet. Für Anträge, die eine Anmeldung brauchen, melden Sie sich bitte neu an."
             )
         else:
-            dispatcher.utter_message(text="Sie sind nicht angemeldet.")
-        events: list[EventType] = [SlotSet("login_prefill", None)]
+            # Nobody to log out: "PKW abmelden" means a procedure; discovery answers and says
+            # "Sie sind nicht angemeldet." only when no procedure fits (actions/dialogue.py).
+            return [*events, FollowupAction("action_discover_procedure")]
         if after_logout(current_state(tracker)) is not KEEP:
             events.append(set_awaiting(None))
         return events

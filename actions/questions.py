@@ -14,7 +14,7 @@ from rasa_sdk.types import DomainDict
 
 from buergerassistent import answers
 from buergerassistent.catalogue import Procedure, default_catalogue
-from buergerassistent.procedure_finder import find, intent_of
+from buergerassistent.procedure_finder import ANSWER, CHOICE, decide, intent_of
 
 
 def procedure_in_focus(tracker: Tracker) -> Optional[Procedure]:
@@ -47,13 +47,13 @@ class ActionAnswerInfo(Action):
         # Inside a form the question is about the form's procedure; outside, a procedure named
         # in the question itself ("Was kostet ein Reisepass?") takes the focus.
         if not tracker.active_loop_name:
-            decision = find(text, *intent_of(tracker.latest_message))
+            decision = decide(text, *intent_of(tracker.latest_message))
             named = [c.id for c in decision.candidates]
-            if decision.kind == "confident":
+            if decision.decision == ANSWER:
                 proc = default_catalogue()[named[0]]
                 if proc.id != tracker.get_slot("procedure"):
                     events.append(SlotSet("procedure", proc.id))
-            elif decision.kind == "choose" and tracker.get_slot("procedure") not in named:
+            elif decision.decision == CHOICE and tracker.get_slot("procedure") not in named:
                 # The question names procedures other than the one in focus, but not clearly
                 # one of them: ask which, rather than answer for the wrong one.
                 offer_choice(dispatcher, decision)

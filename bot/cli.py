@@ -46,12 +46,17 @@ def cmd_reload(args: argparse.Namespace) -> int:
 
 
 def cmd_discover(args: argparse.Namespace) -> int:
-    """The assistant's own decision: the trained NLU model + catalogue retrieval."""
+    """The assistant's own decision: the trained NLU model + catalogue retrieval.
+
+    One JSON line per utterance: ``text``, ``procedures`` (ranked, best first; [] when the chat
+    would not name a procedure) and ``decision``: what the chat does with this message at the
+    start of a conversation (answer | choice | none; buergerassistent/procedure_finder.py)."""
     import logging
 
     from bot.nlu_model import NluModel
+    from bot.routes import runs_discovery
     from bot.training import ensure_model
-    from buergerassistent.procedure_finder import discovery, ranked
+    from buergerassistent.procedure_finder import decide, discovery
 
     logging.disable(logging.WARNING)
     nlu = NluModel(ensure_model(quiet=True))
@@ -60,9 +65,11 @@ def cmd_discover(args: argparse.Namespace) -> int:
         text = line.strip()
         if not text:
             continue
-        candidates = ranked(text, *nlu.intent(text), top=args.top)
-        procedures = [{"id": c.id, "score": round(float(c.score), 4)} for c in candidates]
-        print(json.dumps({"text": text, "procedures": procedures}, ensure_ascii=False), flush=True)
+        intent, confidence = nlu.intent(text)
+        decision = decide(text, intent, confidence, routed=runs_discovery(intent), top=args.top)
+        procedures = [{"id": c.id, "score": round(float(c.score), 4)} for c in decision.ranked]
+        line = {"text": text, "procedures": procedures, "decision": decision.decision}
+        print(json.dumps(line, ensure_ascii=False), flush=True)
     return 0
 
 

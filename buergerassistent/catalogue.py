@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Optional
@@ -27,6 +27,9 @@ import yaml
 CATALOGUE_DIR = Path(__file__).resolve().parent.parent / "catalogue"
 PROCEDURES_DIR = CATALOGUE_DIR / "procedures"
 IMPORTED_DIR = CATALOGUE_DIR / "imported"
+# Hand-written information entries for frequent topics outside the core procedures (ids info_…):
+# who is responsible and where to turn, with their source; no form (catalogue/README.md).
+INFORMATION_DIR = CATALOGUE_DIR / "information"
 
 TRUST_LEVELS = ("basisregistriert", "substantiell", "hoch")
 
@@ -146,6 +149,8 @@ class Procedure:
     fields: tuple[Field, ...] = ()
     # True for hand-written entries (catalogue/procedures/), False for generated imports.
     curated: bool = True
+    # True for the information entries of catalogue/information/ (not curated, not imported).
+    information: bool = False
     # Optional key `withdrawable: true`: the citizen may withdraw a submitted application in
     # the chat. Default false: without it the assistant never claims withdrawal is possible.
     withdrawable: bool = False
@@ -365,12 +370,18 @@ def parse_procedure(raw: dict[str, Any], where: str = "<catalogue>", curated: bo
 _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def load_file(path: Path, curated: bool = True) -> Procedure:
+def load_file(path: Path, curated: bool = True, information: bool = False) -> Procedure:
     with path.open(encoding="utf-8") as fh:
         raw = yaml.load(fh, Loader=_SafeLoader)
-    proc = parse_procedure(raw, where=str(path), curated=curated)
-    if not curated and proc.has_form:
-        raise CatalogueError(f"{path}: imported entries carry no form")
+    proc = parse_procedure(raw, where=str(path), curated=curated and not information)
+    if not proc.curated and proc.has_form:
+        raise CatalogueError(f"{path}: imported and information entries carry no form")
+    if information:
+        if not proc.id.startswith("info_"):
+            raise CatalogueError(f"{path}: information entry ids start with 'info_'")
+        if not (proc.source or {}).get("url") or not (proc.source or {}).get("retrieved"):
+            raise CatalogueError(f"{path}: information entries name their source (source.url, source.retrieved)")
+        proc = replace(proc, information=True)
     if proc.id != path.stem:
         raise CatalogueError(f"{path}: id '{proc.id}' differs from the file name")
     return proc
@@ -408,7 +419,11 @@ class Catalogue:
 
     def imported(self) -> list[Procedure]:
         """Generated entries (catalogue/imported/)."""
-        return [p for p in self if not p.curated]
+        return [p for p in self if not p.curated and not p.information]
+
+    def information(self) -> list[Procedure]:
+        """Hand-written information entries outside the core procedures (catalogue/information/)."""
+        return [p for p in self if p.information]
 
     def by_form_name(self, form_name: str) -> Optional[Procedure]:
         if not form_name or not form_name.endswith("_form"):
@@ -445,6 +460,8 @@ def load_catalogue(directory: Path = PROCEDURES_DIR, imported_dir: Any = _DEFAUL
         imported_dir = IMPORTED_DIR if Path(directory).resolve() == PROCEDURES_DIR else None
     if imported_dir is not None:
         procedures += [load_file(p, curated=False) for p in sorted(Path(imported_dir).glob("*/*.yaml"))]
+    if imported_dir is not None and Path(directory).resolve() == PROCEDURES_DIR and INFORMATION_DIR.is_dir():
+        procedures += [load_file(p, information=True) for p in sorted(INFORMATION_DIR.glob("*.yaml"))]
     _check_merges(procedures)
     return Catalogue(procedures)
 

@@ -61,16 +61,20 @@ DOC_PART_WEIGHT = 0.5  # a compound's parts, as indexed terms of the entry
 QUERY_PART_WEIGHT = 0.7  # parts of an unknown query compound
 FUZZY_WEIGHT = 0.8  # a misspelt query word matched to a catalogue word
 GLUE_WEIGHT = 1.0  # two query words glued to a known compound
-CURATED_BOOST = 2.0
+CURATED_BOOST = 2.0  # curated procedures
+INFORMATION_BOOST = 1.6  # hand-written information entries: above imports, below a core procedure
 COVERAGE_EXPONENT = 0.5
 UNKNOWN_WORD_WEIGHT = 3.0  # weight of a query word the catalogue does not know (coverage)
+DIRECTION_PENALTY = 0.5  # evidence factor for an entry of the opposite direction (END_WORDS)
 DESCRIPTION_ONLY = 0.5  # factor for an entry whose name/synonyms/keywords match no query word
 NON_NOUN_WEIGHT = 0.5  # query words the catalogue writes in lower case (verbs, adjectives)
 SCORE_SCALE = 4.0  # score = x / (x + SCORE_SCALE)
 MIN_SCORE = 0.50  # best candidate below this: nothing fits, rank() returns []
 RUNNER_UP_SCORE = 0.30  # further candidates (after a best one above MIN_SCORE) need this
-CONFIDENT_SCORE = 0.60  # top candidate at least this …
+CONFIDENT_SCORE = 0.65  # top candidate at least this …
 CONFIDENT_RATIO = 0.8  # … and the second's evidence at most this fraction of the best's
+CONFIDENT_COVERAGE = 0.4  # … and the entry explains at least this much of the request
+CHOICE_RATIO = 0.7  # a choice offers the candidates with at least this fraction of the best's evidence
 MIN_PART = 4  # shortest compound part (3 for words from names, synonyms, keywords)
 MIN_SPLIT = 7  # shortest word that is tried as a compound
 MIN_AFFIX = 5  # an unknown compound may be matched by a known head or modifier this long
@@ -125,7 +129,8 @@ STOPWORDS = frozenset(
     funktioniert lassen lasse sagen sag sehen gibt geben bleiben
     jetzt gerade gestern heute morgen übermorgen bald schnell sofort demnächst gleich schon
     wieder später vorher nachher kurz kurzem lange lang letzte letzten letzter nächste nächsten
-    nächster nächstes woche wochen monat monate monaten tag tage tagen
+    nächster nächstes woche wochen monat monate monaten tag tage tagen januar februar märz april mai
+    juni juli august september oktober november dezember frühjahr sommer herbst winter
     irgendwas irgendwie irgendwann irgendwelche wirklich überhaupt trotzdem möglich nötig
     notwendig infos info information informationen
     """.split()
@@ -136,6 +141,23 @@ STOPWORDS = frozenset(
     internet formular formulare unterlagen dokumente papiere dauer bearbeitungszeit
     öffnungszeiten zuständig zuständige beantragen beantrage beantragt antrag anträge stellen
     bekommen bekomme bekommt kriegen erhalten
+    """.split()
+)
+# Direction words: ending something vs starting it (normalised lemmas; ß → ss). An entry whose
+# name has one direction ("Gewerbe abmelden") loses DIRECTION_PENALTY of its evidence against a
+# request that has only the other ("Gewerbe anmelden"), so "Gewerbe aufgeben" never answers the
+# registration and "Auto verkauft" not the registration of a car.
+END_WORDS = frozenset(
+    """
+    abmelden abmeldung aufgeben aufgabe schliessen schliessung beenden beendigung einstellen aufhören
+    stilllegen stilllegung auflösen auflösung zumachen dichtmachen wegziehen wegzug auswandern
+    auswanderung verlassen verkaufen verschrotten abgeben
+    """.split()
+)
+START_WORDS = frozenset(
+    """
+    anmelden anmeldung ummelden ummeldung eröffnen eröffnung gründen gründung beginnen starten
+    anfangen aufmachen zulassen zulassung kaufen zuziehen zuzug einziehen selbstständig selbständig
     """.split()
 )
 # Separable-verb particles: "melde mich … ab" → "abmelden".
@@ -340,8 +362,25 @@ class _Lexicon:
         return out
 
     @staticmethod
+    def direction(toks: list[_Token]) -> int:
+        """-1 when the words say only "end" (END_WORDS), +1 only "start", else 0. Separable verbs
+        count too ("melde … ab", "gebe … auf", "mache … zu")."""
+        words = {t.norm for t in toks} | {normalise(t.surface) for t in toks}
+        for i, tok in enumerate(toks):
+            if tok.surface in PARTICLES:
+                words.update(normalise(tok.surface) + prev.norm for prev in toks[:i] if prev.clause == tok.clause)
+        end, start = bool(words & END_WORDS), bool(words & START_WORDS)
+        return -1 if end and not start else 1 if start and not end else 0
+
+    @staticmethod
     def is_stop(tok: _Token) -> bool:
-        return tok.surface in STOPWORDS or tok.norm in STOPWORDS or len(tok.norm) < 2
+        # numbers ("16-jährige", "2025") say nothing about the procedure
+        return (
+            tok.surface in STOPWORDS
+            or tok.norm in STOPWORDS
+            or len(tok.norm) < 2
+            or any(c.isdigit() for c in tok.surface)
+        )
 
     # ---- vocabulary
     def add_vocab(self, word: str, key: bool) -> None:
@@ -444,10 +483,20 @@ def _evidence(score: float) -> float:
     return SCORE_SCALE * score / (1.0 - score) if score < 1.0 else math.inf
 
 
+@dataclass(frozen=True)
+class _Scored:
+    score: float  # in [0, 1)
+    doc: int
+    coverage: float  # how much of the query the entry explains
+    firm: float  # how much of it the entry's name/synonyms/keywords contain word for word
+
+
 @dataclass
 class _Entry:
     id: str
     curated: bool
+    direction: int = 0  # -1: ends something (abmelden), +1: starts something (anmelden), 0: neither
+    hand_written: bool = True  # curated or an information entry (CURATED_BOOST, INFORMATION_BOOST)
 
 
 class Discovery:
@@ -474,6 +523,7 @@ class Discovery:
     # ------------------------------------------------------------------ building
     @classmethod
     def from_catalogue(cls, catalogue: Iterable) -> Discovery:
+        catalogue = list(catalogue)  # iterated twice
         lex = _Lexicon()
         docs: list[tuple[_Entry, dict[str, list[_Token]]]] = []
         for proc in catalogue:
@@ -483,7 +533,9 @@ class Discovery:
                 "keywords": lex.tokens("\n".join(proc.keywords)),
                 "description": lex.tokens(proc.description),
             }
-            docs.append((_Entry(proc.id, bool(getattr(proc, "curated", True))), fields))
+            curated = bool(getattr(proc, "curated", True))
+            hand_written = curated or bool(getattr(proc, "information", False))
+            docs.append((_Entry(proc.id, curated, lex.direction(fields["name"]), hand_written), fields))
             for fname, toks in fields.items():
                 key = fname in KEY_FIELDS
                 for tok in toks:
@@ -544,7 +596,15 @@ class Discovery:
         n = len(docs)
         idf = {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
         lex.terms = set(postings)
-        non_nouns = frozenset(t for t, v in capital_votes.items() if v < 0)
+        # a verb or adjective that an editor lists alone as a synonym or keyword ("studieren",
+        # "geboren", "umgezogen") decides on its own: it keeps its full weight
+        solo = set()
+        for proc in catalogue:
+            for phrase in (*proc.synonyms, *proc.keywords):
+                words = [t for t in lex.tokens(phrase) if not lex.is_stop(t)]
+                if len(words) == 1:
+                    solo.add(words[0].norm)
+        non_nouns = frozenset(t for t, v in capital_votes.items() if v < 0 and t not in solo)
         return cls(lex, [e for e, _ in docs], postings, key_postings, whole_postings, idf, non_nouns)
 
     # ------------------------------------------------------------------ querying
@@ -585,7 +645,7 @@ class Discovery:
                     group = [(stem(a), AFFIX_WEIGHT) for a in lex.affixes(word) if stem(a) in known]
                     if group:
                         break
-            if group and tok.norm in self._non_nouns:
+            if group and tok.norm in self._non_nouns and not tok.capital:  # "Deutscher" is a noun here
                 group = [(t, w * NON_NOUN_WEIGHT) for t, w in group]
             groups.append(group)
         # neighbouring words glued to a known compound ("kinder geld", "personal ausweis")
@@ -611,11 +671,15 @@ class Discovery:
         return groups
 
     def _scores(self, text: str) -> list[tuple[float, int]]:
+        return [(sc.score, sc.doc) for sc in self._analyse(text)]
+
+    def _analyse(self, text: str) -> list[_Scored]:
         groups = self._query_groups(text)
         if not groups:
             return []
         acc: dict[int, float] = {}
         matched: dict[int, float] = {}
+        firm: dict[int, float] = {}
         key_hit: set[int] = set()
         total = 0.0
         for group in groups:
@@ -626,9 +690,11 @@ class Discovery:
             total += gweight
             seen: dict[int, float] = {}
             strength: dict[int, float] = {}
+            firm_docs: set[int] = set()
             for term, w in group:
                 idf = self._idf[term]
-                key_hit.update(self._key_postings.get(term, ()))
+                keyed = self._key_postings.get(term, set())
+                key_hit.update(keyed)
                 whole = self._whole_postings.get(term, ())
                 for doc, x in self._postings[term].items():
                     contrib = w * idf * x * (K1 + 1) / (x + K1)
@@ -638,43 +704,67 @@ class Discovery:
                     st = idf * w / gweight * (1.0 if doc in whole else DOC_PART_WEIGHT)
                     if st > strength.get(doc, 0.0):
                         strength[doc] = st
+                    # firm: the word as typed (no spelling fix, no compound part, a noun or a
+                    # word of the entry's own name, synonyms or keywords)
+                    if w >= 1.0 and doc in whole and doc in keyed:
+                        firm_docs.add(doc)
             for doc, contrib in seen.items():
                 acc[doc] = acc.get(doc, 0.0) + contrib
                 matched[doc] = matched.get(doc, 0.0) + gweight * min(1.0, strength[doc])
+            for doc in firm_docs:
+                firm[doc] = firm.get(doc, 0.0) + gweight
         if not acc or total <= 0:
             return []
+        direction = self._lex.direction(self._lex.tokens(text))
         out = []
         for doc, raw in acc.items():
             coverage = min(1.0, matched[doc] / total)
             x = raw * coverage**COVERAGE_EXPONENT
             if doc not in key_hit:
                 x *= DESCRIPTION_ONLY
-            if self._entries[doc].curated:
+            if direction and self._entries[doc].direction == -direction:
+                x *= DIRECTION_PENALTY
+            entry = self._entries[doc]
+            if entry.curated:
                 x *= CURATED_BOOST
-            out.append((x / (x + SCORE_SCALE), doc))
-        out.sort(key=lambda sd: (-sd[0], self._entries[sd[1]].id))
+            elif entry.hand_written:
+                x *= INFORMATION_BOOST
+            out.append(_Scored(x / (x + SCORE_SCALE), doc, coverage, min(1.0, firm.get(doc, 0.0) / total)))
+        out.sort(key=lambda sc: (-sc.score, self._entries[sc.doc].id))
         return out
 
     def rank(self, text: str, top: int = 3) -> list[Candidate]:
         """The best ``top`` entries for ``text`` (score in [0, 1)), best first; [] if none fits."""
+        return [c for c, _ in self._ranked(text, top)]
+
+    def _ranked(self, text: str, top: int) -> list[tuple[Candidate, _Scored]]:
         result = []
-        for score, doc in self._scores(text or "")[: max(0, top)]:
-            if score < (MIN_SCORE if not result else RUNNER_UP_SCORE):
+        for sc in self._analyse(text or "")[: max(0, top)]:
+            if sc.score < (MIN_SCORE if not result else RUNNER_UP_SCORE):
                 break
-            entry = self._entries[doc]
-            result.append(Candidate(entry.id, round(score, 4), entry.curated))
+            entry = self._entries[sc.doc]
+            result.append((Candidate(entry.id, round(sc.score, 4), entry.curated), sc))
         return result
 
     def decide(self, text: str, top: int = 3) -> Decision:
-        """confident: one clear best entry; choose: several plausible ones; unknown: none."""
-        cands = self.rank(text, top=top)
-        if not cands:
+        """confident: one clear best entry; choose: several plausible ones; unknown: none.
+
+        Confident needs a high score, most of the request explained by the entry (coverage) and
+        a runner-up with clearly less evidence. The choice keeps the candidates whose evidence
+        is at least CHOICE_RATIO of the best's: a far weaker runner-up is noise, not an option."""
+        ranked = self._ranked(text, top)
+        if not ranked:
             return Decision("unknown", [])
-        best = cands[0]
-        second = cands[1].score if len(cands) > 1 else 0.0
-        if best.score >= CONFIDENT_SCORE and _evidence(second) <= CONFIDENT_RATIO * _evidence(best.score):
+        (best, best_sc), rest = ranked[0], ranked[1:]
+        second = rest[0][0].score if rest else 0.0
+        if (
+            best.score >= CONFIDENT_SCORE
+            and best_sc.coverage >= CONFIDENT_COVERAGE
+            and _evidence(second) <= CONFIDENT_RATIO * _evidence(best.score)
+        ):
             return Decision("confident", [best])
-        return Decision("choose", cands)
+        floor = CHOICE_RATIO * _evidence(best.score)
+        return Decision("choose", [best] + [c for c, _ in rest if _evidence(c.score) >= floor])
 
     def explain(self, text: str) -> list[list[tuple[str, float]]]:
         """The query terms the text was analysed into (for debugging and tests)."""

@@ -1,26 +1,59 @@
 """Which procedure does the citizen need? NLU intent + catalogue retrieval.
 
-One function for the chat (``action_discover_procedure``) and for ``python -m bot discover``, so
-the evaluation measures exactly what the assistant does. Retrieval (``buergerassistent.discovery``)
-ranks the catalogue; the NLU intent says whether the message asks for a procedure at all. When
-the two disagree, the assistant asks instead of answering confidently: a wrong procedure stated
-with confidence is worse than a question back.
+One function for the chat (``action_discover_procedure``, ``action_answer_info``) and for
+``python -m bot discover``, so the evaluation measures exactly what the assistant does. Retrieval
+(``buergerassistent.discovery``) ranks the catalogue; the NLU intent says whether the message asks
+for a procedure at all. When the two disagree, the assistant asks instead of answering
+confidently: a wrong procedure stated with confidence is worse than a question back.
+
+What the chat does with a message, as one word (the ``decision`` of ``bot discover``):
+
+* ``answer``: it presents the first procedure as the answer,
+* ``choice``: it offers the candidates as buttons ("Welche dieser Leistungen passt?"),
+* ``none``: it says that it has no fitting procedure (115, portal search), or the message is not
+  routed to discovery at all (a greeting, "abbrechen", …: ``routed=False``; which intents are
+  routed is read from the dialogue rules, ``bot/routes.py``).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Optional
 
 from buergerassistent.catalogue import default_catalogue
-from buergerassistent.discovery import Decision, Discovery
+from buergerassistent.discovery import Candidate, Decision, Discovery
 
 # Intents under which a message is about a procedure (named or described).
 PROCEDURE_INTENTS = frozenset(
-    {"request_procedure", "choose_procedure", "ask_fees", "ask_documents", "ask_online", "ask_where"}
+    {
+        "request_procedure",
+        "choose_procedure",
+        "ask_fees",
+        "ask_documents",
+        "ask_online",
+        "ask_where",
+        "ask_processing_time",
+        "ask_deadline",
+    }
 )
 # NLU must be at least this sure that a message is NOT about a procedure to overrule retrieval.
 OVERRULE_CONFIDENCE = 0.6
+
+# The chat actions that run discovery on the citizen's first message (see bot/routes.py); logout
+# and cancel do when there is nothing to log out or cancel, as at the start of a conversation.
+DISCOVERY_ACTIONS = frozenset(
+    {
+        "action_discover_procedure",
+        "action_answer_info",
+        "action_choose_procedure",
+        "action_logout",
+        "action_cancel_application",
+    }
+)
+
+ANSWER, CHOICE, NONE = "answer", "choice", "none"
+_DECISION_OF_KIND = {"confident": ANSWER, "choose": CHOICE, "unknown": NONE}
 
 
 @lru_cache(maxsize=1)
@@ -39,6 +72,30 @@ def find(text: str, intent: Optional[str] = None, confidence: float = 0.0, top: 
     return Decision("unknown", [])
 
 
+@dataclass(frozen=True)
+class ChatDecision:
+    """What the chat does with a message at the start of a conversation."""
+
+    decision: str  # answer | choice | none
+    candidates: list[Candidate] = field(default_factory=list)  # presented (answer) or offered (choice)
+    ranked: list[Candidate] = field(default_factory=list)  # the ranking behind it ([] for none)
+
+
+def decide(
+    text: str, intent: Optional[str] = None, confidence: float = 0.0, *, routed: bool = True, top: int = 3
+) -> ChatDecision:
+    """The chat's decision for ``text``; ``routed``: whether the intent's rule runs discovery."""
+    if not routed:
+        return ChatDecision(NONE)
+    found = find(text, intent, confidence, top=top)
+    kind = _DECISION_OF_KIND[found.kind]
+    if kind == NONE:
+        return ChatDecision(NONE)
+    # answer: the ranking (its first is presented); choice: exactly the offered candidates
+    shown = discovery().rank(text, top=top) if kind == ANSWER else list(found.candidates)
+    return ChatDecision(kind, list(found.candidates), shown)
+
+
 def intent_of(latest_message: dict) -> tuple[Optional[str], float]:
     intent = latest_message.get("intent") or {}
     return intent.get("name"), float(intent.get("confidence") or 0.0)
@@ -46,6 +103,4 @@ def intent_of(latest_message: dict) -> tuple[Optional[str], float]:
 
 def ranked(text: str, intent: Optional[str] = None, confidence: float = 0.0, top: int = 3) -> list:
     """The candidates the assistant would consider, best first; [] when it would say it does not know."""
-    if find(text, intent, confidence, top=top).kind == "unknown":
-        return []
-    return discovery().rank(text, top=top)
+    return decide(text, intent, confidence, top=top).ranked

@@ -174,6 +174,9 @@ def findings_of(
         if not text or text.startswith("/"):
             continue
         actions = [ev.get("name") for ev in after if ev.get("event") == "action"]
+        # a custom action that answers with a response ("nicht verstanden" after discovery found
+        # nothing) counts as that response
+        actions += [(ev.get("metadata") or {}).get("utter_action") for ev in after if ev.get("event") == "bot"]
         requested = state.get("requested_slot")
         answered = bool(state.get("active_loop")) and any(
             ev.get("event") == "slot" and ev.get("name") == requested and ev.get("value") is not None for ev in after

@@ -64,8 +64,9 @@ def test_every_imported_file_loads():
 def test_default_catalogue_has_curated_and_imported_entries(catalogue):
     curated = {p.id for p in catalogue.curated()}
     imported = {p.id for p in catalogue.imported()}
+    information = {p.id for p in catalogue.information()}
     assert curated and imported and not curated & imported
-    assert len(catalogue) == len(curated) + len(imported)
+    assert len(catalogue) == len(curated) + len(imported) + len(information)
     assert all(not pid.startswith("muenchen_") for pid in curated)
 
 
@@ -204,3 +205,23 @@ def test_a_munich_service_described_twice_is_refused(tmp_path):
     with pytest.raises(CatalogueError, match="described by both"):
         load_catalogue(cur, imported_dir=tmp_path / "imported")
     assert [p.id for p in load_catalogue(cur, imported_dir=None)] == ["a"]
+
+
+def test_information_entries_are_non_core_with_a_source(catalogue):
+    """catalogue/information/: hand-written, no form, id info_…, source URL and date."""
+    info = catalogue.information()
+    assert len(info) >= 10
+    for proc in info:
+        assert proc.id.startswith("info_") and not proc.curated and not proc.has_form
+        assert proc.source["url"].startswith("https://") and proc.source["retrieved"]
+        assert all(link.url.startswith("https://") for link in proc.links)
+        assert proc.description.count(".") <= 4  # short, plain: who is responsible, where to turn
+
+
+def test_an_information_entry_without_source_is_refused(tmp_path):
+    from buergerassistent.catalogue import CatalogueError, load_file
+
+    path = tmp_path / "info_x.yaml"
+    path.write_text(yaml.safe_dump({"id": "info_x", "name": "X", "description": "Y."}), encoding="utf-8")
+    with pytest.raises(CatalogueError, match="source"):
+        load_file(path, information=True)

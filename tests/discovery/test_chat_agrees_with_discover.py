@@ -1,0 +1,83 @@
+"""`python -m bot discover` says what the chat does: for a handful of first messages, the
+decision (answer | choice | none) and the procedure(s) printed by the command match what the
+running assistant does over the REST channel (answer: the slot `procedure` is set to the first
+id; choice: the offered buttons are the candidates; none: neither)."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import urllib.parse
+import urllib.request
+
+import pytest
+from support.chat import RestChat
+from support.stacks import running_stack
+
+from bot.settings import REPO_ROOT
+
+pytestmark = pytest.mark.e2e
+
+MESSAGES = [
+    "Ich brauche eine Meldebescheinigung",  # a clear request
+    "Was kostet ein Reisepass?",  # a fact question: answered for the procedure it names
+    "Gewerbe aufgeben",  # direction word
+    "Wie wird das Wetter morgen?",  # small talk
+    "Hallo",  # a greeting: not routed to discovery
+    "Ausweis",  # vague: several procedures
+    "Ich möchte aus der Kirche austreten",  # outside the core procedures
+    "Matratze entsorgen",
+    "Motorrad abmelden",  # NLU may read "abmelden" as logout: nobody is logged in, so discovery
+    "Ich finde meinen Personalausweis nicht mehr",  # … or "nicht mehr" as cancel: nothing runs
+]
+_CHOICE = re.compile(r'^/choose_procedure\{"procedure": "([a-z0-9_]+)"\}$')
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    with running_stack(tmp_path_factory.mktemp("discover-stack")) as stack:
+        yield stack
+
+
+def chat_decision(stack, sender: str, text: str) -> tuple[str, list[str]]:
+    chat = RestChat(stack.settings, sender=sender)
+    messages = chat.say(text)
+    offered = [m.group(1) for msg in messages for b in msg.get("buttons") or [] if (m := _CHOICE.match(b["payload"]))]
+    if offered:
+        return "choice", offered
+    s = stack.settings
+    query = urllib.parse.urlencode({"token": s.rasa_api_token})
+    url = f"{s.rasa_url}/conversations/{urllib.parse.quote(chat.conversation_id)}/tracker?{query}"
+    with urllib.request.urlopen(url, timeout=30) as resp:
+        procedure = json.loads(resp.read())["slots"].get("procedure")
+    return ("answer", [procedure]) if procedure else ("none", [])
+
+
+def test_bot_discover_prints_what_the_chat_does(stack):
+    out = subprocess.run(
+        [sys.executable, "-m", "bot", "discover", "--top", "3"],
+        input="\n".join(MESSAGES) + "\n",
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        timeout=600,
+        check=True,
+    ).stdout
+    lines = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    assert [line["text"] for line in lines] == MESSAGES
+    decisions = set()
+    for i, line in enumerate(lines):
+        kind, ids = chat_decision(stack, f"discover-agree-{i}", line["text"])
+        printed = [p["id"] for p in line["procedures"]]
+        assert line["decision"] == kind, (line, kind, ids)
+        if kind == "answer":
+            assert printed[:1] == ids, (line, ids)
+        elif kind == "choice":
+            assert printed == ids, (line, ids)
+        else:
+            assert printed == [], line
+        decisions.add(kind)
+    # the messages exercise every decision, so the comparison means something
+    assert decisions == {"answer", "choice", "none"}, decisions
