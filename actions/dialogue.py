@@ -19,11 +19,12 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions import login, submission_messages
 from actions.drafts import discard_draft
+from actions.fallbacks import response_text, say_fallback
 from actions.forms import display_value, form_data, summary_text
 from actions.questions import offer_choice
 from actions.submission_actions import submit_confirmed
 from actions.turns import current_state, ends_turn, set_awaiting, state_events
-from buergerassistent import answers
+from buergerassistent import answers, human_answers
 from buergerassistent.catalogue import Procedure, default_catalogue
 from buergerassistent.dialogue_state import Answer, Awaiting, Reply, next_step
 from buergerassistent.procedure_finder import find, intent_of
@@ -66,17 +67,19 @@ class ActionDiscoverProcedure(Action):
         intent, confidence = intent_of(tracker.latest_message)
         decision = find(text, intent, confidence)
         catalogue = default_catalogue()
+        if human_answers.reports_death(text):
+            dispatcher.utter_message(text=human_answers.CONDOLENCE)
         if decision.kind == "confident":
             return present_procedure(dispatcher, catalogue[decision.candidates[0].id])
         if decision.kind == "choose":
             offer_choice(dispatcher, decision)
             return [set_awaiting(None)]
         if intent == "out_of_scope":
-            dispatcher.utter_message(response="utter_out_of_scope")
+            say_fallback(dispatcher, tracker, "out_of_scope", response_text(domain, "utter_out_of_scope"))
         elif intent == "nlu_fallback":
-            dispatcher.utter_message(response="utter_default")
+            say_fallback(dispatcher, tracker, "not_understood", response_text(domain, "utter_default"))
         else:
-            dispatcher.utter_message(text=answers.no_procedure_found())
+            say_fallback(dispatcher, tracker, "no_procedure", first_text=answers.no_procedure_found())
         return [set_awaiting(None)]
 
 
@@ -211,7 +214,8 @@ class ActionHandleAffirm(Action):
                 return gate
         if step.action is not None:
             return [FollowupAction(step.action)]
-        dispatcher.utter_message(response="utter_help")  # Reply.HELP: nothing to say yes to
+        # Reply.HELP: nothing to say yes to; said again in a row, shorter and with topics.
+        say_fallback(dispatcher, tracker, "help", first_text=response_text(domain, "utter_help"))
         return state_events(step, state)
 
 

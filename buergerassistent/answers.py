@@ -68,11 +68,25 @@ def where(proc: Procedure) -> str:
     return " ".join(parts)
 
 
+# --- safety (issue 15), minimal until branch `content` brings processing_time/deadlines: keep
+# --- or drop on merge in favour of content's functions.
+def _processing_time_fallback(proc: Procedure) -> str:
+    if proc.processing_time:
+        return f"Bearbeitungszeit für „{proc.name}“: {proc.processing_time}"
+    return f"Wie lange „{proc.name}“ dauert, weiß ich leider nicht. {_where_to_ask(proc)}"
+
+
+def _deadlines_fallback(proc: Procedure) -> str:
+    return f"Zu Fristen für „{proc.name}“ habe ich leider keine Angaben. {_where_to_ask(proc)}"
+
+
 ANSWERS_BY_INTENT = {
     "ask_fees": fees,
     "ask_documents": documents,
     "ask_online": online,
     "ask_where": where,
+    "ask_processing_time": _processing_time_fallback,  # safety: replaced by content's processing_time
+    "ask_deadline": _deadlines_fallback,  # safety: replaced by content's deadlines
 }
 
 
