@@ -43,10 +43,10 @@ class ActionConfirmRequest(Action):
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         request = next(tracker.get_latest_entity_values(intent_guard.ACTION_ENTITY), None)
         proc = _focus(tracker)
-        if request not in ("save_draft", "cancel", "login", "logout", intent_guard.SUBMIT):
+        if request not in intent_guard.REQUESTS:
             dispatcher.utter_message(response="utter_default")
             return []
-        name = proc.name if proc is not None and request != "login" else None
+        name = proc.name if proc is not None and request != intent_guard.LOGIN else None
         dispatcher.utter_message(
             text=intent_guard.confirm_question(request, name), buttons=intent_guard.confirm_buttons(request)
         )
@@ -71,10 +71,10 @@ class ActionConfirmRequest(Action):
 
 def _request_action(request: Optional[str]) -> Optional[Action]:
     return {
-        "save_draft": ActionSaveDraft,
-        "cancel": ActionCancelApplication,
-        "login": ActionLogin,
-        "logout": ActionLogout,
+        intent_guard.SAVE_DRAFT: ActionSaveDraft,
+        intent_guard.CANCEL: ActionCancelApplication,
+        intent_guard.LOGIN: ActionLogin,
+        intent_guard.LOGOUT: ActionLogout,
     }.get(request or "", lambda: None)()
 
 
@@ -93,7 +93,7 @@ class ActionCarryOutRequest(Action):
             dispatcher.utter_message(response="utter_anything_else")
             return [*cleared, set_awaiting(None)]
         events = list(await action.run(dispatcher, tracker, domain))
-        if request in ("login", "logout") and not any(e.get("name") == SLOT for e in events):
+        if request in (intent_guard.LOGIN, intent_guard.LOGOUT) and not any(e.get("name") == SLOT for e in events):
             # Logging in or out leaves what waited before the question as it was.
             events.append(set_awaiting(_return_state(tracker)))
         return [*cleared, *events]

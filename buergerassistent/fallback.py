@@ -24,7 +24,7 @@ FIRST = {
 # Second, third, … in a row: shorter each time, with topics as buttons.
 AGAIN = (
     "Leider verstehe ich Sie noch nicht. Geht es um eines dieser Themen?",
-    "Ich bin nicht sicher, was Sie meinen. Tippen Sie ein Thema an oder rufen Sie die 115 an.",
+    "Ich bin nicht sicher, was Sie meinen. Tippen Sie ein Thema an.",
     "Bitte wählen Sie ein Thema. Die 115 hilft auch weiter.",
 )
 # Topics offered as buttons: (label, catalogue id).

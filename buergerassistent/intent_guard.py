@@ -34,7 +34,8 @@ from buergerassistent.dialogue_state import Awaiting
 CONFIRM_INTENT = "confirm_request"
 ACTION_ENTITY = "requested_action"
 # What a "ja" confirms: the request as an intent name (affirm at the summary = submit).
-SUBMIT = "submit"
+SAVE_DRAFT, CANCEL, LOGIN, LOGOUT, SUBMIT = "save_draft", "cancel", "login", "logout", "submit"
+REQUESTS = frozenset({SAVE_DRAFT, CANCEL, LOGIN, LOGOUT, SUBMIT})
 
 # Below this NLU confidence a command is never carried out without asking.
 CLEAR_CONFIDENCE = 0.85
@@ -219,6 +220,9 @@ def decide(message: Message, context: Context = Context()) -> Decision:
         return Decision("act", intent, "button", message.confidence)
 
     reading = stronger_reading(text, command)
+    if reading == "out_of_scope" and context.in_form:
+        # Inside a form an off-topic question must not become the answer: explain the question.
+        reading = "help"
     if reading is not None:
         return Decision("reinterpret", reading, f"{command} reads as {reading}", 1.0)
     if command in _PROCEDURE_BEATS and names_procedure(text):
