@@ -80,7 +80,8 @@ class ActionDiscoverProcedure(Action):
             say_fallback(dispatcher, tracker, "not_understood", response_text(domain, "utter_default"))
         else:
             say_fallback(dispatcher, tracker, "no_procedure", first_text=answers.no_procedure_found())
-        return [set_awaiting(None)]
+        # Not understood: what waited (e.g. the summary's "Sind alle Angaben richtig?") still waits.
+        return []
 
 
 class ActionChooseProcedure(Action):
