@@ -80,5 +80,5 @@ def install() -> None:
         return parse_data
 
     MessageProcessor.parse_message = parse_message
-    language.detector()  # load the models now, not on a citizen's first message
+    language.warm_up()
     _INSTALLED = True

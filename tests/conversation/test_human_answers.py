@@ -136,7 +136,7 @@ def test_german_mixed_and_short_messages_stay_german(text):
 
 
 def test_detection_is_fast_after_loading():
-    language.detector()
+    language.warm_up()
     start = time.perf_counter()
     for _ in range(100):
         language.detect("How can I register my new address in the city?")
