@@ -20,7 +20,7 @@ from actions.dialogue import ActionCancelApplication
 from actions.drafts import ActionSaveDraft
 from actions.login import ActionLogin, ActionLogout
 from actions.turns import current_state, ends_turn, set_awaiting
-from buergerassistent import human_answers, intent_guard, language
+from buergerassistent import answers, human_answers, intent_guard, language
 from buergerassistent.catalogue import Procedure, default_catalogue
 from buergerassistent.dialogue_state import SLOT, Awaiting
 
@@ -136,8 +136,11 @@ class ActionHumanAnswer(Action):
 
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
-        answer = human_answers.ANSWERS.get(intent, human_answers.ask_human)
-        dispatcher.utter_message(text=answer(_focus(tracker)))
+        proc = _focus(tracker)
+        # The catalogue's own contact answer (answers.contact, branch `content`) where it exists.
+        answer = answers.ANSWERS_BY_INTENT.get(intent) if proc is not None else None
+        answer = answer or human_answers.ANSWERS.get(intent, human_answers.ask_human)
+        dispatcher.utter_message(text=answer(proc))
         return []
 
 
