@@ -56,7 +56,9 @@ class ActionConfirmRequest(Action):
         events: list[EventType] = []
         if tracker.active_loop_name:
             back: Optional[str] = f"form:{tracker.active_loop_name}"
-            events.append(ActiveLoop(None))
+            # Paused without a requested slot: when the form starts again, the "nein" that
+            # resumes it must not be read as the answer to that question.
+            events += [ActiveLoop(None), SlotSet("requested_slot", None)]
         elif state is not None and state is not Awaiting.CONFIRM_REQUEST:
             back = f"state:{state.value}"
         else:

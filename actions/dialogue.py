@@ -19,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions import login, submission_messages
 from actions.drafts import discard_draft
-from actions.fallbacks import response_text, say_fallback
+from actions.fallbacks import say_fallback
 from actions.forms import display_value, form_data, summary_text
 from actions.questions import offer_choice
 from actions.submission_actions import submit_confirmed
@@ -75,9 +75,9 @@ class ActionDiscoverProcedure(Action):
             offer_choice(dispatcher, decision)
             return [set_awaiting(None)]
         if intent == "out_of_scope":
-            say_fallback(dispatcher, tracker, "out_of_scope", response_text(domain, "utter_out_of_scope"))
+            say_fallback(dispatcher, tracker, "out_of_scope", first_response="utter_out_of_scope")
         elif intent == "nlu_fallback":
-            say_fallback(dispatcher, tracker, "not_understood", response_text(domain, "utter_default"))
+            say_fallback(dispatcher, tracker, "not_understood", first_response="utter_default")
         else:
             say_fallback(dispatcher, tracker, "no_procedure", first_text=answers.no_procedure_found())
         # Not understood: what waited (e.g. the summary's "Sind alle Angaben richtig?") still waits.
@@ -216,7 +216,7 @@ class ActionHandleAffirm(Action):
         if step.action is not None:
             return [FollowupAction(step.action)]
         # Reply.HELP: nothing to say yes to; said again in a row, shorter and with topics.
-        say_fallback(dispatcher, tracker, "help", first_text=response_text(domain, "utter_help"))
+        say_fallback(dispatcher, tracker, "help", first_response="utter_help")
         return state_events(step, state)
 
 

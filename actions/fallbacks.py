@@ -36,10 +36,19 @@ def _topics() -> list[dict[str, str]]:
 
 
 def say_fallback(
-    dispatcher: CollectingDispatcher, tracker: Tracker, kind: str, first_text: Optional[str] = None
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    kind: str,
+    first_response: Optional[str] = None,
+    first_text: Optional[str] = None,
 ) -> None:
-    """A fallback answer: the usual one first, then shorter ones with topic buttons."""
+    """A fallback answer: the usual one first (the domain response ``first_response``, or
+    ``first_text``), then shorter ones with topic buttons. Rasa sends actions no domain
+    (selective domain), so responses are named, not read."""
     before = fallback.fallbacks_in_a_row(previous_turns(tracker))
+    if before <= 0 and first_response:
+        dispatcher.utter_message(response=first_response)
+        return
     text, with_topics = fallback.reply(kind, before, first_text)
     if with_topics:
         dispatcher.utter_message(text=text, buttons=_topics())
@@ -54,28 +63,21 @@ class ActionFallback(Action):
         return "action_fallback"
 
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        say_fallback(dispatcher, tracker, "not_understood", response_text(domain, "utter_default"))
+        say_fallback(dispatcher, tracker, "not_understood", first_response="utter_default")
         return []
 
 
 class ActionHelp(Action):
-    """ "Hilfe": the full help text once; asked again right after, short with topics."""
+    """ "Hilfe": the full help text (utter_help); asked again right after, short with topics."""
 
     def name(self) -> str:
         return "action_help"
 
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        help_text = response_text(domain, "utter_help")
         turns = previous_turns(tracker)
-        if help_text and turns and help_text in turns[0]:
+        if turns and any(fallback.is_help_text(t) for t in turns[0]):
             text, _ = fallback.reply("help", 1)
             dispatcher.utter_message(text=text, buttons=_topics())
         else:
-            dispatcher.utter_message(text=help_text or fallback.FIRST["not_understood"])
+            dispatcher.utter_message(response="utter_help")
         return []
-
-
-def response_text(domain: DomainDict, name: str) -> Optional[str]:
-    """The first text of the response ``name`` in the domain Rasa sent with the call."""
-    responses = (domain or {}).get("responses", {}).get(name) or []
-    return next((r.get("text") for r in responses if r.get("text")), None)

@@ -37,6 +37,14 @@ TOPICS = (
     ("Kindergeld", "kindergeld"),
 )
 
+# The beginning of the help text (response utter_help in bot/domain/core.yml; a test checks it).
+HELP_START = "Beschreiben Sie mir einfach Ihr Anliegen"
+
+
+def is_help_text(text: Optional[str]) -> bool:
+    return bool(text) and text.startswith(HELP_START)
+
+
 # Beginnings of the assistant's fallback texts (the ones above and the finder's "nichts gefunden").
 _MARKERS = (
     "Das habe ich leider nicht verstanden",
@@ -45,7 +53,7 @@ _MARKERS = (
     "Leider verstehe ich Sie noch nicht",
     "Ich bin nicht sicher, was Sie meinen",
     "Bitte wählen Sie ein Thema",
-    "Beschreiben Sie mir einfach Ihr Anliegen",
+    HELP_START,
 )
 
 

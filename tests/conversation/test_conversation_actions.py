@@ -90,7 +90,12 @@ def test_the_question_pauses_the_form_and_keeps_the_answers():
     assert [b["payload"] for b in dispatcher.messages[0]["buttons"]] == ["/affirm", "/deny"]
     assert {"event": "active_loop", "name": None, "timestamp": None} in events
     slots = slot_events(events)
-    assert slots == {"pending_request": "save_draft", "pending_return": f"form:{FORM}", "awaiting": "confirm_request"}
+    assert slots == {
+        "requested_slot": None,  # "nein" resumes the form: it must not become the answer
+        "pending_request": "save_draft",
+        "pending_return": f"form:{FORM}",
+        "awaiting": "confirm_request",
+    }
     assert "vorname" not in slots  # nothing is lost
 
 
@@ -202,11 +207,25 @@ def test_the_second_fallback_in_a_row_is_shorter_and_offers_topics():
 
 
 def test_the_long_help_text_does_not_come_twice_in_a_row():
-    help_text = DOMAIN["responses"]["utter_help"][0]["text"]
+    help_text = _utter("utter_help")
     first, _ = run(ActionHelp(), make_tracker(text="Hilfe", intent="help", events=_events_with_turns("Hallo")))
-    assert texts(first) == help_text
+    assert first.messages[0]["response"] == "utter_help"
     second, _ = run(ActionHelp(), make_tracker(text="Hilfe", intent="help", events=_events_with_turns(help_text)))
-    assert texts(second) != help_text and second.messages[0]["buttons"]
+    assert texts(second) == fallback.AGAIN[0] and second.messages[0]["buttons"]
     # "ja" with nothing to say yes to, after the help text: not the help text again.
     yes, _ = run(ActionHandleAffirm(), make_tracker(text="ja", intent="affirm", events=_events_with_turns(help_text)))
-    assert texts(yes) != help_text and yes.messages[0]["buttons"]
+    assert texts(yes) == fallback.AGAIN[0] and yes.messages[0]["buttons"]
+
+
+def _utter(name):
+    import yaml
+
+    from bot.generate import BOT_DIR
+
+    return yaml.safe_load((BOT_DIR / "domain" / "core.yml").read_text())["responses"][name][0]["text"]
+
+
+@pytest.mark.parametrize("name", ["utter_help", "utter_default", "utter_out_of_scope"])
+def test_the_domain_fallback_texts_are_recognised_as_fallbacks(name):
+    assert fallback.is_fallback_text(_utter(name))
+    assert fallback.is_help_text(_utter(name)) is (name == "utter_help")

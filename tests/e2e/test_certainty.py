@@ -192,7 +192,15 @@ def test_clear_requests_still_work(chat):
     assert DONE["cancel"] in chat.say_text("abbrechen")
     assert DONE["goodbye"] in chat.say_text("tschüss")
     assert DONE["logout"] in chat.say_text("abmelden")
-    assert DONE["login"] in chat.say_text("anmelden")
+    assert DONE["login"] in chat.say_text("ich möchte mich mit der BundID einloggen")
+
+
+def test_a_bare_anmelden_is_asked_because_it_may_mean_a_procedure(chat):
+    # "anmelden" may be the login or "Wohnsitz anmelden": the assistant asks, "ja" logs in.
+    answer = chat.say_text("anmelden")
+    if ASKED[2] in answer:
+        answer = chat.say_text("ja")
+    assert DONE["login"] in answer
 
 
 def test_an_unclear_save_is_asked_and_a_clear_yes_saves(chat):
@@ -244,9 +252,9 @@ def test_condolence_before_the_procedure(chat):
 
 
 def test_processing_time_and_deadline_questions_are_understood(chat):
-    chat.say_text("Ich brauche einen Reisepass")
+    chat.say_text("Ich brauche eine Meldebescheinigung")
     answer = chat.say_text("wie lange dauert das")
-    assert "Reisepass" in answer and "nicht verstanden" not in answer
+    assert "Meldebescheinigung" in answer and "nicht verstanden" not in answer
     answer = chat.say_text("bis wann muss ich mich ummelden?")
     assert "Auf Wiedersehen" not in answer and "nicht verstanden" not in answer
 
