@@ -94,6 +94,11 @@ class ActionCarryOutRequest(Action):
         if action is None:
             dispatcher.utter_message(response="utter_anything_else")
             return [*cleared, set_awaiting(None)]
+        back = _return_state(tracker)
+        if back is not None:
+            # The request means what it meant before the question ("abbrechen" while a saved
+            # draft was offered deletes the draft): the action sees the state from then.
+            tracker.slots[SLOT] = back.value
         events = list(await action.run(dispatcher, tracker, domain))
         if request in (intent_guard.LOGIN, intent_guard.LOGOUT) and not any(e.get("name") == SLOT for e in events):
             # Logging in or out leaves what waited before the question as it was.

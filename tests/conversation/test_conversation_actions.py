@@ -129,6 +129,19 @@ def test_yes_saves_the_draft(tmp_path, monkeypatch):
     assert events[-1] == {"event": "followup", "name": "action_listen", "timestamp": None}
 
 
+def test_yes_to_cancel_while_a_draft_was_offered_deletes_the_draft(monkeypatch):
+    deleted = []
+    monkeypatch.setattr("actions.dialogue.discard_draft", lambda conversation: deleted.append(conversation) or True)
+    tracker = make_tracker(
+        text="ja",
+        intent="affirm",
+        slots={"awaiting": "confirm_request", "pending_request": "cancel", "pending_return": "state:resume_draft"},
+    )
+    dispatcher, events = run(ActionCarryOutRequest(), tracker)
+    assert deleted == ["test"] and "gespeicherten Antrag gelöscht" in texts(dispatcher)
+    assert slot_events(events)["awaiting"] is None
+
+
 def test_no_goes_back_to_the_form():
     tracker = make_tracker(
         text="nein",
