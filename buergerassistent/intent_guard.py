@@ -96,6 +96,9 @@ _READINGS: tuple[tuple[str, re.Pattern[str]], ...] = (
         re.compile(r"\b(online|im chat|im internet|übers internet|digital)\b", re.I),
     ),
 )
+# Inside a form these intents are stored as the answer to the question asked.
+_TAKEN_AS_ANSWER = frozenset({"nlu_fallback", "inform", "out_of_scope"})
+_OFF_TOPIC = _READINGS[0][1]
 # A contact or online reading needs a question: "meine Telefonnummer ist falsch" is a change.
 _NEEDS_QUESTION = frozenset({"ask_contact", "ask_online"})
 # Readings that apply to each command ("ändere den Vornamen, ich bin zu spät" stays a change).
@@ -215,6 +218,9 @@ def decide(message: Message, context: Context = Context()) -> Decision:
             return Decision("act", intent, "nothing waits for a yes", message.confidence)
         command = "affirm"
     elif intent not in CONSEQUENTIAL:
+        if context.in_form and intent in _TAKEN_AS_ANSWER and _OFF_TOPIC.search(text) and not text.startswith("/"):
+            # Storing "wie spät ist es" as a name is a consequence too: explain the question instead.
+            return Decision("reinterpret", "help", f"{intent} is off topic in a form", 1.0)
         return Decision("act", intent, "no consequences", message.confidence)
     if text.startswith("/"):
         return Decision("act", intent, "button", message.confidence)

@@ -198,9 +198,17 @@ def test_without_anything_at_stake_save_and_cancel_just_run():
     assert decide(Message("ich habe keine lust mehr", "cancel", 0.7), OUTSIDE).kind == "act"
 
 
+@pytest.mark.parametrize("intent", ["nlu_fallback", "inform", "out_of_scope"])
+def test_a_time_question_in_a_form_is_never_an_answer(intent):
+    decision = decide(Message("wie spät ist es", intent, 0.45), IN_FORM)
+    assert decision.kind == "reinterpret" and decision.intent == "help"
+    assert decide(Message("wie spät ist es", intent, 0.45), OUTSIDE).kind == "act"
+    assert decide(Message("Erika", intent, 0.45), IN_FORM).kind == "act"
+
+
 def test_other_intents_pass_untouched():
     for intent in ("inform", "request_procedure", "ask_fees", "affirm", "deny", None):
-        assert decide(Message("bis wann? wie spät?", intent, 0.5), IN_FORM).kind == "act"
+        assert decide(Message("bis wann? wie lange?", intent, 0.5), IN_FORM).kind == "act"
 
 
 def test_question_detection():

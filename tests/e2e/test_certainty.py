@@ -272,3 +272,10 @@ def test_repeated_fallbacks_vary_and_offer_topics(chat):
     assert any(b["title"] == "Umzug melden" for m in answers[1] for b in m.get("buttons") or [])
     help_text = chat.say_text("Hilfe")
     assert help_text != chat.say_text("Hilfe")
+
+
+def test_a_time_question_in_a_form_is_not_stored_as_the_answer(chat):
+    start_form(chat)
+    answer = chat.say_text("wie spät ist es")
+    assert "Familienname" in answer, answer
+    assert "geboren" in chat.say_text("Mustermann")
