@@ -19,11 +19,12 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions import login, submission_messages
 from actions.drafts import discard_draft
+from actions.fallbacks import say_fallback
 from actions.forms import display_value, form_data, summary_text
 from actions.questions import offer_choice
 from actions.submission_actions import submit_confirmed
 from actions.turns import current_state, ends_turn, set_awaiting, state_events
-from buergerassistent import answers
+from buergerassistent import answers, human_answers
 from buergerassistent.catalogue import Procedure, default_catalogue
 from buergerassistent.dialogue_state import Answer, Awaiting, Reply, next_step
 from buergerassistent.procedure_finder import ANSWER, CHOICE, decide, intent_of
@@ -83,6 +84,8 @@ def discover(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventTy
     text = tracker.latest_message.get("text") or ""
     intent, confidence = intent_of(tracker.latest_message)
     decision = decide(text, intent, confidence)
+    if human_answers.reports_death(text):
+        dispatcher.utter_message(text=human_answers.CONDOLENCE)
     if decision.decision == ANSWER:
         return present_procedure(dispatcher, default_catalogue()[decision.candidates[0].id])
     if decision.decision == CHOICE:
@@ -92,11 +95,15 @@ def discover(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventTy
         dispatcher.utter_message(text=NOTHING_TO_DO[intent])
         if intent == "cancel":
             dispatcher.utter_message(response="utter_anything_else")
+    elif intent == "out_of_scope":
+        say_fallback(dispatcher, tracker, "out_of_scope", first_response="utter_out_of_scope")
     elif intent in _NOT_FOUND_RESPONSE:
-        dispatcher.utter_message(response=_NOT_FOUND_RESPONSE[intent])
+        # Repeated fallbacks vary, get shorter and offer topics (buergerassistent/fallback.py).
+        say_fallback(dispatcher, tracker, "not_understood", first_response=_NOT_FOUND_RESPONSE[intent])
     else:
-        dispatcher.utter_message(text=answers.no_procedure_found())
-    return [set_awaiting(None)]
+        say_fallback(dispatcher, tracker, "no_procedure", first_text=answers.no_procedure_found())
+    # Not understood: what waited (e.g. the summary's "Sind alle Angaben richtig?") still waits.
+    return []
 
 
 class ActionDiscoverProcedure(Action):
@@ -240,7 +247,8 @@ class ActionHandleAffirm(Action):
                 return gate
         if step.action is not None:
             return [FollowupAction(step.action)]
-        dispatcher.utter_message(response="utter_help")  # Reply.HELP: nothing to say yes to
+        # Reply.HELP: nothing to say yes to; said again in a row, shorter and with topics.
+        say_fallback(dispatcher, tracker, "help", first_response="utter_help")
         return state_events(step, state)
 
 

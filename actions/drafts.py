@@ -54,7 +54,7 @@ class ActionSaveDraft(Action):
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         proc = default_catalogue().by_form_name(tracker.active_loop_name or "")
         state = current_state(tracker)
-        if proc is None and state is not None and state.has_application:
+        if proc is None and state is not None and (state.has_application or state is Awaiting.CONFIRM_REQUEST):
             proc = default_catalogue().get(tracker.get_slot("procedure"))
         if proc is None or not proc.has_form:
             dispatcher.utter_message(text="Es läuft gerade kein Antrag, den ich speichern könnte.")

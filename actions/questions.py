@@ -14,11 +14,19 @@ from rasa_sdk.types import DomainDict
 
 from buergerassistent import answers
 from buergerassistent.catalogue import Procedure, default_catalogue
+from buergerassistent.dialogue_state import SLOT, Awaiting
 from buergerassistent.procedure_finder import ANSWER, CHOICE, decide, intent_of
 
 
 def procedure_in_focus(tracker: Tracker) -> Optional[Procedure]:
     return default_catalogue().get(tracker.get_slot("procedure"))
+
+
+def _application_waits(tracker: Tracker) -> bool:
+    """A filled application waits for "Ja, absenden" (or a question about it): a question about
+    another procedure is answered, but must not make a "ja" submit that other procedure (issue 15)."""
+    state = Awaiting.of(tracker.get_slot(SLOT))
+    return state is not None and (state.has_application or state is Awaiting.CONFIRM_REQUEST)
 
 
 def offer_choice(dispatcher: CollectingDispatcher, decision) -> None:
@@ -51,7 +59,7 @@ class ActionAnswerInfo(Action):
             named = [c.id for c in decision.candidates]
             if decision.decision == ANSWER:
                 proc = default_catalogue()[named[0]]
-                if proc.id != tracker.get_slot("procedure"):
+                if proc.id != tracker.get_slot("procedure") and not _application_waits(tracker):
                     events.append(SlotSet("procedure", proc.id))
             elif decision.decision == CHOICE and tracker.get_slot("procedure") not in named:
                 # The question names procedures other than the one in focus, but not clearly

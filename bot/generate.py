@@ -41,9 +41,22 @@ INTERRUPTIONS = {
     # Questions about the login and earlier applications are answered, then the form goes on.
     "login_status": "action_login_status",
     "ask_status": "action_application_status",
+    # Issue 15: processing time and deadlines from the catalogue; human answers; English.
+    "ask_processing_time": "action_form_interruption",
+    "ask_deadline": "action_form_interruption",
+    "bot_challenge": "action_human_answer",
+    "ask_human": "action_human_answer",
+    "ask_contact": "action_human_answer",
+    "complain": "action_human_answer",
+    "other_language": "action_other_language",
 }
-# Intents that end the form: each maps to the action that ends it.
-FORM_EXITS = {"cancel": "action_cancel_application", "save_draft": "action_save_draft"}
+# Intents that end the form: each maps to the action that ends it. confirm_request (set by the
+# intent guard, buergerassistent/intent_guard.py) pauses it to ask whether to save or cancel.
+FORM_EXITS = {
+    "cancel": "action_cancel_application",
+    "save_draft": "action_save_draft",
+    "confirm_request": "action_confirm_request",
+}
 NOT_AN_ANSWER = sorted([*INTERRUPTIONS, *FORM_EXITS])
 
 

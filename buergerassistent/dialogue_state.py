@@ -22,6 +22,10 @@ States (the string values are what trackers, stories and tests hold; never renam
 ``draft_declined``   the citizen said no to that offer; the draft is kept ("abbrechen" deletes it)
 ``confirm_withdrawal`` "Möchten Sie Ihren Antrag … wirklich zurückziehen?"
                      (``actions/submission_actions.py``)
+``confirm_request``  a request with consequences was not clear ("Möchten Sie den Antrag jetzt
+                     speichern und später weitermachen?", ``buergerassistent/intent_guard.py``,
+                     ``actions/conversation.py``); the request and where to go back to are in
+                     the slots ``pending_request`` and ``pending_return``
 ==================== ========================================================================
 
 No state (``None``) means nothing is pending: "ja" gets the help text, "nein" "Kann ich noch
@@ -61,6 +65,7 @@ class Awaiting(str, Enum):
     RESUME_DRAFT = "resume_draft"
     DRAFT_DECLINED = "draft_declined"
     CONFIRM_WITHDRAWAL = "confirm_withdrawal"
+    CONFIRM_REQUEST = "confirm_request"
 
     def __str__(self) -> str:
         return self.value
@@ -219,6 +224,9 @@ TRANSITIONS: dict[tuple[State, Answer], Transition] = {
     ),
     (S.RESUME_DRAFT, A): Transition(action="action_resume_draft", then=None),
     (S.CONFIRM_WITHDRAWAL, A): Transition(action="action_confirm_withdrawal", then=None),
+    (S.CONFIRM_REQUEST, A): Transition(
+        action="action_carry_out_request", then=None, note="save, cancel, log in or out: what was asked"
+    ),
     # "nein"
     (S.PREFILL, D): Transition(
         action="action_prefill_decline", then=None, note="then action_start_application without account data"
@@ -231,6 +239,9 @@ TRANSITIONS: dict[tuple[State, Answer], Transition] = {
     (S.RESUME_DRAFT, D): Transition(reply=Reply.DRAFT_KEPT, then=S.DRAFT_DECLINED),
     (S.RETRY_SUBMISSION, D): Transition(reply=Reply.RETRY_LATER, then=S.RETRY_SUBMISSION),
     (S.CONFIRM_WITHDRAWAL, D): Transition(reply=Reply.WITHDRAWAL_KEPT, then=None),
+    (S.CONFIRM_REQUEST, D): Transition(
+        action="action_keep_going", then=None, note="back to the paused form or the question before"
+    ),
     # "abbrechen"
     (S.RESUME_DRAFT, C): Transition(reply=Reply.DISCARD_DRAFT, then=None, ends_turn=False),
     (S.DRAFT_DECLINED, C): Transition(reply=Reply.DISCARD_DRAFT, then=None, ends_turn=False),
@@ -262,6 +273,8 @@ ENDS_TURN = frozenset(
         "action_change_field",
         "action_resume_draft",
         "action_confirm_withdrawal",
+        "action_carry_out_request",
+        "action_keep_going",
     }
 )
 # Steps that wait for the citizen by returning FollowupAction("action_listen") themselves:

@@ -72,6 +72,9 @@ def main() -> None:
     # Changes only Python's copy of the arguments; /proc/<pid>/cmdline keeps what was started.
     sys.argv = rasa_arguments(sys.argv)
     install_guard()
+    from rasa_runtime import intent_guard
+
+    intent_guard.install()  # actions with consequences need certainty; English messages (issue 15)
     groups = apply_patches()
     # Before Rasa sets up its logging: on stderr, so the service log shows what runs.
     print(f"Rasa-Optimierungen ({PATCH_SWITCH}): {', '.join(sorted(groups)) or 'keine'}", file=sys.stderr, flush=True)

@@ -38,6 +38,7 @@ STATE_VALUES = [
     "resume_draft",
     "draft_declined",
     "confirm_withdrawal",
+    "confirm_request",
 ]
 
 # (state, answer): (chained action, own reply, state afterwards, ends the turn, login check first)
@@ -54,6 +55,7 @@ EXPECTED = {
     ("resume_draft", "affirm"): ("action_resume_draft", None, None, True, False),
     ("draft_declined", "affirm"): (None, "help", KEEP, False, False),
     ("confirm_withdrawal", "affirm"): ("action_confirm_withdrawal", None, None, True, False),
+    ("confirm_request", "affirm"): ("action_carry_out_request", None, None, True, False),
     # "nein"
     (None, "deny"): (None, "anything_else", None, True, False),
     ("start_form", "deny"): (None, "anything_else", None, True, False),
@@ -66,6 +68,7 @@ EXPECTED = {
     ("resume_draft", "deny"): (None, "draft_kept", "draft_declined", True, False),
     ("draft_declined", "deny"): (None, "anything_else", None, True, False),
     ("confirm_withdrawal", "deny"): (None, "withdrawal_kept", None, True, False),
+    ("confirm_request", "deny"): ("action_keep_going", None, None, True, False),
     # "abbrechen"
     (None, "cancel"): (None, "cancel_application", None, False, False),
     ("start_form", "cancel"): (None, "cancel_application", None, False, False),
@@ -78,6 +81,7 @@ EXPECTED = {
     ("resume_draft", "cancel"): (None, "discard_draft", None, False, False),
     ("draft_declined", "cancel"): (None, "discard_draft", None, False, False),
     ("confirm_withdrawal", "cancel"): (None, "cancel_application", None, False, False),
+    ("confirm_request", "cancel"): (None, "cancel_application", None, False, False),
     # the login service reported a login
     (None, "logged_in"): (None, "anything_else", None, False, False),
     ("start_form", "logged_in"): (None, "anything_else", None, False, False),
@@ -90,6 +94,7 @@ EXPECTED = {
     ("resume_draft", "logged_in"): (None, "anything_else", None, False, False),
     ("draft_declined", "logged_in"): (None, "anything_else", None, False, False),
     ("confirm_withdrawal", "logged_in"): (None, "anything_else", None, False, False),
+    ("confirm_request", "logged_in"): (None, "anything_else", None, False, False),
 }
 
 
@@ -186,6 +191,7 @@ def _registered_actions():
     """What rasa-sdk registers: every Action subclass once the actions package is imported."""
     from rasa_sdk import Action, utils
 
+    import actions.conversation  # noqa: F401
     import actions.dialogue  # noqa: F401
     import actions.drafts  # noqa: F401
     import actions.forms  # noqa: F401
@@ -205,6 +211,8 @@ def test_actions_that_end_their_turn_are_the_documented_ones():
         "action_change_field",
         "action_resume_draft",
         "action_confirm_withdrawal",
+        "action_carry_out_request",
+        "action_keep_going",
     }
     assert decorated == ENDS_TURN
 

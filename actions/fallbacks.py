@@ -1,0 +1,83 @@
+"""Fallbacks that vary and get shorter (issue 15): the usual answer first; when the previous turn
+was a fallback too, a shorter one with topics as buttons (``buergerassistent/fallback.py``)."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from buergerassistent import fallback
+from buergerassistent.catalogue import default_catalogue
+
+
+def previous_turns(tracker: Tracker) -> list[list[str]]:
+    """The assistant's texts per earlier turn, newest first (the current message excluded)."""
+    turns: list[list[str]] = []
+    current: list[str] = []
+    seen_current_user = False
+    for event in reversed(tracker.events or []):
+        kind = event.get("event")
+        if kind == "user":
+            if seen_current_user:
+                turns.append(current)
+            seen_current_user = True
+            current = []
+        elif kind == "bot" and seen_current_user:
+            current.append(event.get("text") or "")
+    return turns
+
+
+def _topics() -> list[dict[str, str]]:
+    return fallback.topic_buttons(p.id for p in default_catalogue().curated())
+
+
+def say_fallback(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    kind: str,
+    first_response: Optional[str] = None,
+    first_text: Optional[str] = None,
+) -> None:
+    """A fallback answer: the usual one first (the domain response ``first_response``, or
+    ``first_text``), then shorter ones with topic buttons. Rasa sends actions no domain
+    (selective domain), so responses are named, not read."""
+    before = fallback.fallbacks_in_a_row(previous_turns(tracker))
+    if before <= 0 and first_response:
+        dispatcher.utter_message(response=first_response)
+        return
+    text, with_topics = fallback.reply(kind, before, first_text)
+    if with_topics:
+        dispatcher.utter_message(text=text, buttons=_topics())
+    else:
+        dispatcher.utter_message(text=text)
+
+
+class ActionFallback(Action):
+    """Not understood (outside a form)."""
+
+    def name(self) -> str:
+        return "action_fallback"
+
+    async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        say_fallback(dispatcher, tracker, "not_understood", first_response="utter_default")
+        return []
+
+
+class ActionHelp(Action):
+    """ "Hilfe": the full help text (utter_help); asked again right after, short with topics."""
+
+    def name(self) -> str:
+        return "action_help"
+
+    async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        turns = previous_turns(tracker)
+        if turns and any(fallback.is_help_text(t) for t in turns[0]):
+            text, _ = fallback.reply("help", 1)
+            dispatcher.utter_message(text=text, buttons=_topics())
+        else:
+            dispatcher.utter_message(response="utter_help")
+        return []
