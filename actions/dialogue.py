@@ -13,11 +13,21 @@ from typing import Optional
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
-from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions import login, submission_messages
+from actions.context import (
+    anything_else,
+    choose,
+    chosen_by_reply,
+    deny_answer,
+    offer_again,
+    present_needs,
+    present_procedure,
+    recover,
+    rejects_proposal,
+)
 from actions.drafts import discard_draft
 from actions.forms import display_value, form_data, summary_text
 from actions.questions import offer_choice
@@ -25,14 +35,13 @@ from actions.submission_actions import submit_confirmed
 from actions.turns import current_state, ends_turn, set_awaiting, state_events
 from buergerassistent import answers
 from buergerassistent.catalogue import Procedure, default_catalogue
+from buergerassistent.conversation_context import separate_needs
 from buergerassistent.dialogue_state import Answer, Awaiting, Reply, next_step
-from buergerassistent.procedure_finder import find, intent_of
+from buergerassistent.procedure_finder import OVERRULE_CONFIDENCE, PROCEDURE_INTENTS, discovery, find, intent_of
 from buergerassistent.repair import read_message
 from buergerassistent.submission.backends import BackendNotAvailable
 
 logger = logging.getLogger(__name__)
-
-YES_NO_BUTTONS = [{"title": "Ja", "payload": "/affirm"}, {"title": "Nein", "payload": "/deny"}]
 
 
 def procedure_in_focus(tracker: Tracker) -> Optional[Procedure]:
@@ -43,18 +52,8 @@ def _clear_form(proc: Procedure) -> list[EventType]:
     return [SlotSet(f.name, None) for f in proc.fields]
 
 
-def _offer_form(dispatcher: CollectingDispatcher, proc: Procedure) -> list[EventType]:
-    dispatcher.utter_message(text=f"Möchten Sie „{proc.name}“ jetzt hier im Chat beantragen?", buttons=YES_NO_BUTTONS)
-    return [SlotSet("procedure", proc.id), set_awaiting(Awaiting.START_FORM)]
-
-
-def present_procedure(dispatcher: CollectingDispatcher, proc: Procedure) -> list[EventType]:
-    dispatcher.utter_message(text=answers.overview(proc))
-    if proc.has_form:
-        return _offer_form(dispatcher, proc)
-    if proc.links:
-        dispatcher.utter_message(text="Mehr dazu: " + ", ".join(f"[{link.title}]({link.url})" for link in proc.links))
-    return [SlotSet("procedure", proc.id), set_awaiting(None)]
+YES_NO_BUTTONS = [{"title": "Ja", "payload": "/affirm"}, {"title": "Nein", "payload": "/deny"}]
+MORE_CANDIDATES = 6  # candidates kept for "nein, das meine ich nicht"
 
 
 class ActionDiscoverProcedure(Action):
@@ -64,13 +63,25 @@ class ActionDiscoverProcedure(Action):
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         text = tracker.latest_message.get("text") or ""
         intent, confidence = intent_of(tracker.latest_message)
-        decision = find(text, intent, confidence)
+        # A reply to the choice just offered ("das erste", "Reisepass"), or "nein, was anderes".
+        chosen = chosen_by_reply(tracker)
+        if chosen is not None:
+            return choose(dispatcher, tracker, chosen)
+        if rejects_proposal(tracker):
+            return recover(dispatcher, tracker)
         catalogue = default_catalogue()
+        if intent is None or intent in PROCEDURE_INTENTS or confidence < OVERRULE_CONFIDENCE:
+            needs = separate_needs(text, discovery(), catalogue)
+            if needs:
+                return present_needs(dispatcher, needs)
+        decision = find(text, intent, confidence)
+        if decision.kind != "unknown":
+            shown = {c.id for c in decision.candidates}
+            more = [c.id for c in discovery().rank(text, top=MORE_CANDIDATES) if c.id not in shown]
         if decision.kind == "confident":
-            return present_procedure(dispatcher, catalogue[decision.candidates[0].id])
+            return present_procedure(dispatcher, catalogue[decision.candidates[0].id], alternatives=more)
         if decision.kind == "choose":
-            offer_choice(dispatcher, decision)
-            return [set_awaiting(None)]
+            return offer_choice(dispatcher, decision, alternatives=more)
         if intent == "out_of_scope":
             dispatcher.utter_message(response="utter_out_of_scope")
         elif intent == "nlu_fallback":
@@ -81,16 +92,21 @@ class ActionDiscoverProcedure(Action):
 
 
 class ActionChooseProcedure(Action):
+    """A procedure chosen from the offered ones: by button, or in words ("das erste", the name,
+    "ja" to "Meinen Sie …?")."""
+
     def name(self) -> str:
         return "action_choose_procedure"
 
+    @ends_turn
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        chosen = next(tracker.get_latest_entity_values("procedure"), None)
-        proc = default_catalogue().get(chosen)
-        if proc is None:
-            dispatcher.utter_message(text=answers.no_procedure_found())
-            return []
-        return present_procedure(dispatcher, proc)
+        chosen = next(tracker.get_latest_entity_values("procedure"), None) or chosen_by_reply(tracker)
+        if default_catalogue().get(chosen) is not None:
+            return choose(dispatcher, tracker, chosen)
+        if current_state(tracker) is Awaiting.CHOOSE_PROCEDURE:
+            return offer_again(dispatcher, tracker)
+        dispatcher.utter_message(text=answers.no_procedure_found())
+        return [set_awaiting(None)]
 
 
 class ActionStartApplication(Action):
@@ -186,13 +202,13 @@ class ActionSubmitApplication(Action):
         else:
             logger.info("application for %s saved in the outbox; delivery follows", proc.id)
             submission_messages.tell_saved(dispatcher, proc.name, citizen)
-        dispatcher.utter_message(response="utter_anything_else")
         # The outbox holds the application now: the conversation forgets the answers.
         return [
             *_clear_form(proc),
             *([SlotSet("case_number", entry.case_number)] if entry.case_number else []),
             SlotSet("application_id", None),
             set_awaiting(None),
+            *anything_else(dispatcher, tracker),
         ]
 
 
@@ -224,7 +240,7 @@ class ActionHandleDeny(Action):
     @ends_turn
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         state = current_state(tracker)
-        step = next_step(state, Answer.DENY)
+        step = next_step(state, deny_answer(tracker))
         proc = procedure_in_focus(tracker)
         if step.reply is Reply.WHICH_FIELD and proc is None:
             step = next_step(None, Answer.DENY)
@@ -252,8 +268,8 @@ class ActionHandleDeny(Action):
             )
         elif step.reply is Reply.WITHDRAWAL_KEPT:
             dispatcher.utter_message(text="In Ordnung. Ihr Antrag bleibt bestehen.")
-        else:  # Reply.ANYTHING_ELSE
-            dispatcher.utter_message(response="utter_anything_else")
+        else:  # Reply.ANYTHING_ELSE: or the next need of the same message
+            return [*state_events(step, state), *anything_else(dispatcher, tracker)]
         return state_events(step, state)
 
 
@@ -319,12 +335,10 @@ class ActionCancelApplication(Action):
         if next_step(state, Answer.CANCEL).reply is Reply.DISCARD_DRAFT:
             discard_draft(tracker.sender_id)
             dispatcher.utter_message(text="Ich habe den gespeicherten Antrag gelöscht.")
-            dispatcher.utter_message(response="utter_anything_else")
-            return [*events, *(_clear_form(proc) if proc is not None else [])]
+            return [*events, *(_clear_form(proc) if proc is not None else []), *anything_else(dispatcher, tracker)]
         if proc is not None and (tracker.active_loop_name or state is not None):
             events.extend(_clear_form(proc))
             dispatcher.utter_message(text=f"Ich habe den Antrag „{proc.name}“ abgebrochen und Ihre Angaben gelöscht.")
         else:
             dispatcher.utter_message(text="Es läuft gerade kein Antrag.")
-        dispatcher.utter_message(response="utter_anything_else")
-        return events
+        return [*events, *anything_else(dispatcher, tracker)]

@@ -22,10 +22,18 @@ States (the string values are what trackers, stories and tests hold; never renam
 ``draft_declined``   the citizen said no to that offer; the draft is kept ("abbrechen" deletes it)
 ``confirm_withdrawal`` "Möchten Sie Ihren Antrag … wirklich zurückziehen?"
                      (``actions/submission_actions.py``)
+``choose_procedure`` a choice of procedures was offered ("Welche dieser Leistungen passt?", or
+                     "Meinen Sie …?" for one); the slot ``offered_procedures`` holds them
+                     (``actions/questions.py``, ``actions/context.py``)
 ==================== ========================================================================
 
 No state (``None``) means nothing is pending: "ja" gets the help text, "nein" "Kann ich noch
 etwas für Sie tun?".
+
+"Nein, das meine ich nicht" (:attr:`Answer.REJECT`, ``conversation_context.is_rejection``)
+rejects a proposed procedure where one was proposed (no state, ``start_form``,
+``choose_procedure``): ``action_recover_procedure`` offers the other candidates or asks what it
+is about. In every other state it is a plain "nein".
 
 Which steps end the bot's turn
 ------------------------------
@@ -61,6 +69,7 @@ class Awaiting(str, Enum):
     RESUME_DRAFT = "resume_draft"
     DRAFT_DECLINED = "draft_declined"
     CONFIRM_WITHDRAWAL = "confirm_withdrawal"
+    CHOOSE_PROCEDURE = "choose_procedure"
 
     def __str__(self) -> str:
         return self.value
@@ -121,6 +130,7 @@ class Answer(str, Enum):
     DENY = "deny"  # intent deny outside a form → action_handle_deny
     CANCEL = "cancel"  # intent cancel → action_cancel_application
     LOGGED_IN = "logged_in"  # the login service reported a login → action_login_result
+    REJECT = "reject"  # "nein, das meine ich nicht" outside a form → action_handle_deny
 
 
 class Reply(str, Enum):
@@ -180,7 +190,7 @@ class Transition:
         return current if self.then is KEEP else self.then  # type: ignore[return-value]
 
 
-A, D, C, L = Answer.AFFIRM, Answer.DENY, Answer.CANCEL, Answer.LOGGED_IN
+A, D, C, L, R = Answer.AFFIRM, Answer.DENY, Answer.CANCEL, Answer.LOGGED_IN, Answer.REJECT
 S = Awaiting
 
 # Steps for one answer in a state not listed for that answer.
@@ -193,7 +203,15 @@ DEFAULTS: dict[Answer, Transition] = {
     L: Transition(
         reply=Reply.ANYTHING_ELSE, then=None, ends_turn=False, note="greeting, then 'Kann ich noch etwas für Sie tun?'"
     ),
+    R: Transition(
+        action="action_recover_procedure",
+        then=None,
+        note="the next candidates of the same discovery, or one clarifying question; "
+        "without a proposal in the last turn like 'nein'",
+    ),
 }
+# States in which "nein, das meine ich nicht" rejects a proposed procedure; elsewhere it is "nein".
+REJECTS_PROPOSAL = frozenset({None, Awaiting.START_FORM, Awaiting.CHOOSE_PROCEDURE})
 
 TRANSITIONS: dict[tuple[State, Answer], Transition] = {
     # "ja"
@@ -219,6 +237,9 @@ TRANSITIONS: dict[tuple[State, Answer], Transition] = {
     ),
     (S.RESUME_DRAFT, A): Transition(action="action_resume_draft", then=None),
     (S.CONFIRM_WITHDRAWAL, A): Transition(action="action_confirm_withdrawal", then=None),
+    (S.CHOOSE_PROCEDURE, A): Transition(
+        action="action_choose_procedure", then=None, note="'ja' to a single suggestion; else the choice again"
+    ),
     # "nein"
     (S.PREFILL, D): Transition(
         action="action_prefill_decline", then=None, note="then action_start_application without account data"
@@ -231,6 +252,9 @@ TRANSITIONS: dict[tuple[State, Answer], Transition] = {
     (S.RESUME_DRAFT, D): Transition(reply=Reply.DRAFT_KEPT, then=S.DRAFT_DECLINED),
     (S.RETRY_SUBMISSION, D): Transition(reply=Reply.RETRY_LATER, then=S.RETRY_SUBMISSION),
     (S.CONFIRM_WITHDRAWAL, D): Transition(reply=Reply.WITHDRAWAL_KEPT, then=None),
+    (S.CHOOSE_PROCEDURE, D): Transition(
+        action="action_recover_procedure", then=None, note="none of the offered: other candidates or a question"
+    ),
     # "abbrechen"
     (S.RESUME_DRAFT, C): Transition(reply=Reply.DISCARD_DRAFT, then=None, ends_turn=False),
     (S.DRAFT_DECLINED, C): Transition(reply=Reply.DISCARD_DRAFT, then=None, ends_turn=False),
@@ -248,7 +272,10 @@ TRANSITIONS: dict[tuple[State, Answer], Transition] = {
 
 def next_step(state: Any, answer: Answer) -> Transition:
     """What ``answer`` leads to in ``state`` (an :class:`Awaiting`, a slot value or ``None``)."""
-    return TRANSITIONS.get((Awaiting.of(state), answer), DEFAULTS[answer])
+    state = Awaiting.of(state)
+    if answer is Answer.REJECT and state not in REJECTS_PROPOSAL:
+        answer = Answer.DENY
+    return TRANSITIONS.get((state, answer), DEFAULTS[answer])
 
 
 # Actions that end the bot's turn themselves (``actions.turns.ends_turn``): they are reached
@@ -262,6 +289,8 @@ ENDS_TURN = frozenset(
         "action_change_field",
         "action_resume_draft",
         "action_confirm_withdrawal",
+        "action_choose_procedure",
+        "action_recover_procedure",
     }
 )
 # Steps that wait for the citizen by returning FollowupAction("action_listen") themselves:

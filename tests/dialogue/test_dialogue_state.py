@@ -38,6 +38,7 @@ STATE_VALUES = [
     "resume_draft",
     "draft_declined",
     "confirm_withdrawal",
+    "choose_procedure",
 ]
 
 # (state, answer): (chained action, own reply, state afterwards, ends the turn, login check first)
@@ -54,6 +55,7 @@ EXPECTED = {
     ("resume_draft", "affirm"): ("action_resume_draft", None, None, True, False),
     ("draft_declined", "affirm"): (None, "help", KEEP, False, False),
     ("confirm_withdrawal", "affirm"): ("action_confirm_withdrawal", None, None, True, False),
+    ("choose_procedure", "affirm"): ("action_choose_procedure", None, None, True, False),
     # "nein"
     (None, "deny"): (None, "anything_else", None, True, False),
     ("start_form", "deny"): (None, "anything_else", None, True, False),
@@ -66,6 +68,7 @@ EXPECTED = {
     ("resume_draft", "deny"): (None, "draft_kept", "draft_declined", True, False),
     ("draft_declined", "deny"): (None, "anything_else", None, True, False),
     ("confirm_withdrawal", "deny"): (None, "withdrawal_kept", None, True, False),
+    ("choose_procedure", "deny"): ("action_recover_procedure", None, None, True, False),
     # "abbrechen"
     (None, "cancel"): (None, "cancel_application", None, False, False),
     ("start_form", "cancel"): (None, "cancel_application", None, False, False),
@@ -78,6 +81,7 @@ EXPECTED = {
     ("resume_draft", "cancel"): (None, "discard_draft", None, False, False),
     ("draft_declined", "cancel"): (None, "discard_draft", None, False, False),
     ("confirm_withdrawal", "cancel"): (None, "cancel_application", None, False, False),
+    ("choose_procedure", "cancel"): (None, "cancel_application", None, False, False),
     # the login service reported a login
     (None, "logged_in"): (None, "anything_else", None, False, False),
     ("start_form", "logged_in"): (None, "anything_else", None, False, False),
@@ -90,6 +94,21 @@ EXPECTED = {
     ("resume_draft", "logged_in"): (None, "anything_else", None, False, False),
     ("draft_declined", "logged_in"): (None, "anything_else", None, False, False),
     ("confirm_withdrawal", "logged_in"): (None, "anything_else", None, False, False),
+    ("choose_procedure", "logged_in"): (None, "anything_else", None, False, False),
+    # "nein, das meine ich nicht": rejects a proposed procedure where one was proposed …
+    (None, "reject"): ("action_recover_procedure", None, None, True, False),
+    ("start_form", "reject"): ("action_recover_procedure", None, None, True, False),
+    ("choose_procedure", "reject"): ("action_recover_procedure", None, None, True, False),
+    # … and is a plain "nein" everywhere else
+    ("prefill", "reject"): ("action_prefill_decline", None, None, True, False),
+    ("login", "reject"): ("action_login_declined", None, None, True, False),
+    ("login_submit", "reject"): ("action_login_declined", None, None, True, False),
+    ("login_only", "reject"): (None, "anything_else", None, True, False),
+    ("confirm_summary", "reject"): (None, "which_field", KEEP, True, False),
+    ("retry_submission", "reject"): (None, "retry_later", "retry_submission", True, False),
+    ("resume_draft", "reject"): (None, "draft_kept", "draft_declined", True, False),
+    ("draft_declined", "reject"): (None, "anything_else", None, True, False),
+    ("confirm_withdrawal", "reject"): (None, "withdrawal_kept", None, True, False),
 }
 
 
@@ -100,7 +119,9 @@ def test_state_values_are_the_slot_values_of_stories_and_trackers():
 
 
 def test_every_state_and_answer_is_covered_here():
-    assert set(EXPECTED) == {(s, a) for s in [None, *STATE_VALUES] for a in ["affirm", "deny", "cancel", "logged_in"]}
+    assert set(EXPECTED) == {
+        (s, a) for s in [None, *STATE_VALUES] for a in ["affirm", "deny", "cancel", "logged_in", "reject"]
+    }
 
 
 @pytest.mark.parametrize("state,answer", sorted(EXPECTED, key=lambda k: (k[1], k[0] or "")))
@@ -186,6 +207,7 @@ def _registered_actions():
     """What rasa-sdk registers: every Action subclass once the actions package is imported."""
     from rasa_sdk import Action, utils
 
+    import actions.context  # noqa: F401
     import actions.dialogue  # noqa: F401
     import actions.drafts  # noqa: F401
     import actions.forms  # noqa: F401
@@ -205,6 +227,8 @@ def test_actions_that_end_their_turn_are_the_documented_ones():
         "action_change_field",
         "action_resume_draft",
         "action_confirm_withdrawal",
+        "action_choose_procedure",
+        "action_recover_procedure",
     }
     assert decorated == ENDS_TURN
 
