@@ -221,7 +221,7 @@ def match_choice(text: str, options: Sequence[Option]) -> Optional[str]:
         index = positions.pop()
         return options[index].value if index < len(options) else None
     # "ja" to a single suggestion
-    if len(options) == 1 and set(words) & _YES and not rest:
+    if len(options) == 1 and set(words) & _YES and not set(rest) - _YES:
         return options[0].value
     # by name or a distinctive word
     if not rest:
@@ -260,12 +260,11 @@ def _stem(word: str) -> str:
 # --------------------------------------------------------------------------- two needs
 
 # Where one need ends and the next begins.
-_SPLIT = re.compile(
-    r"\s*(?:[,;]|\.(?=\s)|\s(?:und dann|und auch|und außerdem|und ausserdem|und noch|und zudem|und|sowie|"
-    r"außerdem|ausserdem|zusätzlich|zusaetzlich|plus|dann noch|danach|anschließend|anschliessend|"
-    r"zudem|ebenso|auch noch)\s)\s*",
-    re.I,
+_CONNECTORS = (
+    r"(?:und dann|und auch|und außerdem|und ausserdem|und noch|und zudem|und|sowie|außerdem|ausserdem|"
+    r"zusätzlich|zusaetzlich|plus|dann noch|danach|anschließend|anschliessend|zudem|ebenso|auch noch)"
 )
+_SPLIT = re.compile(rf"\s*(?:[,;]|\.(?=\s))\s*(?:{_CONNECTORS}\s+)?|\s+{_CONNECTORS}\s+", re.I)
 
 
 def _protected_spans(text: str, phrases: Iterable[str]) -> list[tuple[int, int]]:
@@ -333,7 +332,7 @@ def separate_needs(text: str, discovery: Discovery, catalogue: Iterable, limit: 
 _REJECTION = re.compile(
     r"\b(?:(?:das|so)\s+(?:meine|meinte|wollte|suche|brauche)\s+ich\s+(?:nicht|nich|net)"
     r"|nicht\s+(?:das|dies|gemeint|richtig|passend|korrekt|das\s+richtige)"
-    r"|(?:was|etwas|ganz\s+was|was\s+ganz)\s+(?:anderes|andres|anders)"
+    r"|(?:was|etwas|ganz\s+was)\s+(?:ganz\s+)?(?:anderes|andres|anders)"
     r"|(?:ist|war)\s+(?:es\s+)?(?:falsch|nicht\s+richtig|es\s+nicht)"
     r"|passt\s+(?:nicht|nich|net)|falsch|daneben|stimmt\s+(?:so\s+)?nicht"
     r"|(?:das\s+)?(?:ist|war)\s+(?:nicht|nich)\s+(?:mein|das)"
