@@ -137,6 +137,10 @@ def test_a_reply_to_a_choice_answered_with_not_understood_is_a_fallback():
     events = [
         user("die fünfte", "inform", 0.9),
         action("action_handle_reply"),
-        {"event": "bot", "text": "Das habe ich leider nicht verstanden.", "metadata": {"utter_action": "utter_default"}},
+        {
+            "event": "bot",
+            "text": "Das habe ich leider nicht verstanden.",
+            "metadata": {"utter_action": "utter_default"},
+        },
     ]
     assert [f.reasons for f in findings_of("citizen-4", events, field_types=FIELDS)] == [{"fallback"}]
