@@ -25,8 +25,18 @@ from actions.questions import offer_choice
 from actions.turns import current_state, ends_turn, set_awaiting
 from buergerassistent import answers
 from buergerassistent.catalogue import Procedure, default_catalogue
-from buergerassistent.conversation_context import Option, is_rejection, match_choice
+from buergerassistent.conversation_context import (
+    Option,
+    aspect_of,
+    follow_up_target,
+    is_rejection,
+    match_choice,
+    named_procedures,
+    refers_back,
+)
 from buergerassistent.dialogue_state import REJECTS_PROPOSAL, Answer, Awaiting
+from buergerassistent.discovery import Decision
+from buergerassistent.procedure_finder import discovery
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +73,33 @@ def present_procedure(
     if proc.links:
         dispatcher.utter_message(text="Mehr dazu: " + ", ".join(f"[{link.title}]({link.url})" for link in proc.links))
     return remember + [SlotSet("procedure", proc.id), set_awaiting(None)]
+
+
+# --------------------------------------------------------------------------- follow-ups
+
+
+def follow_up(dispatcher: CollectingDispatcher, tracker: Tracker, decision: Decision) -> Optional[list[EventType]]:
+    """A follow-up about the procedure in focus that NLU did not read as a question about it
+    ("und wie lange dauert das?", "geht das auch per Post?"): answered for that procedure, never
+    for another one a word of it resembles. None when the message is not such a follow-up."""
+    focus = default_catalogue().get(tracker.get_slot("procedure"))
+    text = tracker.latest_message.get("text") or ""
+    aspect = aspect_of(text)
+    if focus is None or not (refers_back(text) or aspect):
+        return None
+    catalogue = default_catalogue()
+    if focus.id in named_procedures(text, discovery(), catalogue):
+        return None  # the procedure named again: presented again by discovery
+    if follow_up_target(text, focus.id, decision, discovery(), catalogue).kind != "focus":
+        return None
+    answer = answers.ANSWERS_BY_INTENT.get(aspect or "")
+    if answer is not None:
+        dispatcher.utter_message(text=answer(focus))
+    else:
+        # No fact for this question: what the catalogue knows, and where to ask.
+        dispatcher.utter_message(text=f"Zu „{focus.name}“ weiß ich Folgendes:\n{answers.overview(focus)}")
+        dispatcher.utter_message(text=answers.where(focus))
+    return []
 
 
 # --------------------------------------------------------------------------- two needs

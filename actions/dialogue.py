@@ -22,6 +22,7 @@ from actions.context import (
     choose,
     chosen_by_reply,
     deny_answer,
+    follow_up,
     offer_again,
     present_needs,
     present_procedure,
@@ -75,6 +76,9 @@ class ActionDiscoverProcedure(Action):
             if needs:
                 return present_needs(dispatcher, needs)
         decision = find(text, intent, confidence)
+        answered = follow_up(dispatcher, tracker, decision)
+        if answered is not None:
+            return answered
         if decision.kind != "unknown":
             shown = {c.id for c in decision.candidates}
             more = [c.id for c in discovery().rank(text, top=MORE_CANDIDATES) if c.id not in shown]

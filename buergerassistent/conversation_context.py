@@ -156,10 +156,37 @@ def follow_up_target(
         return FollowUp("switch", tuple(named))
     if len(named) > 1:
         return FollowUp("choose", tuple(named))
-    if decision.kind == "confident" and not refers_back(text):
-        return FollowUp("switch", candidates[:1])
-    # A word of the follow-up that merely resembles another procedure does not move the focus.
+    # A part of the message that does not refer back and finds another procedure on its own
+    # ("Ich bin umgezogen, was muss ich da tun?", "und beim Hund?") is a new topic …
+    for part in split_needs(text) or [text]:
+        if refers_back(part):
+            continue
+        found = decision if part == text else discovery.decide(part)
+        if found.kind == "confident" and found.candidates[0].id != focus:
+            return FollowUp("switch", (found.candidates[0].id,))
+    # … but a word of a follow-up that merely resembles another procedure ("geht das auch per
+    # Post?", "kostet das was für Studenten?") does not move the focus.
     return FollowUp("focus", (focus,))
+
+
+# What a follow-up asks about, as the intent that answers it (answers.ANSWERS_BY_INTENT), for
+# follow-ups NLU did not classify ("und wie lange dauert das?" read as not understood).
+_ASPECTS = (
+    ("ask_processing_time", re.compile(r"wie\s+lange|dauer(t|n)?|bearbeitungszeit|wann\s+(bekomme|kriege|habe)", re.I)),
+    ("ask_deadline", re.compile(r"bis\s+wann|frist|spätestens|spaetestens|zu\s+spät", re.I)),
+    ("ask_fees", re.compile(r"koste[tn]?|gebühr|gebuehr|preis|teuer|gratis|kostenlos", re.I)),
+    ("ask_documents", re.compile(r"unterlagen|dokumente?|papiere|mitbringen|nachweise?", re.I)),
+    ("ask_online", re.compile(r"online|internet|digital|im\s+netz", re.I)),
+    ("ask_where", re.compile(r"wo|wohin|zuständig|zustaendig|welches?\s+amt|behörde", re.I)),
+)
+
+
+def aspect_of(text: str) -> Optional[str]:
+    """The question a follow-up asks ("ask_fees", "ask_processing_time", …), or None."""
+    for intent, pattern in _ASPECTS:
+        if pattern.search(text or ""):
+            return intent
+    return None
 
 
 # --------------------------------------------------------------------------- choices

@@ -69,6 +69,28 @@ def test_a_question_naming_another_procedure_moves_the_focus():
     assert slot_events(events)["procedure"] == "reisepass_beantragen"
 
 
+@pytest.mark.parametrize("text", ["und wie lange dauert das?", "geht das auch per Post?", "was kostet das eigentlich"])
+def test_a_follow_up_nlu_did_not_understand_is_still_about_the_procedure_in_focus(text):
+    dispatcher, events = run(ActionDiscoverProcedure(), tracker(text, "nlu_fallback", procedure="meldebescheinigung"))
+    said = texts(dispatcher)
+    assert "Meldebescheinigung" in said
+    assert "Briefwahl" not in said and "keine passende Leistung" not in said
+    assert "procedure" not in slot_events(events)
+
+
+def test_a_new_need_with_a_back_reference_is_not_taken_for_a_follow_up():
+    state = tracker("Ich bin umgezogen, was muss ich da tun?", "request_procedure", procedure="meldebescheinigung")
+    _, events = run(ActionDiscoverProcedure(), state)
+    assert slot_events(events)["procedure"] == "wohnsitz_anmelden"
+
+
+def test_gibberish_with_a_procedure_in_focus_is_no_follow_up():
+    dispatcher, _ = run(
+        ActionDiscoverProcedure(), tracker("blubb quatsch", "nlu_fallback", procedure="meldebescheinigung")
+    )
+    assert "Meldebescheinigung" not in texts(dispatcher)
+
+
 # --------------------------------------------------------------------------- 2. choices
 
 
