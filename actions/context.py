@@ -33,8 +33,9 @@ from buergerassistent.conversation_context import (
     match_choice,
     named_procedures,
     refers_back,
+    without_leading_no,
 )
-from buergerassistent.dialogue_state import REJECTS_PROPOSAL, Answer, Awaiting
+from buergerassistent.dialogue_state import Answer, Awaiting
 from buergerassistent.discovery import Decision
 from buergerassistent.procedure_finder import discovery
 
@@ -176,8 +177,12 @@ def offer_again(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[Even
 
 
 def rejects_proposal(tracker: Tracker) -> bool:
-    """ "nein, das meine ich nicht" in a state where it rejects a proposed procedure."""
-    return is_rejection(tracker.latest_message.get("text") or "") and current_state(tracker) in REJECTS_PROPOSAL
+    """ "nein, das meine ich nicht" right after a proposed procedure (not "mein Antrag wurde
+    falsch bearbeitet" as a new request)."""
+    if not is_rejection(tracker.latest_message.get("text") or ""):
+        return False
+    state = current_state(tracker)
+    return state in (Awaiting.START_FORM, Awaiting.CHOOSE_PROCEDURE) or (state is None and _proposed_last_turn(tracker))
 
 
 def _proposed_last_turn(tracker: Tracker) -> bool:
@@ -211,6 +216,14 @@ def recover(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventTyp
     # Only the procedure ids: the tracker keeps the message for the review inbox (content/review.py).
     logger.info("proposal rejected: %s; %d other candidates", ",".join(shown) or "-", len(remaining))
     events: list[EventType] = [SlotSet("procedure", None)]
+    # "Nein, ich meinte die Abmeldung": the message names what is meant.
+    decision = discovery().decide(without_leading_no(tracker.latest_message.get("text") or ""))
+    if decision.kind == "confident" and decision.candidates[0].id not in shown:
+        meant = default_catalogue()[decision.candidates[0].id]
+        return events + present_procedure(dispatcher, meant, alternatives=[a for a in remaining if a != meant.id])
+    if decision.kind == "choose" and [c.id for c in decision.candidates if c.id not in shown]:
+        meant_ids = [c.id for c in decision.candidates if c.id not in shown]
+        return events + offer_choice(dispatcher, meant_ids, alternatives=remaining, lead="Entschuldigung.")
     if remaining:
         return events + offer_choice(dispatcher, remaining[:3], lead="Entschuldigung.")
     dispatcher.utter_message(text=CLARIFY)

@@ -363,9 +363,18 @@ _REJECTION = re.compile(
     r"|(?:ist|war)\s+(?:es\s+)?(?:falsch|nicht\s+richtig|es\s+nicht)"
     r"|passt\s+(?:nicht|nich|net)|falsch|daneben|stimmt\s+(?:so\s+)?nicht"
     r"|(?:das\s+)?(?:ist|war)\s+(?:nicht|nich)\s+(?:mein|das)"
-    r"|(?:keins?|keine)\s+(?:davon|der|von\s+denen)|weder\s+noch)\b",
+    r"|(?:keins?|keine)\s+(?:davon|der|von\s+denen)|weder\s+noch"
+    r"|ich\s+meinte|sondern|eigentlich\s+(?:wollte|meinte|brauche|suche))\b",
     re.I,
 )
+
+
+_LEADING_NO = re.compile(r"^\W*(?:nein|nee|ne|falsch|nö|noe)\b\W*", re.I)
+
+
+def without_leading_no(text: str) -> str:
+    """ "Nein, ich meinte die Abmeldung" → "ich meinte die Abmeldung" (for discovery)."""
+    return _LEADING_NO.sub("", text or "")
 
 
 def is_rejection(text: str) -> bool:

@@ -232,6 +232,23 @@ def test_rejection_classified_as_a_request_still_recovers():
     assert "Meinen Sie „Meldebescheinigung“?" in texts(dispatcher)
 
 
+def test_a_rejection_that_says_what_is_meant_presents_it():
+    state = dict(procedure="wohnsitz_anmelden", awaiting="start_form", alternatives=["meldebescheinigung"])
+    _, events = run(ActionHandleDeny(), tracker("Nein, ich meinte die Abmeldung vom Wohnsitz", "deny", **state))
+    assert followups(events) == ["action_recover_procedure"]
+    dispatcher, events = run(
+        ActionRecoverProcedure(), tracker("Nein, ich meinte die Abmeldung vom Wohnsitz", "deny", **state)
+    )
+    assert slot_events(events)["procedure"] == "wohnsitz_abmelden"
+    assert "Wohnsitz abmelden" in texts(dispatcher)
+
+
+def test_a_new_request_with_a_rejection_word_is_no_rejection_without_a_proposal():
+    text = "Mein Führungszeugnis ist falsch, ich brauche ein neues"
+    _, events = run(ActionDiscoverProcedure(), tracker(text, "request_procedure"))
+    assert slot_events(events).get("procedure") == "fuehrungszeugnis"
+
+
 # --------------------------------------------------------------------------- 4. "ich möchte weitermachen"
 
 
