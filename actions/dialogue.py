@@ -224,6 +224,9 @@ class ActionHandleAffirm(Action):
 
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         state = current_state(tracker)
+        if deny_answer(tracker) is Answer.REJECT:
+            # "das passt nicht" read as "ja": it rejects, and must never start or send anything.
+            return [FollowupAction("action_handle_deny")]
         step = next_step(state, Answer.AFFIRM)
         if step.check_login:
             gate = login.before_submit(dispatcher, tracker, procedure_in_focus(tracker))

@@ -232,6 +232,14 @@ def test_rejection_classified_as_a_request_still_recovers():
     assert "Meinen Sie „Meldebescheinigung“?" in texts(dispatcher)
 
 
+def test_a_rejection_misread_as_yes_starts_nothing():
+    state = dict(procedure="wohnsitz_anmelden", awaiting="start_form")
+    _, events = run(ActionHandleAffirm(), tracker("das passt nicht", "affirm", **state))
+    assert followups(events) == ["action_handle_deny"]
+    _, events = run(ActionHandleAffirm(), tracker("ja", "affirm", **state))
+    assert followups(events) == ["action_start_application"]
+
+
 def test_a_rejection_that_says_what_is_meant_presents_it():
     state = dict(procedure="wohnsitz_anmelden", awaiting="start_form", alternatives=["meldebescheinigung"])
     _, events = run(ActionHandleDeny(), tracker("Nein, ich meinte die Abmeldung vom Wohnsitz", "deny", **state))
