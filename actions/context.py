@@ -33,7 +33,7 @@ from buergerassistent.conversation_context import (
     match_choice,
     named_procedures,
     refers_back,
-    without_leading_no,
+    what_is_meant,
 )
 from buergerassistent.dialogue_state import Answer, Awaiting
 from buergerassistent.discovery import Decision
@@ -217,7 +217,7 @@ def recover(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventTyp
     logger.info("proposal rejected: %s; %d other candidates", ",".join(shown) or "-", len(remaining))
     events: list[EventType] = [SlotSet("procedure", None)]
     # "Nein, ich meinte die Abmeldung": the message names what is meant.
-    decision = discovery().decide(without_leading_no(tracker.latest_message.get("text") or ""))
+    decision = discovery().decide(what_is_meant(tracker.latest_message.get("text") or ""))
     if decision.kind == "confident" and decision.candidates[0].id not in shown:
         meant = default_catalogue()[decision.candidates[0].id]
         return events + present_procedure(dispatcher, meant, alternatives=[a for a in remaining if a != meant.id])

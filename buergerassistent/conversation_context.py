@@ -372,9 +372,10 @@ _REJECTION = re.compile(
 _LEADING_NO = re.compile(r"^\W*(?:nein|nee|ne|falsch|nö|noe)\b\W*", re.I)
 
 
-def without_leading_no(text: str) -> str:
-    """ "Nein, ich meinte die Abmeldung" → "ich meinte die Abmeldung" (for discovery)."""
-    return _LEADING_NO.sub("", text or "")
+def what_is_meant(text: str) -> str:
+    """The rest of a rejection, for discovery: "Nein, ich meinte die Abmeldung" → "die
+    Abmeldung"; "das passt nicht" → "das" (never "Pass")."""
+    return _LEADING_NO.sub("", _REJECTION.sub(" ", text or "")).strip()
 
 
 def is_rejection(text: str) -> bool:

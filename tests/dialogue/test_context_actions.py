@@ -251,6 +251,14 @@ def test_a_rejection_that_says_what_is_meant_presents_it():
     assert "Wohnsitz abmelden" in texts(dispatcher)
 
 
+def test_the_words_of_a_rejection_are_not_searched_for_a_procedure():
+    """ "das passt nicht" must not offer the passport ("passt" ~ "Pass")."""
+    state = dict(procedure="meldebescheinigung", awaiting="start_form", alternatives=None)
+    dispatcher, events = run(ActionRecoverProcedure(), tracker("das passt nicht", "deny", **state))
+    assert texts(dispatcher) == CLARIFY
+    assert not buttons(dispatcher)
+
+
 def test_a_new_request_with_a_rejection_word_is_no_rejection_without_a_proposal():
     text = "Mein Führungszeugnis ist falsch, ich brauche ein neues"
     _, events = run(ActionDiscoverProcedure(), tracker(text, "request_procedure"))

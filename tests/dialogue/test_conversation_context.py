@@ -15,6 +15,7 @@ from buergerassistent.conversation_context import (
     refers_back,
     separate_needs,
     split_needs,
+    what_is_meant,
 )
 from buergerassistent.procedure_finder import discovery
 
@@ -226,3 +227,17 @@ def test_rejections(text):
 @pytest.mark.parametrize("text", ["nein", "Nein danke", "nein, jetzt nicht", "ja", "Nein, später"])
 def test_a_plain_no_is_no_rejection(text):
     assert not is_rejection(text)
+
+
+@pytest.mark.parametrize(
+    "text,rest",
+    [
+        ("Nein, ich meinte die Abmeldung", "die Abmeldung"),
+        ("das passt nicht", "das"),
+        ("nein, das meine ich nicht", ""),
+        ("Nein, sondern den Reisepass", "den Reisepass"),
+    ],
+)
+def test_what_is_meant_is_the_rest_of_the_rejection(text, rest):
+    assert what_is_meant(text) == rest
+    assert discovery().decide("das").kind == "unknown"
