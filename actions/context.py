@@ -48,6 +48,10 @@ CLARIFY = (
     "mit anderen Worten, zum Beispiel „Ich bin umgezogen“, „Mein Ausweis ist abgelaufen“ oder "
     "„Ich habe ein Auto gekauft“."
 )
+CLARIFY_AGAIN = (
+    "Schreiben Sie mir bitte in einem Satz, worum es geht. Wenn ich Ihnen nicht weiterhelfen kann: "
+    "Die Behördennummer 115 gibt Ihnen Auskunft zu allen Leistungen der Verwaltung."
+)
 
 
 def _ids(value: Any) -> list[str]:
@@ -185,22 +189,26 @@ def rejects_proposal(tracker: Tracker) -> bool:
     return state in (Awaiting.START_FORM, Awaiting.CHOOSE_PROCEDURE) or (state is None and _proposed_last_turn(tracker))
 
 
-def _proposed_last_turn(tracker: Tracker) -> bool:
-    """Did the assistant's previous turn propose a procedure (slot ``procedure`` or a choice set)?"""
+def _last_turn(tracker: Tracker) -> list[dict]:
+    """The events of the assistant's previous turn (between the last two user messages)."""
+    events: list[dict] = []
     seen_latest_user = False
     for event in reversed(tracker.events):
         if event.get("event") == "user":
             if seen_latest_user:
-                return False
+                break
             seen_latest_user = True
-        elif (
-            seen_latest_user
-            and event.get("event") == "slot"
-            and event.get("name") in ("procedure", "offered_procedures")
-        ):
-            if event.get("value"):
-                return True
-    return False
+        elif seen_latest_user:
+            events.append(event)
+    return events[::-1]
+
+
+def _proposed_last_turn(tracker: Tracker) -> bool:
+    """Did the assistant's previous turn propose a procedure (slot ``procedure`` or a choice set)?"""
+    return any(
+        e.get("event") == "slot" and e.get("name") in ("procedure", "offered_procedures") and e.get("value")
+        for e in _last_turn(tracker)
+    )
 
 
 def recover(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
@@ -209,6 +217,9 @@ def recover(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventTyp
     state = current_state(tracker)
     proposed = state in (Awaiting.START_FORM, Awaiting.CHOOSE_PROCEDURE) or _proposed_last_turn(tracker)
     if not proposed:
+        if any(e.get("event") == "bot" and e.get("text") == CLARIFY for e in _last_turn(tracker)):
+            dispatcher.utter_message(text=CLARIFY_AGAIN)  # "nein, was anderes" to the question itself
+            return [set_awaiting(None)]
         return [set_awaiting(None), *anything_else(dispatcher, tracker)]
     shown = _ids(tracker.get_slot("offered_procedures")) if state is Awaiting.CHOOSE_PROCEDURE else []
     shown += _ids([tracker.get_slot("procedure")])

@@ -9,7 +9,7 @@ import pytest
 from rasa_sdk.executor import CollectingDispatcher
 from support.trackers import make_tracker, slot_events, texts
 
-from actions.context import CLARIFY, ActionHandleReply, ActionOfferDraft, ActionRecoverProcedure
+from actions.context import CLARIFY, CLARIFY_AGAIN, ActionHandleReply, ActionOfferDraft, ActionRecoverProcedure
 from actions.dialogue import (
     ActionCancelApplication,
     ActionChooseProcedure,
@@ -249,6 +249,24 @@ def test_a_rejection_that_says_what_is_meant_presents_it():
     )
     assert slot_events(events)["procedure"] == "wohnsitz_abmelden"
     assert "Wohnsitz abmelden" in texts(dispatcher)
+
+
+def test_rejecting_the_clarifying_question_points_to_115():
+    state = make_tracker(
+        text="nein, was anderes",
+        intent="deny",
+        slots=CONTEXT_SLOTS,
+        events=[
+            {"event": "user", "text": "nein, was anderes"},
+            {"event": "action", "name": "action_recover_procedure"},
+            {"event": "bot", "text": CLARIFY},
+            {"event": "slot", "name": "procedure", "value": None},
+            {"event": "user", "text": "nein, was anderes"},
+        ],
+    )
+    dispatcher, _ = run(ActionRecoverProcedure(), state)
+    assert texts(dispatcher) == CLARIFY_AGAIN
+    assert "115" in CLARIFY_AGAIN
 
 
 def test_the_words_of_a_rejection_are_not_searched_for_a_procedure():
