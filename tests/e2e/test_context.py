@@ -10,6 +10,8 @@ import subprocess
 import sys
 
 import pytest
+from support.forms import CASE_NUMBER, fill_in_chat, step
+from support.portal_auth import fetch_application
 
 from bot.settings import REPO_ROOT
 
@@ -113,6 +115,18 @@ def test_the_second_need_follows_a_cancelled_first_form(chat):
     after = chat.say_text("abbrechen")
     assert "abgebrochen" in after
     assert "Nun zu Ihrem nächsten Anliegen: „Hund zur Hundesteuer anmelden“" in after, after
+
+
+def test_the_second_need_follows_a_submitted_first_application(chat, stack):
+    first = chat.say_text("Ich brauche eine Meldebescheinigung, außerdem will ich meinen Hund anmelden")
+    assert "zwei Anliegen" in first and "jetzt hier im Chat beantragen" in first
+    fill_in_chat(chat.say_text, start=step("Ja"))
+    final = chat.say_text("Ja, absenden")
+    match = CASE_NUMBER.search(final)
+    assert match, final
+    assert fetch_application(stack, match.group(1))["procedure"] == "meldebescheinigung"
+    assert "Nun zu Ihrem nächsten Anliegen: „Hund zur Hundesteuer anmelden“" in final, final
+    assert "Möchten Sie „Hund zur Hundesteuer anmelden“ jetzt hier im Chat beantragen?" in final
 
 
 # --------------------------------------------------------------------------- 4. draft on request
