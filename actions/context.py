@@ -104,6 +104,8 @@ def follow_up(dispatcher: CollectingDispatcher, tracker: Tracker, decision: Deci
         # No fact for this question: what the catalogue knows, and where to ask.
         dispatcher.utter_message(text=f"Zu „{focus.name}“ weiß ich Folgendes:\n{answers.overview(focus)}")
         dispatcher.utter_message(text=answers.where(focus))
+        if current_state(tracker) is Awaiting.START_FORM:
+            return _offer_form(dispatcher, focus)  # the open question, asked again
     return []
 
 

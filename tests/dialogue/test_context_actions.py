@@ -78,6 +78,13 @@ def test_a_follow_up_nlu_did_not_understand_is_still_about_the_procedure_in_focu
     assert "procedure" not in slot_events(events)
 
 
+def test_an_open_offer_to_apply_is_asked_again_after_a_follow_up():
+    state = tracker("geht das auch per Post?", "nlu_fallback", procedure="meldebescheinigung", awaiting="start_form")
+    dispatcher, events = run(ActionDiscoverProcedure(), state)
+    assert "Möchten Sie „Meldebescheinigung“ jetzt hier im Chat beantragen?" in texts(dispatcher)
+    assert slot_events(events)["awaiting"] == "start_form"
+
+
 def test_a_new_need_with_a_back_reference_is_not_taken_for_a_follow_up():
     state = tracker("Ich bin umgezogen, was muss ich da tun?", "request_procedure", procedure="meldebescheinigung")
     _, events = run(ActionDiscoverProcedure(), state)
