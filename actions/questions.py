@@ -9,14 +9,14 @@ from collections.abc import Sequence
 from typing import Optional, Union
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.turns import set_awaiting
+from actions.turns import current_state, set_awaiting
 from buergerassistent import answers
 from buergerassistent.catalogue import Procedure, default_catalogue
-from buergerassistent.conversation_context import follow_up_target
+from buergerassistent.conversation_context import Option, follow_up_target, match_choice
 from buergerassistent.dialogue_state import Awaiting
 from buergerassistent.discovery import Decision
 from buergerassistent.procedure_finder import discovery, find, intent_of
@@ -77,6 +77,10 @@ class ActionAnswerInfo(Action):
         # Reisepass?"): a word that merely resembles another procedure does not move the focus.
         if not tracker.active_loop_name:
             catalogue = default_catalogue()
+            if current_state(tracker) is Awaiting.CHOOSE_PROCEDURE:
+                offered = [i for i in tracker.get_slot("offered_procedures") or [] if i in catalogue]
+                if match_choice(text, [Option(i, catalogue[i].name) for i in offered]) is not None:
+                    return [FollowupAction("action_choose_procedure")]  # "die zweite", misread as a question
             focus = procedure_in_focus(tracker)
             decision = find(text, *intent_of(tracker.latest_message))
             target = follow_up_target(text, focus.id if focus else None, decision, discovery(), catalogue)

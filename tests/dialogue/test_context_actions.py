@@ -124,6 +124,12 @@ def test_a_reply_to_a_choice_is_a_choice(action, reply, chosen):
     assert "nicht verstanden" not in texts(dispatcher)
 
 
+def test_a_choice_misread_as_a_question_is_handed_to_the_choice():
+    state = tracker("die zweite", "ask_where", awaiting="choose_procedure", offered_procedures=OFFERED)
+    _, events = run(ActionAnswerInfo(), state)
+    assert followups(events) == ["action_choose_procedure"]
+
+
 def test_the_same_reply_without_an_offer_is_not_understood():
     dispatcher, events = run(ActionHandleReply(), tracker("die zweite", "inform"))
     assert [m.get("response") for m in dispatcher.messages] == ["utter_default"]
