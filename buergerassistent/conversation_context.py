@@ -37,6 +37,9 @@ BACK_REFERENCES = frozenset(
     hierfuer hierzu hierbei dort da dahin dorthin derselbe dasselbe ihn ihm
     """.split()
 )
+# "For it": a procedure named with one of these is needed for the one in focus ("Brauche ich
+# dafür den Ausweis?", "Brauche ich dazu eine Meldebescheinigung?"), not a new topic.
+FOR_IT = frozenset("dafür dafuer dazu hierfür hierfuer hierzu dabei damit".split())
 # Words that may follow "das" as a pronoun ("geht das auch online?"): then "das" refers back.
 _AFTER_PRONOUN = frozenset(
     """
@@ -151,6 +154,8 @@ def follow_up_target(
             return FollowUp("choose", candidates)
         return FollowUp("choose", tuple(named)) if named else FollowUp("ask")
     if focus in named or (not named and decision.kind == "confident" and candidates[0] == focus):
+        return FollowUp("focus", (focus,))
+    if FOR_IT & set(_words(text)):
         return FollowUp("focus", (focus,))
     if len(named) == 1:
         return FollowUp("switch", tuple(named))

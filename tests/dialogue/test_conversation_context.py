@@ -36,6 +36,8 @@ FOLLOW_UPS = [
     "brauche ich dafür einen Termin?",
     "muss ich da persönlich hin?",
     "brauche ich ein Foto?",
+    "brauche ich dafür den Ausweis?",  # a document for it, not the ID card application
+    "Brauche ich dazu eine Meldebescheinigung?",
 ]
 
 
