@@ -119,7 +119,7 @@ def present_needs(dispatcher: CollectingDispatcher, ids: Sequence[str]) -> list[
     procs = [catalogue[i] for i in ids]
     names = [f"„{p.name}“" for p in procs]
     listed = ", ".join(names[:-1]) + " und " + names[-1]
-    then = ", ".join(names[1:-1] + [names[-1]]) if len(names) > 2 else names[1]
+    then = ", ".join(names[1:-1]) + " und " + names[-1] if len(names) > 2 else names[1]
     dispatcher.utter_message(
         text=f"Sie haben {COUNT_WORDS.get(len(procs), len(procs))} Anliegen: {listed}. "
         f"Wir beginnen mit {names[0]}; danach kümmern wir uns um {then}."
@@ -141,9 +141,15 @@ def anything_else(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[Ev
     if not pending:
         dispatcher.utter_message(response="utter_anything_else")
         return []
-    proc = default_catalogue()[pending[0]]
-    dispatcher.utter_message(text=f"Nun zu Ihrem nächsten Anliegen: „{proc.name}“.")
-    return [SlotSet("pending_needs", pending[1:] or None), *present_procedure(dispatcher, proc, alternatives=[])]
+    events: list[EventType] = []
+    while pending:
+        # A need without a form is only information: the next one follows at once.
+        proc = default_catalogue()[pending.pop(0)]
+        dispatcher.utter_message(text=f"Nun zu Ihrem nächsten Anliegen: „{proc.name}“.")
+        events += present_procedure(dispatcher, proc, alternatives=[])
+        if proc.has_form:
+            break
+    return [SlotSet("pending_needs", pending or None), *events]
 
 
 # --------------------------------------------------------------------------- choices

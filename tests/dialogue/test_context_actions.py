@@ -194,6 +194,28 @@ def test_two_needs_are_acknowledged_and_offered_one_after_the_other():
     assert slots["pending_needs"] is None
 
 
+def test_three_needs_are_offered_in_the_order_written():
+    text = "Ich bin umgezogen, muss mein Auto ummelden und brauche eine Meldebescheinigung"
+    dispatcher, events = run(ActionDiscoverProcedure(), tracker(text, "request_procedure"))
+    assert "Sie haben drei Anliegen" in texts(dispatcher)
+    assert "danach kümmern wir uns um „Fahrzeug zulassen (Kfz-Zulassung)“ und „Meldebescheinigung“" in texts(dispatcher)
+    assert slot_events(events)["pending_needs"] == ["kfz_zulassen", "meldebescheinigung"]
+    # Declining the first offers the second; the third still waits.
+    state = tracker(
+        "nein",
+        "deny",
+        procedure="wohnsitz_anmelden",
+        awaiting="start_form",
+        pending_needs=["kfz_zulassen", "meldebescheinigung"],
+    )
+    # Kfz-Zulassung has no form here: it is information only, so the third follows at once.
+    dispatcher, events = run(ActionHandleDeny(), state)
+    assert "„Fahrzeug zulassen (Kfz-Zulassung)“" in texts(dispatcher)
+    assert "Möchten Sie „Meldebescheinigung“ jetzt hier im Chat beantragen?" in texts(dispatcher)
+    slots = slot_events(events)
+    assert (slots["procedure"], slots["awaiting"], slots["pending_needs"]) == ("meldebescheinigung", "start_form", None)
+
+
 def test_cancelling_the_first_need_offers_the_second():
     state = tracker(
         "abbrechen", "cancel", procedure="wohnsitz_anmelden", awaiting="confirm_summary", pending_needs=["sperrmuell"]
