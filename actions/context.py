@@ -48,10 +48,7 @@ CLARIFY = (
     "mit anderen Worten, zum Beispiel „Ich bin umgezogen“, „Mein Ausweis ist abgelaufen“ oder "
     "„Ich habe ein Auto gekauft“."
 )
-CLARIFY_AGAIN = (
-    "Schreiben Sie mir bitte in einem Satz, worum es geht. Wenn ich Ihnen nicht weiterhelfen kann: "
-    "Die Behördennummer 115 gibt Ihnen Auskunft zu allen Leistungen der Verwaltung."
-)
+CLARIFY_AGAIN = "Schreiben Sie mir bitte in einem Satz, worum es geht. " + answers.UNKNOWN_HINT
 
 
 def _ids(value: Any) -> list[str]:
