@@ -18,6 +18,18 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions import login, submission_messages
+from actions.context import (
+    anything_else,
+    choose,
+    chosen_by_reply,
+    deny_answer,
+    follow_up,
+    offer_again,
+    present_needs,
+    present_procedure,
+    recover,
+    rejects_proposal,
+)
 from actions.drafts import discard_draft
 from actions.fallbacks import say_fallback
 from actions.forms import display_value, form_data, summary_text
@@ -26,14 +38,22 @@ from actions.submission_actions import submit_confirmed
 from actions.turns import current_state, ends_turn, set_awaiting, state_events
 from buergerassistent import answers, human_answers
 from buergerassistent.catalogue import Procedure, default_catalogue
+from buergerassistent.conversation_context import separate_needs
 from buergerassistent.dialogue_state import Answer, Awaiting, Reply, next_step
-from buergerassistent.procedure_finder import ANSWER, CHOICE, decide, intent_of
+from buergerassistent.procedure_finder import (
+    ANSWER,
+    CHOICE,
+    OVERRULE_CONFIDENCE,
+    PROCEDURE_INTENTS,
+    decide,
+    discovery,
+    find,
+    intent_of,
+)
 from buergerassistent.repair import read_message
 from buergerassistent.submission.backends import BackendNotAvailable
 
 logger = logging.getLogger(__name__)
-
-YES_NO_BUTTONS = [{"title": "Ja", "payload": "/affirm"}, {"title": "Nein", "payload": "/deny"}]
 
 
 def procedure_in_focus(tracker: Tracker) -> Optional[Procedure]:
@@ -44,18 +64,8 @@ def _clear_form(proc: Procedure) -> list[EventType]:
     return [SlotSet(f.name, None) for f in proc.fields]
 
 
-def _offer_form(dispatcher: CollectingDispatcher, proc: Procedure) -> list[EventType]:
-    dispatcher.utter_message(text=f"Möchten Sie „{proc.name}“ jetzt hier im Chat beantragen?", buttons=YES_NO_BUTTONS)
-    return [SlotSet("procedure", proc.id), set_awaiting(Awaiting.START_FORM)]
-
-
-def present_procedure(dispatcher: CollectingDispatcher, proc: Procedure) -> list[EventType]:
-    dispatcher.utter_message(text=answers.overview(proc))
-    if proc.has_form:
-        return _offer_form(dispatcher, proc)
-    if proc.links:
-        dispatcher.utter_message(text="Mehr dazu: " + ", ".join(f"[{link.title}]({link.url})" for link in proc.links))
-    return [SlotSet("procedure", proc.id), set_awaiting(None)]
+YES_NO_BUTTONS = [{"title": "Ja", "payload": "/affirm"}, {"title": "Nein", "payload": "/deny"}]
+MORE_CANDIDATES = 6  # candidates kept for "nein, das meine ich nicht"
 
 
 # Intents whose rule sends a message here although NLU read it as something else: when nothing
@@ -83,14 +93,19 @@ def discover(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventTy
     same decision that `python -m bot discover` prints)."""
     text = tracker.latest_message.get("text") or ""
     intent, confidence = intent_of(tracker.latest_message)
-    decision = decide(text, intent, confidence)
     if human_answers.reports_death(text):
         dispatcher.utter_message(text=human_answers.CONDOLENCE)
-    if decision.decision == ANSWER:
-        return present_procedure(dispatcher, default_catalogue()[decision.candidates[0].id])
-    if decision.decision == CHOICE:
-        offer_choice(dispatcher, decision)
-        return [set_awaiting(None)]
+    # A follow-up about the procedure in focus stays with it (actions/context.py).
+    answered = follow_up(dispatcher, tracker, find(text, intent, confidence))
+    if answered is not None:
+        return answered
+    decision = decide(text, intent, confidence)
+    if decision.decision in (ANSWER, CHOICE):
+        shown = {c.id for c in decision.candidates}
+        more = [c.id for c in discovery().rank(text, top=MORE_CANDIDATES) if c.id not in shown]
+        if decision.decision == ANSWER:
+            return present_procedure(dispatcher, default_catalogue()[decision.candidates[0].id], alternatives=more)
+        return offer_choice(dispatcher, [c.id for c in decision.candidates], alternatives=more)
     if intent in NOTHING_TO_DO:
         dispatcher.utter_message(text=NOTHING_TO_DO[intent])
         if intent == "cancel":
@@ -111,22 +126,37 @@ class ActionDiscoverProcedure(Action):
         return "action_discover_procedure"
 
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        text = tracker.latest_message.get("text") or ""
+        intent, confidence = intent_of(tracker.latest_message)
+        # A reply to the choice just offered ("das erste", "Reisepass"), or "nein, was anderes".
+        chosen = chosen_by_reply(tracker)
+        if chosen is not None:
+            return choose(dispatcher, tracker, chosen)
+        if rejects_proposal(tracker):
+            return recover(dispatcher, tracker)
+        catalogue = default_catalogue()
+        if intent is None or intent in PROCEDURE_INTENTS or confidence < OVERRULE_CONFIDENCE:
+            needs = separate_needs(text, discovery(), catalogue)
+            if needs:
+                return present_needs(dispatcher, needs)
         return discover(dispatcher, tracker)
 
 
 class ActionChooseProcedure(Action):
-    """A button of the offered choice carries the procedure; typed text without one is a
-    description of the need like any other."""
+    """A procedure chosen from the offered ones: by button, or in words ("das erste", the name,
+    "ja" to "Meinen Sie …?")."""
 
     def name(self) -> str:
         return "action_choose_procedure"
 
+    @ends_turn
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        chosen = next(tracker.get_latest_entity_values("procedure"), None)
-        proc = default_catalogue().get(chosen)
-        if proc is None:
-            return discover(dispatcher, tracker)
-        return present_procedure(dispatcher, proc)
+        chosen = next(tracker.get_latest_entity_values("procedure"), None) or chosen_by_reply(tracker)
+        if default_catalogue().get(chosen) is not None:
+            return choose(dispatcher, tracker, chosen)
+        if current_state(tracker) is Awaiting.CHOOSE_PROCEDURE:
+            return offer_again(dispatcher, tracker)
+        return discover(dispatcher, tracker)
 
 
 class ActionStartApplication(Action):
@@ -222,13 +252,13 @@ class ActionSubmitApplication(Action):
         else:
             logger.info("application for %s saved in the outbox; delivery follows", proc.id)
             submission_messages.tell_saved(dispatcher, proc.name, citizen)
-        dispatcher.utter_message(response="utter_anything_else")
         # The outbox holds the application now: the conversation forgets the answers.
         return [
             *_clear_form(proc),
             *([SlotSet("case_number", entry.case_number)] if entry.case_number else []),
             SlotSet("application_id", None),
             set_awaiting(None),
+            *anything_else(dispatcher, tracker),
         ]
 
 
@@ -240,6 +270,9 @@ class ActionHandleAffirm(Action):
 
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         state = current_state(tracker)
+        if deny_answer(tracker) is Answer.REJECT:
+            # "das passt nicht" read as "ja": it rejects, and must never start or send anything.
+            return [FollowupAction("action_handle_deny")]
         step = next_step(state, Answer.AFFIRM)
         if step.check_login:
             gate = login.before_submit(dispatcher, tracker, procedure_in_focus(tracker))
@@ -261,7 +294,7 @@ class ActionHandleDeny(Action):
     @ends_turn
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         state = current_state(tracker)
-        step = next_step(state, Answer.DENY)
+        step = next_step(state, deny_answer(tracker))
         proc = procedure_in_focus(tracker)
         if step.reply is Reply.WHICH_FIELD and proc is None:
             step = next_step(None, Answer.DENY)
@@ -289,8 +322,8 @@ class ActionHandleDeny(Action):
             )
         elif step.reply is Reply.WITHDRAWAL_KEPT:
             dispatcher.utter_message(text="In Ordnung. Ihr Antrag bleibt bestehen.")
-        else:  # Reply.ANYTHING_ELSE
-            dispatcher.utter_message(response="utter_anything_else")
+        else:  # Reply.ANYTHING_ELSE: or the next need of the same message
+            return [*state_events(step, state), *anything_else(dispatcher, tracker)]
         return state_events(step, state)
 
 
@@ -356,8 +389,7 @@ class ActionCancelApplication(Action):
         if next_step(state, Answer.CANCEL).reply is Reply.DISCARD_DRAFT:
             discard_draft(tracker.sender_id)
             dispatcher.utter_message(text="Ich habe den gespeicherten Antrag gelöscht.")
-            dispatcher.utter_message(response="utter_anything_else")
-            return [*events, *(_clear_form(proc) if proc is not None else [])]
+            return [*events, *(_clear_form(proc) if proc is not None else []), *anything_else(dispatcher, tracker)]
         if proc is not None and (tracker.active_loop_name or state is not None):
             events.extend(_clear_form(proc))
             dispatcher.utter_message(text=f"Ich habe den Antrag „{proc.name}“ abgebrochen und Ihre Angaben gelöscht.")
@@ -366,5 +398,4 @@ class ActionCancelApplication(Action):
             return [*events, *discover(dispatcher, tracker)]
         else:
             dispatcher.utter_message(text="Es läuft gerade kein Antrag.")
-        dispatcher.utter_message(response="utter_anything_else")
-        return events
+        return [*events, *anything_else(dispatcher, tracker)]

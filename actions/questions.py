@@ -5,17 +5,21 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from collections.abc import Sequence
+from typing import Optional, Union
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.turns import current_state, set_awaiting
 from buergerassistent import answers
 from buergerassistent.catalogue import Procedure, default_catalogue
+from buergerassistent.conversation_context import Option, follow_up_target, match_choice
 from buergerassistent.dialogue_state import SLOT, Awaiting
-from buergerassistent.procedure_finder import ANSWER, CHOICE, decide, intent_of
+from buergerassistent.discovery import Decision
+from buergerassistent.procedure_finder import discovery, find, intent_of
 
 
 def procedure_in_focus(tracker: Tracker) -> Optional[Procedure]:
@@ -29,16 +33,39 @@ def _application_waits(tracker: Tracker) -> bool:
     return state is not None and (state.has_application or state is Awaiting.CONFIRM_REQUEST)
 
 
-def offer_choice(dispatcher: CollectingDispatcher, decision) -> None:
+def choose_payload(proc_id: str) -> str:
+    return f'/choose_procedure{{"procedure": "{proc_id}"}}'
+
+
+def offer_choice(
+    dispatcher: CollectingDispatcher,
+    choice: Union[Decision, Sequence[str]],
+    alternatives: Sequence[str] = (),
+    lead: str = "Ich bin nicht ganz sicher, was Sie meinen.",
+) -> list[EventType]:
+    """Offer procedures to choose from (a discovery decision's candidates, or ids): one as "Meinen
+    Sie …?" (Ja/Nein), several as "Welche dieser Leistungen passt?". The offer is remembered
+    (slot ``offered_procedures``, state ``choose_procedure``) so that "das erste", "Nummer 2", the
+    name or "ja" to a single suggestion are read as a choice (``actions/context.py``);
+    ``alternatives`` are further candidates for "nein, das meine ich nicht"."""
     catalogue = default_catalogue()
-    buttons = [
-        {"title": catalogue[c.id].name, "payload": f'/choose_procedure{{"procedure": "{c.id}"}}'}
-        for c in decision.candidates
+    ids = [c.id for c in choice.candidates] if isinstance(choice, Decision) else list(choice)
+    ids = [i for i in ids if i in catalogue]
+    if len(ids) == 1:
+        dispatcher.utter_message(
+            text=f"{lead} Meinen Sie „{catalogue[ids[0]].name}“?".strip(),
+            buttons=[{"title": "Ja", "payload": choose_payload(ids[0])}, {"title": "Nein", "payload": "/deny"}],
+        )
+    else:
+        dispatcher.utter_message(
+            text=f"{lead} Welche dieser Leistungen passt?".strip(),
+            buttons=[{"title": catalogue[i].name, "payload": choose_payload(i)} for i in ids],
+        )
+    return [
+        SlotSet("offered_procedures", ids),
+        SlotSet("alternatives", [a for a in alternatives if a not in ids] or None),
+        set_awaiting(Awaiting.CHOOSE_PROCEDURE),
     ]
-    dispatcher.utter_message(
-        text="Ich bin nicht ganz sicher, was Sie meinen. Welche dieser Leistungen passt?",
-        buttons=buttons,
-    )
 
 
 class ActionAnswerInfo(Action):
@@ -52,20 +79,26 @@ class ActionAnswerInfo(Action):
         text = tracker.latest_message.get("text") or ""
         events: list[EventType] = []
         proc = None
-        # Inside a form the question is about the form's procedure; outside, a procedure named
-        # in the question itself ("Was kostet ein Reisepass?") takes the focus.
+        # Inside a form the question is about the form's procedure. Outside, it is about the
+        # procedure in focus, until the question clearly names another one ("Was kostet ein
+        # Reisepass?"): a word that merely resembles another procedure does not move the focus.
         if not tracker.active_loop_name:
-            decision = decide(text, *intent_of(tracker.latest_message))
-            named = [c.id for c in decision.candidates]
-            if decision.decision == ANSWER:
-                proc = default_catalogue()[named[0]]
-                if proc.id != tracker.get_slot("procedure") and not _application_waits(tracker):
+            catalogue = default_catalogue()
+            if current_state(tracker) is Awaiting.CHOOSE_PROCEDURE:
+                offered = [i for i in tracker.get_slot("offered_procedures") or [] if i in catalogue]
+                if match_choice(text, [Option(i, catalogue[i].name) for i in offered]) is not None:
+                    return [FollowupAction("action_choose_procedure")]  # "die zweite", misread as a question
+            focus = procedure_in_focus(tracker)
+            decision = find(text, *intent_of(tracker.latest_message))
+            target = follow_up_target(text, focus.id if focus else None, decision, discovery(), catalogue)
+            if target.kind == "switch":
+                proc = catalogue[target.ids[0]]
+                # A filled application waiting for "Ja, absenden" keeps its procedure (issue 15).
+                if (focus is None or proc.id != focus.id) and not _application_waits(tracker):
                     events.append(SlotSet("procedure", proc.id))
-            elif decision.decision == CHOICE and tracker.get_slot("procedure") not in named:
-                # The question names procedures other than the one in focus, but not clearly
-                # one of them: ask which, rather than answer for the wrong one.
-                offer_choice(dispatcher, decision)
-                return events
+            elif target.kind == "choose":
+                # Several procedures named, none clearly: ask which, rather than answer for the wrong one.
+                return events + offer_choice(dispatcher, target.ids)
         proc = proc or procedure_in_focus(tracker)
         if proc is None:
             dispatcher.utter_message(

@@ -26,10 +26,18 @@ States (the string values are what trackers, stories and tests hold; never renam
                      speichern und später weitermachen?", ``buergerassistent/intent_guard.py``,
                      ``actions/conversation.py``); the request and where to go back to are in
                      the slots ``pending_request`` and ``pending_return``
+``choose_procedure`` a choice of procedures was offered ("Welche dieser Leistungen passt?", or
+                     "Meinen Sie …?" for one); the slot ``offered_procedures`` holds them
+                     (``actions/questions.py``, ``actions/context.py``)
 ==================== ========================================================================
 
 No state (``None``) means nothing is pending: "ja" gets the help text, "nein" "Kann ich noch
 etwas für Sie tun?".
+
+"Nein, das meine ich nicht" (:attr:`Answer.REJECT`, ``conversation_context.is_rejection``)
+rejects a proposed procedure where one was proposed (no state, ``start_form``,
+``choose_procedure``): ``action_recover_procedure`` offers the other candidates or asks what it
+is about. In every other state it is a plain "nein".
 
 Which steps end the bot's turn
 ------------------------------
@@ -66,6 +74,7 @@ class Awaiting(str, Enum):
     DRAFT_DECLINED = "draft_declined"
     CONFIRM_WITHDRAWAL = "confirm_withdrawal"
     CONFIRM_REQUEST = "confirm_request"
+    CHOOSE_PROCEDURE = "choose_procedure"
 
     def __str__(self) -> str:
         return self.value
@@ -126,6 +135,7 @@ class Answer(str, Enum):
     DENY = "deny"  # intent deny outside a form → action_handle_deny
     CANCEL = "cancel"  # intent cancel → action_cancel_application
     LOGGED_IN = "logged_in"  # the login service reported a login → action_login_result
+    REJECT = "reject"  # "nein, das meine ich nicht" outside a form → action_handle_deny
 
 
 class Reply(str, Enum):
@@ -185,7 +195,7 @@ class Transition:
         return current if self.then is KEEP else self.then  # type: ignore[return-value]
 
 
-A, D, C, L = Answer.AFFIRM, Answer.DENY, Answer.CANCEL, Answer.LOGGED_IN
+A, D, C, L, R = Answer.AFFIRM, Answer.DENY, Answer.CANCEL, Answer.LOGGED_IN, Answer.REJECT
 S = Awaiting
 
 # Steps for one answer in a state not listed for that answer.
@@ -198,7 +208,15 @@ DEFAULTS: dict[Answer, Transition] = {
     L: Transition(
         reply=Reply.ANYTHING_ELSE, then=None, ends_turn=False, note="greeting, then 'Kann ich noch etwas für Sie tun?'"
     ),
+    R: Transition(
+        action="action_recover_procedure",
+        then=None,
+        note="the next candidates of the same discovery, or one clarifying question; "
+        "without a proposal in the last turn like 'nein'",
+    ),
 }
+# States in which "nein, das meine ich nicht" rejects a proposed procedure; elsewhere it is "nein".
+REJECTS_PROPOSAL = frozenset({None, Awaiting.START_FORM, Awaiting.CHOOSE_PROCEDURE})
 
 TRANSITIONS: dict[tuple[State, Answer], Transition] = {
     # "ja"
@@ -227,6 +245,9 @@ TRANSITIONS: dict[tuple[State, Answer], Transition] = {
     (S.CONFIRM_REQUEST, A): Transition(
         action="action_carry_out_request", then=None, note="save, cancel, log in or out: what was asked"
     ),
+    (S.CHOOSE_PROCEDURE, A): Transition(
+        action="action_choose_procedure", then=None, note="'ja' to a single suggestion; else the choice again"
+    ),
     # "nein"
     (S.PREFILL, D): Transition(
         action="action_prefill_decline", then=None, note="then action_start_application without account data"
@@ -241,6 +262,9 @@ TRANSITIONS: dict[tuple[State, Answer], Transition] = {
     (S.CONFIRM_WITHDRAWAL, D): Transition(reply=Reply.WITHDRAWAL_KEPT, then=None),
     (S.CONFIRM_REQUEST, D): Transition(
         action="action_keep_going", then=None, note="back to the paused form or the question before"
+    ),
+    (S.CHOOSE_PROCEDURE, D): Transition(
+        action="action_recover_procedure", then=None, note="none of the offered: other candidates or a question"
     ),
     # "abbrechen"
     (S.RESUME_DRAFT, C): Transition(reply=Reply.DISCARD_DRAFT, then=None, ends_turn=False),
@@ -259,7 +283,10 @@ TRANSITIONS: dict[tuple[State, Answer], Transition] = {
 
 def next_step(state: Any, answer: Answer) -> Transition:
     """What ``answer`` leads to in ``state`` (an :class:`Awaiting`, a slot value or ``None``)."""
-    return TRANSITIONS.get((Awaiting.of(state), answer), DEFAULTS[answer])
+    state = Awaiting.of(state)
+    if answer is Answer.REJECT and state not in REJECTS_PROPOSAL:
+        answer = Answer.DENY
+    return TRANSITIONS.get((state, answer), DEFAULTS[answer])
 
 
 # Actions that end the bot's turn themselves (``actions.turns.ends_turn``): they are reached
@@ -275,6 +302,8 @@ ENDS_TURN = frozenset(
         "action_confirm_withdrawal",
         "action_carry_out_request",
         "action_keep_going",
+        "action_choose_procedure",
+        "action_recover_procedure",
     }
 )
 # Steps that wait for the citizen by returning FollowupAction("action_listen") themselves:

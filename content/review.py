@@ -9,8 +9,10 @@ the citizens' messages the assistant handled badly, grouped by (masked) text and
 * ``unsicher`` (low confidence): the intent's confidence was below ``--low-confidence``;
 * ``Auswahl angeboten`` (clarification): discovery answered with a choice of procedures
   (``/choose_procedure`` buttons); what the citizen then picked is shown as a suggestion;
-* ``Korrektur``: the citizen corrected the assistant ("nein, ich meinte …", ``change_field``);
-  the message the assistant had misunderstood is listed too.
+* ``Korrektur``: the citizen corrected the assistant ("nein, ich meinte …", ``change_field``, or
+  "nein, das meine ich nicht" / "nein, was anderes" after a proposed procedure, which the
+  assistant answered with ``action_recover_procedure``); the message the assistant had
+  misunderstood is listed too.
 
 Answers inside a form that the form accepted are not listed: they are data, not phrasings.
 Personal data is masked (``content.masking``) before anything is shown or stored.
@@ -55,6 +57,10 @@ REASONS = {
     "contradicted": "Antwort widersprochen",
 }
 FALLBACK_ACTIONS = {"action_default_fallback", "utter_default"}
+# Actions that propose a procedure (besides setting the slot ``procedure``), and the one that
+# answers "nein, das meine ich nicht" to such a proposal (actions/context.py).
+PROPOSING_ACTIONS = {"action_discover_procedure", "action_choose_procedure", "action_recover_procedure"}
+RECOVERY_ACTION = "action_recover_procedure"
 _CORRECTION_CUE = re.compile(
     r"^\s*(?:nein|ne|nee|falsch|stimmt nicht|das (?:ist|war) (?:falsch|nicht richtig)|nicht das)\b"
     r"|\bich meinte\b|\bich meine\b|\bdas meine ich nicht\b|\bdas wollte ich nicht\b",
@@ -182,8 +188,10 @@ def findings_of(
             ev.get("event") == "slot" and ev.get("name") == requested and ev.get("value") is not None for ev in after
         )
         reasons: set[str] = set()
+        # A response sent by a custom action ("utter_default" from action_handle_reply) is a fallback too.
+        uttered = {(ev.get("metadata") or {}).get("utter_action") for ev in after if ev.get("event") == "bot"}
         if not answered:
-            if intent == "nlu_fallback" or FALLBACK_ACTIONS & set(actions):
+            if intent == "nlu_fallback" or FALLBACK_ACTIONS & (set(actions) | uttered):
                 reasons.add("fallback")
             elif intent == "out_of_scope":
                 # Perhaps a procedure the catalogue lacks: worth an editor's look.
@@ -201,7 +209,8 @@ def findings_of(
             reasons.add("clarification")
         # A bare "nein" answers a yes/no question; a correction says more ("nein, ich meinte …").
         cue = _CORRECTION_CUE.search(text) and len(text.split()) > 2
-        if intent == "change_field" or cue and (state.get("active_loop") or previous_discovered):
+        recovered = RECOVERY_ACTION in actions  # "nein, das meine ich nicht" to a proposed procedure
+        if intent == "change_field" or recovered or cue and (state.get("active_loop") or previous_discovered):
             reasons.add("correction")
             if previous is not None and previous_discovered and all(f is not previous for f in found):
                 previous.reasons.add("contradicted")
@@ -210,7 +219,9 @@ def findings_of(
         if reasons:
             found.append(finding)
         previous = finding
-        previous_discovered = "action_discover_procedure" in actions or "action_choose_procedure" in actions
+        previous_discovered = bool(PROPOSING_ACTIONS & set(actions)) or any(
+            ev.get("event") == "slot" and ev.get("name") == "procedure" and ev.get("value") for ev in after
+        )
     return found
 
 

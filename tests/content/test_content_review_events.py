@@ -94,3 +94,53 @@ def test_grouping_counts_messages_and_conversations_and_skips_decided_entries():
     assert entries[0].reasons == {"fallback": 3}
     assert f"[{entries[0].id}]" in render(entries)
     assert [e.text for e in group(a + b + c, done=[entries[0].id])] == ["was anderes"]
+
+
+def test_a_rejected_proposal_is_a_finding_and_is_masked():
+    """ "Nein, das meine ich nicht" after a proposed procedure (actions/context.py recovers with
+    other candidates) lists both messages: the one that led to the wrong proposal
+    ("Antwort widersprochen") and the rejection ("Korrektur"), masked like every entry."""
+    events = [
+        user("Ich bin umgezogen, Erika Mustermann, Tel. 0171 2345678", "request_procedure"),
+        action("action_discover_procedure"),
+        bot("Wohnsitz anmelden …"),
+        slot("procedure", "wohnsitz_anmelden"),
+        slot("alternatives", ["meldebescheinigung"]),
+        user("nein, das meine ich nicht", "deny", 0.99),
+        action("action_handle_deny"),
+        action("action_recover_procedure"),
+        bot("Entschuldigung. Meinen Sie „Meldebescheinigung“?", choice("meldebescheinigung")),
+        slot("procedure", None),
+        # A short rejection the correction cue alone would not catch, after a proposal made by
+        # another action than discovery (the choice above, taken with "ja").
+        user("ja", "affirm"),
+        action("action_handle_affirm"),
+        action("action_choose_procedure"),
+        slot("procedure", "meldebescheinigung"),
+        user("falsch", "deny", 0.9),
+        action("action_handle_deny"),
+        action("action_recover_procedure"),
+    ]
+    found = {f.text: f for f in findings_of("citizen-3", events, field_types=FIELDS)}
+    moved = [t for t in found if t.startswith("Ich bin umgezogen")]
+    assert len(moved) == 1
+    assert "0171" not in moved[0] and "Mustermann" not in moved[0], moved[0]
+    assert "contradicted" in found[moved[0]].reasons
+    assert "correction" in found["nein, das meine ich nicht"].reasons
+    assert "correction" in found["falsch"].reasons
+    assert found["ja"].reasons == {"contradicted"}  # the proposal "falsch" rejected
+    entries = group(found.values())
+    assert "Korrektur durch Bürger" in render(entries)
+
+
+def test_a_reply_to_a_choice_answered_with_not_understood_is_a_fallback():
+    events = [
+        user("die fünfte", "inform", 0.9),
+        action("action_handle_reply"),
+        {
+            "event": "bot",
+            "text": "Das habe ich leider nicht verstanden.",
+            "metadata": {"utter_action": "utter_default"},
+        },
+    ]
+    assert [f.reasons for f in findings_of("citizen-4", events, field_types=FIELDS)] == [{"fallback"}]

@@ -39,6 +39,7 @@ STATE_VALUES = [
     "draft_declined",
     "confirm_withdrawal",
     "confirm_request",
+    "choose_procedure",
 ]
 
 # (state, answer): (chained action, own reply, state afterwards, ends the turn, login check first)
@@ -56,6 +57,7 @@ EXPECTED = {
     ("draft_declined", "affirm"): (None, "help", KEEP, False, False),
     ("confirm_withdrawal", "affirm"): ("action_confirm_withdrawal", None, None, True, False),
     ("confirm_request", "affirm"): ("action_carry_out_request", None, None, True, False),
+    ("choose_procedure", "affirm"): ("action_choose_procedure", None, None, True, False),
     # "nein"
     (None, "deny"): (None, "anything_else", None, True, False),
     ("start_form", "deny"): (None, "anything_else", None, True, False),
@@ -69,6 +71,7 @@ EXPECTED = {
     ("draft_declined", "deny"): (None, "anything_else", None, True, False),
     ("confirm_withdrawal", "deny"): (None, "withdrawal_kept", None, True, False),
     ("confirm_request", "deny"): ("action_keep_going", None, None, True, False),
+    ("choose_procedure", "deny"): ("action_recover_procedure", None, None, True, False),
     # "abbrechen"
     (None, "cancel"): (None, "cancel_application", None, False, False),
     ("start_form", "cancel"): (None, "cancel_application", None, False, False),
@@ -82,6 +85,7 @@ EXPECTED = {
     ("draft_declined", "cancel"): (None, "discard_draft", None, False, False),
     ("confirm_withdrawal", "cancel"): (None, "cancel_application", None, False, False),
     ("confirm_request", "cancel"): (None, "cancel_application", None, False, False),
+    ("choose_procedure", "cancel"): (None, "cancel_application", None, False, False),
     # the login service reported a login
     (None, "logged_in"): (None, "anything_else", None, False, False),
     ("start_form", "logged_in"): (None, "anything_else", None, False, False),
@@ -95,6 +99,21 @@ EXPECTED = {
     ("draft_declined", "logged_in"): (None, "anything_else", None, False, False),
     ("confirm_withdrawal", "logged_in"): (None, "anything_else", None, False, False),
     ("confirm_request", "logged_in"): (None, "anything_else", None, False, False),
+    ("choose_procedure", "logged_in"): (None, "anything_else", None, False, False),
+    # "nein, das meine ich nicht": rejects a proposed procedure where one was proposed …
+    (None, "reject"): ("action_recover_procedure", None, None, True, False),
+    ("start_form", "reject"): ("action_recover_procedure", None, None, True, False),
+    ("choose_procedure", "reject"): ("action_recover_procedure", None, None, True, False),
+    # … and is a plain "nein" everywhere else
+    ("prefill", "reject"): ("action_prefill_decline", None, None, True, False),
+    ("login", "reject"): ("action_login_declined", None, None, True, False),
+    ("login_submit", "reject"): ("action_login_declined", None, None, True, False),
+    ("login_only", "reject"): (None, "anything_else", None, True, False),
+    ("confirm_summary", "reject"): (None, "which_field", KEEP, True, False),
+    ("retry_submission", "reject"): (None, "retry_later", "retry_submission", True, False),
+    ("resume_draft", "reject"): (None, "draft_kept", "draft_declined", True, False),
+    ("draft_declined", "reject"): (None, "anything_else", None, True, False),
+    ("confirm_withdrawal", "reject"): (None, "withdrawal_kept", None, True, False),
 }
 
 
@@ -105,7 +124,9 @@ def test_state_values_are_the_slot_values_of_stories_and_trackers():
 
 
 def test_every_state_and_answer_is_covered_here():
-    assert set(EXPECTED) == {(s, a) for s in [None, *STATE_VALUES] for a in ["affirm", "deny", "cancel", "logged_in"]}
+    assert set(EXPECTED) == {
+        (s, a) for s in [None, *STATE_VALUES] for a in ["affirm", "deny", "cancel", "logged_in", "reject"]
+    }
 
 
 @pytest.mark.parametrize("state,answer", sorted(EXPECTED, key=lambda k: (k[1], k[0] or "")))
@@ -192,6 +213,7 @@ def _registered_actions():
     from rasa_sdk import Action, utils
 
     import actions.conversation  # noqa: F401
+    import actions.context  # noqa: F401
     import actions.dialogue  # noqa: F401
     import actions.drafts  # noqa: F401
     import actions.forms  # noqa: F401
@@ -213,6 +235,8 @@ def test_actions_that_end_their_turn_are_the_documented_ones():
         "action_confirm_withdrawal",
         "action_carry_out_request",
         "action_keep_going",
+        "action_choose_procedure",
+        "action_recover_procedure",
     }
     assert decorated == ENDS_TURN
 
