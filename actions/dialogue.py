@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from actions import login, submission_messages
 from actions.drafts import discard_draft
 from actions.forms import display_value, form_data, summary_text
+from actions.life_situations import life_situation_turn
 from actions.questions import offer_choice
 from actions.submission_actions import submit_confirmed
 from actions.turns import current_state, ends_turn, set_awaiting, state_events
@@ -64,8 +65,11 @@ class ActionDiscoverProcedure(Action):
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         text = tracker.latest_message.get("text") or ""
         intent, confidence = intent_of(tracker.latest_message)
-        decision = find(text, intent, confidence)
         catalogue = default_catalogue()
+        life = life_situation_turn(dispatcher, tracker)  # a life event: checklist; a step chosen
+        if life is not None:
+            return life.events if life.present is None else present_procedure(dispatcher, catalogue[life.present])
+        decision = find(text, intent, confidence)
         if decision.kind == "confident":
             return present_procedure(dispatcher, catalogue[decision.candidates[0].id])
         if decision.kind == "choose":
