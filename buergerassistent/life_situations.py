@@ -99,7 +99,7 @@ class LifeSituation:
 # --------------------------------------------------------------------------- loading
 
 
-def _strings(value: Any) -> tuple[str, ...]:
+def as_strings(value: Any) -> tuple[str, ...]:
     if value is None:
         return ()
     if isinstance(value, (list, tuple)):
@@ -114,7 +114,7 @@ def parse_situation(raw: Any, where: str = "<lebenslage>") -> LifeSituation:
     for key in ("id", "name", "intro"):
         if not raw.get(key) or not str(raw[key]).strip():
             raise LifeSituationError(f"{where}: missing '{key}'")
-    triggers = _strings(raw.get("triggers"))
+    triggers = as_strings(raw.get("triggers"))
     if not triggers:
         raise LifeSituationError(f"{where}: no triggers")
     steps = []
@@ -136,7 +136,7 @@ def parse_situation(raw: Any, where: str = "<lebenslage>") -> LifeSituation:
         triggers=triggers,
         intro=" ".join(str(raw["intro"]).split()),
         steps=tuple(steps),
-        exclude=_strings(raw.get("exclude")),
+        exclude=as_strings(raw.get("exclude")),
         sympathy=" ".join(str(raw["sympathy"]).split()) if raw.get("sympathy") else None,
         source=" ".join(str(raw.get("source") or "").split()),
     )
