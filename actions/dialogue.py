@@ -20,7 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from actions import login, submission_messages
 from actions.drafts import discard_draft
 from actions.forms import display_value, form_data, summary_text
-from actions.life_situations import life_situation_turn
+from actions.life_situations import chosen_step, life_situation_turn
 from actions.questions import offer_choice
 from actions.submission_actions import submit_confirmed
 from actions.turns import current_state, ends_turn, set_awaiting, state_events
@@ -82,6 +82,21 @@ class ActionDiscoverProcedure(Action):
         else:
             dispatcher.utter_message(text=answers.no_procedure_found())
         return [set_awaiting(None)]
+
+
+class ActionInformOutsideForm(Action):
+    """An answer-like message outside a form ("das erste", "2"): a step of the life-situation
+    checklist just shown (``actions/life_situations.py``), otherwise "nicht verstanden"."""
+
+    def name(self) -> str:
+        return "action_inform_outside_form"
+
+    async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        chosen = chosen_step(tracker)
+        if chosen is not None:
+            return present_procedure(dispatcher, default_catalogue()[chosen])
+        dispatcher.utter_message(response="utter_default")
+        return []
 
 
 class ActionChooseProcedure(Action):

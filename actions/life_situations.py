@@ -2,8 +2,8 @@
 procedures (``buergerassistent/life_situations.py``, data in ``catalogue/lebenslagen/``), with one
 button per step; a button, "das erste" or a step's name typed starts that step.
 
-Called by ``actions/dialogue.py`` (ActionDiscoverProcedure, before the procedure ranking; and
-ActionChooseProcedure when the message names no procedure). The checklist the citizen saw is
+Called by ``actions/dialogue.py``: ActionDiscoverProcedure (before the procedure ranking) and
+ActionInformOutsideForm (an answer-like message such as "2" outside a form). The checklist the citizen saw is
 read back from the buttons of the assistant's last message with buttons, so no slot is needed:
 once another question with buttons was asked, "das erste" no longer refers to the checklist.
 """
@@ -82,19 +82,26 @@ def show_checklist(dispatcher: CollectingDispatcher, cl: Checklist) -> None:
     )
 
 
+def chosen_step(tracker: Tracker) -> Optional[str]:
+    """The catalogue id of the checklist step the latest message chooses, if a checklist was
+    the last offer."""
+    offered = offered_checklist(tracker)
+    if offered is None:
+        return None
+    chosen = default_life_situations().pick_step(tracker.latest_message.get("text") or "", offered)
+    if chosen is not None:
+        logger.info("life situation %s: step %s chosen", offered.situation.id, chosen)
+    return chosen
+
+
 def life_situation_turn(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[LifeTurn]:
     """A reply that picks a step of the checklist just shown, or a message describing a life
     situation (then the checklist is shown); None for anything else (the procedure ranking
     follows)."""
-    text = tracker.latest_message.get("text") or ""
-    situations = default_life_situations()
-    offered = offered_checklist(tracker)
-    if offered is not None:
-        chosen = situations.pick_step(text, offered)
-        if chosen is not None:
-            logger.info("life situation %s: step %s chosen", offered.situation.id, chosen)
-            return LifeTurn(present=chosen)
-    situation = situations.recognise(text)
+    chosen = chosen_step(tracker)
+    if chosen is not None:
+        return LifeTurn(present=chosen)
+    situation = default_life_situations().recognise(tracker.latest_message.get("text") or "")
     if situation is None:
         return None
     cl = checklist(situation, default_catalogue())
