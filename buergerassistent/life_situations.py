@@ -327,9 +327,19 @@ class LifeSituations:
             return None
         situation, trigger = found[0]
         rest = self.residual(text, trigger)
-        if rest and self._discovery is not None and self._discovery.decide(rest).kind == "confident":
+        if rest and self._discovery is not None and self._asks_for_one_procedure(text, rest):
             return None
         return situation
+
+    def _asks_for_one_procedure(self, text: str, rest: str) -> bool:
+        """The rest of the message finds one procedure confidently, and the whole message finds
+        the same one: "Halteverbot für den Umzug". A single word of the rest that merely
+        resembles some entry ("Händler" in "Auto vom Händler gekauft") does not count."""
+        alone = self._discovery.decide(rest)
+        if alone.kind != "confident":
+            return False
+        whole = self._discovery.decide(text)
+        return whole.kind == "confident" and whole.candidates[0].id == alone.candidates[0].id
 
     def pick_step(self, text: str, cl: Checklist) -> Optional[str]:
         """:func:`pick_step`, except that a reply which names another procedure or finds one
