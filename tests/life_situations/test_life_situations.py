@@ -21,12 +21,23 @@ from buergerassistent.life_situations import (
 )
 
 SITUATIONS = {
-    "baby": ["wir bekommen ein Baby", "Wir bekommen Nachwuchs!", "ich bin schwanger", "wir bekomen ein babby"],
+    "baby": [
+        "wir bekommen ein Baby",
+        "Wir bekommen Nachwuchs!",
+        "ich bin schwanger",
+        "wir bekomen ein babby",
+        "Wir erwarten ein Kind",
+    ],
     "umzug": ["ich ziehe nach München", "Umzug", "wir ziehen um", "ich bin umgezogen"],
     "heirat": ["wir heiraten", "Hochzeit", "Wir wollen nächstes Jahr heiraten, was müssen wir tun?"],
     "todesfall": ["mein Vater ist gestorben", "Todesfall in der Familie", "meine Mutter ist verstorbn"],
     "selbststaendig": ["ich mache mich selbständig", "Firma gründen", "ich mache mich selbststaendig"],
-    "auto_gekauft": ["ich habe ein Auto gekauft", "Gebrauchtwagen gekauft", "hab nen neuen Gebrauchtwagen"],
+    "auto_gekauft": [
+        "ich habe ein Auto gekauft",
+        "Gebrauchtwagen gekauft",
+        "hab nen neuen Gebrauchtwagen",
+        "Auto vom Händler gekauft, was nun?",
+    ],
     "studium": ["ich fange an zu studieren", "Studium beginnen", "Ich beginne im Oktober ein Studium"],
 }
 
