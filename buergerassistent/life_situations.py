@@ -82,6 +82,9 @@ class Step:
     procedure: str  # catalogue id
     note: str = ""  # why/when, in plain German
     title: Optional[str] = None  # a shorter title than the catalogue name (optional)
+    # `deadlines: false`: the catalogue's deadlines of this entry do not fit this situation
+    # (e.g. the ID card's general duty to hold one, in the wedding checklist)
+    show_deadlines: bool = True
 
 
 @dataclass(frozen=True)
@@ -121,11 +124,15 @@ def parse_situation(raw: Any, where: str = "<lebenslage>") -> LifeSituation:
     for i, item in enumerate(raw.get("steps") or [], 1):
         if not isinstance(item, dict) or not item.get("procedure"):
             raise LifeSituationError(f"{where}: step {i} without 'procedure'")
+        show = item.get("deadlines", True)
+        if not isinstance(show, bool):
+            raise LifeSituationError(f"{where}: step {i}: deadlines must be true or false, not {show!r}")
         steps.append(
             Step(
                 procedure=str(item["procedure"]).strip(),
                 note=" ".join(str(item.get("note") or "").split()),
                 title=(str(item["title"]).strip() or None) if item.get("title") else None,
+                show_deadlines=show,
             )
         )
     if not steps:
@@ -416,7 +423,7 @@ def checklist(situation: LifeSituation, catalogue: Any = None) -> Checklist:
                 procedure=proc.id,
                 title=step.title or proc.name,
                 note=step.note,
-                deadlines=deadline_texts(proc),
+                deadlines=deadline_texts(proc) if step.show_deadlines else (),
                 in_chat=bool(getattr(proc, "has_form", False)),
             )
         )

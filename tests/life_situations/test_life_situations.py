@@ -179,3 +179,30 @@ def test_sympathy_only_for_a_death(situations):
 def test_malformed_situations_are_refused(raw, problem):
     with pytest.raises(LifeSituationError, match=problem):
         parse_situation(raw, "x.yaml")
+
+
+def test_a_step_can_leave_out_deadlines_that_do_not_fit_the_situation(situations):
+    catalogue = default_catalogue()
+
+    class Entry:
+        def __init__(self, proc):
+            self.id, self.name, self.has_form = proc.id, proc.name, proc.has_form
+            self.deadlines = (f"Frist für {proc.id}",)
+
+    class Catalogue:
+        def get(self, proc_id):
+            proc = catalogue.get(proc_id)
+            return Entry(proc) if proc else None
+
+    situation = situations.get("heirat")
+    hidden = [s.procedure for s in situation.steps if not s.show_deadlines]
+    assert hidden == ["personalausweis_beantragen"]
+    text = checklist_text(checklist(situation, Catalogue()))
+    assert "Frist laut Katalog: Frist für eheschliessung_anmelden" in text
+    assert "Frist für personalausweis_beantragen" not in text
+
+
+def test_deadlines_must_be_true_or_false():
+    raw = {"id": "x", "name": "X", "intro": "i", "triggers": ["a"], "steps": [{"procedure": "p", "deadlines": "nein"}]}
+    with pytest.raises(LifeSituationError, match="true or false"):
+        parse_situation(raw, "x.yaml")
