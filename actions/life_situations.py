@@ -4,8 +4,9 @@ button per step; a button, "das erste" or a step's name typed starts that step.
 
 Called by ``actions/dialogue.py``: ActionDiscoverProcedure (before the procedure ranking) and
 ActionInformOutsideForm (an answer-like message such as "2" outside a form). The checklist the citizen saw is
-read back from the buttons of the assistant's last message with buttons, so no slot is needed:
-once another question with buttons was asked, "das erste" no longer refers to the checklist.
+read back from the buttons of the assistant's last list of buttons, so no slot is needed: yes/no
+questions in between keep it (after the first step, "das zweite" still works); once another list
+was offered, "das erste" no longer refers to the checklist.
 """
 
 from __future__ import annotations
@@ -51,13 +52,26 @@ class LifeTurn:
     present: Optional[str] = None
 
 
+# Yes/no questions since the checklist ("Möchten Sie … beantragen?", the summary) keep it the
+# offer: after one step the citizen can say "das zweite". Any other list of buttons replaces it.
+YES_NO_PAYLOADS = frozenset({"/affirm", "/deny"})
+# … but not forever: a checklist more citizen messages ago than this is no longer the offer.
+MAX_TURNS_SINCE_CHECKLIST = 20
+
+
 def offered_checklist(tracker: Tracker) -> Optional[Checklist]:
-    """The checklist of the assistant's last message with buttons, if that message was one."""
+    """The checklist of the assistant's last list of buttons (yes/no questions do not count),
+    if that list was one."""
+    turns = 0
     for event in reversed(tracker.events or []):
+        if event.get("event") == "user":
+            turns += 1
+            if turns > MAX_TURNS_SINCE_CHECKLIST:
+                return None
         if event.get("event") != "bot":
             continue
         buttons = (event.get("data") or {}).get("buttons") or []
-        if not buttons:
+        if not buttons or {b.get("payload") for b in buttons} <= YES_NO_PAYLOADS:
             continue
         ids = [_payload_procedure(b.get("payload")) for b in buttons]
         if None in ids:

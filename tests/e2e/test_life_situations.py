@@ -100,3 +100,11 @@ def test_a_named_procedure_still_goes_straight_to_it(chat):
     answer = chat.say_text("Elterngeld beantragen")
     assert "Elterngeld" in answer
     assert "der Reihe nach" not in answer
+
+
+def test_after_declining_the_first_step_das_zweite_still_refers_to_the_checklist(chat):
+    _shows_checklist(chat, "umzug", "Wir ziehen um", "halteverbot_umzug")
+    assert "Halteverbot" in chat.say_text("das erste")
+    chat.say_text("Nein")
+    answer = chat.say_text("das zweite")
+    assert "Wohnsitz anmelden" in answer and "jetzt hier im Chat beantragen" in answer

@@ -80,10 +80,27 @@ async def test_an_answer_without_a_checklist_is_not_understood():
     assert events == []
 
 
-async def test_after_another_question_with_buttons_the_checklist_is_no_longer_the_offer():
+async def test_after_another_list_of_buttons_the_checklist_is_no_longer_the_offer():
     tracker, _ = _after_checklist("umzug", "das erste")
-    tracker.events.insert(
-        -1, {"event": "bot", "text": "Möchten Sie …?", "data": {"buttons": [{"title": "Ja", "payload": "/affirm"}]}}
-    )
+    choice = [{"title": "Reisepass beantragen", "payload": step_payload("reisepass_beantragen")}]
+    tracker.events.insert(-1, {"event": "bot", "text": "Welche Leistung?", "data": {"buttons": choice}})
+    dispatcher, _ = await _run(ActionInformOutsideForm(), tracker)
+    assert dispatcher.messages[0]["response"] == "utter_default"
+
+
+async def test_yes_no_questions_after_the_checklist_keep_it_the_offer():
+    tracker, cl = _after_checklist("umzug", "das zweite")
+    yes_no = [{"title": "Ja", "payload": "/affirm"}, {"title": "Nein", "payload": "/deny"}]
+    for text in ("das erste", "Nein"):
+        tracker.events.insert(-1, {"event": "user", "text": text})
+        tracker.events.insert(-1, {"event": "bot", "text": "Möchten Sie …?", "data": {"buttons": yes_no}})
+    _, events = await _run(ActionInformOutsideForm(), tracker)
+    assert slot_events(events)["procedure"] == cl.items[1].procedure
+
+
+async def test_a_checklist_long_ago_is_no_longer_the_offer():
+    tracker, _ = _after_checklist("umzug", "das erste")
+    for _ in range(25):
+        tracker.events.insert(-1, {"event": "user", "text": "…"})
     dispatcher, _ = await _run(ActionInformOutsideForm(), tracker)
     assert dispatcher.messages[0]["response"] == "utter_default"
