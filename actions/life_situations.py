@@ -86,7 +86,9 @@ def offered_checklist(tracker: Tracker) -> Optional[Checklist]:
 
 
 def show_checklist(dispatcher: CollectingDispatcher, cl: Checklist) -> None:
-    if cl.situation.sympathy:
+    # said once, also when another part of the turn has already said it (a word of sympathy
+    # for any message that reports a death)
+    if cl.situation.sympathy and not any(m.get("text") == cl.situation.sympathy for m in dispatcher.messages):
         dispatcher.utter_message(text=cl.situation.sympathy)
     dispatcher.utter_message(
         text=checklist_text(cl),

@@ -48,6 +48,17 @@ async def test_a_death_gets_a_word_of_sympathy_first():
     assert "1. Sterbeurkunde beantragen" in dispatcher.messages[1]["text"]
 
 
+def test_the_word_of_sympathy_is_said_once_per_turn():
+    from actions.life_situations import show_checklist
+
+    cl = checklist(default_life_situations().get("todesfall"), default_catalogue())
+    dispatcher = CollectingDispatcher()
+    dispatcher.utter_message(text=cl.situation.sympathy)  # said already earlier in the turn
+    show_checklist(dispatcher, cl)
+    assert [m["text"] for m in dispatcher.messages].count(cl.situation.sympathy) == 1
+    assert dispatcher.messages[-1]["buttons"]
+
+
 async def test_a_named_procedure_is_presented_directly():
     dispatcher, events = await _run(
         ActionDiscoverProcedure(), make_tracker("Elterngeld beantragen", "request_procedure")
