@@ -33,6 +33,7 @@ from actions.context import (
 from actions.drafts import discard_draft
 from actions.fallbacks import say_fallback
 from actions.forms import display_value, form_data, summary_text
+from actions.life_situations import chosen_step, life_situation_turn
 from actions.questions import offer_choice
 from actions.submission_actions import submit_confirmed
 from actions.turns import current_state, ends_turn, set_awaiting, state_events
@@ -135,11 +136,29 @@ class ActionDiscoverProcedure(Action):
         if rejects_proposal(tracker):
             return recover(dispatcher, tracker)
         catalogue = default_catalogue()
+        life = life_situation_turn(dispatcher, tracker)  # a life event: checklist; a step chosen
+        if life is not None:
+            return life.events if life.present is None else present_procedure(dispatcher, catalogue[life.present])
         if intent is None or intent in PROCEDURE_INTENTS or confidence < OVERRULE_CONFIDENCE:
             needs = separate_needs(text, discovery(), catalogue)
             if needs:
                 return present_needs(dispatcher, needs)
         return discover(dispatcher, tracker)
+
+
+class ActionInformOutsideForm(Action):
+    """An answer-like message outside a form ("das erste", "2"): a step of the life-situation
+    checklist just shown (``actions/life_situations.py``), otherwise "nicht verstanden"."""
+
+    def name(self) -> str:
+        return "action_inform_outside_form"
+
+    async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        chosen = chosen_step(tracker)
+        if chosen is not None:
+            return present_procedure(dispatcher, default_catalogue()[chosen])
+        dispatcher.utter_message(response="utter_default")
+        return []
 
 
 class ActionChooseProcedure(Action):

@@ -15,7 +15,9 @@ Checks:
   (an unknown documents list is an error),
 * generated domain files out of date (``python -m bot generate``),
 * inconsistent spelling: entity synonyms mapped to two values, entities not in the domain, the
-  same term spelled differently in the catalogue, a field name with different labels.
+  same term spelled differently in the catalogue, a field name with different labels,
+* life situations (``catalogue/lebenslagen/``): missing name, id, intro, triggers or steps, an
+  unknown catalogue id, the same trigger twice, a trigger that does not lead to its situation.
 """
 
 from __future__ import annotations
@@ -355,6 +357,117 @@ def check_core_facts(catalogue=None, today=None) -> list[Issue]:
                         f"„{proc.name}“: {label} zuletzt am {source.checked} geprüft; bitte neu prüfen.",
                     )
                 )
+
+
+def check_life_situations(directory: Optional[Path] = None, catalogue=None) -> list[Issue]:
+    """The life situations in ``catalogue/lebenslagen/``: well-formed, steps that exist in the
+    catalogue, every trigger once (compared by its word stems, across files) and recognised as
+    its own situation."""
+    from buergerassistent import life_situations as ls
+    from buergerassistent.catalogue import default_catalogue
+    from buergerassistent.procedure_finder import discovery
+
+    directory = Path(directory or ls.LEBENSLAGEN_DIR)
+    catalogue = catalogue or default_catalogue()
+    issues: list[Issue] = []
+    parsed: list[tuple[Path, ls.LifeSituation]] = []
+    seen_triggers: dict[frozenset[str], tuple[str, str]] = {}
+    for path in sorted(directory.glob("*.yaml")):
+        where = rel(path)
+        try:
+            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            line = mark.line + 1 if mark is not None else 1
+            issues.append(error(f"{where}:{line}", f"kein gültiges YAML: {getattr(exc, 'problem', exc)}"))
+            continue
+        if not isinstance(raw, dict):
+            issues.append(
+                error(f"{where}:1", "Eine Lebenslage ist eine Zuordnung mit id, name, triggers, intro, steps.")
+            )
+            continue
+        problems = False
+        for key, what in (("id", "id"), ("name", "Name"), ("intro", "Einleitungssatz (intro)")):
+            if not str(raw.get(key) or "").strip():
+                issues.append(error(f"{where}:1", f"{what} fehlt."))
+                problems = True
+        if raw.get("id") and str(raw["id"]).strip() != path.stem:
+            issues.append(
+                error(
+                    f"{where}:{line_of(path, 'id:')}",
+                    f"id '{raw['id']}' muss gleich dem Dateinamen '{path.stem}' sein.",
+                )
+            )
+            problems = True
+        if not ls.as_strings(raw.get("triggers")):
+            issues.append(error(f"{where}:{line_of(path, 'triggers')}", "Keine Auslöser (triggers)."))
+            problems = True
+        steps = raw.get("steps") or []
+        if not isinstance(steps, list) or not steps:
+            issues.append(error(f"{where}:{line_of(path, 'steps')}", "Keine Schritte (steps): die Liste wäre leer."))
+            problems = True
+            steps = []
+        used: set[str] = set()
+        for i, step in enumerate(steps, 1):
+            proc_id = str(step.get("procedure") or "").strip() if isinstance(step, dict) else ""
+            if not proc_id:
+                issues.append(error(f"{where}:{line_of(path, 'steps')}", f"Schritt {i} ohne procedure (Katalog-id)."))
+                problems = True
+                continue
+            at = f"{where}:{line_of(path, proc_id, 'procedure')}"
+            if proc_id not in catalogue:
+                issues.append(
+                    error(
+                        at,
+                        f"Schritt {i}: unbekannte Katalog-id '{proc_id}' (catalogue/procedures, catalogue/imported).",
+                    )
+                )
+            if proc_id in used:
+                issues.append(warning(at, f"Schritt {i}: '{proc_id}' steht zweimal in der Liste."))
+            used.add(proc_id)
+            if not str(step.get("note") or "").strip():
+                issues.append(warning(at, f"Schritt {i} ('{proc_id}') ohne Hinweis (note): wann und warum?"))
+        for trigger in ls.as_strings(raw.get("triggers")):
+            at = f"{where}:{line_of(path, trigger, 'triggers')}"
+            terms = ls.key_terms(trigger)
+            if not terms:
+                issues.append(error(at, f"Auslöser „{trigger}“ besteht nur aus Füllwörtern."))
+                continue
+            if terms in seen_triggers:
+                other_file, other = seen_triggers[terms]
+                issues.append(
+                    error(at, f"Auslöser „{trigger}“ ist derselbe wie „{other}“ in {other_file} (gleiche Grundform).")
+                )
+            else:
+                seen_triggers[terms] = (where, trigger)
+        if not problems:
+            try:
+                parsed.append((path, ls.parse_situation(raw, where)))
+            except ls.LifeSituationError as exc:
+                issues.append(error(f"{where}:1", str(exc)))
+    if not parsed:
+        return issues
+    situations = ls.LifeSituations([s for _, s in parsed], catalogue, discovery())
+    for path, situation in parsed:
+        for trigger in situation.triggers:
+            if not ls.key_terms(trigger):
+                continue
+            found = situations.recognise(trigger)
+            if found is not None and found.id == situation.id:
+                continue
+            named = situations.named_procedures(trigger)
+            if named:
+                why = f"er nennt die Leistung '{named[0]}' (Name oder Synonym), und die geht vor"
+            elif found is not None:
+                why = f"er führt zur Lebenslage '{found.id}'"
+            else:
+                why = "ein Wort aus exclude hebt ihn auf, oder die Suche findet eine einzelne Leistung"
+            issues.append(
+                error(
+                    f"{rel(path)}:{line_of(path, trigger, 'triggers')}",
+                    f"Auslöser „{trigger}“ führt nicht zu dieser Lebenslage: {why}.",
+                )
+            )
     return issues
 
 
@@ -520,6 +633,7 @@ def run_checks(with_rasa: bool = True) -> list[Issue]:
     issues += check_form_responses(domain)
     issues += check_trust_levels()
     issues += check_core_facts()
+    issues += check_life_situations()
     issues += check_generated()
     issues += check_spelling(examples, synonyms, domain)
     return issues
