@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SPACY := build/spacy_de/meta.json
 
-.PHONY: run test test-unpatched lint venv spacy train generate check-generated bench bench-discovery bench-reliability bench-forms clean system-packages webchat test-login-deps check-content evaluate review reload bench-training
+.PHONY: run test test-unpatched lint venv spacy train generate check-generated bench bench-discovery bench-reliability bench-forms clean system-packages webchat test-login-deps check-content evaluate review reload bench-training screenshots
 
 $(STAMP): requirements.lock
 	@command -v $(PYTHON_BOOTSTRAP) >/dev/null || { echo "Python 3.10 fehlt ($(PYTHON_BOOTSTRAP)); siehe README"; exit 1; }
@@ -114,6 +114,10 @@ reload: $(SPACY)
 
 bench-training: $(SPACY)
 	$(PY) -m benchmarks.bench_training
+
+# Screenshots of the web chat for the docs (docs/webchat.md), taken by its browser tests.
+screenshots: system-packages $(SPACY) $(WIDGET)
+	$(PY) -m pytest tests/browser/test_widget_presentation.py -q --screenshots
 
 clean:
 	rm -rf build var webchat/dist

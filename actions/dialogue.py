@@ -32,7 +32,7 @@ from actions.context import (
 )
 from actions.drafts import discard_draft
 from actions.fallbacks import say_fallback
-from actions.forms import display_value, form_data, summary_text
+from actions.forms import display_value, form_data, summary_table, summary_text
 from actions.life_situations import chosen_step, life_situation_turn
 from actions.questions import offer_choice
 from actions.submission_actions import submit_confirmed
@@ -216,12 +216,13 @@ class ActionShowSummary(Action):
         proc = procedure_in_focus(tracker)
         if proc is None:
             return []
-        dispatcher.utter_message(text=summary_text(proc, tracker))
+        # The text is the summary for every channel; the web chat draws ``summary_table`` as a table.
+        dispatcher.utter_message(text=summary_text(proc, tracker), json_message=summary_table(proc, tracker))
         dispatcher.utter_message(
             text="Sind alle Angaben richtig? Dann sende ich den Antrag ab.",
             buttons=[
-                {"title": "Ja, absenden", "payload": "/affirm"},
-                {"title": "Nein, etwas ändern", "payload": "/deny"},
+                {"title": "Ja, absenden", "payload": "/affirm", "style": "primary"},
+                {"title": "Nein, etwas ändern", "payload": "/deny", "style": "secondary"},
             ],
         )
         # A fresh idempotency key per confirmed application: retries reuse it, so the backend

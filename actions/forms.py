@@ -55,6 +55,15 @@ def summary_text(proc: Procedure, tracker: Tracker) -> str:
     return "\n".join(lines)
 
 
+def summary_table(proc: Procedure, tracker: Tracker) -> dict:
+    """The summary as rows (label, value) for channels that can draw a table (the web chat)."""
+    return {
+        "type": "summary",
+        "title": f"Ihre Angaben für „{proc.name}“",
+        "rows": [{"label": f.label, "value": display_value(f, tracker.get_slot(f.name))} for f in proc.fields],
+    }
+
+
 class CatalogueFormValidation(Action):
     procedure_id: str = ""
 

@@ -61,7 +61,9 @@ def tell_delivered(
 ) -> None:
     dispatcher.utter_message(
         text=f"Vielen Dank! Ihr Antrag „{proc_name}“ ist eingegangen. "
-        f"Ihr Aktenzeichen lautet {case_number}. Bitte notieren Sie es für Rückfragen."
+        f"Ihr Aktenzeichen lautet {case_number}. Bitte notieren Sie es für Rückfragen.",
+        # The web chat highlights the number and offers to copy it.
+        json_message={"type": "case_number", "case_number": case_number},
     )
     link = receipts.receipt_url(case_number, citizen)
     text = (

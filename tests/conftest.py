@@ -47,3 +47,8 @@ def model_path():
     from bot.training import ensure_model
 
     return ensure_model(quiet=True)
+
+
+def pytest_addoption(parser):
+    # `make screenshots`: the browser tests save their pictures into docs/screenshots.
+    parser.addoption("--screenshots", action="store_true", help="browser tests write docs/screenshots/*.png")

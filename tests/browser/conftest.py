@@ -209,7 +209,7 @@ class Widget:
         self.launcher = page.get_by_role("button", name=re.compile("Chat mit dem Bürgerassistenten"))
         self.dialog = page.get_by_role("dialog", name=re.compile("Bürgerassistent"))
         self.input = page.get_by_role("textbox", name="Ihre Nachricht")
-        self.bot = page.locator(".ba-msg.bot")
+        self.bot = page.locator(".ba-msg.bot:not(.ba-intro)")
         self.user = page.locator(".ba-msg.user")
         self.log = page.locator(".ba-log")
 

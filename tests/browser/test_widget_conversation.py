@@ -51,7 +51,7 @@ def test_application_with_buttons_survives_reload_and_is_accessible(widget, web_
     expect(widget.dialog).to_be_visible()
     expect(widget.bot).to_have_count(before)
     expect(widget.user.first).to_have_text(re.compile("Ich brauche eine Meldebescheinigung"))
-    expect(page.locator(".ba-msg.bot", has_text="Vorname: Erika")).to_be_visible()
+    expect(page.locator(".ba-summary tr", has_text="Vorname").locator("td")).to_have_text("Erika")
 
     final = widget.choose("Ja, absenden", "Aktenzeichen lautet")
     match = CASE_NUMBER.search(final.inner_text())

@@ -84,6 +84,24 @@ def _clean_metadata(raw: Any) -> dict:
     return {k: v for k, v in raw.items() if k in METADATA_KEYS and isinstance(v, str) and len(v) <= METADATA_KEYS[k]}
 
 
+class RestCollector(CollectingOutputChannel):
+    """One bot message = one JSON object: a structured part (``custom``: summary table, case
+    number) stays with its text instead of arriving as a second, text-less message."""
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        if message.get("custom") and message.get("text"):
+            await self._persist_message(
+                self._message(
+                    recipient_id,
+                    text=message["text"],
+                    buttons=message.get("buttons") or message.get("quick_replies"),
+                    custom=message["custom"],
+                )
+            )
+            return
+        await super().send_response(recipient_id, message)
+
+
 class RestChannel(RestInput):
     """Registered as ``rasa_runtime.channels.rest.channel.RestChannel``; URL ``/webhooks/rest/webhook``."""
 
@@ -170,7 +188,7 @@ class RestChannel(RestInput):
         sender_id = SENDER_PREFIX + sender
         if not await self.limiter.allow(sender_id):
             return _error(429, "rate_limited", TOO_FAST, {"Retry-After": str(self.settings.rate_limit[1])})
-        collector = CollectingOutputChannel()
+        collector = RestCollector()
         # A login code typed here confirms a login for this conversation only (as in the web chat).
         agent = getattr(request.app.ctx, "agent", None)
         if await login_confirmation.intercept_text(agent, sender_id, text, collector):

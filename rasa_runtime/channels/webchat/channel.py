@@ -32,7 +32,7 @@ from rasa_runtime.channels.http_errors import install_bad_request_handler
 from rasa_runtime.channels import login_confirmation
 from buergerassistent import privacy
 from rasa_runtime.channels import outbound
-from buergerassistent import uploads
+from buergerassistent import starter_topics, uploads
 from rasa_runtime.channels.webchat import conversations
 from rasa_runtime.channels.webchat.limits import RateLimiter
 from rasa_runtime.channels.webchat.sessions import Session, SessionIssuer
@@ -118,6 +118,14 @@ class WebChatOutput(OutputChannel):
         # Links only to allowed hosts (rasa_runtime/channels/outbound.py); others become plain text.
         message = outbound.neutralise_message(message, self.link_hosts)
         await self.sio.emit(self.bot_message_evt, message, room=recipient_id)
+
+    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+        # One bot message = one bot_uttered, structured part (``custom``: summary table, case
+        # number) included; Rasa's default would send ``custom`` as a second, text-less message.
+        if message.get("custom") and (message.get("text") or message.get("buttons") or message.get("quick_replies")):
+            await self._send(recipient_id, conversations.bot_message(message.get("text"), message))
+            return
+        await super().send_response(recipient_id, message)
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
         await self._send(recipient_id, {"text": text})
@@ -214,7 +222,9 @@ class WebChatInput(InputChannel):
             {"session_id": session.token, "conversation_id": session.conversation_id,
              **login_confirmation.widget_info(),
              # The widget draws links only to these hosts (a second check after ours).
-             "link_hosts": sorted(self.link_hosts)},
+             "link_hosts": sorted(self.link_hosts),
+             # Buttons on the greeting (catalogue/starter_topics.yaml); each sends its text.
+             "starter_topics": starter_topics.as_buttons()},
             to=sid,
         )
 

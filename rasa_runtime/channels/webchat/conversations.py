@@ -29,6 +29,17 @@ def _innermost(store):
     return store
 
 
+# Button emphasis the widget understands ("primary": the main answer, e.g. "Ja, absenden").
+BUTTON_STYLES = frozenset({"primary", "secondary"})
+
+
+def _reply(button: dict[str, Any]) -> dict[str, Any]:
+    reply = {"content_type": "text", "title": button.get("title", ""), "payload": button.get("payload", "")}
+    if button.get("style") in BUTTON_STYLES:
+        reply["style"] = button["style"]
+    return reply
+
+
 def bot_message(text: Optional[str], data: Optional[dict[str, Any]] = None) -> dict[str, Any]:
     """A bot message as the socket.io protocol sends it (``bot_uttered``)."""
     data = data or {}
@@ -37,9 +48,7 @@ def bot_message(text: Optional[str], data: Optional[dict[str, Any]] = None) -> d
         message["text"] = text
     buttons = data.get("buttons") or data.get("quick_replies")
     if buttons:
-        message["quick_replies"] = [
-            {"content_type": "text", "title": b.get("title", ""), "payload": b.get("payload", "")} for b in buttons
-        ]
+        message["quick_replies"] = [_reply(b) for b in buttons]
     if data.get("image"):
         message["attachment"] = {"type": "image", "payload": {"src": data["image"]}}
     if data.get("attachment"):

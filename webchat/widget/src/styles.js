@@ -49,6 +49,21 @@ button, input, textarea { font: inherit; }
       background: #fff; color: #0b4f8a; cursor: pointer; text-decoration: none; font-weight: 600; }
 .ba-option:hover:not([disabled]) { background: #dce8f5; }
 .ba-option[disabled] { cursor: default; border-color: #8a96a3; color: #4a525a; }
+.ba-option.ba-primary { background: #0b4f8a; color: #fff; }
+.ba-option.ba-primary:hover:not([disabled]) { background: #083b68; }
+.ba-option.ba-primary[disabled] { background: #fff; }
+.ba-msg.ba-summary-msg { max-width: 100%; white-space: normal; }
+.ba-summary-title { margin: 0 0 .4rem; font-weight: 600; }
+.ba-summary { border-collapse: collapse; width: 100%; background: #fff; font-size: .95rem; }
+.ba-summary th, .ba-summary td { text-align: left; vertical-align: top; padding: .3rem .5rem;
+      border-bottom: 1px solid #c8ced4; overflow-wrap: anywhere; }
+.ba-summary th { font-weight: 600; width: 45%; overflow-wrap: normal; hyphens: auto; }
+.ba-case { display: flex; flex-wrap: wrap; align-items: center; gap: .4rem; margin-top: .5rem;
+      padding: .5rem .6rem; background: #fff; border: 2px solid #0b4f8a; border-radius: .4rem; white-space: normal; }
+.ba-case-number { font-size: 1.15rem; letter-spacing: .04em; font-family: ui-monospace, "DejaVu Sans Mono", monospace; }
+.ba-copy { padding: .25rem .6rem; border: 2px solid #0b4f8a; border-radius: .4rem; background: #fff;
+      color: #0b4f8a; font-weight: 600; cursor: pointer; }
+.ba-copy:hover { background: #dce8f5; }
 .ba-typing { margin: 0 .75rem .4rem; font-size: .9rem; color: #4a525a; }
 .ba-form { display: flex; gap: .4rem; padding: .6rem .75rem; border-top: 1px solid #c8ced4; align-items: flex-end; }
 .ba-form textarea { flex: 1; min-width: 0; resize: none; padding: .5rem; border: 1px solid #6b7580;

@@ -106,6 +106,9 @@ export class ChatWidget {
     // (session_confirm); until the server answered, the chat server's own host.
     this.configuredHosts = config.linkHosts || [];
     this.linkHosts = new Set([...this.configuredHosts, hostOf(config.server)].filter(Boolean));
+    // Buttons on the greeting (the server's catalogue/starter_topics.yaml, via session_confirm).
+    this.starterTopics = [];
+    this.summaryCount = 0;
   }
 
   get t() {
@@ -256,8 +259,13 @@ export class ChatWidget {
     this.noteText.textContent = t.note;
     this.typing.textContent = t.typing;
     if (this.status.textContent) this.status.textContent = t.offline;
-    const intro = this.log.querySelector(".ba-intro");
+    const intro = this.log.querySelector(".ba-intro-text");
     if (intro) intro.textContent = t.intro;
+    const topics = this.log.querySelector(".ba-intro .ba-options");
+    if (topics) topics.setAttribute("aria-label", t.starterTopics);
+    this.log.querySelectorAll(".ba-case-label").forEach((n) => { n.textContent = t.caseNumber; });
+    this.log.querySelectorAll(".ba-copy-text").forEach((b) => { b.textContent = t.copy; });
+    this.log.querySelectorAll(".ba-copy-what").forEach((b) => { b.textContent = ` ${t.copyWhat(b.closest(".ba-case").querySelector(".ba-case-number").textContent)}`; });
     this.log.querySelectorAll(".ba-who").forEach((w) => {
       w.textContent = `${w.dataset.sender === "user" ? t.you : t.bot} `;
     });
@@ -303,7 +311,7 @@ export class ChatWidget {
   // --- messages -----------------------------------------------------------------------------
   renderMessages(messages) {
     this.log.replaceChildren();
-    this.log.appendChild(el(this.doc, "li", { class: "ba-msg info ba-intro" }, this.t.intro));
+    this.addIntro();
     for (const m of messages) {
       if (m.sender === "user") this.addUser(m.text);
       else this.addBot(m, false);
@@ -311,6 +319,41 @@ export class ChatWidget {
     // Only the answer options of the last message can still be used.
     const last = this.log.lastElementChild;
     if (!last || !last.classList.contains("bot")) this.disableOldOptions();
+    if (messages.length) this.disableIntroOptions();
+    this.scrollToEnd();
+  }
+
+  // The greeting: the assistant speaking, with the starter topics as buttons.
+  addIntro() {
+    const li = this.addItem("bot ba-intro", "bot");
+    li.appendChild(el(this.doc, "span", { class: "ba-text ba-intro-text" }, this.t.intro));
+    this.renderIntroOptions(li);
+    return li;
+  }
+
+  renderIntroOptions(li = this.log.querySelector(".ba-intro")) {
+    if (!li) return;
+    const old = li.querySelector(".ba-options");
+    if (old) old.remove();
+    if (!this.starterTopics.length) return;
+    const group = el(this.doc, "div", { class: "ba-options", role: "group", "aria-label": this.t.starterTopics });
+    for (const topic of this.starterTopics) {
+      const b = el(this.doc, "button", { type: "button", class: "ba-option" }, topic.title);
+      // A starter topic is sent as the words it stands for, like a typed message.
+      b.addEventListener("click", () => {
+        this.send(topic.payload, topic.title);
+        this.input.focus();
+      });
+      group.appendChild(b);
+    }
+    li.appendChild(group);
+    if (li.nextElementSibling) this.disableIntroOptions();
+  }
+
+  disableIntroOptions() {
+    this.log.querySelectorAll(".ba-intro button.ba-option").forEach((b) => {
+      b.disabled = true;
+    });
   }
 
   addItem(kind, sender) {
@@ -335,9 +378,18 @@ export class ChatWidget {
     if (!text && !replies.length) return null;
     const li = this.addItem("bot", "bot");
     li.setAttribute("lang", "de"); // the assistant always answers in German
-    const body = el(this.doc, "span", { class: "ba-text" });
-    appendText(this.doc, body, text, this.t.newWindow, this.linkHosts);
-    li.appendChild(body);
+    const custom = message.custom && typeof message.custom === "object" ? message.custom : {};
+    if (custom.type === "summary" && Array.isArray(custom.rows)) {
+      li.classList.add("ba-summary-msg");
+      li.appendChild(this.summaryTable(text, custom));
+    } else {
+      const body = el(this.doc, "span", { class: "ba-text" });
+      appendText(this.doc, body, text, this.t.newWindow, this.linkHosts);
+      li.appendChild(body);
+    }
+    if (custom.type === "case_number" && typeof custom.case_number === "string" && custom.case_number) {
+      li.appendChild(this.caseNumberBox(custom.case_number));
+    }
     if (replies.length) {
       const group = el(this.doc, "div", { class: "ba-options", role: "group", "aria-label": this.t.options });
       for (const r of replies) {
@@ -357,7 +409,8 @@ export class ChatWidget {
           }
           group.appendChild(a);
         } else {
-          const b = el(this.doc, "button", { type: "button", class: "ba-option" }, title);
+          const style = r.style === "primary" ? " ba-primary" : "";
+          const b = el(this.doc, "button", { type: "button", class: `ba-option${style}` }, title);
           b.addEventListener("click", () => {
             this.send(String(r.payload ?? title), title);
             this.input.focus();
@@ -368,8 +421,75 @@ export class ChatWidget {
       li.appendChild(group);
     }
     if (announce) this.announce(`${this.t.bot} ${text} ${replies.map((r) => r.title).join(", ")}`);
-    this.scrollToEnd();
+    this.reveal(li);
     return li;
+  }
+
+  // The summary before submission: its first line as the heading, then label/value rows. Values
+  // are text nodes, never markup.
+  summaryTable(text, custom) {
+    const doc = this.doc;
+    const wrap = el(doc, "div", { class: "ba-text" });
+    const heading = String(text || custom.title || "").split("\n")[0];
+    const headingId = `ba-summary-${++this.summaryCount}`;
+    wrap.appendChild(el(doc, "p", { class: "ba-summary-title", id: headingId }, heading));
+    const table = el(doc, "table", { class: "ba-summary", "aria-labelledby": headingId });
+    const body = el(doc, "tbody");
+    for (const row of custom.rows) {
+      if (!row || typeof row !== "object") continue;
+      const tr = el(doc, "tr");
+      tr.append(el(doc, "th", { scope: "row" }, String(row.label ?? "")), el(doc, "td", {}, String(row.value ?? "")));
+      body.appendChild(tr);
+    }
+    table.appendChild(body);
+    wrap.appendChild(table);
+    return wrap;
+  }
+
+  // The case number stands out and can be copied with one click (announced to screen readers).
+  caseNumberBox(number) {
+    const doc = this.doc;
+    const box = el(doc, "div", { class: "ba-case" });
+    const label = el(doc, "span", { class: "ba-case-label" }, this.t.caseNumber);
+    const value = el(doc, "strong", { class: "ba-case-number" }, number);
+    // Visible word + hidden number: the accessible name starts with what is seen (WCAG 2.5.3).
+    const copy = el(doc, "button", { type: "button", class: "ba-copy" });
+    const copyText = el(doc, "span", { class: "ba-copy-text" }, this.t.copy);
+    copy.append(copyText, el(doc, "span", { class: "ba-sr ba-copy-what" }, ` ${this.t.copyWhat(number)}`));
+    copy.addEventListener("click", async () => {
+      let done = false;
+      try {
+        await navigator.clipboard.writeText(number);
+        done = true;
+      } catch (_e) {
+        // No clipboard permission: select the number so Ctrl+C copies it.
+        const range = doc.createRange();
+        range.selectNodeContents(value);
+        const selection = window.getSelection();
+        selection.removeAllRanges();
+        selection.addRange(range);
+      }
+      copyText.textContent = done ? this.t.copied : this.t.copySelect;
+      this.announce(done ? this.t.copiedLong(number) : this.t.copySelect);
+      setTimeout(() => { copyText.textContent = this.t.copy; }, 4000);
+    });
+    box.append(label, doc.createTextNode(" "), value, doc.createTextNode(" "), copy);
+    return box;
+  }
+
+  // A new answer is read from its beginning: when this turn's answers are taller than the log,
+  // show the top of the first one instead of the end of the last.
+  reveal(li) {
+    let start = li;
+    while (start.previousElementSibling && start.previousElementSibling.classList.contains("bot")
+      && !start.previousElementSibling.classList.contains("ba-intro")) {
+      start = start.previousElementSibling;
+    }
+    const box = this.log.getBoundingClientRect();
+    const top = start.getBoundingClientRect().top - box.top + this.log.scrollTop;
+    const bottom = li.getBoundingClientRect().bottom - box.top + this.log.scrollTop;
+    if (bottom - top > this.log.clientHeight - 16) this.log.scrollTop = Math.max(0, top - 8);
+    else this.scrollToEnd();
   }
 
   addNotice(text, kind = "error", announce = true) {
@@ -464,6 +584,10 @@ export class ChatWidget {
       if (data && typeof data.login_url === "string") this.login.setService(data.login_url);
       if (data && Array.isArray(data.link_hosts)) {
         this.linkHosts = new Set([...this.configuredHosts, ...data.link_hosts.filter((h) => typeof h === "string")]);
+      }
+      if (data && Array.isArray(data.starter_topics)) {
+        this.starterTopics = data.starter_topics.filter((t) => t && typeof t.title === "string" && typeof t.payload === "string");
+        this.renderIntroOptions();
       }
       if (data && data.conversation_id) this.handOverPortalLogin(data.conversation_id);
     });
