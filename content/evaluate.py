@@ -157,12 +157,22 @@ def evaluate_discovery(parse: Callable[[str], tuple[Optional[str], float]], test
 
 
 # --------------------------------------------------------------------------- cross-validation
-def cross_validate(folds: int = 3, seed: int = 42, progress=print) -> dict:
+def cross_validate(
+    folds: int = 3,
+    seed: int = 42,
+    progress=print,
+    config: Optional[Path] = None,
+    nlu_data: Optional[Path] = None,
+    min_examples: Optional[int] = None,
+) -> dict:
     """Stratified k-fold over nlu/data with the NLU pipeline of bot/config.yml.
 
     Same idea as ``rasa test nlu --cross-validation``, but with a fixed seed (runs compare) and
     without predicting the training folds (half the time). Each fold's model is trained under
-    the training lock.
+    the training lock. ``config``/``nlu_data`` compare other pipelines or data
+    (content/evaluate_external.py); intents with fewer than ``min_examples`` (default: ``folds``)
+    examples are left out. The result carries the mean training seconds per fold and the mean
+    parse time per message in milliseconds.
     """
     from rasa.core.agent import Agent
     from rasa.model_training import train_nlu
@@ -174,17 +184,20 @@ def cross_validate(folds: int = 3, seed: int = 42, progress=print) -> dict:
     from bot.training import CONFIG, NLU_DATA, training_lock
 
     quiet_rasa()
-    data = load_data(str(NLU_DATA))
+    config = config or CONFIG
+    data = load_data(str(nlu_data or NLU_DATA))
     examples = [e for e in data.intent_examples if e.get("text")]
     labels = [e.get("intent") for e in examples]
     # Each intent needs at least `folds` examples for a stratified split.
     counts = Counter(labels)
-    keep = [i for i, label in enumerate(labels) if counts[label] >= folds]
+    keep = [i for i, label in enumerate(labels) if counts[label] >= (min_examples or folds)]
     examples = [examples[i] for i in keep]
     labels = [labels[i] for i in keep]
     gold: list[str] = []
     predicted: list[str] = []
     errors = []
+    train_seconds: list[float] = []
+    parse_seconds: list[float] = []
     skf = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     loop = asyncio.new_event_loop()
     try:
@@ -200,13 +213,17 @@ def cross_validate(folds: int = 3, seed: int = 42, progress=print) -> dict:
                 train_file = Path(tmp) / f"fold{fold}.yml"
                 RasaYAMLWriter().dump(train_file, train)
                 with training_lock(), _quiet():
+                    t_train = time.perf_counter()
                     model = train_nlu(
-                        str(CONFIG), str(train_file), str(Path(tmp) / f"model{fold}"), fixed_model_name=f"fold{fold}"
+                        str(config), str(train_file), str(Path(tmp) / f"model{fold}"), fixed_model_name=f"fold{fold}"
                     )
+                    train_seconds.append(time.perf_counter() - t_train)
                 agent = Agent.load(model)
                 for i in test_idx:
                     text = examples[i].get("text")
+                    t_parse = time.perf_counter()
                     parsed = loop.run_until_complete(agent.parse_message(text))
+                    parse_seconds.append(time.perf_counter() - t_parse)
                     got = (parsed.get("intent") or {}).get("name") or FALLBACK
                     gold.append(labels[i])
                     predicted.append(got)
@@ -216,7 +233,15 @@ def cross_validate(folds: int = 3, seed: int = 42, progress=print) -> dict:
     finally:
         loop.close()
     result = intent_metrics(gold, predicted)
-    result.update(folds=folds, seed=seed, errors=errors, _gold=gold, _predicted=predicted)
+    result.update(
+        folds=folds,
+        seed=seed,
+        errors=errors,
+        train_seconds=sum(train_seconds) / len(train_seconds) if train_seconds else 0.0,
+        parse_ms=1000 * sum(parse_seconds) / len(parse_seconds) if parse_seconds else 0.0,
+        _gold=gold,
+        _predicted=predicted,
+    )
     return result
 
 
