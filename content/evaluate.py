@@ -201,6 +201,7 @@ def cross_validate(
     train_seconds: list[float] = []
     parse_seconds: list[float] = []
     top_correct = 0  # the classifier's first intent, before the FallbackClassifier's threshold
+    scores: list[tuple[str, Optional[str], float]] = []  # (gold, classifier's intent, confidence)
     skf = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     loop = asyncio.new_event_loop()
     try:
@@ -230,6 +231,8 @@ def cross_validate(
                     got = (parsed.get("intent") or {}).get("name") or FALLBACK
                     ranking = [r.get("name") for r in parsed.get("intent_ranking") or [] if r.get("name") != FALLBACK]
                     top_correct += bool(ranking) and ranking[0] == labels[i]
+                    best = next((r for r in parsed.get("intent_ranking") or [] if r.get("name") != FALLBACK), {})
+                    scores.append((labels[i], best.get("name"), float(best.get("confidence") or 0.0)))
                     gold.append(labels[i])
                     predicted.append(got)
                     if got != labels[i]:
@@ -247,8 +250,26 @@ def cross_validate(
         parse_ms=1000 * sum(parse_seconds) / len(parse_seconds) if parse_seconds else 0.0,
         _gold=gold,
         _predicted=predicted,
+        _scores=scores,
     )
     return result
+
+
+def threshold_table(scores: list, thresholds=(0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5)) -> list[dict]:
+    """What a fallback threshold would do to cross-validated messages: right, asked again, wrong.
+
+    ``scores`` are (gold, classifier's first intent, its confidence) from ``cross_validate``.
+    Below the threshold the assistant asks the citizen to rephrase (nlu_fallback).
+    """
+    rows = []
+    for threshold in thresholds:
+        right = sum(1 for gold, got, conf in scores if conf >= threshold and got == gold)
+        wrong = sum(1 for gold, got, conf in scores if conf >= threshold and got != gold)
+        n = len(scores) or 1
+        rows.append(
+            {"threshold": threshold, "right": right / n, "fallback": (len(scores) - right - wrong) / n, "wrong": wrong / n}
+        )
+    return rows
 
 
 def _cv_key(folds: int, seed: int) -> str:
