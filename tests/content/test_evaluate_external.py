@@ -79,3 +79,14 @@ def test_table_prints_one_row_per_pipeline():
     text = table(rows)
     assert "| a | 10 | 0.800 | 0.850 | 0.700 | 3.0 | 4.2 |" in text
     assert "| b | 10 | 0.750 | 0.750 | 0.600 | 9.0 | 12.0 |" in text
+
+
+def test_threshold_table_splits_messages_into_right_fallback_and_wrong():
+    from content.evaluate import threshold_table
+
+    scores = [("a", "a", 0.9), ("a", "b", 0.6), ("b", "b", 0.35), ("b", "a", 0.2)]
+    rows = {row["threshold"]: row for row in threshold_table(scores, thresholds=(0.1, 0.3, 0.5, 0.95))}
+    assert rows[0.1] == {"threshold": 0.1, "right": 0.5, "fallback": 0.0, "wrong": 0.5}
+    assert rows[0.3] == {"threshold": 0.3, "right": 0.5, "fallback": 0.25, "wrong": 0.25}
+    assert rows[0.5] == {"threshold": 0.5, "right": 0.25, "fallback": 0.5, "wrong": 0.25}
+    assert rows[0.95] == {"threshold": 0.95, "right": 0.0, "fallback": 1.0, "wrong": 0.0}
