@@ -429,6 +429,10 @@ def main(argv: list[str] | None = None) -> int:
         BASELINE.write_text(json.dumps(summary, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         print(f"Basislinie aktualisiert: {BASELINE.relative_to(REPO_ROOT)}")
     print(text)
+    if cv and cv.get("_scores"):
+        print("\nRückfrage-Schwelle (Kreuzvalidierung): richtig / Rückfrage / falsch")
+        for row in threshold_table(cv["_scores"]):
+            print(f"  {row['threshold']:.2f}: {row['right']:6.1%} / {row['fallback']:6.1%} / {row['wrong']:6.1%}")
     total = time.perf_counter() - t_start
     print(f"\nBericht: {(args.out / 'report.md').relative_to(REPO_ROOT)}")
     print(f"make evaluate dauerte {total:.0f} s ({total / 60:.1f} min).")
