@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SPACY := build/spacy_de/meta.json
 
-.PHONY: run test test-unpatched lint venv spacy train generate check-generated bench bench-discovery bench-reliability bench-forms clean system-packages webchat test-login-deps check-content evaluate review reload bench-training screenshots
+.PHONY: run test test-unpatched lint venv spacy train generate check-generated bench bench-discovery bench-reliability bench-forms clean system-packages webchat test-login-deps check-content evaluate evaluate-external review reload bench-training screenshots
 
 $(STAMP): requirements.lock
 	@command -v $(PYTHON_BOOTSTRAP) >/dev/null || { echo "Python 3.10 fehlt ($(PYTHON_BOOTSTRAP)); siehe README"; exit 1; }
@@ -105,6 +105,10 @@ check-content: $(SPACY)
 
 evaluate: $(SPACY)
 	$(PY) -m content.evaluate
+
+# Our NLU pipeline vs Rasa's default pipeline, 5-fold CV on the Familienlotse data (shared/data/external-nlu).
+evaluate-external: $(SPACY)
+	$(PY) -m content.evaluate_external
 
 review: $(STAMP)
 	$(PY) -m content.review

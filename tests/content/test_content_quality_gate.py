@@ -45,3 +45,14 @@ def test_the_gate_fails_below_a_threshold():
     failures = gate(summary, {"intent_accuracy": 0.85, "discovery_top1": 0.85, "discovery_rejection": 0.75})
     assert len(failures) == 2
     assert any("intent_accuracy" in f for f in failures) and any("discovery_rejection" in f for f in failures)
+
+
+def test_the_gate_checks_the_cross_validation_only_when_it_ran():
+    limits = {"cv_intent_accuracy": 0.85, "cv_out_of_scope_f1": 0.8}
+    quick = {"intents": {"accuracy": 0.9}, "discovery": {"by_split": {}}}
+    assert gate(quick, limits) == []
+    with_cv = dict(quick, cross_validation={"accuracy": 0.84, "per_intent": {"out_of_scope": {"f1": 0.81}}})
+    failures = gate(with_cv, limits)
+    assert len(failures) == 1 and "cv_intent_accuracy" in failures[0]
+    with_cv["cross_validation"]["per_intent"]["out_of_scope"]["f1"] = 0.5
+    assert len(gate(with_cv, limits)) == 2
