@@ -150,8 +150,6 @@ def where(proc: Procedure) -> str:
     return " ".join(parts)
 
 
-# --- safety (issue 15), minimal until branch `content` brings processing_time/deadlines: keep
-# --- or drop on merge in favour of content's functions.
 ANSWERS_BY_INTENT = {
     "ask_fees": fees,
     "ask_documents": documents,

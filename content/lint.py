@@ -357,6 +357,7 @@ def check_core_facts(catalogue=None, today=None) -> list[Issue]:
                         f"„{proc.name}“: {label} zuletzt am {source.checked} geprüft; bitte neu prüfen.",
                     )
                 )
+    return issues
 
 
 def check_life_situations(directory: Optional[Path] = None, catalogue=None) -> list[Issue]:
