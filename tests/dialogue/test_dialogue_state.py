@@ -212,8 +212,8 @@ def _registered_actions():
     """What rasa-sdk registers: every Action subclass once the actions package is imported."""
     from rasa_sdk import Action, utils
 
-    import actions.conversation  # noqa: F401
     import actions.context  # noqa: F401
+    import actions.conversation  # noqa: F401
     import actions.dialogue  # noqa: F401
     import actions.drafts  # noqa: F401
     import actions.forms  # noqa: F401
