@@ -462,3 +462,39 @@ def _assign_full_name(reading: Reading, first: Field, second: Field, full: str) 
         return False
     reading.values[first.name], reading.values[second.name] = r1.value, r2.value
     return True
+
+
+@dataclass
+class ConfirmationReply:
+    """The citizen's answer to "Ich habe übernommen: … Stimmt das?"."""
+
+    kind: str  # "yes", "no" (correct one by one), "corrected" (values changed), "question", "unclear"
+    values: dict[str, str] = field(default_factory=dict)  # for "corrected": all values, changed ones new
+
+
+_CORRECT = re.compile(r"^(?:korrigieren|korrigiere|korrektur|ändern|aendern|falsch|stimmt nicht|nicht richtig)\b", re.I)
+
+
+def confirmation_reply(
+    proc: Procedure, text: str, values: Mapping[str, str], filled: Mapping[str, object]
+) -> ConfirmationReply:
+    """Read the answer to the echo of several values (``values``, not stored yet).
+
+    "Ja" confirms them all; "Korrigieren"/"nein" drops them (the form then asks field by field);
+    a correction naming a field ("nein, der Familienname ist Muster") changes that value and the
+    echo is shown again. Anything else is asked again: nothing is stored on a guess.
+    """
+    s = clean(text)
+    answer = validate("yes_no", s)
+    if answer.ok and answer.value == "ja":
+        return ConfirmationReply("yes")
+    # A correction that names a field of the echo and gives its new value.
+    reading = read_message(proc, None, s, {**filled, **values})
+    changed = {n: v for n, v in reading.values.items() if n in values and v != SKIPPED}
+    if changed and not reading.question:
+        return ConfirmationReply("corrected", {**values, **changed})
+    if (answer.ok and answer.value == "nein") or _CORRECT.match(s) or reading.reopen:
+        return ConfirmationReply("no")
+    if is_question(s):
+        return ConfirmationReply("question")
+    return ConfirmationReply("unclear")
