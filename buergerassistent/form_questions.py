@@ -100,7 +100,7 @@ def procedure_topic(text: str, intent: Optional[str] = None) -> Optional[str]:
 
 def explain_why(proc: Procedure, field: Field) -> str:
     why = field.why or field.help or f"Diese Angabe braucht die Behörde für den Antrag „{proc.name}“."
-    return _join(f"Zu „{field.label}“: {why}", _optional_note(field))
+    return _join(f"Zu „{field.label}“: {why}", choices_text(field) if field.choices else "", _optional_note(field))
 
 
 def explain_field(proc: Procedure, field: Field) -> str:
