@@ -253,6 +253,28 @@ _CHANGE_CUE = re.compile(
 )
 
 
+# Among several fields that accept a part, the more specific type wins (lower = more specific).
+_SPECIFIC = {
+    "email": 0,
+    "iban": 0,
+    "steuer_id": 0,
+    "fin": 0,
+    "kfz_kennzeichen": 1,
+    "postcode": 1,
+    "birth_date": 2,
+    "date": 2,
+    "future_date": 2,
+    "phone": 3,
+    "yes_no": 4,
+    "choice": 4,
+    "amount": 5,
+    "count": 5,
+    "street": 6,
+}
+# In a message with several values a bare "2" is a count, never "the second choice".
+_BY_POSITION = re.compile(r"\d+\.?|(?:die |das |der )?(?:erste|zweite|dritte|vierte|fünfte)[nrs]?", re.IGNORECASE)
+
+
 def is_given_name(f: Field) -> bool:
     return f.type == "name" and (f.prefill == "given_name" or f.name == "vorname")
 
@@ -418,7 +440,16 @@ def _assign_several(
             if r1.ok and r2.ok:
                 reading.values[pc.name], reading.values[city.name] = r1.value, r2.value
                 continue
-        strong = [(f, r) for f in open_fields if f.type not in WEAK_TYPES for r in [_check(f, seg)] if r.ok]
+        strong = [
+            (f, r)
+            for f in open_fields
+            if f.type not in WEAK_TYPES and not (f.type == "choice" and _BY_POSITION.fullmatch(seg))
+            for r in [_check(f, seg)]
+            if r.ok
+        ]
+        if len(strong) > 1:  # "M-AB 1234" is a number plate before it is a street
+            best = min(_SPECIFIC.get(f.type, 9) for f, _ in strong)
+            strong = [(f, r) for f, r in strong if _SPECIFIC.get(f.type, 9) == best]
         if strong:
             chosen = None
             if len(strong) == 1:

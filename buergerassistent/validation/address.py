@@ -104,7 +104,8 @@ def validate_street(text: str, ctx: Context) -> Result:
     name = m["name"].strip(" ,")
     if any(w.casefold() in _NOT_STREET_WORDS for w in name.split()):
         return ctx.fail("Bitte nennen Sie nur Straße und Hausnummer.", refer=False)
-    if re.search(r"\d{1,2}\.\s?\d{1,2}\.", name):  # a date ("geb. 1.2.1980") is no street
+    if re.search(r"\d{1,2}\.\s?\d{1,2}\.", name) or re.search(r"(?:^|\s)\d+$", name):
+        # a date ("geb. 1.2.1980") or two numbers ("Hauptstr. 1 12") are no street
         return ctx.fail("Das habe ich nicht als Straße mit Hausnummer erkannt.", refer=False)
     if not _plausible_street_name(name):
         return ctx.fail("Das habe ich nicht als Straße mit Hausnummer erkannt.", refer=False)
