@@ -72,6 +72,9 @@ class CatalogueFormValidation(Action):
         requested = tracker.get_slot("requested_slot")
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         if requested == CONFIRM_SLOT:
+            if tracker.latest_action_name != "action_listen":
+                # The form resumes after an answered question: keep waiting for "Ja"/"Korrigieren".
+                return [SlotSet("requested_slot", CONFIRM_SLOT)]
             # No slot mapping fills this "question" (Rasa allows mappings only for the form's own
             # fields): the answer is the message itself.
             return self._confirm(dispatcher, tracker, proc, tracker.latest_message.get("text") or "")
@@ -233,7 +236,15 @@ class ActionFormInterruption(Action):
             if field is not None:
                 dispatcher.utter_message(text=form_questions.answer(proc, field, text, intent))
                 return []
-        return await ActionAnswerInfo().run(dispatcher, tracker, domain)
+        events = await ActionAnswerInfo().run(dispatcher, tracker, domain)
+        pending = tracker.get_slot(PENDING_SLOT) or {}
+        if proc is not None and requested == CONFIRM_SLOT and pending.get("values") and pending.get("ask"):
+            # The echo still waits for "Ja" / "Korrigieren": show it again after the answer.
+            events += CatalogueFormValidation._ask_to_confirm(
+                dispatcher, proc, pending["ask"], pending["values"], [], lead="Noch nicht gespeichert."
+            )
+            # the form must keep waiting for the answer to the echo
+        return events
 
 
 def register_form_validators() -> None:

@@ -127,6 +127,9 @@ def test_several_values_echoed_and_corrected_in_one_tap(chat):
     # a correction of one value: the echo again, nothing stored yet
     echo = chat.say_text("nein, der Familienname ist Mustermann")
     assert "Familienname Mustermann" in echo and "Stimmt das?" in echo, echo
+    # a question while the echo waits: answered, the echo shown again, still nothing stored
+    answer = chat.say_text("Was kostet das?")
+    assert "5 Euro" in answer and "Familienname Mustermann" in answer and "Schritt" not in answer, answer
     assert "Schritt 7 von 8" in chat.say_text("Ja")
     chat.say_text("einfach")
     summary = chat.say_text("max@example.org")

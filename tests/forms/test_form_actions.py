@@ -218,3 +218,18 @@ def test_a_real_question_in_a_free_text_field_is_answered(dispatcher):
     events = run(ActionFormInterruption(), tracker, dispatcher)
     assert "taetigkeit" not in slot_events(events)
     assert "online" in texts(dispatcher)
+
+
+def test_a_question_while_the_echo_waits_is_answered_and_the_echo_shown_again(dispatcher):
+    from actions.forms import ActionFormInterruption
+
+    pending = {"values": {"vorname": "Max", "nachname": "Mustermann"}, "ask": "vorname"}
+    tracker = make_tracker(
+        text="Was kostet das?",
+        intent="ask_fees",
+        slots={"procedure": "meldebescheinigung", PENDING_SLOT: pending, "requested_slot": CONFIRM_SLOT},
+        active_loop="meldebescheinigung_form",
+    )
+    events = slot_events(run(ActionFormInterruption(), tracker, dispatcher))
+    assert "5 Euro" in texts(dispatcher) and "Vorname Max, Familienname Mustermann" in texts(dispatcher)
+    assert events["requested_slot"] == CONFIRM_SLOT and "nachname" not in events
