@@ -4,6 +4,7 @@ A clerk does not insist on one answer per question. ``read_message`` takes the t
 message, the form's procedure, the field asked for and the fields already filled, and finds
 
 - a skip ("überspringen", "keine Angabe") of an optional field,
+- a question ("warum braucht ihr das?"): nothing is read as a value (``Reading.question``),
 - corrections that name a field ("nein, die Postleitzahl ist 80331", "ändere das Geburtsdatum"),
 - several values in one message ("Erika Mustermann, geboren 12.8.1964"),
 - else the plain answer to the question asked.
@@ -11,7 +12,8 @@ message, the form's procedure, the field asked for and the fields already filled
 Field names come from the catalogue (label, ``synonyms``, slot name) plus a few everyday words
 per validator type ("PLZ", "geboren"), used only when one field of that type is in the form.
 Values are checked with the German validators (``buergerassistent.validation``), so nothing is stored
-that a single answer would not have been allowed to store.
+that a single answer would not have been allowed to store. A message that fills more than one
+field is echoed for confirmation by the form (``confirmation_reply`` reads the answer).
 """
 
 from __future__ import annotations
