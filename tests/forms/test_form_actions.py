@@ -233,3 +233,11 @@ def test_a_question_while_the_echo_waits_is_answered_and_the_echo_shown_again(di
     events = slot_events(run(ActionFormInterruption(), tracker, dispatcher))
     assert "5 Euro" in texts(dispatcher) and "Vorname Max, Familienname Mustermann" in texts(dispatcher)
     assert events["requested_slot"] == CONFIRM_SLOT and "nachname" not in events
+
+
+def test_the_form_resuming_after_a_question_keeps_waiting_for_the_echo(dispatcher):
+    pending = {"values": {"vorname": "Max", "nachname": "Mustermann"}, "ask": "vorname"}
+    tracker = confirm("Was kostet das?", pending)
+    tracker.latest_action_name = "action_form_interruption"  # not an answer to the echo
+    events = run(ValidateMeldebescheinigungForm(), tracker, dispatcher)
+    assert slot_events(events) == {"requested_slot": CONFIRM_SLOT} and dispatcher.messages == []
