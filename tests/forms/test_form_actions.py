@@ -238,6 +238,10 @@ def test_a_question_while_the_echo_waits_is_answered_and_the_echo_shown_again(di
 def test_the_form_resuming_after_a_question_keeps_waiting_for_the_echo(dispatcher):
     pending = {"values": {"vorname": "Max", "nachname": "Mustermann"}, "ask": "vorname"}
     tracker = confirm("Was kostet das?", pending)
-    tracker.latest_action_name = "action_form_interruption"  # not an answer to the echo
+    tracker.events = [  # the question was answered; the form resumes
+        {"event": "user", "text": "Was kostet das?"},
+        {"event": "action", "name": "action_form_interruption"},
+        {"event": "action", "name": "meldebescheinigung_form"},
+    ]
     events = run(ValidateMeldebescheinigungForm(), tracker, dispatcher)
     assert slot_events(events) == {"requested_slot": CONFIRM_SLOT} and dispatcher.messages == []
