@@ -61,12 +61,13 @@ def summary_text(proc: Procedure, tracker: Tracker) -> str:
     return "\n".join(lines)
 
 
-def _answers_the_form(tracker: Tracker) -> bool:
+def _answers_the_form(tracker: Tracker, form_name: str) -> bool:
     """True when the form runs on a new message (not when it resumes after an answered question).
 
     Walks back over the events: the citizen's message comes before any other action than the
     slot extraction and the form itself."""
-    skip = {"action_extract_slots", "action_listen", tracker.active_loop_name}
+    # Rasa inserts an ActionExecuted of the form before the events it sends to the validation.
+    skip = {"action_extract_slots", "action_listen", form_name}
     for event in reversed(tracker.events):
         kind = event.get("event")
         if kind == "user":
@@ -87,7 +88,7 @@ class CatalogueFormValidation(Action):
         requested = tracker.get_slot("requested_slot")
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         if requested == CONFIRM_SLOT:
-            if not _answers_the_form(tracker):
+            if not _answers_the_form(tracker, proc.form_name):
                 # The form resumes after an answered question: keep waiting for "Ja"/"Korrigieren".
                 return [SlotSet("requested_slot", CONFIRM_SLOT)]
             # No slot mapping fills this "question" (Rasa allows mappings only for the form's own
