@@ -201,6 +201,9 @@ class CatalogueFormValidation(Action):
             return [*events, SlotSet(PENDING_SLOT, {"single": first.name}), SlotSet("requested_slot", first.name)]
         lead = ""
         if reply.kind == "question":
+            topic = form_questions.procedure_topic(text)
+            if topic is not None:  # "Was kostet das?": answered from the catalogue
+                dispatcher.utter_message(text=form_questions.answers.ANSWERS_BY_INTENT[topic](proc))
             lead = "Ich habe Ihre Angaben noch nicht gespeichert."
         else:
             lead = "Bitte antworten Sie mit „Ja“ oder tippen Sie auf „Korrigieren“."

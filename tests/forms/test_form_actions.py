@@ -245,3 +245,10 @@ def test_the_form_resuming_after_a_question_keeps_waiting_for_the_echo(dispatche
     ]
     events = run(ValidateMeldebescheinigungForm(), tracker, dispatcher)
     assert slot_events(events) == {"requested_slot": CONFIRM_SLOT} and dispatcher.messages == []
+
+
+def test_a_question_about_the_procedure_at_the_echo_is_answered_and_the_echo_shown_again(dispatcher):
+    pending = {"values": {"vorname": "Max", "nachname": "Mustermann"}, "ask": "vorname"}
+    events = slot_events(run(ValidateMeldebescheinigungForm(), confirm("Was kostet das?", pending), dispatcher))
+    assert "5 Euro" in texts(dispatcher) and "Vorname Max, Familienname Mustermann" in texts(dispatcher)
+    assert "nachname" not in events and events[PENDING_SLOT] == pending
