@@ -9,7 +9,6 @@ one field the assistant explains the field and asks whether to go on.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -17,13 +16,20 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.questions import ActionAnswerInfo, ActionExplainField
+from actions.questions import ActionAnswerInfo
+from buergerassistent import form_questions
 from buergerassistent.catalogue import Field, Procedure, default_catalogue
-from buergerassistent.repair import SKIPPED, read_message
+from buergerassistent.repair import SKIPPED, confirmation_reply, read_message
 from buergerassistent.validation import validate
 
 FAILURES_BEFORE_HELP = 3
 FAILURES_SLOT = "form_failures"  # {field name: failed answers in a row}
+# Several values from one message wait here until the citizen confirms them:
+# {"values": {field: value}, "ask": field asked for} or, after "Korrigieren", {"single": field}.
+PENDING_SLOT = "form_pending"
+# The form's "question" while values wait for confirmation (requested_slot = CONFIRM_SLOT).
+CONFIRM_SLOT = "form_confirm"
+CONFIRM_BUTTONS = [{"title": "Ja", "payload": "Ja"}, {"title": "Korrigieren", "payload": "Korrigieren"}]
 
 
 def check_field(field: Field, text: Any):
@@ -64,6 +70,22 @@ def summary_table(proc: Procedure, tracker: Tracker) -> dict:
     }
 
 
+def _answers_the_form(tracker: Tracker, form_name: str) -> bool:
+    """True when the form runs on a new message (not when it resumes after an answered question).
+
+    Walks back over the events: the citizen's message comes before any other action than the
+    slot extraction and the form itself."""
+    # Rasa inserts an ActionExecuted of the form before the events it sends to the validation.
+    skip = {"action_extract_slots", "action_listen", form_name}
+    for event in reversed(tracker.events):
+        kind = event.get("event")
+        if kind == "user":
+            return True
+        if kind == "action" and event.get("name") not in skip:
+            return False
+    return True
+
+
 class CatalogueFormValidation(Action):
     procedure_id: str = ""
 
@@ -73,17 +95,39 @@ class CatalogueFormValidation(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         proc = default_catalogue()[self.procedure_id]
         requested = tracker.get_slot("requested_slot")
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if requested == CONFIRM_SLOT:
+            if not _answers_the_form(tracker, proc.form_name):
+                # The form resumes after an answered question: keep waiting for "Ja"/"Korrigieren".
+                return [SlotSet("requested_slot", CONFIRM_SLOT)]
+            # No slot mapping fills this "question" (Rasa allows mappings only for the form's own
+            # fields): the answer is the message itself.
+            return self._confirm(dispatcher, tracker, proc, tracker.latest_message.get("text") or "")
         candidates = tracker.slots_to_validate()
         if requested not in candidates or candidates.get(requested) is None:
             return []
         # The slot holds the whole message (from_text); read it as a clerk would.
         text = str(candidates[requested])
+        pending = tracker.get_slot(PENDING_SLOT) or {}
         filled = {f.name: tracker.get_slot(f.name) for f in proc.fields if f.name != requested}
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
-        reading = read_message(proc, requested, text, filled, skip_intent=intent == "skip_field")
+        reading = read_message(
+            proc, requested, text, filled, skip_intent=intent == "skip_field", single=pending.get("single") == requested
+        )
+        field = proc.field(requested)
+        if reading.question:
+            # Questions first: answered, nothing stored, the same field asked again.
+            dispatcher.utter_message(text=form_questions.answer(proc, field, text, intent))
+            return [SlotSet(requested, None)]
+        if len(reading.filled) > 1:
+            # Several values from one message: stored only after the citizen has seen them.
+            for name, error in reading.errors.items():
+                dispatcher.utter_message(text=f"{proc.field(name).label}: {error}")
+            return self._ask_to_confirm(dispatcher, proc, requested, reading.filled, reading.unassigned)
         events: list[EventType] = [SlotSet(name, value) for name, value in reading.values.items()]
         if requested not in reading.values:
             events.append(SlotSet(requested, None))
+        elif pending:
+            events.append(SlotSet(PENDING_SLOT, None))
 
         for name in reading.corrected:
             f = proc.field(name)
@@ -98,7 +142,6 @@ class CatalogueFormValidation(Action):
             events.append(SlotSet("requested_slot", reading.reopen[0]))
 
         failures = dict(tracker.get_slot(FAILURES_SLOT) or {})
-        field = proc.field(requested)
         answered = requested in reading.values or reading.corrected or reading.reopen
         if reading.refused_skip:
             reading.errors[requested] = f"„{field.label}“ brauche ich für den Antrag, das kann ich nicht überspringen."
@@ -121,6 +164,61 @@ class CatalogueFormValidation(Action):
         return events
 
     @staticmethod
+    def _ask_to_confirm(
+        dispatcher: CollectingDispatcher,
+        proc: Procedure,
+        asked: str,
+        values: dict[str, str],
+        unassigned: list[str],
+        lead: str = "",
+    ) -> list[EventType]:
+        values = {f.name: values[f.name] for f in proc.fields if f.name in values}  # in the form's order
+        items = ", ".join(f"{proc.field(n).label} {display_value(proc.field(n), v)}" for n, v in values.items())
+        text = f"{lead} Ich habe übernommen: {items}.".strip()
+        if unassigned:
+            parts = ", ".join(f"„{u}“" for u in unassigned)
+            text += f" Nicht sicher zuordnen konnte ich: {parts}. Danach frage ich gleich noch einmal."
+        text += " Stimmt das?"
+        dispatcher.utter_message(text=text, buttons=CONFIRM_BUTTONS)
+        return [
+            SlotSet(asked, None),
+            SlotSet(PENDING_SLOT, {"values": values, "ask": asked}),
+            SlotSet("requested_slot", CONFIRM_SLOT),
+        ]
+
+    def _confirm(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, proc: Procedure, text: str
+    ) -> list[EventType]:
+        """The answer to "Ich habe übernommen: … Stimmt das?"."""
+        pending = tracker.get_slot(PENDING_SLOT) or {}
+        values = dict(pending.get("values") or {})
+        asked = pending.get("ask") or (proc.fields[0].name if proc.fields else None)
+        events: list[EventType] = [SlotSet(CONFIRM_SLOT, None)]
+        if not values or asked is None:  # nothing waits (should not happen): go on with the form
+            return [*events, SlotSet(PENDING_SLOT, None)]
+        filled = {f.name: tracker.get_slot(f.name) for f in proc.fields}
+        reply = confirmation_reply(proc, text, values, filled)
+        if reply.kind == "yes":
+            return [*events, *(SlotSet(n, v) for n, v in values.items()), SlotSet(PENDING_SLOT, None)]
+        if reply.kind == "corrected":
+            return events + self._ask_to_confirm(
+                dispatcher, proc, asked, reply.values, [], lead="Danke, ich habe es geändert."
+            )
+        if reply.kind == "no":
+            first = proc.field(asked)
+            dispatcher.utter_message(text="Gut, dann frage ich einzeln nach. Nichts davon ist gespeichert.")
+            return [*events, SlotSet(PENDING_SLOT, {"single": first.name}), SlotSet("requested_slot", first.name)]
+        lead = ""
+        if reply.kind == "question":
+            topic = form_questions.procedure_topic(text)
+            if topic is not None:  # "Was kostet das?": answered from the catalogue
+                dispatcher.utter_message(text=form_questions.answers.ANSWERS_BY_INTENT[topic](proc))
+            lead = "Ich habe Ihre Angaben noch nicht gespeichert."
+        else:
+            lead = "Bitte antworten Sie mit „Ja“ oder tippen Sie auf „Korrigieren“."
+        return events + self._ask_to_confirm(dispatcher, proc, asked, values, [], lead=lead)
+
+    @staticmethod
     def _explain(dispatcher: CollectingDispatcher, proc: Procedure, field: Field, error: str) -> None:
         text = f"{error}\nKurz erklärt: „{field.label}“"
         text += f" – {field.help}" if field.help else f" braucht die Behörde für „{proc.name}“."
@@ -136,18 +234,6 @@ class CatalogueFormValidation(Action):
                 {"title": "Abbrechen", "payload": "/cancel"},
             ],
         )
-
-
-_QUESTION_START = re.compile(
-    r"^(?:was|wie|wo|wohin|woher|wann|warum|wozu|wieso|weshalb|welche[rsnm]?|wer|wen|wem|kann|"
-    r"können|muss|müssen|darf|ist|sind|gibt|geht|brauche|brauchen|kostet|hilfe)\b",
-    re.IGNORECASE,
-)
-
-
-def looks_like_question(text: str) -> bool:
-    text = text.strip()
-    return "?" in text or bool(_QUESTION_START.match(text))
 
 
 class ActionFormInterruption(Action):
@@ -170,13 +256,23 @@ class ActionFormInterruption(Action):
                 field = proc.field(requested)
             except KeyError:
                 field = None
-            if field is not None and field.type == "text" and not looks_like_question(text):
+            if field is not None and field.type == "text" and not form_questions.is_question(text):
                 result = check_field(field, text)
                 if result.ok:
                     return [SlotSet(requested, result.value)]
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
-        action = ActionExplainField() if intent in ("ask_why_field", "help") else ActionAnswerInfo()
-        return await action.run(dispatcher, tracker, domain)
+            intent = (tracker.latest_message.get("intent") or {}).get("name")
+            if field is not None:
+                dispatcher.utter_message(text=form_questions.answer(proc, field, text, intent))
+                return []
+        events = await ActionAnswerInfo().run(dispatcher, tracker, domain)
+        pending = tracker.get_slot(PENDING_SLOT) or {}
+        if proc is not None and requested == CONFIRM_SLOT and pending.get("values") and pending.get("ask"):
+            # The echo still waits for "Ja" / "Korrigieren": show it again after the answer.
+            events += CatalogueFormValidation._ask_to_confirm(
+                dispatcher, proc, pending["ask"], pending["values"], [], lead="Noch nicht gespeichert."
+            )
+            # the form must keep waiting for the answer to the echo
+        return events
 
 
 def register_form_validators() -> None:

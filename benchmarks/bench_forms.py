@@ -12,6 +12,8 @@ scripted citizens apply for every procedure with a form:
   correction of an earlier answer ("nein, die Postleitzahl ist 80335" or "ändere den Vornamen")
   and one invalid answer.
 
+Several values in one message are echoed before they are stored ("Ich habe übernommen: …
+Stimmt das?"); the scripted citizen confirms with "Ja", which counts as a turn.
 A citizen answers the question the assistant actually asks (recognised by the catalogue prompt),
 so a re-asked or skipped question shows up in the figures. A form is completed when the summary
 was confirmed and a case number came back. Turns = citizen messages from "Ja" (start of the form)
@@ -37,6 +39,7 @@ from buergerassistent.validation import default_example
 
 CASE_NUMBER = re.compile(r"Aktenzeichen lautet (\S+?)\.(?:\s|$)")
 SUMMARY = "sende ich den Antrag ab"
+ECHO = "Ich habe übernommen:"
 
 
 @dataclass
@@ -126,6 +129,11 @@ def run_citizen(chat: Chat, proc: Procedure, kind: str) -> tuple[bool, int]:
     pending: list[str] = []
     limit = 3 * len(proc.fields) + 5
     while SUMMARY not in reply and turns < limit:
+        if ECHO in reply and not pending:
+            # Several values in one message are echoed before they are stored: confirm them.
+            reply = chat.say_text("Ja")
+            turns += 1
+            continue
         if not pending:
             f = asked_field(proc, reply)
             if f is None:

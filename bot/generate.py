@@ -29,6 +29,8 @@ HEADER = (
 # Each maps to the action that answers it; the form then asks the same question again.
 # action_form_interruption (actions/forms.py) answers with action_answer_info or
 # action_explain_field, unless the message is really a free-text answer.
+# (actions/forms.py answers from buergerassistent/form_questions.py; a question the NLU does not
+# recognise reaches the form's validation, which answers it too.)
 INTERRUPTIONS = {
     "ask_fees": "action_form_interruption",
     "ask_documents": "action_form_interruption",

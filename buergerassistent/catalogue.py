@@ -64,6 +64,8 @@ class Field:
     choices: tuple[Choice, ...] = ()
     # Other words citizens use for this field ("PLZ", "Nachname"): corrections name fields so.
     synonyms: tuple[str, ...] = ()
+    # Why the authority needs the value ("warum braucht ihr …?"): one or two plain sentences.
+    why: str = ""
 
 
 @dataclass(frozen=True)
@@ -225,6 +227,7 @@ def _parse_field(raw: dict[str, Any], where: str) -> Field:
         example=None if raw.get("example") is None else str(raw["example"]),
         choices=choices,
         synonyms=tuple(str(s) for s in _tuple(raw.get("synonyms"))),
+        why=str(raw.get("why") or "").strip(),
     )
 
 

@@ -4,6 +4,7 @@ A clerk does not insist on one answer per question. ``read_message`` takes the t
 message, the form's procedure, the field asked for and the fields already filled, and finds
 
 - a skip ("überspringen", "keine Angabe") of an optional field,
+- a question ("warum braucht ihr das?"): nothing is read as a value (``Reading.question``),
 - corrections that name a field ("nein, die Postleitzahl ist 80331", "ändere das Geburtsdatum"),
 - several values in one message ("Erika Mustermann, geboren 12.8.1964"),
 - else the plain answer to the question asked.
@@ -11,7 +12,8 @@ message, the form's procedure, the field asked for and the fields already filled
 Field names come from the catalogue (label, ``synonyms``, slot name) plus a few everyday words
 per validator type ("PLZ", "geboren"), used only when one field of that type is in the form.
 Values are checked with the German validators (``buergerassistent.validation``), so nothing is stored
-that a single answer would not have been allowed to store.
+that a single answer would not have been allowed to store. A message that fills more than one
+field is echoed for confirmation by the form (``confirmation_reply`` reads the answer).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from buergerassistent.catalogue import Field, Procedure
+from buergerassistent.form_questions import is_question
 from buergerassistent.validation import validate
 from buergerassistent.validation.base import clean
 
@@ -40,7 +43,7 @@ _SKIP = re.compile(
 
 # Everyday words for a field, by validator type: used when exactly one field of the type exists.
 TYPE_WORDS: dict[str, tuple[str, ...]] = {
-    "birth_date": ("geburtsdatum", "geburtstag", "geboren am", "geboren"),
+    "birth_date": ("geburtsdatum", "geburtstag", "geboren am", "geboren", "geb.", "geb"),
     "postcode": ("postleitzahl", "plz"),
     "street": ("straße und hausnummer", "straße", "strasse", "hausnummer", "adresse", "anschrift"),
     "city": ("wohnort", "ort", "stadt"),
@@ -90,6 +93,13 @@ class Reading:
     corrected: list[str] = field(default_factory=list)  # filled fields given a new value
     skipped: Optional[str] = None  # the optional field the citizen skipped
     refused_skip: Optional[str] = None  # a required field the citizen tried to skip
+    question: bool = False  # the message asks something: answer it, store nothing, ask again
+    unassigned: list[str] = field(default_factory=list)  # parts no field could take for sure
+
+    @property
+    def filled(self) -> dict[str, str]:
+        """The values given (skips left out): more than one must be confirmed before storing."""
+        return {k: v for k, v in self.values.items() if v != SKIPPED}
 
 
 def is_skip(text: str) -> bool:
@@ -214,8 +224,8 @@ def _named_segment(proc: Procedure, seg: str) -> Optional[tuple[Field, str, bool
 
 
 def _segments(text: str) -> list[str]:
-    # Commas not inside numbers ("12,50 €"), semicolons, " und ", and before "geboren".
-    parts = re.split(r"\s*;\s*|,(?!\d)\s*|\s+und\s+|\s+(?=geboren\b)", text)
+    # Commas not inside numbers ("12,50 €"), semicolons, " und ", and before "geboren"/"geb.".
+    parts = re.split(r"\s*;\s*|,(?!\d)\s*|\s+und\s+|\s+(?=geb(?:oren\b|\.|\s))", text)
     return [p.strip() for p in parts if p and p.strip(" .")]
 
 
@@ -236,16 +246,59 @@ def _unfilled_after(proc: Procedure, start: str, filled: Mapping[str, object], t
     return [f for f in proc.fields[i:] if filled.get(f.name) in (None, "") and f.name not in taken]
 
 
+# Types whose validators take almost any word ("München" is a valid name, "Erika" a valid
+# place): a part of a message goes to such a field only in the form's order, never by guessing.
+WEAK_TYPES = frozenset({"name", "city", "text"})
+_NAME_LEAD = re.compile(r"^(?:mein name ist|ich heiße|ich heisse|ich bin|name:?)\s+", re.IGNORECASE)
+_CHANGE_CUE = re.compile(
+    rf"\b{_CHANGE_VERBS}\b|\bfalsch\b|\bstimmt nicht\b|\bvertippt\b|\bverschrieben\b", re.IGNORECASE
+)
+
+
+# Among several fields that accept a part, the more specific type wins (lower = more specific).
+_SPECIFIC = {
+    "email": 0,
+    "iban": 0,
+    "steuer_id": 0,
+    "fin": 0,
+    "kfz_kennzeichen": 1,
+    "postcode": 1,
+    "birth_date": 2,
+    "date": 2,
+    "future_date": 2,
+    "phone": 3,
+    "yes_no": 4,
+    "choice": 4,
+    "amount": 5,
+    "count": 5,
+    "street": 6,
+}
+# In a message with several values a bare "2" is a count, never "the second choice".
+_BY_POSITION = re.compile(r"\d+\.?|(?:die |das |der )?(?:erste|zweite|dritte|vierte|fünfte)[nrs]?", re.IGNORECASE)
+
+
+def is_given_name(f: Field) -> bool:
+    return f.type == "name" and (f.prefill == "given_name" or f.name == "vorname")
+
+
+def _is_change_request(proc: Procedure, text: str) -> bool:
+    """ "Können Sie den Vornamen ändern?" is a correction, not a question about the field."""
+    return bool(_CHANGE_CUE.search(text)) and _find_field(proc, text) is not None
+
+
 def read_message(
     proc: Procedure,
     requested: Optional[str],
     text: str,
     filled: Mapping[str, object],
     skip_intent: bool = False,
+    single: bool = False,
 ) -> Reading:
     """Interpret one message in the form; see the module docstring.
 
     ``skip_intent``: NLU read the message as "skip this question" (intent ``skip_field``).
+    ``single``: the whole message is the answer to the field asked for (after the citizen
+    rejected how an earlier message was split).
     """
     reading = Reading()
     text = clean(text)
@@ -267,10 +320,15 @@ def read_message(
             reading.values[current.name] = SKIPPED
         return reading
 
+    # Questions first: "was ist der Unterschied zwischen A und B?" must not store A.
+    if is_question(text) and not _is_change_request(proc, text):
+        reading.question = True
+        return reading
+
     # "nein" is the answer to a yes/no question, not a correction cue
     body = text if current is not None and current.type == "yes_no" else _strip_filler(text)[0]
     # "nein, …" / "Moment: …" only introduce what follows.
-    if current is not None and current.type == "text":
+    if current is not None and (current.type == "text" or single):
         # Free text may contain commas and "und" ("Sofa, Schrank und zwei Stühle"): one answer.
         segments = [body or text]
     else:
@@ -321,37 +379,60 @@ def read_message(
         return reading
 
     if not multi and current is not None and current.name not in reading.values:
-        seg = loose[0]
-        # "Mein Name ist Erika Mustermann" for the first name: split when the family name follows.
-        nxt = _unfilled_after(proc, current.name, filled, [current.name])
-        if (
-            current.type == "name"
-            and nxt
-            and nxt[0].type == "name"
-            and re.match(r"^(?:mein name ist|ich heiße|ich heisse|ich bin)\s", seg, re.IGNORECASE)
-        ):
-            full = re.sub(r"^(?:mein name ist|ich heiße|ich heisse|ich bin)\s+", "", seg, flags=re.IGNORECASE)
-            if _assign_full_name(reading, current, nxt[0], full):
-                return reading
-        result = _check(current, seg)
-        if result.ok:
-            reading.values[current.name] = result.value
-        else:
-            reading.errors[current.name] = result.error
+        _read_single(proc, current, loose[0], filled, reading, split=not single)
         return reading
+    _assign_several(proc, current, loose, filled, reading)
+    return reading
 
-    # Several values: give each loose segment to the first open field (the one asked for, then
-    # the following ones) whose validator accepts it.
+
+def _read_single(
+    proc: Procedure, current: Field, seg: str, filled: Mapping[str, object], reading: Reading, split: bool = True
+) -> None:
+    """One part for the field asked for; a full name at the given-name question fills both names."""
+    nxt = _unfilled_after(proc, current.name, filled, [current.name])
+    if split and current.type == "name" and nxt and nxt[0].type == "name":
+        full = _NAME_LEAD.sub("", seg)
+        # "Max Mustermann" to "Wie lautet Ihr Vorname?": both names (confirmed before storing,
+        # since "Anna Lena" may be two given names); elsewhere only after "Mein Name ist …".
+        if (is_given_name(current) or full != seg) and len(full.split()) >= 2:
+            if _assign_full_name(reading, current, nxt[0], full):
+                return
+    if is_given_name(current):
+        # The family name is known already and repeated: "Max Mustermann" → "Max".
+        family = next((f for f in proc.fields if f.type == "name" and f is not current), None)
+        known = str(filled.get(family.name) or "") if family is not None else ""
+        words = _NAME_LEAD.sub("", seg).split()
+        if known and known != SKIPPED and len(words) >= 2 and " ".join(words[-len(known.split()) :]) == known:
+            seg = " ".join(words[: -len(known.split())])
+    result = _check(current, seg)
+    if result.ok:
+        reading.values[current.name] = result.value
+    else:
+        reading.errors[current.name] = result.error
+
+
+def _in_form_order(proc: Procedure, reading: Reading, f: Field) -> bool:
+    names = [x.name for x in proc.fields]
+    return all(names.index(n) < names.index(f.name) for n in reading.values if n in names)
+
+
+def _assign_several(
+    proc: Procedure, current: Optional[Field], loose: list[str], filled: Mapping[str, object], reading: Reading
+) -> None:
+    """Several values: each part goes to the one field it can only mean, else it is left out.
+
+    A part that exactly one open field accepts (a date, a postcode, an e-mail address …) goes
+    there. Names, places and free text fit almost anything, so such a part goes to the next
+    open field of those types in the form's order (a full name to first and family name). When
+    two fields take a part (two dates), it goes to the field asked for if it comes first, or to
+    the first one when the message so far follows the form's order; otherwise it is not used.
+    """
     start = current.name if current is not None else (proc.fields[0].name if proc.fields else "")
-    for seg in loose:
+    for idx, seg in enumerate(loose):
         open_fields = _unfilled_after(proc, start, filled, reading.values)
         if not open_fields:
-            break
-        first = open_fields[0]
-        if first.type == "name" and len(open_fields) > 1 and open_fields[1].type == "name":
-            full = re.sub(r"^(?:mein name ist|ich heiße|ich heisse|ich bin)\s+", "", seg, flags=re.IGNORECASE)
-            if len(full.split()) >= 2 and _assign_full_name(reading, first, open_fields[1], full):
-                continue
+            reading.unassigned.append(seg)
+            continue
         m = re.fullmatch(r"(\d{5})\s+(\D.+)", seg)
         pc_city = [f for f in open_fields if f.type in ("postcode", "city")]
         if m and len(pc_city) == 2 and pc_city[0].type != pc_city[1].type:
@@ -361,18 +442,48 @@ def read_message(
             if r1.ok and r2.ok:
                 reading.values[pc.name], reading.values[city.name] = r1.value, r2.value
                 continue
-        for f in open_fields:
-            if f.type in ("text",):  # free text accepts anything; only when asked directly
-                if f is not first:
-                    continue
-            result = _check(f, seg)
-            if result.ok:
-                reading.values[f.name] = result.value
-                break
+        strong = [
+            (f, r)
+            for f in open_fields
+            if f.type not in WEAK_TYPES and not (f.type == "choice" and _BY_POSITION.fullmatch(seg))
+            for r in [_check(f, seg)]
+            if r.ok
+        ]
+        if len(strong) > 1:  # "M-AB 1234" is a number plate before it is a street
+            best = min(_SPECIFIC.get(f.type, 9) for f, _ in strong)
+            strong = [(f, r) for f, r in strong if _SPECIFIC.get(f.type, 9) == best]
+        if strong:
+            chosen = None
+            if len(strong) == 1:
+                chosen = strong[0]
+            elif idx == 0 and current is not None and any(f is current for f, _ in strong):
+                chosen = next((f, r) for f, r in strong if f is current)
+            elif _in_form_order(proc, reading, strong[0][0]):
+                chosen = strong[0]
+            if chosen is None:
+                reading.unassigned.append(seg)
+            else:
+                reading.values[chosen[0].name] = chosen[1].value
+            continue
+        weak = [f for f in open_fields if f.type in ("name", "city")]
+        if not weak:
+            reading.unassigned.append(seg)
+            continue
+        target = weak[0]
+        if target.type == "name" and len(weak) > 1 and weak[1].type == "name":
+            full = _NAME_LEAD.sub("", seg)
+            if len(full.split()) >= 2 and _assign_full_name(reading, target, weak[1], full):
+                continue
+        result = _check(target, _NAME_LEAD.sub("", seg) if target.type == "name" else seg)
+        if result.ok:
+            reading.values[target.name] = result.value
         else:
-            if current is not None and current.name not in reading.values and current.name not in reading.errors:
-                reading.errors[current.name] = _check(current, seg).error
-    return reading
+            reading.unassigned.append(seg)
+            if target is current:
+                reading.errors[current.name] = result.error
+    if current is not None and current.name not in reading.values and current.name not in reading.errors:
+        if not reading.values and loose:
+            reading.errors[current.name] = _check(current, loose[0]).error
 
 
 def _assign_full_name(reading: Reading, first: Field, second: Field, full: str) -> bool:
@@ -384,3 +495,39 @@ def _assign_full_name(reading: Reading, first: Field, second: Field, full: str) 
         return False
     reading.values[first.name], reading.values[second.name] = r1.value, r2.value
     return True
+
+
+@dataclass
+class ConfirmationReply:
+    """The citizen's answer to "Ich habe übernommen: … Stimmt das?"."""
+
+    kind: str  # "yes", "no" (correct one by one), "corrected" (values changed), "question", "unclear"
+    values: dict[str, str] = field(default_factory=dict)  # for "corrected": all values, changed ones new
+
+
+_CORRECT = re.compile(r"^(?:korrigieren|korrigiere|korrektur|ändern|aendern|falsch|stimmt nicht|nicht richtig)\b", re.I)
+
+
+def confirmation_reply(
+    proc: Procedure, text: str, values: Mapping[str, str], filled: Mapping[str, object]
+) -> ConfirmationReply:
+    """Read the answer to the echo of several values (``values``, not stored yet).
+
+    "Ja" confirms them all; "Korrigieren"/"nein" drops them (the form then asks field by field);
+    a correction naming a field ("nein, der Familienname ist Muster") changes that value and the
+    echo is shown again. Anything else is asked again: nothing is stored on a guess.
+    """
+    s = clean(text)
+    answer = validate("yes_no", s)
+    if answer.ok and answer.value == "ja":
+        return ConfirmationReply("yes")
+    # A correction that names a field of the echo and gives its new value.
+    reading = read_message(proc, None, s, {**filled, **values})
+    changed = {n: v for n, v in reading.values.items() if n in values and v != SKIPPED}
+    if changed and not reading.question:
+        return ConfirmationReply("corrected", {**values, **changed})
+    if (answer.ok and answer.value == "nein") or _CORRECT.match(s) or reading.reopen:
+        return ConfirmationReply("no")
+    if is_question(s):
+        return ConfirmationReply("question")
+    return ConfirmationReply("unclear")

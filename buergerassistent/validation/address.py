@@ -64,8 +64,32 @@ def _house_number(raw: str) -> str:
     return re.sub(r"[A-Z]", lambda m: m.group(0).lower(), num)
 
 
+# What citizens put before an address: "ich wohne in der Hauptstraße 5", "meine Adresse ist …".
+# "In der Au 5" and "Am Anger 3" are street names: only words before them are removed.
+_STREET_LEAD_IN = re.compile(
+    r"^(?:(?:meine|die|unsere)\s+)?(?:adresse|anschrift|straße|strasse)\s*(?:ist|lautet|:)\s*|"
+    r"^(?:ich\s+|wir\s+)?(?:wohne|wohnen|lebe|leben)\s+(?:jetzt\s+|seit\s+\S+\s+)?"
+    r"(?:(?:in\s+der|in\s+dem|in\s+den|im|in)\s+(?=\S+\s+\S*\d)|(?=\S))",
+    re.IGNORECASE,
+)
+# Words of a sentence that never belong to a street name.
+_NOT_STREET_WORDS = frozenset(
+    "ich wir wohne wohnen lebe leben meine mein unsere adresse anschrift ist lautet bitte weiß weiss nicht".split()
+)
+
+
+def strip_address_lead_in(text: str) -> str:
+    original = s = clean(text)
+    for _ in range(2):  # "meine Adresse ist: ich wohne in …" is rare but costs nothing
+        s = _STREET_LEAD_IN.sub("", s, count=1)
+    # "wohne am Anger 3" → "Am Anger 3" (an all-lowercase answer is capitalised later anyway)
+    if s != original and s != s.lower() and s[:1].islower() and s.split(" ")[0] in SMALL_WORDS:
+        s = s[:1].upper() + s[1:]
+    return s
+
+
 def validate_street(text: str, ctx: Context) -> Result:
-    s = clean(text).rstrip(".,;")
+    s = strip_address_lead_in(text).rstrip(".,;")
     if not s:
         return ctx.fail("Ich habe keine Anschrift erhalten.", refer=False)
     if len(s) > MAX_STREET:
@@ -78,6 +102,11 @@ def validate_street(text: str, ctx: Context) -> Result:
             return ctx.fail("Die Hausnummer fehlt.", refer=False)
         return ctx.fail("Das habe ich nicht als Straße mit Hausnummer erkannt.", refer=False)
     name = m["name"].strip(" ,")
+    if any(w.casefold() in _NOT_STREET_WORDS for w in name.split()):
+        return ctx.fail("Bitte nennen Sie nur Straße und Hausnummer.", refer=False)
+    if re.search(r"\d{1,2}\.\s?\d{1,2}\.", name) or re.search(r"(?:^|\s)\d+$", name):
+        # a date ("geb. 1.2.1980") or two numbers ("Hauptstr. 1 12") are no street
+        return ctx.fail("Das habe ich nicht als Straße mit Hausnummer erkannt.", refer=False)
     if not _plausible_street_name(name):
         return ctx.fail("Das habe ich nicht als Straße mit Hausnummer erkannt.", refer=False)
     bad = sorted({ch for ch in name if not (is_letter(ch) or ch.isdigit() or ch in _STREET_CHARS)})
@@ -98,8 +127,14 @@ MAX_CITY = 100
 _CITY_CHARS = set(" -.'()/")
 
 
+_CITY_LEAD_IN = re.compile(
+    r"^(?:(?:ich\s+|wir\s+)?(?:wohne|wohnen|lebe|leben)\s+in|wohnhaft\s+in|(?:der\s+)?(?:wohn)?ort\s*(?:ist|:)|in)\s+",
+    re.IGNORECASE,
+)
+
+
 def validate_city(text: str, ctx: Context) -> Result:
-    s = clean(text).rstrip(",;")
+    s = _CITY_LEAD_IN.sub("", clean(text)).rstrip(",;")
     s = re.sub(r"\s*-\s*", "-", s)
     s = re.sub(r"\(\s*", "(", re.sub(r"\s*\)", ")", s))
     if not s:
@@ -113,6 +148,8 @@ def validate_city(text: str, ctx: Context) -> Result:
         return ctx.fail(f"Zeichen wie „{''.join(bad)}“ gehören nicht in einen Ortsnamen.", refer=False)
     if count_letters(s) < 2 or not is_letter(s[0]) or s.count("(") != s.count(")"):
         return ctx.fail("Das sieht nicht wie ein Ortsname aus.", refer=False)
+    if len(s.split()) > 6 or any(w.casefold() in _NOT_STREET_WORDS for w in s.split()):
+        return ctx.fail("Bitte nennen Sie nur den Ort.", refer=False)
     if s == s.lower():
         s = smart_capitalize(s, SMALL_WORDS, capitalize_first=True)
     return Result.success(s)

@@ -47,6 +47,8 @@ def validate_phone(text: str, ctx: Context) -> Result:
     # phonenumbers would read letters as a vanity number ("0800 FLOWERS"): not wanted here.
     if not _PHONE_CHARS.fullmatch(s) or not any(ch.isdigit() for ch in s):
         return ctx.fail("Eine Telefonnummer besteht nur aus Ziffern und dem Pluszeichen.", refer=False)
+    if re.fullmatch(r"\d{1,2}\.\s?\d{1,2}\.\s?(?:\d{2}|\d{4})?", s):  # "2.1.2027" is a date
+        return ctx.fail("Das sieht wie ein Datum aus, nicht wie eine Telefonnummer.", refer=False)
     try:
         number = phonenumbers.parse(s, "DE")  # without country code: a German number
     except phonenumbers.NumberParseException as e:

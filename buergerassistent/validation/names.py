@@ -18,10 +18,26 @@ PARTICLES = frozenset("von vom zu zum zur van der den de del della dei di da das
 # Chat users answer in sentences: "Ich heiße Erika", "Mein Nachname ist Mustermann".
 _LEAD_IN = re.compile(
     r"^(?:ich hei(?:ß|ss)e|mein (?:vor|nach|familien|geburts)?name (?:ist|lautet)|"
-    r"(?:der )?(?:vor|nach|familien)?name:?)\s+",
+    r"(?:der )?(?:vor|nach|familien)?name:?|my (?:first |last |family )?name is|i am|i'm)\s+",
     re.IGNORECASE,
 )
 _ALLOWED_PUNCT = set(" -'.")
+MAX_WORDS = 6  # "Maria de los Angeles Garcia" has five
+
+# Words that are part of a sentence, never of a name (German and English). Short names of other
+# languages that look like such words ("An", "No", "Mir", "Will", "bin") are deliberately absent.
+SENTENCE_WORDS = frozenset(
+    """ich du wir mein meine meinen meiner bin bist ist sind heiße heisse heißt habe hab hat nicht kein keine
+    keinen was wie warum wieso wo wann soll sollte kann muss möchte bitte danke hallo hier
+    jetzt nein ja okay ok und oder aber auch noch schon eine einen einem weil dass egal keine ahnung
+    i my you your is are the what why how don't dont know please hello hi it this that yes want have""".split()
+)
+# A short list of German and English swear words: such an answer is not stored as a name.
+SWEAR_WORDS = frozenset(
+    """arsch arschloch scheiße scheisse scheiß scheiss fick ficken ficker fuck fucker fucking shit wichser
+    hurensohn fotze missgeburt spast spasti vollidiot idiot penner bastard schlampe hure kacke bitch asshole
+    dummkopf depp trottel""".split()
+)
 
 
 def validate_name(text: str, ctx: Context) -> Result:
@@ -33,6 +49,13 @@ def validate_name(text: str, ctx: Context) -> Result:
         return ctx.fail(f"Der Name ist länger als {MAX_LENGTH} Zeichen.")
     if any(ch.isdigit() for ch in s):
         return ctx.fail("Ein Name enthält keine Ziffern.", refer=False)
+    if "?" in s:
+        return ctx.fail("Das ist eine Frage, kein Name.", refer=False)
+    words = [w.strip(".,!'").casefold() for w in s.split()]
+    if any(w in SWEAR_WORDS or w.startswith(("scheiß", "scheiss", "fick")) for w in words):
+        return ctx.fail("Das habe ich nicht als Namen erkannt.", refer=False)
+    if len(words) > MAX_WORDS or any(w in SENTENCE_WORDS for w in words):
+        return ctx.fail("Das sieht nach einem Satz aus, nicht nach einem Namen.", refer=False)
     if count_letters(s) == 0:
         return ctx.fail("Das sieht nicht wie ein Name aus.", refer=False)
     bad = sorted({ch for ch in s if not is_letter(ch) and ch not in _ALLOWED_PUNCT})

@@ -11,7 +11,9 @@ from actions.login import ActionLogout
 
 
 def choice_ids(dispatcher) -> list[str]:
-    return [b["payload"].split('"')[3] for m in dispatcher.messages for b in m.get("buttons") or []]
+    # Choice buttons carry /choose_procedure{"procedure": "<id>"}; "Nein" (/deny) carries none.
+    payloads = [b["payload"] for m in dispatcher.messages for b in m.get("buttons") or []]
+    return [p.split('"')[3] for p in payloads if p.startswith("/choose_procedure")]
 
 
 async def test_a_clear_request_is_answered(dispatcher):

@@ -6,7 +6,9 @@ import asyncio
 
 from actions.dialogue import ActionChangeField, ActionHandleDeny
 from actions.forms import (
+    CONFIRM_SLOT,
     FAILURES_SLOT,
+    PENDING_SLOT,
     ValidateBewohnerparkausweisForm,
     ValidateMeldebescheinigungForm,
     ValidateSperrmuellForm,
@@ -57,11 +59,69 @@ def test_change_request_reopens_the_field_first(dispatcher):
     assert events["geburtsdatum"] is None and events["requested_slot"] == "geburtsdatum"
 
 
-def test_several_values_at_once(dispatcher):
+def test_several_values_at_once_are_echoed_and_stored_only_after_yes(dispatcher):
     tracker = answer("meldebescheinigung_form", "vorname", "Erika Mustermann, geboren 12.8.1964")
     events = slot_events(run(ValidateMeldebescheinigungForm(), tracker, dispatcher))
+    # nothing stored yet: the values wait for the citizen's "Ja"
+    assert events["vorname"] is None and "nachname" not in events and "geburtsdatum" not in events
+    assert events["requested_slot"] == CONFIRM_SLOT
+    pending = events[PENDING_SLOT]
+    assert pending["values"] == {"vorname": "Erika", "nachname": "Mustermann", "geburtsdatum": "1964-08-12"}
+    message = dispatcher.messages[-1]
+    assert "Ich habe übernommen: Vorname Erika, Familienname Mustermann, Geburtsdatum 12.08.1964" in message["text"]
+    assert [b["title"] for b in message["buttons"]] == ["Ja", "Korrigieren"]
+
+    dispatcher.messages.clear()
+    events = slot_events(run(ValidateMeldebescheinigungForm(), confirm("Ja", pending), dispatcher))
     assert (events["vorname"], events["nachname"], events["geburtsdatum"]) == ("Erika", "Mustermann", "1964-08-12")
-    assert dispatcher.messages == []
+    assert events[PENDING_SLOT] is None and events[CONFIRM_SLOT] is None
+    assert "requested_slot" not in events  # the form asks the next open field
+
+
+def confirm(text, pending, slots=None):
+    return make_tracker(
+        text=text,
+        intent="inform",
+        slots={**(slots or {}), PENDING_SLOT: pending, "requested_slot": CONFIRM_SLOT},
+        active_loop="meldebescheinigung_form",
+        events=[],
+    )
+
+
+def test_korrigieren_drops_the_values_and_asks_field_by_field(dispatcher):
+    pending = {"values": {"vorname": "Anna", "nachname": "Lena"}, "ask": "vorname"}
+    events = slot_events(run(ValidateMeldebescheinigungForm(), confirm("Korrigieren", pending), dispatcher))
+    assert "vorname" not in events and "nachname" not in events
+    assert events["requested_slot"] == "vorname" and events[PENDING_SLOT] == {"single": "vorname"}
+    assert "Nichts davon ist gespeichert" in texts(dispatcher)
+    # the next answer to the first name is taken whole, not split again
+    dispatcher.messages.clear()
+    tracker = answer("meldebescheinigung_form", "vorname", "Anna Lena", {PENDING_SLOT: {"single": "vorname"}})
+    events = slot_events(run(ValidateMeldebescheinigungForm(), tracker, dispatcher))
+    assert events["vorname"] == "Anna Lena" and "nachname" not in events and events[PENDING_SLOT] is None
+
+
+def test_a_correction_at_the_echo_changes_that_value_and_echoes_again(dispatcher):
+    pending = {"values": {"vorname": "Max", "nachname": "Mustermann"}, "ask": "vorname"}
+    tracker = confirm("nein, der Familienname ist Muster", pending)
+    events = slot_events(run(ValidateMeldebescheinigungForm(), tracker, dispatcher))
+    assert "nachname" not in events  # still not stored
+    assert events[PENDING_SLOT]["values"] == {"vorname": "Max", "nachname": "Muster"}
+    assert "Familienname Muster" in texts(dispatcher) and "Stimmt das?" in texts(dispatcher)
+
+
+def test_an_unclear_answer_at_the_echo_stores_nothing_and_asks_again(dispatcher):
+    pending = {"values": {"vorname": "Max", "nachname": "Mustermann"}, "ask": "vorname"}
+    events = slot_events(run(ValidateMeldebescheinigungForm(), confirm("Hauptstraße 5", pending), dispatcher))
+    assert events.get("vorname") is None and events[PENDING_SLOT] == pending
+    assert "Ja" in texts(dispatcher) and "Korrigieren" in texts(dispatcher)
+
+
+def test_a_full_name_at_the_first_name_question_is_echoed(dispatcher):
+    tracker = answer("meldebescheinigung_form", "vorname", "Max Mustermann")
+    events = slot_events(run(ValidateMeldebescheinigungForm(), tracker, dispatcher))
+    assert events[PENDING_SLOT]["values"] == {"vorname": "Max", "nachname": "Mustermann"}
+    assert "Vorname Max, Familienname Mustermann" in texts(dispatcher)
 
 
 def test_optional_field_is_skipped_and_left_out_of_the_submission(dispatcher):
@@ -158,3 +218,37 @@ def test_a_real_question_in_a_free_text_field_is_answered(dispatcher):
     events = run(ActionFormInterruption(), tracker, dispatcher)
     assert "taetigkeit" not in slot_events(events)
     assert "online" in texts(dispatcher)
+
+
+def test_a_question_while_the_echo_waits_is_answered_and_the_echo_shown_again(dispatcher):
+    from actions.forms import ActionFormInterruption
+
+    pending = {"values": {"vorname": "Max", "nachname": "Mustermann"}, "ask": "vorname"}
+    tracker = make_tracker(
+        text="Was kostet das?",
+        intent="ask_fees",
+        slots={"procedure": "meldebescheinigung", PENDING_SLOT: pending, "requested_slot": CONFIRM_SLOT},
+        active_loop="meldebescheinigung_form",
+    )
+    events = slot_events(run(ActionFormInterruption(), tracker, dispatcher))
+    assert "5 Euro" in texts(dispatcher) and "Vorname Max, Familienname Mustermann" in texts(dispatcher)
+    assert events["requested_slot"] == CONFIRM_SLOT and "nachname" not in events
+
+
+def test_the_form_resuming_after_a_question_keeps_waiting_for_the_echo(dispatcher):
+    pending = {"values": {"vorname": "Max", "nachname": "Mustermann"}, "ask": "vorname"}
+    tracker = confirm("Was kostet das?", pending)
+    tracker.events = [  # the question was answered; the form resumes
+        {"event": "user", "text": "Was kostet das?"},
+        {"event": "action", "name": "action_form_interruption"},
+        {"event": "action", "name": "meldebescheinigung_form"},
+    ]
+    events = run(ValidateMeldebescheinigungForm(), tracker, dispatcher)
+    assert slot_events(events) == {"requested_slot": CONFIRM_SLOT} and dispatcher.messages == []
+
+
+def test_a_question_about_the_procedure_at_the_echo_is_answered_and_the_echo_shown_again(dispatcher):
+    pending = {"values": {"vorname": "Max", "nachname": "Mustermann"}, "ask": "vorname"}
+    events = slot_events(run(ValidateMeldebescheinigungForm(), confirm("Was kostet das?", pending), dispatcher))
+    assert "5 Euro" in texts(dispatcher) and "Vorname Max, Familienname Mustermann" in texts(dispatcher)
+    assert "nachname" not in events and events[PENDING_SLOT] == pending

@@ -57,8 +57,22 @@ def test_name_with_particle_is_split_before_the_particle(melde):
     assert r.values == {"vorname": "Ursula", "nachname": "von der Leyen"}
 
 
-def test_a_double_first_name_alone_stays_the_first_name(melde):
-    r = read_message(melde, "vorname", "Anna Lena", {})
+def test_two_names_at_the_first_name_question_fill_both_names_to_be_confirmed(melde):
+    # "Anna Lena" may be two given names: the form echoes both values before storing them.
+    r = read_message(melde, "vorname", "Max Mustermann", {})
+    assert r.values == {"vorname": "Max", "nachname": "Mustermann"} and len(r.filled) == 2
+
+
+def test_a_double_first_name_stays_the_first_name_when_the_family_name_is_known(melde):
+    r = read_message(melde, "vorname", "Anna Lena", {"nachname": "Muster"})
+    assert r.values == {"vorname": "Anna Lena"}
+    # the family name repeated is not part of the first name
+    r = read_message(melde, "vorname", "Anna Lena Muster", {"nachname": "Muster"})
+    assert r.values == {"vorname": "Anna Lena"}
+
+
+def test_a_double_first_name_after_a_rejected_split_is_taken_whole(melde):
+    r = read_message(melde, "vorname", "Anna Lena", {}, single=True)
     assert r.values == {"vorname": "Anna Lena"}
 
 
