@@ -685,13 +685,20 @@ def load_excluded(path: Path = EXCLUDED) -> dict[str, str]:
     return {e["id"]: e.get("reason", "") for e in data.get("excluded") or []}
 
 
-def play(scenario: dict, settings: Settings, portal: Portal, run: str = "", verbose: bool = False) -> Result:
-    """Play one scenario against a running stack and judge it."""
+def play_transcript(
+    scenario: dict, settings: Settings, portal: Portal, run: str = "", verbose: bool = False
+) -> Transcript:
+    """Play one scenario against a running stack: what was said, done and stored."""
     portal.new_applications()  # forget applications from before
     citizen = Citizen(scenario, settings, f"conv-{run}{scenario['id']}", verbose=verbose)
     transcript = citizen.play()
     transcript.applications = portal.new_applications()
-    return judge(scenario, transcript)
+    return transcript
+
+
+def play(scenario: dict, settings: Settings, portal: Portal, run: str = "", verbose: bool = False) -> Result:
+    """Play one scenario against a running stack and judge it."""
+    return judge(scenario, play_transcript(scenario, settings, portal, run, verbose))
 
 
 def report(results: list[Result], excluded: dict[str, str]) -> str:
