@@ -197,7 +197,8 @@ def echoed_values(proc: Procedure, reply: str) -> dict[str, str]:
     hits: list[tuple[int, int, Field]] = []
     taken: list[tuple[int, int]] = []
     for f in labels:
-        for m in re.finditer(re.escape(f.label), body):
+        # Items are joined by ", ": a label counts only at the start of an item.
+        for m in re.finditer(r"(?:^|(?<=, ))" + re.escape(f.label), body):
             if not any(a <= m.start() < b for a, b in taken):
                 hits.append((m.start(), m.end(), f))
                 taken.append((m.start(), m.end()))
@@ -444,19 +445,19 @@ class Citizen:
         return ["überspringen"]
 
     def _echo_ok(self, reply: str) -> bool:
+        """Whether every echoed value is what the citizen meant: the expected value, or (for a
+        slip corrected later in the script) exactly what the citizen typed for that field."""
         if self.proc is None or not self.expected:
             return True
-        types = {f.name: f.type for f in self.proc.fields}
         for name, shown in echoed_values(self.proc, reply).items():
-            want = canonical(self.expected.get(name), types.get(name))
-            if want is None:
-                return False  # a value the citizen did not give (or skipped)
-            if want not in (canonical(shown) or "") and want not in (canonical(shown, types.get(name)) or ""):
-                # choices are shown by their title: compare against the title too
-                f = self.proc.field(name)
-                titles = [c.title for c in f.choices if canonical(c.value) == want]
-                if not any(canonical(t) in (canonical(shown) or "") for t in titles):
-                    return False
+            f = self.proc.field(name)
+            got = canonical(shown.rstrip("."), f.type)
+            meant = {canonical(self.expected.get(name), f.type), canonical(self.citizen.get(name), f.type)}
+            meant |= {canonical(c.label, f.type) for c in f.choices if canonical(c.value) in meant}
+            if None in meant and got in (None, "keine angabe", "—"):
+                continue
+            if got not in meant - {None}:
+                return False
         return True
 
     def _fill_form(self, messages: list[dict]) -> None:
@@ -502,8 +503,9 @@ class Citizen:
                 messages = self.say(answer[0])
                 continue
             if START_OFFER in reply and not started:
-                if proc.name not in reply:
-                    self.t.problems.append(f"bietet einen anderen Antrag an: {reply[-160:]!r}")
+                offered = re.search(r"„([^“]+)“ jetzt hier im Chat beantragen", reply)
+                if offered and offered.group(1) != proc.name:
+                    self.t.problems.append(f"bietet einen anderen Antrag an: {offered.group(1)}")
                     return
                 messages = self.say("Ja")
                 started = True
@@ -512,6 +514,9 @@ class Citizen:
             if clicked is not None:
                 messages = clicked
                 continue
+            if started and not self.cancel_sent and re.search(r"abgebrochen|gespeichert|auf wiedersehen", reply, re.I):
+                self.t.problems.append(f"Formular ungefragt beendet: {reply[-200:]!r}")
+                return
             yes_no = {b.get("payload") for b in buttons_of(messages)} >= {"/affirm", "/deny"}
             if yes_no or reply.rstrip().endswith("?"):
                 low = reply.casefold()

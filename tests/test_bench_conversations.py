@@ -180,3 +180,23 @@ def test_the_frozen_scenarios_fit_the_catalogue():
     excluded = load_excluded(EXCLUDED)
     assert set(excluded) <= set(ids)
     assert all(reason.strip() for reason in excluded.values())
+
+
+def test_the_citizen_confirms_an_echo_only_with_the_values_it_meant():
+    from benchmarks.bench_conversations import Citizen
+
+    scenario = {
+        "id": "form-y",
+        "kind": "form",
+        "goal": "wohnsitz_anmelden",
+        "citizen": {"vorname": "Erika", "nachname": "Mustermnn", "wohnungsart": "Hauptwohnung"},
+        "expect": {"submitted": {"vorname": "Erika", "nachname": "Mustermann", "wohnungsart": "hauptwohnung"}},
+    }
+    citizen = Citizen(scenario, settings=None, sender="unit")
+    f = {x.name: x.label for x in default_catalogue()["wohnsitz_anmelden"].fields}
+    assert citizen._echo_ok(f"Ich habe übernommen: {f['vorname']} Erika, {f['nachname']} Mustermann. Stimmt das?")
+    # A slip the citizen typed (and corrects later in the script) is what it meant now.
+    assert citizen._echo_ok(f"Ich habe übernommen: {f['nachname']} Mustermnn. Stimmt das?")
+    assert citizen._echo_ok(f"Ich habe übernommen: {f['wohnungsart']} Hauptwohnung. Stimmt das?")
+    assert not citizen._echo_ok(f"Ich habe übernommen: {f['vorname']} Erika Mustermann. Stimmt das?")
+    assert not citizen._echo_ok(f"Ich habe übernommen: {f['wohnungsart']} Nebenwohnung. Stimmt das?")
