@@ -83,6 +83,7 @@ SYMPATHY = re.compile(
 PHONE = re.compile(r"(?<!\d)(?:\+49|0)\s?\d{2,5}[\s/-]?\d{3,}")
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
 HELP_PLACES = re.compile(r"(?<!\d)115(?!\d)|behördennummer|dienstleistungsfinder|https?://", re.I)
+PERSON = re.compile(r"(?<!\d)115(?!\d)|behördennummer", re.I)  # plus a phone number or e-mail address
 EN_WORDS = set("the you your i can to is are please help with for and of in this what how we a an my it".split())
 DE_WORDS = set(
     "der die das und sie ich ist sind bitte mit für ein eine zu nicht wie was wir es auf den dem ihr ihre".split()
@@ -617,7 +618,7 @@ def check_expect(expect: dict, turns: list[Turn], slots: dict, t: Transcript, ca
     if expect.get("language") == "en":
         if not looks_english(turns[0].text):
             why.append("Antwort nicht auf Englisch")
-    if expect.get("human_contact") and not (HELP_PLACES.search(text) or PHONE.search(text) or EMAIL.search(text)):
+    if expect.get("human_contact") and not (PERSON.search(text) or PHONE.search(text) or EMAIL.search(text)):
         why.append("kein Weg zu einem Menschen genannt")
     if expect.get("procedures"):
         for pid in expect["procedures"]:

@@ -200,3 +200,10 @@ def test_the_citizen_confirms_an_echo_only_with_the_values_it_meant():
     assert citizen._echo_ok(f"Ich habe übernommen: {f['wohnungsart']} Hauptwohnung. Stimmt das?")
     assert not citizen._echo_ok(f"Ich habe übernommen: {f['vorname']} Erika Mustermann. Stimmt das?")
     assert not citizen._echo_ok(f"Ich habe übernommen: {f['wohnungsart']} Nebenwohnung. Stimmt das?")
+
+
+def test_a_way_to_a_person_is_a_number_or_an_address_not_a_link():
+    scenario = {"id": "human-x", "kind": "human", "goal": None, "expect": {"human_contact": True}}
+    assert judge(scenario, _transcript(["Rufen Sie die Behördennummer 115 an."])).ok
+    assert judge(scenario, _transcript(["Das Bürgerbüro erreichen Sie unter 089 233-96000."])).ok
+    assert not judge(scenario, _transcript(["Mehr unter https://stadt.muenchen.de/service/"])).ok
