@@ -57,14 +57,14 @@ ECHO = "Ich habe übernommen"
 CASE_NUMBER = re.compile(r"Aktenzeichen lautet (\S+?)\.(?:\s|$)")
 CONFIRM = "Ja, absenden"
 
-# Actions with consequences the citizen must have asked for (near misses: none of them).
+# Actions with consequences the citizen must have asked for (near misses: none of them). Asking
+# first is what issue 15 wants: action_withdraw_application only asks "wirklich zurückziehen?".
 CONSEQUENTIAL = {
     "action_save_draft": "Entwurf gespeichert",
     "action_cancel_application": "abgebrochen",
     "action_logout": "abgemeldet (Logout)",
     "action_login": "Anmeldung gestartet",
     "utter_goodbye": "verabschiedet",
-    "action_withdraw_application": "Rücknahme angeboten",
     "action_confirm_withdrawal": "Antrag zurückgezogen",
 }
 
