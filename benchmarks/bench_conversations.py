@@ -598,7 +598,7 @@ def check_expect(expect: dict, turns: list[Turn], slots: dict, t: Transcript, ca
                 why.append(reason)
     if expect.get("choice_offered"):
         ids = [p for p, _ in offered_procedures(messages)]
-        if len(set(ids)) < 2 and "meinten sie" not in text.casefold():
+        if len(set(ids)) < 2 and not re.search(r"meinten sie|meinen sie", text, re.I):
             why.append("keine Auswahl angeboten")
     if expect.get("no_action"):
         allowed = ()
@@ -616,7 +616,7 @@ def check_expect(expect: dict, turns: list[Turn], slots: dict, t: Transcript, ca
     if expect.get("sympathy") and not SYMPATHY.search(text):
         why.append("kein Wort der Anteilnahme")
     if expect.get("language") == "en":
-        if not looks_english(turns[0].text):
+        if not any(looks_english(m.get("text") or "") for m in turns[0].messages):
             why.append("Antwort nicht auf Englisch")
     if expect.get("human_contact") and not (PERSON.search(text) or PHONE.search(text) or EMAIL.search(text)):
         why.append("kein Weg zu einem Menschen genannt")
