@@ -461,6 +461,28 @@ class Citizen:
                 return False
         return True
 
+    def yes_or_no(self, question: str, field: Optional[Field]) -> Optional[str]:
+        """The citizen's answer to a yes/no question inside the form (None: it cannot tell)."""
+        low = question.casefold()
+        if "noch einmal versuchen" in low:
+            return "Ja"
+        if self.cancel_sent and re.search(r"abbrechen|abbruch|löschen", low):
+            return "Ja"
+        if re.search(r"speichern|später|beenden|abmelden|löschen|zurückziehen", low):
+            return "Nein"  # an action the citizen did not ask for
+        if re.search(r"weitermachen|fortfahren|fortsetzen", low):
+            return "Ja"
+        if re.search(r"abbrechen|abbruch", low):
+            return "Nein"
+        if field is not None:
+            # "Meinen Sie „Nebenwohnung“?": yes if it names what the citizen means for that field.
+            meant = {canonical(self.expected.get(field.name), field.type), canonical(self.citizen.get(field.name))}
+            meant |= {canonical(c.label) for c in field.choices if canonical(c.value) in meant}
+            quoted = [canonical(q, field.type) for q in re.findall(r"„([^“]+)“", question)]
+            if quoted:
+                return "Ja" if any(q in meant for q in quoted) else "Nein"
+        return None
+
     def _fill_form(self, messages: list[dict]) -> None:
         proc = self.proc
         if proc is None:
@@ -473,6 +495,7 @@ class Citizen:
         limit = 4 * len(proc.fields) + 20
         turns = 0
         pending: list[str] = []
+        last_field: Optional[Field] = None
         while turns < limit:
             turns += 1
             reply = message_text(messages)
@@ -496,6 +519,7 @@ class Citizen:
             f = asked_field(proc, reply)
             if f is not None:
                 started = True
+                last_field = f
                 answer = self._answer_for(f, asked, summary_done)
                 if asked[f.name] > 5:
                     self.t.problems.append(f"Frage nach {f.name} kommt immer wieder")
@@ -520,18 +544,13 @@ class Citizen:
                 return
             yes_no = {b.get("payload") for b in buttons_of(messages)} >= {"/affirm", "/deny"}
             if yes_no or reply.rstrip().endswith("?"):
-                low = reply.casefold()
-                if "noch einmal versuchen" in low:
-                    messages = self.say("Ja")
-                elif self.cancel_sent and "abbrechen" in low:
-                    messages = self.say("Ja")
-                elif self.cancel_sent:
+                if self.cancel_sent and "abbrechen" not in reply.casefold():
                     return  # the form is over as the citizen asked
-                elif started and re.search(r"speichern|abbrechen|beenden|abmelden|löschen|zurückziehen", low):
-                    messages = self.say("Nein")  # an action the citizen did not ask for
-                else:
+                answer = self.yes_or_no(reply, last_field) if started else None
+                if answer is None:
                     self.t.problems.append(f"hängt fest bei: {reply[-200:]!r}")
                     return
+                messages = self.say(answer)
                 continue
             if self.cancel_sent:
                 return

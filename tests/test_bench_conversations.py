@@ -207,3 +207,26 @@ def test_a_way_to_a_person_is_a_number_or_an_address_not_a_link():
     assert judge(scenario, _transcript(["Rufen Sie die Behördennummer 115 an."])).ok
     assert judge(scenario, _transcript(["Das Bürgerbüro erreichen Sie unter 089 233-96000."])).ok
     assert not judge(scenario, _transcript(["Mehr unter https://stadt.muenchen.de/service/"])).ok
+
+
+def test_the_citizen_answers_yes_no_questions_in_the_form_by_what_it_wants():
+    from benchmarks.bench_conversations import Citizen
+
+    proc = default_catalogue()["wohnsitz_anmelden"]
+    scenario = {
+        "id": "form-z",
+        "kind": "form",
+        "goal": proc.id,
+        "citizen": {"wohnungsart": "Nebenwohnung, Hauptwohnsitz bleibt in Augsburg"},
+        "expect": {"submitted": {"wohnungsart": "nebenwohnung"}},
+    }
+    citizen = Citizen(scenario, settings=None, sender="unit")
+    field = proc.field("wohnungsart")
+    assert citizen.yes_or_no("Möchten Sie den Antrag jetzt speichern und später weitermachen?", field) == "Nein"
+    assert citizen.yes_or_no("Möchten Sie den Antrag wirklich abbrechen?", field) == "Nein"
+    assert citizen.yes_or_no("Möchten Sie weitermachen?", field) == "Ja"
+    assert citizen.yes_or_no("Meinen Sie „Nebenwohnung“?", field) == "Ja"
+    assert citizen.yes_or_no("Meinen Sie „Hauptwohnung“?", field) == "Nein"
+    assert citizen.yes_or_no("Wie bitte?", field) is None
+    citizen.cancel_sent = True
+    assert citizen.yes_or_no("Möchten Sie den Antrag wirklich abbrechen?", field) == "Ja"
