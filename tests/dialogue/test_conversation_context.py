@@ -49,9 +49,9 @@ def test_a_follow_up_stays_with_the_procedure_in_focus(text, focus):
 
 
 def test_the_weak_words_would_have_moved_the_focus_without_the_back_reference():
-    """The cases above are real: discovery alone is confident for another procedure."""
-    assert discovery().decide("geht das auch per Post?").kind == "confident"
-    assert discovery().decide("kostet das was für Studenten?").kind == "confident"
+    """The cases above are real: discovery alone points to another procedure (an answer or a choice)."""
+    assert discovery().decide("geht das auch per Post?").kind in ("confident", "choose")
+    assert discovery().decide("kostet das was für Studenten?").kind in ("confident", "choose")
 
 
 @pytest.mark.parametrize(

@@ -114,6 +114,7 @@ EXPECTED = {
     ("resume_draft", "reject"): (None, "draft_kept", "draft_declined", True, False),
     ("draft_declined", "reject"): (None, "anything_else", None, True, False),
     ("confirm_withdrawal", "reject"): (None, "withdrawal_kept", None, True, False),
+    ("confirm_request", "reject"): ("action_keep_going", None, None, True, False),
 }
 
 
