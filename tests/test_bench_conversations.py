@@ -143,6 +143,18 @@ def test_an_honest_answer_names_help_and_presents_no_procedure():
     assert not judge(scenario, _transcript([overview])).ok
 
 
+def test_a_non_core_entry_with_help_named_is_honest_a_core_procedure_is_not():
+    scenario = {"id": "nohelp-y", "kind": "cannot_help", "goal": None, "expect": {"honest": True}}
+    catalogue = default_catalogue()
+    info = next(p for p in catalogue if not p.curated)
+    core = catalogue["reisepass_beantragen"]
+    # A fitting non-core service is allowed for questions outside the 27 (issue 16) …
+    assert judge(scenario, _transcript(["Dazu:", "Mehr bei der 115."], slots={"procedure": info.id})).ok
+    # … but not without naming help, and a core procedure presented is never honest here.
+    assert not judge(scenario, _transcript(["Dazu:"], slots={"procedure": info.id})).ok
+    assert not judge(scenario, _transcript(["Fragen Sie die 115."], slots={"procedure": core.id})).ok
+
+
 def test_an_info_answer_must_be_about_the_topic_and_the_procedure():
     proc = default_catalogue()["reisepass_beantragen"]
     scenario = {
