@@ -107,6 +107,15 @@ class ActionAnswerInfo(Action):
             return events
         answer = answers.ANSWERS_BY_INTENT.get(intent, answers.where)
         dispatcher.utter_message(text=answer(proc))
+        newly_in_focus = any(e.get("event") == "slot" and e.get("name") == "procedure" for e in events)
+        if newly_in_focus and proc.has_form and not tracker.active_loop_name:
+            # "Ich möchte einen Hund anmelden, was kostet das?": the answer, then the offer to apply,
+            # so that "ja" starts it (as after the procedure's overview).
+            dispatcher.utter_message(
+                text=f"Möchten Sie „{proc.name}“ jetzt hier im Chat beantragen?",
+                buttons=[{"title": "Ja", "payload": "/affirm"}, {"title": "Nein", "payload": "/deny"}],
+            )
+            events.append(set_awaiting(Awaiting.START_FORM))
         return events
 
 

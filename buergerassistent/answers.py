@@ -105,7 +105,7 @@ def contact(proc: Procedure) -> str:
         lines.append(f"Termin vereinbaren: {c.appointment_url}")
     if c.url:
         lines.append(f"Mehr dazu: {c.url}")
-    if not c.phone:
+    if not c.phone or not c.opening_hours:
         lines.append(UNKNOWN_HINT)
     year_month = (c.as_of or c.checked or "").split("-")[:2]
     stand = f", Stand {year_month[1]}/{year_month[0]}" if len(year_month) == 2 else ""

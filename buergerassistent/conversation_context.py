@@ -229,6 +229,19 @@ class Option:
     title: str
 
 
+def is_position_reply(text: str) -> bool:
+    """A reply that only names a position in a list: "das erste", "die Zweite bitte", "Nummer 3",
+    "2", "den letzten". No question, no negation, no other content word."""
+    words = _words(text)
+    if not words or len(words) > 5 or "?" in (text or "") or _QUESTION_START.match(text or ""):
+        return False
+    if _NEGATION & set(words):
+        return False
+    positions = [w for w in words if w.rstrip(".") in _ORDINAL_OF or w in _LAST]
+    others = [w for w in words if w not in _FILLER and w.rstrip(".") not in _ORDINAL_OF and w not in _LAST]
+    return len(positions) == 1 and not others
+
+
 def match_choice(text: str, options: Sequence[Option]) -> Optional[str]:
     """The value of the option the reply chooses, or None when it does not clearly choose one.
 

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Optional
 
+from buergerassistent.conversation_context import is_position_reply
 from buergerassistent.dialogue_state import Awaiting
 
 # The intent the guard sets when it wants to ask first, and the entity naming what to confirm.
@@ -213,6 +214,10 @@ def decide(message: Message, context: Context = Context()) -> Decision:
     intent = message.intent or ""
     text = (message.text or "").strip()
     command = intent
+    if not context.in_form and intent != "inform" and not text.startswith("/") and is_position_reply(text):
+        # "das erste" after a list (choice, life-situation checklist) is a choice, whatever NLU
+        # guessed (it read "das erste" as ask_why_field): the reply goes where choices are read.
+        return Decision("reinterpret", "inform", f"{intent} is a choice by position", 1.0)
     if intent == "affirm":
         if context.awaiting not in AFFIRM_ACTS_IN:
             return Decision("act", intent, "nothing waits for a yes", message.confidence)

@@ -21,7 +21,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Optional
 
+from buergerassistent.answers import ANSWERS_BY_INTENT
 from buergerassistent.catalogue import default_catalogue
+from buergerassistent.conversation_context import named_procedures
 from buergerassistent.discovery import Candidate, Decision, Discovery
 
 # Intents under which a message is about a procedure (named or described).
@@ -72,6 +74,10 @@ def find(text: str, intent: Optional[str] = None, confidence: float = 0.0, top: 
     return Decision("unknown", [])
 
 
+# Questions about a procedure's facts (fees, documents, online, where, time, deadline).
+INFO_INTENTS = frozenset(ANSWERS_BY_INTENT)
+
+
 @dataclass(frozen=True)
 class ChatDecision:
     """What the chat does with a message at the start of a conversation."""
@@ -89,6 +95,15 @@ def decide(
         return ChatDecision(NONE)
     found = find(text, intent, confidence, top=top)
     kind = _DECISION_OF_KIND[found.kind]
+    if kind != ANSWER and intent in INFO_INTENTS:
+        # A question about a procedure that names exactly one by its name or a synonym ("Was
+        # kostet ein Reisepass?") is about that one: the chat's info answer reads it so
+        # (conversation_context.follow_up_target), and `bot discover` must say what the chat does.
+        named = named_procedures(text, discovery(), default_catalogue())
+        if len(named) == 1:
+            ranking = discovery().rank(text, top=max(top, 10))
+            first = next((c for c in ranking if c.id == named[0]), Candidate(named[0], 0.0, True))
+            return ChatDecision(ANSWER, [first], [first, *[c for c in ranking if c.id != named[0]][: top - 1]])
     if kind == NONE:
         return ChatDecision(NONE)
     # answer: the ranking (its first is presented); choice: exactly the offered candidates

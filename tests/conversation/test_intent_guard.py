@@ -245,3 +245,19 @@ def test_questions_and_buttons(request_):
 
 def test_the_save_question_is_the_one_of_the_issue():
     assert confirm_question("save_draft") == "Möchten Sie Ihren Antrag jetzt speichern und später weitermachen?"
+
+
+@pytest.mark.parametrize("text", ["das erste", "Die Zweite bitte", "Nummer 3", "2", "den letzten"])
+@pytest.mark.parametrize("nlu", ["ask_why_field", "help", "affirm", "nlu_fallback"])
+def test_a_position_in_a_list_is_a_choice_outside_a_form(text, nlu):
+    decision = decide(Message(text, nlu, 0.5), OUTSIDE)
+    assert (decision.kind, decision.intent) == ("reinterpret", "inform")
+
+
+@pytest.mark.parametrize("text", ["das erste?", "nicht das erste", "was ist das erste Formular", "ja"])
+def test_questions_negations_and_content_are_no_position_reply(text):
+    assert decide(Message(text, "ask_why_field", 0.5), OUTSIDE).intent != "inform"
+
+
+def test_inside_a_form_a_number_stays_the_form_s_answer():
+    assert decide(Message("2", "ask_why_field", 0.5), IN_FORM).intent == "ask_why_field"

@@ -162,7 +162,7 @@ def review_json(stack, state) -> list[dict]:
 
 
 def test_nein_das_meine_ich_nicht_offers_other_candidates_and_reaches_the_review_inbox(chat, stack, tmp_path):
-    first = chat.say_text("Ich bin umgezogen")
+    first = chat.say_text("Ich möchte meinen Wohnsitz anmelden")
     assert "Wohnsitz anmelden" in first
     recovery = chat.say("nein, das meine ich nicht")
     said = shown(recovery)
@@ -177,7 +177,7 @@ def test_nein_das_meine_ich_nicht_offers_other_candidates_and_reaches_the_review
     texts = {e["text"]: e for e in entries}
     assert "nein, das meine ich nicht" in texts, sorted(texts)
     assert "correction" in texts["nein, das meine ich nicht"]["reasons"]
-    assert "contradicted" in texts["Ich bin umgezogen"]["reasons"]
+    assert "contradicted" in texts["Ich möchte meinen Wohnsitz anmelden"]["reasons"]
 
 
 def test_nein_was_anderes_ends_with_one_clarifying_question(chat):

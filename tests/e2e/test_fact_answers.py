@@ -16,7 +16,8 @@ def test_documents_for_the_personalausweis_are_named_with_their_source(chat):
 
 
 def test_registration_overview_names_the_two_week_deadline(chat):
-    answer = chat.say_text("Ich bin umgezogen")
+    # "Ich bin umgezogen" gets the moving checklist (life situation); naming the procedure, its overview.
+    answer = chat.say_text("Ich möchte meinen Wohnsitz ummelden")
     assert "Wohnungsgeberbestätigung" in answer
     assert "innerhalb von zwei Wochen" in answer and "Bundesmeldegesetz" in answer
 
