@@ -39,7 +39,7 @@ from actions.submission_actions import submit_confirmed
 from actions.turns import current_state, ends_turn, set_awaiting, state_events
 from buergerassistent import answers, human_answers
 from buergerassistent.catalogue import Procedure, default_catalogue
-from buergerassistent.conversation_context import separate_needs
+from buergerassistent.conversation_context import question_topic, separate_needs
 from buergerassistent.dialogue_state import Answer, Awaiting, Reply, next_step
 from buergerassistent.procedure_finder import (
     ANSWER,
@@ -104,8 +104,11 @@ def discover(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventTy
     if decision.decision in (ANSWER, CHOICE):
         shown = {c.id for c in decision.candidates}
         more = [c.id for c in discovery().rank(text, top=MORE_CANDIDATES) if c.id not in shown]
-        if decision.decision == ANSWER:
-            return present_procedure(dispatcher, default_catalogue()[decision.candidates[0].id], alternatives=more)
+        # A specific question about the one likely procedure ("Wo stelle ich den Bauantrag?") is
+        # answered for it (its name heads the answer) rather than asked back as "Meinen Sie …?".
+        if decision.decision == ANSWER or (len(decision.candidates) == 1 and question_topic(text)):
+            proc = default_catalogue()[decision.candidates[0].id]
+            return present_procedure(dispatcher, proc, alternatives=more, question=text)
         return offer_choice(dispatcher, [c.id for c in decision.candidates], alternatives=more)
     if intent in NOTHING_TO_DO:
         dispatcher.utter_message(text=NOTHING_TO_DO[intent])
@@ -343,6 +346,11 @@ class ActionHandleDeny(Action):
         elif step.reply is Reply.WITHDRAWAL_KEPT:
             dispatcher.utter_message(text="In Ordnung. Ihr Antrag bleibt bestehen.")
         else:  # Reply.ANYTHING_ELSE: or the next need of the same message
+            topic = question_topic(tracker.latest_message.get("text") or "")
+            if proc is not None and topic in answers.ANSWERS_BY_INTENT:
+                # "Nein danke, nicht beantragen. Wie schnell bekomme ich die denn?": no form, the question answered.
+                dispatcher.utter_message(text=answers.ANSWERS_BY_INTENT[topic](proc))
+                return state_events(step, state)
             return [*state_events(step, state), *anything_else(dispatcher, tracker)]
         return state_events(step, state)
 

@@ -16,7 +16,7 @@ from rasa_sdk.types import DomainDict
 from actions.turns import current_state, set_awaiting
 from buergerassistent import answers
 from buergerassistent.catalogue import Procedure, default_catalogue
-from buergerassistent.conversation_context import Option, follow_up_target, match_choice
+from buergerassistent.conversation_context import Option, follow_up_target, match_choice, question_topic
 from buergerassistent.dialogue_state import SLOT, Awaiting
 from buergerassistent.discovery import Decision
 from buergerassistent.procedure_finder import discovery, find, intent_of
@@ -99,13 +99,22 @@ class ActionAnswerInfo(Action):
             elif target.kind == "choose":
                 # Several procedures named, none clearly: ask which, rather than answer for the wrong one.
                 return events + offer_choice(dispatcher, target.ids)
+            elif focus is None and current_state(tracker) is Awaiting.CHOOSE_PROCEDURE:
+                # "Meinen Sie „Eheschließung anmelden“?" answered with a question about it
+                # ("Welche Unterlagen brauchen wir dafür?"): the one suggestion is meant.
+                offered = [i for i in tracker.get_slot("offered_procedures") or [] if i in catalogue]
+                if len(offered) == 1:
+                    proc = catalogue[offered[0]]
+                    events += [SlotSet("procedure", proc.id), SlotSet("offered_procedures", None), set_awaiting(None)]
         proc = proc or procedure_in_focus(tracker)
         if proc is None:
             dispatcher.utter_message(
                 text="Zu welcher Leistung möchten Sie das wissen? Beschreiben Sie bitte kurz Ihr Anliegen."
             )
             return events
-        answer = answers.ANSWERS_BY_INTENT.get(intent, answers.where)
+        # The question's own words decide what it asks ("Bis wann …?" is a deadline, whatever NLU read).
+        topic = intent if intent == "ask_contact" else (question_topic(text) or intent or "")
+        answer = answers.ANSWERS_BY_INTENT.get(topic, answers.where)
         dispatcher.utter_message(text=answer(proc))
         return events
 

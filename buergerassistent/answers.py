@@ -201,6 +201,20 @@ def overview(proc: Procedure) -> str:
     return "\n".join(lines)
 
 
+def shown_in_overview(proc: Procedure, intent: str) -> bool:
+    """Whether ``overview(proc)`` already answers the question ``intent`` in full (then the
+    answer to it need not be said before the overview)."""
+    if intent == "ask_fees":
+        return bool(proc.fees)
+    if intent == "ask_documents":
+        return bool(proc.documents)
+    if intent == "ask_online":
+        return proc.online_available is not None
+    if intent == "ask_deadline":
+        return len(proc.deadlines) == 1 and proc.deadlines[0].date is None
+    return False
+
+
 def no_procedure_found() -> str:
     return (
         "Dazu habe ich leider keine passende Leistung gefunden. Das weiß ich nicht sicher. "
