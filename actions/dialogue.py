@@ -296,6 +296,9 @@ class ActionHandleAffirm(Action):
         if deny_answer(tracker) is Answer.REJECT:
             # "das passt nicht" read as "ja": it rejects, and must never start or send anything.
             return [FollowupAction("action_handle_deny")]
+        if chosen_by_reply(tracker) is not None or chosen_step(tracker) is not None:
+            # "die erste" / "ja, das erste" to the list just offered, read as "ja".
+            return [FollowupAction("action_discover_procedure")]
         step = next_step(state, Answer.AFFIRM)
         if step.check_login:
             gate = login.before_submit(dispatcher, tracker, procedure_in_focus(tracker))

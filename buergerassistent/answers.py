@@ -210,8 +210,6 @@ def shown_in_overview(proc: Procedure, intent: str) -> bool:
         return bool(proc.documents)
     if intent == "ask_online":
         return proc.online_available is not None
-    if intent == "ask_deadline":
-        return len(proc.deadlines) == 1 and proc.deadlines[0].date is None
     return False
 
 
