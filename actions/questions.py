@@ -13,6 +13,7 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.life_situations import chosen_step
 from actions.turns import current_state, set_awaiting
 from buergerassistent import answers
 from buergerassistent.catalogue import Procedure, default_catalogue
@@ -66,6 +67,21 @@ def offer_choice(
         SlotSet("alternatives", [a for a in alternatives if a not in ids] or None),
         set_awaiting(Awaiting.CHOOSE_PROCEDURE),
     ]
+
+
+def replies_to_offer(tracker: Tracker) -> bool:
+    """The latest message chooses from the procedures or checklist steps just offered ("die
+    erste", "Abmelden" to [Fahrzeug zulassen | Fahrzeug abmelden]), whatever NLU read it as:
+    then action_discover_procedure takes it as the choice."""
+    if tracker.active_loop_name:
+        return False
+    text = tracker.latest_message.get("text") or ""
+    if current_state(tracker) is Awaiting.CHOOSE_PROCEDURE:
+        catalogue = default_catalogue()
+        offered = [i for i in tracker.get_slot("offered_procedures") or [] if i in catalogue]
+        if match_choice(text, [Option(i, catalogue[i].name) for i in offered]) is not None:
+            return True
+    return chosen_step(tracker) is not None
 
 
 class ActionAnswerInfo(Action):
@@ -128,6 +144,8 @@ class ActionExplainField(Action):
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         proc = default_catalogue().by_form_name(tracker.active_loop_name or "")
         requested = tracker.get_slot("requested_slot")
+        if proc is None and replies_to_offer(tracker):
+            return [FollowupAction("action_discover_procedure")]  # "die erste", misread as "wozu?"
         if proc is None or not requested:
             dispatcher.utter_message(response="utter_help")
             return []

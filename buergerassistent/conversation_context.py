@@ -282,7 +282,22 @@ class Option:
     title: str
 
 
+_CLAUSE_END = re.compile(r"\s*(?:[,;:.!]|\s[-–]\s)\s*")
+
+
 def match_choice(text: str, options: Sequence[Option]) -> Optional[str]:
+    """:func:`_match_choice`; a reply whose first clause chooses and whose rest only explains
+    ("Abmelden, ich hab ihn verkauft", "Reisepass – der ist abgelaufen") chooses too."""
+    chosen = _match_choice(text, options)
+    if chosen is not None or not text:
+        return chosen
+    parts = _CLAUSE_END.split(text.strip(), maxsplit=1)
+    if len(parts) < 2 or not parts[1] or "?" in text or _NEGATION & set(_words(parts[1])):
+        return None
+    return _match_choice(parts[0], options)
+
+
+def _match_choice(text: str, options: Sequence[Option]) -> Optional[str]:
     """The value of the option the reply chooses, or None when it does not clearly choose one.
 
     "das erste" / "die zweite" / "Nummer 3" / "1" / "die letzte": by position; "ja" (also "ja
