@@ -44,7 +44,7 @@ class ActionConfirmRequest(Action):
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         if replies_to_offer(tracker):
             # "Abmelden, ich hab ihn verkauft" to [Fahrzeug zulassen | Fahrzeug abmelden]: a choice, no logout.
-            return [FollowupAction("action_discover_procedure")]
+            return [FollowupAction("action_choose_procedure")]
         request = next(tracker.get_latest_entity_values(intent_guard.ACTION_ENTITY), None)
         proc = _focus(tracker)
         if request not in intent_guard.REQUESTS:

@@ -176,6 +176,9 @@ class ActionChooseProcedure(Action):
         chosen = next(tracker.get_latest_entity_values("procedure"), None) or chosen_by_reply(tracker)
         if default_catalogue().get(chosen) is not None:
             return choose(dispatcher, tracker, chosen)
+        step = chosen_step(tracker)  # "das erste" to a life-situation checklist
+        if step is not None:
+            return present_procedure(dispatcher, default_catalogue()[step])
         if current_state(tracker) is Awaiting.CHOOSE_PROCEDURE:
             return offer_again(dispatcher, tracker)
         return discover(dispatcher, tracker)
@@ -298,7 +301,7 @@ class ActionHandleAffirm(Action):
             return [FollowupAction("action_handle_deny")]
         if chosen_by_reply(tracker) is not None or chosen_step(tracker) is not None:
             # "die erste" / "ja, das erste" to the list just offered, read as "ja".
-            return [FollowupAction("action_discover_procedure")]
+            return [FollowupAction("action_choose_procedure")]
         step = next_step(state, Answer.AFFIRM)
         if step.check_login:
             gate = login.before_submit(dispatcher, tracker, procedure_in_focus(tracker))

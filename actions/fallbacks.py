@@ -79,7 +79,7 @@ class ActionHelp(Action):
 
         if chosen_by_reply(tracker) is not None or chosen_step(tracker) is not None:
             # "die erste" to the list just offered, misread as a request for help.
-            return [FollowupAction("action_discover_procedure")]
+            return [FollowupAction("action_choose_procedure")]
         turns = previous_turns(tracker)
         if turns and any(fallback.is_help_text(t) for t in turns[0]):
             text, _ = fallback.reply("help", 1)

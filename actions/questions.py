@@ -72,7 +72,7 @@ def offer_choice(
 def replies_to_offer(tracker: Tracker) -> bool:
     """The latest message chooses from the procedures or checklist steps just offered ("die
     erste", "Abmelden" to [Fahrzeug zulassen | Fahrzeug abmelden]), whatever NLU read it as:
-    then action_discover_procedure takes it as the choice."""
+    then action_choose_procedure takes it as the choice (and ends the turn)."""
     if tracker.active_loop_name:
         return False
     text = tracker.latest_message.get("text") or ""
@@ -145,7 +145,7 @@ class ActionExplainField(Action):
         proc = default_catalogue().by_form_name(tracker.active_loop_name or "")
         requested = tracker.get_slot("requested_slot")
         if proc is None and replies_to_offer(tracker):
-            return [FollowupAction("action_discover_procedure")]  # "die erste", misread as "wozu?"
+            return [FollowupAction("action_choose_procedure")]  # "die erste", misread as "wozu?"
         if proc is None or not requested:
             dispatcher.utter_message(response="utter_help")
             return []

@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from support.trackers import make_tracker, slot_events, texts
 
 from actions.conversation import ActionConfirmRequest
-from actions.dialogue import ActionDiscoverProcedure, ActionHandleAffirm, ActionHandleDeny
+from actions.dialogue import ActionChooseProcedure, ActionDiscoverProcedure, ActionHandleAffirm, ActionHandleDeny
 from actions.questions import ActionAnswerInfo, ActionExplainField
 from buergerassistent import answers
 from buergerassistent.catalogue import default_catalogue
@@ -116,13 +116,14 @@ def test_a_reply_to_an_offer_misread_by_nlu_goes_to_the_choice(action, intent, e
     for reply in ("die zweite", "Abmelden, der Wagen ist weg"):
         state = tracker(reply, intent, entities=entities, awaiting="choose_procedure", offered_procedures=CARS)
         dispatcher, events = run(action(), state)
-        assert followups(events) == ["action_discover_procedure"], reply
+        assert followups(events) == ["action_choose_procedure"], reply
         assert not dispatcher.messages
     dispatcher, events = run(
-        ActionDiscoverProcedure(),
-        tracker("Abmelden, der Wagen ist weg", "inform", awaiting="choose_procedure", offered_procedures=CARS),
+        ActionChooseProcedure(),
+        tracker("Abmelden, der Wagen ist weg", "confirm_request", awaiting="choose_procedure", offered_procedures=CARS),
     )
     assert slot_events(events)["procedure"] == "kfz_abmelden"
+    assert followups(events) == ["action_listen"]  # the turn ends: no fallback may undo the choice
 
 
 def test_a_second_need_beside_a_life_situation_is_named_and_kept():
