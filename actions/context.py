@@ -75,7 +75,7 @@ def present_procedure(
     topic = question_topic(question)
     if topic in answers.ANSWERS_BY_INTENT and not answers.shown_in_overview(proc, topic):
         dispatcher.utter_message(text=answers.ANSWERS_BY_INTENT[topic](proc))
-    dispatcher.utter_message(text=answers.overview(proc))
+    dispatcher.utter_message(text=answers.with_where_to_ask(proc, answers.overview(proc)))
     remember: list[EventType] = [SlotSet("offered_procedures", None)]
     if alternatives is not None:
         remember.append(SlotSet("alternatives", [a for a in alternatives if a != proc.id] or None))

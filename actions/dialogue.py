@@ -89,6 +89,11 @@ NOTHING_TO_DO = {
 }
 
 
+def _asks_something(text: str) -> bool:
+    """A question of several words ("Wie trete ich aus der Kirche aus?"), not "??" or "hä?"."""
+    return "?" in text and len(text.split()) >= 4
+
+
 def discover(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
     """Answer, offer a choice or say honestly that nothing fits (procedure_finder.decide: the
     same decision that `python -m bot discover` prints)."""
@@ -116,6 +121,10 @@ def discover(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventTy
             dispatcher.utter_message(response="utter_anything_else")
     elif intent == "out_of_scope":
         say_fallback(dispatcher, tracker, "out_of_scope", first_response="utter_out_of_scope")
+    elif intent in _NOT_FOUND_RESPONSE and _asks_something(text):
+        # A real question ("Wie trete ich aus der Kirche aus?") that fits no procedure: said so
+        # honestly, with the 115, rather than "nicht verstanden".
+        say_fallback(dispatcher, tracker, "no_procedure", first_text=answers.no_procedure_found())
     elif intent in _NOT_FOUND_RESPONSE:
         # Repeated fallbacks vary, get shorter and offer topics (buergerassistent/fallback.py).
         say_fallback(dispatcher, tracker, "not_understood", first_response=_NOT_FOUND_RESPONSE[intent])
@@ -395,6 +404,9 @@ class ActionChangeField(Action):
         if proc is None or field_name not in names:
             if proc is not None and current_state(tracker) is Awaiting.CONFIRM_SUMMARY:
                 return [FollowupAction("action_handle_deny")]
+            if proc is None:
+                # No application to change: "Ich möchte meinen Nachnamen ändern lassen" is a request.
+                return discover(dispatcher, tracker)
             dispatcher.utter_message(text="Diese Angabe kann ich leider nicht ändern.")
             return []
         return [

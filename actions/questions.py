@@ -53,8 +53,10 @@ def offer_choice(
     ids = [c.id for c in choice.candidates] if isinstance(choice, Decision) else list(choice)
     ids = [i for i in ids if i in catalogue]
     if len(ids) == 1:
+        # An entry outside the core procedures is offered with where to ask (its facts are not checked here).
+        hint = answers.where_to_ask(catalogue[ids[0]])
         dispatcher.utter_message(
-            text=f"{lead} Meinen Sie „{catalogue[ids[0]].name}“?".strip(),
+            text=f"{lead} Meinen Sie „{catalogue[ids[0]].name}“? {hint}".strip(),
             buttons=[{"title": "Ja", "payload": choose_payload(ids[0])}, {"title": "Nein", "payload": "/deny"}],
         )
     else:
@@ -131,7 +133,7 @@ class ActionAnswerInfo(Action):
         # The question's own words decide what it asks ("Bis wann …?" is a deadline, whatever NLU read).
         topic = intent if intent == "ask_contact" else (question_topic(text) or intent or "")
         answer = answers.ANSWERS_BY_INTENT.get(topic, answers.where)
-        dispatcher.utter_message(text=answer(proc))
+        dispatcher.utter_message(text=answers.with_where_to_ask(proc, answer(proc)))
         return events
 
 

@@ -135,3 +135,23 @@ def test_a_second_need_beside_a_life_situation_is_named_and_kept():
         pytest.skip("no life-situation checklist for this text")
     assert pending == ["hundesteuer_anmelden"]
     assert default_catalogue()["hundesteuer_anmelden"].name in said
+
+
+def test_an_entry_outside_the_core_procedures_names_where_to_ask():
+    catalogue = default_catalogue()
+    core = next(p for p in catalogue if p.curated)
+    other = next(p for p in catalogue if not p.curated)
+    assert answers.with_where_to_ask(core, "Text") == "Text"
+    assert "115" in answers.with_where_to_ask(other, "Text")
+    dispatcher, _ = run(ActionAnswerInfo(), tracker("Und wo beantrage ich das?", "ask_where", procedure=other.id))
+    assert "115" in texts(dispatcher)
+
+
+def test_a_question_nobody_can_place_is_answered_honestly_with_the_115():
+    dispatcher, events = run(
+        ActionDiscoverProcedure(), tracker("Wer gewinnt morgen das Fußballspiel?", "nlu_fallback")
+    )
+    said = texts(dispatcher)
+    if slot_events(events).get("procedure") or slot_events(events).get("offered_procedures"):
+        pytest.skip("discovery finds a procedure for this text")
+    assert "115" in said
