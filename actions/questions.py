@@ -17,7 +17,14 @@ from actions.life_situations import chosen_step
 from actions.turns import current_state, set_awaiting
 from buergerassistent import answers
 from buergerassistent.catalogue import Procedure, default_catalogue
-from buergerassistent.conversation_context import Option, follow_up_target, match_choice, question_topic
+from buergerassistent.conversation_context import (
+    Option,
+    aspect_of,
+    follow_up_target,
+    match_choice,
+    names_topic,
+    question_topic,
+)
 from buergerassistent.dialogue_state import SLOT, Awaiting
 from buergerassistent.discovery import Decision
 from buergerassistent.procedure_finder import discovery, find, intent_of
@@ -86,6 +93,11 @@ def replies_to_offer(tracker: Tracker) -> bool:
     return chosen_step(tracker) is not None
 
 
+def _no_question(text: str) -> bool:
+    """A message that names no fact to ask about and is no question ("Ich brauche einen Ausweis")."""
+    return "?" not in text and not names_topic(text) and aspect_of(text) is None
+
+
 class ActionAnswerInfo(Action):
     """Fees, documents, online, where: for the procedure named now, else the one in focus."""
 
@@ -107,6 +119,12 @@ class ActionAnswerInfo(Action):
                 if match_choice(text, [Option(i, catalogue[i].name) for i in offered]) is not None:
                     return [FollowupAction("action_choose_procedure")]  # "die zweite", misread as a question
             focus = procedure_in_focus(tracker)
+            if focus is None and intent != "ask_contact" and _no_question(text):
+                # "Ich brauche einen Ausweis" read as a question about documents: a request, whose
+                # procedure discovery finds or offers to choose (several kinds of "Ausweis").
+                from actions.dialogue import discover  # noqa: PLC0415 (actions.dialogue imports this module)
+
+                return discover(dispatcher, tracker)
             decision = find(text, *intent_of(tracker.latest_message))
             target = follow_up_target(text, focus.id if focus else None, decision, discovery(), catalogue)
             if target.kind == "switch":

@@ -235,6 +235,11 @@ _QUESTION_CUE = re.compile(
 )
 
 
+def names_topic(text: str) -> bool:
+    """The message names a fact ("Unterlagen für den Personalausweis"), question or not."""
+    return any(pattern.search(text or "") for _, pattern in _QUESTION_TOPICS)
+
+
 def question_topic(text: str) -> Optional[str]:
     """The fact a QUESTION asks about ("ask_where", "ask_deadline", …), or None for a message that
     asks nothing specific ("Ich brauche einen Ausweis") or is no question."""

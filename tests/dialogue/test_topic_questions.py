@@ -148,10 +148,16 @@ def test_an_entry_outside_the_core_procedures_names_where_to_ask():
 
 
 def test_a_question_nobody_can_place_is_answered_honestly_with_the_115():
-    dispatcher, events = run(
-        ActionDiscoverProcedure(), tracker("Wer gewinnt morgen das Fußballspiel?", "nlu_fallback")
-    )
+    dispatcher, events = run(ActionDiscoverProcedure(), tracker("Wer gewinnt morgen das Fußballspiel?", "nlu_fallback"))
     said = texts(dispatcher)
     if slot_events(events).get("procedure") or slot_events(events).get("offered_procedures"):
         pytest.skip("discovery finds a procedure for this text")
     assert "115" in said
+
+
+def test_a_request_misread_as_a_question_is_searched_as_a_request():
+    dispatcher, events = run(ActionAnswerInfo(), tracker("Ich brauche so einen Ausweis", "ask_documents"))
+    slots = slot_events(events)
+    # discovery decides (here: which kind of "Ausweis"); no list of documents for a guessed procedure
+    assert "brauchen Sie:" not in texts(dispatcher)
+    assert slots.get("offered_procedures") or slots.get("procedure")
