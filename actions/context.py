@@ -32,6 +32,7 @@ from buergerassistent.conversation_context import (
     is_rejection,
     match_choice,
     named_procedures,
+    question_topic,
     refers_back,
     what_is_meant,
 )
@@ -62,11 +63,19 @@ def _offer_form(dispatcher: CollectingDispatcher, proc: Procedure) -> list[Event
 
 
 def present_procedure(
-    dispatcher: CollectingDispatcher, proc: Procedure, alternatives: Optional[Sequence[str]] = None
+    dispatcher: CollectingDispatcher,
+    proc: Procedure,
+    alternatives: Optional[Sequence[str]] = None,
+    question: str = "",
 ) -> list[EventType]:
     """What the procedure is, and the offer to apply here where it has a form. ``alternatives``:
-    the other candidates of the discovery that found it (None: leave the slot as it is)."""
-    dispatcher.utter_message(text=answers.overview(proc))
+    the other candidates of the discovery that found it (None: leave the slot as it is).
+    ``question``: the citizen's message; when it asks something specific ("Wo melde ich mein
+    Gewerbe ab?"), that is answered first (unless the overview already says it in full)."""
+    topic = question_topic(question)
+    if topic in answers.ANSWERS_BY_INTENT and not answers.shown_in_overview(proc, topic):
+        dispatcher.utter_message(text=answers.ANSWERS_BY_INTENT[topic](proc))
+    dispatcher.utter_message(text=answers.with_where_to_ask(proc, answers.overview(proc)))
     remember: list[EventType] = [SlotSet("offered_procedures", None)]
     if alternatives is not None:
         remember.append(SlotSet("alternatives", [a for a in alternatives if a != proc.id] or None))

@@ -19,6 +19,7 @@ from rasa_sdk.types import DomainDict
 from actions.dialogue import ActionCancelApplication
 from actions.drafts import ActionSaveDraft
 from actions.login import ActionLogin, ActionLogout
+from actions.questions import replies_to_offer
 from actions.turns import current_state, ends_turn, set_awaiting
 from buergerassistent import answers, human_answers, intent_guard, language
 from buergerassistent.catalogue import Procedure, default_catalogue
@@ -41,6 +42,9 @@ class ActionConfirmRequest(Action):
         return "action_confirm_request"
 
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        if replies_to_offer(tracker):
+            # "Abmelden, ich hab ihn verkauft" to [Fahrzeug zulassen | Fahrzeug abmelden]: a choice, no logout.
+            return [FollowupAction("action_choose_procedure")]
         request = next(tracker.get_latest_entity_values(intent_guard.ACTION_ENTITY), None)
         proc = _focus(tracker)
         if request not in intent_guard.REQUESTS:

@@ -39,7 +39,7 @@ from actions.submission_actions import submit_confirmed
 from actions.turns import current_state, ends_turn, set_awaiting, state_events
 from buergerassistent import answers, human_answers
 from buergerassistent.catalogue import Procedure, default_catalogue
-from buergerassistent.conversation_context import separate_needs
+from buergerassistent.conversation_context import question_topic, separate_needs
 from buergerassistent.dialogue_state import Answer, Awaiting, Reply, next_step
 from buergerassistent.procedure_finder import (
     ANSWER,
@@ -89,6 +89,11 @@ NOTHING_TO_DO = {
 }
 
 
+def _asks_something(text: str) -> bool:
+    """A question of several words ("Wie trete ich aus der Kirche aus?"), not "??" or "hä?"."""
+    return "?" in text and len(text.split()) >= 4
+
+
 def discover(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
     """Answer, offer a choice or say honestly that nothing fits (procedure_finder.decide: the
     same decision that `python -m bot discover` prints)."""
@@ -104,8 +109,11 @@ def discover(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventTy
     if decision.decision in (ANSWER, CHOICE):
         shown = {c.id for c in decision.candidates}
         more = [c.id for c in discovery().rank(text, top=MORE_CANDIDATES) if c.id not in shown]
-        if decision.decision == ANSWER:
-            return present_procedure(dispatcher, default_catalogue()[decision.candidates[0].id], alternatives=more)
+        # A specific question about the one likely procedure ("Wo stelle ich den Bauantrag?") is
+        # answered for it (its name heads the answer) rather than asked back as "Meinen Sie …?".
+        if decision.decision == ANSWER or (len(decision.candidates) == 1 and question_topic(text)):
+            proc = default_catalogue()[decision.candidates[0].id]
+            return present_procedure(dispatcher, proc, alternatives=more, question=text)
         return offer_choice(dispatcher, [c.id for c in decision.candidates], alternatives=more)
     if intent in NOTHING_TO_DO:
         dispatcher.utter_message(text=NOTHING_TO_DO[intent])
@@ -113,6 +121,10 @@ def discover(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventTy
             dispatcher.utter_message(response="utter_anything_else")
     elif intent == "out_of_scope":
         say_fallback(dispatcher, tracker, "out_of_scope", first_response="utter_out_of_scope")
+    elif intent in _NOT_FOUND_RESPONSE and _asks_something(text):
+        # A real question ("Wie trete ich aus der Kirche aus?") that fits no procedure: said so
+        # honestly, with the 115, rather than "nicht verstanden".
+        say_fallback(dispatcher, tracker, "no_procedure", first_text=answers.no_procedure_found())
     elif intent in _NOT_FOUND_RESPONSE:
         # Repeated fallbacks vary, get shorter and offer topics (buergerassistent/fallback.py).
         say_fallback(dispatcher, tracker, "not_understood", first_response=_NOT_FOUND_RESPONSE[intent])
@@ -173,6 +185,9 @@ class ActionChooseProcedure(Action):
         chosen = next(tracker.get_latest_entity_values("procedure"), None) or chosen_by_reply(tracker)
         if default_catalogue().get(chosen) is not None:
             return choose(dispatcher, tracker, chosen)
+        step = chosen_step(tracker)  # "das erste" to a life-situation checklist
+        if step is not None:
+            return present_procedure(dispatcher, default_catalogue()[step])
         if current_state(tracker) is Awaiting.CHOOSE_PROCEDURE:
             return offer_again(dispatcher, tracker)
         return discover(dispatcher, tracker)
@@ -293,6 +308,9 @@ class ActionHandleAffirm(Action):
         if deny_answer(tracker) is Answer.REJECT:
             # "das passt nicht" read as "ja": it rejects, and must never start or send anything.
             return [FollowupAction("action_handle_deny")]
+        if chosen_by_reply(tracker) is not None or chosen_step(tracker) is not None:
+            # "die erste" / "ja, das erste" to the list just offered, read as "ja".
+            return [FollowupAction("action_choose_procedure")]
         step = next_step(state, Answer.AFFIRM)
         if step.check_login:
             gate = login.before_submit(dispatcher, tracker, procedure_in_focus(tracker))
@@ -343,6 +361,11 @@ class ActionHandleDeny(Action):
         elif step.reply is Reply.WITHDRAWAL_KEPT:
             dispatcher.utter_message(text="In Ordnung. Ihr Antrag bleibt bestehen.")
         else:  # Reply.ANYTHING_ELSE: or the next need of the same message
+            topic = question_topic(tracker.latest_message.get("text") or "")
+            if proc is not None and topic in answers.ANSWERS_BY_INTENT:
+                # "Nein danke, nicht beantragen. Wie schnell bekomme ich die denn?": no form, the question answered.
+                dispatcher.utter_message(text=answers.ANSWERS_BY_INTENT[topic](proc))
+                return state_events(step, state)
             return [*state_events(step, state), *anything_else(dispatcher, tracker)]
         return state_events(step, state)
 
@@ -381,6 +404,9 @@ class ActionChangeField(Action):
         if proc is None or field_name not in names:
             if proc is not None and current_state(tracker) is Awaiting.CONFIRM_SUMMARY:
                 return [FollowupAction("action_handle_deny")]
+            if proc is None:
+                # No application to change: "Ich möchte meinen Nachnamen ändern lassen" is a request.
+                return discover(dispatcher, tracker)
             dispatcher.utter_message(text="Diese Angabe kann ich leider nicht ändern.")
             return []
         return [

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Optional
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -74,6 +74,12 @@ class ActionHelp(Action):
         return "action_help"
 
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        from actions.context import chosen_by_reply  # noqa: PLC0415 (actions.context imports much)
+        from actions.life_situations import chosen_step  # noqa: PLC0415
+
+        if chosen_by_reply(tracker) is not None or chosen_step(tracker) is not None:
+            # "die erste" to the list just offered, misread as a request for help.
+            return [FollowupAction("action_choose_procedure")]
         turns = previous_turns(tracker)
         if turns and any(fallback.is_help_text(t) for t in turns[0]):
             text, _ = fallback.reply("help", 1)

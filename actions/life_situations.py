@@ -17,12 +17,14 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from rasa_sdk import Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.turns import set_awaiting
 from buergerassistent.catalogue import default_catalogue
+from buergerassistent.conversation_context import separate_needs
 from buergerassistent.life_situations import Checklist, checklist, checklist_text, default_life_situations
+from buergerassistent.procedure_finder import discovery
 
 logger = logging.getLogger(__name__)
 
@@ -125,4 +127,13 @@ def life_situation_turn(dispatcher: CollectingDispatcher, tracker: Tracker) -> O
         return None
     logger.info("life situation %s recognised", situation.id)
     show_checklist(dispatcher, cl)
-    return LifeTurn(events=[set_awaiting(None)])
+    # A second need in the same message that the checklist does not cover ("… selbstständig und
+    # hab mir einen Welpen geholt"): named now, and kept for after the checklist's steps.
+    catalogue = default_catalogue()
+    text = tracker.latest_message.get("text") or ""
+    steps = {item.procedure for item in cl.items}
+    others = [i for i in separate_needs(text, discovery(), catalogue) if i not in steps]
+    if others:
+        names = " und ".join(f"„{catalogue[i].name}“" for i in others)
+        dispatcher.utter_message(text=f"Außerdem haben Sie geschrieben: {names}. Darum kümmern wir uns danach.")
+    return LifeTurn(events=[set_awaiting(None), *([SlotSet("pending_needs", others)] if others else [])])

@@ -13,10 +13,18 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.life_situations import chosen_step
 from actions.turns import current_state, set_awaiting
 from buergerassistent import answers
 from buergerassistent.catalogue import Procedure, default_catalogue
-from buergerassistent.conversation_context import Option, follow_up_target, match_choice
+from buergerassistent.conversation_context import (
+    Option,
+    aspect_of,
+    follow_up_target,
+    match_choice,
+    names_topic,
+    question_topic,
+)
 from buergerassistent.dialogue_state import SLOT, Awaiting
 from buergerassistent.discovery import Decision
 from buergerassistent.procedure_finder import discovery, find, intent_of
@@ -52,8 +60,10 @@ def offer_choice(
     ids = [c.id for c in choice.candidates] if isinstance(choice, Decision) else list(choice)
     ids = [i for i in ids if i in catalogue]
     if len(ids) == 1:
+        # An entry outside the core procedures is offered with where to ask (its facts are not checked here).
+        hint = answers.where_to_ask(catalogue[ids[0]])
         dispatcher.utter_message(
-            text=f"{lead} Meinen Sie „{catalogue[ids[0]].name}“?".strip(),
+            text=f"{lead} Meinen Sie „{catalogue[ids[0]].name}“? {hint}".strip(),
             buttons=[{"title": "Ja", "payload": choose_payload(ids[0])}, {"title": "Nein", "payload": "/deny"}],
         )
     else:
@@ -66,6 +76,26 @@ def offer_choice(
         SlotSet("alternatives", [a for a in alternatives if a not in ids] or None),
         set_awaiting(Awaiting.CHOOSE_PROCEDURE),
     ]
+
+
+def replies_to_offer(tracker: Tracker) -> bool:
+    """The latest message chooses from the procedures or checklist steps just offered ("die
+    erste", "Abmelden" to [Fahrzeug zulassen | Fahrzeug abmelden]), whatever NLU read it as:
+    then action_choose_procedure takes it as the choice (and ends the turn)."""
+    if tracker.active_loop_name:
+        return False
+    text = tracker.latest_message.get("text") or ""
+    if current_state(tracker) is Awaiting.CHOOSE_PROCEDURE:
+        catalogue = default_catalogue()
+        offered = [i for i in tracker.get_slot("offered_procedures") or [] if i in catalogue]
+        if match_choice(text, [Option(i, catalogue[i].name) for i in offered]) is not None:
+            return True
+    return chosen_step(tracker) is not None
+
+
+def _no_question(text: str) -> bool:
+    """A message that names no fact to ask about and is no question ("Ich brauche einen Ausweis")."""
+    return "?" not in text and not names_topic(text) and aspect_of(text) is None
 
 
 class ActionAnswerInfo(Action):
@@ -89,6 +119,12 @@ class ActionAnswerInfo(Action):
                 if match_choice(text, [Option(i, catalogue[i].name) for i in offered]) is not None:
                     return [FollowupAction("action_choose_procedure")]  # "die zweite", misread as a question
             focus = procedure_in_focus(tracker)
+            if focus is None and intent != "ask_contact" and _no_question(text):
+                # "Ich brauche einen Ausweis" read as a question about documents: a request, whose
+                # procedure discovery finds or offers to choose (several kinds of "Ausweis").
+                from actions.dialogue import discover  # noqa: PLC0415 (actions.dialogue imports this module)
+
+                return discover(dispatcher, tracker)
             decision = find(text, *intent_of(tracker.latest_message))
             target = follow_up_target(text, focus.id if focus else None, decision, discovery(), catalogue)
             if target.kind == "switch":
@@ -99,14 +135,23 @@ class ActionAnswerInfo(Action):
             elif target.kind == "choose":
                 # Several procedures named, none clearly: ask which, rather than answer for the wrong one.
                 return events + offer_choice(dispatcher, target.ids)
+            elif focus is None and current_state(tracker) is Awaiting.CHOOSE_PROCEDURE:
+                # "Meinen Sie „Eheschließung anmelden“?" answered with a question about it
+                # ("Welche Unterlagen brauchen wir dafür?"): the one suggestion is meant.
+                offered = [i for i in tracker.get_slot("offered_procedures") or [] if i in catalogue]
+                if len(offered) == 1:
+                    proc = catalogue[offered[0]]
+                    events += [SlotSet("procedure", proc.id), SlotSet("offered_procedures", None), set_awaiting(None)]
         proc = proc or procedure_in_focus(tracker)
         if proc is None:
             dispatcher.utter_message(
                 text="Zu welcher Leistung möchten Sie das wissen? Beschreiben Sie bitte kurz Ihr Anliegen."
             )
             return events
-        answer = answers.ANSWERS_BY_INTENT.get(intent, answers.where)
-        dispatcher.utter_message(text=answer(proc))
+        # The question's own words decide what it asks ("Bis wann …?" is a deadline, whatever NLU read).
+        topic = intent if intent == "ask_contact" else (question_topic(text) or intent or "")
+        answer = answers.ANSWERS_BY_INTENT.get(topic, answers.where)
+        dispatcher.utter_message(text=answers.with_where_to_ask(proc, answer(proc)))
         newly_in_focus = any(e.get("event") == "slot" and e.get("name") == "procedure" for e in events)
         if newly_in_focus and proc.has_form and not tracker.active_loop_name:
             # "Ich möchte einen Hund anmelden, was kostet das?": the answer, then the offer to apply,
@@ -128,6 +173,8 @@ class ActionExplainField(Action):
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         proc = default_catalogue().by_form_name(tracker.active_loop_name or "")
         requested = tracker.get_slot("requested_slot")
+        if proc is None and replies_to_offer(tracker):
+            return [FollowupAction("action_choose_procedure")]  # "die erste", misread as "wozu?"
         if proc is None or not requested:
             dispatcher.utter_message(response="utter_help")
             return []

@@ -201,6 +201,36 @@ def overview(proc: Procedure) -> str:
     return "\n".join(lines)
 
 
+def shown_in_overview(proc: Procedure, intent: str) -> bool:
+    """Whether ``overview(proc)`` already answers the question ``intent`` in full (then the
+    answer to it need not be said before the overview)."""
+    if intent == "ask_fees":
+        return bool(proc.fees)
+    if intent == "ask_documents":
+        return bool(proc.documents)
+    if intent == "ask_online":
+        return proc.online_available is not None
+    return False
+
+
+def where_to_ask(proc: Procedure) -> str:
+    """For an entry outside the core procedures (an information entry or an imported one, whose
+    facts are not checked here): where to ask, always with the 115. "" for a core procedure."""
+    if proc.curated:
+        return ""
+    if proc.authority:
+        return f"Verbindliche Auskunft gibt: {proc.authority}. {UNKNOWN_HINT}"
+    return UNKNOWN_HINT
+
+
+def with_where_to_ask(proc: Procedure, text: str) -> str:
+    """``text`` followed by :func:`where_to_ask` unless it already names the 115."""
+    hint = where_to_ask(proc)
+    if not hint or "115" in text:
+        return text
+    return f"{text}\n{hint}"
+
+
 def no_procedure_found() -> str:
     return (
         "Dazu habe ich leider keine passende Leistung gefunden. Das weiß ich nicht sicher. "

@@ -194,6 +194,64 @@ def aspect_of(text: str) -> Optional[str]:
     return None
 
 
+# What a question that names a procedure asks about ("Wo melde ich mein Gewerbe ab?", "Bis wann
+# kann ich Briefwahl beantragen?"), as the intent of answers.ANSWERS_BY_INTENT. Only clear question
+# cues count: the answer to that topic is given first, before the overview of the procedure.
+_QUESTION_TOPICS = (
+    (
+        "ask_deadline",
+        re.compile(
+            r"\bbis\s+wann\b|\bfrist(en)?\b|\bspätestens\b|\bspaetestens\b|\bfrühestens\b|\bfruehestens\b|"
+            r"\bwann\s+(muss|sollte|soll|darf|kann)\s+(ich|man|wir)\b|\bzu\s+spät\b|\bdeadline\b|\bby\s+when\b",
+            re.I,
+        ),
+    ),
+    (
+        "ask_processing_time",
+        re.compile(
+            r"\bwie\s+lange\b|\bwie\s+schnell\b|\bbearbeitungszeit\b|\bwann\s+(bekomme|kriege|erhalte)\b|"
+            r"\bhow\s+long\b",
+            re.I,
+        ),
+    ),
+    (
+        "ask_fees",
+        re.compile(r"\bkostet\b|\bkosten\b|\bgebühr|\bgebuehr|\bwie\s+teuer\b|\bhow\s+much\b|\bcosts?\b", re.I),
+    ),
+    ("ask_documents", re.compile(r"\bunterlagen\b|\bdokumente\b|\bmitbringen\b|\bwelche\s+papiere\b", re.I)),
+    ("ask_online", re.compile(r"\bonline\b|\bim\s+internet\b", re.I)),
+    (
+        "ask_where",
+        re.compile(
+            r"^\W*wo\b|[.,;!?]\s*wo\b|\bwohin\b|\bzuständig|\bzustaendig|\bwelche[snr]?\s+(amt|behörde|stelle)\b|"
+            r"\bwhere\b",
+            re.I,
+        ),
+    ),
+)
+_QUESTION_CUE = re.compile(
+    r"\?|^\W*(wo|wohin|wann|bis wann|wie|was|welche[snr]?|muss|kann|brauche|geht|gibt)\b|[.,;!]\s*(wo|wann|wie|was|welche[snr]?)\b",
+    re.I,
+)
+
+
+def names_topic(text: str) -> bool:
+    """The message names a fact ("Unterlagen für den Personalausweis"), question or not."""
+    return any(pattern.search(text or "") for _, pattern in _QUESTION_TOPICS)
+
+
+def question_topic(text: str) -> Optional[str]:
+    """The fact a QUESTION asks about ("ask_where", "ask_deadline", …), or None for a message that
+    asks nothing specific ("Ich brauche einen Ausweis") or is no question."""
+    text = text or ""
+    if not _QUESTION_CUE.search(text):
+        return None
+    for intent, pattern in _QUESTION_TOPICS:
+        if pattern.search(text):
+            return intent
+    return None
+
+
 # --------------------------------------------------------------------------- choices
 
 _ORDINALS = {
@@ -242,7 +300,22 @@ def is_position_reply(text: str) -> bool:
     return len(positions) == 1 and not others
 
 
+_CLAUSE_END = re.compile(r"\s*(?:[,;:.!]|\s[-–]\s)\s*")
+
+
 def match_choice(text: str, options: Sequence[Option]) -> Optional[str]:
+    """:func:`_match_choice`; a reply whose first clause chooses and whose rest only explains
+    ("Abmelden, ich hab ihn verkauft", "Reisepass – der ist abgelaufen") chooses too."""
+    chosen = _match_choice(text, options)
+    if chosen is not None or not text:
+        return chosen
+    parts = _CLAUSE_END.split(text.strip(), maxsplit=1)
+    if len(parts) < 2 or not parts[1] or "?" in text or _NEGATION & set(_words(parts[1])):
+        return None
+    return _match_choice(parts[0], options)
+
+
+def _match_choice(text: str, options: Sequence[Option]) -> Optional[str]:
     """The value of the option the reply chooses, or None when it does not clearly choose one.
 
     "das erste" / "die zweite" / "Nummer 3" / "1" / "die letzte": by position; "ja" (also "ja
