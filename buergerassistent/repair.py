@@ -41,6 +41,25 @@ _SKIP = re.compile(
     re.IGNORECASE,
 )
 
+# "weiß ich nicht, hab grad keine feste Nummer": a skip with a reason (no digits in the reason).
+_SKIP_WITH_REASON = re.compile(
+    r"^(?:weiß ich nicht|weiss ich nicht|habe ich nicht|hab ich nicht|gibt es nicht|keine|keiner|keins|"
+    r"(?:das )?(?:möchte|will) ich nicht angeben|überspringen|ueberspringen)\s*[,.;:–—-]\s*[^\d]*$",
+    re.IGNORECASE,
+)
+# A change of mind inside one answer: "Hauptwohnung – nein warte, Nebenwohnung", "10 … ach nee,
+# lieber 12". What follows the last cue is the answer.
+# A bare ", nein," between values may be a value itself (a yes/no field): the cue must be clear –
+# after a dash or "…", with "ach"/"oh", followed by "warte"/"lieber"/…, or "moment"/"warte" itself.
+_SELF_CORRECTION = re.compile(
+    r"(?P<lead>^|\s*[…–—]|\s+-|\.\.\.|[\s,;:.])\s*(?P<ach>ach\s+|oh\s+)?"
+    r"(?P<cue>nein|nee|ne|nö|moment|warte|korrektur)\b"
+    r"[\s,;:!.…–—-]*(?P<then>(?:(?:warte|moment|doch|lieber|besser|eher|sondern|richtig ist)\b[\s,;:!.…–—-]*)*)",
+    re.IGNORECASE,
+)
+# Field types whose answer may itself be "nein" or contain it (free text).
+_NO_SELF_CORRECTION = frozenset({"yes_no", "text"})
+
 # Everyday words for a field, by validator type: used when exactly one field of the type exists.
 TYPE_WORDS: dict[str, tuple[str, ...]] = {
     "birth_date": ("geburtsdatum", "geburtstag", "geboren am", "geboren", "geb.", "geb"),
@@ -103,7 +122,26 @@ class Reading:
 
 
 def is_skip(text: str) -> bool:
-    return bool(_SKIP.match(clean(text)))
+    text = clean(text)
+    return bool(_SKIP.match(text) or _SKIP_WITH_REASON.match(text))
+
+
+def self_corrected(text: str) -> Optional[str]:
+    """The answer after a change of mind in the middle of a message, or None if there is none."""
+    last = None
+    for m in _SELF_CORRECTION.finditer(text):
+        if m.start() == 0 and not m["lead"] or not text[: m.start()].strip(" ,;:.…–—-"):
+            continue
+        clear = (
+            any(ch in m["lead"] for ch in "…–—-") or m["lead"] == "..." or m["ach"] or m["then"]
+            or m["cue"].lower() in ("moment", "warte", "korrektur")
+        )  # fmt: skip
+        if clear:
+            last = m
+    if last is None:
+        return None
+    tail = text[last.end() :].strip(" ,;:.…–—-")
+    return tail or None
 
 
 def _norm(text: str) -> str:
@@ -324,6 +362,17 @@ def read_message(
     if is_question(text) and not _is_change_request(proc, text):
         reading.question = True
         return reading
+
+    if current is not None and current.type not in _NO_SELF_CORRECTION:
+        tail = self_corrected(text)
+        if tail is not None:
+            # The last word counts: "A – nein warte, B, weil …" stores B (the reason is no value).
+            for candidate in (tail, _segments(tail)[0] if _segments(tail) else tail):
+                result = _check(current, candidate)
+                if result.ok:
+                    reading.values[current.name] = result.value
+                    return reading
+            text = tail
 
     # "nein" is the answer to a yes/no question, not a correction cue
     body = text if current is not None and current.type == "yes_no" else _strip_filler(text)[0]

@@ -42,7 +42,9 @@ WEEKDAYS = {
 MONTH_WORD = re.compile(r"\b(jan|jän|feb|mär|mrz|apr|mai|jun|jul|aug|sep|okt|nov|dez)[a-zä]*\.?", re.IGNORECASE)
 
 # Words citizens put around a date; removed before parsing.
-_FILLER = re.compile(r"\b(?:ich|bin|wurde|geboren|ist|es|war|am|an|den|dem|der|ab|zum|bis|ca|circa|etwa|datum)\b\.?")
+_FILLER = re.compile(
+    r"\b(?:ich|bin|wurde|geboren|ist|es|war|am|an|den|dem|der|ab|seit|vom|zum|bis|ca|circa|etwa|datum)\b\.?"
+)
 _ASCII = [  # ASCII spellings of the words we (or dateparser) know
     (re.compile(r"\buebermorgen\b"), "übermorgen"),
     (re.compile(r"\bueber"), "über"),

@@ -130,3 +130,51 @@ def test_a_valid_answer_is_not_skipped_even_if_nlu_says_skip():
     proc = default_catalogue()["halteverbot_umzug"]
     r = read_message(proc, "umzugstag", "nächsten Samstag", {}, skip_intent=True)
     assert "umzugstag" in r.values and r.values["umzugstag"] != SKIPPED
+
+
+# -- a change of mind inside one answer, a skip with a reason (bench form-03, form-19, form-21) --
+
+
+@pytest.fixture
+def anmelden():
+    return default_catalogue()["wohnsitz_anmelden"]
+
+
+@pytest.mark.parametrize(
+    ("slot", "text", "expected"),
+    [
+        ("wohnungsart", "Nebenwohnung … nein moment, doch Hauptwohnung", "hauptwohnung"),
+        ("wohnungsart", "Hauptwohnung, ach nee, eher Nebenwohnung, weil ich pendle", "nebenwohnung"),
+        ("anzahl_personen", "3, nein warte, 4", "4"),
+        ("plz", "80335 – nee, 80336", "80336"),
+    ],
+)
+def test_the_last_word_of_a_change_of_mind_counts(anmelden, slot, text, expected):
+    r = read_message(anmelden, slot, text, {})
+    assert r.values == {slot: expected} and not r.errors
+
+
+def test_nein_as_the_answer_to_a_yes_no_question_is_no_change_of_mind():
+    proc = next(p for p in default_catalogue().with_forms() if any(f.type == "yes_no" for f in p.fields))
+    f = next(f for f in proc.fields if f.type == "yes_no")
+    r = read_message(proc, f.name, "ja – nein", {})
+    assert f.name not in r.values or r.values[f.name] != "ja"
+
+
+@pytest.mark.parametrize("text", ["hab ich nicht, nur Festnetz bei der Arbeit", "keine. Bitte per E-Mail"])
+def test_a_skip_with_a_reason_skips_an_optional_field(text):
+    proc = default_catalogue()["halteverbot_umzug"]
+    r = read_message(proc, "telefon", text, {})
+    assert r.values == {"telefon": SKIPPED}
+
+
+def test_a_skip_whose_reason_holds_a_number_is_not_a_skip():
+    proc = default_catalogue()["halteverbot_umzug"]
+    r = read_message(proc, "telefon", "keine Festnetznummer, aber 0171 2345678", {})
+    assert r.values.get("telefon") != SKIPPED
+
+
+def test_a_relative_named_as_holder_beats_the_pronoun_ich():
+    proc = default_catalogue()["bewohnerparkausweis"]
+    r = read_message(proc, "fahrzeughalter", "läuft auf meinen Vater, ich nutze es nur", {})
+    assert r.values == {"fahrzeughalter": "andere_person"}
