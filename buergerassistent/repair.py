@@ -191,6 +191,20 @@ def _check(f: Field, text: str):
     return validate(f.type, text, choices=f.choices or None, example=f.example)
 
 
+_HOUSE_NUMBER_ONLY = re.compile(r"^(?:die|der|nr\.?|nummer|hausnummer)?\s*(\d{1,4}\s?[a-zA-Z]?)$", re.IGNORECASE)
+
+
+def _check_with(f: Field, value: str, filled: Mapping[str, object]):
+    """Like ``_check``; a bare house number ("die 23") for a known street changes only the number."""
+    m = _HOUSE_NUMBER_ONLY.match(value.strip())
+    known = str(filled.get(f.name) or "")
+    if f.type == "street" and m and known and known != SKIPPED:
+        street = re.sub(r"\s*\d{1,4}\s?[a-zA-Z]?(?:\s*[-/]\s*\d{1,4}\s?[a-zA-Z]?)?$", "", known).strip()
+        if street:
+            return _check(f, f"{street} {m[1]}")
+    return _check(f, value)
+
+
 def _strip_filler(text: str) -> tuple[str, bool]:
     """Remove leading "nein," / "Moment," and say whether there was one (a correction cue)."""
     cue = False
@@ -257,7 +271,9 @@ def _named_segment(proc: Procedure, seg: str) -> Optional[tuple[Field, str, bool
             r"^\s*(?:ist|lautet|heißt|heisst|war|muss|soll|sollte|richtig|:|=|auf)\b|^\s*[:=]", rest, re.IGNORECASE
         )
     )
-    rest = re.sub(r"\b(?:ist|war)\s+(?:falsch|nicht richtig|verkehrt)\b.*$", "", rest, flags=re.IGNORECASE)
+    rest = re.sub(
+        r"\b(?:(?:ist|war)\s+(?:falsch|nicht richtig|verkehrt)|stimmt\s+nicht)\b.*$", "", rest, flags=re.IGNORECASE
+    )
     return f, _value_after_name(rest), change or explicit or not rest.strip()
 
 
@@ -374,6 +390,14 @@ def read_message(
                     return reading
             text = tail
 
+    if current is not None and current.type == "yes_no" and len(_segments(text)) > 1:
+        # "nein, ich glaube, ich habe ihn verloren": a yes/no with a reason is one answer –
+        # unless a part names a field ("nein, der Vorname ist Anna").
+        result = _check(current, text)
+        if result.ok and not any(_named_segment(proc, seg) for seg in _segments(text)):
+            reading.values[current.name] = result.value
+            return reading
+
     # "nein" is the answer to a yes/no question, not a correction cue
     body = text if current is not None and current.type == "yes_no" else _strip_filler(text)[0]
     # "nein, …" / "Moment: …" only introduce what follows.
@@ -396,7 +420,7 @@ def read_message(
             if f.name != requested:
                 reading.reopen.append(f.name)
             continue
-        result = _check(f, value)
+        result = _check_with(f, value, filled)
         if not result.ok:
             # "geboren" is a cue, not a label: "geboren in Köln" is no birth date
             if f.name == requested or change:
@@ -417,7 +441,7 @@ def read_message(
             loose[0],
             flags=re.IGNORECASE,
         )
-        result = _check(f, value)
+        result = _check_with(f, value, filled)
         if result.ok:
             reading.reopen.pop(0)
             reading.values[f.name] = result.value

@@ -78,6 +78,9 @@ _WEEKDAY = re.compile(
 _WEEK_THEN_DAY = re.compile(r"(?P<week>nächste|kommende|diese)\s+woche\s+(?P<wd>" + "|".join(WEEKDAYS) + r")")
 
 
+_DATE_IN_SENTENCE = re.compile(r"(?<![\d.])\d{1,2}\.\s?\d{1,2}\.\s?(?:\d{4}|\d{2})(?![\w.])")
+
+
 class _Problem(Exception):
     """Understood as a date, but not usable; the message says why."""
 
@@ -218,6 +221,12 @@ def parse_date(text: str, kind: str, today: dt.date) -> dt.date:
         raise _Problem("Ich brauche einen genauen Tag.")
     for parser in (_numeric, lambda s, k, t: _weekday(s, t), _with_words):
         date = parser(s, kind, today)
+        if date is not None:
+            return date
+    # "wir sind am 30.11.2026 eingezogen": one written-out date inside a sentence.
+    found = _DATE_IN_SENTENCE.findall(s)
+    if len(found) == 1:
+        date = _numeric(found[0], kind, today)
         if date is not None:
             return date
     raise _Problem("Das habe ich nicht als Datum erkannt.")

@@ -178,3 +178,25 @@ def test_a_relative_named_as_holder_beats_the_pronoun_ich():
     proc = default_catalogue()["bewohnerparkausweis"]
     r = read_message(proc, "fahrzeughalter", "läuft auf meinen Vater, ich nutze es nur", {})
     assert r.values == {"fahrzeughalter": "andere_person"}
+
+
+def test_a_yes_no_answer_with_a_reason_is_one_answer():
+    proc = default_catalogue()["ausweis_verlust_melden"]
+    r = read_message(proc, "gestohlen", "ja, leider, in der U-Bahn", {})
+    assert r.values == {"gestohlen": "ja"}
+
+
+def test_a_yes_no_question_still_takes_a_named_correction():
+    proc = default_catalogue()["ausweis_verlust_melden"]
+    r = read_message(proc, "gestohlen", "nein, der Vorname ist Berta", {"vorname": "Bert"})
+    assert r.values == {"vorname": "Berta"} and r.corrected == ["vorname"]
+
+
+@pytest.mark.parametrize(
+    "text", ["die Hausnummer ist falsch, richtig ist 7b", "Hausnummer stimmt nicht, es ist die 7b"]
+)
+def test_a_new_house_number_keeps_the_known_street(text):
+    proc = default_catalogue()["bewohnerparkausweis"]
+    filled = {"strasse": "Lindwurmstraße 9", "plz": "80337"}
+    r = read_message(proc, "kennzeichen", text, filled)
+    assert r.values == {"strasse": "Lindwurmstraße 7b"}

@@ -312,3 +312,11 @@ def test_date_with_seit():
 
     r = validate("date", "seit dem 2. Oktober 2026", today=dt.date(2026, 12, 3))
     assert r.ok and r.value == "2026-10-02"
+
+
+def test_one_date_inside_a_sentence_is_found():
+    import datetime as dt
+
+    r = validate("date", "eingezogen sind wir erst am 2.11.2026, glaube ich", today=dt.date(2026, 12, 3))
+    assert r.ok and r.value == "2026-11-02"
+    assert not validate("date", "zwischen 1.11.2026 und 5.11.2026", today=dt.date(2026, 12, 3)).ok
