@@ -131,6 +131,8 @@ class Context:
 
     in_form: bool = False
     awaiting: Optional[str] = None  # the slot ``awaiting`` (buergerassistent/dialogue_state.py)
+    # At the summary the message changes an answer (``repair.reads_as_correction``).
+    corrects_answer: bool = False
 
 
 @dataclass(frozen=True)
@@ -213,6 +215,14 @@ def decide(message: Message, context: Context = Context()) -> Decision:
     intent = message.intent or ""
     text = (message.text or "").strip()
     command = intent
+    if (
+        context.corrects_answer
+        and context.awaiting == Awaiting.CONFIRM_SUMMARY.value
+        and intent != "change_field"
+        and not text.startswith("/")
+    ):
+        # "Der Umzugstag ist doch der 20.03." at the summary is a change, whatever NLU read.
+        return Decision("reinterpret", "change_field", f"{intent} changes an answer at the summary", 1.0)
     if intent == "affirm":
         if context.awaiting not in AFFIRM_ACTS_IN:
             return Decision("act", intent, "nothing waits for a yes", message.confidence)

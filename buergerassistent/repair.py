@@ -57,6 +57,7 @@ _SELF_CORRECTION = re.compile(
     r"[\s,;:!.…–—-]*(?P<then>(?:(?:warte|moment|doch|lieber|besser|eher|sondern|richtig ist)\b[\s,;:!.…–—-]*)*)",
     re.IGNORECASE,
 )
+_NOT_BUT = re.compile(r"\s+nicht\b[^,;]*[,;]?\s*sondern\s+", re.IGNORECASE)
 # Field types whose answer may itself be "nein" or contain it (free text).
 _NO_SELF_CORRECTION = frozenset({"yes_no", "text"})
 
@@ -331,6 +332,15 @@ _SPECIFIC = {
 _BY_POSITION = re.compile(r"\d+\.?|(?:die |das |der )?(?:erste|zweite|dritte|vierte|fünfte)[nrs]?", re.IGNORECASE)
 
 
+def reads_as_correction(proc: Procedure, text: str, filled: Mapping[str, object]) -> bool:
+    """At the summary: does the message change an answer ("der Umzugstag ist der 20.03.")?"""
+    text = clean(text)
+    if not text or text.startswith("/") or is_question(text):
+        return False
+    reading = read_message(proc, None, text, filled)
+    return bool(reading.corrected or reading.reopen)
+
+
 def is_given_name(f: Field) -> bool:
     return f.type == "name" and (f.prefill == "given_name" or f.name == "vorname")
 
@@ -397,6 +407,10 @@ def read_message(
         if result.ok and not any(_named_segment(proc, seg) for seg in _segments(text)):
             reading.values[current.name] = result.value
             return reading
+
+    if current is None or current.type != "text":
+        # "Der Beginn ist nicht der 1. März, sondern der 15.02.2027": the part after "sondern".
+        text = _NOT_BUT.sub(" ", text).strip()
 
     # "nein" is the answer to a yes/no question, not a correction cue
     body = text if current is not None and current.type == "yes_no" else _strip_filler(text)[0]

@@ -245,3 +245,23 @@ def test_questions_and_buttons(request_):
 
 def test_the_save_question_is_the_one_of_the_issue():
     assert confirm_question("save_draft") == "Möchten Sie Ihren Antrag jetzt speichern und später weitermachen?"
+
+
+# -- a change of an answer at the summary, whatever NLU read (bench form-20, form-51) ----------
+
+
+@pytest.mark.parametrize("intent", ["nlu_fallback", "out_of_scope", "ask_contact", "affirm", "deny"])
+def test_a_change_at_the_summary_is_handled_as_a_change(intent):
+    context = Context(awaiting="confirm_summary", corrects_answer=True)
+    decision = decide(Message("Die Postleitzahl ist eigentlich 80469", intent, HIGH), context)
+    assert (decision.kind, decision.intent) == ("reinterpret", "change_field")
+
+
+def test_a_button_at_the_summary_stays_a_button():
+    context = Context(awaiting="confirm_summary", corrects_answer=True)
+    assert decide(Message("/affirm", "affirm", 1.0), context).kind == "act"
+
+
+def test_the_correction_flag_counts_only_at_the_summary():
+    context = Context(in_form=True, corrects_answer=True)
+    assert decide(Message("Die Postleitzahl ist 80469", "inform", HIGH), context).intent == "inform"

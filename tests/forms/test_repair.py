@@ -200,3 +200,20 @@ def test_a_new_house_number_keeps_the_known_street(text):
     filled = {"strasse": "Lindwurmstraße 9", "plz": "80337"}
     r = read_message(proc, "kennzeichen", text, filled)
     assert r.values == {"strasse": "Lindwurmstraße 7b"}
+
+
+def test_reads_as_correction_at_the_summary():
+    from buergerassistent.repair import reads_as_correction
+
+    proc = default_catalogue()["halteverbot_umzug"]
+    filled = {f.name: "x" for f in proc.fields}
+    assert reads_as_correction(proc, "der Umzugstag ist nicht am 3., sondern am 04.04.2027", filled)
+    assert reads_as_correction(proc, "E-Mail-Adresse: neu@example.org", filled)
+    for text in ("Ja, absenden", "nein", "Was kostet das?", "bitte abbrechen", "/affirm"):
+        assert not reads_as_correction(proc, text, filled), text
+
+
+def test_nicht_x_sondern_y_keeps_y():
+    proc = default_catalogue()["halteverbot_umzug"]
+    r = read_message(proc, "umzugstag", "nicht am Freitag, sondern am 02.04.2027", {})
+    assert r.values == {"umzugstag": "2027-04-02"}
