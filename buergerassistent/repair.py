@@ -469,7 +469,32 @@ def read_message(
         _read_single(proc, current, loose[0], filled, reading, split=not single)
         return reading
     _assign_several(proc, current, loose, filled, reading)
+    if current is None and reading.unassigned:
+        _changed_choice(proc, filled, reading)
     return reading
+
+
+def _changed_choice(proc: Procedure, filled: Mapping[str, object], reading: Reading) -> None:
+    """At the summary: "doch lieber nur 12 Monate" names no field, but only one answered choice
+    has an option called so (a word of five letters or more) – and it is not the stored one."""
+    found: dict[str, str] = {}
+    for seg in reading.unassigned:
+        s = _norm(seg)
+        for f in proc.fields:
+            if f.type != "choice" or filled.get(f.name) in (None, "", SKIPPED) or f.name in reading.values:
+                continue
+            for c in f.choices:
+                terms = {_norm(str(t)) for t in (c.value, c.label, *(getattr(c, "synonyms", ()) or ()))}
+                if any(len(t) >= 5 and re.search(rf"(?<!\w){re.escape(t)}(?!\w)", s) for t in terms):
+                    found.setdefault(f.name, str(c.value))
+                    if found[f.name] != str(c.value):
+                        found[f.name] = ""  # two options of one field: unclear
+    found = {n: v for n, v in found.items() if v}
+    if len(found) == 1:
+        name, value = next(iter(found.items()))
+        if str(filled.get(name)) != value:
+            reading.values[name] = value
+            reading.corrected.append(name)
 
 
 def _read_single(

@@ -217,3 +217,11 @@ def test_nicht_x_sondern_y_keeps_y():
     proc = default_catalogue()["halteverbot_umzug"]
     r = read_message(proc, "umzugstag", "nicht am Freitag, sondern am 02.04.2027", {})
     assert r.values == {"umzugstag": "2027-04-02"}
+
+
+def test_at_the_summary_an_option_without_the_field_name_changes_that_choice():
+    proc = default_catalogue()["bewohnerparkausweis"]
+    filled = {f.name: "x" for f in proc.fields} | {"laufzeit": "12", "fahrzeughalter": "selbst"}
+    r = read_message(proc, None, "ach, ich nehme dann doch die 24 Monate", filled)
+    assert r.values == {"laufzeit": "24"} and r.corrected == ["laufzeit"]
+    assert not read_message(proc, None, "ich habe es mir überlegt", filled).values

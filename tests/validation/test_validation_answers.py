@@ -320,3 +320,10 @@ def test_one_date_inside_a_sentence_is_found():
     r = validate("date", "eingezogen sind wir erst am 2.11.2026, glaube ich", today=dt.date(2026, 12, 3))
     assert r.ok and r.value == "2026-11-02"
     assert not validate("date", "zwischen 1.11.2026 und 5.11.2026", today=dt.date(2026, 12, 3)).ok
+
+
+def test_street_after_a_place_preposition():
+    from buergerassistent.validation import validate as v
+
+    assert v("street", "vor der Lindwurmstraße 12").value == "Lindwurmstraße 12"
+    assert v("street", "In der Au 3").value == "In der Au 3"
