@@ -243,6 +243,10 @@ def decide(message: Message, context: Context = Context()) -> Decision:
         return Decision("reinterpret", reading, f"{command} reads as {reading}", 1.0)
     if command in _PROCEDURE_BEATS and names_procedure(text):
         return Decision("reinterpret", "request_procedure", f"{command} names a procedure", 1.0)
+    if command in _PROCEDURE_BEATS and not _clear_words(command, text) and not context.in_form and not context.awaiting:
+        # "mein Vermieter will einen Nachweis, dass ich hier gemeldet bin" names no account:
+        # asking "Möchten Sie sich abmelden?" helps nobody; it is a need to find.
+        return Decision("reinterpret", "request_procedure", f"{command} without a word for the account", 1.0)
 
     if command == "affirm":
         if is_question(text):

@@ -265,3 +265,14 @@ def test_a_button_at_the_summary_stays_a_button():
 def test_the_correction_flag_counts_only_at_the_summary():
     context = Context(in_form=True, corrects_answer=True)
     assert decide(Message("Die Postleitzahl ist 80469", "inform", HIGH), context).intent == "inform"
+
+
+@pytest.mark.parametrize("intent", ["logout", "login"])
+def test_a_need_misread_as_an_account_command_is_a_need_to_find(intent):
+    text = "die Hausverwaltung möchte eine Bestätigung, dass ich hier wohne"
+    decision = decide(Message(text, intent, HIGH), Context())
+    assert (decision.kind, decision.intent) == ("reinterpret", "request_procedure")
+
+
+def test_a_clear_logout_outside_a_form_is_still_done():
+    assert decide(Message("bitte abmelden", "logout", HIGH), Context()).kind == "act"
