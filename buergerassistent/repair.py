@@ -77,7 +77,9 @@ TYPE_WORDS: dict[str, tuple[str, ...]] = {
 
 _CHANGE_VERBS = r"(?:ändere|ändern|änder|aendere|aendern|korrigiere|korrigieren|berichtige|berichtigen)"
 _FILLER = r"(?:nein|ne|nee|doch|also|moment|stopp|stop|halt|sorry|entschuldigung|pardon|oh|oops|ups|korrektur|falsch)"
-_ARTICLE = r"(?:mein|meine|meinen|meiner|die|der|das|den|dem|ihr|ihre|bei|beim|im|in der|unter)"
+_ARTICLE = (
+    r"(?:mein|meine|meinen|meiner|unser|unsere|unseren|unserer|die|der|das|den|dem|ihr|ihre|bei|beim|im|in der|unter)"
+)
 _PARTICLES = {
     "von",
     "van",

@@ -225,3 +225,13 @@ def test_at_the_summary_an_option_without_the_field_name_changes_that_choice():
     r = read_message(proc, None, "ach, ich nehme dann doch die 24 Monate", filled)
     assert r.values == {"laufzeit": "24"} and r.corrected == ["laufzeit"]
     assert not read_message(proc, None, "ich habe es mir überlegt", filled).values
+
+
+def test_the_dogs_name_is_changed_at_the_summary_by_naming_the_dog():
+    from buergerassistent.repair import reads_as_correction
+
+    proc = default_catalogue()["hundesteuer_anmelden"]
+    filled = {f.name: "x" for f in proc.fields} | {"hund_name": "Rex"}
+    assert reads_as_correction(proc, "unser Hund heißt Rexi, nicht Rex", filled)
+    assert read_message(proc, None, "unser Hund heißt Rexi, nicht Rex", filled).values == {"hund_name": "Rexi"}
+    assert not reads_as_correction(proc, "Der Hund ist ein Pudel", filled)
