@@ -223,6 +223,9 @@ def decide(message: Message, context: Context = Context()) -> Decision:
     ):
         # "Der Umzugstag ist doch der 20.03." at the summary is a change, whatever NLU read.
         return Decision("reinterpret", "change_field", f"{intent} changes an answer at the summary", 1.0)
+    if intent == "greet" and not context.in_form and not text.startswith("/") and names_procedure(text):
+        # "Hallo, ich hab da was mit meinem Hund": the greeting carries a need.
+        return Decision("reinterpret", "request_procedure", "a greeting that names a procedure", 1.0)
     if intent == "affirm":
         if context.awaiting not in AFFIRM_ACTS_IN:
             return Decision("act", intent, "nothing waits for a yes", message.confidence)

@@ -276,3 +276,9 @@ def test_a_need_misread_as_an_account_command_is_a_need_to_find(intent):
 
 def test_a_clear_logout_outside_a_form_is_still_done():
     assert decide(Message("bitte abmelden", "logout", HIGH), Context()).kind == "act"
+
+
+def test_a_greeting_that_names_a_procedure_is_a_need():
+    decision = decide(Message("Guten Morgen, es geht um mein Auto", "greet", HIGH), Context())
+    assert (decision.kind, decision.intent) == ("reinterpret", "request_procedure")
+    assert decide(Message("Guten Morgen", "greet", HIGH), Context()).kind == "act"
