@@ -124,9 +124,17 @@ class Reading:
         return {k: v for k, v in self.values.items() if v != SKIPPED}
 
 
+# The IBAN question offers "überspringen und überweisen": "ich überweise lieber selbst".
+_SKIP_BY_TRANSFER = re.compile(
+    r"^(?:ich\s+)?(?:möchte\s+|will\s+|würde\s+)?(?:lieber\s+|das\s+|es\s+)?(?:selbst\s+)?"
+    r"(?:überweise|überweisen|ueberweise|ueberweisen|per überweisung|per ueberweisung)\b[^\d]*$",
+    re.IGNORECASE,
+)
+
+
 def is_skip(text: str) -> bool:
     text = clean(text)
-    return bool(_SKIP.match(text) or _SKIP_WITH_REASON.match(text))
+    return bool(_SKIP.match(text) or _SKIP_WITH_REASON.match(text) or _SKIP_BY_TRANSFER.match(text))
 
 
 def self_corrected(text: str) -> Optional[str]:

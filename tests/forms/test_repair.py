@@ -235,3 +235,9 @@ def test_the_dogs_name_is_changed_at_the_summary_by_naming_the_dog():
     assert reads_as_correction(proc, "unser Hund heißt Rexi, nicht Rex", filled)
     assert read_message(proc, None, "unser Hund heißt Rexi, nicht Rex", filled).values == {"hund_name": "Rexi"}
     assert not reads_as_correction(proc, "Der Hund ist ein Pudel", filled)
+
+
+@pytest.mark.parametrize("text", ["ich möchte lieber überweisen", "per Überweisung bitte", "überweise ich selbst"])
+def test_paying_by_transfer_skips_the_optional_iban(text):
+    proc = default_catalogue()["hundesteuer_anmelden"]
+    assert read_message(proc, "iban", text, {}).values == {"iban": SKIPPED}
