@@ -351,6 +351,13 @@ def reads_as_correction(proc: Procedure, text: str, filled: Mapping[str, object]
     return bool(reading.corrected or reading.reopen)
 
 
+_CALLED_LEAD = re.compile(
+    r"^(?:(?:er|sie|es|der hund|die hündin|unser hund|unsere hündin|mein hund|meine hündin)\s+)?"
+    r"(?:heißt|heisst|hört auf (?:den namen\s+)?)\s*",
+    re.IGNORECASE,
+)
+
+
 def is_given_name(f: Field) -> bool:
     return f.type == "name" and (f.prefill == "given_name" or f.name == "vorname")
 
@@ -526,6 +533,9 @@ def _read_single(
         words = _NAME_LEAD.sub("", seg).split()
         if known and known != SKIPPED and len(words) >= 2 and " ".join(words[-len(known.split()) :]) == known:
             seg = " ".join(words[: -len(known.split())])
+    if current.name.endswith("name"):
+        # "Sie heißt Luna" to "Wie heißt Ihr Hund?": the name is "Luna".
+        seg = _CALLED_LEAD.sub("", seg) or seg
     result = _check(current, seg)
     if result.ok:
         reading.values[current.name] = result.value

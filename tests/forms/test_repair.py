@@ -241,3 +241,9 @@ def test_the_dogs_name_is_changed_at_the_summary_by_naming_the_dog():
 def test_paying_by_transfer_skips_the_optional_iban(text):
     proc = default_catalogue()["hundesteuer_anmelden"]
     assert read_message(proc, "iban", text, {}).values == {"iban": SKIPPED}
+
+
+@pytest.mark.parametrize("text", ["er heißt Bello", "Er heisst Bello", "unser Hund heißt Bello", "Bello"])
+def test_the_dogs_name_without_the_sentence_around_it(text):
+    proc = default_catalogue()["hundesteuer_anmelden"]
+    assert read_message(proc, "hund_name", text, {}).values == {"hund_name": "Bello"}
