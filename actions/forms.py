@@ -239,9 +239,9 @@ class CatalogueFormValidation(Action):
 class ActionFormInterruption(Action):
     """A question in the middle of a form (fees, documents, "wozu brauchen Sie das?").
 
-    Free-text answers trip the intent classifier ("Onlinehandel mit Kinderkleidung" reads as
-    "geht das online?"): when the question asked is free text and the message is no question, it
-    is taken as the answer. Otherwise the question is answered; the form then asks again.
+    Answers trip the intent classifier ("Onlinehandel mit Kinderkleidung" reads as "geht das
+    online?", "Reisepass" as a question about documents): when the message is no question and a
+    valid answer to the field asked, it is taken as the answer. Otherwise the question is answered; the form then asks again.
     """
 
     def name(self) -> str:
@@ -256,7 +256,9 @@ class ActionFormInterruption(Action):
                 field = proc.field(requested)
             except KeyError:
                 field = None
-            if field is not None and field.type == "text" and not form_questions.is_question(text):
+            if field is not None and not form_questions.is_question(text):
+                # "Reisepass" to "Welches Dokument ist weg?" may read as a question about
+                # documents: a valid answer to the question asked is the answer.
                 result = check_field(field, text)
                 if result.ok:
                     return [SlotSet(requested, result.value)]

@@ -132,6 +132,8 @@ class Context:
 
     in_form: bool = False
     awaiting: Optional[str] = None  # the slot ``awaiting`` (buergerassistent/dialogue_state.py)
+    # At the summary the message changes an answer (``repair.reads_as_correction``).
+    corrects_answer: bool = False
 
 
 @dataclass(frozen=True)
@@ -214,6 +216,17 @@ def decide(message: Message, context: Context = Context()) -> Decision:
     intent = message.intent or ""
     text = (message.text or "").strip()
     command = intent
+    if (
+        context.corrects_answer
+        and context.awaiting == Awaiting.CONFIRM_SUMMARY.value
+        and intent != "change_field"
+        and not text.startswith("/")
+    ):
+        # "Der Umzugstag ist doch der 20.03." at the summary is a change, whatever NLU read.
+        return Decision("reinterpret", "change_field", f"{intent} changes an answer at the summary", 1.0)
+    if intent == "greet" and not context.in_form and not text.startswith("/") and names_procedure(text):
+        # "Hallo, ich hab da was mit meinem Hund": the greeting carries a need.
+        return Decision("reinterpret", "request_procedure", "a greeting that names a procedure", 1.0)
     if not context.in_form and intent != "inform" and not text.startswith("/") and is_position_reply(text):
         # "das erste" after a list (choice, life-situation checklist) is a choice, whatever NLU
         # guessed (it read "das erste" as ask_why_field): the reply goes where choices are read.
@@ -238,6 +251,10 @@ def decide(message: Message, context: Context = Context()) -> Decision:
         return Decision("reinterpret", reading, f"{command} reads as {reading}", 1.0)
     if command in _PROCEDURE_BEATS and names_procedure(text):
         return Decision("reinterpret", "request_procedure", f"{command} names a procedure", 1.0)
+    if command in _PROCEDURE_BEATS and not _clear_words(command, text) and not context.in_form and not context.awaiting:
+        # "mein Vermieter will einen Nachweis, dass ich hier gemeldet bin" names no account:
+        # asking "Möchten Sie sich abmelden?" helps nobody; it is a need to find.
+        return Decision("reinterpret", "request_procedure", f"{command} without a word for the account", 1.0)
 
     if command == "affirm":
         if is_question(text):

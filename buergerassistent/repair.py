@@ -41,6 +41,26 @@ _SKIP = re.compile(
     re.IGNORECASE,
 )
 
+# "weiß ich nicht, hab grad keine feste Nummer": a skip with a reason (no digits in the reason).
+_SKIP_WITH_REASON = re.compile(
+    r"^(?:weiß ich nicht|weiss ich nicht|habe ich nicht|hab ich nicht|gibt es nicht|keine|keiner|keins|"
+    r"(?:das )?(?:möchte|will) ich nicht angeben|überspringen|ueberspringen)\s*[,.;:–—-]\s*[^\d]*$",
+    re.IGNORECASE,
+)
+# A change of mind inside one answer: "Hauptwohnung – nein warte, Nebenwohnung", "10 … ach nee,
+# lieber 12". What follows the last cue is the answer.
+# A bare ", nein," between values may be a value itself (a yes/no field): the cue must be clear –
+# after a dash or "…", with "ach"/"oh", followed by "warte"/"lieber"/…, or "moment"/"warte" itself.
+_SELF_CORRECTION = re.compile(
+    r"(?P<lead>^|\s*[…–—]|\s+-|\.\.\.|[\s,;:.])\s*(?P<ach>ach\s+|oh\s+)?"
+    r"(?P<cue>nein|nee|ne|nö|moment|warte|korrektur)\b"
+    r"[\s,;:!.…–—-]*(?P<then>(?:(?:warte|moment|doch|lieber|besser|eher|sondern|richtig ist)\b[\s,;:!.…–—-]*)*)",
+    re.IGNORECASE,
+)
+_NOT_BUT = re.compile(r"\s+nicht\b[^,;]*[,;]?\s*sondern\s+", re.IGNORECASE)
+# Field types whose answer may itself be "nein" or contain it (free text).
+_NO_SELF_CORRECTION = frozenset({"yes_no", "text"})
+
 # Everyday words for a field, by validator type: used when exactly one field of the type exists.
 TYPE_WORDS: dict[str, tuple[str, ...]] = {
     "birth_date": ("geburtsdatum", "geburtstag", "geboren am", "geboren", "geb.", "geb"),
@@ -57,7 +77,9 @@ TYPE_WORDS: dict[str, tuple[str, ...]] = {
 
 _CHANGE_VERBS = r"(?:ändere|ändern|änder|aendere|aendern|korrigiere|korrigieren|berichtige|berichtigen)"
 _FILLER = r"(?:nein|ne|nee|doch|also|moment|stopp|stop|halt|sorry|entschuldigung|pardon|oh|oops|ups|korrektur|falsch)"
-_ARTICLE = r"(?:mein|meine|meinen|meiner|die|der|das|den|dem|ihr|ihre|bei|beim|im|in der|unter)"
+_ARTICLE = (
+    r"(?:mein|meine|meinen|meiner|unser|unsere|unseren|unserer|die|der|das|den|dem|ihr|ihre|bei|beim|im|in der|unter)"
+)
 _PARTICLES = {
     "von",
     "van",
@@ -102,8 +124,35 @@ class Reading:
         return {k: v for k, v in self.values.items() if v != SKIPPED}
 
 
+# The IBAN question offers "überspringen und überweisen": "ich überweise lieber selbst".
+_SKIP_BY_TRANSFER = re.compile(
+    r"^(?:ich\s+)?(?:möchte\s+|will\s+|würde\s+)?(?:lieber\s+|das\s+|es\s+)?(?:selbst\s+)?"
+    r"(?:überweise|überweisen|ueberweise|ueberweisen|per überweisung|per ueberweisung)\b[^\d]*$",
+    re.IGNORECASE,
+)
+
+
 def is_skip(text: str) -> bool:
-    return bool(_SKIP.match(clean(text)))
+    text = clean(text)
+    return bool(_SKIP.match(text) or _SKIP_WITH_REASON.match(text) or _SKIP_BY_TRANSFER.match(text))
+
+
+def self_corrected(text: str) -> Optional[str]:
+    """The answer after a change of mind in the middle of a message, or None if there is none."""
+    last = None
+    for m in _SELF_CORRECTION.finditer(text):
+        if m.start() == 0 and not m["lead"] or not text[: m.start()].strip(" ,;:.…–—-"):
+            continue
+        clear = (
+            any(ch in m["lead"] for ch in "…–—-") or m["lead"] == "..." or m["ach"] or m["then"]
+            or m["cue"].lower() in ("moment", "warte", "korrektur")
+        )  # fmt: skip
+        if clear:
+            last = m
+    if last is None:
+        return None
+    tail = text[last.end() :].strip(" ,;:.…–—-")
+    return tail or None
 
 
 def _norm(text: str) -> str:
@@ -151,6 +200,20 @@ def _find_field(proc: Procedure, text: str) -> Optional[tuple[Field, int, int]]:
 
 def _check(f: Field, text: str):
     return validate(f.type, text, choices=f.choices or None, example=f.example)
+
+
+_HOUSE_NUMBER_ONLY = re.compile(r"^(?:die|der|nr\.?|nummer|hausnummer)?\s*(\d{1,4}\s?[a-zA-Z]?)$", re.IGNORECASE)
+
+
+def _check_with(f: Field, value: str, filled: Mapping[str, object]):
+    """Like ``_check``; a bare house number ("die 23") for a known street changes only the number."""
+    m = _HOUSE_NUMBER_ONLY.match(value.strip())
+    known = str(filled.get(f.name) or "")
+    if f.type == "street" and m and known and known != SKIPPED:
+        street = re.sub(r"\s*\d{1,4}\s?[a-zA-Z]?(?:\s*[-/]\s*\d{1,4}\s?[a-zA-Z]?)?$", "", known).strip()
+        if street:
+            return _check(f, f"{street} {m[1]}")
+    return _check(f, value)
 
 
 def _strip_filler(text: str) -> tuple[str, bool]:
@@ -219,7 +282,9 @@ def _named_segment(proc: Procedure, seg: str) -> Optional[tuple[Field, str, bool
             r"^\s*(?:ist|lautet|heißt|heisst|war|muss|soll|sollte|richtig|:|=|auf)\b|^\s*[:=]", rest, re.IGNORECASE
         )
     )
-    rest = re.sub(r"\b(?:ist|war)\s+(?:falsch|nicht richtig|verkehrt)\b.*$", "", rest, flags=re.IGNORECASE)
+    rest = re.sub(
+        r"\b(?:(?:ist|war)\s+(?:falsch|nicht richtig|verkehrt)|stimmt\s+nicht)\b.*$", "", rest, flags=re.IGNORECASE
+    )
     return f, _value_after_name(rest), change or explicit or not rest.strip()
 
 
@@ -277,6 +342,22 @@ _SPECIFIC = {
 _BY_POSITION = re.compile(r"\d+\.?|(?:die |das |der )?(?:erste|zweite|dritte|vierte|fünfte)[nrs]?", re.IGNORECASE)
 
 
+def reads_as_correction(proc: Procedure, text: str, filled: Mapping[str, object]) -> bool:
+    """At the summary: does the message change an answer ("der Umzugstag ist der 20.03.")?"""
+    text = clean(text)
+    if not text or text.startswith("/") or is_question(text):
+        return False
+    reading = read_message(proc, None, text, filled)
+    return bool(reading.corrected or reading.reopen)
+
+
+_CALLED_LEAD = re.compile(
+    r"^(?:(?:er|sie|es|der hund|die hündin|unser hund|unsere hündin|mein hund|meine hündin)\s+)?"
+    r"(?:heißt|heisst|hört auf (?:den namen\s+)?)\s*",
+    re.IGNORECASE,
+)
+
+
 def is_given_name(f: Field) -> bool:
     return f.type == "name" and (f.prefill == "given_name" or f.name == "vorname")
 
@@ -325,6 +406,29 @@ def read_message(
         reading.question = True
         return reading
 
+    if current is not None and current.type not in _NO_SELF_CORRECTION:
+        tail = self_corrected(text)
+        if tail is not None:
+            # The last word counts: "A – nein warte, B, weil …" stores B (the reason is no value).
+            for candidate in (tail, _segments(tail)[0] if _segments(tail) else tail):
+                result = _check(current, candidate)
+                if result.ok:
+                    reading.values[current.name] = result.value
+                    return reading
+            text = tail
+
+    if current is not None and current.type == "yes_no" and len(_segments(text)) > 1:
+        # "nein, ich glaube, ich habe ihn verloren": a yes/no with a reason is one answer –
+        # unless a part names a field ("nein, der Vorname ist Anna").
+        result = _check(current, text)
+        if result.ok and not any(_named_segment(proc, seg) for seg in _segments(text)):
+            reading.values[current.name] = result.value
+            return reading
+
+    if current is None or current.type != "text":
+        # "Der Beginn ist nicht der 1. März, sondern der 15.02.2027": the part after "sondern".
+        text = _NOT_BUT.sub(" ", text).strip()
+
     # "nein" is the answer to a yes/no question, not a correction cue
     body = text if current is not None and current.type == "yes_no" else _strip_filler(text)[0]
     # "nein, …" / "Moment: …" only introduce what follows.
@@ -347,7 +451,7 @@ def read_message(
             if f.name != requested:
                 reading.reopen.append(f.name)
             continue
-        result = _check(f, value)
+        result = _check_with(f, value, filled)
         if not result.ok:
             # "geboren" is a cue, not a label: "geboren in Köln" is no birth date
             if f.name == requested or change:
@@ -368,7 +472,7 @@ def read_message(
             loose[0],
             flags=re.IGNORECASE,
         )
-        result = _check(f, value)
+        result = _check_with(f, value, filled)
         if result.ok:
             reading.reopen.pop(0)
             reading.values[f.name] = result.value
@@ -382,7 +486,32 @@ def read_message(
         _read_single(proc, current, loose[0], filled, reading, split=not single)
         return reading
     _assign_several(proc, current, loose, filled, reading)
+    if current is None and reading.unassigned:
+        _changed_choice(proc, filled, reading)
     return reading
+
+
+def _changed_choice(proc: Procedure, filled: Mapping[str, object], reading: Reading) -> None:
+    """At the summary: "doch lieber nur 12 Monate" names no field, but only one answered choice
+    has an option called so (a word of five letters or more) – and it is not the stored one."""
+    found: dict[str, str] = {}
+    for seg in reading.unassigned:
+        s = _norm(seg)
+        for f in proc.fields:
+            if f.type != "choice" or filled.get(f.name) in (None, "", SKIPPED) or f.name in reading.values:
+                continue
+            for c in f.choices:
+                terms = {_norm(str(t)) for t in (c.value, c.label, *(getattr(c, "synonyms", ()) or ()))}
+                if any(len(t) >= 5 and re.search(rf"(?<!\w){re.escape(t)}(?!\w)", s) for t in terms):
+                    found.setdefault(f.name, str(c.value))
+                    if found[f.name] != str(c.value):
+                        found[f.name] = ""  # two options of one field: unclear
+    found = {n: v for n, v in found.items() if v}
+    if len(found) == 1:
+        name, value = next(iter(found.items()))
+        if str(filled.get(name)) != value:
+            reading.values[name] = value
+            reading.corrected.append(name)
 
 
 def _read_single(
@@ -404,6 +533,9 @@ def _read_single(
         words = _NAME_LEAD.sub("", seg).split()
         if known and known != SKIPPED and len(words) >= 2 and " ".join(words[-len(known.split()) :]) == known:
             seg = " ".join(words[: -len(known.split())])
+    if current.name.endswith("name"):
+        # "Sie heißt Luna" to "Wie heißt Ihr Hund?": the name is "Luna".
+        seg = _CALLED_LEAD.sub("", seg) or seg
     result = _check(current, seg)
     if result.ok:
         reading.values[current.name] = result.value

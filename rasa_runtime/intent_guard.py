@@ -18,8 +18,9 @@ from __future__ import annotations
 import logging
 from typing import Any, Optional
 
-from buergerassistent import intent_guard, language
-from buergerassistent.dialogue_state import SLOT
+from buergerassistent import intent_guard, language, repair
+from buergerassistent.catalogue import default_catalogue
+from buergerassistent.dialogue_state import SLOT, Awaiting
 
 logger = logging.getLogger(__name__)
 
@@ -28,9 +29,16 @@ OTHER_LANGUAGE = "other_language"
 _INSTALLED = False
 
 
-def _context(tracker: Any) -> intent_guard.Context:
+def _context(tracker: Any, text: str = "") -> intent_guard.Context:
     awaiting = tracker.get_slot(SLOT) if hasattr(tracker, "get_slot") else None
-    return intent_guard.Context(in_form=bool(getattr(tracker, "active_loop_name", None)), awaiting=awaiting)
+    in_form = bool(getattr(tracker, "active_loop_name", None))
+    corrects = False
+    if awaiting == Awaiting.CONFIRM_SUMMARY.value and text and not text.startswith("/"):
+        proc = default_catalogue().get(tracker.get_slot("procedure"))
+        if proc is not None:
+            filled = {f.name: tracker.get_slot(f.name) for f in proc.fields}
+            corrects = repair.reads_as_correction(proc, text, filled)
+    return intent_guard.Context(in_form=in_form, awaiting=awaiting, corrects_answer=corrects)
 
 
 def adjust(parse_data: dict[str, Any], context: intent_guard.Context) -> dict[str, Any]:
@@ -74,7 +82,7 @@ def install() -> None:
         parse_data = await original(self, message, tracker, only_output_properties)
         if tracker is not None and parse_data:
             try:
-                adjust(parse_data, _context(tracker))
+                adjust(parse_data, _context(tracker, (parse_data.get("text") or "").strip()))
             except Exception:  # the guard must never cost the citizen the message
                 logger.exception("intent guard failed; NLU reading kept")
         return parse_data

@@ -69,7 +69,10 @@ def _house_number(raw: str) -> str:
 _STREET_LEAD_IN = re.compile(
     r"^(?:(?:meine|die|unsere)\s+)?(?:adresse|anschrift|straße|strasse)\s*(?:ist|lautet|:)\s*|"
     r"^(?:ich\s+|wir\s+)?(?:wohne|wohnen|lebe|leben)\s+(?:jetzt\s+|seit\s+\S+\s+)?"
-    r"(?:(?:in\s+der|in\s+dem|in\s+den|im|in)\s+(?=\S+\s+\S*\d)|(?=\S))",
+    r"(?:(?:in\s+der|in\s+dem|in\s+den|im|in)\s+(?=\S+\s+\S*\d)|(?=\S))|"
+    # "vor der Schleißheimer Straße 120" (where the no-parking zone goes); "In der Au 3" stays.
+    r"^(?:vor|in|bei|an)\s+(?:der|dem|den)\s+"
+    r"(?=(?:\S+\s+){0,2}\S*(?:straße|strasse|str\.|weg|platz|allee|gasse|ring|damm)\s*\d)",
     re.IGNORECASE,
 )
 # Words of a sentence that never belong to a street name.

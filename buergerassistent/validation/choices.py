@@ -11,6 +11,7 @@ from .base import Context, Result, clean
 
 FUZZY_CUTOFF = 0.8  # difflib ratio; lets "erweitret" or "einfahc" through, not "erwachsen"
 MIN_TERM_IN_TEXT = 3  # a one-letter value like "a" must not be found inside any sentence
+STRONG_TERM = 5  # among several terms found in one answer, only one this long decides
 MAX_ANSWER = 200  # a choice is a short answer; longer texts are not searched
 ORDINALS = {
     "erste": 1,
@@ -80,6 +81,16 @@ def match_choice(text: str, choices: Sequence[Any]) -> Optional[Any]:
     }
     if len(hits) == 1:
         return next(iter(hits.values()))
+    if len(hits) > 1:
+        # "auf meine Mutter zugelassen, ich fahre es": a full word beats a pronoun ("ich").
+        strong = {
+            id(c): c
+            for ts, c in terms
+            for t in ts
+            if len(t) >= STRONG_TERM and re.search(rf"(?<!\w){re.escape(t)}(?!\w)", s)
+        }
+        if len(strong) == 1:
+            return next(iter(strong.values()))
     # 4. small typos: the closest term, if it is clearly closer than any other choice's term
     scored = sorted(
         ((difflib.SequenceMatcher(None, s, t).ratio(), i) for i, (ts, _) in enumerate(terms) for t in ts),

@@ -42,7 +42,9 @@ WEEKDAYS = {
 MONTH_WORD = re.compile(r"\b(jan|jän|feb|mär|mrz|apr|mai|jun|jul|aug|sep|okt|nov|dez)[a-zä]*\.?", re.IGNORECASE)
 
 # Words citizens put around a date; removed before parsing.
-_FILLER = re.compile(r"\b(?:ich|bin|wurde|geboren|ist|es|war|am|an|den|dem|der|ab|zum|bis|ca|circa|etwa|datum)\b\.?")
+_FILLER = re.compile(
+    r"\b(?:ich|bin|wurde|geboren|ist|es|war|am|an|den|dem|der|ab|seit|vom|zum|bis|ca|circa|etwa|datum)\b\.?"
+)
 _ASCII = [  # ASCII spellings of the words we (or dateparser) know
     (re.compile(r"\buebermorgen\b"), "übermorgen"),
     (re.compile(r"\bueber"), "über"),
@@ -74,6 +76,9 @@ _WEEKDAY = re.compile(
     r"(?:\s+(?:in\s+)?(?P<week>nächste[nr]?|kommende[nr]?|diese[nr]?)\s+woche)?"
 )
 _WEEK_THEN_DAY = re.compile(r"(?P<week>nächste|kommende|diese)\s+woche\s+(?P<wd>" + "|".join(WEEKDAYS) + r")")
+
+
+_DATE_IN_SENTENCE = re.compile(r"(?<![\d.])\d{1,2}\.\s?\d{1,2}\.\s?(?:\d{4}|\d{2})(?![\w.])")
 
 
 class _Problem(Exception):
@@ -216,6 +221,12 @@ def parse_date(text: str, kind: str, today: dt.date) -> dt.date:
         raise _Problem("Ich brauche einen genauen Tag.")
     for parser in (_numeric, lambda s, k, t: _weekday(s, t), _with_words):
         date = parser(s, kind, today)
+        if date is not None:
+            return date
+    # "wir sind am 30.11.2026 eingezogen": one written-out date inside a sentence.
+    found = _DATE_IN_SENTENCE.findall(s)
+    if len(found) == 1:
+        date = _numeric(found[0], kind, today)
         if date is not None:
             return date
     raise _Problem("Das habe ich nicht als Datum erkannt.")

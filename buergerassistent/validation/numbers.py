@@ -35,12 +35,27 @@ ZERO_WORDS = {"null", "kein", "keine", "keinen", "keins", "nichts"}
 # A count may be followed by what is counted ("2 Exemplare", "drei Stück", "zwei mal"), but not
 # by words that make it vague or a range.
 _VAGUE_WORDS = {"paar", "bis", "oder", "mehr", "mehrere", "weniger", "circa", "ca", "etwa"}
+# "nur ich", "ich allein": the citizen alone.
+_ONLY_ME = re.compile(
+    r"(?:nur|bloß|bloss)\s+(?:ich|mich)(?:\s+selbst)?|ich\s+(?:allein|alleine|selbst)|(?:allein|alleine)"
+)
+# "wir sind zu viert", "zu zweit": a group of so many.
+_GROUP = {"zweit": 2, "dritt": 3, "viert": 4, "fünft": 5, "fuenft": 5, "sechst": 6, "siebt": 7, "acht": 8}
+_GROUP_RE = re.compile(r"(?:wir\s+sind\s+|wir\s+ziehen\s+)?zu\s+(" + "|".join(_GROUP) + r")(?:\s+\w+)?")
+# A single estimate is one number: "so 2 Kubikmeter", "ungefähr 15 Meter" (not "so 2 bis 3").
+_ESTIMATE = re.compile(r"^(?:so|etwa|ca\.?|circa|ungefähr|ungefaehr|rund|knapp|gut)\s+(?=\S)")
 
 
 def validate_count(text: str, ctx: Context) -> Result:
     s = clean(text).lower().rstrip(".!")
     if not s:
         return ctx.fail("Ich habe keine Anzahl erhalten.", refer=False)
+    if _ONLY_ME.fullmatch(s):
+        return Result.success("1")
+    group = _GROUP_RE.fullmatch(s)
+    if group:
+        return Result.success(str(_GROUP[group[1]]))
+    s = _ESTIMATE.sub("", s)
     s = re.sub(r"^(\d+)\s*(?:x|mal|stück|stk)\b\.?", r"\1", s)  # "2x", "3 Stück"
     tokens = s.split(" ")
     first, rest = tokens[0], tokens[1:]

@@ -261,3 +261,40 @@ def test_questions_negations_and_content_are_no_position_reply(text):
 
 def test_inside_a_form_a_number_stays_the_form_s_answer():
     assert decide(Message("2", "ask_why_field", 0.5), IN_FORM).intent == "ask_why_field"
+
+
+# -- a change of an answer at the summary, whatever NLU read (bench form-20, form-51) ----------
+
+
+@pytest.mark.parametrize("intent", ["nlu_fallback", "out_of_scope", "ask_contact", "affirm", "deny"])
+def test_a_change_at_the_summary_is_handled_as_a_change(intent):
+    context = Context(awaiting="confirm_summary", corrects_answer=True)
+    decision = decide(Message("Die Postleitzahl ist eigentlich 80469", intent, HIGH), context)
+    assert (decision.kind, decision.intent) == ("reinterpret", "change_field")
+
+
+def test_a_button_at_the_summary_stays_a_button():
+    context = Context(awaiting="confirm_summary", corrects_answer=True)
+    assert decide(Message("/affirm", "affirm", 1.0), context).kind == "act"
+
+
+def test_the_correction_flag_counts_only_at_the_summary():
+    context = Context(in_form=True, corrects_answer=True)
+    assert decide(Message("Die Postleitzahl ist 80469", "inform", HIGH), context).intent == "inform"
+
+
+@pytest.mark.parametrize("intent", ["logout", "login"])
+def test_a_need_misread_as_an_account_command_is_a_need_to_find(intent):
+    text = "die Hausverwaltung möchte eine Bestätigung, dass ich hier wohne"
+    decision = decide(Message(text, intent, HIGH), Context())
+    assert (decision.kind, decision.intent) == ("reinterpret", "request_procedure")
+
+
+def test_a_clear_logout_outside_a_form_is_still_done():
+    assert decide(Message("bitte abmelden", "logout", HIGH), Context()).kind == "act"
+
+
+def test_a_greeting_that_names_a_procedure_is_a_need():
+    decision = decide(Message("Guten Morgen, es geht um mein Auto", "greet", HIGH), Context())
+    assert (decision.kind, decision.intent) == ("reinterpret", "request_procedure")
+    assert decide(Message("Guten Morgen", "greet", HIGH), Context()).kind == "act"

@@ -252,3 +252,30 @@ def test_a_question_about_the_procedure_at_the_echo_is_answered_and_the_echo_sho
     events = slot_events(run(ValidateMeldebescheinigungForm(), confirm("Was kostet das?", pending), dispatcher))
     assert "5 Euro" in texts(dispatcher) and "Vorname Max, Familienname Mustermann" in texts(dispatcher)
     assert "nachname" not in events and events[PENDING_SLOT] == pending
+
+
+def test_a_choice_answer_misread_as_a_question_is_taken_as_the_answer(dispatcher):
+    from actions.forms import ActionFormInterruption
+
+    slots = {"requested_slot": "dokument", "procedure": "ausweis_verlust_melden"}
+    tracker = make_tracker(
+        text="den Personalausweis", intent="ask_documents", slots=slots, active_loop="ausweis_verlust_melden_form"
+    )
+    events = run(ActionFormInterruption(), tracker, dispatcher)
+    assert slot_events(events) == {"dokument": "personalausweis"}
+    assert dispatcher.messages == []
+
+
+def test_a_question_about_documents_at_a_choice_is_still_answered(dispatcher):
+    from actions.forms import ActionFormInterruption
+
+    slots = {"requested_slot": "dokument", "procedure": "ausweis_verlust_melden"}
+    tracker = make_tracker(
+        text="Welche Unterlagen brauche ich?",
+        intent="ask_documents",
+        slots=slots,
+        active_loop="ausweis_verlust_melden_form",
+    )
+    events = run(ActionFormInterruption(), tracker, dispatcher)
+    assert "dokument" not in slot_events(events)
+    assert dispatcher.messages

@@ -130,3 +130,120 @@ def test_a_valid_answer_is_not_skipped_even_if_nlu_says_skip():
     proc = default_catalogue()["halteverbot_umzug"]
     r = read_message(proc, "umzugstag", "nächsten Samstag", {}, skip_intent=True)
     assert "umzugstag" in r.values and r.values["umzugstag"] != SKIPPED
+
+
+# -- a change of mind inside one answer, a skip with a reason (bench form-03, form-19, form-21) --
+
+
+@pytest.fixture
+def anmelden():
+    return default_catalogue()["wohnsitz_anmelden"]
+
+
+@pytest.mark.parametrize(
+    ("slot", "text", "expected"),
+    [
+        ("wohnungsart", "Nebenwohnung … nein moment, doch Hauptwohnung", "hauptwohnung"),
+        ("wohnungsart", "Hauptwohnung, ach nee, eher Nebenwohnung, weil ich pendle", "nebenwohnung"),
+        ("anzahl_personen", "3, nein warte, 4", "4"),
+        ("plz", "80335 – nee, 80336", "80336"),
+    ],
+)
+def test_the_last_word_of_a_change_of_mind_counts(anmelden, slot, text, expected):
+    r = read_message(anmelden, slot, text, {})
+    assert r.values == {slot: expected} and not r.errors
+
+
+def test_nein_as_the_answer_to_a_yes_no_question_is_no_change_of_mind():
+    proc = next(p for p in default_catalogue().with_forms() if any(f.type == "yes_no" for f in p.fields))
+    f = next(f for f in proc.fields if f.type == "yes_no")
+    r = read_message(proc, f.name, "ja – nein", {})
+    assert f.name not in r.values or r.values[f.name] != "ja"
+
+
+@pytest.mark.parametrize("text", ["hab ich nicht, nur Festnetz bei der Arbeit", "keine. Bitte per E-Mail"])
+def test_a_skip_with_a_reason_skips_an_optional_field(text):
+    proc = default_catalogue()["halteverbot_umzug"]
+    r = read_message(proc, "telefon", text, {})
+    assert r.values == {"telefon": SKIPPED}
+
+
+def test_a_skip_whose_reason_holds_a_number_is_not_a_skip():
+    proc = default_catalogue()["halteverbot_umzug"]
+    r = read_message(proc, "telefon", "keine Festnetznummer, aber 0171 2345678", {})
+    assert r.values.get("telefon") != SKIPPED
+
+
+def test_a_relative_named_as_holder_beats_the_pronoun_ich():
+    proc = default_catalogue()["bewohnerparkausweis"]
+    r = read_message(proc, "fahrzeughalter", "läuft auf meinen Vater, ich nutze es nur", {})
+    assert r.values == {"fahrzeughalter": "andere_person"}
+
+
+def test_a_yes_no_answer_with_a_reason_is_one_answer():
+    proc = default_catalogue()["ausweis_verlust_melden"]
+    r = read_message(proc, "gestohlen", "ja, leider, in der U-Bahn", {})
+    assert r.values == {"gestohlen": "ja"}
+
+
+def test_a_yes_no_question_still_takes_a_named_correction():
+    proc = default_catalogue()["ausweis_verlust_melden"]
+    r = read_message(proc, "gestohlen", "nein, der Vorname ist Berta", {"vorname": "Bert"})
+    assert r.values == {"vorname": "Berta"} and r.corrected == ["vorname"]
+
+
+@pytest.mark.parametrize(
+    "text", ["die Hausnummer ist falsch, richtig ist 7b", "Hausnummer stimmt nicht, es ist die 7b"]
+)
+def test_a_new_house_number_keeps_the_known_street(text):
+    proc = default_catalogue()["bewohnerparkausweis"]
+    filled = {"strasse": "Lindwurmstraße 9", "plz": "80337"}
+    r = read_message(proc, "kennzeichen", text, filled)
+    assert r.values == {"strasse": "Lindwurmstraße 7b"}
+
+
+def test_reads_as_correction_at_the_summary():
+    from buergerassistent.repair import reads_as_correction
+
+    proc = default_catalogue()["halteverbot_umzug"]
+    filled = {f.name: "x" for f in proc.fields}
+    assert reads_as_correction(proc, "der Umzugstag ist nicht am 3., sondern am 04.04.2027", filled)
+    assert reads_as_correction(proc, "E-Mail-Adresse: neu@example.org", filled)
+    for text in ("Ja, absenden", "nein", "Was kostet das?", "bitte abbrechen", "/affirm"):
+        assert not reads_as_correction(proc, text, filled), text
+
+
+def test_nicht_x_sondern_y_keeps_y():
+    proc = default_catalogue()["halteverbot_umzug"]
+    r = read_message(proc, "umzugstag", "nicht am Freitag, sondern am 02.04.2027", {})
+    assert r.values == {"umzugstag": "2027-04-02"}
+
+
+def test_at_the_summary_an_option_without_the_field_name_changes_that_choice():
+    proc = default_catalogue()["bewohnerparkausweis"]
+    filled = {f.name: "x" for f in proc.fields} | {"laufzeit": "12", "fahrzeughalter": "selbst"}
+    r = read_message(proc, None, "ach, ich nehme dann doch die 24 Monate", filled)
+    assert r.values == {"laufzeit": "24"} and r.corrected == ["laufzeit"]
+    assert not read_message(proc, None, "ich habe es mir überlegt", filled).values
+
+
+def test_the_dogs_name_is_changed_at_the_summary_by_naming_the_dog():
+    from buergerassistent.repair import reads_as_correction
+
+    proc = default_catalogue()["hundesteuer_anmelden"]
+    filled = {f.name: "x" for f in proc.fields} | {"hund_name": "Rex"}
+    assert reads_as_correction(proc, "unser Hund heißt Rexi, nicht Rex", filled)
+    assert read_message(proc, None, "unser Hund heißt Rexi, nicht Rex", filled).values == {"hund_name": "Rexi"}
+    assert not reads_as_correction(proc, "Der Hund ist ein Pudel", filled)
+
+
+@pytest.mark.parametrize("text", ["ich möchte lieber überweisen", "per Überweisung bitte", "überweise ich selbst"])
+def test_paying_by_transfer_skips_the_optional_iban(text):
+    proc = default_catalogue()["hundesteuer_anmelden"]
+    assert read_message(proc, "iban", text, {}).values == {"iban": SKIPPED}
+
+
+@pytest.mark.parametrize("text", ["er heißt Bello", "Er heisst Bello", "unser Hund heißt Bello", "Bello"])
+def test_the_dogs_name_without_the_sentence_around_it(text):
+    proc = default_catalogue()["hundesteuer_anmelden"]
+    assert read_message(proc, "hund_name", text, {}).values == {"hund_name": "Bello"}

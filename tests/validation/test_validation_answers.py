@@ -290,3 +290,40 @@ def test_text_invalid(text, reason, german_error):
     r = validate("text", text)
     german_error(r, "Ich brauche die Bescheinigung für meinen Arbeitgeber.")
     assert reason in r.error
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [("nur ich selbst", "1"), ("ich alleine", "1"), ("wir ziehen zu dritt", "3"), ("zu fünft", "5"),
+     ("ungefähr 4 Kubikmeter", "4"), ("rund 20 Meter", "20"), ("ca. 3", "3")],
+)  # fmt: skip
+def test_count_everyday_answers(text, expected):
+    r = validate("count", text)
+    assert r.ok and r.value == expected
+
+
+@pytest.mark.parametrize("text", ["so 2 bis 3 Kubikmeter", "ungefähr ein paar", "etwa mehrere"])
+def test_count_estimate_of_a_range_is_still_vague(text):
+    assert not validate("count", text).ok
+
+
+def test_date_with_seit():
+    import datetime as dt
+
+    r = validate("date", "seit dem 2. Oktober 2026", today=dt.date(2026, 12, 3))
+    assert r.ok and r.value == "2026-10-02"
+
+
+def test_one_date_inside_a_sentence_is_found():
+    import datetime as dt
+
+    r = validate("date", "eingezogen sind wir erst am 2.11.2026, glaube ich", today=dt.date(2026, 12, 3))
+    assert r.ok and r.value == "2026-11-02"
+    assert not validate("date", "zwischen 1.11.2026 und 5.11.2026", today=dt.date(2026, 12, 3)).ok
+
+
+def test_street_after_a_place_preposition():
+    from buergerassistent.validation import validate as v
+
+    assert v("street", "vor der Lindwurmstraße 12").value == "Lindwurmstraße 12"
+    assert v("street", "In der Au 3").value == "In der Au 3"
