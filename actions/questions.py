@@ -122,9 +122,9 @@ class ActionAnswerInfo(Action):
             if focus is None and intent != "ask_contact" and _no_question(text):
                 # "Ich brauche einen Ausweis" read as a question about documents: a request, whose
                 # procedure discovery finds or offers to choose (several kinds of "Ausweis").
-                from actions.dialogue import discover  # noqa: PLC0415 (actions.dialogue imports this module)
-
-                return discover(dispatcher, tracker)
+                # action_choose_procedure runs discovery when nothing was offered, and ends the turn
+                # (actions.dialogue imports this module, so it is chained, not imported).
+                return [FollowupAction("action_choose_procedure")]
             decision = find(text, *intent_of(tracker.latest_message))
             target = follow_up_target(text, focus.id if focus else None, decision, discovery(), catalogue)
             if target.kind == "switch":

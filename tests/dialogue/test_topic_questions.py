@@ -156,8 +156,13 @@ def test_a_question_nobody_can_place_is_answered_honestly_with_the_115():
 
 
 def test_a_request_misread_as_a_question_is_searched_as_a_request():
-    dispatcher, events = run(ActionAnswerInfo(), tracker("Ich brauche so einen Ausweis", "ask_documents"))
-    slots = slot_events(events)
-    # discovery decides (here: which kind of "Ausweis"); no list of documents for a guessed procedure
+    state = tracker("Ich brauche so einen Ausweis", "ask_documents")
+    dispatcher, events = run(ActionAnswerInfo(), state)
+    # no list of documents for a guessed procedure: the request goes on to discovery …
     assert "brauchen Sie:" not in texts(dispatcher)
+    assert [e.get("name") for e in events if e.get("event") == "followup"] == ["action_choose_procedure"]
+    # … which, with nothing offered before, decides (here: which kind of "Ausweis")
+    dispatcher, events = run(ActionChooseProcedure(), state)
+    slots = slot_events(events)
     assert slots.get("offered_procedures") or slots.get("procedure")
+    assert "brauchen Sie:" not in texts(dispatcher)
