@@ -14,21 +14,7 @@ from typing import Any, Optional
 import pytest
 
 from buergerassistent import fallback, human_answers, language
-from buergerassistent.catalogue import Link, Procedure
-
-
-@dataclasses.dataclass(frozen=True)
-class Contact:
-    name: str
-    source: str
-    phone: Optional[str] = None
-    email: Optional[str] = None
-    opening_hours: Optional[str] = None
-    address: Optional[str] = None
-    url: Optional[str] = None
-    appointment_url: Optional[str] = None
-    as_of: Optional[str] = None
-    checked: Optional[str] = None
+from buergerassistent.catalogue import Contact, Link, Procedure
 
 
 @dataclasses.dataclass(frozen=True)
