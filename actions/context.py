@@ -267,23 +267,6 @@ class ActionRecoverProcedure(Action):
         return recover(dispatcher, tracker)
 
 
-class ActionHandleReply(Action):
-    """A short answer outside a form (intent ``inform``: "1", "die zweite"): the choice when one
-    was offered, otherwise "nicht verstanden"."""
-
-    def name(self) -> str:
-        return "action_handle_reply"
-
-    async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        chosen = chosen_by_reply(tracker)
-        if chosen is not None:
-            return choose(dispatcher, tracker, chosen)
-        if rejects_proposal(tracker):
-            return recover(dispatcher, tracker)
-        dispatcher.utter_message(response="utter_default")
-        return []
-
-
 # --------------------------------------------------------------------------- "ich möchte weitermachen"
 
 

@@ -158,21 +158,6 @@ class ActionDiscoverProcedure(Action):
         return discover(dispatcher, tracker)
 
 
-class ActionInformOutsideForm(Action):
-    """An answer-like message outside a form ("das erste", "2"): a step of the life-situation
-    checklist just shown (``actions/life_situations.py``), otherwise "nicht verstanden"."""
-
-    def name(self) -> str:
-        return "action_inform_outside_form"
-
-    async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        chosen = chosen_step(tracker)
-        if chosen is not None:
-            return present_procedure(dispatcher, default_catalogue()[chosen])
-        dispatcher.utter_message(response="utter_default")
-        return []
-
-
 class ActionChooseProcedure(Action):
     """A procedure chosen from the offered ones: by button, or in words ("das erste", the name,
     "ja" to "Meinen Sie …?")."""

@@ -2,8 +2,8 @@
 procedures (``buergerassistent/life_situations.py``, data in ``catalogue/lebenslagen/``), with one
 button per step; a button, "das erste" or a step's name typed starts that step.
 
-Called by ``actions/dialogue.py``: ActionDiscoverProcedure (before the procedure ranking) and
-ActionInformOutsideForm (an answer-like message such as "2" outside a form). The checklist the citizen saw is
+Called by ``actions/dialogue.py``: ActionDiscoverProcedure, before the procedure ranking (the rule for
+intent ``inform`` outside a form runs it too, so "2" or "das erste" chooses a step). The checklist the citizen saw is
 read back from the buttons of the assistant's last list of buttons, so no slot is needed: yes/no
 questions in between keep it (after the first step, "das zweite" still works); once another list
 was offered, "das erste" no longer refers to the checklist.

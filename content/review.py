@@ -188,7 +188,7 @@ def findings_of(
             ev.get("event") == "slot" and ev.get("name") == requested and ev.get("value") is not None for ev in after
         )
         reasons: set[str] = set()
-        # A response sent by a custom action ("utter_default" from action_handle_reply) is a fallback too.
+        # A response sent by a custom action ("utter_default" from a custom action) is a fallback too.
         uttered = {(ev.get("metadata") or {}).get("utter_action") for ev in after if ev.get("event") == "bot"}
         if not answered:
             if intent == "nlu_fallback" or FALLBACK_ACTIONS & (set(actions) | uttered):

@@ -136,7 +136,7 @@ def test_a_rejected_proposal_is_a_finding_and_is_masked():
 def test_a_reply_to_a_choice_answered_with_not_understood_is_a_fallback():
     events = [
         user("die fünfte", "inform", 0.9),
-        action("action_handle_reply"),
+        action("action_discover_procedure"),
         {
             "event": "bot",
             "text": "Das habe ich leider nicht verstanden.",

@@ -9,7 +9,7 @@ import pytest
 from rasa_sdk.executor import CollectingDispatcher
 from support.trackers import make_tracker, slot_events, texts
 
-from actions.context import CLARIFY, CLARIFY_AGAIN, ActionHandleReply, ActionOfferDraft, ActionRecoverProcedure
+from actions.context import CLARIFY, CLARIFY_AGAIN, ActionOfferDraft, ActionRecoverProcedure
 from actions.dialogue import (
     ActionCancelApplication,
     ActionChooseProcedure,
@@ -109,7 +109,7 @@ def test_gibberish_with_a_procedure_in_focus_is_no_follow_up():
 OFFERED = ["personalausweis_beantragen", "reisepass_beantragen", "ausweis_verlust_melden"]
 
 
-@pytest.mark.parametrize("action", [ActionHandleReply, ActionDiscoverProcedure, ActionChooseProcedure])
+@pytest.mark.parametrize("action", [ActionDiscoverProcedure, ActionChooseProcedure])
 @pytest.mark.parametrize(
     "reply,chosen",
     [
@@ -136,7 +136,7 @@ def test_a_choice_misread_as_a_question_is_handed_to_the_choice():
 
 
 def test_the_same_reply_without_an_offer_is_not_understood():
-    dispatcher, events = run(ActionHandleReply(), tracker("die zweite", "inform"))
+    dispatcher, events = run(ActionDiscoverProcedure(), tracker("die zweite", "inform"))
     assert [m.get("response") for m in dispatcher.messages] == ["utter_default"]
     assert "procedure" not in slot_events(events)
 

@@ -6,7 +6,7 @@ import pytest
 from rasa_sdk.executor import CollectingDispatcher
 from support.trackers import make_tracker, slot_events, texts
 
-from actions.dialogue import ActionDiscoverProcedure, ActionInformOutsideForm
+from actions.dialogue import ActionDiscoverProcedure
 from actions.life_situations import step_payload
 from buergerassistent.catalogue import default_catalogue
 from buergerassistent.life_situations import checklist, default_life_situations
@@ -71,7 +71,7 @@ async def test_a_named_procedure_is_presented_directly():
 @pytest.mark.parametrize("intent", ["inform", "request_procedure", "nlu_fallback"])
 async def test_das_erste_after_the_checklist_presents_the_first_step(intent):
     tracker, cl = _after_checklist("umzug", "das erste", intent)
-    action = ActionInformOutsideForm() if intent == "inform" else ActionDiscoverProcedure()
+    action = ActionDiscoverProcedure()
     dispatcher, events = await _run(action, tracker)
     first = cl.items[0].procedure
     assert slot_events(events)["procedure"] == first
@@ -86,7 +86,7 @@ async def test_a_step_named_after_the_checklist_is_presented():
 
 
 async def test_an_answer_without_a_checklist_is_not_understood():
-    dispatcher, events = await _run(ActionInformOutsideForm(), make_tracker("das erste", "inform"))
+    dispatcher, events = await _run(ActionDiscoverProcedure(), make_tracker("das erste", "inform"))
     assert dispatcher.messages == [{**dispatcher.messages[0], "response": "utter_default"}]
     assert events == []
 
@@ -95,7 +95,7 @@ async def test_after_another_list_of_buttons_the_checklist_is_no_longer_the_offe
     tracker, _ = _after_checklist("umzug", "das erste")
     choice = [{"title": "Reisepass beantragen", "payload": step_payload("reisepass_beantragen")}]
     tracker.events.insert(-1, {"event": "bot", "text": "Welche Leistung?", "data": {"buttons": choice}})
-    dispatcher, _ = await _run(ActionInformOutsideForm(), tracker)
+    dispatcher, _ = await _run(ActionDiscoverProcedure(), tracker)
     assert dispatcher.messages[0]["response"] == "utter_default"
 
 
@@ -105,7 +105,7 @@ async def test_yes_no_questions_after_the_checklist_keep_it_the_offer():
     for text in ("das erste", "Nein"):
         tracker.events.insert(-1, {"event": "user", "text": text})
         tracker.events.insert(-1, {"event": "bot", "text": "Möchten Sie …?", "data": {"buttons": yes_no}})
-    _, events = await _run(ActionInformOutsideForm(), tracker)
+    _, events = await _run(ActionDiscoverProcedure(), tracker)
     assert slot_events(events)["procedure"] == cl.items[1].procedure
 
 
@@ -113,5 +113,5 @@ async def test_a_checklist_long_ago_is_no_longer_the_offer():
     tracker, _ = _after_checklist("umzug", "das erste")
     for _ in range(25):
         tracker.events.insert(-1, {"event": "user", "text": "…"})
-    dispatcher, _ = await _run(ActionInformOutsideForm(), tracker)
+    dispatcher, _ = await _run(ActionDiscoverProcedure(), tracker)
     assert dispatcher.messages[0]["response"] == "utter_default"
