@@ -223,6 +223,9 @@ def _strip_filler(text: str) -> tuple[str, bool]:
         m = re.match(rf"^{_FILLER}\b[\s,.:;!-]*", text, re.IGNORECASE)
         if not m or m.end() == 0:
             return text, cue
+        # "nein und Max, Muster": a "nein" listed with other values is one of them, no cue.
+        if re.match(r"und\b", text[m.end() :], re.IGNORECASE):
+            return text, cue
         text, cue = text[m.end() :], True
 
 

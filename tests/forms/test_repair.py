@@ -247,3 +247,13 @@ def test_paying_by_transfer_skips_the_optional_iban(text):
 def test_the_dogs_name_without_the_sentence_around_it(text):
     proc = default_catalogue()["hundesteuer_anmelden"]
     assert read_message(proc, "hund_name", text, {}).values == {"hund_name": "Bello"}
+
+
+def test_a_listed_nein_is_a_value_not_a_correction_cue():
+    # Found by tests/forms/test_repair_properties.py: the leading "nein" was stripped as a cue,
+    # which left "und Max" unreadable and gave the first name "Muster".
+    proc = default_catalogue()["ausweis_verlust_melden"]
+    reading = read_message(proc, "vorname", "nein und Max, Muster, geb. 1.1.1930", {})
+    assert reading.values == {"vorname": "Max", "nachname": "Muster", "geburtsdatum": "1930-01-01"}
+    # As a correction cue it still introduces the new value.
+    assert read_message(proc, "vorname", "nein, Erika", {}).values == {"vorname": "Erika"}
