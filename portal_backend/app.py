@@ -315,7 +315,9 @@ async def post_application(request: web.Request) -> web.Response:
     return web.json_response(application.to_json(), status=201 if created else 200, headers=headers)
 
 
-@roles(ROLE_ASSISTANT, ROLE_AUTHORITY)
+# The whole application with its form data: only the authority. The assistant never needs it back
+# (it keeps what it shows in the chat), so a leaked assistant token reads no case by its number.
+@roles(ROLE_AUTHORITY)
 async def get_application(request: web.Request) -> web.Response:
     case_number = case_numbers.normalize(request.match_info["case_number"])
     application = None

@@ -145,14 +145,6 @@ class PortalClient:
             )
         return PortalUnavailable(f"unexpected answer HTTP {status}")
 
-    async def get_application(self, case_number: str) -> Optional[dict]:
-        status, body = await self._request("GET", f"/api/v1/applications/{case_number}")
-        if status == 404:
-            return None
-        if status == 200 and isinstance(body, dict):
-            return body
-        raise PortalUnavailable(f"unexpected answer HTTP {status}")
-
     async def status_history(self, case_number: str) -> Optional[dict]:
         """``{case_number, procedure, status, history: [{status, at, note}]}`` or ``None``.
 

@@ -6,7 +6,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 from support.databases import closed_port_url
 from support.forms import MELDEBESCHEINIGUNG
-from support.portal_auth import ASSISTANT
+from support.portal_auth import ASSISTANT, AUTHORITY
 
 from actions.dialogue import ActionHandleAffirm, ActionShowSummary, ActionSubmitApplication
 from portal_backend.app import create_app
@@ -54,7 +54,7 @@ async def test_submit_returns_the_backends_case_number(backend, dispatcher):
     assert case_number and case_number in texts(dispatcher)
     # Form data is cleared from the conversation once the backend holds it.
     assert slot_events(events)["vorname"] is None
-    async with backend_client(backend) as session:
+    async with backend_client(backend, AUTHORITY) as session:
         async with session.get(f"/api/v1/applications/{case_number}") as resp:
             stored = await resp.json()
     assert stored["data"]["geburtsdatum"] == "1964-08-12"
@@ -88,8 +88,8 @@ async def test_backend_rejection_reopens_the_form_at_the_bad_field(backend, disp
     assert "Art der Bescheinigung" in texts(dispatcher)
 
 
-def backend_client(server: TestServer):
+def backend_client(server: TestServer, headers=ASSISTANT):
     import aiohttp
 
-    # As the assistant: the backend's API needs the service token.
-    return aiohttp.ClientSession(base_url=str(server.make_url("")), headers=ASSISTANT)
+    # As the assistant by default: the backend's API needs the service token.
+    return aiohttp.ClientSession(base_url=str(server.make_url("")), headers=headers)

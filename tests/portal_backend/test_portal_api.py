@@ -47,7 +47,7 @@ async def test_create_and_get_round_trip(api, payload):
     assert before <= received <= datetime.now(timezone.utc) + timedelta(seconds=1)
     assert created.headers["Location"] == f"{APPLICATIONS}/{application['case_number']}"
 
-    fetched = await api.get(f"{APPLICATIONS}/{application['case_number']}")
+    fetched = await api.authority.get(f"{APPLICATIONS}/{application['case_number']}")
     assert fetched.status == 200
     assert fetched.body == application
 
@@ -55,7 +55,7 @@ async def test_create_and_get_round_trip(api, payload):
 async def test_get_accepts_lower_case_and_lookalikes(api, payload):
     case_number = (await api.submit(payload())).body["case_number"]
     typed = case_number.lower().replace("0", "o").replace("1", "l")
-    fetched = await api.get(f"{APPLICATIONS}/{typed}")
+    fetched = await api.authority.get(f"{APPLICATIONS}/{typed}")
     assert fetched.status == 200
     assert fetched.body["case_number"] == case_number
 
@@ -64,7 +64,7 @@ async def test_citizen_is_stored(api, payload):
     created = await api.submit(payload(citizen="bPK2:ZmFrZS1icGsy"))
     assert created.status == 201
     assert created.body["citizen"] == "bPK2:ZmFrZS1icGsy"
-    fetched = await api.get(f"{APPLICATIONS}/{created.body['case_number']}")
+    fetched = await api.authority.get(f"{APPLICATIONS}/{created.body['case_number']}")
     assert fetched.body["citizen"] == "bPK2:ZmFrZS1icGsy"
 
 
@@ -89,7 +89,7 @@ async def test_unicode_and_max_length_values_round_trip(api, payload):
     body["data"]["strasse"] = "x" * 500
     created = await api.submit(body)
     assert created.status == 201
-    fetched = await api.get(f"{APPLICATIONS}/{created.body['case_number']}")
+    fetched = await api.authority.get(f"{APPLICATIONS}/{created.body['case_number']}")
     assert fetched.body["data"] == body["data"]
 
 
@@ -376,7 +376,7 @@ async def test_too_large_body_is_413(api, payload):
 @pytest.mark.parametrize("case_number", ["BA-2026-7F3K9Q2M", "BA-2026-UUUUUUUU", "nicht-vorhanden", "BA-20-1"])
 async def test_unknown_case_number_is_404(api, payload, case_number):
     await api.submit(payload())
-    reply = await api.get(f"{APPLICATIONS}/{case_number}")
+    reply = await api.authority.get(f"{APPLICATIONS}/{case_number}")
     assert reply.status == 404
     assert reply.body["error"] == "not_found"
     assert reply.body["message"] == "Es gibt keinen Antrag mit diesem Aktenzeichen."
@@ -420,7 +420,7 @@ async def test_database_down_during_requests_is_503(api, payload, tmp_path):
     _break_database(api, tmp_path)
     post = await api.submit(payload())
     assert post.status == 503 and post.body["error"] == "database_unavailable"
-    get = await api.get(f"{APPLICATIONS}/{created.body['case_number']}")
+    get = await api.authority.get(f"{APPLICATIONS}/{created.body['case_number']}")
     assert get.status == 503 and get.body["error"] == "database_unavailable"
 
 

@@ -60,7 +60,7 @@ async def test_every_api_operation_needs_a_service_token(api, payload, credentia
         assert "Erika" not in str(reply.body) and BPK not in str(reply.body)
     # Nothing was created or changed.
     assert await api.count() == 1
-    assert (await api.get(f"{APPLICATIONS}/{case_number}")).body["status"] == "eingegangen"
+    assert (await api.authority.get(f"{APPLICATIONS}/{case_number}")).body["status"] == "eingegangen"
 
 
 async def test_public_routes_need_no_token(api):
@@ -76,6 +76,15 @@ async def test_the_assistant_cannot_change_a_status(api, payload):
     assert reply.status == 403 and reply.body["error"] == "forbidden"
     history = (await api.get(f"{APPLICATIONS}/{case_number}/history")).body
     assert [h["status"] for h in history["history"]] == ["eingegangen"]
+
+
+async def test_the_assistant_cannot_read_an_application_by_its_case_number(api, payload):
+    # A case number alone must not open the form data to the assistant's token (it never needs it).
+    case_number = await _case(api, payload, citizen=BPK)
+    reply = await api.get(f"{APPLICATIONS}/{case_number}", headers=citizen(BPK))
+    assert reply.status == 403 and reply.body["error"] == "forbidden"
+    assert "Erika" not in str(reply.body)
+    assert (await api.get(f"{APPLICATIONS}/{case_number}/history")).status == 200
 
 
 async def test_the_authority_changes_statuses_and_reads_but_acts_for_no_citizen(api, payload):
@@ -165,7 +174,7 @@ async def test_an_assertion_for_another_citizen_shows_only_that_citizens_data(ma
     assert (
         await api.post(f"{APPLICATIONS}/{case_number}/withdrawal", json={}, headers={"X-Citizen": BPK})
     ).status == 403
-    assert (await api.get(f"{APPLICATIONS}/{case_number}")).body["status"] == "eingegangen"
+    assert (await api.authority.get(f"{APPLICATIONS}/{case_number}")).body["status"] == "eingegangen"
 
 
 async def test_receipts_only_through_their_own_signed_route(api, payload, secret):

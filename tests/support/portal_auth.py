@@ -40,13 +40,18 @@ def stack_headers(stack) -> dict[str, str]:
     return bearer(stack.secret("PORTAL_API_TOKEN"))
 
 
+def authority_headers(stack) -> dict[str, str]:
+    """The authority's credentials of a running stack (the only role that reads an application)."""
+    return bearer(stack.secret("PORTAL_AUTHORITY_TOKEN"))
+
+
 def fetch_application(stack, case_number: str) -> dict:
-    """The application as the backend of a running stack stores it (as the assistant)."""
+    """The application as the backend of a running stack stores it (read as the authority)."""
     import json
     import urllib.request
 
     request = urllib.request.Request(
-        f"{stack.settings.portal_url}/api/v1/applications/{case_number}", headers=stack_headers(stack)
+        f"{stack.settings.portal_url}/api/v1/applications/{case_number}", headers=authority_headers(stack)
     )
     with urllib.request.urlopen(request, timeout=10) as resp:
         return json.loads(resp.read())
