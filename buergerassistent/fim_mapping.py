@@ -35,7 +35,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any, Optional
 
@@ -152,7 +152,7 @@ def parse_schema(path: Path) -> FimSchema:
     return FimSchema(top.id, _text(schema, "x:identifikation/x:version"), top.name, top, path)
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_schema(schema_id: str, directory: Path = FIM_DIR) -> FimSchema:
     """The shipped schema ``<directory>/<schema_id>_*.xml``."""
     matches = sorted(Path(directory).glob(f"{schema_id}_*.xml"))
@@ -190,7 +190,9 @@ def resolve(schema: FimSchema, ref: tuple[str, Optional[str]]) -> tuple[str, ...
         raise MappingError(f"Feld {field_id}{where} gibt es im Schema {schema.id} nicht")
     if len(paths) > 1:
         groups = ", ".join(p[0] for p in paths if p)
-        raise MappingError(f"Feld {field_id} kommt im Schema {schema.id} mehrfach vor ({groups}): bitte 'group' angeben")
+        raise MappingError(
+            f"Feld {field_id} kommt im Schema {schema.id} mehrfach vor ({groups}): bitte 'group' angeben"
+        )
     return paths[0] + (field_id,)
 
 

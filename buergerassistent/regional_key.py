@@ -24,10 +24,11 @@ import csv
 import re
 import sys
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Optional
 
 from buergerassistent.catalogue import CATALOGUE_DIR
 from buergerassistent.settings import get_settings
@@ -89,7 +90,9 @@ def _tables(imported: Path) -> tuple[Municipality, ...]:
     return tuple(shipped) + tuple(m for m in read_table(imported) if m.ars not in known)
 
 
-def lookup(postcode: Optional[str], town: Optional[str] = None, table: Optional[Iterable[Municipality]] = None) -> Optional[Municipality]:
+def lookup(
+    postcode: Optional[str], town: Optional[str] = None, table: Optional[Iterable[Municipality]] = None
+) -> Optional[Municipality]:
     """The municipality of the address, or ``None`` when it cannot be told for sure."""
     postcode = (postcode or "").strip()
     if not _POSTCODE.match(postcode):
@@ -158,7 +161,9 @@ def write_table(municipalities: list[Municipality], path: Path, source: str) -> 
 
 
 def main(argv: Optional[list[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m buergerassistent.regional_key", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m buergerassistent.regional_key", description=__doc__.splitlines()[0]
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     imp = sub.add_parser("import", help="load the Destatis Gemeindeverzeichnis (GV100AD text file)")
     imp.add_argument("file", type=Path)

@@ -320,9 +320,7 @@ class Settings(BaseSettings):
         SUBMISSION,
     )
     fitconnect_client_id: str = _s("", "OAuth client id of our registered sender (Sender-Client-ID).", SUBMISSION)
-    fitconnect_client_secret: str = _s(
-        "", "OAuth client secret of our registered sender.", SUBMISSION, secret=True
-    )
+    fitconnect_client_secret: str = _s("", "OAuth client secret of our registered sender.", SUBMISSION, secret=True)
     fitconnect_timeout_s: float = _s(10, "Timeout of one request to FIT-Connect.", SUBMISSION)
     fitconnect_ars_table: Optional[Path] = _s(
         None,

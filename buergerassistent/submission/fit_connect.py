@@ -38,13 +38,13 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any, Optional
 
 import aiohttp
 import jsonschema
-from joserfc import jwe, jws, jwt
+from joserfc import jwe, jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet, RSAKey
 from sqlalchemy import Column, DateTime, MetaData, String, Table, insert, select, update
@@ -99,7 +99,7 @@ fit_submissions = Table(
 )
 
 
-@lru_cache(maxsize=None)
+@cache
 def metadata_schema() -> dict:
     return json.loads((SCHEMA_DIR / "metadata.schema.v1.0.0.json").read_text(encoding="utf-8"))
 
@@ -373,7 +373,12 @@ class FitConnectBackend:
             raise FitConnectError(f"destination HTTP {status}")
         if dest.get("status") != "active":
             raise FitConnectError(f"destination {destination_id} is {dest.get('status')}")
-        schemas = [s for svc in dest.get("services") or [] if svc.get("identifier") == service for s in svc.get("submissionSchemas") or []]
+        schemas = [
+            s
+            for svc in dest.get("services") or []
+            if svc.get("identifier") == service
+            for s in svc.get("submissionSchemas") or []
+        ]
         if not any(s.get("schemaUri") == schema_uri and s.get("mimeType") == "application/json" for s in schemas):
             logger.error("destination %s does not accept data schema %s for %s", destination_id, schema_uri, service)
             raise FitConnectError("destination does not accept our data schema")
@@ -381,7 +386,11 @@ class FitConnectBackend:
         status, jwk = await self._call("GET", f"{self.submission_url}/v1/destinations/{destination_id}/keys/{kid}")
         if status != 200 or not isinstance(jwk, dict):
             raise FitConnectError(f"destination key HTTP {status}")
-        if jwk.get("kty") != "RSA" or "wrapKey" not in (jwk.get("key_ops") or []) or jwk.get("alg") not in (None, "RSA-OAEP-256"):
+        if (
+            jwk.get("kty") != "RSA"
+            or "wrapKey" not in (jwk.get("key_ops") or [])
+            or jwk.get("alg") not in (None, "RSA-OAEP-256")
+        ):
             raise FitConnectError("destination key is not an RSA wrapKey key for RSA-OAEP-256")
         if key_bits(jwk) < MIN_KEY_BITS:
             raise FitConnectError(f"destination key has {key_bits(jwk)} bit, at least {MIN_KEY_BITS} required")
@@ -410,7 +419,9 @@ class FitConnectBackend:
         try:
             jsonschema.Draft202012Validator(mapping.json_schema()).validate(document)
         except jsonschema.ValidationError as exc:
-            logger.error("data document of %s does not fit FIM schema %s: %s", procedure, mapping.schema.id, exc.message)
+            logger.error(
+                "data document of %s does not fit FIM schema %s: %s", procedure, mapping.schema.id, exc.message
+            )
             raise FitConnectError("data document invalid") from None
         payload = json.dumps(document, ensure_ascii=False, sort_keys=True).encode("utf-8")
         attachments = [("application.txt", "text/plain", "form", _summary(proc, data).encode("utf-8"))]
@@ -444,7 +455,7 @@ class FitConnectBackend:
 
     async def _send(self, stored, proc, attachments, payload, key, kid, mapping, idempotency_key) -> None:
         described = []
-        for attachment_id, (filename, mime, purpose, content) in zip(stored.attachment_ids, attachments):
+        for attachment_id, (filename, mime, purpose, content) in zip(stored.attachment_ids, attachments, strict=True):
             status, body = await self._call(
                 "PUT",
                 f"{self.submission_url}/v1/submissions/{stored.submission_id}/attachments/{attachment_id}",
@@ -509,7 +520,12 @@ class FitConnectBackend:
         """Problem details (RFC 7807) of a 4xx: final for this application; else retry."""
         if 400 <= status < 500 and status not in (401, 409, 429):
             detail = body.get("detail") or body.get("title") if isinstance(body, dict) else None
-            logger.error("FIT-Connect refused the %s step: HTTP %d %s", step, status, (body or {}).get("type") if isinstance(body, dict) else "")
+            logger.error(
+                "FIT-Connect refused the %s step: HTTP %d %s",
+                step,
+                status,
+                (body or {}).get("type") if isinstance(body, dict) else "",
+            )
             return PortalRejected(
                 message="Die Übermittlungsstelle FIT-Connect hat den Antrag nicht angenommen.",
                 fields={},

@@ -174,7 +174,11 @@ class FitConnectDouble:
     @staticmethod
     def _problem(status: int, kind: str, detail: str) -> web.Response:
         return web.json_response(
-            {"type": f"https://schema.fitko.de/fit-connect/submission-api/problems/{kind}", "title": kind, "detail": detail},
+            {
+                "type": f"https://schema.fitko.de/fit-connect/submission-api/problems/{kind}",
+                "title": kind,
+                "detail": detail,
+            },
             status=status,
             content_type="application/problem+json",
         )
@@ -221,7 +225,9 @@ class FitConnectDouble:
             }
             signer = RSAKey.generate_key(2048) if self.tamper_route else self.ssp_key
             token = jwt.encode({"alg": "PS512", "kid": "ssp-1"}, claims, signer, algorithms=["PS512"])
-            routes.append({"destinationId": dest.destination_id, "destinationSignature": token, "destinationName": "Testbehörde"})
+            routes.append(
+                {"destinationId": dest.destination_id, "destinationSignature": token, "destinationName": "Testbehörde"}
+            )
         return web.json_response({"count": len(routes), "offset": 0, "totalCount": len(routes), "routes": routes})
 
     async def destination(self, request: web.Request) -> web.Response:
@@ -269,10 +275,18 @@ class FitConnectDouble:
         service = (body.get("serviceType") or {}).get("identifier")
         if service != LEIKA_URN + dest.leika:
             return self._problem(422, "service-type-mismatch", "destination does not offer this service")
-        sub = Submission(str(uuid.uuid4()), str(uuid.uuid4()), dest.destination_id, service, list(body.get("announcedAttachments") or []))
+        sub = Submission(
+            str(uuid.uuid4()),
+            str(uuid.uuid4()),
+            dest.destination_id,
+            service,
+            list(body.get("announcedAttachments") or []),
+        )
         self.submissions[sub.submission_id] = sub
         sub.events.append(self._event(sub, "create", self.service_key, "sub-1", self.base_url))
-        return web.json_response({"destinationId": dest.destination_id, "submissionId": sub.submission_id, "caseId": sub.case_id}, status=201)
+        return web.json_response(
+            {"destinationId": dest.destination_id, "submissionId": sub.submission_id, "caseId": sub.case_id}, status=201
+        )
 
     def _decrypt(self, dest: Destination, token: str) -> bytes:
         return jwe.decrypt_compact(token, dest.encryption_key, registry=JWE_REGISTRY).plaintext
@@ -327,11 +341,17 @@ class FitConnectDouble:
         # The destination (subscriber) decides at once: reject what does not check out.
         if problems or self.reject:
             self.problems += problems
-            details = {"problems": [{"type": "urn:test", "title": p, "detail": p} for p in problems or ["Abgelehnt (Test)"]]}
-            sub.events.append(self._event(sub, "reject", dest.signing_key, dest.signing_kid, dest.destination_id, details))
+            details = {
+                "problems": [{"type": "urn:test", "title": p, "detail": p} for p in problems or ["Abgelehnt (Test)"]]
+            }
+            sub.events.append(
+                self._event(sub, "reject", dest.signing_key, dest.signing_kid, dest.destination_id, details)
+            )
         elif self.accept:
             sub.events.append(self._event(sub, "accept", dest.signing_key, dest.signing_kid, dest.destination_id))
-        return web.json_response({"destinationId": dest.destination_id, "submissionId": sub.submission_id, "caseId": sub.case_id}, status=202)
+        return web.json_response(
+            {"destinationId": dest.destination_id, "submissionId": sub.submission_id, "caseId": sub.case_id}, status=202
+        )
 
     @staticmethod
     def _check(sub: Submission, dest: Destination, meta: dict, data_raw: bytes) -> list[str]:
@@ -349,7 +369,9 @@ class FitConnectDouble:
             problems.append("service type mismatch")
         return problems
 
-    def _event(self, sub: Submission, name: str, key: RSAKey, kid: str, issuer: str, details: Optional[dict] = None) -> str:
+    def _event(
+        self, sub: Submission, name: str, key: RSAKey, kid: str, issuer: str, details: Optional[dict] = None
+    ) -> str:
         claims = {
             "iss": issuer,
             "iat": int(time.time()),
