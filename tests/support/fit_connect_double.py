@@ -23,9 +23,9 @@ Faults on demand: ``fail_rate`` (HTTP 503; half of them after the request took e
 ``slow_rate`` (answers after ``slow_s``, i.e. a client timeout; half after taking effect),
 ``reject`` (the destination rejects every submission), ``tamper_route`` (a wrong signature).
 
-As a process (for benchmarks): ``python -m tests.support.fit_connect_double --port P`` prints
-one JSON line with its URLs and the client credentials, and ``GET /_double/stats`` tells what
-reached the destination.
+As a process (for benchmarks): ``PYTHONPATH=. python tests/support/fit_connect_double.py --port P
+--leika … --ars … --schema-uri … --client-secret …``; ``GET /_double/stats`` tells what reached
+the destination.
 """
 
 from __future__ import annotations
