@@ -306,3 +306,31 @@ def test_gemeindeverzeichnis_import(tmp_path, capsys):
     assert regional_key.lookup("85617", "Neustadt", table).name == "Neustadt"
     assert regional_key.lookup("85617", None, table) is None
     assert "Destatis" in out.read_text(encoding="utf-8").splitlines()[0]
+
+
+# --------------------------------------------------------------------------- in the chat
+
+
+@pytest.mark.parametrize("reject", [False, True])
+async def test_citizen_sees_the_route_status_in_the_chat(fit, tmp_path, monkeypatch, reject):
+    """Confirm → FIT-Connect (double) → "Wie ist der Stand?" shows the status the signed events
+    carry, through the real chat actions (submit_confirmed, ActionApplicationStatus)."""
+    from rasa_sdk.executor import CollectingDispatcher
+    from support.trackers import make_tracker, texts
+
+    from actions import submission_actions as chat_actions
+
+    double, dest, backend = fit
+    double.reject = reject
+    store = Outbox.from_url(f"sqlite:///{tmp_path / 'chat-outbox.db'}")
+    monkeypatch.setattr(chat_actions, "outbox", lambda: store)
+    monkeypatch.setattr(chat_actions, "backend_from_env", lambda: backend)
+    monkeypatch.setattr(chat_actions, "_status_source", lambda: backend)
+    outcome = await chat_actions.submit_confirmed(PROC, DATA, "app-chat", "conv-chat")
+    assert outcome.state == DELIVERED
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(text="Wie ist der Stand?", intent="ask_status", sender_id="conv-chat")
+    await chat_actions.ActionApplicationStatus().run(dispatcher, tracker, {})
+    reply = texts(dispatcher)
+    assert outcome.entry.case_number in reply
+    assert ("abgelehnt" if reject else "in Bearbeitung") in reply
