@@ -328,9 +328,41 @@ async def test_citizen_sees_the_route_status_in_the_chat(fit, tmp_path, monkeypa
     monkeypatch.setattr(chat_actions, "_status_source", lambda: backend)
     outcome = await chat_actions.submit_confirmed(PROC, DATA, "app-chat", "conv-chat")
     assert outcome.state == DELIVERED
+    told = CollectingDispatcher()
+    chat_actions.messages.tell_delivered(told, PROC.name, outcome.entry.case_number)
+    assert outcome.entry.case_number in texts(told)
+    assert "Eingangsbestätigung herunterladen" not in texts(told)  # the portal has no PDF of it
     dispatcher = CollectingDispatcher()
     tracker = make_tracker(text="Wie ist der Stand?", intent="ask_status", sender_id="conv-chat")
     await chat_actions.ActionApplicationStatus().run(dispatcher, tracker, {})
     reply = texts(dispatcher)
     assert outcome.entry.case_number in reply
     assert ("abgelehnt" if reject else "in Bearbeitung") in reply
+
+
+# --------------------------------------------------------------------------- configuration
+
+
+def test_per_procedure_switch_refuses_procedures_without_mapping(monkeypatch, tmp_path):
+    from buergerassistent.submission.backends import BackendNotAvailable, PerProcedureBackend, backend_from_env
+
+    monkeypatch.setenv("BA_VAR_DIR", str(tmp_path))
+    monkeypatch.setenv("FITCONNECT_PROCEDURES", "meldebescheinigung")
+    with pytest.raises(BackendNotAvailable, match="FITCONNECT_CLIENT_ID"):
+        backend_from_env()
+    for name, value in {
+        "FITCONNECT_TOKEN_URL": "http://127.0.0.1:9/token",
+        "FITCONNECT_SUBMISSION_URL": "http://127.0.0.1:9",
+        "FITCONNECT_ROUTING_URL": "http://127.0.0.1:9",
+        "FITCONNECT_SIGNATURE_JWKS_URL": "http://127.0.0.1:9/jwks",
+        "FITCONNECT_CLIENT_ID": "id",
+        "FITCONNECT_CLIENT_SECRET": "secret",
+    }.items():
+        monkeypatch.setenv(name, value)
+    # Meldebescheinigung has a LeiKa key but no FIM mapping: the start fails and says why.
+    with pytest.raises(BackendNotAvailable, match="fim_schema"):
+        backend_from_env()
+    monkeypatch.setenv("FITCONNECT_PROCEDURES", "")
+    assert not isinstance(backend_from_env(), PerProcedureBackend)
+    monkeypatch.setenv("SUBMISSION_BACKEND", "fit-connect")
+    assert backend_from_env().name == "fit-connect"
