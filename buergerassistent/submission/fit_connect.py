@@ -424,7 +424,7 @@ class FitConnectBackend:
             )
             raise FitConnectError("data document invalid") from None
         payload = json.dumps(document, ensure_ascii=False, sort_keys=True).encode("utf-8")
-        attachments = [("application.txt", "text/plain", "form", _summary(proc, data).encode("utf-8"))]
+        attachments = [("antrag.pdf", "application/pdf", "form", form_pdf(proc, data))]
         service = LEIKA_URN + proc.leika
 
         stored = await asyncio.to_thread(self.store.get, idempotency_key)
@@ -609,12 +609,32 @@ class FitConnectBackend:
         }
 
 
-def _summary(proc: Procedure, data: dict[str, str]) -> str:
-    lines = [f"Antrag: {proc.name}", ""]
+def form_pdf(proc: Procedure, data: dict[str, str]) -> bytes:
+    """The form as the citizen confirmed it, as PDF (attachment purpose ``form``)."""
+    from fpdf import FPDF
+
+    pdf = FPDF(format="A4")
+    font_dir = get_settings().receipt_font_dir
+    regular, bold = font_dir / "DejaVuSans.ttf", font_dir / "DejaVuSans-Bold.ttf"
+    unicode = regular.exists() and bold.exists()
+    if unicode:
+        pdf.add_font("Text", "", str(regular))
+        pdf.add_font("Text", "B", str(bold))
+    family = "Text" if unicode else "Helvetica"
+
+    def clean(text: str) -> str:
+        return text if unicode else text.encode("latin-1", "replace").decode("latin-1")
+
+    pdf.set_creation_date(datetime(2000, 1, 1, tzinfo=timezone.utc))  # same bytes on a retry
+    pdf.add_page()
+    pdf.set_font(family, "B", 14)
+    pdf.multi_cell(0, 8, clean(f"Antrag: {proc.name}"), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(family, "", 11)
+    pdf.ln(4)
     for f in proc.fields:
         if data.get(f.name) not in (None, ""):
-            lines.append(f"{f.label}: {data[f.name]}")
-    return "\n".join(lines) + "\n"
+            pdf.multi_cell(0, 6, clean(f"{f.label}: {data[f.name]}"), new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
 
 
 def _is_uuid(text: str) -> bool:

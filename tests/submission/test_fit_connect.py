@@ -101,7 +101,8 @@ async def test_submission_arrives_decrypted_with_valid_metadata_and_fim_data(fit
     assert sub.metadata["publicServiceType"]["identifier"] == "urn:de:fim:leika:leistung:99115003000000"
     assert sub.metadata["additionalReferenceInfo"]["senderReference"] == "key-1"
     (attachment,) = sub.attachments.values()
-    assert "Vorname: Erika" in attachment.decode()
+    assert attachment.startswith(b"%PDF")
+    assert sub.metadata["contentStructure"]["attachments"][0]["mimeType"] == "application/pdf"
 
 
 async def test_status_comes_from_verified_security_event_tokens(fit):
