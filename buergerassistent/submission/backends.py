@@ -20,6 +20,7 @@ retrying and ``PortalRejected`` (with form field names) for a final refusal.
 from __future__ import annotations
 
 import importlib
+from functools import lru_cache
 from typing import Optional, Protocol, runtime_checkable
 
 from buergerassistent.settings import get_settings
@@ -103,6 +104,18 @@ def backend_from_env(setting: Optional[str] = None) -> SubmissionBackend:
 
 
 def _fit_connect():
+    settings = get_settings()
+    key = tuple(
+        str(getattr(settings, name))
+        for name in sorted(type(settings).__fields__)
+        if name.startswith("fitconnect_") or name in ("outbox_database_url", "ba_var_dir")
+    )
+    return _fit_connect_for(key)
+
+
+@lru_cache(maxsize=4)
+def _fit_connect_for(settings_key: tuple):
+    """One backend (token cache, database engine) per process and configuration."""
     from buergerassistent.submission.fit_connect import FitConnectBackend
 
     try:

@@ -36,6 +36,8 @@ import json
 import logging
 import time
 import uuid
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import cache
@@ -68,6 +70,9 @@ JWE_REGISTRY = jwe.JWERegistry(algorithms=["RSA-OAEP-256", "A256GCM"])
 SIGNATURE_ALGORITHMS = ["PS512"]
 MIN_KEY_BITS = 4096
 CALLBACK_MAX_AGE_S = 300
+# One HTTP session per submit/status call (per asyncio task), closed at its end: the backend
+# object itself is shared by concurrent deliveries and outlives event loops in tests.
+_SESSION: ContextVar[Optional[aiohttp.ClientSession]] = ContextVar("fit_connect_session", default=None)
 
 # Security Event Tokens → our application statuses (portal_backend/db.py STATUSES).
 EVENT_STATUS = {
@@ -262,7 +267,6 @@ class FitConnectBackend:
         self.fim_dir = fim_dir
         self.ars_table = ars_table
         self._token: Optional[tuple[str, float]] = None
-        self._session: Optional[aiohttp.ClientSession] = None
 
     # ------------------------------------------------------------------ checks
 
@@ -277,14 +281,26 @@ class FitConnectBackend:
 
     # ------------------------------------------------------------------ HTTP
 
+    @asynccontextmanager
+    async def _opened(self):
+        if _SESSION.get() is not None:
+            yield
+            return
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout_s)) as session:
+            token = _SESSION.set(session)
+            try:
+                yield
+            finally:
+                _SESSION.reset(token)
+
     async def _http(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout_s))
-        return self._session
+        session = _SESSION.get()
+        if session is None:
+            raise RuntimeError("FitConnectBackend: HTTP outside of submit/status_history")
+        return session
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
+        """Nothing to close (sessions live per call); kept for callers that tidy up."""
 
     async def _access_token(self, renew: bool = False) -> str:
         if self._token and not renew and self._token[1] > time.monotonic():
@@ -406,6 +422,10 @@ class FitConnectBackend:
         idempotency_key: str,
         citizen: Optional[str] = None,
     ) -> Receipt:
+        async with self._opened():
+            return await self._submit(procedure, data, idempotency_key)
+
+    async def _submit(self, procedure: str, data: dict[str, str], idempotency_key: str) -> Receipt:
         try:
             proc, mapping = self.check_procedure(procedure)
         except (ValueError, fim_mapping.MappingError) as exc:
@@ -588,8 +608,10 @@ class FitConnectBackend:
         stored = await asyncio.to_thread(self.store.by_case, case_number)
         if stored is None:
             return None
+        async with self._opened():
+            events = await self._verified_events(case_number)
         history = []
-        for name, issued, details in await self._verified_events(case_number):
+        for name, issued, details in events:
             if name not in EVENT_STATUS:
                 continue
             status, note = EVENT_STATUS[name]
