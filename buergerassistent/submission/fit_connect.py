@@ -49,7 +49,7 @@ import jsonschema
 from joserfc import jwe, jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet, RSAKey
-from sqlalchemy import Column, DateTime, MetaData, String, Table, insert, select, update
+from sqlalchemy import Column, DateTime, MetaData, String, Table, delete, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -204,6 +204,15 @@ class SubmissionStore:
         found = self.get(stored.idempotency_key)
         assert found is not None
         return found
+
+    def forget(self, key: str) -> None:
+        """The route no longer knows the unsent submission (expired): announce anew next time."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                delete(fit_submissions)
+                .where(fit_submissions.c.idempotency_key == key)
+                .where(fit_submissions.c.sent_at.is_(None))
+            )
 
     def mark_sent(self, key: str) -> None:
         with self.engine.begin() as conn:
@@ -482,6 +491,8 @@ class FitConnectBackend:
                 data=encrypt(content, key, kid, mime),
                 content_type="application/jose",
             )
+            if status == 404:
+                await self._expired(stored)
             if status not in (200, 204) and not self._already_submitted(status, body):
                 raise self._refused(status, body, "attachment")
             described.append(
@@ -521,10 +532,18 @@ class FitConnectBackend:
                 "encryptedData": encrypt(payload, key, kid, "application/json"),
             },
         )
+        if status == 404:
+            await self._expired(stored)
         if status not in (200, 202):
             if not (self._already_submitted(status, body) and await self._has_submit_event(stored.case_id)):
                 raise self._refused(status, body, "send")
         await asyncio.to_thread(self.store.mark_sent, stored.idempotency_key)
+
+    async def _expired(self, stored: Stored) -> None:
+        # An unsent submission the route dropped was never delivered: start over next time.
+        logger.warning("announced submission of %s no longer known to the route", stored.idempotency_key[:8])
+        await asyncio.to_thread(self.store.forget, stored.idempotency_key)
+        raise PortalUnavailable("announced submission expired")
 
     @staticmethod
     def _already_submitted(status: int, body: Any) -> bool:

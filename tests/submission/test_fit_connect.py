@@ -367,3 +367,16 @@ def test_per_procedure_switch_refuses_procedures_without_mapping(monkeypatch, tm
     assert not isinstance(backend_from_env(), PerProcedureBackend)
     monkeypatch.setenv("SUBMISSION_BACKEND", "fit-connect")
     assert backend_from_env().name == "fit-connect"
+
+
+async def test_an_announcement_the_route_dropped_is_announced_again(fit):
+    double, dest, backend = fit
+    double.fail_once.append(("PUT", r"/v1/submissions/[^/]+/attachments/[^/]+", "lost"))
+    with pytest.raises(PortalUnavailable):
+        await backend.submit("fit_testantrag", DATA, "key-x")
+    double.submissions.clear()  # FIT-Connect deletes unsent submissions after a while
+    with pytest.raises(PortalUnavailable):
+        await backend.submit("fit_testantrag", DATA, "key-x")
+    receipt = await backend.submit("fit_testantrag", DATA, "key-x")
+    assert double.summary()["submitted"] == 1 and _announces(double) == 2
+    assert receipt.case_number == next(iter(double.submissions.values())).case_id
