@@ -70,6 +70,7 @@ JWE_REGISTRY = jwe.JWERegistry(algorithms=["RSA-OAEP-256", "A256GCM"])
 SIGNATURE_ALGORITHMS = ["PS512"]
 MIN_KEY_BITS = 4096
 CALLBACK_MAX_AGE_S = 300
+JWKS_TTL_S = 300
 # One HTTP session per submit/status call (per asyncio task), closed at its end: the backend
 # object itself is shared by concurrent deliveries and outlives event loops in tests.
 _SESSION: ContextVar[Optional[aiohttp.ClientSession]] = ContextVar("fit_connect_session", default=None)
@@ -276,6 +277,7 @@ class FitConnectBackend:
         self.fim_dir = fim_dir
         self.ars_table = ars_table
         self._token: Optional[tuple[str, float]] = None
+        self._jwks_cache: dict[str, tuple[KeySet, float]] = {}
 
     # ------------------------------------------------------------------ checks
 
@@ -357,6 +359,15 @@ class FitConnectBackend:
         raise PortalUnavailable("unreachable")  # pragma: no cover
 
     async def _jwks(self, url: str) -> KeySet:
+        """A published key set, cached for ``JWKS_TTL_S`` (a key not in it forces a refetch)."""
+        cached = self._jwks_cache.get(url)
+        if cached and cached[1] > time.monotonic():
+            return cached[0]
+        keys = await self._fetch_jwks(url)
+        self._jwks_cache[url] = (keys, time.monotonic() + JWKS_TTL_S)
+        return keys
+
+    async def _fetch_jwks(self, url: str) -> KeySet:
         session = await self._http()
         try:
             async with session.get(url) as resp:
@@ -377,9 +388,8 @@ class FitConnectBackend:
                 logger.error("FIT-Connect knows no destination for LeiKa %s and ARS %s", leika, ars)
             raise FitConnectError(f"no route (HTTP {status})")
         route = routes[0]
-        keys = await self._jwks(self.signature_jwks_url)
         try:
-            token = jwt.decode(route["destinationSignature"], keys, algorithms=SIGNATURE_ALGORITHMS)
+            token = await self._decode_signed(route["destinationSignature"], self.signature_jwks_url)
         except (JoseError, KeyError, ValueError) as exc:
             logger.error("destinationSignature of route %s invalid: %s", route.get("destinationId"), exc)
             raise FitConnectError("destination signature invalid") from exc
@@ -391,6 +401,15 @@ class FitConnectBackend:
             logger.error("destinationSignature does not cover destination/LeiKa/ARS of the route")
             raise FitConnectError("destination signature does not match the route")
         return route["destinationId"]
+
+    async def _decode_signed(self, token: str, jwks_url: str):
+        """Verifies with the cached key set; after a failure once more with a fresh one (keys
+        rotate)."""
+        try:
+            return jwt.decode(token, await self._jwks(jwks_url), algorithms=SIGNATURE_ALGORITHMS)
+        except (JoseError, ValueError):
+            self._jwks_cache.pop(jwks_url, None)
+            return jwt.decode(token, await self._jwks(jwks_url), algorithms=SIGNATURE_ALGORITHMS)
 
     async def destination_key(self, destination_id: str, schema_uri: str, service: str) -> tuple[RSAKey, str]:
         status, dest = await self._call("GET", f"{self.submission_url}/v1/destinations/{destination_id}")
@@ -581,7 +600,6 @@ class FitConnectBackend:
             return []
         if status != 200 or not isinstance(body, dict):
             raise PortalUnavailable(f"event log HTTP {status}")
-        service_keys: Optional[KeySet] = None
         out = []
         for token in body.get("eventLog") or []:
             try:
@@ -594,14 +612,13 @@ class FitConnectBackend:
                 logger.warning("event of case %s has a wrong header; ignored", case_id[:8])
                 continue
             issuer = str(unverified.get("iss") or "")
-            if _is_uuid(issuer):
-                keys = await self._destination_signing_keys(issuer, header.get("kid"))
-            else:
-                if service_keys is None:
-                    service_keys = await self._jwks(f"{self.submission_url}/.well-known/jwks.json")
-                keys = service_keys
             try:
-                claims = jwt.decode(token, keys, algorithms=SIGNATURE_ALGORITHMS).claims
+                if _is_uuid(issuer):
+                    keys = await self._destination_signing_keys(issuer, header.get("kid"))
+                    claims = jwt.decode(token, keys, algorithms=SIGNATURE_ALGORITHMS).claims
+                else:
+                    jwks_url = f"{self.submission_url}/.well-known/jwks.json"
+                    claims = (await self._decode_signed(token, jwks_url)).claims
             except (JoseError, ValueError) as exc:
                 logger.warning("event signature of case %s invalid (%s); ignored", case_id[:8], type(exc).__name__)
                 continue
