@@ -459,10 +459,14 @@ class FitConnectBackend:
         except (ValueError, fim_mapping.MappingError) as exc:
             logger.error("FIT-Connect cannot take %s: %s", procedure, exc)
             raise FitConnectError("procedure not ready for FIT-Connect") from None
-        place = regional_key.lookup(data.get("plz"), data.get("ort"), self.ars_table)
+        postcode_field = next((f.name for f in proc.fields if f.type == "postcode"), "plz")
+        city_field = next((f.name for f in proc.fields if f.type == "city"), "ort")
+        place = regional_key.lookup(data.get(postcode_field), data.get(city_field), self.ars_table)
         if place is None:
             # Honest and final: nothing was (or will be) sent anywhere.
-            raise PortalRejected(message=UNKNOWN_REGION, fields={"plz": UNKNOWN_REGION}, error="unknown_region")
+            raise PortalRejected(
+                message=UNKNOWN_REGION, fields={postcode_field: UNKNOWN_REGION}, error="unknown_region"
+            )
         document = mapping.document(data)
         try:
             jsonschema.Draft202012Validator(mapping.json_schema()).validate(document)
