@@ -471,8 +471,14 @@ class FitConnectBackend:
         try:
             jsonschema.Draft202012Validator(mapping.json_schema()).validate(document)
         except jsonschema.ValidationError as exc:
+            # Never the message: it quotes the citizen's value. Rule and place only.
+            where = "/".join(str(p) for p in exc.absolute_path)
             logger.error(
-                "data document of %s does not fit FIM schema %s: %s", procedure, mapping.schema.id, exc.message
+                "data document of %s violates FIM schema %s: %s at %s",
+                procedure,
+                mapping.schema.id,
+                exc.validator,
+                where,
             )
             raise FitConnectError("data document invalid") from None
         payload = json.dumps(document, ensure_ascii=False, sort_keys=True).encode("utf-8")
