@@ -276,6 +276,8 @@ def check_mapping(proc: Procedure, directory: Path = FIM_DIR) -> tuple[list[str]
     if not proc.fields:
         return (["fim_schema ohne Formular"], [])
     errors: list[str] = []
+    if not proc.leika:
+        errors.append("fim_schema ohne LeiKa-Schlüssel (leika:): so kann FIT-Connect keine Stelle finden")
     try:
         schema = load_schema(proc.fim_schema, directory)
     except (MappingError, ET.ParseError) as exc:
