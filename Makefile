@@ -103,6 +103,7 @@ bench-conversations: $(SPACY)
 # Submission under failure: 200 submissions, backend killed twice and 10 % HTTP 503.
 bench-reliability: $(STAMP) system-packages
 	$(PY) -m benchmarks.bench_reliability
+	$(PY) -m benchmarks.bench_reliability_fit
 
 # Content workflow for editors (docs/redaktion.md).
 check-content: $(SPACY)

@@ -205,7 +205,7 @@ class ActionApplicationStatus(Action):
                 "Aktenzeichen, zum Beispiel BA-2026-7F3K9Q2M."
             )
             return []
-        client = PortalClient()
+        client = _status_source()
         found_any = False
         for number in numbers:
             try:
@@ -227,6 +227,15 @@ class ActionApplicationStatus(Action):
         if refused:
             dispatcher.utter_message(text=_not_here(refused))
         return [SlotSet("case_number", numbers[-1])] if found_any else []
+
+
+def _status_source():
+    """Where the status comes from: with FIT-Connect configured, the submission backend (its
+    case ids are read from the route's signed event log), else the portal backend."""
+    settings = get_settings()
+    if settings.submission_backend in ("fit-connect", "fitconnect") or settings.fitconnect_procedures:
+        return backend_from_env()
+    return PortalClient()
 
 
 def _status_line(found: dict) -> str:

@@ -65,6 +65,9 @@ def tell_delivered(
         # The web chat highlights the number and offers to copy it.
         json_message={"type": "case_number", "case_number": case_number},
     )
+    if not case_numbers_in(case_number):
+        # Not a number of the portal backend (e.g. a FIT-Connect caseId): it has no receipt PDF.
+        return
     link = receipts.receipt_url(case_number, citizen)
     text = (
         f"Ihre Eingangsbestätigung als PDF: [Eingangsbestätigung herunterladen]({link}) "

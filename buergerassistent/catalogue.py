@@ -66,6 +66,8 @@ class Field:
     synonyms: tuple[str, ...] = ()
     # Why the authority needs the value ("warum braucht ihr …?"): one or two plain sentences.
     why: str = ""
+    # The FIM data field this field fills (``F…`` or ``{id, group}``; buergerassistent/fim_mapping.py).
+    fim: Any = None
 
 
 @dataclass(frozen=True)
@@ -165,6 +167,10 @@ class Procedure:
     # Facts marked unknown on purpose: {fact: Unknown(reason, ask)}.
     unknown: dict[str, Unknown] = field(default_factory=dict)
     contact: Optional[Contact] = None
+    # FIM master data schema the destination expects (``fim_schema: {id: S…, version}``); with it
+    # every form field names its FIM data field (buergerassistent/fim_mapping.py, FIT-Connect).
+    fim_schema: Optional[str] = None
+    fim_schema_version: Optional[str] = None
 
     def source_of(self, fact: str) -> Optional[FactSource]:
         """The source of one fact: its own entry in ``fact_sources``, else the default."""
@@ -228,6 +234,7 @@ def _parse_field(raw: dict[str, Any], where: str) -> Field:
         choices=choices,
         synonyms=tuple(str(s) for s in _tuple(raw.get("synonyms"))),
         why=str(raw.get("why") or "").strip(),
+        fim=raw.get("fim"),
     )
 
 
@@ -366,7 +373,19 @@ def parse_procedure(raw: dict[str, Any], where: str = "<catalogue>", curated: bo
         fact_sources=_parse_fact_sources(raw.get("fact_sources"), where),
         unknown=unknown,
         contact=_parse_contact(raw.get("contact"), where),
+        **_parse_fim_schema(raw.get("fim_schema"), where),
     )
+
+
+def _parse_fim_schema(raw: Any, where: str) -> dict[str, Optional[str]]:
+    if raw is None:
+        return {}
+    if isinstance(raw, str):
+        return {"fim_schema": raw}
+    if isinstance(raw, dict) and raw.get("id"):
+        version = raw.get("version")
+        return {"fim_schema": str(raw["id"]), "fim_schema_version": None if version is None else str(version)}
+    raise CatalogueError(f"{where}: fim_schema must be an id (S…) or {{id, version}}")
 
 
 # libyaml's safe loader when available: ~10x faster, and the catalogue has ~300 files.

@@ -296,7 +296,39 @@ class Settings(BaseSettings):
 
     # --- Submission --------------------------------------------------------------------------
     submission_backend: str = _s(
-        "reference", "Submission adapter: reference, fit-connect (not yet), or module:Class.", SUBMISSION
+        "reference", "Submission adapter: reference, fit-connect (all procedures), or module:Class.", SUBMISSION
+    )
+    fitconnect_procedures: str = _s(
+        "",
+        "Procedures sent over FIT-Connect while SUBMISSION_BACKEND=reference (comma-separated ids); "
+        "Verfahren, die über FIT-Connect gehen.",
+        SUBMISSION,
+    )
+    fitconnect_token_url: str = _s(
+        "", "OAuth token endpoint of FIT-Connect (e.g. https://auth-testing.fit-connect.fitko.dev/token).", SUBMISSION
+    )
+    fitconnect_submission_url: str = _s(
+        "", "Submission API base URL (e.g. https://submission-api-testing.fit-connect.fitko.dev).", SUBMISSION
+    )
+    fitconnect_routing_url: str = _s(
+        "", "Routing API base URL (e.g. https://routing-api-testing.fit-connect.fitko.dev).", SUBMISSION
+    )
+    fitconnect_signature_jwks_url: str = _s(
+        "",
+        "JWKS of the self-service portal that signs destinationSignature "
+        "(Schlüssel, mit denen das Self-Service-Portal Routen signiert).",
+        SUBMISSION,
+    )
+    fitconnect_client_id: str = _s("", "OAuth client id of our registered sender (Sender-Client-ID).", SUBMISSION)
+    fitconnect_client_secret: str = _s("", "OAuth client secret of our registered sender.", SUBMISSION, secret=True)
+    fitconnect_timeout_s: float = _s(10, "Timeout of one request to FIT-Connect.", SUBMISSION)
+    fitconnect_ars_table: Optional[Path] = _s(
+        None,
+        "Imported municipality register (postcode → ARS; default $BA_VAR_DIR/regional_keys.csv).",
+        SUBMISSION,
+    )
+    fitconnect_callback_secret: str = _s(
+        "", "HMAC secret of FIT-Connect status callbacks (Callback-Geheimnis).", SUBMISSION, secret=True
     )
     submission_inline_budget_s: float = _s(
         6, "How long \"Ja, absenden\" waits for the backend before \"saved, will follow\".", SUBMISSION

@@ -276,6 +276,24 @@ def check_trust_levels(catalogue=None) -> list[Issue]:
     return issues
 
 
+def check_fim_mappings(catalogue=None) -> list[Issue]:
+    """FIT-Connect: the FIM mapping of every procedure that declares ``fim_schema`` (and of none
+    that does not) is complete and names fields of the shipped schema
+    (buergerassistent/fim_mapping.py)."""
+    from buergerassistent import fim_mapping
+    from buergerassistent.catalogue import PROCEDURES_DIR, default_catalogue
+
+    catalogue = catalogue if catalogue is not None else default_catalogue().curated()
+    issues = []
+    for proc in catalogue:
+        path = PROCEDURES_DIR / f"{proc.id}.yaml"
+        where = f"{rel(path)}:{line_of(path, 'fim_schema', 'fim_schema') if path.is_file() else 1}"
+        errors, notes = fim_mapping.check_mapping(proc)
+        issues += [error(where, f"FIM-Zuordnung „{proc.name}“: {e}") for e in errors]
+        issues += [warning(where, f"FIM-Zuordnung „{proc.name}“: {n}") for n in notes]
+    return issues
+
+
 FACT_LABELS = {
     "documents": "Unterlagen (documents)",
     "fees": "Gebühren (fees)",
@@ -633,6 +651,7 @@ def run_checks(with_rasa: bool = True) -> list[Issue]:
     issues += check_discovery()
     issues += check_form_responses(domain)
     issues += check_trust_levels()
+    issues += check_fim_mappings()
     issues += check_core_facts()
     issues += check_life_situations()
     issues += check_generated()

@@ -4,9 +4,11 @@
 
 * ``reference`` (default): the portal backend of this repository, or any portal backend that
   implements ``portal_backend/openapi.yaml`` (set ``PORTAL_BACKEND_URL``).
-* ``fit-connect``: the federal FIT-Connect submission route. Not implemented yet; what it needs
-  is written down in ``docs/fit-connect.md``. Selecting it fails at start-up with that pointer,
-  never silently.
+* ``fit-connect``: the federal FIT-Connect submission route for every procedure
+  (``buergerassistent/submission/fit_connect.py``, operator's guide ``docs/fit-connect.md``).
+* ``reference`` with ``FITCONNECT_PROCEDURES=a,b``: those procedures over FIT-Connect, the
+  others to the reference backend (per-procedure switch). Each listed procedure must have a
+  LeiKa key and a complete FIM mapping, else the start fails with the reason.
 * ``package.module:ClassName``: any class that implements :class:`SubmissionBackend`
   (constructed without arguments; it reads its own settings from the environment).
 
@@ -18,6 +20,7 @@ retrying and ``PortalRejected`` (with form field names) for a final refusal.
 from __future__ import annotations
 
 import importlib
+from functools import lru_cache
 from typing import Optional, Protocol, runtime_checkable
 
 from buergerassistent.settings import get_settings
@@ -36,6 +39,8 @@ class SubmissionBackend(Protocol):
         citizen: Optional[str] = None,
     ) -> Receipt: ...
 
+    async def status_history(self, case_number: str) -> Optional[dict]: ...
+
 
 class ReferencePortalBackend:
     """The portal backend API of ``portal_backend/openapi.yaml`` over HTTP."""
@@ -48,6 +53,27 @@ class ReferencePortalBackend:
     async def submit(self, procedure, data, idempotency_key, citizen=None) -> Receipt:
         return await self.client.submit(procedure, data, idempotency_key, citizen)
 
+    async def status_history(self, case_number: str) -> Optional[dict]:
+        return await self.client.status_history(case_number)
+
+
+class PerProcedureBackend:
+    """Some procedures over FIT-Connect (``FITCONNECT_PROCEDURES``), the rest elsewhere."""
+
+    name = "reference+fit-connect"
+
+    def __init__(self, default: SubmissionBackend, fit_connect: SubmissionBackend, procedures: set[str]):
+        self.default, self.fit_connect, self.procedures = default, fit_connect, procedures
+
+    async def submit(self, procedure, data, idempotency_key, citizen=None) -> Receipt:
+        backend = self.fit_connect if procedure in self.procedures else self.default
+        return await backend.submit(procedure, data, idempotency_key, citizen)
+
+    async def status_history(self, case_number: str) -> Optional[dict]:
+        # FIT-Connect case ids are UUIDs; the reference backend's numbers look like BA-2026-….
+        found = await self.fit_connect.status_history(case_number)
+        return found if found is not None else await self.default.status_history(case_number)
+
 
 class BackendNotAvailable(RuntimeError):
     pass
@@ -56,12 +82,18 @@ class BackendNotAvailable(RuntimeError):
 def backend_from_env(setting: Optional[str] = None) -> SubmissionBackend:
     choice = (setting or get_settings().submission_backend or "reference").strip()
     if choice == "reference":
-        return ReferencePortalBackend()
+        listed = {p.strip() for p in (get_settings().fitconnect_procedures or "").split(",") if p.strip()}
+        if not listed:
+            return ReferencePortalBackend()
+        fit = _fit_connect()
+        for procedure in sorted(listed):
+            try:
+                fit.check_procedure(procedure)
+            except ValueError as exc:
+                raise BackendNotAvailable(f"FITCONNECT_PROCEDURES: {exc}") from None
+        return PerProcedureBackend(ReferencePortalBackend(), fit, listed)
     if choice in ("fit-connect", "fitconnect"):
-        raise BackendNotAvailable(
-            "SUBMISSION_BACKEND=fit-connect: the FIT-Connect adapter is not implemented yet; "
-            "see docs/fit-connect.md for what it needs"
-        )
+        return _fit_connect()
     if ":" in choice:
         module_name, _, class_name = choice.partition(":")
         backend = getattr(importlib.import_module(module_name), class_name)()
@@ -69,3 +101,24 @@ def backend_from_env(setting: Optional[str] = None) -> SubmissionBackend:
             raise BackendNotAvailable(f"{choice} does not implement SubmissionBackend")
         return backend
     raise BackendNotAvailable(f"unknown SUBMISSION_BACKEND {choice!r}")
+
+
+def _fit_connect():
+    settings = get_settings()
+    key = tuple(
+        str(getattr(settings, name))
+        for name in sorted(type(settings).__fields__)
+        if name.startswith("fitconnect_") or name in ("outbox_database_url", "ba_var_dir")
+    )
+    return _fit_connect_for(key)
+
+
+@lru_cache(maxsize=4)
+def _fit_connect_for(settings_key: tuple):
+    """One backend (token cache, database engine) per process and configuration."""
+    from buergerassistent.submission.fit_connect import FitConnectBackend
+
+    try:
+        return FitConnectBackend()
+    except ValueError as exc:
+        raise BackendNotAvailable(str(exc)) from None
