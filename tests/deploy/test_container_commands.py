@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -205,3 +206,40 @@ def test_migrate_on_postgresql(tmp_path):
             engine.dispose()
     assert {"applications", "status_events", "postbox_messages"} <= tables
     assert len(tables) >= 8, tables
+
+
+def test_a_real_service_started_like_in_the_container_is_healthy(tmp_path):
+    """`bot.container run portal-backend` starts the real backend (exec: the process the container
+    stops with SIGTERM is the service itself), and `bot.container health` sees it up, then down."""
+    port = free_port()
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "BA_VAR_DIR": str(tmp_path / "var"),
+        "PORTAL_PORT": str(port),
+        "PORTAL_DATABASE_URL": f"sqlite:///{tmp_path / 'portal.db'}",
+        "PORTAL_API_TOKEN": "a" * 32,
+        "PORTAL_AUTHORITY_TOKEN": "b" * 32,
+        "PORTAL_CITIZEN_KEY": "c" * 32,
+    }
+    root = Path(__file__).resolve().parents[2]
+    health = [sys.executable, "-m", "bot.container", "health"]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.container", "run", "portal-backend"],
+        cwd=root,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while subprocess.run(health, cwd=root, env=env, capture_output=True).returncode != 0:
+            assert process.poll() is None, process.stderr.read().decode()[-2000:]
+            assert time.monotonic() < deadline, "portal backend not healthy in 60 s"
+            time.sleep(0.5)
+        with open(f"/proc/{process.pid}/cmdline", "rb") as cmdline:
+            assert b"portal_backend" in cmdline.read()  # the service itself, not a wrapper
+    finally:
+        process.terminate()
+        assert process.wait(timeout=20) is not None
+    assert subprocess.run(health, cwd=root, env=env, capture_output=True).returncode == 1

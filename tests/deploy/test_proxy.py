@@ -12,9 +12,6 @@ import datetime
 import ipaddress
 import json
 import re
-import shutil
-import socket
-import subprocess
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -30,9 +27,9 @@ from cryptography.x509.oid import NameOID
 from bot.stack import free_port
 
 from .manifests import ROOT
+from .nginx import running_nginx
 
 CONF = ROOT / "docker" / "proxy-nginx.conf"
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 UPSTREAMS = ("rasa-1", "rasa-2", "action-server-1", "action-server-2", "login", "portal-backend", "web")
 
 
@@ -88,22 +85,8 @@ def _certificate(directory: Path) -> tuple[Path, Path]:
     return cert_path, key_path
 
 
-def _wait_for_port(port: int, process: subprocess.Popen, timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"nginx stopped: {process.stderr.read()}")
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise TimeoutError(f"nginx does not listen on {port}")
-
-
 @pytest.fixture(scope="module")
 def proxy(tmp_path_factory):
-    if not Path(NGINX).exists():
-        pytest.fail("nginx fehlt: `make system-packages` installiert es (.ci/apt-packages.txt)")
     tmp = tmp_path_factory.mktemp("proxy")
     servers = {}
     for name in UPSTREAMS:
@@ -124,39 +107,11 @@ def proxy(tmp_path_factory):
     conf = conf.replace("/run/secrets/tls_cert", str(cert)).replace("/run/secrets/tls_key", str(key))
     conf = conf.replace("/dev/stdout", str(tmp / "access.log"))
     assert not re.search(r"\b(rasa-\d|action-server-\d|login|portal-backend|web):\d+", conf), "a host was not replaced"
-    (tmp / "proxy.conf").write_text(conf)
-    (tmp / "nginx.conf").write_text(
-        f"""daemon off;
-worker_processes 1;
-pid {tmp}/nginx.pid;
-error_log {tmp}/error.log warn;
-events {{ worker_connections 256; }}
-http {{
-    client_body_temp_path {tmp}/body;
-    proxy_temp_path {tmp}/proxy;
-    fastcgi_temp_path {tmp}/fastcgi;
-    uwsgi_temp_path {tmp}/uwsgi;
-    scgi_temp_path {tmp}/scgi;
-    access_log off;
-    include {tmp}/proxy.conf;
-}}
-"""
-    )
-    check = subprocess.run([NGINX, "-t", "-p", str(tmp), "-c", str(tmp / "nginx.conf")], capture_output=True, text=True)
-    assert check.returncode == 0, check.stderr
-    process = subprocess.Popen(
-        [NGINX, "-p", str(tmp), "-c", str(tmp / "nginx.conf")], stderr=subprocess.PIPE, text=True
-    )
-    try:
-        for port in ports.values():
-            _wait_for_port(port, process)
+    with running_nginx(tmp, conf, list(ports.values())):
         yield {"ports": ports, "servers": servers, "cert": cert, "log": tmp / "access.log"}
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        for server in servers.values():
-            server.shutdown()
-            server.server_close()
+    for server in servers.values():
+        server.shutdown()
+        server.server_close()
 
 
 def https(proxy, path: str, method: str = "GET", **kwargs) -> requests.Response:
