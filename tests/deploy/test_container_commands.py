@@ -73,6 +73,24 @@ def test_rasa_container_execs_the_same_rasa_command_as_make_run(stack, tmp_path,
     assert container.services()["rasa"].command()[1:] == ["-m", "bot.serve", "--host", "0.0.0.0"]
 
 
+def test_rasa_container_allows_uploads_from_the_chat_origins(tmp_path, monkeypatch):
+    """WEBCHAT_ALLOWED_ORIGINS become Rasa's --cors, as `make run` passes its demo page's origin."""
+    monkeypatch.setenv("RASA_API_TOKEN", "t" * 32)
+    monkeypatch.setenv("ACTION_SERVER_TOKEN", "a" * 32)
+    monkeypatch.setenv("BA_VAR_DIR", str(tmp_path))
+    monkeypatch.setenv("WEBCHAT_ALLOWED_ORIGINS", "https://portal.example.org, https://chat.example.org")
+    monkeypatch.setattr(sys, "argv", ["bot.serve"])
+    monkeypatch.setattr(bot.serve, "ensure_model", lambda quiet: tmp_path / "model.tar.gz")
+    executed = []
+    monkeypatch.setattr(bot.serve.os, "execv", lambda path, argv: executed.append(argv))
+    bot.serve.main()
+    (argv,) = executed
+    assert argv[argv.index("--cors") + 1 :] == ["https://portal.example.org", "https://chat.example.org"]
+    stack = Stack(settings=Settings(), model=tmp_path / "m.tar.gz", cors_origins=["https://portal.example.org"])
+    stack.build()
+    assert flags(stack.service("rasa").command)[-2:] == ["--cors", "https://portal.example.org"]
+
+
 def test_same_health_endpoints_as_make_run(stack):
     table = container.services()
     for service in stack.services:
