@@ -95,3 +95,77 @@ def test_only_test_tools_are_left_out_of_the_image():
 def test_build_context_leaves_out_private_and_built_files():
     ignored = set((ROOT / ".dockerignore").read_text().split())
     assert {".git", ".venv", "var", ".env", "build", "**/node_modules"} <= ignored
+
+
+def test_what_the_image_installs_needs_nothing_that_is_left_out():
+    """pip in the builder installs the lock without the test tools; no package that stays may
+    depend on one of them (the installed venv has exactly the lock's versions)."""
+    from importlib import metadata
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    lock = [line for line in (ROOT / "requirements.lock").read_text().splitlines() if "==" in line]
+    patterns = [p for p in (ROOT / "docker" / "not-in-image.txt").read_text().splitlines() if p.strip()]
+    left_out = {canonicalize_name(line.split("==")[0]) for line in lock if any(re.search(p, line) for p in patterns)}
+    kept = {canonicalize_name(line.split("==")[0]) for line in lock} - left_out
+    needs = []
+    for name in sorted(kept):
+        try:
+            requires = metadata.requires(name) or []
+        except metadata.PackageNotFoundError:
+            continue
+        for spec in requires:
+            requirement = Requirement(spec)
+            if requirement.marker and "extra" in str(requirement.marker):
+                continue
+            if canonicalize_name(requirement.name) in left_out:
+                needs.append(f"{name} -> {requirement.name}")
+    assert not needs, needs
+
+
+def _ignored(path: str, patterns: list[str]) -> bool:
+    """.dockerignore's matching for the kinds of patterns we use (names at the root, **/name)."""
+    import fnmatch
+
+    parts = path.split("/")
+    for pattern in patterns:
+        if pattern.startswith("**/"):
+            if any(fnmatch.fnmatch(part, pattern[3:]) for part in parts):
+                return True
+        elif path == pattern or path.startswith(pattern.rstrip("/") + "/") or fnmatch.fnmatch(path, pattern):
+            return True
+    return False
+
+
+def test_build_context_has_everything_the_images_use():
+    patterns = [
+        line.strip()
+        for line in (ROOT / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    needed_prefixes = (
+        "actions/",
+        "bot/",
+        "buergerassistent/",
+        "catalogue/",
+        "delivery_worker/",
+        "login_service/",
+        "nlu/",
+        "portal_backend/",
+        "rasa_runtime/",
+        "webchat/widget/src/",
+        "webchat/demo/",
+    )
+    needed = [f for f in tracked if f.startswith(needed_prefixes)]
+    needed += [
+        "requirements.lock",
+        "docker/not-in-image.txt",
+        "docker/web-nginx.conf",
+        "webchat/widget/package-lock.json",
+    ]
+    assert len(needed) > 100
+    missing = [f for f in needed if _ignored(f, patterns)]
+    assert not missing, missing
+    assert _ignored("tests/deploy/test_compose.py", patterns) and _ignored("webchat/widget/node_modules/x", patterns)
