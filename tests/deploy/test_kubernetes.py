@@ -184,3 +184,78 @@ def test_production_uses_release_images_and_dev_the_dev_host():
     assert all(":" in i and not i.endswith((":latest", ":dev")) for i in images), images
     dev = of_kind(render(ROOT / "k8s" / "overlays" / "dev"), "Ingress")["buergerassistent"]
     assert dev["metadata"]["namespace"] == "buergerassistent-dev"
+
+
+def _selects(selector: dict, labels: dict) -> bool:
+    if any(labels.get(k) != v for k, v in selector.get("matchLabels", {}).items()):
+        return False
+    for expression in selector.get("matchExpressions", []):
+        assert expression["operator"] == "In", expression
+        if labels.get(expression["key"]) not in expression["values"]:
+            return False
+    return True
+
+
+def _allowed(policies, source: tuple[dict, dict], target_labels: dict, port: int) -> bool:
+    """Kubernetes' rule for ingress: allowed when some policy selecting the target allows it."""
+    source_namespace, source_pod = source
+    selecting = [p for p in policies if _selects(p["spec"]["podSelector"], target_labels)]
+    assert selecting, "every pod is covered by the default deny"
+    for policy in selecting:
+        for rule in policy["spec"].get("ingress", []):
+            ports = {p["port"] for p in rule.get("ports", [])}
+            if ports and port not in ports:
+                continue
+            for peer in rule.get("from", []):
+                if "namespaceSelector" in peer and "podSelector" not in peer:
+                    if _selects(peer["namespaceSelector"], source_namespace):
+                        return True
+                elif "podSelector" in peer and "namespaceSelector" not in peer:
+                    if source_namespace.get("own") and _selects(peer["podSelector"], source_pod):
+                        return True
+    return False
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS, ids=lambda p: p.name)
+def test_network_policies_allow_exactly_the_calls_the_services_make(overlay):
+    docs = render(overlay)
+    policies = list(of_kind(docs, "NetworkPolicy").values())
+    table = container_services()
+    ingress = ({"kubernetes.io/metadata.name": "ingress-nginx"}, {})
+
+    def pod(name):
+        return ({"own": True}, {"app.kubernetes.io/name": name})
+
+    def target(name):
+        return {"app.kubernetes.io/name": name}
+
+    allowed = [
+        (ingress, "rasa"),
+        (ingress, "login"),
+        (ingress, "web"),
+        (ingress, "portal-backend"),  # /receipts only (Ingress)
+        (pod("login"), "rasa"),
+        (pod("submission-worker"), "rasa"),
+        (pod("rasa"), "action-server"),
+        (pod("action-server"), "portal-backend"),
+        (pod("submission-worker"), "portal-backend"),
+    ]
+    denied = [
+        (ingress, "action-server"),
+        (ingress, "submission-worker"),
+        (pod("web"), "rasa"),
+        (pod("web"), "portal-backend"),
+        (pod("login"), "action-server"),
+        (pod("login"), "portal-backend"),
+        (pod("rasa"), "portal-backend"),
+        (pod("portal-backend"), "action-server"),
+        (({"kubernetes.io/metadata.name": "elsewhere"}, {}), "rasa"),
+    ]
+    port = {name: s.port for name, s in table.items()} | {"web": 8080}
+    for source, name in allowed:
+        assert _allowed(policies, source, target(name), port[name]), (source, name)
+    for source, name in denied:
+        assert not _allowed(policies, source, target(name), port[name]), (source, name)
+    # Pods the Deployments create carry the labels the policies select.
+    for name, deployment in of_kind(docs, "Deployment").items():
+        assert deployment["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/name"] == name
