@@ -169,3 +169,24 @@ def test_build_context_has_everything_the_images_use():
     missing = [f for f in needed if _ignored(f, patterns)]
     assert not missing, missing
     assert _ignored("tests/deploy/test_compose.py", patterns) and _ignored("webchat/widget/node_modules/x", patterns)
+
+
+def test_image_environment_uses_our_settings_names():
+    """Every BA_* variable the image sets is a setting of buergerassistent/settings.py; the others
+    are for Python, TensorFlow and Rasa themselves."""
+    from .manifests import setting_names
+
+    final = stages(ROOT / "docker" / "Dockerfile")[-1]
+    env = " ".join(i[4:] for i in final if i.upper().startswith("ENV "))
+    names = set(re.findall(r"([A-Z_][A-Z0-9_]*)=", env))
+    assert {"BA_ENV", "BA_VAR_DIR", "BA_CACHE_DIR"} <= names
+    ours = {n for n in names if n.startswith("BA_")}
+    assert ours <= setting_names(), ours - setting_names()
+    assert names - ours <= {
+        "PATH",
+        "PYTHONDONTWRITEBYTECODE",
+        "PYTHONUNBUFFERED",
+        "TF_CPP_MIN_LOG_LEVEL",
+        "HOME",
+        "RASA_TELEMETRY_ENABLED",
+    }
