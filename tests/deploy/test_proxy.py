@@ -8,26 +8,19 @@ other line of the file is the one compose runs."""
 
 from __future__ import annotations
 
-import datetime
-import ipaddress
 import json
 import re
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 import requests
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from bot.stack import free_port
 
 from .manifests import ROOT
-from .nginx import running_nginx
+from .nginx import certificate, proxy_config, running_nginx
 
 CONF = ROOT / "docker" / "proxy-nginx.conf"
 UPSTREAMS = ("rasa-1", "rasa-2", "action-server-1", "action-server-2", "login", "portal-backend", "web")
@@ -60,31 +53,6 @@ class Recorder(BaseHTTPRequestHandler):
         pass
 
 
-def _certificate(directory: Path) -> tuple[Path, Path]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=1))
-        .not_valid_after(now + datetime.timedelta(hours=1))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = directory / "tls_cert", directory / "tls_key"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    key_path.chmod(0o600)
-    return cert_path, key_path
-
-
 @pytest.fixture(scope="module")
 def proxy(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("proxy")
@@ -95,22 +63,11 @@ def proxy(tmp_path_factory):
         threading.Thread(target=server.serve_forever, daemon=True).start()
         servers[name] = server
     ports = {"http": free_port(), "https": free_port(), "actions": free_port(), "rasa_api": free_port()}
-    cert, key = _certificate(tmp)
+    cert, key = certificate(tmp)
 
-    conf = CONF.read_text()
-    for name, server in servers.items():
-        conf = re.sub(rf"\b{re.escape(name)}:\d+", f"127.0.0.1:{server.server_address[1]}", conf)
-    # `resolve` (re-resolving Docker's DNS names while running) is nginx 1.27.3 and newer, the
-    # image's version; Debian 12 has 1.22. The names are fixed addresses here, so nothing is lost.
-    assert conf.count(" resolve ") + conf.count(" resolve;") == 9
-    conf = conf.replace(" resolve ", " ").replace(" resolve;", ";")
-    conf = conf.replace("listen 8080;", f"listen 127.0.0.1:{ports['http']};")
-    conf = conf.replace("listen 8443 ssl http2;", f"listen 127.0.0.1:{ports['https']} ssl http2;")
-    conf = conf.replace("listen 5055;", f"listen 127.0.0.1:{ports['actions']};")
-    conf = conf.replace("listen 5005;", f"listen 127.0.0.1:{ports['rasa_api']};")
-    conf = conf.replace("/run/secrets/tls_cert", str(cert)).replace("/run/secrets/tls_key", str(key))
-    conf = conf.replace("/dev/stdout", str(tmp / "access.log"))
-    assert not re.search(r"\b(rasa-\d|action-server-\d|login|portal-backend|web):\d+", conf), "a host was not replaced"
+    conf = proxy_config(
+        {name: server.server_address[1] for name, server in servers.items()}, ports, cert, key, tmp / "access.log"
+    )
     with running_nginx(tmp, conf, list(ports.values())):
         yield {"ports": ports, "servers": servers, "cert": cert, "log": tmp / "access.log"}
     for server in servers.values():

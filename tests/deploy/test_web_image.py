@@ -4,43 +4,23 @@ the security headers of the `make run` demo page, and the image's health check p
 
 from __future__ import annotations
 
-import re
-import shlex
-import shutil
-import subprocess
-
 import pytest
 import requests
 
 from bot.stack import free_port
 
 from .manifests import ROOT
-from .nginx import running_nginx
+from .nginx import running_nginx, web_config, web_root
 
 DOCKERFILE = ROOT / "docker" / "web.Dockerfile"
 WIDGET = ROOT / "webchat" / "dist" / "buergerassistent-chat.js"
 
 
-def _sed_of_dockerfile() -> list[str]:
-    """The `sed -i …` of web.Dockerfile that turns the demo page into the image's index.html."""
-    match = re.search(r"RUN (sed -i '[^']+') (/src/webchat/demo/index\.html)", DOCKERFILE.read_text())
-    assert match, "web.Dockerfile no longer edits the demo page with sed"
-    return shlex.split(match.group(1))
-
-
 @pytest.fixture(scope="module")
 def web(tmp_path_factory):
-    if not WIDGET.exists():
-        pytest.fail("webchat/dist fehlt: `make webchat` baut das Widget (auch Teil von `make test`)")
     tmp = tmp_path_factory.mktemp("web")
-    html = tmp / "html"
-    shutil.copytree(ROOT / "webchat" / "dist", html / "widget")
-    for name in ("index.html", "demo.css"):
-        shutil.copy(ROOT / "webchat" / "demo" / name, html / name)
-    subprocess.run([*_sed_of_dockerfile(), str(html / "index.html")], check=True)
     port = free_port()
-    conf = (ROOT / "docker" / "web-nginx.conf").read_text()
-    conf = conf.replace("listen 8080;", f"listen 127.0.0.1:{port};").replace("/usr/share/nginx/html", str(html))
+    conf = web_config(web_root(tmp), port)
     with running_nginx(tmp, conf, [port]):
         yield f"http://127.0.0.1:{port}"
 
