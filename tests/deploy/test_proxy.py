@@ -19,11 +19,7 @@ import requests
 
 from bot.stack import free_port
 
-from .manifests import ROOT
-from .nginx import certificate, proxy_config, running_nginx
-
-CONF = ROOT / "docker" / "proxy-nginx.conf"
-UPSTREAMS = ("rasa-1", "rasa-2", "action-server-1", "action-server-2", "login", "portal-backend", "web")
+from .nginx import UPSTREAMS, certificate, proxy_config, running_nginx
 
 
 class Recorder(BaseHTTPRequestHandler):
