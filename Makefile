@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SPACY := build/spacy_de/meta.json
 
-.PHONY: run test test-unpatched lint venv spacy train generate check-generated bench bench-discovery bench-reliability bench-forms bench-conversations clean system-packages webchat test-login-deps check-content evaluate evaluate-external review reload bench-training screenshots
+.PHONY: run test test-unpatched lint venv spacy train generate check-generated bench bench-discovery bench-reliability bench-forms bench-conversations clean system-packages webchat test-login-deps check-content evaluate evaluate-external review reload bench-training screenshots deploy-check
 
 $(STAMP): requirements.lock
 	@command -v $(PYTHON_BOOTSTRAP) >/dev/null || { echo "Python 3.10 fehlt ($(PYTHON_BOOTSTRAP)); siehe README"; exit 1; }
@@ -128,6 +128,10 @@ bench-training: $(SPACY)
 # Screenshots of the web chat for the docs (docs/webchat.md), taken by its browser tests.
 screenshots: system-packages $(SPACY) $(WIDGET)
 	$(PY) -m pytest tests/browser/test_widget_presentation.py -q --screenshots
+
+# Images, docker-compose.yml and the Kubernetes overlays, checked offline (docs/operations.md); also part of `make test`.
+deploy-check: $(STAMP)
+	$(PY) -m pytest tests/deploy -q
 
 clean:
 	rm -rf build var webchat/dist

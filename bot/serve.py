@@ -51,6 +51,11 @@ def main() -> None:
         str(settings.rasa_port),
         "--enable-api",
     ]
+    # Uploads are HTTP requests from the portal's pages: the same origins as the chat socket
+    # (WEBCHAT_ALLOWED_ORIGINS), as `make run` gives its demo page's origin (bot/stack.py).
+    origins = [o.strip() for o in get_settings().webchat_allowed_origins.split(",") if o.strip()]
+    if origins:
+        command += ["--cors", *origins]
     os.execv(sys.executable, command)
 
 

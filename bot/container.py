@@ -1,0 +1,143 @@
+"""Entry point of the container image (docker/Dockerfile): one image, one command per service.
+
+    python -m bot.container run <service>   start one service, listening on 0.0.0.0
+    python -m bot.container health          the image's HEALTHCHECK: 0 when the service is up
+    python -m bot.container migrate         create every database table once (the migration Job)
+
+The services and their commands are the ones ``make run`` starts (bot/stack.py); the test
+tests/deploy/test_container_commands.py compares them. Ports are the settings' defaults, so the
+compose file and the Kubernetes manifests can name them (tests/deploy checks that too).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from buergerassistent.settings import get_settings
+
+LISTEN = "0.0.0.0"  # noqa: S104 - inside a container; the network in front decides who may connect
+
+
+@dataclass(frozen=True)
+class ContainerService:
+    name: str
+    # ``python -m <module> <args>``, the same module as bot/stack.py starts.
+    module: str
+    port: int
+    # Path of the health endpoint bot/stack.py waits for.
+    health_path: str
+
+    def command(self) -> list[str]:
+        if self.module == "bot.serve":
+            # Renders endpoints and credentials from the settings, then execs `rasa_runtime.process
+            # run` with the same flags as bot/stack.py (tests/deploy compares them).
+            return [sys.executable, "-m", "bot.serve", "--host", LISTEN]
+        return [sys.executable, "-m", self.module, "--host", LISTEN, "--port", str(self.port)]
+
+
+def services() -> dict[str, ContainerService]:
+    settings = get_settings()
+    table = [
+        ContainerService("portal-backend", "portal_backend", int(settings.portal_port or 8080), "/health"),
+        ContainerService("action-server", "actions.server", settings.action_port, "/health"),
+        ContainerService("submission-worker", "delivery_worker", settings.submission_worker_port or 8070, "/health"),
+        ContainerService("login", "login_service", settings.login_port or 8090, "/health"),
+        ContainerService("rasa", "bot.serve", settings.rasa_port, "/"),
+    ]
+    return {service.name: service for service in table}
+
+
+def _marker() -> Path:
+    """Which service this container runs (written at start, read by the health check)."""
+    return get_settings().var_dir / "container-service"
+
+
+def run(name: str) -> None:
+    service = services()[name]
+    marker = _marker()
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text(name)
+    command = service.command()
+    # exec: the service is PID 1's program and receives the container's SIGTERM itself.
+    os.execv(command[0], command)
+
+
+def health() -> int:
+    try:
+        name = _marker().read_text().strip()
+    except OSError:
+        print("Dienst noch nicht gestartet", file=sys.stderr)
+        return 1
+    service = services()[name]
+    url = f"http://127.0.0.1:{service.port}{service.health_path}"
+    try:
+        with urllib.request.urlopen(url, timeout=3) as resp:  # noqa: S310 - fixed local http URL
+            return 0 if resp.status == 200 else 1
+    except (urllib.error.URLError, OSError) as exc:
+        print(f"{name}: {url} nicht erreichbar ({type(exc).__name__})", file=sys.stderr)
+        return 1
+
+
+def migrate() -> int:
+    """Create the tables of every database in the settings (idempotent: ``create_all``).
+
+    The services create their tables at start-up too; running this once before a rollout keeps
+    several replicas from racing to create the same table in PostgreSQL.
+    """
+    from sqlalchemy.engine import make_url
+
+    from bot.settings import Settings, tracker_store_config
+    from buergerassistent import drafts, identity, privacy, storage
+    from buergerassistent.submission import outbox
+    from portal_backend import db as portal_db
+
+    databases = [
+        ("Portal-Backend", portal_db.metadata, portal_db.database_url_from_env()),
+        ("Postausgang", outbox.metadata, outbox.default_url()),
+        ("Identitäten", identity.metadata, identity.database_url()),
+        ("Entwürfe", drafts.metadata, drafts.database_url()),
+        ("Widerrufe", privacy.metadata, privacy.database_url()),
+    ]
+    for label, metadata, url in databases:
+        engine = storage.make_engine(url)
+        try:
+            metadata.create_all(engine)
+        finally:
+            engine.dispose()
+        print(f"{label}: Tabellen vorhanden ({make_url(url).get_backend_name()})", flush=True)
+    # Rasa's tracker store (rasa_runtime/tracker_store.py) creates its table when it is opened.
+    from rasa_runtime.tracker_store import CachingSQLTrackerStore
+
+    config = tracker_store_config(Settings().tracker_store_url)
+    config.pop("type")
+    config["host"] = config.pop("url", None)
+    store = CachingSQLTrackerStore(**config)
+    store.engine.dispose()
+    print(f"Gesprächsspeicher: Tabellen vorhanden ({config['dialect']})", flush=True)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot.container", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    start = commands.add_parser("run", help="einen Dienst starten")
+    start.add_argument("service", choices=sorted(services()))
+    commands.add_parser("health", help="Gesundheitsprüfung des laufenden Dienstes")
+    commands.add_parser("migrate", help="alle Datenbanktabellen anlegen")
+    args = parser.parse_args(argv)
+    if args.command == "run":
+        run(args.service)
+        return 0
+    if args.command == "health":
+        return health()
+    return migrate()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
