@@ -18,7 +18,14 @@ from typing import Any, Optional
 
 from buergerassistent.catalogue import Procedure
 
-CHANNELS = {"webchat": "Web-Chat", "socketio": "Web-Chat", "rest": "REST", "telegram": "Telegram", "threema": "Threema", "matrix": "Matrix"}
+CHANNELS = {
+    "webchat": "Web-Chat",
+    "socketio": "Web-Chat",
+    "rest": "REST",
+    "telegram": "Telegram",
+    "threema": "Threema",
+    "matrix": "Matrix",
+}
 LANGUAGES = {"de": "Deutsch", "en": "Englisch"}
 MASK = "▒▒▒"
 

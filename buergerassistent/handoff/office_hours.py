@@ -90,7 +90,9 @@ def _holidays(region: str, year: int) -> holidays.HolidayBase:
 def _day_index(token: str) -> int:
     key = token.strip().lower()[:2]
     if key not in DAYS:
-        raise OfficeHoursError(f"HANDOFF_OFFICE_HOURS: unbekannter Wochentag „{token.strip()}“ (Mo, Di, Mi, Do, Fr, Sa, So)")
+        raise OfficeHoursError(
+            f"HANDOFF_OFFICE_HOURS: unbekannter Wochentag „{token.strip()}“ (Mo, Di, Mi, Do, Fr, Sa, So)"
+        )
     return DAYS.index(key)
 
 

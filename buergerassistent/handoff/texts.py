@@ -82,7 +82,11 @@ def _when(moment: Optional[dt.datetime], now: Optional[dt.datetime] = None) -> s
 def closed(hours: OfficeHours, proc: Any = None, now: Optional[dt.datetime] = None) -> tuple[str, list]:
     """Outside office hours or on a public holiday."""
     holiday = hours.closed_for_holiday((now or dt.datetime.now(dt.timezone.utc)).astimezone(BERLIN).date())
-    why = f"Heute ist Feiertag ({holiday})." if holiday else f"Der Chat mit Mitarbeitenden ist besetzt: {hours.describe()}."
+    why = (
+        f"Heute ist Feiertag ({holiday})."
+        if holiday
+        else f"Der Chat mit Mitarbeitenden ist besetzt: {hours.describe()}."
+    )
     text = (
         f"Gerade ist leider niemand von den Mitarbeitenden im Chat erreichbar. {why}"
         f"{_when(hours.next_opening(now), now)} {_other_ways(proc)}"
