@@ -349,7 +349,7 @@ class Settings(BaseSettings):
         HANDOFF,
     )
     handoff_holiday_region: str = _s(
-        "BY", "Region of the public holidays (holidays library, Germany): BY = Bavaria.", HANDOFF
+        "BY", "Region of the public holidays (holidays library, Germany): BY = Bavaria; keine = none.", HANDOFF
     )
     handoff_queue_timeout_s: float = _s(
         300, "Seconds a citizen waits for staff before the assistant offers 115 and a call-back.", HANDOFF
