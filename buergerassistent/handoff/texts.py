@@ -34,7 +34,7 @@ def _button(title: str, intent: str, entities: Optional[dict[str, str]] = None) 
 def offer(timeout_s: float, has_answers: bool) -> tuple[str, list[dict[str, str]]]:
     """Staff are there: offer the handoff, say what happens and how long it may take."""
     text = (
-        f"Ich kann Ihr Anliegen an {STAFF} weitergeben. Sie schreiben dann hier im Chat mit einem Menschen weiter. "
+        "Ich kann Ihr Anliegen an eine Mitarbeiterin oder einen Mitarbeiter weitergeben. Sie schreiben dann hier im Chat mit einem Menschen weiter. "
         f"Ich warte höchstens {_minutes(timeout_s)} auf eine freie Person. Ist bis dahin niemand frei, sage ich es "
         "Ihnen und nenne Ihnen andere Wege. Was Sie in der Wartezeit schreiben, geht nicht verloren."
     )
