@@ -20,7 +20,6 @@ from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.turns import ends_turn
 from buergerassistent import handoff
 from buergerassistent.catalogue import Procedure, default_catalogue
 from buergerassistent.handoff import card as cards
@@ -110,7 +109,6 @@ class ActionHandoffStart(Action):
     def name(self) -> str:
         return "action_handoff_start"
 
-    @ends_turn
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         s = get_settings()
         proc = _focus(tracker)
@@ -213,7 +211,6 @@ class ActionHandoffEnd(Action):
     def name(self) -> str:
         return "action_handoff_end"
 
-    @ends_turn
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         if not handoff.is_handed_over(tracker.get_slot(handoff.SLOT)):
             return []
@@ -228,7 +225,6 @@ class ActionHandoffTimeout(Action):
     def name(self) -> str:
         return "action_handoff_timeout"
 
-    @ends_turn
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         if tracker.get_slot(handoff.SLOT) != handoff.WAITING:
             return []
