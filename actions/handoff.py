@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any, Optional
+from urllib.parse import quote
 
 import aiohttp
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -135,7 +136,9 @@ class ActionHandoffStart(Action):
             text, buttons = texts.unavailable(proc)
             dispatcher.utter_message(text=text, buttons=buttons)
             return [*pause, *resume]
-        dispatcher.utter_message(text=texts.started(opened["case_id"], s.handoff_queue_timeout_s))
+        dispatcher.utter_message(
+            text=texts.started(opened["case_id"], s.handoff_queue_timeout_s), buttons=[texts.LEAVE_BUTTON]
+        )
         return [
             *pause,
             SlotSet(handoff.SLOT, handoff.WAITING),
@@ -181,6 +184,19 @@ def _end_events() -> list[EventType]:
 def _resume(tracker: Tracker) -> list[EventType]:
     form = _paused_form(tracker)
     return [FollowupAction(form)] if form else []
+
+
+class ActionHandoffCancel(Action):
+    """ "Nicht mehr warten" before anyone took the case: close it, back to the assistant."""
+
+    def name(self) -> str:
+        return "action_handoff_cancel"
+
+    async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        await _desk(f"/conversations/{quote(tracker.sender_id, safe='')}/close", {})
+        resumes = _paused_form(tracker) is not None
+        dispatcher.utter_message(text=texts.LEFT + (" Wir machen beim Formular weiter." if resumes else ""))
+        return [*_end_events(), *_resume(tracker)]
 
 
 class ActionHandoffTaken(Action):

@@ -1,6 +1,8 @@
 """While a conversation is handed over to staff (issue 19), the assistant does not answer the
 citizen itself: every message becomes intent ``handoff_message`` (the NLU reading stays in
-``parse_data["handoff"]``) and ``action_handoff_forward`` passes it to the staff desk.
+``parse_data["handoff"]``) and ``action_handoff_forward`` passes it to the staff desk. Only while
+nobody has taken the case yet, "Nicht mehr warten" / "zurück zum Assistenten" becomes
+``handoff_cancel`` (``buergerassistent.handoff.leaves_queue``).
 
 Wraps ``MessageProcessor.parse_message`` like ``rasa_runtime/intent_guard.py`` (installed after
 it, so it has the last word). Only messages from a channel pass here; the staff desk's
@@ -22,9 +24,11 @@ _INSTALLED = False
 
 def adjust(parse_data: dict[str, Any], slot_value: Any) -> dict[str, Any]:
     """``parse_data`` as the handoff sees it (changed in place and returned)."""
-    if handoff.is_handed_over(slot_value) and (parse_data.get("text") or "").strip():
+    text = (parse_data.get("text") or "").strip()
+    if handoff.is_handed_over(slot_value) and text:
         parse_data["handoff"] = {"intent": (parse_data.get("intent") or {}).get("name")}
-        parse_data["intent"] = {"name": handoff.MESSAGE_INTENT, "confidence": 1.0}
+        leaves = slot_value == handoff.WAITING and handoff.leaves_queue(text)
+        parse_data["intent"] = {"name": handoff.CANCEL_INTENT if leaves else handoff.MESSAGE_INTENT, "confidence": 1.0}
         parse_data["entities"] = []
     return parse_data
 

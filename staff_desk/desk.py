@@ -84,8 +84,8 @@ class Desk:
         if case is None:
             return None
         await asyncio.to_thread(self.store.close, case.case_id)
-        if case.room_id:
-            await self.rooms.send(case.room_id, f"Fall {case.case_id}: Die Person hat das Gespräch beendet.")
+        room = case.room_id or self.rooms.queue_room
+        await self.rooms.send(room, f"Fall {case.case_id}: Die Person hat das Gespräch beendet.")
         return case.case_id
 
     # -- from the agent desk ------------------------------------------------------------------

@@ -19,6 +19,8 @@ States of a conversation (Rasa slot ``handoff``): ``None`` (the assistant answer
 
 from __future__ import annotations
 
+import re
+
 SLOT = "handoff"
 RETURN_SLOT = "handoff_return"  # "form:<form>" or None: where the assistant continues afterwards
 WAITING = "waiting"
@@ -26,6 +28,7 @@ ACTIVE = "active"
 
 # Intents. The EXTERNAL_ ones come only from the staff desk through Rasa's HTTP API.
 MESSAGE_INTENT = "handoff_message"  # set in the Rasa process for every message while handed over
+CANCEL_INTENT = "handoff_cancel"  # set in the Rasa process: the citizen stops waiting
 ACCEPT_INTENT = "handoff_accept"
 DECLINE_INTENT = "handoff_decline"
 CALLBACK_INTENT = "request_callback"
@@ -39,3 +42,16 @@ SHARE_ENTITY = "share_data"  # "ja": staff may see the form answers unmasked
 
 def is_handed_over(slot_value: object) -> bool:
     return slot_value in (WAITING, ACTIVE)
+
+
+LEAVE_TEXT = "Nicht mehr warten"
+_LEAVE = re.compile(
+    r"^\s*(?:ich\s+(?:möchte|will)\s+)?(?:nicht\s+(?:mehr\s+|länger\s+)?warten|warten\s+beenden|"
+    r"zurück\s+zum\s+(?:assistenten|chatbot|bot))(?:\s+bitte)?\s*[.!]*\s*$",
+    re.IGNORECASE,
+)
+
+
+def leaves_queue(text: str) -> bool:
+    """While waiting for staff: "Nicht mehr warten" (the button) or "zurück zum Assistenten"."""
+    return bool(_LEAVE.match(text or ""))

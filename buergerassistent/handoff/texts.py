@@ -13,7 +13,7 @@ import json
 from typing import Any, Optional
 
 from buergerassistent import human_answers
-from buergerassistent.handoff import ACCEPT_INTENT, CALLBACK_INTENT, DECLINE_INTENT, SHARE_ENTITY
+from buergerassistent.handoff import ACCEPT_INTENT, CALLBACK_INTENT, DECLINE_INTENT, LEAVE_TEXT, SHARE_ENTITY
 from buergerassistent.handoff.office_hours import BERLIN, DAY_NAMES, OfficeHours
 
 STAFF = "eine Mitarbeiterin oder ein Mitarbeiter"
@@ -108,11 +108,16 @@ def timed_out(timeout_s: float, proc: Any = None, kept: int = 0) -> tuple[str, l
     return text, callback_buttons()
 
 
+LEAVE_BUTTON = {"title": LEAVE_TEXT, "payload": LEAVE_TEXT}  # plain text: works in every turn
+LEFT = "In Ordnung, Sie warten nicht mehr. Sie schreiben wieder mit dem Assistenten."
+
+
 def started(case_id: str, timeout_s: float) -> str:
     return (
         f"Ich habe Ihr Anliegen weitergegeben (Fall {case_id}). Bitte bleiben Sie im Chat. Sobald {STAFF} frei "
         f"ist, schreibt sie oder er Ihnen hier, spätestens nach {_minutes(timeout_s)} melde ich mich wieder. "
-        "Sie können schon jetzt schreiben: Ihre Nachrichten werden weitergegeben."
+        "Sie können schon jetzt schreiben: Ihre Nachrichten werden weitergegeben. Wenn Sie nicht mehr warten "
+        f"möchten, schreiben Sie „{LEAVE_TEXT}“."
     )
 
 

@@ -179,3 +179,14 @@ def test_while_handed_over_every_message_goes_to_staff():
     assert parse_data["handoff"] == {"intent": "cancel"}
     untouched = {"text": "abbrechen", "intent": {"name": "cancel", "confidence": 0.99}}
     assert handoff_guard.adjust(dict(untouched), None) == untouched
+
+
+def test_only_a_waiting_citizen_can_leave_the_queue():
+    for text in ("Nicht mehr warten", "ich möchte nicht länger warten!", "zurück zum Assistenten bitte"):
+        assert handoff.leaves_queue(text), text
+    for text in ("Ich kann nicht warten, es ist dringend", "warten Sie bitte", "zurück"):
+        assert not handoff.leaves_queue(text), text
+    waiting = handoff_guard.adjust({"text": "Nicht mehr warten", "intent": {"name": "deny"}}, handoff.WAITING)
+    assert waiting["intent"]["name"] == "handoff_cancel"
+    active = handoff_guard.adjust({"text": "Nicht mehr warten", "intent": {"name": "deny"}}, handoff.ACTIVE)
+    assert active["intent"]["name"] == "handoff_message"  # a person writes: they hand back

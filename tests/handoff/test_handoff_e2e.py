@@ -166,3 +166,21 @@ def test_nobody_free_the_citizen_leaves_a_call_back_request(desk):
         assert [e["what"] for e in store.audit_for(chat.sender)] == ["read"]
     finally:
         chat.close()
+
+
+def test_the_citizen_can_stop_waiting_and_the_form_goes_on(desk):
+    stack, agent, _outsider, queue, store = desk
+    chat = WebChat(stack)
+    try:
+        chat.say_text("Ich brauche eine Meldebescheinigung")
+        assert "Schritt 1 von 8" in chat.say_text("Ja")
+        offer = chat.say("Ich möchte mit einem Menschen sprechen")
+        started = chat.say(_payload(offer, "Ja, bitte"))
+        case_id = _text(started).split("(Fall ")[1].split(")")[0]
+        left = chat.say_text(_payload(started, "Nicht mehr warten"))
+        assert "Sie warten nicht mehr" in left and "Vorname?" in left, left
+        agent.wait_for(f"Fall {case_id}: Die Person hat das Gespräch beendet.", room_id=queue)
+        assert store.get(case_id).state == "closed"
+        assert "Familienname" in chat.say_text("Erika")  # the assistant answers again
+    finally:
+        chat.close()
