@@ -155,7 +155,10 @@ class ActionHandoffDecline(Action):
 
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         dispatcher.utter_message(text=texts.DECLINED)
-        return []
+        if tracker.active_loop_name:
+            return []  # inside a form the rule asks the same question again
+        # After "nobody free" a paused form waits: it goes on now.
+        return [SlotSet(handoff.RETURN_SLOT, None), *_resume(tracker)]
 
 
 class ActionHandoffForward(Action):
@@ -169,8 +172,10 @@ class ActionHandoffForward(Action):
         text = (tracker.latest_message.get("text") or "").strip()
         result = await _desk(f"/cases/{case_id}/messages", {"text": text}) if case_id and text else None
         if result is None:
-            dispatcher.utter_message(text=texts.unavailable(_focus(tracker))[0], buttons=texts.callback_buttons())
-            return [*_end_events(), *_resume(tracker)]
+            # The desk is gone: say so, and keep the message for a call-back request.
+            text_, buttons = texts.unavailable(_focus(tracker))
+            dispatcher.utter_message(text=text_, buttons=buttons)
+            return [SlotSet(handoff.SLOT, None), SlotSet("handoff_case", None), SlotSet("callback_topic", text)]
         if result.get("status") == "closed":
             dispatcher.utter_message(text=texts.ended(_paused_form(tracker) is not None))
             return [*_end_events(), *_resume(tracker)]
@@ -306,7 +311,13 @@ class ActionCancelCallback(Action):
 
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         dispatcher.utter_message(text="In Ordnung, ich habe keine Rückrufbitte gespeichert.")
-        return [ActiveLoop(None), SlotSet("requested_slot", None), *_clear_callback()]
+        return [
+            ActiveLoop(None),
+            SlotSet("requested_slot", None),
+            *_clear_callback(),
+            SlotSet(handoff.RETURN_SLOT, None),
+            *_resume(tracker),
+        ]
 
 
 class ValidateCallbackForm(FormValidationAction):

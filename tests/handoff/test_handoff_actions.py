@@ -141,3 +141,13 @@ def test_call_back_is_stored_only_with_consent(monkeypatch, tmp_path):
         True,
     )
     assert slot_events(events)["callback_name"] is None
+
+
+def test_no_thanks_after_nobody_was_free_resumes_the_paused_form():
+    from actions.handoff import ActionHandoffDecline
+
+    tracker = make_tracker(text="/handoff_decline", intent="handoff_decline", slots={"handoff_return": f"form:{FORM}"})
+    dispatcher, events = run(ActionHandoffDecline(), tracker)
+    assert "machen wir hier weiter" in texts(dispatcher) and FollowupAction(FORM) in events
+    inside, events = run(ActionHandoffDecline(), make_tracker(text="x", intent="handoff_decline", active_loop=FORM))
+    assert events == []  # inside a form, the form's own rule asks again
