@@ -66,6 +66,15 @@ async def _desk(path: str, payload: dict[str, Any]) -> Optional[dict[str, Any]]:
         return None
 
 
+def _hours() -> Optional[office_hours.OfficeHours]:
+    """The configured office hours; None (no handoff, logged) when the setting is invalid."""
+    try:
+        return office_hours.configured()
+    except office_hours.OfficeHoursError as exc:
+        logger.error("%s", exc)
+        return None
+
+
 def _has_answers(tracker: Tracker, proc: Optional[Procedure]) -> bool:
     return proc is not None and proc.has_form and any(tracker.get_slot(f.name) for f in proc.fields)
 
@@ -77,10 +86,10 @@ def offer(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
     proc = _focus(tracker)
     if handoff.is_handed_over(tracker.get_slot(handoff.SLOT)):
         return  # messages go to staff anyway (the guard); nothing to offer
-    if not s.staff_desk_url:
+    hours = _hours()
+    if not s.staff_desk_url or hours is None:
         text, buttons = texts.unavailable(proc)
     else:
-        hours = office_hours.configured()
         if hours.is_open():
             text, buttons = texts.offer(s.handoff_queue_timeout_s, _has_answers(tracker, proc))
         else:
@@ -116,7 +125,11 @@ class ActionHandoffStart(Action):
         form = tracker.active_loop_name
         pause: list[EventType] = [ActiveLoop(None), SlotSet("requested_slot", None)] if form else []
         resume: list[EventType] = [FollowupAction(form)] if form else []
-        hours = office_hours.configured()
+        hours = _hours()
+        if hours is None:
+            text, buttons = texts.unavailable(proc)
+            dispatcher.utter_message(text=text, buttons=buttons)
+            return [*pause, *resume]
         if not hours.is_open():
             text, buttons = texts.closed(hours, proc)
             dispatcher.utter_message(text=text, buttons=buttons)

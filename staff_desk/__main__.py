@@ -9,6 +9,7 @@ import sys
 
 from aiohttp import web
 
+from buergerassistent.handoff import office_hours
 from buergerassistent.handoff.store import default_store
 from buergerassistent.settings import SettingsError, startup_settings
 from staff_desk.app import make_app
@@ -41,6 +42,11 @@ def main(argv: list[str] | None = None) -> int:
     ]
     if missing:
         print(f"Die Übergabe an Mitarbeitende braucht noch: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    try:
+        office_hours.configured()
+    except office_hours.OfficeHoursError as exc:
+        print(exc, file=sys.stderr)
         return 2
     asyncio.run(_serve(s, args.host or s.ba_host, args.port or s.staff_desk_port or 8070))
     return 0

@@ -151,3 +151,9 @@ def test_no_thanks_after_nobody_was_free_resumes_the_paused_form():
     assert "machen wir hier weiter" in texts(dispatcher) and FollowupAction(FORM) in events
     inside, events = run(ActionHandoffDecline(), make_tracker(text="x", intent="handoff_decline", active_loop=FORM))
     assert events == []  # inside a form, the form's own rule asks again
+
+
+def test_invalid_office_hours_mean_no_handoff_not_a_crash(desk_open, monkeypatch):
+    monkeypatch.setenv("HANDOFF_OFFICE_HOURS", "Xy 08:00-09:00")
+    dispatcher, _ = run(ActionHumanAnswer(), make_tracker(text="Mensch bitte", intent="ask_human"))
+    assert "nicht an eine Person weiterleiten" in texts(dispatcher) and "115" in texts(dispatcher)
