@@ -18,6 +18,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.dialogue import ActionCancelApplication
 from actions.drafts import ActionSaveDraft
+from actions.handoff import offer as offer_handoff
 from actions.login import ActionLogin, ActionLogout
 from actions.questions import replies_to_offer
 from actions.turns import current_state, ends_turn, set_awaiting
@@ -147,6 +148,10 @@ class ActionHumanAnswer(Action):
 
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if intent == "ask_human":
+            # Issue 19: a person on the staff desk when there is one; else 115, office, call-back.
+            offer_handoff(dispatcher, tracker)
+            return []
         proc = _focus(tracker)
         # The catalogue's own contact answer (answers.contact, branch `content`) where it exists.
         answer = answers.ANSWERS_BY_INTENT.get(intent) if proc is not None else None

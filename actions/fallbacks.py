@@ -12,6 +12,7 @@ from rasa_sdk.types import DomainDict
 
 from buergerassistent import fallback
 from buergerassistent.catalogue import default_catalogue
+from buergerassistent.handoff import texts as handoff_texts
 
 
 def previous_turns(tracker: Tracker) -> list[list[str]]:
@@ -51,7 +52,8 @@ def say_fallback(
         return
     text, with_topics = fallback.reply(kind, before, first_text)
     if with_topics:
-        dispatcher.utter_message(text=text, buttons=_topics())
+        # Issue 19: the second fallback in a row offers a person too (never forced).
+        dispatcher.utter_message(text=text, buttons=[*_topics(), handoff_texts.OFFER_BUTTON])
     else:
         dispatcher.utter_message(text=text)
 

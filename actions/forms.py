@@ -19,6 +19,7 @@ from rasa_sdk.types import DomainDict
 from actions.questions import ActionAnswerInfo
 from buergerassistent import form_questions
 from buergerassistent.catalogue import Field, Procedure, default_catalogue
+from buergerassistent.handoff import texts as handoff_texts
 from buergerassistent.repair import SKIPPED, confirmation_reply, read_message
 from buergerassistent.validation import validate
 
@@ -232,6 +233,8 @@ class CatalogueFormValidation(Action):
             buttons=[
                 {"title": "Später weitermachen", "payload": "/save_draft"},
                 {"title": "Abbrechen", "payload": "/cancel"},
+                # Issue 19: three failed answers to one field offer a person (never forced).
+                handoff_texts.OFFER_BUTTON,
             ],
         )
 

@@ -51,6 +51,8 @@ INTERRUPTIONS = {
     "ask_contact": "action_human_answer",
     "complain": "action_human_answer",
     "other_language": "action_other_language",
+    # Issue 19: "Nein, danke" to the handoff offer (actions/handoff.py).
+    "handoff_decline": "action_handoff_decline",
 }
 # Intents that end the form: each maps to the action that ends it. confirm_request (set by the
 # intent guard, buergerassistent/intent_guard.py) pauses it to ask whether to save or cancel.
@@ -58,6 +60,9 @@ FORM_EXITS = {
     "cancel": "action_cancel_application",
     "save_draft": "action_save_draft",
     "confirm_request": "action_confirm_request",
+    # Issue 19: the handoff to staff and the call-back request pause the form (actions/handoff.py).
+    "handoff_accept": "action_handoff_start",
+    "request_callback": "action_callback_start",
 }
 NOT_AN_ANSWER = sorted([*INTERRUPTIONS, *FORM_EXITS])
 

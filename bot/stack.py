@@ -36,7 +36,10 @@ SECRETS_FOR = {
     "ACTION_SERVER_TOKEN": ("rasa", "action-server"),
     "REST_CHANNEL_TOKEN": ("rasa",),
     # Rasa's HTTP API: the worker announces deliveries, the login service reports failed logins.
-    "RASA_API_TOKEN": ("rasa", "submission-worker", "login"),
+    "RASA_API_TOKEN": ("rasa", "submission-worker", "login", "staff-desk"),
+    # Issue 19: the action server opens cases on the staff desk; only the desk logs in to Matrix.
+    "STAFF_DESK_TOKEN": ("action-server", "staff-desk"),
+    "STAFF_MATRIX_ACCESS_TOKEN": ("staff-desk",),
 }
 
 
@@ -213,6 +216,7 @@ class Stack:
         login_port = int(get_settings().login_port or free_port(s.host))
         env["LOGIN_PORT"] = str(login_port)
         env.setdefault("LOGIN_PUBLIC_URL", f"http://{s.host}:{login_port}")
+        staff_desk = self._staff_desk(env, logs)  # sets STAFF_DESK_URL/TOKEN for the action server
         self.services = [
             Service(
                 "portal-backend",
@@ -245,9 +249,30 @@ class Stack:
                 self._env_for(env, "login"),
                 logs / f"login-{login_port}.log",
             ),
+            *staff_desk,
             Service(
                 "rasa", rasa_command, f"{s.rasa_url}/", self._env_for(env, "rasa"), logs / f"rasa-{s.rasa_port}.log"
             ),
+        ]
+
+    def _staff_desk(self, env: dict[str, str], logs: Path) -> list[Service]:
+        """The staff desk (issue 19), only when a Matrix homeserver for staff is configured."""
+        if not env.get("STAFF_MATRIX_HOMESERVER"):
+            return []
+        host = self.settings.host
+        port = int(env.get("STAFF_DESK_PORT") or free_port(host))
+        env["STAFF_DESK_PORT"] = str(port)
+        env.setdefault("STAFF_DESK_URL", f"http://{host}:{port}")
+        env["STAFF_DESK_TOKEN"] = env.get("STAFF_DESK_TOKEN") or self.secret("STAFF_DESK_TOKEN")
+        command = [sys.executable, "-m", "staff_desk", "--host", host, "--port", str(port)]
+        return [
+            Service(
+                "staff-desk",
+                command,
+                f"http://{host}:{port}/health",
+                self._env_for(env, "staff-desk"),
+                logs / f"staff-desk-{port}.log",
+            )
         ]
 
     def start(self, timeout: float = 180, progress=print) -> None:

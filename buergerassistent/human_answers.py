@@ -2,8 +2,10 @@
 jemandem sprechen", the office's phone number and opening hours, complaints, and a word of
 sympathy when a citizen reports a death.
 
-Short, kind and true: the assistant is a computer program; a hand-over to staff does not exist
-yet (issue 19), so it says so and names the 115 and the responsible office from the catalogue.
+Short, kind and true: the assistant is a computer program; it names the 115 and the responsible
+office from the catalogue. "Ich möchte mit jemandem sprechen" in the chat is answered by the
+handoff to staff (issue 19, ``buergerassistent/handoff/``, which reuses ``reach_office``);
+``ask_human`` here is the text for where no handoff exists.
 Contact data come only from the catalogue entry's ``contact:`` block (shape in the entry's
 ``Procedure.contact``: name, phone, email, opening_hours, address, url, appointment_url, source,
 as_of); what it does not hold is "weiß ich nicht".

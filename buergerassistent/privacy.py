@@ -10,6 +10,7 @@
 | ``submission_outbox`` (``buergerassistent/submission/outbox.py``) | confirmed applications | finished rows (delivered, rejected) are deleted; an application still waiting for delivery keeps its data until the backend has it (the citizen confirmed it; deleting the chat does not withdraw it), but loses its link to the conversation at once, so it is never announced and nothing points back to the chat. Its data is emptied on delivery as always |
 | uploads (``buergerassistent/uploads.py``) | documents | the conversation's folder is removed |
 | review inbox (``content/review.py``) | nothing of its own: it reads the tracker store; decisions are keyed by masked text | gone with the tracker events |
+| ``handoff_cases``, ``handoff_callbacks`` (``buergerassistent/handoff/store.py``) | handovers to staff (context card, messages while waiting); call-back requests | cases deleted; a call-back request the citizen confirmed stays (like an application) but loses its link to the conversation; the audit log (``handoff_audit``) holds only a hash of the conversation id and stays |
 | insights | none are kept | — |
 
 The portal backend's applications are the authority's record of a submitted application and are
@@ -111,10 +112,12 @@ def forget_conversation(conversation_id: str, upload_dir: Optional[Path] = None)
     """Delete what the assistant's own stores hold of a conversation (see the module docstring).
     The tracker events are deleted by the channel, which owns Rasa's tracker store."""
     from buergerassistent import drafts, identity, uploads
+    from buergerassistent.handoff import store as handoff_store
     from buergerassistent.submission.outbox import Outbox
 
     identity.forget_conversation(conversation_id)
     drafts.forget_conversation(conversation_id)
+    handoff_store.forget_conversation(conversation_id)
     Outbox.default().forget_conversation(conversation_id)
     uploads.delete_all(upload_dir or _upload_dir(), conversation_id)
     logger.info("conversation forgotten")

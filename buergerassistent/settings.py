@@ -57,6 +57,7 @@ SECURITY = "Security and privacy"
 LOGIN = "Login (login_service)"
 SUBMISSION = "Submission and portal backend"
 TOOLS = "Content and development tools"
+HANDOFF = "Handoff to staff (staff_desk, issue 19)"
 
 
 class Settings(BaseSettings):
@@ -349,6 +350,45 @@ class Settings(BaseSettings):
         0, "Test setting of the reference backend: share of API requests answered 503.", SUBMISSION
     )
     ba_draft_max_age_days: float = _s(30, "Days a saved form draft is kept.", SUBMISSION)
+
+    # --- Handoff to staff (issue 19) ---------------------------------------------------------
+    staff_desk_url: Optional[str] = _s(
+        None,
+        "Address of the staff desk (python -m staff_desk) for the action server. Unset: no handoff; "
+        "the assistant names the 115, the office and offers a call-back.",
+        HANDOFF,
+    )
+    staff_desk_token: Optional[str] = _s(
+        None, "Shared secret: the action server calls the staff desk with it (Bearer).", HANDOFF, secret=True
+    )
+    staff_desk_port: Optional[int] = _s(None, "Port of the staff desk (default: a free port).", HANDOFF)
+    staff_matrix_homeserver: Optional[str] = _s(
+        None, "Matrix homeserver of the staff (e.g. https://matrix.stadt.example). Unset: no staff desk.", HANDOFF
+    )
+    staff_matrix_user: Optional[str] = _s(None, "Matrix user id of the staff desk bot (@buergerassistent:…).", HANDOFF)
+    staff_matrix_access_token: Optional[str] = _s(
+        None, "Access token of the staff desk bot account.", HANDOFF, secret=True
+    )
+    staff_matrix_queue_room: Optional[str] = _s(
+        None, "Room id of the staff queue room: new cases appear there without personal data.", HANDOFF
+    )
+    staff_matrix_agents: str = _s(
+        "", "Matrix user ids allowed to take cases, comma-separated. Nobody else can take one.", HANDOFF
+    )
+    handoff_office_hours: str = _s(
+        "Mo-Do 08:00-16:00; Fr 08:00-12:00",
+        "When staff answer chats (Europe/Berlin): '<days> HH:MM-HH:MM' separated by ';'. Public holidays are closed.",
+        HANDOFF,
+    )
+    handoff_holiday_region: str = _s(
+        "BY", "Region of the public holidays (holidays library, Germany): BY = Bavaria; keine = none.", HANDOFF
+    )
+    handoff_queue_timeout_s: float = _s(
+        300, "Seconds a citizen waits for staff before the assistant offers 115 and a call-back.", HANDOFF
+    )
+    handoff_database_url: Optional[str] = _s(
+        None, "Handoff cases, audit log and call-back requests (default SQLite $BA_VAR_DIR/handoff.db).", HANDOFF
+    )
 
     # --- Tools -------------------------------------------------------------------------------
     ba_review_dir: Optional[Path] = _s(

@@ -75,6 +75,9 @@ def main() -> None:
     from rasa_runtime import intent_guard
 
     intent_guard.install()  # actions with consequences need certainty; English messages (issue 15)
+    from rasa_runtime import handoff_guard
+
+    handoff_guard.install()  # issue 19: while handed over, messages go to staff
     groups = apply_patches()
     # Before Rasa sets up its logging: on stderr, so the service log shows what runs.
     print(f"Rasa-Optimierungen ({PATCH_SWITCH}): {', '.join(sorted(groups)) or 'keine'}", file=sys.stderr, flush=True)

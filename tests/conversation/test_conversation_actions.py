@@ -180,7 +180,12 @@ def test_submit_question_keeps_the_summary_state():
 
 
 @pytest.mark.parametrize(
-    "intent,words", [("bot_challenge", "kein Mensch"), ("ask_human", "noch nicht"), ("complain", "tut mir leid")]
+    "intent,words",
+    [
+        ("bot_challenge", "kein Mensch"),
+        ("ask_human", "nicht an eine Person weiterleiten"),
+        ("complain", "tut mir leid"),
+    ],
 )
 def test_human_answers(intent, words):
     dispatcher, _ = run(ActionHumanAnswer(), make_tracker(text="x", intent=intent))

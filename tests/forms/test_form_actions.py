@@ -160,7 +160,11 @@ def test_third_failure_explains_the_field_and_offers_to_stop(dispatcher):
     message = dispatcher.messages[-1]
     assert "Kurz erklärt" in message["text"] and "M-AB 1234" in message["text"]
     assert "noch einmal versuchen" in message["text"]
-    assert {b["payload"] for b in message["buttons"]} == {"/save_draft", "/cancel"}
+    assert {b["payload"] for b in message["buttons"]} == {
+        "/save_draft",
+        "/cancel",
+        "/ask_human",
+    }  # issue 19: a person is offered too
     # a valid answer resets the count
     dispatcher.messages.clear()
     tracker = answer("bewohnerparkausweis_form", "kennzeichen", "M-AB 1234", {FAILURES_SLOT: failures})

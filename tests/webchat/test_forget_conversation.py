@@ -56,7 +56,8 @@ def var(tmp_path, monkeypatch):
     monkeypatch.setenv("BA_VAR_DIR", str(tmp_path))
     monkeypatch.setenv("BA_SECRET_KEY", "unit-test-key-" + "x" * 32)
     for name in ("BA_IDENTITY_DATABASE_URL", "BA_DRAFTS_DATABASE_URL", "OUTBOX_DATABASE_URL",
-                 "BA_PRIVACY_DATABASE_URL", "WEBCHAT_UPLOAD_DIR", "WEBCHAT_REDIS_URL"):
+                 "BA_PRIVACY_DATABASE_URL", "WEBCHAT_UPLOAD_DIR", "WEBCHAT_REDIS_URL",
+                 "HANDOFF_DATABASE_URL"):
         monkeypatch.delenv(name, raising=False)
     from buergerassistent import drafts
     from buergerassistent import signing
@@ -88,6 +89,11 @@ def _fill(conversation_id: str, upload_dir) -> None:
     outbox.mark_delivered(f"{conversation_id}-delivered", "BA-2026-AAAAAAAA", "2026-01-01T00:00:00Z")
     outbox.mark_rejected(f"{conversation_id}-rejected", "nein", {"vorname": "falsch"})
     uploads.store(upload_dir, conversation_id, b"%PDF-1.7 Ausweis", "ausweis.pdf", 1024)
+    from buergerassistent.handoff import store as handoff_store  # issue 19
+
+    handoff = handoff_store.default_store()
+    handoff.open_case(conversation_id, {"procedure": "Meldebescheinigung"})
+    handoff.store_callback(conversation_id, "Erika Mustermann", "089 233-0", "Rückfrage", None, consent=True)
 
 
 def _rows(engine, table, conversation_id: str) -> int:
@@ -122,12 +128,14 @@ async def test_deleting_a_conversation_leaves_nothing_of_it_in_any_store(var):
     # Every store that holds something per conversation, found in the code, with its database
     # (by MetaData: a table added to one of these modules' MetaData is checked as well).
     from buergerassistent.submission import outbox as outbox_module
+    from buergerassistent.handoff import store as handoff_store
 
     databases = {
         id(identity.metadata): identity.engine(),
         id(drafts.metadata): drafts.default_store().engine,
         id(outbox_module.metadata): Outbox.default().engine,
         id(privacy.metadata): privacy.default_revocations().engine,
+        id(handoff_store.metadata): handoff_store.default_store().engine,
         id(tracker_store.SQLEvent.metadata): tracker_store.engine,
     }
     tables = all_tables()

@@ -1,0 +1,372 @@
+"""Handoff to staff and call-back requests (issue 19): thin adapters between the tracker, the
+domain (``buergerassistent/handoff/``) and the staff desk (``staff_desk/``, reached over HTTP with
+``STAFF_DESK_URL`` and ``STAFF_DESK_TOKEN``).
+
+The offer itself is said by ``action_human_answer`` (``offer`` below) for "ich möchte mit einem
+Menschen sprechen"; the button "Mit einer Person schreiben" after a second fallback in a row and
+after three failed answers to one field leads there too. While the slot ``handoff`` is
+``waiting`` or ``active`` the Rasa process turns every message into ``handoff_message``
+(``rasa_runtime/handoff_guard.py``) and ``action_handoff_forward`` passes it to the desk.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Optional
+from urllib.parse import quote
+
+import aiohttp
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from buergerassistent import handoff
+from buergerassistent.catalogue import Procedure, default_catalogue
+from buergerassistent.handoff import card as cards
+from buergerassistent.handoff import office_hours, texts
+from buergerassistent.handoff.store import default_store
+from buergerassistent.settings import get_settings
+from buergerassistent.validation import validate
+
+logger = logging.getLogger(__name__)
+
+CALLBACK_SLOTS = ("callback_name", "callback_contact", "callback_topic", "callback_consent")
+FORM_ANSWER_INTENTS = ("inform", "nlu_fallback", "affirm", "deny")
+
+
+def _focus(tracker: Tracker) -> Optional[Procedure]:
+    catalogue = default_catalogue()
+    return catalogue.by_form_name(tracker.active_loop_name or "") or catalogue.get(tracker.get_slot("procedure"))
+
+
+def _paused_form(tracker: Tracker) -> Optional[str]:
+    back = tracker.get_slot(handoff.RETURN_SLOT) or ""
+    return back[len("form:") :] if back.startswith("form:") else None
+
+
+async def _desk(path: str, payload: dict[str, Any]) -> Optional[dict[str, Any]]:
+    """POST to the staff desk; None when it is not configured or does not answer."""
+    s = get_settings()
+    if not s.staff_desk_url or not s.staff_desk_token:
+        return None
+    try:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
+            async with session.post(
+                s.staff_desk_url.rstrip("/") + path,
+                json=payload,
+                headers={"Authorization": f"Bearer {s.staff_desk_token}"},
+            ) as resp:
+                if resp.status != 200:
+                    logger.warning("staff desk answered HTTP %s", resp.status)
+                    return None
+                return await resp.json()
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        logger.warning("staff desk not reachable: %s", type(exc).__name__)
+        return None
+
+
+def _hours() -> Optional[office_hours.OfficeHours]:
+    """The configured office hours; None (no handoff, logged) when the setting is invalid."""
+    try:
+        return office_hours.configured()
+    except office_hours.OfficeHoursError as exc:
+        logger.error("%s", exc)
+        return None
+
+
+def _has_answers(tracker: Tracker, proc: Optional[Procedure]) -> bool:
+    return proc is not None and proc.has_form and any(tracker.get_slot(f.name) for f in proc.fields)
+
+
+def offer(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+    """ "Ich möchte mit einem Menschen sprechen": offer the handoff when staff can be there,
+    else say honestly why not, with the 115, the office and the call-back."""
+    s = get_settings()
+    proc = _focus(tracker)
+    if handoff.is_handed_over(tracker.get_slot(handoff.SLOT)):
+        return  # messages go to staff anyway (the guard); nothing to offer
+    hours = _hours()
+    if not s.staff_desk_url or hours is None:
+        text, buttons = texts.unavailable(proc)
+    else:
+        if hours.is_open():
+            text, buttons = texts.offer(s.handoff_queue_timeout_s, _has_answers(tracker, proc))
+        else:
+            text, buttons = texts.closed(hours, proc)
+    dispatcher.utter_message(text=text, buttons=buttons)
+
+
+def _asked(tracker: Tracker) -> list[str]:
+    """What the citizen asked: their messages that were not answers to the form's questions."""
+    asked, in_form = [], False
+    for event in tracker.events:
+        kind = event.get("event")
+        if kind == "active_loop":
+            in_form = bool(event.get("name"))
+        elif kind == "user":
+            text = (event.get("text") or "").strip()
+            intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+            if not text or text.startswith("/") or (in_form and intent in FORM_ANSWER_INTENTS):
+                continue
+            asked.append(text)
+    return asked
+
+
+class ActionHandoffStart(Action):
+    """The citizen accepted: open a case on the staff desk, pause the form, say what happens."""
+
+    def name(self) -> str:
+        return "action_handoff_start"
+
+    async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        s = get_settings()
+        proc = _focus(tracker)
+        form = tracker.active_loop_name
+        pause: list[EventType] = [ActiveLoop(None), SlotSet("requested_slot", None)] if form else []
+        resume: list[EventType] = [FollowupAction(form)] if form else []
+        hours = _hours()
+        if hours is None:
+            text, buttons = texts.unavailable(proc)
+            dispatcher.utter_message(text=text, buttons=buttons)
+            return [*pause, *resume]
+        if not hours.is_open():
+            text, buttons = texts.closed(hours, proc)
+            dispatcher.utter_message(text=text, buttons=buttons)
+            return [*pause, *resume]
+        share = next(tracker.get_latest_entity_values(handoff.SHARE_ENTITY), "nein") == "ja"
+        answers = {f.name: tracker.get_slot(f.name) for f in proc.fields} if proc is not None and proc.has_form else {}
+        card = cards.build(
+            proc,
+            _asked(tracker),
+            answers,
+            shared=share,
+            channel=tracker.get_latest_input_channel(),
+            requested=tracker.get_slot("requested_slot"),
+        )
+        opened = await _desk("/cases", {"conversation_id": tracker.sender_id, "card": card})
+        if not opened or not opened.get("case_id"):
+            text, buttons = texts.unavailable(proc)
+            dispatcher.utter_message(text=text, buttons=buttons)
+            return [*pause, *resume]
+        dispatcher.utter_message(
+            text=texts.started(opened["case_id"], s.handoff_queue_timeout_s), buttons=[texts.LEAVE_BUTTON]
+        )
+        return [
+            *pause,
+            SlotSet(handoff.SLOT, handoff.WAITING),
+            SlotSet("handoff_case", opened["case_id"]),
+            SlotSet(handoff.RETURN_SLOT, f"form:{form}" if form else tracker.get_slot(handoff.RETURN_SLOT)),
+        ]
+
+
+class ActionHandoffDecline(Action):
+    """ "Nein, danke" to the offer or to the call-back: the assistant goes on."""
+
+    def name(self) -> str:
+        return "action_handoff_decline"
+
+    async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        dispatcher.utter_message(text=texts.DECLINED)
+        if tracker.active_loop_name:
+            return []  # inside a form the rule asks the same question again
+        # After "nobody free" a paused form waits: it goes on now.
+        return [SlotSet(handoff.RETURN_SLOT, None), *_resume(tracker)]
+
+
+class ActionHandoffForward(Action):
+    """A message of the citizen while handed over: to staff (or queued for them)."""
+
+    def name(self) -> str:
+        return "action_handoff_forward"
+
+    async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        case_id = tracker.get_slot("handoff_case")
+        text = (tracker.latest_message.get("text") or "").strip()
+        result = await _desk(f"/cases/{case_id}/messages", {"text": text}) if case_id and text else None
+        if result is None:
+            # The desk is gone: say so, and keep the message for a call-back request.
+            text_, buttons = texts.unavailable(_focus(tracker))
+            dispatcher.utter_message(text=text_, buttons=buttons)
+            return [SlotSet(handoff.SLOT, None), SlotSet("handoff_case", None), SlotSet("callback_topic", text)]
+        if result.get("status") == "closed":
+            dispatcher.utter_message(text=texts.ended(_paused_form(tracker) is not None))
+            return [*_end_events(), *_resume(tracker)]
+        return []
+
+
+def _end_events() -> list[EventType]:
+    return [SlotSet(handoff.SLOT, None), SlotSet("handoff_case", None), SlotSet(handoff.RETURN_SLOT, None)]
+
+
+def _resume(tracker: Tracker) -> list[EventType]:
+    form = _paused_form(tracker)
+    return [FollowupAction(form)] if form else []
+
+
+class ActionHandoffCancel(Action):
+    """ "Nicht mehr warten" before anyone took the case: close it, back to the assistant."""
+
+    def name(self) -> str:
+        return "action_handoff_cancel"
+
+    async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        await _desk(f"/conversations/{quote(tracker.sender_id, safe='')}/close", {})
+        resumes = _paused_form(tracker) is not None
+        dispatcher.utter_message(text=texts.LEFT + (" Wir machen beim Formular weiter." if resumes else ""))
+        return [*_end_events(), *_resume(tracker)]
+
+
+class ActionHandoffTaken(Action):
+    def name(self) -> str:
+        return "action_handoff_taken"
+
+    async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        if not handoff.is_handed_over(tracker.get_slot(handoff.SLOT)):
+            return []
+        dispatcher.utter_message(text=texts.TAKEN)
+        return [SlotSet(handoff.SLOT, handoff.ACTIVE)]
+
+
+class ActionStaffMessage(Action):
+    def name(self) -> str:
+        return "action_staff_message"
+
+    async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        text = next(tracker.get_latest_entity_values(handoff.TEXT_ENTITY), None)
+        if text and tracker.get_slot(handoff.SLOT) == handoff.ACTIVE:
+            dispatcher.utter_message(text=texts.staff_message(str(text)))
+        return []
+
+
+class ActionHandoffEnd(Action):
+    """Staff handed back: the assistant continues where it was (the same form field)."""
+
+    def name(self) -> str:
+        return "action_handoff_end"
+
+    async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        if not handoff.is_handed_over(tracker.get_slot(handoff.SLOT)):
+            return []
+        dispatcher.utter_message(text=texts.ended(_paused_form(tracker) is not None))
+        return [*_end_events(), *_resume(tracker)]
+
+
+class ActionHandoffTimeout(Action):
+    """Nobody took the case in time: say so, name the other ways, offer a call-back; what the
+    citizen wrote while waiting becomes the call-back's topic."""
+
+    def name(self) -> str:
+        return "action_handoff_timeout"
+
+    async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        if tracker.get_slot(handoff.SLOT) != handoff.WAITING:
+            return []
+        kept = next(tracker.get_latest_entity_values(handoff.TEXT_ENTITY), None)
+        text, buttons = texts.timed_out(get_settings().handoff_queue_timeout_s, _focus(tracker), kept=1 if kept else 0)
+        dispatcher.utter_message(text=text, buttons=buttons)
+        events: list[EventType] = [SlotSet(handoff.SLOT, None), SlotSet("handoff_case", None)]
+        if kept:
+            events.append(SlotSet("callback_topic", str(kept)))
+        return events  # the paused form waits: the call-back or "Nein, danke" comes first
+
+
+class ActionCallbackStart(Action):
+    """ "Rückruf anfordern": pause a form if one runs, then the call-back form."""
+
+    def name(self) -> str:
+        return "action_callback_start"
+
+    async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        events: list[EventType] = []
+        form = tracker.active_loop_name
+        if form and form != "callback_form":
+            events += [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet(handoff.RETURN_SLOT, f"form:{form}")]
+        dispatcher.utter_message(text="Gern. Dafür brauche ich vier Angaben.")
+        return [*events, FollowupAction("callback_form")]
+
+
+def _clear_callback() -> list[EventType]:
+    return [SlotSet(name, None) for name in CALLBACK_SLOTS]
+
+
+class ActionSubmitCallback(Action):
+    """Store the call-back request with the citizen's consent; give the case number."""
+
+    def name(self) -> str:
+        return "action_submit_callback"
+
+    async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        if tracker.get_slot("callback_consent") != "ja":
+            dispatcher.utter_message(text=texts.CALLBACK_NO_CONSENT)
+            return [*_clear_callback(), *_resume(tracker), SlotSet(handoff.RETURN_SLOT, None)]
+        proc = _focus(tracker)
+        try:
+            cb = default_store().store_callback(
+                tracker.sender_id,
+                tracker.get_slot("callback_name"),
+                tracker.get_slot("callback_contact"),
+                tracker.get_slot("callback_topic"),
+                proc.name if proc is not None else None,
+                consent=True,
+            )
+        except Exception:
+            logger.exception("call-back request not stored")
+            dispatcher.utter_message(text=texts.CALLBACK_FAILED)
+            return []  # the answers stay in the slots: nothing is lost
+        dispatcher.utter_message(text=texts.CALLBACK_SAVED.format(case_id=cb.case_id))
+        return [*_clear_callback(), *_resume(tracker), SlotSet(handoff.RETURN_SLOT, None)]
+
+
+class ActionCancelCallback(Action):
+    def name(self) -> str:
+        return "action_cancel_callback"
+
+    async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        dispatcher.utter_message(text="In Ordnung, ich habe keine Rückrufbitte gespeichert.")
+        return [
+            ActiveLoop(None),
+            SlotSet("requested_slot", None),
+            *_clear_callback(),
+            SlotSet(handoff.RETURN_SLOT, None),
+            *_resume(tracker),
+        ]
+
+
+class ValidateCallbackForm(FormValidationAction):
+    """The call-back form's answers, read with the German field validators."""
+
+    def name(self) -> str:
+        return "validate_callback_form"
+
+    @staticmethod
+    def _check(dispatcher, slot: str, field_type: str, value: Any) -> dict[str, Any]:
+        result = validate(field_type, value)
+        if result.ok:
+            return {slot: result.value}
+        dispatcher.utter_message(text=result.error)
+        return {slot: None}
+
+    def validate_callback_name(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
+        text = str(value or "").strip()
+        parts = text.split()
+        checks = [validate("name", part) for part in parts]
+        if len(parts) >= 2 and all(c.ok for c in checks):
+            return {"callback_name": " ".join(c.value for c in checks)}
+        dispatcher.utter_message(text="Bitte nennen Sie Vor- und Familienname, zum Beispiel: Erika Mustermann.")
+        return {"callback_name": None}
+
+    def validate_callback_contact(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
+        text = str(value or "").strip()
+        kind = "email" if "@" in text else "phone"
+        result = validate(kind, text)
+        if result.ok:
+            return {"callback_contact": result.display or result.value}
+        dispatcher.utter_message(text=f"{result.error} Sie können eine Telefonnummer oder eine E-Mail-Adresse angeben.")
+        return {"callback_contact": None}
+
+    def validate_callback_topic(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
+        return self._check(dispatcher, "callback_topic", "text", value)
+
+    def validate_callback_consent(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
+        return self._check(dispatcher, "callback_consent", "yes_no", value)

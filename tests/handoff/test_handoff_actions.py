@@ -1,0 +1,159 @@
+"""The Rasa side of the handoff, run directly without Rasa: the offer (never forced, honest when
+nobody can come), staff messages only while a person writes, hand-back resumes the paused form,
+the timeout keeps what the citizen typed, and the call-back form (stored only with consent).
+The HTTP path to the staff desk is covered end to end in test_handoff_e2e.py."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+import pytest
+from rasa_sdk.events import FollowupAction
+from rasa_sdk.executor import CollectingDispatcher
+from support.trackers import make_tracker, slot_events, texts
+
+from actions.conversation import ActionHumanAnswer
+from actions.handoff import (
+    ActionHandoffEnd,
+    ActionHandoffTimeout,
+    ActionStaffMessage,
+    ActionSubmitCallback,
+    ValidateCallbackForm,
+)
+from buergerassistent.handoff.office_hours import BERLIN, DAYS
+from buergerassistent.handoff.store import HandoffStore
+
+FORM = "meldebescheinigung_form"
+
+
+def run(action, tracker):
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action.run(dispatcher, tracker, {}))
+    return dispatcher, events
+
+
+def payloads(dispatcher) -> list[str]:
+    return [b["payload"] for m in dispatcher.messages for b in m.get("buttons") or []]
+
+
+@pytest.fixture
+def desk_open(monkeypatch):
+    monkeypatch.setenv("STAFF_DESK_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("HANDOFF_OFFICE_HOURS", "Mo-So 00:00-23:59")
+    monkeypatch.setenv("HANDOFF_HOLIDAY_REGION", "keine")
+
+
+def test_without_a_staff_desk_the_offer_is_115_office_and_call_back(monkeypatch):
+    monkeypatch.delenv("STAFF_DESK_URL", raising=False)
+    tracker = make_tracker(
+        text="ich will mit einem Menschen reden", intent="ask_human", slots={"procedure": "meldebescheinigung"}
+    )
+    dispatcher, events = run(ActionHumanAnswer(), tracker)
+    assert "nicht an eine Person weiterleiten" in texts(dispatcher) and "115" in texts(dispatcher)
+    assert "Bürgerbüro" in texts(dispatcher)  # the office from the catalogue's contact block
+    assert payloads(dispatcher) == ["/request_callback", "/handoff_decline"] and events == []
+
+
+def test_in_office_hours_a_person_is_offered_and_answers_are_shared_only_if_agreed(desk_open):
+    tracker = make_tracker(text="Mitarbeiter bitte", intent="ask_human", slots={"vorname": "Erika"}, active_loop=FORM)
+    dispatcher, _ = run(ActionHumanAnswer(), tracker)
+    assert "Ich warte höchstens 5 Minuten" in texts(dispatcher)
+    assert payloads(dispatcher) == [
+        '/handoff_accept{"share_data": "ja"}',
+        '/handoff_accept{"share_data": "nein"}',
+        "/handoff_decline",
+    ]
+
+
+def test_outside_office_hours_says_so(desk_open, monkeypatch):
+    other_day = DAYS[(dt.datetime.now(BERLIN).weekday() + 3) % 7]
+    monkeypatch.setenv("HANDOFF_OFFICE_HOURS", f"{other_day} 08:00-09:00")  # not staffed today
+    dispatcher, _ = run(ActionHumanAnswer(), make_tracker(text="Mensch bitte", intent="ask_human"))
+    assert "niemand von den Mitarbeitenden im Chat erreichbar" in texts(dispatcher)
+    assert "/request_callback" in payloads(dispatcher)
+
+
+def test_staff_messages_only_while_a_person_writes():
+    entities = [{"entity": "staff_text", "value": "Guten Tag!"}]
+    shown, _ = run(
+        ActionStaffMessage(),
+        make_tracker(text="", intent="EXTERNAL_staff_message", slots={"handoff": "active"}, entities=entities),
+    )
+    assert texts(shown) == "Mitarbeiterin/Mitarbeiter: Guten Tag!"
+    hidden, _ = run(ActionStaffMessage(), make_tracker(text="", intent="EXTERNAL_staff_message", entities=entities))
+    assert texts(hidden) == ""
+
+
+def test_hand_back_resumes_the_paused_form():
+    tracker = make_tracker(
+        text="",
+        intent="EXTERNAL_handoff_end",
+        slots={"handoff": "active", "handoff_case": "H-1", "handoff_return": f"form:{FORM}"},
+    )
+    dispatcher, events = run(ActionHandoffEnd(), tracker)
+    assert "wieder mit dem Assistenten" in texts(dispatcher) and "beim Formular weiter" in texts(dispatcher)
+    assert slot_events(events) == {"handoff": None, "handoff_case": None, "handoff_return": None}
+    assert FollowupAction(FORM) in events
+
+
+def test_timeout_keeps_what_the_citizen_typed_for_the_call_back():
+    entities = [{"entity": "staff_text", "value": "Frage zur Hundesteuer"}]
+    tracker = make_tracker(text="", intent="EXTERNAL_handoff_timeout", slots={"handoff": "waiting"}, entities=entities)
+    dispatcher, events = run(ActionHandoffTimeout(), tracker)
+    assert "niemand frei" in texts(dispatcher) and "115" in texts(dispatcher)
+    assert slot_events(events)["callback_topic"] == "Frage zur Hundesteuer"
+    late, _ = run(
+        ActionHandoffTimeout(), make_tracker(text="", intent="EXTERNAL_handoff_timeout", slots={"handoff": "active"})
+    )
+    assert texts(late) == ""  # a person took it meanwhile: no timeout message
+
+
+def test_call_back_form_reads_names_and_phone_or_email():
+    form, dispatcher, tracker = ValidateCallbackForm(), CollectingDispatcher(), make_tracker(text="", intent="inform")
+    assert form.validate_callback_name("Erika Mustermann", dispatcher, tracker, {}) == {
+        "callback_name": "Erika Mustermann"
+    }
+    assert form.validate_callback_name("Erika", dispatcher, tracker, {}) == {"callback_name": None}
+    assert form.validate_callback_contact("erika@example.org", dispatcher, tracker, {})["callback_contact"]
+    assert form.validate_callback_contact("089 233-0", dispatcher, tracker, {})["callback_contact"]
+    assert form.validate_callback_contact("morgen", dispatcher, tracker, {}) == {"callback_contact": None}
+    assert "Vor- und Familienname" in texts(dispatcher)
+
+
+def test_call_back_is_stored_only_with_consent(monkeypatch, tmp_path):
+    url = f"sqlite:///{tmp_path / 'handoff.db'}"
+    monkeypatch.setenv("HANDOFF_DATABASE_URL", url)
+    slots = {"callback_name": "Erika Mustermann", "callback_contact": "089 233-0", "callback_topic": "Frage"}
+    refused, _ = run(
+        ActionSubmitCallback(), make_tracker(text="Nein", intent="deny", slots={**slots, "callback_consent": "nein"})
+    )
+    assert "nichts gespeichert" in texts(refused) and HandoffStore(url).callbacks() == []
+    saved, events = run(
+        ActionSubmitCallback(), make_tracker(text="Ja", intent="affirm", slots={**slots, "callback_consent": "ja"})
+    )
+    [callback] = HandoffStore(url).callbacks()
+    assert f"Ihre Vorgangsnummer ist {callback.case_id}" in texts(saved)
+    assert (callback.name, callback.contact, callback.topic, callback.consent) == (
+        "Erika Mustermann",
+        "089 233-0",
+        "Frage",
+        True,
+    )
+    assert slot_events(events)["callback_name"] is None
+
+
+def test_no_thanks_after_nobody_was_free_resumes_the_paused_form():
+    from actions.handoff import ActionHandoffDecline
+
+    tracker = make_tracker(text="/handoff_decline", intent="handoff_decline", slots={"handoff_return": f"form:{FORM}"})
+    dispatcher, events = run(ActionHandoffDecline(), tracker)
+    assert "machen wir hier weiter" in texts(dispatcher) and FollowupAction(FORM) in events
+    inside, events = run(ActionHandoffDecline(), make_tracker(text="x", intent="handoff_decline", active_loop=FORM))
+    assert events == []  # inside a form, the form's own rule asks again
+
+
+def test_invalid_office_hours_mean_no_handoff_not_a_crash(desk_open, monkeypatch):
+    monkeypatch.setenv("HANDOFF_OFFICE_HOURS", "Xy 08:00-09:00")
+    dispatcher, _ = run(ActionHumanAnswer(), make_tracker(text="Mensch bitte", intent="ask_human"))
+    assert "nicht an eine Person weiterleiten" in texts(dispatcher) and "115" in texts(dispatcher)
