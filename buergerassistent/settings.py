@@ -91,6 +91,13 @@ class Settings(BaseSettings):
     )
     log_level: str = _s("INFO", "Log level of the action server (and default for LOG_LEVEL_ACTIONS).", GENERAL)
     log_level_actions: Optional[str] = _s(None, "Log level of the action server only (default: LOG_LEVEL).", GENERAL)
+    ba_metrics_token: Optional[str] = _s(
+        None,
+        "Bearer token Prometheus sends to /metrics of the Rasa process (/webhooks/metrics/) and "
+        "every service (docs/operations.md). Unset: no /metrics anywhere.",
+        SECRETS,
+        secret=True,
+    )
 
     # --- Services -----------------------------------------------------------------------------
     ba_host: str = _s(

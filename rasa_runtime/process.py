@@ -75,6 +75,13 @@ def main() -> None:
     from rasa_runtime import intent_guard
 
     intent_guard.install()  # actions with consequences need certainty; English messages (issue 15)
+    from rasa_runtime import outage
+
+    # Store outages are told to the citizen, never answered from an empty tracker (issue 18).
+    outage.install()
+    from rasa_runtime import metrics
+
+    metrics.install()  # Prometheus counters of the NLU (served by rasa_runtime.metrics.MetricsChannel)
     groups = apply_patches()
     # Before Rasa sets up its logging: on stderr, so the service log shows what runs.
     print(f"Rasa-Optimierungen ({PATCH_SWITCH}): {', '.join(sorted(groups)) or 'keine'}", file=sys.stderr, flush=True)
