@@ -22,12 +22,14 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from buergerassistent import metrics
 from buergerassistent.procedure_finder import discovery
 from buergerassistent.settings import get_settings, startup_settings
 
 logger = logging.getLogger(__name__)
 
 OPEN_PATHS = frozenset({"/health"})
+METRICS_PATH = "/metrics"
 UNAUTHORIZED = "Zugriff verweigert: Der Aktionsserver beantwortet nur Anfragen des Assistenten."
 
 
@@ -45,6 +47,8 @@ def auth_middleware(token: str) -> Callable:
     async def require_token(request: Request) -> Optional[HTTPResponse]:
         if request.path in OPEN_PATHS and request.method in ("GET", "HEAD"):
             return None
+        if request.path == METRICS_PATH and request.method == "GET" and get_settings().ba_metrics_token:
+            return None  # Prometheus: its own token (BA_METRICS_TOKEN), checked by the route
         if token_matches(request.headers.get("authorization"), token):
             return None
         logger.warning("action server: request without valid token refused (%s %s)", request.method, request.path)
@@ -68,6 +72,16 @@ def create_app(token: Optional[str] = None, actions: str = "actions") -> Sanic:
     # the first citizen's message; importing the actions does not do it.
     discovery()
     app.register_middleware(auth_middleware(token), "request")
+    metrics_token = get_settings().ba_metrics_token
+    if metrics_token:
+
+        @app.get(METRICS_PATH, name="ba_metrics")
+        async def scrape(request: Request) -> HTTPResponse:
+            if not metrics.authorized(request.headers.get("authorization"), metrics_token):
+                return response.empty(status=401, headers={"WWW-Authenticate": "Bearer"})
+            body, content_type = metrics.exposition()
+            return response.raw(body, content_type=content_type)
+
     return app
 
 

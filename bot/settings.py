@@ -41,6 +41,8 @@ class Settings:
     )
     # The REST channel (rasa_runtime/channels/rest) exists only when this is set: for development and tests.
     rest_channel_token: Optional[str] = field(default_factory=lambda: get_settings().rest_channel_token or None)
+    # Prometheus' token for /metrics of every process (buergerassistent/metrics.py); unset: no /metrics.
+    metrics_token: Optional[str] = field(default_factory=lambda: get_settings().ba_metrics_token or None)
     # Set where the action server does not run beside Rasa (e.g. docker-compose).
     action_server_url: Optional[str] = field(default_factory=lambda: get_settings().action_server_url or None)
 
@@ -135,7 +137,7 @@ def credentials(settings: Settings, path: Path = CREDENTIALS) -> dict:
     if settings.rest_channel_token:
         # The channel reads its token from REST_CHANNEL_TOKEN in Rasa's environment.
         channels[REST_CHANNEL] = None
-    if get_settings().ba_metrics_token:
+    if settings.metrics_token:
         # Prometheus scrapes GET /webhooks/metrics/ with this token (rasa_runtime/metrics.py).
         channels[METRICS_CHANNEL] = None
     return channels

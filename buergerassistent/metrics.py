@@ -9,12 +9,13 @@ outcome words; never a conversation id, a name or a text):
   the fallback rate is ``fallback / (fallback + intent)``;
 * ``ba_store_unavailable_total{store}`` — Rasa process, messages answered with the outage notice;
 * ``ba_discovery_outcomes_total{outcome}`` — action server: ``answer``, ``choice``, ``none``;
-* ``ba_forms_total{procedure,outcome}`` — action server: ``started``, ``completed`` (submitted),
-  ``abandoned`` (cancelled);
+* ``ba_forms_total{procedure,outcome}`` — action server: ``completed`` (confirmed and stored in
+  the outbox) and ``abandoned`` (cancelled by the citizen);
 * ``ba_outbox_depth{state}`` — delivery worker: applications in the outbox per state;
 * ``ba_delivery_attempts_total{result}`` — delivery worker and action server: ``delivered``,
   ``rejected``, ``retry`` (backend unavailable, tried again later);
-* ``ba_logins_total{outcome}`` — login service: ``success``, ``failure``.
+* ``ba_logins_total{protocol,outcome}`` — login service: ``success`` or the rejection reason code
+  (``buergerassistent/identity.py``: a closed set, e.g. ``response_invalid``, ``level_too_low``).
 
 Protection: /metrics answers only with ``Authorization: Bearer $BA_METRICS_TOKEN``
 (compared in constant time); without the setting there is no /metrics (404).
@@ -41,10 +42,10 @@ STORE_OUTAGES = Counter(
     "ba_store_unavailable_total", "Messages answered with the outage notice, per store that failed", ["store"]
 )
 DISCOVERY = Counter("ba_discovery_outcomes_total", "Outcomes of finding the procedure", ["outcome"])
-FORMS = Counter("ba_forms_total", "Application forms started, completed and abandoned", ["procedure", "outcome"])
+FORMS = Counter("ba_forms_total", "Application forms completed and abandoned", ["procedure", "outcome"])
 OUTBOX_DEPTH = Gauge("ba_outbox_depth", "Applications in the outbox", ["state"])
 DELIVERY_ATTEMPTS = Counter("ba_delivery_attempts_total", "Delivery attempts to the portal backend", ["result"])
-LOGINS = Counter("ba_logins_total", "Login outcomes", ["outcome"])
+LOGINS = Counter("ba_logins_total", "Login outcomes (success or the rejection reason code)", ["protocol", "outcome"])
 
 
 def channel_label(name: Optional[str]) -> str:
@@ -79,4 +80,5 @@ def aiohttp_route(app) -> None:  # noqa: ANN001 - aiohttp.web.Application
         body, content_type = exposition()
         return web.Response(body=body, headers={"Content-Type": content_type})
 
+    metrics_view.public = True  # type: ignore[attr-defined] - checks its own token (portal backend's auth)
     app.router.add_get("/metrics", metrics_view)

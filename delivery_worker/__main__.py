@@ -17,6 +17,7 @@ import sys
 
 from aiohttp import web
 
+from buergerassistent import metrics
 from buergerassistent.settings import startup_settings
 from buergerassistent.submission.backends import backend_from_env
 from buergerassistent.submission.outbox import Outbox
@@ -40,6 +41,7 @@ def create_app() -> web.Application:
     app = web.Application()
     app[WORKER] = worker
     app.router.add_get("/health", health)
+    metrics.aiohttp_route(app)  # GET /metrics with BA_METRICS_TOKEN
 
     async def background(app: web.Application):
         task = asyncio.create_task(worker.run_forever())
