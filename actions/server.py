@@ -22,7 +22,7 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from buergerassistent import metrics
+from buergerassistent import logs, metrics
 from buergerassistent.procedure_finder import discovery
 from buergerassistent.settings import get_settings, startup_settings
 
@@ -59,6 +59,19 @@ def auth_middleware(token: str) -> Callable:
     return require_token
 
 
+async def take_request_id(request: Request) -> None:
+    """The request id Rasa gave the citizen's message (buergerassistent/logs.py), from the tracker."""
+    if request.path != "/webhook":
+        return
+    try:
+        metadata = request.json["tracker"]["latest_message"].get("metadata") or {}
+    except (TypeError, KeyError, AttributeError, ValueError):
+        return
+    request_id = logs.valid(metadata.get(logs.METADATA_KEY))
+    if request_id:
+        logs.REQUEST_ID.set(request_id)
+
+
 def create_app(token: Optional[str] = None, actions: str = "actions") -> Sanic:
     """rasa-sdk's app for ``actions`` behind the token check (``ACTION_SERVER_TOKEN`` if None)."""
     from rasa_sdk.endpoint import create_app as create_sdk_app
@@ -72,6 +85,7 @@ def create_app(token: Optional[str] = None, actions: str = "actions") -> Sanic:
     # the first citizen's message; importing the actions does not do it.
     discovery()
     app.register_middleware(auth_middleware(token), "request")
+    app.register_middleware(take_request_id, "request")
     metrics_token = get_settings().ba_metrics_token
     if metrics_token:
 
@@ -103,6 +117,7 @@ def main(argv: Optional[list[str]] = None) -> None:
     utils.configure_colored_logging(log_level)
     utils.configure_file_logging(logging.getLogger(APPLICATION_ROOT_LOGGER_NAME), None, log_level, None)
     utils.update_sanic_log_level()
+    logs.configure("action-server")  # request ids; JSON lines with BA_LOG_FORMAT=json
 
     app = create_app(actions=args.actions)
     plugin_manager().hook.attach_sanic_app_extensions(app=app)

@@ -17,7 +17,7 @@ import sys
 
 from aiohttp import web
 
-from buergerassistent import metrics
+from buergerassistent import logs, metrics
 from buergerassistent.settings import startup_settings
 from buergerassistent.submission.backends import backend_from_env
 from buergerassistent.submission.outbox import Outbox
@@ -61,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=startup_settings().submission_worker_port or 5056)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure("delivery-worker")  # request ids; JSON lines with BA_LOG_FORMAT=json
     web.run_app(create_app(), host=args.host, port=args.port, print=None, access_log=None)
     return 0
 

@@ -17,7 +17,7 @@ from aiohttp.abc import AbstractAccessLogger
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from buergerassistent import citizen_assertion, metrics, signing
+from buergerassistent import citizen_assertion, logs, metrics, signing
 from buergerassistent.catalogue import Catalogue, default_catalogue
 from buergerassistent.http_security import security_headers_middleware
 from buergerassistent.settings import get_settings
@@ -528,7 +528,13 @@ def create_app(
     if case_number_factory:
         store_kwargs["case_number_factory"] = case_number_factory
     app = web.Application(
-        middlewares=[security_headers_middleware, error_middleware, auth_middleware, fault_injection_middleware],
+        middlewares=[
+            logs.request_id_middleware,
+            security_headers_middleware,
+            error_middleware,
+            auth_middleware,
+            fault_injection_middleware,
+        ],
         client_max_size=MAX_BODY_BYTES,
     )
     app[CREDENTIALS] = credentials

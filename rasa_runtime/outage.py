@@ -28,7 +28,7 @@ import logging
 import time
 from typing import Any
 
-from buergerassistent import metrics
+from buergerassistent import logs, metrics
 
 logger = logging.getLogger(__name__)
 
@@ -79,11 +79,23 @@ async def answer_outage(message: Any, error: StoreUnavailable) -> None:
         logger.warning("Störungshinweis nicht zugestellt: %s", type(exc).__name__)
 
 
+def tag_request(message: Any) -> str:
+    """The message's request id (buergerassistent/logs.py): kept in its metadata, so the
+    UserUttered event and the tracker the action server receives carry it; set for this task's logs."""
+    metadata = message.metadata if isinstance(getattr(message, "metadata", None), dict) else {}
+    request_id = logs.valid(metadata.get(logs.METADATA_KEY)) or logs.new_request_id()
+    metadata[logs.METADATA_KEY] = request_id
+    message.metadata = metadata
+    logs.REQUEST_ID.set(request_id)
+    return request_id
+
+
 def _wrap_handle_message(original: Any) -> Any:
     @functools.wraps(original)
     async def handle_message(self: Any, message: Any) -> Any:
         channel = metrics.channel_label(getattr(message, "input_channel", None))
         started = time.perf_counter()
+        tag_request(message)
         outcome = "ok"
         try:
             return await original(self, message)
@@ -95,8 +107,11 @@ def _wrap_handle_message(original: Any) -> Any:
             outcome = "error"
             raise
         finally:
+            seconds = time.perf_counter() - started
             metrics.MESSAGES.labels(channel=channel, outcome=outcome).inc()
-            metrics.MESSAGE_SECONDS.labels(channel=channel).observe(time.perf_counter() - started)
+            metrics.MESSAGE_SECONDS.labels(channel=channel).observe(seconds)
+            # One line per message, with its request id (buergerassistent/logs.py); no text, no conversation.
+            logger.info("message handled: channel %s, %s, %.3f s", channel, outcome, seconds)
 
     handle_message._ba_outage = True  # type: ignore[attr-defined]
     return handle_message

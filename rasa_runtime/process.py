@@ -30,6 +30,7 @@ for _name in (
 ):
     os.environ.setdefault(_name, "1")
 
+from buergerassistent import logs  # noqa: E402
 from buergerassistent.settings import get_settings, startup_settings  # noqa: E402
 from rasa_runtime.patches import SWITCH as PATCH_SWITCH  # noqa: E402
 from rasa_runtime.patches import apply_patches  # noqa: E402
@@ -85,9 +86,16 @@ def main() -> None:
     groups = apply_patches()
     # Before Rasa sets up its logging: on stderr, so the service log shows what runs.
     print(f"Rasa-Optimierungen ({PATCH_SWITCH}): {', '.join(sorted(groups)) or 'keine'}", file=sys.stderr, flush=True)
-    from rasa.__main__ import main as rasa_main
+    import rasa.__main__ as rasa_cli
 
-    rasa_main()
+    configure_rasa_logging = rasa_cli.configure_logging_and_warnings
+
+    def configure_logging(*args, **kwargs):
+        configure_rasa_logging(*args, **kwargs)
+        logs.configure("rasa")  # request ids; JSON lines with BA_LOG_FORMAT=json
+
+    rasa_cli.configure_logging_and_warnings = configure_logging
+    rasa_cli.main()
 
 
 if __name__ == "__main__":

@@ -57,7 +57,7 @@ def stack(servers, tmp_path_factory):
         tracker_store_url=tracker_db.url,
         lock_store_url=redis.url,
         metrics_token=METRICS_TOKEN,
-        env={"OUTBOX_DATABASE_URL": outbox_db.url, "SUBMISSION_RETRY_MAX_S": "2"},
+        env={"OUTBOX_DATABASE_URL": outbox_db.url, "SUBMISSION_RETRY_MAX_S": "2", "BA_LOG_FORMAT": "json"},
     ) as stack:
         yield stack
 
@@ -196,3 +196,30 @@ def test_metrics_count_what_happened_and_hold_no_personal_data(stack):
             scrape(url, token="falsch")
         assert refused.value.code == 401
     assert "# TYPE ba_outbox_depth gauge" in scrape(f"{s.portal_url}/metrics")
+
+
+def json_lines(path) -> list[dict]:
+    entries = []
+    for line in path.read_text(errors="replace").splitlines():
+        if line.startswith("{"):
+            try:
+                entries.append(json.loads(line))
+            except ValueError:
+                continue
+    return entries
+
+
+def test_request_id_follows_the_confirmation_from_rasa_to_the_portal_backend(stack):
+    """The submission of test_outbox_outage_…: its request id in the portal backend's JSON log line
+    is the one the action server and Rasa logged for that message; no personal data in the lines."""
+    portal = json_lines(stack.service("portal-backend").log_path)
+    created = [e for e in portal if e["message"].startswith("application created")]
+    assert created and all(e["request_id"] for e in created), portal[-5:]
+    request_id = created[-1]["request_id"]
+    actions = json_lines(stack.service("action-server").log_path)
+    assert any(e["request_id"] == request_id and "application submitted" in e["message"] for e in actions)
+    rasa = json_lines(stack.service("rasa").log_path)
+    assert any(e["request_id"] == request_id and e["message"].startswith("message handled") for e in rasa)
+    for entry in (*portal, *actions, *rasa):
+        for personal in ("Erika", "Mustermann", "Marienplatz", "12.08.1964", "rest-outbox-"):
+            assert personal not in entry["message"]
