@@ -72,6 +72,54 @@ def p95(values: list[float]) -> Optional[float]:
     return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
 
 
+# --------------------------------------------------------------------------- per-process figures
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _stat(pid: int) -> Optional[list[str]]:
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return text[text.rindex(")") + 2 :].split()
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time of ``pid`` and all its children, living and finished (PostgreSQL's backends)."""
+    fields = _stat(pid)
+    if fields is None:
+        return 0.0
+    total = sum(int(fields[i]) for i in (11, 12, 13, 14)) / TICKS  # utime stime cutime cstime
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            child = _stat(int(entry.name))
+            if child and int(child[1]) == pid:
+                total += cpu_seconds(int(entry.name))
+    return total
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of ``pid`` and its children, in MB."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        fields = _stat(int(entry.name))
+        if fields and (int(entry.name) == pid or int(fields[1]) == pid):
+            try:
+                for line in (entry / "status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1]) / 1024
+            except OSError:
+                continue
+    return total
+
+
+def postmaster_pid(pg: services.PrivatePostgres) -> int:
+    return int((pg.data / "postmaster.pid").read_text().split()[0])
+
+
 # --------------------------------------------------------------------------- load balancer
 
 
@@ -434,7 +482,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--conversations", type=int, default=40, help="at once (issue 18: 200; default 40 for 2 cores)")
     parser.add_argument("--webchat-share", type=float, default=0.25, help="share of web chat sockets (rest: REST)")
-    parser.add_argument("--kill-after", type=float, default=0.35, help="share of messages answered before the kill")
+    parser.add_argument("--kill-after", type=float, default=0.25, help="share of messages answered before the kill")
     parser.add_argument("--rolling", type=int, default=None, help="conversations during the rolling update")
     parser.add_argument("--think", type=float, nargs=2, default=(0.3, 1.5), help="seconds between messages")
     parser.add_argument("--keep", action="store_true", help="keep the folder with logs and databases")
@@ -508,10 +556,31 @@ def main(argv: Optional[list[str]] = None) -> int:
         ]
         victim = rasas[0]
         kill_info: dict[str, float] = {}
+        components = {
+            "rasa (2)": [r.process.pid for r in rasas],
+            "action server (2)": [a.process.pid for a in actions],
+            "PostgreSQL": [postmaster_pid(pg)],
+            "Redis": [redis.process.pid],
+            "HAProxy": [proxy.process.pid],
+            "portal backend": [stack.service("portal-backend").process.pid],
+            "delivery worker": [stack.service("submission-worker").process.pid],
+        }
+
+        def snapshot() -> dict[str, float]:
+            return {name: sum(cpu_seconds(pid) for pid in pids) for name, pids in components.items()}
+
+        cpu_start, t_cpu, answered_start = snapshot(), time.monotonic(), run.answered
+        usage: dict[str, tuple[float, float]] = {}
 
         def kill_in_the_middle() -> None:
             while run.answered < total * args.kill_after:
                 time.sleep(0.1)
+            cpu_end, seconds = snapshot(), time.monotonic() - t_cpu
+            messages = max(1, run.answered - answered_start)
+            kill_info["window_s"], kill_info["window_messages"] = seconds, messages
+            for name, pids in components.items():
+                used = cpu_end[name] - cpu_start[name]
+                usage[name] = (used / seconds, 1000 * used / messages, sum(rss_mb(pid) for pid in pids))
             phase["name"] = "during"
             kill_info["at_message"] = run.answered
             os.killpg(victim.process.pid, signal.SIGKILL)
@@ -585,6 +654,13 @@ def main(argv: Optional[list[str]] = None) -> int:
             else "Rolling Update: keine Messwerte"
         )
         print(f"Ereignisse geprüft: {events_checked}; Anträge im Portal: {landed}")
+        print(
+            f"Je Prozess vor dem Kill ({kill_info.get('window_messages', 0):.0f} Nachrichten in "
+            f"{kill_info.get('window_s', 0):.0f} s, "
+            f"{kill_info.get('window_messages', 0) / max(1.0, kill_info.get('window_s', 1)):.1f} Nachrichten/s):"
+        )
+        for name, (cores, ms, mb) in usage.items():
+            print(f"  {name:18s} CPU {cores:5.2f} Kerne, {ms:6.1f} ms CPU je Nachricht, RSS {mb:6.0f} MB")
         print(f"Anomalien: {len(anomalies)}")
         for line in anomalies[:50]:
             print(f"  - {line}")

@@ -87,14 +87,19 @@ def main() -> None:
     # Before Rasa sets up its logging: on stderr, so the service log shows what runs.
     print(f"Rasa-Optimierungen ({PATCH_SWITCH}): {', '.join(sorted(groups)) or 'keine'}", file=sys.stderr, flush=True)
     import rasa.__main__ as rasa_cli
+    import rasa.utils.io as rasa_io
 
-    configure_rasa_logging = rasa_cli.configure_logging_and_warnings
+    # Rasa sets up its log handlers twice (plain, then coloredlogs on the root logger): after
+    # each, ours add the request id and, with BA_LOG_FORMAT=json, the JSON lines.
+    def then_ours(configure):
+        def configure_logging(*args, **kwargs):
+            configure(*args, **kwargs)
+            logs.configure("rasa")
 
-    def configure_logging(*args, **kwargs):
-        configure_rasa_logging(*args, **kwargs)
-        logs.configure("rasa")  # request ids; JSON lines with BA_LOG_FORMAT=json
+        return configure_logging
 
-    rasa_cli.configure_logging_and_warnings = configure_logging
+    rasa_cli.configure_logging_and_warnings = then_ours(rasa_cli.configure_logging_and_warnings)
+    rasa_io.configure_colored_logging = then_ours(rasa_io.configure_colored_logging)
     rasa_cli.main()
 
 
