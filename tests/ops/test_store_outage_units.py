@@ -64,8 +64,18 @@ def failsafe_store(url: str) -> FailSafeTrackerStore:
     return FailSafeTrackerStore(store)  # as Rasa's Agent wraps every tracker store
 
 
-async def test_tracker_store_down_raises_instead_of_an_empty_tracker_and_loses_nothing(postgres):
+@pytest.fixture()
+def installed(monkeypatch):
+    """outage.install() for this test only (monkeypatch restores Rasa's classes afterwards)."""
+    from rasa.core.agent import Agent
+
+    for name in ("on_tracker_store_error", "on_tracker_store_retrieve_error"):
+        monkeypatch.setattr(FailSafeTrackerStore, name, getattr(FailSafeTrackerStore, name))
+    monkeypatch.setattr(Agent, "handle_message", Agent.handle_message)
     outage.install()
+
+
+async def test_tracker_store_down_raises_instead_of_an_empty_tracker_and_loses_nothing(postgres, installed):
     store = failsafe_store(postgres.url)
     tracker = DialogueStateTracker("erika-outage", DOMAIN.slots)
     tracker.update(ActionExecuted("action_listen"))
