@@ -54,6 +54,7 @@ from typing import Optional
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT / "tests"))  # tests/support: the private servers and the form dialogue
 
+import socketio  # noqa: E402
 from support import services  # noqa: E402
 from support.forms import MELDEBESCHEINIGUNG_DIALOGUE  # noqa: E402
 
@@ -269,28 +270,33 @@ class SocketCitizen:
     reconnect; an answer is complete when ``bot_typing`` goes false."""
 
     def __init__(self, chat_url: str) -> None:
-        import socketio
-
         self.cond = threading.Condition()
         self.messages: list[str] = []
         self.idle = 0
         self.token: Optional[str] = None
         self.conversation_id = ""
+        self.ready = False  # connected and the session confirmed (again after a reconnect)
         self.sio = socketio.Client(reconnection=True, reconnection_delay=0.5, reconnection_delay_max=2)
         self.sio.on("session_confirm", self._confirm)
         self.sio.on("bot_uttered", self._bot)
         self.sio.on("bot_typing", self._typing)
         self.sio.on("connect", self._connected)
+        self.sio.on("disconnect", self._disconnected)
         self.sio.connect(chat_url, headers={"Origin": "http://127.0.0.1"}, transports=["polling"], wait_timeout=30)
         self._wait(lambda: bool(self.conversation_id), 60)
 
     def _connected(self) -> None:
         self.sio.emit("session_request", {"session_id": self.token} if self.token else {})
 
+    def _disconnected(self, *_args) -> None:
+        with self.cond:
+            self.ready = False
+
     def _confirm(self, data) -> None:
         with self.cond:
             self.token = data.get("session_id")
             self.conversation_id = data.get("conversation_id", "")
+            self.ready = True
             self.cond.notify_all()
 
     def _bot(self, message) -> None:
@@ -308,10 +314,16 @@ class SocketCitizen:
         with self.cond:
             return self.cond.wait_for(ready, timeout)
 
-    def say(self, text: str, timeout: float = 60) -> str:
+    def say(self, text: str, timeout: float = 120) -> str:
+        # As the widget: while the socket reconnects, the message waits (then counts as failed).
+        if not self._wait(lambda: self.ready, 30):
+            raise TimeoutError("not connected")
         with self.cond:
             seen, idle = len(self.messages), self.idle
-        self.sio.emit("user_uttered", {"message": text, "session_id": self.token})
+        try:
+            self.sio.emit("user_uttered", {"message": text, "session_id": self.token})
+        except socketio.exceptions.SocketIOError as exc:  # dropped between the check and the emit
+            raise TimeoutError("not connected") from exc
         if not self._wait(lambda: self.idle > idle, timeout):
             raise TimeoutError("no answer")
         with self.cond:
