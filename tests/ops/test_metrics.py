@@ -51,3 +51,14 @@ def test_labels_are_closed_sets():
     assert metrics.channel_label("webchat") == "webchat"
     assert metrics.channel_label("wc-1234abcd") == "other"  # never a conversation id
     assert metrics.channel_label(None) == "other"
+
+
+def test_rasa_gets_the_metrics_channel_and_our_lock_store_only_when_configured(tmp_path):
+    from bot.local_stack import local_settings
+    from bot.settings import LOCK_STORE_TYPE, METRICS_CHANNEL, credentials, lock_store_config
+
+    assert METRICS_CHANNEL not in credentials(local_settings(tmp_path, metrics_token=None))
+    assert METRICS_CHANNEL in credentials(local_settings(tmp_path, metrics_token="geheim-und-lang"))
+    config = lock_store_config("redis://:pw@127.0.0.1:6390/2")
+    assert config["type"] == LOCK_STORE_TYPE and config["port"] == 6390 and config["db"] == 2
+    assert lock_store_config(None) == {"type": "in_memory"}
