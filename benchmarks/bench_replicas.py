@@ -236,6 +236,7 @@ class Conversation:
     sent: list[str] = field(default_factory=list)  # every message as sent (again after a failure)
     resent: set[int] = field(default_factory=set)  # indexes into DIALOGUE sent more than once
     errors: int = 0
+    error_kinds: dict[str, int] = field(default_factory=dict)  # e.g. HTTPError 502, TimeoutError
     notices: int = 0
     finished: bool = False
     problem: str = ""
@@ -353,8 +354,12 @@ def converse(run: Run, conv: Conversation, think: tuple[float, float]) -> None:
                     conv.resent.add(index)
                 try:
                     reply = citizen.say(text) if citizen else rest_say(run, conv, text)
-                except (urllib.error.URLError, OSError, TimeoutError):
+                except (urllib.error.URLError, OSError, TimeoutError) as exc:
                     conv.errors += 1  # a citizen sends it again a moment later
+                    kind = type(exc).__name__ + (f" {exc.code}" if isinstance(exc, urllib.error.HTTPError) else "")
+                    if isinstance(exc, urllib.error.URLError) and not isinstance(exc, urllib.error.HTTPError):
+                        kind += f" ({type(exc.reason).__name__})"
+                    conv.error_kinds[kind] = conv.error_kinds.get(kind, 0) + 1
                     time.sleep(1.0)
                     continue
                 run.record(started)
@@ -393,7 +398,13 @@ def check_events(tracker_url: str, conversations: list[Conversation]) -> tuple[i
                 {"s": conv.conversation_id},
             ).all()
             checked += len(rows)
-            users = [json.loads(r[2]).get("text") for r in rows if r[0] == "user"]
+            # The delivery worker's announcement (trigger_intent EXTERNAL_submission_update) is
+            # a turn of the assistant's own, not a citizen's message.
+            users = [
+                text
+                for text in (json.loads(r[2]).get("text") for r in rows if r[0] == "user")
+                if not (text or "").startswith("EXTERNAL: ")
+            ]
             expected = [t for t, _ in DIALOGUE]
             # Each message once, in order; one sent again may be stored twice, back to back.
             position, seen = 0, []
@@ -650,6 +661,12 @@ def main(argv: Optional[list[str]] = None) -> int:
             f"nach Fehler: {sum(c.errors for c in conversations)}, nach Störungshinweis: "
             f"{sum(c.notices for c in conversations)}"
         )
+        kinds: dict[str, int] = {}
+        for conv in everyone:
+            for kind, count in conv.error_kinds.items():
+                kinds[kind] = kinds.get(kind, 0) + count
+        if kinds:
+            print("Fehlerarten: " + ", ".join(f"{k}: {v}" for k, v in sorted(kinds.items(), key=lambda kv: -kv[1])))
         print(
             f"Kill von rasa-1 nach Nachricht {kill_info.get('at_message', 0):.0f}; wieder bereit nach "
             f"{kill_info.get('restart_s', 0):.0f} s"
