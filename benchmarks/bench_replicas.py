@@ -617,6 +617,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         t_run = time.monotonic()
         run_round(run, conversations, tuple(args.think), during=kill_in_the_middle)
         run_seconds = time.monotonic() - t_run
+        first_round = run.answered
 
         # Rolling update: each replica drained, stopped, started with the model, enabled again.
         phase["name"] = "rolling"
@@ -657,7 +658,8 @@ def main(argv: Optional[list[str]] = None) -> int:
             f"{sum(c.finished for c in everyone)}"
         )
         print(
-            f"Nachrichten beantwortet: {run.answered} in {run_seconds:.0f} s (erste Runde); erneut gesendet "
+            f"Nachrichten beantwortet: {first_round} in {run_seconds:.0f} s (erste Runde), {run.answered} insgesamt; "
+            f"erneut gesendet "
             f"nach Fehler: {sum(c.errors for c in conversations)}, nach Störungshinweis: "
             f"{sum(c.notices for c in conversations)}"
         )
