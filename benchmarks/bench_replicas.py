@@ -135,6 +135,11 @@ defaults
     timeout client 180s
     timeout server 180s
     timeout http-request 30s
+    # A Rasa process answers its health check only between two messages: a check timeout of the
+    # check interval (the default, 500 ms) took both replicas DOWN under load (503 for everyone).
+    timeout check 5s
+    # Queue in HAProxy rather than in the replicas' listen backlog.
+    timeout queue 60s
     retries 3
     option redispatch
 
@@ -166,11 +171,12 @@ class HAProxy:
         self.chat_port, self.action_port = free_port(), action_port
         self.admin = root / "haproxy.sock"
         servers = "\n".join(
-            f"    server r{i} 127.0.0.1:{p} check inter 500ms fall 2 rise 2 cookie r{i}"
+            f"    server r{i} 127.0.0.1:{p} check inter 1s fall 3 rise 2 maxconn 64 cookie r{i}"
             for i, p in enumerate(rasa_ports, 1)
         )
         actions = "\n".join(
-            f"    server a{i} 127.0.0.1:{p} check inter 500ms fall 2 rise 2" for i, p in enumerate(action_ports, 1)
+            f"    server a{i} 127.0.0.1:{p} check inter 1s fall 3 rise 2 maxconn 64"
+            for i, p in enumerate(action_ports, 1)
         )
         self.config = root / "haproxy.cfg"
         self.config.write_text(
@@ -341,7 +347,16 @@ def converse(run: Run, conv: Conversation, think: tuple[float, float]) -> None:
     citizen = None
     try:
         if conv.kind == "webchat":
-            citizen = SocketCitizen(run.chat_url)
+            for attempt in range(5):  # the chat did not open: the citizen reloads the page
+                try:
+                    citizen = SocketCitizen(run.chat_url)
+                    break
+                except socketio.exceptions.ConnectionError as exc:
+                    conv.errors += 1
+                    conv.error_kinds["socket connect"] = conv.error_kinds.get("socket connect", 0) + 1
+                    if attempt == 4:
+                        raise exc
+                    time.sleep(2.0)
             conv.conversation_id = citizen.conversation_id
         else:
             conv.conversation_id = f"rest-{conv.sender}"
