@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SPACY := build/spacy_de/meta.json
 
-.PHONY: run test test-unpatched lint venv spacy train generate check-generated bench bench-discovery bench-reliability bench-forms bench-conversations clean system-packages webchat test-login-deps check-content evaluate evaluate-external review reload bench-training screenshots deploy-check synapse
+.PHONY: run test test-unpatched lint venv spacy train generate check-generated bench bench-discovery bench-reliability bench-replicas bench-forms bench-conversations clean system-packages webchat test-login-deps check-content evaluate evaluate-external review reload bench-training screenshots deploy-check synapse
 
 $(STAMP): requirements.lock
 	@command -v $(PYTHON_BOOTSTRAP) >/dev/null || { echo "Python 3.10 fehlt ($(PYTHON_BOOTSTRAP)); siehe README"; exit 1; }
@@ -117,6 +117,11 @@ bench-conversations: $(SPACY)
 bench-reliability: $(STAMP) system-packages
 	$(PY) -m benchmarks.bench_reliability
 	$(PY) -m benchmarks.bench_reliability_fit
+
+# Two Rasa + two action servers behind HAProxy, PostgreSQL + Redis, one Rasa killed and a rolling
+# update (docs/capacity.md). 40 conversations by default on 2 cores; ARGS="--conversations 200".
+bench-replicas: $(SPACY) system-packages
+	$(PY) -m benchmarks.bench_replicas $(ARGS)
 
 # Content workflow for editors (docs/redaktion.md).
 check-content: $(SPACY)

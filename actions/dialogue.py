@@ -37,7 +37,7 @@ from actions.life_situations import chosen_step, life_situation_turn
 from actions.questions import offer_choice
 from actions.submission_actions import submit_confirmed
 from actions.turns import current_state, ends_turn, set_awaiting, state_events
-from buergerassistent import answers, human_answers
+from buergerassistent import answers, human_answers, metrics
 from buergerassistent.catalogue import Procedure, default_catalogue
 from buergerassistent.conversation_context import question_topic, separate_needs
 from buergerassistent.dialogue_state import Answer, Awaiting, Reply, next_step
@@ -106,6 +106,7 @@ def discover(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventTy
     if answered is not None:
         return answered
     decision = decide(text, intent, confidence)
+    metrics.DISCOVERY.labels(outcome=decision.decision).inc()
     if decision.decision in (ANSWER, CHOICE):
         shown = {c.id for c in decision.candidates}
         more = [c.id for c in discovery().rank(text, top=MORE_CANDIDATES) if c.id not in shown]
@@ -272,6 +273,7 @@ class ActionSubmitApplication(Action):
         else:
             logger.info("application for %s saved in the outbox; delivery follows", proc.id)
             submission_messages.tell_saved(dispatcher, proc.name, citizen)
+        metrics.FORMS.labels(procedure=proc.id, outcome="completed").inc()
         # The outbox holds the application now: the conversation forgets the answers.
         return [
             *_clear_form(proc),
@@ -423,6 +425,7 @@ class ActionCancelApplication(Action):
             return [*events, *(_clear_form(proc) if proc is not None else []), *anything_else(dispatcher, tracker)]
         if proc is not None and (tracker.active_loop_name or state is not None):
             events.extend(_clear_form(proc))
+            metrics.FORMS.labels(procedure=proc.id, outcome="abandoned").inc()
             dispatcher.utter_message(text=f"Ich habe den Antrag „{proc.name}“ abgebrochen und Ihre Angaben gelöscht.")
         elif proc is None and state is None and not tracker.active_loop_name:
             # nothing to cancel: the message is probably a need NLU misread (NOTHING_TO_DO)

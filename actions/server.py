@@ -22,12 +22,14 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from buergerassistent import logs, metrics
 from buergerassistent.procedure_finder import discovery
 from buergerassistent.settings import get_settings, startup_settings
 
 logger = logging.getLogger(__name__)
 
 OPEN_PATHS = frozenset({"/health"})
+METRICS_PATH = "/metrics"
 UNAUTHORIZED = "Zugriff verweigert: Der Aktionsserver beantwortet nur Anfragen des Assistenten."
 
 
@@ -45,6 +47,8 @@ def auth_middleware(token: str) -> Callable:
     async def require_token(request: Request) -> Optional[HTTPResponse]:
         if request.path in OPEN_PATHS and request.method in ("GET", "HEAD"):
             return None
+        if request.path == METRICS_PATH and request.method == "GET" and get_settings().ba_metrics_token:
+            return None  # Prometheus: its own token (BA_METRICS_TOKEN), checked by the route
         if token_matches(request.headers.get("authorization"), token):
             return None
         logger.warning("action server: request without valid token refused (%s %s)", request.method, request.path)
@@ -53,6 +57,19 @@ def auth_middleware(token: str) -> Callable:
         )
 
     return require_token
+
+
+async def take_request_id(request: Request) -> None:
+    """The request id Rasa gave the citizen's message (buergerassistent/logs.py), from the tracker."""
+    if request.path != "/webhook":
+        return
+    try:
+        metadata = request.json["tracker"]["latest_message"].get("metadata") or {}
+    except (TypeError, KeyError, AttributeError, ValueError):
+        return
+    request_id = logs.valid(metadata.get(logs.METADATA_KEY))
+    if request_id:
+        logs.REQUEST_ID.set(request_id)
 
 
 def create_app(token: Optional[str] = None, actions: str = "actions") -> Sanic:
@@ -68,6 +85,17 @@ def create_app(token: Optional[str] = None, actions: str = "actions") -> Sanic:
     # the first citizen's message; importing the actions does not do it.
     discovery()
     app.register_middleware(auth_middleware(token), "request")
+    app.register_middleware(take_request_id, "request")
+    metrics_token = get_settings().ba_metrics_token
+    if metrics_token:
+
+        @app.get(METRICS_PATH, name="ba_metrics")
+        async def scrape(request: Request) -> HTTPResponse:
+            if not metrics.authorized(request.headers.get("authorization"), metrics_token):
+                return response.empty(status=401, headers={"WWW-Authenticate": "Bearer"})
+            body, content_type = metrics.exposition()
+            return response.raw(body, content_type=content_type)
+
     return app
 
 
@@ -89,6 +117,7 @@ def main(argv: Optional[list[str]] = None) -> None:
     utils.configure_colored_logging(log_level)
     utils.configure_file_logging(logging.getLogger(APPLICATION_ROOT_LOGGER_NAME), None, log_level, None)
     utils.update_sanic_log_level()
+    logs.configure("action-server")  # request ids; JSON lines with BA_LOG_FORMAT=json
 
     app = create_app(actions=args.actions)
     plugin_manager().hook.attach_sanic_app_extensions(app=app)

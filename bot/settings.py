@@ -41,6 +41,8 @@ class Settings:
     )
     # The REST channel (rasa_runtime/channels/rest) exists only when this is set: for development and tests.
     rest_channel_token: Optional[str] = field(default_factory=lambda: get_settings().rest_channel_token or None)
+    # Prometheus' token for /metrics of every process (buergerassistent/metrics.py); unset: no /metrics.
+    metrics_token: Optional[str] = field(default_factory=lambda: get_settings().ba_metrics_token or None)
     # Set where the action server does not run beside Rasa (e.g. docker-compose).
     action_server_url: Optional[str] = field(default_factory=lambda: get_settings().action_server_url or None)
 
@@ -83,12 +85,16 @@ def tracker_store_config(url: str) -> dict:
     return {k: v for k, v in config.items() if v is not None}
 
 
+LOCK_STORE_TYPE = "rasa_runtime.lock_store.RedisLockStore"
+
+
 def lock_store_config(url: Optional[str]) -> dict:
     if not url:
         return {"type": "in_memory"}
     parsed = make_url(url)
     config = {
-        "type": "redis",
+        # Rasa's Redis lock store, telling the citizen when Redis is down (rasa_runtime/lock_store.py).
+        "type": LOCK_STORE_TYPE,
         "url": parsed.host,
         "port": parsed.port or 6379,
         "db": int(parsed.database or 0),
@@ -118,6 +124,7 @@ def endpoints(settings: Settings) -> dict:
 # has a token. Rasa's own `rest:` channel has no authentication and must never be listed.
 CREDENTIALS = REPO_ROOT / "bot" / "credentials.yml"
 REST_CHANNEL = "rasa_runtime.channels.rest.channel.RestChannel"
+METRICS_CHANNEL = "rasa_runtime.metrics.MetricsChannel"
 
 
 def credentials(settings: Settings, path: Path = CREDENTIALS) -> dict:
@@ -130,4 +137,7 @@ def credentials(settings: Settings, path: Path = CREDENTIALS) -> dict:
     if settings.rest_channel_token:
         # The channel reads its token from REST_CHANNEL_TOKEN in Rasa's environment.
         channels[REST_CHANNEL] = None
+    if settings.metrics_token:
+        # Prometheus scrapes GET /webhooks/metrics/ with this token (rasa_runtime/metrics.py).
+        channels[METRICS_CHANNEL] = None
     return channels

@@ -164,6 +164,10 @@ class Stack:
         env.pop("REST_CHANNEL_TOKEN", None)
         if self.settings.rest_channel_token:
             env["REST_CHANNEL_TOKEN"] = self.settings.rest_channel_token
+        # /metrics of every service (buergerassistent/metrics.py): only with this token.
+        env.pop("BA_METRICS_TOKEN", None)
+        if self.settings.metrics_token:
+            env["BA_METRICS_TOKEN"] = self.settings.metrics_token
         # Portal backend credentials: from the environment, else random per local start (the
         # backend refuses to start without them). Passed in the environment only, and only to
         # the services that need them (_env_for).

@@ -92,6 +92,19 @@ class Settings(BaseSettings):
     )
     log_level: str = _s("INFO", "Log level of the action server (and default for LOG_LEVEL_ACTIONS).", GENERAL)
     log_level_actions: Optional[str] = _s(None, "Log level of the action server only (default: LOG_LEVEL).", GENERAL)
+    ba_log_format: str = _s(
+        "text",
+        "Log lines of every process: text, or json (one object per line with the request id that "
+        "follows a message from the channel to the action server and the portal backend; docs/operations.md).",
+        GENERAL,
+    )
+    ba_metrics_token: Optional[str] = _s(
+        None,
+        "Bearer token Prometheus sends to /metrics of the Rasa process (/webhooks/metrics/) and "
+        "every service (docs/operations.md). Unset: no /metrics anywhere.",
+        SECRETS,
+        secret=True,
+    )
 
     # --- Services -----------------------------------------------------------------------------
     ba_host: str = _s(
@@ -415,6 +428,13 @@ class Settings(BaseSettings):
         value = value.strip().lower()
         if value not in ENVIRONMENTS:
             raise ValueError(f"must be one of {', '.join(ENVIRONMENTS)}")
+        return value
+
+    @validator("ba_log_format")
+    def _known_log_format(cls, value: str) -> str:  # noqa: N805
+        value = value.strip().lower()
+        if value not in ("text", "json"):
+            raise ValueError("must be text or json")
         return value
 
     # --- derived values ---------------------------------------------------------------------

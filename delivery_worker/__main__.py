@@ -17,6 +17,7 @@ import sys
 
 from aiohttp import web
 
+from buergerassistent import logs, metrics
 from buergerassistent.settings import startup_settings
 from buergerassistent.submission.backends import backend_from_env
 from buergerassistent.submission.outbox import Outbox
@@ -40,6 +41,7 @@ def create_app() -> web.Application:
     app = web.Application()
     app[WORKER] = worker
     app.router.add_get("/health", health)
+    metrics.aiohttp_route(app)  # GET /metrics with BA_METRICS_TOKEN
 
     async def background(app: web.Application):
         task = asyncio.create_task(worker.run_forever())
@@ -59,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=startup_settings().submission_worker_port or 5056)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure("delivery-worker")  # request ids; JSON lines with BA_LOG_FORMAT=json
     web.run_app(create_app(), host=args.host, port=args.port, print=None, access_log=None)
     return 0
 

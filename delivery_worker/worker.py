@@ -25,10 +25,11 @@ from urllib.parse import quote
 
 import aiohttp
 
+from buergerassistent import metrics
 from buergerassistent.settings import get_settings
 from buergerassistent.submission import delivery
 from buergerassistent.submission.backends import SubmissionBackend
-from buergerassistent.submission.outbox import Entry, Outbox
+from buergerassistent.submission.outbox import PENDING, Entry, Outbox
 
 logger = logging.getLogger(__name__)
 
@@ -98,7 +99,14 @@ class DeliveryWorker:
 
         await asyncio.gather(*(one(i) for i in due))
         await self.notify_finished()
+        await self.measure_depth()
         return len(due)
+
+    async def measure_depth(self) -> None:
+        """``ba_outbox_depth{state}`` for /metrics (buergerassistent/metrics.py)."""
+        counts = await asyncio.to_thread(self.outbox.counts)
+        for state in sorted({*counts, PENDING}):
+            metrics.OUTBOX_DEPTH.labels(state=state).set(counts.get(state, 0))
 
     async def notify_finished(self) -> None:
         entries = await asyncio.to_thread(self.outbox.unannounced)

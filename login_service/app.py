@@ -35,6 +35,7 @@ from aiohttp import web
 from saml2 import samlp
 
 from buergerassistent import identity as ids
+from buergerassistent import metrics
 from buergerassistent.http_security import OPENER_POLICY, security_headers_middleware
 from buergerassistent.identity import LoginRejected, rejected
 
@@ -208,11 +209,13 @@ async def _finish(
         achieved = getattr(result, "level_achieved", None)
         ids.record_outcome(conversation_id, result.reason, level_required, achieved)
         logger.info("login failed (%s): %s", protocol, result.reason)
+        metrics.LOGINS.labels(protocol=protocol, outcome=str(result.reason)).inc()
         _notify_later(request, conversation_id)
         return rejected_page(result, 403)
     # Not attached to the conversation yet: whoever completed this login may not be the person
     # whose chat the link came from. The chat must hand back the code (login_confirmation).
     code = ids.complete_login(conversation_id, result)
+    metrics.LOGINS.labels(protocol=protocol, outcome="success").inc()
     logger.info(
         "login completed, awaiting confirmation in the chat (%s, %s%s)",
         protocol,
@@ -305,6 +308,7 @@ def create_app(settings: Optional[LoginSettings] = None) -> web.Application:
     app[RP] = RelyingParty(settings)
     app[TASKS] = set()
     app.on_shutdown.append(_drain)
+    metrics.aiohttp_route(app)  # GET /metrics with BA_METRICS_TOKEN
     app.add_routes(
         [
             web.get("/health", health),

@@ -15,6 +15,7 @@ import sys
 
 from aiohttp import web
 
+from buergerassistent import logs
 from buergerassistent.settings import startup_settings
 from portal_backend.app import AccessLogger, ConfigurationError, create_app
 from portal_backend.db import database_url_from_env, describe_url
@@ -48,6 +49,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure("portal-backend")  # request ids; JSON lines with BA_LOG_FORMAT=json
     url = database_url_from_env()
     try:
         app = create_app(url)

@@ -17,7 +17,7 @@ from aiohttp.abc import AbstractAccessLogger
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from buergerassistent import citizen_assertion, signing
+from buergerassistent import citizen_assertion, logs, metrics, signing
 from buergerassistent.catalogue import Catalogue, default_catalogue
 from buergerassistent.http_security import security_headers_middleware
 from buergerassistent.settings import get_settings
@@ -530,7 +530,13 @@ def create_app(
     if case_number_factory:
         store_kwargs["case_number_factory"] = case_number_factory
     app = web.Application(
-        middlewares=[security_headers_middleware, error_middleware, auth_middleware, fault_injection_middleware],
+        middlewares=[
+            logs.request_id_middleware,
+            security_headers_middleware,
+            error_middleware,
+            auth_middleware,
+            fault_injection_middleware,
+        ],
         client_max_size=MAX_BODY_BYTES,
     )
     app[CREDENTIALS] = credentials
@@ -550,6 +556,7 @@ def create_app(
     app.router.add_get(RECEIPTS_PREFIX + "{token}", get_receipt)
     app.router.add_get("/health", health)
     app.router.add_get("/openapi.yaml", openapi_document)
+    metrics.aiohttp_route(app)  # GET /metrics with BA_METRICS_TOKEN (its own token check)
     app.on_startup.append(_on_startup)
     app.on_cleanup.append(_on_cleanup)
     return app

@@ -30,6 +30,7 @@ for _name in (
 ):
     os.environ.setdefault(_name, "1")
 
+from buergerassistent import logs  # noqa: E402
 from buergerassistent.settings import get_settings, startup_settings  # noqa: E402
 from rasa_runtime.patches import SWITCH as PATCH_SWITCH  # noqa: E402
 from rasa_runtime.patches import apply_patches  # noqa: E402
@@ -78,12 +79,31 @@ def main() -> None:
     from rasa_runtime import handoff_guard
 
     handoff_guard.install()  # issue 19: while handed over, messages go to staff
+    from rasa_runtime import outage
+
+    # Store outages are told to the citizen, never answered from an empty tracker (issue 18).
+    outage.install()
+    from rasa_runtime import metrics
+
+    metrics.install()  # Prometheus counters of the NLU (served by rasa_runtime.metrics.MetricsChannel)
     groups = apply_patches()
     # Before Rasa sets up its logging: on stderr, so the service log shows what runs.
     print(f"Rasa-Optimierungen ({PATCH_SWITCH}): {', '.join(sorted(groups)) or 'keine'}", file=sys.stderr, flush=True)
-    from rasa.__main__ import main as rasa_main
+    import rasa.__main__ as rasa_cli
+    import rasa.utils.io as rasa_io
 
-    rasa_main()
+    # Rasa sets up its log handlers twice (plain, then coloredlogs on the root logger): after
+    # each, ours add the request id and, with BA_LOG_FORMAT=json, the JSON lines.
+    def then_ours(configure):
+        def configure_logging(*args, **kwargs):
+            configure(*args, **kwargs)
+            logs.configure("rasa")
+
+        return configure_logging
+
+    rasa_cli.configure_logging_and_warnings = then_ours(rasa_cli.configure_logging_and_warnings)
+    rasa_io.configure_colored_logging = then_ours(rasa_io.configure_colored_logging)
+    rasa_cli.main()
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ import logging
 import random
 from typing import Optional
 
+from buergerassistent import metrics
 from buergerassistent.settings import get_settings
 from buergerassistent.submission.backends import SubmissionBackend
 from buergerassistent.submission.outbox import Entry, Outbox
@@ -51,11 +52,13 @@ async def attempt(
         # Field names only: the messages may quote what the citizen typed.
         logger.info("outbox %s rejected by %s: %s", _short(entry.id), backend.name, exc)
         await asyncio.to_thread(outbox.mark_rejected, entry.id, exc.message, exc.fields, announce)
+        metrics.DELIVERY_ATTEMPTS.labels(result="rejected").inc()
     except (PortalUnavailable, asyncio.TimeoutError) as exc:
         kind = "timeout" if isinstance(exc, asyncio.TimeoutError) else "unavailable"
         delay = retry_delay(entry.attempts)
         logger.info("outbox %s: backend %s (%s), next try in %.1f s", _short(entry.id), kind, backend.name, delay)
         await asyncio.to_thread(outbox.mark_retry, entry.id, kind, delay)
+        metrics.DELIVERY_ATTEMPTS.labels(result="retry").inc()
     except asyncio.CancelledError:
         # Release the lease so the worker can take over at once.
         await asyncio.shield(asyncio.to_thread(outbox.mark_retry, entry.id, "cancelled", 0))
@@ -63,9 +66,11 @@ async def attempt(
     except Exception as exc:  # noqa: BLE001 - a bug must not lose the entry: retry later
         logger.exception("outbox %s: unexpected error", _short(entry.id))
         await asyncio.to_thread(outbox.mark_retry, entry.id, type(exc).__name__, retry_delay(entry.attempts))
+        metrics.DELIVERY_ATTEMPTS.labels(result="retry").inc()
     else:
         logger.info("outbox %s delivered: %s", _short(entry.id), receipt.case_number)
         await asyncio.to_thread(outbox.mark_delivered, entry.id, receipt.case_number, receipt.received_at, announce)
+        metrics.DELIVERY_ATTEMPTS.labels(result="delivered").inc()
     return await asyncio.to_thread(outbox.get, entry.id)
 
 

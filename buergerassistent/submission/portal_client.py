@@ -20,7 +20,7 @@ from typing import Any, Optional
 
 import aiohttp
 
-from buergerassistent import citizen_assertion
+from buergerassistent import citizen_assertion, logs
 from buergerassistent.settings import get_settings
 
 DEFAULT_URL = "http://localhost:8080"
@@ -83,6 +83,7 @@ class PortalClient:
             # that nothing is refused for good (the outbox keeps the application).
             logger.error("cannot assert the citizen: %s is not set", citizen_assertion.KEY_ENV)
             raise PortalUnavailable("citizen assertion key missing") from None
+        headers.update(logs.headers())  # the message's request id (buergerassistent/logs.py)
         return headers
 
     async def _request(

@@ -1,0 +1,730 @@
+"""Replicas that survive failures (issue 18): two Rasa processes and two action servers behind
+HAProxy, one Rasa killed in the middle of the run and started again, then a rolling restart.
+
+``make bench-replicas`` (``python -m benchmarks.bench_replicas [--conversations 200] [--webchat-share 0.25]``)
+
+What runs, all real processes on this machine (nothing shared with other tests):
+  * a private PostgreSQL (tracker store of both Rasa processes, submission outbox) and a private
+    Redis (lock store, the web chat's socket.io fan-out, rate limits): tests/support/services.py;
+  * HAProxy (Debian package ``haproxy``) in front of the two Rasa processes (round robin; a cookie
+    keeps a web chat socket on its replica, REST messages go to either) and of the two action
+    servers (round robin); health checks on the real health endpoints; an admin socket;
+  * the portal backend, the delivery worker and the login service, as ``make run`` starts them.
+
+What the citizens do: N conversations at once (REST and web chat sockets, ``--webchat-share``)
+fill in the Meldebescheinigung and confirm it. A message that fails (HTTP 502/503, a dropped
+socket, no answer in time) is sent again after a second, as a citizen would.
+
+When ``--kill-after`` of all messages are answered, one Rasa process is killed (SIGKILL) and
+started again at once. After all conversations ended, a rolling update: each Rasa replica in
+turn is drained in HAProxy, stopped, started with the model and enabled again, while a second
+round of conversations runs; they must see no error at all.
+
+Checks, from the databases (never from what the clients believe):
+  * every conversation's events in the tracker store: each citizen message once and in the order
+    sent (a message sent again after a failure may be there once or twice: counted), no turn
+    interleaved with another (each message's turn ends with ``action_listen`` before the next);
+  * every form finished: the conversation reached the confirmation and the outbox holds its
+    application once, delivered; the portal backend holds each application exactly once.
+Prints the numbers used, conversations, events checked, anomalies (each listed), messages sent
+again, and p95 latency before / during / after the kill (and during the rolling update).
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_ROOT / "tests"))  # tests/support: the private servers and the form dialogue
+
+import socketio  # noqa: E402
+from support import services  # noqa: E402
+from support.forms import MELDEBESCHEINIGUNG_DIALOGUE  # noqa: E402
+
+from bot.local_stack import local_settings  # noqa: E402
+from bot.stack import Service, Stack, free_port  # noqa: E402
+
+CONFIRM = ("Ja, absenden", "Aktenzeichen")
+DIALOGUE = [*MELDEBESCHEINIGUNG_DIALOGUE, CONFIRM]
+OUTAGE_NOTICE = "technische Störung"
+
+
+def p95(values: list[float]) -> Optional[float]:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+
+
+# --------------------------------------------------------------------------- per-process figures
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _stat(pid: int) -> Optional[list[str]]:
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return text[text.rindex(")") + 2 :].split()
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time of ``pid`` and all its children, living and finished (PostgreSQL's backends)."""
+    fields = _stat(pid)
+    if fields is None:
+        return 0.0
+    total = sum(int(fields[i]) for i in (11, 12, 13, 14)) / TICKS  # utime stime cutime cstime
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            child = _stat(int(entry.name))
+            if child and int(child[1]) == pid:
+                total += cpu_seconds(int(entry.name))
+    return total
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of ``pid`` and its children, in MB."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        fields = _stat(int(entry.name))
+        if fields and (int(entry.name) == pid or int(fields[1]) == pid):
+            try:
+                for line in (entry / "status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1]) / 1024
+            except OSError:
+                continue
+    return total
+
+
+def postmaster_pid(pg: services.PrivatePostgres) -> int:
+    return int((pg.data / "postmaster.pid").read_text().split()[0])
+
+
+# --------------------------------------------------------------------------- load balancer
+
+
+HAPROXY_CFG = """
+global
+    maxconn 4096
+    stats socket {admin} mode 600 level admin
+
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 180s
+    timeout server 180s
+    timeout http-request 30s
+    # A Rasa process answers its health check only between two messages: a check timeout of the
+    # check interval (the default, 500 ms) took both replicas DOWN under load (503 for everyone).
+    timeout check 5s
+    # Queue in HAProxy rather than in the replicas' listen backlog.
+    timeout queue 60s
+    retries 3
+    option redispatch
+
+frontend chat
+    bind 127.0.0.1:{chat_port}
+    default_backend rasa
+
+backend rasa
+    balance roundrobin
+    option httpchk GET /
+    cookie BA_REPLICA insert indirect nocache
+{rasa_servers}
+
+frontend actions
+    bind 127.0.0.1:{action_port}
+    default_backend actions
+
+backend actions
+    balance roundrobin
+    option httpchk GET /health
+{action_servers}
+"""
+
+
+class HAProxy:
+    def __init__(self, root: Path, rasa_ports: list[int], action_ports: list[int], action_port: int) -> None:
+        self.root = root
+        # The action port is chosen first: Rasa's endpoints name it.
+        self.chat_port, self.action_port = free_port(), action_port
+        self.admin = root / "haproxy.sock"
+        servers = "\n".join(
+            f"    server r{i} 127.0.0.1:{p} check inter 1s fall 3 rise 2 maxconn 64 cookie r{i}"
+            for i, p in enumerate(rasa_ports, 1)
+        )
+        actions = "\n".join(
+            f"    server a{i} 127.0.0.1:{p} check inter 1s fall 3 rise 2 maxconn 64"
+            for i, p in enumerate(action_ports, 1)
+        )
+        self.config = root / "haproxy.cfg"
+        self.config.write_text(
+            HAPROXY_CFG.format(
+                admin=self.admin,
+                chat_port=self.chat_port,
+                action_port=self.action_port,
+                rasa_servers=servers,
+                action_servers=actions,
+            )
+        )
+        self.process: Optional[subprocess.Popen] = None
+
+    def start(self) -> None:
+        binary = shutil.which("haproxy") or "/usr/sbin/haproxy"
+        log = (self.root / "haproxy.log").open("ab")
+        self.process = subprocess.Popen([binary, "-db", "-f", str(self.config)], stdout=log, stderr=log)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", self.chat_port)) == 0:
+                    return
+            time.sleep(0.1)
+        raise RuntimeError("HAProxy did not start")
+
+    def command(self, line: str) -> str:
+        with socket.socket(socket.AF_UNIX) as sock:
+            sock.connect(str(self.admin))
+            sock.sendall(line.encode() + b"\n")
+            chunks = []
+            while chunk := sock.recv(65536):
+                chunks.append(chunk)
+        return b"".join(chunks).decode()
+
+    def current_sessions(self, backend: str, server: str) -> int:
+        for row in self.command("show stat").splitlines():
+            cols = row.split(",")
+            if len(cols) > 4 and cols[0] == backend and cols[1] == server:
+                return int(cols[4] or 0)  # scur
+        return 0
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+
+# --------------------------------------------------------------------------- clients
+
+
+@dataclass
+class Sample:
+    at: float
+    seconds: float
+    phase: str
+
+
+@dataclass
+class Conversation:
+    kind: str  # rest | webchat
+    sender: str = ""
+    conversation_id: str = ""
+    sent: list[str] = field(default_factory=list)  # every message as sent (again after a failure)
+    resent: set[int] = field(default_factory=set)  # indexes into DIALOGUE sent more than once
+    errors: int = 0
+    error_kinds: dict[str, int] = field(default_factory=dict)  # e.g. HTTPError 502, TimeoutError
+    notices: int = 0
+    finished: bool = False
+    problem: str = ""
+
+
+class Run:
+    def __init__(self, chat_url: str, rest_token: str, phase_of) -> None:
+        self.chat_url, self.rest_token, self.phase_of = chat_url, rest_token, phase_of
+        self.samples: list[Sample] = []
+        self.lock = threading.Lock()
+        self.answered = 0
+
+    def record(self, started: float) -> None:
+        with self.lock:
+            self.samples.append(Sample(started, time.monotonic() - started, self.phase_of()))
+            self.answered += 1
+
+
+def rest_say(run: Run, conv: Conversation, text: str) -> str:
+    body = json.dumps({"sender": conv.sender, "message": text}).encode()
+    request = urllib.request.Request(
+        f"{run.chat_url}/webhooks/rest/webhook",
+        data=body,
+        headers={"Authorization": f"Bearer {run.rest_token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=120) as resp:
+        return "\n".join(m.get("text", "") for m in json.loads(resp.read()))
+
+
+class SocketCitizen:
+    """The widget's protocol (rasa_runtime/channels/webchat): a signed session, resumed after a
+    reconnect; an answer is complete when ``bot_typing`` goes false."""
+
+    def __init__(self, chat_url: str) -> None:
+        self.cond = threading.Condition()
+        self.messages: list[str] = []
+        self.idle = 0
+        self.token: Optional[str] = None
+        self.conversation_id = ""
+        self.ready = False  # connected and the session confirmed (again after a reconnect)
+        self.sio = socketio.Client(reconnection=True, reconnection_delay=0.5, reconnection_delay_max=2)
+        self.sio.on("session_confirm", self._confirm)
+        self.sio.on("bot_uttered", self._bot)
+        self.sio.on("bot_typing", self._typing)
+        self.sio.on("connect", self._connected)
+        self.sio.on("disconnect", self._disconnected)
+        self.sio.connect(chat_url, headers={"Origin": "http://127.0.0.1"}, transports=["polling"], wait_timeout=30)
+        self._wait(lambda: bool(self.conversation_id), 60)
+
+    def _connected(self) -> None:
+        self.sio.emit("session_request", {"session_id": self.token} if self.token else {})
+
+    def _disconnected(self, *_args) -> None:
+        with self.cond:
+            self.ready = False
+
+    def _confirm(self, data) -> None:
+        with self.cond:
+            self.token = data.get("session_id")
+            self.conversation_id = data.get("conversation_id", "")
+            self.ready = True
+            self.cond.notify_all()
+
+    def _bot(self, message) -> None:
+        with self.cond:
+            self.messages.append(message.get("text") or "")
+            self.cond.notify_all()
+
+    def _typing(self, data) -> None:
+        if not (data or {}).get("typing"):
+            with self.cond:
+                self.idle += 1
+                self.cond.notify_all()
+
+    def _wait(self, ready, timeout: float) -> bool:
+        with self.cond:
+            return self.cond.wait_for(ready, timeout)
+
+    def say(self, text: str, timeout: float = 120) -> str:
+        # As the widget: while the socket reconnects, the message waits (then counts as failed).
+        if not self._wait(lambda: self.ready, 30):
+            raise TimeoutError("not connected")
+        with self.cond:
+            seen, idle = len(self.messages), self.idle
+        try:
+            self.sio.emit("user_uttered", {"message": text, "session_id": self.token})
+        except socketio.exceptions.SocketIOError as exc:  # dropped between the check and the emit
+            raise TimeoutError("not connected") from exc
+        if not self._wait(lambda: self.idle > idle, timeout):
+            raise TimeoutError("no answer")
+        with self.cond:
+            return "\n".join(self.messages[seen:])
+
+    def close(self) -> None:
+        try:
+            self.sio.disconnect()
+        except Exception:  # noqa: BLE001
+            pass
+
+
+def converse(run: Run, conv: Conversation, think: tuple[float, float]) -> None:
+    citizen = None
+    try:
+        if conv.kind == "webchat":
+            for attempt in range(5):  # the chat did not open: the citizen reloads the page
+                try:
+                    citizen = SocketCitizen(run.chat_url)
+                    break
+                except socketio.exceptions.ConnectionError as exc:
+                    conv.errors += 1
+                    conv.error_kinds["socket connect"] = conv.error_kinds.get("socket connect", 0) + 1
+                    if attempt == 4:
+                        raise exc
+                    time.sleep(2.0)
+            conv.conversation_id = citizen.conversation_id
+        else:
+            conv.conversation_id = f"rest-{conv.sender}"
+        for index, (text, expected) in enumerate(DIALOGUE):
+            for attempt in range(8):
+                time.sleep(random.uniform(*think))
+                started = time.monotonic()
+                conv.sent.append(text)
+                if attempt:
+                    conv.resent.add(index)
+                try:
+                    reply = citizen.say(text) if citizen else rest_say(run, conv, text)
+                except (urllib.error.URLError, OSError, TimeoutError) as exc:
+                    conv.errors += 1  # a citizen sends it again a moment later
+                    kind = type(exc).__name__ + (f" {exc.code}" if isinstance(exc, urllib.error.HTTPError) else "")
+                    if isinstance(exc, urllib.error.URLError) and not isinstance(exc, urllib.error.HTTPError):
+                        kind += f" ({type(exc.reason).__name__})"
+                    conv.error_kinds[kind] = conv.error_kinds.get(kind, 0) + 1
+                    time.sleep(1.0)
+                    continue
+                run.record(started)
+                if OUTAGE_NOTICE in reply:
+                    conv.notices += 1
+                    time.sleep(1.0)
+                    continue
+                if expected in reply:
+                    break
+                conv.problem = f"step {index} ({text!r}): unexpected answer {reply[:160]!r}"
+                return
+            else:
+                conv.problem = f"step {index} ({text!r}): no answer after 8 tries"
+                return
+        conv.finished = True
+    except Exception as exc:  # noqa: BLE001 - reported as an anomaly
+        conv.problem = f"{type(exc).__name__}: {exc}"
+    finally:
+        if citizen:
+            citizen.close()
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def check_events(tracker_url: str, conversations: list[Conversation]) -> tuple[int, list[str]]:
+    import sqlalchemy as sa
+
+    anomalies: list[str] = []
+    checked = 0
+    engine = sa.create_engine(tracker_url, future=True)
+    with engine.connect() as conn:
+        for conv in conversations:
+            rows = conn.execute(
+                sa.text("SELECT type_name, action_name, data FROM events WHERE sender_id = :s ORDER BY id"),
+                {"s": conv.conversation_id},
+            ).all()
+            checked += len(rows)
+            # The delivery worker's announcement (trigger_intent EXTERNAL_submission_update) is
+            # a turn of the assistant's own, not a citizen's message.
+            users = [
+                text
+                for text in (json.loads(r[2]).get("text") for r in rows if r[0] == "user")
+                if not (text or "").startswith("EXTERNAL: ")
+            ]
+            expected = [t for t, _ in DIALOGUE]
+            # Each message once, in order; one sent again may be stored twice, back to back.
+            position, seen = 0, []
+            for text in users:
+                if position < len(expected) and text == expected[position]:
+                    seen.append(position)
+                    position += 1
+                elif seen and text == expected[seen[-1]] and seen[-1] in conv.resent:
+                    continue  # the same message again after a failure
+                else:
+                    anomalies.append(f"{conv.conversation_id}: message {text!r} out of order or unexpected")
+                    break
+            if conv.finished and position != len(expected):
+                anomalies.append(f"{conv.conversation_id}: {len(expected) - position} messages missing")
+            # Turns never interleave: after a user message, action_listen before the next one.
+            open_turn = False
+            for kind, action, _ in rows:
+                if kind == "user":
+                    if open_turn:
+                        anomalies.append(f"{conv.conversation_id}: a turn started before the previous ended")
+                        break
+                    open_turn = True
+                elif kind == "action" and action == "action_listen":
+                    open_turn = False
+            timestamps = [json.loads(r[2]).get("timestamp") or 0 for r in rows]
+            if timestamps != sorted(timestamps):
+                anomalies.append(f"{conv.conversation_id}: events out of time order")
+    engine.dispose()
+    return checked, anomalies
+
+
+def check_applications(outbox_url: str, portal_url: str, conversations: list[Conversation]) -> tuple[int, list[str]]:
+    import sqlalchemy as sa
+
+    anomalies: list[str] = []
+    outbox = sa.create_engine(outbox_url, future=True)
+    portal = sa.create_engine(portal_url, future=True)
+    with outbox.connect() as conn:
+        rows = conn.execute(sa.text("SELECT id, conversation_id, state FROM submission_outbox")).all()
+    with portal.connect() as conn:
+        landed = [r[0] for r in conn.execute(sa.text("SELECT idempotency_key FROM applications")).all()]
+    outbox.dispose()
+    portal.dispose()
+    by_conversation: dict[str, list] = {}
+    for application_id, conversation_id, state in rows:
+        by_conversation.setdefault(conversation_id, []).append((application_id, state))
+    for conv in conversations:
+        entries = by_conversation.get(conv.conversation_id, [])
+        if conv.finished and len(entries) != 1:
+            anomalies.append(f"{conv.conversation_id}: {len(entries)} applications in the outbox (want 1)")
+        for application_id, state in entries:
+            if state != "delivered":
+                anomalies.append(f"{conv.conversation_id}: application {state}, not delivered")
+            if landed.count(application_id) != 1:
+                anomalies.append(f"{conv.conversation_id}: landed {landed.count(application_id)} times")
+    return len(landed), anomalies
+
+
+# --------------------------------------------------------------------------- the run
+
+
+def replica_services(stack: Stack, root: Path) -> tuple[list[Service], list[Service], list[Service]]:
+    """The stack's services plus a second Rasa and action server on their own ports."""
+    stack.build()
+    singles = [s for s in stack.services if s.name not in ("rasa", "action-server")]
+    rasa1, action1 = stack.service("rasa"), stack.service("action-server")
+    rasa_port2, action_port2 = free_port(), free_port()
+
+    def clone(service: Service, name: str, old: int, new: int) -> Service:
+        command = [str(new) if part == str(old) else part for part in service.command]
+        return Service(
+            name,
+            command,
+            service.health_url.replace(f":{old}/", f":{new}/"),
+            dict(service.env),
+            root / "logs" / f"{name}.log",
+        )
+
+    rasa1.name, action1.name = "rasa-1", "action-server-1"
+    rasa2 = clone(rasa1, "rasa-2", stack.settings.rasa_port, rasa_port2)
+    action2 = clone(action1, "action-server-2", stack.settings.action_port, action_port2)
+    return singles, [rasa1, rasa2], [action1, action2]
+
+
+def port_of(service: Service) -> int:
+    return int(service.command[service.command.index("--port") + 1])
+
+
+def run_round(run: Run, conversations: list[Conversation], think, during=None) -> None:
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(conversations)) as pool:
+        futures = [pool.submit(converse, run, c, think) for c in conversations]
+        if during is not None:
+            during()
+        concurrent.futures.wait(futures)
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--conversations", type=int, default=40, help="at once (issue 18: 200; default 40 for 2 cores)")
+    parser.add_argument("--webchat-share", type=float, default=0.25, help="share of web chat sockets (rest: REST)")
+    parser.add_argument("--kill-after", type=float, default=0.25, help="share of messages answered before the kill")
+    parser.add_argument("--rolling", type=int, default=None, help="conversations during the rolling update")
+    parser.add_argument("--think", type=float, nargs=2, default=(0.3, 1.5), help="seconds between messages")
+    parser.add_argument("--keep", action="store_true", help="keep the folder with logs and databases")
+    args = parser.parse_args(argv)
+    if services.missing():
+        print(services.missing(), file=sys.stderr)
+        return 2
+    if not shutil.which("haproxy") and not Path("/usr/sbin/haproxy").exists():
+        print("HAProxy fehlt (Debian-Paket haproxy, siehe .ci/apt-packages.txt)", file=sys.stderr)
+        return 2
+
+    from bot.training import ensure_model
+
+    model = ensure_model(quiet=True)
+    n_web = int(round(args.conversations * args.webchat_share))
+    n_rest = args.conversations - n_web
+    rolling_n = args.rolling if args.rolling is not None else max(4, args.conversations // 4)
+    print(
+        f"Replikate: 2 Rasa + 2 Aktionsserver hinter HAProxy; {args.conversations} Gespräche gleichzeitig "
+        f"({n_rest} REST, {n_web} Web-Chat-Sockets), Kill nach {args.kill_after:.0%} der Nachrichten, "
+        f"danach Rolling Update mit {rolling_n} Gesprächen; Denkpause {args.think[0]}–{args.think[1]} s; "
+        f"{os.cpu_count()} CPU-Kerne",
+        flush=True,
+    )
+    root = Path(tempfile.mkdtemp(prefix="ba-replicas-"))
+    pg, redis = services.PrivatePostgres(), services.PrivateRedis()
+    procs: list[Service] = []
+    proxy = None
+    try:
+        pg.init()
+        redis.start()
+        var_dir = root / "var"
+        var_dir.mkdir()
+        portal_db = var_dir / "portal.db"
+        action_lb_port = free_port()
+        settings = local_settings(
+            var_dir,
+            tracker_store_url=pg.url,
+            lock_store_url=redis.url,
+            action_server_url=f"http://127.0.0.1:{action_lb_port}/webhook",
+            portal_database_url=f"sqlite:///{portal_db}",
+        )
+        stack = Stack(settings, model)
+        stack.extra_env = {
+            "BA_LOGIN_REQUIRED": "0",
+            "OUTBOX_DATABASE_URL": pg.url,
+            "WEBCHAT_REDIS_URL": redis.url,
+            # 200 citizens behind one proxy address must not share one rate limit.
+            "WEBCHAT_RATE_LIMIT": "1000/60",
+        }
+        singles, rasas, actions = replica_services(stack, root)
+        proxy = HAProxy(root, [port_of(r) for r in rasas], [port_of(a) for a in actions], action_lb_port)
+        chat_url = f"http://127.0.0.1:{proxy.chat_port}"
+        for service in singles:
+            service.env["RASA_URL"] = chat_url  # the worker reaches Rasa through the proxy
+        procs = [*singles, *actions, *rasas]
+        proxy.start()
+        started = time.monotonic()
+        for service in procs:
+            service.start()
+        for service in procs:
+            service.wait_healthy(600)
+        print(f"Gestartet in {time.monotonic() - started:.0f} s", flush=True)
+
+        phase = {"name": "before"}
+        run = Run(chat_url, settings.rest_channel_token, lambda: phase["name"])
+        total = args.conversations * len(DIALOGUE)
+        conversations = [
+            Conversation("webchat" if i < n_web else "rest", sender=f"replica-{i}-{time.time_ns()}")
+            for i in range(args.conversations)
+        ]
+        victim = rasas[0]
+        kill_info: dict[str, float] = {}
+        components = {
+            "rasa (2)": [r.process.pid for r in rasas],
+            "action server (2)": [a.process.pid for a in actions],
+            "PostgreSQL": [postmaster_pid(pg)],
+            "Redis": [redis.process.pid],
+            "HAProxy": [proxy.process.pid],
+            "portal backend": [stack.service("portal-backend").process.pid],
+            "delivery worker": [stack.service("submission-worker").process.pid],
+        }
+
+        def snapshot() -> dict[str, float]:
+            return {name: sum(cpu_seconds(pid) for pid in pids) for name, pids in components.items()}
+
+        cpu_start, t_cpu, answered_start = snapshot(), time.monotonic(), run.answered
+        usage: dict[str, tuple[float, float]] = {}
+
+        def kill_in_the_middle() -> None:
+            while run.answered < total * args.kill_after:
+                time.sleep(0.1)
+            cpu_end, seconds = snapshot(), time.monotonic() - t_cpu
+            messages = max(1, run.answered - answered_start)
+            kill_info["window_s"], kill_info["window_messages"] = seconds, messages
+            for name, pids in components.items():
+                used = cpu_end[name] - cpu_start[name]
+                usage[name] = (used / seconds, 1000 * used / messages, sum(rss_mb(pid) for pid in pids))
+            phase["name"] = "during"
+            kill_info["at_message"] = run.answered
+            os.killpg(victim.process.pid, signal.SIGKILL)
+            victim.process.wait()
+            t0 = time.monotonic()
+            victim.start()
+            victim.wait_healthy(600)
+            kill_info["restart_s"] = time.monotonic() - t0
+            phase["name"] = "after"
+
+        t_run = time.monotonic()
+        run_round(run, conversations, tuple(args.think), during=kill_in_the_middle)
+        run_seconds = time.monotonic() - t_run
+        first_round = run.answered
+
+        # Rolling update: each replica drained, stopped, started with the model, enabled again.
+        phase["name"] = "rolling"
+        rolling = [
+            Conversation("rest" if i % 2 else "webchat", sender=f"rolling-{i}-{time.time_ns()}")
+            for i in range(rolling_n)
+        ]
+        rolling_info: dict[str, float] = {}
+
+        def roll() -> None:
+            t0 = time.monotonic()
+            for i, replica in enumerate(rasas, 1):
+                proxy.command(f"set server rasa/r{i} state drain")
+                deadline = time.monotonic() + 60
+                while proxy.current_sessions("rasa", f"r{i}") and time.monotonic() < deadline:
+                    time.sleep(0.2)
+                proxy.command(f"set server rasa/r{i} state maint")
+                replica.stop()
+                replica.start()
+                replica.wait_healthy(600)
+                proxy.command(f"set server rasa/r{i} state ready")
+                time.sleep(2)  # health checks see it up before the next one goes
+            rolling_info["seconds"] = time.monotonic() - t0
+
+        run_round(run, rolling, tuple(args.think), during=roll)
+
+        everyone = conversations + rolling
+        events_checked, anomalies = check_events(pg.url, everyone)
+        time.sleep(3)  # the last deliveries
+        landed, app_anomalies = check_applications(pg.url, f"sqlite:///{portal_db}", everyone)
+        anomalies += app_anomalies
+        anomalies += [f"{c.conversation_id or c.sender}: {c.problem}" for c in everyone if c.problem]
+        rolling_errors = sum(c.errors + c.notices for c in rolling)
+
+        by_phase = {name: [s.seconds for s in run.samples if s.phase == name] for name in ("before", "during", "after")}
+        print(
+            f"Gespräche: {len(conversations)} + {len(rolling)} (Rolling Update), abgeschlossen: "
+            f"{sum(c.finished for c in everyone)}"
+        )
+        print(
+            f"Nachrichten beantwortet: {first_round} in {run_seconds:.0f} s (erste Runde), {run.answered} insgesamt; "
+            f"erneut gesendet "
+            f"nach Fehler: {sum(c.errors for c in conversations)}, nach Störungshinweis: "
+            f"{sum(c.notices for c in conversations)}"
+        )
+        kinds: dict[str, int] = {}
+        for conv in everyone:
+            for kind, count in conv.error_kinds.items():
+                kinds[kind] = kinds.get(kind, 0) + count
+        if kinds:
+            print("Fehlerarten: " + ", ".join(f"{k}: {v}" for k, v in sorted(kinds.items(), key=lambda kv: -kv[1])))
+        print(
+            f"Kill von rasa-1 nach Nachricht {kill_info.get('at_message', 0):.0f}; wieder bereit nach "
+            f"{kill_info.get('restart_s', 0):.0f} s"
+        )
+        for name, values in by_phase.items():
+            value = p95(values)
+            shown = f"{value:.2f} s" if value is not None else "-"
+            print(f"p95 {name:7s}: {shown} ({len(values)} Nachrichten)")
+        value = p95([s.seconds for s in run.samples if s.phase == "rolling"])
+        print(
+            f"Rolling Update: {rolling_info.get('seconds', 0):.0f} s, Fehler/Störungshinweise in seinen "
+            f"Gesprächen: {rolling_errors}, p95 {value:.2f} s"
+            if value
+            else "Rolling Update: keine Messwerte"
+        )
+        print(f"Ereignisse geprüft: {events_checked}; Anträge im Portal: {landed}")
+        print(
+            f"Je Prozess vor dem Kill ({kill_info.get('window_messages', 0):.0f} Nachrichten in "
+            f"{kill_info.get('window_s', 0):.0f} s, "
+            f"{kill_info.get('window_messages', 0) / max(1.0, kill_info.get('window_s', 1)):.1f} Nachrichten/s):"
+        )
+        for name, (cores, ms, mb) in usage.items():
+            print(f"  {name:18s} CPU {cores:5.2f} Kerne, {ms:6.1f} ms CPU je Nachricht, RSS {mb:6.0f} MB")
+        print(f"Anomalien: {len(anomalies)}")
+        for line in anomalies[:50]:
+            print(f"  - {line}")
+        if rolling_errors:
+            anomalies.append("rolling update: errors seen")
+        return 1 if anomalies else 0
+    finally:
+        for service in reversed(procs):
+            service.stop()
+        if proxy:
+            proxy.stop()
+        pg.close()
+        redis.close()
+        if args.keep:
+            print(f"Ordner: {root}")
+        else:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,84 @@
+"""Prometheus metrics of every process (issue 18): one registry per process, served at /metrics.
+
+What is counted (labels are closed sets: channel names, procedure ids from the catalogue,
+outcome words; never a conversation id, a name or a text):
+
+* ``ba_messages_total{channel,outcome}``, ``ba_message_seconds{channel}`` — Rasa process, every
+  message of every channel (outcome ``ok``, ``store_unavailable``, ``error``);
+* ``ba_nlu_messages_total{result}`` — Rasa process, ``fallback`` (NLU fallback) or ``intent``;
+  the fallback rate is ``fallback / (fallback + intent)``;
+* ``ba_store_unavailable_total{store}`` — Rasa process, messages answered with the outage notice;
+* ``ba_discovery_outcomes_total{outcome}`` — action server: ``answer``, ``choice``, ``none``;
+* ``ba_forms_total{procedure,outcome}`` — action server: ``completed`` (confirmed and stored in
+  the outbox) and ``abandoned`` (cancelled by the citizen);
+* ``ba_outbox_depth{state}`` — delivery worker: applications in the outbox per state;
+* ``ba_delivery_attempts_total{result}`` — delivery worker and action server: ``delivered``,
+  ``rejected``, ``retry`` (backend unavailable, tried again later);
+* ``ba_logins_total{protocol,outcome}`` — login service: ``success`` or the rejection reason code
+  (``buergerassistent/identity.py``: a closed set, e.g. ``response_invalid``, ``level_too_low``).
+
+Protection: /metrics answers only with ``Authorization: Bearer $BA_METRICS_TOKEN``
+(compared in constant time); without the setting there is no /metrics (404).
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Optional
+
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+
+KNOWN_CHANNELS = frozenset({"rest", "webchat", "socketio", "telegram", "threema", "matrix", "cmdline"})
+
+MESSAGES = Counter("ba_messages_total", "Messages handled by Rasa", ["channel", "outcome"])
+MESSAGE_SECONDS = Histogram(
+    "ba_message_seconds",
+    "Time from receiving a message to the end of the bot's turn",
+    ["channel"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.5, 5.0, 10.0, 30.0),
+)
+NLU_MESSAGES = Counter("ba_nlu_messages_total", "Messages parsed by the NLU", ["result"])
+STORE_OUTAGES = Counter(
+    "ba_store_unavailable_total", "Messages answered with the outage notice, per store that failed", ["store"]
+)
+DISCOVERY = Counter("ba_discovery_outcomes_total", "Outcomes of finding the procedure", ["outcome"])
+FORMS = Counter("ba_forms_total", "Application forms completed and abandoned", ["procedure", "outcome"])
+OUTBOX_DEPTH = Gauge("ba_outbox_depth", "Applications in the outbox", ["state"])
+DELIVERY_ATTEMPTS = Counter("ba_delivery_attempts_total", "Delivery attempts to the portal backend", ["result"])
+LOGINS = Counter("ba_logins_total", "Login outcomes (success or the rejection reason code)", ["protocol", "outcome"])
+
+
+def channel_label(name: Optional[str]) -> str:
+    return name if name in KNOWN_CHANNELS else "other"
+
+
+def authorized(header: Optional[str], token: Optional[str]) -> bool:
+    """``header`` is ``Bearer <token>``; false when no token is configured."""
+    if not token or not header or not header.startswith("Bearer "):
+        return False
+    return hmac.compare_digest(header[len("Bearer ") :].encode(), token.encode())
+
+
+def exposition() -> tuple[bytes, str]:
+    """The body and content type of a /metrics answer."""
+    return generate_latest(), CONTENT_TYPE_LATEST
+
+
+def aiohttp_route(app) -> None:  # noqa: ANN001 - aiohttp.web.Application
+    """Adds ``GET /metrics`` to an aiohttp service (when ``BA_METRICS_TOKEN`` is set)."""
+    from aiohttp import web
+
+    from buergerassistent.settings import get_settings
+
+    token = get_settings().ba_metrics_token
+    if not token:
+        return
+
+    async def metrics_view(request: web.Request) -> web.Response:
+        if not authorized(request.headers.get("Authorization"), token):
+            return web.Response(status=401, headers={"WWW-Authenticate": "Bearer"})
+        body, content_type = exposition()
+        return web.Response(body=body, headers={"Content-Type": content_type})
+
+    metrics_view.public = True  # type: ignore[attr-defined] - checks its own token (portal backend's auth)
+    app.router.add_get("/metrics", metrics_view)

@@ -1,0 +1,64 @@
+"""Rasa's Redis lock store, honest about outages (issue 18).
+
+Configured in endpoints as ``type: rasa_runtime.lock_store.RedisLockStore`` with the keys of
+Rasa's ``redis`` type (``url`` = host, ``port``, ``db``, ``password``, ``key_prefix``).
+
+* Redis unreachable while the conversation's lock is taken: ``StoreUnavailable`` (the citizen
+  is asked to send the message again, rasa_runtime/outage.py) instead of a generic failure.
+* Redis unreachable when the lock is released, after the turn was processed and saved: logged
+  only. The turn is complete; telling the citizen to send it again would apply it twice. The
+  lock expires by itself (Rasa's lock lifetime).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncGenerator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from rasa.core.lock import TicketLock
+from rasa.core.lock_store import LOCK_LIFETIME, LockError
+from rasa.core.lock_store import RedisLockStore as RasaRedisLockStore
+
+from rasa_runtime.outage import LOCK_STORE, StoreUnavailable
+
+logger = logging.getLogger(__name__)
+
+
+class RedisLockStore(RasaRedisLockStore):
+    def __init__(self, endpoint_config: Any = None, **kwargs: Any) -> None:
+        if endpoint_config is not None:
+            kwargs = {**endpoint_config.kwargs, **kwargs}
+            kwargs.setdefault("host", endpoint_config.url or "localhost")
+        kwargs.pop("type", None)
+        # Rasa's default waits 10 s on a silent network before giving up; the citizen waits too.
+        kwargs.setdefault("socket_timeout", 3)
+        super().__init__(**kwargs)
+
+    @asynccontextmanager
+    async def lock(
+        self,
+        conversation_id: str,
+        lock_lifetime: float = LOCK_LIFETIME,
+        wait_time_in_seconds: float = 1,
+    ) -> AsyncGenerator[TicketLock, None]:
+        import redis
+
+        try:
+            ticket = self.issue_ticket(conversation_id, lock_lifetime)
+        except LockError as error:
+            if isinstance(error.__context__, redis.exceptions.RedisError):
+                raise StoreUnavailable(LOCK_STORE) from error.__context__
+            raise
+        try:
+            try:
+                lock = await self._acquire_lock(conversation_id, ticket, wait_time_in_seconds)
+            except redis.exceptions.RedisError as error:
+                raise StoreUnavailable(LOCK_STORE) from error
+            yield lock
+        finally:
+            try:
+                self.cleanup(conversation_id, ticket)
+            except redis.exceptions.RedisError as error:
+                logger.warning("Sperre nicht freigegeben (läuft von selbst ab): %s", type(error).__name__)

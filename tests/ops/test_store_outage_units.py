@@ -1,0 +1,144 @@
+"""Store outages inside one Rasa process's parts, against a real PostgreSQL and a real Redis that
+this test starts and stops (tests/support/services.py): the tracker store never answers from an
+empty tracker and never keeps a turn only in memory; the lock store says the store is down; the
+message handler turns both into the German notice and drops replies of a turn that was not saved.
+The whole chat through the REST channel: tests/ops/test_store_outages.py."""
+
+from __future__ import annotations
+
+import pytest
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.tracker_store import FailSafeTrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+from sqlalchemy.engine import make_url
+from support import services
+
+from rasa_runtime import outage
+from rasa_runtime.lock_store import RedisLockStore
+from rasa_runtime.tracker_store import CachingSQLTrackerStore
+
+pytestmark = pytest.mark.skipif(services.missing() is not None, reason=services.missing() or "")
+
+DOMAIN = Domain.from_dict({"intents": ["inform"], "slots": {"geburtsdatum": {"type": "text", "mappings": []}}})
+
+
+@pytest.fixture(scope="module")
+def postgres():
+    server = services.PrivatePostgres().init()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture()
+def redis_server():
+    server = services.PrivateRedis().start()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+def answer(tracker: DialogueStateTracker, text: str) -> None:
+    tracker.update(UserUttered(text, {"name": "inform", "confidence": 1.0}))
+    tracker.update(SlotSet("geburtsdatum", text))
+    tracker.update(BotUttered("Wie lautet Ihre Straße?"))
+    tracker.update(ActionExecuted("action_listen"))
+
+
+def failsafe_store(url: str) -> FailSafeTrackerStore:
+    parts = make_url(url)
+    store = CachingSQLTrackerStore(
+        DOMAIN,
+        dialect="postgresql",
+        host=parts.host,
+        port=parts.port,
+        db=parts.database,
+        username=parts.username,
+        password=parts.password,
+        connect_timeout=10,
+    )
+    return FailSafeTrackerStore(store)  # as Rasa's Agent wraps every tracker store
+
+
+@pytest.fixture()
+def installed(monkeypatch):
+    """outage.install() for this test only (monkeypatch restores Rasa's classes afterwards)."""
+    from rasa.core.agent import Agent
+
+    for name in ("on_tracker_store_error", "on_tracker_store_retrieve_error"):
+        monkeypatch.setattr(FailSafeTrackerStore, name, getattr(FailSafeTrackerStore, name))
+    monkeypatch.setattr(Agent, "handle_message", Agent.handle_message)
+    outage.install()
+
+
+async def test_tracker_store_down_raises_instead_of_an_empty_tracker_and_loses_nothing(postgres, installed):
+    store = failsafe_store(postgres.url)
+    tracker = DialogueStateTracker("erika-outage", DOMAIN.slots)
+    tracker.update(ActionExecuted("action_listen"))
+    await store.save(tracker)
+
+    postgres.stop()
+    try:
+        # Rasa's own behaviour here: None (an empty conversation) and a save into memory.
+        with pytest.raises(outage.StoreUnavailable) as raised:
+            await store.retrieve("erika-outage")
+        assert raised.value.store == outage.TRACKER_STORE
+        answered = DialogueStateTracker("erika-outage", DOMAIN.slots)
+        answer(answered, "12.08.1964")
+        with pytest.raises(outage.StoreUnavailable):
+            await store.save(answered)
+        assert store._fallback_tracker_store is None  # nothing was kept only in memory
+    finally:
+        postgres.start()
+
+    again = await store.retrieve("erika-outage")
+    assert again is not None and again.get_slot("geburtsdatum") is None  # the field is still open
+    answer(again, "12.08.1964")
+    await store.save(again)
+    stored = await failsafe_store(postgres.url).retrieve("erika-outage")
+    texts = [e.text for e in stored.events if isinstance(e, UserUttered)]
+    assert texts == ["12.08.1964"] and stored.get_slot("geburtsdatum") == "12.08.1964"
+
+
+def lock_store(server: services.PrivateRedis) -> RedisLockStore:
+    return RedisLockStore(host="127.0.0.1", port=server.port, password=server.password, key_prefix="test")
+
+
+async def test_lock_store_down_is_reported_and_a_lost_release_is_not(redis_server):
+    store = lock_store(redis_server)
+    async with store.lock("erika"):
+        pass
+    redis_server.stop()
+    with pytest.raises(outage.StoreUnavailable) as raised:
+        async with store.lock("erika"):
+            pytest.fail("no lock without Redis")
+    assert raised.value.store == outage.LOCK_STORE
+    redis_server.start()
+    store = lock_store(redis_server)
+    # Redis goes away while the turn runs: the turn is complete, releasing is not worth an error.
+    async with store.lock("erika"):
+        redis_server.stop()
+    redis_server.start()
+    async with store.lock("erika") as lock:
+        assert lock.conversation_id == "erika"
+
+
+async def test_handler_answers_the_notice_and_drops_replies_of_the_unsaved_turn():
+    async def failing(_agent, message):
+        await message.output_channel.send_text_message(message.sender_id, "Wie lautet Ihre Straße?")
+        raise outage.StoreUnavailable(outage.TRACKER_STORE)
+
+    collector = CollectingOutputChannel()
+    message = UserMessage("12.08.1964", collector, "erika", input_channel="rest")
+    assert await outage._wrap_handle_message(failing)(None, message) is None
+    assert [m["text"] for m in collector.messages] == [outage.OUTAGE_TEXT]
+
+    async def broken(_agent, _message):
+        raise ValueError("kein Ausfall eines Speichers")
+
+    with pytest.raises(ValueError):  # other errors stay errors
+        await outage._wrap_handle_message(broken)(None, message)
