@@ -69,7 +69,7 @@ class State:
     source: Optional[str] = None
 
     @classmethod
-    def of(cls, language: Any, source: Any) -> "State":
+    def of(cls, language: Any, source: Any) -> State:
         lang = language if language in LANGUAGES else GERMAN
         return cls(lang, source if source in (EXPLICIT, WIDGET, DETECTED) else None)
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Optional
 
@@ -77,7 +77,7 @@ def parse_english(data: dict, where: str) -> EnglishEntry:
         raise ValueError(f"{where}: missing {exc.args[0]!r}") from None
 
 
-@lru_cache(maxsize=None)
+@cache
 def english_entries(directory: Path = TRANSLATIONS_DIR) -> dict[str, EnglishEntry]:
     return {pid: parse_english(_read(path), str(path)) for pid, path in procedure_files(english_dir(directory)).items()}
 
@@ -86,7 +86,7 @@ def english(proc_id: Optional[str]) -> Optional[EnglishEntry]:
     return english_entries().get(proc_id or "")
 
 
-@lru_cache(maxsize=None)
+@cache
 def plain_descriptions(directory: Path = PLAIN_DIR) -> dict[str, str]:
     out = {}
     for pid, path in procedure_files(directory).items():
@@ -100,7 +100,7 @@ def plain_description(proc_id: Optional[str]) -> Optional[str]:
     return plain_descriptions().get(proc_id or "")
 
 
-@lru_cache(maxsize=None)
+@cache
 def plain_prompts(directory: Path = PLAIN_DIR) -> dict[str, str]:
     path = directory / FIELDS_FILE
     return {str(k): " ".join(str(v).split()) for k, v in _read(path).items()} if path.is_file() else {}
@@ -110,7 +110,7 @@ def plain_prompt(field_name: str) -> Optional[str]:
     return plain_prompts().get(field_name)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _messages(lang: str) -> dict[str, str]:
     path = (PLAIN_DIR if lang == PLAIN else TRANSLATIONS_DIR / lang) / MESSAGES_FILE
     return {str(k): str(v).strip() for k, v in _read(path).items()} if path.is_file() else {}
@@ -211,6 +211,27 @@ def find_english(text: str, procedures: list[Procedure]) -> Optional[str]:
             if len(phrase.strip()) >= 4 and phrase in words and len(phrase) > best[0]:
                 best = (len(phrase), proc.id)
     return best[1] or None
+
+
+@lru_cache(maxsize=1)
+def german_terms() -> frozenset[str]:
+    """Words of the German names, synonyms and keywords of the core procedures that the English
+    names and descriptions do not use ("anmeldung", "kindergeld"): a message with one of them is
+    mixed, and does not switch the language by itself."""
+    from buergerassistent.catalogue import default_catalogue
+
+    german: set[str] = set()
+    for proc in default_catalogue().curated():
+        for term in (proc.name, *proc.synonyms, *proc.keywords):
+            german.update(w for w in _words(term).split() if len(w) >= 5)
+    english_words: set[str] = set()
+    for entry in english_entries().values():
+        english_words.update(_words(f"{entry.name} {entry.description} {' '.join(entry.documents)}").split())
+    return frozenset(german - english_words)
+
+
+def names_german_term(text: str) -> bool:
+    return any(w in german_terms() for w in _words(text).split())
 
 
 def plain_overview(proc: Procedure) -> Optional[str]:
