@@ -59,7 +59,10 @@ def test_english_entry_with_missing_document_fails(tmp_path):
         ("Bringen Sie ggf. den Pass mit.", "Abkürzung"),
         ("Der Antrag wird vom Amt geprüft.", "Passiv"),
         ("Bitte bringen Sie die Wohnungsgeberbestätigung mit.", "langes Wort"),
-        ("Eins zwei drei vier fünf sechs sieben acht neun zehn elf zwölf dreizehn vierzehn fünfzehn sechzehn.", "Satz mit 16"),
+        (
+            "Eins zwei drei vier fünf sechs sieben acht neun zehn elf zwölf dreizehn vierzehn fünfzehn sechzehn.",
+            "Satz mit 16",
+        ),
     ],
 )
 def test_plain_language_rules(text, problem):
