@@ -173,8 +173,10 @@ class ActionOtherLanguage(Action):
         out = language_replies.reply(
             lang, source, tracker.latest_message.get("text") or "", switched, in_form, _focus(tracker)
         )
+        # ``lang`` marks the text's language for the web chat (the widget's lang attribute).
+        html_lang = language_state.HTML_LANG.get(out.language, "de")
         for text in out.texts[:-1] if out.offer_form else out.texts:
-            dispatcher.utter_message(text=text)
+            dispatcher.utter_message(text=text, lang=html_lang)
         events: list[EventType] = []
         if out.procedure:
             events.append(SlotSet("procedure", out.procedure))
@@ -183,6 +185,6 @@ class ActionOtherLanguage(Action):
                 {"title": translations.message("en", "button_yes"), "payload": "/affirm"},
                 {"title": translations.message("en", "button_no"), "payload": "/deny"},
             ]
-            dispatcher.utter_message(text=out.texts[-1], buttons=yes_no)
+            dispatcher.utter_message(text=out.texts[-1], buttons=yes_no, lang=html_lang)
             events.append(set_awaiting(Awaiting.START_FORM))
         return events

@@ -19,6 +19,7 @@ class Reply:
     texts: list[str] = field(default_factory=list)
     procedure: Optional[str] = None  # a procedure the reply is about (becomes the focus)
     offer_form: bool = False  # ask whether to apply here (Yes/No)
+    language: str = GERMAN  # the language the texts are written in
 
 
 def _named(text: str) -> Optional[Procedure]:
@@ -45,7 +46,7 @@ def reply(
     """The reply in ``lang`` (the conversation's language after this message). ``switched``: the
     message was an explicit switch ("English please")."""
     if switched:
-        out = Reply([translations.message(lang, "switched_form" if in_form else "switched")])
+        out = Reply([translations.message(lang, "switched_form" if in_form else "switched")], language=lang)
         if not in_form and focus is not None:
             overview = (
                 translations.english_overview(focus)
@@ -60,14 +61,14 @@ def reply(
     if lang == ENGLISH:
         return _english(text, in_form, focus)
     if lang == GERMAN and source == language_state.EXPLICIT:
-        return Reply([translations.message(GERMAN, "german_chosen")])
+        return Reply([translations.message(GERMAN, "german_chosen")], language=GERMAN)
     # Not switched to English (German chosen in the widget, or Leichte Sprache): the short English
     # answer of issue 15 (what the assistant does, the 115, the city's English pages).
     links = list(focus.links) if focus is not None else []
     url = language.english_pages(links) or language.english_pages(
         [link for p in default_catalogue().curated() for link in p.links]
     )
-    return Reply([language.reply_in_english(url)])
+    return Reply([language.reply_in_english(url)], language=ENGLISH)
 
 
 def _english(text: str, in_form: bool, focus: Optional[Procedure]) -> Reply:
@@ -75,9 +76,9 @@ def _english(text: str, in_form: bool, focus: Optional[Procedure]) -> Reply:
     named = None if in_form else _named(text)
     proc = named or focus
     if proc is None or translations.english(proc.id) is None:
-        return Reply([translations.message(ENGLISH, "in_form" if in_form else "not_found")])
+        return Reply([translations.message(ENGLISH, "in_form" if in_form else "not_found")], language=ENGLISH)
     answer = translations.english_answer(proc, topic)
-    out = Reply([answer] if answer else [], procedure=proc.id)
+    out = Reply([answer] if answer else [], procedure=proc.id, language=ENGLISH)
     if in_form:
         out.texts.append(translations.message(ENGLISH, "in_form"))
         out.procedure = None

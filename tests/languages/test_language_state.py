@@ -113,3 +113,13 @@ def test_widget_metadata_switches_to_english():
     parse = _parse("Hallo", "greet")
     change = apply_language(parse, State(), widget=ENGLISH)
     assert (change.language, change.source) == (ENGLISH, WIDGET)
+
+
+def test_web_chat_messages_carry_their_language():
+    """The web chat passes the language an action marks (``lang``) on to the widget, which sets
+    it as the message's lang attribute (webchat/widget/src/widget.js)."""
+    from rasa_runtime.channels.webchat.conversations import bot_message
+
+    assert bot_message("Sure, I will answer in English.", {"lang": "en"})["lang"] == "en"
+    assert "lang" not in bot_message("Guten Tag", {"lang": None})
+    assert "lang" not in bot_message("Guten Tag", {"lang": "<script>"})
