@@ -95,8 +95,15 @@ def apply_language(
         _replace(
             parse_data, OTHER_LANGUAGE, "language switch", intent.get("name"), float(intent.get("confidence") or 0)
         )
-    elif now == language_state.ENGLISH and not in_form and detected is None and _english_about_procedure(text):
-        # "passport fees", "Anmeldung for my apartment" in an English conversation: answered in English.
+    elif (
+        now == language_state.ENGLISH
+        and not in_form
+        and detected is None
+        and not language.has_german_words(text)
+        and _english_about_procedure(text)
+    ):
+        # "passport fees", "Anmeldung for my apartment" in an English conversation: answered in
+        # English; a German sentence ("Ich brauche ein Appointment …") goes to the German NLU.
         _replace(
             parse_data, OTHER_LANGUAGE, "english conversation", intent.get("name"), float(intent.get("confidence") or 0)
         )

@@ -103,6 +103,10 @@ def test_rasa_side_english_conversation():
     parse = _parse("passport fees", "ask_fees")
     assert apply_language(parse, State(ENGLISH, DETECTED)) is None
     assert parse["intent"]["name"] == OTHER_LANGUAGE
+    # A German sentence in an English conversation goes to the German NLU.
+    parse = _parse("Ich brauche ein Appointment für meinen Reisepass")
+    apply_language(parse, State(ENGLISH, DETECTED))
+    assert parse["intent"]["name"] == "request_procedure"
     # German answers inside a form stay answers.
     parse = _parse("Erika", "inform")
     apply_language(parse, State(ENGLISH, DETECTED), in_form=True)
