@@ -23,7 +23,7 @@ from rasa_sdk.types import DomainDict
 from actions.drafts import offer_draft
 from actions.questions import offer_choice
 from actions.turns import current_state, ends_turn, set_awaiting
-from buergerassistent import answers
+from buergerassistent import answers, language_state, translations
 from buergerassistent.catalogue import Procedure, default_catalogue
 from buergerassistent.conversation_context import (
     Option,
@@ -67,6 +67,7 @@ def present_procedure(
     proc: Procedure,
     alternatives: Optional[Sequence[str]] = None,
     question: str = "",
+    language: Optional[str] = None,
 ) -> list[EventType]:
     """What the procedure is, and the offer to apply here where it has a form. ``alternatives``:
     the other candidates of the discovery that found it (None: leave the slot as it is).
@@ -75,7 +76,10 @@ def present_procedure(
     topic = question_topic(question)
     if topic in answers.ANSWERS_BY_INTENT and not answers.shown_in_overview(proc, topic):
         dispatcher.utter_message(text=answers.ANSWERS_BY_INTENT[topic](proc))
-    dispatcher.utter_message(text=answers.with_where_to_ask(proc, answers.overview(proc)))
+    # In Leichte Sprache the plain description instead (issue 20, catalogue/leichte_sprache/);
+    # documents and fees follow when asked.
+    plain = translations.plain_overview(proc) if language == language_state.PLAIN else None
+    dispatcher.utter_message(text=plain or answers.with_where_to_ask(proc, answers.overview(proc)))
     remember: list[EventType] = [SlotSet("offered_procedures", None)]
     if alternatives is not None:
         remember.append(SlotSet("alternatives", [a for a in alternatives if a != proc.id] or None))
@@ -172,7 +176,7 @@ def choose(dispatcher: CollectingDispatcher, tracker: Tracker, proc_id: str) -> 
     proc = default_catalogue()[proc_id]
     others = [o for o in _ids(tracker.get_slot("offered_procedures")) if o != proc_id]
     others += [a for a in _ids(tracker.get_slot("alternatives")) if a not in others and a != proc_id]
-    return present_procedure(dispatcher, proc, alternatives=others)
+    return present_procedure(dispatcher, proc, alternatives=others, language=tracker.get_slot(language_state.SLOT))
 
 
 def chosen_by_reply(tracker: Tracker) -> Optional[str]:

@@ -10,7 +10,7 @@ and ``buergerassistent/fallback.py``. This module only reads the tracker and say
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Optional
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
@@ -22,7 +22,7 @@ from actions.handoff import offer as offer_handoff
 from actions.login import ActionLogin, ActionLogout
 from actions.questions import replies_to_offer
 from actions.turns import current_state, ends_turn, set_awaiting
-from buergerassistent import answers, human_answers, intent_guard, language
+from buergerassistent import answers, human_answers, intent_guard, language_replies, language_state, translations
 from buergerassistent.catalogue import Procedure, default_catalogue
 from buergerassistent.dialogue_state import SLOT, Awaiting
 
@@ -161,16 +161,35 @@ class ActionHumanAnswer(Action):
 
 
 class ActionOtherLanguage(Action):
-    """A message in English: what the assistant does and where to get help, in English."""
+    """A language switch ("English please", "in Leichter Sprache") or a message in English:
+    the reply of ``buergerassistent/language_replies.py`` in the conversation's language."""
 
     def name(self) -> str:
         return "action_other_language"
 
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        proc = _focus(tracker)
-        links: list[Any] = list(proc.links) if proc is not None else []
-        url = language.english_pages(links) or language.english_pages(
-            [link for p in default_catalogue().curated() for link in p.links]
+        entities = {e.get("entity"): e.get("value") for e in tracker.latest_message.get("entities") or []}
+        lang = entities.get(language_state.CHOICE_ENTITY) or tracker.get_slot(language_state.SLOT) or "de"
+        source = entities.get(language_state.SOURCE_ENTITY) or tracker.get_slot(language_state.SOURCE_SLOT)
+        switched = (tracker.latest_message.get("guard") or {}).get("reason") == "language switch" or (
+            language_state.explicit_switch(tracker.latest_message.get("text") or "") is not None
         )
-        dispatcher.utter_message(text=language.reply_in_english(url))
-        return []
+        in_form = bool(tracker.active_loop_name)
+        out = language_replies.reply(
+            lang, source, tracker.latest_message.get("text") or "", switched, in_form, _focus(tracker)
+        )
+        # ``lang`` marks the text's language for the web chat (the widget's lang attribute).
+        html_lang = language_state.HTML_LANG.get(out.language, "de")
+        for text in out.texts[:-1] if out.offer_form else out.texts:
+            dispatcher.utter_message(text=text, lang=html_lang)
+        events: list[EventType] = []
+        if out.procedure:
+            events.append(SlotSet("procedure", out.procedure))
+        if out.offer_form and out.texts:
+            yes_no = [
+                {"title": translations.message("en", "button_yes"), "payload": "/affirm"},
+                {"title": translations.message("en", "button_no"), "payload": "/deny"},
+            ]
+            dispatcher.utter_message(text=out.texts[-1], buttons=yes_no, lang=html_lang)
+            events.append(set_awaiting(Awaiting.START_FORM))
+        return events

@@ -37,7 +37,7 @@ from actions.life_situations import chosen_step, life_situation_turn
 from actions.questions import offer_choice
 from actions.submission_actions import submit_confirmed
 from actions.turns import current_state, ends_turn, set_awaiting, state_events
-from buergerassistent import answers, human_answers, metrics
+from buergerassistent import answers, human_answers, language_state, metrics
 from buergerassistent.catalogue import Procedure, default_catalogue
 from buergerassistent.conversation_context import question_topic, separate_needs
 from buergerassistent.dialogue_state import Answer, Awaiting, Reply, next_step
@@ -114,7 +114,9 @@ def discover(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventTy
         # answered for it (its name heads the answer) rather than asked back as "Meinen Sie …?".
         if decision.decision == ANSWER or (len(decision.candidates) == 1 and question_topic(text)):
             proc = default_catalogue()[decision.candidates[0].id]
-            return present_procedure(dispatcher, proc, alternatives=more, question=text)
+            return present_procedure(
+                dispatcher, proc, alternatives=more, question=text, language=tracker.get_slot(language_state.SLOT)
+            )
         return offer_choice(dispatcher, [c.id for c in decision.candidates], alternatives=more)
     if intent in NOTHING_TO_DO:
         dispatcher.utter_message(text=NOTHING_TO_DO[intent])

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import yaml
 
+from buergerassistent import language_state, translations
 from buergerassistent.catalogue import Catalogue, Procedure, default_catalogue
 
 BOT_DIR = Path(__file__).resolve().parent
@@ -67,9 +68,20 @@ FORM_EXITS = {
 NOT_AN_ANSWER = sorted([*INTERRUPTIONS, *FORM_EXITS])
 
 
-def _ask_response(proc: Procedure, index: int) -> dict:
+def _ask_responses(proc: Procedure, index: int) -> list[dict]:
+    """The question, and its plain variant for a conversation in Leichte Sprache (slot
+    ``language`` = ``ls``; Rasa picks the variation whose condition holds, issue 20)."""
+    plain = translations.plain_prompt(proc.fields[index].name)
+    default = _ask_response(proc, index)
+    if not plain:
+        return [default]
+    condition = [{"type": "slot", "name": language_state.SLOT, "value": language_state.PLAIN}]
+    return [{"condition": condition, **_ask_response(proc, index, plain)}, default]
+
+
+def _ask_response(proc: Procedure, index: int, prompt: str = "") -> dict:
     field = proc.fields[index]
-    text = f"Schritt {index + 1} von {len(proc.fields)}: {field.prompt}"
+    text = f"Schritt {index + 1} von {len(proc.fields)}: {prompt or field.prompt}"
     response: dict = {"text": text}
     if field.choices:
         # Buttons send the choice's label as plain text, so it goes through the same validation
@@ -101,7 +113,7 @@ def forms_domain(catalogue: Catalogue) -> dict:
                 },
             )
             slot["mappings"][0]["conditions"].append({"active_loop": proc.form_name, "requested_slot": field.name})
-            responses[f"utter_ask_{proc.form_name}_{field.name}"] = [_ask_response(proc, index)]
+            responses[f"utter_ask_{proc.form_name}_{field.name}"] = _ask_responses(proc, index)
     return {
         "version": "3.1",
         "actions": [f"validate_{p.form_name}" for p in catalogue.with_forms()],

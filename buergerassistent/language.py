@@ -62,6 +62,13 @@ def detect(text: str) -> Optional[str]:
     return None
 
 
+def has_german_words(text: str) -> bool:
+    """The text has German function words or umlauts ("Ich brauche ein Appointment"): German,
+    whatever English words it contains."""
+    words = [w.lower() for w in _WORD.findall(text or "")]
+    return any(w in _GERMAN_WORDS for w in words) or any(ch in (text or "") for ch in "äöüÄÖÜß")
+
+
 def english_pages(links: list[Any]) -> Optional[str]:
     """The first link of the catalogue to the city's English pages (``/en/`` in the path)."""
     for link in links:

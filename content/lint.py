@@ -17,7 +17,9 @@ Checks:
 * inconsistent spelling: entity synonyms mapped to two values, entities not in the domain, the
   same term spelled differently in the catalogue, a field name with different labels,
 * life situations (``catalogue/lebenslagen/``): missing name, id, intro, triggers or steps, an
-  unknown catalogue id, the same trigger twice, a trigger that does not lead to its situation.
+  unknown catalogue id, the same trigger twice, a trigger that does not lead to its situation,
+* English and Leichte-Sprache texts (``content/languages.py``): a core procedure's text in one
+  language only, sentence length, long words, abbreviations and passive in Leichte Sprache.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from typing import Optional
 import yaml
 
 from content import nlu_data
+from content.languages import check_languages
 from content.nlu_data import REPO_ROOT, Example, normalise
 
 THRESHOLDS = REPO_ROOT / "quality" / "thresholds.yml"
@@ -656,6 +659,9 @@ def run_checks(with_rasa: bool = True) -> list[Issue]:
     issues += check_life_situations()
     issues += check_generated()
     issues += check_spelling(examples, synonyms, domain)
+    issues += [
+        error(w, m) for w, m in check_languages()
+    ]  # English and Leichte Sprache (content/languages.py, issue 20)
     return issues
 
 

@@ -5,6 +5,11 @@ Wraps ``MessageProcessor.parse_message``: when it is called with the conversatio
 message from a channel, not ``/model/parse``), the parse result is adjusted:
 
 * a message in English becomes intent ``other_language`` (answered in English);
+* the conversation's language (issue 20, ``buergerassistent/language_state.py``): an explicit
+  switch ("English please", "in Leichter Sprache"), the widget's setting (metadata ``lang``) or a
+  message detected as English sets the entities ``language_choice``/``language_source`` (which
+  fill the slots ``language``/``language_source``); a switch and, in an English conversation, a
+  message about a procedure in English words become intent ``other_language``;
 * a request with consequences that is not clear becomes intent ``confirm_request`` with the
   entity ``requested_action`` (the assistant asks first), or the intent of its stronger reading
   ("bis wann …" → ``ask_deadline``, "Auto abmelden" → ``request_procedure``).
@@ -18,7 +23,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Optional
 
-from buergerassistent import intent_guard, language, repair
+from buergerassistent import intent_guard, language, language_state, repair, translations
 from buergerassistent.catalogue import default_catalogue
 from buergerassistent.dialogue_state import SLOT, Awaiting
 
@@ -63,6 +68,63 @@ def adjust(parse_data: dict[str, Any], context: intent_guard.Context) -> dict[st
     return parse_data
 
 
+def apply_language(
+    parse_data: dict[str, Any],
+    state: language_state.State,
+    widget: Optional[str] = None,
+    in_form: bool = False,
+) -> Optional[language_state.Update]:
+    """Decide the conversation's language for this message and mark it in ``parse_data`` (see
+    the module docstring). Returns the change, None when the language stays."""
+    text = (parse_data.get("text") or "").strip()
+    if not text or text.startswith("/"):
+        return None
+    detected = language.detect(text)
+    change = language_state.update(
+        state, text, widget=widget, detected=detected, names_german_term=translations.names_german_term(text)
+    )
+    if change is not None:
+        parse_data["entities"] = [
+            *(parse_data.get("entities") or []),
+            {"entity": language_state.CHOICE_ENTITY, "value": change.language, "extractor": "language_state"},
+            {"entity": language_state.SOURCE_ENTITY, "value": change.source, "extractor": "language_state"},
+        ]
+    intent = parse_data.get("intent") or {}
+    now = change.language if change is not None else state.language
+    if change is not None and change.switch_request:
+        _replace(
+            parse_data, OTHER_LANGUAGE, "language switch", intent.get("name"), float(intent.get("confidence") or 0)
+        )
+    elif (
+        now == language_state.ENGLISH
+        and not in_form
+        and detected is None
+        and not language.has_german_words(text)
+        and _english_about_procedure(text)
+    ):
+        # "passport fees", "Anmeldung for my apartment" in an English conversation: answered in
+        # English; a German sentence ("Ich brauche ein Appointment …") goes to the German NLU.
+        _replace(
+            parse_data, OTHER_LANGUAGE, "english conversation", intent.get("name"), float(intent.get("confidence") or 0)
+        )
+    return change
+
+
+def _english_about_procedure(text: str) -> bool:
+    from buergerassistent.catalogue import default_catalogue
+
+    if translations.english_topic(text) is not None:
+        return True
+    return translations.find_english(text, default_catalogue().curated()) is not None
+
+
+def _language_state(tracker: Any) -> language_state.State:
+    get = getattr(tracker, "get_slot", None)
+    if get is None:
+        return language_state.State()
+    return language_state.State.of(get(language_state.SLOT), get(language_state.SOURCE_SLOT))
+
+
 def _replace(parse_data: dict[str, Any], new: str, reason: str, old: Optional[str], confidence: float) -> None:
     parse_data["guard"] = {"intent": old, "confidence": confidence, "reason": reason}
     parse_data["intent"] = {"name": new, "confidence": 1.0}
@@ -82,6 +144,16 @@ def install() -> None:
         parse_data = await original(self, message, tracker, only_output_properties)
         if tracker is not None and parse_data:
             try:
+                widget = (getattr(message, "metadata", None) or {}).get("lang")
+                in_form = bool(getattr(tracker, "active_loop_name", None))
+                apply_language(
+                    parse_data, _language_state(tracker), widget if isinstance(widget, str) else None, in_form
+                )
+            except Exception:  # the language check must never cost the citizen the message
+                logger.exception("language check failed; language kept")
+            try:
+                if (parse_data.get("intent") or {}).get("name") == OTHER_LANGUAGE:
+                    return parse_data  # a language switch or an English question: no command to guard
                 adjust(parse_data, _context(tracker, (parse_data.get("text") or "").strip()))
             except Exception:  # the guard must never cost the citizen the message
                 logger.exception("intent guard failed; NLU reading kept")

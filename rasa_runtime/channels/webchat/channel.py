@@ -128,12 +128,12 @@ class WebChatOutput(OutputChannel):
         await super().send_response(recipient_id, message)
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
-        await self._send(recipient_id, {"text": text})
+        await self._send(recipient_id, conversations.bot_message(text, {"lang": kwargs.get("lang")}))
 
     async def send_text_with_buttons(
         self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]], **kwargs: Any
     ) -> None:
-        await self._send(recipient_id, conversations.bot_message(text, {"buttons": buttons}))
+        await self._send(recipient_id, conversations.bot_message(text, {"buttons": buttons, "lang": kwargs.get("lang")}))
 
     async def send_quick_replies(
         self, recipient_id: Text, text: Text, quick_replies: List[Dict[Text, Any]], **kwargs: Any

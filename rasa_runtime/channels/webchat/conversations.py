@@ -55,6 +55,9 @@ def bot_message(text: Optional[str], data: Optional[dict[str, Any]] = None) -> d
         message["attachment"] = data["attachment"]
     if data.get("custom"):
         message["custom"] = data["custom"]
+    if data.get("lang") in ("de", "en"):
+        # The language of the text (issue 20), for the widget's lang attribute (screen readers).
+        message["lang"] = data["lang"]
     return message
 
 

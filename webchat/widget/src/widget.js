@@ -377,7 +377,8 @@ export class ChatWidget {
     const replies = Array.isArray(message.quick_replies) ? message.quick_replies : Array.isArray(message.buttons) ? message.buttons : [];
     if (!text && !replies.length) return null;
     const li = this.addItem("bot", "bot");
-    li.setAttribute("lang", "de"); // the assistant always answers in German
+    // The language of the text, as the assistant marks it (issue 20); German unless it says English.
+    li.setAttribute("lang", message.lang === "en" ? "en" : "de");
     const custom = message.custom && typeof message.custom === "object" ? message.custom : {};
     if (custom.type === "summary" && Array.isArray(custom.rows)) {
       li.classList.add("ba-summary-msg");

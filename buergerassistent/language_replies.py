@@ -1,0 +1,88 @@
+"""What the assistant says to a message handled as ``other_language`` (issue 20): a language
+switch, or a message in an English conversation. Texts come from the message catalogues and the
+procedure translations (:mod:`buergerassistent.translations`); ``actions/conversation.py`` only
+sends them. No Rasa imports here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+from buergerassistent import language, language_state, translations
+from buergerassistent.catalogue import Procedure, default_catalogue
+from buergerassistent.language_state import ENGLISH, GERMAN, PLAIN
+
+
+@dataclass
+class Reply:
+    texts: list[str] = field(default_factory=list)
+    procedure: Optional[str] = None  # a procedure the reply is about (becomes the focus)
+    offer_form: bool = False  # ask whether to apply here (Yes/No)
+    language: str = GERMAN  # the language the texts are written in
+
+
+def _named(text: str) -> Optional[Procedure]:
+    catalogue = default_catalogue()
+    pid = translations.find_english(text, catalogue.curated())
+    if pid is None:
+        from buergerassistent.procedure_finder import find
+
+        decision = find(text)
+        if decision.kind == "confident" and decision.candidates and decision.candidates[0].id in catalogue:
+            pid = decision.candidates[0].id
+    proc = catalogue.get(pid) if pid else None
+    return proc if proc is not None and proc.curated else None
+
+
+def reply(
+    lang: str,
+    source: Optional[str],
+    text: str,
+    switched: bool,
+    in_form: bool,
+    focus: Optional[Procedure],
+) -> Reply:
+    """The reply in ``lang`` (the conversation's language after this message). ``switched``: the
+    message was an explicit switch ("English please")."""
+    if switched:
+        out = Reply([translations.message(lang, "switched_form" if in_form else "switched")], language=lang)
+        if not in_form and focus is not None:
+            overview = (
+                translations.english_overview(focus)
+                if lang == ENGLISH
+                else translations.plain_overview(focus)
+                if lang == PLAIN
+                else None
+            )
+            if overview:
+                out.texts.append(overview)
+        return out
+    if lang == ENGLISH:
+        return _english(text, in_form, focus)
+    if lang == GERMAN and source == language_state.EXPLICIT:
+        return Reply([translations.message(GERMAN, "german_chosen")], language=GERMAN)
+    # Not switched to English (German chosen in the widget, or Leichte Sprache): the short English
+    # answer of issue 15 (what the assistant does, the 115, the city's English pages).
+    links = list(focus.links) if focus is not None else []
+    url = language.english_pages(links) or language.english_pages(
+        [link for p in default_catalogue().curated() for link in p.links]
+    )
+    return Reply([language.reply_in_english(url)], language=ENGLISH)
+
+
+def _english(text: str, in_form: bool, focus: Optional[Procedure]) -> Reply:
+    topic = translations.english_topic(text)
+    named = None if in_form else _named(text)
+    proc = named or focus
+    if proc is None or translations.english(proc.id) is None:
+        return Reply([translations.message(ENGLISH, "in_form" if in_form else "not_found")], language=ENGLISH)
+    answer = translations.english_answer(proc, topic)
+    out = Reply([answer] if answer else [], procedure=proc.id, language=ENGLISH)
+    if in_form:
+        out.texts.append(translations.message(ENGLISH, "in_form"))
+        out.procedure = None
+    elif proc.has_form and (named is not None and (focus is None or named.id != focus.id) or topic is None):
+        out.offer_form = True
+        out.texts.append(translations.message(ENGLISH, "offer_form", name=translations.english(proc.id).name))
+    return out

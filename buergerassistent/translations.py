@@ -1,0 +1,242 @@
+"""Texts in English and in Leichte Sprache, read from data files (issue 20).
+
+* ``catalogue/translations/en/<procedure id>.yaml``: English ``name``, ``synonyms`` (what an
+  English-speaking citizen types, German loan words like "Anmeldung" included), ``description``,
+  ``documents`` (one per German item, same order), ``fees`` (null exactly when the German entry
+  has none);
+* ``catalogue/translations/<lang>/messages.yaml``: the assistant's fixed messages in ``de`` and
+  ``en`` (placeholders in braces);
+* ``catalogue/leichte_sprache/<procedure id>.yaml``: the plain-language ``description``;
+  ``catalogue/leichte_sprache/fields.yaml``: plain form prompts by field name;
+  ``catalogue/leichte_sprache/messages.yaml``: fixed messages in Leichte Sprache.
+
+Texts translate or simplify only what the German entry says. ``content/lint.py`` fails a core
+procedure whose text is missing in one language and checks the Leichte-Sprache rules
+(:mod:`buergerassistent.plain_language`). No Rasa imports here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from pathlib import Path
+from typing import Optional
+
+import yaml
+
+from buergerassistent.catalogue import CATALOGUE_DIR, Procedure
+from buergerassistent.language_state import ENGLISH, GERMAN, PLAIN
+
+TRANSLATIONS_DIR = CATALOGUE_DIR / "translations"
+PLAIN_DIR = CATALOGUE_DIR / "leichte_sprache"
+MESSAGES_FILE = "messages.yaml"
+FIELDS_FILE = "fields.yaml"
+
+
+@dataclass(frozen=True)
+class EnglishEntry:
+    id: str
+    name: str
+    description: str
+    documents: tuple[str, ...]
+    fees: Optional[str]
+    synonyms: tuple[str, ...] = ()
+
+
+def _read(path: Path) -> dict:
+    with path.open(encoding="utf-8") as fh:
+        data = yaml.safe_load(fh) or {}
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected a mapping")
+    return data
+
+
+def english_dir(directory: Path = TRANSLATIONS_DIR) -> Path:
+    return directory / ENGLISH
+
+
+def procedure_files(directory: Path) -> dict[str, Path]:
+    """The per-procedure files of a folder (every ``*.yaml`` except messages and fields)."""
+    if not directory.is_dir():
+        return {}
+    return {p.stem: p for p in sorted(directory.glob("*.yaml")) if p.name not in (MESSAGES_FILE, FIELDS_FILE)}
+
+
+def parse_english(data: dict, where: str) -> EnglishEntry:
+    try:
+        return EnglishEntry(
+            id=str(data["id"]),
+            name=str(data["name"]).strip(),
+            description=" ".join(str(data["description"]).split()),
+            documents=tuple(str(d).strip() for d in data.get("documents") or ()),
+            fees=" ".join(str(data["fees"]).split()) if data.get("fees") else None,
+            synonyms=tuple(str(s).strip() for s in data.get("synonyms") or ()),
+        )
+    except KeyError as exc:
+        raise ValueError(f"{where}: missing {exc.args[0]!r}") from None
+
+
+@cache
+def english_entries(directory: Path = TRANSLATIONS_DIR) -> dict[str, EnglishEntry]:
+    return {pid: parse_english(_read(path), str(path)) for pid, path in procedure_files(english_dir(directory)).items()}
+
+
+def english(proc_id: Optional[str]) -> Optional[EnglishEntry]:
+    return english_entries().get(proc_id or "")
+
+
+@cache
+def plain_descriptions(directory: Path = PLAIN_DIR) -> dict[str, str]:
+    out = {}
+    for pid, path in procedure_files(directory).items():
+        text = _read(path).get("description")
+        if text:
+            out[pid] = str(text).strip()
+    return out
+
+
+def plain_description(proc_id: Optional[str]) -> Optional[str]:
+    return plain_descriptions().get(proc_id or "")
+
+
+@cache
+def plain_prompts(directory: Path = PLAIN_DIR) -> dict[str, str]:
+    path = directory / FIELDS_FILE
+    return {str(k): " ".join(str(v).split()) for k, v in _read(path).items()} if path.is_file() else {}
+
+
+def plain_prompt(field_name: str) -> Optional[str]:
+    return plain_prompts().get(field_name)
+
+
+@cache
+def _messages(lang: str) -> dict[str, str]:
+    path = (PLAIN_DIR if lang == PLAIN else TRANSLATIONS_DIR / lang) / MESSAGES_FILE
+    return {str(k): str(v).strip() for k, v in _read(path).items()} if path.is_file() else {}
+
+
+def message(lang: str, key: str, **values: str) -> str:
+    """A fixed message in ``lang`` (falls back to German, then fails loudly: a missing key is a bug
+    the lint catches)."""
+    texts = _messages(lang)
+    text = texts.get(key) or _messages(GERMAN)[key]
+    return text.format(**values) if values else text
+
+
+# -- answers in English --------------------------------------------------------------------------
+
+
+def english_overview(proc: Procedure) -> Optional[str]:
+    """The procedure's overview in English (None without an English entry)."""
+    entry = english(proc.id)
+    if entry is None:
+        return None
+    lines = [f"**{entry.name}**: {entry.description}"]
+    if entry.documents:
+        lines.append(message(ENGLISH, "documents_heading") + "\n" + "\n".join(f"- {d}" for d in entry.documents))
+    if entry.fees:
+        lines.append(message(ENGLISH, "fees_heading") + " " + entry.fees)
+    online = english_online(proc)
+    if online:
+        lines.append(online)
+    lines.append(message(ENGLISH, "german_facts_note"))
+    return "\n".join(lines)
+
+
+def english_online(proc: Procedure) -> str:
+    entry = english(proc.id)
+    name = entry.name if entry else proc.name
+    if proc.online_available is True:
+        return message(ENGLISH, "online_yes", name=name)
+    if proc.online_available is False:
+        return message(ENGLISH, "online_no", name=name)
+    return message(ENGLISH, "online_unknown", name=name)
+
+
+def english_answer(proc: Procedure, topic: Optional[str]) -> Optional[str]:
+    """The answer to an English question about ``proc``: ``topic`` is an intent name
+    (``ask_fees``, ``ask_documents``, ``ask_online``, ``ask_where``) or None for the overview."""
+    entry = english(proc.id)
+    if entry is None:
+        return None
+    if topic == "ask_fees":
+        if entry.fees:
+            return message(ENGLISH, "fees_answer", name=entry.name, fees=entry.fees)
+        return message(ENGLISH, "fees_unknown", name=entry.name)
+    if topic == "ask_documents":
+        items = "\n".join(f"- {d}" for d in entry.documents)
+        return message(ENGLISH, "documents_answer", name=entry.name) + "\n" + items
+    if topic == "ask_online":
+        return english_online(proc)
+    if topic == "ask_where":
+        if proc.authority:
+            return message(ENGLISH, "where_answer", name=entry.name, authority=proc.authority)
+        return message(ENGLISH, "where_unknown", name=entry.name)
+    return english_overview(proc)
+
+
+_TOPICS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("ask_fees", re.compile(r"\b(cost|costs|fee|fees|price|how much|pay|charge)\b", re.I)),
+    ("ask_documents", re.compile(r"\b(documents?|papers?|bring|paperwork|required|certificates?)\b", re.I)),
+    ("ask_online", re.compile(r"\bonline\b|\binternet\b|\bwebsite\b", re.I)),
+    ("ask_where", re.compile(r"\bwhere\b|\bwhich office\b|\bauthority\b|\bresponsible\b", re.I)),
+)
+
+
+def english_topic(text: str) -> Optional[str]:
+    """What an English message asks about a procedure (an intent name), or None (the overview)."""
+    for topic, pattern in _TOPICS:
+        if pattern.search(text or ""):
+            return topic
+    return None
+
+
+def _words(text: str) -> str:
+    return " " + " ".join(re.findall(r"[a-zäöüß0-9]+", (text or "").lower())) + " "
+
+
+def find_english(text: str, procedures: list[Procedure]) -> Optional[str]:
+    """The procedure an English message names by its English name or synonym, or by its German
+    name or synonym ("How do I do the Ummeldung?"): the longest matching phrase wins."""
+    words = _words(text)
+    best: tuple[int, str] = (0, "")
+    for proc in procedures:
+        entry = english(proc.id)
+        terms = [proc.name, *proc.synonyms]
+        if entry is not None:
+            terms += [entry.name, *entry.synonyms]
+        for term in terms:
+            phrase = _words(term)
+            if len(phrase.strip()) >= 4 and phrase in words and len(phrase) > best[0]:
+                best = (len(phrase), proc.id)
+    return best[1] or None
+
+
+@lru_cache(maxsize=1)
+def german_terms() -> frozenset[str]:
+    """Words of the German names, synonyms and keywords of the core procedures that the English
+    names and descriptions do not use ("anmeldung", "kindergeld"): a message with one of them is
+    mixed, and does not switch the language by itself."""
+    from buergerassistent.catalogue import default_catalogue
+
+    german: set[str] = set()
+    for proc in default_catalogue().curated():
+        for term in (proc.name, *proc.synonyms, *proc.keywords):
+            german.update(w for w in _words(term).split() if len(w) >= 5)
+    english_words: set[str] = set()
+    for entry in english_entries().values():
+        english_words.update(_words(f"{entry.name} {entry.description} {' '.join(entry.documents)}").split())
+    return frozenset(german - english_words)
+
+
+def names_german_term(text: str) -> bool:
+    return any(w in german_terms() for w in _words(text).split())
+
+
+def plain_overview(proc: Procedure) -> Optional[str]:
+    """The plain-language description, with the offer to ask for more (None without one)."""
+    text = plain_description(proc.id)
+    if text is None:
+        return None
+    return f"**{proc.name}**\n{text}\n{message(PLAIN, 'more_questions')}"
