@@ -10,7 +10,7 @@
 | ``submission_outbox`` (``buergerassistent/submission/outbox.py``) | confirmed applications | finished rows (delivered, rejected) are deleted; an application still waiting for delivery keeps its data until the backend has it (the citizen confirmed it; deleting the chat does not withdraw it), but loses its link to the conversation at once, so it is never announced and nothing points back to the chat. Its data is emptied on delivery as always |
 | uploads (``buergerassistent/uploads.py``) | documents | the conversation's folder is removed |
 | review inbox (``content/review.py``) | nothing of its own: it reads the tracker store; decisions are keyed by masked text | gone with the tracker events |
-| insights | none are kept | — |
+| insights (``buergerassistent/insights.py``, when switched on) | masked facts (outcomes, masked questions and comments) under a digest of the id | deleted; events of it still in the broker are dropped on arrival (``Insights.forget_conversation``); daily aggregates hold no conversation |
 
 The portal backend's applications are the authority's record of a submitted application and are
 not ours to delete from the chat (withdrawal: "Antrag zurückziehen").
@@ -110,11 +110,12 @@ def _upload_dir() -> Path:
 def forget_conversation(conversation_id: str, upload_dir: Optional[Path] = None) -> None:
     """Delete what the assistant's own stores hold of a conversation (see the module docstring).
     The tracker events are deleted by the channel, which owns Rasa's tracker store."""
-    from buergerassistent import drafts, identity, uploads
+    from buergerassistent import drafts, identity, insights, uploads
     from buergerassistent.submission.outbox import Outbox
 
     identity.forget_conversation(conversation_id)
     drafts.forget_conversation(conversation_id)
     Outbox.default().forget_conversation(conversation_id)
     uploads.delete_all(upload_dir or _upload_dir(), conversation_id)
+    insights.forget_conversation(conversation_id)
     logger.info("conversation forgotten")
