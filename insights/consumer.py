@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import time
 from typing import Optional
 
 import aio_pika
@@ -58,24 +57,37 @@ async def consume(
     stop = stop or asyncio.Event()
     connection, q = await open_queue(url, exchange, queue)
     logger.info("insights: reading queue %s", queue)
-    last_housekeeping = time.monotonic()
+
+    # aio-pika runs callbacks concurrently; the events of a conversation must be read in order,
+    # so the callback only queues them and one worker ingests them one after the other.
+    pending: asyncio.Queue = asyncio.Queue()
+
+    async def on_message(message: aio_pika.abc.AbstractIncomingMessage) -> None:
+        await pending.put(message)
+
+    async def worker() -> None:
+        while True:
+            message = await pending.get()
+            try:
+                await handle(store, message)
+            except Exception as exc:  # noqa: BLE001 - one bad event must not stop the service
+                logger.error("event not stored: %s", type(exc).__name__)
+            finally:
+                pending.task_done()
+
+    runner = asyncio.create_task(worker())
     try:
-        async with q.iterator() as messages:
-            if ready is not None:
-                ready.set()
-            while not stop.is_set():
-                try:
-                    message = await asyncio.wait_for(messages.__anext__(), timeout=1.0)
-                except asyncio.TimeoutError:
-                    message = None
-                if message is not None:
-                    try:
-                        await handle(store, message)
-                    except Exception as exc:  # noqa: BLE001 - one bad event must not stop the service
-                        logger.error("event not stored: %s", type(exc).__name__)
-                if time.monotonic() - last_housekeeping > housekeeping_seconds:
-                    last_housekeeping = time.monotonic()
-                    deleted = await asyncio.to_thread(store.purge)
-                    logger.info("insights housekeeping: %d old facts folded into daily figures", deleted)
+        tag = await q.consume(on_message)
+        if ready is not None:
+            ready.set()
+        while not stop.is_set():
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=housekeeping_seconds)
+            except asyncio.TimeoutError:
+                deleted = await asyncio.to_thread(store.purge)
+                logger.info("insights housekeeping: %d old facts folded into daily figures", deleted)
+        await q.cancel(tag)
+        await pending.join()
     finally:
+        runner.cancel()
         await connection.close()
