@@ -355,7 +355,7 @@ class Settings(BaseSettings):
         "Days masked facts are kept; older ones are folded into daily figures (kept). / Aufbewahrung der Rohdaten in Tagen.",
         INSIGHTS,
     )
-    insights_dashboard_port: int = _s(5070, "Port of the dashboard (python -m insights dashboard).", INSIGHTS)
+    insights_dashboard_port: int = _s(5070, "Port of the staff dashboard (python -m content.dashboard).", INSIGHTS)
     insights_dashboard_url: Optional[str] = _s(
         None,
         "Public base URL of the dashboard, for the OIDC redirect (default http://$BA_HOST:<port>). "

@@ -24,7 +24,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database", help="SQLAlchemy URL (default INSIGHTS_DATABASE_URL)")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("consume", help="read Rasa's events from RabbitMQ")
-    sub.add_parser("dashboard", help="serve the staff dashboard")
     f = sub.add_parser("figures", help="print the figures as JSON")
     f.add_argument("--since", default=None, help="first day, YYYY-MM-DD (default: 28 days ago)")
     f.add_argument("--until", default=None)
@@ -55,10 +54,6 @@ def main(argv: list[str] | None = None) -> int:
         except KeyboardInterrupt:
             pass
         return 0
-    if args.command == "dashboard":
-        from insights.dashboard import serve
-
-        return serve(store)
     if args.command == "figures":
         figures = store.figures(args.since or default_since(), args.until, args.channel, "week" if args.week else "day")
         print(json.dumps(to_json(figures), ensure_ascii=False, indent=1))
