@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -69,7 +69,8 @@ class ActionAskFeedback(Action):
         return "action_ask_feedback"
 
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        return ask_feedback(dispatcher, tracker)
+        # Reached through FollowupAction, which Rasa's rules do not see: end the turn here.
+        return [*ask_feedback(dispatcher, tracker), FollowupAction("action_listen")]
 
 
 class ActionThanks(Action):
@@ -87,15 +88,15 @@ class ActionThanks(Action):
 
 
 class ActionGoodbye(Action):
-    """ "Tschüss" after an answer: the feedback question once, else the goodbye."""
+    """ "Tschüss": the goodbye and, after an answer, once the feedback question."""
 
     def name(self) -> str:
         return "action_goodbye"
 
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        if _answered_something(tracker) and feedback_due(tracker):
-            return ask_feedback(dispatcher, tracker)
         dispatcher.utter_message(response="utter_goodbye")
+        if _answered_something(tracker):
+            return ask_feedback(dispatcher, tracker)
         return []
 
 

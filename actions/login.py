@@ -194,9 +194,14 @@ class ActionLoginResult(Action):
             if step.action is not None and proc is not None:
                 # Before a form, the prefill question is asked anew for this login.
                 reset = [SlotSet("login_prefill", None)] if state is Awaiting.LOGIN else []
-                return [set_awaiting(None), *reset, insight("login", outcome="success"), FollowupAction(step.action)]
+                return [
+                    set_awaiting(None),
+                    *reset,
+                    insight("login_result", outcome="success"),
+                    FollowupAction(step.action),
+                ]
             dispatcher.utter_message(response="utter_anything_else")  # the default step
-            return [set_awaiting(None), insight("login", outcome="success")]
+            return [set_awaiting(None), insight("login_result", outcome="success")]
         if outcome is None:
             dispatcher.utter_message(
                 text="Ich habe für dieses Gespräch keine Anmeldung erhalten. "
@@ -212,7 +217,7 @@ class ActionLoginResult(Action):
                 f"Nötig ist das Vertrauensniveau {_label(needed)}, darum habe ich Sie nicht angemeldet."
             )
             return [
-                insight("login", outcome=reason),
+                insight("login_result", outcome=reason),
                 *offer_login(dispatcher, tracker, needed, text, awaiting=login_state(state)),
             ]
         if reason == "cancelled":
@@ -222,7 +227,7 @@ class ActionLoginResult(Action):
         dispatcher.utter_message(
             text=f"{text} Sie sind nicht angemeldet. Schreiben Sie „anmelden“, wenn Sie es noch einmal versuchen möchten."
         )
-        return [insight("login", outcome=str(reason))]
+        return [insight("login_result", outcome=str(reason))]
 
 
 class ActionLoginStatus(Action):

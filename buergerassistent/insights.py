@@ -272,7 +272,7 @@ class Interpreter:
         if kind == "discovery" and m.get("outcome") in DISCOVERY_OUTCOMES:
             text = mask_text(m.get("text"), state.known) if m["outcome"] == "none" else None
             return Fact("discovery", m["outcome"], text=text)
-        if kind == "login" and isinstance(m.get("outcome"), str):
+        if kind == "login_result" and isinstance(m.get("outcome"), str):
             return Fact("login", m["outcome"][:120])
         if kind == "submission" and isinstance(m.get("procedure"), str):
             return Fact("submission", m["procedure"], str(m.get("state") or ""))

@@ -68,7 +68,7 @@ def conversation_b():
         _user("Wie trete ich aus der Kirche aus?", "request_procedure", ch),
         marker("discovery", outcome="none", text="Wie trete ich aus der Kirche aus?"),
         _user("/EXTERNAL_login_result", "EXTERNAL_login_result", ch),
-        marker("login", outcome="level_too_low"),
+        marker("login_result", outcome="level_too_low"),
     ]
     return "rest-citizen-b", DAY1 + 3600, ev, [i * 5 for i in range(len(ev))]
 
@@ -104,7 +104,7 @@ def conversation_d():
         _user("Meldebescheinigung", "request_procedure", ch),
         marker("discovery", outcome="answer"),
         SlotSet("procedure", "meldebescheinigung"),
-        marker("login", outcome="success"),
+        marker("login_result", outcome="success"),
         ActiveLoop("meldebescheinigung_form"),
         SlotSet("requested_slot", "strasse"),
         # quiet for two hours: the form counts as given up at the street
