@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SPACY := build/spacy_de/meta.json
 
-.PHONY: run test test-unpatched lint venv spacy train generate check-generated bench bench-discovery bench-reliability bench-replicas bench-forms bench-conversations clean system-packages webchat test-login-deps check-content evaluate evaluate-external review reload bench-training screenshots deploy-check synapse
+.PHONY: run test test-unpatched lint venv spacy train generate check-generated bench bench-discovery bench-reliability bench-replicas bench-forms bench-conversations clean system-packages webchat test-login-deps check-content evaluate evaluate-external review reload bench-training screenshots deploy-check synapse rabbitmq insights dashboard
 
 $(STAMP): requirements.lock
 	@command -v $(PYTHON_BOOTSTRAP) >/dev/null || { echo "Python 3.10 fehlt ($(PYTHON_BOOTSTRAP)); siehe README"; exit 1; }
@@ -67,6 +67,20 @@ $(SYNAPSE_STAMP): tests/matrix/synapse-requirements.txt
 
 synapse: $(SYNAPSE_STAMP)
 
+# RabbitMQ for the insights tests (tests/insights_service): started when nothing listens on 5672.
+rabbitmq: system-packages
+	@bash -c 'echo > /dev/tcp/127.0.0.1/5672' 2>/dev/null || { \
+	  echo "Starte RabbitMQ"; rabbitmq-server -detached; \
+	  for i in $$(seq 60); do bash -c 'echo > /dev/tcp/127.0.0.1/5672' 2>/dev/null && exit 0; sleep 1; done; \
+	  echo "RabbitMQ startet nicht"; exit 1; }
+
+# Insights (docs/insights.md): the event consumer (needs INSIGHTS_BROKER_URL) and the staff dashboard.
+insights: $(STAMP)
+	$(PY) -m insights consume
+
+dashboard: $(STAMP)
+	$(PY) -m content.dashboard
+
 generate: $(STAMP)
 	$(PY) -m bot generate
 
@@ -81,7 +95,7 @@ run: $(SPACY) $(WIDGET)
 
 # pytest exits with 5 when no test ran: that is a failure here, never a silent pass.
 # Then the end-to-end conversation tests once more on plain Rasa (test-unpatched).
-test: system-packages $(SPACY) $(WIDGET) $(LOGIN_NPM) $(SYNAPSE_STAMP)
+test: system-packages rabbitmq $(SPACY) $(WIDGET) $(LOGIN_NPM) $(SYNAPSE_STAMP)
 	$(PY) -m pytest; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "FEHLER: pytest hat keinen Test ausgeführt"; fi; exit $$rc
 	$(MAKE) --no-print-directory test-unpatched

@@ -32,6 +32,7 @@ from actions.context import (
 )
 from actions.drafts import discard_draft
 from actions.fallbacks import say_fallback
+from actions.feedback import ask_feedback, insight
 from actions.forms import display_value, form_data, summary_table, summary_text
 from actions.life_situations import chosen_step, life_situation_turn
 from actions.questions import offer_choice
@@ -114,10 +115,16 @@ def discover(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventTy
         # answered for it (its name heads the answer) rather than asked back as "Meinen Sie …?".
         if decision.decision == ANSWER or (len(decision.candidates) == 1 and question_topic(text)):
             proc = default_catalogue()[decision.candidates[0].id]
-            return present_procedure(
-                dispatcher, proc, alternatives=more, question=text, language=tracker.get_slot(language_state.SLOT)
-            )
-        return offer_choice(dispatcher, [c.id for c in decision.candidates], alternatives=more)
+            return [
+                insight("discovery", outcome="answer"),
+                *present_procedure(
+                    dispatcher, proc, alternatives=more, question=text, language=tracker.get_slot(language_state.SLOT)
+                ),
+            ]
+        return [
+            insight("discovery", outcome="choice"),
+            *offer_choice(dispatcher, [c.id for c in decision.candidates], alternatives=more),
+        ]
     if intent in NOTHING_TO_DO:
         dispatcher.utter_message(text=NOTHING_TO_DO[intent])
         if intent == "cancel":
@@ -133,8 +140,11 @@ def discover(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventTy
         say_fallback(dispatcher, tracker, "not_understood", first_response=_NOT_FOUND_RESPONSE[intent])
     else:
         say_fallback(dispatcher, tracker, "no_procedure", first_text=answers.no_procedure_found())
+    if intent in NOTHING_TO_DO:
+        return []
     # Not understood: what waited (e.g. the summary's "Sind alle Angaben richtig?") still waits.
-    return []
+    # The insights count the question (masked there) among those that found nothing.
+    return [insight("discovery", outcome="none", text=text)]
 
 
 class ActionDiscoverProcedure(Action):
@@ -268,7 +278,10 @@ class ActionSubmitApplication(Action):
             logger.info(
                 "portal backend rejected %s: fields %s", proc.id, sorted((entry.rejection or {}).get("fields") or {})
             )
-            return submission_messages.fix_rejected(dispatcher, proc, (entry.rejection or {}).get("fields") or {})
+            return [
+                insight("submission", procedure=proc.id, state="rejected"),
+                *submission_messages.fix_rejected(dispatcher, proc, (entry.rejection or {}).get("fields") or {}),
+            ]
         if outcome.state == "delivered":
             logger.info("application submitted for %s", proc.id)
             submission_messages.tell_delivered(dispatcher, proc.name, entry.case_number, citizen)
@@ -282,7 +295,9 @@ class ActionSubmitApplication(Action):
             *([SlotSet("case_number", entry.case_number)] if entry.case_number else []),
             SlotSet("application_id", None),
             set_awaiting(None),
+            insight("submission", procedure=proc.id, state="delivered" if outcome.state == "delivered" else "saved"),
             *anything_else(dispatcher, tracker),
+            *ask_feedback(dispatcher, tracker),
         ]
 
 

@@ -18,6 +18,7 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.feedback import insight
 from actions.forms import check_field
 from actions.turns import current_state, set_awaiting
 from buergerassistent import identity as ids
@@ -193,9 +194,14 @@ class ActionLoginResult(Action):
             if step.action is not None and proc is not None:
                 # Before a form, the prefill question is asked anew for this login.
                 reset = [SlotSet("login_prefill", None)] if state is Awaiting.LOGIN else []
-                return [set_awaiting(None), *reset, FollowupAction(step.action)]
+                return [
+                    set_awaiting(None),
+                    *reset,
+                    insight("login_result", outcome="success"),
+                    FollowupAction(step.action),
+                ]
             dispatcher.utter_message(response="utter_anything_else")  # the default step
-            return [set_awaiting(None)]
+            return [set_awaiting(None), insight("login_result", outcome="success")]
         if outcome is None:
             dispatcher.utter_message(
                 text="Ich habe für dieses Gespräch keine Anmeldung erhalten. "
@@ -210,7 +216,10 @@ class ActionLoginResult(Action):
                 f"Ihre Anmeldung hatte das Vertrauensniveau {_label(achieved) if achieved else 'unbekannt'}. "
                 f"Nötig ist das Vertrauensniveau {_label(needed)}, darum habe ich Sie nicht angemeldet."
             )
-            return offer_login(dispatcher, tracker, needed, text, awaiting=login_state(state))
+            return [
+                insight("login_result", outcome=reason),
+                *offer_login(dispatcher, tracker, needed, text, awaiting=login_state(state)),
+            ]
         if reason == "cancelled":
             text = "Sie haben die Anmeldung abgebrochen."
         else:
@@ -218,7 +227,7 @@ class ActionLoginResult(Action):
         dispatcher.utter_message(
             text=f"{text} Sie sind nicht angemeldet. Schreiben Sie „anmelden“, wenn Sie es noch einmal versuchen möchten."
         )
-        return []
+        return [insight("login_result", outcome=str(reason))]
 
 
 class ActionLoginStatus(Action):

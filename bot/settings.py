@@ -117,7 +117,30 @@ def endpoints(settings: Settings) -> dict:
         },
         "tracker_store": tracker_store_config(settings.tracker_store_url),
         "lock_store": lock_store_config(settings.lock_store_url),
+        **event_broker_config(get_settings().insights_broker_url),
     }
+
+
+def event_broker_config(url: Optional[str]) -> dict:
+    """Rasa's Pika event broker to RabbitMQ (insights, docs/insights.md), only when a broker is
+    set: without one Rasa publishes nothing and `make run` is as before."""
+    if not url:
+        return {}
+    parsed = make_url(url)
+    vhost = f"/{parsed.database}" if parsed.database else ""
+    broker = {
+        "type": "pika",
+        "url": f"amqp://{parsed.host or '127.0.0.1'}{vhost}",
+        "port": parsed.port or 5672,
+        "username": parsed.username or "guest",
+        "password": parsed.password or "guest",
+        "exchange_name": get_settings().insights_exchange,
+        "queues": [get_settings().insights_queue],
+        "raise_on_failure": False,
+        "connection_attempts": 3,
+        "retry_delay_in_seconds": 2,
+    }
+    return {"event_broker": broker}
 
 
 # Input channels Rasa is started with: bot/credentials.yml, plus the REST channel only when it

@@ -11,7 +11,7 @@
 | uploads (``buergerassistent/uploads.py``) | documents | the conversation's folder is removed |
 | review inbox (``content/review.py``) | nothing of its own: it reads the tracker store; decisions are keyed by masked text | gone with the tracker events |
 | ``handoff_cases``, ``handoff_callbacks`` (``buergerassistent/handoff/store.py``) | handovers to staff (context card, messages while waiting); call-back requests | cases deleted; a call-back request the citizen confirmed stays (like an application) but loses its link to the conversation; the audit log (``handoff_audit``) holds only a hash of the conversation id and stays |
-| insights | none are kept | — |
+| insights (``buergerassistent/insights.py``, when switched on) | masked facts (outcomes, masked questions and comments) under a digest of the id | deleted; events of it still in the broker are dropped on arrival (``Insights.forget_conversation``); daily aggregates hold no conversation |
 
 The portal backend's applications are the authority's record of a submitted application and are
 not ours to delete from the chat (withdrawal: "Antrag zurückziehen").
@@ -111,7 +111,7 @@ def _upload_dir() -> Path:
 def forget_conversation(conversation_id: str, upload_dir: Optional[Path] = None) -> None:
     """Delete what the assistant's own stores hold of a conversation (see the module docstring).
     The tracker events are deleted by the channel, which owns Rasa's tracker store."""
-    from buergerassistent import drafts, identity, uploads
+    from buergerassistent import drafts, identity, insights, uploads
     from buergerassistent.handoff import store as handoff_store
     from buergerassistent.submission.outbox import Outbox
 
@@ -120,4 +120,5 @@ def forget_conversation(conversation_id: str, upload_dir: Optional[Path] = None)
     handoff_store.forget_conversation(conversation_id)
     Outbox.default().forget_conversation(conversation_id)
     uploads.delete_all(upload_dir or _upload_dir(), conversation_id)
+    insights.forget_conversation(conversation_id)
     logger.info("conversation forgotten")

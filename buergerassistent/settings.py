@@ -58,6 +58,7 @@ LOGIN = "Login (login_service)"
 SUBMISSION = "Submission and portal backend"
 TOOLS = "Content and development tools"
 HANDOFF = "Handoff to staff (staff_desk, issue 19)"
+INSIGHTS = "Insights (insights/: event consumer, figures, dashboard)"
 
 
 class Settings(BaseSettings):
@@ -410,6 +411,50 @@ class Settings(BaseSettings):
     ba_cv_folds: int = _s(3, "Cross-validation folds of `make evaluate`.", TOOLS)
     ba_shared_data: Optional[Path] = _s(
         None, "Shared data folder of catalogue/import_munich.py (default <repository>/../shared/data).", TOOLS
+    )
+
+    # --- Insights ----------------------------------------------------------------------------
+    insights_broker_url: Optional[str] = _s(
+        None,
+        "RabbitMQ for Rasa's event broker, amqp://user:pw@host:5672/vhost. Unset: Rasa publishes no "
+        "events and there are no insights (make run works as before). / RabbitMQ für Rasas Event-Broker.",
+        INSIGHTS,
+        secret=True,
+    )
+    insights_exchange: str = _s(
+        "buergerassistent-events", "Exchange Rasa publishes to (fanout). / Exchange, an den Rasa sendet.", INSIGHTS
+    )
+    insights_queue: str = _s(
+        "buergerassistent-insights",
+        "Durable queue the insights service reads (bound to the exchange). / Warteschlange des Insights-Dienstes.",
+        INSIGHTS,
+    )
+    insights_database_url: Optional[str] = _s(
+        None,
+        "Masked facts and daily figures (default sqlite:///$BA_VAR_DIR/insights.db; PostgreSQL by URL). "
+        "/ Datenbank der Auswertung.",
+        INSIGHTS,
+    )
+    insights_retention_days: int = _s(
+        90,
+        "Days masked facts are kept; older ones are folded into daily figures (kept). / Aufbewahrung der Rohdaten in Tagen.",
+        INSIGHTS,
+    )
+    insights_dashboard_port: int = _s(5070, "Port of the staff dashboard (python -m content.dashboard).", INSIGHTS)
+    insights_dashboard_url: Optional[str] = _s(
+        None,
+        "Public base URL of the dashboard, for the OIDC redirect (default http://$BA_HOST:<port>). "
+        "/ Öffentliche Adresse des Dashboards.",
+        INSIGHTS,
+    )
+    insights_oidc_issuer: str = _s("", "Staff identity provider (OIDC issuer) of the dashboard login.", INSIGHTS)
+    insights_oidc_client_id: str = _s("", "OIDC client id of the dashboard.", INSIGHTS)
+    insights_oidc_client_secret: str = _s("", "OIDC client secret of the dashboard.", INSIGHTS, secret=True)
+    insights_staff: str = _s(
+        "",
+        "Staff accounts (OIDC sub, comma-separated) who may open the dashboard; empty: nobody. "
+        "/ Konten (sub), die das Dashboard sehen dürfen.",
+        INSIGHTS,
     )
 
     class Config:
