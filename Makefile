@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SPACY := build/spacy_de/meta.json
 
-.PHONY: run test test-unpatched lint venv spacy train generate check-generated bench bench-discovery bench-reliability bench-forms bench-conversations clean system-packages webchat test-login-deps check-content evaluate evaluate-external review reload bench-training screenshots
+.PHONY: run test test-unpatched lint venv spacy train generate check-generated bench bench-discovery bench-reliability bench-forms bench-conversations clean system-packages webchat test-login-deps check-content evaluate evaluate-external review reload bench-training screenshots synapse
 
 $(STAMP): requirements.lock
 	@command -v $(PYTHON_BOOTSTRAP) >/dev/null || { echo "Python 3.10 fehlt ($(PYTHON_BOOTSTRAP)); siehe README"; exit 1; }
@@ -54,6 +54,19 @@ $(LOGIN_NPM): tests/login/oidc_provider/package.json tests/login/oidc_provider/p
 
 test-login-deps: $(LOGIN_NPM)
 
+# Synapse (Matrix homeserver) for the Matrix tests, in its own venv from its own pins
+# (tests/matrix/synapse-requirements.txt), so it never touches requirements.lock.
+SYNAPSE_VENV := build/synapse-venv
+SYNAPSE_STAMP := $(SYNAPSE_VENV)/.installed
+$(SYNAPSE_STAMP): tests/matrix/synapse-requirements.txt
+	@command -v $(PYTHON_BOOTSTRAP) >/dev/null || { echo "Python 3.10 fehlt ($(PYTHON_BOOTSTRAP)); siehe README"; exit 1; }
+	test -x $(SYNAPSE_VENV)/bin/python || $(PYTHON_BOOTSTRAP) -m venv $(SYNAPSE_VENV)
+	$(SYNAPSE_VENV)/bin/python -m pip install --quiet --upgrade "pip>=24"
+	$(SYNAPSE_VENV)/bin/python -m pip install --quiet -r tests/matrix/synapse-requirements.txt
+	touch $(SYNAPSE_STAMP)
+
+synapse: $(SYNAPSE_STAMP)
+
 generate: $(STAMP)
 	$(PY) -m bot generate
 
@@ -68,7 +81,7 @@ run: $(SPACY) $(WIDGET)
 
 # pytest exits with 5 when no test ran: that is a failure here, never a silent pass.
 # Then the end-to-end conversation tests once more on plain Rasa (test-unpatched).
-test: system-packages $(SPACY) $(WIDGET) $(LOGIN_NPM)
+test: system-packages $(SPACY) $(WIDGET) $(LOGIN_NPM) $(SYNAPSE_STAMP)
 	$(PY) -m pytest; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "FEHLER: pytest hat keinen Test ausgeführt"; fi; exit $$rc
 	$(MAKE) --no-print-directory test-unpatched

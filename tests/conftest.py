@@ -3,6 +3,7 @@ can use the shared helper modules here (the package ``support``)."""
 
 import pytest
 from support.portal_auth import ENV as PORTAL_ENV
+from support.synapse import synapse  # noqa: F401 - session fixture: a real Matrix homeserver
 
 from buergerassistent.settings import get_settings
 
