@@ -80,7 +80,7 @@ async def run_matrix(synapse, bot_id: str, conversations: int, think: float, enc
     citizens = await asyncio.gather(*(new_citizen(synapse, bot_id, store) for _ in range(conversations)))
     rooms = await asyncio.gather(*(c.open_direct_chat(encrypted) for c in citizens))
     # Wait for every greeting (the rooms are set up, keys shared) before measuring.
-    await asyncio.gather(*(c.answer(r, 0, timeout=300, settle=0.2) for c, r in zip(citizens, rooms)))
+    await asyncio.gather(*(c.answer(r, 0, timeout=300, settle=0.2) for c, r in zip(citizens, rooms, strict=True)))
     latencies: list[float] = []
 
     async def one(citizen, room_id: str) -> None:
@@ -92,7 +92,7 @@ async def run_matrix(synapse, bot_id: str, conversations: int, think: float, enc
             latencies.append(answer[0].at - start)
 
     started = time.perf_counter()
-    await asyncio.gather(*(one(c, r) for c, r in zip(citizens, rooms)))
+    await asyncio.gather(*(one(c, r) for c, r in zip(citizens, rooms, strict=True)))
     elapsed = time.perf_counter() - started
     await asyncio.gather(*(c.stop() for c in citizens), return_exceptions=True)
     return latencies, elapsed

@@ -13,6 +13,7 @@ from channels_suite import drivers
 # One module per channel; each registers its factory (drivers.register).
 DRIVER_MODULES = [
     "channels_suite.driver_web",
+    "channels_suite.driver_matrix",
 ]
 for _module in DRIVER_MODULES:
     importlib.import_module(_module)
