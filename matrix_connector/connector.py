@@ -62,6 +62,11 @@ CONVERSATION_PREFIX = "mx-"
 # How long a message waits for its Megolm session (the key often arrives in the same sync).
 SESSION_WAIT_S = 5.0
 MAX_RECEIPT_BYTES = 10 * 1024 * 1024
+# Direct chats one Matrix user may open per window (an unknown sender's flood of invites).
+INVITES_PER_USER = 5
+INVITE_WINDOW_S = 600.0
+# After "too many messages" (Rasa's rate limit) the room hears it once per this many seconds.
+RATE_NOTICE_S = 60.0
 
 
 @dataclass
@@ -95,6 +100,8 @@ class MatrixConnector:
         self._sync_task: Optional[asyncio.Future] = None
         self.ready = asyncio.Event()
         self.started_at = 0.0
+        self._invites: dict[str, list[float]] = defaultdict(list)
+        self._rate_notice: dict[str, float] = {}
 
     # --- start and stop ------------------------------------------------------------------------
     async def start(self) -> None:
@@ -208,7 +215,11 @@ class MatrixConnector:
             if evt.state_key == self.client.mxid and membership == Membership.INVITE:
                 # The invite comes once as an invite and again in the joined room's timeline.
                 if not self.rooms.known(evt.room_id):
-                    await self._accept_invite(evt.room_id)
+                    if self._invite_allowed(str(evt.sender)):
+                        await self._accept_invite(evt.room_id)
+                    else:
+                        logger.warning("Matrix invite rejected: too many direct chats from one user")
+                        await self.client.leave_room(evt.room_id)
                 return
             if membership in (Membership.JOIN, Membership.INVITE) and evt.state_key != self.client.mxid:
                 # Someone joined or was invited later: is it still a direct chat?
@@ -218,6 +229,15 @@ class MatrixConnector:
                     return
                 if len(others) > 1:
                     await self._leave_group(evt.room_id)
+
+    def _invite_allowed(self, inviter: str, now: Optional[float] = None) -> bool:
+        now = time.monotonic() if now is None else now
+        recent = [t for t in self._invites[inviter] if now - t < INVITE_WINDOW_S]
+        allowed = len(recent) < INVITES_PER_USER
+        if allowed:
+            recent.append(now)
+        self._invites[inviter] = recent
+        return allowed
 
     async def _accept_invite(self, room_id: str) -> None:
         try:
@@ -298,6 +318,12 @@ class MatrixConnector:
                         return data
                     if isinstance(data, dict) and isinstance(data.get("message"), str):
                         logger.info("Rasa's Matrix channel answered HTTP %s (%s)", answer.status, data.get("error"))
+                        if data.get("error") == "rate_limited":
+                            # Say it once, not once per message of a flood.
+                            last = self._rate_notice.get(room_id, float("-inf"))
+                            if time.monotonic() - last < RATE_NOTICE_S:
+                                return []
+                            self._rate_notice[room_id] = time.monotonic()
                         return [{"text": data["message"]}]
                     logger.error("Rasa's Matrix channel answered HTTP %s", answer.status)
                     return [{"text": texts.UNAVAILABLE}]

@@ -5,6 +5,7 @@ launcher starting the connector only with its settings."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -114,3 +115,13 @@ def test_the_matrix_channel_is_started_only_with_the_matrix_settings(tmp_path):
     )
     assert configured.matrix_enabled and configured.matrix_channel_token
     assert MATRIX_CHANNEL in credentials(configured)
+
+
+def test_one_user_can_open_only_a_few_direct_chats_per_window():
+    from matrix_connector.connector import INVITE_WINDOW_S, INVITES_PER_USER, ConnectorConfig, MatrixConnector
+
+    connector = MatrixConnector(ConnectorConfig("http://hs", "@bot:hs", "http://rasa", "t", Path("/nonexistent"), "k"))
+    assert all(connector._invite_allowed("@flood:hs", now=float(i)) for i in range(INVITES_PER_USER))
+    assert not connector._invite_allowed("@flood:hs", now=float(INVITES_PER_USER))
+    assert connector._invite_allowed("@someone-else:hs", now=float(INVITES_PER_USER))
+    assert connector._invite_allowed("@flood:hs", now=INVITE_WINDOW_S + INVITES_PER_USER)
