@@ -281,7 +281,9 @@ class MatrixConnector:
         if evt.sender == self.client.mxid:
             return
         async with self._room_locks[evt.room_id]:
-            if evt.content.msgtype not in (MessageType.TEXT, MessageType.NOTICE, MessageType.EMOTE):
+            if evt.content.msgtype == MessageType.NOTICE:
+                return  # notices are what bots send: never answered (no loops between bots)
+            if evt.content.msgtype not in (MessageType.TEXT, MessageType.EMOTE):
                 await self.send_text(evt.room_id, texts.NOT_TEXT)
                 return
             text = _strip_reply_fallback(evt.content.body or "")
