@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import random
 import statistics
 import sys
@@ -113,6 +114,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--think", type=float, default=1.0, help="mean pause before a message, seconds")
     parser.add_argument("--plain", action="store_true", help="unencrypted rooms")
     args = parser.parse_args(argv)
+    # The citizens' mautrix clients warn about every device without cross-signing: not figures.
+    logging.getLogger("mau").setLevel(logging.ERROR)
 
     servers = synapse_server()
     synapse = next(servers)
