@@ -50,6 +50,7 @@ from mautrix.types import (
     TextMessageEventContent,
 )
 from mautrix.types.event.message import FileInfo
+from mautrix.types.filter import Filter
 from mautrix.util.async_db import Database
 
 from buergerassistent.messenger_format import RenderedMessage, last_options, match_option, render_messages
@@ -65,6 +66,16 @@ MAX_RECEIPT_BYTES = 10 * 1024 * 1024
 # Direct chats one Matrix user may open per window (an unknown sender's flood of invites).
 INVITES_PER_USER = 5
 INVITE_WINDOW_S = 600.0
+# The connector reads timelines and room state only: no typing notices, receipts, presence or
+# account data (each of them would wake the sync loop; its own typing notices too).
+# To-device messages and device lists (encryption) are not affected by this filter.
+SYNC_FILTER = Filter.deserialize(
+    {
+        "presence": {"types": []},
+        "account_data": {"types": []},
+        "room": {"ephemeral": {"types": []}, "account_data": {"types": []}},
+    }
+)
 # After "too many messages" (Rasa's rate limit) the room hears it once per this many seconds.
 RATE_NOTICE_S = 60.0
 
@@ -156,7 +167,7 @@ class MatrixConnector:
         client.add_event_handler(EventType.ROOM_MESSAGE, self._on_message)
         client.add_event_handler(EventType.ROOM_ENCRYPTED, self._on_encrypted)
         self.started_at = time.time()
-        self._sync_task = client.start(None)
+        self._sync_task = client.start(SYNC_FILTER)
         self.ready.set()
         logger.info("Matrix connector syncing (device keys stored in %s)", cfg.store_dir)
 
