@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SPACY := build/spacy_de/meta.json
 
-.PHONY: run test test-unpatched lint venv spacy train generate check-generated bench bench-discovery bench-reliability bench-replicas bench-forms bench-conversations clean system-packages webchat test-login-deps check-content evaluate evaluate-external review reload bench-training screenshots deploy-check synapse rabbitmq insights dashboard
+.PHONY: run test test-unpatched lint venv spacy train generate check-generated bench bench-discovery bench-reliability bench-replicas bench-forms bench-conversations clean system-packages webchat test-login-deps check-content evaluate evaluate-external review reload bench-training screenshots deploy-check synapse rabbitmq insights dashboard bench-matrix
 
 $(STAMP): requirements.lock
 	@command -v $(PYTHON_BOOTSTRAP) >/dev/null || { echo "Python 3.10 fehlt ($(PYTHON_BOOTSTRAP)); siehe README"; exit 1; }
@@ -114,6 +114,10 @@ lint: $(STAMP)
 
 bench: $(SPACY)
 	$(PY) -m benchmarks.bench_rest
+
+# 50 conversations at once through Matrix (real Synapse, E2EE) next to the REST channel.
+bench-matrix: $(SPACY) $(SYNAPSE_STAMP)
+	$(PY) -m benchmarks.bench_matrix $(ARGS)
 
 bench-discovery: $(SPACY)
 	$(PY) -m benchmarks.bench_discovery --with-nlu --nlu-cache build/discovery_intents.json

@@ -159,11 +159,17 @@ def cmd_run(args: argparse.Namespace) -> int:
             if settings.rest_channel_token
             else "aus (einschalten: REST_CHANNEL_TOKEN=… make run)"
         )
+        matrix_line = (
+            f"{settings.matrix_user_id} auf {settings.matrix_homeserver_url} (direkten Chat öffnen)"
+            if settings.matrix_enabled
+            else "aus (einschalten: MATRIX_HOMESERVER_URL, MATRIX_USER_ID, MATRIX_PASSWORD; docs/matrix.md)"
+        )
         print(
             "\nDer Bürgerassistent läuft:\n"
             f"  Demo-Seite:      {settings.demo_url}/\n"
             f"  REST-Kanal:      {rest_line}\n"
             f"  Web-Chat:        {settings.rasa_url}/socket.io (Widget auf der Demo-Seite)\n"
+            f"  Matrix:          {matrix_line}\n"
             f"  Portal-Backend:  {settings.portal_url}/api/v1/applications/<Aktenzeichen>"
             f"  (API: {settings.portal_url}/openapi.yaml; nur mit Authorization: Bearer "
             f"$PORTAL_API_TOKEN, ohne gesetzte Variable zufällig je Start)\n"

@@ -45,6 +45,24 @@ class Settings:
     metrics_token: Optional[str] = field(default_factory=lambda: get_settings().ba_metrics_token or None)
     # Set where the action server does not run beside Rasa (e.g. docker-compose).
     action_server_url: Optional[str] = field(default_factory=lambda: get_settings().action_server_url or None)
+    # Matrix (matrix_connector): the connector runs only when homeserver, user and a credential are set.
+    matrix_homeserver_url: Optional[str] = field(default_factory=lambda: get_settings().matrix_homeserver_url)
+    matrix_user_id: Optional[str] = field(default_factory=lambda: get_settings().matrix_user_id)
+    matrix_password: Optional[str] = field(default_factory=lambda: get_settings().matrix_password, repr=False)
+    matrix_access_token: Optional[str] = field(default_factory=lambda: get_settings().matrix_access_token, repr=False)
+    matrix_channel_token: Optional[str] = field(default_factory=lambda: get_settings().matrix_channel_token, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.matrix_enabled and not self.matrix_channel_token:
+            self.matrix_channel_token = secrets.token_urlsafe(32)
+        if not self.matrix_enabled:
+            self.matrix_channel_token = None
+
+    @property
+    def matrix_enabled(self) -> bool:
+        return bool(
+            self.matrix_homeserver_url and self.matrix_user_id and (self.matrix_password or self.matrix_access_token)
+        )
 
     @property
     def portal_url(self) -> str:
@@ -148,6 +166,7 @@ def event_broker_config(url: Optional[str]) -> dict:
 CREDENTIALS = REPO_ROOT / "bot" / "credentials.yml"
 REST_CHANNEL = "rasa_runtime.channels.rest.channel.RestChannel"
 METRICS_CHANNEL = "rasa_runtime.metrics.MetricsChannel"
+MATRIX_CHANNEL = "rasa_runtime.channels.matrix.channel.MatrixChannel"
 
 
 def credentials(settings: Settings, path: Path = CREDENTIALS) -> dict:
@@ -163,4 +182,7 @@ def credentials(settings: Settings, path: Path = CREDENTIALS) -> dict:
     if settings.metrics_token:
         # Prometheus scrapes GET /webhooks/metrics/ with this token (rasa_runtime/metrics.py).
         channels[METRICS_CHANNEL] = None
+    if settings.matrix_channel_token:
+        # The Matrix connector's side in Rasa (token MATRIX_CHANNEL_TOKEN in Rasa's environment).
+        channels[MATRIX_CHANNEL] = None
     return channels

@@ -35,6 +35,12 @@ SECRETS_FOR = {
     "PORTAL_CITIZEN_KEY": ("portal-backend", "action-server", "submission-worker"),
     "ACTION_SERVER_TOKEN": ("rasa", "action-server"),
     "REST_CHANNEL_TOKEN": ("rasa",),
+    # Matrix: the connector and Rasa's Matrix channel share MATRIX_CHANNEL_TOKEN; the bot
+    # account's credentials and the key store's key only the connector has.
+    "MATRIX_CHANNEL_TOKEN": ("rasa", "matrix-connector"),
+    "MATRIX_PASSWORD": ("matrix-connector",),
+    "MATRIX_ACCESS_TOKEN": ("matrix-connector",),
+    "MATRIX_PICKLE_KEY": ("matrix-connector",),
     # Rasa's HTTP API: the worker announces deliveries, the login service reports failed logins.
     "RASA_API_TOKEN": ("rasa", "submission-worker", "login", "staff-desk"),
     # Issue 19: the action server opens cases on the staff desk; only the desk logs in to Matrix.
@@ -172,6 +178,18 @@ class Stack:
         # backend refuses to start without them). Passed in the environment only, and only to
         # the services that need them (_env_for).
         env.update({name: self.secret(name) for name in PORTAL_SECRETS})
+        # Matrix (matrix_connector): only with its settings; without them nothing changes.
+        for name in ("MATRIX_CHANNEL_TOKEN", "MATRIX_HOMESERVER_URL", "MATRIX_USER_ID", "MATRIX_PASSWORD"):
+            env.pop(name, None)
+        env.pop("MATRIX_ACCESS_TOKEN", None)
+        if self.settings.matrix_enabled:
+            s = self.settings
+            env["MATRIX_CHANNEL_TOKEN"] = s.matrix_channel_token
+            env["MATRIX_HOMESERVER_URL"] = s.matrix_homeserver_url
+            env["MATRIX_USER_ID"] = s.matrix_user_id
+            for name, value in (("MATRIX_PASSWORD", s.matrix_password), ("MATRIX_ACCESS_TOKEN", s.matrix_access_token)):
+                if value:
+                    env[name] = value
         env.update(self.extra_env)
         return env
 
@@ -254,6 +272,22 @@ class Stack:
                 logs / f"login-{login_port}.log",
             ),
             *staff_desk,
+        ]
+        if s.matrix_enabled:
+            # Matrix connector (matrix_connector): sync, E2EE, rendering; Rasa posts proactive
+            # messages to it (MATRIX_CONNECTOR_URL).
+            matrix_port = int(get_settings().matrix_connector_port or free_port(s.host))
+            env["MATRIX_CONNECTOR_URL"] = f"http://{s.host}:{matrix_port}"
+            self.services.append(
+                Service(
+                    "matrix-connector",
+                    [python, "-m", "matrix_connector", "--host", s.host, "--port", str(matrix_port)],
+                    f"http://{s.host}:{matrix_port}/health",
+                    self._env_for(env, "matrix-connector"),
+                    logs / f"matrix-connector-{matrix_port}.log",
+                )
+            )
+        self.services += [
             Service(
                 "rasa", rasa_command, f"{s.rasa_url}/", self._env_for(env, "rasa"), logs / f"rasa-{s.rasa_port}.log"
             ),

@@ -59,6 +59,7 @@ SUBMISSION = "Submission and portal backend"
 TOOLS = "Content and development tools"
 HANDOFF = "Handoff to staff (staff_desk, issue 19)"
 INSIGHTS = "Insights (insights/: event consumer, figures, dashboard)"
+MATRIX = "Matrix messenger (matrix_connector)"
 
 
 class Settings(BaseSettings):
@@ -402,6 +403,40 @@ class Settings(BaseSettings):
     )
     handoff_database_url: Optional[str] = _s(
         None, "Handoff cases, audit log and call-back requests (default SQLite $BA_VAR_DIR/handoff.db).", HANDOFF
+    # --- Matrix ------------------------------------------------------------------------------
+    matrix_homeserver_url: Optional[str] = _s(
+        None,
+        "Matrix homeserver of the assistant's bot account (e.g. https://matrix.example.de). With "
+        "MATRIX_USER_ID and MATRIX_PASSWORD or MATRIX_ACCESS_TOKEN it switches the Matrix channel on; "
+        "unset: no Matrix. / Matrix-Homeserver des Bot-Kontos; ohne: kein Matrix.",
+        MATRIX,
+    )
+    matrix_user_id: Optional[str] = _s(None, "Full Matrix id of the bot account (@assistent:example.de).", MATRIX)
+    matrix_password: Optional[str] = _s(
+        None, "Password of the bot account (used once to log in a device; or MATRIX_ACCESS_TOKEN).", MATRIX, secret=True
+    )
+    matrix_access_token: Optional[str] = _s(
+        None, "Access token of the bot account (instead of MATRIX_PASSWORD).", MATRIX, secret=True
+    )
+    matrix_channel_token: Optional[str] = _s(
+        None,
+        "Token between the Matrix connector and Rasa's Matrix channel (both directions). Unset with "
+        "the Matrix settings present: `make run` generates one per start.",
+        MATRIX,
+        secret=True,
+    )
+    matrix_connector_url: Optional[str] = _s(
+        None, "Internal URL of the Matrix connector, for proactive messages from Rasa.", MATRIX
+    )
+    matrix_connector_port: Optional[int] = _s(None, "Port of the Matrix connector (default: a free port).", MATRIX)
+    matrix_store_dir: Optional[Path] = _s(
+        None, "Device keys, Olm/Megolm sessions and room state of the bot (default $BA_VAR_DIR/matrix).", MATRIX
+    )
+    matrix_pickle_key: Optional[str] = _s(
+        None,
+        "Key that encrypts the stored Olm account and sessions (default: derived from BA_SECRET_KEY).",
+        MATRIX,
+        secret=True,
     )
 
     # --- Tools -------------------------------------------------------------------------------

@@ -105,6 +105,9 @@ class RestCollector(CollectingOutputChannel):
 class RestChannel(RestInput):
     """Registered as ``rasa_runtime.channels.rest.channel.RestChannel``; URL ``/webhooks/rest/webhook``."""
 
+    # Every conversation of this channel is "<prefix><sender>" (subclasses take their own prefix).
+    sender_prefix = SENDER_PREFIX
+
     @classmethod
     def name(cls) -> str:
         return "rest"
@@ -185,7 +188,7 @@ class RestChannel(RestInput):
         limit = self.settings.max_message_chars
         if len(text) > limit:
             return _error(413, "message_too_long", TOO_LONG.format(limit=limit))
-        sender_id = SENDER_PREFIX + sender
+        sender_id = self.sender_prefix + sender
         if not await self.limiter.allow(sender_id):
             return _error(429, "rate_limited", TOO_FAST, {"Retry-After": str(self.settings.rate_limit[1])})
         collector = RestCollector()

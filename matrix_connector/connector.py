@@ -1,0 +1,415 @@
+"""The Matrix connector: a bot account (mautrix) with end-to-end encryption.
+
+* Login: with ``MATRIX_ACCESS_TOKEN`` or ``MATRIX_PASSWORD``; the device id is kept in the
+  store, so a restart logs in to the same device and keeps its keys.
+* Keys: the Olm account, Olm and Megolm sessions and the sync position live in
+  ``$MATRIX_STORE_DIR/crypto.db`` (mautrix ``PgCryptoStore`` on SQLite, pickled with
+  ``MATRIX_PICKLE_KEY``); room state (members, encryption) in the same file.
+* Invites: accepted, then the connector checks who is in the room: a direct chat (the citizen
+  and the assistant) is one conversation; a room with anybody else gets ``GROUP_ROOM`` and is
+  left, also when someone joins later.
+* Messages: decrypted here (a message that cannot be decrypted gets ``UNDECRYPTABLE`` in the
+  room, never silence); a reply that chooses one of the last numbered options becomes the
+  option's payload; sent to Rasa's Matrix channel; the answer rendered with
+  ``buergerassistent.messenger_format`` (HTML ``formatted_body`` and plain ``body``) and sent
+  encrypted where the room is; the PDF receipt is downloaded and uploaded as ``m.file``
+  (encrypted attachment in encrypted rooms).
+* Proactive messages from Rasa arrive on ``POST /internal/send`` (``app.py``).
+
+Nothing personal is logged: no message text, no Matrix ids, only event kinds and counts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Optional
+
+import aiohttp
+from mautrix.client import Client
+from mautrix.client.encryption_manager import DecryptionDispatcher
+from mautrix.client.state_store.asyncpg import PgStateStore
+from mautrix.crypto import OlmMachine, PgCryptoStore
+from mautrix.crypto.attachments import encrypt_attachment
+from mautrix.crypto.store.asyncpg import PgCryptoStateStore
+from mautrix.errors import DecryptionError, MForbidden, MNotFound, SessionNotFound
+from mautrix.types import (
+    EncryptedEvent,
+    EventType,
+    Format,
+    MediaMessageEventContent,
+    Membership,
+    MessageEvent,
+    MessageType,
+    StateEvent,
+    TextMessageEventContent,
+)
+from mautrix.types.event.message import FileInfo
+from mautrix.types.filter import Filter
+from mautrix.util.async_db import Database
+
+from buergerassistent.messenger_format import RenderedMessage, last_options, match_option, render_messages
+from matrix_connector import texts
+from matrix_connector.store import RoomStore
+
+logger = logging.getLogger(__name__)
+
+CONVERSATION_PREFIX = "mx-"
+# How long a message waits for its Megolm session (the key often arrives in the same sync).
+SESSION_WAIT_S = 5.0
+MAX_RECEIPT_BYTES = 10 * 1024 * 1024
+# Direct chats one Matrix user may open per window (an unknown sender's flood of invites).
+INVITES_PER_USER = 5
+INVITE_WINDOW_S = 600.0
+# The connector reads timelines and room state only: no typing notices, receipts, presence or
+# account data (each of them would wake the sync loop; its own typing notices too).
+# To-device messages and device lists (encryption) are not affected by this filter.
+SYNC_FILTER = Filter.deserialize(
+    {
+        "presence": {"types": []},
+        "account_data": {"types": []},
+        "room": {"ephemeral": {"types": []}, "account_data": {"types": []}},
+    }
+)
+# After "too many messages" (Rasa's rate limit) the room hears it once per this many seconds.
+RATE_NOTICE_S = 60.0
+
+
+@dataclass
+class ConnectorConfig:
+    homeserver_url: str
+    user_id: str
+    rasa_url: str
+    channel_token: str
+    store_dir: Path
+    pickle_key: str
+    password: Optional[str] = None
+    access_token: Optional[str] = None
+    device_name: str = "Bürgerassistent"
+
+
+def _link_allowed(url: str) -> bool:
+    # Rasa's Matrix channel has already removed every link outside the allow-list
+    # (rasa_runtime/channels/outbound.py); only web addresses remain.
+    return url.lower().startswith(("https://", "http://"))
+
+
+class MatrixConnector:
+    def __init__(self, config: ConnectorConfig):
+        self.config = config
+        self.client: Optional[Client] = None
+        self.crypto: Optional[OlmMachine] = None
+        self.rooms: Optional[RoomStore] = None
+        self._dbs: list[Database] = []
+        self._http: Optional[aiohttp.ClientSession] = None
+        self._room_locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._sync_task: Optional[asyncio.Future] = None
+        self.ready = asyncio.Event()
+        self.started_at = 0.0
+        self._invites: dict[str, list[float]] = defaultdict(list)
+        self._rate_notice: dict[str, float] = {}
+
+    # --- start and stop ------------------------------------------------------------------------
+    async def start(self) -> None:
+        cfg = self.config
+        cfg.store_dir.mkdir(parents=True, exist_ok=True)
+        self.rooms = RoomStore(cfg.store_dir / "rooms.db", hashlib.sha256(b"rooms:" + cfg.pickle_key.encode()).digest())
+        crypto_db = Database.create(
+            f"sqlite:///{cfg.store_dir / 'crypto.db'}", upgrade_table=PgCryptoStore.upgrade_table
+        )
+        # One file, one connection pool: mautrix runs state-store queries inside crypto-store
+        # transactions (the connection travels in a context variable).
+        state_db = Database.create(f"sqlite:///{cfg.store_dir / 'crypto.db'}", upgrade_table=PgStateStore.upgrade_table)
+        state_db.override_pool(crypto_db)
+        self._dbs = [crypto_db, state_db]
+        for db in self._dbs:
+            await db.start()
+        state_store = PgCryptoStateStore(state_db)
+        crypto_store = PgCryptoStore(account_id=cfg.user_id, pickle_key=cfg.pickle_key, db=crypto_db)
+        self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60))
+        client = Client(
+            mxid=cfg.user_id,
+            base_url=cfg.homeserver_url,
+            state_store=state_store,
+            sync_store=crypto_store,
+        )
+        self.client = client
+        stored_device = await crypto_store.get_device_id()
+        if cfg.access_token:
+            client.api.token = cfg.access_token
+            whoami = await client.whoami()
+            client.device_id = whoami.device_id
+        else:
+            await client.login(
+                identifier=cfg.user_id,
+                password=cfg.password,
+                device_id=stored_device or None,
+                device_name=cfg.device_name,
+            )
+        if stored_device and stored_device != client.device_id:
+            # Another device than the stored keys belong to: start afresh (old keys are useless).
+            logger.warning("Matrix device changed; the stored encryption keys are discarded")
+            await crypto_store.delete()
+        self.crypto = OlmMachine(client, crypto_store, state_store)
+        client.crypto = self.crypto
+        # Decrypt ourselves: mautrix's dispatcher drops a message it cannot decrypt silently.
+        client.remove_dispatcher(DecryptionDispatcher)
+        await self.crypto.load()
+        await crypto_store.put_device_id(client.device_id)
+        await self.crypto.share_keys()
+
+        client.add_event_handler(EventType.ROOM_MEMBER, self._on_member)
+        client.add_event_handler(EventType.ROOM_MESSAGE, self._on_message)
+        client.add_event_handler(EventType.ROOM_ENCRYPTED, self._on_encrypted)
+        self.started_at = time.time()
+        self._sync_task = client.start(SYNC_FILTER)
+        self.ready.set()
+        logger.info("Matrix connector syncing (device keys stored in %s)", cfg.store_dir)
+
+    @property
+    def device_id(self) -> str:
+        return str(self.client.device_id) if self.client else ""
+
+    @property
+    def identity_key(self) -> str:
+        return str(self.crypto.account.identity_key) if self.crypto and self.crypto.account else ""
+
+    async def stop(self) -> None:
+        if self.client:
+            self.client.stop()
+        if self._sync_task:
+            try:
+                await asyncio.wait_for(self._sync_task, 10)
+            except (asyncio.CancelledError, asyncio.TimeoutError, Exception):  # noqa: BLE001 - shutting down
+                pass
+        if self.client:
+            await self.client.api.session.close()
+        if self._http:
+            await self._http.close()
+        for db in reversed(self._dbs):
+            await db.stop()
+        if self.rooms:
+            self.rooms.close()
+
+    # --- rooms ---------------------------------------------------------------------------------
+    async def _others_in(self, room_id: str) -> set[str]:
+        """Everyone but the assistant who is in the room or invited to it."""
+        members = await self.client.get_members(room_id)
+        return {
+            str(m.state_key)
+            for m in members
+            if m.state_key != self.client.mxid and m.content.membership in (Membership.JOIN, Membership.INVITE)
+        }
+
+    async def _leave_group(self, room_id: str) -> None:
+        logger.info("Matrix room with more than one other person: leaving")
+        try:
+            await self.client.send_message_event(
+                room_id,
+                EventType.ROOM_MESSAGE,
+                TextMessageEventContent(msgtype=MessageType.NOTICE, body=texts.GROUP_ROOM),
+            )
+        finally:
+            await self.client.leave_room(room_id)
+            self.rooms.forget(room_id)
+
+    async def _on_member(self, evt: StateEvent) -> None:
+        if evt.sender == self.client.mxid and evt.state_key == self.client.mxid:
+            return
+        membership = evt.content.membership
+        async with self._room_locks[evt.room_id]:
+            if evt.state_key == self.client.mxid and membership == Membership.INVITE:
+                # The invite comes once as an invite and again in the joined room's timeline.
+                if not self.rooms.known(evt.room_id):
+                    if self._invite_allowed(str(evt.sender)):
+                        await self._accept_invite(evt.room_id)
+                    else:
+                        logger.warning("Matrix invite rejected: too many direct chats from one user")
+                        await self.client.leave_room(evt.room_id)
+                return
+            if membership in (Membership.JOIN, Membership.INVITE) and evt.state_key != self.client.mxid:
+                # Someone joined or was invited later: is it still a direct chat?
+                try:
+                    others = await self._others_in(evt.room_id)
+                except (MForbidden, MNotFound):
+                    return
+                if len(others) > 1:
+                    await self._leave_group(evt.room_id)
+
+    def _invite_allowed(self, inviter: str, now: Optional[float] = None) -> bool:
+        now = time.monotonic() if now is None else now
+        recent = [t for t in self._invites[inviter] if now - t < INVITE_WINDOW_S]
+        allowed = len(recent) < INVITES_PER_USER
+        if allowed:
+            recent.append(now)
+        self._invites[inviter] = recent
+        return allowed
+
+    async def _accept_invite(self, room_id: str) -> None:
+        try:
+            await self.client.join_room(room_id)
+        except (MForbidden, MNotFound):
+            logger.info("Matrix invite could not be accepted")
+            return
+        others = await self._others_in(room_id)
+        if len(others) > 1:
+            await self._leave_group(room_id)
+            return
+        logger.info("Matrix direct chat accepted")
+        self.rooms.room_key(room_id)
+        await self.send_text(room_id, texts.WELCOME)
+
+    # --- incoming messages ---------------------------------------------------------------------
+    async def _on_encrypted(self, evt: EncryptedEvent) -> None:
+        if evt.sender == self.client.mxid:
+            return
+        try:
+            decrypted = await self.crypto.decrypt_megolm_event(evt)
+        except SessionNotFound:
+            # The room key travels as a to-device message, often in the same sync: wait for it.
+            if await self.crypto.wait_for_session(evt.room_id, evt.content.session_id, timeout=SESSION_WAIT_S):
+                try:
+                    decrypted = await self.crypto.decrypt_megolm_event(evt)
+                except DecryptionError:
+                    decrypted = None
+            else:
+                decrypted = None
+        except DecryptionError:
+            decrypted = None
+        if decrypted is None:
+            logger.warning("Matrix message could not be decrypted; the citizen is told")
+            await self.send_text(evt.room_id, texts.UNDECRYPTABLE)
+            return
+        if decrypted.type == EventType.ROOM_MESSAGE:
+            await self._on_message(decrypted)
+
+    async def _on_message(self, evt: MessageEvent) -> None:
+        if evt.sender == self.client.mxid:
+            return
+        async with self._room_locks[evt.room_id]:
+            if evt.content.msgtype == MessageType.NOTICE:
+                return  # notices are what bots send: never answered (no loops between bots)
+            if evt.content.msgtype not in (MessageType.TEXT, MessageType.EMOTE):
+                await self.send_text(evt.room_id, texts.NOT_TEXT)
+                return
+            text = _strip_reply_fallback(evt.content.body or "")
+            if not text.strip():
+                return
+            payload = match_option(text, self.rooms.options(evt.room_id))
+            # "is typing" while Rasa answers (not awaited: it must not delay the answer).
+            typing = asyncio.ensure_future(self._typing(evt.room_id, True))
+            try:
+                messages = await self.ask_rasa(evt.room_id, payload or text, display_text=text if payload else None)
+                await self.deliver(evt.room_id, messages)
+            finally:
+                await typing
+                await self._typing(evt.room_id, False)
+
+    async def _typing(self, room_id: str, typing: bool) -> None:
+        try:
+            await self.client.set_typing(room_id, timeout=30000 if typing else 0)
+        except Exception as exc:  # noqa: BLE001 - a typing notice is a courtesy, never a failure
+            logger.debug("typing notice failed: %s", type(exc).__name__)
+
+    async def ask_rasa(self, room_id: str, text: str, display_text: Optional[str] = None) -> list[dict[str, Any]]:
+        """Rasa's Matrix channel: the bot messages for one citizen message (or its German error)."""
+        body: dict[str, Any] = {"sender": self.rooms.room_key(room_id), "message": text}
+        if display_text:
+            body["metadata"] = {"display_text": display_text[:200]}
+        url = f"{self.config.rasa_url.rstrip('/')}/webhooks/matrix/webhook"
+        headers = {"Authorization": f"Bearer {self.config.channel_token}"}
+        for attempt in range(30):
+            try:
+                async with self._http.post(url, json=body, headers=headers) as answer:
+                    data = await answer.json(content_type=None)
+                    if answer.status == 200 and isinstance(data, list):
+                        return data
+                    if isinstance(data, dict) and isinstance(data.get("message"), str):
+                        logger.info("Rasa's Matrix channel answered HTTP %s (%s)", answer.status, data.get("error"))
+                        if data.get("error") == "rate_limited":
+                            # Say it once, not once per message of a flood.
+                            last = self._rate_notice.get(room_id, float("-inf"))
+                            if time.monotonic() - last < RATE_NOTICE_S:
+                                return []
+                            self._rate_notice[room_id] = time.monotonic()
+                        return [{"text": data["message"]}]
+                    logger.error("Rasa's Matrix channel answered HTTP %s", answer.status)
+                    return [{"text": texts.UNAVAILABLE}]
+            except (aiohttp.ClientConnectionError, asyncio.TimeoutError) as exc:
+                # Rasa still starting or restarting: try again for a while.
+                logger.warning("Rasa not reachable (%s), attempt %s", type(exc).__name__, attempt + 1)
+                await asyncio.sleep(2)
+        return [{"text": texts.UNAVAILABLE}]
+
+    # --- outgoing messages ---------------------------------------------------------------------
+    async def deliver(self, room_id: str, messages: list[dict[str, Any]]) -> None:
+        """Render and send the assistant's messages into the room; remember its options."""
+        rendered = render_messages(messages, _link_allowed)
+        for message in rendered:
+            await self.send_rendered(room_id, message)
+        self.rooms.set_options(room_id, last_options(rendered))
+
+    async def deliver_to_conversation(self, conversation_id: str, messages: list[dict[str, Any]]) -> bool:
+        """Proactive messages for ``mx-<room key>`` (False: no such conversation here)."""
+        if not conversation_id.startswith(CONVERSATION_PREFIX):
+            return False
+        room_id = self.rooms.room_id(conversation_id[len(CONVERSATION_PREFIX) :])
+        if room_id is None:
+            return False
+        async with self._room_locks[room_id]:
+            await self.deliver(room_id, messages)
+        return True
+
+    async def send_text(self, room_id: str, text: str) -> None:
+        await self.client.send_message_event(
+            room_id, EventType.ROOM_MESSAGE, TextMessageEventContent(msgtype=MessageType.TEXT, body=text)
+        )
+
+    async def send_rendered(self, room_id: str, message: RenderedMessage) -> None:
+        if message.plain:
+            content = TextMessageEventContent(msgtype=MessageType.TEXT, body=message.plain)
+            if message.html and message.html != message.plain:
+                content.format = Format.HTML
+                content.formatted_body = message.html
+            await self.client.send_message_event(room_id, EventType.ROOM_MESSAGE, content)
+        for file in message.files:
+            try:
+                await self.send_file(room_id, file.url, file.filename, file.mime_type)
+            except Exception as exc:  # noqa: BLE001 - the link is there; say the file is missing
+                logger.error("Receipt could not be sent as a file: %s", type(exc).__name__)
+                await self.send_text(room_id, texts.RECEIPT_FAILED)
+
+    async def send_file(self, room_id: str, url: str, filename: str, mime_type: str) -> None:
+        async with self._http.get(url) as answer:
+            answer.raise_for_status()
+            data = await answer.content.read(MAX_RECEIPT_BYTES + 1)
+        if len(data) > MAX_RECEIPT_BYTES:
+            raise ValueError("receipt too large")
+        content = MediaMessageEventContent(
+            msgtype=MessageType.FILE, body=filename, info=FileInfo(mimetype=mime_type, size=len(data))
+        )
+        if await self.client.state_store.is_encrypted(room_id):
+            ciphertext, encrypted_file = encrypt_attachment(data)
+            encrypted_file.url = await self.client.upload_media(
+                ciphertext, mime_type="application/octet-stream", filename=filename
+            )
+            content.file = encrypted_file
+        else:
+            content.url = await self.client.upload_media(data, mime_type=mime_type, filename=filename)
+        await self.client.send_message_event(room_id, EventType.ROOM_MESSAGE, content)
+
+
+def _strip_reply_fallback(body: str) -> str:
+    """A reply in Element starts with the quoted message ("> …" lines, then a blank line)."""
+    lines = body.split("\n")
+    if lines and lines[0].startswith("> "):
+        while lines and lines[0].startswith(">"):
+            lines.pop(0)
+        while lines and not lines[0].strip():
+            lines.pop(0)
+    return "\n".join(lines)

@@ -1,0 +1,18 @@
+"""What the connector itself says in a room (German, polite "Sie")."""
+
+WELCOME = (
+    "Guten Tag! Ich bin der digitale Bürgerassistent. Schreiben Sie mir einfach, worum es geht, "
+    "zum Beispiel „Ich bin umgezogen“ oder „Was kostet ein Personalausweis?“."
+)
+GROUP_ROOM = (
+    "Ich spreche nur in direkten Chats mit einer Person. In diesem Raum sind weitere Personen; "
+    "damit niemand Ihre Angaben mitliest, verlasse ich den Raum. Bitte schreiben Sie mir in einem "
+    "direkten Chat."
+)
+UNDECRYPTABLE = (
+    "Ihre letzte Nachricht konnte ich nicht entschlüsseln. Bitte senden Sie sie noch einmal. "
+    "Hilft das nicht, öffnen Sie bitte einen neuen direkten Chat mit mir."
+)
+NOT_TEXT = "Ich kann leider nur Textnachrichten lesen. Bitte schreiben Sie Ihr Anliegen als Text."
+UNAVAILABLE = "Entschuldigung, ich bin gerade nicht erreichbar. Bitte versuchen Sie es in ein paar Minuten noch einmal."
+RECEIPT_FAILED = "Die Eingangsbestätigung konnte ich nicht als Datei senden. Sie finden sie über den Link oben."

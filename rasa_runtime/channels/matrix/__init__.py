@@ -1,0 +1,1 @@
+"""Rasa's side of the Matrix channel (conversations ``mx-…``); the Matrix side is ``matrix_connector``."""
