@@ -403,6 +403,8 @@ class Settings(BaseSettings):
     )
     handoff_database_url: Optional[str] = _s(
         None, "Handoff cases, audit log and call-back requests (default SQLite $BA_VAR_DIR/handoff.db).", HANDOFF
+    )
+
     # --- Matrix ------------------------------------------------------------------------------
     matrix_homeserver_url: Optional[str] = _s(
         None,
