@@ -1,0 +1,50 @@
+"""One stack for the whole suite with every channel of ``DRIVER_MODULES`` switched on; the
+fixture ``driver`` runs each journey once per registered channel (``drivers.FACTORIES``)."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+from support.stacks import start_stack
+
+from channels_suite import drivers
+
+# One module per channel; each registers its factory (drivers.register).
+DRIVER_MODULES = [
+    "channels_suite.driver_web",
+]
+for _module in DRIVER_MODULES:
+    importlib.import_module(_module)
+
+
+@pytest.fixture(scope="session")
+def suite_factories(tmp_path_factory):
+    factories = {name: make() for name, make in drivers.FACTORIES.items()}
+    var_dir = tmp_path_factory.mktemp("suite-var")
+    env: dict[str, str] = {}
+    try:
+        for factory in factories.values():
+            env.update(factory.environment(var_dir))
+        # The launcher decides from its own settings which channels Rasa starts
+        # (bot/settings.py: credentials), so the channels' settings go into its environment too.
+        with pytest.MonkeyPatch.context() as mp:
+            for key, value in env.items():
+                mp.setenv(key, value)
+            stack = start_stack(var_dir, env=env)
+        try:
+            for factory in factories.values():
+                factory.attach(stack)
+            yield factories
+        finally:
+            stack.stop()
+    finally:
+        for factory in factories.values():
+            factory.close()
+
+
+@pytest.fixture(params=sorted(drivers.FACTORIES))
+def driver(request, suite_factories):
+    d = suite_factories[request.param].open()
+    yield d
+    d.close()

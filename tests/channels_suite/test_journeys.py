@@ -1,0 +1,53 @@
+"""The same scripted journeys on every channel (issue 17): a channel is done when these pass on it.
+
+Each test runs once per registered driver (``conftest.py``: REST, web chat, Telegram against a
+Bot API double, Threema against a gateway double; Matrix adds its driver). The journeys check
+what the citizen reads, so each channel's rendering (numbered options, plain text) is covered.
+"""
+
+from __future__ import annotations
+
+from support.forms import MELDEBESCHEINIGUNG_DIALOGUE
+
+from channels_suite.drivers import CASE_NUMBER, joined
+
+
+def test_discovery_with_a_choice(driver):
+    replies = driver.say("Ausweis")
+    offered = [title for r in replies for title in r.options]
+    assert len(offered) >= 2, replies
+    chosen = next((t for t in offered if "Reisepass" in t), offered[1])
+    answer = joined(driver.choose(chosen))
+    assert chosen.split()[0] in answer, answer
+    assert "nicht verstanden" not in answer
+
+
+def test_info_question(driver):
+    answer = driver.say_text("Was kostet eine Meldebescheinigung?")
+    assert "5 Euro" in answer and "Quelle" in answer, answer
+
+
+def test_full_form_with_a_correction_submit_and_status(driver):
+    for text, expected in MELDEBESCHEINIGUNG_DIALOGUE[:4]:
+        answer = driver.say_text(text)
+        assert expected in answer, (text, answer)
+    answer = driver.say_text("ändere den Vornamen")
+    assert "Schritt 1 von 8" in answer, answer
+    assert "Schritt 4 von 8" in driver.say_text("Anna")
+    for text, expected in MELDEBESCHEINIGUNG_DIALOGUE[4:]:
+        answer = driver.say_text(text)
+        assert expected in answer, (text, answer)
+    assert "Vorname: Anna" in answer, answer
+    final = driver.choose("Ja, absenden")
+    text = joined(final)
+    found = CASE_NUMBER.search(text)
+    assert found, text
+    assert any("/receipts/" in link for r in final for link in r.links + r.files) or "/receipts/" in text, final
+    status = driver.say_text("Wie ist der Stand meines Antrags?")
+    assert found.group(1) in status, status
+
+
+def test_cancel(driver):
+    driver.say_text("Ich brauche eine Meldebescheinigung")
+    assert "Schritt 1 von 8" in driver.say_text("Ja")
+    assert "abgebrochen" in driver.say_text("abbrechen")
