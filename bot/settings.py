@@ -118,6 +118,16 @@ def endpoints(settings: Settings) -> dict:
 # has a token. Rasa's own `rest:` channel has no authentication and must never be listed.
 CREDENTIALS = REPO_ROOT / "bot" / "credentials.yml"
 REST_CHANNEL = "rasa_runtime.channels.rest.channel.RestChannel"
+# Messenger channels: (class, the settings that must all be present). Each starts only with its
+# settings (docs/messengers.md); the channel reads them from Rasa's environment.
+MESSENGER_CHANNELS = {
+    "rasa_runtime.channels.telegram.channel.TelegramChannel": ("telegram_bot_token", "telegram_webhook_secret"),
+    "rasa_runtime.channels.threema.channel.ThreemaChannel": (
+        "threema_gateway_id",
+        "threema_api_secret",
+        "threema_private_key",
+    ),
+}
 
 
 def credentials(settings: Settings, path: Path = CREDENTIALS) -> dict:
@@ -130,4 +140,8 @@ def credentials(settings: Settings, path: Path = CREDENTIALS) -> dict:
     if settings.rest_channel_token:
         # The channel reads its token from REST_CHANNEL_TOKEN in Rasa's environment.
         channels[REST_CHANNEL] = None
+    configured = get_settings()
+    for channel, required in MESSENGER_CHANNELS.items():
+        if all(getattr(configured, name, None) for name in required):
+            channels[channel] = None
     return channels
