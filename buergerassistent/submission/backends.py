@@ -13,6 +13,9 @@
 Contract for every adapter: ``submit`` is idempotent per ``idempotency_key`` (the same key
 must never create a second application), raises ``PortalUnavailable`` for anything worth
 retrying and ``PortalRejected`` (with form field names) for a final refusal.
+``status_history`` gives ``{case_number, procedure, status, history: [{status, at, note}]}``
+(oldest first; the first entry is the status at receipt) or ``None`` for an unknown case
+number; the delivery worker polls it for status messages (``delivery_worker/status.py``).
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ class SubmissionBackend(Protocol):
         citizen: Optional[str] = None,
     ) -> Receipt: ...
 
+    async def status_history(self, case_number: str) -> Optional[dict]: ...
+
 
 class ReferencePortalBackend:
     """The portal backend API of ``portal_backend/openapi.yaml`` over HTTP."""
@@ -47,6 +52,9 @@ class ReferencePortalBackend:
 
     async def submit(self, procedure, data, idempotency_key, citizen=None) -> Receipt:
         return await self.client.submit(procedure, data, idempotency_key, citizen)
+
+    async def status_history(self, case_number: str) -> Optional[dict]:
+        return await self.client.status_history(case_number)
 
 
 class BackendNotAvailable(RuntimeError):
