@@ -174,3 +174,37 @@ async def test_start_command_greets(channel, api):
     rasa = FakeRasa(answer=[{"text": "Guten Tag"}])
     await post(channel, rasa, api.update(50, text="/start"))
     assert rasa.messages[0].text == "Hallo"
+
+
+async def test_receipt_pdf_is_fetched_and_sent_as_document(api, monkeypatch):
+    from aiohttp import web
+
+    pdf = b"%PDF-1.4 Eingangsbestaetigung"
+
+    async def receipt(_request):
+        return web.Response(body=pdf, content_type="application/pdf")
+
+    app = web.Application()
+    app.router.add_get("/receipts/{token}", receipt)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    portal = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
+    monkeypatch.setenv("PORTAL_PUBLIC_URL", portal)  # the receipt host is on the allow-list
+    ch = TelegramChannel(token=TOKEN, webhook_secret=SECRET, api_url=api.url)
+    try:
+        rasa = FakeRasa(
+            answer=[
+                {
+                    "text": f"Ihre Eingangsbestätigung als PDF: [Eingangsbestätigung herunterladen]({portal}/receipts/abc)"
+                }
+            ]
+        )
+        await post(ch, rasa, api.update(51, text="Hallo"))
+        text, document = api.sent(51)
+        assert f'href="{portal}/receipts/abc"' in text.params["text"]
+        assert document.method == "sendDocument" and document.files["document"] == pdf
+    finally:
+        await ch.bot.session.close()
+        await runner.cleanup()
