@@ -15,6 +15,8 @@ State here is in this process (one Rasa process per messenger webhook; docs/mess
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import secrets
 import time
 from collections import OrderedDict
@@ -43,6 +45,9 @@ GROUP = (
 )
 EXPIRED_CHOICE = "Diese Auswahl ist nicht mehr gültig. Bitte schreiben Sie Ihre Antwort als Text."
 FAILED = "Entschuldigung, da ist etwas schiefgelaufen. Bitte versuchen Sie es gleich noch einmal."
+
+logger = logging.getLogger(__name__)
+MAX_RECEIPT_BYTES = 5 * 1024 * 1024
 
 # New conversations per minute over all senders before newcomers are asked to wait.
 NEW_CONVERSATIONS_PER_MINUTE = 120
@@ -170,3 +175,21 @@ def render(
     return messenger_format.render_messages(
         safe, lambda url: outbound.url_allowed(url, hosts), numbered=numbered, line_break=line_break
     )
+
+
+async def fetch_receipt(url: str) -> Optional[bytes]:
+    """The receipt PDF behind a signed link of the portal (only called for links on the
+    allow-list), to send it as a file; None when it cannot be had (then the link stays)."""
+    import aiohttp
+
+    try:
+        timeout = aiohttp.ClientTimeout(total=20)
+        async with aiohttp.ClientSession(timeout=timeout) as session, session.get(url) as resp:
+            if resp.status != 200 or resp.content_type != "application/pdf":
+                logger.warning("receipt not fetched (HTTP %s)", resp.status)
+                return None
+            data = await resp.content.read(MAX_RECEIPT_BYTES + 1)
+    except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+        logger.warning("receipt not fetched (%s)", type(exc).__name__)
+        return None
+    return data if len(data) <= MAX_RECEIPT_BYTES else None

@@ -139,3 +139,41 @@ async def test_links_bold_and_case_number(channel, gateway):
     await post(channel, rasa, await gateway.encrypted_callback(CITIZEN, "Hallo"))
     (text,) = gateway.texts(CITIZEN)
     assert "*MB-2026-ABCD1234*" in text and "evil" not in text and text.endswith("Evil")
+
+
+async def test_receipt_pdf_is_sent_as_encrypted_file(gateway, monkeypatch):
+    from aiohttp import web
+
+    pdf = b"%PDF-1.4 Eingangsbestaetigung " + bytes(range(256))
+
+    async def receipt(_request):
+        return web.Response(body=pdf, content_type="application/pdf")
+
+    app = web.Application()
+    app.router.add_get("/receipts/{token}", receipt)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    portal = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
+    monkeypatch.setenv("PORTAL_PUBLIC_URL", portal)
+    ch = ThreemaChannel(
+        gateway_id=gateway.gateway.gateway_id,
+        api_secret=gateway.gateway.secret,
+        private_key=gateway.gateway.private_key,
+        api_url=gateway.url,
+    )
+    try:
+        link = f"{portal}/receipts/abc"
+        rasa = FakeRasa(
+            answer=[{"text": f"Ihre Eingangsbestätigung als PDF: [Eingangsbestätigung herunterladen]({link})"}]
+        )
+        await post(ch, rasa, await gateway.encrypted_callback(CITIZEN, "Hallo"))
+        text, file = gateway.texts(CITIZEN)
+        assert link in text and file == "<Datei Eingangsbestaetigung.pdf>"
+        # The double downloaded the (encrypted) blob and decrypted it with the key in the message.
+        assert gateway.files[CITIZEN] == [("Eingangsbestaetigung.pdf", "application/pdf", pdf)]
+        assert pdf not in gateway.blobs.values()  # only ciphertext was uploaded
+    finally:
+        await ch.close()
+        await runner.cleanup()

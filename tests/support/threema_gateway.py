@@ -79,14 +79,25 @@ def self_secret(secret: str) -> bytes:
 
 
 class _KnownKeys(Connection):
-    """A library connection that reads public keys from the double's table instead of the network."""
+    """A library connection of the citizen's app: public keys and blobs from the double's tables
+    instead of the network."""
 
-    def __init__(self, identity: str, private: Any, keys: dict[str, Any]) -> None:
+    def __init__(self, identity: str, private: Any, keys: dict[str, Any], blobs: Optional[dict] = None) -> None:
         super().__init__(identity, "unused", key=Key.encode(private))
         self._keys = keys
+        self._blobs = blobs or {}
 
     async def get_public_key(self, id_):  # noqa: D401 - same contract as Connection.get_public_key
         return self._keys[id_]
+
+    async def download(self, blob_id):
+        data = self._blobs[blob_id]
+
+        class _Body:
+            async def read(self_inner):
+                return data
+
+        return _Body()
 
 
 class GatewayDouble:
@@ -97,6 +108,8 @@ class GatewayDouble:
         self.callback_url: Optional[str] = None
         self.citizens: dict[str, Citizen] = {}
         self.received: dict[str, list[str]] = {}
+        self.files: dict[str, list[tuple[str, str, bytes]]] = {}  # citizen → (name, mime type, content)
+        self.blobs: dict[str, bytes] = {}
         self.requests: list[tuple[str, dict[str, str]]] = []
         self._lock = threading.Lock()
         self._runner: Optional[web.AppRunner] = None
@@ -123,6 +136,8 @@ class GatewayDouble:
         app = web.Application()
         app.router.add_get("/pubkeys/{id}", self._pubkey)
         app.router.add_post("/send_e2e", self._send_e2e)
+        app.router.add_get("/capabilities/{id}", self._capabilities)
+        app.router.add_post("/upload_blob", self._upload_blob)
         return app
 
     def _authorised(self, params) -> bool:
@@ -140,6 +155,30 @@ class GatewayDouble:
             return web.Response(status=404)
         return web.Response(text=binascii.hexlify(key.pk).decode())
 
+    async def _capabilities(self, request: web.Request) -> web.Response:
+        if not self._authorised(request.query):
+            return web.Response(status=401)
+        if request.match_info["id"] not in self.citizens:
+            return web.Response(status=404)
+        return web.Response(text="text,image,video,audio,file")
+
+    async def _upload_blob(self, request: web.Request) -> web.Response:
+        """Documented: multipart field ``blob`` (already encrypted by the sender), ``from`` and
+        ``secret`` in the query; answers the blob id (32 hex digits)."""
+        if not self._authorised(request.query):
+            return web.Response(status=401)
+        reader = await request.multipart()
+        part = await reader.next()
+        if part is None or part.name != "blob":
+            return web.Response(status=400)
+        data = await part.read()
+        if not data:
+            return web.Response(status=400)
+        blob_id = secrets.token_hex(16)
+        with self._lock:
+            self.blobs[blob_id] = data
+        return web.Response(text=blob_id)
+
     async def _send_e2e(self, request: web.Request) -> web.Response:
         form = dict(await request.post())
         with self._lock:
@@ -151,7 +190,7 @@ class GatewayDouble:
             return web.Response(status=400)
         try:
             nonce, box = binascii.unhexlify(form["nonce"]), binascii.unhexlify(form["box"])
-            connection = _KnownKeys(citizen.threema_id, citizen.private, self._keys())
+            connection = _KnownKeys(citizen.threema_id, citizen.private, self._keys(), self.blobs)
             try:
                 parameters = {"from_id": self.gateway.gateway_id, "message_id": b"\0" * 8, "date": time.time()}
                 message = await e2e.Message.receive(connection, parameters, nonce, box)
@@ -160,7 +199,13 @@ class GatewayDouble:
         except Exception:  # noqa: BLE001 - not decryptable for the citizen: refused as Threema would
             return web.Response(status=400)
         with self._lock:
-            self.received[citizen.threema_id].append(getattr(message, "text", f"<{type(message).__name__}>"))
+            if getattr(message, "type", None) == e2e.Message.Type.file_message:
+                self.files.setdefault(citizen.threema_id, []).append(
+                    (message._file_name, message.mime_type, message.file_content)
+                )
+                self.received[citizen.threema_id].append(f"<Datei {message._file_name}>")
+            else:
+                self.received[citizen.threema_id].append(getattr(message, "text", f"<{type(message).__name__}>"))
         return web.Response(text=secrets.token_hex(8))
 
     async def start_async(self) -> None:

@@ -31,12 +31,12 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import io
 import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Optional
 
-import aiohttp
 from aiogram import Bot, types
 from aiogram.bot.api import TelegramAPIServer
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
@@ -54,7 +54,6 @@ SENDER_PREFIX = "tg-"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_BODY_BYTES = 64 * 1024
 MAX_TEXT = 4096  # Telegram's limit per message
-MAX_RECEIPT_BYTES = 5 * 1024 * 1024
 # Message kinds that are not text (aiogram content types).
 _NOT_TEXT_HINT = "Bitte schreiben Sie mir Ihr Anliegen in Worten."
 
@@ -150,19 +149,9 @@ class TelegramChannel(InputChannel):
 
     async def _send_receipt(self, chat_id: int, url: str, filename: str) -> None:
         """The receipt PDF as a document (Telegram could not fetch our portal's link itself)."""
-        try:
-            timeout = aiohttp.ClientTimeout(total=20)
-            async with aiohttp.ClientSession(timeout=timeout) as session, session.get(url) as resp:
-                if resp.status != 200 or resp.content_type != "application/pdf":
-                    logger.warning("Telegram: receipt not fetched (HTTP %s)", resp.status)
-                    return
-                data = await resp.content.read(MAX_RECEIPT_BYTES + 1)
-        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-            logger.warning("Telegram: receipt not fetched (%s)", type(exc).__name__)
-            return
-        if len(data) > MAX_RECEIPT_BYTES:
-            return
-        await self.bot.send_document(chat_id, types.InputFile(_bytes_io(data), filename=filename))
+        data = await messenger.fetch_receipt(url)
+        if data is not None:
+            await self.bot.send_document(chat_id, types.InputFile(io.BytesIO(data), filename=filename))
 
     async def _say(self, recipient_id: str, text: str) -> None:
         try:
@@ -288,9 +277,3 @@ class TelegramChannel(InputChannel):
         except Exception as exc:  # noqa: BLE001 - a reason code, never the message
             logger.error("Telegram message failed: %s", type(exc).__name__)
             await self._say(recipient, messenger.FAILED)
-
-
-def _bytes_io(data: bytes):
-    import io
-
-    return io.BytesIO(data)

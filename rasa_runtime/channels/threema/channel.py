@@ -17,7 +17,8 @@ en/developer/api):
 * a messageId seen before is acknowledged and not handled again (the gateway retries callbacks);
 * conversation id ``th-<Threema ID>``; buttons become numbered options ("1. Ja") the citizen
   answers with the number, an ordinal or the words (``messenger_format``); links as plain
-  addresses, only to allowed hosts; bold as Threema's ``*bold*``;
+  addresses, only to allowed hosts; bold as Threema's ``*bold*``; the receipt PDF as an encrypted
+  file message;
 * images, files, voice, location: a polite German answer; delivery receipts are ignored;
 * the web chat's limits, a cap on new conversations, login codes confirmed like in REST.
 No network call at start-up: the gateway connection is opened with the first message.
@@ -180,6 +181,30 @@ class ThreemaChannel(InputChannel):
             return
         message = e2e.TextMessage(self.connection(), to_id=threema_id_of(recipient_id), text=text)
         await message.send()
+        for file in rendered.files:
+            await self._send_file(recipient_id, file.url, file.filename)
+
+    async def _send_file(self, recipient_id: str, url: str, filename: str) -> None:
+        """The receipt PDF as an end-to-end encrypted file message (blob uploaded encrypted);
+        where that fails the link in the text stays the way to it."""
+        from threema.gateway import e2e
+        from threema.gateway.exception import GatewayError
+
+        data = await messenger.fetch_receipt(url)
+        if data is None:
+            return
+        message = e2e.FileMessage(
+            self.connection(),
+            to_id=threema_id_of(recipient_id),
+            file_content=data,
+            mime_type="application/pdf",
+            file_name=filename,
+            caption="Eingangsbestätigung",
+        )
+        try:
+            await message.send()
+        except GatewayError as exc:  # e.g. the app cannot receive files
+            logger.warning("Threema: receipt not sent as a file (%s)", type(exc).__name__)
 
     async def _say(self, recipient_id: str, text: str) -> None:
         try:
