@@ -253,7 +253,7 @@ class ThreemaChannel(InputChannel):
             return response.text("unauthorized", status=401)
         if fields.get("to") != self.gateway_id or not _THREEMA_ID.match(fields.get("from") or ""):
             return response.text("bad request", status=400)
-        if not self.replays.first_time(fields["messageId"]):
+        if not self.replays.first_time(f"{fields['from']}:{fields['messageId']}"):
             return response.text("")  # the gateway's retry of a callback we handled
         self.agent = getattr(request.app.ctx, "agent", None)
         try:
