@@ -58,6 +58,8 @@ def test_channel_needs_token_and_secret(monkeypatch):
     monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET", SECRET)
     with pytest.raises(ValueError):
         TelegramChannel.from_credentials(None)
+    with pytest.raises(ValueError, match="TELEGRAM_BOT_TOKEN"):
+        TelegramChannel(token="kein-token", webhook_secret=SECRET)
 
 
 async def test_wrong_or_missing_secret_is_refused(channel, api):

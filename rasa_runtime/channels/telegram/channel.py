@@ -116,7 +116,10 @@ class TelegramChannel(InputChannel):
             raise ValueError("TELEGRAM_BOT_TOKEN und TELEGRAM_WEBHOOK_SECRET fehlen: der Telegram-Kanal braucht beide")
         self.api_url = (api_url or settings.telegram_api_url).rstrip("/")
         # aiogram checks the token's form here; it opens its HTTP session only on the first call.
-        self.bot = Bot(self.token, server=TelegramAPIServer.from_base(self.api_url))
+        try:
+            self.bot = Bot(self.token, server=TelegramAPIServer.from_base(self.api_url))
+        except Exception as exc:  # aiogram's ValidationError: not "<digits>:<letters>"
+            raise ValueError("TELEGRAM_BOT_TOKEN hat nicht die Form <Zahl>:<Zeichen> (von @BotFather)") from exc
         self.limits = limits or messenger.Limits()
         self.replays = messenger.ReplayGuard()
         self.conversations = messenger.Conversations()
