@@ -80,12 +80,6 @@ def main() -> None:
         # Many messages from few senders: the per-conversation limit is not what is measured.
         "WEBCHAT_RATE_LIMIT": "1000/60",
     }
-    import os
-
-    os.environ.update(env)  # the launcher decides from its own settings which channels start
-    from buergerassistent.settings import get_settings
-
-    get_settings.cache_clear()
     with tempfile.TemporaryDirectory() as tmp:
         stack = start_stack(Path(tmp), env=env)
         try:

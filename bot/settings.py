@@ -130,7 +130,9 @@ MESSENGER_CHANNELS = {
 }
 
 
-def credentials(settings: Settings, path: Path = CREDENTIALS) -> dict:
+def credentials(settings: Settings, path: Path = CREDENTIALS, extra_env: Optional[dict[str, str]] = None) -> dict:
+    """The channels Rasa starts with; ``extra_env``: environment a stack adds for its services
+    (tests, benchmarks), which may switch a messenger channel on."""
     channels = yaml.safe_load(path.read_text()) or {}
     if "rest" in channels:
         raise ValueError(
@@ -142,6 +144,6 @@ def credentials(settings: Settings, path: Path = CREDENTIALS) -> dict:
         channels[REST_CHANNEL] = None
     configured = get_settings()
     for channel, required in MESSENGER_CHANNELS.items():
-        if all(getattr(configured, name, None) for name in required):
+        if all(getattr(configured, name, None) or (extra_env or {}).get(name.upper()) for name in required):
             channels[channel] = None
     return channels

@@ -28,12 +28,8 @@ def suite_factories(tmp_path_factory):
     try:
         for factory in factories.values():
             env.update(factory.environment(var_dir))
-        # The launcher decides from its own settings which channels Rasa starts
-        # (bot/settings.py: credentials), so the channels' settings go into its environment too.
-        with pytest.MonkeyPatch.context() as mp:
-            for key, value in env.items():
-                mp.setenv(key, value)
-            stack = start_stack(var_dir, env=env)
+        # The stack's environment switches the messenger channels on (bot/settings.py: credentials).
+        stack = start_stack(var_dir, env=env)
         try:
             for factory in factories.values():
                 factory.attach(stack)

@@ -37,3 +37,11 @@ def test_each_messenger_needs_all_its_settings(tmp_path, monkeypatch):
     monkeypatch.delenv("THREEMA_PRIVATE_KEY")
     channels = credentials(local_settings(tmp_path))
     assert TELEGRAM not in channels and THREEMA not in channels
+
+
+def test_a_stacks_own_environment_switches_a_messenger_on(tmp_path, monkeypatch):
+    for name in ALL:
+        monkeypatch.delenv(name, raising=False)
+    extra = {k: v for k, v in ALL.items() if k.startswith("TELEGRAM")}
+    channels = credentials(local_settings(tmp_path), extra_env=extra)
+    assert TELEGRAM in channels and THREEMA not in channels
