@@ -100,6 +100,8 @@ class TelegramFactory(DriverFactory):
 
 
 def threema_reply(text: str) -> Reply:
+    if text.startswith("<Datei "):
+        return Reply(text="", files=[text[len("<Datei ") : -1]])
     options = [title for _, title in _OPTION.findall(text)]
     links = re.findall(r"https?://\S+", text)
     return Reply(text=text.replace("*", ""), options=options, links=links)
