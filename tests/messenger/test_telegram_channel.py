@@ -210,3 +210,16 @@ async def test_receipt_pdf_is_fetched_and_sent_as_document(api, monkeypatch):
     finally:
         await ch.bot.session.close()
         await runner.cleanup()
+
+
+async def test_flood_of_unknown_senders_is_capped(channel, api, monkeypatch):
+    monkeypatch.setattr(messenger, "NEW_CONVERSATIONS_PER_MINUTE", 2)
+    channel.limits = messenger.Limits(WebChatSettings(rate_limit=(5, 60), max_message_chars=200))
+    rasa = FakeRasa(answer=[{"text": "ok"}])
+    for chat in (71, 72, 73):
+        await post(channel, rasa, api.update(chat, text="Hallo"))
+    assert [m.sender_id for m in rasa.messages] == ["tg-71", "tg-72"]
+    assert api.sent(73)[-1].params["text"] == messenger.BUSY
+    # a known conversation is not affected by the cap
+    await post(channel, rasa, api.update(71, text="Noch eine Frage"))
+    assert rasa.messages[-1].sender_id == "tg-71"
