@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SPACY := build/spacy_de/meta.json
 
-.PHONY: run test test-unpatched lint venv spacy train generate check-generated bench bench-discovery bench-reliability bench-replicas bench-forms bench-conversations clean system-packages webchat test-login-deps check-content evaluate evaluate-external review reload bench-training screenshots deploy-check synapse rabbitmq insights dashboard bench-matrix
+.PHONY: run test test-unpatched lint venv spacy train generate check-generated bench bench-discovery bench-reliability bench-replicas bench-forms bench-conversations bench-messengers clean system-packages webchat test-login-deps check-content evaluate evaluate-external review reload bench-training screenshots deploy-check synapse rabbitmq insights dashboard bench-matrix
 
 $(STAMP): requirements.lock
 	@command -v $(PYTHON_BOOTSTRAP) >/dev/null || { echo "Python 3.10 fehlt ($(PYTHON_BOOTSTRAP)); siehe README"; exit 1; }
@@ -130,6 +130,10 @@ bench-forms: $(SPACY)
 # REST: success rate overall and per kind, submissions with unintended data (ARGS="--only form-07 --verbose")
 bench-conversations: $(SPACY)
 	$(PY) -m benchmarks.bench_conversations $(ARGS)
+
+# Telegram and Threema (local doubles) next to REST in the same run: p50/p95 and messages per second.
+bench-messengers: $(SPACY) system-packages
+	$(PY) -m benchmarks.bench_messengers
 
 # Submission under failure: 200 submissions, backend killed twice and 10 % HTTP 503.
 bench-reliability: $(STAMP) system-packages

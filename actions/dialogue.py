@@ -36,7 +36,7 @@ from actions.feedback import ask_feedback, insight
 from actions.forms import display_value, form_data, summary_table, summary_text
 from actions.life_situations import chosen_step, life_situation_turn
 from actions.questions import offer_choice
-from actions.submission_actions import submit_confirmed
+from actions.submission_actions import store_status_consent, submit_confirmed
 from actions.turns import current_state, ends_turn, set_awaiting, state_events
 from buergerassistent import answers, human_answers, language_state, metrics
 from buergerassistent.catalogue import Procedure, default_catalogue
@@ -289,15 +289,16 @@ class ActionSubmitApplication(Action):
             logger.info("application for %s saved in the outbox; delivery follows", proc.id)
             submission_messages.tell_saved(dispatcher, proc.name, citizen)
         metrics.FORMS.labels(procedure=proc.id, outcome="completed").inc()
+        # Status messages only with consent (issue 17): asked now, "ja"/"nein" per dialogue state.
+        submission_messages.ask_status_consent(dispatcher)
         # The outbox holds the application now: the conversation forgets the answers.
         return [
             *_clear_form(proc),
             *([SlotSet("case_number", entry.case_number)] if entry.case_number else []),
             SlotSet("application_id", None),
-            set_awaiting(None),
             insight("submission", procedure=proc.id, state="delivered" if outcome.state == "delivered" else "saved"),
-            *anything_else(dispatcher, tracker),
-            *ask_feedback(dispatcher, tracker),
+            # Then "ja"/"nein" to the status messages; the feedback question follows that answer.
+            set_awaiting(Awaiting.STATUS_CONSENT),
         ]
 
 
@@ -322,6 +323,10 @@ class ActionHandleAffirm(Action):
                 return gate
         if step.action is not None:
             return [FollowupAction(step.action)]
+        if step.reply is Reply.STATUS_UPDATES_ON:
+            if await store_status_consent(tracker.sender_id):
+                dispatcher.utter_message(text=submission_messages.STATUS_ON)
+            return [*state_events(step, state), *anything_else(dispatcher, tracker), *ask_feedback(dispatcher, tracker)]
         # Reply.HELP: nothing to say yes to; said again in a row, shorter and with topics.
         say_fallback(dispatcher, tracker, "help", first_response="utter_help")
         return state_events(step, state)
@@ -364,6 +369,9 @@ class ActionHandleDeny(Action):
             )
         elif step.reply is Reply.WITHDRAWAL_KEPT:
             dispatcher.utter_message(text="In Ordnung. Ihr Antrag bleibt bestehen.")
+        elif step.reply is Reply.STATUS_UPDATES_OFF:
+            dispatcher.utter_message(text=submission_messages.STATUS_OFF)
+            return [*state_events(step, state), *anything_else(dispatcher, tracker), *ask_feedback(dispatcher, tracker)]
         else:  # Reply.ANYTHING_ELSE: or the next need of the same message
             topic = question_topic(tracker.latest_message.get("text") or "")
             if proc is not None and topic in answers.ANSWERS_BY_INTENT:

@@ -127,7 +127,27 @@ class ActionAnnounceSubmissions(Action):
                     events += [SlotSet("procedure", proc.id)]
                     events += [SlotSet(f.name, entry.data.get(f.name)) for f in proc.fields if f.name not in fields]
                 events += messages.fix_rejected(dispatcher, proc, fields, reopen=reopen)
+        # Status changes the citizen asked to hear about (delivery_worker/status.py), told once.
+        for watch in await asyncio.to_thread(store.pending_notices, tracker.sender_id):
+            notice = watch.notice or {}
+            if watch.case_number and await asyncio.to_thread(
+                store.take_notice, watch.id, int(notice.get("count") or 0)
+            ):
+                messages.tell_status_change(
+                    dispatcher, watch.case_number, str(notice.get("status") or ""), notice.get("note")
+                )
         return events
+
+
+async def store_status_consent(conversation_id: str) -> bool:
+    """The citizen agreed to status messages: for the application this conversation confirmed
+    last (its outbox entry). False when there is none."""
+    store = outbox()
+    entries = await asyncio.to_thread(store.for_conversation, conversation_id)
+    if not entries:
+        return False
+    await asyncio.to_thread(store.watch_status, entries[-1].id, conversation_id)
+    return True
 
 
 # --------------------------------------------------------------------------- status

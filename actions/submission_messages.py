@@ -118,3 +118,24 @@ def fix_rejected(
         SlotSet("application_id", None),
         FollowupAction(proc.form_name),
     ]
+
+
+# --------------------------------------------------------------------------- status messages (issue 17)
+
+STATUS_QUESTION = "Möchten Sie hier eine Nachricht bekommen, wenn sich der Stand Ihres Antrags ändert?"
+STATUS_BUTTONS = [{"title": "Ja, bitte", "payload": "/affirm"}, {"title": "Nein, danke", "payload": "/deny"}]
+STATUS_ON = "Gut. Sobald sich der Stand Ihres Antrags ändert, schreibe ich Ihnen hier."
+STATUS_OFF = "In Ordnung. Nach dem Stand können Sie mich jederzeit fragen: „Wie ist der Stand meines Antrags?“"
+
+
+def ask_status_consent(dispatcher: CollectingDispatcher) -> None:
+    dispatcher.utter_message(text=STATUS_QUESTION, buttons=STATUS_BUTTONS)
+
+
+def tell_status_change(dispatcher: CollectingDispatcher, case_number: str, status: str, note: Optional[str]) -> None:
+    """ "Neuer Stand zu Ihrem Antrag <Aktenzeichen>: …" (the authority's note as it wrote it)."""
+    label = STATUS_LABELS.get(status, status or "unbekannt")
+    text = f"Neuer Stand zu Ihrem Antrag {case_number}: {label}."
+    if note:
+        text += f" Hinweis der Behörde: {note}"
+    dispatcher.utter_message(text=text, json_message={"type": "case_number", "case_number": case_number})

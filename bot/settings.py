@@ -167,9 +167,21 @@ CREDENTIALS = REPO_ROOT / "bot" / "credentials.yml"
 REST_CHANNEL = "rasa_runtime.channels.rest.channel.RestChannel"
 METRICS_CHANNEL = "rasa_runtime.metrics.MetricsChannel"
 MATRIX_CHANNEL = "rasa_runtime.channels.matrix.channel.MatrixChannel"
+# Messenger channels: (class, the settings that must all be present). Each starts only with its
+# settings (docs/messengers.md); the channel reads them from Rasa's environment.
+MESSENGER_CHANNELS = {
+    "rasa_runtime.channels.telegram.channel.TelegramChannel": ("telegram_bot_token", "telegram_webhook_secret"),
+    "rasa_runtime.channels.threema.channel.ThreemaChannel": (
+        "threema_gateway_id",
+        "threema_api_secret",
+        "threema_private_key",
+    ),
+}
 
 
-def credentials(settings: Settings, path: Path = CREDENTIALS) -> dict:
+def credentials(settings: Settings, path: Path = CREDENTIALS, extra_env: Optional[dict[str, str]] = None) -> dict:
+    """The channels Rasa starts with; ``extra_env``: environment a stack adds for its services
+    (tests, benchmarks), which may switch a messenger channel on."""
     channels = yaml.safe_load(path.read_text()) or {}
     if "rest" in channels:
         raise ValueError(
@@ -185,4 +197,8 @@ def credentials(settings: Settings, path: Path = CREDENTIALS) -> dict:
     if settings.matrix_channel_token:
         # The Matrix connector's side in Rasa (token MATRIX_CHANNEL_TOKEN in Rasa's environment).
         channels[MATRIX_CHANNEL] = None
+    configured = get_settings()
+    for channel, required in MESSENGER_CHANNELS.items():
+        if all(getattr(configured, name, None) or (extra_env or {}).get(name.upper()) for name in required):
+            channels[channel] = None
     return channels

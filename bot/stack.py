@@ -203,7 +203,7 @@ class Stack:
     def _write_credentials(self) -> Path:
         path = self.settings.var_dir / f"credentials-{self.settings.rasa_port}.yml"
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(yaml.safe_dump(credentials(self.settings), sort_keys=False))
+        path.write_text(yaml.safe_dump(credentials(self.settings, extra_env=self.extra_env), sort_keys=False))
         return path
 
     def build(self) -> None:

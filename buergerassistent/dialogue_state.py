@@ -26,6 +26,9 @@ States (the string values are what trackers, stories and tests hold; never renam
                      speichern und später weitermachen?", ``buergerassistent/intent_guard.py``,
                      ``actions/conversation.py``); the request and where to go back to are in
                      the slots ``pending_request`` and ``pending_return``
+``status_consent``   after "Ja, absenden": "Möchten Sie hier eine Nachricht bekommen, wenn sich
+                     der Stand Ihres Antrags ändert?" (``actions/dialogue.py``; stored with
+                     the outbox entry, ``delivery_worker/status.py`` sends the messages)
 ``choose_procedure`` a choice of procedures was offered ("Welche dieser Leistungen passt?", or
                      "Meinen Sie …?" for one); the slot ``offered_procedures`` holds them
                      (``actions/questions.py``, ``actions/context.py``)
@@ -75,6 +78,7 @@ class Awaiting(str, Enum):
     CONFIRM_WITHDRAWAL = "confirm_withdrawal"
     CONFIRM_REQUEST = "confirm_request"
     CHOOSE_PROCEDURE = "choose_procedure"
+    STATUS_CONSENT = "status_consent"
 
     def __str__(self) -> str:
         return self.value
@@ -150,6 +154,8 @@ class Reply(str, Enum):
     WITHDRAWAL_KEPT = "withdrawal_kept"  # "Ihr Antrag bleibt bestehen."
     DISCARD_DRAFT = "discard_draft"  # "Ich habe den gespeicherten Antrag gelöscht."
     CANCEL_APPLICATION = "cancel_application"  # "Ich habe den Antrag … abgebrochen" / "Es läuft …"
+    STATUS_UPDATES_ON = "status_updates_on"  # consent stored: "Ich schreibe Ihnen hier, sobald …"
+    STATUS_UPDATES_OFF = "status_updates_off"  # "In Ordnung, keine Nachrichten …"
 
 
 class _Keep:
@@ -248,6 +254,9 @@ TRANSITIONS: dict[tuple[State, Answer], Transition] = {
     (S.CHOOSE_PROCEDURE, A): Transition(
         action="action_choose_procedure", then=None, note="'ja' to a single suggestion; else the choice again"
     ),
+    (S.STATUS_CONSENT, A): Transition(
+        reply=Reply.STATUS_UPDATES_ON, then=None, ends_turn=False, note="consent stored; the rule ends the turn"
+    ),
     # "nein"
     (S.PREFILL, D): Transition(
         action="action_prefill_decline", then=None, note="then action_start_application without account data"
@@ -266,6 +275,7 @@ TRANSITIONS: dict[tuple[State, Answer], Transition] = {
     (S.CHOOSE_PROCEDURE, D): Transition(
         action="action_recover_procedure", then=None, note="none of the offered: other candidates or a question"
     ),
+    (S.STATUS_CONSENT, D): Transition(reply=Reply.STATUS_UPDATES_OFF, then=None),
     # "abbrechen"
     (S.RESUME_DRAFT, C): Transition(reply=Reply.DISCARD_DRAFT, then=None, ends_turn=False),
     (S.DRAFT_DECLINED, C): Transition(reply=Reply.DISCARD_DRAFT, then=None, ends_turn=False),

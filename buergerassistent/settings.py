@@ -60,6 +60,8 @@ TOOLS = "Content and development tools"
 HANDOFF = "Handoff to staff (staff_desk, issue 19)"
 INSIGHTS = "Insights (insights/: event consumer, figures, dashboard)"
 MATRIX = "Matrix messenger (matrix_connector)"
+TELEGRAM = "Telegram channel (rasa_runtime/channels/telegram)"
+THREEMA = "Threema channel (rasa_runtime/channels/threema)"
 
 
 class Settings(BaseSettings):
@@ -365,6 +367,49 @@ class Settings(BaseSettings):
         0, "Test setting of the reference backend: share of API requests answered 503.", SUBMISSION
     )
     ba_draft_max_age_days: float = _s(30, "Days a saved form draft is kept.", SUBMISSION)
+    status_poll_interval_s: float = _s(
+        60,
+        "How often the delivery worker asks the backend for status changes of applications whose "
+        "citizen agreed to status messages (0: never).",
+        SUBMISSION,
+    )
+
+    # --- Telegram ----------------------------------------------------------------------------
+    telegram_bot_token: Optional[str] = _s(
+        None,
+        "Token of the Telegram bot (from @BotFather). Set together with TELEGRAM_WEBHOOK_SECRET: "
+        "switches the Telegram channel on (webhook /webhooks/telegram/webhook). Unset: no Telegram.",
+        TELEGRAM,
+        secret=True,
+    )
+    telegram_webhook_secret: Optional[str] = _s(
+        None,
+        "Secret Telegram sends in X-Telegram-Bot-Api-Secret-Token with every update (setWebhook "
+        "secret_token; 1-256 characters A-Z a-z 0-9 _ -).",
+        TELEGRAM,
+        secret=True,
+    )
+    telegram_api_url: str = _s(
+        "https://api.telegram.org", "Base address of the Telegram Bot API (tests: a local double).", TELEGRAM
+    )
+
+    # --- Threema -----------------------------------------------------------------------------
+    threema_gateway_id: Optional[str] = _s(
+        None,
+        "Threema Gateway ID of the assistant (end-to-end mode, e.g. *BUERGER). Set together with "
+        "THREEMA_API_SECRET and THREEMA_PRIVATE_KEY: switches the Threema channel on (callback "
+        "/webhooks/threema/callback). Unset: no Threema.",
+        THREEMA,
+    )
+    threema_api_secret: Optional[str] = _s(
+        None, "API secret of the Gateway ID (sending, and the MAC of incoming callbacks).", THREEMA, secret=True
+    )
+    threema_private_key: Optional[str] = _s(
+        None, "Private key of the Gateway ID (private:<64 hex>, from threema-gateway generate).", THREEMA, secret=True
+    )
+    threema_api_url: str = _s(
+        "https://msgapi.threema.ch", "Base address of the Threema Gateway API (tests: a local double).", THREEMA
+    )
 
     # --- Handoff to staff (issue 19) ---------------------------------------------------------
     staff_desk_url: Optional[str] = _s(

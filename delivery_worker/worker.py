@@ -87,6 +87,10 @@ class DeliveryWorker:
         self._next_notify: dict[str, float] = {}
         self._stopping = asyncio.Event()
         self.last_cycle_ok = True
+        # Status messages the citizen agreed to (delivery_worker/status.py).
+        from delivery_worker.status import StatusWatcher
+
+        self.status = StatusWatcher(outbox, backend, self.notifier, get_settings().status_poll_interval_s)
 
     async def run_once(self) -> int:
         """One round: deliver what is due, then notify. Returns the number of entries tried."""
@@ -100,6 +104,7 @@ class DeliveryWorker:
         await asyncio.gather(*(one(i) for i in due))
         await self.notify_finished()
         await self.measure_depth()
+        await self.status.run_if_due()
         return len(due)
 
     async def measure_depth(self) -> None:

@@ -15,6 +15,9 @@
 Contract for every adapter: ``submit`` is idempotent per ``idempotency_key`` (the same key
 must never create a second application), raises ``PortalUnavailable`` for anything worth
 retrying and ``PortalRejected`` (with form field names) for a final refusal.
+``status_history`` gives ``{case_number, procedure, status, history: [{status, at, note}]}``
+(oldest first; the first entry is the status at receipt) or ``None`` for an unknown case
+number; the delivery worker polls it for status messages (``delivery_worker/status.py``).
 """
 
 from __future__ import annotations

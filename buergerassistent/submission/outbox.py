@@ -70,6 +70,35 @@ outbox = Table(
     Column("notify_attempts", Integer, nullable=False, default=0),
 )
 
+# Status messages the citizen agreed to at submission (issue 17): one row per application, in
+# the outbox's database. The delivery worker polls the backend's status history of these
+# (``delivery_worker/status.py``); a change becomes a ``notice`` until the conversation was told.
+status_watch = Table(
+    "submission_status_watch",
+    metadata,
+    Column("id", String(200), primary_key=True),  # = the outbox entry's id
+    Column("conversation_id", String(255), nullable=True, index=True),
+    Column("consented_at", DateTime(timezone=True), nullable=False),
+    # History entries already accounted for (1 = the initial "eingegangen").
+    Column("seen", Integer, nullable=False, default=1),
+    # {"count", "status", "note"}: a change not yet told; the note is deleted once told.
+    Column("notice", JSON(none_as_null=True), nullable=True),
+    Column("notify_attempts", Integer, nullable=False, default=0),
+    Column("final", Integer, nullable=False, default=0),
+)
+FINAL_STATUSES = frozenset({"abgeschlossen", "abgelehnt", "zurueckgezogen"})
+
+
+@dataclass(frozen=True)
+class Watch:
+    id: str
+    conversation_id: Optional[str]
+    seen: int
+    notice: Optional[dict[str, Any]]
+    notify_attempts: int
+    final: bool
+    case_number: Optional[str] = None
+
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
@@ -283,6 +312,110 @@ class Outbox:
                 delete(outbox).where(outbox.c.conversation_id == conversation_id).where(outbox.c.state != PENDING)
             )
             conn.execute(update(outbox).where(outbox.c.conversation_id == conversation_id).values(conversation_id=None))
+            # No status messages to a deleted conversation.
+            conn.execute(delete(status_watch).where(status_watch.c.conversation_id == conversation_id))
+
+    # ------------------------------------------------------------------ status messages
+
+    def watch_status(self, application_id: str, conversation_id: str) -> None:
+        """The citizen agreed to status messages for this application (idempotent)."""
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    insert(status_watch).values(
+                        id=application_id,
+                        conversation_id=conversation_id,
+                        consented_at=_now(),
+                        seen=1,
+                        notify_attempts=0,
+                        final=0,
+                    )
+                )
+        except IntegrityError:
+            pass
+
+    def watched(self, limit: int = 200) -> list[Watch]:
+        """Consented, delivered applications whose status is not final and that have no notice
+        waiting: the ones to ask the backend about."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(status_watch, outbox.c.case_number)
+                .join(outbox, outbox.c.id == status_watch.c.id)
+                .where(outbox.c.state == DELIVERED)
+                .where(outbox.c.case_number.is_not(None))
+                .where(status_watch.c.final == 0)
+                .where(status_watch.c.notice.is_(None))
+                .where(status_watch.c.conversation_id.is_not(None))
+                .limit(limit)
+            ).all()
+        return [self._watch(r) for r in rows]
+
+    def status_changed(self, application_id: str, count: int, status: str, note: Optional[str]) -> bool:
+        """Records a change seen in the history (``count`` entries, the last ``status``) as a
+        notice; False when it was recorded before (another worker) or nothing is new."""
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(status_watch)
+                .where(status_watch.c.id == application_id)
+                .where(status_watch.c.seen < count)
+                .where(status_watch.c.notice.is_(None))
+                .values(
+                    notice={"count": count, "status": status, "note": note},
+                    notify_attempts=0,
+                    final=1 if status in FINAL_STATUSES else 0,
+                )
+            )
+        return result.rowcount == 1
+
+    def pending_notices(self, conversation_id: Optional[str] = None, limit: int = 200) -> list[Watch]:
+        query = select(status_watch, outbox.c.case_number).join(outbox, outbox.c.id == status_watch.c.id)
+        query = query.where(status_watch.c.notice.is_not(None))
+        if conversation_id is not None:
+            query = query.where(status_watch.c.conversation_id == conversation_id)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query.limit(limit)).all()
+        return [self._watch(r) for r in rows]
+
+    def count_status_notify(self, application_id: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(status_watch)
+                .where(status_watch.c.id == application_id)
+                .values(notify_attempts=status_watch.c.notify_attempts + 1)
+            )
+
+    def take_notice(self, application_id: str, count: int) -> bool:
+        """True for the one caller that tells this change (exactly once); the note is dropped."""
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(status_watch)
+                .where(status_watch.c.id == application_id)
+                .where(status_watch.c.seen < count)
+                .values(seen=count, notice=None)
+            )
+        return result.rowcount == 1
+
+    def drop_notice(self, application_id: str) -> None:
+        """A notice that could not be told (the conversation is gone): not tried again."""
+        with self.engine.begin() as conn:
+            row = conn.execute(select(status_watch.c.notice).where(status_watch.c.id == application_id)).first()
+            count = (row.notice or {}).get("count") if row else None
+            if count:
+                conn.execute(
+                    update(status_watch).where(status_watch.c.id == application_id).values(seen=count, notice=None)
+                )
+
+    @staticmethod
+    def _watch(row: Any) -> Watch:
+        return Watch(
+            id=row.id,
+            conversation_id=row.conversation_id,
+            seen=row.seen,
+            notice=row.notice,
+            notify_attempts=row.notify_attempts,
+            final=bool(row.final),
+            case_number=row.case_number,
+        )
 
     # ------------------------------------------------------------------ reading
 

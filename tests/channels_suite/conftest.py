@@ -14,6 +14,7 @@ from channels_suite import drivers
 DRIVER_MODULES = [
     "channels_suite.driver_web",
     "channels_suite.driver_matrix",
+    "channels_suite.driver_messengers",
 ]
 for _module in DRIVER_MODULES:
     importlib.import_module(_module)
@@ -23,12 +24,13 @@ for _module in DRIVER_MODULES:
 def suite_factories(tmp_path_factory):
     factories = {name: make() for name, make in drivers.FACTORIES.items()}
     var_dir = tmp_path_factory.mktemp("suite-var")
-    env: dict[str, str] = {}
+    # Status messages (delivery_worker/status.py): polled every second here.
+    env: dict[str, str] = {"STATUS_POLL_INTERVAL_S": "1"}
     try:
         for factory in factories.values():
             env.update(factory.environment(var_dir))
-        # The launcher decides from its own settings which channels Rasa starts
-        # (bot/settings.py: credentials), so the channels' settings go into its environment too.
+        # The launcher decides from its settings and the stack's environment which channels Rasa
+        # starts (bot/settings.py: credentials), so the channels' settings go into both.
         with pytest.MonkeyPatch.context() as mp:
             for key, value in env.items():
                 mp.setenv(key, value)
@@ -36,7 +38,7 @@ def suite_factories(tmp_path_factory):
         try:
             for factory in factories.values():
                 factory.attach(stack)
-            yield factories
+            yield stack, factories
         finally:
             stack.stop()
     finally:
@@ -44,8 +46,13 @@ def suite_factories(tmp_path_factory):
             factory.close()
 
 
+@pytest.fixture
+def suite_stack(suite_factories):
+    return suite_factories[0]
+
+
 @pytest.fixture(params=sorted(drivers.FACTORIES))
 def driver(request, suite_factories):
-    d = suite_factories[request.param].open()
+    d = suite_factories[1][request.param].open()
     yield d
     d.close()

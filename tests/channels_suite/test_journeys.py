@@ -7,6 +7,9 @@ what the citizen reads, so each channel's rendering (numbered options, plain tex
 
 from __future__ import annotations
 
+import json
+import urllib.request
+
 from support.forms import MELDEBESCHEINIGUNG_DIALOGUE
 
 from channels_suite.drivers import CASE_NUMBER, joined
@@ -44,8 +47,46 @@ def test_full_form_with_a_correction_submit_and_status(driver):
     found = CASE_NUMBER.search(text)
     assert found, text
     assert any("/receipts/" in link for r in final for link in r.links + r.files) or "/receipts/" in text, final
+    if driver.channel in ("telegram", "threema"):
+        # Messengers get the receipt PDF itself as a file.
+        assert any(r.files for r in final), final
+    assert "Stand Ihres Antrags ändert" in text, text  # the consent question
     status = driver.say_text("Wie ist der Stand meines Antrags?")
     assert found.group(1) in status, status
+
+
+def _set_status(stack, case_number: str, status: str, note: str) -> None:
+    """The authority changes the status (reference backend, the authority's token)."""
+    request = urllib.request.Request(
+        f"{stack.settings.portal_url}/api/v1/applications/{case_number}/status",
+        data=json.dumps({"status": status, "note": note}).encode(),
+        headers={
+            "Content-Type": "application/json",
+            "Authorization": f"Bearer {stack.secret('PORTAL_AUTHORITY_TOKEN')}",
+        },
+    )
+    with urllib.request.urlopen(request, timeout=30) as resp:
+        assert resp.status == 200
+
+
+def test_status_message_after_consent_arrives_once(driver, suite_stack):
+    for text, expected in MELDEBESCHEINIGUNG_DIALOGUE:
+        assert expected in driver.say_text(text)
+    final = joined(driver.choose("Ja, absenden"))
+    case_number = CASE_NUMBER.search(final).group(1)
+    assert "Sobald sich der Stand" in joined(driver.choose("Ja, bitte"))
+    mark = len(driver.received())
+    _set_status(suite_stack, case_number, "in_bearbeitung", "Wir prüfen Ihre Angaben.")
+    got = driver.wait_for(f"Neuer Stand zu Ihrem Antrag {case_number}", timeout=60, after=mark)
+    notice = [r.text for r in got if "Neuer Stand" in r.text]
+    assert notice == [
+        f"Neuer Stand zu Ihrem Antrag {case_number}: in Bearbeitung. Hinweis der Behörde: Wir prüfen Ihre Angaben."
+    ]
+    # Exactly once: a few more polling rounds add nothing.
+    import time
+
+    time.sleep(4)
+    assert sum("Neuer Stand" in r.text for r in driver.received()[mark:]) == 1
 
 
 def test_cancel(driver):

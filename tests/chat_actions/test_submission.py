@@ -73,7 +73,8 @@ async def test_backend_down_saves_the_application_and_says_so(monkeypatch, dispa
     tracker = make_tracker(slots={**FILLED, "application_id": "key-down"})
     events = await ActionSubmitApplication().run(dispatcher, tracker, {})
     slots = slot_events(events)
-    assert slots["awaiting"] is None and "case_number" not in slots
+    # Saved: the citizen is asked whether to hear about status changes (issue 17).
+    assert slots["awaiting"] == "status_consent" and "case_number" not in slots
     assert "nicht erreichbar" in texts(dispatcher)
     assert "gespeichert" in texts(dispatcher)
 

@@ -40,6 +40,7 @@ STATE_VALUES = [
     "confirm_withdrawal",
     "confirm_request",
     "choose_procedure",
+    "status_consent",
 ]
 
 # (state, answer): (chained action, own reply, state afterwards, ends the turn, login check first)
@@ -58,6 +59,7 @@ EXPECTED = {
     ("confirm_withdrawal", "affirm"): ("action_confirm_withdrawal", None, None, True, False),
     ("confirm_request", "affirm"): ("action_carry_out_request", None, None, True, False),
     ("choose_procedure", "affirm"): ("action_choose_procedure", None, None, True, False),
+    ("status_consent", "affirm"): (None, "status_updates_on", None, False, False),
     # "nein"
     (None, "deny"): (None, "anything_else", None, True, False),
     ("start_form", "deny"): (None, "anything_else", None, True, False),
@@ -72,6 +74,7 @@ EXPECTED = {
     ("confirm_withdrawal", "deny"): (None, "withdrawal_kept", None, True, False),
     ("confirm_request", "deny"): ("action_keep_going", None, None, True, False),
     ("choose_procedure", "deny"): ("action_recover_procedure", None, None, True, False),
+    ("status_consent", "deny"): (None, "status_updates_off", None, True, False),
     # "abbrechen"
     (None, "cancel"): (None, "cancel_application", None, False, False),
     ("start_form", "cancel"): (None, "cancel_application", None, False, False),
@@ -86,6 +89,7 @@ EXPECTED = {
     ("confirm_withdrawal", "cancel"): (None, "cancel_application", None, False, False),
     ("confirm_request", "cancel"): (None, "cancel_application", None, False, False),
     ("choose_procedure", "cancel"): (None, "cancel_application", None, False, False),
+    ("status_consent", "cancel"): (None, "cancel_application", None, False, False),
     # the login service reported a login
     (None, "logged_in"): (None, "anything_else", None, False, False),
     ("start_form", "logged_in"): (None, "anything_else", None, False, False),
@@ -100,6 +104,7 @@ EXPECTED = {
     ("confirm_withdrawal", "logged_in"): (None, "anything_else", None, False, False),
     ("confirm_request", "logged_in"): (None, "anything_else", None, False, False),
     ("choose_procedure", "logged_in"): (None, "anything_else", None, False, False),
+    ("status_consent", "logged_in"): (None, "anything_else", None, False, False),
     # "nein, das meine ich nicht": rejects a proposed procedure where one was proposed …
     (None, "reject"): ("action_recover_procedure", None, None, True, False),
     ("start_form", "reject"): ("action_recover_procedure", None, None, True, False),
@@ -115,6 +120,7 @@ EXPECTED = {
     ("draft_declined", "reject"): (None, "anything_else", None, True, False),
     ("confirm_withdrawal", "reject"): (None, "withdrawal_kept", None, True, False),
     ("confirm_request", "reject"): ("action_keep_going", None, None, True, False),
+    ("status_consent", "reject"): (None, "status_updates_off", None, True, False),
 }
 
 

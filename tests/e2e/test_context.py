@@ -125,8 +125,11 @@ def test_the_second_need_follows_a_submitted_first_application(chat, stack):
     match = CASE_NUMBER.search(final)
     assert match, final
     assert fetch_application(stack, match.group(1))["procedure"] == "meldebescheinigung"
-    assert "Nun zu Ihrem nächsten Anliegen: „Hund zur Hundesteuer anmelden“" in final, final
-    assert "Möchten Sie „Hund zur Hundesteuer anmelden“ jetzt hier im Chat beantragen?" in final
+    # First the question about status messages (issue 17), then the next need.
+    assert "wenn sich der Stand Ihres Antrags ändert?" in final, final
+    after = chat.say_text("nein")
+    assert "Nun zu Ihrem nächsten Anliegen: „Hund zur Hundesteuer anmelden“" in after, after
+    assert "Möchten Sie „Hund zur Hundesteuer anmelden“ jetzt hier im Chat beantragen?" in after
 
 
 # --------------------------------------------------------------------------- 4. draft on request

@@ -1,0 +1,1 @@
+"""Telegram input channel (``rasa_runtime.channels.telegram.channel.TelegramChannel``)."""

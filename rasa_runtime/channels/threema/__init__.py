@@ -1,0 +1,1 @@
+"""Threema input channel (``rasa_runtime.channels.threema.channel.ThreemaChannel``)."""
