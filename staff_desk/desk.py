@@ -26,6 +26,10 @@ logger = logging.getLogger(__name__)
 TAKE = ("!übernehmen", "!uebernehmen", "!take")
 BACK = ("!zurück", "!zurueck", "!back")
 CALLBACK = ("!rückruf", "!rueckruf", "!callback")
+NOT_OPEN = (
+    "Dieser Fall ist nicht mehr offen: Er wurde zurückgegeben, beendet oder von der Person gelöscht. "
+    "Ihre Nachricht wurde nicht zugestellt."
+)
 
 
 class Rooms(Protocol):
@@ -108,7 +112,13 @@ class Desk:
                     await self.show_callback(words[1].upper(), sender)
             return
         case = await asyncio.to_thread(self.store.case_in_room, room_id)
-        if case is None or sender != case.agent:
+        if case is None:
+            if sender in self.agents:
+                # Handed back, closed, or deleted by the citizen ("Gespräch löschen"): never drop
+                # a reply silently, or staff believe the citizen read it.
+                await self.rooms.send(room_id, NOT_OPEN)
+            return
+        if sender != case.agent:
             return
         if command in BACK:
             await self.hand_back(case, sender)

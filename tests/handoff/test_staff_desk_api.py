@@ -39,3 +39,49 @@ async def test_every_route_but_health_needs_the_token(tmp_path):
         assert unknown.status == 200 and (await unknown.json()) == {"status": "closed"}
     finally:
         await client.close()
+
+
+class _Rooms:
+    queue_room = "!queue:test"
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str]] = []
+
+    async def send(self, room_id: str, text: str) -> None:
+        self.sent.append((room_id, text))
+
+    async def private_room(self, name: str, member: str) -> str:
+        return f"!{name}:test"
+
+
+class _Conversations:
+    def __init__(self) -> None:
+        self.triggered: list[tuple[str, str]] = []
+
+    async def trigger(self, conversation_id, intent, entities=None) -> bool:
+        self.triggered.append((conversation_id, intent))
+        return True
+
+
+async def test_a_reply_to_a_deleted_conversation_is_not_dropped_silently(tmp_path):
+    # The citizen deleted the chat ("Gespräch löschen" deletes the case row): the member of staff
+    # who writes on in the case room is told the message did not arrive.
+    store = HandoffStore(f"sqlite:///{tmp_path / 'h.db'}")
+    rooms, conversations = _Rooms(), _Conversations()
+    desk = Desk(store, rooms=rooms, conversations=conversations, agents={"@agent:test"}, timeout_s=60)
+    case = await desk.open_case("wc-1", {"procedure": "meldebescheinigung"})
+    assert await desk.take(case.case_id, "@agent:test")
+    room = next(r for r, _ in reversed(rooms.sent) if r != rooms.queue_room)
+    await desk.on_message(room, "@agent:test", "Guten Tag, wie kann ich helfen?")
+    assert conversations.triggered == [("wc-1", "EXTERNAL_handoff_taken"), ("wc-1", "EXTERNAL_staff_message")]
+    store.forget_conversation("wc-1")
+    await desk.on_message(room, "@agent:test", "Sind Sie noch da?")
+    assert conversations.triggered[-1] == ("wc-1", "EXTERNAL_staff_message") and len(conversations.triggered) == 2
+    assert rooms.sent[-1] == (
+        room,
+        "Dieser Fall ist nicht mehr offen: Er wurde zurückgegeben, beendet oder von der Person gelöscht. Ihre Nachricht wurde nicht zugestellt.",
+    )
+    # Someone who is not staff gets nothing.
+    count = len(rooms.sent)
+    await desk.on_message(room, "@someone:test", "hallo")
+    assert len(rooms.sent) == count
