@@ -21,6 +21,7 @@ from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.feedback import ask_feedback
 from buergerassistent import handoff
 from buergerassistent.catalogue import Procedure, default_catalogue
 from buergerassistent.handoff import card as cards
@@ -248,8 +249,11 @@ class ActionHandoffEnd(Action):
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         if not handoff.is_handed_over(tracker.get_slot(handoff.SLOT)):
             return []
-        dispatcher.utter_message(text=texts.ended(_paused_form(tracker) is not None))
-        return [*_end_events(), *_resume(tracker)]
+        paused = _paused_form(tracker) is not None
+        dispatcher.utter_message(text=texts.ended(paused))
+        # Nothing to go back to: the talk with staff was the end of the topic, so the feedback
+        # question (once per session) follows. A paused form goes on first; it asks at submission.
+        return [*_end_events(), *_resume(tracker), *([] if paused else ask_feedback(dispatcher, tracker))]
 
 
 class ActionHandoffTimeout(Action):

@@ -95,6 +95,17 @@ def test_hand_back_resumes_the_paused_form():
     assert "wieder mit dem Assistenten" in texts(dispatcher) and "beim Formular weiter" in texts(dispatcher)
     assert slot_events(events) == {"handoff": None, "handoff_case": None, "handoff_return": None}
     assert FollowupAction(FORM) in events
+    assert "geholfen" not in texts(dispatcher)  # the form goes on; feedback comes at submission
+
+
+def test_hand_back_without_a_form_asks_for_feedback_once():
+    slots = {"handoff": "active", "handoff_case": "H-1", "handoff_return": None}
+    dispatcher, events = run(ActionHandoffEnd(), make_tracker(text="", intent="EXTERNAL_handoff_end", slots=slots))
+    assert "wieder mit dem Assistenten" in texts(dispatcher) and "Hat Ihnen dieser Chat geholfen?" in texts(dispatcher)
+    assert slot_events(events)["feedback_asked"] is True
+    asked = {**slots, "feedback_asked": True}
+    again, _ = run(ActionHandoffEnd(), make_tracker(text="", intent="EXTERNAL_handoff_end", slots=asked))
+    assert "geholfen" not in texts(again)
 
 
 def test_timeout_keeps_what_the_citizen_typed_for_the_call_back():
