@@ -205,6 +205,10 @@ def test_tabs_share_the_conversation_and_delete_removes_it_everywhere(widget, we
         expect(tab.user).to_have_count(0)
     assert web_stack.tracker_rows(conversation_id) == 0
     assert not upload_dir.exists()
+    # The widget asks for a new session after the deletion; under load it arrives a moment later.
+    page.wait_for_function(
+        "old => { const t = localStorage.getItem('buergerassistent.session'); return !!t && t !== old; }", arg=token
+    )
     new_token = widget.token()
     assert new_token and web_stack.conversation_id(new_token) != conversation_id
     page.reload()
