@@ -34,7 +34,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from buergerassistent.settings import get_settings
-from rasa_runtime.channels import login_confirmation, outbound
+from rasa_runtime.channels import login_confirmation, outbound, request_body
 from rasa_runtime.channels.webchat.limits import RateLimiter
 from rasa_runtime.channels.webchat.settings import WebChatSettings
 
@@ -153,25 +153,10 @@ class RestChannel(RestInput):
 
         return bp
 
-    async def _read_body(self, request: Request) -> Optional[bytes]:
-        """The body, or None when it is larger than allowed (read no further than that)."""
-        limit = self.max_body_bytes
-        declared = request.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > limit:
-            return None
-        body = bytearray()
-        while True:
-            chunk = await request.stream.read()
-            if chunk is None:
-                return bytes(body)
-            body.extend(chunk)
-            if len(body) > limit:
-                return None
-
     async def receive(self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> HTTPResponse:
         if not token_matches(request.headers.get("authorization"), self.token):
             return _error(401, "unauthorized", UNAUTHORIZED, {"WWW-Authenticate": "Bearer"})
-        body = await self._read_body(request)
+        body = await request_body.read_limited(request, self.max_body_bytes)
         if body is None:
             return _error(413, "too_large", TOO_LARGE)
         try:

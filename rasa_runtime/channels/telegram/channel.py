@@ -46,7 +46,7 @@ from sanic.response import HTTPResponse
 
 from buergerassistent.messenger_format import RenderedMessage
 from buergerassistent.settings import get_settings
-from rasa_runtime.channels import login_confirmation, messenger, outbound
+from rasa_runtime.channels import login_confirmation, messenger, outbound, request_body
 
 logger = logging.getLogger(__name__)
 
@@ -177,23 +177,10 @@ class TelegramChannel(InputChannel):
 
         return bp
 
-    async def _read_body(self, request: Request) -> Optional[bytes]:
-        declared = request.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-            return None
-        body = bytearray()
-        while True:
-            chunk = await request.stream.read()
-            if chunk is None:
-                return bytes(body)
-            body.extend(chunk)
-            if len(body) > MAX_BODY_BYTES:
-                return None
-
     async def receive(self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> HTTPResponse:
         if not secret_matches(request.headers.get(SECRET_HEADER.lower()), self.webhook_secret):
             return response.json({"error": "unauthorized"}, status=401)
-        body = await self._read_body(request)
+        body = await request_body.read_limited(request, MAX_BODY_BYTES)
         if body is None:
             return response.json({"error": "too_large"}, status=413)
         try:

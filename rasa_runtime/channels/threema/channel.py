@@ -44,7 +44,7 @@ from sanic.response import HTTPResponse
 
 from buergerassistent.messenger_format import RenderedMessage
 from buergerassistent.settings import get_settings
-from rasa_runtime.channels import login_confirmation, messenger, outbound
+from rasa_runtime.channels import login_confirmation, messenger, outbound, request_body
 
 logger = logging.getLogger(__name__)
 
@@ -227,21 +227,8 @@ class ThreemaChannel(InputChannel):
 
         return bp
 
-    async def _read_body(self, request: Request) -> Optional[bytes]:
-        declared = request.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-            return None
-        body = bytearray()
-        while True:
-            chunk = await request.stream.read()
-            if chunk is None:
-                return bytes(body)
-            body.extend(chunk)
-            if len(body) > MAX_BODY_BYTES:
-                return None
-
     async def receive(self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> HTTPResponse:
-        body = await self._read_body(request)
+        body = await request_body.read_limited(request, MAX_BODY_BYTES)
         if body is None:
             return response.text("too large", status=413)
         try:
