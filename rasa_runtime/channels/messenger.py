@@ -23,6 +23,8 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from typing import Any, Optional
 
+from rasa.core.channels.channel import OutputChannel
+
 from buergerassistent import messenger_format
 from buergerassistent.messenger_format import Option, RenderedMessage
 from rasa_runtime.channels import outbound
@@ -175,6 +177,24 @@ def render(
     return messenger_format.render_messages(
         safe, lambda url: outbound.url_allowed(url, hosts), numbered=numbered, line_break=line_break
     )
+
+
+class MessengerOutput(OutputChannel):
+    """One Rasa message → the messenger's messages: rendered here, delivered by the channel
+    (``channel.deliver(recipient_id, rendered)``, ``channel.link_hosts``). ``numbered``: buttons
+    as numbered options in the text (messengers without buttons of their own)."""
+
+    numbered = True
+
+    def __init__(self, channel: Any) -> None:
+        self.channel = channel
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        for rendered in render([message], self.channel.link_hosts, numbered=self.numbered, line_break="\n"):
+            await self.channel.deliver(recipient_id, rendered)
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        await self.send_response(recipient_id, {"text": text})
 
 
 async def fetch_receipt(url: str) -> Optional[bytes]:

@@ -72,23 +72,15 @@ def secret_matches(given: Optional[str], secret: str) -> bool:
     return bool(given) and bool(secret) and hmac.compare_digest(given.encode(), secret.encode())
 
 
-class TelegramOutput(OutputChannel):
-    """Sends the assistant's messages to one Telegram chat through the Bot API."""
+class TelegramOutput(messenger.MessengerOutput):
+    """Sends the assistant's messages to one Telegram chat through the Bot API: one Rasa message
+    is one Telegram message (text with its buttons as an inline keyboard)."""
+
+    numbered = False
 
     @classmethod
     def name(cls) -> str:
         return "telegram"
-
-    def __init__(self, channel: TelegramChannel) -> None:
-        self.channel = channel
-
-    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
-        # One Rasa message = one Telegram message (text with its buttons; the custom part with its text).
-        for rendered in messenger.render([message], self.channel.link_hosts, numbered=False, line_break="\n"):
-            await self.channel.deliver(recipient_id, rendered)
-
-    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
-        await self.send_response(recipient_id, {"text": text})
 
 
 class TelegramChannel(InputChannel):

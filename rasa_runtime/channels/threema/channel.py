@@ -89,20 +89,12 @@ def threema_text(rendered: RenderedMessage) -> str:
     return text
 
 
-class ThreemaOutput(OutputChannel):
+class ThreemaOutput(messenger.MessengerOutput):
+    """Sends the assistant's messages to one Threema ID, encrypted; buttons as numbered options."""
+
     @classmethod
     def name(cls) -> str:
         return "threema"
-
-    def __init__(self, channel: ThreemaChannel) -> None:
-        self.channel = channel
-
-    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
-        for rendered in messenger.render([message], self.channel.link_hosts, numbered=True, line_break="\n"):
-            await self.channel.deliver(recipient_id, rendered)
-
-    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
-        await self.send_response(recipient_id, {"text": text})
 
 
 class ThreemaChannel(InputChannel):
