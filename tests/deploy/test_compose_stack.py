@@ -15,7 +15,6 @@ import os
 import secrets
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from contextlib import ExitStack
@@ -24,9 +23,9 @@ from pathlib import Path
 import pytest
 import redis
 import requests
-import socketio
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
+from support.chat import WebChat
 
 from bot.stack import free_port
 from buergerassistent.settings import get_settings
@@ -218,53 +217,14 @@ def stack(tmp_path_factory):
         }
 
 
-class Citizen:
+def citizen_through(url: str, cert: str) -> WebChat:
     """The widget's socket.io protocol, through the proxy over TLS."""
-
-    def __init__(self, url: str, cert: str):
-        session = requests.Session()
-        # Only our certificate: no CA bundle or proxy from the environment (REQUESTS_CA_BUNDLE
-        # would win over session.verify).
-        session.trust_env = False
-        session.verify = cert
-        self.messages: list[dict] = []
-        self.sender = ""
-        self.cond = threading.Condition()
-        self.sio = socketio.Client(http_session=session)
-        self.sio.on("session_confirm", self._confirm)
-        self.sio.on("bot_uttered", self._bot)
-        self.sio.on("bot_typing", self._typing)
-        self.idle = 0  # bot_typing false: a message was fully answered
-        self.sio.connect(url, headers={"Origin": url}, transports=["polling"], wait_timeout=30)
-        self.sio.emit("session_request", {})
-        self._wait(lambda: bool(self.sender))
-
-    def _confirm(self, data):
-        with self.cond:
-            self.sender = data["conversation_id"]
-            self.cond.notify_all()
-
-    def _bot(self, message):
-        with self.cond:
-            self.messages.append(message)
-            self.cond.notify_all()
-
-    def _typing(self, data):
-        if not (data or {}).get("typing"):
-            with self.cond:
-                self.idle += 1
-                self.cond.notify_all()
-
-    def _wait(self, ready, timeout: float = 90):
-        with self.cond:
-            assert self.cond.wait_for(ready, timeout), [m.get("text") for m in self.messages]
-
-    def say(self, text: str) -> list[str]:
-        with self.cond:
-            before, idle = len(self.messages), self.idle
-        self.sio.emit("user_uttered", {"message": text, "session_id": None})
-        self._wait(lambda: self.idle > idle)
-        return [m.get("text", "") for m in self.messages[before:]]
+    session = requests.Session()
+    # Only our certificate: no CA bundle or proxy from the environment (REQUESTS_CA_BUNDLE
+    # would win over session.verify).
+    session.trust_env = False
+    session.verify = cert
+    return WebChat(None, url=url, http_session=session)
 
 
 def test_every_service_is_healthy_as_its_container_checks_it(stack):
@@ -275,11 +235,11 @@ def test_every_service_is_healthy_as_its_container_checks_it(stack):
 def test_citizen_chats_through_the_tls_proxy_and_the_conversation_is_in_postgresql(stack):
     page = requests.get(f"{stack['url']}/", verify=stack["cert"], timeout=10)
     assert page.status_code == 200 and "buergerassistent-chat.js" in page.text
-    citizen = Citizen(stack["url"], stack["cert"])
+    citizen = citizen_through(stack["url"], stack["cert"])
     try:
-        answer = citizen.say("Hallo")
+        answer = [m.get("text", "") for m in citizen.say("Hallo")]
         assert any(answer), answer
-        answer = citizen.say("Ich möchte meinen Wohnsitz ummelden")
+        answer = [m.get("text", "") for m in citizen.say("Ich möchte meinen Wohnsitz ummelden")]
         assert any(answer), answer
     finally:
         citizen.sio.disconnect()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import threading
 import urllib.request
+from typing import Optional
 
 import socketio
 
@@ -17,20 +18,21 @@ from bot.stack import Stack
 class WebChat:
     """One citizen's chat, spoken as the widget does (socket.io, server-signed session)."""
 
-    def __init__(self, stack: Stack) -> None:
+    def __init__(self, stack: Optional[Stack], url: Optional[str] = None, http_session=None) -> None:
+        """To ``stack``'s Rasa, or to ``url`` (e.g. through a proxy, with a ``requests`` session
+        that trusts its certificate; the page's origin is then the same address)."""
         self.stack = stack
         self.messages: list[dict] = []
         self.idle = 0  # bot_typing false events: a message was fully answered
         self.sender = ""
         self.cond = threading.Condition()
-        self.sio = socketio.Client()
+        self.sio = socketio.Client(http_session=http_session)
         self.sio.on("session_confirm", self._confirm)
         self.sio.on("bot_uttered", self._bot)
         self.sio.on("bot_typing", self._typing)
+        target, origin = (url, url) if url else (stack.settings.rasa_url, "http://127.0.0.1")
         # Polling: the installed aiohttp is older than engineio's websocket client wants.
-        self.sio.connect(
-            stack.settings.rasa_url, headers={"Origin": "http://127.0.0.1"}, transports=["polling"], wait_timeout=20
-        )
+        self.sio.connect(target, headers={"Origin": origin}, transports=["polling"], wait_timeout=30 if url else 20)
         self.sio.emit("session_request", {})
         self._wait(lambda: bool(self.sender), "session_confirm")
 
