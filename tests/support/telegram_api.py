@@ -29,6 +29,8 @@ from typing import Any, Optional
 
 from aiohttp import web
 
+from support.served_app import ServedApp
+
 ALLOWED_TAGS = {
     "b",
     "strong",
@@ -82,7 +84,7 @@ class Call:
     files: dict[str, bytes] = field(default_factory=dict)
 
 
-class BotApiDouble:
+class BotApiDouble(ServedApp):
     def __init__(self, token: str, host: str = "127.0.0.1") -> None:
         self.token = token
         self.host = host
@@ -107,37 +109,6 @@ class BotApiDouble:
         app = web.Application(client_max_size=20 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
         return app
-
-    async def start_async(self) -> None:
-        self._runner = web.AppRunner(self.app())
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]
-
-    async def stop_async(self) -> None:
-        if self._runner:
-            await self._runner.cleanup()
-
-    def start(self) -> BotApiDouble:
-        """In a thread of its own (for tests that drive a whole stack)."""
-        ready = threading.Event()
-
-        def run() -> None:
-            self._loop = asyncio.new_event_loop()
-            self._loop.run_until_complete(self.start_async())
-            ready.set()
-            self._loop.run_forever()
-
-        self._thread = threading.Thread(target=run, daemon=True)
-        self._thread.start()
-        ready.wait(10)
-        return self
-
-    def stop(self) -> None:
-        if self._loop:
-            asyncio.run_coroutine_threadsafe(self.stop_async(), self._loop).result(10)
-            self._loop.call_soon_threadsafe(self._loop.stop)
 
     # --------------------------------------------------------------- API
     @staticmethod

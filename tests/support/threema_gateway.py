@@ -37,6 +37,8 @@ from aiohttp import web
 from threema.gateway import Connection, e2e
 from threema.gateway.key import Key
 
+from support.served_app import ServedApp
+
 
 @dataclass
 class Citizen:
@@ -100,7 +102,7 @@ class _KnownKeys(Connection):
         return _Body()
 
 
-class GatewayDouble:
+class GatewayDouble(ServedApp):
     def __init__(self, gateway: Optional[Gateway] = None, host: str = "127.0.0.1") -> None:
         self.gateway = gateway or Gateway()
         self.host = host
@@ -207,35 +209,6 @@ class GatewayDouble:
             else:
                 self.received[citizen.threema_id].append(getattr(message, "text", f"<{type(message).__name__}>"))
         return web.Response(text=secrets.token_hex(8))
-
-    async def start_async(self) -> None:
-        self._runner = web.AppRunner(self.app())
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]
-
-    async def stop_async(self) -> None:
-        if self._runner:
-            await self._runner.cleanup()
-
-    def start(self) -> GatewayDouble:
-        ready = threading.Event()
-
-        def run() -> None:
-            self._loop = asyncio.new_event_loop()
-            self._loop.run_until_complete(self.start_async())
-            ready.set()
-            self._loop.run_forever()
-
-        threading.Thread(target=run, daemon=True).start()
-        ready.wait(10)
-        return self
-
-    def stop(self) -> None:
-        if self._loop:
-            asyncio.run_coroutine_threadsafe(self.stop_async(), self._loop).result(10)
-            self._loop.call_soon_threadsafe(self._loop.stop)
 
     # --------------------------------------------------------------- a citizen writes
     async def encrypted_callback(self, citizen_id: str, text: str, message_id: Optional[str] = None) -> dict[str, str]:
