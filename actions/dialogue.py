@@ -302,6 +302,15 @@ class ActionSubmitApplication(Action):
         ]
 
 
+def _after_submission(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+    """After the status-message answer: the next need of the same message if one waits, else one
+    closing question – the feedback question once per session, otherwise "sonst noch etwas?".
+    Both at once left the citizen with two questions and one answer."""
+    if tracker.get_slot("pending_needs"):
+        return anything_else(dispatcher, tracker)
+    return ask_feedback(dispatcher, tracker) or anything_else(dispatcher, tracker)
+
+
 class ActionHandleAffirm(Action):
     """ "ja" outside a form: what it answers depends on the dialogue state (``next_step``)."""
 
@@ -326,7 +335,7 @@ class ActionHandleAffirm(Action):
         if step.reply is Reply.STATUS_UPDATES_ON:
             if await store_status_consent(tracker.sender_id):
                 dispatcher.utter_message(text=submission_messages.STATUS_ON)
-            return [*state_events(step, state), *anything_else(dispatcher, tracker), *ask_feedback(dispatcher, tracker)]
+            return [*state_events(step, state), *_after_submission(dispatcher, tracker)]
         # Reply.HELP: nothing to say yes to; said again in a row, shorter and with topics.
         say_fallback(dispatcher, tracker, "help", first_response="utter_help")
         return state_events(step, state)
@@ -371,7 +380,7 @@ class ActionHandleDeny(Action):
             dispatcher.utter_message(text="In Ordnung. Ihr Antrag bleibt bestehen.")
         elif step.reply is Reply.STATUS_UPDATES_OFF:
             dispatcher.utter_message(text=submission_messages.STATUS_OFF)
-            return [*state_events(step, state), *anything_else(dispatcher, tracker), *ask_feedback(dispatcher, tracker)]
+            return [*state_events(step, state), *_after_submission(dispatcher, tracker)]
         else:  # Reply.ANYTHING_ELSE: or the next need of the same message
             topic = question_topic(tracker.latest_message.get("text") or "")
             if proc is not None and topic in answers.ANSWERS_BY_INTENT:

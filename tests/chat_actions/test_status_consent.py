@@ -54,3 +54,24 @@ async def test_a_recorded_change_is_told_once_with_the_case_number(dispatcher):
     again = type(dispatcher)()
     await ActionAnnounceSubmissions().run(again, tracker, {})
     assert "Neuer Stand" not in texts(again)
+
+
+@pytest.mark.parametrize(
+    "answer,intent,action", [("Ja, bitte", "affirm", ActionHandleAffirm), ("Nein", "deny", ActionHandleDeny)]
+)
+async def test_one_closing_question_after_the_consent(dispatcher, answer, intent, action):
+    # First the feedback question (once per session) and nothing else to answer at the same time;
+    # once it was asked, "Kann ich sonst noch etwas für Sie tun?".
+    submitted("wc-9", "app-9", "MB-2026-NIN00001")
+    tracker = make_tracker(answer, intent=intent, slots={"awaiting": "status_consent"}, sender_id="wc-9")
+    await action().run(dispatcher, tracker, {})
+    responses = [m.get("response") for m in dispatcher.messages]
+    assert "Hat Ihnen dieser Chat geholfen?" in texts(dispatcher)
+    assert "utter_anything_else" not in responses
+    later = type(dispatcher)()
+    asked = make_tracker(
+        answer, intent=intent, slots={"awaiting": "status_consent", "feedback_asked": True}, sender_id="wc-9"
+    )
+    await action().run(later, asked, {})
+    assert [m.get("response") for m in later.messages][-1] == "utter_anything_else"
+    assert "geholfen" not in texts(later)
