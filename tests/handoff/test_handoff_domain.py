@@ -190,3 +190,71 @@ def test_only_a_waiting_citizen_can_leave_the_queue():
     assert waiting["intent"]["name"] == "handoff_cancel"
     active = handoff_guard.adjust({"text": "Nicht mehr warten", "intent": {"name": "deny"}}, handoff.ACTIVE)
     assert active["intent"]["name"] == "handoff_message"  # a person writes: they hand back
+
+
+# -- typed answers to the offers ----------------------------------------------------------------
+
+OFFER = {"/handoff_accept", "/handoff_decline"}
+OFFER_WITH_ANSWERS = {
+    '/handoff_accept{"share_data": "ja"}',
+    '/handoff_accept{"share_data": "nein"}',
+    "/handoff_decline",
+}
+CALLBACK_OFFER = {"/request_callback", "/handoff_decline"}
+
+
+@pytest.mark.parametrize(
+    "text", ["ja", "Ja bitte", "gerne", "Gerne!", "ok, verbinden Sie mich", "Okay", "ja, leiten Sie mich weiter"]
+)
+def test_a_typed_yes_right_after_the_offer_accepts_it_without_sharing_answers(text):
+    for offered in (OFFER, OFFER_WITH_ANSWERS):
+        parse_data = handoff_guard.adjust({"text": text, "intent": {"name": "affirm"}, "entities": []}, None, offered)
+        assert parse_data["intent"]["name"] == "handoff_accept", text
+        assert parse_data["entities"][0]["entity"] == "share_data" and parse_data["entities"][0]["value"] == "nein"
+        assert parse_data["handoff"] == {"intent": "affirm"}
+
+
+def test_answers_are_shared_only_when_the_citizen_says_so():
+    shared = handoff_guard.adjust(
+        {"text": "Ja, mit meinen Angaben", "intent": {"name": "affirm"}}, None, OFFER_WITH_ANSWERS
+    )
+    assert shared["intent"]["name"] == "handoff_accept" and shared["entities"][0]["value"] == "ja"
+    kept = handoff_guard.adjust(
+        {"text": "ja, ohne meine Angaben", "intent": {"name": "affirm"}}, None, OFFER_WITH_ANSWERS
+    )
+    assert kept["entities"][0]["value"] == "nein"
+
+
+@pytest.mark.parametrize("text", ["nein", "Nein danke", "nein, danke.", "lieber nicht", "Nee"])
+def test_a_typed_no_right_after_an_offer_declines_it(text):
+    for offered in (OFFER, CALLBACK_OFFER):
+        parse_data = handoff_guard.adjust({"text": text, "intent": {"name": "deny"}}, None, offered)
+        assert parse_data["intent"]["name"] == "handoff_decline", text
+
+
+@pytest.mark.parametrize(
+    "text", ["Rückruf anfordern", "ja, rufen Sie mich zurück", "ja", "Ja bitte", "Ich möchte einen Rückruf"]
+)
+def test_a_typed_yes_to_the_call_back_offer_asks_for_the_call_back(text):
+    parse_data = handoff_guard.adjust({"text": text, "intent": {"name": "affirm"}}, None, CALLBACK_OFFER)
+    assert parse_data["intent"]["name"] == "request_callback", text
+
+
+def test_elsewhere_yes_and_no_keep_their_other_meanings():
+    for offered in (set(), {"/affirm", "/deny"}, {'/choose_procedure{"procedure": "meldebescheinigung"}'}):
+        for text in ("ja", "nein danke", "Rückruf anfordern"):
+            before = {"text": text, "intent": {"name": "affirm"}, "entities": []}
+            assert handoff_guard.adjust(dict(before), None, offered) == before
+    # Right after the offer, a question or a longer message is left to the NLU.
+    for text in (
+        "ja, aber was kostet das?",
+        "Erika",
+        "Ich habe eine Frage zu meinem Bescheid über die Hundesteuer bitte",
+    ):
+        before = {"text": text, "intent": {"name": "inform"}, "entities": []}
+        assert handoff_guard.adjust(dict(before), None, OFFER) == before
+    # While handed over the citizen writes to staff: "ja" is a message for them.
+    assert (
+        handoff_guard.adjust({"text": "ja", "intent": {"name": "affirm"}}, handoff.ACTIVE, OFFER)["intent"]["name"]
+        == "handoff_message"
+    )
