@@ -133,7 +133,12 @@ def ended(resumes_form: bool) -> str:
 DECLINED = "Gut, dann machen wir hier weiter."
 
 CALLBACK_SAVED = (
-    "Vielen Dank. Ihre Rückrufbitte ist gespeichert. Ihre Vorgangsnummer ist {case_id}. "
+    "Vielen Dank. Ihre Rückrufbitte ist eingegangen. Ihr Aktenzeichen ist {case_number}. "
+    "Die Mitarbeitenden melden sich bei Ihnen. Wann genau, kann ich Ihnen leider nicht sagen."
+)
+CALLBACK_PENDING = (
+    "Vielen Dank. Ihre Rückrufbitte ist gespeichert und wird gleich übermittelt. "
+    "Das Aktenzeichen schreibe ich Ihnen hier, sobald es da ist. "
     "Die Mitarbeitenden melden sich bei Ihnen. Wann genau, kann ich Ihnen leider nicht sagen."
 )
 CALLBACK_NO_CONSENT = (

@@ -132,26 +132,80 @@ def test_call_back_form_reads_names_and_phone_or_email():
     assert "Vor- und Familienname" in texts(dispatcher)
 
 
-def test_call_back_is_stored_only_with_consent(monkeypatch, tmp_path):
+def test_call_back_is_an_application_in_the_portal_backend_only_with_consent(monkeypatch, tmp_path):
+    """The real portal backend (in this process, SQLite) and the real outbox: the request gets
+    the backend's case number, the authority reads it with its token, the desk gets a notice
+    without personal data, and "Gespräch löschen" unlinks it like an application."""
+    from aiohttp import ClientSession, web
+    from support.portal_auth import AUTHORITY
+
+    from buergerassistent import privacy
+    from buergerassistent.submission.outbox import Outbox
+    from portal_backend.app import create_app
+
     url = f"sqlite:///{tmp_path / 'handoff.db'}"
     monkeypatch.setenv("HANDOFF_DATABASE_URL", url)
+    monkeypatch.setenv("OUTBOX_DATABASE_URL", f"sqlite:///{tmp_path / 'outbox.db'}")
+    monkeypatch.setenv("BA_VAR_DIR", str(tmp_path))
     slots = {"callback_name": "Erika Mustermann", "callback_contact": "089 233-0", "callback_topic": "Frage"}
-    refused, _ = run(
-        ActionSubmitCallback(), make_tracker(text="Nein", intent="deny", slots={**slots, "callback_consent": "nein"})
-    )
-    assert "nichts gespeichert" in texts(refused) and HandoffStore(url).callbacks() == []
-    saved, events = run(
-        ActionSubmitCallback(), make_tracker(text="Ja", intent="affirm", slots={**slots, "callback_consent": "ja"})
-    )
-    [callback] = HandoffStore(url).callbacks()
-    assert f"Ihre Vorgangsnummer ist {callback.case_id}" in texts(saved)
-    assert (callback.name, callback.contact, callback.topic, callback.consent) == (
-        "Erika Mustermann",
-        "089 233-0",
-        "Frage",
-        True,
-    )
+
+    async def scenario():
+        runner = web.AppRunner(create_app(f"sqlite:///{tmp_path / 'portal.db'}"))
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]
+        monkeypatch.setenv("PORTAL_BACKEND_URL", f"http://127.0.0.1:{port}")
+        try:
+            refused = CollectingDispatcher()
+            await ActionSubmitCallback().run(
+                refused, make_tracker(text="Nein", intent="deny", slots={**slots, "callback_consent": "nein"}), {}
+            )
+            saved = CollectingDispatcher()
+            tracker = make_tracker(
+                text="Ja",
+                intent="affirm",
+                slots={**slots, "callback_consent": "ja", "procedure": "meldebescheinigung"},
+            )
+            events = await ActionSubmitCallback().run(saved, tracker, {})
+            number = texts(saved).split("Ihr Aktenzeichen ist ")[1].split(".")[0]
+            async with ClientSession() as session:
+                async with session.get(f"http://127.0.0.1:{port}/api/v1/applications/{number}", headers=AUTHORITY) as r:
+                    application = (r.status, await r.json())
+            return refused, saved, events, number, tracker.sender_id, application
+        finally:
+            await runner.cleanup()
+
+    refused, saved, events, number, sender, (status, application) = asyncio.run(scenario())
+    assert "nichts gespeichert" in texts(refused)
+    assert number.startswith("BA-") and status == 200
+    assert application["procedure"] == "rueckrufbitte"
+    assert application["data"] == {
+        "callback_name": "Erika Mustermann",
+        "callback_contact": "089 233-0",
+        "callback_topic": "Frage",
+        "callback_consent": "ja",
+        "callback_procedure": "Meldebescheinigung",
+    }
     assert slot_events(events)["callback_name"] is None
+    [notice] = HandoffStore(url).callback_notices()
+    assert (notice.case_number, notice.conversation_id, notice.procedure) == (number, sender, "Meldebescheinigung")
+    [entry] = Outbox.default().all()
+    assert entry.state == "delivered" and entry.case_number == number and entry.procedure == "rueckrufbitte"
+    privacy.forget_conversation(sender)
+    assert HandoffStore(url).callback_notices()[0].conversation_id is None
+    assert Outbox.default().for_conversation(sender) == []
+
+
+def test_the_call_back_form_asks_the_fields_declared_as_data():
+    import yaml
+
+    from buergerassistent.handoff import callback
+    from buergerassistent.handoff.store import default_store  # noqa: F401 (the module the action uses)
+
+    domain = yaml.safe_load(open("bot/domain/handoff.yml", encoding="utf-8"))
+    assert tuple(domain["forms"]["callback_form"]["required_slots"]) == callback.ASKED
+    assert [f.name for f in callback.procedure().fields if f.required] == list(callback.ASKED)
 
 
 def test_no_thanks_after_nobody_was_free_resumes_the_paused_form():

@@ -147,17 +147,23 @@ def test_a_case_goes_to_one_member_of_staff_and_every_access_is_logged(store):
     assert store.close(case.case_id) and store.open_case_of("conv-1") is None
 
 
-def test_call_back_only_with_consent_and_deleting_the_chat(store):
+def test_call_back_notices_hold_no_personal_data_and_deleting_the_chat(store):
+    from buergerassistent.handoff import callback
+
     with pytest.raises(ValueError):
-        store.store_callback("conv-1", "Erika Mustermann", "089 233-0", "Frage", None, consent=False)
-    cb = store.store_callback("conv-1", "Erika Mustermann", "089 233-0", "Frage", "Meldebescheinigung", consent=True)
-    assert cb.case_id.startswith("R-") and len(cb.case_id) == 10
+        callback.application({"callback_name": "Erika Mustermann", "callback_consent": "nein"}, None)
+    store.note_callback("rueckrufbitte-1", "conv-1", "Meldebescheinigung", None)
+    store.note_callback("rueckrufbitte-1", "conv-1", "Meldebescheinigung", "BA-2026-0123ABCD")  # delivered later
+    [notice] = store.callback_notices(only_unannounced=True)
+    assert (notice.case_number, notice.procedure) == ("BA-2026-0123ABCD", "Meldebescheinigung")
+    assert store.callback_by_case_number("BA-2026-0123ABCD") == notice
     case = store.open_case("conv-1", {})
     store.log_access("@anna:test", "conv-1", case.case_id, "take")
     store.forget_conversation("conv-1")
     assert store.get(case.case_id) is None
-    kept = store.callbacks()
-    assert [(c.case_id, c.conversation_id, c.name) for c in kept] == [(cb.case_id, None, "Erika Mustermann")]
+    assert [(n.application_id, n.conversation_id) for n in store.callback_notices()] == [("rueckrufbitte-1", None)]
+    store.mark_announced("rueckrufbitte-1")
+    assert store.callback_notices(only_unannounced=True) == []
     with store.engine.connect() as conn:
         rows = conn.exec_driver_sql("SELECT conversation_digest FROM handoff_audit").all()
     assert rows == [(digest("conv-1"),)]  # the audit keeps a hash, no conversation id
