@@ -70,6 +70,7 @@ _CALLBACK_PATTERNS = [
     _whole(_YES + _POLITE, _CALL_ME + _POLITE),
     _whole(_CALL_ME + _POLITE),
 ]
+_BARE_YES = _whole(_YES + _POLITE)
 _DECLINE = _whole(_NO + _POLITE + r"(?:" + _SEP + r"(?:danke|das\s+ist\s+nicht\s+nötig|ich\s+schaffe\s+das))?")
 _SHARES = re.compile(_SHARE_YES, re.IGNORECASE)
 
@@ -108,3 +109,8 @@ def read(text: Optional[str], offered: set[str]) -> Optional[Reading]:
     if offer == CALLBACK_OFFER and any(p.match(text) for p in _CALLBACK_PATTERNS):
         return Reading(CALLBACK_INTENT)
     return None
+
+
+def bare_yes(text: Optional[str]) -> bool:
+    """Only "ja" (or "ja bitte", "gerne", "ok" …): no value, no question."""
+    return bool(_BARE_YES.match((text or "").strip()))

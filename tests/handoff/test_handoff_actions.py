@@ -222,3 +222,55 @@ def test_invalid_office_hours_mean_no_handoff_not_a_crash(desk_open, monkeypatch
     monkeypatch.setenv("HANDOFF_OFFICE_HOURS", "Xy 08:00-09:00")
     dispatcher, _ = run(ActionHumanAnswer(), make_tracker(text="Mensch bitte", intent="ask_human"))
     assert "nicht an eine Person weiterleiten" in texts(dispatcher) and "115" in texts(dispatcher)
+
+
+def _answer_field(form_class, form, slot, text, failures, intent="inform"):
+    from actions.forms import FAILURES_SLOT
+
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(
+        text=text,
+        intent=intent,
+        slots={FAILURES_SLOT: failures, slot: text, "requested_slot": slot},
+        active_loop=form,
+        events=[{"event": "slot", "name": slot, "value": text}],
+    )
+    events = asyncio.run(form_class().run(dispatcher, tracker, {}))
+    return dispatcher, slot_events(events).get(FAILURES_SLOT)
+
+
+@pytest.mark.parametrize("open_desk", [True, False])
+def test_a_field_that_failed_three_times_offers_a_person_and_later_answers_are_not_silent(monkeypatch, open_desk):
+    """Issue 19: "a form field failed three times" → the handoff is offered (never forced), with
+    what happens next and how long it may take; after that, "ja" and further wrong answers each
+    get a message (before, they only re-asked the field without a word)."""
+    from actions.forms import ValidateBewohnerparkausweisForm
+
+    if open_desk:
+        monkeypatch.setenv("STAFF_DESK_URL", "http://127.0.0.1:9")
+        monkeypatch.setenv("HANDOFF_OFFICE_HOURS", "Mo-So 00:00-23:59")
+        monkeypatch.setenv("HANDOFF_HOLIDAY_REGION", "keine")
+        monkeypatch.setenv("HANDOFF_QUEUE_TIMEOUT_S", "300")
+    else:
+        monkeypatch.delenv("STAFF_DESK_URL", raising=False)
+    form, slot, failures = "bewohnerparkausweis_form", "kennzeichen", None
+    for _ in range(3):
+        dispatcher, failures = _answer_field(
+            ValidateBewohnerparkausweisForm, form, slot, "weiß nicht genau 12", failures
+        )
+    third = dispatcher.messages[-1]
+    assert "Kurz erklärt" in third["text"] and "noch einmal versuchen" in third["text"]
+    assert "/ask_human" in {b["payload"] for b in third["buttons"]}
+    if open_desk:
+        assert "höchstens 5 Minuten" in third["text"] and "Ich frage Sie vorher" in third["text"]
+    else:
+        assert "115" in third["text"] and "Rückruf" in third["text"]
+
+    again, failures = _answer_field(ValidateBewohnerparkausweisForm, form, slot, "Ja", failures, intent="affirm")
+    assert texts(again) == "Gut, versuchen wir es noch einmal. Zum Beispiel: M-AB 1234."
+    assert failures == {slot: 3}
+
+    wrong, failures = _answer_field(ValidateBewohnerparkausweisForm, form, slot, "Ja, irgendwas", failures, "affirm")
+    assert texts(wrong) and "M-AB 1234" in texts(wrong)
+    assert [b["payload"] for m in wrong.messages for b in m.get("buttons") or []] == ["/ask_human"]
+    assert failures == {slot: 4}
