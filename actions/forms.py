@@ -16,13 +16,14 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions import handoff as handoff_actions
 from actions.questions import ActionAnswerInfo
 from buergerassistent import form_questions
 from buergerassistent.catalogue import Field, Procedure, default_catalogue
+from buergerassistent.handoff import office_hours as handoff_office_hours
 from buergerassistent.handoff import replies as handoff_replies
 from buergerassistent.handoff import texts as handoff_texts
 from buergerassistent.repair import SKIPPED, confirmation_reply, read_message
+from buergerassistent.settings import get_settings
 from buergerassistent.validation import validate
 
 FAILURES_BEFORE_HELP = 3
@@ -239,7 +240,9 @@ class CatalogueFormValidation(Action):
         if not field.required:
             text += " Sie können die Frage auch mit „überspringen“ auslassen."
         # Issue 19: three failed answers to one field offer a person (never forced), honestly.
-        text += " " + handoff_actions.field_offer()
+        text += " " + handoff_texts.field_offer(
+            handoff_office_hours.availability(), get_settings().handoff_queue_timeout_s
+        )
         text += " Möchten Sie es noch einmal versuchen?"
         dispatcher.utter_message(
             text=text,

@@ -80,20 +80,6 @@ def _hours() -> Optional[office_hours.OfficeHours]:
         return None
 
 
-def availability() -> str:
-    """``open`` (staff can take a conversation now), ``closed`` (outside office hours) or
-    ``unavailable`` (no staff desk, or its office hours cannot be read)."""
-    hours = _hours()
-    if not get_settings().staff_desk_url or hours is None:
-        return "unavailable"
-    return "open" if hours.is_open() else "closed"
-
-
-def field_offer() -> str:
-    """The sentence that offers a person after three failed answers to one form field."""
-    return texts.field_offer(availability(), get_settings().handoff_queue_timeout_s)
-
-
 def _has_answers(tracker: Tracker, proc: Optional[Procedure]) -> bool:
     return proc is not None and proc.has_form and any(tracker.get_slot(f.name) for f in proc.fields)
 
