@@ -3,14 +3,16 @@ Synapse (tests/support/synapse.py), with office hours set to a weekday other tha
 chat citizen asks for a person, is told honestly that nobody is there, when staff are back, the
 115 and a call-back; they type "ja, rufen Sie mich zurück" (no button), leave the request, and get
 the portal backend's case number. The desk announces the request by that number in the queue
-room; no case is opened for staff. Nothing here is a double."""
+room; no case is opened for staff. Over the REST channel, "nein danke" to the same offer in the
+middle of a form goes on with the form. Nothing here is a double."""
 
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import pytest
-from support.chat import WebChat
+from support.chat import RestChat, WebChat
 from support.portal_auth import fetch_application
 from support.stacks import running_stack
 
@@ -73,3 +75,15 @@ def test_outside_office_hours_the_citizen_is_told_and_leaves_a_call_back_request
         assert "Schritt 1 von 4" not in chat.say_text("ja")
     finally:
         chat.close()
+
+
+def test_over_rest_a_typed_no_to_the_call_back_offer_goes_on_with_the_form(closed_desk):
+    stack, _agent, _queue, _day_name = closed_desk
+    chat = RestChat(stack.settings, sender=f"rest-handoff-{time.time_ns()}")
+    assert "jetzt hier im Chat beantragen" in chat.say_text("Ich brauche eine Meldebescheinigung")
+    assert "Schritt 1 von 8" in chat.say_text("Ja")  # "ja" without an offer: starts the form
+    told = chat.say_text("Mitarbeiter bitte")
+    assert "niemand von den Mitarbeitenden im Chat erreichbar" in told and "Rückruf" in told, told
+    declined = chat.say_text("nein danke")
+    assert "machen wir hier weiter" in declined and "Vorname?" in declined, declined
+    assert "Familienname" in chat.say_text("Erika")  # the form goes on; nothing was lost
