@@ -1,4 +1,4 @@
-""" "Gespräch löschen" removes every trace of a conversation, and stays deleted after a restart.
+""""Gespräch löschen" removes every trace of a conversation, and stays deleted after a restart.
 
 The stores are not listed by hand: every SQLAlchemy table our code defines (and Rasa's tracker
 store) is collected from the imported modules, and each table with a conversation/sender column
@@ -28,16 +28,7 @@ CONVERSATION_COLUMNS = ("conversation_id", "sender_id")
 KEPT: dict[str, str] = {}
 # (revoked_conversations has no conversation column: it keeps only a hash, and must survive.)
 
-OUR_PACKAGES = (
-    "buergerassistent",
-    "actions",
-    "rasa_runtime",
-    "login_service",
-    "delivery_worker",
-    "content",
-    "bot",
-    "portal_backend",
-)
+OUR_PACKAGES = ("buergerassistent", "actions", "rasa_runtime", "login_service", "delivery_worker", "content", "bot", "portal_backend")
 
 
 def _import_everything() -> None:
@@ -64,15 +55,9 @@ def all_tables():
 def var(tmp_path, monkeypatch):
     monkeypatch.setenv("BA_VAR_DIR", str(tmp_path))
     monkeypatch.setenv("BA_SECRET_KEY", "unit-test-key-" + "x" * 32)
-    for name in (
-        "BA_IDENTITY_DATABASE_URL",
-        "BA_DRAFTS_DATABASE_URL",
-        "OUTBOX_DATABASE_URL",
-        "BA_PRIVACY_DATABASE_URL",
-        "WEBCHAT_UPLOAD_DIR",
-        "WEBCHAT_REDIS_URL",
-        "HANDOFF_DATABASE_URL",
-    ):
+    for name in ("BA_IDENTITY_DATABASE_URL", "BA_DRAFTS_DATABASE_URL", "OUTBOX_DATABASE_URL",
+                 "BA_PRIVACY_DATABASE_URL", "WEBCHAT_UPLOAD_DIR", "WEBCHAT_REDIS_URL",
+                 "HANDOFF_DATABASE_URL"):
         monkeypatch.delenv(name, raising=False)
     from buergerassistent import drafts
     from buergerassistent import signing
@@ -90,32 +75,17 @@ def _fill(conversation_id: str, upload_dir) -> None:
     from buergerassistent.submission.outbox import Outbox
     from buergerassistent import uploads
 
-    identity.store_identity(
-        conversation_id,
-        identity.Identity(
-            level="substantiell",
-            source="saml",
-            subject="bpk2-" + conversation_id,
-            attributes={"given_name": "Erika", "family_name": "Mustermann"},
-        ),
-    )
+    identity.store_identity(conversation_id, identity.Identity(
+        level="substantiell", source="saml", subject="bpk2-" + conversation_id,
+        attributes={"given_name": "Erika", "family_name": "Mustermann"}))
     identity.record_outcome(conversation_id, "cancelled")
     identity.start_pending(conversation_id, "substantiell", "saml")
-    drafts.default_store().save(
-        conversation_id,
-        "bpk2-" + conversation_id,
-        "meldebescheinigung",
-        {"vorname": "Erika", "iban": "DE89370400440532013000"},
-    )
+    drafts.default_store().save(conversation_id, "bpk2-" + conversation_id, "meldebescheinigung",
+                                {"vorname": "Erika", "iban": "DE89370400440532013000"})
     outbox = Outbox.default()
     for kind in ("delivered", "rejected", "pending"):
-        outbox.enqueue(
-            f"{conversation_id}-{kind}",
-            "meldebescheinigung",
-            {"vorname": "Erika"},
-            conversation_id=conversation_id,
-            citizen="bpk2-" + conversation_id,
-        )
+        outbox.enqueue(f"{conversation_id}-{kind}", "meldebescheinigung", {"vorname": "Erika"},
+                       conversation_id=conversation_id, citizen="bpk2-" + conversation_id)
     outbox.mark_delivered(f"{conversation_id}-delivered", "BA-2026-AAAAAAAA", "2026-01-01T00:00:00Z")
     outbox.mark_rejected(f"{conversation_id}-rejected", "nein", {"vorname": "falsch"})
     uploads.store(upload_dir, conversation_id, b"%PDF-1.7 Ausweis", "ausweis.pdf", 1024)
@@ -129,9 +99,8 @@ def _fill(conversation_id: str, upload_dir) -> None:
 def _rows(engine, table, conversation_id: str) -> int:
     columns = [c for c in table.columns if c.name in CONVERSATION_COLUMNS]
     with engine.connect() as conn:
-        return sum(
-            conn.execute(select(func.count()).select_from(table).where(c == conversation_id)).scalar() for c in columns
-        )
+        return sum(conn.execute(select(func.count()).select_from(table).where(c == conversation_id)).scalar()
+                   for c in columns)
 
 
 async def test_deleting_a_conversation_leaves_nothing_of_it_in_any_store(var):
@@ -170,11 +139,8 @@ async def test_deleting_a_conversation_leaves_nothing_of_it_in_any_store(var):
         id(tracker_store.SQLEvent.metadata): tracker_store.engine,
     }
     tables = all_tables()
-    per_conversation = {
-        name: t
-        for name, t in tables.items()
-        if any(c.name in CONVERSATION_COLUMNS for c in t.columns) and name not in KEPT
-    }
+    per_conversation = {name: t for name, t in tables.items()
+                        if any(c.name in CONVERSATION_COLUMNS for c in t.columns) and name not in KEPT}
     filled = {"login_identity", "login_outcome", "login_pending", "form_drafts", "submission_outbox", "events"}
     assert filled <= set(per_conversation)
     uncovered = {name for name, t in per_conversation.items() if id(t.metadata) not in databases}
@@ -184,9 +150,8 @@ async def test_deleting_a_conversation_leaves_nothing_of_it_in_any_store(var):
         assert _rows(engines[name], per_conversation[name], A) > 0, name  # the test really filled it
 
     channel = WebChatInput(settings=WebChatSettings(upload_dir=upload_dir))
-    channel.app = SimpleNamespace(
-        ctx=SimpleNamespace(agent=SimpleNamespace(tracker_store=tracker_store, lock_store=InMemoryLockStore()))
-    )
+    channel.app = SimpleNamespace(ctx=SimpleNamespace(
+        agent=SimpleNamespace(tracker_store=tracker_store, lock_store=InMemoryLockStore())))
     await channel._delete(A)
 
     for name, table in per_conversation.items():
