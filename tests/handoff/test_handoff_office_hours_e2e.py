@@ -82,7 +82,7 @@ def test_over_rest_a_typed_no_to_the_call_back_offer_goes_on_with_the_form(close
     chat = RestChat(stack.settings, sender=f"rest-handoff-{time.time_ns()}")
     assert "jetzt hier im Chat beantragen" in chat.say_text("Ich brauche eine Meldebescheinigung")
     assert "Schritt 1 von 8" in chat.say_text("Ja")  # "ja" without an offer: starts the form
-    told = chat.say_text("Mitarbeiter bitte")
+    told = chat.say_text("Ich möchte mit einem Menschen sprechen")
     assert "niemand von den Mitarbeitenden im Chat erreichbar" in told and "Rückruf" in told, told
     declined = chat.say_text("nein danke")
     assert "machen wir hier weiter" in declined and "Vorname?" in declined, declined
