@@ -247,7 +247,10 @@ def test_a_typed_yes_to_the_call_back_offer_asks_for_the_call_back(text):
 
 
 def test_elsewhere_yes_and_no_keep_their_other_meanings():
-    for offered in (set(), {"/affirm", "/deny"}, {'/choose_procedure{"procedure": "meldebescheinigung"}'}):
+    # (The explanation after three failed answers has the button to a person, not the offer
+    # itself: there "ja" means "noch einmal versuchen".)
+    explained = {"/save_draft", "/cancel", "/ask_human"}
+    for offered in (set(), {"/affirm", "/deny"}, {'/choose_procedure{"procedure": "meldebescheinigung"}'}, explained):
         for text in ("ja", "nein danke", "Rückruf anfordern"):
             before = {"text": text, "intent": {"name": "affirm"}, "entities": []}
             assert handoff_guard.adjust(dict(before), None, offered) == before
