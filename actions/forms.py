@@ -19,8 +19,11 @@ from rasa_sdk.types import DomainDict
 from actions.questions import ActionAnswerInfo
 from buergerassistent import form_questions
 from buergerassistent.catalogue import Field, Procedure, default_catalogue
+from buergerassistent.handoff import office_hours as handoff_office_hours
+from buergerassistent.handoff import replies as handoff_replies
 from buergerassistent.handoff import texts as handoff_texts
 from buergerassistent.repair import SKIPPED, confirmation_reply, read_message
+from buergerassistent.settings import get_settings
 from buergerassistent.validation import validate
 
 FAILURES_BEFORE_HELP = 3
@@ -149,11 +152,20 @@ class CatalogueFormValidation(Action):
         if requested in reading.errors and not answered:
             count = failures.get(requested, 0) + 1
             failures[requested] = count
-            if intent == "affirm" and field.type != "yes_no" and count > FAILURES_BEFORE_HELP:
-                # "ja" to "Möchten Sie weitermachen?": simply ask the question again.
+            if field.type != "yes_no" and count > FAILURES_BEFORE_HELP and handoff_replies.bare_yes(text):
+                # "ja" to "Möchten Sie es noch einmal versuchen?": say so, with the example; the
+                # form then asks the question again.
                 failures[requested] = FAILURES_BEFORE_HELP
+                retry = handoff_texts.RETRY_FIELD
+                dispatcher.utter_message(text=retry + (f" Zum Beispiel: {field.example}." if field.example else ""))
             elif count % FAILURES_BEFORE_HELP == 0:
                 self._explain(dispatcher, proc, field, reading.errors[requested])
+            elif count > FAILURES_BEFORE_HELP:
+                # Still not right after the explanation: the example and a person again.
+                error = reading.errors[requested]
+                if field.example and field.example not in error:
+                    error += f" Zum Beispiel: {field.example}."
+                dispatcher.utter_message(text=error, buttons=[handoff_texts.OFFER_BUTTON])
             else:
                 dispatcher.utter_message(text=reading.errors[requested])
         for name, error in reading.errors.items():
@@ -227,6 +239,10 @@ class CatalogueFormValidation(Action):
             text += f" Zum Beispiel: {field.example}."
         if not field.required:
             text += " Sie können die Frage auch mit „überspringen“ auslassen."
+        # Issue 19: three failed answers to one field offer a person (never forced), honestly.
+        text += " " + handoff_texts.field_offer(
+            handoff_office_hours.availability(), get_settings().handoff_queue_timeout_s
+        )
         text += " Möchten Sie es noch einmal versuchen?"
         dispatcher.utter_message(
             text=text,

@@ -11,7 +11,9 @@ after three failed answers to one field leads there too. While the slot ``handof
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import uuid
 from typing import Any, Optional
 from urllib.parse import quote
 
@@ -21,13 +23,15 @@ from rasa_sdk.events import ActiveLoop, EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions import submission_actions
 from actions.feedback import ask_feedback
 from buergerassistent import handoff
 from buergerassistent.catalogue import Procedure, default_catalogue
+from buergerassistent.handoff import callback, office_hours, texts
 from buergerassistent.handoff import card as cards
-from buergerassistent.handoff import office_hours, texts
 from buergerassistent.handoff.store import default_store
 from buergerassistent.settings import get_settings
+from buergerassistent.submission.outbox import DELIVERED, REJECTED
 from buergerassistent.validation import validate
 
 logger = logging.getLogger(__name__)
@@ -295,7 +299,9 @@ def _clear_callback() -> list[EventType]:
 
 
 class ActionSubmitCallback(Action):
-    """Store the call-back request with the citizen's consent; give the case number."""
+    """Submit the call-back request like an application (outbox → portal backend), only with the
+    citizen's consent; give the backend's case number. The staff desk is told there is one
+    (a notice without personal data) and announces it to staff."""
 
     def name(self) -> str:
         return "action_submit_callback"
@@ -304,21 +310,35 @@ class ActionSubmitCallback(Action):
         if tracker.get_slot("callback_consent") != "ja":
             dispatcher.utter_message(text=texts.CALLBACK_NO_CONSENT)
             return [*_clear_callback(), *_resume(tracker), SlotSet(handoff.RETURN_SLOT, None)]
-        proc = _focus(tracker)
+        focus = _focus(tracker)
+        data = callback.application({name: tracker.get_slot(name) for name in CALLBACK_SLOTS}, focus and focus.name)
+        application_id = f"{callback.PROCEDURE_ID}-{uuid.uuid4().hex}"
         try:
-            cb = default_store().store_callback(
-                tracker.sender_id,
-                tracker.get_slot("callback_name"),
-                tracker.get_slot("callback_contact"),
-                tracker.get_slot("callback_topic"),
-                proc.name if proc is not None else None,
-                consent=True,
+            outcome = await submission_actions.submit_confirmed(
+                callback.procedure(), data, application_id, tracker.sender_id
             )
         except Exception:
             logger.exception("call-back request not stored")
             dispatcher.utter_message(text=texts.CALLBACK_FAILED)
             return []  # the answers stay in the slots: nothing is lost
-        dispatcher.utter_message(text=texts.CALLBACK_SAVED.format(case_id=cb.case_id))
+        if outcome.state == REJECTED:
+            logger.error(
+                "portal backend refused a call-back request: %s",
+                sorted((outcome.entry.rejection or {}).get("fields") or {}),
+            )
+            dispatcher.utter_message(text=texts.CALLBACK_FAILED)
+            return []
+        case_number = outcome.entry.case_number if outcome.state == DELIVERED else None
+        try:
+            await asyncio.to_thread(
+                default_store().note_callback, application_id, tracker.sender_id, focus and focus.name, case_number
+            )
+        except Exception:  # the request is safe in the outbox; the desk learns of it from there
+            logger.exception("call-back notice for the staff desk not stored")
+        if case_number:
+            dispatcher.utter_message(text=texts.CALLBACK_SAVED.format(case_number=case_number))
+        else:
+            dispatcher.utter_message(text=texts.CALLBACK_PENDING)
         return [*_clear_callback(), *_resume(tracker), SlotSet(handoff.RETURN_SLOT, None)]
 
 

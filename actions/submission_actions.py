@@ -26,6 +26,7 @@ from actions import submission_messages as messages
 from actions.turns import ends_turn, set_awaiting
 from buergerassistent.catalogue import Procedure, default_catalogue
 from buergerassistent.dialogue_state import Awaiting
+from buergerassistent.handoff import callback
 from buergerassistent.settings import get_settings
 from buergerassistent.submission import delivery
 from buergerassistent.submission.backends import backend_from_env
@@ -95,6 +96,11 @@ async def submit_confirmed(
 # --------------------------------------------------------------------------- announce
 
 
+def _name_outside_catalogue(procedure_id: str) -> str:
+    """Applications that are no catalogue procedure: the call-back request (issue 19)."""
+    return callback.procedure().name if callback.is_callback(procedure_id) else procedure_id
+
+
 class ActionAnnounceSubmissions(Action):
     """Run by Rasa on ``EXTERNAL_submission_update`` (sent by the delivery worker): tells the
     outcome of every application of this conversation that has not been told yet."""
@@ -114,7 +120,7 @@ class ActionAnnounceSubmissions(Action):
             if not await asyncio.to_thread(store.mark_announced, entry.id):
                 continue
             proc = catalogue.get(entry.procedure)
-            name = proc.name if proc else entry.procedure
+            name = proc.name if proc else _name_outside_catalogue(entry.procedure)
             if entry.state == DELIVERED:
                 dispatcher.utter_message(text=f"Ihr gespeicherter Antrag „{name}“ wurde jetzt übermittelt.")
                 messages.tell_delivered(dispatcher, name, entry.case_number, entry.citizen)

@@ -31,7 +31,8 @@ PORTAL_SECRETS = ("PORTAL_API_TOKEN", "PORTAL_AUTHORITY_TOKEN", "PORTAL_CITIZEN_
 # Which services receive which credential; a service not named never sees it (least privilege).
 SECRETS_FOR = {
     "PORTAL_API_TOKEN": ("portal-backend", "action-server", "submission-worker"),
-    "PORTAL_AUTHORITY_TOKEN": ("portal-backend",),
+    # Issue 19: the staff desk reads call-back requests from the portal like the authority.
+    "PORTAL_AUTHORITY_TOKEN": ("portal-backend", "staff-desk"),
     "PORTAL_CITIZEN_KEY": ("portal-backend", "action-server", "submission-worker"),
     "ACTION_SERVER_TOKEN": ("rasa", "action-server"),
     "REST_CHANNEL_TOKEN": ("rasa",),

@@ -19,6 +19,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from buergerassistent import citizen_assertion, logs, metrics, signing
 from buergerassistent.catalogue import Catalogue, default_catalogue
+from buergerassistent.handoff import callback
 from buergerassistent.http_security import security_headers_middleware
 from buergerassistent.settings import get_settings
 from portal_backend import case_numbers, receipt_pdf
@@ -521,6 +522,9 @@ def create_app(
     if fault_503_rate is None:
         fault_503_rate = float(get_settings().portal_fault_503_rate or 0)
     catalogue = catalogue if catalogue is not None else default_catalogue()
+    if callback.PROCEDURE_ID not in catalogue:
+        # Issue 19: call-back requests are applications too (catalogue/requests/rueckrufbitte.yaml).
+        catalogue = Catalogue([*catalogue, callback.procedure()])
 
     def procedure_name(procedure_id: str) -> str:
         proc = catalogue.get(procedure_id)

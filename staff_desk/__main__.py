@@ -12,9 +12,12 @@ from aiohttp import web
 from buergerassistent.handoff import office_hours
 from buergerassistent.handoff.store import default_store
 from buergerassistent.settings import SettingsError, startup_settings
+from buergerassistent.submission.outbox import Outbox
+from buergerassistent.submission.portal_client import DEFAULT_URL
 from staff_desk.app import make_app
 from staff_desk.desk import Desk
 from staff_desk.matrix import MatrixRooms
+from staff_desk.portal import AuthorityPortal
 from staff_desk.rasa_api import RasaConversations
 
 
@@ -65,6 +68,10 @@ async def _serve(s, host: str, port: int) -> None:
         agents,
         s.handoff_queue_timeout_s,
         me=s.staff_matrix_user,
+        portal=AuthorityPortal(s.portal_backend_url or DEFAULT_URL, s.portal_authority_token)
+        if s.portal_authority_token
+        else None,
+        outbox=Outbox.default(),
     )
     await rooms.start(desk.on_message)
     runner = web.AppRunner(make_app(desk, s.staff_desk_token))

@@ -6,20 +6,26 @@ personal data. A member of staff listed in ``STAFF_MATRIX_AGENTS`` takes it with
 the messages the citizen wrote while waiting; the access is written to the audit table. Their
 messages in that room go to the citizen; ``!zurück`` hands the conversation back. A case nobody
 takes within ``HANDOFF_QUEUE_TIMEOUT_S`` is closed and the citizen is told (and offered a
-call-back). Call-back requests are announced in the queue room by number; ``!rückruf R-…`` shows
-one to the member of staff in a private room (audited too).
+call-back). Call-back requests are applications in the portal backend; the queue room gets their
+case number (Aktenzeichen), and ``!rückruf BA-…`` shows one to the member of staff in a private
+room, read from the portal backend with the authority's token (audited too).
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import time
 from typing import Any, Optional, Protocol
 
 from buergerassistent import handoff
+from buergerassistent.handoff import callback
 from buergerassistent.handoff import card as cards
+from buergerassistent.handoff.office_hours import BERLIN
 from buergerassistent.handoff.store import Case, HandoffStore
+from buergerassistent.submission.outbox import DELIVERED, Outbox
+from staff_desk.portal import AuthorityPortal, PortalUnreachable
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +61,8 @@ class Desk:
         agents: set[str],
         timeout_s: float,
         me: str = "",
+        portal: Optional[AuthorityPortal] = None,
+        outbox: Optional[Outbox] = None,
     ) -> None:
         self.store = store
         self.rooms = rooms
@@ -62,6 +70,8 @@ class Desk:
         self.agents = agents
         self.timeout_s = timeout_s
         self.me = me
+        self.portal = portal  # reads call-back requests with the authority's token
+        self.outbox = outbox  # where a call-back request's case number arrives when sent later
 
     # -- from the action server ---------------------------------------------------------------
     async def open_case(self, conversation_id: str, card: dict[str, Any]) -> Case:
@@ -104,7 +114,7 @@ class Desk:
                     await self.rooms.send(room_id, "Nur freigeschaltete Mitarbeitende können Fälle übernehmen.")
                     return
                 if len(words) < 2:
-                    await self.rooms.send(room_id, f"Bitte mit Nummer: {command} H-… oder R-…")
+                    await self.rooms.send(room_id, f"Bitte mit Nummer: {command} H-… (Fall) oder BA-… (Rückrufbitte)")
                     return
                 if command in TAKE:
                     await self.take(words[1].upper(), sender)
@@ -169,26 +179,53 @@ class Desk:
         return expired
 
     async def announce_callbacks(self) -> None:
-        for cb in await asyncio.to_thread(self.store.callbacks, True):
-            topic = f" zu „{cb.procedure}“" if cb.procedure else ""
+        """New call-back requests by their case number (no personal data in the queue room). A
+        request the delivery worker sent later gets its case number from the outbox."""
+        for notice in await asyncio.to_thread(self.store.callback_notices, True):
+            case_number = notice.case_number
+            if not case_number and self.outbox is not None:
+                entry = await asyncio.to_thread(self.outbox.get, notice.application_id)
+                if entry is not None and entry.state == DELIVERED and entry.case_number:
+                    case_number = entry.case_number
+                    await asyncio.to_thread(self.store.note_callback, notice.application_id, None, None, case_number)
+            if not case_number:
+                continue  # not delivered yet
+            topic = f" zu „{notice.procedure}“" if notice.procedure else ""
             await self.rooms.send(
-                self.rooms.queue_room, f"Neue Rückrufbitte {cb.case_id}{topic}. Anzeigen: !rückruf {cb.case_id}"
+                self.rooms.queue_room, f"Neue Rückrufbitte {case_number}{topic}. Anzeigen: !rückruf {case_number}"
             )
-            await asyncio.to_thread(self.store.mark_announced, cb.case_id)
+            await asyncio.to_thread(self.store.mark_announced, notice.application_id)
 
-    async def show_callback(self, case_id: str, agent: str) -> None:
-        cb = next((c for c in await asyncio.to_thread(self.store.callbacks) if c.case_id == case_id), None)
-        if cb is None:
-            await self.rooms.send(self.rooms.queue_room, f"Rückrufbitte {case_id} gibt es nicht.")
+    async def show_callback(self, case_number: str, agent: str) -> None:
+        """The call-back request from the portal backend, in a private room of ``agent``."""
+        notice = await asyncio.to_thread(self.store.callback_by_case_number, case_number)
+        if notice is None:
+            await self.rooms.send(self.rooms.queue_room, f"Rückrufbitte {case_number} gibt es nicht.")
             return
-        await asyncio.to_thread(self.store.log_access, agent, cb.conversation_id or "", case_id, "read")
-        room_id = await self.rooms.private_room(f"Rückrufbitte {case_id}", agent)
-        when = time.strftime("%d.%m.%Y %H:%M", time.localtime(cb.created_at))
-        await self.rooms.send(
-            room_id,
-            f"Rückrufbitte {case_id} vom {when}\nName: {cb.name}\nErreichbar: {cb.contact}\n"
-            f"Anliegen: {cb.topic}" + (f"\nLeistung: {cb.procedure}" if cb.procedure else ""),
-        )
+        if self.portal is None:
+            await self.rooms.send(
+                self.rooms.queue_room, "Rückrufbitten kann ich nicht anzeigen: PORTAL_AUTHORITY_TOKEN fehlt."
+            )
+            return
+        await asyncio.to_thread(self.store.log_access, agent, notice.conversation_id or "", case_number, "read")
+        try:
+            application = await self.portal.application(case_number)
+        except PortalUnreachable:
+            await self.rooms.send(
+                self.rooms.queue_room, f"Rückrufbitte {case_number}: Das Portal ist gerade nicht erreichbar."
+            )
+            return
+        if application is None or application.get("procedure") != callback.PROCEDURE_ID:
+            await self.rooms.send(self.rooms.queue_room, f"Rückrufbitte {case_number} gibt es nicht.")
+            return
+        data = application.get("data") or {}
+        labels = {f.name: f.label for f in callback.procedure().fields}
+        lines = [f"Rückrufbitte {case_number} vom {_local_time(application.get('received_at'))}"]
+        for name in ("callback_name", "callback_contact", "callback_topic", callback.PROCEDURE_FIELD):
+            if data.get(name):
+                lines.append(f"{labels[name]}: {data[name]}")
+        room_id = await self.rooms.private_room(f"Rückrufbitte {case_number}", agent)
+        await self.rooms.send(room_id, "\n".join(lines))
 
     async def housekeeping(self, interval: float = 2.0) -> None:
         while True:
@@ -198,3 +235,11 @@ class Desk:
             except Exception:  # the loop must survive a database or network hiccup
                 logger.exception("staff desk housekeeping failed")
             await asyncio.sleep(interval)
+
+
+def _local_time(iso: Optional[str]) -> str:
+    try:
+        moment = dt.datetime.fromisoformat(str(iso).replace("Z", "+00:00"))
+    except ValueError:
+        return str(iso or "?")
+    return moment.astimezone(BERLIN).strftime("%d.%m.%Y %H:%M")

@@ -138,3 +138,20 @@ def configured() -> OfficeHours:
 
     s = get_settings()
     return parse(s.handoff_office_hours, s.handoff_holiday_region)
+
+
+OPEN, CLOSED, UNAVAILABLE = "open", "closed", "unavailable"
+
+
+def availability(now: Optional[dt.datetime] = None) -> str:
+    """``open`` (a staff desk is configured and staff are there now), ``closed`` (outside office
+    hours or on a holiday) or ``unavailable`` (no staff desk, or the office hours cannot be read)."""
+    from buergerassistent.settings import get_settings
+
+    if not get_settings().staff_desk_url:
+        return UNAVAILABLE
+    try:
+        hours = configured()
+    except OfficeHoursError:
+        return UNAVAILABLE
+    return OPEN if hours.is_open(now) else CLOSED

@@ -9,9 +9,11 @@
   kept as a SHA-256 only (like ``privacy.revoked_conversations``), so the log outlives
   "Gespräch löschen" without pointing back to the chat; whoever holds a conversation id can
   still find its entries (``audit_for``).
-* ``handoff_callbacks`` – call-back requests (``R-…``): name, phone or e-mail, topic, consent,
-  the time; stored like an application. Deleting the conversation removes the link to it, not
-  the request the citizen confirmed.
+* ``handoff_callback_notices`` – one line per call-back request: the outbox entry, the case
+  number the portal backend gave it, the procedure in focus, whether the desk announced it. The
+  request itself (name, phone or e-mail, topic, consent) is an application in the portal backend
+  (``callback.py``). Deleting the conversation removes the link to it, not the request the citizen
+  confirmed (like an application).
 
 Database: ``HANDOFF_DATABASE_URL``, default SQLite ``$BA_VAR_DIR/handoff.db``. Blocking
 SQLAlchemy: call from a thread in async code. Nothing personal is logged.
@@ -57,16 +59,15 @@ audit = Table(
     Column("case_id", String(20), nullable=False),
     Column("what", String(20), nullable=False),
 )
-callbacks = Table(
-    "handoff_callbacks",
+# Call-back requests are applications in the portal backend (``callback.py``); the desk keeps only
+# a notice per request to announce it: no name, no contact, no topic.
+callback_notices = Table(
+    "handoff_callback_notices",
     metadata,
-    Column("case_id", String(20), primary_key=True),
+    Column("application_id", String(200), primary_key=True),  # = the outbox entry's id
     Column("conversation_id", String(255), nullable=True, index=True),
-    Column("name", Text, nullable=False),
-    Column("contact", Text, nullable=False),
-    Column("topic", Text, nullable=False),
-    Column("procedure", String(100), nullable=True),
-    Column("consent", Boolean, nullable=False),
+    Column("procedure", String(200), nullable=True),  # the procedure in focus, by name
+    Column("case_number", String(64), nullable=True, index=True),  # once the backend has it
     Column("created_at", Float, nullable=False),
     Column("announced", Boolean, nullable=False, default=False),
 )
@@ -100,15 +101,13 @@ class Case:
 
 
 @dataclass
-class Callback:
-    case_id: str
+class CallbackNotice:
+    application_id: str
     conversation_id: Optional[str]
-    name: str
-    contact: str
-    topic: str
     procedure: Optional[str]
-    consent: bool
+    case_number: Optional[str]
     created_at: float
+    announced: bool
 
 
 class HandoffStore:
@@ -218,48 +217,62 @@ class HandoffStore:
         return [{"at": r.at, "staff": r.staff, "case_id": r.case_id, "what": r.what} for r in rows]
 
     # -- call-back requests --------------------------------------------------------------------
-    def store_callback(
+    def note_callback(
         self,
+        application_id: str,
         conversation_id: Optional[str],
-        name: str,
-        contact: str,
-        topic: str,
         procedure: Optional[str],
-        consent: bool,
-    ) -> Callback:
-        if not consent:
-            raise ValueError("a call-back request is stored only with the citizen's consent")
-        cb = Callback(_number("R"), conversation_id, name, contact, topic, procedure, True, time.time())
+        case_number: Optional[str],
+    ) -> None:
+        """A call-back request went to the outbox (``case_number`` once the backend has it)."""
         with self.engine.begin() as conn:
+            exists = conn.execute(
+                select(callback_notices.c.application_id).where(callback_notices.c.application_id == application_id)
+            ).first()
+            if exists:
+                if case_number:
+                    conn.execute(
+                        update(callback_notices)
+                        .where(callback_notices.c.application_id == application_id)
+                        .values(case_number=case_number)
+                    )
+                return
             conn.execute(
-                insert(callbacks).values(
-                    case_id=cb.case_id,
+                insert(callback_notices).values(
+                    application_id=application_id,
                     conversation_id=conversation_id,
-                    name=name,
-                    contact=contact,
-                    topic=topic,
                     procedure=procedure,
-                    consent=True,
-                    created_at=cb.created_at,
+                    case_number=case_number,
+                    created_at=time.time(),
                     announced=False,
                 )
             )
-        return cb
 
-    def callbacks(self, only_unannounced: bool = False) -> list[Callback]:
-        query = select(callbacks).order_by(callbacks.c.created_at)
+    @staticmethod
+    def _notice(r: Any) -> CallbackNotice:
+        return CallbackNotice(
+            r.application_id, r.conversation_id, r.procedure, r.case_number, r.created_at, r.announced
+        )
+
+    def callback_notices(self, only_unannounced: bool = False) -> list[CallbackNotice]:
+        query = select(callback_notices).order_by(callback_notices.c.created_at)
         if only_unannounced:
-            query = query.where(callbacks.c.announced.is_(False))
+            query = query.where(callback_notices.c.announced.is_(False))
         with self.engine.connect() as conn:
-            rows = conn.execute(query).all()
-        return [
-            Callback(r.case_id, r.conversation_id, r.name, r.contact, r.topic, r.procedure, r.consent, r.created_at)
-            for r in rows
-        ]
+            return [self._notice(r) for r in conn.execute(query).all()]
 
-    def mark_announced(self, case_id: str) -> None:
+    def callback_by_case_number(self, case_number: str) -> Optional[CallbackNotice]:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(callback_notices).where(callback_notices.c.case_number == case_number)).first()
+        return self._notice(row) if row else None
+
+    def mark_announced(self, application_id: str) -> None:
         with self.engine.begin() as conn:
-            conn.execute(update(callbacks).where(callbacks.c.case_id == case_id).values(announced=True))
+            conn.execute(
+                update(callback_notices)
+                .where(callback_notices.c.application_id == application_id)
+                .values(announced=True)
+            )
 
     # -- "Gespräch löschen" --------------------------------------------------------------------
     def forget_conversation(self, conversation_id: str) -> None:
@@ -269,7 +282,9 @@ class HandoffStore:
         with self.engine.begin() as conn:
             conn.execute(cases.delete().where(cases.c.conversation_id == conversation_id))
             conn.execute(
-                update(callbacks).where(callbacks.c.conversation_id == conversation_id).values(conversation_id=None)
+                update(callback_notices)
+                .where(callback_notices.c.conversation_id == conversation_id)
+                .values(conversation_id=None)
             )
 
 

@@ -108,6 +108,31 @@ def timed_out(timeout_s: float, proc: Any = None, kept: int = 0) -> tuple[str, l
     return text, callback_buttons()
 
 
+def field_offer(state: str, timeout_s: float) -> str:
+    """After three failed answers to one form field (with the button ``OFFER_BUTTON``): a person
+    is offered, never forced, and the citizen learns what the button leads to. ``state``:
+    ``open`` (staff in the chat now), ``closed`` (outside office hours) or ``unavailable``."""
+    if state == "open":
+        return (
+            "Sie können auch mit einer Mitarbeiterin oder einem Mitarbeiter hier im Chat schreiben: "
+            f"Tippen Sie auf „{OFFER_BUTTON['title']}“. Ich frage Sie vorher, ob Sie weitergeleitet werden möchten. "
+            f"Auf eine freie Person warten Sie höchstens {_minutes(timeout_s)}."
+        )
+    if state == "closed":
+        return (
+            "Mitarbeitende sind gerade nicht im Chat erreichbar. "
+            f"Unter „{OFFER_BUTTON['title']}“ sage ich Ihnen, wann wieder jemand da ist, "
+            "und nenne Ihnen die Behördennummer 115 und einen Rückruf."
+        )
+    return (
+        f"Unter „{OFFER_BUTTON['title']}“ nenne ich Ihnen die Behördennummer 115, "
+        "die zuständige Stelle und einen Rückruf."
+    )
+
+
+RETRY_FIELD = "Gut, versuchen wir es noch einmal."
+
+
 LEAVE_BUTTON = {"title": LEAVE_TEXT, "payload": LEAVE_TEXT}  # plain text: works in every turn
 LEFT = "In Ordnung, Sie warten nicht mehr. Sie schreiben wieder mit dem Assistenten."
 
@@ -133,7 +158,12 @@ def ended(resumes_form: bool) -> str:
 DECLINED = "Gut, dann machen wir hier weiter."
 
 CALLBACK_SAVED = (
-    "Vielen Dank. Ihre Rückrufbitte ist gespeichert. Ihre Vorgangsnummer ist {case_id}. "
+    "Vielen Dank. Ihre Rückrufbitte ist eingegangen. Ihr Aktenzeichen ist {case_number}. "
+    "Die Mitarbeitenden melden sich bei Ihnen. Wann genau, kann ich Ihnen leider nicht sagen."
+)
+CALLBACK_PENDING = (
+    "Vielen Dank. Ihre Rückrufbitte ist gespeichert und wird gleich übermittelt. "
+    "Das Aktenzeichen schreibe ich Ihnen hier, sobald es da ist. "
     "Die Mitarbeitenden melden sich bei Ihnen. Wann genau, kann ich Ihnen leider nicht sagen."
 )
 CALLBACK_NO_CONSENT = (

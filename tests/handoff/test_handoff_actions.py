@@ -132,26 +132,80 @@ def test_call_back_form_reads_names_and_phone_or_email():
     assert "Vor- und Familienname" in texts(dispatcher)
 
 
-def test_call_back_is_stored_only_with_consent(monkeypatch, tmp_path):
+def test_call_back_is_an_application_in_the_portal_backend_only_with_consent(monkeypatch, tmp_path):
+    """The real portal backend (in this process, SQLite) and the real outbox: the request gets
+    the backend's case number, the authority reads it with its token, the desk gets a notice
+    without personal data, and "Gespräch löschen" unlinks it like an application."""
+    from aiohttp import ClientSession, web
+    from support.portal_auth import AUTHORITY
+
+    from buergerassistent import privacy
+    from buergerassistent.submission.outbox import Outbox
+    from portal_backend.app import create_app
+
     url = f"sqlite:///{tmp_path / 'handoff.db'}"
     monkeypatch.setenv("HANDOFF_DATABASE_URL", url)
+    monkeypatch.setenv("OUTBOX_DATABASE_URL", f"sqlite:///{tmp_path / 'outbox.db'}")
+    monkeypatch.setenv("BA_VAR_DIR", str(tmp_path))
     slots = {"callback_name": "Erika Mustermann", "callback_contact": "089 233-0", "callback_topic": "Frage"}
-    refused, _ = run(
-        ActionSubmitCallback(), make_tracker(text="Nein", intent="deny", slots={**slots, "callback_consent": "nein"})
-    )
-    assert "nichts gespeichert" in texts(refused) and HandoffStore(url).callbacks() == []
-    saved, events = run(
-        ActionSubmitCallback(), make_tracker(text="Ja", intent="affirm", slots={**slots, "callback_consent": "ja"})
-    )
-    [callback] = HandoffStore(url).callbacks()
-    assert f"Ihre Vorgangsnummer ist {callback.case_id}" in texts(saved)
-    assert (callback.name, callback.contact, callback.topic, callback.consent) == (
-        "Erika Mustermann",
-        "089 233-0",
-        "Frage",
-        True,
-    )
+
+    async def scenario():
+        runner = web.AppRunner(create_app(f"sqlite:///{tmp_path / 'portal.db'}"))
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]
+        monkeypatch.setenv("PORTAL_BACKEND_URL", f"http://127.0.0.1:{port}")
+        try:
+            refused = CollectingDispatcher()
+            await ActionSubmitCallback().run(
+                refused, make_tracker(text="Nein", intent="deny", slots={**slots, "callback_consent": "nein"}), {}
+            )
+            saved = CollectingDispatcher()
+            tracker = make_tracker(
+                text="Ja",
+                intent="affirm",
+                slots={**slots, "callback_consent": "ja", "procedure": "meldebescheinigung"},
+            )
+            events = await ActionSubmitCallback().run(saved, tracker, {})
+            number = texts(saved).split("Ihr Aktenzeichen ist ")[1].split(".")[0]
+            async with ClientSession() as session:
+                async with session.get(f"http://127.0.0.1:{port}/api/v1/applications/{number}", headers=AUTHORITY) as r:
+                    application = (r.status, await r.json())
+            return refused, saved, events, number, tracker.sender_id, application
+        finally:
+            await runner.cleanup()
+
+    refused, saved, events, number, sender, (status, application) = asyncio.run(scenario())
+    assert "nichts gespeichert" in texts(refused)
+    assert number.startswith("BA-") and status == 200
+    assert application["procedure"] == "rueckrufbitte"
+    assert application["data"] == {
+        "callback_name": "Erika Mustermann",
+        "callback_contact": "089 233-0",
+        "callback_topic": "Frage",
+        "callback_consent": "ja",
+        "callback_procedure": "Meldebescheinigung",
+    }
     assert slot_events(events)["callback_name"] is None
+    [notice] = HandoffStore(url).callback_notices()
+    assert (notice.case_number, notice.conversation_id, notice.procedure) == (number, sender, "Meldebescheinigung")
+    [entry] = Outbox.default().all()
+    assert entry.state == "delivered" and entry.case_number == number and entry.procedure == "rueckrufbitte"
+    privacy.forget_conversation(sender)
+    assert HandoffStore(url).callback_notices()[0].conversation_id is None
+    assert Outbox.default().for_conversation(sender) == []
+
+
+def test_the_call_back_form_asks_the_fields_declared_as_data():
+    import yaml
+
+    from buergerassistent.handoff import callback
+    from buergerassistent.handoff.store import default_store  # noqa: F401 (the module the action uses)
+
+    domain = yaml.safe_load(open("bot/domain/handoff.yml", encoding="utf-8"))
+    assert tuple(domain["forms"]["callback_form"]["required_slots"]) == callback.ASKED
+    assert [f.name for f in callback.procedure().fields if f.required] == list(callback.ASKED)
 
 
 def test_no_thanks_after_nobody_was_free_resumes_the_paused_form():
@@ -168,3 +222,55 @@ def test_invalid_office_hours_mean_no_handoff_not_a_crash(desk_open, monkeypatch
     monkeypatch.setenv("HANDOFF_OFFICE_HOURS", "Xy 08:00-09:00")
     dispatcher, _ = run(ActionHumanAnswer(), make_tracker(text="Mensch bitte", intent="ask_human"))
     assert "nicht an eine Person weiterleiten" in texts(dispatcher) and "115" in texts(dispatcher)
+
+
+def _answer_field(form_class, form, slot, text, failures, intent="inform"):
+    from actions.forms import FAILURES_SLOT
+
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker(
+        text=text,
+        intent=intent,
+        slots={FAILURES_SLOT: failures, slot: text, "requested_slot": slot},
+        active_loop=form,
+        events=[{"event": "slot", "name": slot, "value": text}],
+    )
+    events = asyncio.run(form_class().run(dispatcher, tracker, {}))
+    return dispatcher, slot_events(events).get(FAILURES_SLOT)
+
+
+@pytest.mark.parametrize("open_desk", [True, False])
+def test_a_field_that_failed_three_times_offers_a_person_and_later_answers_are_not_silent(monkeypatch, open_desk):
+    """Issue 19: "a form field failed three times" → the handoff is offered (never forced), with
+    what happens next and how long it may take; after that, "ja" and further wrong answers each
+    get a message (before, they only re-asked the field without a word)."""
+    from actions.forms import ValidateBewohnerparkausweisForm
+
+    if open_desk:
+        monkeypatch.setenv("STAFF_DESK_URL", "http://127.0.0.1:9")
+        monkeypatch.setenv("HANDOFF_OFFICE_HOURS", "Mo-So 00:00-23:59")
+        monkeypatch.setenv("HANDOFF_HOLIDAY_REGION", "keine")
+        monkeypatch.setenv("HANDOFF_QUEUE_TIMEOUT_S", "300")
+    else:
+        monkeypatch.delenv("STAFF_DESK_URL", raising=False)
+    form, slot, failures = "bewohnerparkausweis_form", "kennzeichen", None
+    for _ in range(3):
+        dispatcher, failures = _answer_field(
+            ValidateBewohnerparkausweisForm, form, slot, "weiß nicht genau 12", failures
+        )
+    third = dispatcher.messages[-1]
+    assert "Kurz erklärt" in third["text"] and "noch einmal versuchen" in third["text"]
+    assert "/ask_human" in {b["payload"] for b in third["buttons"]}
+    if open_desk:
+        assert "höchstens 5 Minuten" in third["text"] and "Ich frage Sie vorher" in third["text"]
+    else:
+        assert "115" in third["text"] and "Rückruf" in third["text"]
+
+    again, failures = _answer_field(ValidateBewohnerparkausweisForm, form, slot, "Ja", failures, intent="affirm")
+    assert texts(again) == "Gut, versuchen wir es noch einmal. Zum Beispiel: M-AB 1234."
+    assert failures == {slot: 3}
+
+    wrong, failures = _answer_field(ValidateBewohnerparkausweisForm, form, slot, "Ja, irgendwas", failures, "affirm")
+    assert texts(wrong) and "M-AB 1234" in texts(wrong)
+    assert [b["payload"] for m in wrong.messages for b in m.get("buttons") or []] == ["/ask_human"]
+    assert failures == {slot: 4}

@@ -147,17 +147,23 @@ def test_a_case_goes_to_one_member_of_staff_and_every_access_is_logged(store):
     assert store.close(case.case_id) and store.open_case_of("conv-1") is None
 
 
-def test_call_back_only_with_consent_and_deleting_the_chat(store):
+def test_call_back_notices_hold_no_personal_data_and_deleting_the_chat(store):
+    from buergerassistent.handoff import callback
+
     with pytest.raises(ValueError):
-        store.store_callback("conv-1", "Erika Mustermann", "089 233-0", "Frage", None, consent=False)
-    cb = store.store_callback("conv-1", "Erika Mustermann", "089 233-0", "Frage", "Meldebescheinigung", consent=True)
-    assert cb.case_id.startswith("R-") and len(cb.case_id) == 10
+        callback.application({"callback_name": "Erika Mustermann", "callback_consent": "nein"}, None)
+    store.note_callback("rueckrufbitte-1", "conv-1", "Meldebescheinigung", None)
+    store.note_callback("rueckrufbitte-1", "conv-1", "Meldebescheinigung", "BA-2026-0123ABCD")  # delivered later
+    [notice] = store.callback_notices(only_unannounced=True)
+    assert (notice.case_number, notice.procedure) == ("BA-2026-0123ABCD", "Meldebescheinigung")
+    assert store.callback_by_case_number("BA-2026-0123ABCD") == notice
     case = store.open_case("conv-1", {})
     store.log_access("@anna:test", "conv-1", case.case_id, "take")
     store.forget_conversation("conv-1")
     assert store.get(case.case_id) is None
-    kept = store.callbacks()
-    assert [(c.case_id, c.conversation_id, c.name) for c in kept] == [(cb.case_id, None, "Erika Mustermann")]
+    assert [(n.application_id, n.conversation_id) for n in store.callback_notices()] == [("rueckrufbitte-1", None)]
+    store.mark_announced("rueckrufbitte-1")
+    assert store.callback_notices(only_unannounced=True) == []
     with store.engine.connect() as conn:
         rows = conn.exec_driver_sql("SELECT conversation_digest FROM handoff_audit").all()
     assert rows == [(digest("conv-1"),)]  # the audit keeps a hash, no conversation id
@@ -190,3 +196,74 @@ def test_only_a_waiting_citizen_can_leave_the_queue():
     assert waiting["intent"]["name"] == "handoff_cancel"
     active = handoff_guard.adjust({"text": "Nicht mehr warten", "intent": {"name": "deny"}}, handoff.ACTIVE)
     assert active["intent"]["name"] == "handoff_message"  # a person writes: they hand back
+
+
+# -- typed answers to the offers ----------------------------------------------------------------
+
+OFFER = {"/handoff_accept", "/handoff_decline"}
+OFFER_WITH_ANSWERS = {
+    '/handoff_accept{"share_data": "ja"}',
+    '/handoff_accept{"share_data": "nein"}',
+    "/handoff_decline",
+}
+CALLBACK_OFFER = {"/request_callback", "/handoff_decline"}
+
+
+@pytest.mark.parametrize(
+    "text", ["ja", "Ja bitte", "gerne", "Gerne!", "ok, verbinden Sie mich", "Okay", "ja, leiten Sie mich weiter"]
+)
+def test_a_typed_yes_right_after_the_offer_accepts_it_without_sharing_answers(text):
+    for offered in (OFFER, OFFER_WITH_ANSWERS):
+        parse_data = handoff_guard.adjust({"text": text, "intent": {"name": "affirm"}, "entities": []}, None, offered)
+        assert parse_data["intent"]["name"] == "handoff_accept", text
+        assert parse_data["entities"][0]["entity"] == "share_data" and parse_data["entities"][0]["value"] == "nein"
+        assert parse_data["handoff"] == {"intent": "affirm"}
+
+
+def test_answers_are_shared_only_when_the_citizen_says_so():
+    shared = handoff_guard.adjust(
+        {"text": "Ja, mit meinen Angaben", "intent": {"name": "affirm"}}, None, OFFER_WITH_ANSWERS
+    )
+    assert shared["intent"]["name"] == "handoff_accept" and shared["entities"][0]["value"] == "ja"
+    kept = handoff_guard.adjust(
+        {"text": "ja, ohne meine Angaben", "intent": {"name": "affirm"}}, None, OFFER_WITH_ANSWERS
+    )
+    assert kept["entities"][0]["value"] == "nein"
+
+
+@pytest.mark.parametrize("text", ["nein", "Nein danke", "nein, danke.", "lieber nicht", "Nee"])
+def test_a_typed_no_right_after_an_offer_declines_it(text):
+    for offered in (OFFER, CALLBACK_OFFER):
+        parse_data = handoff_guard.adjust({"text": text, "intent": {"name": "deny"}}, None, offered)
+        assert parse_data["intent"]["name"] == "handoff_decline", text
+
+
+@pytest.mark.parametrize(
+    "text", ["Rückruf anfordern", "ja, rufen Sie mich zurück", "ja", "Ja bitte", "Ich möchte einen Rückruf"]
+)
+def test_a_typed_yes_to_the_call_back_offer_asks_for_the_call_back(text):
+    parse_data = handoff_guard.adjust({"text": text, "intent": {"name": "affirm"}}, None, CALLBACK_OFFER)
+    assert parse_data["intent"]["name"] == "request_callback", text
+
+
+def test_elsewhere_yes_and_no_keep_their_other_meanings():
+    # (The explanation after three failed answers has the button to a person, not the offer
+    # itself: there "ja" means "noch einmal versuchen".)
+    explained = {"/save_draft", "/cancel", "/ask_human"}
+    for offered in (set(), {"/affirm", "/deny"}, {'/choose_procedure{"procedure": "meldebescheinigung"}'}, explained):
+        for text in ("ja", "nein danke", "Rückruf anfordern"):
+            before = {"text": text, "intent": {"name": "affirm"}, "entities": []}
+            assert handoff_guard.adjust(dict(before), None, offered) == before
+    # Right after the offer, a question or a longer message is left to the NLU.
+    for text in (
+        "ja, aber was kostet das?",
+        "Erika",
+        "Ich habe eine Frage zu meinem Bescheid über die Hundesteuer bitte",
+    ):
+        before = {"text": text, "intent": {"name": "inform"}, "entities": []}
+        assert handoff_guard.adjust(dict(before), None, OFFER) == before
+    # While handed over the citizen writes to staff: "ja" is a message for them.
+    assert (
+        handoff_guard.adjust({"text": "ja", "intent": {"name": "affirm"}}, handoff.ACTIVE, OFFER)["intent"]["name"]
+        == "handoff_message"
+    )

@@ -6,8 +6,13 @@ staff in a real Synapse (tests/support/synapse.py) using the Matrix client-serve
    card (with the answers: the citizen agreed), they write both ways, the agent hands back with
    !zurück, the assistant asks the same field again and the citizen completes the form.
 2. Nobody takes a second conversation within HANDOFF_QUEUE_TIMEOUT_S: the assistant says so and
-   the citizen leaves a call-back request; what they typed while waiting becomes its topic. Staff
-   see the request only through !rückruf, which is audited.
+   the citizen leaves a call-back request; what they typed while waiting becomes its topic. It is
+   an application in the portal backend with a case number (read back with the authority's
+   token); staff see it only through !rückruf, which is audited.
+3. The citizen declines the offer by typing "nein danke", accepts the next one by typing
+   "ok, verbinden Sie mich", and stops waiting.
+
+The answers to the offers are typed as a citizen would (the buttons are checked to be there).
 
 Nothing here is a double: Synapse, Rasa, the action server, the staff desk and the portal are
 the real processes."""
@@ -16,6 +21,7 @@ from __future__ import annotations
 
 import pytest
 from support.chat import WebChat
+from support.portal_auth import fetch_application
 from support.stacks import running_stack
 
 from buergerassistent.handoff.store import HandoffStore
@@ -71,7 +77,8 @@ def test_citizen_talks_to_staff_and_the_assistant_continues_the_form(desk):
         assert "Familienname" in chat.say_text("Erika")
         offer = chat.say("Ich möchte mit einem Menschen sprechen")
         assert "Ich warte höchstens eine Minute auf eine freie Person." in _text(offer)
-        started = chat.say_text(_payload(offer, "Ja, mit meinen Angaben"))
+        assert _payload(offer, "Ja, mit meinen Angaben")  # the buttons are there; the citizen types
+        started = chat.say_text("Ja, mit meinen Angaben")
         assert "Ich habe Ihr Anliegen weitergegeben (Fall H-" in started, started
         case_id = started.split("(Fall ")[1].split(")")[0]
 
@@ -134,8 +141,8 @@ def test_nobody_free_the_citizen_leaves_a_call_back_request(desk):
     stack, agent, _outsider, queue, store = desk
     chat = WebChat(stack)
     try:
-        offer = chat.say("Kann ich mit einem Sachbearbeiter sprechen?")
-        started = chat.say_text(_payload(offer, "Ja, bitte"))
+        chat.say("Kann ich mit einem Sachbearbeiter sprechen?")
+        started = chat.say_text("ja bitte")  # typed, not the button
         case_id = started.split("(Fall ")[1].split(")")[0]
         agent.wait_for(f"!übernehmen {case_id}", room_id=queue)
         mark = chat.mark()
@@ -146,17 +153,23 @@ def test_nobody_free_the_citizen_leaves_a_call_back_request(desk):
         agent.wait_for(f"Fall {case_id}: niemand frei", room_id=queue)
         assert store.get(case_id).state == "timed_out"
 
-        form = chat.say_text(_payload(chat.messages[mark:], "Rückruf anfordern"))
+        assert _payload(chat.messages[mark:], "Rückruf anfordern") == "/request_callback"
+        form = chat.say_text("Rückruf anfordern")  # typed, not the button
         assert "Schritt 1 von 4" in form
         assert "Telefonnummer oder E-Mail-Adresse" in chat.say_text("Erika Mustermann")
         asked = chat.say_text("089 233-0")
         assert "Schritt 4 von 4" in asked  # the topic was kept from the waiting time
         saved = chat.say_text("Ja")
-        assert "Ihre Rückrufbitte ist gespeichert. Ihre Vorgangsnummer ist R-" in saved
-        number = saved.split("Vorgangsnummer ist ")[1][:10]
-        [callback] = [c for c in store.callbacks() if c.case_id == number]
-        assert callback.topic == "Ich habe eine Frage zu meinem Bescheid über die Hundesteuer."
-        assert callback.name == "Erika Mustermann" and callback.consent and callback.conversation_id == chat.sender
+        assert "Ihre Rückrufbitte ist eingegangen. Ihr Aktenzeichen ist BA-" in saved, saved
+        number = saved.split("Aktenzeichen ist ")[1].split(".")[0]
+        # Stored like an application: the authority reads it from the portal backend.
+        application = fetch_application(stack, number)
+        assert application["procedure"] == "rueckrufbitte"
+        assert application["data"]["callback_topic"] == "Ich habe eine Frage zu meinem Bescheid über die Hundesteuer."
+        assert application["data"]["callback_name"] == "Erika Mustermann"
+        assert application["data"]["callback_consent"] == "ja"
+        [notice] = [n for n in store.callback_notices() if n.case_number == number]
+        assert notice.conversation_id == chat.sender
 
         notice = agent.wait_for(f"Neue Rückrufbitte {number}", room_id=queue)[2]
         assert "Erika" not in notice and "089" not in notice
@@ -174,8 +187,11 @@ def test_the_citizen_can_stop_waiting_and_the_form_goes_on(desk):
     try:
         chat.say_text("Ich brauche eine Meldebescheinigung")
         assert "Schritt 1 von 8" in chat.say_text("Ja")
-        offer = chat.say("Ich möchte mit einem Menschen sprechen")
-        started = chat.say(_payload(offer, "Ja, bitte"))
+        assert "Ich warte höchstens" in chat.say_text("Ich möchte mit einem Menschen sprechen")
+        declined = chat.say_text("nein danke")  # typed: declines, the form goes on
+        assert "machen wir hier weiter" in declined and "Vorname?" in declined, declined
+        chat.say("Ich möchte mit einem Menschen sprechen")
+        started = chat.say("ok, verbinden Sie mich")
         case_id = _text(started).split("(Fall ")[1].split(")")[0]
         left = chat.say_text(_payload(started, "Nicht mehr warten"))
         assert "Sie warten nicht mehr" in left and "Vorname?" in left, left

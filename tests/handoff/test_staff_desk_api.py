@@ -85,3 +85,88 @@ async def test_a_reply_to_a_deleted_conversation_is_not_dropped_silently(tmp_pat
     count = len(rooms.sent)
     await desk.on_message(room, "@someone:test", "hallo")
     assert len(rooms.sent) == count
+
+
+async def test_a_call_back_delivered_later_is_announced_by_case_number_and_read_as_the_authority(tmp_path):
+    """A call-back request the delivery worker sends after the chat answered: the desk finds its
+    case number in the outbox, announces only that, and shows the request (read from the real
+    portal backend with the authority's token) to listed staff only, after logging the access.
+    The desk reads no other application by its number."""
+    from support.portal_auth import API_TOKEN, AUTHORITY_TOKEN
+
+    from buergerassistent.handoff import callback
+    from buergerassistent.submission import delivery
+    from buergerassistent.submission.backends import ReferencePortalBackend
+    from buergerassistent.submission.outbox import Outbox
+    from buergerassistent.submission.portal_client import PortalClient
+    from portal_backend.app import create_app
+    from staff_desk.portal import AuthorityPortal
+
+    portal = TestServer(create_app(f"sqlite:///{tmp_path / 'portal.db'}"))
+    await portal.start_server()
+    base = str(portal.make_url("")).rstrip("/")
+    try:
+        store = HandoffStore(f"sqlite:///{tmp_path / 'h.db'}")
+        outbox = Outbox.from_url(f"sqlite:///{tmp_path / 'outbox.db'}")
+        rooms = _Rooms()
+        desk = Desk(
+            store,
+            rooms=rooms,
+            conversations=_Conversations(),
+            agents={"@anna:test"},
+            timeout_s=60,
+            portal=AuthorityPortal(base, AUTHORITY_TOKEN),
+            outbox=outbox,
+        )
+        slots = {
+            "callback_name": "Erika Mustermann",
+            "callback_contact": "erika@example.org",
+            "callback_topic": "Frage zum Bescheid",
+            "callback_consent": "ja",
+        }
+        outbox.enqueue("rueckrufbitte-1", callback.PROCEDURE_ID, callback.application(slots, "Hundesteuer"), "wc-1")
+        store.note_callback("rueckrufbitte-1", "wc-1", "Hundesteuer", None)
+        await desk.announce_callbacks()
+        assert rooms.sent == []  # not delivered yet: no number to announce
+        backend = ReferencePortalBackend(PortalClient(base_url=base, api_token=API_TOKEN))
+        entry = await delivery.attempt(outbox, backend, "rueckrufbitte-1")
+        assert entry.state == "delivered"
+        number = entry.case_number
+        await desk.announce_callbacks()
+        assert rooms.sent == [
+            (rooms.queue_room, f"Neue Rückrufbitte {number} zu „Hundesteuer“. Anzeigen: !rückruf {number}")
+        ]
+        await desk.announce_callbacks()
+        assert len(rooms.sent) == 1  # announced once
+
+        await desk.on_message(rooms.queue_room, "@mallory:test", f"!rückruf {number}")
+        assert "Nur freigeschaltete" in rooms.sent[-1][1] and store.audit_for("wc-1") == []
+        await desk.on_message(rooms.queue_room, "@anna:test", f"!rückruf {number}")
+        room, details = rooms.sent[-1]
+        assert room == f"!Rückrufbitte {number}:test"
+        assert details.startswith(f"Rückrufbitte {number} vom ")
+        assert "Name: Erika Mustermann" in details and "Erreichbar unter: erika@example.org" in details
+        assert "Anliegen: Frage zum Bescheid" in details and "Leistung im Chat: Hundesteuer" in details
+        assert [(e["staff"], e["what"], e["case_id"]) for e in store.audit_for("wc-1")] == [
+            ("@anna:test", "read", number)
+        ]
+
+        # An ordinary application's number shows nothing: the desk reads only call-back requests.
+        receipt = await PortalClient(base_url=base, api_token=API_TOKEN).submit(
+            "meldebescheinigung",
+            {
+                "vorname": "Erika",
+                "nachname": "Mustermann",
+                "geburtsdatum": "1964-08-12",
+                "strasse": "Marienplatz 8",
+                "plz": "80331",
+                "ort": "München",
+                "art_meldebescheinigung": "einfach",
+                "email": "erika@example.org",
+            },
+            "antrag-1",
+        )
+        await desk.on_message(rooms.queue_room, "@anna:test", f"!rückruf {receipt.case_number}")
+        assert rooms.sent[-1] == (rooms.queue_room, f"Rückrufbitte {receipt.case_number} gibt es nicht.")
+    finally:
+        await portal.close()

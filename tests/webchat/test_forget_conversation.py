@@ -93,7 +93,7 @@ def _fill(conversation_id: str, upload_dir) -> None:
 
     handoff = handoff_store.default_store()
     handoff.open_case(conversation_id, {"procedure": "Meldebescheinigung"})
-    handoff.store_callback(conversation_id, "Erika Mustermann", "089 233-0", "Rückfrage", None, consent=True)
+    handoff.note_callback("rueckrufbitte-1", conversation_id, "Meldebescheinigung", "BA-2026-0123ABCD")
 
 
 def _rows(engine, table, conversation_id: str) -> int:
