@@ -1,5 +1,6 @@
 """Replicas that survive failures (issue 18): two Rasa processes and two action servers behind
-HAProxy, one Rasa killed in the middle of the run and started again, then a rolling restart.
+HAProxy, one Rasa killed in the middle of the run and started again, then a rolling update
+to a new model.
 
 ``make bench-replicas`` (``python -m benchmarks.bench_replicas [--conversations 200] [--webchat-share 0.25]``)
 
@@ -16,9 +17,12 @@ fill in the Meldebescheinigung and confirm it. A message that fails (HTTP 502/50
 socket, no answer in time) is sent again after a second, as a citizen would.
 
 When ``--kill-after`` of all messages are answered, one Rasa process is killed (SIGKILL) and
-started again at once. After all conversations ended, a rolling update: each Rasa replica in
-turn is drained in HAProxy, stopped, started with the model and enabled again, while a second
-round of conversations runs; they must see no error at all.
+started again at once. After all conversations ended, a rolling update to a NEW model (trained
+from the project's data plus one NLU example, ``updated_model``; cached): each Rasa replica in
+turn is drained in HAProxy, stopped, started with the new model and enabled again, while
+citizens keep starting conversations until the last replica is back. They must see no error at
+all; conversations whose turns were answered by both versions (read from the ``model_id`` Rasa
+writes into each event) are counted and must have finished their form.
 
 Checks, from the databases (never from what the clients believe):
   * every conversation's events in the tracker store: each citizen message once and in the order
@@ -119,6 +123,73 @@ def rss_mb(pid: int) -> float:
 
 def postmaster_pid(pg: services.PrivatePostgres) -> int:
     return int((pg.data / "postmaster.pid").read_text().split()[0])
+
+
+# --------------------------------------------------------------------------- the new model
+
+# What changes between the two model versions of the rolling update: one more NLU example, as an
+# editor's release would add one. The dialogue (domain, forms, rules) is the same, as it must be
+# for a rolling update: both versions serve the same conversations at the same time.
+EXTRA_EXAMPLE = """version: "3.1"
+nlu:
+- intent: request_procedure
+  examples: |
+    - Ich bräuchte bitte eine Meldebescheinigung für meinen Arbeitgeber
+"""
+
+
+def updated_model(base: Path) -> Path:
+    """A second model: trained from the project's data plus ``EXTRA_EXAMPLE`` (cached next to the
+    project's models, by the base model's content hash and the extra example)."""
+    import hashlib
+
+    from bot import training
+
+    digest = hashlib.sha256(EXTRA_EXAMPLE.encode()).hexdigest()[:8]
+    target = training.cache_dir() / f"{base.name[: -len('.tar.gz')]}-plus1-{digest}.tar.gz"
+    if target.exists():
+        return target
+    with training.training_lock(), tempfile.TemporaryDirectory(prefix="ba-model-update-") as tmp:
+        if target.exists():
+            return target
+        nlu = Path(tmp) / "nlu"
+        shutil.copytree(training.NLU_DATA, nlu)
+        (nlu / "release_update.yml").write_text(EXTRA_EXAMPLE, encoding="utf-8")
+        name = target.name[: -len(".tar.gz")]
+        command = training.train_command(Path(tmp), name)
+        command[command.index(str(training.NLU_DATA))] = str(nlu)
+        print(f"Trainiere das neue Modell (ein NLU-Beispiel mehr) → {target}", flush=True)
+        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+        subprocess.run(command, cwd=REPO_ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+        partial = target.with_suffix(".partial")
+        shutil.move(str(Path(tmp) / target.name), partial)
+        os.replace(partial, target)
+    return target
+
+
+def model_id(archive: Path) -> str:
+    """The id Rasa writes into every event's metadata (``model_id``) for this model."""
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+
+    return LocalModelStorage.metadata_from_archive(archive).model_id
+
+
+def versions_seen(tracker_url: str, conversations: list[Conversation]) -> dict[str, list[str]]:
+    """Per conversation, the model ids of its citizen messages in the order they were answered
+    (from the tracker store: which model version took each turn)."""
+    import sqlalchemy as sa
+
+    seen: dict[str, list[str]] = {}
+    engine = sa.create_engine(tracker_url, future=True)
+    with engine.connect() as conn:
+        for conv in conversations:
+            rows = conn.execute(
+                sa.text("SELECT data FROM events WHERE sender_id = :s AND type_name = 'user' ORDER BY id"),
+                {"s": conv.conversation_id},
+            ).all()
+            seen[conv.conversation_id] = [(json.loads(r[0]).get("metadata") or {}).get("model_id", "") for r in rows]
+    engine.dispose()
+    return seen
 
 
 # --------------------------------------------------------------------------- load balancer
@@ -521,7 +592,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--conversations", type=int, default=40, help="at once (issue 18: 200; default 40 for 2 cores)")
     parser.add_argument("--webchat-share", type=float, default=0.25, help="share of web chat sockets (rest: REST)")
     parser.add_argument("--kill-after", type=float, default=0.25, help="share of messages answered before the kill")
-    parser.add_argument("--rolling", type=int, default=None, help="conversations during the rolling update")
+    parser.add_argument("--rolling", type=int, default=None, help="citizens talking at once during the rolling update")
     parser.add_argument("--think", type=float, nargs=2, default=(0.3, 1.5), help="seconds between messages")
     parser.add_argument("--keep", action="store_true", help="keep the folder with logs and databases")
     args = parser.parse_args(argv)
@@ -535,13 +606,15 @@ def main(argv: Optional[list[str]] = None) -> int:
     from bot.training import ensure_model
 
     model = ensure_model(quiet=True)
+    new_model = updated_model(model)  # trained before the run, not during it
+    old_id, new_id = model_id(model), model_id(new_model)
     n_web = int(round(args.conversations * args.webchat_share))
     n_rest = args.conversations - n_web
     rolling_n = args.rolling if args.rolling is not None else max(4, args.conversations // 4)
     print(
         f"Replikate: 2 Rasa + 2 Aktionsserver hinter HAProxy; {args.conversations} Gespräche gleichzeitig "
         f"({n_rest} REST, {n_web} Web-Chat-Sockets), Kill nach {args.kill_after:.0%} der Nachrichten, "
-        f"danach Rolling Update mit {rolling_n} Gesprächen; Denkpause {args.think[0]}–{args.think[1]} s; "
+        f"danach Rolling Update auf ein neues Modell mit {rolling_n} Gesprächen gleichzeitig; Denkpause {args.think[0]}–{args.think[1]} s; "
         f"{os.cpu_count()} CPU-Kerne",
         flush=True,
     )
@@ -634,16 +707,28 @@ def main(argv: Optional[list[str]] = None) -> int:
         run_seconds = time.monotonic() - t_run
         first_round = run.answered
 
-        # Rolling update: each replica drained, stopped, started with the model, enabled again.
+        # Rolling update to the new model: each replica drained, stopped, started with the new
+        # model, enabled again. Citizens keep starting conversations until the last replica is
+        # back, so forms begun on the old version are continued on the new one.
         phase["name"] = "rolling"
-        rolling = [
-            Conversation("rest" if i % 2 else "webchat", sender=f"rolling-{i}-{time.time_ns()}")
-            for i in range(rolling_n)
-        ]
+        rolling: list[Conversation] = []
+        rolling_lock = threading.Lock()
+        rolled = threading.Event()
         rolling_info: dict[str, float] = {}
+
+        def keep_talking(worker: int) -> None:
+            number = 0
+            while not rolled.is_set():
+                kind = "rest" if worker % 2 else "webchat"
+                conv = Conversation(kind, sender=f"rolling-{worker}-{number}-{time.time_ns()}")
+                with rolling_lock:
+                    rolling.append(conv)
+                converse(run, conv, tuple(args.think))
+                number += 1
 
         def roll() -> None:
             t0 = time.monotonic()
+            time.sleep(5)  # the first forms are under way on the old model
             for i, replica in enumerate(rasas, 1):
                 proxy.command(f"set server rasa/r{i} state drain")
                 deadline = time.monotonic() + 60
@@ -651,13 +736,21 @@ def main(argv: Optional[list[str]] = None) -> int:
                     time.sleep(0.2)
                 proxy.command(f"set server rasa/r{i} state maint")
                 replica.stop()
+                replica.command = [str(new_model) if part == str(model) else part for part in replica.command]
                 replica.start()
                 replica.wait_healthy(600)
                 proxy.command(f"set server rasa/r{i} state ready")
                 time.sleep(2)  # health checks see it up before the next one goes
             rolling_info["seconds"] = time.monotonic() - t0
+            rolled.set()
 
-        run_round(run, rolling, tuple(args.think), during=roll)
+        with concurrent.futures.ThreadPoolExecutor(max_workers=rolling_n) as pool:
+            workers = [pool.submit(keep_talking, w) for w in range(rolling_n)]
+            try:
+                roll()
+            finally:
+                rolled.set()
+            concurrent.futures.wait(workers)
 
         everyone = conversations + rolling
         events_checked, anomalies = check_events(pg.url, everyone)
@@ -700,6 +793,25 @@ def main(argv: Optional[list[str]] = None) -> int:
             else "Rolling Update: keine Messwerte"
         )
         print(f"Ereignisse geprüft: {events_checked}; Anträge im Portal: {landed}")
+        seen = versions_seen(pg.url, rolling)
+        label = {old_id: "alt", new_id: "neu"}
+        mixed = [c for c in rolling if {old_id, new_id} <= set(seen.get(c.conversation_id, []))]
+        switched_in_form = [c for c in mixed if label.get(seen[c.conversation_id][2], "") == "alt"]
+        unknown = {m for ids in seen.values() for m in ids} - {old_id, new_id}
+        turns = [m for ids in seen.values() for m in ids]
+        print(
+            f"Modellversionen im Rolling Update: alt {old_id[:8]} ({model.name}), neu {new_id[:8]} "
+            f"({new_model.name}); Züge alt/neu: {turns.count(old_id)}/{turns.count(new_id)}"
+        )
+        print(
+            f"Gespräche mit Zügen beider Versionen: {len(mixed)} (davon im Formular gewechselt: "
+            f"{len(switched_in_form)}), abgeschlossen: {sum(c.finished for c in mixed)}; "
+            f"Fehler/Störungshinweise in ihnen: {sum(c.errors + c.notices for c in mixed)}"
+        )
+        if unknown:
+            anomalies.append(f"rolling update: turns of an unknown model version {sorted(unknown)}")
+        if not mixed:
+            anomalies.append("rolling update: no conversation had turns of both model versions")
         print(
             f"Je Prozess vor dem Kill ({kill_info.get('window_messages', 0):.0f} Nachrichten in "
             f"{kill_info.get('window_s', 0):.0f} s, "
