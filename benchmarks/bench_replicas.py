@@ -315,6 +315,7 @@ class Conversation:
     errors: int = 0
     error_kinds: dict[str, int] = field(default_factory=dict)  # e.g. HTTPError 502, TimeoutError
     notices: int = 0
+    from_history: int = 0  # web chat answers seen in the history after a reconnect
     finished: bool = False
     problem: str = ""
 
@@ -354,10 +355,16 @@ class SocketCitizen:
         self.token: Optional[str] = None
         self.conversation_id = ""
         self.ready = False  # connected and the session confirmed (again after a reconnect)
+        # The message waiting for its answer; after a reconnect the server's history shows
+        # whether it was answered meanwhile (the widget renders that history, widget.js).
+        self.pending: Optional[str] = None
+        self.from_history: Optional[list[str]] = None
+        self.recovered = 0  # answers the citizen saw only in the history after a reconnect
         self.sio = socketio.Client(reconnection=True, reconnection_delay=0.5, reconnection_delay_max=2)
         self.sio.on("session_confirm", self._confirm)
         self.sio.on("bot_uttered", self._bot)
         self.sio.on("bot_typing", self._typing)
+        self.sio.on("history", self._history)
         self.sio.on("connect", self._connected)
         self.sio.on("disconnect", self._disconnected)
         self.sio.connect(chat_url, headers={"Origin": "http://127.0.0.1"}, transports=["polling"], wait_timeout=30)
@@ -388,6 +395,18 @@ class SocketCitizen:
                 self.idle += 1
                 self.cond.notify_all()
 
+    def _history(self, data) -> None:
+        items = (data or {}).get("messages") or []
+        with self.cond:
+            if self.pending is None:
+                return
+            users = [i for i, m in enumerate(items) if m.get("sender") == "user"]
+            if users and items[users[-1]].get("text") == self.pending:
+                answers = [m.get("text") or "" for m in items[users[-1] + 1 :] if m.get("sender") == "bot"]
+                if answers:
+                    self.from_history = answers
+                    self.cond.notify_all()
+
     def _wait(self, ready, timeout: float) -> bool:
         with self.cond:
             return self.cond.wait_for(ready, timeout)
@@ -398,14 +417,24 @@ class SocketCitizen:
             raise TimeoutError("not connected")
         with self.cond:
             seen, idle = len(self.messages), self.idle
+            self.pending, self.from_history = text, None
         try:
-            self.sio.emit("user_uttered", {"message": text, "session_id": self.token})
-        except socketio.exceptions.SocketIOError as exc:  # dropped between the check and the emit
-            raise TimeoutError("not connected") from exc
-        if not self._wait(lambda: self.idle > idle, timeout):
-            raise TimeoutError("no answer")
-        with self.cond:
-            return "\n".join(self.messages[seen:])
+            try:
+                self.sio.emit("user_uttered", {"message": text, "session_id": self.token})
+            except socketio.exceptions.SocketIOError as exc:  # dropped between the check and the emit
+                raise TimeoutError("not connected") from exc
+            if not self._wait(lambda: self.idle > idle or self.from_history is not None, timeout):
+                raise TimeoutError("no answer")
+            with self.cond:
+                if self.idle > idle:
+                    return "\n".join(self.messages[seen:])
+                # The socket's replica went away after the turn was saved; the new one's
+                # history shows the answer.
+                self.recovered += 1
+                return "\n".join(self.from_history or [])
+        finally:
+            with self.cond:
+                self.pending = None
 
     def close(self) -> None:
         try:
@@ -449,6 +478,8 @@ def converse(run: Run, conv: Conversation, think: tuple[float, float]) -> None:
                     time.sleep(1.0)
                     continue
                 run.record(started)
+                if citizen:
+                    conv.from_history = citizen.recovered
                 if OUTAGE_NOTICE in reply:
                     conv.notices += 1
                     time.sleep(1.0)
@@ -770,6 +801,9 @@ def main(argv: Optional[list[str]] = None) -> int:
             f"erneut gesendet "
             f"nach Fehler: {sum(c.errors for c in conversations)}, nach Störungshinweis: "
             f"{sum(c.notices for c in conversations)}"
+        )
+        print(
+            f"Web-Chat-Antworten erst im Verlauf nach einem Neuverbinden gesehen: {sum(c.from_history for c in everyone)}"
         )
         kinds: dict[str, int] = {}
         for conv in everyone:
