@@ -19,8 +19,9 @@ socket, no answer in time) is sent again after a second, as a citizen would.
 When ``--kill-after`` of all messages are answered, one Rasa process is killed (SIGKILL) and
 started again at once. After all conversations ended, a rolling update to a NEW model (trained
 from the project's data plus one NLU example, ``updated_model``; cached): each Rasa replica in
-turn is drained in HAProxy, stopped, started with the new model and enabled again, while
-citizens keep starting conversations until the last replica is back. They must see no error at
+turn is drained in HAProxy, stopped, started with the new model and enabled again (after the
+first one, both versions serve side by side for ``--side-by-side`` seconds), while citizens keep
+starting conversations until the last replica is back. They must see no error at
 all; conversations whose turns were answered by both versions (read from the ``model_id`` Rasa
 writes into each event) are counted and must have finished their form.
 
@@ -624,6 +625,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--webchat-share", type=float, default=0.25, help="share of web chat sockets (rest: REST)")
     parser.add_argument("--kill-after", type=float, default=0.25, help="share of messages answered before the kill")
     parser.add_argument("--rolling", type=int, default=None, help="citizens talking at once during the rolling update")
+    parser.add_argument(
+        "--side-by-side", type=float, default=15, help="seconds both model versions serve during the rolling update"
+    )
     parser.add_argument("--think", type=float, nargs=2, default=(0.3, 1.5), help="seconds between messages")
     parser.add_argument("--keep", action="store_true", help="keep the folder with logs and databases")
     args = parser.parse_args(argv)
@@ -771,7 +775,9 @@ def main(argv: Optional[list[str]] = None) -> int:
                 replica.start()
                 replica.wait_healthy(600)
                 proxy.command(f"set server rasa/r{i} state ready")
-                time.sleep(2)  # health checks see it up before the next one goes
+                # Old and new version serve side by side for a while, as during a Kubernetes roll
+                # (REST turns alternate between them); then the next replica goes.
+                time.sleep(args.side_by_side if i < len(rasas) else 2)
             rolling_info["seconds"] = time.monotonic() - t0
             rolled.set()
 
