@@ -327,6 +327,14 @@ class Run:
         self.samples: list[Sample] = []
         self.lock = threading.Lock()
         self.answered = 0
+        self.errors_by_phase: dict[str, dict[str, int]] = {}  # phase -> error kind -> count
+
+    def error(self, conv: Conversation, kind: str) -> None:
+        conv.errors += 1
+        conv.error_kinds[kind] = conv.error_kinds.get(kind, 0) + 1
+        with self.lock:
+            kinds = self.errors_by_phase.setdefault(self.phase_of(), {})
+            kinds[kind] = kinds.get(kind, 0) + 1
 
     def record(self, started: float) -> None:
         with self.lock:
@@ -453,8 +461,7 @@ def converse(run: Run, conv: Conversation, think: tuple[float, float]) -> None:
                     citizen = SocketCitizen(run.chat_url)
                     break
                 except socketio.exceptions.ConnectionError as exc:
-                    conv.errors += 1
-                    conv.error_kinds["socket connect"] = conv.error_kinds.get("socket connect", 0) + 1
+                    run.error(conv, "socket connect")
                     if attempt == 4:
                         raise exc
                     time.sleep(2.0)
@@ -471,11 +478,11 @@ def converse(run: Run, conv: Conversation, think: tuple[float, float]) -> None:
                 try:
                     reply = citizen.say(text) if citizen else rest_say(run, conv, text)
                 except (urllib.error.URLError, OSError, TimeoutError) as exc:
-                    conv.errors += 1  # a citizen sends it again a moment later
+                    # A citizen sends it again a moment later.
                     kind = type(exc).__name__ + (f" {exc.code}" if isinstance(exc, urllib.error.HTTPError) else "")
                     if isinstance(exc, urllib.error.URLError) and not isinstance(exc, urllib.error.HTTPError):
                         kind += f" ({type(exc.reason).__name__})"
-                    conv.error_kinds[kind] = conv.error_kinds.get(kind, 0) + 1
+                    run.error(conv, kind)
                     time.sleep(1.0)
                     continue
                 run.record(started)
@@ -817,6 +824,9 @@ def main(argv: Optional[list[str]] = None) -> int:
                 kinds[kind] = kinds.get(kind, 0) + count
         if kinds:
             print("Fehlerarten: " + ", ".join(f"{k}: {v}" for k, v in sorted(kinds.items(), key=lambda kv: -kv[1])))
+            for name in ("before", "during", "after", "rolling"):
+                shown = ", ".join(f"{k}: {v}" for k, v in sorted(run.errors_by_phase.get(name, {}).items()))
+                print(f"  Fehler {name:7s}: {shown or '-'}")
         print(
             f"Kill von rasa-1 nach Nachricht {kill_info.get('at_message', 0):.0f}; wieder bereit nach "
             f"{kill_info.get('restart_s', 0):.0f} s"
