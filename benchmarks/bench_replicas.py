@@ -694,9 +694,15 @@ def main(argv: Optional[list[str]] = None) -> int:
         procs = [*singles, *actions, *rasas]
         proxy.start()
         started = time.monotonic()
-        for service in procs:
+        for service in [*singles, *actions]:
             service.start()
-        for service in procs:
+        for service in [*singles, *actions]:
+            service.wait_healthy(600)
+        # The Rasa replicas one after the other: the first creates the tables of the web chat's
+        # SQLite stores (revocations, drafts); two at once raced ("table … already exists").
+        # In production the migration Job creates them before any replica starts.
+        for service in rasas:
+            service.start()
             service.wait_healthy(600)
         print(f"Gestartet in {time.monotonic() - started:.0f} s", flush=True)
 
