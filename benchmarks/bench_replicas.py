@@ -1,5 +1,6 @@
 """Replicas that survive failures (issue 18): two Rasa processes and two action servers behind
-HAProxy, one Rasa killed in the middle of the run and started again, then a rolling restart.
+HAProxy, one Rasa killed in the middle of the run and started again, then a rolling update
+to a new model.
 
 ``make bench-replicas`` (``python -m benchmarks.bench_replicas [--conversations 200] [--webchat-share 0.25]``)
 
@@ -16,9 +17,13 @@ fill in the Meldebescheinigung and confirm it. A message that fails (HTTP 502/50
 socket, no answer in time) is sent again after a second, as a citizen would.
 
 When ``--kill-after`` of all messages are answered, one Rasa process is killed (SIGKILL) and
-started again at once. After all conversations ended, a rolling update: each Rasa replica in
-turn is drained in HAProxy, stopped, started with the model and enabled again, while a second
-round of conversations runs; they must see no error at all.
+started again at once. After all conversations ended, a rolling update to a NEW model (trained
+from the project's data plus one NLU example, ``updated_model``; cached): each Rasa replica in
+turn is drained in HAProxy, stopped, started with the new model and enabled again (after the
+first one, both versions serve side by side for ``--side-by-side`` seconds), while citizens keep
+starting conversations until the last replica is back. They must see no error at
+all; conversations whose turns were answered by both versions (read from the ``model_id`` Rasa
+writes into each event) are counted and must have finished their form.
 
 Checks, from the databases (never from what the clients believe):
   * every conversation's events in the tracker store: each citizen message once and in the order
@@ -119,6 +124,73 @@ def rss_mb(pid: int) -> float:
 
 def postmaster_pid(pg: services.PrivatePostgres) -> int:
     return int((pg.data / "postmaster.pid").read_text().split()[0])
+
+
+# --------------------------------------------------------------------------- the new model
+
+# What changes between the two model versions of the rolling update: one more NLU example, as an
+# editor's release would add one. The dialogue (domain, forms, rules) is the same, as it must be
+# for a rolling update: both versions serve the same conversations at the same time.
+EXTRA_EXAMPLE = """version: "3.1"
+nlu:
+- intent: request_procedure
+  examples: |
+    - Ich bräuchte bitte eine Meldebescheinigung für meinen Arbeitgeber
+"""
+
+
+def updated_model(base: Path) -> Path:
+    """A second model: trained from the project's data plus ``EXTRA_EXAMPLE`` (cached next to the
+    project's models, by the base model's content hash and the extra example)."""
+    import hashlib
+
+    from bot import training
+
+    digest = hashlib.sha256(EXTRA_EXAMPLE.encode()).hexdigest()[:8]
+    target = training.cache_dir() / f"{base.name[: -len('.tar.gz')]}-plus1-{digest}.tar.gz"
+    if target.exists():
+        return target
+    with training.training_lock(), tempfile.TemporaryDirectory(prefix="ba-model-update-") as tmp:
+        if target.exists():
+            return target
+        nlu = Path(tmp) / "nlu"
+        shutil.copytree(training.NLU_DATA, nlu)
+        (nlu / "release_update.yml").write_text(EXTRA_EXAMPLE, encoding="utf-8")
+        name = target.name[: -len(".tar.gz")]
+        command = training.train_command(Path(tmp), name)
+        command[command.index(str(training.NLU_DATA))] = str(nlu)
+        print(f"Trainiere das neue Modell (ein NLU-Beispiel mehr) → {target}", flush=True)
+        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+        subprocess.run(command, cwd=REPO_ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+        partial = target.with_suffix(".partial")
+        shutil.move(str(Path(tmp) / target.name), partial)
+        os.replace(partial, target)
+    return target
+
+
+def model_id(archive: Path) -> str:
+    """The id Rasa writes into every event's metadata (``model_id``) for this model."""
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+
+    return LocalModelStorage.metadata_from_archive(archive).model_id
+
+
+def versions_seen(tracker_url: str, conversations: list[Conversation]) -> dict[str, list[str]]:
+    """Per conversation, the model ids of its citizen messages in the order they were answered
+    (from the tracker store: which model version took each turn)."""
+    import sqlalchemy as sa
+
+    seen: dict[str, list[str]] = {}
+    engine = sa.create_engine(tracker_url, future=True)
+    with engine.connect() as conn:
+        for conv in conversations:
+            rows = conn.execute(
+                sa.text("SELECT data FROM events WHERE sender_id = :s AND type_name = 'user' ORDER BY id"),
+                {"s": conv.conversation_id},
+            ).all()
+            seen[conv.conversation_id] = [(json.loads(r[0]).get("metadata") or {}).get("model_id", "") for r in rows]
+    engine.dispose()
+    return seen
 
 
 # --------------------------------------------------------------------------- load balancer
@@ -244,6 +316,7 @@ class Conversation:
     errors: int = 0
     error_kinds: dict[str, int] = field(default_factory=dict)  # e.g. HTTPError 502, TimeoutError
     notices: int = 0
+    from_history: int = 0  # web chat answers seen in the history after a reconnect
     finished: bool = False
     problem: str = ""
 
@@ -254,6 +327,14 @@ class Run:
         self.samples: list[Sample] = []
         self.lock = threading.Lock()
         self.answered = 0
+        self.errors_by_phase: dict[str, dict[str, int]] = {}  # phase -> error kind -> count
+
+    def error(self, conv: Conversation, kind: str) -> None:
+        conv.errors += 1
+        conv.error_kinds[kind] = conv.error_kinds.get(kind, 0) + 1
+        with self.lock:
+            kinds = self.errors_by_phase.setdefault(self.phase_of(), {})
+            kinds[kind] = kinds.get(kind, 0) + 1
 
     def record(self, started: float) -> None:
         with self.lock:
@@ -283,10 +364,16 @@ class SocketCitizen:
         self.token: Optional[str] = None
         self.conversation_id = ""
         self.ready = False  # connected and the session confirmed (again after a reconnect)
+        # The message waiting for its answer; after a reconnect the server's history shows
+        # whether it was answered meanwhile (the widget renders that history, widget.js).
+        self.pending: Optional[str] = None
+        self.from_history: Optional[list[str]] = None
+        self.recovered = 0  # answers the citizen saw only in the history after a reconnect
         self.sio = socketio.Client(reconnection=True, reconnection_delay=0.5, reconnection_delay_max=2)
         self.sio.on("session_confirm", self._confirm)
         self.sio.on("bot_uttered", self._bot)
         self.sio.on("bot_typing", self._typing)
+        self.sio.on("history", self._history)
         self.sio.on("connect", self._connected)
         self.sio.on("disconnect", self._disconnected)
         self.sio.connect(chat_url, headers={"Origin": "http://127.0.0.1"}, transports=["polling"], wait_timeout=30)
@@ -317,6 +404,18 @@ class SocketCitizen:
                 self.idle += 1
                 self.cond.notify_all()
 
+    def _history(self, data) -> None:
+        items = (data or {}).get("messages") or []
+        with self.cond:
+            if self.pending is None:
+                return
+            users = [i for i, m in enumerate(items) if m.get("sender") == "user"]
+            if users and items[users[-1]].get("text") == self.pending:
+                answers = [m.get("text") or "" for m in items[users[-1] + 1 :] if m.get("sender") == "bot"]
+                if answers:
+                    self.from_history = answers
+                    self.cond.notify_all()
+
     def _wait(self, ready, timeout: float) -> bool:
         with self.cond:
             return self.cond.wait_for(ready, timeout)
@@ -327,14 +426,24 @@ class SocketCitizen:
             raise TimeoutError("not connected")
         with self.cond:
             seen, idle = len(self.messages), self.idle
+            self.pending, self.from_history = text, None
         try:
-            self.sio.emit("user_uttered", {"message": text, "session_id": self.token})
-        except socketio.exceptions.SocketIOError as exc:  # dropped between the check and the emit
-            raise TimeoutError("not connected") from exc
-        if not self._wait(lambda: self.idle > idle, timeout):
-            raise TimeoutError("no answer")
-        with self.cond:
-            return "\n".join(self.messages[seen:])
+            try:
+                self.sio.emit("user_uttered", {"message": text, "session_id": self.token})
+            except socketio.exceptions.SocketIOError as exc:  # dropped between the check and the emit
+                raise TimeoutError("not connected") from exc
+            if not self._wait(lambda: self.idle > idle or self.from_history is not None, timeout):
+                raise TimeoutError("no answer")
+            with self.cond:
+                if self.idle > idle:
+                    return "\n".join(self.messages[seen:])
+                # The socket's replica went away after the turn was saved; the new one's
+                # history shows the answer.
+                self.recovered += 1
+                return "\n".join(self.from_history or [])
+        finally:
+            with self.cond:
+                self.pending = None
 
     def close(self) -> None:
         try:
@@ -352,8 +461,7 @@ def converse(run: Run, conv: Conversation, think: tuple[float, float]) -> None:
                     citizen = SocketCitizen(run.chat_url)
                     break
                 except socketio.exceptions.ConnectionError as exc:
-                    conv.errors += 1
-                    conv.error_kinds["socket connect"] = conv.error_kinds.get("socket connect", 0) + 1
+                    run.error(conv, "socket connect")
                     if attempt == 4:
                         raise exc
                     time.sleep(2.0)
@@ -370,14 +478,16 @@ def converse(run: Run, conv: Conversation, think: tuple[float, float]) -> None:
                 try:
                     reply = citizen.say(text) if citizen else rest_say(run, conv, text)
                 except (urllib.error.URLError, OSError, TimeoutError) as exc:
-                    conv.errors += 1  # a citizen sends it again a moment later
+                    # A citizen sends it again a moment later.
                     kind = type(exc).__name__ + (f" {exc.code}" if isinstance(exc, urllib.error.HTTPError) else "")
                     if isinstance(exc, urllib.error.URLError) and not isinstance(exc, urllib.error.HTTPError):
                         kind += f" ({type(exc.reason).__name__})"
-                    conv.error_kinds[kind] = conv.error_kinds.get(kind, 0) + 1
+                    run.error(conv, kind)
                     time.sleep(1.0)
                     continue
                 run.record(started)
+                if citizen:
+                    conv.from_history = citizen.recovered
                 if OUTAGE_NOTICE in reply:
                     conv.notices += 1
                     time.sleep(1.0)
@@ -521,7 +631,10 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--conversations", type=int, default=40, help="at once (issue 18: 200; default 40 for 2 cores)")
     parser.add_argument("--webchat-share", type=float, default=0.25, help="share of web chat sockets (rest: REST)")
     parser.add_argument("--kill-after", type=float, default=0.25, help="share of messages answered before the kill")
-    parser.add_argument("--rolling", type=int, default=None, help="conversations during the rolling update")
+    parser.add_argument("--rolling", type=int, default=None, help="citizens talking at once during the rolling update")
+    parser.add_argument(
+        "--side-by-side", type=float, default=15, help="seconds both model versions serve during the rolling update"
+    )
     parser.add_argument("--think", type=float, nargs=2, default=(0.3, 1.5), help="seconds between messages")
     parser.add_argument("--keep", action="store_true", help="keep the folder with logs and databases")
     args = parser.parse_args(argv)
@@ -535,13 +648,15 @@ def main(argv: Optional[list[str]] = None) -> int:
     from bot.training import ensure_model
 
     model = ensure_model(quiet=True)
+    new_model = updated_model(model)  # trained before the run, not during it
+    old_id, new_id = model_id(model), model_id(new_model)
     n_web = int(round(args.conversations * args.webchat_share))
     n_rest = args.conversations - n_web
     rolling_n = args.rolling if args.rolling is not None else max(4, args.conversations // 4)
     print(
         f"Replikate: 2 Rasa + 2 Aktionsserver hinter HAProxy; {args.conversations} Gespräche gleichzeitig "
         f"({n_rest} REST, {n_web} Web-Chat-Sockets), Kill nach {args.kill_after:.0%} der Nachrichten, "
-        f"danach Rolling Update mit {rolling_n} Gesprächen; Denkpause {args.think[0]}–{args.think[1]} s; "
+        f"danach Rolling Update auf ein neues Modell mit {rolling_n} Gesprächen gleichzeitig; Denkpause {args.think[0]}–{args.think[1]} s; "
         f"{os.cpu_count()} CPU-Kerne",
         flush=True,
     )
@@ -579,9 +694,15 @@ def main(argv: Optional[list[str]] = None) -> int:
         procs = [*singles, *actions, *rasas]
         proxy.start()
         started = time.monotonic()
-        for service in procs:
+        for service in [*singles, *actions]:
             service.start()
-        for service in procs:
+        for service in [*singles, *actions]:
+            service.wait_healthy(600)
+        # The Rasa replicas one after the other: the first creates the tables of the web chat's
+        # SQLite stores (revocations, drafts); two at once raced ("table … already exists").
+        # In production the migration Job creates them before any replica starts.
+        for service in rasas:
+            service.start()
             service.wait_healthy(600)
         print(f"Gestartet in {time.monotonic() - started:.0f} s", flush=True)
 
@@ -634,16 +755,28 @@ def main(argv: Optional[list[str]] = None) -> int:
         run_seconds = time.monotonic() - t_run
         first_round = run.answered
 
-        # Rolling update: each replica drained, stopped, started with the model, enabled again.
+        # Rolling update to the new model: each replica drained, stopped, started with the new
+        # model, enabled again. Citizens keep starting conversations until the last replica is
+        # back, so forms begun on the old version are continued on the new one.
         phase["name"] = "rolling"
-        rolling = [
-            Conversation("rest" if i % 2 else "webchat", sender=f"rolling-{i}-{time.time_ns()}")
-            for i in range(rolling_n)
-        ]
+        rolling: list[Conversation] = []
+        rolling_lock = threading.Lock()
+        rolled = threading.Event()
         rolling_info: dict[str, float] = {}
+
+        def keep_talking(worker: int) -> None:
+            number = 0
+            while not rolled.is_set():
+                kind = "rest" if worker % 2 else "webchat"
+                conv = Conversation(kind, sender=f"rolling-{worker}-{number}-{time.time_ns()}")
+                with rolling_lock:
+                    rolling.append(conv)
+                converse(run, conv, tuple(args.think))
+                number += 1
 
         def roll() -> None:
             t0 = time.monotonic()
+            time.sleep(5)  # the first forms are under way on the old model
             for i, replica in enumerate(rasas, 1):
                 proxy.command(f"set server rasa/r{i} state drain")
                 deadline = time.monotonic() + 60
@@ -651,13 +784,23 @@ def main(argv: Optional[list[str]] = None) -> int:
                     time.sleep(0.2)
                 proxy.command(f"set server rasa/r{i} state maint")
                 replica.stop()
+                replica.command = [str(new_model) if part == str(model) else part for part in replica.command]
                 replica.start()
                 replica.wait_healthy(600)
                 proxy.command(f"set server rasa/r{i} state ready")
-                time.sleep(2)  # health checks see it up before the next one goes
+                # Old and new version serve side by side for a while, as during a Kubernetes roll
+                # (REST turns alternate between them); then the next replica goes.
+                time.sleep(args.side_by_side if i < len(rasas) else 2)
             rolling_info["seconds"] = time.monotonic() - t0
+            rolled.set()
 
-        run_round(run, rolling, tuple(args.think), during=roll)
+        with concurrent.futures.ThreadPoolExecutor(max_workers=rolling_n) as pool:
+            workers = [pool.submit(keep_talking, w) for w in range(rolling_n)]
+            try:
+                roll()
+            finally:
+                rolled.set()
+            concurrent.futures.wait(workers)
 
         everyone = conversations + rolling
         events_checked, anomalies = check_events(pg.url, everyone)
@@ -678,12 +821,18 @@ def main(argv: Optional[list[str]] = None) -> int:
             f"nach Fehler: {sum(c.errors for c in conversations)}, nach Störungshinweis: "
             f"{sum(c.notices for c in conversations)}"
         )
+        print(
+            f"Web-Chat-Antworten erst im Verlauf nach einem Neuverbinden gesehen: {sum(c.from_history for c in everyone)}"
+        )
         kinds: dict[str, int] = {}
         for conv in everyone:
             for kind, count in conv.error_kinds.items():
                 kinds[kind] = kinds.get(kind, 0) + count
         if kinds:
             print("Fehlerarten: " + ", ".join(f"{k}: {v}" for k, v in sorted(kinds.items(), key=lambda kv: -kv[1])))
+            for name in ("before", "during", "after", "rolling"):
+                shown = ", ".join(f"{k}: {v}" for k, v in sorted(run.errors_by_phase.get(name, {}).items()))
+                print(f"  Fehler {name:7s}: {shown or '-'}")
         print(
             f"Kill von rasa-1 nach Nachricht {kill_info.get('at_message', 0):.0f}; wieder bereit nach "
             f"{kill_info.get('restart_s', 0):.0f} s"
@@ -700,6 +849,25 @@ def main(argv: Optional[list[str]] = None) -> int:
             else "Rolling Update: keine Messwerte"
         )
         print(f"Ereignisse geprüft: {events_checked}; Anträge im Portal: {landed}")
+        seen = versions_seen(pg.url, rolling)
+        label = {old_id: "alt", new_id: "neu"}
+        mixed = [c for c in rolling if {old_id, new_id} <= set(seen.get(c.conversation_id, []))]
+        switched_in_form = [c for c in mixed if label.get(seen[c.conversation_id][2], "") == "alt"]
+        unknown = {m for ids in seen.values() for m in ids} - {old_id, new_id}
+        turns = [m for ids in seen.values() for m in ids]
+        print(
+            f"Modellversionen im Rolling Update: alt {old_id[:8]} ({model.name}), neu {new_id[:8]} "
+            f"({new_model.name}); Züge alt/neu: {turns.count(old_id)}/{turns.count(new_id)}"
+        )
+        print(
+            f"Gespräche mit Zügen beider Versionen: {len(mixed)} (davon im Formular gewechselt: "
+            f"{len(switched_in_form)}), abgeschlossen: {sum(c.finished for c in mixed)}; "
+            f"Fehler/Störungshinweise in ihnen: {sum(c.errors + c.notices for c in mixed)}"
+        )
+        if unknown:
+            anomalies.append(f"rolling update: turns of an unknown model version {sorted(unknown)}")
+        if not mixed:
+            anomalies.append("rolling update: no conversation had turns of both model versions")
         print(
             f"Je Prozess vor dem Kill ({kill_info.get('window_messages', 0):.0f} Nachrichten in "
             f"{kill_info.get('window_s', 0):.0f} s, "

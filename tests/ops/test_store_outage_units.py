@@ -142,3 +142,50 @@ async def test_handler_answers_the_notice_and_drops_replies_of_the_unsaved_turn(
 
     with pytest.raises(ValueError):  # other errors stay errors
         await outage._wrap_handle_message(broken)(None, message)
+
+
+async def test_web_chat_rate_limit_counts_in_the_process_while_redis_is_down(redis_server):
+    """rasa_runtime/channels/webchat/limits.py: no message refused or lost because Redis is down,
+    and the limit still holds (counted in this process) until Redis is back."""
+    import redis.asyncio as aioredis
+
+    from rasa_runtime.channels.webchat.limits import RateLimiter
+
+    client = aioredis.from_url(redis_server.url, socket_timeout=3, socket_connect_timeout=3)
+    limiter = RateLimiter(3, 60, redis=client)
+    assert await limiter.allow("wc-erika")
+    assert await client.zcard("webchat:rate:wc-erika") == 1  # counted in Redis
+    redis_server.stop()
+    try:
+        assert [await limiter.allow("wc-erika") for _ in range(4)] == [True, True, True, False]
+    finally:
+        redis_server.start()
+    assert await limiter.allow("wc-max")  # Redis again: counted there
+    assert await client.zcard("webchat:rate:wc-max") == 1
+    await client.close()
+
+
+async def test_web_chat_revocation_holds_while_redis_is_down(redis_server, postgres):
+    """rasa_runtime/channels/webchat/sessions.py: a conversation revoked by another replica is not
+    resumed while Redis is down (the table is asked), and one that is not revoked still is."""
+    import redis.asyncio as aioredis
+
+    from buergerassistent.privacy import RevocationStore
+    from rasa_runtime.channels.webchat.sessions import SessionIssuer
+
+    client = aioredis.from_url(redis_server.url, socket_timeout=3, socket_connect_timeout=3)
+    store = RevocationStore(postgres.url)
+    here = SessionIssuer(3600, client, store)
+    deleted, kept = here.new(), here.new()
+    # Another replica deletes the chat (it writes the table and Redis; this one has it in neither memory).
+    await SessionIssuer(3600, client, store).revoke(deleted.conversation_id)
+    redis_server.stop()
+    try:
+        assert await here.is_revoked(deleted.conversation_id)
+        assert await here.resume(deleted.token) is None
+        assert (await here.resume(kept.token)).conversation_id == kept.conversation_id
+        await here.revoke(kept.conversation_id)  # a deletion while Redis is down still counts
+    finally:
+        redis_server.start()
+    assert await SessionIssuer(3600, client, store).is_revoked(kept.conversation_id)
+    await client.close()

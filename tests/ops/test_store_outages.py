@@ -1,7 +1,8 @@
 """Outages of the stores, end to end (issue 18): the whole stack on free ports with the tracker
 store on a private PostgreSQL, the lock store on a private Redis and the submission outbox on a
-second private PostgreSQL (tests/support/services.py), chatting over the REST channel. Each test
-stops one server in the middle of a form and starts it again:
+second private PostgreSQL (tests/support/services.py), chatting over the REST channel and the
+web chat's socket (whose socket.io fan-out, revocations and rate limits are on the same Redis).
+Each test stops one server in the middle of a form and starts it again:
 
 * the citizen's answers are never read against an empty conversation ("nicht verstanden"), the
   assistant says there is a technical problem and asks to send the message again;
@@ -24,7 +25,7 @@ import urllib.request
 import pytest
 import sqlalchemy as sa
 from support import services
-from support.chat import RestChat
+from support.chat import RestChat, WebChat
 from support.forms import CASE_NUMBER, MELDEBESCHEINIGUNG_DIALOGUE, fill_in_chat, step
 from support.stacks import running_stack
 
@@ -57,7 +58,13 @@ def stack(servers, tmp_path_factory):
         tracker_store_url=tracker_db.url,
         lock_store_url=redis.url,
         metrics_token=METRICS_TOKEN,
-        env={"OUTBOX_DATABASE_URL": outbox_db.url, "SUBMISSION_RETRY_MAX_S": "2", "BA_LOG_FORMAT": "json"},
+        env={
+            "OUTBOX_DATABASE_URL": outbox_db.url,
+            "SUBMISSION_RETRY_MAX_S": "2",
+            "BA_LOG_FORMAT": "json",
+            # The web chat's socket.io fan-out, revocations and rate limits: the lock store's Redis.
+            "WEBCHAT_REDIS_URL": redis.url,
+        },
     ) as stack:
         yield stack
 
@@ -120,6 +127,30 @@ def test_lock_store_outage_in_a_form_asks_again_and_loses_nothing(stack, servers
     summary = fill_in_chat(chat.say_text, start=step("Marienplatz 8"))
     assert "Marienplatz 8" in summary and "80331" in summary
     assert user_texts(tracker_db.url, chat.conversation_id) == typed()
+
+
+def test_web_chat_redis_outage_in_a_form_asks_again_and_loses_nothing(stack, servers):
+    """The web chat's Redis (socket.io fan-out, revocations, rate limit, and here also the lock
+    store) stops while the form asks for the street: the citizen's socket gets the notice, not
+    silence and not "nicht verstanden"; afterwards the same socket continues at the street."""
+    tracker_db, _, redis = servers
+    chat = WebChat(stack)
+    try:
+        fill_in_chat(chat.say_text, stop=step("Marienplatz 8"))
+
+        redis.stop()
+        try:
+            assert_outage_notice(chat.say_text("Marienplatz 8"))
+            assert_outage_notice(chat.say_text("Marienplatz 8"))  # sent again too early: the same
+        finally:
+            redis.start()
+
+        summary = fill_in_chat(chat.say_text, start=step("Marienplatz 8"))
+        for shown in ("Erika", "Mustermann", "12.08.1964", "Marienplatz 8", "80331"):
+            assert shown in summary
+        assert user_texts(tracker_db.url, chat.sender) == typed()
+    finally:
+        chat.close()
 
 
 def test_outbox_outage_at_confirmation_promises_nothing_and_lands_once(stack, servers):

@@ -37,6 +37,7 @@ from rasa_runtime.channels.webchat import conversations
 from rasa_runtime.channels.webchat.limits import RateLimiter
 from rasa_runtime.channels.webchat.sessions import Session, SessionIssuer
 from rasa_runtime.channels.webchat.settings import WebChatSettings
+from rasa_runtime.outage import OUTAGE_TEXT, StoreUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -188,8 +189,16 @@ class WebChatInput(InputChannel):
         if self.settings.redis_url:
             import redis.asyncio as aioredis
 
-            redis = aioredis.from_url(self.settings.redis_url)
-            manager = socketio.AsyncRedisManager(self.settings.redis_url, channel=self.settings.redis_channel)
+            # Bounded waits: a Redis that hangs must not hold a citizen's message (issue 18).
+            redis = aioredis.from_url(self.settings.redis_url, socket_timeout=3, socket_connect_timeout=3)
+            # The fan-out to other replicas' sockets; this replica's own sockets are served first
+            # and without Redis (python-socketio emits locally, then publishes; a failed publish
+            # is logged and dropped), so a citizen whose socket is here gets every answer.
+            manager = socketio.AsyncRedisManager(
+                self.settings.redis_url,
+                channel=self.settings.redis_channel,
+                redis_options={"socket_connect_timeout": 3},
+            )
         self.sessions = SessionIssuer(self.settings.session_ttl, redis, privacy.default_revocations())
         self.limiter = RateLimiter(*self.settings.rate_limit, redis=redis)
         self.sio = socketio.AsyncServer(
@@ -307,6 +316,19 @@ class WebChatInput(InputChannel):
 
         @sio.on(self.user_message_evt)
         async def user_uttered(sid: str, data: Any = None) -> None:
+            import redis.exceptions
+
+            try:
+                await handle_user_uttered(sid, data)
+            except (redis.exceptions.RedisError, StoreUnavailable) as error:
+                # A store the web chat itself uses (Redis: revocations, rate limit) failed before
+                # the message reached Rasa: nothing was processed, so ask for it again (as
+                # rasa_runtime/outage.py does for the tracker and lock store), never silence.
+                logger.warning("Web-Chat-Nachricht nicht bearbeitet: Redis (%s)", type(error).__name__)
+                await self.sio.emit(self.bot_message_evt, {"text": OUTAGE_TEXT}, to=sid)
+                await self.sio.emit("bot_typing", {"typing": False}, to=sid)
+
+        async def handle_user_uttered(sid: str, data: Any = None) -> None:
             if not isinstance(data, dict):
                 return
             text = data.get("message")

@@ -5,11 +5,16 @@ a client cannot pick, guess or borrow someone else's conversation. A deleted con
 revoked until its tokens would have expired anyway: in a SQL table that survives restarts
 (``buergerassistent.privacy.RevocationStore``, read once at start and written on each revocation), in this
 process's memory, and in Redis when several replicas share the load.
+
+Redis is the fast path only: while it cannot be reached (issue 18), a revocation is still written
+to the table and this process's memory, and ``is_revoked`` asks the table instead. A revoked
+conversation is never resumed because Redis is down, and a citizen's chat does not stop with it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 import uuid
 from dataclasses import dataclass
@@ -21,6 +26,8 @@ from buergerassistent.signing import InvalidToken, sign, verify
 PURPOSE = "webchat-session"
 # Renew a token when less than this share of its lifetime is left, so active users keep their chat.
 _RENEW_FRACTION = 0.5
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -70,7 +77,13 @@ class SessionIssuer:
         if self._store is not None:
             await asyncio.to_thread(self._store.revoke, conversation_id, until)
         if self._redis is not None:
-            await self._redis.set(f"webchat:revoked:{key}", "1", ex=self.ttl)
+            from redis.exceptions import RedisError
+
+            try:
+                await self._redis.set(f"webchat:revoked:{key}", "1", ex=self.ttl)
+            except RedisError as error:
+                # Written to the table above, which every replica asks while Redis is down.
+                logger.warning("Widerruf nicht in Redis gespeichert (%s), nur in der Tabelle", type(error).__name__)
 
     async def is_revoked(self, conversation_id: str) -> bool:
         now = self.clock()
@@ -80,5 +93,12 @@ class SessionIssuer:
         if key in self._revoked:
             return True
         if self._redis is not None:
-            return bool(await self._redis.exists(f"webchat:revoked:{key}"))
+            from redis.exceptions import RedisError
+
+            try:
+                return bool(await self._redis.exists(f"webchat:revoked:{key}"))
+            except RedisError as error:
+                logger.warning("Widerrufe: Redis nicht erreichbar (%s), frage die Tabelle", type(error).__name__)
+                if self._store is not None:
+                    return await asyncio.to_thread(self._store.is_revoked, conversation_id)
         return False
