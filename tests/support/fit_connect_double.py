@@ -477,6 +477,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--client-secret", required=True)
     parser.add_argument("--mime", default="application/json", choices=["application/json", "application/xml"])
     parser.add_argument("--data-schema", default=None, help="file: JSON Schema or XSD the destination validates with")
+    parser.add_argument(
+        "--lose-first-send", action="store_true", help="the first send takes effect, its answer is a 503"
+    )
     args = parser.parse_args(argv)
     double = FitConnectDouble(client_secret=args.client_secret)
     double.base_url = f"http://127.0.0.1:{args.port}"
@@ -486,6 +489,8 @@ def main(argv: Optional[list[str]] = None) -> int:
             data_schema = json.load(fh) if args.mime == "application/json" else fh.read()
     double.add_destination(args.leika, args.ars, args.schema_uri, mime=args.mime, data_schema=data_schema)
     double.fail_rate, double.slow_rate, double.slow_s = args.fail_rate, args.slow_rate, args.slow_s
+    if args.lose_first_send:
+        double.fail_once.append(("PUT", r"/v1/submissions/[^/]+", "lost"))
     web.run_app(double.app(), host="127.0.0.1", port=args.port, print=None, access_log=None)
     return 0
 
