@@ -7,7 +7,11 @@ Flow per application (``docs/fit-connect.md``; API: FITKO Submission API v1, Rou
    (JWS, PS512, signed by the self-service portal, keys from ``FITCONNECT_SIGNATURE_JWKS_URL``)
    must name this destination, LeiKa key and regional key, else nothing is sent.
 3. ``GET /v1/destinations/{id}`` and ``GET /v1/destinations/{id}/keys/{encryptionKid}``: RSA
-   JWK, ``key_ops`` wrapKey, at least 4096 bit; the destination must accept our data schema.
+   JWK, ``key_ops`` wrapKey, at least 4096 bit; the destination must accept our data schema:
+   the JSON Schema derived from the procedure's FIM schema, else its XSD (``application/xml``);
+   the data document (``data_document``) is built in that format and validated (jsonschema /
+   xmlschema) before anything is sent. A catalogue entry without LeiKa key takes the operator's
+   from ``FITCONNECT_LEIKA_KEYS``.
 4. ``POST /v1/submissions`` (announce; the attachment ids to come) → submissionId, caseId,
    stored against our idempotency key BEFORE anything else is sent.
 5. ``PUT /v1/submissions/{id}/attachments/{attachmentId}``: JWE compact, ``application/jose``.
