@@ -32,6 +32,7 @@ are errors; a mandatory FIM field that the form does not collect is reported too
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
@@ -46,6 +47,10 @@ NS = {"x": "urn:xoev-de:fim:standard:xdatenfelder_2"}
 _FIELD_ID = re.compile(r"^F\d{8}$")
 # FITKO publishes FIM schemas converted to JSON Schema under this address pattern.
 SCHEMA_URI = "https://schema.fitko.de/fim/{id}_{version}.schema.json"
+# The XML form (xsd(), derived here in the same way; compare with the XSD the destination
+# declares before production: docs/fit-connect.md).
+XSD_URI = "https://schema.fitko.de/fim/{id}_{version}.xsd"
+XML_NAMESPACE = "urn:buergerassistent:fim:{id}_{version}"
 
 
 class MappingError(ValueError):
@@ -201,8 +206,16 @@ class Mapping:
     schema: FimSchema
     paths: dict[str, tuple[str, ...]]  # our field name → path
 
+    def node(self, path: tuple[str, ...]) -> Node:
+        """The schema node at ``path`` (group ids + field id)."""
+        node = self.schema.root
+        for key in path:
+            node = next(c for c in node.children if c.id == key)
+        return node
+
     def document(self, data: dict[str, Any]) -> dict[str, Any]:
-        """The data document for the destination (JSON, nested by FIM ids)."""
+        """The data document for the destination (JSON, nested by FIM ids), each value in the
+        FIM data type of its field (``bool`` ← ja/nein, ``num`` ← number, dates ISO)."""
         doc: dict[str, Any] = {"$schema": self.schema.uri}
         for name, path in self.paths.items():
             value = data.get(name)
@@ -211,7 +224,7 @@ class Mapping:
             node = doc
             for key in path[:-1]:
                 node = node.setdefault(key, {})
-            node[path[-1]] = value
+            node[path[-1]] = typed(self.node(path).datatype, value)
         return doc
 
     def json_schema(self) -> dict[str, Any]:
@@ -229,6 +242,8 @@ class Mapping:
                     out["properties"][child.id] = {"type": _json_type(child.datatype), "minLength": 1}
                     if _json_type(child.datatype) != "string":
                         del out["properties"][child.id]["minLength"]
+                    elif child.datatype == "date":
+                        out["properties"][child.id]["format"] = "date"
                 else:
                     if not any(p[: len(child_path)] == child_path for p in used):
                         continue
@@ -244,6 +259,138 @@ class Mapping:
         schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
         schema["$id"] = self.schema.uri
         return schema
+
+    def validate_json(self, document: dict[str, Any]) -> None:
+        """``jsonschema.ValidationError`` when the document violates ``json_schema()``."""
+        import jsonschema
+
+        jsonschema.Draft202012Validator(
+            self.json_schema(), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+        ).validate(document)
+
+    # ------------------------------------------------------------------ XML
+
+    @property
+    def xml_uri(self) -> str:
+        return XSD_URI.format(id=self.schema.id.lower(), version=self.schema.version)
+
+    @property
+    def xml_namespace(self) -> str:
+        return XML_NAMESPACE.format(id=self.schema.id, version=self.schema.version)
+
+    def xsd(self) -> str:
+        """XML Schema of the XML data documents this mapping produces: the FIM structure (root
+        element = schema id, groups and fields as elements named by their ids, in schema order),
+        only the parts the mapping uses, like ``json_schema()``; XSD types from the FIM data
+        types, ``minOccurs="0"`` for optional elements."""
+        used = set(self.paths.values())
+        out = [
+            '<?xml version="1.0" encoding="UTF-8"?>',
+            f'<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="{self.xml_namespace}"'
+            f' xmlns="{self.xml_namespace}" elementFormDefault="qualified">',
+            '  <xs:simpleType name="text"><xs:restriction base="xs:string">'
+            '<xs:minLength value="1"/></xs:restriction></xs:simpleType>',
+        ]
+
+        def element(node: Node, path: tuple[str, ...], indent: str) -> None:
+            occurs = "" if node.required else ' minOccurs="0"'
+            if node.kind == "field":
+                out.append(f'{indent}<xs:element name="{node.id}" type="{_xsd_type(node.datatype)}"{occurs}/>')
+                return
+            out.append(f'{indent}<xs:element name="{node.id}"{occurs}><xs:complexType><xs:sequence>')
+            for child in node.children:
+                child_path = path + (child.id,)
+                if child.kind == "field" and child_path in used:
+                    element(child, child_path, indent + "  ")
+                elif child.kind == "group" and any(p[: len(child_path)] == child_path for p in used):
+                    element(child, child_path, indent + "  ")
+            out.append(f"{indent}</xs:sequence></xs:complexType></xs:element>")
+
+        element(dataclasses.replace(self.schema.root, required=True), (), "  ")
+        out.append("</xs:schema>")
+        return "\n".join(out) + "\n"
+
+    def xml_document(self, data: dict[str, Any]) -> bytes:
+        """The data document as XML (``application/xml``): the same tree as ``document()``,
+        elements in schema order, in the namespace of ``xsd()``."""
+        doc = self.document(data)
+        ns = self.xml_namespace
+
+        def build(node: Node, values: dict[str, Any], parent: Optional[ET.Element]) -> ET.Element:
+            el = ET.Element(f"{{{ns}}}{node.id}") if parent is None else ET.SubElement(parent, f"{{{ns}}}{node.id}")
+            for child in node.children:
+                if child.id not in values:
+                    continue
+                value = values[child.id]
+                if child.kind == "group":
+                    build(child, value, el)
+                else:
+                    ET.SubElement(el, f"{{{ns}}}{child.id}").text = _xml_text(value)
+            return el
+
+        root = build(self.schema.root, doc, None)
+        return ET.tostring(root, encoding="utf-8", xml_declaration=True, default_namespace=ns)
+
+    def validate_xml(self, document: bytes) -> None:
+        """``xmlschema.XMLSchemaValidationError`` when the XML violates ``xsd()``."""
+        _xml_schema(self.xsd()).validate(document.decode("utf-8"))
+
+    def parse_xml(self, document: bytes) -> dict[str, Any]:
+        """An XML data document back as the nested dict of ``document()`` (for a receiver)."""
+
+        def walk(el: ET.Element) -> dict[str, Any]:
+            out: dict[str, Any] = {}
+            for child in el:
+                key = child.tag.split("}")[1]
+                out[key] = walk(child) if len(child) else (child.text or "")
+            return out
+
+        return walk(ET.fromstring(document))
+
+
+_YES = {"ja", "yes", "true", "1"}
+_NO = {"nein", "no", "false", "0"}
+
+
+def typed(datatype: str, value: Any) -> Any:
+    """A validated form value (a string) in the FIM data type of its field. A value that does not
+    fit stays a string, so that validation against the schema names the field."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if datatype == "bool":
+        low = text.lower()
+        return True if low in _YES else False if low in _NO else value
+    if datatype in ("num", "num_int", "num_currency"):
+        try:
+            number = float(text.replace(" ", "").replace(",", ".")) if datatype != "num_int" else int(text)
+        except ValueError:
+            return value
+        return int(number) if datatype != "num_currency" and float(number).is_integer() else number
+    return value
+
+
+def _xsd_type(datatype: str) -> str:
+    return {
+        "bool": "xs:boolean",
+        "num": "xs:decimal",
+        "num_int": "xs:integer",
+        "num_currency": "xs:decimal",
+        "date": "xs:date",
+    }.get(datatype, "text")
+
+
+def _xml_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+@cache
+def _xml_schema(xsd: str):
+    import xmlschema
+
+    return xmlschema.XMLSchema(xsd)
 
 
 def _json_type(datatype: str) -> str:
@@ -276,8 +423,11 @@ def check_mapping(proc: Procedure, directory: Path = FIM_DIR) -> tuple[list[str]
     if not proc.fields:
         return (["fim_schema ohne Formular"], [])
     errors: list[str] = []
+    notes: list[str] = []
     if not proc.leika:
-        errors.append("fim_schema ohne LeiKa-Schlüssel (leika:): so kann FIT-Connect keine Stelle finden")
+        # Not every service has a key in our sources; the operator names it then
+        # (FITCONNECT_LEIKA_KEYS), and the FIT-Connect backend refuses to start without it.
+        notes.append("kein LeiKa-Schlüssel (leika:): FIT-Connect braucht ihn dann aus FITCONNECT_LEIKA_KEYS")
     try:
         schema = load_schema(proc.fim_schema, directory)
     except (MappingError, ET.ParseError) as exc:
@@ -298,7 +448,6 @@ def check_mapping(proc: Procedure, directory: Path = FIM_DIR) -> tuple[list[str]
             paths[f.name] = resolve(schema, ref)
         except MappingError as exc:
             errors.append(f"Feld {f.name!r}: {exc}")
-    notes = []
     mapped = set(paths.values())
     for path, node in schema.required_fields():
         full = path + (node.id,)

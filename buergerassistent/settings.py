@@ -322,6 +322,12 @@ class Settings(BaseSettings):
         "Verfahren, die über FIT-Connect gehen.",
         SUBMISSION,
     )
+    fitconnect_leika_keys: str = _s(
+        "",
+        "LeiKa keys for procedures whose catalogue entry has none, as id=key (comma-separated), "
+        "e.g. blaue_karte_eu=<key the destination is registered under>; Leistungsschlüssel je Verfahren.",
+        SUBMISSION,
+    )
     fitconnect_token_url: str = _s(
         "", "OAuth token endpoint of FIT-Connect (e.g. https://auth-testing.fit-connect.fitko.dev/token).", SUBMISSION
     )

@@ -7,7 +7,11 @@ Flow per application (``docs/fit-connect.md``; API: FITKO Submission API v1, Rou
    (JWS, PS512, signed by the self-service portal, keys from ``FITCONNECT_SIGNATURE_JWKS_URL``)
    must name this destination, LeiKa key and regional key, else nothing is sent.
 3. ``GET /v1/destinations/{id}`` and ``GET /v1/destinations/{id}/keys/{encryptionKid}``: RSA
-   JWK, ``key_ops`` wrapKey, at least 4096 bit; the destination must accept our data schema.
+   JWK, ``key_ops`` wrapKey, at least 4096 bit; the destination must accept our data schema:
+   the JSON Schema derived from the procedure's FIM schema, else its XSD (``application/xml``);
+   the data document (``data_document``) is built in that format and validated (jsonschema /
+   xmlschema) before anything is sent. A catalogue entry without LeiKa key takes the operator's
+   from ``FITCONNECT_LEIKA_KEYS``.
 4. ``POST /v1/submissions`` (announce; the attachment ids to come) → submissionId, caseId,
    stored against our idempotency key BEFORE anything else is sent.
 5. ``PUT /v1/submissions/{id}/attachments/{attachmentId}``: JWE compact, ``application/jose``.
@@ -30,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -66,6 +71,7 @@ METADATA_SCHEMA_URI = "https://schema.fitko.de/fit-connect/metadata/1.0.0/metada
 LEIKA_URN = "urn:de:fim:leika:leistung:"
 ARS_URN = "urn:de:bund:destatis:bevoelkerungsstatistik:schluessel:rs:"
 EVENT_PREFIX = "https://schema.fitko.de/fit-connect/events/"
+JSON, XML = "application/json", "application/xml"
 JWE_REGISTRY = jwe.JWERegistry(algorithms=["RSA-OAEP-256", "A256GCM"])
 SIGNATURE_ALGORITHMS = ["PS512"]
 MIN_KEY_BITS = 4096
@@ -115,6 +121,20 @@ def validate_metadata(meta: dict) -> None:
     jsonschema.Draft202012Validator(
         metadata_schema(), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
     ).validate(meta)
+
+
+def parse_leika_keys(text: str) -> dict[str, str]:
+    """``FITCONNECT_LEIKA_KEYS``: ``id=key,id=key`` → {id: key}; a key is 14 digits."""
+    keys: dict[str, str] = {}
+    for item in (text or "").split(","):
+        if not item.strip():
+            continue
+        procedure, _, key = item.partition("=")
+        procedure, key = procedure.strip(), key.strip()
+        if not procedure or not (key.isdigit() and len(key) == 14):
+            raise ValueError(f"FITCONNECT_LEIKA_KEYS: {item.strip()!r} is not <procedure>=<14-digit LeiKa key>")
+        keys[procedure] = key
+    return keys
 
 
 def sha512(data: bytes) -> str:
@@ -245,6 +265,7 @@ class FitConnectBackend:
         client_id: Optional[str] = None,
         client_secret: Optional[str] = None,
         timeout_s: Optional[float] = None,
+        leika_keys: Optional[str] = None,
     ):
         settings = get_settings()
         self.submission_url = (submission_url or settings.fitconnect_submission_url).rstrip("/")
@@ -254,6 +275,7 @@ class FitConnectBackend:
         self.client_id = client_id or settings.fitconnect_client_id
         self.client_secret = client_secret or settings.fitconnect_client_secret
         self.timeout_s = timeout_s or settings.fitconnect_timeout_s
+        self.leika_keys = parse_leika_keys(settings.fitconnect_leika_keys if leika_keys is None else leika_keys)
         missing = [
             name
             for name, value in (
@@ -287,7 +309,12 @@ class FitConnectBackend:
         if proc is None:
             raise ValueError(f"unknown procedure {procedure!r}")
         if not proc.leika:
-            raise ValueError(f"{procedure}: no LeiKa key in the catalogue, cannot be routed over FIT-Connect")
+            if procedure not in self.leika_keys:
+                raise ValueError(
+                    f"{procedure}: no LeiKa key in the catalogue and none in FITCONNECT_LEIKA_KEYS, "
+                    "cannot be routed over FIT-Connect"
+                )
+            proc = dataclasses.replace(proc, leika=self.leika_keys[procedure])
         return proc, fim_mapping.mapping_for(proc, directory=self.fim_dir)
 
     # ------------------------------------------------------------------ HTTP
@@ -411,7 +438,12 @@ class FitConnectBackend:
             self._jwks_cache.pop(jwks_url, None)
             return jwt.decode(token, await self._jwks(jwks_url), algorithms=SIGNATURE_ALGORITHMS)
 
-    async def destination_key(self, destination_id: str, schema_uri: str, service: str) -> tuple[RSAKey, str]:
+    async def destination_key(
+        self, destination_id: str, mapping: fim_mapping.Mapping, service: str
+    ) -> tuple[RSAKey, str, str]:
+        """The destination's encryption key, its kid and the data format it declares for the
+        service: ``application/json`` (our JSON Schema URI) if listed, else ``application/xml``
+        (our XSD URI)."""
         status, dest = await self._call("GET", f"{self.submission_url}/v1/destinations/{destination_id}")
         if status != 200 or not isinstance(dest, dict):
             raise FitConnectError(f"destination HTTP {status}")
@@ -423,8 +455,19 @@ class FitConnectBackend:
             if svc.get("identifier") == service
             for s in svc.get("submissionSchemas") or []
         ]
-        if not any(s.get("schemaUri") == schema_uri and s.get("mimeType") == "application/json" for s in schemas):
-            logger.error("destination %s does not accept data schema %s for %s", destination_id, schema_uri, service)
+        offered = {(s.get("schemaUri"), s.get("mimeType")) for s in schemas}
+        if (mapping.schema.uri, JSON) in offered:
+            mime = JSON
+        elif (mapping.xml_uri, XML) in offered:
+            mime = XML
+        else:
+            logger.error(
+                "destination %s accepts neither %s (JSON) nor %s (XML) for %s",
+                destination_id,
+                mapping.schema.uri,
+                mapping.xml_uri,
+                service,
+            )
             raise FitConnectError("destination does not accept our data schema")
         kid = dest.get("encryptionKid")
         status, jwk = await self._call("GET", f"{self.submission_url}/v1/destinations/{destination_id}/keys/{kid}")
@@ -439,7 +482,7 @@ class FitConnectBackend:
         if key_bits(jwk) < MIN_KEY_BITS:
             raise FitConnectError(f"destination key has {key_bits(jwk)} bit, at least {MIN_KEY_BITS} required")
         public = {k: jwk[k] for k in ("kty", "n", "e")}
-        return RSAKey.import_key(public), str(kid)
+        return RSAKey.import_key(public), str(kid), mime
 
     # ------------------------------------------------------------------ submit
 
@@ -467,21 +510,6 @@ class FitConnectBackend:
             raise PortalRejected(
                 message=UNKNOWN_REGION, fields={postcode_field: UNKNOWN_REGION}, error="unknown_region"
             )
-        document = mapping.document(data)
-        try:
-            jsonschema.Draft202012Validator(mapping.json_schema()).validate(document)
-        except jsonschema.ValidationError as exc:
-            # Never the message: it quotes the citizen's value. Rule and place only.
-            where = "/".join(str(p) for p in exc.absolute_path)
-            logger.error(
-                "data document of %s violates FIM schema %s: %s at %s",
-                procedure,
-                mapping.schema.id,
-                exc.validator,
-                where,
-            )
-            raise FitConnectError("data document invalid") from None
-        payload = json.dumps(document, ensure_ascii=False, sort_keys=True).encode("utf-8")
         attachments = [("antrag.pdf", "application/pdf", "form", form_pdf(proc, data))]
         service = LEIKA_URN + proc.leika
 
@@ -490,7 +518,8 @@ class FitConnectBackend:
             # Sent before; only the outbox did not record it yet.
             return Receipt(stored.case_id, "eingegangen", _now_iso(), procedure)
         destination_id = stored.destination_id if stored else await self.route(proc.leika, place.ars)
-        key, kid = await self.destination_key(destination_id, mapping.schema.uri, service)
+        key, kid, mime = await self.destination_key(destination_id, mapping, service)
+        payload = data_document(procedure, mapping, data, mime)
         if stored is None:
             wanted = [str(uuid.uuid4()) for _ in attachments]
             status, body = await self._call(
@@ -508,10 +537,12 @@ class FitConnectBackend:
                 self.store.add,
                 Stored(idempotency_key, procedure, destination_id, body["submissionId"], body["caseId"], wanted, None),
             )
-        await self._send(stored, proc, attachments, payload, key, kid, mapping, idempotency_key)
+        await self._send(stored, proc, attachments, (payload, mime), key, kid, mapping, idempotency_key)
         return Receipt(case_number=stored.case_id, status="eingegangen", received_at=_now_iso(), procedure=procedure)
 
-    async def _send(self, stored, proc, attachments, payload, key, kid, mapping, idempotency_key) -> None:
+    async def _send(self, stored, proc, attachments, data, key, kid, mapping, idempotency_key) -> None:
+        payload, data_mime = data
+        schema_uri = mapping.schema.uri if data_mime == JSON else mapping.xml_uri
         described = []
         for attachment_id, (filename, mime, purpose, content) in zip(stored.attachment_ids, attachments, strict=True):
             status, body = await self._call(
@@ -539,7 +570,7 @@ class FitConnectBackend:
             "contentStructure": {
                 "data": {
                     "hash": {"type": "sha512", "content": sha512(payload)},
-                    "submissionSchema": {"schemaUri": mapping.schema.uri, "mimeType": "application/json"},
+                    "submissionSchema": {"schemaUri": schema_uri, "mimeType": data_mime},
                 },
                 "attachments": described,
             },
@@ -558,7 +589,7 @@ class FitConnectBackend:
             f"{self.submission_url}/v1/submissions/{stored.submission_id}",
             json_body={
                 "encryptedMetadata": encrypt(json.dumps(meta).encode(), key, kid, "application/json"),
-                "encryptedData": encrypt(payload, key, kid, "application/json"),
+                "encryptedData": encrypt(payload, key, kid, data_mime),
             },
         )
         if status == 404:
@@ -675,6 +706,30 @@ class FitConnectBackend:
             "status": history[-1]["status"],
             "history": history,
         }
+
+
+def data_document(procedure: str, mapping: fim_mapping.Mapping, data: dict[str, str], mime: str) -> bytes:
+    """The data document in the destination's format, validated against its schema (JSON
+    Schema or XSD derived from the FIM schema) before anything is encrypted and sent."""
+    import xmlschema
+
+    try:
+        if mime == XML:
+            payload = mapping.xml_document(data)
+            mapping.validate_xml(payload)
+            return payload
+        document = mapping.document(data)
+        mapping.validate_json(document)
+        return json.dumps(document, ensure_ascii=False, sort_keys=True).encode("utf-8")
+    except jsonschema.ValidationError as exc:
+        # Never the message: it quotes the citizen's value. Rule and place only.
+        rule, where = exc.validator, "/".join(str(p) for p in exc.absolute_path)
+    except xmlschema.XMLSchemaValidationError as exc:
+        rule, where = type(exc).__name__, getattr(exc, "path", "") or ""
+    logger.error(
+        "data document (%s) of %s violates FIM schema %s: %s at %s", mime, procedure, mapping.schema.id, rule, where
+    )
+    raise FitConnectError("data document invalid")
 
 
 def form_pdf(proc: Procedure, data: dict[str, str]) -> bytes:

@@ -91,6 +91,14 @@ def messages(draw):
     strong = draw(st.lists(st.sampled_from(strong_open), unique_by=lambda f: f.name)) if strong_open else []
     types_seen: set[str] = set()
     strong = [f for f in strong if not (f.type in ("yes_no",) and f.type in types_seen or types_seen.add(f.type))]
+    # A bare "ja"/"nein" names no field: it belongs to the question asked, or to the one yes/no
+    # field still open. Written for another of several yes/no fields, it is not "its own part".
+    yes_no_open = [f for f in open_fields if f.type == "yes_no"]
+    strong = [
+        f
+        for f in strong
+        if f.type != "yes_no" or (len(yes_no_open) == 1 and requested.type != "yes_no") or f is requested
+    ]
     chosen = weak + strong
     if len(chosen) < 2:
         return None

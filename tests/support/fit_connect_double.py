@@ -18,14 +18,18 @@ NOT FIT-Connect: it implements only the paths the adapter uses, as published by 
 
 What it checks like the real route would as the destination: it DECRYPTS every JWE with the
 destination's private key, validates the metadata against the FIT-Connect metadata schema,
-compares the SHA-512 hashes of data and attachments and requires every announced attachment.
+compares the SHA-512 hashes of data and attachments and requires every announced attachment;
+a destination given a data schema (``data_schema``: a JSON Schema, or an XSD for
+``mime="application/xml"``) validates the decrypted data document against it and rejects the
+submission (``reject`` event) when it does not fit, as a receiving authority would.
 Faults on demand: ``fail_rate`` (HTTP 503; half of them after the request took effect),
 ``slow_rate`` (answers after ``slow_s``, i.e. a client timeout; half after taking effect),
 ``reject`` (the destination rejects every submission), ``tamper_route`` (a wrong signature).
 
 As a process (for benchmarks): ``PYTHONPATH=. python tests/support/fit_connect_double.py --port P
---leika … --ars … --schema-uri … --client-secret …``; ``GET /_double/stats`` tells what reached
-the destination.
+--leika … --ars … --schema-uri … --client-secret … [--mime … --data-schema FILE]``;
+``GET /_double/stats`` tells what reached the destination, ``GET /_double/submissions`` the
+decrypted metadata and data documents (test only; a real route never shows them).
 """
 
 from __future__ import annotations
@@ -70,6 +74,7 @@ class Submission:
     submitted: bool = False
     metadata: Optional[dict] = None
     data: Optional[dict] = None
+    data_raw: bytes = b""
     events: list[str] = field(default_factory=list)
 
 
@@ -81,6 +86,8 @@ class Destination:
     schema_uri: str
     encryption_key: RSAKey
     signing_key: RSAKey
+    mime: str = "application/json"
+    data_schema: Any = None  # JSON Schema (dict) or XSD (str) the destination validates with
     encryption_kid: str = "enc-1"
     signing_kid: str = "sig-1"
     status: str = "active"
@@ -109,12 +116,16 @@ class FitConnectDouble:
 
     # ------------------------------------------------------------------ setup
 
-    def add_destination(self, leika: str, ars: str, schema_uri: str) -> Destination:
+    def add_destination(
+        self, leika: str, ars: str, schema_uri: str, *, mime: str = "application/json", data_schema: Any = None
+    ) -> Destination:
         dest = Destination(
             destination_id=str(uuid.uuid4()),
             leika=leika,
             ars=ars,
             schema_uri=schema_uri,
+            mime=mime,
+            data_schema=data_schema,
             encryption_key=RSAKey.generate_key(self.encryption_bits),
             signing_key=RSAKey.generate_key(2048),
         )
@@ -135,6 +146,7 @@ class FitConnectDouble:
         r.add_put("/v1/submissions/{id}", self.send)
         r.add_get("/v1/cases/{case}/events", self.events)
         r.add_get("/_double/stats", self.stats)
+        r.add_get("/_double/submissions", self.submitted)
         return app
 
     # ------------------------------------------------------------------ faults
@@ -243,7 +255,7 @@ class FitConnectDouble:
                 "services": [
                     {
                         "identifier": LEIKA_URN + dest.leika,
-                        "submissionSchemas": [{"schemaUri": dest.schema_uri, "mimeType": "application/json"}],
+                        "submissionSchemas": [{"schemaUri": dest.schema_uri, "mimeType": dest.mime}],
                         "regions": [ARS_URN + dest.ars],
                     }
                 ],
@@ -335,7 +347,9 @@ class FitConnectDouble:
             self.problems.append(f"metadata: {exc.message}")
             return self._problem(422, "metadata-schema-violation", exc.message)
         problems = self._check(sub, dest, meta, data_raw)
-        sub.submitted, sub.metadata, sub.data = True, meta, json.loads(data_raw)
+        data, data_problems = self._data(dest, data_raw)
+        problems += data_problems
+        sub.submitted, sub.metadata, sub.data, sub.data_raw = True, meta, data, data_raw
         sub.events.append(self._event(sub, "submit", self.service_key, "sub-1", self.base_url))
         sub.events.append(self._event(sub, "forward", self.service_key, "sub-1", self.base_url))
         # The destination (subscriber) decides at once: reject what does not check out.
@@ -352,6 +366,39 @@ class FitConnectDouble:
         return web.json_response(
             {"destinationId": dest.destination_id, "submissionId": sub.submission_id, "caseId": sub.case_id}, status=202
         )
+
+    @staticmethod
+    def _data(dest: Destination, data_raw: bytes) -> tuple[Optional[dict], list[str]]:
+        """The decrypted data document, parsed, and what the destination finds wrong with it."""
+        if dest.mime == "application/xml":
+            import xml.etree.ElementTree as ET
+
+            import xmlschema
+
+            try:
+                root = ET.fromstring(data_raw)
+            except ET.ParseError:
+                return None, ["data: not well-formed XML"]
+            problems = []
+            if dest.data_schema is not None:
+                errors = list(xmlschema.XMLSchema(dest.data_schema).iter_errors(data_raw.decode("utf-8")))
+                problems = [f"data: {e.reason} at {e.path}" for e in errors[:3]]
+
+            def walk(el: ET.Element) -> dict[str, Any]:
+                return {c.tag.split("}")[-1]: walk(c) if len(c) else (c.text or "") for c in el}
+
+            return {root.tag.split("}")[-1]: walk(root)}, problems
+        try:
+            data = json.loads(data_raw)
+        except ValueError:
+            return None, ["data: not JSON"]
+        problems = []
+        if dest.data_schema is not None:
+            validator = jsonschema.Draft202012Validator(
+                dest.data_schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+            )
+            problems = [f"data: {e.message}" for e in list(validator.iter_errors(data))[:3]]
+        return data, problems
 
     @staticmethod
     def _check(sub: Submission, dest: Destination, meta: dict, data_raw: bytes) -> list[str]:
@@ -393,6 +440,15 @@ class FitConnectDouble:
     async def stats(self, request: web.Request) -> web.Response:
         return web.json_response(self.summary())
 
+    async def submitted(self, request: web.Request) -> web.Response:
+        return web.json_response(
+            [
+                {"caseId": s.case_id, "metadata": s.metadata, "data": s.data, "events": len(s.events)}
+                for s in self.submissions.values()
+                if s.submitted
+            ]
+        )
+
     def summary(self) -> dict[str, Any]:
         sent = [s for s in self.submissions.values() if s.submitted]
         refs = [(s.metadata or {}).get("additionalReferenceInfo", {}).get("senderReference") for s in sent]
@@ -419,11 +475,22 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--slow-rate", type=float, default=0.0)
     parser.add_argument("--slow-s", type=float, default=3.0)
     parser.add_argument("--client-secret", required=True)
+    parser.add_argument("--mime", default="application/json", choices=["application/json", "application/xml"])
+    parser.add_argument("--data-schema", default=None, help="file: JSON Schema or XSD the destination validates with")
+    parser.add_argument(
+        "--lose-first-send", action="store_true", help="the first send takes effect, its answer is a 503"
+    )
     args = parser.parse_args(argv)
     double = FitConnectDouble(client_secret=args.client_secret)
     double.base_url = f"http://127.0.0.1:{args.port}"
-    double.add_destination(args.leika, args.ars, args.schema_uri)
+    data_schema = None
+    if args.data_schema:
+        with open(args.data_schema, encoding="utf-8") as fh:
+            data_schema = json.load(fh) if args.mime == "application/json" else fh.read()
+    double.add_destination(args.leika, args.ars, args.schema_uri, mime=args.mime, data_schema=data_schema)
     double.fail_rate, double.slow_rate, double.slow_s = args.fail_rate, args.slow_rate, args.slow_s
+    if args.lose_first_send:
+        double.fail_once.append(("PUT", r"/v1/submissions/[^/]+", "lost"))
     web.run_app(double.app(), host="127.0.0.1", port=args.port, print=None, access_log=None)
     return 0
 
