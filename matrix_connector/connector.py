@@ -77,6 +77,9 @@ SYNC_FILTER = Filter.deserialize(
         "room": {"ephemeral": {"types": []}, "account_data": {"types": []}},
     }
 )
+# "is typing" only when Rasa takes longer than this: a quick answer needs no notice, and each
+# notice costs two homeserver requests and wakes the citizen's client twice per message.
+TYPING_AFTER_S = 0.5
 # After "too many messages" (Rasa's rate limit) the room hears it once per this many seconds.
 RATE_NOTICE_S = 60.0
 
@@ -315,8 +318,15 @@ class MatrixConnector:
             if not text.strip():
                 return
             payload = match_option(text, self.rooms.options(evt.room_id))
-            # "is typing" while Rasa answers (not awaited: it must not delay the answer).
-            typing = asyncio.ensure_future(self._typing(evt.room_id, True))
+            # "is typing" while a slow answer is prepared (not awaited: it must not delay it).
+            typing_started = asyncio.Event()
+
+            async def typing_later() -> None:
+                await asyncio.sleep(TYPING_AFTER_S)
+                typing_started.set()
+                await self._typing(evt.room_id, True)
+
+            typing = asyncio.ensure_future(typing_later())
             try:
                 asked = time.monotonic()
                 messages = await self.ask_rasa(evt.room_id, payload or text, display_text=text if payload else None)
@@ -329,8 +339,11 @@ class MatrixConnector:
                     self.timings.add("adapter", (handed_over - started) - (answered - asked))
                     self.timings.add("homeserver_send", accepted - handed_over)
             finally:
-                await typing
-                await self._typing(evt.room_id, False)
+                if typing_started.is_set():
+                    await typing
+                    await self._typing(evt.room_id, False)
+                else:
+                    typing.cancel()
 
     async def _typing(self, room_id: str, typing: bool) -> None:
         try:
