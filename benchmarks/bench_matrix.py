@@ -318,7 +318,8 @@ def main(argv: list[str] | None = None) -> None:
             if echo_p50 is not None:
                 print(
                     f"  of which the Synapse round trip (echo bot, p50): {echo_p50:.0f} ms; "
-                    f"the rest, the adapter's share: {matrix_p50 - rest_p50 - echo_p50:+.0f} ms"
+                    f"the rest: {matrix_p50 - rest_p50 - echo_p50:+.0f} ms (the connector, Rasa under this load, and "
+                    "Synapse's work for the assistant's extra answer events: see the stages)"
                 )
             if "adapter" in stages:
                 print(
