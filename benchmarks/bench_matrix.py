@@ -1,7 +1,7 @@
 """50 conversations at once through Matrix, next to the REST channel, in the same run.
 
-    python -m benchmarks.bench_matrix [--conversations 50] [--think 1.0] [--plain]
-    make bench-matrix
+    python -m benchmarks.bench_matrix [--conversations 50] [--think 1.0] [--plain] [--no-echo]
+    make bench-matrix [ARGS="--conversations 10"]
 
 Starts a real Synapse (``tests/support/synapse.py``, from ``make synapse``), registers the
 assistant's bot account and one user per conversation, and starts our stack (Rasa, action
@@ -14,7 +14,16 @@ sending its next message a random 0-2×``--think`` seconds after the previous an
    sending the event to the homeserver until the assistant's first answer event arrives at the
    citizen's client by sync (decrypted).
 
-Prints p50/p95 reply latency and messages per second of each, and the Matrix overhead at p50.
+3. (unless ``--no-echo``) the same citizens' clients against an **echo bot** on the same
+   Synapse: a plain mautrix client with the same end-to-end encryption in a process of its own
+   that sends each message straight back. This is what Synapse and the Matrix clients cost for
+   one round trip without the assistant: the baseline the connector's own cost is judged against.
+
+Prints p50/p95 reply latency and messages per second of each; the connector's own stages per
+message (``GET /internal/stats`` of the connector, ``matrix_connector/timings.py``: time in the
+homeserver until the sync, decryption, Rasa, and ``adapter`` = the connector's own time up to its
+first answer event accepted by Synapse, Rasa excluded); the CPU seconds of each process during
+each phase; and the Matrix overhead at p50 split into Synapse round trip (echo) and adapter.
 Prints figures; asserts nothing.
 """
 
@@ -22,9 +31,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
+import os
 import random
+import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -77,11 +90,19 @@ async def run_rest(settings, conversations: int, think: float) -> tuple[list[flo
     return latencies, time.perf_counter() - started
 
 
-async def run_matrix(synapse, bot_id: str, conversations: int, think: float, encrypted: bool, store: Path):
-    citizens = await asyncio.gather(*(new_citizen(synapse, bot_id, store) for _ in range(conversations)))
+async def run_matrix(
+    synapse, bot_id: str, conversations: int, think: float, encrypted: bool, store: Path, before=None, citizens=None
+):
+    """``citizens``: reuse the clients of an earlier phase (their devices and keys) with new rooms."""
+    if citizens is None:
+        citizens = await asyncio.gather(*(new_citizen(synapse, bot_id, store) for _ in range(conversations)))
+    for c in citizens:
+        c.bot_id = bot_id
     rooms = await asyncio.gather(*(c.open_direct_chat(encrypted) for c in citizens))
     # Wait for every greeting (the rooms are set up, keys shared) before measuring.
     await asyncio.gather(*(c.answer(r, 0, timeout=300, settle=0.2) for c, r in zip(citizens, rooms, strict=True)))
+    if before is not None:
+        before()
     latencies: list[float] = []
 
     async def one(citizen, room_id: str) -> None:
@@ -95,8 +116,96 @@ async def run_matrix(synapse, bot_id: str, conversations: int, think: float, enc
     started = time.perf_counter()
     await asyncio.gather(*(one(c, r) for c, r in zip(citizens, rooms, strict=True)))
     elapsed = time.perf_counter() - started
-    await asyncio.gather(*(c.stop() for c in citizens), return_exceptions=True)
-    return latencies, elapsed
+    return latencies, elapsed, citizens
+
+
+# --- the echo bot: Synapse and E2EE without the assistant -------------------------------------
+
+
+async def echo_bot(homeserver: str, user_id: str, token: str, device_id: str, store: Path) -> None:
+    """Join every invite, greet, send every text message straight back (encrypted where the room is)."""
+    from mautrix.types import EventType, Membership, MessageType, TextMessageEventContent
+    from support.matrix_citizen import Citizen
+
+    bot = await Citizen(homeserver, user_id, token, device_id, store, bot_id="").start()
+    client = bot.client
+
+    async def on_member(evt) -> None:
+        if evt.state_key == user_id and evt.content.membership == Membership.INVITE:
+            await client.join_room(evt.room_id)
+            await client.send_message(evt.room_id, TextMessageEventContent(msgtype=MessageType.TEXT, body="Hallo"))
+
+    async def on_message(evt) -> None:
+        if evt.sender != user_id and evt.content.msgtype == MessageType.TEXT:
+            await client.send_message(
+                evt.room_id, TextMessageEventContent(msgtype=MessageType.TEXT, body=evt.content.body)
+            )
+
+    client.add_event_handler(EventType.ROOM_MEMBER, on_member)
+    client.add_event_handler(EventType.ROOM_MESSAGE, on_message)
+    print("ready", flush=True)
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    await stop.wait()
+    await bot.stop()
+
+
+def start_echo_bot(synapse, store: Path) -> tuple[subprocess.Popen, str]:
+    user = synapse.register_user("echo")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.bench_matrix",
+            "--echo-bot",
+            synapse.base_url,
+            user.user_id,
+            user.access_token,
+            user.device_id,
+            str(store),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout.readline().strip() == "ready"
+    return process, user.user_id
+
+
+# --- CPU seconds per process, per phase --------------------------------------------------------
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of one process (all its threads) so far."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMeter:
+    def __init__(self, processes: dict[str, int]):
+        self.processes = processes
+        self.marks: dict[str, float] = {}
+
+    def start(self) -> None:
+        self.marks = {name: cpu_seconds(pid) for name, pid in self.processes.items()}
+
+    def stop(self) -> dict[str, float]:
+        return {name: cpu_seconds(pid) - self.marks.get(name, 0.0) for name, pid in self.processes.items()}
+
+
+def connector_stats(stack, reset: bool = False) -> dict:
+    url = stack.service("matrix-connector").health_url.rsplit("/health", 1)[0] + "/internal/stats"
+    import urllib.request
+
+    request = urllib.request.Request(
+        url + ("?reset=1" if reset else ""),
+        headers={"Authorization": f"Bearer {stack.settings.matrix_channel_token}"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        return json.loads(answer.read())["stages"]
 
 
 def report(name: str, latencies: list[float], elapsed: float) -> float:
@@ -113,11 +222,23 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--conversations", type=int, default=50)
     parser.add_argument("--think", type=float, default=1.0, help="mean pause before a message, seconds")
     parser.add_argument("--plain", action="store_true", help="unencrypted rooms")
+    parser.add_argument("--no-echo", action="store_true", help="without the echo-bot baseline")
+    parser.add_argument(
+        "--synapse-db-on-disk",
+        action="store_true",
+        help="Synapse's SQLite file on disk (default: /dev/shm; its fsyncs are a test artefact)",
+    )
+    parser.add_argument("--echo-bot", nargs=5, help=argparse.SUPPRESS)  # the echo bot's own process
     args = parser.parse_args(argv)
+    if args.echo_bot:
+        logging.getLogger("mau").setLevel(logging.ERROR)
+        homeserver, user_id, token, device_id, store = args.echo_bot
+        asyncio.run(echo_bot(homeserver, user_id, token, device_id, Path(store)))
+        return
     # The citizens' mautrix clients warn about every device without cross-signing: not figures.
     logging.getLogger("mau").setLevel(logging.ERROR)
 
-    servers = synapse_server()
+    servers = synapse_server(database_on_disk=args.synapse_db_on_disk)
     synapse = next(servers)
     try:
         bot = synapse.register_user("assistent")
@@ -129,19 +250,88 @@ def main(argv: list[str] | None = None) -> None:
             matrix_user_id=bot.user_id,
             matrix_password=bot.password,
         )
+        echo = None
         try:
+            processes = {
+                "synapse": synapse._process.pid,
+                "rasa": stack.service("rasa").process.pid,
+                "action-server": stack.service("action-server").process.pid,
+                "matrix-connector": stack.service("matrix-connector").process.pid,
+                "bench (citizens)": os.getpid(),
+            }
+            if not args.no_echo:
+                echo, echo_id = start_echo_bot(synapse, work / "echo")
+                processes["echo bot"] = echo.pid
+            cpu = CpuMeter(processes)
             print(
                 f"{args.conversations} conversations at once, {len(SCRIPT)} messages each, "
-                f"pause 0-{2 * args.think:.1f} s; Matrix {'unencrypted' if args.plain else 'end-to-end encrypted'}"
+                f"pause 0-{2 * args.think:.1f} s; Matrix {'unencrypted' if args.plain else 'end-to-end encrypted'}; "
+                f"Synapse (SQLite) database {'on disk' if args.synapse_db_on_disk else 'in /dev/shm'}"
             )
+            cpu.start()
             rest = asyncio.run(run_rest(stack.settings, args.conversations, args.think))
-            matrix = asyncio.run(
-                run_matrix(synapse, bot.user_id, args.conversations, args.think, not args.plain, work / "citizens")
-            )
+            phases = {"REST": cpu.stop()}
+
+            async def matrix_phases():
+                encrypted, store = not args.plain, work / "citizens"
+                out = {}
+                citizens = None
+                if echo is not None:
+                    *out["echo"], citizens = await run_matrix(
+                        synapse, echo_id, args.conversations, args.think, encrypted, store, before=cpu.start
+                    )
+                    phases["echo bot"] = cpu.stop()
+
+                def reset():
+                    connector_stats(stack, reset=True)
+                    cpu.start()
+
+                *out["matrix"], citizens = await run_matrix(
+                    synapse, bot.user_id, args.conversations, args.think, encrypted, store, reset, citizens
+                )
+                phases["Matrix"] = cpu.stop()
+                await asyncio.gather(*(c.stop() for c in citizens), return_exceptions=True)
+                return out
+
+            results = asyncio.run(matrix_phases())
+            stages = connector_stats(stack)
             rest_p50 = report("REST channel", *rest)
-            matrix_p50 = report("Matrix (via Synapse)", *matrix)
-            print(f"Matrix adds {matrix_p50 - rest_p50:+.0f} ms at p50 over REST (goal: at most +50 ms)")
+            echo_p50 = (
+                report("Echo bot via Synapse (E2EE)" if not args.plain else "Echo bot via Synapse", *results["echo"])
+                if "echo" in results
+                else None
+            )
+            matrix_p50 = report("Matrix (via Synapse)", *results["matrix"])
+            print("\nConnector, per citizen message (GET /internal/stats):")
+            for stage in ("homeserver_in", "decrypt", "queue", "rasa", "adapter", "homeserver_send", "send_all"):
+                if stage in stages:
+                    v = stages[stage]
+                    print(
+                        f"  {stage:<14} n={v['count']:<5} p50 {v['p50_ms']:7.1f} ms  p95 {v['p95_ms']:7.1f} ms  mean {v['mean_ms']:7.1f} ms"
+                    )
+            print("\nCPU seconds per process during each phase:")
+            names = list(processes)
+            print("  " + " " * 10 + "".join(f"{n:>18}" for n in names))
+            for phase, used in phases.items():
+                print(f"  {phase:<10}" + "".join(f"{used[n]:18.1f}" for n in names))
+            print(f"\nMatrix adds {matrix_p50 - rest_p50:+.0f} ms at p50 over REST.")
+            if echo_p50 is not None:
+                print(
+                    f"  of which the Synapse round trip (echo bot, p50): {echo_p50:.0f} ms; "
+                    f"the rest: {matrix_p50 - rest_p50 - echo_p50:+.0f} ms (the connector, Rasa under this load, and "
+                    "Synapse's work for the assistant's extra answer events: see the stages)"
+                )
+            if "adapter" in stages:
+                print(
+                    f"  the connector's own time per message (adapter, measured inside): p50 {stages['adapter']['p50_ms']:.0f} ms (goal: at most +50 ms)"
+                )
         finally:
+            if echo is not None:
+                echo.send_signal(signal.SIGTERM)
+                try:
+                    echo.wait(20)
+                except subprocess.TimeoutExpired:
+                    echo.kill()
             stack.stop()
     finally:
         next(servers, None)

@@ -3,6 +3,8 @@ from Rasa's Matrix channel, ``Authorization: Bearer $MATRIX_CHANNEL_TOKEN``).
 
     POST /internal/send  {"conversation_id": "mx-…", "messages": [bot messages as Rasa sends them]}
     -> 200 {"status": "sent"} | 401 | 400 | 404 (no such Matrix conversation)
+    GET /internal/stats[?reset=1]  (same token) -> 200 {"stages": {stage: {count, p50_ms, p95_ms, mean_ms}}}
+                                    where the connector's time goes per message (``timings.py``)
 """
 
 from __future__ import annotations
@@ -29,9 +31,20 @@ def make_app(connector: MatrixConnector, token: str) -> web.Application:
             return web.json_response({"status": "starting"}, status=503)
         return web.json_response({"status": "ok"})
 
-    async def send(request: web.Request) -> web.Response:
+    def authorised(request: web.Request) -> bool:
         scheme, _, given = (request.headers.get("Authorization") or "").partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
+        return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode())
+
+    async def stats(request: web.Request) -> web.Response:
+        if not authorised(request):
+            return _error(401, "unauthorized", "Bitte mit dem Token des Matrix-Kanals anmelden.")
+        summary = connector.timings.summary()
+        if request.query.get("reset") == "1":
+            connector.timings.reset()
+        return web.json_response({"stages": summary})
+
+    async def send(request: web.Request) -> web.Response:
+        if not authorised(request):
             return _error(401, "unauthorized", "Bitte mit dem Token des Matrix-Kanals anmelden.")
         if request.content_length and request.content_length > MAX_BODY:
             return _error(413, "too_large", "Die Anfrage ist zu groß.")
@@ -51,4 +64,5 @@ def make_app(connector: MatrixConnector, token: str) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY)
     app.router.add_get("/health", health)
     app.router.add_post("/internal/send", send)
+    app.router.add_get("/internal/stats", stats)
     return app

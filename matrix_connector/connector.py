@@ -56,6 +56,7 @@ from mautrix.util.async_db import Database
 from buergerassistent.messenger_format import RenderedMessage, last_options, match_option, render_messages
 from matrix_connector import texts
 from matrix_connector.store import RoomStore
+from matrix_connector.timings import StageTimes
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +77,9 @@ SYNC_FILTER = Filter.deserialize(
         "room": {"ephemeral": {"types": []}, "account_data": {"types": []}},
     }
 )
+# "is typing" only when Rasa takes longer than this: a quick answer needs no notice, and each
+# notice costs two homeserver requests and wakes the citizen's client twice per message.
+TYPING_AFTER_S = 0.5
 # After "too many messages" (Rasa's rate limit) the room hears it once per this many seconds.
 RATE_NOTICE_S = 60.0
 
@@ -113,6 +117,7 @@ class MatrixConnector:
         self.started_at = 0.0
         self._invites: dict[str, list[float]] = defaultdict(list)
         self._rate_notice: dict[str, float] = {}
+        self.timings = StageTimes()
 
     # --- start and stop ------------------------------------------------------------------------
     async def start(self) -> None:
@@ -268,6 +273,8 @@ class MatrixConnector:
     async def _on_encrypted(self, evt: EncryptedEvent) -> None:
         if evt.sender == self.client.mxid:
             return
+        started = time.monotonic()
+        self._homeserver_in(evt)
         try:
             decrypted = await self.crypto.decrypt_megolm_event(evt)
         except SessionNotFound:
@@ -281,17 +288,27 @@ class MatrixConnector:
                 decrypted = None
         except DecryptionError:
             decrypted = None
+        self.timings.add("decrypt", time.monotonic() - started)
         if decrypted is None:
             logger.warning("Matrix message could not be decrypted; the citizen is told")
             await self.send_text(evt.room_id, texts.UNDECRYPTABLE)
             return
         if decrypted.type == EventType.ROOM_MESSAGE:
-            await self._on_message(decrypted)
+            await self._on_message(decrypted, started)
 
-    async def _on_message(self, evt: MessageEvent) -> None:
+    def _homeserver_in(self, evt: Any) -> None:
+        if evt.timestamp:
+            self.timings.add("homeserver_in", time.time() - evt.timestamp / 1000)
+
+    async def _on_message(self, evt: MessageEvent, started: Optional[float] = None) -> None:
         if evt.sender == self.client.mxid:
             return
+        if started is None:  # unencrypted: straight from the sync
+            started = time.monotonic()
+            self._homeserver_in(evt)
+        queued = time.monotonic()
         async with self._room_locks[evt.room_id]:
+            self.timings.add("queue", time.monotonic() - queued)
             if evt.content.msgtype == MessageType.NOTICE:
                 return  # notices are what bots send: never answered (no loops between bots)
             if evt.content.msgtype not in (MessageType.TEXT, MessageType.EMOTE):
@@ -301,14 +318,32 @@ class MatrixConnector:
             if not text.strip():
                 return
             payload = match_option(text, self.rooms.options(evt.room_id))
-            # "is typing" while Rasa answers (not awaited: it must not delay the answer).
-            typing = asyncio.ensure_future(self._typing(evt.room_id, True))
+            # "is typing" while a slow answer is prepared (not awaited: it must not delay it).
+            typing_started = asyncio.Event()
+
+            async def typing_later() -> None:
+                await asyncio.sleep(TYPING_AFTER_S)
+                typing_started.set()
+                await self._typing(evt.room_id, True)
+
+            typing = asyncio.ensure_future(typing_later())
             try:
+                asked = time.monotonic()
                 messages = await self.ask_rasa(evt.room_id, payload or text, display_text=text if payload else None)
-                await self.deliver(evt.room_id, messages)
+                answered = time.monotonic()
+                first_sent = await self.deliver(evt.room_id, messages)
+                self.timings.add("rasa", answered - asked)
+                self.timings.add("send_all", time.monotonic() - answered)
+                if first_sent is not None:
+                    handed_over, accepted = first_sent
+                    self.timings.add("adapter", (handed_over - started) - (answered - asked))
+                    self.timings.add("homeserver_send", accepted - handed_over)
             finally:
-                await typing
-                await self._typing(evt.room_id, False)
+                if typing_started.is_set():
+                    await typing
+                    await self._typing(evt.room_id, False)
+                else:
+                    typing.cancel()
 
     async def _typing(self, room_id: str, typing: bool) -> None:
         try:
@@ -347,12 +382,18 @@ class MatrixConnector:
         return [{"text": texts.UNAVAILABLE}]
 
     # --- outgoing messages ---------------------------------------------------------------------
-    async def deliver(self, room_id: str, messages: list[dict[str, Any]]) -> None:
-        """Render and send the assistant's messages into the room; remember its options."""
+    async def deliver(self, room_id: str, messages: list[dict[str, Any]]) -> Optional[tuple[float, float]]:
+        """Render and send the assistant's messages into the room; remember its options.
+        Returns when (``time.monotonic()``) the first of them was handed to the homeserver and
+        when the homeserver accepted it (None: no text message sent)."""
         rendered = render_messages(messages, _link_allowed)
+        first_sent = None
         for message in rendered:
-            await self.send_rendered(room_id, message)
+            sent = await self.send_rendered(room_id, message)
+            if first_sent is None:
+                first_sent = sent
         self.rooms.set_options(room_id, last_options(rendered))
+        return first_sent
 
     async def deliver_to_conversation(self, conversation_id: str, messages: list[dict[str, Any]]) -> bool:
         """Proactive messages for ``mx-<room key>`` (False: no such conversation here)."""
@@ -370,19 +411,38 @@ class MatrixConnector:
             room_id, EventType.ROOM_MESSAGE, TextMessageEventContent(msgtype=MessageType.TEXT, body=text)
         )
 
-    async def send_rendered(self, room_id: str, message: RenderedMessage) -> None:
+    async def _send_message(self, room_id: str, content: Any) -> tuple[float, float]:
+        """Encrypt (where the room is) and send one message; returns when it was handed to the
+        homeserver and when the homeserver accepted it (``time.monotonic()``)."""
+        event_type = EventType.ROOM_MESSAGE
+        encrypted = await self.client.state_store.is_encrypted(room_id)
+        if encrypted is None:
+            # Unknown yet: mautrix looks it up and encrypts if needed.
+            handed_over = time.monotonic()
+            await self.client.send_message_event(room_id, event_type, content)
+            return handed_over, time.monotonic()
+        if encrypted:
+            content = await self.client.encrypt(room_id, event_type, content)
+            event_type = EventType.ROOM_ENCRYPTED
+        handed_over = time.monotonic()
+        await self.client.send_message_event(room_id, event_type, content, disable_encryption=True)
+        return handed_over, time.monotonic()
+
+    async def send_rendered(self, room_id: str, message: RenderedMessage) -> Optional[tuple[float, float]]:
+        sent = None
         if message.plain:
             content = TextMessageEventContent(msgtype=MessageType.TEXT, body=message.plain)
             if message.html and message.html != message.plain:
                 content.format = Format.HTML
                 content.formatted_body = message.html
-            await self.client.send_message_event(room_id, EventType.ROOM_MESSAGE, content)
+            sent = await self._send_message(room_id, content)
         for file in message.files:
             try:
                 await self.send_file(room_id, file.url, file.filename, file.mime_type)
             except Exception as exc:  # noqa: BLE001 - the link is there; say the file is missing
                 logger.error("Receipt could not be sent as a file: %s", type(exc).__name__)
                 await self.send_text(room_id, texts.RECEIPT_FAILED)
+        return sent
 
     async def send_file(self, room_id: str, url: str, filename: str, mime_type: str) -> None:
         async with self._http.get(url) as answer:

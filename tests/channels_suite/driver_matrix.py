@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 
 from support.matrix_citizen import CitizenThread, Received
-from support.synapse import Synapse
+from support.synapse import Synapse, memory_dir
 
 from channels_suite.drivers import ChannelDriver, DriverFactory, Reply, register
 
@@ -62,7 +62,8 @@ class MatrixDriver(ChannelDriver):
 class MatrixFactory(DriverFactory):
     def environment(self, var_dir: Path) -> dict[str, str]:
         self.workdir = Path(tempfile.mkdtemp(prefix="suite-synapse-"))
-        self.synapse = Synapse(self.workdir).start()
+        self.database_dir = memory_dir("suite-synapse-db-")  # see support.synapse.Synapse
+        self.synapse = Synapse(self.workdir, database_dir=self.database_dir).start()
         self.bot = self.synapse.register_user(f"assistent-{secrets.token_hex(3)}")
         return {
             "MATRIX_HOMESERVER_URL": self.synapse.base_url,
@@ -76,3 +77,4 @@ class MatrixFactory(DriverFactory):
     def close(self) -> None:
         self.synapse.stop()
         shutil.rmtree(self.workdir, ignore_errors=True)
+        shutil.rmtree(self.database_dir, ignore_errors=True)

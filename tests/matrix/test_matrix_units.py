@@ -125,3 +125,34 @@ def test_one_user_can_open_only_a_few_direct_chats_per_window():
     assert not connector._invite_allowed("@flood:hs", now=float(INVITES_PER_USER))
     assert connector._invite_allowed("@someone-else:hs", now=float(INVITES_PER_USER))
     assert connector._invite_allowed("@flood:hs", now=INVITE_WINDOW_S + INVITES_PER_USER)
+
+
+def test_room_store_reads_from_memory_and_writes_only_changes(tmp_path):
+    store = RoomStore(tmp_path / "rooms.db", b"k" * 32)
+    options = [Option(1, "Ja", "/affirm")]
+    store.set_options("!abc:example.de", options)
+    statements: list[str] = []
+    store._db.set_trace_callback(statements.append)
+    assert store.known("!abc:example.de") and store.options("!abc:example.de") == options
+    store.set_options("!abc:example.de", options)  # unchanged: nothing written
+    assert statements == []
+    store.set_options("!abc:example.de", [])
+    assert any(s.startswith("UPDATE") for s in statements)
+    store.forget("!abc:example.de")
+    assert not store.known("!abc:example.de") and store.options("!abc:example.de") == []
+
+
+async def test_connector_stage_times_need_the_token_and_hold_durations_only():
+    from matrix_connector.timings import StageTimes
+
+    connector = RecordingConnector()
+    connector.timings = StageTimes()
+    for ms in (10, 20, 30, 40):
+        connector.timings.add("adapter", ms / 1000)
+    async with TestClient(TestServer(make_app(connector, TOKEN))) as client:
+        assert (await client.get("/internal/stats")).status == 401
+        answer = await client.get("/internal/stats?reset=1", headers={"Authorization": f"Bearer {TOKEN}"})
+        stages = (await answer.json())["stages"]
+        assert stages["adapter"]["count"] == 4 and stages["adapter"]["p50_ms"] in (20.0, 30.0)
+        again = await client.get("/internal/stats", headers={"Authorization": f"Bearer {TOKEN}"})
+        assert (await again.json())["stages"] == {}

@@ -83,8 +83,14 @@ class MatrixUser:
 class Synapse:
     """One Synapse process with its configuration in ``workdir``."""
 
-    def __init__(self, workdir: Path, port: int | None = None):
+    def __init__(self, workdir: Path, port: int | None = None, database_dir: Path | None = None):
         self.workdir = Path(workdir)
+        # Where homeserver.db lives (default: the work directory). ``synapse_server`` puts it
+        # into memory-backed /dev/shm: Synapse on SQLite syncs every transaction to disk (one
+        # connection, so every request waits for the fsyncs of all others; 4 ms each on the shared
+        # development disk). That is a test artefact (production: PostgreSQL), not the cost of a
+        # Matrix client or of our connector.
+        self.database_dir = Path(database_dir) if database_dir else self.workdir
         self.port = port or _free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.server_name = SERVER_NAME
@@ -127,7 +133,7 @@ class Synapse:
                     "resources": [{"names": ["client"], "compress": False}],
                 }
             ],
-            "database": {"name": "sqlite3", "args": {"database": str(self.workdir / "homeserver.db")}},
+            "database": {"name": "sqlite3", "args": {"database": str(self.database_dir / "homeserver.db")}},
             "log_config": str(log_config),
             "media_store_path": str(self.workdir / "media"),
             "signing_key_path": str(self.workdir / "signing.key"),
@@ -256,15 +262,27 @@ class Synapse:
         return MatrixUser(answer["user_id"], user.password, answer["access_token"], answer["device_id"])
 
 
-def synapse_server() -> Iterator[Synapse]:
-    """Start one homeserver for a whole test session (or benchmark) and remove it afterwards."""
+def memory_dir(prefix: str) -> Path:
+    """A fresh directory in memory-backed /dev/shm where there is one, else in the temp dir."""
+    shm = Path("/dev/shm")
+    return Path(tempfile.mkdtemp(prefix=prefix, dir=shm if shm.is_dir() and os.access(shm, os.W_OK) else None))
+
+
+def synapse_server(database_on_disk: bool = False) -> Iterator[Synapse]:
+    """Start one homeserver for a whole test session (or benchmark) and remove it afterwards.
+    Its database lives in memory (``memory_dir``) unless ``database_on_disk``."""
     workdir = Path(tempfile.mkdtemp(prefix="synapse-"))
-    server = Synapse(workdir).start()
+    database_dir = None if database_on_disk else memory_dir("synapse-db-")
     try:
-        yield server
+        server = Synapse(workdir, database_dir=database_dir).start()
+        try:
+            yield server
+        finally:
+            server.stop()
     finally:
-        server.stop()
         shutil.rmtree(workdir, ignore_errors=True)
+        if database_dir:
+            shutil.rmtree(database_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

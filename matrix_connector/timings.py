@@ -1,0 +1,54 @@
+"""Where the connector's time goes, per citizen message (no texts, no ids: durations only).
+
+Stages of one message, in milliseconds (the last ``KEEP`` of each):
+
+* ``homeserver_in``: the event's ``origin_server_ts`` until the connector's sync handed it over
+  (the homeserver's persistence and sync delivery; same clock on one machine only);
+* ``decrypt``: Megolm decryption, including a wait for a room key still on its way;
+* ``queue``: waiting for the room's lock (an earlier message of the same room still answered);
+* ``rasa``: the HTTP round trip to Rasa's Matrix channel;
+* ``adapter``: from the handler's start until the first answer event is handed to the homeserver,
+  without ``rasa`` — what the connector itself adds (decryption, option matching, rendering,
+  Megolm encryption, waiting for its own event loop);
+* ``homeserver_send``: the homeserver's send request for that first answer event (until it has
+  accepted it);
+* ``send_all``: rendering and sending every answer event (and files).
+
+``GET /internal/stats`` (the channel token) returns count, p50, p95 and mean of each; the
+benchmark reads it (``benchmarks/bench_matrix.py``).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict, deque
+
+KEEP = 5000
+
+
+def _percentile(ordered: list[float], share: float) -> float:
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+
+
+class StageTimes:
+    def __init__(self) -> None:
+        self._values: dict[str, deque[float]] = defaultdict(lambda: deque(maxlen=KEEP))
+
+    def add(self, stage: str, seconds: float) -> None:
+        self._values[stage].append(max(0.0, seconds) * 1000)
+
+    def reset(self) -> None:
+        self._values.clear()
+
+    def summary(self) -> dict[str, dict[str, float]]:
+        out: dict[str, dict[str, float]] = {}
+        for stage, values in self._values.items():
+            ordered = sorted(values)
+            if not ordered:
+                continue
+            out[stage] = {
+                "count": len(ordered),
+                "p50_ms": round(_percentile(ordered, 0.5), 1),
+                "p95_ms": round(_percentile(ordered, 0.95), 1),
+                "mean_ms": round(sum(ordered) / len(ordered), 1),
+            }
+        return out
