@@ -23,6 +23,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Optional
 
+from buergerassistent import regional_key
 from buergerassistent.catalogue import Field, Procedure
 from buergerassistent.form_questions import is_question
 from buergerassistent.validation import validate
@@ -105,6 +106,16 @@ _PARTICLES = {
 }
 
 
+@dataclass(frozen=True)
+class PlaceCheck:
+    """A place that does not fit the postcode we know: "Münche" with 80331 → "München"."""
+
+    field: str  # the city field
+    typed: str  # what the citizen wrote (normalised by the validator)
+    suggested: str  # the municipality of the postcode
+    postcode: str
+
+
 @dataclass
 class Reading:
     """What one message did to the form."""
@@ -117,6 +128,7 @@ class Reading:
     refused_skip: Optional[str] = None  # a required field the citizen tried to skip
     question: bool = False  # the message asks something: answer it, store nothing, ask again
     unassigned: list[str] = field(default_factory=list)  # parts no field could take for sure
+    place: Optional[PlaceCheck] = None  # the place given does not belong to the postcode
 
     @property
     def filled(self) -> dict[str, str]:
@@ -383,7 +395,54 @@ def read_message(
     ``skip_intent``: NLU read the message as "skip this question" (intent ``skip_field``).
     ``single``: the whole message is the answer to the field asked for (after the citizen
     rejected how an earlier message was split).
+    A place that does not belong to the postcode (where we know the postcode's municipality)
+    is named in ``Reading.place``: the form asks "Meinen Sie „München“?" instead of storing it.
     """
+    reading = _read_message(proc, requested, text, filled, skip_intent, single)
+    reading.place = check_place(proc, reading.values, filled)
+    return reading
+
+
+def municipality_name(postcode: object) -> Optional[str]:
+    """The municipality a postcode belongs to ("München"), where the regional-key tables know it."""
+    found = regional_key.lookup(str(postcode or ""))
+    return found.name.split(",")[0].strip() if found else None
+
+
+def place_fits(place: str, municipality: str) -> bool:
+    """ "München", "muenchen", "München-Pasing", "Landeshauptstadt München" fit "München"."""
+    words = regional_key.normalise(place.replace("-", " ")).split()
+    wanted = regional_key.normalise(municipality).split()
+    n = len(wanted)
+    return any(words[i : i + n] == wanted for i in range(len(words) - n + 1))
+
+
+def check_place(proc: Procedure, values: Mapping[str, str], filled: Mapping[str, object]) -> Optional[PlaceCheck]:
+    """The place just given (in ``values``) checked against the form's postcode (given now or
+    before). ``None`` when it fits, when the postcode is unknown to us, or without both fields."""
+    cities = [f for f in proc.fields if f.type == "city" and values.get(f.name) not in (None, "", SKIPPED)]
+    postcodes = [f for f in proc.fields if f.type == "postcode"]
+    if len(cities) != 1 or len(postcodes) != 1:
+        return None
+    city, pc = cities[0], postcodes[0]
+    postcode = values.get(pc.name) or filled.get(pc.name)
+    if postcode in (None, "", SKIPPED):
+        return None
+    municipality = municipality_name(postcode)
+    typed = str(values[city.name])
+    if municipality is None or place_fits(typed, municipality):
+        return None
+    return PlaceCheck(city.name, typed, municipality, str(postcode))
+
+
+def _read_message(
+    proc: Procedure,
+    requested: Optional[str],
+    text: str,
+    filled: Mapping[str, object],
+    skip_intent: bool,
+    single: bool,
+) -> Reading:
     reading = Reading()
     text = clean(text)
     current = None
