@@ -53,7 +53,9 @@ ASKABLE = frozenset({"save_draft", "cancel", "login", "logout"})
 
 # Words that make each command clear. A message without any of them is not a clear request.
 _CLEAR_WORDS = {
-    "save_draft": r"speicher|später|spaeter|pause|zwischen|unterbrech|andermal|fortsetz|weitermach|aufheb|komme? .*wieder",
+    # the verb, not the noun: "das Zeug vom Speicher" (the attic) asks for nothing
+    "save_draft": r"speicher(?:n|e|t|st)\b|gespeichert|\bspeicher (?:das|es|den|die|mal|bitte|alles)\b|später|spaeter|"
+    r"pause|zwischen|unterbrech|andermal|fortsetz|weitermach|aufheb|komme? .*wieder",
     "cancel": r"abbrech|abbruch|abgebrochen|aufhör|aufhoer|stop|stopp|beend|vergessen|lösch|loesch|nicht mehr|lassen",
     "login": r"anmeld|einlogg|log ?in|bund ?id|bayern ?id|nutzerkonto|konto|ausweisfunktion|elster",
     "logout": r"abmeld|auslogg|log ?out|ausloggen|abmelden",

@@ -40,6 +40,9 @@ NEAR_MISSES = {
         ("muss ich jetzt alles auf einmal machen", "ask"),
         ("ich hab grad keine zeit", "ask"),
         ("wie lange ist der entwurf gespeichert?", "ask"),
+        # the attic, not the button: a noun is no command
+        ("alles vom Speicher, ungefähr 2 Kubikmeter", "ask"),
+        ("Kisten aus dem Speicher und ein alter Schrank", "ask"),
     ],
     "cancel": [
         ("bis wann kann ich den antrag noch abbrechen?", "ask_deadline"),
@@ -118,6 +121,8 @@ CLEAR = {
         "Entwurf speichern",
         "Bitte zwischenspeichern",
         "speichern und später fortsetzen",
+        "speicher das bitte",
+        "bitte speichere meine Angaben",
     ],
     "cancel": ["abbrechen", "Antrag abbrechen", "bitte aufhören", "stopp", "Abbruch"],
     "login": ["anmelden", "einloggen", "mit BundID anmelden", "Login"],
