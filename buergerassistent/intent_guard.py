@@ -116,6 +116,17 @@ _READINGS_FOR = {
 }
 # Where naming a procedure means "this procedure", not the command (log in/out of the account).
 _PROCEDURE_BEATS = frozenset({"login", "logout"})
+# Moving and where one lives: "ich ziehe nach Polen und will mich abmelden" is the residence,
+# not the account – unless the account is named.
+_RESIDENCE = re.compile(
+    r"\bzieh|umzug|umgezogen|wegzug|weggezogen|auszug|ausgezogen|ausland|wohnung|wohnsitz|meldeamt|"
+    r"bürgerbüro|buergerbuero|bürgeramt|ummeld|hauptwohn|nebenwohn",
+    re.I,
+)
+_ACCOUNT = re.compile(r"konto|bund ?id|bayern ?id|einlogg|auslogg|log ?in|log ?out|ausweisfunktion|elster", re.I)
+# "Antrag zurückziehen": a message without these words ("ich finde meinen Reisepass nicht mehr")
+# that names a procedure is a need, not a withdrawal.
+_WITHDRAW_WORDS = re.compile(r"zurück|zurueck|stornier|widerruf|antrag|aktenzeichen", re.I)
 
 # Nouns of the catalogue that name no procedure by themselves (or name the account, a field).
 _GENERIC_NOUNS = frozenset(
@@ -233,6 +244,13 @@ def decide(message: Message, context: Context = Context()) -> Decision:
         # "das erste" after a list (choice, life-situation checklist) is a choice, whatever NLU
         # guessed (it read "das erste" as ask_why_field): the reply goes where choices are read.
         return Decision("reinterpret", "inform", f"{intent} is a choice by position", 1.0)
+    if (
+        intent == "withdraw_application"
+        and not text.startswith("/")
+        and not _WITHDRAW_WORDS.search(text)
+        and names_procedure(text)
+    ):
+        return Decision("reinterpret", "request_procedure", "a withdrawal without a word for it names a procedure", 1.0)
     if intent == "affirm":
         if context.awaiting not in AFFIRM_ACTS_IN:
             return Decision("act", intent, "nothing waits for a yes", message.confidence)
@@ -251,7 +269,9 @@ def decide(message: Message, context: Context = Context()) -> Decision:
         reading = "help"
     if reading is not None:
         return Decision("reinterpret", reading, f"{command} reads as {reading}", 1.0)
-    if command in _PROCEDURE_BEATS and names_procedure(text):
+    if command in _PROCEDURE_BEATS and (
+        names_procedure(text) or (_RESIDENCE.search(text) and not _ACCOUNT.search(text))
+    ):
         return Decision("reinterpret", "request_procedure", f"{command} names a procedure", 1.0)
     if command in _PROCEDURE_BEATS and not _clear_words(command, text) and not context.in_form and not context.awaiting:
         # "mein Vermieter will einen Nachweis, dass ich hier gemeldet bin" names no account:

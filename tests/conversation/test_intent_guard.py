@@ -78,6 +78,10 @@ NEAR_MISSES = {
         ("kann ich mich online abmelden?", "ask_online"),
         ("wie melde ich mich ab?", "ask"),
         ("wie lange dauert die abmeldung", "ask_processing_time"),
+        # moving away: the residence, not the account
+        ("wir ziehen zurück nach Spanien und müssen uns abmelden", "request_procedure"),
+        ("ich ziehe ins Ausland und will mich abmelden", "request_procedure"),
+        ("ich bin ausgezogen, jetzt muss ich mich abmelden", "request_procedure"),
     ],
     "goodbye": [
         ("bis wann muss ich mich ummelden?", "ask_deadline"),
@@ -303,3 +307,23 @@ def test_a_greeting_that_names_a_procedure_is_a_need():
     decision = decide(Message("Guten Morgen, es geht um mein Auto", "greet", HIGH), Context())
     assert (decision.kind, decision.intent) == ("reinterpret", "request_procedure")
     assert decide(Message("Guten Morgen", "greet", HIGH), Context()).kind == "act"
+
+
+@pytest.mark.parametrize(
+    "text", ["Ich finde meinen Personalausweis nicht mehr", "mein Führerschein ist weg", "den Hund gibt es nicht mehr"]
+)
+def test_a_need_misread_as_a_withdrawal_is_a_need(text):
+    decision = decide(Message(text, "withdraw_application", HIGH), OUTSIDE)
+    assert (decision.kind, decision.intent) == ("reinterpret", "request_procedure")
+
+
+@pytest.mark.parametrize(
+    "text", ["Antrag zurückziehen", "ich will den Antrag für den Hund stornieren", "/withdraw_application"]
+)
+def test_a_withdrawal_that_says_so_stays_one(text):
+    assert decide(Message(text, "withdraw_application", HIGH), OUTSIDE).intent == "withdraw_application"
+
+
+def test_the_account_named_with_a_move_is_still_the_account():
+    decision = decide(Message("ich ziehe um, jetzt von der BundID abmelden", "logout", HIGH), OUTSIDE)
+    assert decision.intent == "logout"
