@@ -53,7 +53,7 @@ _SKIP_WITH_REASON = re.compile(
 # A bare ", nein," between values may be a value itself (a yes/no field): the cue must be clear –
 # after a dash or "…", with "ach"/"oh", followed by "warte"/"lieber"/…, or "moment"/"warte" itself.
 _SELF_CORRECTION = re.compile(
-    r"(?P<lead>^|\s*[…–—]|\s+-|\.\.\.|[\s,;:.])\s*(?P<ach>ach\s+|oh\s+)?"
+    r"(?P<lead>^|\s*[…–—]|\s+-|\.\.\.|[\s,;:.])\s*(?P<ach>(?:ach|oh|ah|äh|ähm|oje|mist)[\s,]+)?"
     r"(?P<cue>nein|nee|ne|nö|moment|warte|korrektur)\b"
     r"[\s,;:!.…–—-]*(?P<then>(?:(?:warte|moment|doch|lieber|besser|eher|sondern|richtig ist)\b[\s,;:!.…–—-]*)*)",
     re.IGNORECASE,
@@ -144,9 +144,31 @@ _SKIP_BY_TRANSFER = re.compile(
 )
 
 
+# Skips in other words, for a field whose answer is not yes/no and only when the text is no
+# valid answer: "nein danke", "lieber keine Telefonnummer", "hab ich grad nicht da", "na, des
+# überweis i selber" (Bavarian).
+_SOFT_SKIP = re.compile(
+    r"^(?:"
+    r"(?:nein|nee|ne|nö|na|naa)[\s,]+danke|danke[\s,]+(?:nein|nicht)|"
+    r"lieber\s+(?:nicht|keine?n?)\b[^\d]*|"
+    r"keine?n?\s+[a-zäöüß-]+(?:\s+(?:bitte|danke|angeben|angegeben))?|"
+    r"(?:die|das|den|des|eine?n?\s+)?\s*(?:hab|habe|hob)\s+(?:ich|i)\s+(?:[a-zäöüß]+\s+){0,3}(?:nicht|ned|net|nich|keine?n?)\b[^\d]*|"
+    r"(?:(?:nein|nee|na|nö)[\s,]+)?(?:des|das|dies)?\s*(?:überweis|ueberweis)\w*\s+(?:i|ich)\b[^\d]*"
+    r")[.!]*$",
+    re.IGNORECASE,
+)
+
+
 def is_skip(text: str) -> bool:
     text = clean(text)
     return bool(_SKIP.match(text) or _SKIP_WITH_REASON.match(text) or _SKIP_BY_TRANSFER.match(text))
+
+
+def is_soft_skip(f: Field, text: str) -> bool:
+    """A skip in other words (``_SOFT_SKIP``) for ``f``: never for a yes/no field ("nein danke"
+    is its answer) and never when the text is a valid answer to ``f``."""
+    text = clean(text)
+    return f.type != "yes_no" and bool(_SOFT_SKIP.match(text)) and not _check(f, text).ok
 
 
 def self_corrected(text: str) -> Optional[str]:
@@ -444,6 +466,7 @@ def _read_message(
     single: bool,
 ) -> Reading:
     reading = Reading()
+    typed = clean(text, typography=False)  # free text is stored with its own dashes and quotes
     text = clean(text)
     current = None
     if requested:
@@ -454,7 +477,9 @@ def _read_message(
 
     # NLU's "skip" intent alone is not trusted when the text is a valid answer ("nächsten Samstag").
     if current is not None and (
-        is_skip(text) or (skip_intent and not _find_field(proc, text) and not _check(current, text).ok)
+        is_skip(text)
+        or is_soft_skip(current, text)
+        or (skip_intent and not _find_field(proc, text) and not _check(current, text).ok)
     ):
         if current.required:
             reading.refused_skip = current.name
@@ -496,9 +521,13 @@ def _read_message(
     # "nein, …" / "Moment: …" only introduce what follows.
     if current is not None and (current.type == "text" or single):
         # Free text may contain commas and "und" ("Sofa, Schrank und zwei Stühle"): one answer.
-        segments = [body or text]
+        segments = [typed if current.type == "text" and body == text else body or text]
     else:
-        segments = [s for s in (_strip_filler(seg)[0] for seg in _segments(body or text)) if s.strip(" .!")]
+        # "nein danke" (one part) to a yes/no question: "nein" is the answer, not a filler
+        parts = _segments(body or text)
+        keep = current is not None and current.type == "yes_no" and len(parts) == 1
+        parts = [seg if keep else _strip_filler(seg)[0] for seg in parts]
+        segments = [s for s in parts if s.strip(" .!")]
     if not segments:
         segments = [text]
     multi = len(segments) > 1

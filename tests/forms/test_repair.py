@@ -257,3 +257,55 @@ def test_a_listed_nein_is_a_value_not_a_correction_cue():
     assert reading.values == {"vorname": "Max", "nachname": "Muster", "geburtsdatum": "1930-01-01"}
     # As a correction cue it still introduces the new value.
     assert read_message(proc, "vorname", "nein, Erika", {}).values == {"vorname": "Erika"}
+
+
+# --- second blind set (issue 15): general causes, in our own words -----------------------------
+
+
+@pytest.mark.parametrize(
+    "proc_id,field,text",
+    [
+        ("sperrmuell", "telefon", "nein danke"),
+        ("sperrmuell", "telefon", "lieber keine Nummer"),
+        ("sperrmuell", "telefon", "keine Telefonnummer bitte"),
+        ("hundesteuer_anmelden", "iban", "nee, das überweise ich selber"),
+        ("hundesteuer_anmelden", "iban", "na, des überweis i selba"),
+        ("gewerbe_anmelden", "steuer_id", "die hab ich gerade nicht zur Hand"),
+        ("gewerbe_anmelden", "steuer_id", "hob i ned do"),
+    ],
+)
+def test_an_optional_field_is_skipped_in_other_words(proc_id, field, text):
+    r = read_message(default_catalogue()[proc_id], field, text, {})
+    assert r.skipped == field and r.values == {field: SKIPPED}
+
+
+def test_a_soft_skip_of_a_required_field_is_refused_and_a_valid_answer_is_no_skip():
+    proc = default_catalogue()["sperrmuell"]
+    assert read_message(proc, "vorname", "keine Ahnung", {}).refused_skip == "vorname"
+    assert read_message(proc, "gegenstaende", "keine Möbel, nur Kartons", {}).values == {
+        "gegenstaende": "keine Möbel, nur Kartons"
+    }
+
+
+@pytest.mark.parametrize("text,value", [("nein danke", "nein"), ("na, verloren", "nein"), ("na klar", "ja")])
+def test_a_yes_no_answer_with_a_word_more_is_still_the_answer(text, value):
+    proc = default_catalogue()["ausweis_verlust_melden"]
+    assert read_message(proc, "gestohlen", text, {}).values == {"gestohlen": value}
+
+
+def test_a_change_of_mind_after_ah_nein_stores_the_last_choice():
+    proc = default_catalogue()["gewerbe_anmelden"]
+    r = read_message(proc, "rechtsform", "zuerst GmbH – äh nein, wir sind zu zweit, also GbR", {})
+    assert r.values == {"rechtsform": "gbr"}
+
+
+def test_two_choices_named_by_their_labels_are_never_guessed():
+    proc = default_catalogue()["gewerbe_anmelden"]
+    r = read_message(proc, "rechtsform", "Einzelunternehmen oder GbR weiß ich noch nicht genau", {})
+    assert "rechtsform" not in r.values and "rechtsform" in r.errors
+
+
+def test_free_text_keeps_its_dashes_and_quotes():
+    proc = default_catalogue()["wohnsitz_abmelden"]
+    text = "Spanien, Valencia, Calle Mayor 3 – dort melde ich mich „neu“ an"
+    assert read_message(proc, "neue_anschrift", text, {}).values == {"neue_anschrift": text}
