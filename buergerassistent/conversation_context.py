@@ -202,35 +202,48 @@ _QUESTION_TOPICS = (
         "ask_deadline",
         re.compile(
             r"\bbis\s+wann\b|\bfrist(en)?\b|\bspätestens\b|\bspaetestens\b|\bfrühestens\b|\bfruehestens\b|"
-            r"\bwann\s+(muss|sollte|soll|darf|kann)\s+(ich|man|wir)\b|\bzu\s+spät\b|\bdeadline\b|\bby\s+when\b",
+            r"\bwann\s+(muss|sollte|soll|darf|kann)\s+(ich|man|wir)\b|\bzu\s+spät\b|\bdeadline\b|\bby\s+when\b|"
+            # "wie früh vor dem Umzug …", "wie lange vorher muss ich …", "ab wann sollte ich …"
+            r"\bwie\s+(früh|frueh|zeitig)\b|\bwie\s+lange\s+(vorher|im\s+voraus)\b|\bvorlauf|\bab\s+wann\b",
             re.I,
         ),
     ),
     (
         "ask_processing_time",
         re.compile(
-            r"\bwie\s+lange\b|\bwie\s+schnell\b|\bbearbeitungszeit\b|\bwann\s+(bekomme|kriege|erhalte)\b|"
-            r"\bhow\s+long\b",
+            r"\bwie\s+lange\b|\bwi[ea]\s+lang\s+dauert\b|\bwie\s+schnell\b|\bbearbeitungs(zeit|dauer)\b|\bwann\s+(bekomme|kriege|erhalte)\b|"
+            # "Schaff ich das noch (bis zur Reise)?", "reicht die Zeit?"
+            r"\bschaff(e|en|t)?\s+(ich|wir|man|i)\s+(das|des)\b|\breicht\s+(die|das)\s+zeit\b|\bhow\s+long\b",
             re.I,
         ),
     ),
     (
         "ask_fees",
-        re.compile(r"\bkostet\b|\bkosten\b|\bgebühr|\bgebuehr|\bwie\s+teuer\b|\bhow\s+much\b|\bcosts?\b", re.I),
+        re.compile(
+            r"\bkostet\b|\bkosten\b|\bkost\b|\bgebühr|\bgebuehr|\bwie\s+teuer\b|\bpreis\b|\bbezahlen\b|"
+            r"\bhow\s+much\b|\bcosts?\b",
+            re.I,
+        ),
     ),
-    ("ask_documents", re.compile(r"\bunterlagen\b|\bdokumente\b|\bmitbringen\b|\bwelche\s+papiere\b", re.I)),
-    ("ask_online", re.compile(r"\bonline\b|\bim\s+internet\b", re.I)),
+    (
+        "ask_documents",
+        re.compile(
+            r"\bunterlagen\b|\bdokumente\b|\bmitbringen\b|\bwelche\s+papiere\b|\bpapiere\b|\bnachweise?\b", re.I
+        ),
+    ),
+    ("ask_online", re.compile(r"\bonline\b|\bim\s+internet\b|\binternet\b", re.I)),
     (
         "ask_where",
         re.compile(
-            r"^\W*wo\b|[.,;!?]\s*wo\b|\bwohin\b|\bzuständig|\bzustaendig|\bwelche[snr]?\s+(amt|behörde|stelle)\b|"
+            r"^\W*(und\s+)?wo\b|[.,;!?]\s*(und\s+)?wo\b|\bwohin\b|\bzuständig|\bzustaendig|\bwelche[snr]?\s+(amt|behörde|stelle)\b|"
             r"\bwhere\b",
             re.I,
         ),
     ),
 )
 _QUESTION_CUE = re.compile(
-    r"\?|^\W*(wo|wohin|wann|bis wann|wie|was|welche[snr]?|muss|kann|brauche|geht|gibt)\b|[.,;!]\s*(wo|wann|wie|was|welche[snr]?)\b",
+    r"\?|^\W*(und\s+)?(wo|wohin|wann|bis wann|ab wann|wie|was|welche[snr]?|muss|kann|brauche|geht|gibt)\b|"
+    r"[.,;!:]\s*(und\s+)?(wo|wann|wie|was|welche[snr]?)\b",
     re.I,
 )
 
