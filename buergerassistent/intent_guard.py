@@ -240,6 +240,16 @@ def decide(message: Message, context: Context = Context()) -> Decision:
     if intent == "greet" and not context.in_form and not text.startswith("/") and names_procedure(text):
         # "Hallo, ich hab da was mit meinem Hund": the greeting carries a need.
         return Decision("reinterpret", "request_procedure", "a greeting that names a procedure", 1.0)
+    if (
+        intent == "ask_contact"
+        and not context.in_form
+        and not text.startswith("/")
+        and not is_question(text)
+        and names_procedure(text)
+    ):
+        # "ich will mein Auto abmelden, es hat noch eine Nummer aus Ebersberg": a need, no question
+        # for a phone number.
+        return Decision("reinterpret", "request_procedure", "a statement that names a procedure", 1.0)
     if not context.in_form and intent != "inform" and not text.startswith("/") and is_position_reply(text):
         # "das erste" after a list (choice, life-situation checklist) is a choice, whatever NLU
         # guessed (it read "das erste" as ask_why_field): the reply goes where choices are read.

@@ -327,3 +327,17 @@ def test_a_withdrawal_that_says_so_stays_one(text):
 def test_the_account_named_with_a_move_is_still_the_account():
     decision = decide(Message("ich ziehe um, jetzt von der BundID abmelden", "logout", HIGH), OUTSIDE)
     assert decision.intent == "logout"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["ich will mein Motorrad abmelden, es hat noch eine Nummer aus Dachau", "Hund anmelden, Telefon hab ich keins"],
+)
+def test_a_statement_naming_a_procedure_is_a_need_not_a_contact_question(text):
+    decision = decide(Message(text, "ask_contact", HIGH), OUTSIDE)
+    assert (decision.kind, decision.intent) == ("reinterpret", "request_procedure")
+
+
+def test_a_contact_question_about_a_procedure_stays_one():
+    text = "Welche Telefonnummer hat die Zulassungsstelle für mein Auto?"
+    assert decide(Message(text, "ask_contact", HIGH), OUTSIDE).intent == "ask_contact"
