@@ -280,6 +280,13 @@ def _value_after_name(rest: str) -> str:
         flags=re.IGNORECASE,
     ).strip(" :,=-")
     rest = re.sub(r"\s+(?:sein|lauten|heißen|ändern|sein\.)$", "", rest, flags=re.IGNORECASE)
+    # A spelling note is no part of the value: "Bella mit zwei l", "Meier mit ei", "Lutz mit tz geschrieben".
+    rest = re.sub(
+        r"\s+(?:mit\s+(?:zwei|doppel|doppeltem|doppelt|einem|ein|nur\s+einem)?\s*-?\s*[a-zäöüß]{1,3}|so)\s*(?:geschrieben)?$",
+        "",
+        rest,
+        flags=re.IGNORECASE,
+    )
     return rest.strip(" .!")
 
 

@@ -309,3 +309,13 @@ def test_free_text_keeps_its_dashes_and_quotes():
     proc = default_catalogue()["wohnsitz_abmelden"]
     text = "Spanien, Valencia, Calle Mayor 3 – dort melde ich mich „neu“ an"
     assert read_message(proc, "neue_anschrift", text, {}).values == {"neue_anschrift": text}
+
+
+@pytest.mark.parametrize(
+    "text,value",
+    [("Moment, der Hund heißt Luna mit zwei n, nicht Luna", "Luna"), ("Korrektur: der Hundename ist Rex mit x", "Rex")],
+)
+def test_a_spelling_note_is_no_part_of_the_corrected_value(text, value):
+    proc = default_catalogue()["hundesteuer_anmelden"]
+    r = read_message(proc, "hund_seit", text, {"hund_name": "Lunna"})
+    assert r.values.get("hund_name") == value
