@@ -193,6 +193,9 @@ def _norm(text: str) -> str:
     return clean(text).casefold()
 
 
+_DATE_TYPES = frozenset({"date", "future_date", "birth_date", "past_date"})
+
+
 def field_names(proc: Procedure) -> list[tuple[str, Field]]:
     """(casefolded name, field) pairs to look fields up by, longest first."""
     by_type: dict[str, list[Field]] = {}
@@ -212,6 +215,12 @@ def field_names(proc: Procedure) -> list[tuple[str, Field]]:
     for f in proc.fields:
         for term in (f.label, *f.synonyms, f.name.replace("_", " ")):
             add(term, f)
+    for f in proc.fields:
+        # "der Umzug ist am 26.03." names the Umzugstag: the event of a date field's label.
+        if f.type in _DATE_TYPES:
+            m = re.fullmatch(r"([A-Za-zÄÖÜäöüß]{4,}?)s?(?:tag|datum|termin)", f.label)
+            if m and _norm(m[1]) not in pairs:
+                add(m[1], f)
     for ftype, fields in by_type.items():
         if len(fields) == 1:
             for term in TYPE_WORDS.get(ftype, ()):
@@ -274,7 +283,7 @@ def _value_after_name(rest: str) -> str:
         flags=re.IGNORECASE,
     )
     rest = re.sub(
-        r"^(?:ist|lautet|heißt|heisst|richtig|eigentlich|doch|bitte|korrekt|sein|lauten)(?:\s+|$)",
+        r"^(?:ist|lautet|heißt|heisst|richtig|eigentlich|doch|bitte|korrekt|sein|lauten|schon|erst)(?:\s+|$)",
         "",
         rest,
         flags=re.IGNORECASE,
@@ -334,7 +343,12 @@ def _named_segment(proc: Procedure, seg: str) -> Optional[tuple[Field, str, bool
 
 def _segments(text: str) -> list[str]:
     # Commas not inside numbers ("12,50 €"), semicolons, " und ", and before "geboren"/"geb.".
-    parts = re.split(r"\s*;\s*|,(?!\d)\s*|\s+und\s+|\s+(?=geb(?:oren\b|\.|\s))", text)
+    # … and "Hauptstraße 20 in Freising": after a house number, "in" starts the place.
+    parts = re.split(
+        r"\s*;\s*|,(?!\d)\s*|\s+und\s+|\s+(?=geb(?:oren\b|\.|\s))|"
+        r"(?:(?<=\d)|(?<=\d[a-z]))\s+in\s+(?=(?!(?:der|die|dem|den|des)\b)[^\W_])",
+        text,
+    )
     return [p.strip() for p in parts if p and p.strip(" .")]
 
 

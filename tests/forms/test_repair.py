@@ -319,3 +319,16 @@ def test_a_spelling_note_is_no_part_of_the_corrected_value(text, value):
     proc = default_catalogue()["hundesteuer_anmelden"]
     r = read_message(proc, "hund_seit", text, {"hund_name": "Lunna"})
     assert r.values.get("hund_name") == value
+
+
+def test_street_in_place_fills_street_and_place():
+    proc = default_catalogue()["halteverbot_umzug"]
+    r = read_message(proc, "halteverbot_adresse", "Lindenweg 7 in Erding", {})
+    assert r.values == {"halteverbot_adresse": "Lindenweg 7", "halteverbot_ort": "Erding"}
+
+
+def test_the_event_of_a_date_field_names_it():
+    # "der Umzug ist …" corrects the Umzugstag from another question
+    proc = default_catalogue()["halteverbot_umzug"]
+    r = read_message(proc, "email", "ach, der Umzug ist erst am 2.4.2027", {"umzugstag": "2027-03-30"})
+    assert r.values == {"umzugstag": "2027-04-02"} and r.corrected == ["umzugstag"]
