@@ -444,18 +444,35 @@ def separate_needs(text: str, discovery: Discovery, catalogue: Iterable, limit: 
     if len(parts) < 2:
         return []
     found: list[str] = []
+    candidates: dict[str, set[str]] = {}  # need → the candidates of the part that found it
+    tops: set[str] = set()  # the best candidate of every part
     for part in parts:
         decision = discovery.decide(part)
         named = named_procedures(part, discovery, procs)
+        ids = [c.id for c in decision.candidates]
+        tops.update(ids[:1])
         if decision.kind == "confident":
-            proc_id = decision.candidates[0].id
-        elif len(named) == 1:
+            proc_id = ids[0]
+        elif len(named) == 1 and not (decision.kind == "choose" and ids and named[0] in ids[1:]):
+            # "mein Perso ist weg": the name "Perso" does not beat a better reading of the part
             proc_id = named[0]
+        elif decision.kind == "choose" and len(named) == 1:
+            proc_id = ids[0]
         else:
             continue
         if proc_id not in found:
             found.append(proc_id)
-    return found[:limit] if len(found) >= 2 else []
+            candidates[proc_id] = set(ids)
+    if len(found) < 2:
+        return []
+    whole = discovery.decide(text)
+    if whole.kind == "confident":
+        meant = whole.candidates[0].id
+        if meant not in found and meant in tops and all(meant in candidates[n] for n in found):
+            # "gestohlen, da waren Ausweis und Reisepass drin": one need (the loss) that a part
+            # asks for and every other part could mean, not a new ID card and a new passport.
+            return []
+    return found[:limit]
 
 
 # --------------------------------------------------------------------------- "nein, das meine ich nicht"

@@ -175,6 +175,11 @@ def test_no_to_a_single_suggestion_chooses_nothing(reply):
             "Ich brauche einen Reisepass und einen Personalausweis",
             ["reisepass_beantragen", "personalausweis_beantragen"],
         ),
+        # the name of one part does not beat a better reading of that part (second blind set)
+        (
+            "mein Ausweis ist weg und ich brauche eine Meldebescheinigung",
+            ["ausweis_verlust_melden", "meldebescheinigung"],
+        ),
     ],
 )
 def test_two_needs_in_one_message(text, needs):
@@ -189,6 +194,8 @@ def test_two_needs_in_one_message(text, needs):
         "Ich habe ein Gewerbe und möchte es abmelden",
         "Verlust oder Diebstahl von Personalausweis oder Reisepass melden",  # a name with "oder"
         "Anmeldung und Abmeldung",
+        # one loss, not a new ID card and a new passport
+        "Im Zug wurde mein Rucksack gestohlen, da waren Ausweis und Reisepass drin",
     ],
 )
 def test_one_need(text):
