@@ -361,7 +361,9 @@ def _match_choice(text: str, options: Sequence[Option]) -> Optional[str]:
     stems = [{_stem(w) for w in ws} for ws in title_words]
     said = {_stem(w) for w in rest}
     hits = [i for i, s in enumerate(stems) if said & s]
-    if len(hits) == 1 and said <= stems[hits[0]] | _GENERIC:
+    # Short words ("des is für an Umzug", "a", "fürs") carry no choice; the content words must.
+    content = {w for w in said if len(w) > 2 and w not in _SMALL_WORDS} or said
+    if len(hits) == 1 and content <= stems[hits[0]] | _GENERIC and content & stems[hits[0]]:
         return options[hits[0]].value
     if len(hits) > 1:
         # several titles share a word: words in no other title decide ("Diebstahl") …
@@ -386,6 +388,13 @@ def _stem(word: str) -> str:
     from buergerassistent.discovery import stem
 
     return stem(word)
+
+
+# Small words of everyday and dialect speech that choose nothing ("des is fürn Umzug").
+_SMALL_WORDS = frozenset(
+    _stem(normalise(w))
+    for w in "des is isch ist fürn fürs für an am im ein einen einem eine halt nur eben so da dafür dann wegen".split()
+)
 
 
 # --------------------------------------------------------------------------- two needs

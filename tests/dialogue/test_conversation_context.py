@@ -250,3 +250,13 @@ def test_a_plain_no_is_no_rejection(text):
 def test_what_is_meant_is_the_rest_of_the_rejection(text, rest):
     assert what_is_meant(text) == rest
     assert discovery().decide("das").kind == "unknown"
+
+
+def test_short_dialect_words_around_the_distinctive_word_still_choose():
+    options = [
+        Option("halteverbot_umzug", "Halteverbot für einen Umzug beantragen"),
+        Option("bewohnerparkausweis", "Bewohnerparkausweis beantragen"),
+    ]
+    assert match_choice("is fürn Umzug", options) == "halteverbot_umzug"
+    assert match_choice("des is für an Umzug", options) == "halteverbot_umzug"
+    assert match_choice("es ist für eine Feier im Garten", options) is None
