@@ -27,7 +27,7 @@ from buergerassistent import regional_key
 from buergerassistent.catalogue import Field, Procedure
 from buergerassistent.form_questions import is_question
 from buergerassistent.validation import validate
-from buergerassistent.validation.base import clean
+from buergerassistent.validation.base import clean, hint
 
 # Stored for an optional field the citizen skipped: not None (the form must not ask again), and
 # left out of the submitted data.
@@ -341,7 +341,15 @@ def _named_segment(proc: Procedure, seg: str) -> Optional[tuple[Field, str, bool
     return f, _value_after_name(rest), change or explicit or not rest.strip()
 
 
+_WEEKDAY_COMMA = re.compile(
+    r"\b(montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonnabend|sonntag|mo|di|mi|do|fr|sa|so)\.?,\s*(?=\d)",
+    re.IGNORECASE,
+)
+
+
 def _segments(text: str) -> list[str]:
+    # "Samstag, 13. März 2027" is one date: no split after a weekday.
+    text = _WEEKDAY_COMMA.sub(r"\1 ", text)
     # Commas not inside numbers ("12,50 €"), semicolons, " und ", and before "geboren"/"geb.".
     # … and "Hauptstraße 20 in Freising": after a house number, "in" starts the place.
     parts = re.split(
@@ -518,7 +526,12 @@ def _read_message(
         tail = self_corrected(text)
         if tail is not None:
             # The last word counts: "A – nein warte, B, weil …" stores B (the reason is no value).
-            for candidate in (tail, _segments(tail)[0] if _segments(tail) else tail):
+            # "…, also beide": the conclusion after "also" is the answer
+            conclusion = re.search(
+                r"(?:^|[,;.]|\s)\s*(?:also|sprich|dann eben|dann halt)\s+([^,;.]+?)[.!]*$", tail, re.I
+            )
+            first = _segments(tail)[0] if _segments(tail) else tail
+            for candidate in (*([conclusion[1]] if conclusion else []), tail, first):
                 result = _check(current, candidate)
                 if result.ok:
                     reading.values[current.name] = result.value
@@ -725,6 +738,20 @@ def _assign_several(
             reading.unassigned.append(seg)
             if target is current:
                 reading.errors[current.name] = result.error
+    # Two parts for one field ("Samstag" and "13. März" read as two dates): no guess.
+    for name in list(reading.values):
+        f = proc.field(name)
+        if f.type in WEAK_TYPES or f.type in ("choice", "yes_no"):
+            continue
+        rivals = [
+            seg for seg in reading.unassigned if _check(f, seg).ok and _check(f, seg).value != reading.values[name]
+        ]
+        if rivals:
+            del reading.values[name]
+            reading.errors[name] = (
+                f"Für „{f.label}“ habe ich mehr als eine Angabe gefunden. Bitte nennen Sie nur eine. "
+                + hint(f.type, f.example or "", refer=False)
+            )
     if current is not None and current.name not in reading.values and current.name not in reading.errors:
         if not reading.values and loose:
             reading.errors[current.name] = _check(current, loose[0]).error

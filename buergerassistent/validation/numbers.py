@@ -80,7 +80,9 @@ _ONLY_ME = re.compile(
 )
 # "wir sind zu viert", "zu zweit": a group of so many.
 _GROUP = {"zweit": 2, "dritt": 3, "viert": 4, "fünft": 5, "fuenft": 5, "sechst": 6, "siebt": 7, "acht": 8}
-_GROUP_RE = re.compile(r"(?:wir\s+sind\s+|wir\s+ziehen\s+)?zu\s+(" + "|".join(_GROUP) + r")(?:\s+\w+)?")
+_GROUP_RE = re.compile(
+    r"(?:(?:wir|mia|mir)\s+(?:sind|san|ziehen|ziagn)\s+(?:\w+\s+)?)?zu\s+(" + "|".join(_GROUP) + r")(?:\s+\w+)?"
+)
 # A single estimate is one number: "so 2 Kubikmeter", "ungefähr 15 Meter" (not "so 2 bis 3").
 _ESTIMATE = re.compile(r"^(?:so|etwa|ca\.?|circa|ungefähr|ungefaehr|rund|knapp|gut)\s+(?=\S)")
 

@@ -332,3 +332,25 @@ def test_the_event_of_a_date_field_names_it():
     proc = default_catalogue()["halteverbot_umzug"]
     r = read_message(proc, "email", "ach, der Umzug ist erst am 2.4.2027", {"umzugstag": "2027-03-30"})
     assert r.values == {"umzugstag": "2027-04-02"} and r.corrected == ["umzugstag"]
+
+
+def test_a_weekday_before_the_date_is_part_of_it():
+    proc = default_catalogue()["halteverbot_umzug"]
+    assert read_message(proc, "umzugstag", "Freitag, 9. April 2027", {}).values == {"umzugstag": "2027-04-09"}
+
+
+def test_two_values_for_one_field_are_never_guessed():
+    proc = default_catalogue()["halteverbot_umzug"]
+    r = read_message(proc, "umzugstag", "am 8.4.2027, vielleicht auch am 9.4.2027", {})
+    assert "umzugstag" not in r.values and "mehr als eine Angabe" in r.errors["umzugstag"]
+
+
+def test_the_conclusion_after_a_change_of_mind_is_the_answer():
+    proc = default_catalogue()["ausweis_verlust_melden"]
+    r = read_message(proc, "dokument", "nur der Ausweis – oh nein, der Pass fehlt auch, also beide", {})
+    assert r.values == {"dokument": "beide"}
+
+
+def test_a_group_in_dialect_is_a_count():
+    proc = default_catalogue()["wohnsitz_anmelden"]
+    assert read_message(proc, "anzahl_personen", "mir san zu viert", {}).values == {"anzahl_personen": "4"}
