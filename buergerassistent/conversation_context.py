@@ -365,6 +365,9 @@ def _match_choice(text: str, options: Sequence[Option]) -> Optional[str]:
     content = {w for w in said if len(w) > 2 and w not in _SMALL_WORDS} or said
     if len(hits) == 1 and content <= stems[hits[0]] | _GENERIC and content & stems[hits[0]]:
         return options[hits[0]].value
+    if len(hits) == 1 and stems[hits[0]] - _GENERIC and stems[hits[0]] - _GENERIC <= said:
+        # the whole title and a word more: "die Geburtsurkunde für meine Tochter"
+        return options[hits[0]].value
     if len(hits) > 1:
         # several titles share a word: words in no other title decide ("Diebstahl") …
         distinct = [i for i in hits if said & (stems[i] - set().union(*(stems[j] for j in hits if j != i)))]

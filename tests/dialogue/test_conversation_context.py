@@ -260,3 +260,9 @@ def test_short_dialect_words_around_the_distinctive_word_still_choose():
     assert match_choice("is fürn Umzug", options) == "halteverbot_umzug"
     assert match_choice("des is für an Umzug", options) == "halteverbot_umzug"
     assert match_choice("es ist für eine Feier im Garten", options) is None
+
+
+def test_the_whole_title_with_words_more_chooses_it():
+    options = [Option("geburtsurkunde", "Geburtsurkunde"), Option("sterbeurkunde", "Sterbeurkunde")]
+    assert match_choice("eine Sterbeurkunde für meinen Opa", options) == "sterbeurkunde"
+    assert match_choice("keine Sterbeurkunde", options) is None
