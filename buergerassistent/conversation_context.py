@@ -187,7 +187,11 @@ _ASPECTS = (
 
 
 def aspect_of(text: str) -> Optional[str]:
-    """The question a follow-up asks ("ask_fees", "ask_processing_time", …), or None."""
+    """The question a follow-up asks ("ask_fees", "ask_processing_time", …), or None. The
+    question topics (below, deadline before duration: "wie lange vorher …") come first."""
+    for intent, pattern in _QUESTION_TOPICS:
+        if pattern.search(text or ""):
+            return intent
     for intent, pattern in _ASPECTS:
         if pattern.search(text or ""):
             return intent

@@ -266,3 +266,18 @@ def test_the_whole_title_with_words_more_chooses_it():
     options = [Option("geburtsurkunde", "Geburtsurkunde"), Option("sterbeurkunde", "Sterbeurkunde")]
     assert match_choice("eine Sterbeurkunde für meinen Opa", options) == "sterbeurkunde"
     assert match_choice("keine Sterbeurkunde", options) is None
+
+
+@pytest.mark.parametrize(
+    "text,aspect",
+    [
+        ("und wie lange vorher muss ich das machen?", "ask_deadline"),
+        ("und wie lange dauert das?", "ask_processing_time"),
+        ("was kost des?", "ask_fees"),
+        ("und wo mach ich das?", "ask_where"),
+    ],
+)
+def test_the_aspect_of_a_follow_up(text, aspect):
+    from buergerassistent.conversation_context import aspect_of
+
+    assert aspect_of(text) == aspect
