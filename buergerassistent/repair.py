@@ -685,6 +685,7 @@ def _assign_several(
     the first one when the message so far follows the form's order; otherwise it is not used.
     """
     start = current.name if current is not None else (proc.fields[0].name if proc.fields else "")
+    named_before = set(reading.values)  # values of parts that named their field
     for idx, seg in enumerate(loose):
         open_fields = _unfilled_after(proc, start, filled, reading.values)
         if not open_fields:
@@ -739,12 +740,14 @@ def _assign_several(
             if target is current:
                 reading.errors[current.name] = result.error
     # Two parts for one field ("Samstag" and "13. März" read as two dates): no guess.
-    for name in list(reading.values):
+    for name in [n for n in reading.values if n not in named_before]:
         f = proc.field(name)
         if f.type in WEAK_TYPES or f.type in ("choice", "yes_no"):
             continue
         rivals = [
-            seg for seg in reading.unassigned if _check(f, seg).ok and _check(f, seg).value != reading.values[name]
+            seg
+            for seg in reading.unassigned
+            if not _REJECTED.match(seg) and _check(f, seg).ok and _check(f, seg).value != reading.values[name]
         ]
         if rivals:
             del reading.values[name]
@@ -755,6 +758,10 @@ def _assign_several(
     if current is not None and current.name not in reading.values and current.name not in reading.errors:
         if not reading.values and loose:
             reading.errors[current.name] = _check(current, loose[0]).error
+
+
+# "…, nicht 219": the value the citizen rejects is no rival
+_REJECTED = re.compile(r"^\s*(?:nicht|kein|keine|nein|statt|anstatt|anstelle)\b", re.IGNORECASE)
 
 
 def _assign_full_name(reading: Reading, first: Field, second: Field, full: str) -> bool:

@@ -354,3 +354,11 @@ def test_the_conclusion_after_a_change_of_mind_is_the_answer():
 def test_a_group_in_dialect_is_a_count():
     proc = default_catalogue()["wohnsitz_anmelden"]
     assert read_message(proc, "anzahl_personen", "mir san zu viert", {}).values == {"anzahl_personen": "4"}
+
+
+def test_a_named_correction_with_the_rejected_value_is_no_rival():
+    proc = default_catalogue()["bewohnerparkausweis"]
+    r = read_message(proc, None, "das Kennzeichen ist M-XY 512, nicht 521", {"kennzeichen": "M-XY 521"})
+    assert r.values == {"kennzeichen": "M-XY 512"} and not r.errors
+    proc = default_catalogue()["halteverbot_umzug"]
+    assert read_message(proc, "umzugstag", "am 8.4.2027, nicht am 9.4.2027", {}).values == {"umzugstag": "2027-04-08"}
