@@ -114,6 +114,12 @@ _READINGS_FOR = {
     "change_field": {"ask_contact", "ask_deadline", "ask_processing_time", "out_of_scope"},
     "affirm": {"ask_deadline", "ask_processing_time", "ask_contact", "ask_online", "out_of_scope"},
 }
+# Words about the citizen ("ich hab grad keine Zeit", "das ist mir zu viel"): such a message may
+# mean stopping, so it is asked about; a message without them inside a form is an answer.
+_ABOUT_SPEAKER = re.compile(
+    r"\b(?:ich|i|mir|mich|wir|uns|mag|will|möchte|moechte|lust|zeit|genug|zu viel|schluss|nerv\w*|keinen bock)\b",
+    re.I,
+)
 # Where naming a procedure means "this procedure", not the command (log in/out of the account).
 _PROCEDURE_BEATS = frozenset({"login", "logout"})
 # Moving and where one lives: "ich ziehe nach Polen und will mich abmelden" is the residence,
@@ -299,6 +305,15 @@ def decide(message: Message, context: Context = Context()) -> Decision:
         return Decision("act", intent, "nothing at stake", message.confidence)
     if is_question(text):
         return Decision("ask", command, "a question", message.confidence)
+    if (
+        context.in_form
+        and command in ("save_draft", "cancel")
+        and not _clear_words(command, text)
+        and not _ABOUT_SPEAKER.search(text)
+    ):
+        # "alte Möbel vom Speicher" to "Was soll abgeholt werden?": no word of the command and
+        # none about the citizen – an answer to the question asked, not a request.
+        return Decision("reinterpret", "inform", f"{command} without a word for it is an answer", 1.0)
     if message.confidence < CLEAR_CONFIDENCE:
         return Decision("ask", command, "NLU unsure", message.confidence)
     if not _clear_words(command, text):

@@ -40,9 +40,6 @@ NEAR_MISSES = {
         ("muss ich jetzt alles auf einmal machen", "ask"),
         ("ich hab grad keine zeit", "ask"),
         ("wie lange ist der entwurf gespeichert?", "ask"),
-        # the attic, not the button: a noun is no command
-        ("alles vom Speicher, ungefähr 2 Kubikmeter", "ask"),
-        ("Kisten aus dem Speicher und ein alter Schrank", "ask"),
     ],
     "cancel": [
         ("bis wann kann ich den antrag noch abbrechen?", "ask_deadline"),
@@ -341,3 +338,18 @@ def test_a_statement_naming_a_procedure_is_a_need_not_a_contact_question(text):
 def test_a_contact_question_about_a_procedure_stays_one():
     text = "Welche Telefonnummer hat die Zulassungsstelle für mein Auto?"
     assert decide(Message(text, "ask_contact", HIGH), OUTSIDE).intent == "ask_contact"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["alte Möbel vom Speicher", "alles vom Speicher, ungefähr 2 Kubikmeter", "Kisten aus dem Keller", "zwei Stühle"],
+)
+def test_in_a_form_a_save_or_cancel_reading_without_its_word_is_the_answer(text):
+    for command in ("save_draft", "cancel"):
+        decision = decide(Message(text, command, HIGH), IN_FORM)
+        assert (decision.kind, decision.intent) == ("reinterpret", "inform"), (command, decision)
+
+
+@pytest.mark.parametrize("text", ["ich hab grad keine zeit", "das ist mir zu viel", "keine Lust mehr"])
+def test_in_a_form_a_message_about_the_citizen_is_still_asked_about(text):
+    assert decide(Message(text, "cancel", HIGH), IN_FORM).kind == "ask"
