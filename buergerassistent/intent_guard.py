@@ -120,6 +120,22 @@ _ABOUT_SPEAKER = re.compile(
     r"\b(?:ich|i|mir|mich|wir|uns|mag|will|möchte|moechte|lust|zeit|genug|zu viel|schluss|nerv\w*|keinen bock)\b",
     re.I,
 )
+# The words that questions to a person carry; inside a form such an intent without them is an answer.
+_HUMAN_CUES = {
+    "bot_challenge": re.compile(
+        r"mensch|\bbot\b|roboter|computer|maschine|\bki\b|künstlich|kuenstlich|\becht|programm|automat|person|chatbot",
+        re.I,
+    ),
+    "ask_human": re.compile(
+        r"mensch|person|mitarbeiter|jemand|jemandem|sprechen|reden|telefon|anruf|berater|sachbearbeiter|kontakt|human",
+        re.I,
+    ),
+    "complain": re.compile(
+        r"beschwer|unverschämt|unfreundlich|frech|ärger|aerger|sauer|schlecht|katastroph|unmöglich|skandal|"
+        r"wütend|wuetend|enttäusch|unzufrieden|zumutung|frechheit|mist|doof|blöd",
+        re.I,
+    ),
+}
 # Where naming a procedure means "this procedure", not the command (log in/out of the account).
 _PROCEDURE_BEATS = frozenset({"login", "logout"})
 # Moving and where one lives: "ich ziehe nach Polen und will mich abmelden" is the residence,
@@ -267,6 +283,10 @@ def decide(message: Message, context: Context = Context()) -> Decision:
         and names_procedure(text)
     ):
         return Decision("reinterpret", "request_procedure", "a withdrawal without a word for it names a procedure", 1.0)
+    if context.in_form and intent in _HUMAN_CUES and not text.startswith("/") and not _HUMAN_CUES[intent].search(text):
+        # "Eckcouch, Couchtisch und ein Regal" read as "are you a bot?": without a word of that
+        # question it is the answer to the form's question.
+        return Decision("reinterpret", "inform", f"{intent} without its words in a form", 1.0)
     if intent == "affirm":
         if context.awaiting not in AFFIRM_ACTS_IN:
             return Decision("act", intent, "nothing waits for a yes", message.confidence)

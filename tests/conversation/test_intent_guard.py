@@ -353,3 +353,21 @@ def test_in_a_form_a_save_or_cancel_reading_without_its_word_is_the_answer(text)
 @pytest.mark.parametrize("text", ["ich hab grad keine zeit", "das ist mir zu viel", "keine Lust mehr"])
 def test_in_a_form_a_message_about_the_citizen_is_still_asked_about(text):
     assert decide(Message(text, "cancel", HIGH), IN_FORM).kind == "ask"
+
+
+@pytest.mark.parametrize("intent", ["bot_challenge", "ask_human", "complain"])
+def test_in_a_form_a_human_question_without_its_words_is_the_answer(intent):
+    decision = decide(Message("Ecksofa, Sessel und ein Bücherregal", intent, HIGH), IN_FORM)
+    assert (decision.kind, decision.intent) == ("reinterpret", "inform")
+
+
+@pytest.mark.parametrize(
+    "text,intent",
+    [
+        ("bist du ein Mensch?", "bot_challenge"),
+        ("ich will mit jemandem sprechen", "ask_human"),
+        ("ich will mich beschweren", "complain"),
+    ],
+)
+def test_in_a_form_a_real_human_question_stays(text, intent):
+    assert decide(Message(text, intent, HIGH), IN_FORM).intent == intent
