@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Optional
 
-from buergerassistent.conversation_context import is_position_reply
+from buergerassistent.conversation_context import is_position_reply, question_topic
 from buergerassistent.dialogue_state import Awaiting
 
 # The intent the guard sets when it wants to ask first, and the entity naming what to confirm.
@@ -287,6 +287,11 @@ def decide(message: Message, context: Context = Context()) -> Decision:
         # "Eckcouch, Couchtisch und ein Regal" read as "are you a bot?": without a word of that
         # question it is the answer to the form's question.
         return Decision("reinterpret", "inform", f"{intent} without its words in a form", 1.0)
+    if intent == "affirm" and not context.in_form and not text.startswith("/") and question_topic(text):
+        # "Nur zur Info, ich will noch nichts beantragen: was kostet das?" to "Möchten Sie … jetzt
+        # beantragen?" is a question about the procedure, not a yes that starts the form.
+        topic = question_topic(text)
+        return Decision("reinterpret", topic, f"affirm is a question ({topic})", 1.0)
     if intent == "affirm":
         if context.awaiting not in AFFIRM_ACTS_IN:
             return Decision("act", intent, "nothing waits for a yes", message.confidence)

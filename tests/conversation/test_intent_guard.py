@@ -371,3 +371,15 @@ def test_in_a_form_a_human_question_without_its_words_is_the_answer(intent):
 )
 def test_in_a_form_a_real_human_question_stays(text, intent):
     assert decide(Message(text, intent, HIGH), IN_FORM).intent == intent
+
+
+@pytest.mark.parametrize(
+    "text,topic",
+    [
+        ("Erstmal nur informieren, ich beantrage noch nichts: was kostet das?", "ask_fees"),
+        ("ja, und wie lange dauert das?", "ask_processing_time"),
+    ],
+)
+def test_a_question_to_the_offer_to_start_the_form_starts_nothing(text, topic):
+    decision = decide(Message(text, "affirm", HIGH), Context(awaiting="start_form"))
+    assert (decision.kind, decision.intent) == ("reinterpret", topic)
