@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Optional
 
 from buergerassistent.discovery import Decision, Discovery, normalise
 
@@ -452,9 +452,13 @@ def _phrases_with_conjunction(catalogue: tuple) -> tuple[str, ...]:
     return tuple(sorted(set(found), key=len, reverse=True))
 
 
-def separate_needs(text: str, discovery: Discovery, catalogue: Iterable, limit: int = 3) -> list[str]:
+def separate_needs(
+    text: str, discovery: Discovery, catalogue: Iterable, limit: int = 3, situations: Any = None
+) -> list[str]:
     """Two or more procedures the message asks for in separate parts, in the order written; []
-    for one need (or none). Each part must find its procedure confidently on its own."""
+    for one need (or none). Each part must find its procedure confidently on its own.
+    ``situations`` (``life_situations.LifeSituations``): a part that only tells the life event
+    behind another need is no need of its own."""
     procs = tuple(catalogue)
     parts = split_needs(text, _phrases_with_conjunction(procs))
     if len(parts) < 2:
@@ -462,6 +466,7 @@ def separate_needs(text: str, discovery: Discovery, catalogue: Iterable, limit: 
     found: list[str] = []
     candidates: dict[str, set[str]] = {}  # need → the candidates of the part that found it
     tops: set[str] = set()  # the best candidate of every part
+    source: dict[str, str] = {}  # need → the part that found it
     for part in parts:
         decision = discovery.decide(part)
         named = named_procedures(part, discovery, procs)
@@ -479,6 +484,11 @@ def separate_needs(text: str, discovery: Discovery, catalogue: Iterable, limit: 
         if proc_id not in found:
             found.append(proc_id)
             candidates[proc_id] = set(ids)
+            source[proc_id] = part
+    if len(found) < 2:
+        return []
+    if situations is not None:
+        found = _without_context(found, source, situations)
     if len(found) < 2:
         return []
     whole = discovery.decide(text)
@@ -489,6 +499,31 @@ def separate_needs(text: str, discovery: Discovery, catalogue: Iterable, limit: 
             # asks for and every other part could mean, not a new ID card and a new passport.
             return []
     return found[:limit]
+
+
+_REQUEST_WORDS = re.compile(
+    r"meld|beantrag|antrag|brauch|muss|müss|\bwill\b|möcht|moecht|bestell|hätte|haette|benötig|benoetig|"
+    r"\bwie\b|\bwas\b|\bwo\b",
+    re.I,
+)
+
+
+def _without_context(found: list[str], source: dict[str, str], situations: Any) -> list[str]:
+    """Needs without those of parts that only tell the life event behind another need: "Wir
+    ziehen im Februar um und brauchen Platz für den Umzugswagen" is the parking ban, not also the
+    registration (a part with no word of a request, whose life situation lists another need)."""
+    keep = []
+    for need in found:
+        part = source.get(need, "")
+        steps = (
+            {step.procedure for situation, _ in situations.matches(part) for step in situation.steps}
+            if part and not _REQUEST_WORDS.search(part)
+            else set()
+        )
+        if any(other != need and other in steps for other in found):
+            continue
+        keep.append(need)
+    return keep
 
 
 # --------------------------------------------------------------------------- "nein, das meine ich nicht"

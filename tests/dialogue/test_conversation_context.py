@@ -281,3 +281,18 @@ def test_the_aspect_of_a_follow_up(text, aspect):
     from buergerassistent.conversation_context import aspect_of
 
     assert aspect_of(text) == aspect
+
+
+def test_a_part_that_only_tells_the_life_event_is_no_need_of_its_own():
+    # the move is why the parking ban is needed, not a second need (first blind set, form-17)
+    from buergerassistent.life_situations import default_life_situations
+
+    text = "Nächste Woche ziehen wir um und wir brauchen einen Platz für den Umzugswagen"
+    situations = default_life_situations()
+    assert "wohnsitz_anmelden" not in separate_needs(text, discovery(), default_catalogue(), situations=situations)
+    # a need of its own stays: the car is no step of the move
+    text = "bin umgezogen und muss mein Auto ummelden"
+    assert separate_needs(text, discovery(), default_catalogue(), situations=situations) == [
+        "wohnsitz_anmelden",
+        "kfz_zulassen",
+    ]
