@@ -42,6 +42,7 @@ from buergerassistent import answers, human_answers, language_state, metrics
 from buergerassistent.catalogue import Procedure, default_catalogue
 from buergerassistent.conversation_context import question_topic, separate_needs
 from buergerassistent.dialogue_state import Answer, Awaiting, Reply, next_step
+from buergerassistent.life_situations import default_life_situations
 from buergerassistent.procedure_finder import (
     ANSWER,
     CHOICE,
@@ -165,7 +166,7 @@ class ActionDiscoverProcedure(Action):
         if life is not None:
             return life.events if life.present is None else present_procedure(dispatcher, catalogue[life.present])
         if intent is None or intent in PROCEDURE_INTENTS or confidence < OVERRULE_CONFIDENCE:
-            needs = separate_needs(text, discovery(), catalogue)
+            needs = separate_needs(text, discovery(), catalogue, situations=default_life_situations())
             if needs:
                 return present_needs(dispatcher, needs)
         return discover(dispatcher, tracker)

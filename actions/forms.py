@@ -22,7 +22,7 @@ from buergerassistent.catalogue import Field, Procedure, default_catalogue
 from buergerassistent.handoff import office_hours as handoff_office_hours
 from buergerassistent.handoff import replies as handoff_replies
 from buergerassistent.handoff import texts as handoff_texts
-from buergerassistent.repair import SKIPPED, confirmation_reply, read_message
+from buergerassistent.repair import SKIPPED, PlaceCheck, check_place, confirmation_reply, read_message
 from buergerassistent.settings import get_settings
 from buergerassistent.validation import validate
 
@@ -34,6 +34,7 @@ PENDING_SLOT = "form_pending"
 # The form's "question" while values wait for confirmation (requested_slot = CONFIRM_SLOT).
 CONFIRM_SLOT = "form_confirm"
 CONFIRM_BUTTONS = [{"title": "Ja", "payload": "Ja"}, {"title": "Korrigieren", "payload": "Korrigieren"}]
+PLACE_BUTTONS = [{"title": "Ja", "payload": "Ja"}, {"title": "Nein", "payload": "Nein"}]
 
 
 def check_field(field: Field, text: Any):
@@ -122,6 +123,9 @@ class CatalogueFormValidation(Action):
             # Questions first: answered, nothing stored, the same field asked again.
             dispatcher.utter_message(text=form_questions.answer(proc, field, text, intent))
             return [SlotSet(requested, None)]
+        if reading.place is not None and pending.get("insist") != reading.place.typed:
+            # "Münche" with 80331: asked, never stored as typed (nor corrected silently).
+            return self._ask_place(dispatcher, proc, requested, reading.filled, reading.place, reading.unassigned)
         if len(reading.filled) > 1:
             # Several values from one message: stored only after the citizen has seen them.
             for name, error in reading.errors.items():
@@ -199,6 +203,64 @@ class CatalogueFormValidation(Action):
             SlotSet("requested_slot", CONFIRM_SLOT),
         ]
 
+    @classmethod
+    def _ask_place(
+        cls,
+        dispatcher: CollectingDispatcher,
+        proc: Procedure,
+        asked: str,
+        values: dict[str, str],
+        place: PlaceCheck,
+        unassigned: list[str],
+        lead: str = "",
+    ) -> list[EventType]:
+        """The place does not belong to the postcode: one value → "Meinen Sie „München“?";
+        several → the echo shows the municipality of the postcode and says so."""
+        values = {**values, place.field: place.suggested}
+        belongs = f"Die Postleitzahl {place.postcode} gehört zu {place.suggested}."
+        if len(values) > 1:
+            lead = f"{lead} {belongs} Statt „{place.typed}“ habe ich „{place.suggested}“ eingetragen.".strip()
+            return cls._ask_to_confirm(dispatcher, proc, asked, values, unassigned, lead=lead)
+        dispatcher.utter_message(
+            text=f"{lead} {belongs} Meinen Sie „{place.suggested}“?".strip(), buttons=PLACE_BUTTONS
+        )
+        return [
+            SlotSet(asked, None),
+            SlotSet(PENDING_SLOT, {"values": values, "ask": asked, "place": [place.typed, place.postcode]}),
+            SlotSet("requested_slot", CONFIRM_SLOT),
+        ]
+
+    def _confirm_place(
+        self, dispatcher: CollectingDispatcher, proc: Procedure, pending: dict, text: str, filled: dict
+    ) -> list[EventType]:
+        """The answer to "Meinen Sie „München“?" (a place that does not fit the postcode)."""
+        values = dict(pending.get("values") or {})
+        asked = pending.get("ask")
+        typed, postcode = pending["place"]
+        city = next(iter(values))
+        events: list[EventType] = [SlotSet(CONFIRM_SLOT, None)]
+        s = " ".join(text.split())
+        answer = validate("yes_no", s)
+        if answer.ok and answer.value == "ja":
+            return [*events, *(SlotSet(n, v) for n, v in values.items()), SlotSet(PENDING_SLOT, None)]
+        if (answer.ok and answer.value == "nein") or s.casefold().startswith(("korrigieren", "nein")):
+            dispatcher.utter_message(
+                text=f"Gut, dann schreiben Sie den Ort bitte noch einmal. Wenn die Postleitzahl {postcode} nicht "
+                "stimmt, schreiben Sie zum Beispiel: „die PLZ ist 80333“."
+            )
+            return [*events, SlotSet(PENDING_SLOT, {"single": city, "insist": typed}), SlotSet("requested_slot", city)]
+        # Another answer: the place written again, or a question.
+        reading = read_message(proc, city, s, filled)
+        if reading.question:
+            dispatcher.utter_message(text=form_questions.answer(proc, proc.field(city), s, None))
+        elif reading.place is not None:
+            return events + self._ask_place(dispatcher, proc, asked or city, reading.filled, reading.place, [])
+        elif reading.values.get(city) not in (None, SKIPPED) and set(reading.values) <= {city}:
+            return [*events, SlotSet(city, reading.values[city]), SlotSet(PENDING_SLOT, None)]
+        lead = "Ich habe den Ort noch nicht gespeichert."
+        place = PlaceCheck(city, typed, values[city], postcode)
+        return events + self._ask_place(dispatcher, proc, asked or city, {}, place, [], lead=lead)
+
     def _confirm(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, proc: Procedure, text: str
     ) -> list[EventType]:
@@ -210,10 +272,17 @@ class CatalogueFormValidation(Action):
         if not values or asked is None:  # nothing waits (should not happen): go on with the form
             return [*events, SlotSet(PENDING_SLOT, None)]
         filled = {f.name: tracker.get_slot(f.name) for f in proc.fields}
+        if pending.get("place"):
+            return self._confirm_place(dispatcher, proc, pending, text, filled)
         reply = confirmation_reply(proc, text, values, filled)
         if reply.kind == "yes":
             return [*events, *(SlotSet(n, v) for n, v in values.items()), SlotSet(PENDING_SLOT, None)]
         if reply.kind == "corrected":
+            place = check_place(proc, reply.values, filled)
+            if place is not None:
+                return events + self._ask_place(
+                    dispatcher, proc, asked, reply.values, place, [], lead="Danke, ich habe es geändert."
+                )
             return events + self._ask_to_confirm(
                 dispatcher, proc, asked, reply.values, [], lead="Danke, ich habe es geändert."
             )
@@ -287,7 +356,14 @@ class ActionFormInterruption(Action):
                 return []
         events = await ActionAnswerInfo().run(dispatcher, tracker, domain)
         pending = tracker.get_slot(PENDING_SLOT) or {}
-        if proc is not None and requested == CONFIRM_SLOT and pending.get("values") and pending.get("ask"):
+        if proc is not None and requested == CONFIRM_SLOT and pending.get("place") and pending.get("values"):
+            # "Meinen Sie „München“?" still waits for its answer: ask it again after the answer.
+            ((city, suggested),) = pending["values"].items()
+            typed, postcode = pending["place"]
+            events += CatalogueFormValidation._ask_place(
+                dispatcher, proc, pending.get("ask") or city, {}, PlaceCheck(city, typed, suggested, postcode), []
+            )
+        elif proc is not None and requested == CONFIRM_SLOT and pending.get("values") and pending.get("ask"):
             # The echo still waits for "Ja" / "Korrigieren": show it again after the answer.
             events += CatalogueFormValidation._ask_to_confirm(
                 dispatcher, proc, pending["ask"], pending["values"], [], lead="Noch nicht gespeichert."

@@ -23,7 +23,13 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.turns import set_awaiting
 from buergerassistent.catalogue import default_catalogue
 from buergerassistent.conversation_context import separate_needs
-from buergerassistent.life_situations import Checklist, checklist, checklist_text, default_life_situations
+from buergerassistent.life_situations import (
+    Checklist,
+    checklist,
+    checklist_text,
+    default_life_situations,
+    happened,
+)
 from buergerassistent.procedure_finder import discovery
 
 logger = logging.getLogger(__name__)
@@ -80,9 +86,10 @@ def offered_checklist(tracker: Tracker) -> Optional[Checklist]:
             return None
         situations = default_life_situations()
         for situation in situations:
-            cl = checklist(situation, default_catalogue())
-            if [item.procedure for item in cl.items] == ids:
-                return cl
+            for done in (False, True):
+                cl = checklist(situation, default_catalogue(), done)
+                if [item.procedure for item in cl.items] == ids:
+                    return cl
         return None
     return None
 
@@ -122,7 +129,7 @@ def life_situation_turn(dispatcher: CollectingDispatcher, tracker: Tracker) -> O
     situation = default_life_situations().recognise(tracker.latest_message.get("text") or "")
     if situation is None:
         return None
-    cl = checklist(situation, default_catalogue())
+    cl = checklist(situation, default_catalogue(), happened(situation, tracker.latest_message.get("text") or ""))
     if not cl.items:
         return None
     logger.info("life situation %s recognised", situation.id)

@@ -67,8 +67,11 @@ def offer_choice(
             buttons=[{"title": "Ja", "payload": choose_payload(ids[0])}, {"title": "Nein", "payload": "/deny"}],
         )
     else:
+        # Entries outside the core procedures only ("Waffenschein"): their facts are not checked
+        # here, so the offer names where to ask, as for a single one.
+        hint = answers.UNKNOWN_HINT if not any(catalogue[i].curated for i in ids) else ""
         dispatcher.utter_message(
-            text=f"{lead} Welche dieser Leistungen passt?".strip(),
+            text=f"{lead} Welche dieser Leistungen passt? {hint}".strip(),
             buttons=[{"title": catalogue[i].name, "payload": choose_payload(i)} for i in ids],
         )
     return [

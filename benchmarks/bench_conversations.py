@@ -2,10 +2,12 @@
 
     .venv/bin/python -m benchmarks.bench_conversations          (or: make bench-conversations)
     .venv/bin/python -m benchmarks.bench_conversations --only form-07,info-02 --verbose
+    .venv/bin/python -m benchmarks.bench_conversations --file tests/data/conversations/frozen_v2.yml
 
-The scenarios in ``tests/data/conversations/frozen.yml`` were written by someone who saw only the
-README, the procedure list and the form questions (issue 15); they are never edited to make this
-benchmark pass. Scenarios listed in ``tests/data/conversations/excluded.yml`` (with a reason) are
+The scenarios in ``tests/data/conversations/frozen.yml`` and the second blind set
+``frozen_v2.yml`` were written by someone who saw only the README, the procedure list and the
+form questions (issue 15); they are never edited to make this benchmark pass. Without
+``--file`` both sets are played on one stack and reported separately. Scenarios listed in ``tests/data/conversations/excluded.yml`` (with a reason) are
 skipped and counted separately.
 
 For every scenario a fresh citizen starts the whole conversation on a stack with free ports:
@@ -49,6 +51,8 @@ from buergerassistent.catalogue import Field, Procedure, default_catalogue
 
 ROOT = Path(__file__).resolve().parent.parent
 FROZEN = ROOT / "tests" / "data" / "conversations" / "frozen.yml"
+FROZEN_V2 = ROOT / "tests" / "data" / "conversations" / "frozen_v2.yml"
+SETS = (FROZEN, FROZEN_V2)
 EXCLUDED = ROOT / "tests" / "data" / "conversations" / "excluded.yml"
 
 SUMMARY = "sende ich den Antrag ab"
@@ -730,11 +734,11 @@ def play(scenario: dict, settings: Settings, portal: Portal, run: str = "", verb
     return judge(scenario, play_transcript(scenario, settings, portal, run, verbose))
 
 
-def report(results: list[Result], excluded: dict[str, str]) -> str:
-    lines = []
+def report(results: list[Result], excluded: dict[str, str], title: str = "") -> str:
+    lines = [f"\n== {title}" if title else ""]
     ok = sum(r.ok for r in results)
     n = len(results)
-    lines.append(f"\nSzenarien erfolgreich: {ok}/{n} = {ok / n:.1%}" if n else "\nkeine Szenarien")
+    lines.append(f"Szenarien erfolgreich: {ok}/{n} = {ok / n:.1%}" if n else "keine Szenarien")
     for kind in sorted({r.kind for r in results}):
         ks = [r for r in results if r.kind == kind]
         good = sum(r.ok for r in ks)
@@ -751,7 +755,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", default="", help="comma-separated scenario ids")
     parser.add_argument("--kinds", default="", help="comma-separated kinds (form, info, …)")
-    parser.add_argument("--file", type=Path, default=FROZEN)
+    parser.add_argument("--file", type=Path, action="append", help="a scenario file (repeatable; default: both sets)")
     parser.add_argument("--verbose", action="store_true", help="print the conversations")
     args = parser.parse_args(argv)
 
@@ -759,17 +763,20 @@ def main(argv: Optional[list[str]] = None) -> int:
     from bot.stack import Stack
     from bot.training import ensure_model
 
-    scenarios = load(args.file)
     excluded = load_excluded()
-    if args.only:
-        wanted = args.only.split(",")
-        scenarios = [s for s in scenarios if s["id"] in wanted]
-    else:
-        scenarios = [s for s in scenarios if s["id"] not in excluded]
-    if args.kinds:
-        scenarios = [s for s in scenarios if s["kind"] in args.kinds.split(",")]
+    sets: list[tuple[Path, list[dict]]] = []
+    for path in args.file or [p for p in SETS if p.exists()]:
+        scenarios = load(path)
+        if args.only:
+            wanted = args.only.split(",")
+            scenarios = [s for s in scenarios if s["id"] in wanted]
+        else:
+            scenarios = [s for s in scenarios if s["id"] not in excluded]
+        if args.kinds:
+            scenarios = [s for s in scenarios if s["kind"] in args.kinds.split(",")]
+        sets.append((path, scenarios))
     model = ensure_model(quiet=True)
-    results: list[Result] = []
+    results: dict[Path, list[Result]] = {path: [] for path, _ in sets}
     with tempfile.TemporaryDirectory(prefix="bench-conversations-") as tmp:
         print("Starte den Stack …", file=sys.stderr, flush=True)
         stack = Stack(local_settings(Path(tmp)), model)
@@ -778,18 +785,22 @@ def main(argv: Optional[list[str]] = None) -> int:
         stack.start(timeout=300, progress=lambda _msg: None)
         try:
             portal = Portal(stack.settings.portal_database_url)
-            for scenario in scenarios:
-                if args.verbose:
-                    print(f"--- {scenario['id']}: {scenario.get('title', '')}", flush=True)
-                result = play(scenario, stack.settings, portal, verbose=args.verbose)
-                results.append(result)
-                print(
-                    f"{result.id:10} {result.kind:12} {'ok' if result.ok else 'FAIL':4} {result.why}",
-                    flush=True,
-                )
+            for path, scenarios in sets:
+                for scenario in scenarios:
+                    if args.verbose:
+                        print(f"--- {scenario['id']}: {scenario.get('title', '')}", flush=True)
+                    result = play(scenario, stack.settings, portal, verbose=args.verbose)
+                    results[path].append(result)
+                    print(
+                        f"{result.id:10} {result.kind:12} {'ok' if result.ok else 'FAIL':4} {result.why}",
+                        flush=True,
+                    )
         finally:
             stack.stop()
-    print(report(results, excluded if not args.only else {}))
+    for path, _ in sets:
+        shown = {k: v for k, v in excluded.items() if any(s["id"] == k for s in load(path))}
+        title = str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+        print(report(results[path], shown if not args.only else {}, title=title))
     return 0
 
 

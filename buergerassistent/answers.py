@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Optional
 
-from buergerassistent.catalogue import FactSource, Procedure
+from buergerassistent.catalogue import Contact, FactSource, Procedure
 
 UNKNOWN_HINT = "Allgemeine Auskunft erhalten Sie auch unter der Behördennummer 115."
 
@@ -107,10 +107,16 @@ def contact(proc: Procedure) -> str:
         lines.append(f"Mehr dazu: {c.url}")
     if not c.phone or not c.opening_hours:
         lines.append(UNKNOWN_HINT)
-    year_month = (c.as_of or c.checked or "").split("-")[:2]
-    stand = f", Stand {year_month[1]}/{year_month[0]}" if len(year_month) == 2 else ""
-    lines.append(f"Quelle: {c.source}{stand}")
+    src = contact_source(c)
+    lines.append(src.label if src else f"Quelle: {c.source}")
     return "\n".join(lines)
+
+
+def contact_source(c: Contact) -> Optional[FactSource]:
+    """The source of a ``contact:`` block as a fact source ("Quelle: Stadt München, Stand 06/2026");
+    None when the block has no date (the catalogue's contact blocks all have one)."""
+    day = c.checked or c.as_of
+    return FactSource(source=c.source, checked=day, as_of=c.as_of) if day else None
 
 
 def online(proc: Procedure) -> str:

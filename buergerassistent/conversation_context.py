@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Optional
 
 from buergerassistent.discovery import Decision, Discovery, normalise
 
@@ -187,7 +187,11 @@ _ASPECTS = (
 
 
 def aspect_of(text: str) -> Optional[str]:
-    """The question a follow-up asks ("ask_fees", "ask_processing_time", …), or None."""
+    """The question a follow-up asks ("ask_fees", "ask_processing_time", …), or None. The
+    question topics (below, deadline before duration: "wie lange vorher …") come first."""
+    for intent, pattern in _QUESTION_TOPICS:
+        if pattern.search(text or ""):
+            return intent
     for intent, pattern in _ASPECTS:
         if pattern.search(text or ""):
             return intent
@@ -202,35 +206,48 @@ _QUESTION_TOPICS = (
         "ask_deadline",
         re.compile(
             r"\bbis\s+wann\b|\bfrist(en)?\b|\bspätestens\b|\bspaetestens\b|\bfrühestens\b|\bfruehestens\b|"
-            r"\bwann\s+(muss|sollte|soll|darf|kann)\s+(ich|man|wir)\b|\bzu\s+spät\b|\bdeadline\b|\bby\s+when\b",
+            r"\bwann\s+(muss|sollte|soll|darf|kann)\s+(ich|man|wir)\b|\bzu\s+spät\b|\bdeadline\b|\bby\s+when\b|"
+            # "wie früh vor dem Umzug …", "wie lange vorher muss ich …", "ab wann sollte ich …"
+            r"\bwie\s+(früh|frueh|zeitig)\b|\bwie\s+lange\s+(vorher|im\s+voraus)\b|\bvorlauf|\bab\s+wann\b",
             re.I,
         ),
     ),
     (
         "ask_processing_time",
         re.compile(
-            r"\bwie\s+lange\b|\bwie\s+schnell\b|\bbearbeitungszeit\b|\bwann\s+(bekomme|kriege|erhalte)\b|"
-            r"\bhow\s+long\b",
+            r"\bwie\s+lange\b|\bwi[ea]\s+lang\s+dauert\b|\bwie\s+schnell\b|\bbearbeitungs(zeit|dauer)\b|\bwann\s+(bekomme|kriege|erhalte)\b|"
+            # "Schaff ich das noch (bis zur Reise)?", "reicht die Zeit?"
+            r"\bschaff(e|en|t)?\s+(ich|wir|man|i)\s+(das|des)\b|\breicht\s+(die|das)\s+zeit\b|\bhow\s+long\b",
             re.I,
         ),
     ),
     (
         "ask_fees",
-        re.compile(r"\bkostet\b|\bkosten\b|\bgebühr|\bgebuehr|\bwie\s+teuer\b|\bhow\s+much\b|\bcosts?\b", re.I),
+        re.compile(
+            r"\bkostet\b|\bkosten\b|\bkost\b|\bgebühr|\bgebuehr|\bwie\s+teuer\b|\bpreis\b|\bbezahlen\b|"
+            r"\bhow\s+much\b|\bcosts?\b",
+            re.I,
+        ),
     ),
-    ("ask_documents", re.compile(r"\bunterlagen\b|\bdokumente\b|\bmitbringen\b|\bwelche\s+papiere\b", re.I)),
-    ("ask_online", re.compile(r"\bonline\b|\bim\s+internet\b", re.I)),
+    (
+        "ask_documents",
+        re.compile(
+            r"\bunterlagen\b|\bdokumente\b|\bmitbringen\b|\bwelche\s+papiere\b|\bpapiere\b|\bnachweise?\b", re.I
+        ),
+    ),
+    ("ask_online", re.compile(r"\bonline\b|\bim\s+internet\b|\binternet\b", re.I)),
     (
         "ask_where",
         re.compile(
-            r"^\W*wo\b|[.,;!?]\s*wo\b|\bwohin\b|\bzuständig|\bzustaendig|\bwelche[snr]?\s+(amt|behörde|stelle)\b|"
+            r"^\W*(und\s+)?wo\b|[.,;!?]\s*(und\s+)?wo\b|\bwohin\b|\bzuständig|\bzustaendig|\bwelche[snr]?\s+(amt|behörde|stelle)\b|"
             r"\bwhere\b",
             re.I,
         ),
     ),
 )
 _QUESTION_CUE = re.compile(
-    r"\?|^\W*(wo|wohin|wann|bis wann|wie|was|welche[snr]?|muss|kann|brauche|geht|gibt)\b|[.,;!]\s*(wo|wann|wie|was|welche[snr]?)\b",
+    r"\?|^\W*(und\s+)?(wo|wohin|wann|bis wann|ab wann|wie|was|welche[snr]?|muss|kann|brauche|geht|gibt)\b|"
+    r"[.,;!:]\s*(und\s+)?(wo|wann|wie|was|welche[snr]?)\b",
     re.I,
 )
 
@@ -348,7 +365,12 @@ def _match_choice(text: str, options: Sequence[Option]) -> Optional[str]:
     stems = [{_stem(w) for w in ws} for ws in title_words]
     said = {_stem(w) for w in rest}
     hits = [i for i, s in enumerate(stems) if said & s]
-    if len(hits) == 1 and said <= stems[hits[0]] | _GENERIC:
+    # Short words ("des is für an Umzug", "a", "fürs") carry no choice; the content words must.
+    content = {w for w in said if len(w) > 2 and w not in _SMALL_WORDS} or said
+    if len(hits) == 1 and content <= stems[hits[0]] | _GENERIC and content & stems[hits[0]]:
+        return options[hits[0]].value
+    if len(hits) == 1 and stems[hits[0]] - _GENERIC and stems[hits[0]] - _GENERIC <= said:
+        # the whole title and a word more: "die Geburtsurkunde für meine Tochter"
         return options[hits[0]].value
     if len(hits) > 1:
         # several titles share a word: words in no other title decide ("Diebstahl") …
@@ -373,6 +395,13 @@ def _stem(word: str) -> str:
     from buergerassistent.discovery import stem
 
     return stem(word)
+
+
+# Small words of everyday and dialect speech that choose nothing ("des is fürn Umzug").
+_SMALL_WORDS = frozenset(
+    _stem(normalise(w))
+    for w in "des is isch ist fürn fürs für an am im ein einen einem eine halt nur eben so da dafür dann wegen".split()
+)
 
 
 # --------------------------------------------------------------------------- two needs
@@ -423,26 +452,78 @@ def _phrases_with_conjunction(catalogue: tuple) -> tuple[str, ...]:
     return tuple(sorted(set(found), key=len, reverse=True))
 
 
-def separate_needs(text: str, discovery: Discovery, catalogue: Iterable, limit: int = 3) -> list[str]:
+def separate_needs(
+    text: str, discovery: Discovery, catalogue: Iterable, limit: int = 3, situations: Any = None
+) -> list[str]:
     """Two or more procedures the message asks for in separate parts, in the order written; []
-    for one need (or none). Each part must find its procedure confidently on its own."""
+    for one need (or none). Each part must find its procedure confidently on its own.
+    ``situations`` (``life_situations.LifeSituations``): a part that only tells the life event
+    behind another need is no need of its own."""
     procs = tuple(catalogue)
     parts = split_needs(text, _phrases_with_conjunction(procs))
     if len(parts) < 2:
         return []
     found: list[str] = []
+    candidates: dict[str, set[str]] = {}  # need → the candidates of the part that found it
+    tops: set[str] = set()  # the best candidate of every part
+    source: dict[str, str] = {}  # need → the part that found it
     for part in parts:
         decision = discovery.decide(part)
         named = named_procedures(part, discovery, procs)
+        ids = [c.id for c in decision.candidates]
+        tops.update(ids[:1])
         if decision.kind == "confident":
-            proc_id = decision.candidates[0].id
-        elif len(named) == 1:
+            proc_id = ids[0]
+        elif len(named) == 1 and not (decision.kind == "choose" and ids and named[0] in ids[1:]):
+            # "mein Perso ist weg": the name "Perso" does not beat a better reading of the part
             proc_id = named[0]
+        elif decision.kind == "choose" and len(named) == 1:
+            proc_id = ids[0]
         else:
             continue
         if proc_id not in found:
             found.append(proc_id)
-    return found[:limit] if len(found) >= 2 else []
+            candidates[proc_id] = set(ids)
+            source[proc_id] = part
+    if len(found) < 2:
+        return []
+    if situations is not None:
+        found = _without_context(found, source, situations)
+    if len(found) < 2:
+        return []
+    whole = discovery.decide(text)
+    if whole.kind == "confident":
+        meant = whole.candidates[0].id
+        if meant not in found and meant in tops and all(meant in candidates[n] for n in found):
+            # "gestohlen, da waren Ausweis und Reisepass drin": one need (the loss) that a part
+            # asks for and every other part could mean, not a new ID card and a new passport.
+            return []
+    return found[:limit]
+
+
+_REQUEST_WORDS = re.compile(
+    r"meld|beantrag|antrag|brauch|muss|müss|\bwill\b|möcht|moecht|bestell|hätte|haette|benötig|benoetig|"
+    r"\bwie\b|\bwas\b|\bwo\b",
+    re.I,
+)
+
+
+def _without_context(found: list[str], source: dict[str, str], situations: Any) -> list[str]:
+    """Needs without those of parts that only tell the life event behind another need: "Wir
+    ziehen im Februar um und brauchen Platz für den Umzugswagen" is the parking ban, not also the
+    registration (a part with no word of a request, whose life situation lists another need)."""
+    keep = []
+    for need in found:
+        part = source.get(need, "")
+        steps = (
+            {step.procedure for situation, _ in situations.matches(part) for step in situation.steps}
+            if part and not _REQUEST_WORDS.search(part)
+            else set()
+        )
+        if any(other != need and other in steps for other in found):
+            continue
+        keep.append(need)
+    return keep
 
 
 # --------------------------------------------------------------------------- "nein, das meine ich nicht"

@@ -22,7 +22,9 @@ from buergerassistent.validation.base import clean
 _QUESTION_WORD = (
     r"was|wie|wo|wohin|woher|wann|warum|wozu|wieso|weshalb|wofür|wofuer|welche[rsnm]?|wer|wen|wem|"
     r"muss|müssen|muessen|kann|können|koennen|darf|dürfen|soll|sollte|sollen|brauche|brauchen|braucht|"
-    r"reicht|genügt|gibt es|geht das|ist das|ist es|sind das|heißt das|heisst das|what|why|how"
+    r"reicht|genügt|gibt es|geht das|ist das|ist es|sind das|heißt das|heisst das|what|why|how|"
+    # Bavarian: "wia soll i des wissn", "wos is des", "muas i", "ko ma"
+    r"wia|wos|wer|wann|warum|muas|muass|ko ma|kann ma|gibt's|gibts"
 )
 _QUESTION_START = re.compile(
     rf"^(?:(?:und|aber|also|ähm|äh|hm+|sorry|moment|ok|okay)[,\s]+)?(?:{_QUESTION_WORD})\b", re.I
@@ -30,7 +32,8 @@ _QUESTION_START = re.compile(
 # Question phrases anywhere in the message ("Moment, warum braucht ihr das").
 _QUESTION_PHRASE = re.compile(
     r"\b(?:warum|wozu|wieso|weshalb|wofür|wofuer|was ist|was sind|was heißt|was heisst|was bedeutet|"
-    r"wie lange|muss ich|müssen wir|unterschied|für was|was für|welche möglichkeiten)\b",
+    r"wie lange|muss ich|müssen wir|unterschied|für was|was für|welche möglichkeiten|"
+    r"wia soll|wia vui|wos is|keine ahnung wie|koa ahnung)\b",
     re.I,
 )
 

@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 from typing import Any, Optional
 
+from buergerassistent import answers
+
 HOTLINE = "Die Behördennummer 115 hilft Ihnen weiter."
 
 CONDOLENCE = "Das tut mir sehr leid. Mein herzliches Beileid."
@@ -90,38 +92,14 @@ def ask_human(proc: Any = None) -> str:
 
 
 def contact(proc: Any = None) -> str:
-    """Phone number, opening hours, address, e-mail of the responsible office."""
+    """Phone number, opening hours, address, e-mail of the responsible office: the answer of
+    ``answers.contact`` (one text for the same question); without a procedure, which one."""
     if proc is None:
         return (
             "Für welche Leistung suchen Sie die Kontaktdaten? Nennen Sie mir bitte Ihr Anliegen, dann sage ich "
             f"Ihnen, welche Stelle zuständig ist. {HOTLINE}"
         )
-    office = _office(proc)
-    c = _contact(proc)
-    if c is None:
-        where = f" Zuständig ist: {office}." if office else ""
-        return f"Die Kontaktdaten für „{proc.name}“ habe ich leider nicht.{where} {HOTLINE}"
-    lines = [f"Kontakt für „{proc.name}“: {office}"]
-    known = {
-        "Telefon": _get(c, "phone"),
-        "E-Mail": _get(c, "email"),
-        "Anschrift": _get(c, "address"),
-        "Öffnungszeiten": _get(c, "opening_hours"),
-    }
-    for label, value in known.items():
-        if value:
-            lines.append(f"- {label}: {value}")
-    unknown = [label for label, value in known.items() if not value]
-    for label, key in (("Mehr dazu", "url"), ("Termin", "appointment_url")):
-        value = _get(c, key)
-        if value:
-            lines.append(f"- {label}: {value}")
-    if unknown:
-        lines.append(f"{', '.join(unknown)}: weiß ich leider nicht. {HOTLINE}")
-    source, as_of = _get(c, "source"), _get(c, "as_of")
-    if source:
-        lines.append(f"Quelle: {source}" + (f", Stand {as_of}" if as_of else ""))
-    return "\n".join(lines)
+    return answers.contact(proc)
 
 
 def complain(proc: Any = None) -> str:

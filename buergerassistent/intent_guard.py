@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Optional
 
-from buergerassistent.conversation_context import is_position_reply
+from buergerassistent.conversation_context import is_position_reply, question_topic
 from buergerassistent.dialogue_state import Awaiting
 
 # The intent the guard sets when it wants to ask first, and the entity naming what to confirm.
@@ -53,7 +53,9 @@ ASKABLE = frozenset({"save_draft", "cancel", "login", "logout"})
 
 # Words that make each command clear. A message without any of them is not a clear request.
 _CLEAR_WORDS = {
-    "save_draft": r"speicher|später|spaeter|pause|zwischen|unterbrech|andermal|fortsetz|weitermach|aufheb|komme? .*wieder",
+    # the verb, not the noun: "das Zeug vom Speicher" (the attic) asks for nothing
+    "save_draft": r"speicher(?:n|e|t|st)\b|gespeichert|\bspeicher (?:das|es|den|die|mal|bitte|alles)\b|später|spaeter|"
+    r"pause|zwischen|unterbrech|andermal|fortsetz|weitermach|aufheb|komme? .*wieder",
     "cancel": r"abbrech|abbruch|abgebrochen|aufhör|aufhoer|stop|stopp|beend|vergessen|lösch|loesch|nicht mehr|lassen",
     "login": r"anmeld|einlogg|log ?in|bund ?id|bayern ?id|nutzerkonto|konto|ausweisfunktion|elster",
     "logout": r"abmeld|auslogg|log ?out|ausloggen|abmelden",
@@ -112,8 +114,41 @@ _READINGS_FOR = {
     "change_field": {"ask_contact", "ask_deadline", "ask_processing_time", "out_of_scope"},
     "affirm": {"ask_deadline", "ask_processing_time", "ask_contact", "ask_online", "out_of_scope"},
 }
+# Words about the citizen ("ich hab grad keine Zeit", "das ist mir zu viel"): such a message may
+# mean stopping, so it is asked about; a message without them inside a form is an answer.
+_ABOUT_SPEAKER = re.compile(
+    r"\b(?:ich|i|mir|mich|wir|uns|mag|will|möchte|moechte|lust|zeit|genug|zu viel|schluss|nerv\w*|keinen bock)\b",
+    re.I,
+)
+# The words that questions to a person carry; inside a form such an intent without them is an answer.
+_HUMAN_CUES = {
+    "bot_challenge": re.compile(
+        r"mensch|\bbot\b|roboter|computer|maschine|\bki\b|künstlich|kuenstlich|\becht|programm|automat|person|chatbot",
+        re.I,
+    ),
+    "ask_human": re.compile(
+        r"mensch|person|mitarbeiter|jemand|jemandem|sprechen|reden|telefon|anruf|berater|sachbearbeiter|kontakt|human",
+        re.I,
+    ),
+    "complain": re.compile(
+        r"beschwer|unverschämt|unfreundlich|frech|ärger|aerger|sauer|schlecht|katastroph|unmöglich|skandal|"
+        r"wütend|wuetend|enttäusch|unzufrieden|zumutung|frechheit|mist|doof|blöd",
+        re.I,
+    ),
+}
 # Where naming a procedure means "this procedure", not the command (log in/out of the account).
 _PROCEDURE_BEATS = frozenset({"login", "logout"})
+# Moving and where one lives: "ich ziehe nach Polen und will mich abmelden" is the residence,
+# not the account – unless the account is named.
+_RESIDENCE = re.compile(
+    r"\bzieh|umzug|umgezogen|wegzug|weggezogen|auszug|ausgezogen|ausland|wohnung|wohnsitz|meldeamt|"
+    r"bürgerbüro|buergerbuero|bürgeramt|ummeld|hauptwohn|nebenwohn",
+    re.I,
+)
+_ACCOUNT = re.compile(r"konto|bund ?id|bayern ?id|einlogg|auslogg|log ?in|log ?out|ausweisfunktion|elster", re.I)
+# "Antrag zurückziehen": a message without these words ("ich finde meinen Reisepass nicht mehr")
+# that names a procedure is a need, not a withdrawal.
+_WITHDRAW_WORDS = re.compile(r"zurück|zurueck|stornier|widerruf|antrag|aktenzeichen", re.I)
 
 # Nouns of the catalogue that name no procedure by themselves (or name the account, a field).
 _GENERIC_NOUNS = frozenset(
@@ -227,10 +262,36 @@ def decide(message: Message, context: Context = Context()) -> Decision:
     if intent == "greet" and not context.in_form and not text.startswith("/") and names_procedure(text):
         # "Hallo, ich hab da was mit meinem Hund": the greeting carries a need.
         return Decision("reinterpret", "request_procedure", "a greeting that names a procedure", 1.0)
+    if (
+        intent == "ask_contact"
+        and not context.in_form
+        and not text.startswith("/")
+        and not is_question(text)
+        and names_procedure(text)
+    ):
+        # "ich will mein Auto abmelden, es hat noch eine Nummer aus Ebersberg": a need, no question
+        # for a phone number.
+        return Decision("reinterpret", "request_procedure", "a statement that names a procedure", 1.0)
     if not context.in_form and intent != "inform" and not text.startswith("/") and is_position_reply(text):
         # "das erste" after a list (choice, life-situation checklist) is a choice, whatever NLU
         # guessed (it read "das erste" as ask_why_field): the reply goes where choices are read.
         return Decision("reinterpret", "inform", f"{intent} is a choice by position", 1.0)
+    if (
+        intent == "withdraw_application"
+        and not text.startswith("/")
+        and not _WITHDRAW_WORDS.search(text)
+        and names_procedure(text)
+    ):
+        return Decision("reinterpret", "request_procedure", "a withdrawal without a word for it names a procedure", 1.0)
+    if context.in_form and intent in _HUMAN_CUES and not text.startswith("/") and not _HUMAN_CUES[intent].search(text):
+        # "Eckcouch, Couchtisch und ein Regal" read as "are you a bot?": without a word of that
+        # question it is the answer to the form's question.
+        return Decision("reinterpret", "inform", f"{intent} without its words in a form", 1.0)
+    if intent == "affirm" and not context.in_form and not text.startswith("/") and question_topic(text):
+        # "Nur zur Info, ich will noch nichts beantragen: was kostet das?" to "Möchten Sie … jetzt
+        # beantragen?" is a question about the procedure, not a yes that starts the form.
+        topic = question_topic(text)
+        return Decision("reinterpret", topic, f"affirm is a question ({topic})", 1.0)
     if intent == "affirm":
         if context.awaiting not in AFFIRM_ACTS_IN:
             return Decision("act", intent, "nothing waits for a yes", message.confidence)
@@ -249,7 +310,9 @@ def decide(message: Message, context: Context = Context()) -> Decision:
         reading = "help"
     if reading is not None:
         return Decision("reinterpret", reading, f"{command} reads as {reading}", 1.0)
-    if command in _PROCEDURE_BEATS and names_procedure(text):
+    if command in _PROCEDURE_BEATS and (
+        names_procedure(text) or (_RESIDENCE.search(text) and not _ACCOUNT.search(text))
+    ):
         return Decision("reinterpret", "request_procedure", f"{command} names a procedure", 1.0)
     if command in _PROCEDURE_BEATS and not _clear_words(command, text) and not context.in_form and not context.awaiting:
         # "mein Vermieter will einen Nachweis, dass ich hier gemeldet bin" names no account:
@@ -267,6 +330,15 @@ def decide(message: Message, context: Context = Context()) -> Decision:
         return Decision("act", intent, "nothing at stake", message.confidence)
     if is_question(text):
         return Decision("ask", command, "a question", message.confidence)
+    if (
+        context.in_form
+        and command in ("save_draft", "cancel")
+        and not _clear_words(command, text)
+        and not _ABOUT_SPEAKER.search(text)
+    ):
+        # "alte Möbel vom Speicher" to "Was soll abgeholt werden?": no word of the command and
+        # none about the citizen – an answer to the question asked, not a request.
+        return Decision("reinterpret", "inform", f"{command} without a word for it is an answer", 1.0)
     if message.confidence < CLEAR_CONFIDENCE:
         return Decision("ask", command, "NLU unsure", message.confidence)
     if not _clear_words(command, text):

@@ -22,7 +22,8 @@ API::
 
     situations = default_life_situations()
     situations.recognise(text)           -> LifeSituation | None
-    checklist(situation, catalogue)      -> Checklist (items with title, note, deadlines, in_chat)
+    happened(situation, text)            -> the event is over ("ich bin umgezogen"): its ``done`` list
+    checklist(situation, catalogue, done=False) -> Checklist (items with title, note, deadlines, in_chat)
     checklist_text(checklist)            -> the German message
     pick_step(text, checklist)           -> catalogue id of the step a reply chooses, or None
 
@@ -88,6 +89,16 @@ class Step:
 
 
 @dataclass(frozen=True)
+class Done:
+    """The checklist once the event has happened ("ich bin umgezogen"): it starts otherwise."""
+
+    words: tuple[str, ...]  # words that say so ("umgezogen", "hergezogen"), as typed, any case
+    intro: str
+    skip: tuple[str, ...] = ()  # catalogue ids of steps that no longer apply (the parking ban)
+    first: tuple[str, ...] = ()  # catalogue ids of steps that now come first, in this order
+
+
+@dataclass(frozen=True)
 class LifeSituation:
     id: str
     name: str
@@ -97,6 +108,7 @@ class LifeSituation:
     exclude: tuple[str, ...] = ()
     sympathy: Optional[str] = None  # said first ("Mein herzliches Beileid.")
     source: str = ""
+    done: Optional[Done] = None  # the checklist after the event (optional)
 
 
 # --------------------------------------------------------------------------- loading
@@ -137,6 +149,21 @@ def parse_situation(raw: Any, where: str = "<lebenslage>") -> LifeSituation:
         )
     if not steps:
         raise LifeSituationError(f"{where}: no steps")
+    done = None
+    if raw.get("done") is not None:
+        spec = raw["done"]
+        if not isinstance(spec, dict) or not as_strings(spec.get("words")) or not spec.get("intro"):
+            raise LifeSituationError(f"{where}: done needs 'words' and 'intro'")
+        ids = {step.procedure for step in steps}
+        done = Done(
+            words=as_strings(spec.get("words")),
+            intro=" ".join(str(spec["intro"]).split()),
+            skip=as_strings(spec.get("skip")),
+            first=as_strings(spec.get("first")),
+        )
+        unknown = [i for i in (*done.skip, *done.first) if i not in ids]
+        if unknown:
+            raise LifeSituationError(f"{where}: done names steps that are not in 'steps': {', '.join(unknown)}")
     return LifeSituation(
         id=str(raw["id"]).strip(),
         name=str(raw["name"]).strip(),
@@ -146,6 +173,7 @@ def parse_situation(raw: Any, where: str = "<lebenslage>") -> LifeSituation:
         exclude=as_strings(raw.get("exclude")),
         sympathy=" ".join(str(raw["sympathy"]).split()) if raw.get("sympathy") else None,
         source=" ".join(str(raw.get("source") or "").split()),
+        done=done,
     )
 
 
@@ -391,6 +419,20 @@ class ChecklistItem:
 class Checklist:
     situation: LifeSituation
     items: tuple[ChecklistItem, ...]
+    done: bool = False  # the checklist after the event (``LifeSituation.done``)
+
+    @property
+    def intro(self) -> str:
+        return self.situation.done.intro if self.done and self.situation.done else self.situation.intro
+
+
+def happened(situation: LifeSituation, text: str) -> bool:
+    """Whether the message says the event is over: one of the situation's ``done.words`` is a
+    word of it ("Ich bin umgezogen", "sind letzte Woche hergezogen"); tense, not lemma."""
+    if situation.done is None:
+        return False
+    said = {normalise(w) for w in words(text)}
+    return any(all(normalise(w) in said for w in words(phrase)) for phrase in situation.done.words)
 
 
 def deadline_texts(proc: Any) -> tuple[str, ...]:
@@ -408,12 +450,19 @@ def deadline_texts(proc: Any) -> tuple[str, ...]:
     return tuple(out)
 
 
-def checklist(situation: LifeSituation, catalogue: Any = None) -> Checklist:
+def checklist(situation: LifeSituation, catalogue: Any = None, done: bool = False) -> Checklist:
     """The situation's steps with what the catalogue knows about each; steps whose catalogue id
-    is missing are left out (``make check-content`` reports them)."""
+    is missing are left out (``make check-content`` reports them). ``done``: the event has
+    happened; the situation's ``done`` block leaves steps out and moves others first."""
     catalogue = catalogue if catalogue is not None else default_catalogue()
+    steps = list(situation.steps)
+    done = done and situation.done is not None
+    if done:
+        first = list(situation.done.first)
+        steps = [s for s in steps if s.procedure not in situation.done.skip]
+        steps.sort(key=lambda s: first.index(s.procedure) if s.procedure in first else len(first))
     items = []
-    for step in situation.steps:
+    for step in steps:
         proc = catalogue.get(step.procedure)
         if proc is None:
             continue
@@ -427,12 +476,12 @@ def checklist(situation: LifeSituation, catalogue: Any = None) -> Checklist:
                 in_chat=bool(getattr(proc, "has_form", False)),
             )
         )
-    return Checklist(situation, tuple(items))
+    return Checklist(situation, tuple(items), done)
 
 
 def checklist_text(cl: Checklist) -> str:
     """The checklist as one German message (the sympathy sentence, if any, is a message of its own)."""
-    lines = [cl.situation.intro]
+    lines = [cl.intro]
     for item in cl.items:
         line = f"{item.number}. {item.title}"
         if item.in_chat:

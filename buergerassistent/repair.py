@@ -23,10 +23,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Optional
 
+from buergerassistent import regional_key
 from buergerassistent.catalogue import Field, Procedure
 from buergerassistent.form_questions import is_question
 from buergerassistent.validation import validate
-from buergerassistent.validation.base import clean
+from buergerassistent.validation.base import clean, hint
 
 # Stored for an optional field the citizen skipped: not None (the form must not ask again), and
 # left out of the submitted data.
@@ -52,7 +53,7 @@ _SKIP_WITH_REASON = re.compile(
 # A bare ", nein," between values may be a value itself (a yes/no field): the cue must be clear –
 # after a dash or "…", with "ach"/"oh", followed by "warte"/"lieber"/…, or "moment"/"warte" itself.
 _SELF_CORRECTION = re.compile(
-    r"(?P<lead>^|\s*[…–—]|\s+-|\.\.\.|[\s,;:.])\s*(?P<ach>ach\s+|oh\s+)?"
+    r"(?P<lead>^|\s*[…–—]|\s+-|\.\.\.|[\s,;:.])\s*(?P<ach>(?:ach|oh|ah|äh|ähm|oje|mist)[\s,]+)?"
     r"(?P<cue>nein|nee|ne|nö|moment|warte|korrektur)\b"
     r"[\s,;:!.…–—-]*(?P<then>(?:(?:warte|moment|doch|lieber|besser|eher|sondern|richtig ist)\b[\s,;:!.…–—-]*)*)",
     re.IGNORECASE,
@@ -105,6 +106,16 @@ _PARTICLES = {
 }
 
 
+@dataclass(frozen=True)
+class PlaceCheck:
+    """A place that does not fit the postcode we know: "Münche" with 80331 → "München"."""
+
+    field: str  # the city field
+    typed: str  # what the citizen wrote (normalised by the validator)
+    suggested: str  # the municipality of the postcode
+    postcode: str
+
+
 @dataclass
 class Reading:
     """What one message did to the form."""
@@ -117,6 +128,7 @@ class Reading:
     refused_skip: Optional[str] = None  # a required field the citizen tried to skip
     question: bool = False  # the message asks something: answer it, store nothing, ask again
     unassigned: list[str] = field(default_factory=list)  # parts no field could take for sure
+    place: Optional[PlaceCheck] = None  # the place given does not belong to the postcode
 
     @property
     def filled(self) -> dict[str, str]:
@@ -132,9 +144,31 @@ _SKIP_BY_TRANSFER = re.compile(
 )
 
 
+# Skips in other words, for a field whose answer is not yes/no and only when the text is no
+# valid answer: "nein danke", "lieber keine Telefonnummer", "hab ich grad nicht da", "na, des
+# überweis i selber" (Bavarian).
+_SOFT_SKIP = re.compile(
+    r"^(?:"
+    r"(?:nein|nee|ne|nö|na|naa)[\s,]+danke|danke[\s,]+(?:nein|nicht)|"
+    r"lieber\s+(?:nicht|keine?n?)\b[^\d]*|"
+    r"keine?n?\s+[a-zäöüß-]+(?:\s+(?:bitte|danke|angeben|angegeben))?|"
+    r"(?:die|das|den|des|eine?n?\s+)?\s*(?:hab|habe|hob)\s+(?:ich|i)\s+(?:[a-zäöüß]+\s+){0,3}(?:nicht|ned|net|nich|keine?n?)\b[^\d]*|"
+    r"(?:(?:nein|nee|na|nö)[\s,]+)?(?:des|das|dies)?\s*(?:überweis|ueberweis)\w*\s+(?:i|ich)\b[^\d]*"
+    r")[.!]*$",
+    re.IGNORECASE,
+)
+
+
 def is_skip(text: str) -> bool:
     text = clean(text)
     return bool(_SKIP.match(text) or _SKIP_WITH_REASON.match(text) or _SKIP_BY_TRANSFER.match(text))
+
+
+def is_soft_skip(f: Field, text: str) -> bool:
+    """A skip in other words (``_SOFT_SKIP``) for ``f``: never for a yes/no field ("nein danke"
+    is its answer) and never when the text is a valid answer to ``f``."""
+    text = clean(text)
+    return f.type != "yes_no" and bool(_SOFT_SKIP.match(text)) and not _check(f, text).ok
 
 
 def self_corrected(text: str) -> Optional[str]:
@@ -159,6 +193,9 @@ def _norm(text: str) -> str:
     return clean(text).casefold()
 
 
+_DATE_TYPES = frozenset({"date", "future_date", "birth_date", "past_date"})
+
+
 def field_names(proc: Procedure) -> list[tuple[str, Field]]:
     """(casefolded name, field) pairs to look fields up by, longest first."""
     by_type: dict[str, list[Field]] = {}
@@ -178,6 +215,12 @@ def field_names(proc: Procedure) -> list[tuple[str, Field]]:
     for f in proc.fields:
         for term in (f.label, *f.synonyms, f.name.replace("_", " ")):
             add(term, f)
+    for f in proc.fields:
+        # "der Umzug ist am 26.03." names the Umzugstag: the event of a date field's label.
+        if f.type in _DATE_TYPES:
+            m = re.fullmatch(r"([A-Za-zÄÖÜäöüß]{4,}?)s?(?:tag|datum|termin)", f.label)
+            if m and _norm(m[1]) not in pairs:
+                add(m[1], f)
     for ftype, fields in by_type.items():
         if len(fields) == 1:
             for term in TYPE_WORDS.get(ftype, ()):
@@ -240,12 +283,19 @@ def _value_after_name(rest: str) -> str:
         flags=re.IGNORECASE,
     )
     rest = re.sub(
-        r"^(?:ist|lautet|heißt|heisst|richtig|eigentlich|doch|bitte|korrekt|sein|lauten)(?:\s+|$)",
+        r"^(?:ist|lautet|heißt|heisst|richtig|eigentlich|doch|bitte|korrekt|sein|lauten|schon|erst)(?:\s+|$)",
         "",
         rest,
         flags=re.IGNORECASE,
     ).strip(" :,=-")
     rest = re.sub(r"\s+(?:sein|lauten|heißen|ändern|sein\.)$", "", rest, flags=re.IGNORECASE)
+    # A spelling note is no part of the value: "Bella mit zwei l", "Meier mit ei", "Lutz mit tz geschrieben".
+    rest = re.sub(
+        r"\s+(?:mit\s+(?:zwei|doppel|doppeltem|doppelt|einem|ein|nur\s+einem)?\s*-?\s*[a-zäöüß]{1,3}|so)\s*(?:geschrieben)?$",
+        "",
+        rest,
+        flags=re.IGNORECASE,
+    )
     return rest.strip(" .!")
 
 
@@ -291,9 +341,22 @@ def _named_segment(proc: Procedure, seg: str) -> Optional[tuple[Field, str, bool
     return f, _value_after_name(rest), change or explicit or not rest.strip()
 
 
+_WEEKDAY_COMMA = re.compile(
+    r"\b(montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonnabend|sonntag|mo|di|mi|do|fr|sa|so)\.?,\s*(?=\d)",
+    re.IGNORECASE,
+)
+
+
 def _segments(text: str) -> list[str]:
+    # "Samstag, 13. März 2027" is one date: no split after a weekday.
+    text = _WEEKDAY_COMMA.sub(r"\1 ", text)
     # Commas not inside numbers ("12,50 €"), semicolons, " und ", and before "geboren"/"geb.".
-    parts = re.split(r"\s*;\s*|,(?!\d)\s*|\s+und\s+|\s+(?=geb(?:oren\b|\.|\s))", text)
+    # … and "Hauptstraße 20 in Freising": after a house number, "in" starts the place.
+    parts = re.split(
+        r"\s*;\s*|,(?!\d)\s*|\s+und\s+|\s+(?=geb(?:oren\b|\.|\s))|"
+        r"(?:(?<=\d)|(?<=\d[a-z]))\s+in\s+(?=(?!(?:der|die|dem|den|des)\b)[^\W_])",
+        text,
+    )
     return [p.strip() for p in parts if p and p.strip(" .")]
 
 
@@ -383,8 +446,56 @@ def read_message(
     ``skip_intent``: NLU read the message as "skip this question" (intent ``skip_field``).
     ``single``: the whole message is the answer to the field asked for (after the citizen
     rejected how an earlier message was split).
+    A place that does not belong to the postcode (where we know the postcode's municipality)
+    is named in ``Reading.place``: the form asks "Meinen Sie „München“?" instead of storing it.
     """
+    reading = _read_message(proc, requested, text, filled, skip_intent, single)
+    reading.place = check_place(proc, reading.values, filled)
+    return reading
+
+
+def municipality_name(postcode: object) -> Optional[str]:
+    """The municipality a postcode belongs to ("München"), where the regional-key tables know it."""
+    found = regional_key.lookup(str(postcode or ""))
+    return found.name.split(",")[0].strip() if found else None
+
+
+def place_fits(place: str, municipality: str) -> bool:
+    """ "München", "muenchen", "München-Pasing", "Landeshauptstadt München" fit "München"."""
+    words = regional_key.normalise(place.replace("-", " ")).split()
+    wanted = regional_key.normalise(municipality).split()
+    n = len(wanted)
+    return any(words[i : i + n] == wanted for i in range(len(words) - n + 1))
+
+
+def check_place(proc: Procedure, values: Mapping[str, str], filled: Mapping[str, object]) -> Optional[PlaceCheck]:
+    """The place just given (in ``values``) checked against the form's postcode (given now or
+    before). ``None`` when it fits, when the postcode is unknown to us, or without both fields."""
+    cities = [f for f in proc.fields if f.type == "city" and values.get(f.name) not in (None, "", SKIPPED)]
+    postcodes = [f for f in proc.fields if f.type == "postcode"]
+    if len(cities) != 1 or len(postcodes) != 1:
+        return None
+    city, pc = cities[0], postcodes[0]
+    postcode = values.get(pc.name) or filled.get(pc.name)
+    if postcode in (None, "", SKIPPED):
+        return None
+    municipality = municipality_name(postcode)
+    typed = str(values[city.name])
+    if municipality is None or place_fits(typed, municipality):
+        return None
+    return PlaceCheck(city.name, typed, municipality, str(postcode))
+
+
+def _read_message(
+    proc: Procedure,
+    requested: Optional[str],
+    text: str,
+    filled: Mapping[str, object],
+    skip_intent: bool,
+    single: bool,
+) -> Reading:
     reading = Reading()
+    typed = clean(text, typography=False)  # free text is stored with its own dashes and quotes
     text = clean(text)
     current = None
     if requested:
@@ -395,7 +506,9 @@ def read_message(
 
     # NLU's "skip" intent alone is not trusted when the text is a valid answer ("nächsten Samstag").
     if current is not None and (
-        is_skip(text) or (skip_intent and not _find_field(proc, text) and not _check(current, text).ok)
+        is_skip(text)
+        or is_soft_skip(current, text)
+        or (skip_intent and not _find_field(proc, text) and not _check(current, text).ok)
     ):
         if current.required:
             reading.refused_skip = current.name
@@ -413,7 +526,12 @@ def read_message(
         tail = self_corrected(text)
         if tail is not None:
             # The last word counts: "A – nein warte, B, weil …" stores B (the reason is no value).
-            for candidate in (tail, _segments(tail)[0] if _segments(tail) else tail):
+            # "…, also beide": the conclusion after "also" is the answer
+            conclusion = re.search(
+                r"(?:^|[,;.]|\s)\s*(?:also|sprich|dann eben|dann halt)\s+([^,;.]+?)[.!]*$", tail, re.I
+            )
+            first = _segments(tail)[0] if _segments(tail) else tail
+            for candidate in (*([conclusion[1]] if conclusion else []), tail, first):
                 result = _check(current, candidate)
                 if result.ok:
                     reading.values[current.name] = result.value
@@ -437,9 +555,13 @@ def read_message(
     # "nein, …" / "Moment: …" only introduce what follows.
     if current is not None and (current.type == "text" or single):
         # Free text may contain commas and "und" ("Sofa, Schrank und zwei Stühle"): one answer.
-        segments = [body or text]
+        segments = [typed if current.type == "text" and body == text else body or text]
     else:
-        segments = [s for s in (_strip_filler(seg)[0] for seg in _segments(body or text)) if s.strip(" .!")]
+        # "nein danke" (one part) to a yes/no question: "nein" is the answer, not a filler
+        parts = _segments(body or text)
+        keep = current is not None and current.type == "yes_no" and len(parts) == 1
+        parts = [seg if keep else _strip_filler(seg)[0] for seg in parts]
+        segments = [s for s in parts if s.strip(" .!")]
     if not segments:
         segments = [text]
     multi = len(segments) > 1
@@ -563,6 +685,7 @@ def _assign_several(
     the first one when the message so far follows the form's order; otherwise it is not used.
     """
     start = current.name if current is not None else (proc.fields[0].name if proc.fields else "")
+    named_before = set(reading.values)  # values of parts that named their field
     for idx, seg in enumerate(loose):
         open_fields = _unfilled_after(proc, start, filled, reading.values)
         if not open_fields:
@@ -616,9 +739,29 @@ def _assign_several(
             reading.unassigned.append(seg)
             if target is current:
                 reading.errors[current.name] = result.error
+    # Two parts for one field ("Samstag" and "13. März" read as two dates): no guess.
+    for name in [n for n in reading.values if n not in named_before]:
+        f = proc.field(name)
+        if f.type in WEAK_TYPES or f.type in ("choice", "yes_no"):
+            continue
+        rivals = [
+            seg
+            for seg in reading.unassigned
+            if not _REJECTED.match(seg) and _check(f, seg).ok and _check(f, seg).value != reading.values[name]
+        ]
+        if rivals:
+            del reading.values[name]
+            reading.errors[name] = (
+                f"Für „{f.label}“ habe ich mehr als eine Angabe gefunden. Bitte nennen Sie nur eine. "
+                + hint(f.type, f.example or "", refer=False)
+            )
     if current is not None and current.name not in reading.values and current.name not in reading.errors:
         if not reading.values and loose:
             reading.errors[current.name] = _check(current, loose[0]).error
+
+
+# "…, nicht 219": the value the citizen rejects is no rival
+_REJECTED = re.compile(r"^\s*(?:nicht|kein|keine|nein|statt|anstatt|anstelle)\b", re.IGNORECASE)
 
 
 def _assign_full_name(reading: Reading, first: Field, second: Field, full: str) -> bool:

@@ -86,15 +86,17 @@ _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'", "ʼ":
 _DASHES = str.maketrans({"–": "-", "—": "-", "‐": "-", "‑": "-", "−": "-"})
 
 
-def clean(text: Any) -> str:
-    """NFC-normalised, invisible characters removed, whitespace collapsed and trimmed.
+def clean(text: Any, typography: bool = True) -> str:
+    """NFC-normalised, invisible characters removed, whitespace collapsed and trimmed; with
+    ``typography`` also apostrophes and dashes made plain (free text keeps them as typed).
 
     NFC matters for German: a pasted "ü" can be "u" + combining diaeresis.
     """
     if text is None:
         return ""
     s = unicodedata.normalize("NFC", str(text)).translate(_INVISIBLE)
-    s = s.translate(_APOSTROPHES).translate(_DASHES)
+    if typography:
+        s = s.translate(_APOSTROPHES).translate(_DASHES)
     return re.sub(r"\s+", " ", s).strip()
 
 

@@ -82,6 +82,16 @@ def match_choice(text: str, choices: Sequence[Any]) -> Optional[Any]:
     if len(hits) == 1:
         return next(iter(hits.values()))
     if len(hits) > 1:
+        # Two choices named by their own value or label ("erst Einzelunternehmen, also doch GbR"):
+        # not a guess – the answer is asked again.
+        named = {
+            id(c)
+            for c in choices
+            for t in {_norm(str(c.value)), _norm(str(c.label))}
+            if len(t) >= MIN_TERM_IN_TEXT and re.search(rf"(?<!\w){re.escape(t)}(?!\w)", s)
+        }
+        if len(named) > 1:
+            return None
         # "auf meine Mutter zugelassen, ich fahre es": a full word beats a pronoun ("ich").
         strong = {
             id(c): c
@@ -161,6 +171,11 @@ YES = {
     "sehr gerne",
     "bitte",
     "ja natürlich",
+    "freilich",
+    "jawoi",
+    "na gut",
+    "na sicher",
+    "na logo",
 }
 NO = {
     "nein",
@@ -188,6 +203,9 @@ NO = {
     "eher nicht",
     "danke nein",
     "nöö",
+    "na",  # Bavarian: "na, verlorn" (but "na klar", "na gut" are yes, "na ja" is unclear)
+    "naa",
+    "noa",
 }
 # Words that turn a leading "ja" around ("ja, aber bitte nicht", "bitte keine").
 _CONTRA_YES = {"nein", "nicht", "nö", "nee", "kein", "keine", "keinen", "nichts"}

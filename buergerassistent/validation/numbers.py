@@ -31,6 +31,45 @@ NUMBER_WORDS = {
     "zwölf": 12,
     "zwoelf": 12,
 }
+# "zwanzig Meter", "fünfundzwanzig": the tens and their compounds up to 99 (Bavarian "zwoa" too).
+_UNITS = {
+    "ein": 1,
+    "zwei": 2,
+    "drei": 3,
+    "vier": 4,
+    "fünf": 5,
+    "fuenf": 5,
+    "sechs": 6,
+    "sieben": 7,
+    "acht": 8,
+    "neun": 9,
+}
+_TEENS = {
+    "dreizehn": 13,
+    "vierzehn": 14,
+    "fünfzehn": 15,
+    "fuenfzehn": 15,
+    "sechzehn": 16,
+    "siebzehn": 17,
+    "achtzehn": 18,
+    "neunzehn": 19,
+}
+_TENS = {
+    "zwanzig": 20,
+    "dreißig": 30,
+    "dreissig": 30,
+    "vierzig": 40,
+    "fünfzig": 50,
+    "fuenfzig": 50,
+    "sechzig": 60,
+    "siebzig": 70,
+    "achtzig": 80,
+    "neunzig": 90,
+}
+NUMBER_WORDS.update(_TEENS)
+NUMBER_WORDS.update(_TENS)
+NUMBER_WORDS.update({"zwoa": 2, "hundert": 100, "einhundert": 100})
+NUMBER_WORDS.update({f"{u}und{t}": nu + nt for u, nu in _UNITS.items() for t, nt in _TENS.items()})
 ZERO_WORDS = {"null", "kein", "keine", "keinen", "keins", "nichts"}
 # A count may be followed by what is counted ("2 Exemplare", "drei Stück", "zwei mal"), but not
 # by words that make it vague or a range.
@@ -41,7 +80,9 @@ _ONLY_ME = re.compile(
 )
 # "wir sind zu viert", "zu zweit": a group of so many.
 _GROUP = {"zweit": 2, "dritt": 3, "viert": 4, "fünft": 5, "fuenft": 5, "sechst": 6, "siebt": 7, "acht": 8}
-_GROUP_RE = re.compile(r"(?:wir\s+sind\s+|wir\s+ziehen\s+)?zu\s+(" + "|".join(_GROUP) + r")(?:\s+\w+)?")
+_GROUP_RE = re.compile(
+    r"(?:(?:wir|mia|mir)\s+(?:sind|san|ziehen|ziagn)\s+(?:\w+\s+)?)?zu\s+(" + "|".join(_GROUP) + r")(?:\s+\w+)?"
+)
 # A single estimate is one number: "so 2 Kubikmeter", "ungefähr 15 Meter" (not "so 2 bis 3").
 _ESTIMATE = re.compile(r"^(?:so|etwa|ca\.?|circa|ungefähr|ungefaehr|rund|knapp|gut)\s+(?=\S)")
 

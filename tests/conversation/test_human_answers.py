@@ -13,7 +13,7 @@ from typing import Any, Optional
 
 import pytest
 
-from buergerassistent import fallback, human_answers, language
+from buergerassistent import answers, fallback, human_answers, language
 from buergerassistent.catalogue import Contact, Link, Procedure
 
 
@@ -49,18 +49,25 @@ def test_talk_to_someone_says_there_is_no_hand_over_yet():
 def test_contact_lists_what_is_known_and_says_what_is_not():
     text = human_answers.contact(PROC)
     assert "089 123-45678" in text and "https://example.org/buergerbuero" in text
-    assert "Öffnungszeiten" in text and "weiß ich leider nicht" in text and "115" in text
-    assert "Quelle: Testquelle, Stand 2026-06" in text
+    assert "Die Öffnungszeiten kenne ich leider nicht" in text and "115" in text
+    assert "Quelle: Testquelle, Stand 06/2026" in text
 
 
-def test_contact_accepts_the_yaml_dict_shape_too():
-    proc = WithContact(id="t", name="X", description="x", contact={"name": "Amt", "source": "Q", "phone": "0800"})
-    assert "Telefon: 0800" in human_answers.contact(proc)
+def test_contact_is_the_catalogue_answer_with_its_fact_source():
+    # One answer for one question: the human answer delegates to answers.contact.
+    assert human_answers.contact(PROC) == answers.contact(PROC)
+    dated = dataclasses.replace(CONTACT, source="Stadt München, Kreisverwaltungsreferat", checked="2026-12-03")
+    text = answers.contact(WithContact(id="t", name="X", description="x", contact=dated))
+    assert text.endswith("Quelle: Stadt München, Stand 06/2026")
+    undated = dataclasses.replace(CONTACT, as_of=None)
+    assert answers.contact(WithContact(id="t", name="X", description="x", contact=undated)).endswith(
+        "Quelle: Testquelle"
+    )
 
 
 def test_contact_without_data_never_invents_any():
     text = human_answers.contact(NO_CONTACT)
-    assert "habe ich leider nicht" in text and "115" in text
+    assert "kenne ich leider nicht" in text and "115" in text
     assert not any(ch.isdigit() for ch in text.replace("115", ""))
     assert "Für welche Leistung" in human_answers.contact(None)
 

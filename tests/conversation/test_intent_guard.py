@@ -75,6 +75,10 @@ NEAR_MISSES = {
         ("kann ich mich online abmelden?", "ask_online"),
         ("wie melde ich mich ab?", "ask"),
         ("wie lange dauert die abmeldung", "ask_processing_time"),
+        # moving away: the residence, not the account
+        ("wir ziehen zurück nach Spanien und müssen uns abmelden", "request_procedure"),
+        ("ich ziehe ins Ausland und will mich abmelden", "request_procedure"),
+        ("ich bin ausgezogen, jetzt muss ich mich abmelden", "request_procedure"),
     ],
     "goodbye": [
         ("bis wann muss ich mich ummelden?", "ask_deadline"),
@@ -118,6 +122,8 @@ CLEAR = {
         "Entwurf speichern",
         "Bitte zwischenspeichern",
         "speichern und später fortsetzen",
+        "speicher das bitte",
+        "bitte speichere meine Angaben",
     ],
     "cancel": ["abbrechen", "Antrag abbrechen", "bitte aufhören", "stopp", "Abbruch"],
     "login": ["anmelden", "einloggen", "mit BundID anmelden", "Login"],
@@ -298,3 +304,82 @@ def test_a_greeting_that_names_a_procedure_is_a_need():
     decision = decide(Message("Guten Morgen, es geht um mein Auto", "greet", HIGH), Context())
     assert (decision.kind, decision.intent) == ("reinterpret", "request_procedure")
     assert decide(Message("Guten Morgen", "greet", HIGH), Context()).kind == "act"
+
+
+@pytest.mark.parametrize(
+    "text", ["Ich finde meinen Personalausweis nicht mehr", "mein Führerschein ist weg", "den Hund gibt es nicht mehr"]
+)
+def test_a_need_misread_as_a_withdrawal_is_a_need(text):
+    decision = decide(Message(text, "withdraw_application", HIGH), OUTSIDE)
+    assert (decision.kind, decision.intent) == ("reinterpret", "request_procedure")
+
+
+@pytest.mark.parametrize(
+    "text", ["Antrag zurückziehen", "ich will den Antrag für den Hund stornieren", "/withdraw_application"]
+)
+def test_a_withdrawal_that_says_so_stays_one(text):
+    assert decide(Message(text, "withdraw_application", HIGH), OUTSIDE).intent == "withdraw_application"
+
+
+def test_the_account_named_with_a_move_is_still_the_account():
+    decision = decide(Message("ich ziehe um, jetzt von der BundID abmelden", "logout", HIGH), OUTSIDE)
+    assert decision.intent == "logout"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["ich will mein Motorrad abmelden, es hat noch eine Nummer aus Dachau", "Hund anmelden, Telefon hab ich keins"],
+)
+def test_a_statement_naming_a_procedure_is_a_need_not_a_contact_question(text):
+    decision = decide(Message(text, "ask_contact", HIGH), OUTSIDE)
+    assert (decision.kind, decision.intent) == ("reinterpret", "request_procedure")
+
+
+def test_a_contact_question_about_a_procedure_stays_one():
+    text = "Welche Telefonnummer hat die Zulassungsstelle für mein Auto?"
+    assert decide(Message(text, "ask_contact", HIGH), OUTSIDE).intent == "ask_contact"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["alte Möbel vom Speicher", "alles vom Speicher, ungefähr 2 Kubikmeter", "Kisten aus dem Keller", "zwei Stühle"],
+)
+def test_in_a_form_a_save_or_cancel_reading_without_its_word_is_the_answer(text):
+    for command in ("save_draft", "cancel"):
+        decision = decide(Message(text, command, HIGH), IN_FORM)
+        assert (decision.kind, decision.intent) == ("reinterpret", "inform"), (command, decision)
+
+
+@pytest.mark.parametrize("text", ["ich hab grad keine zeit", "das ist mir zu viel", "keine Lust mehr"])
+def test_in_a_form_a_message_about_the_citizen_is_still_asked_about(text):
+    assert decide(Message(text, "cancel", HIGH), IN_FORM).kind == "ask"
+
+
+@pytest.mark.parametrize("intent", ["bot_challenge", "ask_human", "complain"])
+def test_in_a_form_a_human_question_without_its_words_is_the_answer(intent):
+    decision = decide(Message("Ecksofa, Sessel und ein Bücherregal", intent, HIGH), IN_FORM)
+    assert (decision.kind, decision.intent) == ("reinterpret", "inform")
+
+
+@pytest.mark.parametrize(
+    "text,intent",
+    [
+        ("bist du ein Mensch?", "bot_challenge"),
+        ("ich will mit jemandem sprechen", "ask_human"),
+        ("ich will mich beschweren", "complain"),
+    ],
+)
+def test_in_a_form_a_real_human_question_stays(text, intent):
+    assert decide(Message(text, intent, HIGH), IN_FORM).intent == intent
+
+
+@pytest.mark.parametrize(
+    "text,topic",
+    [
+        ("Erstmal nur informieren, ich beantrage noch nichts: was kostet das?", "ask_fees"),
+        ("ja, und wie lange dauert das?", "ask_processing_time"),
+    ],
+)
+def test_a_question_to_the_offer_to_start_the_form_starts_nothing(text, topic):
+    decision = decide(Message(text, "affirm", HIGH), Context(awaiting="start_form"))
+    assert (decision.kind, decision.intent) == ("reinterpret", topic)

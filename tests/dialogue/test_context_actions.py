@@ -359,3 +359,18 @@ def test_asking_to_continue_at_the_summary_shows_it_again(draft_db):
     )
     _, events = run(ActionOfferDraft(), state)
     assert followups(events) == ["action_show_summary"]
+
+
+def test_a_choice_of_entries_outside_the_core_names_where_to_ask():
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from actions.questions import offer_choice
+    from buergerassistent.catalogue import default_catalogue
+
+    imported = [p.id for p in default_catalogue() if not p.curated][:2]
+    dispatcher = CollectingDispatcher()
+    offer_choice(dispatcher, imported)
+    assert "115" in dispatcher.messages[0]["text"]
+    dispatcher = CollectingDispatcher()
+    offer_choice(dispatcher, ["reisepass_beantragen", "personalausweis_beantragen"])
+    assert "115" not in dispatcher.messages[0]["text"]

@@ -175,6 +175,11 @@ def test_no_to_a_single_suggestion_chooses_nothing(reply):
             "Ich brauche einen Reisepass und einen Personalausweis",
             ["reisepass_beantragen", "personalausweis_beantragen"],
         ),
+        # the name of one part does not beat a better reading of that part (second blind set)
+        (
+            "mein Ausweis ist weg und ich brauche eine Meldebescheinigung",
+            ["ausweis_verlust_melden", "meldebescheinigung"],
+        ),
     ],
 )
 def test_two_needs_in_one_message(text, needs):
@@ -189,6 +194,8 @@ def test_two_needs_in_one_message(text, needs):
         "Ich habe ein Gewerbe und möchte es abmelden",
         "Verlust oder Diebstahl von Personalausweis oder Reisepass melden",  # a name with "oder"
         "Anmeldung und Abmeldung",
+        # one loss, not a new ID card and a new passport
+        "Im Zug wurde mein Rucksack gestohlen, da waren Ausweis und Reisepass drin",
     ],
 )
 def test_one_need(text):
@@ -243,3 +250,49 @@ def test_a_plain_no_is_no_rejection(text):
 def test_what_is_meant_is_the_rest_of_the_rejection(text, rest):
     assert what_is_meant(text) == rest
     assert discovery().decide("das").kind == "unknown"
+
+
+def test_short_dialect_words_around_the_distinctive_word_still_choose():
+    options = [
+        Option("halteverbot_umzug", "Halteverbot für einen Umzug beantragen"),
+        Option("bewohnerparkausweis", "Bewohnerparkausweis beantragen"),
+    ]
+    assert match_choice("is fürn Umzug", options) == "halteverbot_umzug"
+    assert match_choice("des is für an Umzug", options) == "halteverbot_umzug"
+    assert match_choice("es ist für eine Feier im Garten", options) is None
+
+
+def test_the_whole_title_with_words_more_chooses_it():
+    options = [Option("geburtsurkunde", "Geburtsurkunde"), Option("sterbeurkunde", "Sterbeurkunde")]
+    assert match_choice("eine Sterbeurkunde für meinen Opa", options) == "sterbeurkunde"
+    assert match_choice("keine Sterbeurkunde", options) is None
+
+
+@pytest.mark.parametrize(
+    "text,aspect",
+    [
+        ("und wie lange vorher muss ich das machen?", "ask_deadline"),
+        ("und wie lange dauert das?", "ask_processing_time"),
+        ("was kost des?", "ask_fees"),
+        ("und wo mach ich das?", "ask_where"),
+    ],
+)
+def test_the_aspect_of_a_follow_up(text, aspect):
+    from buergerassistent.conversation_context import aspect_of
+
+    assert aspect_of(text) == aspect
+
+
+def test_a_part_that_only_tells_the_life_event_is_no_need_of_its_own():
+    # the move is why the parking ban is needed, not a second need (first blind set, form-17)
+    from buergerassistent.life_situations import default_life_situations
+
+    text = "Nächste Woche ziehen wir um und wir brauchen einen Platz für den Umzugswagen"
+    situations = default_life_situations()
+    assert "wohnsitz_anmelden" not in separate_needs(text, discovery(), default_catalogue(), situations=situations)
+    # a need of its own stays: the car is no step of the move
+    text = "bin umgezogen und muss mein Auto ummelden"
+    assert separate_needs(text, discovery(), default_catalogue(), situations=situations) == [
+        "wohnsitz_anmelden",
+        "kfz_zulassen",
+    ]

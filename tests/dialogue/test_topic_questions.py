@@ -50,6 +50,15 @@ def followups(events):
         ("Ich brauche einen neuen Pass", None),
         ("Wir wohnen jetzt woanders", None),
         ("Ich möchte meinen Hund online anmelden", None),
+        # second blind set (issue 15), in our own words
+        ("Wie zeitig vor der Hochzeit muss man sich beim Standesamt melden?", "ask_deadline"),
+        ("wie lange im voraus muss ich den Sperrmüll bestellen?", "ask_deadline"),
+        ("und wo gebe ich das Formular ab?", "ask_where"),
+        ("Gut. Und wo mach ich das?", "ask_where"),
+        ("Der Urlaub ist in zehn Tagen, schaffe ich das bis dahin?", "ask_processing_time"),
+        ("wia lang dauert des?", "ask_processing_time"),
+        ("nur so gefragt: was kost des?", "ask_fees"),
+        ("brauch ich irgendwelche Papiere?", "ask_documents"),
     ],
 )
 def test_the_topic_of_a_question_is_read_from_its_words(text, topic):

@@ -283,3 +283,55 @@ def test_a_question_about_documents_at_a_choice_is_still_answered(dispatcher):
     events = run(ActionFormInterruption(), tracker, dispatcher)
     assert "dokument" not in slot_events(events)
     assert dispatcher.messages
+
+
+# --- the place checked against the postcode (Munich's postcodes are in catalogue/regional_keys) ---
+
+ADDRESS = {k: v for k, v in FILLED.items()}  # plz 80331 = München
+
+
+def test_a_misspelt_place_with_a_known_postcode_is_asked_not_stored(dispatcher):
+    tracker = answer("meldebescheinigung_form", "ort", "Münchn", ADDRESS)
+    events = slot_events(run(ValidateMeldebescheinigungForm(), tracker, dispatcher))
+    assert events["ort"] is None and events["requested_slot"] == CONFIRM_SLOT
+    assert "Meinen Sie „München“?" in texts(dispatcher)
+    pending = events[PENDING_SLOT]
+    dispatcher.messages.clear()
+    events = slot_events(run(ValidateMeldebescheinigungForm(), confirm("ja", pending, ADDRESS), dispatcher))
+    assert events["ort"] == "München" and events[PENDING_SLOT] is None
+
+
+def test_no_to_the_suggested_place_asks_again_and_takes_the_place_when_repeated(dispatcher):
+    tracker = answer("meldebescheinigung_form", "ort", "Berlin", ADDRESS)
+    pending = slot_events(run(ValidateMeldebescheinigungForm(), tracker, dispatcher))[PENDING_SLOT]
+    events = slot_events(run(ValidateMeldebescheinigungForm(), confirm("Nein", pending, ADDRESS), dispatcher))
+    assert "ort" not in events and events["requested_slot"] == "ort"
+    assert "PLZ" in texts(dispatcher)
+    # the citizen insists: asked once, then it is the citizen's word
+    dispatcher.messages.clear()
+    tracker = answer("meldebescheinigung_form", "ort", "Berlin", {**ADDRESS, PENDING_SLOT: events[PENDING_SLOT]})
+    events = slot_events(run(ValidateMeldebescheinigungForm(), tracker, dispatcher))
+    assert events["ort"] == "Berlin" and events[PENDING_SLOT] is None
+
+
+def test_the_place_written_again_at_the_suggestion_is_checked_again(dispatcher):
+    tracker = answer("meldebescheinigung_form", "ort", "Münche", ADDRESS)
+    pending = slot_events(run(ValidateMeldebescheinigungForm(), tracker, dispatcher))[PENDING_SLOT]
+    events = slot_events(run(ValidateMeldebescheinigungForm(), confirm("muenchen", pending, ADDRESS), dispatcher))
+    assert events["ort"] == "Muenchen" and events[PENDING_SLOT] is None
+
+
+def test_a_district_of_the_postcodes_city_and_unknown_postcodes_are_taken_as_today(dispatcher):
+    tracker = answer("meldebescheinigung_form", "ort", "München-Pasing", ADDRESS)
+    assert slot_events(run(ValidateMeldebescheinigungForm(), tracker, dispatcher))["ort"] == "München-Pasing"
+    tracker = answer("meldebescheinigung_form", "ort", "Frankfurt am Mian", {**ADDRESS, "plz": "60313"})
+    assert slot_events(run(ValidateMeldebescheinigungForm(), tracker, dispatcher))["ort"] == "Frankfurt am Mian"
+
+
+def test_a_misspelt_place_among_several_values_is_shown_corrected_in_the_echo(dispatcher):
+    slots = {k: v for k, v in ADDRESS.items() if k not in ("strasse", "plz")}
+    tracker = answer("meldebescheinigung_form", "strasse", "Marienplatz 8, 80331 Münche", slots)
+    events = slot_events(run(ValidateMeldebescheinigungForm(), tracker, dispatcher))
+    assert events[PENDING_SLOT]["values"]["ort"] == "München" and "ort" not in events
+    said = texts(dispatcher)
+    assert "Statt „Münche“ habe ich „München“ eingetragen" in said and "Ort München" in said

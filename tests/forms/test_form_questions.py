@@ -122,3 +122,15 @@ def test_a_question_does_not_count_as_a_failed_answer():
     )
     assert events == {"steuer_id": None} and FAILURES_SLOT not in events
     assert "Finanzamt" in texts(dispatcher) and "Kurz erklärt" not in texts(dispatcher)
+
+
+@pytest.mark.parametrize(
+    "text", ["wia soll i des wissn", "wos is a Kubikmeter", "muas i des angebn", "koa Ahnung, wia vui des is"]
+)
+def test_a_bavarian_question_is_a_question(text):
+    assert form_questions.is_question(text)
+
+
+@pytest.mark.parametrize("text", ["Werner", "Wastl", "Wosnitza", "Wiesenweg 5"])
+def test_names_that_start_like_bavarian_question_words_are_no_question(text):
+    assert not form_questions.is_question(text)

@@ -257,3 +257,108 @@ def test_a_listed_nein_is_a_value_not_a_correction_cue():
     assert reading.values == {"vorname": "Max", "nachname": "Muster", "geburtsdatum": "1930-01-01"}
     # As a correction cue it still introduces the new value.
     assert read_message(proc, "vorname", "nein, Erika", {}).values == {"vorname": "Erika"}
+
+
+# --- second blind set (issue 15): general causes, in our own words -----------------------------
+
+
+@pytest.mark.parametrize(
+    "proc_id,field,text",
+    [
+        ("sperrmuell", "telefon", "nein danke"),
+        ("sperrmuell", "telefon", "lieber keine Nummer"),
+        ("sperrmuell", "telefon", "keine Telefonnummer bitte"),
+        ("hundesteuer_anmelden", "iban", "nee, das überweise ich selber"),
+        ("hundesteuer_anmelden", "iban", "na, des überweis i selba"),
+        ("gewerbe_anmelden", "steuer_id", "die hab ich gerade nicht zur Hand"),
+        ("gewerbe_anmelden", "steuer_id", "hob i ned do"),
+    ],
+)
+def test_an_optional_field_is_skipped_in_other_words(proc_id, field, text):
+    r = read_message(default_catalogue()[proc_id], field, text, {})
+    assert r.skipped == field and r.values == {field: SKIPPED}
+
+
+def test_a_soft_skip_of_a_required_field_is_refused_and_a_valid_answer_is_no_skip():
+    proc = default_catalogue()["sperrmuell"]
+    assert read_message(proc, "vorname", "keine Ahnung", {}).refused_skip == "vorname"
+    assert read_message(proc, "gegenstaende", "keine Möbel, nur Kartons", {}).values == {
+        "gegenstaende": "keine Möbel, nur Kartons"
+    }
+
+
+@pytest.mark.parametrize("text,value", [("nein danke", "nein"), ("na, verloren", "nein"), ("na klar", "ja")])
+def test_a_yes_no_answer_with_a_word_more_is_still_the_answer(text, value):
+    proc = default_catalogue()["ausweis_verlust_melden"]
+    assert read_message(proc, "gestohlen", text, {}).values == {"gestohlen": value}
+
+
+def test_a_change_of_mind_after_ah_nein_stores_the_last_choice():
+    proc = default_catalogue()["gewerbe_anmelden"]
+    r = read_message(proc, "rechtsform", "zuerst GmbH – äh nein, wir sind zu zweit, also GbR", {})
+    assert r.values == {"rechtsform": "gbr"}
+
+
+def test_two_choices_named_by_their_labels_are_never_guessed():
+    proc = default_catalogue()["gewerbe_anmelden"]
+    r = read_message(proc, "rechtsform", "Einzelunternehmen oder GbR weiß ich noch nicht genau", {})
+    assert "rechtsform" not in r.values and "rechtsform" in r.errors
+
+
+def test_free_text_keeps_its_dashes_and_quotes():
+    proc = default_catalogue()["wohnsitz_abmelden"]
+    text = "Spanien, Valencia, Calle Mayor 3 – dort melde ich mich „neu“ an"
+    assert read_message(proc, "neue_anschrift", text, {}).values == {"neue_anschrift": text}
+
+
+@pytest.mark.parametrize(
+    "text,value",
+    [("Moment, der Hund heißt Luna mit zwei n, nicht Luna", "Luna"), ("Korrektur: der Hundename ist Rex mit x", "Rex")],
+)
+def test_a_spelling_note_is_no_part_of_the_corrected_value(text, value):
+    proc = default_catalogue()["hundesteuer_anmelden"]
+    r = read_message(proc, "hund_seit", text, {"hund_name": "Lunna"})
+    assert r.values.get("hund_name") == value
+
+
+def test_street_in_place_fills_street_and_place():
+    proc = default_catalogue()["halteverbot_umzug"]
+    r = read_message(proc, "halteverbot_adresse", "Lindenweg 7 in Erding", {})
+    assert r.values == {"halteverbot_adresse": "Lindenweg 7", "halteverbot_ort": "Erding"}
+
+
+def test_the_event_of_a_date_field_names_it():
+    # "der Umzug ist …" corrects the Umzugstag from another question
+    proc = default_catalogue()["halteverbot_umzug"]
+    r = read_message(proc, "email", "ach, der Umzug ist erst am 2.4.2027", {"umzugstag": "2027-03-30"})
+    assert r.values == {"umzugstag": "2027-04-02"} and r.corrected == ["umzugstag"]
+
+
+def test_a_weekday_before_the_date_is_part_of_it():
+    proc = default_catalogue()["halteverbot_umzug"]
+    assert read_message(proc, "umzugstag", "Freitag, 9. April 2027", {}).values == {"umzugstag": "2027-04-09"}
+
+
+def test_two_values_for_one_field_are_never_guessed():
+    proc = default_catalogue()["halteverbot_umzug"]
+    r = read_message(proc, "umzugstag", "am 8.4.2027, vielleicht auch am 9.4.2027", {})
+    assert "umzugstag" not in r.values and "mehr als eine Angabe" in r.errors["umzugstag"]
+
+
+def test_the_conclusion_after_a_change_of_mind_is_the_answer():
+    proc = default_catalogue()["ausweis_verlust_melden"]
+    r = read_message(proc, "dokument", "nur der Ausweis – oh nein, der Pass fehlt auch, also beide", {})
+    assert r.values == {"dokument": "beide"}
+
+
+def test_a_group_in_dialect_is_a_count():
+    proc = default_catalogue()["wohnsitz_anmelden"]
+    assert read_message(proc, "anzahl_personen", "mir san zu viert", {}).values == {"anzahl_personen": "4"}
+
+
+def test_a_named_correction_with_the_rejected_value_is_no_rival():
+    proc = default_catalogue()["bewohnerparkausweis"]
+    r = read_message(proc, None, "das Kennzeichen ist M-XY 512, nicht 521", {"kennzeichen": "M-XY 521"})
+    assert r.values == {"kennzeichen": "M-XY 512"} and not r.errors
+    proc = default_catalogue()["halteverbot_umzug"]
+    assert read_message(proc, "umzugstag", "am 8.4.2027, nicht am 9.4.2027", {}).values == {"umzugstag": "2027-04-08"}

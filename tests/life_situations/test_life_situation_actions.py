@@ -116,3 +116,33 @@ async def test_a_checklist_long_ago_is_no_longer_the_offer():
         tracker.events.insert(-1, {"event": "user", "text": "…"})
     dispatcher, _ = await _run(ActionDiscoverProcedure(), tracker)
     assert dispatcher.messages[0]["response"] == "utter_default"
+
+
+@pytest.mark.parametrize("text", ["Ich bin umgezogen", "wir sind letzten Monat nach München gezogen"])
+async def test_a_move_that_has_happened_starts_with_the_registration_and_its_deadline(text):
+    dispatcher, _ = await _run(ActionDiscoverProcedure(), make_tracker(text, "request_procedure"))
+    (message,) = dispatcher.messages
+    payloads = [b["payload"] for b in message["buttons"]]
+    assert payloads[0] == step_payload("wohnsitz_anmelden")
+    assert step_payload("halteverbot_umzug") not in payloads  # the parking ban for the move day is past
+    assert "Sie sind schon umgezogen" in message["text"] and "zwei Wochen" in message["text"]
+
+
+async def test_a_move_ahead_still_starts_with_the_parking_ban():
+    dispatcher, _ = await _run(
+        ActionDiscoverProcedure(), make_tracker("Ich ziehe nächsten Monat um", "request_procedure")
+    )
+    (message,) = dispatcher.messages
+    assert message["buttons"][0]["payload"] == step_payload("halteverbot_umzug")
+
+
+async def test_das_erste_after_the_checklist_for_a_past_move_chooses_the_registration():
+    cl = checklist(default_life_situations().get("umzug"), default_catalogue(), done=True)
+    buttons = [{"title": f"{i.number}. {i.title}", "payload": step_payload(i.procedure)} for i in cl.items]
+    events = [
+        {"event": "user", "text": "Ich bin umgezogen"},
+        {"event": "bot", "text": "Liste", "data": {"buttons": buttons}},
+        {"event": "user", "text": "das erste"},
+    ]
+    dispatcher, events = await _run(ActionDiscoverProcedure(), make_tracker("das erste", "inform", events=events))
+    assert slot_events(events).get("procedure") == "wohnsitz_anmelden"
