@@ -29,8 +29,12 @@ NOT_SETTINGS = {"SANIC_WORKERS", "SANIC_PROXIES_COUNT"}
 EVERYONE = {"BA_SECRET_KEY"}
 # Off in production: the REST channel exists only for development and tests.
 NOT_IN_PRODUCTION = {"REST_CHANNEL_TOKEN"}
-# Credentials a service has of its own, for a peer outside (the IdP).
-OWN_CREDENTIALS = {"login": {"OIDC_CLIENT_SECRET"}}
+# Credentials a service has of its own, for a peer outside: the IdP; Telegram and Threema, whose
+# channels run inside Rasa (docs/messengers.md).
+MESSENGER_CREDENTIALS = {"TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "THREEMA_API_SECRET", "THREEMA_PRIVATE_KEY"}
+OWN_CREDENTIALS = {"login": {"OIDC_CLIENT_SECRET"}, "rasa": MESSENGER_CREDENTIALS}
+# Services that run only with their settings (`make run`) and behind a compose profile.
+OPTIONAL_SERVICES = {"staff-desk", "matrix-connector"}
 
 
 def setting_names() -> set[str]:
@@ -50,15 +54,19 @@ def base_service(name: str) -> str:
 
 # ------------------------------------------------------------------------------------- compose
 
-INTERPOLATION = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}")
+INTERPOLATION = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])([^}]*))?\}")
 
 
 def interpolate(text: str, env: dict[str, str]) -> str:
-    """Compose's variable interpolation: ${NAME}, ${NAME:-default}, ${NAME:?error}; $$ is a $."""
+    """Compose's variable interpolation: ${NAME}, ${NAME:-default}, ${NAME:?error},
+    ${NAME:+replacement} (the replacement when set, else empty); $$ is a $."""
 
     def value(match: re.Match) -> str:
         name, op, arg = match.group(1), match.group(2), match.group(3)
-        if name in env and (env[name] or not (op or "").startswith(":")):
+        is_set = name in env and (env[name] or not (op or "").startswith(":"))
+        if op and op.endswith("+"):
+            return arg if is_set else ""
+        if is_set:
             return env[name]
         if op and op.endswith("?"):
             raise KeyError(f"{name}: {arg}")
@@ -76,8 +84,9 @@ def required_variables() -> set[str]:
     return {m.group(1) for m in INTERPOLATION.finditer(COMPOSE.read_text()) if m.group(2) == ":?"}
 
 
-def compose_resolved() -> dict:
-    env = {name: f"value-of-{name.lower()}" for name in required_variables()}
+def compose_resolved(extra: dict[str, str] | None = None) -> dict:
+    """The file as compose sees it with only the required variables set (plus ``extra``)."""
+    env = {name: f"value-of-{name.lower()}" for name in required_variables()} | (extra or {})
     return yaml.safe_load(interpolate(COMPOSE.read_text(), env))
 
 
