@@ -20,6 +20,10 @@ COMPOSE = ROOT / "docker-compose.yml"
 COMPOSE_SCHEMA = ROOT / "docker" / "schema" / "compose-spec.json"
 DOCKERFILES = [ROOT / "docker" / "Dockerfile", ROOT / "docker" / "web.Dockerfile"]
 OVERLAYS = sorted(p for p in (ROOT / "k8s" / "overlays").iterdir() if p.is_dir())
+# The production overlay with the optional components (staff desk, Matrix connector), as an
+# operator adds them (docs/operations.md).
+WITH_COMPONENTS = ROOT / "k8s" / "examples" / "with-staff-desk-and-matrix"
+RENDERINGS = [*OVERLAYS, WITH_COMPONENTS]
 # The Kubernetes version whose schemas kubernetes-validate checks against (its newest: 1.28).
 KUBERNETES_VERSION = "1.28.0"
 
