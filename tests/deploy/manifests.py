@@ -88,10 +88,20 @@ def required_variables() -> set[str]:
     return {m.group(1) for m in INTERPOLATION.finditer(COMPOSE.read_text()) if m.group(2) == ":?"}
 
 
+def _interpolate_values(node, env: dict[str, str]):
+    if isinstance(node, dict):
+        return {key: _interpolate_values(value, env) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_interpolate_values(value, env) for value in node]
+    return interpolate(node, env) if isinstance(node, str) else node
+
+
 def compose_resolved(extra: dict[str, str] | None = None) -> dict:
-    """The file as compose sees it with only the required variables set (plus ``extra``)."""
+    """The file as compose sees it with only the required variables set (plus ``extra``). Like
+    compose, the YAML is parsed first and its string values interpolated (so a value such as a
+    Matrix id `@bot:example.org` needs no quoting)."""
     env = {name: f"value-of-{name.lower()}" for name in required_variables()} | (extra or {})
-    return yaml.safe_load(interpolate(COMPOSE.read_text(), env))
+    return _interpolate_values(yaml.safe_load(COMPOSE.read_text()), env)
 
 
 def app_services(compose: dict) -> dict[str, dict]:
