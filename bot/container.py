@@ -49,6 +49,13 @@ def services() -> dict[str, ContainerService]:
         ContainerService("submission-worker", "delivery_worker", settings.submission_worker_port or 8070, "/health"),
         ContainerService("login", "login_service", settings.login_port or 8090, "/health"),
         ContainerService("rasa", "bot.serve", settings.rasa_port, "/"),
+        # Optional (docs/operations.md): `make run` starts them only with their settings. Ports
+        # fixed here so compose and Kubernetes can name them; 8075, not staff_desk's own
+        # fallback 8070, which is the submission worker's.
+        ContainerService("staff-desk", "staff_desk", int(settings.staff_desk_port or 8075), "/health"),
+        ContainerService(
+            "matrix-connector", "matrix_connector", int(settings.matrix_connector_port or 8095), "/health"
+        ),
     ]
     return {service.name: service for service in table}
 
@@ -94,6 +101,7 @@ def migrate() -> int:
 
     from bot.settings import Settings, tracker_store_config
     from buergerassistent import drafts, identity, privacy, storage
+    from buergerassistent.handoff import store as handoff
     from buergerassistent.submission import outbox
     from portal_backend import db as portal_db
 
@@ -103,6 +111,8 @@ def migrate() -> int:
         ("Identitäten", identity.metadata, identity.database_url()),
         ("Entwürfe", drafts.metadata, drafts.database_url()),
         ("Widerrufe", privacy.metadata, privacy.database_url()),
+        # Staff desk (issue 19): the action server and the desk share these tables.
+        ("Übergabe", handoff.metadata, handoff.database_url()),
     ]
     for label, metadata, url in databases:
         engine = storage.make_engine(url)

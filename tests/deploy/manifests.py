@@ -20,6 +20,10 @@ COMPOSE = ROOT / "docker-compose.yml"
 COMPOSE_SCHEMA = ROOT / "docker" / "schema" / "compose-spec.json"
 DOCKERFILES = [ROOT / "docker" / "Dockerfile", ROOT / "docker" / "web.Dockerfile"]
 OVERLAYS = sorted(p for p in (ROOT / "k8s" / "overlays").iterdir() if p.is_dir())
+# The production overlay with the optional components (staff desk, Matrix connector), as an
+# operator adds them (docs/operations.md).
+WITH_COMPONENTS = ROOT / "k8s" / "examples" / "with-staff-desk-and-matrix"
+RENDERINGS = [*OVERLAYS, WITH_COMPONENTS]
 # The Kubernetes version whose schemas kubernetes-validate checks against (its newest: 1.28).
 KUBERNETES_VERSION = "1.28.0"
 
@@ -29,8 +33,12 @@ NOT_SETTINGS = {"SANIC_WORKERS", "SANIC_PROXIES_COUNT"}
 EVERYONE = {"BA_SECRET_KEY"}
 # Off in production: the REST channel exists only for development and tests.
 NOT_IN_PRODUCTION = {"REST_CHANNEL_TOKEN"}
-# Credentials a service has of its own, for a peer outside (the IdP).
-OWN_CREDENTIALS = {"login": {"OIDC_CLIENT_SECRET"}}
+# Credentials a service has of its own, for a peer outside: the IdP; Telegram and Threema, whose
+# channels run inside Rasa (docs/messengers.md).
+MESSENGER_CREDENTIALS = {"TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "THREEMA_API_SECRET", "THREEMA_PRIVATE_KEY"}
+OWN_CREDENTIALS = {"login": {"OIDC_CLIENT_SECRET"}, "rasa": MESSENGER_CREDENTIALS}
+# Services that run only with their settings (`make run`) and behind a compose profile.
+OPTIONAL_SERVICES = {"staff-desk", "matrix-connector"}
 
 
 def setting_names() -> set[str]:
@@ -50,15 +58,19 @@ def base_service(name: str) -> str:
 
 # ------------------------------------------------------------------------------------- compose
 
-INTERPOLATION = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}")
+INTERPOLATION = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])([^}]*))?\}")
 
 
 def interpolate(text: str, env: dict[str, str]) -> str:
-    """Compose's variable interpolation: ${NAME}, ${NAME:-default}, ${NAME:?error}; $$ is a $."""
+    """Compose's variable interpolation: ${NAME}, ${NAME:-default}, ${NAME:?error},
+    ${NAME:+replacement} (the replacement when set, else empty); $$ is a $."""
 
     def value(match: re.Match) -> str:
         name, op, arg = match.group(1), match.group(2), match.group(3)
-        if name in env and (env[name] or not (op or "").startswith(":")):
+        is_set = name in env and (env[name] or not (op or "").startswith(":"))
+        if op and op.endswith("+"):
+            return arg if is_set else ""
+        if is_set:
             return env[name]
         if op and op.endswith("?"):
             raise KeyError(f"{name}: {arg}")
@@ -76,9 +88,20 @@ def required_variables() -> set[str]:
     return {m.group(1) for m in INTERPOLATION.finditer(COMPOSE.read_text()) if m.group(2) == ":?"}
 
 
-def compose_resolved() -> dict:
-    env = {name: f"value-of-{name.lower()}" for name in required_variables()}
-    return yaml.safe_load(interpolate(COMPOSE.read_text(), env))
+def _interpolate_values(node, env: dict[str, str]):
+    if isinstance(node, dict):
+        return {key: _interpolate_values(value, env) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_interpolate_values(value, env) for value in node]
+    return interpolate(node, env) if isinstance(node, str) else node
+
+
+def compose_resolved(extra: dict[str, str] | None = None) -> dict:
+    """The file as compose sees it with only the required variables set (plus ``extra``). Like
+    compose, the YAML is parsed first and its string values interpolated (so a value such as a
+    Matrix id `@bot:example.org` needs no quoting)."""
+    env = {name: f"value-of-{name.lower()}" for name in required_variables()} | (extra or {})
+    return _interpolate_values(yaml.safe_load(COMPOSE.read_text()), env)
 
 
 def app_services(compose: dict) -> dict[str, dict]:

@@ -117,7 +117,7 @@ def proxy_config(upstreams: dict[str, int], listen: dict[str, int], cert: Path, 
     conf = (ROOT / "docker" / "proxy-nginx.conf").read_text()
     # `resolve` (re-resolving Docker's DNS names while running) is nginx 1.27.3 and newer, the
     # image's version; Debian 12 has 1.22. The names are fixed addresses here, so nothing is lost.
-    assert conf.count(" resolve ") + conf.count(" resolve;") == 9
+    assert conf.count(" resolve ") + conf.count(" resolve;") == 11
     conf = conf.replace(" resolve ", " ").replace(" resolve;", ";")
     for name in UPSTREAMS:
         conf = re.sub(rf"\b{re.escape(name)}:\d+", f"127.0.0.1:{upstreams[name]}", conf)

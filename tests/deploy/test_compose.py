@@ -23,6 +23,7 @@ from .manifests import (
     COMPOSE,
     COMPOSE_SCHEMA,
     NOT_SETTINGS,
+    OPTIONAL_SERVICES,
     ROOT,
     app_services,
     base_service,
@@ -45,6 +46,7 @@ def validator() -> jsonschema.Draft7Validator:
 def test_interpolation_follows_compose():
     env = {"A": "a", "EMPTY": ""}
     assert interpolate("${A} ${B:-b} ${EMPTY:-e} $${A}", env) == "a b e ${A}"
+    assert interpolate("[${A:+x}] [${B:+x}] [${EMPTY:+x}]", env) == "[x] [] []"
     with pytest.raises(KeyError, match="set B"):
         interpolate("${B:?set B}", env)
     with pytest.raises(KeyError):
@@ -123,7 +125,7 @@ def test_two_rasa_replicas_and_two_action_servers_behind_the_proxy():
         by_command.setdefault(tuple(service["command"]), []).append(name)
     assert sorted(by_command[("run", "rasa")]) == ["rasa-1", "rasa-2"]
     assert sorted(by_command[("run", "action-server")]) == ["action-server-1", "action-server-2"]
-    for single in ("portal-backend", "submission-worker", "login"):
+    for single in ("portal-backend", "submission-worker", "login", *OPTIONAL_SERVICES):
         assert by_command[("run", single)] == [single]
     assert by_command[("migrate",)] == ["migrate"]
     for store in ("postgres", "redis", "proxy", "web"):
@@ -209,3 +211,92 @@ def test_compose_file_is_plain_yaml_without_tabs():
     text = COMPOSE.read_text()
     assert "\t" not in text
     assert yaml.safe_load(text)["services"]
+
+
+# ------------------------------------------------------------------ optional services (issues 17, 19)
+
+
+def test_optional_services_run_only_in_their_profile():
+    """`docker compose up` without a profile starts neither; `--profile staff-desk` or
+    `--profile matrix-connector` adds exactly that one."""
+    compose = compose_resolved()
+    profiled = {name: s["profiles"] for name, s in compose["services"].items() if "profiles" in s}
+    assert profiled == {name: [name] for name in OPTIONAL_SERVICES}
+    # Nothing that always runs waits for an optional service (compose would refuse to start it).
+    for name, service in compose["services"].items():
+        if name not in OPTIONAL_SERVICES:
+            assert not set(service.get("depends_on") or {}) & OPTIONAL_SERVICES, name
+
+
+def test_a_profile_s_variables_do_not_stop_compose_without_it():
+    """Compose interpolates every service before it applies profiles, so a `${NAME:?…}` in an
+    optional service would stop `docker compose up` for everyone without the staff desk. The
+    services refuse to start themselves instead (test_optional_services_refuse_to_start_without_settings)."""
+    raw = COMPOSE.read_text()
+    for name in OPTIONAL_SERVICES:
+        for key, value in compose_raw()["services"][name]["environment"].items():
+            if key.startswith(("STAFF_", "MATRIX_")) and "$" in str(value):
+                assert ":?" not in str(value), (name, key)
+    staff_and_matrix = {n for n in required_variables() if n.startswith(("STAFF_", "MATRIX_", "TELEGRAM", "THREEMA"))}
+    assert not staff_and_matrix, staff_and_matrix
+    assert "profiles:" in raw
+
+
+def test_desk_and_connector_urls_are_set_only_with_their_tokens():
+    """The action servers offer the handoff only when STAFF_DESK_URL is set (actions/handoff.py):
+    without --profile staff-desk it stays unset, so citizens are offered 115 and a call-back, not
+    a desk that does not run. The same for Rasa's proactive messages to the Matrix connector."""
+    off = app_services(compose_resolved())
+    # Empty (compose interpolates parsed values: ""; this text-level check reads YAML's null).
+    assert off["action-server-1"]["environment"]["STAFF_DESK_URL"] in ("", None)
+    assert off["rasa-1"]["environment"]["MATRIX_CONNECTOR_URL"] in ("", None)
+    on = app_services(compose_resolved({"STAFF_DESK_TOKEN": "s" * 32, "MATRIX_CHANNEL_TOKEN": "m" * 32}))
+    ports = {name: s.port for name, s in container_services().items()}
+    for replica in ("action-server-1", "action-server-2"):
+        env = on[replica]["environment"]
+        assert env["STAFF_DESK_URL"] == f"http://staff-desk:{ports['staff-desk']}"
+        assert env["STAFF_DESK_TOKEN"] == on["staff-desk"]["environment"]["STAFF_DESK_TOKEN"] == "s" * 32
+        # Office hours: the action server offers, the desk times out; both read the same values.
+        assert env["HANDOFF_OFFICE_HOURS"] == on["staff-desk"]["environment"]["HANDOFF_OFFICE_HOURS"]
+    for replica in ("rasa-1", "rasa-2"):
+        env = on[replica]["environment"]
+        assert env["MATRIX_CONNECTOR_URL"] == f"http://matrix-connector:{ports['matrix-connector']}"
+        assert env["MATRIX_CHANNEL_TOKEN"] == on["matrix-connector"]["environment"]["MATRIX_CHANNEL_TOKEN"]
+    # The connector reaches Rasa through the proxy, the desk Rasa's API and the portal as well.
+    assert on["matrix-connector"]["environment"]["RASA_URL"] == "http://proxy:5005"
+    desk = on["staff-desk"]["environment"]
+    assert desk["PORTAL_BACKEND_URL"] == "http://portal-backend:8080"
+    # Call-backs: the desk finds the reference number in the same outbox the action servers write,
+    # and the handoff tables are shared with the action servers and Rasa (deleting a conversation).
+    for key in ("OUTBOX_DATABASE_URL", "HANDOFF_DATABASE_URL"):
+        assert desk[key] == on["action-server-1"]["environment"][key] == on["rasa-1"]["environment"][key]
+        assert desk[key].startswith("postgresql://"), key
+
+
+def test_matrix_device_keys_persist_across_restarts():
+    compose = compose_resolved()
+    connector = compose["services"]["matrix-connector"]
+    store = connector["environment"]["MATRIX_STORE_DIR"]
+    volumes = dict(v.split(":", 1) for v in connector["volumes"])
+    assert volumes == {"matrix-store": store}
+    assert "matrix-store" in compose["volumes"]  # named: outlives `docker compose down` and new images
+    assert connector["restart"] == "unless-stopped"
+    # The image creates the folder owned by the service user, so the new volume is writable by it.
+    dockerfile = (ROOT / "docker" / "Dockerfile").read_text()
+    assert re.search(r"install -d -o buerger -g buerger -m 0700 .*" + re.escape(store), dockerfile)
+
+
+def test_messenger_channels_get_their_settings_only_in_rasa():
+    """Telegram and Threema run inside the Rasa process: their settings reach the Rasa replicas
+    and nobody else; the proxy publishes their webhooks (tests/deploy/test_proxy.py)."""
+    compose = compose_resolved()
+    names = {
+        "TELEGRAM_BOT_TOKEN",
+        "TELEGRAM_WEBHOOK_SECRET",
+        "THREEMA_GATEWAY_ID",
+        "THREEMA_API_SECRET",
+        "THREEMA_PRIVATE_KEY",
+    }
+    for name, service in app_services(compose).items():
+        given = names & set(service["environment"])
+        assert given == (names if name.startswith("rasa-") else set()), name

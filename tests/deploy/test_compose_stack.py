@@ -150,7 +150,8 @@ def stack(tmp_path_factory):
         def environment(name: str) -> dict[str, str]:
             env = {}
             for key, value in _COMPOSE["services"][name]["environment"].items():
-                value = str(value)
+                # `KEY: ${OPTIONAL:-}` is "" in compose (it interpolates parsed values), null here.
+                value = "" if value is None else str(value)
                 if value.startswith("postgresql://"):
                     value = base.set(database=databases[make_url(value).database]).render_as_string(hide_password=False)
                 for host, address in local.items():

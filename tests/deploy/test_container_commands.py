@@ -38,12 +38,33 @@ def flags(command: list[str]) -> list[str]:
     return out
 
 
+# The optional services' settings, so that `make run` starts them too (no network at build()).
+OPTIONAL_SERVICES_ENV = {
+    "STAFF_MATRIX_HOMESERVER": "https://matrix.stadt.example",
+    "MATRIX_HOMESERVER_URL": "https://matrix.example.de",
+    "MATRIX_USER_ID": "@assistent:example.de",
+    "MATRIX_PASSWORD": "p" * 32,
+}
+
+
 @pytest.fixture
 def stack(tmp_path, monkeypatch):
     monkeypatch.setenv("BA_VAR_DIR", str(tmp_path / "var"))
+    for name, value in OPTIONAL_SERVICES_ENV.items():
+        monkeypatch.setenv(name, value)
     s = Stack(settings=Settings(), model=tmp_path / "model.tar.gz")
     s.build()
     return s
+
+
+def test_make_run_without_their_settings_starts_no_optional_service(tmp_path, monkeypatch):
+    monkeypatch.setenv("BA_VAR_DIR", str(tmp_path / "var"))
+    for name in OPTIONAL_SERVICES_ENV:
+        monkeypatch.delenv(name, raising=False)
+    s = Stack(settings=Settings(), model=tmp_path / "model.tar.gz")
+    s.build()
+    names = {service.name for service in s.services}
+    assert names == set(container.services()) - {"staff-desk", "matrix-connector"}
 
 
 def test_same_services_modules_and_flags_as_make_run(stack):
@@ -105,7 +126,11 @@ def test_ports_are_the_settings_defaults_of_make_run():
         "submission-worker": 8070,
         "login": 8090,
         "rasa": 5005,
+        "staff-desk": 8075,
+        "matrix-connector": 8095,
     }
+    # Every container listens on a port of its own (one pod or host may run several in tests).
+    assert len({s.port for s in table.values()}) == len(table)
 
 
 def test_compose_runs_only_services_bot_container_knows():
@@ -184,11 +209,18 @@ def test_migrate_creates_every_table_and_can_run_twice(tmp_path):
         "BA_DRAFTS_DATABASE_URL": f"sqlite:///{tmp_path / 'drafts.db'}",
         "BA_PRIVACY_DATABASE_URL": f"sqlite:///{tmp_path / 'privacy.db'}",
         "TRACKER_STORE_URL": f"sqlite:///{tmp_path / 'tracker.db'}",
+        "HANDOFF_DATABASE_URL": f"sqlite:///{tmp_path / 'handoff.db'}",
     }
     _migrate(tmp_path, urls)
     assert {"applications", "status_events"} <= _tables(urls["PORTAL_DATABASE_URL"])
     assert "events" in _tables(urls["TRACKER_STORE_URL"])
-    for key in ("OUTBOX_DATABASE_URL", "BA_IDENTITY_DATABASE_URL", "BA_DRAFTS_DATABASE_URL", "BA_PRIVACY_DATABASE_URL"):
+    for key in (
+        "OUTBOX_DATABASE_URL",
+        "BA_IDENTITY_DATABASE_URL",
+        "BA_DRAFTS_DATABASE_URL",
+        "BA_PRIVACY_DATABASE_URL",
+        "HANDOFF_DATABASE_URL",
+    ):
         assert _tables(urls[key]), key
     assert not (tmp_path / "var").exists() or not list((tmp_path / "var").glob("*.db"))
 
@@ -212,6 +244,7 @@ def test_migrate_on_postgresql(tmp_path):
                 "BA_IDENTITY_DATABASE_URL",
                 "BA_DRAFTS_DATABASE_URL",
                 "BA_PRIVACY_DATABASE_URL",
+                "HANDOFF_DATABASE_URL",
             )
         }
         urls["TRACKER_STORE_URL"] = f"sqlite:///{tmp_path / 'tracker.db'}"
@@ -261,3 +294,24 @@ def test_a_real_service_started_like_in_the_container_is_healthy(tmp_path):
         process.terminate()
         assert process.wait(timeout=20) is not None
     assert subprocess.run(health, cwd=root, env=env, capture_output=True).returncode == 1
+
+
+@pytest.mark.parametrize(
+    ("service", "named"),
+    [("staff-desk", "STAFF_MATRIX_HOMESERVER"), ("matrix-connector", "MATRIX_HOMESERVER_URL")],
+)
+def test_optional_services_refuse_to_start_without_settings(tmp_path, service, named):
+    """Their compose variables are optional (a profile's `${NAME:?}` would stop every `docker compose
+    up`), so the container itself must stop with the missing names instead of running half-set."""
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "BA_VAR_DIR": str(tmp_path / "var")}
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.container", "run", service],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert named in result.stderr, result.stderr[-2000:]

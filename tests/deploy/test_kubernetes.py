@@ -16,8 +16,11 @@ from bot.container import services as container_services
 from .manifests import (
     KUBERNETES_VERSION,
     NOT_SETTINGS,
+    OPTIONAL_SERVICES,
     OVERLAYS,
+    RENDERINGS,
     ROOT,
+    WITH_COMPONENTS,
     credentials_for,
     of_kind,
     render,
@@ -27,11 +30,15 @@ from .manifests import (
 APP_DEPLOYMENTS = {"rasa", "action-server", "portal-backend", "submission-worker", "login"}
 
 
+def app_deployments(overlay) -> set[str]:
+    return APP_DEPLOYMENTS | (OPTIONAL_SERVICES if overlay == WITH_COMPONENTS else set())
+
+
 def test_there_are_dev_and_production_overlays():
     assert {p.name for p in OVERLAYS} == {"dev", "production"}
 
 
-@pytest.mark.parametrize("overlay", OVERLAYS, ids=lambda p: p.name)
+@pytest.mark.parametrize("overlay", RENDERINGS, ids=lambda p: p.name)
 def test_every_object_is_valid_against_the_kubernetes_schemas(overlay):
     docs = render(overlay)
     assert len(docs) > 15
@@ -51,13 +58,13 @@ def test_the_validation_is_live():
         kubernetes_validate.validate(deployment, KUBERNETES_VERSION, strict=True)
 
 
-@pytest.mark.parametrize("overlay", OVERLAYS, ids=lambda p: p.name)
+@pytest.mark.parametrize("overlay", RENDERINGS, ids=lambda p: p.name)
 def test_probes_are_on_the_real_health_endpoints(overlay):
     """The same endpoint and port as bot/container.py (and bot/stack.py, which `make run` waits on)."""
     deployments = of_kind(render(overlay), "Deployment")
-    assert set(deployments) == APP_DEPLOYMENTS | {"web"}
+    assert set(deployments) == app_deployments(overlay) | {"web"}
     table = container_services()
-    for name in APP_DEPLOYMENTS:
+    for name in app_deployments(overlay):
         container = deployments[name]["spec"]["template"]["spec"]["containers"][0]
         assert container["args"] == ["run", name]
         port = next(p["containerPort"] for p in container["ports"] if p["name"] == "http")
@@ -69,7 +76,7 @@ def test_probes_are_on_the_real_health_endpoints(overlay):
     assert web["readinessProbe"]["httpGet"]["path"] == "/widget/buergerassistent-chat.js"
 
 
-@pytest.mark.parametrize("overlay", OVERLAYS, ids=lambda p: p.name)
+@pytest.mark.parametrize("overlay", RENDERINGS, ids=lambda p: p.name)
 def test_resources_and_security_context(overlay):
     docs = render(overlay)
     pods = [d["spec"]["template"]["spec"] for d in of_kind(docs, "Deployment").values()]
@@ -85,7 +92,7 @@ def test_resources_and_security_context(overlay):
             assert container["securityContext"]["allowPrivilegeEscalation"] is False
 
 
-@pytest.mark.parametrize("overlay", OVERLAYS, ids=lambda p: p.name)
+@pytest.mark.parametrize("overlay", RENDERINGS, ids=lambda p: p.name)
 def test_autoscaling_and_disruption_budgets_for_rasa_and_action_server(overlay):
     docs = render(overlay)
     hpas, pdbs = of_kind(docs, "HorizontalPodAutoscaler"), of_kind(docs, "PodDisruptionBudget")
@@ -102,7 +109,7 @@ def test_autoscaling_and_disruption_budgets_for_rasa_and_action_server(overlay):
         assert all(p["spec"].get("minAvailable", 0) >= 1 for p in pdbs.values())
 
 
-@pytest.mark.parametrize("overlay", OVERLAYS, ids=lambda p: p.name)
+@pytest.mark.parametrize("overlay", RENDERINGS, ids=lambda p: p.name)
 def test_ingress_sticky_sessions_for_socket_io_and_tls(overlay):
     ingresses = of_kind(render(overlay), "Ingress")
     main = ingresses["buergerassistent"]
@@ -115,6 +122,17 @@ def test_ingress_sticky_sessions_for_socket_io_and_tls(overlay):
     assert routes["/socket.io"] == "rasa"
     assert routes["/login"] == "login"
     assert "portal-backend" not in routes.values()  # the API is not published
+    # Messenger webhooks: hashed by path to one Rasa pod, through a Service of their own (ingress-
+    # nginx keeps load balancing per Service, so the cookie affinity above would otherwise apply).
+    hooks = ingresses["buergerassistent-webhooks"]
+    assert hooks["metadata"]["annotations"]["nginx.ingress.kubernetes.io/upstream-hash-by"] == "$uri"
+    hook_routes = {
+        p["path"]: p["backend"]["service"]["name"] for rule in hooks["spec"]["rules"] for p in rule["http"]["paths"]
+    }
+    assert hook_routes == {"/webhooks/telegram": "rasa-webhooks", "/webhooks/threema": "rasa-webhooks"}
+    services = of_kind(render(overlay), "Service")
+    assert services["rasa-webhooks"]["spec"]["selector"] == services["rasa"]["spec"]["selector"]
+    assert services["rasa-webhooks"]["spec"]["ports"] == services["rasa"]["spec"]["ports"]
     receipts = ingresses["buergerassistent-receipts"]
     assert receipts["metadata"]["annotations"]["nginx.ingress.kubernetes.io/enable-access-log"] == "false"
     assert [p["path"] for p in receipts["spec"]["rules"][0]["http"]["paths"]] == ["/receipts"]
@@ -124,7 +142,7 @@ def test_ingress_sticky_sessions_for_socket_io_and_tls(overlay):
         assert ingress["spec"]["tls"][0]["secretName"] == "buergerassistent-tls"
 
 
-@pytest.mark.parametrize("overlay", OVERLAYS, ids=lambda p: p.name)
+@pytest.mark.parametrize("overlay", RENDERINGS, ids=lambda p: p.name)
 def test_secrets_are_referenced_never_committed(overlay):
     docs = render(overlay)
     assert not of_kind(docs, "Secret"), "a Secret is in the manifests"
@@ -138,7 +156,7 @@ def test_secrets_are_referenced_never_committed(overlay):
     assert referenced == {"buergerassistent-tokens", "buergerassistent-stores"}
 
 
-@pytest.mark.parametrize("overlay", OVERLAYS, ids=lambda p: p.name)
+@pytest.mark.parametrize("overlay", RENDERINGS, ids=lambda p: p.name)
 def test_each_deployment_gets_only_its_credentials(overlay):
     """The same split as `make run` (SECRETS_FOR in bot/stack.py), by secret key."""
     for name, deployment in of_kind(render(overlay), "Deployment").items():
@@ -150,7 +168,7 @@ def test_each_deployment_gets_only_its_credentials(overlay):
         assert keys == names == credentials_for(name) - {"OIDC_CLIENT_SECRET"}, name
 
 
-@pytest.mark.parametrize("overlay", OVERLAYS, ids=lambda p: p.name)
+@pytest.mark.parametrize("overlay", RENDERINGS, ids=lambda p: p.name)
 def test_settings_names_are_settings(overlay):
     docs = render(overlay)
     names = setting_names() | NOT_SETTINGS
@@ -166,11 +184,16 @@ def test_settings_names_are_settings(overlay):
     assert config["data"]["RASA_URL"] == f"http://rasa:{table['rasa'].port}"
     assert config["data"]["ACTION_SERVER_URL"] == f"http://action-server:{table['action-server'].port}/webhook"
     assert config["data"]["PORTAL_BACKEND_URL"] == f"http://portal-backend:{table['portal-backend'].port}"
-    for name in APP_DEPLOYMENTS:
+    for name in app_deployments(overlay):
         assert services[name]["spec"]["ports"][0]["port"] == table[name].port
+    if overlay == WITH_COMPONENTS:
+        assert config["data"]["STAFF_DESK_URL"] == f"http://staff-desk:{table['staff-desk'].port}"
+        assert config["data"]["MATRIX_CONNECTOR_URL"] == f"http://matrix-connector:{table['matrix-connector'].port}"
+    else:  # without the desk the action server offers 115 and a call-back, not a desk that is not there
+        assert "STAFF_DESK_URL" not in config["data"] and "MATRIX_CONNECTOR_URL" not in config["data"]
 
 
-@pytest.mark.parametrize("overlay", OVERLAYS, ids=lambda p: p.name)
+@pytest.mark.parametrize("overlay", RENDERINGS, ids=lambda p: p.name)
 def test_migration_job(overlay):
     (job,) = of_kind(render(overlay), "Job").values()
     container = job["spec"]["template"]["spec"]["containers"][0]
@@ -179,9 +202,12 @@ def test_migration_job(overlay):
 
 
 def test_production_uses_release_images_and_dev_the_dev_host():
-    prod = of_kind(render(ROOT / "k8s" / "overlays" / "production"), "Deployment")
-    images = {c["image"] for d in prod.values() for c in d["spec"]["template"]["spec"]["containers"]}
-    assert all(":" in i and not i.endswith((":latest", ":dev")) for i in images), images
+    for rendering in (ROOT / "k8s" / "overlays" / "production", WITH_COMPONENTS):
+        prod = of_kind(render(rendering), "Deployment")
+        images = {c["image"] for d in prod.values() for c in d["spec"]["template"]["spec"]["containers"]}
+        assert all(":" in i and not i.endswith((":latest", ":dev")) for i in images), images
+    # The components' objects land in the overlay's namespace like everything else.
+    assert {d["metadata"].get("namespace") for d in render(WITH_COMPONENTS)} == {"buergerassistent"}
     dev = of_kind(render(ROOT / "k8s" / "overlays" / "dev"), "Ingress")["buergerassistent"]
     assert dev["metadata"]["namespace"] == "buergerassistent-dev"
 
@@ -216,7 +242,7 @@ def _allowed(policies, source: tuple[dict, dict], target_labels: dict, port: int
     return False
 
 
-@pytest.mark.parametrize("overlay", OVERLAYS, ids=lambda p: p.name)
+@pytest.mark.parametrize("overlay", RENDERINGS, ids=lambda p: p.name)
 def test_network_policies_allow_exactly_the_calls_the_services_make(overlay):
     docs = render(overlay)
     policies = list(of_kind(docs, "NetworkPolicy").values())
@@ -251,6 +277,25 @@ def test_network_policies_allow_exactly_the_calls_the_services_make(overlay):
         (pod("portal-backend"), "action-server"),
         (({"kubernetes.io/metadata.name": "elsewhere"}, {}), "rasa"),
     ]
+    if overlay == WITH_COMPONENTS:
+        allowed += [
+            (pod("action-server"), "staff-desk"),
+            (pod("staff-desk"), "rasa"),
+            (pod("staff-desk"), "portal-backend"),
+            (pod("matrix-connector"), "rasa"),
+            (pod("rasa"), "matrix-connector"),
+        ]
+        denied += [
+            (ingress, "staff-desk"),
+            (ingress, "matrix-connector"),
+            (pod("rasa"), "staff-desk"),
+            (pod("web"), "staff-desk"),
+            (pod("action-server"), "matrix-connector"),
+            (pod("staff-desk"), "action-server"),
+            (pod("matrix-connector"), "portal-backend"),
+        ]
+    else:
+        denied += [(pod("staff-desk"), "rasa"), (pod("matrix-connector"), "rasa")]
     port = {name: s.port for name, s in table.items()} | {"web": 8080}
     for source, name in allowed:
         assert _allowed(policies, source, target(name), port[name]), (source, name)
@@ -259,3 +304,41 @@ def test_network_policies_allow_exactly_the_calls_the_services_make(overlay):
     # Pods the Deployments create carry the labels the policies select.
     for name, deployment in of_kind(docs, "Deployment").items():
         assert deployment["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/name"] == name
+
+
+def test_one_staff_desk_and_one_matrix_connector_with_its_device_keys_kept():
+    """One Matrix device per bot account: one pod, replaced (Recreate) rather than overlapped in a
+    rollout; the connector's keys on a PersistentVolumeClaim at MATRIX_STORE_DIR."""
+    docs = render(WITH_COMPONENTS)
+    deployments = of_kind(docs, "Deployment")
+    for name in OPTIONAL_SERVICES:
+        spec = deployments[name]["spec"]
+        assert spec["replicas"] == 1 and spec["strategy"] == {"type": "Recreate"}, name
+        assert name not in of_kind(docs, "HorizontalPodAutoscaler"), name
+    pod = deployments["matrix-connector"]["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    store = next(e["value"] for e in container["env"] if e["name"] == "MATRIX_STORE_DIR")
+    mount = next(m for m in container["volumeMounts"] if m["mountPath"] == store)
+    volume = next(v for v in pod["volumes"] if v["name"] == mount["name"])
+    claim = of_kind(docs, "PersistentVolumeClaim")[volume["persistentVolumeClaim"]["claimName"]]
+    assert claim["spec"]["accessModes"] == ["ReadWriteOnce"]
+    # Without the components, neither runs (they would stop at start without their settings).
+    for overlay in OVERLAYS:
+        assert not OPTIONAL_SERVICES & set(of_kind(render(overlay), "Deployment")), overlay.name
+
+
+def test_messenger_credentials_reach_only_rasa_and_are_optional():
+    for overlay in RENDERINGS:
+        for name, deployment in of_kind(render(overlay), "Deployment").items():
+            env = deployment["spec"]["template"]["spec"]["containers"][0].get("env", [])
+            messenger = {e["name"]: e for e in env if e["name"].startswith(("TELEGRAM_", "THREEMA_"))}
+            if name != "rasa":
+                assert not messenger, name
+                continue
+            assert set(messenger) == {
+                "TELEGRAM_BOT_TOKEN",
+                "TELEGRAM_WEBHOOK_SECRET",
+                "THREEMA_API_SECRET",
+                "THREEMA_PRIVATE_KEY",
+            }
+            assert all(e["valueFrom"]["secretKeyRef"]["optional"] is True for e in messenger.values())

@@ -126,6 +126,36 @@ def test_socket_io_sessions_stick_to_one_replica_and_upgrade(proxy):
     assert upgraded["headers"]["connection"].lower() == "upgrade"
 
 
+def _from_address(proxy, source: str, path: str) -> str:
+    """The replica that answers ``path`` for a client at ``source`` (a loopback address: Linux
+    lets a socket bind any 127.x.y.z, so the proxy sees clients from different networks)."""
+    import http.client
+    import ssl
+
+    context = ssl.create_default_context(cafile=str(proxy["cert"]))
+    connection = http.client.HTTPSConnection(
+        "127.0.0.1", proxy["ports"]["https"], timeout=5, context=context, source_address=(source, 0)
+    )
+    try:
+        connection.request("POST", path, body=b"{}", headers={"Content-Type": "application/json"})
+        return json.loads(connection.getresponse().read())["upstream"]
+    finally:
+        connection.close()
+
+
+def test_each_messenger_webhook_stays_at_one_replica_whatever_the_sender(proxy):
+    """Telegram and Threema send from many addresses and without cookies, while their channels keep
+    options and replay protection in the Rasa process (docs/messengers.md): every update of one
+    webhook must reach the same replica. The web chat, sticky per client address, is spread over
+    both from the same senders, so the check is live."""
+    sources = [f"127.{i}.{i}.1" for i in range(1, 25)]
+    for path in ("/webhooks/telegram/webhook", "/webhooks/threema/callback"):
+        seen = {_from_address(proxy, source, path) for source in sources}
+        assert len(seen) == 1, (path, seen)
+    socket_io = {_from_address(proxy, source, "/socket.io/?EIO=4&transport=polling") for source in sources}
+    assert socket_io == {"rasa-1", "rasa-2"}
+
+
 def test_action_servers_are_balanced_and_one_down_is_skipped(proxy):
     url = f"http://127.0.0.1:{proxy['ports']['actions']}"
     seen = {requests.post(f"{url}/webhook", json={}, timeout=5).json()["upstream"] for _ in range(6)}
