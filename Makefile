@@ -170,7 +170,7 @@ screenshots: system-packages $(SPACY) $(WIDGET)
 	$(PY) -m pytest tests/browser/test_widget_presentation.py -q --screenshots
 
 # Images, docker-compose.yml and the Kubernetes overlays, checked offline (docs/operations.md); also part of `make test`.
-deploy-check: $(STAMP)
+deploy-check: $(STAMP) $(SYNAPSE_STAMP)
 	$(PY) -m pytest tests/deploy -q
 
 clean:
