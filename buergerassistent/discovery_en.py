@@ -16,6 +16,7 @@ Imported Munich services have no English text and are not indexed. No Rasa impor
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -84,6 +85,33 @@ def english_documents(catalogue) -> list[EnglishDocument]:
             )
         )
     return docs
+
+
+_WORD = re.compile(r"[a-zäöüß]+")
+
+
+def _words(*texts: str) -> set[str]:
+    return {w for t in texts for w in _WORD.findall(t.lower())}
+
+
+@lru_cache(maxsize=1)
+def vocabularies() -> tuple[frozenset[str], frozenset[str]]:
+    """(words only the English texts use, words only the German catalogue uses): which language
+    a message without function words is written in ("parking permit" vs "Reisepass verlängern")."""
+    from buergerassistent.catalogue import default_catalogue
+
+    catalogue = default_catalogue()
+    english: set[str] = set()
+    for entry in translations.english_entries().values():
+        english |= _words(entry.name, entry.description, *entry.synonyms, *entry.keywords)
+    for data in information_terms().values():
+        english |= _words(
+            str(data.get("name") or ""), *map(str, data.get("synonyms") or ()), *map(str, data.get("keywords") or ())
+        )
+    german: set[str] = set()
+    for proc in catalogue:
+        german |= _words(proc.name, proc.description, *proc.synonyms, *proc.keywords)
+    return frozenset(english - german), frozenset(german - english)
 
 
 def english_discovery(catalogue) -> Discovery:

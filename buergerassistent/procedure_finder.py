@@ -95,8 +95,8 @@ def _function_words() -> tuple[frozenset[str], frozenset[str]]:
 def language_of(text: str) -> str:
     """The language to rank ``text`` in: English when the detector says so or when it has more
     English than German function words ("Anmeldung for my flat"; umlauts count as German); a
-    message without any ("passport renewal", "Reisepass verlängern") is German unless the German
-    index finds nothing and the English one does."""
+    message without any ("parking permit", "Reisepass verlängern") by the words that only the
+    English texts or only the German catalogue use (German when even)."""
     if language.detect(text) == ENGLISH:
         return ENGLISH
     english_words, german_words = _function_words()
@@ -107,9 +107,12 @@ def language_of(text: str) -> str:
         return ENGLISH
     if en or de:
         return GERMAN
-    if not discovery().rank(text, top=1) and english_discovery().rank(text, top=1):
-        return ENGLISH
-    return GERMAN
+    from buergerassistent.discovery_en import vocabularies
+
+    english_only, german_only = vocabularies()
+    en = sum(w in english_only for w in words)
+    de = sum(w in german_only for w in words)
+    return ENGLISH if en > de else GERMAN
 
 
 def _core_only(decision: Decision) -> Decision:
