@@ -59,6 +59,7 @@ EN_TARGETS = {**TARGETS, "top1": 0.85}  # issue 20
 SWEEP_VALUES = {
     "MIN_SCORE": (0.40, 0.45, 0.50, 0.55, 0.60),
     "EN_MIN_SCORE": (0.50, 0.55, 0.58, 0.60, 0.62, 0.65, 0.70),
+    "EN_UNKNOWN_WORD_WEIGHT": (2.0, 3.0, 4.0, 5.0, 6.0, 8.0),
     "CONFIDENT_SCORE": (0.55, 0.60, 0.65, 0.70, 0.75, 0.80),
     "CONFIDENT_COVERAGE": (0.0, 0.3, 0.4, 0.5, 0.6),
     "CONFIDENT_RATIO": (0.6, 0.7, 0.8, 0.9),
@@ -204,7 +205,15 @@ def report(
             print(f"      {line}")
 
 
-SWEPT = ("MIN_SCORE", "EN_MIN_SCORE", "CONFIDENT_SCORE", "CONFIDENT_COVERAGE", "CONFIDENT_RATIO", "CHOICE_RATIO")
+SWEPT = (
+    "MIN_SCORE",
+    "EN_MIN_SCORE",
+    "EN_UNKNOWN_WORD_WEIGHT",
+    "CONFIDENT_SCORE",
+    "CONFIDENT_COVERAGE",
+    "CONFIDENT_RATIO",
+    "CHOICE_RATIO",
+)
 
 
 def sweep(title: str, questions: list[Question], core: set[str]) -> None:
