@@ -10,9 +10,9 @@ Measures, with the model the assistant runs (``bot.training.ensure_model``):
   procedure and the rejection of questions outside the catalogue;
 * **cross-validation** of the NLU training data (stratified, fixed seed so runs compare):
   each fold trains the NLU pipeline of ``bot/config.yml`` on the rest — under the machine-wide
-  training lock, one model at a time. The German and the English examples (``nlu/data/en/``)
-  are trained together and reported separately (``by_language``), so that English data can be
-  seen not to cost German understanding.
+  training lock, one model at a time. English examples placed under ``nlu/data/en/`` (to try
+  one mixed model; they live in ``nlu/en/`` and are not trained, docs/nlu.md) are reported
+  separately from the German ones (``by_language``).
 
 Writes ``reports/latest/`` (report.md, PNG charts, summary.json) and compares with the
 previous run (``reports/latest`` before this one), else with the committed
@@ -311,8 +311,8 @@ def _cv_key(folds: int, seed: int) -> str:
     from bot.training import CONFIG, NLU_DATA
 
     digest = hashlib.sha256(f"rasa={rasa.__version__};folds={folds};seed={seed}".encode())
-    for path in [CONFIG, *sorted(NLU_DATA.rglob("*.yml"))]:  # nlu/data/en/ too
-        digest.update(str(path.relative_to(NLU_DATA.parent)).encode() + b"\0" + path.read_bytes() + b"\0")
+    for path in [CONFIG, *sorted(NLU_DATA.rglob("*.yml"))]:  # subfolders too
+        digest.update(str(path.relative_to(REPO_ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:20]
 
 
