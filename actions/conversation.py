@@ -180,8 +180,14 @@ class ActionOtherLanguage(Action):
         )
         # ``lang`` marks the text's language for the web chat (the widget's lang attribute).
         html_lang = language_state.HTML_LANG.get(out.language, "de")
-        for text in out.texts[:-1] if out.offer_form else out.texts:
+        with_buttons = out.offer_form or bool(out.choices)
+        for text in out.texts[:-1] if with_buttons else out.texts:
             dispatcher.utter_message(text=text, lang=html_lang)
+        if out.choices and out.texts:
+            # a choice in English: each button sends the service's English name, which the
+            # English path then presents (buergerassistent/language_replies.py)
+            buttons = [{"title": name, "payload": name} for name in out.choices]
+            dispatcher.utter_message(text=out.texts[-1], buttons=buttons, lang=html_lang)
         events: list[EventType] = []
         if out.procedure:
             events.append(SlotSet("procedure", out.procedure))

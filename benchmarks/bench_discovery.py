@@ -10,6 +10,10 @@ Three sets, reported separately:
 * **frozen citizen set** ``tests/data/discovery/citizen_frozen.yml``: written blind by someone who
   had only the list of procedures, frozen before tuning (issue 16). Only aggregate figures per
   class are printed for it, never its sentences (``--verbose`` lists misses of our own split only).
+* **English** (issue 20), reported separately: ``tests/data/discovery/en_dev.yml`` (our own
+  English development split, for choosing) and ``tests/data/discovery/en_frozen.yml`` (written
+  blind by someone who saw only the list of procedures, frozen before the English data was
+  written; aggregate figures only). Target there: top-1 ≥ 85 %.
 
 Figures per set:
 
@@ -48,9 +52,14 @@ DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "discovery"
 TESTSET = DATA / "testset.yml"
 DEV_CITIZEN = DATA / "dev_citizen.yml"
 FROZEN = DATA / "citizen_frozen.yml"
+EN_DEV = DATA / "en_dev.yml"
+EN_FROZEN = DATA / "en_frozen.yml"
 TARGETS = {"top1": 0.93, "top3": 0.98, "ood_handled": 0.85, "confident_wrong": 0.03}
+EN_TARGETS = {**TARGETS, "top1": 0.85}  # issue 20
 SWEEP_VALUES = {
     "MIN_SCORE": (0.40, 0.45, 0.50, 0.55, 0.60),
+    "EN_MIN_SCORE": (0.50, 0.55, 0.58, 0.60, 0.62, 0.65, 0.70),
+    "EN_UNKNOWN_WORD_WEIGHT": (2.0, 3.0, 4.0, 5.0, 6.0, 8.0),
     "CONFIDENT_SCORE": (0.55, 0.60, 0.65, 0.70, 0.75, 0.80),
     "CONFIDENT_COVERAGE": (0.0, 0.3, 0.4, 0.5, 0.6),
     "CONFIDENT_RATIO": (0.6, 0.7, 0.8, 0.9),
@@ -158,20 +167,24 @@ def evaluate(questions: list[Question], core: set[str], keep_misses: bool = Fals
     return r
 
 
-def report(title: str, r: Result, show_classes: bool = True, verbose: bool = False) -> None:
+def report(
+    title: str, r: Result, show_classes: bool = True, verbose: bool = False, targets: Optional[dict] = None
+) -> None:
+    targets = targets or TARGETS
+
     def mark(key: str, higher: bool = True) -> str:
-        v, t = r.rate(key), TARGETS[key]
+        v, t = r.rate(key), targets[key]
         return "ok" if (v >= t if higher else v <= t) else "MISSED"
 
     print(f"\n== {title}: {r.n} questions ({r.n_in} in the catalogue, {r.n_ood} outside)")
-    print(f"top-1                  {r.rate('top1'):6.1%}   target ≥ {TARGETS['top1']:.0%}  {mark('top1')}")
-    print(f"top-3                  {r.rate('top3'):6.1%}   target ≥ {TARGETS['top3']:.0%}  {mark('top3')}")
+    print(f"top-1                  {r.rate('top1'):6.1%}   target ≥ {targets['top1']:.0%}  {mark('top1')}")
+    print(f"top-3                  {r.rate('top3'):6.1%}   target ≥ {targets['top3']:.0%}  {mark('top3')}")
     print(
-        f"outside handled        {r.rate('ood_handled'):6.1%}   target ≥ {TARGETS['ood_handled']:.0%}  "
+        f"outside handled        {r.rate('ood_handled'):6.1%}   target ≥ {targets['ood_handled']:.0%}  "
         f"{mark('ood_handled')}   (none, or only non-core entries shown)"
     )
     print(
-        f"confident wrong (all)  {r.rate('confident_wrong'):6.1%}   target ≤ {TARGETS['confident_wrong']:.0%}  "
+        f"confident wrong (all)  {r.rate('confident_wrong'):6.1%}   target ≤ {targets['confident_wrong']:.0%}  "
         f"{mark('confident_wrong', higher=False)}   ({r.confident_wrong} of {r.n})"
     )
     print(f"answered right         {r.rate('answered_right'):6.1%}   (decision answer and right, in-catalogue)")
@@ -192,7 +205,15 @@ def report(title: str, r: Result, show_classes: bool = True, verbose: bool = Fal
             print(f"      {line}")
 
 
-SWEPT = ("MIN_SCORE", "CONFIDENT_SCORE", "CONFIDENT_COVERAGE", "CONFIDENT_RATIO", "CHOICE_RATIO")
+SWEPT = (
+    "MIN_SCORE",
+    "EN_MIN_SCORE",
+    "EN_UNKNOWN_WORD_WEIGHT",
+    "CONFIDENT_SCORE",
+    "CONFIDENT_COVERAGE",
+    "CONFIDENT_RATIO",
+    "CHOICE_RATIO",
+)
 
 
 def sweep(title: str, questions: list[Question], core: set[str]) -> None:
@@ -296,19 +317,33 @@ def main(argv: list[str] | None = None) -> None:
     splits = ("dev", "test") if args.split == "both" else (args.split,)
     sets = {f"own split: {s}": own_split(s) for s in splits}
     frozen = citizen_file(FROZEN) if FROZEN.exists() else []
+    en_dev = citizen_file(EN_DEV) if EN_DEV.exists() else []
+    en_frozen = citizen_file(EN_FROZEN) if EN_FROZEN.exists() else []
     if args.with_nlu:
-        attach_nlu([q for qs in sets.values() for q in qs] + frozen, args.nlu_cache)
+        attach_nlu([q for qs in sets.values() for q in qs] + frozen + en_dev + en_frozen, args.nlu_cache)
     for title, qs in sets.items():
         report(title, evaluate(qs, core, keep_misses=args.verbose), verbose=args.verbose)
     if frozen:
         report("FROZEN citizen set (blind, issue 16)", evaluate(frozen, core))
+    if en_dev:
+        report(
+            "ENGLISH own dev split (issue 20)",
+            evaluate(en_dev, core, keep_misses=args.verbose),
+            True,
+            args.verbose,
+            EN_TARGETS,
+        )
+    if en_frozen:
+        report("ENGLISH FROZEN set (blind, issue 20)", evaluate(en_frozen, core), targets=EN_TARGETS)
     if not args.no_sweep:
         if "own split: dev" in sets:
             sweep("own split: dev (choose here)", sets["own split: dev"], core)
         if frozen:
             sweep("FROZEN citizen set (report only)", frozen, core)
+        if en_dev:
+            sweep("ENGLISH own dev split (choose here)", en_dev, core)
 
-    texts = [q.text for qs in sets.values() for q in qs] + [q.text for q in frozen]
+    texts = [q.text for qs in sets.values() for q in qs] + [q.text for q in frozen + en_dev + en_frozen]
     p50, p95 = latency(d, texts)
     print(
         f"\nranking latency over {len(texts)} utterances x 5: p50 {p50:.2f} ms, p95 {p95:.2f} ms (target p95 < 50 ms)"

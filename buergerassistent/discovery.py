@@ -46,7 +46,7 @@ import json
 import math
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -65,11 +65,16 @@ CURATED_BOOST = 2.0  # curated procedures
 INFORMATION_BOOST = 1.6  # hand-written information entries: above imports, below a core procedure
 COVERAGE_EXPONENT = 0.5
 UNKNOWN_WORD_WEIGHT = 3.0  # weight of a query word the catalogue does not know (coverage)
+EN_UNKNOWN_WORD_WEIGHT = 4.0  # the same for English (issue 20; chosen on tests/data/discovery/en_dev.yml)
 DIRECTION_PENALTY = 0.5  # evidence factor for an entry of the opposite direction (END_WORDS)
 DESCRIPTION_ONLY = 0.5  # factor for an entry whose name/synonyms/keywords match no query word
 NON_NOUN_WEIGHT = 0.5  # query words the catalogue writes in lower case (verbs, adjectives)
 SCORE_SCALE = 4.0  # score = x / (x + SCORE_SCALE)
 MIN_SCORE = 0.50  # best candidate below this: nothing fits, rank() returns []
+# English (issue 20): the English index is small (27 procedures and the information entries with
+# English terms, no imported services to absorb questions outside the core), so a weak match
+# is more often a wrong one; chosen on tests/data/discovery/en_dev.yml (docs/discovery.md).
+EN_MIN_SCORE = 0.62
 RUNNER_UP_SCORE = 0.30  # further candidates (after a best one above MIN_SCORE) need this
 CONFIDENT_SCORE = 0.65  # top candidate at least this …
 CONFIDENT_RATIO = 0.8  # … and the second's evidence at most this fraction of the best's
@@ -306,6 +311,121 @@ def damerau_levenshtein(a: str, b: str, limit: int) -> int:
     return prev[-1]
 
 
+# --------------------------------------------------------------------------- languages
+@dataclass(frozen=True)
+class Language:
+    """How the words of one language are analysed: stop words, lemmas, stems, direction words.
+
+    German is the catalogue's language; English (issue 20) ranks the English names, synonyms and
+    keywords of ``catalogue/translations/en/`` (``buergerassistent/discovery_en.py``)."""
+
+    code: str
+    stopwords: frozenset[str]
+    lemmas: Callable[[], dict[str, str]]
+    stem: Callable[[str], str]
+    end_words: frozenset[str]
+    start_words: frozenset[str]
+    particles: tuple[str, ...] = ()
+    nouns_capitalised: bool = True  # German: a capital inside a sentence marks a noun
+
+
+GERMAN = Language("de", STOPWORDS, lemma_table, stem, END_WORDS, START_WORDS, PARTICLES)
+
+ENGLISH_STOPWORDS = frozenset(
+    """
+    a about above after again all also am an and any anyone anything are aren as at be been
+    being before below between both but by can cannot could couldn did didn do does doesn doing
+    don done down during each either else etc even ever every few for from further get gets
+    getting got gotten had has hasn have haven having he her here hers him his how however i
+    if im in into is isn it its itself just let lets like ll me might mine more most much must
+    my myself need needed needs no nor not now of off on once one only or other our ours out
+    over own please re really s same shall she should so some someone something such t than
+    thank thanks that the their them then there these they this those through to too under
+    until up us ve very was wasn we were what whats when where which while who whom why will
+    with won would you your yours yourself hi hello hey dear guys
+    want wanted wants wanna gonna gotta know tell help anybody somebody thing things stuff
+    way ways there's i'm i've it's don't can't ok okay yes yeah sure maybe still already yet
+    again soon today tomorrow yesterday now week weeks month months year years day days time
+    exactly actually basically currently recently just also pretty quite lot lots bit
+    possible necessary correct right wrong best good bad
+    question questions info information details detail explain find look looking
+    do does did make makes made go goes going went come comes came take takes took give
+    say says said see seems seem happen happens happened work works worked try trying tried
+    cost costs price fee fees expensive pay paying charge free may
+    january february march april june july august september october november december
+    appointment appointments termin online website internet form forms document documents
+    paper papers paperwork requirement requirements required bring process procedure steps
+    step apply applying application applications request requesting submit office germany
+    german munich city hallo
+    long how's where's what's who's stop copy copies certified old new
+    """.split()
+)
+ENGLISH_END_WORDS = frozenset(
+    """
+    deregister deregistration deregistering unregister unregistration close closing closure
+    shut quit cancel cancellation scrap scrapped leave leaving emigrate
+    emigration abmelden abmeldung aufgeben schliessen
+    """.split()
+)
+ENGLISH_START_WORDS = frozenset(
+    """
+    register registration registering open opening start starting found founding buy bought
+    anmelden anmeldung ummeldung
+    """.split()
+)
+
+
+@lru_cache(maxsize=1)
+def english_lemma_table() -> dict[str, str]:
+    """English lookup lemmas (spacy-lookups-data); {} if absent."""
+    try:
+        import spacy_lookups_data
+
+        path = Path(spacy_lookups_data.__file__).parent / "data" / "en_lemma_lookup.json.gz"
+        with gzip.open(path, "rt", encoding="utf-8") as fh:
+            return json.load(fh)
+    except Exception:  # pragma: no cover - the package is a pinned dependency
+        return {}
+
+
+_EN_SUFFIXES = ("ations", "ation", "ings", "ing", "ments", "ment", "ers", "er", "ed", "ies", "s")
+
+
+@lru_cache(maxsize=100_000)
+def english_stem(word: str) -> str:
+    """A light English stemmer on a lemma (no Snowball package is installed): British and
+    American spelling together ("naturalization" = "naturalisation", "license" = "licence"),
+    common suffixes off ("registration" = "register", "parking" = "park"), a final e dropped."""
+    w = word.replace("iz", "is").replace("licens", "licenc")
+    if len(w) <= 4:
+        return w
+    if w.endswith("stration"):
+        w = w[:-6]
+    elif w.endswith("ction"):  # collection = collect
+        w = w[:-3]
+    else:
+        for suf in _EN_SUFFIXES:
+            if w.endswith(suf) and len(w) - len(suf) >= 4 and not w.endswith("ss"):
+                w = w[: -len(suf)] + ("y" if suf == "ies" else "")
+                break
+    if w.endswith("er") and len(w) > 6:
+        w = w[:-2]
+    if w.endswith("e") and len(w) > 4:
+        w = w[:-1]
+    return w
+
+
+ENGLISH = Language(
+    "en",
+    ENGLISH_STOPWORDS,
+    english_lemma_table,
+    english_stem,
+    ENGLISH_END_WORDS,
+    ENGLISH_START_WORDS,
+    nouns_capitalised=False,
+)
+
+
 @dataclass
 class _Token:
     surface: str  # lower case, as typed
@@ -317,8 +437,10 @@ class _Token:
 class _Lexicon:
     """Lemmas, stems, compound splitting and spelling correction against a vocabulary."""
 
-    def __init__(self) -> None:
-        self.lemmas = lemma_table()
+    def __init__(self, language: Optional[Language] = None) -> None:
+        self.language = language or GERMAN
+        self.lemmas = self.language.lemmas()
+        self.stopwords = self.language.stopwords
         self.split_vocab: set[str] = set()  # normalised words usable as compound parts
         self.key_words: set[str] = set()  # normalised words of names, synonyms, keywords
         self.terms: set[str] = set()  # indexed stems
@@ -361,30 +483,32 @@ class _Lexicon:
                 out.append(_Token(piece, self.lemma_norm(piece), clause, capital))
         return out
 
-    @staticmethod
-    def direction(toks: list[_Token]) -> int:
+    def stem(self, word: str) -> str:
+        return self.language.stem(word)
+
+    def direction(self, toks: list[_Token]) -> int:
         """-1 when the words say only "end" (END_WORDS), +1 only "start", else 0. Separable verbs
         count too ("melde … ab", "gebe … auf", "mache … zu")."""
         words = {t.norm for t in toks} | {normalise(t.surface) for t in toks}
+        lang = self.language
         for i, tok in enumerate(toks):
-            if tok.surface in PARTICLES:
+            if tok.surface in lang.particles:
                 words.update(normalise(tok.surface) + prev.norm for prev in toks[:i] if prev.clause == tok.clause)
-        end, start = bool(words & END_WORDS), bool(words & START_WORDS)
+        end, start = bool(words & lang.end_words), bool(words & lang.start_words)
         return -1 if end and not start else 1 if start and not end else 0
 
-    @staticmethod
-    def is_stop(tok: _Token) -> bool:
+    def is_stop(self, tok: _Token) -> bool:
         # numbers ("16-jährige", "2025") say nothing about the procedure
         return (
-            tok.surface in STOPWORDS
-            or tok.norm in STOPWORDS
+            tok.surface in self.stopwords
+            or tok.norm in self.stopwords
             or len(tok.norm) < 2
             or any(c.isdigit() for c in tok.surface)
         )
 
     # ---- vocabulary
     def add_vocab(self, word: str, key: bool) -> None:
-        if len(word) >= (3 if key else MIN_PART) and word not in STOPWORDS and word.isalpha():
+        if len(word) >= (3 if key else MIN_PART) and word not in self.stopwords and word.isalpha():
             self.split_vocab.add(word)
         if key and len(word) >= 4:
             self.key_words.add(word)
@@ -472,9 +596,9 @@ class _Lexicon:
 
     def word_terms(self, word: str, part_weight: float) -> list[tuple[str, float]]:
         """Index terms of one normalised word: its stem, plus its compound parts."""
-        terms = [(stem(word), 1.0)]
+        terms = [(self.stem(word), 1.0)]
         for part in self.split(word):
-            terms.append((stem(part), part_weight))
+            terms.append((self.stem(part), part_weight))
         return terms
 
 
@@ -522,9 +646,11 @@ class Discovery:
 
     # ------------------------------------------------------------------ building
     @classmethod
-    def from_catalogue(cls, catalogue: Iterable) -> Discovery:
+    def from_catalogue(cls, catalogue: Iterable, language: Optional[Language] = None) -> Discovery:
+        """The index of ``catalogue``'s entries (objects with id, name, synonyms, keywords,
+        description, curated, information), analysed as ``language`` (German by default)."""
         catalogue = list(catalogue)  # iterated twice
-        lex = _Lexicon()
+        lex = _Lexicon(language)
         docs: list[tuple[_Entry, dict[str, list[_Token]]]] = []
         for proc in catalogue:
             fields = {
@@ -605,6 +731,8 @@ class Discovery:
                 if len(words) == 1:
                     solo.add(words[0].norm)
         non_nouns = frozenset(t for t, v in capital_votes.items() if v < 0 and t not in solo)
+        if not lex.language.nouns_capitalised:  # English: case says nothing about the word class
+            non_nouns = frozenset()
         return cls(lex, [e for e, _ in docs], postings, key_postings, whole_postings, idf, non_nouns)
 
     # ------------------------------------------------------------------ querying
@@ -627,13 +755,13 @@ class Discovery:
             forms = list(dict.fromkeys(forms))
             group: list[tuple[str, float]] = []
             for word in forms:
-                s = stem(word)
+                s = lex.stem(word)
                 if s in known and all(s != t for t, _ in group):
                     group.append((s, 1.0))
             if not group:
                 for word in forms:
                     parts = lex.split(word)
-                    group = [(stem(p), QUERY_PART_WEIGHT) for p in parts if stem(p) in known]
+                    group = [(lex.stem(p), QUERY_PART_WEIGHT) for p in parts if lex.stem(p) in known]
                     if group:
                         break
             if not group:
@@ -642,7 +770,7 @@ class Discovery:
                     group = [(t, w * FUZZY_WEIGHT) for t, w in lex.word_terms(fixed, QUERY_PART_WEIGHT) if t in known]
             if not group:
                 for word in forms:
-                    group = [(stem(a), AFFIX_WEIGHT) for a in lex.affixes(word) if stem(a) in known]
+                    group = [(lex.stem(a), AFFIX_WEIGHT) for a in lex.affixes(word) if lex.stem(a) in known]
                     if group:
                         break
             if group and tok.norm in self._non_nouns and not tok.capital:  # "Deutscher" is a noun here
@@ -653,19 +781,19 @@ class Discovery:
             if a.clause != b.clause or lex.is_stop(a) or lex.is_stop(b):
                 continue
             glued = normalise(a.surface) + normalise(b.surface)
-            s = stem(glued)
+            s = lex.stem(glued)
             if s in known:
                 groups.append([(s, GLUE_WEIGHT)])
         # separable verbs: a particle closing its clause joins the verbs before it
         for i, tok in enumerate(toks):
-            if tok.surface not in PARTICLES:
+            if tok.surface not in lex.language.particles:
                 continue
             if i + 1 < len(toks) and toks[i + 1].clause == tok.clause:
                 continue
             for prev in toks[:i]:
-                if prev.clause != tok.clause or prev.surface in PARTICLES:
+                if prev.clause != tok.clause or prev.surface in lex.language.particles:
                     continue
-                s = stem(normalise(tok.surface) + prev.norm)
+                s = lex.stem(normalise(tok.surface) + prev.norm)
                 if s in known:
                     groups.append([(s, 1.0)])
         return groups
@@ -684,7 +812,7 @@ class Discovery:
         total = 0.0
         for group in groups:
             if not group:
-                total += UNKNOWN_WORD_WEIGHT
+                total += EN_UNKNOWN_WORD_WEIGHT if self._lex.language.code == "en" else UNKNOWN_WORD_WEIGHT
                 continue
             gweight = max(self._idf[t] * w for t, w in group)
             total += gweight
@@ -739,8 +867,9 @@ class Discovery:
 
     def _ranked(self, text: str, top: int) -> list[tuple[Candidate, _Scored]]:
         result = []
+        min_score = EN_MIN_SCORE if self._lex.language.code == "en" else MIN_SCORE
         for sc in self._analyse(text or "")[: max(0, top)]:
-            if sc.score < (MIN_SCORE if not result else RUNNER_UP_SCORE):
+            if sc.score < (min_score if not result else RUNNER_UP_SCORE):
                 break
             entry = self._entries[sc.doc]
             result.append((Candidate(entry.id, round(sc.score, 4), entry.curated), sc))

@@ -19,20 +19,24 @@ class Reply:
     texts: list[str] = field(default_factory=list)
     procedure: Optional[str] = None  # a procedure the reply is about (becomes the focus)
     offer_form: bool = False  # ask whether to apply here (Yes/No)
+    choices: list[str] = field(default_factory=list)  # English names offered as buttons (last text)
     language: str = GERMAN  # the language the texts are written in
 
 
-def _named(text: str) -> Optional[Procedure]:
-    catalogue = default_catalogue()
-    pid = translations.find_english(text, catalogue.curated())
-    if pid is None:
-        from buergerassistent.procedure_finder import find
+def _named(text: str) -> tuple[Optional[Procedure], list[Procedure]]:
+    """The procedure an English message asks for, or the candidates to choose from: the English
+    discovery decision (``procedure_finder.decide_english``, the same as ``bot discover``)."""
+    from buergerassistent.procedure_finder import ANSWER, CHOICE, decide_english
 
-        decision = find(text)
-        if decision.kind == "confident" and decision.candidates and decision.candidates[0].id in catalogue:
-            pid = decision.candidates[0].id
-    proc = catalogue.get(pid) if pid else None
-    return proc if proc is not None and proc.curated else None
+    catalogue = default_catalogue()
+    decision = decide_english(text)
+    procs = [catalogue.get(c.id) for c in decision.candidates]
+    procs = [p for p in procs if p is not None and p.curated and translations.english(p.id) is not None]
+    if decision.decision == ANSWER and procs:
+        return procs[0], []
+    if decision.decision == CHOICE:
+        return None, procs
+    return None, []
 
 
 def reply(
@@ -73,7 +77,11 @@ def reply(
 
 def _english(text: str, in_form: bool, focus: Optional[Procedure]) -> Reply:
     topic = translations.english_topic(text)
-    named = None if in_form else _named(text)
+    named, choices = (None, []) if in_form else _named(text)
+    if choices and (focus is None or topic is None):
+        # not clearly one service: offer the candidates (buttons send their English names)
+        names = [translations.english(p.id).name for p in choices]
+        return Reply([translations.message(ENGLISH, "choose")], choices=names, language=ENGLISH)
     proc = named or focus
     if proc is None or translations.english(proc.id) is None:
         return Reply([translations.message(ENGLISH, "in_form" if in_form else "not_found")], language=ENGLISH)

@@ -13,14 +13,23 @@ What the chat does with a message, as one word (the ``decision`` of ``bot discov
 * ``none``: it says that it has no fitting procedure (115, portal search), or the message is not
   routed to discovery at all (a greeting, "abbrechen", …: ``routed=False``; which intents are
   routed is read from the dialogue rules, ``bot/routes.py``).
+
+English (issue 20): a message in English is ranked against the English index
+(``buergerassistent/discovery_en.py``; :func:`language_of` says which). A message that the
+language detector reads as English is answered by the English path of the chat
+(``action_other_language``, :func:`decide_english`) whatever the NLU intent; there only core
+procedures are presented (an information entry has no English text yet: the chat says it has no
+fitting service, with 115, so the decision is ``none``).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Optional
 
+from buergerassistent import language
 from buergerassistent.answers import ANSWERS_BY_INTENT
 from buergerassistent.catalogue import default_catalogue
 from buergerassistent.conversation_context import named_procedures
@@ -63,8 +72,67 @@ def discovery() -> Discovery:
     return Discovery.from_catalogue(default_catalogue())
 
 
-def find(text: str, intent: Optional[str] = None, confidence: float = 0.0, top: int = 3) -> Decision:
-    decision = discovery().decide(text, top=top)
+def english_discovery() -> Discovery:
+    from buergerassistent.discovery_en import default_english_discovery
+
+    return default_english_discovery()
+
+
+GERMAN, ENGLISH = "de", "en"
+_WORD = re.compile(r"[a-zäöüß']+")
+
+
+@lru_cache(maxsize=1)
+def _function_words() -> tuple[frozenset[str], frozenset[str]]:
+    """Words that mark a language: the stop words of one language's discovery and not the
+    other's ("in", "an", "will", "was" are both and say nothing)."""
+    from buergerassistent.discovery import ENGLISH_STOPWORDS, STOPWORDS
+
+    # "i", "a", "mei" are Bavarian too ("I hob mei Ausweis verlorn")
+    return ENGLISH_STOPWORDS - STOPWORDS - {"i", "a", "mei"}, STOPWORDS - ENGLISH_STOPWORDS
+
+
+def language_of(text: str) -> str:
+    """The language to rank ``text`` in: English when the detector says so or when it has more
+    English than German function words ("Anmeldung for my flat"; umlauts count as German); a
+    message without any ("parking permit", "Reisepass verlängern") by the words that only the
+    English texts or only the German catalogue use (German when even)."""
+    if language.detect(text) == ENGLISH:
+        return ENGLISH
+    english_words, german_words = _function_words()
+    words = _WORD.findall((text or "").lower())
+    en = sum(w in english_words for w in words)
+    de = sum(w in german_words or any(c in w for c in "äöüß") for w in words)
+    if en > de:
+        return ENGLISH
+    if en or de:
+        return GERMAN
+    from buergerassistent.discovery_en import vocabularies
+
+    english_only, german_only = vocabularies()
+    en = sum(w in english_only for w in words)
+    de = sum(w in german_only for w in words)
+    return ENGLISH if en > de else GERMAN
+
+
+def _core_only(decision: Decision) -> Decision:
+    """English: only core procedures have English texts to present; the rest is "none"."""
+    core = [c for c in decision.candidates if c.curated]
+    if decision.kind == "confident" and not core:
+        return Decision("unknown", [])
+    if decision.kind == "choose" and len(core) < len(decision.candidates):
+        return Decision("choose", core) if core else Decision("unknown", [])
+    return decision
+
+
+def find(
+    text: str, intent: Optional[str] = None, confidence: float = 0.0, top: int = 3, lang: Optional[str] = None
+) -> Decision:
+    lang = lang or language_of(text)
+    if lang == ENGLISH:
+        decision = _core_only(english_discovery().decide(text, top=top))
+    else:
+        decision = discovery().decide(text, top=top)
     if intent is None or intent in PROCEDURE_INTENTS or confidence < OVERRULE_CONFIDENCE:
         return decision
     # NLU reads this as small talk, out of scope or an answer: a confident match becomes a
@@ -91,9 +159,20 @@ def decide(
     text: str, intent: Optional[str] = None, confidence: float = 0.0, *, routed: bool = True, top: int = 3
 ) -> ChatDecision:
     """The chat's decision for ``text``; ``routed``: whether the intent's rule runs discovery."""
+    if language.detect(text) == ENGLISH:
+        # the chat answers an English message on its English path, whatever NLU read
+        return decide_english(text, top=top)
     if not routed:
         return ChatDecision(NONE)
-    found = find(text, intent, confidence, top=top)
+    lang = language_of(text)
+    if lang == ENGLISH:
+        found = find(text, intent, confidence, top=top, lang=ENGLISH)
+        kind = _DECISION_OF_KIND[found.kind]
+        if kind == NONE:
+            return ChatDecision(NONE)
+        shown = _english_ranked(text, top) if kind == ANSWER else list(found.candidates)
+        return ChatDecision(kind, list(found.candidates), shown)
+    found = find(text, intent, confidence, top=top, lang=GERMAN)
     kind = _DECISION_OF_KIND[found.kind]
     if kind != ANSWER and intent in INFO_INTENTS:
         # A question about a procedure that names exactly one by its name or a synonym ("Was
@@ -108,6 +187,34 @@ def decide(
         return ChatDecision(NONE)
     # answer: the ranking (its first is presented); choice: exactly the offered candidates
     shown = discovery().rank(text, top=top) if kind == ANSWER else list(found.candidates)
+    return ChatDecision(kind, list(found.candidates), shown)
+
+
+def _english_ranked(text: str, top: int) -> list[Candidate]:
+    return [c for c in english_discovery().rank(text, top=top + 3) if c.curated][:top]
+
+
+@lru_cache(maxsize=1)
+def _english_names() -> dict[str, str]:
+    from buergerassistent import translations
+
+    return {" ".join(e.name.lower().split()): pid for pid, e in translations.english_entries().items()}
+
+
+def decide_english(text: str, top: int = 3) -> ChatDecision:
+    """What the English path of the chat (``action_other_language``) does with ``text`` outside a
+    form: present one core procedure, offer a choice, or say it has none (with 115). A message
+    that is exactly a service's English name (a button of an English choice) is that service."""
+    exact = _english_names().get(" ".join(text.lower().split()))
+    if exact is not None:
+        ranking = [c for c in _english_ranked(text, top + 1) if c.id != exact]
+        first = Candidate(exact, 1.0, True)
+        return ChatDecision(ANSWER, [first], [first, *ranking][:top])
+    found = find(text, top=top, lang=ENGLISH)
+    kind = _DECISION_OF_KIND[found.kind]
+    if kind == NONE:
+        return ChatDecision(NONE)
+    shown = _english_ranked(text, top) if kind == ANSWER else list(found.candidates)
     return ChatDecision(kind, list(found.candidates), shown)
 
 

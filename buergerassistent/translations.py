@@ -1,7 +1,8 @@
 """Texts in English and in Leichte Sprache, read from data files (issue 20).
 
 * ``catalogue/translations/en/<procedure id>.yaml``: English ``name``, ``synonyms`` (what an
-  English-speaking citizen types, German loan words like "Anmeldung" included), ``description``,
+  English-speaking citizen types, German loan words like "Anmeldung" included), ``keywords``
+  (further words for English discovery: expat terms, documents, situations), ``description``,
   ``documents`` (one per German item, same order), ``fees`` (null exactly when the German entry
   has none);
 * ``catalogue/translations/<lang>/messages.yaml``: the assistant's fixed messages in ``de`` and
@@ -42,6 +43,7 @@ class EnglishEntry:
     documents: tuple[str, ...]
     fees: Optional[str]
     synonyms: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()  # further words for English discovery (expat terms, situations)
 
 
 def _read(path: Path) -> dict:
@@ -72,6 +74,7 @@ def parse_english(data: dict, where: str) -> EnglishEntry:
             documents=tuple(str(d).strip() for d in data.get("documents") or ()),
             fees=" ".join(str(data["fees"]).split()) if data.get("fees") else None,
             synonyms=tuple(str(s).strip() for s in data.get("synonyms") or ()),
+            keywords=tuple(str(s).strip() for s in data.get("keywords") or ()),
         )
     except KeyError as exc:
         raise ValueError(f"{where}: missing {exc.args[0]!r}") from None

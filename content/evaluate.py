@@ -3,13 +3,16 @@
 Measures, with the model the assistant runs (``bot.training.ensure_model``):
 
 * **held-out intents**: ``tests/data/nlu_testset.yml`` (own phrasings, never training data):
-  accuracy, per-intent precision/recall/F1, confusion matrix;
+  accuracy, per-intent precision/recall/F1, confusion matrix; the English held-out set
+  ``tests/data/nlu_testset_en.yml`` (issue 20) is reported separately;
 * **discovery**: ``tests/data/discovery/testset.yml`` through ``buergerassistent.procedure_finder.ranked``
   with the trained NLU model (what ``python -m bot discover`` answers): top-1/top-3 per
   procedure and the rejection of questions outside the catalogue;
 * **cross-validation** of the NLU training data (stratified, fixed seed so runs compare):
   each fold trains the NLU pipeline of ``bot/config.yml`` on the rest — under the machine-wide
-  training lock, one model at a time.
+  training lock, one model at a time. English examples placed under ``nlu/data/en/`` (to try
+  one mixed model; they live in ``nlu/en/`` and are not trained, docs/nlu.md) are reported
+  separately from the German ones (``by_language``).
 
 Writes ``reports/latest/`` (report.md, PNG charts, summary.json) and compares with the
 previous run (``reports/latest`` before this one), else with the committed
@@ -42,6 +45,7 @@ from buergerassistent.settings import get_settings
 from content.nlu_data import REPO_ROOT
 
 NLU_TESTSET = REPO_ROOT / "tests" / "data" / "nlu_testset.yml"
+NLU_TESTSET_EN = REPO_ROOT / "tests" / "data" / "nlu_testset_en.yml"
 DISCOVERY_TESTSET = REPO_ROOT / "tests" / "data" / "discovery" / "testset.yml"
 THRESHOLDS = REPO_ROOT / "quality" / "thresholds.yml"
 REPORTS = REPO_ROOT / "reports"
@@ -188,6 +192,12 @@ def cross_validate(
     quiet_rasa()
     config = config or CONFIG
     data = load_data(str(nlu_data or NLU_DATA))
+    english_dir = NLU_DATA / "en"
+    english = (
+        {e.get("text") for e in load_data(str(english_dir)).intent_examples}
+        if nlu_data is None and english_dir.is_dir()
+        else set()
+    )
     examples = [e for e in data.intent_examples if e.get("text")]
     labels = [e.get("intent") for e in examples]
     # Each intent needs at least `folds` examples for a stratified split.
@@ -201,6 +211,8 @@ def cross_validate(
     train_seconds: list[float] = []
     parse_seconds: list[float] = []
     top_correct = 0  # the classifier's first intent, before the FallbackClassifier's threshold
+    top_flags: list[bool] = []
+    langs: list[str] = []
     scores: list[tuple[str, Optional[str], float]] = []  # (gold, classifier's intent, confidence)
     skf = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     loop = asyncio.new_event_loop()
@@ -231,6 +243,8 @@ def cross_validate(
                     got = (parsed.get("intent") or {}).get("name") or FALLBACK
                     ranking = [r.get("name") for r in parsed.get("intent_ranking") or [] if r.get("name") != FALLBACK]
                     top_correct += bool(ranking) and ranking[0] == labels[i]
+                    top_flags.append(bool(ranking) and ranking[0] == labels[i])
+                    langs.append("en" if text in english else "de")
                     best = next((r for r in parsed.get("intent_ranking") or [] if r.get("name") != FALLBACK), {})
                     scores.append((labels[i], best.get("name"), float(best.get("confidence") or 0.0)))
                     gold.append(labels[i])
@@ -241,7 +255,19 @@ def cross_validate(
     finally:
         loop.close()
     result = intent_metrics(gold, predicted)
+    by_language = {}
+    for lang in sorted(set(langs)) if english else ():
+        idx = [k for k, x in enumerate(langs) if x == lang]
+        sub = intent_metrics([gold[k] for k in idx], [predicted[k] for k in idx])
+        by_language[lang] = {
+            "n": sub["n"],
+            "accuracy": sub["accuracy"],
+            "classifier_accuracy": sum(top_flags[k] for k in idx) / len(idx),
+            "macro_f1": sub["macro_f1"],
+            "out_of_scope_f1": sub["per_intent"].get("out_of_scope", {}).get("f1"),
+        }
     result.update(
+        by_language=by_language,
         folds=folds,
         seed=seed,
         errors=errors,
@@ -285,8 +311,8 @@ def _cv_key(folds: int, seed: int) -> str:
     from bot.training import CONFIG, NLU_DATA
 
     digest = hashlib.sha256(f"rasa={rasa.__version__};folds={folds};seed={seed}".encode())
-    for path in [CONFIG, *sorted(NLU_DATA.glob("*.yml"))]:
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    for path in [CONFIG, *sorted(NLU_DATA.rglob("*.yml"))]:  # subfolders too
+        digest.update(str(path.relative_to(REPO_ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:20]
 
 
@@ -343,6 +369,10 @@ def gate(summary: dict, limits: Optional[dict] = None) -> list[str]:
     limits = limits or thresholds()
     test = summary["discovery"]["by_split"].get("test", {})
     cv = summary.get("cross_validation") or {}
+    # the thresholds were set for German; with English data trained along, they hold for German
+    german = (cv.get("by_language") or {}).get("de")
+    if german:
+        cv = {**cv, "accuracy": german["accuracy"], "per_intent": {"out_of_scope": {"f1": german["out_of_scope_f1"]}}}
     figures = {
         "intent_accuracy": summary["intents"]["accuracy"],
         "discovery_top1": test.get("top1"),
@@ -410,6 +440,14 @@ def main(argv: list[str] | None = None) -> int:
     intents = evaluate_intents(nlu)  # every held-out text is parsed once here (TrainedNlu caches)
     intents["parse_ms"] = 1000 * (time.perf_counter() - t_parse) / max(1, intents["n"])
     print(f"Klassifikation: {intents['parse_ms']:.1f} ms je Nachricht (Ziel < 5 ms)", flush=True)
+    intents_en = None
+    if NLU_TESTSET_EN.exists():
+        intents_en = evaluate_intents(nlu, load_nlu_testset(NLU_TESTSET_EN))
+        print(
+            f"Englische Testsätze: {intents_en['accuracy']:.1%} richtig ({intents_en['n']} Sätze, "
+            f"Makro-F1 {intents_en['macro_f1']:.1%})",
+            flush=True,
+        )
     discovery = evaluate_discovery(nlu)
     cv = None
     if args.folds >= 2:
@@ -417,6 +455,8 @@ def main(argv: list[str] | None = None) -> int:
         cv = cached_cross_validate(args.folds, reuse=not args.no_cv_cache)
     seconds = time.perf_counter() - t_start
     summary = summarise(intents, discovery, cv, seconds, model)
+    if intents_en is not None:
+        summary["intents_en"] = {k: v for k, v in intents_en.items() if not k.startswith("_") and k != "errors"}
 
     previous, previous_label = previous_summary(args.out)
     if args.out.exists():
@@ -429,6 +469,18 @@ def main(argv: list[str] | None = None) -> int:
         BASELINE.write_text(json.dumps(summary, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         print(f"Basislinie aktualisiert: {BASELINE.relative_to(REPO_ROOT)}")
     print(text)
+    if cv and cv.get("by_language"):
+        print(
+            "\nKreuzvalidierung je Sprache (gemeinsam trainiert): Genauigkeit / Klassifikator / Makro-F1 / out_of_scope-F1"
+        )
+        for lang, figs in cv["by_language"].items():
+            oos = figs.get("out_of_scope_f1")
+            print(
+                f"  {lang}: {figs['accuracy']:6.1%} / {figs['classifier_accuracy']:6.1%} / {figs['macro_f1']:6.1%} / "
+                f"{oos if oos is None else f'{oos:.1%}'}   ({figs['n']} Beispiele)"
+            )
+    if intents_en is not None and intents_en["errors"]:
+        print(f"\nEnglische Testsätze falsch: {len(intents_en['errors'])}")
     if cv and cv.get("_scores"):
         print("\nRückfrage-Schwelle (Kreuzvalidierung): richtig / Rückfrage / falsch")
         for row in threshold_table(cv["_scores"]):

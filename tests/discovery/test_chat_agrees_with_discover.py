@@ -17,6 +17,7 @@ from support.chat import RestChat
 from support.stacks import running_stack
 
 from bot.settings import REPO_ROOT
+from buergerassistent import translations
 
 pytestmark = pytest.mark.e2e
 
@@ -31,8 +32,16 @@ MESSAGES = [
     "Matratze entsorgen",
     "Motorrad abmelden",  # NLU may read "abmelden" as logout: nobody is logged in, so discovery
     "Ich finde meinen Personalausweis nicht mehr",  # … or "nicht mehr" as cancel: nothing runs
+    # English (issue 20): the English path of the chat (action_other_language) decides
+    "How do I register my new flat in Munich?",  # a clear request
+    "I need a new permit",  # vague: parking, residence, building
+    "How do I get health insurance in Germany?",  # outside the core procedures
+    "Anmeldung for my apartment",  # mixed: English words, German term
+    "parking permit",  # short, no language detected: German NLU path, English index
 ]
 _CHOICE = re.compile(r'^/choose_procedure\{"procedure": "([a-z0-9_]+)"\}$')
+# An English choice's buttons send the services' English names (buergerassistent/language_replies.py).
+_ENGLISH_NAMES = {entry.name: pid for pid, entry in translations.english_entries().items()}
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +54,12 @@ def chat_decision(stack, sender: str, text: str) -> tuple[str, list[str]]:
     chat = RestChat(stack.settings, sender=sender)
     messages = chat.say(text)
     offered = [m.group(1) for msg in messages for b in msg.get("buttons") or [] if (m := _CHOICE.match(b["payload"]))]
+    offered += [
+        _ENGLISH_NAMES[b["payload"]]
+        for msg in messages
+        for b in msg.get("buttons") or []
+        if b["payload"] in _ENGLISH_NAMES
+    ]
     if offered:
         return "choice", offered
     s = stack.settings
