@@ -43,6 +43,10 @@ def main(argv: list[str] | None = None) -> int:
         )
         if not getattr(s, name.lower())
     ]
+    # In production the default SQLite file lives in the container and vanishes with it, and the
+    # open cases and the audit log with it: a shared database is required there.
+    if s.production and not s.handoff_database_url:
+        missing.append("HANDOFF_DATABASE_URL")
     if missing:
         print(f"Die Übergabe an Mitarbeitende braucht noch: {', '.join(missing)}", file=sys.stderr)
         return 2

@@ -170,3 +170,22 @@ async def test_a_call_back_delivered_later_is_announced_by_case_number_and_read_
         assert rooms.sent[-1] == (rooms.queue_room, f"Rückrufbitte {receipt.case_number} gibt es nicht.")
     finally:
         await portal.close()
+
+
+def test_staff_desk_refuses_to_start_in_production_without_a_shared_database(monkeypatch, capsys):
+    """A desk on its default SQLite file in a container would lose open cases and the audit log."""
+    from staff_desk.__main__ import main
+
+    for name, value in {
+        "BA_ENV": "production",
+        "BA_SECRET_KEY": "0" * 64,
+        "STAFF_DESK_TOKEN": "desk-token",
+        "STAFF_MATRIX_HOMESERVER": "http://127.0.0.1:9",
+        "STAFF_MATRIX_USER": "@desk:example.org",
+        "STAFF_MATRIX_ACCESS_TOKEN": "matrix-token",
+        "STAFF_MATRIX_QUEUE_ROOM": "!queue:example.org",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("HANDOFF_DATABASE_URL", raising=False)
+    assert main([]) == 2
+    assert "HANDOFF_DATABASE_URL" in capsys.readouterr().err
