@@ -35,7 +35,7 @@ from buergerassistent.repair import SKIPPED
 from buergerassistent.validation import Result, default_example, validate
 from buergerassistent.validation.base import INPUT_LANGUAGE
 
-VALIDATION_FILE = "validation.yaml"
+VALIDATION_FILE = translations.VALIDATION_FILE
 
 ENGLISH_MONTHS = ("January February March April May June July August September October November December").split()
 
@@ -303,3 +303,12 @@ def answer_question(proc: Procedure, f: Field, text: str, intent: Optional[str],
         parts.append(say(ENGLISH, "form_choices", choices=listed))
     parts.append(say(ENGLISH, "form_required_note" if f.required else "form_optional_note"))
     return " ".join(parts)
+
+
+def duration(seconds: int, lang: Any) -> str:
+    """ "7 Tage", "7 days", "1 Stunde" (how long a receipt link is valid)."""
+    days = seconds // 86400
+    if days >= 1:
+        return say(lang, "duration_day") if days == 1 else say(lang, "duration_days", n=days)
+    hours = max(1, seconds // 3600)
+    return say(lang, "duration_hour") if hours == 1 else say(lang, "duration_hours", n=hours)
