@@ -22,6 +22,7 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from buergerassistent import form_texts, language_state
 from buergerassistent.insights import MARKER_SLOT, marker
 
 ASKED_SLOT = "feedback_asked"
@@ -53,6 +54,15 @@ def ask_feedback(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[Eve
     """Ask once per session whether the chat helped (nothing when already asked)."""
     if not feedback_due(tracker):
         return []
+    lang = tracker.get_slot(language_state.SLOT)
+    if lang == language_state.ENGLISH:  # issue 20: the texts from the English catalogue
+        question = form_texts.say(lang, "feedback_question")
+        buttons = [
+            {"title": form_texts.say(lang, f"feedback_rating_{value}"), "payload": button["payload"]}
+            for value, button in zip(RATINGS, BUTTONS, strict=True)
+        ]
+        dispatcher.utter_message(text=question, buttons=buttons)
+        return [SlotSet(ASKED_SLOT, True)]
     dispatcher.utter_message(text=QUESTION, buttons=BUTTONS)
     return [SlotSet(ASKED_SLOT, True)]
 
@@ -117,7 +127,8 @@ class ActionStoreFeedback(Action):
         if rating is None:
             dispatcher.utter_message(text="Bitte wählen Sie eine der Antworten unter der Frage.")
             return []
-        dispatcher.utter_message(text=THANKS_FOR_RATING)
+        english = tracker.get_slot(language_state.SLOT) == language_state.ENGLISH
+        dispatcher.utter_message(text=form_texts.say("en", "feedback_thanks") if english else THANKS_FOR_RATING)
         return [insight("feedback", rating=int(rating)), SlotSet(ASKED_SLOT, True), SlotSet(COMMENT_SLOT, None)]
 
 
@@ -146,9 +157,12 @@ class ActionStoreFeedbackComment(Action):
 
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         comment = tracker.get_slot(COMMENT_SLOT)
+        english = tracker.get_slot(language_state.SLOT) == language_state.ENGLISH
         if not comment or comment == NO_COMMENT:
-            dispatcher.utter_message(text=NO_COMMENT_REPLY)
+            dispatcher.utter_message(text=form_texts.say("en", "feedback_no_comment") if english else NO_COMMENT_REPLY)
             return [SlotSet(COMMENT_SLOT, None)]
-        dispatcher.utter_message(text=THANKS_FOR_COMMENT)
+        dispatcher.utter_message(
+            text=form_texts.say("en", "feedback_comment_thanks") if english else THANKS_FOR_COMMENT
+        )
         # The comment leaves the tracker only as a marker; the insights service masks it.
         return [insight("feedback", comment=comment), SlotSet(COMMENT_SLOT, None)]

@@ -61,7 +61,11 @@ def procedure_files(directory: Path) -> dict[str, Path]:
     """The per-procedure files of a folder (every ``*.yaml`` except messages and fields)."""
     if not directory.is_dir():
         return {}
-    return {p.stem: p for p in sorted(directory.glob("*.yaml")) if p.name not in (MESSAGES_FILE, FIELDS_FILE, VALIDATION_FILE)}
+    return {
+        p.stem: p
+        for p in sorted(directory.glob("*.yaml"))
+        if p.name not in (MESSAGES_FILE, FIELDS_FILE, VALIDATION_FILE)
+    }
 
 
 def parse_english(data: dict, where: str) -> EnglishEntry:
