@@ -33,7 +33,7 @@ from actions.context import (
 from actions.drafts import discard_draft
 from actions.fallbacks import say_fallback
 from actions.feedback import ask_feedback, insight
-from actions.forms import display_value, form_data, summary_table, summary_text
+from actions.forms import display_value, form_data, marks_language, summary_table, summary_text
 from actions.forms import language as form_language
 from actions.life_situations import chosen_step, life_situation_turn
 from actions.questions import offer_choice
@@ -197,6 +197,7 @@ class ActionStartApplication(Action):
         return "action_start_application"
 
     @ends_turn
+    @marks_language
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         proc = procedure_in_focus(tracker)
         if proc is None or not proc.has_form:
@@ -226,6 +227,7 @@ class ActionShowSummary(Action):
         return "action_show_summary"
 
     @ends_turn
+    @marks_language
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         proc = procedure_in_focus(tracker)
         if proc is None:
@@ -255,6 +257,7 @@ class ActionSubmitApplication(Action):
         return "action_submit_application"
 
     @ends_turn
+    @marks_language
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         proc = procedure_in_focus(tracker)
         application_id = tracker.get_slot("application_id")
@@ -321,6 +324,7 @@ class ActionHandleAffirm(Action):
     def name(self) -> str:
         return "action_handle_affirm"
 
+    @marks_language
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         state = current_state(tracker)
         if deny_answer(tracker) is Answer.REJECT:
@@ -352,6 +356,7 @@ class ActionHandleDeny(Action):
         return "action_handle_deny"
 
     @ends_turn
+    @marks_language
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         state = current_state(tracker)
         step = next_step(state, deny_answer(tracker))

@@ -9,6 +9,7 @@ one field the assistant explains the field and asks whether to go on.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -36,6 +37,23 @@ CONFIRM_BUTTONS = [{"title": "Ja", "payload": "Ja"}, {"title": "Korrigieren", "p
 def language(tracker: Tracker) -> str:
     """The conversation's language (issue 20): ``de``, ``en`` or ``ls``."""
     return form_texts.language_of(tracker.get_slot(language_state.SLOT))
+
+
+def marks_language(run):
+    """Wrap an action's ``run``: in an English conversation every message it sends is marked
+    ``lang: en`` (the web chat's lang attribute, so that screen readers pronounce it right)."""
+
+    @functools.wraps(run)
+    async def wrapper(self, dispatcher, tracker, domain):
+        start = len(dispatcher.messages)
+        events = await run(self, dispatcher, tracker, domain)
+        html = language_state.HTML_LANG.get(language(tracker), "de")
+        if html != "de":
+            for message in dispatcher.messages[start:]:
+                message.setdefault("lang", html)
+        return events
+
+    return wrapper
 
 
 def confirm_buttons(lang: str) -> list[dict]:
@@ -118,6 +136,7 @@ class CatalogueFormValidation(Action):
     def name(self) -> str:
         return f"validate_{self.procedure_id}_form"
 
+    @marks_language
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         # The answers are read as written in the conversation's language (English dates, labels).
         with form_texts.input_language(language(tracker)):
@@ -325,6 +344,7 @@ class ActionFormInterruption(Action):
     def name(self) -> str:
         return "action_form_interruption"
 
+    @marks_language
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         proc = default_catalogue().by_form_name(tracker.active_loop_name or "")
         requested = tracker.get_slot("requested_slot")

@@ -24,6 +24,7 @@ from rasa_sdk.types import DomainDict
 from actions import login
 from actions import submission_messages as messages
 from actions.forms import language as form_language
+from actions.forms import marks_language
 from actions.turns import ends_turn, set_awaiting
 from buergerassistent import form_texts
 from buergerassistent.catalogue import Procedure, default_catalogue
@@ -104,6 +105,7 @@ class ActionAnnounceSubmissions(Action):
     def name(self) -> str:
         return "action_announce_submissions"
 
+    @marks_language
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         store = outbox()
         entries = await asyncio.to_thread(store.for_conversation, tracker.sender_id)
@@ -204,6 +206,7 @@ class ActionApplicationStatus(Action):
     def name(self) -> str:
         return "action_application_status"
 
+    @marks_language
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         typed = messages.case_numbers_in(tracker.latest_message.get("text") or "")
         entries = await asyncio.to_thread(outbox().for_conversation, tracker.sender_id)

@@ -89,6 +89,9 @@ def _ask_response(proc: Procedure, index: int, lang: str) -> dict:
     texts = form_texts.field_text(proc, field, lang)
     text = form_texts.say(lang, "form_step", n=index + 1, total=len(proc.fields), prompt=texts.prompt)
     response: dict = {"text": text}
+    if lang == language_state.ENGLISH:
+        # The web chat marks the text as English (lang attribute, for screen readers).
+        response["metadata"] = {"lang": language_state.HTML_LANG[lang]}
     if field.choices:
         # Buttons send the choice's label as plain text, so it goes through the same validation
         # as a typed answer (an English label too: it is a synonym of the choice).

@@ -142,3 +142,39 @@ def test_english_reading_in_a_form_and_for_yes_no():
     parse = {"text": "abbrechen", "intent": {"name": "cancel", "confidence": 0.9}}
     apply_language(parse, english, in_form=True)
     assert parse["intent"]["name"] == "cancel" and "guard" not in parse
+
+
+def test_web_chat_marks_english_messages_for_screen_readers():
+    from rasa_runtime.channels.webchat import conversations
+
+    # A generated English form question carries metadata {lang: en}; an action's message lang=en.
+    assert conversations.bot_message("Step 1 of 8: …", {"metadata": {"lang": "en"}})["lang"] == "en"
+    assert conversations.bot_message("Yes", {"lang": "en"})["lang"] == "en"
+    assert "lang" not in conversations.bot_message("Schritt 1 von 8: …", {})
+    domain = yaml.safe_load(open("bot/domain/generated/forms.yml", encoding="utf-8"))
+    english = [
+        variant
+        for variants in domain["responses"].values()
+        for variant in variants
+        if any(c.get("value") == "en" for c in variant.get("condition") or [])
+    ]
+    assert english and all(v["metadata"] == {"lang": "en"} for v in english)
+
+
+async def test_actions_mark_their_messages_in_an_english_conversation():
+    from rasa_sdk import Tracker
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from actions.forms import marks_language
+
+    class Speaker:
+        @marks_language
+        async def run(self, dispatcher, tracker, domain):
+            dispatcher.utter_message(text="Is that right?")
+            return []
+
+    for lang, expected in (("en", "en"), ("de", None), ("ls", None)):
+        dispatcher = CollectingDispatcher()
+        tracker = Tracker("t", {"language": lang}, {}, [], False, None, {}, "action_listen")
+        await Speaker().run(dispatcher, tracker, {})
+        assert dispatcher.messages[0].get("lang") == expected
