@@ -180,8 +180,10 @@ class ActionOtherLanguage(Action):
         )
         # ``lang`` marks the text's language for the web chat (the widget's lang attribute).
         html_lang = language_state.HTML_LANG.get(out.language, "de")
-        for text in out.texts[:-1] if out.offer_form else out.texts:
-            dispatcher.utter_message(text=text, lang=html_lang)
+        for index, text in enumerate(out.texts[:-1] if out.offer_form else out.texts):
+            # A switch in words: the web chat's own texts follow it (custom "language").
+            switch = {"type": "language", "language": lang} if switched and index == 0 else None
+            dispatcher.utter_message(text=text, lang=html_lang, json_message=switch)
         events: list[EventType] = []
         if out.procedure:
             events.append(SlotSet("procedure", out.procedure))
