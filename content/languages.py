@@ -101,7 +101,7 @@ def check_languages(catalogue=None, translations_dir: Optional[Path] = None, pla
 
 # ------------------------------------------------------------------------------------ forms (issue 20)
 
-FORM_MESSAGE_PREFIXES = ("form_", "receipt_", "status_", "duration_")
+FORM_MESSAGE_PREFIXES = ("form_", "receipt_", "status_", "duration_", "login_", "feedback_")
 VALIDATION_DIR = REPO_ROOT / "buergerassistent" / "validation"
 
 
