@@ -137,19 +137,19 @@ def _english_reading(text: str, in_form: bool, awaiting: Optional[str]) -> Optio
     reads itself); outside a form a clear yes/no to a question of the assistant."""
     if language.has_german_words(text) or _DE_COMMAND.match(text):
         return None  # German words ("abbrechen", "Korrigieren"): the German NLU reads them
+    from buergerassistent.validation import validate
+
+    answer = validate("yes_no", text)
+    yes_no = ("affirm" if answer.value == "ja" else "deny") if answer.ok else None
     if in_form:
         if _EN_CANCEL.match(text):
             return "cancel"
         if _EN_LATER.match(text):
             return "save_draft"
-        return "inform"
-    if awaiting:
-        from buergerassistent.validation import validate
-
-        answer = validate("yes_no", text)
-        if answer.ok:
-            return "affirm" if answer.value == "ja" else "deny"
-    return None
+        # A yes/no answer is the form's answer too (affirm/deny fill a form's field like inform);
+        # the feedback form reads "no thanks" as deny.
+        return yes_no or "inform"
+    return yes_no if awaiting else None
 
 
 def _english_about_procedure(text: str) -> bool:
