@@ -126,6 +126,7 @@ _EN_CANCEL = re.compile(
     r"^(?:please\s+)?(?:cancel|stop|quit|abort)(?:\s+(?:it|this|the application|please))*[.!]*$", re.I
 )
 _DE_COMMAND = re.compile(r"^(?:abbrechen|abbruch|aufhören|später weiter|speichern|korrigieren|überspringen)\b", re.I)
+_EN_STATUS = re.compile(r"\bstatus\b|\bhow far\b.*\bapplication\b|\b[A-Z]{2}-\d{4}-[0-9A-Z]{8}\b", re.I)
 _EN_LATER = re.compile(
     r"^(?:please\s+)?(?:continue|finish it|go on) later(?:\s+please)?[.!]*$|^save (?:it )?for later[.!]*$", re.I
 )
@@ -149,6 +150,8 @@ def _english_reading(text: str, in_form: bool, awaiting: Optional[str]) -> Optio
         # A yes/no answer is the form's answer too (affirm/deny fill a form's field like inform);
         # the feedback form reads "no thanks" as deny.
         return yes_no or "inform"
+    if _EN_STATUS.search(text):
+        return "ask_status"
     return yes_no if awaiting else None
 
 

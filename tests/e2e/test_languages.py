@@ -137,6 +137,9 @@ def test_english_citizen_completes_a_form_in_english(chat, stack):
     assert stored["data"]["geburtsdatum"] == "1964-08-12", stored
     answer = say_english(chat, "no")
     assert "You can ask me about the status at any time" in answer, answer
+    answer = say_english(chat, "What is the status of my application?")
+    assert "The status of your applications:" in answer and match.group(1) in answer, answer
+    assert "received" in answer, answer
 
 
 def test_switch_to_english_in_the_middle_of_a_form_keeps_the_answers(chat, stack):

@@ -178,3 +178,10 @@ async def test_actions_mark_their_messages_in_an_english_conversation():
         tracker = Tracker("t", {"language": lang}, {}, [], False, None, {}, "action_listen")
         await Speaker().run(dispatcher, tracker, {})
         assert dispatcher.messages[0].get("lang") == expected
+
+
+def test_english_status_question_reads_as_ask_status():
+    english = language_state.State(language_state.ENGLISH, language_state.DETECTED)
+    parse = {"text": "What is the status of my application?", "intent": {"name": "greet", "confidence": 0.4}}
+    apply_language(parse, english)
+    assert parse["intent"]["name"] == "ask_status"
