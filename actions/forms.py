@@ -158,7 +158,7 @@ class CatalogueFormValidation(Action):
         if requested not in candidates or candidates.get(requested) is None:
             return []
         # The slot holds the whole message (from_text); read it as a clerk would.
-        text = str(candidates[requested])
+        text = form_texts.as_read(proc, proc.field(requested), str(candidates[requested]), lang)
         pending = tracker.get_slot(PENDING_SLOT) or {}
         filled = {f.name: tracker.get_slot(f.name) for f in proc.fields if f.name != requested}
         reading = read_message(

@@ -143,6 +143,19 @@ def check(proc: Procedure, f: Field, text: Any, lang: Any = GERMAN) -> Result:
         return validate(f.type, str(text), choices=choices(proc, f) or None, example=f.example)
 
 
+DATE_TYPES = ("birth_date", "date", "future_date")
+
+
+def as_read(proc: Procedure, f: Field, text: str, lang: Any) -> str:
+    """The answer as the form's reader (``buergerassistent.repair``) should see it: an English
+    date written with a comma ("Aug 12, 1964") is one date, not two parts, so a whole answer that
+    is a valid date is passed on as that date."""
+    if language_of(lang) != ENGLISH or f.type not in DATE_TYPES or "," not in text:
+        return text
+    result = check(proc, f, text, lang)
+    return result.display if result.ok and result.display else text
+
+
 def _english_date(value: str) -> Optional[str]:
     try:
         day = dt.date.fromisoformat(value)
@@ -167,7 +180,7 @@ def display(proc: Procedure, f: Field, value: Any, lang: Any = GERMAN) -> str:
         return field_text(proc, f, lang).choices.get(str(result.value), shown)
     if f.type == "yes_no":
         return say(lang, "form_yes") if result.value == "ja" else say(lang, "form_no")
-    if f.type in ("birth_date", "date", "future_date"):
+    if f.type in DATE_TYPES:
         return _english_date(str(result.value)) or shown
     return shown
 
@@ -255,7 +268,7 @@ def hint(proc: Procedure, f: Field, lang: Any) -> str:
     lang = language_of(lang)
     texts = field_text(proc, f, lang)
     example = texts.example or default_example(f.type, choices=f.choices or None)
-    if f.type in ("birth_date", "date", "future_date") and lang == ENGLISH:
+    if f.type in DATE_TYPES and lang == ENGLISH:
         example = _value_in(lang, example)
     hints = hint_texts(lang)
     if f.type == "choice":

@@ -185,3 +185,11 @@ def test_english_status_question_reads_as_ask_status():
     parse = {"text": "What is the status of my application?", "intent": {"name": "greet", "confidence": 0.4}}
     apply_language(parse, english)
     assert parse["intent"]["name"] == "ask_status"
+
+
+def test_an_english_date_with_a_comma_is_one_answer():
+    text = form_texts.as_read(PROC, field("geburtsdatum"), "Aug 12, 1964", "en")
+    reading = read_message(form_texts.for_reading(PROC, "en"), "geburtsdatum", text, {"vorname": "Erika"})
+    assert reading.values == {"geburtsdatum": "1964-08-12"} and not reading.unassigned, reading
+    # Not a date: left to the reader as it is (a street with a comma stays a street question).
+    assert form_texts.as_read(PROC, field("strasse"), "Marienplatz 8, 2nd floor", "en") == "Marienplatz 8, 2nd floor"
