@@ -123,7 +123,7 @@ def test_english_citizen_completes_a_form_in_english(chat, stack):
     assert "German postcodes have 5 digits" in answer and "Step 5 of 8" in answer, answer
     assert "Step 6 of 8" in say_english(chat, "80331")
     answer = say_english(chat, "Munich")
-    assert "Step 7 of 8" in answer and "Extended" in answer, answer
+    assert "Step 7 of 8" in answer and "an extended certificate" in answer, answer
     assert "Step 8 of 8" in say_english(chat, "Extended")
     summary = say_english(chat, "erika@example.org")
     for line in ("Date of birth: 12 August 1964", "Type of certificate: Extended", "Postcode: 80331"):
