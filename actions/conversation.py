@@ -181,8 +181,10 @@ class ActionOtherLanguage(Action):
         # ``lang`` marks the text's language for the web chat (the widget's lang attribute).
         html_lang = language_state.HTML_LANG.get(out.language, "de")
         with_buttons = out.offer_form or bool(out.choices)
-        for text in out.texts[:-1] if with_buttons else out.texts:
-            dispatcher.utter_message(text=text, lang=html_lang)
+        for index, text in enumerate(out.texts[:-1] if with_buttons else out.texts):
+            # A switch in words: the web chat's own texts follow it (custom "language").
+            switch = {"type": "language", "language": lang} if switched and index == 0 else None
+            dispatcher.utter_message(text=text, lang=html_lang, json_message=switch)
         if out.choices and out.texts:
             # a choice in English: each button sends the service's English name, which the
             # English path then presents (buergerassistent/language_replies.py)

@@ -33,12 +33,13 @@ from actions.context import (
 from actions.drafts import discard_draft
 from actions.fallbacks import say_fallback
 from actions.feedback import ask_feedback, insight
-from actions.forms import display_value, form_data, summary_table, summary_text
+from actions.forms import display_value, form_data, marks_language, summary_table, summary_text
+from actions.forms import language as form_language
 from actions.life_situations import chosen_step, life_situation_turn
 from actions.questions import offer_choice
 from actions.submission_actions import store_status_consent, submit_confirmed
 from actions.turns import current_state, ends_turn, set_awaiting, state_events
-from buergerassistent import answers, human_answers, language_state, metrics
+from buergerassistent import answers, form_texts, human_answers, language_state, metrics
 from buergerassistent.catalogue import Procedure, default_catalogue
 from buergerassistent.conversation_context import question_topic, separate_needs
 from buergerassistent.dialogue_state import Answer, Awaiting, Reply, next_step
@@ -197,6 +198,7 @@ class ActionStartApplication(Action):
         return "action_start_application"
 
     @ends_turn
+    @marks_language
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         proc = procedure_in_focus(tracker)
         if proc is None or not proc.has_form:
@@ -208,9 +210,9 @@ class ActionStartApplication(Action):
         gate = login.before_form(dispatcher, tracker, proc)
         if gate is not None:
             return gate
+        lang = form_language(tracker)
         dispatcher.utter_message(
-            text=f"Gut, ich nehme Ihren Antrag „{proc.name}“ auf. Es sind {len(proc.fields)} "
-            "Fragen. Mit „abbrechen“ können Sie jederzeit aufhören."
+            text=form_texts.say(lang, "form_start", name=form_texts.procedure_name(proc, lang), count=len(proc.fields))
         )
         return [
             *_clear_form(proc),
@@ -226,17 +228,19 @@ class ActionShowSummary(Action):
         return "action_show_summary"
 
     @ends_turn
+    @marks_language
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         proc = procedure_in_focus(tracker)
         if proc is None:
             return []
         # The text is the summary for every channel; the web chat draws ``summary_table`` as a table.
         dispatcher.utter_message(text=summary_text(proc, tracker), json_message=summary_table(proc, tracker))
+        lang = form_language(tracker)
         dispatcher.utter_message(
-            text="Sind alle Angaben richtig? Dann sende ich den Antrag ab.",
+            text=form_texts.say(lang, "form_summary_question"),
             buttons=[
-                {"title": "Ja, absenden", "payload": "/affirm", "style": "primary"},
-                {"title": "Nein, etwas ändern", "payload": "/deny", "style": "secondary"},
+                {"title": form_texts.say(lang, "form_button_submit"), "payload": "/affirm", "style": "primary"},
+                {"title": form_texts.say(lang, "form_button_change"), "payload": "/deny", "style": "secondary"},
             ],
         )
         # A fresh idempotency key per confirmed application: retries reuse it, so the backend
@@ -254,6 +258,7 @@ class ActionSubmitApplication(Action):
         return "action_submit_application"
 
     @ends_turn
+    @marks_language
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         proc = procedure_in_focus(tracker)
         application_id = tracker.get_slot("application_id")
@@ -283,15 +288,17 @@ class ActionSubmitApplication(Action):
                 insight("submission", procedure=proc.id, state="rejected"),
                 *submission_messages.fix_rejected(dispatcher, proc, (entry.rejection or {}).get("fields") or {}),
             ]
+        lang = form_language(tracker)
+        name = form_texts.procedure_name(proc, lang)
         if outcome.state == "delivered":
             logger.info("application submitted for %s", proc.id)
-            submission_messages.tell_delivered(dispatcher, proc.name, entry.case_number, citizen)
+            submission_messages.tell_delivered(dispatcher, name, entry.case_number, citizen, lang)
         else:
             logger.info("application for %s saved in the outbox; delivery follows", proc.id)
-            submission_messages.tell_saved(dispatcher, proc.name, citizen)
+            submission_messages.tell_saved(dispatcher, name, citizen, lang)
         metrics.FORMS.labels(procedure=proc.id, outcome="completed").inc()
         # Status messages only with consent (issue 17): asked now, "ja"/"nein" per dialogue state.
-        submission_messages.ask_status_consent(dispatcher)
+        submission_messages.ask_status_consent(dispatcher, lang)
         # The outbox holds the application now: the conversation forgets the answers.
         return [
             *_clear_form(proc),
@@ -318,6 +325,7 @@ class ActionHandleAffirm(Action):
     def name(self) -> str:
         return "action_handle_affirm"
 
+    @marks_language
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         state = current_state(tracker)
         if deny_answer(tracker) is Answer.REJECT:
@@ -335,7 +343,7 @@ class ActionHandleAffirm(Action):
             return [FollowupAction(step.action)]
         if step.reply is Reply.STATUS_UPDATES_ON:
             if await store_status_consent(tracker.sender_id):
-                dispatcher.utter_message(text=submission_messages.STATUS_ON)
+                dispatcher.utter_message(text=submission_messages.status_on(form_language(tracker)))
             return [*state_events(step, state), *_after_submission(dispatcher, tracker)]
         # Reply.HELP: nothing to say yes to; said again in a row, shorter and with topics.
         say_fallback(dispatcher, tracker, "help", first_response="utter_help")
@@ -349,6 +357,7 @@ class ActionHandleDeny(Action):
         return "action_handle_deny"
 
     @ends_turn
+    @marks_language
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         state = current_state(tracker)
         step = next_step(state, deny_answer(tracker))
@@ -363,9 +372,16 @@ class ActionHandleDeny(Action):
             reading = read_message(proc, None, tracker.latest_message.get("text") or "", filled)
             if reading.corrected or reading.reopen:
                 return [FollowupAction("action_change_field")]
+            lang = form_language(tracker)
             dispatcher.utter_message(
-                text="Welche Angabe möchten Sie ändern?",
-                buttons=[{"title": f.label, "payload": f'/change_field{{"field": "{f.name}"}}'} for f in proc.fields],
+                text=form_texts.say(lang, "form_which_field"),
+                buttons=[
+                    {
+                        "title": form_texts.field_text(proc, f, lang).label,
+                        "payload": f'/change_field{{"field": "{f.name}"}}',
+                    }
+                    for f in proc.fields
+                ],
             )
         elif step.reply is Reply.DRAFT_KEPT:
             dispatcher.utter_message(
@@ -380,7 +396,7 @@ class ActionHandleDeny(Action):
         elif step.reply is Reply.WITHDRAWAL_KEPT:
             dispatcher.utter_message(text="In Ordnung. Ihr Antrag bleibt bestehen.")
         elif step.reply is Reply.STATUS_UPDATES_OFF:
-            dispatcher.utter_message(text=submission_messages.STATUS_OFF)
+            dispatcher.utter_message(text=submission_messages.status_off(form_language(tracker)))
             return [*state_events(step, state), *_after_submission(dispatcher, tracker)]
         else:  # Reply.ANYTHING_ELSE: or the next need of the same message
             topic = question_topic(tracker.latest_message.get("text") or "")

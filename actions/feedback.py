@@ -22,20 +22,20 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from buergerassistent import form_texts, language_state
 from buergerassistent.insights import MARKER_SLOT, marker
 
 ASKED_SLOT = "feedback_asked"
 COMMENT_SLOT = "feedback_comment"
 NO_COMMENT = "-"
-QUESTION = "Eine kurze Frage zum Schluss: Hat Ihnen dieser Chat geholfen?"
+# The texts are in the message catalogues (issue 20); the German ones are named here for callers.
+QUESTION = form_texts.say("de", "feedback_question")
 # Thumbs as a 1–5 scale: 5 = yes, 3 = partly, 1 = no.
-RATINGS = {"5": "Ja, hat geholfen", "3": "Teilweise", "1": "Nein"}
+RATINGS = {value: form_texts.say("de", f"feedback_rating_{value}") for value in ("5", "3", "1")}
 BUTTONS = [{"title": title, "payload": f'/rate_assistant{{"rating": "{value}"}}'} for value, title in RATINGS.items()]
-THANKS_FOR_RATING = "Vielen Dank für Ihre Rückmeldung!"
-THANKS_FOR_COMMENT = (
-    "Danke, das hilft uns, den Chat zu verbessern. Wenn Sie noch eine Frage haben, schreiben Sie sie gern."
-)
-NO_COMMENT_REPLY = "Gern. Wenn Sie noch eine Frage haben, schreiben Sie sie einfach."
+THANKS_FOR_RATING = form_texts.say("de", "feedback_thanks")
+THANKS_FOR_COMMENT = form_texts.say("de", "feedback_comment_thanks")
+NO_COMMENT_REPLY = form_texts.say("de", "feedback_no_comment")
 # Intents that end a conversation's topic ("danke", "tschüss"): no comment, the citizen is done.
 SKIP_INTENTS = {"deny", "cancel", "goodbye", "thanks"}
 
@@ -43,6 +43,12 @@ SKIP_INTENTS = {"deny", "cancel", "goodbye", "thanks"}
 def insight(kind: str, **data: Any) -> EventType:
     """The marker event for the insights service (slot ``insights``, never read by the dialogue)."""
     return SlotSet(MARKER_SLOT, marker(kind, **data))
+
+
+def _marked(lang: str) -> dict:
+    """``lang`` for the web chat's lang attribute when the text is not German."""
+    html = language_state.HTML_LANG.get(lang, "de")
+    return {"lang": html} if html != "de" else {}
 
 
 def feedback_due(tracker: Tracker) -> bool:
@@ -53,7 +59,12 @@ def ask_feedback(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[Eve
     """Ask once per session whether the chat helped (nothing when already asked)."""
     if not feedback_due(tracker):
         return []
-    dispatcher.utter_message(text=QUESTION, buttons=BUTTONS)
+    lang = form_texts.language_of(tracker.get_slot(language_state.SLOT))
+    buttons = [
+        {"title": form_texts.say(lang, f"feedback_rating_{value}"), "payload": button["payload"]}
+        for value, button in zip(RATINGS, BUTTONS, strict=True)
+    ]
+    dispatcher.utter_message(text=form_texts.say(lang, "feedback_question"), buttons=buttons, **_marked(lang))
     return [SlotSet(ASKED_SLOT, True)]
 
 
@@ -117,7 +128,8 @@ class ActionStoreFeedback(Action):
         if rating is None:
             dispatcher.utter_message(text="Bitte wählen Sie eine der Antworten unter der Frage.")
             return []
-        dispatcher.utter_message(text=THANKS_FOR_RATING)
+        lang = form_texts.language_of(tracker.get_slot(language_state.SLOT))
+        dispatcher.utter_message(text=form_texts.say(lang, "feedback_thanks"), **_marked(lang))
         return [insight("feedback", rating=int(rating)), SlotSet(ASKED_SLOT, True), SlotSet(COMMENT_SLOT, None)]
 
 
@@ -146,9 +158,10 @@ class ActionStoreFeedbackComment(Action):
 
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         comment = tracker.get_slot(COMMENT_SLOT)
+        lang = form_texts.language_of(tracker.get_slot(language_state.SLOT))
         if not comment or comment == NO_COMMENT:
-            dispatcher.utter_message(text=NO_COMMENT_REPLY)
+            dispatcher.utter_message(text=form_texts.say(lang, "feedback_no_comment"), **_marked(lang))
             return [SlotSet(COMMENT_SLOT, None)]
-        dispatcher.utter_message(text=THANKS_FOR_COMMENT)
+        dispatcher.utter_message(text=form_texts.say(lang, "feedback_comment_thanks"), **_marked(lang))
         # The comment leaves the tracker only as a marker; the insights service masks it.
         return [insight("feedback", comment=comment), SlotSet(COMMENT_SLOT, None)]

@@ -9,6 +9,7 @@ one field the assistant explains the field and asks whether to go on.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -17,7 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.questions import ActionAnswerInfo
-from buergerassistent import form_questions
+from buergerassistent import form_questions, form_texts, language_state, translations
 from buergerassistent.catalogue import Field, Procedure, default_catalogue
 from buergerassistent.handoff import office_hours as handoff_office_hours
 from buergerassistent.handoff import replies as handoff_replies
@@ -27,6 +28,13 @@ from buergerassistent.settings import get_settings
 from buergerassistent.validation import validate
 
 FAILURES_BEFORE_HELP = 3
+
+
+def _bare_yes(text: str, intent: str | None, lang: str) -> bool:
+    """A plain yes to "Möchten Sie es noch einmal versuchen?" (German words, or English read as affirm)."""
+    return handoff_replies.bare_yes(text) or (lang != "de" and intent == "affirm" and len(text.split()) <= 3)
+
+
 FAILURES_SLOT = "form_failures"  # {field name: failed answers in a row}
 # Several values from one message wait here until the citizen confirms them:
 # {"values": {field: value}, "ask": field asked for} or, after "Korrigieren", {"single": field}.
@@ -37,18 +45,54 @@ CONFIRM_BUTTONS = [{"title": "Ja", "payload": "Ja"}, {"title": "Korrigieren", "p
 PLACE_BUTTONS = [{"title": "Ja", "payload": "Ja"}, {"title": "Nein", "payload": "Nein"}]
 
 
+def language(tracker: Tracker) -> str:
+    """The conversation's language (issue 20): ``de``, ``en`` or ``ls``."""
+    return form_texts.language_of(tracker.get_slot(language_state.SLOT))
+
+
+def marks_language(run):
+    """Wrap an action's ``run``: in an English conversation every message it sends is marked
+    ``lang: en`` (the web chat's lang attribute, so that screen readers pronounce it right)."""
+
+    @functools.wraps(run)
+    async def wrapper(self, dispatcher, tracker, domain):
+        start = len(dispatcher.messages)
+        events = await run(self, dispatcher, tracker, domain)
+        html = language_state.HTML_LANG.get(language(tracker), "de")
+        if html != "de":
+            for message in dispatcher.messages[start:]:
+                message.setdefault("lang", html)
+        return events
+
+    return wrapper
+
+
+def confirm_buttons(lang: str) -> list[dict]:
+    # The payloads stay the words the echo's reader knows; only the titles are translated.
+    return [
+        {"title": form_texts.say(lang, "form_button_yes"), "payload": "Ja"},
+        {"title": form_texts.say(lang, "form_button_correct"), "payload": "Korrigieren"},
+    ]
+
+
 def check_field(field: Field, text: Any):
     return validate(field.type, str(text), choices=field.choices or None, example=field.example)
 
 
-def display_value(field: Field, value: Any) -> str:
-    """How a stored (normalised) value is shown to the citizen."""
+def display_value(field: Field, value: Any, proc: Procedure | None = None, lang: str = "de") -> str:
+    """How a stored (normalised) value is shown to the citizen (in ``lang`` when ``proc`` is given)."""
+    if proc is not None:
+        return form_texts.display(proc, field, value, lang)
     if value is None:
         return "—"
     if value == SKIPPED:
         return "keine Angabe"
     result = check_field(field, value)
     return result.display if result.ok and result.display else str(value)
+
+
+def _label(proc: Procedure, field: Field, lang: str) -> str:
+    return form_texts.field_text(proc, field, lang).label
 
 
 def form_data(proc: Procedure, tracker: Tracker) -> dict[str, str]:
@@ -60,18 +104,24 @@ def form_data(proc: Procedure, tracker: Tracker) -> dict[str, str]:
 
 
 def summary_text(proc: Procedure, tracker: Tracker) -> str:
-    lines = [f"Bitte prüfen Sie Ihre Angaben für „{proc.name}“:"]
+    lang = language(tracker)
+    lines = [form_texts.say(lang, "form_summary_heading", name=form_texts.procedure_name(proc, lang))]
     for f in proc.fields:
-        lines.append(f"- {f.label}: {display_value(f, tracker.get_slot(f.name))}")
+        lines.append(f"- {_label(proc, f, lang)}: {display_value(f, tracker.get_slot(f.name), proc, lang)}")
     return "\n".join(lines)
 
 
 def summary_table(proc: Procedure, tracker: Tracker) -> dict:
     """The summary as rows (label, value) for channels that can draw a table (the web chat)."""
+    lang = language(tracker)
     return {
         "type": "summary",
-        "title": f"Ihre Angaben für „{proc.name}“",
-        "rows": [{"label": f.label, "value": display_value(f, tracker.get_slot(f.name))} for f in proc.fields],
+        "title": form_texts.say(lang, "form_summary_title", name=form_texts.procedure_name(proc, lang)),
+        "rows": [
+            {"label": _label(proc, f, lang), "value": display_value(f, tracker.get_slot(f.name), proc, lang)}
+            for f in proc.fields
+        ],
+        "lang": language_state.HTML_LANG.get(lang, "de"),
     }
 
 
@@ -97,8 +147,15 @@ class CatalogueFormValidation(Action):
     def name(self) -> str:
         return f"validate_{self.procedure_id}_form"
 
+    @marks_language
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        # The answers are read as written in the conversation's language (English dates, labels).
+        with form_texts.input_language(language(tracker)):
+            return self._validate(dispatcher, tracker)
+
+    def _validate(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         proc = default_catalogue()[self.procedure_id]
+        lang = language(tracker)
         requested = tracker.get_slot("requested_slot")
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         if requested == CONFIRM_SLOT:
@@ -112,16 +169,22 @@ class CatalogueFormValidation(Action):
         if requested not in candidates or candidates.get(requested) is None:
             return []
         # The slot holds the whole message (from_text); read it as a clerk would.
-        text = str(candidates[requested])
+        text = form_texts.as_read(proc, proc.field(requested), str(candidates[requested]), lang)
         pending = tracker.get_slot(PENDING_SLOT) or {}
         filled = {f.name: tracker.get_slot(f.name) for f in proc.fields if f.name != requested}
         reading = read_message(
-            proc, requested, text, filled, skip_intent=intent == "skip_field", single=pending.get("single") == requested
+            form_texts.for_reading(proc, lang),
+            requested,
+            text,
+            filled,
+            skip_intent=intent == "skip_field",
+            single=pending.get("single") == requested,
         )
         field = proc.field(requested)
         if reading.question:
             # Questions first: answered, nothing stored, the same field asked again.
-            dispatcher.utter_message(text=form_questions.answer(proc, field, text, intent))
+            answer = form_texts.answer_question(proc, field, text, intent, lang)
+            dispatcher.utter_message(text=answer or form_questions.answer(proc, field, text, intent))
             return [SlotSet(requested, None)]
         if reading.place is not None and pending.get("insist") != reading.place.typed:
             # "Münche" with 80331: asked, never stored as typed (nor corrected silently).
@@ -129,8 +192,8 @@ class CatalogueFormValidation(Action):
         if len(reading.filled) > 1:
             # Several values from one message: stored only after the citizen has seen them.
             for name, error in reading.errors.items():
-                dispatcher.utter_message(text=f"{proc.field(name).label}: {error}")
-            return self._ask_to_confirm(dispatcher, proc, requested, reading.filled, reading.unassigned)
+                dispatcher.utter_message(text=self._field_error(proc, name, error, text, lang))
+            return self._ask_to_confirm(dispatcher, proc, requested, reading.filled, reading.unassigned, lang=lang)
         events: list[EventType] = [SlotSet(name, value) for name, value in reading.values.items()]
         if requested not in reading.values:
             events.append(SlotSet(requested, None))
@@ -140,45 +203,71 @@ class CatalogueFormValidation(Action):
         for name in reading.corrected:
             f = proc.field(name)
             dispatcher.utter_message(
-                text=f"Danke, ich habe „{f.label}“ geändert: {display_value(f, reading.values[name])}."
+                text=form_texts.say(
+                    lang,
+                    "form_changed",
+                    label=_label(proc, f, lang),
+                    value=display_value(f, reading.values[name], proc, lang),
+                )
             )
         for name in reading.reopen:
             events.append(SlotSet(name, None))
-            dispatcher.utter_message(text=f"Gut, dann fragen wir „{proc.field(name).label}“ noch einmal.")
+            dispatcher.utter_message(
+                text=form_texts.say(lang, "form_reopen", label=_label(proc, proc.field(name), lang))
+            )
         if reading.reopen:
             # Ask the reopened field next, then continue where we were.
             events.append(SlotSet("requested_slot", reading.reopen[0]))
 
         failures = dict(tracker.get_slot(FAILURES_SLOT) or {})
         answered = requested in reading.values or reading.corrected or reading.reopen
+        refused_skip = ""
         if reading.refused_skip:
-            reading.errors[requested] = f"„{field.label}“ brauche ich für den Antrag, das kann ich nicht überspringen."
+            refused_skip = form_texts.say(lang, "form_cannot_skip", label=_label(proc, field, lang))
+            reading.errors[requested] = refused_skip
         if requested in reading.errors and not answered:
             count = failures.get(requested, 0) + 1
             failures[requested] = count
-            if field.type != "yes_no" and count > FAILURES_BEFORE_HELP and handoff_replies.bare_yes(text):
+            if field.type != "yes_no" and count > FAILURES_BEFORE_HELP and _bare_yes(text, intent, lang):
                 # "ja" to "Möchten Sie es noch einmal versuchen?": say so, with the example; the
                 # form then asks the question again.
                 failures[requested] = FAILURES_BEFORE_HELP
-                retry = handoff_texts.RETRY_FIELD
-                dispatcher.utter_message(text=retry + (f" Zum Beispiel: {field.example}." if field.example else ""))
-            elif count % FAILURES_BEFORE_HELP == 0:
-                self._explain(dispatcher, proc, field, reading.errors[requested])
-            elif count > FAILURES_BEFORE_HELP:
-                # Still not right after the explanation: the example and a person again.
-                error = reading.errors[requested]
-                if field.example and field.example not in error:
-                    error += f" Zum Beispiel: {field.example}."
-                dispatcher.utter_message(text=error, buttons=[handoff_texts.OFFER_BUTTON])
+                retry = form_texts.say(lang, "form_retry")
+                example = form_texts.field_text(proc, field, lang).example
+                if example:
+                    retry += " " + form_texts.say(lang, "form_for_example", example=example)
+                dispatcher.utter_message(text=retry)
             else:
-                dispatcher.utter_message(text=reading.errors[requested])
+                error = refused_skip or self._error(proc, field, text, reading.errors[requested], lang)
+                if count % FAILURES_BEFORE_HELP == 0:
+                    self._explain(dispatcher, proc, field, error, lang)
+                elif count > FAILURES_BEFORE_HELP:
+                    # Still not right after the explanation: the example and a person again.
+                    example = form_texts.field_text(proc, field, lang).example
+                    if example and example not in error:
+                        error += " " + form_texts.say(lang, "form_for_example", example=example)
+                    dispatcher.utter_message(text=error, buttons=[handoff_texts.OFFER_BUTTON])
+                else:
+                    dispatcher.utter_message(text=error)
         for name, error in reading.errors.items():
             if name != requested:
-                dispatcher.utter_message(text=f"{proc.field(name).label}: {error}")
+                dispatcher.utter_message(text=self._field_error(proc, name, error, text, lang))
         for name in reading.values:
             failures.pop(name, None)
         events.append(SlotSet(FAILURES_SLOT, failures or None))
         return events
+
+    @staticmethod
+    def _error(proc: Procedure, field: Field, text: str, german: str, lang: str) -> str:
+        """The re-prompt in the conversation's language: the validator's problem looked up."""
+        return form_texts.error_text(proc, field, german, lang)
+
+    @classmethod
+    def _field_error(cls, proc: Procedure, name: str, error: str, text: str, lang: str) -> str:
+        f = proc.field(name)
+        return form_texts.say(
+            lang, "form_field_error", label=_label(proc, f, lang), error=cls._error(proc, f, text, error, lang)
+        )
 
     @staticmethod
     def _ask_to_confirm(
@@ -188,15 +277,20 @@ class CatalogueFormValidation(Action):
         values: dict[str, str],
         unassigned: list[str],
         lead: str = "",
+        lang: str = "de",
     ) -> list[EventType]:
         values = {f.name: values[f.name] for f in proc.fields if f.name in values}  # in the form's order
-        items = ", ".join(f"{proc.field(n).label} {display_value(proc.field(n), v)}" for n, v in values.items())
-        text = f"{lead} Ich habe übernommen: {items}.".strip()
+        items = ", ".join(
+            f"{_label(proc, proc.field(n), lang)} {display_value(proc.field(n), v, proc, lang)}"
+            for n, v in values.items()
+        )
+        text = f"{lead} {form_texts.say(lang, 'form_taken_over', items=items)}".strip()
         if unassigned:
-            parts = ", ".join(f"„{u}“" for u in unassigned)
-            text += f" Nicht sicher zuordnen konnte ich: {parts}. Danach frage ich gleich noch einmal."
-        text += " Stimmt das?"
-        dispatcher.utter_message(text=text, buttons=CONFIRM_BUTTONS)
+            quote = "“{}”" if lang == language_state.ENGLISH else "„{}“"
+            parts = ", ".join(quote.format(u) for u in unassigned)
+            text += " " + form_texts.say(lang, "form_unassigned", parts=parts)
+        text += " " + form_texts.say(lang, "form_is_that_right")
+        dispatcher.utter_message(text=text, buttons=confirm_buttons(lang))
         return [
             SlotSet(asked, None),
             SlotSet(PENDING_SLOT, {"values": values, "ask": asked}),
@@ -266,6 +360,7 @@ class CatalogueFormValidation(Action):
     ) -> list[EventType]:
         """The answer to "Ich habe übernommen: … Stimmt das?"."""
         pending = tracker.get_slot(PENDING_SLOT) or {}
+        lang = language(tracker)
         values = dict(pending.get("values") or {})
         asked = pending.get("ask") or (proc.fields[0].name if proc.fields else None)
         events: list[EventType] = [SlotSet(CONFIRM_SLOT, None)]
@@ -284,40 +379,51 @@ class CatalogueFormValidation(Action):
                     dispatcher, proc, asked, reply.values, place, [], lead="Danke, ich habe es geändert."
                 )
             return events + self._ask_to_confirm(
-                dispatcher, proc, asked, reply.values, [], lead="Danke, ich habe es geändert."
+                dispatcher, proc, asked, reply.values, [], lead=form_texts.say(lang, "form_changed_lead"), lang=lang
             )
         if reply.kind == "no":
             first = proc.field(asked)
-            dispatcher.utter_message(text="Gut, dann frage ich einzeln nach. Nichts davon ist gespeichert.")
+            dispatcher.utter_message(text=form_texts.say(lang, "form_ask_singly"))
             return [*events, SlotSet(PENDING_SLOT, {"single": first.name}), SlotSet("requested_slot", first.name)]
         lead = ""
         if reply.kind == "question":
             topic = form_questions.procedure_topic(text)
-            if topic is not None:  # "Was kostet das?": answered from the catalogue
+            english = translations.english_topic(text) if lang == language_state.ENGLISH else None
+            if english is not None and translations.english_answer(proc, english):
+                dispatcher.utter_message(text=translations.english_answer(proc, english))
+            elif topic is not None:  # "Was kostet das?": answered from the catalogue
                 dispatcher.utter_message(text=form_questions.answers.ANSWERS_BY_INTENT[topic](proc))
-            lead = "Ich habe Ihre Angaben noch nicht gespeichert."
+            lead = form_texts.say(lang, "form_not_saved_yet")
         else:
-            lead = "Bitte antworten Sie mit „Ja“ oder tippen Sie auf „Korrigieren“."
-        return events + self._ask_to_confirm(dispatcher, proc, asked, values, [], lead=lead)
+            lead = form_texts.say(lang, "form_answer_yes_or_correct")
+        return events + self._ask_to_confirm(dispatcher, proc, asked, values, [], lead=lead, lang=lang)
 
     @staticmethod
-    def _explain(dispatcher: CollectingDispatcher, proc: Procedure, field: Field, error: str) -> None:
-        text = f"{error}\nKurz erklärt: „{field.label}“"
-        text += f" – {field.help}" if field.help else f" braucht die Behörde für „{proc.name}“."
-        if field.example:
-            text += f" Zum Beispiel: {field.example}."
+    def _explain(dispatcher: CollectingDispatcher, proc: Procedure, field: Field, error: str, lang: str = "de") -> None:
+        texts = form_texts.field_text(proc, field, lang)
+        name = form_texts.procedure_name(proc, lang)
+        parts = [
+            form_texts.say(lang, "form_explain_help", label=texts.label, help=texts.help)
+            if texts.help
+            else form_texts.say(lang, "form_explain_nohelp", label=texts.label, name=name)
+        ]
+        if texts.example:
+            parts.append(form_texts.say(lang, "form_for_example", example=texts.example))
         if not field.required:
-            text += " Sie können die Frage auch mit „überspringen“ auslassen."
-        # Issue 19: three failed answers to one field offer a person (never forced), honestly.
-        text += " " + handoff_texts.field_offer(
-            handoff_office_hours.availability(), get_settings().handoff_queue_timeout_s
-        )
-        text += " Möchten Sie es noch einmal versuchen?"
+            parts.append(form_texts.say(lang, "form_can_skip"))
+        if lang == "de":
+            # Issue 19: three failed answers to one field offer a person (never forced), honestly.
+            # The handoff texts exist in German only so far (buergerassistent/handoff/texts.py).
+            parts.append(
+                handoff_texts.field_offer(handoff_office_hours.availability(), get_settings().handoff_queue_timeout_s)
+            )
+        parts.append(form_texts.say(lang, "form_try_again"))
+        text = f"{error}\n" + " ".join(parts)
         dispatcher.utter_message(
             text=text,
             buttons=[
-                {"title": "Später weitermachen", "payload": "/save_draft"},
-                {"title": "Abbrechen", "payload": "/cancel"},
+                {"title": form_texts.say(lang, "form_button_later"), "payload": "/save_draft"},
+                {"title": form_texts.say(lang, "form_button_cancel"), "payload": "/cancel"},
                 # Issue 19: three failed answers to one field offer a person (never forced).
                 handoff_texts.OFFER_BUTTON,
             ],
@@ -335,6 +441,7 @@ class ActionFormInterruption(Action):
     def name(self) -> str:
         return "action_form_interruption"
 
+    @marks_language
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         proc = default_catalogue().by_form_name(tracker.active_loop_name or "")
         requested = tracker.get_slot("requested_slot")
@@ -344,15 +451,17 @@ class ActionFormInterruption(Action):
                 field = proc.field(requested)
             except KeyError:
                 field = None
+            lang = language(tracker)
             if field is not None and not form_questions.is_question(text):
                 # "Reisepass" to "Welches Dokument ist weg?" may read as a question about
                 # documents: a valid answer to the question asked is the answer.
-                result = check_field(field, text)
+                result = form_texts.check(proc, field, text, lang)
                 if result.ok:
                     return [SlotSet(requested, result.value)]
             intent = (tracker.latest_message.get("intent") or {}).get("name")
             if field is not None:
-                dispatcher.utter_message(text=form_questions.answer(proc, field, text, intent))
+                answer = form_texts.answer_question(proc, field, text, intent, lang)
+                dispatcher.utter_message(text=answer or form_questions.answer(proc, field, text, intent))
                 return []
         events = await ActionAnswerInfo().run(dispatcher, tracker, domain)
         pending = tracker.get_slot(PENDING_SLOT) or {}
@@ -365,8 +474,15 @@ class ActionFormInterruption(Action):
             )
         elif proc is not None and requested == CONFIRM_SLOT and pending.get("values") and pending.get("ask"):
             # The echo still waits for "Ja" / "Korrigieren": show it again after the answer.
+            lang = language(tracker)
             events += CatalogueFormValidation._ask_to_confirm(
-                dispatcher, proc, pending["ask"], pending["values"], [], lead="Noch nicht gespeichert."
+                dispatcher,
+                proc,
+                pending["ask"],
+                pending["values"],
+                [],
+                lead=form_texts.say(lang, "form_still_not_saved"),
+                lang=lang,
             )
             # the form must keep waiting for the answer to the echo
         return events

@@ -21,6 +21,7 @@ from rasa_sdk.types import DomainDict
 from actions.feedback import insight
 from actions.forms import check_field
 from actions.turns import current_state, set_awaiting
+from buergerassistent import form_texts, language_state
 from buergerassistent import identity as ids
 from buergerassistent.catalogue import Procedure, default_catalogue
 from buergerassistent.dialogue_state import KEEP, Answer, Awaiting, after_logout, login_state, next_step
@@ -31,7 +32,7 @@ logger = logging.getLogger(__name__)
 
 YES_NO_BUTTONS = [{"title": "Ja", "payload": "/affirm"}, {"title": "Nein", "payload": "/deny"}]
 # What "ja"/"nein" mean in the login states: buergerassistent/dialogue_state.py.
-PREFILL_QUESTION = "Soll ich Name, Geburtsdatum und Anschrift aus Ihrem Nutzerkonto übernehmen?"
+PREFILL_QUESTION = form_texts.say("de", "login_prefill_question", labels="").split(" Das wären")[0]
 
 
 def login_enforced() -> bool:
@@ -54,21 +55,38 @@ def identity_for(tracker: Tracker) -> tuple[Optional[ids.Identity], str]:
     return ids.identity_status(tracker.sender_id, activity=_activity(tracker))
 
 
-def _label(level: str) -> str:
+def _label(level: str, lang: str = "de") -> str:
+    if lang != "de":  # issue 20: the level's name in the conversation's language
+        return form_texts.say(lang, f"login_level_{level}")
     return ids.LEVEL_LABELS[level]
+
+
+def _lang(tracker: Tracker) -> str:
+    return form_texts.language_of(tracker.get_slot(language_state.SLOT))
+
+
+def welcome(ident: ids.Identity, lang: str = "de") -> str:
+    """``identity.greeting`` in the conversation's language."""
+    if lang == "de":
+        return greeting(ident)
+    text = form_texts.say(lang, "login_greeting", name=ident.display_name, level=_label(ident.level, lang))
+    if ident.temporary:
+        text += " " + form_texts.say(lang, "login_temporary")
+    return text
 
 
 def offer_login(
     dispatcher: CollectingDispatcher, tracker: Tracker, level: str, text: str, awaiting: Awaiting = Awaiting.LOGIN
 ) -> list[EventType]:
     url = ids.login_url(tracker.sender_id, level)
-    hint = " zum Beispiel mit dem Online-Ausweis (eID)" if level == "hoch" else ""
+    lang = _lang(tracker)
+    key = "login_offer_eid" if level == "hoch" else "login_offer"
+    offer = form_texts.say(lang, key, chat=ids.chat_label(tracker.sender_id))
+    button = form_texts.say(lang, "login_button")
     dispatcher.utter_message(
-        text=f"{text} Bitte melden Sie sich über den Knopf{hint} an. Ihr Passwort geben Sie nur auf der "
-        "Seite des Nutzerkontos ein, nie hier im Chat. Der Link gilt 5 Minuten und nur einmal. "
-        f"Die Anmeldeseite nennt diesen Chat „{ids.chat_label(tracker.sender_id)}“. Danach bestätigen Sie die "
-        "Anmeldung hier mit einem Code; öffnen Sie den Knopf hier im Chat, geschieht das von selbst.",
-        buttons=[{"title": "Mit Nutzerkonto anmelden", "payload": url, "type": "web_url", "url": url}],
+        text=f"{text} {offer}",
+        buttons=[{"title": button, "payload": url, "type": "web_url", "url": url}],
+        **({"lang": "en"} if lang == "en" else {}),
     )
     # Often reached through a FollowupAction that no rule covers: wait for the citizen explicitly,
     # or the core fallback would answer (and rewind the slot just set).
@@ -87,21 +105,30 @@ def before_form(dispatcher: CollectingDispatcher, tracker: Tracker, proc: Proced
     if level is None:
         return None
     ident, status = identity_for(tracker)
+    lang = _lang(tracker)
+    name = form_texts.procedure_name(proc, lang)
     if ident is None:
-        text = f"Für „{proc.name}“ müssen Sie sich mit Ihrem Nutzerkonto anmelden (Vertrauensniveau {_label(level)})."
+        text = form_texts.say(lang, "login_needed", name=name, level=_label(level, lang))
         if status == "expired":
-            text = "Ihre Anmeldung ist abgelaufen. " + text
+            text = form_texts.say(lang, "login_expired") + " " + text
         return offer_login(dispatcher, tracker, level, text)
     if ids.level_rank(ident.level) < ids.level_rank(level):
-        text = (
-            f"Sie sind mit dem Vertrauensniveau {ident.level_label} angemeldet. Für „{proc.name}“ ist das "
-            f"Vertrauensniveau {_label(level)} nötig."
+        text = form_texts.say(
+            lang, "login_level_too_low", have=_label(ident.level, lang), name=name, need=_label(level, lang)
         )
         return offer_login(dispatcher, tracker, level, text)
     fields = _prefill_fields(proc, ident)
     if tracker.get_slot("login_prefill") is None and fields:
-        labels = ", ".join(f.label for f, _ in fields)
-        dispatcher.utter_message(text=f"{PREFILL_QUESTION} Das wären: {labels}.", buttons=YES_NO_BUTTONS)
+        labels = ", ".join(form_texts.field_text(proc, f, lang).label for f, _ in fields)
+        buttons = [
+            {"title": form_texts.say(lang, "form_button_yes"), "payload": "/affirm"},
+            {"title": form_texts.say(lang, "form_no").capitalize(), "payload": "/deny"},
+        ]
+        dispatcher.utter_message(
+            text=form_texts.say(lang, "login_prefill_question", labels=labels),
+            buttons=buttons,
+            **({"lang": "en"} if lang == "en" else {}),
+        )
         return [set_awaiting(Awaiting.PREFILL), FollowupAction("action_listen")]
     return None
 
@@ -151,13 +178,13 @@ class ActionLogin(Action):
         level = required_level(_focus(tracker)) if state is not None and state.waits_for_login else None
         ident, _ = identity_for(tracker)
         if ident is not None and (level is None or ids.level_rank(ident.level) >= ids.level_rank(level)):
-            dispatcher.utter_message(text=greeting(ident))
+            dispatcher.utter_message(text=welcome(ident, _lang(tracker)))
             return []
         return offer_login(
             dispatcher,
             tracker,
             level or "basisregistriert",
-            "Gern. Sie melden sich mit Ihrem Nutzerkonto (BundID oder BayernID) an.",
+            form_texts.say(_lang(tracker), "login_start"),
             awaiting=login_state(state),
         )
 
@@ -189,7 +216,7 @@ class ActionLoginResult(Action):
         ident = ids.current_identity(conversation_id)
         proc = _focus(tracker)
         if ident is not None:
-            dispatcher.utter_message(text=greeting(ident))
+            dispatcher.utter_message(text=welcome(ident, _lang(tracker)))
             step = next_step(state, Answer.LOGGED_IN)
             if step.action is not None and proc is not None:
                 # Before a form, the prefill question is asked anew for this login.

@@ -23,7 +23,10 @@ from rasa_sdk.types import DomainDict
 
 from actions import login
 from actions import submission_messages as messages
+from actions.forms import language as form_language
+from actions.forms import marks_language
 from actions.turns import ends_turn, set_awaiting
+from buergerassistent import form_texts
 from buergerassistent.catalogue import Procedure, default_catalogue
 from buergerassistent.dialogue_state import Awaiting
 from buergerassistent.handoff import callback
@@ -108,6 +111,7 @@ class ActionAnnounceSubmissions(Action):
     def name(self) -> str:
         return "action_announce_submissions"
 
+    @marks_language
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         store = outbox()
         entries = await asyncio.to_thread(store.for_conversation, tracker.sender_id)
@@ -120,10 +124,11 @@ class ActionAnnounceSubmissions(Action):
             if not await asyncio.to_thread(store.mark_announced, entry.id):
                 continue
             proc = catalogue.get(entry.procedure)
-            name = proc.name if proc else _name_outside_catalogue(entry.procedure)
+            lang = form_language(tracker)
+            name = form_texts.procedure_name(proc, lang) if proc else _name_outside_catalogue(entry.procedure)
             if entry.state == DELIVERED:
-                dispatcher.utter_message(text=f"Ihr gespeicherter Antrag „{name}“ wurde jetzt übermittelt.")
-                messages.tell_delivered(dispatcher, name, entry.case_number, entry.citizen)
+                dispatcher.utter_message(text=form_texts.say(lang, "receipt_delivered_later", name=name))
+                messages.tell_delivered(dispatcher, name, entry.case_number, entry.citizen, lang)
                 events.append(SlotSet("case_number", entry.case_number))
             elif entry.state == REJECTED and proc is not None:
                 fields = (entry.rejection or {}).get("fields") or {}
@@ -140,7 +145,11 @@ class ActionAnnounceSubmissions(Action):
                 store.take_notice, watch.id, int(notice.get("count") or 0)
             ):
                 messages.tell_status_change(
-                    dispatcher, watch.case_number, str(notice.get("status") or ""), notice.get("note")
+                    dispatcher,
+                    watch.case_number,
+                    str(notice.get("status") or ""),
+                    notice.get("note"),
+                    form_language(tracker),
                 )
         return events
 
@@ -203,6 +212,7 @@ class ActionApplicationStatus(Action):
     def name(self) -> str:
         return "action_application_status"
 
+    @marks_language
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         typed = messages.case_numbers_in(tracker.latest_message.get("text") or "")
         entries = await asyncio.to_thread(outbox().for_conversation, tracker.sender_id)
@@ -248,8 +258,10 @@ class ActionApplicationStatus(Action):
                 lines.append(f"- {number}: Zu diesem Aktenzeichen finde ich keinen Antrag.")
                 continue
             found_any = True
-            lines.append(_status_line(found))
-        dispatcher.utter_message(text="Der Stand Ihrer Anträge:\n" + "\n".join(lines))
+            lines.append(_status_line(found, form_language(tracker)))
+        dispatcher.utter_message(
+            text=form_texts.say(form_language(tracker), "status_heading") + "\n" + "\n".join(lines)
+        )
         if refused:
             dispatcher.utter_message(text=_not_here(refused))
         return [SlotSet("case_number", numbers[-1])] if found_any else []
@@ -264,21 +276,21 @@ def _status_source():
     return PortalClient()
 
 
-def _status_line(found: dict) -> str:
+def _status_line(found: dict, lang: str = "de") -> str:
     proc = default_catalogue().get(found.get("procedure"))
-    name = proc.name if proc else found.get("procedure", "")
+    name = form_texts.procedure_name(proc, lang) if proc else found.get("procedure", "")
     history = found.get("history") or []
     received = next((h for h in history if h.get("status") == "eingegangen"), None)
     current = history[-1] if history else {}
-    status = messages.STATUS_LABELS.get(found.get("status"), found.get("status"))
-    line = f"- „{name}“ ({found['case_number']})"
+    status = messages.status_label(found.get("status"), lang)
+    line = form_texts.say(lang, "status_line", name=name, case_number=found["case_number"])
     if received:
-        line += f", eingegangen am {messages.local_date(received.get('at'))}"
+        line += form_texts.say(lang, "status_line_received", date=messages.local_date(received.get("at")))
     line += f": {status}"
     if current and current is not received:
-        line += f" (seit {messages.local_date(current.get('at'))})"
+        line += " " + form_texts.say(lang, "status_line_since", date=messages.local_date(current.get("at")))
     if current.get("note"):
-        line += f". Hinweis der Behörde: {current['note']}"
+        line += form_texts.say(lang, "status_line_note", note=current["note"])
     return line + "."
 
 

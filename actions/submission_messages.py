@@ -11,7 +11,7 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.turns import set_awaiting
-from buergerassistent import answers
+from buergerassistent import answers, form_texts
 from buergerassistent.catalogue import Procedure
 from buergerassistent.submission import receipts
 
@@ -53,15 +53,23 @@ def local_date(iso: Optional[str]) -> str:
     return moment.strftime("%d.%m.%Y")
 
 
+def status_label(status: Optional[str], lang: str = "de") -> str:
+    """The status in words (``messages.yaml``: ``status_<status>``) in ``lang``."""
+    if status in STATUS_LABELS:
+        return form_texts.say(lang, f"status_{status}")
+    return status or "unbekannt"
+
+
 def tell_delivered(
     dispatcher: CollectingDispatcher,
     proc_name: str,
     case_number: str,
     citizen: Optional[str] = None,
+    lang: str = "de",
 ) -> None:
+    """``proc_name``: the procedure's name in ``lang`` (``form_texts.procedure_name``)."""
     dispatcher.utter_message(
-        text=f"Vielen Dank! Ihr Antrag „{proc_name}“ ist eingegangen. "
-        f"Ihr Aktenzeichen lautet {case_number}. Bitte notieren Sie es für Rückfragen.",
+        text=form_texts.say(lang, "receipt_delivered", name=proc_name, case_number=case_number),
         # The web chat highlights the number and offers to copy it.
         json_message={"type": "case_number", "case_number": case_number},
     )
@@ -69,23 +77,15 @@ def tell_delivered(
         # Not a number of the portal backend (e.g. a FIT-Connect caseId): it has no receipt PDF.
         return
     link = receipts.receipt_url(case_number, citizen)
-    text = (
-        f"Ihre Eingangsbestätigung als PDF: [Eingangsbestätigung herunterladen]({link}) "
-        f"Der Link gilt {receipts.ttl_text()} und ist nur für Sie bestimmt."
-    )
+    text = form_texts.say(lang, "receipt_link", link=link, ttl=form_texts.duration(receipts.ttl_seconds(), lang))
     if citizen:
-        text += " Die Bestätigung liegt auch in Ihrem Postfach."
+        text += " " + form_texts.say(lang, "receipt_postbox")
     dispatcher.utter_message(text=text)
 
 
-def tell_saved(dispatcher: CollectingDispatcher, proc_name: str, citizen: Optional[str]) -> None:
-    where = "hier im Chat und in Ihrem Postfach" if citizen else "hier im Chat"
-    dispatcher.utter_message(
-        text=f"Ihr Antrag „{proc_name}“ ist gespeichert. Das Antragssystem ist gerade nicht "
-        "erreichbar. Ich übermittle den Antrag automatisch, sobald es wieder erreichbar ist. "
-        f"Sie müssen nichts weiter tun. Das Aktenzeichen erhalten Sie {where}, sobald es "
-        "vorliegt."
-    )
+def tell_saved(dispatcher: CollectingDispatcher, proc_name: str, citizen: Optional[str], lang: str = "de") -> None:
+    where = form_texts.say(lang, "receipt_where_postbox" if citizen else "receipt_where_chat")
+    dispatcher.utter_message(text=form_texts.say(lang, "receipt_saved", name=proc_name, where=where))
 
 
 def fix_rejected(
@@ -122,20 +122,32 @@ def fix_rejected(
 
 # --------------------------------------------------------------------------- status messages (issue 17)
 
-STATUS_QUESTION = "Möchten Sie hier eine Nachricht bekommen, wenn sich der Stand Ihres Antrags ändert?"
-STATUS_BUTTONS = [{"title": "Ja, bitte", "payload": "/affirm"}, {"title": "Nein, danke", "payload": "/deny"}]
-STATUS_ON = "Gut. Sobald sich der Stand Ihres Antrags ändert, schreibe ich Ihnen hier."
-STATUS_OFF = "In Ordnung. Nach dem Stand können Sie mich jederzeit fragen: „Wie ist der Stand meines Antrags?“"
+# The German texts, for callers and tests that name them (the catalogue is the source).
+STATUS_ON = form_texts.say("de", "status_on")
+STATUS_OFF = form_texts.say("de", "status_off")
 
 
-def ask_status_consent(dispatcher: CollectingDispatcher) -> None:
-    dispatcher.utter_message(text=STATUS_QUESTION, buttons=STATUS_BUTTONS)
+def ask_status_consent(dispatcher: CollectingDispatcher, lang: str = "de") -> None:
+    buttons = [
+        {"title": form_texts.say(lang, "status_button_yes"), "payload": "/affirm"},
+        {"title": form_texts.say(lang, "status_button_no"), "payload": "/deny"},
+    ]
+    dispatcher.utter_message(text=form_texts.say(lang, "status_question"), buttons=buttons)
 
 
-def tell_status_change(dispatcher: CollectingDispatcher, case_number: str, status: str, note: Optional[str]) -> None:
+def status_on(lang: str = "de") -> str:
+    return form_texts.say(lang, "status_on")
+
+
+def status_off(lang: str = "de") -> str:
+    return form_texts.say(lang, "status_off")
+
+
+def tell_status_change(
+    dispatcher: CollectingDispatcher, case_number: str, status: str, note: Optional[str], lang: str = "de"
+) -> None:
     """ "Neuer Stand zu Ihrem Antrag <Aktenzeichen>: …" (the authority's note as it wrote it)."""
-    label = STATUS_LABELS.get(status, status or "unbekannt")
-    text = f"Neuer Stand zu Ihrem Antrag {case_number}: {label}."
+    text = form_texts.say(lang, "status_change", case_number=case_number, label=status_label(status, lang))
     if note:
-        text += f" Hinweis der Behörde: {note}"
+        text += " " + form_texts.say(lang, "status_note", note=note)
     dispatcher.utter_message(text=text, json_message={"type": "case_number", "case_number": case_number})

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from buergerassistent import language_state, translations
+from buergerassistent import language_state
 from buergerassistent.catalogue import Catalogue, Procedure, default_catalogue
 
 BOT_DIR = Path(__file__).resolve().parent
@@ -69,24 +69,34 @@ NOT_AN_ANSWER = sorted([*INTERRUPTIONS, *FORM_EXITS])
 
 
 def _ask_responses(proc: Procedure, index: int) -> list[dict]:
-    """The question, and its plain variant for a conversation in Leichte Sprache (slot
-    ``language`` = ``ls``; Rasa picks the variation whose condition holds, issue 20)."""
-    plain = translations.plain_prompt(proc.fields[index].name)
-    default = _ask_response(proc, index)
-    if not plain:
-        return [default]
-    condition = [{"type": "slot", "name": language_state.SLOT, "value": language_state.PLAIN}]
-    return [{"condition": condition, **_ask_response(proc, index, plain)}, default]
+    """The question, and its variants for a conversation in English and in Leichte Sprache (slot
+    ``language`` = ``en`` / ``ls``; Rasa picks the variation whose condition holds, issue 20)."""
+    from buergerassistent import form_texts
+
+    responses = []
+    for lang in (language_state.ENGLISH, language_state.PLAIN):
+        text = form_texts.field_text(proc, proc.fields[index], lang)
+        if text.prompt != proc.fields[index].prompt:
+            condition = [{"type": "slot", "name": language_state.SLOT, "value": lang}]
+            responses.append({"condition": condition, **_ask_response(proc, index, lang)})
+    return [*responses, _ask_response(proc, index, language_state.GERMAN)]
 
 
-def _ask_response(proc: Procedure, index: int, prompt: str = "") -> dict:
+def _ask_response(proc: Procedure, index: int, lang: str) -> dict:
+    from buergerassistent import form_texts
+
     field = proc.fields[index]
-    text = f"Schritt {index + 1} von {len(proc.fields)}: {prompt or field.prompt}"
+    texts = form_texts.field_text(proc, field, lang)
+    text = form_texts.say(lang, "form_step", n=index + 1, total=len(proc.fields), prompt=texts.prompt)
     response: dict = {"text": text}
+    if lang == language_state.ENGLISH:
+        # The web chat marks the text as English (lang attribute, for screen readers).
+        response["metadata"] = {"lang": language_state.HTML_LANG[lang]}
     if field.choices:
         # Buttons send the choice's label as plain text, so it goes through the same validation
-        # as a typed answer.
-        response["buttons"] = [{"title": c.label, "payload": c.label} for c in field.choices]
+        # as a typed answer (an English label too: it is a synonym of the choice).
+        labels = [texts.choices.get(c.value, c.label) for c in field.choices]
+        response["buttons"] = [{"title": label, "payload": label} for label in labels]
     return response
 
 

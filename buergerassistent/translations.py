@@ -33,6 +33,7 @@ TRANSLATIONS_DIR = CATALOGUE_DIR / "translations"
 PLAIN_DIR = CATALOGUE_DIR / "leichte_sprache"
 MESSAGES_FILE = "messages.yaml"
 FIELDS_FILE = "fields.yaml"
+VALIDATION_FILE = "validation.yaml"  # validation errors by their German text (buergerassistent/form_texts.py)
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,11 @@ def procedure_files(directory: Path) -> dict[str, Path]:
     """The per-procedure files of a folder (every ``*.yaml`` except messages and fields)."""
     if not directory.is_dir():
         return {}
-    return {p.stem: p for p in sorted(directory.glob("*.yaml")) if p.name not in (MESSAGES_FILE, FIELDS_FILE)}
+    return {
+        p.stem: p
+        for p in sorted(directory.glob("*.yaml"))
+        if p.name not in (MESSAGES_FILE, FIELDS_FILE, VALIDATION_FILE)
+    }
 
 
 def parse_english(data: dict, where: str) -> EnglishEntry:

@@ -7,11 +7,21 @@
 * a text file for an id that is no core procedure, or a plain prompt for no field, is an error
   (the text would exist in one language only);
 * the fixed messages have the same keys in every language that has them;
+* every form field has its English texts (``fields:`` in ``catalogue/translations/en/<id>.yaml``):
+  label and prompt, help and why exactly when the German field has them, an English label for
+  every choice value and for no other; an English field text for no German field is an error;
+* the form machinery's sentences (keys ``form_*``, ``receipt_*``, ``status_*``, ``duration_*`` of
+  ``messages.yaml``) exist in German, English and Leichte Sprache alike;
+* every German problem sentence of the validators (``buergerassistent/validation/``) has its
+  English and Leichte-Sprache text in ``validation.yaml``, and no text stands there for a sentence
+  the validators no longer say;
 * Leichte-Sprache texts follow the measurable rules (``content/plain_language.py``).
 """
 
 from __future__ import annotations
 
+import ast
+import re
 from pathlib import Path
 from typing import Optional
 
@@ -85,7 +95,109 @@ def check_languages(catalogue=None, translations_dir: Optional[Path] = None, pla
         issues += _check_plain(fields_path, prompts[name], name)
 
     issues += _check_messages(translations_dir, plain_dir)
+    issues += check_form_texts(catalogue, translations_dir, plain_dir)
     return issues
+
+
+# ------------------------------------------------------------------------------------ forms (issue 20)
+
+FORM_MESSAGE_PREFIXES = ("form_", "receipt_", "status_", "duration_", "login_", "feedback_")
+VALIDATION_DIR = REPO_ROOT / "buergerassistent" / "validation"
+
+
+def check_form_texts(catalogue, translations_dir: Path, plain_dir: Path, validation_dir: Path = VALIDATION_DIR) -> list:
+    """Form fields, form messages and validation errors exist in every language (see the module
+    docstring)."""
+    issues = []
+    en_dir = translations.english_dir(translations_dir)
+    for proc in catalogue.with_forms():
+        path = en_dir / f"{proc.id}.yaml"
+        where = f"{_rel(path)}:1"
+        data = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}) if path.is_file() else {}
+        english = data.get("fields") or {}
+        for f in proc.fields:
+            entry = english.get(f.name) or {}
+            if not entry:
+                issues.append(error(where, f"Feld '{f.name}' von „{proc.name}“ hat keinen englischen Text."))
+                continue
+            for key, german in (("label", f.label), ("prompt", f.prompt), ("help", f.help), ("why", f.why)):
+                if bool(german) != bool(entry.get(key)):
+                    issues.append(
+                        error(where, f"Feld '{f.name}': '{key}' nur in einer Sprache (deutsch und englisch).")
+                    )
+            values = {c.value for c in f.choices or ()}
+            labels = {str(k) for k in (entry.get("choices") or {})}
+            for value in sorted(values - labels):
+                issues.append(error(where, f"Feld '{f.name}': Auswahl '{value}' hat keinen englischen Text."))
+            for value in sorted(labels - values):
+                issues.append(error(where, f"Feld '{f.name}': '{value}' ist keine Auswahl des Feldes."))
+        for name in sorted(set(english) - {f.name for f in proc.fields}):
+            issues.append(error(where, f"'{name}' ist kein Feld von „{proc.name}“: Text nur auf Englisch."))
+
+    files = {
+        "de": translations_dir / "de" / translations.MESSAGES_FILE,
+        "en": en_dir / translations.MESSAGES_FILE,
+        "ls": plain_dir / translations.MESSAGES_FILE,
+    }
+    keys = {
+        lang: {
+            k for k in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}) if k.startswith(FORM_MESSAGE_PREFIXES)
+        }
+        if path.is_file()
+        else set()
+        for lang, path in files.items()
+    }
+    every = set().union(*keys.values())
+    for lang, path in files.items():
+        for key in sorted(every - keys[lang]):
+            issues.append(error(f"{_rel(path)}:1", f"Formular-Text '{key}' fehlt in dieser Sprache."))
+
+    german = validator_sentences(validation_dir)
+    for directory in (en_dir, plain_dir):
+        path = directory / translations.VALIDATION_FILE
+        where = f"{_rel(path)}:1"
+        data = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}) if path.is_file() else {}
+        problems = {str(k): str(v) for k, v in (data.get("problems") or {}).items()}
+        for sentence, source in sorted(german.items()):
+            if sentence not in problems:
+                issues.append(error(where, f"Fehlermeldung „{sentence}“ ({source}) fehlt in dieser Sprache."))
+        for sentence in sorted(set(problems) - set(german)):
+            issues.append(error(where, f"„{sentence}“ sagt keine Prüfung (mehr): Text nur in einer Sprache."))
+        hints = data.get("hints") or {}
+        for key in ("default", "choice", "yes_no", "text"):
+            if not hints.get(key):
+                issues.append(error(where, f"Hinweis '{key}' fehlt."))
+        if directory == plain_dir:
+            for sentence, text in {**problems, **{str(k): str(v) for k, v in hints.items()}}.items():
+                issues += _check_plain(path, text.replace("{}", "3"), sentence)
+    return issues
+
+
+_SENTENCE = re.compile(r"^[A-ZÄÖÜ][^\n]* [^\n]*[.?!]$")
+
+
+def validator_sentences(directory: Path = VALIDATION_DIR) -> dict[str, str]:
+    """The German sentences the validators say (string and f-string literals inside functions
+    that are whole sentences; values of an f-string become ``{}``) → ``file:line``."""
+    found: dict[str, str] = {}
+    for path in sorted(directory.glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for function in ast.walk(tree):
+            if not isinstance(function, ast.FunctionDef):
+                continue
+            docstring = function.body[0] if ast.get_docstring(function) is not None else None
+            for node in ast.walk(function):
+                if docstring is not None and node is getattr(docstring, "value", None):
+                    continue
+                if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                    text = node.value
+                elif isinstance(node, ast.JoinedStr):
+                    text = "".join(v.value if isinstance(v, ast.Constant) else "{}" for v in node.values)
+                else:
+                    continue
+                if _SENTENCE.match(text):
+                    found.setdefault(text, f"{_rel(path)}:{node.lineno}")
+    return found
 
 
 def _check_english(proc, path: Path) -> list:

@@ -21,6 +21,7 @@ decision is made here; what it means is in the domain.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any, Optional
 
 from buergerassistent import intent_guard, language, language_state, repair, translations
@@ -73,6 +74,7 @@ def apply_language(
     state: language_state.State,
     widget: Optional[str] = None,
     in_form: bool = False,
+    awaiting: Optional[str] = None,
 ) -> Optional[language_state.Update]:
     """Decide the conversation's language for this message and mark it in ``parse_data`` (see
     the module docstring). Returns the change, None when the language stays."""
@@ -107,7 +109,50 @@ def apply_language(
         _replace(
             parse_data, OTHER_LANGUAGE, "english conversation", intent.get("name"), float(intent.get("confidence") or 0)
         )
+    elif now == language_state.ENGLISH and not (change is not None and change.switch_request):
+        # Until the NLU knows English (nlu/data/en, issue 20): in an English conversation the
+        # form's own reading decides (answer, cancel, save for later), and "yes"/"no" to a
+        # question of the assistant is read like the form reads a yes/no answer.
+        reading = _english_reading(text, in_form, awaiting)
+        if reading is not None and reading != intent.get("name"):
+            _replace(parse_data, reading, ENGLISH_READING, intent.get("name"), float(intent.get("confidence") or 0))
+        elif reading is not None:
+            parse_data["guard"] = {"intent": reading, "confidence": intent.get("confidence"), "reason": ENGLISH_READING}
     return change
+
+
+ENGLISH_READING = "english reading"
+_EN_CANCEL = re.compile(
+    r"^(?:please\s+)?(?:cancel|stop|quit|abort)(?:\s+(?:it|this|the application|please))*[.!]*$", re.I
+)
+_DE_COMMAND = re.compile(r"^(?:abbrechen|abbruch|aufhören|später weiter|speichern|korrigieren|überspringen)\b", re.I)
+_EN_STATUS = re.compile(r"\bstatus\b|\bhow far\b.*\bapplication\b|\b[A-Z]{2}-\d{4}-[0-9A-Z]{8}\b", re.I)
+_EN_LATER = re.compile(
+    r"^(?:please\s+)?(?:continue|finish it|go on) later(?:\s+please)?[.!]*$|^save (?:it )?for later[.!]*$", re.I
+)
+
+
+def _english_reading(text: str, in_form: bool, awaiting: Optional[str]) -> Optional[str]:
+    """The intent of an English message in an English conversation, read without the NLU: in a
+    form every message is the form's (cancel, save for later, or an answer or question the form
+    reads itself); outside a form a clear yes/no to a question of the assistant."""
+    if language.has_german_words(text) or _DE_COMMAND.match(text):
+        return None  # German words ("abbrechen", "Korrigieren"): the German NLU reads them
+    from buergerassistent.validation import validate
+
+    answer = validate("yes_no", text)
+    yes_no = ("affirm" if answer.value == "ja" else "deny") if answer.ok else None
+    if in_form:
+        if _EN_CANCEL.match(text):
+            return "cancel"
+        if _EN_LATER.match(text):
+            return "save_draft"
+        # A yes/no answer is the form's answer too (affirm/deny fill a form's field like inform);
+        # the feedback form reads "no thanks" as deny.
+        return yes_no or "inform"
+    if _EN_STATUS.search(text):
+        return "ask_status"
+    return yes_no if awaiting else None
 
 
 def _english_about_procedure(text: str) -> bool:
@@ -147,13 +192,19 @@ def install() -> None:
                 widget = (getattr(message, "metadata", None) or {}).get("lang")
                 in_form = bool(getattr(tracker, "active_loop_name", None))
                 apply_language(
-                    parse_data, _language_state(tracker), widget if isinstance(widget, str) else None, in_form
+                    parse_data,
+                    _language_state(tracker),
+                    widget if isinstance(widget, str) else None,
+                    in_form,
+                    tracker.get_slot(SLOT) if hasattr(tracker, "get_slot") else None,
                 )
             except Exception:  # the language check must never cost the citizen the message
                 logger.exception("language check failed; language kept")
             try:
                 if (parse_data.get("intent") or {}).get("name") == OTHER_LANGUAGE:
                     return parse_data  # a language switch or an English question: no command to guard
+                if (parse_data.get("guard") or {}).get("reason") == ENGLISH_READING:
+                    return parse_data  # read in English above
                 adjust(parse_data, _context(tracker, (parse_data.get("text") or "").strip()))
             except Exception:  # the guard must never cost the citizen the message
                 logger.exception("intent guard failed; NLU reading kept")

@@ -130,9 +130,6 @@ def field_offer(state: str, timeout_s: float) -> str:
     )
 
 
-RETRY_FIELD = "Gut, versuchen wir es noch einmal."
-
-
 LEAVE_BUTTON = {"title": LEAVE_TEXT, "payload": LEAVE_TEXT}  # plain text: works in every turn
 LEFT = "In Ordnung, Sie warten nicht mehr. Sie schreiben wieder mit dem Assistenten."
 

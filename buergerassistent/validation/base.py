@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import re
 import unicodedata
@@ -16,14 +17,27 @@ class Result:
     value: Optional[str] = None  # normalised; stored in a Rasa text slot
     display: Optional[str] = None  # German presentation for summaries
     error: Optional[str] = None  # German re-prompt: what was wrong + an example
+    # The German sentence saying only what was wrong (without the hint); other languages look it
+    # up in their message catalogues (buergerassistent/form_texts.py, issue 20).
+    problem: Optional[str] = None
 
     @classmethod
     def success(cls, value: str, display: Optional[str] = None) -> Result:
         return cls(ok=True, value=value, display=value if display is None else display)
 
     @classmethod
-    def failure(cls, error: str) -> Result:
-        return cls(ok=False, error=error)
+    def failure(cls, error: str, problem: Optional[str] = None) -> Result:
+        return cls(ok=False, error=error, problem=problem)
+
+
+# The language the citizen writes in (``de``, ``en``, ``ls``), set by the form actions for one
+# turn (issue 20). It changes only how ambiguous input is read ("08/12/1964" is a question in
+# English), never the stored value's format.
+INPUT_LANGUAGE: contextvars.ContextVar[str] = contextvars.ContextVar("input_language", default="de")
+
+
+def english_input() -> bool:
+    return INPUT_LANGUAGE.get() == "en"
 
 
 @dataclass(frozen=True)
@@ -39,7 +53,7 @@ class Context:
         ``refer=True`` when ``problem`` already names the thing, so the hint can say "es"/"sie"
         instead of repeating the noun ("Das Geburtsdatum liegt … Bitte geben Sie es so an: …").
         """
-        return Result.failure(f"{problem} {hint(self.field_type, self.example, refer=refer)}")
+        return Result.failure(f"{problem} {hint(self.field_type, self.example, refer=refer)}", problem)
 
 
 # Accusative noun phrase and pronoun per type, used in "Bitte geben Sie … so an: <example>."

@@ -124,7 +124,8 @@ def validate_choice(text: str, ctx: Context) -> Result:
         problem = (
             "Das habe ich keiner Möglichkeit zuordnen können." if clean(text) else "Ich habe keine Antwort erhalten."
         )
-        return ctx.fail(f"{problem} Bitte wählen Sie eine dieser Möglichkeiten: {listed}.")
+        failed = ctx.fail(f"{problem} Bitte wählen Sie eine dieser Möglichkeiten: {listed}.")
+        return Result.failure(failed.error or "", problem)
     return Result.success(str(choice.value), str(choice.label))
 
 
@@ -176,6 +177,20 @@ YES = {
     "na gut",
     "na sicher",
     "na logo",
+    # English (issue 20): the same answers from a citizen who writes English.
+    "yeah",
+    "yep",
+    "yup",
+    "sure",
+    "of course",
+    "correct",
+    "right",
+    "that's right",
+    "that is right",
+    "yes please",
+    "yes it was",
+    "yes that's right",
+    "absolutely",
 }
 NO = {
     "nein",
@@ -206,9 +221,16 @@ NO = {
     "na",  # Bavarian: "na, verlorn" (but "na klar", "na gut" are yes, "na ja" is unclear)
     "naa",
     "noa",
+    "nah",
+    "no thanks",
+    "no thank you",
+    "not really",
+    "no it wasn't",
+    "no it was not",
+    "wrong",
 }
 # Words that turn a leading "ja" around ("ja, aber bitte nicht", "bitte keine").
-_CONTRA_YES = {"nein", "nicht", "nö", "nee", "kein", "keine", "keinen", "nichts"}
+_CONTRA_YES = {"nein", "nicht", "nö", "nee", "kein", "keine", "keinen", "nichts", "no", "not"}
 
 
 def _yes_no_norm(text: str) -> str:

@@ -22,7 +22,7 @@ from typing import Optional
 
 import dateparser
 
-from .base import Context, Result, clean
+from .base import Context, Result, clean, english_input
 
 EARLIEST = dt.date(1900, 1, 1)
 GENERIC_YEARS_AHEAD = 10  # "date": any plausible date up to ten years ahead
@@ -38,13 +38,25 @@ WEEKDAYS = {
     "samstag": 5,
     "sonnabend": 5,
     "sonntag": 6,
+    # English (issue 20)
+    "monday": 0,
+    "tuesday": 1,
+    "wednesday": 2,
+    "thursday": 3,
+    "friday": 4,
+    "saturday": 5,
+    "sunday": 6,
 }
-MONTH_WORD = re.compile(r"\b(jan|jän|feb|mär|mrz|apr|mai|jun|jul|aug|sep|okt|nov|dez)[a-zä]*\.?", re.IGNORECASE)
+MONTH_WORD = re.compile(
+    r"\b(jan|jän|feb|mär|mrz|mar|apr|mai|may|jun|jul|aug|sep|okt|oct|nov|dez|dec)[a-zä]*\.?", re.IGNORECASE
+)
 
 # Words citizens put around a date; removed before parsing.
 _FILLER = re.compile(
-    r"\b(?:ich|bin|wurde|geboren|ist|es|war|am|an|den|dem|der|ab|seit|vom|zum|bis|ca|circa|etwa|datum)\b\.?"
+    r"\b(?:ich|bin|wurde|geboren|ist|es|war|am|an|den|dem|der|ab|seit|vom|zum|bis|ca|circa|etwa|datum"
+    r"|i|was|born|on|the|of|from|since|it|is|date|about)\b\.?"
 )
+_ORDINAL = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)\b")  # English "12th August"
 _ASCII = [  # ASCII spellings of the words we (or dateparser) know
     (re.compile(r"\buebermorgen\b"), "übermorgen"),
     (re.compile(r"\bueber"), "über"),
@@ -56,22 +68,25 @@ _ASCII = [  # ASCII spellings of the words we (or dateparser) know
 ]
 _VAGUE = re.compile(
     r"^(?:(?:nächste|kommende|diese|übernächste)[nrs]?\s+(?:woche|monat|jahr)|"
-    r"(?:anfang|mitte|ende)\b.*|bald|demnächst|irgendwann)$"
+    r"(?:anfang|mitte|ende)\b.*|bald|demnächst|irgendwann|"
+    r"(?:next|this|coming)\s+(?:week|month|year)|(?:beginning|middle|end)\b.*|soon|sometime)$"
 )
 # dateparser reads almost anything as relative ("4j -3" is four years ago): only words that
 # name a day or a span go to it, besides month names.
 _RELATIVE_WORD = re.compile(
     r"\b(?:heute|morgen|übermorgen|gestern|vorgestern|tag|tage|tagen|woche|wochen|"
-    r"monat|monate|monaten|jahr|jahre|jahren)\b"
+    r"monat|monate|monaten|jahr|jahre|jahren|today|tomorrow|yesterday|day|days|week|weeks|month|months|"
+    r"year|years)\b"
 )
-_SOON = re.compile(r"^(?:sofort|ab sofort|jetzt|gleich|so bald wie möglich|asap)$")
+_SOON = re.compile(r"^(?:sofort|ab sofort|jetzt|gleich|so bald wie möglich|asap|now|immediately|as soon as possible)$")
 
 _ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 _DMY = re.compile(r"(\d{1,2})\s*([./-])\s*(\d{1,2})\s*\2\s*(\d{4}|\d{2})\.?")
 _DM = re.compile(r"(\d{1,2})\s*\.\s*(\d{1,2})\s*\.?")
 _COMPACT = re.compile(r"(\d{2})(\d{2})(\d{4}|\d{2})")  # 03031985 / 030385
 _WEEKDAY = re.compile(
-    r"(?:(?P<mod>(?:über)?nächste[nrs]?|kommende[nrs]?|diese[nrs]?|letzte[nrs]?|vergangene[nrs]?)\s+)?"
+    r"(?:(?P<mod>(?:über)?nächste[nrs]?|kommende[nrs]?|diese[nrs]?|letzte[nrs]?|vergangene[nrs]?"
+    r"|next|coming|this|last)\s+)?"
     r"(?P<wd>" + "|".join(WEEKDAYS) + r")"
     r"(?:\s+(?:in\s+)?(?P<week>nächste[nr]?|kommende[nr]?|diese[nr]?)\s+woche)?"
 )
@@ -89,6 +104,7 @@ def _normalise(text: str) -> str:
     s = clean(text).lower().rstrip("!?")
     for pattern, repl in _ASCII:
         s = pattern.sub(repl, s)
+    s = _ORDINAL.sub(r"\1", s)
     s = _FILLER.sub(" ", s)
     s = re.sub(r"\s*,\s*", " ", s)  # "Mittwoch, 3. März"
     return re.sub(r"\s+", " ", s).strip()
@@ -130,6 +146,13 @@ def _numeric(s: str, kind: str, today: dt.date) -> Optional[dt.date]:
     m = _DMY.fullmatch(s)
     if m:
         day, month, year = int(m[1]), int(m[3]), m[4]
+        if english_input() and m[2] != "." and day != month and day <= 12 and month <= 12:
+            # "08/12/1964" is 8 December in Britain and 12 August in America: ask, never guess.
+            y = _century(int(year), kind, month, day, today) if len(year) == 2 else int(year)
+            one, other = _make(y, month, day), _make(y, day, month)
+            raise _Problem(
+                f"Meinen Sie den {one:%d.%m.%Y} oder den {other:%d.%m.%Y}? Bitte schreiben Sie den Monat als Wort."
+            )
     else:
         m = _COMPACT.fullmatch(s)
         if m:
@@ -157,9 +180,9 @@ def _weekday(s: str, today: dt.date) -> Optional[dt.date]:
             monday += dt.timedelta(days=7)
         return monday + dt.timedelta(days=wd)
     mod = m.groupdict().get("mod") or ""
-    if mod.startswith(("letzte", "vergangene")):  # the most recent one before today
+    if mod.startswith(("letzte", "vergangene", "last")):  # the most recent one before today
         return today - dt.timedelta(days=(today.weekday() - wd - 1) % 7 + 1)
-    if mod.startswith(("nächste", "kommende", "übernächste")):  # the next one after today
+    if mod.startswith(("nächste", "kommende", "übernächste", "next", "coming")):  # the next one after today
         ahead = (wd - today.weekday() - 1) % 7 + 1
         if mod.startswith("über"):
             ahead += 7
@@ -168,10 +191,10 @@ def _weekday(s: str, today: dt.date) -> Optional[dt.date]:
     return today + dt.timedelta(days=(wd - today.weekday()) % 7)
 
 
-def _dateparser(s: str, prefer: str, today: dt.date) -> Optional[dt.datetime]:
+def _dateparser(s: str, prefer: str, today: dt.date, language: str = "de") -> Optional[dt.datetime]:
     return dateparser.parse(
         s,
-        languages=["de"],
+        languages=[language],
         settings={
             "RELATIVE_BASE": dt.datetime.combine(today, dt.time()),
             "DATE_ORDER": "DMY",
@@ -189,6 +212,8 @@ def _with_words(s: str, kind: str, today: dt.date) -> Optional[dt.date]:
     prefer = {"birth_date": "past", "future_date": "future"}.get(kind, "current_period")
     try:
         parsed = _dateparser(s, prefer, today)
+        if parsed is None:  # English month names and words ("Aug 12 1964", "tomorrow"; issue 20)
+            parsed = _dateparser(s, prefer, today, "en")
     except Exception:  # a library hiccup must not break the form: treat it as "not understood"
         return None
     if parsed is None:

@@ -129,17 +129,20 @@ class WebChatOutput(OutputChannel):
         await super().send_response(recipient_id, message)
 
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
-        await self._send(recipient_id, conversations.bot_message(text, {"lang": kwargs.get("lang")}))
+        await self._send(recipient_id, conversations.bot_message(text, {"lang": conversations.text_language(kwargs)}))
 
     async def send_text_with_buttons(
         self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]], **kwargs: Any
     ) -> None:
-        await self._send(recipient_id, conversations.bot_message(text, {"buttons": buttons, "lang": kwargs.get("lang")}))
+        await self._send(
+            recipient_id,
+            conversations.bot_message(text, {"buttons": buttons, "lang": conversations.text_language(kwargs)}),
+        )
 
     async def send_quick_replies(
         self, recipient_id: Text, text: Text, quick_replies: List[Dict[Text, Any]], **kwargs: Any
     ) -> None:
-        await self.send_text_with_buttons(recipient_id, text, quick_replies)
+        await self.send_text_with_buttons(recipient_id, text, quick_replies, **kwargs)
 
     async def send_image_url(self, recipient_id: Text, image: Text, **kwargs: Any) -> None:
         await self._send(recipient_id, {"attachment": {"type": "image", "payload": {"src": image}}})

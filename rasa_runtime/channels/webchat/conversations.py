@@ -55,10 +55,19 @@ def bot_message(text: Optional[str], data: Optional[dict[str, Any]] = None) -> d
         message["attachment"] = data["attachment"]
     if data.get("custom"):
         message["custom"] = data["custom"]
-    if data.get("lang") in ("de", "en"):
+    lang = text_language(data)
+    if lang in ("de", "en"):
         # The language of the text (issue 20), for the widget's lang attribute (screen readers).
-        message["lang"] = data["lang"]
+        message["lang"] = lang
     return message
+
+
+def text_language(data: Optional[dict[str, Any]]) -> Optional[str]:
+    """The ``lang`` of a bot message: an action's ``utter_message(lang=…)`` or a domain
+    response's ``metadata: {lang: …}`` (the English form questions, issue 20)."""
+    data = data or {}
+    nested = data.get("metadata")
+    return data.get("lang") or (nested.get("lang") if isinstance(nested, dict) else None)
 
 
 def history(tracker, link_hosts: Optional[frozenset] = None) -> list[dict[str, Any]]:
@@ -75,7 +84,8 @@ def history(tracker, link_hosts: Optional[frozenset] = None) -> list[dict[str, A
             shown = (event.metadata or {}).get(DISPLAY_KEY) if isinstance(event.metadata, dict) else None
             items.append({"sender": "user", "text": shown if isinstance(shown, str) else event.text})
         elif isinstance(event, BotUttered):
-            message = bot_message(event.text, event.data)
+            metadata = event.metadata if isinstance(event.metadata, dict) else {}
+            message = bot_message(event.text, {**(event.data or {}), "lang": text_language(metadata)})
             if message:
                 items.append({"sender": "bot", **outbound.neutralise_message(message, link_hosts)})
     return items

@@ -232,6 +232,16 @@ export class ChatWidget {
     });
   }
 
+  // The citizen switched the language in words ("English please", "in Leichter Sprache", issue 20):
+  // the widget's own texts follow (Leichte Sprache is German to the widget).
+  followLanguage(language) {
+    const lang = language === "en" ? "en" : language === "de" || language === "ls" ? "de" : null;
+    if (!lang || lang === this.lang) return;
+    this.lang = lang;
+    if (this.local) this.local.setItem(LANG_KEY, this.lang);
+    this.applyLanguage();
+  }
+
   applyLanguage() {
     const t = this.t;
     this.host.setAttribute("lang", this.lang);
@@ -380,6 +390,7 @@ export class ChatWidget {
     // The language of the text, as the assistant marks it (issue 20); German unless it says English.
     li.setAttribute("lang", message.lang === "en" ? "en" : "de");
     const custom = message.custom && typeof message.custom === "object" ? message.custom : {};
+    if (custom.type === "language") this.followLanguage(custom.language);
     if (custom.type === "summary" && Array.isArray(custom.rows)) {
       li.classList.add("ba-summary-msg");
       li.appendChild(this.summaryTable(text, custom));
