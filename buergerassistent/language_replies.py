@@ -6,12 +6,21 @@ sends them. No Rasa imports here.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Optional
 
 from buergerassistent import language, language_state, translations
 from buergerassistent.catalogue import Procedure, default_catalogue
 from buergerassistent.language_state import ENGLISH, GERMAN, PLAIN
+
+# A message of only greeting, thanks or a plain yes/no/help ("hello", "thank you", "hi there"):
+# no service asked for yet, so the assistant asks what the citizen needs instead of "not found".
+_SMALL_TALK = re.compile(
+    r"^(?:(?:hello|hi|hey|there|good|morning|afternoon|evening|thanks?|thank|you|very|much|yes|no|ok|okay"
+    r"|please|help|me)\W*)+$",
+    re.I,
+)
 
 
 @dataclass
@@ -83,6 +92,8 @@ def _english(text: str, in_form: bool, focus: Optional[Procedure]) -> Reply:
         names = [translations.english(p.id).name for p in choices]
         return Reply([translations.message(ENGLISH, "choose")], choices=names, language=ENGLISH)
     proc = named or focus
+    if proc is None and not in_form and _SMALL_TALK.match(text.strip()):
+        return Reply([translations.message(ENGLISH, "ask_need")], language=ENGLISH)
     if proc is None or translations.english(proc.id) is None:
         return Reply([translations.message(ENGLISH, "in_form" if in_form else "not_found")], language=ENGLISH)
     answer = translations.english_answer(proc, topic)

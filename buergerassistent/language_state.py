@@ -11,9 +11,18 @@ slots (``bot/domain/language.yml``). Rules:
   Sprache", "einfache Sprache bitte") always wins and persists for the conversation;
 * the widget's language setting (metadata ``lang``) switches to English unless the citizen
   chose a language in words (the widget sends ``de`` by default, which therefore changes nothing);
-* a message detected as English (``buergerassistent/language.py``, lingua) switches to English
-  unless a language was chosen explicitly; a mixed message that names a German catalogue term
-  ("Anmeldung for my apartment") changes nothing, so the language does not flip back and forth.
+* a message read as English (``language_routing.message_language``) switches to English unless
+  a language was chosen explicitly. The citizen's first typed message is read by
+  ``procedure_finder.language_of``, the same function ``bot discover`` ranks with, so short,
+  misspelt or mixed English first messages ("lost my pasport", "Anmeldung for my flat") are
+  English and a German message with one English word ("Ich brauche ein Appointment") is German.
+  Later messages are read by the detector (``buergerassistent/language.py``, lingua); then a mixed
+  message that names a German catalogue term changes nothing, so the language does not flip back
+  and forth;
+* inside a form an answer never switches, whatever its words ("Master of Science", "Software
+  Engineer", a company name): only an explicit switch or a clear English sentence to the
+  assistant ("I don't understand, can you say it in English?",
+  ``language_routing.speaks_to_assistant``).
 
 No Rasa imports here.
 """
@@ -100,10 +109,13 @@ def update(
     widget: Optional[str] = None,
     detected: Optional[str] = None,
     names_german_term: bool = False,
+    first_message: bool = False,
 ) -> Optional[Update]:
     """The new state after a message, or None when it stays. ``detected``: the language the
-    detector found (``"en"`` or None); ``names_german_term``: the message names a German
-    catalogue term (a mixed message); ``widget``: the widget's setting (metadata ``lang``)."""
+    message is read in (``language_routing.message_language``: ``"en"`` or None);
+    ``names_german_term``: the message names a German catalogue term (a mixed message), which keeps the language unless it is
+    the first message (there ``language_of`` has weighed the German term against the English
+    words already); ``widget``: the widget's setting (metadata ``lang``)."""
     asked = explicit_switch(text)
     if asked is not None:
         return Update(asked, EXPLICIT, True)
@@ -111,6 +123,6 @@ def update(
         return None  # the citizen's own choice holds for the conversation
     if widget == ENGLISH and state.language != ENGLISH:
         return Update(ENGLISH, WIDGET, False)
-    if detected == ENGLISH and not names_german_term and state.language != ENGLISH:
+    if detected == ENGLISH and (first_message or not names_german_term) and state.language != ENGLISH:
         return Update(ENGLISH, DETECTED, False)
     return None

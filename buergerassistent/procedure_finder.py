@@ -15,9 +15,10 @@ What the chat does with a message, as one word (the ``decision`` of ``bot discov
   routed is read from the dialogue rules, ``bot/routes.py``).
 
 English (issue 20): a message in English is ranked against the English index
-(``buergerassistent/discovery_en.py``; :func:`language_of` says which). A message that the
-language detector reads as English is answered by the English path of the chat
-(``action_other_language``, :func:`decide_english`) whatever the NLU intent; there only core
+(``buergerassistent/discovery_en.py``; :func:`language_of` says which). A first message that
+:func:`language_of` reads as English is answered by the English path of the chat
+(``action_other_language``, :func:`decide_english`) whatever the NLU intent (the chat decides
+with the same function, ``language_routing.message_language``); there only core
 procedures are presented (an information entry has no English text yet: the chat says it has no
 fitting service, with 115, so the decision is ``none``).
 """
@@ -159,19 +160,12 @@ def decide(
     text: str, intent: Optional[str] = None, confidence: float = 0.0, *, routed: bool = True, top: int = 3
 ) -> ChatDecision:
     """The chat's decision for ``text``; ``routed``: whether the intent's rule runs discovery."""
-    if language.detect(text) == ENGLISH:
-        # the chat answers an English message on its English path, whatever NLU read
+    if language_of(text) == ENGLISH:
+        # The chat reads a first message in English on its English path, whatever NLU read
+        # (``language_routing.message_language``, the same function).
         return decide_english(text, top=top)
     if not routed:
         return ChatDecision(NONE)
-    lang = language_of(text)
-    if lang == ENGLISH:
-        found = find(text, intent, confidence, top=top, lang=ENGLISH)
-        kind = _DECISION_OF_KIND[found.kind]
-        if kind == NONE:
-            return ChatDecision(NONE)
-        shown = _english_ranked(text, top) if kind == ANSWER else list(found.candidates)
-        return ChatDecision(kind, list(found.candidates), shown)
     found = find(text, intent, confidence, top=top, lang=GERMAN)
     kind = _DECISION_OF_KIND[found.kind]
     if kind != ANSWER and intent in INFO_INTENTS:

@@ -4,7 +4,10 @@
 Wraps ``MessageProcessor.parse_message``: when it is called with the conversation's tracker (a
 message from a channel, not ``/model/parse``), the parse result is adjusted:
 
-* a message in English becomes intent ``other_language`` (answered in English);
+* a message read as English (``language_routing.message_language``: the citizen's first message by
+  ``procedure_finder.language_of``, as ``bot discover`` decides; later ones by the detector; in a
+  form only a clear sentence to the assistant, never a value) becomes intent ``other_language``
+  (answered in English);
 * the conversation's language (issue 20, ``buergerassistent/language_state.py``): an explicit
   switch ("English please", "in Leichter Sprache"), the widget's setting (metadata ``lang``) or a
   message detected as English sets the entities ``language_choice``/``language_source`` (which
@@ -24,7 +27,7 @@ import logging
 import re
 from typing import Any, Optional
 
-from buergerassistent import intent_guard, language, language_state, repair, translations
+from buergerassistent import intent_guard, language, language_routing, language_state, repair, translations
 from buergerassistent.catalogue import default_catalogue
 from buergerassistent.dialogue_state import SLOT, Awaiting
 
@@ -53,7 +56,9 @@ def adjust(parse_data: dict[str, Any], context: intent_guard.Context) -> dict[st
     intent = parse_data.get("intent") or {}
     name: Optional[str] = intent.get("name")
     confidence = float(intent.get("confidence") or 0.0)
-    if not text.startswith("/") and language.detect(text) == language.ENGLISH:
+    if not context.in_form and not text.startswith("/") and language.detect(text) == language.ENGLISH:
+        # (in the channel apply_language has decided this already; inside a form an answer in
+        # English words is a value, language_routing.message_language)
         _replace(parse_data, OTHER_LANGUAGE, "other language", name, confidence)
         return parse_data
     ranking = tuple((r.get("name"), float(r.get("confidence") or 0.0)) for r in parse_data.get("intent_ranking") or [])
@@ -75,15 +80,23 @@ def apply_language(
     widget: Optional[str] = None,
     in_form: bool = False,
     awaiting: Optional[str] = None,
+    first_message: bool = False,
 ) -> Optional[language_state.Update]:
     """Decide the conversation's language for this message and mark it in ``parse_data`` (see
-    the module docstring). Returns the change, None when the language stays."""
+    the module docstring). Returns the change, None when the language stays. ``first_message``:
+    no text typed by the citizen before this one."""
     text = (parse_data.get("text") or "").strip()
     if not text or text.startswith("/"):
         return None
-    detected = language.detect(text)
+    first_message = first_message and not in_form
+    detected = language_routing.message_language(text, first_message=first_message, in_form=in_form)
     change = language_state.update(
-        state, text, widget=widget, detected=detected, names_german_term=translations.names_german_term(text)
+        state,
+        text,
+        widget=widget,
+        detected=detected,
+        names_german_term=translations.names_german_term(text),
+        first_message=first_message,
     )
     if change is not None:
         parse_data["entities"] = [
@@ -97,6 +110,9 @@ def apply_language(
         _replace(
             parse_data, OTHER_LANGUAGE, "language switch", intent.get("name"), float(intent.get("confidence") or 0)
         )
+    elif detected == language_state.ENGLISH and change is not None and in_form:
+        # "I don't understand, can you say it in English?" in a form: not an answer to its question
+        _replace(parse_data, OTHER_LANGUAGE, "other language", intent.get("name"), float(intent.get("confidence") or 0))
     elif (
         now == language_state.ENGLISH
         and not in_form
@@ -118,6 +134,13 @@ def apply_language(
             _replace(parse_data, reading, ENGLISH_READING, intent.get("name"), float(intent.get("confidence") or 0))
         elif reading is not None:
             parse_data["guard"] = {"intent": reading, "confidence": intent.get("confidence"), "reason": ENGLISH_READING}
+        elif detected == language_state.ENGLISH:
+            _replace(
+                parse_data, OTHER_LANGUAGE, "other language", intent.get("name"), float(intent.get("confidence") or 0)
+            )
+    elif detected == language_state.ENGLISH:
+        # English, but German chosen (in words or by the widget): the short English answer.
+        _replace(parse_data, OTHER_LANGUAGE, "other language", intent.get("name"), float(intent.get("confidence") or 0))
     return change
 
 
@@ -163,6 +186,17 @@ def _english_about_procedure(text: str) -> bool:
     return translations.find_english(text, default_catalogue().curated()) is not None
 
 
+def first_message_of(tracker: Any) -> bool:
+    """No text typed by the citizen yet in this conversation (buttons' "/intent" payloads and the
+    widget's session start do not count); called before the message is logged."""
+    for event in getattr(tracker, "events", None) or ():
+        if getattr(event, "type_name", None) == "user":
+            text = (getattr(event, "text", None) or "").strip()
+            if text and not text.startswith("/"):
+                return False
+    return True
+
+
 def _language_state(tracker: Any) -> language_state.State:
     get = getattr(tracker, "get_slot", None)
     if get is None:
@@ -197,6 +231,7 @@ def install() -> None:
                     widget if isinstance(widget, str) else None,
                     in_form,
                     tracker.get_slot(SLOT) if hasattr(tracker, "get_slot") else None,
+                    first_message=first_message_of(tracker),
                 )
             except Exception:  # the language check must never cost the citizen the message
                 logger.exception("language check failed; language kept")

@@ -5,9 +5,11 @@ of wording does not break the test, a missing text does."""
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
-from support.forms import CASE_NUMBER
+from support.chat import RestChat
+from support.forms import CASE_NUMBER, SUMMARY
 from support.portal_auth import fetch_application
 
 from buergerassistent import form_texts, language, translations
@@ -108,7 +110,12 @@ def say_english(chat, text: str) -> str:
 
 def test_english_citizen_completes_a_form_in_english(chat, stack):
     entry = translations.english("meldebescheinigung")
-    answer = say_english(chat, "Hello, I need a certificate of registration")
+    messages = chat.say("Hello, I need a certificate of registration")
+    buttons = [b.get("title") for m in messages for b in m.get("buttons") or []]
+    if entry.name in buttons:  # the assistant may offer a choice of certificates: the citizen picks
+        answer = say_english(chat, entry.name)
+    else:
+        answer = "\n".join(m.get("text") or "" for m in messages)
     assert entry.name in answer, answer
     assert "Step 1 of 8: What is your first name?" in say_english(chat, "Yes")
     assert "Step 2 of 8" in say_english(chat, "Erika")
@@ -178,3 +185,95 @@ def test_leichte_sprache_citizen_gets_plain_validation_messages(chat):
     assert "In einem Namen gibt es keine Ziffern." in answer, answer
     assert "Ein Name enthält keine Ziffern." not in answer, answer  # not the standard German
     assert plain_language.problems(answer.split("\n")[0]) == [], answer
+
+
+# --------------------------------------------------------------------------- which language
+
+# Our own short, misspelt and mixed English first messages (not the frozen blind set): the
+# language detector alone does not read them as English.
+ENGLISH_FIRST_MESSAGES = {
+    "lost my pasport": "ausweis_verlust_melden",
+    "Anmeldung for my flat": "wohnsitz_anmelden",
+    "parking permit": "bewohnerparkausweis",
+}
+
+
+@pytest.mark.parametrize("text, procedure", sorted(ENGLISH_FIRST_MESSAGES.items()))
+def test_short_or_mixed_english_first_message_is_answered_in_english(stack, text, procedure):
+    chat = RestChat(stack.settings, sender=f"e2e-first-{procedure}")
+    # (the English descriptions name German offices, "Bürgerbüro": checked by their text, not by
+    # the detector sentence by sentence)
+    answer = chat.say_text(text)
+    entry = translations.english(procedure)
+    assert entry.name in answer and entry.description in answer, answer
+    # The conversation is English now: a follow-up in English is answered in English.
+    answer = chat.say_text("What does it cost?")
+    assert entry.fees in answer, answer
+
+
+def test_german_first_message_with_an_english_word_stays_german(chat):
+    answer = chat.say_text("Ich brauche ein Appointment für meinen Reisepass")
+    english = [translations.message("en", key) for key in ("choose", "not_found", "ask_need", "in_form")]
+    assert answer and not any(text in answer for text in english), answer
+    assert "Step " not in answer and not language.detect(answer), answer
+    assert language.has_german_words(answer), answer
+
+
+# The Blue Card form asks for degree, university, job and employer: answers often in English words.
+BLUE_CARD = default_catalogue().get("blaue_karte_eu")
+BLUE_CARD_ANSWERS = {f.name: f.example for f in BLUE_CARD.fields} | {
+    "koerpergroesse": "168",
+    "jahresgehalt": "58.000 Euro",
+    "visum_gueltig_bis": "14.04.2027",
+    "abschluss": "Master of Science",
+    "hochschule": "University of Pune",
+    "berufliche_taetigkeit": "Software Engineer",
+    "arbeitgeber": "The Boston Consulting Group",
+}
+
+
+def _within_rate_limit(sent: list[float]) -> None:
+    """Wait before the next message when the web chat's limit per conversation would refuse it
+    (``WEBCHAT_RATE_LIMIT``, "30/60" by default; the form has 39 questions)."""
+    from buergerassistent.settings import Settings
+
+    limit = Settings.__fields__["webchat_rate_limit"].default  # the stack runs with the default
+    count, seconds = (int(x) for x in limit.split("/"))
+    now = time.monotonic()
+    recent = [t for t in sent if now - t < seconds]
+    if len(recent) >= count - 4:  # the messages before the form count too
+        time.sleep(seconds - (now - recent[0]) + 1)
+    sent.append(time.monotonic())
+
+
+def test_answers_in_english_words_do_not_switch_a_german_form(chat):
+    offer = chat.say_text("Ich möchte die Blaue Karte EU beantragen")
+    if "Meinen Sie" in offer:
+        offer = chat.say_text("Ja")
+    reply = chat.say_text("Ja")
+    fields = BLUE_CARD.fields
+    sent: list[float] = []
+    for i, field in enumerate(fields):
+        assert f"Schritt {i + 1} von {len(fields)}" in reply, (field.name, reply)
+        assert field.prompt.split("?")[0][:30] in reply, (field.name, reply)
+        _within_rate_limit(sent)
+        reply = chat.say_text(BLUE_CARD_ANSWERS[field.name])
+        # Still German: nothing English said, no English question.
+        assert "Step " not in reply and "Your answers so far" not in reply, (field.name, reply)
+        assert "nicht verstanden" not in reply, (field.name, reply)
+    # The English words are the stored values, in the German summary.
+    assert SUMMARY in reply, reply
+    for value in ("Master of Science", "University of Pune", "Software Engineer", "The Boston Consulting Group"):
+        assert value in reply, reply
+
+
+def test_clear_english_sentence_in_a_german_form_switches_and_keeps_the_answers(chat):
+    chat.say_text("Ich brauche eine Meldebescheinigung")
+    assert "Schritt 1 von 8" in chat.say_text("Ja")
+    chat.say_text("Erika")
+    assert "Schritt 3 von 8" in chat.say_text("Mustermann")
+    answer = say_english(chat, "I don't understand, can you say it in English?")
+    assert "Step 3 of 8: What is your date of birth?" in answer, answer
+    say_english(chat, "12 August 1964")
+    # A street name in English words is a value, in an English form as in a German one.
+    assert "Step 5 of 8" in say_english(chat, "The Old Rectory 2")
