@@ -42,7 +42,12 @@ PENDING_SLOT = "form_pending"
 # The form's "question" while values wait for confirmation (requested_slot = CONFIRM_SLOT).
 CONFIRM_SLOT = "form_confirm"
 CONFIRM_BUTTONS = [{"title": "Ja", "payload": "Ja"}, {"title": "Korrigieren", "payload": "Korrigieren"}]
-PLACE_BUTTONS = [{"title": "Ja", "payload": "Ja"}, {"title": "Nein", "payload": "Nein"}]
+
+
+def _place_buttons(lang: str) -> list[dict[str, str]]:
+    """Yes/No to "Meinen Sie „München“?": the payload is the title, read as the answer."""
+    titles = (form_texts.say(lang, "place_button_yes"), form_texts.say(lang, "place_button_no"))
+    return [{"title": t, "payload": t} for t in titles]
 
 
 def language(tracker: Tracker) -> str:
@@ -188,7 +193,9 @@ class CatalogueFormValidation(Action):
             return [SlotSet(requested, None)]
         if reading.place is not None and pending.get("insist") != reading.place.typed:
             # "Münche" with 80331: asked, never stored as typed (nor corrected silently).
-            return self._ask_place(dispatcher, proc, requested, reading.filled, reading.place, reading.unassigned)
+            return self._ask_place(
+                dispatcher, proc, requested, reading.filled, reading.place, reading.unassigned, lang=lang
+            )
         if len(reading.filled) > 1:
             # Several values from one message: stored only after the citizen has seen them.
             for name, error in reading.errors.items():
@@ -307,17 +314,18 @@ class CatalogueFormValidation(Action):
         place: PlaceCheck,
         unassigned: list[str],
         lead: str = "",
+        lang: str = "de",
     ) -> list[EventType]:
         """The place does not belong to the postcode: one value → "Meinen Sie „München“?";
         several → the echo shows the municipality of the postcode and says so."""
         values = {**values, place.field: place.suggested}
-        belongs = f"Die Postleitzahl {place.postcode} gehört zu {place.suggested}."
+        belongs = form_texts.say(lang, "place_belongs", postcode=place.postcode, place=place.suggested)
         if len(values) > 1:
-            lead = f"{lead} {belongs} Statt „{place.typed}“ habe ich „{place.suggested}“ eingetragen.".strip()
-            return cls._ask_to_confirm(dispatcher, proc, asked, values, unassigned, lead=lead)
-        dispatcher.utter_message(
-            text=f"{lead} {belongs} Meinen Sie „{place.suggested}“?".strip(), buttons=PLACE_BUTTONS
-        )
+            replaced = form_texts.say(lang, "place_replaced", typed=place.typed, place=place.suggested)
+            lead = f"{lead} {belongs} {replaced}".strip()
+            return cls._ask_to_confirm(dispatcher, proc, asked, values, unassigned, lead=lead, lang=lang)
+        question = form_texts.say(lang, "place_do_you_mean", place=place.suggested)
+        dispatcher.utter_message(text=f"{lead} {belongs} {question}".strip(), buttons=_place_buttons(lang))
         return [
             SlotSet(asked, None),
             SlotSet(PENDING_SLOT, {"values": values, "ask": asked, "place": [place.typed, place.postcode]}),
@@ -325,7 +333,7 @@ class CatalogueFormValidation(Action):
         ]
 
     def _confirm_place(
-        self, dispatcher: CollectingDispatcher, proc: Procedure, pending: dict, text: str, filled: dict
+        self, dispatcher: CollectingDispatcher, proc: Procedure, pending: dict, text: str, filled: dict, lang: str
     ) -> list[EventType]:
         """The answer to "Meinen Sie „München“?" (a place that does not fit the postcode)."""
         values = dict(pending.get("values") or {})
@@ -338,22 +346,21 @@ class CatalogueFormValidation(Action):
         if answer.ok and answer.value == "ja":
             return [*events, *(SlotSet(n, v) for n, v in values.items()), SlotSet(PENDING_SLOT, None)]
         if (answer.ok and answer.value == "nein") or s.casefold().startswith(("korrigieren", "nein")):
-            dispatcher.utter_message(
-                text=f"Gut, dann schreiben Sie den Ort bitte noch einmal. Wenn die Postleitzahl {postcode} nicht "
-                "stimmt, schreiben Sie zum Beispiel: „die PLZ ist 80333“."
-            )
+            dispatcher.utter_message(text=form_texts.say(lang, "place_write_again", postcode=postcode))
             return [*events, SlotSet(PENDING_SLOT, {"single": city, "insist": typed}), SlotSet("requested_slot", city)]
         # Another answer: the place written again, or a question.
         reading = read_message(proc, city, s, filled)
         if reading.question:
             dispatcher.utter_message(text=form_questions.answer(proc, proc.field(city), s, None))
         elif reading.place is not None:
-            return events + self._ask_place(dispatcher, proc, asked or city, reading.filled, reading.place, [])
+            return events + self._ask_place(
+                dispatcher, proc, asked or city, reading.filled, reading.place, [], lang=lang
+            )
         elif reading.values.get(city) not in (None, SKIPPED) and set(reading.values) <= {city}:
             return [*events, SlotSet(city, reading.values[city]), SlotSet(PENDING_SLOT, None)]
-        lead = "Ich habe den Ort noch nicht gespeichert."
+        lead = form_texts.say(lang, "place_not_saved")
         place = PlaceCheck(city, typed, values[city], postcode)
-        return events + self._ask_place(dispatcher, proc, asked or city, {}, place, [], lead=lead)
+        return events + self._ask_place(dispatcher, proc, asked or city, {}, place, [], lead=lead, lang=lang)
 
     def _confirm(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, proc: Procedure, text: str
@@ -368,7 +375,7 @@ class CatalogueFormValidation(Action):
             return [*events, SlotSet(PENDING_SLOT, None)]
         filled = {f.name: tracker.get_slot(f.name) for f in proc.fields}
         if pending.get("place"):
-            return self._confirm_place(dispatcher, proc, pending, text, filled)
+            return self._confirm_place(dispatcher, proc, pending, text, filled, lang)
         reply = confirmation_reply(proc, text, values, filled)
         if reply.kind == "yes":
             return [*events, *(SlotSet(n, v) for n, v in values.items()), SlotSet(PENDING_SLOT, None)]
@@ -376,7 +383,14 @@ class CatalogueFormValidation(Action):
             place = check_place(proc, reply.values, filled)
             if place is not None:
                 return events + self._ask_place(
-                    dispatcher, proc, asked, reply.values, place, [], lead="Danke, ich habe es geändert."
+                    dispatcher,
+                    proc,
+                    asked,
+                    reply.values,
+                    place,
+                    [],
+                    lead=form_texts.say(lang, "place_changed"),
+                    lang=lang,
                 )
             return events + self._ask_to_confirm(
                 dispatcher, proc, asked, reply.values, [], lead=form_texts.say(lang, "form_changed_lead"), lang=lang
@@ -470,7 +484,13 @@ class ActionFormInterruption(Action):
             ((city, suggested),) = pending["values"].items()
             typed, postcode = pending["place"]
             events += CatalogueFormValidation._ask_place(
-                dispatcher, proc, pending.get("ask") or city, {}, PlaceCheck(city, typed, suggested, postcode), []
+                dispatcher,
+                proc,
+                pending.get("ask") or city,
+                {},
+                PlaceCheck(city, typed, suggested, postcode),
+                [],
+                lang=language(tracker),
             )
         elif proc is not None and requested == CONFIRM_SLOT and pending.get("values") and pending.get("ask"):
             # The echo still waits for "Ja" / "Korrigieren": show it again after the answer.

@@ -43,6 +43,12 @@ class Municipality:
     ars: str
     name: str
     postcodes: tuple[tuple[int, int], ...]
+    # Names in other languages ("Munich"): a citizen writing English names the same municipality.
+    other_names: tuple[str, ...] = ()
+
+    def is_named(self, town: str) -> bool:
+        wanted = normalise(town)
+        return any(normalise(name) == wanted for name in (self.name, *self.other_names))
 
     def covers(self, postcode: str) -> bool:
         number = int(postcode)
@@ -72,7 +78,12 @@ def read_table(path: Path) -> list[Municipality]:
     with path.open(encoding="utf-8", newline="") as fh:
         rows = [line for line in fh if not line.startswith("#")]
     return [
-        Municipality(ars=row["ars"].strip(), name=row["name"].strip(), postcodes=_ranges(row["postcodes"]))
+        Municipality(
+            ars=row["ars"].strip(),
+            name=row["name"].strip(),
+            postcodes=_ranges(row["postcodes"]),
+            other_names=tuple(n.strip() for n in (row.get("other_names") or "").split(";") if n.strip()),
+        )
         for row in csv.DictReader(rows)
         if row.get("ars")
     ]
@@ -100,11 +111,10 @@ def lookup(
     rows = tuple(table) if table is not None else _tables(imported_table_path())
     candidates = [m for m in rows if m.covers(postcode)]
     if town:
-        wanted = normalise(town)
-        named = [m for m in candidates if normalise(m.name) == wanted]
+        named = [m for m in candidates if m.is_named(town)]
         if named or len(candidates) != 1:
             candidates = named
-        elif normalise(candidates[0].name) != wanted:
+        elif not candidates[0].is_named(town):
             # The postcode belongs to another municipality than the town the citizen named.
             return None
     return candidates[0] if len(candidates) == 1 else None

@@ -460,6 +460,12 @@ def municipality_name(postcode: object) -> Optional[str]:
     return found.name.split(",")[0].strip() if found else None
 
 
+def _other_names(postcode: object) -> tuple[str, ...]:
+    """The municipality's names in other languages ("Munich"), from the regional-key table."""
+    found = regional_key.lookup(str(postcode or ""))
+    return found.other_names if found else ()
+
+
 def place_fits(place: str, municipality: str) -> bool:
     """ "München", "muenchen", "München-Pasing", "Landeshauptstadt München" fit "München"."""
     words = regional_key.normalise(place.replace("-", " ")).split()
@@ -481,7 +487,7 @@ def check_place(proc: Procedure, values: Mapping[str, str], filled: Mapping[str,
         return None
     municipality = municipality_name(postcode)
     typed = str(values[city.name])
-    if municipality is None or place_fits(typed, municipality):
+    if municipality is None or any(place_fits(typed, name) for name in (municipality, *_other_names(postcode))):
         return None
     return PlaceCheck(city.name, typed, municipality, str(postcode))
 

@@ -13,6 +13,8 @@ import pytest
 from support.forms import CASE_NUMBER
 from support.portal_auth import fetch_application
 
+from buergerassistent import language
+
 pytestmark = pytest.mark.e2e
 
 # What each action says when it is carried out.
@@ -261,9 +263,15 @@ def test_processing_time_and_deadline_questions_are_understood(chat):
 
 
 def test_english_gets_an_english_reply_and_german_with_english_words_does_not(chat):
-    answer = chat.say_text("Hello, I need a new passport. Can you help me?")
-    assert "German" in answer and "115" in answer
-    assert "German" not in chat.say_text("Ich brauche ein Appointment für meinen Reisepass")
+    # Issue 20: an English message is answered in English (the service, not only "German only, 115").
+    messages = chat.say("Hello, I need a new passport. Can you help me?")
+    answer = texts_of(messages)
+    offered = " ".join([answer] + [b["title"] for m in messages for b in m.get("buttons") or []])
+    assert "passport" in offered.lower() and language.detect(answer) == "en", offered
+    messages = chat.say("Ich brauche ein Appointment für meinen Reisepass")
+    german = texts_of(messages)
+    offered = " ".join([german] + [b["title"] for m in messages for b in m.get("buttons") or []])
+    assert "Reisepass" in offered and language.has_german_words(german) and not language.detect(german), offered
 
 
 def test_repeated_fallbacks_vary_and_offer_topics(chat):

@@ -46,10 +46,9 @@ ANSWERS = {f.name: f.example for f in PROC.fields} | {
     "jahresgehalt": "58.000 Euro",
     "krankenversichert": "ja",
     "visum_gueltig_bis": "14.04.2027",
-    # English words alone ("Master of Science") make the assistant switch to English; known,
-    # not this test's subject.
-    "abschluss": "Master",
-    "hochschule": "Universität Pune",
+    # English words in a German form are values, not a switch of language (issue 20).
+    "abschluss": "Master of Science",
+    "hochschule": "University of Pune",
 }
 
 

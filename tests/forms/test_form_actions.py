@@ -328,6 +328,13 @@ def test_a_district_of_the_postcodes_city_and_unknown_postcodes_are_taken_as_tod
     assert slot_events(run(ValidateMeldebescheinigungForm(), tracker, dispatcher))["ort"] == "Frankfurt am Mian"
 
 
+def test_the_municipalitys_name_in_another_language_fits_its_postcode(dispatcher):
+    # "Munich" is München (catalogue/regional_keys/municipalities.csv, other_names): no "Meinen Sie …?".
+    tracker = answer("meldebescheinigung_form", "ort", "Munich", ADDRESS)
+    events = slot_events(run(ValidateMeldebescheinigungForm(), tracker, dispatcher))
+    assert events["ort"] == "Munich" and not events.get(PENDING_SLOT), texts(dispatcher)
+
+
 def test_a_misspelt_place_among_several_values_is_shown_corrected_in_the_echo(dispatcher):
     slots = {k: v for k, v in ADDRESS.items() if k not in ("strasse", "plz")}
     tracker = answer("meldebescheinigung_form", "strasse", "Marienplatz 8, 80331 Münche", slots)

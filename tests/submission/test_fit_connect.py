@@ -292,6 +292,7 @@ def test_content_lint_reports_mapping_errors():
 def test_munich_is_shipped():
     assert regional_key.lookup("80331", "München").ars == MUNICH_ARS
     assert regional_key.lookup("81929", "Muenchen").ars == MUNICH_ARS
+    assert regional_key.lookup("80331", "Munich").ars == MUNICH_ARS  # other_names: an English address
     assert regional_key.lookup("80331", "Berlin") is None  # postcode and town disagree
     assert regional_key.lookup("1234", None) is None
 
