@@ -54,7 +54,7 @@ from support.synapse import synapse_server  # noqa: E402
 from bot.local_stack import start_local_stack  # noqa: E402
 from bot.training import ensure_model  # noqa: E402
 from matrix_connector.connector import _db_args as connector_db_args  # noqa: E402
-from matrix_connector.decryption import SessionLockedDecryption  # noqa: E402
+from matrix_connector.decryption import CachedSessionsCryptoStore  # noqa: E402
 
 SCRIPT = [
     "Was kostet ein Personalausweis?",
@@ -380,7 +380,7 @@ def decrypt_only(rooms: int, per_room: int, admin_url: str) -> None:
     from mautrix.types import DeviceIdentity, EncryptedEvent, TrustState
     from mautrix.util.async_db import Database
 
-    async def one_store(url: str, session_locks: bool) -> tuple[list[float], float, int]:
+    async def one_store(url: str, cached: bool) -> tuple[list[float], float, int]:
         crypto_db = Database.create(url, upgrade_table=PgCryptoStore.upgrade_table, db_args=connector_db_args(url))
         state_db = Database.create(url, upgrade_table=PgStateStore.upgrade_table, db_args=connector_db_args(url))
         await crypto_db.start()
@@ -388,13 +388,15 @@ def decrypt_only(rooms: int, per_room: int, admin_url: str) -> None:
         await state_db.start()
         try:
             bot_id = "@assistent:bench.invalid"
-            store = PgCryptoStore(account_id=bot_id, pickle_key="bench", db=crypto_db)
+            store = (CachedSessionsCryptoStore if cached else PgCryptoStore)(
+                account_id=bot_id, pickle_key="bench", db=crypto_db
+            )
             state = PgCryptoStateStore(state_db)
             client = Client(mxid=bot_id, base_url="http://127.0.0.1:9", state_store=state, sync_store=store)
             client.device_id = "BENCHBOT"
             machine = OlmMachine(client, store, state)
             await machine.load()
-            decrypt = SessionLockedDecryption(machine).decrypt if session_locks else machine.decrypt_megolm_event
+            decrypt = machine.decrypt_megolm_event
             events: list[list[EncryptedEvent]] = []
             for r in range(rooms):
                 sender, device, room = f"@buerger{r}:bench.invalid", f"DEV{r}", f"!room{r}:bench.invalid"
@@ -456,12 +458,12 @@ def decrypt_only(rooms: int, per_room: int, admin_url: str) -> None:
 
     print(f"Decryption only: {rooms} rooms at once, {per_room} messages each (mautrix OlmMachine, no network)")
     rows = {}
-    for session_locks, lock_name in ((False, "mautrix's one lock"), (True, "a lock per session")):
+    for cached, lock_name in ((False, "mautrix's store"), (True, "sessions cached")):
         with tempfile.TemporaryDirectory(prefix="bench-decrypt-") as tmp:
-            rows[f"SQLite, {lock_name}"] = asyncio.run(one_store(f"sqlite:///{Path(tmp) / 'crypto.db'}", session_locks))
+            rows[f"SQLite, {lock_name}"] = asyncio.run(one_store(f"sqlite:///{Path(tmp) / 'crypto.db'}", cached))
         store_db = fresh_postgres_database(admin_url)
         try:
-            rows[f"PostgreSQL, {lock_name}"] = asyncio.run(one_store(next(store_db), session_locks))
+            rows[f"PostgreSQL, {lock_name}"] = asyncio.run(one_store(next(store_db), cached))
         finally:
             next(store_db, None)
     base = None

@@ -57,7 +57,7 @@ from mautrix.util.async_db import Database
 
 from buergerassistent.messenger_format import RenderedMessage, last_options, match_option, render_messages
 from matrix_connector import texts
-from matrix_connector.decryption import SessionLockedDecryption
+from matrix_connector.decryption import CachedSessionsCryptoStore
 from matrix_connector.store import RoomStore
 from matrix_connector.timings import StageTimes
 
@@ -121,7 +121,6 @@ class MatrixConnector:
         self.config = config
         self.client: Optional[Client] = None
         self.crypto: Optional[OlmMachine] = None
-        self._decryption: Optional[SessionLockedDecryption] = None
         self.rooms: Optional[RoomStore] = None
         self._dbs: list[Database] = []
         self._http: Optional[aiohttp.ClientSession] = None
@@ -149,7 +148,8 @@ class MatrixConnector:
         await state_db.start()
         self._dbs.append(state_db)
         state_store = PgCryptoStateStore(state_db)
-        crypto_store = PgCryptoStore(account_id=cfg.user_id, pickle_key=cfg.pickle_key, db=crypto_db)
+        # Megolm sessions read from memory: one store query less under mautrix's decryption lock.
+        crypto_store = CachedSessionsCryptoStore(account_id=cfg.user_id, pickle_key=cfg.pickle_key, db=crypto_db)
         self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60))
         client = Client(
             mxid=cfg.user_id,
@@ -176,8 +176,6 @@ class MatrixConnector:
             await crypto_store.delete()
         self.crypto = OlmMachine(client, crypto_store, state_store)
         client.crypto = self.crypto
-        # One lock per Megolm session instead of mautrix's one for every room (decryption.py).
-        self._decryption = SessionLockedDecryption(self.crypto)
         # Decrypt ourselves: mautrix's dispatcher drops a message it cannot decrypt silently.
         client.remove_dispatcher(DecryptionDispatcher)
         await self.crypto.load()
@@ -298,12 +296,12 @@ class MatrixConnector:
         started = time.monotonic()
         self._homeserver_in(evt)
         try:
-            decrypted = await self._decryption.decrypt(evt)
+            decrypted = await self.crypto.decrypt_megolm_event(evt)
         except SessionNotFound:
             # The room key travels as a to-device message, often in the same sync: wait for it.
             if await self.crypto.wait_for_session(evt.room_id, evt.content.session_id, timeout=SESSION_WAIT_S):
                 try:
-                    decrypted = await self._decryption.decrypt(evt)
+                    decrypted = await self.crypto.decrypt_megolm_event(evt)
                 except DecryptionError:
                     decrypted = None
             else:
