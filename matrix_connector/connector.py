@@ -6,7 +6,7 @@
   ``$MATRIX_STORE_DIR/crypto.db`` (mautrix ``PgCryptoStore`` on SQLite, pickled with
   ``MATRIX_PICKLE_KEY``), or with ``MATRIX_STORE_DATABASE_URL`` in PostgreSQL (a connection
   pool instead of SQLite's one connection); room state (members, encryption) in the same
-  database.
+  database. Megolm sessions are read from memory (``decryption.py``, written through).
 * Invites: accepted, then the connector checks who is in the room: a direct chat (the citizen
   and the assistant) is one conversation; a room with anybody else gets ``GROUP_ROOM`` and is
   left, also when someone joins later.
