@@ -53,6 +53,8 @@ from support.synapse import synapse_server  # noqa: E402
 
 from bot.local_stack import start_local_stack  # noqa: E402
 from bot.training import ensure_model  # noqa: E402
+from matrix_connector.connector import _db_args as connector_db_args  # noqa: E402
+from matrix_connector.decryption import CachedSessionsCryptoStore  # noqa: E402
 
 SCRIPT = [
     "Was kostet ein Personalausweis?",
@@ -228,6 +230,20 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="Synapse's SQLite file on disk (default: /dev/shm; its fsyncs are a test artefact)",
     )
+    parser.add_argument(
+        "--store-postgres",
+        metavar="ADMIN_URL",
+        nargs="?",
+        const="postgresql://postgres@127.0.0.1:5432/test",
+        help="the connector's crypto and state store in a fresh PostgreSQL database created (and dropped) "
+        "through ADMIN_URL (MATRIX_STORE_DATABASE_URL; default: SQLite)",
+    )
+    parser.add_argument(
+        "--decrypt-only",
+        action="store_true",
+        help="no Synapse, no Rasa: only the connector's Megolm decryption (mautrix OlmMachine and its store), "
+        "N rooms at once, on SQLite and on PostgreSQL (--store-postgres or the local default) in the same run",
+    )
     parser.add_argument("--echo-bot", nargs=5, help=argparse.SUPPRESS)  # the echo bot's own process
     args = parser.parse_args(argv)
     if args.echo_bot:
@@ -237,9 +253,17 @@ def main(argv: list[str] | None = None) -> None:
         return
     # The citizens' mautrix clients warn about every device without cross-signing: not figures.
     logging.getLogger("mau").setLevel(logging.ERROR)
+    if args.decrypt_only:
+        admin_url = args.store_postgres or "postgresql://postgres@127.0.0.1:5432/test"
+        decrypt_only(args.conversations, len(SCRIPT), admin_url)
+        return
 
     servers = synapse_server(database_on_disk=args.synapse_db_on_disk)
     synapse = next(servers)
+    store_db = fresh_postgres_database(args.store_postgres) if args.store_postgres else None
+    if store_db:
+        # The connector reads it from its environment (the stack passes ours on).
+        os.environ["MATRIX_STORE_DATABASE_URL"] = next(store_db)
     try:
         bot = synapse.register_user("assistent")
         work = Path(tempfile.mkdtemp(prefix="bench-matrix-"))
@@ -266,7 +290,8 @@ def main(argv: list[str] | None = None) -> None:
             print(
                 f"{args.conversations} conversations at once, {len(SCRIPT)} messages each, "
                 f"pause 0-{2 * args.think:.1f} s; Matrix {'unencrypted' if args.plain else 'end-to-end encrypted'}; "
-                f"Synapse (SQLite) database {'on disk' if args.synapse_db_on_disk else 'in /dev/shm'}"
+                f"Synapse (SQLite) database {'on disk' if args.synapse_db_on_disk else 'in /dev/shm'}; "
+                f"connector store {'PostgreSQL' if store_db else 'SQLite'}"
             )
             cpu.start()
             rest = asyncio.run(run_rest(stack.settings, args.conversations, args.think))
@@ -334,7 +359,145 @@ def main(argv: list[str] | None = None) -> None:
                     echo.kill()
             stack.stop()
     finally:
+        if store_db:
+            next(store_db, None)
         next(servers, None)
+
+
+def decrypt_only(rooms: int, per_room: int, admin_url: str) -> None:
+    """The connector's decryption alone: ``rooms`` senders, each with its own Megolm session, send
+    ``per_room`` messages one after the other, all rooms at once (a random 0-20 ms apart); each is
+    decrypted by mautrix's ``OlmMachine.decrypt_megolm_event`` on the store the connector uses.
+    Per store: p50/p95 per decryption, wall time, and the time spent inside the store's queries."""
+    import json as _json
+
+    import olm
+    from mautrix.client import Client
+    from mautrix.client.state_store.asyncpg import PgStateStore
+    from mautrix.crypto import OlmMachine, PgCryptoStore
+    from mautrix.crypto.sessions import InboundGroupSession
+    from mautrix.crypto.store.asyncpg import PgCryptoStateStore
+    from mautrix.types import DeviceIdentity, EncryptedEvent, TrustState
+    from mautrix.util.async_db import Database
+
+    async def one_store(url: str, cached: bool) -> tuple[list[float], float, int]:
+        crypto_db = Database.create(url, upgrade_table=PgCryptoStore.upgrade_table, db_args=connector_db_args(url))
+        state_db = Database.create(url, upgrade_table=PgStateStore.upgrade_table, db_args=connector_db_args(url))
+        await crypto_db.start()
+        state_db.override_pool(crypto_db)
+        await state_db.start()
+        try:
+            bot_id = "@assistent:bench.invalid"
+            store = (CachedSessionsCryptoStore if cached else PgCryptoStore)(
+                account_id=bot_id, pickle_key="bench", db=crypto_db
+            )
+            state = PgCryptoStateStore(state_db)
+            client = Client(mxid=bot_id, base_url="http://127.0.0.1:9", state_store=state, sync_store=store)
+            client.device_id = "BENCHBOT"
+            machine = OlmMachine(client, store, state)
+            await machine.load()
+            decrypt = machine.decrypt_megolm_event
+            events: list[list[EncryptedEvent]] = []
+            for r in range(rooms):
+                sender, device, room = f"@buerger{r}:bench.invalid", f"DEV{r}", f"!room{r}:bench.invalid"
+                account = olm.Account()
+                keys = account.identity_keys
+                outbound = olm.OutboundGroupSession()
+                inbound = InboundGroupSession(outbound.session_key, keys["ed25519"], keys["curve25519"], room)
+                await store.put_group_session(room, keys["curve25519"], outbound.id, inbound)
+                await store.put_devices(
+                    sender,
+                    {
+                        device: DeviceIdentity(
+                            sender, device, keys["curve25519"], keys["ed25519"], TrustState.UNVERIFIED, False, ""
+                        )
+                    },
+                )
+                machine._cs_fetch_attempted.add(sender)  # no homeserver here: no cross-signing keys to fetch
+                plain = _json.dumps(
+                    {"room_id": room, "type": "m.room.message", "content": {"msgtype": "m.text", "body": "Guten Tag"}}
+                )
+                events.append(
+                    [
+                        EncryptedEvent.deserialize(
+                            {
+                                "type": "m.room.encrypted",
+                                "room_id": room,
+                                "event_id": f"$r{r}m{m}",
+                                "sender": sender,
+                                "origin_server_ts": int(time.time() * 1000),
+                                "content": {
+                                    "algorithm": "m.megolm.v1.aes-sha2",
+                                    "ciphertext": outbound.encrypt(plain),
+                                    "sender_key": keys["curve25519"],
+                                    "device_id": device,
+                                    "session_id": outbound.id,
+                                },
+                            }
+                        )
+                        for m in range(per_room)
+                    ]
+                )
+            durations: list[float] = []
+
+            async def room_task(evts: list[EncryptedEvent]) -> None:
+                for evt in evts:
+                    await asyncio.sleep(random.uniform(0, 0.02))
+                    started = time.perf_counter()
+                    decrypted = await decrypt(evt)
+                    durations.append((time.perf_counter() - started) * 1000)
+                    assert decrypted.content.body == "Guten Tag"
+
+            started = time.perf_counter()
+            await asyncio.gather(*(room_task(e) for e in events))
+            await client.api.session.close()
+            return durations, time.perf_counter() - started, len(durations)
+        finally:
+            await state_db.stop()
+            await crypto_db.stop()
+
+    print(f"Decryption only: {rooms} rooms at once, {per_room} messages each (mautrix OlmMachine, no network)")
+    rows = {}
+    for cached, lock_name in ((False, "mautrix's store"), (True, "sessions cached")):
+        with tempfile.TemporaryDirectory(prefix="bench-decrypt-") as tmp:
+            rows[f"SQLite, {lock_name}"] = asyncio.run(one_store(f"sqlite:///{Path(tmp) / 'crypto.db'}", cached))
+        store_db = fresh_postgres_database(admin_url)
+        try:
+            rows[f"PostgreSQL, {lock_name}"] = asyncio.run(one_store(next(store_db), cached))
+        finally:
+            next(store_db, None)
+    base = None
+    for name, (durations, wall, count) in rows.items():
+        ordered = sorted(durations)
+        p50 = statistics.median(ordered)
+        p95 = ordered[int(0.95 * (len(ordered) - 1))]
+        base = base or p50
+        print(
+            f"  {name:<32} p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  {count / wall:7.1f} decryptions/s"
+            f"  (p50 {p50 / base:.2f}x the first row)"
+        )
+
+
+def fresh_postgres_database(admin_url: str):
+    """Yields the URL of a new database (created through ``admin_url``), then drops it."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    import asyncpg
+
+    name = f"bench_matrix_{os.getpid()}_{random.randrange(1 << 30)}"
+
+    async def admin(sql: str) -> None:
+        conn = await asyncpg.connect(admin_url)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    try:
+        yield urlunsplit(urlsplit(admin_url)._replace(path=f"/{name}"))
+    finally:
+        asyncio.run(admin(f'DROP DATABASE "{name}" WITH (FORCE)'))
 
 
 if __name__ == "__main__":

@@ -485,6 +485,14 @@ class Settings(BaseSettings):
     matrix_store_dir: Optional[Path] = _s(
         None, "Device keys, Olm/Megolm sessions and room state of the bot (default $BA_VAR_DIR/matrix).", MATRIX
     )
+    matrix_store_database_url: Optional[str] = _s(
+        None,
+        "PostgreSQL for the bot's device keys, Olm/Megolm sessions and room state "
+        "(postgresql://user:pass@host/db; a pool instead of SQLite's one connection, faster under "
+        "load). Unset: SQLite in MATRIX_STORE_DIR.",
+        MATRIX,
+        secret=True,
+    )
     matrix_pickle_key: Optional[str] = _s(
         None,
         "Key that encrypts the stored Olm account and sessions (default: derived from BA_SECRET_KEY).",

@@ -43,6 +43,7 @@ def config_from_settings() -> ConnectorConfig:
         channel_token=s.matrix_channel_token,
         store_dir=s.matrix_store_dir or s.var_dir / "matrix",
         pickle_key=pickle_key,
+        store_database_url=s.matrix_store_database_url,
     )
 
 

@@ -4,7 +4,9 @@
   store, so a restart logs in to the same device and keeps its keys.
 * Keys: the Olm account, Olm and Megolm sessions and the sync position live in
   ``$MATRIX_STORE_DIR/crypto.db`` (mautrix ``PgCryptoStore`` on SQLite, pickled with
-  ``MATRIX_PICKLE_KEY``); room state (members, encryption) in the same file.
+  ``MATRIX_PICKLE_KEY``), or with ``MATRIX_STORE_DATABASE_URL`` in PostgreSQL (a connection
+  pool instead of SQLite's one connection); room state (members, encryption) in the same
+  database. Megolm sessions are read from memory (``decryption.py``, written through).
 * Invites: accepted, then the connector checks who is in the room: a direct chat (the citizen
   and the assistant) is one conversation; a room with anybody else gets ``GROUP_ROOM`` and is
   left, also when someone joins later.
@@ -55,6 +57,7 @@ from mautrix.util.async_db import Database
 
 from buergerassistent.messenger_format import RenderedMessage, last_options, match_option, render_messages
 from matrix_connector import texts
+from matrix_connector.decryption import CachedSessionsCryptoStore
 from matrix_connector.store import RoomStore
 from matrix_connector.timings import StageTimes
 
@@ -95,6 +98,16 @@ class ConnectorConfig:
     password: Optional[str] = None
     access_token: Optional[str] = None
     device_name: str = "Bürgerassistent"
+    # PostgreSQL for keys, sessions and room state (``postgresql://…``); None: SQLite in store_dir.
+    store_database_url: Optional[str] = None
+
+
+def _db_args(url: str) -> dict[str, Any]:
+    if url.startswith(("postgres://", "postgresql://")):
+        # A pool: decryption (under mautrix's one Megolm lock), encryption, the sync position
+        # and room state each get a connection instead of queueing behind one another.
+        return {"min_size": 2, "max_size": 10}
+    return {}
 
 
 def _link_allowed(url: str) -> bool:
@@ -124,18 +137,19 @@ class MatrixConnector:
         cfg = self.config
         cfg.store_dir.mkdir(parents=True, exist_ok=True)
         self.rooms = RoomStore(cfg.store_dir / "rooms.db", hashlib.sha256(b"rooms:" + cfg.pickle_key.encode()).digest())
-        crypto_db = Database.create(
-            f"sqlite:///{cfg.store_dir / 'crypto.db'}", upgrade_table=PgCryptoStore.upgrade_table
-        )
-        # One file, one connection pool: mautrix runs state-store queries inside crypto-store
-        # transactions (the connection travels in a context variable).
-        state_db = Database.create(f"sqlite:///{cfg.store_dir / 'crypto.db'}", upgrade_table=PgStateStore.upgrade_table)
-        state_db.override_pool(crypto_db)
-        self._dbs = [crypto_db, state_db]
-        for db in self._dbs:
-            await db.start()
+        url = self.store_url
+        crypto_db = Database.create(url, upgrade_table=PgCryptoStore.upgrade_table, db_args=_db_args(url))
+        # One connection pool for both stores: mautrix runs state-store queries inside
+        # crypto-store transactions (the connection travels in a context variable).
+        state_db = Database.create(url, upgrade_table=PgStateStore.upgrade_table, db_args=_db_args(url))
+        await crypto_db.start()
+        self._dbs = [crypto_db]
+        state_db.override_pool(crypto_db)  # after start: asyncpg's pool exists only then
+        await state_db.start()
+        self._dbs.append(state_db)
         state_store = PgCryptoStateStore(state_db)
-        crypto_store = PgCryptoStore(account_id=cfg.user_id, pickle_key=cfg.pickle_key, db=crypto_db)
+        # Megolm sessions read from memory: one store query less under mautrix's decryption lock.
+        crypto_store = CachedSessionsCryptoStore(account_id=cfg.user_id, pickle_key=cfg.pickle_key, db=crypto_db)
         self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60))
         client = Client(
             mxid=cfg.user_id,
@@ -175,6 +189,12 @@ class MatrixConnector:
         self._sync_task = client.start(SYNC_FILTER)
         self.ready.set()
         logger.info("Matrix connector syncing (device keys stored in %s)", cfg.store_dir)
+
+    @property
+    def store_url(self) -> str:
+        if self.config.store_database_url:
+            return self.config.store_database_url
+        return f"sqlite:///{self.config.store_dir / 'crypto.db'}"
 
     @property
     def device_id(self) -> str:

@@ -1,0 +1,91 @@
+"""mautrix's crypto store with the citizens' Megolm sessions kept in memory (written through).
+
+mautrix's ``OlmMachine.decrypt_megolm_event`` holds one ``asyncio.Lock`` for every room across
+three store queries per message: read the session (and unpickle it), record the message index
+against replays, write the ratcheted session back. On the store's one SQLite connection every
+decryption of 50 conversations at once waited for the others' queries (measured with
+``python -m benchmarks.bench_matrix --decrypt-only``, docs/matrix.md). Reading the session from
+memory takes one query of three out of that lock.
+
+The cache is written through: every write of a session goes to the database first, then here;
+every redaction empties the cache (they are rare: expired or used-up sessions), so a redacted
+session is never served from memory. Bounded: the least recently used sessions leave first.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any, Optional
+
+from mautrix.crypto import PgCryptoStore
+from mautrix.crypto.sessions import InboundGroupSession
+from mautrix.types import IdentityKey, RoomID, SessionID
+
+MAX_CACHED_SESSIONS = 20000
+
+
+class CachedSessionsCryptoStore(PgCryptoStore):
+    def __init__(self, *args: Any, max_sessions: int = MAX_CACHED_SESSIONS, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._sessions: OrderedDict[tuple[str, str], InboundGroupSession] = OrderedDict()
+        self._max_sessions = max_sessions
+
+    @property
+    def cached_sessions(self) -> int:
+        return len(self._sessions)
+
+    def _remember(self, room_id: str, session_id: str, session: InboundGroupSession) -> None:
+        self._sessions[(room_id, session_id)] = session
+        self._sessions.move_to_end((room_id, session_id))
+        while len(self._sessions) > self._max_sessions:
+            self._sessions.popitem(last=False)
+
+    async def get_group_session(self, room_id: RoomID, session_id: SessionID) -> Optional[InboundGroupSession]:
+        key = (str(room_id), str(session_id))
+        session = self._sessions.get(key)
+        if session is not None:
+            self._sessions.move_to_end(key)
+            return session
+        session = await super().get_group_session(room_id, session_id)
+        if session is not None:
+            self._remember(*key, session)
+        return session
+
+    async def put_group_session(
+        self, room_id: RoomID, sender_key: IdentityKey, session_id: SessionID, session: InboundGroupSession
+    ) -> None:
+        self._sessions.pop((str(room_id), str(session_id)), None)
+        await super().put_group_session(room_id, sender_key, session_id, session)
+        self._remember(str(room_id), str(session_id), session)
+
+    async def redact_group_session(self, *args: Any, **kwargs: Any) -> None:
+        self._sessions.clear()
+        try:
+            await super().redact_group_session(*args, **kwargs)
+        finally:
+            self._sessions.clear()
+
+    async def redact_group_sessions(self, *args: Any, **kwargs: Any) -> Any:
+        self._sessions.clear()
+        try:
+            return await super().redact_group_sessions(*args, **kwargs)
+        finally:
+            self._sessions.clear()
+
+    async def redact_expired_group_sessions(self) -> Any:
+        self._sessions.clear()
+        try:
+            return await super().redact_expired_group_sessions()
+        finally:
+            self._sessions.clear()
+
+    async def redact_outdated_group_sessions(self) -> Any:
+        self._sessions.clear()
+        try:
+            return await super().redact_outdated_group_sessions()
+        finally:
+            self._sessions.clear()
+
+    async def delete(self) -> None:
+        self._sessions.clear()
+        await super().delete()
