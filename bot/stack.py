@@ -42,6 +42,7 @@ SECRETS_FOR = {
     "MATRIX_PASSWORD": ("matrix-connector",),
     "MATRIX_ACCESS_TOKEN": ("matrix-connector",),
     "MATRIX_PICKLE_KEY": ("matrix-connector",),
+    "MATRIX_STORE_DATABASE_URL": ("matrix-connector",),  # may hold a password
     # Rasa's HTTP API: the worker announces deliveries, the login service reports failed logins.
     "RASA_API_TOKEN": ("rasa", "submission-worker", "login", "staff-desk"),
     # Issue 19: the action server opens cases on the staff desk; only the desk logs in to Matrix.

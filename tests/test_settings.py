@@ -55,6 +55,7 @@ EXCEPTIONS = {
     "benchmarks/bench_forms.py": "WEBCHAT_RATE_LIMIT for the stack it starts (scripted citizens)",
     "benchmarks/bench_reliability.py": "environment of the services it starts, and its own (then reload_settings)",
     "benchmarks/bench_replicas.py": "environment of the `rasa train` child for the second model (TF_CPP_MIN_LOG_LEVEL)",
+    "benchmarks/bench_matrix.py": "MATRIX_STORE_DATABASE_URL for the connector of the stack it starts (--store-postgres)",
     "benchmarks/bench_reliability_fit.py": "short retry delays for itself (then reload_settings), PYTHONPATH of the double",
 }
 ENV_NAMES = {"environ", "environb", "getenv", "putenv", "unsetenv"}

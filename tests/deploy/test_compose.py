@@ -113,8 +113,9 @@ def test_each_service_gets_only_its_credentials():
     for name, service in app_services(compose).items():
         if name == "migrate":
             continue
+        # Store URLs (which may hold a password) are checked per service by the stores' own tests.
         given = {k for k in service["environment"] if SECRET_NAME.search(k) and "URL" not in k}
-        assert given == credentials_for(base_service(name)), name
+        assert given == {c for c in credentials_for(base_service(name)) if "URL" not in c}, name
 
 
 def test_two_rasa_replicas_and_two_action_servers_behind_the_proxy():
