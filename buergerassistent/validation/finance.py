@@ -11,7 +11,7 @@ from stdnum import numdb
 from stdnum.de import idnr
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidLength, ValidationError
 
-from .base import Context, Result, clean
+from .base import Context, Result, clean, english_input
 
 # ----------------------------------------------------------------------------------- IBAN
 
@@ -84,6 +84,10 @@ def _parse_amount(s: str) -> Decimal:
     s = re.sub(r"(?<=\d)[ '](?=\d{3}\b)", ".", s)  # "1 200" / "1'200" → German grouping
     if not re.fullmatch(r"-?[\d.,]+", s):
         raise NumberFormatError("not a number")
+    if english_input() and re.fullmatch(r"-?\d{1,3}(,\d{3})+(\.\d{1,2})?", s):
+        # English grouping ("58,000", "1,200.50") from a citizen who writes English (issue 20);
+        # "12,50" does not match and stays German.
+        return parse_decimal(s, locale="en_US", strict=True)
     try:
         # German rules: "1.200" is 1200, "12,50" is 12.5; strict rejects odd grouping like "12.50".
         return parse_decimal(s, locale="de_DE", strict=True)

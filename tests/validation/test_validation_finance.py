@@ -166,3 +166,17 @@ def test_amount_invalid(text, reason, german_error):
     r = validate("amount", text)
     german_error(r, "12,50 €")
     assert reason in r.error
+
+
+@pytest.mark.parametrize("text, value", [("58,000 €", "58000.00"), ("1,200.50", "1200.50"), ("12,50", "12.50")])
+def test_amount_written_in_english_uses_english_grouping(text, value):
+    """A citizen who writes English groups thousands with a comma; "12,50" still reads German."""
+    from buergerassistent.validation.base import INPUT_LANGUAGE
+
+    token = INPUT_LANGUAGE.set("en")
+    try:
+        r = validate("amount", text)
+    finally:
+        INPUT_LANGUAGE.reset(token)
+    assert r.ok and r.value == value, r
+    assert not validate("amount", "58,000 €").ok  # in German, a thousands comma is not guessed
