@@ -12,7 +12,9 @@ from rasa_sdk.types import DomainDict
 
 from buergerassistent import fallback
 from buergerassistent.catalogue import default_catalogue
+from buergerassistent.handoff import office_hours as handoff_office_hours
 from buergerassistent.handoff import texts as handoff_texts
+from buergerassistent.settings import get_settings
 
 
 def previous_turns(tracker: Tracker) -> list[list[str]]:
@@ -52,8 +54,11 @@ def say_fallback(
         return
     text, with_topics = fallback.reply(kind, before, first_text)
     if with_topics:
-        # Issue 19: the second fallback in a row offers a person too (never forced).
+        # Issue 19: the second fallback in a row offers a person too (never forced), and says
+        # honestly what the button leads to and how long a wait may take.
         dispatcher.utter_message(text=text, buttons=[*_topics(), handoff_texts.OFFER_BUTTON])
+        offer = handoff_texts.field_offer(handoff_office_hours.availability(), get_settings().handoff_queue_timeout_s)
+        dispatcher.utter_message(text=offer)
     else:
         dispatcher.utter_message(text=text)
 

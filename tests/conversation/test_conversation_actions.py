@@ -220,8 +220,11 @@ def test_the_second_fallback_in_a_row_is_shorter_and_offers_topics():
         ActionFallback(),
         make_tracker(text="xyz", intent="nlu_fallback", events=_events_with_turns(fallback.FIRST["not_understood"])),
     )
-    assert texts(again) == fallback.AGAIN[0]
+    assert again.messages[0]["text"] == fallback.AGAIN[0]
     assert any(b["title"] == "Umzug melden" for b in again.messages[0]["buttons"])
+    # Issue 19: the person offered with the topics, and what that button leads to.
+    assert any(b["title"] == "Mit einer Person schreiben" for b in again.messages[0]["buttons"])
+    assert "„Mit einer Person schreiben“" in again.messages[1]["text"] and "115" in again.messages[1]["text"]
 
 
 def test_the_long_help_text_does_not_come_twice_in_a_row():
@@ -229,10 +232,10 @@ def test_the_long_help_text_does_not_come_twice_in_a_row():
     first, _ = run(ActionHelp(), make_tracker(text="Hilfe", intent="help", events=_events_with_turns("Hallo")))
     assert first.messages[0]["response"] == "utter_help"
     second, _ = run(ActionHelp(), make_tracker(text="Hilfe", intent="help", events=_events_with_turns(help_text)))
-    assert texts(second) == fallback.AGAIN[0] and second.messages[0]["buttons"]
+    assert second.messages[0]["text"] == fallback.AGAIN[0] and second.messages[0]["buttons"]
     # "ja" with nothing to say yes to, after the help text: not the help text again.
     yes, _ = run(ActionHandleAffirm(), make_tracker(text="ja", intent="affirm", events=_events_with_turns(help_text)))
-    assert texts(yes) == fallback.AGAIN[0] and yes.messages[0]["buttons"]
+    assert yes.messages[0]["text"] == fallback.AGAIN[0] and yes.messages[0]["buttons"]
 
 
 def _utter(name):
