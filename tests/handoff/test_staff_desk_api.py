@@ -92,6 +92,7 @@ async def test_a_call_back_delivered_later_is_announced_by_case_number_and_read_
     case number in the outbox, announces only that, and shows the request (read from the real
     portal backend with the authority's token) to listed staff only, after logging the access.
     The desk reads no other application by its number."""
+    from support.forms import MELDEBESCHEINIGUNG
     from support.portal_auth import API_TOKEN, AUTHORITY_TOKEN
 
     from buergerassistent.handoff import callback
@@ -154,16 +155,7 @@ async def test_a_call_back_delivered_later_is_announced_by_case_number_and_read_
         # An ordinary application's number shows nothing: the desk reads only call-back requests.
         receipt = await PortalClient(base_url=base, api_token=API_TOKEN).submit(
             "meldebescheinigung",
-            {
-                "vorname": "Erika",
-                "nachname": "Mustermann",
-                "geburtsdatum": "1964-08-12",
-                "strasse": "Marienplatz 8",
-                "plz": "80331",
-                "ort": "München",
-                "art_meldebescheinigung": "einfach",
-                "email": "erika@example.org",
-            },
+            MELDEBESCHEINIGUNG,
             "antrag-1",
         )
         await desk.on_message(rooms.queue_room, "@anna:test", f"!rückruf {receipt.case_number}")

@@ -20,7 +20,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 from joserfc import jwt
 from joserfc.jwk import RSAKey
-from support.fit_connect_double import CLIENT_ID, FitConnectDouble
+from support.fit_connect_double import FitConnectDouble
 
 from buergerassistent import fim_mapping, regional_key
 from buergerassistent.catalogue import load_catalogue
@@ -56,12 +56,7 @@ async def _setup(tmp_path, **double_args):
     backend = FitConnectBackend(
         store=SubmissionStore(make_engine(f"sqlite:///{tmp_path / 'outbox.db'}")),
         catalogue=CATALOGUE,
-        submission_url=double.base_url,
-        routing_url=double.base_url,
-        token_url=double.base_url + "/token",
-        signature_jwks_url=double.base_url + "/ssp/.well-known/jwks.json",
-        client_id=CLIENT_ID,
-        client_secret=double.client_secret,
+        **double.sender_settings(),
         timeout_s=1.0,
     )
     return double, server, dest, backend

@@ -15,7 +15,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 from aiohttp.test_utils import TestServer
-from support.fit_connect_double import CLIENT_ID, FitConnectDouble
+from support.fit_connect_double import FitConnectDouble
 
 from buergerassistent import fim_mapping
 from buergerassistent.catalogue import default_catalogue
@@ -61,12 +61,7 @@ async def _setup(tmp_path, mime: str, data_schema=None):
     backend = FitConnectBackend(
         store=SubmissionStore(make_engine(f"sqlite:///{tmp_path / 'outbox.db'}")),
         catalogue=CATALOGUE,
-        submission_url=double.base_url,
-        routing_url=double.base_url,
-        token_url=double.base_url + "/token",
-        signature_jwks_url=double.base_url + "/ssp/.well-known/jwks.json",
-        client_id=CLIENT_ID,
-        client_secret=double.client_secret,
+        **double.sender_settings(),
         timeout_s=2.0,
         leika_keys=f"blaue_karte_eu={TEST_LEIKA}",
     )

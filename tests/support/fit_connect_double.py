@@ -116,6 +116,17 @@ class FitConnectDouble:
 
     # ------------------------------------------------------------------ setup
 
+    def sender_settings(self) -> dict[str, Any]:
+        """Where and as whom a sender (``FitConnectBackend``) reaches this double, once it serves."""
+        return {
+            "submission_url": self.base_url,
+            "routing_url": self.base_url,
+            "token_url": self.base_url + "/token",
+            "signature_jwks_url": self.base_url + "/ssp/.well-known/jwks.json",
+            "client_id": CLIENT_ID,
+            "client_secret": self.client_secret,
+        }
+
     def add_destination(
         self, leika: str, ars: str, schema_uri: str, *, mime: str = "application/json", data_schema: Any = None
     ) -> Destination:
