@@ -165,6 +165,76 @@ START_WORDS = frozenset(
     anfangen aufmachen zulassen zulassung kaufen zuziehen zuzug einziehen selbstständig selbständig
     """.split()
 )
+# Bavarian and colloquial spellings of common words, read as the standard word before analysis
+# ("i bin nach Minga zogn" = "ich bin nach München gezogen"). Language, not procedures: what a
+# procedure is called in dialect ("Radl") belongs to the catalogue entry only when the standard
+# word is not there too. Lower case, as typed → standard word.
+COLLOQUIAL = {
+    **dict.fromkeys(("i",), "ich"),
+    **dict.fromkeys(("mia",), "wir"),
+    "ma": "wir",
+    "mi": "mich",
+    "di": "dich",
+    "zua": "zu",
+    "mach": "mache",
+    "auffi": "auf",
+    "obi": "ab",
+    "weida": "weiter",
+    **dict.fromkeys(("mei", "meim"), "mein"),
+    **dict.fromkeys(("hob", "hab", "hobs", "habs"), "habe"),
+    **dict.fromkeys(("ham", "hom", "hamma", "homma"), "haben"),
+    **dict.fromkeys(("san", "sann"), "sind"),
+    **dict.fromkeys(("ned", "net", "nimma", "nimmer"), "nicht"),
+    **dict.fromkeys(("wos", "wås"), "was"),
+    **dict.fromkeys(("wia", "wiara"), "wie"),
+    **dict.fromkeys(("muas", "muass", "mua", "muaß"), "muss"),
+    **dict.fromkeys(("miassn", "miass", "miassma", "mueßn"), "müssen"),
+    **dict.fromkeys(("ko", "konn"), "kann"),
+    **dict.fromkeys(("oan", "oana", "oane", "oans", "oa"), "ein"),
+    "nix": "nichts",
+    "is": "ist",
+    "des": "das",
+    **dict.fromkeys(("minga", "münchn", "muenchn", "minchen"), "münchen"),
+    **dict.fromkeys(("zogn", "zogen", "zong"), "gezogen"),
+    **dict.fromkeys(("umzogn", "umzong", "umzogen"), "umgezogen"),
+    **dict.fromkeys(("weggzogn", "wegzogn", "weggezogn"), "weggezogen"),
+    **dict.fromkeys(("ziagn", "ziang", "ziag", "ziahg"), "ziehen"),
+    **dict.fromkeys(("umziagn", "umziang"), "umziehen"),
+    **dict.fromkeys(("wegziagn", "wegziang"), "wegziehen"),
+    **dict.fromkeys(("verlorn", "valorn", "verlorm", "valoren"), "verloren"),
+    **dict.fromkeys(("gstohln", "gstoin", "gstohlen", "gstolen"), "gestohlen"),
+    **dict.fromkeys(("gklaut", "klaut", "gschlaut"), "geklaut"),
+    **dict.fromkeys(("gfundn", "gfunden", "gfundt"), "gefunden"),
+    **dict.fromkeys(("gheirat", "gheirad", "gheiratet"), "geheiratet"),
+    **dict.fromkeys(("heiratn", "heiradn", "heirotn", "heiraddn"), "heiraten"),
+    **dict.fromkeys(("gstorbn", "gstorben", "gstorm"), "gestorben"),
+    **dict.fromkeys(("geborn", "gebohrn"), "geboren"),
+    **dict.fromkeys(("kriagt", "griagt", "kriagn", "griagn"), "bekommen"),
+    **dict.fromkeys(("kafft", "gkafft", "gekafft", "kaaft", "gekaaft"), "gekauft"),
+    **dict.fromkeys(("vakafft", "verkafft", "verkaaft", "vakaaft"), "verkauft"),
+    **dict.fromkeys(("zuamachn", "zumachn", "zuamacha", "zuamachen"), "zumachen"),
+    **dict.fromkeys(("zuasperrn", "zusperrn", "zuasperren", "zusperren"), "zumachen"),
+    **dict.fromkeys(("aufmachn", "aufsperrn", "aufsperren"), "aufmachen"),
+    **dict.fromkeys(("stilllegn", "stilleng", "stillegn"), "stilllegen"),
+    **dict.fromkeys(("anmeldn", "omeldn", "omelden", "ameldn"), "anmelden"),
+    **dict.fromkeys(("abmeldn", "obmeldn", "obmelden", "ummeldn"), "abmelden"),
+    **dict.fromkeys(("gmeldt", "gmeldet"), "gemeldet"),
+    **dict.fromkeys(("radl", "radel"), "fahrrad"),
+    **dict.fromkeys(("karrn", "karre"), "auto"),
+    # a son or a daughter is a child to the catalogue ("Pass für mein Kind", "Kinderausweis")
+    **dict.fromkeys(("bua", "buam", "sohn", "sohnemann", "madl", "deandl", "mädl", "maderl", "tochter"), "kind"),
+    **dict.fromkeys(("söhne", "töchter", "soehne", "toechter"), "kinder"),
+    **dict.fromkeys(("hundl", "hunderl", "hundal", "wauwau"), "hund"),
+    **dict.fromkeys(("gschäft", "gschaeft", "gschaft", "lodn", "ladl"), "laden"),
+    **dict.fromkeys(("gwerb", "gwerbe"), "gewerbe"),
+    **dict.fromkeys(("fiahrerschein", "führerschei", "fiarerschein", "lappen", "lappn"), "führerschein"),
+    **dict.fromkeys(("ausweiß", "auswais"), "ausweis"),
+    **dict.fromkeys(("steia", "steier"), "steuer"),
+    **dict.fromkeys(("göd", "goid", "gäld"), "geld"),
+    "wohnig": "wohnung",
+    **dict.fromkeys(("dahoam", "dahoim"), "daheim"),
+    **dict.fromkeys(("kindl", "kloane", "kloana", "zwergerl"), "kind"),
+}
 # Separable-verb particles: "melde mich … ab" → "abmelden".
 PARTICLES = ("ab", "an", "auf", "um", "aus", "ein", "zu", "weg", "nach", "mit", "vor", "zurück")
 
@@ -327,9 +397,10 @@ class Language:
     start_words: frozenset[str]
     particles: tuple[str, ...] = ()
     nouns_capitalised: bool = True  # German: a capital inside a sentence marks a noun
+    colloquial: Optional[dict[str, str]] = None  # dialect spelling → standard word (COLLOQUIAL)
 
 
-GERMAN = Language("de", STOPWORDS, lemma_table, stem, END_WORDS, START_WORDS, PARTICLES)
+GERMAN = Language("de", STOPWORDS, lemma_table, stem, END_WORDS, START_WORDS, PARTICLES, colloquial=COLLOQUIAL)
 
 ENGLISH_STOPWORDS = frozenset(
     """
@@ -441,6 +512,8 @@ class _Lexicon:
         self.language = language or GERMAN
         self.lemmas = self.language.lemmas()
         self.stopwords = self.language.stopwords
+        self.colloquial = self.language.colloquial or {}
+        self.direction_words = self.language.end_words | self.language.start_words
         self.split_vocab: set[str] = set()  # normalised words usable as compound parts
         self.key_words: set[str] = set()  # normalised words of names, synonyms, keywords
         self.terms: set[str] = set()  # indexed stems
@@ -476,6 +549,8 @@ class _Lexicon:
             capital = None if initial else text[m.start()].isupper()
             pos = m.end()
             word = m.group()
+            if self.colloquial:
+                word = self.colloquial.get(word, word)
             pieces = word.split("-") if "-" in word else [word]
             if len(pieces) > 1:
                 pieces = [p for p in pieces if p] + ["".join(pieces)]
@@ -773,6 +848,10 @@ class Discovery:
                     group = [(lex.stem(a), AFFIX_WEIGHT) for a in lex.affixes(word) if lex.stem(a) in known]
                     if group:
                         break
+            if not group and (tok.norm in lex.direction_words or normalise(tok.surface) in lex.direction_words):
+                # a direction word the catalogue does not use ("zumachen", "dichtmachen") is not
+                # an unexplained word: it says which way (direction penalty), not what
+                continue
             if group and tok.norm in self._non_nouns and not tok.capital:  # "Deutscher" is a noun here
                 group = [(t, w * NON_NOUN_WEIGHT) for t, w in group]
             groups.append(group)
