@@ -67,6 +67,7 @@ COVERAGE_EXPONENT = 0.5
 UNKNOWN_WORD_WEIGHT = 3.0  # weight of a query word the catalogue does not know (coverage)
 EN_UNKNOWN_WORD_WEIGHT = 4.0  # the same for English (issue 20; chosen on tests/data/discovery/en_dev.yml)
 DIRECTION_PENALTY = 0.5  # evidence factor for an entry of the opposite direction (END_WORDS)
+COUNTERPART_SHARE = 1.0  # … whose evidence its counterpart of the asked direction takes over
 DESCRIPTION_ONLY = 0.5  # factor for an entry whose name/synonyms/keywords match no query word
 NON_NOUN_WEIGHT = 0.5  # query words the catalogue writes in lower case (verbs, adjectives)
 SCORE_SCALE = 4.0  # score = x / (x + SCORE_SCALE)
@@ -137,7 +138,8 @@ STOPWORDS = frozenset(
     nächster nächstes woche wochen monat monate monaten tag tage tagen januar februar märz april mai
     juni juli august september oktober november dezember frühjahr sommer herbst winter
     irgendwas irgendwie irgendwann irgendwelche wirklich überhaupt trotzdem möglich nötig
-    notwendig infos info information informationen
+    notwendig infos info information informationen endlich offiziell nebenbei nebenher
+    eigentlich ehrlich leider dringend bitte wieder mitteilen eben halt
     """.split()
     # what the question is about, not which procedure: fees, documents, dates, the channel
     # (the NLU intents ask_fees, ask_documents, ask_online, … carry that)
@@ -217,7 +219,31 @@ COLLOQUIAL = {
     **dict.fromkeys(("aufmachn", "aufsperrn", "aufsperren"), "aufmachen"),
     **dict.fromkeys(("stilllegn", "stilleng", "stillegn"), "stilllegen"),
     **dict.fromkeys(("anmeldn", "omeldn", "omelden", "ameldn"), "anmelden"),
-    **dict.fromkeys(("abmeldn", "obmeldn", "obmelden", "ummeldn"), "abmelden"),
+    **dict.fromkeys(("abmeldn", "obmeldn", "obmelden"), "abmelden"),
+    **dict.fromkeys(("ummeldn", "umeldn"), "ummelden"),
+    **dict.fromkeys(("dua", "doa", "duan"), "tun"),
+    "jetz": "jetzt",
+    **dict.fromkeys(("hoadn", "hoazn", "heirodn"), "heiraten"),
+    **dict.fromkeys(("urkundn", "urkund"), "urkunde"),
+    **dict.fromkeys(("obglaffa", "abglaffa", "oglaffa", "obglaffn", "abglaffn"), "abgelaufen"),
+    **dict.fromkeys(("oid", "oids", "oit", "oide", "oida"), "alt"),
+    **dict.fromkeys(("stod", "stood"), "stadt"),
+    **dict.fromkeys(("parkn", "parka"), "parken"),
+    "derf": "darf",
+    **dict.fromkeys(("zettl", "zettal"), "zettel"),
+    **dict.fromkeys(("meina", "meiner"), "meiner"),
+    **dict.fromkeys(("geldbeidl", "geldbeitl", "gelbeidl", "geldbeitel"), "geldbeutel"),
+    "mitm": "mit",
+    "do": "da",
+    "de": "die",
+    "hi": "hin",
+    "kimmt": "kommt",
+    "vo": "von",
+    "grias": "grüß",
+    "dackl": "dackel",
+    "neis": "neues",
+    "fahrradl": "fahrrad",
+    "kriag": "kriege",
     **dict.fromkeys(("gmeldt", "gmeldet"), "gemeldet"),
     **dict.fromkeys(("radl", "radel"), "fahrrad"),
     **dict.fromkeys(("karrn", "karre"), "auto"),
@@ -235,6 +261,10 @@ COLLOQUIAL = {
     **dict.fromkeys(("dahoam", "dahoim"), "daheim"),
     **dict.fromkeys(("kindl", "kloane", "kloana", "zwergerl"), "kind"),
 }
+# Buying, selling and handing in set a direction (an entry of the other one is penalised) but are
+# too vague to hand the evidence over to the counterpart: "etwas verkaufen, Gewerbeschein" is a
+# start, "Wohnungsgeberbestätigung abgeben" a registration.
+WEAK_DIRECTION_WORDS = frozenset("kaufen verkaufen verkauf kauf abgeben".split())
 # Separable-verb particles: "melde mich … ab" → "abmelden".
 PARTICLES = ("ab", "an", "auf", "um", "aus", "ein", "zu", "weg", "nach", "mit", "vor", "zurück")
 
@@ -561,7 +591,7 @@ class _Lexicon:
     def stem(self, word: str) -> str:
         return self.language.stem(word)
 
-    def direction(self, toks: list[_Token]) -> int:
+    def direction(self, toks: list[_Token], ignore: frozenset[str] = frozenset()) -> int:
         """-1 when the words say only "end" (END_WORDS), +1 only "start", else 0. Separable verbs
         count too ("melde … ab", "gebe … auf", "mache … zu")."""
         words = {t.norm for t in toks} | {normalise(t.surface) for t in toks}
@@ -569,6 +599,7 @@ class _Lexicon:
         for i, tok in enumerate(toks):
             if tok.surface in lang.particles:
                 words.update(normalise(tok.surface) + prev.norm for prev in toks[:i] if prev.clause == tok.clause)
+        words -= ignore
         end, start = bool(words & lang.end_words), bool(words & lang.start_words)
         return -1 if end and not start else 1 if start and not end else 0
 
@@ -688,6 +719,7 @@ class _Scored:
     doc: int
     coverage: float  # how much of the query the entry explains
     firm: float  # how much of it the entry's name/synonyms/keywords contain word for word
+    against: bool = False  # the entry goes the other way than the request (abmelden vs anmelden)
 
 
 @dataclass
@@ -696,6 +728,7 @@ class _Entry:
     curated: bool
     direction: int = 0  # -1: ends something (abmelden), +1: starts something (anmelden), 0: neither
     hand_written: bool = True  # curated or an information entry (CURATED_BOOST, INFORMATION_BOOST)
+    counterparts: tuple[int, ...] = ()  # entries of the other direction about the same thing
 
 
 class Discovery:
@@ -797,6 +830,26 @@ class Discovery:
         n = len(docs)
         idf = {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
         lex.terms = set(postings)
+        # counterparts: curated entries of opposite directions whose names share a word besides
+        # the direction words ("Gewerbe anmelden" / "Gewerbe abmelden", "Fahrzeug zulassen" /
+        # "Fahrzeug abmelden"): a request that goes the other way is about the counterpart
+        name_terms = [
+            {
+                lex.stem(t.norm)
+                for t in fields["name"]
+                if not lex.is_stop(t)
+                and t.norm not in lex.direction_words
+                and normalise(t.surface) not in lex.direction_words
+            }
+            for _e, fields in docs
+        ]
+        for i, (entry, _f) in enumerate(docs):
+            if entry.curated and entry.direction:
+                entry.counterparts = tuple(
+                    j
+                    for j, (other, _g) in enumerate(docs)
+                    if other.curated and other.direction == -entry.direction and name_terms[i] & name_terms[j]
+                )
         # a verb or adjective that an editor lists alone as a synonym or keyword ("studieren",
         # "geboren", "umgezogen") decides on its own: it keeps its full weight
         solo = set()
@@ -922,21 +975,36 @@ class Discovery:
                 firm[doc] = firm.get(doc, 0.0) + gweight
         if not acc or total <= 0:
             return []
-        direction = self._lex.direction(self._lex.tokens(text))
-        out = []
+        toks = self._lex.tokens(text)
+        direction = self._lex.direction(toks)
+        evidence: dict[int, float] = {}
         for doc, raw in acc.items():
-            coverage = min(1.0, matched[doc] / total)
-            x = raw * coverage**COVERAGE_EXPONENT
+            x = raw * min(1.0, matched[doc] / total) ** COVERAGE_EXPONENT
             if doc not in key_hit:
                 x *= DESCRIPTION_ONLY
-            if direction and self._entries[doc].direction == -direction:
+            evidence[doc] = x
+        if direction and self._lex.direction(toks, WEAK_DIRECTION_WORDS):
+            # "Online-Shop dichtmachen": the words fit "Gewerbe anmelden", the direction its
+            # counterpart "Gewerbe abmelden", which takes over the evidence (and the coverage)
+            for doc, x in list(evidence.items()):
+                if self._entries[doc].direction == -direction:
+                    for other in self._entries[doc].counterparts:
+                        if x * COUNTERPART_SHARE > evidence.get(other, 0.0):
+                            evidence[other] = x * COUNTERPART_SHARE
+                            matched[other] = max(matched.get(other, 0.0), matched[doc])
+                            firm[other] = max(firm.get(other, 0.0), firm.get(doc, 0.0))
+        out = []
+        for doc, x in evidence.items():
+            coverage = min(1.0, matched[doc] / total)
+            against = bool(direction) and self._entries[doc].direction == -direction
+            if against:
                 x *= DIRECTION_PENALTY
             entry = self._entries[doc]
             if entry.curated:
                 x *= CURATED_BOOST
             elif entry.hand_written:
                 x *= INFORMATION_BOOST
-            out.append(_Scored(x / (x + SCORE_SCALE), doc, coverage, min(1.0, firm.get(doc, 0.0) / total)))
+            out.append(_Scored(x / (x + SCORE_SCALE), doc, coverage, min(1.0, firm.get(doc, 0.0) / total), against))
         out.sort(key=lambda sc: (-sc.score, self._entries[sc.doc].id))
         return out
 
@@ -968,6 +1036,7 @@ class Discovery:
         if (
             best.score >= CONFIDENT_SCORE
             and best_sc.coverage >= CONFIDENT_COVERAGE
+            and not best_sc.against  # "Hund abmelden" is not answered with "Hund anmelden"
             and _evidence(second) <= CONFIDENT_RATIO * _evidence(best.score)
         ):
             return Decision("confident", [best])
