@@ -48,6 +48,7 @@ from typing import Optional
 import yaml
 
 from buergerassistent import discovery as disc
+from buergerassistent import procedure_finder as finder
 from buergerassistent.catalogue import load_catalogue
 from buergerassistent.discovery import Discovery
 
@@ -68,6 +69,7 @@ SWEEP_VALUES = {
     "CONFIDENT_COVERAGE": (0.0, 0.3, 0.4, 0.5, 0.6),
     "CONFIDENT_RATIO": (0.6, 0.7, 0.8, 0.9),
     "CHOICE_RATIO": (0.0, 0.5, 0.6, 0.7, 0.8),
+    "OVERRULE_KEEP_SCORE": (0.65, 0.70, 0.75, 0.80, 1.0),  # only with --with-nlu
 }
 
 
@@ -217,13 +219,16 @@ SWEPT = (
     "CONFIDENT_COVERAGE",
     "CONFIDENT_RATIO",
     "CHOICE_RATIO",
+    "OVERRULE_KEEP_SCORE",
 )
+# the module that holds each swept setting (the NLU overrule is the chat's, not retrieval's)
+SWEPT_IN = {"OVERRULE_KEEP_SCORE": finder}
 
 
 def sweep(title: str, questions: list[Question], core: set[str]) -> None:
     """The trade-off table: answered right vs confident wrong vs outside handled, one threshold
     varied at a time around the current setting (buergerassistent/discovery.py)."""
-    saved = {name: getattr(disc, name) for name in SWEPT}
+    saved = {name: getattr(SWEPT_IN.get(name, disc), name) for name in SWEPT}
     print(f"\n-- threshold sweep on {title}; current: " + ", ".join(f"{k} {v:.2f}" for k, v in saved.items()))
     header = f"  {'threshold':<20} {'value':>5} {'answered right':>15} {'top-1':>6} {'top-3':>6} {'handled':>8} {'conf.wrong':>11}"
     print(header)
@@ -231,8 +236,8 @@ def sweep(title: str, questions: list[Question], core: set[str]) -> None:
         for name, values in SWEEP_VALUES.items():
             for value in values:
                 for k, v in saved.items():
-                    setattr(disc, k, v)
-                setattr(disc, name, value)
+                    setattr(SWEPT_IN.get(k, disc), k, v)
+                setattr(SWEPT_IN.get(name, disc), name, value)
                 r = evaluate(questions, core)
                 current = " <" if value == saved[name] else ""
                 print(
@@ -241,7 +246,7 @@ def sweep(title: str, questions: list[Question], core: set[str]) -> None:
                 )
     finally:
         for k, v in saved.items():
-            setattr(disc, k, v)
+            setattr(SWEPT_IN.get(k, disc), k, v)
 
 
 def latency(d: Discovery, texts: list[str], rounds: int = 5) -> tuple[float, float]:

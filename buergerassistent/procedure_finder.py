@@ -51,6 +51,10 @@ PROCEDURE_INTENTS = frozenset(
 )
 # NLU must be at least this sure that a message is NOT about a procedure to overrule retrieval.
 OVERRULE_CONFIDENCE = 0.6
+# … and even then a choice whose best candidate scores this much is still offered (NLU reads
+# "Geburtsurkunde für die Hochzeit" as out of scope); chosen on the development sets, see
+# docs/discovery.md (1.0: never).
+OVERRULE_KEEP_SCORE = 0.75
 
 # The chat actions that run discovery on the citizen's first message (see bot/routes.py); logout
 # and cancel do when there is nothing to log out or cancel, as at the start of a conversation.
@@ -140,6 +144,8 @@ def find(
     # question back; a vague one is dropped.
     if decision.kind == "confident":
         return Decision("choose", decision.candidates)
+    if decision.kind == "choose" and decision.candidates[0].score >= OVERRULE_KEEP_SCORE:
+        return decision
     return Decision("unknown", [])
 
 
