@@ -69,6 +69,8 @@ SWEEP_VALUES = {
     "CONFIDENT_COVERAGE": (0.0, 0.3, 0.4, 0.5, 0.6),
     "CONFIDENT_RATIO": (0.6, 0.7, 0.8, 0.9),
     "CHOICE_RATIO": (0.0, 0.5, 0.6, 0.7, 0.8),
+    "CORE_BEHIND_OTHER_RATIO": (0.7, 0.8, 0.9, 1.0),
+    "UNFIRM_MIN_SCORE": (0.0, 0.55, 0.6, 0.65),
     "OVERRULE_KEEP_SCORE": (0.65, 0.70, 0.75, 0.80, 1.0),  # only with --with-nlu
 }
 
@@ -219,6 +221,8 @@ SWEPT = (
     "CONFIDENT_COVERAGE",
     "CONFIDENT_RATIO",
     "CHOICE_RATIO",
+    "CORE_BEHIND_OTHER_RATIO",
+    "UNFIRM_MIN_SCORE",
     "OVERRULE_KEEP_SCORE",
 )
 # the module that holds each swept setting (the NLU overrule is the chat's, not retrieval's)

@@ -81,6 +81,12 @@ CONFIDENT_SCORE = 0.65  # top candidate at least this …
 CONFIDENT_RATIO = 0.8  # … and the second's evidence at most this fraction of the best's
 CONFIDENT_COVERAGE = 0.4  # … and the entry explains at least this much of the request
 CHOICE_RATIO = 0.7  # a choice offers the candidates with at least this fraction of the best's evidence
+# … and a core procedure behind a better non-core entry this fraction: "Erbschein nach dem Tod
+# meines Vaters" offers the Nachlassgericht entry, not the death certificate next to it
+CORE_BEHIND_OTHER_RATIO = 0.9
+# a best entry that no query word names as typed (only verbs, spelling fixes, compound parts:
+# "Welche Aktie soll ich kaufen?") needs this score to count as fitting at all
+UNFIRM_MIN_SCORE = 0.55
 MIN_PART = 4  # shortest compound part (3 for words from names, synonyms, keywords)
 MIN_SPLIT = 7  # shortest word that is tried as a compound
 MIN_AFFIX = 5  # an unknown compound may be matched by a known head or modifier this long
@@ -1018,6 +1024,8 @@ class Discovery:
         for sc in self._analyse(text or "")[: max(0, top)]:
             if sc.score < (min_score if not result else RUNNER_UP_SCORE):
                 break
+            if not result and sc.firm <= 0.0 and sc.score < UNFIRM_MIN_SCORE:
+                break
             entry = self._entries[sc.doc]
             result.append((Candidate(entry.id, round(sc.score, 4), entry.curated), sc))
         return result
@@ -1041,6 +1049,10 @@ class Discovery:
         ):
             return Decision("confident", [best])
         floor = CHOICE_RATIO * _evidence(best.score)
+        if not best.curated:
+            # led by a fitting non-core service: a core procedure must come close to be offered
+            floor_core = CORE_BEHIND_OTHER_RATIO * _evidence(best.score)
+            rest = [(c, sc) for c, sc in rest if not c.curated or _evidence(c.score) >= floor_core]
         return Decision("choose", [best] + [c for c, _ in rest if _evidence(c.score) >= floor])
 
     def explain(self, text: str) -> list[list[tuple[str, float]]]:
