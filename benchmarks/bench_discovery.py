@@ -71,7 +71,7 @@ SWEEP_VALUES = {
     "CHOICE_RATIO": (0.0, 0.5, 0.6, 0.7, 0.8),
     "CORE_BEHIND_OTHER_RATIO": (0.7, 0.8, 0.9, 1.0),
     "UNFIRM_MIN_SCORE": (0.0, 0.55, 0.6, 0.65),
-    "OVERRULE_KEEP_SCORE": (0.65, 0.70, 0.75, 0.80, 1.0),  # only with --with-nlu
+    "OVERRULE_KEEP_SCORE": (0.50, 0.55, 0.60, 0.65, 0.70, 0.75, 1.0),  # only with --with-nlu
 }
 
 
