@@ -91,10 +91,14 @@ _WORD = re.compile(r"[a-zäöüß']+")
 def _function_words() -> tuple[frozenset[str], frozenset[str]]:
     """Words that mark a language: the stop words of one language's discovery and not the
     other's ("in", "an", "will", "was" are both and say nothing)."""
-    from buergerassistent.discovery import ENGLISH_STOPWORDS, STOPWORDS
+    from buergerassistent.discovery import COLLOQUIAL, ENGLISH_STOPWORDS, STOPWORDS
 
-    # "i", "a", "mei" are Bavarian too ("I hob mei Ausweis verlorn")
-    return ENGLISH_STOPWORDS - STOPWORDS - {"i", "a", "mei"}, STOPWORDS - ENGLISH_STOPWORDS
+    # Bavarian spellings that are English words ("is", "do", "i", "a", "mei") say nothing; the
+    # other Bavarian spellings ("wos", "dua", "gstorbn", "obglaffa") say German
+    bavarian = set(COLLOQUIAL) | {"i", "a", "mei"}
+    english = ENGLISH_STOPWORDS - STOPWORDS - bavarian
+    german = (STOPWORDS - ENGLISH_STOPWORDS) | (bavarian - ENGLISH_STOPWORDS)
+    return frozenset(english), frozenset(german)
 
 
 def language_of(text: str) -> str:

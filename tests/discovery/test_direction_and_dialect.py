@@ -47,3 +47,19 @@ def test_an_entry_of_the_other_direction_is_never_the_confident_answer(discovery
 )
 def test_bavarian_and_family_words(discovery, text, expected):
     assert first(discovery, text) == expected
+
+
+@pytest.mark.parametrize(
+    "text, lang",
+    [
+        # "is", "do", "i" are English words, the rest of the spelling is Bavarian
+        ("Mei Oma is gstorbn, wo kriag i de Urkundn her", "de"),
+        ("Grias di, da Perso vo meina Frau is obglaffa, wos miass ma do doa", "de"),
+        ("My passport is expired", "en"),
+        ("do I need a visa", "en"),
+    ],
+)
+def test_bavarian_is_not_read_as_english(text, lang):
+    from buergerassistent.procedure_finder import language_of
+
+    assert language_of(text) == lang
