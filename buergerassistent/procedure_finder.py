@@ -51,9 +51,9 @@ PROCEDURE_INTENTS = frozenset(
 )
 # NLU must be at least this sure that a message is NOT about a procedure to overrule retrieval.
 OVERRULE_CONFIDENCE = 0.6
-# … and even then a choice whose best candidate scores this much is still offered (NLU reads
-# "Geburtsurkunde für die Hochzeit" as out of scope); chosen on the development sets, see
-# docs/discovery.md (1.0: never).
+# … and even then a choice whose best candidate scores this much is still offered when the
+# message has at least two words that the catalogue knows (NLU reads "Geburtsurkunde für die
+# Hochzeit" as out of scope); chosen on the development sets, see docs/discovery.md (1.0: never).
 OVERRULE_KEEP_SCORE = 0.60
 
 # The chat actions that run discovery on the citizen's first message (see bot/routes.py); logout
@@ -148,7 +148,12 @@ def find(
     # question back; a vague one is dropped.
     if decision.kind == "confident":
         return Decision("choose", decision.candidates)
-    if decision.kind == "choose" and decision.candidates[0].score >= OVERRULE_KEEP_SCORE:
+    if (
+        decision.kind == "choose"
+        and decision.candidates[0].score >= OVERRULE_KEEP_SCORE
+        # a bare word that is also a dialogue command ("abmelden" = log out) stays the dialogue's
+        and sum(1 for group in discovery().explain(text) if group) >= 2
+    ):
         return decision
     return Decision("unknown", [])
 

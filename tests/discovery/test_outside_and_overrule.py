@@ -59,3 +59,9 @@ def test_a_strong_choice_survives_an_nlu_overrule():
         finder.OVERRULE_KEEP_SCORE = saved
     # a weak match is still dropped when NLU is sure it is not about a procedure
     assert finder.find("Wie wird das Wetter morgen?", "out_of_scope", 0.95).kind == "unknown"
+
+
+def test_a_bare_command_word_stays_the_dialogue_s():
+    # "abmelden" read as logout: the chat logs out (or says there is nothing to log out)
+    assert finder.find("abmelden", "logout", 0.95).kind == "unknown"
+    assert finder.find("PKW abmelden", "logout", 0.95).kind == "choose"
