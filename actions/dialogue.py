@@ -39,7 +39,7 @@ from actions.life_situations import chosen_step, life_situation_turn
 from actions.questions import offer_choice
 from actions.submission_actions import store_status_consent, submit_confirmed
 from actions.turns import current_state, ends_turn, set_awaiting, state_events
-from buergerassistent import answers, form_texts, human_answers, language_state, metrics
+from buergerassistent import answers, form_conditions, form_texts, human_answers, language_state, metrics
 from buergerassistent.catalogue import Procedure, default_catalogue
 from buergerassistent.conversation_context import question_topic, separate_needs
 from buergerassistent.dialogue_state import Answer, Awaiting, Reply, next_step
@@ -212,7 +212,10 @@ class ActionStartApplication(Action):
             return gate
         lang = form_language(tracker)
         dispatcher.utter_message(
-            text=form_texts.say(lang, "form_start", name=form_texts.procedure_name(proc, lang), count=len(proc.fields))
+            # Steps as the citizen counts them: conditional questions belong to their list question.
+            text=form_texts.say(
+                lang, "form_start", name=form_texts.procedure_name(proc, lang), count=form_conditions.steps(proc)[1]
+            )
         )
         return [
             *_clear_form(proc),

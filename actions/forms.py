@@ -18,7 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.questions import ActionAnswerInfo
-from buergerassistent import form_questions, form_texts, language_state, translations
+from buergerassistent import form_conditions, form_questions, form_texts, language_state, translations
 from buergerassistent.catalogue import Field, Procedure, default_catalogue
 from buergerassistent.handoff import office_hours as handoff_office_hours
 from buergerassistent.handoff import replies as handoff_replies
@@ -146,6 +146,15 @@ def _answers_the_form(tracker: Tracker, form_name: str) -> bool:
     return True
 
 
+def _follow_ups(proc: Procedure, events: list[EventType]) -> list[EventType]:
+    """A deciding answer fills or reopens the questions it decides (``ask_if`` in the catalogue,
+    buergerassistent/form_conditions.py): „nein“ to „Trifft einer dieser Punkte zu?“ answers each
+    point „nein“, „ja“ leaves each to be asked."""
+    deciders = form_conditions.deciders(proc)
+    changed = {e["name"]: e["value"] for e in events if e.get("event") == "slot" and e.get("name") in deciders}
+    return [SlotSet(name, value) for name, value in form_conditions.follow_ups(proc, changed).items()]
+
+
 class CatalogueFormValidation(Action):
     procedure_id: str = ""
 
@@ -156,7 +165,8 @@ class CatalogueFormValidation(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         # The answers are read as written in the conversation's language (English dates, labels).
         with form_texts.input_language(language(tracker)):
-            return self._validate(dispatcher, tracker)
+            events = self._validate(dispatcher, tracker)
+        return events + _follow_ups(default_catalogue()[self.procedure_id], events)
 
     def _validate(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         proc = default_catalogue()[self.procedure_id]

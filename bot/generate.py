@@ -83,11 +83,13 @@ def _ask_responses(proc: Procedure, index: int) -> list[dict]:
 
 
 def _ask_response(proc: Procedure, index: int, lang: str) -> dict:
-    from buergerassistent import form_texts
+    from buergerassistent import form_conditions, form_texts
 
     field = proc.fields[index]
     texts = form_texts.field_text(proc, field, lang)
-    text = form_texts.say(lang, "form_step", n=index + 1, total=len(proc.fields), prompt=texts.prompt)
+    # Conditional questions count as part of their deciding question's step (form_conditions).
+    numbers, total = form_conditions.steps(proc)
+    text = form_texts.say(lang, "form_step", n=numbers[index], total=total, prompt=texts.prompt)
     response: dict = {"text": text}
     if lang == language_state.ENGLISH:
         # The web chat marks the text as English (lang attribute, for screen readers).

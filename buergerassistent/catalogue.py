@@ -33,6 +33,8 @@ INFORMATION_DIR = CATALOGUE_DIR / "information"
 
 TRUST_LEVELS = ("basisregistriert", "substantiell", "hoch")
 
+SUBMISSION_ROUTES = ("portal",)
+
 # Facts of an entry that carry a source and the date it was checked (``fact_sources:``), and that
 # may be marked ``{unknown: <reason>, ask: <where to ask>}`` instead of a value.
 FACTS = ("documents", "fees", "processing_time", "deadlines", "authority", "online")
@@ -68,6 +70,10 @@ class Field:
     why: str = ""
     # The FIM data field this field fills (``F…`` or ``{id, group}``; buergerassistent/fim_mapping.py).
     fim: Any = None
+    # Asked only when an earlier field has this answer (``ask_if: {field: …, value: …}``), else it
+    # takes ``otherwise`` (the answer the earlier one already gave): buergerassistent/form_conditions.py.
+    ask_if: Optional[tuple[str, str]] = None
+    otherwise: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -171,6 +177,10 @@ class Procedure:
     # every form field names its FIM data field (buergerassistent/fim_mapping.py, FIT-Connect).
     fim_schema: Optional[str] = None
     fim_schema_version: Optional[str] = None
+    # Where a confirmed application goes (``submission_route:``). ``portal``: always to the portal
+    # backend, i.e. to the portal's own staff (the call-back request), never over FIT-Connect to
+    # an authority. None: as the operator configures (SUBMISSION_BACKEND, FITCONNECT_PROCEDURES).
+    submission_route: Optional[str] = None
 
     def source_of(self, fact: str) -> Optional[FactSource]:
         """The source of one fact: its own entry in ``fact_sources``, else the default."""
@@ -235,7 +245,21 @@ def _parse_field(raw: dict[str, Any], where: str) -> Field:
         synonyms=tuple(str(s) for s in _tuple(raw.get("synonyms"))),
         why=str(raw.get("why") or "").strip(),
         fim=raw.get("fim"),
+        **_parse_ask_if(raw, where),
     )
+
+
+def _parse_ask_if(raw: dict[str, Any], where: str) -> dict[str, Any]:
+    condition = raw.get("ask_if")
+    if condition is None:
+        if raw.get("otherwise") is not None:
+            raise CatalogueError(f"{where}: field '{raw['name']}' has 'otherwise' but no 'ask_if'")
+        return {}
+    if not (isinstance(condition, dict) and condition.get("field") and condition.get("value") is not None):
+        raise CatalogueError(f"{where}: field '{raw['name']}': ask_if must be {{field, value}}")
+    if raw.get("otherwise") is None:
+        raise CatalogueError(f"{where}: field '{raw['name']}': ask_if needs 'otherwise' (the value when not asked)")
+    return {"ask_if": (str(condition["field"]), str(condition["value"])), "otherwise": str(raw["otherwise"])}
 
 
 def _date_text(value: Any, where: str, what: str, required: bool = True) -> Optional[str]:
@@ -336,6 +360,13 @@ def parse_procedure(raw: dict[str, Any], where: str = "<catalogue>", curated: bo
     names = [f.name for f in fields]
     if len(names) != len(set(names)):
         raise CatalogueError(f"{where}: duplicate field names in form")
+    for i, f in enumerate(fields):
+        # The deciding field comes first and is itself always asked: one level, in form order.
+        if f.ask_if and not any(g.name == f.ask_if[0] and not g.ask_if for g in fields[:i]):
+            raise CatalogueError(
+                f"{where}: field '{f.name}': ask_if names '{f.ask_if[0]}', which must be an earlier field "
+                "that is always asked"
+            )
     unknown = {}
     facts = {key: raw.get(key) for key in UNKNOWABLE_FACTS}
     for fact in UNKNOWABLE_FACTS:
@@ -373,8 +404,15 @@ def parse_procedure(raw: dict[str, Any], where: str = "<catalogue>", curated: bo
         fact_sources=_parse_fact_sources(raw.get("fact_sources"), where),
         unknown=unknown,
         contact=_parse_contact(raw.get("contact"), where),
+        submission_route=_parse_submission_route(raw.get("submission_route"), where),
         **_parse_fim_schema(raw.get("fim_schema"), where),
     )
+
+
+def _parse_submission_route(raw: Any, where: str) -> Optional[str]:
+    if raw is not None and raw not in SUBMISSION_ROUTES:
+        raise CatalogueError(f"{where}: submission_route must be one of {SUBMISSION_ROUTES}, not {raw!r}")
+    return raw
 
 
 def _parse_fim_schema(raw: Any, where: str) -> dict[str, Optional[str]]:

@@ -403,8 +403,11 @@ def mapping_for(proc: Procedure, raw_fields: Optional[dict[str, Any]] = None, di
         raise MappingError(f"{proc.id}: kein fim_schema: dieses Verfahren hat keine FIM-Zuordnung")
     schema = load_schema(proc.fim_schema, directory)
     paths: dict[str, tuple[str, ...]] = {}
+    chat_only = _chat_only(proc)
     for f in proc.fields:
         ref = field_ref(f.fim)
+        if ref is None and f.name in chat_only:
+            continue
         if ref is None:
             raise MappingError(f"{proc.id}: Feld {f.name!r} hat keine FIM-Zuordnung (fim:)")
         try:
@@ -414,6 +417,12 @@ def mapping_for(proc: Procedure, raw_fields: Optional[dict[str, Any]] = None, di
     if len(set(paths.values())) != len(paths):
         raise MappingError(f"{proc.id}: zwei Formularfelder zeigen auf dasselbe FIM-Feld")
     return Mapping(schema, paths)
+
+
+def _chat_only(proc: Procedure) -> set[str]:
+    """Fields that may have no FIM field: deciding questions („Trifft einer dieser Punkte zu?“)
+    whose answer reaches the authority through the fields they decide (form_conditions)."""
+    return {f.ask_if[0] for f in proc.fields if f.ask_if}
 
 
 def check_mapping(proc: Procedure, directory: Path = FIM_DIR) -> tuple[list[str], list[str]]:
@@ -435,11 +444,14 @@ def check_mapping(proc: Procedure, directory: Path = FIM_DIR) -> tuple[list[str]
     if proc.fim_schema_version and proc.fim_schema_version != schema.version:
         errors.append(f"fim_schema Version {proc.fim_schema_version}, die Datei hat {schema.version}")
     paths = {}
+    chat_only = _chat_only(proc)
     for f in proc.fields:
         try:
             ref = field_ref(f.fim)
         except MappingError as exc:
             errors.append(f"Feld {f.name!r}: {exc}")
+            continue
+        if ref is None and f.name in chat_only:
             continue
         if ref is None:
             errors.append(f"Feld {f.name!r} fehlt in der FIM-Zuordnung (fim:)")

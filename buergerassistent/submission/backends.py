@@ -5,10 +5,14 @@
 * ``reference`` (default): the portal backend of this repository, or any portal backend that
   implements ``portal_backend/openapi.yaml`` (set ``PORTAL_BACKEND_URL``).
 * ``fit-connect``: the federal FIT-Connect submission route for every procedure
-  (``buergerassistent/submission/fit_connect.py``, operator's guide ``docs/fit-connect.md``).
+  (``buergerassistent/submission/fit_connect.py``, operator's guide ``docs/fit-connect.md``),
+  except the entries that declare ``submission_route: portal`` (the call-back request: a request
+  to the portal's own staff, not an application to an authority): those go to the reference
+  backend (``PORTAL_BACKEND_URL``).
 * ``reference`` with ``FITCONNECT_PROCEDURES=a,b``: those procedures over FIT-Connect, the
   others to the reference backend (per-procedure switch). Each listed procedure must have a
-  LeiKa key and a complete FIM mapping, else the start fails with the reason.
+  LeiKa key and a complete FIM mapping and must not be a ``submission_route: portal`` entry,
+  else the start fails with the reason.
 * ``package.module:ClassName``: any class that implements :class:`SubmissionBackend`
   (constructed without arguments; it reads its own settings from the environment).
 
@@ -61,21 +65,43 @@ class ReferencePortalBackend:
 
 
 class PerProcedureBackend:
-    """Some procedures over FIT-Connect (``FITCONNECT_PROCEDURES``), the rest elsewhere."""
+    """Each application to one of two backends: the listed procedures over FIT-Connect and the
+    rest to the reference backend (``FITCONNECT_PROCEDURES``), or – ``fit_connect_default`` –
+    everything over FIT-Connect except the listed ones (``submission_route: portal``)."""
 
-    name = "reference+fit-connect"
+    def __init__(
+        self,
+        reference: SubmissionBackend,
+        fit_connect: SubmissionBackend,
+        procedures: set[str],
+        fit_connect_default: bool = False,
+    ):
+        self.reference, self.fit_connect, self.procedures = reference, fit_connect, procedures
+        self.fit_connect_default = fit_connect_default
+        self.name = "fit-connect+reference" if fit_connect_default else "reference+fit-connect"
 
-    def __init__(self, default: SubmissionBackend, fit_connect: SubmissionBackend, procedures: set[str]):
-        self.default, self.fit_connect, self.procedures = default, fit_connect, procedures
+    def backend_for(self, procedure: str) -> SubmissionBackend:
+        listed = procedure in self.procedures
+        return self.fit_connect if listed != self.fit_connect_default else self.reference
 
     async def submit(self, procedure, data, idempotency_key, citizen=None) -> Receipt:
-        backend = self.fit_connect if procedure in self.procedures else self.default
-        return await backend.submit(procedure, data, idempotency_key, citizen)
+        return await self.backend_for(procedure).submit(procedure, data, idempotency_key, citizen)
 
     async def status_history(self, case_number: str) -> Optional[dict]:
-        # FIT-Connect case ids are UUIDs; the reference backend's numbers look like BA-2026-….
+        # FIT-Connect case ids are UUIDs known to our own table (no request for others); the
+        # reference backend's numbers look like BA-2026-….
         found = await self.fit_connect.status_history(case_number)
-        return found if found is not None else await self.default.status_history(case_number)
+        return found if found is not None else await self.reference.status_history(case_number)
+
+
+@lru_cache(maxsize=1)
+def portal_procedures() -> frozenset[str]:
+    """Entries that always go to the portal backend (``submission_route: portal``): catalogue
+    procedures and the requests of ``catalogue/requests/`` (the call-back request)."""
+    from buergerassistent.catalogue import CATALOGUE_DIR, default_catalogue, load_file
+
+    requests = [load_file(path) for path in sorted((CATALOGUE_DIR / "requests").glob("*.yaml"))]
+    return frozenset(p.id for p in [*default_catalogue(), *requests] if p.submission_route == "portal")
 
 
 class BackendNotAvailable(RuntimeError):
@@ -88,6 +114,12 @@ def backend_from_env(setting: Optional[str] = None) -> SubmissionBackend:
         listed = {p.strip() for p in (get_settings().fitconnect_procedures or "").split(",") if p.strip()}
         if not listed:
             return ReferencePortalBackend()
+        portal = portal_procedures()
+        for procedure in sorted(listed & portal):
+            raise BackendNotAvailable(
+                f"FITCONNECT_PROCEDURES: {procedure} is a request to the portal's own staff "
+                "(submission_route: portal), it never goes over FIT-Connect"
+            )
         fit = _fit_connect()
         for procedure in sorted(listed):
             try:
@@ -96,7 +128,9 @@ def backend_from_env(setting: Optional[str] = None) -> SubmissionBackend:
                 raise BackendNotAvailable(f"FITCONNECT_PROCEDURES: {exc}") from None
         return PerProcedureBackend(ReferencePortalBackend(), fit, listed)
     if choice in ("fit-connect", "fitconnect"):
-        return _fit_connect()
+        # Applications go to authorities over FIT-Connect; requests to the portal's own staff
+        # (the call-back request) have no authority there and go to the portal backend.
+        return PerProcedureBackend(ReferencePortalBackend(), _fit_connect(), set(portal_procedures()), True)
     if ":" in choice:
         module_name, _, class_name = choice.partition(":")
         backend = getattr(importlib.import_module(module_name), class_name)()

@@ -24,9 +24,10 @@ from pathlib import Path
 
 import pytest
 from support.chat import RestChat
+from support.portal_auth import fetch_application
 from support.stacks import free_port, running_stack
 
-from buergerassistent import fim_mapping
+from buergerassistent import fim_mapping, form_conditions
 from buergerassistent.catalogue import default_catalogue
 from buergerassistent.validation import validate
 
@@ -38,8 +39,14 @@ MUNICH_ARS = "091620000000"
 # so an operator sets the real one in FITCONNECT_LEIKA_KEYS (docs/fit-connect.md).
 TEST_LEIKA = "99000000000000"
 PROC = default_catalogue().get("blaue_karte_eu")
-# What the citizen answers: the entry's examples, except where a test value says more.
+STATUS = [f.name for f in PROC.fields if f.ask_if and f.ask_if[0] == "aufenthalt_besonderheiten"]
+SECURITY = [f.name for f in PROC.fields if f.ask_if and f.ask_if[0] == "sicherheitsfragen"]
+# What the citizen answers: the entry's examples, except where a test value says more. The
+# first list question is answered "nein" (its eight points become "nein" without being asked),
+# the second "ja" (its six points are asked one by one; one of them is answered "ja").
 ANSWERS = {f.name: f.example for f in PROC.fields} | {
+    "sicherheitsfragen": "ja",
+    "ermittlungsverfahren": "ja",
     "vorname": "Priya",
     "nachname": "Sharma",
     "koerpergroesse": "168",
@@ -104,8 +111,9 @@ def double(tmp_path_factory):
 def fit_stack(double, tmp_path_factory):
     base, secret = double
     env = {
-        "SUBMISSION_BACKEND": "reference",
-        "FITCONNECT_PROCEDURES": "blaue_karte_eu",
+        # Every application over FIT-Connect; the call-back request still goes to the portal's
+        # own staff (submission_route: portal in catalogue/requests/rueckrufbitte.yaml).
+        "SUBMISSION_BACKEND": "fit-connect",
         "FITCONNECT_LEIKA_KEYS": f"blaue_karte_eu={TEST_LEIKA}",
         "FITCONNECT_SUBMISSION_URL": base,
         "FITCONNECT_ROUTING_URL": base,
@@ -115,7 +123,7 @@ def fit_stack(double, tmp_path_factory):
         "FITCONNECT_CLIENT_SECRET": secret,
         "FITCONNECT_TIMEOUT_S": "5",
         "SUBMISSION_RETRY_BASE_S": "0.5",
-        # The scripted citizen answers 39 questions faster than a person types (limit 30/min).
+        # The scripted citizen answers 32 questions faster than a person types (limit 30/min).
         "WEBCHAT_RATE_LIMIT": "300/60",
     }
     with running_stack(tmp_path_factory.mktemp("fit-stack"), env=env) as stack:
@@ -141,11 +149,19 @@ def test_blue_card_application_reaches_the_authority_in_its_fim_schema(fit_stack
     assert "jetzt hier im Chat beantragen" in offer, offer
 
     reply = chat.say_text("Ja")
-    assert f"von {len(PROC.fields)}" in reply, reply
-    for field in PROC.fields:
-        assert field.prompt.split("?")[0][:30] in reply, (field.name, reply)
+    numbers, total = form_conditions.steps(PROC)
+    assert f"von {total}" in reply, reply
+    asked = []
+    for number, field in zip(numbers, PROC.fields, strict=True):
+        if not form_conditions.asked(field, ANSWERS):
+            continue
+        assert f"Schritt {number} von {total}: " + field.prompt.split("?")[0][:30] in reply, (field.name, reply)
+        asked.append(field.name)
         reply = chat.say_text(ANSWERS[field.name])
         assert "nicht verstanden" not in reply, (field.name, reply)
+    # "ja" to the security list: each of its six points asked; "nein" to the other: eight not asked.
+    assert set(SECURITY) <= set(asked) and not set(STATUS) & set(asked), asked
+    assert len(asked) == 27 + len(SECURITY), asked  # 27 steps and the six points of the "ja" list
     summary = reply
     for shown in ("Priya", "Sharma", "Marienplatz 8", "80331", "Informatik"):
         assert shown in summary, summary
@@ -179,8 +195,11 @@ def test_blue_card_application_reaches_the_authority_in_its_fim_schema(fit_stack
     assert data["G00000642"]["F00000728"] == 58000.0
     assert data["G00000636"]["F00001027"] is True
     assert data["G00000638"]["F00001041"] is False
-    # Every answer is in its FIM field, in the field's data type.
+    assert data["G00000639"]["F00001046"] is True  # the point answered "ja" after the list
+    # Every answer is in its FIM field, in the field's data type (the eight points of the list
+    # answered "nein" as false, though not asked one by one).
     mapping = fim_mapping.mapping_for(PROC)
+    assert set(STATUS) <= set(mapping.paths)
     for name, path in mapping.paths.items():
         node = data
         for key in path:
@@ -203,3 +222,31 @@ def test_blue_card_application_reaches_the_authority_in_its_fim_schema(fit_stack
         time.sleep(1)
     assert arrived["caseId"] in status, status
     assert "Blaue Karte EU" in status and "in Bearbeitung" in status, status
+
+
+def test_a_call_back_request_goes_to_the_portal_staff_not_over_fit_connect(fit_stack, double):
+    """Same deployment (SUBMISSION_BACKEND=fit-connect): a call-back request is a request to the
+    portal's own staff, not an application to an authority; it lands in the portal backend with
+    a case number, and the route sees nothing of it."""
+    base, _ = double
+    before = _get(base + "/_double/stats")
+    chat = RestChat(fit_stack.settings, sender="e2e-fit-callback")
+    # No staff desk in this deployment: the assistant names the 115 and offers the call-back as
+    # a button; the citizen clicks it (the button sends its payload).
+    offered = chat.say("Ich möchte mit einem Menschen sprechen")
+    [payload] = [b["payload"] for m in offered for b in m.get("buttons") or [] if b["title"] == "Rückruf anfordern"]
+    form = "\n".join(m.get("text") or "" for m in chat.say(payload))
+    assert "Schritt 1 von 4" in form, form
+    chat.say_text("Erika Mustermann")
+    chat.say_text("089 233-0")
+    consent = chat.say_text("Ich habe eine Frage zu meinem Antrag auf die Blaue Karte.")
+    assert "speichern" in consent, consent
+    saved = chat.say_text("Ja")
+    assert "Ihre Rückrufbitte ist eingegangen. Ihr Aktenzeichen ist BA-" in saved, saved
+    number = saved.split("Aktenzeichen ist ")[1].split(".")[0]
+    application = fetch_application(fit_stack, number)
+    assert application["procedure"] == "rueckrufbitte"
+    assert application["data"]["callback_name"] == "Erika Mustermann"
+    after = _get(base + "/_double/stats")
+    assert (after["announced"], after["submitted"]) == (before["announced"], before["submitted"]), after
+    assert after["problems"] == [], after["problems"]

@@ -213,6 +213,36 @@ async def test_outbox_delivers_exactly_once_through_faults(fit, tmp_path):
     assert stats["submitted"] == 1 and stats["references"] == ["app-1"]
 
 
+async def test_the_worker_tells_the_status_from_the_route_as_a_proactive_message(fit, tmp_path):
+    """The delivery worker's status watcher (issue 17) with this backend: the route's verified
+    events become a notice in the outbox and a message to the conversation that consented."""
+    from delivery_worker.status import StatusWatcher
+
+    double, dest, backend = fit
+
+    class Notifier:
+        enabled = True
+        calls: list[str] = []
+
+        async def notify(self, conversation_id):
+            self.calls.append(conversation_id)
+            return True
+
+    outbox = Outbox.from_url(f"sqlite:///{tmp_path / 'outbox-watch.db'}")
+    outbox.enqueue("app-w", "fit_testantrag", DATA, "tg-w")
+    outbox.watch_status("app-w", "tg-w")  # the citizen agreed to status messages
+    entry = await delivery.attempt(outbox, backend, "app-w")
+    assert entry.state == DELIVERED
+    notifier = Notifier()
+    watcher = StatusWatcher(outbox, backend, notifier, interval_s=1)
+    await watcher.run_if_due(now=10)
+    assert notifier.calls == ["tg-w"]
+    (notice,) = outbox.pending_notices("tg-w")
+    assert notice.case_number == entry.case_number
+    assert notice.notice["status"] == "in_bearbeitung" and "angenommen" in notice.notice["note"]
+    outbox.dispose()
+
+
 async def test_unknown_region_ends_as_rejected_entry(fit, tmp_path):
     double, dest, backend = fit
     outbox = Outbox.from_url(f"sqlite:///{tmp_path / 'outbox2.db'}")
@@ -362,7 +392,51 @@ def test_per_procedure_switch_refuses_procedures_without_mapping(monkeypatch, tm
     monkeypatch.setenv("FITCONNECT_PROCEDURES", "")
     assert not isinstance(backend_from_env(), PerProcedureBackend)
     monkeypatch.setenv("SUBMISSION_BACKEND", "fit-connect")
-    assert backend_from_env().name == "fit-connect"
+    routed = backend_from_env()
+    # Everything over FIT-Connect, except the call-back request: it goes to the portal's staff.
+    assert routed.name == "fit-connect+reference"
+    assert routed.backend_for("blaue_karte_eu").name == "fit-connect"
+    assert routed.backend_for("rueckrufbitte").name == "reference"
+    # The call-back request cannot be switched onto FIT-Connect: it has no authority there.
+    monkeypatch.setenv("SUBMISSION_BACKEND", "reference")
+    monkeypatch.setenv("FITCONNECT_PROCEDURES", "rueckrufbitte")
+    with pytest.raises(BackendNotAvailable, match="portal's own staff"):
+        backend_from_env()
+
+
+class _RecordingPortal:
+    """Stands in for the reference portal backend: records what reaches it."""
+
+    name = "reference"
+
+    def __init__(self):
+        self.received: list[tuple[str, str]] = []
+
+    async def submit(self, procedure, data, idempotency_key, citizen=None):
+        from buergerassistent.submission.portal_client import Receipt
+
+        self.received.append((procedure, idempotency_key))
+        return Receipt("BA-2026-TESTCASE", "eingegangen", "2026-12-03T14:00:00+00:00", procedure)
+
+    async def status_history(self, case_number):
+        return {"case_number": case_number, "procedure": "rueckrufbitte", "status": "eingegangen", "history": []}
+
+
+async def test_call_backs_go_to_the_portal_while_applications_go_over_fit_connect(fit):
+    from buergerassistent.submission.backends import PerProcedureBackend, portal_procedures
+
+    double, dest, backend = fit
+    portal = _RecordingPortal()
+    routed = PerProcedureBackend(portal, backend, set(portal_procedures()), fit_connect_default=True)
+    callback = {"callback_name": "Erika Mustermann", "callback_contact": "089 233-0", "callback_topic": "Hundesteuer"}
+    callback_receipt = await routed.submit("rueckrufbitte", callback | {"callback_consent": "ja"}, "rueckrufbitte-1")
+    application_receipt = await routed.submit("fit_testantrag", DATA, "key-routed")
+    assert portal.received == [("rueckrufbitte", "rueckrufbitte-1")]
+    assert double.summary()["submitted"] == 1 and _announces(double) == 1
+    uuid.UUID(application_receipt.case_number)
+    # The status of each comes from where it went.
+    assert (await routed.status_history(application_receipt.case_number))["procedure"] == "fit_testantrag"
+    assert (await routed.status_history(callback_receipt.case_number))["procedure"] == "rueckrufbitte"
 
 
 async def test_an_announcement_the_route_dropped_is_announced_again(fit):
