@@ -127,11 +127,7 @@ class Conversations:
 class Limits:
     def __init__(self, settings: Optional[WebChatSettings] = None) -> None:
         self.settings = settings or WebChatSettings()
-        redis = None
-        if self.settings.redis_url:
-            import redis.asyncio as aioredis
-
-            redis = aioredis.from_url(self.settings.redis_url)
+        redis = self.settings.redis_client()
         self.per_sender = RateLimiter(*self.settings.rate_limit, redis=redis)
         self.newcomers = RateLimiter(NEW_CONVERSATIONS_PER_MINUTE, 60, redis=redis)
 

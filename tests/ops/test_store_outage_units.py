@@ -189,3 +189,64 @@ async def test_web_chat_revocation_holds_while_redis_is_down(redis_server, postg
         redis_server.start()
     assert await SessionIssuer(3600, client, store).is_revoked(kept.conversation_id)
     await client.close()
+
+
+# A Redis that hangs (SIGSTOP) instead of refusing: every channel's client must give up (3 s)
+# instead of holding the citizen's message. The guard below only catches a hang; it is no figure.
+HANG = 30
+
+
+@pytest.fixture()
+def paused_redis(redis_server):
+    redis_server.pause()
+    try:
+        yield redis_server
+    finally:
+        redis_server.resume()
+
+
+async def test_rest_channel_rate_limit_does_not_hang_on_a_paused_redis(paused_redis):
+    import asyncio
+
+    from rasa_runtime.channels.rest.channel import RestChannel
+    from rasa_runtime.channels.webchat.settings import WebChatSettings
+
+    channel = RestChannel(token="t", settings=WebChatSettings(redis_url=paused_redis.url))
+    # Counted in the process: the message goes on (to Rasa, whose lock store answers the notice).
+    assert await asyncio.wait_for(channel.limiter.allow("rest-erika"), HANG)
+
+
+async def test_messenger_limits_do_not_hang_on_a_paused_redis(paused_redis):
+    import asyncio
+
+    from rasa_runtime.channels.messenger import Limits
+    from rasa_runtime.channels.webchat.settings import WebChatSettings
+
+    limits = Limits(WebChatSettings(redis_url=paused_redis.url))
+    assert await asyncio.wait_for(limits.check("telegram-1", "Hallo", newcomer=True), HANG) is None
+
+
+async def test_web_chat_fan_out_does_not_hang_on_a_paused_redis(paused_redis):
+    """rasa_runtime/channels/webchat/fanout.py: publishing to other replicas gives up, and the
+    next emits of the same turn skip Redis instead of waiting again."""
+    import asyncio
+
+    from rasa_runtime.channels.webchat.fanout import BoundedRedisManager
+
+    manager = BoundedRedisManager(paused_redis.url, "test-fanout")
+    message = {"method": "emit", "event": "bot_uttered", "data": [{"text": "x"}], "room": "wc-erika"}
+    await asyncio.wait_for(manager._publish(message), HANG)
+    assert manager._down_since is not None
+    publisher = manager._publisher
+
+    class Untouched:
+        async def publish(self, *_):
+            pytest.fail("published again within the retry pause")
+
+    manager._publisher = Untouched()
+    await asyncio.wait_for(manager._publish(message), HANG)
+    manager._publisher = publisher
+    paused_redis.resume()
+    manager._down_since -= 60  # the retry pause is over
+    await manager._publish(message)
+    assert manager._down_since is None  # published again

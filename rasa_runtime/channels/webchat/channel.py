@@ -34,6 +34,7 @@ from buergerassistent import privacy
 from rasa_runtime.channels import outbound
 from buergerassistent import starter_topics, uploads
 from rasa_runtime.channels.webchat import conversations
+from rasa_runtime.channels.webchat.fanout import BoundedRedisManager
 from rasa_runtime.channels.webchat.limits import RateLimiter
 from rasa_runtime.channels.webchat.sessions import Session, SessionIssuer
 from rasa_runtime.channels.webchat.settings import WebChatSettings
@@ -187,21 +188,14 @@ class WebChatInput(InputChannel):
         self.app: Optional[Sanic] = None
         # Hosts bot messages may link to (rasa_runtime/channels/outbound.py); told to the widget too.
         self.link_hosts = outbound.allowed_hosts()
-        redis = None
+        # Bounded waits: a Redis that hangs must not hold a citizen's message (issue 18).
+        redis = self.settings.redis_client()
         manager = None
         if self.settings.redis_url:
-            import redis.asyncio as aioredis
-
-            # Bounded waits: a Redis that hangs must not hold a citizen's message (issue 18).
-            redis = aioredis.from_url(self.settings.redis_url, socket_timeout=3, socket_connect_timeout=3)
             # The fan-out to other replicas' sockets; this replica's own sockets are served first
             # and without Redis (python-socketio emits locally, then publishes; a failed publish
             # is logged and dropped), so a citizen whose socket is here gets every answer.
-            manager = socketio.AsyncRedisManager(
-                self.settings.redis_url,
-                channel=self.settings.redis_channel,
-                redis_options={"socket_connect_timeout": 3},
-            )
+            manager = BoundedRedisManager(self.settings.redis_url, self.settings.redis_channel)
         self.sessions = SessionIssuer(self.settings.session_ttl, redis, privacy.default_revocations())
         self.limiter = RateLimiter(*self.settings.rate_limit, redis=redis)
         self.sio = socketio.AsyncServer(
