@@ -6,6 +6,8 @@ The whole chat through the REST channel: tests/ops/test_store_outages.py."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.tracker_store import FailSafeTrackerStore
@@ -236,17 +238,62 @@ async def test_web_chat_fan_out_does_not_hang_on_a_paused_redis(paused_redis):
     manager = BoundedRedisManager(paused_redis.url, "test-fanout")
     message = {"method": "emit", "event": "bot_uttered", "data": [{"text": "x"}], "room": "wc-erika"}
     await asyncio.wait_for(manager._publish(message), HANG)
-    assert manager._down_since is not None
-    publisher = manager._publisher
-
-    class Untouched:
-        async def publish(self, *_):
-            pytest.fail("published again within the retry pause")
-
-    manager._publisher = Untouched()
-    await asyncio.wait_for(manager._publish(message), HANG)
+    assert manager.guard.skip()
+    publisher, manager._publisher = manager._publisher, Untouched()
+    await asyncio.wait_for(manager._publish(message), HANG)  # skipped: Untouched is not called
     manager._publisher = publisher
     paused_redis.resume()
-    manager._down_since -= 60  # the retry pause is over
+    manager.guard._timed_out_at -= 60  # the pause is over: the next emit tries Redis again
     await manager._publish(message)
-    assert manager._down_since is None  # published again
+    assert not manager.guard.skip() and manager.guard._timed_out_at is None
+
+
+class Untouched:
+    """A Redis client that must not be asked."""
+
+    def __getattr__(self, name):
+        pytest.fail(f"Redis asked ({name}) although the guard said to skip it")
+
+
+async def test_web_chat_parts_share_one_guard_on_a_paused_redis(paused_redis, postgres):
+    """After the revocation check timed out, the rate limit of the same message does not wait for
+    Redis again (rasa_runtime/channels/redis_guard.py); the table still answers revocations."""
+    import asyncio
+
+    from buergerassistent.privacy import RevocationStore
+    from rasa_runtime.channels.redis_guard import RedisGuard
+    from rasa_runtime.channels.webchat.limits import RateLimiter
+    from rasa_runtime.channels.webchat.sessions import SessionIssuer
+    from rasa_runtime.channels.webchat.settings import WebChatSettings
+
+    client = WebChatSettings(redis_url=paused_redis.url).redis_client()
+    guard = RedisGuard()
+    store = RevocationStore(postgres.url)
+    sessions = SessionIssuer(3600, client, store, guard=guard)
+    deleted = sessions.new()
+    store.revoke(deleted.conversation_id, time.time() + 3600)  # by another replica, not in memory here
+    assert await asyncio.wait_for(sessions.is_revoked(deleted.conversation_id), HANG)
+    assert guard.skip()
+    limiter = RateLimiter(3, 60, redis=Untouched(), guard=guard)
+    assert await limiter.allow("wc-erika")  # counted in the process, Redis not asked
+    assert await sessions.is_revoked(deleted.conversation_id)  # the table, Redis not asked again
+
+
+def test_only_a_timeout_pauses_redis():
+    """A refused connection fails at once: no reason to skip Redis afterwards."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeout
+
+    from rasa_runtime.channels.redis_guard import RedisGuard
+
+    now = [100.0]
+    guard = RedisGuard(retry_after=5, clock=lambda: now[0])
+    guard.failed(RedisConnectionError())
+    assert not guard.skip()
+    guard.failed(RedisTimeout())
+    assert guard.skip()
+    now[0] += 5
+    assert not guard.skip()  # one call tries again
+    guard.failed(RedisTimeout())
+    guard.answered()
+    assert not guard.skip()

@@ -3,10 +3,11 @@
 python-socketio's ``AsyncRedisManager`` emits to this replica's sockets first and then publishes
 the message for the other replicas. Its publishing client has no read timeout: a Redis that hangs
 (paused, a silent network) held every ``emit`` and with it the citizen's whole turn. Here the
-publishing client gives up after ``REDIS_TIMEOUT_S``, and after a failure the fan-out is skipped
-for ``RETRY_AFTER_S`` instead of waiting again on each of the turn's emits (echo, typing, every
-answer). What is skipped reaches only the same chat's sockets on other replicas (a second tab);
-it is in the tracker and shown with the history.
+publishing client gives up after ``REDIS_TIMEOUT_S``, and after a timeout the fan-out is skipped
+for a few seconds (``RedisGuard``, shared with the channel's revocations and rate limit) instead
+of waiting again on each emit of the turn (echo, typing, every answer). What is skipped reaches
+only the same chat's sockets on other replicas (a second tab); it is in the tracker and shown
+with the history.
 
 The subscribing side stays python-socketio's own, without a read timeout: a quiet channel is not
 an outage, and it resubscribes by itself when Redis is back.
@@ -15,41 +16,39 @@ an outage, and it resubscribes by itself when Redis is back.
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any, Optional
 
 import socketio
 
+from rasa_runtime.channels.redis_guard import RedisGuard
 from rasa_runtime.channels.webchat.settings import REDIS_TIMEOUT_S
 
 logger = logging.getLogger(__name__)
 
-RETRY_AFTER_S = 5.0
-
 
 class BoundedRedisManager(socketio.AsyncRedisManager):
-    def __init__(self, url: str, channel: str) -> None:
+    def __init__(self, url: str, channel: str, guard: Optional[RedisGuard] = None) -> None:
         super().__init__(url, channel=channel, redis_options={"socket_connect_timeout": REDIS_TIMEOUT_S})
         import redis.asyncio as aioredis
 
-        self._publisher = aioredis.from_url(
-            url, socket_timeout=REDIS_TIMEOUT_S, socket_connect_timeout=REDIS_TIMEOUT_S
-        )
-        self._down_since: Optional[float] = None
+        self._publisher = aioredis.from_url(url, socket_timeout=REDIS_TIMEOUT_S, socket_connect_timeout=REDIS_TIMEOUT_S)
+        self.guard = guard or RedisGuard()
+        self._failing = False  # logged once per outage, not per emit
 
     async def _publish(self, data: Any) -> None:
         from redis.exceptions import RedisError
 
-        now = time.monotonic()
-        if self._down_since is not None and now - self._down_since < RETRY_AFTER_S:
+        if self.guard.skip():
             return
         try:
             await self._publisher.publish(self.channel, self.json.dumps(data))
         except RedisError as error:
-            if self._down_since is None:
+            self.guard.failed(error)
+            if not self._failing:
                 logger.warning("Web-Chat an andere Replikate: Redis nicht erreichbar (%s)", type(error).__name__)
-            self._down_since = now
+            self._failing = True
             return
-        if self._down_since is not None:
+        self.guard.answered()
+        if self._failing:
             logger.warning("Web-Chat an andere Replikate: Redis wieder erreichbar")
-        self._down_since = None
+        self._failing = False
