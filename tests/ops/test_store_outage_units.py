@@ -297,3 +297,33 @@ def test_only_a_timeout_pauses_redis():
     guard.failed(RedisTimeout())
     guard.answered()
     assert not guard.skip()
+
+
+async def test_lock_store_on_a_paused_redis_keeps_the_event_loop_free(paused_redis):
+    """Rasa's lock store client is synchronous: waiting on the event loop's thread stopped every
+    other conversation, socket and health check of the process for the whole timeout. Now the
+    loop goes on while it waits, the message gets the notice, and the next message within the
+    pause gets it without waiting for Redis again."""
+    import asyncio
+
+    store = lock_store(paused_redis)
+    ticks = 0
+
+    async def other_work():
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.05)
+            ticks += 1
+
+    ticker = asyncio.create_task(other_work())
+    try:
+        with pytest.raises(outage.StoreUnavailable):
+            async with store.lock("erika"):
+                pytest.fail("no lock without Redis")
+    finally:
+        ticker.cancel()
+    assert ticks > 10  # the loop ran while the lock store waited for Redis
+    store.red = Untouched()
+    with pytest.raises(outage.StoreUnavailable):
+        async with store.lock("erika"):
+            pytest.fail("no lock without Redis")
