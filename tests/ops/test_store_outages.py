@@ -29,6 +29,7 @@ from support.chat import RestChat, WebChat
 from support.forms import CASE_NUMBER, MELDEBESCHEINIGUNG_DIALOGUE, fill_in_chat, step
 from support.stacks import running_stack
 
+from rasa_runtime.channels.redis_guard import RETRY_AFTER_S
 from rasa_runtime.outage import OUTAGE_TEXT
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(services.missing() is not None, reason=services.missing() or "")]
@@ -171,6 +172,9 @@ def test_paused_redis_gives_the_notice_over_rest_and_web_chat_instead_of_a_hang(
             assert_outage_notice(web.say_text("Marienplatz 8"))
         finally:
             redis.resume()
+        # After a timeout the lock store skips Redis for RETRY_AFTER_S (rasa_runtime/lock_store.py);
+        # a message inside that pause gets the notice again, like the ones above.
+        time.sleep(RETRY_AFTER_S)
 
         for chat in (rest, web):
             summary = fill_in_chat(chat.say_text, start=step("Marienplatz 8"))
