@@ -43,6 +43,15 @@ class RedisLockStore(RasaRedisLockStore):
         kwargs.setdefault("socket_timeout", 3)
         super().__init__(**kwargs)
         self.guard = RedisGuard()
+        # Rasa reads, changes and writes a conversation's lock without a Redis transaction; on the
+        # event loop's thread that could not interleave within the process. In threads it can (a
+        # release and the next message's ticket overwrote each other), so calls for the same
+        # conversation keep their order here: one asyncio lock per stripe of conversations.
+        self._stripes = [asyncio.Lock() for _ in range(64)]
+
+    async def _in_thread(self, conversation_id: str, call: Any, *args: Any) -> Any:
+        async with self._stripes[hash(conversation_id) % len(self._stripes)]:
+            return await asyncio.to_thread(call, *args)
 
     @asynccontextmanager
     async def lock(
@@ -56,7 +65,7 @@ class RedisLockStore(RasaRedisLockStore):
         if self.guard.skip():
             raise StoreUnavailable(LOCK_STORE)
         try:
-            ticket = await asyncio.to_thread(self.issue_ticket, conversation_id, lock_lifetime)
+            ticket = await self._in_thread(conversation_id, self.issue_ticket, conversation_id, lock_lifetime)
         except LockError as error:
             if isinstance(error.__context__, redis.exceptions.RedisError):
                 self.guard.failed(error.__context__)
@@ -72,7 +81,7 @@ class RedisLockStore(RasaRedisLockStore):
             yield lock
         finally:
             try:
-                await asyncio.to_thread(self.cleanup, conversation_id, ticket)
+                await self._in_thread(conversation_id, self.cleanup, conversation_id, ticket)
             except redis.exceptions.RedisError as error:
                 self.guard.failed(error)
                 logger.warning("Sperre nicht freigegeben (läuft von selbst ab): %s", type(error).__name__)
@@ -80,11 +89,11 @@ class RedisLockStore(RasaRedisLockStore):
     async def _acquire_lock(self, conversation_id: str, ticket: int, wait_time_in_seconds: float) -> TicketLock:
         """Rasa's loop (wait until this ticket is served), each Redis call in a thread."""
         while True:
-            lock = await asyncio.to_thread(self.get_lock, conversation_id)
+            lock = await self._in_thread(conversation_id, self.get_lock, conversation_id)
             if not lock:  # expired meanwhile
                 break
             if not lock.is_locked(ticket):
                 return lock
             await asyncio.sleep(wait_time_in_seconds)
-            await asyncio.to_thread(self.update_lock, conversation_id)
+            await self._in_thread(conversation_id, self.update_lock, conversation_id)
         raise LockError(f"Could not acquire lock for conversation_id '{conversation_id}'.")

@@ -327,3 +327,21 @@ async def test_lock_store_on_a_paused_redis_keeps_the_event_loop_free(paused_red
     with pytest.raises(outage.StoreUnavailable):
         async with store.lock("erika"):
             pytest.fail("no lock without Redis")
+
+
+async def test_lock_store_turns_of_one_conversation_follow_each_other(redis_server):
+    """A citizen's next message often arrives while the last turn releases its lock. Rasa's lock
+    store reads, changes and writes the lock; run in threads without order, a release and a new
+    ticket overwrote each other and the next turn waited for the lock's lifetime (60 s)."""
+    import asyncio
+
+    store = lock_store(redis_server)
+    served = []
+
+    async def turn(n):
+        async with store.lock("erika", lock_lifetime=60, wait_time_in_seconds=0.01):
+            served.append(n)
+            await asyncio.sleep(0)
+
+    await asyncio.wait_for(asyncio.gather(*(turn(n) for n in range(30))), HANG)
+    assert sorted(served) == list(range(30))
