@@ -94,8 +94,8 @@ def health() -> int:
 def migrate() -> int:
     """Create the tables of every database in the settings (idempotent: ``create_all``).
 
-    The services create their tables at start-up too; running this once before a rollout keeps
-    several replicas from racing to create the same table in PostgreSQL.
+    The services create their tables at start-up too, all through ``storage.create_tables`` (a
+    PostgreSQL advisory lock), so replicas that start before this Job do not race either.
     """
     from sqlalchemy.engine import make_url
 
@@ -117,7 +117,7 @@ def migrate() -> int:
     for label, metadata, url in databases:
         engine = storage.make_engine(url)
         try:
-            metadata.create_all(engine)
+            storage.create_tables(metadata, engine)
         finally:
             engine.dispose()
         print(f"{label}: Tabellen vorhanden ({make_url(url).get_backend_name()})", flush=True)

@@ -62,7 +62,7 @@ class Draft:
 class DraftStore:
     def __init__(self, url: Optional[str] = None):
         self.engine: Engine = make_engine(url or database_url())
-        metadata.create_all(self.engine)
+        storage.create_tables(metadata, self.engine)
 
     @staticmethod
     def _owner(conversation_id: str, account: Optional[str]):

@@ -219,7 +219,7 @@ def database_url() -> str:
 @lru_cache(maxsize=8)
 def _engine_for(url: str):
     engine = make_engine(url)
-    metadata.create_all(engine)
+    storage.create_tables(metadata, engine)
     return engine
 
 

@@ -308,7 +308,7 @@ class Insights:
 
     def __init__(self, url: Optional[str] = None, engine: Optional[Engine] = None) -> None:
         self.engine = engine or storage.make_engine(url or database_url())
-        metadata.create_all(self.engine)
+        storage.create_tables(metadata, self.engine)
         self.interpreter = Interpreter()
         # personal form values per conversation, in this process's memory only
         self._known: dict[str, list[tuple[str, str]]] = {}

@@ -65,7 +65,7 @@ class RevocationStore:
 
     def __init__(self, url: Optional[str] = None, engine: Optional[Engine] = None) -> None:
         self.engine = engine or storage.make_engine(url or database_url())
-        metadata.create_all(self.engine)
+        storage.create_tables(metadata, self.engine)
 
     def revoke(self, conversation_id: str, until: float) -> None:
         key = digest(conversation_id)

@@ -5,6 +5,7 @@ PostgreSQL by URL; parameters hidden from errors and logs (they carry personal d
 pre-ping on server databases so a restarted database is noticed; WAL on SQLite files so that
 several local processes can read while one writes. SQLite files are readable by the service user
 only (0600, folder 0700; SQLite gives its -wal/-shm files the database file's mode).
+Tables are created through ``create_tables`` only: several replicas may start at once.
 """
 
 from __future__ import annotations
@@ -13,13 +14,41 @@ import os
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import MetaData, create_engine, event, text
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.pool import StaticPool
 
 from buergerassistent.settings import get_settings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# pg_advisory_xact_lock key held while tables are created (any fixed bigint; "BA-SCHEM").
+SCHEMA_LOCK_KEY = 0x42412D5343484D
+
+
+def create_tables(metadata: MetaData, engine: Engine) -> None:
+    """``metadata.create_all``, safe when several processes do it at once.
+
+    ``create_all`` looks for each table and then creates the missing ones. Two replicas starting
+    before the migration Job both find a table missing, and the second ``CREATE TABLE`` fails
+    (``pg_type_typname_nsp_index``): that replica stops. On PostgreSQL one transaction-level
+    advisory lock serialises them; the next holder looks again after the lock and finds the
+    tables. The lock ends with the transaction, also when a process dies.
+    """
+    if engine.dialect.name == "sqlite":
+        # Local processes sharing a file (make run, the replica benchmark): SQLite's write lock,
+        # taken before create_all looks, does the same.
+        with engine.connect() as conn:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            metadata.create_all(conn)
+            conn.commit()
+        return
+    if engine.dialect.name != "postgresql":
+        metadata.create_all(engine)
+        return
+    with engine.begin() as conn:
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
+        metadata.create_all(conn)
 
 
 def var_dir() -> Path:

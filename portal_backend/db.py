@@ -32,7 +32,7 @@ from sqlalchemy.engine import URL, Engine
 from sqlalchemy.exc import IntegrityError
 
 from buergerassistent.settings import get_settings
-from buergerassistent.storage import make_engine, resolve_url  # noqa: F401 (make_engine: part of this module's API)
+from buergerassistent.storage import create_tables, make_engine, resolve_url  # noqa: F401 (make_engine: part of this module's API)
 from portal_backend.case_numbers import new_case_number
 from portal_backend.validation import Submission
 
@@ -212,7 +212,7 @@ class ApplicationStore:
         self._max_attempts = max_attempts
 
     def create_tables(self) -> None:
-        metadata.create_all(self.engine)
+        create_tables(metadata, self.engine)
 
     def ping(self) -> None:
         with self.engine.connect() as conn:

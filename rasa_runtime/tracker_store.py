@@ -45,7 +45,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
 from buergerassistent.settings import get_settings
-from buergerassistent.storage import private_sqlite_file
+from buergerassistent.storage import create_tables, private_sqlite_file
 
 logger = logging.getLogger(__name__)
 
@@ -176,10 +176,10 @@ class CachingSQLTrackerStore(SQLTrackerStore):
             try:
                 if login_db:
                     self._create_database_and_update_engine(db, url)
-                self.Base.metadata.create_all(self.engine)
+                create_tables(self.Base.metadata, self.engine)
                 return
             except (sa.exc.OperationalError, sa.exc.ProgrammingError, sa.exc.IntegrityError) as error:
-                # Several replicas may create the table at once; the next round sees it.
+                # The database may not be up yet (or CREATE DATABASE raced); tables: create_tables.
                 if time.monotonic() >= deadline:
                     raise RuntimeError(
                         f"Tracker store database not reachable after {timeout:.0f} s "

@@ -13,6 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
+from buergerassistent import metrics
 from buergerassistent.http_security import security_headers_middleware
 from staff_desk.desk import Desk
 
@@ -39,7 +40,8 @@ async def _json(request: web.Request) -> dict[str, Any]:
 def make_app(desk: Desk, token: str) -> web.Application:
     @web.middleware
     async def auth(request: web.Request, handler):
-        if request.path != "/health" and not _authorised(request, token):
+        # /metrics checks BA_METRICS_TOKEN itself (buergerassistent/metrics.py), as in every service.
+        if request.path not in ("/health", "/metrics") and not _authorised(request, token):
             raise web.HTTPUnauthorized(text="Token fehlt oder ist falsch")
         return await handler(request)
 
@@ -71,4 +73,5 @@ def make_app(desk: Desk, token: str) -> web.Application:
     app.router.add_post("/cases", open_case)
     app.router.add_post("/cases/{case_id}/messages", message)
     app.router.add_post("/conversations/{conversation_id}/close", close)
+    metrics.aiohttp_route(app)  # GET /metrics with BA_METRICS_TOKEN
     return app

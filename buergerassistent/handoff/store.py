@@ -113,7 +113,7 @@ class CallbackNotice:
 class HandoffStore:
     def __init__(self, url: Optional[str] = None) -> None:
         self.engine: Engine = storage.make_engine(url or database_url())
-        metadata.create_all(self.engine)
+        storage.create_tables(metadata, self.engine)
 
     # -- cases ---------------------------------------------------------------------------------
     def open_case(self, conversation_id: str, card: dict[str, Any]) -> Case:

@@ -61,7 +61,7 @@ from sqlalchemy.exc import IntegrityError
 from buergerassistent import fim_mapping, regional_key
 from buergerassistent.catalogue import Catalogue, Procedure, default_catalogue
 from buergerassistent.settings import get_settings
-from buergerassistent.storage import make_engine
+from buergerassistent.storage import create_tables, make_engine
 from buergerassistent.submission.portal_client import PortalRejected, PortalUnavailable, Receipt
 
 logger = logging.getLogger(__name__)
@@ -181,7 +181,7 @@ class SubmissionStore:
 
     def __init__(self, engine: Engine):
         self.engine = engine
-        metadata.create_all(engine)
+        create_tables(metadata, engine)
 
     def get(self, key: str) -> Optional[Stored]:
         with self.engine.connect() as conn:

@@ -35,7 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import URL, Engine
 from sqlalchemy.exc import IntegrityError
 
-from buergerassistent.storage import database_url, make_engine
+from buergerassistent.storage import create_tables, database_url, make_engine
 
 PENDING = "pending"
 DELIVERED = "delivered"
@@ -167,7 +167,7 @@ class Outbox:
         return _default_for(default_url())
 
     def create_tables(self) -> None:
-        metadata.create_all(self.engine)
+        create_tables(metadata, self.engine)
 
     def dispose(self) -> None:
         self.engine.dispose()

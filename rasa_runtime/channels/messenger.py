@@ -28,6 +28,7 @@ from rasa.core.channels.channel import OutputChannel
 from buergerassistent import messenger_format
 from buergerassistent.messenger_format import Option, RenderedMessage
 from rasa_runtime.channels import outbound
+from rasa_runtime.channels.redis_guard import RedisGuard
 from rasa_runtime.channels.webchat.limits import RateLimiter
 from rasa_runtime.channels.webchat.settings import WebChatSettings
 
@@ -127,13 +128,9 @@ class Conversations:
 class Limits:
     def __init__(self, settings: Optional[WebChatSettings] = None) -> None:
         self.settings = settings or WebChatSettings()
-        redis = None
-        if self.settings.redis_url:
-            import redis.asyncio as aioredis
-
-            redis = aioredis.from_url(self.settings.redis_url)
-        self.per_sender = RateLimiter(*self.settings.rate_limit, redis=redis)
-        self.newcomers = RateLimiter(NEW_CONVERSATIONS_PER_MINUTE, 60, redis=redis)
+        redis, guard = self.settings.redis_client(), RedisGuard()
+        self.per_sender = RateLimiter(*self.settings.rate_limit, redis=redis, guard=guard)
+        self.newcomers = RateLimiter(NEW_CONVERSATIONS_PER_MINUTE, 60, redis=redis, guard=guard)
 
     @property
     def max_chars(self) -> int:

@@ -77,6 +77,18 @@ def test_probes_are_on_the_real_health_endpoints(overlay):
 
 
 @pytest.mark.parametrize("overlay", RENDERINGS, ids=lambda p: p.name)
+def test_probes_of_the_loaded_services_tolerate_a_busy_replica(overlay):
+    """docs/capacity.md: with short checks both replicas were taken out under load and every
+    citizen got 503. Rasa and the action server carry the load: their readiness probes wait 5 s
+    and take a pod out only after 3 failures."""
+    deployments = of_kind(render(overlay), "Deployment")
+    for name in ("rasa", "action-server"):
+        probe = deployments[name]["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]
+        assert probe.get("timeoutSeconds", 1) >= 5, name
+        assert probe.get("failureThreshold", 3) >= 3, name
+
+
+@pytest.mark.parametrize("overlay", RENDERINGS, ids=lambda p: p.name)
 def test_resources_and_security_context(overlay):
     docs = render(overlay)
     pods = [d["spec"]["template"]["spec"] for d in of_kind(docs, "Deployment").values()]

@@ -62,3 +62,17 @@ def test_rasa_gets_the_metrics_channel_and_our_lock_store_only_when_configured(t
     config = lock_store_config("redis://:pw@127.0.0.1:6390/2")
     assert config["type"] == LOCK_STORE_TYPE and config["port"] == 6390 and config["db"] == 2
     assert lock_store_config(None) == {"type": "in_memory"}
+
+
+async def test_staff_desk_serves_metrics_with_the_metrics_token_only(monkeypatch):
+    """The staff desk (issue 19) is one of our services too; its API token is not the metrics token."""
+    from staff_desk.app import make_app
+
+    monkeypatch.setenv("BA_METRICS_TOKEN", "geheim-und-lang")
+    async with TestClient(TestServer(make_app(desk=None, token="desk-token-lang"))) as client:
+        assert (await client.get("/metrics", headers={"Authorization": "Bearer desk-token-lang"})).status == 401
+        ok = await client.get("/metrics", headers={"Authorization": "Bearer geheim-und-lang"})
+        assert ok.status == 200
+        assert "process_resident_memory_bytes" in await ok.text()
+        # The metrics token opens nothing else.
+        assert (await client.post("/cases", headers={"Authorization": "Bearer geheim-und-lang"})).status == 401

@@ -6,6 +6,8 @@ The whole chat through the REST channel: tests/ops/test_store_outages.py."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.tracker_store import FailSafeTrackerStore
@@ -189,3 +191,157 @@ async def test_web_chat_revocation_holds_while_redis_is_down(redis_server, postg
         redis_server.start()
     assert await SessionIssuer(3600, client, store).is_revoked(kept.conversation_id)
     await client.close()
+
+
+# A Redis that hangs (SIGSTOP) instead of refusing: every channel's client must give up (3 s)
+# instead of holding the citizen's message. The guard below only catches a hang; it is no figure.
+HANG = 30
+
+
+@pytest.fixture()
+def paused_redis(redis_server):
+    redis_server.pause()
+    try:
+        yield redis_server
+    finally:
+        redis_server.resume()
+
+
+async def test_rest_channel_rate_limit_does_not_hang_on_a_paused_redis(paused_redis):
+    import asyncio
+
+    from rasa_runtime.channels.rest.channel import RestChannel
+    from rasa_runtime.channels.webchat.settings import WebChatSettings
+
+    channel = RestChannel(token="t", settings=WebChatSettings(redis_url=paused_redis.url))
+    # Counted in the process: the message goes on (to Rasa, whose lock store answers the notice).
+    assert await asyncio.wait_for(channel.limiter.allow("rest-erika"), HANG)
+
+
+async def test_messenger_limits_do_not_hang_on_a_paused_redis(paused_redis):
+    import asyncio
+
+    from rasa_runtime.channels.messenger import Limits
+    from rasa_runtime.channels.webchat.settings import WebChatSettings
+
+    limits = Limits(WebChatSettings(redis_url=paused_redis.url))
+    assert await asyncio.wait_for(limits.check("telegram-1", "Hallo", newcomer=True), HANG) is None
+
+
+async def test_web_chat_fan_out_does_not_hang_on_a_paused_redis(paused_redis):
+    """rasa_runtime/channels/webchat/fanout.py: publishing to other replicas gives up, and the
+    next emits of the same turn skip Redis instead of waiting again."""
+    import asyncio
+
+    from rasa_runtime.channels.webchat.fanout import BoundedRedisManager
+
+    manager = BoundedRedisManager(paused_redis.url, "test-fanout")
+    message = {"method": "emit", "event": "bot_uttered", "data": [{"text": "x"}], "room": "wc-erika"}
+    await asyncio.wait_for(manager._publish(message), HANG)
+    assert manager.guard.skip()
+    publisher, manager._publisher = manager._publisher, Untouched()
+    await asyncio.wait_for(manager._publish(message), HANG)  # skipped: Untouched is not called
+    manager._publisher = publisher
+    paused_redis.resume()
+    manager.guard._timed_out_at -= 60  # the pause is over: the next emit tries Redis again
+    await manager._publish(message)
+    assert not manager.guard.skip() and manager.guard._timed_out_at is None
+
+
+class Untouched:
+    """A Redis client that must not be asked."""
+
+    def __getattr__(self, name):
+        pytest.fail(f"Redis asked ({name}) although the guard said to skip it")
+
+
+async def test_web_chat_parts_share_one_guard_on_a_paused_redis(paused_redis, postgres):
+    """After the revocation check timed out, the rate limit of the same message does not wait for
+    Redis again (rasa_runtime/channels/redis_guard.py); the table still answers revocations."""
+    import asyncio
+
+    from buergerassistent.privacy import RevocationStore
+    from rasa_runtime.channels.redis_guard import RedisGuard
+    from rasa_runtime.channels.webchat.limits import RateLimiter
+    from rasa_runtime.channels.webchat.sessions import SessionIssuer
+    from rasa_runtime.channels.webchat.settings import WebChatSettings
+
+    client = WebChatSettings(redis_url=paused_redis.url).redis_client()
+    guard = RedisGuard()
+    store = RevocationStore(postgres.url)
+    sessions = SessionIssuer(3600, client, store, guard=guard)
+    deleted = sessions.new()
+    store.revoke(deleted.conversation_id, time.time() + 3600)  # by another replica, not in memory here
+    assert await asyncio.wait_for(sessions.is_revoked(deleted.conversation_id), HANG)
+    assert guard.skip()
+    limiter = RateLimiter(3, 60, redis=Untouched(), guard=guard)
+    assert await limiter.allow("wc-erika")  # counted in the process, Redis not asked
+    assert await sessions.is_revoked(deleted.conversation_id)  # the table, Redis not asked again
+
+
+def test_only_a_timeout_pauses_redis():
+    """A refused connection fails at once: no reason to skip Redis afterwards."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeout
+
+    from rasa_runtime.channels.redis_guard import RedisGuard
+
+    now = [100.0]
+    guard = RedisGuard(retry_after=5, clock=lambda: now[0])
+    guard.failed(RedisConnectionError())
+    assert not guard.skip()
+    guard.failed(RedisTimeout())
+    assert guard.skip()
+    now[0] += 5
+    assert not guard.skip()  # one call tries again
+    guard.failed(RedisTimeout())
+    guard.answered()
+    assert not guard.skip()
+
+
+async def test_lock_store_on_a_paused_redis_keeps_the_event_loop_free(paused_redis):
+    """Rasa's lock store client is synchronous: waiting on the event loop's thread stopped every
+    other conversation, socket and health check of the process for the whole timeout. Now the
+    loop goes on while it waits, the message gets the notice, and the next message within the
+    pause gets it without waiting for Redis again."""
+    import asyncio
+
+    store = lock_store(paused_redis)
+    ticks = 0
+
+    async def other_work():
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.05)
+            ticks += 1
+
+    ticker = asyncio.create_task(other_work())
+    try:
+        with pytest.raises(outage.StoreUnavailable):
+            async with store.lock("erika"):
+                pytest.fail("no lock without Redis")
+    finally:
+        ticker.cancel()
+    assert ticks > 10  # the loop ran while the lock store waited for Redis
+    store.red = Untouched()
+    with pytest.raises(outage.StoreUnavailable):
+        async with store.lock("erika"):
+            pytest.fail("no lock without Redis")
+
+
+async def test_lock_store_turns_of_one_conversation_follow_each_other(redis_server):
+    """A citizen's next message often arrives while the last turn releases its lock. Rasa's lock
+    store reads, changes and writes the lock; run in threads without order, a release and a new
+    ticket overwrote each other and the next turn waited for the lock's lifetime (60 s)."""
+    import asyncio
+
+    store = lock_store(redis_server)
+    served = []
+
+    async def turn(n):
+        async with store.lock("erika", lock_lifetime=60, wait_time_in_seconds=0.01):
+            served.append(n)
+            await asyncio.sleep(0)
+
+    await asyncio.wait_for(asyncio.gather(*(turn(n) for n in range(30))), HANG)
+    assert sorted(served) == list(range(30))

@@ -29,6 +29,7 @@ from support.chat import RestChat, WebChat
 from support.forms import CASE_NUMBER, MELDEBESCHEINIGUNG_DIALOGUE, fill_in_chat, step
 from support.stacks import running_stack
 
+from rasa_runtime.channels.redis_guard import RETRY_AFTER_S
 from rasa_runtime.outage import OUTAGE_TEXT
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(services.missing() is not None, reason=services.missing() or "")]
@@ -151,6 +152,37 @@ def test_web_chat_redis_outage_in_a_form_asks_again_and_loses_nothing(stack, ser
         assert user_texts(tracker_db.url, chat.sender) == typed()
     finally:
         chat.close()
+
+
+def test_paused_redis_gives_the_notice_over_rest_and_web_chat_instead_of_a_hang(stack, servers):
+    """Redis hangs (SIGSTOP) instead of refusing connections while the form asks for the street:
+    the REST channel's rate limit, the web chat's revocations, rate limit and fan-out and the lock
+    store each give up after 3 s, so both citizens get the notice instead of waiting for ever
+    (the clients' timeouts below only catch a hang); afterwards both continue at the street."""
+    tracker_db, _, redis = servers
+    rest = RestChat(stack.settings, sender=f"paused-{time.time_ns()}", timeout=60)
+    web = WebChat(stack)
+    try:
+        fill_in_chat(rest.say_text, stop=step("Marienplatz 8"))
+        fill_in_chat(web.say_text, stop=step("Marienplatz 8"))
+
+        redis.pause()
+        try:
+            assert_outage_notice(rest.say_text("Marienplatz 8"))
+            assert_outage_notice(web.say_text("Marienplatz 8"))
+        finally:
+            redis.resume()
+        # After a timeout the lock store skips Redis for RETRY_AFTER_S (rasa_runtime/lock_store.py);
+        # a message inside that pause gets the notice again, like the ones above.
+        time.sleep(RETRY_AFTER_S)
+
+        for chat in (rest, web):
+            summary = fill_in_chat(chat.say_text, start=step("Marienplatz 8"))
+            assert "Marienplatz 8" in summary and "80331" in summary
+        assert user_texts(tracker_db.url, rest.conversation_id) == typed()
+        assert user_texts(tracker_db.url, web.sender) == typed()
+    finally:
+        web.close()
 
 
 def test_outbox_outage_at_confirmation_promises_nothing_and_lands_once(stack, servers):

@@ -8,6 +8,7 @@ import glob
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -125,6 +126,16 @@ class PrivateRedis:
             self.process.kill()
             self.process.wait(timeout=10)
         _wait_port(self.port, up=False)
+
+    def pause(self) -> None:
+        """SIGSTOP: Redis hangs instead of going away. The kernel still accepts connections, and
+        nothing answers on them: a client without timeouts waits for ever."""
+        assert self.process is not None and self.process.poll() is None
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGCONT)
 
     def close(self) -> None:
         self.stop()

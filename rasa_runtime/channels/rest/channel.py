@@ -123,12 +123,7 @@ class RestChannel(RestInput):
             raise ValueError("REST_CHANNEL_TOKEN fehlt: der REST-Kanal braucht ein Token")
         self.token = token
         self.settings = settings or WebChatSettings()
-        redis = None
-        if self.settings.redis_url:
-            import redis.asyncio as aioredis
-
-            redis = aioredis.from_url(self.settings.redis_url)
-        self.limiter = RateLimiter(*self.settings.rate_limit, redis=redis)
+        self.limiter = RateLimiter(*self.settings.rate_limit, redis=self.settings.redis_client())
         # Links in answers only to the portal's own and the catalogue's hosts (rasa_runtime/channels/outbound.py).
         self.link_hosts = outbound.allowed_hosts()
 

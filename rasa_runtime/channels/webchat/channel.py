@@ -33,7 +33,9 @@ from rasa_runtime.channels import login_confirmation
 from buergerassistent import privacy
 from rasa_runtime.channels import outbound
 from buergerassistent import starter_topics, uploads
+from rasa_runtime.channels.redis_guard import RedisGuard
 from rasa_runtime.channels.webchat import conversations
+from rasa_runtime.channels.webchat.fanout import BoundedRedisManager
 from rasa_runtime.channels.webchat.limits import RateLimiter
 from rasa_runtime.channels.webchat.sessions import Session, SessionIssuer
 from rasa_runtime.channels.webchat.settings import WebChatSettings
@@ -187,23 +189,18 @@ class WebChatInput(InputChannel):
         self.app: Optional[Sanic] = None
         # Hosts bot messages may link to (rasa_runtime/channels/outbound.py); told to the widget too.
         self.link_hosts = outbound.allowed_hosts()
-        redis = None
+        # Bounded waits: a Redis that hangs must not hold a citizen's message (issue 18). One
+        # guard for all three users of Redis: after a timeout none of them waits again for a while.
+        redis = self.settings.redis_client()
+        guard = RedisGuard()
         manager = None
         if self.settings.redis_url:
-            import redis.asyncio as aioredis
-
-            # Bounded waits: a Redis that hangs must not hold a citizen's message (issue 18).
-            redis = aioredis.from_url(self.settings.redis_url, socket_timeout=3, socket_connect_timeout=3)
             # The fan-out to other replicas' sockets; this replica's own sockets are served first
             # and without Redis (python-socketio emits locally, then publishes; a failed publish
             # is logged and dropped), so a citizen whose socket is here gets every answer.
-            manager = socketio.AsyncRedisManager(
-                self.settings.redis_url,
-                channel=self.settings.redis_channel,
-                redis_options={"socket_connect_timeout": 3},
-            )
-        self.sessions = SessionIssuer(self.settings.session_ttl, redis, privacy.default_revocations())
-        self.limiter = RateLimiter(*self.settings.rate_limit, redis=redis)
+            manager = BoundedRedisManager(self.settings.redis_url, self.settings.redis_channel, guard)
+        self.sessions = SessionIssuer(self.settings.session_ttl, redis, privacy.default_revocations(), guard=guard)
+        self.limiter = RateLimiter(*self.settings.rate_limit, redis=redis, guard=guard)
         self.sio = socketio.AsyncServer(
             async_mode="sanic",
             client_manager=manager,

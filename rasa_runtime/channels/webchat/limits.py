@@ -11,22 +11,27 @@ import logging
 import time
 import uuid
 from collections import deque
+from typing import Optional
+
+from rasa_runtime.channels.redis_guard import RedisGuard
 
 logger = logging.getLogger(__name__)
 
 
 class RateLimiter:
-    def __init__(self, limit: int, window_seconds: int, redis=None) -> None:
+    def __init__(self, limit: int, window_seconds: int, redis=None, guard: Optional[RedisGuard] = None) -> None:
         self.limit = limit
         self.window = window_seconds
         self._redis = redis
+        # Shared with the channel's other Redis users: after a timeout none of them waits again.
+        self._guard = guard or RedisGuard()
         self._seen: dict[str, deque] = {}
         self._redis_down = False  # logged once per outage, not per message
 
     async def allow(self, key: str) -> bool:
         now = time.time()
         start = now - self.window
-        if self._redis is not None:
+        if self._redis is not None and not self._guard.skip():
             from redis.exceptions import RedisError
 
             name = f"webchat:rate:{key}"
@@ -38,12 +43,14 @@ class RateLimiter:
                     pipe.expire(name, self.window + 1)
                     _, _, count, _ = await pipe.execute()
             except RedisError as error:
+                self._guard.failed(error)
                 if not self._redis_down:
                     logger.warning(
                         "Ratenlimit: Redis nicht erreichbar (%s), zähle in diesem Prozess", type(error).__name__
                     )
                 self._redis_down = True
             else:
+                self._guard.answered()
                 if self._redis_down:
                     logger.warning("Ratenlimit: Redis wieder erreichbar")
                 self._redis_down = False

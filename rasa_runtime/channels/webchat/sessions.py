@@ -22,6 +22,7 @@ from typing import Callable, Optional
 
 from buergerassistent.privacy import digest
 from buergerassistent.signing import InvalidToken, sign, verify
+from rasa_runtime.channels.redis_guard import RedisGuard
 
 PURPOSE = "webchat-session"
 # Renew a token when less than this share of its lifetime is left, so active users keep their chat.
@@ -37,10 +38,18 @@ class Session:
 
 
 class SessionIssuer:
-    def __init__(self, ttl_seconds: int, redis=None, store=None, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        ttl_seconds: int,
+        redis=None,
+        store=None,
+        clock: Callable[[], float] = time.time,
+        guard: Optional[RedisGuard] = None,
+    ) -> None:
         self.ttl = ttl_seconds
         self.clock = clock  # the time in seconds (tests pass their own instead of waiting)
         self._redis = redis  # redis.asyncio client or None
+        self._guard = guard or RedisGuard()  # shared with the channel's other Redis users
         # buergerassistent.privacy.RevocationStore or None (memory only: unit tests)
         self._store = store
         # digest of the conversation id → until; the persisted revocations are loaded at start.
@@ -80,8 +89,10 @@ class SessionIssuer:
             from redis.exceptions import RedisError
 
             try:
+                # Not skipped while Redis hangs: a deletion is rare and worth the wait.
                 await self._redis.set(f"webchat:revoked:{key}", "1", ex=self.ttl)
             except RedisError as error:
+                self._guard.failed(error)
                 # Written to the table above, which every replica asks while Redis is down.
                 logger.warning("Widerruf nicht in Redis gespeichert (%s), nur in der Tabelle", type(error).__name__)
 
@@ -95,10 +106,15 @@ class SessionIssuer:
         if self._redis is not None:
             from redis.exceptions import RedisError
 
-            try:
-                return bool(await self._redis.exists(f"webchat:revoked:{key}"))
-            except RedisError as error:
-                logger.warning("Widerrufe: Redis nicht erreichbar (%s), frage die Tabelle", type(error).__name__)
-                if self._store is not None:
-                    return await asyncio.to_thread(self._store.is_revoked, conversation_id)
+            if not self._guard.skip():
+                try:
+                    revoked = bool(await self._redis.exists(f"webchat:revoked:{key}"))
+                except RedisError as error:
+                    self._guard.failed(error)
+                    logger.warning("Widerrufe: Redis nicht erreichbar (%s), frage die Tabelle", type(error).__name__)
+                else:
+                    self._guard.answered()
+                    return revoked
+            if self._store is not None:
+                return await asyncio.to_thread(self._store.is_revoked, conversation_id)
         return False

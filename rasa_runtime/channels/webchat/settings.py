@@ -9,6 +9,11 @@ from typing import Optional
 
 from buergerassistent.settings import get_settings
 
+# Seconds a channel's Redis may take to connect or to answer one command. Without a bound a Redis
+# that hangs (not down, just silent) holds the citizen's message for ever; with it the rate limit
+# counts in the process and the lock store answers the outage notice (issue 18).
+REDIS_TIMEOUT_S = 3
+
 # Without WEBCHAT_ALLOWED_ORIGINS only pages served from this machine may open a chat socket.
 _LOOPBACK_ORIGIN = re.compile(r"^https?://(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$")
 
@@ -39,6 +44,16 @@ class WebChatSettings:
     client_upload_limit: tuple[int, int] = field(
         default_factory=lambda: _rate(get_settings().webchat_client_upload_limit)
     )
+
+    def redis_client(self):
+        """The channels' Redis client (web chat, REST, messengers), or None without ``redis_url``."""
+        if not self.redis_url:
+            return None
+        import redis.asyncio as aioredis
+
+        return aioredis.from_url(
+            self.redis_url, socket_timeout=REDIS_TIMEOUT_S, socket_connect_timeout=REDIS_TIMEOUT_S
+        )
 
     def origin_allowed(self, origin: Optional[str]) -> bool:
         if not origin:
