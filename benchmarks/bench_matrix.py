@@ -328,7 +328,16 @@ def main(argv: list[str] | None = None) -> None:
             )
             matrix_p50 = report("Matrix (via Synapse)", *results["matrix"])
             print("\nConnector, per citizen message (GET /internal/stats):")
-            for stage in ("homeserver_in", "decrypt", "queue", "rasa", "adapter", "homeserver_send", "send_all"):
+            for stage in (
+                "homeserver_in",
+                "decrypt",
+                "queue",
+                "rasa",
+                "adapter",
+                "homeserver_send",
+                "send_all",
+                "share_session",
+            ):
                 if stage in stages:
                     v = stages[stage]
                     print(

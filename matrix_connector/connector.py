@@ -39,7 +39,7 @@ from mautrix.client.state_store.asyncpg import PgStateStore
 from mautrix.crypto import OlmMachine, PgCryptoStore
 from mautrix.crypto.attachments import encrypt_attachment
 from mautrix.crypto.store.asyncpg import PgCryptoStateStore
-from mautrix.errors import DecryptionError, MForbidden, MNotFound, SessionNotFound
+from mautrix.errors import DecryptionError, EncryptionError, MForbidden, MNotFound, SessionNotFound
 from mautrix.types import (
     EncryptedEvent,
     EventType,
@@ -442,11 +442,22 @@ class MatrixConnector:
             await self.client.send_message_event(room_id, event_type, content)
             return handed_over, time.monotonic()
         if encrypted:
-            content = await self.client.encrypt(room_id, event_type, content)
+            content = await self._encrypt(room_id, event_type, content)
             event_type = EventType.ROOM_ENCRYPTED
         handed_over = time.monotonic()
         await self.client.send_message_event(room_id, event_type, content, disable_encryption=True)
         return handed_over, time.monotonic()
+
+    async def _encrypt(self, room_id: str, event_type: EventType, content: Any) -> Any:
+        """Megolm-encrypt; without a shared outbound session, share one first (mautrix's
+        ``Client.encrypt``) and time it (``share_session``: key query, claim, to-device)."""
+        try:
+            return await self.crypto.encrypt_megolm_event(room_id, event_type, content)
+        except EncryptionError:
+            started = time.monotonic()
+            await self.client.share_group_session(room_id)
+            self.timings.add("share_session", time.monotonic() - started)
+            return await self.crypto.encrypt_megolm_event(room_id, event_type, content)
 
     async def send_rendered(self, room_id: str, message: RenderedMessage) -> Optional[tuple[float, float]]:
         sent = None

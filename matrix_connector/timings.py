@@ -12,7 +12,10 @@ Stages of one message, in milliseconds (the last ``KEEP`` of each):
   Megolm encryption, waiting for its own event loop);
 * ``homeserver_send``: the homeserver's send request for that first answer event (until it has
   accepted it);
-* ``send_all``: rendering and sending every answer event (and files).
+* ``send_all``: rendering and sending every answer event (and files);
+* ``share_session``: creating and sharing the room's outbound Megolm session before an answer
+  could be encrypted (key query, one-time-key claim, to-device request); counted only when it
+  happens, part of ``adapter`` when it is the first answer event.
 
 ``GET /internal/stats`` (the channel token) returns count, p50, p95 and mean of each; the
 benchmark reads it (``benchmarks/bench_matrix.py``).
