@@ -15,7 +15,10 @@ Stages of one message, in milliseconds (the last ``KEEP`` of each):
 * ``send_all``: rendering and sending every answer event (and files);
 * ``share_session``: creating and sharing the room's outbound Megolm session before an answer
   could be encrypted (key query, one-time-key claim, to-device request); counted only when it
-  happens, part of ``adapter`` when it is the first answer event.
+  happens, part of ``adapter`` when it is the first answer event (with the session shared ahead,
+  only the rest of that share is waited for here);
+* ``share_ahead``: sharing a new session as soon as an encrypted message arrives, while Rasa
+  answers (not part of any other stage).
 
 ``GET /internal/stats`` (the channel token) returns count, p50, p95 and mean of each; the
 benchmark reads it (``benchmarks/bench_matrix.py``).
