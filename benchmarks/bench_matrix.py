@@ -350,8 +350,10 @@ def main(argv: list[str] | None = None) -> None:
                 "adapter",
                 "homeserver_send",
                 "send_all",
+                "encrypt",
                 "share_session",
                 "share_ahead",
+                "loop_lag",
             ):
                 if stage in stages:
                     v = stages[stage]

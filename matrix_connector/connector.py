@@ -100,6 +100,8 @@ SYNC_FILTER = Filter.deserialize(
 # "is typing" only when Rasa takes longer than this: a quick answer needs no notice, and each
 # notice costs two homeserver requests and wakes the citizen's client twice per message.
 TYPING_AFTER_S = 0.5
+# How often the event loop's lag is probed (``loop_lag`` in the stage times).
+LAG_PROBE_S = 0.1
 # After "too many messages" (Rasa's rate limit) the room hears it once per this many seconds.
 RATE_NOTICE_S = 60.0
 # A reaction the connector cannot take as an answer is explained once per message reacted to
@@ -163,6 +165,7 @@ class MatrixConnector:
         self._rate_notice: dict[str, float] = {}
         self._reaction_notices: dict[str, set[tuple[str, str]]] = defaultdict(set)
         self._sharing_ahead: dict[str, asyncio.Future] = {}
+        self._lag_task: Optional[asyncio.Future] = None
         self.timings = StageTimes()
 
     # --- start and stop ------------------------------------------------------------------------
@@ -207,6 +210,9 @@ class MatrixConnector:
             # Another device than the stored keys belong to: start afresh (old keys are useless).
             logger.warning("Matrix device changed; the stored encryption keys are discarded")
             await crypto_store.delete()
+        # mautrix drops a room's outbound session when a member or a device there changes: share
+        # the next one right away, not when the citizen's next answer is ready.
+        crypto_store.outbound_removed = self._on_outbound_removed
         self.crypto = OlmMachine(client, crypto_store, state_store)
         client.crypto = self.crypto
         # Decrypt ourselves: mautrix's dispatcher drops a message it cannot decrypt silently.
@@ -221,6 +227,7 @@ class MatrixConnector:
         client.add_event_handler(EventType.REACTION, self._on_reaction)
         self.started_at = time.time()
         self._sync_task = client.start(SYNC_FILTER)
+        self._lag_task = asyncio.ensure_future(self._measure_loop_lag())
         self.ready.set()
         logger.info("Matrix connector syncing (device keys stored in %s)", cfg.store_dir)
 
@@ -239,6 +246,8 @@ class MatrixConnector:
         return str(self.crypto.account.identity_key) if self.crypto and self.crypto.account else ""
 
     async def stop(self) -> None:
+        if self._lag_task:
+            self._lag_task.cancel()
         if self.client:
             self.client.stop()
         if self._sync_task:
@@ -377,6 +386,18 @@ class MatrixConnector:
             await self._on_message(decrypted, started)
         elif decrypted.type == EventType.REACTION:
             await self._on_reaction(decrypted, started)
+
+    async def _measure_loop_lag(self) -> None:
+        """``loop_lag``: how late a 100 ms timer fires — every conversation waits that long when
+        something blocks the event loop (sync parsing, key uploads, CPU-bound work)."""
+        while True:
+            planned = time.monotonic() + LAG_PROBE_S
+            await asyncio.sleep(LAG_PROBE_S)
+            self.timings.add("loop_lag", time.monotonic() - planned)
+
+    def _on_outbound_removed(self, room_id: str) -> None:
+        if self.rooms and self.rooms.known(room_id):
+            self._share_ahead(room_id)
 
     def _share_ahead(self, room_id: str) -> None:
         """Share the room's outbound Megolm session now if it has none, while the message is
@@ -575,14 +596,17 @@ class MatrixConnector:
 
     async def _encrypt(self, room_id: str, event_type: EventType, content: Any) -> Any:
         """Megolm-encrypt; without a shared outbound session, share one first (mautrix's
-        ``Client.encrypt``) and time it (``share_session``: key query, claim, to-device)."""
+        ``Client.encrypt``) and time it (``share_session``: key query, claim, to-device;
+        ``encrypt``: all of it)."""
+        started = time.monotonic()
         try:
-            return await self.crypto.encrypt_megolm_event(room_id, event_type, content)
+            encrypted = await self.crypto.encrypt_megolm_event(room_id, event_type, content)
         except EncryptionError:
-            started = time.monotonic()
             await self.client.share_group_session(room_id)
             self.timings.add("share_session", time.monotonic() - started)
-            return await self.crypto.encrypt_megolm_event(room_id, event_type, content)
+            encrypted = await self.crypto.encrypt_megolm_event(room_id, event_type, content)
+        self.timings.add("encrypt", time.monotonic() - started)
+        return encrypted
 
     async def send_rendered(self, room_id: str, message: RenderedMessage) -> Optional[Sent]:
         sent = None

@@ -19,6 +19,7 @@ shares a new one while Rasa prepares the answer instead of after (``connector.py
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any, Optional
 
 from mautrix.crypto import PgCryptoStore
@@ -35,6 +36,9 @@ class CachedSessionsCryptoStore(PgCryptoStore):
         self._max_sessions = max_sessions
         # Rooms whose outbound session is shared (a room not in it: unknown, ask the database).
         self._outbound_shared: set[str] = set()
+        # Told (room id) when mautrix drops a room's outbound session: the connector shares a new
+        # one at once instead of with the next answer.
+        self.outbound_removed: Optional[Callable[[str], None]] = None
 
     @property
     def cached_sessions(self) -> int:
@@ -120,10 +124,15 @@ class CachedSessionsCryptoStore(PgCryptoStore):
             self._outbound_shared.discard(str(session.room_id))
 
     async def remove_outbound_group_session(self, room_id: RoomID) -> None:
-        self._outbound_shared.discard(str(room_id))
-        await super().remove_outbound_group_session(room_id)
+        await self.remove_outbound_group_sessions([room_id])
 
     async def remove_outbound_group_sessions(self, rooms: list[RoomID]) -> None:
         for room_id in rooms:
             self._outbound_shared.discard(str(room_id))
-        await super().remove_outbound_group_sessions(rooms)
+        if len(rooms) == 1:
+            await super().remove_outbound_group_session(rooms[0])
+        elif rooms:
+            await super().remove_outbound_group_sessions(rooms)
+        if self.outbound_removed:
+            for room_id in rooms:
+                self.outbound_removed(str(room_id))

@@ -17,8 +17,12 @@ Stages of one message, in milliseconds (the last ``KEEP`` of each):
   could be encrypted (key query, one-time-key claim, to-device request); counted only when it
   happens, part of ``adapter`` when it is the first answer event (with the session shared ahead,
   only the rest of that share is waited for here);
-* ``share_ahead``: sharing a new session as soon as an encrypted message arrives, while Rasa
-  answers (not part of any other stage).
+* ``share_ahead``: sharing a new session as soon as mautrix dropped the old one, or an encrypted
+  message arrives in a room without one (not part of any other stage);
+* ``encrypt``: Megolm encryption of an answer event (store queries, waiting for mautrix's
+  per-room lock, and ``share_session`` when that happened);
+* ``loop_lag``: how late a 100 ms timer of the connector fires (not per message: what every
+  conversation waits whenever something blocks the event loop).
 
 ``GET /internal/stats`` (the channel token) returns count, p50, p95 and mean of each; the
 benchmark reads it (``benchmarks/bench_matrix.py``).

@@ -150,12 +150,16 @@ def test_the_store_knows_which_rooms_have_a_shared_outbound_session(tmp_path):
             db.fetchrow = counting
             assert await store.outbound_session_shared(room)
             assert statements == []  # from memory
-            # mautrix drops it when a member or a device of the room changes: known at once.
+            # mautrix drops it when a member or a device of the room changes: known at once, and
+            # the connector is told (it shares a new one right away).
+            removed = []
+            store.outbound_removed = removed.append
             await store.remove_outbound_group_sessions([room])
             assert not await store.outbound_session_shared(room)
             await store.add_outbound_group_session(session)
             await store.remove_outbound_group_session(room)
             assert not await store.outbound_session_shared(room)
+            assert removed == [room, room]
             # A fresh store (a restart) asks the database once.
             await store.add_outbound_group_session(session)
             fresh = CachedSessionsCryptoStore(account_id=BOT, pickle_key="test", db=db)
