@@ -345,6 +345,7 @@ def main(argv: list[str] | None = None) -> None:
             for stage in (
                 "homeserver_in",
                 "decrypt",
+                "key_wait",
                 "queue",
                 "rasa",
                 "adapter",

@@ -368,7 +368,10 @@ class MatrixConnector:
             decrypted = await self.crypto.decrypt_megolm_event(evt)
         except SessionNotFound:
             # The room key travels as a to-device message, often in the same sync: wait for it.
-            if await self.crypto.wait_for_session(evt.room_id, evt.content.session_id, timeout=SESSION_WAIT_S):
+            waiting = time.monotonic()
+            arrived = await self.crypto.wait_for_session(evt.room_id, evt.content.session_id, timeout=SESSION_WAIT_S)
+            self.timings.add("key_wait", time.monotonic() - waiting)
+            if arrived:
                 try:
                     decrypted = await self.crypto.decrypt_megolm_event(evt)
                 except DecryptionError:

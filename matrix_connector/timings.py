@@ -5,6 +5,8 @@ Stages of one message, in milliseconds (the last ``KEEP`` of each):
 * ``homeserver_in``: the event's ``origin_server_ts`` until the connector's sync handed it over
   (the homeserver's persistence and sync delivery; same clock on one machine only);
 * ``decrypt``: Megolm decryption, including a wait for a room key still on its way;
+* ``key_wait``: part of ``decrypt`` when the message came before its room key (a to-device
+  message in a later sync); counted only when it happens;
 * ``queue``: waiting for the room's lock (an earlier message of the same room still answered);
 * ``rasa``: the HTTP round trip to Rasa's Matrix channel;
 * ``adapter``: from the handler's start until the first answer event is handed to the homeserver,
