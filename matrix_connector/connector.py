@@ -162,6 +162,8 @@ class MatrixConnector:
         self.started_at = 0.0
         self._invites: dict[str, list[float]] = defaultdict(list)
         self._new_rooms: deque[float] = deque()
+        # Rooms declined for being busy: their invite comes again in the joined room's timeline.
+        self._declined: deque[str] = deque(maxlen=1000)
         self._rate_notice: dict[str, float] = {}
         self._reaction_notices: dict[str, set[tuple[str, str]]] = defaultdict(set)
         self._sharing_ahead: dict[str, asyncio.Future] = {}
@@ -293,7 +295,7 @@ class MatrixConnector:
         async with self._room_locks[evt.room_id]:
             if evt.state_key == self.client.mxid and membership == Membership.INVITE:
                 # The invite comes once as an invite and again in the joined room's timeline.
-                if not self.rooms.known(evt.room_id):
+                if not self.rooms.known(evt.room_id) and evt.room_id not in self._declined:
                     if not self._invite_allowed(str(evt.sender)):
                         logger.warning("Matrix invite rejected: too many direct chats from one user")
                         await self.client.leave_room(evt.room_id)
@@ -335,6 +337,7 @@ class MatrixConnector:
 
     async def _decline_busy(self, room_id: str) -> None:
         """Too many new chats at once: say so in the room (a silent decline looks broken), leave."""
+        self._declined.append(room_id)
         try:
             await self.client.join_room(room_id)
             await self.send_text(room_id, texts.BUSY)
