@@ -1,6 +1,7 @@
 """50 conversations at once through Matrix, next to the REST channel, in the same run.
 
     python -m benchmarks.bench_matrix [--conversations 50] [--think 1.0] [--plain] [--no-echo]
+        [--synapse-postgres [ADMIN_URL]] [--store-postgres [ADMIN_URL]]
     make bench-matrix [ARGS="--conversations 10"]
 
 Starts a real Synapse (``tests/support/synapse.py``, from ``make synapse``), registers the
@@ -231,6 +232,14 @@ def main(argv: list[str] | None = None) -> None:
         help="Synapse's SQLite file on disk (default: /dev/shm; its fsyncs are a test artefact)",
     )
     parser.add_argument(
+        "--synapse-postgres",
+        metavar="ADMIN_URL",
+        nargs="?",
+        const="postgresql://postgres@127.0.0.1:5432/test",
+        help="Synapse on PostgreSQL as in production: a fresh database created (and dropped) through "
+        "ADMIN_URL (default: SQLite in /dev/shm)",
+    )
+    parser.add_argument(
         "--store-postgres",
         metavar="ADMIN_URL",
         nargs="?",
@@ -258,7 +267,7 @@ def main(argv: list[str] | None = None) -> None:
         decrypt_only(args.conversations, len(SCRIPT), admin_url)
         return
 
-    servers = synapse_server(database_on_disk=args.synapse_db_on_disk)
+    servers = synapse_server(database_on_disk=args.synapse_db_on_disk, postgres_admin_url=args.synapse_postgres)
     synapse = next(servers)
     store_db = fresh_postgres_database(args.store_postgres) if args.store_postgres else None
     if store_db:
@@ -287,10 +296,15 @@ def main(argv: list[str] | None = None) -> None:
                 echo, echo_id = start_echo_bot(synapse, work / "echo")
                 processes["echo bot"] = echo.pid
             cpu = CpuMeter(processes)
+            synapse_database = (
+                "PostgreSQL"
+                if args.synapse_postgres
+                else f"SQLite {'on disk' if args.synapse_db_on_disk else 'in /dev/shm'}"
+            )
             print(
                 f"{args.conversations} conversations at once, {len(SCRIPT)} messages each, "
                 f"pause 0-{2 * args.think:.1f} s; Matrix {'unencrypted' if args.plain else 'end-to-end encrypted'}; "
-                f"Synapse (SQLite) database {'on disk' if args.synapse_db_on_disk else 'in /dev/shm'}; "
+                f"Synapse database {synapse_database}; "
                 f"connector store {'PostgreSQL' if store_db else 'SQLite'}"
             )
             cpu.start()
@@ -328,7 +342,20 @@ def main(argv: list[str] | None = None) -> None:
             )
             matrix_p50 = report("Matrix (via Synapse)", *results["matrix"])
             print("\nConnector, per citizen message (GET /internal/stats):")
-            for stage in ("homeserver_in", "decrypt", "queue", "rasa", "adapter", "homeserver_send", "send_all"):
+            for stage in (
+                "homeserver_in",
+                "decrypt",
+                "key_wait",
+                "queue",
+                "rasa",
+                "adapter",
+                "homeserver_send",
+                "send_all",
+                "encrypt",
+                "share_session",
+                "share_ahead",
+                "loop_lag",
+            ):
                 if stage in stages:
                     v = stages[stage]
                     print(

@@ -31,6 +31,8 @@ from typing import Any, Optional
 from buergerassistent.conversation_context import Option as _ChoiceOption
 from buergerassistent.conversation_context import match_choice
 
+# Said under numbered options (a channel may say more: ``options_hint``).
+OPTIONS_HINT = "Antworten Sie mit der Nummer oder dem Text."
 # At most this many options are numbered (a longer list would not be read anyway).
 MAX_OPTIONS = 20
 # The receipt route of the portal backend (buergerassistent/submission/receipts.py).
@@ -138,12 +140,14 @@ def render_message(
     *,
     numbered: bool = True,
     line_break: str = "<br>",
+    options_hint: Optional[Callable[[Sequence[Option]], str]] = None,
 ) -> RenderedMessage:
     """One bot message (REST shape) for a messenger; see the module docstring.
 
     ``numbered``: list the options in ``plain``/``html`` ("1. Ja") – False for messengers that
     show them as buttons (Telegram's inline keyboard). ``line_break``: how ``html`` breaks lines
-    (Matrix ``<br>``, Telegram a newline)."""
+    (Matrix ``<br>``, Telegram a newline). ``options_hint``: the line under numbered options
+    (default ``OPTIONS_HINT``; Matrix adds its reactions)."""
     text = message.get("text") if isinstance(message.get("text"), str) else ""
     custom = message.get("custom") if isinstance(message.get("custom"), dict) else {}
     files: list[FileRef] = []
@@ -198,7 +202,7 @@ def render_message(
         for o in options:
             plain_lines.append(f"{o.number}. {o.title}")
             html_lines.append(f"{o.number}. {_html.escape(o.title, quote=False)}")
-        hint = "Antworten Sie mit der Nummer oder dem Text."
+        hint = options_hint(options) if options_hint else OPTIONS_HINT
         plain_lines.append(hint)
         html_lines.append(f"<i>{hint}</i>")
 
@@ -218,6 +222,7 @@ def render_messages(
     *,
     numbered: bool = True,
     line_break: str = "<br>",
+    options_hint: Optional[Callable[[Sequence[Option]], str]] = None,
 ) -> list[RenderedMessage]:
     """Every message with something to show (a message with neither text, custom nor buttons
     – e.g. an empty one – is left out)."""
@@ -225,7 +230,9 @@ def render_messages(
     for message in messages:
         if not isinstance(message, dict):
             continue
-        rendered = render_message(message, link_allowed, numbered=numbered, line_break=line_break)
+        rendered = render_message(
+            message, link_allowed, numbered=numbered, line_break=line_break, options_hint=options_hint
+        )
         if rendered.plain or rendered.options or rendered.links or rendered.files:
             out.append(rendered)
     return out

@@ -10,15 +10,20 @@ memory takes one query of three out of that lock.
 The cache is written through: every write of a session goes to the database first, then here;
 every redaction empties the cache (they are rare: expired or used-up sessions), so a redacted
 session is never served from memory. Bounded: the least recently used sessions leave first.
+
+It also knows, without a query, which rooms have a shared outbound session (the assistant's own
+Megolm session; mautrix drops it when a member or a device of the room changes): the connector
+shares a new one while Rasa prepares the answer instead of after (``connector.py``).
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any, Optional
 
 from mautrix.crypto import PgCryptoStore
-from mautrix.crypto.sessions import InboundGroupSession
+from mautrix.crypto.sessions import InboundGroupSession, OutboundGroupSession
 from mautrix.types import IdentityKey, RoomID, SessionID
 
 MAX_CACHED_SESSIONS = 20000
@@ -29,6 +34,11 @@ class CachedSessionsCryptoStore(PgCryptoStore):
         super().__init__(*args, **kwargs)
         self._sessions: OrderedDict[tuple[str, str], InboundGroupSession] = OrderedDict()
         self._max_sessions = max_sessions
+        # Rooms whose outbound session is shared (a room not in it: unknown, ask the database).
+        self._outbound_shared: set[str] = set()
+        # Told (room id) when mautrix drops a room's outbound session: the connector shares a new
+        # one at once instead of with the next answer.
+        self.outbound_removed: Optional[Callable[[str], None]] = None
 
     @property
     def cached_sessions(self) -> int:
@@ -88,4 +98,41 @@ class CachedSessionsCryptoStore(PgCryptoStore):
 
     async def delete(self) -> None:
         self._sessions.clear()
+        self._outbound_shared.clear()
         await super().delete()
+
+    # --- the assistant's outbound sessions: which rooms have one shared --------------------------
+    async def outbound_session_shared(self, room_id: RoomID) -> bool:
+        """Whether the room has a shared, unexpired outbound session (from memory once known)."""
+        if str(room_id) in self._outbound_shared:
+            return True
+        session = await self.get_outbound_group_session(room_id)
+        shared = bool(session and session.shared and not session.expired)
+        if shared:
+            self._outbound_shared.add(str(room_id))
+        return shared
+
+    async def add_outbound_group_session(self, session: OutboundGroupSession) -> None:
+        self._outbound_shared.discard(str(session.room_id))
+        await super().add_outbound_group_session(session)
+        if session.shared:
+            self._outbound_shared.add(str(session.room_id))
+
+    async def update_outbound_group_session(self, session: OutboundGroupSession) -> None:
+        await super().update_outbound_group_session(session)
+        if session.expired:  # used up: the next answer needs a new one
+            self._outbound_shared.discard(str(session.room_id))
+
+    async def remove_outbound_group_session(self, room_id: RoomID) -> None:
+        await self.remove_outbound_group_sessions([room_id])
+
+    async def remove_outbound_group_sessions(self, rooms: list[RoomID]) -> None:
+        for room_id in rooms:
+            self._outbound_shared.discard(str(room_id))
+        if len(rooms) == 1:
+            await super().remove_outbound_group_session(rooms[0])
+        elif rooms:
+            await super().remove_outbound_group_sessions(rooms)
+        if self.outbound_removed:
+            for room_id in rooms:
+                self.outbound_removed(str(room_id))

@@ -1,6 +1,9 @@
 """The connector's own small table: which room is which conversation, and the options the
 assistant offered last in each room (so "2" still means the second option after a restart).
 
+The options' event (the assistant's message that listed them) is kept with them: a reaction
+answers only that message (``reactions.py``).
+
 One room is one conversation: ``mx-<room key>``, the key an HMAC of the room id (the Matrix id
 itself never becomes the conversation id).
 
@@ -32,11 +35,14 @@ class RoomStore:
         self._db.execute("PRAGMA synchronous=NORMAL")
         # room id -> room key / options as stored (JSON); filled on first use.
         self._keys: dict[str, str] = {}
-        self._options: dict[str, str] = {}
+        self._options: dict[str, tuple[str, str]] = {}  # room id -> (options JSON, their event id)
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS matrix_rooms (room_key TEXT PRIMARY KEY, room_id TEXT UNIQUE NOT NULL,"
-            " options TEXT NOT NULL DEFAULT '[]')"
+            " options TEXT NOT NULL DEFAULT '[]', options_event TEXT NOT NULL DEFAULT '')"
         )
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(matrix_rooms)")}
+        if "options_event" not in columns:  # a store from before reactions
+            self._db.execute("ALTER TABLE matrix_rooms ADD COLUMN options_event TEXT NOT NULL DEFAULT ''")
 
     def room_key(self, room_id: str) -> str:
         key = self._keys.get(room_id)
@@ -62,24 +68,38 @@ class RoomStore:
             row = self._db.execute("SELECT room_id FROM matrix_rooms WHERE room_key = ?", (room_key,)).fetchone()
         return row[0] if row else None
 
-    def options(self, room_id: str) -> list[Option]:
-        data = self._options.get(room_id)
-        if data is None:
+    def _stored(self, room_id: str) -> Optional[tuple[str, str]]:
+        stored = self._options.get(room_id)
+        if stored is None:
             with self._lock:
-                row = self._db.execute("SELECT options FROM matrix_rooms WHERE room_id = ?", (room_id,)).fetchone()
+                row = self._db.execute(
+                    "SELECT options, options_event FROM matrix_rooms WHERE room_id = ?", (room_id,)
+                ).fetchone()
             if row is None:
-                return []
-            data = self._options[room_id] = row[0]
-        return [Option(**o) for o in json.loads(data)]
+                return None
+            stored = self._options[room_id] = (row[0], row[1])
+        return stored
 
-    def set_options(self, room_id: str, options: list[Option]) -> None:
+    def options(self, room_id: str) -> list[Option]:
+        stored = self._stored(room_id)
+        return [Option(**o) for o in json.loads(stored[0])] if stored else []
+
+    def options_event(self, room_id: str) -> str:
+        """The event id of the message that listed the current options ("" if none)."""
+        stored = self._stored(room_id)
+        return stored[1] if stored else ""
+
+    def set_options(self, room_id: str, options: list[Option], event_id: str = "") -> None:
         data = json.dumps([{"number": o.number, "title": o.title, "payload": o.payload} for o in options])
+        stored = (data, event_id if options else "")
         self.room_key(room_id)
-        if self._options.get(room_id) == data:
+        if self._options.get(room_id) == stored:
             return
         with self._lock:
-            self._db.execute("UPDATE matrix_rooms SET options = ? WHERE room_id = ?", (data, room_id))
-            self._options[room_id] = data
+            self._db.execute(
+                "UPDATE matrix_rooms SET options = ?, options_event = ? WHERE room_id = ?", (*stored, room_id)
+            )
+            self._options[room_id] = stored
 
     def forget(self, room_id: str) -> None:
         with self._lock:

@@ -14,5 +14,17 @@ UNDECRYPTABLE = (
     "Hilft das nicht, öffnen Sie bitte einen neuen direkten Chat mit mir."
 )
 NOT_TEXT = "Ich kann leider nur Textnachrichten lesen. Bitte schreiben Sie Ihr Anliegen als Text."
+BUSY = (
+    "Gerade schreiben mir sehr viele Menschen gleichzeitig. "
+    "Bitte öffnen Sie in einer Minute noch einmal einen direkten Chat mit mir."
+)
 UNAVAILABLE = "Entschuldigung, ich bin gerade nicht erreichbar. Bitte versuchen Sie es in ein paar Minuten noch einmal."
 RECEIPT_FAILED = "Die Eingangsbestätigung konnte ich nicht als Datei senden. Sie finden sie über den Link oben."
+REACTION_OLD = (
+    "Diese Reaktion gehört zu einer früheren Frage. Ich werte nur Antworten auf meine letzte Frage aus. "
+    "Bitte antworten Sie dort oder schreiben Sie mir, was Sie möchten."
+)
+REACTION_UNKNOWN = (
+    "Diese Reaktion kann ich keiner Auswahl zuordnen. Bitte antworten Sie mit der Nummer, dem Text "
+    "oder einer der genannten Reaktionen."
+)

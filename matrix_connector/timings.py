@@ -5,6 +5,8 @@ Stages of one message, in milliseconds (the last ``KEEP`` of each):
 * ``homeserver_in``: the event's ``origin_server_ts`` until the connector's sync handed it over
   (the homeserver's persistence and sync delivery; same clock on one machine only);
 * ``decrypt``: Megolm decryption, including a wait for a room key still on its way;
+* ``key_wait``: part of ``decrypt`` when the message came before its room key (a to-device
+  message in a later sync); counted only when it happens;
 * ``queue``: waiting for the room's lock (an earlier message of the same room still answered);
 * ``rasa``: the HTTP round trip to Rasa's Matrix channel;
 * ``adapter``: from the handler's start until the first answer event is handed to the homeserver,
@@ -12,7 +14,17 @@ Stages of one message, in milliseconds (the last ``KEEP`` of each):
   Megolm encryption, waiting for its own event loop);
 * ``homeserver_send``: the homeserver's send request for that first answer event (until it has
   accepted it);
-* ``send_all``: rendering and sending every answer event (and files).
+* ``send_all``: rendering and sending every answer event (and files);
+* ``share_session``: creating and sharing the room's outbound Megolm session before an answer
+  could be encrypted (key query, one-time-key claim, to-device request); counted only when it
+  happens, part of ``adapter`` when it is the first answer event (with the session shared ahead,
+  only the rest of that share is waited for here);
+* ``share_ahead``: sharing a new session as soon as mautrix dropped the old one, or an encrypted
+  message arrives in a room without one (not part of any other stage);
+* ``encrypt``: Megolm encryption of an answer event (store queries, waiting for mautrix's
+  per-room lock, and ``share_session`` when that happened);
+* ``loop_lag``: how late a 100 ms timer of the connector fires (not per message: what every
+  conversation waits whenever something blocks the event loop).
 
 ``GET /internal/stats`` (the channel token) returns count, p50, p95 and mean of each; the
 benchmark reads it (``benchmarks/bench_matrix.py``).

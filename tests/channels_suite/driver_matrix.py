@@ -1,6 +1,7 @@
 """Matrix in the conversation suite: a real Synapse (``support.synapse``), the stack's Matrix
 connector, and per conversation a citizen with an encrypting client who opens an encrypted
-direct chat (as Element does) and chooses options by typing their number."""
+direct chat (as Element does) and chooses options by reacting to the question with the option's
+keycap (1️⃣ …; typing the number is tried in ``tests/matrix/test_matrix_conversation.py``)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,11 @@ from pathlib import Path
 from support.matrix_citizen import CitizenThread, Received
 from support.synapse import Synapse, memory_dir
 
+from buergerassistent.messenger_format import OPTIONS_HINT
 from channels_suite.drivers import ChannelDriver, DriverFactory, Reply, register
+from matrix_connector.reactions import keycap
 
-HINT = "Antworten Sie mit der Nummer oder dem Text."
+HINT = OPTIONS_HINT  # Matrix says more after it: which reactions answer
 _OPTION = re.compile(r"^(\d+)\. (.+)$")
 _HREF = re.compile(r'href="([^"]+)"')
 
@@ -23,8 +26,9 @@ _HREF = re.compile(r'href="([^"]+)"')
 def to_reply(message: Received) -> Reply:
     lines = message.body.splitlines()
     options: list[str] = []
-    if HINT in lines:
-        index = lines.index(HINT) - 1
+    hint = next((n for n, line in enumerate(lines) if line.startswith(HINT)), None)
+    if hint is not None:
+        index = hint - 1
         while index >= 0 and _OPTION.match(lines[index]):
             options.insert(0, _OPTION.match(lines[index]).group(2))
             index -= 1
@@ -38,16 +42,23 @@ class MatrixDriver(ChannelDriver):
     def __init__(self, synapse: Synapse, bot_id: str):
         self.citizen = CitizenThread(synapse, bot_id)
         self.citizen.open(encrypted=True)
-        self._last: list[Reply] = []
+        self._last: list[Received] = []
 
     def say(self, text: str) -> list[Reply]:
-        self._last = [to_reply(m) for m in self.citizen.say(text)]
-        return self._last
+        return self._keep(self.citizen.say(text))
+
+    def _keep(self, messages: list[Received]) -> list[Reply]:
+        self._last = messages
+        return [to_reply(m) for m in messages]
 
     def choose(self, title: str) -> list[Reply]:
-        for reply in reversed(self._last):
-            if title in reply.options:
-                return self.say(str(reply.options.index(title) + 1))
+        for message in reversed(self._last):
+            options = to_reply(message).options
+            if title in options:
+                number = options.index(title) + 1
+                if number > 10:  # no keycap beyond 🔟
+                    return self.say(str(number))
+                return self._keep(self.citizen.react(message, keycap(number)))
         return self.say(title)
 
     def received(self) -> list[Reply]:

@@ -63,6 +63,30 @@ def test_whole_journey_discovery_form_correction_submit_receipt_status_cancel(ci
     assert "abgebrochen" in citizen.say_text("abbrechen")
 
 
+def test_reactions_answer_the_latest_question_and_never_an_older_one(citizen):
+    from matrix_connector import texts
+
+    citizen.open(encrypted=True)
+    checklist = citizen.say("Ich ziehe nach München")
+    question = next(m for m in reversed(checklist) if re.search(r"(?m)^2\. ", m.body))
+    assert "1\ufe0f\u20e3 bis" in question.body, question.body  # the hint names the reactions
+    # 1️⃣ on the question chooses its first option, as "1" typed does (the whole-journey test).
+    offer = citizen.react(question, "1\ufe0f\u20e3")
+    assert all(m.encrypted for m in offer)
+    offer_text = _text(offer)
+    assert "Halteverbot" in offer_text and "jetzt hier im Chat beantragen" in offer_text, offer_text
+    yes_no = next(m for m in reversed(offer) if "👍" in m.body)
+    # The checklist is an older question now: 2️⃣ there is not sent to the assistant.
+    assert _text(citizen.react(question, "2\ufe0f\u20e3")) == texts.REACTION_OLD
+    # 👍 on the latest question says yes: the form starts, "abbrechen" ends it.
+    form = _text(citizen.react(yes_no, "👍"))
+    assert form and texts.REACTION_OLD not in form and texts.REACTION_UNKNOWN not in form, form
+    assert "abgebrochen" in citizen.say_text("abbrechen")
+    # Its options are gone with the answer: another yes (✅; Synapse refuses the same reaction
+    # twice) is an older question's answer now.
+    assert _text(citizen.react(yes_no, "✅")) == texts.REACTION_OLD
+
+
 def test_unencrypted_direct_chat_works_too(citizen):
     citizen.open(encrypted=False)
     answer = citizen.say(MELDEBESCHEINIGUNG_DIALOGUE[0][0])

@@ -126,3 +126,48 @@ def test_the_cache_keeps_at_most_its_size(tmp_path):
             await db.stop()
 
     asyncio.run(scenario())
+
+
+def test_the_store_knows_which_rooms_have_a_shared_outbound_session(tmp_path):
+    from mautrix.crypto.sessions import OutboundGroupSession
+
+    async def run():
+        machine, client, db = await _machine(tmp_path / "crypto.db")
+        store = machine.crypto_store
+        try:
+            room = "!room:test.invalid"
+            assert not await store.outbound_session_shared(room)
+            session = OutboundGroupSession(room)
+            session.shared = True
+            await store.add_outbound_group_session(session)
+            statements = []
+            real_fetchrow = db.fetchrow
+
+            async def counting(*args, **kwargs):
+                statements.append(args[0])
+                return await real_fetchrow(*args, **kwargs)
+
+            db.fetchrow = counting
+            assert await store.outbound_session_shared(room)
+            assert statements == []  # from memory
+            # mautrix drops it when a member or a device of the room changes: known at once, and
+            # the connector is told (it shares a new one right away).
+            removed = []
+            store.outbound_removed = removed.append
+            await store.remove_outbound_group_sessions([room])
+            assert not await store.outbound_session_shared(room)
+            await store.add_outbound_group_session(session)
+            await store.remove_outbound_group_session(room)
+            assert not await store.outbound_session_shared(room)
+            assert removed == [room, room]
+            # A fresh store (a restart) asks the database once.
+            await store.add_outbound_group_session(session)
+            fresh = CachedSessionsCryptoStore(account_id=BOT, pickle_key="test", db=db)
+            statements.clear()
+            assert await fresh.outbound_session_shared(room) and await fresh.outbound_session_shared(room)
+            assert len(statements) == 1
+        finally:
+            await client.api.session.close()
+            await db.stop()
+
+    asyncio.run(run())

@@ -127,6 +127,15 @@ def test_one_user_can_open_only_a_few_direct_chats_per_window():
     assert connector._invite_allowed("@flood:hs", now=INVITE_WINDOW_S + INVITES_PER_USER)
 
 
+def test_new_direct_chats_over_all_users_are_capped_per_minute():
+    from matrix_connector.connector import NEW_ROOMS_PER_MINUTE, ConnectorConfig, MatrixConnector
+
+    connector = MatrixConnector(ConnectorConfig("http://hs", "@bot:hs", "http://rasa", "t", Path("/nonexistent"), "k"))
+    assert all(connector._new_room_allowed(now=i / 1000) for i in range(NEW_ROOMS_PER_MINUTE))
+    assert not connector._new_room_allowed(now=1.0)
+    assert connector._new_room_allowed(now=60.0)  # the first of the minute has left the window
+
+
 def test_room_store_reads_from_memory_and_writes_only_changes(tmp_path):
     store = RoomStore(tmp_path / "rooms.db", b"k" * 32)
     options = [Option(1, "Ja", "/affirm")]

@@ -174,6 +174,13 @@ class Citizen:
         await self.client.send_message(room_id, TextMessageEventContent(msgtype=MessageType.TEXT, body=text))
         return mark
 
+    async def react(self, room_id: str, event_id: str, key: str) -> int:
+        """React with ``key`` to the assistant's event (as Element does; encrypted where the room
+        is); returns the mark (number of messages before it)."""
+        mark = len(self._log(room_id).messages)
+        await self.client.react(room_id, event_id, key)
+        return mark
+
     async def answer(self, room_id: str, mark: int, timeout: float = 90, settle: float = 0.4) -> list[Received]:
         """The assistant's messages after ``mark``, once it has stopped typing and answered."""
         log = self._log(room_id)
@@ -226,6 +233,12 @@ class CitizenThread:
 
     def say(self, text: str) -> list[Received]:
         return self.run(self.citizen.say(self.room_id, text))
+
+    def react(self, message: Received, key: str, timeout: float = 90) -> list[Received]:
+        """React to one of the assistant's messages; returns its answer."""
+        citizen = self.citizen
+        mark = self.run(citizen.react(self.room_id, str(message.event.event_id), key))
+        return self.run(citizen.answer(self.room_id, mark, timeout))
 
     def say_text(self, text: str) -> str:
         return "\n".join(m.body for m in self.say(text))

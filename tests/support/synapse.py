@@ -1,4 +1,6 @@
-"""A real Matrix homeserver (Synapse) for the tests: loopback only, SQLite, a free port.
+"""A real Matrix homeserver (Synapse) for the tests: loopback only, SQLite, a free port; or on
+PostgreSQL as in production (``synapse_server(postgres_admin_url=…)``: a fresh database, dropped
+afterwards; psycopg2 is pinned with Synapse).
 
 Synapse runs from its own venv (``build/synapse-venv``, installed by ``make synapse`` from
 ``tests/matrix/synapse-requirements.txt``; ``make test`` depends on it), so its pins never touch
@@ -31,6 +33,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import pytest
 
@@ -83,7 +86,13 @@ class MatrixUser:
 class Synapse:
     """One Synapse process with its configuration in ``workdir``."""
 
-    def __init__(self, workdir: Path, port: int | None = None, database_dir: Path | None = None):
+    def __init__(
+        self,
+        workdir: Path,
+        port: int | None = None,
+        database_dir: Path | None = None,
+        database_url: str | None = None,
+    ):
         self.workdir = Path(workdir)
         # Where homeserver.db lives (default: the work directory). ``synapse_server`` puts it
         # into memory-backed /dev/shm: Synapse on SQLite syncs every transaction to disk (one
@@ -91,6 +100,8 @@ class Synapse:
         # development disk). That is a test artefact (production: PostgreSQL), not the cost of a
         # Matrix client or of our connector.
         self.database_dir = Path(database_dir) if database_dir else self.workdir
+        # ``postgresql://user[:password]@host[:port]/db``: Synapse on PostgreSQL instead of SQLite.
+        self.database_url = database_url
         self.port = port or _free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.server_name = SERVER_NAME
@@ -133,7 +144,7 @@ class Synapse:
                     "resources": [{"names": ["client"], "compress": False}],
                 }
             ],
-            "database": {"name": "sqlite3", "args": {"database": str(self.database_dir / "homeserver.db")}},
+            "database": self._database_config(),
             "log_config": str(log_config),
             "media_store_path": str(self.workdir / "media"),
             "signing_key_path": str(self.workdir / "signing.key"),
@@ -155,6 +166,17 @@ class Synapse:
         # JSON is valid YAML: no YAML writer needed here.
         path.write_text(json.dumps(config, indent=2))
         return path
+
+    def _database_config(self) -> dict:
+        if not self.database_url:
+            return {"name": "sqlite3", "args": {"database": str(self.database_dir / "homeserver.db")}}
+        url = urlsplit(self.database_url)
+        args = {"user": unquote(url.username or "postgres"), "database": url.path.lstrip("/")}
+        args.update({"host": url.hostname or "127.0.0.1", "port": url.port or 5432})
+        if url.password:
+            args["password"] = unquote(url.password)
+        # Synapse's own pool (its documentation's example: 5-10 connections).
+        return {"name": "psycopg2", "args": {**args, "cp_min": 5, "cp_max": 10}}
 
     # --- process -------------------------------------------------------------------------------
     def start(self) -> Synapse:
@@ -268,18 +290,38 @@ def memory_dir(prefix: str) -> Path:
     return Path(tempfile.mkdtemp(prefix=prefix, dir=shm if shm.is_dir() and os.access(shm, os.W_OK) else None))
 
 
-def synapse_server(database_on_disk: bool = False) -> Iterator[Synapse]:
-    """Start one homeserver for a whole test session (or benchmark) and remove it afterwards.
-    Its database lives in memory (``memory_dir``) unless ``database_on_disk``."""
-    workdir = Path(tempfile.mkdtemp(prefix="synapse-"))
-    database_dir = None if database_on_disk else memory_dir("synapse-db-")
+def fresh_postgres_database(admin_url: str, prefix: str = "synapse") -> Iterator[str]:
+    """Yields the URL of a new, empty database created through ``admin_url`` (psql), then drops
+    it. C collation and ctype, as Synapse requires of its database."""
+    name = f"{prefix}_{os.getpid()}_{secrets.token_hex(4)}"
+
+    def admin(sql: str) -> None:
+        subprocess.run(["psql", admin_url, "-v", "ON_ERROR_STOP=1", "-qc", sql], check=True, capture_output=True)
+
+    admin(f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'")
     try:
-        server = Synapse(workdir, database_dir=database_dir).start()
+        yield urlunsplit(urlsplit(admin_url)._replace(path=f"/{name}"))
+    finally:
+        admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def synapse_server(database_on_disk: bool = False, postgres_admin_url: str | None = None) -> Iterator[Synapse]:
+    """Start one homeserver for a whole test session (or benchmark) and remove it afterwards.
+    Its SQLite database lives in memory (``memory_dir``) unless ``database_on_disk``; with
+    ``postgres_admin_url`` it runs on a fresh PostgreSQL database instead (as in production)."""
+    workdir = Path(tempfile.mkdtemp(prefix="synapse-"))
+    database_dir = None if database_on_disk or postgres_admin_url else memory_dir("synapse-db-")
+    databases = fresh_postgres_database(postgres_admin_url) if postgres_admin_url else None
+    try:
+        database_url = next(databases) if databases else None
+        server = Synapse(workdir, database_dir=database_dir, database_url=database_url).start()
         try:
             yield server
         finally:
             server.stop()
     finally:
+        if databases:
+            next(databases, None)
         shutil.rmtree(workdir, ignore_errors=True)
         if database_dir:
             shutil.rmtree(database_dir, ignore_errors=True)
