@@ -277,6 +277,9 @@ _ORDINALS = {
     2: ("dritte", "dritten", "dritter", "drittes", "drei", "3"),
     3: ("vierte", "vierten", "vierter", "viertes", "vier", "4"),
     4: ("fünfte", "fünften", "fünfter", "fünftes", "fünf", "5"),
+    5: ("sechste", "sechsten", "sechster", "sechstes", "sechs", "6"),
+    6: ("siebte", "siebten", "siebter", "siebtes", "sieben", "7"),
+    7: ("achte", "achten", "achter", "achtes", "acht", "8"),
 }
 _ORDINAL_OF = {normalise(w): i for i, words in _ORDINALS.items() for w in words}
 _LAST = frozenset({"letzte", "letzten", "letzter", "letztes", "untere", "unterste", "untersten"})
@@ -287,7 +290,7 @@ _YES = frozenset(
 _FILLER = frozenset(
     normalise(w)
     for w in """
-    ich nehme nimm möchte moechte will wähle waehle hätte haette gerne gern bitte die das der den dem
+    ich nehme nehm nimm möchte moechte will wähle waehle hätte haette hätt gerne gern bitte die das der den dem
     nummer nr punkt option möglichkeit moeglichkeit antwort vorschlag leistung eintrag davon hier
     ja genau also dann doch mal ok okay na klar passt meine meinte das ist es sei the number
     von oben unten variante thema
@@ -363,7 +366,7 @@ def _match_choice(text: str, options: Sequence[Option]) -> Optional[str]:
         return None
     title_words = [{w for w in _words(o.title) if w not in _FILLER} for o in options]
     stems = [{_stem(w) for w in ws} for ws in title_words]
-    said = {_stem(w) for w in rest}
+    said = {_near_title_word(_stem(w), stems) for w in rest}
     hits = [i for i, s in enumerate(stems) if said & s]
     # Short words ("des is für an Umzug", "a", "fürs") carry no choice; the content words must.
     content = {w for w in said if len(w) > 2 and w not in _SMALL_WORDS} or said
@@ -387,6 +390,24 @@ def _match_choice(text: str, options: Sequence[Option]) -> Optional[str]:
     return None
 
 
+TYPO_RATIO = 0.85  # difflib ratio: "Sterbeurkunnde" is "Sterbeurkunde", "Reisepas" is "Reisepass"
+TYPO_MIN_LENGTH = 6  # short words are too alike ("Pass", "Post") to correct
+
+
+def _near_title_word(word: str, stems: list[set[str]]) -> str:
+    """A word of the reply as the title word it misspells ("sterbeurkunn" → "sterbeurkund"),
+    when exactly one title word of the offered options is that close; else the word itself."""
+    import difflib
+
+    every = set().union(*stems) if stems else set()
+    if word in every or len(word) < TYPO_MIN_LENGTH:
+        return word
+    close = {
+        t for t in every if len(t) >= TYPO_MIN_LENGTH and difflib.SequenceMatcher(None, word, t).ratio() >= TYPO_RATIO
+    }
+    return close.pop() if len(close) == 1 else word
+
+
 # Words a citizen adds to a title that do not make the reply another thing ("den Reisepass beantragen").
 _GENERIC = frozenset({"beantrag", "antrag", "anmeld", "brauch", "mocht", "will", "ich", "mein", "neu", "neuen"})
 
@@ -402,6 +423,27 @@ _SMALL_WORDS = frozenset(
     _stem(normalise(w))
     for w in "des is isch ist fürn fürs für an am im ein einen einem eine halt nur eben so da dafür dann wegen".split()
 )
+
+
+def meant_after_offer(previous: str, reply: str, options: Sequence[Option], discovery: Discovery) -> Optional[str]:
+    """A reply to an offered choice that chooses none of the options but says more about the need
+    ("Parken vorm Haus" → "Meinen Sie „Bewohnerparkausweis beantragen“?" → "des is für an
+    Umzug"): the procedure the first message and the reply find together confidently, or the
+    reply alone. None for a position, a question, a rejection, or when nothing is certain – then
+    the message is read as usual (it may tell a life event)."""
+    if not reply or not reply.strip() or is_position_reply(reply) or "?" in reply or is_rejection(reply):
+        return None
+    if _QUESTION_START.match(reply) or not options:
+        return None
+    alone = discovery.decide(reply)
+    if alone.kind == "confident":
+        return alone.candidates[0].id
+    if not previous or not previous.strip():
+        return None
+    together = discovery.decide(f"{previous.strip().rstrip('.!')}. {reply.strip()}")
+    if together.kind == "confident":
+        return together.candidates[0].id
+    return None
 
 
 # --------------------------------------------------------------------------- two needs
