@@ -31,6 +31,7 @@ from buergerassistent.conversation_context import (
     follow_up_target,
     is_rejection,
     match_choice,
+    meant_after_offer,
     named_procedures,
     question_topic,
     refers_back,
@@ -177,6 +178,31 @@ def choose(dispatcher: CollectingDispatcher, tracker: Tracker, proc_id: str) -> 
     others = [o for o in _ids(tracker.get_slot("offered_procedures")) if o != proc_id]
     others += [a for a in _ids(tracker.get_slot("alternatives")) if a not in others and a != proc_id]
     return present_procedure(dispatcher, proc, alternatives=others, language=tracker.get_slot(language_state.SLOT))
+
+
+def previous_user_text(tracker: Tracker) -> str:
+    """The citizen's message before the latest one ("" when there is none)."""
+    seen_latest = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            if seen_latest:
+                return event.get("text") or ""
+            seen_latest = True
+    return ""
+
+
+def meant_by_reply(tracker: Tracker) -> Optional[str]:
+    """A reply to the choice just offered that names another need, or says more about the first
+    message ("Parken vorm Haus" – "Meinen Sie …?" – "des is für an Umzug"): that procedure,
+    read before a life event in the reply is shown as a checklist."""
+    if current_state(tracker) is not Awaiting.CHOOSE_PROCEDURE:
+        return None
+    return meant_after_offer(
+        previous_user_text(tracker),
+        tracker.latest_message.get("text") or "",
+        offered_options(tracker),
+        discovery(),
+    )
 
 
 def chosen_by_reply(tracker: Tracker) -> Optional[str]:

@@ -24,6 +24,7 @@ from actions.context import (
     chosen_by_reply,
     deny_answer,
     follow_up,
+    meant_by_reply,
     offer_again,
     present_needs,
     present_procedure,
@@ -33,7 +34,16 @@ from actions.context import (
 from actions.drafts import discard_draft
 from actions.fallbacks import say_fallback
 from actions.feedback import ask_feedback, insight
-from actions.forms import display_value, form_data, marks_language, summary_table, summary_text
+from actions.forms import (
+    FROM_OFFER,
+    PENDING_SLOT,
+    display_value,
+    first_answer,
+    form_data,
+    marks_language,
+    summary_table,
+    summary_text,
+)
 from actions.forms import language as form_language
 from actions.life_situations import chosen_step, life_situation_turn
 from actions.questions import offer_choice
@@ -162,7 +172,13 @@ class ActionDiscoverProcedure(Action):
             return choose(dispatcher, tracker, chosen)
         if rejects_proposal(tracker):
             return recover(dispatcher, tracker)
+        if first_answer(tracker) is not None:
+            # "Erika Mustermann" to "Möchten Sie … beantragen?": a yes and the first answer.
+            return [FollowupAction("action_start_application")]
         catalogue = default_catalogue()
+        meant = meant_by_reply(tracker)  # "Meinen Sie …?" – "des is für an Umzug": not the checklist
+        if meant is not None:
+            return choose(dispatcher, tracker, meant)
         life = life_situation_turn(dispatcher, tracker)  # a life event: checklist; a step chosen
         if life is not None:
             return life.events if life.present is None else present_procedure(dispatcher, catalogue[life.present])
@@ -214,9 +230,18 @@ class ActionStartApplication(Action):
         dispatcher.utter_message(
             text=form_texts.say(lang, "form_start", name=form_texts.procedure_name(proc, lang), count=len(proc.fields))
         )
+        prefill = login.prefill_events(tracker, proc)
+        first = first_answer(tracker)
+        given: list[EventType] = []
+        if first is not None and not any(e.get("name") == proc.fields[0].name for e in prefill):
+            # The offer was answered with the first answer: the form validates it on activation
+            # (Rasa validates filled slots then) and echoes it before storing (FROM_OFFER).
+            name = proc.fields[0].name
+            given = [SlotSet(name, first), SlotSet("requested_slot", name), SlotSet(PENDING_SLOT, {FROM_OFFER: True})]
         return [
             *_clear_form(proc),
-            *login.prefill_events(tracker, proc),
+            *prefill,
+            *given,
             set_awaiting(None),
             SlotSet("application_id", None),
             FollowupAction(proc.form_name),
