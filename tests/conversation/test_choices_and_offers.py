@@ -189,3 +189,20 @@ def test_the_first_answer_from_the_offer_is_echoed_before_it_is_stored():
     assert slots["vorname"] is None and slots["requested_slot"] == "form_confirm"
     assert slots[PENDING_SLOT] == {"values": {"vorname": "Jonas"}, "ask": "vorname"}
     assert "Vorname Jonas" in texts(dispatcher)
+
+
+# -- a question about a fact is answered, not turned into a checklist ------------------------------
+
+
+def test_a_fact_question_naming_one_procedure_gets_the_answer_not_the_checklist():
+    tracker = make_tracker(text="Was für Unterlagen muss ich mitbringen, um mein gebrauchtes Auto zuzulassen?")
+    dispatcher, events = run(ActionDiscoverProcedure(), tracker)
+    proc = CATALOGUE["kfz_zulassen"]
+    assert slot_events(events)["procedure"] == proc.id
+    assert proc.documents[0] in texts(dispatcher) and "wichtigsten Schritte" not in texts(dispatcher)
+
+
+def test_a_life_event_without_a_question_about_a_fact_still_gets_the_checklist():
+    tracker = make_tracker(text="Ich habe mir ein gebrauchtes Auto gekauft")
+    dispatcher, _ = run(ActionDiscoverProcedure(), tracker)
+    assert "wichtigsten Schritte" in texts(dispatcher)
