@@ -230,7 +230,7 @@ def rejects_proposal(tracker: Tracker) -> bool:
     if not is_rejection(tracker.latest_message.get("text") or ""):
         return False
     state = current_state(tracker)
-    return state in (Awaiting.START_FORM, Awaiting.CHOOSE_PROCEDURE) or (state is None and _proposed_last_turn(tracker))
+    return state in (Awaiting.START_FORM, Awaiting.CHOOSE_PROCEDURE) or (state is None and proposed_last_turn(tracker))
 
 
 def _last_turn(tracker: Tracker) -> list[dict]:
@@ -247,7 +247,7 @@ def _last_turn(tracker: Tracker) -> list[dict]:
     return events[::-1]
 
 
-def _proposed_last_turn(tracker: Tracker) -> bool:
+def proposed_last_turn(tracker: Tracker) -> bool:
     """Did the assistant's previous turn propose a procedure (slot ``procedure`` or a choice set)?"""
     return any(
         e.get("event") == "slot" and e.get("name") in ("procedure", "offered_procedures") and e.get("value")
@@ -259,7 +259,7 @@ def recover(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventTyp
     """The proposal was wrong: the next candidates of the same discovery, else one clarifying
     question. The procedure leaves the focus."""
     state = current_state(tracker)
-    proposed = state in (Awaiting.START_FORM, Awaiting.CHOOSE_PROCEDURE) or _proposed_last_turn(tracker)
+    proposed = state in (Awaiting.START_FORM, Awaiting.CHOOSE_PROCEDURE) or proposed_last_turn(tracker)
     if not proposed:
         if any(e.get("event") == "bot" and e.get("text") == CLARIFY for e in _last_turn(tracker)):
             dispatcher.utter_message(text=CLARIFY_AGAIN)  # "nein, was anderes" to the question itself

@@ -28,6 +28,7 @@ from actions.context import (
     offer_again,
     present_needs,
     present_procedure,
+    proposed_last_turn,
     recover,
     rejects_proposal,
 )
@@ -353,6 +354,20 @@ def _after_submission(dispatcher: CollectingDispatcher, tracker: Tracker) -> lis
     return ask_feedback(dispatcher, tracker) or anything_else(dispatcher, tracker)
 
 
+ASK_ABOUT = (
+    "Gut. Zu „{name}“ kann ich Ihnen sagen, welche Unterlagen Sie brauchen, was es kostet, "
+    "wie lange es dauert und wer zuständig ist. Was möchten Sie wissen?"
+)
+
+
+def _fact_buttons() -> list[dict[str, str]]:
+    # The payload is the question itself: NLU and the follow-up logic read it as typed.
+    return [
+        {"title": t, "payload": t}
+        for t in ("Welche Unterlagen brauche ich?", "Was kostet das?", "Wie lange dauert das?", "Wer ist zuständig?")
+    ]
+
+
 class ActionHandleAffirm(Action):
     """ "ja" outside a form: what it answers depends on the dialogue state (``next_step``)."""
 
@@ -379,6 +394,12 @@ class ActionHandleAffirm(Action):
             if await store_status_consent(tracker.sender_id):
                 dispatcher.utter_message(text=submission_messages.status_on(form_language(tracker)))
             return [*state_events(step, state), *_after_submission(dispatcher, tracker)]
+        proc = procedure_in_focus(tracker)
+        if proc is not None and proposed_last_turn(tracker):
+            # "ja genau" to a procedure just presented (no form to start): it is the right one;
+            # what else can be asked about it, rather than the general help text.
+            dispatcher.utter_message(text=ASK_ABOUT.format(name=proc.name), buttons=_fact_buttons())
+            return state_events(step, state)
         # Reply.HELP: nothing to say yes to; said again in a row, shorter and with topics.
         say_fallback(dispatcher, tracker, "help", first_response="utter_help")
         return state_events(step, state)

@@ -206,3 +206,29 @@ def test_a_life_event_without_a_question_about_a_fact_still_gets_the_checklist()
     tracker = make_tracker(text="Ich habe mir ein gebrauchtes Auto gekauft")
     dispatcher, _ = run(ActionDiscoverProcedure(), tracker)
     assert "wichtigsten Schritte" in texts(dispatcher)
+
+
+def test_yes_to_a_procedure_just_presented_asks_what_to_know_about_it_not_the_help_text():
+    from actions.dialogue import ActionHandleAffirm
+
+    tracker = make_tracker(
+        text="ja genau",
+        intent="affirm",
+        slots={"procedure": "briefwahl"},
+        events=[
+            {"event": "user", "text": "Am Wahltag bin ich verreist"},
+            {"event": "slot", "name": "procedure", "value": "briefwahl"},
+            {"event": "user", "text": "ja genau"},
+        ],
+    )
+    dispatcher, _ = run(ActionHandleAffirm(), tracker)
+    assert CATALOGUE["briefwahl"].name in texts(dispatcher) and "Unterlagen" in texts(dispatcher)
+    assert not any(m.get("response") == "utter_help" for m in dispatcher.messages)
+
+
+def test_yes_with_nothing_proposed_still_gets_the_help():
+    from actions.dialogue import ActionHandleAffirm
+
+    tracker = make_tracker(text="ja", intent="affirm", events=[{"event": "user", "text": "ja"}])
+    dispatcher, _ = run(ActionHandleAffirm(), tracker)
+    assert any(m.get("response") == "utter_help" for m in dispatcher.messages)
