@@ -284,7 +284,29 @@ _ORDINALS = {
 _ORDINAL_OF = {normalise(w): i for i, words in _ORDINALS.items() for w in words}
 _LAST = frozenset({"letzte", "letzten", "letzter", "letztes", "untere", "unterste", "untersten"})
 _YES = frozenset(
-    {"ja", "jo", "jup", "jep", "jawohl", "genau", "richtig", "stimmt", "korrekt", "yes", "gerne", "gern", "bitte"}
+    {
+        "ja",
+        "jo",
+        "jup",
+        "jep",
+        "jawohl",
+        "jawoi",
+        "genau",
+        "richtig",
+        "stimmt",
+        "korrekt",
+        "yes",
+        "gerne",
+        "gern",
+        "bitte",
+        "ok",
+        "okay",
+        "passt",
+        "freilich",
+        "klar",
+        "sicher",
+        "exakt",
+    }
 )
 # Words around a choice that carry no choice: "ich nehme bitte die Nummer 2".
 _FILLER = frozenset(
@@ -293,7 +315,7 @@ _FILLER = frozenset(
     ich nehme nehm nimm möchte moechte will wähle waehle hätte haette hätt gerne gern bitte die das der den dem
     nummer nr punkt option möglichkeit moeglichkeit antwort vorschlag leistung eintrag davon hier
     ja genau also dann doch mal ok okay na klar passt meine meinte das ist es sei the number
-    von oben unten variante thema
+    von oben unten variante thema mein meine meinen scho schon so
     """.split()
 )
 _NEGATION = frozenset({"nicht", "kein", "keine", "keinen", "keiner", "nein", "nee", "ne", "weder", "sondern"})

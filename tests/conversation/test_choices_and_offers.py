@@ -232,3 +232,13 @@ def test_yes_with_nothing_proposed_still_gets_the_help():
     tracker = make_tracker(text="ja", intent="affirm", events=[{"event": "user", "text": "ja"}])
     dispatcher, _ = run(ActionHandleAffirm(), tracker)
     assert any(m.get("response") == "utter_help" for m in dispatcher.messages)
+
+
+@pytest.mark.parametrize("reply", ["passt scho", "jawoi", "ok", "ja genau den mein ich", "klar"])
+def test_yes_in_other_words_to_a_single_suggestion_chooses_it(reply):
+    assert match_choice(reply, options(["bewohnerparkausweis"])) == "bewohnerparkausweis"
+
+
+@pytest.mark.parametrize("reply", ["ok", "ja", "passt scho"])
+def test_yes_to_several_suggestions_chooses_none(reply):
+    assert match_choice(reply, options(["kfz_zulassen", "kfz_abmelden"])) is None
