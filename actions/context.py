@@ -35,6 +35,7 @@ from buergerassistent.conversation_context import (
     named_procedures,
     question_topic,
     refers_back,
+    together_with,
     what_is_meant,
 )
 from buergerassistent.dialogue_state import Answer, Awaiting
@@ -271,8 +272,14 @@ def recover(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventTyp
     # Only the procedure ids: the tracker keeps the message for the review inbox (content/review.py).
     logger.info("proposal rejected: %s; %d other candidates", ",".join(shown) or "-", len(remaining))
     events: list[EventType] = [SlotSet("procedure", None)]
-    # "Nein, ich meinte die Abmeldung": the message names what is meant.
-    decision = discovery().decide(what_is_meant(tracker.latest_message.get("text") or ""))
+    # "Nein, ich meinte die Abmeldung": the message names what is meant; "nein, abmelden" after
+    # "Wohnsitz": together with the first message.
+    meant_text = what_is_meant(tracker.latest_message.get("text") or "")
+    decision = discovery().decide(meant_text)
+    if decision.kind != "confident" and meant_text and not refers_back(meant_text):
+        together = discovery().decide(together_with(previous_user_text(tracker), meant_text) or meant_text)
+        if together.kind == "confident" and together.candidates[0].id not in shown:
+            decision = together
     if decision.kind == "confident" and decision.candidates[0].id not in shown:
         meant = default_catalogue()[decision.candidates[0].id]
         return events + present_procedure(dispatcher, meant, alternatives=[a for a in remaining if a != meant.id])

@@ -457,15 +457,20 @@ def meant_after_offer(previous: str, reply: str, options: Sequence[Option], disc
         return None
     if _QUESTION_START.match(reply) or not options:
         return None
-    alone = discovery.decide(reply)
-    if alone.kind == "confident":
-        return alone.candidates[0].id
-    if not previous or not previous.strip():
-        return None
-    together = discovery.decide(f"{previous.strip().rstrip('.!')}. {reply.strip()}")
-    if together.kind == "confident":
-        return together.candidates[0].id
+    # Together first: the reply says more about the same need ("Auto" – "verkauft").
+    for text in (together_with(previous, reply), reply):
+        if text:
+            decision = discovery.decide(text)
+            if decision.kind == "confident":
+                return decision.candidates[0].id
     return None
+
+
+def together_with(previous: str, reply: str) -> str:
+    """The first message and the reply that adds to it, read as one ("" without a first one)."""
+    if not previous or not previous.strip():
+        return ""
+    return f"{previous.strip().rstrip('.!')}. {reply.strip()}"
 
 
 # --------------------------------------------------------------------------- two needs

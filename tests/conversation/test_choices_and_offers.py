@@ -242,3 +242,37 @@ def test_yes_in_other_words_to_a_single_suggestion_chooses_it(reply):
 @pytest.mark.parametrize("reply", ["ok", "ja", "passt scho"])
 def test_yes_to_several_suggestions_chooses_none(reply):
     assert match_choice(reply, options(["kfz_zulassen", "kfz_abmelden"])) is None
+
+
+def _rejecting(text, previous, offered):
+    return make_tracker(
+        text=text,
+        intent="deny",
+        slots={"awaiting": "choose_procedure", "offered_procedures": offered},
+        events=[
+            {"event": "user", "text": previous},
+            {"event": "bot", "text": "Meinen Sie …?"},
+            {"event": "user", "text": text},
+        ],
+    )
+
+
+def test_no_with_a_word_more_is_read_together_with_the_first_message():
+    from actions.dialogue import ActionHandleDeny
+
+    # "Wohnort" – "Meinen Sie „Wohnsitz anmelden oder ummelden“?" – "nein, abmelden"
+    dispatcher, events = run(ActionHandleDeny(), _rejecting("nein, abmelden", "Wohnort", ["wohnsitz_anmelden"]))
+    assert events == [FollowupAction("action_recover_procedure")]
+    from actions.context import ActionRecoverProcedure
+
+    dispatcher, events = run(ActionRecoverProcedure(), _rejecting("nein, abmelden", "Wohnort", ["wohnsitz_anmelden"]))
+    assert slot_events(events).get("procedure") == "wohnsitz_abmelden", texts(dispatcher)
+
+
+def test_a_plain_rejection_offers_other_candidates_not_the_same_again():
+    from actions.context import ActionRecoverProcedure
+
+    dispatcher, events = run(
+        ActionRecoverProcedure(), _rejecting("nein, das meine ich nicht", "Wohnort", ["wohnsitz_anmelden"])
+    )
+    assert slot_events(events).get("procedure") is None
