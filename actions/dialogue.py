@@ -47,7 +47,7 @@ from actions.forms import (
 )
 from actions.forms import language as form_language
 from actions.life_situations import chosen_step, life_situation_turn
-from actions.questions import offer_choice
+from actions.questions import compare_offered, offer_choice
 from actions.submission_actions import store_status_consent, submit_confirmed
 from actions.turns import current_state, ends_turn, set_awaiting, state_events
 from buergerassistent import answers, form_texts, human_answers, language_state, metrics
@@ -183,6 +183,9 @@ class ActionDiscoverProcedure(Action):
             # "Erika Mustermann" to "Möchten Sie … beantragen?": a yes and the first answer.
             return [FollowupAction("action_start_application")]
         catalogue = default_catalogue()
+        compared = compare_offered(dispatcher, tracker)  # "Was ist der Unterschied?" to a list
+        if compared is not None:
+            return compared
         meant = meant_by_reply(tracker)  # "Meinen Sie …?" – "des is für an Umzug": not the checklist
         if meant is not None:
             return choose(dispatcher, tracker, meant)

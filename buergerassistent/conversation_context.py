@@ -342,6 +342,19 @@ def is_position_reply(text: str) -> bool:
     return len(positions) == 1 and not others
 
 
+_ABOUT_OPTIONS = re.compile(
+    r"\bunterschied|\bunterscheiden\b|\bwas\s+(?:ist|heißt|heisst|bedeutet)\s+(?:das|die|der)\s+(?:erste|zweite|dritte)|"
+    r"\bwelche[srn]?\s+(?:passt|brauche|nehme|soll)\b|\bwas\s+(?:ist|sind)\s+(?:die|das)\s+(?:beiden|optionen|möglichkeiten)\b|"
+    r"\bwas\s+passt\b|\bwas\s+ist\s+was\b",
+    re.I,
+)
+
+
+def asks_about_options(text: str) -> bool:
+    """ "Was ist der Unterschied?", "welche brauche ich?" to a list of offered procedures."""
+    return bool(_ABOUT_OPTIONS.search(text or ""))
+
+
 _CLAUSE_END = re.compile(r"\s*(?:[,;:.!]|\s[-–]\s)\s*")
 
 

@@ -276,3 +276,27 @@ def test_a_plain_rejection_offers_other_candidates_not_the_same_again():
         ActionRecoverProcedure(), _rejecting("nein, das meine ich nicht", "Wohnort", ["wohnsitz_anmelden"])
     )
     assert slot_events(events).get("procedure") is None
+
+
+@pytest.mark.parametrize("intent", ["inform", "ask_why_field", "ask_documents", "nlu_fallback"])
+def test_a_question_about_the_offered_procedures_describes_each_and_offers_them_again(intent):
+    from actions.questions import ActionAnswerInfo, ActionExplainField
+
+    action = {"ask_why_field": ActionExplainField(), "ask_documents": ActionAnswerInfo()}.get(
+        intent, ActionDiscoverProcedure()
+    )
+    offered = ["kfz_zulassen", "kfz_abmelden"]
+    tracker = make_tracker(
+        text="Was ist da der Unterschied zwischen den beiden?",
+        intent=intent,
+        slots={"awaiting": "choose_procedure", "offered_procedures": offered},
+    )
+    dispatcher, events = run(action, tracker)
+    said = texts(dispatcher)
+    for proc_id in offered:
+        proc = CATALOGUE[proc_id]
+        assert proc.description.split(".")[0] in said
+    assert slot_events(events)["offered_procedures"] == offered
+    assert [b["title"] for m in dispatcher.messages for b in m.get("buttons") or []] == [
+        CATALOGUE[i].name for i in offered
+    ]
