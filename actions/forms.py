@@ -37,9 +37,10 @@ def _bare_yes(text: str, intent: str | None, lang: str) -> bool:
 
 # "Möchten Sie … beantragen?" answered with the first answer instead of "ja" ("Erika Mustermann"):
 # read as a yes plus that answer only for first fields whose validator checks plausibility (a name
-# refuses sentences, questions, digits); and the value is echoed before it is stored.
+# refuses sentences, questions, digits); and the value is echoed before it is stored. NLU's
+# "affirm" is no reason to refuse: it reads "Jonas" as "jo"; a real yes is refused below.
 FIRST_ANSWER_TYPES = frozenset({"name"})
-NOT_FORM_DATA_INTENTS = frozenset({"affirm", "deny", "cancel", "greet", "goodbye", "help", "skip_field"})
+NOT_FORM_DATA_INTENTS = frozenset({"deny", "cancel", "greet", "goodbye", "help", "skip_field"})
 
 FAILURES_SLOT = "form_failures"  # {field name: failed answers in a row}
 # Several values from one message wait here until the citizen confirms them:

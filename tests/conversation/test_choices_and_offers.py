@@ -148,6 +148,18 @@ def offer_tracker(text, intent="inform"):
     return make_tracker(text=text, intent=intent, slots={"awaiting": "start_form", "procedure": "hundesteuer_anmelden"})
 
 
+def test_a_name_read_as_yes_by_nlu_starts_the_form_with_it(monkeypatch):
+    # NLU reads "Jonas" as "jo": the yes path starts the form, with the name as the first answer.
+    from actions.dialogue import ActionHandleAffirm
+
+    monkeypatch.setenv("BA_LOGIN_REQUIRED", "0")
+    tracker = offer_tracker("Jonas", intent="affirm")
+    _, events = run(ActionHandleAffirm(), tracker)
+    assert events == [FollowupAction("action_start_application")]
+    _, events = run(ActionStartApplication(), tracker)
+    assert slot_events(events)["vorname"] == "Jonas"
+
+
 @pytest.mark.parametrize("text", ["Lena Beispielfrau", "Jonas"])
 def test_a_name_instead_of_yes_starts_the_form_with_it(text, monkeypatch):
     monkeypatch.setenv("BA_LOGIN_REQUIRED", "0")  # the path without login (local demo)
@@ -165,6 +177,7 @@ def test_a_name_instead_of_yes_starts_the_form_with_it(text, monkeypatch):
     "text,intent",
     [
         ("ja", "affirm"),
+        ("jo passt", "affirm"),
         ("nein danke", "deny"),
         ("was kostet das?", "inform"),
         ("Reisepass", "inform"),  # a need, not a name

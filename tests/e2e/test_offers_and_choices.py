@@ -35,7 +35,7 @@ def test_a_sentence_instead_of_yes_is_not_taken_as_a_name(chat):
 
 def test_a_question_about_the_options_is_answered_with_what_they_mean(chat):
     fill_in_chat(chat.say_text, 0, step("München") + 1)
-    reply = chat.say_text("Was ist denn da der Unterschied?")
+    reply = chat.say_text("Und was ist der Unterschied zwischen den beiden Arten?")
     assert "weitere Daten" in reply and "Erweitert" in reply, reply
     assert "einfache oder eine erweiterte" in reply  # the same question again
     # A position answers it.
