@@ -313,3 +313,18 @@ def test_a_question_about_the_offered_procedures_describes_each_and_offers_them_
     assert [b["title"] for m in dispatcher.messages for b in m.get("buttons") or []] == [
         CATALOGUE[i].name for i in offered
     ]
+
+
+def test_a_question_about_the_options_read_as_a_status_request_is_answered_in_the_form():
+    from actions.submission_actions import ActionApplicationStatus
+
+    tracker = make_tracker(
+        text="Und was ist der Unterschied zwischen den beiden Arten?",
+        intent="ask_status",
+        slots={"requested_slot": "art_meldebescheinigung", "procedure": "meldebescheinigung"},
+        active_loop="meldebescheinigung_form",
+    )
+    dispatcher, events = run(ActionApplicationStatus(), tracker)
+    field = CATALOGUE["meldebescheinigung"].field("art_meldebescheinigung")
+    assert field.help in texts(dispatcher) and "Aktenzeichen" not in texts(dispatcher)
+    assert not slot_events(events).get("art_meldebescheinigung")
