@@ -31,9 +31,11 @@ from buergerassistent.conversation_context import (
     follow_up_target,
     is_rejection,
     match_choice,
+    meant_after_offer,
     named_procedures,
     question_topic,
     refers_back,
+    together_with,
     what_is_meant,
 )
 from buergerassistent.dialogue_state import Answer, Awaiting
@@ -179,6 +181,31 @@ def choose(dispatcher: CollectingDispatcher, tracker: Tracker, proc_id: str) -> 
     return present_procedure(dispatcher, proc, alternatives=others, language=tracker.get_slot(language_state.SLOT))
 
 
+def previous_user_text(tracker: Tracker) -> str:
+    """The citizen's message before the latest one ("" when there is none)."""
+    seen_latest = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            if seen_latest:
+                return event.get("text") or ""
+            seen_latest = True
+    return ""
+
+
+def meant_by_reply(tracker: Tracker) -> Optional[str]:
+    """A reply to the choice just offered that names another need, or says more about the first
+    message ("Parken vorm Haus" – "Meinen Sie …?" – "des is für an Umzug"): that procedure,
+    read before a life event in the reply is shown as a checklist."""
+    if current_state(tracker) is not Awaiting.CHOOSE_PROCEDURE:
+        return None
+    return meant_after_offer(
+        previous_user_text(tracker),
+        tracker.latest_message.get("text") or "",
+        offered_options(tracker),
+        discovery(),
+    )
+
+
 def chosen_by_reply(tracker: Tracker) -> Optional[str]:
     """The procedure the latest message chooses from the offered ones, if a choice is pending."""
     if current_state(tracker) is not Awaiting.CHOOSE_PROCEDURE:
@@ -204,7 +231,7 @@ def rejects_proposal(tracker: Tracker) -> bool:
     if not is_rejection(tracker.latest_message.get("text") or ""):
         return False
     state = current_state(tracker)
-    return state in (Awaiting.START_FORM, Awaiting.CHOOSE_PROCEDURE) or (state is None and _proposed_last_turn(tracker))
+    return state in (Awaiting.START_FORM, Awaiting.CHOOSE_PROCEDURE) or (state is None and proposed_last_turn(tracker))
 
 
 def _last_turn(tracker: Tracker) -> list[dict]:
@@ -221,7 +248,7 @@ def _last_turn(tracker: Tracker) -> list[dict]:
     return events[::-1]
 
 
-def _proposed_last_turn(tracker: Tracker) -> bool:
+def proposed_last_turn(tracker: Tracker) -> bool:
     """Did the assistant's previous turn propose a procedure (slot ``procedure`` or a choice set)?"""
     return any(
         e.get("event") == "slot" and e.get("name") in ("procedure", "offered_procedures") and e.get("value")
@@ -233,7 +260,7 @@ def recover(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventTyp
     """The proposal was wrong: the next candidates of the same discovery, else one clarifying
     question. The procedure leaves the focus."""
     state = current_state(tracker)
-    proposed = state in (Awaiting.START_FORM, Awaiting.CHOOSE_PROCEDURE) or _proposed_last_turn(tracker)
+    proposed = state in (Awaiting.START_FORM, Awaiting.CHOOSE_PROCEDURE) or proposed_last_turn(tracker)
     if not proposed:
         if any(e.get("event") == "bot" and e.get("text") == CLARIFY for e in _last_turn(tracker)):
             dispatcher.utter_message(text=CLARIFY_AGAIN)  # "nein, was anderes" to the question itself
@@ -245,8 +272,14 @@ def recover(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventTyp
     # Only the procedure ids: the tracker keeps the message for the review inbox (content/review.py).
     logger.info("proposal rejected: %s; %d other candidates", ",".join(shown) or "-", len(remaining))
     events: list[EventType] = [SlotSet("procedure", None)]
-    # "Nein, ich meinte die Abmeldung": the message names what is meant.
-    decision = discovery().decide(what_is_meant(tracker.latest_message.get("text") or ""))
+    # "Nein, ich meinte die Abmeldung": the message names what is meant; "nein, abmelden" after
+    # "Wohnsitz": together with the first message.
+    meant_text = what_is_meant(tracker.latest_message.get("text") or "")
+    decision = discovery().decide(meant_text)
+    if decision.kind != "confident" and meant_text and not refers_back(meant_text):
+        together = discovery().decide(together_with(previous_user_text(tracker), meant_text) or meant_text)
+        if together.kind == "confident" and together.candidates[0].id not in shown:
+            decision = together
     if decision.kind == "confident" and decision.candidates[0].id not in shown:
         meant = default_catalogue()[decision.candidates[0].id]
         return events + present_procedure(dispatcher, meant, alternatives=[a for a in remaining if a != meant.id])

@@ -24,19 +24,30 @@ from actions.context import (
     chosen_by_reply,
     deny_answer,
     follow_up,
+    meant_by_reply,
     offer_again,
     present_needs,
     present_procedure,
+    proposed_last_turn,
     recover,
     rejects_proposal,
 )
 from actions.drafts import discard_draft
 from actions.fallbacks import say_fallback
 from actions.feedback import ask_feedback, insight
-from actions.forms import display_value, form_data, marks_language, summary_table, summary_text
+from actions.forms import (
+    FROM_OFFER,
+    PENDING_SLOT,
+    display_value,
+    first_answer,
+    form_data,
+    marks_language,
+    summary_table,
+    summary_text,
+)
 from actions.forms import language as form_language
 from actions.life_situations import chosen_step, life_situation_turn
-from actions.questions import offer_choice
+from actions.questions import compare_offered, offer_choice
 from actions.submission_actions import store_status_consent, submit_confirmed
 from actions.turns import current_state, ends_turn, set_awaiting, state_events
 from buergerassistent import answers, form_conditions, form_texts, human_answers, language_state, metrics
@@ -149,6 +160,12 @@ def discover(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventTy
     return [insight("discovery", outcome="none", text=text)]
 
 
+def _asks_a_fact_of_one_procedure(tracker: Tracker, text: str) -> bool:
+    if chosen_step(tracker) is not None or question_topic(text) is None:
+        return False
+    return discovery().decide(text).kind == "confident"
+
+
 class ActionDiscoverProcedure(Action):
     def name(self) -> str:
         return "action_discover_procedure"
@@ -162,8 +179,20 @@ class ActionDiscoverProcedure(Action):
             return choose(dispatcher, tracker, chosen)
         if rejects_proposal(tracker):
             return recover(dispatcher, tracker)
+        if first_answer(tracker) is not None:
+            # "Erika Mustermann" to "Möchten Sie … beantragen?": a yes and the first answer.
+            return [FollowupAction("action_start_application")]
         catalogue = default_catalogue()
-        life = life_situation_turn(dispatcher, tracker)  # a life event: checklist; a step chosen
+        compared = compare_offered(dispatcher, tracker)  # "Was ist der Unterschied?" to a list
+        if compared is not None:
+            return compared
+        meant = meant_by_reply(tracker)  # "Meinen Sie …?" – "des is für an Umzug": not the checklist
+        if meant is not None:
+            return choose(dispatcher, tracker, meant)
+        # A life event: checklist; a step chosen. Not for a question about a fact of the one
+        # procedure it names ("Welche Papiere brauche ich, um einen Gebrauchtwagen zuzulassen?"):
+        # that is answered (questions first), the checklist would leave it open.
+        life = None if _asks_a_fact_of_one_procedure(tracker, text) else life_situation_turn(dispatcher, tracker)
         if life is not None:
             return life.events if life.present is None else present_procedure(dispatcher, catalogue[life.present])
         if intent is None or intent in PROCEDURE_INTENTS or confidence < OVERRULE_CONFIDENCE:
@@ -217,9 +246,18 @@ class ActionStartApplication(Action):
                 lang, "form_start", name=form_texts.procedure_name(proc, lang), count=form_conditions.steps(proc)[1]
             )
         )
+        prefill = login.prefill_events(tracker, proc)
+        first = first_answer(tracker)
+        given: list[EventType] = []
+        if first is not None and not any(e.get("name") == proc.fields[0].name for e in prefill):
+            # The offer was answered with the first answer: the form validates it on activation
+            # (Rasa validates filled slots then) and echoes it before storing (FROM_OFFER).
+            name = proc.fields[0].name
+            given = [SlotSet(name, first), SlotSet("requested_slot", name), SlotSet(PENDING_SLOT, {FROM_OFFER: True})]
         return [
             *_clear_form(proc),
-            *login.prefill_events(tracker, proc),
+            *prefill,
+            *given,
             set_awaiting(None),
             SlotSet("application_id", None),
             FollowupAction(proc.form_name),
@@ -322,6 +360,20 @@ def _after_submission(dispatcher: CollectingDispatcher, tracker: Tracker) -> lis
     return ask_feedback(dispatcher, tracker) or anything_else(dispatcher, tracker)
 
 
+ASK_ABOUT = (
+    "Gut. Zu „{name}“ kann ich Ihnen sagen, welche Unterlagen Sie brauchen, was es kostet, "
+    "wie lange es dauert und wer zuständig ist. Was möchten Sie wissen?"
+)
+
+
+def _fact_buttons() -> list[dict[str, str]]:
+    # The payload is the question itself: NLU and the follow-up logic read it as typed.
+    return [
+        {"title": t, "payload": t}
+        for t in ("Welche Unterlagen brauche ich?", "Was kostet das?", "Wie lange dauert das?", "Wer ist zuständig?")
+    ]
+
+
 class ActionHandleAffirm(Action):
     """ "ja" outside a form: what it answers depends on the dialogue state (``next_step``)."""
 
@@ -348,6 +400,12 @@ class ActionHandleAffirm(Action):
             if await store_status_consent(tracker.sender_id):
                 dispatcher.utter_message(text=submission_messages.status_on(form_language(tracker)))
             return [*state_events(step, state), *_after_submission(dispatcher, tracker)]
+        proc = procedure_in_focus(tracker)
+        if proc is not None and proposed_last_turn(tracker):
+            # "ja genau" to a procedure just presented (no form to start): it is the right one;
+            # what else can be asked about it, rather than the general help text.
+            dispatcher.utter_message(text=ASK_ABOUT.format(name=proc.name), buttons=_fact_buttons())
+            return state_events(step, state)
         # Reply.HELP: nothing to say yes to; said again in a row, shorter and with topics.
         say_fallback(dispatcher, tracker, "help", first_response="utter_help")
         return state_events(step, state)

@@ -10,7 +10,7 @@ one field the assistant explains the field and asks whether to go on.
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import Any, Optional
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -35,12 +35,20 @@ def _bare_yes(text: str, intent: str | None, lang: str) -> bool:
     return handoff_replies.bare_yes(text) or (lang != "de" and intent == "affirm" and len(text.split()) <= 3)
 
 
+# "Möchten Sie … beantragen?" answered with the first answer instead of "ja" ("Erika Mustermann"):
+# read as a yes plus that answer only for first fields whose validator checks plausibility (a name
+# refuses sentences, questions, digits); and the value is echoed before it is stored. NLU's
+# "affirm" is no reason to refuse: it reads "Jonas" as "jo"; a real yes is refused below.
+FIRST_ANSWER_TYPES = frozenset({"name"})
+NOT_FORM_DATA_INTENTS = frozenset({"deny", "cancel", "greet", "goodbye", "help", "skip_field"})
+
 FAILURES_SLOT = "form_failures"  # {field name: failed answers in a row}
 # Several values from one message wait here until the citizen confirms them:
 # {"values": {field: value}, "ask": field asked for} or, after "Korrigieren", {"single": field}.
 PENDING_SLOT = "form_pending"
 # The form's "question" while values wait for confirmation (requested_slot = CONFIRM_SLOT).
 CONFIRM_SLOT = "form_confirm"
+FROM_OFFER = "from_offer"  # in PENDING_SLOT: the form starts with the message that answered the offer
 CONFIRM_BUTTONS = [{"title": "Ja", "payload": "Ja"}, {"title": "Korrigieren", "payload": "Korrigieren"}]
 
 
@@ -130,6 +138,37 @@ def summary_table(proc: Procedure, tracker: Tracker) -> dict:
     }
 
 
+def first_answer(tracker: Tracker) -> Optional[str]:
+    """The message, when it answers "Möchten Sie … jetzt hier im Chat beantragen?" with form data
+    for the first field instead of "ja" (then the form starts with it); None otherwise.
+
+    Only when it can be nothing else: no yes/no, no question, no need discovery finds, and a
+    valid answer to the first field of the offered form whose type checks plausibility."""
+    from actions.turns import current_state
+    from buergerassistent.dialogue_state import Awaiting
+    from buergerassistent.procedure_finder import ANSWER, CHOICE, decide, discovery, intent_of
+
+    if tracker.active_loop_name or current_state(tracker) is not Awaiting.START_FORM:
+        return None
+    proc = default_catalogue().get(tracker.get_slot("procedure"))
+    if proc is None or not proc.has_form or not proc.fields or proc.fields[0].type not in FIRST_ANSWER_TYPES:
+        return None
+    text = " ".join((tracker.latest_message.get("text") or "").split())
+    intent, confidence = intent_of(tracker.latest_message)
+    if not text or text.startswith("/") or intent in NOT_FORM_DATA_INTENTS or form_questions.is_question(text):
+        return None
+    if validate("yes_no", text).ok:
+        return None
+    first = proc.fields[0]
+    with form_texts.input_language(language(tracker)):
+        reading = read_message(form_texts.for_reading(proc, language(tracker)), first.name, text, {})
+    if reading.question or reading.errors or reading.place or first.name not in reading.filled:
+        return None
+    if decide(text, intent, confidence).decision in (ANSWER, CHOICE) or discovery().decide(text).kind != "unknown":
+        return None  # "Reisepass" is a need, never a name
+    return text
+
+
 def _answers_the_form(tracker: Tracker, form_name: str) -> bool:
     """True when the form runs on a new message (not when it resumes after an answered question).
 
@@ -185,7 +224,9 @@ class CatalogueFormValidation(Action):
             return []
         # The slot holds the whole message (from_text); read it as a clerk would.
         text = form_texts.as_read(proc, proc.field(requested), str(candidates[requested]), lang)
-        pending = tracker.get_slot(PENDING_SLOT) or {}
+        pending = dict(tracker.get_slot(PENDING_SLOT) or {})
+        # The first answer came instead of "ja" to the offer (first_answer): always echoed.
+        from_offer = bool(pending.pop(FROM_OFFER, False))
         filled = {f.name: tracker.get_slot(f.name) for f in proc.fields if f.name != requested}
         reading = read_message(
             form_texts.for_reading(proc, lang),
@@ -206,15 +247,18 @@ class CatalogueFormValidation(Action):
             return self._ask_place(
                 dispatcher, proc, requested, reading.filled, reading.place, reading.unassigned, lang=lang
             )
-        if len(reading.filled) > 1:
-            # Several values from one message: stored only after the citizen has seen them.
+        if len(reading.filled) > 1 or (from_offer and requested in reading.filled):
+            # Several values from one message (or the first answer given instead of "ja"): stored
+            # only after the citizen has seen them.
             for name, error in reading.errors.items():
                 dispatcher.utter_message(text=self._field_error(proc, name, error, text, lang))
             return self._ask_to_confirm(dispatcher, proc, requested, reading.filled, reading.unassigned, lang=lang)
         events: list[EventType] = [SlotSet(name, value) for name, value in reading.values.items()]
         if requested not in reading.values:
             events.append(SlotSet(requested, None))
-        elif pending:
+            if from_offer:
+                events.append(SlotSet(PENDING_SLOT, pending or None))
+        elif pending or from_offer:
             events.append(SlotSet(PENDING_SLOT, None))
 
         for name in reading.corrected:

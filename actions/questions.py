@@ -19,6 +19,7 @@ from buergerassistent import answers
 from buergerassistent.catalogue import Procedure, default_catalogue
 from buergerassistent.conversation_context import (
     Option,
+    asks_about_options,
     aspect_of,
     follow_up_target,
     match_choice,
@@ -81,6 +82,19 @@ def offer_choice(
     ]
 
 
+def compare_offered(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[list[EventType]]:
+    """ "Was ist der Unterschied?" to a list of offered procedures (whatever NLU read it as): each
+    option in one sentence from the catalogue, then the choice again. None for other messages."""
+    if tracker.active_loop_name or current_state(tracker) is not Awaiting.CHOOSE_PROCEDURE:
+        return None
+    catalogue = default_catalogue()
+    offered = [i for i in tracker.get_slot("offered_procedures") or [] if i in catalogue]
+    if len(offered) < 2 or not asks_about_options(tracker.latest_message.get("text") or ""):
+        return None
+    dispatcher.utter_message(text=answers.compare([catalogue[i] for i in offered]))
+    return offer_choice(dispatcher, offered, alternatives=tracker.get_slot("alternatives") or (), lead="")
+
+
 def replies_to_offer(tracker: Tracker) -> bool:
     """The latest message chooses from the procedures or checklist steps just offered ("die
     erste", "Abmelden" to [Fahrzeug zulassen | Fahrzeug abmelden]), whatever NLU read it as:
@@ -121,6 +135,9 @@ class ActionAnswerInfo(Action):
                 offered = [i for i in tracker.get_slot("offered_procedures") or [] if i in catalogue]
                 if match_choice(text, [Option(i, catalogue[i].name) for i in offered]) is not None:
                     return [FollowupAction("action_choose_procedure")]  # "die zweite", misread as a question
+                compared = compare_offered(dispatcher, tracker)
+                if compared is not None:
+                    return compared
             focus = procedure_in_focus(tracker)
             if focus is None and intent != "ask_contact" and _no_question(text):
                 # "Ich brauche einen Ausweis" read as a question about documents: a request, whose
@@ -178,6 +195,9 @@ class ActionExplainField(Action):
         requested = tracker.get_slot("requested_slot")
         if proc is None and replies_to_offer(tracker):
             return [FollowupAction("action_choose_procedure")]  # "die erste", misread as "wozu?"
+        compared = None if proc is not None else compare_offered(dispatcher, tracker)
+        if compared is not None:
+            return compared
         if proc is None or not requested:
             dispatcher.utter_message(response="utter_help")
             return []

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Optional
@@ -23,8 +24,8 @@ from rasa_sdk.types import DomainDict
 
 from actions import login
 from actions import submission_messages as messages
+from actions.forms import ActionFormInterruption, marks_language
 from actions.forms import language as form_language
-from actions.forms import marks_language
 from actions.turns import ends_turn, set_awaiting
 from buergerassistent import form_texts
 from buergerassistent.catalogue import Procedure, default_catalogue
@@ -204,6 +205,14 @@ def _not_here(numbers: list[str]) -> str:
     return NOT_HERE.format(which=which)
 
 
+# Words without which a message asks nothing about the state of an application.
+_STATUS_WORDS = re.compile(
+    r"\b(?:stand|status|aktenzeichen|bearbeit\w*|eingegangen|angekommen|bleibt|erledigt|fertig|"
+    r"zugestellt|verschickt|antrag\w*|ba-\d{4})",
+    re.I,
+)
+
+
 class ActionApplicationStatus(Action):
     """ "Wie ist der Stand meines Antrags?" — the applications of this conversation and of the
     logged-in citizen; a typed Aktenzeichen picks one of them. Others are refused (see the
@@ -214,7 +223,12 @@ class ActionApplicationStatus(Action):
 
     @marks_language
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        typed = messages.case_numbers_in(tracker.latest_message.get("text") or "")
+        text = tracker.latest_message.get("text") or ""
+        if tracker.active_loop_name and not _STATUS_WORDS.search(text):
+            # Inside a form NLU reads "Was ist der Unterschied zwischen den beiden Arten?" as a
+            # status request: a question without a word of status is about the form.
+            return await ActionFormInterruption().run(dispatcher, tracker, domain)
+        typed = messages.case_numbers_in(text)
         entries = await asyncio.to_thread(outbox().for_conversation, tracker.sender_id)
         lines: list[str] = []
         if not typed:

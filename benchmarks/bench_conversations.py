@@ -46,8 +46,9 @@ import yaml
 
 from bot.local_stack import RestChat
 from bot.settings import Settings
-from buergerassistent import answers
+from buergerassistent import answers, form_texts, translations
 from buergerassistent.catalogue import Field, Procedure, default_catalogue
+from buergerassistent.language_state import ENGLISH
 
 ROOT = Path(__file__).resolve().parent.parent
 FROZEN = ROOT / "tests" / "data" / "conversations" / "frozen.yml"
@@ -58,8 +59,16 @@ EXCLUDED = ROOT / "tests" / "data" / "conversations" / "excluded.yml"
 SUMMARY = "sende ich den Antrag ab"
 START_OFFER = "jetzt hier im Chat beantragen"
 ECHO = "Ich habe übernommen"
-CASE_NUMBER = re.compile(r"Aktenzeichen lautet (\S+?)\.(?:\s|$)")
+ECHO_QUESTION = "Stimmt das?"
+CASE_NUMBER = re.compile(r"Aktenzeichen lautet (\S+?)\.(?:\s|$)|Your case number is (\S+?)\.(?:\s|$)")
 CONFIRM = "Ja, absenden"
+# The same moments of a form conducted in English (issue 20: a citizen who writes English gets the
+# form in English); the texts come from catalogue/translations/en/messages.yaml.
+SUMMARY_EN = form_texts.say(ENGLISH, "form_summary_question").split("? ", 1)[-1].rstrip(".")
+START_OFFER_EN = form_texts.say(ENGLISH, "offer_form", name="\0").split("\0", 1)[-1].split("?", 1)[0].strip("” ")
+ECHO_EN = form_texts.say(ENGLISH, "form_taken_over", items="\0").split("\0", 1)[0].rstrip(": ")
+ECHO_QUESTION_EN = form_texts.say(ENGLISH, "form_is_that_right")
+ENGLISH_TOPICS = ("ask_fees", "ask_documents", "ask_online", "ask_where")
 
 # Actions with consequences the citizen must have asked for (near misses: none of them). Asking
 # first is what issue 15 wants: action_withdraw_application only asks "wirklich zurückziehen?".
@@ -181,29 +190,40 @@ def offered_procedures(messages: list[dict]) -> list[tuple[str, dict]]:
 
 
 def asked_field(proc: Optional[Procedure], reply: str) -> Optional[Field]:
-    """The field whose question ends the reply (the last "Schritt k von n: …")."""
-    if proc is None or "Schritt " not in reply:
+    """The field whose question ends the reply (the last "Schritt k von n: …", in English "Step k of n: …")."""
+    if proc is None:
         return None
-    last = reply.rsplit("Schritt ", 1)[-1]
-    for f in proc.fields:
-        if f.prompt in last:
-            return f
+    for step, lang in (("Schritt ", "de"), ("Step ", ENGLISH)):
+        if step not in reply:
+            continue
+        last = reply.rsplit(step, 1)[-1]
+        for f in proc.fields:
+            if form_texts.field_text(proc, f, lang).prompt in last:
+                return f
     return None
+
+
+def is_echo(reply: str) -> bool:
+    return (ECHO in reply and ECHO_QUESTION in reply) or (ECHO_EN in reply and ECHO_QUESTION_EN in reply)
 
 
 def echoed_values(proc: Procedure, reply: str) -> dict[str, str]:
     """Field → shown text of an echo "Ich habe übernommen: Vorname Erika, Geburtsdatum …. Stimmt das?"."""
-    start = reply.find(ECHO)
-    body = reply[start + len(ECHO) :].lstrip(": ")
-    for end in ("Nicht sicher zuordnen", "Stimmt das?"):
-        if end in body:
+    lang = "de" if ECHO in reply else ENGLISH
+    echo = ECHO if lang == "de" else ECHO_EN
+    start = reply.find(echo)
+    body = reply[start + len(echo) :].lstrip(": ")
+    unassigned = form_texts.say(lang, "form_unassigned", parts="\0").split("\0", 1)[0].strip()
+    for end in (unassigned, ECHO_QUESTION if lang == "de" else ECHO_QUESTION_EN):
+        if end and end in body:
             body = body[: body.index(end)]
-    labels = sorted(proc.fields, key=lambda f: -len(f.label))
+    label = {f.name: form_texts.field_text(proc, f, lang).label for f in proc.fields}
+    labels = sorted(proc.fields, key=lambda f: -len(label[f.name]))
     hits: list[tuple[int, int, Field]] = []
     taken: list[tuple[int, int]] = []
     for f in labels:
         # Items are joined by ", ": a label counts only at the start of an item.
-        for m in re.finditer(r"(?:^|(?<=, ))" + re.escape(f.label), body):
+        for m in re.finditer(r"(?:^|(?<=, ))" + re.escape(label[f.name]), body):
             if not any(a <= m.start() < b for a, b in taken):
                 hits.append((m.start(), m.end(), f))
                 taken.append((m.start(), m.end()))
@@ -253,14 +273,22 @@ def _catalogue_values(topic: str, proc: Procedure) -> list[str]:
     return []
 
 
+def english_topic_answer(topic: str, proc: Procedure) -> Optional[str]:
+    """The English answer for ``topic`` (issue 20: an English question is answered in English
+    from ``catalogue/translations/en``); None where there is no English text for it."""
+    return translations.english_answer(proc, f"ask_{topic}") if f"ask_{topic}" in ENGLISH_TOPICS else None
+
+
 def answers_topic(reply: str, topic: str, proc: Procedure) -> tuple[bool, str]:
     """Whether ``reply`` answers ``topic`` for ``proc``: it holds the answer of
-    ``buergerassistent.answers`` (its first line; links may be rewritten on the way out) or every
-    catalogue value of that topic (as the overview shows them)."""
+    ``buergerassistent.answers`` or its English text (its first line; links may be rewritten on
+    the way out) or every catalogue value of that topic (as the overview shows them)."""
     expected = topic_answer(topic, proc)
     said = _norm(reply)
-    if expected is not None:
-        first = _norm(expected.split("\n", 1)[0]).split("mehr dazu:", 1)[0].strip()[:120]
+    for answer in (expected, english_topic_answer(topic, proc)):
+        if answer is None:
+            continue
+        first = _norm(answer.split("\n", 1)[0]).split("mehr dazu:", 1)[0].strip()[:120]
         if first and first in said:
             return True, ""
     values = _catalogue_values(topic, proc)
@@ -458,7 +486,9 @@ class Citizen:
             f = self.proc.field(name)
             got = canonical(shown.rstrip("."), f.type)
             meant = {canonical(self.expected.get(name), f.type), canonical(self.citizen.get(name), f.type)}
+            english = form_texts.field_text(self.proc, f, ENGLISH).choices
             meant |= {canonical(c.label, f.type) for c in f.choices if canonical(c.value) in meant}
+            meant |= {canonical(english.get(c.value), f.type) for c in f.choices if canonical(c.value) in meant}
             if None in meant and got in (None, "keine angabe", "—"):
                 continue
             if got not in meant - {None}:
@@ -508,17 +538,17 @@ class Citizen:
                 continue
             if CASE_NUMBER.search(reply):
                 return
-            if ECHO in reply and "Stimmt das?" in reply:
+            if is_echo(reply):
                 messages = self.say("Ja" if self._echo_ok(reply) else "Nein")
                 continue
-            if SUMMARY in reply:
+            if SUMMARY in reply or SUMMARY_EN in reply:
                 if at_summary and not summary_done:
                     summary_done = True
                     pending = at_summary[1:]
                     messages = self.say(at_summary[0])
                     continue
                 summary_done = True
-                messages = self.say(CONFIRM)
+                messages = self.say(CONFIRM if SUMMARY in reply else form_texts.say(ENGLISH, "form_button_submit"))
                 continue
             f = asked_field(proc, reply)
             if f is not None:
@@ -531,12 +561,14 @@ class Citizen:
                 pending = answer[1:]
                 messages = self.say(answer[0])
                 continue
-            if START_OFFER in reply and not started:
-                offered = re.search(r"„([^“]+)“ jetzt hier im Chat beantragen", reply)
-                if offered and offered.group(1) != proc.name:
+            if (START_OFFER in reply or START_OFFER_EN in reply) and not started:
+                offered = re.search(r"„([^“]+)“ jetzt hier im Chat beantragen", reply) or re.search(
+                    rf"“([^”]+)” {re.escape(START_OFFER_EN)}", reply
+                )
+                if offered and offered.group(1) not in (proc.name, form_texts.procedure_name(proc, ENGLISH)):
                     self.t.problems.append(f"bietet einen anderen Antrag an: {offered.group(1)}")
                     return
-                messages = self.say("Ja")
+                messages = self.say("Ja" if START_OFFER in reply else "Yes")
                 started = True
                 continue
             clicked = None if started else self._click_goal(messages)

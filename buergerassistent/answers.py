@@ -7,6 +7,7 @@ the authority or the 115. Texts: polite "Sie", short sentences, plain language.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Optional
 
 from buergerassistent.catalogue import Contact, FactSource, Procedure
@@ -204,6 +205,23 @@ def overview(proc: Procedure) -> str:
     sources = _source_names([proc.source_of(f) for f in shown])
     if sources:
         lines.append(("Quellen: " if len(sources) > 1 else "Quelle: ") + ", ".join(sources))
+    return "\n".join(lines)
+
+
+def in_one_sentence(proc: Procedure) -> str:
+    """The first sentence of the catalogue's description ("" without one)."""
+    text = " ".join((proc.description or "").split())
+    match = re.match(r"(.+?[.!?])(?:\s|$)", text)
+    return match.group(1) if match else text
+
+
+def compare(procs: list[Procedure]) -> str:
+    """ "Was ist der Unterschied?" to a list of offered procedures: each in one sentence, from the
+    catalogue (nothing invented: without a description, only the name)."""
+    lines = ["Kurz zu den Möglichkeiten:"]
+    for i, proc in enumerate(procs, 1):
+        sentence = in_one_sentence(proc)
+        lines.append(f"{i}. {proc.name}: {sentence}" if sentence else f"{i}. {proc.name}")
     return "\n".join(lines)
 
 

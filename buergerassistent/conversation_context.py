@@ -277,20 +277,45 @@ _ORDINALS = {
     2: ("dritte", "dritten", "dritter", "drittes", "drei", "3"),
     3: ("vierte", "vierten", "vierter", "viertes", "vier", "4"),
     4: ("fünfte", "fünften", "fünfter", "fünftes", "fünf", "5"),
+    5: ("sechste", "sechsten", "sechster", "sechstes", "sechs", "6"),
+    6: ("siebte", "siebten", "siebter", "siebtes", "sieben", "7"),
+    7: ("achte", "achten", "achter", "achtes", "acht", "8"),
 }
 _ORDINAL_OF = {normalise(w): i for i, words in _ORDINALS.items() for w in words}
 _LAST = frozenset({"letzte", "letzten", "letzter", "letztes", "untere", "unterste", "untersten"})
 _YES = frozenset(
-    {"ja", "jo", "jup", "jep", "jawohl", "genau", "richtig", "stimmt", "korrekt", "yes", "gerne", "gern", "bitte"}
+    {
+        "ja",
+        "jo",
+        "jup",
+        "jep",
+        "jawohl",
+        "jawoi",
+        "genau",
+        "richtig",
+        "stimmt",
+        "korrekt",
+        "yes",
+        "gerne",
+        "gern",
+        "bitte",
+        "ok",
+        "okay",
+        "passt",
+        "freilich",
+        "klar",
+        "sicher",
+        "exakt",
+    }
 )
 # Words around a choice that carry no choice: "ich nehme bitte die Nummer 2".
 _FILLER = frozenset(
     normalise(w)
     for w in """
-    ich nehme nimm möchte moechte will wähle waehle hätte haette gerne gern bitte die das der den dem
+    ich nehme nehm nimm möchte moechte will wähle waehle hätte haette hätt gerne gern bitte die das der den dem
     nummer nr punkt option möglichkeit moeglichkeit antwort vorschlag leistung eintrag davon hier
     ja genau also dann doch mal ok okay na klar passt meine meinte das ist es sei the number
-    von oben unten variante thema
+    von oben unten variante thema mein meine meinen scho schon so
     """.split()
 )
 _NEGATION = frozenset({"nicht", "kein", "keine", "keinen", "keiner", "nein", "nee", "ne", "weder", "sondern"})
@@ -315,6 +340,19 @@ def is_position_reply(text: str) -> bool:
     positions = [w for w in words if w.rstrip(".") in _ORDINAL_OF or w in _LAST]
     others = [w for w in words if w not in _FILLER and w.rstrip(".") not in _ORDINAL_OF and w not in _LAST]
     return len(positions) == 1 and not others
+
+
+_ABOUT_OPTIONS = re.compile(
+    r"\bunterschied|\bunterscheiden\b|\bwas\s+(?:ist|heißt|heisst|bedeutet)\s+(?:das|die|der)\s+(?:erste|zweite|dritte)|"
+    r"\bwelche[srn]?\s+(?:passt|brauche|nehme|soll)\b|\bwas\s+(?:ist|sind)\s+(?:die|das)\s+(?:beiden|optionen|möglichkeiten)\b|"
+    r"\bwas\s+passt\b|\bwas\s+ist\s+was\b",
+    re.I,
+)
+
+
+def asks_about_options(text: str) -> bool:
+    """ "Was ist der Unterschied?", "welche brauche ich?" to a list of offered procedures."""
+    return bool(_ABOUT_OPTIONS.search(text or ""))
 
 
 _CLAUSE_END = re.compile(r"\s*(?:[,;:.!]|\s[-–]\s)\s*")
@@ -363,7 +401,7 @@ def _match_choice(text: str, options: Sequence[Option]) -> Optional[str]:
         return None
     title_words = [{w for w in _words(o.title) if w not in _FILLER} for o in options]
     stems = [{_stem(w) for w in ws} for ws in title_words]
-    said = {_stem(w) for w in rest}
+    said = {_near_title_word(_stem(w), stems) for w in rest}
     hits = [i for i, s in enumerate(stems) if said & s]
     # Short words ("des is für an Umzug", "a", "fürs") carry no choice; the content words must.
     content = {w for w in said if len(w) > 2 and w not in _SMALL_WORDS} or said
@@ -387,6 +425,24 @@ def _match_choice(text: str, options: Sequence[Option]) -> Optional[str]:
     return None
 
 
+TYPO_RATIO = 0.85  # difflib ratio: "Sterbeurkunnde" is "Sterbeurkunde", "Reisepas" is "Reisepass"
+TYPO_MIN_LENGTH = 6  # short words are too alike ("Pass", "Post") to correct
+
+
+def _near_title_word(word: str, stems: list[set[str]]) -> str:
+    """A word of the reply as the title word it misspells ("sterbeurkunn" → "sterbeurkund"),
+    when exactly one title word of the offered options is that close; else the word itself."""
+    import difflib
+
+    every = set().union(*stems) if stems else set()
+    if word in every or len(word) < TYPO_MIN_LENGTH:
+        return word
+    close = {
+        t for t in every if len(t) >= TYPO_MIN_LENGTH and difflib.SequenceMatcher(None, word, t).ratio() >= TYPO_RATIO
+    }
+    return close.pop() if len(close) == 1 else word
+
+
 # Words a citizen adds to a title that do not make the reply another thing ("den Reisepass beantragen").
 _GENERIC = frozenset({"beantrag", "antrag", "anmeld", "brauch", "mocht", "will", "ich", "mein", "neu", "neuen"})
 
@@ -402,6 +458,32 @@ _SMALL_WORDS = frozenset(
     _stem(normalise(w))
     for w in "des is isch ist fürn fürs für an am im ein einen einem eine halt nur eben so da dafür dann wegen".split()
 )
+
+
+def meant_after_offer(previous: str, reply: str, options: Sequence[Option], discovery: Discovery) -> Optional[str]:
+    """A reply to an offered choice that chooses none of the options but says more about the need
+    ("Parken vorm Haus" → "Meinen Sie „Bewohnerparkausweis beantragen“?" → "des is für an
+    Umzug"): the procedure the first message and the reply find together confidently, or the
+    reply alone. None for a position, a question, a rejection, or when nothing is certain – then
+    the message is read as usual (it may tell a life event)."""
+    if not reply or not reply.strip() or is_position_reply(reply) or "?" in reply or is_rejection(reply):
+        return None
+    if _QUESTION_START.match(reply) or not options:
+        return None
+    # Together first: the reply says more about the same need ("Auto" – "verkauft").
+    for text in (together_with(previous, reply), reply):
+        if text:
+            decision = discovery.decide(text)
+            if decision.kind == "confident":
+                return decision.candidates[0].id
+    return None
+
+
+def together_with(previous: str, reply: str) -> str:
+    """The first message and the reply that adds to it, read as one ("" without a first one)."""
+    if not previous or not previous.strip():
+        return ""
+    return f"{previous.strip().rstrip('.!')}. {reply.strip()}"
 
 
 # --------------------------------------------------------------------------- two needs

@@ -47,6 +47,7 @@ _OPTIONS = re.compile(
     r"welche soll ich|was ist besser|was nehme ich|was passt)\b",
     re.I,
 )
+_DIFFERENCE = re.compile(r"\bunterschied", re.I)
 # Questions about the procedure rather than the field, answered from the catalogue facts. The
 # keys are the intents of ``answers.ANSWERS_BY_INTENT``; an intent without an answer function
 # there (yet) falls back to the field's explanation.
@@ -114,17 +115,53 @@ def explain_field(proc: Procedure, field: Field) -> str:
     return _join(text, _example(field), "" if field.required else _optional_note(field))
 
 
+def _names_choice(text: str, choice) -> bool:
+    """Does ``text`` speak of ``choice`` ("Die einfache Bescheinigung …" names "Einfach")?"""
+    low = text.casefold()
+    for term in (str(choice.label), str(choice.value)):
+        stem = re.sub(r"\W+", " ", term.casefold()).strip()[:6].strip()
+        if len(stem) >= 3 and re.search(rf"(?<!\w){re.escape(stem)}", low):
+            return True
+    return False
+
+
+def _asks_about_options(text: str) -> bool:
+    """ "Was ist der Unterschied …?", "welche gibt es?" – not "was für Unterlagen brauche ich?"
+    (a fact of the procedure) nor "warum …?"."""
+    if not _OPTIONS.search(text) or _WHY.search(text):
+        return False
+    return bool(_DIFFERENCE.search(text)) or procedure_topic(text) is None
+
+
+def explain_options(proc: Procedure, field: Field) -> str:
+    """What the choices mean ("Was ist der Unterschied zwischen einfach und erweitert?"): the
+    field's help where it speaks of the choices; otherwise honestly that the catalogue does not
+    say, and where to ask. The choices follow either way."""
+    help_text = field.help or ""
+    described = sum(_names_choice(help_text, c) for c in field.choices)
+    if described >= min(2, len(field.choices)):
+        return _join(f"Zu „{field.label}“: {help_text}", choices_text(field))
+    ask = f"Genaue Auskunft gibt: {proc.authority}." if proc.authority else ""
+    return _join(
+        f"Was die Möglichkeiten bei „{field.label}“ im Einzelnen unterscheidet, weiß ich leider nicht sicher.",
+        help_text,
+        ask,
+        answers.UNKNOWN_HINT,
+        choices_text(field),
+    )
+
+
 def answer(proc: Procedure, field: Field, text: str, intent: Optional[str] = None) -> str:
     """The German answer to a question asked while ``field`` is being asked for."""
     s = clean(text)
+    if field.choices and _asks_about_options(s):
+        # "Was ist der Unterschied …?" asks what the choices mean, whatever NLU read it as
+        # (often "ask_why_field"): the why-text would not answer it.
+        return explain_options(proc, field)
     if intent not in ("ask_why_field", "help"):
         topic = procedure_topic(s, intent)
         if topic is not None:
             return answers.ANSWERS_BY_INTENT[topic](proc)
     if intent == "ask_why_field" or _WHY.search(s):
         return explain_why(proc, field)
-    if field.choices and _OPTIONS.search(s):
-        lines = [f"Zu „{field.label}“: {field.help}" if field.help else f"Zu „{field.label}“:"]
-        lines.append(choices_text(field))
-        return " ".join(lines)
     return explain_field(proc, field)

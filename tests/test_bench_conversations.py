@@ -242,3 +242,36 @@ def test_the_citizen_answers_yes_no_questions_in_the_form_by_what_it_wants():
     assert citizen.yes_or_no("Wie bitte?", field) is None
     citizen.cancel_sent = True
     assert citizen.yes_or_no("Möchten Sie den Antrag wirklich abbrechen?", field) == "Ja"
+
+
+def test_an_english_answer_on_the_topic_counts_a_german_one_on_another_topic_does_not():
+    # Issue 20: an English question is answered in English; the judge reads that answer too.
+    from buergerassistent import translations
+
+    proc = default_catalogue()["kfz_zulassen"]
+    scenario = {
+        "id": "info-en",
+        "kind": "info",
+        "goal": proc.id,
+        "steps": [{"say": "how much is it", "expect": {"procedure": proc.id, "topic": "fees"}}],
+    }
+    good = _transcript([translations.english_answer(proc, "ask_fees")])
+    good.step_turns, good.step_slots = [(0, 1)], [{"procedure": proc.id}]
+    assert judge(scenario, good).ok
+    other = _transcript([translations.english_answer(proc, "ask_where")])
+    other.step_turns, other.step_slots = [(0, 1)], [{"procedure": proc.id}]
+    assert not judge(scenario, other).ok
+
+
+def test_an_english_form_is_read_like_a_german_one():
+    from benchmarks.bench_conversations import asked_field, is_echo
+    from buergerassistent import form_texts
+
+    proc = default_catalogue()["meldebescheinigung"]
+    f = proc.field("nachname")
+    prompt = form_texts.field_text(proc, f, "en").prompt
+    assert asked_field(proc, f"Step 2 of 8: {prompt}") is f
+    label = {x.name: form_texts.field_text(proc, x, "en").label for x in proc.fields}
+    echo = f"I have taken: {label['vorname']} John, {label['nachname']} Example. Is that right?"
+    assert is_echo(echo)
+    assert echoed_values(proc, echo) == {"vorname": "John", "nachname": "Example"}

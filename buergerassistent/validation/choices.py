@@ -27,6 +27,16 @@ ORDINALS = {
     "vierten": 4,
     "fünfte": 5,
     "fünften": 5,
+    "fünftes": 5,
+    "erster": 1,
+    "zweiter": 2,
+    "dritter": 3,
+    "vierter": 4,
+    "viertes": 4,
+    "fünfter": 5,
+    "erstens": 1,
+    "zweitens": 2,
+    "drittens": 3,
     "eins": 1,
     "zwei": 2,
     "drei": 3,
@@ -36,9 +46,29 @@ ORDINALS = {
 _NEGATION = re.compile(r"\b(?:nicht|kein|keine|keinen)\b")
 
 
+# Bavarian words ("zwoa Jahr", "des ghört mia"): read as the standard word before matching. Only
+# here, for short answers to a list: "mia" is "mir" in "des ghört mia" (it can also mean "wir").
+_DIALECT = {
+    "oans": "eins",
+    "oa": "ein",
+    "oan": "ein",
+    "oana": "eine",
+    "zwoa": "zwei",
+    "zwo": "zwei",
+    "des": "das",
+    "ghört": "gehört",
+    "gheert": "gehört",
+    "mia": "mir",
+    "i": "ich",
+    "mei": "mein",
+    "meim": "meinem",
+}
+
+
 def _norm(s: str) -> str:
     s = clean(s).casefold()
     s = re.sub(r"[^\w\s-]", " ", s)  # punctuation and emoji
+    s = " ".join(_DIALECT.get(w, w) for w in s.split())
     return re.sub(r"\s+", " ", s).strip()
 
 
@@ -47,11 +77,23 @@ def _terms(choice: Any) -> list[str]:
     return [t for t in dict.fromkeys(_norm(str(t)) for t in terms) if t]
 
 
+# Words around a position that choose nothing: "ich nehme bitte die Nummer 2", "den zweiten".
+_POSITION_FILLER = frozenset(
+    "ich nehme nehm nimm möchte will wähle hätte gern gerne bitte die das der den dem nummer nr option "
+    "möglichkeit punkt ja also dann doch mal ok okay".split()
+)
+_LAST = frozenset({"letzte", "letzten", "letztes", "letzter"})
+
+
 def _by_position(s: str, n: int) -> Optional[int]:
-    m = re.fullmatch(r"(?:nummer|nr|option|die|das|der)?\s*(\d+|\w+)\.?(?:\s+(?:option|möglichkeit|bitte))?", s)
-    if not m:
+    """ "1", "2.", "Nummer 2", "den zweiten", "ich nehme die erste", "die letzte"."""
+    words = [w.rstrip(".") for w in s.split()]
+    rest = [w for w in words if w not in _POSITION_FILLER]
+    if len(rest) != 1 or len(words) > 6:
         return None
-    tok = m[1]
+    tok = rest[0]
+    if tok in _LAST:
+        return n
     pos = int(tok) if tok.isdigit() else ORDINALS.get(tok)
     return pos if pos and 1 <= pos <= n else None
 
