@@ -77,7 +77,8 @@ class ActionSaveDraft(Action):
             dispatcher.utter_message(text=form_texts.say(lang, "draft_nothing_to_save"))
             return []
         account = account_of(tracker.sender_id)
-        default_store().save(tracker.sender_id, account, proc.id, {**_answers(proc, tracker), LANGUAGE_KEY: lang})
+        keep_language = {LANGUAGE_KEY: lang} if lang != language_state.GERMAN else {}
+        default_store().save(tracker.sender_id, account, proc.id, {**_answers(proc, tracker), **keep_language})
         logger.info("draft saved for %s", proc.id)
         where = form_texts.say(lang, "draft_where_account" if account else "draft_where_chat")
         dispatcher.utter_message(

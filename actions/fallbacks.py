@@ -47,17 +47,15 @@ def _topics(lang: str = language_state.GERMAN) -> list[dict[str, str]]:
     return english
 
 
+def _fallback_starts() -> list[str]:
+    keys = [(lang, f"fallback_again_{n}") for lang in language_state.LANGUAGES for n in (1, 2, 3)]
+    return [translations.message(lang, key)[:30] for lang, key in [*keys, (language_state.ENGLISH, "not_found")]]
+
+
 def _is_fallback(text: str) -> bool:
     """A fallback answer of the assistant in any language (German markers of
-    ``buergerassistent/fallback.py``, the English "not found" and the repeated fallbacks)."""
-    if fallback.is_fallback_text(text):
-        return True
-    for lang in language_state.LANGUAGES:
-        for key in ("not_found", "fallback_again_1", "fallback_again_2", "fallback_again_3"):
-            if lang != language_state.GERMAN or key != "not_found":
-                if text and text.startswith(translations.message(lang, key)[:30]):
-                    return True
-    return False
+    ``buergerassistent/fallback.py``, the English "not found", the repeated fallbacks)."""
+    return fallback.is_fallback_text(text) or bool(text) and any(text.startswith(s) for s in _fallback_starts())
 
 
 def fallbacks_in_a_row(tracker: Tracker) -> int:
