@@ -89,12 +89,17 @@ def say_fallback(
     ``first_text``), then shorter ones with topic buttons. Rasa sends actions no domain
     (selective domain), so responses are named, not read."""
     before = fallbacks_in_a_row(tracker)
+    lang = form_texts.language_of(tracker.get_slot(language_state.SLOT))
+    if before <= 0 and lang == language_state.ENGLISH:
+        # The domain's first answers are German; the English path's own "not found" says the same.
+        dispatcher.utter_message(text=translations.message(lang, "not_found"))
+        return
     if before <= 0 and first_response:
         dispatcher.utter_message(response=first_response)
         return
     text, with_topics = fallback.reply(kind, before, first_text)
     if with_topics:
-        again(dispatcher, before, form_texts.language_of(tracker.get_slot(language_state.SLOT)))
+        again(dispatcher, before, lang)
     else:
         dispatcher.utter_message(text=text)
 
