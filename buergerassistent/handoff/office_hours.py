@@ -21,8 +21,14 @@ from buergerassistent import translations
 
 BERLIN = ZoneInfo("Europe/Berlin")
 DAYS = ("mo", "di", "mi", "do", "fr", "sa", "so")
-# German day names, from the texts (handoff_days in catalogue/translations/de/messages.yaml).
-DAY_NAMES = tuple(d.strip() for d in translations.message("de", "handoff_days").split(","))
+
+
+def day_names(lang: str = "de") -> list[str]:
+    """Monday … Sunday in ``lang`` (``handoff_days`` of its messages.yaml)."""
+    return [d.strip() for d in translations.message(lang, "handoff_days").split(",")]
+
+
+DAY_NAMES = tuple(day_names("de"))
 _PART = re.compile(r"^\s*(?P<days>[A-Za-z,\- ]+?)\s+(?P<times>\d.*)$")
 _SPAN = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 
@@ -64,11 +70,24 @@ class OfficeHours:
         return None
 
     def describe(self, lang: str = "de") -> str:
-        """ "Montag bis Donnerstag 08:00–16:00 Uhr, Freitag 08:00–12:00 Uhr" (for the citizen; the
-        words are the ``handoff_*`` texts of ``lang``)."""
-        from buergerassistent.handoff.texts import describe_hours  # noqa: PLC0415 (texts imports this module)
+        """ "Montag bis Donnerstag 08:00–16:00 Uhr, Freitag 08:00–12:00 Uhr, nicht an Feiertagen"
+        (for the citizen; the words are the ``handoff_*`` texts of ``lang``)."""
 
-        return describe_hours(self, lang)
+        def say(key: str, **values: str) -> str:
+            return translations.message(lang, f"handoff_{key}", **values)
+
+        names = day_names(lang)
+        parts, i = [], 0
+        while i < 7:
+            j = i
+            while j + 1 < 7 and self.week[j + 1] == self.week[i]:
+                j += 1
+            if self.week[i]:
+                days = names[i] if i == j else say("day_range", first=names[i], last=names[j])
+                spans = [say("time_span", start=f"{a:%H:%M}", end=f"{b:%H:%M}") for a, b in self.week[i]]
+                parts.append(f"{days} " + f" {say('and')} ".join(spans))
+            i = j + 1
+        return ", ".join(parts) + ", " + say("hours_not_on_holidays") if parts else say("hours_none")
 
 
 def _local(now: Optional[dt.datetime]) -> dt.datetime:

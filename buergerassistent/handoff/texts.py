@@ -16,7 +16,7 @@ from typing import Any, Optional
 
 from buergerassistent import human_answers, translations
 from buergerassistent.handoff import ACCEPT_INTENT, CALLBACK_INTENT, DECLINE_INTENT, LEAVE_TEXT, SHARE_ENTITY
-from buergerassistent.handoff.office_hours import BERLIN, OfficeHours
+from buergerassistent.handoff.office_hours import BERLIN, OfficeHours, day_names
 from buergerassistent.language_state import ENGLISH, GERMAN, LANGUAGES
 
 
@@ -107,33 +107,13 @@ def _when(moment: Optional[dt.datetime], now: Optional[dt.datetime] = None, lang
     return " " + say(lang, "back_at", day=day, time=f"{moment:%H:%M}")
 
 
-def day_names(lang: Any = GERMAN) -> list[str]:
-    return [d.strip() for d in say(lang, "days").split(",")]
-
-
-def describe_hours(hours: OfficeHours, lang: Any = GERMAN) -> str:
-    """ "Montag bis Donnerstag 08:00–16:00 Uhr, Freitag 08:00–12:00 Uhr, nicht an Feiertagen"."""
-    names = day_names(lang)
-    parts, i = [], 0
-    while i < 7:
-        j = i
-        while j + 1 < 7 and hours.week[j + 1] == hours.week[i]:
-            j += 1
-        if hours.week[i]:
-            days = names[i] if i == j else say(lang, "day_range", first=names[i], last=names[j])
-            spans = [say(lang, "time_span", start=f"{a:%H:%M}", end=f"{b:%H:%M}") for a, b in hours.week[i]]
-            parts.append(f"{days} " + f" {say(lang, 'and')} ".join(spans))
-        i = j + 1
-    return ", ".join(parts) + ", " + say(lang, "hours_not_on_holidays") if parts else say(lang, "hours_none")
-
-
 def closed(
     hours: OfficeHours, proc: Any = None, now: Optional[dt.datetime] = None, lang: Any = GERMAN
 ) -> tuple[str, list]:
     """Outside office hours or on a public holiday."""
     today = (now or dt.datetime.now(dt.timezone.utc)).astimezone(BERLIN).date()
     holiday = hours.closed_for_holiday(today, language="en_US" if _lang(lang) == ENGLISH else "de")
-    why = say(lang, "holiday", holiday=holiday) if holiday else say(lang, "hours", hours=describe_hours(hours, lang))
+    why = say(lang, "holiday", holiday=holiday) if holiday else say(lang, "hours", hours=hours.describe(_lang(lang)))
     text = f"{say(lang, 'closed')} {why}{_when(hours.next_opening(now), now, lang)} {_other_ways(proc, lang)}"
     return text, callback_buttons(lang)
 
