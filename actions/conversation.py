@@ -18,6 +18,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.dialogue import ActionCancelApplication
 from actions.drafts import ActionSaveDraft
+from actions.fallbacks import again, fallbacks_in_a_row
 from actions.handoff import offer as offer_handoff
 from actions.login import ActionLogin, ActionLogout
 from actions.questions import replies_to_offer
@@ -178,6 +179,11 @@ class ActionOtherLanguage(Action):
         out = language_replies.reply(
             lang, source, tracker.latest_message.get("text") or "", switched, in_form, _focus(tracker)
         )
+        if out.texts == [translations.message(language_state.ENGLISH, "not_found")]:
+            before = fallbacks_in_a_row(tracker)
+            if before > 0:  # not understood twice in a row: topics and a person, as in German
+                again(dispatcher, before, out.language)
+                return []
         # ``lang`` marks the text's language for the web chat (the widget's lang attribute).
         html_lang = language_state.HTML_LANG.get(out.language, "de")
         with_buttons = out.offer_form or bool(out.choices)

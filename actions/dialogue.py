@@ -38,7 +38,6 @@ from actions.feedback import ask_feedback, insight
 from actions.forms import (
     FROM_OFFER,
     PENDING_SLOT,
-    display_value,
     first_answer,
     form_data,
     marks_language,
@@ -430,10 +429,13 @@ class ActionHandleDeny(Action):
         if step.reply is Reply.WHICH_FIELD:
             # "Nein, die Postleitzahl ist 80333": the change is in the same message.
             filled = {f.name: tracker.get_slot(f.name) for f in proc.fields}
-            reading = read_message(proc, None, tracker.latest_message.get("text") or "", filled)
+            lang = form_language(tracker)
+            with form_texts.input_language(lang):
+                reading = read_message(
+                    form_texts.for_reading(proc, lang), None, tracker.latest_message.get("text") or "", filled
+                )
             if reading.corrected or reading.reopen:
                 return [FollowupAction("action_change_field")]
-            lang = form_language(tracker)
             dispatcher.utter_message(
                 text=form_texts.say(lang, "form_which_field"),
                 buttons=[
@@ -445,17 +447,11 @@ class ActionHandleDeny(Action):
                 ],
             )
         elif step.reply is Reply.DRAFT_KEPT:
-            dispatcher.utter_message(
-                text="In Ordnung. Der angefangene Antrag bleibt gespeichert; ich biete ihn Ihnen "
-                "beim nächsten Mal wieder an. Mit „abbrechen“ lösche ich ihn."
-            )
+            dispatcher.utter_message(text=form_texts.say(form_language(tracker), "draft_kept"))
         elif step.reply is Reply.RETRY_LATER:
-            dispatcher.utter_message(
-                text="In Ordnung. Ihre Angaben bleiben in diesem Gespräch gespeichert. "
-                "Schreiben Sie „absenden“, wenn ich es noch einmal versuchen soll."
-            )
+            dispatcher.utter_message(text=form_texts.say(form_language(tracker), "change_retry_later"))
         elif step.reply is Reply.WITHDRAWAL_KEPT:
-            dispatcher.utter_message(text="In Ordnung. Ihr Antrag bleibt bestehen.")
+            dispatcher.utter_message(text=form_texts.say(form_language(tracker), "withdraw_kept"))
         elif step.reply is Reply.STATUS_UPDATES_OFF:
             dispatcher.utter_message(text=submission_messages.status_off(form_language(tracker)))
             return [*state_events(step, state), *_after_submission(dispatcher, tracker)]
@@ -480,17 +476,26 @@ class ActionChangeField(Action):
     @ends_turn
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         proc = procedure_in_focus(tracker)
+        lang = form_language(tracker)
         field_name = next(tracker.get_latest_entity_values("field"), None)
         names = {f.name for f in proc.fields} if proc is not None else set()
         if proc is not None and field_name is None and current_state(tracker) is Awaiting.CONFIRM_SUMMARY:
             filled = {f.name: tracker.get_slot(f.name) for f in proc.fields}
-            reading = read_message(proc, None, tracker.latest_message.get("text") or "", filled)
+            with form_texts.input_language(lang):
+                reading = read_message(
+                    form_texts.for_reading(proc, lang), None, tracker.latest_message.get("text") or "", filled
+                )
             changed = {n: v for n, v in reading.values.items() if n in reading.corrected}
             if changed:
                 for name, value in changed.items():
+                    f = proc.field(name)
                     dispatcher.utter_message(
-                        text=f"Danke, ich habe „{proc.field(name).label}“ geändert: "
-                        f"{display_value(proc.field(name), value)}."
+                        text=form_texts.say(
+                            lang,
+                            "form_changed",
+                            label=form_texts.field_text(proc, f, lang).label,
+                            value=form_texts.display(proc, f, value, lang),
+                        )
                     )
                 return [
                     *[SlotSet(n, v) for n, v in changed.items()],
@@ -498,7 +503,15 @@ class ActionChangeField(Action):
                     FollowupAction("action_show_summary"),
                 ]
             for name, error in reading.errors.items():
-                dispatcher.utter_message(text=f"{proc.field(name).label}: {error}")
+                f = proc.field(name)
+                dispatcher.utter_message(
+                    text=form_texts.say(
+                        lang,
+                        "form_field_error",
+                        label=form_texts.field_text(proc, f, lang).label,
+                        error=form_texts.error_text(proc, f, error, lang),
+                    )
+                )
             field_name = (reading.reopen or [None])[0]
         if proc is None or field_name not in names:
             if proc is not None and current_state(tracker) is Awaiting.CONFIRM_SUMMARY:
@@ -506,7 +519,7 @@ class ActionChangeField(Action):
             if proc is None:
                 # No application to change: "Ich möchte meinen Nachnamen ändern lassen" is a request.
                 return discover(dispatcher, tracker)
-            dispatcher.utter_message(text="Diese Angabe kann ich leider nicht ändern.")
+            dispatcher.utter_message(text=form_texts.say(lang, "change_not_possible"))
             return []
         return [
             SlotSet(field_name, None),
@@ -533,15 +546,18 @@ class ActionCancelApplication(Action):
         state = current_state(tracker)
         if next_step(state, Answer.CANCEL).reply is Reply.DISCARD_DRAFT:
             discard_draft(tracker.sender_id)
-            dispatcher.utter_message(text="Ich habe den gespeicherten Antrag gelöscht.")
+            dispatcher.utter_message(text=form_texts.say(form_language(tracker), "draft_discarded"))
             return [*events, *(_clear_form(proc) if proc is not None else []), *anything_else(dispatcher, tracker)]
         if proc is not None and (tracker.active_loop_name or state is not None):
             events.extend(_clear_form(proc))
             metrics.FORMS.labels(procedure=proc.id, outcome="abandoned").inc()
-            dispatcher.utter_message(text=f"Ich habe den Antrag „{proc.name}“ abgebrochen und Ihre Angaben gelöscht.")
+            lang = form_language(tracker)
+            dispatcher.utter_message(
+                text=form_texts.say(lang, "change_cancelled", name=form_texts.procedure_name(proc, lang))
+            )
         elif proc is None and state is None and not tracker.active_loop_name:
             # nothing to cancel: the message is probably a need NLU misread (NOTHING_TO_DO)
             return [*events, *discover(dispatcher, tracker)]
         else:
-            dispatcher.utter_message(text="Es läuft gerade kein Antrag.")
+            dispatcher.utter_message(text=form_texts.say(form_language(tracker), "change_nothing_running"))
         return [*events, *anything_else(dispatcher, tracker)]

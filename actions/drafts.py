@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
+import datetime
 import logging
-import time
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -13,6 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.turns import current_state, ends_turn, set_awaiting
+from buergerassistent import form_texts, language_state, translations
 from buergerassistent.catalogue import Procedure, default_catalogue
 from buergerassistent.dialogue_state import Awaiting
 from buergerassistent.drafts import Draft, account_of, default_store, max_age_seconds
@@ -20,17 +21,24 @@ from buergerassistent.drafts import Draft, account_of, default_store, max_age_se
 logger = logging.getLogger(__name__)
 
 
+# The conversation's language is kept with the draft (no field is named so): the offer to go on,
+# in a new session whose slots start empty, comes in the language the citizen left in.
+LANGUAGE_KEY = "_language"
+
+
+def _lang(tracker: Tracker) -> str:
+    return form_texts.language_of(tracker.get_slot(language_state.SLOT))
+
+
 def _answers(proc: Procedure, tracker: Tracker) -> dict[str, Any]:
     return {f.name: tracker.get_slot(f.name) for f in proc.fields if tracker.get_slot(f.name) is not None}
 
 
-def _draft_offer(proc: Procedure, draft: Draft) -> str:
+def _draft_offer(proc: Procedure, draft: Draft, lang: str) -> str:
     done = sum(1 for f in proc.fields if draft.data.get(f.name) is not None)
-    when = time.strftime("%d.%m.%Y", time.localtime(draft.updated_at))
-    return (
-        f"Sie haben am {when} einen Antrag „{proc.name}“ angefangen ({done} von {len(proc.fields)} "
-        "Angaben). Möchten Sie dort weitermachen?"
-    )
+    when = translations.message(lang, "draft_date", d=datetime.date.fromtimestamp(draft.updated_at))
+    name = form_texts.procedure_name(proc, lang)
+    return form_texts.say(lang, "draft_offer", date=when, name=name, done=done, total=len(proc.fields))
 
 
 def offer_draft(dispatcher: CollectingDispatcher, conversation_id: str) -> list[EventType]:
@@ -38,11 +46,19 @@ def offer_draft(dispatcher: CollectingDispatcher, conversation_id: str) -> list[
     proc = default_catalogue().get(draft.procedure) if draft else None
     if draft is None or proc is None or not proc.has_form:
         return []
+    lang = form_texts.language_of(draft.data.get(LANGUAGE_KEY))
     dispatcher.utter_message(
-        text=_draft_offer(proc, draft),
-        buttons=[{"title": "Ja, weitermachen", "payload": "/affirm"}, {"title": "Nein", "payload": "/deny"}],
+        text=_draft_offer(proc, draft, lang),
+        buttons=[
+            {"title": form_texts.say(lang, "draft_button_resume"), "payload": "/affirm"},
+            {"title": form_texts.say(lang, "draft_button_no"), "payload": "/deny"},
+        ],
     )
-    return [SlotSet("procedure", proc.id), set_awaiting(Awaiting.RESUME_DRAFT)]
+    events: list[EventType] = [SlotSet("procedure", proc.id), set_awaiting(Awaiting.RESUME_DRAFT)]
+    if lang != language_state.GERMAN:
+        # The offer is in the citizen's language; a German message switches back as usual.
+        events += [SlotSet(language_state.SLOT, lang), SlotSet(language_state.SOURCE_SLOT, "detected")]
+    return events
 
 
 class ActionSaveDraft(Action):
@@ -53,20 +69,26 @@ class ActionSaveDraft(Action):
 
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         proc = default_catalogue().by_form_name(tracker.active_loop_name or "")
+        lang = _lang(tracker)
         state = current_state(tracker)
         if proc is None and state is not None and (state.has_application or state is Awaiting.CONFIRM_REQUEST):
             proc = default_catalogue().get(tracker.get_slot("procedure"))
         if proc is None or not proc.has_form:
-            dispatcher.utter_message(text="Es läuft gerade kein Antrag, den ich speichern könnte.")
+            dispatcher.utter_message(text=form_texts.say(lang, "draft_nothing_to_save"))
             return []
         account = account_of(tracker.sender_id)
-        default_store().save(tracker.sender_id, account, proc.id, _answers(proc, tracker))
+        keep_language = {LANGUAGE_KEY: lang} if lang != language_state.GERMAN else {}
+        default_store().save(tracker.sender_id, account, proc.id, {**_answers(proc, tracker), **keep_language})
         logger.info("draft saved for %s", proc.id)
-        where = "in Ihrem Nutzerkonto und in diesem Chat" if account else "für diesen Chat"
+        where = form_texts.say(lang, "draft_where_account" if account else "draft_where_chat")
         dispatcher.utter_message(
-            text=f"Ich habe Ihre bisherigen Angaben zu „{proc.name}“ {where} gespeichert. Wenn Sie "
-            "wiederkommen, biete ich Ihnen an, dort weiterzumachen. Der Entwurf wird nach "
-            f"{int(max_age_seconds() // 86400)} Tagen gelöscht."
+            text=form_texts.say(
+                lang,
+                "draft_saved",
+                name=form_texts.procedure_name(proc, lang),
+                where=where,
+                days=int(max_age_seconds() // 86400),
+            )
         )
         events: list[EventType] = []
         if tracker.active_loop_name:
@@ -92,11 +114,12 @@ class ActionResumeDraft(Action):
         draft = store.find(tracker.sender_id, account)
         proc = default_catalogue().get(draft.procedure) if draft else None
         if draft is None or proc is None:
-            dispatcher.utter_message(text="Ich finde leider keinen gespeicherten Antrag mehr.")
+            dispatcher.utter_message(text=form_texts.say(_lang(tracker), "draft_not_found"))
             return [set_awaiting(None)]
         # The answers now live in the conversation again; "später weitermachen" saves anew.
         store.delete(tracker.sender_id, account)
-        dispatcher.utter_message(text=f"Gut, wir machen mit „{proc.name}“ weiter.")
+        lang = _lang(tracker)
+        dispatcher.utter_message(text=form_texts.say(lang, "draft_resumed", name=form_texts.procedure_name(proc, lang)))
         values = {f.name: draft.data.get(f.name) for f in proc.fields}
         return [
             SlotSet("procedure", proc.id),

@@ -10,7 +10,7 @@ from rasa_sdk.events import EventType, FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from buergerassistent import fallback
+from buergerassistent import fallback, form_texts, language_state, translations
 from buergerassistent.catalogue import default_catalogue
 from buergerassistent.handoff import office_hours as handoff_office_hours
 from buergerassistent.handoff import texts as handoff_texts
@@ -34,8 +34,48 @@ def previous_turns(tracker: Tracker) -> list[list[str]]:
     return turns
 
 
-def _topics() -> list[dict[str, str]]:
-    return fallback.topic_buttons(p.id for p in default_catalogue().curated())
+def _topics(lang: str = language_state.GERMAN) -> list[dict[str, str]]:
+    buttons = fallback.topic_buttons(p.id for p in default_catalogue().curated())
+    if lang != language_state.ENGLISH:
+        return buttons
+    # English: the service's English name (data of catalogue/translations/en/), which the English
+    # path presents when it comes back as a message.
+    english = []
+    for button in buttons:
+        entry = next((e for e in translations.english_entries().values() if f'"{e.id}"' in button["payload"]), None)
+        english.append({"title": entry.name, "payload": entry.name} if entry else button)
+    return english
+
+
+def _fallback_starts() -> list[str]:
+    keys = [(lang, f"fallback_again_{n}") for lang in language_state.LANGUAGES for n in (1, 2, 3)]
+    return [translations.message(lang, key)[:30] for lang, key in [*keys, (language_state.ENGLISH, "not_found")]]
+
+
+def _is_fallback(text: str) -> bool:
+    """A fallback answer of the assistant in any language (German markers of
+    ``buergerassistent/fallback.py``, the English "not found", the repeated fallbacks)."""
+    return fallback.is_fallback_text(text) or bool(text) and any(text.startswith(s) for s in _fallback_starts())
+
+
+def fallbacks_in_a_row(tracker: Tracker) -> int:
+    count = 0
+    for texts in previous_turns(tracker):
+        if not any(_is_fallback(t) for t in texts):
+            break
+        count += 1
+    return count
+
+
+def again(dispatcher: CollectingDispatcher, before: int, lang: str) -> None:
+    """The second, third … fallback in a row in ``lang``: shorter, topics as buttons, and a person
+    offered (issue 19: never forced; the citizen learns what the button leads to)."""
+    text = translations.message(lang, f"fallback_again_{min(max(before, 1), 3)}")
+    dispatcher.utter_message(text=text, buttons=[*_topics(lang), handoff_texts.offer_button(lang)])
+    offer = handoff_texts.field_offer(
+        handoff_office_hours.availability(), get_settings().handoff_queue_timeout_s, lang=lang
+    )
+    dispatcher.utter_message(text=offer)
 
 
 def say_fallback(
@@ -48,17 +88,18 @@ def say_fallback(
     """A fallback answer: the usual one first (the domain response ``first_response``, or
     ``first_text``), then shorter ones with topic buttons. Rasa sends actions no domain
     (selective domain), so responses are named, not read."""
-    before = fallback.fallbacks_in_a_row(previous_turns(tracker))
+    before = fallbacks_in_a_row(tracker)
+    lang = form_texts.language_of(tracker.get_slot(language_state.SLOT))
+    if before <= 0 and lang == language_state.ENGLISH:
+        # The domain's first answers are German; the English path's own "not found" says the same.
+        dispatcher.utter_message(text=translations.message(lang, "not_found"))
+        return
     if before <= 0 and first_response:
         dispatcher.utter_message(response=first_response)
         return
     text, with_topics = fallback.reply(kind, before, first_text)
     if with_topics:
-        # Issue 19: the second fallback in a row offers a person too (never forced), and says
-        # honestly what the button leads to and how long a wait may take.
-        dispatcher.utter_message(text=text, buttons=[*_topics(), handoff_texts.OFFER_BUTTON])
-        offer = handoff_texts.field_offer(handoff_office_hours.availability(), get_settings().handoff_queue_timeout_s)
-        dispatcher.utter_message(text=offer)
+        again(dispatcher, before, lang)
     else:
         dispatcher.utter_message(text=text)
 

@@ -307,7 +307,7 @@ class CatalogueFormValidation(Action):
                     example = form_texts.field_text(proc, field, lang).example
                     if example and example not in error:
                         error += " " + form_texts.say(lang, "form_for_example", example=example)
-                    dispatcher.utter_message(text=error, buttons=[handoff_texts.OFFER_BUTTON])
+                    dispatcher.utter_message(text=error, buttons=[handoff_texts.offer_button(lang)])
                 else:
                     dispatcher.utter_message(text=error)
         for name, error in reading.errors.items():
@@ -479,12 +479,12 @@ class CatalogueFormValidation(Action):
             parts.append(form_texts.say(lang, "form_for_example", example=texts.example))
         if not field.required:
             parts.append(form_texts.say(lang, "form_can_skip"))
-        if lang == "de":
-            # Issue 19: three failed answers to one field offer a person (never forced), honestly.
-            # The handoff texts exist in German only so far (buergerassistent/handoff/texts.py).
-            parts.append(
-                handoff_texts.field_offer(handoff_office_hours.availability(), get_settings().handoff_queue_timeout_s)
+        # Issue 19: three failed answers to one field offer a person (never forced), honestly.
+        parts.append(
+            handoff_texts.field_offer(
+                handoff_office_hours.availability(), get_settings().handoff_queue_timeout_s, lang=lang
             )
+        )
         parts.append(form_texts.say(lang, "form_try_again"))
         text = f"{error}\n" + " ".join(parts)
         dispatcher.utter_message(
@@ -493,7 +493,7 @@ class CatalogueFormValidation(Action):
                 {"title": form_texts.say(lang, "form_button_later"), "payload": "/save_draft"},
                 {"title": form_texts.say(lang, "form_button_cancel"), "payload": "/cancel"},
                 # Issue 19: three failed answers to one field offer a person (never forced).
-                handoff_texts.OFFER_BUTTON,
+                handoff_texts.offer_button(lang),
             ],
         )
 

@@ -25,14 +25,14 @@ from rasa_sdk.types import DomainDict
 
 from actions import submission_actions
 from actions.feedback import ask_feedback
-from buergerassistent import handoff
+from buergerassistent import form_texts, handoff, language_state
 from buergerassistent.catalogue import Procedure, default_catalogue
 from buergerassistent.handoff import callback, office_hours, texts
 from buergerassistent.handoff import card as cards
 from buergerassistent.handoff.store import default_store
 from buergerassistent.settings import get_settings
 from buergerassistent.submission.outbox import DELIVERED, REJECTED
-from buergerassistent.validation import validate
+from buergerassistent.validation import default_example, validate
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +80,11 @@ def _hours() -> Optional[office_hours.OfficeHours]:
         return None
 
 
+def _lang(tracker: Tracker) -> str:
+    """The conversation's language (``de``, ``en``, ``ls``): every text here is said in it."""
+    return form_texts.language_of(tracker.get_slot(language_state.SLOT))
+
+
 def _has_answers(tracker: Tracker, proc: Optional[Procedure]) -> bool:
     return proc is not None and proc.has_form and any(tracker.get_slot(f.name) for f in proc.fields)
 
@@ -92,13 +97,14 @@ def offer(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
     if handoff.is_handed_over(tracker.get_slot(handoff.SLOT)):
         return  # messages go to staff anyway (the guard); nothing to offer
     hours = _hours()
+    lang = _lang(tracker)
     if not s.staff_desk_url or hours is None:
-        text, buttons = texts.unavailable(proc)
+        text, buttons = texts.unavailable(proc, lang=lang)
     else:
         if hours.is_open():
-            text, buttons = texts.offer(s.handoff_queue_timeout_s, _has_answers(tracker, proc))
+            text, buttons = texts.offer(s.handoff_queue_timeout_s, _has_answers(tracker, proc), lang=lang)
         else:
-            text, buttons = texts.closed(hours, proc)
+            text, buttons = texts.closed(hours, proc, lang=lang)
     dispatcher.utter_message(text=text, buttons=buttons)
 
 
@@ -131,12 +137,13 @@ class ActionHandoffStart(Action):
         pause: list[EventType] = [ActiveLoop(None), SlotSet("requested_slot", None)] if form else []
         resume: list[EventType] = [FollowupAction(form)] if form else []
         hours = _hours()
+        lang = _lang(tracker)
         if hours is None:
-            text, buttons = texts.unavailable(proc)
+            text, buttons = texts.unavailable(proc, lang=lang)
             dispatcher.utter_message(text=text, buttons=buttons)
             return [*pause, *resume]
         if not hours.is_open():
-            text, buttons = texts.closed(hours, proc)
+            text, buttons = texts.closed(hours, proc, lang=lang)
             dispatcher.utter_message(text=text, buttons=buttons)
             return [*pause, *resume]
         share = next(tracker.get_latest_entity_values(handoff.SHARE_ENTITY), "nein") == "ja"
@@ -151,11 +158,12 @@ class ActionHandoffStart(Action):
         )
         opened = await _desk("/cases", {"conversation_id": tracker.sender_id, "card": card})
         if not opened or not opened.get("case_id"):
-            text, buttons = texts.unavailable(proc)
+            text, buttons = texts.unavailable(proc, lang=lang)
             dispatcher.utter_message(text=text, buttons=buttons)
             return [*pause, *resume]
         dispatcher.utter_message(
-            text=texts.started(opened["case_id"], s.handoff_queue_timeout_s), buttons=[texts.LEAVE_BUTTON]
+            text=texts.started(opened["case_id"], s.handoff_queue_timeout_s, lang),
+            buttons=[texts.leave_button(lang)],
         )
         return [
             *pause,
@@ -172,7 +180,7 @@ class ActionHandoffDecline(Action):
         return "action_handoff_decline"
 
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        dispatcher.utter_message(text=texts.DECLINED)
+        dispatcher.utter_message(text=texts.declined(_lang(tracker)))
         if tracker.active_loop_name:
             return []  # inside a form the rule asks the same question again
         # After "nobody free" a paused form waits: it goes on now.
@@ -191,11 +199,11 @@ class ActionHandoffForward(Action):
         result = await _desk(f"/cases/{case_id}/messages", {"text": text}) if case_id and text else None
         if result is None:
             # The desk is gone: say so, and keep the message for a call-back request.
-            text_, buttons = texts.unavailable(_focus(tracker))
+            text_, buttons = texts.unavailable(_focus(tracker), lang=_lang(tracker))
             dispatcher.utter_message(text=text_, buttons=buttons)
             return [SlotSet(handoff.SLOT, None), SlotSet("handoff_case", None), SlotSet("callback_topic", text)]
         if result.get("status") == "closed":
-            dispatcher.utter_message(text=texts.ended(_paused_form(tracker) is not None))
+            dispatcher.utter_message(text=texts.ended(_paused_form(tracker) is not None, _lang(tracker)))
             return [*_end_events(), *_resume(tracker)]
         return []
 
@@ -218,7 +226,7 @@ class ActionHandoffCancel(Action):
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         await _desk(f"/conversations/{quote(tracker.sender_id, safe='')}/close", {})
         resumes = _paused_form(tracker) is not None
-        dispatcher.utter_message(text=texts.LEFT + (" Wir machen beim Formular weiter." if resumes else ""))
+        dispatcher.utter_message(text=texts.left(resumes, _lang(tracker)))
         return [*_end_events(), *_resume(tracker)]
 
 
@@ -229,7 +237,7 @@ class ActionHandoffTaken(Action):
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         if not handoff.is_handed_over(tracker.get_slot(handoff.SLOT)):
             return []
-        dispatcher.utter_message(text=texts.TAKEN)
+        dispatcher.utter_message(text=texts.taken(_lang(tracker)))
         return [SlotSet(handoff.SLOT, handoff.ACTIVE)]
 
 
@@ -240,7 +248,7 @@ class ActionStaffMessage(Action):
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         text = next(tracker.get_latest_entity_values(handoff.TEXT_ENTITY), None)
         if text and tracker.get_slot(handoff.SLOT) == handoff.ACTIVE:
-            dispatcher.utter_message(text=texts.staff_message(str(text)))
+            dispatcher.utter_message(text=texts.staff_message(str(text), _lang(tracker)))
         return []
 
 
@@ -254,7 +262,7 @@ class ActionHandoffEnd(Action):
         if not handoff.is_handed_over(tracker.get_slot(handoff.SLOT)):
             return []
         paused = _paused_form(tracker) is not None
-        dispatcher.utter_message(text=texts.ended(paused))
+        dispatcher.utter_message(text=texts.ended(paused, _lang(tracker)))
         # Nothing to go back to: the talk with staff was the end of the topic, so the feedback
         # question (once per session) follows. A paused form goes on first; it asks at submission.
         return [*_end_events(), *_resume(tracker), *([] if paused else ask_feedback(dispatcher, tracker))]
@@ -271,7 +279,9 @@ class ActionHandoffTimeout(Action):
         if tracker.get_slot(handoff.SLOT) != handoff.WAITING:
             return []
         kept = next(tracker.get_latest_entity_values(handoff.TEXT_ENTITY), None)
-        text, buttons = texts.timed_out(get_settings().handoff_queue_timeout_s, _focus(tracker), kept=1 if kept else 0)
+        text, buttons = texts.timed_out(
+            get_settings().handoff_queue_timeout_s, _focus(tracker), kept=1 if kept else 0, lang=_lang(tracker)
+        )
         dispatcher.utter_message(text=text, buttons=buttons)
         events: list[EventType] = [SlotSet(handoff.SLOT, None), SlotSet("handoff_case", None)]
         if kept:
@@ -290,7 +300,7 @@ class ActionCallbackStart(Action):
         form = tracker.active_loop_name
         if form and form != "callback_form":
             events += [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet(handoff.RETURN_SLOT, f"form:{form}")]
-        dispatcher.utter_message(text="Gern. Dafür brauche ich vier Angaben.")
+        dispatcher.utter_message(text=texts.say(_lang(tracker), "callback_start"))
         return [*events, FollowupAction("callback_form")]
 
 
@@ -308,7 +318,7 @@ class ActionSubmitCallback(Action):
 
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         if tracker.get_slot("callback_consent") != "ja":
-            dispatcher.utter_message(text=texts.CALLBACK_NO_CONSENT)
+            dispatcher.utter_message(text=texts.say(_lang(tracker), "callback_no_consent"))
             return [*_clear_callback(), *_resume(tracker), SlotSet(handoff.RETURN_SLOT, None)]
         focus = _focus(tracker)
         data = callback.application({name: tracker.get_slot(name) for name in CALLBACK_SLOTS}, focus and focus.name)
@@ -319,14 +329,14 @@ class ActionSubmitCallback(Action):
             )
         except Exception:
             logger.exception("call-back request not stored")
-            dispatcher.utter_message(text=texts.CALLBACK_FAILED)
+            dispatcher.utter_message(text=texts.say(_lang(tracker), "callback_failed"))
             return []  # the answers stay in the slots: nothing is lost
         if outcome.state == REJECTED:
             logger.error(
                 "portal backend refused a call-back request: %s",
                 sorted((outcome.entry.rejection or {}).get("fields") or {}),
             )
-            dispatcher.utter_message(text=texts.CALLBACK_FAILED)
+            dispatcher.utter_message(text=texts.say(_lang(tracker), "callback_failed"))
             return []
         case_number = outcome.entry.case_number if outcome.state == DELIVERED else None
         try:
@@ -336,9 +346,9 @@ class ActionSubmitCallback(Action):
         except Exception:  # the request is safe in the outbox; the desk learns of it from there
             logger.exception("call-back notice for the staff desk not stored")
         if case_number:
-            dispatcher.utter_message(text=texts.CALLBACK_SAVED.format(case_number=case_number))
+            dispatcher.utter_message(text=texts.say(_lang(tracker), "callback_saved", case_number=case_number))
         else:
-            dispatcher.utter_message(text=texts.CALLBACK_PENDING)
+            dispatcher.utter_message(text=texts.say(_lang(tracker), "callback_pending"))
         return [*_clear_callback(), *_resume(tracker), SlotSet(handoff.RETURN_SLOT, None)]
 
 
@@ -347,7 +357,7 @@ class ActionCancelCallback(Action):
         return "action_cancel_callback"
 
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        dispatcher.utter_message(text="In Ordnung, ich habe keine Rückrufbitte gespeichert.")
+        dispatcher.utter_message(text=texts.say(_lang(tracker), "callback_declined"))
         return [
             ActiveLoop(None),
             SlotSet("requested_slot", None),
@@ -364,11 +374,28 @@ class ValidateCallbackForm(FormValidationAction):
         return "validate_callback_form"
 
     @staticmethod
-    def _check(dispatcher, slot: str, field_type: str, value: Any) -> dict[str, Any]:
-        result = validate(field_type, value)
+    def _error(result: Any, field_type: str, lang: str) -> str:
+        """The validator's German error in ``lang``: its problem from ``validation.yaml``, the hint
+        how to answer this field type (the lint keeps both files complete)."""
+        found = (
+            form_texts.translate_problem(result.problem, lang)
+            if lang != language_state.GERMAN and result.problem
+            else None
+        )
+        if found is None:
+            return result.error or ""
+        hints = form_texts.hint_texts(lang)
+        template = hints.get(field_type) or hints["default"]
+        example = default_example(field_type)
+        return f"{found[0]} {template.format(example=example if example.endswith('.') else example + '.')}"
+
+    def _check(self, dispatcher, tracker: Tracker, slot: str, field_type: str, value: Any) -> dict[str, Any]:
+        lang = _lang(tracker)
+        with form_texts.input_language(lang):
+            result = validate(field_type, value)
         if result.ok:
             return {slot: result.value}
-        dispatcher.utter_message(text=result.error)
+        dispatcher.utter_message(text=self._error(result, field_type, lang))
         return {slot: None}
 
     def validate_callback_name(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
@@ -377,7 +404,7 @@ class ValidateCallbackForm(FormValidationAction):
         checks = [validate("name", part) for part in parts]
         if len(parts) >= 2 and all(c.ok for c in checks):
             return {"callback_name": " ".join(c.value for c in checks)}
-        dispatcher.utter_message(text="Bitte nennen Sie Vor- und Familienname, zum Beispiel: Erika Mustermann.")
+        dispatcher.utter_message(text=texts.say(_lang(tracker), "callback_name_hint"))
         return {"callback_name": None}
 
     def validate_callback_contact(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
@@ -386,11 +413,18 @@ class ValidateCallbackForm(FormValidationAction):
         result = validate(kind, text)
         if result.ok:
             return {"callback_contact": result.display or result.value}
-        dispatcher.utter_message(text=f"{result.error} Sie können eine Telefonnummer oder eine E-Mail-Adresse angeben.")
+        lang = _lang(tracker)
+        found = (
+            form_texts.translate_problem(result.problem, lang)
+            if lang != language_state.GERMAN and result.problem
+            else None
+        )
+        problem = found[0] if found else (result.error if lang == language_state.GERMAN else "")
+        dispatcher.utter_message(text=f"{problem} {texts.say(lang, 'callback_contact_hint')}".strip())
         return {"callback_contact": None}
 
     def validate_callback_topic(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
-        return self._check(dispatcher, "callback_topic", "text", value)
+        return self._check(dispatcher, tracker, "callback_topic", "text", value)
 
     def validate_callback_consent(self, value, dispatcher, tracker, domain) -> dict[str, Any]:
-        return self._check(dispatcher, "callback_consent", "yes_no", value)
+        return self._check(dispatcher, tracker, "callback_consent", "yes_no", value)

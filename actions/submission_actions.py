@@ -320,42 +320,36 @@ class ActionWithdrawApplication(Action):
 
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         typed = messages.case_numbers_in(tracker.latest_message.get("text") or "")
+        lang = form_language(tracker)
         entries = await asyncio.to_thread(outbox().for_conversation, tracker.sender_id)
         delivered = [e for e in entries if e.state == DELIVERED]
         if typed:
             target = next((e for e in delivered if e.case_number == typed[0]), None)
             if target is None:
-                dispatcher.utter_message(
-                    text="Hier im Chat kann ich nur Anträge zurückziehen, die Sie in diesem "
-                    "Gespräch gestellt haben. Für andere Anträge wenden Sie sich bitte an die "
-                    "zuständige Stelle und nennen Sie das Aktenzeichen."
-                )
+                dispatcher.utter_message(text=form_texts.say(lang, "withdraw_not_here"))
                 return []
         elif delivered:
             target = delivered[-1]
         else:
-            if any(e.state == PENDING for e in entries):
-                text = (
-                    "Ihr Antrag wird gerade noch übermittelt. Sobald er ein Aktenzeichen "
-                    "hat, können Sie ihn zurückziehen, wenn das Verfahren es erlaubt."
-                )
-            else:
-                text = "In diesem Gespräch haben Sie keinen Antrag gestellt, den ich zurückziehen könnte."
-            dispatcher.utter_message(text=text)
+            pending = any(e.state == PENDING for e in entries)
+            dispatcher.utter_message(text=form_texts.say(lang, "withdraw_pending" if pending else "withdraw_none"))
             return []
         proc = default_catalogue().get(target.procedure)
-        name = proc.name if proc else target.procedure
+        name = form_texts.procedure_name(proc, lang) if proc else target.procedure
         if proc is None or not proc.withdrawable:
             where = f" ({proc.authority})" if proc and proc.authority else ""
             dispatcher.utter_message(
-                text=f"Für „{name}“ ist im Katalog kein Zurückziehen über den Chat vorgesehen. "
-                f"Bitte wenden Sie sich mit dem Aktenzeichen {target.case_number} an die "
-                f"zuständige Stelle{where}."
+                text=form_texts.say(
+                    lang, "withdraw_not_allowed", name=name, case_number=target.case_number, where=where
+                )
             )
             return []
         dispatcher.utter_message(
-            text=f"Möchten Sie Ihren Antrag „{name}“ ({target.case_number}) wirklich zurückziehen?",
-            buttons=YES_NO_BUTTONS,
+            text=form_texts.say(lang, "withdraw_question", name=name, case_number=target.case_number),
+            buttons=[
+                {"title": form_texts.say(lang, "withdraw_button_yes"), "payload": "/affirm"},
+                {"title": form_texts.say(lang, "withdraw_button_no"), "payload": "/deny"},
+            ],
         )
         return [SlotSet("case_number", target.case_number), set_awaiting(Awaiting.CONFIRM_WITHDRAWAL)]
 
@@ -367,28 +361,27 @@ class ActionConfirmWithdrawal(Action):
     @ends_turn
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         case_number = tracker.get_slot("case_number")
+        lang = form_language(tracker)
         entries = await asyncio.to_thread(outbox().for_conversation, tracker.sender_id)
         target = next((e for e in entries if e.case_number and e.case_number == case_number), None)
         if target is None:
-            dispatcher.utter_message(text="Ich finde den Antrag in diesem Gespräch nicht mehr.")
+            dispatcher.utter_message(text=form_texts.say(lang, "withdraw_lost"))
             return [set_awaiting(None)]
         client = PortalClient()
         try:
             await client.withdraw(case_number, idempotency_key=target.id, citizen=target.citizen)
         except PortalUnavailable:
-            dispatcher.utter_message(
-                text="Das Antragssystem ist gerade nicht erreichbar. Ihr Antrag ist noch nicht "
-                "zurückgezogen. Bitte versuchen Sie es in ein paar Minuten noch einmal.",
-            )
+            dispatcher.utter_message(text=form_texts.say(lang, "withdraw_unavailable"))
             return [set_awaiting(None)]
         except PortalRejected as exc:
             # A retried request may have withdrawn it already: check before saying no.
             current = await client.status_history(case_number)
             if not (exc.error == "status_final" and current and current["status"] == "zurueckgezogen"):
+                # The portal's reason is German: only the German text quotes it.
                 dispatcher.utter_message(
-                    text=f"Der Antrag {case_number} kann nicht zurückgezogen werden: {exc.message}"
+                    text=form_texts.say(lang, "withdraw_refused", case_number=case_number, reason=exc.message)
                 )
                 return [set_awaiting(None)]
-        dispatcher.utter_message(text=f"Ihr Antrag {case_number} ist jetzt als zurückgezogen vermerkt.")
+        dispatcher.utter_message(text=form_texts.say(lang, "withdraw_done", case_number=case_number))
         dispatcher.utter_message(response="utter_anything_else")
         return [set_awaiting(None)]

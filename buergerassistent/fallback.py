@@ -14,6 +14,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Optional
 
+from buergerassistent import translations
+from buergerassistent.language_state import GERMAN
+
 # The first answer of each kind (the texts the assistant always had).
 FIRST = {
     "not_understood": "Das habe ich leider nicht verstanden. Können Sie es bitte anders formulieren? "
@@ -22,11 +25,8 @@ FIRST = {
     "Ummeldung, Ausweis oder Hundesteuer. Allgemeine Auskunft erhalten Sie auch unter der Behördennummer 115.",
 }
 # Second, third, … in a row: shorter each time, with topics as buttons.
-AGAIN = (
-    "Leider verstehe ich Sie noch nicht. Geht es um eines dieser Themen?",
-    "Ich bin nicht sicher, was Sie meinen. Tippen Sie ein Thema an.",
-    "Bitte wählen Sie ein Thema. Die 115 hilft auch weiter.",
-)
+# The texts are data (fallback_again_1..3 in catalogue/translations/<language>/messages.yaml).
+AGAIN = tuple(translations.message(GERMAN, f"fallback_again_{n}") for n in (1, 2, 3))
 # Topics offered as buttons: (label, catalogue id).
 TOPICS = (
     ("Umzug melden", "wohnsitz_anmelden"),

@@ -186,7 +186,8 @@ def english_answer(proc: Procedure, topic: Optional[str]) -> Optional[str]:
 
 _TOPICS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("ask_fees", re.compile(r"\b(cost|costs|fee|fees|price|how much|pay|charge)\b", re.I)),
-    ("ask_documents", re.compile(r"\b(documents?|papers?|bring|paperwork|required|certificates?)\b", re.I)),
+    # not "certificate": "I need a certificate of registration" names a service, it asks for none
+    ("ask_documents", re.compile(r"\b(documents?|papers?|bring|paperwork|required)\b", re.I)),
     ("ask_online", re.compile(r"\bonline\b|\binternet\b|\bwebsite\b", re.I)),
     ("ask_where", re.compile(r"\bwhere\b|\bwhich office\b|\bauthority\b|\bresponsible\b", re.I)),
 )

@@ -10,8 +10,9 @@
 * every form field has its English texts (``fields:`` in ``catalogue/translations/en/<id>.yaml``):
   label and prompt, help and why exactly when the German field has them, an English label for
   every choice value and for no other; an English field text for no German field is an error;
-* the form machinery's sentences (keys ``form_*``, ``receipt_*``, ``status_*``, ``duration_*`` of
-  ``messages.yaml``) exist in German, English and Leichte Sprache alike;
+* the form machinery's sentences (keys ``form_*``, ``receipt_*``, ``status_*``, ``duration_*``,
+  ``login_*``, ``feedback_*``) and those around it (``handoff_*``, ``draft_*``, ``withdraw_*``,
+  ``change_*``, ``fallback_*``) of ``messages.yaml`` exist in German, English and Leichte Sprache;
 * every German problem sentence of the validators (``buergerassistent/validation/``) has its
   English and Leichte-Sprache text in ``validation.yaml``, and no text stands there for a sentence
   the validators no longer say;
@@ -101,7 +102,11 @@ def check_languages(catalogue=None, translations_dir: Optional[Path] = None, pla
 
 # ------------------------------------------------------------------------------------ forms (issue 20)
 
-FORM_MESSAGE_PREFIXES = ("form_", "receipt_", "status_", "duration_", "login_", "feedback_")
+FORM_MESSAGE_PREFIXES = (
+    "form_", "receipt_", "status_", "duration_", "login_", "feedback_",
+    # the conversation around the forms: handoff to staff, drafts, withdrawal, changes, fallbacks
+    "handoff_", "draft_", "withdraw_", "change_", "fallback_",
+)  # fmt: skip
 VALIDATION_DIR = REPO_ROOT / "buergerassistent" / "validation"
 
 

@@ -150,6 +150,15 @@ _EN_CANCEL = re.compile(
 )
 _DE_COMMAND = re.compile(r"^(?:abbrechen|abbruch|aufhören|später weiter|speichern|korrigieren|überspringen)\b", re.I)
 _EN_STATUS = re.compile(r"\bstatus\b|\bhow far\b.*\bapplication\b|\b[A-Z]{2}-\d{4}-[0-9A-Z]{8}\b", re.I)
+# "I want to talk to a person", "can I speak with a human?": the handoff offer (issue 19).
+_EN_HUMAN = re.compile(
+    r"\b(?:talk|speak|write|chat)\s+(?:to|with)\s+(?:a\s+|an\s+|some\s+|the\s+)?(?:real\s+)?"
+    r"(?:person|human|people|someone|somebody|member\s+of\s+staff|staff|agent|employee|officer)\b|"
+    r"\bhuman\s+(?:agent|being)\b|\breal\s+person\b",
+    re.I,
+)
+# "I want to withdraw my application", "withdraw BA-2026-…".
+_EN_WITHDRAW = re.compile(r"\b(?:withdraw|retract|revoke)\b|\btake\s+back\s+my\s+application\b", re.I)
 _EN_LATER = re.compile(
     r"^(?:please\s+)?(?:continue|finish it|go on) later(?:\s+please)?[.!]*$|^save (?:it )?for later[.!]*$", re.I
 )
@@ -165,6 +174,8 @@ def _english_reading(text: str, in_form: bool, awaiting: Optional[str]) -> Optio
 
     answer = validate("yes_no", text)
     yes_no = ("affirm" if answer.value == "ja" else "deny") if answer.ok else None
+    if _EN_HUMAN.search(text):
+        return "ask_human"  # in a form too: the offer is said, the form asks again after it
     if in_form:
         if _EN_CANCEL.match(text):
             return "cancel"
@@ -173,6 +184,8 @@ def _english_reading(text: str, in_form: bool, awaiting: Optional[str]) -> Optio
         # A yes/no answer is the form's answer too (affirm/deny fill a form's field like inform);
         # the feedback form reads "no thanks" as deny.
         return yes_no or "inform"
+    if _EN_WITHDRAW.search(text):
+        return "withdraw_application"
     if _EN_STATUS.search(text):
         return "ask_status"
     return yes_no if awaiting else None

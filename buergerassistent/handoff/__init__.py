@@ -47,11 +47,15 @@ def is_handed_over(slot_value: object) -> bool:
 LEAVE_TEXT = "Nicht mehr warten"
 _LEAVE = re.compile(
     r"^\s*(?:ich\s+(?:möchte|will)\s+)?(?:nicht\s+(?:mehr\s+|länger\s+)?warten|warten\s+beenden|"
-    r"zurück\s+zum\s+(?:assistenten|chatbot|bot))(?:\s+bitte)?\s*[.!]*\s*$",
+    r"zurück\s+zum\s+(?:assistenten|chatbot|bot)|"
+    # English (the button "Stop waiting" of catalogue/translations/en/messages.yaml)
+    r"(?:i\s+(?:do\s+not|don'?t)\s+want\s+to\s+wait(?:\s+any\s+(?:longer|more))?|stop\s+waiting|"
+    r"back\s+to\s+the\s+(?:assistant|chatbot|bot)))(?:\s+(?:bitte|please))?\s*[.!]*\s*$",
     re.IGNORECASE,
 )
 
 
 def leaves_queue(text: str) -> bool:
-    """While waiting for staff: "Nicht mehr warten" (the button) or "zurück zum Assistenten"."""
+    """While waiting for staff: "Nicht mehr warten" / "Stop waiting" (the button) or "zurück zum
+    Assistenten"."""
     return bool(_LEAVE.match(text or ""))

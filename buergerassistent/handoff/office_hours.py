@@ -17,9 +17,18 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
+from buergerassistent import translations
+
 BERLIN = ZoneInfo("Europe/Berlin")
 DAYS = ("mo", "di", "mi", "do", "fr", "sa", "so")
-DAY_NAMES = ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag")
+
+
+def day_names(lang: str = "de") -> list[str]:
+    """Monday … Sunday in ``lang`` (``handoff_days`` of its messages.yaml)."""
+    return [d.strip() for d in translations.message(lang, "handoff_days").split(",")]
+
+
+DAY_NAMES = tuple(day_names("de"))
 _PART = re.compile(r"^\s*(?P<days>[A-Za-z,\- ]+?)\s+(?P<times>\d.*)$")
 _SPAN = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 
@@ -36,9 +45,9 @@ class OfficeHours:
     week: tuple[tuple[Span, ...], ...]  # index 0 = Monday
     region: str = "BY"
 
-    def closed_for_holiday(self, day: dt.date) -> Optional[str]:
-        """The name of the public holiday on ``day`` (German), else None."""
-        return _holidays(self.region, day.year).get(day)
+    def closed_for_holiday(self, day: dt.date, language: str = "de") -> Optional[str]:
+        """The name of the public holiday on ``day`` (in ``language``: ``de`` or ``en_US``), else None."""
+        return _holidays(self.region, day.year, language).get(day)
 
     def is_open(self, now: Optional[dt.datetime] = None) -> bool:
         local = _local(now)
@@ -60,19 +69,25 @@ class OfficeHours:
                 return max(begin, local) if offset == 0 else begin
         return None
 
-    def describe(self) -> str:
-        """ "Montag bis Donnerstag 08:00–16:00 Uhr, Freitag 08:00–12:00 Uhr" (for the citizen)."""
+    def describe(self, lang: str = "de") -> str:
+        """ "Montag bis Donnerstag 08:00–16:00 Uhr, Freitag 08:00–12:00 Uhr, nicht an Feiertagen"
+        (for the citizen; the words are the ``handoff_*`` texts of ``lang``)."""
+
+        def say(key: str, **values: str) -> str:
+            return translations.message(lang, f"handoff_{key}", **values)
+
+        names = day_names(lang)
         parts, i = [], 0
         while i < 7:
             j = i
             while j + 1 < 7 and self.week[j + 1] == self.week[i]:
                 j += 1
             if self.week[i]:
-                days = DAY_NAMES[i] if i == j else f"{DAY_NAMES[i]} bis {DAY_NAMES[j]}"
-                times = " und ".join(f"{a:%H:%M}–{b:%H:%M} Uhr" for a, b in self.week[i])
-                parts.append(f"{days} {times}")
+                days = names[i] if i == j else say("day_range", first=names[i], last=names[j])
+                spans = [say("time_span", start=f"{a:%H:%M}", end=f"{b:%H:%M}") for a, b in self.week[i]]
+                parts.append(f"{days} " + f" {say('and')} ".join(spans))
             i = j + 1
-        return ", ".join(parts) + ", nicht an Feiertagen" if parts else "zurzeit keine"
+        return ", ".join(parts) + ", " + say("hours_not_on_holidays") if parts else say("hours_none")
 
 
 def _local(now: Optional[dt.datetime]) -> dt.datetime:
@@ -86,12 +101,12 @@ NO_HOLIDAYS = ("keine", "none")
 
 
 @lru_cache(maxsize=16)
-def _holidays(region: str, year: int) -> dict:
+def _holidays(region: str, year: int, language: str = "de") -> dict:
     """Public holidays of ``region`` (a German state code, e.g. BY); ``keine``: none (a desk
     that is also staffed on holidays, and the tests)."""
     if (region or "").strip().lower() in NO_HOLIDAYS:
         return {}
-    return holidays.country_holidays("DE", subdiv=region or None, years=year, language="de")
+    return holidays.country_holidays("DE", subdiv=region or None, years=year, language=language)
 
 
 def _day_index(token: str) -> int:

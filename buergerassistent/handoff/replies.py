@@ -28,26 +28,34 @@ MAX_WORDS = 8
 
 _YES = (
     r"(?:ja|jawohl|jap|jo|gerne?|ok(?:ay)?|o\.\s?k\.?|klar|einverstanden|bitte|gut|"
-    r"in\s+ordnung|machen\s+sie\s+das|das\s+wäre\s+(?:gut|nett|schön))"
+    r"in\s+ordnung|machen\s+sie\s+das|das\s+wäre\s+(?:gut|nett|schön)|"
+    # English (the offer is in English in an English conversation, issue 20)
+    r"yes|yeah|yep|sure|please|of\s+course|that\s+would\s+be\s+(?:good|great|nice))"
 )
-_POLITE = r"(?:\s*[,.!]?\s*(?:bitte|gerne?|danke(?:\s+schön)?|sehr\s+gerne?))*"
+_POLITE = r"(?:\s*[,.!]?\s*(?:bitte|gerne?|danke(?:\s+schön)?|sehr\s+gerne?|please|thanks|thank\s+you))*"
 _CONNECT = (
     r"(?:(?:bitte\s+)?(?:verbinden|leiten)\s+sie\s+mich(?:\s+(?:bitte\s+)?(?:weiter|mit\s+(?:ein(?:e[rmn]?)?\s+)?\w+))?|"
     r"(?:bitte\s+)?weiterleiten|(?:bitte\s+)?weitergeben|(?:mit\s+einer?\s+)?(?:person|menschen|mitarbeiter(?:in)?)"
-    r"(?:\s+(?:bitte|schreiben|sprechen))?|ich\s+(?:möchte|will|warte)(?:\s+gerne?)?(?:\s+(?:warten|weitergeleitet\s+werden))?)"
+    r"(?:\s+(?:bitte|schreiben|sprechen))?|(?:please\s+)?(?:pass|put)\s+me\s+(?:on|through)|"
+    r"(?:i\s+(?:will|can|want\s+to)\s+)?wait|(?:please\s+)?connect\s+me|ich\s+(?:möchte|will|warte)(?:\s+gerne?)?(?:\s+(?:warten|weitergeleitet\s+werden))?)"
 )
 _CALL_ME = (
     r"(?:(?:bitte\s+)?(?:einen\s+)?rückruf(?:\s+(?:anfordern|bitte|erwünscht))?|"
     r"(?:bitte\s+)?rufen\s+sie\s+mich(?:\s+bitte)?\s+(?:zurück|an)|"
     r"ich\s+(?:möchte|hätte\s+gerne?|will)\s+(?:gerne?\s+)?(?:einen\s+)?rückruf|"
-    r"(?:einen\s+)?rückruf\s+anfordern|melden\s+sie\s+sich(?:\s+bitte)?(?:\s+bei\s+mir)?)"
+    r"(?:einen\s+)?rückruf\s+anfordern|melden\s+sie\s+sich(?:\s+bitte)?(?:\s+bei\s+mir)?|"
+    r"(?:please\s+)?call\s+me(?:\s+back)?|(?:i\s+would\s+like\s+)?a\s+call-?\s?back|(?:ask\s+for\s+a\s+)?call-?\s?back)"
 )
-_SHARE_YES = r"(?:mit\s+(?:meinen|den)\s+angaben|mit\s+angaben|angaben\s+(?:dürfen|darf)\s+\w+\s+sehen)"
-_SHARE_NO = r"(?:ohne\s+(?:meine\s+|die\s+)?angaben)"
+_SHARE_YES = (
+    r"(?:mit\s+(?:meinen|den)\s+angaben|mit\s+angaben|angaben\s+(?:dürfen|darf)\s+\w+\s+sehen|"
+    r"with\s+(?:my\s+)?answers)"
+)
+_SHARE_NO = r"(?:ohne\s+(?:meine\s+|die\s+)?angaben|without\s+(?:my\s+)?answers)"
 _NO = (
     r"(?:nein|ne|nee|nö|no|lieber\s+nicht|eher\s+nicht|nicht\s+nötig|brauche\s+ich\s+nicht|"
     r"kein(?:en)?\s+(?:rückruf|bedarf|mensch(?:en)?|weiterleiten)|danke\s*,?\s*nein|nein\s+danke|"
-    r"ich\s+(?:möchte|will)\s+(?:lieber\s+)?(?:nicht|keinen?\s+rückruf)|(?:doch\s+)?nicht\s+weiterleiten)"
+    r"ich\s+(?:möchte|will)\s+(?:lieber\s+)?(?:nicht|keinen?\s+rückruf)|(?:doch\s+)?nicht\s+weiterleiten|"
+    r"no\s+thanks|no,?\s+thank\s+you|not\s+now|rather\s+not|no\s+need)"
 )
 _SEP = r"\s*[,.!;:-]?\s*"
 
@@ -71,7 +79,9 @@ _CALLBACK_PATTERNS = [
     _whole(_CALL_ME + _POLITE),
 ]
 _BARE_YES = _whole(_YES + _POLITE)
-_DECLINE = _whole(_NO + _POLITE + r"(?:" + _SEP + r"(?:danke|das\s+ist\s+nicht\s+nötig|ich\s+schaffe\s+das))?")
+_DECLINE = _whole(
+    _NO + _POLITE + r"(?:" + _SEP + r"(?:danke|das\s+ist\s+nicht\s+nötig|ich\s+schaffe\s+das|i\s+can\s+manage))?"
+)
 _SHARES = re.compile(_SHARE_YES, re.IGNORECASE)
 
 

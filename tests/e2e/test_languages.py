@@ -10,6 +10,7 @@ import time
 import pytest
 from support.chat import RestChat
 from support.forms import CASE_NUMBER, SUMMARY
+from support.german_text import german_in
 from support.portal_auth import fetch_application
 
 from buergerassistent import form_conditions, form_texts, language, translations
@@ -75,35 +76,15 @@ def test_switch_in_the_middle_of_a_form_keeps_the_answers(chat):
 
 # The case number in an English receipt ("Your case number is BA-2026-…").
 ENGLISH_CASE_NUMBER = re.compile(r"Your case number is ([A-Z]{2}-\d{4}-[0-9A-Z]{8})")
-_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)|https?://\S+")
-# Names: an English name in “quotes”, a German name in (parentheses) after its English one.
-_NAMES = re.compile(r"“[^”]*”|\([^)]*\)")
-_SENTENCE_END = re.compile(r"(?<=[.!?:])\s+|\n+")
-
-
-def german_sentences(text: str) -> list[str]:
-    """The sentences of a bot message that the language detector (lingua, German and English
-    models) reads as German. Names (“Certificate of registration (Meldebescheinigung)”) are
-    left out first: a German name must not make an English sentence German."""
-    found = []
-    for sentence in _SENTENCE_END.split(_NAMES.sub("it", _LINK.sub(r"\1", text or ""))):
-        words = re.findall(r"[A-Za-zÄÖÜäöüß]{2,}", sentence)
-        if len(words) < 3:
-            continue  # a value ("- Postcode: 80331"), a button, a case number
-        confidence = {
-            v.language.name: v.value for v in language.detector().compute_language_confidence_values(sentence)
-        }
-        if confidence.get("GERMAN", 0) > 0.5:
-            found.append(sentence)
-    return found
 
 
 def say_english(chat, text: str) -> str:
-    """Send ``text``; every sentence the assistant answers must be English."""
+    """Send ``text``; every sentence and button the assistant answers must be English: no fixed
+    part of a German catalogue message, no sentence the detector reads as German
+    (``support/german_text.py``)."""
     messages = chat.say(text)
     answer = "\n".join(m.get("text") or "" for m in messages)
-    buttons = [b.get("title") or "" for m in messages for b in m.get("buttons") or []]
-    german = german_sentences(answer) + [b for b in buttons if language.has_german_words(b)]
+    german = german_in(messages)
     assert not german, f"{text!r} → German: {german}\n{answer}"
     return answer
 
@@ -149,6 +130,68 @@ def test_english_citizen_completes_a_form_in_english(chat, stack):
     answer = say_english(chat, "What is the status of my application?")
     assert "The status of your applications:" in answer and match.group(1) in answer, answer
     assert "received" in answer, answer
+
+
+def test_english_citizen_meets_no_german_around_the_form(chat):
+    """Draft, handoff, call-back, misunderstandings and withdrawal, all in one English
+    conversation (the stack has no staff desk: the honest "not possible" path)."""
+    entry = translations.english("meldebescheinigung")
+    sent: list[float] = []
+
+    def paced(text: str) -> list[dict]:  # within the web chat's rate limit (40 messages here)
+        _within_rate_limit(sent)
+        return chat.say(text)
+
+    def en(text: str) -> str:
+        _within_rate_limit(sent)
+        return say_english(chat, text)
+
+    messages = paced("Hello, I need a certificate of registration")
+    if entry.name in [b.get("title") for m in messages for b in m.get("buttons") or []]:
+        en(entry.name)
+    assert "Step 1 of 8" in en("Yes")
+    assert "Step 2 of 8" in en("Erika")
+    # Save for later (the offer in a new session: tests/languages/test_conversation_languages.py).
+    answer = en("continue later")
+    assert translations.message("en", "draft_saved").split("“")[0] in answer, answer
+    messages = paced("I need a certificate of registration")
+    if entry.name in [b.get("title") for m in messages for b in m.get("buttons") or []]:
+        en(entry.name)
+    assert "Step 1 of 8" in en("Yes")
+    assert "Step 2 of 8" in en("Erika")
+    # A person, please: not possible here, said in English, with the 115 and a call-back.
+    answer = en("I want to talk to a person")
+    assert translations.message("en", "handoff_unavailable") in answer and "115" in answer, answer
+    answer = en("/request_callback")
+    assert "Call-back request, step 1 of 4" in answer, answer
+    answer = en("Erika")
+    assert translations.message("en", "handoff_callback_name_hint") in answer, answer
+    assert "step 2 of 4" in en("Erika Mustermann")
+    assert "step 3 of 4" in en("erika@example.org")
+    assert "step 4 of 4" in en("About my certificate")
+    answer = en("No")  # no consent: nothing stored, the form goes on
+    assert translations.message("en", "handoff_callback_no_consent") in answer and "Step 2 of 8" in answer, answer
+    # Three wrong answers: the explanation with the way to a person, in English.
+    for _ in range(3):
+        answer = en("12345")
+    assert "Write with a person" in answer, answer
+    en("Mustermann")
+    en("12 August 1964")
+    en("Marienplatz 8")
+    en("80331")
+    en("Munich")
+    en("Simple")
+    en("erika@example.org")
+    final = en("yes")
+    match = ENGLISH_CASE_NUMBER.search(final)
+    assert match, final
+    en("no")
+    # Not understood twice in a row: topics and a person, in English.
+    assert translations.message("en", "not_found") in en("qwrtzp xcvbnm")
+    assert translations.message("en", "fallback_again_1") in en("qwrtzp xcvbnm")
+    # Withdrawal: the catalogue does not allow it for this service; said in English.
+    answer = en("I want to withdraw my application")
+    assert match.group(1) in answer and "responsible office" in answer, answer
 
 
 def test_switch_to_english_in_the_middle_of_a_form_keeps_the_answers(chat, stack):
