@@ -94,3 +94,57 @@ def test_product_blend_is_sure_where_both_agree_and_unsure_where_they_differ():
     assert sum(c for _, c in blend({"a": 0.7, "b": 0.3}, {"a": 0.2, "c": 0.8}, 0.3, "product")) == pytest.approx(1.0)
     with pytest.raises(ValueError):
         blend({"a": 1.0}, {"a": 1.0}, 0.5, "max")
+
+
+def test_trained_in_a_rasa_pipeline_it_blends_and_loads(tmp_path, monkeypatch):
+    """Trained by Rasa, saved, loaded by an Agent: the parse carries the blended ranking."""
+    import asyncio
+
+    from rasa.core.agent import Agent
+    from rasa.model_training import train_nlu
+
+    monkeypatch.setenv("RASA_CACHE_DIRECTORY", str(tmp_path / "cache"))
+    config = {
+        "recipe": "default.v1",
+        "language": "de",
+        "assistant_id": "ngram-test",
+        "pipeline": [
+            {"name": "WhitespaceTokenizer"},
+            {"name": "CountVectorsFeaturizer"},
+            {
+                "name": "rasa_runtime.components.FastDIETClassifier",
+                "epochs": 2,
+                "number_of_transformer_layers": 0,
+                "entity_recognition": False,
+                "ranking_length": 0,
+            },
+            {"name": "rasa_runtime.ngram_intents.NgramIntentClassifier", "diet_weight": 0.2, "blend": "product"},
+            {"name": "FallbackClassifier", "threshold": 0.3},
+        ],
+        "policies": [],
+    }
+    nlu = {
+        "version": "3.1",
+        "nlu": [
+            {"intent": "ask_fees", "examples": "- was kostet das\n- gebühr?\n- kosten\n- wie teuer\n"},
+            {"intent": "cancel", "examples": "- abbrechen\n- stopp\n- aufhören\n- abbruch bitte\n"},
+            {"intent": "greet", "examples": "- hallo\n- moin\n- servus\n- guten tag\n"},
+        ],
+    }
+    (tmp_path / "config.yml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    (tmp_path / "nlu.yml").write_text(yaml.safe_dump(nlu, allow_unicode=True), encoding="utf-8")
+    model = train_nlu(str(tmp_path / "config.yml"), str(tmp_path / "nlu.yml"), str(tmp_path / "models"))
+    agent = Agent.load(model)
+    parsed = asyncio.run(agent.parse_message("was kostet des"))
+    ranking = parsed["intent_ranking"]
+    assert parsed["intent"]["name"] == "ask_fees"
+    assert {r["name"] for r in ranking} == {"ask_fees", "cancel", "greet"}
+    assert sum(r["confidence"] for r in ranking) == pytest.approx(1.0)
+    from rasa_runtime.ngram_intents import NgramIntentClassifier
+
+    nodes = agent.processor.graph_runner._instantiated_nodes.values()
+    component = next(n._component for n in nodes if isinstance(n._component, NgramIntentClassifier))
+    assert component.model.trained  # loaded from the model file, not an untrained stand-in
+    expected = component.model.proba(["was kostet des"])[0]
+    assert dict(zip(component.model.classes, expected, strict=True))["ask_fees"] > 0.4
+    assert ranking[0]["confidence"] != pytest.approx(float(expected.max()))  # DIET had a say
