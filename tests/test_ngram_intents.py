@@ -1,0 +1,150 @@
+"""The n-gram intent model blended with DIET (rasa_runtime/ngram_intents.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import yaml
+
+from content.nlu_data import REPO_ROOT
+from rasa_runtime.ngram_intents import NgramIntentModel, blend
+
+
+def training_pairs() -> list[tuple[str, str]]:
+    pairs = []
+    for path in sorted((REPO_ROOT / "nlu" / "data").glob("*.yml")):
+        for item in yaml.safe_load(path.read_text(encoding="utf-8"))["nlu"]:
+            if "intent" in item:
+                for line in item["examples"].splitlines():
+                    if line.strip().startswith("- "):
+                        pairs.append((line.strip()[2:].strip(), item["intent"]))
+    return pairs
+
+
+@pytest.fixture(scope="module")
+def model() -> NgramIntentModel:
+    pairs = training_pairs()[::2]  # half the data: the other half is unseen text for the model
+    return NgramIntentModel().fit([t for t, _ in pairs], [i for _, i in pairs])
+
+
+ODD = ["", "   ", "?!", "🙂🙂", "xqzvw", "a", "ÄÖÜß äöü", "M-AB 1234", "x" * 500, "Hallo\nwas kostet das"]
+
+
+def test_fast_features_equal_scikit_learn(model):
+    """proba computes TF-IDF itself (for speed); it must give what scikit-learn's transform gives."""
+    texts = [t for t, _ in training_pairs()[1::2]][:400] + ODD
+    assert np.allclose(model.proba(texts), model.proba_sklearn(texts), atol=1e-6)
+
+
+def test_probabilities_are_distributions(model):
+    probabilities = model.proba(ODD)
+    assert probabilities.shape == (len(ODD), len(model.classes))
+    assert np.allclose(probabilities.sum(axis=1), 1.0)
+    assert (probabilities >= 0).all()
+
+
+def test_unseen_phrasings_are_read(model):
+    """Trained on half of the examples, the model reads most of the other half right (a model
+    that learned nothing reads about 1 in 30 right)."""
+    held = training_pairs()[1::2]
+    predicted = np.array(model.classes)[model.proba([t for t, _ in held]).argmax(axis=1)]
+    accuracy = np.mean([p == i for p, (_, i) in zip(predicted, held, strict=True)])
+    assert accuracy > 0.6
+
+
+def test_saved_model_loads_without_pickles(model, tmp_path):
+    model.save(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ngram_intents.json", "ngram_intents.npz"]
+    with np.load(tmp_path / "ngram_intents.npz", allow_pickle=False) as arrays:
+        assert all(arrays[name].dtype != object for name in arrays.files)
+    loaded = NgramIntentModel.load(tmp_path)
+    assert loaded.classes == model.classes
+    texts = ["was kostet der pass", "abbrechen", *ODD]
+    assert np.allclose(loaded.proba(texts), model.proba(texts))
+
+
+def test_two_intents_keep_both_columns(tmp_path):
+    two = NgramIntentModel().fit(["ja", "jo", "nein", "nö"], ["affirm", "affirm", "deny", "deny"])
+    assert two.classes == ["affirm", "deny"]
+    p = two.proba(["ja", "nein"])
+    assert p[0, 0] > 0.5 and p[1, 1] > 0.5
+    assert np.allclose(p, two.proba_sklearn(["ja", "nein"]))
+
+
+def test_blend_weights_and_missing_intents():
+    ranking = blend({"cancel": 0.9, "deny": 0.1}, {"cancel": 0.2, "deny": 0.3, "help": 0.5}, 0.5)
+    assert ranking[0] == ("cancel", pytest.approx(0.55))
+    assert dict(ranking)["help"] == pytest.approx(0.25)  # missing in DIET's ranking: counts 0 there
+    assert blend({"a": 1.0}, {"b": 1.0}, 0.0)[0] == ("b", 1.0)
+    assert blend({"a": 1.0}, {"b": 1.0}, 1.0)[0] == ("a", 1.0)
+
+
+def test_config_blends_after_diet_and_before_the_fallback():
+    pipeline = [c["name"] for c in yaml.safe_load((REPO_ROOT / "bot" / "config.yml").read_text())["pipeline"]]
+    diet = pipeline.index("rasa_runtime.components.FastDIETClassifier")
+    ngram = pipeline.index("rasa_runtime.ngram_intents.NgramIntentClassifier")
+    assert diet < ngram < pipeline.index("FallbackClassifier")
+
+
+def test_product_blend_is_sure_where_both_agree_and_unsure_where_they_differ():
+    agree = blend({"cancel": 0.95, "deny": 0.05}, {"cancel": 0.6, "deny": 0.4}, 0.5, "product")
+    assert agree[0][0] == "cancel" and agree[0][1] > 0.8
+    differ = blend({"cancel": 0.9, "deny": 0.1}, {"cancel": 0.1, "deny": 0.9}, 0.5, "product")
+    assert differ[0][1] == pytest.approx(0.5)
+    assert sum(c for _, c in blend({"a": 0.7, "b": 0.3}, {"a": 0.2, "c": 0.8}, 0.3, "product")) == pytest.approx(1.0)
+    with pytest.raises(ValueError):
+        blend({"a": 1.0}, {"a": 1.0}, 0.5, "max")
+
+
+def test_trained_in_a_rasa_pipeline_it_blends_and_loads(tmp_path, monkeypatch):
+    """Trained by Rasa, saved, loaded by an Agent: the parse carries the blended ranking."""
+    import asyncio
+
+    from rasa.core.agent import Agent
+    from rasa.model_training import train_nlu
+
+    monkeypatch.setenv("RASA_CACHE_DIRECTORY", str(tmp_path / "cache"))
+    config = {
+        "recipe": "default.v1",
+        "language": "de",
+        "assistant_id": "ngram-test",
+        "pipeline": [
+            {"name": "WhitespaceTokenizer"},
+            {"name": "CountVectorsFeaturizer"},
+            {
+                "name": "rasa_runtime.components.FastDIETClassifier",
+                "epochs": 2,
+                "number_of_transformer_layers": 0,
+                "entity_recognition": False,
+                "ranking_length": 0,
+            },
+            {"name": "rasa_runtime.ngram_intents.NgramIntentClassifier", "diet_weight": 0.2, "blend": "product"},
+            {"name": "FallbackClassifier", "threshold": 0.3},
+        ],
+        "policies": [],
+    }
+    nlu = {
+        "version": "3.1",
+        "nlu": [
+            {"intent": "ask_fees", "examples": "- was kostet das\n- gebühr?\n- kosten\n- wie teuer\n"},
+            {"intent": "cancel", "examples": "- abbrechen\n- stopp\n- aufhören\n- abbruch bitte\n"},
+            {"intent": "greet", "examples": "- hallo\n- moin\n- servus\n- guten tag\n"},
+        ],
+    }
+    (tmp_path / "config.yml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    (tmp_path / "nlu.yml").write_text(yaml.safe_dump(nlu, allow_unicode=True), encoding="utf-8")
+    model = train_nlu(str(tmp_path / "config.yml"), str(tmp_path / "nlu.yml"), str(tmp_path / "models"))
+    agent = Agent.load(model)
+    parsed = asyncio.run(agent.parse_message("was kostet des"))
+    ranking = parsed["intent_ranking"]
+    assert parsed["intent"]["name"] == "ask_fees"
+    assert {r["name"] for r in ranking} == {"ask_fees", "cancel", "greet"}
+    assert sum(r["confidence"] for r in ranking) == pytest.approx(1.0)
+    from rasa_runtime.ngram_intents import NgramIntentClassifier
+
+    nodes = agent.processor.graph_runner._instantiated_nodes.values()
+    component = next(n._component for n in nodes if isinstance(n._component, NgramIntentClassifier))
+    assert component.model.trained  # loaded from the model file, not an untrained stand-in
+    expected = component.model.proba(["was kostet des"])[0]
+    assert dict(zip(component.model.classes, expected, strict=True))["ask_fees"] > 0.4
+    assert ranking[0]["confidence"] != pytest.approx(float(expected.max()))  # DIET had a say
