@@ -147,6 +147,12 @@ STOPWORDS = frozenset(
     notwendig infos info information informationen endlich offiziell nebenbei nebenher
     eigentlich ehrlich leider dringend bitte wieder mitteilen eben halt
     """.split()
+    # positions ("die zweite"): a reply to a list, never a topic ("zweites Gewerbe" keeps Gewerbe)
+    + [
+        f"{stem}{end}"
+        for stem in ("erst", "zweit", "dritt", "viert", "fünft", "fuenft", "sechst", "siebt", "acht")
+        for end in ("e", "en", "er", "es", "em")
+    ]
     # what the question is about, not which procedure: fees, documents, dates, the channel
     # (the NLU intents ask_fees, ask_documents, ask_online, … carry that)
     + """
