@@ -7,14 +7,13 @@ when Redis is back, in the same conversation, with each answer stored once."""
 
 from __future__ import annotations
 
-import json
 import time
 
 import jwt
 import pytest
-import sqlalchemy as sa
 from playwright.sync_api import expect
 from support import services
+from support.databases import user_texts
 from support.stacks import free_port, start_stack
 
 from rasa_runtime.channels.redis_guard import RETRY_AFTER_S
@@ -55,19 +54,6 @@ def outage_stack(tmp_path_factory):
             stack.stop()
         tracker_db.close()
         redis.close()
-
-
-def user_texts(url: str, conversation_id: str) -> list[str]:
-    engine = sa.create_engine(url, future=True)
-    try:
-        with engine.connect() as conn:
-            rows = conn.execute(
-                sa.text("SELECT data FROM events WHERE sender_id = :s AND type_name = 'user' ORDER BY id"),
-                {"s": conversation_id},
-            ).all()
-    finally:
-        engine.dispose()
-    return [json.loads(row[0])["text"] for row in rows]
 
 
 @pytest.mark.parametrize("outage", ["stopped", "paused"])

@@ -26,6 +26,7 @@ import pytest
 import sqlalchemy as sa
 from support import services
 from support.chat import RestChat, WebChat
+from support.databases import user_texts
 from support.forms import CASE_NUMBER, MELDEBESCHEINIGUNG_DIALOGUE, fill_in_chat, step
 from support.stacks import running_stack
 
@@ -68,20 +69,6 @@ def stack(servers, tmp_path_factory):
         },
     ) as stack:
         yield stack
-
-
-def user_texts(url: str, conversation_id: str) -> list[str]:
-    """The citizen's messages as the tracker store holds them, in the order of their rows."""
-    engine = sa.create_engine(url, future=True)
-    try:
-        with engine.connect() as conn:
-            rows = conn.execute(
-                sa.text("SELECT data FROM events WHERE sender_id = :s AND type_name = 'user' ORDER BY id"),
-                {"s": conversation_id},
-            ).all()
-    finally:
-        engine.dispose()
-    return [json.loads(row[0])["text"] for row in rows]
 
 
 def typed() -> list[str]:

@@ -4,6 +4,7 @@ the path through ``tests/conftest.py``)."""
 from __future__ import annotations
 
 import contextlib
+import json
 import socket
 import uuid
 from collections.abc import Iterator
@@ -36,3 +37,17 @@ def closed_port_url() -> str:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     return f"http://127.0.0.1:{port}"
+
+
+def user_texts(url: str, conversation_id: str) -> list[str]:
+    """The citizen's messages as the tracker store holds them, in the order of their rows."""
+    engine = create_engine(url, future=True)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                text("SELECT data FROM events WHERE sender_id = :s AND type_name = 'user' ORDER BY id"),
+                {"s": conversation_id},
+            ).all()
+    finally:
+        engine.dispose()
+    return [json.loads(row[0])["text"] for row in rows]
