@@ -143,7 +143,7 @@ def check(proc: Procedure, f: Field, text: Any, lang: Any = GERMAN) -> Result:
         return validate(f.type, str(text), choices=choices(proc, f) or None, example=f.example)
 
 
-DATE_TYPES = ("birth_date", "date", "future_date")
+DATE_TYPES = ("birth_date", "date", "future_date", "past_date")
 
 
 def as_read(proc: Procedure, f: Field, text: str, lang: Any) -> str:

@@ -154,6 +154,7 @@ PERSONAL_TYPES = frozenset(
         "iban",
         "birth_date",
         "date",
+        "past_date",
         "postcode",
         "street",
         "steuer_id",
@@ -174,6 +175,7 @@ def placeholder_for(field_type: str) -> str:
         "birth_date": "Datum",
         "date": "Datum",
         "future_date": "Datum",
+        "past_date": "Datum",
         "postcode": "PLZ",
         "street": "Adresse",
     }.get(field_type, "Angabe")

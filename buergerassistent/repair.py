@@ -397,6 +397,7 @@ _SPECIFIC = {
     "birth_date": 2,
     "date": 2,
     "future_date": 2,
+    "past_date": 2,
     "phone": 3,
     "yes_no": 4,
     "choice": 4,

@@ -37,6 +37,7 @@ _VALIDATORS: dict[str, Callable[[str, Context], Result]] = {
     "birth_date": validate_date,
     "date": validate_date,
     "future_date": validate_date,
+    "past_date": validate_date,
     "postcode": validate_postcode,
     "street": validate_street,
     "city": validate_city,
@@ -87,7 +88,7 @@ def default_example(
     field_type: str, *, choices: Optional[Sequence[Any]] = None, today: Optional[dt.date] = None
 ) -> str:
     """The example shown in re-prompts when the field has none of its own."""
-    if field_type in ("birth_date", "date", "future_date"):
+    if field_type in ("birth_date", "date", "future_date", "past_date"):
         return _date_example(field_type, today or today_in_germany())
     if field_type == "choice":
         return str(choices[0].label) if choices else ""

@@ -62,6 +62,7 @@ _OBJECTS: dict[str, tuple[str, str]] = {
     "birth_date": ("das Geburtsdatum", "es"),
     "date": ("das Datum", "es"),
     "future_date": ("das Datum", "es"),
+    "past_date": ("das Datum", "es"),
     "postcode": ("die Postleitzahl", "sie"),
     "street": ("Straße und Hausnummer", "sie"),
     "city": ("den Ort", "ihn"),

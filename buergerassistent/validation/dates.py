@@ -1,4 +1,5 @@
-"""Dates: ``birth_date``, ``date`` and ``future_date``.
+"""Dates: ``birth_date``, ``date``, ``future_date`` and ``past_date`` (an event that has happened,
+e.g. a loss: never after today).
 
 Month names ("3. März 1985", "12. Aug 1964", "3. Jänner") and relative expressions ("morgen",
 "übermorgen", "in zwei Wochen") are parsed by ``dateparser``. Around it sits a thin, tested layer
@@ -120,6 +121,8 @@ def _century(yy: int, kind: str, month: int, day: int, today: dt.date) -> int:
             return recent if recent <= today.year else older
     if kind == "future_date":
         return recent
+    if kind == "past_date":  # like a birth date: the latest year that is not in the future
+        return recent if recent <= today.year else older
     return recent if recent <= today.year + GENERIC_YEARS_AHEAD else older
 
 
@@ -129,6 +132,8 @@ def _without_year(month: int, day: int, kind: str, today: dt.date) -> dt.date:
     date = _make(today.year, month, day)
     if kind == "future_date" and date < today:  # "12.03." in June means next March
         date = _make(today.year + 1, month, day)
+    if kind == "past_date" and date > today:  # "12.11." in March means last November
+        date = _make(today.year - 1, month, day)
     return date
 
 
@@ -209,7 +214,7 @@ def _with_words(s: str, kind: str, today: dt.date) -> Optional[dt.date]:
     """Month names and relative expressions, through dateparser."""
     if not (MONTH_WORD.search(s) or _RELATIVE_WORD.search(s)):
         return None  # e.g. digits only: dateparser guesses too freely (see the module docstring)
-    prefer = {"birth_date": "past", "future_date": "future"}.get(kind, "current_period")
+    prefer = {"birth_date": "past", "past_date": "past", "future_date": "future"}.get(kind, "current_period")
     try:
         parsed = _dateparser(s, prefer, today)
         if parsed is None:  # English month names and words ("Aug 12 1964", "tomorrow"; issue 20)
@@ -270,6 +275,11 @@ def _check_range(date: dt.date, kind: str, today: dt.date) -> Optional[str]:
             return "Das Geburtsdatum liegt in der Zukunft."
         if date < EARLIEST:
             return "Das Geburtsdatum liegt vor 1900."
+    elif kind == "past_date":
+        if date > today:
+            return "Das Datum liegt in der Zukunft. Es muss heute oder früher sein."
+        if date < EARLIEST:
+            return "Das Datum liegt vor 1900."
     elif kind == "future_date":
         if date < today:
             return "Das Datum liegt in der Vergangenheit. Es muss heute oder später sein."

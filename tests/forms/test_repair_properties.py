@@ -26,7 +26,7 @@ from buergerassistent.validation import validate
 CATALOGUE = default_catalogue()
 FORMS = [p for p in CATALOGUE.with_forms()]
 WEAK = {"name", "city"}
-DATES = {"birth_date", "date", "future_date"}
+DATES = {"birth_date", "date", "future_date", "past_date"}
 
 GIVEN = ["Max", "Erika", "Anna", "Jonas", "Fatma", "Lukas", "Mia", "Noah", "Sofia", "Paul"]
 FAMILY = ["Muster", "Mustermann", "Huber", "Yilmaz", "Schmidt", "Öztürk", "Wagner", "Becker", "Nowak"]
@@ -39,6 +39,8 @@ def _date_text(draw, ftype: str) -> str:
         y = draw(st.integers(1930, 2005))
     elif ftype == "future_date":
         y = 2027
+    elif ftype == "past_date":  # never after today
+        y = draw(st.integers(2010, 2025))
     else:
         y = draw(st.integers(2010, 2026))
     d, m = draw(st.integers(1, 28)), draw(st.integers(1, 12))

@@ -222,3 +222,29 @@ def test_leap_day_two_years_ahead_is_allowed_up_to_28_february():
     leap = dt.date(2024, 2, 29)
     assert validate("future_date", "28.02.2026", today=leap).ok
     assert not validate("future_date", "01.03.2026", today=leap).ok
+
+
+# past_date: an event that has happened (a loss). A future loss date was stored silently in
+# the third blind conversation set (v3-form-09: "12.12.2026" on 3 December 2026).
+@pytest.mark.parametrize(
+    "text, iso",
+    [
+        ("12.06.2025", "2025-06-12"),
+        ("heute", "2025-06-18"),
+        ("gestern", "2025-06-17"),
+        ("12.11.", "2024-11-12"),  # without a year: the last 12 November, not the next
+        ("1.6.25", "2025-06-01"),
+        ("3. März 2025", "2025-03-03"),
+    ],
+)
+def test_past_date_valid(text, iso):
+    result = validate("past_date", text, today=TODAY)
+    assert result.ok, result.error
+    assert result.value == iso
+
+
+@pytest.mark.parametrize("text", ["19.06.2025", "morgen", "12.12.2025"])
+def test_past_date_in_the_future_is_refused(text):
+    result = validate("past_date", text, today=TODAY)
+    assert not result.ok
+    assert result.error.startswith("Das Datum liegt in der Zukunft. Es muss heute oder früher sein.")
