@@ -259,6 +259,23 @@ def _check_with(f: Field, value: str, filled: Mapping[str, object]):
     return _check(f, value)
 
 
+def _one_value_in(f: Field, parts: list[str], filled: Mapping[str, object]):
+    """The result for ``f`` if exactly one new value of its type stands in ``parts`` (a whole
+    part or a run of up to four words), else None: two candidates are a question, not a guess."""
+    results = {}
+    for part in parts:
+        words = part.split()
+        spans = [part] + [" ".join(words[i : i + n]) for n in (4, 3, 2, 1) for i in range(len(words) - n + 1)]
+        for span in spans:
+            span = span.strip(" .,;:!?")
+            if not span:
+                continue
+            result = _check_with(f, span, filled)
+            if result.ok and result.value != filled.get(f.name):  # the old value is what is wrong
+                results.setdefault(result.value, result)
+    return next(iter(results.values())) if len(results) == 1 else None
+
+
 def _strip_filler(text: str) -> tuple[str, bool]:
     """Remove leading "nein," / "Moment," and say whether there was one (a correction cue)."""
     cue = False
@@ -573,6 +590,7 @@ def _read_message(
         segments = [text]
     multi = len(segments) > 1
     loose: list[str] = []
+    said_wrong: dict[str, str] = {}  # field → the part that says it is wrong ("… war falsch. Richtig ist …")
     for seg in segments:
         named = _named_segment(proc, seg)
         if named is None:
@@ -582,6 +600,7 @@ def _read_message(
         if not value:
             if f.name != requested:
                 reading.reopen.append(f.name)
+                said_wrong[f.name] = seg
             continue
         result = _check_with(f, value, filled)
         if not result.ok:
@@ -595,6 +614,16 @@ def _read_message(
         if filled.get(f.name) not in (None, "") and f.name != requested:
             reading.corrected.append(f.name)
 
+    if reading.reopen and not loose and proc.field(reading.reopen[0]).type not in WEAK_TYPES:
+        # "das Kennzeichen war falsch. Richtig ist M-CW 3071.": the value in the same part.
+        f = proc.field(reading.reopen[0])
+        found = _one_value_in(f, [said_wrong.get(f.name, "")], filled)
+        if found is not None:
+            reading.reopen.pop(0)
+            reading.values[f.name] = found.value
+            if filled.get(f.name) not in (None, ""):
+                reading.corrected.append(f.name)
+            return reading
     if reading.reopen and loose:
         # "Der Vorname ist falsch, richtig ist Anna": the next part is the new value.
         f = proc.field(reading.reopen[0])
@@ -611,6 +640,16 @@ def _read_message(
             if filled.get(f.name) not in (None, ""):
                 reading.corrected.append(f.name)
             loose = loose[1:]
+        elif f.type not in WEAK_TYPES:
+            # "Das Einzugsdatum stimmt nicht … Wir ziehen erst am 15.02.2027 ein.": the one value of
+            # the field's type somewhere in the explanation. The rest only explains the correction.
+            found = _one_value_in(f, [*loose, said_wrong.get(f.name, "")], filled)
+            if found is not None:
+                reading.reopen.pop(0)
+                reading.values[f.name] = found.value
+                if filled.get(f.name) not in (None, ""):
+                    reading.corrected.append(f.name)
+                return reading
     if not loose:
         return reading
 

@@ -362,3 +362,29 @@ def test_a_named_correction_with_the_rejected_value_is_no_rival():
     assert r.values == {"kennzeichen": "M-XY 512"} and not r.errors
     proc = default_catalogue()["halteverbot_umzug"]
     assert read_message(proc, "umzugstag", "am 8.4.2027, nicht am 9.4.2027", {}).values == {"umzugstag": "2027-04-08"}
+
+
+def test_a_correction_takes_the_one_new_value_in_its_explanation():
+    # v3-form-11 of the third blind conversation set: the new value came after "Richtig ist".
+    proc = default_catalogue().get("bewohnerparkausweis")
+    filled = {
+        "vorname": "C",
+        "nachname": "W",
+        "strasse": "Au 1",
+        "plz": "80801",
+        "ort": "München",
+        "kennzeichen": "M-CW 3017",
+    }
+    text = "Oh, Entschuldigung, das Kennzeichen war falsch. Richtig ist M-CW 3071."
+    reading = read_message(proc, proc.field("fahrzeughalter"), text, filled)
+    assert reading.values == {"kennzeichen": "M-CW 3071"}
+    assert reading.corrected == ["kennzeichen"]
+
+
+def test_a_correction_with_two_new_values_asks_again():
+    proc = default_catalogue().get("bewohnerparkausweis")
+    filled = {"kennzeichen": "M-CW 3017"}
+    text = "das Kennzeichen war falsch. Entweder M-CW 3071 oder M-CW 3711, ich schau nach"
+    reading = read_message(proc, proc.field("fahrzeughalter"), text, filled)
+    assert "kennzeichen" not in reading.values
+    assert reading.reopen == ["kennzeichen"]
