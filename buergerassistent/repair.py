@@ -136,10 +136,11 @@ class Reading:
         return {k: v for k, v in self.values.items() if v != SKIPPED}
 
 
-# The IBAN question offers "überspringen und überweisen": "ich überweise lieber selbst".
+# The IBAN question offers "überspringen und überweisen": "ich überweise lieber selbst",
+# Bavarian "i überweis des liaba selba".
 _SKIP_BY_TRANSFER = re.compile(
-    r"^(?:ich\s+)?(?:möchte\s+|will\s+|würde\s+)?(?:lieber\s+|das\s+|es\s+)?(?:selbst\s+)?"
-    r"(?:überweise|überweisen|ueberweise|ueberweisen|per überweisung|per ueberweisung)\b[^\d]*$",
+    r"^(?:ich\s+|i\s+)?(?:möchte\s+|will\s+|würde\s+)?(?:lieber\s+|das\s+|es\s+)?(?:selbst\s+)?"
+    r"(?:überweis(?:e|en)?|ueberweis(?:e|en)?|per überweisung|per ueberweisung)\b[^\d]*$",
     re.IGNORECASE,
 )
 
@@ -150,6 +151,8 @@ _SKIP_BY_TRANSFER = re.compile(
 _SOFT_SKIP = re.compile(
     r"^(?:"
     r"(?:nein|nee|ne|nö|na|naa)[\s,]+danke|danke[\s,]+(?:nein|nicht)|"
+    # Bavarian "na" alone: plain "nein" keeps its other readings (NLU's deny).
+    r"naa?|"
     r"lieber\s+(?:nicht|keine?n?)\b[^\d]*|"
     r"keine?n?\s+[a-zäöüß-]+(?:\s+(?:bitte|danke|angeben|angegeben))?|"
     r"(?:die|das|den|des|eine?n?\s+)?\s*(?:hab|habe|hob)\s+(?:ich|i)\s+(?:[a-zäöüß]+\s+){0,3}(?:nicht|ned|net|nich|keine?n?)\b[^\d]*|"

@@ -237,7 +237,10 @@ def test_the_dogs_name_is_changed_at_the_summary_by_naming_the_dog():
     assert not reads_as_correction(proc, "Der Hund ist ein Pudel", filled)
 
 
-@pytest.mark.parametrize("text", ["ich möchte lieber überweisen", "per Überweisung bitte", "überweise ich selbst"])
+@pytest.mark.parametrize(
+    "text",
+    ["ich möchte lieber überweisen", "per Überweisung bitte", "überweise ich selbst", "i überweis des liaba selba"],
+)
 def test_paying_by_transfer_skips_the_optional_iban(text):
     proc = default_catalogue()["hundesteuer_anmelden"]
     assert read_message(proc, "iban", text, {}).values == {"iban": SKIPPED}
@@ -270,6 +273,7 @@ def test_a_listed_nein_is_a_value_not_a_correction_cue():
         ("sperrmuell", "telefon", "keine Telefonnummer bitte"),
         ("hundesteuer_anmelden", "iban", "nee, das überweise ich selber"),
         ("hundesteuer_anmelden", "iban", "na, des überweis i selba"),
+        ("sperrmuell", "telefon", "na"),
         ("gewerbe_anmelden", "steuer_id", "die hab ich gerade nicht zur Hand"),
         ("gewerbe_anmelden", "steuer_id", "hob i ned do"),
     ],
