@@ -262,6 +262,19 @@ def _check_with(f: Field, value: str, filled: Mapping[str, object]):
     return _check(f, value)
 
 
+_CORRECTION_LEAD = re.compile(
+    r"^(?:richtig(?:\s+ist)?|sondern|eigentlich|korrekt(?:\s+ist)?|es ist|er ist|sie ist)\s*:?\s*", re.IGNORECASE
+)
+
+
+def _take_correction(reading: Reading, f: Field, value: object, filled: Mapping[str, object]) -> None:
+    """The new value of the field the citizen said was wrong (the first one reopened)."""
+    reading.reopen.pop(0)
+    reading.values[f.name] = value
+    if filled.get(f.name) not in (None, ""):
+        reading.corrected.append(f.name)
+
+
 def _one_value_in(f: Field, parts: list[str], filled: Mapping[str, object]):
     """The result for ``f`` if exactly one new value of its type stands in ``parts`` (a whole
     part or a run of up to four words), else None: two candidates are a question, not a guess."""
@@ -617,41 +630,20 @@ def _read_message(
         if filled.get(f.name) not in (None, "") and f.name != requested:
             reading.corrected.append(f.name)
 
-    if reading.reopen and not loose and proc.field(reading.reopen[0]).type not in WEAK_TYPES:
-        # "das Kennzeichen war falsch. Richtig ist M-CW 3071.": the value in the same part.
-        f = proc.field(reading.reopen[0])
-        found = _one_value_in(f, [said_wrong.get(f.name, "")], filled)
-        if found is not None:
-            reading.reopen.pop(0)
-            reading.values[f.name] = found.value
-            if filled.get(f.name) not in (None, ""):
-                reading.corrected.append(f.name)
-            return reading
-    if reading.reopen and loose:
+    if reading.reopen:
         # "Der Vorname ist falsch, richtig ist Anna": the next part is the new value.
         f = proc.field(reading.reopen[0])
-        value = re.sub(
-            r"^(?:richtig(?:\s+ist)?|sondern|eigentlich|korrekt(?:\s+ist)?|es ist|er ist|sie ist)\s*:?\s*",
-            "",
-            loose[0],
-            flags=re.IGNORECASE,
-        )
-        result = _check_with(f, value, filled)
-        if result.ok:
-            reading.reopen.pop(0)
-            reading.values[f.name] = result.value
-            if filled.get(f.name) not in (None, ""):
-                reading.corrected.append(f.name)
+        first = _check_with(f, _CORRECTION_LEAD.sub("", loose[0]), filled) if loose else None
+        if first is not None and first.ok:
+            _take_correction(reading, f, first.value, filled)
             loose = loose[1:]
         elif f.type not in WEAK_TYPES:
-            # "Das Einzugsdatum stimmt nicht … Wir ziehen erst am 15.02.2027 ein.": the one value of
-            # the field's type somewhere in the explanation. The rest only explains the correction.
+            # "Das Einzugsdatum stimmt nicht … Wir ziehen erst am 15.02.2027 ein." or "das
+            # Kennzeichen war falsch. Richtig ist M-CW 3071.": the one value of the field's type in
+            # the explanation or in the part that said it was wrong. The rest only explains.
             found = _one_value_in(f, [*loose, said_wrong.get(f.name, "")], filled)
             if found is not None:
-                reading.reopen.pop(0)
-                reading.values[f.name] = found.value
-                if filled.get(f.name) not in (None, ""):
-                    reading.corrected.append(f.name)
+                _take_correction(reading, f, found.value, filled)
                 return reading
     if not loose:
         return reading
