@@ -13,7 +13,7 @@ import jwt
 import pytest
 from playwright.sync_api import expect
 from support import services
-from support.databases import user_texts
+from support.databases import user_texts_after
 from support.stacks import free_port, start_stack
 
 from rasa_runtime.channels.redis_guard import RETRY_AFTER_S
@@ -105,7 +105,7 @@ def test_reload_while_redis_is_down_gives_the_notice_and_continues_after(browser
         conversation_id = jwt.decode(token, secret, algorithms=["HS256"], audience="webchat-session")["sub"]
         # Each answer once and in order; the one sent during the outage left no trace ("Ja" was a
         # button: its payload is stored, not the word).
-        texts = user_texts(tracker_db.url, conversation_id)
+        texts = user_texts_after(tracker_db.url, conversation_id, 7)
         assert texts[0] == "Ich brauche eine Meldebescheinigung" and len(texts) == 7, texts
         assert texts[2:] == ["Erika", "Mustermann", "12.08.1964", "Marienplatz 8", "80331"], texts
         assert not errors, errors

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import socket
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -51,3 +52,16 @@ def user_texts(url: str, conversation_id: str) -> list[str]:
     finally:
         engine.dispose()
     return [json.loads(row[0])["text"] for row in rows]
+
+
+def user_texts_after(url: str, conversation_id: str, count: int, timeout: float = 15.0) -> list[str]:
+    """``user_texts`` once ``count`` messages are stored or ``timeout`` has passed.
+
+    A channel sends the reply while Rasa handles the message and saves the tracker only after it,
+    so a test that has seen the reply may still read the store before the last message is in."""
+    deadline = time.monotonic() + timeout
+    while True:
+        texts = user_texts(url, conversation_id)
+        if len(texts) >= count or time.monotonic() > deadline:
+            return texts
+        time.sleep(0.2)
