@@ -16,7 +16,7 @@ from actions.turns import current_state, ends_turn, set_awaiting
 from buergerassistent import form_texts, language_state, translations
 from buergerassistent.catalogue import Procedure, default_catalogue
 from buergerassistent.dialogue_state import Awaiting
-from buergerassistent.drafts import Draft, account_of, default_store, max_age_seconds
+from buergerassistent.drafts import Draft, account_of, default_store, max_age_seconds, progress
 
 logger = logging.getLogger(__name__)
 
@@ -35,10 +35,10 @@ def _answers(proc: Procedure, tracker: Tracker) -> dict[str, Any]:
 
 
 def _draft_offer(proc: Procedure, draft: Draft, lang: str) -> str:
-    done = sum(1 for f in proc.fields if draft.data.get(f.name) is not None)
+    done, total = progress(proc, draft.data)
     when = translations.message(lang, "draft_date", d=datetime.date.fromtimestamp(draft.updated_at))
     name = form_texts.procedure_name(proc, lang)
-    return form_texts.say(lang, "draft_offer", date=when, name=name, done=done, total=len(proc.fields))
+    return form_texts.say(lang, "draft_offer", date=when, name=name, done=done, total=total)
 
 
 def offer_draft(dispatcher: CollectingDispatcher, conversation_id: str) -> list[EventType]:

@@ -73,7 +73,7 @@ def test_continue_later_keeps_the_draft_for_the_next_session(chat):
     # Rasa starts a new session for the same conversation (as after session expiry); a citizen
     # cannot type /session_start (rasa_runtime/channels/payload_guard.py), so the test asks Rasa's API.
     offer = chat.trigger_intent_text("session_start")
-    assert "Meldebescheinigung" in offer and "2 von 8 Angaben" in offer, offer
+    assert "Meldebescheinigung" in offer and "2 von 8 Fragen" in offer, offer
     resumed = chat.say_text("Ja")
     assert "weiter" in resumed and "Schritt 3 von 8" in resumed, resumed
     # the form continues; nothing asked twice

@@ -53,7 +53,7 @@ def test_save_then_offer_at_session_start_then_resume(draft_db, sender, dispatch
     events = run(drafts.ActionSessionStart(), tracker_for(sender), dispatcher)
     assert events[0]["event"] == "session_started" and events[-1]["name"] == "action_listen"
     assert slot_events(events)["awaiting"] == "resume_draft"
-    assert "2 von 8 Angaben" in texts(dispatcher)
+    assert "2 von 8 Fragen" in texts(dispatcher)
 
     dispatcher.messages.clear()
     events = run(drafts.ActionResumeDraft(), tracker_for(sender), dispatcher)
@@ -90,3 +90,50 @@ def test_cancel_after_the_offer_deletes_the_draft(draft_db, sender, dispatcher):
     run(ActionCancelApplication(), tracker, dispatcher)
     assert "gelöscht" in texts(dispatcher)
     assert drafts.default_store().find(sender) is None
+
+
+def _blue_card_answers_up_to(last: str) -> dict:
+    """The Blue Card answers in the form's order up to ``last``, the first list answered „nein“
+    (its points then hold „nein“ by that answer, as the form validation stores them)."""
+    from buergerassistent import form_conditions
+    from buergerassistent.catalogue import default_catalogue
+
+    proc = default_catalogue()["blaue_karte_eu"]
+    data: dict = {}
+    for f in proc.fields:
+        if f.ask_if:
+            data[f.name] = None if form_conditions.asked(f, data) else f.otherwise
+        else:
+            data[f.name] = "nein" if f.type == "yes_no" else "x"
+        if f.name == last:
+            break
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def test_a_resumed_blue_card_draft_counts_the_steps_the_questions_count(draft_db, sender, dispatcher):
+    # The questions say „Schritt n von 27“; the offer counted fields („9 von 41“ after the list).
+    from buergerassistent import form_conditions
+    from buergerassistent.catalogue import default_catalogue
+
+    proc = default_catalogue()["blaue_karte_eu"]
+    numbers, total = form_conditions.steps(proc)
+    data = _blue_card_answers_up_to("leiharbeit")  # the first list and its last point
+    step_of_list = numbers[[f.name for f in proc.fields].index("aufenthalt_besonderheiten")]
+    drafts.default_store().save(sender, None, "blaue_karte_eu", data)
+    run(drafts.ActionSessionStart(), tracker_for(sender), dispatcher)
+    offer = texts(dispatcher)
+    assert f"({step_of_list} von {total} Fragen beantwortet)" in offer, offer
+    assert total < len(proc.fields) and f"von {len(proc.fields)}" not in offer
+    assert "{" not in offer  # no placeholder left
+
+
+def test_a_list_answered_yes_counts_only_when_its_points_are_answered(draft_db, sender):
+    from buergerassistent.catalogue import default_catalogue
+    from buergerassistent.drafts import progress
+
+    proc = default_catalogue()["blaue_karte_eu"]
+    data = _blue_card_answers_up_to("krankenversichert")
+    before, total = progress(proc, data)
+    assert progress(proc, {**data, "aufenthalt_besonderheiten": "ja"}) == (before, total)  # points open
+    points = {f.name: "nein" for f in proc.fields if f.ask_if and f.ask_if[0] == "aufenthalt_besonderheiten"}
+    assert progress(proc, {**data, "aufenthalt_besonderheiten": "ja", **points}) == (before + 1, total)
