@@ -497,11 +497,26 @@ class ActionChangeField(Action):
                             value=form_texts.display(proc, f, value, lang),
                         )
                     )
-                return [
-                    *[SlotSet(n, v) for n, v in changed.items()],
-                    SlotSet("application_id", None),
-                    FollowupAction("action_show_summary"),
+                # A point corrected to „ja“ after its list got „nein“ reopens the list (issue 21).
+                updates, reopened = form_conditions.after_change(proc, filled, changed)
+                events = [*[SlotSet(n, v) for n, v in {**changed, **updates}.items()], SlotSet("application_id", None)]
+                still_open = [
+                    f.name
+                    for f in proc.fields
+                    if {**filled, **changed, **updates}.get(f.name) is None
+                    and form_conditions.asked(f, {**filled, **changed, **updates})
                 ]
+                if still_open:
+                    if reopened:
+                        dispatcher.utter_message(text=form_texts.say(lang, "form_list_reopened"))
+                    dispatcher.utter_message(text=form_texts.say(lang, "form_summary_after_questions"))
+                    return [
+                        *events,
+                        set_awaiting(None),
+                        SlotSet("requested_slot", still_open[0]),
+                        FollowupAction(proc.form_name),
+                    ]
+                return [*events, FollowupAction("action_show_summary")]
             for name, error in reading.errors.items():
                 f = proc.field(name)
                 dispatcher.utter_message(

@@ -185,13 +185,20 @@ def _answers_the_form(tracker: Tracker, form_name: str) -> bool:
     return True
 
 
-def _follow_ups(proc: Procedure, events: list[EventType]) -> list[EventType]:
+def _follow_ups(
+    proc: Procedure, events: list[EventType], tracker: Tracker, dispatcher: CollectingDispatcher
+) -> list[EventType]:
     """A deciding answer fills or reopens the questions it decides (``ask_if`` in the catalogue,
     buergerassistent/form_conditions.py): „nein“ to „Trifft einer dieser Punkte zu?“ answers each
-    point „nein“, „ja“ leaves each to be asked."""
-    deciders = form_conditions.deciders(proc)
-    changed = {e["name"]: e["value"] for e in events if e.get("event") == "slot" and e.get("name") in deciders}
-    return [SlotSet(name, value) for name, value in form_conditions.follow_ups(proc, changed).items()]
+    point „nein“, „ja“ leaves each to be asked. A point corrected to „ja“ after its list got
+    „nein“ reopens the list: its other points are asked next, and the citizen is told so."""
+    names = {f.name for f in proc.fields}
+    changed = {e["name"]: e["value"] for e in events if e.get("event") == "slot" and e.get("name") in names}
+    values = {f.name: tracker.get_slot(f.name) for f in proc.fields}
+    updates, reopened = form_conditions.after_change(proc, values, changed)
+    if reopened:
+        dispatcher.utter_message(text=form_texts.say(language(tracker), "form_list_reopened"))
+    return [SlotSet(name, value) for name, value in updates.items()]
 
 
 class CatalogueFormValidation(Action):
@@ -205,7 +212,7 @@ class CatalogueFormValidation(Action):
         # The answers are read as written in the conversation's language (English dates, labels).
         with form_texts.input_language(language(tracker)):
             events = self._validate(dispatcher, tracker)
-        return events + _follow_ups(default_catalogue()[self.procedure_id], events)
+        return events + _follow_ups(default_catalogue()[self.procedure_id], events, tracker, dispatcher)
 
     def _validate(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         proc = default_catalogue()[self.procedure_id]

@@ -39,6 +39,34 @@ def follow_ups(proc: Procedure, changed: Mapping[str, Any]) -> dict[str, Optiona
     return result
 
 
+def after_change(
+    proc: Procedure, values: Mapping[str, Any], changed: Mapping[str, Any]
+) -> tuple[dict[str, Optional[str]], list[str]]:
+    """What else changes when answers change (``changed``, on top of ``values``): the values to
+    set, and the list questions reopened because a point of theirs was corrected.
+
+    A point answered other than its ``otherwise`` value („ja“) while its list question says it is
+    not asked („nein“ to „Trifft einer dieser Punkte zu?“) contradicts the list answer: the list
+    answer becomes the one that asks the points, and its other points – filled only by the
+    „nein“ now taken back – are open again, to be asked one by one. A changed list question
+    fills or reopens its points as in ``follow_ups``. Points changed in the same message keep
+    their new value."""
+    lists: dict[str, str] = {}
+    for f in proc.fields:
+        if not f.ask_if or changed.get(f.name) is None or str(changed[f.name]) == str(f.otherwise):
+            continue
+        decider, wanted = f.ask_if
+        if str(changed.get(decider, values.get(decider))) != wanted:
+            lists[decider] = wanted
+    decided = {name: value for name, value in changed.items() if name in deciders(proc)}
+    decided.update(lists)
+    updates: dict[str, Optional[str]] = dict(lists)
+    for name, value in follow_ups(proc, decided).items():
+        if name not in changed:
+            updates[name] = value
+    return updates, list(lists)
+
+
 def steps(proc: Procedure) -> tuple[list[int], int]:
     """Step number of each field and the number of steps, as the citizen counts them: a
     conditional question belongs to the step of its deciding question."""
