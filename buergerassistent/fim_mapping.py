@@ -40,6 +40,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Optional
 
+from buergerassistent import nationality
 from buergerassistent.catalogue import CATALOGUE_DIR, Procedure
 
 FIM_DIR = CATALOGUE_DIR / "fim"
@@ -66,6 +67,7 @@ class Node:
     repeated: bool
     datatype: str = ""
     children: list[Node] = field(default_factory=list)
+    codelist: str = ""  # canonical URN of the code list whose codes the field takes, if any
 
 
 @dataclass
@@ -143,6 +145,9 @@ def _parse(container: ET.Element, node: Node) -> None:
                         required and kind != "label",
                         repeated,
                         datatype="label" if kind == "label" else _text(child, "x:datentyp/code"),
+                        codelist=_text(
+                            child, "x:codelisteReferenz/x:genericodeIdentification/x:canonicalIdentification"
+                        ),
                     )
                 )
 
@@ -224,7 +229,8 @@ class Mapping:
             node = doc
             for key in path[:-1]:
                 node = node.setdefault(key, {})
-            node[path[-1]] = typed(self.node(path).datatype, value)
+            field_node = self.node(path)
+            node[path[-1]] = coded(field_node, typed(field_node.datatype, value))
         return doc
 
     def json_schema(self) -> dict[str, Any]:
@@ -244,6 +250,8 @@ class Mapping:
                         del out["properties"][child.id]["minLength"]
                     elif child.datatype == "date":
                         out["properties"][child.id]["format"] = "date"
+                    if codes(child) is not None:
+                        out["properties"][child.id]["enum"] = codes(child)
                 else:
                     if not any(p[: len(child_path)] == child_path for p in used):
                         continue
@@ -294,6 +302,14 @@ class Mapping:
 
         def element(node: Node, path: tuple[str, ...], indent: str) -> None:
             occurs = "" if node.required else ' minOccurs="0"'
+            if node.kind == "field" and codes(node) is not None:
+                # A code list field takes only the loaded list's codes.
+                values = "".join(f'<xs:enumeration value="{c}"/>' for c in codes(node) or [])
+                out.append(
+                    f'{indent}<xs:element name="{node.id}"{occurs}><xs:simpleType>'
+                    f'<xs:restriction base="xs:string">{values}</xs:restriction></xs:simpleType></xs:element>'
+                )
+                return
             if node.kind == "field":
                 out.append(f'{indent}<xs:element name="{node.id}" type="{_xsd_type(node.datatype)}"{occurs}/>')
                 return
@@ -368,6 +384,31 @@ def typed(datatype: str, value: Any) -> Any:
             return value
         return int(number) if datatype != "num_currency" and float(number).is_integer() else number
     return value
+
+
+# Code lists whose values the chat can turn into codes: list URN → the form field type that asks
+# for them (its answers are what ``coded`` maps).
+CODE_LISTS = {nationality.CODELIST_URN: "nationality"}
+
+
+def codes(node: Node) -> Optional[list[str]]:
+    """The codes a code list field may take, when its list is loaded; else ``None`` (the value
+    then goes as the citizen gave it, see docs/fit-connect.md)."""
+    if node.codelist != nationality.CODELIST_URN:
+        return None
+    table = nationality.loaded_table()
+    return sorted(n.code for n in table.entries) if table is not None else None
+
+
+def coded(node: Node, value: Any) -> Any:
+    """A value of a code list field as its code, when the list is loaded and names it for sure;
+    else unchanged (a loaded list then refuses it in ``validate_json``/``validate_xml``)."""
+    if node.codelist != nationality.CODELIST_URN or not isinstance(value, str):
+        return value
+    table = nationality.loaded_table()
+    if table is None:
+        return value
+    return nationality.code_for(value, table) or value
 
 
 def _xsd_type(datatype: str) -> str:
@@ -460,6 +501,14 @@ def check_mapping(proc: Procedure, directory: Path = FIM_DIR) -> tuple[list[str]
             paths[f.name] = resolve(schema, ref)
         except MappingError as exc:
             errors.append(f"Feld {f.name!r}: {exc}")
+            continue
+        node = Mapping(schema, {}).node(paths[f.name])
+        wanted = CODE_LISTS.get(node.codelist)
+        if wanted and f.type != wanted:
+            errors.append(
+                f"Feld {f.name!r}: FIM-Feld {node.id} nimmt Schlüssel der Codeliste {node.codelist}; "
+                f"das Formularfeld braucht dafür type: {wanted}"
+            )
     mapped = set(paths.values())
     for path, node in schema.required_fields():
         full = path + (node.id,)

@@ -58,7 +58,7 @@ from sqlalchemy import Column, DateTime, MetaData, String, Table, delete, insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from buergerassistent import fim_mapping, regional_key
+from buergerassistent import fim_mapping, nationality, regional_key
 from buergerassistent.catalogue import Catalogue, Procedure, default_catalogue
 from buergerassistent.settings import get_settings
 from buergerassistent.storage import create_tables, make_engine
@@ -315,7 +315,12 @@ class FitConnectBackend:
                     "cannot be routed over FIT-Connect"
                 )
             proc = dataclasses.replace(proc, leika=self.leika_keys[procedure])
-        return proc, fim_mapping.mapping_for(proc, directory=self.fim_dir)
+        mapping = fim_mapping.mapping_for(proc, directory=self.fim_dir)
+        coded = [p for p in mapping.paths.values() if mapping.node(p).codelist in fim_mapping.CODE_LISTS]
+        if coded and nationality.loaded_table() is None:
+            # Honest state: the destination may refuse a name where its schema wants a code.
+            logger.warning("%s: %s", procedure, nationality.status())
+        return proc, mapping
 
     # ------------------------------------------------------------------ HTTP
 

@@ -26,6 +26,7 @@ from .dates import default_example as _date_example
 from .dates import validate_date
 from .finance import validate_amount, validate_iban, validate_steuer_id
 from .names import validate_name
+from .nationality import validate_nationality
 from .numbers import validate_count
 from .text import validate_text
 from .vehicles import validate_fin, validate_kfz
@@ -52,6 +53,7 @@ _VALIDATORS: dict[str, Callable[[str, Context], Result]] = {
     "choice": validate_choice,
     "yes_no": validate_yes_no,
     "text": validate_text,
+    "nationality": validate_nationality,
 }
 FIELD_TYPES: tuple[str, ...] = tuple(_VALIDATORS)
 
@@ -71,6 +73,7 @@ _EXAMPLES = {
     "amount": "12,50 €",
     "yes_no": "ja",
     "text": "Ich brauche die Bescheinigung für meinen Arbeitgeber.",
+    "nationality": "Indien",
 }
 
 

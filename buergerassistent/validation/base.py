@@ -74,6 +74,7 @@ _OBJECTS: dict[str, tuple[str, str]] = {
     "fin": ("die Fahrzeug-Identifizierungsnummer (FIN)", "sie"),
     "count": ("die Anzahl als Zahl", "sie"),
     "amount": ("den Betrag", "ihn"),
+    "nationality": ("den Staat", "ihn"),
 }
 
 

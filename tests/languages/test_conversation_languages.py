@@ -249,7 +249,7 @@ def test_draft_saved_offered_and_resumed_in_english(draft_db):
     assert "Certificate of registration" in assert_english(dispatcher)
     # A new session: its slots are empty, the draft remembers the language.
     dispatcher, events = run(ActionSessionStart(), make_tracker(sender_id=sender))
-    assert "1 of 8 answers" in assert_english(dispatcher)
+    assert "1 of 8 questions answered" in assert_english(dispatcher)
     assert slot_events(events)["language"] == "en"
     assert [b["title"] for b in dispatcher.messages[0]["buttons"]] == ["Yes, continue", "No"]
     dispatcher, events = run(ActionResumeDraft(), make_tracker(text="yes", slots=EN, sender_id=sender))

@@ -41,6 +41,7 @@ EXPECTED_TYPES = {
     "choice",
     "yes_no",
     "text",
+    "nationality",
 }
 
 
@@ -97,6 +98,9 @@ WRONG = {
     "choice": "egal",
     "yes_no": "vielleicht",
     "text": "   ",
+    # Without the imported code list any state is taken as typed; too long is wrong either way
+    # (the list: tests/submission/test_nationality.py).
+    "nationality": "Republik " * 20,
 }
 
 
