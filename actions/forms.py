@@ -269,6 +269,9 @@ class CatalogueFormValidation(Action):
             events.append(SlotSet(PENDING_SLOT, None))
 
         for name in reading.corrected:
+            if tracker.get_slot(name) == reading.values[name]:
+                # Already so: the form reopened on the message that made the change (issue 21).
+                continue
             f = proc.field(name)
             dispatcher.utter_message(
                 text=form_texts.say(

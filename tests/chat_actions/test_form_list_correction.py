@@ -87,3 +87,19 @@ def test_the_list_corrected_to_no_answers_its_points_no_and_shows_the_summary(di
     events = asyncio.run(ActionChangeField().run(dispatcher, tracker, {}))
     assert followups(events) == ["action_show_summary"]
     assert all(slot_events(events)[n] == "nein" for n in STATUS)
+
+
+def test_the_form_reopened_on_the_same_message_does_not_report_the_change_twice(dispatcher):
+    # Rasa runs the reopened form on the message that made the change („Duldung: ja“): the value
+    # is already stored, so „geändert“ is not said again, and the next point is asked.
+    first_open = next(n for n in STATUS if n != "duldung")
+    slots = {**DONE, "duldung": "ja", "aufenthalt_besonderheiten": "ja", **dict.fromkeys(set(STATUS) - {"duldung"})}
+    tracker = make_tracker(
+        text="Duldung: ja",
+        slots={**slots, first_open: "Duldung: ja", "requested_slot": first_open},
+        active_loop="blaue_karte_eu_form",
+        events=[{"event": "slot", "name": first_open, "value": "Duldung: ja"}],
+    )
+    events = slot_events(asyncio.run(ValidateBlueCard().run(dispatcher, tracker, {})))
+    assert "geändert" not in texts(dispatcher)
+    assert events.get(first_open) is None and events.get("duldung", "ja") == "ja"
