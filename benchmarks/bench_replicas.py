@@ -618,6 +618,21 @@ def port_of(service: Service) -> int:
     return int(service.command[service.command.index("--port") + 1])
 
 
+def start_in_parallel(services_: list[Service], timeout: float = 600) -> dict[str, float]:
+    """Start every service at once and wait for all to be healthy; seconds until each was."""
+    t0 = time.monotonic()
+    for service in services_:
+        service.start()
+
+    def ready(service: Service) -> float:
+        service.wait_healthy(timeout)
+        return time.monotonic() - t0
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(services_)) as pool:
+        seconds = list(pool.map(ready, services_))
+    return {service.name: s for service, s in zip(services_, seconds, strict=True)}
+
+
 def run_round(run: Run, conversations: list[Conversation], think, during=None) -> None:
     with concurrent.futures.ThreadPoolExecutor(max_workers=len(conversations)) as pool:
         futures = [pool.submit(converse, run, c, think) for c in conversations]
@@ -694,16 +709,13 @@ def main(argv: Optional[list[str]] = None) -> int:
         procs = [*singles, *actions, *rasas]
         proxy.start()
         started = time.monotonic()
-        for service in [*singles, *actions]:
-            service.start()
-        for service in [*singles, *actions]:
-            service.wait_healthy(600)
-        # The Rasa replicas one after the other: the first creates the tables of the web chat's
-        # SQLite stores (revocations, drafts); two at once raced ("table … already exists").
-        # In production the migration Job creates them before any replica starts.
-        for service in rasas:
-            service.start()
-            service.wait_healthy(600)
+        # Everything at once, as Kubernetes starts a Deployment's pods: each store's schema is
+        # migrated under the schema lock (buergerassistent/storage.py), so replicas do not race.
+        ready = start_in_parallel(procs)
+        print(
+            "Bereit nach (parallel gestartet): " + ", ".join(f"{name} {s:.0f} s" for name, s in ready.items()),
+            flush=True,
+        )
         print(f"Gestartet in {time.monotonic() - started:.0f} s", flush=True)
 
         phase = {"name": "before"}

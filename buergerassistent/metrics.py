@@ -8,6 +8,8 @@ outcome words; never a conversation id, a name or a text):
 * ``ba_nlu_messages_total{result}`` — Rasa process, ``fallback`` (NLU fallback) or ``intent``;
   the fallback rate is ``fallback / (fallback + intent)``;
 * ``ba_store_unavailable_total{store}`` — Rasa process, messages answered with the outage notice;
+* ``ba_duplicate_messages_total`` — Rasa process, messages sent again with an id the
+  conversation already holds: answered from the saved turn, not processed again;
 * ``ba_discovery_outcomes_total{outcome}`` — action server: ``answer``, ``choice``, ``none``;
 * ``ba_forms_total{procedure,outcome}`` — action server: ``completed`` (confirmed and stored in
   the outbox) and ``abandoned`` (cancelled by the citizen);
@@ -40,6 +42,9 @@ MESSAGE_SECONDS = Histogram(
 NLU_MESSAGES = Counter("ba_nlu_messages_total", "Messages parsed by the NLU", ["result"])
 STORE_OUTAGES = Counter(
     "ba_store_unavailable_total", "Messages answered with the outage notice, per store that failed", ["store"]
+)
+DUPLICATE_MESSAGES = Counter(
+    "ba_duplicate_messages_total", "Messages sent again with an id already answered (answered from the saved turn)"
 )
 DISCOVERY = Counter("ba_discovery_outcomes_total", "Outcomes of finding the procedure", ["outcome"])
 FORMS = Counter("ba_forms_total", "Application forms completed and abandoned", ["procedure", "outcome"])
