@@ -14,7 +14,11 @@ What runs, all real processes on this machine (nothing shared with other tests):
 
 What the citizens do: N conversations at once (REST and web chat sockets, ``--webchat-share``)
 fill in the Meldebescheinigung and confirm it. A message that fails (HTTP 502/503, a dropped
-socket, no answer in time) is sent again after a second, as a citizen would.
+socket, no answer in time) is sent again after a second, as a citizen would (REST: with the same
+``message_id``).
+
+Started as Kubernetes starts pods: every process at once (``start_in_parallel``); each store's
+schema is migrated under the schema lock, so nothing races.
 
 When ``--kill-after`` of all messages are answered, one Rasa process is killed (SIGKILL) and
 started again at once. After all conversations ended, a rolling update to a NEW model (trained
@@ -27,8 +31,11 @@ writes into each event) are counted and must have finished their form.
 
 Checks, from the databases (never from what the clients believe):
   * every conversation's events in the tracker store: each citizen message once and in the order
-    sent (a message sent again after a failure may be there once or twice: counted), no turn
-    interleaved with another (each message's turn ends with ``action_listen`` before the next);
+    sent, no turn interleaved with another (each message's turn ends with ``action_listen``
+    before the next). A message sent again after a failure must be there once too: REST
+    messages carry an id (``message_id``, the same on a resend), so a turn already saved is
+    answered from the tracker; a message stored twice is an anomaly named by its cause
+    (``stored_order``: REST despite its id, or the web chat, whose protocol has no id);
   * every form finished: the conversation reached the confirmation and the outbox holds its
     application once, delivered; the portal backend holds each application exactly once.
 Prints the numbers used, conversations, events checked, anomalies (each listed), messages sent
@@ -342,8 +349,10 @@ class Run:
             self.answered += 1
 
 
-def rest_say(run: Run, conv: Conversation, text: str) -> str:
-    body = json.dumps({"sender": conv.sender, "message": text}).encode()
+def rest_say(run: Run, conv: Conversation, text: str, message_id: str) -> str:
+    # The same id when the message is sent again: a turn already saved is answered from the
+    # tracker, not processed twice (rasa_runtime/idempotency.py).
+    body = json.dumps({"sender": conv.sender, "message": text, "message_id": message_id}).encode()
     request = urllib.request.Request(
         f"{run.chat_url}/webhooks/rest/webhook",
         data=body,
@@ -476,7 +485,7 @@ def converse(run: Run, conv: Conversation, think: tuple[float, float]) -> None:
                 if attempt:
                     conv.resent.add(index)
                 try:
-                    reply = citizen.say(text) if citizen else rest_say(run, conv, text)
+                    reply = citizen.say(text) if citizen else rest_say(run, conv, text, f"step-{index}")
                 except (urllib.error.URLError, OSError, TimeoutError) as exc:
                     # A citizen sends it again a moment later.
                     kind = type(exc).__name__ + (f" {exc.code}" if isinstance(exc, urllib.error.HTTPError) else "")
@@ -510,6 +519,44 @@ def converse(run: Run, conv: Conversation, think: tuple[float, float]) -> None:
 # --------------------------------------------------------------------------- checks
 
 
+def stored_order(conv: Conversation, users: list[str], expected: list[str]) -> list[str]:
+    """The citizen's messages as stored against the ones sent: each once and in order.
+
+    A message stored twice is an anomaly, named by its cause: the client sent it again (its
+    reply was lost or late) and the second copy was processed as a new message. REST messages
+    carry an id (``message_id``), so for them even that must not happen; the web chat's socket
+    protocol has no id, so there it is the known limit of a resend. A copy processed after later
+    messages (the first copy queued somewhere and run late) answered the wrong question.
+    """
+    problems: list[str] = []
+    position, seen = 0, []
+    for text in users:
+        if position < len(expected) and text == expected[position]:
+            seen.append(position)
+            position += 1
+            continue
+        earlier = [i for i in seen if expected[i] == text]
+        if earlier and earlier[-1] in conv.resent:
+            where = "right after the first" if seen[-1] == earlier[-1] else "after later messages"
+            why = "despite its message id" if conv.kind == "rest" else "(web chat: no message id)"
+            problems.append(
+                f"{conv.conversation_id}: {text!r} sent again after a failure and processed twice, {where}, {why}"
+            )
+        else:
+            problems.append(f"{conv.conversation_id}: message {text!r} out of order or unexpected")
+            break
+    return problems
+
+
+def stored_position(users: list[str], expected: list[str]) -> int:
+    """How many of ``expected`` were stored in order (duplicates skipped)."""
+    position = 0
+    for text in users:
+        if position < len(expected) and text == expected[position]:
+            position += 1
+    return position
+
+
 def check_events(tracker_url: str, conversations: list[Conversation]) -> tuple[int, list[str]]:
     import sqlalchemy as sa
 
@@ -531,17 +578,8 @@ def check_events(tracker_url: str, conversations: list[Conversation]) -> tuple[i
                 if not (text or "").startswith("EXTERNAL: ")
             ]
             expected = [t for t, _ in DIALOGUE]
-            # Each message once, in order; one sent again may be stored twice, back to back.
-            position, seen = 0, []
-            for text in users:
-                if position < len(expected) and text == expected[position]:
-                    seen.append(position)
-                    position += 1
-                elif seen and text == expected[seen[-1]] and seen[-1] in conv.resent:
-                    continue  # the same message again after a failure
-                else:
-                    anomalies.append(f"{conv.conversation_id}: message {text!r} out of order or unexpected")
-                    break
+            anomalies += stored_order(conv, users, expected)
+            position = stored_position(users, expected)
             if conv.finished and position != len(expected):
                 anomalies.append(f"{conv.conversation_id}: {len(expected) - position} messages missing")
             # Turns never interleave: after a user message, action_listen before the next one.
