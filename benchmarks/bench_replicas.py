@@ -297,6 +297,22 @@ class HAProxy:
                 return int(cols[4] or 0)  # scur
         return 0
 
+    def wait_up(self, timeout: float = 60) -> None:
+        """Until HAProxy's own checks have every server UP (``rise 2``: two checks after the
+        process is healthy); before that it answers 503 although the replicas are ready."""
+        deadline = time.monotonic() + timeout
+        while True:
+            states = {
+                (cols[0], cols[1]): cols[17]
+                for cols in (row.split(",") for row in self.command("show stat").splitlines())
+                if len(cols) > 17 and cols[0] in ("rasa", "actions") and cols[1] not in ("FRONTEND", "BACKEND")
+            }
+            if states and all(state == "UP" for state in states.values()):
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"HAProxy: servers not UP: {states}")
+            time.sleep(0.2)
+
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
             self.process.terminate()
@@ -750,6 +766,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         # Everything at once, as Kubernetes starts a Deployment's pods: each store's schema is
         # migrated under the schema lock (buergerassistent/storage.py), so replicas do not race.
         ready = start_in_parallel(procs)
+        proxy.wait_up()
         print(
             "Bereit nach (parallel gestartet): " + ", ".join(f"{name} {s:.0f} s" for name, s in ready.items()),
             flush=True,
