@@ -49,6 +49,7 @@ import concurrent.futures
 import json
 import os
 import random
+import secrets
 import shutil
 import signal
 import socket
@@ -672,6 +673,18 @@ def port_of(service: Service) -> int:
     return int(service.command[service.command.index("--port") + 1])
 
 
+def duplicates_answered(rasa: Service, token: str) -> float:
+    """``ba_duplicate_messages_total`` of one Rasa replica (rasa_runtime/idempotency.py)."""
+    url = rasa.health_url.rstrip("/") + "/webhooks/metrics/"
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=30) as resp:
+        text = resp.read().decode()
+    for line in text.splitlines():
+        if line.startswith("ba_duplicate_messages_total "):
+            return float(line.split()[1])
+    return 0.0
+
+
 def start_in_parallel(services_: list[Service], timeout: float = 600) -> dict[str, float]:
     """Start every service at once and wait for all to be healthy; seconds until each was."""
     t0 = time.monotonic()
@@ -746,6 +759,8 @@ def main(argv: Optional[list[str]] = None) -> int:
             lock_store_url=redis.url,
             action_server_url=f"http://127.0.0.1:{action_lb_port}/webhook",
             portal_database_url=f"sqlite:///{portal_db}",
+            # Each replica's /webhooks/metrics/: how many resends were answered from a saved turn.
+            metrics_token=secrets.token_urlsafe(24),
         )
         stack = Stack(settings, model)
         stack.extra_env = {
@@ -821,6 +836,9 @@ def main(argv: Optional[list[str]] = None) -> int:
         run_round(run, conversations, tuple(args.think), during=kill_in_the_middle)
         run_seconds = time.monotonic() - t_run
         first_round = run.answered
+        # Before the rolling update restarts them (counters live in the process; the killed
+        # replica's from before the kill are gone, its resends went to the other one or after).
+        replayed = sum(duplicates_answered(r, settings.metrics_token) for r in rasas)
 
         # Rolling update to the new model: each replica drained, stopped, started with the new
         # model, enabled again. Citizens keep starting conversations until the last replica is
@@ -889,12 +907,18 @@ def main(argv: Optional[list[str]] = None) -> int:
             f"{sum(c.notices for c in conversations)}"
         )
         print(
+            "REST-Nachrichten erneut gesendet, deren Zug schon gespeichert war (aus dem Verlauf beantwortet, "
+            f"nicht doppelt bearbeitet; ba_duplicate_messages_total, erste Runde): {replayed:.0f}"
+        )
+        print(
             f"Web-Chat-Antworten erst im Verlauf nach einem Neuverbinden gesehen: {sum(c.from_history for c in everyone)}"
         )
         kinds: dict[str, int] = {}
         for conv in everyone:
             for kind, count in conv.error_kinds.items():
-                kinds[kind] = kinds.get(kind, 0) + count
+                # REST or web chat: a timeout means something else on a socket than on HTTP.
+                key = f"{kind} [{'REST' if conv.kind == 'rest' else 'Web-Chat'}]"
+                kinds[key] = kinds.get(key, 0) + count
         if kinds:
             print("Fehlerarten: " + ", ".join(f"{k}: {v}" for k, v in sorted(kinds.items(), key=lambda kv: -kv[1])))
             for name in ("before", "during", "after", "rolling"):
