@@ -14,7 +14,11 @@ What runs, all real processes on this machine (nothing shared with other tests):
 
 What the citizens do: N conversations at once (REST and web chat sockets, ``--webchat-share``)
 fill in the Meldebescheinigung and confirm it. A message that fails (HTTP 502/503, a dropped
-socket, no answer in time) is sent again after a second, as a citizen would.
+socket, no answer in time) is sent again after a second, as a citizen would (REST: with the same
+``message_id``).
+
+Started as Kubernetes starts pods: every process at once (``start_in_parallel``); each store's
+schema is migrated under the schema lock, so nothing races.
 
 When ``--kill-after`` of all messages are answered, one Rasa process is killed (SIGKILL) and
 started again at once. After all conversations ended, a rolling update to a NEW model (trained
@@ -27,8 +31,11 @@ writes into each event) are counted and must have finished their form.
 
 Checks, from the databases (never from what the clients believe):
   * every conversation's events in the tracker store: each citizen message once and in the order
-    sent (a message sent again after a failure may be there once or twice: counted), no turn
-    interleaved with another (each message's turn ends with ``action_listen`` before the next);
+    sent, no turn interleaved with another (each message's turn ends with ``action_listen``
+    before the next). A message sent again after a failure must be there once too: REST
+    messages carry an id (``message_id``, the same on a resend), so a turn already saved is
+    answered from the tracker; a message stored twice is an anomaly named by its cause
+    (``stored_order``: REST despite its id, or the web chat, whose protocol has no id);
   * every form finished: the conversation reached the confirmation and the outbox holds its
     application once, delivered; the portal backend holds each application exactly once.
 Prints the numbers used, conversations, events checked, anomalies (each listed), messages sent
@@ -42,6 +49,7 @@ import concurrent.futures
 import json
 import os
 import random
+import secrets
 import shutil
 import signal
 import socket
@@ -290,6 +298,22 @@ class HAProxy:
                 return int(cols[4] or 0)  # scur
         return 0
 
+    def wait_up(self, timeout: float = 60) -> None:
+        """Until HAProxy's own checks have every server UP (``rise 2``: two checks after the
+        process is healthy); before that it answers 503 although the replicas are ready."""
+        deadline = time.monotonic() + timeout
+        while True:
+            states = {
+                (cols[0], cols[1]): cols[17]
+                for cols in (row.split(",") for row in self.command("show stat").splitlines())
+                if len(cols) > 17 and cols[0] in ("rasa", "actions") and cols[1] not in ("FRONTEND", "BACKEND")
+            }
+            if states and all(state == "UP" for state in states.values()):
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"HAProxy: servers not UP: {states}")
+            time.sleep(0.2)
+
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
             self.process.terminate()
@@ -342,8 +366,10 @@ class Run:
             self.answered += 1
 
 
-def rest_say(run: Run, conv: Conversation, text: str) -> str:
-    body = json.dumps({"sender": conv.sender, "message": text}).encode()
+def rest_say(run: Run, conv: Conversation, text: str, message_id: str) -> str:
+    # The same id when the message is sent again: a turn already saved is answered from the
+    # tracker, not processed twice (rasa_runtime/idempotency.py).
+    body = json.dumps({"sender": conv.sender, "message": text, "message_id": message_id}).encode()
     request = urllib.request.Request(
         f"{run.chat_url}/webhooks/rest/webhook",
         data=body,
@@ -476,7 +502,7 @@ def converse(run: Run, conv: Conversation, think: tuple[float, float]) -> None:
                 if attempt:
                     conv.resent.add(index)
                 try:
-                    reply = citizen.say(text) if citizen else rest_say(run, conv, text)
+                    reply = citizen.say(text) if citizen else rest_say(run, conv, text, f"step-{index}")
                 except (urllib.error.URLError, OSError, TimeoutError) as exc:
                     # A citizen sends it again a moment later.
                     kind = type(exc).__name__ + (f" {exc.code}" if isinstance(exc, urllib.error.HTTPError) else "")
@@ -510,6 +536,44 @@ def converse(run: Run, conv: Conversation, think: tuple[float, float]) -> None:
 # --------------------------------------------------------------------------- checks
 
 
+def stored_order(conv: Conversation, users: list[str], expected: list[str]) -> list[str]:
+    """The citizen's messages as stored against the ones sent: each once and in order.
+
+    A message stored twice is an anomaly, named by its cause: the client sent it again (its
+    reply was lost or late) and the second copy was processed as a new message. REST messages
+    carry an id (``message_id``), so for them even that must not happen; the web chat's socket
+    protocol has no id, so there it is the known limit of a resend. A copy processed after later
+    messages (the first copy queued somewhere and run late) answered the wrong question.
+    """
+    problems: list[str] = []
+    position, seen = 0, []
+    for text in users:
+        if position < len(expected) and text == expected[position]:
+            seen.append(position)
+            position += 1
+            continue
+        earlier = [i for i in seen if expected[i] == text]
+        if earlier and earlier[-1] in conv.resent:
+            where = "right after the first" if seen[-1] == earlier[-1] else "after later messages"
+            why = "despite its message id" if conv.kind == "rest" else "(web chat: no message id)"
+            problems.append(
+                f"{conv.conversation_id}: {text!r} sent again after a failure and processed twice, {where}, {why}"
+            )
+        else:
+            problems.append(f"{conv.conversation_id}: message {text!r} out of order or unexpected")
+            break
+    return problems
+
+
+def stored_position(users: list[str], expected: list[str]) -> int:
+    """How many of ``expected`` were stored in order (duplicates skipped)."""
+    position = 0
+    for text in users:
+        if position < len(expected) and text == expected[position]:
+            position += 1
+    return position
+
+
 def check_events(tracker_url: str, conversations: list[Conversation]) -> tuple[int, list[str]]:
     import sqlalchemy as sa
 
@@ -531,17 +595,8 @@ def check_events(tracker_url: str, conversations: list[Conversation]) -> tuple[i
                 if not (text or "").startswith("EXTERNAL: ")
             ]
             expected = [t for t, _ in DIALOGUE]
-            # Each message once, in order; one sent again may be stored twice, back to back.
-            position, seen = 0, []
-            for text in users:
-                if position < len(expected) and text == expected[position]:
-                    seen.append(position)
-                    position += 1
-                elif seen and text == expected[seen[-1]] and seen[-1] in conv.resent:
-                    continue  # the same message again after a failure
-                else:
-                    anomalies.append(f"{conv.conversation_id}: message {text!r} out of order or unexpected")
-                    break
+            anomalies += stored_order(conv, users, expected)
+            position = stored_position(users, expected)
             if conv.finished and position != len(expected):
                 anomalies.append(f"{conv.conversation_id}: {len(expected) - position} messages missing")
             # Turns never interleave: after a user message, action_listen before the next one.
@@ -618,6 +673,33 @@ def port_of(service: Service) -> int:
     return int(service.command[service.command.index("--port") + 1])
 
 
+def duplicates_answered(rasa: Service, token: str) -> float:
+    """``ba_duplicate_messages_total`` of one Rasa replica (rasa_runtime/idempotency.py)."""
+    url = rasa.health_url.rstrip("/") + "/webhooks/metrics/"
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=30) as resp:
+        text = resp.read().decode()
+    for line in text.splitlines():
+        if line.startswith("ba_duplicate_messages_total "):
+            return float(line.split()[1])
+    return 0.0
+
+
+def start_in_parallel(services_: list[Service], timeout: float = 600) -> dict[str, float]:
+    """Start every service at once and wait for all to be healthy; seconds until each was."""
+    t0 = time.monotonic()
+    for service in services_:
+        service.start()
+
+    def ready(service: Service) -> float:
+        service.wait_healthy(timeout)
+        return time.monotonic() - t0
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(services_)) as pool:
+        seconds = list(pool.map(ready, services_))
+    return {service.name: s for service, s in zip(services_, seconds, strict=True)}
+
+
 def run_round(run: Run, conversations: list[Conversation], think, during=None) -> None:
     with concurrent.futures.ThreadPoolExecutor(max_workers=len(conversations)) as pool:
         futures = [pool.submit(converse, run, c, think) for c in conversations]
@@ -677,6 +759,8 @@ def main(argv: Optional[list[str]] = None) -> int:
             lock_store_url=redis.url,
             action_server_url=f"http://127.0.0.1:{action_lb_port}/webhook",
             portal_database_url=f"sqlite:///{portal_db}",
+            # Each replica's /webhooks/metrics/: how many resends were answered from a saved turn.
+            metrics_token=secrets.token_urlsafe(24),
         )
         stack = Stack(settings, model)
         stack.extra_env = {
@@ -694,16 +778,14 @@ def main(argv: Optional[list[str]] = None) -> int:
         procs = [*singles, *actions, *rasas]
         proxy.start()
         started = time.monotonic()
-        for service in [*singles, *actions]:
-            service.start()
-        for service in [*singles, *actions]:
-            service.wait_healthy(600)
-        # The Rasa replicas one after the other: the first creates the tables of the web chat's
-        # SQLite stores (revocations, drafts); two at once raced ("table … already exists").
-        # In production the migration Job creates them before any replica starts.
-        for service in rasas:
-            service.start()
-            service.wait_healthy(600)
+        # Everything at once, as Kubernetes starts a Deployment's pods: each store's schema is
+        # migrated under the schema lock (buergerassistent/storage.py), so replicas do not race.
+        ready = start_in_parallel(procs)
+        proxy.wait_up()
+        print(
+            "Bereit nach (parallel gestartet): " + ", ".join(f"{name} {s:.0f} s" for name, s in ready.items()),
+            flush=True,
+        )
         print(f"Gestartet in {time.monotonic() - started:.0f} s", flush=True)
 
         phase = {"name": "before"}
@@ -754,6 +836,9 @@ def main(argv: Optional[list[str]] = None) -> int:
         run_round(run, conversations, tuple(args.think), during=kill_in_the_middle)
         run_seconds = time.monotonic() - t_run
         first_round = run.answered
+        # Before the rolling update restarts them (counters live in the process; the killed
+        # replica's from before the kill are gone, its resends went to the other one or after).
+        replayed = sum(duplicates_answered(r, settings.metrics_token) for r in rasas)
 
         # Rolling update to the new model: each replica drained, stopped, started with the new
         # model, enabled again. Citizens keep starting conversations until the last replica is
@@ -822,12 +907,18 @@ def main(argv: Optional[list[str]] = None) -> int:
             f"{sum(c.notices for c in conversations)}"
         )
         print(
+            "REST-Nachrichten erneut gesendet, deren Zug schon gespeichert war (aus dem Verlauf beantwortet, "
+            f"nicht doppelt bearbeitet; ba_duplicate_messages_total, erste Runde): {replayed:.0f}"
+        )
+        print(
             f"Web-Chat-Antworten erst im Verlauf nach einem Neuverbinden gesehen: {sum(c.from_history for c in everyone)}"
         )
         kinds: dict[str, int] = {}
         for conv in everyone:
             for kind, count in conv.error_kinds.items():
-                kinds[kind] = kinds.get(kind, 0) + count
+                # REST or web chat: a timeout means something else on a socket than on HTTP.
+                key = f"{kind} [{'REST' if conv.kind == 'rest' else 'Web-Chat'}]"
+                kinds[key] = kinds.get(key, 0) + count
         if kinds:
             print("Fehlerarten: " + ", ".join(f"{k}: {v}" for k, v in sorted(kinds.items(), key=lambda kv: -kv[1])))
             for name in ("before", "during", "after", "rolling"):

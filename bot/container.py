@@ -2,7 +2,7 @@
 
     python -m bot.container run <service>   start one service, listening on 0.0.0.0
     python -m bot.container health          the image's HEALTHCHECK: 0 when the service is up
-    python -m bot.container migrate         create every database table once (the migration Job)
+    python -m bot.container migrate         bring every database to the newest schema (the migration Job)
 
 The services and their commands are the ones ``make run`` starts (bot/stack.py); the test
 tests/deploy/test_container_commands.py compares them. Ports are the settings' defaults, so the
@@ -92,43 +92,40 @@ def health() -> int:
 
 
 def migrate() -> int:
-    """Create the tables of every database in the settings (idempotent: ``create_all``).
+    """Bring every database in the settings to the newest schema: ``alembic upgrade head`` for
+    each store (buergerassistent/migrations; a database made by ``create_all`` before there
+    were migrations is stamped with the first revision first). Idempotent.
 
-    The services create their tables at start-up too, all through ``storage.create_tables`` (a
+    The services do the same at start-up, all through ``storage.create_tables`` (under a
     PostgreSQL advisory lock), so replicas that start before this Job do not race either.
     """
     from sqlalchemy.engine import make_url
 
+    from bot import schema
     from bot.settings import Settings, tracker_store_config
-    from buergerassistent import drafts, identity, privacy, storage
-    from buergerassistent.handoff import store as handoff
-    from buergerassistent.submission import outbox
-    from portal_backend import db as portal_db
+    from buergerassistent import migrations, storage
 
-    databases = [
-        ("Portal-Backend", portal_db.metadata, portal_db.database_url_from_env()),
-        ("Postausgang", outbox.metadata, outbox.default_url()),
-        ("Identitäten", identity.metadata, identity.database_url()),
-        ("Entwürfe", drafts.metadata, drafts.database_url()),
-        ("Widerrufe", privacy.metadata, privacy.database_url()),
-        # Staff desk (issue 19): the action server and the desk share these tables.
-        ("Übergabe", handoff.metadata, handoff.database_url()),
-    ]
-    for label, metadata, url in databases:
+    for store in schema.STORES:
+        if not schema.configured(store):
+            print(f"{store}: nicht eingerichtet ({schema.OPTIONAL[store].upper()} fehlt)", flush=True)
+            continue
+        url = schema.url_of(store)
         engine = storage.make_engine(url)
         try:
-            storage.create_tables(metadata, engine)
+            storage.create_tables(schema.metadata_of(store), engine)
+            with engine.connect() as conn:
+                revision = migrations.current(conn, store)
         finally:
             engine.dispose()
-        print(f"{label}: Tabellen vorhanden ({make_url(url).get_backend_name()})", flush=True)
+        print(f"{store}: Schema auf Stand {revision} ({make_url(url).get_backend_name()})", flush=True)
     # Rasa's tracker store (rasa_runtime/tracker_store.py) creates its table when it is opened.
     from rasa_runtime.tracker_store import CachingSQLTrackerStore
 
     config = tracker_store_config(Settings().tracker_store_url)
     config.pop("type")
     config["host"] = config.pop("url", None)
-    store = CachingSQLTrackerStore(**config)
-    store.engine.dispose()
+    tracker = CachingSQLTrackerStore(**config)
+    tracker.engine.dispose()
     print(f"Gesprächsspeicher: Tabellen vorhanden ({config['dialect']})", flush=True)
     return 0
 
@@ -139,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     start = commands.add_parser("run", help="einen Dienst starten")
     start.add_argument("service", choices=sorted(services()))
     commands.add_parser("health", help="Gesundheitsprüfung des laufenden Dienstes")
-    commands.add_parser("migrate", help="alle Datenbanktabellen anlegen")
+    commands.add_parser("migrate", help="alle Datenbanken auf den neuesten Schemastand bringen (Alembic)")
     args = parser.parse_args(argv)
     if args.command == "run":
         run(args.service)

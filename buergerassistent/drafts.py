@@ -32,7 +32,7 @@ from buergerassistent.storage import make_engine
 
 logger = logging.getLogger(__name__)
 
-metadata = MetaData()
+metadata = MetaData(info={"store": "drafts"})  # its schema: migrations/versions/drafts
 drafts = Table(
     "form_drafts",
     metadata,

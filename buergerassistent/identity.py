@@ -161,7 +161,7 @@ def rejected(reason: str) -> LoginRejected:
 
 # --- storage ------------------------------------------------------------------------------
 
-metadata = MetaData()
+metadata = MetaData(info={"store": "identity"})  # its schema: migrations/versions/identity
 identities = Table(
     "login_identity",
     metadata,

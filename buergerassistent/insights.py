@@ -80,7 +80,7 @@ RATINGS = ("1", "2", "3", "4", "5")
 # Sender id prefixes of our channels (DEVELOPERS.md: "Sender ids never collide across channels").
 CHANNEL_PREFIXES = {"wc-": "webchat", "rest-": "rest", "tg-": "telegram", "threema-": "threema", "mx-": "matrix"}
 
-metadata = MetaData()
+metadata = MetaData(info={"store": "insights"})  # its schema: migrations/versions/insights
 facts = Table(
     "insights_facts",
     metadata,

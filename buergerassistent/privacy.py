@@ -41,7 +41,7 @@ from buergerassistent.settings import get_settings
 
 logger = logging.getLogger(__name__)
 
-metadata = MetaData()
+metadata = MetaData(info={"store": "privacy"})  # its schema: migrations/versions/privacy
 # Revoked web chat conversations, until their last token would have expired. The conversation id
 # itself is not kept: only its SHA-256, which is all a check needs.
 revoked = Table(

@@ -537,6 +537,9 @@ class Settings(BaseSettings):
         INSIGHTS,
     )
     insights_dashboard_port: int = _s(5070, "Port of the staff dashboard (python -m content.dashboard).", INSIGHTS)
+    insights_consumer_port: int = _s(
+        5071, "Port of the event consumer's /health and /metrics (python -m insights consume).", INSIGHTS
+    )
     insights_dashboard_url: Optional[str] = _s(
         None,
         "Public base URL of the dashboard, for the OIDC redirect (default http://$BA_HOST:<port>). "

@@ -5,17 +5,20 @@ PostgreSQL by URL; parameters hidden from errors and logs (they carry personal d
 pre-ping on server databases so a restarted database is noticed; WAL on SQLite files so that
 several local processes can read while one writes. SQLite files are readable by the service user
 only (0600, folder 0700; SQLite gives its -wal/-shm files the database file's mode).
-Tables are created through ``create_tables`` only: several replicas may start at once.
+Tables are created through ``create_tables`` only (Alembic revisions, buergerassistent/migrations.py):
+several replicas may start at once.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import MetaData, create_engine, event, text
-from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.pool import StaticPool
 
 from buergerassistent.settings import get_settings
@@ -26,29 +29,45 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 SCHEMA_LOCK_KEY = 0x42412D5343484D
 
 
-def create_tables(metadata: MetaData, engine: Engine) -> None:
-    """``metadata.create_all``, safe when several processes do it at once.
+@contextmanager
+def schema_lock(engine: Engine) -> Iterator[Connection]:
+    """A connection in a transaction that holds the schema lock; committed at the end.
 
-    ``create_all`` looks for each table and then creates the missing ones. Two replicas starting
-    before the migration Job both find a table missing, and the second ``CREATE TABLE`` fails
-    (``pg_type_typname_nsp_index``): that replica stops. On PostgreSQL one transaction-level
-    advisory lock serialises them; the next holder looks again after the lock and finds the
-    tables. The lock ends with the transaction, also when a process dies.
+    PostgreSQL: a transaction-level advisory lock (it ends with the transaction, also when a
+    process dies). SQLite: its write lock (``BEGIN IMMEDIATE``), taken before anyone looks.
     """
-    if engine.dialect.name == "sqlite":
-        # Local processes sharing a file (make run, the replica benchmark): SQLite's write lock,
-        # taken before create_all looks, does the same.
-        with engine.connect() as conn:
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
             conn.exec_driver_sql("BEGIN IMMEDIATE")
-            metadata.create_all(conn)
-            conn.commit()
-        return
-    if engine.dialect.name != "postgresql":
+        elif engine.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
+        yield conn
+        conn.commit()
+
+
+def create_tables(metadata: MetaData, engine: Engine) -> None:
+    """Bring the tables of ``metadata`` to the current schema, safe when several processes do it
+    at once.
+
+    A store's ``MetaData(info={"store": name})`` has Alembic revisions
+    (``migrations/``): they run here, so a service that starts before the
+    migration Job finds the same schema. Other metadata (tests' own tables) gets ``create_all``.
+
+    Both look for each table and then create what is missing. Two replicas starting before the
+    migration Job both find a table missing, and the second ``CREATE TABLE`` fails
+    (``pg_type_typname_nsp_index``): that replica stops. ``schema_lock`` serialises them; the
+    next holder looks again after the lock and finds the tables (and the version) there.
+    """
+    if engine.dialect.name not in ("sqlite", "postgresql"):
         metadata.create_all(engine)
         return
-    with engine.begin() as conn:
-        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
-        metadata.create_all(conn)
+    with schema_lock(engine) as conn:
+        if metadata.info.get("store"):
+            from buergerassistent import migrations
+
+            migrations.upgrade(conn, metadata)
+        else:
+            metadata.create_all(conn)
 
 
 def var_dir() -> Path:

@@ -1,6 +1,7 @@
 """``python -m insights`` — the insights service (docs/insights.md).
 
-python -m insights consume            read Rasa's events from RabbitMQ (INSIGHTS_BROKER_URL)
+python -m insights consume            read Rasa's events from RabbitMQ (INSIGHTS_BROKER_URL);
+                                      /health and /metrics on --port (INSIGHTS_CONSUMER_PORT)
 python -m insights dashboard          the staff dashboard (OIDC login, INSIGHTS_OIDC_*)
 python -m insights figures [--week]   the figures as JSON
 python -m insights purge              fold facts older than INSIGHTS_RETENTION_DAYS into daily figures
@@ -23,7 +24,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m insights", description=__doc__.splitlines()[0])
     parser.add_argument("--database", help="SQLAlchemy URL (default INSIGHTS_DATABASE_URL)")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("consume", help="read Rasa's events from RabbitMQ")
+    c = sub.add_parser("consume", help="read Rasa's events from RabbitMQ")
+    c.add_argument("--host", default=None, help="address of /health and /metrics (default BA_HOST)")
+    c.add_argument(
+        "--port", type=int, default=None, help="port of /health and /metrics (default INSIGHTS_CONSUMER_PORT)"
+    )
     f = sub.add_parser("figures", help="print the figures as JSON")
     f.add_argument("--since", default=None, help="first day, YYYY-MM-DD (default: 28 days ago)")
     f.add_argument("--until", default=None)
@@ -45,11 +50,18 @@ def main(argv: list[str] | None = None) -> int:
         if not settings.insights_broker_url:
             print("INSIGHTS_BROKER_URL ist nicht gesetzt: ohne RabbitMQ gibt es keine Ereignisse.", file=sys.stderr)
             return 2
-        from insights.consumer import consume
+        from insights.consumer import serve
 
         try:
             asyncio.run(
-                consume(store, settings.insights_broker_url, settings.insights_exchange, settings.insights_queue)
+                serve(
+                    store,
+                    settings.insights_broker_url,
+                    settings.insights_exchange,
+                    settings.insights_queue,
+                    args.host or settings.ba_host,
+                    args.port or settings.insights_consumer_port,
+                )
             )
         except KeyboardInterrupt:
             pass

@@ -4,6 +4,10 @@ Rasa's Pika event broker declares a fanout exchange (not durable) and binds our 
 to it; we declare both the same way, so either side may start first and events wait in the
 queue while this service is down. A message is acknowledged after its facts are committed; an
 unreadable message is dropped with a log line that names no content.
+
+``health_app`` is its HTTP side (``python -m insights consume --port``): ``GET /health`` (200
+while it reads the queue) and ``GET /metrics`` with ``BA_METRICS_TOKEN`` like every service:
+``ba_insights_events_total{outcome}``, ``ba_insights_pending``, ``ba_insights_ingest_seconds``.
 """
 
 from __future__ import annotations
@@ -11,10 +15,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from typing import Optional
 
 import aio_pika
+from aiohttp import web
 
+from buergerassistent import metrics
 from buergerassistent.insights import Insights
 
 logger = logging.getLogger(__name__)
@@ -38,10 +45,15 @@ async def handle(store: Insights, message: aio_pika.abc.AbstractIncomingMessage)
             event = json.loads(message.body)
         except (ValueError, UnicodeDecodeError):
             logger.warning("unreadable event dropped (%d bytes)", len(message.body))
+            metrics.INSIGHTS_EVENTS.labels(outcome="unreadable").inc()
             return
         if not isinstance(event, dict):
+            metrics.INSIGHTS_EVENTS.labels(outcome="unreadable").inc()
             return
+        started = time.monotonic()
         await asyncio.to_thread(store.ingest, event)
+        metrics.INSIGHTS_INGEST_SECONDS.observe(time.monotonic() - started)
+        metrics.INSIGHTS_EVENTS.labels(outcome="stored").inc()
 
 
 async def consume(
@@ -64,6 +76,7 @@ async def consume(
 
     async def on_message(message: aio_pika.abc.AbstractIncomingMessage) -> None:
         await pending.put(message)
+        metrics.INSIGHTS_PENDING.set(pending.qsize())
 
     async def worker() -> None:
         while True:
@@ -72,8 +85,10 @@ async def consume(
                 await handle(store, message)
             except Exception as exc:  # noqa: BLE001 - one bad event must not stop the service
                 logger.error("event not stored: %s", type(exc).__name__)
+                metrics.INSIGHTS_EVENTS.labels(outcome="failed").inc()
             finally:
                 pending.task_done()
+                metrics.INSIGHTS_PENDING.set(pending.qsize())
 
     runner = asyncio.create_task(worker())
     try:
@@ -91,3 +106,34 @@ async def consume(
     finally:
         runner.cancel()
         await connection.close()
+
+
+def health_app(ready: asyncio.Event) -> web.Application:
+    """``GET /health`` (200 once the queue is read, else 503) and ``GET /metrics``."""
+
+    async def health(_: web.Request) -> web.Response:
+        if not ready.is_set():
+            return web.json_response({"status": "starting"}, status=503)
+        return web.json_response({"status": "ok"})
+
+    app = web.Application()
+    app.router.add_get("/health", health)
+    metrics.aiohttp_route(app)  # GET /metrics with BA_METRICS_TOKEN
+    return app
+
+
+async def serve(store: Insights, url: str, exchange: str, queue: str, host: str, port: int) -> None:
+    """``consume`` with its HTTP side on ``host:port``; stops on SIGTERM/SIGINT."""
+    import signal
+
+    stop, ready = asyncio.Event(), asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    runner = web.AppRunner(health_app(ready), access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    try:
+        await consume(store, url, exchange, queue, stop=stop, ready=ready)
+    finally:
+        await runner.cleanup()

@@ -5,6 +5,8 @@ from Rasa's Matrix channel, ``Authorization: Bearer $MATRIX_CHANNEL_TOKEN``).
     -> 200 {"status": "sent"} | 401 | 400 | 404 (no such Matrix conversation)
     GET /internal/stats[?reset=1]  (same token) -> 200 {"stages": {stage: {count, p50_ms, p95_ms, mean_ms}}}
                                     where the connector's time goes per message (``timings.py``)
+    GET /metrics  (``Authorization: Bearer $BA_METRICS_TOKEN``, like every service; without the
+                  setting no route) -> Prometheus text: messages, invites, stage histograms
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import logging
 
 from aiohttp import web
 
+from buergerassistent import metrics
 from matrix_connector.connector import MatrixConnector
 
 logger = logging.getLogger(__name__)
@@ -65,4 +68,5 @@ def make_app(connector: MatrixConnector, token: str) -> web.Application:
     app.router.add_get("/health", health)
     app.router.add_post("/internal/send", send)
     app.router.add_get("/internal/stats", stats)
+    metrics.aiohttp_route(app)  # GET /metrics with BA_METRICS_TOKEN (not the channel token)
     return app

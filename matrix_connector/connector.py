@@ -67,6 +67,7 @@ from mautrix.types.event.message import FileInfo
 from mautrix.types.filter import Filter
 from mautrix.util.async_db import Database
 
+from buergerassistent import metrics
 from buergerassistent.messenger_format import RenderedMessage, last_options, match_option, render_messages
 from matrix_connector import texts
 from matrix_connector.decryption import CachedSessionsCryptoStore
@@ -298,11 +299,14 @@ class MatrixConnector:
                 if not self.rooms.known(evt.room_id) and evt.room_id not in self._declined:
                     if not self._invite_allowed(str(evt.sender)):
                         logger.warning("Matrix invite rejected: too many direct chats from one user")
+                        metrics.MATRIX_INVITES.labels(outcome="rejected_per_user").inc()
                         await self.client.leave_room(evt.room_id)
                     elif not self._new_room_allowed():
                         logger.warning("Matrix invite declined: too many new direct chats overall")
+                        metrics.MATRIX_INVITES.labels(outcome="declined_busy").inc()
                         await self._decline_busy(evt.room_id)
                     else:
+                        metrics.MATRIX_INVITES.labels(outcome="accepted").inc()
                         await self._accept_invite(evt.room_id)
                 return
             if membership in (Membership.JOIN, Membership.INVITE) and evt.state_key != self.client.mxid:
@@ -386,6 +390,7 @@ class MatrixConnector:
         self.timings.add("decrypt", time.monotonic() - started)
         if decrypted is None:
             logger.warning("Matrix message could not be decrypted; the citizen is told")
+            metrics.MATRIX_MESSAGES.labels(outcome="undecryptable").inc()
             await self.send_text(evt.room_id, texts.UNDECRYPTABLE)
             return
         if decrypted.type == EventType.ROOM_MESSAGE:
@@ -503,6 +508,7 @@ class MatrixConnector:
             messages = await self.ask_rasa(room_id, message, display_text=display_text)
             answered = time.monotonic()
             first_sent = await self.deliver(room_id, messages)
+            metrics.MATRIX_MESSAGES.labels(outcome="answered").inc()
             self.timings.add("rasa", answered - asked)
             self.timings.add("send_all", time.monotonic() - answered)
             if first_sent is not None:
@@ -537,6 +543,7 @@ class MatrixConnector:
                     if isinstance(data, dict) and isinstance(data.get("message"), str):
                         logger.info("Rasa's Matrix channel answered HTTP %s (%s)", answer.status, data.get("error"))
                         if data.get("error") == "rate_limited":
+                            metrics.MATRIX_MESSAGES.labels(outcome="rate_limited").inc()
                             # Say it once, not once per message of a flood.
                             last = self._rate_notice.get(room_id, float("-inf"))
                             if time.monotonic() - last < RATE_NOTICE_S:
@@ -544,11 +551,13 @@ class MatrixConnector:
                             self._rate_notice[room_id] = time.monotonic()
                         return [{"text": data["message"]}]
                     logger.error("Rasa's Matrix channel answered HTTP %s", answer.status)
+                    metrics.MATRIX_MESSAGES.labels(outcome="rasa_unavailable").inc()
                     return [{"text": texts.UNAVAILABLE}]
             except (aiohttp.ClientConnectionError, asyncio.TimeoutError) as exc:
                 # Rasa still starting or restarting: try again for a while.
                 logger.warning("Rasa not reachable (%s), attempt %s", type(exc).__name__, attempt + 1)
                 await asyncio.sleep(2)
+        metrics.MATRIX_MESSAGES.labels(outcome="rasa_unavailable").inc()
         return [{"text": texts.UNAVAILABLE}]
 
     # --- outgoing messages ---------------------------------------------------------------------

@@ -27,12 +27,15 @@ Stages of one message, in milliseconds (the last ``KEEP`` of each):
   conversation waits whenever something blocks the event loop).
 
 ``GET /internal/stats`` (the channel token) returns count, p50, p95 and mean of each; the
-benchmark reads it (``benchmarks/bench_matrix.py``).
+benchmark reads it (``benchmarks/bench_matrix.py``). Prometheus gets the same stages as the
+histogram ``ba_matrix_stage_seconds{stage}`` at ``GET /metrics`` (``BA_METRICS_TOKEN``).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict, deque
+
+from buergerassistent import metrics
 
 KEEP = 5000
 
@@ -47,6 +50,8 @@ class StageTimes:
 
     def add(self, stage: str, seconds: float) -> None:
         self._values[stage].append(max(0.0, seconds) * 1000)
+        # /metrics too (buergerassistent/metrics.py): stages are the fixed names above.
+        metrics.MATRIX_STAGE_SECONDS.labels(stage=stage).observe(max(0.0, seconds))
 
     def reset(self) -> None:
         self._values.clear()

@@ -56,7 +56,7 @@ STATUS_LABELS = {
 }
 
 
-metadata = MetaData()
+metadata = MetaData(info={"store": "portal"})  # its schema: migrations/versions/portal
 
 applications = Table(
     "applications",

@@ -83,6 +83,9 @@ def main() -> None:
 
     # Store outages are told to the citizen, never answered from an empty tracker (issue 18).
     outage.install()
+    from rasa_runtime import idempotency
+
+    idempotency.install()  # a message sent again with its id is answered, not processed twice (issue 18)
     from rasa_runtime import metrics
 
     metrics.install()  # Prometheus counters of the NLU (served by rasa_runtime.metrics.MetricsChannel)

@@ -34,7 +34,7 @@ from sqlalchemy.engine import Engine
 
 from buergerassistent import storage
 
-metadata = MetaData()
+metadata = MetaData(info={"store": "handoff"})  # its schema: migrations/versions/handoff
 cases = Table(
     "handoff_cases",
     metadata,

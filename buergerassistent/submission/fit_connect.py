@@ -94,7 +94,7 @@ UNKNOWN_REGION = (
     "Deshalb habe ich den Antrag nicht versendet. Bitte prüfen Sie Postleitzahl und Ort."
 )
 
-metadata = MetaData()
+metadata = MetaData(info={"store": "fitconnect"})  # its schema: migrations/versions/fitconnect
 fit_submissions = Table(
     "fitconnect_submission",
     metadata,

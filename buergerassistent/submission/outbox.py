@@ -41,7 +41,7 @@ PENDING = "pending"
 DELIVERED = "delivered"
 REJECTED = "rejected"
 
-metadata = MetaData()
+metadata = MetaData(info={"store": "outbox"})  # its schema: migrations/versions/outbox
 
 outbox = Table(
     "submission_outbox",

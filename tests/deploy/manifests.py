@@ -29,8 +29,9 @@ KUBERNETES_VERSION = "1.28.0"
 
 # Variables that are not our settings but that Rasa's web server (Sanic) reads itself.
 NOT_SETTINGS = {"SANIC_WORKERS", "SANIC_PROXIES_COUNT"}
-# The secret every process needs (BA_ENV=production), besides the SECRETS_FOR ones.
-EVERYONE = {"BA_SECRET_KEY"}
+# The secrets every process gets, besides the SECRETS_FOR ones: BA_SECRET_KEY (needed with
+# BA_ENV=production) and the token of its /metrics (optional: without it, no /metrics).
+EVERYONE = {"BA_SECRET_KEY", "BA_METRICS_TOKEN"}
 # Off in production: the REST channel exists only for development and tests.
 NOT_IN_PRODUCTION = {"REST_CHANNEL_TOKEN"}
 # Credentials a service has of its own, for a peer outside: the IdP; Telegram and Threema, whose

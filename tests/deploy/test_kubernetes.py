@@ -354,3 +354,46 @@ def test_messenger_credentials_reach_only_rasa_and_are_optional():
                 "THREEMA_PRIVATE_KEY",
             }
             assert all(e["valueFrom"]["secretKeyRef"]["optional"] is True for e in messenger.values())
+
+
+@pytest.mark.parametrize("overlay", RENDERINGS, ids=lambda p: p.name)
+def test_prometheus_finds_and_may_scrape_every_service(overlay):
+    """Annotations with each service's real port and metrics path, its token from the Secret
+    (optional), a NetworkPolicy that lets the `monitoring` namespace in, and a scrape job that
+    reads the annotations and sends the bearer token."""
+    import yaml
+
+    from rasa_runtime.metrics import MetricsChannel
+
+    docs = render(overlay)
+    table = container_services()
+    paths = {name: "/metrics" for name in table} | {"rasa": f"/webhooks/{MetricsChannel.name()}/"}
+    policies = list(of_kind(docs, "NetworkPolicy").values())
+    monitoring = ({"kubernetes.io/metadata.name": "monitoring"}, {})
+    elsewhere = ({"kubernetes.io/metadata.name": "elsewhere"}, {})
+    deployments = of_kind(docs, "Deployment")
+    for name in app_deployments(overlay):
+        template = deployments[name]["spec"]["template"]
+        annotations = template["metadata"]["annotations"]
+        assert annotations == {
+            "prometheus.io/scrape": "true",
+            "prometheus.io/port": str(table[name].port),
+            "prometheus.io/path": paths[name],
+        }, name
+        (token,) = [e for e in template["spec"]["containers"][0]["env"] if e["name"] == "BA_METRICS_TOKEN"]
+        assert token["valueFrom"]["secretKeyRef"] == {
+            "name": "buergerassistent-tokens",
+            "key": "BA_METRICS_TOKEN",
+            "optional": True,
+        }
+        labels = template["metadata"]["labels"]
+        assert _allowed(policies, monitoring, labels, table[name].port), name
+        assert not _allowed(policies, elsewhere, labels, table[name].port), name
+    assert "annotations" not in deployments["web"]["spec"]["template"]["metadata"]  # nginx has no /metrics
+
+    (job,) = yaml.safe_load((ROOT / "k8s" / "monitoring" / "prometheus-scrape.yaml").read_text())
+    assert job["kubernetes_sd_configs"][0]["role"] == "pod"
+    assert job["authorization"]["type"] == "Bearer" and job["authorization"]["credentials_file"]
+    sources = [tuple(r["source_labels"]) for r in job["relabel_configs"]]
+    for annotation in ("scrape", "path", "port"):
+        assert any(f"__meta_kubernetes_pod_annotation_prometheus_io_{annotation}" in s for s in sources)

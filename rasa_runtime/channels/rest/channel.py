@@ -15,7 +15,11 @@ Differences from Rasa's ``rest`` channel (which has none of this):
   * a message that fails is logged with the exception type only, never with its text (Rasa's
     channel logs the text, and in JSON logging the traceback with its local variables);
   * ``input_channel`` and ``metadata`` are not taken from the caller (only the web chat's
-    ``display_text`` and ``lang``); no streaming.
+    ``display_text`` and ``lang``); no streaming;
+  * an optional ``message_id`` (1 to 64 of ``A-Z a-z 0-9 _ -``, the same when the client sends
+    the message again) makes a resend after a lost reply safe: a message whose id the
+    conversation already holds is answered with that turn's saved answer and not processed again
+    (rasa_runtime/idempotency.py). Without it a resend is a new message.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from buergerassistent.settings import get_settings
+from rasa_runtime import idempotency
 from rasa_runtime.channels import login_confirmation, outbound, request_body
 from rasa_runtime.channels.webchat.limits import RateLimiter
 from rasa_runtime.channels.webchat.settings import WebChatSettings
@@ -49,6 +54,7 @@ UNAUTHORIZED = "Bitte melden Sie sich mit dem Token des REST-Kanals an (Kopfzeil
 INVALID_JSON = "Die Anfrage ist kein gültiges JSON-Objekt."
 INVALID_SENDER = f"Bitte geben Sie unter „sender“ eine Kennung mit 1 bis {MAX_SENDER_CHARS} Zeichen an."
 INVALID_MESSAGE = "Bitte geben Sie unter „message“ einen Text an."
+INVALID_MESSAGE_ID = "Die Kennung unter „message_id“ darf 1 bis 64 Zeichen haben: Buchstaben, Ziffern, „-“ und „_“."
 TOO_LONG = "Ihre Nachricht ist zu lang. Bitte schreiben Sie höchstens {limit} Zeichen auf einmal."
 TOO_LARGE = "Die Anfrage ist zu groß."
 TOO_FAST = (
@@ -165,6 +171,10 @@ class RestChannel(RestInput):
             return _error(400, "invalid_sender", INVALID_SENDER)
         if not isinstance(text, str) or not text.strip():
             return _error(400, "invalid_message", INVALID_MESSAGE)
+        try:
+            message_id = idempotency.client_message_id(data.get("message_id"))
+        except ValueError:
+            return _error(400, "invalid_message_id", INVALID_MESSAGE_ID)
         limit = self.settings.max_message_chars
         if len(text) > limit:
             return _error(413, "message_too_long", TOO_LONG.format(limit=limit))
@@ -177,7 +187,12 @@ class RestChannel(RestInput):
         if await login_confirmation.intercept_text(agent, sender_id, text, collector):
             return self._answer(collector)
         message = UserMessage(
-            text, collector, sender_id, input_channel=self.name(), metadata=_clean_metadata(data.get("metadata"))
+            text,
+            collector,
+            sender_id,
+            input_channel=self.name(),
+            message_id=message_id,  # None: Rasa makes one
+            metadata=_clean_metadata(data.get("metadata")),
         )
         try:
             await on_new_message(message)
