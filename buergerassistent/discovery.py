@@ -87,6 +87,10 @@ CORE_BEHIND_OTHER_RATIO = 0.9
 # a best entry that no query word names as typed (only verbs, spelling fixes, compound parts:
 # "Welche Aktie soll ich kaufen?") needs this score to count as fitting at all
 UNFIRM_MIN_SCORE = 0.55
+# A core procedure is not the confident answer when a hand-written information entry (a topic
+# outside the core: Steuer-ID, Bürgergeld, Hunde in der Stadt) has at least this fraction of its
+# evidence: the request may be about that topic, so the chat asks (docs/discovery.md; 1.0: off).
+INFO_RUNNER_UP_RATIO = 0.7
 MIN_PART = 4  # shortest compound part (3 for words from names, synonyms, keywords)
 MIN_SPLIT = 7  # shortest word that is tried as a compound
 MIN_AFFIX = 5  # an unknown compound may be matched by a known head or modifier this long
@@ -277,6 +281,10 @@ COLLOQUIAL = {
 # too vague to hand the evidence over to the counterpart: "etwas verkaufen, Gewerbeschein" is a
 # start, "Wohnungsgeberbestätigung abgeben" a registration.
 WEAK_DIRECTION_WORDS = frozenset("kaufen verkaufen verkauf kauf abgeben".split())
+# "wieder", "erneut" with an end word: starting again what ended ("Auto wieder anmelden nach der
+# Stilllegung", "war abgemeldet, soll wieder auf die Straße") or ending what was started again:
+# the words of both directions are there, so neither entry of a pair is the confident answer.
+AGAIN_WORDS = frozenset("wieder erneut nochmal".split())
 # Separable-verb particles: "melde mich … ab" → "abmelden".
 PARTICLES = ("ab", "an", "auf", "um", "aus", "ein", "zu", "weg", "nach", "mit", "vor", "zurück")
 
@@ -603,8 +611,8 @@ class _Lexicon:
     def stem(self, word: str) -> str:
         return self.language.stem(word)
 
-    def direction(self, toks: list[_Token], ignore: frozenset[str] = frozenset()) -> int:
-        """-1 when the words say only "end" (END_WORDS), +1 only "start", else 0. Separable verbs
+    def directions(self, toks: list[_Token], ignore: frozenset[str] = frozenset()) -> tuple[bool, bool]:
+        """Whether the words say "end" (END_WORDS) and whether they say "start". Separable verbs
         count too ("melde … ab", "gebe … auf", "mache … zu")."""
         words = {t.norm for t in toks} | {normalise(t.surface) for t in toks}
         lang = self.language
@@ -612,8 +620,18 @@ class _Lexicon:
             if tok.surface in lang.particles:
                 words.update(normalise(tok.surface) + prev.norm for prev in toks[:i] if prev.clause == tok.clause)
         words -= ignore
-        end, start = bool(words & lang.end_words), bool(words & lang.start_words)
+        return bool(words & lang.end_words), bool(words & lang.start_words)
+
+    def direction(self, toks: list[_Token], ignore: frozenset[str] = frozenset()) -> int:
+        """-1 when the words say only "end", +1 only "start", else 0 (:meth:`directions`)."""
+        end, start = self.directions(toks, ignore)
         return -1 if end and not start else 1 if start and not end else 0
+
+    def split_direction(self, toks: list[_Token]) -> bool:
+        """The words go both ways: "gebe die Wohnung auf und ziehe zu …", "wieder anmelden nach
+        der Stilllegung", "war abgemeldet, soll wieder …" (AGAIN_WORDS with an end word)."""
+        end, start = self.directions(toks, WEAK_DIRECTION_WORDS)
+        return (end and start) or (end and any(t.surface in AGAIN_WORDS for t in toks))
 
     def is_stop(self, tok: _Token) -> bool:
         # numbers ("16-jährige", "2025") say nothing about the procedure
@@ -1047,19 +1065,45 @@ class Discovery:
             return Decision("unknown", [])
         (best, best_sc), rest = ranked[0], ranked[1:]
         second = rest[0][0].score if rest else 0.0
+        entry = self._entries[best_sc.doc]
+        # words of both directions and an entry of a pair: which of the two is not clear
+        split = bool(entry.counterparts) and self._lex.split_direction(self._lex.tokens(text))
         if (
             best.score >= CONFIDENT_SCORE
             and best_sc.coverage >= CONFIDENT_COVERAGE
             and not best_sc.against  # "Hund abmelden" is not answered with "Hund anmelden"
+            and not split
             and _evidence(second) <= CONFIDENT_RATIO * _evidence(best.score)
+            and not (best.curated and self._info_close_behind(best, rest))
         ):
             return Decision("confident", [best])
+        if split:
+            # offer the pair: "Fahrzeug abmelden" and its counterpart "Fahrzeug zulassen"
+            pair = {self._entries[j].id for j in entry.counterparts}
+            shown = [c for c, _ in rest if c.id in pair]
+            if not shown:
+                analysed = {sc.doc: sc for sc in self._analyse(text)}
+                shown = [
+                    Candidate(self._entries[j].id, round(analysed[j].score, 4), True)
+                    for j in entry.counterparts
+                    if j in analysed and analysed[j].score >= RUNNER_UP_SCORE
+                ]
         floor = CHOICE_RATIO * _evidence(best.score)
+        if split:
+            others = [c for c, _ in rest if c.id not in pair and _evidence(c.score) >= floor]
+            return Decision("choose", [best, *shown[:1], *others][:top])
         if not best.curated:
             # led by a fitting non-core service: a core procedure must come close to be offered
             floor_core = CORE_BEHIND_OTHER_RATIO * _evidence(best.score)
             rest = [(c, sc) for c, sc in rest if not c.curated or _evidence(c.score) >= floor_core]
         return Decision("choose", [best] + [c for c, _ in rest if _evidence(c.score) >= floor])
+
+    def _info_close_behind(self, best: Candidate, rest: list[tuple[Candidate, _Scored]]) -> bool:
+        """A hand-written information entry (a topic outside the core) close behind the best."""
+        floor = INFO_RUNNER_UP_RATIO * _evidence(best.score)
+        return any(
+            not c.curated and self._entries[sc.doc].hand_written and _evidence(c.score) >= floor for c, sc in rest
+        )
 
     def explain(self, text: str) -> list[list[tuple[str, float]]]:
         """The query terms the text was analysed into (for debugging and tests)."""

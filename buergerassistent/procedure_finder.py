@@ -227,6 +227,22 @@ def decide_english(text: str, top: int = 3) -> ChatDecision:
     return ChatDecision(kind, list(found.candidates), shown)
 
 
+def first_message_intent(text: str, intent: Optional[str], confidence: float) -> tuple[Optional[str], float]:
+    """The intent the chat acts on for a conversation's first message: NLU's, as the intent guard
+    adjusts it in the Rasa process (``rasa_runtime/intent_guard.py``: "Eheschließung anmelden"
+    read as login is a need). ``bot discover`` and the benchmark decide with it."""
+    from buergerassistent import intent_guard
+
+    guarded = intent_guard.decide(
+        intent_guard.Message(text, intent, confidence), intent_guard.Context(first_message=True)
+    )
+    if guarded.kind == "reinterpret":
+        return guarded.intent, 1.0
+    if guarded.kind == "ask":
+        return intent_guard.CONFIRM_INTENT, 1.0
+    return intent, confidence
+
+
 def intent_of(latest_message: dict) -> tuple[Optional[str], float]:
     intent = latest_message.get("intent") or {}
     return intent.get("name"), float(intent.get("confidence") or 0.0)
