@@ -285,6 +285,9 @@ WEAK_DIRECTION_WORDS = frozenset("kaufen verkaufen verkauf kauf abgeben".split()
 # Stilllegung", "war abgemeldet, soll wieder auf die Straße") or ending what was started again:
 # the words of both directions are there, so neither entry of a pair is the confident answer.
 AGAIN_WORDS = frozenset("wieder erneut nochmal".split())
+# "ziehe in eine Wohnung", "ziehen ins Heim": moving into is "einziehen" (for the direction only)
+MOVE_PARTICLES = {"in": "ein", "ins": "ein"}
+ABROAD = frozenset({"ausland"})  # … but "ziehe ins Ausland" is leaving
 # Separable-verb particles: "melde mich … ab" → "abmelden".
 PARTICLES = ("ab", "an", "auf", "um", "aus", "ein", "zu", "weg", "nach", "mit", "vor", "zurück")
 
@@ -617,8 +620,11 @@ class _Lexicon:
         words = {t.norm for t in toks} | {normalise(t.surface) for t in toks}
         lang = self.language
         for i, tok in enumerate(toks):
-            if tok.surface in lang.particles:
-                words.update(normalise(tok.surface) + prev.norm for prev in toks[:i] if prev.clause == tok.clause)
+            particle = tok.surface
+            if lang.code == "de" and (i + 1 == len(toks) or toks[i + 1].surface not in ABROAD):
+                particle = MOVE_PARTICLES.get(particle, particle)
+            if particle in lang.particles:
+                words.update(normalise(particle) + prev.norm for prev in toks[:i] if prev.clause == tok.clause)
         words -= ignore
         return bool(words & lang.end_words), bool(words & lang.start_words)
 

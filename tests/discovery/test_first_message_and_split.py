@@ -75,6 +75,8 @@ def test_first_message_intent_keeps_what_the_guard_does_not_change():
             "Ich gebe meine Wohnung auf und ziehe zu meiner Schwester nach Paris",
             {"wohnsitz_anmelden", "wohnsitz_abmelden"},
         ),
+        # "ziehe in …" is moving in: with "aufgeben" both directions
+        ("Ich gebe mein Zimmer auf und ziehe in eine Wohnung in Pasing", {"wohnsitz_anmelden", "wohnsitz_abmelden"}),
     ],
 )
 def test_words_of_both_directions_offer_the_pair(discovery, text, pair):
@@ -89,6 +91,7 @@ def test_words_of_both_directions_offer_the_pair(discovery, text, pair):
         ("Ich will mein Auto abmelden", "kfz_abmelden"),
         ("Ich will meinen Wohnsitz ummelden", "wohnsitz_anmelden"),
         ("Ich höre mit meinem Nebengewerbe auf", "gewerbe_abmelden"),
+        ("Ich ziehe in eine neue Wohnung", "wohnsitz_anmelden"),
     ],
 )
 def test_one_direction_is_still_answered(discovery, text, expected):
