@@ -95,6 +95,7 @@ MIN_PART = 4  # shortest compound part (3 for words from names, synonyms, keywor
 MIN_SPLIT = 7  # shortest word that is tried as a compound
 MIN_AFFIX = 5  # an unknown compound may be matched by a known head or modifier this long
 AFFIX_WEIGHT = 0.5  # … with this weight ("Sperrmüllabfuhr" → "Sperrmüll")
+AFFIX_COVERAGE = 0.5  # … and explains this much of the word (coverage; chosen on the dev sets)
 
 KEY_FIELDS = ("name", "synonyms", "keywords")
 
@@ -905,6 +906,13 @@ class Discovery:
 
         Words the catalogue writes in lower case (verbs, adjectives: "kaufen", "neu") weigh
         NON_NOUN_WEIGHT; nouns ("Anmeldung", "Hund") carry the topic and weigh fully."""
+        return self._groups(text)[0]
+
+    def _groups(self, text: str) -> tuple[list[list[tuple[str, float]]], set[int]]:
+        """:meth:`_query_groups` and the indexes of the groups that stand for a word only by a
+        known head or modifier of it ("Sozialversicherungsausweis" by "Ausweis"): such a word is
+        explained only in part (AFFIX_COVERAGE)."""
+        partial: set[int] = set()
         lex = self._lex
         lex.trim_caches()
         toks = lex.tokens(text)
@@ -936,6 +944,7 @@ class Discovery:
                 for word in forms:
                     group = [(lex.stem(a), AFFIX_WEIGHT) for a in lex.affixes(word) if lex.stem(a) in known]
                     if group:
+                        partial.add(len(groups))
                         break
             if not group and (tok.norm in lex.direction_words or normalise(tok.surface) in lex.direction_words):
                 # a direction word the catalogue does not use ("zumachen", "dichtmachen") is not
@@ -964,13 +973,13 @@ class Discovery:
                 s = lex.stem(normalise(tok.surface) + prev.norm)
                 if s in known:
                     groups.append([(s, 1.0)])
-        return groups
+        return groups, partial
 
     def _scores(self, text: str) -> list[tuple[float, int]]:
         return [(sc.score, sc.doc) for sc in self._analyse(text)]
 
     def _analyse(self, text: str) -> list[_Scored]:
-        groups = self._query_groups(text)
+        groups, partial = self._groups(text)
         if not groups:
             return []
         acc: dict[int, float] = {}
@@ -978,10 +987,11 @@ class Discovery:
         firm: dict[int, float] = {}
         key_hit: set[int] = set()
         total = 0.0
-        for group in groups:
+        for g, group in enumerate(groups):
             if not group:
                 total += EN_UNKNOWN_WORD_WEIGHT if self._lex.language.code == "en" else UNKNOWN_WORD_WEIGHT
                 continue
+            part = AFFIX_COVERAGE if g in partial else 1.0
             gweight = max(self._idf[t] * w for t, w in group)
             total += gweight
             seen: dict[int, float] = {}
@@ -1006,7 +1016,7 @@ class Discovery:
                         firm_docs.add(doc)
             for doc, contrib in seen.items():
                 acc[doc] = acc.get(doc, 0.0) + contrib
-                matched[doc] = matched.get(doc, 0.0) + gweight * min(1.0, strength[doc])
+                matched[doc] = matched.get(doc, 0.0) + gweight * min(1.0, strength[doc]) * part
             for doc in firm_docs:
                 firm[doc] = firm.get(doc, 0.0) + gweight
         if not acc or total <= 0:

@@ -121,3 +121,15 @@ def test_a_topic_outside_the_core_close_behind_is_asked_about(discovery, text, m
 def test_life_events_in_everyday_words(discovery, text, expected):
     ranked = discovery.rank(text)
     assert ranked and ranked[0].id == expected
+
+
+@pytest.mark.parametrize("word", ["Impfausweis", "Anglerausweis", "Vereinsregister"])
+def test_a_word_known_only_by_its_head_is_explained_in_part(discovery, monkeypatch, word):
+    # "Impfausweis" is found only by its head "Ausweis": it is another document, so the Ausweis
+    # entries explain the word only in part (coverage), not as if the citizen wrote "Ausweis"
+    def coverage():
+        return max(sc.coverage for sc in discovery._analyse(word))
+
+    assert coverage() == pytest.approx(disc.AFFIX_COVERAGE) and disc.AFFIX_COVERAGE < 1.0
+    monkeypatch.setattr(disc, "AFFIX_COVERAGE", 1.0)
+    assert coverage() == 1.0
