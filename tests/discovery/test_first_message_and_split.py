@@ -133,3 +133,12 @@ def test_a_word_known_only_by_its_head_is_explained_in_part(discovery, monkeypat
     assert coverage() == pytest.approx(disc.AFFIX_COVERAGE) and disc.AFFIX_COVERAGE < 1.0
     monkeypatch.setattr(disc, "AFFIX_COVERAGE", 1.0)
     assert coverage() == 1.0
+
+
+@pytest.mark.parametrize("text", ["Unser Hund ist gestorben", "Meine Katze ist tot"])
+def test_a_pets_death_is_no_todesfall(text):
+    from buergerassistent.life_situations import default_life_situations
+
+    situations = default_life_situations()
+    assert situations.recognise(text) is None
+    assert situations.recognise("Mein Vater ist gestorben").id == "todesfall"
