@@ -181,7 +181,7 @@ END_WORDS = frozenset(
 START_WORDS = frozenset(
     """
     anmelden anmeldung ummelden ummeldung eröffnen eröffnung gründen gründung beginnen starten
-    anfangen aufmachen zulassen zulassung kaufen zuziehen zuzug einziehen selbstständig selbständig
+    anfangen aufmachen zulassen zulassung kaufen erwerben zuziehen zuzug einziehen selbstständig selbständig
     """.split()
 )
 # Bavarian and colloquial spellings of common words, read as the standard word before analysis
@@ -281,7 +281,7 @@ COLLOQUIAL = {
 # Buying, selling and handing in set a direction (an entry of the other one is penalised) but are
 # too vague to hand the evidence over to the counterpart: "etwas verkaufen, Gewerbeschein" is a
 # start, "Wohnungsgeberbestätigung abgeben" a registration.
-WEAK_DIRECTION_WORDS = frozenset("kaufen verkaufen verkauf kauf abgeben".split())
+WEAK_DIRECTION_WORDS = frozenset("kaufen erwerben verkaufen verkauf kauf abgeben".split())
 # "wieder", "erneut" with an end word: starting again what ended ("Auto wieder anmelden nach der
 # Stilllegung", "war abgemeldet, soll wieder auf die Straße") or ending what was started again:
 # the words of both directions are there, so neither entry of a pair is the confident answer.

@@ -116,6 +116,11 @@ def test_a_topic_outside_the_core_close_behind_is_asked_about(discovery, text, m
         ("Wir wollen uns das Jawort geben", "eheschliessung_anmelden"),
         ("Ich hab mir einen gebrauchten Wagen gekauft", "kfz_zulassen"),
         ("Wir verlassen Deutschland für immer", "wohnsitz_abmelden"),
+        ("Unser Sohn kam letzte Woche zur Welt", "geburtsurkunde"),
+        ("Motorrad erworben, wie bekomme ich ein Nummernschild?", "kfz_zulassen"),
+        ("Mein Auto ist Schrott", "kfz_abmelden"),
+        ("Neu in der Stadt, was muss ich erledigen?", "wohnsitz_anmelden"),
+        ("Ich will mein eigener Chef sein", "gewerbe_anmelden"),
     ],
 )
 def test_life_events_in_everyday_words(discovery, text, expected):
