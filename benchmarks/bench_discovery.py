@@ -228,7 +228,7 @@ SWEPT = (
     "OVERRULE_KEEP_SCORE",
 )
 # the module that holds each swept setting (the NLU overrule is the chat's, not retrieval's)
-SWEPT_IN = {"OVERRULE_KEEP_SCORE": finder}
+SWEPT_IN = {"OVERRULE_KEEP_SCORE": finder, "INFO_RUNNER_UP_RATIO": finder}
 
 
 def sweep(title: str, questions: list[Question], core: set[str]) -> None:

@@ -87,10 +87,6 @@ CORE_BEHIND_OTHER_RATIO = 0.9
 # a best entry that no query word names as typed (only verbs, spelling fixes, compound parts:
 # "Welche Aktie soll ich kaufen?") needs this score to count as fitting at all
 UNFIRM_MIN_SCORE = 0.55
-# A core procedure is not the confident answer when a hand-written information entry (a topic
-# outside the core: Steuer-ID, Bürgergeld, Hunde in der Stadt) has at least this fraction of its
-# evidence: the request may be about that topic, so the chat asks (docs/discovery.md; 1.0: off).
-INFO_RUNNER_UP_RATIO = 0.7
 MIN_PART = 4  # shortest compound part (3 for words from names, synonyms, keywords)
 MIN_SPLIT = 7  # shortest word that is tried as a compound
 MIN_AFFIX = 5  # an unknown compound may be matched by a known head or modifier this long
@@ -1090,7 +1086,6 @@ class Discovery:
             and not best_sc.against  # "Hund abmelden" is not answered with "Hund anmelden"
             and not split
             and _evidence(second) <= CONFIDENT_RATIO * _evidence(best.score)
-            and not (best.curated and self._info_close_behind(best, rest))
         ):
             return Decision("confident", [best])
         if split:
@@ -1113,13 +1108,6 @@ class Discovery:
             floor_core = CORE_BEHIND_OTHER_RATIO * _evidence(best.score)
             rest = [(c, sc) for c, sc in rest if not c.curated or _evidence(c.score) >= floor_core]
         return Decision("choose", [best] + [c for c, _ in rest if _evidence(c.score) >= floor])
-
-    def _info_close_behind(self, best: Candidate, rest: list[tuple[Candidate, _Scored]]) -> bool:
-        """A hand-written information entry (a topic outside the core) close behind the best."""
-        floor = INFO_RUNNER_UP_RATIO * _evidence(best.score)
-        return any(
-            not c.curated and self._entries[sc.doc].hand_written and _evidence(c.score) >= floor for c, sc in rest
-        )
 
     def explain(self, text: str) -> list[list[tuple[str, float]]]:
         """The query terms the text was analysed into (for debugging and tests)."""

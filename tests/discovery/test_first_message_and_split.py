@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 
 from buergerassistent import discovery as disc
-from buergerassistent import intent_guard
+from buergerassistent import intent_guard, procedure_finder
 from buergerassistent.intent_guard import Context, Message
 from buergerassistent.procedure_finder import first_message_intent
 
@@ -100,13 +100,13 @@ def test_one_direction_is_still_answered(discovery, text, expected):
 
 
 @pytest.mark.parametrize("text", ["Wo kann ich mit meinem Hund Gassi gehen?", "Hund Gassi gehen Park"])
-def test_a_topic_outside_the_core_close_behind_is_asked_about(discovery, text, monkeypatch):
-    decision = discovery.decide(text)
-    assert decision.kind == "choose"
-    assert any(not c.curated for c in decision.candidates)
+def test_a_topic_outside_the_core_close_behind_is_asked_about(text, monkeypatch):
+    decision = procedure_finder.decide(text, "request_procedure", 0.9)
+    assert decision.decision == "choice"
+    assert any(c.id.startswith("info_") for c in decision.candidates)
     # without the rule the core procedure was the confident answer
-    monkeypatch.setattr(disc, "INFO_RUNNER_UP_RATIO", 1.0)
-    assert discovery.decide(text).kind == "confident"
+    monkeypatch.setattr(procedure_finder, "INFO_RUNNER_UP_RATIO", 1.0)
+    assert procedure_finder.decide(text, "request_procedure", 0.9).decision == "answer"
 
 
 @pytest.mark.parametrize(
