@@ -71,6 +71,7 @@ SWEEP_VALUES = {
     "CHOICE_RATIO": (0.0, 0.5, 0.6, 0.7, 0.8),
     "CORE_BEHIND_OTHER_RATIO": (0.7, 0.8, 0.9, 1.0),
     "UNFIRM_MIN_SCORE": (0.0, 0.55, 0.6, 0.65),
+    "INFO_RUNNER_UP_RATIO": (0.4, 0.5, 0.6, 0.7, 0.8, 1.0),
     "OVERRULE_KEEP_SCORE": (0.50, 0.55, 0.60, 0.65, 0.70, 0.75, 1.0),  # only with --with-nlu
 }
 
@@ -223,10 +224,11 @@ SWEPT = (
     "CHOICE_RATIO",
     "CORE_BEHIND_OTHER_RATIO",
     "UNFIRM_MIN_SCORE",
+    "INFO_RUNNER_UP_RATIO",
     "OVERRULE_KEEP_SCORE",
 )
 # the module that holds each swept setting (the NLU overrule is the chat's, not retrieval's)
-SWEPT_IN = {"OVERRULE_KEEP_SCORE": finder}
+SWEPT_IN = {"OVERRULE_KEEP_SCORE": finder, "INFO_RUNNER_UP_RATIO": finder}
 
 
 def sweep(title: str, questions: list[Question], core: set[str]) -> None:
@@ -292,7 +294,8 @@ def attach_nlu(questions: list[Question], cache: Optional[Path] = None) -> None:
             cache.write_text(json.dumps({"model": model, "intents": known}, ensure_ascii=False), encoding="utf-8")
     print(f"NLU intents: {len(missing)} parsed with model {model}, {len(questions) - len(missing)} from the cache")
     for q in questions:
-        q.intent, q.confidence = known[q.text]
+        # the intent the chat acts on: NLU's as the intent guard adjusts a first message
+        q.intent, q.confidence = finder.first_message_intent(q.text, *known[q.text])
         q.routed = runs_discovery(q.intent)
 
 

@@ -56,7 +56,7 @@ def cmd_discover(args: argparse.Namespace) -> int:
     from bot.nlu_model import NluModel
     from bot.routes import runs_discovery
     from bot.training import ensure_model
-    from buergerassistent.procedure_finder import decide, discovery
+    from buergerassistent.procedure_finder import decide, discovery, first_message_intent
 
     logging.disable(logging.WARNING)
     nlu = NluModel(ensure_model(quiet=True))
@@ -65,7 +65,7 @@ def cmd_discover(args: argparse.Namespace) -> int:
         text = line.strip()
         if not text:
             continue
-        intent, confidence = nlu.intent(text)
+        intent, confidence = first_message_intent(text, *nlu.intent(text))  # as the chat's guard reads it
         decision = decide(text, intent, confidence, routed=runs_discovery(intent), top=args.top)
         procedures = [{"id": c.id, "score": round(float(c.score), 4)} for c in decision.ranked]
         line = {"text": text, "procedures": procedures, "decision": decision.decision}

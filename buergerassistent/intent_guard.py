@@ -150,6 +150,49 @@ _ACCOUNT = re.compile(r"konto|bund ?id|bayern ?id|einlogg|auslogg|log ?in|log ?o
 # that names a procedure is a need, not a withdrawal.
 _WITHDRAW_WORDS = re.compile(r"zurück|zurueck|stornier|widerruf|antrag|aktenzeichen", re.I)
 
+# A first message answers nothing and has no form, draft or application behind it: read by NLU
+# as one of these dialogue intents ("Eheschließung anmelden" as login, "Ihr Reisepass ist weg?"
+# as ask_status, "Was tun, wenn der Ausweis abgelaufen ist?" as affirm), a message that names a
+# procedure's thing is a need to find (request_procedure) unless it carries the intent's own
+# words. Intents whose start action looks for a procedure anyway (cancel, out_of_scope, …) and
+# those the guard reads elsewhere (greet, withdraw_application) are not listed.
+_OWN_WORDS_AT_START: dict[str, Optional[re.Pattern[str]]] = {
+    "affirm": None,  # nothing was asked: there is nothing to say yes or no to
+    "deny": None,
+    "ask_why_field": None,  # no form, no field
+    "change_field": None,  # nothing filled in yet
+    "skip_field": None,
+    "ask_status": re.compile(
+        r"\b(?:stand|status|aktenzeichen|bearbeit\w*|eingegangen|angekommen|bleibt|erledigt|fertig|"
+        r"zugestellt|verschickt|ba-\d{4})|\bmein\w* antrag",
+        re.I,
+    ),
+    "ask_contact": re.compile(
+        r"telefon|\bnummer\b|rufnummer|hotline|öffnungszeit|oeffnungszeit|sprechzeit|\be-?mail\b|anschrift|"
+        r"\banrufen\b|erreichbar|\berreiche\b|\bgeöffnet\b|\boffen\b",
+        re.I,
+    ),
+    "ask_human": _HUMAN_CUES["ask_human"],
+    "bot_challenge": _HUMAN_CUES["bot_challenge"],
+    "complain": _HUMAN_CUES["complain"],
+    "help": re.compile(r"\bhilfe\b|was kannst|was können sie|wie funktioniert|\bbedien", re.I),
+    "goodbye": re.compile(_CLEAR_WORDS["goodbye"], re.I),
+    "thanks": re.compile(r"dank|merci|vergelt", re.I),
+    "save_draft": re.compile(_CLEAR_WORDS["save_draft"], re.I),
+    "resume_draft": re.compile(r"entwurf|weitermach|fortsetz|gespeichert|zwischengespeichert", re.I),
+    "rate_assistant": re.compile(r"stern|bewert|note\b|feedback|zufrieden", re.I),
+}
+
+
+def misread_at_start(text: str, intent: Optional[str]) -> bool:
+    """A first message that NLU read as a dialogue intent with nothing behind it, but that names
+    a procedure's thing without the intent's own words: a need (see ``_OWN_WORDS_AT_START``)."""
+    if intent not in _OWN_WORDS_AT_START or text.startswith("/") or not names_procedure(text):
+        return False
+    own = _OWN_WORDS_AT_START[intent]
+    return own is None or not own.search(text)
+
+
 # Nouns of the catalogue that name no procedure by themselves (or name the account, a field).
 _GENERIC_NOUNS = frozenset(
     {
@@ -169,6 +212,8 @@ class Context:
     awaiting: Optional[str] = None  # the slot ``awaiting`` (buergerassistent/dialogue_state.py)
     # At the summary the message changes an answer (``repair.reads_as_correction``).
     corrects_answer: bool = False
+    # No text typed by the citizen before this message (buttons do not count).
+    first_message: bool = False
 
 
 @dataclass(frozen=True)
@@ -259,6 +304,8 @@ def decide(message: Message, context: Context = Context()) -> Decision:
     ):
         # "Der Umzugstag ist doch der 20.03." at the summary is a change, whatever NLU read.
         return Decision("reinterpret", "change_field", f"{intent} changes an answer at the summary", 1.0)
+    if context.first_message and not context.in_form and not context.awaiting and misread_at_start(text, intent):
+        return Decision("reinterpret", "request_procedure", f"a first message read as {intent} names a procedure", 1.0)
     if intent == "greet" and not context.in_form and not text.startswith("/") and names_procedure(text):
         # "Hallo, ich hab da was mit meinem Hund": the greeting carries a need.
         return Decision("reinterpret", "request_procedure", "a greeting that names a procedure", 1.0)

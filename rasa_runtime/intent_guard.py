@@ -38,7 +38,7 @@ OTHER_LANGUAGE = "other_language"
 _INSTALLED = False
 
 
-def _context(tracker: Any, text: str = "") -> intent_guard.Context:
+def _context(tracker: Any, text: str = "", first_message: bool = False) -> intent_guard.Context:
     awaiting = tracker.get_slot(SLOT) if hasattr(tracker, "get_slot") else None
     in_form = bool(getattr(tracker, "active_loop_name", None))
     corrects = False
@@ -47,7 +47,9 @@ def _context(tracker: Any, text: str = "") -> intent_guard.Context:
         if proc is not None:
             filled = {f.name: tracker.get_slot(f.name) for f in proc.fields}
             corrects = repair.reads_as_correction(proc, text, filled)
-    return intent_guard.Context(in_form=in_form, awaiting=awaiting, corrects_answer=corrects)
+    return intent_guard.Context(
+        in_form=in_form, awaiting=awaiting, corrects_answer=corrects, first_message=first_message
+    )
 
 
 def adjust(parse_data: dict[str, Any], context: intent_guard.Context) -> dict[str, Any]:
@@ -235,7 +237,9 @@ def install() -> None:
     async def parse_message(self, message, tracker=None, only_output_properties=True):
         parse_data = await original(self, message, tracker, only_output_properties)
         if tracker is not None and parse_data:
+            first = False
             try:
+                first = first_message_of(tracker)
                 widget = (getattr(message, "metadata", None) or {}).get("lang")
                 in_form = bool(getattr(tracker, "active_loop_name", None))
                 apply_language(
@@ -244,7 +248,7 @@ def install() -> None:
                     widget if isinstance(widget, str) else None,
                     in_form,
                     tracker.get_slot(SLOT) if hasattr(tracker, "get_slot") else None,
-                    first_message=first_message_of(tracker),
+                    first_message=first,
                 )
             except Exception:  # the language check must never cost the citizen the message
                 logger.exception("language check failed; language kept")
@@ -253,7 +257,7 @@ def install() -> None:
                     return parse_data  # a language switch or an English question: no command to guard
                 if (parse_data.get("guard") or {}).get("reason") == ENGLISH_READING:
                     return parse_data  # read in English above
-                adjust(parse_data, _context(tracker, (parse_data.get("text") or "").strip()))
+                adjust(parse_data, _context(tracker, (parse_data.get("text") or "").strip(), first))
             except Exception:  # the guard must never cost the citizen the message
                 logger.exception("intent guard failed; NLU reading kept")
         return parse_data
