@@ -123,3 +123,25 @@ def default_english_discovery() -> Discovery:
     from buergerassistent.catalogue import default_catalogue
 
     return english_discovery(default_catalogue())
+
+
+@lru_cache(maxsize=1)
+def _name_phrases() -> tuple[tuple[str, str], ...]:
+    """(phrase, procedure id): the English names and synonyms of the core procedures that have
+    at least two words ("certificate of registration", "birth certificate"), lower case."""
+    out = []
+    for pid, entry in translations.english_entries().items():
+        name = re.sub(r"\s*\([^)]*\)", "", entry.name)  # "Certificate of registration (Meldebescheinigung)"
+        for term in (name, *entry.synonyms):
+            phrase = " ".join(re.findall(r"[a-z0-9äöüß]+", term.lower()))
+            if len(phrase.split()) >= 2:
+                out.append((phrase, pid))
+    return tuple(out)
+
+
+def named_procedure(text: str) -> str | None:
+    """The one core procedure whose English name or multi-word synonym the message contains
+    ("I need a certificate of registration"), or None (no such phrase, or phrases of several)."""
+    words = " " + " ".join(re.findall(r"[a-z0-9äöüß]+", (text or "").lower())) + " "
+    found = {pid for phrase, pid in _name_phrases() if f" {phrase} " in words}
+    return next(iter(found)) if len(found) == 1 else None
