@@ -101,7 +101,12 @@ def field_text(proc: Procedure, f: Field, lang: Any) -> FieldText:
     lang = language_of(lang)
     if lang == PLAIN:
         plain = translations.plain_prompt(f.name)
-        return replace(german, prompt=plain) if plain else german
+        return replace(
+            german,
+            prompt=plain or german.prompt,
+            help=translations.plain_help(german.help) or german.help,
+            why=translations.plain_help(german.why) or german.why,
+        )
     if lang != ENGLISH:
         return german
     entry = english_fields().get(proc.id, {}).get(f.name)
@@ -127,6 +132,15 @@ def choices(proc: Procedure, f: Field) -> tuple[Choice, ...]:
         extra = english.get(c.value)
         out.append(Choice(c.value, c.label, (*c.synonyms, extra) if extra and extra != c.label else c.synonyms))
     return tuple(out)
+
+
+def in_language(proc: Procedure, f: Field, lang: Any) -> Field:
+    """``f`` with its help and why texts in Leichte Sprache (for the German explanations of
+    ``form_questions``); unchanged in other languages."""
+    if language_of(lang) != PLAIN:
+        return f
+    texts = field_text(proc, f, PLAIN)
+    return replace(f, help=texts.help or f.help, why=texts.why or f.why)
 
 
 def for_reading(proc: Procedure, lang: Any) -> Procedure:
