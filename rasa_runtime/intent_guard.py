@@ -223,7 +223,7 @@ def _english_reading(text: str, in_form: bool, awaiting: Optional[str]) -> Optio
     if _EN_WITHDRAW.search(text):
         return "withdraw_application"
     if _EN_RESUME.search(text):
-        return "resume_draft"
+        return intent_guard.RESUME_INTENT
     if _EN_HELP.match(text.strip()):
         return "help"
     if _EN_STATUS.search(text):

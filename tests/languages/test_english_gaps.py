@@ -307,3 +307,14 @@ def test_the_lint_finds_a_missing_or_stale_plain_help(tmp_path):
     assert [
         m for _, m in check_form_texts(default_catalogue(), translations.TRANSLATIONS_DIR, translations.PLAIN_DIR)
     ] == []
+
+
+def test_an_off_topic_english_question_is_not_answered_with_the_focus():
+    from buergerassistent import language_replies
+
+    focus = PROC
+    off = language_replies.reply("en", "explicit", "What is the weather tomorrow?", False, False, focus)
+    assert off.texts == [translations.message("en", "not_found")] and off.procedure is None
+    for follow_up in ("tell me more about it", "how much", "What do I need to bring?"):
+        reply = language_replies.reply("en", "explicit", follow_up, False, False, focus)
+        assert reply.procedure == "meldebescheinigung", (follow_up, reply.texts)
