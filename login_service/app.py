@@ -19,7 +19,8 @@ one-time code. The widget that opened the login window receives the code by ``po
 page shows the code for the citizen to type into the chat (``rasa_runtime/channels/login_confirmation.py``).
 Failed or cancelled logins grant nothing and are reported to the conversation directly through
 Rasa's HTTP API (``rasa_api.notify_conversation``). Logs carry reason codes only, never personal
-data.
+data. The pages speak the conversation's language: German, or English when the signed ticket says
+``lang: en`` (kept with the pending login for the IdP's answer; texts in ``texts.py``).
 """
 
 from __future__ import annotations
