@@ -23,7 +23,7 @@ from rasa_sdk.types import DomainDict
 from actions.drafts import offer_draft
 from actions.questions import offer_choice
 from actions.turns import current_state, ends_turn, set_awaiting
-from buergerassistent import answers, language_state, translations
+from buergerassistent import answers, form_texts, language_state, translations
 from buergerassistent.catalogue import Procedure, default_catalogue
 from buergerassistent.conversation_context import (
     Option,
@@ -319,17 +319,15 @@ class ActionOfferDraft(Action):
         state = current_state(tracker)
         if state is not None and state.has_application and default_catalogue().get(tracker.get_slot("procedure")):
             return [FollowupAction("action_show_summary")]
+        lang = form_texts.language_of(tracker.get_slot(language_state.SLOT))
         try:
-            events = offer_draft(dispatcher, tracker.sender_id)
+            events = offer_draft(dispatcher, tracker.sender_id, lang)
         except Exception:  # a broken draft store must not block the conversation
             logger.exception("could not look up drafts")
             events = []
         if events:
             return events
-        dispatcher.utter_message(
-            text="Ich finde keinen gespeicherten Antrag. Einen angefangenen Antrag speichere ich, wenn Sie "
-            "beim Ausfüllen „später weitermachen“ schreiben. Was ist Ihr Anliegen?"
-        )
+        dispatcher.utter_message(text=form_texts.say(lang, "draft_none"), lang=language_state.HTML_LANG.get(lang, "de"))
         return [set_awaiting(None)]
 
 

@@ -432,7 +432,10 @@ class ActionHandleDeny(Action):
             lang = form_language(tracker)
             with form_texts.input_language(lang):
                 reading = read_message(
-                    form_texts.for_reading(proc, lang), None, tracker.latest_message.get("text") or "", filled
+                    form_texts.for_reading(proc, lang),
+                    None,
+                    form_texts.change_in_german(tracker.latest_message.get("text") or "", lang),
+                    filled,
                 )
             if reading.corrected or reading.reopen:
                 return [FollowupAction("action_change_field")]
@@ -483,7 +486,10 @@ class ActionChangeField(Action):
             filled = {f.name: tracker.get_slot(f.name) for f in proc.fields}
             with form_texts.input_language(lang):
                 reading = read_message(
-                    form_texts.for_reading(proc, lang), None, tracker.latest_message.get("text") or "", filled
+                    form_texts.for_reading(proc, lang),
+                    None,
+                    form_texts.change_in_german(tracker.latest_message.get("text") or "", lang),
+                    filled,
                 )
             changed = {n: v for n, v in reading.values.items() if n in reading.corrected}
             if changed:

@@ -41,12 +41,16 @@ def _draft_offer(proc: Procedure, draft: Draft, lang: str) -> str:
     return form_texts.say(lang, "draft_offer", date=when, name=name, done=done, total=total)
 
 
-def offer_draft(dispatcher: CollectingDispatcher, conversation_id: str) -> list[EventType]:
+def offer_draft(dispatcher: CollectingDispatcher, conversation_id: str, language: str = "") -> list[EventType]:
+    """Offer the citizen's draft, in ``language`` (the conversation's, when the citizen asked for
+    it in English or Leichte Sprache) or else in the language the draft was saved in."""
     draft = default_store().find(conversation_id, account_of(conversation_id))
     proc = default_catalogue().get(draft.procedure) if draft else None
     if draft is None or proc is None or not proc.has_form:
         return []
-    lang = form_texts.language_of(draft.data.get(LANGUAGE_KEY))
+    lang = form_texts.language_of(
+        language if language and language != language_state.GERMAN else draft.data.get(LANGUAGE_KEY)
+    )
     dispatcher.utter_message(
         text=_draft_offer(proc, draft, lang),
         buttons=[

@@ -78,6 +78,10 @@ def again(dispatcher: CollectingDispatcher, before: int, lang: str) -> None:
     dispatcher.utter_message(text=offer)
 
 
+# First answers whose domain response has an English variant (bot/domain/core.yml): Rasa picks it.
+_ENGLISH_RESPONSES = frozenset({"utter_help", "utter_out_of_scope"})
+
+
 def say_fallback(
     dispatcher: CollectingDispatcher,
     tracker: Tracker,
@@ -90,8 +94,8 @@ def say_fallback(
     (selective domain), so responses are named, not read."""
     before = fallbacks_in_a_row(tracker)
     lang = form_texts.language_of(tracker.get_slot(language_state.SLOT))
-    if before <= 0 and lang == language_state.ENGLISH:
-        # The domain's first answers are German; the English path's own "not found" says the same.
+    if before <= 0 and lang == language_state.ENGLISH and first_response not in _ENGLISH_RESPONSES:
+        # No English variant of that first answer: the English path's own "not found" says the same.
         dispatcher.utter_message(text=translations.message(lang, "not_found"))
         return
     if before <= 0 and first_response:
@@ -130,8 +134,12 @@ class ActionHelp(Action):
             return [FollowupAction("action_choose_procedure")]
         turns = previous_turns(tracker)
         if turns and any(fallback.is_help_text(t) for t in turns[0]):
-            text, _ = fallback.reply("help", 1)
-            dispatcher.utter_message(text=text, buttons=_topics())
+            lang = form_texts.language_of(tracker.get_slot(language_state.SLOT))
+            if lang == language_state.ENGLISH:
+                again(dispatcher, 1, lang)
+            else:
+                text, _ = fallback.reply("help", 1)
+                dispatcher.utter_message(text=text, buttons=_topics())
         else:
             dispatcher.utter_message(response="utter_help")
         return []

@@ -247,7 +247,9 @@ class CatalogueFormValidation(Action):
         if reading.question:
             # Questions first: answered, nothing stored, the same field asked again.
             answer = form_texts.answer_question(proc, field, text, intent, lang)
-            dispatcher.utter_message(text=answer or form_questions.answer(proc, field, text, intent))
+            dispatcher.utter_message(
+                text=answer or form_questions.answer(proc, form_texts.in_language(proc, field, lang), text, intent)
+            )
             return [SlotSet(requested, None)]
         if reading.place is not None and pending.get("insist") != reading.place.typed:
             # "Münche" with 80331: asked, never stored as typed (nor corrected silently).
@@ -539,7 +541,9 @@ class ActionFormInterruption(Action):
             intent = (tracker.latest_message.get("intent") or {}).get("name")
             if field is not None:
                 answer = form_texts.answer_question(proc, field, text, intent, lang)
-                dispatcher.utter_message(text=answer or form_questions.answer(proc, field, text, intent))
+                dispatcher.utter_message(
+                    text=answer or form_questions.answer(proc, form_texts.in_language(proc, field, lang), text, intent)
+                )
                 return []
         events = await ActionAnswerInfo().run(dispatcher, tracker, domain)
         pending = tracker.get_slot(PENDING_SLOT) or {}

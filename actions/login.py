@@ -78,8 +78,8 @@ def welcome(ident: ids.Identity, lang: str = "de") -> str:
 def offer_login(
     dispatcher: CollectingDispatcher, tracker: Tracker, level: str, text: str, awaiting: Awaiting = Awaiting.LOGIN
 ) -> list[EventType]:
-    url = ids.login_url(tracker.sender_id, level)
     lang = _lang(tracker)
+    url = ids.login_url(tracker.sender_id, level, lang=lang)  # the login pages speak it too
     key = "login_offer_eid" if level == "hoch" else "login_offer"
     offer = form_texts.say(lang, key, chat=ids.chat_label(tracker.sender_id))
     button = form_texts.say(lang, "login_button")

@@ -15,7 +15,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.life_situations import chosen_step
 from actions.turns import current_state, set_awaiting
-from buergerassistent import answers
+from buergerassistent import answers, form_texts, language_state
 from buergerassistent.catalogue import Procedure, default_catalogue
 from buergerassistent.conversation_context import (
     Option,
@@ -201,7 +201,16 @@ class ActionExplainField(Action):
         if proc is None or not requested:
             dispatcher.utter_message(response="utter_help")
             return []
+        lang = form_texts.language_of(tracker.get_slot(language_state.SLOT))
         field = proc.field(requested)
+        if lang == language_state.ENGLISH:
+            message = tracker.latest_message or {}
+            intent = (message.get("intent") or {}).get("name")
+            answer = form_texts.answer_question(proc, field, message.get("text") or "", intent, lang)
+            if answer:
+                dispatcher.utter_message(text=answer, lang="en")
+                return []
+        field = form_texts.in_language(proc, field, lang)  # Leichte Sprache: the plain help
         text = field.help or f"Diese Angabe braucht die Behörde für „{proc.name}“."
         if field.example:
             text += f" Zum Beispiel: {field.example}."

@@ -76,7 +76,7 @@ def tell_delivered(
     if not case_numbers_in(case_number):
         # Not a number of the portal backend (e.g. a FIT-Connect caseId): it has no receipt PDF.
         return
-    link = receipts.receipt_url(case_number, citizen)
+    link = receipts.receipt_url(case_number, citizen, lang=lang)
     text = form_texts.say(lang, "receipt_link", link=link, ttl=form_texts.duration(receipts.ttl_seconds(), lang))
     if citizen:
         text += " " + form_texts.say(lang, "receipt_postbox")

@@ -123,3 +123,40 @@ def default_english_discovery() -> Discovery:
     from buergerassistent.catalogue import default_catalogue
 
     return english_discovery(default_catalogue())
+
+
+@lru_cache(maxsize=1)
+def _name_phrases() -> tuple[tuple[str, str], ...]:
+    """(phrase, procedure id): the English names and synonyms of the core procedures that have
+    at least two words ("certificate of registration", "birth certificate"), lower case."""
+    out = []
+    for pid, entry in translations.english_entries().items():
+        name = re.sub(r"\s*\([^)]*\)", "", entry.name)  # "Certificate of registration (Meldebescheinigung)"
+        for term in (name, *entry.synonyms):
+            phrase = " ".join(re.findall(r"[a-z0-9äöüß]+", term.lower()))
+            if len(phrase.split()) >= 2:
+                out.append((phrase, pid))
+    return tuple(out)
+
+
+# Words that say nothing about which service: a message of the name and these is the name.
+_FILLER = frozenset(
+    "a an the i me my we our you your to for of in on at and or please need want would like get "
+    "apply applying hello hi hey do does can could how where what is are it this that some new".split()
+)
+
+
+def named_procedure(text: str) -> str | None:
+    """The one core procedure whose English name or multi-word synonym the message contains and
+    mostly consists of ("I need a certificate of registration"), or None: no such phrase,
+    phrases of several services, or a message that asks more than the name ("a certified copy
+    of my birth certificate from abroad" is not simply the birth certificate)."""
+    tokens = re.findall(r"[a-z0-9äöüß]+", (text or "").lower())
+    words = " " + " ".join(tokens) + " "
+    found = {(phrase, pid) for phrase, pid in _name_phrases() if f" {phrase} " in words}
+    if len({pid for _, pid in found}) != 1:
+        return None
+    named = {w for phrase, _ in found for w in phrase.split()}
+    content = [w for w in tokens if w not in _FILLER]
+    covered = sum(1 for w in content if w in named)
+    return next(iter(found))[1] if content and covered * 2 >= len(content) else None

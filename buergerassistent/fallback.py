@@ -39,10 +39,13 @@ TOPICS = (
 
 # The beginning of the help text (response utter_help in bot/domain/core.yml; a test checks it).
 HELP_START = "Beschreiben Sie mir einfach Ihr Anliegen"
+# The beginnings of the English variants of utter_help and utter_out_of_scope (issue 20).
+HELP_START_EN = "Just describe what you need"
+OUT_OF_SCOPE_START_EN = "I am sorry, I cannot say anything about that"
 
 
 def is_help_text(text: Optional[str]) -> bool:
-    return bool(text) and text.startswith(HELP_START)
+    return bool(text) and text.startswith((HELP_START, HELP_START_EN))
 
 
 # Beginnings of the assistant's fallback texts (the ones above and the finder's "nichts gefunden").
@@ -54,6 +57,8 @@ _MARKERS = (
     "Ich bin nicht sicher, was Sie meinen",
     "Bitte wählen Sie ein Thema",
     HELP_START,
+    HELP_START_EN,
+    OUT_OF_SCOPE_START_EN,
 )
 
 

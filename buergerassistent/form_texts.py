@@ -101,7 +101,12 @@ def field_text(proc: Procedure, f: Field, lang: Any) -> FieldText:
     lang = language_of(lang)
     if lang == PLAIN:
         plain = translations.plain_prompt(f.name)
-        return replace(german, prompt=plain) if plain else german
+        return replace(
+            german,
+            prompt=plain or german.prompt,
+            help=translations.plain_help(german.help) or german.help,
+            why=translations.plain_help(german.why) or german.why,
+        )
     if lang != ENGLISH:
         return german
     entry = english_fields().get(proc.id, {}).get(f.name)
@@ -129,12 +134,65 @@ def choices(proc: Procedure, f: Field) -> tuple[Choice, ...]:
     return tuple(out)
 
 
+def in_language(proc: Procedure, f: Field, lang: Any) -> Field:
+    """``f`` with its help and why texts in Leichte Sprache (for the German explanations of
+    ``form_questions``); unchanged in other languages."""
+    if language_of(lang) != PLAIN:
+        return f
+    texts = field_text(proc, f, PLAIN)
+    return replace(f, help=texts.help or f.help, why=texts.why or f.why)
+
+
 def for_reading(proc: Procedure, lang: Any) -> Procedure:
-    """``proc`` with the English choice labels as synonyms, for reading answers in English."""
-    if language_of(lang) != ENGLISH or not any(f.choices for f in proc.fields):
+    """``proc`` with the English choice labels and field labels as synonyms, for reading answers
+    in English (a choice "Extended"; a change after the summary "the postcode is 80333")."""
+    if language_of(lang) != ENGLISH:
         return proc
-    fields = tuple(replace(f, choices=choices(proc, f)) if f.choices else f for f in proc.fields)
-    return replace(proc, fields=fields)
+
+    def english(f: Field) -> Field:
+        label = field_text(proc, f, ENGLISH).label
+        # "Street and house number" is named "the street" too, "Town or city" "the city".
+        parts = [p for p in re.split(r"\s+(?:and|or)\s+", label) if len(p) >= 4] if label else []
+        synonyms = (*f.synonyms, *dict.fromkeys(t for t in (label, *parts) if t and t != f.label))
+        return replace(f, choices=choices(proc, f) if f.choices else f.choices, synonyms=synonyms)
+
+    return replace(proc, fields=tuple(english(f) for f in proc.fields))
+
+
+# A change after the summary in English words: "no, the postcode is 80333", "change my date of
+# birth to 12 August 1964", "the first name should be Erika", "please correct the street".
+# The form's reader (buergerassistent.repair) reads German cue words; the English cues around the
+# field's name are put in German words, the value stays as written.
+_EN_CHANGE_LEAD = re.compile(
+    r"^(?:(?:no|nope|sorry|wait|oops|actually|wrong)\b[\s,.:;!-]*)*"
+    r"(?:(?:i\s+(?:want|would\s+like|need)\s+to|can\s+you|could\s+you|let\s+me|please)\s+)*"
+    r"(?P<verb>(?:change|correct|fix|update|edit|amend)\s+)?(?:please\s+)?(?:the\s+|my\s+)?",
+    re.I,
+)
+_EN_CHANGE_VALUE = re.compile(
+    r"\s+(?:is\s+(?:actually\s+|really\s+)?|should\s+be\s+|must\s+be\s+|has\s+to\s+be\s+|to\s+|=\s*)|\s*:\s*",
+    re.I,
+)
+_EN_WRONG_TAIL = re.compile(r"\s+(?:is\s+(?:wrong|not\s+right|incorrect)|was\s+wrong)[.!]*$", re.I)
+
+
+def change_in_german(text: str, lang: Any) -> str:
+    """An English change request in the cue words the form's reader knows ("the postcode is
+    80333" → "nein, postcode ist 80333"); other text and other languages unchanged."""
+    if language_of(lang) != ENGLISH or not text:
+        return text
+    lead = _EN_CHANGE_LEAD.match(text.strip())
+    body = text.strip()[lead.end() :] if lead else text.strip()
+    wrong = _EN_WRONG_TAIL.search(body)
+    if wrong:
+        return f"ändere {body[: wrong.start()]}"
+    value = _EN_CHANGE_VALUE.search(body)
+    if value is None:
+        return f"ändere {body.rstrip('.!')}" if lead and lead.group("verb") else text
+    name, rest = body[: value.start()], body[value.end() :].strip().rstrip(".!")
+    if not name or not rest:
+        return text
+    return f"nein, {name} ist {rest}"
 
 
 def check(proc: Procedure, f: Field, text: Any, lang: Any = GERMAN) -> Result:

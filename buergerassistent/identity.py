@@ -155,6 +155,11 @@ MESSAGES = {
 }
 
 
+# Languages of the login pages (login_service): German first (the default), English.
+PAGE_LANGUAGES = ("de", "en")
+_LANG_KEY = "_lang"  # in a pending login's JSON column next to the OIDC values
+
+
 def rejected(reason: str) -> LoginRejected:
     return LoginRejected(reason, MESSAGES[reason])
 
@@ -364,7 +369,11 @@ def start_pending(
     request_id: Optional[str] = None,
     secret_values: Optional[dict[str, str]] = None,
     ttl: int = 900,
+    lang: str = "de",
 ) -> str:
+    # The pages' language rides with the pending login (no personal data): the IdP's answer comes
+    # back to a page in the conversation's language.
+    secret_values = {**(secret_values or {}), **({_LANG_KEY: lang} if lang in PAGE_LANGUAGES[1:] else {})}
     state = secrets.token_urlsafe(24)
     with engine().begin() as conn:
         _purge(conn, time.time())
@@ -389,7 +398,11 @@ def set_pending_request_id(state: str, request_id: str) -> None:
 
 def set_pending_secrets(state: str, secret_values: dict[str, str]) -> None:
     with engine().begin() as conn:
-        conn.execute(update(pending).where(pending.c.state == state).values(secrets=json.dumps(secret_values)))
+        row = conn.execute(select(pending.c.secrets).where(pending.c.state == state)).first()
+        kept = {k: v for k, v in json.loads((row[0] if row else None) or "{}").items() if k == _LANG_KEY}
+        conn.execute(
+            update(pending).where(pending.c.state == state).values(secrets=json.dumps({**secret_values, **kept}))
+        )
 
 
 def take_pending(state: str, protocol: str) -> dict[str, Any]:
@@ -401,13 +414,18 @@ def take_pending(state: str, protocol: str) -> dict[str, Any]:
         conn.execute(delete(pending).where(pending.c.state == state))
     result = dict(row)
     result["secrets"] = json.loads(result["secrets"] or "{}")
+    result["lang"] = result["secrets"].pop(_LANG_KEY, PAGE_LANGUAGES[0])
     return result
 
 
 def peek_pending(state: str) -> Optional[dict[str, Any]]:
     with engine().connect() as conn:
         row = conn.execute(select(pending).where(pending.c.state == state)).mappings().first()
-    return dict(row) if row else None
+    if not row:
+        return None
+    result = dict(row)
+    result["lang"] = json.loads(result["secrets"] or "{}").get(_LANG_KEY, PAGE_LANGUAGES[0])
+    return result
 
 
 # --- completed logins waiting for the chat's confirmation ------------------------------------------
@@ -570,19 +588,33 @@ def login_public_url() -> str:
     return (get_settings().login_public_url or "http://127.0.0.1:8090").rstrip("/")
 
 
-def issue_ticket(conversation_id: str, level: str, ttl: int = TICKET_TTL) -> str:
-    return signing.sign({"sub": conversation_id, "lvl": level}, TICKET_PURPOSE, ttl)
+def issue_ticket(conversation_id: str, level: str, ttl: int = TICKET_TTL, lang: str = "de") -> str:
+    # ``lang``: the conversation's language, for the login pages (issue 20; German when absent).
+    claims = {"sub": conversation_id, "lvl": level, **({"lang": lang} if lang in PAGE_LANGUAGES[1:] else {})}
+    return signing.sign(claims, TICKET_PURPOSE, ttl)
 
 
-def login_url(conversation_id: str, level: str) -> str:
-    """The link for the login button: signed, single-use, expiring, bound to this conversation."""
-    ticket = issue_ticket(conversation_id, level)
+def login_url(conversation_id: str, level: str, lang: str = "de") -> str:
+    """The link for the login button: signed, single-use, expiring, bound to this conversation;
+    the pages behind it speak ``lang`` (``de`` or ``en``)."""
+    ticket = issue_ticket(conversation_id, level, lang=lang)
     return f"{login_public_url()}/login/start/{quote(conversation_id, safe='')}?ticket={ticket}"
 
 
-def logout_url(conversation_id: str) -> str:
-    ticket = signing.sign({"sub": conversation_id, "lvl": "basisregistriert"}, LOGOUT_PURPOSE, TICKET_TTL)
+def logout_url(conversation_id: str, lang: str = "de") -> str:
+    claims = {
+        "sub": conversation_id,
+        "lvl": "basisregistriert",
+        **({"lang": lang} if lang in PAGE_LANGUAGES[1:] else {}),
+    }
+    ticket = signing.sign(claims, LOGOUT_PURPOSE, TICKET_TTL)
     return f"{login_public_url()}/login/logout/{quote(conversation_id, safe='')}?ticket={ticket}"
+
+
+def page_language(claims_or_pending: dict[str, Any]) -> str:
+    """The language of the login pages from a ticket's claims or a pending login (German default)."""
+    lang = claims_or_pending.get("lang")
+    return lang if lang in PAGE_LANGUAGES else PAGE_LANGUAGES[0]
 
 
 def consume_ticket(token: str, conversation_id: str, purpose: str = TICKET_PURPOSE) -> dict[str, Any]:

@@ -34,6 +34,9 @@ from buergerassistent.dialogue_state import Awaiting
 # The intent the guard sets when it wants to ask first, and the entity naming what to confirm.
 CONFIRM_INTENT = "confirm_request"
 ACTION_ENTITY = "requested_action"
+# "weitermachen", "continue my application": the intent shares its name with the dialogue state
+# Awaiting.RESUME_DRAFT (bot/domain/context.yml).
+RESUME_INTENT = "resume_draft"
 # What a "ja" confirms: the request as an intent name (affirm at the summary = submit).
 SAVE_DRAFT, CANCEL, LOGIN, LOGOUT, SUBMIT = "save_draft", "cancel", "login", "logout", "submit"
 REQUESTS = frozenset({SAVE_DRAFT, CANCEL, LOGIN, LOGOUT, SUBMIT})

@@ -32,6 +32,20 @@ class Reply:
     language: str = GERMAN  # the language the texts are written in
 
 
+# A follow-up about the service in focus ("tell me more about it", "what about this?").
+_REFERS_BACK = re.compile(r"\b(?:it|this|that|these|those|more|details?|again|same|there)\b", re.I)
+
+
+def _elsewhere(text: str) -> bool:
+    """A sentence that asks about something no service and nothing in focus answers ("What is
+    the weather tomorrow?"), rather than a follow-up about the service in focus."""
+    from buergerassistent.procedure_finder import NONE, decide_english
+
+    if len(text.split()) < 3 or _REFERS_BACK.search(text):
+        return False
+    return decide_english(text).decision == NONE
+
+
 def _named(text: str) -> tuple[Optional[Procedure], list[Procedure]]:
     """The procedure an English message asks for, or the candidates to choose from: the English
     discovery decision (``procedure_finder.decide_english``, the same as ``bot discover``)."""
@@ -91,6 +105,8 @@ def _english(text: str, in_form: bool, focus: Optional[Procedure]) -> Reply:
         # not clearly one service: offer the candidates (buttons send their English names)
         names = [translations.english(p.id).name for p in choices]
         return Reply([translations.message(ENGLISH, "choose")], choices=names, language=ENGLISH)
+    if named is None and focus is not None and topic is None and not in_form and _elsewhere(text):
+        focus = None  # not about the service in focus: said so, not its overview again
     proc = named or focus
     if proc is None and not in_form and _SMALL_TALK.match(text.strip()):
         return Reply([translations.message(ENGLISH, "ask_need")], language=ENGLISH)

@@ -248,6 +248,13 @@ def decide_english(text: str, top: int = 3) -> ChatDecision:
     kind = _DECISION_OF_KIND[found.kind]
     if kind == NONE:
         return ChatDecision(NONE)
+    if kind == CHOICE and found.candidates:
+        from buergerassistent.discovery_en import named_procedure
+
+        # One service's English name in the message ("certificate of registration") that is also
+        # the best candidate: that service, not a choice (issue 20).
+        if named_procedure(text) == found.candidates[0].id:
+            return ChatDecision(ANSWER, list(found.candidates), _english_ranked(text, top))
     shown = _english_ranked(text, top) if kind == ANSWER else list(found.candidates)
     return ChatDecision(kind, list(found.candidates), shown)
 

@@ -9,6 +9,7 @@
   ``en`` (placeholders in braces);
 * ``catalogue/leichte_sprache/<procedure id>.yaml``: the plain-language ``description``;
   ``catalogue/leichte_sprache/fields.yaml``: plain form prompts by field name;
+  ``catalogue/leichte_sprache/field_help.yaml``: plain help and why texts by their German text;
   ``catalogue/leichte_sprache/messages.yaml``: fixed messages in Leichte Sprache.
 
 Texts translate or simplify only what the German entry says. ``content/lint.py`` fails a core
@@ -33,6 +34,7 @@ TRANSLATIONS_DIR = CATALOGUE_DIR / "translations"
 PLAIN_DIR = CATALOGUE_DIR / "leichte_sprache"
 MESSAGES_FILE = "messages.yaml"
 FIELDS_FILE = "fields.yaml"
+FIELD_HELP_FILE = "field_help.yaml"  # Leichte Sprache: help and why texts of form fields
 VALIDATION_FILE = "validation.yaml"  # validation errors by their German text (buergerassistent/form_texts.py)
 
 
@@ -66,7 +68,7 @@ def procedure_files(directory: Path) -> dict[str, Path]:
     return {
         p.stem: p
         for p in sorted(directory.glob("*.yaml"))
-        if p.name not in (MESSAGES_FILE, FIELDS_FILE, VALIDATION_FILE)
+        if p.name not in (MESSAGES_FILE, FIELDS_FILE, VALIDATION_FILE, FIELD_HELP_FILE)
     }
 
 
@@ -116,6 +118,22 @@ def plain_prompts(directory: Path = PLAIN_DIR) -> dict[str, str]:
 
 def plain_prompt(field_name: str) -> Optional[str]:
     return plain_prompts().get(field_name)
+
+
+@cache
+def plain_field_help(directory: Path = PLAIN_DIR) -> dict[str, str]:
+    """``catalogue/leichte_sprache/field_help.yaml``: the plain text of each form field's German
+    help or why text, keyed by that German text (a changed German text has no plain text until
+    an editor writes it; ``make check-content`` says so)."""
+    path = directory / FIELD_HELP_FILE
+    return (
+        {" ".join(str(k).split()): " ".join(str(v).split()) for k, v in _read(path).items()} if path.is_file() else {}
+    )
+
+
+def plain_help(german: Optional[str]) -> Optional[str]:
+    """The Leichte-Sprache text for a field's German help or why text (None: none written)."""
+    return plain_field_help().get(" ".join((german or "").split())) if german else None
 
 
 @cache

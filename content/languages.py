@@ -13,6 +13,9 @@
 * the form machinery's sentences (keys ``form_*``, ``receipt_*``, ``status_*``, ``duration_*``,
   ``login_*``, ``feedback_*``) and those around it (``handoff_*``, ``draft_*``, ``withdraw_*``,
   ``change_*``, ``fallback_*``) of ``messages.yaml`` exist in German, English and Leichte Sprache;
+* every German help and why text of a form field has its Leichte-Sprache text in
+  ``catalogue/leichte_sprache/field_help.yaml`` (keyed by the German text), and no text stands
+  there for a German text no field has;
 * every German problem sentence of the validators (``buergerassistent/validation/``) has its
   English and Leichte-Sprache text in ``validation.yaml``, and no text stands there for a sentence
   the validators no longer say;
@@ -157,6 +160,8 @@ def check_form_texts(catalogue, translations_dir: Path, plain_dir: Path, validat
         for key in sorted(every - keys[lang]):
             issues.append(error(f"{_rel(path)}:1", f"Formular-Text '{key}' fehlt in dieser Sprache."))
 
+    issues += _check_plain_field_help(catalogue, plain_dir)
+
     german = validator_sentences(validation_dir)
     for directory in (en_dir, plain_dir):
         path = directory / translations.VALIDATION_FILE
@@ -175,6 +180,32 @@ def check_form_texts(catalogue, translations_dir: Path, plain_dir: Path, validat
         if directory == plain_dir:
             for sentence, text in {**problems, **{str(k): str(v) for k, v in hints.items()}}.items():
                 issues += _check_plain(path, text.replace("{}", "3"), sentence)
+    return issues
+
+
+def _check_plain_field_help(catalogue, plain_dir: Path) -> list:
+    """Every German help and why text of a form field has its Leichte-Sprache text in
+    ``field_help.yaml`` (keyed by the German text), that text follows the rules, and no text
+    stands there for a German text no field has any more."""
+    path = plain_dir / translations.FIELD_HELP_FILE
+    where = f"{_rel(path)}:1"
+    data = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}) if path.is_file() else {}
+    plain = {" ".join(str(k).split()): str(v) for k, v in data.items()}
+    german: dict[str, str] = {}
+    for proc in catalogue.with_forms():
+        for f in proc.fields:
+            for key in ("help", "why"):
+                text = " ".join((getattr(f, key) or "").split())
+                if text:
+                    german.setdefault(text, f"{proc.id}.{f.name}.{key}")
+    issues = []
+    for text, source in sorted(german.items(), key=lambda item: item[1]):
+        if text not in plain:
+            issues.append(error(where, f"Leichte Sprache fehlt für {source}: „{text}“"))
+    for text in sorted(set(plain) - set(german)):
+        issues.append(error(where, f"„{text}“ sagt kein Formularfeld (mehr): Text nur in Leichter Sprache."))
+    for text, simple in plain.items():
+        issues += _check_plain(path, simple, german.get(text, text[:40]))
     return issues
 
 

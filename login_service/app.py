@@ -19,7 +19,8 @@ one-time code. The widget that opened the login window receives the code by ``po
 page shows the code for the citizen to type into the chat (``rasa_runtime/channels/login_confirmation.py``).
 Failed or cancelled logins grant nothing and are reported to the conversation directly through
 Rasa's HTTP API (``rasa_api.notify_conversation``). Logs carry reason codes only, never personal
-data.
+data. The pages speak the conversation's language: German, or English when the signed ticket says
+``lang: en`` (kept with the pending login for the IdP's answer; texts in ``texts.py``).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from buergerassistent import metrics
 from buergerassistent.http_security import OPENER_POLICY, security_headers_middleware
 from buergerassistent.identity import LoginRejected, rejected
 
+from . import texts
 from .oidc_rp import RelyingParty
 from .rasa_api import notify_conversation
 from .saml_sp import ServiceProvider
@@ -52,16 +54,12 @@ RP = web.AppKey("rp", RelyingParty)
 TASKS = web.AppKey("tasks", set)
 STATIC = Path(__file__).parent / "static"
 RESULT_SCRIPT = "/login/static/login-result.js"
-WARNING = (
-    "Melden Sie sich nur an, wenn Sie diesen Link selbst in Ihrem Chat geöffnet haben. "
-    "Hat Ihnen jemand diesen Link geschickt, brechen Sie bitte hier ab: sonst könnte diese Person "
-    "in Ihrem Namen handeln."
-)
+WARNING = texts.say("de", "warning")
 
 
-def page(title: str, message: str, status: int = 200, body_extra: str = "") -> web.Response:
+def page(title: str, message: str, status: int = 200, body_extra: str = "", lang: str = "de") -> web.Response:
     text = f"""<!doctype html>
-<html lang="de"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<html lang="{texts.language(lang)}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
 <title>{html.escape(title)}</title></head>
 <body><main><h1>{html.escape(title)}</h1><p>{html.escape(message)}</p>{body_extra}</main></body></html>"""
     return web.Response(
@@ -72,37 +70,37 @@ def page(title: str, message: str, status: int = 200, body_extra: str = "") -> w
     )
 
 
-def rejected_page(exc: LoginRejected, status: int = 400) -> web.Response:
-    return page("Anmeldung nicht möglich", exc.message, status)
+def rejected_page(exc: LoginRejected, status: int = 400, lang: str = "de") -> web.Response:
+    return page(texts.say(lang, "rejected_title"), texts.refusal(exc, lang), status, lang=lang)
 
 
-def _chat_line(conversation_id: str) -> str:
+def _chat_line(conversation_id: str, lang: str = "de") -> str:
     label, channel = ids.chat_label(conversation_id), ids.channel_name(conversation_id)
     return (
-        f'<p>Diese Anmeldung ist für: <strong id="chat-label">{html.escape(label)}</strong> '
-        f'({html.escape(channel)}). Im Chat steht dieselbe Bezeichnung beim Anmeldeknopf.</p>'
+        f'<p>{html.escape(texts.say(lang, "chat_for"))} <strong id="chat-label">{html.escape(label)}</strong> '
+        f"({html.escape(channel)}). {html.escape(texts.say(lang, 'chat_same'))}</p>"
     )
 
 
-def start_page(conversation_id: str, url: str, fields: Optional[dict[str, str]] = None) -> web.Response:
+def start_page(
+    conversation_id: str, url: str, fields: Optional[dict[str, str]] = None, lang: str = "de"
+) -> web.Response:
     """Which chat this login is for, the warning, and the way on to the IdP (a button; no script:
     the citizen reads the page before going on). SAML: a POST form; OIDC: a link."""
+    go_on_text = html.escape(texts.say(lang, "continue"))
     if fields is None:
-        go_on = f'<p><a id="continue" href="{html.escape(url)}">Weiter zum Nutzerkonto</a></p>'
+        go_on = f'<p><a id="continue" href="{html.escape(url)}">{go_on_text}</a></p>'
     else:
         inputs = "".join(
             f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">' for k, v in fields.items()
         )
         go_on = (
             f'<form method="post" action="{html.escape(url)}" id="sso">{inputs}'
-            '<button type="submit">Weiter zum Nutzerkonto</button></form>'
+            f'<button type="submit">{go_on_text}</button></form>'
         )
-    extra = f'{_chat_line(conversation_id)}<p><strong>{html.escape(WARNING)}</strong></p>{go_on}'
-    return page(
-        "Anmeldung mit Ihrem Nutzerkonto",
-        "Sie melden sich gleich auf der Seite Ihres Nutzerkontos an.",
-        body_extra=extra,
-    )
+    warning = html.escape(texts.say(lang, "warning"))
+    extra = f"{_chat_line(conversation_id, lang)}<p><strong>{warning}</strong></p>{go_on}"
+    return page(texts.say(lang, "start_title"), texts.say(lang, "start_message"), body_extra=extra, lang=lang)
 
 
 def handover_origins(settings: LoginSettings) -> tuple[list[str], bool]:
@@ -114,23 +112,36 @@ def handover_origins(settings: LoginSettings) -> tuple[list[str], bool]:
     return list(origins), not origins
 
 
-def result_page(settings: LoginSettings, conversation_id: str, code: str) -> web.Response:
+def result_page(settings: LoginSettings, conversation_id: str, code: str, lang: str = "de") -> web.Response:
     origins, loopback = handover_origins(settings)
     label, channel = ids.chat_label(conversation_id), ids.channel_name(conversation_id)
+
+    def t(key: str) -> str:
+        return html.escape(texts.say(lang, key))
+
     extra = (
-        f'<p>Es fehlt noch ein Schritt. Bitte geben Sie diesen Code in Ihrem Chat ein '
-        f'({html.escape(label)}, {html.escape(channel)}):</p>'
+        f"<p>{t('code_intro')} ({html.escape(label)}, {html.escape(channel)}):</p>"
         f'<p class="code"><strong id="login-code">{html.escape(code)}</strong></p>'
-        '<p>Der Code gilt 5 Minuten und nur einmal. <strong>Geben Sie ihn niemandem weiter; die Verwaltung '
-        'fragt nie danach.</strong> Erst mit dem Code sind Sie im Chat angemeldet.</p>'
-        '<p>Haben Sie die Anmeldung über den Knopf im Chat-Fenster geöffnet, überträgt dieses Fenster den Code '
-        'von selbst.</p>'
-        '<p id="login-done" hidden>Der Code wurde an Ihren Chat übertragen. Sie können dieses Fenster schließen.</p>'
+        f"<p>{t('code_valid')} <strong>{t('code_secret')}</strong> {t('code_then')}</p>"
+        f"<p>{t('code_auto')}</p>"
+        f'<p id="login-done" hidden>{t("code_done")}</p>'
         f'<div id="login-handover" hidden data-code="{html.escape(code)}" '
         f'data-origins="{html.escape(json.dumps(origins))}" data-loopback="{"1" if loopback else "0"}"></div>'
         f'<script src="{RESULT_SCRIPT}"></script>'
     )
-    return page("Anmeldung im Chat bestätigen", "Sie haben sich bei Ihrem Nutzerkonto angemeldet.", body_extra=extra)
+    return page(texts.say(lang, "result_title"), texts.say(lang, "result_message"), body_extra=extra, lang=lang)
+
+
+def _unchecked_language(request: web.Request) -> str:
+    """The language a refused ticket asks for (its signature may be bad, or it expired): only
+    which of two languages a refusal page speaks, nothing else is taken from it."""
+    import jwt
+
+    try:
+        claims = jwt.decode(request.query.get("ticket", ""), options={"verify_signature": False})
+    except jwt.PyJWTError:
+        return "de"
+    return ids.page_language(claims if isinstance(claims, dict) else {})
 
 
 async def result_script(_request: web.Request) -> web.Response:
@@ -166,30 +177,26 @@ async def start(request: web.Request) -> web.Response:
         claims = ids.consume_ticket(request.query.get("ticket", ""), conversation_id)
     except LoginRejected as exc:
         logger.info("login start refused: %s", exc.reason)
-        return rejected_page(exc, 403)
+        return rejected_page(exc, 403, _unchecked_language(request))
     level = claims["lvl"]
+    lang = ids.page_language(claims)
     # The citizen may pick the way in where both are configured (?protocol=oidc|saml).
     protocol = request.query.get("protocol") or settings.protocol
     if protocol not in settings.available_protocols:
         logger.warning("login start: protocol %s is not configured", protocol)
-        return page(
-            "Anmeldung nicht eingerichtet",
-            "Die Anmeldung mit dem Nutzerkonto ist hier nicht eingerichtet. Bitte wenden Sie sich an "
-            "die Verwaltung oder stellen Sie den Antrag auf anderem Weg.",
-            503,
-        )
+        return page(texts.say(lang, "not_configured_title"), texts.say(lang, "not_configured"), 503, lang=lang)
     if protocol == "oidc":
-        state = ids.start_pending(conversation_id, level, "oidc")
+        state = ids.start_pending(conversation_id, level, "oidc", lang=lang)
         url, secret_values = await request.app[RP].start(level, state)
         # The nonce and PKCE verifier stay on the server, keyed by the random state.
         ids.set_pending_secrets(state, secret_values)
         logger.info("login started (oidc, %s)", level)
-        return start_page(conversation_id, url)
-    state = ids.start_pending(conversation_id, level, "saml")
+        return start_page(conversation_id, url, lang=lang)
+    state = ids.start_pending(conversation_id, level, "saml", lang=lang)
     request_id, url, fields = await asyncio.to_thread(request.app[SP].authn_request, level, state)
     ids.set_pending_request_id(state, request_id)
     logger.info("login started (saml, %s)", level)
-    return start_page(conversation_id, url, fields)
+    return start_page(conversation_id, url, fields, lang=lang)
 
 
 def _response_id(saml_response: str) -> Optional[str]:
@@ -203,7 +210,12 @@ def _response_id(saml_response: str) -> Optional[str]:
 
 
 async def _finish(
-    request: web.Request, conversation_id: str, level_required: str, protocol: str, result: ids.Identity | LoginRejected
+    request: web.Request,
+    conversation_id: str,
+    level_required: str,
+    protocol: str,
+    result: ids.Identity | LoginRejected,
+    lang: str = "de",
 ) -> web.Response:
     if isinstance(result, LoginRejected):
         achieved = getattr(result, "level_achieved", None)
@@ -211,7 +223,7 @@ async def _finish(
         logger.info("login failed (%s): %s", protocol, result.reason)
         metrics.LOGINS.labels(protocol=protocol, outcome=str(result.reason)).inc()
         _notify_later(request, conversation_id)
-        return rejected_page(result, 403)
+        return rejected_page(result, 403, lang)
     # Not attached to the conversation yet: whoever completed this login may not be the person
     # whose chat the link came from. The chat must hand back the code (login_confirmation).
     code = ids.complete_login(conversation_id, result)
@@ -222,7 +234,7 @@ async def _finish(
         result.level,
         ", temporary" if result.temporary else "",
     )
-    return result_page(request.app[SETTINGS], conversation_id, code)
+    return result_page(request.app[SETTINGS], conversation_id, code, lang)
 
 
 async def saml_acs(request: web.Request) -> web.Response:
@@ -251,15 +263,15 @@ async def saml_acs(request: web.Request) -> web.Response:
             # Forged, unsigned, wrong audience, expired, for another request: the pending login
             # stays open for the real answer; the conversation hears nothing from a forger.
             logger.info("SAML response refused: %s", exc.reason)
-            return rejected_page(exc)
+            return rejected_page(exc, lang=pend["lang"])
         result = exc
     try:
         ids.mark_used(response_id, "saml-response", pend["expires_at"])
         ids.take_pending(state, "saml")
     except LoginRejected as exc:
         logger.info("SAML response refused: %s", exc.reason)
-        return rejected_page(exc)
-    return await _finish(request, pend["conversation_id"], pend["level"], "saml", result)
+        return rejected_page(exc, lang=pend["lang"])
+    return await _finish(request, pend["conversation_id"], pend["level"], "saml", result, pend["lang"])
 
 
 async def oidc_callback(request: web.Request) -> web.Response:
@@ -272,15 +284,15 @@ async def oidc_callback(request: web.Request) -> web.Response:
     error = request.query.get("error")
     if error:
         reason = "cancelled" if error in ("access_denied", "login_required", "interaction_required") else "idp_error"
-        return await _finish(request, pend["conversation_id"], pend["level"], "oidc", rejected(reason))
+        return await _finish(request, pend["conversation_id"], pend["level"], "oidc", rejected(reason), pend["lang"])
     try:
         result = await request.app[RP].complete(request.query.get("code", ""), pend["secrets"], pend["level"])
     except LoginRejected as exc:
         if exc.reason != "level_too_low":
             logger.info("OIDC callback refused: %s", exc.reason)
-            return rejected_page(exc)
+            return rejected_page(exc, lang=pend["lang"])
         result = exc
-    return await _finish(request, pend["conversation_id"], pend["level"], "oidc", result)
+    return await _finish(request, pend["conversation_id"], pend["level"], "oidc", result, pend["lang"])
 
 
 async def logout(request: web.Request) -> web.Response:
@@ -288,9 +300,10 @@ async def logout(request: web.Request) -> web.Response:
     try:
         claims = ids.consume_ticket(request.query.get("ticket", ""), conversation_id, purpose=ids.LOGOUT_PURPOSE)
     except LoginRejected as exc:
-        return rejected_page(exc, 403)
+        return rejected_page(exc, 403, _unchecked_language(request))
     ids.logout(claims["sub"])
-    return page("Abgemeldet", "Sie sind abgemeldet. Ihre Daten aus dem Nutzerkonto sind in diesem Gespräch gelöscht.")
+    lang = ids.page_language(claims)
+    return page(texts.say(lang, "logout_title"), texts.say(lang, "logout"), lang=lang)
 
 
 async def _drain(app: web.Application) -> None:

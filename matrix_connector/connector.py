@@ -31,6 +31,7 @@ import hashlib
 import logging
 import time
 from collections import defaultdict, deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
@@ -166,6 +167,8 @@ class MatrixConnector:
         # Rooms declined for being busy: their invite comes again in the joined room's timeline.
         self._declined: deque[str] = deque(maxlen=1000)
         self._rate_notice: dict[str, float] = {}
+        # The language of each room's conversation ("de"/"en"): the lang of Rasa's latest answer.
+        self._language: dict[str, str] = {}
         self._reaction_notices: dict[str, set[tuple[str, str]]] = defaultdict(set)
         self._sharing_ahead: dict[str, asyncio.Future] = {}
         self._lag_task: Optional[asyncio.Future] = None
@@ -391,7 +394,7 @@ class MatrixConnector:
         if decrypted is None:
             logger.warning("Matrix message could not be decrypted; the citizen is told")
             metrics.MATRIX_MESSAGES.labels(outcome="undecryptable").inc()
-            await self.send_text(evt.room_id, texts.UNDECRYPTABLE)
+            await self.send_text(evt.room_id, texts.say("UNDECRYPTABLE", self.room_language(evt.room_id)))
             return
         if decrypted.type == EventType.ROOM_MESSAGE:
             await self._on_message(decrypted, started)
@@ -450,7 +453,7 @@ class MatrixConnector:
             if evt.content.msgtype == MessageType.NOTICE:
                 return  # notices are what bots send: never answered (no loops between bots)
             if evt.content.msgtype not in (MessageType.TEXT, MessageType.EMOTE):
-                await self.send_text(evt.room_id, texts.NOT_TEXT)
+                await self.send_text(evt.room_id, texts.say("NOT_TEXT", self.room_language(evt.room_id)))
                 return
             text = _strip_reply_fallback(evt.content.body or "")
             if not text.strip():
@@ -476,11 +479,15 @@ class MatrixConnector:
                     logger.info("Matrix reaction chose an option")
                     await self._answer(evt.room_id, option.payload, option.title, started)
                 else:
-                    await self._reaction_notice_once(evt.room_id, relates.event_id, texts.REACTION_UNKNOWN)
+                    await self._reaction_notice_once(
+                        evt.room_id, relates.event_id, texts.say("REACTION_UNKNOWN", self.room_language(evt.room_id))
+                    )
             elif is_choice_key(key):
                 # An older question's option: never sent blindly, the citizen hears why.
                 logger.info("Matrix reaction on an older message: not taken as an answer")
-                await self._reaction_notice_once(evt.room_id, relates.event_id, texts.REACTION_OLD)
+                await self._reaction_notice_once(
+                    evt.room_id, relates.event_id, texts.say("REACTION_OLD", self.room_language(evt.room_id))
+                )
             # Any other reaction on an older message (a thank-you) needs no answer.
 
     async def _reaction_notice_once(self, room_id: str, event_id: str, text: str) -> None:
@@ -552,20 +559,31 @@ class MatrixConnector:
                         return [{"text": data["message"]}]
                     logger.error("Rasa's Matrix channel answered HTTP %s", answer.status)
                     metrics.MATRIX_MESSAGES.labels(outcome="rasa_unavailable").inc()
-                    return [{"text": texts.UNAVAILABLE}]
+                    return [{"text": texts.say("UNAVAILABLE", self.room_language(room_id))}]
             except (aiohttp.ClientConnectionError, asyncio.TimeoutError) as exc:
                 # Rasa still starting or restarting: try again for a while.
                 logger.warning("Rasa not reachable (%s), attempt %s", type(exc).__name__, attempt + 1)
                 await asyncio.sleep(2)
         metrics.MATRIX_MESSAGES.labels(outcome="rasa_unavailable").inc()
-        return [{"text": texts.UNAVAILABLE}]
+        return [{"text": texts.say("UNAVAILABLE", self.room_language(room_id))}]
 
     # --- outgoing messages ---------------------------------------------------------------------
+    def room_language(self, room_id: str, messages: Sequence[dict[str, Any]] = ()) -> str:
+        """The room's conversation language: the ``lang`` of the latest of ``messages`` that has
+        one (Rasa's Matrix channel passes it on), else what the room spoke last (German first)."""
+        for message in reversed(messages):
+            lang = message.get("lang") if isinstance(message, dict) else None
+            if lang in ("de", "en"):
+                self._language[room_id] = lang
+                break
+        return self._language.get(room_id, "de")
+
     async def deliver(self, room_id: str, messages: list[dict[str, Any]]) -> Optional[Sent]:
         """Render and send the assistant's messages into the room; remember its options and the
         event that listed them (what a reaction may answer). Returns the first text event sent
         (None: none)."""
-        rendered = render_messages(messages, _link_allowed, options_hint=reaction_hint)
+        lang = self.room_language(room_id, messages)
+        rendered = render_messages(messages, _link_allowed, options_hint=lambda o: reaction_hint(o, lang))
         first_sent = None
         options_event = ""
         for message in rendered:
@@ -636,7 +654,7 @@ class MatrixConnector:
                 await self.send_file(room_id, file.url, file.filename, file.mime_type)
             except Exception as exc:  # noqa: BLE001 - the link is there; say the file is missing
                 logger.error("Receipt could not be sent as a file: %s", type(exc).__name__)
-                await self.send_text(room_id, texts.RECEIPT_FAILED)
+                await self.send_text(room_id, texts.say("RECEIPT_FAILED", self.room_language(room_id)))
         return sent
 
     async def send_file(self, room_id: str, url: str, filename: str, mime_type: str) -> None:

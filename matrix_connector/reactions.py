@@ -14,7 +14,8 @@ import re
 from collections.abc import Sequence
 from typing import Optional
 
-from buergerassistent.messenger_format import OPTIONS_HINT, Option
+from buergerassistent.messenger_format import Option
+from matrix_connector import texts
 
 # Keycap digits as clients send them (with or without the emoji variation selector).
 _KEYCAP = re.compile(r"^([1-9])\ufe0f?\u20e3$")
@@ -81,13 +82,15 @@ def match_reaction(key: str, options: Sequence[Option]) -> Optional[Option]:
     return None
 
 
-def reaction_hint(options: Sequence[Option]) -> str:
-    """What the options' message says about answering (German, as the rest of the hint)."""
-    hint = OPTIONS_HINT
+def reaction_hint(options: Sequence[Option], lang: str = "de") -> str:
+    """What the options' message says about answering, in the conversation's language ``lang``
+    (``texts.py``: German, or English from the message catalogue)."""
+    hint = texts.say("OPTIONS_HINT", lang)
     yes, no = _yes_no(options)
     if len(options) == 2 and yes and no:
-        return f"{hint} Oder reagieren Sie auf diese Nachricht mit 👍 ({yes.title}) oder 👎 ({no.title})."
+        return f"{hint} {texts.say('REACT_YES_NO', lang, yes=yes.title, no=no.title)}"
     numbered = [o for o in options if o.number <= 10]
     if len(numbered) >= 2:
-        return f"{hint} Oder reagieren Sie auf diese Nachricht mit {keycap(1)} bis {keycap(numbered[-1].number)}."
+        last = keycap(numbered[-1].number)
+        return f"{hint} {texts.say('REACT_NUMBERS', lang, first=keycap(1), last=last)}"
     return hint

@@ -28,3 +28,35 @@ REACTION_UNKNOWN = (
     "Diese Reaktion kann ich keiner Auswahl zuordnen. Bitte antworten Sie mit der Nummer, dem Text "
     "oder einer der genannten Reaktionen."
 )
+
+# English (issue 20): the same texts in catalogue/translations/en/messages.yaml (keys matrix_*),
+# said in a room whose conversation speaks English (the ``lang`` of Rasa's latest answer there).
+_KEYS = {
+    "UNDECRYPTABLE": "matrix_undecryptable",
+    "NOT_TEXT": "matrix_not_text",
+    "UNAVAILABLE": "matrix_unavailable",
+    "RECEIPT_FAILED": "matrix_receipt_failed",
+    "REACTION_OLD": "matrix_reaction_old",
+    "REACTION_UNKNOWN": "matrix_reaction_unknown",
+    "OPTIONS_HINT": "matrix_options_hint",
+    "REACT_YES_NO": "matrix_react_yes_no",
+    "REACT_NUMBERS": "matrix_react_numbers",
+}
+REACT_YES_NO = "Oder reagieren Sie auf diese Nachricht mit 👍 ({yes}) oder 👎 ({no})."
+REACT_NUMBERS = "Oder reagieren Sie auf diese Nachricht mit {first} bis {last}."
+
+
+def say(name: str, lang: str = "de", **values: str) -> str:
+    """The text ``name`` (a constant of this module) in ``lang``: English from the message
+    catalogue, German (also for Leichte Sprache, whose conversations are German) from here."""
+    if lang == "en":
+        from buergerassistent import translations
+
+        return translations.message("en", _KEYS[name], **values)
+    if name == "OPTIONS_HINT":
+        from buergerassistent.messenger_format import OPTIONS_HINT
+
+        text = OPTIONS_HINT
+    else:
+        text = globals()[name]
+    return text.format(**values) if values else text

@@ -470,12 +470,13 @@ async def get_receipt(request: web.Request) -> web.Response:
     if application is None or (claims.get("cit") and claims.get("cit") != _digest(application.citizen or "")):
         raise ApiError(403, "invalid_link", "Dieser Link ist ungültig oder abgelaufen.")
     proc = request.app[CATALOGUE].get(application.procedure)
-    pdf = await asyncio.to_thread(receipt_pdf.render, application, proc)
+    lang = receipt_pdf.language(claims.get("lang"))  # the chat's language (issue 20)
+    pdf = await asyncio.to_thread(receipt_pdf.render, application, proc, lang)
     return web.Response(
         body=pdf,
         content_type="application/pdf",
         headers={
-            "Content-Disposition": f'inline; filename="Eingangsbestaetigung-{application.case_number}.pdf"',
+            "Content-Disposition": f'inline; filename="{receipt_pdf.filename(application.case_number, lang)}"',
             "Cache-Control": "private, no-store",
         },
     )

@@ -25,9 +25,18 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from typing import Any, Optional
 
-from buergerassistent import intent_guard, language, language_routing, language_state, repair, translations
+from buergerassistent import (
+    form_texts,
+    intent_guard,
+    language,
+    language_routing,
+    language_state,
+    repair,
+    translations,
+)
 from buergerassistent.catalogue import default_catalogue
 from buergerassistent.dialogue_state import SLOT, Awaiting
 
@@ -46,7 +55,12 @@ def _context(tracker: Any, text: str = "", first_message: bool = False) -> inten
         proc = default_catalogue().get(tracker.get_slot("procedure"))
         if proc is not None:
             filled = {f.name: tracker.get_slot(f.name) for f in proc.fields}
-            corrects = repair.reads_as_correction(proc, text, filled)
+            lang = tracker.get_slot(language_state.SLOT)
+            with form_texts.input_language(lang):
+                # English: "the postcode is 80333" read with the English labels (issue 20)
+                corrects = repair.reads_as_correction(
+                    form_texts.for_reading(proc, lang), form_texts.change_in_german(text, lang), filled
+                )
     return intent_guard.Context(
         in_form=in_form, awaiting=awaiting, corrects_answer=corrects, first_message=first_message
     )
@@ -83,6 +97,7 @@ def apply_language(
     in_form: bool = False,
     awaiting: Optional[str] = None,
     first_message: bool = False,
+    corrects_answer: Optional[Callable[[str], bool]] = None,
 ) -> Optional[language_state.Update]:
     """Decide the conversation's language for this message and mark it in ``parse_data`` (see
     the module docstring). Returns the change, None when the language stays. ``first_message``:
@@ -132,6 +147,13 @@ def apply_language(
         # form's own reading decides (answer, cancel, save for later), and "yes"/"no" to a
         # question of the assistant is read like the form reads a yes/no answer.
         reading = _english_reading(text, in_form, awaiting)
+        if (
+            reading in (None, "deny")
+            and awaiting == Awaiting.CONFIRM_SUMMARY.value
+            and corrects_answer is not None
+            and corrects_answer(text)
+        ):
+            reading = "change_field"  # "no, the postcode is 80333" after the summary
         if reading is not None and reading != intent.get("name"):
             _replace(parse_data, reading, ENGLISH_READING, intent.get("name"), float(intent.get("confidence") or 0))
         elif reading is not None:
@@ -165,6 +187,20 @@ _EN_LATER = re.compile(
     r"^(?:please\s+)?(?:continue|finish it|go on) later(?:\s+please)?[.!]*$|^save (?:it )?for later[.!]*$", re.I
 )
 
+# "continue my application", "resume my saved application", "I want to finish my draft".
+_EN_RESUME = re.compile(
+    r"\b(?:continue|resume|finish|complete|pick\s+up|carry\s+on\s+with|go\s+on\s+with)\s+"
+    r"(?:with\s+)?(?:my|the)\s+(?:saved\s+|unfinished\s+|started\s+|last\s+)?(?:application|draft|form)\b|"
+    r"\bcontinue\s+where\s+i\s+(?:left\s+off|stopped)\b|\bmy\s+saved\s+(?:application|draft|form)\b",
+    re.I,
+)
+# "help", "help me please", "what can you do?": the help text (utter_help, English variant).
+_EN_HELP = re.compile(
+    r"^(?:(?:please\s+)?help(?:\s+me)?(?:\s+please)?|i\s+need\s+help|what\s+can\s+you\s+do"
+    r"|how\s+does\s+this\s+work|what\s+do\s+you\s+do)\W*$",
+    re.I,
+)
+
 
 def _english_reading(text: str, in_form: bool, awaiting: Optional[str]) -> Optional[str]:
     """The intent of an English message in an English conversation, read without the NLU: in a
@@ -188,6 +224,10 @@ def _english_reading(text: str, in_form: bool, awaiting: Optional[str]) -> Optio
         return yes_no or "inform"
     if _EN_WITHDRAW.search(text):
         return "withdraw_application"
+    if _EN_RESUME.search(text):
+        return intent_guard.RESUME_INTENT
+    if _EN_HELP.match(text.strip()):
+        return "help"
     if _EN_STATUS.search(text):
         return "ask_status"
     return yes_no if awaiting else None
@@ -249,6 +289,7 @@ def install() -> None:
                     in_form,
                     tracker.get_slot(SLOT) if hasattr(tracker, "get_slot") else None,
                     first_message=first,
+                    corrects_answer=lambda text: _context(tracker, text).corrects_answer,
                 )
             except Exception:  # the language check must never cost the citizen the message
                 logger.exception("language check failed; language kept")

@@ -35,10 +35,13 @@ def citizen_digest(citizen: str) -> str:
     return hashlib.sha256(citizen.encode("utf-8")).hexdigest()
 
 
-def receipt_url(case_number: str, citizen: Optional[str] = None) -> str:
+def receipt_url(case_number: str, citizen: Optional[str] = None, lang: str = "de") -> str:
+    """``lang``: the conversation's language; the PDF is written in it (``en``; else German)."""
     claims = {"cn": case_number}
     if citizen:
         claims["cit"] = citizen_digest(citizen)
+    if lang == "en":
+        claims["lang"] = lang
     token = signing.sign(claims, PURPOSE, ttl_seconds())
     return f"{public_base_url()}/receipts/{token}"
 

@@ -15,6 +15,7 @@ from support.portal_auth import fetch_application
 
 from buergerassistent import form_conditions, form_texts, language, translations
 from buergerassistent.catalogue import default_catalogue
+from buergerassistent.fallback import OUT_OF_SCOPE_START_EN
 from content import plain_language
 
 pytestmark = pytest.mark.e2e
@@ -187,7 +188,10 @@ def test_english_citizen_meets_no_german_around_the_form(chat):
     assert match, final
     en("no")
     # Not understood twice in a row: topics and a person, in English.
-    assert translations.message("en", "not_found") in en("qwrtzp xcvbnm")
+    # The first: "not found", or the English variant of the out-of-scope answer where the NLU
+    # reads the words as out of scope (as the German conversation gets the German one).
+    first = en("qwrtzp xcvbnm")
+    assert translations.message("en", "not_found") in first or first.startswith(OUT_OF_SCOPE_START_EN), first
     assert translations.message("en", "fallback_again_1") in en("qwrtzp xcvbnm")
     # Withdrawal: the catalogue does not allow it for this service; said in English.
     answer = en("I want to withdraw my application")
@@ -323,3 +327,47 @@ def test_clear_english_sentence_in_a_german_form_switches_and_keeps_the_answers(
     say_english(chat, "12 August 1964")
     # A street name in English words is a value, in an English form as in a German one.
     assert "Step 5 of 8" in say_english(chat, "The Old Rectory 2")
+
+
+# ----------------------------------------------- help, change in words, receipt PDF, continue
+
+
+def test_english_help_change_in_words_receipt_pdf_and_continue(chat, stack):
+    import urllib.request
+
+    # "help" in an English conversation: the English variant of the help text.
+    answer = say_english(chat, "I need a certificate of registration")
+    assert translations.english("meldebescheinigung").name in answer, answer  # one name decides
+    answer = say_english(chat, "What is the weather tomorrow?")
+    assert answer == translations.message("en", "not_found"), answer  # not the focus again
+    answer = say_english(chat, "help")
+    assert answer.startswith("Just describe what you need"), answer
+    say_english(chat, "I need a certificate of registration")
+    assert "Step 1 of 8" in say_english(chat, "Yes")
+    for text in ("Erika", "Mustermann", "12 August 1964", "Marienplatz 8", "80331", "Munich", "Simple"):
+        say_english(chat, text)
+    summary = say_english(chat, "erika@example.org")
+    assert "Postcode: 80331" in summary, summary
+    # A change in words after the summary, in English.
+    answer = say_english(chat, "no, the postcode is 80333")
+    assert "Postcode: 80333" in answer and "80333" in answer, answer
+    final = say_english(chat, "yes")
+    match = ENGLISH_CASE_NUMBER.search(final)
+    assert match, final
+    assert fetch_application(stack, match.group(1))["data"]["plz"] == "80333"
+    # The receipt behind the link is the English PDF.
+    link = re.search(r"\((http[^)]+/receipts/[^)]+)\)", final).group(1)
+    with urllib.request.urlopen(link, timeout=30) as response:  # noqa: S310 - the stack's own URL
+        disposition = response.headers["Content-Disposition"]
+        pdf = response.read()
+    assert pdf.startswith(b"%PDF") and b"/Lang (en)" in pdf and "Confirmation-of-receipt" in disposition
+    say_english(chat, "no")
+    # "continue later" in a new form, then "continue my application".
+    say_english(chat, "I need a certificate of registration")
+    say_english(chat, "Yes")
+    say_english(chat, "Erika")
+    assert "saved" in say_english(chat, "continue later")
+    answer = say_english(chat, "continue my application")
+    assert "1 of 8 answers" in answer, answer
+    answer = say_english(chat, "yes")
+    assert "Step 2 of 8" in answer, answer

@@ -156,10 +156,10 @@ class LoginWorld:
     settings: object
     oidc: Optional[OidcProvider] = None
 
-    def link(self, conversation: str, level: str) -> str:
+    def link(self, conversation: str, level: str, lang: str = "de") -> str:
         from buergerassistent.identity import issue_ticket
 
-        return f"{self.login_url}/login/start/{conversation}?ticket={issue_ticket(conversation, level)}"
+        return f"{self.login_url}/login/start/{conversation}?ticket={issue_ticket(conversation, level, lang=lang)}"
 
 
 @dataclass
@@ -249,11 +249,17 @@ def world(login_var, shared_env):
 
 
 def saml_login(
-    world: LoginWorld, conversation: str, level: str, username: str, password: str, action: str = "login"
+    world: LoginWorld,
+    conversation: str,
+    level: str,
+    username: str,
+    password: str,
+    action: str = "login",
+    lang: str = "de",
 ) -> tuple[requests.Session, requests.Response]:
     """Browser: login link → our start page → IdP login page → IdP's auto-post → our ACS."""
     session = requests.Session()
-    start = session.get(world.link(conversation, level), timeout=30)
+    start = session.get(world.link(conversation, level, lang), timeout=30)
     assert start.status_code == 200, start.text
     idp_page = submit(session, start)
     assert idp_page.status_code == 200, idp_page.text

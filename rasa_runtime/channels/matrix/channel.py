@@ -38,6 +38,21 @@ logger = logging.getLogger(__name__)
 SENDER_PREFIX = "mx-"
 
 
+class MatrixCollector(RestCollector):
+    """The REST shape plus each message's language (``lang``: an action's ``utter_message(lang=…)``
+    or a response's ``metadata: {lang: …}``): the connector says its own hints and notices in the
+    conversation's language (issue 20)."""
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        before = len(self.messages)
+        await super().send_response(recipient_id, message)
+        nested = message.get("metadata")
+        lang = message.get("lang") or (nested.get("lang") if isinstance(nested, dict) else None)
+        if lang in ("de", "en"):
+            for sent in self.messages[before:]:
+                sent["lang"] = lang
+
+
 class MatrixOutput(OutputChannel):
     """Bot messages outside a request: posted to the Matrix connector, which renders and sends
     them into the conversation's room."""
@@ -52,7 +67,7 @@ class MatrixOutput(OutputChannel):
         return "matrix"
 
     async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
-        collector = RestCollector()
+        collector = MatrixCollector()
         await collector.send_response(recipient_id, message)
         messages = [outbound.neutralise_message(m, self.link_hosts) for m in collector.messages]
         await self.post(recipient_id, messages)
@@ -75,6 +90,7 @@ class MatrixChannel(RestChannel):
     """Registered as ``rasa_runtime.channels.matrix.channel.MatrixChannel``; URL ``/webhooks/matrix/webhook``."""
 
     sender_prefix = SENDER_PREFIX
+    collector_class = MatrixCollector
 
     @classmethod
     def name(cls) -> str:
@@ -110,4 +126,4 @@ class MatrixChannel(RestChannel):
         return bp
 
 
-__all__ = ["MatrixChannel", "MatrixOutput", "UserMessage"]
+__all__ = ["MatrixChannel", "MatrixCollector", "MatrixOutput", "UserMessage"]

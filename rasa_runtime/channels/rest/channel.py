@@ -113,6 +113,7 @@ class RestChannel(RestInput):
 
     # Every conversation of this channel is "<prefix><sender>" (subclasses take their own prefix).
     sender_prefix = SENDER_PREFIX
+    collector_class = RestCollector  # the Matrix channel keeps each message's language
 
     @classmethod
     def name(cls) -> str:
@@ -181,7 +182,7 @@ class RestChannel(RestInput):
         sender_id = self.sender_prefix + sender
         if not await self.limiter.allow(sender_id):
             return _error(429, "rate_limited", TOO_FAST, {"Retry-After": str(self.settings.rate_limit[1])})
-        collector = RestCollector()
+        collector = self.collector_class()
         # A login code typed here confirms a login for this conversation only (as in the web chat).
         agent = getattr(request.app.ctx, "agent", None)
         if await login_confirmation.intercept_text(agent, sender_id, text, collector):
