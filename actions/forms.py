@@ -49,6 +49,8 @@ PENDING_SLOT = "form_pending"
 # The form's "question" while values wait for confirmation (requested_slot = CONFIRM_SLOT).
 CONFIRM_SLOT = "form_confirm"
 FROM_OFFER = "from_offer"  # in PENDING_SLOT: the form starts with the message that answered the offer
+# In PENDING_SLOT before the form: {"procedure": id, "text": the first answer} kept through the login.
+OFFER_ANSWER = "offer_answer"
 CONFIRM_BUTTONS = [{"title": "Ja", "payload": "Ja"}, {"title": "Korrigieren", "payload": "Korrigieren"}]
 
 
