@@ -567,6 +567,9 @@ def separate_needs(
             found.append(proc_id)
             candidates[proc_id] = set(ids)
             source[proc_id] = part
+        elif _REQUEST_WORDS.search(part) and not _REQUEST_WORDS.search(source[proc_id]):
+            # "wir ziehen um, … außerdem muss ich mich ummelden": asked for, not only the event told
+            source[proc_id] = part
     if len(found) < 2:
         return []
     if situations is not None:
@@ -590,6 +593,14 @@ _REQUEST_WORDS = re.compile(
 )
 
 
+def _standard_spelling(text: str) -> str:
+    """Dialect words in their standard spelling ("mia ziang um" → "wir ziehen um"), as discovery
+    reads them, for the life-event triggers, which know only the standard words."""
+    from buergerassistent.discovery import COLLOQUIAL
+
+    return re.sub(r"[^\W\d_]+", lambda m: COLLOQUIAL.get(m[0].casefold(), m[0]), text)
+
+
 def _without_context(found: list[str], source: dict[str, str], situations: Any) -> list[str]:
     """Needs without those of parts that only tell the life event behind another need: "Wir
     ziehen im Februar um und brauchen Platz für den Umzugswagen" is the parking ban, not also the
@@ -598,7 +609,12 @@ def _without_context(found: list[str], source: dict[str, str], situations: Any) 
     for need in found:
         part = source.get(need, "")
         steps = (
-            {step.procedure for situation, _ in situations.matches(part) for step in situation.steps}
+            {
+                step.procedure
+                for told in dict.fromkeys((part, _standard_spelling(part)))
+                for situation, _ in situations.matches(told)
+                for step in situation.steps
+            }
             if part and not _REQUEST_WORDS.search(part)
             else set()
         )
