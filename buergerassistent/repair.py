@@ -155,7 +155,10 @@ _SKIP_BY_TRANSFER = re.compile(
 # valid answer: "nein danke", "lieber keine Telefonnummer", "hab ich grad nicht da", "na, des
 # überweis i selber" (Bavarian).
 _SOFT_SKIP = re.compile(
-    r"^(?:"
+    r"^(?:(?:nein|nee|ne|nö|na|naa)[\s,]+)?(?:"
+    # "na, des brauchts ned", "brauch ma ned", "nein, brauchen Sie nicht": not needed
+    r"(?:des|das|die|den|dies)?\s*(?:brauchts|braucht'?s|braucht\s+(?:es|ihr)|brauch(?:en|a|an)?\s+(?:ma|mer|wir|sie|ihr|es))"
+    r"\s+(?:nicht|ned|net|nich|koane?|keine?n?)\b[^\d]*|"
     r"(?:nein|nee|ne|nö|na|naa)[\s,]+danke|danke[\s,]+(?:nein|nicht)|"
     # Bavarian "na" alone: plain "nein" keeps its other readings (NLU's deny).
     r"naa?|"
@@ -177,7 +180,9 @@ def is_soft_skip(f: Field, text: str) -> bool:
     """A skip in other words (``_SOFT_SKIP``) for ``f``: never for a yes/no field ("nein danke"
     is its answer) and never when the text is a valid answer to ``f``."""
     text = clean(text)
-    return f.type != "yes_no" and bool(_SOFT_SKIP.match(text)) and not _check(f, text).ok
+    return (
+        f.type != "yes_no" and "?" not in text and bool(_SOFT_SKIP.match(text)) and not _check(f, text).ok
+    )  # "Brauchen Sie nicht meine Nummer?" is a question
 
 
 def self_corrected(text: str) -> Optional[str]:

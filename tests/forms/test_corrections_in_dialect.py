@@ -87,3 +87,16 @@ def test_a_dialect_no_to_the_echo_is_a_correction_request():
     proc = CATALOGUE["kfz_abmelden"]
     reply = confirmation_reply(proc, "des is foisch", {"kennzeichen": "M-XB 2486"}, {})
     assert reply.kind == "no"
+
+
+@pytest.mark.parametrize(
+    "text", ["na, des brauchts ned", "brauch ma ned", "nee, brauchen Sie nicht", "na, hob i ned", "naa, brauchts koane"]
+)
+def test_an_optional_field_is_skipped_in_dialect(text):
+    r = read_message(CATALOGUE["halteverbot_umzug"], "telefon", text, {})
+    assert r.skipped == "telefon"
+
+
+def test_a_question_about_the_optional_field_is_no_skip():
+    r = read_message(CATALOGUE["halteverbot_umzug"], "telefon", "brauchen Sie nicht meine Handynummer?", {})
+    assert r.skipped is None and r.question
