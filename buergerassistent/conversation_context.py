@@ -579,6 +579,10 @@ def separate_needs(
     whole = discovery.decide(text)
     if whole.kind == "confident":
         meant = whole.candidates[0].id
+        if meant in found and all(n == meant or not _REQUEST_WORDS.search(source[n]) for n in found):
+            # "ich hatte ein WG-Zimmer als Zweitwohnsitz, … muss ich das abmelden?": the other parts
+            # only tell the background; the whole message asks for one thing.
+            return []
         if meant not in found and meant in tops and all(meant in candidates[n] for n in found):
             # "gestohlen, da waren Ausweis und Reisepass drin": one need (the loss) that a part
             # asks for and every other part could mean, not a new ID card and a new passport.

@@ -37,3 +37,14 @@ def test_the_move_behind_a_parking_ban_is_no_second_need(text):
 )
 def test_a_registration_asked_for_after_the_move_is_a_need_of_its_own(text):
     assert set(needs(text)) == {"wohnsitz_anmelden", "halteverbot_umzug"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ich hatte ein Zimmer in Augsburg als Nebenwohnsitz, das habe ich aufgegeben. Muss ich es abmelden?",
+        "mei Studentenbude in Regensburg war mei Zweitwohnsitz, die is jetzt weg. Muss i die abmelden?",
+    ],
+)
+def test_the_background_told_before_one_request_is_no_second_need(text):
+    assert needs(text) == []
