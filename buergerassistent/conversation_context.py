@@ -579,9 +579,13 @@ def separate_needs(
     whole = discovery.decide(text)
     if whole.kind == "confident":
         meant = whole.candidates[0].id
-        if meant in found and all(n == meant or not _REQUEST_WORDS.search(source[n]) for n in found):
+        if meant in found and all(
+            n == meant or (not _REQUEST_WORDS.search(source[n]) and meant in {c.id for c in discovery.rank(source[n])})
+            for n in found
+        ):
             # "ich hatte ein WG-Zimmer als Zweitwohnsitz, … muss ich das abmelden?": the other parts
-            # only tell the background; the whole message asks for one thing.
+            # ask for nothing and could mean the need asked for: only its background, one need.
+            # ("mein Ausweis ist weg und ich brauche eine Meldebescheinigung" stays two.)
             return []
         if meant not in found and meant in tops and all(meant in candidates[n] for n in found):
             # "gestohlen, da waren Ausweis und Reisepass drin": one need (the loss) that a part
