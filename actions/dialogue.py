@@ -239,7 +239,8 @@ class ActionStartApplication(Action):
         # through the login and the prefill question, for this procedure only.
         first = first_answer(tracker)
         kept = dict(tracker.get_slot(PENDING_SLOT) or {}).get(OFFER_ANSWER) or {}
-        if first is None and kept.get("procedure") == proc.id:
+        from_login = first is None and kept.get("procedure") == proc.id
+        if from_login:
             first = kept.get("text")
         # Procedures that need the service account: login (and prefill consent) come first.
         gate = login.before_form(dispatcher, tracker, proc)
@@ -260,7 +261,9 @@ class ActionStartApplication(Action):
             # The offer was answered with the first answer: the form validates it on activation
             # (Rasa validates filled slots then) and echoes it before storing (FROM_OFFER).
             name = proc.fields[0].name
-            given = [SlotSet(name, first), SlotSet("requested_slot", name), SlotSet(PENDING_SLOT, {FROM_OFFER: True})]
+            # After a login the latest message is the login result: the form reads the kept text.
+            pending = {FROM_OFFER: True, **({OFFER_ANSWER: first} if from_login else {})}
+            given = [SlotSet(name, first), SlotSet("requested_slot", name), SlotSet(PENDING_SLOT, pending)]
         return [
             *_clear_form(proc),
             *prefill,

@@ -224,11 +224,14 @@ class CatalogueFormValidation(Action):
         candidates = tracker.slots_to_validate()
         if requested not in candidates or candidates.get(requested) is None:
             return []
-        # The slot holds the whole message (from_text); read it as a clerk would.
-        text = form_texts.as_read(proc, proc.field(requested), str(candidates[requested]), lang)
         pending = dict(tracker.get_slot(PENDING_SLOT) or {})
         # The first answer came instead of "ja" to the offer (first_answer): always echoed.
         from_offer = bool(pending.pop(FROM_OFFER, False))
+        # Kept through a login: the latest message is the login result, not the answer.
+        kept = pending.pop(OFFER_ANSWER, None) if from_offer else None
+        # The slot holds the whole message (from_text); read it as a clerk would.
+        answer = kept if isinstance(kept, str) else str(candidates[requested])
+        text = form_texts.as_read(proc, proc.field(requested), answer, lang)
         filled = {f.name: tracker.get_slot(f.name) for f in proc.fields if f.name != requested}
         reading = read_message(
             form_texts.for_reading(proc, lang),

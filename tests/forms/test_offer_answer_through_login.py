@@ -13,7 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from support.trackers import make_tracker, slot_events, texts
 
 from actions.dialogue import ActionStartApplication
-from actions.forms import FROM_OFFER, OFFER_ANSWER, PENDING_SLOT
+from actions.forms import FROM_OFFER, OFFER_ANSWER, PENDING_SLOT, ValidateHundesteuerAnmeldenForm
 from buergerassistent import identity as ids
 
 PROC = "hundesteuer_anmelden"  # needs a service account (basisregistriert)
@@ -70,7 +70,29 @@ def test_the_name_given_instead_of_yes_survives_the_login(conversation, name):
     _, events = run(after_login(conversation, pending))
     slots = slot_events(events)
     assert slots["vorname"] == name and slots["requested_slot"] == "vorname"
-    assert slots[PENDING_SLOT] == {FROM_OFFER: True}  # echoed before it is stored
+    # echoed before it is stored; the form reads the kept text, not the login result
+    assert slots[PENDING_SLOT] == {FROM_OFFER: True, OFFER_ANSWER: name}
+
+
+def test_the_form_reads_the_kept_name_not_the_login_result():
+    # On activation Rasa fills the first field from the latest message: the login result.
+    login_text = "EXTERNAL: EXTERNAL_login_result"
+    tracker = make_tracker(
+        text=login_text,
+        intent="EXTERNAL_login_result",
+        slots={
+            "requested_slot": "vorname",
+            "vorname": login_text,
+            PENDING_SLOT: {FROM_OFFER: True, OFFER_ANSWER: "Jonte"},
+        },
+        active_loop="hundesteuer_anmelden_form",
+        events=[{"event": "slot", "name": "vorname", "value": login_text}],
+    )
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(ValidateHundesteuerAnmeldenForm().run(dispatcher, tracker, {}))
+    slots = slot_events(events)
+    assert slots[PENDING_SLOT] == {"values": {"vorname": "Jonte"}, "ask": "vorname"}
+    assert "Vorname Jonte" in texts(dispatcher) and "EXTERNAL" not in texts(dispatcher)
 
 
 def test_the_name_survives_the_prefill_question_when_prefill_is_declined(conversation):
