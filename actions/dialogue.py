@@ -37,6 +37,7 @@ from actions.fallbacks import say_fallback
 from actions.feedback import ask_feedback, insight
 from actions.forms import (
     FROM_OFFER,
+    OFFER_ANSWER,
     PENDING_SLOT,
     first_answer,
     form_data,
@@ -234,9 +235,18 @@ class ActionStartApplication(Action):
                 text="Welchen Antrag möchten Sie stellen? Beschreiben Sie bitte kurz Ihr Anliegen."
             )
             return [set_awaiting(None)]
+        # The offer answered with the first answer ("Lena Beispielfrau" instead of "ja") is kept
+        # through the login and the prefill question, for this procedure only.
+        first = first_answer(tracker)
+        kept = dict(tracker.get_slot(PENDING_SLOT) or {}).get(OFFER_ANSWER) or {}
+        from_login = first is None and kept.get("procedure") == proc.id
+        if from_login:
+            first = kept.get("text")
         # Procedures that need the service account: login (and prefill consent) come first.
         gate = login.before_form(dispatcher, tracker, proc)
         if gate is not None:
+            if first is not None:
+                gate = [*gate, SlotSet(PENDING_SLOT, {OFFER_ANSWER: {"procedure": proc.id, "text": first}})]
             return gate
         lang = form_language(tracker)
         dispatcher.utter_message(
@@ -246,13 +256,14 @@ class ActionStartApplication(Action):
             )
         )
         prefill = login.prefill_events(tracker, proc)
-        first = first_answer(tracker)
-        given: list[EventType] = []
+        given: list[EventType] = [SlotSet(PENDING_SLOT, None)] if kept else []
         if first is not None and not any(e.get("name") == proc.fields[0].name for e in prefill):
             # The offer was answered with the first answer: the form validates it on activation
             # (Rasa validates filled slots then) and echoes it before storing (FROM_OFFER).
             name = proc.fields[0].name
-            given = [SlotSet(name, first), SlotSet("requested_slot", name), SlotSet(PENDING_SLOT, {FROM_OFFER: True})]
+            # After a login the latest message is the login result: the form reads the kept text.
+            pending = {FROM_OFFER: True, **({OFFER_ANSWER: first} if from_login else {})}
+            given = [SlotSet(name, first), SlotSet("requested_slot", name), SlotSet(PENDING_SLOT, pending)]
         return [
             *_clear_form(proc),
             *prefill,

@@ -49,6 +49,8 @@ PENDING_SLOT = "form_pending"
 # The form's "question" while values wait for confirmation (requested_slot = CONFIRM_SLOT).
 CONFIRM_SLOT = "form_confirm"
 FROM_OFFER = "from_offer"  # in PENDING_SLOT: the form starts with the message that answered the offer
+# In PENDING_SLOT before the form: {"procedure": id, "text": the first answer} kept through the login.
+OFFER_ANSWER = "offer_answer"
 CONFIRM_BUTTONS = [{"title": "Ja", "payload": "Ja"}, {"title": "Korrigieren", "payload": "Korrigieren"}]
 
 
@@ -229,11 +231,14 @@ class CatalogueFormValidation(Action):
         candidates = tracker.slots_to_validate()
         if requested not in candidates or candidates.get(requested) is None:
             return []
-        # The slot holds the whole message (from_text); read it as a clerk would.
-        text = form_texts.as_read(proc, proc.field(requested), str(candidates[requested]), lang)
         pending = dict(tracker.get_slot(PENDING_SLOT) or {})
         # The first answer came instead of "ja" to the offer (first_answer): always echoed.
         from_offer = bool(pending.pop(FROM_OFFER, False))
+        # Kept through a login: the latest message is the login result, not the answer.
+        kept = pending.pop(OFFER_ANSWER, None) if from_offer else None
+        # The slot holds the whole message (from_text); read it as a clerk would.
+        answer = kept if isinstance(kept, str) else str(candidates[requested])
+        text = form_texts.as_read(proc, proc.field(requested), answer, lang)
         filled = {f.name: tracker.get_slot(f.name) for f in proc.fields if f.name != requested}
         reading = read_message(
             form_texts.for_reading(proc, lang),

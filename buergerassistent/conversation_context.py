@@ -567,6 +567,9 @@ def separate_needs(
             found.append(proc_id)
             candidates[proc_id] = set(ids)
             source[proc_id] = part
+        elif _REQUEST_WORDS.search(part) and not _REQUEST_WORDS.search(source[proc_id]):
+            # "wir ziehen um, … außerdem muss ich mich ummelden": asked for, not only the event told
+            source[proc_id] = part
     if len(found) < 2:
         return []
     if situations is not None:
@@ -576,6 +579,14 @@ def separate_needs(
     whole = discovery.decide(text)
     if whole.kind == "confident":
         meant = whole.candidates[0].id
+        if meant in found and all(
+            n == meant or (not _REQUEST_WORDS.search(source[n]) and meant in {c.id for c in discovery.rank(source[n])})
+            for n in found
+        ):
+            # "ich hatte ein WG-Zimmer als Zweitwohnsitz, … muss ich das abmelden?": the other parts
+            # ask for nothing and could mean the need asked for: only its background, one need.
+            # ("mein Ausweis ist weg und ich brauche eine Meldebescheinigung" stays two.)
+            return []
         if meant not in found and meant in tops and all(meant in candidates[n] for n in found):
             # "gestohlen, da waren Ausweis und Reisepass drin": one need (the loss) that a part
             # asks for and every other part could mean, not a new ID card and a new passport.
@@ -590,6 +601,14 @@ _REQUEST_WORDS = re.compile(
 )
 
 
+def _standard_spelling(text: str) -> str:
+    """Dialect words in their standard spelling ("mia ziang um" → "wir ziehen um"), as discovery
+    reads them, for the life-event triggers, which know only the standard words."""
+    from buergerassistent.discovery import COLLOQUIAL
+
+    return re.sub(r"[^\W\d_]+", lambda m: COLLOQUIAL.get(m[0].casefold(), m[0]), text)
+
+
 def _without_context(found: list[str], source: dict[str, str], situations: Any) -> list[str]:
     """Needs without those of parts that only tell the life event behind another need: "Wir
     ziehen im Februar um und brauchen Platz für den Umzugswagen" is the parking ban, not also the
@@ -598,7 +617,12 @@ def _without_context(found: list[str], source: dict[str, str], situations: Any) 
     for need in found:
         part = source.get(need, "")
         steps = (
-            {step.procedure for situation, _ in situations.matches(part) for step in situation.steps}
+            {
+                step.procedure
+                for told in dict.fromkeys((part, _standard_spelling(part)))
+                for situation, _ in situations.matches(told)
+                for step in situation.steps
+            }
             if part and not _REQUEST_WORDS.search(part)
             else set()
         )

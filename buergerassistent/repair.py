@@ -76,10 +76,16 @@ TYPE_WORDS: dict[str, tuple[str, ...]] = {
     "fin": ("fahrzeug-identifizierungsnummer", "fahrgestellnummer", "fin"),
 }
 
+# "… is wrong" in plain words and in dialect: "falsch", Bavarian "foisch", "stimmt ned", "passt
+# nicht", "is ned richtig", "verkehrt".
+_NEG = r"(?:nicht|nich|ned|net|nid)"
+_WRONG = rf"(?:falsch|foisch|fåisch|verkehrt|stimmt\s+{_NEG}|passt\s+{_NEG}|{_NEG}\s+richtig)"
 _CHANGE_VERBS = r"(?:ändere|ändern|änder|aendere|aendern|korrigiere|korrigieren|berichtige|berichtigen)"
 _FILLER = r"(?:nein|ne|nee|doch|also|moment|stopp|stop|halt|sorry|entschuldigung|pardon|oh|oops|ups|korrektur|falsch)"
 _ARTICLE = (
-    r"(?:mein|meine|meinen|meiner|unser|unsere|unseren|unserer|die|der|das|den|dem|ihr|ihre|bei|beim|im|in der|unter)"
+    r"(?:mein|meine|meinen|meiner|unser|unsere|unseren|unserer|die|der|das|den|dem|ihr|ihre|bei|beim|im|in der|unter|"
+    # Bavarian: "d hausnummer", "de plz", "mei kennzeichen"
+    r"d|de|da|des|mei|dei|unsa)"
 )
 _PARTICLES = {
     "von",
@@ -149,7 +155,10 @@ _SKIP_BY_TRANSFER = re.compile(
 # valid answer: "nein danke", "lieber keine Telefonnummer", "hab ich grad nicht da", "na, des
 # überweis i selber" (Bavarian).
 _SOFT_SKIP = re.compile(
-    r"^(?:"
+    r"^(?:(?:nein|nee|ne|nö|na|naa)[\s,]+)?(?:"
+    # "na, des brauchts ned", "brauch ma ned", "nein, brauchen Sie nicht": not needed
+    r"(?:des|das|die|den|dies)?\s*(?:brauchts|braucht'?s|braucht\s+(?:es|ihr)|brauch(?:en|a|an)?\s+(?:ma|mer|wir|sie|ihr|es))"
+    r"\s+(?:nicht|ned|net|nich|koane?|keine?n?)\b[^\d]*|"
     r"(?:nein|nee|ne|nö|na|naa)[\s,]+danke|danke[\s,]+(?:nein|nicht)|"
     # Bavarian "na" alone: plain "nein" keeps its other readings (NLU's deny).
     r"naa?|"
@@ -171,7 +180,9 @@ def is_soft_skip(f: Field, text: str) -> bool:
     """A skip in other words (``_SOFT_SKIP``) for ``f``: never for a yes/no field ("nein danke"
     is its answer) and never when the text is a valid answer to ``f``."""
     text = clean(text)
-    return f.type != "yes_no" and bool(_SOFT_SKIP.match(text)) and not _check(f, text).ok
+    return (
+        f.type != "yes_no" and "?" not in text and bool(_SOFT_SKIP.match(text)) and not _check(f, text).ok
+    )  # "Brauchen Sie nicht meine Nummer?" is a question
 
 
 def self_corrected(text: str) -> Optional[str]:
@@ -248,7 +259,7 @@ def _check(f: Field, text: str):
     return validate(f.type, text, choices=f.choices or None, example=f.example)
 
 
-_HOUSE_NUMBER_ONLY = re.compile(r"^(?:die|der|nr\.?|nummer|hausnummer)?\s*(\d{1,4}\s?[a-zA-Z]?)$", re.IGNORECASE)
+_HOUSE_NUMBER_ONLY = re.compile(r"^(?:die|der|de|d|nr\.?|nummer|hausnummer)?\s*(\d{1,4}\s?[a-zA-Z]?)$", re.IGNORECASE)
 
 
 def _check_with(f: Field, value: str, filled: Mapping[str, object]):
@@ -263,8 +274,12 @@ def _check_with(f: Field, value: str, filled: Mapping[str, object]):
 
 
 _CORRECTION_LEAD = re.compile(
-    r"^(?:richtig(?:\s+ist)?|sondern|eigentlich|korrekt(?:\s+ist)?|es ist|er ist|sie ist)\s*:?\s*", re.IGNORECASE
+    r"^(?:(?:richtig|korrekt)(?:\s+(?:ist|wäre|waere|wär|war|is))?|sondern|eigentlich|"
+    r"(?:es|er|sie|das|des|dies)\s+(?:ist|is|wäre|wär)|es sind)\s*:?\s*",
+    re.IGNORECASE,
 )
+# "41 ned 14", "M-AB 12 statt M-AB 21": what follows the negation is the value the citizen rejects.
+_REJECTED_TAIL = re.compile(rf"[\s,;]+(?:und\s+)?(?:{_NEG}|statt|anstatt|anstelle\s+von)\s+[^,;]*$", re.IGNORECASE)
 
 
 def _take_correction(reading: Reading, f: Field, value: object, filled: Mapping[str, object]) -> None:
@@ -279,17 +294,46 @@ def _one_value_in(f: Field, parts: list[str], filled: Mapping[str, object]):
     """The result for ``f`` if exactly one new value of its type stands in ``parts`` (a whole
     part or a run of up to four words), else None: two candidates are a question, not a guess."""
     results = {}
+    rejected = set()
     for part in parts:
         words = part.split()
-        spans = [part] + [" ".join(words[i : i + n]) for n in (4, 3, 2, 1) for i in range(len(words) - n + 1)]
-        for span in spans:
+        spans = [(0, part)] + [(i, " ".join(words[i : i + n])) for n in (4, 3, 2, 1) for i in range(len(words) - n + 1)]
+        for i, span in spans:
             span = span.strip(" .,;:!?")
             if not span:
                 continue
             result = _check_with(f, span, filled)
-            if result.ok and result.value != filled.get(f.name):  # the old value is what is wrong
+            if not result.ok or result.value == filled.get(f.name):  # the old value is what is wrong
+                continue
+            if _after_negation(words[:i]):  # "41 ned 14", "M-AB 12 statt M-AB 21": 14 is rejected
+                rejected.add(result.value)
+            else:
                 results.setdefault(result.value, result)
+    for value in rejected:
+        results.pop(value, None)
+    known = str(filled.get(f.name) or "")
+    if f.type == "street" and known and known != SKIPPED and len(results) > 1:
+        # "die Hausnummer ist 41": a new number for the known street, not a street called "Ist 41".
+        same = {v: r for v, r in results.items() if _street_name(v).casefold() == _street_name(known).casefold()}
+        results = same or results
     return next(iter(results.values())) if len(results) == 1 else None
+
+
+def _after_negation(words_before: list[str]) -> bool:
+    """Do the words before a value end in a negation ("ned de", "nicht die", "statt")? Not a
+    negation that ends its own clause: "stimmt ned, M-AB 12" says the old value is wrong."""
+    words = list(words_before[-3:])
+    if len(words) >= 2 and re.fullmatch(r"d|de|die|der|das|den|dem|des|am|an", words[-1], re.IGNORECASE):
+        words = words[:-1]
+    if not words or words[-1][-1:] in ",;:.!":
+        return False
+    if len(words) >= 2 and re.fullmatch(r"stimmt|passt|is|ist|war", words[-2], re.IGNORECASE):
+        return False
+    return bool(re.fullmatch(rf"{_NEG}|statt|anstatt|anstelle|kein|keine|nein", words[-1], re.IGNORECASE))
+
+
+def _street_name(street: str) -> str:
+    return re.sub(r"\s*\d{1,4}\s?[a-zA-Z]?(?:\s*[-/]\s*\d{1,4}\s?[a-zA-Z]?)?$", "", street).strip()
 
 
 def _strip_filler(text: str) -> tuple[str, bool]:
@@ -309,7 +353,7 @@ def _value_after_name(rest: str) -> str:
     """ "ist 80331" → "80331"; "lautet richtig: Erika" → "Erika"; "auf 80333" → "80333"."""
     rest = rest.strip(" :,=-")
     rest = re.sub(
-        r"^(?:ist|lautet|heißt|heisst|war|sollte|soll|muss|richtig|eigentlich|doch|bitte|korrekt|"
+        r"^(?:ist|is|lautet|heißt|heisst|war|wäre|wär|sollte|soll|muss|richtig|eigentlich|doch|bitte|korrekt|"
         r"auf|in|zu|nicht\s+\S+\s+sondern|:)(?:\s+|$)",
         "",
         rest,
@@ -337,7 +381,7 @@ def _named_segment(proc: Procedure, seg: str) -> Optional[tuple[Field, str, bool
     body, _ = _strip_filler(seg)
     change = bool(
         re.search(
-            rf"\b{_CHANGE_VERBS}\b|\bfalsch\b|\bstimmt nicht\b|\bkorrigieren\b|\bvertippt\b|\bverschrieben\b",
+            rf"\b{_CHANGE_VERBS}\b|\b{_WRONG}\b|\bkorrigieren\b|\bvertippt\b|\bverschrieben\b",
             body,
             re.IGNORECASE,
         )
@@ -368,9 +412,11 @@ def _named_segment(proc: Procedure, seg: str) -> Optional[tuple[Field, str, bool
             r"^\s*(?:ist|lautet|heißt|heisst|war|muss|soll|sollte|richtig|:|=|auf)\b|^\s*[:=]", rest, re.IGNORECASE
         )
     )
-    rest = re.sub(
-        r"\b(?:(?:ist|war)\s+(?:falsch|nicht richtig|verkehrt)|stimmt\s+nicht)\b.*$", "", rest, flags=re.IGNORECASE
-    )
+    wrong = re.search(rf"\s*\b(?:(?:ist|is|war)\s+)?{_WRONG}\b.*$", rest, flags=re.IGNORECASE)
+    if wrong:
+        # "das Kennzeichen M-CW 3017 stimmt nicht": the value before "stimmt nicht" is the wrong
+        # one, never the new one. The field is reopened; the new value may follow.
+        return f, "", True
     return f, _value_after_name(rest), change or explicit or not rest.strip()
 
 
@@ -414,9 +460,7 @@ def _unfilled_after(proc: Procedure, start: str, filled: Mapping[str, object], t
 # place): a part of a message goes to such a field only in the form's order, never by guessing.
 WEAK_TYPES = frozenset({"name", "city", "text"})
 _NAME_LEAD = re.compile(r"^(?:mein name ist|ich heiße|ich heisse|ich bin|name:?)\s+", re.IGNORECASE)
-_CHANGE_CUE = re.compile(
-    rf"\b{_CHANGE_VERBS}\b|\bfalsch\b|\bstimmt nicht\b|\bvertippt\b|\bverschrieben\b", re.IGNORECASE
-)
+_CHANGE_CUE = re.compile(rf"\b{_CHANGE_VERBS}\b|\b{_WRONG}\b|\bvertippt\b|\bverschrieben\b", re.IGNORECASE)
 
 
 # Among several fields that accept a part, the more specific type wins (lower = more specific).
@@ -562,6 +606,12 @@ def _read_message(
         reading.question = True
         return reading
 
+    by_old = _correction_by_old_value(proc, text, filled)
+    if by_old is not None:
+        reading.values[by_old[0]] = by_old[1]
+        reading.corrected.append(by_old[0])
+        return reading
+
     if current is not None and current.type not in _NO_SELF_CORRECTION:
         tail = self_corrected(text)
         if tail is not None:
@@ -633,8 +683,9 @@ def _read_message(
     if reading.reopen:
         # "Der Vorname ist falsch, richtig ist Anna": the next part is the new value.
         f = proc.field(reading.reopen[0])
-        first = _check_with(f, _CORRECTION_LEAD.sub("", loose[0]), filled) if loose else None
-        if first is not None and first.ok:
+        lead = _CORRECTION_LEAD.sub("", _REJECTED_TAIL.sub("", loose[0])) if loose else ""
+        first = _check_with(f, lead, filled) if lead else None
+        if first is not None and first.ok and first.value != filled.get(f.name):
             _take_correction(reading, f, first.value, filled)
             loose = loose[1:]
         elif f.type not in WEAK_TYPES:
@@ -655,6 +706,66 @@ def _read_message(
     if current is None and reading.unassigned:
         _changed_choice(proc, filled, reading)
     return reading
+
+
+# "die 41, ned die 14", "Meier statt Maier": a new value, a negation, the rejected value.
+_NEW_NOT_OLD = re.compile(
+    rf"(?P<new>[^,;:]+?)[\s,]+(?:und\s+)?(?:{_NEG}|statt|anstatt|anstelle\s+von)\s+"
+    r"(?P<old>[^,;:!?]+?)[\s.!?]*(?=$|[,;:])",
+    re.IGNORECASE,
+)
+_TRAILING_FILLER = re.compile(r"(?:\s+(?:bitte|danke|halt|eben|natürlich|gell|oder))+$", re.IGNORECASE)
+_LEADING_ARTICLE = re.compile(r"^(?:d|de|die|der|das|den|dem|des|am|an|nicht)\s+", re.IGNORECASE)
+
+
+def _correction_by_old_value(proc: Procedure, text: str, filled: Mapping[str, object]) -> Optional[tuple[str, str]]:
+    """(field, new value) of a correction that names no field but the wrong value, or None.
+
+    "die 41, ned die 14" / "Meier statt Maier": the value after the negation is the one stored
+    for exactly one field, the value before it is that field's new value. "M-AB 12 stimmt nicht,
+    richtig wäre M-AB 21": a message that says something is wrong and holds a field's stored
+    value and exactly one other value of its type. Never the stored value again, never a guess
+    between two fields: both readings must point to one field."""
+    named = _find_field(proc, text)
+    found: dict[str, str] = {}
+    stored = [f for f in proc.fields if filled.get(f.name) not in (None, "", SKIPPED) and f.type != "yes_no"]
+    for m in _NEW_NOT_OLD.finditer(text):
+        old = _TRAILING_FILLER.sub("", _LEADING_ARTICLE.sub("", m["old"].strip()))
+        new_part = _CORRECTION_LEAD.sub("", _strip_filler(m["new"].strip())[0])
+        for f in stored:
+            known = filled.get(f.name)
+            # "8 bei der Hausnummer": the rejected value leads what follows the negation.
+            heads = [" ".join(old.split()[:n]) for n in range(1, min(4, len(old.split())) + 1)]
+            if not any(_check_with(f, head, filled).value == known for head in heads):
+                continue
+            if f.type in WEAK_TYPES:
+                # "unser Hund heißt Rexi, nicht Rex": the value after the field's name
+                said = _named_segment(proc, new_part)
+                value = said[1] if said is not None and said[0] is f and said[1] else new_part
+                value = _CALLED_LEAD.sub("", _NAME_LEAD.sub("", _LEADING_ARTICLE.sub("", value))) or value
+                after = _check_with(f, value, filled) if len(value.split()) <= 3 else None
+                new = after.value if after is not None and after.ok else None
+            else:
+                one = _one_value_in(f, [new_part], filled)
+                new = one.value if one is not None else None
+            if new is not None and new != known:
+                found.setdefault(f.name, new)
+    if not found and re.search(rf"\b{_WRONG}\b", text, re.IGNORECASE):
+        for f in stored:
+            if f.type in WEAK_TYPES or f.type in ("choice", "yes_no"):
+                continue
+            words = text.split()
+            spans = {
+                " ".join(words[i : i + n]).strip(" .,;:!?") for n in (4, 3, 2, 1) for i in range(len(words) - n + 1)
+            }
+            if not any(_check_with(f, span, filled).value == filled.get(f.name) for span in spans if span):
+                continue  # the stored value is not the one said to be wrong
+            one = _one_value_in(f, [text], filled)
+            if one is not None:
+                found[f.name] = one.value
+    if named is not None and set(found) != {named[0].name}:
+        return None  # a field is named: only its own correction, else the general reading
+    return next(iter(found.items())) if len(found) == 1 else None
 
 
 def _changed_choice(proc: Procedure, filled: Mapping[str, object], reading: Reading) -> None:
@@ -703,6 +814,10 @@ def _read_single(
         # "Sie heißt Luna" to "Wie heißt Ihr Hund?": the name is "Luna".
         seg = _CALLED_LEAD.sub("", seg) or seg
     result = _check(current, seg)
+    if not result.ok and current.type not in WEAK_TYPES and _REJECTED_TAIL.search(seg):
+        # "3 statt 2", "den 5. ned den 4.": the value before the negation is the answer.
+        kept = _check(current, _REJECTED_TAIL.sub("", seg))
+        result = kept if kept.ok else result
     if result.ok:
         reading.values[current.name] = result.value
     else:
@@ -824,7 +939,10 @@ class ConfirmationReply:
     values: dict[str, str] = field(default_factory=dict)  # for "corrected": all values, changed ones new
 
 
-_CORRECT = re.compile(r"^(?:korrigieren|korrigiere|korrektur|ändern|aendern|falsch|stimmt nicht|nicht richtig)\b", re.I)
+_CORRECT = re.compile(
+    rf"^(?:(?:das|des|dies|es)\s+(?:ist|is|war)\s+)?(?:korrigieren|korrigiere|korrektur|ändern|aendern|{_WRONG})\b",
+    re.I,
+)
 
 
 def confirmation_reply(

@@ -70,6 +70,30 @@ NUMBER_WORDS.update(_TEENS)
 NUMBER_WORDS.update(_TENS)
 NUMBER_WORDS.update({"zwoa": 2, "hundert": 100, "einhundert": 100})
 NUMBER_WORDS.update({f"{u}und{t}": nu + nt for u, nu in _UNITS.items() for t, nt in _TENS.items()})
+# Bavarian and colloquial spellings: "zwanzg", "fuchzg", "fimfazwanzg", "oans", "viere", "fuffzehn".
+NUMBER_WORDS.update({"oans": 1, "oa": 1, "oane": 1, "viere": 4, "fünfe": 5, "fimfe": 5, "sechse": 6, "siebne": 7})
+NUMBER_WORDS.update({"neine": 9, "zehne": 10, "elfe": 11, "zwölfe": 12, "fuchzehn": 15, "fuffzehn": 15})
+_DIALECT_UNITS = {**_UNITS, "oa": 1, "oan": 1, "zwoa": 2, "fimf": 5, "fimpf": 5, "sieb": 7}
+_DIALECT_TENS = {
+    "zwan": 20, "dreiß": 30, "dreiss": 30, "vier": 40, "fünf": 50, "fuenf": 50, "fuch": 50, "fuff": 50, "fuf": 50,
+    "sech": 60, "sieb": 70, "siem": 70, "acht": 80, "neun": 90,
+}  # fmt: skip
+_DIALECT_NUMBER = re.compile(
+    r"(?:(?P<unit>" + "|".join(sorted(_DIALECT_UNITS, key=len, reverse=True)) + r")(?:und|ara|ar|ra|a|e|n|ad)?)?"
+    r"(?P<tens>" + "|".join(sorted(_DIALECT_TENS, key=len, reverse=True)) + r")(?:z|zi|ze|s|i)?g"
+)
+
+
+def _number_word(word: str):
+    """The value of a number word, in standard or dialect spelling ("zwanzg" → 20), or None."""
+    if word in NUMBER_WORDS:
+        return NUMBER_WORDS[word]
+    m = _DIALECT_NUMBER.fullmatch(word)
+    if m is None:
+        return None
+    return _DIALECT_TENS[m["tens"]] + (_DIALECT_UNITS[m["unit"]] if m["unit"] else 0)
+
+
 ZERO_WORDS = {"null", "kein", "keine", "keinen", "keins", "nichts"}
 # A count may be followed by what is counted ("2 Exemplare", "drei Stück", "zwei mal"), but not
 # by words that make it vague or a range.
@@ -104,8 +128,8 @@ def validate_count(text: str, ctx: Context) -> Result:
         return ctx.fail("Ich brauche eine genaue Anzahl.", refer=False)
     if first in ZERO_WORDS or re.fullmatch(r"[-−]\s*\d+|0+", first):
         return ctx.fail("Die Anzahl muss mindestens 1 sein.")
-    if first in NUMBER_WORDS:
-        n = NUMBER_WORDS[first]
+    if _number_word(first) is not None:
+        n = _number_word(first)
     elif first.isdigit() and first.isascii():
         n = int(first)
     elif re.fullmatch(r"\d+[.,]\d+", first):
