@@ -218,21 +218,34 @@ class Widget:
         expect(self.dialog).to_be_visible()
         return self
 
-    def wait_for_bot(self, text: str):
+    def wait_for_bot(self, text: str, after: int = 0):
+        """The last assistant message with ``text`` among those after the first ``after`` ones: a
+        reply is waited for among the new messages, never found in an earlier one ("Ort" is also
+        in "Antwort"), or the next message is typed before the reply has come."""
+        deadline = time.monotonic() + 20
+        wanted = " ".join(text.split()).lower()
+        while True:
+            new = self.page.locator(".ba-msg.bot").all_text_contents()[after:]
+            if any(wanted in " ".join(t.split()).lower() for t in new):
+                break
+            assert time.monotonic() < deadline, f"no new assistant message with {text!r}: {new}"
+            self.page.wait_for_timeout(100)
         found = self.page.locator(".ba-msg.bot", has_text=text).last
         expect(found).to_be_visible()
         return found
 
     def say(self, text: str, reply: str | None = None):
+        before = self.page.locator(".ba-msg.bot").count()
         self.input.fill(text)
         self.input.press("Enter")
         if reply is not None:
-            return self.wait_for_bot(reply)
+            return self.wait_for_bot(reply, after=before)
         return None
 
     def choose(self, title: str, reply: str):
+        before = self.page.locator(".ba-msg.bot").count()
         self.page.locator(".ba-msg.bot").last.get_by_role("button", name=title, exact=True).click()
-        return self.wait_for_bot(reply)
+        return self.wait_for_bot(reply, after=before)
 
     def token(self) -> str | None:
         return self.page.evaluate("localStorage.getItem('buergerassistent.session')")

@@ -368,6 +368,6 @@ def test_english_help_change_in_words_receipt_pdf_and_continue(chat, stack):
     say_english(chat, "Erika")
     assert "saved" in say_english(chat, "continue later")
     answer = say_english(chat, "continue my application")
-    assert "1 of 8 answers" in answer, answer
+    assert "1 of 8 questions answered" in answer, answer
     answer = say_english(chat, "yes")
     assert "Step 2 of 8" in answer, answer

@@ -136,7 +136,7 @@ def test_continue_my_application_offers_the_draft_in_english(draft_db):
         ActionOfferDraft(), make_tracker(text="continue my application", slots=EN, sender_id=sender)
     )
     said = assert_english(dispatcher)
-    assert "Certificate of registration" in said and "1 of 8 answers" in said
+    assert "Certificate of registration" in said and "1 of 8 questions answered" in said
     assert [b["title"] for b in dispatcher.messages[0]["buttons"]] == ["Yes, continue", "No"]
     assert slot_events(events)["awaiting"] == "resume_draft"
 

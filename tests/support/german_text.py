@@ -43,12 +43,14 @@ def catalogue_german(text: str) -> list[str]:
 
 _LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)|https?://\S+")
 _NAMES = re.compile(r"“[^”]*”|\([^)]*\)")
+# Case numbers are random letters ("BA-2026-ZEXHEEND"): some read as German to the detector.
+_CASE_NUMBER = re.compile(r"\b[A-Z]{2,}-\d{4}-[A-Z0-9]{6,}\b")
 _SENTENCE_END = re.compile(r"(?<=[.!?:])\s+|\n+")
 
 
 def detected_german(text: str) -> list[str]:
     found = []
-    for sentence in _SENTENCE_END.split(_NAMES.sub("it", _LINK.sub(r"\1", text or ""))):
+    for sentence in _SENTENCE_END.split(_NAMES.sub("it", _CASE_NUMBER.sub("it", _LINK.sub(r"\1", text or "")))):
         words = re.findall(r"[A-Za-zÄÖÜäöüß]{2,}", sentence)
         if len(words) < 3:
             continue  # a value ("- Postcode: 80331"), a button, a case number
