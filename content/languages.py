@@ -288,4 +288,37 @@ def _check_messages(translations_dir: Path, plain_dir: Path) -> list:
                 issues += _check_plain(path, str(text), key)
     if not german_keys:
         issues.append(error(f"{_rel(german)}:1", "die deutschen festen Texte zum Sprachwechsel fehlen."))
+    issues += _check_page_texts(translations_dir, plain_dir)
+    return issues
+
+
+PAGE_PREFIXES = ("web_login_", "pdf_receipt_")  # login pages, receipt PDF
+# German refusals of the login pages are buergerassistent.identity.MESSAGES, not messages.yaml.
+GERMAN_ELSEWHERE = "web_login_rejected_"
+
+
+def _check_page_texts(translations_dir: Path, plain_dir: Path) -> list:
+    """The login pages and the receipt PDF speak German, English and Leichte Sprache: every
+    text of them exists in each (German refusals excepted: ``identity.MESSAGES``)."""
+    files = {
+        "de": translations_dir / "de" / translations.MESSAGES_FILE,
+        "en": translations_dir / translations.ENGLISH / translations.MESSAGES_FILE,
+        "ls": plain_dir / translations.MESSAGES_FILE,
+    }
+    keys = {
+        lang: {
+            k
+            for k in ((yaml.safe_load(path.read_text(encoding="utf-8")) or {}) if path.is_file() else {})
+            if str(k).startswith(PAGE_PREFIXES)
+        }
+        for lang, path in files.items()
+    }
+    every = set().union(*keys.values())
+    issues = []
+    for lang, path in files.items():
+        wanted = {k for k in every if not k.startswith(GERMAN_ELSEWHERE)} if lang == "de" else every
+        for key in sorted(wanted - keys[lang]):
+            issues.append(
+                error(f"{_rel(path)}:1", f"Text der Anmeldeseite oder des PDF '{key}' fehlt in dieser Sprache.")
+            )
     return issues
