@@ -259,6 +259,36 @@ def _check_english(proc, path: Path) -> list:
         issues.append(
             error(where, "Gebühren nur in einer Sprache (deutsch und englisch müssen beide fehlen oder beide da sein).")
         )
+    issues += _check_english_facts(proc, entry, where)
+    return issues
+
+
+def _check_english_facts(proc, entry, where: str) -> list:
+    """Dauer, Fristen und Kontakt: jeder deutsche Text hat seinen englischen, und keiner steht nur
+    englisch da. Die Meldung nennt den deutschen Text, der noch keinen englischen hat."""
+    issues = []
+    if proc.processing_time and not entry.processing_time:
+        issues.append(error(where, f"Dauer (processing_time) fehlt auf Englisch: „{proc.processing_time[:80]}“"))
+    if entry.processing_time and not proc.processing_time:
+        issues.append(error(where, "Dauer (processing_time) nur auf Englisch: der deutsche Eintrag nennt keine."))
+    german = [d.text for d in proc.deadlines]
+    for i, text in enumerate(german[len(entry.deadlines) :], len(entry.deadlines) + 1):
+        issues.append(error(where, f"Frist {i} (deadlines) fehlt auf Englisch: „{text[:80]}“"))
+    if len(entry.deadlines) > len(german):
+        issues.append(
+            error(
+                where, f"{len(entry.deadlines)} englische Fristen, aber {len(german)} deutsche (gleiche Reihenfolge)."
+            )
+        )
+    c = proc.contact
+    for key in ("name", "address", "opening_hours"):
+        text = getattr(c, key, None) if c is not None else None
+        if text and not entry.contact.get(key):
+            issues.append(error(where, f"Kontakt ({key}) fehlt auf Englisch: „{text[:80]}“"))
+        if entry.contact.get(key) and not text:
+            issues.append(error(where, f"Kontakt ({key}) nur auf Englisch: der deutsche Eintrag nennt keinen."))
+    for key in sorted(set(entry.contact) - {"name", "address", "opening_hours"}):
+        issues.append(error(where, f"Kontakt ({key}): kein Text zum Übersetzen (nur name, address, opening_hours)."))
     return issues
 
 
