@@ -331,6 +331,12 @@ _TOPICS: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 
 
+def without_topic(text: str, topic: str) -> str:
+    """``text`` without the words that asked for ``topic`` ("what is the deadline?" → "what is the ?")."""
+    pattern = dict(_TOPICS).get(topic)
+    return " ".join(pattern.sub(" ", text or "").split()) if pattern else text
+
+
 def english_topic(text: str) -> Optional[str]:
     """What an English message asks about a procedure (an intent name), or None (the overview)."""
     for topic, pattern in _TOPICS:

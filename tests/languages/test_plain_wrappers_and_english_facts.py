@@ -16,7 +16,7 @@ from support.german_text import german_in
 from support.trackers import make_tracker, texts
 
 from actions.questions import ActionExplainField
-from buergerassistent import form_texts, translations
+from buergerassistent import form_texts, language_replies, translations
 from buergerassistent.catalogue import default_catalogue
 from content import plain_language
 from content.languages import check_languages
@@ -178,3 +178,18 @@ def test_check_names_a_login_page_text_missing_in_leichte_sprache(tmp_path):
     problems = [m for _, m in check_languages(translations_dir=tmp_path / "translations", plain_dir=tmp_path / "plain")]
     assert any("'web_login_warning' fehlt" in m for m in problems)
     assert any("'pdf_receipt_note' fehlt" in m for m in problems)
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("what is the deadline?", "wohnsitz_anmelden"),  # "deadline" is among another service's keywords
+        ("how long does it take?", "wohnsitz_anmelden"),
+        ("what is their phone number?", "wohnsitz_anmelden"),
+        ("what is the deadline for exchanging my driving licence?", "fuehrerschein_umtausch"),
+    ],
+)
+def test_a_fact_question_stays_with_the_service_in_focus_unless_another_is_asked_for(text, expected):
+    reply = language_replies.reply("en", "detected", text, False, False, ANMELDEN)
+    assert reply.procedure == expected
+    assert translations.english(expected).name in reply.texts[0]
