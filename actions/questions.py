@@ -203,10 +203,13 @@ class ActionExplainField(Action):
             return []
         lang = form_texts.language_of(tracker.get_slot(language_state.SLOT))
         field = proc.field(requested)
-        if lang == language_state.ENGLISH:
+        if lang in (language_state.ENGLISH, language_state.PLAIN):
             message = tracker.latest_message or {}
             intent = (message.get("intent") or {}).get("name")
             answer = form_texts.answer_question(proc, field, message.get("text") or "", intent, lang)
+            if answer and lang == language_state.PLAIN:
+                dispatcher.utter_message(text=f"{answer} {form_texts.say(lang, 'form_cancel_hint')}")
+                return []
             if answer:
                 dispatcher.utter_message(text=answer, lang="en")
                 return []

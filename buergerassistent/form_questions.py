@@ -125,6 +125,15 @@ def _names_choice(text: str, choice) -> bool:
     return False
 
 
+def asks_why(text: str) -> bool:
+    """ "Warum?", "Wozu brauchen Sie das?" """
+    return bool(_WHY.search(clean(text)))
+
+
+def asks_about_options(text: str) -> bool:
+    return _asks_about_options(clean(text))
+
+
 def _asks_about_options(text: str) -> bool:
     """ "Was ist der Unterschied …?", "welche gibt es?" – not "was für Unterlagen brauche ich?"
     (a fact of the procedure) nor "warum …?"."""

@@ -347,8 +347,11 @@ def procedure_name(proc: Procedure, lang: Any) -> str:
 
 
 def answer_question(proc: Procedure, f: Field, text: str, intent: Optional[str], lang: Any) -> Optional[str]:
-    """The answer to a question asked while ``f`` is asked for, in English (None in German and
-    Leichte Sprache: ``form_questions.answer`` answers those)."""
+    """The answer to a question asked while ``f`` is asked for, in English or Leichte Sprache
+    (None in German, and for a question about the procedure or the choices in Leichte Sprache:
+    ``form_questions.answer`` answers those)."""
+    if language_of(lang) == PLAIN:
+        return _plain_answer(proc, f, text, intent)
     if language_of(lang) != ENGLISH:
         return None
     topic = translations.english_topic(text) if intent not in ("ask_why_field", "help") else None
@@ -374,6 +377,41 @@ def answer_question(proc: Procedure, f: Field, text: str, intent: Optional[str],
         parts.append(say(ENGLISH, "form_choices", choices=listed))
     parts.append(say(ENGLISH, "form_required_note" if f.required else "form_optional_note"))
     return " ".join(parts)
+
+
+def _plain_answer(proc: Procedure, f: Field, text: str, intent: Optional[str]) -> Optional[str]:
+    """ "Warum?" or "Was heißt das?" in Leichte Sprache: the field's plain help or why text in
+    plain sentences around it (keys ``form_about``, ``form_about_why``, ``form_*_note`` of
+    ``leichte_sprache/messages.yaml``). None for a question about the procedure or the choices."""
+    from buergerassistent import form_questions
+
+    s = " ".join((text or "").split())
+    if f.choices and form_questions.asks_about_options(s):
+        return None
+    if intent not in ("ask_why_field", "help") and form_questions.procedure_topic(s, intent) is not None:
+        return None
+    texts = field_text(proc, f, PLAIN)
+    optional = "" if f.required or "überspringen" in texts.help else say(PLAIN, "form_optional_note")
+    listed = ", ".join(f"{i}. {label}" for i, label in enumerate(texts.choices.values(), 1))
+    choices = say(PLAIN, "form_choices", choices=listed) if f.choices else ""
+    if intent == "ask_why_field" or form_questions.asks_why(s):
+        why = texts.why or texts.help
+        parts = [
+            say(PLAIN, "form_about_why", label=texts.label, text=why)
+            if why
+            else say(PLAIN, "form_explain_nohelp", label=texts.label, name=proc.name),
+            choices,
+            say(PLAIN, "form_required_note") if f.required else optional,
+        ]
+    else:
+        example = "" if f.choices else (texts.example or default_example(f.type, choices=None))
+        parts = [
+            say(PLAIN, "form_about", label=texts.label, text=texts.help) if texts.help else texts.prompt,
+            choices,
+            say(PLAIN, "form_for_example", example=example) if example else "",
+            optional,
+        ]
+    return " ".join(p.strip() for p in parts if p and p.strip())
 
 
 def duration(seconds: int, lang: Any) -> str:

@@ -155,8 +155,9 @@ MESSAGES = {
 }
 
 
-# Languages of the login pages (login_service): German first (the default), English.
-PAGE_LANGUAGES = ("de", "en")
+# Languages of the login pages (login_service): German first (the default), English, Leichte
+# Sprache (``ls``, the conversation's plain register; the page itself is German: ``lang="de"``).
+PAGE_LANGUAGES = ("de", "en", "ls")
 _LANG_KEY = "_lang"  # in a pending login's JSON column next to the OIDC values
 
 
@@ -596,7 +597,7 @@ def issue_ticket(conversation_id: str, level: str, ttl: int = TICKET_TTL, lang: 
 
 def login_url(conversation_id: str, level: str, lang: str = "de") -> str:
     """The link for the login button: signed, single-use, expiring, bound to this conversation;
-    the pages behind it speak ``lang`` (``de`` or ``en``)."""
+    the pages behind it speak ``lang`` (``de``, ``en`` or ``ls``)."""
     ticket = issue_ticket(conversation_id, level, lang=lang)
     return f"{login_public_url()}/login/start/{quote(conversation_id, safe='')}?ticket={ticket}"
 

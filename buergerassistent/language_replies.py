@@ -101,6 +101,13 @@ def reply(
 def _english(text: str, in_form: bool, focus: Optional[Procedure]) -> Reply:
     topic = translations.english_topic(text)
     named, choices = (None, []) if in_form else _named(text)
+    if focus is not None and topic is not None and (named is not None or choices):
+        # "what is the deadline?" about the service in focus: a service the search finds for the
+        # topic words alone (a deadline among its keywords) does not take its place; a service
+        # the rest of the message asks for ("… for my driving licence?") does.
+        rest = translations.without_topic(text, topic)
+        if len(rest.split()) < 2 or _named(rest) == (None, []):
+            named, choices = None, []
     if choices and (focus is None or topic is None):
         # not clearly one service: offer the candidates (buttons send their English names)
         names = [translations.english(p.id).name for p in choices]

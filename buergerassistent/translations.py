@@ -19,15 +19,16 @@ procedure whose text is missing in one language and checks the Leichte-Sprache r
 
 from __future__ import annotations
 
+import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Optional
 
 import yaml
 
-from buergerassistent.catalogue import CATALOGUE_DIR, Procedure
+from buergerassistent.catalogue import CATALOGUE_DIR, FactSource, Procedure
 from buergerassistent.language_state import ENGLISH, GERMAN, PLAIN
 
 TRANSLATIONS_DIR = CATALOGUE_DIR / "translations"
@@ -47,6 +48,12 @@ class EnglishEntry:
     fees: Optional[str]
     synonyms: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()  # further words for English discovery (expat terms, situations)
+    # The facts behind "how long does it take?", "what is the deadline?", "phone number?":
+    # processing_time exactly when the German entry has one, one deadline per German deadline
+    # (same order), and the contact's German texts (name, address, opening hours) in English.
+    processing_time: Optional[str] = None
+    deadlines: tuple[str, ...] = ()
+    contact: dict[str, str] = field(default_factory=dict)
 
 
 def _read(path: Path) -> dict:
@@ -82,6 +89,9 @@ def parse_english(data: dict, where: str) -> EnglishEntry:
             fees=" ".join(str(data["fees"]).split()) if data.get("fees") else None,
             synonyms=tuple(str(s).strip() for s in data.get("synonyms") or ()),
             keywords=tuple(str(s).strip() for s in data.get("keywords") or ()),
+            processing_time=" ".join(str(data["processing_time"]).split()) if data.get("processing_time") else None,
+            deadlines=tuple(" ".join(str(d).split()) for d in data.get("deadlines") or ()),
+            contact={str(k): " ".join(str(v).split()) for k, v in (data.get("contact") or {}).items() if v},
         )
     except KeyError as exc:
         raise ValueError(f"{where}: missing {exc.args[0]!r}") from None
@@ -199,16 +209,132 @@ def english_answer(proc: Procedure, topic: Optional[str]) -> Optional[str]:
         if proc.authority:
             return message(ENGLISH, "where_answer", name=entry.name, authority=proc.authority)
         return message(ENGLISH, "where_unknown", name=entry.name)
+    if topic == "ask_processing_time":
+        if proc.processing_time and entry.processing_time:
+            return message(ENGLISH, "processing_time_answer", name=entry.name, text=entry.processing_time) + _source_en(
+                proc.source_of("processing_time")
+            )
+        return _unknown_en(proc, entry, "processing_time_unknown")
+    if topic == "ask_deadline":
+        return english_deadlines(proc, entry)
+    if topic == "ask_contact":
+        return english_contact(proc, entry)
     return english_overview(proc)
+
+
+ENGLISH_MONTHS = "January February March April May June July August September October November December".split()
+
+
+def _source_en(src: Optional[FactSource], own_line: bool = False) -> str:
+    """ " (Source: Stadt München, as of 06/2026)" for a fact with a source, else "" (the source's
+    name stays as the catalogue writes it)."""
+    if src is None:
+        return ""
+    name = src.short or src.source.split(",")[0].strip()
+    year, month = (src.as_of or src.checked).split("-")[:2]
+    text = message(ENGLISH, "source", name=name, date=f"{month}/{year}")
+    return f"\n{text}" if own_line else f" ({text})"
+
+
+def _unknown_en(proc: Procedure, entry: EnglishEntry, key: str) -> str:
+    """ "I do not know …": where to ask (the responsible office, the 115)."""
+    text = message(ENGLISH, key, name=entry.name)
+    if proc.contact is not None and entry.contact.get("name"):
+        return f"{text} {message(ENGLISH, 'ask_office', authority=entry.contact['name'])}"
+    return f"{text} {message(ENGLISH, 'ask_responsible')}"
+
+
+def english_date(day: dt.date) -> str:
+    return f"{day.day} {ENGLISH_MONTHS[day.month - 1]} {day.year}"
+
+
+def english_deadlines(proc: Procedure, entry: EnglishEntry, today: Optional[dt.date] = None) -> str:
+    """ "what is the deadline?": every deadline of the German entry in its English text; a fixed
+    day says whether it has passed (as ``answers.deadlines``)."""
+    if not proc.deadlines or len(entry.deadlines) != len(proc.deadlines):
+        return _unknown_en(proc, entry, "deadlines_unknown")
+    today = today or dt.date.today()
+    lines = []
+    for item, text in zip(proc.deadlines, entry.deadlines, strict=True):
+        if item.date is None:
+            lines.append(f"- {text}")
+        else:
+            key = "deadline_passed" if item.date < today else "deadline_until"
+            lines.append("- " + message(ENGLISH, key, text=text, date=english_date(item.date)))
+    out = message(ENGLISH, "deadlines_answer", name=entry.name) + "\n" + "\n".join(lines)
+    if any(item.date is not None and item.date < today for item in proc.deadlines):
+        out += "\n" + message(ENGLISH, "deadline_passed_note")
+    return out + _source_en(proc.source_of("deadlines"), own_line=True)
+
+
+def english_contact(proc: Procedure, entry: EnglishEntry) -> str:
+    """ "phone number?", "opening hours?": the office's contact data; its German texts (name,
+    address, opening hours) in their English text, numbers and links as they are."""
+    c = proc.contact
+    if c is None or not entry.contact.get("name"):
+        text = message(ENGLISH, "contact_unknown", name=entry.name)
+        return f"{text} {message(ENGLISH, 'ask_115')}"
+    lines = [message(ENGLISH, "contact_responsible", name=entry.name, office=entry.contact["name"])]
+    if c.phone:
+        lines.append(message(ENGLISH, "contact_phone", phone=c.phone))
+    if c.email:
+        lines.append(message(ENGLISH, "contact_email", email=c.email))
+    if c.address:
+        lines.append(message(ENGLISH, "contact_address", address=entry.contact.get("address") or c.address))
+    if c.opening_hours and entry.contact.get("opening_hours"):
+        lines.append(message(ENGLISH, "contact_hours", hours=entry.contact["opening_hours"]))
+    else:
+        lines.append(message(ENGLISH, "contact_hours_unknown"))
+    if c.appointment_url:
+        lines.append(message(ENGLISH, "contact_appointment", url=c.appointment_url))
+    if c.url:
+        lines.append(message(ENGLISH, "contact_more", url=c.url))
+    if not c.phone or not c.opening_hours:
+        lines.append(message(ENGLISH, "ask_115"))
+    day = c.checked or c.as_of
+    lines.append(
+        _source_en(FactSource(source=c.source, checked=day, as_of=c.as_of), own_line=True).strip()
+        if day
+        else message(ENGLISH, "source_plain", name=c.source)
+    )
+    return "\n".join(lines)
 
 
 _TOPICS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("ask_fees", re.compile(r"\b(cost|costs|fee|fees|price|how much|pay|charge)\b", re.I)),
+    (
+        "ask_deadline",
+        re.compile(
+            r"\b(?:deadlines?|by when|until when|time limit|how soon|at the latest|too late|in time|within how)\b", re.I
+        ),
+    ),
+    (
+        "ask_processing_time",
+        re.compile(
+            r"\bhow long\b|\bprocessing time\b|\bduration\b|\bhow many (?:days|weeks|months)\b"
+            r"|\bwhen will i (?:get|receive|have)\b|\btakes? (?:long|time)\b",
+            re.I,
+        ),
+    ),
+    (
+        "ask_contact",
+        re.compile(
+            r"\b(?:phone|telephone|contact|e-?mail|opening hours|office hours|open(?:ing)? times)\b"
+            r"|\bwhen (?:is|are) (?:the office|it|they) open\b",
+            re.I,
+        ),
+    ),
     # not "certificate": "I need a certificate of registration" names a service, it asks for none
     ("ask_documents", re.compile(r"\b(documents?|papers?|bring|paperwork|required)\b", re.I)),
     ("ask_online", re.compile(r"\bonline\b|\binternet\b|\bwebsite\b", re.I)),
     ("ask_where", re.compile(r"\bwhere\b|\bwhich office\b|\bauthority\b|\bresponsible\b", re.I)),
 )
+
+
+def without_topic(text: str, topic: str) -> str:
+    """``text`` without the words that asked for ``topic`` ("what is the deadline?" → "what is the ?")."""
+    pattern = dict(_TOPICS).get(topic)
+    return " ".join(pattern.sub(" ", text or "").split()) if pattern else text
 
 
 def english_topic(text: str) -> Optional[str]:

@@ -259,6 +259,36 @@ def _check_english(proc, path: Path) -> list:
         issues.append(
             error(where, "Gebühren nur in einer Sprache (deutsch und englisch müssen beide fehlen oder beide da sein).")
         )
+    issues += _check_english_facts(proc, entry, where)
+    return issues
+
+
+def _check_english_facts(proc, entry, where: str) -> list:
+    """Dauer, Fristen und Kontakt: jeder deutsche Text hat seinen englischen, und keiner steht nur
+    englisch da. Die Meldung nennt den deutschen Text, der noch keinen englischen hat."""
+    issues = []
+    if proc.processing_time and not entry.processing_time:
+        issues.append(error(where, f"Dauer (processing_time) fehlt auf Englisch: „{proc.processing_time[:80]}“"))
+    if entry.processing_time and not proc.processing_time:
+        issues.append(error(where, "Dauer (processing_time) nur auf Englisch: der deutsche Eintrag nennt keine."))
+    german = [d.text for d in proc.deadlines]
+    for i, text in enumerate(german[len(entry.deadlines) :], len(entry.deadlines) + 1):
+        issues.append(error(where, f"Frist {i} (deadlines) fehlt auf Englisch: „{text[:80]}“"))
+    if len(entry.deadlines) > len(german):
+        issues.append(
+            error(
+                where, f"{len(entry.deadlines)} englische Fristen, aber {len(german)} deutsche (gleiche Reihenfolge)."
+            )
+        )
+    c = proc.contact
+    for key in ("name", "address", "opening_hours"):
+        text = getattr(c, key, None) if c is not None else None
+        if text and not entry.contact.get(key):
+            issues.append(error(where, f"Kontakt ({key}) fehlt auf Englisch: „{text[:80]}“"))
+        if entry.contact.get(key) and not text:
+            issues.append(error(where, f"Kontakt ({key}) nur auf Englisch: der deutsche Eintrag nennt keinen."))
+    for key in sorted(set(entry.contact) - {"name", "address", "opening_hours"}):
+        issues.append(error(where, f"Kontakt ({key}): kein Text zum Übersetzen (nur name, address, opening_hours)."))
     return issues
 
 
@@ -288,4 +318,37 @@ def _check_messages(translations_dir: Path, plain_dir: Path) -> list:
                 issues += _check_plain(path, str(text), key)
     if not german_keys:
         issues.append(error(f"{_rel(german)}:1", "die deutschen festen Texte zum Sprachwechsel fehlen."))
+    issues += _check_page_texts(translations_dir, plain_dir)
+    return issues
+
+
+PAGE_PREFIXES = ("web_login_", "pdf_receipt_")  # login pages, receipt PDF
+# German refusals of the login pages are buergerassistent.identity.MESSAGES, not messages.yaml.
+GERMAN_ELSEWHERE = "web_login_rejected_"
+
+
+def _check_page_texts(translations_dir: Path, plain_dir: Path) -> list:
+    """The login pages and the receipt PDF speak German, English and Leichte Sprache: every
+    text of them exists in each (German refusals excepted: ``identity.MESSAGES``)."""
+    files = {
+        "de": translations_dir / "de" / translations.MESSAGES_FILE,
+        "en": translations_dir / translations.ENGLISH / translations.MESSAGES_FILE,
+        "ls": plain_dir / translations.MESSAGES_FILE,
+    }
+    keys = {
+        lang: {
+            k
+            for k in ((yaml.safe_load(path.read_text(encoding="utf-8")) or {}) if path.is_file() else {})
+            if str(k).startswith(PAGE_PREFIXES)
+        }
+        for lang, path in files.items()
+    }
+    every = set().union(*keys.values())
+    issues = []
+    for lang, path in files.items():
+        wanted = {k for k in every if not k.startswith(GERMAN_ELSEWHERE)} if lang == "de" else every
+        for key in sorted(wanted - keys[lang]):
+            issues.append(
+                error(f"{_rel(path)}:1", f"Text der Anmeldeseite oder des PDF '{key}' fehlt in dieser Sprache.")
+            )
     return issues

@@ -59,7 +59,7 @@ WARNING = texts.say("de", "warning")
 
 def page(title: str, message: str, status: int = 200, body_extra: str = "", lang: str = "de") -> web.Response:
     text = f"""<!doctype html>
-<html lang="{texts.language(lang)}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<html lang="{texts.html_lang(lang)}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
 <title>{html.escape(title)}</title></head>
 <body><main><h1>{html.escape(title)}</h1><p>{html.escape(message)}</p>{body_extra}</main></body></html>"""
     return web.Response(

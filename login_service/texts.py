@@ -1,5 +1,6 @@
-"""What the login pages say, in the conversation's language (issue 20): German, or English when
-the chat's login link carries ``lang: en`` (``buergerassistent.identity.login_url``). The texts
+"""What the login pages say, in the conversation's language (issue 20): German, or English or
+Leichte Sprache when the chat's login link carries ``lang: en`` or ``lang: ls``
+(``buergerassistent.identity.login_url``). The texts
 are data: keys ``web_login_*`` of ``catalogue/translations/<language>/messages.yaml``; the German
 reasons a login is refused are ``identity.MESSAGES``, their English ``web_login_rejected_<reason>``.
 """
@@ -12,6 +13,12 @@ from buergerassistent.identity import PAGE_LANGUAGES, LoginRejected
 
 def language(value: object) -> str:
     return value if value in PAGE_LANGUAGES else PAGE_LANGUAGES[0]
+
+
+def html_lang(value: object) -> str:
+    """The page's ``lang`` attribute: Leichte Sprache is German."""
+    lang = language(value)
+    return "de" if lang == "ls" else lang
 
 
 def say(lang: str, key: str, **values: str) -> str:

@@ -1,7 +1,7 @@
 """The Eingangsbestätigung as PDF (fpdf2): procedure, date of receipt, submitted data, case number.
 
-In the conversation's language (issue 20): German, or English when the chat's receipt link says
-``lang: en``. The texts are data (keys ``pdf_receipt_*`` of
+In the conversation's language (issue 20): German, or English or Leichte Sprache when the
+chat's receipt link says ``lang: en`` or ``lang: ls``. The texts are data (keys ``pdf_receipt_*`` of
 ``catalogue/translations/<language>/messages.yaml``); labels, values, the procedure's name and
 the status in English come from the form texts (``buergerassistent/form_texts.py``). The
 submitted values themselves never change.
@@ -27,7 +27,7 @@ from portal_backend.db import STATUS_LABELS, Application
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 
 
-LANGUAGES = ("de", "en")
+LANGUAGES = ("de", "en", "ls")  # ls: Leichte Sprache (German labels and values, plain sentences)
 
 
 def language(value: object) -> str:
@@ -109,7 +109,7 @@ def render(application: Application, proc: Optional[Procedure], lang: str = "de"
     pdf = _Receipt(lang)
     pdf.set_title(f"{_t(lang, 'title')} {application.case_number}")
     pdf.set_creator("Bürgerassistent – Referenz-Portal-Backend")
-    pdf.set_lang(lang)
+    pdf.set_lang("de" if lang == "ls" else lang)
     pdf.add_page()
     width = pdf.epw
 
@@ -120,11 +120,11 @@ def render(application: Application, proc: Optional[Procedure], lang: str = "de"
     received = application.received_at.astimezone(timezone.utc)
     when = (
         received.strftime("%d.%m.%Y, %H:%M Uhr (UTC)")
-        if lang == "de"
+        if lang != "en"
         else f"{received.day} {received:%B %Y}, {received:%H:%M} (UTC)"
     )
     status = STATUS_LABELS.get(application.status, application.status)
-    if lang == "en" and application.status in STATUS_LABELS:
+    if lang in ("en", "ls") and application.status in STATUS_LABELS:
         status = form_texts.say(lang, f"status_{application.status}")
     facts = [
         (_t(lang, "case_number"), application.case_number),

@@ -36,11 +36,11 @@ def citizen_digest(citizen: str) -> str:
 
 
 def receipt_url(case_number: str, citizen: Optional[str] = None, lang: str = "de") -> str:
-    """``lang``: the conversation's language; the PDF is written in it (``en``; else German)."""
+    """``lang``: the conversation's language; the PDF is written in it (``en``, ``ls``; else German)."""
     claims = {"cn": case_number}
     if citizen:
         claims["cit"] = citizen_digest(citizen)
-    if lang == "en":
+    if lang in ("en", "ls"):
         claims["lang"] = lang
     token = signing.sign(claims, PURPOSE, ttl_seconds())
     return f"{public_base_url()}/receipts/{token}"

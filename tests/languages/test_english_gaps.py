@@ -287,7 +287,9 @@ def test_plain_why_is_what_a_leichte_sprache_citizen_hears():
     slots = {**LS, "procedure": "meldebescheinigung", "requested_slot": "art_meldebescheinigung"}
     tracker = make_tracker(text="wozu?", intent="ask_why_field", slots=slots, active_loop="meldebescheinigung_form")
     dispatcher, _ = run(ActionExplainField(), tracker)
-    assert translations.plain_help(f.help) in texts(dispatcher)
+    # "wozu?" asks why: the plain why text, in plain sentences around it
+    assert translations.plain_help(f.why) in texts(dispatcher)
+    assert "Zu „" not in texts(dispatcher)
 
 
 def test_the_lint_finds_a_missing_or_stale_plain_help(tmp_path):

@@ -93,3 +93,39 @@ def test_english_logout_page(world):
     page = requests.get(url, timeout=30)
     assert page.status_code == 200 and "You are logged out" in text_of(page)
     _no_german(text_of(page))
+
+
+def test_leichte_sprache_login_pages_are_plain_german(world):
+    """A Leichte-Sprache chat's link carries ``lang: ls``: the pages are German (``lang="de"``)
+    in the plain texts of ``leichte_sprache/messages.yaml``, also after the IdP's answer."""
+    conversation = conv()
+    session = requests.Session()
+    start = session.get(world.link(conversation, "substantiell", "ls"), timeout=30)
+    assert start.status_code == 200 and '<html lang="de">' in start.text
+    page = text_of(start)
+    assert "Gleich kommt die Seite von Ihrem Nutzer-Konto" in page and "Dann hören Sie hier bitte auf" in page
+    assert "Melden Sie sich nur an, wenn Sie diesen Link selbst" not in page  # the standard text
+    citizen = CITIZENS["erika3"]
+    idp_page = submit(session, start)
+    back = submit(session, idp_page, username="erika3", password=citizen.password, action="login")
+    result = submit(session, back)
+    assert result.status_code == 200 and '<html lang="de">' in result.text
+    text = text_of(result)
+    assert "Bitte schreiben Sie diesen Code in Ihren Chat" in text and "Sie können ihn nur einmal benutzen" in text
+    assert confirm(conversation, result).level == "substantiell"
+
+
+def test_leichte_sprache_refusals_and_logout_are_plain(world):
+    conversation = conv()
+    _, page = saml_login(world, conversation, "substantiell", "", "", action="cancel", lang="ls")
+    assert page.status_code == 403 and '<html lang="de">' in page.text
+    assert "Sie haben die Anmeldung abgebrochen" in text_of(page) and "Anmelden geht nicht" in text_of(page)
+    world.recorder.wait_for(conversation)
+    other = conv()
+    link = f"{world.login_url}/login/start/{other}?ticket={issue_ticket(other, 'substantiell', lang='ls')}"
+    assert requests.get(link, timeout=30).status_code == 200
+    again = requests.get(link, timeout=30)
+    assert again.status_code == 403 and "Diesen Link zum Anmelden haben Sie schon benutzt" in text_of(again)
+    url = ids.logout_url(other, lang="ls").replace(ids.login_public_url(), world.login_url)
+    out = requests.get(url, timeout=30)
+    assert out.status_code == 200 and "Sie sind jetzt abgemeldet" in text_of(out)

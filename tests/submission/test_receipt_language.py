@@ -40,3 +40,12 @@ async def test_german_conversation_keeps_the_german_receipt_pdf(backend, monkeyp
     for expected in ("Eingangsbest", "Aktenzeichen", "Ihre Angaben", "12.08.1964"):
         assert expected in text, expected
     assert "Confirmation of receipt" not in text
+
+
+async def test_leichte_sprache_conversation_gets_a_plain_receipt_pdf(backend, monkeypatch):
+    reply, text = await _receipt(monkeypatch, language="ls")
+    for expected in ("Das Amt hat Ihren Antrag bekommen", "Akten-Zeichen", "Das haben Sie geschrieben", "12.08.1964"):
+        assert expected in text, expected
+    assert "Mustermann" in text  # the values are the same
+    for standard in ("Ihre Angaben", "belegt nur den Eingang", "Confirmation of receipt"):
+        assert standard not in text, standard
