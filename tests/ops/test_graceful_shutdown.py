@@ -152,3 +152,26 @@ def test_drain_waits_for_quiet_before_it_lets_sanic_close():
     cancelled, done = asyncio.run(scenario())
     assert cancelled == 0
     assert done == ["first", "late"]
+
+
+def test_kubernetes_and_compose_give_rasa_the_time_to_finish_its_turns():
+    """SIGKILL must not come before the turns are finished: Kubernetes' grace covers the preStop
+    sleep plus the wait for turns and long polls; compose's stop_grace_period the wait."""
+    import yaml
+
+    root = Path(__file__).resolve().parents[2]
+    needed = shutdown.TURN_GRACE_S + shutdown.CONNECTION_GRACE_S
+    rasa = next(
+        doc
+        for doc in yaml.safe_load_all((root / "k8s/base/rasa.yaml").read_text())
+        if doc and doc.get("kind") == "Deployment"
+    )
+    pod = rasa["spec"]["template"]["spec"]
+    container = next(c for c in pod["containers"] if c["name"] == "rasa")
+    pre_stop = container["lifecycle"]["preStop"]["exec"]["command"]
+    assert pre_stop[0] == "sleep"
+    assert pod["terminationGracePeriodSeconds"] >= float(pre_stop[1]) + needed + 3
+    compose = yaml.safe_load((root / "docker-compose.yml").read_text())
+    for name in ("rasa-1", "rasa-2"):
+        grace = compose["services"][name]["stop_grace_period"]
+        assert grace.endswith("s") and float(grace[:-1]) >= needed + 3
