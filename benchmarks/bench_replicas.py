@@ -868,6 +868,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         rolling_lock = threading.Lock()
         rolled = threading.Event()
         rolling_info: dict[str, float] = {}
+        shutdown_lines: dict[str, str] = {}
 
         def keep_talking(worker: int) -> None:
             number = 0
@@ -895,6 +896,9 @@ def main(argv: Optional[list[str]] = None) -> int:
                 rolling_info[f"r{i}_drain"] = drained
                 rolling_info[f"r{i}_stop_s"] = time.monotonic() - t_stop
                 rolling_info[f"r{i}_killed"] = float(replica.process.returncode == -signal.SIGKILL)
+                # What the replica did with the turns it held (rasa_runtime/shutdown.py logs it).
+                said = [line for line in replica.log_tail(400).splitlines() if "Herunterfahren:" in line]
+                shutdown_lines[f"r{i}"] = said[-1].split("Herunterfahren:", 1)[1].strip() if said else "-"
                 replica.command = [str(new_model) if part == str(model) else part for part in replica.command]
                 replica.start()
                 replica.wait_healthy(600)
@@ -971,6 +975,7 @@ def main(argv: Optional[list[str]] = None) -> int:
                 f"r{i} entleert nach {rolling_info.get(f'r{i}_drain', 0):.1f} s, beendet nach "
                 f"{rolling_info.get(f'r{i}_stop_s', 0):.1f} s"
                 + (" (SIGKILL)" if rolling_info.get(f"r{i}_killed") else "")
+                + f" ({shutdown_lines.get(f'r{i}', '-')})"
                 for i in range(1, len(rasas) + 1)
             )
         )
