@@ -12,7 +12,7 @@ waited for it too. In the replica benchmark that was the one message "without an
 Now (``install``):
 
 * every turn (``Agent.handle_message``, which runs under the conversation's lock and saves the
-  tracker at its end) is counted while it runs;
+  tracker at its end, and ``Agent.trigger_intent``) is counted while it runs;
 * on SIGTERM, before Sanic closes anything, the replica reports itself unavailable on ``GET /``
   (HTTP 503, so a load balancer's or Kubernetes' health checks take it out even when nobody told
   them), and waits until no turn has run for ``QUIET_S`` — at most ``TURN_GRACE_S``. Turns that
@@ -90,16 +90,18 @@ TURNS = Turns()
 
 
 def _wrap_handle_message(original):
+    """A turn: counted while it runs (``Agent.handle_message``, ``Agent.trigger_intent``)."""
+
     @functools.wraps(original)
-    async def handle_message(self, message):
+    async def turn(self, *args, **kwargs):
         task = TURNS.enter()
         try:
-            return await original(self, message)
+            return await original(self, *args, **kwargs)
         finally:
             TURNS.leave(task)
 
-    handle_message._ba_turns = True  # type: ignore[attr-defined]
-    return handle_message
+    turn._ba_turns = True  # type: ignore[attr-defined]
+    return turn
 
 
 def prepare_app(app: Any, turns: Turns = TURNS) -> None:
@@ -136,7 +138,10 @@ def install() -> None:
     import rasa.core.run as rasa_run
     from rasa.core.agent import Agent
 
-    if not getattr(Agent.handle_message, "_ba_turns", False):
-        Agent.handle_message = _wrap_handle_message(Agent.handle_message)
+    # Citizens' messages, and the turns our services start over the API (the delivery worker's
+    # announcements: trigger_intent).
+    for name in ("handle_message", "trigger_intent"):
+        if not getattr(getattr(Agent, name), "_ba_turns", False):
+            setattr(Agent, name, _wrap_handle_message(getattr(Agent, name)))
     if not getattr(rasa_run.configure_app, "_ba_shutdown", False):
         rasa_run.configure_app = _wrap_configure_app(rasa_run.configure_app)
