@@ -77,6 +77,10 @@ from bot.stack import Service, Stack, free_port  # noqa: E402
 CONFIRM = ("Ja, absenden", "Aktenzeichen")
 DIALOGUE = [*MELDEBESCHEINIGUNG_DIALOGUE, CONFIRM]
 OUTAGE_NOTICE = "technische Störung"
+# Rolling update: a drained replica must have had no session for this long before it stops, and
+# it gets this long from SIGTERM to SIGKILL (k8s/base/rasa.yaml: terminationGracePeriodSeconds).
+DRAIN_QUIET_S = 1.0
+STOP_GRACE_S = 40.0
 
 
 def p95(values: list[float]) -> Optional[float]:
@@ -297,6 +301,22 @@ class HAProxy:
             if len(cols) > 4 and cols[0] == backend and cols[1] == server:
                 return int(cols[4] or 0)  # scur
         return 0
+
+    def wait_drained(self, backend: str, server: str, quiet: float, timeout: float) -> float:
+        """Until ``server`` has had no session for ``quiet`` s (at most ``timeout`` s); seconds
+        waited. One sample of zero is not enough: a web chat long poll that has just returned is
+        followed by the next one of the same socket a moment later."""
+        t0 = time.monotonic()
+        idle_since: Optional[float] = None
+        while time.monotonic() - t0 < timeout:
+            if self.current_sessions(backend, server):
+                idle_since = None
+            elif idle_since is None:
+                idle_since = time.monotonic()
+            elif time.monotonic() - idle_since >= quiet:
+                break
+            time.sleep(0.1)
+        return time.monotonic() - t0
 
     def wait_up(self, timeout: float = 60) -> None:
         """Until HAProxy's own checks have every server UP (``rise 2``: two checks after the
@@ -848,6 +868,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         rolling_lock = threading.Lock()
         rolled = threading.Event()
         rolling_info: dict[str, float] = {}
+        shutdown_lines: dict[str, str] = {}
 
         def keep_talking(worker: int) -> None:
             number = 0
@@ -863,12 +884,21 @@ def main(argv: Optional[list[str]] = None) -> int:
             t0 = time.monotonic()
             time.sleep(5)  # the first forms are under way on the old model
             for i, replica in enumerate(rasas, 1):
+                # Drained: no new conversations, but a web chat socket bound to this replica (its
+                # cookie) keeps coming here until it has gone.
                 proxy.command(f"set server rasa/r{i} state drain")
-                deadline = time.monotonic() + 60
-                while proxy.current_sessions("rasa", f"r{i}") and time.monotonic() < deadline:
-                    time.sleep(0.2)
+                drained = proxy.wait_drained("rasa", f"r{i}", quiet=DRAIN_QUIET_S, timeout=60)
                 proxy.command(f"set server rasa/r{i} state maint")
-                replica.stop()
+                # SIGTERM, then the turns still running are finished (rasa_runtime/shutdown.py);
+                # SIGKILL only after STOP_GRACE_S, as Kubernetes' terminationGracePeriodSeconds.
+                t_stop = time.monotonic()
+                replica.stop(timeout=STOP_GRACE_S)
+                rolling_info[f"r{i}_drain"] = drained
+                rolling_info[f"r{i}_stop_s"] = time.monotonic() - t_stop
+                rolling_info[f"r{i}_killed"] = float(replica.process.returncode == -signal.SIGKILL)
+                # What the replica did with the turns it held (rasa_runtime/shutdown.py logs it).
+                said = [line for line in replica.log_tail(400).splitlines() if "Herunterfahren:" in line]
+                shutdown_lines[f"r{i}"] = said[-1].split("Herunterfahren:", 1)[1].strip() if said else "-"
                 replica.command = [str(new_model) if part == str(model) else part for part in replica.command]
                 replica.start()
                 replica.wait_healthy(600)
@@ -939,6 +969,16 @@ def main(argv: Optional[list[str]] = None) -> int:
             if value
             else "Rolling Update: keine Messwerte"
         )
+        print(
+            "Rolling Update je Replikat: "
+            + "; ".join(
+                f"r{i} entleert nach {rolling_info.get(f'r{i}_drain', 0):.1f} s, beendet nach "
+                f"{rolling_info.get(f'r{i}_stop_s', 0):.1f} s"
+                + (" (SIGKILL)" if rolling_info.get(f"r{i}_killed") else "")
+                + f" ({shutdown_lines.get(f'r{i}', '-')})"
+                for i in range(1, len(rasas) + 1)
+            )
+        )
         print(f"Ereignisse geprüft: {events_checked}; Anträge im Portal: {landed}")
         seen = versions_seen(pg.url, rolling)
         label = {old_id: "alt", new_id: "neu"}
@@ -971,6 +1011,9 @@ def main(argv: Optional[list[str]] = None) -> int:
             print(f"  - {line}")
         if rolling_errors:
             anomalies.append("rolling update: errors seen")
+        killed = [f"r{i}" for i in range(1, len(rasas) + 1) if rolling_info.get(f"r{i}_killed")]
+        if killed:
+            anomalies.append(f"rolling update: {', '.join(killed)} did not stop within {STOP_GRACE_S:.0f} s (SIGKILL)")
         return 1 if anomalies else 0
     finally:
         for service in reversed(procs):

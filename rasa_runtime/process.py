@@ -89,6 +89,10 @@ def main() -> None:
     from rasa_runtime import metrics
 
     metrics.install()  # Prometheus counters of the NLU (served by rasa_runtime.metrics.MetricsChannel)
+    from rasa_runtime import shutdown
+
+    # Last of the turn wrappers: on SIGTERM the whole turn is waited for (rolling update, issue 18).
+    shutdown.install()
     groups = apply_patches()
     # Before Rasa sets up its logging: on stderr, so the service log shows what runs.
     print(f"Rasa-Optimierungen ({PATCH_SWITCH}): {', '.join(sorted(groups)) or 'keine'}", file=sys.stderr, flush=True)
