@@ -154,9 +154,11 @@ async def test_an_invalid_value_is_never_sent(tmp_path, caplog):
     assert "bald" not in caplog.text  # the log names the rule and the place, not the value
 
 
-def test_the_leika_key_comes_from_the_operator_when_the_catalogue_has_none(tmp_path):
-    kwargs = dict(
-        store=SubmissionStore(make_engine(f"sqlite:///{tmp_path / 'o.db'}")),
+def unreachable_route(directory) -> dict:
+    """Arguments of a ``FitConnectBackend`` whose route nobody serves: for the checks it makes
+    before it calls anything."""
+    return dict(
+        store=SubmissionStore(make_engine(f"sqlite:///{directory / 'o.db'}")),
         catalogue=CATALOGUE,
         submission_url="http://127.0.0.1:9",
         routing_url="http://127.0.0.1:9",
@@ -165,6 +167,10 @@ def test_the_leika_key_comes_from_the_operator_when_the_catalogue_has_none(tmp_p
         client_id="id",
         client_secret="secret",
     )
+
+
+def test_the_leika_key_comes_from_the_operator_when_the_catalogue_has_none(tmp_path):
+    kwargs = unreachable_route(tmp_path)
     with pytest.raises(ValueError, match="FITCONNECT_LEIKA_KEYS"):
         FitConnectBackend(**kwargs, leika_keys="").check_procedure("blaue_karte_eu")
     proc, _ = FitConnectBackend(**kwargs, leika_keys=f"blaue_karte_eu={TEST_LEIKA}").check_procedure("blaue_karte_eu")

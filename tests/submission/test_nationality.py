@@ -199,21 +199,10 @@ async def test_the_blue_card_reaches_the_destination_with_the_code(loaded, tmp_p
 
 
 def test_the_fit_connect_start_says_when_the_list_is_missing(var_dir, caplog):
-    from buergerassistent.storage import make_engine
-    from buergerassistent.submission.fit_connect import FitConnectBackend, SubmissionStore
+    from buergerassistent.submission.fit_connect import FitConnectBackend
 
-    from .test_fit_connect_blue_card import CATALOGUE, TEST_LEIKA
+    from .test_fit_connect_blue_card import TEST_LEIKA, unreachable_route
 
-    backend = FitConnectBackend(
-        store=SubmissionStore(make_engine(f"sqlite:///{var_dir / 'o.db'}")),
-        catalogue=CATALOGUE,
-        submission_url="http://127.0.0.1:9",
-        routing_url="http://127.0.0.1:9",
-        token_url="http://127.0.0.1:9/token",
-        signature_jwks_url="http://127.0.0.1:9/jwks",
-        client_id="id",
-        client_secret="secret",
-        leika_keys=f"blaue_karte_eu={TEST_LEIKA}",
-    )
+    backend = FitConnectBackend(**unreachable_route(var_dir), leika_keys=f"blaue_karte_eu={TEST_LEIKA}")
     backend.check_procedure("blaue_karte_eu")
     assert "Staatsangehörigkeits-Codeliste nicht geladen" in caplog.text
