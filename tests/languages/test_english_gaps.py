@@ -34,6 +34,8 @@ from matrix_connector.connector import MatrixConnector
 from matrix_connector.reactions import keycap, reaction_hint
 from rasa_runtime.intent_guard import apply_language
 
+from .test_conversation_languages import assert_english, run
+
 EN = {"language": "en", "language_source": "explicit"}
 LS = {"language": "ls", "language_source": "explicit"}
 PROC = default_catalogue()["meldebescheinigung"]
@@ -48,19 +50,6 @@ FILLED = {
     "email": "erika@example.org",
 }
 CORE = Path(__file__).resolve().parents[2] / "bot" / "domain" / "core.yml"
-
-
-def run(action, tracker):
-    dispatcher = CollectingDispatcher()
-    events = asyncio.run(action.run(dispatcher, tracker, {}))
-    return dispatcher, events
-
-
-def assert_english(dispatcher) -> str:
-    found = german_in(dispatcher.messages)
-    assert not found, f"German in an English conversation: {found}\n{texts(dispatcher)}"
-    assert texts(dispatcher).strip()
-    return texts(dispatcher)
 
 
 @pytest.fixture
