@@ -7,9 +7,9 @@ must be covered by the deletion: a new store that forget_conversation does not k
 
 from __future__ import annotations
 
-import gc
 import importlib
 import pkgutil
+import sys
 from types import SimpleNamespace
 
 import pytest
@@ -41,13 +41,32 @@ def _import_everything() -> None:
             importlib.import_module(info.name)
 
 
+def _metadata_of_modules():
+    """The MetaData our modules (and Rasa's tracker store) hold, as globals or via a declarative base.
+
+    Not every MetaData in memory: Alembic's batch migrations and other tests reflect tables with
+    the same names into MetaData of their own, and those are not stores of ours.
+    """
+    modules = [m for name, m in list(sys.modules.items())
+               if m is not None and (name.split(".")[0] in OUR_PACKAGES or name == "rasa.core.tracker_store")]
+    found = {}
+    for module in modules:
+        values = list(vars(module).values())
+        # Class attributes too: Rasa's SQLTrackerStore keeps its declarative Base on the class.
+        values += [v for cls in values if isinstance(cls, type) for v in list(vars(cls).values())]
+        for value in values:
+            metadata = value if isinstance(value, MetaData) else getattr(value, "metadata", None)
+            if isinstance(metadata, MetaData):
+                found[id(metadata)] = metadata
+    return found.values()
+
+
 def all_tables():
     _import_everything()
     tables = {}
-    for obj in gc.get_objects():
-        if isinstance(obj, MetaData):
-            for table in obj.tables.values():
-                tables.setdefault(table.name, table)
+    for metadata in _metadata_of_modules():
+        for table in metadata.tables.values():
+            tables.setdefault(table.name, table)
     return tables
 
 
