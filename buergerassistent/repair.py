@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Optional
 
-from buergerassistent import regional_key
+from buergerassistent import nationality, regional_key
 from buergerassistent.catalogue import Field, Procedure
 from buergerassistent.form_questions import is_question
 from buergerassistent.validation import validate
@@ -459,6 +459,17 @@ def _unfilled_after(proc: Procedure, start: str, filled: Mapping[str, object], t
 # Types whose validators take almost any word ("München" is a valid name, "Erika" a valid
 # place): a part of a message goes to such a field only in the form's order, never by guessing.
 WEAK_TYPES = frozenset({"name", "city", "text"})
+
+
+def _weak(f: Field) -> bool:
+    """Whether the field's validator takes almost any word. A nationality is checked against
+    the official list only when the operator has loaded it; without it any word passes ("Max"
+    would become the nationality), so it is weak then."""
+    if f.type == "nationality":
+        return nationality.loaded_table() is None
+    return f.type in WEAK_TYPES
+
+
 _NAME_LEAD = re.compile(r"^(?:mein name ist|ich heiße|ich heisse|ich bin|name:?)\s+", re.IGNORECASE)
 _CHANGE_CUE = re.compile(rf"\b{_CHANGE_VERBS}\b|\b{_WRONG}\b|\bvertippt\b|\bverschrieben\b", re.IGNORECASE)
 
@@ -688,7 +699,7 @@ def _read_message(
         if first is not None and first.ok and first.value != filled.get(f.name):
             _take_correction(reading, f, first.value, filled)
             loose = loose[1:]
-        elif f.type not in WEAK_TYPES:
+        elif not _weak(f):
             # "Das Einzugsdatum stimmt nicht … Wir ziehen erst am 15.02.2027 ein." or "das
             # Kennzeichen war falsch. Richtig ist M-CW 3071.": the one value of the field's type in
             # the explanation or in the part that said it was wrong. The rest only explains.
@@ -738,7 +749,7 @@ def _correction_by_old_value(proc: Procedure, text: str, filled: Mapping[str, ob
             heads = [" ".join(old.split()[:n]) for n in range(1, min(4, len(old.split())) + 1)]
             if not any(_check_with(f, head, filled).value == known for head in heads):
                 continue
-            if f.type in WEAK_TYPES:
+            if _weak(f):
                 # "unser Hund heißt Rexi, nicht Rex": the value after the field's name
                 said = _named_segment(proc, new_part)
                 value = said[1] if said is not None and said[0] is f and said[1] else new_part
@@ -752,7 +763,7 @@ def _correction_by_old_value(proc: Procedure, text: str, filled: Mapping[str, ob
                 found.setdefault(f.name, new)
     if not found and re.search(rf"\b{_WRONG}\b", text, re.IGNORECASE):
         for f in stored:
-            if f.type in WEAK_TYPES or f.type in ("choice", "yes_no"):
+            if _weak(f) or f.type in ("choice", "yes_no"):
                 continue
             words = text.split()
             spans = {
@@ -814,7 +825,7 @@ def _read_single(
         # "Sie heißt Luna" to "Wie heißt Ihr Hund?": the name is "Luna".
         seg = _CALLED_LEAD.sub("", seg) or seg
     result = _check(current, seg)
-    if not result.ok and current.type not in WEAK_TYPES and _REJECTED_TAIL.search(seg):
+    if not result.ok and not _weak(current) and _REJECTED_TAIL.search(seg):
         # "3 statt 2", "den 5. ned den 4.": the value before the negation is the answer.
         kept = _check(current, _REJECTED_TAIL.sub("", seg))
         result = kept if kept.ok else result
@@ -859,7 +870,7 @@ def _assign_several(
         strong = [
             (f, r)
             for f in open_fields
-            if f.type not in WEAK_TYPES and not (f.type == "choice" and _BY_POSITION.fullmatch(seg))
+            if not _weak(f) and not (f.type == "choice" and _BY_POSITION.fullmatch(seg))
             for r in [_check(f, seg)]
             if r.ok
         ]
@@ -879,7 +890,9 @@ def _assign_several(
             else:
                 reading.values[chosen[0].name] = chosen[1].value
             continue
-        weak = [f for f in open_fields if f.type in ("name", "city")]
+        # The first part may answer the question asked even when its field takes any word
+        # (a nationality without the official list, a free text): "Indien, München".
+        weak = [f for f in open_fields if f.type in ("name", "city") or (idx == 0 and f is current and _weak(f))]
         if not weak:
             reading.unassigned.append(seg)
             continue
@@ -898,7 +911,7 @@ def _assign_several(
     # Two parts for one field ("Samstag" and "13. März" read as two dates): no guess.
     for name in [n for n in reading.values if n not in named_before]:
         f = proc.field(name)
-        if f.type in WEAK_TYPES or f.type in ("choice", "yes_no"):
+        if _weak(f) or f.type in ("choice", "yes_no"):
             continue
         rivals = [
             seg

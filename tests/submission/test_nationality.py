@@ -206,3 +206,23 @@ def test_the_fit_connect_start_says_when_the_list_is_missing(var_dir, caplog):
     backend = FitConnectBackend(**unreachable_route(var_dir), leika_keys=f"blaue_karte_eu={TEST_LEIKA}")
     backend.check_procedure("blaue_karte_eu")
     assert "Staatsangehörigkeits-Codeliste nicht geladen" in caplog.text
+
+
+def test_without_the_list_a_name_is_never_read_as_the_nationality(var_dir):
+    """Without the list any word passes as a nationality, so in a message with several values it
+    only answers the nationality question itself; "Max, Muster" asked for the first name is the
+    name (found by the property test in tests/forms/test_repair_properties.py)."""
+    from buergerassistent.repair import read_message
+
+    assert nationality.loaded_table() is None
+    assert read_message(PROC, "vorname", "Max, Muster", {}).values == {"vorname": "Max", "nachname": "Muster"}
+    asked = read_message(PROC, "staatsangehoerigkeit", "Indien, München", {})
+    assert asked.values == {"staatsangehoerigkeit": "Indien", "ort": "München"}
+
+
+def test_with_the_list_a_nationality_is_recognised_among_several_values(loaded):
+    from buergerassistent.repair import read_message
+
+    reading = read_message(PROC, "vorname", "Max, Muster, indisch", {})
+    assert reading.values == {"vorname": "Max", "nachname": "Muster", "staatsangehoerigkeit": "Indien"}
+    assert read_message(PROC, "vorname", "Max, Muster", {}).values == {"vorname": "Max", "nachname": "Muster"}
