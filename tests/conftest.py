@@ -50,6 +50,17 @@ def model_path():
     return ensure_model(quiet=True)
 
 
+@pytest.fixture(scope="session")
+def default_stack(tmp_path_factory):
+    """The whole stack with the default options, started once for every test that needs nothing
+    else (e2e, discovery, message ids): each stack start costs a minute of the suite. Tests on it
+    use senders of their own."""
+    from support.stacks import running_stack
+
+    with running_stack(tmp_path_factory.mktemp("default-stack")) as stack:
+        yield stack
+
+
 def pytest_addoption(parser):
     # `make screenshots`: the browser tests save their pictures into docs/screenshots.
     parser.addoption("--screenshots", action="store_true", help="browser tests write docs/screenshots/*.png")

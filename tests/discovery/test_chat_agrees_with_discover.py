@@ -14,7 +14,6 @@ import urllib.request
 
 import pytest
 from support.chat import RestChat
-from support.stacks import running_stack
 
 from bot.settings import REPO_ROOT
 from buergerassistent import translations
@@ -45,9 +44,8 @@ _ENGLISH_NAMES = {entry.name: pid for pid, entry in translations.english_entries
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory):
-    with running_stack(tmp_path_factory.mktemp("discover-stack")) as stack:
-        yield stack
+def stack(default_stack):
+    return default_stack  # tests/conftest.py: one stack with the default options for the session
 
 
 def chat_decision(stack, sender: str, text: str) -> tuple[str, list[str]]:

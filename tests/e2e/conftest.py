@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import pytest
 from support.chat import RestChat
-from support.stacks import running_stack
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory):
-    with running_stack(tmp_path_factory.mktemp("stack-var")) as stack:
-        yield stack
+def stack(default_stack):
+    return default_stack
 
 
 @pytest.fixture

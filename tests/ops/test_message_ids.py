@@ -22,7 +22,6 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from support.databases import user_texts
 from support.forms import MELDEBESCHEINIGUNG_DIALOGUE, fill_in_chat, step
-from support.stacks import running_stack
 
 from bot.local_stack import rest_headers
 from rasa_runtime import idempotency
@@ -104,9 +103,8 @@ async def test_a_known_id_is_answered_from_the_saved_turn_and_not_processed():
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory):
-    with running_stack(tmp_path_factory.mktemp("message-ids")) as stack:
-        yield stack
+def stack(default_stack):
+    return default_stack  # tests/conftest.py: one stack with the default options for the session
 
 
 def _post(stack, body: dict) -> tuple[int, list | dict]:
