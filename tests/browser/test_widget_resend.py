@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 
 import pytest
@@ -105,7 +106,7 @@ def test_a_form_answer_typed_while_rasa_goes_away_is_sent_again_and_answered_onc
     conversation = web_stack.conversation_id(widget.token())
     stored = user_texts_after(url, conversation, 3)
     rasa = web_stack.stack.service("rasa")
-    before = widget.bot.count()
+    before = page.locator(".ba-msg.bot").count()  # wait_for_bot counts the greeting too
     # The replica stops answering (its socket still open), the citizen types the next answer,
     # then the replica dies: the message reached a process that never processed it.
     os.killpg(rasa.process.pid, signal.SIGSTOP)
@@ -127,5 +128,45 @@ def test_a_form_answer_typed_while_rasa_goes_away_is_sent_again_and_answered_onc
     page.wait_for_timeout(1000)  # nothing else arrives: the answer once
     expect(page.locator(".ba-msg.bot", has_text="geboren")).to_have_count(1)
     assert user_texts_after(url, conversation, len(stored) + 1) == [*stored, "Mustermann"]
+    widget.say("12.08.1964", "Straße")
+    assert user_texts_after(url, conversation, len(stored) + 2) == [*stored, "Mustermann", "12.08.1964"]
+
+
+def test_an_answer_lost_with_its_socket_is_shown_from_the_history_and_not_processed_again(web_stack, widget, page):
+    """The other case: the turn was saved, but its answer and ack never reached the browser (the
+    socket dropped). The reconnect's history holds the message with its id, so the widget shows
+    it and its answer once and does not process it again."""
+    url = web_stack.settings.tracker_store_url
+    drop = {"on": False}
+    sockets = []
+
+    def route(ws) -> None:
+        server = ws.connect_to_server()
+        ws.on_message(lambda message: server.send(message))
+        server.on_message(lambda message: None if drop["on"] else ws.send(message))
+        sockets.append(ws)
+
+    page.route_web_socket(re.compile(r".*/socket\.io/.*"), route)
+    page.reload()  # Playwright routes the WebSockets of pages loaded after this
+    widget.open()
+    widget.say("Ich brauche eine Meldebescheinigung", "jetzt hier im Chat beantragen")
+    widget.choose("Ja", "Schritt 1 von 8")
+    widget.say("Erika", "Familienname")
+    assert sockets, "the widget's socket did not go through the route"
+    conversation = web_stack.conversation_id(widget.token())
+    stored = user_texts_after(url, conversation, 3)
+    before = page.locator(".ba-msg.bot").count()  # wait_for_bot counts the greeting too
+    drop["on"] = True  # from now on nothing of the server reaches the browser
+    widget.say("Mustermann")
+    assert user_texts_after(url, conversation, len(stored) + 1) == [*stored, "Mustermann"]
+    page.wait_for_timeout(1000)  # the turn has ended on the server
+    assert page.locator(".ba-msg.bot").count() == before  # the answer did not arrive
+    drop["on"] = False
+    sockets[-1].close()  # the network drops the socket; socket.io reconnects
+    widget.wait_for_bot("geboren", after=before)
+    page.wait_for_timeout(1500)
+    expect(page.locator(".ba-msg.user", has_text="Mustermann")).to_have_count(1)
+    expect(page.locator(".ba-msg.bot", has_text="geboren")).to_have_count(1)
+    assert user_texts(url, conversation) == [*stored, "Mustermann"]
     widget.say("12.08.1964", "Straße")
     assert user_texts_after(url, conversation, len(stored) + 2) == [*stored, "Mustermann", "12.08.1964"]
