@@ -985,7 +985,8 @@ def main(argv: Optional[list[str]] = None) -> int:
             f"{sum(c.notices for c in conversations)}"
         )
         print(
-            "REST-Nachrichten erneut gesendet, deren Zug schon gespeichert war (aus dem Verlauf beantwortet, "
+            "Nachrichten (REST und Web-Chat) erneut gesendet, deren Zug schon gespeichert war (aus dem Verlauf "
+            "beantwortet, "
             f"nicht doppelt bearbeitet; ba_duplicate_messages_total, erste Runde): {replayed:.0f}"
         )
         print(
