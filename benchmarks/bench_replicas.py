@@ -32,10 +32,10 @@ writes into each event) are counted and must have finished their form.
 Checks, from the databases (never from what the clients believe):
   * every conversation's events in the tracker store: each citizen message once and in the order
     sent, no turn interleaved with another (each message's turn ends with ``action_listen``
-    before the next). A message sent again after a failure must be there once too: REST
-    messages carry an id (``message_id``, the same on a resend), so a turn already saved is
-    answered from the tracker; a message stored twice is an anomaly named by its cause
-    (``stored_order``: REST despite its id, or the web chat, whose protocol has no id);
+    before the next). A message sent again after a failure must be there once too: REST and
+    web chat messages carry an id (``message_id``, the same on a resend), so a turn already
+    saved is answered from the tracker; a message stored twice is an anomaly named by its cause
+    (``stored_order``);
   * every form finished: the conversation reached the confirmation and the outbox holds its
     application once, delivered; the portal backend holds each application exactly once.
 Prints the numbers used, conversations, events checked, anomalies (each listed), messages sent
@@ -361,6 +361,7 @@ class Conversation:
     error_kinds: dict[str, int] = field(default_factory=dict)  # e.g. HTTPError 502, TimeoutError
     notices: int = 0
     from_history: int = 0  # web chat answers seen in the history after a reconnect
+    client_resends: int = 0  # web chat messages the client sent again after a reconnect (no ack)
     finished: bool = False
     problem: str = ""
 
@@ -400,8 +401,12 @@ def rest_say(run: Run, conv: Conversation, text: str, message_id: str) -> str:
 
 
 class SocketCitizen:
-    """The widget's protocol (rasa_runtime/channels/webchat): a signed session, resumed after a
-    reconnect; an answer is complete when ``bot_typing`` goes false."""
+    """The widget's protocol (rasa_runtime/channels/webchat, webchat/widget/src/widget.js): a
+    signed session, resumed after a reconnect; each message with an id and an ack; a message
+    without an ack when the socket drops is sent again with the same id once the new socket has
+    its history, unless that history shows its turn (then its answer is read from there). An
+    answer is complete when ``bot_typing`` goes false; a repeated answer (the server's saved turn
+    for a message sent again) counts only when the first one never came."""
 
     def __init__(self, chat_url: str) -> None:
         self.cond = threading.Condition()
@@ -410,11 +415,14 @@ class SocketCitizen:
         self.token: Optional[str] = None
         self.conversation_id = ""
         self.ready = False  # connected and the session confirmed (again after a reconnect)
-        # The message waiting for its answer; after a reconnect the server's history shows
-        # whether it was answered meanwhile (the widget renders that history, widget.js).
-        self.pending: Optional[str] = None
+        # The message waiting for its ack: (text, id); after a reconnect the server's history
+        # shows whether its turn was saved meanwhile (the widget renders that history).
+        self.pending: Optional[tuple[str, str]] = None
+        self.acked = False
+        self.answered_ids: set[str] = set()
         self.from_history: Optional[list[str]] = None
         self.recovered = 0  # answers the citizen saw only in the history after a reconnect
+        self.resent = 0  # messages sent again by the client after a reconnect (no ack)
         self.sio = socketio.Client(reconnection=True, reconnection_delay=0.5, reconnection_delay_max=2)
         self.sio.on("session_confirm", self._confirm)
         self.sio.on("bot_uttered", self._bot)
@@ -441,6 +449,12 @@ class SocketCitizen:
 
     def _bot(self, message) -> None:
         with self.cond:
+            reply_to = message.get("reply_to")
+            if reply_to and message.get("repeated"):
+                if reply_to in self.answered_ids:
+                    return  # shown already
+            elif reply_to:
+                self.answered_ids.add(reply_to)
             self.messages.append(message.get("text") or "")
             self.cond.notify_all()
 
@@ -450,43 +464,72 @@ class SocketCitizen:
                 self.idle += 1
                 self.cond.notify_all()
 
-    def _history(self, data) -> None:
-        items = (data or {}).get("messages") or []
+    def _ack(self, message_id: str):
+        def acked(*_args) -> None:
+            with self.cond:
+                if self.pending is not None and self.pending[1] == message_id:
+                    self.acked = True
+                    self.cond.notify_all()
+
+        return acked
+
+    def _emit_pending(self) -> None:
         with self.cond:
             if self.pending is None:
                 return
-            users = [i for i, m in enumerate(items) if m.get("sender") == "user"]
-            if users and items[users[-1]].get("text") == self.pending:
-                answers = [m.get("text") or "" for m in items[users[-1] + 1 :] if m.get("sender") == "bot"]
-                if answers:
-                    self.from_history = answers
-                    self.cond.notify_all()
+            text, message_id = self.pending
+        try:
+            self.sio.emit(
+                "user_uttered",
+                {"message": text, "message_id": message_id, "session_id": self.token},
+                callback=self._ack(message_id),
+            )
+        except socketio.exceptions.SocketIOError:
+            pass  # dropped between the check and the emit: sent again after the reconnect
+
+    def _history(self, data) -> None:
+        items = (data or {}).get("messages") or []
+        with self.cond:
+            if self.pending is None or self.acked:
+                return
+            message_id = self.pending[1]
+            at = next((i for i, m in enumerate(items) if m.get("sender") == "user" and m.get("id") == message_id), None)
+            if at is not None:
+                answers = []
+                for m in items[at + 1 :]:
+                    if m.get("sender") == "user":
+                        break
+                    answers.append(m.get("text") or "")
+                # Its turn was saved before the socket went away: the answer is in the history.
+                self.answered_ids.add(message_id)
+                self.from_history = answers
+                self.cond.notify_all()
+                return
+            self.resent += 1
+        self._emit_pending()
 
     def _wait(self, ready, timeout: float) -> bool:
         with self.cond:
             return self.cond.wait_for(ready, timeout)
 
-    def say(self, text: str, timeout: float = 120) -> str:
+    def say(self, text: str, message_id: str, timeout: float = 120) -> str:
         # As the widget: while the socket reconnects, the message waits (then counts as failed).
         if not self._wait(lambda: self.ready, 30):
             raise TimeoutError("not connected")
         with self.cond:
             seen, idle = len(self.messages), self.idle
-            self.pending, self.from_history = text, None
+            self.pending, self.acked, self.from_history = (text, message_id), False, None
         try:
-            try:
-                self.sio.emit("user_uttered", {"message": text, "session_id": self.token})
-            except socketio.exceptions.SocketIOError as exc:  # dropped between the check and the emit
-                raise TimeoutError("not connected") from exc
-            if not self._wait(lambda: self.idle > idle or self.from_history is not None, timeout):
+            self._emit_pending()
+            if not self._wait(lambda: (self.acked and self.idle > idle) or self.from_history is not None, timeout):
                 raise TimeoutError("no answer")
             with self.cond:
-                if self.idle > idle:
+                if self.from_history is None:
                     return "\n".join(self.messages[seen:])
                 # The socket's replica went away after the turn was saved; the new one's
                 # history shows the answer.
                 self.recovered += 1
-                return "\n".join(self.from_history or [])
+                return "\n".join(self.from_history)
         finally:
             with self.cond:
                 self.pending = None
@@ -522,7 +565,10 @@ def converse(run: Run, conv: Conversation, think: tuple[float, float]) -> None:
                 if attempt:
                     conv.resent.add(index)
                 try:
-                    reply = citizen.say(text) if citizen else rest_say(run, conv, text, f"step-{index}")
+                    # The same id when the message is sent again (REST and web chat): a turn
+                    # already saved is answered from the tracker, not processed twice.
+                    message_id = f"step-{index}"
+                    reply = citizen.say(text, message_id) if citizen else rest_say(run, conv, text, message_id)
                 except (urllib.error.URLError, OSError, TimeoutError) as exc:
                     # A citizen sends it again a moment later.
                     kind = type(exc).__name__ + (f" {exc.code}" if isinstance(exc, urllib.error.HTTPError) else "")
@@ -533,7 +579,9 @@ def converse(run: Run, conv: Conversation, think: tuple[float, float]) -> None:
                     continue
                 run.record(started)
                 if citizen:
-                    conv.from_history = citizen.recovered
+                    if citizen.resent > conv.client_resends:  # sent again after a reconnect
+                        conv.resent.add(index)
+                    conv.from_history, conv.client_resends = citizen.recovered, citizen.resent
                 if OUTAGE_NOTICE in reply:
                     conv.notices += 1
                     time.sleep(1.0)
@@ -560,10 +608,10 @@ def stored_order(conv: Conversation, users: list[str], expected: list[str]) -> l
     """The citizen's messages as stored against the ones sent: each once and in order.
 
     A message stored twice is an anomaly, named by its cause: the client sent it again (its
-    reply was lost or late) and the second copy was processed as a new message. REST messages
-    carry an id (``message_id``), so for them even that must not happen; the web chat's socket
-    protocol has no id, so there it is the known limit of a resend. A copy processed after later
-    messages (the first copy queued somewhere and run late) answered the wrong question.
+    reply was lost or late) and the second copy was processed as a new message. REST and web
+    chat messages carry an id (``message_id``), so even that must not happen. A copy processed
+    after later messages (the first copy queued somewhere and run late) answered the wrong
+    question.
     """
     problems: list[str] = []
     position, seen = 0, []
@@ -575,9 +623,9 @@ def stored_order(conv: Conversation, users: list[str], expected: list[str]) -> l
         earlier = [i for i in seen if expected[i] == text]
         if earlier and earlier[-1] in conv.resent:
             where = "right after the first" if seen[-1] == earlier[-1] else "after later messages"
-            why = "despite its message id" if conv.kind == "rest" else "(web chat: no message id)"
             problems.append(
-                f"{conv.conversation_id}: {text!r} sent again after a failure and processed twice, {where}, {why}"
+                f"{conv.conversation_id}: {text!r} sent again after a failure and processed twice, {where}, "
+                "despite its message id"
             )
         else:
             problems.append(f"{conv.conversation_id}: message {text!r} out of order or unexpected")
@@ -937,11 +985,16 @@ def main(argv: Optional[list[str]] = None) -> int:
             f"{sum(c.notices for c in conversations)}"
         )
         print(
-            "REST-Nachrichten erneut gesendet, deren Zug schon gespeichert war (aus dem Verlauf beantwortet, "
+            "Nachrichten (REST und Web-Chat) erneut gesendet, deren Zug schon gespeichert war (aus dem Verlauf "
+            "beantwortet, "
             f"nicht doppelt bearbeitet; ba_duplicate_messages_total, erste Runde): {replayed:.0f}"
         )
         print(
             f"Web-Chat-Antworten erst im Verlauf nach einem Neuverbinden gesehen: {sum(c.from_history for c in everyone)}"
+        )
+        print(
+            "Web-Chat-Nachrichten ohne Bestätigung, nach dem Neuverbinden mit derselben Kennung erneut gesendet: "
+            f"{sum(c.client_resends for c in everyone)}"
         )
         kinds: dict[str, int] = {}
         for conv in everyone:

@@ -13,7 +13,9 @@ in the body; the same id when it sends the message again). The channel hands it 
 conversation's lock (``Agent.handle_message``): when the conversation already holds a ``user``
 event with this id, the message is not processed again; the bot messages that followed that
 event (its turn) are sent instead, so the client gets the answer it lost. Messages without a
-client id are processed as before (the web chat, messengers).
+client id are processed as before (messengers, third-party web chat widgets). Our web chat
+widget gives every message an id (``message_id`` in ``user_uttered``) and sends the unconfirmed
+ones again after a reconnect (rasa_runtime/channels/webchat/channel.py).
 
 Exactly once for messages with an id: a turn is either saved with its ``user`` event (then a
 resend gets the saved answer) or not saved at all (Rasa saves a turn at its end; a replica that
@@ -32,6 +34,8 @@ logger = logging.getLogger(__name__)
 CLIENT_PREFIX = "client-"
 # What a client may send as its id: a UUID, a counter, a hash; nothing that could carry text.
 CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+# What a client with a bad id is told (REST and web chat); the message is not processed.
+INVALID_MESSAGE_ID = "Die Kennung unter „message_id“ darf 1 bis 64 Zeichen haben: Buchstaben, Ziffern, „-“ und „_“."
 # BotUttered data keys a channel's send_response understands.
 _RESPONSE_KEYS = ("buttons", "quick_replies", "elements", "custom", "image", "attachment")
 
@@ -44,6 +48,14 @@ def client_message_id(raw: Any) -> Optional[str]:
     if not isinstance(raw, str) or not CLIENT_ID.fullmatch(raw):
         raise ValueError("invalid message id")
     return CLIENT_PREFIX + raw
+
+
+def client_id_of(message_id: Any) -> Optional[str]:
+    """The client's own id in Rasa's ``message_id`` (without the prefix), or ``None`` when Rasa
+    made the id itself."""
+    if isinstance(message_id, str) and message_id.startswith(CLIENT_PREFIX):
+        return message_id[len(CLIENT_PREFIX) :]
+    return None
 
 
 def answered_turn(events: list, message_id: str) -> Optional[list[dict[str, Any]]]:
@@ -80,7 +92,12 @@ def _wrap(original):
 
                 metrics.DUPLICATE_MESSAGES.inc()
                 output = getattr(message, "output_channel", None)
-                if output is not None:
+                replay = getattr(output, "send_saved_responses", None)
+                if callable(replay):
+                    # A channel that marks a repeated answer (the web chat: a tab that has shown
+                    # the first one does not show it again).
+                    await replay(message.sender_id, replies)
+                elif output is not None:
                     for reply in replies:
                         await output.send_response(message.sender_id, reply)
                 return None

@@ -1,6 +1,6 @@
 """bench_replicas' checker names a doubled message by its cause (issue 18): the replica run's
-"Erika" stored twice after a resend must be an anomaly, and say whether REST's message id
-failed or the web chat (no id) resent it, and whether the copy ran late."""
+"Erika" stored twice after a resend must be an anomaly (REST and web chat messages carry an id),
+and say whether the copy ran late."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def test_a_late_copy_in_the_web_chat_is_named_as_such():
     problems = stored_order(_conv("webchat", {erika}), stored, EXPECTED)
     assert problems == [
         "webchat-s: 'Erika' sent again after a failure and processed twice, after later messages, "
-        "(web chat: no message id)"
+        "despite its message id"
     ]
 
 

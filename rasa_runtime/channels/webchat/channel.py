@@ -13,6 +13,19 @@ Differences that make it safe:
 Extra events for our widget (others ignore them): ``history``, ``bot_typing``, ``user_echo``,
 ``session_delete`` / ``session_deleted``, ``login_code`` (the one-time code of a completed login,
 see ``rasa_runtime/channels/login_confirmation.py``).
+
+Resends (issue 18): a message sent while its replica stops would be lost, socket.io has no
+message id. Our widget gives each message an id (``message_id``, 1 to 64 of ``A-Z a-z 0-9 _ -``)
+and asks for an acknowledgement (socket.io ack). The ack is sent when the turn has ended: Rasa
+has saved it (or the citizen got a notice instead). A message without an ack when the socket
+drops is sent again, with the same id, once the new socket (maybe on another replica) has its
+history. The id reaches Rasa as ``UserMessage.message_id`` (rasa_runtime/idempotency.py): a turn
+that was saved is answered from the saved turn, marked ``repeated``, not processed again; a turn
+that was not saved is processed as the first copy would have been. Bot messages of a turn carry
+``reply_to`` (the id), user messages in ``history`` and ``user_echo`` their ``id``, so the widget
+shows each message and each answer once. The ack goes back over the socket that sent the
+message, on the replica that ran the turn: no Redis fan-out is involved. Clients without an id
+or without an ack are served as before.
 """
 
 from __future__ import annotations
@@ -28,6 +41,7 @@ from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from rasa_runtime import idempotency
 from rasa_runtime.channels.http_errors import install_bad_request_handler
 from rasa_runtime.channels import login_confirmation
 from buergerassistent import privacy
@@ -51,6 +65,11 @@ MAX_UPLOADS = "Sie haben schon {limit} Dokumente hochgeladen. Mehr kann ich in d
 TOO_MANY_FROM_CLIENT = (
     "Von Ihrem Anschluss kamen in kurzer Zeit sehr viele Dokumente. Bitte versuchen Sie es später noch einmal."
 )
+# Acknowledgements of ``user_uttered`` (socket.io ack): the turn has ended, the client need not
+# send the message again; or the message was refused (a bad id) and sending it again is useless.
+ACK_DONE = {"status": "done"}
+ACK_INVALID_ID = {"status": "refused", "error": "invalid_message_id"}
+ACK_IGNORED = {"status": "refused", "error": "invalid_message"}
 # Client metadata Rasa may see: only what the widget needs, never arbitrary keys.
 _METADATA_KEYS = {conversations.DISPLAY_KEY: 200, "lang": 8}
 
@@ -111,16 +130,37 @@ class WebChatOutput(OutputChannel):
         return WebChatInput.name()
 
     def __init__(
-        self, sio: socketio.AsyncServer, bot_message_evt: Text = "bot_uttered", link_hosts: Optional[frozenset] = None
+        self,
+        sio: socketio.AsyncServer,
+        bot_message_evt: Text = "bot_uttered",
+        link_hosts: Optional[frozenset] = None,
+        reply_to: Optional[str] = None,
     ) -> None:
         self.sio = sio
         self.bot_message_evt = bot_message_evt
         self.link_hosts = outbound.allowed_hosts() if link_hosts is None else link_hosts
+        # The client's id of the message this output answers (``reply_to`` in each bot message).
+        self.reply_to = reply_to
+        self.repeating = False
 
     async def _send(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
         # Links only to allowed hosts (rasa_runtime/channels/outbound.py); others become plain text.
         message = outbound.neutralise_message(message, self.link_hosts)
+        if self.reply_to:
+            message = {**message, "reply_to": self.reply_to}
+            if self.repeating:
+                message["repeated"] = True
         await self.sio.emit(self.bot_message_evt, message, room=recipient_id)
+
+    async def send_saved_responses(self, recipient_id: Text, replies: List[Dict[Text, Any]]) -> None:
+        """The saved answer of a turn whose message was sent again (rasa_runtime/idempotency.py),
+        marked ``repeated``: a tab that has shown the first answer does not show it twice."""
+        self.repeating = True
+        try:
+            for reply in replies:
+                await self.send_response(recipient_id, reply)
+        finally:
+            self.repeating = False
 
     async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
         # One bot message = one bot_uttered, structured part (``custom``: summary table, case
@@ -228,12 +268,15 @@ class WebChatInput(InputChannel):
         # (``portal_identity``); it grants nothing by itself.
         await self.sio.emit(
             "session_confirm",
-            {"session_id": session.token, "conversation_id": session.conversation_id,
-             **login_confirmation.widget_info(),
-             # The widget draws links only to these hosts (a second check after ours).
-             "link_hosts": sorted(self.link_hosts),
-             # Buttons on the greeting (catalogue/starter_topics.yaml); each sends its text.
-             "starter_topics": starter_topics.as_buttons()},
+            {
+                "session_id": session.token,
+                "conversation_id": session.conversation_id,
+                **login_confirmation.widget_info(),
+                # The widget draws links only to these hosts (a second check after ours).
+                "link_hosts": sorted(self.link_hosts),
+                # Buttons on the greeting (catalogue/starter_topics.yaml); each sends its text.
+                "starter_topics": starter_topics.as_buttons(),
+            },
             to=sid,
         )
 
@@ -312,14 +355,18 @@ class WebChatInput(InputChannel):
             if not await self.limiter.allow(conversation_id):
                 return
             await login_confirmation.redeem_and_continue(
-                self.agent, conversation_id, code, WebChatOutput(sio, self.bot_message_evt, self.link_hosts))
+                self.agent, conversation_id, code, WebChatOutput(sio, self.bot_message_evt, self.link_hosts)
+            )
 
         @sio.on(self.user_message_evt)
-        async def user_uttered(sid: str, data: Any = None) -> None:
+        async def user_uttered(sid: str, data: Any = None) -> dict:
+            """The return value is the socket.io ack (for clients that ask for one): sent once the
+            turn has ended. A replica that stops in the middle sends none, and the widget sends
+            the message again after it has reconnected."""
             import redis.exceptions
 
             try:
-                await handle_user_uttered(sid, data)
+                return await handle_user_uttered(sid, data)
             except (redis.exceptions.RedisError, StoreUnavailable) as error:
                 # A store the web chat itself uses (Redis: revocations, rate limit) failed before
                 # the message reached Rasa: nothing was processed, so ask for it again (as
@@ -327,30 +374,40 @@ class WebChatInput(InputChannel):
                 logger.warning("Web-Chat-Nachricht nicht bearbeitet: Redis (%s)", type(error).__name__)
                 await self.sio.emit(self.bot_message_evt, {"text": OUTAGE_TEXT}, to=sid)
                 await self.sio.emit("bot_typing", {"typing": False}, to=sid)
+                return ACK_DONE  # the citizen was asked to send it again
 
-        async def handle_user_uttered(sid: str, data: Any = None) -> None:
+        async def handle_user_uttered(sid: str, data: Any = None) -> dict:
             if not isinstance(data, dict):
-                return
+                return ACK_IGNORED
             text = data.get("message")
             if not isinstance(text, str) or not text.strip():
-                return
+                return ACK_IGNORED
+            try:
+                message_id = idempotency.client_message_id(data.get("message_id"))
+            except ValueError:
+                # As the REST channel: a bad id is refused, the message is not processed.
+                await self.sio.emit(self.bot_message_evt, {"text": idempotency.INVALID_MESSAGE_ID}, to=sid)
+                return ACK_INVALID_ID
+            client_id = idempotency.client_id_of(message_id)
             conversation_id = await self._conversation_of(sid)
             if len(text) > self.settings.max_message_chars:
                 await self.sio.emit(
                     self.bot_message_evt, {"text": TOO_LONG.format(limit=self.settings.max_message_chars)}, to=sid
                 )
-                return
+                return ACK_DONE
             if not await self.limiter.allow(conversation_id):
                 await self.sio.emit(self.bot_message_evt, {"text": TOO_FAST}, to=sid)
-                return
-            output = WebChatOutput(sio, self.bot_message_evt, self.link_hosts)
+                return ACK_DONE
+            output = WebChatOutput(sio, self.bot_message_evt, self.link_hosts, reply_to=client_id)
             # A typed login code is answered here; it never reaches Rasa or the tracker.
             if await login_confirmation.intercept_text(self.agent, conversation_id, text, output):
-                return
+                return ACK_DONE
             metadata = _clean_metadata(data)
-            # Other tabs of the same conversation show what was written here.
+            # Other tabs of the same conversation show what was written here (once: a resend
+            # has the same id).
             shown = metadata.get(conversations.DISPLAY_KEY, text)
-            await sio.emit("user_echo", {"text": shown}, room=conversation_id, skip_sid=sid)
+            echo = {"text": shown, **({"id": client_id} if client_id else {})}
+            await sio.emit("user_echo", echo, room=conversation_id, skip_sid=sid)
             await sio.emit("bot_typing", {"typing": True}, room=conversation_id)
             try:
                 await on_new_message(
@@ -359,6 +416,7 @@ class WebChatInput(InputChannel):
                         output,
                         conversation_id,
                         input_channel=self.name(),
+                        message_id=message_id,  # None: Rasa makes one
                         metadata=metadata,
                     )
                 )
@@ -367,6 +425,7 @@ class WebChatInput(InputChannel):
                 await self._say(conversation_id, FAILED)
             finally:
                 await sio.emit("bot_typing", {"typing": False}, room=conversation_id)
+            return ACK_DONE
 
         @sio.on("session_delete")
         async def session_delete(sid: str, _data: Any = None) -> None:

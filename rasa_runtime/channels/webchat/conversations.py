@@ -14,6 +14,7 @@ from typing import Any, Optional
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import BotUttered, Restarted, SessionStarted, UserUttered
 
+from rasa_runtime import idempotency
 from rasa_runtime.tracker_store import delete_events
 from rasa_runtime.channels import outbound
 
@@ -82,7 +83,13 @@ def history(tracker, link_hosts: Optional[frozenset] = None) -> list[dict[str, A
             items.clear()
         elif isinstance(event, UserUttered) and event.text:
             shown = (event.metadata or {}).get(DISPLAY_KEY) if isinstance(event.metadata, dict) else None
-            items.append({"sender": "user", "text": shown if isinstance(shown, str) else event.text})
+            item = {"sender": "user", "text": shown if isinstance(shown, str) else event.text}
+            # The widget's id of the message: a message it still waits an answer for is in here
+            # when its turn was saved, and is then not sent again (channel.py, issue 18).
+            client_id = idempotency.client_id_of(event.message_id)
+            if client_id:
+                item["id"] = client_id
+            items.append(item)
         elif isinstance(event, BotUttered):
             metadata = event.metadata if isinstance(event.metadata, dict) else {}
             message = bot_message(event.text, {**(event.data or {}), "lang": text_language(metadata)})

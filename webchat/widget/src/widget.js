@@ -59,6 +59,15 @@ function icon(doc, name) {
   return svg;
 }
 
+// A random id per message (rasa_runtime/channels/webchat/channel.py): the server answers a
+// message sent again with the same id from the saved turn instead of processing it twice.
+// getRandomValues also works on pages without HTTPS (randomUUID does not).
+function messageId() {
+  const bytes = new Uint8Array(16);
+  crypto.getRandomValues(bytes);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
 function hostOf(url) {
   try {
     return new URL(url).hostname;
@@ -93,7 +102,14 @@ export class ChatWidget {
     this.token = this.local ? this.local.getItem(TOKEN_KEY) : null;
     this.socket = null;
     this.ready = false; // session confirmed and history received
-    this.outbox = []; // messages written while offline: {payload, display}
+    this.outbox = []; // messages to send (written while offline, or to send again): {id, payload, display}
+    // Messages sent whose turn the server has not confirmed (socket.io ack), by id: sent again
+    // after a reconnect unless the server's history shows them (their turn was saved).
+    this.unanswered = new Map();
+    // Ids of messages whose answer this tab has shown: a repeated answer (the server's saved
+    // turn for a message sent again) is then not shown twice; and user messages shown by id.
+    this.answeredIds = new Set();
+    this.shownIds = new Set();
     this.unread = 0;
     this.requesting = false; // a session_request is on its way
     this.afterHistory = null; // notice to show once the next history has been drawn
@@ -323,8 +339,14 @@ export class ChatWidget {
     this.log.replaceChildren();
     this.addIntro();
     for (const m of messages) {
-      if (m.sender === "user") this.addUser(m.text);
-      else this.addBot(m, false);
+      if (m.sender === "user") {
+        this.addUser(m.text);
+        if (typeof m.id === "string") {
+          // Its turn is saved, the answer is in this history.
+          this.shownIds.add(m.id);
+          this.answeredIds.add(m.id);
+        }
+      } else this.addBot(m, false);
     }
     // Only the answer options of the last message can still be used.
     const last = this.log.lastElementChild;
@@ -542,8 +564,20 @@ export class ChatWidget {
   send(payload, display) {
     this.disableOldOptions();
     this.addUser(display);
-    this.outbox.push({ payload, display });
+    const id = messageId();
+    this.shownIds.add(id);
+    this.outbox.push({ id, payload, display });
     this.flush();
+  }
+
+  // The socket dropped: what it sent without a confirmation goes back to the front of the
+  // outbox, in order, to be sent again with the same id after the reconnect.
+  requeueUnanswered() {
+    if (!this.unanswered.size) return;
+    const again = [...this.unanswered.values()];
+    this.unanswered.clear();
+    const queued = new Set(this.outbox.map((m) => m.id));
+    this.outbox = [...again.filter((m) => !queued.has(m.id)), ...this.outbox];
   }
 
   flush() {
@@ -560,11 +594,18 @@ export class ChatWidget {
       this.socket.emit("login_code", { code: this.loginCodes.shift() });
     }
     while (this.outbox.length) {
-      const { payload, display } = this.outbox.shift();
-      this.socket.emit("user_uttered", {
+      const entry = this.outbox.shift();
+      const { id, payload, display } = entry;
+      this.unanswered.set(id, entry);
+      const socket = this.socket;
+      // The ack comes when the turn has ended (saved, or answered with a notice).
+      socket.emit("user_uttered", {
         message: payload,
+        message_id: id,
         session_id: this.token,
         metadata: { display_text: display.slice(0, 200), lang: this.lang },
+      }, () => {
+        if (this.unanswered.get(id) === entry) this.unanswered.delete(id);
       });
     }
   }
@@ -583,6 +624,7 @@ export class ChatWidget {
       this.requestSession();
     });
     s.on("disconnect", () => {
+      this.requeueUnanswered();
       this.ready = false;
       this.typing.hidden = true;
       this.status.textContent = this.t.offline;
@@ -612,6 +654,11 @@ export class ChatWidget {
         this.addNotice(this.afterHistory, "info", false);
         this.afterHistory = null;
       }
+      // A message whose turn the history holds was processed before the socket dropped: its
+      // answer is shown above, it is not sent again.
+      this.requeueUnanswered();
+      const saved = new Set(messages.filter((m) => m.sender === "user" && typeof m.id === "string").map((m) => m.id));
+      this.outbox = this.outbox.filter((m) => !saved.has(m.id));
       for (const m of this.outbox) this.addUser(m.display);
       this.requesting = false;
       this.ready = true;
@@ -620,6 +667,11 @@ export class ChatWidget {
     s.on("bot_uttered", (message) => {
       this.typing.hidden = true;
       if (message && typeof message === "object") {
+        const replyTo = typeof message.reply_to === "string" ? message.reply_to : null;
+        if (replyTo && message.repeated) {
+          // The saved answer to a message sent again: shown only if the first one never came.
+          if (this.answeredIds.has(replyTo)) return;
+        } else if (replyTo) this.answeredIds.add(replyTo);
         this.addBot(message, true);
         if (this.dialog.hidden) {
           this.unread += 1;
@@ -629,6 +681,10 @@ export class ChatWidget {
     });
     s.on("user_echo", (data) => {
       if (data && typeof data.text === "string") {
+        if (typeof data.id === "string") {
+          if (this.shownIds.has(data.id)) return; // sent again by the other tab: shown already
+          this.shownIds.add(data.id);
+        }
         this.disableOldOptions();
         this.addUser(data.text);
       }
@@ -655,6 +711,7 @@ export class ChatWidget {
     this.token = null;
     if (initiator && this.local) this.local.removeItem(TOKEN_KEY);
     this.outbox = [];
+    this.unanswered.clear();
     this.typing.hidden = true;
     this.renderMessages([]);
     this.addNotice(this.t.deleted, "info");
