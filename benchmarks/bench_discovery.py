@@ -72,6 +72,8 @@ SWEEP_VALUES = {
     "CORE_BEHIND_OTHER_RATIO": (0.7, 0.8, 0.9, 1.0),
     "UNFIRM_MIN_SCORE": (0.0, 0.55, 0.6, 0.65),
     "INFO_RUNNER_UP_RATIO": (0.4, 0.5, 0.6, 0.7, 0.8, 1.0),
+    "FOREIGN_MAX": (0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 1.0),
+    "INFORMATION_BOOST": (1.4, 1.6, 1.8, 2.0),
     "OVERRULE_KEEP_SCORE": (0.50, 0.55, 0.60, 0.65, 0.70, 0.75, 1.0),  # only with --with-nlu
 }
 
@@ -225,6 +227,8 @@ SWEPT = (
     "CORE_BEHIND_OTHER_RATIO",
     "UNFIRM_MIN_SCORE",
     "INFO_RUNNER_UP_RATIO",
+    "FOREIGN_MAX",
+    "INFORMATION_BOOST",
     "OVERRULE_KEEP_SCORE",
 )
 # the module that holds each swept setting (the NLU overrule is the chat's, not retrieval's)

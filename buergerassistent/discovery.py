@@ -87,6 +87,9 @@ CORE_BEHIND_OTHER_RATIO = 0.9
 # a best entry that no query word names as typed (only verbs, spelling fixes, compound parts:
 # "Welche Aktie soll ich kaufen?") needs this score to count as fitting at all
 UNFIRM_MIN_SCORE = 0.55
+# a best entry is not the confident answer when this share of the request is in words it does
+# not match and another hand-written entry names (_Scored.foreign; 1.0: off)
+FOREIGN_MAX = 0.35
 MIN_PART = 4  # shortest compound part (3 for words from names, synonyms, keywords)
 MIN_SPLIT = 7  # shortest word that is tried as a compound
 MIN_AFFIX = 5  # an unknown compound may be matched by a known head or modifier this long
@@ -753,6 +756,10 @@ class _Scored:
     coverage: float  # how much of the query the entry explains
     firm: float  # how much of it the entry's name/synonyms/keywords contain word for word
     against: bool = False  # the entry goes the other way than the request (abmelden vs anmelden)
+    # share of the request in words that the entry does not match at all while another
+    # hand-written entry has them word for word in its name, synonyms or keywords ("Jobcenter"
+    # in "Jobcenter zahlt die Miete nicht" for Wohngeld): the request may be about that other thing
+    foreign: float = 0.0
 
 
 @dataclass
@@ -776,6 +783,7 @@ class Discovery:
         whole_postings,
         idf,
         non_nouns,
+        lower_case: frozenset[str] = frozenset(),
     ):
         self._lex = lexicon
         self._entries = entries
@@ -784,6 +792,7 @@ class Discovery:
         self._whole_postings: dict[str, set[int]] = whole_postings  # as a word, not a part
         self._idf: dict[str, float] = idf
         self._non_nouns: frozenset[str] = non_nouns
+        self._lower_case: frozenset[str] = lower_case  # words the catalogue writes in lower case
 
     # ------------------------------------------------------------------ building
     @classmethod
@@ -894,7 +903,8 @@ class Discovery:
         non_nouns = frozenset(t for t, v in capital_votes.items() if v < 0 and t not in solo)
         if not lex.language.nouns_capitalised:  # English: case says nothing about the word class
             non_nouns = frozenset()
-        return cls(lex, [e for e, _ in docs], postings, key_postings, whole_postings, idf, non_nouns)
+        lower_case = frozenset(t for t, v in capital_votes.items() if v < 0)
+        return cls(lex, [e for e, _ in docs], postings, key_postings, whole_postings, idf, non_nouns, lower_case)
 
     # ------------------------------------------------------------------ querying
     def _query_groups(self, text: str) -> list[list[tuple[str, float]]]:
@@ -904,11 +914,13 @@ class Discovery:
         NON_NOUN_WEIGHT; nouns ("Anmeldung", "Hund") carry the topic and weigh fully."""
         return self._groups(text)[0]
 
-    def _groups(self, text: str) -> tuple[list[list[tuple[str, float]]], set[int]]:
+    def _groups(self, text: str) -> tuple[list[list[tuple[str, float]]], set[int], set[int]]:
         """:meth:`_query_groups` and the indexes of the groups that stand for a word only by a
         known head or modifier of it ("Sozialversicherungsausweis" by "Ausweis"): such a word is
-        explained only in part (AFFIX_COVERAGE)."""
+        explained only in part (AFFIX_COVERAGE). Third: the indexes of the groups of nouns (words
+        the catalogue does not write in lower case)."""
         partial: set[int] = set()
+        nouns: set[int] = set()
         lex = self._lex
         lex.trim_caches()
         toks = lex.tokens(text)
@@ -948,6 +960,8 @@ class Discovery:
                 continue
             if group and tok.norm in self._non_nouns and not tok.capital:  # "Deutscher" is a noun here
                 group = [(t, w * NON_NOUN_WEIGHT) for t, w in group]
+            if tok.norm not in self._lower_case:
+                nouns.add(len(groups))
             groups.append(group)
         # neighbouring words glued to a known compound ("kinder geld", "personal ausweis")
         for a, b in zip(toks, toks[1:], strict=False):
@@ -969,13 +983,13 @@ class Discovery:
                 s = lex.stem(normalise(tok.surface) + prev.norm)
                 if s in known:
                     groups.append([(s, 1.0)])
-        return groups, partial
+        return groups, partial, nouns
 
     def _scores(self, text: str) -> list[tuple[float, int]]:
         return [(sc.score, sc.doc) for sc in self._analyse(text)]
 
     def _analyse(self, text: str) -> list[_Scored]:
-        groups, partial = self._groups(text)
+        groups, partial, nouns = self._groups(text)
         if not groups:
             return []
         acc: dict[int, float] = {}
@@ -983,6 +997,10 @@ class Discovery:
         firm: dict[int, float] = {}
         key_hit: set[int] = set()
         total = 0.0
+        # per group: its weight, the entries that match it, the hand-written ones that name it
+        group_weight: list[float] = []
+        group_docs: list[set[int]] = []
+        group_named: list[set[int]] = []
         for g, group in enumerate(groups):
             if not group:
                 total += EN_UNKNOWN_WORD_WEIGHT if self._lex.language.code == "en" else UNKNOWN_WORD_WEIGHT
@@ -1010,6 +1028,16 @@ class Discovery:
                     # word of the entry's own name, synonyms or keywords)
                     if w >= 1.0 and doc in whole and doc in keyed:
                         firm_docs.add(doc)
+            group_weight.append(gweight)
+            group_docs.append(set(seen))
+            # an information entry (a topic outside the core) that has this noun word for word
+            group_named.append(
+                {
+                    doc
+                    for doc in firm_docs
+                    if g in nouns and self._entries[doc].hand_written and not self._entries[doc].curated
+                }
+            )
             for doc, contrib in seen.items():
                 acc[doc] = acc.get(doc, 0.0) + contrib
                 matched[doc] = matched.get(doc, 0.0) + gweight * min(1.0, strength[doc]) * part
@@ -1035,6 +1063,15 @@ class Discovery:
                             evidence[other] = x * COUNTERPART_SHARE
                             matched[other] = max(matched.get(other, 0.0), matched[doc])
                             firm[other] = max(firm.get(other, 0.0), firm.get(doc, 0.0))
+
+        def foreign(doc: int) -> float:
+            share = sum(
+                w
+                for w, docs, named in zip(group_weight, group_docs, group_named, strict=True)
+                if doc not in docs and named - {doc}
+            )
+            return share / total
+
         out = []
         for doc, x in evidence.items():
             coverage = min(1.0, matched[doc] / total)
@@ -1046,7 +1083,16 @@ class Discovery:
                 x *= CURATED_BOOST
             elif entry.hand_written:
                 x *= INFORMATION_BOOST
-            out.append(_Scored(x / (x + SCORE_SCALE), doc, coverage, min(1.0, firm.get(doc, 0.0) / total), against))
+            out.append(
+                _Scored(
+                    x / (x + SCORE_SCALE),
+                    doc,
+                    coverage,
+                    min(1.0, firm.get(doc, 0.0) / total),
+                    against,
+                    foreign(doc) if entry.hand_written else 0.0,
+                )
+            )
         out.sort(key=lambda sc: (-sc.score, self._entries[sc.doc].id))
         return out
 
@@ -1085,6 +1131,7 @@ class Discovery:
             and best_sc.coverage >= CONFIDENT_COVERAGE
             and not best_sc.against  # "Hund abmelden" is not answered with "Hund anmelden"
             and not split
+            and best_sc.foreign < FOREIGN_MAX  # the request names another entry's thing too
             and _evidence(second) <= CONFIDENT_RATIO * _evidence(best.score)
         ):
             return Decision("confident", [best])
