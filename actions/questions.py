@@ -164,9 +164,8 @@ class ActionAnswerInfo(Action):
                     events += [SlotSet("procedure", proc.id), SlotSet("offered_procedures", None), set_awaiting(None)]
         proc = proc or procedure_in_focus(tracker)
         if proc is None:
-            dispatcher.utter_message(
-                text="Zu welcher Leistung möchten Sie das wissen? Beschreiben Sie bitte kurz Ihr Anliegen."
-            )
+            lang = form_texts.language_of(tracker.get_slot(language_state.SLOT))
+            dispatcher.utter_message(text=form_texts.say(lang, "ask_which_procedure"))
             return events
         # The question's own words decide what it asks ("Bis wann …?" is a deadline, whatever NLU read).
         topic = intent if intent == "ask_contact" else (question_topic(text) or intent or "")

@@ -315,7 +315,7 @@ def _check_messages(translations_dir: Path, plain_dir: Path) -> list:
             continue
         keys = set(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
         # Every language that speaks a message German has (the switch confirmations) must have it.
-        for key in sorted({"switched", "switched_form", "ask_need"} - keys):
+        for key in sorted({"switched", "switched_form", "ask_need", "ask_which_procedure"} - keys):
             issues.append(error(f"{_rel(path)}:1", f"fester Text '{key}' fehlt in dieser Sprache."))
         if path == plain_messages:
             for key, text in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).items():

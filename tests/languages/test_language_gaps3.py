@@ -329,3 +329,15 @@ def test_plain_where_names_the_links_of_the_catalogue():
     assert said.startswith(translations.message("ls", "fact_where", name=MELDE.name, authority=MELDE.authority))
     assert all(f"\n- [{link.title}]({link.url})" in said for link in MELDE.links), said
     assert translations.message("ls", "fact_links") in said
+
+
+@pytest.mark.parametrize("lang", ["en", "ls", "de"])
+def test_a_fact_question_without_a_service_asks_which_one_in_the_language(lang):
+    from actions.questions import ActionAnswerInfo
+
+    tracker = make_tracker(text="Was kostet das?", intent="ask_fees", slots={"language": lang})
+    dispatcher = CollectingDispatcher()
+    asyncio.run(ActionAnswerInfo().run(dispatcher, tracker, {}))
+    assert texts(dispatcher) == translations.message(lang, "ask_which_procedure")
+    if lang == "en":
+        assert not german_in(dispatcher.messages), texts(dispatcher)
