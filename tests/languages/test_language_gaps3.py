@@ -341,3 +341,25 @@ def test_a_fact_question_without_a_service_asks_which_one_in_the_language(lang):
     assert texts(dispatcher) == translations.message(lang, "ask_which_procedure")
     if lang == "en":
         assert not german_in(dispatcher.messages), texts(dispatcher)
+
+
+# ------------------------------------------------- English conversation: what the NLU cannot read
+
+
+def test_english_conversation_reads_cancel_and_unreadable_messages_in_english():
+    from buergerassistent import language_state
+    from rasa_runtime.intent_guard import apply_language
+
+    english = language_state.State(language_state.ENGLISH, language_state.EXPLICIT)
+    for text, nlu, expected in [
+        ("cancel", "nlu_fallback", "cancel"),  # outside a form: "no application is running"
+        ("please cancel it", "greet", "cancel"),
+        ("hmm whatever", "nlu_fallback", "other_language"),  # the English reply, not German discovery
+        ("Ich möchte einen Hund anmelden", "nlu_fallback", "nlu_fallback"),  # German stays German
+    ]:
+        parse = {"text": text, "intent": {"name": nlu, "confidence": 0.3}}
+        apply_language(parse, english)
+        assert parse["intent"]["name"] == expected, (text, parse)
+    german = {"text": "hmm whatever", "intent": {"name": "nlu_fallback", "confidence": 0.3}}
+    apply_language(german, language_state.State())
+    assert german["intent"]["name"] == "nlu_fallback"  # a German conversation is untouched
