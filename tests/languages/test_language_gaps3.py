@@ -363,3 +363,26 @@ def test_english_conversation_reads_cancel_and_unreadable_messages_in_english():
     german = {"text": "hmm whatever", "intent": {"name": "nlu_fallback", "confidence": 0.3}}
     apply_language(german, language_state.State())
     assert german["intent"]["name"] == "nlu_fallback"  # a German conversation is untouched
+
+
+# ------------------------------------------- "ok" without a form, "thanks" after an answer
+
+
+@pytest.mark.parametrize("lang", ["en", "ls", "de"])
+def test_start_without_a_form_and_thanks_are_said_in_the_language(lang):
+    from actions.dialogue import ActionStartApplication
+    from actions.feedback import ActionThanks
+
+    slots = {"language": lang, "procedure": "eheschliessung_anmelden"}  # a service without a form
+    tracker = make_tracker(text="ok", intent="affirm", slots=slots)
+    dispatcher = CollectingDispatcher()
+    asyncio.run(ActionStartApplication().run(dispatcher, tracker, {}))
+    assert texts(dispatcher) == translations.message(lang, "form_which_application")
+    answered = [{"event": "user", "text": "what does it cost?"}, {"event": "bot", "text": "Fees …"}]
+    tracker = make_tracker(text="thanks", intent="thank", slots=slots, events=answered)
+    dispatcher = CollectingDispatcher()
+    asyncio.run(ActionThanks().run(dispatcher, tracker, {}))
+    said = [m.get("text") for m in dispatcher.messages]
+    assert said[0] == translations.message(lang, "feedback_welcome"), said
+    if lang == "en":
+        assert not german_in(dispatcher.messages), said
