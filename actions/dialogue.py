@@ -370,17 +370,11 @@ def _after_submission(dispatcher: CollectingDispatcher, tracker: Tracker) -> lis
     return ask_feedback(dispatcher, tracker) or anything_else(dispatcher, tracker)
 
 
-ASK_ABOUT = (
-    "Gut. Zu „{name}“ kann ich Ihnen sagen, welche Unterlagen Sie brauchen, was es kostet, "
-    "wie lange es dauert und wer zuständig ist. Was möchten Sie wissen?"
-)
-
-
-def _fact_buttons() -> list[dict[str, str]]:
+def _fact_buttons(lang: str) -> list[dict[str, str]]:
     # The payload is the question itself: NLU and the follow-up logic read it as typed.
     return [
         {"title": t, "payload": t}
-        for t in ("Welche Unterlagen brauche ich?", "Was kostet das?", "Wie lange dauert das?", "Wer ist zuständig?")
+        for t in (form_texts.say(lang, f"ask_about_{k}") for k in ("documents", "fees", "duration", "where"))
     ]
 
 
@@ -414,7 +408,11 @@ class ActionHandleAffirm(Action):
         if proc is not None and proposed_last_turn(tracker):
             # "ja genau" to a procedure just presented (no form to start): it is the right one;
             # what else can be asked about it, rather than the general help text.
-            dispatcher.utter_message(text=ASK_ABOUT.format(name=proc.name), buttons=_fact_buttons())
+            lang = form_language(tracker)
+            dispatcher.utter_message(
+                text=form_texts.say(lang, "ask_about", name=form_texts.procedure_name(proc, lang)),
+                buttons=_fact_buttons(lang),
+            )
             return state_events(step, state)
         # Reply.HELP: nothing to say yes to; said again in a row, shorter and with topics.
         say_fallback(dispatcher, tracker, "help", first_response="utter_help")

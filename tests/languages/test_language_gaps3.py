@@ -386,3 +386,23 @@ def test_start_without_a_form_and_thanks_are_said_in_the_language(lang):
     assert said[0] == translations.message(lang, "feedback_welcome"), said
     if lang == "en":
         assert not german_in(dispatcher.messages), said
+
+
+@pytest.mark.parametrize("lang", ["en", "ls", "de"])
+def test_yes_to_a_service_without_a_form_offers_its_facts_in_the_language(lang, monkeypatch):
+    from actions import dialogue
+
+    monkeypatch.setattr(dialogue, "proposed_last_turn", lambda tracker: True)
+    slots = {"language": lang, "procedure": "eheschliessung_anmelden"}
+    tracker = make_tracker(text="ok", intent="affirm", slots=slots)
+    dispatcher = CollectingDispatcher()
+    asyncio.run(dialogue.ActionHandleAffirm().run(dispatcher, tracker, {}))
+    proc = CATALOGUE["eheschliessung_anmelden"]
+    expected = translations.message(lang, "ask_about", name=form_texts.procedure_name(proc, lang))
+    assert texts(dispatcher) == expected
+    titles = [b["title"] for b in dispatcher.messages[0]["buttons"]]
+    assert titles[0] == translations.message(lang, "ask_about_documents") and len(titles) == 4
+    if lang == "en":
+        assert not german_in(dispatcher.messages), dispatcher.messages
+    if lang == "ls":
+        assert not plain_language.problems(expected.replace(proc.name, "X"))
