@@ -79,7 +79,6 @@ def _clear_form(proc: Procedure) -> list[EventType]:
     return [SlotSet(f.name, None) for f in proc.fields]
 
 
-YES_NO_BUTTONS = [{"title": "Ja", "payload": "/affirm"}, {"title": "Nein", "payload": "/deny"}]
 MORE_CANDIDATES = 6  # candidates kept for "nein, das meine ich nicht"
 
 
@@ -231,9 +230,7 @@ class ActionStartApplication(Action):
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         proc = procedure_in_focus(tracker)
         if proc is None or not proc.has_form:
-            dispatcher.utter_message(
-                text="Welchen Antrag möchten Sie stellen? Beschreiben Sie bitte kurz Ihr Anliegen."
-            )
+            dispatcher.utter_message(text=form_texts.say(form_language(tracker), "form_which_application"))
             return [set_awaiting(None)]
         # The offer answered with the first answer ("Lena Beispielfrau" instead of "ja") is kept
         # through the login and the prefill question, for this procedure only.
@@ -314,7 +311,7 @@ class ActionSubmitApplication(Action):
         proc = procedure_in_focus(tracker)
         application_id = tracker.get_slot("application_id")
         if proc is None or not application_id:
-            dispatcher.utter_message(text="Es gibt keinen Antrag, den ich absenden könnte.")
+            dispatcher.utter_message(text=form_texts.say(form_language(tracker), "form_nothing_to_submit"))
             return [set_awaiting(None)]
         # A logged-in citizen's bPK2 links the application to their account (list, postbox).
         identity, _ = login.identity_for(tracker)
@@ -324,10 +321,13 @@ class ActionSubmitApplication(Action):
         except (SQLAlchemyError, BackendNotAvailable) as exc:
             # Not even saved: say so truthfully and keep the answers for another try.
             logger.error("outbox unavailable for %s: %s", proc.id, type(exc).__name__)
+            lang = form_language(tracker)
             dispatcher.utter_message(
-                text="Entschuldigung, ich kann Ihren Antrag gerade nicht speichern. Ihre Angaben "
-                "sind in diesem Gespräch nicht verloren. Soll ich es noch einmal versuchen?",
-                buttons=YES_NO_BUTTONS,
+                text=form_texts.say(lang, "form_not_saved_retry"),
+                buttons=[
+                    {"title": form_texts.say(lang, "form_button_yes"), "payload": "/affirm"},
+                    {"title": form_texts.say(lang, "form_no").capitalize(), "payload": "/deny"},
+                ],
             )
             return [set_awaiting(Awaiting.RETRY_SUBMISSION)]
         entry = outcome.entry
@@ -370,17 +370,11 @@ def _after_submission(dispatcher: CollectingDispatcher, tracker: Tracker) -> lis
     return ask_feedback(dispatcher, tracker) or anything_else(dispatcher, tracker)
 
 
-ASK_ABOUT = (
-    "Gut. Zu „{name}“ kann ich Ihnen sagen, welche Unterlagen Sie brauchen, was es kostet, "
-    "wie lange es dauert und wer zuständig ist. Was möchten Sie wissen?"
-)
-
-
-def _fact_buttons() -> list[dict[str, str]]:
+def _fact_buttons(lang: str) -> list[dict[str, str]]:
     # The payload is the question itself: NLU and the follow-up logic read it as typed.
     return [
         {"title": t, "payload": t}
-        for t in ("Welche Unterlagen brauche ich?", "Was kostet das?", "Wie lange dauert das?", "Wer ist zuständig?")
+        for t in (form_texts.say(lang, f"ask_about_{k}") for k in ("documents", "fees", "duration", "where"))
     ]
 
 
@@ -414,7 +408,11 @@ class ActionHandleAffirm(Action):
         if proc is not None and proposed_last_turn(tracker):
             # "ja genau" to a procedure just presented (no form to start): it is the right one;
             # what else can be asked about it, rather than the general help text.
-            dispatcher.utter_message(text=ASK_ABOUT.format(name=proc.name), buttons=_fact_buttons())
+            lang = form_language(tracker)
+            dispatcher.utter_message(
+                text=form_texts.say(lang, "ask_about", name=form_texts.procedure_name(proc, lang)),
+                buttons=_fact_buttons(lang),
+            )
             return state_events(step, state)
         # Reply.HELP: nothing to say yes to; said again in a row, shorter and with topics.
         say_fallback(dispatcher, tracker, "help", first_response="utter_help")

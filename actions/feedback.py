@@ -92,7 +92,8 @@ class ActionThanks(Action):
 
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         if _answered_something(tracker) and feedback_due(tracker):
-            dispatcher.utter_message(text="Gern geschehen.")
+            lang = form_texts.language_of(tracker.get_slot(language_state.SLOT))
+            dispatcher.utter_message(text=form_texts.say(lang, "feedback_welcome"))
             return ask_feedback(dispatcher, tracker)
         dispatcher.utter_message(response="utter_thanks")
         return []

@@ -422,7 +422,11 @@ class CatalogueFormValidation(Action):
         # Another answer: the place written again, or a question.
         reading = read_message(proc, city, s, filled)
         if reading.question:
-            dispatcher.utter_message(text=form_questions.answer(proc, proc.field(city), s, None))
+            field = proc.field(city)
+            reply = form_texts.answer_question(proc, field, s, None, lang)
+            dispatcher.utter_message(
+                text=reply or form_questions.answer(proc, form_texts.in_language(proc, field, lang), s, None)
+            )
         elif reading.place is not None:
             return events + self._ask_place(
                 dispatcher, proc, asked or city, reading.filled, reading.place, [], lang=lang

@@ -15,7 +15,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.life_situations import chosen_step
 from actions.turns import current_state, set_awaiting
-from buergerassistent import answers, form_texts, language_state
+from buergerassistent import answers, form_texts, language_state, translations
 from buergerassistent.catalogue import Procedure, default_catalogue
 from buergerassistent.conversation_context import (
     Option,
@@ -164,14 +164,21 @@ class ActionAnswerInfo(Action):
                     events += [SlotSet("procedure", proc.id), SlotSet("offered_procedures", None), set_awaiting(None)]
         proc = proc or procedure_in_focus(tracker)
         if proc is None:
-            dispatcher.utter_message(
-                text="Zu welcher Leistung möchten Sie das wissen? Beschreiben Sie bitte kurz Ihr Anliegen."
-            )
+            lang = form_texts.language_of(tracker.get_slot(language_state.SLOT))
+            dispatcher.utter_message(text=form_texts.say(lang, "ask_which_procedure"))
             return events
         # The question's own words decide what it asks ("Bis wann …?" is a deadline, whatever NLU read).
         topic = intent if intent == "ask_contact" else (question_topic(text) or intent or "")
-        answer = answers.ANSWERS_BY_INTENT.get(topic, answers.where)
-        dispatcher.utter_message(text=answers.with_where_to_ask(proc, answer(proc)))
+        if form_texts.language_of(tracker.get_slot(language_state.SLOT)) == language_state.PLAIN:
+            # Leichte Sprache: the catalogue's facts in plain sentences (translations.plain_fact).
+            plain = translations.plain_fact(proc, topic if topic in answers.ANSWERS_BY_INTENT else "ask_where")
+            if not proc.curated and "115" not in plain:  # facts not checked here: where to ask
+                ask = [translations.message("ls", "fact_ask", authority=proc.authority)] if proc.authority else []
+                plain = " ".join([plain, *ask, translations.message("ls", "fact_115")])
+            dispatcher.utter_message(text=plain)
+        else:
+            answer = answers.ANSWERS_BY_INTENT.get(topic, answers.where)
+            dispatcher.utter_message(text=answers.with_where_to_ask(proc, answer(proc)))
         newly_in_focus = any(e.get("event") == "slot" and e.get("name") == "procedure" for e in events)
         if newly_in_focus and proc.has_form and not tracker.active_loop_name:
             # "Ich möchte einen Hund anmelden, was kostet das?": the answer, then the offer to apply,

@@ -27,7 +27,7 @@ from actions import submission_messages as messages
 from actions.forms import ActionFormInterruption, marks_language
 from actions.forms import language as form_language
 from actions.turns import ends_turn, set_awaiting
-from buergerassistent import form_texts
+from buergerassistent import form_texts, translations
 from buergerassistent.catalogue import Procedure, default_catalogue
 from buergerassistent.dialogue_state import Awaiting
 from buergerassistent.handoff import callback
@@ -191,18 +191,10 @@ async def _account_case_numbers(tracker: Tracker) -> list[str]:
     return [a["case_number"] for a in applications if a.get("case_number")]
 
 
-NOT_HERE = (
-    "Den Stand {which} kann ich Ihnen hier nicht zeigen. Im Chat nenne ich den "
-    "Stand nur für Anträge, die in diesem Gespräch gestellt wurden oder die nach einer "
-    "Anmeldung mit Ihrem Nutzerkonto zu Ihnen gehören. Bitte melden Sie sich mit Ihrem "
-    "Nutzerkonto an, sehen Sie in Ihrem Postfach im Portal nach, oder fragen Sie bei der "
-    "zuständigen Stelle nach und nennen Sie dort das Aktenzeichen."
-)
-
-
-def _not_here(numbers: list[str]) -> str:
-    which = f"des Antrags {numbers[0]}" if len(numbers) == 1 else "der Anträge " + ", ".join(numbers)
-    return NOT_HERE.format(which=which)
+def _not_here(numbers: list[str], lang: str = "de") -> str:
+    """Case numbers that are not this conversation's (nor the logged-in account's)."""
+    key = "status_not_here_one" if len(numbers) == 1 else "status_not_here_many"
+    return f"{form_texts.say(lang, key, numbers=', '.join(numbers))} {form_texts.say(lang, 'status_not_here_why')}"
 
 
 # Words without which a message asks nothing about the state of an application.
@@ -229,16 +221,15 @@ class ActionApplicationStatus(Action):
             # status request: a question without a word of status is about the form.
             return await ActionFormInterruption().run(dispatcher, tracker, domain)
         typed = messages.case_numbers_in(text)
+        lang = form_language(tracker)
         entries = await asyncio.to_thread(outbox().for_conversation, tracker.sender_id)
         lines: list[str] = []
         if not typed:
             for entry in entries:
                 if entry.state == PENDING:
                     proc = default_catalogue().get(entry.procedure)
-                    lines.append(
-                        f"- „{proc.name if proc else entry.procedure}“: gespeichert, wird "
-                        "gerade an das Antragssystem übermittelt. Das Aktenzeichen folgt."
-                    )
+                    name = form_texts.procedure_name(proc, lang) if proc else entry.procedure
+                    lines.append(form_texts.say(lang, "status_pending_line", name=name))
         allowed = _own_case_numbers(entries)
         if not typed or any(n not in allowed for n in typed):
             allowed += [n for n in await _account_case_numbers(tracker) if n not in allowed]
@@ -247,13 +238,10 @@ class ActionApplicationStatus(Action):
             logger.info("status refused for %d case number(s) not of this conversation", len(refused))
         numbers = [n for n in typed if n in allowed] if typed else allowed
         if not numbers and refused:
-            dispatcher.utter_message(text=_not_here(refused))
+            dispatcher.utter_message(text=_not_here(refused, lang))
             return []
         if not numbers and not lines:
-            dispatcher.utter_message(
-                text="Zu welchem Antrag möchten Sie den Stand wissen? Bitte nennen Sie mir das "
-                "Aktenzeichen, zum Beispiel BA-2026-7F3K9Q2M."
-            )
+            dispatcher.utter_message(text=form_texts.say(lang, "status_which"))
             return []
         client = _status_source()
         found_any = False
@@ -261,23 +249,18 @@ class ActionApplicationStatus(Action):
             try:
                 found = await client.status_history(number)
             except PortalUnavailable:
-                dispatcher.utter_message(
-                    text="Das Antragssystem ist gerade nicht erreichbar. Bitte fragen Sie in "
-                    "ein paar Minuten noch einmal nach dem Stand."
-                )
+                dispatcher.utter_message(text=form_texts.say(lang, "status_unavailable"))
                 return []
             except PortalRejected:
                 found = None
             if found is None:
-                lines.append(f"- {number}: Zu diesem Aktenzeichen finde ich keinen Antrag.")
+                lines.append(form_texts.say(lang, "status_not_found", number=number))
                 continue
             found_any = True
-            lines.append(_status_line(found, form_language(tracker)))
-        dispatcher.utter_message(
-            text=form_texts.say(form_language(tracker), "status_heading") + "\n" + "\n".join(lines)
-        )
+            lines.append(_status_line(found, lang))
+        dispatcher.utter_message(text=form_texts.say(lang, "status_heading") + "\n" + "\n".join(lines))
         if refused:
-            dispatcher.utter_message(text=_not_here(refused))
+            dispatcher.utter_message(text=_not_here(refused, lang))
         return [SlotSet("case_number", numbers[-1])] if found_any else []
 
 
@@ -299,10 +282,10 @@ def _status_line(found: dict, lang: str = "de") -> str:
     status = messages.status_label(found.get("status"), lang)
     line = form_texts.say(lang, "status_line", name=name, case_number=found["case_number"])
     if received:
-        line += form_texts.say(lang, "status_line_received", date=messages.local_date(received.get("at")))
+        line += form_texts.say(lang, "status_line_received", date=messages.local_date(received.get("at"), lang))
     line += f": {status}"
     if current and current is not received:
-        line += " " + form_texts.say(lang, "status_line_since", date=messages.local_date(current.get("at")))
+        line += " " + form_texts.say(lang, "status_line_since", date=messages.local_date(current.get("at"), lang))
     if current.get("note"):
         line += form_texts.say(lang, "status_line_note", note=current["note"])
     return line + "."
@@ -337,7 +320,8 @@ class ActionWithdrawApplication(Action):
         proc = default_catalogue().get(target.procedure)
         name = form_texts.procedure_name(proc, lang) if proc else target.procedure
         if proc is None or not proc.withdrawable:
-            where = f" ({proc.authority})" if proc and proc.authority else ""
+            office = translations.english_authority(proc) if lang == "en" else (proc.authority if proc else None)
+            where = f" ({office})" if office else ""
             dispatcher.utter_message(
                 text=form_texts.say(
                     lang, "withdraw_not_allowed", name=name, case_number=target.case_number, where=where

@@ -11,7 +11,7 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.turns import set_awaiting
-from buergerassistent import answers, form_texts
+from buergerassistent import answers, form_texts, translations
 from buergerassistent.catalogue import Procedure
 from buergerassistent.submission import receipts
 
@@ -37,9 +37,10 @@ def case_numbers_in(text: str) -> list[str]:
     return found
 
 
-def local_date(iso: Optional[str]) -> str:
+def local_date(iso: Optional[str], lang: str = "de") -> str:
+    """The day of ``iso`` in Munich's time: "03.12.2026", in English "3 December 2026"."""
     if not iso:
-        return "unbekannt"
+        return form_texts.say(lang, "status_date_unknown")
     try:
         moment = datetime.fromisoformat(iso.replace("Z", "+00:00"))
     except ValueError:
@@ -50,6 +51,8 @@ def local_date(iso: Optional[str]) -> str:
         moment = moment.astimezone(ZoneInfo("Europe/Berlin"))
     except Exception:  # noqa: BLE001 - no time zone data: show UTC
         moment = moment.astimezone(timezone.utc)
+    if form_texts.language_of(lang) == "en":
+        return translations.english_date(moment.date())
     return moment.strftime("%d.%m.%Y")
 
 

@@ -115,7 +115,7 @@ def explain_field(proc: Procedure, field: Field) -> str:
     return _join(text, _example(field), "" if field.required else _optional_note(field))
 
 
-def _names_choice(text: str, choice) -> bool:
+def names_choice(text: str, choice) -> bool:
     """Does ``text`` speak of ``choice`` ("Die einfache Bescheinigung …" names "Einfach")?"""
     low = text.casefold()
     for term in (str(choice.label), str(choice.value)):
@@ -147,7 +147,7 @@ def explain_options(proc: Procedure, field: Field) -> str:
     field's help where it speaks of the choices; otherwise honestly that the catalogue does not
     say, and where to ask. The choices follow either way."""
     help_text = field.help or ""
-    described = sum(_names_choice(help_text, c) for c in field.choices)
+    described = sum(names_choice(help_text, c) for c in field.choices)
     if described >= min(2, len(field.choices)):
         return _join(f"Zu „{field.label}“: {help_text}", choices_text(field))
     ask = f"Genaue Auskunft gibt: {proc.authority}." if proc.authority else ""

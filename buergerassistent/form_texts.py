@@ -348,8 +348,7 @@ def procedure_name(proc: Procedure, lang: Any) -> str:
 
 def answer_question(proc: Procedure, f: Field, text: str, intent: Optional[str], lang: Any) -> Optional[str]:
     """The answer to a question asked while ``f`` is asked for, in English or Leichte Sprache
-    (None in German, and for a question about the procedure or the choices in Leichte Sprache:
-    ``form_questions.answer`` answers those)."""
+    (None in German: ``form_questions.answer`` answers those)."""
     if language_of(lang) == PLAIN:
         return _plain_answer(proc, f, text, intent)
     if language_of(lang) != ENGLISH:
@@ -382,18 +381,20 @@ def answer_question(proc: Procedure, f: Field, text: str, intent: Optional[str],
 def _plain_answer(proc: Procedure, f: Field, text: str, intent: Optional[str]) -> Optional[str]:
     """ "Warum?" or "Was heißt das?" in Leichte Sprache: the field's plain help or why text in
     plain sentences around it (keys ``form_about``, ``form_about_why``, ``form_*_note`` of
-    ``leichte_sprache/messages.yaml``). None for a question about the procedure or the choices."""
+    ``leichte_sprache/messages.yaml``); "Was ist der Unterschied?" and a question about the
+    procedure ("Was kostet das?") in plain sentences too (``fact_*``)."""
     from buergerassistent import form_questions
 
     s = " ".join((text or "").split())
-    if f.choices and form_questions.asks_about_options(s):
-        return None
-    if intent not in ("ask_why_field", "help") and form_questions.procedure_topic(s, intent) is not None:
-        return None
     texts = field_text(proc, f, PLAIN)
     optional = "" if f.required or "überspringen" in texts.help else say(PLAIN, "form_optional_note")
     listed = ", ".join(f"{i}. {label}" for i, label in enumerate(texts.choices.values(), 1))
     choices = say(PLAIN, "form_choices", choices=listed) if f.choices else ""
+    if f.choices and form_questions.asks_about_options(s):
+        return _plain_options(proc, f, texts, choices)
+    topic = form_questions.procedure_topic(s, intent) if intent not in ("ask_why_field", "help") else None
+    if topic is not None:
+        return translations.plain_fact(proc, topic)
     if intent == "ask_why_field" or form_questions.asks_why(s):
         why = texts.why or texts.help
         parts = [
@@ -411,6 +412,21 @@ def _plain_answer(proc: Procedure, f: Field, text: str, intent: Optional[str]) -
             say(PLAIN, "form_for_example", example=example) if example else "",
             optional,
         ]
+    return " ".join(p.strip() for p in parts if p and p.strip())
+
+
+def _plain_options(proc: Procedure, f: Field, texts: FieldText, choices: str) -> str:
+    """ "Was ist der Unterschied?" in Leichte Sprache: the plain help where it speaks of the
+    choices; otherwise honestly that the catalogue does not say, and where to ask."""
+    from buergerassistent import form_questions
+
+    described = sum(form_questions.names_choice(texts.help, c) for c in f.choices)
+    if texts.help and described >= min(2, len(f.choices)):
+        return " ".join((say(PLAIN, "form_about", label=texts.label, text=texts.help), choices))
+    parts = [say(PLAIN, "fact_options_unknown", label=texts.label), texts.help]
+    if proc.authority:
+        parts.append(say(PLAIN, "fact_ask", authority=proc.authority))
+    parts += [say(PLAIN, "fact_115"), choices]
     return " ".join(p.strip() for p in parts if p and p.strip())
 
 

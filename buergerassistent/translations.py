@@ -54,6 +54,9 @@ class EnglishEntry:
     processing_time: Optional[str] = None
     deadlines: tuple[str, ...] = ()
     contact: dict[str, str] = field(default_factory=dict)
+    # The responsible office (``authority``) with its German proper name kept and an English
+    # explanation: "Stadtverwaltung München, Bürgerbüro (City of Munich, citizens' office)".
+    authority: Optional[str] = None
 
 
 def _read(path: Path) -> dict:
@@ -92,6 +95,7 @@ def parse_english(data: dict, where: str) -> EnglishEntry:
             processing_time=" ".join(str(data["processing_time"]).split()) if data.get("processing_time") else None,
             deadlines=tuple(" ".join(str(d).split()) for d in data.get("deadlines") or ()),
             contact={str(k): " ".join(str(v).split()) for k, v in (data.get("contact") or {}).items() if v},
+            authority=" ".join(str(data["authority"]).split()) if data.get("authority") else None,
         )
     except KeyError as exc:
         raise ValueError(f"{where}: missing {exc.args[0]!r}") from None
@@ -180,6 +184,15 @@ def english_overview(proc: Procedure) -> Optional[str]:
     return "\n".join(lines)
 
 
+def english_authority(proc: Optional[Procedure]) -> Optional[str]:
+    """The responsible office for an English citizen: the German name with its English
+    explanation (the German name alone where the English entry has none yet)."""
+    if proc is None or not proc.authority:
+        return None
+    entry = english(proc.id)
+    return (entry.authority if entry else None) or proc.authority
+
+
 def english_online(proc: Procedure) -> str:
     entry = english(proc.id)
     name = entry.name if entry else proc.name
@@ -207,7 +220,7 @@ def english_answer(proc: Procedure, topic: Optional[str]) -> Optional[str]:
         return english_online(proc)
     if topic == "ask_where":
         if proc.authority:
-            return message(ENGLISH, "where_answer", name=entry.name, authority=proc.authority)
+            return message(ENGLISH, "where_answer", name=entry.name, authority=english_authority(proc))
         return message(ENGLISH, "where_unknown", name=entry.name)
     if topic == "ask_processing_time":
         if proc.processing_time and entry.processing_time:
@@ -393,3 +406,112 @@ def plain_overview(proc: Procedure) -> Optional[str]:
     if text is None:
         return None
     return f"**{proc.name}**\n{text}\n{message(PLAIN, 'more_questions')}"
+
+
+# -- facts of a procedure in Leichte Sprache ------------------------------------------------------
+# The catalogue's values (amounts, durations, documents, the office's name and contact data) are
+# said as the catalogue writes them; the sentences around them are Leichte Sprache (keys
+# ``fact_*`` of ``leichte_sprache/messages.yaml``, checked by the Leichte-Sprache lint).
+
+
+def _plain_source(proc: Procedure, fact: str) -> str:
+    src = proc.source_of(fact)
+    return f"\n{src.label}" if src else ""
+
+
+def _plain_unknown(proc: Procedure, fact: str) -> str:
+    """ "Das weiß ich leider nicht." and where to ask (the catalogue's place, the office, the 115)."""
+    marked = proc.unknown.get(fact)
+    ask = marked.ask if marked else proc.authority
+    parts = [message(PLAIN, "fact_unknown")]
+    if ask:
+        parts.append(message(PLAIN, "fact_ask", authority=ask))
+    parts.append(message(PLAIN, "fact_115"))
+    return " ".join(parts)
+
+
+def _plain_online(proc: Procedure) -> str:
+    if proc.online_available is True:
+        parts = [message(PLAIN, "fact_online_yes", name=proc.name)]
+        if proc.trust_level:
+            parts.append(message(PLAIN, "fact_online_login"))
+        if proc.has_form:
+            parts.append(message(PLAIN, "fact_online_chat"))
+        return " ".join(parts) + _plain_source(proc, "online")
+    if proc.online_available is False:
+        parts = [message(PLAIN, "fact_online_no", name=proc.name)]
+        if proc.authority:
+            parts.append(message(PLAIN, "fact_where", name=proc.name, authority=proc.authority))
+        return " ".join(parts) + _plain_source(proc, "online")
+    return _plain_unknown(proc, "online")
+
+
+def _plain_deadlines(proc: Procedure, today: dt.date) -> str:
+    lines = [message(PLAIN, "fact_deadlines", name=proc.name)]
+    for item in proc.deadlines:
+        if item.date is None:
+            lines.append(f"- {item.text}")
+        else:
+            key = "fact_deadline_passed" if item.date < today else "fact_deadline_until"
+            lines.append(f"- {item.text}. {message(PLAIN, key, date=item.date.strftime('%d.%m.%Y'))}")
+    if any(item.date is not None and item.date < today for item in proc.deadlines):
+        lines.append(message(PLAIN, "fact_deadline_late"))
+    return "\n".join(lines) + _plain_source(proc, "deadlines")
+
+
+def _plain_contact(proc: Procedure) -> str:
+    c = proc.contact
+    if c is None:
+        return _plain_unknown(proc, "contact")
+    lines = [message(PLAIN, "fact_contact", name=proc.name), c.name]
+    for key, value in (
+        ("fact_contact_phone", c.phone),
+        ("fact_contact_email", c.email),
+        ("fact_contact_address", c.address),
+        ("fact_contact_hours", c.opening_hours),
+        ("fact_contact_appointment", c.appointment_url),
+        ("fact_contact_url", c.url),
+    ):
+        if value:
+            lines.append(message(PLAIN, key, value=value))
+    if not c.opening_hours:
+        lines.append(message(PLAIN, "fact_contact_no_hours"))
+    if not c.phone or not c.opening_hours:
+        lines.append(message(PLAIN, "fact_115"))
+    lines.append(f"Quelle: {c.source}")
+    return "\n".join(lines)
+
+
+def plain_fact(proc: Procedure, topic: str, today: Optional[dt.date] = None) -> Optional[str]:
+    """The answer to a question about ``proc`` in Leichte Sprache; ``topic`` is an intent name of
+    ``answers.ANSWERS_BY_INTENT`` (None for another topic)."""
+    if topic == "ask_fees":
+        if proc.fees:
+            return message(PLAIN, "fact_fees", name=proc.name, fees=proc.fees) + _plain_source(proc, "fees")
+        return _plain_unknown(proc, "fees")
+    if topic == "ask_documents":
+        if proc.documents:
+            items = "\n".join(f"- {d}" for d in proc.documents)
+            return f"{message(PLAIN, 'fact_documents', name=proc.name)}\n{items}" + _plain_source(proc, "documents")
+        return _plain_unknown(proc, "documents")
+    if topic == "ask_processing_time":
+        if proc.processing_time:
+            text = message(PLAIN, "fact_processing_time", name=proc.name, time=proc.processing_time)
+            return text + _plain_source(proc, "processing_time")
+        return _plain_unknown(proc, "processing_time")
+    if topic == "ask_deadline":
+        if proc.deadlines:
+            return _plain_deadlines(proc, today or dt.date.today())
+        return _plain_unknown(proc, "deadlines")
+    if topic == "ask_where":
+        links = "".join(f"\n- [{link.title}]({link.url})" for link in proc.links)
+        more = f"\n{message(PLAIN, 'fact_links')}{links}" if links else ""
+        if proc.authority:
+            text = message(PLAIN, "fact_where", name=proc.name, authority=proc.authority)
+            return text + _plain_source(proc, "authority") + more
+        return _plain_unknown(proc, "authority") + more
+    if topic == "ask_online":
+        return _plain_online(proc)
+    if topic == "ask_contact":
+        return _plain_contact(proc)
+    return None

@@ -264,7 +264,7 @@ def _check_english(proc, path: Path) -> list:
 
 
 def _check_english_facts(proc, entry, where: str) -> list:
-    """Dauer, Fristen und Kontakt: jeder deutsche Text hat seinen englischen, und keiner steht nur
+    """Dauer, Fristen, Kontakt und zuständige Stelle: jeder deutsche Text hat seinen englischen, und keiner steht nur
     englisch da. Die Meldung nennt den deutschen Text, der noch keinen englischen hat."""
     issues = []
     if proc.processing_time and not entry.processing_time:
@@ -289,6 +289,10 @@ def _check_english_facts(proc, entry, where: str) -> list:
             issues.append(error(where, f"Kontakt ({key}) nur auf Englisch: der deutsche Eintrag nennt keinen."))
     for key in sorted(set(entry.contact) - {"name", "address", "opening_hours"}):
         issues.append(error(where, f"Kontakt ({key}): kein Text zum Übersetzen (nur name, address, opening_hours)."))
+    if proc.authority and not entry.authority:
+        issues.append(error(where, f"Zuständige Stelle (authority) fehlt auf Englisch: „{proc.authority[:80]}“"))
+    if entry.authority and not proc.authority:
+        issues.append(error(where, "Zuständige Stelle (authority) nur auf Englisch: der deutsche Eintrag nennt keine."))
     return issues
 
 
@@ -311,7 +315,7 @@ def _check_messages(translations_dir: Path, plain_dir: Path) -> list:
             continue
         keys = set(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
         # Every language that speaks a message German has (the switch confirmations) must have it.
-        for key in sorted({"switched", "switched_form", "ask_need"} - keys):
+        for key in sorted({"switched", "switched_form", "ask_need", "ask_which_procedure"} - keys):
             issues.append(error(f"{_rel(path)}:1", f"fester Text '{key}' fehlt in dieser Sprache."))
         if path == plain_messages:
             for key, text in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).items():

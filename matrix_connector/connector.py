@@ -365,7 +365,7 @@ class MatrixConnector:
             return
         logger.info("Matrix direct chat accepted")
         self.rooms.room_key(room_id)
-        await self.send_text(room_id, texts.WELCOME)
+        await self.send_text(room_id, texts.welcome())
 
     # --- incoming messages ---------------------------------------------------------------------
     async def _on_encrypted(self, evt: EncryptedEvent) -> None:

@@ -1,9 +1,5 @@
 """What the connector itself says in a room (German, polite "Sie")."""
 
-WELCOME = (
-    "Guten Tag! Ich bin der digitale Bürgerassistent. Schreiben Sie mir einfach, worum es geht, "
-    "zum Beispiel „Ich bin umgezogen“ oder „Was kostet ein Personalausweis?“."
-)
 GROUP_ROOM = (
     "Ich spreche nur in direkten Chats mit einer Person. In diesem Raum sind weitere Personen; "
     "damit niemand Ihre Angaben mitliest, verlasse ich den Raum. Bitte schreiben Sie mir in einem "
@@ -44,6 +40,14 @@ _KEYS = {
 }
 REACT_YES_NO = "Oder reagieren Sie auf diese Nachricht mit 👍 ({yes}) oder 👎 ({no})."
 REACT_NUMBERS = "Oder reagieren Sie auf diese Nachricht mit {first} bis {last}."
+
+
+def welcome() -> str:
+    """The greeting in a new direct chat, before the citizen wrote anything: German first, then
+    English with how to go on in English (``matrix_welcome`` in the de and en message files)."""
+    from buergerassistent import translations
+
+    return f"{translations.message('de', 'matrix_welcome')}\n\n{translations.message('en', 'matrix_welcome')}"
 
 
 def say(name: str, lang: str = "de", **values: str) -> str:

@@ -133,7 +133,8 @@ def render(application: Application, proc: Optional[Procedure], lang: str = "de"
         (_t(lang, "status"), status),
     ]
     if proc is not None and proc.authority:
-        facts.append((_t(lang, "authority"), proc.authority))
+        office = translations.english_authority(proc) if lang == "en" else proc.authority
+        facts.append((_t(lang, "authority"), office))
     for label, value in facts:
         pdf.set_font(pdf.family, "B", 11)
         pdf.cell(45, 7, pdf.clean(label + ":"))

@@ -43,6 +43,7 @@ from buergerassistent.dialogue_state import SLOT, Awaiting
 logger = logging.getLogger(__name__)
 
 OTHER_LANGUAGE = "other_language"
+NLU_FALLBACK = "nlu_fallback"
 
 _INSTALLED = False
 
@@ -158,7 +159,11 @@ def apply_language(
             _replace(parse_data, reading, ENGLISH_READING, intent.get("name"), float(intent.get("confidence") or 0))
         elif reading is not None:
             parse_data["guard"] = {"intent": reading, "confidence": intent.get("confidence"), "reason": ENGLISH_READING}
-        elif detected == language_state.ENGLISH:
+        elif detected == language_state.ENGLISH or (
+            not in_form and intent.get("name") == NLU_FALLBACK and not language.has_german_words(text)
+        ):
+            # English, or a message the German NLU cannot read ("hmm", "whatever"): the English
+            # reply, never the German discovery's choice with German names.
             _replace(
                 parse_data, OTHER_LANGUAGE, "other language", intent.get("name"), float(intent.get("confidence") or 0)
             )
@@ -222,6 +227,8 @@ def _english_reading(text: str, in_form: bool, awaiting: Optional[str]) -> Optio
         # A yes/no answer is the form's answer too (affirm/deny fill a form's field like inform);
         # the feedback form reads "no thanks" as deny.
         return yes_no or "inform"
+    if _EN_CANCEL.match(text):
+        return "cancel"  # outside a form: "no application is running" (or a draft is discarded)
     if _EN_WITHDRAW.search(text):
         return "withdraw_application"
     if _EN_RESUME.search(text):

@@ -76,6 +76,11 @@ def reach_office(proc: Any, lang: Any = GERMAN) -> str:
     if _lang(lang) == ENGLISH:
         entry = translations.english(getattr(proc, "id", None))
         name = entry.name if entry else name
+        # The office's German name with its English explanation (contact name, else authority).
+        if entry and human_answers._contact(proc) is not None and entry.contact.get("name"):
+            office = entry.contact["name"]
+        elif entry and entry.authority and office == getattr(proc, "authority", None):
+            office = entry.authority
     parts = [say(lang, "office", name=name, office=office)]
     contact = human_answers._contact(proc)
     if contact is not None:

@@ -57,9 +57,12 @@ def test_plain_why_answer_uses_the_plain_why_text_and_says_whether_required():
         assert "Sie müssen das nicht sagen." in text
 
 
-def test_plain_question_about_the_procedure_is_left_to_the_fact_answer():
+def test_plain_question_about_the_procedure_gets_the_plain_fact_answer():
     f = ANMELDEN.field("vorname")
-    assert form_texts.answer_question(ANMELDEN, f, "Was kostet das?", None, "ls") is None
+    # Since english3: a fact of the procedure in plain sentences (test_language_gaps3.py).
+    assert form_texts.answer_question(ANMELDEN, f, "Was kostet das?", None, "ls") == translations.plain_fact(
+        ANMELDEN, "ask_fees"
+    )
     assert form_texts.answer_question(ANMELDEN, f, "warum?", None, "de") is None  # German unchanged
 
 

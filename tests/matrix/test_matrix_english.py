@@ -4,6 +4,7 @@ test_matrix_conversation.py."""
 
 from __future__ import annotations
 
+from buergerassistent import language
 from matrix_connector import texts
 
 
@@ -12,7 +13,15 @@ def _text(messages) -> str:
 
 
 def test_english_conversation_gets_english_hints_and_notices(citizen):
-    citizen.open(encrypted=True)
+    # The welcome comes before the citizen wrote anything: German first, then English with the way
+    # to go on in English (a newcomer who writes English is not greeted in German only).
+    greeting = citizen.open(encrypted=True)
+    assert len(greeting) == 1, [m.body for m in greeting]
+    german, english = greeting[0].body.split("\n\n")
+    assert german.startswith("Guten Tag!") and "Bürgerassistent" in german, german
+    assert "in Leichter Sprache" in german, german
+    assert english.startswith("Hello!") and "“English please”" in english, english
+    assert language.detect(english) == "en" and language.detect(german) is None, greeting[0].body
     switched = _text(citizen.say("English please"))
     assert "English" in switched, switched
     offer = citizen.say("I need a certificate of registration")
