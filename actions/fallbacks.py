@@ -10,6 +10,7 @@ from rasa_sdk.events import EventType, FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.responses import utter_response
 from buergerassistent import fallback, form_texts, language_state, translations
 from buergerassistent.catalogue import default_catalogue
 from buergerassistent.handoff import office_hours as handoff_office_hours
@@ -99,7 +100,7 @@ def say_fallback(
         dispatcher.utter_message(text=translations.message(lang, "not_found"))
         return
     if before <= 0 and first_response:
-        dispatcher.utter_message(response=first_response)
+        utter_response(dispatcher, tracker, first_response)
         return
     text, with_topics = fallback.reply(kind, before, first_text)
     if with_topics:
@@ -141,5 +142,5 @@ class ActionHelp(Action):
                 text, _ = fallback.reply("help", 1)
                 dispatcher.utter_message(text=text, buttons=_topics())
         else:
-            dispatcher.utter_message(response="utter_help")
+            utter_response(dispatcher, tracker, "utter_help")
         return []

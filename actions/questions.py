@@ -14,6 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.life_situations import chosen_step
+from actions.responses import utter_response
 from actions.turns import current_state, set_awaiting
 from buergerassistent import answers, form_texts, language_state, translations
 from buergerassistent.catalogue import Procedure, default_catalogue
@@ -206,7 +207,7 @@ class ActionExplainField(Action):
         if compared is not None:
             return compared
         if proc is None or not requested:
-            dispatcher.utter_message(response="utter_help")
+            utter_response(dispatcher, tracker, "utter_help")
             return []
         lang = form_texts.language_of(tracker.get_slot(language_state.SLOT))
         field = proc.field(requested)

@@ -406,3 +406,36 @@ def test_yes_to_a_service_without_a_form_offers_its_facts_in_the_language(lang, 
         assert not german_in(dispatcher.messages), dispatcher.messages
     if lang == "ls":
         assert not plain_language.problems(expected.replace(proc.name, "X"))
+
+
+@pytest.mark.parametrize("language", ["ls", "de", "en"])
+def test_help_in_leichte_sprache_is_plain_and_other_languages_keep_the_domain_response(language):
+    from actions.fallbacks import ActionHelp
+
+    tracker = make_tracker(slots={"language": language}, text="Hilfe", intent="help")
+    dispatcher = CollectingDispatcher()
+    asyncio.run(ActionHelp().run(dispatcher, tracker, {}))
+    if language == "ls":
+        said = texts(dispatcher)
+        _no_standard(said)
+        assert said == translations.message("ls", "help_text") and "115" in said
+        assert not plain_language.problems(said)
+    else:  # Rasa picks the German or English variation of the domain's utter_help
+        assert dispatcher.messages == [dict(dispatcher.messages[0], response="utter_help")]
+
+
+@pytest.mark.parametrize(
+    ("response", "key"), [("utter_out_of_scope", "out_of_scope_text"), ("utter_default", "not_understood_text")]
+)
+def test_first_fallback_answers_in_leichte_sprache(response, key):
+    from actions.fallbacks import say_fallback
+
+    dispatcher = CollectingDispatcher()
+    say_fallback(
+        dispatcher, make_tracker(slots={"language": "ls"}, text="Wetter?"), "out_of_scope", first_response=response
+    )
+    said = texts(dispatcher)
+    assert said == translations.message("ls", key) and not plain_language.problems(said)
+    german = CollectingDispatcher()
+    say_fallback(german, make_tracker(text="Wetter?"), "out_of_scope", first_response=response)
+    assert german.messages[0]["response"] == response
