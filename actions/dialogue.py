@@ -574,7 +574,15 @@ class ActionCancelApplication(Action):
         if tracker.active_loop_name:
             events.insert(0, ActiveLoop(None))
         state = current_state(tracker)
-        if next_step(state, Answer.CANCEL).reply is Reply.DISCARD_DRAFT:
+        step = next_step(state, Answer.CANCEL)
+        if step.reply is Reply.WITHDRAWAL_KEPT:
+            dispatcher.utter_message(text=form_texts.say(form_language(tracker), "withdraw_kept"))
+            return [set_awaiting(None)]
+        if step.reply is Reply.STATUS_UPDATES_OFF:
+            # The application is sent: it stays, and no status messages (as "nein" here).
+            dispatcher.utter_message(text=form_texts.say(form_language(tracker), "status_off_kept"))
+            return [set_awaiting(None), *_after_submission(dispatcher, tracker)]
+        if step.reply is Reply.DISCARD_DRAFT:
             discard_draft(tracker.sender_id)
             dispatcher.utter_message(text=form_texts.say(form_language(tracker), "draft_discarded"))
             return [*events, *(_clear_form(proc) if proc is not None else []), *anything_else(dispatcher, tracker)]

@@ -279,6 +279,10 @@ TRANSITIONS: dict[tuple[State, Answer], Transition] = {
     # "abbrechen"
     (S.RESUME_DRAFT, C): Transition(reply=Reply.DISCARD_DRAFT, then=None, ends_turn=False),
     (S.DRAFT_DECLINED, C): Transition(reply=Reply.DISCARD_DRAFT, then=None, ends_turn=False),
+    # After the submission there is nothing left to cancel: the application stays (withdrawing it
+    # is its own question). "abbrechen" declines what was asked, never "abgebrochen und gelöscht".
+    (S.STATUS_CONSENT, C): Transition(reply=Reply.STATUS_UPDATES_OFF, then=None, ends_turn=False),
+    (S.CONFIRM_WITHDRAWAL, C): Transition(reply=Reply.WITHDRAWAL_KEPT, then=None, ends_turn=False),
     # the login service reported a login
     (S.LOGIN, L): Transition(
         action="action_start_application", then=None, note="only with a procedure in focus; else the default step"

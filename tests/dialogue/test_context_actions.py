@@ -235,6 +235,30 @@ def test_cancelling_the_first_need_offers_the_second():
     assert slots["awaiting"] == "start_form"  # the offer of the second form, not the reset before it
 
 
+@pytest.mark.parametrize(
+    ("awaiting", "lang", "said"),
+    [
+        ("status_consent", None, "Er bleibt bestehen."),
+        ("status_consent", "ls", "Der Antrag gilt weiter."),
+        ("status_consent", "en", "It stays as it is."),
+        ("confirm_withdrawal", None, "Ihr Antrag bleibt bestehen."),
+    ],
+)
+def test_cancel_after_the_submission_keeps_the_application(awaiting, lang, said):
+    """Asked for status messages (or whether to withdraw), "abbrechen" says no: the confirmed
+    application stays; never "abgebrochen und Ihre Angaben gelöscht"."""
+    state = tracker(
+        "abbrechen", "cancel", procedure="meldebescheinigung", awaiting=awaiting, case_number="BA-2026-0123ABCD"
+    )
+    if lang:
+        state.slots["language"] = lang
+    dispatcher, events = run(ActionCancelApplication(), state)
+    assert said in texts(dispatcher)
+    assert "abgebrochen" not in texts(dispatcher) and "gelöscht" not in texts(dispatcher)
+    assert slot_events(events)["awaiting"] is None
+    assert "procedure" not in slot_events(events) and "case_number" not in slot_events(events)  # kept for status
+
+
 # --------------------------------------------------------------------------- 5. "nein, das meine ich nicht"
 
 

@@ -86,10 +86,10 @@ EXPECTED = {
     ("retry_submission", "cancel"): (None, "cancel_application", None, False, False),
     ("resume_draft", "cancel"): (None, "discard_draft", None, False, False),
     ("draft_declined", "cancel"): (None, "discard_draft", None, False, False),
-    ("confirm_withdrawal", "cancel"): (None, "cancel_application", None, False, False),
+    ("confirm_withdrawal", "cancel"): (None, "withdrawal_kept", None, False, False),
     ("confirm_request", "cancel"): (None, "cancel_application", None, False, False),
     ("choose_procedure", "cancel"): (None, "cancel_application", None, False, False),
-    ("status_consent", "cancel"): (None, "cancel_application", None, False, False),
+    ("status_consent", "cancel"): (None, "status_updates_off", None, False, False),
     # the login service reported a login
     (None, "logged_in"): (None, "anything_else", None, False, False),
     ("start_form", "logged_in"): (None, "anything_else", None, False, False),

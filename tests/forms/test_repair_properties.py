@@ -19,6 +19,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from buergerassistent import nationality
 from buergerassistent.catalogue import default_catalogue
 from buergerassistent.repair import read_message
 from buergerassistent.validation import validate
@@ -80,11 +81,13 @@ def _value(draw, f) -> str:
 def messages(draw):
     proc = draw(st.sampled_from(FORMS))
     fields = list(proc.fields)
-    # The question asked: not free text (a free-text answer is never split).
-    start = draw(st.sampled_from([i for i, f in enumerate(fields) if f.type != "text"]))
+    # The question asked: not free text (a free-text answer is never split). A nationality is
+    # free text too until the operator loads the official list (any word passes then).
+    free = {"text"} | ({"nationality"} if nationality.loaded_table() is None else set())
+    start = draw(st.sampled_from([i for i, f in enumerate(fields) if f.type not in free]))
     requested = fields[start]
     filled = {f.name: "x" for f in fields[:start]}
-    open_fields = [f for f in fields[start:] if f.type != "text"]
+    open_fields = [f for f in fields[start:] if f.type not in free]
     weak_open = [f for f in open_fields if f.type in WEAK]
     strong_open = [f for f in open_fields if f.type not in WEAK]
     # names and places: a prefix in the form's order; the rest: any subset
