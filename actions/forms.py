@@ -18,7 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.questions import ActionAnswerInfo
-from buergerassistent import form_conditions, form_questions, form_texts, language_state, translations
+from buergerassistent import form_conditions, form_questions, form_texts, language_state
 from buergerassistent.catalogue import Field, Procedure, default_catalogue
 from buergerassistent.handoff import office_hours as handoff_office_hours
 from buergerassistent.handoff import replies as handoff_replies
@@ -203,6 +203,24 @@ def _follow_ups(
     return [SlotSet(name, value) for name, value in updates.items()]
 
 
+def _items(proc: Procedure, values: dict[str, str], lang: str) -> str:
+    """ "Vorname Erika, Familienname Mustermann": the values of an echo, in the form's order."""
+    return ", ".join(
+        f"{_label(proc, f, lang)} {display_value(f, values[f.name], proc, lang)}"
+        for f in proc.fields
+        if f.name in values
+    )
+
+
+def _answer_during_echo(proc: Procedure, about: str, text: str, intent: Optional[str], lang: str) -> str:
+    """A question while the echo waits ("warum braucht ihr meine Adresse?"): answered for the
+    field it names or, without one, the field that comes next; a question about the procedure
+    ("Was kostet das?") from the catalogue."""
+    field = proc.field(about)
+    answer = form_texts.answer_question(proc, field, text, intent, lang)
+    return answer or form_questions.answer(proc, form_texts.in_language(proc, field, lang), text, intent)
+
+
 class CatalogueFormValidation(Action):
     procedure_id: str = ""
 
@@ -218,9 +236,7 @@ class CatalogueFormValidation(Action):
 
     def _validate(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         proc = default_catalogue()[self.procedure_id]
-        lang = language(tracker)
         requested = tracker.get_slot("requested_slot")
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
         if requested == CONFIRM_SLOT:
             if not _answers_the_form(tracker, proc.form_name):
                 # The form resumes after an answered question: keep waiting for "Ja"/"Korrigieren".
@@ -238,8 +254,26 @@ class CatalogueFormValidation(Action):
         kept = pending.pop(OFFER_ANSWER, None) if from_offer else None
         # The slot holds the whole message (from_text); read it as a clerk would.
         answer = kept if isinstance(kept, str) else str(candidates[requested])
-        text = form_texts.as_read(proc, proc.field(requested), answer, lang)
         filled = {f.name: tracker.get_slot(f.name) for f in proc.fields if f.name != requested}
+        return self._read_answer(dispatcher, tracker, proc, requested, answer, filled, pending, from_offer)
+
+    def _read_answer(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        proc: Procedure,
+        requested: str,
+        answer: str,
+        filled: dict[str, Any],
+        pending: dict,
+        from_offer: bool = False,
+    ) -> list[EventType]:
+        """Read ``answer`` to the field ``requested`` as a clerk would (``filled``: the other
+        fields' values): store it, or ask to confirm several values, or answer a question, or
+        say what is wrong with it."""
+        lang = language(tracker)
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        text = form_texts.as_read(proc, proc.field(requested), answer, lang)
         reading = read_message(
             form_texts.for_reading(proc, lang),
             requested,
@@ -276,7 +310,7 @@ class CatalogueFormValidation(Action):
             events.append(SlotSet(PENDING_SLOT, None))
 
         for name in reading.corrected:
-            if tracker.get_slot(name) == reading.values[name]:
+            if filled.get(name) == reading.values[name]:
                 # Already so: the form reopened on the message that made the change (issue 21).
                 continue
             f = proc.field(name)
@@ -358,11 +392,7 @@ class CatalogueFormValidation(Action):
         lang: str = "de",
     ) -> list[EventType]:
         values = {f.name: values[f.name] for f in proc.fields if f.name in values}  # in the form's order
-        items = ", ".join(
-            f"{_label(proc, proc.field(n), lang)} {display_value(proc.field(n), v, proc, lang)}"
-            for n, v in values.items()
-        )
-        text = f"{lead} {form_texts.say(lang, 'form_taken_over', items=items)}".strip()
+        text = f"{lead} {form_texts.say(lang, 'form_taken_over', items=_items(proc, values, lang))}".strip()
         if unassigned:
             quote = "“{}”" if lang == language_state.ENGLISH else "„{}“"
             parts = ", ".join(quote.format(u) for u in unassigned)
@@ -454,6 +484,14 @@ class CatalogueFormValidation(Action):
         reply = confirmation_reply(proc, text, values, filled)
         if reply.kind == "yes":
             return [*events, *(SlotSet(n, v) for n, v in values.items()), SlotSet(PENDING_SLOT, None)]
+        if reply.kind == "next" and reply.next_field:
+            # The next answer instead of "ja": the echo counts as seen; the citizen is told what
+            # was saved, and the answer is read like any answer to that field (checks, place,
+            # several values).
+            dispatcher.utter_message(text=form_texts.say(lang, "form_echo_kept", items=_items(proc, values, lang)))
+            stored = [*events, *(SlotSet(n, v) for n, v in values.items()), SlotSet(PENDING_SLOT, None)]
+            others = {**{n: v for n, v in filled.items() if n != reply.next_field}, **values}
+            return stored + self._read_answer(dispatcher, tracker, proc, reply.next_field, text, others, {})
         if reply.kind == "corrected":
             place = check_place(proc, reply.values, filled)
             if place is not None:
@@ -476,12 +514,8 @@ class CatalogueFormValidation(Action):
             return [*events, SlotSet(PENDING_SLOT, {"single": first.name}), SlotSet("requested_slot", first.name)]
         lead = ""
         if reply.kind == "question":
-            topic = form_questions.procedure_topic(text)
-            english = translations.english_topic(text) if lang == language_state.ENGLISH else None
-            if english is not None and translations.english_answer(proc, english):
-                dispatcher.utter_message(text=translations.english_answer(proc, english))
-            elif topic is not None:  # "Was kostet das?": answered from the catalogue
-                dispatcher.utter_message(text=form_questions.answers.ANSWERS_BY_INTENT[topic](proc))
+            intent = (tracker.latest_message.get("intent") or {}).get("name")
+            dispatcher.utter_message(text=_answer_during_echo(proc, reply.next_field or asked, text, intent, lang))
             lead = form_texts.say(lang, "form_not_saved_yet")
         else:
             lead = form_texts.say(lang, "form_answer_yes_or_correct")
@@ -554,8 +588,13 @@ class ActionFormInterruption(Action):
                     text=answer or form_questions.answer(proc, form_texts.in_language(proc, field, lang), text, intent)
                 )
                 return []
-        events = await ActionAnswerInfo().run(dispatcher, tracker, domain)
         pending = tracker.get_slot(PENDING_SLOT) or {}
+        if proc is not None and requested == CONFIRM_SLOT and pending.get("values") and not pending.get("place"):
+            with form_texts.input_language(language(tracker)):
+                taken = _answer_at_the_echo(proc, tracker, pending, text, dispatcher)
+            if taken is not None:
+                return taken
+        events = await ActionAnswerInfo().run(dispatcher, tracker, domain)
         if proc is not None and requested == CONFIRM_SLOT and pending.get("place") and pending.get("values"):
             # "Meinen Sie „München“?" still waits for its answer: ask it again after the answer.
             ((city, suggested),) = pending["values"].items()
@@ -583,6 +622,44 @@ class ActionFormInterruption(Action):
             )
             # the form must keep waiting for the answer to the echo
         return events
+
+
+def _answer_at_the_echo(
+    proc: Procedure, tracker: Tracker, pending: dict, text: str, dispatcher: CollectingDispatcher
+) -> Optional[list[EventType]]:
+    """A message NLU took for a question while the echo waits: the next answer ("erweitert"
+    read as a question about the options) keeps the echo and is stored after the field's check;
+    a question naming a field ("warum braucht ihr meine Adresse?") is answered for that field.
+    None: the procedure's answers take it (fees, documents …)."""
+    lang = language(tracker)
+    values = dict(pending["values"])
+    filled = {f.name: tracker.get_slot(f.name) for f in proc.fields}
+    reply = confirmation_reply(proc, text, values, filled)
+    if reply.kind == "next" and reply.next_field and not form_questions.is_question(text):
+        result = form_texts.check(proc, proc.field(reply.next_field), text, lang)
+        if result.ok:
+            dispatcher.utter_message(text=form_texts.say(lang, "form_echo_kept", items=_items(proc, values, lang)))
+            return [
+                SlotSet(CONFIRM_SLOT, None),
+                *(SlotSet(n, v) for n, v in values.items()),
+                SlotSet(PENDING_SLOT, None),
+                SlotSet(reply.next_field, result.value),
+                # The form resumes without a new message: it then asks the next open field.
+                SlotSet("requested_slot", None),
+            ]
+    if reply.kind == "question" and reply.next_field:
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        dispatcher.utter_message(text=_answer_during_echo(proc, reply.next_field, text, intent, lang))
+        return CatalogueFormValidation._ask_to_confirm(
+            dispatcher,
+            proc,
+            pending.get("ask") or next(iter(values)),
+            values,
+            [],
+            lead=form_texts.say(lang, "form_still_not_saved"),
+            lang=lang,
+        )
+    return None
 
 
 def register_form_validators() -> None:

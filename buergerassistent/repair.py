@@ -66,7 +66,8 @@ _NO_SELF_CORRECTION = frozenset({"yes_no", "text"})
 TYPE_WORDS: dict[str, tuple[str, ...]] = {
     "birth_date": ("geburtsdatum", "geburtstag", "geboren am", "geboren", "geb.", "geb"),
     "postcode": ("postleitzahl", "plz"),
-    "street": ("straße und hausnummer", "straße", "strasse", "hausnummer", "adresse", "anschrift"),
+    # "adress": a frequent spelling (English "address") in questions like "wozu braucht ihr mei adress?"
+    "street": ("straße und hausnummer", "straße", "strasse", "hausnummer", "adresse", "adress", "anschrift"),
     "city": ("wohnort", "ort", "stadt"),
     "email": ("e-mail-adresse", "e-mail adresse", "emailadresse", "e-mail", "email", "mail", "mailadresse"),
     "phone": ("telefonnummer", "telefon", "handynummer", "handy", "rufnummer", "nummer"),
@@ -948,8 +949,11 @@ def _assign_full_name(reading: Reading, first: Field, second: Field, full: str) 
 class ConfirmationReply:
     """The citizen's answer to "Ich habe übernommen: … Stimmt das?"."""
 
-    kind: str  # "yes", "no" (correct one by one), "corrected" (values changed), "question", "unclear"
+    # "yes", "no" (correct one by one), "corrected" (values changed), "next" (the answer to the
+    # next question: the echo is taken as right), "question", "unclear"
+    kind: str
     values: dict[str, str] = field(default_factory=dict)  # for "corrected": all values, changed ones new
+    next_field: Optional[str] = None  # "next": the field answered; "question": the field named
 
 
 _CORRECT = re.compile(
@@ -978,6 +982,37 @@ def confirmation_reply(
         return ConfirmationReply("corrected", {**values, **changed})
     if (answer.ok and answer.value == "nein") or _CORRECT.match(s) or reading.reopen:
         return ConfirmationReply("no")
+    after = next_open_field(proc, {**filled, **values})
     if is_question(s):
-        return ConfirmationReply("question")
+        # "warum braucht ihr meine Adresse?": about the field it names (None: the field asked).
+        named = _find_field(proc, s)
+        return ConfirmationReply("question", next_field=named[0].name if named else None)
+    if after is not None and _answers_next(proc, after, s, {**filled, **values}, values):
+        # The citizen went on with the next answer ("12.03.1985") instead of "ja": a clerk takes
+        # the echo as seen and right. Only for fields whose validator is strict: a word that
+        # any name or place would take is no sign that the citizen moved on.
+        return ConfirmationReply("next", next_field=after.name)
     return ConfirmationReply("unclear")
+
+
+def next_open_field(proc: Procedure, filled: Mapping[str, object]) -> Optional[Field]:
+    """The field the form asks next: the first without a value (conditional fields not asked
+    get their ``otherwise`` value as soon as their deciding question is answered)."""
+    for f in proc.fields:
+        if filled.get(f.name) in (None, ""):
+            return f
+    return None
+
+
+def _answers_next(
+    proc: Procedure, f: Field, text: str, filled: Mapping[str, object], pending: Mapping[str, str]
+) -> bool:
+    """Whether ``text`` reads as the answer to ``f`` and leaves the values waiting untouched."""
+    if _weak(f) or f.type in ("yes_no", "text") or is_skip(text):
+        return False
+    reading = read_message(proc, f.name, text, filled)
+    if reading.question or reading.reopen or reading.corrected or set(reading.filled) & set(pending):
+        return False
+    if reading.place is not None:
+        return reading.place.field == f.name or f.name in reading.filled
+    return f.name in reading.filled and f.name not in reading.errors

@@ -92,6 +92,13 @@ _WEEKDAY = re.compile(
     r"(?:\s+(?:in\s+)?(?P<week>nächste[nr]?|kommende[nr]?|diese[nr]?)\s+woche)?"
 )
 _WEEK_THEN_DAY = re.compile(r"(?P<week>nächste|kommende|diese)\s+woche\s+(?P<wd>" + "|".join(WEEKDAYS) + r")")
+_COUNT_WORDS = {"ein": 1, "eine": 1, "einer": 1, "zwei": 2, "drei": 3, "vier": 4, "fünf": 5, "sechs": 6, "acht": 8}
+_IN_WEEKS = r"in\s+(?P<n>\d{1,2}|" + "|".join(_COUNT_WORDS) + r")\s+wochen?"
+# "in drei Wochen am Samstag" / "Samstag in drei Wochen": that weekday of the week N weeks ahead
+# (dateparser reads "in drei Wochen" and drops the weekday).
+_WEEKS_AND_DAY = re.compile(
+    rf"{_IN_WEEKS}\s+(?P<wd>{'|'.join(WEEKDAYS)})|(?P<wd2>{'|'.join(WEEKDAYS)})\s+{_IN_WEEKS.replace('?P<n>', '?P<n2>')}"
+)
 
 
 _DATE_IN_SENTENCE = re.compile(r"(?<![\d.])\d{1,2}\.\s?\d{1,2}\.\s?(?:\d{4}|\d{2})(?![\w.])")
@@ -174,6 +181,12 @@ def _numeric(s: str, kind: str, today: dt.date) -> Optional[dt.date]:
 
 
 def _weekday(s: str, today: dt.date) -> Optional[dt.date]:
+    weeks = _WEEKS_AND_DAY.fullmatch(s)
+    if weeks:
+        n = weeks["n"] or weeks["n2"]
+        count = int(n) if n.isdigit() else _COUNT_WORDS[n]
+        monday = today - dt.timedelta(days=today.weekday()) + dt.timedelta(weeks=count)
+        return monday + dt.timedelta(days=WEEKDAYS[weeks["wd"] or weeks["wd2"]])
     m = _WEEKDAY.fullmatch(s) or _WEEK_THEN_DAY.fullmatch(s)
     if not m:
         return None

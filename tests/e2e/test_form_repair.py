@@ -152,3 +152,21 @@ def test_full_name_at_the_first_name_question(chat):
     # a correction at the summary
     answer = chat.say_text("der Vorname ist falsch, richtig ist Erica")
     assert "Vorname: Erica" in answer and "sende ich den Antrag ab" in answer, answer
+
+
+def test_going_on_after_the_echo_without_yes(chat):
+    # Found as a citizen: after the echo of a full name, the next answers got "Bitte antworten
+    # Sie mit „Ja“ …" again and again, and a question about the address got no answer.
+    start(chat)
+    echo = chat.say_text("Erika Mustermann")
+    assert "Vorname Erika, Familienname Mustermann" in echo and "Stimmt das?" in echo, echo
+    answer = chat.say_text("warum braucht ihr mei adress?")
+    assert "Anschrift" in answer and "Stimmt das?" in answer, answer
+    answer = chat.say_text("12.03.1985")
+    assert "gespeichert" in answer and "Schritt 4 von 8" in answer, answer
+    assert "Bitte antworten Sie" not in answer, answer
+    for text in ("Marienplatz 8", "80331", "München", "einfach"):
+        chat.say_text(text)
+    summary = chat.say_text("erika@example.org")
+    assert "Vorname: Erika" in summary and "Familienname: Mustermann" in summary, summary
+    assert "Geburtsdatum: 12.03.1985" in summary, summary

@@ -117,6 +117,91 @@ def test_an_unclear_answer_at_the_echo_stores_nothing_and_asks_again(dispatcher)
     assert "Ja" in texts(dispatcher) and "Korrigieren" in texts(dispatcher)
 
 
+def test_the_next_answer_instead_of_yes_keeps_the_echo_and_is_read_for_the_next_field(dispatcher):
+    # Found as a citizen: "12.03.1985" after the echo of the full name got "Bitte antworten Sie
+    # mit „Ja“ …" again and again. Going on with the next answer means the echo was right.
+    pending = {"values": {"vorname": "Erika", "nachname": "Mustermann"}, "ask": "vorname"}
+    events = slot_events(run(ValidateMeldebescheinigungForm(), confirm("12.03.1985", pending), dispatcher))
+    assert (events["vorname"], events["nachname"], events["geburtsdatum"]) == ("Erika", "Mustermann", "1985-03-12")
+    assert events[PENDING_SLOT] is None and events.get("requested_slot") != CONFIRM_SLOT
+    assert "Vorname Erika, Familienname Mustermann gespeichert" in texts(dispatcher)
+    assert "Bitte antworten Sie" not in texts(dispatcher)
+
+
+def test_an_invalid_next_answer_after_the_echo_is_refused_like_any_answer(dispatcher):
+    # A date in the future fits the date field's form, not its checks: the echo is kept, the date
+    # is refused with the field's own message, nothing wrong is stored.
+    pending = {"values": {"vorname": "Erika", "nachname": "Mustermann"}, "ask": "vorname"}
+    events = slot_events(run(ValidateMeldebescheinigungForm(), confirm("12.03.2091", pending), dispatcher))
+    assert events.get("geburtsdatum") is None and events.get("vorname") is None
+    assert events[PENDING_SLOT] == pending and "Stimmt das?" in texts(dispatcher)
+
+
+def test_several_next_answers_after_the_echo_are_echoed_again(dispatcher):
+    pending = {"values": {"vorname": "Erika", "nachname": "Mustermann"}, "ask": "vorname"}
+    tracker = confirm("12.03.1985, Hauptstraße 5", pending)
+    events = slot_events(run(ValidateMeldebescheinigungForm(), tracker, dispatcher))
+    assert (events["vorname"], events["nachname"]) == ("Erika", "Mustermann")  # the first echo, kept
+    assert "geburtsdatum" not in events or events["geburtsdatum"] is None  # the new values wait
+    assert events[PENDING_SLOT]["values"] == {"geburtsdatum": "1985-03-12", "strasse": "Hauptstraße 5"}
+    assert events["requested_slot"] == CONFIRM_SLOT and "Stimmt das?" in texts(dispatcher)
+
+
+def test_a_question_about_a_later_field_at_the_echo_is_answered_for_that_field(dispatcher):
+    pending = {"values": {"vorname": "Erika", "nachname": "Mustermann"}, "ask": "vorname"}
+    tracker = confirm("warum braucht ihr mei adress?", pending)
+    events = slot_events(run(ValidateMeldebescheinigungForm(), tracker, dispatcher))
+    street = default_catalogue()["meldebescheinigung"].field("strasse")
+    assert street.label in texts(dispatcher) and (street.why or street.help)[:30] in texts(dispatcher)
+    assert events[PENDING_SLOT] == pending and events["requested_slot"] == CONFIRM_SLOT  # still waiting
+
+
+def test_a_question_without_a_field_at_the_echo_is_answered_for_the_field_asked(dispatcher):
+    pending = {"values": {"vorname": "Erika", "nachname": "Mustermann"}, "ask": "vorname"}
+    run(ValidateMeldebescheinigungForm(), confirm("wieso?", pending), dispatcher)
+    assert "Zu „Vorname“" in texts(dispatcher) and "Stimmt das?" in texts(dispatcher)
+
+
+def test_the_next_answer_read_as_a_question_by_nlu_keeps_the_echo(dispatcher):
+    from actions.forms import ActionFormInterruption
+
+    # NLU may read a choice ("erweitert") or a date as a question intent: the interruption then
+    # gets the message. It is the next answer all the same.
+    pending = {"values": {"vorname": "Erika", "nachname": "Mustermann"}, "ask": "vorname"}
+    tracker = make_tracker(
+        text="12.03.1985",
+        intent="ask_processing_time",
+        slots={"procedure": "meldebescheinigung", PENDING_SLOT: pending, "requested_slot": CONFIRM_SLOT},
+        active_loop="meldebescheinigung_form",
+    )
+    events = slot_events(run(ActionFormInterruption(), tracker, dispatcher))
+    assert (events["vorname"], events["nachname"], events["geburtsdatum"]) == ("Erika", "Mustermann", "1985-03-12")
+    assert events[PENDING_SLOT] is None and events["requested_slot"] is None
+    assert "gespeichert" in texts(dispatcher)
+
+
+def test_a_question_naming_a_field_read_by_nlu_at_the_echo_is_answered_for_that_field(dispatcher):
+    from actions.forms import ActionFormInterruption
+
+    pending = {"values": {"vorname": "Erika", "nachname": "Mustermann"}, "ask": "vorname"}
+    tracker = make_tracker(
+        text="wozu braucht ihr die Postleitzahl?",
+        intent="ask_why_field",
+        slots={"procedure": "meldebescheinigung", PENDING_SLOT: pending, "requested_slot": CONFIRM_SLOT},
+        active_loop="meldebescheinigung_form",
+    )
+    events = slot_events(run(ActionFormInterruption(), tracker, dispatcher))
+    assert "Zu „Postleitzahl“" in texts(dispatcher) and "Vorname Erika, Familienname Mustermann" in texts(dispatcher)
+    assert events["requested_slot"] == CONFIRM_SLOT and "nachname" not in events
+
+
+def test_a_name_after_the_echo_is_no_sign_of_going_on(dispatcher):
+    # A place or a name would pass any weak field: it is not taken as the next answer.
+    pending = {"values": {"vorname": "Erika", "nachname": "Mustermann"}, "ask": "vorname"}
+    events = slot_events(run(ValidateMeldebescheinigungForm(), confirm("Musterfrau", pending), dispatcher))
+    assert events.get("vorname") is None and events[PENDING_SLOT] == pending
+
+
 def test_a_full_name_at_the_first_name_question_is_echoed(dispatcher):
     tracker = answer("meldebescheinigung_form", "vorname", "Max Mustermann")
     events = slot_events(run(ValidateMeldebescheinigungForm(), tracker, dispatcher))

@@ -124,6 +124,11 @@ def test_field_example_is_used_in_date_messages():
         ("Freitag nächster Woche", "2025-06-27"),
         ("diese Woche Freitag", "2025-06-20"),
         ("in zwei Wochen", "2025-07-02"),
+        # that weekday in the week N weeks ahead (today is Wednesday 18 June 2025)
+        ("in drei Wochen am Samstag", "2025-07-12"),
+        ("Samstag in drei Wochen", "2025-07-12"),
+        ("am Montag in 2 Wochen", "2025-06-30"),
+        ("in einer Woche am Freitag", "2025-06-27"),
         ("in 2 Wochen", "2025-07-02"),
         ("in drei Tagen", "2025-06-21"),
         ("in einem Monat", "2025-07-18"),
