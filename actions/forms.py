@@ -580,7 +580,10 @@ class ActionFormInterruption(Action):
                 # documents: a valid answer to the question asked is the answer.
                 result = form_texts.check(proc, field, text, lang)
                 if result.ok:
-                    return [SlotSet(requested, result.value)]
+                    # A deciding answer settles its conditional questions here too: the form
+                    # resumes without validating again.
+                    events = [SlotSet(requested, result.value)]
+                    return events + _follow_ups(proc, events, tracker, dispatcher)
             intent = (tracker.latest_message.get("intent") or {}).get("name")
             if field is not None:
                 answer = form_texts.answer_question(proc, field, text, intent, lang)
@@ -593,7 +596,7 @@ class ActionFormInterruption(Action):
             with form_texts.input_language(language(tracker)):
                 taken = _answer_at_the_echo(proc, tracker, pending, text, dispatcher)
             if taken is not None:
-                return taken
+                return taken + _follow_ups(proc, taken, tracker, dispatcher)
         events = await ActionAnswerInfo().run(dispatcher, tracker, domain)
         if proc is not None and requested == CONFIRM_SLOT and pending.get("place") and pending.get("values"):
             # "Meinen Sie „München“?" still waits for its answer: ask it again after the answer.

@@ -427,3 +427,21 @@ def test_a_misspelt_place_among_several_values_is_shown_corrected_in_the_echo(di
     assert events[PENDING_SLOT]["values"]["ort"] == "München" and "ort" not in events
     said = texts(dispatcher)
     assert "Statt „Münche“ habe ich „München“ eingetragen" in said and "Ort München" in said
+
+
+def test_a_deciding_answer_taken_by_the_interruption_settles_its_list(dispatcher):
+    from actions.forms import ActionFormInterruption
+
+    # "nein" to „Trifft einer dieser Punkte zu?“, read by NLU as something to interrupt for: the
+    # form resumes without validating, so the interruption answers the list's points itself.
+    proc = default_catalogue()["blaue_karte_eu"]
+    points = [f.name for f in proc.fields if f.ask_if and f.ask_if[0] == "aufenthalt_besonderheiten"]
+    tracker = make_tracker(
+        text="nein",
+        intent="ask_why_field",
+        slots={"procedure": "blaue_karte_eu", "requested_slot": "aufenthalt_besonderheiten"},
+        active_loop="blaue_karte_eu_form",
+    )
+    events = slot_events(run(ActionFormInterruption(), tracker, dispatcher))
+    assert events["aufenthalt_besonderheiten"] == "nein"
+    assert points and all(events.get(name) == "nein" for name in points), events
