@@ -214,7 +214,7 @@ def _items(proc: Procedure, values: dict[str, str], lang: str) -> str:
 
 def _answer_during_echo(proc: Procedure, about: str, text: str, intent: Optional[str], lang: str) -> str:
     """A question while the echo waits ("warum braucht ihr meine Adresse?"): answered for the
-    field it names or, without one, the field that comes next; a question about the procedure
+    field it names or, without one, the field asked last; a question about the procedure
     ("Was kostet das?") from the catalogue."""
     field = proc.field(about)
     answer = form_texts.answer_question(proc, field, text, intent, lang)
