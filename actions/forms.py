@@ -295,9 +295,13 @@ class CatalogueFormValidation(Action):
             return self._ask_place(
                 dispatcher, proc, requested, reading.filled, reading.place, reading.unassigned, lang=lang
             )
-        if len(reading.filled) > 1 or (from_offer and requested in reading.filled):
-            # Several values from one message (or the first answer given instead of "ja"): stored
-            # only after the citizen has seen them.
+        if (
+            len(reading.filled) > 1
+            or (from_offer and requested in reading.filled)
+            or (reading.unassigned and reading.filled)
+        ):
+            # Several values from one message (or the first answer given instead of "ja", or a
+            # value beside a part no field could take): stored only after the citizen has seen them.
             for name, error in reading.errors.items():
                 dispatcher.utter_message(text=self._field_error(proc, name, error, text, lang))
             return self._ask_to_confirm(dispatcher, proc, requested, reading.filled, reading.unassigned, lang=lang)

@@ -854,6 +854,7 @@ def _assign_several(
     """
     start = current.name if current is not None else (proc.fields[0].name if proc.fields else "")
     named_before = set(reading.values)  # values of parts that named their field
+    deferred: list[int] = []  # parts only a name, place or free-text field would take
     for idx, seg in enumerate(loose):
         open_fields = _unfilled_after(proc, start, filled, reading.values)
         if not open_fields:
@@ -891,6 +892,13 @@ def _assign_several(
             else:
                 reading.values[chosen[0].name] = chosen[1].value
             continue
+        deferred.append(idx)
+    # Then the parts that fit almost any name or place field, once the parts that can only mean
+    # one field are placed: "Max Mustermann, 12.5.1990" at the birth date lost the date when the
+    # name came first (it went to a later place field, and the date then seemed out of order).
+    for idx in deferred:
+        seg = loose[idx]
+        open_fields = _unfilled_after(proc, start, filled, reading.values)
         # The first part may answer the question asked even when its field takes any word
         # (a nationality without the official list, a free text): "Indien, München".
         weak = [f for f in open_fields if f.type in ("name", "city") or (idx == 0 and f is current and _weak(f))]

@@ -30,8 +30,9 @@ SENTENCE_WORDS = frozenset(
     """ich du wir mein meine meinen meiner bin bist ist sind heiße heisse heißt habe hab hat nicht kein keine
     keinen was wie warum wieso wo wann soll sollte kann muss möchte bitte danke hallo hier
     jetzt nein ja okay ok und oder aber auch noch schon eine einen einem weil dass egal keine ahnung
-    i my you your is are the what why how don't dont know please hello hi it this that yes want have""".split()
-)
+    i my you your is are the what why how don't dont know please hello hi it this that yes want have
+    erste ersten erster erstes zweite zweiten zweiter zweites dritte dritten beide beides first second""".split()
+)  # ordinals: "das erste" picks from a list ("Das Erste" is no name)
 # A short list of German and English swear words: such an answer is not stored as a name.
 SWEAR_WORDS = frozenset(
     """arsch arschloch scheiße scheisse scheiß scheiss fick ficken ficker fuck fucker fucking shit wichser

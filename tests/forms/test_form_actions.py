@@ -445,3 +445,12 @@ def test_a_deciding_answer_taken_by_the_interruption_settles_its_list(dispatcher
     events = slot_events(run(ActionFormInterruption(), tracker, dispatcher))
     assert events["aufenthalt_besonderheiten"] == "nein"
     assert points and all(events.get(name) == "nein" for name in points), events
+
+
+def test_one_value_beside_a_part_no_field_takes_is_echoed_not_stored(dispatcher):
+    # "12.08.1964, glaube ich": the date, and a part that fits no field. Storing the date and
+    # dropping the rest unseen would hide that something was not understood.
+    tracker = answer("meldebescheinigung_form", "geburtsdatum", "12.08.1964, Hausnummer weiß ich nicht", FILLED)
+    events = slot_events(run(ValidateMeldebescheinigungForm(), tracker, dispatcher))
+    assert events["requested_slot"] == CONFIRM_SLOT and events[PENDING_SLOT]["values"] == {"geburtsdatum": "1964-08-12"}
+    assert "Nicht sicher zuordnen konnte ich" in texts(dispatcher)

@@ -392,3 +392,13 @@ def test_a_correction_with_two_new_values_asks_again():
     reading = read_message(proc, proc.field("fahrzeughalter"), text, filled)
     assert "kennzeichen" not in reading.values
     assert reading.reopen == ["kennzeichen"]
+
+
+def test_a_name_before_the_date_asked_for_does_not_push_the_date_out():
+    # Found as a citizen: "Max Mustermann, 12.5.1990" at the birth date stored the name as the
+    # place of residence, silently, and lost the date (it then looked out of the form's order).
+    proc = default_catalogue()["wohnsitz_anmelden"]
+    reading = read_message(proc, "geburtsdatum", "Max Mustermann, 12.5.1990", {"vorname": "Erika", "nachname": "M"})
+    assert reading.values["geburtsdatum"] == "1990-05-12"
+    # whatever the name part became, it is more than one value: the form echoes it before storing
+    assert len(reading.filled) > 1 or reading.unassigned
