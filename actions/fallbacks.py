@@ -116,6 +116,21 @@ class ActionFallback(Action):
         return "action_fallback"
 
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        from actions.turns import current_state  # noqa: PLC0415
+        from buergerassistent.dialogue_state import Awaiting  # noqa: PLC0415
+
+        proc = default_catalogue().get(tracker.get_slot("procedure"))
+        lang = form_texts.language_of(tracker.get_slot(language_state.SLOT))
+        if current_state(tracker) is Awaiting.START_FORM and proc is not None and fallbacks_in_a_row(tracker) <= 0:
+            # "das erste" to "Möchten Sie … beantragen?": the question is still open, so it is
+            # asked again with its buttons instead of a general "please rephrase".
+            name = form_texts.procedure_name(proc, lang)
+            yes, no = form_texts.say(lang, "place_button_yes"), form_texts.say(lang, "place_button_no")
+            dispatcher.utter_message(
+                text=form_texts.say(lang, "offer_not_understood", name=name),
+                buttons=[{"title": yes, "payload": "/affirm"}, {"title": no, "payload": "/deny"}],
+            )
+            return []
         say_fallback(dispatcher, tracker, "not_understood", first_response="utter_default")
         return []
 

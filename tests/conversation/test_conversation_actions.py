@@ -211,6 +211,22 @@ def _events_with_turns(*bot_texts):
     return [*events, {"event": "user", "text": "hmm"}]
 
 
+def test_an_unclear_answer_to_the_offer_to_apply_asks_the_offer_again():
+    # Found as a citizen: "das erste" to „Möchten Sie … jetzt hier im Chat beantragen?“ got the
+    # general "Können Sie es bitte anders formulieren?", and the open question was lost from view.
+    tracker = make_tracker(
+        text="das erste",
+        intent="nlu_fallback",
+        slots={"procedure": "wohnsitz_anmelden", "awaiting": "start_form"},
+        events=_events_with_turns("Möchten Sie „Wohnsitz anmelden oder ummelden“ jetzt hier im Chat beantragen?"),
+    )
+    said, events = run(ActionFallback(), tracker)
+    message = said.messages[0]
+    assert "Möchten Sie „Wohnsitz anmelden oder ummelden“ jetzt hier im Chat beantragen?" in message["text"]
+    assert [b["payload"] for b in message["buttons"]] == ["/affirm", "/deny"]
+    assert events == []  # the offer stays open: "ja" then starts the form
+
+
 def test_the_second_fallback_in_a_row_is_shorter_and_offers_topics():
     first, _ = run(
         ActionFallback(), make_tracker(text="xyz", intent="nlu_fallback", events=_events_with_turns("Hallo"))
