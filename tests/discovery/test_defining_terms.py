@@ -32,3 +32,17 @@ def test_compound_parts_name_a_defining_term(discovery):
     assert discovery.names_defining("info_kirchenaustritt", "Kirchenaustrittserklärung") is True
     assert discovery.names_defining("info_kirchenaustritt", "Austritt aus dem Verein") is False
     assert discovery.names_defining("reisepass", "Reisepass") is None  # declares none
+
+
+@pytest.mark.parametrize("text", ["Mein Fahrrad wurde geklaut", "My bike was stolen", "my phone was stolen"])
+def test_a_theft_without_an_id_is_not_the_lost_id(text):
+    decision = finder.decide(text, "request_procedure", 1.0)
+    assert "ausweis_verlust_melden" not in [c.id for c in decision.candidates][:1] or decision.decision != "answer"
+
+
+@pytest.mark.parametrize(
+    "text", ["Ausweis verloren", "Mein Geldbeutel ist weg", "Pass im Urlaub verloren", "I lost my wallet with my ID"]
+)
+def test_a_lost_id_is_still_answered(text):
+    decision = finder.decide(text, "request_procedure", 1.0)
+    assert decision.decision == "answer" and decision.candidates[0].id == "ausweis_verlust_melden"
