@@ -178,7 +178,7 @@ END_WORDS = frozenset(
     """
     abmelden abmeldung aufgeben aufgabe schliessen schliessung beenden beendigung einstellen aufhören
     stilllegen stilllegung auflösen auflösung zumachen dichtmachen wegziehen wegzug auswandern
-    auswanderung verlassen verkaufen verschrotten abgeben
+    auswanderung verlassen verkaufen verschrotten abgeben ausserbetriebsetzung ausserbetriebsetzen
     """.split()
 )
 START_WORDS = frozenset(
