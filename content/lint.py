@@ -241,6 +241,33 @@ def check_defining_terms(catalogue=None) -> list[Issue]:
         if index.names_defining(proc.id, proc.name) is False:
             where = f"{rel(path)}:{line_of(path, proc.name, 'name')}"
             issues.append(error(where, f"Der Name von '{proc.id}' enthält keinen seiner bestimmenden Begriffe."))
+    return issues + _check_english_defining_terms(catalogue)
+
+
+def _check_english_defining_terms(catalogue) -> list[Issue]:
+    """The English ``defining_terms`` of a translation: words of its English name, synonyms or
+    keywords, and only where the German entry declares some (they extend its rule)."""
+    from buergerassistent import translations
+    from buergerassistent.discovery_en import english_discovery
+
+    index = None
+    issues = []
+    for proc in catalogue.curated():
+        entry = translations.english(proc.id)
+        if entry is None or not entry.defining_terms:
+            continue
+        path = translations.english_dir() / f"{proc.id}.yaml"
+        where = f"{rel(path)}:{line_of(path, 'defining_terms')}"
+        if not proc.defining_terms:
+            issues.append(error(where, f"'{proc.id}': English defining_terms, but the German entry has none."))
+            continue
+        index = index or english_discovery(catalogue)
+        own = "\n".join((entry.name, *entry.synonyms, *entry.keywords))
+        for term in entry.defining_terms:
+            if not index.defining_stems(term) & index.request_terms(own):
+                issues.append(
+                    error(where, f"'{proc.id}': „{term}“ is not a word of the English name, synonyms or keywords.")
+                )
     return issues
 
 

@@ -229,3 +229,13 @@ def test_a_defining_term_must_be_a_word_of_the_entry():
 
 def test_the_shipped_defining_terms_pass():
     assert lint.check_defining_terms() == []
+
+
+def test_an_english_defining_term_must_be_a_word_of_the_translation(monkeypatch):
+    from buergerassistent import translations
+
+    real = translations.english("kindergeld")
+    odd = dataclasses.replace(real, defining_terms=("benefit", "bicycle"))
+    monkeypatch.setattr(translations, "english", lambda pid: odd if pid == "kindergeld" else None)
+    issues = lint.check_defining_terms(Catalogue([default_catalogue()["kindergeld"]]))
+    assert [i.level for i in issues] == ["error"] and "bicycle" in issues[0].message

@@ -46,3 +46,16 @@ def test_a_theft_without_an_id_is_not_the_lost_id(text):
 def test_a_lost_id_is_still_answered(text):
     decision = finder.decide(text, "request_procedure", 1.0)
     assert decision.decision == "answer" and decision.candidates[0].id == "ausweis_verlust_melden"
+
+
+def test_a_son_moving_back_is_no_child_benefit_answer():
+    decision = finder.decide("Unser Sohn zieht wieder zu uns", "request_procedure", 1.0)
+    assert not (decision.decision == "answer" and decision.candidates[0].id == "kindergeld")
+
+
+@pytest.mark.parametrize(
+    "text", ["Kindergeld beantragen", "How do I get child benefit for my baby?", "Familienkasse Antrag"]
+)
+def test_child_benefit_named_is_answered(text):
+    decision = finder.decide(text, "request_procedure", 1.0)
+    assert decision.decision == "answer" and decision.candidates[0].id == "kindergeld"
