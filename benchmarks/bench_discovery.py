@@ -77,6 +77,7 @@ SWEEP_VALUES = {
     "INFO_RUNNER_UP_RATIO": (0.4, 0.5, 0.6, 0.7, 0.8, 1.0),
     "FOREIGN_MAX": (0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 1.0),
     "INFORMATION_BOOST": (1.4, 1.6, 1.8, 2.0),
+    "DEFINING_MISSING": (0.0, 0.2, 0.3, 0.5, 1.0),
     "OVERRULE_KEEP_SCORE": (0.50, 0.55, 0.60, 0.65, 0.70, 0.75, 1.0),  # only with --with-nlu
 }
 
