@@ -146,6 +146,11 @@ class Procedure:
     leika: Optional[str] = None
     synonyms: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
+    # Optional ``defining_terms``: the words that name this entry's thing ("Kirche" for the church
+    # exit). When set, the entry is presented as THE answer only to a request that has one of them
+    # (a word or a compound part); "aus dem Sportverein austreten" matches "Austritt" but not
+    # "Kirche" (discovery.DEFINING_MISSING). Each must be a word of its name, synonyms or keywords.
+    defining_terms: tuple[str, ...] = ()
     documents: tuple[str, ...] = ()
     fees: Optional[str] = None
     processing_time: Optional[str] = None
@@ -387,6 +392,7 @@ def parse_procedure(raw: dict[str, Any], where: str = "<catalogue>", curated: bo
         leika=None if raw.get("leika") is None else str(raw["leika"]),
         synonyms=tuple(str(s) for s in _tuple(raw.get("synonyms"))),
         keywords=tuple(str(s) for s in _tuple(raw.get("keywords"))),
+        defining_terms=tuple(str(s) for s in _tuple(raw.get("defining_terms"))),
         documents=tuple(str(s) for s in _tuple(facts["documents"])),
         fees=facts["fees"],
         processing_time=None if facts["processing_time"] is None else facts["processing_time"].strip(),

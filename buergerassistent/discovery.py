@@ -90,6 +90,10 @@ UNFIRM_MIN_SCORE = 0.55
 # a best entry is not the confident answer when this share of the request is in words it does
 # not match and another hand-written entry names (_Scored.foreign; 1.0: off)
 FOREIGN_MAX = 0.35
+# an entry that declares ``defining_terms`` (catalogue) and none of them is in the request ("aus
+# dem Sportverein austreten" for the church exit: "austreten" fits, "Kirche" is missing) is never
+# the confident answer, and its evidence is multiplied by this (1.0: only not confident; 0: gone)
+DEFINING_MISSING = 0.3
 MIN_PART = 4  # shortest compound part (3 for words from names, synonyms, keywords)
 MIN_SPLIT = 7  # shortest word that is tried as a compound
 MIN_AFFIX = 5  # an unknown compound may be matched by a known head or modifier this long
@@ -174,7 +178,7 @@ END_WORDS = frozenset(
     """
     abmelden abmeldung aufgeben aufgabe schliessen schliessung beenden beendigung einstellen aufhören
     stilllegen stilllegung auflösen auflösung zumachen dichtmachen wegziehen wegzug auswandern
-    auswanderung verlassen verkaufen verschrotten abgeben
+    auswanderung verlassen verkaufen verschrotten abgeben ausserbetriebsetzung ausserbetriebsetzen
     """.split()
 )
 START_WORDS = frozenset(
@@ -760,6 +764,12 @@ class _Scored:
     # hand-written entry has them word for word in its name, synonyms or keywords ("Jobcenter"
     # in "Jobcenter zahlt die Miete nicht" for Wohngeld): the request may be about that other thing
     foreign: float = 0.0
+    # the entry declares defining terms and the request has none of them (DEFINING_MISSING)
+    undefined: bool = False
+
+
+def _defining_stems(lex: _Lexicon, term: str) -> frozenset[str]:
+    return frozenset(lex.stem(t.norm) for t in lex.tokens(term) if not lex.is_stop(t))
 
 
 @dataclass
@@ -769,6 +779,7 @@ class _Entry:
     direction: int = 0  # -1: ends something (abmelden), +1: starts something (anmelden), 0: neither
     hand_written: bool = True  # curated or an information entry (CURATED_BOOST, INFORMATION_BOOST)
     counterparts: tuple[int, ...] = ()  # entries of the other direction about the same thing
+    defining: frozenset[str] = frozenset()  # stems of its defining terms (catalogue defining_terms)
 
 
 class Discovery:
@@ -811,7 +822,11 @@ class Discovery:
             }
             curated = bool(getattr(proc, "curated", True))
             hand_written = curated or bool(getattr(proc, "information", False))
-            docs.append((_Entry(proc.id, curated, lex.direction(fields["name"]), hand_written), fields))
+            entry = _Entry(proc.id, curated, lex.direction(fields["name"]), hand_written)
+            entry.defining = frozenset(
+                s for term in getattr(proc, "defining_terms", ()) for s in _defining_stems(lex, term)
+            )
+            docs.append((entry, fields))
             for fname, toks in fields.items():
                 key = fname in KEY_FIELDS
                 for tok in toks:
@@ -985,6 +1000,22 @@ class Discovery:
                     groups.append([(s, 1.0)])
         return groups, partial, nouns
 
+    def request_terms(self, text: str) -> set[str]:
+        """The stems a request names: its words' terms and the parts of its compounds
+        ("Kirchenaustritt" names "Kirche"), for an entry's defining terms."""
+        lex = self._lex
+        terms = {t for group in self._groups(text)[0] for t, _ in group}
+        words = [w for tok in lex.tokens(text) if not lex.is_stop(tok) for w in {tok.norm, normalise(tok.surface)}]
+        seen: set[str] = set()
+        while words:  # the parts of the parts: "kirchenaustritt|erklärung" → "kirche"
+            word = words.pop()
+            if word in seen:
+                continue
+            seen.add(word)
+            terms.add(lex.stem(word))
+            words += [p for p in (*lex.split(word), *lex.affixes(word)) if p != word]
+        return terms
+
     def _scores(self, text: str) -> list[tuple[float, int]]:
         return [(sc.score, sc.doc) for sc in self._analyse(text)]
 
@@ -1072,8 +1103,16 @@ class Discovery:
             )
             return share / total
 
+        named_terms: Optional[set[str]] = None
         out = []
         for doc, x in evidence.items():
+            undefined = False
+            if self._entries[doc].defining:
+                if named_terms is None:
+                    named_terms = self.request_terms(text)
+                undefined = not (self._entries[doc].defining & named_terms)
+                if undefined:
+                    x *= DEFINING_MISSING
             coverage = min(1.0, matched[doc] / total)
             against = bool(direction) and self._entries[doc].direction == -direction
             if against:
@@ -1091,6 +1130,7 @@ class Discovery:
                     min(1.0, firm.get(doc, 0.0) / total),
                     against,
                     foreign(doc) if entry.hand_written else 0.0,
+                    undefined,
                 )
             )
         out.sort(key=lambda sc: (-sc.score, self._entries[sc.doc].id))
@@ -1131,6 +1171,7 @@ class Discovery:
             and best_sc.coverage >= CONFIDENT_COVERAGE
             and not best_sc.against  # "Hund abmelden" is not answered with "Hund anmelden"
             and not split
+            and not best_sc.undefined  # the request does not name the entry's thing
             and best_sc.foreign < FOREIGN_MAX  # the request names another entry's thing too
             and _evidence(second) <= CONFIDENT_RATIO * _evidence(best.score)
         ):
@@ -1155,6 +1196,18 @@ class Discovery:
             floor_core = CORE_BEHIND_OTHER_RATIO * _evidence(best.score)
             rest = [(c, sc) for c, sc in rest if not c.curated or _evidence(c.score) >= floor_core]
         return Decision("choose", [best] + [c for c, _ in rest if _evidence(c.score) >= floor])
+
+    def defining_stems(self, term: str) -> frozenset[str]:
+        """The stems a defining term stands for (empty: only stop words)."""
+        return _defining_stems(self._lex, term)
+
+    def names_defining(self, entry_id: str, text: str) -> Optional[bool]:
+        """Whether ``text`` has one of the defining terms of entry ``entry_id`` (None: the entry
+        declares none, or no such entry). For content.lint."""
+        entry = next((e for e in self._entries if e.id == entry_id), None)
+        if entry is None or not entry.defining:
+            return None
+        return bool(entry.defining & self.request_terms(text))
 
     def explain(self, text: str) -> list[list[tuple[str, float]]]:
         """The query terms the text was analysed into (for debugging and tests)."""

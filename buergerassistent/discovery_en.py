@@ -38,6 +38,7 @@ class EnglishDocument:
     description: str
     curated: bool
     information: bool = False
+    defining_terms: tuple[str, ...] = ()
 
 
 def information_terms(directory: Path = INFORMATION_DIR) -> dict[str, dict]:
@@ -66,6 +67,9 @@ def english_documents(catalogue) -> list[EnglishDocument]:
                     (*entry.keywords, *german),
                     entry.description,
                     curated=True,
+                    # English and German words that name its thing (only when the German entry
+                    # declares some: the rule is the entry's, the English words extend it)
+                    defining_terms=(*entry.defining_terms, *proc.defining_terms) if proc.defining_terms else (),
                 )
             )
     info = information_terms()

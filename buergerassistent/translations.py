@@ -48,6 +48,9 @@ class EnglishEntry:
     fees: Optional[str]
     synonyms: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()  # further words for English discovery (expat terms, situations)
+    # English words that name the procedure's thing (catalogue ``defining_terms``; the German
+    # entry's count too): without one of them the entry is not the confident English answer
+    defining_terms: tuple[str, ...] = ()
     # The facts behind "how long does it take?", "what is the deadline?", "phone number?":
     # processing_time exactly when the German entry has one, one deadline per German deadline
     # (same order), and the contact's German texts (name, address, opening hours) in English.
@@ -92,6 +95,7 @@ def parse_english(data: dict, where: str) -> EnglishEntry:
             fees=" ".join(str(data["fees"]).split()) if data.get("fees") else None,
             synonyms=tuple(str(s).strip() for s in data.get("synonyms") or ()),
             keywords=tuple(str(s).strip() for s in data.get("keywords") or ()),
+            defining_terms=tuple(str(s).strip() for s in data.get("defining_terms") or ()),
             processing_time=" ".join(str(data["processing_time"]).split()) if data.get("processing_time") else None,
             deadlines=tuple(" ".join(str(d).split()) for d in data.get("deadlines") or ()),
             contact={str(k): " ".join(str(v).split()) for k, v in (data.get("contact") or {}).items() if v},

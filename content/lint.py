@@ -209,6 +209,68 @@ def check_discovery(catalogue=None) -> list[Issue]:
     return issues
 
 
+def check_defining_terms(catalogue=None) -> list[Issue]:
+    """``defining_terms`` (the words that name an entry's thing; discovery.DEFINING_MISSING): each
+    one is a word of the entry's own name, synonyms or keywords, and the name itself has one (else
+    the entry could never be the answer even to its own name)."""
+    from buergerassistent.catalogue import INFORMATION_DIR, PROCEDURES_DIR, default_catalogue
+    from buergerassistent.discovery import Discovery
+
+    catalogue = catalogue or default_catalogue()
+    entries = [p for p in catalogue if p.defining_terms]
+    if not entries:
+        return []
+    index = Discovery.from_catalogue(catalogue)
+    issues = []
+    for proc in entries:
+        path = (INFORMATION_DIR if proc.information else PROCEDURES_DIR) / f"{proc.id}.yaml"
+        own = "\n".join((proc.name, *proc.synonyms, *proc.keywords))
+        for term in proc.defining_terms:
+            where = f"{rel(path)}:{line_of(path, term, 'defining_terms')}"
+            stems = index.defining_stems(term)
+            if not stems:
+                issues.append(error(where, f"Bestimmender Begriff „{term}“ enthält kein Suchwort."))
+            elif not stems & index.request_terms(own):
+                issues.append(
+                    error(
+                        where,
+                        f"Bestimmender Begriff „{term}“ steht nicht in Name, Synonymen oder "
+                        f"Suchbegriffen von '{proc.id}'. Bitte dort ergänzen.",
+                    )
+                )
+        if index.names_defining(proc.id, proc.name) is False:
+            where = f"{rel(path)}:{line_of(path, proc.name, 'name')}"
+            issues.append(error(where, f"Der Name von '{proc.id}' enthält keinen seiner bestimmenden Begriffe."))
+    return issues + _check_english_defining_terms(catalogue)
+
+
+def _check_english_defining_terms(catalogue) -> list[Issue]:
+    """The English ``defining_terms`` of a translation: words of its English name, synonyms or
+    keywords, and only where the German entry declares some (they extend its rule)."""
+    from buergerassistent import translations
+    from buergerassistent.discovery_en import english_discovery
+
+    index = None
+    issues = []
+    for proc in catalogue.curated():
+        entry = translations.english(proc.id)
+        if entry is None or not entry.defining_terms:
+            continue
+        path = translations.english_dir() / f"{proc.id}.yaml"
+        where = f"{rel(path)}:{line_of(path, 'defining_terms')}"
+        if not proc.defining_terms:
+            issues.append(error(where, f"'{proc.id}': English defining_terms, but the German entry has none."))
+            continue
+        index = index or english_discovery(catalogue)
+        own = "\n".join((entry.name, *entry.synonyms, *entry.keywords))
+        for term in entry.defining_terms:
+            if not index.defining_stems(term) & index.request_terms(own):
+                issues.append(
+                    error(where, f"'{proc.id}': „{term}“ is not a word of the English name, synonyms or keywords.")
+                )
+    return issues
+
+
 def check_form_responses(domain: dict, catalogue=None) -> list[Issue]:
     from buergerassistent.catalogue import PROCEDURES_DIR, default_catalogue
     from buergerassistent.validation import FIELD_TYPES
@@ -652,6 +714,7 @@ def run_checks(with_rasa: bool = True) -> list[Issue]:
     issues += check_duplicates(examples)
     issues += check_example_counts(examples, domain, cfg)
     issues += check_discovery()
+    issues += check_defining_terms()
     issues += check_form_responses(domain)
     issues += check_trust_levels()
     issues += check_fim_mappings()

@@ -214,3 +214,28 @@ fact_sources:
     issues = _core_issues(load_catalogue(tmp_path)["testverfahren"])
     messages = sorted(i.message.split(":")[1].split(" fehlt")[0].strip() for i in issues)
     assert messages == ["Bearbeitungsdauer (processing_time)", "Unterlagen (documents)"]
+
+
+def test_a_defining_term_must_be_a_word_of_the_entry():
+    real = default_catalogue()["info_kirchenaustritt"]
+    odd = dataclasses.replace(real, defining_terms=("Kirche", "Sportverein"))
+    issues = lint.check_defining_terms(Catalogue([odd]))
+    assert [i.level for i in issues] == ["error"]
+    assert "Sportverein" in issues[0].message
+    assert issues[0].where.startswith("catalogue/information/info_kirchenaustritt.yaml")
+    nameless = dataclasses.replace(real, name="Austritt erklären", defining_terms=("Kirchensteuer",))
+    assert any("Name" in i.message for i in lint.check_defining_terms(Catalogue([nameless])))
+
+
+def test_the_shipped_defining_terms_pass():
+    assert lint.check_defining_terms() == []
+
+
+def test_an_english_defining_term_must_be_a_word_of_the_translation(monkeypatch):
+    from buergerassistent import translations
+
+    real = translations.english("kindergeld")
+    odd = dataclasses.replace(real, defining_terms=("benefit", "bicycle"))
+    monkeypatch.setattr(translations, "english", lambda pid: odd if pid == "kindergeld" else None)
+    issues = lint.check_defining_terms(Catalogue([default_catalogue()["kindergeld"]]))
+    assert [i.level for i in issues] == ["error"] and "bicycle" in issues[0].message

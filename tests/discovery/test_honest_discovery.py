@@ -121,8 +121,9 @@ def test_frozen_citizen_set_is_untouched_and_well_formed():
         assert q["text"] and q["expected"] is None or q["expected"] in catalogue
 
 
-def test_own_development_split_is_well_formed():
-    questions = yaml.safe_load((DATA / "dev_citizen.yml").read_text(encoding="utf-8"))["questions"]
+@pytest.mark.parametrize("name", ["dev_citizen.yml", "dev_citizen3.yml"])
+def test_own_development_split_is_well_formed(name):
+    questions = yaml.safe_load((DATA / name).read_text(encoding="utf-8"))["questions"]
     catalogue = default_catalogue()
     frozen = {q["text"].lower() for q in yaml.safe_load((DATA / "citizen_frozen.yml").read_text())["questions"]}
     for q in questions:
