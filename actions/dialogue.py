@@ -33,7 +33,7 @@ from actions.context import (
     rejects_proposal,
 )
 from actions.drafts import discard_draft
-from actions.fallbacks import say_fallback
+from actions.fallbacks import reask_offer, say_fallback
 from actions.feedback import ask_feedback, insight
 from actions.forms import (
     FROM_OFFER,
@@ -147,6 +147,8 @@ def discover(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventTy
         # A real question ("Wie trete ich aus der Kirche aus?") that fits no procedure: said so
         # honestly, with the 115, rather than "nicht verstanden".
         say_fallback(dispatcher, tracker, "no_procedure", first_text=answers.no_procedure_found())
+    elif intent in _NOT_FOUND_RESPONSE and reask_offer(dispatcher, tracker):
+        pass  # "das erste" to the offer to apply: the offer asked again
     elif intent in _NOT_FOUND_RESPONSE:
         # Repeated fallbacks vary, get shorter and offer topics (buergerassistent/fallback.py).
         say_fallback(dispatcher, tracker, "not_understood", first_response=_NOT_FOUND_RESPONSE[intent])

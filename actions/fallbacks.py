@@ -109,6 +109,25 @@ def say_fallback(
         dispatcher.utter_message(text=text)
 
 
+def reask_offer(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
+    """ "das erste" to "Möchten Sie … jetzt hier im Chat beantragen?": the question is still open,
+    so the first "not understood" asks it again with its buttons instead of a general "please
+    rephrase". False (nothing said) when no offer waits or this is not the first fallback."""
+    from actions.turns import current_state  # noqa: PLC0415 (actions.turns imports the dialogue)
+    from buergerassistent.dialogue_state import Awaiting  # noqa: PLC0415
+
+    proc = default_catalogue().get(tracker.get_slot("procedure"))
+    if current_state(tracker) is not Awaiting.START_FORM or proc is None or fallbacks_in_a_row(tracker) > 0:
+        return False
+    lang = form_texts.language_of(tracker.get_slot(language_state.SLOT))
+    yes, no = form_texts.say(lang, "place_button_yes"), form_texts.say(lang, "place_button_no")
+    dispatcher.utter_message(
+        text=form_texts.say(lang, "offer_not_understood", name=form_texts.procedure_name(proc, lang)),
+        buttons=[{"title": yes, "payload": "/affirm"}, {"title": no, "payload": "/deny"}],
+    )
+    return True
+
+
 class ActionFallback(Action):
     """Not understood (outside a form)."""
 
@@ -116,20 +135,7 @@ class ActionFallback(Action):
         return "action_fallback"
 
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        from actions.turns import current_state  # noqa: PLC0415
-        from buergerassistent.dialogue_state import Awaiting  # noqa: PLC0415
-
-        proc = default_catalogue().get(tracker.get_slot("procedure"))
-        lang = form_texts.language_of(tracker.get_slot(language_state.SLOT))
-        if current_state(tracker) is Awaiting.START_FORM and proc is not None and fallbacks_in_a_row(tracker) <= 0:
-            # "das erste" to "Möchten Sie … beantragen?": the question is still open, so it is
-            # asked again with its buttons instead of a general "please rephrase".
-            name = form_texts.procedure_name(proc, lang)
-            yes, no = form_texts.say(lang, "place_button_yes"), form_texts.say(lang, "place_button_no")
-            dispatcher.utter_message(
-                text=form_texts.say(lang, "offer_not_understood", name=name),
-                buttons=[{"title": yes, "payload": "/affirm"}, {"title": no, "payload": "/deny"}],
-            )
+        if reask_offer(dispatcher, tracker):
             return []
         say_fallback(dispatcher, tracker, "not_understood", first_response="utter_default")
         return []

@@ -227,6 +227,21 @@ def test_an_unclear_answer_to_the_offer_to_apply_asks_the_offer_again():
     assert events == []  # the offer stays open: "ja" then starts the form
 
 
+def test_discovery_finding_nothing_while_the_offer_waits_asks_the_offer_again():
+    from actions.dialogue import ActionDiscoverProcedure
+
+    # nlu_fallback goes to discovery first (bot/data/rules.yml); it finds nothing in "das erste".
+    tracker = make_tracker(
+        text="das erste",
+        intent="nlu_fallback",
+        slots={"procedure": "wohnsitz_anmelden", "awaiting": "start_form"},
+        events=_events_with_turns("Möchten Sie „Wohnsitz anmelden oder ummelden“ jetzt hier im Chat beantragen?"),
+    )
+    said, _ = run(ActionDiscoverProcedure(), tracker)
+    assert len(said.messages) == 1, said.messages
+    assert "Möchten Sie „Wohnsitz anmelden oder ummelden“ jetzt hier im Chat beantragen?" in said.messages[0]["text"]
+
+
 def test_the_second_fallback_in_a_row_is_shorter_and_offers_topics():
     first, _ = run(
         ActionFallback(), make_tracker(text="xyz", intent="nlu_fallback", events=_events_with_turns("Hallo"))
