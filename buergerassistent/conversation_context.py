@@ -587,9 +587,12 @@ def separate_needs(
             # ask for nothing and could mean the need asked for: only its background, one need.
             # ("mein Ausweis ist weg und ich brauche eine Meldebescheinigung" stays two.)
             return []
-        if meant not in found and meant in tops and all(meant in candidates[n] for n in found):
-            # "gestohlen, da waren Ausweis und Reisepass drin": one need (the loss) that a part
-            # asks for and every other part could mean, not a new ID card and a new passport.
+        asked = any(_REQUEST_WORDS.search(source[n]) for n in found)
+        if meant not in found and (meant in tops or not asked) and all(meant in candidates[n] for n in found):
+            # "gestohlen, da waren Ausweis und Reisepass drin": one need (the loss) that every
+            # part could mean, not a new ID card and a new passport. A part finds it first, or
+            # no part asks for anything ("Rucksack gestohlen" alone names no ID, so it is no
+            # longer the loss of one; "Ich brauche einen Reisepass und einen Personalausweis" asks).
             return []
     return found[:limit]
 
