@@ -485,7 +485,7 @@ class CatalogueFormValidation(Action):
         filled = {f.name: tracker.get_slot(f.name) for f in proc.fields}
         if pending.get("place"):
             return self._confirm_place(dispatcher, proc, pending, text, filled, lang)
-        reply = confirmation_reply(proc, text, values, filled)
+        reply = confirmation_reply(form_texts.for_reading(proc, lang), text, values, filled)
         if reply.kind == "yes":
             return [*events, *(SlotSet(n, v) for n, v in values.items()), SlotSet(PENDING_SLOT, None)]
         if reply.kind == "next" and reply.next_field:
@@ -641,7 +641,7 @@ def _answer_at_the_echo(
     lang = language(tracker)
     values = dict(pending["values"])
     filled = {f.name: tracker.get_slot(f.name) for f in proc.fields}
-    reply = confirmation_reply(proc, text, values, filled)
+    reply = confirmation_reply(form_texts.for_reading(proc, lang), text, values, filled)
     if reply.kind == "next" and reply.next_field and not form_questions.is_question(text):
         result = form_texts.check(proc, proc.field(reply.next_field), text, lang)
         if result.ok:

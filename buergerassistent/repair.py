@@ -67,7 +67,7 @@ TYPE_WORDS: dict[str, tuple[str, ...]] = {
     "birth_date": ("geburtsdatum", "geburtstag", "geboren am", "geboren", "geb.", "geb"),
     "postcode": ("postleitzahl", "plz"),
     # "adress": a frequent spelling (English "address") in questions like "wozu braucht ihr mei adress?"
-    "street": ("straße und hausnummer", "straße", "strasse", "hausnummer", "adresse", "adress", "anschrift"),
+    "street": ("straße und hausnummer", "straße", "strasse", "hausnummer", "adresse", "adress", "address", "anschrift"),
     "city": ("wohnort", "ort", "stadt"),
     "email": ("e-mail-adresse", "e-mail adresse", "emailadresse", "e-mail", "email", "mail", "mailadresse"),
     "phone": ("telefonnummer", "telefon", "handynummer", "handy", "rufnummer", "nummer"),

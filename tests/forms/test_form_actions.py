@@ -454,3 +454,13 @@ def test_one_value_beside_a_part_no_field_takes_is_echoed_not_stored(dispatcher)
     events = slot_events(run(ValidateMeldebescheinigungForm(), tracker, dispatcher))
     assert events["requested_slot"] == CONFIRM_SLOT and events[PENDING_SLOT]["values"] == {"geburtsdatum": "1964-08-12"}
     assert "Nicht sicher zuordnen konnte ich" in texts(dispatcher)
+
+
+def test_an_english_question_at_the_echo_is_answered_for_the_field_it_names(dispatcher):
+    from buergerassistent import language_state
+
+    pending = {"values": {"vorname": "John", "nachname": "Smith"}, "ask": "vorname"}
+    tracker = confirm("why do you need my address?", pending, {language_state.SLOT: language_state.ENGLISH})
+    events = slot_events(run(ValidateMeldebescheinigungForm(), tracker, dispatcher))
+    assert "Street and house number" in texts(dispatcher) and "Is that right?" in texts(dispatcher)
+    assert events[PENDING_SLOT] == pending
