@@ -37,10 +37,15 @@ class NgramIntentModel:
         c: float = 20.0,
         char_ngrams: Sequence[int] = (1, 4),
         word_ngrams: Sequence[int] = (1, 2),
+        class_weight: Optional[str] = None,
+        min_df: int = 1,
     ) -> None:
         self.c = float(c)
         self.char_ngrams = (int(char_ngrams[0]), int(char_ngrams[1]))
+        # (0, 0): no word n-grams, (0, 0) for char_ngrams: no character n-grams
         self.word_ngrams = (int(word_ngrams[0]), int(word_ngrams[1]))
+        self.class_weight = class_weight  # None or "balanced"
+        self.min_df = int(min_df)
         self.classes: list[str] = []
         self._vectorizers: list[Any] = []
         self._coef: Optional[np.ndarray] = None
@@ -50,16 +55,29 @@ class NgramIntentModel:
     def _new_vectorizers(self) -> list[Any]:
         from sklearn.feature_extraction.text import TfidfVectorizer
 
-        return [
-            TfidfVectorizer(analyzer="char_wb", ngram_range=self.char_ngrams, sublinear_tf=True, dtype=np.float32),
-            TfidfVectorizer(
-                analyzer="word",
-                ngram_range=self.word_ngrams,
-                sublinear_tf=True,
-                token_pattern=_WORD_TOKENS,
-                dtype=np.float32,
-            ),
-        ]
+        vectorizers = []
+        if self.char_ngrams[1] > 0:
+            vectorizers.append(
+                TfidfVectorizer(
+                    analyzer="char_wb",
+                    ngram_range=self.char_ngrams,
+                    sublinear_tf=True,
+                    min_df=self.min_df,
+                    dtype=np.float32,
+                )
+            )
+        if self.word_ngrams[1] > 0:
+            vectorizers.append(
+                TfidfVectorizer(
+                    analyzer="word",
+                    ngram_range=self.word_ngrams,
+                    sublinear_tf=True,
+                    token_pattern=_WORD_TOKENS,
+                    min_df=self.min_df,
+                    dtype=np.float32,
+                )
+            )
+        return vectorizers
 
     def _features(self, texts: Iterable[str]) -> Any:
         from scipy.sparse import hstack
@@ -74,7 +92,7 @@ class NgramIntentModel:
         self._vectorizers = self._new_vectorizers()
         self._analyzers = None
         features = hstack([v.fit_transform(texts) for v in self._vectorizers]).tocsr()
-        clf = LogisticRegression(C=self.c, max_iter=3000, random_state=42)
+        clf = LogisticRegression(C=self.c, class_weight=self.class_weight, max_iter=3000, random_state=42)
         clf.fit(features, list(labels))
         self.classes = [str(c) for c in clf.classes_]
         if len(self.classes) == 2:  # binary LR stores one row; keep the softmax form for both classes
@@ -135,6 +153,8 @@ class NgramIntentModel:
             "c": self.c,
             "char_ngrams": self.char_ngrams,
             "word_ngrams": self.word_ngrams,
+            "class_weight": self.class_weight,
+            "min_df": self.min_df,
             "classes": self.classes,
             "vocabularies": [{k: int(i) for k, i in v.vocabulary_.items()} for v in self._vectorizers],
         }
@@ -146,7 +166,9 @@ class NgramIntentModel:
     @classmethod
     def load(cls, directory: Path) -> NgramIntentModel:
         meta = json.loads((directory / "ngram_intents.json").read_text(encoding="utf-8"))
-        model = cls(meta["c"], meta["char_ngrams"], meta["word_ngrams"])
+        model = cls(
+            meta["c"], meta["char_ngrams"], meta["word_ngrams"], meta.get("class_weight"), meta.get("min_df", 1)
+        )
         model.classes = list(meta["classes"])
         with np.load(directory / "ngram_intents.npz", allow_pickle=False) as arrays:
             model._coef = arrays["coef"]
@@ -159,13 +181,15 @@ class NgramIntentModel:
 
 
 def blend(
-    diet: dict[str, float], ngram: dict[str, float], diet_weight: float, mode: str = "mean"
+    diet: dict[str, float], ngram: dict[str, float], diet_weight: float, mode: str = "mean", sharpness: float = 1.0
 ) -> list[tuple[str, float]]:
     """Two intent distributions as one, best first (an intent missing in one counts 0 there).
 
     ``mean``: the weighted mean. ``product``: the weighted geometric mean, normalised (a product
     of experts): where both agree the result is as sure as the surer one, where they disagree
     it is unsure, so the fallback threshold and the intent guard's 0.85 keep their meaning.
+    ``sharpness`` raises the blended distribution to that power and normalises it again (a
+    temperature of 1/sharpness): above 1 the first intent becomes surer, below 1 less sure.
     """
     names = sorted(set(diet) | set(ngram))
     if mode == "product":
@@ -177,11 +201,16 @@ def blend(
                 for n in names
             ]
         )
+        logs = sharpness * logs
         mixed_values = np.exp(logs - logs.max())
         mixed_values /= mixed_values.sum()
         mixed = dict(zip(names, mixed_values.tolist(), strict=True))
     elif mode == "mean":
         mixed = {n: diet_weight * diet.get(n, 0.0) + (1.0 - diet_weight) * ngram.get(n, 0.0) for n in names}
+        if sharpness != 1.0:
+            powered = {n: v**sharpness for n, v in mixed.items()}
+            total = sum(powered.values()) or 1.0
+            mixed = {n: v / total for n, v in powered.items()}
     else:
         raise ValueError(f"unknown blend mode {mode!r} (mean or product)")
     return sorted(mixed.items(), key=lambda item: (-item[1], item[0]))
@@ -211,6 +240,9 @@ class NgramIntentClassifier(GraphComponent, IntentClassifier):
             # weight of the previous classifier's confidences; 0 = the n-gram model alone
             "diet_weight": 0.5,
             "blend": "mean",  # or "product" (see blend)
+            "sharpness": 1.0,  # power of the blended distribution (see blend)
+            "class_weight": None,  # or "balanced"
+            "min_df": 1,
             "ranking_length": 10,
         }
 
@@ -218,7 +250,13 @@ class NgramIntentClassifier(GraphComponent, IntentClassifier):
         self.config = {**self.get_default_config(), **config}
         self._model_storage = model_storage
         self._resource = resource
-        self.model = NgramIntentModel(self.config["C"], self.config["char_ngrams"], self.config["word_ngrams"])
+        self.model = NgramIntentModel(
+            self.config["C"],
+            self.config["char_ngrams"],
+            self.config["word_ngrams"],
+            self.config["class_weight"],
+            self.config["min_df"],
+        )
 
     @classmethod
     def create(
@@ -267,7 +305,9 @@ class NgramIntentClassifier(GraphComponent, IntentClassifier):
         for message, row in zip(messages, probabilities, strict=True):
             previous = {r["name"]: float(r["confidence"]) for r in message.get("intent_ranking") or []}
             ngram = dict(zip(self.model.classes, row.tolist(), strict=True))
-            ranking = blend(previous, ngram, weight if previous else 0.0, self.config["blend"])
+            ranking = blend(
+                previous, ngram, weight if previous else 0.0, self.config["blend"], float(self.config["sharpness"])
+            )
             if length > 0:
                 ranking = ranking[:length]
             name, confidence = ranking[0]

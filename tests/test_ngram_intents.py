@@ -148,3 +148,36 @@ def test_trained_in_a_rasa_pipeline_it_blends_and_loads(tmp_path, monkeypatch):
     expected = component.model.proba(["was kostet des"])[0]
     assert dict(zip(component.model.classes, expected, strict=True))["ask_fees"] > 0.4
     assert ranking[0]["confidence"] != pytest.approx(float(expected.max()))  # DIET had a say
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"min_df": 2}, {"word_ngrams": (0, 0)}, {"class_weight": "balanced", "min_df": 2}],
+    ids=["min_df", "characters only", "balanced"],
+)
+def test_options_keep_the_fast_path_and_survive_saving(options, tmp_path):
+    """bot/config.yml's min_df (and the options tried in content/intent_experiments.py) give the
+    same probabilities through the fast path, and after saving and loading."""
+    pairs = training_pairs()[::3]
+    trained = NgramIntentModel(**options).fit([t for t, _ in pairs], [i for _, i in pairs])
+    texts = [t for t, _ in training_pairs()[1::7]][:200] + ODD
+    assert np.allclose(trained.proba(texts), trained.proba_sklearn(texts), atol=1e-6)
+    trained.save(tmp_path)
+    loaded = NgramIntentModel.load(tmp_path)
+    assert (loaded.min_df, loaded.class_weight, loaded.word_ngrams) == (
+        trained.min_df,
+        trained.class_weight,
+        trained.word_ngrams,
+    )
+    assert np.allclose(loaded.proba(texts), trained.proba(texts))
+
+
+def test_sharpness_makes_the_first_intent_surer_and_keeps_the_order():
+    diet, ngram = {"cancel": 0.6, "deny": 0.3, "help": 0.1}, {"cancel": 0.5, "deny": 0.4, "help": 0.1}
+    for mode in ("product", "mean"):
+        plain = blend(diet, ngram, 0.1, mode)
+        sharp = blend(diet, ngram, 0.1, mode, sharpness=2.0)
+        assert [n for n, _ in sharp] == [n for n, _ in plain]
+        assert sharp[0][1] > plain[0][1]
+        assert sum(c for _, c in sharp) == pytest.approx(1.0)
+    assert blend(diet, ngram, 0.1, "product", 1.0) == blend(diet, ngram, 0.1, "product")
