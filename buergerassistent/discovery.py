@@ -289,6 +289,14 @@ WEAK_DIRECTION_WORDS = frozenset("kaufen erwerben verkaufen verkauf kauf abgeben
 # Stilllegung", "war abgemeldet, soll wieder auf die Straße") or ending what was started again:
 # the words of both directions are there, so neither entry of a pair is the confident answer.
 AGAIN_WORDS = frozenset("wieder erneut nochmal".split())
+# becoming something is a start: "Kioskbesitzer werden", "Deutscher werden" (after a noun only;
+# "abgemeldet werden" is a passive)
+BECOME_WORDS = frozenset({"werden"})
+# a noun after "nach der/dem …" names an event that is over ("neuer Ausweis nach der Hochzeit",
+# "Kindergeld nach der Geburt"): it is the context of the request, not its thing
+AFTER_WORDS = frozenset({"nach"})
+AFTER_ARTICLES = frozenset({"der", "dem", "einer", "einem"})
+AFTER_EVENT_WEIGHT = 0.5  # weight of such a noun (1.0: as any noun; chosen on the dev sets)
 # "ziehe in eine Wohnung", "ziehen ins Heim": moving into is "einziehen" (for the direction only)
 MOVE_PARTICLES = {"in": "ein", "ins": "ein"}
 ABROAD = frozenset({"ausland"})  # … but "ziehe ins Ausland" is leaving
@@ -630,7 +638,11 @@ class _Lexicon:
             if particle in lang.particles:
                 words.update(normalise(particle) + prev.norm for prev in toks[:i] if prev.clause == tok.clause)
         words -= ignore
-        return bool(words & lang.end_words), bool(words & lang.start_words)
+        becoming = lang.code == "de" and any(
+            tok.surface in BECOME_WORDS and i and toks[i - 1].capital and toks[i - 1].clause == tok.clause
+            for i, tok in enumerate(toks)
+        )
+        return bool(words & lang.end_words), bool(words & lang.start_words) or becoming
 
     def direction(self, toks: list[_Token], ignore: frozenset[str] = frozenset()) -> int:
         """-1 when the words say only "end", +1 only "start", else 0 (:meth:`directions`)."""
@@ -940,6 +952,14 @@ class Discovery:
         lex.trim_caches()
         toks = lex.tokens(text)
         content = [t for t in toks if not lex.is_stop(t)]
+        after = {
+            id(tok)
+            for i, tok in enumerate(toks)
+            if i >= 2
+            and toks[i - 2].surface in AFTER_WORDS
+            and toks[i - 1].surface in AFTER_ARTICLES
+            and toks[i - 2].clause == tok.clause
+        }
         groups: list[list[tuple[str, float]]] = []
         known = lex.terms
         for tok in content:
@@ -977,6 +997,8 @@ class Discovery:
                 group = [(t, w * NON_NOUN_WEIGHT) for t, w in group]
             if tok.norm not in self._lower_case:
                 nouns.add(len(groups))
+            if group and id(tok) in after:
+                group = [(t, w * AFTER_EVENT_WEIGHT) for t, w in group]
             groups.append(group)
         # neighbouring words glued to a known compound ("kinder geld", "personal ausweis")
         for a, b in zip(toks, toks[1:], strict=False):

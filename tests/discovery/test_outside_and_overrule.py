@@ -28,12 +28,15 @@ def test_a_choice_led_by_a_non_core_entry_leaves_out_a_weaker_core_procedure(dis
     assert "sterbeurkunde" in [c.id for c in discovery.rank(text)]
     offered = [c.id for c in discovery.decide(text).candidates]
     assert offered[0] == "info_erbschein_nachlass" and "sterbeurkunde" not in offered
-    saved = disc.CORE_BEHIND_OTHER_RATIO
+    saved = disc.CORE_BEHIND_OTHER_RATIO, disc.AFTER_EVENT_WEIGHT
     try:
+        # "nach dem Tod" is context (AFTER_EVENT_WEIGHT); as a full noun it is the threshold's case
+        disc.AFTER_EVENT_WEIGHT = 1.0
+        assert "sterbeurkunde" not in [c.id for c in discovery.decide(text).candidates]
         disc.CORE_BEHIND_OTHER_RATIO = 0.0
         assert "sterbeurkunde" in [c.id for c in discovery.decide(text).candidates]
     finally:
-        disc.CORE_BEHIND_OTHER_RATIO = saved
+        disc.CORE_BEHIND_OTHER_RATIO, disc.AFTER_EVENT_WEIGHT = saved
 
 
 def test_a_verb_alone_does_not_fit(discovery):
