@@ -237,6 +237,7 @@ SWEPT = (
     "FOREIGN_MAX",
     "INFORMATION_BOOST",
     "OVERRULE_KEEP_SCORE",
+    "DEFINING_MISSING",
 )
 # the module that holds each swept setting (the NLU overrule is the chat's, not retrieval's)
 SWEPT_IN = {"OVERRULE_KEEP_SCORE": finder, "INFO_RUNNER_UP_RATIO": finder}
