@@ -211,15 +211,20 @@ def _events_with_turns(*bot_texts):
     return [*events, {"event": "user", "text": "hmm"}]
 
 
-def test_an_unclear_answer_to_the_offer_to_apply_asks_the_offer_again():
-    # Found as a citizen: "das erste" to „Möchten Sie … jetzt hier im Chat beantragen?“ got the
-    # general "Können Sie es bitte anders formulieren?", and the open question was lost from view.
-    tracker = make_tracker(
-        text="das erste",
+def offer_open(text):
+    """ "das erste" while „Möchten Sie „Wohnsitz anmelden …“ jetzt hier im Chat beantragen?“ waits."""
+    return make_tracker(
+        text=text,
         intent="nlu_fallback",
         slots={"procedure": "wohnsitz_anmelden", "awaiting": "start_form"},
         events=_events_with_turns("Möchten Sie „Wohnsitz anmelden oder ummelden“ jetzt hier im Chat beantragen?"),
     )
+
+
+def test_an_unclear_answer_to_the_offer_to_apply_asks_the_offer_again():
+    # Found as a citizen: "das erste" to „Möchten Sie … jetzt hier im Chat beantragen?“ got the
+    # general "Können Sie es bitte anders formulieren?", and the open question was lost from view.
+    tracker = offer_open("das erste")
     said, events = run(ActionFallback(), tracker)
     message = said.messages[0]
     assert "Möchten Sie „Wohnsitz anmelden oder ummelden“ jetzt hier im Chat beantragen?" in message["text"]
@@ -231,12 +236,7 @@ def test_discovery_finding_nothing_while_the_offer_waits_asks_the_offer_again():
     from actions.dialogue import ActionDiscoverProcedure
 
     # nlu_fallback goes to discovery first (bot/data/rules.yml); it finds nothing in "das erste".
-    tracker = make_tracker(
-        text="das erste",
-        intent="nlu_fallback",
-        slots={"procedure": "wohnsitz_anmelden", "awaiting": "start_form"},
-        events=_events_with_turns("Möchten Sie „Wohnsitz anmelden oder ummelden“ jetzt hier im Chat beantragen?"),
-    )
+    tracker = offer_open("das erste")
     said, _ = run(ActionDiscoverProcedure(), tracker)
     assert len(said.messages) == 1, said.messages
     assert "Möchten Sie „Wohnsitz anmelden oder ummelden“ jetzt hier im Chat beantragen?" in said.messages[0]["text"]

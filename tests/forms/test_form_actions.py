@@ -88,6 +88,16 @@ def confirm(text, pending, slots=None):
     )
 
 
+def at_echo(text, intent, pending):
+    """The message while the echo waits, as ActionFormInterruption gets it (NLU read a question)."""
+    return make_tracker(
+        text=text,
+        intent=intent,
+        slots={"procedure": "meldebescheinigung", PENDING_SLOT: pending, "requested_slot": CONFIRM_SLOT},
+        active_loop="meldebescheinigung_form",
+    )
+
+
 def test_korrigieren_drops_the_values_and_asks_field_by_field(dispatcher):
     pending = {"values": {"vorname": "Anna", "nachname": "Lena"}, "ask": "vorname"}
     events = slot_events(run(ValidateMeldebescheinigungForm(), confirm("Korrigieren", pending), dispatcher))
@@ -168,12 +178,7 @@ def test_the_next_answer_read_as_a_question_by_nlu_keeps_the_echo(dispatcher):
     # NLU may read a choice ("erweitert") or a date as a question intent: the interruption then
     # gets the message. It is the next answer all the same.
     pending = {"values": {"vorname": "Erika", "nachname": "Mustermann"}, "ask": "vorname"}
-    tracker = make_tracker(
-        text="12.03.1985",
-        intent="ask_processing_time",
-        slots={"procedure": "meldebescheinigung", PENDING_SLOT: pending, "requested_slot": CONFIRM_SLOT},
-        active_loop="meldebescheinigung_form",
-    )
+    tracker = at_echo("12.03.1985", "ask_processing_time", pending)
     events = slot_events(run(ActionFormInterruption(), tracker, dispatcher))
     assert (events["vorname"], events["nachname"], events["geburtsdatum"]) == ("Erika", "Mustermann", "1985-03-12")
     assert events[PENDING_SLOT] is None and events["requested_slot"] is None
@@ -184,12 +189,7 @@ def test_a_question_naming_a_field_read_by_nlu_at_the_echo_is_answered_for_that_
     from actions.forms import ActionFormInterruption
 
     pending = {"values": {"vorname": "Erika", "nachname": "Mustermann"}, "ask": "vorname"}
-    tracker = make_tracker(
-        text="wozu braucht ihr die Postleitzahl?",
-        intent="ask_why_field",
-        slots={"procedure": "meldebescheinigung", PENDING_SLOT: pending, "requested_slot": CONFIRM_SLOT},
-        active_loop="meldebescheinigung_form",
-    )
+    tracker = at_echo("wozu braucht ihr die Postleitzahl?", "ask_why_field", pending)
     events = slot_events(run(ActionFormInterruption(), tracker, dispatcher))
     assert "Zu „Postleitzahl“" in texts(dispatcher) and "Vorname Erika, Familienname Mustermann" in texts(dispatcher)
     assert events["requested_slot"] == CONFIRM_SLOT and "nachname" not in events
@@ -313,12 +313,7 @@ def test_a_question_while_the_echo_waits_is_answered_and_the_echo_shown_again(di
     from actions.forms import ActionFormInterruption
 
     pending = {"values": {"vorname": "Max", "nachname": "Mustermann"}, "ask": "vorname"}
-    tracker = make_tracker(
-        text="Was kostet das?",
-        intent="ask_fees",
-        slots={"procedure": "meldebescheinigung", PENDING_SLOT: pending, "requested_slot": CONFIRM_SLOT},
-        active_loop="meldebescheinigung_form",
-    )
+    tracker = at_echo("Was kostet das?", "ask_fees", pending)
     events = slot_events(run(ActionFormInterruption(), tracker, dispatcher))
     assert "5 Euro" in texts(dispatcher) and "Vorname Max, Familienname Mustermann" in texts(dispatcher)
     assert events["requested_slot"] == CONFIRM_SLOT and "nachname" not in events
