@@ -50,6 +50,7 @@ EXCEPTIONS = {
     "content/lint.py": "environment of the Rasa child it runs (TF_CPP_MIN_LOG_LEVEL, PYTHONWARNINGS)",
     "content/evaluate.py": "TF_CPP_MIN_LOG_LEVEL for TensorFlow in this process",
     "content/evaluate_external.py": "TF_CPP_MIN_LOG_LEVEL and a fresh RASA_CACHE_DIRECTORY for the fold models it trains",
+    "content/intent_experiments.py": "TF_CPP_MIN_LOG_LEVEL and a fresh RASA_CACHE_DIRECTORY for the fold models it records",
     "benchmarks/bench_training.py": "environment of the `rasa train` children (TF_*, RASA_CACHE_DIRECTORY)",
     "benchmarks/bench_rest.py": "environment of the reference Rasa; SANIC_WORKERS, which Rasa reads",
     "benchmarks/bench_forms.py": "WEBCHAT_RATE_LIMIT for the stack it starts (scripted citizens)",
