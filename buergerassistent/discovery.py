@@ -289,6 +289,7 @@ WEAK_DIRECTION_WORDS = frozenset("kaufen erwerben verkaufen verkauf kauf abgeben
 # Stilllegung", "war abgemeldet, soll wieder auf die Straße") or ending what was started again:
 # the words of both directions are there, so neither entry of a pair is the confident answer.
 AGAIN_WORDS = frozenset("wieder erneut nochmal".split())
+NEGATIONS = frozenset("nicht kein keine keinen".split())
 # becoming something is a start: "Kioskbesitzer werden", "Deutscher werden" (after a noun only;
 # "abgemeldet werden" is a passive)
 BECOME_WORDS = frozenset({"werden"})
@@ -629,6 +630,13 @@ class _Lexicon:
     def directions(self, toks: list[_Token], ignore: frozenset[str] = frozenset()) -> tuple[bool, bool]:
         """Whether the words say "end" (END_WORDS) and whether they say "start". Separable verbs
         count too ("melde … ab", "gebe … auf", "mache … zu")."""
+        # a negated direction word says where the request does not go: "abmelden, nicht
+        # ummelden", "nicht abmelden, sondern erweitern"
+        toks = [
+            t
+            for i, t in enumerate(toks)
+            if not (i and toks[i - 1].surface in NEGATIONS and toks[i - 1].clause == t.clause)
+        ]
         words = {t.norm for t in toks} | {normalise(t.surface) for t in toks}
         lang = self.language
         for i, tok in enumerate(toks):
@@ -647,6 +655,9 @@ class _Lexicon:
     def direction(self, toks: list[_Token], ignore: frozenset[str] = frozenset()) -> int:
         """-1 when the words say only "end", +1 only "start", else 0 (:meth:`directions`)."""
         end, start = self.directions(toks, ignore)
+        if end and start and any(t.surface in AGAIN_WORDS for t in toks):
+            # "Auto wieder anmelden nach der Stilllegung": the end is the past, the request a start
+            return 1
         return -1 if end and not start else 1 if start and not end else 0
 
     def split_direction(self, toks: list[_Token]) -> bool:

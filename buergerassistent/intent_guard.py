@@ -149,9 +149,13 @@ _RESIDENCE = re.compile(
     re.I,
 )
 _ACCOUNT = re.compile(r"konto|bund ?id|bayern ?id|einlogg|auslogg|log ?in|log ?out|ausweisfunktion|elster", re.I)
-# "Antrag zurückziehen": a message without these words ("ich finde meinen Reisepass nicht mehr")
-# that names a procedure is a need, not a withdrawal.
-_WITHDRAW_WORDS = re.compile(r"zurück|zurueck|stornier|widerruf|antrag|aktenzeichen", re.I)
+# "Antrag zurückziehen": a message without these words ("ich finde meinen Reisepass nicht mehr",
+# "bafög antrag") that names a procedure is a need, not a withdrawal.
+_WITHDRAW_WORDS = re.compile(
+    r"zurück|zurueck|stornier|storno|widerruf|aktenzeichen|stopp|abbrech|lösch|"
+    r"eingereicht|gestellt|\bmein\w* antrag",
+    re.I,
+)
 
 # A first message answers nothing and has no form, draft or application behind it: read by NLU
 # as one of these dialogue intents ("Eheschließung anmelden" as login, "Ihr Reisepass ist weg?"
@@ -194,6 +198,17 @@ def misread_at_start(text: str, intent: Optional[str]) -> bool:
         return False
     own = _OWN_WORDS_AT_START[intent]
     return own is None or not own.search(text)
+
+
+def _names_anything_at_start(text: str, intent: Optional[str]) -> bool:
+    """An intent with nothing behind it at the start (a yes, a field question) and a message with
+    any noun of the catalogue, a generic one too: "Sie möchten Ihren Betrieb aufgeben?" is a need."""
+    return (
+        intent in _OWN_WORDS_AT_START
+        and _OWN_WORDS_AT_START[intent] is None
+        and not text.startswith("/")
+        and names_procedure(text, procedure_nouns(generic=True))
+    )
 
 
 # Nouns of the catalogue that name no procedure by themselves (or name the account, a field).
@@ -253,9 +268,10 @@ def stronger_reading(text: str, command: str) -> Optional[str]:
     return None
 
 
-@lru_cache(maxsize=1)
-def procedure_nouns() -> frozenset[str]:
-    """Nouns in the names, synonyms and keywords of the curated catalogue entries (lower case)."""
+@lru_cache(maxsize=2)
+def procedure_nouns(generic: bool = False) -> frozenset[str]:
+    """Nouns in the names, synonyms and keywords of the curated catalogue entries (lower case);
+    without the generic ones unless ``generic``."""
     from buergerassistent.catalogue import default_catalogue
 
     nouns: set[str] = set()
@@ -264,7 +280,14 @@ def procedure_nouns() -> frozenset[str]:
             for word in re.findall(r"[A-Za-zÄÖÜäöüß]+", term):
                 if word[0].isupper() and len(word) >= 3:
                     nouns.add(word.lower())
-    return frozenset(nouns - _GENERIC_NOUNS)
+    return frozenset(nouns if generic else nouns - _GENERIC_NOUNS)
+
+
+@lru_cache(maxsize=4)
+def _noun_stems(nouns: frozenset[str]) -> frozenset[str]:
+    """Long nouns without their last one to four letters: "Staatsangehörige" names
+    "Staatsangehörigkeit", "Wohnungsgeber" "Wohnungsgeberbestätigung" does not (too short a cut)."""
+    return frozenset(n[:-k] for n in nouns for k in range(1, 5) if len(n) - k >= 10)
 
 
 def names_procedure(text: str, nouns: Optional[frozenset[str]] = None) -> bool:
@@ -279,6 +302,8 @@ def names_procedure(text: str, nouns: Optional[frozenset[str]] = None) -> bool:
         for cut in (1, 2):
             if len(word) - cut >= 3 and word[:-cut] in nouns:
                 return True
+        if len(word) >= 10 and word in _noun_stems(nouns):
+            return True
     return False
 
 
@@ -307,7 +332,12 @@ def decide(message: Message, context: Context = Context()) -> Decision:
     ):
         # "Der Umzugstag ist doch der 20.03." at the summary is a change, whatever NLU read.
         return Decision("reinterpret", "change_field", f"{intent} changes an answer at the summary", 1.0)
-    if context.first_message and not context.in_form and not context.awaiting and misread_at_start(text, intent):
+    if (
+        context.first_message
+        and not context.in_form
+        and not context.awaiting
+        and (misread_at_start(text, intent) or _names_anything_at_start(text, intent))
+    ):
         return Decision("reinterpret", "request_procedure", f"a first message read as {intent} names a procedure", 1.0)
     if intent == "greet" and not context.in_form and not text.startswith("/") and names_procedure(text):
         # "Hallo, ich hab da was mit meinem Hund": the greeting carries a need.
