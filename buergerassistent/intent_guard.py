@@ -182,7 +182,10 @@ _OWN_WORDS_AT_START: dict[str, Optional[re.Pattern[str]]] = {
     "ask_human": _HUMAN_CUES["ask_human"],
     "bot_challenge": _HUMAN_CUES["bot_challenge"],
     "complain": _HUMAN_CUES["complain"],
-    "help": re.compile(r"\bhilfe\b|was kannst|was können sie|wie funktioniert|\bbedien", re.I),
+    # "Hilfe bei den Wohnkosten" asks for a benefit, not for help with the chat
+    "help": re.compile(
+        r"\bhilfe\b(?!\s+(?:bei|für|zu|zur|zum)\b)|was kannst|was können sie|wie funktioniert|\bbedien", re.I
+    ),
     "goodbye": re.compile(_CLEAR_WORDS["goodbye"], re.I),
     "thanks": re.compile(r"dank|merci|vergelt", re.I),
     "save_draft": re.compile(_CLEAR_WORDS["save_draft"], re.I),
@@ -360,7 +363,8 @@ def decide(message: Message, context: Context = Context()) -> Decision:
         intent == "withdraw_application"
         and not text.startswith("/")
         and not _WITHDRAW_WORDS.search(text)
-        and names_procedure(text)
+        # at the start a generic noun is enough: "blaue karte eu antrag"
+        and names_procedure(text, procedure_nouns(generic=context.first_message))
     ):
         return Decision("reinterpret", "request_procedure", "a withdrawal without a word for it names a procedure", 1.0)
     if context.in_form and intent in _HUMAN_CUES and not text.startswith("/") and not _HUMAN_CUES[intent].search(text):

@@ -29,6 +29,14 @@ FIRST = Context(first_message=True)
         ("Wozu brauche ich ein Führungszeugnis für den Verein?", "ask_why_field"),
         ("Nein, ich brauche eine Geburtsurkunde", "deny"),
         ("Ich will den Familiennamen im Reisepass ändern", "change_field"),
+        # a generic noun is enough when nothing could be behind the intent at the start
+        ("Sie möchten Ihren Betrieb aufgeben?", "ask_why_field"),
+        # a long noun without its last letters
+        ("Sie wollen deutsche Staatsangehörige werden?", "affirm"),
+        # "Antrag" alone is no withdrawal, "Hilfe bei …" no question about the chat
+        ("bafög antrag", "withdraw_application"),
+        ("blaue karte eu antrag", "withdraw_application"),
+        ("Hilfe bei den Wohnkosten", "help"),
     ],
 )
 def test_a_first_message_that_names_a_procedure_is_a_need(text, intent):
@@ -45,6 +53,9 @@ def test_a_first_message_that_names_a_procedure_is_a_need(text, intent):
         ("Ich möchte mit einem Menschen über meinen Reisepass sprechen", "ask_human"),
         ("ja", "affirm"),  # names nothing
         ("Warum ist die Banane krumm?", "ask_why_field"),
+        ("Ich will meinen Antrag auf Wohngeld zurückziehen", "withdraw_application"),
+        ("Den eingereichten Antrag für den Reisepass stornieren", "withdraw_application"),
+        ("Hilfe, wie funktioniert der Chat?", "help"),
     ],
 )
 def test_a_first_message_with_the_intents_own_words_keeps_it(text, intent):
@@ -97,6 +108,21 @@ def test_words_of_both_directions_offer_the_pair(discovery, text, pair):
 def test_one_direction_is_still_answered(discovery, text, expected):
     decision = discovery.decide(text)
     assert decision.kind == "confident" and decision.best.id == expected
+
+
+@pytest.mark.parametrize(
+    "text, first",
+    [
+        # with "wieder" the end is the past: the start leads the pair (still offered as a choice)
+        ("Auto wieder anmelden nach Stilllegung", "kfz_zulassen"),
+        ("Hab mein Gewerbe letztes Jahr abgemeldet und will jetzt wieder anmelden", "gewerbe_anmelden"),
+        # a negated direction word says where the request does not go
+        ("Ich will mich abmelden, nicht ummelden, ich ziehe nach Spanien", "wohnsitz_abmelden"),
+        ("Nicht abmelden, sondern erweitern: wie melde ich mein Gewerbe um?", "gewerbe_anmelden"),
+    ],
+)
+def test_again_and_negated_direction_words(discovery, text, first):
+    assert discovery.rank(text)[0].id == first
 
 
 @pytest.mark.parametrize("text", ["Wo kann ich mit meinem Hund Gassi gehen?", "Hund Gassi gehen Park"])
