@@ -398,3 +398,18 @@ def test_a_choice_of_entries_outside_the_core_names_where_to_ask():
     dispatcher = CollectingDispatcher()
     offer_choice(dispatcher, ["reisepass_beantragen", "personalausweis_beantragen"])
     assert "115" not in dispatcher.messages[0]["text"]
+
+
+def test_only_candidates_that_could_answer_alone_are_kept_for_the_recovery():
+    # "Hilfe bei den Wohnkosten": Wohngeld, then Sozialhilfe; the Munich emergency help for
+    # residence permits matches "Hilfe" alone and scores below MIN_SCORE
+    from buergerassistent.discovery import MIN_SCORE
+    from buergerassistent.procedure_finder import discovery
+
+    text = "Hilfe bei den Wohnkosten"
+    weak = [c.id for c in discovery().rank(text, top=6) if c.score < MIN_SCORE]
+    assert weak  # the ranking has such candidates ...
+    _, events = run(ActionDiscoverProcedure(), tracker(text, "request_procedure"))
+    kept = slot_events(events)["alternatives"]
+    assert "info_sozialhilfe" in kept
+    assert not set(weak) & set(kept)  # ... and they are not offered after "nein"
