@@ -62,6 +62,7 @@ DEV_CITIZEN = DATA / "dev_citizen.yml"
 DEV_CITIZEN2 = DATA / "dev_citizen2.yml"
 DEV_CITIZEN3 = DATA / "dev_citizen3.yml"
 DEV_CITIZEN4 = DATA / "dev_citizen4.yml"
+DEV_CITIZEN5 = DATA / "dev_citizen5.yml"
 FROZEN = DATA / "citizen_frozen.yml"
 EN_DEV = DATA / "en_dev.yml"
 EN_FROZEN = DATA / "en_frozen.yml"
@@ -350,12 +351,14 @@ def main(argv: list[str] | None = None) -> None:
     dev2 = citizen_file(DEV_CITIZEN2) if DEV_CITIZEN2.exists() else []
     dev3 = citizen_file(DEV_CITIZEN3) if DEV_CITIZEN3.exists() else []
     dev4 = citizen_file(DEV_CITIZEN4) if DEV_CITIZEN4.exists() else []
+    dev5 = citizen_file(DEV_CITIZEN5) if DEV_CITIZEN5.exists() else []
     frozen = citizen_file(FROZEN) if FROZEN.exists() and not args.no_frozen else []
     en_dev = citizen_file(EN_DEV) if EN_DEV.exists() else []
     en_frozen = citizen_file(EN_FROZEN) if EN_FROZEN.exists() and not args.no_frozen else []
     if args.with_nlu:
         attach_nlu(
-            [q for qs in sets.values() for q in qs] + dev2 + dev3 + dev4 + frozen + en_dev + en_frozen, args.nlu_cache
+            [q for qs in sets.values() for q in qs] + dev2 + dev3 + dev4 + dev5 + frozen + en_dev + en_frozen,
+            args.nlu_cache,
         )
     for title, qs in sets.items():
         report(title, evaluate(qs, core, keep_misses=args.verbose), verbose=args.verbose)
@@ -377,6 +380,12 @@ def main(argv: list[str] | None = None) -> None:
             evaluate(dev4, core, keep_misses=args.verbose),
             verbose=args.verbose,
         )
+    if dev5:
+        report(
+            "citizen dev set 5 (written blind by a helper, set 5)",
+            evaluate(dev5, core, keep_misses=args.verbose),
+            verbose=args.verbose,
+        )
     if frozen:
         report("FROZEN citizen set (blind, issue 16)", evaluate(frozen, core))
     if en_dev:
@@ -396,13 +405,15 @@ def main(argv: list[str] | None = None) -> None:
             sweep("citizen dev set 2 (choose here)", dev2, core)
         if dev4:
             sweep("citizen dev set 4 (choose here)", dev4, core)
+        if dev5:
+            sweep("citizen dev set 5 (choose here)", dev5, core)
         if frozen:
             sweep("FROZEN citizen set (report only)", frozen, core)
         if en_dev:
             sweep("ENGLISH own dev split (choose here)", en_dev, core)
 
     texts = [q.text for qs in sets.values() for q in qs] + [
-        q.text for q in dev2 + dev3 + dev4 + frozen + en_dev + en_frozen
+        q.text for q in dev2 + dev3 + dev4 + dev5 + frozen + en_dev + en_frozen
     ]
     p50, p95 = latency(d, texts)
     print(
