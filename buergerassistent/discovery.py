@@ -281,6 +281,18 @@ COLLOQUIAL = {
     "wohnig": "wohnung",
     **dict.fromkeys(("dahoam", "dahoim"), "daheim"),
     **dict.fromkeys(("kindl", "kloane", "kloana", "zwergerl"), "kind"),
+    **dict.fromkeys(("gnehmigung", "gnemigung", "genemigung"), "genehmigung"),
+    **dict.fromkeys(("gmeidt", "gmeid", "gmoidt", "gmoid"), "gemeldet"),
+    **dict.fromkeys(("obgebn", "abgebn", "obgem"), "abgeben"),
+    **dict.fromkeys(("garasch", "garaasch", "garasche"), "garage"),
+    **dict.fromkeys(("hibaun", "hinbaun", "hibaua"), "hinbauen"),
+    **dict.fromkeys(("baun", "baua"), "bauen"),
+    **dict.fromkeys(("schuppn", "schupfa", "schupfn"), "schuppen"),
+    **dict.fromkeys(("verkaffa", "vakaffa", "verkaffn", "vakaffn", "verkaafa"), "verkaufen"),
+    **dict.fromkeys(("kaffa", "kaffn", "kaafa"), "kaufen"),
+    **dict.fromkeys(("griag", "kriagst", "griagst"), "kriege"),
+    **dict.fromkeys(("woin", "wolln"), "wollen"),
+    **dict.fromkeys(("brauchad", "bräucht", "bräuchat"), "bräuchte"),
 }
 # Buying, selling and handing in set a direction (an entry of the other one is penalised) but are
 # too vague to hand the evidence over to the counterpart: "etwas verkaufen, Gewerbeschein" is a
