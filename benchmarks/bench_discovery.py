@@ -64,6 +64,13 @@ DEV_CITIZEN3 = DATA / "dev_citizen3.yml"
 DEV_CITIZEN4 = DATA / "dev_citizen4.yml"
 DEV_CITIZEN5 = DATA / "dev_citizen5.yml"
 FROZEN = DATA / "citizen_frozen.yml"
+# The citizen development sets after the own split: (file, title, whether the sweep runs on it).
+CITIZEN_DEV_SETS = (
+    (DEV_CITIZEN2, "citizen dev set 2 (written blind, then tuned on)", True),
+    (DEV_CITIZEN3, "citizen dev set 3 (own phrasings, round 4: generic verbs, wishes, documents)", False),
+    (DEV_CITIZEN4, "citizen dev set 4 (written by a helper who had not seen our data, then tuned on)", True),
+    (DEV_CITIZEN5, "citizen dev set 5 (written blind by a helper, set 5)", True),
+)
 EN_DEV = DATA / "en_dev.yml"
 EN_FROZEN = DATA / "en_frozen.yml"
 TARGETS = {"top1": 0.93, "top3": 0.98, "ood_handled": 0.85, "confident_wrong": 0.03}
@@ -348,44 +355,20 @@ def main(argv: list[str] | None = None) -> None:
 
     splits = ("dev", "test") if args.split == "both" else (args.split,)
     sets = {f"own split: {s}": own_split(s) for s in splits}
-    dev2 = citizen_file(DEV_CITIZEN2) if DEV_CITIZEN2.exists() else []
-    dev3 = citizen_file(DEV_CITIZEN3) if DEV_CITIZEN3.exists() else []
-    dev4 = citizen_file(DEV_CITIZEN4) if DEV_CITIZEN4.exists() else []
-    dev5 = citizen_file(DEV_CITIZEN5) if DEV_CITIZEN5.exists() else []
+    devs = [
+        (path.stem[-1], title, swept, citizen_file(path)) for path, title, swept in CITIZEN_DEV_SETS if path.exists()
+    ]
+    dev_questions = [q for *_, qs in devs for q in qs]
     frozen = citizen_file(FROZEN) if FROZEN.exists() and not args.no_frozen else []
     en_dev = citizen_file(EN_DEV) if EN_DEV.exists() else []
     en_frozen = citizen_file(EN_FROZEN) if EN_FROZEN.exists() and not args.no_frozen else []
+    others = dev_questions + frozen + en_dev + en_frozen
     if args.with_nlu:
-        attach_nlu(
-            [q for qs in sets.values() for q in qs] + dev2 + dev3 + dev4 + dev5 + frozen + en_dev + en_frozen,
-            args.nlu_cache,
-        )
+        attach_nlu([q for qs in sets.values() for q in qs] + others, args.nlu_cache)
     for title, qs in sets.items():
         report(title, evaluate(qs, core, keep_misses=args.verbose), verbose=args.verbose)
-    if dev2:
-        report(
-            "citizen dev set 2 (written blind, then tuned on)",
-            evaluate(dev2, core, keep_misses=args.verbose),
-            verbose=args.verbose,
-        )
-    if dev3:
-        report(
-            "citizen dev set 3 (own phrasings, round 4: generic verbs, wishes, documents)",
-            evaluate(dev3, core, keep_misses=args.verbose),
-            verbose=args.verbose,
-        )
-    if dev4:
-        report(
-            "citizen dev set 4 (written by a helper who had not seen our data, then tuned on)",
-            evaluate(dev4, core, keep_misses=args.verbose),
-            verbose=args.verbose,
-        )
-    if dev5:
-        report(
-            "citizen dev set 5 (written blind by a helper, set 5)",
-            evaluate(dev5, core, keep_misses=args.verbose),
-            verbose=args.verbose,
-        )
+    for _, title, _, qs in devs:
+        report(title, evaluate(qs, core, keep_misses=args.verbose), verbose=args.verbose)
     if frozen:
         report("FROZEN citizen set (blind, issue 16)", evaluate(frozen, core))
     if en_dev:
@@ -401,20 +384,15 @@ def main(argv: list[str] | None = None) -> None:
     if not args.no_sweep:
         if "own split: dev" in sets:
             sweep("own split: dev (choose here)", sets["own split: dev"], core)
-        if dev2:
-            sweep("citizen dev set 2 (choose here)", dev2, core)
-        if dev4:
-            sweep("citizen dev set 4 (choose here)", dev4, core)
-        if dev5:
-            sweep("citizen dev set 5 (choose here)", dev5, core)
+        for number, _, swept, qs in devs:
+            if swept:
+                sweep(f"citizen dev set {number} (choose here)", qs, core)
         if frozen:
             sweep("FROZEN citizen set (report only)", frozen, core)
         if en_dev:
             sweep("ENGLISH own dev split (choose here)", en_dev, core)
 
-    texts = [q.text for qs in sets.values() for q in qs] + [
-        q.text for q in dev2 + dev3 + dev4 + dev5 + frozen + en_dev + en_frozen
-    ]
+    texts = [q.text for qs in sets.values() for q in qs] + [q.text for q in others]
     p50, p95 = latency(d, texts)
     print(
         f"\nranking latency over {len(texts)} utterances x 5: p50 {p50:.2f} ms, p95 {p95:.2f} ms (target p95 < 50 ms)"

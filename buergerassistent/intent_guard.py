@@ -196,22 +196,15 @@ _OWN_WORDS_AT_START: dict[str, Optional[re.Pattern[str]]] = {
 
 def misread_at_start(text: str, intent: Optional[str]) -> bool:
     """A first message that NLU read as a dialogue intent with nothing behind it, but that names
-    a procedure's thing without the intent's own words: a need (see ``_OWN_WORDS_AT_START``)."""
-    if intent not in _OWN_WORDS_AT_START or text.startswith("/") or not names_procedure(text):
+    a procedure's thing without the intent's own words: a need (see ``_OWN_WORDS_AT_START``).
+    An intent without own words (a yes, a field question) can mean nothing at the start, so any
+    catalogue noun is enough, a generic one too: "Sie möchten Ihren Betrieb aufgeben?"."""
+    if intent not in _OWN_WORDS_AT_START or text.startswith("/"):
         return False
     own = _OWN_WORDS_AT_START[intent]
-    return own is None or not own.search(text)
-
-
-def _names_anything_at_start(text: str, intent: Optional[str]) -> bool:
-    """An intent with nothing behind it at the start (a yes, a field question) and a message with
-    any noun of the catalogue, a generic one too: "Sie möchten Ihren Betrieb aufgeben?" is a need."""
-    return (
-        intent in _OWN_WORDS_AT_START
-        and _OWN_WORDS_AT_START[intent] is None
-        and not text.startswith("/")
-        and names_procedure(text, procedure_nouns(generic=True))
-    )
+    if own is None:
+        return names_procedure(text, procedure_nouns(generic=True))
+    return names_procedure(text) and not own.search(text)
 
 
 # Nouns of the catalogue that name no procedure by themselves (or name the account, a field).
@@ -335,12 +328,7 @@ def decide(message: Message, context: Context = Context()) -> Decision:
     ):
         # "Der Umzugstag ist doch der 20.03." at the summary is a change, whatever NLU read.
         return Decision("reinterpret", "change_field", f"{intent} changes an answer at the summary", 1.0)
-    if (
-        context.first_message
-        and not context.in_form
-        and not context.awaiting
-        and (misread_at_start(text, intent) or _names_anything_at_start(text, intent))
-    ):
+    if context.first_message and not context.in_form and not context.awaiting and misread_at_start(text, intent):
         return Decision("reinterpret", "request_procedure", f"a first message read as {intent} names a procedure", 1.0)
     if intent == "greet" and not context.in_form and not text.startswith("/") and names_procedure(text):
         # "Hallo, ich hab da was mit meinem Hund": the greeting carries a need.
