@@ -24,7 +24,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from buergerassistent.discovery import Decision, Discovery, normalise
+from buergerassistent.discovery import NEGATIONS, Decision, Discovery, normalise
 
 # --------------------------------------------------------------------------- words
 
@@ -550,6 +550,8 @@ def separate_needs(
     tops: set[str] = set()  # the best candidate of every part
     source: dict[str, str] = {}  # need → the part that found it
     for part in parts:
+        if _rejected(part):
+            continue
         decision = discovery.decide(part)
         named = named_procedures(part, discovery, procs)
         ids = [c.id for c in decision.candidates]
@@ -595,6 +597,13 @@ def separate_needs(
             # longer the loss of one; "Ich brauche einen Reisepass und einen Personalausweis" asks).
             return []
     return found[:limit]
+
+
+def _rejected(part: str) -> bool:
+    """A short part that says what is not wanted ("…, nicht ummelden", "kein Reisepass"): no
+    need of its own (the same negation words as discovery's direction words)."""
+    words = re.findall(r"\w+", part.lower())
+    return 1 < len(words) <= 3 and words[0] in NEGATIONS
 
 
 _REQUEST_WORDS = re.compile(

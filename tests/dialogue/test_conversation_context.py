@@ -196,6 +196,9 @@ def test_two_needs_in_one_message(text, needs):
         "Anmeldung und Abmeldung",
         # one loss, not a new ID card and a new passport
         "Im Zug wurde mein Rucksack gestohlen, da waren Ausweis und Reisepass drin",
+        # a part that says what is not wanted is no need of its own
+        "Ich will mich abmelden, nicht ummelden, ich ziehe nach Spanien",
+        "Ich brauche einen Reisepass, keinen Personalausweis",
     ],
 )
 def test_one_need(text):
