@@ -23,7 +23,15 @@ from buergerassistent.catalogue import Field, Procedure, default_catalogue
 from buergerassistent.handoff import office_hours as handoff_office_hours
 from buergerassistent.handoff import replies as handoff_replies
 from buergerassistent.handoff import texts as handoff_texts
-from buergerassistent.repair import SKIPPED, PlaceCheck, check_place, confirmation_reply, read_message
+from buergerassistent.repair import (
+    SKIPPED,
+    PlaceCheck,
+    check_place,
+    confirmation_reply,
+    is_skip,
+    next_open_field,
+    read_message,
+)
 from buergerassistent.settings import get_settings
 from buergerassistent.validation import validate
 
@@ -522,8 +530,34 @@ class CatalogueFormValidation(Action):
             dispatcher.utter_message(text=_answer_during_echo(proc, reply.next_field or asked, text, intent, lang))
             lead = form_texts.say(lang, "form_not_saved_yet")
         else:
+            added = _next_answer_added(proc, text, values, filled, lang)
+            if added is not None:
+                return events + self._echo_with_next_answer(dispatcher, proc, asked, values, filled, added, lang)
             lead = form_texts.say(lang, "form_answer_yes_or_correct")
         return events + self._ask_to_confirm(dispatcher, proc, asked, values, [], lead=lead, lang=lang)
+
+    @classmethod
+    def _echo_with_next_answer(
+        cls,
+        dispatcher: CollectingDispatcher,
+        proc: Procedure,
+        asked: str,
+        values: dict[str, str],
+        filled: dict,
+        added: tuple[Field, str],
+        lang: str,
+    ) -> list[EventType]:
+        """The echo once more, with the answer to the next question added: "Mustermann" after
+        "Vorname Max. Stimmt das?" is most likely the family name, but it could also be meant as a
+        correction of the first name, so it is shown, not stored ("Korrigieren" asks one by one)."""
+        f, value = added
+        grown = {**values, f.name: value}
+        label = form_texts.field_text(proc, f, lang).label
+        lead = form_texts.say(lang, "form_echo_added", label=label)
+        place = check_place(proc, grown, filled)
+        if place is not None:
+            return cls._ask_place(dispatcher, proc, asked, grown, place, [], lead=lead, lang=lang)
+        return cls._ask_to_confirm(dispatcher, proc, asked, grown, [], lead=lead, lang=lang)
 
     @staticmethod
     def _explain(dispatcher: CollectingDispatcher, proc: Procedure, field: Field, error: str, lang: str = "de") -> None:
@@ -629,6 +663,22 @@ class ActionFormInterruption(Action):
             )
             # the form must keep waiting for the answer to the echo
         return events
+
+
+def _next_answer_added(
+    proc: Procedure, text: str, values: dict[str, str], filled: dict, lang: str
+) -> Optional[tuple[Field, str]]:
+    """The next open field and its value when a reply to the echo that is neither "ja", a
+    correction nor a question passes that field's own check (a name, a place, a free text:
+    the fields that ``confirmation_reply`` does not take as going on by themselves)."""
+    after = next_open_field(proc, {**filled, **values})
+    s = " ".join(text.split())
+    if after is None or after.type == "yes_no" or not s or is_skip(s) or form_questions.is_question(s):
+        return None
+    result = form_texts.check(proc, after, s, lang)
+    if not result.ok or result.value in (None, "", SKIPPED):
+        return None
+    return after, result.value
 
 
 def _answer_at_the_echo(

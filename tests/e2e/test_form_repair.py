@@ -170,3 +170,15 @@ def test_going_on_after_the_echo_without_yes(chat):
     summary = chat.say_text("erika@example.org")
     assert "Vorname: Erika" in summary and "Familienname: Mustermann" in summary, summary
     assert "Geburtsdatum: 12.03.1985" in summary, summary
+
+
+def test_the_next_name_at_the_echo_is_shown_with_it_not_asked_again(chat):
+    # Found as a citizen: "Max" as the answer to the offer was echoed ("Vorname Max. Stimmt
+    # das?"); the family name typed next got "Bitte antworten Sie mit „Ja“ …" again and again.
+    chat.say_text("Ich brauche eine Meldebescheinigung")
+    echo = chat.say_text("Max")
+    assert "Vorname Max" in echo and "Stimmt das?" in echo, echo
+    echo = chat.say_text("Mustermann")
+    assert "Vorname Max, Familienname Mustermann" in echo and "Stimmt das?" in echo, echo
+    assert "Bitte antworten Sie" not in echo, echo
+    assert "Schritt 3 von 8" in chat.say_text("Ja")

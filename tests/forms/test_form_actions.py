@@ -202,6 +202,33 @@ def test_a_name_after_the_echo_is_no_sign_of_going_on(dispatcher):
     assert events.get("vorname") is None and events[PENDING_SLOT] == pending
 
 
+def test_a_name_for_the_next_field_at_the_echo_is_added_to_the_echo_not_stored(dispatcher):
+    # Found as a citizen: after "Vorname Max. Stimmt das?" the family name got "Bitte antworten
+    # Sie mit „Ja“ …" again and again. It may also be meant as a new first name, so it is shown
+    # in the echo, and only "Ja" stores both.
+    pending = {"values": {"vorname": "Max"}, "ask": "vorname"}
+    events = slot_events(run(ValidateMeldebescheinigungForm(), confirm("Mustermann", pending), dispatcher))
+    assert events.get("vorname") is None and events.get("nachname") is None
+    assert events[PENDING_SLOT]["values"] == {"vorname": "Max", "nachname": "Mustermann"}
+    assert events["requested_slot"] == CONFIRM_SLOT
+    said = texts(dispatcher)
+    assert "als „Familienname“ dazugenommen" in said and "Vorname Max, Familienname Mustermann" in said, said
+    assert "Bitte antworten Sie" not in said
+    dispatcher.messages.clear()
+    events = slot_events(run(ValidateMeldebescheinigungForm(), confirm("Ja", events[PENDING_SLOT]), dispatcher))
+    assert (events["vorname"], events["nachname"]) == ("Max", "Mustermann")
+
+
+def test_korrigieren_after_the_grown_echo_asks_field_by_field(dispatcher):
+    pending = {"values": {"vorname": "Max"}, "ask": "vorname"}
+    events = slot_events(run(ValidateMeldebescheinigungForm(), confirm("Moritz", pending), dispatcher))
+    events = slot_events(
+        run(ValidateMeldebescheinigungForm(), confirm("Korrigieren", events[PENDING_SLOT]), dispatcher)
+    )
+    assert events.get("vorname") is None and events.get("nachname") is None
+    assert events["requested_slot"] == "vorname"
+
+
 def test_a_full_name_at_the_first_name_question_is_echoed(dispatcher):
     tracker = answer("meldebescheinigung_form", "vorname", "Max Mustermann")
     events = slot_events(run(ValidateMeldebescheinigungForm(), tracker, dispatcher))
