@@ -985,8 +985,10 @@ class Discovery:
             and toks[i - 2].clause == tok.clause
         }
         groups: list[list[tuple[str, float]]] = []
+        group_of: dict[int, int] = {}  # id(token) → index of its group
         known = lex.terms
         for tok in content:
+            group_of[id(tok)] = len(groups)
             forms = [tok.norm, normalise(tok.surface)]
             umlauted = with_umlauts(tok.surface)
             if umlauted:
@@ -1041,8 +1043,15 @@ class Discovery:
             for prev in toks[:i]:
                 if prev.clause != tok.clause or prev.surface in lex.language.particles:
                     continue
-                s = lex.stem(normalise(tok.surface) + prev.norm)
-                if s in known:
+                joined = normalise(tok.surface) + prev.norm
+                s = lex.stem(joined)
+                if s not in known:
+                    continue
+                # "melde … um" is the one word "ummelden": it replaces the verb's own group, as
+                # if typed joined; kept beside it, "melde" weighed the verb twice
+                if id(prev) in group_of:
+                    groups[group_of[id(prev)]] = [(s, 1.0)]
+                else:
                     groups.append([(s, 1.0)])
         return groups, partial, nouns
 

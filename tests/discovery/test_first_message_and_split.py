@@ -125,6 +125,16 @@ def test_again_and_negated_direction_words(discovery, text, first):
     assert discovery.rank(text)[0].id == first
 
 
+def test_a_separable_verb_counts_once_as_the_joined_word(discovery):
+    # "melde … um" is "ummelden": as an extra word beside "melde" it weighed the verb twice, and
+    # the change of address outranked the business. Found talking to the assistant.
+    assert discovery.explain("Wie melde ich mein Gewerbe um?") == discovery.explain("Wie ummelden ich mein Gewerbe?")
+    decision = discovery.decide("Wie melde ich mein Gewerbe um?")
+    assert decision.best.id == "muenchen_gewerbe_ummeldung" and "wohnsitz_anmelden" not in [
+        c.id for c in decision.candidates
+    ]
+
+
 @pytest.mark.parametrize("text", ["Wo kann ich mit meinem Hund Gassi gehen?", "Hund Gassi gehen Park"])
 def test_a_topic_outside_the_core_close_behind_is_asked_about(text, monkeypatch):
     decision = procedure_finder.decide(text, "request_procedure", 0.9)
