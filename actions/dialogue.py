@@ -54,7 +54,6 @@ from buergerassistent import answers, form_conditions, form_texts, human_answers
 from buergerassistent.catalogue import Procedure, default_catalogue
 from buergerassistent.conversation_context import question_topic, separate_needs
 from buergerassistent.dialogue_state import Answer, Awaiting, Reply, next_step
-from buergerassistent.discovery import MIN_SCORE
 from buergerassistent.life_situations import default_life_situations
 from buergerassistent.procedure_finder import (
     ANSWER,
@@ -123,10 +122,10 @@ def discover(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventTy
     metrics.DISCOVERY.labels(outcome=decision.decision).inc()
     if decision.decision in (ANSWER, CHOICE):
         shown = {c.id for c in decision.candidates}
-        # Only candidates that could have been a first answer on their own (MIN_SCORE): after
-        # "nein, das meine ich nicht" a weak match ("Erste-Hilfe-Kurs" for "Hilfe bei den
-        # Wohnkosten") helps less than the clarifying question.
-        more = [c.id for c in discovery().rank(text, top=MORE_CANDIDATES) if c.id not in shown and c.score >= MIN_SCORE]
+        # Only candidates that could have been a first answer on their own: after "nein, das
+        # meine ich nicht" a weak match ("Erste-Hilfe-Kurs" for "Hilfe bei den Wohnkosten", the
+        # dog tax for "Auto wieder anmelden") helps less than the clarifying question.
+        more = [c.id for c in discovery().alternatives(text, exclude=shown, top=MORE_CANDIDATES)]
         # A specific question about the one likely procedure ("Wo stelle ich den Bauantrag?") is
         # answered for it (its name heads the answer) rather than asked back as "Meinen Sie …?".
         if decision.decision == ANSWER or (len(decision.candidates) == 1 and question_topic(text)):

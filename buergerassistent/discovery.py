@@ -1252,6 +1252,24 @@ class Discovery:
             rest = [(c, sc) for c, sc in rest if not c.curated or _evidence(c.score) >= floor_core]
         return Decision("choose", [best] + [c for c, _ in rest if _evidence(c.score) >= floor])
 
+    def alternatives(self, text: str, exclude: Iterable[str] = (), top: int = 6) -> list[Candidate]:
+        """Candidates for "nein, das meine ich nicht": those that could have been a first answer
+        on their own (MIN_SCORE) and, when the request names a thing (a noun: "Auto",
+        "Wohnkosten"), match one of its nouns. A match on the verb alone ("anmelden" for the dog
+        tax after "Auto wieder anmelden") is no alternative."""
+        groups, _, nouns = self._groups(text or "")
+        named: set[int] = set()
+        for g in nouns:
+            for term, _ in groups[g]:
+                named.update(self._postings.get(term, {}))
+        skip = set(exclude)
+        by_id = {e.id: i for i, e in enumerate(self._entries)}
+        return [
+            c
+            for c in self.rank(text, top=top)
+            if c.id not in skip and c.score >= MIN_SCORE and (not nouns or by_id[c.id] in named)
+        ]
+
     def defining_stems(self, term: str) -> frozenset[str]:
         """The stems a defining term stands for (empty: only stop words)."""
         return _defining_stems(self._lex, term)

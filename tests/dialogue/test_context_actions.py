@@ -413,3 +413,16 @@ def test_only_candidates_that_could_answer_alone_are_kept_for_the_recovery():
     kept = slot_events(events)["alternatives"]
     assert "info_sozialhilfe" in kept
     assert not set(weak) & set(kept)  # ... and they are not offered after "nein"
+
+
+def test_a_candidate_matching_only_the_verb_is_no_alternative_for_the_recovery():
+    # Found talking to the assistant: after "nein" to the registration of the car, the dog tax
+    # was offered because it matches "anmelden". It names none of the request's nouns.
+    from buergerassistent.procedure_finder import discovery
+
+    text = "Mein Auto war abgemeldet, ich will es wieder anmelden"
+    assert "hundesteuer_anmelden" in [c.id for c in discovery().rank(text, top=6)]  # the ranking has it ...
+    _, events = run(ActionDiscoverProcedure(), tracker(text, "request_procedure"))
+    kept = slot_events(events)["alternatives"] or []
+    assert "hundesteuer_anmelden" not in kept  # ... the recovery does not offer it
+    assert "info_kfz_steuer_versicherung" in kept
