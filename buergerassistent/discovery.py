@@ -477,9 +477,18 @@ class Language:
     particles: tuple[str, ...] = ()
     nouns_capitalised: bool = True  # German: a capital inside a sentence marks a noun
     colloquial: Optional[dict[str, str]] = None  # dialect spelling → standard word (COLLOQUIAL)
+    # (pronouns, verb part, word it implies): "melde mich an" names the residence (REFLEXIVE)
+    reflexive: Optional[tuple[frozenset[str], str, str]] = None
 
 
-GERMAN = Language("de", STOPWORDS, lemma_table, stem, END_WORDS, START_WORDS, PARTICLES, colloquial=COLLOQUIAL)
+# Registering oneself ("ich melde mich an", "hatte mich abgemeldet", "uns ummelden") is the
+# registration of residence: the pronoun stands for the "Wohnsitz" the citizen does not say.
+REFLEXIVE = (frozenset({"mich", "uns", "sich", "mi"}), "meld", "wohnsitz")
+REFLEXIVE_NOT_AFTER = frozenset("auf für fuer über ueber an bei mit zu von".split())
+REFLEXIVE_WEIGHT = 0.6  # weight of the implied word (a noun the citizen typed weighs 1.0)
+GERMAN = Language(
+    "de", STOPWORDS, lemma_table, stem, END_WORDS, START_WORDS, PARTICLES, colloquial=COLLOQUIAL, reflexive=REFLEXIVE
+)
 
 ENGLISH_STOPWORDS = frozenset(
     """
@@ -1053,6 +1062,19 @@ class Discovery:
                     groups[group_of[id(prev)]] = [(s, 1.0)]
                 else:
                     groups.append([(s, 1.0)])
+        reflexive = lex.language.reflexive
+        if reflexive is not None:
+            pronouns, verb, implied = reflexive
+            # "auf mich ummelden" (a car to a new owner) has the pronoun as an object
+            clauses = {
+                t.clause
+                for i, t in enumerate(toks)
+                if t.surface in pronouns and (i == 0 or toks[i - 1].surface not in REFLEXIVE_NOT_AFTER)
+            }
+            if any(verb in t.norm or verb in t.surface for t in toks if t.clause in clauses):
+                s = lex.stem(implied)
+                if s in known and REFLEXIVE_WEIGHT > 0:
+                    groups.append([(s, REFLEXIVE_WEIGHT)])
         return groups, partial, nouns
 
     def request_terms(self, text: str) -> set[str]:

@@ -24,3 +24,20 @@ def test_an_event_after_nach_der_is_context(discovery):
         assert discovery.rank(text)[0].id == "eheschliessung_anmelden"
     finally:
         disc.AFTER_EVENT_WEIGHT = saved
+
+
+def test_registering_oneself_is_the_residence(discovery):
+    # "mich" stands for the residence the citizen does not name; the dog tax led on "anmelden"
+    text = "Ich war zwei Jahre in Kanada und hatte mich abgemeldet. Jetzt bin ich zurück, wie melde ich mich wieder an?"
+    assert discovery.rank(text)[0].id == "wohnsitz_anmelden"
+    saved = disc.REFLEXIVE_WEIGHT
+    try:
+        disc.REFLEXIVE_WEIGHT = 0.0
+        assert discovery.rank(text)[0].id == "hundesteuer_anmelden"  # by "anmelden" alone
+    finally:
+        disc.REFLEXIVE_WEIGHT = saved
+
+
+def test_a_pronoun_after_a_preposition_is_an_object_not_oneself(discovery):
+    # "auf mich ummelden": a caravan to its new owner, not a change of address
+    assert discovery.rank("Wohnwagen auf mich ummelden")[0].id == "kfz_zulassen"
