@@ -315,7 +315,7 @@ AFTER_EVENT_WEIGHT = 0.5  # weight of such a noun (1.0: as any noun; chosen on t
 MOVE_PARTICLES = {"in": "ein", "ins": "ein"}
 ABROAD = frozenset({"ausland"})  # … but "ziehe ins Ausland" is leaving
 # Separable-verb particles: "melde mich … ab" → "abmelden".
-PARTICLES = ("ab", "an", "auf", "um", "aus", "ein", "zu", "weg", "nach", "mit", "vor", "zurück")
+PARTICLES = ("ab", "an", "auf", "um", "aus", "ein", "zu", "weg", "nach", "mit", "vor", "zurück", "still", "los")
 
 _WORD = re.compile(r"[a-zäöüßéèáàç0-9]+(?:-[a-zäöüßéèáàç0-9]+)*")
 _CLAUSE_END = re.compile(r"[.,;:!?()\n–]")

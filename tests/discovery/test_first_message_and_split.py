@@ -125,6 +125,17 @@ def test_again_and_negated_direction_words(discovery, text, first):
     assert discovery.rank(text)[0].id == first
 
 
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Wie lege ich mein Motorrad über den Winter still?", "kfz_abmelden"),  # stilllegen
+        ("Wie werde ich mein altes Sofa los?", "sperrmuell"),  # loswerden
+    ],
+)
+def test_still_and_los_are_particles(discovery, text, expected):
+    assert discovery.rank(text)[0].id == expected
+
+
 def test_a_separable_verb_counts_once_as_the_joined_word(discovery):
     # "melde … um" is "ummelden": as an extra word beside "melde" it weighed the verb twice, and
     # the change of address outranked the business. Found talking to the assistant.
