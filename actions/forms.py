@@ -675,6 +675,8 @@ def _next_answer_added(
     s = " ".join(text.split())
     if after is None or after.type == "yes_no" or not s or is_skip(s) or form_questions.is_question(s):
         return None
+    if s.casefold() in {str(v).casefold() for v in values.values()}:
+        return None  # "Max" again after "Vorname Max. Stimmt das?" is no family name
     result = form_texts.check(proc, after, s, lang)
     if not result.ok or result.value in (None, "", SKIPPED):
         return None

@@ -219,6 +219,12 @@ def test_a_name_for_the_next_field_at_the_echo_is_added_to_the_echo_not_stored(d
     assert (events["vorname"], events["nachname"]) == ("Max", "Mustermann")
 
 
+def test_the_echoed_value_typed_again_is_not_added_as_the_next_field(dispatcher):
+    pending = {"values": {"vorname": "Max"}, "ask": "vorname"}
+    events = slot_events(run(ValidateMeldebescheinigungForm(), confirm("max", pending), dispatcher))
+    assert events[PENDING_SLOT] == pending and "Familienname" not in texts(dispatcher)
+
+
 def test_korrigieren_after_the_grown_echo_asks_field_by_field(dispatcher):
     pending = {"values": {"vorname": "Max"}, "ask": "vorname"}
     events = slot_events(run(ValidateMeldebescheinigungForm(), confirm("Moritz", pending), dispatcher))
