@@ -63,6 +63,7 @@ DEV_CITIZEN2 = DATA / "dev_citizen2.yml"
 DEV_CITIZEN3 = DATA / "dev_citizen3.yml"
 DEV_CITIZEN4 = DATA / "dev_citizen4.yml"
 DEV_CITIZEN5 = DATA / "dev_citizen5.yml"
+DEV_CITIZEN6 = DATA / "dev_citizen6.yml"
 FROZEN = DATA / "citizen_frozen.yml"
 # The citizen development sets after the own split: (file, title, whether the sweep runs on it).
 CITIZEN_DEV_SETS = (
@@ -70,6 +71,7 @@ CITIZEN_DEV_SETS = (
     (DEV_CITIZEN3, "citizen dev set 3 (own phrasings, round 4: generic verbs, wishes, documents)", False),
     (DEV_CITIZEN4, "citizen dev set 4 (written by a helper who had not seen our data, then tuned on)", True),
     (DEV_CITIZEN5, "citizen dev set 5 (written blind by a helper, set 5)", True),
+    (DEV_CITIZEN6, "citizen dev set 6 (written blind by a helper, set 6)", True),
 )
 EN_DEV = DATA / "en_dev.yml"
 EN_FROZEN = DATA / "en_frozen.yml"
