@@ -303,6 +303,11 @@ WEAK_DIRECTION_WORDS = frozenset("kaufen erwerben verkaufen verkauf kauf abgeben
 # the words of both directions are there, so neither entry of a pair is the confident answer.
 AGAIN_WORDS = frozenset("wieder erneut nochmal".split())
 NEGATIONS = frozenset("nicht kein keine keinen".split())
+# "Ich will kein neues Gewerbe anmelden, sondern mein bestehendes schließen": when the request
+# goes on to say what instead (CONTRASTS), the words after a negation say what it is not about
+NEGATION_SCOPE = NEGATIONS | frozenset("nichts keinem keiner keines".split())
+CONTRASTS = frozenset("sondern stattdessen nur".split())
+NEGATED_WEIGHT = 0.5  # weight of such a word (1.0: as any word; 0.1-0.5 equal on the dev sets)
 # becoming something is a start: "Kioskbesitzer werden", "Deutscher werden" (after a noun only;
 # "abgemeldet werden" is a passive)
 BECOME_WORDS = frozenset({"werden"})
@@ -649,15 +654,32 @@ class _Lexicon:
     def stem(self, word: str) -> str:
         return self.language.stem(word)
 
+    def negated(self, toks: list[_Token]) -> set[int]:
+        """Indexes of the words a contrast puts aside: after a negation word, in its clause, up
+        to the contrast word, when one follows ("nicht X, sondern Y", "keinen X, ich brauche nur Y")."""
+        out: set[int] = set()
+        for i, tok in enumerate(toks):
+            if tok.surface not in NEGATION_SCOPE:
+                continue
+            later = [j for j in range(i + 1, len(toks)) if toks[j].surface in CONTRASTS]
+            if not later:
+                continue
+            for j in range(i + 1, len(toks)):
+                if toks[j].clause != tok.clause or j >= later[0]:
+                    break
+                out.add(j)
+        return out
+
     def directions(self, toks: list[_Token], ignore: frozenset[str] = frozenset()) -> tuple[bool, bool]:
         """Whether the words say "end" (END_WORDS) and whether they say "start". Separable verbs
         count too ("melde … ab", "gebe … auf", "mache … zu")."""
         # a negated direction word says where the request does not go: "abmelden, nicht
         # ummelden", "nicht abmelden, sondern erweitern"
+        aside = self.negated(toks)
         toks = [
             t
             for i, t in enumerate(toks)
-            if not (i and toks[i - 1].surface in NEGATIONS and toks[i - 1].clause == t.clause)
+            if not (i and toks[i - 1].surface in NEGATIONS and toks[i - 1].clause == t.clause) and i not in aside
         ]
         words = {t.norm for t in toks} | {normalise(t.surface) for t in toks}
         lang = self.language
@@ -1062,6 +1084,11 @@ class Discovery:
                     groups[group_of[id(prev)]] = [(s, 1.0)]
                 else:
                     groups.append([(s, 1.0)])
+        # "nicht X, sondern Y": X is what the request is not about
+        for i in lex.negated(toks):
+            g = group_of.get(id(toks[i]))
+            if g is not None:
+                groups[g] = [(t, w * NEGATED_WEIGHT) for t, w in groups[g]]
         reflexive = lex.language.reflexive
         if reflexive is not None:
             pronouns, verb, implied = reflexive

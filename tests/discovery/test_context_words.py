@@ -41,3 +41,25 @@ def test_registering_oneself_is_the_residence(discovery):
 def test_a_pronoun_after_a_preposition_is_an_object_not_oneself(discovery):
     # "auf mich ummelden": a caravan to its new owner, not a change of address
     assert discovery.rank("Wohnwagen auf mich ummelden")[0].id == "kfz_zulassen"
+
+
+def test_what_a_contrast_puts_aside_weighs_less(discovery):
+    # "nicht X, sondern Y": X is what the request is not about
+    text = "Ich will nicht als Wahlhelfer mitmachen, sondern nur selbst per Post wählen"
+    assert discovery.rank(text)[0].id == "briefwahl"
+    saved = disc.NEGATED_WEIGHT
+    try:
+        disc.NEGATED_WEIGHT = 1.0  # as any word: the election volunteers win
+        assert discovery.rank(text)[0].id == "info_wahlhelfer"
+    finally:
+        disc.NEGATED_WEIGHT = saved
+
+
+def test_a_negation_without_a_contrast_keeps_its_words(discovery):
+    # without "sondern", "nur" or "stattdessen" a negation puts nothing aside
+    lex = discovery._lex
+    assert not lex.negated(lex.tokens("Ich kann mein Auto nicht anmelden, was tun?"))
+    assert lex.negated(lex.tokens("Ich will kein neues Gewerbe anmelden, sondern mein altes schließen"))
+    assert discovery.rank("Ich will kein neues Gewerbe anmelden, sondern mein altes schließen")[0].id == (
+        "gewerbe_abmelden"
+    )
