@@ -319,6 +319,29 @@ AFTER_EVENT_WEIGHT = 0.5  # weight of such a noun (1.0: as any noun; chosen on t
 # "ziehe in eine Wohnung", "ziehen ins Heim": moving into is "einziehen" (for the direction only)
 MOVE_PARTICLES = {"in": "ein", "ins": "ein"}
 ABROAD = frozenset({"ausland"})  # … but "ziehe ins Ausland" is leaving
+# … and so is moving to another country ("ziehe in die Schweiz", "wandere nach Kanada aus"): after
+# a verb of moving and "nach"/"in", a country's name counts as "Ausland" (ABROAD_WEIGHT) and the
+# move is no moving in. Country names: CLDR's German territory names (babel), one word only.
+MOVE_VERB_PARTS = ("zieh", "zog", "wander")
+TO_COUNTRY = frozenset({"nach", "in", "ins"})
+COUNTRY_ARTICLES = frozenset({"die", "den", "das"})
+COUNTRY_EXTRA = frozenset({"usa", "amerika", "england", "holland", "schottland", "dubai"})
+ABROAD_WEIGHT = 1.0  # weight of the implied "Ausland" (as if typed; 0.6 and 1.0 equal but for one question)
+
+
+@lru_cache(maxsize=1)
+def countries() -> frozenset[str]:
+    """Lower-case German one-word names of countries other than Germany."""
+    from babel import Locale
+
+    names = {
+        name.lower()
+        for code, name in Locale("de").territories.items()
+        if code.isalpha() and len(code) == 2 and code != "DE" and " " not in name and "-" not in name
+    }
+    return frozenset(names | COUNTRY_EXTRA)
+
+
 # Separable-verb particles: "melde mich … ab" → "abmelden".
 PARTICLES = ("ab", "an", "auf", "um", "aus", "ein", "zu", "weg", "nach", "mit", "vor", "zurück", "still", "los")
 
@@ -670,6 +693,24 @@ class _Lexicon:
                 out.add(j)
         return out
 
+    def abroad(self, toks: list[_Token]) -> set[int]:
+        """Indexes of "nach"/"in" that lead to another country after a verb of moving in their
+        clause ("ziehe nächsten Monat in die Schweiz"): the move goes abroad."""
+        if self.language.code != "de":
+            return set()
+        out: set[int] = set()
+        for i, tok in enumerate(toks):
+            if tok.surface not in TO_COUNTRY:
+                continue
+            j = i + 1
+            while j < len(toks) and toks[j].surface in COUNTRY_ARTICLES:
+                j += 1
+            if j == len(toks) or toks[j].surface not in countries() or toks[j].clause != tok.clause:
+                continue
+            if any(part in t.surface for t in toks[:i] if t.clause == tok.clause for part in MOVE_VERB_PARTS):
+                out.add(i)
+        return out
+
     def directions(self, toks: list[_Token], ignore: frozenset[str] = frozenset()) -> tuple[bool, bool]:
         """Whether the words say "end" (END_WORDS) and whether they say "start". Separable verbs
         count too ("melde … ab", "gebe … auf", "mache … zu")."""
@@ -683,9 +724,10 @@ class _Lexicon:
         ]
         words = {t.norm for t in toks} | {normalise(t.surface) for t in toks}
         lang = self.language
+        leaving = self.abroad(toks)
         for i, tok in enumerate(toks):
             particle = tok.surface
-            if lang.code == "de" and (i + 1 == len(toks) or toks[i + 1].surface not in ABROAD):
+            if lang.code == "de" and (i + 1 == len(toks) or toks[i + 1].surface not in ABROAD) and i not in leaving:
                 particle = MOVE_PARTICLES.get(particle, particle)
             if particle in lang.particles:
                 words.update(normalise(particle) + prev.norm for prev in toks[:i] if prev.clause == tok.clause)
@@ -1084,6 +1126,11 @@ class Discovery:
                     groups[group_of[id(prev)]] = [(s, 1.0)]
                 else:
                     groups.append([(s, 1.0)])
+        # "ziehe in die Schweiz": "Ausland", which the citizen does not type
+        if lex.abroad(toks) and ABROAD_WEIGHT > 0:
+            s = lex.stem("ausland")
+            if s in known:
+                groups.append([(s, ABROAD_WEIGHT)])
         # "nicht X, sondern Y": X is what the request is not about
         for i in lex.negated(toks):
             g = group_of.get(id(toks[i]))

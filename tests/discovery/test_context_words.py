@@ -63,3 +63,21 @@ def test_a_negation_without_a_contrast_keeps_its_words(discovery):
     assert discovery.rank("Ich will kein neues Gewerbe anmelden, sondern mein altes schließen")[0].id == (
         "gewerbe_abmelden"
     )
+
+
+def test_moving_to_another_country_is_leaving(discovery):
+    # "ziehe in die Schweiz" read "in" as moving in (the registration); a country after a verb
+    # of moving means abroad, as "ziehe ins Ausland" does
+    assert discovery.rank("Wir wandern nach Kanada aus")[0].id == "wohnsitz_abmelden"
+    assert discovery.rank("Ich ziehe nächstes Jahr in die Schweiz")[0].id == "wohnsitz_abmelden"
+    saved = disc.ABROAD_WEIGHT
+    try:
+        disc.ABROAD_WEIGHT = 0.0
+        assert discovery.rank("Ich ziehe nächstes Jahr in die Schweiz")[0].id != "wohnsitz_abmelden"
+    finally:
+        disc.ABROAD_WEIGHT = saved
+    # Germany and cities are no other country
+    lex = discovery._lex
+    assert not lex.abroad(lex.tokens("Ich ziehe von Hamburg nach München"))
+    assert not lex.abroad(lex.tokens("Wir ziehen zurück nach Deutschland"))
+    assert "schweiz" in disc.countries() and "deutschland" not in disc.countries()
