@@ -302,7 +302,12 @@ WEAK_DIRECTION_WORDS = frozenset("kaufen erwerben verkaufen verkauf kauf abgeben
 # Stilllegung", "war abgemeldet, soll wieder auf die Straße") or ending what was started again:
 # the words of both directions are there, so neither entry of a pair is the confident answer.
 AGAIN_WORDS = frozenset("wieder erneut nochmal".split())
-NEGATIONS = frozenset("nicht kein keine keinen".split())
+NEGATIONS = frozenset("nicht kein keine keinen statt anstatt".split())
+# "ab- statt anmelden", "an- und abmelden": the particle stands for the whole verb
+_PARTICLE_ELLIPSIS = re.compile(
+    r"\b(ab|an|um|aus|ein)-\s+(und|oder|statt|anstatt|bzw\.?)\s+(ab|an|um|aus|ein)([a-zäöüß]+)",
+    re.IGNORECASE,
+)
 # "Ich will kein neues Gewerbe anmelden, sondern mein bestehendes schließen": when the request
 # goes on to say what instead (CONTRASTS), the words after a negation say what it is not about
 NEGATION_SCOPE = NEGATIONS | frozenset("nichts keinem keiner keines".split())
@@ -657,6 +662,8 @@ class _Lexicon:
         out: list[_Token] = []
         clause = 0
         pos = 0
+        if self.language.code == "de" and "-" in text:
+            text = _PARTICLE_ELLIPSIS.sub(lambda m: f"{m[1]}{m[4]} {m[2]} {m[3]}{m[4]}", text)
         lower = text.lower()
         for m in _WORD.finditer(lower):
             if _CLAUSE_END.search(lower, pos, m.start()):

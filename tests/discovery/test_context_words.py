@@ -81,3 +81,13 @@ def test_moving_to_another_country_is_leaving(discovery):
     assert not lex.abroad(lex.tokens("Ich ziehe von Hamburg nach München"))
     assert not lex.abroad(lex.tokens("Wir ziehen zurück nach Deutschland"))
     assert "schweiz" in disc.countries() and "deutschland" not in disc.countries()
+
+
+def test_a_particle_with_a_hyphen_stands_for_the_whole_verb(discovery):
+    # "ab- statt anmelden" is "abmelden statt anmelden"; "statt" negates what follows
+    lex = discovery._lex
+    words = [t.surface for t in lex.tokens("Muss ich mich An- und Abmelden?")]
+    assert words[-3:] == ["anmelden", "und", "abmelden"]
+    assert discovery.rank("Ich will mein Auto ab- statt ummelden")[0].id == "kfz_abmelden"
+    text = "Ich ziehe weg ins Ausland, muss ich mich ab- statt anmelden?"
+    assert discovery.decide(text).best.id == "wohnsitz_abmelden"
