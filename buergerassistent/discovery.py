@@ -714,7 +714,8 @@ class _Lexicon:
                 j += 1
             if j == len(toks) or toks[j].surface not in countries() or toks[j].clause != tok.clause:
                 continue
-            if any(part in t.surface for t in toks[:i] if t.clause == tok.clause for part in MOVE_VERB_PARTS):
+            moving = any(part in t.surface for t in toks[:i] if t.clause == tok.clause for part in MOVE_VERB_PARTS)
+            if moving or (i and toks[i - 1].surface == "zurück"):  # "geht es zurück nach Portugal"
                 out.add(i)
         return out
 

@@ -80,6 +80,7 @@ def test_moving_to_another_country_is_leaving(discovery):
     lex = discovery._lex
     assert not lex.abroad(lex.tokens("Ich ziehe von Hamburg nach München"))
     assert not lex.abroad(lex.tokens("Wir ziehen zurück nach Deutschland"))
+    assert lex.abroad(lex.tokens("Für uns geht es zurück nach Portugal"))
     assert "schweiz" in disc.countries() and "deutschland" not in disc.countries()
 
 
