@@ -14,6 +14,8 @@ Three sets, reported separately:
   of round 4 (generic verbs without the entry's thing, wishes, documents, direction); tuning,
 * **fourth citizen development set** ``tests/data/discovery/dev_citizen4.yml``: written by a
   helper ("devwriter") who had not seen our data, measured before tuning, then tuned on,
+* **fifth and sixth citizen development sets** ``dev_citizen5.yml``, ``dev_citizen6.yml``:
+  written blind by helpers who saw only the list of procedures, measured untuned, then tuned on,
 * **frozen citizen set** ``tests/data/discovery/citizen_frozen.yml``: written blind by someone who
   had only the list of procedures, frozen before tuning (issue 16). Only aggregate figures per
   class are printed for it, never its sentences (``--verbose`` lists misses of our own split only).
