@@ -517,6 +517,9 @@ class Language:
 # Registering oneself ("ich melde mich an", "hatte mich abgemeldet", "uns ummelden") is the
 # registration of residence: the pronoun stands for the "Wohnsitz" the citizen does not say.
 REFLEXIVE = (frozenset({"mich", "uns", "sich", "mi"}), "meld", "wohnsitz")
+# "Er hat mir einen Antrag gemacht": asking someone to marry, not an application. "Antrag" with
+# "gemacht" and a person it was made to, in one clause, is the "Heiratsantrag".
+PROPOSAL = (frozenset({"antrag"}), frozenset({"gemacht", "machen", "macht"}), frozenset({"mir", "ihr", "dir", "uns"}))
 REFLEXIVE_NOT_AFTER = frozenset("auf für fuer über ueber an bei mit zu von".split())
 REFLEXIVE_WEIGHT = 0.6  # weight of the implied word (a noun the citizen typed weighs 1.0)
 GERMAN = Language(
@@ -1139,6 +1142,15 @@ class Discovery:
             s = lex.stem("ausland")
             if s in known:
                 groups.append([(s, ABROAD_WEIGHT)])
+        # "hat mir einen Antrag gemacht": the proposal of marriage
+        if lex.language.code == "de":
+            nouns_, verbs_, persons = PROPOSAL
+            for tok in toks:
+                if tok.surface in nouns_:
+                    clause = {t.surface for t in toks if t.clause == tok.clause}
+                    if clause & verbs_ and clause & persons and lex.stem("heiratsantrag") in known:
+                        groups.append([(lex.stem("heiratsantrag"), 1.0)])
+                        break
         # "nicht X, sondern Y": X is what the request is not about
         for i in lex.negated(toks):
             g = group_of.get(id(toks[i]))

@@ -92,3 +92,10 @@ def test_a_particle_with_a_hyphen_stands_for_the_whole_verb(discovery):
     assert discovery.rank("Ich will mein Auto ab- statt ummelden")[0].id == "kfz_abmelden"
     text = "Ich ziehe weg ins Ausland, muss ich mich ab- statt anmelden?"
     assert discovery.decide(text).best.id == "wohnsitz_abmelden"
+
+
+def test_a_proposal_made_to_someone_is_the_marriage(discovery):
+    # "Antrag" alone is an application (a stop word here); made to a person it is a proposal
+    text = "Mein Freund hat mir gestern einen Antrag gemacht! Was müssen wir jetzt beim Amt erledigen?"
+    assert discovery.decide(text).best.id == "eheschliessung_anmelden"
+    assert "eheschliessung_anmelden" not in [c.id for c in discovery.rank("Ich habe einen Antrag gemacht")]
