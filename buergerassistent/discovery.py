@@ -510,21 +510,22 @@ class Language:
     particles: tuple[str, ...] = ()
     nouns_capitalised: bool = True  # German: a capital inside a sentence marks a noun
     colloquial: Optional[dict[str, str]] = None  # dialect spelling → standard word (COLLOQUIAL)
-    # (pronouns, verb part, word it implies): "melde mich an" names the residence (REFLEXIVE)
-    reflexive: Optional[tuple[frozenset[str], str, str]] = None
 
 
-# Registering oneself ("ich melde mich an", "hatte mich abgemeldet", "uns ummelden") is the
-# registration of residence: the pronoun stands for the "Wohnsitz" the citizen does not say.
-REFLEXIVE = (frozenset({"mich", "uns", "sich", "mi"}), "meld", "wohnsitz")
-# "Er hat mir einen Antrag gemacht": asking someone to marry, not an application. "Antrag" with
-# "gemacht" and a person it was made to, in one clause, is the "Heiratsantrag".
-PROPOSAL = (frozenset({"antrag"}), frozenset({"gemacht", "machen", "macht"}), frozenset({"mir", "ihr", "dir", "uns"}))
+GERMAN = Language("de", STOPWORDS, lemma_table, stem, END_WORDS, START_WORDS, PARTICLES, colloquial=COLLOQUIAL)
+
+# Words a German request implies without typing them (Discovery._implied):
+# - registering oneself ("ich melde mich an", "hatte mich abgemeldet", "uns ummelden") is the
+#   registration of residence: the pronoun stands for the "Wohnsitz" the citizen does not say;
+#   not after a preposition ("Wohnwagen auf mich ummelden": an object);
+REFLEXIVE_PRONOUNS = frozenset({"mich", "uns", "sich", "mi"})
 REFLEXIVE_NOT_AFTER = frozenset("auf für fuer über ueber an bei mit zu von".split())
+REFLEXIVE_VERB_PART = "meld"
 REFLEXIVE_WEIGHT = 0.6  # weight of the implied word (a noun the citizen typed weighs 1.0)
-GERMAN = Language(
-    "de", STOPWORDS, lemma_table, stem, END_WORDS, START_WORDS, PARTICLES, colloquial=COLLOQUIAL, reflexive=REFLEXIVE
-)
+# - "Er hat mir einen Antrag gemacht": asking someone to marry, not an application. "Antrag" with
+#   "gemacht" and a person it was made to, in one clause, is the "Heiratsantrag".
+PROPOSAL_VERBS = frozenset({"gemacht", "machen", "macht"})
+PROPOSAL_PERSONS = frozenset({"mir", "ihr", "dir", "uns"})
 
 ENGLISH_STOPWORDS = frozenset(
     """
@@ -1137,39 +1138,39 @@ class Discovery:
                     groups[group_of[id(prev)]] = [(s, 1.0)]
                 else:
                     groups.append([(s, 1.0)])
-        # "ziehe in die Schweiz": "Ausland", which the citizen does not type
-        if lex.abroad(toks) and ABROAD_WEIGHT > 0:
-            s = lex.stem("ausland")
-            if s in known:
-                groups.append([(s, ABROAD_WEIGHT)])
-        # "hat mir einen Antrag gemacht": the proposal of marriage
-        if lex.language.code == "de":
-            nouns_, verbs_, persons = PROPOSAL
-            for tok in toks:
-                if tok.surface in nouns_:
-                    clause = {t.surface for t in toks if t.clause == tok.clause}
-                    if clause & verbs_ and clause & persons and lex.stem("heiratsantrag") in known:
-                        groups.append([(lex.stem("heiratsantrag"), 1.0)])
-                        break
         # "nicht X, sondern Y": X is what the request is not about
         for i in lex.negated(toks):
             g = group_of.get(id(toks[i]))
             if g is not None:
                 groups[g] = [(t, w * NEGATED_WEIGHT) for t, w in groups[g]]
-        reflexive = lex.language.reflexive
-        if reflexive is not None:
-            pronouns, verb, implied = reflexive
-            # "auf mich ummelden" (a car to a new owner) has the pronoun as an object
-            clauses = {
-                t.clause
-                for i, t in enumerate(toks)
-                if t.surface in pronouns and (i == 0 or toks[i - 1].surface not in REFLEXIVE_NOT_AFTER)
-            }
-            if any(verb in t.norm or verb in t.surface for t in toks if t.clause in clauses):
-                s = lex.stem(implied)
-                if s in known and REFLEXIVE_WEIGHT > 0:
-                    groups.append([(s, REFLEXIVE_WEIGHT)])
+        groups += self._implied(toks)
         return groups, partial, nouns
+
+    def _implied(self, toks: list[_Token]) -> list[list[tuple[str, float]]]:
+        """One group per word a German request implies without typing it, when the catalogue
+        knows it: "Ausland" ("ziehe in die Schweiz"), "Heiratsantrag" ("hat mir einen Antrag
+        gemacht"), "Wohnsitz" ("wie melde ich mich an?")."""
+        lex = self._lex
+        if lex.language.code != "de":
+            return []
+        implied: list[tuple[str, float]] = []
+        if lex.abroad(toks):
+            implied.append(("ausland", ABROAD_WEIGHT))
+        for tok in toks:
+            if tok.surface == "antrag":
+                clause = {t.surface for t in toks if t.clause == tok.clause}
+                if clause & PROPOSAL_VERBS and clause & PROPOSAL_PERSONS:
+                    implied.append(("heiratsantrag", 1.0))
+                    break
+        oneself = {
+            t.clause
+            for i, t in enumerate(toks)
+            if t.surface in REFLEXIVE_PRONOUNS and (i == 0 or toks[i - 1].surface not in REFLEXIVE_NOT_AFTER)
+        }
+        if any(REFLEXIVE_VERB_PART in t.norm or REFLEXIVE_VERB_PART in t.surface for t in toks if t.clause in oneself):
+            implied.append(("wohnsitz", REFLEXIVE_WEIGHT))
+        stems = [(lex.stem(word), weight) for word, weight in implied if weight > 0]
+        return [[(s, weight)] for s, weight in stems if s in lex.terms]
 
     def request_terms(self, text: str) -> set[str]:
         """The stems a request names: its words' terms and the parts of its compounds
@@ -1374,16 +1375,12 @@ class Discovery:
         "Wohnkosten"), match one of its nouns. A match on the verb alone ("anmelden" for the dog
         tax after "Auto wieder anmelden") is no alternative."""
         groups, _, nouns = self._groups(text or "")
-        named: set[int] = set()
-        for g in nouns:
-            for term, _ in groups[g]:
-                named.update(self._postings.get(term, {}))
+        named = {self._entries[doc].id for g in nouns for term, _ in groups[g] for doc in self._postings.get(term, {})}
         skip = set(exclude)
-        by_id = {e.id: i for i, e in enumerate(self._entries)}
         return [
             c
             for c in self.rank(text, top=top)
-            if c.id not in skip and c.score >= MIN_SCORE and (not nouns or by_id[c.id] in named)
+            if c.id not in skip and c.score >= MIN_SCORE and (not nouns or c.id in named)
         ]
 
     def defining_stems(self, term: str) -> frozenset[str]:
