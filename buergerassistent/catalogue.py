@@ -151,6 +151,10 @@ class Procedure:
     # (a word or a compound part); "aus dem Sportverein austreten" matches "Austritt" but not
     # "Kirche" (discovery.DEFINING_MISSING). Each must be a word of its name, synonyms or keywords.
     defining_terms: tuple[str, ...] = ()
+    # Optional ``event_terms``: the words that name the event a report is about ("verloren",
+    # "gestohlen" for the lost-ID report). A request that asks for a document ("Reisepass
+    # beantragen") and names none of them is not about this entry (discovery.EVENT_MISSING).
+    event_terms: tuple[str, ...] = ()
     documents: tuple[str, ...] = ()
     fees: Optional[str] = None
     processing_time: Optional[str] = None
@@ -393,6 +397,7 @@ def parse_procedure(raw: dict[str, Any], where: str = "<catalogue>", curated: bo
         synonyms=tuple(str(s) for s in _tuple(raw.get("synonyms"))),
         keywords=tuple(str(s) for s in _tuple(raw.get("keywords"))),
         defining_terms=tuple(str(s) for s in _tuple(raw.get("defining_terms"))),
+        event_terms=tuple(str(s) for s in _tuple(raw.get("event_terms"))),
         documents=tuple(str(s) for s in _tuple(facts["documents"])),
         fees=facts["fees"],
         processing_time=None if facts["processing_time"] is None else facts["processing_time"].strip(),

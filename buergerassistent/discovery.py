@@ -95,6 +95,11 @@ FOREIGN_MAX = 0.35
 # dem Sportverein austreten" for the church exit: "austreten" fits, "Kirche" is missing) is never
 # the confident answer, and its evidence is multiplied by this (1.0: only not confident; 0: gone)
 DEFINING_MISSING = 0.3
+# an entry that declares ``event_terms`` (catalogue: the loss a report is about) against a request
+# that asks for a document (Language.apply_words: "Reisepass beantragen") and names no such event:
+# never the confident answer, and its evidence is multiplied by this. Only then: "Ausweis" alone
+# names no direction and stays a choice between applying and reporting a loss.
+EVENT_MISSING = 0.3
 MIN_PART = 4  # shortest compound part (3 for words from names, synonyms, keywords)
 MIN_SPLIT = 7  # shortest word that is tried as a compound
 MIN_AFFIX = 5  # an unknown compound may be matched by a known head or modifier this long
@@ -510,9 +515,23 @@ class Language:
     particles: tuple[str, ...] = ()
     nouns_capitalised: bool = True  # German: a capital inside a sentence marks a noun
     colloquial: Optional[dict[str, str]] = None  # dialect spelling → standard word (COLLOQUIAL)
+    apply_words: frozenset[str] = frozenset()  # asking for a document (EVENT_MISSING); lemmas
 
 
-GERMAN = Language("de", STOPWORDS, lemma_table, stem, END_WORDS, START_WORDS, PARTICLES, colloquial=COLLOQUIAL)
+APPLY_WORDS = frozenset(
+    "beantragen beantragung antrag neu verlängern verlängerung erneuern erneuerung ausstellen".split()
+)
+GERMAN = Language(
+    "de",
+    STOPWORDS,
+    lemma_table,
+    stem,
+    END_WORDS,
+    START_WORDS,
+    PARTICLES,
+    colloquial=COLLOQUIAL,
+    apply_words=APPLY_WORDS,
+)
 
 # Words a German request implies without typing them (Discovery._implied):
 # - registering oneself ("ich melde mich an", "hatte mich abgemeldet", "uns ummelden") is the
@@ -901,6 +920,7 @@ class _Entry:
     hand_written: bool = True  # curated or an information entry (CURATED_BOOST, INFORMATION_BOOST)
     counterparts: tuple[int, ...] = ()  # entries of the other direction about the same thing
     defining: frozenset[str] = frozenset()  # stems of its defining terms (catalogue defining_terms)
+    events: frozenset[str] = frozenset()  # stems of its event terms (catalogue event_terms)
 
 
 class Discovery:
@@ -946,6 +966,10 @@ class Discovery:
             entry = _Entry(proc.id, curated, lex.direction(fields["name"]), hand_written)
             entry.defining = frozenset(
                 s for term in getattr(proc, "defining_terms", ()) for s in _defining_stems(lex, term)
+            )
+            # stop words too: "weg", "liegen" (lassen) name a loss
+            entry.events = frozenset(
+                lex.stem(t.norm) for term in getattr(proc, "event_terms", ()) for t in lex.tokens(term)
             )
             docs.append((entry, fields))
             for fname, toks in fields.items():
@@ -1276,15 +1300,24 @@ class Discovery:
             return share / total
 
         named_terms: Optional[set[str]] = None
+        applies = any(t.norm in self._lex.language.apply_words for t in toks)
         out = []
         for doc, x in evidence.items():
             undefined = False
-            if self._entries[doc].defining:
+            if self._entries[doc].defining or (applies and self._entries[doc].events):
                 if named_terms is None:
                     named_terms = self.request_terms(text)
-                undefined = not (self._entries[doc].defining & named_terms)
+                undefined = bool(self._entries[doc].defining) and not (self._entries[doc].defining & named_terms)
                 if undefined:
                     x *= DEFINING_MISSING
+                elif (
+                    applies
+                    and self._entries[doc].events
+                    # stop words count here: "liegen lassen", "ist weg"
+                    and not (self._entries[doc].events & (named_terms | {self._lex.stem(t.norm) for t in toks}))
+                ):
+                    undefined = True
+                    x *= EVENT_MISSING
             coverage = min(1.0, matched[doc] / total)
             against = bool(direction) and self._entries[doc].direction == -direction
             if against:

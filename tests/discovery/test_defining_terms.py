@@ -59,3 +59,33 @@ def test_a_son_moving_back_is_no_child_benefit_answer():
 def test_child_benefit_named_is_answered(text):
     decision = finder.decide(text, "request_procedure", 1.0)
     assert decision.decision == "answer" and decision.candidates[0].id == "kindergeld"
+
+
+# event_terms: a request that asks for a document is about the lost-ID report only when it
+# names the loss too. "Reisepass beantragen" offered a choice with the report before.
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Reisepass beantragen", "reisepass_beantragen"),
+        ("Personalausweis beantragen", "personalausweis_beantragen"),
+        ("Ich möchte einen neuen Reisepass", "reisepass_beantragen"),
+    ],
+)
+def test_applying_for_a_document_is_not_the_lost_id_report(text, expected):
+    decision = finder.decide(text, "request_procedure", 1.0)
+    assert decision.decision == "answer" and decision.candidates[0].id == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Pass verloren, wie beantrage ich einen neuen?", "Ausweis geklaut, neuen beantragen", "Perso gestohlen"],
+)
+def test_applying_after_a_named_loss_is_still_the_report(text):
+    decision = finder.decide(text, "request_procedure", 1.0)
+    assert decision.decision == "answer" and decision.candidates[0].id == "ausweis_verlust_melden"
+
+
+@pytest.mark.parametrize("text", ["Ausweis", "Reisepass"])
+def test_the_document_alone_stays_a_choice_with_the_report(text):
+    decision = finder.decide(text, "request_procedure", 1.0)
+    assert decision.decision == "choice" and "ausweis_verlust_melden" in [c.id for c in decision.candidates]
