@@ -164,12 +164,6 @@ def discover(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventTy
     return [insight("discovery", outcome="none", text=text)]
 
 
-def _asks_a_fact_of_one_procedure(tracker: Tracker, text: str) -> bool:
-    if chosen_step(tracker) is not None or question_topic(text) is None:
-        return False
-    return discovery().decide(text).kind == "confident"
-
-
 class ActionDiscoverProcedure(Action):
     def name(self) -> str:
         return "action_discover_procedure"
@@ -193,10 +187,8 @@ class ActionDiscoverProcedure(Action):
         meant = meant_by_reply(tracker)  # "Meinen Sie …?" – "des is für an Umzug": not the checklist
         if meant is not None:
             return choose(dispatcher, tracker, meant)
-        # A life event: checklist; a step chosen. Not for a question about a fact of the one
-        # procedure it names ("Welche Papiere brauche ich, um einen Gebrauchtwagen zuzulassen?"):
-        # that is answered (questions first), the checklist would leave it open.
-        life = None if _asks_a_fact_of_one_procedure(tracker, text) else life_situation_turn(dispatcher, tracker)
+        # A life event: checklist (as `bot discover` says: procedure_finder.decide); a step chosen.
+        life = life_situation_turn(dispatcher, tracker)
         if life is not None:
             return life.events if life.present is None else present_procedure(dispatcher, catalogue[life.present])
         if intent is None or intent in PROCEDURE_INTENTS or confidence < OVERRULE_CONFIDENCE:

@@ -28,7 +28,7 @@ from buergerassistent.life_situations import (
     checklist,
     checklist_text,
     default_life_situations,
-    happened,
+    first_checklist,
 )
 from buergerassistent.procedure_finder import discovery
 
@@ -121,18 +121,16 @@ def chosen_step(tracker: Tracker) -> Optional[str]:
 
 def life_situation_turn(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[LifeTurn]:
     """A reply that picks a step of the checklist just shown, or a message describing a life
-    situation (then the checklist is shown); None for anything else (the procedure ranking
+    situation (then the checklist is shown; not for a question about a fact of the one procedure
+    it finds: ``life_situations.first_checklist``); None for anything else (the procedure ranking
     follows)."""
     chosen = chosen_step(tracker)
     if chosen is not None:
         return LifeTurn(present=chosen)
-    situation = default_life_situations().recognise(tracker.latest_message.get("text") or "")
-    if situation is None:
+    cl = first_checklist(tracker.latest_message.get("text") or "")
+    if cl is None:
         return None
-    cl = checklist(situation, default_catalogue(), happened(situation, tracker.latest_message.get("text") or ""))
-    if not cl.items:
-        return None
-    logger.info("life situation %s recognised", situation.id)
+    logger.info("life situation %s recognised", cl.situation.id)
     show_checklist(dispatcher, cl)
     # A second need in the same message that the checklist does not cover ("… selbstständig und
     # hab mir einen Welpen geholt"): named now, and kept for after the checklist's steps.

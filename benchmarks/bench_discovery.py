@@ -109,6 +109,7 @@ class Question:
     intent: Optional[str] = None
     confidence: float = 0.0
     routed: bool = True
+    as_request: bool = False  # action_discover_procedure: checklist or separate needs first
 
     @property
     def ok(self) -> set[str]:
@@ -159,7 +160,7 @@ def citizen_file(path: Path) -> list[Question]:
 def decide(q: Question):
     from buergerassistent.procedure_finder import decide as chat_decide
 
-    return chat_decide(q.text, q.intent, q.confidence, routed=q.routed)
+    return chat_decide(q.text, q.intent, q.confidence, routed=q.routed, as_request=q.as_request)
 
 
 def evaluate(questions: list[Question], core: set[str], keep_misses: bool = False) -> Result:
@@ -301,7 +302,7 @@ def attach_nlu(questions: list[Question], cache: Optional[Path] = None) -> None:
     change (which does not change the model) needs no NLU model at all."""
     import json
 
-    from bot.routes import runs_discovery
+    from bot.routes import runs_discovery, runs_request
     from bot.training import model_path
 
     model = model_path().name
@@ -324,6 +325,7 @@ def attach_nlu(questions: list[Question], cache: Optional[Path] = None) -> None:
         # the intent the chat acts on: NLU's as the intent guard adjusts a first message
         q.intent, q.confidence = finder.first_message_intent(q.text, *known[q.text])
         q.routed = runs_discovery(q.intent)
+        q.as_request = runs_request(q.intent)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -54,7 +54,7 @@ def cmd_discover(args: argparse.Namespace) -> int:
     import logging
 
     from bot.nlu_model import NluModel
-    from bot.routes import runs_discovery
+    from bot.routes import runs_discovery, runs_request
     from bot.training import ensure_model
     from buergerassistent.procedure_finder import decide, discovery, first_message_intent
 
@@ -66,7 +66,9 @@ def cmd_discover(args: argparse.Namespace) -> int:
         if not text:
             continue
         intent, confidence = first_message_intent(text, *nlu.intent(text))  # as the chat's guard reads it
-        decision = decide(text, intent, confidence, routed=runs_discovery(intent), top=args.top)
+        decision = decide(
+            text, intent, confidence, routed=runs_discovery(intent), as_request=runs_request(intent), top=args.top
+        )
         procedures = [{"id": c.id, "score": round(float(c.score), 4)} for c in decision.ranked]
         line = {"text": text, "procedures": procedures, "decision": decision.decision}
         print(json.dumps(line, ensure_ascii=False), flush=True)

@@ -56,3 +56,9 @@ def start_actions(rule_dir: Path = RULE_DATA) -> dict[str, str]:
 def runs_discovery(intent: str | None) -> bool:
     """Whether the chat looks for a procedure when a conversation starts with this intent."""
     return start_actions().get(intent or "") in DISCOVERY_ACTIONS
+
+
+def runs_request(intent: str | None) -> bool:
+    """Whether that is ``action_discover_procedure``, which shows a life situation's checklist or
+    separate needs before the ranking (``procedure_finder.request_turn``)."""
+    return start_actions().get(intent or "") == "action_discover_procedure"

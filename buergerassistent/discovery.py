@@ -519,7 +519,8 @@ class Language:
 
 
 APPLY_WORDS = frozenset(
-    "beantragen beantragung antrag neu verlängern verlängerung erneuern erneuerung ausstellen".split()
+    "beantragen beantragung antrag neu verlängern verlängerung erneuern erneuerung ausstellen brauch brauchen"
+    " benötigen bräuchte".split()
 )
 GERMAN = Language(
     "de",
@@ -1195,6 +1196,11 @@ class Discovery:
             implied.append(("wohnsitz", REFLEXIVE_WEIGHT))
         stems = [(lex.stem(word), weight) for word, weight in implied if weight > 0]
         return [[(s, weight)] for s, weight in stems if s in lex.terms]
+
+    def moves_abroad(self, text: str) -> bool:
+        """Whether a German request tells a move to another country ("ziehe nach Kanada"): it
+        implies "Ausland" (:meth:`_implied`)."""
+        return self._lex.language.code == "de" and bool(self._lex.abroad(self._lex.tokens(text)))
 
     def request_terms(self, text: str) -> set[str]:
         """The stems a request names: its words' terms and the parts of its compounds

@@ -45,6 +45,10 @@ from buergerassistent.catalogue import CATALOGUE_DIR, default_catalogue
 from buergerassistent.discovery import damerau_levenshtein, lemma_table, normalise, stem, with_umlauts
 
 LEBENSLAGEN_DIR = CATALOGUE_DIR / "lebenslagen"
+# What a message says besides its life event finds something else with at least this score: the
+# message is about that, not the checklist (LifeSituations._asks_for_something_else; "letzten
+# Monat München" finds the München-Pass with 0.50). Chosen on the development sets.
+REST_SCORE = 0.6
 
 # Words that carry no meaning for a trigger: "wir bekommen ein Baby" = "Baby bekommen".
 FILLER = frozenset(
@@ -337,6 +341,9 @@ class LifeSituations:
         """Every (situation, trigger) that matches, most specific trigger first; ignores named
         procedures (see :meth:`recognise`)."""
         terms = self.message_terms(text)
+        if self._discovery is not None and self._discovery.moves_abroad(text):
+            # "Ich ziehe nach Kanada" says "Ausland" without the word (an exclude of the move)
+            terms |= key_terms("Ausland")
         found: dict[int, _Trigger] = {}
         for trig in self._triggers:
             if not trig.terms <= terms:
@@ -362,9 +369,26 @@ class LifeSituations:
             return None
         situation, trigger = found[0]
         rest = self.residual(text, trigger)
-        if rest and self._discovery is not None and self._asks_for_one_procedure(text, rest):
+        if rest and self._discovery is not None and self._asks_for_something_else(situation, text, rest):
             return None
         return situation
+
+    def _asks_for_something_else(self, situation: LifeSituation, text: str, rest: str) -> bool:
+        """The rest of the message asks for one procedure (:meth:`_asks_for_one_procedure`), or
+        finds something that is no step of the situation: "Ich bin umgezogen – wie ändere ich
+        meine Adresse beim Rundfunkbeitrag?", "Witwenrente nach dem Tod meines Mannes". The
+        ranking of the whole message answers those; the checklist would leave them open."""
+        if self._asks_for_one_procedure(text, rest):
+            return True
+        alone = self._discovery.decide(rest)
+        if alone.kind == "unknown" or alone.candidates[0].score < REST_SCORE:
+            return False
+        steps = {s.procedure for s in situation.steps}
+        top = default_catalogue().get(alone.candidates[0].id)
+        # a hand-written entry (a core procedure or an information entry), not one of the many
+        # imported ones ("vom Händler" finds the Reisegewerbe); and no offered one is a step
+        hand_written = top is not None and (top.curated or getattr(top, "information", False))
+        return hand_written and not any(c.id in steps for c in alone.candidates)
 
     def _asks_for_one_procedure(self, text: str, rest: str) -> bool:
         """The rest of the message finds one procedure confidently, and the whole message finds
@@ -400,6 +424,24 @@ def default_life_situations() -> LifeSituations:
     from buergerassistent.procedure_finder import discovery
 
     return LifeSituations.from_directory(LEBENSLAGEN_DIR, default_catalogue(), discovery())
+
+
+def first_checklist(text: str) -> Optional[Checklist]:
+    """The checklist the chat shows for ``text`` as a request (``action_discover_procedure``), or
+    None: no life situation, or the message asks a fact of the one procedure it finds ("Welche
+    Papiere brauche ich, um einen Gebrauchtwagen zuzulassen?": questions first, the checklist
+    would leave it open). One function for the chat and ``python -m bot discover``
+    (``procedure_finder.decide``), so the command says what the chat does."""
+    from buergerassistent.conversation_context import question_topic
+    from buergerassistent.procedure_finder import discovery
+
+    if question_topic(text) is not None and discovery().decide(text).kind == "confident":
+        return None
+    situation = default_life_situations().recognise(text)
+    if situation is None:
+        return None
+    cl = checklist(situation, default_catalogue(), happened(situation, text))
+    return cl if cl.items else None
 
 
 # --------------------------------------------------------------------------- the checklist

@@ -175,10 +175,16 @@ def test_no_to_a_single_suggestion_chooses_nothing(reply):
             "Ich brauche einen Reisepass und einen Personalausweis",
             ["reisepass_beantragen", "personalausweis_beantragen"],
         ),
-        # the name of one part does not beat a better reading of that part (second blind set)
+        # the name of one part does not beat a better reading of that part (second blind set);
+        # the need the whole message finds best (the one asked for) comes first
         (
             "mein Ausweis ist weg und ich brauche eine Meldebescheinigung",
-            ["ausweis_verlust_melden", "meldebescheinigung"],
+            ["meldebescheinigung", "ausweis_verlust_melden"],
+        ),
+        # "außerdem" adds a need: the order written
+        (
+            "Ich brauche eine Meldebescheinigung, außerdem will ich meinen Hund anmelden",
+            ["meldebescheinigung", "hundesteuer_anmelden"],
         ),
     ],
 )
@@ -299,3 +305,28 @@ def test_a_part_that_only_tells_the_life_event_is_no_need_of_its_own():
         "wohnsitz_anmelden",
         "kfz_zulassen",
     ]
+
+
+@pytest.mark.parametrize(
+    "text,first",
+    [
+        # the background told in the first part is no need presented first (sixth blind set)
+        ("Meine Tochter fängt nach dem Abi eine Ausbildung an, bekomme ich weiter Geld für sie?", "kindergeld"),
+        ("Ich habe mein Auto letzten Winter abgemeldet, will es jetzt wieder anmelden", "kfz_zulassen"),
+    ],
+)
+def test_a_story_is_not_split_into_a_wrong_first_need(text, first):
+    from buergerassistent.life_situations import default_life_situations
+
+    needs = separate_needs(text, discovery(), default_catalogue(), situations=default_life_situations())
+    assert not needs or needs[0] == first
+
+
+def test_a_part_the_whole_message_does_not_find_is_no_need():
+    # "Mein Sohn ist jetzt 19 …" read alone found the parking ban for a move (sixth blind set)
+    text = (
+        "Mein Sohn ist jetzt 19 und macht ein FSJ im Altenheim in Sendling, danach will er Medizin studieren, "
+        "wenn er einen Platz bekommt. Die Familienkasse hat mir einen Brief geschickt, dass die Zahlung "
+        "eingestellt wird. Was muss ich jetzt tun?"
+    )
+    assert "halteverbot_umzug" not in separate_needs(text, discovery(), default_catalogue())

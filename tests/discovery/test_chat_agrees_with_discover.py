@@ -30,6 +30,8 @@ MESSAGES = [
     "Ich möchte aus der Kirche austreten",  # outside the core procedures
     "Matratze entsorgen",
     "Motorrad abmelden",  # NLU may read "abmelden" as logout: nobody is logged in, so discovery
+    "Wir bekommen ein Baby",  # a life situation: its checklist's steps are the choice
+    "Ich bin umgezogen und muss mein Auto ummelden",  # two needs: the first is presented
     "Ich finde meinen Personalausweis nicht mehr",  # … or "nicht mehr" as cancel: nothing runs
     # English (issue 20): the English path of the chat (action_other_language) decides
     "How do I register my new flat in Munich?",  # a clear request

@@ -123,7 +123,14 @@ def test_frozen_citizen_set_is_untouched_and_well_formed():
 
 @pytest.mark.parametrize(
     "name",
-    ["dev_citizen.yml", "dev_citizen3.yml", "dev_citizen4.yml", "dev_citizen5.yml", "dev_citizen6.yml", "dev_citizen7.yml"],
+    [
+        "dev_citizen.yml",
+        "dev_citizen3.yml",
+        "dev_citizen4.yml",
+        "dev_citizen5.yml",
+        "dev_citizen6.yml",
+        "dev_citizen7.yml",
+    ],
 )
 def test_own_development_split_is_well_formed(name):
     questions = yaml.safe_load((DATA / name).read_text(encoding="utf-8"))["questions"]
