@@ -307,6 +307,8 @@ WEAK_DIRECTION_WORDS = frozenset("kaufen erwerben verkaufen verkauf kauf abgeben
 # Stilllegung", "war abgemeldet, soll wieder auf die Straße") or ending what was started again:
 # the words of both directions are there, so neither entry of a pair is the confident answer.
 AGAIN_WORDS = frozenset("wieder erneut nochmal".split())
+# a past participle, with or without a separable particle: "abgemeldet", "stillgelegt", "geschlossen"
+_PARTICIPLE = re.compile(r"^(?:ab|an|auf|um|aus|ein|zu|weg|still|los)?ge[a-zäöüß]{3,}(?:t|en)$")
 NEGATIONS = frozenset("nicht kein keine keinen statt anstatt".split())
 # "ab- statt anmelden", "an- und abmelden": the particle stands for the whole verb
 _PARTICLE_ELLIPSIS = re.compile(
@@ -773,15 +775,32 @@ class _Lexicon:
     def direction(self, toks: list[_Token], ignore: frozenset[str] = frozenset()) -> int:
         """-1 when the words say only "end", +1 only "start", else 0 (:meth:`directions`)."""
         end, start = self.directions(toks, ignore)
-        if end and start and any(t.surface in AGAIN_WORDS for t in toks):
-            # "Auto wieder anmelden nach der Stilllegung": the end is the past, the request a start
+        if end and any(t.surface in AGAIN_WORDS for t in toks) and (start or self.ended_before_again(toks)):
+            # "Auto wieder anmelden nach der Stilllegung", "hatte mein Gewerbe abgemeldet und will
+            # jetzt wieder loslegen": the end is the past, the request a start
             return 1
         return -1 if end and not start else 1 if start and not end else 0
 
+    def ended_before_again(self, toks: list[_Token]) -> bool:
+        """Every end word is a past participle ("abgemeldet", "stillgelegt") and "wieder" follows
+        one: what ended is the past, the request starts it again. ("Ich habe mich wieder
+        abgemeldet" is no start: "wieder" comes first.)"""
+        ends = [
+            i
+            for i, t in enumerate(toks)
+            if t.norm in self.language.end_words and not (i and toks[i - 1].surface in NEGATIONS)
+        ]
+        if not ends or not all(_PARTICIPLE.match(toks[i].surface) for i in ends):
+            return False
+        return any(t.surface in AGAIN_WORDS for t in toks[ends[0] + 1 :])
+
     def split_direction(self, toks: list[_Token]) -> bool:
         """The words go both ways: "gebe die Wohnung auf und ziehe zu …", "wieder anmelden nach
-        der Stilllegung", "war abgemeldet, soll wieder …" (AGAIN_WORDS with an end word)."""
+        der Stilllegung", "war abgemeldet, soll wieder …" (AGAIN_WORDS with an end word), unless
+        the end is plainly the past (:meth:`ended_before_again`)."""
         end, start = self.directions(toks, WEAK_DIRECTION_WORDS)
+        if end and not start and self.ended_before_again(toks):
+            return False
         return (end and start) or (end and any(t.surface in AGAIN_WORDS for t in toks))
 
     def is_stop(self, tok: _Token) -> bool:

@@ -81,7 +81,6 @@ def test_first_message_intent_keeps_what_the_guard_does_not_change():
     "text, pair",
     [
         ("Motorrad nach der Stilllegung wieder anmelden", {"kfz_zulassen", "kfz_abmelden"}),
-        ("Roller war abgemeldet und soll wieder fahren", {"kfz_zulassen", "kfz_abmelden"}),
         (
             "Ich gebe meine Wohnung auf und ziehe zu meiner Schwester nach Paris",
             {"wohnsitz_anmelden", "wohnsitz_abmelden"},
@@ -94,6 +93,23 @@ def test_words_of_both_directions_offer_the_pair(discovery, text, pair):
     decision = discovery.decide(text)
     assert decision.kind == "choose"
     assert pair <= {c.id for c in decision.candidates}
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # what ended is the past ("abgemeldet" before "wieder"): the request starts it again
+        ("Roller war abgemeldet und soll wieder fahren", "kfz_zulassen"),
+        ("Ich hatte mein Gewerbe vor zwei Jahren abgemeldet und will jetzt wieder loslegen", "gewerbe_anmelden"),
+        ("Das Auto war zwei Jahre stillgelegt, jetzt will ich es wieder auf die Straße bringen", "kfz_zulassen"),
+    ],
+)
+def test_a_past_end_before_again_is_a_start(discovery, text, expected):
+    assert discovery.decide(text).candidates[0].id == expected
+
+
+def test_again_before_the_end_stays_an_end(discovery):
+    assert discovery.decide("Ich muss mein Auto wieder abmelden").candidates[0].id == "kfz_abmelden"
 
 
 @pytest.mark.parametrize(
