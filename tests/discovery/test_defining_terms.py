@@ -85,7 +85,7 @@ def test_applying_after_a_named_loss_is_still_the_report(text):
     assert decision.decision == "answer" and decision.candidates[0].id == "ausweis_verlust_melden"
 
 
-@pytest.mark.parametrize("text", ["Ausweis", "Reisepass"])
+@pytest.mark.parametrize("text", ["Ausweis", "Reisepass", "Ausweis beantragen"])
 def test_the_document_alone_stays_a_choice_with_the_report(text):
     decision = finder.decide(text, "request_procedure", 1.0)
     assert decision.decision == "choice" and "ausweis_verlust_melden" in [c.id for c in decision.candidates]
