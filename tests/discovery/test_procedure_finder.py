@@ -1,6 +1,6 @@
 """NLU intent + retrieval: the decision the chat and `bot discover` share."""
 
-from buergerassistent.procedure_finder import find
+from buergerassistent.procedure_finder import decide, find
 
 
 def test_a_procedure_request_keeps_the_retrieval_decision():
@@ -94,3 +94,22 @@ def test_routes_ignore_rules_that_need_an_active_form(tmp_path):
         "- rule: outside\n  condition:\n  - active_loop: null\n  steps:\n  - intent: ask_fees\n  - action: a_info\n"
     )
     assert start_actions(tmp_path) == {"ask_fees": "a_info"}
+
+
+def test_a_life_situation_is_its_checklist_as_the_chat_shows_it():
+    # action_discover_procedure shows the checklist before any ranking; `bot discover` says so
+    from buergerassistent.life_situations import first_checklist
+
+    text = "Wir bekommen ein Baby"
+    decision = decide(text, "request_procedure", 0.9, as_request=True)
+    steps = [item.procedure for item in first_checklist(text).items]
+    assert decision.decision == "choice"
+    assert [c.id for c in decision.candidates] == [c.id for c in decision.ranked] == steps
+    # an info question's action (action_answer_info) shows no checklist
+    assert decide(text, "ask_fees", 0.9, as_request=False).ranked != steps
+
+
+def test_two_needs_are_answered_with_the_first_as_the_chat_presents_them():
+    decision = decide("Ich bin umgezogen und muss mein Auto ummelden", "request_procedure", 0.9, as_request=True)
+    assert decision.decision == "answer"
+    assert [c.id for c in decision.ranked] == ["wohnsitz_anmelden", "kfz_zulassen"]
