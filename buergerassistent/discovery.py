@@ -762,10 +762,17 @@ class _Lexicon:
         words = {t.norm for t in toks} | {normalise(t.surface) for t in toks}
         lang = self.language
         leaving = self.abroad(toks)
+        # a move to another country is leaving ("ziehe nach Australien"), and its "zu" is a
+        # person, not moving in ("ziehe zu meinem Freund nach Australien")
+        leaving_clauses = {toks[i].clause for i in leaving}
+        if leaving:
+            words.add("wegziehen")
         for i, tok in enumerate(toks):
             particle = tok.surface
             if lang.code == "de" and (i + 1 == len(toks) or toks[i + 1].surface not in ABROAD) and i not in leaving:
                 particle = MOVE_PARTICLES.get(particle, particle)
+            if particle == "zu" and tok.clause in leaving_clauses:
+                continue
             if particle in lang.particles:
                 words.update(normalise(particle) + prev.norm for prev in toks[:i] if prev.clause == tok.clause)
         words -= ignore

@@ -210,3 +210,11 @@ def test_a_pets_death_is_no_todesfall(text):
     situations = default_life_situations()
     assert situations.recognise(text) is None
     assert situations.recognise("Mein Vater ist gestorben").id == "todesfall"
+
+
+@pytest.mark.parametrize(
+    "text", ["Ich ziehe nach Australien", "Ich ziehe zu meinem Freund nach Australien, und zwar für immer"]
+)
+def test_a_move_abroad_is_leaving_and_its_zu_a_person(discovery, text):
+    # "zu meinem Freund" read as "zuziehen" (moving in) offered the registration (seventh blind set)
+    assert discovery.decide(text).candidates[0].id == "wohnsitz_abmelden"
