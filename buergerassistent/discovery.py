@@ -310,6 +310,7 @@ WEAK_DIRECTION_WORDS = frozenset("kaufen erwerben verkaufen verkauf kauf abgeben
 # Stilllegung", "war abgemeldet, soll wieder auf die Straße") or ending what was started again:
 # the words of both directions are there, so neither entry of a pair is the confident answer.
 AGAIN_WORDS = frozenset("wieder erneut nochmal".split())
+NO_LONGER = frozenset({"nicht", "nich", "net"})  # … followed by "mehr"
 # a past participle, with or without a separable particle: "abgemeldet", "stillgelegt", "geschlossen"
 _PARTICIPLE = re.compile(r"^(?:ab|an|auf|um|aus|ein|zu|weg|still|los)?ge[a-zäöüß]{3,}(?:t|en)$")
 NEGATIONS = frozenset("nicht kein keine keinen statt anstatt".split())
@@ -754,6 +755,14 @@ class _Lexicon:
         # a negated direction word says where the request does not go: "abmelden, nicht
         # ummelden", "nicht abmelden, sondern erweitern"
         aside = self.negated(toks)
+        # "nicht mehr (in Deutschland) gemeldet sein", "will nicht mehr selbstständig sein": what
+        # the citizen no longer wants to be is an end, and its words say no start
+        no_longer = False
+        if self.language.code == "de":
+            for i, tok in enumerate(toks):
+                if tok.surface == "mehr" and i and toks[i - 1].surface in NO_LONGER:
+                    no_longer = True
+                    aside |= {j for j in range(i + 1, len(toks)) if toks[j].clause == tok.clause}
         toks = [
             t
             for i, t in enumerate(toks)
@@ -780,7 +789,7 @@ class _Lexicon:
             tok.surface in BECOME_WORDS and i and toks[i - 1].capital and toks[i - 1].clause == tok.clause
             for i, tok in enumerate(toks)
         )
-        return bool(words & lang.end_words), bool(words & lang.start_words) or becoming
+        return bool(words & lang.end_words) or no_longer, bool(words & lang.start_words) or becoming
 
     def direction(self, toks: list[_Token], ignore: frozenset[str] = frozenset()) -> int:
         """-1 when the words say only "end", +1 only "start", else 0 (:meth:`directions`)."""

@@ -218,3 +218,15 @@ def test_a_pets_death_is_no_todesfall(text):
 def test_a_move_abroad_is_leaving_and_its_zu_a_person(discovery, text):
     # "zu meinem Freund" read as "zuziehen" (moving in) offered the registration (seventh blind set)
     assert discovery.decide(text).candidates[0].id == "wohnsitz_abmelden"
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Ich möchte offiziell nicht mehr in Deutschland gemeldet sein", "wohnsitz_abmelden"),
+        ("Ich will nicht mehr selbstständig sein", "gewerbe_abmelden"),
+    ],
+)
+def test_no_longer_is_an_end(discovery, text, expected):
+    # "nicht mehr … gemeldet" was the registration (seventh blind set)
+    assert discovery.decide(text).candidates[0].id == expected
