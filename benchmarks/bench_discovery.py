@@ -158,7 +158,7 @@ def citizen_file(path: Path) -> list[Question]:
 
 # --------------------------------------------------------------------------- deciding
 def decide(q: Question):
-    from buergerassistent.procedure_finder import decide as chat_decide
+    from buergerassistent.first_message import decide as chat_decide
 
     return chat_decide(q.text, q.intent, q.confidence, routed=q.routed, as_request=q.as_request)
 

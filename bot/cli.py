@@ -56,7 +56,8 @@ def cmd_discover(args: argparse.Namespace) -> int:
     from bot.nlu_model import NluModel
     from bot.routes import runs_discovery, runs_request
     from bot.training import ensure_model
-    from buergerassistent.procedure_finder import decide, discovery, first_message_intent
+    from buergerassistent.first_message import decide
+    from buergerassistent.procedure_finder import discovery, first_message_intent
 
     logging.disable(logging.WARNING)
     nlu = NluModel(ensure_model(quiet=True))

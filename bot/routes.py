@@ -60,5 +60,5 @@ def runs_discovery(intent: str | None) -> bool:
 
 def runs_request(intent: str | None) -> bool:
     """Whether that is ``action_discover_procedure``, which shows a life situation's checklist or
-    separate needs before the ranking (``procedure_finder.request_turn``)."""
+    separate needs before the ranking (``first_message.request_turn``)."""
     return start_actions().get(intent or "") == "action_discover_procedure"

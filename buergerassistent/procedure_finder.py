@@ -9,7 +9,7 @@ confidently: a wrong procedure stated with confidence is worse than a question b
 What the chat does with a message, as one word (the ``decision`` of ``bot discover``):
 
 * ``answer``: it presents the first procedure as the answer (for two or more separate needs in
-  one message: the first of them, :func:`request_turn`),
+  one message: the first of them, ``first_message.request_turn``),
 * ``choice``: it offers the candidates as buttons ("Welche dieser Leistungen passt?"; for a life
   situation: the steps of its checklist, in the checklist's order),
 * ``none``: it says that it has no fitting procedure (115, portal search), or the message is not
@@ -35,7 +35,7 @@ from typing import Optional
 from buergerassistent import language
 from buergerassistent.answers import ANSWERS_BY_INTENT
 from buergerassistent.catalogue import default_catalogue
-from buergerassistent.conversation_context import named_procedures, separate_needs
+from buergerassistent.conversation_context import named_procedures
 from buergerassistent.discovery import Candidate, Decision, Discovery
 
 # Intents under which a message is about a procedure (named or described).
@@ -199,27 +199,17 @@ class ChatDecision:
 
 
 def decide(
-    text: str,
-    intent: Optional[str] = None,
-    confidence: float = 0.0,
-    *,
-    routed: bool = True,
-    as_request: bool = False,
-    top: int = 3,
+    text: str, intent: Optional[str] = None, confidence: float = 0.0, *, routed: bool = True, top: int = 3
 ) -> ChatDecision:
-    """The chat's decision for ``text``; ``routed``: whether the intent's rule runs discovery;
-    ``as_request``: whether it runs ``action_discover_procedure``, which looks for a life
-    situation and for separate needs before the ranking (:func:`request_turn`)."""
+    """The chat's decision for ``text`` by the ranking; ``routed``: whether the intent's rule runs
+    discovery. (What ``action_discover_procedure`` shows before the ranking, a checklist or
+    separate needs, is ``first_message.decide``.)"""
     if language_of(text) == ENGLISH:
         # The chat reads a first message in English on its English path, whatever NLU read
         # (``language_routing.message_language``, the same function).
         return decide_english(text, top=top)
     if not routed:
         return ChatDecision(NONE)
-    if as_request:
-        early = request_turn(text, intent, confidence, top=top)
-        if early is not None:
-            return early
     found = find(text, intent, confidence, top=top, lang=GERMAN)
     kind = _DECISION_OF_KIND[found.kind]
     if kind != ANSWER and intent in INFO_INTENTS:
@@ -236,33 +226,6 @@ def decide(
     # answer: the ranking (its first is presented); choice: exactly the offered candidates
     shown = discovery().rank(text, top=top) if kind == ANSWER else list(found.candidates)
     return ChatDecision(kind, list(found.candidates), shown)
-
-
-def request_turn(text: str, intent: Optional[str], confidence: float, top: int = 3) -> Optional[ChatDecision]:
-    """What ``action_discover_procedure`` shows before the ranking, or None:
-
-    * a life situation's checklist ("Wir bekommen ein Baby"): a choice of its steps, in the
-      checklist's order (``life_situations.first_checklist``);
-    * two or more separate needs ("Ich ziehe um und brauche einen Parkausweis"): the first is
-      presented, the others follow (``conversation_context.separate_needs``)."""
-    from buergerassistent.life_situations import default_life_situations, first_checklist
-
-    catalogue = default_catalogue()
-    cl = first_checklist(text)
-    if cl is not None:
-        ids = [item.procedure for item in cl.items]
-    elif intent is None or intent in PROCEDURE_INTENTS or confidence < OVERRULE_CONFIDENCE:
-        ids = separate_needs(text, discovery(), catalogue, situations=default_life_situations())
-    else:
-        ids = []
-    if not ids:
-        return None
-    scores = {c.id: c for c in discovery().rank(text, top=len(catalogue))}
-    shown = [scores.get(i) or Candidate(i, 0.0, bool(getattr(catalogue[i], "curated", True))) for i in ids]
-    if cl is not None:
-        # every step is a button: all are offered, whatever ``top``
-        return ChatDecision(CHOICE, shown, shown)
-    return ChatDecision(ANSWER, shown[:1], shown[:top])
 
 
 def _english_ranked(text: str, top: int) -> list[Candidate]:

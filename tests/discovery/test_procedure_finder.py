@@ -1,5 +1,6 @@
 """NLU intent + retrieval: the decision the chat and `bot discover` share."""
 
+from buergerassistent.first_message import decide as first_decision
 from buergerassistent.procedure_finder import decide, find
 
 
@@ -33,7 +34,7 @@ def test_unsure_nlu_does_not_overrule_retrieval():
 
 
 def test_decide_answers_a_clear_request():
-    from buergerassistent.procedure_finder import ANSWER, decide
+    from buergerassistent.procedure_finder import ANSWER
 
     d = decide("Ich brauche eine Meldebescheinigung", "request_procedure", 0.95)
     assert d.decision == ANSWER
@@ -42,7 +43,7 @@ def test_decide_answers_a_clear_request():
 
 
 def test_decide_offers_a_choice_when_nlu_doubts_a_clear_match():
-    from buergerassistent.procedure_finder import CHOICE, decide
+    from buergerassistent.procedure_finder import CHOICE
 
     d = decide("Meldebescheinigung", "out_of_scope", 0.9)
     assert d.decision == CHOICE
@@ -50,7 +51,7 @@ def test_decide_offers_a_choice_when_nlu_doubts_a_clear_match():
 
 
 def test_decide_says_none_for_small_talk_and_for_unrouted_intents():
-    from buergerassistent.procedure_finder import NONE, decide
+    from buergerassistent.procedure_finder import NONE
 
     assert decide("Wie wird das Wetter morgen?", "out_of_scope", 0.9).decision == NONE
     unrouted = decide("Ich brauche eine Meldebescheinigung", "greet", 0.9, routed=False)
@@ -58,7 +59,7 @@ def test_decide_says_none_for_small_talk_and_for_unrouted_intents():
 
 
 def test_ranked_is_empty_exactly_when_the_decision_is_none():
-    from buergerassistent.procedure_finder import NONE, decide, ranked
+    from buergerassistent.procedure_finder import NONE, ranked
 
     for text in ("Perso verloren", "Wie wird das Wetter morgen?", "Gewerbe", "Hund"):
         assert (ranked(text, "request_procedure", 0.9) == []) == (
@@ -101,15 +102,17 @@ def test_a_life_situation_is_its_checklist_as_the_chat_shows_it():
     from buergerassistent.life_situations import first_checklist
 
     text = "Wir bekommen ein Baby"
-    decision = decide(text, "request_procedure", 0.9, as_request=True)
+    decision = first_decision(text, "request_procedure", 0.9, as_request=True)
     steps = [item.procedure for item in first_checklist(text).items]
     assert decision.decision == "choice"
     assert [c.id for c in decision.candidates] == [c.id for c in decision.ranked] == steps
     # an info question's action (action_answer_info) shows no checklist
-    assert decide(text, "ask_fees", 0.9, as_request=False).ranked != steps
+    assert first_decision(text, "ask_fees", 0.9, as_request=False).ranked != steps
 
 
 def test_two_needs_are_answered_with_the_first_as_the_chat_presents_them():
-    decision = decide("Ich bin umgezogen und muss mein Auto ummelden", "request_procedure", 0.9, as_request=True)
+    decision = first_decision(
+        "Ich bin umgezogen und muss mein Auto ummelden", "request_procedure", 0.9, as_request=True
+    )
     assert decision.decision == "answer"
     assert [c.id for c in decision.ranked] == ["wohnsitz_anmelden", "kfz_zulassen"]
