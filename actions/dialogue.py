@@ -187,7 +187,7 @@ class ActionDiscoverProcedure(Action):
         meant = meant_by_reply(tracker)  # "Meinen Sie …?" – "des is für an Umzug": not the checklist
         if meant is not None:
             return choose(dispatcher, tracker, meant)
-        # A life event: checklist (as `bot discover` says: procedure_finder.decide); a step chosen.
+        # A life event: checklist (as `bot discover` says: first_message.decide); a step chosen.
         life = life_situation_turn(dispatcher, tracker)
         if life is not None:
             return life.events if life.present is None else present_procedure(dispatcher, catalogue[life.present])

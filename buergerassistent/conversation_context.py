@@ -24,7 +24,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from buergerassistent.discovery import NEGATIONS, Decision, Discovery, normalise
+from buergerassistent.discovery import NEGATIONS, Decision, Discovery, evidence, normalise
 
 # --------------------------------------------------------------------------- words
 
@@ -550,10 +550,6 @@ _ADDITIVE = re.compile(
 )
 
 
-def _evidence(score: float) -> float:
-    return score / (1.0 - score) if score < 1.0 else float("inf")
-
-
 def separate_needs(
     text: str, discovery: Discovery, catalogue: Iterable, limit: int = 3, situations: Any = None
 ) -> list[str]:
@@ -600,9 +596,9 @@ def separate_needs(
     # The whole message must find each need too: a part read alone ("Mein Sohn ist jetzt 19, …
     # danach will er Medizin studieren", "der Wertstoffhof nimmt des ned") can find something
     # confidently that the message is not about, and the chat would present it first.
-    ranking = discovery.rank(text, top=WHOLE_TOP)
-    floor = WHOLE_RATIO * _evidence(ranking[0].score) if ranking else 0.0
-    found = [n for n in found if n in {c.id for c in ranking if _evidence(c.score) >= floor}]
+    ranking = discovery.rank(text, top=len(procs))
+    floor = WHOLE_RATIO * evidence(ranking[0].score) if ranking else 0.0
+    found = [n for n in found if n in {c.id for c in ranking[:WHOLE_TOP] if evidence(c.score) >= floor}]
     if len(found) < 2:
         return []
     whole = discovery.decide(text)
@@ -623,8 +619,6 @@ def separate_needs(
             # no part asks for anything ("Rucksack gestohlen" alone names no ID, so it is no
             # longer the loss of one; "Ich brauche einen Reisepass und einen Personalausweis" asks).
             return []
-    # The need the whole message finds best comes first: "Meine Tochter fängt nach dem Abi eine
-    # Ausbildung an, bekomme ich weiter Geld für sie?" is about child benefit, the training is why.
     # The need the whole message finds best comes first, then the others by the same ranking:
     # "Meine Tochter fängt nach dem Abi eine Ausbildung an, bekomme ich weiter Geld für sie?" is
     # about child benefit; the training is why. (The order as written put the background first
@@ -632,7 +626,7 @@ def separate_needs(
     # A list that adds needs in words ("…, außerdem will ich meinen Hund anmelden") keeps the
     # order written.
     if not _ADDITIVE.search(text):
-        scores = {c.id: _evidence(c.score) for c in discovery.rank(text, top=len(procs))}
+        scores = {c.id: c.score for c in ranking}
         found.sort(key=lambda n: -scores.get(n, 0.0))
     return found[:limit]
 

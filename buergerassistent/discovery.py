@@ -927,7 +927,7 @@ class _Lexicon:
         return terms
 
 
-def _evidence(score: float) -> float:
+def evidence(score: float) -> float:
     """Undo the squashing score = x / (x + SCORE_SCALE): the raw evidence x (ratios compare)."""
     return SCORE_SCALE * score / (1.0 - score) if score < 1.0 else math.inf
 
@@ -1318,20 +1318,20 @@ class Discovery:
             return []
         toks = self._lex.tokens(text)
         direction = self._lex.direction(toks)
-        evidence: dict[int, float] = {}
+        evidence_of: dict[int, float] = {}
         for doc, raw in acc.items():
             x = raw * min(1.0, matched[doc] / total) ** COVERAGE_EXPONENT
             if doc not in key_hit:
                 x *= DESCRIPTION_ONLY
-            evidence[doc] = x
+            evidence_of[doc] = x
         if direction and self._lex.direction(toks, WEAK_DIRECTION_WORDS):
             # "Online-Shop dichtmachen": the words fit "Gewerbe anmelden", the direction its
             # counterpart "Gewerbe abmelden", which takes over the evidence (and the coverage)
-            for doc, x in list(evidence.items()):
+            for doc, x in list(evidence_of.items()):
                 if self._entries[doc].direction == -direction:
                     for other in self._entries[doc].counterparts:
-                        if x * COUNTERPART_SHARE > evidence.get(other, 0.0):
-                            evidence[other] = x * COUNTERPART_SHARE
+                        if x * COUNTERPART_SHARE > evidence_of.get(other, 0.0):
+                            evidence_of[other] = x * COUNTERPART_SHARE
                             matched[other] = max(matched.get(other, 0.0), matched[doc])
                             firm[other] = max(firm.get(other, 0.0), firm.get(doc, 0.0))
 
@@ -1346,7 +1346,7 @@ class Discovery:
         named_terms: Optional[set[str]] = None
         applies = any(t.norm in self._lex.language.apply_words for t in toks)
         out = []
-        for doc, x in evidence.items():
+        for doc, x in evidence_of.items():
             undefined = False
             if self._entries[doc].defining or (applies and self._entries[doc].events):
                 if named_terms is None:
@@ -1422,7 +1422,7 @@ class Discovery:
             and not split
             and not best_sc.undefined  # the request does not name the entry's thing
             and best_sc.foreign < FOREIGN_MAX  # the request names another entry's thing too
-            and _evidence(second) <= CONFIDENT_RATIO * _evidence(best.score)
+            and evidence(second) <= CONFIDENT_RATIO * evidence(best.score)
         ):
             return Decision("confident", [best])
         if split:
@@ -1436,15 +1436,15 @@ class Discovery:
                     for j in entry.counterparts
                     if j in analysed and analysed[j].score >= RUNNER_UP_SCORE
                 ]
-        floor = CHOICE_RATIO * _evidence(best.score)
+        floor = CHOICE_RATIO * evidence(best.score)
         if split:
-            others = [c for c, _ in rest if c.id not in pair and _evidence(c.score) >= floor]
+            others = [c for c, _ in rest if c.id not in pair and evidence(c.score) >= floor]
             return Decision("choose", [best, *shown[:1], *others][:top])
         if not best.curated:
             # led by a fitting non-core service: a core procedure must come close to be offered
-            floor_core = CORE_BEHIND_OTHER_RATIO * _evidence(best.score)
-            rest = [(c, sc) for c, sc in rest if not c.curated or _evidence(c.score) >= floor_core]
-        return Decision("choose", [best] + [c for c, _ in rest if _evidence(c.score) >= floor])
+            floor_core = CORE_BEHIND_OTHER_RATIO * evidence(best.score)
+            rest = [(c, sc) for c, sc in rest if not c.curated or evidence(c.score) >= floor_core]
+        return Decision("choose", [best] + [c for c, _ in rest if evidence(c.score) >= floor])
 
     def alternatives(self, text: str, exclude: Iterable[str] = (), top: int = 6) -> list[Candidate]:
         """Candidates for "nein, das meine ich nicht": those that could have been a first answer

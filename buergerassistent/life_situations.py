@@ -374,13 +374,20 @@ class LifeSituations:
         return situation
 
     def _asks_for_something_else(self, situation: LifeSituation, text: str, rest: str) -> bool:
-        """The rest of the message asks for one procedure (:meth:`_asks_for_one_procedure`), or
-        finds something that is no step of the situation: "Ich bin umgezogen – wie ändere ich
-        meine Adresse beim Rundfunkbeitrag?", "Witwenrente nach dem Tod meines Mannes". The
-        ranking of the whole message answers those; the checklist would leave them open."""
-        if self._asks_for_one_procedure(text, rest):
-            return True
+        """What the message says besides the life event asks for one procedure, or finds
+        something that is no step of the situation. The ranking of the whole message answers
+        those; the checklist would leave them open.
+
+        - One procedure: the rest finds it confidently and the whole message finds the same one
+          ("Halteverbot für den Umzug"). A single word of the rest that merely resembles some
+          entry ("Händler" in "Auto vom Händler gekauft") does not count.
+        - Something else: "Ich bin umgezogen – wie ändere ich meine Adresse beim
+          Rundfunkbeitrag?", "Witwenrente nach dem Tod meines Mannes"."""
         alone = self._discovery.decide(rest)
+        if alone.kind == "confident":
+            whole = self._discovery.decide(text)
+            if whole.kind == "confident" and whole.candidates[0].id == alone.candidates[0].id:
+                return True
         if alone.kind == "unknown" or alone.candidates[0].score < REST_SCORE:
             return False
         steps = {s.procedure for s in situation.steps}
@@ -389,16 +396,6 @@ class LifeSituations:
         # imported ones ("vom Händler" finds the Reisegewerbe); and no offered one is a step
         hand_written = top is not None and (top.curated or getattr(top, "information", False))
         return hand_written and not any(c.id in steps for c in alone.candidates)
-
-    def _asks_for_one_procedure(self, text: str, rest: str) -> bool:
-        """The rest of the message finds one procedure confidently, and the whole message finds
-        the same one: "Halteverbot für den Umzug". A single word of the rest that merely
-        resembles some entry ("Händler" in "Auto vom Händler gekauft") does not count."""
-        alone = self._discovery.decide(rest)
-        if alone.kind != "confident":
-            return False
-        whole = self._discovery.decide(text)
-        return whole.kind == "confident" and whole.candidates[0].id == alone.candidates[0].id
 
     def pick_step(self, text: str, cl: Checklist) -> Optional[str]:
         """:func:`pick_step`, except that a reply which names another procedure or finds one

@@ -36,7 +36,7 @@ from buergerassistent import language
 from buergerassistent.answers import ANSWERS_BY_INTENT
 from buergerassistent.catalogue import default_catalogue
 from buergerassistent.conversation_context import named_procedures
-from buergerassistent.discovery import Candidate, Decision, Discovery
+from buergerassistent.discovery import Candidate, Decision, Discovery, evidence
 
 # Intents under which a message is about a procedure (named or described).
 PROCEDURE_INTENTS = frozenset(
@@ -142,21 +142,17 @@ def _core_only(decision: Decision) -> Decision:
     return decision
 
 
-def _evidence(score: float) -> float:
-    return score / (1.0 - score) if score < 1.0 else float("inf")
-
-
 def _info_close_behind(text: str, decision: Decision, top: int) -> Decision:
     """A confident core procedure with an information entry close behind becomes a choice."""
     if decision.kind != "confident" or not decision.candidates[0].curated:
         return decision
     best = decision.candidates[0]
     catalogue = default_catalogue()
-    floor = INFO_RUNNER_UP_RATIO * _evidence(best.score)
+    floor = INFO_RUNNER_UP_RATIO * evidence(best.score)
     close = [
         c
         for c in discovery().rank(text, top=top)[1:]
-        if not c.curated and getattr(catalogue.get(c.id), "information", False) and _evidence(c.score) >= floor
+        if not c.curated and getattr(catalogue.get(c.id), "information", False) and evidence(c.score) >= floor
     ]
     return Decision("choose", [best, *close]) if close else decision
 
