@@ -14,8 +14,8 @@ Three sets, reported separately:
   of round 4 (generic verbs without the entry's thing, wishes, documents, direction); tuning,
 * **fourth citizen development set** ``tests/data/discovery/dev_citizen4.yml``: written by a
   helper ("devwriter") who had not seen our data, measured before tuning, then tuned on,
-* **fifth, sixth and seventh citizen development sets** ``dev_citizen5.yml``, ``dev_citizen6.yml``,
-  ``dev_citizen7.yml`` (more life events, directions and wishes): written blind by helpers who saw
+* **fifth to eighth citizen development sets** ``dev_citizen5.yml``, ``dev_citizen6.yml``,
+  ``dev_citizen7.yml``, ``dev_citizen8.yml`` (more life events, directions and wishes): written blind by helpers who saw
   only the list of procedures, measured untuned, then tuned on,
 * **frozen citizen set** ``tests/data/discovery/citizen_frozen.yml``: written blind by someone who
   had only the list of procedures, frozen before tuning (issue 16). Only aggregate figures per
@@ -68,6 +68,7 @@ DEV_CITIZEN4 = DATA / "dev_citizen4.yml"
 DEV_CITIZEN5 = DATA / "dev_citizen5.yml"
 DEV_CITIZEN6 = DATA / "dev_citizen6.yml"
 DEV_CITIZEN7 = DATA / "dev_citizen7.yml"
+DEV_CITIZEN8 = DATA / "dev_citizen8.yml"
 FROZEN = DATA / "citizen_frozen.yml"
 # The citizen development sets after the own split: (file, title, whether the sweep runs on it).
 CITIZEN_DEV_SETS = (
@@ -77,6 +78,7 @@ CITIZEN_DEV_SETS = (
     (DEV_CITIZEN5, "citizen dev set 5 (written blind by a helper, set 5)", True),
     (DEV_CITIZEN6, "citizen dev set 6 (written blind by a helper, set 6)", True),
     (DEV_CITIZEN7, "citizen dev set 7 (written blind by a helper, set 7: life events, directions, wishes)", True),
+    (DEV_CITIZEN8, "citizen dev set 8 (written blind by a helper, set 8: questions within life events, stories)", True),
 )
 EN_DEV = DATA / "en_dev.yml"
 EN_FROZEN = DATA / "en_frozen.yml"

@@ -130,6 +130,7 @@ def test_frozen_citizen_set_is_untouched_and_well_formed():
         "dev_citizen5.yml",
         "dev_citizen6.yml",
         "dev_citizen7.yml",
+        "dev_citizen8.yml",
     ],
 )
 def test_own_development_split_is_well_formed(name):
