@@ -52,13 +52,14 @@ def request_turn(text: str, intent: Optional[str], confidence: float, top: int =
     """What ``action_discover_procedure`` shows before the ranking, or None:
 
     * a life situation's checklist ("Wir bekommen ein Baby"): a choice of its steps, in the
-      checklist's order (``life_situations.first_checklist``);
+      checklist's order, the step the message asks about first (``life_situations.first_checklist``,
+      ``Checklist.offered``);
     * two or more separate needs ("Ich ziehe um und brauche einen Parkausweis"): the first is
       presented, the others follow (``conversation_context.separate_needs``)."""
     catalogue = default_catalogue()
     cl = first_checklist(text)
     if cl is not None:
-        ids = [item.procedure for item in cl.items]
+        ids = list(cl.offered)
     elif intent is None or intent in PROCEDURE_INTENTS or confidence < OVERRULE_CONFIDENCE:
         ids = separate_needs(text, discovery(), catalogue, situations=default_life_situations())
     else:

@@ -31,6 +31,8 @@ MESSAGES = [
     "Matratze entsorgen",
     "Motorrad abmelden",  # NLU may read "abmelden" as logout: nobody is logged in, so discovery
     "Wir bekommen ein Baby",  # a life situation: its checklist's steps are the choice
+    # … and the step the message asks about comes first (Checklist.focus)
+    "Mein Mann möchte nach der Geburt zwei Monate Elternzeit nehmen. Bekommt er in der Zeit Geld?",
     "Ich bin umgezogen und muss mein Auto ummelden",  # two needs: the first is presented
     "Ich finde meinen Personalausweis nicht mehr",  # … or "nicht mehr" as cancel: nothing runs
     # English (issue 20): the English path of the chat (action_other_language) decides

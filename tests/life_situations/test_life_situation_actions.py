@@ -133,7 +133,11 @@ async def test_a_move_ahead_still_starts_with_the_parking_ban():
         ActionDiscoverProcedure(), make_tracker("Ich ziehe nächsten Monat um", "request_procedure")
     )
     (message,) = dispatcher.messages
-    assert message["buttons"][0]["payload"] == step_payload("halteverbot_umzug")
+    # the list in the order of time; the registration, which the words find best, may be named
+    # first above it (Checklist.focus), but the parking ban stays step 1 and is offered
+    steps = [line for line in message["text"].splitlines() if line[:1].isdigit()]
+    assert steps[0].startswith("1. Halteverbot")
+    assert step_payload("halteverbot_umzug") in [b["payload"] for b in message["buttons"]]
 
 
 async def test_das_erste_after_the_checklist_for_a_past_move_chooses_the_registration():
@@ -146,3 +150,29 @@ async def test_das_erste_after_the_checklist_for_a_past_move_chooses_the_registr
     ]
     dispatcher, events = await _run(ActionDiscoverProcedure(), make_tracker("das erste", "inform", events=events))
     assert slot_events(events).get("procedure") == "wohnsitz_anmelden"
+
+
+async def test_the_step_a_life_event_question_asks_about_comes_first():
+    # Elterngeld is step 4 of the baby's checklist; the question is about it
+    text = "Mein Mann möchte nach der Geburt zwei Monate Elternzeit nehmen. Bekommt er in der Zeit Geld?"
+    dispatcher, _ = await _run(ActionDiscoverProcedure(), make_tracker(text, "request_procedure"))
+    (message,) = dispatcher.messages
+    assert message["text"].startswith("Zu Ihrem Anliegen passt am ehesten Schritt 4: Elterngeld beantragen.")
+    assert message["buttons"][0] == {"title": "4. Elterngeld beantragen", "payload": step_payload("elterngeld")}
+    # the other steps follow in the checklist's order, and the list keeps its numbers
+    assert [b["title"][:2] for b in message["buttons"]] == ["4.", "1.", "2.", "3."]
+    assert "\n1. Vaterschaftsanerkennung" in message["text"]
+
+
+@pytest.mark.parametrize(("reply", "chosen"), [("das erste", 0), ("Elterngeld", 3)])
+async def test_after_a_checklist_with_its_focus_first_a_reply_chooses_by_the_list(reply, chosen):
+    cl = checklist(default_life_situations().get("baby"), default_catalogue())
+    order = [cl.items[3], *cl.items[:3]]  # as shown with the focus on Elterngeld
+    buttons = [{"title": f"{i.number}. {i.title}", "payload": step_payload(i.procedure)} for i in order]
+    events = [
+        {"event": "user", "text": "…"},
+        {"event": "bot", "text": "Liste", "data": {"buttons": buttons}},
+        {"event": "user", "text": reply},
+    ]
+    _, events = await _run(ActionDiscoverProcedure(), make_tracker(text=reply, intent="inform", events=events))
+    assert slot_events(events)["procedure"] == cl.items[chosen].procedure

@@ -15,6 +15,7 @@ from buergerassistent.life_situations import (
     checklist_text,
     deadline_texts,
     default_life_situations,
+    first_checklist,
     load_situations,
     parse_situation,
     pick_step,
@@ -206,3 +207,44 @@ def test_deadlines_must_be_true_or_false():
     raw = {"id": "x", "name": "X", "intro": "i", "triggers": ["a"], "steps": [{"procedure": "p", "deadlines": "nein"}]}
     with pytest.raises(LifeSituationError, match="true or false"):
         parse_situation(raw, "x.yaml")
+
+
+@pytest.mark.parametrize(
+    ("text", "focus"),
+    [
+        ("Ich will nach der Geburt zwei Monate Elternzeit nehmen. Bekomme ich in der Zeit Geld?", "elterngeld"),
+        ("Unser Baby ist da, wo beantragen wir das Kindergeld für die Familienkasse?", None),  # names it
+        ("Ich fange an zu studieren und brauche Geld vom Staat", "bafoeg"),
+        ("Ich ziehe nach München", "wohnsitz_anmelden"),
+    ],
+)
+def test_the_step_a_question_asks_about_is_offered_first(text, focus):
+    cl = first_checklist(text)
+    if focus is None:  # a named procedure goes straight to it: no checklist
+        assert cl is None
+        return
+    assert cl.focus == focus
+    assert cl.offered[0] == focus
+    # the others keep the checklist's order
+    assert list(cl.offered[1:]) == [i.procedure for i in cl.items if i.procedure != focus]
+    number = next(i.number for i in cl.items if i.procedure == focus)
+    assert checklist_text(cl).startswith(f"Zu Ihrem Anliegen passt am ehesten Schritt {number}: ")
+
+
+@pytest.mark.parametrize(
+    "text", ["wir bekommen ein Baby", "Wir erwarten ein Kind", "Umzug", "Hochzeit", "meine Mutter ist verstorbn"]
+)
+def test_a_plain_life_event_keeps_the_checklist_order(text):
+    cl = first_checklist(text)
+    assert cl is not None
+    assert cl.offered == tuple(i.procedure for i in cl.items)
+    assert not checklist_text(cl).startswith("Zu Ihrem Anliegen")
+
+
+def test_the_focus_leaves_the_list_in_the_order_of_time():
+    # "Sie sind neu in München?" is about the registration, which comes after the parking ban
+    cl = first_checklist("Sie sind neu in München?")
+    assert cl.focus == "wohnsitz_anmelden"
+    lines = checklist_text(cl).splitlines()
+    assert lines[0] == "Zu Ihrem Anliegen passt am ehesten Schritt 2: Wohnsitz anmelden oder ummelden."
+    assert [line[:2] for line in lines if line[:1].isdigit()] == ["1.", "2.", "3.", "4.", "5.", "6."][: len(cl.items)]
