@@ -88,17 +88,10 @@ def offered_checklist(tracker: Tracker) -> Optional[Checklist]:
         for situation in situations:
             for done in (False, True):
                 cl = checklist(situation, default_catalogue(), done)
-                if _offers(cl, ids):
+                if [item.procedure for item in cl.items] == ids:
                     return cl
         return None
     return None
-
-
-def _offers(cl: Checklist, ids: list) -> bool:
-    """Whether buttons with these ids show this checklist: in its order, or with one step (the
-    focus, ``Checklist.offered``) moved first."""
-    order = [item.procedure for item in cl.items]
-    return bool(ids) and ids[0] in order and ids[1:] == [i for i in order if i != ids[0]]
 
 
 def show_checklist(dispatcher: CollectingDispatcher, cl: Checklist) -> None:
@@ -108,10 +101,9 @@ def show_checklist(dispatcher: CollectingDispatcher, cl: Checklist) -> None:
         dispatcher.utter_message(text=cl.situation.sympathy)
     dispatcher.utter_message(
         text=checklist_text(cl),
-        # the step the message asks about first; the numbers stay those of the list ("das erste")
+        # in the list's order, also with a focus named above it: "das zweite" is the second button
         buttons=[
-            {"title": f"{item.number}. {item.title}", "payload": step_payload(item.procedure)}
-            for item in sorted(cl.items, key=lambda item: cl.offered.index(item.procedure))
+            {"title": f"{item.number}. {item.title}", "payload": step_payload(item.procedure)} for item in cl.items
         ],
     )
 

@@ -488,8 +488,9 @@ class Checklist:
 
     @property
     def offered(self) -> tuple[str, ...]:
-        """The steps' catalogue ids as the chat presents them: the focus first, then the others in
-        the checklist's order."""
+        """The steps' catalogue ids in the order the chat names them: the focus (in the sentence
+        above the list) first, then the others in the checklist's order. The buttons keep the
+        list's order."""
         ids = tuple(item.procedure for item in self.items)
         if self.focus not in ids:
             return ids

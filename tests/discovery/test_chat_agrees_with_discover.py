@@ -42,6 +42,7 @@ MESSAGES = [
     "Anmeldung for my apartment",  # mixed: English words, German term
     "parking permit",  # short, no language detected: German NLU path, English index
 ]
+_FOCUS = re.compile(r"^Zu Ihrem Anliegen passt am ehesten Schritt (\d+): ")
 _CHOICE = re.compile(r'^/choose_procedure\{"procedure": "([a-z0-9_]+)"\}$')
 # An English choice's buttons send the services' English names (buergerassistent/language_replies.py).
 _ENGLISH_NAMES = {entry.name: pid for pid, entry in translations.english_entries().items()}
@@ -63,6 +64,11 @@ def chat_decision(stack, sender: str, text: str) -> tuple[str, list[str]]:
         if b["payload"] in _ENGLISH_NAMES
     ]
     if offered:
+        # a life event's checklist names the step the message asks about above the list
+        # ("Zu Ihrem Anliegen passt am ehesten Schritt 4: …"); bot discover lists it first
+        focus = next((int(m.group(1)) for msg in messages if (m := _FOCUS.match(msg.get("text") or ""))), None)
+        if focus is not None:
+            offered.insert(0, offered.pop(focus - 1))
         return "choice", offered
     s = stack.settings
     query = urllib.parse.urlencode({"token": s.rasa_api_token})
