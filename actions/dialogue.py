@@ -52,9 +52,9 @@ from actions.submission_actions import store_status_consent, submit_confirmed
 from actions.turns import current_state, ends_turn, set_awaiting, state_events
 from buergerassistent import answers, form_conditions, form_texts, human_answers, language_state, metrics
 from buergerassistent.catalogue import Procedure, default_catalogue
-from buergerassistent.conversation_context import question_topic, separate_needs
+from buergerassistent.conversation_context import question_topic
 from buergerassistent.dialogue_state import Answer, Awaiting, Reply, next_step
-from buergerassistent.life_situations import default_life_situations
+from buergerassistent.first_message import presented_needs
 from buergerassistent.procedure_finder import (
     ANSWER,
     CHOICE,
@@ -192,7 +192,7 @@ class ActionDiscoverProcedure(Action):
         if life is not None:
             return life.events if life.present is None else present_procedure(dispatcher, catalogue[life.present])
         if intent is None or intent in PROCEDURE_INTENTS or confidence < OVERRULE_CONFIDENCE:
-            needs = separate_needs(text, discovery(), catalogue, situations=default_life_situations())
+            needs = presented_needs(text, intent, confidence)  # as `bot discover` says
             if needs:
                 return present_needs(dispatcher, needs)
         return discover(dispatcher, tracker)

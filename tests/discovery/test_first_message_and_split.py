@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 
 from buergerassistent import discovery as disc
-from buergerassistent import intent_guard, procedure_finder
+from buergerassistent import first_message, intent_guard, procedure_finder
 from buergerassistent.intent_guard import Context, Message
 from buergerassistent.procedure_finder import first_message_intent
 
@@ -230,3 +230,31 @@ def test_a_move_abroad_is_leaving_and_its_zu_a_person(discovery, text):
 def test_no_longer_is_an_end(discovery, text, expected):
     # "nicht mehr … gemeldet" was the registration (seventh blind set)
     assert discovery.decide(text).candidates[0].id == expected
+
+
+def test_a_story_whose_parts_only_tell_its_background_gets_no_separate_needs():
+    # read alone, "Viertel" finds the residents' parking and "Möbel … Spedition" the bulky
+    # waste; the story asks about leaving the country
+    from buergerassistent.first_message import presented_needs
+
+    text = (
+        "Wir haben lange in Bremen gewohnt, das Viertel werden wir vermissen. Mein Mann hat eine Stelle "
+        "in Zürich. Die Möbel gehen per Spedition, das Haus ist verkauft. Muss ich beim Bürgeramt "
+        "Bescheid geben, dass wir weg sind?"
+    )
+    assert presented_needs(text, "request_procedure", 0.9) == []
+    assert first_message.decide(text, "request_procedure", 0.9, as_request=True).decision != "answer"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "bin umgezogen und muss mein Auto ummelden",  # one sentence
+        "Ich bin umgezogen. Außerdem brauche ich einen neuen Reisepass.",  # needs added in words
+    ],
+)
+def test_a_list_of_needs_is_presented_one_after_the_other(text):
+    from buergerassistent.first_message import presented_needs
+
+    assert len(presented_needs(text, "request_procedure", 0.9)) == 2
+    assert first_message.decide(text, "request_procedure", 0.9, as_request=True).decision == "answer"
