@@ -213,22 +213,22 @@ def test_deadlines_must_be_true_or_false():
     ("text", "focus"),
     [
         ("Ich will nach der Geburt zwei Monate Elternzeit nehmen. Bekomme ich in der Zeit Geld?", "elterngeld"),
-        ("Unser Baby ist da, wo beantragen wir das Kindergeld für die Familienkasse?", None),  # names it
         ("Ich fange an zu studieren und brauche Geld vom Staat", "bafoeg"),
         ("Ich ziehe nach München", "wohnsitz_anmelden"),
     ],
 )
 def test_the_step_a_question_asks_about_is_offered_first(text, focus):
     cl = first_checklist(text)
-    if focus is None:  # a named procedure goes straight to it: no checklist
-        assert cl is None
-        return
     assert cl.focus == focus
     assert cl.offered[0] == focus
     # the others keep the checklist's order
     assert list(cl.offered[1:]) == [i.procedure for i in cl.items if i.procedure != focus]
     number = next(i.number for i in cl.items if i.procedure == focus)
     assert checklist_text(cl).startswith(f"Zu Ihrem Anliegen passt am ehesten Schritt {number}: ")
+
+
+def test_a_question_that_names_a_step_gets_that_procedure_not_the_checklist():
+    assert first_checklist("Unser Baby ist da, wo beantragen wir das Kindergeld für die Familienkasse?") is None
 
 
 @pytest.mark.parametrize(
