@@ -14,9 +14,9 @@ Three sets, reported separately:
   of round 4 (generic verbs without the entry's thing, wishes, documents, direction); tuning,
 * **fourth citizen development set** ``tests/data/discovery/dev_citizen4.yml``: written by a
   helper ("devwriter") who had not seen our data, measured before tuning, then tuned on,
-* **fifth to eighth citizen development sets** ``dev_citizen5.yml``, ``dev_citizen6.yml``,
-  ``dev_citizen7.yml``, ``dev_citizen8.yml`` (more life events, directions and wishes): written blind by helpers who saw
-  only the list of procedures, measured untuned, then tuned on,
+* **fifth to ninth citizen development sets** ``dev_citizen5.yml`` to ``dev_citizen9.yml`` (more life
+  events, directions and wishes): written blind by helpers who saw only the list of procedures,
+  measured untuned, then tuned on,
 * **frozen citizen set** ``tests/data/discovery/citizen_frozen.yml``: written blind by someone who
   had only the list of procedures, frozen before tuning (issue 16). Only aggregate figures per
   class are printed for it, never its sentences (``--verbose`` lists misses of our own split only).
@@ -69,6 +69,7 @@ DEV_CITIZEN5 = DATA / "dev_citizen5.yml"
 DEV_CITIZEN6 = DATA / "dev_citizen6.yml"
 DEV_CITIZEN7 = DATA / "dev_citizen7.yml"
 DEV_CITIZEN8 = DATA / "dev_citizen8.yml"
+DEV_CITIZEN9 = DATA / "dev_citizen9.yml"
 FROZEN = DATA / "citizen_frozen.yml"
 # The citizen development sets after the own split: (file, title, whether the sweep runs on it).
 CITIZEN_DEV_SETS = (
@@ -79,6 +80,7 @@ CITIZEN_DEV_SETS = (
     (DEV_CITIZEN6, "citizen dev set 6 (written blind by a helper, set 6)", True),
     (DEV_CITIZEN7, "citizen dev set 7 (written blind by a helper, set 7: life events, directions, wishes)", True),
     (DEV_CITIZEN8, "citizen dev set 8 (written blind by a helper, set 8: questions within life events, stories)", True),
+    (DEV_CITIZEN9, "citizen dev set 9 (written blind by a helper, set 9: moves abroad, FAQ, documents)", True),
 )
 EN_DEV = DATA / "en_dev.yml"
 EN_FROZEN = DATA / "en_frozen.yml"
