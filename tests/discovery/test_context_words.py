@@ -99,3 +99,73 @@ def test_a_proposal_made_to_someone_is_the_marriage(discovery):
     text = "Mein Freund hat mir gestern einen Antrag gemacht! Was müssen wir jetzt beim Amt erledigen?"
     assert discovery.decide(text).best.id == "eheschliessung_anmelden"
     assert "eheschliessung_anmelden" not in [c.id for c in discovery.rank("Ich habe einen Antrag gemacht")]
+
+
+# Twelfth round (issue 16, set 9): cities abroad, coming back, more contrasts, purposes, done things
+
+
+def test_a_city_abroad_is_another_country(discovery):
+    text = "Umzug nach Wien – was muss ich beim Bürgeramt erledigen?"
+    assert discovery.rank(text)[0].id == "wohnsitz_abmelden"
+    saved = disc.FOREIGN_CITIES
+    try:
+        disc.FOREIGN_CITIES = frozenset()
+        disc.countries.cache_clear()
+        assert discovery.rank(text)[0].id != "wohnsitz_abmelden"
+    finally:
+        disc.FOREIGN_CITIES = saved
+        disc.countries.cache_clear()
+    # German towns that share a name with a foreign city are left out
+    assert not {"frankfurt", "linz", "berlin", "münchen"} & disc.countries()
+
+
+def test_coming_back_from_abroad_is_moving_in(discovery):
+    lex = discovery._lex
+    assert lex.returns(lex.tokens("Zurück aus Amsterdam, wieder in Essen melden?"))
+    assert lex.returns(lex.tokens("Wir kommen nach fünf Jahren in Dubai zurück nach Deutschland"))
+    assert lex.returns(lex.tokens("Ich bin aus Spanien gekommen und arbeite in Frankfurt"))
+    assert not lex.returns(lex.tokens("Ich komme aus Hamburg zurück"))
+    assert not lex.returns(lex.tokens("Ich ziehe zurück nach Portugal"))
+    assert discovery.rank("Zurück aus Amsterdam, wieder in Essen melden?")[0].id == "wohnsitz_anmelden"
+
+
+def test_a_negation_at_the_end_of_its_clause_puts_the_clause_aside(discovery):
+    text = "Einbürgern lassen will ich mich nicht, nur meine Aufenthaltserlaubnis verlängern"
+    lex = discovery._lex
+    toks = lex.tokens(text)
+    aside = {toks[i].surface for i in lex.negated(toks)}
+    assert "einbürgern" in aside and "aufenthaltserlaubnis" not in aside
+    assert discovery.rank(text)[0].id == "aufenthaltstitel"
+
+
+def test_a_sentence_opened_by_nicht_and_a_name_puts_the_name_aside(discovery):
+    lex = discovery._lex
+    toks = lex.tokens("Nicht Elterngeld – das monatliche Geld pro Kind.")
+    assert {toks[i].surface for i in lex.negated(toks)} == {"elterngeld"}
+    # a participle after "Nicht" is what happened, and a name alone is all the request says
+    assert not lex.negated(lex.tokens("Nicht angemeldet, was tun?"))
+    assert not lex.negated(lex.tokens("Nicht Elterngeld."))
+
+
+def test_a_purpose_put_first_is_context(discovery):
+    text = "Für das Visum meiner Frau brauche ich eine Meldebestätigung"
+    assert discovery.rank(text)[0].id == "meldebescheinigung"
+    saved = disc.PURPOSE_WORDS
+    try:
+        disc.PURPOSE_WORDS = frozenset()  # the visa as any noun: the residence permit wins
+        assert discovery.rank(text)[0].id == "aufenthaltstitel"
+    finally:
+        disc.PURPOSE_WORDS = saved
+
+
+def test_a_thing_done_to_the_citizen_is_no_confident_answer(discovery):
+    text = "Ich bin gerade eingebürgert worden. Wie beantrage ich meinen ersten deutschen Personalausweis?"
+    assert discovery.decide(text).kind == "choose"
+    saved = disc.DONE_PASSIVE
+    try:
+        disc.DONE_PASSIVE = frozenset()
+        assert discovery.decide(text).kind == "confident"
+    finally:
+        disc.DONE_PASSIVE = saved
+    # what was done to a thing the citizen asks about stays the request
+    assert discovery.rank("Mein Auto ist abgeschleppt worden")[0].id == "info_abschleppen"
