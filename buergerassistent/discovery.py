@@ -351,15 +351,25 @@ COUNTRY_EXTRA = frozenset({"usa", "amerika", "england", "holland", "schottland",
 # … and so does a large city abroad that citizens name instead of the country ("zieht nach Wien",
 # "Jobangebot in Kopenhagen"): German names of capitals and large cities that emigrants name,
 # none of which is also the name of a German town (Linz, Frankfurt … are left out)
-FOREIGN_CITIES = frozenset(
+EUROPEAN_CITIES = frozenset(
     """wien graz salzburg innsbruck zürich zuerich basel bern genf lausanne luzern amsterdam rotterdam
     utrecht brüssel antwerpen luxemburg paris lyon marseille nizza straßburg london manchester edinburgh
     dublin rom mailand turin florenz neapel venedig madrid barcelona valencia sevilla malaga alicante
     mallorca lissabon porto prag brünn warschau krakau danzig breslau budapest bratislava kopenhagen
     stockholm göteborg oslo bergen helsinki reykjavik athen istanbul ankara bukarest sofia belgrad zagreb
-    ljubljana riga vilnius tallinn kiew moskau toronto vancouver montreal sydney melbourne auckland
-    singapur tokio peking shanghai bangkok""".split()
+    ljubljana riga vilnius tallinn kiew moskau""".split()
 )
+FAR_CITIES = frozenset(
+    "toronto vancouver montreal sydney melbourne auckland singapur tokio peking shanghai bangkok".split()
+)
+FOREIGN_CITIES = EUROPEAN_CITIES | FAR_CITIES
+# Going to a country outside Europe without moving there ("Will nach Mexiko, hab nur Perso",
+# "Urlaub in Thailand") is a journey that needs the passport: such a trip implies "Reisepass"
+# (TRAVEL_WEIGHT). Outside Europe: none of the country's time zones is European (pytz's copy of
+# the time zone database), and the far cities and names below.
+FAR_EXTRA = frozenset({"usa", "amerika", "dubai"}) | FAR_CITIES
+TRAVEL_PREFIXES = ("reis", "verreis", "flieg", "flug", "urlaub", "travel", "rundreise", "backpack")
+TRAVEL_WEIGHT = 0.5  # 1.0: three more in the first three, but two outside questions lost
 # coming back: "aus" + a country or a city abroad, with one of these words in the request
 RETURN_WORDS = frozenset("zurück zurueck rückkehr rückkehrer rückkehrerin heimkehr".split())
 HOME_COUNTRY = frozenset({"deutschland"})  # … or "zurück nach Deutschland"
@@ -368,6 +378,26 @@ ARRIVAL_WORDS = frozenset("gekommen hergekommen zugezogen hergezogen eingereist"
 # request; such a participle weighs as a noun after "nach der" (AFTER_EVENT_WEIGHT)
 DONE_PASSIVE = frozenset({"worden"})
 ABROAD_WEIGHT = 1.0  # weight of the implied "Ausland" (as if typed; 0.6 and 1.0 equal but for one question)
+
+
+@lru_cache(maxsize=1)
+def far_countries() -> frozenset[str]:
+    """Lower-case German one-word names of countries outside Europe (and FAR_EXTRA)."""
+    import pytz
+    from babel import Locale
+
+    names = {
+        name.lower()
+        for code, name in Locale("de").territories.items()
+        if code.isalpha()
+        and len(code) == 2
+        and " " not in name
+        and "-" not in name
+        and pytz.country_timezones.get(code.lower())
+        and not any(z.startswith("Europe/") for z in pytz.country_timezones[code.lower()])
+        and code != "CY"  # a member of the EU in Asia's time zones
+    }
+    return frozenset(names | FAR_EXTRA)
 
 
 @lru_cache(maxsize=1)
@@ -785,6 +815,27 @@ class _Lexicon:
             if moving or (i and toks[i - 1].surface == "zurück"):  # "geht es zurück nach Portugal"
                 out.add(i)
         return out
+
+    def far_trip(self, toks: list[_Token]) -> bool:
+        """Whether a German request tells a journey outside Europe: "nach" + such a country, not
+        moving there (:meth:`abroad`), or "in" + such a country with a word of travelling in its
+        clause ("Urlaub in Thailand")."""
+        if self.language.code != "de":
+            return False
+        moving = self.abroad(toks)
+        for i, tok in enumerate(toks):
+            if tok.surface not in TO_COUNTRY or i in moving:
+                continue
+            j = i + 1
+            while j < len(toks) and toks[j].surface in COUNTRY_ARTICLES:
+                j += 1
+            if j == len(toks) or toks[j].surface not in far_countries() or toks[j].clause != tok.clause:
+                continue
+            if tok.surface == "nach" or any(
+                t.surface.startswith(TRAVEL_PREFIXES) for t in toks if t.clause == tok.clause
+            ):
+                return True
+        return False
 
     def returns(self, toks: list[_Token]) -> bool:
         """Whether a German request tells coming back from another country ("Zurück aus
@@ -1294,6 +1345,8 @@ class Discovery:
         implied: list[tuple[str, float]] = []
         if lex.abroad(toks) or lex.returns(toks):
             implied.append(("ausland", ABROAD_WEIGHT))
+        elif lex.far_trip(toks):
+            implied.append(("reisepass", TRAVEL_WEIGHT))
         for tok in toks:
             if tok.surface == "antrag":
                 clause = {t.surface for t in toks if t.clause == tok.clause}

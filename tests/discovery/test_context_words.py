@@ -169,3 +169,22 @@ def test_a_thing_done_to_the_citizen_is_no_confident_answer(discovery):
         disc.DONE_PASSIVE = saved
     # what was done to a thing the citizen asks about stays the request
     assert discovery.rank("Mein Auto ist abgeschleppt worden")[0].id == "info_abschleppen"
+
+
+def test_a_journey_outside_europe_implies_the_passport(discovery):
+    lex = discovery._lex
+    assert lex.far_trip(lex.tokens("Ich will nächstes Jahr nach Japan reisen"))
+    assert lex.far_trip(lex.tokens("Urlaub in Thailand, was brauche ich?"))
+    assert not lex.far_trip(lex.tokens("Ich will nach Kroatien fahren"))  # in Europe
+    assert not lex.far_trip(lex.tokens("Wir ziehen nach Kanada"))  # moving: leaving
+    assert not lex.far_trip(lex.tokens("Ich lebe in Kanada"))  # "in" without travelling
+    assert "japan" in disc.far_countries() and not {"türkei", "zypern", "schweiz"} & disc.far_countries()
+    text = "Ich will nächstes Jahr nach Japan reisen"
+    best = discovery.rank(text)[0]
+    assert best.id == "reisepass_beantragen"
+    saved = disc.TRAVEL_WEIGHT
+    try:
+        disc.TRAVEL_WEIGHT = 0.0  # the word "reisen" alone finds the passport less surely
+        assert discovery.rank(text)[0].score < best.score - 0.1
+    finally:
+        disc.TRAVEL_WEIGHT = saved
