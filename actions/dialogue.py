@@ -54,6 +54,7 @@ from buergerassistent import answers, form_conditions, form_texts, human_answers
 from buergerassistent.catalogue import Procedure, default_catalogue
 from buergerassistent.conversation_context import question_topic
 from buergerassistent.dialogue_state import Answer, Awaiting, Reply, next_step
+from buergerassistent.discovery import one_message
 from buergerassistent.first_message import presented_needs
 from buergerassistent.procedure_finder import (
     ANSWER,
@@ -169,6 +170,10 @@ class ActionDiscoverProcedure(Action):
         return "action_discover_procedure"
 
     async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        with one_message():  # the message is ranked for the checklist, the needs and the decision
+            return self._run(dispatcher, tracker)
+
+    def _run(self, dispatcher, tracker: Tracker) -> list[EventType]:
         text = tracker.latest_message.get("text") or ""
         intent, confidence = intent_of(tracker.latest_message)
         # A reply to the choice just offered ("das erste", "Reisepass"), or "nein, was anderes".

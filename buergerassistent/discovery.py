@@ -46,7 +46,9 @@ import json
 import math
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -378,6 +380,27 @@ ARRIVAL_WORDS = frozenset("gekommen hergekommen zugezogen hergezogen eingereist"
 # request; such a participle weighs as a noun after "nach der" (AFTER_EVENT_WEIGHT)
 DONE_PASSIVE = frozenset({"worden"})
 ABROAD_WEIGHT = 1.0  # weight of the implied "Ausland" (as if typed; 0.6 and 1.0 equal but for one question)
+
+
+# One message's analyses, while :func:`one_message` is active: the chat's first turn ranks the
+# same text several times (checklist, separate needs, the decision), each a full analysis. Only
+# within the block, so a tuning constant changed between two calls (the bench's sweep, tests)
+# never meets an analysis made with the old value.
+_ONE_MESSAGE: ContextVar[Optional[dict]] = ContextVar("discovery_one_message", default=None)
+
+
+@contextmanager
+def one_message() -> Iterator[None]:
+    """Within the block, every text is analysed once per :class:`Discovery` (nested: the outer
+    block's memo)."""
+    if _ONE_MESSAGE.get() is not None:
+        yield
+        return
+    token = _ONE_MESSAGE.set({})
+    try:
+        yield
+    finally:
+        _ONE_MESSAGE.reset(token)
 
 
 @lru_cache(maxsize=1)
@@ -1388,6 +1411,16 @@ class Discovery:
         return [(sc.score, sc.doc) for sc in self._analyse(text)]
 
     def _analyse(self, text: str) -> list[_Scored]:
+        """The entries that match ``text``, best first (callers do not change the list)."""
+        memo = _ONE_MESSAGE.get()
+        if memo is None:
+            return self._analyse_once(text)
+        key = (id(self), text)
+        if key not in memo:
+            memo[key] = self._analyse_once(text)
+        return memo[key]
+
+    def _analyse_once(self, text: str) -> list[_Scored]:
         groups, partial, nouns = self._groups(text)
         if not groups:
             return []

@@ -16,7 +16,7 @@ from typing import Optional
 
 from buergerassistent.catalogue import default_catalogue
 from buergerassistent.conversation_context import ADDITIVE, separate_needs
-from buergerassistent.discovery import Candidate
+from buergerassistent.discovery import Candidate, one_message
 from buergerassistent.life_situations import default_life_situations, first_checklist
 from buergerassistent.procedure_finder import (
     ANSWER,
@@ -49,6 +49,13 @@ def decide(
 ) -> ChatDecision:
     """The chat's decision for a first message; ``routed``: whether the intent's rule runs
     discovery; ``as_request``: whether that rule runs ``action_discover_procedure``."""
+    with one_message():  # the same text is ranked for the checklist, the needs and the decision
+        return _decide(text, intent, confidence, routed=routed, as_request=as_request, top=top)
+
+
+def _decide(
+    text: str, intent: Optional[str], confidence: float, *, routed: bool, as_request: bool, top: int
+) -> ChatDecision:
     if as_request and routed and language_of(text) != ENGLISH:
         early = request_turn(text, intent, confidence, top=top)
         if early is not None:
