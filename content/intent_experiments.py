@@ -241,6 +241,8 @@ def grid(names: list[str]) -> None:
     rows = [  # (label, n-gram model, DIET weight, sharpness)
         ("until 2026-12-04: C 20, DIET weight 0.2", base, 0.2, 1.0),
         ("chosen: min_df 2, DIET weight 0.1", {**base, "min_df": 2}, 0.1, 1.0),
+        ("chosen in the evening: word clusters 0.3", {**base, "min_df": 2, "cluster_weight": 0.3}, 0.1, 1.0),
+        ("word clusters 0.5", {**base, "min_df": 2, "cluster_weight": 0.5}, 0.1, 1.0),
         ("n-gram model alone", base, 0.0, 1.0),
         ("min_df 2, DIET weight 0.2", {**base, "min_df": 2}, 0.2, 1.0),
         ("DIET weight 0.1", base, 0.1, 1.0),

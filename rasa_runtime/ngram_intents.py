@@ -39,8 +39,12 @@ class NgramIntentModel:
         word_ngrams: Sequence[int] = (1, 2),
         class_weight: Optional[str] = None,
         min_df: int = 1,
+        cluster_weight: float = 0.0,
     ) -> None:
         self.c = float(c)
+        # weight of the words' Brown clusters (nlu/word_clusters.py) beside the n-grams; 0: none
+        self.cluster_weight = float(cluster_weight)
+        self.clusters: dict[str, str] = {}
         self.char_ngrams = (int(char_ngrams[0]), int(char_ngrams[1]))
         # (0, 0): no word n-grams, (0, 0) for char_ngrams: no character n-grams
         self.word_ngrams = (int(word_ngrams[0]), int(word_ngrams[1]))
@@ -77,21 +81,45 @@ class NgramIntentModel:
                     dtype=np.float32,
                 )
             )
+        if self.cluster_weight > 0:
+            vectorizers.append(
+                TfidfVectorizer(
+                    analyzer=self._cluster_features, sublinear_tf=True, min_df=self.min_df, dtype=np.float32
+                )
+            )
         return vectorizers
 
-    def _features(self, texts: Iterable[str]) -> Any:
+    def _cluster_features(self, text: str) -> list[str]:
+        from nlu.word_clusters import cluster_features
+
+        return cluster_features(text, self.clusters)
+
+    def _weights(self) -> list[float]:
+        """Each vectorizer's weight in the features (the clusters' block last)."""
+        weights = [1.0] * len(self._vectorizers)
+        if self.cluster_weight > 0:
+            weights[-1] = self.cluster_weight
+        return weights
+
+    def _stack(self, blocks: list) -> Any:
         from scipy.sparse import hstack
 
+        return hstack([b * w if w != 1.0 else b for b, w in zip(blocks, self._weights(), strict=True)]).tocsr()
+
+    def _features(self, texts: Iterable[str]) -> Any:
         texts = list(texts)
-        return hstack([v.transform(texts) for v in self._vectorizers]).tocsr()
+        return self._stack([v.transform(texts) for v in self._vectorizers])
 
     def fit(self, texts: Sequence[str], labels: Sequence[str]) -> NgramIntentModel:
-        from scipy.sparse import hstack
         from sklearn.linear_model import LogisticRegression
 
+        if self.cluster_weight > 0 and not self.clusters:
+            from nlu.word_clusters import german_clusters
+
+            self.clusters = german_clusters()
         self._vectorizers = self._new_vectorizers()
         self._analyzers = None
-        features = hstack([v.fit_transform(texts) for v in self._vectorizers]).tocsr()
+        features = self._stack([v.fit_transform(texts) for v in self._vectorizers])
         clf = LogisticRegression(C=self.c, class_weight=self.class_weight, max_iter=3000, random_state=42)
         clf.fit(features, list(labels))
         self.classes = [str(c) for c in clf.classes_]
@@ -116,21 +144,22 @@ class NgramIntentModel:
         """
         if self._analyzers is None:
             self._analyzers = [
-                (v.build_analyzer(), v.vocabulary_, np.asarray(v.idf_, dtype=np.float64)) for v in self._vectorizers
+                (v.build_analyzer(), v.vocabulary_, np.asarray(v.idf_, dtype=np.float64), w)
+                for v, w in zip(self._vectorizers, self._weights(), strict=True)
             ]
         logits = np.empty((len(texts), len(self.classes)))
         for row, text in enumerate(texts):
             columns: list[int] = []
             values: list[np.ndarray] = []
             offset = 0
-            for analyze, vocabulary, idf in self._analyzers:
+            for analyze, vocabulary, idf, block_weight in self._analyzers:
                 counts = Counter(i for i in map(vocabulary.get, analyze(text)) if i is not None)
                 if counts:
                     idx = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
                     tf = 1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))
                     weights = tf * idf[idx]
                     columns.extend((idx + offset).tolist())
-                    values.append(weights / np.linalg.norm(weights))
+                    values.append(block_weight * weights / np.linalg.norm(weights))
                 offset += len(vocabulary)
             score = self._intercept.astype(np.float64)
             if columns:
@@ -155,6 +184,7 @@ class NgramIntentModel:
             "word_ngrams": self.word_ngrams,
             "class_weight": self.class_weight,
             "min_df": self.min_df,
+            "cluster_weight": self.cluster_weight,
             "classes": self.classes,
             "vocabularies": [{k: int(i) for k, i in v.vocabulary_.items()} for v in self._vectorizers],
         }
@@ -162,13 +192,22 @@ class NgramIntentModel:
         arrays = {"coef": self._coef, "intercept": self._intercept}
         arrays.update({f"idf{i}": v.idf_.astype(np.float32) for i, v in enumerate(self._vectorizers)})
         np.savez(directory / "ngram_intents.npz", **arrays)
+        if self.cluster_weight > 0:  # the clusters travel with the model: no lookup data at run time
+            (directory / "ngram_clusters.json").write_text(json.dumps(self.clusters, ensure_ascii=False), "utf-8")
 
     @classmethod
     def load(cls, directory: Path) -> NgramIntentModel:
         meta = json.loads((directory / "ngram_intents.json").read_text(encoding="utf-8"))
         model = cls(
-            meta["c"], meta["char_ngrams"], meta["word_ngrams"], meta.get("class_weight"), meta.get("min_df", 1)
+            meta["c"],
+            meta["char_ngrams"],
+            meta["word_ngrams"],
+            meta.get("class_weight"),
+            meta.get("min_df", 1),
+            meta.get("cluster_weight", 0.0),
         )
+        if model.cluster_weight > 0:
+            model.clusters = json.loads((directory / "ngram_clusters.json").read_text(encoding="utf-8"))
         model.classes = list(meta["classes"])
         with np.load(directory / "ngram_intents.npz", allow_pickle=False) as arrays:
             model._coef = arrays["coef"]
@@ -243,6 +282,7 @@ class NgramIntentClassifier(GraphComponent, IntentClassifier):
             "sharpness": 1.0,  # power of the blended distribution (see blend)
             "class_weight": None,  # or "balanced"
             "min_df": 1,
+            "cluster_weight": 0.0,  # weight of the words' Brown clusters (0: none)
             "ranking_length": 10,
         }
 
@@ -256,6 +296,7 @@ class NgramIntentClassifier(GraphComponent, IntentClassifier):
             self.config["word_ngrams"],
             self.config["class_weight"],
             self.config["min_df"],
+            self.config["cluster_weight"],
         )
 
     @classmethod

@@ -152,8 +152,13 @@ def test_trained_in_a_rasa_pipeline_it_blends_and_loads(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize(
     "options",
-    [{"min_df": 2}, {"word_ngrams": (0, 0)}, {"class_weight": "balanced", "min_df": 2}],
-    ids=["min_df", "characters only", "balanced"],
+    [
+        {"min_df": 2},
+        {"word_ngrams": (0, 0)},
+        {"class_weight": "balanced", "min_df": 2},
+        {"min_df": 2, "cluster_weight": 0.3},
+    ],
+    ids=["min_df", "characters only", "balanced", "word clusters"],
 )
 def test_options_keep_the_fast_path_and_survive_saving(options, tmp_path):
     """bot/config.yml's min_df (and the options tried in content/intent_experiments.py) give the
@@ -164,10 +169,11 @@ def test_options_keep_the_fast_path_and_survive_saving(options, tmp_path):
     assert np.allclose(trained.proba(texts), trained.proba_sklearn(texts), atol=1e-6)
     trained.save(tmp_path)
     loaded = NgramIntentModel.load(tmp_path)
-    assert (loaded.min_df, loaded.class_weight, loaded.word_ngrams) == (
+    assert (loaded.min_df, loaded.class_weight, loaded.word_ngrams, loaded.cluster_weight) == (
         trained.min_df,
         trained.class_weight,
         trained.word_ngrams,
+        trained.cluster_weight,
     )
     assert np.allclose(loaded.proba(texts), trained.proba(texts))
 
@@ -181,3 +187,22 @@ def test_sharpness_makes_the_first_intent_surer_and_keeps_the_order():
         assert sharp[0][1] > plain[0][1]
         assert sum(c for _, c in sharp) == pytest.approx(1.0)
     assert blend(diet, ngram, 0.1, "product", 1.0) == blend(diet, ngram, 0.1, "product")
+
+
+def test_word_clusters_read_a_word_no_example_shares_letters_with():
+    """ "stoppen" and "beenden" share no n-gram the model keeps, but a Brown cluster
+    (nlu/word_clusters.py): with the clusters, a model that learned "beenden" as cancel reads
+    "stoppen" as cancel too."""
+    from nlu.word_clusters import cluster_features, german_clusters
+
+    clusters = german_clusters()
+    assert set(cluster_features("stoppen", clusters)) & set(cluster_features("beenden", clusters))
+    assert cluster_features("xqzvw", clusters) == []
+    texts = ["beenden", "bitte beenden", "jetzt beenden", "was kostet das", "wie teuer", "Gebühren bitte"]
+    labels = ["cancel"] * 3 + ["ask_fees"] * 3
+
+    def cancel(weight: float) -> float:
+        trained = NgramIntentModel(cluster_weight=weight).fit(texts, labels)
+        return float(trained.proba(["stoppen"])[0][trained.classes.index("cancel")])
+
+    assert cancel(0.0) < 0.5 < cancel(1.0)
