@@ -403,6 +403,15 @@ def one_message() -> Iterator[None]:
         _ONE_MESSAGE.reset(token)
 
 
+def _names_after(toks: list, i: int, names: frozenset[str], articles: frozenset[str] = COUNTRY_ARTICLES) -> bool:
+    """Whether the word after token ``i`` (and its articles: "in die Schweiz") is one of
+    ``names``, in the same clause."""
+    j = i + 1
+    while j < len(toks) and toks[j].surface in articles:
+        j += 1
+    return j < len(toks) and toks[j].surface in names and toks[j].clause == toks[i].clause
+
+
 @lru_cache(maxsize=1)
 def far_countries() -> frozenset[str]:
     """Lower-case German one-word names of countries outside Europe (and FAR_EXTRA)."""
@@ -827,12 +836,7 @@ class _Lexicon:
             return set()
         out: set[int] = set()
         for i, tok in enumerate(toks):
-            if tok.surface not in TO_COUNTRY:
-                continue
-            j = i + 1
-            while j < len(toks) and toks[j].surface in COUNTRY_ARTICLES:
-                j += 1
-            if j == len(toks) or toks[j].surface not in countries() or toks[j].clause != tok.clause:
+            if tok.surface not in TO_COUNTRY or not _names_after(toks, i, countries()):
                 continue
             moving = any(part in t.surface for t in toks[:i] if t.clause == tok.clause for part in MOVE_VERB_PARTS)
             if moving or (i and toks[i - 1].surface == "zurück"):  # "geht es zurück nach Portugal"
@@ -847,12 +851,7 @@ class _Lexicon:
             return False
         moving = self.abroad(toks)
         for i, tok in enumerate(toks):
-            if tok.surface not in TO_COUNTRY or i in moving:
-                continue
-            j = i + 1
-            while j < len(toks) and toks[j].surface in COUNTRY_ARTICLES:
-                j += 1
-            if j == len(toks) or toks[j].surface not in far_countries() or toks[j].clause != tok.clause:
+            if tok.surface not in TO_COUNTRY or i in moving or not _names_after(toks, i, far_countries()):
                 continue
             if tok.surface == "nach" or any(
                 t.surface.startswith(TRAVEL_PREFIXES) for t in toks if t.clause == tok.clause
@@ -870,12 +869,7 @@ class _Lexicon:
         for i, tok in enumerate(toks):
             if tok.surface == "nach" and i + 1 < len(toks) and toks[i + 1].surface in HOME_COUNTRY:
                 return True  # "kommen zurück nach Deutschland"
-            if tok.surface != "aus":
-                continue
-            j = i + 1
-            while j < len(toks) and toks[j].surface in COUNTRY_ARTICLES | {"der", "dem"}:
-                j += 1
-            if j < len(toks) and toks[j].surface in countries() and toks[j].clause == tok.clause:
+            if tok.surface == "aus" and _names_after(toks, i, countries(), COUNTRY_ARTICLES | {"der", "dem"}):
                 return True
         return False
 
