@@ -145,8 +145,29 @@ def make_engine(url: str | URL) -> Engine:
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):
             cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
+            _switch_to_wal(cursor)
             cursor.execute("PRAGMA synchronous=FULL")
             cursor.close()
 
     return engine
+
+
+WAL_ATTEMPTS = 100  # x 0.05 s: far longer than another process needs to switch the same new file
+
+
+def _switch_to_wal(cursor) -> None:
+    """``PRAGMA journal_mode=WAL``, again while another process holds the lock. SQLite answers
+    this pragma "database is locked" at once, without waiting for the busy timeout, while
+    another connection switches the same new file: replicas that start at the same moment
+    (tests/ops/test_schema_race.py) then failed their start."""
+    import sqlite3
+    import time
+
+    for attempt in range(WAL_ATTEMPTS):
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == WAL_ATTEMPTS - 1:
+                raise
+            time.sleep(0.05)
