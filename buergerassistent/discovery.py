@@ -376,6 +376,7 @@ TRAVEL_WEIGHT = 0.5  # 1.0: three more in the first three, but two outside quest
 RETURN_WORDS = frozenset("zurück zurueck rückkehr rückkehrer rückkehrerin heimkehr".split())
 HOME_COUNTRY = frozenset({"deutschland"})  # … or "zurück nach Deutschland"
 ARRIVAL_WORDS = frozenset("gekommen hergekommen zugezogen hergezogen eingereist".split())
+COMING_WORDS = RETURN_WORDS | ARRIVAL_WORDS
 # a thing done to the citizen ("Ich bin gestern eingebürgert worden"): what happened, not the
 # request; such a participle weighs as a noun after "nach der" (AFTER_EVENT_WEIGHT)
 DONE_PASSIVE = frozenset({"worden"})
@@ -403,29 +404,42 @@ def one_message() -> Iterator[None]:
         _ONE_MESSAGE.reset(token)
 
 
-def _names_after(toks: list, i: int, names: frozenset[str], articles: frozenset[str] = COUNTRY_ARTICLES) -> bool:
-    """Whether the word after token ``i`` (and its articles: "in die Schweiz") is one of
-    ``names``, in the same clause."""
+def _word_after(toks: list, i: int, articles: frozenset[str]) -> Optional[int]:
+    """The index of the word after token ``i`` and its articles ("in die Schweiz", "für das
+    Visum"), if it is in the same clause."""
     j = i + 1
     while j < len(toks) and toks[j].surface in articles:
         j += 1
-    return j < len(toks) and toks[j].surface in names and toks[j].clause == toks[i].clause
+    return j if j < len(toks) and toks[j].clause == toks[i].clause else None
+
+
+def _names_after(toks: list, i: int, names: frozenset[str], articles: frozenset[str] = COUNTRY_ARTICLES) -> bool:
+    """Whether the word after token ``i`` (and its articles) is one of ``names``, in the same clause."""
+    j = _word_after(toks, i, articles)
+    return j is not None and toks[j].surface in names
+
+
+@lru_cache(maxsize=1)
+def _territories() -> dict[str, str]:
+    """Country code → lower-case German name, for the countries named in one word (CLDR, babel)."""
+    from babel import Locale
+
+    return {
+        code: name.lower()
+        for code, name in Locale("de").territories.items()
+        if code.isalpha() and len(code) == 2 and " " not in name and "-" not in name
+    }
 
 
 @lru_cache(maxsize=1)
 def far_countries() -> frozenset[str]:
     """Lower-case German one-word names of countries outside Europe (and FAR_EXTRA)."""
     import pytz
-    from babel import Locale
 
     names = {
-        name.lower()
-        for code, name in Locale("de").territories.items()
-        if code.isalpha()
-        and len(code) == 2
-        and " " not in name
-        and "-" not in name
-        and pytz.country_timezones.get(code.lower())
+        name
+        for code, name in _territories().items()
+        if pytz.country_timezones.get(code.lower())
         and not any(z.startswith("Europe/") for z in pytz.country_timezones[code.lower()])
         and code != "CY"  # a member of the EU in Asia's time zones
     }
@@ -435,13 +449,7 @@ def far_countries() -> frozenset[str]:
 @lru_cache(maxsize=1)
 def countries() -> frozenset[str]:
     """Lower-case German one-word names of countries other than Germany."""
-    from babel import Locale
-
-    names = {
-        name.lower()
-        for code, name in Locale("de").territories.items()
-        if code.isalpha() and len(code) == 2 and code != "DE" and " " not in name and "-" not in name
-    }
+    names = {name for code, name in _territories().items() if code != "DE"}
     return frozenset(names | COUNTRY_EXTRA | FOREIGN_CITIES)
 
 
@@ -864,7 +872,7 @@ class _Lexicon:
         Amsterdam", "komme nach fünf Jahren aus Spanien zurück", "zurück nach Deutschland"): "aus"
         before a country or a city abroad, or "nach Deutschland", with a word of returning in the
         text."""
-        if self.language.code != "de" or not any(t.surface in RETURN_WORDS | ARRIVAL_WORDS for t in toks):
+        if self.language.code != "de" or not any(t.surface in COMING_WORDS for t in toks):
             return False
         for i, tok in enumerate(toks):
             if tok.surface == "nach" and i + 1 < len(toks) and toks[i + 1].surface in HOME_COUNTRY:
@@ -1270,10 +1278,8 @@ class Discovery:
             for i, tok in enumerate(toks):
                 if tok.surface not in PURPOSE_WORDS or tok.capital is not None:
                     continue
-                j = i + 1
-                while j < len(toks) and toks[j].surface in PURPOSE_ARTICLES:
-                    j += 1
-                if j < len(toks) and toks[j].clause == tok.clause and toks[j].capital:
+                j = _word_after(toks, i, PURPOSE_ARTICLES)
+                if j is not None and toks[j].capital:
                     after.add(id(toks[j]))
         groups: list[list[tuple[str, float]]] = []
         group_of: dict[int, int] = {}  # id(token) → index of its group
