@@ -14,7 +14,7 @@ Three sets, reported separately:
   of round 4 (generic verbs without the entry's thing, wishes, documents, direction); tuning,
 * **fourth citizen development set** ``tests/data/discovery/dev_citizen4.yml``: written by a
   helper ("devwriter") who had not seen our data, measured before tuning, then tuned on,
-* **fifth to ninth citizen development sets** ``dev_citizen5.yml`` to ``dev_citizen9.yml`` (more life
+* **fifth to ninth citizen development sets** ``dev_citizen5.yml`` to ``dev_citizen10.yml`` (more life
   events, directions and wishes): written blind by helpers who saw only the list of procedures,
   measured untuned, then tuned on,
 * **frozen citizen set** ``tests/data/discovery/citizen_frozen.yml``: written blind by someone who
@@ -70,6 +70,7 @@ DEV_CITIZEN6 = DATA / "dev_citizen6.yml"
 DEV_CITIZEN7 = DATA / "dev_citizen7.yml"
 DEV_CITIZEN8 = DATA / "dev_citizen8.yml"
 DEV_CITIZEN9 = DATA / "dev_citizen9.yml"
+DEV_CITIZEN10 = DATA / "dev_citizen10.yml"
 FROZEN = DATA / "citizen_frozen.yml"
 # The citizen development sets after the own split: (file, title, whether the sweep runs on it).
 CITIZEN_DEV_SETS = (
@@ -81,6 +82,7 @@ CITIZEN_DEV_SETS = (
     (DEV_CITIZEN7, "citizen dev set 7 (written blind by a helper, set 7: life events, directions, wishes)", True),
     (DEV_CITIZEN8, "citizen dev set 8 (written blind by a helper, set 8: questions within life events, stories)", True),
     (DEV_CITIZEN9, "citizen dev set 9 (written blind by a helper, set 9: moves abroad, FAQ, documents)", True),
+    (DEV_CITIZEN10, "citizen dev set 10 (written blind by a helper, set 10: stories, tricky outside)", True),
 )
 EN_DEV = DATA / "en_dev.yml"
 EN_FROZEN = DATA / "en_frozen.yml"
@@ -369,7 +371,7 @@ def main(argv: list[str] | None = None) -> None:
     splits = ("dev", "test") if args.split == "both" else (args.split,)
     sets = {f"own split: {s}": own_split(s) for s in splits}
     devs = [
-        (path.stem[-1], title, swept, citizen_file(path)) for path, title, swept in CITIZEN_DEV_SETS if path.exists()
+        (path.stem.removeprefix("dev_citizen"), title, swept, citizen_file(path)) for path, title, swept in CITIZEN_DEV_SETS if path.exists()
     ]
     dev_questions = [q for *_, qs in devs for q in qs]
     frozen = citizen_file(FROZEN) if FROZEN.exists() and not args.no_frozen else []
