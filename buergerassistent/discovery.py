@@ -62,6 +62,9 @@ K1 = 1.2
 DOC_PART_WEIGHT = 0.5  # a compound's parts, as indexed terms of the entry
 QUERY_PART_WEIGHT = 0.7  # parts of an unknown query compound
 FUZZY_WEIGHT = 0.8  # a misspelt query word matched to a catalogue word
+# A word the lemma table knows is spelt right: "Wetter" is no "weiter", "Nichte" no "Nicht-EU",
+# "Bauch" no "Buch". Only unknown words are corrected (_Lexicon.is_word).
+CORRECT_KNOWN_WORDS = False
 GLUE_WEIGHT = 1.0  # two query words glued to a known compound
 CURATED_BOOST = 2.0  # curated procedures
 INFORMATION_BOOST = 1.6  # hand-written information entries: above imports, below a core procedure
@@ -767,6 +770,7 @@ class _Lexicon:
         self._split_cache: dict[str, tuple[str, ...]] = {}
         self._fuzzy_cache: dict[str, Optional[str]] = {}
         self._norm_cache: dict[str, str] = {}
+        self._lemma_forms: Optional[frozenset[str]] = None
 
     # ---- words
     def trim_caches(self) -> None:
@@ -782,6 +786,12 @@ class _Lexicon:
             cached = normalise(lemma)
             self._norm_cache[surface] = cached
         return cached
+
+    def is_word(self, surface: str) -> bool:
+        """Whether the lemma table knows the word, as a form or as a lemma."""
+        if self._lemma_forms is None:
+            self._lemma_forms = frozenset(self.lemmas.values())
+        return any(w in self.lemmas or w in self._lemma_forms for w in (surface, surface.capitalize()))
 
     def tokens(self, text: str) -> list[_Token]:
         out: list[_Token] = []
@@ -1302,7 +1312,7 @@ class Discovery:
                     group = [(lex.stem(p), QUERY_PART_WEIGHT) for p in parts if lex.stem(p) in known]
                     if group:
                         break
-            if not group:
+            if not group and (CORRECT_KNOWN_WORDS or not lex.is_word(tok.surface)):
                 fixed = next(filter(None, (lex.correct(w) for w in forms)), None)
                 if fixed is not None:
                     group = [(t, w * FUZZY_WEIGHT) for t, w in lex.word_terms(fixed, QUERY_PART_WEIGHT) if t in known]
