@@ -371,7 +371,9 @@ def main(argv: list[str] | None = None) -> None:
     splits = ("dev", "test") if args.split == "both" else (args.split,)
     sets = {f"own split: {s}": own_split(s) for s in splits}
     devs = [
-        (path.stem.removeprefix("dev_citizen"), title, swept, citizen_file(path)) for path, title, swept in CITIZEN_DEV_SETS if path.exists()
+        (path.stem.removeprefix("dev_citizen"), title, swept, citizen_file(path))
+        for path, title, swept in CITIZEN_DEV_SETS
+        if path.exists()
     ]
     dev_questions = [q for *_, qs in devs for q in qs]
     frozen = citizen_file(FROZEN) if FROZEN.exists() and not args.no_frozen else []

@@ -42,13 +42,25 @@ from typing import Any, Optional
 import yaml
 
 from buergerassistent.catalogue import CATALOGUE_DIR, default_catalogue
-from buergerassistent.discovery import damerau_levenshtein, evidence, lemma_table, normalise, stem, with_umlauts
+from buergerassistent.discovery import (
+    END_WORDS,
+    START_WORDS,
+    damerau_levenshtein,
+    evidence,
+    lemma_table,
+    normalise,
+    stem,
+    with_umlauts,
+)
 
 LEBENSLAGEN_DIR = CATALOGUE_DIR / "lebenslagen"
 # What a message says besides its life event finds something else with at least this score: the
 # message is about that, not the checklist (LifeSituations._asks_for_something_else; "letzten
 # Monat München" finds the München-Pass with 0.50). Chosen on the development sets.
 REST_SCORE = 0.6
+# … unless all it finds are words of a direction ("Wir wollen heiraten, womit fangen wir an?":
+# "anfangen" finds BAföG and Gewerbe, but says only where to begin)
+DIRECTION_STEMS = frozenset(stem(normalise(w)) for w in END_WORDS | START_WORDS)
 # The step a message asks about within its life event ("Ich will nach der Geburt zu Hause bleiben
 # und Geld bekommen" → Elterngeld, step 4 of the baby's checklist) is named first when the whole
 # message's ranking finds it with at least this multiple of the evidence of the next step
@@ -390,6 +402,9 @@ class LifeSituations:
           entry ("Händler" in "Auto vom Händler gekauft") does not count.
         - Something else: "Ich bin umgezogen – wie ändere ich meine Adresse beim
           Rundfunkbeitrag?", "Witwenrente nach dem Tod meines Mannes"."""
+        found = [g for g in self._discovery.explain(rest) if g]
+        if found and all(t in DIRECTION_STEMS for g in found for t, _ in g):
+            return False
         alone = self._discovery.decide(rest)
         if alone.kind == "confident":
             whole = self._discovery.decide(text)

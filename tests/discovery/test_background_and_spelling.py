@@ -1,0 +1,75 @@
+"""Thirteenth round (issue 16): what a story tells as done is its background, a document the
+citizen already has is no request, only unknown words are spelling mistakes, and a life event's
+question about where to begin still gets the checklist."""
+
+from __future__ import annotations
+
+from buergerassistent import discovery as disc
+from buergerassistent import procedure_finder as finder
+from buergerassistent.first_message import decide as chat_decide
+from buergerassistent.life_situations import first_checklist
+
+
+def test_a_known_word_is_not_taken_for_a_misspelt_catalogue_word(discovery):
+    lex = discovery._lex
+    assert lex.is_word("Wetter") and lex.is_word("kochen") and not lex.is_word("wohung")
+    text = "Wie lange muss ein Ei kochen, damit es wachsweich ist?"
+    assert discovery.decide(text).kind == "unknown"
+    saved = disc.CORRECT_KNOWN_WORDS
+    try:
+        disc.CORRECT_KNOWN_WORDS = True
+        lex._fuzzy_cache.clear()
+        # "kochen" read as "Kuchen" (selling cakes is a trade): a confident wrong answer
+        decision = discovery.decide(text)
+        assert decision.kind == "confident" and decision.best.id == "gewerbe_anmelden"
+    finally:
+        disc.CORRECT_KNOWN_WORDS = saved
+        lex._fuzzy_cache.clear()
+    # a word German does not know is still corrected
+    assert discovery.rank("Wie beantrage ich Wongeld?")[0].id == "wohngeld"
+
+
+def test_a_procedure_told_as_done_is_the_background(discovery):
+    text = (
+        "Wir sind vor zwei Monaten nach Augsburg gezogen und haben uns sofort angemeldet, der Hund ist auch "
+        "schon gemeldet. Jetzt renovieren wir und eine riesige alte Schrankwand muss raus."
+    )
+    assert discovery.rank(text)[0].id == "sperrmuell"
+    saved = disc.DONE_WEIGHT
+    try:
+        disc.DONE_WEIGHT = 1.0  # as any word: the dog tax, which is done, comes first
+        assert discovery.rank(text)[0].id == "hundesteuer_anmelden"
+    finally:
+        disc.DONE_WEIGHT = saved
+    # the message's last clause is its question, not its background
+    assert discovery.rank("Ich habe Kindergeld beantragt")[0].id == "kindergeld"
+
+
+def test_a_document_the_citizen_has_is_no_request():
+    text = "Ich will nach Japan reisen können, habe aber nur meinen Perso."
+    decision = chat_decide(text, "request_procedure", 0.8, as_request=True)
+    assert decision.decision == "answer" and decision.candidates[0].id == "reisepass_beantragen"
+    saved = disc.ALREADY_WORDS
+    try:
+        disc.ALREADY_WORDS = frozenset()
+        assert chat_decide(text, "request_procedure", 0.8, as_request=True).candidates[0].id != "reisepass_beantragen"
+    finally:
+        disc.ALREADY_WORDS = saved
+
+
+def test_having_the_document_in_the_clause_that_asks_keeps_it_the_request(discovery):
+    text = "Hab den Führerschein schon seit 1992 und will nur das neue Kartenformat. Wie geht das?"
+    assert discovery.rank(text)[0].id == "fuehrerschein_umtausch"
+
+
+def test_a_question_where_to_begin_keeps_the_life_event():
+    # "anfangen" finds BAföG and the trade; said after the wedding it asks where to begin
+    checklist = first_checklist("Wir wollen im Mai heiraten, womit fangen wir an?")
+    assert checklist is not None and checklist.situation.id == "heirat"
+    checklist = first_checklist("Wir haben Zwillinge bekommen! Was müssen wir jetzt alles beantragen?")
+    assert checklist is not None and checklist.situation.id == "baby"
+
+
+def test_a_city_alone_finds_no_procedure():
+    # "Hamburg" was a keyword of the registration ("von Hamburg nach München")
+    assert finder.decide("Wie wird das Wetter am Wochenende in Hamburg?", "out_of_scope", 0.99).decision == "none"
