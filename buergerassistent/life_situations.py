@@ -58,6 +58,12 @@ LEBENSLAGEN_DIR = CATALOGUE_DIR / "lebenslagen"
 # message is about that, not the checklist (LifeSituations._asks_for_something_else; "letzten
 # Monat München" finds the München-Pass with 0.50). Chosen on the development sets.
 REST_SCORE = 0.6
+# A trigger of becoming ("Eltern werden", "Vater werden") does not match a person the message
+# calls its own: "Meine Eltern werden alt", "Mein Vater wird operiert" (LifeSituations.matches)
+BECOMING = stem("werden")
+POSSESSIVES = frozenset(
+    "mein meine meinen meinem meiner unser unsere unseren unserem unserer dein deine sein seine".split()
+)
 # … unless all it finds are words of a direction ("Wir wollen heiraten, womit fangen wir an?":
 # "anfangen" finds BAföG and Gewerbe, but says only where to begin)
 DIRECTION_STEMS = frozenset(stem(normalise(w)) for w in END_WORDS | START_WORDS)
@@ -364,8 +370,11 @@ class LifeSituations:
             # "Ich ziehe nach Kanada" says "Ausland" without the word (an exclude of the move)
             terms |= key_terms("Ausland")
         found: dict[int, _Trigger] = {}
+        mine = self._persons_of_mine(text)
         for trig in self._triggers:
             if not trig.terms <= terms:
+                continue
+            if BECOMING in trig.terms and trig.terms & mine:
                 continue
             if any(x <= terms for x in self._excludes[trig.situation]):
                 continue
@@ -374,6 +383,14 @@ class LifeSituations:
                 found[trig.situation] = trig
         ranked = sorted(found.values(), key=lambda t: (-len(t.terms), t.situation))
         return [(self._situations[t.situation], t.phrase) for t in ranked]
+
+    def _persons_of_mine(self, text: str) -> frozenset[str]:
+        """Stems of the words after a possessive ("meine Eltern", "unser Vater"): a person who is
+        there already. "Meine Eltern werden alt" is no "Eltern werden"."""
+        ws = words(text)
+        return frozenset(
+            t for prev, word in zip(ws, ws[1:], strict=False) if prev in POSSESSIVES for t in self._word_terms(word)
+        )
 
     def recognise(self, text: str) -> Optional[LifeSituation]:
         """The life situation the message describes, or None: none matches, or the message asks

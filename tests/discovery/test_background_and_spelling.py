@@ -73,3 +73,13 @@ def test_a_question_where_to_begin_keeps_the_life_event():
 def test_a_city_alone_finds_no_procedure():
     # "Hamburg" was a keyword of the registration ("von Hamburg nach München")
     assert finder.decide("Wie wird das Wetter am Wochenende in Hamburg?", "out_of_scope", 0.99).decision == "none"
+
+
+def test_a_person_of_ones_own_does_not_become_one():
+    from buergerassistent.life_situations import default_life_situations
+
+    situations = default_life_situations()
+    assert not situations.matches("Meine Eltern werden alt, deshalb ziehe ich zurück in mein Heimatdorf.")
+    assert not situations.matches("Mein Vater wird nächste Woche operiert.")
+    assert [s.id for s, _ in situations.matches("Wir werden Eltern!")] == ["baby"]
+    assert [s.id for s, _ in situations.matches("Mein Mann wird Vater")] == ["baby"]
