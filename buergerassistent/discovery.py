@@ -317,6 +317,8 @@ WEAK_DIRECTION_WORDS = frozenset("kaufen erwerben verkaufen verkauf kauf abgeben
 # Stilllegung", "war abgemeldet, soll wieder auf die Straße") or ending what was started again:
 # the words of both directions are there, so neither entry of a pair is the confident answer.
 AGAIN_WORDS = frozenset("wieder erneut nochmal".split())
+PAST_AUXILIARIES = frozenset("war waren hatte hatten".split())
+NOW_WORDS = frozenset("jetzt nun".split())
 NO_LONGER = frozenset({"nicht", "nich", "net"})  # … followed by "mehr"
 # a past participle, with or without a separable particle: "abgemeldet", "stillgelegt", "geschlossen"
 _PARTICIPLE = re.compile(r"^(?:ab|an|auf|um|aus|ein|zu|weg|still|los)?ge[a-zäöüß]{3,}(?:t|en)$")
@@ -959,7 +961,26 @@ class _Lexicon:
             # "Auto wieder anmelden nach der Stilllegung", "hatte mein Gewerbe abgemeldet und will
             # jetzt wieder loslegen": the end is the past, the request a start
             return 1
+        if end and not start and self.ended_before_now(toks):
+            return 1
         return -1 if end and not start else 1 if start and not end else 0
+
+    def ended_before_now(self, toks: list[_Token]) -> bool:
+        """Every end word is a past participle after "war"/"hatte" in its clause, and "jetzt" or
+        "nun" follows: "Mein Oldtimer war fünf Jahre stillgelegt, jetzt ist er fertig restauriert"
+        tells an end that is over, and the request is the start."""
+        if self.language.code != "de":
+            return False
+        ends = [
+            i
+            for i, t in enumerate(toks)
+            if t.norm in self.language.end_words and not (i and toks[i - 1].surface in NEGATIONS)
+        ]
+        if not ends or not all(_PARTICIPLE.match(toks[i].surface) for i in ends):
+            return False
+        if not all(any(t.surface in PAST_AUXILIARIES for t in toks if t.clause == toks[i].clause) for i in ends):
+            return False
+        return any(t.surface in NOW_WORDS for t in toks[ends[0] + 1 :])
 
     def ended_before_again(self, toks: list[_Token]) -> bool:
         """Every end word is a past participle ("abgemeldet", "stillgelegt") and "wieder" follows

@@ -83,3 +83,15 @@ def test_a_person_of_ones_own_does_not_become_one():
     assert not situations.matches("Mein Vater wird nächste Woche operiert.")
     assert [s.id for s, _ in situations.matches("Wir werden Eltern!")] == ["baby"]
     assert [s.id for s, _ in situations.matches("Mein Mann wird Vater")] == ["baby"]
+
+
+def test_an_end_that_is_over_makes_the_request_a_start(discovery):
+    lex = discovery._lex
+    over = lex.tokens("Mein Oldtimer war fünf Jahre stillgelegt, jetzt ist er fertig restauriert.")
+    assert lex.ended_before_now(over) and lex.direction(over) == 1
+    assert discovery.rank("Mein Oldtimer war fünf Jahre stillgelegt, jetzt ist er fertig restauriert.")[0].id == (
+        "kfz_zulassen"
+    )
+    # without "jetzt", or in the present, the end is the request
+    assert lex.direction(lex.tokens("Mein Oldtimer war fünf Jahre stillgelegt.")) == -1
+    assert lex.direction(lex.tokens("Ich habe mein Auto jetzt stillgelegt")) == -1
