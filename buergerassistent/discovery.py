@@ -896,6 +896,21 @@ class _Lexicon:
                 return True
         return False
 
+    def moves_within(self, toks: list[_Token]) -> bool:
+        """Whether a German request tells a move to a place at home: a verb of moving and, in its
+        clause, "nach" + a name that is no country or city abroad ("wenn ich nach Berlin
+        ziehe"): within Germany one registers at the new place, and that is where the move goes."""
+        if self.language.code != "de":
+            return False
+        for i, tok in enumerate(toks):
+            if tok.surface != "nach" or i + 1 >= len(toks) or not toks[i + 1].capital:
+                continue
+            if toks[i + 1].surface in countries() or toks[i + 1].surface in HOME_COUNTRY:
+                continue
+            if any(part in t.surface for t in toks if t.clause == tok.clause for part in MOVE_VERB_PARTS):
+                return True
+        return False
+
     def returns(self, toks: list[_Token]) -> bool:
         """Whether a German request tells coming back from another country ("Zurück aus
         Amsterdam", "komme nach fünf Jahren aus Spanien zurück", "zurück nach Deutschland"): "aus"
@@ -937,7 +952,7 @@ class _Lexicon:
         leaving_clauses = {toks[i].clause for i in leaving}
         if leaving:
             words.add("wegziehen")
-        elif self.returns(toks):
+        elif self.returns(toks) or self.moves_within(toks):
             words.add("zuziehen")
         for i, tok in enumerate(toks):
             particle = tok.surface

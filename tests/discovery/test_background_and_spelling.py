@@ -95,3 +95,15 @@ def test_an_end_that_is_over_makes_the_request_a_start(discovery):
     # without "jetzt", or in the present, the end is the request
     assert lex.direction(lex.tokens("Mein Oldtimer war fünf Jahre stillgelegt.")) == -1
     assert lex.direction(lex.tokens("Ich habe mein Auto jetzt stillgelegt")) == -1
+
+
+def test_a_move_within_germany_goes_to_the_registration():
+    # within Germany one registers at the new place; the old one needs no deregistration
+    text = "Muss ich mich in Hamburg abmelden, wenn ich nach Berlin ziehe?"
+    decision = finder.decide(text, "request_procedure", 0.9)
+    assert decision.decision == "choice"
+    assert {"wohnsitz_abmelden", "wohnsitz_anmelden"} <= {c.id for c in decision.candidates}
+    lex = finder.discovery()._lex
+    assert lex.moves_within(lex.tokens(text))
+    assert not lex.moves_within(lex.tokens("Ich ziehe nach Kanada"))  # abroad: leaving
+    assert not lex.moves_within(lex.tokens("Ich fahre nach Berlin"))  # no move
