@@ -354,6 +354,9 @@ ABROAD = frozenset({"ausland"})  # … but "ziehe ins Ausland" is leaving
 # a verb of moving and "nach"/"in", a country's name counts as "Ausland" (ABROAD_WEIGHT) and the
 # move is no moving in. Country names: CLDR's German territory names (babel), one word only.
 MOVE_VERB_PARTS = ("zieh", "zog", "wander", "umzug", "wegzug")
+# … and so does going there, which is leaving too ("gehe für zwei Jahre nach Norwegen", "ich gehe
+# ins Ausland"); only for abroad, "gehe nach Berlin" is no move within Germany (moves_within)
+LEAVE_LEMMAS = frozenset({"gehen"})
 TO_COUNTRY = frozenset({"nach", "in", "ins"})
 COUNTRY_ARTICLES = frozenset({"die", "den", "das"})
 COUNTRY_EXTRA = frozenset({"usa", "amerika", "england", "holland", "schottland", "dubai"})
@@ -867,15 +870,19 @@ class _Lexicon:
         return out
 
     def abroad(self, toks: list[_Token]) -> set[int]:
-        """Indexes of "nach"/"in" that lead to another country after a verb of moving in their
-        clause ("ziehe nächsten Monat in die Schweiz"): the move goes abroad."""
+        """Indexes of "nach"/"in" that lead to another country (or "ins Ausland") after a verb of
+        moving or going in their clause ("ziehe nächsten Monat in die Schweiz", "gehe ins
+        Ausland"): the move goes abroad."""
         if self.language.code != "de":
             return set()
         out: set[int] = set()
         for i, tok in enumerate(toks):
-            if tok.surface not in TO_COUNTRY or not _names_after(toks, i, countries()):
+            if tok.surface not in TO_COUNTRY or not _names_after(toks, i, countries() | ABROAD):
                 continue
-            moving = any(part in t.surface for t in toks[:i] if t.clause == tok.clause for part in MOVE_VERB_PARTS)
+            before = [t for t in toks[:i] if t.clause == tok.clause]
+            moving = any(part in t.surface for t in before for part in MOVE_VERB_PARTS) or any(
+                t.norm in LEAVE_LEMMAS for t in before
+            )
             if moving or (i and toks[i - 1].surface == "zurück"):  # "geht es zurück nach Portugal"
                 out.add(i)
         return out
@@ -1422,12 +1429,14 @@ class Discovery:
                 s = lex.stem(joined)
                 if s not in known:
                     continue
+                # "melde mich nicht um": the particle after a negation negates the verb
+                w = NEGATED_WEIGHT if i and toks[i - 1].surface in NEGATIONS else 1.0
                 # "melde … um" is the one word "ummelden": it replaces the verb's own group, as
                 # if typed joined; kept beside it, "melde" weighed the verb twice
                 if id(prev) in group_of:
-                    groups[group_of[id(prev)]] = [(s, 1.0)]
+                    groups[group_of[id(prev)]] = [(s, w)]
                 else:
-                    groups.append([(s, 1.0)])
+                    groups.append([(s, w)])
         # "nicht X, sondern Y": X is what the request is not about
         for i in lex.negated(toks):
             g = group_of.get(id(toks[i]))

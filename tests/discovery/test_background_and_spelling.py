@@ -107,3 +107,14 @@ def test_a_move_within_germany_goes_to_the_registration():
     assert lex.moves_within(lex.tokens(text))
     assert not lex.moves_within(lex.tokens("Ich ziehe nach Kanada"))  # abroad: leaving
     assert not lex.moves_within(lex.tokens("Ich fahre nach Berlin"))  # no move
+
+
+def test_going_abroad_is_leaving_and_a_negated_particle_negates_its_verb(discovery):
+    lex = discovery._lex
+    assert lex.abroad(lex.tokens("Ich gehe für zwei Jahre nach Norwegen"))
+    assert lex.abroad(lex.tokens("Ich gehe ins Ausland"))
+    assert not lex.abroad(lex.tokens("Mein Gehalt in der Schweiz ist höher"))
+    text = "Ich melde mich nicht um, ich gehe ins Ausland. Muss ich trotzdem etwas beim Bürgerbüro machen?"
+    assert discovery.rank(text)[0].id == "wohnsitz_abmelden"
+    groups = discovery.explain(text)
+    assert [w for g in groups for t, w in g if t == "ummeld"] == [disc.NEGATED_WEIGHT]
