@@ -993,27 +993,29 @@ class _Lexicon:
         tells an end that is over, and the request is the start."""
         if self.language.code != "de":
             return False
-        ends = [
-            i
-            for i, t in enumerate(toks)
-            if t.norm in self.language.end_words and not (i and toks[i - 1].surface in NEGATIONS)
-        ]
-        if not ends or not all(_PARTICIPLE.match(toks[i].surface) for i in ends):
+        ends = self._ended(toks)
+        if not ends:
             return False
         if not all(any(t.surface in PAST_AUXILIARIES for t in toks if t.clause == toks[i].clause) for i in ends):
             return False
         return any(t.surface in NOW_WORDS for t in toks[ends[0] + 1 :])
 
-    def ended_before_again(self, toks: list[_Token]) -> bool:
-        """Every end word is a past participle ("abgemeldet", "stillgelegt") and "wieder" follows
-        one: what ended is the past, the request starts it again. ("Ich habe mich wieder
-        abgemeldet" is no start: "wieder" comes first.)"""
+    def _ended(self, toks: list[_Token]) -> list[int]:
+        """Indexes of the end words when every one is a past participle ("abgemeldet",
+        "stillgelegt"), else []; a negated end word does not count."""
         ends = [
             i
             for i, t in enumerate(toks)
             if t.norm in self.language.end_words and not (i and toks[i - 1].surface in NEGATIONS)
         ]
-        if not ends or not all(_PARTICIPLE.match(toks[i].surface) for i in ends):
+        return ends if all(_PARTICIPLE.match(toks[i].surface) for i in ends) else []
+
+    def ended_before_again(self, toks: list[_Token]) -> bool:
+        """Every end word is a past participle ("abgemeldet", "stillgelegt") and "wieder" follows
+        one: what ended is the past, the request starts it again. ("Ich habe mich wieder
+        abgemeldet" is no start: "wieder" comes first.)"""
+        ends = self._ended(toks)
+        if not ends:
             return False
         return any(t.surface in AGAIN_WORDS for t in toks[ends[0] + 1 :])
 
