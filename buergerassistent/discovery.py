@@ -357,6 +357,9 @@ MOVE_VERB_PARTS = ("zieh", "zog", "wander", "umzug", "wegzug")
 # … and so does going there, which is leaving too ("gehe für zwei Jahre nach Norwegen", "ich gehe
 # ins Ausland"); only for abroad, "gehe nach Berlin" is no move within Germany (moves_within)
 LEAVE_LEMMAS = frozenset({"gehen"})
+# … and without a verb of moving, going abroad implies the moving away it does not type
+# (Discovery._implied; no change on the development sets, where citizens who leave say "ziehen")
+GOING_WEIGHT = 0.5
 TO_COUNTRY = frozenset({"nach", "in", "ins"})
 COUNTRY_ARTICLES = frozenset({"die", "den", "das"})
 COUNTRY_EXTRA = frozenset({"usa", "amerika", "england", "holland", "schottland", "dubai"})
@@ -1465,6 +1468,13 @@ class Discovery:
         implied: list[tuple[str, float]] = []
         if lex.abroad(toks) or lex.returns(toks):
             implied.append(("ausland", ABROAD_WEIGHT))
+            if (
+                GOING_WEIGHT
+                and not any(part in t.surface for t in toks for part in MOVE_VERB_PARTS)
+                and not lex.returns(toks)
+            ):
+                # "gehe für zwei Jahre nach Norwegen": going abroad is moving away, untyped
+                implied.append(("wegziehen", GOING_WEIGHT))
         elif lex.far_trip(toks):
             implied.append(("reisepass", TRAVEL_WEIGHT))
         for tok in toks:

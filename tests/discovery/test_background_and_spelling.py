@@ -118,3 +118,15 @@ def test_going_abroad_is_leaving_and_a_negated_particle_negates_its_verb(discove
     assert discovery.rank(text)[0].id == "wohnsitz_abmelden"
     groups = discovery.explain(text)
     assert [w for g in groups for t, w in g if t == "ummeld"] == [disc.NEGATED_WEIGHT]
+
+
+def test_going_abroad_without_a_verb_of_moving_is_moving_away():
+    text = "Ich gehe für zwei Jahre nach Norwegen. Was muss ich beim Amt machen?"
+    decision = finder.decide(text, "request_procedure", 0.52)
+    assert decision.candidates and decision.candidates[0].id == "wohnsitz_abmelden"
+    saved = disc.GOING_WEIGHT
+    try:
+        disc.GOING_WEIGHT = 0.0  # "Ausland" alone: a marriage abroad, the postal vote …
+        assert "wohnsitz_abmelden" not in [c.id for c in finder.decide(text, "request_procedure", 0.52).candidates]
+    finally:
+        disc.GOING_WEIGHT = saved
