@@ -320,6 +320,8 @@ AGAIN_WORDS = frozenset("wieder erneut nochmal".split())
 PAST_AUXILIARIES = frozenset("war waren hatte hatten".split())
 NOW_WORDS = frozenset("jetzt nun".split())
 NO_LONGER = frozenset({"nicht", "nich", "net"})  # … followed by "mehr"
+NOWHERE = frozenset({"nirgends", "nirgendwo"})  # "nirgends gemeldet sein" says no longer too
+UNDO_WORDS = frozenset({"rückgängig", "rueckgaengig"})  # undoing an end that is past is a start
 # a past participle, with or without a separable particle: "abgemeldet", "stillgelegt", "geschlossen"
 _PARTICIPLE = re.compile(r"^(?:ab|an|auf|um|aus|ein|zu|weg|still|los)?ge[a-zäöüß]{3,}(?:t|en)$")
 NEGATIONS = frozenset("nicht kein keine keinen statt anstatt".split())
@@ -946,7 +948,7 @@ class _Lexicon:
         no_longer = False
         if self.language.code == "de":
             for i, tok in enumerate(toks):
-                if tok.surface == "mehr" and i and toks[i - 1].surface in NO_LONGER:
+                if (tok.surface == "mehr" and i and toks[i - 1].surface in NO_LONGER) or tok.surface in NOWHERE:
                     no_longer = True
                     aside |= {j for j in range(i + 1, len(toks)) if toks[j].clause == tok.clause}
         toks = [
@@ -986,7 +988,7 @@ class _Lexicon:
             # "Auto wieder anmelden nach der Stilllegung", "hatte mein Gewerbe abgemeldet und will
             # jetzt wieder loslegen": the end is the past, the request a start
             return 1
-        if end and not start and self.ended_before_now(toks):
+        if end and not start and (self.ended_before_now(toks) or self.undoes_end(toks)):
             return 1
         return -1 if end and not start else 1 if start and not end else 0
 
@@ -1002,6 +1004,11 @@ class _Lexicon:
         if not all(any(t.surface in PAST_AUXILIARIES for t in toks if t.clause == toks[i].clause) for i in ends):
             return False
         return any(t.surface in NOW_WORDS for t in toks[ends[0] + 1 :])
+
+    def undoes_end(self, toks: list[_Token]) -> bool:
+        """Every end word is a past participle and the request undoes it ("Ich habe mich aus
+        Versehen abgemeldet … Wie mache ich das rückgängig?"): the request is the start."""
+        return bool(self._ended(toks)) and any(t.surface in UNDO_WORDS for t in toks)
 
     def _ended(self, toks: list[_Token]) -> list[int]:
         """Indexes of the end words when every one is a past participle ("abgemeldet",

@@ -130,3 +130,12 @@ def test_going_abroad_without_a_verb_of_moving_is_moving_away():
         assert "wohnsitz_abmelden" not in [c.id for c in finder.decide(text, "request_procedure", 0.52).candidates]
     finally:
         disc.GOING_WEIGHT = saved
+
+
+def test_nowhere_is_an_end_and_undoing_an_end_is_a_start(discovery):
+    lex = discovery._lex
+    assert lex.direction(lex.tokens("Ich will in Deutschland nirgends gemeldet sein.")) == -1
+    undo = "Ich habe mich aus Versehen abgemeldet, obwohl ich hier wohnen bleibe. Wie mache ich das rückgängig?"
+    assert lex.undoes_end(lex.tokens(undo)) and lex.direction(lex.tokens(undo)) == 1
+    assert discovery.rank(undo)[0].id == "wohnsitz_anmelden"
+    assert lex.direction(lex.tokens("Ich habe mich abgemeldet.")) == -1
