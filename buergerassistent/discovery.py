@@ -434,6 +434,11 @@ def one_message() -> Iterator[None]:
         _ONE_MESSAGE.reset(token)
 
 
+def _moving(toks: Iterable) -> bool:
+    """Whether one of the words is a verb (or noun) of moving: "ziehe", "umgezogen", "Wegzug"."""
+    return any(part in t.surface for t in toks for part in MOVE_VERB_PARTS)
+
+
 def _word_after(toks: list, i: int, articles: frozenset[str]) -> Optional[int]:
     """The index of the word after token ``i`` and its articles ("in die Schweiz", "für das
     Visum"), if it is in the same clause."""
@@ -882,12 +887,12 @@ class _Lexicon:
             return set()
         out: set[int] = set()
         for i, tok in enumerate(toks):
-            if tok.surface not in TO_COUNTRY or not _names_after(toks, i, countries() | ABROAD):
+            if tok.surface not in TO_COUNTRY or not (
+                _names_after(toks, i, countries()) or _names_after(toks, i, ABROAD)
+            ):
                 continue
             before = [t for t in toks[:i] if t.clause == tok.clause]
-            moving = any(part in t.surface for t in before for part in MOVE_VERB_PARTS) or any(
-                t.norm in LEAVE_LEMMAS for t in before
-            )
+            moving = _moving(before) or any(t.norm in LEAVE_LEMMAS for t in before)
             if moving or (i and toks[i - 1].surface == "zurück"):  # "geht es zurück nach Portugal"
                 out.add(i)
         return out
@@ -919,7 +924,7 @@ class _Lexicon:
                 continue
             if toks[i + 1].surface in countries() or toks[i + 1].surface in HOME_COUNTRY:
                 continue
-            if any(part in t.surface for t in toks if t.clause == tok.clause for part in MOVE_VERB_PARTS):
+            if _moving(t for t in toks if t.clause == tok.clause):
                 return True
         return False
 
@@ -1473,13 +1478,10 @@ class Discovery:
         if lex.language.code != "de":
             return []
         implied: list[tuple[str, float]] = []
-        if lex.abroad(toks) or lex.returns(toks):
+        back = lex.returns(toks)
+        if back or lex.abroad(toks):
             implied.append(("ausland", ABROAD_WEIGHT))
-            if (
-                GOING_WEIGHT
-                and not any(part in t.surface for t in toks for part in MOVE_VERB_PARTS)
-                and not lex.returns(toks)
-            ):
+            if not back and not _moving(toks):
                 # "gehe für zwei Jahre nach Norwegen": going abroad is moving away, untyped
                 implied.append(("wegziehen", GOING_WEIGHT))
         elif lex.far_trip(toks):
