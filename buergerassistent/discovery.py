@@ -317,6 +317,9 @@ WEAK_DIRECTION_WORDS = frozenset("kaufen erwerben verkaufen verkauf kauf abgeben
 # Stilllegung", "war abgemeldet, soll wieder auf die Straße") or ending what was started again:
 # the words of both directions are there, so neither entry of a pair is the confident answer.
 AGAIN_WORDS = frozenset("wieder erneut nochmal".split())
+# A start word that, inflected, describes a thing: with an end word it names what ends ("stelle
+# meine selbständige Arbeit ein"), not a start ("mache mich selbständig")
+ATTRIBUTIVE_START_WORDS = frozenset({"selbstständig", "selbständig"})
 PAST_AUXILIARIES = frozenset("war waren hatte hatten".split())
 NOW_WORDS = frozenset("jetzt nun".split())
 NO_LONGER = frozenset({"nicht", "nich", "net"})  # … followed by "mehr"
@@ -359,6 +362,7 @@ MOVE_VERB_PARTS = ("zieh", "zog", "wander", "umzug", "wegzug")
 # … and so does going there, which is leaving too ("gehe für zwei Jahre nach Norwegen", "ich gehe
 # ins Ausland"); only for abroad, "gehe nach Berlin" is no move within Germany (moves_within)
 LEAVE_LEMMAS = frozenset({"gehen"})
+WITHIN_WORDS = frozenset({"innerhalb"})
 # … and without a verb of moving, going abroad implies the moving away it does not type
 # (Discovery._implied; no change on the development sets, where citizens who leave say "ziehen")
 GOING_WEIGHT = 0.5
@@ -437,6 +441,18 @@ def one_message() -> Iterator[None]:
 def _moving(toks: Iterable) -> bool:
     """Whether one of the words is a verb (or noun) of moving: "ziehe", "umgezogen", "Wegzug"."""
     return any(part in t.surface for t in toks for part in MOVE_VERB_PARTS)
+
+
+def _infinitives(verb: str) -> tuple[str, ...]:
+    """Guesses at the infinitive of a present-tense verb form as typed: "stelle", "stellen",
+    "stellt" → "stellen"."""
+    if verb.endswith("en"):
+        return (verb,)
+    if verb.endswith("e"):
+        return (verb + "n",)
+    if verb.endswith("t") and len(verb) > 3:
+        return (verb[:-1] + "en",)
+    return ()
 
 
 def _word_after(toks: list, i: int, articles: frozenset[str]) -> Optional[int]:
@@ -920,6 +936,8 @@ class _Lexicon:
         if self.language.code != "de":
             return False
         for i, tok in enumerate(toks):
+            if tok.surface in WITHIN_WORDS and _moving(t for t in toks if t.clause == tok.clause):
+                return True  # "Ich ziehe nur innerhalb von Hamburg um"
             if tok.surface != "nach" or i + 1 >= len(toks) or not toks[i + 1].capital:
                 continue
             if toks[i + 1].surface in countries() or toks[i + 1].surface in HOME_COUNTRY:
@@ -979,12 +997,26 @@ class _Lexicon:
                 continue
             if particle in lang.particles:
                 words.update(normalise(particle) + prev.norm for prev in toks[:i] if prev.clause == tok.clause)
+                if i + 1 == len(toks) or toks[i + 1].clause != tok.clause:
+                    # the particle ends its clause, as a separable one does: the infinitive of the
+                    # verb as typed too, where the lemma table reads it as a noun ("stelle … ein")
+                    words.update(
+                        normalise(particle) + form
+                        for prev in toks[:i]
+                        if prev.clause == tok.clause
+                        for form in _infinitives(prev.surface)
+                    )
         words -= ignore
         becoming = lang.code == "de" and any(
             tok.surface in BECOME_WORDS and i and toks[i - 1].capital and toks[i - 1].clause == tok.clause
             for i, tok in enumerate(toks)
         )
-        return bool(words & lang.end_words) or no_longer, bool(words & lang.start_words) or becoming
+        end = bool(words & lang.end_words) or no_longer
+        if end:
+            # "Sie stellen Ihre selbstständige Tätigkeit ein?": an inflected "selbstständige" names
+            # the business that ends, not becoming self-employed ("mache mich selbstständig")
+            words -= {t.norm for t in toks if t.norm in ATTRIBUTIVE_START_WORDS and t.surface != t.norm}
+        return end, bool(words & lang.start_words) or becoming
 
     def direction(self, toks: list[_Token], ignore: frozenset[str] = frozenset()) -> int:
         """-1 when the words say only "end", +1 only "start", else 0 (:meth:`directions`)."""
@@ -994,6 +1026,10 @@ class _Lexicon:
             # jetzt wieder loslegen": the end is the past, the request a start
             return 1
         if end and not start and (self.ended_before_now(toks) or self.undoes_end(toks)):
+            return 1
+        if end and start and self.moves_within(toks):
+            # "Umzug von Köln nach Leipzig – muss ich mich in Köln abmelden oder reicht die
+            # Anmeldung?": a move within Germany needs the registration at the new place only
             return 1
         return -1 if end and not start else 1 if start and not end else 0
 
@@ -1155,6 +1191,10 @@ class _Lexicon:
         for i in range(3, len(word) - MIN_AFFIX + 1):  # longest known head
             if word[i:] in vocab:
                 found.append(word[i:])
+                break
+            if self.is_word(word[i:]):
+                # a longer head that German knows ends the search: "eintrittspreise" is about
+                # "Preise", whose "reise" the catalogue knows, and not about a journey
                 break
         return tuple(found)
 
@@ -1506,6 +1546,11 @@ class Discovery:
         """Whether a German request tells a move to another country ("ziehe nach Kanada"): it
         implies "Ausland" (:meth:`_implied`)."""
         return self._lex.language.code == "de" and bool(self._lex.abroad(self._lex.tokens(text)))
+
+    def says_end(self, text: str) -> bool:
+        """Whether the request's words go only towards an end, separable verbs included ("Sie
+        stellen Ihre selbstständige Tätigkeit ein?", "mache den Laden zu")."""
+        return self._lex.direction(self._lex.tokens(text)) == -1
 
     def request_terms(self, text: str) -> set[str]:
         """The stems a request names: its words' terms and the parts of its compounds

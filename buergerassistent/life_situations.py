@@ -369,6 +369,10 @@ class LifeSituations:
         if self._discovery is not None and self._discovery.moves_abroad(text):
             # "Ich ziehe nach Kanada" says "Ausland" without the word (an exclude of the move)
             terms |= key_terms("Ausland")
+        if self._discovery is not None and self._discovery.says_end(text):
+            # "stelle meine selbstständige Tätigkeit ein" ends what a situation may start: its
+            # exclude "beenden" applies to every end word, separable ones too
+            terms |= key_terms("beenden")
         found: dict[int, _Trigger] = {}
         mine = self._persons_of_mine(text)
         for trig in self._triggers:
