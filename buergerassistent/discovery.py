@@ -1027,11 +1027,20 @@ class _Lexicon:
             return 1
         if end and not start and (self.ended_before_now(toks) or self.undoes_end(toks)):
             return 1
-        if end and start and self.moves_within(toks):
+        if end and start and self.moves_within(toks) and self._ends_oneself(toks):
             # "Umzug von Köln nach Leipzig – muss ich mich in Köln abmelden oder reicht die
             # Anmeldung?": a move within Germany needs the registration at the new place only
+            # (what else ends, "mein Gewerbe abmelden", stays undecided)
             return 1
         return -1 if end and not start else 1 if start and not end else 0
+
+    def _ends_oneself(self, toks: list[_Token]) -> bool:
+        """Whether the end is the citizen's own registration: every clause with an end word (or
+        the particle "ab") holds "mich", "uns" or "sich" ("mein Gewerbe abmelden" does not)."""
+        clauses = {t.clause for t in toks if t.norm in self.language.end_words or t.surface == "ab"}
+        return bool(clauses) and all(
+            any(t.surface in REFLEXIVE_PRONOUNS for t in toks if t.clause == c) for c in clauses
+        )
 
     def ended_before_now(self, toks: list[_Token]) -> bool:
         """Every end word is a past participle after "war"/"hatte" in its clause, and "jetzt" or

@@ -37,6 +37,13 @@ def test_a_move_within_germany_asks_for_the_registration_first(discovery):
     ):
         assert lex.direction(lex.tokens(text)) == 1, text
         assert discovery.rank(text)[0].id == "wohnsitz_anmelden", text
+    # what else ends with a move within Germany is not the registration: "mein Gewerbe abmelden"
+    for text in (
+        "Ich ziehe nach Hamburg und muss mein Gewerbe hier abmelden",
+        "Wir ziehen von Köln nach Bonn, wie melde ich mein Gewerbe ab?",
+    ):
+        assert lex.direction(lex.tokens(text)) == 0, text
+        assert discovery.rank(text)[0].id == "gewerbe_abmelden", text
     # a move abroad with both words stays undecided between the two, and leaving still ends
     assert lex.direction(lex.tokens("Ich ziehe nach Kanada, muss ich mich abmelden oder anmelden?")) != 1
     assert discovery.rank("Ich ziehe nach Kanada, muss ich mich abmelden?")[0].id == "wohnsitz_abmelden"
