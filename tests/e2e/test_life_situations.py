@@ -14,7 +14,7 @@ pytestmark = pytest.mark.e2e
 
 # (situation, what the citizen writes, the step that must come first)
 SITUATIONS = [
-    ("baby", "Wir bekommen ein Baby", "muenchen_vaterschaftsanerkennung_ohne_sorgerechtserklaerung_vor"),
+    ("baby", "Wir bekommen ein Baby", "geburtsurkunde"),
     ("umzug", "Ich ziehe nach München", "halteverbot_umzug"),
     ("heirat", "Wir heiraten", "eheschliessung_anmelden"),
     ("todesfall", "Mein Vater ist gestorben", "sterbeurkunde"),
@@ -69,9 +69,7 @@ def test_self_employment_button_starts_the_trade_registration_form(chat):
 
 
 def test_baby_button_presents_kindergeld(chat):
-    _shows_checklist(
-        chat, "baby", "wir bekommen nachwuchs", "muenchen_vaterschaftsanerkennung_ohne_sorgerechtserklaerung_vor"
-    )
+    _shows_checklist(chat, "baby", "wir bekommen nachwuchs", "geburtsurkunde")
     assert "Familienkasse" in chat.say_text(step_payload("kindergeld"))
 
 

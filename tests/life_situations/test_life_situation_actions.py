@@ -153,11 +153,11 @@ async def test_das_erste_after_the_checklist_for_a_past_move_chooses_the_registr
 
 
 async def test_the_step_a_life_event_question_asks_about_is_named_above_the_list():
-    # Elterngeld is step 4 of the baby's checklist; the question is about it
+    # Elterngeld is step 3 of the baby's checklist; the question is about it
     text = "Mein Mann möchte nach der Geburt zwei Monate Elternzeit nehmen. Bekommt er in der Zeit Geld?"
     dispatcher, _ = await _run(ActionDiscoverProcedure(), make_tracker(text, "request_procedure"))
     (message,) = dispatcher.messages
-    assert message["text"].startswith("Zu Ihrem Anliegen passt am ehesten Schritt 4: Elterngeld beantragen.")
-    # the buttons keep the list's order, so "das vierte" and the fourth button are the same step
+    assert message["text"].startswith("Zu Ihrem Anliegen passt am ehesten Schritt 3: Elterngeld beantragen.")
+    # the buttons keep the list's order, so "das dritte" and the third button are the same step
     assert [b["title"][:2] for b in message["buttons"]] == ["1.", "2.", "3.", "4."]
-    assert message["buttons"][3]["payload"] == step_payload("elterngeld")
+    assert message["buttons"][2]["payload"] == step_payload("elterngeld")
