@@ -166,12 +166,32 @@ def ngram_probabilities(recording: dict, **model_args) -> list[dict[str, float]]
     for fold in range(recording["folds"]):
         train = [r for r in rows if r["fold"] != fold]
         test = [i for i, r in enumerate(rows) if r["fold"] == fold]
-        model = NgramIntentModel(**model_args).fit([r["text"] for r in train], [r["intent"] for r in train])
-        proba = model.proba_sklearn([rows[i]["text"] for i in test])
+        model = NgramIntentModel(**model_args)
+        model.embedding_cache = OUT / "sentence_embeddings"
+        model.fit([r["text"] for r in train], [r["intent"] for r in train])
+        texts = [rows[i]["text"] for i in test]
+        if model.has_embeddings:
+            from nlu import sentence_encoder
+
+            proba = model.proba_joint_sklearn(texts, sentence_encoder.encode_cached(texts, model.embedding_cache))
+        else:
+            proba = model.proba_sklearn(texts)
         for i, p in zip(test, proba, strict=True):
             out[i] = dict(zip(model.classes, p.tolist(), strict=True))
     _NGRAM_CACHE[key] = out
     return out
+
+
+def cascade(
+    recording: dict, ngram: list[dict[str, float]], joint: list[dict[str, float]], below: float, diet_weight: float
+) -> list[dict[str, float]]:
+    """What the classifier reads: the joint model's distribution only where the n-grams are unsure."""
+    from rasa_runtime.ngram_intents import blend
+
+    return [
+        j if blend(row["diet"], n, diet_weight, "product")[0][1] < below else n
+        for row, n, j in zip(recording["rows"], ngram, joint, strict=True)
+    ]
 
 
 def score(
@@ -265,9 +285,34 @@ def grid(names: list[str]) -> None:
             print(line(label, score(rec, ngram, weight, "product", sharpness)), flush=True)
 
 
+def grid_embeddings(names: list[str]) -> None:
+    """docs/nlu.md's table of the fifteenth round: the sentence embedding beside the n-grams."""
+    recordings = {name: latest(name) for name in names}
+    chosen = {"c": 20.0, "char_ngrams": (1, 4), "word_ngrams": (1, 2), "min_df": 2, "cluster_weight": 0.3}
+    rows = [  # (label, n-gram model, read by the joint model below this confidence)
+        ("embedding weight 2", {**chosen, "embedding_weight": 2.0}, 1.01),
+        ("embedding weight 4", {**chosen, "embedding_weight": 4.0}, 1.01),
+        ("embedding weight 6", {**chosen, "embedding_weight": 6.0}, 1.01),
+        ("embedding weight 4, C 50", {**chosen, "c": 50.0, "embedding_weight": 4.0}, 1.01),
+        ("embedding weight 4, only below 0.7", {**chosen, "embedding_weight": 4.0}, 0.7),
+        ("embedding weight 4, only below 0.8 (chosen)", {**chosen, "embedding_weight": 4.0}, 0.8),
+        ("embedding weight 4, only below 0.9", {**chosen, "embedding_weight": 4.0}, 0.9),
+    ]
+    for name, rec in recordings.items():
+        print(f"\n== {name} ({len(rec['rows'])} messages, {rec['folds']} folds), DIET weight 0.1")
+        ngram = ngram_probabilities(rec, **chosen)
+        print(line("until now: n-grams and word clusters 0.3", score(rec, ngram, 0.1)))
+        for label, args, below in rows:
+            joint = ngram_probabilities(rec, **args)
+            base = ngram if args["c"] == chosen["c"] else ngram_probabilities(rec, **{**chosen, "c": args["c"]})
+            read = cascade(rec, base, joint, below, 0.1)
+            share = sum(r is not b for r, b in zip(read, base, strict=True)) / len(read)
+            print(line(f"{label} ({share:.0%} read by it)", score(rec, read, 0.1)), flush=True)
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m content.intent_experiments", description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=["record", "grid"])
+    parser.add_argument("what", choices=["record", "grid", "embeddings"])
     parser.add_argument("--external", action="store_true", help="Familienlotse instead of nlu/data")
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")
@@ -279,6 +324,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         ensure_pipeline()
         os.chdir(REPO_ROOT)  # the config names build/spacy_de relative to the repository
         record(args.external)
+    elif args.what == "embeddings":
+        grid_embeddings(["ours", "external"] if not args.external else ["external"])
     else:
         grid(["ours", "external"] if not args.external else ["external"])
     return 0

@@ -40,8 +40,15 @@ class NgramIntentModel:
         class_weight: Optional[str] = None,
         min_df: int = 1,
         cluster_weight: float = 0.0,
+        embedding_weight: float = 0.0,
     ) -> None:
         self.c = float(c)
+        # weight of the sentence embedding (nlu/sentence_encoder.py) in a second, joint model; 0: none
+        self.embedding_weight = float(embedding_weight)
+        # where training keeps the embeddings of its examples (None: computed every time)
+        self.embedding_cache: Optional[Path] = None
+        self._coef_joint: Optional[np.ndarray] = None
+        self._intercept_joint: Optional[np.ndarray] = None
         # weight of the words' Brown clusters (nlu/word_clusters.py) beside the n-grams; 0: none
         self.cluster_weight = float(cluster_weight)
         self.clusters: dict[str, str] = {}
@@ -111,7 +118,7 @@ class NgramIntentModel:
         return self._stack([v.transform(texts) for v in self._vectorizers])
 
     def fit(self, texts: Sequence[str], labels: Sequence[str]) -> NgramIntentModel:
-        from sklearn.linear_model import LogisticRegression
+        from scipy.sparse import csr_matrix, hstack
 
         if self.cluster_weight > 0 and not self.clusters:
             from nlu.word_clusters import german_clusters
@@ -120,16 +127,44 @@ class NgramIntentModel:
         self._vectorizers = self._new_vectorizers()
         self._analyzers = None
         features = self._stack([v.fit_transform(texts) for v in self._vectorizers])
-        clf = LogisticRegression(C=self.c, class_weight=self.class_weight, max_iter=3000, random_state=42)
-        clf.fit(features, list(labels))
-        self.classes = [str(c) for c in clf.classes_]
-        if len(self.classes) == 2:  # binary LR stores one row; keep the softmax form for both classes
-            self._coef = np.vstack([-clf.coef_[0] / 2, clf.coef_[0] / 2]).astype(np.float32)
-            self._intercept = np.array([-clf.intercept_[0] / 2, clf.intercept_[0] / 2], dtype=np.float32)
-        else:
-            self._coef = clf.coef_.astype(np.float32)
-            self._intercept = clf.intercept_.astype(np.float32)
+        self.classes, self._coef, self._intercept = self._regression(features, labels)
+        self._coef_joint = self._intercept_joint = None
+        if self.embedding_weight > 0:
+            from nlu import sentence_encoder
+
+            if self.embedding_cache is None:
+                embeddings = sentence_encoder.encode(list(texts))
+            else:
+                embeddings = sentence_encoder.encode_cached(list(texts), self.embedding_cache)
+            if embeddings is None:
+                logger.warning("NgramIntentModel: no sentence encoder here, trained on the n-grams only")
+            else:
+                joint = hstack([features, csr_matrix(embeddings * self.embedding_weight)]).tocsr()
+                # same labels, same classes; the dense block needs ~450 iterations at the default
+                # tolerance, 1e-3 halves that with the same predictions (docs/nlu.md)
+                _, self._coef_joint, self._intercept_joint = self._regression(joint, labels, tol=1e-3)
         return self
+
+    def _regression(
+        self, features: Any, labels: Sequence[str], tol: float = 1e-4
+    ) -> tuple[list[str], np.ndarray, np.ndarray]:
+        from sklearn.linear_model import LogisticRegression
+
+        clf = LogisticRegression(C=self.c, class_weight=self.class_weight, max_iter=3000, tol=tol, random_state=42)
+        clf.fit(features, list(labels))
+        classes = [str(c) for c in clf.classes_]
+        if len(classes) == 2:  # binary LR stores one row; keep the softmax form for both classes
+            coef = np.vstack([-clf.coef_[0] / 2, clf.coef_[0] / 2]).astype(np.float32)
+            intercept = np.array([-clf.intercept_[0] / 2, clf.intercept_[0] / 2], dtype=np.float32)
+        else:
+            coef = clf.coef_.astype(np.float32)
+            intercept = clf.intercept_.astype(np.float32)
+        return classes, coef, intercept
+
+    @property
+    def has_embeddings(self) -> bool:
+        """Whether a joint model over n-grams and the sentence embedding was trained."""
+        return self._coef_joint is not None
 
     @property
     def trained(self) -> bool:
@@ -142,39 +177,71 @@ class NgramIntentModel:
         TF-IDF values, but for one short message about 0.1 ms instead of 2-3 ms (the budget for
         the whole parse is 5 ms). tests/test_ngram_intents.py checks both give the same.
         """
+        logits = np.empty((len(texts), len(self.classes)))
+        for row, text in enumerate(texts):
+            columns, values = self._sparse_row(text)
+            score = self._intercept.astype(np.float64)
+            if columns:
+                score = score + self._coef[:, columns] @ values
+            logits[row] = score
+        return _softmax(logits)
+
+    def proba_joint(self, texts: Sequence[str], embeddings: Optional[np.ndarray] = None) -> Optional[np.ndarray]:
+        """Probabilities of the joint model (n-grams and sentence embedding), None if it cannot run.
+
+        ``embeddings``: the texts' rows from ``nlu.sentence_encoder.encode`` if already computed.
+        """
+        if not self.has_embeddings:
+            return None
+        if embeddings is None:
+            from nlu import sentence_encoder
+
+            embeddings = sentence_encoder.encode(list(texts))
+            if embeddings is None:
+                return None
+        dense = self._coef_joint[:, -embeddings.shape[1] :].astype(np.float64)
+        logits = np.empty((len(texts), len(self.classes)))
+        for row, (text, embedding) in enumerate(zip(texts, embeddings, strict=True)):
+            columns, values = self._sparse_row(text)
+            score = self._intercept_joint.astype(np.float64) + dense @ (self.embedding_weight * embedding)
+            if columns:
+                score = score + self._coef_joint[:, columns] @ values
+            logits[row] = score
+        return _softmax(logits)
+
+    def _sparse_row(self, text: str) -> tuple[list[int], np.ndarray]:
+        """The columns and values of the n-gram features of one text (the same for both models)."""
         if self._analyzers is None:
             self._analyzers = [
                 (v.build_analyzer(), v.vocabulary_, np.asarray(v.idf_, dtype=np.float64), w)
                 for v, w in zip(self._vectorizers, self._weights(), strict=True)
             ]
-        logits = np.empty((len(texts), len(self.classes)))
-        for row, text in enumerate(texts):
-            columns: list[int] = []
-            values: list[np.ndarray] = []
-            offset = 0
-            for analyze, vocabulary, idf, block_weight in self._analyzers:
-                counts = Counter(i for i in map(vocabulary.get, analyze(text)) if i is not None)
-                if counts:
-                    idx = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
-                    tf = 1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))
-                    weights = tf * idf[idx]
-                    columns.extend((idx + offset).tolist())
-                    values.append(block_weight * weights / np.linalg.norm(weights))
-                offset += len(vocabulary)
-            score = self._intercept.astype(np.float64)
-            if columns:
-                score = score + self._coef[:, columns] @ np.concatenate(values)
-            logits[row] = score
-        logits -= logits.max(axis=1, keepdims=True)
-        exp = np.exp(logits)
-        return exp / exp.sum(axis=1, keepdims=True)
+        columns: list[int] = []
+        values: list[np.ndarray] = []
+        offset = 0
+        for analyze, vocabulary, idf, block_weight in self._analyzers:
+            counts = Counter(i for i in map(vocabulary.get, analyze(text)) if i is not None)
+            if counts:
+                idx = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+                tf = 1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))
+                weights = tf * idf[idx]
+                columns.extend((idx + offset).tolist())
+                values.append(block_weight * weights / np.linalg.norm(weights))
+            offset += len(vocabulary)
+        return columns, (np.concatenate(values) if values else np.zeros(0))
 
     def proba_sklearn(self, texts: Sequence[str]) -> np.ndarray:
         """``proba`` through scikit-learn's own ``transform`` (the reference for the fast path)."""
         logits = np.asarray(self._features(texts) @ self._coef.T + self._intercept, dtype=np.float64)
-        logits -= logits.max(axis=1, keepdims=True)
-        exp = np.exp(logits)
-        return exp / exp.sum(axis=1, keepdims=True)
+        return _softmax(logits)
+
+    def proba_joint_sklearn(self, texts: Sequence[str], embeddings: np.ndarray) -> np.ndarray:
+        """``proba_joint`` through scikit-learn's own ``transform`` (the reference for the fast path)."""
+        from scipy.sparse import csr_matrix, hstack
+
+        features = hstack([self._features(texts), csr_matrix(embeddings * self.embedding_weight)]).tocsr()
+        logits = np.asarray(features @ self._coef_joint.T + self._intercept_joint, dtype=np.float64)
+        return _softmax(logits)
 
     # ------------------------------------------------------------------ storage (no pickles)
     def save(self, directory: Path) -> None:
@@ -185,11 +252,14 @@ class NgramIntentModel:
             "class_weight": self.class_weight,
             "min_df": self.min_df,
             "cluster_weight": self.cluster_weight,
+            "embedding_weight": self.embedding_weight if self.has_embeddings else 0.0,
             "classes": self.classes,
             "vocabularies": [{k: int(i) for k, i in v.vocabulary_.items()} for v in self._vectorizers],
         }
         (directory / "ngram_intents.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
         arrays = {"coef": self._coef, "intercept": self._intercept}
+        if self.has_embeddings:
+            arrays.update(coef_joint=self._coef_joint, intercept_joint=self._intercept_joint)
         arrays.update({f"idf{i}": v.idf_.astype(np.float32) for i, v in enumerate(self._vectorizers)})
         np.savez(directory / "ngram_intents.npz", **arrays)
         if self.cluster_weight > 0:  # the clusters travel with the model: no lookup data at run time
@@ -205,6 +275,7 @@ class NgramIntentModel:
             meta.get("class_weight"),
             meta.get("min_df", 1),
             meta.get("cluster_weight", 0.0),
+            meta.get("embedding_weight", 0.0),
         )
         if model.cluster_weight > 0:
             model.clusters = json.loads((directory / "ngram_clusters.json").read_text(encoding="utf-8"))
@@ -212,11 +283,20 @@ class NgramIntentModel:
         with np.load(directory / "ngram_intents.npz", allow_pickle=False) as arrays:
             model._coef = arrays["coef"]
             model._intercept = arrays["intercept"]
+            if model.embedding_weight > 0:
+                model._coef_joint = arrays["coef_joint"]
+                model._intercept_joint = arrays["intercept_joint"]
             model._vectorizers = model._new_vectorizers()
             for i, (vectorizer, vocabulary) in enumerate(zip(model._vectorizers, meta["vocabularies"], strict=True)):
                 vectorizer.vocabulary_ = vocabulary
                 vectorizer.idf_ = arrays[f"idf{i}"]
         return model
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    logits = logits - logits.max(axis=1, keepdims=True)
+    exp = np.exp(logits)
+    return exp / exp.sum(axis=1, keepdims=True)
 
 
 def blend(
@@ -283,6 +363,11 @@ class NgramIntentClassifier(GraphComponent, IntentClassifier):
             "class_weight": None,  # or "balanced"
             "min_df": 1,
             "cluster_weight": 0.0,  # weight of the words' Brown clusters (0: none)
+            # weight of the sentence embedding in a second, joint model (0: none) and the blended
+            # confidence of the n-grams below which a message is read by it (1.0: every message)
+            "embedding_weight": 0.0,
+            "embedding_below": 1.0,
+            "embedding_cache": None,  # a folder for the training examples' embeddings (None: no cache)
             "ranking_length": 10,
         }
 
@@ -297,7 +382,10 @@ class NgramIntentClassifier(GraphComponent, IntentClassifier):
             self.config["class_weight"],
             self.config["min_df"],
             self.config["cluster_weight"],
+            self.config["embedding_weight"],
         )
+        if self.config["embedding_cache"]:
+            self.model.embedding_cache = Path(self.config["embedding_cache"])
 
     @classmethod
     def create(
@@ -343,12 +431,19 @@ class NgramIntentClassifier(GraphComponent, IntentClassifier):
         probabilities = self.model.proba(texts)
         weight = float(self.config["diet_weight"])
         length = int(self.config["ranking_length"])
-        for message, row in zip(messages, probabilities, strict=True):
+        mode, sharpness = self.config["blend"], float(self.config["sharpness"])
+        for message, text, row in zip(messages, texts, probabilities, strict=True):
             previous = {r["name"]: float(r["confidence"]) for r in message.get("intent_ranking") or []}
-            ngram = dict(zip(self.model.classes, row.tolist(), strict=True))
+            diet_weight = weight if previous else 0.0
             ranking = blend(
-                previous, ngram, weight if previous else 0.0, self.config["blend"], float(self.config["sharpness"])
+                previous, dict(zip(self.model.classes, row.tolist(), strict=True)), diet_weight, mode, sharpness
             )
+            # the sentence embedding costs milliseconds: only where the n-grams are unsure
+            if ranking[0][1] < float(self.config["embedding_below"]) and self.model.has_embeddings:
+                joint = self.model.proba_joint([text])
+                if joint is not None:
+                    ngram = dict(zip(self.model.classes, joint[0].tolist(), strict=True))
+                    ranking = blend(previous, ngram, diet_weight, mode, sharpness)
             if length > 0:
                 ranking = ranking[:length]
             name, confidence = ranking[0]

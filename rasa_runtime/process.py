@@ -29,6 +29,8 @@ for _name in (
     "OMP_NUM_THREADS",
 ):
     os.environ.setdefault(_name, "1")
+# The sentence encoder's OpenMP (nlu/sentence_encoder.py): idle threads sleep instead of spinning.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from buergerassistent import logs  # noqa: E402
 from buergerassistent.settings import get_settings, startup_settings  # noqa: E402

