@@ -62,7 +62,9 @@ def test_inbox_lists_what_went_wrong_masked_and_assignments_reach_the_training_d
     entries = {e["text"]: e for e in json.loads(listed.stdout)}
     gib = entries[GIBBERISH]
     assert (gib["count"], gib["conversations"]) == (2, 2)
-    assert set(gib["reasons"]) & {"fallback", "low_confidence"}
+    # Not placed: not understood, unsure, or (with the sentence encoder, docs/nlu.md) read as
+    # outside our scope; all three go to discovery and are the editor's to look at.
+    assert set(gib["reasons"]) & {"fallback", "low_confidence", "out_of_scope"}
     assert entries["Ausweis"]["reasons"].get("clarification") == 1
     assert entries["Ausweis"]["chosen"] == {"ausweis_verlust_melden": 1}
     assert any("«E-Mail»" in t and "«Telefon»" in t for t in entries), entries.keys()
