@@ -61,8 +61,8 @@ from buergerassistent.procedure_finder import (
     CHOICE,
     OVERRULE_CONFIDENCE,
     PROCEDURE_INTENTS,
+    alternatives,
     decide,
-    discovery,
     find,
     intent_of,
 )
@@ -126,7 +126,7 @@ def discover(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventTy
         # Only candidates that could have been a first answer on their own: after "nein, das
         # meine ich nicht" a weak match ("Erste-Hilfe-Kurs" for "Hilfe bei den Wohnkosten", the
         # dog tax for "Auto wieder anmelden") helps less than the clarifying question.
-        more = [c.id for c in discovery().alternatives(text, exclude=shown, top=MORE_CANDIDATES)]
+        more = alternatives(text, exclude=sorted(shown), top=MORE_CANDIDATES)
         # A specific question about the one likely procedure ("Wo stelle ich den Bauantrag?") is
         # answered for it (its name heads the answer) rather than asked back as "Meinen Sie …?".
         if decision.decision == ANSWER or (len(decision.candidates) == 1 and question_topic(text)):

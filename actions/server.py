@@ -22,7 +22,7 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from buergerassistent import logs, metrics
+from buergerassistent import logs, metrics, semantic_match
 from buergerassistent.procedure_finder import discovery
 from buergerassistent.settings import get_settings, startup_settings
 
@@ -84,6 +84,9 @@ def create_app(token: Optional[str] = None, actions: str = "actions") -> Sanic:
     # Build the catalogue's search index now (about a second: the German lemma table), not on
     # the first citizen's message; importing the actions does not do it.
     discovery()
+    # The catalogue's phrases in the sentence encoder's terms (read from the cache; the first
+    # start on a new machine embeds them, about half a minute).
+    semantic_match.default_index()
     app.register_middleware(auth_middleware(token), "request")
     app.register_middleware(take_request_id, "request")
     metrics_token = get_settings().ba_metrics_token

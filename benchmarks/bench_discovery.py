@@ -418,6 +418,21 @@ def main(argv: list[str] | None = None) -> None:
     print(
         f"\nranking latency over {len(texts)} utterances x 5: p50 {p50:.2f} ms, p95 {p95:.2f} ms (target p95 < 50 ms)"
     )
+    # The sentence encoder's second opinion (a choice or nothing found; semantic_match.py): its
+    # cost comes on top of the ranking for those messages. Every 10th question, once.
+    from buergerassistent import semantic_match
+
+    if semantic_match.default_index().available:
+        times = []
+        for text in texts[::10]:
+            t0 = time.perf_counter()
+            semantic_match.default_index().closeness(text)
+            times.append((time.perf_counter() - t0) * 1000)
+        times.sort()
+        print(
+            f"second opinion (sentence encoder) over {len(times)} utterances: p50 {statistics.median(times):.2f} ms, "
+            f"p95 {times[int(0.95 * (len(times) - 1))]:.2f} ms; with the ranking's p95 {p95 + times[int(0.95 * (len(times) - 1))]:.1f} ms"
+        )
 
 
 if __name__ == "__main__":

@@ -46,13 +46,13 @@ import json
 import math
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Optional
+from typing import Optional, TypeVar
 
 # --------------------------------------------------------------------------- parameters
 # Tuned on the dev split of tests/data/discovery/testset.yml (benchmarks/bench_discovery.py).
@@ -422,6 +422,7 @@ ABROAD_WEIGHT = 1.0  # weight of the implied "Ausland" (as if typed; 0.6 and 1.0
 # within the block, so a tuning constant changed between two calls (the bench's sweep, tests)
 # never meets an analysis made with the old value.
 _ONE_MESSAGE: ContextVar[Optional[dict]] = ContextVar("discovery_one_message", default=None)
+T = TypeVar("T")
 
 
 @contextmanager
@@ -436,6 +437,16 @@ def one_message() -> Iterator[None]:
         yield
     finally:
         _ONE_MESSAGE.reset(token)
+
+
+def memoised(key: Hashable, compute: Callable[[], T]) -> T:
+    """``compute()`` once per ``key`` within :func:`one_message` (every time outside it)."""
+    memo = _ONE_MESSAGE.get()
+    if memo is None:
+        return compute()
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
 
 
 def _moving(toks: Iterable) -> bool:

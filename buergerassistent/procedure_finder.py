@@ -28,11 +28,12 @@ fitting service, with 115, so the decision is ``none``).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Optional
 
-from buergerassistent import language
+from buergerassistent import language, semantic_match
 from buergerassistent.answers import ANSWERS_BY_INTENT
 from buergerassistent.catalogue import default_catalogue
 from buergerassistent.conversation_context import named_procedures
@@ -181,6 +182,9 @@ def find(
     return Decision("unknown", [])
 
 
+# Intents that may still be a need described in other words ("inform": a story, a statement).
+OPEN_INTENTS = frozenset({"inform", "nlu_fallback"})
+
 # Questions about a procedure's facts (fees, documents, online, where, time, deadline).
 INFO_INTENTS = frozenset(ANSWERS_BY_INTENT)
 
@@ -218,10 +222,46 @@ def decide(
             first = next((c for c in ranking if c.id == named[0]), Candidate(named[0], 0.0, True))
             return ChatDecision(ANSWER, [first], [first, *[c for c in ranking if c.id != named[0]][: top - 1]])
     if kind == NONE:
-        return ChatDecision(NONE)
-    # answer: the ranking (its first is presented); choice: exactly the offered candidates
-    shown = discovery().rank(text, top=top) if kind == ANSWER else list(found.candidates)
-    return ChatDecision(kind, list(found.candidates), shown)
+        rescued = semantic_match.rescue(text, top) if _about_a_procedure(intent, confidence) else []
+        if not rescued:
+            return ChatDecision(NONE)
+        offered = _candidates(text, rescued, top)
+        return ChatDecision(CHOICE, offered, offered)
+    if kind == CHOICE:
+        ids = semantic_match.complete_choice(text, [c.id for c in found.candidates], top)
+        offered = _candidates(text, ids, top, known=found.candidates)
+        return ChatDecision(CHOICE, offered, offered)
+    # answer: the ranking (its first is presented), and the closest core procedure in meaning
+    # among those after it (the chat offers it after "nein, das meine ich nicht": alternatives)
+    ranking = discovery().rank(text, top=top)
+    closest = semantic_match.closest_core(text, exclude=[c.id for c in ranking[:2]])
+    if closest is not None and len(ranking) >= top:
+        ranking = [*ranking[: top - 1], *_candidates(text, [closest], top)]
+    elif closest is not None:
+        ranking = [*ranking, *_candidates(text, [closest], top)]
+    return ChatDecision(kind, list(found.candidates), ranking)
+
+
+def alternatives(text: str, exclude: Sequence[str], top: int) -> list[str]:
+    """What the chat offers after "nein, das meine ich nicht": the ranking's alternatives that
+    could have been a first answer on their own, and the closest core procedure in meaning."""
+    more = [c.id for c in discovery().alternatives(text, exclude=exclude, top=top)]
+    closest = semantic_match.closest_core(text, exclude=[*exclude, *more])
+    return [*more[: top - 1], closest] if closest is not None else more
+
+
+def _about_a_procedure(intent: Optional[str], confidence: float) -> bool:
+    """Whether NLU leaves it open that the message asks for a procedure (the second opinion
+    does not overrule "Danke" or a form answer read with confidence)."""
+    return intent is None or intent in PROCEDURE_INTENTS or intent in OPEN_INTENTS or confidence < OVERRULE_CONFIDENCE
+
+
+def _candidates(text: str, ids: list[str], top: int, known: Sequence[Candidate] = ()) -> list[Candidate]:
+    """Candidates for ``ids`` with the ranking's scores (0 for one only the encoder found)."""
+    catalogue = default_catalogue()
+    scores = {c.id: c for c in known} if set(ids) <= {c.id for c in known} else {}
+    scores = scores or {c.id: c for c in [*discovery().rank(text, top=max(top, 10)), *known]}
+    return [scores.get(i) or Candidate(i, 0.0, bool(getattr(catalogue.get(i), "curated", True))) for i in ids]
 
 
 def _english_ranked(text: str, top: int) -> list[Candidate]:
