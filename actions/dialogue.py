@@ -111,6 +111,11 @@ def _asks_something(text: str) -> bool:
 def discover(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
     """Answer, offer a choice or say honestly that nothing fits (procedure_finder.decide: the
     same decision that `python -m bot discover` prints)."""
+    with one_message():  # the decision and the alternatives read the message once (the encoder)
+        return _discover(dispatcher, tracker)
+
+
+def _discover(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
     text = tracker.latest_message.get("text") or ""
     intent, confidence = intent_of(tracker.latest_message)
     if human_answers.reports_death(text):

@@ -1593,13 +1593,7 @@ class Discovery:
 
     def _analyse(self, text: str) -> list[_Scored]:
         """The entries that match ``text``, best first (callers do not change the list)."""
-        memo = _ONE_MESSAGE.get()
-        if memo is None:
-            return self._analyse_once(text)
-        key = (id(self), text)
-        if key not in memo:
-            memo[key] = self._analyse_once(text)
-        return memo[key]
+        return memoised((id(self), text), lambda: self._analyse_once(text))
 
     def _analyse_once(self, text: str) -> list[_Scored]:
         groups, partial, nouns = self._groups(text)

@@ -235,10 +235,8 @@ def decide(
     # among those after it (the chat offers it after "nein, das meine ich nicht": alternatives)
     ranking = discovery().rank(text, top=top)
     closest = semantic_match.closest_core(text, exclude=[c.id for c in ranking[:2]])
-    if closest is not None and len(ranking) >= top:
-        ranking = [*ranking[: top - 1], *_candidates(text, [closest], top)]
-    elif closest is not None:
-        ranking = [*ranking, *_candidates(text, [closest], top)]
+    if closest is not None:
+        ranking = [*ranking[: top - 1], *_candidates(text, [closest], top, known=ranking)]
     return ChatDecision(kind, list(found.candidates), ranking)
 
 
@@ -259,8 +257,9 @@ def _about_a_procedure(intent: Optional[str], confidence: float) -> bool:
 def _candidates(text: str, ids: list[str], top: int, known: Sequence[Candidate] = ()) -> list[Candidate]:
     """Candidates for ``ids`` with the ranking's scores (0 for one only the encoder found)."""
     catalogue = default_catalogue()
-    scores = {c.id: c for c in known} if set(ids) <= {c.id for c in known} else {}
-    scores = scores or {c.id: c for c in [*discovery().rank(text, top=max(top, 10)), *known]}
+    scores = {c.id: c for c in known}
+    if not set(ids) <= set(scores):
+        scores = {c.id: c for c in discovery().rank(text, top=max(top, 10))} | scores
     return [scores.get(i) or Candidate(i, 0.0, bool(getattr(catalogue.get(i), "curated", True))) for i in ids]
 
 

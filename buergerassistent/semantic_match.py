@@ -28,9 +28,7 @@ Where the encoder cannot run, the ranking decides alone.
 
 from __future__ import annotations
 
-import logging
 import re
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -43,8 +41,6 @@ from buergerassistent.catalogue import Catalogue, default_catalogue
 from buergerassistent.discovery import memoised
 from buergerassistent.settings import get_settings
 from nlu import sentence_encoder
-
-logger = logging.getLogger(__name__)
 
 # A choice gets core procedures when the closest is at least as close as every other entry;
 # nothing found becomes a choice only when a core procedure is RESCUE_GAP closer than every other
@@ -121,16 +117,12 @@ class SemanticIndex:
         return Closeness(tuple(self._ids[i] for i in order), best, best - float(others.max()) if others.size else best)
 
 
-_lock = threading.Lock()
-
-
 @lru_cache(maxsize=1)
 def default_index() -> SemanticIndex:
     """The index of the default catalogue; the phrases' embeddings are cached in
     ``$BA_CACHE_DIR/sentence_embeddings`` (a new catalogue phrase costs milliseconds, the whole
     catalogue about half a minute)."""
-    with _lock:
-        return SemanticIndex(default_catalogue(), get_settings().cache_dir / "sentence_embeddings")
+    return SemanticIndex(default_catalogue(), get_settings().cache_dir / "sentence_embeddings")
 
 
 def closeness(text: str) -> Optional[Closeness]:
@@ -151,7 +143,7 @@ def complete_choice(text: str, offered: list[str], top: int = 3) -> list[str]:
         if found.core[0] in offered:
             return offered
         offered = offered[: top - 1]  # the ranking's weakest gives way to the closest
-    return [*offered, *(i for i in found.core if i not in offered)][: max(top, len(offered))]
+    return [*offered, *(i for i in found.core if i not in offered)][:top]
 
 
 def closest_core(text: str, exclude: Sequence[str] = ()) -> Optional[str]:
