@@ -242,10 +242,11 @@ def decide(
 
 def alternatives(text: str, exclude: Sequence[str], top: int) -> list[str]:
     """What the chat offers after "nein, das meine ich nicht": the ranking's alternatives that
-    could have been a first answer on their own, and the closest core procedure in meaning."""
+    could have been a first answer on their own, and the closest core procedure in meaning second,
+    as in an answer's ranking (the chat offers the first three: actions/context.py ``recover``)."""
     more = [c.id for c in discovery().alternatives(text, exclude=exclude, top=top)]
     closest = semantic_match.closest_core(text, exclude=[*exclude, *more])
-    return [*more[: top - 1], closest] if closest is not None else more
+    return [*more[:1], closest, *more[1 : top - 1]] if closest is not None else more
 
 
 def _about_a_procedure(intent: Optional[str], confidence: float) -> bool:

@@ -90,6 +90,16 @@ def test_an_answer_keeps_its_first_and_ranks_the_closest_third():
     assert "gewerbe_abmelden" not in finder.alternatives("Formular GewA 3 wo abgeben", ["gewerbe_abmelden"], 6)
 
 
+def test_the_closest_is_the_second_alternative_after_nein(monkeypatch):
+    # "nein, das meine ich nicht" offers the first three alternatives (actions/context.py)
+    text = "zweitpass wegen visum für geschäftsreisen"
+    shown = [c.id for c in finder.decide(text, "request_procedure", 0.9).candidates]
+    more = finder.alternatives(text, shown, 6)
+    assert more[1] == "reisepass_beantragen" and "reisepass_beantragen" not in shown
+    monkeypatch.setattr(semantic_match, "closeness", lambda text: None)
+    assert "reisepass_beantragen" not in finder.alternatives(text, shown, 6)[:3]
+
+
 def test_without_the_encoder_the_ranking_decides_alone(monkeypatch, tmp_path):
     monkeypatch.setattr(sentence_encoder, "encode", lambda texts: None)
     index = SemanticIndex(default_catalogue(), tmp_path)
