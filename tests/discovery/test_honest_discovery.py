@@ -135,6 +135,7 @@ def test_frozen_citizen_set_is_untouched_and_well_formed():
         "dev_citizen10.yml",
         "dev_citizen11.yml",
         "dev_citizen12.yml",
+        "dev_citizen13.yml",
     ],
 )
 def test_own_development_split_is_well_formed(name):
