@@ -14,7 +14,7 @@ Three sets, reported separately:
   of round 4 (generic verbs without the entry's thing, wishes, documents, direction); tuning,
 * **fourth citizen development set** ``tests/data/discovery/dev_citizen4.yml``: written by a
   helper ("devwriter") who had not seen our data, measured before tuning, then tuned on,
-* **fifth to ninth citizen development sets** ``dev_citizen5.yml`` to ``dev_citizen13.yml`` (more life
+* **fifth to ninth citizen development sets** ``dev_citizen5.yml`` to ``dev_citizen14.yml`` (more life
   events, directions and wishes): written blind by helpers who saw only the list of procedures,
   measured untuned, then tuned on,
 * **frozen citizen set** ``tests/data/discovery/citizen_frozen.yml``: written blind by someone who
@@ -74,6 +74,7 @@ DEV_CITIZEN10 = DATA / "dev_citizen10.yml"
 DEV_CITIZEN11 = DATA / "dev_citizen11.yml"
 DEV_CITIZEN12 = DATA / "dev_citizen12.yml"
 DEV_CITIZEN13 = DATA / "dev_citizen13.yml"
+DEV_CITIZEN14 = DATA / "dev_citizen14.yml"
 FROZEN = DATA / "citizen_frozen.yml"
 # The citizen development sets after the own split: (file, title, whether the sweep runs on it).
 CITIZEN_DEV_SETS = (
@@ -91,6 +92,11 @@ CITIZEN_DEV_SETS = (
     (
         DEV_CITIZEN13,
         "citizen dev set 13 (written blind by a helper, set 13: insider terms, dialect, near-miss outside)",
+        True,
+    ),
+    (
+        DEV_CITIZEN14,
+        "citizen dev set 14 (written blind by a helper, set 14: dialect, misspellings, life events)",
         True,
     ),
 )

@@ -136,6 +136,7 @@ def test_frozen_citizen_set_is_untouched_and_well_formed():
         "dev_citizen11.yml",
         "dev_citizen12.yml",
         "dev_citizen13.yml",
+        "dev_citizen14.yml",
     ],
 )
 def test_own_development_split_is_well_formed(name):
