@@ -152,6 +152,7 @@ def latest(name: str) -> dict:
 
 # ------------------------------------------------------------------------- n-gram model per fold
 _NGRAM_CACHE: dict = {}
+_FITTED: dict = {}
 
 
 def ngram_probabilities(recording: dict, **model_args) -> list[dict[str, float]]:
@@ -163,12 +164,23 @@ def ngram_probabilities(recording: dict, **model_args) -> list[dict[str, float]]
         return _NGRAM_CACHE[key]
     rows = recording["rows"]
     out: list[dict[str, float]] = [{} for _ in rows]
+    # the nearest examples' weight and temperature need no refit: one fitted model per fold serves all
+    nearest = {k: model_args[k] for k in ("nearest_weight", "nearest_temperature") if k in model_args}
+    fit_args = {k: v for k, v in model_args.items() if k not in nearest}
+    if nearest.get("nearest_weight"):
+        fit_args["nearest_weight"] = 1.0
     for fold in range(recording["folds"]):
         train = [r for r in rows if r["fold"] != fold]
         test = [i for i, r in enumerate(rows) if r["fold"] == fold]
-        model = NgramIntentModel(**model_args)
-        model.embedding_cache = OUT / "sentence_embeddings"
-        model.fit([r["text"] for r in train], [r["intent"] for r in train])
+        fit_key = (id(recording), fold, json.dumps(fit_args, sort_keys=True))
+        model = _FITTED.get(fit_key)
+        if model is None:
+            model = NgramIntentModel(**fit_args)
+            model.embedding_cache = OUT / "sentence_embeddings"
+            model.fit([r["text"] for r in train], [r["intent"] for r in train])
+            _FITTED[fit_key] = model
+        for name, value in nearest.items():
+            setattr(model, name, float(value))
         texts = [rows[i]["text"] for i in test]
         if model.has_embeddings:
             from nlu import sentence_encoder
@@ -310,9 +322,40 @@ def grid_embeddings(names: list[str]) -> None:
             print(line(f"{label} ({share:.0%} read by it)", score(rec, read, 0.1)), flush=True)
 
 
+def grid_sixteenth(names: list[str]) -> None:
+    """docs/nlu.md's table of the sixteenth round: the threshold, DIET's weight, and the nearest
+    training examples beside the joint model (``NgramIntentModel.nearest_weight``)."""
+    recordings = {name: latest(name) for name in names}
+    chosen = {"c": 20.0, "char_ngrams": (1, 4), "word_ngrams": (1, 2), "min_df": 2, "cluster_weight": 0.3}
+    joint_args = {**chosen, "embedding_weight": 4.0}
+    rows = [  # (label, joint model, DIET weight, threshold)
+        ("  threshold 0.4", joint_args, 0.1, 0.4),
+        ("  threshold 0.35", joint_args, 0.1, 0.35),
+        ("  DIET weight 0.05", joint_args, 0.05, 0.45),
+        ("  DIET weight 0.2", joint_args, 0.2, 0.45),
+        ("  joint model C 30", {**joint_args, "c": 30.0}, 0.1, 0.45),
+        ("  embedding weight 5", {**joint_args, "embedding_weight": 5.0}, 0.1, 0.45),
+    ]
+    for temperature in (0.005, 0.0075, 0.01, 0.02):
+        for weight in (0.1, 0.15, 0.25):
+            label = f"  nearest examples, weight {weight}, temperature {temperature}"
+            rows.append(
+                (label, {**joint_args, "nearest_weight": weight, "nearest_temperature": temperature}, 0.1, 0.45)
+            )
+    for name, rec in recordings.items():
+        print(f"\n== {name} ({len(rec['rows'])} messages, {rec['folds']} folds)")
+        ngram = ngram_probabilities(rec, **chosen)
+        until_now = cascade(rec, ngram, ngram_probabilities(rec, **joint_args), 0.8, 0.1)
+        print(line("until now (embedding weight 4, below 0.8, DIET 0.1, 0.45)", score(rec, until_now, 0.1)), flush=True)
+        for label, args, diet_weight, threshold in rows:
+            # the n-gram model stays the chosen one: the joint model reads what it is unsure of
+            read = cascade(rec, ngram, ngram_probabilities(rec, **args), 0.8, diet_weight)
+            print(line(label, score(rec, read, diet_weight, threshold=threshold)), flush=True)
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m content.intent_experiments", description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=["record", "grid", "embeddings"])
+    parser.add_argument("what", choices=["record", "grid", "embeddings", "sixteenth"])
     parser.add_argument("--external", action="store_true", help="Familienlotse instead of nlu/data")
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")
@@ -324,6 +367,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         ensure_pipeline()
         os.chdir(REPO_ROOT)  # the config names build/spacy_de relative to the repository
         record(args.external)
+    elif args.what == "sixteenth":
+        grid_sixteenth(["ours", "external"] if not args.external else ["external"])
     elif args.what == "embeddings":
         grid_embeddings(["ours", "external"] if not args.external else ["external"])
     else:

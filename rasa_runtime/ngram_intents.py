@@ -8,6 +8,10 @@ probabilities. Why both: the linear model generalises better to unseen phrasings
 misspelled form messages (cross-validation), DIET separates questions outside our scope better
 (docs/nlu.md has the figures that chose the weight and the fallback threshold).
 
+Where the n-grams are unsure, a joint model over the n-grams and the message's sentence embedding
+reads it instead, blended with the intent of the nearest training examples by that embedding
+(docs/nlu.md, fifteenth and sixteenth rounds).
+
 The trained model is stored as plain arrays (numpy ``.npz`` without pickles, vocabularies as
 JSON), so loading a model file never runs code from it. ``NgramIntentModel`` has no Rasa in it:
 content/evaluate_external.py and tests use it directly.
@@ -41,6 +45,8 @@ class NgramIntentModel:
         min_df: int = 1,
         cluster_weight: float = 0.0,
         embedding_weight: float = 0.0,
+        nearest_weight: float = 0.0,
+        nearest_temperature: float = 0.01,
     ) -> None:
         self.c = float(c)
         # weight of the sentence embedding (nlu/sentence_encoder.py) in a second, joint model; 0: none
@@ -49,6 +55,12 @@ class NgramIntentModel:
         self.embedding_cache: Optional[Path] = None
         self._coef_joint: Optional[np.ndarray] = None
         self._intercept_joint: Optional[np.ndarray] = None
+        # the nearest training example of each intent by the same embedding, blended into the
+        # joint model's reading with this weight (0: none; docs/nlu.md, sixteenth round)
+        self.nearest_weight = float(nearest_weight)
+        self.nearest_temperature = float(nearest_temperature)
+        self._examples: Optional[np.ndarray] = None  # the examples' embeddings, grouped by intent
+        self._example_starts: Optional[np.ndarray] = None  # where each intent's rows start
         # weight of the words' Brown clusters (nlu/word_clusters.py) beside the n-grams; 0: none
         self.cluster_weight = float(cluster_weight)
         self.clusters: dict[str, str] = {}
@@ -143,7 +155,33 @@ class NgramIntentModel:
                 # same labels, same classes; the dense block needs ~450 iterations at the default
                 # tolerance, 1e-3 halves that with the same predictions (docs/nlu.md)
                 _, self._coef_joint, self._intercept_joint = self._regression(joint, labels, tol=1e-3)
+                if self.nearest_weight > 0:
+                    self._keep_examples(embeddings, labels)
         return self
+
+    def _keep_examples(self, embeddings: np.ndarray, labels: Sequence[str]) -> None:
+        index = {name: i for i, name in enumerate(self.classes)}
+        order = np.argsort([index[str(label)] for label in labels], kind="stable")
+        counts = np.bincount([index[str(label)] for label in labels], minlength=len(self.classes))
+        self._examples = np.ascontiguousarray(embeddings[order], dtype=np.float32)
+        self._example_starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+
+    @property
+    def has_nearest(self) -> bool:
+        return self._examples is not None and self.has_embeddings
+
+    def _nearest(self, embeddings: np.ndarray, joint: np.ndarray) -> np.ndarray:
+        """The joint reading blended with the nearest examples: per intent the cosine of its
+        nearest training example, as a softmax at ``nearest_temperature``, and both combined as
+        ``blend``'s product with ``nearest_weight`` (a message that is nearly one example's twin
+        gets that example's intent, however few n-grams it shares with it)."""
+        closest = np.maximum.reduceat(embeddings @ self._examples.T, self._example_starts, axis=1)
+        nearest = _softmax(closest / self.nearest_temperature)
+        floor = 1e-6  # as blend's product
+        logs = self.nearest_weight * np.log(np.maximum(nearest, floor)) + (1.0 - self.nearest_weight) * np.log(
+            np.maximum(joint, floor)
+        )
+        return _softmax(logs)
 
     def _regression(
         self, features: Any, labels: Sequence[str], tol: float = 1e-4
@@ -190,7 +228,8 @@ class NgramIntentModel:
             return None
         dense = self._coef_joint[:, -embeddings.shape[1] :].astype(np.float64)
         logits = self._logits(texts, self._coef_joint, self._intercept_joint)
-        return _softmax(logits + (self.embedding_weight * embeddings) @ dense.T)
+        joint = _softmax(logits + (self.embedding_weight * embeddings) @ dense.T)
+        return self._nearest(embeddings, joint) if self.has_nearest else joint
 
     def _logits(self, texts: Sequence[str], coef: np.ndarray, intercept: np.ndarray) -> np.ndarray:
         """The n-gram part of a model's logits, computed without scikit-learn (the fast path)."""
@@ -235,7 +274,8 @@ class NgramIntentModel:
 
         features = hstack([self._features(texts), csr_matrix(embeddings * self.embedding_weight)]).tocsr()
         logits = np.asarray(features @ self._coef_joint.T + self._intercept_joint, dtype=np.float64)
-        return _softmax(logits)
+        joint = _softmax(logits)
+        return self._nearest(embeddings, joint) if self.has_nearest else joint
 
     # ------------------------------------------------------------------ storage (no pickles)
     def save(self, directory: Path) -> None:
@@ -247,6 +287,8 @@ class NgramIntentModel:
             "min_df": self.min_df,
             "cluster_weight": self.cluster_weight,
             "embedding_weight": self.embedding_weight if self.has_embeddings else 0.0,
+            "nearest_weight": self.nearest_weight if self.has_nearest else 0.0,
+            "nearest_temperature": self.nearest_temperature,
             "classes": self.classes,
             "vocabularies": [{k: int(i) for k, i in v.vocabulary_.items()} for v in self._vectorizers],
         }
@@ -254,6 +296,8 @@ class NgramIntentModel:
         arrays = {"coef": self._coef, "intercept": self._intercept}
         if self.has_embeddings:
             arrays.update(coef_joint=self._coef_joint, intercept_joint=self._intercept_joint)
+        if self.has_nearest:
+            arrays.update(examples=self._examples, example_starts=self._example_starts)
         arrays.update({f"idf{i}": v.idf_.astype(np.float32) for i, v in enumerate(self._vectorizers)})
         np.savez(directory / "ngram_intents.npz", **arrays)
         if self.cluster_weight > 0:  # the clusters travel with the model: no lookup data at run time
@@ -270,6 +314,8 @@ class NgramIntentModel:
             meta.get("min_df", 1),
             meta.get("cluster_weight", 0.0),
             meta.get("embedding_weight", 0.0),
+            meta.get("nearest_weight", 0.0),
+            meta.get("nearest_temperature", 0.01),
         )
         if model.cluster_weight > 0:
             model.clusters = json.loads((directory / "ngram_clusters.json").read_text(encoding="utf-8"))
@@ -280,6 +326,9 @@ class NgramIntentModel:
             if model.embedding_weight > 0:
                 model._coef_joint = arrays["coef_joint"]
                 model._intercept_joint = arrays["intercept_joint"]
+            if model.nearest_weight > 0:
+                model._examples = arrays["examples"]
+                model._example_starts = arrays["example_starts"]
             model._vectorizers = model._new_vectorizers()
             for i, (vectorizer, vocabulary) in enumerate(zip(model._vectorizers, meta["vocabularies"], strict=True)):
                 vectorizer.vocabulary_ = vocabulary
@@ -361,6 +410,10 @@ class NgramIntentClassifier(GraphComponent, IntentClassifier):
             # confidence of the n-grams below which a message is read by it (1.0: every message)
             "embedding_weight": 0.0,
             "embedding_below": 1.0,
+            # weight of the nearest training examples in the joint reading (0: none) and the
+            # temperature of their softmax
+            "nearest_weight": 0.0,
+            "nearest_temperature": 0.01,
             "embedding_cache": None,  # a folder for the training examples' embeddings (None: no cache)
             "ranking_length": 10,
         }
@@ -377,6 +430,8 @@ class NgramIntentClassifier(GraphComponent, IntentClassifier):
             self.config["min_df"],
             self.config["cluster_weight"],
             self.config["embedding_weight"],
+            self.config["nearest_weight"],
+            self.config["nearest_temperature"],
         )
         if self.config["embedding_cache"]:
             self.model.embedding_cache = Path(self.config["embedding_cache"])

@@ -257,6 +257,40 @@ def test_joint_model_reads_unseen_phrasings_better_than_the_ngrams():
     assert joint > ngrams + 0.02, (joint, ngrams)
 
 
+def test_nearest_examples_fast_path_equals_scikit_learn_and_survive_saving(tmp_path):
+    """bot/config.yml's nearest_weight: the joint reading blended with each intent's nearest
+    training example (docs/nlu.md, sixteenth round), the same on both paths and after loading."""
+    from nlu import sentence_encoder
+
+    pairs = training_pairs()[::3]
+    model = NgramIntentModel(min_df=2, embedding_weight=4.0, nearest_weight=0.15, nearest_temperature=0.0075)
+    model.fit([t for t, _ in pairs], [i for _, i in pairs])
+    assert model.has_nearest
+    texts = [t for t, _ in training_pairs()[1::9]][:120] + ODD
+    fast = model.proba_joint(texts)
+    assert np.allclose(fast, model.proba_joint_sklearn(texts, sentence_encoder.encode(texts)), atol=1e-5)
+    assert np.allclose(fast.sum(axis=1), 1.0)
+    model.save(tmp_path)
+    loaded = NgramIntentModel.load(tmp_path)
+    assert loaded.has_nearest and loaded.nearest_temperature == 0.0075
+    assert np.allclose(loaded.proba_joint(texts), fast, atol=1e-6)
+
+
+def test_nearest_examples_pull_a_message_towards_its_twins_intent():
+    """A message that is nearly a training example is read closer to that example's intent than
+    by the joint model alone; without nearest_weight nothing of it is kept."""
+    pairs = training_pairs()[::3]
+    texts, labels = [t for t, _ in pairs], [i for _, i in pairs]
+    plain = NgramIntentModel(min_df=2, embedding_weight=4.0).fit(texts, labels)
+    near = NgramIntentModel(min_df=2, embedding_weight=4.0, nearest_weight=0.15).fit(texts, labels)
+    assert not plain.has_nearest and near.has_nearest
+    sample = list(range(0, len(texts), 7))
+    gold = [plain.classes.index(labels[i]) for i in sample]
+    p_plain = plain.proba_joint([texts[i] for i in sample])[np.arange(len(sample)), gold]
+    p_near = near.proba_joint([texts[i] for i in sample])[np.arange(len(sample)), gold]
+    assert np.mean(p_near) > np.mean(p_plain)
+
+
 def test_without_the_encoder_the_model_keeps_to_the_ngrams(monkeypatch, tmp_path):
     """Where the engine cannot run (another CPU), training and parsing go on with the n-grams."""
     from nlu import sentence_encoder
