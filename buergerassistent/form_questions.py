@@ -171,6 +171,16 @@ def answer(proc: Procedure, field: Field, text: str, intent: Optional[str] = Non
         topic = procedure_topic(s, intent)
         if topic is not None:
             return answers.ANSWERS_BY_INTENT[topic](proc)
+    if _ABOUT_CANCELLING.search(s):
+        # "kann ich den Antrag später noch abbrechen?" (intent_guard reads it as help)
+        return CANCELLING_LATER
     if intent == "ask_why_field" or _WHY.search(s):
         return explain_why(proc, field)
     return explain_field(proc, field)
+
+
+_ABOUT_CANCELLING = re.compile(r"abbrech|abbruch|abgebrochen|zurückzieh|zurueckzieh|stornier", re.I)
+CANCELLING_LATER = (
+    "Bis Sie den Antrag absenden, können Sie jederzeit „abbrechen“ schreiben. Ihre Angaben werden dann "
+    "gelöscht. Einen abgesendeten Antrag können Sie in diesem Chat mit „Antrag zurückziehen“ zurücknehmen."
+)

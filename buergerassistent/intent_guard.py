@@ -191,7 +191,18 @@ _OWN_WORDS_AT_START: dict[str, Optional[re.Pattern[str]]] = {
     "save_draft": re.compile(_CLEAR_WORDS["save_draft"], re.I),
     "resume_draft": re.compile(r"entwurf|weitermach|fortsetz|gespeichert|zwischengespeichert", re.I),
     "rate_assistant": re.compile(r"stern|bewert|note\b|feedback|zufrieden", re.I),
+    # "Ist mein Führerschein von 2008 noch gültig?" asks about the document, not the log-in
+    "login_status": re.compile(r"eingeloggt|einlogg|log ?in|konto|bund ?id|bayern ?id|elster|\bangemeldet\b", re.I),
 }
+
+
+# A question about cancelling some other time or in some case, not now
+_LATER_OR_IF = re.compile(
+    r"\bspäter\b|\bspaeter\b|\bfalls\b|\bwenn sich\b|\bnachträglich|\bnachtraeglich|\bim nachhinein\b", re.I
+)
+
+# Help with the chat itself, not with a procedure ("Hilfe, wie funktioniert der Chat?")
+_CHAT_HELP = re.compile(r"was kannst|was können sie|\bbedien|\bchat|assistent|\bbot\b|hier\b", re.I)
 
 
 def misread_at_start(text: str, intent: Optional[str]) -> bool:
@@ -204,6 +215,9 @@ def misread_at_start(text: str, intent: Optional[str]) -> bool:
     own = _OWN_WORDS_AT_START[intent]
     if own is None:
         return names_procedure(text, procedure_nouns(generic=True))
+    if intent == "help" and not _CHAT_HELP.search(text) and names_procedure(text, procedure_nouns() - {"hilfe"}):
+        # "GewA 1 ausfüllen Hilfe": help with a procedure the message names is that procedure
+        return True
     return names_procedure(text) and not own.search(text)
 
 
@@ -400,6 +414,10 @@ def decide(message: Message, context: Context = Context()) -> Decision:
         return Decision("act", intent, "harmless", message.confidence)
     if not _at_stake(command, context):
         return Decision("act", intent, "nothing at stake", message.confidence)
+    if command == "cancel" and is_question(text) and _LATER_OR_IF.search(text):
+        # "kann ich den Antrag später noch abbrechen, falls sich was ändert?" asks whether it
+        # could be done, not to do it now: the help explains the question and "abbrechen"
+        return Decision("reinterpret", "help", "a question whether cancelling is possible later", 1.0)
     if is_question(text):
         return Decision("ask", command, "a question", message.confidence)
     if (

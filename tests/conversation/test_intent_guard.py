@@ -383,3 +383,17 @@ def test_in_a_form_a_real_human_question_stays(text, intent):
 def test_a_question_to_the_offer_to_start_the_form_starts_nothing(text, topic):
     decision = decide(Message(text, "affirm", HIGH), Context(awaiting="start_form"))
     assert (decision.kind, decision.intent) == ("reinterpret", topic)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["kann ich den Antrag später noch abbrechen, falls sich was ändert?", "Kann ich nachträglich noch abbrechen?"],
+)
+def test_a_question_whether_cancelling_is_possible_later_is_explained_not_confirmed(text):
+    decision = decide(Message(text, "cancel", 0.51), IN_FORM)
+    assert (decision.kind, decision.intent) == ("reinterpret", "help")
+
+
+def test_a_question_to_cancel_now_is_still_confirmed():
+    decision = decide(Message("kann ich jetzt abbrechen?", "cancel", 0.6), IN_FORM)
+    assert (decision.kind, decision.intent) == ("ask", "cancel")

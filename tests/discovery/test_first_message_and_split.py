@@ -37,6 +37,10 @@ FIRST = Context(first_message=True)
         ("bafög antrag", "withdraw_application"),
         ("blaue karte eu antrag", "withdraw_application"),
         ("Hilfe bei den Wohnkosten", "help"),
+        # help with a procedure it names is that procedure
+        ("GewA 1 ausfüllen Hilfe", "help"),
+        ("Hilfe, mein Ausweis ist weg", "help"),
+        ("Ist mein Führerschein von 2008 noch gültig?", "login_status"),
     ],
 )
 def test_a_first_message_that_names_a_procedure_is_a_need(text, intent):
@@ -56,6 +60,9 @@ def test_a_first_message_that_names_a_procedure_is_a_need(text, intent):
         ("Ich will meinen Antrag auf Wohngeld zurückziehen", "withdraw_application"),
         ("Den eingereichten Antrag für den Reisepass stornieren", "withdraw_application"),
         ("Hilfe, wie funktioniert der Chat?", "help"),
+        ("Hilfe", "help"),
+        ("Bin ich mit meiner BundID noch angemeldet?", "login_status"),
+        ("Ich brauche Hilfe beim Ausfüllen hier im Chat", "help"),
     ],
 )
 def test_a_first_message_with_the_intents_own_words_keeps_it(text, intent):

@@ -62,6 +62,13 @@ def test_why_is_answered_from_the_fields_why_text():
     assert field.why in reply and "freiwillig" in reply and "Format" not in reply
 
 
+def test_a_question_whether_one_can_cancel_later_is_answered():
+    proc = CATALOGUE["meldebescheinigung"]
+    text = "kann ich den Antrag später noch abbrechen, falls sich was ändert?"
+    reply = form_questions.answer(proc, proc.field("plz"), text, "help")
+    assert "„abbrechen“" in reply and "Antrag zurückziehen" in reply
+
+
 def test_a_question_about_the_procedure_is_answered_from_the_catalogue():
     proc = CATALOGUE["meldebescheinigung"]
     reply = form_questions.answer(proc, proc.field("plz"), "was kostet das eigentlich?")
