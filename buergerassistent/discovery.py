@@ -308,6 +308,48 @@ COLLOQUIAL = {
     **dict.fromkeys(("griag", "kriagst", "griagst"), "kriege"),
     **dict.fromkeys(("woin", "wolln"), "wollen"),
     **dict.fromkeys(("brauchad", "bräucht", "bräuchat"), "bräuchte"),
+    # Berlin and the north-east: "ick bin nach Berlin jezogen" ("j" for "g", "ick" for "ich")
+    **dict.fromkeys(("ick", "icke"), "ich"),
+    **dict.fromkeys(("wat",), "was"),
+    **dict.fromkeys(("det", "dit", "dat"), "das"),
+    "ooch": "auch",
+    **dict.fromkeys(("nüscht", "nischt"), "nichts"),
+    **dict.fromkeys(("keene", "keen"), "keine"),
+    **dict.fromkeys(("jezogen", "jezochen"), "gezogen"),
+    **dict.fromkeys(("umjezogen", "umjezochen"), "umgezogen"),
+    **dict.fromkeys(("wegjezogen",), "weggezogen"),
+    **dict.fromkeys(("jeheiratet",), "geheiratet"),
+    **dict.fromkeys(("jestorben", "jestorm"), "gestorben"),
+    **dict.fromkeys(("jeklaut",), "geklaut"),
+    **dict.fromkeys(("jekooft", "jekauft"), "gekauft"),
+    **dict.fromkeys(("jeboren", "jeborn"), "geboren"),
+    **dict.fromkeys(("jeld",), "geld"),
+    # Low German (Platt): "ik bün ümtrocken, wo mutt ik mi anmellen"
+    "ik": "ich",
+    "bün": "bin",
+    **dict.fromkeys(("mutt", "mööt", "möt"), "muss"),
+    **dict.fromkeys(("mien", "mienen", "miene"), "mein"),
+    **dict.fromkeys(("hebb", "heff"), "habe"),
+    "sik": "sich",
+    "un": "und",
+    **dict.fromkeys(("anmellen",), "anmelden"),
+    **dict.fromkeys(("afmellen", "affmellen"), "abmelden"),
+    **dict.fromkeys(("ümmellen",), "ummelden"),
+    **dict.fromkeys(("ümtrocken", "umtrocken"), "umgezogen"),
+    **dict.fromkeys(("trecken", "treck"), "ziehen"),
+    **dict.fromkeys(("ümtrecken",), "umziehen"),
+    **dict.fromkeys(("aflopen", "afloopen"), "abgelaufen"),
+    "verloorn": "verloren",
+    **dict.fromkeys(("heiraden",), "heiraten"),
+    # Swabian and Alemannic drop the final n: "muss der den au umtausche?"
+    **dict.fromkeys(("umtausche",), "umtauschen"),
+    **dict.fromkeys(("anmelde", "amelde"), "anmelden"),
+    **dict.fromkeys(("abmelde", "obmelde"), "abmelden"),
+    **dict.fromkeys(("ummelde",), "ummelden"),
+    **dict.fromkeys(("lappe",), "führerschein"),
+    "dr": "der",
+    **dict.fromkeys(("olde", "olds"), "alte"),
+    **dict.fromkeys(("kuchl", "kuchel"), "küche"),
 }
 # Buying, selling and handing in set a direction (an entry of the other one is penalised) but are
 # too vague to hand the evidence over to the counterpart: "etwas verkaufen, Gewerbeschein" is a
@@ -333,6 +375,10 @@ _PARTICLE_ELLIPSIS = re.compile(
     r"\b(ab|an|um|aus|ein)-\s+(und|oder|statt|anstatt|bzw\.?)\s+(ab|an|um|aus|ein)([a-zäöüß]+)",
     re.IGNORECASE,
 )
+# A form's code with its number ("GewA 1", "KG 1"): the number tells the forms of a family apart
+# (GewA 1 registers a business, GewA 3 closes it), so code and number also count as one word.
+_FORM_CODE = re.compile(r"\b([A-Z][a-z]{0,3}[A-Z]|[A-Z]{2,4})[ -]?(\d{1,2})\b")
+_CODE_TOKEN = re.compile(r"^[a-zäöü]{2,5}\d{1,2}$")  # "gewa1", joined or typed so
 # "Ich will kein neues Gewerbe anmelden, sondern mein bestehendes schließen": when the request
 # goes on to say what instead (CONTRASTS), the words after a negation say what it is not about
 NEGATION_SCOPE = NEGATIONS | frozenset("nichts keinem keiner keines".split())
@@ -532,6 +578,48 @@ def normalise(word: str) -> str:
         word = "".join(c if c in "äöü" else unicodedata.normalize("NFKD", c)[0] for c in word)
         word = "".join(c for c in word if c.isascii() or c in "äöü")
     return word
+
+
+# Regional pronunciations spelt as spoken, as (pattern, standard) rewrites of a normalised word
+# the lemma table does not know. Each variant is only used when its stem is a catalogue term, so
+# a rule that misfires finds nothing. Language, not procedures (COLLOQUIAL has whole words).
+_DIALECT_SOUNDS = (
+    (re.compile(r"e$"), "en"),  # infinitives without -n: "aamelde", "umtausche", "hierode"
+    (re.compile(r"^aa"), "an"),  # Alemannic "aamelde" = anmelden
+    (re.compile(r"^(?:oi|oa)"), "an"),  # Swabian/Bavarian "oimelde", "oamelden"
+    (re.compile(r"^j"), "g"),  # Rhenish and Berlin "jeschäft", "jezogen"
+    (re.compile(r"(?<=^..)je"), "ge"),  # "opjemaat", "herjetrocke", "abjemeldet"
+    (re.compile(r"^b"), "p"),  # Saxon and Franconian soft consonants: "bersonalausweis"
+    (re.compile(r"^d"), "t"),
+    (re.compile(r"^g"), "k"),  # "griech" = krieg(e)
+    (re.compile(r"(?<=[aeiouäöü])d(?=[aeiouäöü])"), "t"),  # "audo"
+    (re.compile(r"(?<=[lnr])d(?=[aeiouäöü])"), "t"),  # "wahldach"
+    (re.compile(r"(?<=[aeiouäöü])b(?=[aeiouäöü])"), "p"),
+    (re.compile(r"oo"), "au"),  # "gekooft", "abgeloofen"
+    (re.compile(r"ee"), "äu"),  # "leeft" = läuft
+    (re.compile(r"ie"), "ü"),  # "fiehrungszeignis"
+    (re.compile(r"ü"), "ei"),  # Alemannic "hürate" = heiraten
+    (re.compile(r"ei"), "eu"),  # "zeignis" = zeugnis
+    (re.compile(r"ch$"), "g"),  # "wech" = weg, "wahldach" = wahltag
+    (re.compile(r"(?<=[^aeiouäöü])n$"), "en"),  # "abgeloofn", "gstorbn"
+    (re.compile(r"ff$"), "ft"),  # Rhenish "jeschäff" = geschäft
+)
+
+
+def dialect_variants(word: str) -> list[str]:
+    """Standard spellings a regional spelling may stand for, one or two rewrites away."""
+    out: list[str] = []
+    frontier = [word]
+    for _ in range(2):
+        nxt = []
+        for w in frontier:
+            for pattern, standard in _DIALECT_SOUNDS:
+                v = pattern.sub(standard, w)
+                if v != w and v not in out and v != word:
+                    out.append(v)
+                    nxt.append(v)
+        frontier = nxt
+    return out
 
 
 def with_umlauts(word: str) -> Optional[str]:
@@ -873,6 +961,10 @@ class _Lexicon:
                 pieces = [p for p in pieces if p] + ["".join(pieces)]
             for piece in pieces:
                 out.append(_Token(piece, self.lemma_norm(piece), clause, capital))
+        if self.language.code == "de":
+            for m in _FORM_CODE.finditer(text):
+                code = f"{m[1]}{m[2]}".lower()
+                out.append(_Token(code, code, clause, None))
         return out
 
     def stem(self, word: str) -> str:
@@ -1123,7 +1215,7 @@ class _Lexicon:
             tok.surface in self.stopwords
             or tok.norm in self.stopwords
             or len(tok.norm) < 2
-            or any(c.isdigit() for c in tok.surface)
+            or (any(c.isdigit() for c in tok.surface) and not _CODE_TOKEN.match(tok.surface))
         )
 
     # ---- vocabulary
@@ -1469,6 +1561,13 @@ class Discovery:
                     parts = lex.split(word)
                     group = [(lex.stem(p), QUERY_PART_WEIGHT) for p in parts if lex.stem(p) in known]
                     if group:
+                        break
+            if not group and lex.language.code == "de" and not lex.is_word(tok.surface):
+                # "aamelde", "jeschäff", "bersonalausweis": a regional spelling of a catalogue word
+                for variant in dialect_variants(normalise(tok.surface)):
+                    s = lex.stem(lex.lemma_norm(variant))
+                    if s in known:
+                        group = [(s, FUZZY_WEIGHT)]
                         break
             if not group and (CORRECT_KNOWN_WORDS or not lex.is_word(tok.surface)):
                 fixed = next(filter(None, (lex.correct(w) for w in forms)), None)

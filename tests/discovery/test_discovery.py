@@ -79,6 +79,43 @@ def test_misspellings(discovery, text, expected):
 
 
 @pytest.mark.parametrize(
+    "text, expected",
+    [
+        # Berlin, Low German, Swabian, Alemannic, Rhenish, Saxon (COLLOQUIAL and _DIALECT_SOUNDS)
+        ("ick bin nach berlin jezogen, wo muss ick mir anmelden", "wohnsitz_anmelden"),
+        ("ik bün ümtrocken, wo mutt ik mi anmellen", "wohnsitz_anmelden"),
+        ("dr lappe vo meim opa, muss der den au umtausche?", "fuehrerschein_umtausch"),
+        ("isch han e jeschäff opjemaat, muss isch dat irjendwo aanmelde?", "gewerbe_anmelden"),
+        ("mei bersonalausweis is abgeloofn, wo griech ich n neuen?", "personalausweis_beantragen"),
+        ("isch brauch e fiehrungszeignis for die arbeit", "fuehrungszeugnis"),
+    ],
+)
+def test_regional_spellings(discovery, text, expected):
+    assert top1(discovery, text) == expected
+
+
+def test_regional_rewrites_only_count_where_they_meet_a_catalogue_word(discovery):
+    from buergerassistent.discovery import dialect_variants
+
+    assert "anmelden" in dialect_variants("aamelde") and "auto" in dialect_variants("audo")
+    assert discovery.rank("jrummel oodewa blubbe") == []
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("GewA 1 ausfüllen", "gewerbe_anmelden"),
+        ("GewA 3 ausfüllen", "gewerbe_abmelden"),
+        ("gewa1 formular", "gewerbe_anmelden"),
+    ],
+)
+def test_a_form_code_with_its_number_names_its_procedure(discovery, text, expected):
+    # "GewA" alone is both; the number tells them apart (catalogue keywords "GewA 1", "GewA 3")
+    assert top1(discovery, text) == expected
+    assert {c.id for c in discovery.rank("GewA ausfüllen", top=2)} == {"gewerbe_anmelden", "gewerbe_abmelden"}
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "Wie wird das Wetter morgen?",
