@@ -216,6 +216,8 @@ class Widget:
     def open(self) -> Widget:
         self.launcher.click()
         expect(self.dialog).to_be_visible()
+        # the dialog slides in for 0.15 s (styles.js, ba-in): measure its box only after that
+        self.dialog.evaluate("el => Promise.all(el.getAnimations().map(a => a.finished))")
         return self
 
     def wait_for_bot(self, text: str, after: int = 0):
