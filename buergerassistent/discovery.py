@@ -606,8 +606,10 @@ _DIALECT_SOUNDS = (
 )
 
 
-def dialect_variants(word: str) -> list[str]:
-    """Standard spellings a regional spelling may stand for, one or two rewrites away."""
+@lru_cache(maxsize=100_000)
+def dialect_variants(word: str) -> tuple[str, ...]:
+    """Standard spellings a regional spelling may stand for, one or two rewrites away (cached
+    like ``stem``: the ranking asks for every unknown word of every message)."""
     out: list[str] = []
     frontier = [word]
     for _ in range(2):
@@ -619,7 +621,7 @@ def dialect_variants(word: str) -> list[str]:
                     out.append(v)
                     nxt.append(v)
         frontier = nxt
-    return out
+    return tuple(out)
 
 
 def with_umlauts(word: str) -> Optional[str]:

@@ -161,8 +161,9 @@ class NgramIntentModel:
 
     def _keep_examples(self, embeddings: np.ndarray, labels: Sequence[str]) -> None:
         index = {name: i for i, name in enumerate(self.classes)}
-        order = np.argsort([index[str(label)] for label in labels], kind="stable")
-        counts = np.bincount([index[str(label)] for label in labels], minlength=len(self.classes))
+        rows = [index[str(label)] for label in labels]
+        order = np.argsort(rows, kind="stable")
+        counts = np.bincount(rows, minlength=len(self.classes))
         self._examples = np.ascontiguousarray(embeddings[order], dtype=np.float32)
         self._example_starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
 
@@ -177,9 +178,8 @@ class NgramIntentModel:
         gets that example's intent, however few n-grams it shares with it)."""
         closest = np.maximum.reduceat(embeddings @ self._examples.T, self._example_starts, axis=1)
         nearest = _softmax(closest / self.nearest_temperature)
-        floor = 1e-6  # as blend's product
-        logs = self.nearest_weight * np.log(np.maximum(nearest, floor)) + (1.0 - self.nearest_weight) * np.log(
-            np.maximum(joint, floor)
+        logs = self.nearest_weight * np.log(np.maximum(nearest, _FLOOR)) + (1.0 - self.nearest_weight) * np.log(
+            np.maximum(joint, _FLOOR)
         )
         return _softmax(logs)
 
@@ -336,6 +336,11 @@ class NgramIntentModel:
         return model
 
 
+# a product of distributions (blend, NgramIntentModel._nearest): an intent one side gives 0 must
+# not veto it outright
+_FLOOR = 1e-6
+
+
 def _softmax(logits: np.ndarray) -> np.ndarray:
     logits = logits - logits.max(axis=1, keepdims=True)
     exp = np.exp(logits)
@@ -355,11 +360,10 @@ def blend(
     """
     names = sorted(set(diet) | set(ngram))
     if mode == "product":
-        floor = 1e-6  # an intent one side gives 0 must not veto it outright
         logs = np.array(
             [
-                diet_weight * np.log(max(diet.get(n, 0.0), floor))
-                + (1.0 - diet_weight) * np.log(max(ngram.get(n, 0.0), floor))
+                diet_weight * np.log(max(diet.get(n, 0.0), _FLOOR))
+                + (1.0 - diet_weight) * np.log(max(ngram.get(n, 0.0), _FLOOR))
                 for n in names
             ]
         )
