@@ -62,6 +62,7 @@ def test_other_rasa_version_runs_unpatched_with_a_warning(monkeypatch, caplog):
 
 def _rasa_functions() -> dict:
     import rasa.core.processor
+    import rasa.core.run
     from rasa.core.actions.action import RemoteAction
     from rasa.core.actions.forms import FormAction
     from rasa.engine.runner.dask import DaskGraphRunner
@@ -85,6 +86,9 @@ def _rasa_functions() -> dict:
         "copy": DialogueStateTracker.copy,
         "temporary": FormAction._temporary_tracker,
         "processor_copy": rasa.core.processor.copy,
+        "set_slot": DialogueStateTracker._set_slot,
+        "reset_slots": DialogueStateTracker._reset_slots,
+        "load_agent": rasa.core.run.load_agent_on_start,
     }
 
 
@@ -102,20 +106,27 @@ CHILD = """
 import json, sys
 from rasa_runtime import patches
 groups = patches.apply_patches()
+import rasa.core.run
 from rasa.engine.runner.dask import DaskGraphRunner
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa_runtime import state_replay, tracker_copy
 print(json.dumps({"groups": sorted(groups), "run": DaskGraphRunner.run is patches._run_graph,
                   "states": Domain.states_for_tracker_history is state_replay.states_for_tracker_history,
-                  "copy": DialogueStateTracker.copy is tracker_copy.copy_tracker}))
+                  "copy": DialogueStateTracker.copy is tracker_copy.copy_tracker,
+                  "set_slot": DialogueStateTracker._set_slot is tracker_copy.set_slot,
+                  "freeze": getattr(rasa.core.run.load_agent_on_start, "_ba_freezes", False)}))
 """
 
 
 @pytest.mark.parametrize(
     "value, applied",
     [
-        ("-state_replay,-tracker_copy", {"run": True, "states": False, "copy": False}),
+        (
+            "-state_replay,-tracker_copy",
+            {"run": True, "states": False, "copy": False, "set_slot": False, "freeze": True},
+        ),
+        ("-gc_freeze", {"run": True, "states": True, "copy": True, "set_slot": True, "freeze": False}),
     ],
 )
 def test_groups_switch_off_one_by_one(value, applied):

@@ -491,3 +491,26 @@ def test_debug_log_copies_are_made_when_rasa_logs_at_debug_level():
     finally:
         rasa_logger.setLevel(old)
     assert shim.copy([1]) == [1]  # the rest is the copy module
+
+
+# ---------------------------------------------------------------- the loaded model out of the collector
+
+
+async def test_loaded_model_is_frozen_for_the_garbage_collector():
+    import gc
+
+    from rasa_runtime import patches
+
+    model = [{"weights": list(range(100))} for _ in range(1000)]  # stands in for the loaded agent
+
+    async def load_agent_on_start(*args):
+        return args
+
+    wrapped = patches._freezing_after_load(load_agent_on_start)
+    assert wrapped.__name__ == "load_agent_on_start" and wrapped._ba_freezes
+    try:
+        assert gc.get_freeze_count() == 0
+        assert await wrapped("model.tar.gz", None) == ("model.tar.gz", None)
+        assert gc.get_freeze_count() >= len(model)
+    finally:
+        gc.unfreeze()
