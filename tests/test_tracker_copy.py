@@ -22,6 +22,7 @@ from rasa.shared.core.events import (
 from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 from support.trackers import training_conversations
 
+from rasa_runtime import tracker_copy
 from rasa_runtime.tracker_copy import copy_tracker
 
 ORIGINAL = DialogueStateTracker.copy  # Rasa's own (the patch is not applied in tests)
@@ -73,9 +74,7 @@ def fields(tracker) -> dict:
     return values
 
 
-def test_copies_as_rasa_does(domain_and_conversations):
-    domain, conversations = domain_and_conversations
-    assert len(conversations) > 100
+def compare_copies(domain, conversations) -> int:
     compared = 0
     for number, events in enumerate(conversations):
         tracker = DialogueStateTracker(f"copy-{number}", domain.slots)
@@ -93,8 +92,37 @@ def test_copies_as_rasa_does(domain_and_conversations):
             ours.update(SlotSet("vorname", "Neu"), domain)
             ours.update(ActiveLoop(FORM), domain)
             ours.update(ActionExecuted("action_listen"), domain)
+            ours.update(Restarted(), domain)
             assert fields(tracker) == before
-    assert compared > 2000
+    return compared
+
+
+def test_copies_as_rasa_does(domain_and_conversations):
+    domain, conversations = domain_and_conversations
+    assert len(conversations) > 100
+    assert compare_copies(domain, conversations) > 2000
+
+
+def test_copies_share_slots_that_are_replaced_on_write(domain_and_conversations, monkeypatch):
+    """With the patch's ``_set_slot`` and ``_reset_slots``, copies share their slot objects, and a
+    slot set or reset in a copy (or in the original) is a new object in that tracker alone."""
+    domain, conversations = domain_and_conversations
+    tracker_copy.keep_originals()
+    monkeypatch.setattr(DialogueStateTracker, "_set_slot", tracker_copy.set_slot)
+    monkeypatch.setattr(DialogueStateTracker, "_reset_slots", tracker_copy.reset_slots)
+    assert compare_copies(domain, conversations) > 2000
+
+    tracker = DialogueStateTracker("geteilt", domain.slots)
+    tracker.update(SlotSet("vorname", "Erika"), domain)
+    copied = copy_tracker(tracker)
+    assert all(copied.slots[name] is slot for name, slot in tracker.slots.items())
+    tracker.update(SlotSet("vorname", "Max"), domain)
+    assert (tracker.get_slot("vorname"), copied.get_slot("vorname")) == ("Max", "Erika")
+    copied.update(Restarted(), domain)
+    assert (tracker.get_slot("vorname"), copied.get_slot("vorname")) == ("Max", None)
+    assert tracker.slots["vorname"].has_been_set and not copied.slots["vorname"].has_been_set
+    tracker.update(SlotSet("gibt_es_nicht", 1), domain)  # Rasa's error log, no new slot
+    assert "gibt_es_nicht" not in tracker.slots
 
 
 def test_a_cut_history_is_copied_by_replay(domain_and_conversations):
