@@ -12,19 +12,26 @@ must carry ``Authorization: Bearer $ACTION_SERVER_TOKEN`` (Rasa sends it: the ac
 
 from __future__ import annotations
 
-import argparse
-import hmac
-import logging
-from collections.abc import Callable
-from typing import Optional
+# One thread per numeric library, before numpy and the sentence encoder load
+# (buergerassistent/math_threads.py).
+from buergerassistent.math_threads import one_thread_each
 
-from sanic import Sanic, response
-from sanic.request import Request
-from sanic.response import HTTPResponse
+one_thread_each()
 
-from buergerassistent import logs, metrics, semantic_match
-from buergerassistent.procedure_finder import discovery
-from buergerassistent.settings import get_settings, startup_settings
+import argparse  # noqa: E402
+import hmac  # noqa: E402
+import logging  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from typing import Optional  # noqa: E402
+
+from sanic import Sanic, response  # noqa: E402
+from sanic.request import Request  # noqa: E402
+from sanic.response import HTTPResponse  # noqa: E402
+
+from buergerassistent import logs, metrics, semantic_match  # noqa: E402
+from buergerassistent.gc_freeze import freeze_startup_objects  # noqa: E402
+from buergerassistent.procedure_finder import discovery  # noqa: E402
+from buergerassistent.settings import get_settings, startup_settings  # noqa: E402
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +79,10 @@ async def take_request_id(request: Request) -> None:
         logs.REQUEST_ID.set(request_id)
 
 
+async def _freeze_after_start(_app: Sanic, _loop) -> None:  # noqa: ANN001 - Sanic's loop
+    freeze_startup_objects()
+
+
 def create_app(token: Optional[str] = None, actions: str = "actions") -> Sanic:
     """rasa-sdk's app for ``actions`` behind the token check (``ACTION_SERVER_TOKEN`` if None)."""
     from rasa_sdk.endpoint import create_app as create_sdk_app
@@ -87,6 +98,8 @@ def create_app(token: Optional[str] = None, actions: str = "actions") -> Sanic:
     # The catalogue's phrases in the sentence encoder's terms (read from the cache; the first
     # start on a new machine embeds them, about half a minute).
     semantic_match.default_index()
+    # Catalogue, index and encoder stay until the process stops: out of the collector's walks.
+    app.register_listener(_freeze_after_start, "after_server_start")
     app.register_middleware(auth_middleware(token), "request")
     app.register_middleware(take_request_id, "request")
     metrics_token = get_settings().ba_metrics_token

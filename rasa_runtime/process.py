@@ -14,23 +14,12 @@ they were written for (``rasa_runtime.patches.enabled_groups``).
 
 from __future__ import annotations
 
-import os
 import sys
 
-# One message at a time is a tiny input: more threads only compete with the action server for the
-# two cores. Measured per message: less CPU with one TensorFlow thread per pool, and OpenBLAS's
-# extra thread spun for ~3 ms CPU. Set before numpy and TensorFlow load; the environment wins.
-# (These are read by TensorFlow and OpenBLAS themselves, not by us: the one place outside
-# buergerassistent/settings.py that touches os.environ in the Rasa process, see tests/test_settings.py.)
-for _name in (
-    "TF_INTER_OP_PARALLELISM_THREADS",
-    "TF_INTRA_OP_PARALLELISM_THREADS",
-    "OPENBLAS_NUM_THREADS",
-    "OMP_NUM_THREADS",
-):
-    os.environ.setdefault(_name, "1")
-# The sentence encoder's OpenMP (nlu/sentence_encoder.py): idle threads sleep instead of spinning.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# One thread per numeric library, before numpy and TensorFlow load (buergerassistent/math_threads.py).
+from buergerassistent.math_threads import one_thread_each
+
+one_thread_each()
 
 from buergerassistent import logs  # noqa: E402
 from buergerassistent.settings import get_settings, startup_settings  # noqa: E402

@@ -43,7 +43,7 @@ PACKAGES = (
 SETTINGS_MODULE = "buergerassistent/settings.py"
 # The documented exceptions: each touches os.environ for someone else, never to read a setting.
 EXCEPTIONS = {
-    "rasa_runtime/process.py": "sets TensorFlow's and OpenBLAS's thread counts before numpy loads",
+    "buergerassistent/math_threads.py": "sets the numeric libraries' thread counts before numpy loads",
     "bot/stack.py": "builds the environment of the services it starts from ours",
     "bot/cli.py": "`make run`: writes the local demo's BA_LOGIN_REQUIRED=0 for the services it starts",
     "bot/training.py": "environment of the `rasa train` child (TF_CPP_MIN_LOG_LEVEL)",
