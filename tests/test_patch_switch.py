@@ -63,7 +63,7 @@ def test_other_rasa_version_runs_unpatched_with_a_warning(monkeypatch, caplog):
 def _rasa_functions() -> dict:
     import rasa.core.processor
     import rasa.core.run
-    from rasa.core.actions.action import RemoteAction
+    from rasa.core.actions.action import ActionExtractSlots, RemoteAction
     from rasa.core.actions.forms import FormAction
     from rasa.engine.runner.dask import DaskGraphRunner
     from rasa.shared.core.domain import Domain
@@ -89,6 +89,7 @@ def _rasa_functions() -> dict:
         "set_slot": DialogueStateTracker._set_slot,
         "reset_slots": DialogueStateTracker._reset_slots,
         "load_agent": rasa.core.run.load_agent_on_start,
+        "extract_slots": ActionExtractSlots.run,
     }
 
 

@@ -279,7 +279,7 @@ async def test_action_calls_share_one_connection_and_survive_a_server_restart(mo
 
 
 async def test_action_call_bodies_carry_the_same_json_values(monkeypatch):
-    """ujson encodes the request body: the action server must read the values json.dumps gave."""
+    """orjson encodes the request body: the action server must read the values json.dumps gave."""
     import json
 
     from aiohttp import web
@@ -331,6 +331,16 @@ async def test_action_call_bodies_carry_the_same_json_values(monkeypatch):
         await server.close()
         await endpoint.__dict__["_ba_session"][1].close()
     assert received == [json.loads(json.dumps(body))]
+
+
+def test_action_call_bodies_orjson_refuses_go_the_old_way():
+    import json
+
+    from rasa_runtime.patches import _body_dumps
+
+    body = {"tracker": {"events": [{"event": "slot", "name": "aktenzeichen", "value": 10**30}]}, 7: "sieben"}
+    assert json.loads(_body_dumps(body)) == json.loads(json.dumps(body))
+    assert json.loads(_body_dumps({"confidence": float("nan")})) == {"confidence": None}  # valid JSON
 
 
 # ---------------------------------------------------------------- empty domain built once
