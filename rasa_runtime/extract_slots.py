@@ -17,16 +17,23 @@ from __future__ import annotations
 
 from typing import Any
 
+from rasa.core.actions.action import extract_slot_value_from_predefined_mapping
+from rasa.shared.core.constants import (
+    ACTIVE_LOOP,
+    DEFAULT_SLOT_NAMES,
+    MAPPING_CONDITIONS,
+    MAPPING_TYPE,
+    REQUESTED_SLOT,
+    SlotMappingType,
+)
+from rasa.shared.core.events import SlotSet
+from rasa.shared.core.slot_mappings import SlotMapping
+from rasa.shared.core.slots import ListSlot
+
 _ORIGINAL_RUN = None
 
 
 async def run(self, output_channel, nlg, tracker, domain) -> list[Any]:  # noqa: ANN001 - Rasa's signature
-    from rasa.core.actions.action import extract_slot_value_from_predefined_mapping
-    from rasa.shared.core.constants import DEFAULT_SLOT_NAMES, MAPPING_TYPE, REQUESTED_SLOT, SlotMappingType
-    from rasa.shared.core.events import SlotSet
-    from rasa.shared.core.slot_mappings import SlotMapping
-    from rasa.shared.core.slots import ListSlot
-
     slot_events: list = []
     executed_custom_actions: set = set()
 
@@ -77,8 +84,6 @@ async def run(self, output_channel, nlg, tracker, domain) -> list[Any]:  # noqa:
 
 def _conditions_hold(mapping: dict, slot_name: str, loop, requested, rejected: bool) -> bool:  # noqa: ANN001
     """``ActionExtractSlots._verify_mapping_conditions`` with the tracker's answers given."""
-    from rasa.shared.core.constants import ACTIVE_LOOP, MAPPING_CONDITIONS, MAPPING_TYPE, REQUESTED_SLOT
-
     conditions = mapping.get(MAPPING_CONDITIONS)
     if not conditions or mapping[MAPPING_TYPE] == _FROM_TRIGGER_INTENT:
         return True

@@ -316,9 +316,14 @@ def _body_dumps(value) -> str:
     import orjson
 
     try:
-        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+        return orjson.dumps(value, option=_ORJSON_OPTIONS).decode()
     except (TypeError, orjson.JSONEncodeError):
         return _ujson_dumps(value)
+
+
+# Keys that are not strings as json.dumps writes them; numpy numbers (NLU confidences) as the
+# floats and integers they are, which json.dumps writes for numpy.float64 too.
+_ORJSON_OPTIONS = (1 << 2) | (1 << 4)  # orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
 
 
 def _ujson_dumps(value) -> str:

@@ -20,6 +20,7 @@ from typing import Any, List  # noqa: UP035 - Rasa validates these annotations (
 from rasa.core.policies.rule_policy import RulePolicy
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
+from rasa.shared.core.constants import PREVIOUS_ACTION
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.generator import TrackerWithCachedStates
 
@@ -43,8 +44,9 @@ class IndexedRulePolicy(RulePolicy):
         return _possible_rule_keys(self, lookup, states)
 
 
-def _rules_by_last_action(self, lookup) -> dict:
-    """Rule keys grouped by the action their last state requires (None: no such condition)."""
+def _rules_by_last_action(self, lookup) -> tuple[dict, dict]:
+    """Rule keys grouped by the action their last state requires (None: no such condition), and
+    each rule's states from its last turn back (Rasa parsed and reversed them for every check)."""
     from rasa.shared.core.constants import PREVIOUS_ACTION, SHOULD_NOT_BE_SET
 
     # One index per lookup table (RulePolicy has several: rules, unhappy loop paths, …).
@@ -52,12 +54,29 @@ def _rules_by_last_action(self, lookup) -> dict:
     cached = indexes.get(id(lookup))
     if cached is None or cached[0] is not lookup or cached[1] != len(lookup):
         index: dict = {}
+        backwards: dict = {}
         for key in lookup:
-            name = (self._rule_key_to_state(key)[-1].get(PREVIOUS_ACTION) or {}).get("action_name")
+            rule_states = self._rule_key_to_state(key)
+            backwards[key] = tuple(reversed(rule_states))
+            name = (rule_states[-1].get(PREVIOUS_ACTION) or {}).get("action_name")
             index.setdefault(name if name and name != SHOULD_NOT_BE_SET else None, set()).add(key)
-        cached = (lookup, len(lookup), index)
+        cached = (lookup, len(lookup), index, backwards)
         indexes[id(lookup)] = cached
-    return cached[2]
+    return cached[2], cached[3]
+
+
+def _applicable(rule_backwards: tuple, turn_index: int, conversation_state: dict, does_match) -> bool:  # noqa: ANN001
+    """``RulePolicy._is_rule_applicable`` with the rule's states already reversed."""
+    if turn_index >= len(rule_backwards):
+        return True
+    rule_state = rule_backwards[turn_index]
+    current_previous_action = conversation_state.get(PREVIOUS_ACTION)
+    rule_previous_action = rule_state.get(PREVIOUS_ACTION)
+    if not rule_previous_action and not current_previous_action:
+        return True
+    if not rule_previous_action or not current_previous_action:
+        return False
+    return does_match(rule_state, conversation_state)
 
 
 def _possible_rule_keys(self, lookup, states):
@@ -68,19 +87,20 @@ def _possible_rule_keys(self, lookup, states):
     conversation whose last action is that one, so only those rules and the ones without such a
     condition are checked for the last turn; and the walk stops once every remaining rule is
     shorter than the history looked at (Rasa's check accepts a rule at any turn beyond its
-    length).
+    length). Each rule's states are parsed and reversed once, not for every check.
     """
     from rasa.shared.core.constants import PREVIOUS_ACTION
 
     if not states:
         return set(lookup.keys())
-    index = _rules_by_last_action(self, lookup)
+    index, backwards = _rules_by_last_action(self, lookup)
     last_action = (states[-1].get(PREVIOUS_ACTION) or {}).get("action_name")
     possible_keys = set(index.get(None, ()))
     if last_action is not None:
         possible_keys |= index.get(last_action, set())
+    does_match = self._does_rule_match_state
     for i, state in enumerate(reversed(states)):
-        if not possible_keys or i >= max(len(self._rule_key_to_state(key)) for key in possible_keys):
+        if not possible_keys or i >= max(len(backwards[key]) for key in possible_keys):
             break
-        possible_keys = {key for key in possible_keys if self._is_rule_applicable(key, i, state)}
+        possible_keys = {key for key in possible_keys if _applicable(backwards[key], i, state, does_match)}
     return possible_keys

@@ -343,6 +343,20 @@ def test_action_call_bodies_orjson_refuses_go_the_old_way():
     assert json.loads(_body_dumps({"confidence": float("nan")})) == {"confidence": None}  # valid JSON
 
 
+def test_action_call_bodies_take_numpy_numbers_as_json_does():
+    import json
+
+    import numpy as np
+    import orjson
+
+    from rasa_runtime.patches import _ORJSON_OPTIONS, _body_dumps
+
+    assert _ORJSON_OPTIONS == orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
+    body = {"intent": {"name": "inform", "confidence": np.float64(0.123456789012345)}, "rank": np.int64(3)}
+    assert _body_dumps(body) == '{"intent":{"name":"inform","confidence":0.123456789012345},"rank":3}'
+    assert json.loads(_body_dumps(body)) == json.loads(json.dumps({**body, "rank": 3}))
+
+
 # ---------------------------------------------------------------- empty domain built once
 
 
