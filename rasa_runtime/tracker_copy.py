@@ -47,6 +47,10 @@ def copy_tracker(self):
     new.active_loop = copy.copy(self.active_loop)
     new.model_id = None
     new.assistant_id = None
+    if "_ba_applied" in self.__dict__:
+        # the applied events of these same event objects: the copy continues from them
+        # (rasa_runtime/patches.py ``_applied_events``)
+        new.__dict__["_ba_applied"] = self.__dict__["_ba_applied"]
     return new
 
 

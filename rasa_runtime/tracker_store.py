@@ -64,7 +64,7 @@ class _Entry:
 
 
 # Memos our Rasa fixes keep on a tracker that stay valid on a copy (they check the events).
-_CARRIED_MEMOS = ("_ba_state_replays",)
+_CARRIED_MEMOS = ("_ba_state_replays", "_ba_applied")
 
 
 def copy_for_caller(tracker: DialogueStateTracker) -> DialogueStateTracker:

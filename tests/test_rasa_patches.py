@@ -434,6 +434,46 @@ def test_applied_events_as_in_rasa_through_reverts_loops_and_restarts(monkeypatc
         assert patches._applied_events(tracker) == expected
 
 
+def test_applied_events_continue_in_copies_as_in_rasa(monkeypatch):
+    """A copy carries the memo and continues from it with the events added to it; a new loop
+    name, a revert or a restart among them gives what Rasa's filter gives."""
+    from rasa.shared.core.events import ActionExecuted, ActiveLoop, Restarted, SlotSet, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+    from support.trackers import training_conversations
+
+    import rasa_runtime.patches as patches
+    from rasa_runtime.tracker_copy import copy_tracker
+
+    original = DialogueStateTracker.applied_events
+    monkeypatch.setattr(patches, "_ORIGINAL_APPLIED_EVENTS", original)
+    domain, trackers = training_conversations()
+    other_form = "reisepass_form"
+    tails = [
+        [ActionExecuted("action_listen"), UserUttered("Erika", {"name": "inform", "confidence": 0.9})],
+        [ActionExecuted(other_form), ActiveLoop(other_form), SlotSet("requested_slot", "vorname")],
+        [ActionExecuted(other_form), ActiveLoop(None), Restarted(), ActionExecuted("action_listen")],
+    ]
+    continued = 0
+    for number, source in enumerate(trackers):
+        tracker = DialogueStateTracker(f"applied-{number}", domain.slots)
+        for event in source.events:
+            tracker.update(event, domain)
+            assert patches._applied_events(tracker) == original(tracker), number
+            for tail in tails:
+                copied = copy_tracker(tracker)
+                assert copied.__dict__["_ba_applied"] is tracker.__dict__["_ba_applied"]
+                for added in tail:
+                    copied.update(added, domain)
+                    assert patches._applied_events(copied) == original(copied), (number, added)
+                    continued += 1
+    assert continued > 5000
+    # a copy whose events are other objects than the memo's starts over
+    copied = copy_tracker(tracker)
+    copied.events.clear()
+    copied.events.extend(e.__class__.from_parameters(e.as_dict()) for e in tracker.events)
+    assert patches._applied_events(copied) == original(copied)
+
+
 # ---------------------------------------------------------------- slot copies
 
 
