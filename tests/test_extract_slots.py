@@ -7,9 +7,9 @@ import pytest
 from rasa.core.actions.action import ActionExtractSlots
 from rasa.core.channels import CollectingOutputChannel
 from rasa.core.nlg import TemplatedNaturalLanguageGenerator
-from rasa.shared.core.events import ActionExecuted, ActiveLoop, SlotSet, UserUttered
+from rasa.shared.core.events import UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
-from support.trackers import training_conversations
+from support.trackers import form_opening, training_conversations
 
 from rasa_runtime import extract_slots
 
@@ -20,18 +20,7 @@ ORIGINAL = ActionExtractSlots.run  # Rasa's own (the patch is not applied in tes
 def domain_and_conversations():
     domain, trackers = training_conversations()
     conversations = [list(t.events) for t in trackers]
-    form = "meldebescheinigung_form"
-    conversations.append(
-        [
-            ActionExecuted("action_listen"),
-            UserUttered("Meldebescheinigung", {"name": "request_procedure", "confidence": 0.9}),
-            ActionExecuted(form),
-            ActiveLoop(form),
-            SlotSet("requested_slot", "vorname"),
-            ActionExecuted("action_listen"),
-            UserUttered("Erika", {"name": "inform", "confidence": 0.9}),
-        ]
-    )
+    conversations.append(form_opening(confidence=0.9))
     return domain, conversations
 
 

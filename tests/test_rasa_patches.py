@@ -386,7 +386,6 @@ def test_applied_events_as_in_rasa_through_reverts_loops_and_restarts(monkeypatc
     from rasa.shared.core.events import (
         ActionExecuted,
         ActionReverted,
-        ActiveLoop,
         Restarted,
         SessionStarted,
         SlotSet,
@@ -394,6 +393,7 @@ def test_applied_events_as_in_rasa_through_reverts_loops_and_restarts(monkeypatc
         UserUttered,
     )
     from rasa.shared.core.trackers import DialogueStateTracker
+    from support.trackers import form_opening
 
     import rasa_runtime.patches as patches
     from bot.training import DOMAIN
@@ -406,13 +406,7 @@ def test_applied_events_as_in_rasa_through_reverts_loops_and_restarts(monkeypatc
     events = [
         ActionExecuted("action_session_start"),
         SessionStarted(),
-        ActionExecuted("action_listen"),
-        UserUttered("Meldebescheinigung", {"name": "request_procedure", "confidence": 0.9}),
-        ActionExecuted(form),
-        ActiveLoop(form),
-        SlotSet("requested_slot", "vorname"),
-        ActionExecuted("action_listen"),
-        UserUttered("Erika", {"name": "inform", "confidence": 0.8}),
+        *form_opening(form),
         ActionExecuted(form),
         SlotSet("vorname", "Erika"),
         ActionExecuted("action_listen"),

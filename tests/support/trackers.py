@@ -68,3 +68,19 @@ def training_conversations():
     )
     domain = importer.get_domain()
     return domain, TrainingDataGenerator(importer.get_stories(), domain, augmentation_factor=0).generate()
+
+
+def form_opening(form: str = "meldebescheinigung_form", confidence: float = 0.8) -> list:
+    """Rasa events of a conversation that opens ``form``, which asks for the first name, and the
+    citizen's answer "Erika" (for comparing our Rasa patches with Rasa's own code)."""
+    from rasa.shared.core.events import ActionExecuted, ActiveLoop, SlotSet, UserUttered
+
+    return [
+        ActionExecuted("action_listen"),
+        UserUttered("Meldebescheinigung", {"name": "request_procedure", "confidence": 0.9}),
+        ActionExecuted(form),
+        ActiveLoop(form),
+        SlotSet("requested_slot", "vorname"),
+        ActionExecuted("action_listen"),
+        UserUttered("Erika", {"name": "inform", "confidence": confidence}),
+    ]
